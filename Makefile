@@ -1,0 +1,46 @@
+# Every target sets itself up: the first use creates .venv and installs the pinned dependencies.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements.lock | cksum | cut -d' ' -f1)
+# jsii warns at length on every start otherwise; we point it at Node 24 from PyPI anyway.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+
+.PHONY: run test test-fast synth deploy bench lint clean venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -c requirements.lock
+	@# The shared layer package and the repo root are importable as-is (no build step).
+	@echo "$(CURDIR)/layers" > $$($(PY) -c 'import sysconfig;print(sysconfig.get_paths()["purelib"])')/ccaas-dev.pth
+	@echo "$(CURDIR)" >> $$($(PY) -c 'import sysconfig;print(sysconfig.get_paths()["purelib"])')/ccaas-dev.pth
+	@rm -f $(VENV)/.installed-*; touch $@
+
+run: venv  ## the whole backend locally on embedded moto (SIMULATE=0 to only serve the API)
+	$(PY) -m local $(if $(PORT),--port $(PORT)) $(if $(filter 0,$(SIMULATE)),--no-simulate)
+
+test: venv  ## every test tier, offline
+	$(PY) -m pytest -n 2 --dist loadgroup tests
+
+test-fast: venv
+	$(PY) -m pytest -m "not slow" tests
+
+synth: venv  ## cdk.out/ with the CloudFormation template, checked by cdk-nag and cfn-lint
+	$(PY) -m infra.app
+	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
+
+deploy: synth  ## needs AWS credentials and the aws-cdk CLI (npx)
+	npx --yes aws-cdk@2 deploy --app cdk.out --all
+
+bench: venv  ## benchmarks printed as tables and ratios
+	$(PY) -m bench
+
+lint: venv synth
+	$(PY) -m compileall -q infra functions layers local bench tests
+
+clean:
+	rm -rf $(VENV) cdk.out .build

@@ -1,0 +1,28 @@
+"""Workflow step AwaitAgent: queue the contact with the step's task token and try an agent at once."""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from ccaas.bootstrap import dependencies
+from ccaas.usecases.contacts import queue_and_route
+
+logger = Logger()
+tracer = Tracer()
+
+
+class StepInput(BaseModel):
+    tenant_id: str
+    contact_id: str
+    task_token: str
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=StepInput)
+def lambda_handler(event: StepInput, context: LambdaContext) -> dict:
+    logger.append_keys(tenant_id=event.tenant_id, contact_id=event.contact_id)
+    contact = queue_and_route(dependencies(), event.tenant_id, event.contact_id, event.task_token)
+    return {"state": contact.state.value, "agent_id": contact.agent_id}

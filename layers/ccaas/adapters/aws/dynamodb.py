@@ -1,0 +1,257 @@
+"""DynamoDB adapters. Keys are tenant-first; sparse GSIs hold only what routing looks up:
+`waiting` (QUEUED contacts per queue, oldest first) and `available` (AVAILABLE agents, longest idle first)."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from ccaas.domain.live_metrics import MetricUpdate
+from ccaas.domain.models import Agent, Conflict, Contact, ContactState, NotFound, Queue
+from ccaas.domain.tenants import Tenant
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+_ENTITY_KEYS = ("pk", "sk", "wait_pk", "wait_sk", "avail_pk", "avail_sk", "cust_pk", "cust_sk")
+
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _entity(values: dict[str, Any]) -> dict[str, Any]:
+    data = {k: v for k, v in from_item(values).items() if k not in _ENTITY_KEYS and k != "entity"}
+    return _deep_plain(data)
+
+
+def _deep_plain(value: Any) -> Any:
+    # DynamoDB numbers come back as Decimal; our models and counters hold ints only.
+    if isinstance(value, dict):
+        return {k: _deep_plain(v) for k, v in value.items()}
+    if isinstance(value, list | set | tuple):
+        return [_deep_plain(v) for v in value]
+    if type(value).__name__ == "Decimal":
+        return int(value)
+    return value
+
+
+def contact_key(tenant_id: str, contact_id: str) -> dict[str, str]:
+    return {"pk": f"{tenant_id}#CONTACT#{contact_id}", "sk": "CONTACT"}
+
+
+def agent_key(tenant_id: str, agent_id: str) -> dict[str, str]:
+    return {"pk": f"{tenant_id}#AGENT", "sk": f"AGENT#{agent_id}"}
+
+
+def _contact_item(contact: Contact) -> dict[str, Any]:
+    values: dict[str, Any] = {**contact_key(contact.tenant_id, contact.contact_id), "entity": "contact"}
+    values.update(contact.model_dump(mode="json"))
+    if contact.state == ContactState.QUEUED:
+        values["wait_pk"] = f"{contact.tenant_id}#{contact.queue_id}"
+        values["wait_sk"] = f"{contact.enqueued_at or 0:013d}#{contact.contact_id}"
+    if contact.customer_id:
+        values["cust_pk"] = f"{contact.tenant_id}#{contact.customer_id}"
+        values["cust_sk"] = f"{contact.initiated_at:013d}#{contact.contact_id}"
+    return to_item(values)
+
+
+def _agent_item(agent: Agent) -> dict[str, Any]:
+    values: dict[str, Any] = {**agent_key(agent.tenant_id, agent.agent_id), "entity": "agent"}
+    values.update(agent.model_dump(mode="json"))
+    if agent.is_available and any(agent.free_slots(c) for c in agent.capacity):
+        values["avail_pk"] = agent.tenant_id
+        values["avail_sk"] = f"{agent.idle_since():013d}#{agent.agent_id}"
+    return to_item(values)
+
+
+def _version_condition(version: int) -> dict[str, Any]:
+    if version == 0:
+        return {"ConditionExpression": "attribute_not_exists(pk)"}
+    return {
+        "ConditionExpression": "#v = :v",
+        "ExpressionAttributeNames": {"#v": "version"},
+        "ExpressionAttributeValues": {":v": {"N": str(version - 1)}},
+    }
+
+
+class DynamoStateStore:
+    def __init__(self, client: Any, contacts_table: str, agents_table: str) -> None:
+        self._db = client
+        self._contacts = contacts_table
+        self._agents = agents_table
+
+    def get_contact(self, tenant_id: str, contact_id: str) -> Contact:
+        item = self._db.get_item(TableName=self._contacts, Key=to_item(contact_key(tenant_id, contact_id)), ConsistentRead=True).get("Item")
+        if not item:
+            raise NotFound(f"contact {contact_id} not found", field="contact_id")
+        return Contact.model_validate(_entity(item))
+
+    def get_agent(self, tenant_id: str, agent_id: str) -> Agent:
+        item = self._db.get_item(TableName=self._agents, Key=to_item(agent_key(tenant_id, agent_id)), ConsistentRead=True).get("Item")
+        if not item:
+            raise NotFound(f"agent {agent_id} not found", field="agent_id")
+        return Agent.model_validate(_entity(item))
+
+    def list_agents(self, tenant_id: str) -> list[Agent]:
+        pages = self._db.get_paginator("query").paginate(
+            TableName=self._agents,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"{tenant_id}#AGENT"}},
+        )
+        return [Agent.model_validate(_entity(i)) for page in pages for i in page["Items"]]
+
+    def available_agents(self, tenant_id: str, limit: int) -> list[Agent]:
+        items = self._db.query(
+            TableName=self._agents,
+            IndexName="available",
+            KeyConditionExpression="avail_pk = :t",
+            ExpressionAttributeValues={":t": {"S": tenant_id}},
+            Limit=limit,
+        )["Items"]
+        return [Agent.model_validate(_entity(i)) for i in items]
+
+    def waiting_contacts(self, tenant_id: str, queue_id: str, limit: int) -> list[Contact]:
+        items = self._db.query(
+            TableName=self._contacts,
+            IndexName="waiting",
+            KeyConditionExpression="wait_pk = :q",
+            ExpressionAttributeValues={":q": {"S": f"{tenant_id}#{queue_id}"}},
+            Limit=limit,
+        )["Items"]
+        return [Contact.model_validate(_entity(i)) for i in items]
+
+    def save(self, *, contacts: Sequence[Contact] = (), agents: Sequence[Agent] = ()) -> None:
+        puts = [{"TableName": self._contacts, "Item": _contact_item(c), **_version_condition(c.version)} for c in contacts]
+        puts += [{"TableName": self._agents, "Item": _agent_item(a), **_version_condition(a.version)} for a in agents]
+        try:
+            if len(puts) == 1:
+                self._db.put_item(**puts[0])
+            elif puts:
+                self._db.transact_write_items(TransactItems=[{"Put": p} for p in puts])
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code in ("ConditionalCheckFailedException", "TransactionCanceledException"):
+                raise Conflict("contact or agent changed concurrently; retry") from error
+            raise
+
+
+class DynamoConfigStore:
+    """Tenant settings, queues and API-key hashes. API keys are keyed by hash (the authorizer's lookup)."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        item = self._db.get_item(TableName=self._table, Key=to_item({"pk": pk, "sk": sk})).get("Item")
+        return None if item is None else _entity(item)
+
+    def _put(self, pk: str, sk: str, values: dict[str, Any]) -> None:
+        self._db.put_item(TableName=self._table, Item=to_item({"pk": pk, "sk": sk, **values}))
+
+    def get_tenant(self, tenant_id: str) -> Tenant:
+        values = self._get(f"{tenant_id}#CONFIG", "TENANT")
+        if values is None:
+            raise NotFound(f"tenant {tenant_id} not found")
+        return Tenant.model_validate(values)
+
+    def put_tenant(self, tenant: Tenant) -> None:
+        self._put(f"{tenant.tenant_id}#CONFIG", "TENANT", tenant.model_dump(mode="json"))
+
+    def tenant_for_key(self, key_hash: str) -> str | None:
+        values = self._get(f"APIKEY#{key_hash}", "APIKEY")
+        return None if values is None else values["tenant_id"]
+
+    def put_api_key(self, key_hash: str, tenant_id: str) -> None:
+        self._put(f"APIKEY#{key_hash}", "APIKEY", {"tenant_id": tenant_id})
+
+    def get_queue(self, tenant_id: str, queue_id: str) -> Queue:
+        values = self._get(f"{tenant_id}#CONFIG", f"QUEUE#{queue_id}")
+        if values is None:
+            raise NotFound(f"queue {queue_id} not found", field="queue_id")
+        return Queue.model_validate(values)
+
+    def list_queues(self, tenant_id: str) -> list[Queue]:
+        items = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :q)",
+            ExpressionAttributeValues={":pk": {"S": f"{tenant_id}#CONFIG"}, ":q": {"S": "QUEUE#"}},
+        )["Items"]
+        return [Queue.model_validate(_entity(i)) for i in items]
+
+    def put_queue(self, queue: Queue) -> None:
+        self._put(f"{queue.tenant_id}#CONFIG", f"QUEUE#{queue.queue_id}", queue.model_dump(mode="json"))
+
+
+class DynamoLiveMetricsStore:
+    """One item per (tenant, queue): `g_<gauge>`, `c_<yyyymmdd>_<counter>` and `wm_<shard>` attributes."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    @staticmethod
+    def _key(tenant_id: str, queue_id: str) -> dict[str, Any]:
+        return to_item({"pk": f"{tenant_id}#LIVE", "sk": f"QUEUE#{queue_id}"})
+
+    def watermarks(self, keys: Iterable[tuple[str, str]], shard_id: str) -> dict[tuple[str, str], str]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[tuple[str, str], str] = {}
+        for start in range(0, len(wanted), 100):
+            chunk = wanted[start : start + 100]
+            request = {
+                self._table: {
+                    "Keys": [self._key(t, q) for t, q in chunk],
+                    "ProjectionExpression": "pk, sk, #wm",
+                    "ExpressionAttributeNames": {"#wm": f"wm_{shard_id}"},
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                response = self._db.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self._table, []):
+                    values = from_item(item)
+                    if f"wm_{shard_id}" in values:
+                        found[(values["pk"].split("#LIVE")[0], values["sk"][len("QUEUE#"):])] = values[f"wm_{shard_id}"]
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def apply(self, update: MetricUpdate) -> None:
+        names = {"#wm": f"wm_{update.shard_id}"}
+        values: dict[str, Any] = {":new": {"S": update.new_watermark}}
+        adds = []
+        deltas = {f"c_{day}_{n}": d for day, counters in update.counters.items() for n, d in counters.items()}
+        deltas.update({f"g_{n}": d for n, d in update.gauges.items()})
+        for i, (attribute, delta) in enumerate(sorted(deltas.items())):
+            names[f"#a{i}"] = attribute
+            values[f":a{i}"] = {"N": str(delta)}
+            adds.append(f"#a{i} :a{i}")
+        expression = "SET #wm = :new" + (" ADD " + ", ".join(adds) if adds else "")
+        if update.expected_watermark is None:
+            condition = "attribute_not_exists(#wm)"
+        else:
+            condition = "#wm = :expected"
+            values[":expected"] = {"S": update.expected_watermark}
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(update.tenant_id, update.queue_id),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise Conflict(f"live metrics watermark moved for {update.tenant_id}/{update.queue_id}") from error
+            raise
+
+    def read(self, tenant_id: str, queue_id: str) -> dict[str, Any]:
+        item = self._db.get_item(TableName=self._table, Key=self._key(tenant_id, queue_id)).get("Item")
+        return {} if item is None else _deep_plain(from_item(item))

@@ -1,0 +1,182 @@
+"""In-memory twins of the AWS adapters, with the same semantics (atomic optimistic saves)."""
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ccaas.domain.events import Event
+from ccaas.domain.live_metrics import MetricUpdate
+from ccaas.domain.models import Agent, Conflict, Contact, ContactState, NotFound, Queue
+from ccaas.domain.tenants import Tenant
+
+
+def _check_version(stored: Any, entity: Any, what: str) -> None:
+    expected = entity.version - 1
+    current = None if stored is None else stored.version
+    if (entity.version == 0 and stored is not None) or (entity.version > 0 and current != expected):
+        raise Conflict(f"{what} changed concurrently (stored version {current}, expected {expected})")
+
+
+class MemoryStateStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.contacts: dict[tuple[str, str], Contact] = {}
+        self.agents: dict[tuple[str, str], Agent] = {}
+
+    def get_contact(self, tenant_id: str, contact_id: str) -> Contact:
+        try:
+            return self.contacts[(tenant_id, contact_id)]
+        except KeyError:
+            raise NotFound(f"contact {contact_id} not found", field="contact_id") from None
+
+    def get_agent(self, tenant_id: str, agent_id: str) -> Agent:
+        try:
+            return self.agents[(tenant_id, agent_id)]
+        except KeyError:
+            raise NotFound(f"agent {agent_id} not found", field="agent_id") from None
+
+    def list_agents(self, tenant_id: str) -> list[Agent]:
+        return sorted((a for (t, _), a in self.agents.items() if t == tenant_id), key=lambda a: a.agent_id)
+
+    def available_agents(self, tenant_id: str, limit: int) -> list[Agent]:
+        ready = [a for a in self.list_agents(tenant_id) if a.is_available and any(a.free_slots(c) for c in a.capacity)]
+        return sorted(ready, key=lambda a: (a.idle_since(), a.agent_id))[:limit]
+
+    def waiting_contacts(self, tenant_id: str, queue_id: str, limit: int) -> list[Contact]:
+        waiting = [
+            c
+            for (t, _), c in self.contacts.items()
+            if t == tenant_id and c.queue_id == queue_id and c.state == ContactState.QUEUED
+        ]
+        return sorted(waiting, key=lambda c: (c.enqueued_at or 0, c.contact_id))[:limit]
+
+    def save(self, *, contacts: Sequence[Contact] = (), agents: Sequence[Agent] = ()) -> None:
+        with self._lock:
+            for c in contacts:
+                _check_version(self.contacts.get((c.tenant_id, c.contact_id)), c, f"contact {c.contact_id}")
+            for a in agents:
+                _check_version(self.agents.get((a.tenant_id, a.agent_id)), a, f"agent {a.agent_id}")
+            for c in contacts:
+                self.contacts[(c.tenant_id, c.contact_id)] = c
+            for a in agents:
+                self.agents[(a.tenant_id, a.agent_id)] = a
+
+
+class MemoryConfigStore:
+    def __init__(self) -> None:
+        self.tenants: dict[str, Tenant] = {}
+        self.keys: dict[str, str] = {}
+        self.queues: dict[tuple[str, str], Queue] = {}
+
+    def get_tenant(self, tenant_id: str) -> Tenant:
+        try:
+            return self.tenants[tenant_id]
+        except KeyError:
+            raise NotFound(f"tenant {tenant_id} not found") from None
+
+    def put_tenant(self, tenant: Tenant) -> None:
+        self.tenants[tenant.tenant_id] = tenant
+
+    def tenant_for_key(self, key_hash: str) -> str | None:
+        return self.keys.get(key_hash)
+
+    def put_api_key(self, key_hash: str, tenant_id: str) -> None:
+        self.keys[key_hash] = tenant_id
+
+    def get_queue(self, tenant_id: str, queue_id: str) -> Queue:
+        try:
+            return self.queues[(tenant_id, queue_id)]
+        except KeyError:
+            raise NotFound(f"queue {queue_id} not found", field="queue_id") from None
+
+    def list_queues(self, tenant_id: str) -> list[Queue]:
+        return sorted((q for (t, _), q in self.queues.items() if t == tenant_id), key=lambda q: q.queue_id)
+
+    def put_queue(self, queue: Queue) -> None:
+        self.queues[(queue.tenant_id, queue.queue_id)] = queue
+
+
+class MemoryEventPublisher:
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def publish(self, events: Sequence[Event]) -> None:
+        self.events.extend(events)
+
+
+class MemoryWorkflow:
+    def __init__(self) -> None:
+        self.started: list[tuple[str, str, int]] = []
+        self.answers: dict[str, tuple[str, Mapping[str, Any]]] = {}
+
+    def start_contact(self, contact: Contact, queue_timeout_s: int) -> None:
+        self.started.append((contact.tenant_id, contact.contact_id, queue_timeout_s))
+
+    def succeed(self, token: str, output: Mapping[str, Any]) -> None:
+        self._answer(token, ("success", dict(output)))
+
+    def fail(self, token: str, error: str, cause: str) -> None:
+        self._answer(token, ("failure", {"error": error, "cause": cause}))
+
+    def _answer(self, token: str, answer: tuple[str, Mapping[str, Any]]) -> None:
+        if token in self.answers:
+            raise Conflict(f"task token answered twice: {token}")
+        self.answers[token] = answer
+
+
+class MemoryLiveMetricsStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.items: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
+        self.writes = 0
+
+    def watermarks(self, keys: Iterable[tuple[str, str]], shard_id: str) -> dict[tuple[str, str], str]:
+        return {k: self.items[k][f"wm_{shard_id}"] for k in keys if f"wm_{shard_id}" in self.items.get(k, {})}
+
+    def apply(self, update: MetricUpdate) -> None:
+        key = (update.tenant_id, update.queue_id)
+        with self._lock:
+            item = self.items[key]
+            if item.get(f"wm_{update.shard_id}") != update.expected_watermark:
+                raise Conflict(f"live metrics watermark moved for {key}")
+            for day, counters in update.counters.items():
+                for name, delta in counters.items():
+                    item[f"c_{day}_{name}"] = item.get(f"c_{day}_{name}", 0) + delta
+            for name, delta in update.gauges.items():
+                item[f"g_{name}"] = item.get(f"g_{name}", 0) + delta
+            item[f"wm_{update.shard_id}"] = update.new_watermark
+            self.writes += 1
+
+    def read(self, tenant_id: str, queue_id: str) -> dict[str, Any]:
+        return dict(self.items.get((tenant_id, queue_id), {}))
+
+
+class MemoryDeduplicator:
+    def __init__(self) -> None:
+        self.first: dict[str, str] = {}
+
+    def first_sequence(self, event: Event, sequence: str) -> str:
+        return self.first.setdefault(event.event_id, sequence)
+
+
+class FixedClock:
+    def __init__(self, now_ms: int = 1_764_000_000_000) -> None:
+        self.now = now_ms
+
+    def now_ms(self) -> int:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += int(seconds * 1000)
+
+
+class SequentialIds:
+    def __init__(self) -> None:
+        self._n = itertools.count(1)
+
+    def new_id(self) -> str:
+        return str(uuid.UUID(int=next(self._n)))

@@ -1,0 +1,128 @@
+"""The only place adapters are built: once per cold start, from the function's settings."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache, cached_property
+from typing import Any
+
+from ccaas.ports import (
+    Clock,
+    ConfigStore,
+    EventDeduplicator,
+    EventPublisher,
+    IdGenerator,
+    LiveMetricsStore,
+    StateStore,
+    Workflow,
+)
+from ccaas.settings import Settings
+
+
+@dataclass
+class Dependencies:
+    store: StateStore
+    config: ConfigStore
+    events: EventPublisher
+    workflow: Workflow
+    live: LiveMetricsStore
+    dedup: EventDeduplicator
+    clock: Clock
+    ids: IdGenerator
+
+
+class _AwsDependencies:
+    """Adapters built on first use, so a function pays only for the clients it touches."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def _session(self) -> Any:
+        import boto3
+
+        return boto3.session.Session()
+
+    def _client(self, service: str) -> Any:
+        return self._session.client(service)
+
+    @cached_property
+    def _dynamodb(self) -> Any:
+        return self._client("dynamodb")
+
+    @cached_property
+    def store(self) -> StateStore:
+        from ccaas.adapters.aws.dynamodb import DynamoStateStore
+
+        s = self.settings
+        return DynamoStateStore(self._dynamodb, s.require("contacts_table"), s.require("agents_table"))
+
+    @cached_property
+    def config(self) -> ConfigStore:
+        from ccaas.adapters.aws.dynamodb import DynamoConfigStore
+
+        return DynamoConfigStore(self._dynamodb, self.settings.require("config_table"))
+
+    @cached_property
+    def events(self) -> EventPublisher:
+        from ccaas.adapters.aws.services import KinesisEventPublisher
+
+        return KinesisEventPublisher(self._client("kinesis"), self.settings.require("events_stream_name"))
+
+    @cached_property
+    def workflow(self) -> Workflow:
+        from ccaas.adapters.aws.services import StepFunctionsWorkflow
+
+        return StepFunctionsWorkflow(self._client("stepfunctions"), self.settings.contact_lifecycle_state_machine_arn)
+
+    @cached_property
+    def live(self) -> LiveMetricsStore:
+        from ccaas.adapters.aws.dynamodb import DynamoLiveMetricsStore
+
+        return DynamoLiveMetricsStore(self._dynamodb, self.settings.require("metrics_table"))
+
+    @cached_property
+    def dedup(self) -> EventDeduplicator:
+        from ccaas.adapters.aws.services import PowertoolsDeduplicator
+
+        return PowertoolsDeduplicator(self.settings.require("idempotency_table"))
+
+    @cached_property
+    def clock(self) -> Clock:
+        from ccaas.adapters.aws.services import SystemClock
+
+        return SystemClock()
+
+    @cached_property
+    def ids(self) -> IdGenerator:
+        from ccaas.adapters.aws.services import UuidIds
+
+        return UuidIds()
+
+
+@cache
+def _aws_for(settings: Settings) -> Any:
+    return _AwsDependencies(settings)
+
+
+def dependencies() -> Dependencies:
+    """AWS-backed dependencies for this function's environment (cached per distinct settings, so
+    functions sharing one interpreter locally each get their own)."""
+    return _aws_for(Settings.from_env(os.environ))  # type: ignore[return-value]
+
+
+def memory_dependencies(**overrides: Any) -> Dependencies:
+    from ccaas.adapters import memory
+
+    parts: dict[str, Any] = {
+        "store": memory.MemoryStateStore(),
+        "config": memory.MemoryConfigStore(),
+        "events": memory.MemoryEventPublisher(),
+        "workflow": memory.MemoryWorkflow(),
+        "live": memory.MemoryLiveMetricsStore(),
+        "dedup": memory.MemoryDeduplicator(),
+        "clock": memory.FixedClock(),
+        "ids": memory.SequentialIds(),
+    }
+    parts.update(overrides)
+    return Dependencies(**parts)

@@ -1,0 +1,117 @@
+"""The event envelope on the contact-events stream (schema version 1, documented in the README)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ccaas.domain.models import Agent, Contact
+
+SCHEMA_VERSION = "1"
+
+
+class EventType(StrEnum):
+    CONTACT_QUEUED = "contact.queued"
+    CONTACT_OFFERED = "contact.offered"
+    CONTACT_OFFER_DECLINED = "contact.offer_declined"
+    CONTACT_CONNECTED = "contact.connected"
+    CONTACT_ACW_STARTED = "contact.acw_started"
+    CONTACT_COMPLETED = "contact.completed"
+    CONTACT_ABANDONED = "contact.abandoned"
+    AGENT_STATUS_CHANGED = "agent.status_changed"
+    AGENT_ACTIVITY_CHANGED = "agent.activity_changed"
+
+
+class Event(BaseModel):
+    """`sequence` is the subject's version after the change: consumers order and deduplicate by it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    version: str = SCHEMA_VERSION
+    event_id: str = Field(min_length=8)
+    tenant_id: str = Field(min_length=1)
+    type: str
+    occurred_at: datetime
+    subject: str
+    sequence: int = Field(ge=0)
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def occurred_ms(self) -> int:
+        return int(self.occurred_at.timestamp() * 1000)
+
+    @property
+    def partition_key(self) -> str:
+        # One subject's events share a shard, so they stay in order.
+        return f"{self.tenant_id}#{self.subject}"
+
+
+def _at(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def contact_event(event_type: EventType, contact: Contact, event_id: str, at_ms: int, **extra: Any) -> Event:
+    payload = {
+        "contact_id": contact.contact_id,
+        "queue_id": contact.queue_id,
+        "channel": contact.channel.value,
+        "state": contact.state.value,
+        "agent_id": contact.agent_id,
+        "enqueued_at": contact.enqueued_at,
+        "connected_at": contact.connected_at,
+        "disconnected_at": contact.disconnected_at,
+        **extra,
+    }
+    return Event(
+        event_id=event_id,
+        tenant_id=contact.tenant_id,
+        type=event_type,
+        occurred_at=_at(at_ms),
+        subject=f"contact/{contact.contact_id}",
+        sequence=contact.version,
+        payload=payload,
+    )
+
+
+def agent_event(event_type: EventType, agent: Agent, event_id: str, at_ms: int, **extra: Any) -> Event:
+    payload = {
+        "agent_id": agent.agent_id,
+        "status": agent.status,
+        "activity": agent_activity(agent),
+        "queue_ids": [q.queue_id for q in agent.queues],
+        "active": {c.value: n for c, n in agent.active.items() if n},
+        **extra,
+    }
+    return Event(
+        event_id=event_id,
+        tenant_id=agent.tenant_id,
+        type=event_type,
+        occurred_at=_at(at_ms),
+        subject=f"agent/{agent.agent_id}",
+        sequence=agent.version,
+        payload=payload,
+    )
+
+
+class AgentActivity(StrEnum):
+    OFFLINE = "OFFLINE"
+    NOT_READY = "NOT_READY"
+    AVAILABLE = "AVAILABLE"  # staffed, ready and idle
+    ON_CONTACT = "ON_CONTACT"
+    ACW = "ACW"
+
+
+def agent_activity(agent: Agent) -> str:
+    """One word for what the agent is doing now, derived from status and active contacts."""
+    if agent.status == "OFFLINE" and not agent.busy:
+        return AgentActivity.OFFLINE
+    if agent.busy:
+        in_acw = set(agent.acw_contact_ids)
+        if in_acw and all(c in in_acw for c in agent.active_contact_ids):
+            return AgentActivity.ACW
+        return AgentActivity.ON_CONTACT
+    if agent.status != "AVAILABLE":
+        return AgentActivity.NOT_READY
+    return AgentActivity.AVAILABLE

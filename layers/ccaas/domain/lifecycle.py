@@ -1,0 +1,131 @@
+"""Contact and agent transitions (pure). Each returns new copies with the version bumped, so the
+store can write them with an optimistic check on the previous version."""
+from __future__ import annotations
+
+from ccaas.domain.models import (
+    Agent,
+    AgentStatus,
+    Conflict,
+    Contact,
+    ContactState,
+    Queue,
+    check_transition,
+)
+
+
+def _contact(contact: Contact, state: ContactState, **changes: object) -> Contact:
+    check_transition(contact.state, state)
+    return contact.model_copy(update={"state": state, "version": contact.version + 1, **changes})
+
+
+def _agent(agent: Agent, **changes: object) -> Agent:
+    return agent.model_copy(update={"version": agent.version + 1, **changes})
+
+
+def _without(ids: tuple[str, ...], contact_id: str) -> tuple[str, ...]:
+    return tuple(i for i in ids if i != contact_id)
+
+
+def enqueue(contact: Contact, queue: Queue, token: str, now_ms: int) -> Contact:
+    return _contact(
+        contact,
+        ContactState.QUEUED,
+        enqueued_at=now_ms,
+        workflow_token=token,
+        sl_threshold_s=queue.sl_threshold_s,
+    )
+
+
+def reserve(contact: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent]:
+    """Offer the contact to the agent: takes one slot of the contact's channel."""
+    if agent.free_slots(contact.channel) < 1:
+        raise Conflict(f"agent {agent.agent_id} has no free {contact.channel} slot")
+    if agent.agent_id in contact.declined_by:
+        raise Conflict(f"agent {agent.agent_id} already declined contact {contact.contact_id}")
+    active = dict(agent.active)
+    active[contact.channel] = active.get(contact.channel, 0) + 1
+    return (
+        _contact(contact, ContactState.OFFERED, agent_id=agent.agent_id, offered_at=now_ms),
+        _agent(
+            agent,
+            active=active,
+            active_contact_ids=(*agent.active_contact_ids, contact.contact_id),
+            offered_contact_ids=(*agent.offered_contact_ids, contact.contact_id),
+        ),
+    )
+
+
+def _require_offer(contact: Contact, agent: Agent) -> None:
+    if contact.agent_id != agent.agent_id or contact.contact_id not in agent.active_contact_ids:
+        raise Conflict(f"contact {contact.contact_id} is not assigned to agent {agent.agent_id}", field="contact_id")
+
+
+def accept(contact: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent]:
+    _require_offer(contact, agent)
+    return (
+        _contact(contact, ContactState.CONNECTED, connected_at=now_ms, workflow_token=None),
+        _agent(agent, offered_contact_ids=_without(agent.offered_contact_ids, contact.contact_id)),
+    )
+
+
+def _release(agent: Agent, contact: Contact, now_ms: int) -> Agent:
+    active = dict(agent.active)
+    active[contact.channel] = max(0, active.get(contact.channel, 0) - 1)
+    return _agent(
+        agent,
+        active={c: n for c, n in active.items() if n},
+        active_contact_ids=_without(agent.active_contact_ids, contact.contact_id),
+        offered_contact_ids=_without(agent.offered_contact_ids, contact.contact_id),
+        acw_contact_ids=_without(agent.acw_contact_ids, contact.contact_id),
+        last_contact_ended_at=now_ms,
+    )
+
+
+def decline(contact: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent]:
+    """The agent rejected (or missed) the offer: the contact goes back to the queue, keeping its place."""
+    _require_offer(contact, agent)
+    if contact.state != ContactState.OFFERED:
+        raise Conflict(f"contact {contact.contact_id} is {contact.state}, not OFFERED", field="contact_id")
+    back = _contact(
+        contact,
+        ContactState.QUEUED,
+        agent_id=None,
+        offered_at=None,
+        declined_by=(*contact.declined_by, agent.agent_id),
+    )
+    return back, _release(agent, contact, now_ms).model_copy(update={"last_contact_ended_at": agent.last_contact_ended_at})
+
+
+def disconnect(contact: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent]:
+    """The conversation ended: after-contact work starts; the slot stays taken until ACW ends."""
+    _require_offer(contact, agent)
+    return (
+        _contact(contact, ContactState.ACW, disconnected_at=now_ms),
+        _agent(agent, acw_contact_ids=(*agent.acw_contact_ids, contact.contact_id)),
+    )
+
+
+def end_acw(contact: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent]:
+    _require_offer(contact, agent)
+    done = _contact(contact, ContactState.COMPLETED, acw_ended_at=now_ms, ended_at=now_ms, workflow_token=None)
+    return done, _release(agent, contact, now_ms)
+
+
+def abandon(contact: Contact, agent: Agent | None, now_ms: int) -> tuple[Contact, Agent | None]:
+    """The customer left before an agent answered; an outstanding offer is withdrawn."""
+    gone = _contact(contact, ContactState.ABANDONED, disconnected_at=now_ms, ended_at=now_ms, workflow_token=None)
+    if agent is None or contact.contact_id not in agent.active_contact_ids:
+        return gone, None
+    return gone, _release(agent, contact, now_ms).model_copy(update={"last_contact_ended_at": agent.last_contact_ended_at})
+
+
+def set_status(agent: Agent, status: str, now_ms: int) -> Agent:
+    if agent.status == status:
+        return agent
+    if status == AgentStatus.OFFLINE and agent.busy:
+        raise Conflict(f"agent {agent.agent_id} has contacts in progress; finish them before going OFFLINE", field="status")
+    return _agent(agent, status=status, status_since=now_ms)
+
+
+def arm_token(contact: Contact, token: str) -> Contact:
+    return contact.model_copy(update={"workflow_token": token, "version": contact.version + 1})

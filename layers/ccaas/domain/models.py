@@ -1,0 +1,239 @@
+"""Contact-center entities (see shared DOMAIN.md). Pure: no I/O, no clock reads; times are epoch ms."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class DomainError(Exception):
+    """A rule of the domain was broken; `code` is stable for API clients and flows to branch on."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The entity is not in a state that allows the operation (or a concurrent writer won)."""
+
+    code = "conflict"
+
+
+class Channel(StrEnum):
+    VOICE = "VOICE"
+    CHAT = "CHAT"
+    EMAIL = "EMAIL"
+    SMS = "SMS"
+    SOCIAL = "SOCIAL"
+    VIDEO = "VIDEO"
+    TASK = "TASK"
+
+
+class InitiationMethod(StrEnum):
+    INBOUND = "INBOUND"
+    OUTBOUND = "OUTBOUND"
+    TRANSFER = "TRANSFER"
+    CALLBACK = "CALLBACK"
+    API = "API"
+
+
+class ContactState(StrEnum):
+    INITIATED = "INITIATED"
+    QUEUED = "QUEUED"
+    OFFERED = "OFFERED"
+    CONNECTED = "CONNECTED"
+    ACW = "ACW"
+    COMPLETED = "COMPLETED"
+    ABANDONED = "ABANDONED"
+    CALLBACK_SCHEDULED = "CALLBACK_SCHEDULED"
+    FAILED = "FAILED"
+    TRANSFERRED = "TRANSFERRED"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_STATES
+
+
+TERMINAL_STATES = frozenset(
+    {ContactState.COMPLETED, ContactState.ABANDONED, ContactState.FAILED, ContactState.TRANSFERRED}
+)
+
+# The lifecycle as a graph: every write checks its transition against this table.
+ALLOWED_TRANSITIONS: dict[ContactState, frozenset[ContactState]] = {
+    ContactState.INITIATED: frozenset({ContactState.QUEUED, ContactState.ABANDONED, ContactState.FAILED}),
+    ContactState.QUEUED: frozenset(
+        {ContactState.OFFERED, ContactState.ABANDONED, ContactState.CALLBACK_SCHEDULED, ContactState.FAILED}
+    ),
+    # An offer that is rejected or times out puts the contact back in the queue.
+    ContactState.OFFERED: frozenset(
+        {ContactState.CONNECTED, ContactState.QUEUED, ContactState.ABANDONED, ContactState.FAILED}
+    ),
+    ContactState.CONNECTED: frozenset({ContactState.ACW, ContactState.TRANSFERRED, ContactState.FAILED}),
+    ContactState.ACW: frozenset({ContactState.COMPLETED}),
+    ContactState.CALLBACK_SCHEDULED: frozenset({ContactState.COMPLETED, ContactState.FAILED}),
+    ContactState.COMPLETED: frozenset(),
+    ContactState.ABANDONED: frozenset(),
+    ContactState.FAILED: frozenset(),
+    ContactState.TRANSFERRED: frozenset(),
+}
+
+
+def check_transition(current: ContactState, target: ContactState) -> None:
+    if target not in ALLOWED_TRANSITIONS[current]:
+        raise Conflict(f"contact in state {current} cannot become {target}", field="state")
+
+
+class AgentStatus(StrEnum):
+    """Set by the agent. Anything else an agent may pick is a named not-ready reason."""
+
+    OFFLINE = "OFFLINE"
+    AVAILABLE = "AVAILABLE"
+    NOT_READY = "NOT_READY"
+
+
+DEFAULT_CAPACITY: dict[Channel, int] = {
+    Channel.VOICE: 1,
+    Channel.VIDEO: 1,
+    Channel.CHAT: 3,
+    Channel.SMS: 3,
+    Channel.SOCIAL: 3,
+    Channel.EMAIL: 5,
+    Channel.TASK: 5,
+}
+
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SkillRequirement(Frozen):
+    skill: str = Field(pattern=_NAME)
+    min_proficiency: int = Field(default=1, ge=1, le=5)
+
+
+class Queue(Frozen):
+    tenant_id: str
+    queue_id: str = Field(pattern=_NAME)
+    name: str
+    channels: frozenset[Channel] = frozenset(Channel)
+    required_skills: tuple[SkillRequirement, ...] = ()
+    sl_threshold_s: int = Field(default=20, ge=1)
+    sl_target: float = Field(default=0.8, gt=0, le=1)
+    max_wait_s: int = Field(default=600, ge=1, description="queue timeout: the contact is ended as ABANDONED")
+    priority: int = Field(default=5, ge=1, le=10)
+
+
+class QueueAssignment(Frozen):
+    """One queue in a routing profile: priority 1 is served first; delay is seconds of wait required."""
+
+    queue_id: str
+    priority: int = Field(default=1, ge=1)
+    delay_s: int = Field(default=0, ge=0)
+
+
+class Agent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: str
+    agent_id: str = Field(pattern=_NAME)
+    name: str
+    status: str = AgentStatus.OFFLINE
+    status_since: int = 0
+    skills: dict[str, int] = Field(default_factory=dict)
+    queues: tuple[QueueAssignment, ...] = ()
+    capacity: dict[Channel, int] = Field(default_factory=lambda: dict(DEFAULT_CAPACITY))
+    # Voice blocks other channels while active (Amazon Connect's default cross-channel behaviour).
+    voice_blocks_other_channels: bool = True
+    active: dict[Channel, int] = Field(default_factory=dict)
+    active_contact_ids: tuple[str, ...] = ()
+    # Reserved for this agent, not yet accepted: what the agent's client shows as offers.
+    offered_contact_ids: tuple[str, ...] = ()
+    # Contacts whose customer is gone but whose after-contact work is not done: they hold their slot.
+    acw_contact_ids: tuple[str, ...] = ()
+    last_contact_ended_at: int = 0
+    version: int = 0
+
+    @field_validator("skills")
+    @classmethod
+    def _proficiency_range(cls, skills: dict[str, int]) -> dict[str, int]:
+        for name, level in skills.items():
+            if not 1 <= level <= 5:
+                raise ValueError(f"skill {name}: proficiency must be 1-5")
+        return skills
+
+    @property
+    def is_available(self) -> bool:
+        return self.status == AgentStatus.AVAILABLE
+
+    @property
+    def is_staffed(self) -> bool:
+        return self.status != AgentStatus.OFFLINE
+
+    def free_slots(self, channel: Channel) -> int:
+        if not self.is_available:
+            return 0
+        if self.voice_blocks_other_channels and channel != Channel.VOICE and self.active.get(Channel.VOICE, 0):
+            return 0
+        if channel == Channel.VOICE and any(n for c, n in self.active.items() if c != Channel.VOICE):
+            return 0  # a voice call is never offered on top of other work
+        return max(0, self.capacity.get(channel, 0) - self.active.get(channel, 0))
+
+    @property
+    def busy(self) -> bool:
+        return any(self.active.values())
+
+    def serves(self, queue_id: str) -> QueueAssignment | None:
+        return next((q for q in self.queues if q.queue_id == queue_id), None)
+
+    def has_skills(self, requirements: tuple[SkillRequirement, ...]) -> bool:
+        return all(self.skills.get(r.skill, 0) >= r.min_proficiency for r in requirements)
+
+    def idle_since(self) -> int:
+        """When the agent last became free of work: longest idle is served first."""
+        return max(self.status_since, self.last_contact_ended_at)
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: str
+    contact_id: str
+    channel: Channel
+    initiation_method: InitiationMethod = InitiationMethod.API
+    queue_id: str
+    state: ContactState = ContactState.INITIATED
+    priority: int = 5
+    customer_id: str | None = None
+    reason: str | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+    previous_contact_id: str | None = None
+    initial_contact_id: str | None = None
+    agent_id: str | None = None
+    # Agents that rejected or missed this contact are not offered it again.
+    declined_by: tuple[str, ...] = ()
+    initiated_at: int
+    enqueued_at: int | None = None
+    offered_at: int | None = None
+    connected_at: int | None = None
+    disconnected_at: int | None = None
+    acw_ended_at: int | None = None
+    ended_at: int | None = None
+    # Opaque callback token of the workflow step waiting on this contact (Step Functions task token).
+    workflow_token: str | None = None
+    sl_threshold_s: int = 20
+    version: int = 0
+
+    def queue_wait_ms(self) -> int | None:
+        if self.enqueued_at is None:
+            return None
+        end = self.connected_at or (self.disconnected_at if self.state == ContactState.ABANDONED else None)
+        return None if end is None else end - self.enqueued_at

@@ -1,0 +1,28 @@
+"""Function settings: built from the environment on first use (never at import), validated once."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    contacts_table: str = ""
+    agents_table: str = ""
+    config_table: str = ""
+    metrics_table: str = ""
+    idempotency_table: str = ""
+    events_stream_name: str = ""
+    contact_lifecycle_state_machine_arn: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        return cls(**{name: env.get(name.upper(), "") for name in cls.model_fields})
+
+    def require(self, name: str) -> str:
+        value = getattr(self, name)
+        if not value:
+            raise RuntimeError(f"setting {name.upper()} is not configured for this function")
+        return value

@@ -1,0 +1,47 @@
+"""Agent use-cases: status changes free the agent for work, which is offered at once."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ccaas.bootstrap import Dependencies
+from ccaas.domain import lifecycle
+from ccaas.domain.events import EventType, agent_activity, agent_event
+from ccaas.domain.models import Agent, AgentStatus
+from ccaas.usecases.contacts import offer_work_to, retrying
+
+# Named not-ready reasons are free text in the same field; these are the states an agent sets.
+STATUS_PATTERN = r"^(OFFLINE|AVAILABLE|NOT_READY|[A-Z][A-Z0-9_]{1,31})$"
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: str = Field(pattern=STATUS_PATTERN, description="OFFLINE, AVAILABLE or a not-ready reason such as BREAK")
+
+
+def set_agent_status(deps: Dependencies, tenant_id: str, agent_id: str, change: StatusChange) -> Agent:
+    def attempt() -> Agent:
+        agent = deps.store.get_agent(tenant_id, agent_id)
+        updated = lifecycle.set_status(agent, change.status, deps.clock.now_ms())
+        if updated is agent:
+            return agent
+        deps.store.save(agents=[updated])
+        deps.events.publish(
+            [
+                agent_event(
+                    EventType.AGENT_STATUS_CHANGED, updated, deps.ids.new_id(), deps.clock.now_ms(),
+                    previous_status=agent.status, previous_activity=agent_activity(agent),
+                )
+            ]
+        )
+        return updated
+
+    updated = retrying(attempt)
+    if updated.status == AgentStatus.AVAILABLE:
+        offer_work_to(deps, tenant_id, agent_id)
+        updated = deps.store.get_agent(tenant_id, agent_id)
+    return updated
+
+
+def get_agent(deps: Dependencies, tenant_id: str, agent_id: str) -> Agent:
+    return deps.store.get_agent(tenant_id, agent_id)

@@ -1,0 +1,299 @@
+"""Contact lifecycle use-cases: every state change is one atomic save, then its events."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ccaas.bootstrap import Dependencies
+from ccaas.domain import lifecycle
+from ccaas.domain.events import Event, EventType, agent_activity, agent_event, contact_event
+from ccaas.domain.models import (
+    Agent,
+    Channel,
+    Conflict,
+    Contact,
+    ContactState,
+    DomainError,
+    InitiationMethod,
+    NotFound,
+)
+from ccaas.domain.routing import rank_agents, rank_contacts
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_ATTEMPTS = 5  # optimistic-concurrency retries: each attempt reloads state
+_AGENT_SCAN = 1000
+_WAITING_SCAN = 50
+
+
+class ContactAbandoned(Exception):
+    """Raised to the workflow when the customer left before the contact was queued."""
+
+
+class NewContact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    queue_id: str = Field(min_length=1, max_length=64)
+    initiation_method: InitiationMethod = InitiationMethod.API
+    customer_id: str | None = Field(default=None, max_length=128)
+    reason: str | None = Field(default=None, max_length=64)
+    priority: int = Field(default=5, ge=1, le=10)
+    attributes: dict[str, str] = Field(default_factory=dict, max_length=50)
+    previous_contact_id: str | None = None
+
+
+def retrying(operation: Callable[[], T]) -> T:
+    for attempt in range(_ATTEMPTS):
+        try:
+            return operation()
+        except Conflict:
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def commit(
+    deps: Dependencies,
+    *,
+    contacts: Sequence[tuple[Contact, EventType | None, dict]] = (),
+    agents: Sequence[tuple[Agent | None, Agent | None]] = (),
+) -> None:
+    """Save contacts and agents atomically, then publish one event per change.
+
+    `contacts` holds (new contact, event type, extra payload); `agents` holds (before, after) pairs.
+    An agent whose derived activity changed gets an `agent.activity_changed` event.
+    """
+    changed_agents = [after for before, after in agents if after is not None and after is not before]
+    deps.store.save(contacts=[c for c, _, _ in contacts], agents=changed_agents)
+    now = deps.clock.now_ms()
+    events: list[Event] = [
+        contact_event(kind, c, deps.ids.new_id(), now, **extra) for c, kind, extra in contacts if kind is not None
+    ]
+    for before, after in agents:
+        if after is None or before is None:
+            continue
+        if agent_activity(before) != agent_activity(after):
+            events.append(
+                agent_event(
+                    EventType.AGENT_ACTIVITY_CHANGED, after, deps.ids.new_id(), now,
+                    previous_activity=agent_activity(before),
+                )
+            )
+    if events:
+        deps.events.publish(events)
+
+
+def create_contact(deps: Dependencies, tenant_id: str, request: NewContact) -> Contact:
+    try:
+        queue = deps.config.get_queue(tenant_id, request.queue_id)
+    except NotFound:
+        raise DomainError(f"queue {request.queue_id} does not exist", field="queue_id") from None
+    if request.channel not in queue.channels:
+        raise DomainError(f"queue {queue.queue_id} does not take {request.channel} contacts", field="channel")
+    contact_id = deps.ids.new_id()
+    contact = Contact(
+        tenant_id=tenant_id,
+        contact_id=contact_id,
+        initiated_at=deps.clock.now_ms(),
+        sl_threshold_s=queue.sl_threshold_s,
+        initial_contact_id=contact_id,
+        **request.model_dump(),
+    )
+    deps.store.save(contacts=[contact])
+    try:
+        deps.workflow.start_contact(contact, queue.max_wait_s)
+    except Exception:
+        # Nothing will ever route it: end it visibly rather than leave it INITIATED forever.
+        failed = contact.model_copy(update={"state": ContactState.FAILED, "version": 1, "ended_at": deps.clock.now_ms()})
+        deps.store.save(contacts=[failed])
+        raise
+    return contact
+
+
+def get_contact(deps: Dependencies, tenant_id: str, contact_id: str) -> Contact:
+    return deps.store.get_contact(tenant_id, contact_id)
+
+
+def queue_and_route(deps: Dependencies, tenant_id: str, contact_id: str, task_token: str) -> Contact:
+    """Workflow step AwaitAgent: queue the contact with the step's token, then try an agent at once."""
+
+    def attempt() -> Contact:
+        contact = deps.store.get_contact(tenant_id, contact_id)
+        if contact.state == ContactState.INITIATED:
+            queue = deps.config.get_queue(tenant_id, contact.queue_id)
+            queued = lifecycle.enqueue(contact, queue, task_token, deps.clock.now_ms())
+            commit(deps, contacts=[(queued, EventType.CONTACT_QUEUED, {"sl_threshold_s": queue.sl_threshold_s})])
+            return queued
+        if contact.state == ContactState.ABANDONED:
+            deps.workflow.fail(task_token, "ContactAbandoned", "the customer left before the contact was queued")
+            return contact
+        if contact.state in (ContactState.QUEUED, ContactState.OFFERED):
+            # A retried step: the previous token is dead, park the new one.
+            rearmed = lifecycle.arm_token(contact, task_token)
+            deps.store.save(contacts=[rearmed])
+            return rearmed
+        deps.workflow.succeed(task_token, {"state": contact.state.value, "agent_id": contact.agent_id})
+        return contact
+
+    contact = retrying(attempt)
+    if contact.state == ContactState.QUEUED:
+        contact = route_contact(deps, contact)
+    return contact
+
+
+def route_contact(deps: Dependencies, contact: Contact) -> Contact:
+    """Offer a queued contact to the best free agent, if any (the contact keeps waiting otherwise)."""
+    queue = deps.config.get_queue(contact.tenant_id, contact.queue_id)
+    for _ in range(_ATTEMPTS):
+        now = deps.clock.now_ms()
+        candidates = rank_agents(contact, queue, deps.store.available_agents(contact.tenant_id, _AGENT_SCAN), now)
+        if not candidates:
+            return contact
+        agent = candidates[0]
+        offered, reserved = lifecycle.reserve(contact, agent, now)
+        try:
+            commit(deps, contacts=[(offered, EventType.CONTACT_OFFERED, {})], agents=[(agent, reserved)])
+            return offered
+        except Conflict:
+            # Another router took the agent or the contact: reload the contact and look again.
+            contact = deps.store.get_contact(contact.tenant_id, contact.contact_id)
+            if contact.state != ContactState.QUEUED:
+                return contact
+    return contact
+
+
+def offer_work_to(deps: Dependencies, tenant_id: str, agent_id: str) -> list[Contact]:
+    """The agent has room: reserve the best waiting contacts across its routing profile."""
+    offered: list[Contact] = []
+    queues = {q.queue_id: q for q in deps.config.list_queues(tenant_id)}
+    for _ in range(_ATTEMPTS * 4):
+        agent = deps.store.get_agent(tenant_id, agent_id)
+        if not agent.is_available:
+            return offered
+        waiting = {a.queue_id: deps.store.waiting_contacts(tenant_id, a.queue_id, _WAITING_SCAN) for a in agent.queues}
+        ranked = rank_contacts(agent, waiting, queues, deps.clock.now_ms())
+        if not ranked:
+            return offered
+        contact, reserved = lifecycle.reserve(ranked[0], agent, deps.clock.now_ms())
+        try:
+            commit(deps, contacts=[(contact, EventType.CONTACT_OFFERED, {})], agents=[(agent, reserved)])
+            offered.append(contact)
+        except Conflict:
+            continue  # lost a race for that contact or this agent changed: reload both
+    return offered
+
+
+def _agent_and_contact(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str) -> tuple[Agent, Contact]:
+    return deps.store.get_agent(tenant_id, agent_id), deps.store.get_contact(tenant_id, contact_id)
+
+
+def accept_contact(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str) -> Contact:
+    def attempt() -> tuple[Contact, str | None]:
+        agent, contact = _agent_and_contact(deps, tenant_id, agent_id, contact_id)
+        if contact.state != ContactState.OFFERED:
+            raise Conflict(f"contact {contact_id} is {contact.state}, not OFFERED to agent {agent_id}", field="contact_id")
+        connected, updated = lifecycle.accept(contact, agent, deps.clock.now_ms())
+        commit(deps, contacts=[(connected, EventType.CONTACT_CONNECTED, {"sl_threshold_s": contact.sl_threshold_s})], agents=[(agent, updated)])
+        return connected, contact.workflow_token
+
+    connected, token = retrying(attempt)
+    if token:
+        _answer(lambda: deps.workflow.succeed(token, {"state": "CONNECTED", "agent_id": agent_id}))
+    return connected
+
+
+def reject_contact(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str) -> Contact:
+    def attempt() -> Contact:
+        agent, contact = _agent_and_contact(deps, tenant_id, agent_id, contact_id)
+        back, released = lifecycle.decline(contact, agent, deps.clock.now_ms())
+        commit(deps, contacts=[(back, EventType.CONTACT_OFFER_DECLINED, {"declined_by": agent_id})], agents=[(agent, released)])
+        return back
+
+    back = retrying(attempt)
+    routed = route_contact(deps, back)
+    offer_work_to(deps, tenant_id, agent_id)
+    return routed
+
+
+def complete_contact(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str) -> Contact:
+    """The conversation ended (either side hung up): after-contact work starts."""
+
+    def attempt() -> Contact:
+        agent, contact = _agent_and_contact(deps, tenant_id, agent_id, contact_id)
+        if contact.state != ContactState.CONNECTED:
+            raise Conflict(f"contact {contact_id} is {contact.state}, not CONNECTED", field="contact_id")
+        in_acw, updated = lifecycle.disconnect(contact, agent, deps.clock.now_ms())
+        commit(deps, contacts=[(in_acw, EventType.CONTACT_ACW_STARTED, {})], agents=[(agent, updated)])
+        return in_acw
+
+    return retrying(attempt)
+
+
+def end_after_contact_work(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str) -> Contact:
+    def attempt() -> tuple[Contact, str | None]:
+        agent, contact = _agent_and_contact(deps, tenant_id, agent_id, contact_id)
+        if contact.state != ContactState.ACW:
+            raise Conflict(f"contact {contact_id} is {contact.state}, not in after-contact work", field="contact_id")
+        done, released = lifecycle.end_acw(contact, agent, deps.clock.now_ms())
+        commit(deps, contacts=[(done, EventType.CONTACT_COMPLETED, {"acw_ended_at": done.acw_ended_at})], agents=[(agent, released)])
+        return done, contact.workflow_token
+
+    done, token = retrying(attempt)
+    if token:
+        _answer(lambda: deps.workflow.succeed(token, {"state": "COMPLETED"}))
+    offer_work_to(deps, tenant_id, agent_id)
+    return done
+
+
+def abandon_contact(deps: Dependencies, tenant_id: str, contact_id: str, *, reason: str, from_workflow: bool) -> Contact:
+    """The customer left (API) or the queue timed out (workflow). A contact already answered is left alone."""
+
+    def attempt() -> tuple[Contact, Contact, str | None]:
+        contact = deps.store.get_contact(tenant_id, contact_id)
+        if contact.state not in (ContactState.INITIATED, ContactState.QUEUED, ContactState.OFFERED):
+            if from_workflow:
+                return contact, contact, None
+            raise Conflict(f"contact {contact_id} is {contact.state}; only a waiting contact can be abandoned", field="contact_id")
+        agent = deps.store.get_agent(tenant_id, contact.agent_id) if contact.agent_id else None
+        gone, released = lifecycle.abandon(contact, agent, deps.clock.now_ms())
+        extra = {"previous_state": contact.state.value, "reason": reason, "sl_threshold_s": contact.sl_threshold_s}
+        commit(deps, contacts=[(gone, EventType.CONTACT_ABANDONED, extra)], agents=[(agent, released)])
+        return contact, gone, contact.workflow_token
+
+    before, after, token = retrying(attempt)
+    if token and not from_workflow:
+        _answer(lambda: deps.workflow.fail(token, ContactAbandoned.__name__, reason))
+    if before.agent_id and after.state == ContactState.ABANDONED:
+        offer_work_to(deps, tenant_id, before.agent_id)
+    return after
+
+
+def await_completion(deps: Dependencies, tenant_id: str, contact_id: str, task_token: str) -> Contact:
+    """Workflow step AwaitCompletion: park the token; answer at once if the work is already done."""
+
+    def attempt() -> Contact:
+        contact = deps.store.get_contact(tenant_id, contact_id)
+        if contact.state in (ContactState.CONNECTED, ContactState.ACW):
+            armed = lifecycle.arm_token(contact, task_token)
+            deps.store.save(contacts=[armed])
+            return armed
+        if contact.state == ContactState.COMPLETED:
+            deps.workflow.succeed(task_token, {"state": "COMPLETED"})
+        else:
+            deps.workflow.fail(task_token, "ContactNotConnected", f"contact is {contact.state}")
+        return contact
+
+    return retrying(attempt)
+
+
+def _answer(call: Callable[[], None]) -> None:
+    try:
+        call()
+    except Conflict:
+        # The step already ended (e.g. the queue timeout fired first); the contact's state is the truth.
+        logger.warning("workflow step already ended; contact state kept")
