@@ -1,0 +1,49 @@
+"""Stage configuration, read from CDK context (cdk.json "context", overridable with `-c key=value`)."""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from infra.naming import ROOT
+
+PROD_STAGES = frozenset({"prod"})
+_STAGE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    stage: str
+    tenant_time_zone: str = "UTC"
+    connect_instance_arns: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not _STAGE.match(self.stage):
+            raise ValueError(f"stage {self.stage!r} must match {_STAGE.pattern}")
+
+    @property
+    def is_prod(self) -> bool:
+        return self.stage in PROD_STAGES
+
+    @classmethod
+    def from_context(cls, get: Any) -> StageConfig:
+        """`get` is `node.try_get_context` (or any key -> value callable)."""
+        arns = get("connectInstanceArns") or []
+        if isinstance(arns, str):  # `-c connectInstanceArns=...` arrives as a string
+            arns = json.loads(arns) if arns.strip().startswith("[") else [a for a in arns.split(",") if a]
+        return cls(
+            stage=str(get("stage") or "dev"),
+            tenant_time_zone=str(get("tenantTimeZone") or "UTC"),
+            connect_instance_arns=tuple(str(a) for a in arns),
+        )
+
+
+def cdk_json_context() -> Mapping[str, Any]:
+    """The "context" block of cdk.json. The cdk CLI passes it to the app itself; `python -m infra.app`
+    has no CLI in front of it, so the app reads it (CLI-provided context still wins)."""
+    path = ROOT / "cdk.json"
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8")).get("context", {})

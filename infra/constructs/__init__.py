@@ -1,0 +1,1 @@
+"""One construct per concern; see infra/stack.py for how they are composed."""

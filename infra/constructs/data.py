@@ -1,0 +1,92 @@
+"""DynamoDB tables. `aws_dynamodb.Table` (AWS::DynamoDB::Table), not TableV2: the local runtime deploys
+this template into moto, which has no AWS::DynamoDB::GlobalTable."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as ddb
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from infra.naming import TABLE_IDS, table_construct_id
+
+S = ddb.AttributeType.STRING
+
+# Narrower than Table.grant_read_data/grant_read_write_data: no Scan (no access pattern scans a
+# table), no stream reads, no DescribeTable. Transactions need the per-item actions below.
+READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
+WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+
+
+@dataclass(frozen=True)
+class Gsi:
+    name: str
+    pk: str
+    sk: str
+    projection: ddb.ProjectionType = ddb.ProjectionType.ALL
+
+
+@dataclass(frozen=True)
+class TableDesign:
+    pk: str = "pk"
+    sk: str | None = "sk"
+    ttl: str | None = None
+    gsis: Sequence[Gsi] = field(default_factory=tuple)
+
+
+DESIGNS: dict[str, TableDesign] = {
+    "Contacts": TableDesign(
+        ttl="expires_at",
+        gsis=(Gsi("waiting", "wait_pk", "wait_sk"), Gsi("customer", "cust_pk", "cust_sk")),
+    ),
+    "Agents": TableDesign(gsis=(Gsi("available", "avail_pk", "avail_sk"),)),
+    "Config": TableDesign(),
+    "Metrics": TableDesign(ttl="expires_at"),
+    # Powertools idempotency's default schema: partition key "id", TTL "expiration".
+    "Idempotency": TableDesign(pk="id", sk=None, ttl="expiration"),
+}
+assert tuple(DESIGNS) == TABLE_IDS, "infra.naming.TABLE_IDS and data.DESIGNS disagree"
+
+
+class Data(Construct):
+    """`self.tables[<table id>]`, e.g. self.tables["Contacts"]."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, removal_policy: RemovalPolicy) -> None:
+        super().__init__(scope, construct_id)
+        self.tables: dict[str, ddb.Table] = {}
+        for table_id, design in DESIGNS.items():
+            table = ddb.Table(
+                self,
+                table_construct_id(table_id),
+                partition_key=ddb.Attribute(name=design.pk, type=S),
+                sort_key=ddb.Attribute(name=design.sk, type=S) if design.sk else None,
+                billing_mode=ddb.BillingMode.PAY_PER_REQUEST,
+                point_in_time_recovery_specification=ddb.PointInTimeRecoverySpecification(
+                    point_in_time_recovery_enabled=True
+                ),
+                encryption=ddb.TableEncryption.AWS_MANAGED,
+                time_to_live_attribute=design.ttl,
+                removal_policy=removal_policy,
+            )
+            for gsi in design.gsis:
+                table.add_global_secondary_index(
+                    index_name=gsi.name,
+                    partition_key=ddb.Attribute(name=gsi.pk, type=S),
+                    sort_key=ddb.Attribute(name=gsi.sk, type=S),
+                    projection_type=gsi.projection,
+                )
+            self.tables[table_id] = table
+
+    def grant(self, table_id: str, grantee: iam.IGrantable, *, write: bool) -> None:
+        """Item reads (+ writes) on the table, and Query on each of its GSIs by name (no index/*)."""
+        table, design = self.tables[table_id], DESIGNS[table_id]
+        actions = READ_ACTIONS + (WRITE_ACTIONS if write else ())
+        iam.Grant.add_to_principal(grantee=grantee, actions=list(actions), resource_arns=[table.table_arn])
+        if design.gsis:
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["dynamodb:Query"],
+                resource_arns=[f"{table.table_arn}/index/{gsi.name}" for gsi in design.gsis],
+            )

@@ -1,0 +1,80 @@
+"""State machines from statemachines/*.asl.json: the ASL files are the truth.
+
+The definition is inlined (DefinitionBody.from_string) so template assertions, cfn-lint and the local
+runtime all see it; placeholders are filled by CloudFormation DefinitionSubstitutions. The loader
+(infra.asl) fails synth when the ASL's ${Placeholders} and the substitutions differ either way, or
+when the state graph is broken. Raw ASL gets no automatic IAM grants: invoke is granted per function.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra import asl
+from infra.nag import acknowledge
+from infra.naming import function_arn_placeholder, state_machine_file
+
+
+class AslStateMachine(Construct):
+    """One Standard state machine from statemachines/<snake name>.asl.json.
+
+    `functions`: folder -> function, for every ${<Folder>FunctionArn} the ASL references (each gets
+    lambda:InvokeFunction). `values`: any other placeholders (e.g. table names), name -> value.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        name: str,
+        *,
+        functions: Mapping[str, lambda_.IFunction],
+        values: Mapping[str, str] | None = None,
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        """`removal_policy` applies to the execution log group (the data), not the state machine."""
+        super().__init__(scope, name)
+        substitutions: dict[str, str] = {function_arn_placeholder(f): fn.function_arn for f, fn in functions.items()}
+        for key, value in (values or {}).items():
+            if key in substitutions:
+                raise ValueError(f"{name}: substitution {key} given twice")
+            substitutions[key] = value
+        self.definition_file = state_machine_file(name)
+        text = asl.load(self.definition_file, substitutions.keys())  # raises on any mismatch
+
+        log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=removal_policy)
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_string(text),
+            definition_substitutions=substitutions,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            tracing_enabled=True,
+            # No removal_policy: a state machine holds no data (its history lives in the log group,
+            # which follows the stage policy); retaining it would orphan one per replacement.
+        )
+        for fn in functions.values():
+            # The ASL passes the unqualified ARN as FunctionName: grant exactly that (no ":*").
+            self.state_machine.add_to_role_policy(
+                iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[fn.function_arn])
+            )
+        acknowledge(
+            self.state_machine.role.node.find_child("DefaultPolicy"),
+            "AwsSolutions-IAM5",
+            "Added by CDK for LogLevel.ALL and tracing: CloudWatch Logs vended-log delivery actions "
+            "(logs:CreateLogDelivery, PutResourcePolicy, DescribeLogGroups, ...) and X-Ray "
+            "PutTraceSegments/PutTelemetryRecords/GetSampling* support no resource-level permissions, "
+            "so Resource must be '*'.",
+            findings=["Resource::*"],
+        )
+
+    @property
+    def arn(self) -> str:
+        return self.state_machine.state_machine_arn

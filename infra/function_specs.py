@@ -1,0 +1,107 @@
+"""What each Lambda needs: grants, and the settings (env vars) that follow from them.
+
+Functions are DISCOVERED from functions/<folder>/handler.py (infra.naming.function_folders()); this
+table says what each one may touch. Synth fails if a folder has no spec or a spec has no folder.
+The environment is derived from the grants (a table you may touch -> its <ID>_TABLE variable), so a
+function never gets a setting it has no permission to use, and never lacks one it has.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from infra.naming import (
+    CONTACT_LIFECYCLE_ARN_ENV,
+    EVENTS_STREAM_ENV,
+    TABLE_IDS,
+    table_env_var,
+)
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    description: str
+    read: tuple[str, ...] = ()  # table ids, read-only
+    read_write: tuple[str, ...] = ()  # table ids, read and write
+    put_events: bool = False  # kinesis:PutRecord(s) on the contact-events stream
+    start_lifecycle: bool = False  # states:StartExecution on ContactLifecycle (+ its ARN in env)
+    answer_tasks: bool = False  # states:SendTaskSuccess / SendTaskFailure (task tokens)
+    consumes_events: bool = False  # event source mapping on the contact-events stream (+ DLQ)
+    memory_mb: int = 512
+    timeout_s: int = 10
+
+    def __post_init__(self) -> None:
+        unknown = sorted((set(self.read) | set(self.read_write)) - set(TABLE_IDS))
+        if unknown:
+            raise ValueError(f"unknown table id(s) {unknown}; known: {TABLE_IDS}")
+        both = sorted(set(self.read) & set(self.read_write))
+        if both:
+            raise ValueError(f"table(s) {both} listed as both read and read_write")
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return tuple(t for t in TABLE_IDS if t in self.read or t in self.read_write)
+
+    @property
+    def env_names(self) -> tuple[str, ...]:
+        names = [table_env_var(t) for t in self.tables]
+        if self.put_events:
+            names.append(EVENTS_STREAM_ENV)
+        if self.start_lifecycle:
+            names.append(CONTACT_LIFECYCLE_ARN_ENV)
+        return tuple(names)
+
+
+SPECS: Mapping[str, FunctionSpec] = {
+    "authorize_request": FunctionSpec(
+        "API Gateway TOKEN authorizer: API key -> tenant",
+        read=("Config",),
+    ),
+    "serve_api": FunctionSpec(
+        "REST API (Lambda proxy, Powertools APIGatewayRestResolver)",
+        read_write=("Contacts", "Agents", "Config", "Metrics"),
+        put_events=True,
+        start_lifecycle=True,
+        answer_tasks=True,
+    ),
+    "route_contact": FunctionSpec(
+        "ContactLifecycle.AwaitAgent (waitForTaskToken): queue the contact, try to reserve an agent",
+        read=("Config",),
+        read_write=("Contacts", "Agents"),
+        put_events=True,
+        answer_tasks=True,
+    ),
+    "track_contact": FunctionSpec(
+        "ContactLifecycle.AwaitCompletion (waitForTaskToken): park the completion token",
+        read_write=("Contacts",),
+        answer_tasks=True,
+    ),
+    "abandon_contact": FunctionSpec(
+        "ContactLifecycle.AbandonOnQueueTimeout: end an unanswered contact as ABANDONED",
+        read=("Config",),
+        read_write=("Contacts", "Agents"),
+        put_events=True,
+        answer_tasks=True,
+    ),
+    "consume_contact_events": FunctionSpec(
+        "Kinesis consumer: live queue metrics (DynamoDB + EMF), idempotent, partial batch failures",
+        read=("Config",),
+        read_write=("Metrics", "Idempotency"),
+        consumes_events=True,
+        timeout_s=60,  # up to 100 records per batch; stays well under the 1 h max record age
+    ),
+}
+
+
+def check_specs(folders: Iterable[str], specs: Mapping[str, FunctionSpec] = SPECS) -> None:
+    """Fail synth when the discovered folders and the spec table disagree, either way."""
+    found, known = set(folders), set(specs)
+    problems = []
+    if found - known:
+        problems.append(
+            f"functions/ folder(s) without a spec in infra/function_specs.py: {sorted(found - known)}"
+        )
+    if known - found:
+        problems.append(f"spec(s) without a functions/<folder>/handler.py: {sorted(known - found)}")
+    if problems:
+        raise ValueError("; ".join(problems))

@@ -1,0 +1,132 @@
+"""The Ccaas stack: composes the constructs and applies each function's spec (grants + settings).
+
+Creation order avoids the one possible cycle: the ContactLifecycle ASL references the task functions
+(route/track/abandon), and serve_api needs the state machine's ARN. So functions that start the
+lifecycle are created after it, everything else before it; a task function that asked for the
+state machine ARN would be a cycle and fails synth with a clear message.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import CfnOutput, RemovalPolicy, Stack
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.constructs.api import Api
+from infra.constructs.data import Data
+from infra.constructs.events import Events
+from infra.constructs.function_factory import FunctionFactory
+from infra.constructs.layer import Layers
+from infra.constructs.observability import Observability
+from infra.constructs.workflows import AslStateMachine
+from infra.function_specs import SPECS, FunctionSpec, check_specs
+from infra.naming import (
+    CONTACT_LIFECYCLE,
+    CONTACT_LIFECYCLE_ARN_ENV,
+    EVENTS_STREAM_ENV,
+    STACK_NAME,
+    function_folders,
+    table_env_var,
+    table_name_placeholder,
+)
+
+# The functions ContactLifecycle's ASL invokes (its ${<Folder>FunctionArn} placeholders).
+LIFECYCLE_TASKS = ("route_contact", "track_contact", "abandon_contact")
+API_HANDLER = "serve_api"
+API_AUTHORIZER = "authorize_request"
+
+
+class CcaasStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str = STACK_NAME,
+        *,
+        config: StageConfig,
+        folders: Sequence[str] | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(
+            scope, construct_id, description=f"Serverless contact center backend ({config.stage})", **kwargs
+        )
+        self.config = config
+        # Data (tables, stream, DLQ, logs) is kept in prod; code and wiring are not.
+        removal = RemovalPolicy.RETAIN if config.is_prod else RemovalPolicy.DESTROY
+        retention = logs.RetentionDays.THREE_MONTHS if config.is_prod else logs.RetentionDays.ONE_WEEK
+
+        folders = sorted(function_folders() if folders is None else folders)
+        check_specs(folders)
+
+        self.data = Data(self, "Data", removal_policy=removal)
+        self.events = Events(self, "Events", removal_policy=removal)
+        layers = Layers(self, "Layers")
+        self.factory = FunctionFactory(
+            self, "Functions", layers=layers.all, log_retention=retention, removal_policy=removal
+        )
+
+        # ONE settings dict; each function gets only the names its spec derives.
+        self.settings: dict[str, str] = {table_env_var(t): tbl.table_name for t, tbl in self.data.tables.items()}
+        self.settings[EVENTS_STREAM_ENV] = self.events.stream.stream_name
+
+        for folder in folders:
+            if not SPECS[folder].start_lifecycle:
+                self._build(folder)
+
+        cyclic = [f for f in LIFECYCLE_TASKS if SPECS[f].start_lifecycle]
+        if cyclic:
+            raise ValueError(
+                f"{cyclic} are invoked by {CONTACT_LIFECYCLE} and also need its ARN: that is a circular "
+                "dependency (state machine -> function -> state machine). Pass the ARN another way."
+            )
+        self.lifecycle = AslStateMachine(
+            self,
+            CONTACT_LIFECYCLE,
+            functions={f: self.factory.functions[f] for f in LIFECYCLE_TASKS},
+            log_retention=retention,
+            removal_policy=removal,
+        )
+        self.settings[CONTACT_LIFECYCLE_ARN_ENV] = self.lifecycle.arn
+
+        for folder in folders:
+            if SPECS[folder].start_lifecycle:
+                self._build(folder)
+
+        fns = self.factory.functions
+        self.api = Api(
+            self,
+            "Api",
+            handler=fns[API_HANDLER],
+            authorizer_handler=fns[API_AUTHORIZER],
+            log_retention=retention,
+            removal_policy=removal,
+        )
+
+        self.observability = Observability(self, "Observability", stage=config.stage)
+        self.observability.add_dead_letter_queue("ContactEvents", self.events.dlq)
+        for folder, fn in self.events.consumers.items():
+            self.observability.add_stream_consumer(folder, fn)
+        self.observability.add_functions(fns)
+
+        CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the v1 stage")
+        CfnOutput(self, "StateMachineArn", value=self.lifecycle.arn, description="ContactLifecycle")
+        for table_id, table in self.data.tables.items():
+            CfnOutput(self, table_name_placeholder(table_id), value=table.table_name)
+        CfnOutput(self, "EventsStreamName", value=self.events.stream.stream_name)
+
+    def _build(self, folder: str) -> lambda_.Function:
+        spec: FunctionSpec = SPECS[folder]
+        fn = self.factory.create(folder, spec, self.settings)
+        for table_id in spec.tables:
+            self.data.grant(table_id, fn, write=table_id in spec.read_write)
+        if spec.put_events:
+            self.events.stream.grant_write(fn)
+        if spec.start_lifecycle:
+            self.lifecycle.state_machine.grant_start_execution(fn)
+        if spec.answer_tasks:
+            self.factory.allow_task_responses(folder)
+        if spec.consumes_events:
+            self.events.add_consumer(folder, fn)
+        return fn

@@ -1,0 +1,111 @@
+"""infra.asl: the placeholder loader and the state-graph check (pure, shared with the local runtime)."""
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from infra import asl
+from infra.naming import STATEMACHINES_DIR, function_arn_placeholder
+
+
+def _machine(**states) -> dict:
+    return {"StartAt": next(iter(states)), "States": states}
+
+
+def _write(tmp_path: Path, definition: dict) -> Path:
+    path = tmp_path / "flow.asl.json"
+    path.write_text(json.dumps(definition))
+    return path
+
+
+TASK = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "${AFunctionArn}"}}
+
+
+def test_real_contact_lifecycle_loads_with_its_three_functions():
+    names = {function_arn_placeholder(f) for f in ("route_contact", "track_contact", "abandon_contact")}
+    text = asl.load(STATEMACHINES_DIR / "contact_lifecycle.asl.json", names)
+    assert asl.find_placeholders(text) == names
+
+
+def test_every_asl_file_has_a_sound_graph():
+    files = sorted(STATEMACHINES_DIR.glob("*.asl.json"))
+    assert files
+    for path in files:
+        asl.check_graph(json.loads(path.read_text()), source=path.name)
+
+
+def test_missing_substitution_raises(tmp_path):
+    path = _write(tmp_path, _machine(A={**TASK, "End": True}))
+    with pytest.raises(asl.AslError, match=r"without a substitution: \$\{AFunctionArn\}"):
+        asl.load(path, [])
+
+
+def test_unused_substitution_raises(tmp_path):
+    path = _write(tmp_path, _machine(A={**TASK, "End": True}))
+    with pytest.raises(asl.AslError, match="not used by the ASL: BFunctionArn"):
+        asl.load(path, ["AFunctionArn", "BFunctionArn"])
+
+
+def test_both_directions_reported_together(tmp_path):
+    path = _write(tmp_path, _machine(A={**TASK, "End": True}))
+    with pytest.raises(asl.AslError) as exc:
+        asl.load(path, ["Typo"])
+    assert "AFunctionArn" in str(exc.value) and "Typo" in str(exc.value)
+
+
+def test_malformed_placeholder_raises():
+    with pytest.raises(asl.AslError, match="malformed"):
+        asl.find_placeholders('{"FunctionName": "${Route-Contact}"}')
+
+
+def test_dangling_next_is_caught():
+    definition = _machine(A={"Type": "Pass", "Next": "Nowhere"})
+    with pytest.raises(asl.AslError, match=r"A: Next -> 'Nowhere' does not exist"):
+        asl.check_graph(definition)
+
+
+@pytest.mark.parametrize(
+    "definition, message",
+    [
+        ({"StartAt": "Missing", "States": {"A": {"Type": "Succeed"}}}, "StartAt 'Missing'"),
+        (_machine(A={"Type": "Pass", "End": True}, B={"Type": "Succeed"}), r"unreachable state\(s\) \['B'\]"),
+        (
+            _machine(A={"Type": "Task", "Resource": "x", "End": True, "Catch": [{"ErrorEquals": ["E"], "Next": "Gone"}]}),
+            r"Catch\[0\].Next -> 'Gone'",
+        ),
+        (
+            _machine(A={"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": True, "Next": "B"}], "Default": "Gone"}, B={"Type": "Succeed"}),
+            "Default -> 'Gone'",
+        ),
+        (_machine(A={"Type": "Pass"}), "exactly one of Next or End"),
+        (_machine(A={"Type": "Succeed", "Next": "A"}), "takes neither Next nor End"),
+        (
+            _machine(A={"Type": "Parallel", "End": True, "Branches": [_machine(X={"Type": "Pass", "Next": "Y"})]}),
+            r"Branches\[0\].X: Next -> 'Y'",
+        ),
+    ],
+)
+def test_graph_problems(definition, message):
+    with pytest.raises(asl.AslError, match=message):
+        asl.check_graph(definition)
+
+
+def test_substitute_fills_every_placeholder_and_checks_names():
+    text = '{"a": "${AFunctionArn}", "b": "${AFunctionArn}"}'
+    assert json.loads(asl.substitute(text, {"AFunctionArn": "arn:x"})) == {"a": "arn:x", "b": "arn:x"}
+    with pytest.raises(asl.AslError):
+        asl.substitute(text, {})
+
+
+def test_asl_module_imports_no_cdk():
+    tree = ast.parse(Path(asl.__file__).read_text())
+    imported = {
+        (node.module or "").split(".")[0] if isinstance(node, ast.ImportFrom) else alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert not imported & {"aws_cdk", "constructs", "cdk_nag", "jsii"}, imported

@@ -1,0 +1,96 @@
+"""Function discovery vs the spec table, stage config, and the docker-free layer bundler."""
+from __future__ import annotations
+
+import os
+
+import aws_cdk as cdk
+import pytest
+
+from infra import jsii_env
+from infra.config import StageConfig
+from infra.constructs.layer import CopyPackage
+from infra.function_specs import SPECS, FunctionSpec, check_specs
+from infra.naming import TABLE_IDS, function_folders
+from infra.stack import CcaasStack
+
+
+def test_folders_and_specs_agree():
+    check_specs(function_folders())
+
+
+def test_folder_without_spec_fails():
+    with pytest.raises(ValueError, match=r"without a spec.*\['escalate_contact'\]"):
+        check_specs([*SPECS, "escalate_contact"])
+
+
+def test_spec_without_folder_fails():
+    with pytest.raises(ValueError, match=r"spec\(s\) without a functions/<folder>/handler.py: \['serve_api'\]"):
+        check_specs([f for f in SPECS if f != "serve_api"])
+
+
+def test_stack_refuses_to_synth_on_a_mismatch():
+    with pytest.raises(ValueError, match="without a spec"):
+        CcaasStack(cdk.App(), config=StageConfig("dev"), folders=[*SPECS, "escalate_contact"])
+
+
+def test_env_follows_grants():
+    spec = FunctionSpec("x", read=("Config",), read_write=("Contacts",), put_events=True, start_lifecycle=True)
+    assert spec.env_names == ("CONTACTS_TABLE", "CONFIG_TABLE", "EVENTS_STREAM_NAME", "CONTACT_LIFECYCLE_STATE_MACHINE_ARN")
+    with pytest.raises(ValueError, match="unknown table"):
+        FunctionSpec("x", read=("Queues",))
+    with pytest.raises(ValueError, match="both read and read_write"):
+        FunctionSpec("x", read=("Config",), read_write=("Config",))
+
+
+def test_spec_table_matches_the_brief():
+    assert SPECS["authorize_request"].tables == ("Config",) and not SPECS["authorize_request"].read_write
+    assert set(SPECS["serve_api"].read_write) == {"Contacts", "Agents", "Config", "Metrics"}
+    assert set(SPECS["consume_contact_events"].read_write) == {"Metrics", "Idempotency"}
+    assert SPECS["consume_contact_events"].read == ("Config",)
+    for folder in ("route_contact", "track_contact", "abandon_contact"):
+        assert not SPECS[folder].start_lifecycle  # invoked by the state machine: no cycle
+    assert set(TABLE_IDS) == {"Contacts", "Agents", "Config", "Metrics", "Idempotency"}
+
+
+def test_stage_config_from_context():
+    context = {"stage": "prod", "tenantTimeZone": "Europe/Madrid", "connectInstanceArns": '["arn:a","arn:b"]'}
+    config = StageConfig.from_context(context.get)
+    assert config.is_prod and config.tenant_time_zone == "Europe/Madrid"
+    assert config.connect_instance_arns == ("arn:a", "arn:b")
+    assert not StageConfig.from_context({}.get).is_prod
+    with pytest.raises(ValueError):
+        StageConfig("Prod Stage")
+
+
+def test_prod_retains_tables_and_logs():
+    """Construct-level check (no second synthesis): prod stage -> RETAIN."""
+    stack = CcaasStack(cdk.App(), config=StageConfig("prod"))
+    for table in stack.data.tables.values():
+        assert table.node.default_child.cfn_options.deletion_policy == cdk.CfnDeletionPolicy.RETAIN
+    log_group = stack.factory.functions["serve_api"].node.scope.node.find_child("Logs")
+    assert log_group.node.default_child.cfn_options.deletion_policy == cdk.CfnDeletionPolicy.RETAIN
+
+
+def test_copy_package_skips_caches(tmp_path):
+    src = tmp_path / "src" / "pkg"
+    (src / "sub" / "__pycache__").mkdir(parents=True)
+    (src / "__init__.py").write_text("")
+    (src / "sub" / "mod.py").write_text("X = 1\n")
+    (src / "sub" / "__pycache__" / "mod.cpython-311.pyc").write_bytes(b"\0")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert CopyPackage(src, "python/pkg").try_bundle(str(out), None) is True
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert files == ["python/pkg/__init__.py", "python/pkg/sub/mod.py"]
+
+
+def test_jsii_env_prefers_the_wheel_node_but_respects_an_explicit_one(monkeypatch):
+    monkeypatch.delenv("JSII_NODE", raising=False)
+    jsii_env.configure()
+    wheel = jsii_env.wheel_node()
+    if wheel is not None:
+        assert os.environ["JSII_NODE"] == str(wheel)
+    monkeypatch.setenv("JSII_NODE", "/opt/custom/node")
+    jsii_env.configure()
+    assert os.environ["JSII_NODE"] == "/opt/custom/node"
+    assert os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"]

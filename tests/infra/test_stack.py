@@ -1,0 +1,474 @@
+"""Assertions on the synthesized Ccaas template (one synthesis per session, see conftest.py)."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from infra import asl
+from infra.constructs.layer import POWERTOOLS_LAYER_PARAMETER
+from infra.function_specs import SPECS
+from infra.naming import (
+    TABLE_IDS,
+    construct_id,
+    function_arn_placeholder,
+    function_folders,
+    table_name_placeholder,
+)
+
+# What the local runtime must be able to deploy. A new type here is a change for local/ too.
+EXPECTED_RESOURCE_TYPES = {
+    "AWS::ApiGateway::Account",
+    "AWS::ApiGateway::Authorizer",
+    "AWS::ApiGateway::Deployment",
+    "AWS::ApiGateway::Method",
+    "AWS::ApiGateway::Resource",
+    "AWS::ApiGateway::RestApi",
+    "AWS::ApiGateway::Stage",
+    "AWS::CloudWatch::Alarm",
+    "AWS::CloudWatch::Dashboard",
+    "AWS::DynamoDB::Table",
+    "AWS::IAM::Policy",
+    "AWS::IAM::Role",
+    "AWS::Kinesis::Stream",
+    "AWS::Lambda::EventSourceMapping",
+    "AWS::Lambda::Function",
+    "AWS::Lambda::LayerVersion",
+    "AWS::Lambda::Permission",
+    "AWS::Logs::LogGroup",
+    "AWS::SQS::Queue",
+    "AWS::SQS::QueuePolicy",
+    "AWS::StepFunctions::StateMachine",
+}
+
+
+def _ref(logical_id: str) -> dict:
+    return {"Ref": logical_id}
+
+
+def _arn(logical_id: str) -> dict:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def _mentions(value: Any, logical_id: str) -> bool:
+    return f'"{logical_id}"' in json.dumps(value)
+
+
+# --- inventory ---------------------------------------------------------------------------------
+
+
+def test_resource_types_are_the_ones_the_local_runtime_deploys(synth):
+    assert {r["Type"] for r in synth.resources.values()} == EXPECTED_RESOURCE_TYPES
+
+
+def test_one_function_per_discovered_folder(synth):
+    assert sorted(synth.stack.factory.functions) == function_folders() == sorted(SPECS)
+    assert len(synth.of_type("AWS::Lambda::Function")) == len(SPECS)
+
+
+def test_outputs(template):
+    for name in ["ApiUrl", "StateMachineArn", "EventsStreamName", *map(table_name_placeholder, TABLE_IDS)]:
+        template.has_output(name, {})
+    assert len(template.find_outputs("*")) == 3 + len(TABLE_IDS)  # no stray RestApi "Endpoint" output
+
+
+# --- data --------------------------------------------------------------------------------------
+
+
+def _table(synth, table_id: str) -> dict:
+    return synth.resources[synth.logical_id(synth.stack.data.tables[table_id])]
+
+
+@pytest.mark.parametrize("table_id", TABLE_IDS)
+def test_tables_common_settings(synth, table_id):
+    table = _table(synth, table_id)
+    props = table["Properties"]
+    assert table["Type"] == "AWS::DynamoDB::Table"  # not GlobalTable (moto cannot deploy TableV2)
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"]["SSEEnabled"] is True  # AWS managed key (aws/dynamodb)
+    assert table["DeletionPolicy"] == "Delete"  # stage "dev"; prod is RETAIN (test_specs.py)
+
+
+def _keys(props: dict) -> dict[str, str]:
+    return {k["KeyType"]: k["AttributeName"] for k in props["KeySchema"]}
+
+
+def _gsis(props: dict) -> dict[str, tuple[dict, str]]:
+    return {g["IndexName"]: (_keys(g), g["Projection"]["ProjectionType"]) for g in props.get("GlobalSecondaryIndexes", [])}
+
+
+def test_contacts_table(synth):
+    props = _table(synth, "Contacts")["Properties"]
+    assert _keys(props) == {"HASH": "pk", "RANGE": "sk"}
+    assert _gsis(props) == {
+        "waiting": ({"HASH": "wait_pk", "RANGE": "wait_sk"}, "ALL"),
+        "customer": ({"HASH": "cust_pk", "RANGE": "cust_sk"}, "ALL"),
+    }
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]} == dict.fromkeys(
+        ["pk", "sk", "wait_pk", "wait_sk", "cust_pk", "cust_sk"], "S"
+    )
+
+
+def test_agents_config_metrics_idempotency_tables(synth):
+    agents = _table(synth, "Agents")["Properties"]
+    assert _keys(agents) == {"HASH": "pk", "RANGE": "sk"}
+    assert _gsis(agents) == {"available": ({"HASH": "avail_pk", "RANGE": "avail_sk"}, "ALL")}
+    assert "TimeToLiveSpecification" not in agents
+
+    config = _table(synth, "Config")["Properties"]
+    assert _keys(config) == {"HASH": "pk", "RANGE": "sk"} and not _gsis(config)
+
+    metrics = _table(synth, "Metrics")["Properties"]
+    assert _keys(metrics) == {"HASH": "pk", "RANGE": "sk"}
+    assert metrics["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+    idem = _table(synth, "Idempotency")["Properties"]  # Powertools idempotency default schema
+    assert _keys(idem) == {"HASH": "id"}
+    assert idem["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
+    assert idem["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+def test_stream_is_on_demand_encrypted_24h(template):
+    template.has_resource_properties(
+        "AWS::Kinesis::Stream",
+        {
+            "StreamModeDetails": {"StreamMode": "ON_DEMAND"},
+            "StreamEncryption": {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"},
+            "RetentionPeriodHours": 24,
+        },
+    )
+
+
+def test_dlq_encrypted_14_days_ssl_only(synth, template):
+    template.has_resource_properties(
+        "AWS::SQS::Queue", {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 14 * 24 * 3600}
+    )
+    template.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_consumer_event_source_mapping(synth):
+    (mapping,) = synth.of_type("AWS::Lambda::EventSourceMapping").values()
+    props = mapping["Properties"]
+    fn_id = synth.logical_id(synth.stack.factory.functions["consume_contact_events"])
+    assert props["FunctionName"] == _ref(fn_id)
+    assert props["EventSourceArn"] == _arn(synth.logical_id(synth.stack.events.stream))
+    assert props["StartingPosition"] == "TRIM_HORIZON"
+    assert props["BatchSize"] == 100
+    assert props["MaximumBatchingWindowInSeconds"] == 0
+    assert props["ParallelizationFactor"] == 1
+    assert props["BisectBatchOnFunctionError"] is True
+    assert props["MaximumRetryAttempts"] == 5
+    assert props["MaximumRecordAgeInSeconds"] == 3600
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["DestinationConfig"] == {"OnFailure": {"Destination": _arn(synth.logical_id(synth.stack.events.dlq))}}
+
+
+# --- workflows ---------------------------------------------------------------------------------
+
+LIFECYCLE_FUNCTIONS = ("route_contact", "track_contact", "abandon_contact")
+
+
+def _state_machine(synth) -> dict:
+    (machine,) = synth.of_type("AWS::StepFunctions::StateMachine").values()
+    return machine["Properties"]
+
+
+def test_state_machine_is_standard_logged_traced(synth):
+    props = _state_machine(synth)
+    assert props.get("StateMachineType", "STANDARD") == "STANDARD"
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+    assert props["LoggingConfiguration"]["IncludeExecutionData"] is True
+    assert props["TracingConfiguration"] == {"Enabled": True}
+
+
+def test_definition_has_no_placeholder_left_once_substituted(synth):
+    """DefinitionString is the ASL file verbatim; CloudFormation applies DefinitionSubstitutions.
+    After that substitution (done here as CloudFormation does) no ${...} may be left, and each
+    placeholder must resolve to the function it names."""
+    props = _state_machine(synth)
+    definition, subs = props["DefinitionString"], props["DefinitionSubstitutions"]
+    assert isinstance(definition, str)  # inlined, not an S3 asset: visible to cfn-lint and local/
+    rendered = asl.substitute(definition, {k: f"<{json.dumps(v)}>" for k, v in subs.items()})
+    assert "${" not in rendered
+    for folder in LIFECYCLE_FUNCTIONS:
+        fn_id = synth.logical_id(synth.stack.factory.functions[folder])
+        assert subs[function_arn_placeholder(folder)] == _arn(fn_id)
+        assert f"${{{function_arn_placeholder(folder)}}}" in definition
+    assert set(subs) == {function_arn_placeholder(f) for f in LIFECYCLE_FUNCTIONS}
+
+
+def test_state_machine_may_invoke_exactly_its_functions(synth):
+    role_id = synth.logical_id(synth.stack.lifecycle.state_machine.role)
+    invokes = [
+        resource
+        for action, resource in _role_permissions(synth, role_id)
+        if action == "lambda:InvokeFunction"
+    ]
+    expected = [_arn(synth.logical_id(synth.stack.factory.functions[f])) for f in LIFECYCLE_FUNCTIONS]
+    assert sorted(map(json.dumps, invokes)) == sorted(map(json.dumps, expected))  # unqualified ARNs only, no ":*"
+
+
+# --- api ---------------------------------------------------------------------------------------
+
+
+def _methods(synth) -> dict[tuple[str, str], dict]:
+    paths = {k: v["Properties"]["PathPart"] for k, v in synth.of_type("AWS::ApiGateway::Resource").items()}
+    out = {}
+    for method in synth.of_type("AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        resource = props["ResourceId"]
+        path = "/" + paths[resource["Ref"]] if "Ref" in resource else "/"
+        out[(props["HttpMethod"], path)] = props
+    return out
+
+
+def test_api_methods_and_authorizer(synth):
+    methods = _methods(synth)
+    assert set(methods) == {("GET", "/openapi.json"), ("GET", "/swagger"), ("ANY", "/{proxy+}")}  # no root method
+    (authorizer_id,) = synth.of_type("AWS::ApiGateway::Authorizer")
+    assert methods[("GET", "/openapi.json")]["AuthorizationType"] == "NONE"
+    assert methods[("GET", "/swagger")]["AuthorizationType"] == "NONE"
+    proxy = methods[("ANY", "/{proxy+}")]
+    assert proxy["AuthorizationType"] == "CUSTOM"
+    assert proxy["AuthorizerId"] == _ref(authorizer_id)
+    serve_api = synth.logical_id(synth.stack.factory.functions["serve_api"])
+    for props in methods.values():
+        assert props["Integration"]["Type"] == "AWS_PROXY"
+        assert _mentions(props["Integration"]["Uri"], serve_api)
+
+
+def test_token_authorizer(synth):
+    (authorizer,) = synth.of_type("AWS::ApiGateway::Authorizer").values()
+    props = authorizer["Properties"]
+    assert props["Type"] == "TOKEN"
+    assert props["IdentitySource"] == "method.request.header.Authorization"
+    assert props["AuthorizerResultTtlInSeconds"] == 300
+    assert _mentions(props["AuthorizerUri"], synth.logical_id(synth.stack.factory.functions["authorize_request"]))
+
+
+def test_stage_v1_logging_tracing_throttling(synth):
+    (stage,) = synth.of_type("AWS::ApiGateway::Stage").values()
+    props = stage["Properties"]
+    assert props["StageName"] == "v1"
+    assert props["TracingEnabled"] is True
+    assert _mentions(props["AccessLogSetting"]["DestinationArn"], synth.logical_id(synth.stack.api.node.find_child("AccessLogs")))
+    (settings,) = props["MethodSettings"]
+    assert settings["LoggingLevel"] == "INFO"
+    assert settings["DataTraceEnabled"] is False
+    assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
+
+
+# --- functions ---------------------------------------------------------------------------------
+
+
+def _function(synth, folder: str) -> dict:
+    return synth.resources[synth.logical_id(synth.stack.factory.functions[folder])]["Properties"]
+
+
+@pytest.mark.parametrize("folder", sorted(SPECS))
+def test_function_settings(synth, folder):
+    props = _function(synth, folder)
+    spec = SPECS[folder]
+    assert props["Handler"] == "handler.lambda_handler"
+    assert props["Runtime"] == "python3.13"
+    assert props["Architectures"] == ["arm64"]
+    assert props["MemorySize"] == spec.memory_mb == 512
+    assert props["Timeout"] == spec.timeout_s
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    log_group = synth.resources[props["LoggingConfig"]["LogGroup"]["Ref"]]
+    assert log_group["Type"] == "AWS::Logs::LogGroup" and log_group["Properties"]["RetentionInDays"] > 0
+    env = props["Environment"]["Variables"]
+    assert set(env) == set(spec.env_names) | {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
+    assert env["POWERTOOLS_SERVICE_NAME"] == folder
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Ccaas"
+    assert env["LOG_LEVEL"] == "INFO"
+
+
+@pytest.mark.parametrize("folder", sorted(SPECS))
+def test_function_has_the_two_layers(synth, folder):
+    (shared_layer_id,) = synth.of_type("AWS::Lambda::LayerVersion")
+    layers = _function(synth, folder)["Layers"]
+    assert len(layers) == 2 and layers[0] == _ref(shared_layer_id)
+    parameter = synth.json["Parameters"][layers[1]["Ref"]]
+    assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+    assert parameter["Default"] == POWERTOOLS_LAYER_PARAMETER == "/aws/service/powertools/python/arm64/python3.13/3.37.0"
+
+
+def test_shared_layer_bundles_the_package_under_python(synth):
+    (layer,) = synth.of_type("AWS::Lambda::LayerVersion").values()
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assets = json.loads((synth.outdir / "Ccaas.assets.json").read_text())["files"]
+    key = layer["Properties"]["Content"]["S3Key"].split(".")[0]
+    staged = synth.outdir / assets[key]["source"]["path"]
+    assert (staged / "python" / "ccaas" / "__init__.py").is_file()
+    assert [p.name for p in staged.iterdir()] == ["python"]
+    assert not list(staged.rglob("__pycache__")) and not list(staged.rglob("*.pyc"))
+
+
+def test_only_serve_api_knows_the_state_machine(synth):
+    """route/track/abandon are invoked BY the state machine: they must not reference it (cycle)."""
+    machine_id = synth.logical_id(synth.stack.lifecycle.state_machine)
+    for folder in SPECS:
+        env = _function(synth, folder)["Environment"]["Variables"]
+        assert ("CONTACT_LIFECYCLE_STATE_MACHINE_ARN" in env) == (folder == "serve_api")
+        if folder != "serve_api":
+            assert not _mentions(env, machine_id)
+
+
+# --- IAM least privilege -----------------------------------------------------------------------
+
+
+def _role_permissions(synth, role_logical_id: str) -> list[tuple[str, Any]]:
+    """(action, resource) for every Allow statement of every policy attached to the role."""
+    out = []
+    for policy in synth.of_type("AWS::IAM::Policy").values():
+        props = policy["Properties"]
+        if _ref(role_logical_id) not in props.get("Roles", []):
+            continue
+        for statement in props["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            out += [(a, r) for a in actions for r in resources]
+    return out
+
+
+def _function_permissions(synth, folder: str) -> list[tuple[str, Any]]:
+    return _role_permissions(synth, synth.logical_id(synth.stack.factory.functions[folder].role))
+
+
+def _table_permissions(synth, folder: str, table_id: str) -> set[str]:
+    table_id_ = synth.logical_id(synth.stack.data.tables[table_id])
+    return {a for a, r in _function_permissions(synth, folder) if _mentions(r, table_id_)}
+
+
+WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+
+
+def test_table_permissions_follow_the_specs(synth):
+    for folder, spec in SPECS.items():
+        for table_id in TABLE_IDS:
+            actions = _table_permissions(synth, folder, table_id)
+            if table_id in spec.read_write:
+                assert WRITES <= actions, (folder, table_id)
+            elif table_id in spec.read:
+                assert actions and not actions & WRITES, (folder, table_id)
+            else:
+                assert not actions, (folder, table_id, actions)
+            assert "dynamodb:Scan" not in actions
+
+
+def test_consumer_cannot_touch_contacts(synth):
+    assert not _table_permissions(synth, "consume_contact_events", "Contacts")
+
+
+def test_authorizer_only_reads_config(synth):
+    permissions = _function_permissions(synth, "authorize_request")
+    config = synth.logical_id(synth.stack.data.tables["Config"])
+    dynamo = [(a, r) for a, r in permissions if a.startswith("dynamodb:")]
+    assert dynamo and all(r == _arn(config) for _, r in dynamo)
+    assert not {a for a, _ in dynamo} & WRITES
+    assert {a.split(":")[0] for a, _ in permissions} == {"logs", "xray", "dynamodb"}
+
+
+def test_index_grants_name_each_index(synth):
+    """Query on indexes is granted per GSI name, never <table>/index/*."""
+    for folder in SPECS:
+        for _, resource in _function_permissions(synth, folder):
+            assert "/index/*" not in json.dumps(resource)
+
+
+def test_wildcard_resources_only_where_iam_allows_nothing_else(synth):
+    allowed_on_star = {
+        "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
+        "states:SendTaskSuccess", "states:SendTaskFailure",
+        "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+    }  # fmt: skip
+    for role_id in synth.of_type("AWS::IAM::Role"):
+        for action, resource in _role_permissions(synth, role_id):
+            if resource == "*":
+                assert action in allowed_on_star, (role_id, action)
+
+
+def test_task_token_and_start_execution_permissions(synth):
+    machine = _ref(synth.logical_id(synth.stack.lifecycle.state_machine))
+    for folder, spec in SPECS.items():
+        permissions = _function_permissions(synth, folder)
+        send = {a for a, r in permissions if a.startswith("states:SendTask")}
+        assert send == ({"states:SendTaskSuccess", "states:SendTaskFailure"} if spec.answer_tasks else set())
+        starts = [r for a, r in permissions if a == "states:StartExecution"]
+        assert starts == ([machine] if spec.start_lifecycle else [])
+
+
+def test_events_permissions(synth):
+    stream = _arn(synth.logical_id(synth.stack.events.stream))
+    for folder, spec in SPECS.items():
+        puts = {a for a, r in _function_permissions(synth, folder) if a.startswith("kinesis:Put")}
+        assert puts == ({"kinesis:PutRecord", "kinesis:PutRecords"} if spec.put_events else set()), folder
+        assert all(r == stream for a, r in _function_permissions(synth, folder) if a.startswith("kinesis:"))
+
+
+def test_function_logs_only_to_their_own_log_group(synth):
+    for folder in SPECS:
+        log_group = _function(synth, folder)["LoggingConfig"]["LogGroup"]["Ref"]
+        for action, resource in _function_permissions(synth, folder):
+            if action.startswith("logs:"):
+                assert resource == _arn(log_group)
+    for role in synth.of_type("AWS::IAM::Role").values():
+        for arn in role["Properties"].get("ManagedPolicyArns", []):
+            assert "AWSLambdaBasicExecutionRole" not in json.dumps(arn)
+
+
+# --- observability -----------------------------------------------------------------------------
+
+
+def test_dashboard_and_alarms(synth, template):
+    template.has_resource_properties("AWS::CloudWatch::Dashboard", {"DashboardName": "Ccaas-dev"})
+    alarms = [a["Properties"] for a in synth.of_type("AWS::CloudWatch::Alarm").values()]
+    dlq = [a for a in alarms if a["MetricName"] == "ApproximateNumberOfMessagesVisible"]
+    age = [a for a in alarms if a["MetricName"] == "IteratorAge"]
+    assert len(dlq) == 1 and dlq[0]["Threshold"] == 0
+    assert dlq[0]["ComparisonOperator"] == "GreaterThanThreshold"
+    assert len(age) == 1 and age[0]["Threshold"] == 60_000  # IteratorAge is in milliseconds: 60 s
+    assert _mentions(age[0]["Dimensions"], synth.logical_id(synth.stack.factory.functions["consume_contact_events"]))
+    body = json.dumps(synth.of_type("AWS::CloudWatch::Dashboard"))
+    for metric in ("IteratorAge", "ApproximateNumberOfMessagesVisible", "Errors"):
+        assert metric in body
+
+
+def test_construct_ids_follow_naming(synth):
+    for folder, fn in synth.stack.factory.functions.items():
+        assert re.search(rf"/Functions/{construct_id(folder)}/Function$", fn.node.path)
+
+
+def test_function_assets_hold_only_source(synth):
+    """Code.from_asset(functions/<folder>) without Docker, caches excluded (stable asset hashes)."""
+    assets = json.loads((synth.outdir / "Ccaas.assets.json").read_text())["files"]
+    for folder in SPECS:
+        key = _function(synth, folder)["Code"]["S3Key"].split(".")[0]
+        staged = synth.outdir / assets[key]["source"]["path"]
+        assert (staged / "handler.py").is_file()
+        assert not list(staged.rglob("__pycache__")) and not list(staged.rglob("*.pyc"))
