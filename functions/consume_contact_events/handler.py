@@ -52,6 +52,7 @@ def _emit(update: MetricUpdate) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     accepted.clear()
+    dependencies().dedup.bind_invocation(context)
     response = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
     if accepted:
         updates = apply_batch(dependencies(), accepted[0].shard_id, accepted)

@@ -58,6 +58,10 @@ class LiveMetricsStore(Protocol):
 
 
 class EventDeduplicator(Protocol):
+    def bind_invocation(self, context: Any) -> None:
+        """Lets the store bound in-progress records by the invocation's remaining time."""
+        ...
+
     def first_sequence(self, event: Event, sequence: str) -> str:
         """The stream sequence number under which this event id was first seen."""
         ...

@@ -2,7 +2,9 @@
 `waiting` (QUEUED contacts per queue, oldest first) and `available` (AVAILABLE agents, longest idle first)."""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -18,7 +20,9 @@ _ENTITY_KEYS = ("pk", "sk", "wait_pk", "wait_sk", "avail_pk", "avail_sk", "cust_
 
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+    # DynamoDB takes no floats: a JSON round trip turns them (and only them) into Decimals.
+    exact = json.loads(json.dumps(values), parse_float=Decimal)
+    return {k: _serializer.serialize(v) for k, v in exact.items() if v is not None}
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
@@ -36,8 +40,8 @@ def _deep_plain(value: Any) -> Any:
         return {k: _deep_plain(v) for k, v in value.items()}
     if isinstance(value, list | set | tuple):
         return [_deep_plain(v) for v in value]
-    if type(value).__name__ == "Decimal":
-        return int(value)
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
     return value
 
 

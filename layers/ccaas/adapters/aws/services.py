@@ -92,6 +92,9 @@ class PowertoolsDeduplicator:
 
         self._first_sighting = first_sighting
 
+    def bind_invocation(self, context: Any) -> None:
+        self.config.register_lambda_context(context)
+
     def first_sequence(self, event: Event, sequence: str) -> str:
         return self._first_sighting(sighting={"event_id": event.event_id, "sequence": sequence})["sequence"]
 

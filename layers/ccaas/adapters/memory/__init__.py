@@ -159,6 +159,9 @@ class MemoryDeduplicator:
     def __init__(self) -> None:
         self.first: dict[str, str] = {}
 
+    def bind_invocation(self, context: Any) -> None:
+        return None
+
     def first_sequence(self, event: Event, sequence: str) -> str:
         return self.first.setdefault(event.event_id, sequence)
 

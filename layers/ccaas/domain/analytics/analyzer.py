@@ -1,0 +1,274 @@
+"""One entry point: transcript in, analysis out.
+
+Redaction runs first and its output is all that later steps (and the result) ever see: the raw
+transcript is read once, by the redactor. The result holds redacted text, metrics, categories,
+compliance results, the contact reason and the QA score with its breakdown.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from .conversation import ConversationCharacteristics, ConversationConfig, conversation_characteristics
+from .qa import QARubric, QAScore, score_contact
+from .redaction import RedactionConfig, Redactor
+from .rules import (
+    CategoryMatch,
+    CategoryRule,
+    CompiledRules,
+    ComplianceResult,
+    ComplianceRule,
+    ContactReason,
+    ReasonConfig,
+    ReasonRule,
+    SegmentTimes,
+    default_categories,
+    default_compliance,
+    default_reasons,
+)
+from .sentiment import LocalLexiconSentiment, SentimentAnalyzer, SentimentSummary, summarise_sentiment
+from .text import segment_words
+from .transcript import Channel, Speaker, Transcript
+
+
+@dataclass(frozen=True)
+class _CompiledAnalytics:
+    redactor: Redactor
+    rules: CompiledRules
+
+
+def _merge_by_name(current: Sequence, extra: Iterable, key: str) -> list:
+    """Tenant entries replace defaults of the same name and are otherwise appended."""
+    merged = {getattr(item, key): item for item in current}
+    for item in extra:
+        merged[getattr(item, key)] = item
+    return list(merged.values())
+
+
+class AnalyticsRules(BaseModel):
+    """A tenant's analytics configuration. Sections left out of the JSON take the defaults; an
+    explicit empty list switches a section off. Compiled once and cached (the model is frozen)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    categories: list[CategoryRule] = Field(default_factory=default_categories)
+    compliance: list[ComplianceRule] = Field(default_factory=default_compliance)
+    reasons: ReasonConfig = Field(default_factory=default_reasons)
+    qa: QARubric = Field(default_factory=QARubric.default)
+    redaction: RedactionConfig = Field(default_factory=RedactionConfig)
+    conversation: ConversationConfig = Field(default_factory=ConversationConfig)
+
+    _compiled: _CompiledAnalytics | None = PrivateAttr(default=None)
+
+    @classmethod
+    def default(cls) -> AnalyticsRules:
+        return cls()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AnalyticsRules:
+        for what, names in (
+            ("category", [c.name for c in self.categories]),
+            ("compliance rule", [c.name for c in self.compliance]),
+        ):
+            if len(names) != len(set(names)):
+                raise ValueError(f"duplicate {what} names")
+        categories = {c.name for c in self.categories}
+        compliance = {c.name for c in self.compliance}
+        for item in self.qa.items:
+            # A QA item pointing at a rule that does not exist would silently score 0 forever.
+            if item.kind == "category" and item.target not in categories:
+                raise ValueError(f"QA item {item.name}: unknown category {item.target!r}")
+            if item.kind == "compliance" and item.target is not None and item.target not in compliance:
+                raise ValueError(f"QA item {item.name}: unknown compliance rule {item.target!r}")
+        return self
+
+    def extend(
+        self,
+        *,
+        categories: Iterable[CategoryRule] = (),
+        compliance: Iterable[ComplianceRule] = (),
+        reasons: Iterable[ReasonRule] = (),
+        **sections: object,
+    ) -> AnalyticsRules:
+        """These rules plus the tenant's: same-named categories, compliance rules and reasons replace
+        ours, new ones are added; other sections (qa, redaction, conversation) are replaced whole."""
+        data = self.model_dump()
+        data["categories"] = [c.model_dump() for c in _merge_by_name(self.categories, categories, "name")]
+        data["compliance"] = [c.model_dump() for c in _merge_by_name(self.compliance, compliance, "name")]
+        data["reasons"]["rules"] = [r.model_dump() for r in _merge_by_name(self.reasons.rules, reasons, "reason")]
+        for section, value in sections.items():
+            data[section] = value.model_dump() if isinstance(value, BaseModel) else value
+        return type(self).model_validate(data)
+
+    def __eq__(self, other: object) -> bool:
+        # Same configuration, whether or not either side has compiled its cache yet.
+        if not isinstance(other, AnalyticsRules):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # holds lists: not hashable
+
+    def compiled(self) -> _CompiledAnalytics:
+        if self._compiled is None:
+            self._compiled = _CompiledAnalytics(
+                redactor=Redactor(self.redaction),
+                rules=CompiledRules(self.categories, self.compliance, self.reasons),
+            )
+        return self._compiled
+
+
+@dataclass(frozen=True)
+class RedactedTranscript:
+    """A transcript after redaction: the only form later steps receive. Word counts are taken from
+    the original words (a 16-digit card said as four groups is still four words of talk)."""
+
+    contact_id: str
+    channel: Channel
+    connected_at_ms: int | None
+    speakers: tuple[Speaker, ...]
+    begins: tuple[int, ...]
+    ends: tuple[int, ...]
+    texts: tuple[str, ...]
+    word_counts: tuple[int, ...]
+    redaction_counts: dict[str, int]
+    segments_redacted: int
+
+
+def redact_transcript(transcript: Transcript, redactor: Redactor) -> RedactedTranscript:
+    segments = transcript.segments
+    raw = [s.text for s in segments]
+    speakers = tuple(s.speaker for s in segments)
+    redacted = redactor.redact_many(raw, speakers)
+    return RedactedTranscript(
+        contact_id=transcript.contact_id,
+        channel=transcript.channel,
+        connected_at_ms=transcript.connected_at_ms,
+        speakers=speakers,
+        begins=tuple(s.begin_ms for s in segments),
+        ends=tuple(s.end_ms for s in segments),
+        texts=tuple(redacted.texts),
+        # Segment text is whitespace-collapsed, so words = spaces + 1 (C-speed count, no split).
+        word_counts=tuple(t.count(" ") + 1 if t else 0 for t in raw),
+        redaction_counts=redacted.counts,
+        segments_redacted=redacted.changed_segments,
+    )
+
+
+class AnalyzedSegment(BaseModel):
+    index: int
+    speaker: Speaker
+    begin_ms: int
+    end_ms: int
+    text: str  # redacted
+    sentiment: float
+
+
+class RedactionSummary(BaseModel):
+    counts: dict[str, int]  # per type; never the values
+    segments_redacted: int
+
+
+class TranscriptAnalysis(BaseModel):
+    contact_id: str
+    channel: Channel
+    connected_at_ms: int | None
+    segments: list[AnalyzedSegment]
+    redaction: RedactionSummary
+    sentiment: SentimentSummary
+    conversation: ConversationCharacteristics | None  # None for chat: no speech timing
+    categories: list[CategoryMatch]
+    compliance: list[ComplianceResult]
+    reason: ContactReason
+    qa: QAScore
+
+
+_LOCAL_SENTIMENT = LocalLexiconSentiment()
+
+
+def _checked_scores(scores: Sequence[float], expected: int) -> list[float]:
+    # A plugged-in analyzer is outside our control: wrong lengths fail loudly, odd values are tamed.
+    if len(scores) != expected:
+        raise ValueError(f"sentiment analyzer returned {len(scores)} scores for {expected} texts")
+    return [min(5.0, max(-5.0, float(s))) if math.isfinite(s) else 0.0 for s in scores]
+
+
+def analyze_redacted(
+    redacted: RedactedTranscript,
+    rules: AnalyticsRules,
+    analyzer: SentimentAnalyzer = _LOCAL_SENTIMENT,
+) -> TranscriptAnalysis:
+    """Everything after redaction (exposed so the stages can be measured separately)."""
+    compiled = rules.compiled()
+    texts = list(redacted.texts)
+    # One normalisation pass serves the rules and, when it is ours, the sentiment analyzer.
+    words = segment_words(texts, clause_breaks=True)
+    if isinstance(analyzer, LocalLexiconSentiment):
+        scores = analyzer.score_words(words)
+    else:
+        scores = _checked_scores(analyzer.analyze(texts), len(texts))
+    sentiment = summarise_sentiment(redacted.speakers, redacted.begins, redacted.ends, redacted.word_counts, scores)
+
+    origin = redacted.connected_at_ms or 0
+    conversation = None
+    if redacted.channel == Channel.VOICE:
+        conversation = conversation_characteristics(
+            redacted.speakers,
+            redacted.begins,
+            redacted.ends,
+            redacted.word_counts,
+            origin_ms=origin,
+            config=rules.conversation,
+        )
+
+    occurrences = compiled.rules.index.find(words)
+    times = SegmentTimes(speakers=redacted.speakers, begins=redacted.begins, origin_ms=origin, channel=redacted.channel)
+    categories = compiled.rules.categories(occurrences, times)
+    compliance = compiled.rules.compliance(occurrences, times)
+    reason = compiled.rules.reason(occurrences, times)
+    qa = score_contact(rules.qa, compliance, categories, sentiment, conversation)
+
+    # Plain dicts, validated in bulk by pydantic-core when the result is built (far cheaper than
+    # constructing 1,000 models one by one from Python).
+    segments = [
+        {"index": i, "speaker": speaker, "begin_ms": begin, "end_ms": end, "text": text, "sentiment": score}
+        for i, (speaker, begin, end, text, score) in enumerate(
+            zip(redacted.speakers, redacted.begins, redacted.ends, texts, scores)
+        )
+    ]
+    return TranscriptAnalysis(
+        contact_id=redacted.contact_id,
+        channel=redacted.channel,
+        connected_at_ms=redacted.connected_at_ms,
+        segments=segments,
+        redaction=RedactionSummary(counts=redacted.redaction_counts, segments_redacted=redacted.segments_redacted),
+        sentiment=sentiment,
+        conversation=conversation,
+        categories=categories,
+        compliance=compliance,
+        reason=reason,
+        qa=qa,
+    )
+
+
+def analyze_transcript(
+    transcript: Transcript,
+    rules: AnalyticsRules | None = None,
+    analyzer: SentimentAnalyzer = _LOCAL_SENTIMENT,
+) -> TranscriptAnalysis:
+    """Redact, then measure, classify and score one contact. `rules` defaults to AnalyticsRules.default()."""
+    rules = rules or _default_rules()
+    redacted = redact_transcript(transcript, rules.compiled().redactor)
+    return analyze_redacted(redacted, rules, analyzer)
+
+
+_DEFAULT_RULES: AnalyticsRules | None = None
+
+
+def _default_rules() -> AnalyticsRules:
+    global _DEFAULT_RULES
+    if _DEFAULT_RULES is None:
+        _DEFAULT_RULES = AnalyticsRules.default()
+    return _DEFAULT_RULES

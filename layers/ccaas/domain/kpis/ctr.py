@@ -1,0 +1,416 @@
+"""Amazon Connect contact records (CTRs), as streamed to Kinesis, into `ContactRecord`s.
+
+Parsing is lenient in the way Connect asks consumers to be: unknown fields are ignored (the format
+grows), null sections (no Agent, no Queue) are normal, an unknown InitiationMethod passes through.
+What cannot be mapped raises `MalformedContactRecord` with a reason, so a consumer skips and counts
+that one record instead of failing the batch. Records arrive at least once: `dedupe_latest` keeps,
+per ContactId, the copy with the latest LastUpdateTimestamp.
+
+The wire models keep Connect's PascalCase names so they read like the documentation.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from ccaas.domain.kpis.records import Channel, ContactRecord, FinalState
+
+__all__ = [
+    "ConnectCtr",
+    "CtrMapping",
+    "MalformedContactRecord",
+    "contact_records_from_ctrs",
+    "dedupe_latest",
+    "parse_ctr",
+    "parse_timestamp",
+    "to_contact_record",
+]
+
+
+class MalformedContactRecord(ValueError):
+    """A CTR that cannot become a ContactRecord; `reason` says why (stable enough to count by)."""
+
+    def __init__(self, reason: str, *, contact_id: str | None = None):
+        super().__init__(reason if contact_id is None else f"contact {contact_id}: {reason}")
+        self.reason = reason
+        self.contact_id = contact_id
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def parse_timestamp(value: Any) -> int | None:
+    """ISO 8601 ("2026-11-20T10:15:02Z", with or without milliseconds or an offset) → epoch ms.
+    None or "" → None; a naive time is taken as UTC (Connect's times are UTC)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"timestamp must be an ISO 8601 string, got {type(value).__name__}")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"unparsable timestamp {value!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return (parsed - _EPOCH) // timedelta(milliseconds=1)
+
+
+Timestamp = Annotated[int | None, BeforeValidator(parse_timestamp)]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class CtrEndpoint(_Wire):
+    Address: str | None = None
+    Type: str | None = None
+
+
+class CtrNamedResource(_Wire):
+    ARN: str | None = None
+    Name: str | None = None
+
+
+class CtrHierarchyGroup(_Wire):
+    ARN: str | None = None
+    GroupName: str | None = None
+
+
+class CtrAgent(_Wire):
+    ARN: str | None = None
+    Username: str | None = None
+    ConnectedToAgentTimestamp: Timestamp = None
+    AfterContactWorkStartTimestamp: Timestamp = None
+    AfterContactWorkEndTimestamp: Timestamp = None
+    AfterContactWorkDuration: float | None = None
+    AgentInteractionDuration: float | None = None
+    CustomerHoldDuration: float | None = None
+    NumberOfHolds: int | None = None
+    HierarchyGroups: dict[str, CtrHierarchyGroup | None] | None = None
+    RoutingProfile: CtrNamedResource | None = None
+
+
+class CtrQueue(_Wire):
+    ARN: str | None = None
+    Name: str | None = None
+    EnqueueTimestamp: Timestamp = None
+    DequeueTimestamp: Timestamp = None
+    Duration: float | None = None
+
+
+class ConnectCtr(_Wire):
+    """The parts of a Connect contact record the KPIs use; everything else is ignored."""
+
+    AWSAccountId: str | None = None
+    AWSContactTraceRecordFormatVersion: str | None = None
+    InstanceARN: str | None = None
+    ContactId: str
+    InitialContactId: str | None = None
+    PreviousContactId: str | None = None
+    NextContactId: str | None = None
+    Channel: str | None = None
+    InitiationMethod: str | None = None
+    InitiationTimestamp: Timestamp = None
+    ConnectedToSystemTimestamp: Timestamp = None
+    DisconnectTimestamp: Timestamp = None
+    DisconnectReason: str | None = None
+    LastUpdateTimestamp: Timestamp = None
+    TransferCompletedTimestamp: Timestamp = None
+    TransferredToEndpoint: CtrEndpoint | None = None
+    CustomerEndpoint: CtrEndpoint | None = None
+    SystemEndpoint: CtrEndpoint | None = None
+    Agent: CtrAgent | None = None
+    Queue: CtrQueue | None = None
+    Attributes: dict[str, Any] | None = None
+    SegmentAttributes: dict[str, Any] | None = None
+
+
+class CtrMapping(BaseModel):
+    """Per-tenant choices of where our dimensions live in a CTR (contact attributes are free-form)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Attribute keys tried in order; the first non-empty value wins.
+    reason_keys: tuple[str, ...] = ("reason", "contact_reason")
+    segment_keys: tuple[str, ...] = ("segment", "customer_segment")
+    customer_id_keys: tuple[str, ...] = ("customer_id",)
+    skill_keys: tuple[str, ...] = ("skill", "primary_skill")
+    csat_keys: tuple[str, ...] = ("csat",)
+    ces_keys: tuple[str, ...] = ("ces",)
+    nps_keys: tuple[str, ...] = ("nps",)
+    # Set by the queue flow when the customer chose a callback ("true"/"yes"/"1").
+    callback_requested_keys: tuple[str, ...] = ("callback_requested",)
+    # Off by default: the customer's phone number is personal data and a poor identity for chats.
+    customer_id_from_endpoint: bool = False
+    # Agent hierarchy level that is the "team"; None = the deepest level the agent has.
+    team_hierarchy_level: int | None = Field(default=None, ge=1, le=5)
+    queue_key: Literal["id", "name"] = "id"
+    agent_key: Literal["id", "username"] = "id"
+    # Service-level threshold per queue (keyed like queue_id); others use KpiSettings' default.
+    sl_threshold_s_by_queue: dict[str, int] = Field(default_factory=dict)
+
+
+# --- parsing --------------------------------------------------------------------------------------
+def parse_ctr(raw: Mapping[str, Any] | str | bytes) -> ConnectCtr:
+    """One CTR from a decoded Kinesis record (JSON text or an already-decoded object)."""
+    if isinstance(raw, (str, bytes, bytearray)):
+        try:
+            raw = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise MalformedContactRecord(f"not JSON: {exc}") from None
+    if not isinstance(raw, Mapping):
+        raise MalformedContactRecord(f"not a JSON object but {type(raw).__name__}")
+    contact_id = raw.get("ContactId")
+    if not isinstance(contact_id, str) or not contact_id.strip():
+        raise MalformedContactRecord("missing ContactId")
+    try:
+        return ConnectCtr.model_validate(raw)
+    except ValidationError as exc:
+        raise MalformedContactRecord(_first_error(exc), contact_id=contact_id) from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where}: {message}{more}"
+
+
+def dedupe_latest(ctrs: Iterable[ConnectCtr | Mapping[str, Any]]) -> list[ConnectCtr]:
+    """Per ContactId, the copy with the latest LastUpdateTimestamp (ties, and copies without one,
+    keep the first seen), in order of each ContactId's first appearance. Raw mappings are parsed
+    (and may raise MalformedContactRecord)."""
+    latest: dict[str, ConnectCtr] = {}
+    for item in ctrs:
+        ctr = item if isinstance(item, ConnectCtr) else parse_ctr(item)
+        held = latest.get(ctr.ContactId)
+        if held is None or _version(ctr) > _version(held):
+            latest[ctr.ContactId] = ctr  # replacing a value keeps the key's first position
+    return list(latest.values())
+
+
+def _version(ctr: ConnectCtr) -> int:
+    return ctr.LastUpdateTimestamp if ctr.LastUpdateTimestamp is not None else -1
+
+
+# --- mapping --------------------------------------------------------------------------------------
+_CHANNELS = {c.value: c for c in Channel}
+# Connect carries SMS and messaging apps as CHAT with a subtype segment attribute.
+_CHAT_SUBTYPES = {
+    "connect:SMS": Channel.SMS,
+    "connect:WhatsApp": Channel.SOCIAL,
+    "connect:Apple": Channel.SOCIAL,
+}
+# Connect's initiation methods folded onto DOMAIN.md's five; anything else passes through unchanged.
+_INITIATION_METHODS = {
+    "QUEUE_TRANSFER": "TRANSFER",
+    "EXTERNAL_OUTBOUND": "OUTBOUND",
+    "CAMPAIGN": "OUTBOUND",
+    "AGENT_REPLY": "OUTBOUND",
+    "WEBRTC_API": "API",
+}
+_TRUTHY = frozenset({"true", "yes", "y", "1"})
+
+
+def to_contact_record(ctr: ConnectCtr, *, tenant_id: str, mapping: CtrMapping | None = None) -> ContactRecord:
+    """Map one (deduplicated) CTR. The tenant comes from the caller, who knows which Connect instance
+    belongs to whom; nothing here reads the environment.
+
+    Times: `disconnected_at` is when the agent's part ended (ACW start) if an agent was connected,
+    which differs from DisconnectTimestamp when an agent hands the customer to an external number;
+    with it talk + hold + ACW equals Connect's AgentInteractionDuration + CustomerHoldDuration +
+    AfterContactWorkDuration. Otherwise it is DisconnectTimestamp.
+
+    State: a callback request (attribute) before connection → CALLBACK_SCHEDULED; a completed transfer
+    or a successor contact (NextContactId) → TRANSFERRED; connected → COMPLETED; enqueued and never
+    connected → ABANDONED; a failure disconnect reason → FAILED; otherwise (self-service) COMPLETED.
+    """
+    mapping = mapping or CtrMapping()
+    cid = ctr.ContactId
+    attributes = {str(k): "" if v is None else str(v) for k, v in (ctr.Attributes or {}).items()}
+    agent, queue = ctr.Agent, ctr.Queue
+
+    channel = _channel(ctr)
+    connected_at = agent.ConnectedToAgentTimestamp if agent else None
+    enqueued_at = queue.EnqueueTimestamp if queue else None
+    acw_started_at = agent.AfterContactWorkStartTimestamp if agent else None
+    if connected_at is not None and acw_started_at is not None:
+        disconnected_at = acw_started_at
+    else:
+        disconnected_at = ctr.DisconnectTimestamp if ctr.DisconnectTimestamp is not None else acw_started_at
+
+    transferred_out = (
+        ctr.TransferCompletedTimestamp is not None
+        or bool(ctr.TransferredToEndpoint and ctr.TransferredToEndpoint.Address)
+        or bool(ctr.NextContactId)
+    )
+    callback_requested = _attribute(attributes, mapping.callback_requested_keys).lower() in _TRUTHY
+    if callback_requested and connected_at is None:
+        state, transferred = FinalState.CALLBACK_SCHEDULED, False
+    elif transferred_out:
+        state, transferred = FinalState.TRANSFERRED, True
+    elif connected_at is not None:
+        state, transferred = FinalState.COMPLETED, False
+    elif enqueued_at is not None:
+        state, transferred = FinalState.ABANDONED, False
+    elif _is_failure(ctr.DisconnectReason):
+        state, transferred = FinalState.FAILED, False
+    else:
+        state, transferred = FinalState.COMPLETED, False
+
+    queue_id = _queue_id(queue, mapping)
+    customer_id = _attribute(attributes, mapping.customer_id_keys) or None
+    if customer_id is None and mapping.customer_id_from_endpoint and ctr.CustomerEndpoint:
+        customer_id = ctr.CustomerEndpoint.Address or None
+
+    try:
+        return ContactRecord(
+            tenant_id=tenant_id,
+            contact_id=cid,
+            channel=channel,
+            initiation_method=_initiation_method(ctr.InitiationMethod),
+            queue_id=queue_id,
+            agent_id=_agent_id(agent, mapping),
+            team=_team(agent, mapping),
+            skill=_attribute(attributes, mapping.skill_keys) or None,
+            reason=_attribute(attributes, mapping.reason_keys) or None,
+            segment=_attribute(attributes, mapping.segment_keys) or None,
+            customer_id=customer_id,
+            previous_contact_id=ctr.PreviousContactId or None,
+            initial_contact_id=ctr.InitialContactId or None,
+            initiated_at=ctr.InitiationTimestamp,
+            enqueued_at=enqueued_at,
+            connected_at=connected_at,
+            disconnected_at=disconnected_at,
+            acw_ended_at=agent.AfterContactWorkEndTimestamp if agent and connected_at is not None else None,
+            hold_ms=max(0, round((agent.CustomerHoldDuration or 0) * 1000)) if agent else 0,
+            hold_count=max(0, agent.NumberOfHolds or 0) if agent else 0,
+            transferred=transferred,
+            final_state=state,
+            sl_threshold_s=mapping.sl_threshold_s_by_queue.get(queue_id) if queue_id else None,
+            last_updated_at=_first_known(ctr.LastUpdateTimestamp, ctr.DisconnectTimestamp, ctr.InitiationTimestamp),
+            csat=_survey(attributes, mapping.csat_keys, 1, 5),
+            ces=_survey(attributes, mapping.ces_keys, 1, 7),
+            nps=_survey(attributes, mapping.nps_keys, 0, 10),
+        )
+    except ValidationError as exc:
+        raise MalformedContactRecord(_first_error(exc), contact_id=cid) from None
+
+
+def contact_records_from_ctrs(
+    raws: Iterable[Mapping[str, Any] | str | bytes], *, tenant_id: str, mapping: CtrMapping | None = None
+) -> tuple[list[ContactRecord], list[MalformedContactRecord]]:
+    """A Kinesis batch end to end: parse, keep the latest copy per contact, map. Bad records are
+    returned, not raised, so one of them does not hold back the rest."""
+    parsed: list[ConnectCtr] = []
+    errors: list[MalformedContactRecord] = []
+    for raw in raws:
+        try:
+            parsed.append(parse_ctr(raw))
+        except MalformedContactRecord as exc:
+            errors.append(exc)
+    records: list[ContactRecord] = []
+    for ctr in dedupe_latest(parsed):
+        try:
+            records.append(to_contact_record(ctr, tenant_id=tenant_id, mapping=mapping))
+        except MalformedContactRecord as exc:
+            errors.append(exc)
+    return records, errors
+
+
+def _channel(ctr: ConnectCtr) -> Channel:
+    name = (ctr.Channel or "").upper()
+    channel = _CHANNELS.get(name)
+    if channel is None:
+        # A channel we cannot report on is a record we cannot count; say so rather than guess.
+        raise MalformedContactRecord(f"unsupported Channel {ctr.Channel!r}", contact_id=ctr.ContactId)
+    if channel is Channel.CHAT:
+        subtype = (ctr.SegmentAttributes or {}).get("connect:Subtype")
+        if isinstance(subtype, Mapping):
+            channel = _CHAT_SUBTYPES.get(str(subtype.get("ValueString")), channel)
+    return channel
+
+
+def _initiation_method(value: str | None) -> str:
+    if not value:
+        return "UNKNOWN"
+    value = value.upper()
+    return _INITIATION_METHODS.get(value, value)
+
+
+def _resource_id(arn: str | None) -> str | None:
+    """The id at the end of a Connect ARN (…/queue/<id>, …/agent/<id>)."""
+    if not arn:
+        return None
+    return arn.rsplit("/", 1)[-1] or None
+
+
+def _queue_id(queue: CtrQueue | None, mapping: CtrMapping) -> str | None:
+    if queue is None:
+        return None
+    if mapping.queue_key == "name":
+        return queue.Name or _resource_id(queue.ARN)
+    return _resource_id(queue.ARN) or queue.Name
+
+
+def _agent_id(agent: CtrAgent | None, mapping: CtrMapping) -> str | None:
+    if agent is None:
+        return None
+    if mapping.agent_key == "username":
+        return agent.Username or _resource_id(agent.ARN)
+    return _resource_id(agent.ARN) or agent.Username
+
+
+def _team(agent: CtrAgent | None, mapping: CtrMapping) -> str | None:
+    if agent is None or not agent.HierarchyGroups:
+        return None
+    groups = agent.HierarchyGroups
+    if mapping.team_hierarchy_level is not None:
+        group = groups.get(f"Level{mapping.team_hierarchy_level}")
+        return group.GroupName if group else None
+    for level in range(5, 0, -1):
+        group = groups.get(f"Level{level}")
+        if group and group.GroupName:
+            return group.GroupName
+    return None
+
+
+def _attribute(attributes: Mapping[str, str], keys: Iterable[str]) -> str:
+    for key in keys:
+        value = attributes.get(key, "").strip()
+        if value:
+            return value
+    return ""
+
+
+def _survey(attributes: Mapping[str, str], keys: Iterable[str], low: int, high: int) -> int | None:
+    """A survey answer from an attribute; anything that is not a whole number in range is ignored
+    (a typo in a flow must not drop the whole contact)."""
+    text = _attribute(attributes, keys)
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if not number.is_integer() or not low <= number <= high:
+        return None
+    return int(number)
+
+
+def _is_failure(disconnect_reason: str | None) -> bool:
+    reason = (disconnect_reason or "").upper()
+    return "ERROR" in reason or "FAIL" in reason or reason in {"TELECOM_PROBLEM", "EXPIRED"}
+
+
+def _first_known(*values: int | None) -> int:
+    for value in values:
+        if value is not None:
+            return value
+    return 0

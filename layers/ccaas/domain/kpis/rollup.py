@@ -1,0 +1,387 @@
+"""Roll contact records and agent activity up into KPI rows per interval and dimension.
+
+`KpiLedger` keeps one accumulator per (15-minute interval, dimension values) cell and the latest
+record per contact, so a corrected record (same contact_id, newer last_updated_at) replaces its old
+contribution and a stale or duplicate one is ignored: any order of at-least-once deliveries gives the
+same cells as a clean feed. Hours, days and weeks are sums of their 15-minute cells.
+
+`rollup()` is the one-shot form: a fresh ledger fed once, then read.
+"""
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from ccaas.domain.kpis.accumulators import ACCUMULATOR_FIELDS, KpiAccumulator, derive_kpis
+from ccaas.domain.kpis.intervals import GRANULARITIES, QUARTER_MS, Granularity, TenantCalendar
+from ccaas.domain.kpis.records import ActivityKind, AgentActivity, ContactRecord
+from ccaas.domain.kpis.settings import KpiSettings
+
+__all__ = [
+    "DIMENSIONS",
+    "KpiLedger",
+    "KpiRow",
+    "busiest_intervals",
+    "channel_mix",
+    "contact_type_mix",
+    "offered_mix",
+    "rollup",
+]
+
+# Dimension name (as used in group_by and on KpiRow) → ContactRecord attribute.
+DIMENSIONS: dict[str, str] = {
+    "queue": "queue_id",
+    "channel": "channel",
+    "agent": "agent_id",
+    "team": "team",
+    "skill": "skill",
+    "reason": "reason",
+    "segment": "segment",
+}
+# Agent activity only knows the agent and their team; grouped by anything else, time-based KPIs
+# (occupancy, utilization, cost per contact) are None rather than a misleading share.
+_ACTIVITY_DIMENSIONS: dict[str, str] = {"agent": "agent_id", "team": "team"}
+
+
+class KpiRow(BaseModel):
+    """One interval × one combination of dimension values: every KPI plus the raw counts behind it.
+
+    Rates are fractions 0–1 (service level, abandonment, occupancy, utilization, transfer, FCR,
+    repeat, CSAT, share of offered); NPS is in points (−100…+100); CES is a 1–7 mean; times are
+    seconds; raw `*_ms` sums are milliseconds. A KPI is None when its denominator is zero. Dimension
+    fields not in `group_by` are None (a grouped dimension can be None too: e.g. agent of abandons).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str | None
+    interval: Granularity
+    interval_start: str
+    interval_end: str
+    interval_start_ms: int
+    interval_end_ms: int
+    group_by: tuple[str, ...]
+    queue: str | None = None
+    channel: str | None = None
+    agent: str | None = None
+    team: str | None = None
+    skill: str | None = None
+    reason: str | None = None
+    segment: str | None = None
+    # KPIs (accumulators.KPI_NAMES, in that order), then the offered mix.
+    service_level: float | None = None
+    asa_s: float | None = None
+    abandonment_rate: float | None = None
+    avg_time_to_abandon_s: float | None = None
+    aht_s: float | None = None
+    avg_talk_s: float | None = None
+    avg_hold_s: float | None = None
+    avg_acw_s: float | None = None
+    transfer_rate: float | None = None
+    occupancy: float | None = None
+    slot_occupancy: float | None = None
+    utilization: float | None = None
+    fcr: float | None = None
+    repeat_rate: float | None = None
+    csat: float | None = None
+    ces: float | None = None
+    nps: float | None = None
+    cost_per_contact: float | None = None
+    share_of_offered: float | None = None
+    # Raw counts (accumulators.ACCUMULATOR_FIELDS, in that order).
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    short_abandoned: int = 0
+    answered_within_sl: int = 0
+    abandoned_within_sl: int = 0
+    answered_wait_ms: int = 0
+    abandoned_wait_ms: int = 0
+    handled: int = 0
+    handle_ms: int = 0
+    talk_ms: int = 0
+    hold_ms: int = 0
+    acw_ms: int = 0
+    hold_count: int = 0
+    transferred: int = 0
+    csat_count: int = 0
+    csat_positive: int = 0
+    ces_count: int = 0
+    ces_sum: int = 0
+    nps_count: int = 0
+    nps_promoters: int = 0
+    nps_detractors: int = 0
+    fcr_contacts: int = 0
+    fcr_repeat_drivers: int = 0
+    fcr_handled_contacts: int = 0
+    fcr_handled_repeat_drivers: int = 0
+    repeat_contacts: int = 0
+    busy_ms: int = 0
+    idle_ms: int = 0
+    not_ready_ms: int = 0
+    staffed_ms: int = 0
+    busy_slot_ms: int = 0
+    available_slot_ms: int = 0
+
+
+def _validate_group_by(group_by: Sequence[str]) -> tuple[str, ...]:
+    dims = tuple(group_by)
+    if len(dims) > 2:
+        raise ValueError(f"group_by takes at most 2 dimensions, got {dims}")
+    if len(set(dims)) != len(dims):
+        raise ValueError(f"group_by repeats a dimension: {dims}")
+    unknown = [d for d in dims if d not in DIMENSIONS]
+    if unknown:
+        raise ValueError(f"unknown dimension(s) {unknown}; expected some of {sorted(DIMENSIONS)}")
+    return dims
+
+
+def _key_function(attributes: Sequence[str]) -> Callable[[Any], tuple]:
+    if not attributes:
+        return lambda _: ()
+    if len(attributes) == 1:
+        get = operator.attrgetter(attributes[0])
+        return lambda obj: (get(obj),)
+    return operator.attrgetter(*attributes)
+
+
+class KpiLedger:
+    """In-memory, pure: accumulators per (15-minute interval, dimension values) of one tenant."""
+
+    def __init__(
+        self,
+        *,
+        tz: str,
+        group_by: Sequence[str] = (),
+        settings: KpiSettings | None = None,
+        tenant_id: str | None = None,
+    ):
+        self.group_by = _validate_group_by(group_by)
+        self.settings = settings or KpiSettings()
+        self.tenant_id = tenant_id
+        self.calendar = TenantCalendar(tz)
+        self._cells: dict[tuple[int, tuple], KpiAccumulator] = {}
+        self._records: dict[str, ContactRecord] = {}
+        self._activities: dict[tuple[str, int], AgentActivity] = {}
+        self._record_dims = _key_function([DIMENSIONS[d] for d in self.group_by])
+        self._activity_applies = all(d in _ACTIVITY_DIMENSIONS for d in self.group_by)
+        self._activity_dims = (
+            _key_function([_ACTIVITY_DIMENSIONS[d] for d in self.group_by]) if self._activity_applies else None
+        )
+        self._short_abandon_ms = self.settings.short_abandon_s * 1000
+        self._default_sl_ms = self.settings.default_sl_threshold_s * 1000
+
+    # --- feeding --------------------------------------------------------------------------------
+    def apply(self, record: ContactRecord) -> bool:
+        """Add a record, or replace the one held for its contact if this one is newer.
+
+        Returns False (and changes nothing) for a duplicate or an older version: equal
+        last_updated_at keeps the first seen, as `ctr.dedupe_latest` does.
+        """
+        self._check_tenant(record.tenant_id)
+        held = self._records.get(record.contact_id)
+        if held is not None:
+            if record.last_updated_at <= held.last_updated_at:
+                return False
+            self._contribute(held, -1)
+        self._records[record.contact_id] = record
+        self._contribute(record, 1)
+        return True
+
+    def apply_all(self, records: Iterable[ContactRecord]) -> int:
+        """Apply each record; returns how many changed the ledger."""
+        return sum(self.apply(r) for r in records)
+
+    def apply_activity(self, activity: AgentActivity) -> bool:
+        """Add a span, or replace the span held for the same (agent, start) — e.g. one that was still
+        open and has now ended. Activity has no version stamp: the last one applied wins."""
+        if activity.tenant_id is not None:
+            self._check_tenant(activity.tenant_id)
+        key = (activity.agent_id, activity.start_ms)
+        held = self._activities.get(key)
+        if held == activity:
+            return False
+        if held is not None:
+            self._contribute_activity(held, -1)
+        self._activities[key] = activity
+        self._contribute_activity(activity, 1)
+        return True
+
+    def record(self, contact_id: str) -> ContactRecord | None:
+        """The version of a contact the ledger currently counts."""
+        return self._records.get(contact_id)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def _check_tenant(self, tenant_id: str) -> None:
+        if self.tenant_id is None:
+            self.tenant_id = tenant_id
+        elif tenant_id != self.tenant_id:
+            # Nothing crosses tenants: mixing them here would silently blend two businesses' KPIs.
+            raise ValueError(f"record of tenant {tenant_id!r} fed to the ledger of tenant {self.tenant_id!r}")
+
+    def _cell(self, quarter_ms: int, dims: tuple) -> KpiAccumulator:
+        key = (quarter_ms, dims)
+        acc = self._cells.get(key)
+        if acc is None:
+            acc = self._cells[key] = KpiAccumulator()
+        return acc
+
+    def _contribute(self, rec: ContactRecord, sign: int) -> None:
+        dims = self._record_dims(rec)
+        enqueued_at = rec.enqueued_at
+        if enqueued_at is not None:  # queue side: the interval it was enqueued in
+            cell = self._cell(self.calendar.quarter_start(enqueued_at), dims)
+            cell.add_arrival(rec, sign, self._short_abandon_ms, self._default_sl_ms)
+        completed_at = rec.acw_ended_at if rec.acw_ended_at is not None else rec.disconnected_at
+        if completed_at is not None:  # handling side: the interval it completed in (rec.completed_at)
+            self._cell(self.calendar.quarter_start(completed_at), dims).add_completion(rec, sign)
+
+    def _contribute_activity(self, activity: AgentActivity, sign: int) -> None:
+        if self._activity_dims is None or activity.kind is ActivityKind.OFFLINE:
+            return  # offline time is in no KPI (not staffed), so it needs no cells
+        dims = self._activity_dims(activity)
+        busy_slots, available_slots = activity.slots()
+        start, end = activity.start_ms, activity.end_ms
+        # Split the span at quarter-hour boundaries so each interval gets exactly its share.
+        while start < end:
+            quarter = self.calendar.quarter_start(start)
+            piece_end = min(end, quarter + QUARTER_MS)
+            self._cell(quarter, dims).add_activity(activity.kind, piece_end - start, busy_slots, available_slots, sign)
+            start = piece_end
+
+    # --- reading --------------------------------------------------------------------------------
+    def accumulators(self, interval: Granularity, *, from_ms: int, to_ms: int) -> dict[tuple[int, tuple], KpiAccumulator]:
+        """Summed accumulators per (interval start, dimension values) for the 15-minute cells
+        overlapping [from_ms, to_ms). Coarser intervals keep their true start even when the range
+        covers only part of them."""
+        if interval not in GRANULARITIES:
+            raise ValueError(f"unknown interval {interval!r}; expected one of {GRANULARITIES}")
+        first_quarter = self.calendar.quarter_start(from_ms)
+        start_of: dict[int, int | None] = {}  # quarter → interval start, None when out of range
+        parts: dict[tuple[int, tuple], list[tuple[int, ...]]] = {}
+        for (quarter, dims), acc in self._cells.items():
+            if quarter in start_of:
+                start = start_of[quarter]
+            else:
+                in_range = first_quarter <= quarter < to_ms
+                start = start_of[quarter] = self.calendar.interval_start(quarter, interval) if in_range else None
+            if start is None:
+                continue
+            key = (start, dims)
+            values = parts.get(key)
+            if values is None:
+                parts[key] = [acc.values()]
+            else:
+                values.append(acc.values())
+        return {key: KpiAccumulator.summed(values) for key, values in parts.items()}
+
+    def rows(self, interval: Granularity = "15m", *, from_ms: int, to_ms: int) -> list[KpiRow]:
+        """KPI rows ordered by interval then dimension values. Ungrouped, every interval in the range
+        gets a row (zero counts, None KPIs when empty) so a series has no holes; grouped, only
+        combinations with data appear."""
+        summed = self.accumulators(interval, from_ms=from_ms, to_ms=to_ms)
+        if self.group_by:
+            summed = {key: acc for key, acc in summed.items() if not acc.is_empty()}
+        else:
+            for start in self.calendar.interval_starts(interval, from_ms, to_ms):
+                summed.setdefault((start, ()), KpiAccumulator())
+
+        offered_per_interval: dict[int, int] = {}
+        for (start, _), acc in summed.items():
+            offered_per_interval[start] = offered_per_interval.get(start, 0) + acc.offered
+
+        interval_fields: dict[int, dict[str, Any]] = {}  # labels are computed once per interval
+        no_dimensions = dict.fromkeys(DIMENSIONS)
+        rows: list[KpiRow] = []
+        for key in sorted(summed, key=_row_order):
+            start, dims = key
+            acc = summed[key]
+            shared = interval_fields.get(start)
+            if shared is None:
+                end = self.calendar.next_interval_start(start, interval)
+                shared = interval_fields[start] = {
+                    "tenant_id": self.tenant_id,
+                    "interval": interval,
+                    "interval_start": self.calendar.iso(start),
+                    "interval_end": self.calendar.iso(end),
+                    "interval_start_ms": start,
+                    "interval_end_ms": end,
+                    "group_by": self.group_by,
+                    **no_dimensions,
+                }
+            values = dict(shared)
+            for dim, value in zip(self.group_by, dims):
+                values[dim] = None if value is None else str(value)
+            values.update(derive_kpis(acc, self.settings, agent_time=self._activity_applies))
+            total_offered = offered_per_interval[start]
+            values["share_of_offered"] = acc.offered / total_offered if total_offered else None
+            values.update(zip(ACCUMULATOR_FIELDS, acc.values()))
+            rows.append(KpiRow.model_validate(values))
+        return rows
+
+
+def _row_order(key: tuple[int, tuple]) -> tuple:
+    start, dims = key
+    return (start, tuple((value is None, "" if value is None else str(value)) for value in dims))
+
+
+def rollup(
+    records: Iterable[ContactRecord],
+    activities: Iterable[AgentActivity] = (),
+    *,
+    tz: str,
+    interval: Granularity = "15m",
+    group_by: Sequence[str] = (),
+    from_ms: int,
+    to_ms: int,
+    settings: KpiSettings | None = None,
+) -> list[KpiRow]:
+    """KPI rows for [from_ms, to_ms) in the tenant's time zone, by `interval` and 0–2 dimensions of
+    queue, channel, agent, team, skill, reason, segment. Duplicate and superseded records (same
+    contact_id) count once, in their latest version. Repeat flags are taken as set on the records
+    (see repeats.mark_repeat_contacts)."""
+    ledger = KpiLedger(tz=tz, group_by=group_by, settings=settings)
+    for record in records:
+        ledger.apply(record)
+    for activity in activities:
+        ledger.apply_activity(activity)
+    return ledger.rows(interval, from_ms=from_ms, to_ms=to_ms)
+
+
+# --- views over rows ------------------------------------------------------------------------------
+def busiest_intervals(rows: Iterable[KpiRow], k: int = 5) -> list[tuple[str, int]]:
+    """Top-k (interval_start, offered), busiest first, earlier first on ties. Rows of any grouping
+    are summed per interval first."""
+    offered: dict[int, list] = {}
+    for row in rows:
+        entry = offered.setdefault(row.interval_start_ms, [row.interval_start, 0])
+        entry[1] += row.offered
+    ranked = sorted(offered.items(), key=lambda item: (-item[1][1], item[0]))
+    return [(label, count) for _, (label, count) in ranked[:k]]
+
+
+def offered_mix(rows: Iterable[KpiRow], dimension: str) -> dict[str | None, float]:
+    """Each value's share of offered contacts over all the rows (which must be grouped by `dimension`)."""
+    totals: dict[str | None, int] = {}
+    for row in rows:
+        if dimension not in row.group_by:
+            raise ValueError(f"rows are grouped by {row.group_by}, not by {dimension!r}")
+        value = getattr(row, dimension)
+        totals[value] = totals.get(value, 0) + row.offered
+    grand_total = sum(totals.values())
+    if not grand_total:
+        return {}
+    return {value: count / grand_total for value, count in totals.items() if count}
+
+
+def channel_mix(rows: Iterable[KpiRow]) -> dict[str | None, float]:
+    return offered_mix(rows, "channel")
+
+
+def contact_type_mix(rows: Iterable[KpiRow]) -> dict[str | None, float]:
+    return offered_mix(rows, "reason")

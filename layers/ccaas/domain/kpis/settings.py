@@ -1,0 +1,34 @@
+"""Tenant choices that change how historical KPIs are counted or derived."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ServiceLevelVariant = Literal["default", "answered_over_offered", "abandons_count_as_met"]
+AbandonmentVariant = Literal["exclude_short_abandons", "include_short_abandons"]
+FcrPopulation = Literal["all", "handled_only"]
+
+
+class KpiSettings(BaseModel):
+    """Defaults are DOMAIN.md's; each variant is picked by name.
+
+    Only `short_abandon_s` and `default_sl_threshold_s` change what is accumulated; every other field
+    only changes how KPIs are derived from the counts, so it can be changed without re-reading history.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    short_abandon_s: float = Field(default=5.0, ge=0)
+    # Used for records whose queue threshold was not captured.
+    default_sl_threshold_s: int = Field(default=20, ge=0)
+    service_level_variant: ServiceLevelVariant = "default"
+    abandonment_variant: AbandonmentVariant = "exclude_short_abandons"
+    fcr_window_days: int = Field(default=7, ge=0)
+    # "all": every customer contact is in the FCR population (DOMAIN.md); "handled_only": only
+    # contacts that reached an agent are judged resolved or not (follow-ups still count regardless).
+    fcr_population: FcrPopulation = "all"
+    # Cost per contact; None disables it (no agent cost rate known).
+    agent_cost_per_staffed_hour: float | None = Field(default=None, ge=0)
+    infrastructure_cost_per_contact: float = Field(default=0.0, ge=0)
+    infrastructure_cost_per_handle_minute: float = Field(default=0.0, ge=0)

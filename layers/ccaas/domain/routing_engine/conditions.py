@@ -1,0 +1,219 @@
+"""Skill conditions of a routing step: a small boolean tree over agent skills (pure).
+
+JSON forms (what a tenant writes in a policy file), nestable:
+    {"skill": "product:billing", "min": 4}         agent has the skill at proficiency ≥ 4 (min 1..5)
+    {"all": [c1, c2, ...]}                         every child holds ("and")
+    {"any": [c1, c2, ...]}                         at least one child holds ("or")
+    {"not": c}                                     the child does not hold
+or the same as a string, e.g. "product:billing>=4 and (language:es>=3 or not vip)"; a skill without
+">=" means ≥ 1. `and` binds tighter than `or`; `&`, `|`, `!` are accepted too.
+
+Besides matching, a condition gives a *proficiency fit* in [0, 1] used by agent scoring: a skill
+leaf is level / 5, `all` the mean of its children, `any` the best matching child, `not` contributes
+nothing (it excludes agents, it does not rank them). None means "no skill to rank on".
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
+
+__all__ = [
+    "AllOf",
+    "AnyOf",
+    "Condition",
+    "NotOf",
+    "SkillAtLeast",
+    "fit",
+    "matches",
+    "parse_condition",
+    "positive_leaves",
+    "raise_floor",
+    "render",
+]
+
+
+class _Node(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+
+class SkillAtLeast(_Node):
+    skill: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+    min: int = Field(default=1, ge=1, le=5)
+
+
+class AllOf(_Node):
+    all: tuple[Condition, ...] = Field(min_length=1)
+
+
+class AnyOf(_Node):
+    any: tuple[Condition, ...] = Field(min_length=1)
+
+
+class NotOf(_Node):
+    not_: Condition = Field(alias="not")
+
+
+def _kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return next((k for k in ("skill", "all", "any", "not") if k in value), None)
+    return {SkillAtLeast: "skill", AllOf: "all", AnyOf: "any", NotOf: "not"}.get(type(value))
+
+
+def _from_text(value: Any) -> Any:
+    return parse_condition(value) if isinstance(value, str) else value
+
+
+Condition = Annotated[
+    Union[
+        Annotated[SkillAtLeast, Tag("skill")],
+        Annotated[AllOf, Tag("all")],
+        Annotated[AnyOf, Tag("any")],
+        Annotated[NotOf, Tag("not")],
+    ],
+    Discriminator(_kind),
+    BeforeValidator(_from_text),
+]
+
+for _model in (AllOf, AnyOf, NotOf):
+    _model.model_rebuild()
+
+Node = SkillAtLeast | AllOf | AnyOf | NotOf
+
+
+def matches(cond: Node | None, skills: Mapping[str, int]) -> bool:
+    if cond is None:
+        return True
+    if isinstance(cond, SkillAtLeast):
+        return skills.get(cond.skill, 0) >= cond.min
+    if isinstance(cond, AllOf):
+        return all(matches(c, skills) for c in cond.all)
+    if isinstance(cond, AnyOf):
+        return any(matches(c, skills) for c in cond.any)
+    return not matches(cond.not_, skills)
+
+
+def fit(cond: Node | None, skills: Mapping[str, int]) -> float | None:
+    """Proficiency fit in [0, 1] (module docstring); None when the condition names no skill to rank on."""
+    if cond is None or isinstance(cond, NotOf):
+        return None
+    if isinstance(cond, SkillAtLeast):
+        return skills.get(cond.skill, 0) / 5.0
+    if isinstance(cond, AllOf):
+        parts = [f for f in (fit(c, skills) for c in cond.all) if f is not None]
+        return sum(parts) / len(parts) if parts else None
+    parts = [f for c in cond.any if matches(c, skills) and (f := fit(c, skills)) is not None]
+    if parts:
+        return max(parts)
+    others = [f for f in (fit(c, skills) for c in cond.any) if f is not None]
+    return max(others) if others else None
+
+
+def positive_leaves(cond: Node | None) -> Iterator[SkillAtLeast]:
+    """Skill leaves not under a `not` (the skills an agent must or may have)."""
+    if cond is None or isinstance(cond, NotOf):
+        return
+    if isinstance(cond, SkillAtLeast):
+        yield cond
+        return
+    for child in cond.all if isinstance(cond, AllOf) else cond.any:
+        yield from positive_leaves(child)
+
+
+def raise_floor(cond: Node, level: int) -> Node:
+    """The same condition with every positive skill leaf requiring at least `level` (best agents first)."""
+    if isinstance(cond, SkillAtLeast):
+        return cond if cond.min >= level else SkillAtLeast(skill=cond.skill, min=level)
+    if isinstance(cond, AllOf):
+        return AllOf(all=tuple(raise_floor(c, level) for c in cond.all))
+    if isinstance(cond, AnyOf):
+        return AnyOf(any=tuple(raise_floor(c, level) for c in cond.any))
+    return cond
+
+
+def render(cond: Node | None) -> str:
+    """Compact text form (parse_condition reads it back)."""
+    if cond is None:
+        return "any agent"
+    if isinstance(cond, SkillAtLeast):
+        return cond.skill if cond.min == 1 else f"{cond.skill}>={cond.min}"
+    if isinstance(cond, NotOf):
+        inner = render(cond.not_)
+        return f"not {inner}" if isinstance(cond.not_, SkillAtLeast) else f"not ({inner})"
+    op, children = (" and ", cond.all) if isinstance(cond, AllOf) else (" or ", cond.any)
+    return op.join(f"({render(c)})" if isinstance(c, (AllOf, AnyOf)) else render(c) for c in children)
+
+
+# --------------------------------------------------------------- text parser (recursive descent)
+
+_TOKEN = re.compile(r"\s*(>=|\(|\)|&|\||!|[A-Za-z0-9][A-Za-z0-9_.:-]*)")
+_KEYWORDS = {"and": "&", "or": "|", "not": "!"}
+
+
+def _tokens(text: str) -> list[str]:
+    out, pos = [], 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m:
+            raise ValueError(f"bad skill condition at {pos}: {text!r}")
+        tok = m.group(1)
+        out.append(_KEYWORDS.get(tok.lower(), tok))
+        pos = m.end()
+    return out
+
+
+def parse_condition(text: str) -> Node:
+    toks = _tokens(text)
+    pos = 0
+
+    def peek() -> str | None:
+        return toks[pos] if pos < len(toks) else None
+
+    def take(expected: str | None = None) -> str:
+        nonlocal pos
+        tok = peek()
+        if tok is None or (expected is not None and tok != expected):
+            raise ValueError(f"bad skill condition: expected {expected or 'a term'} in {text!r}")
+        pos += 1
+        return tok
+
+    def expr() -> Node:
+        parts = [conj()]
+        while peek() == "|":
+            take()
+            parts.append(conj())
+        return parts[0] if len(parts) == 1 else AnyOf(any=tuple(parts))
+
+    def conj() -> Node:
+        parts = [unary()]
+        while peek() == "&":
+            take()
+            parts.append(unary())
+        return parts[0] if len(parts) == 1 else AllOf(all=tuple(parts))
+
+    def unary() -> Node:
+        tok = peek()
+        if tok == "!":
+            take()
+            return NotOf(not_=unary())
+        if tok == "(":
+            take()
+            inner = expr()
+            take(")")
+            return inner
+        name = take()
+        if name in {"&", "|", ")", ">="}:
+            raise ValueError(f"bad skill condition: unexpected {name!r} in {text!r}")
+        level = 1
+        if peek() == ">=":
+            take()
+            level = int(take())
+        return SkillAtLeast(skill=name, min=level)
+
+    node = expr()
+    if pos != len(toks):
+        raise ValueError(f"bad skill condition: trailing {toks[pos]!r} in {text!r}")
+    return node

@@ -1,0 +1,61 @@
+"""Explainable decisions: every routing decision returns one compact, JSON-serialisable record (pure).
+
+    {"kind": "select_agent", "outcome": "offer", "winner": "a17", "subject": "c42", "at": 1700000000000,
+     "step": {"index": 1, "of": 2, "label": "queue step 2", "condition": "billing>=2", ...},
+     "considered": ["a17", "a03", ...], "considered_count": 12,
+     "scores": [{"id": "a17", "score": 2.31, "parts": {"proficiency": 0.8, "idle": 1.0, "occupancy": 0.5}}, ...],
+     "skipped": {"step": 3, "no_capacity": 1},
+     "why": "a17 scored 2.31 vs a03 2.11: proficiency +0.20"}
+
+`considered` lists the eligible candidates (best first, at most `explain_ids`), `scores` the top few
+with their score breakdown (each part already multiplied by its weight), `skipped` counts the
+ineligible ones by reason.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["Decision", "ScoreLine", "StepInForce"]
+
+Kind = Literal["select_agent", "select_contact", "callback", "reservation"]
+Outcome = Literal["offer", "wait", "callback", "queue", "reoffer", "drop"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StepInForce(_Record):
+    index: int
+    of: int
+    label: str
+    condition: str
+    preferred_agents: tuple[str, ...] = ()
+    expires_at: int | None = None
+
+
+class ScoreLine(_Record):
+    id: str
+    score: float
+    parts: dict[str, float]
+    step: int | None = None  # select_contact: the index of that contact's step in force
+
+
+class Decision(_Record):
+    kind: Kind
+    outcome: Outcome
+    winner: str | None
+    subject: str
+    at: int
+    step: StepInForce | None = None
+    considered: tuple[str, ...] = ()
+    considered_count: int = 0
+    scores: tuple[ScoreLine, ...] = ()
+    skipped: dict[str, int] = {}
+    why: str = ""
+    data: dict[str, float | int | str | None] = {}
+
+    def to_json(self) -> str:
+        return self.model_dump_json(exclude_defaults=True)

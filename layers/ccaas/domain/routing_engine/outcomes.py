@@ -1,0 +1,70 @@
+"""Policy outcomes around offers (pure): reservation timeout, refused/missed offers, callback-in-queue.
+
+Reservation: an offer expires at offered_at + reservation.timeout_s (default 30 s). When the agent
+rejects it or lets it time out, the contact goes back to the queue keeping its place (lifecycle.decline
+adds the agent to declined_by) and is re-offered to the next best agent; the agent is optionally set
+not-ready (default: on timeout, as "MISSED"; not on an explicit reject). With reservation.max_declines
+set, once that many agents have refused, the refusals are forgotten so the contact can reach anyone.
+
+Callback-in-queue: when the estimated wait exceeds callback.offer_when_wait_exceeds_s, the decision
+is "callback"; with keep_place the callback contact keeps the original enqueued_at, so it is served
+in the order it would have been (the customer just does not hold the line).
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from ccaas.domain.models import Contact
+from ccaas.domain.routing_engine.decisions import Decision
+from ccaas.domain.routing_engine.estimates import WaitEstimate
+from ccaas.domain.routing_engine.policy import RoutingPolicy
+
+__all__ = ["OfferFollowUp", "after_failed_offer", "decide_callback", "reservation_deadline"]
+
+
+def reservation_deadline(offered_at: int, policy: RoutingPolicy) -> int:
+    return offered_at + int(policy.reservation.timeout_s * 1000)
+
+
+class OfferFollowUp(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reoffer: bool
+    agent_status: str | None  # set the agent to this not-ready status, or leave it
+    reset_declines: bool
+    decision: Decision
+
+
+def after_failed_offer(contact: Contact, agent_id: str, failure: Literal["rejected", "timeout"],
+                       policy: RoutingPolicy, now_ms: int) -> OfferFollowUp:
+    rp = policy.reservation
+    rule = rp.reject if failure == "rejected" else rp.timeout
+    refusals = len(set(contact.declined_by) | {agent_id})
+    reset = rp.max_declines is not None and refusals >= rp.max_declines
+    status = rule.not_ready_status if rule.set_not_ready else None
+    why = f"offer {failure} by {agent_id}: " + ("re-offer to the next best agent" if rule.reoffer else "keep waiting")
+    if status:
+        why += f"; agent set {status}"
+    if reset:
+        why += f"; {refusals} refusals reached max_declines={rp.max_declines}: exclusions cleared"
+    decision = Decision(kind="reservation", outcome="reoffer" if rule.reoffer else "queue", winner=None,
+                        subject=contact.contact_id, at=now_ms, why=why,
+                        data={"failure": failure, "agent_id": agent_id, "refusals": refusals})
+    return OfferFollowUp(reoffer=rule.reoffer, agent_status=status, reset_declines=reset, decision=decision)
+
+
+def decide_callback(contact: Contact, policy: RoutingPolicy, estimate: WaitEstimate, now_ms: int) -> Decision:
+    cb = policy.for_queue(contact.queue_id).callback
+    limit = cb.offer_when_wait_exceeds_s
+    data = {"ewt_s": round(estimate.ewt_s, 1), "position": estimate.position, "limit_s": limit}
+    if limit is None or estimate.ewt_s <= limit:
+        return Decision(kind="callback", outcome="queue", winner=None, subject=contact.contact_id, at=now_ms,
+                        why="estimated wait within limit" if limit is not None else "callbacks not offered",
+                        data=data)
+    keep = contact.enqueued_at if cb.keep_place and contact.enqueued_at is not None else now_ms
+    data["keep_place_since"] = keep
+    return Decision(kind="callback", outcome="callback", winner=None, subject=contact.contact_id, at=now_ms,
+                    why=f"estimated wait {estimate.ewt_s:.0f} s > {limit:g} s: offer a callback"
+                        + (" keeping its place in queue" if cb.keep_place else ""), data=data)

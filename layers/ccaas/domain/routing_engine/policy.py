@@ -1,0 +1,185 @@
+"""A tenant's routing policy: declarative, JSON-loadable, every field defaulted (pure).
+
+    {
+      "name": "default",
+      "queue_defaults": {"steps": [...], "hours": {...}, "callback": {...}},
+      "queues": {"billing": {"steps": [{"condition": "billing>=4", "expiry_s": 20},
+                                        {"condition": "billing>=2", "expiry_s": 40}]}},
+      "segments": {"platinum": {"priority": 1, "first_step_min_proficiency": 4}, ...},
+      "journey": {"last_agent_window_s": 86400, "fcr_window_days": 7, ...},
+      "agent_scoring": {"proficiency": 1.0, "idle": 1.0, "occupancy": 0.5},
+      "contact_scoring": {"queue_priority": "strict", "contact_priority": 1.0, "wait": 1.0, "sl_risk": 1.0},
+      "reservation": {"timeout_s": 30, "timeout": {"set_not_ready": true}},
+      "profiles": {"billing_first": {"queues": [{"queue_id": "billing", "priority": 1}], ...}}
+    }
+
+`queues.<id>` is merged key by key over `queue_defaults` (a queue that sets only "steps" keeps the
+default hours and callback settings). Unknown keys are rejected so typos do not pass silently.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ccaas.domain.models import Channel, QueueAssignment
+from ccaas.domain.routing_engine.conditions import Condition
+from ccaas.domain.routing_engine.hours import HoursOfOperation
+
+__all__ = [
+    "AgentScoring",
+    "CallbackPolicy",
+    "ContactScoring",
+    "CrossChannelRule",
+    "DEFAULT_SEGMENTS",
+    "JourneyPolicy",
+    "OfferFailurePolicy",
+    "QueuePolicy",
+    "ReservationPolicy",
+    "RoutingPolicy",
+    "RoutingProfile",
+    "SegmentPolicy",
+    "StepSpec",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StepSpec(_Frozen):
+    """One routing step: who may take the contact while it is in force, and for how long (seconds)."""
+
+    name: str = ""
+    condition: Condition | None = Field(default=None, description="None = any agent serving the queue")
+    preferred_agents: tuple[str, ...] = Field(default=(), description="non-empty = only these agents")
+    expiry_s: float | None = Field(default=None, gt=0, description="None = never expires")
+
+
+class SegmentPolicy(_Frozen):
+    priority: int | None = Field(default=None, ge=1, le=10, description="contact priority, 1 = most urgent")
+    first_step_min_proficiency: int | None = Field(
+        default=None, ge=1, le=5, description="prepend the queue's skill condition raised to this level")
+    first_step_expiry_s: float = Field(default=30, gt=0)
+    first_step: StepSpec | None = Field(default=None, description="explicit first step (wins over the derived one)")
+    deflect: Literal["never", "always", "when_wait_exceeds"] = "never"
+    deflect_wait_s: float = Field(default=60, ge=0, description="for when_wait_exceeds: estimated wait above this")
+
+
+DEFAULT_SEGMENTS: dict[str, SegmentPolicy] = {
+    "platinum": SegmentPolicy(priority=1, first_step_min_proficiency=4, first_step_expiry_s=30),
+    "gold": SegmentPolicy(priority=3, first_step_min_proficiency=4, first_step_expiry_s=15),
+    "standard": SegmentPolicy(priority=5),
+    "self_service": SegmentPolicy(priority=7, deflect="always"),
+}
+
+
+class JourneyPolicy(_Frozen):
+    prefer_last_agent: bool = True
+    last_agent_window_s: float = Field(default=86_400, ge=0, description="last contact ended at most this long ago")
+    last_agent_step_s: float = Field(default=20, gt=0, description="how long the last agent is waited for")
+    fcr_window_days: float = Field(default=7, gt=0)
+    repeat_priority_boost: int = Field(default=1, ge=0, description="priority number lowered by this (more urgent)")
+    recent_limit: int = Field(default=5, ge=0, le=50)
+
+
+class AgentScoring(_Frozen):
+    """Score of an agent for a contact: proficiency·p + idle·i + occupancy·(1 − o) (see scoring.py)."""
+
+    proficiency: float = Field(default=1.0, ge=0)
+    idle: float = Field(default=1.0, ge=0)
+    occupancy: float = Field(default=0.5, ge=0)
+    idle_horizon_s: float = Field(default=300, gt=0, description="idle time at which the idle term saturates")
+    candidate_limit: int = Field(default=50, ge=1, description="eligible agents scored per decision")
+    explain_top: int = Field(default=5, ge=0)
+
+
+class ContactScoring(_Frozen):
+    """Order of waiting contacts for a free agent (see scoring.py for the formula)."""
+
+    mode: Literal["scored", "fifo"] = "scored"
+    queue_priority: Literal["strict", "weighted"] = "strict"
+    queue_priority_weight: float = Field(default=1.0, ge=0, description="weighted mode: per priority step")
+    contact_priority: float = Field(default=1.0, ge=0)
+    wait: float = Field(default=1.0, ge=0)
+    sl_risk: float = Field(default=1.0, ge=0)
+    sl_risk_horizon: float = Field(default=0.25, gt=0, description="mean time to the next chance, × T, without stats")
+    explain_top: int = Field(default=5, ge=0)
+
+
+class OfferFailurePolicy(_Frozen):
+    reoffer: bool = True
+    set_not_ready: bool = False
+    not_ready_status: str = "MISSED"
+
+
+class ReservationPolicy(_Frozen):
+    timeout_s: float = Field(default=30, gt=0)
+    reject: OfferFailurePolicy = OfferFailurePolicy()
+    timeout: OfferFailurePolicy = OfferFailurePolicy(set_not_ready=True)
+    max_declines: int | None = Field(
+        default=None, ge=1, description="after this many refusals the exclusions are cleared (None = never)")
+
+
+class CallbackPolicy(_Frozen):
+    offer_when_wait_exceeds_s: float | None = Field(default=None, ge=0, description="None = never offer")
+    keep_place: bool = True
+
+
+class QueuePolicy(_Frozen):
+    steps: tuple[StepSpec, ...] = ()
+    priority: int | None = Field(default=None, ge=1, le=10, description="default contact priority")
+    hours: HoursOfOperation | None = Field(default=None, description="None = always open")
+    callback: CallbackPolicy = CallbackPolicy()
+
+
+class CrossChannelRule(_Frozen):
+    """Extra limits on top of Agent.free_slots: while on a contact of channel K, the channels in
+    blocks[K] are not offered; max_contacts caps concurrent contacts over all channels."""
+
+    blocks: dict[Channel, frozenset[Channel]] = Field(default_factory=dict)
+    max_contacts: int | None = Field(default=None, ge=1)
+
+
+class RoutingProfile(_Frozen):
+    queues: tuple[QueueAssignment, ...] = ()
+    capacity: dict[Channel, int] | None = None
+    cross_channel: CrossChannelRule | None = None
+
+
+class RoutingPolicy(_Frozen):
+    name: str = "default"
+    queue_defaults: QueuePolicy = QueuePolicy()
+    queues: dict[str, QueuePolicy] = Field(default_factory=dict)
+    segments: dict[str, SegmentPolicy] = Field(default_factory=lambda: dict(DEFAULT_SEGMENTS))
+    journey: JourneyPolicy = JourneyPolicy()
+    agent_scoring: AgentScoring = AgentScoring()
+    contact_scoring: ContactScoring = ContactScoring()
+    reservation: ReservationPolicy = ReservationPolicy()
+    profiles: dict[str, RoutingProfile] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_queue_overrides(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("queues"), dict):
+            return data
+        base = data.get("queue_defaults")
+        if isinstance(base, QueuePolicy):
+            base = base.model_dump(exclude_unset=True)
+        if not isinstance(base, dict):
+            return data
+        merged = {qid: {**base, **q} if isinstance(q, dict) else q for qid, q in data["queues"].items()}
+        return {**data, "queues": merged}
+
+    def for_queue(self, queue_id: str) -> QueuePolicy:
+        return self.queues.get(queue_id, self.queue_defaults)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> RoutingPolicy:
+        return cls.model_validate_json(text)
+
+    @classmethod
+    def load(cls, path: str | Path) -> RoutingPolicy:
+        return cls.model_validate(json.loads(Path(path).read_text()))

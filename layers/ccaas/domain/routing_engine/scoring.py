@@ -1,0 +1,83 @@
+"""Scores (pure). Higher is better; every part is reported already multiplied by its weight.
+
+Agent for a contact (select_agent), over eligible agents only:
+    score = w_prof · p  +  w_idle · i  +  w_occ · (1 − o)
+  p  proficiency fit of the agent for the step in force, in [0, 1]: skill level / 5, averaged over
+     an `all`, best matching branch of an `any` (conditions.fit). When the step names no skill
+     (a preferred-agent step, or "any agent" after the last step) the queue's own skill condition
+     (its first skill-naming step) is used, so the best remaining agent still wins; 0 if none.
+  i  idle time since the agent's last contact ended (or status change), / idle_horizon_s, capped at 1.
+  o  occupancy in [0, 1]: the caller's figure (recent occupancy) when given, else the agent's load
+     on the contact's channel, active / capacity (balances chats across agents).
+  Ties: longest idle, then agent id.
+
+Contact for a free agent (select_contact), over eligible contacts across the agent's queues:
+    order = (profile queue priority,  −score,  enqueued_at,  contact id)   with queue_priority "strict"
+    order = (−(score − w_q · (queue priority − 1)),  enqueued_at,  id)     with "weighted"
+    score = w_prio · (10 − priority) / 9  +  w_wait · w / T  +  w_sl · risk · (1 + gap)
+  priority   the contact's (plan's) priority, 1 = most urgent … 10.
+  w / T      time waited over the queue's service-level threshold T: waits are compared as the share
+             of their own queue's threshold used up, and the term keeps growing past T, so a late
+             contact is never starved.
+  risk       chance the contact misses T if it is not taken now: exp(−(T − w) / Δ) for w < T, 0 once
+             missed (taking it then no longer saves the service level). Δ is the mean time until another
+             agent of the queue frees up: AHT / agents from QueueStats, else sl_risk_horizon × T.
+  gap        how far the queue's service level so far is below its target, (target − SL)/target ≥ 0
+             (0 without stats): a queue behind target pulls harder.
+  Delay (Amazon Connect): a queue's contacts are eligible for this agent only after waiting its
+  profile delay. Mode "fifo" orders by (queue priority, contact priority, enqueued_at) only.
+  Example: T = 20 s and 18 s waited → 0.9 + e^(−2/5) = 1.57; a lax queue T = 300 s and 60 s waited →
+  0.2 + e^(−240/75) ≈ 0.24: the contact about to miss wins although the other waited longer.
+"""
+from __future__ import annotations
+
+import math
+
+from ccaas.domain.models import Agent, Channel, Contact, Queue
+from ccaas.domain.routing_engine.conditions import fit
+from ccaas.domain.routing_engine.estimates import QueueStats
+from ccaas.domain.routing_engine.policy import AgentScoring, ContactScoring
+from ccaas.domain.routing_engine.steps import StepView
+
+__all__ = ["agent_score", "contact_score", "sl_risk"]
+
+
+def agent_score(agent: Agent, step: StepView, channel: Channel, now_ms: int, w: AgentScoring,
+                occupancy: float | None = None) -> tuple[float, dict[str, float]]:
+    p = fit(step.condition, agent.skills)
+    if p is None:
+        p = fit(step.focus, agent.skills)
+    p = 0.0 if p is None else p
+    idle_s = max(0.0, (now_ms - agent.idle_since()) / 1000.0)
+    i = min(1.0, idle_s / w.idle_horizon_s)
+    if occupancy is None:
+        cap = agent.capacity.get(channel, 0)
+        occupancy = agent.active.get(channel, 0) / cap if cap else 1.0
+    o = min(1.0, max(0.0, occupancy))
+    parts = {"proficiency": w.proficiency * p, "idle": w.idle * i, "occupancy": w.occupancy * (1.0 - o)}
+    return parts["proficiency"] + parts["idle"] + parts["occupancy"], parts
+
+
+def sl_risk(waited_s: float, threshold_s: float, horizon_s: float) -> float:
+    if waited_s >= threshold_s:
+        return 0.0
+    return math.exp(-(threshold_s - waited_s) / horizon_s)
+
+
+def contact_score(contact: Contact, queue: Queue, priority: int, now_ms: int, w: ContactScoring,
+                  stats: QueueStats | None = None) -> tuple[float, dict[str, float]]:
+    waited_s = max(0.0, (now_ms - (contact.enqueued_at if contact.enqueued_at is not None else now_ms)) / 1000.0)
+    t = float(queue.sl_threshold_s)
+    if stats is not None and stats.agents > 0:
+        horizon = stats.aht_s / stats.agents
+    else:
+        horizon = w.sl_risk_horizon * t
+    gap = 0.0
+    if stats is not None and stats.service_level is not None:
+        gap = max(0.0, queue.sl_target - stats.service_level) / queue.sl_target
+    parts = {
+        "priority": w.contact_priority * (10 - min(10, max(1, priority))) / 9.0,
+        "wait": w.wait * waited_s / t,
+        "sl_risk": w.sl_risk * sl_risk(waited_s, t, horizon) * (1.0 + gap),
+    }
+    return parts["priority"] + parts["wait"] + parts["sl_risk"], parts

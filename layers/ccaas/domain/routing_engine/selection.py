@@ -1,0 +1,252 @@
+"""Who gets what: the two routing decisions (pure; formulas in scoring.py).
+
+select_agent(contact, …, candidates, now)  a contact arrived (or its step relaxed): best agent.
+select_contact(agent, waiting, …, now)     an agent has room: best waiting contact across all the
+                                           queues of its routing profile.
+
+An agent is eligible for a contact when it is AVAILABLE, serves the contact's queue (its routing
+profile), the contact has waited at least that profile entry's delay, it has a free slot on the
+contact's channel (Agent.free_slots, further limited by the profile's cross-channel rule if the
+policy has one), it did not already refuse the contact, it has the queue's required skills, and it
+satisfies the contact's step in force (its condition and, if the step names preferred agents, is
+one of them).
+
+select_agent scores at most agent_scoring.candidate_limit eligible agents, consuming `candidates`
+lazily in the order given: pass them longest idle first (AgentIndex.candidates does, per proficiency
+level, as the DynamoDB GSI query does) and the decision costs O(limit), whatever the staff size.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from ccaas.domain.models import Agent, Channel, Contact, Queue
+from ccaas.domain.routing_engine.conditions import matches, render
+from ccaas.domain.routing_engine.decisions import Decision, ScoreLine, StepInForce
+from ccaas.domain.routing_engine.estimates import QueueStats
+from ccaas.domain.routing_engine.policy import CrossChannelRule, RoutingPolicy, RoutingProfile
+from ccaas.domain.routing_engine.scoring import agent_score, contact_score
+from ccaas.domain.routing_engine.steps import StepView, current_step
+
+__all__ = ["eligibility", "free_slots", "profile_of", "select_agent", "select_contact", "step_in_force"]
+
+EXPLAIN_IDS = 50
+
+
+def profile_of(agent: Agent, policy: RoutingPolicy) -> RoutingProfile | None:
+    pid = getattr(agent, "routing_profile_id", None)
+    return policy.profiles.get(pid) if pid else None
+
+
+def free_slots(agent: Agent, channel: Channel, rule: CrossChannelRule | None = None) -> int:
+    slots = agent.free_slots(channel)
+    if rule is None or slots < 1:
+        return slots
+    for busy_channel, n in agent.active.items():
+        if n and channel in rule.blocks.get(busy_channel, ()):
+            return 0
+    if rule.max_contacts is not None:
+        slots = min(slots, rule.max_contacts - sum(agent.active.values()))
+    return max(0, slots)
+
+
+def step_in_force(view: StepView) -> StepInForce:
+    return StepInForce(index=view.index, of=view.total, label=view.label, condition=render(view.condition),
+                       preferred_agents=view.preferred, expires_at=view.expires_at)
+
+
+def eligibility(agent: Agent, contact: Contact, queue: Queue, step: StepView, now_ms: int,
+                rule: CrossChannelRule | None = None) -> str | None:
+    """None when eligible, else the reason (the keys of Decision.skipped)."""
+    if not agent.is_available:
+        return "not_available"
+    assignment = agent.serves(queue.queue_id)
+    if assignment is None:
+        return "not_in_profile"
+    waited = now_ms - (contact.enqueued_at if contact.enqueued_at is not None else now_ms)
+    if waited < assignment.delay_s * 1000:
+        return "delay"
+    if free_slots(agent, contact.channel, rule) < 1:
+        return "no_capacity"
+    if agent.agent_id in contact.declined_by:
+        return "declined"
+    if queue.required_skills and not agent.has_skills(queue.required_skills):
+        return "queue_skills"
+    if step.preferred and agent.agent_id not in step.preferred:
+        return "not_preferred"
+    if step.condition is not None and not matches(step.condition, agent.skills):
+        return "step"
+    return None
+
+
+def _why(lines: list[tuple[float, dict[str, float], str]], tie_rule: str) -> str:
+    (s1, p1, id1) = lines[0]
+    if len(lines) == 1:
+        return f"{id1} is the only eligible candidate (score {s1:.3f})"
+    (s2, p2, id2) = lines[1]
+    if abs(s1 - s2) < 1e-9:
+        return f"{id1} and {id2} tie at {s1:.3f}; {tie_rule}"
+    gains = sorted(((p1[k] - p2.get(k, 0.0), k) for k in p1), reverse=True)
+    lead = ", ".join(f"{k} {d:+.2f}" for d, k in gains if d > 1e-9) or "no single part"
+    return f"{id1} scored {s1:.3f} vs {id2} {s2:.3f}: {lead}"
+
+
+def _r(x: float) -> float:
+    return round(x, 4)
+
+
+def select_agent(
+    contact: Contact,
+    queue: Queue,
+    policy: RoutingPolicy,
+    candidates: Iterable[Agent],
+    now_ms: int,
+    *,
+    occupancy: Mapping[str, float] | None = None,
+) -> Decision:
+    """The best agent for the contact among `candidates` (module docstring); winner None = keep waiting."""
+    w = policy.agent_scoring
+    step = current_step(contact, queue, policy, now_ms)
+    skipped: dict[str, int] = {}
+    scored: list[tuple[float, int, str, dict[str, float]]] = []
+    profiles = policy.profiles
+    for agent in candidates:
+        rule = None
+        if profiles:
+            prof = profile_of(agent, policy)
+            rule = prof.cross_channel if prof else None
+        reason = eligibility(agent, contact, queue, step, now_ms, rule)
+        if reason is not None:
+            skipped[reason] = skipped.get(reason, 0) + 1
+            continue
+        occ = None
+        if occupancy is not None:
+            occ = occupancy.get(agent.agent_id)
+        elif (own := getattr(agent, "occupancy", None)) is not None:
+            occ = own
+        score, parts = agent_score(agent, step, contact.channel, now_ms, w, occ)
+        scored.append((score, agent.idle_since(), agent.agent_id, parts))
+        if len(scored) >= w.candidate_limit:
+            skipped["not_scanned_limit"] = 1
+            break
+    scored.sort(key=lambda t: (-t[0], t[1], t[2]))
+    view = step_in_force(step)
+    if not scored:
+        return Decision(kind="select_agent", outcome="wait", winner=None, subject=contact.contact_id, at=now_ms,
+                        step=view, skipped=skipped, why=f"no eligible agent for {view.label!r} ({view.condition})")
+    top = scored[: max(2, w.explain_top)]
+    why = _why([(s, p, i) for s, _, i, p in top[:2]], "the longer idle wins")
+    return Decision(
+        kind="select_agent", outcome="offer", winner=scored[0][2], subject=contact.contact_id, at=now_ms, step=view,
+        considered=tuple(t[2] for t in scored[:EXPLAIN_IDS]), considered_count=len(scored),
+        scores=tuple(ScoreLine(id=i, score=_r(s), parts={k: _r(v) for k, v in p.items()})
+                     for s, _, i, p in scored[: w.explain_top]),
+        skipped=skipped, why=why,
+    )
+
+
+def _policy_for(policies: RoutingPolicy | Mapping[str, RoutingPolicy], queue_id: str) -> RoutingPolicy | None:
+    if isinstance(policies, RoutingPolicy):
+        return policies
+    return policies.get(queue_id)
+
+
+def select_contact(
+    agent: Agent,
+    waiting: Mapping[str, Sequence[Contact]],
+    queues: Mapping[str, Queue],
+    policies: RoutingPolicy | Mapping[str, RoutingPolicy],
+    now_ms: int,
+    *,
+    stats: Mapping[str, QueueStats] | None = None,
+) -> Decision:
+    """The best waiting contact for the agent across its profile's queues (order in scoring.py).
+
+    `policies` is the tenant's RoutingPolicy, or one per queue id. `stats` (optional, per queue id)
+    sharpens the SL-risk term; without it the policy's horizon is used.
+    """
+    skipped: dict[str, int] = {}
+    # (sort key, score, parts, contact id, step index, step view)
+    ranked: list[tuple[tuple, float, dict[str, float], str, int, StepView]] = []
+    mode_note = ""
+    explain_top = 5
+    slots: dict[Channel, int] = {}
+    if not agent.is_available:
+        return Decision(kind="select_contact", outcome="wait", winner=None, subject=agent.agent_id, at=now_ms,
+                        skipped={"not_available": 1}, why=f"agent {agent.agent_id} is {agent.status}")
+    for queue_id, contacts in waiting.items():
+        if not contacts:
+            continue
+        assignment = agent.serves(queue_id)
+        queue = queues.get(queue_id)
+        policy = _policy_for(policies, queue_id)
+        if assignment is None or queue is None or policy is None:
+            skipped["not_in_profile"] = skipped.get("not_in_profile", 0) + len(contacts)
+            continue
+        if queue.required_skills and not agent.has_skills(queue.required_skills):
+            skipped["queue_skills"] = skipped.get("queue_skills", 0) + len(contacts)
+            continue
+        cw = policy.contact_scoring
+        explain_top = cw.explain_top
+        prof = profile_of(agent, policy) if policy.profiles else None
+        rule = prof.cross_channel if prof else None
+        qstats = stats.get(queue_id) if stats else None
+        delay_ms = assignment.delay_s * 1000
+        for contact in contacts:
+            enq = contact.enqueued_at if contact.enqueued_at is not None else now_ms
+            if now_ms - enq < delay_ms:
+                skipped["delay"] = skipped.get("delay", 0) + 1
+                continue
+            ch = contact.channel
+            if ch not in slots:
+                slots[ch] = free_slots(agent, ch, rule)
+            if slots[ch] < 1:
+                skipped["no_capacity"] = skipped.get("no_capacity", 0) + 1
+                continue
+            if agent.agent_id in contact.declined_by:
+                skipped["declined"] = skipped.get("declined", 0) + 1
+                continue
+            step = current_step(contact, queue, policy, now_ms)
+            if step.preferred and agent.agent_id not in step.preferred:
+                skipped["not_preferred"] = skipped.get("not_preferred", 0) + 1
+                continue
+            if step.condition is not None and not matches(step.condition, agent.skills):
+                skipped["step"] = skipped.get("step", 0) + 1
+                continue
+            if cw.mode == "fifo":
+                score, parts = 0.0, {}
+                key = (assignment.priority, step.priority, enq, contact.contact_id)
+                mode_note = "fifo: queue priority, contact priority, then oldest"
+            else:
+                score, parts = contact_score(contact, queue, step.priority, now_ms, cw, qstats)
+                if cw.queue_priority == "strict":
+                    key = (assignment.priority, -score, enq, contact.contact_id)
+                else:
+                    penalty = cw.queue_priority_weight * (assignment.priority - 1)
+                    parts["queue_priority"] = -penalty
+                    score -= penalty
+                    key = (0, -score, enq, contact.contact_id)
+            parts["_queue_priority"] = assignment.priority
+            ranked.append((key, score, parts, contact.contact_id, step.index, step))
+    if not ranked:
+        return Decision(kind="select_contact", outcome="wait", winner=None, subject=agent.agent_id, at=now_ms,
+                        skipped=skipped, why="no waiting contact this agent may take")
+    ranked.sort(key=lambda t: t[0])
+    best = ranked[0]
+    if len(ranked) > 1 and ranked[1][2]["_queue_priority"] > best[2]["_queue_priority"] and best[0][0] != 0:
+        why = (f"{best[3]}: its queue has profile priority {best[2]['_queue_priority']}, "
+               f"ahead of {ranked[1][3]} at priority {ranked[1][2]['_queue_priority']}")
+    elif mode_note:
+        why = f"{best[3]} first by {mode_note}"
+    else:
+        why = _why([(t[1], {k: v for k, v in t[2].items() if not k.startswith("_")}, t[3]) for t in ranked[:2]],
+                   "the earlier enqueued wins")
+    lines = tuple(
+        ScoreLine(id=t[3], score=_r(t[1]), step=t[4],
+                  parts={k.lstrip("_"): _r(v) for k, v in t[2].items()})
+        for t in ranked[:explain_top]
+    )
+    return Decision(
+        kind="select_contact", outcome="offer", winner=best[3], subject=agent.agent_id, at=now_ms,
+        step=step_in_force(best[5]), considered=tuple(t[3] for t in ranked[:EXPLAIN_IDS]),
+        considered_count=len(ranked), scores=lines, skipped=skipped, why=why,
+    )

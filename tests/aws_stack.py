@@ -1,0 +1,44 @@
+"""The synthesized stack deployed into in-process moto: tables, stream and state machine exactly as the
+template declares them (one source of truth), for the contract and handler tiers."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import boto3
+from moto import mock_aws
+
+from ccaas.adapters.aws.dynamodb import DynamoConfigStore, DynamoLiveMetricsStore, DynamoStateStore
+from ccaas.adapters.aws.services import KinesisEventPublisher, PowertoolsDeduplicator
+from ccaas.bootstrap import Dependencies, memory_dependencies
+from local import moto_patches, synth
+from local.deployer import Deployer, Deployment
+
+
+@contextmanager
+def deployed_stack() -> Iterator[Deployment]:
+    template, _, _ = synth.synth()
+    moto_patches.apply()  # serialises moto's DynamoDB/Kinesis request handling: atomic conditions
+    moto_patches.restore_step_functions_config()  # these tiers start executions without running them
+    with mock_aws():
+        yield Deployer(template, register_functions=False).deploy()
+
+
+def function_environment(deployment: Deployment, folder: str) -> dict[str, str]:
+    return dict(deployment.function_by_folder(folder).environment)
+
+
+def moto_dependencies(deployment: Deployment, **overrides) -> Dependencies:
+    env = function_environment(deployment, "serve_api")
+    consumer = function_environment(deployment, "consume_contact_events")
+    db = boto3.client("dynamodb", region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    parts = {
+        "store": DynamoStateStore(db, env["CONTACTS_TABLE"], env["AGENTS_TABLE"]),
+        "config": DynamoConfigStore(db, env["CONFIG_TABLE"]),
+        "live": DynamoLiveMetricsStore(db, consumer["METRICS_TABLE"]),
+        "events": KinesisEventPublisher(boto3.client("kinesis"), env["EVENTS_STREAM_NAME"]),
+        "dedup": PowertoolsDeduplicator(consumer["IDEMPOTENCY_TABLE"]),
+    }
+    parts.update(overrides)
+    return memory_dependencies(**parts)

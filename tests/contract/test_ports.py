@@ -1,0 +1,184 @@
+"""One suite, two implementations: every port behaves the same in memory and on (moto) AWS."""
+from __future__ import annotations
+
+import threading
+import uuid
+
+import boto3
+import pytest
+
+from ccaas.bootstrap import memory_dependencies
+from ccaas.domain.events import Event
+from ccaas.domain.live_metrics import MetricUpdate
+from ccaas.domain.models import Agent, Channel, Conflict, Contact, ContactState, NotFound, Queue, QueueAssignment
+from ccaas.domain.tenants import Tenant
+from ccaas.usecases import agents, contacts
+from ccaas.usecases.agents import StatusChange
+from ccaas.usecases.contacts import NewContact
+from tests.aws_stack import deployed_stack, function_environment, moto_dependencies
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
+
+
+@pytest.fixture(scope="module")
+def stack():
+    with deployed_stack() as deployment:
+        yield deployment
+
+
+@pytest.fixture(params=["memory", "moto"])
+def deps(request, stack):
+    return memory_dependencies() if request.param == "memory" else moto_dependencies(stack)
+
+
+@pytest.fixture
+def tenant(deps):
+    tenant_id = f"t{uuid.uuid4().hex[:10]}"
+    deps.config.put_tenant(Tenant(tenant_id=tenant_id, name="Contract"))
+    deps.config.put_queue(Queue(tenant_id=tenant_id, queue_id="q1", name="Q1"))
+    return tenant_id
+
+
+def _contact(tenant, n, **kw):
+    return Contact(tenant_id=tenant, contact_id=f"c{n}", channel=Channel.CHAT, queue_id="q1", initiated_at=1000 + n, **kw)
+
+
+def _agent(tenant, agent_id, **kw):
+    return Agent(tenant_id=tenant, agent_id=agent_id, name=agent_id, queues=(QueueAssignment(queue_id="q1"),), **kw)
+
+
+def test_saved_entities_read_back_equal(deps, tenant):
+    contact = _contact(tenant, 1, attributes={"lang": "es"}, customer_id="cust-9")
+    agent = _agent(tenant, "ana", skills={"billing": 4}, capacity={Channel.CHAT: 3, Channel.VOICE: 1})
+    deps.store.save(contacts=[contact], agents=[agent])
+    assert deps.store.get_contact(tenant, "c1") == contact
+    assert deps.store.get_agent(tenant, "ana") == agent
+    with pytest.raises(NotFound):
+        deps.store.get_contact(tenant, "nope")
+
+
+def test_save_is_optimistic_and_all_or_nothing(deps, tenant):
+    contact, agent = _contact(tenant, 1), _agent(tenant, "ana")
+    deps.store.save(contacts=[contact], agents=[agent])
+    with pytest.raises(Conflict):
+        deps.store.save(contacts=[contact])  # version 0 again: already exists
+    moved = contact.model_copy(update={"state": ContactState.QUEUED, "version": 1, "enqueued_at": 5})
+    stale_agent = agent.model_copy(update={"version": 5, "status": "AVAILABLE"})
+    with pytest.raises(Conflict):
+        deps.store.save(contacts=[moved], agents=[stale_agent])
+    assert deps.store.get_contact(tenant, "c1").state == ContactState.INITIATED  # nothing half-written
+    deps.store.save(contacts=[moved])
+    assert deps.store.get_contact(tenant, "c1").version == 1
+
+
+def test_waiting_index_holds_queued_contacts_oldest_first_and_only_them(deps, tenant):
+    for n, enqueued in ((1, 300), (2, 100), (3, 200)):
+        deps.store.save(contacts=[_contact(tenant, n, state=ContactState.QUEUED, enqueued_at=enqueued)])
+    deps.store.save(contacts=[_contact(tenant, 4, state=ContactState.CONNECTED, enqueued_at=50)])
+    assert [c.contact_id for c in deps.store.waiting_contacts(tenant, "q1", 10)] == ["c2", "c3", "c1"]
+    assert [c.contact_id for c in deps.store.waiting_contacts(tenant, "q1", 1)] == ["c2"]
+    c2 = deps.store.get_contact(tenant, "c2")
+    deps.store.save(contacts=[c2.model_copy(update={"state": ContactState.OFFERED, "version": 1})])
+    assert [c.contact_id for c in deps.store.waiting_contacts(tenant, "q1", 10)] == ["c3", "c1"]
+
+
+def test_available_index_lists_ready_agents_longest_idle_first(deps, tenant):
+    deps.store.save(
+        agents=[
+            _agent(tenant, "ana", status="AVAILABLE", status_since=300),
+            _agent(tenant, "bob", status="AVAILABLE", status_since=100),
+            _agent(tenant, "cy", status="BREAK", status_since=50),
+            _agent(tenant, "dee", status="AVAILABLE", status_since=10, capacity={Channel.VOICE: 1}, active={Channel.VOICE: 1}),
+        ]
+    )
+    assert [a.agent_id for a in deps.store.available_agents(tenant, 10)] == ["bob", "ana"]
+    assert [a.agent_id for a in deps.store.list_agents(tenant)] == ["ana", "bob", "cy", "dee"]
+
+
+def test_tenants_do_not_see_each_other(deps, tenant):
+    deps.store.save(contacts=[_contact(tenant, 1, state=ContactState.QUEUED, enqueued_at=1)], agents=[_agent(tenant, "ana")])
+    other = f"{tenant}x"
+    with pytest.raises(NotFound):
+        deps.store.get_contact(other, "c1")
+    assert deps.store.list_agents(other) == [] and deps.store.waiting_contacts(other, "q1", 5) == []
+    with pytest.raises(NotFound):
+        deps.config.get_queue(other, "q1")
+
+
+def test_config_round_trips_and_keys_resolve_by_hash(deps, tenant):
+    assert deps.config.get_tenant(tenant).name == "Contract"
+    assert [q.queue_id for q in deps.config.list_queues(tenant)] == ["q1"]
+    deps.config.put_api_key("h" * 64, tenant)
+    assert deps.config.tenant_for_key("h" * 64) == tenant
+    assert deps.config.tenant_for_key("x" * 64) is None
+
+
+def test_live_metrics_apply_is_guarded_by_the_watermark(deps, tenant):
+    first = MetricUpdate(tenant_id=tenant, queue_id="q1", shard_id="s0", expected_watermark=None, new_watermark="005",
+                         counters={"20261125": {"answered": 2}}, gauges={"in_queue": 3})
+    deps.live.apply(first)
+    with pytest.raises(Conflict):
+        deps.live.apply(first)  # a redelivery expecting no watermark
+    second = first.model_copy(update={"expected_watermark": "005", "new_watermark": "009", "gauges": {"in_queue": -1}})
+    deps.live.apply(second)
+    item = deps.live.read(tenant, "q1")
+    assert item["c_20261125_answered"] == 4 and item["g_in_queue"] == 2 and item["wm_s0"] == "009"
+    assert deps.live.watermarks([(tenant, "q1"), (tenant, "q2")], "s0") == {(tenant, "q1"): "009"}
+
+
+def test_deduplicator_remembers_the_first_sequence(deps, tenant):
+    event = Event(event_id=uuid.uuid4().hex, tenant_id=tenant, type="contact.queued", occurred_at="2026-11-25T10:00:00Z", subject="contact/c1", sequence=1)
+    assert deps.dedup.first_sequence(event, "0001") == "0001"
+    assert deps.dedup.first_sequence(event, "0007") == "0001"
+
+
+def test_racing_reservations_never_exceed_capacity_or_double_assign(deps, tenant):
+    deps.config.put_queue(Queue(tenant_id=tenant, queue_id="q1", name="Q1"))
+    for i in range(3):
+        deps.store.save(agents=[_agent(tenant, f"a{i}", capacity={Channel.CHAT: 2, Channel.VOICE: 1})])
+    for n in range(12):
+        deps.store.save(contacts=[_contact(tenant, n)])
+        contacts.queue_and_route(deps, tenant, f"c{n}", f"tok{n}")
+    barrier = threading.Barrier(9)
+    errors = []
+
+    def run(fn):
+        try:
+            barrier.wait()
+            fn()
+        except Exception as error:  # surfaced below
+            errors.append(error)
+
+    work = [lambda i=i: agents.set_agent_status(deps, tenant, f"a{i}", StatusChange(status="AVAILABLE")) for i in range(3)]
+    work += [lambda n=n: contacts.route_contact(deps, deps.store.get_contact(tenant, f"c{n}")) for n in range(6)]
+    threads = [threading.Thread(target=run, args=(w,)) for w in work]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    holders = []
+    for i in range(3):
+        agent = deps.store.get_agent(tenant, f"a{i}")
+        assert agent.active.get(Channel.CHAT, 0) == len(agent.active_contact_ids) <= 2
+        holders += agent.active_contact_ids
+    assert len(holders) == len(set(holders)) == 6
+    for cid in holders:
+        assert deps.store.get_contact(tenant, cid).state == ContactState.OFFERED
+
+
+def test_published_events_reach_the_stream_in_order(deps, tenant, stack):
+    contact = contacts.create_contact(deps, tenant, NewContact(channel=Channel.CHAT, queue_id="q1"))
+    contacts.queue_and_route(deps, tenant, contact.contact_id, "tok")
+    if not hasattr(deps.events, "events"):
+        stream = function_environment(stack, "serve_api")["EVENTS_STREAM_NAME"]
+        kinesis = boto3.client("kinesis")
+        shard = kinesis.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
+        iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records = kinesis.get_records(ShardIterator=iterator, Limit=1000)["Records"]
+        published = [Event.model_validate_json(r["Data"]) for r in records]
+    else:
+        published = deps.events.events
+    mine = [e for e in published if e.tenant_id == tenant]
+    assert [e.type for e in mine] == ["contact.queued"]
+    assert mine[0].payload["queue_id"] == "q1" and mine[0].partition_key == f"{tenant}#contact/{contact.contact_id}"
