@@ -1,0 +1,173 @@
+"""Plot a day's forecast vs actual offered contacts and the agents it needs, per 15-minute interval.
+
+    python -m local.plot_forecast --input history.json --queue Q --day 2026-11-20 --out forecast.png
+    python -m local.plot_forecast --synthetic --queue support --day 2026-11-20 --out forecast.png
+
+The model trains on the history before --day and forecasts --day; actuals for --day are drawn when the
+history has them. Input JSON: a list of interval records, or {"tenant_id": …, "timezone": "Europe/Berlin",
+"intervals": [...]}; a record is {"queue_id" (or "queue"), "channel", "interval_start" (ISO 8601; with an
+offset it is converted to the time zone), "offered", "aht_seconds" (or null), optional "tenant_id"}.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ccaas.domain.forecast import (
+    ForecastInterval,
+    HistoryPoint,
+    PlanInterval,
+    fit_forecaster,
+    slot_of,
+    staffing_plan,
+    synthetic_history,
+)
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m local.plot_forecast", description=__doc__.split("\n")[0])
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", type=Path, help="JSON history file")
+    source.add_argument("--synthetic", action="store_true", help="generate a seeded synthetic history instead")
+    parser.add_argument("--queue", required=True)
+    parser.add_argument("--channel", help="needed when the queue has history on several channels")
+    parser.add_argument("--tenant", help="keep only records of this tenant_id")
+    parser.add_argument("--day", required=True, type=date.fromisoformat, help="day to forecast, YYYY-MM-DD")
+    parser.add_argument("--out", required=True, type=Path, help="PNG to write")
+    parser.add_argument("--tz", help="tenant time zone, e.g. Europe/Berlin (default: the file's 'timezone')")
+    parser.add_argument("--weeks", type=int, default=8, help="weeks of synthetic history before --day")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic history")
+    parser.add_argument("--sl", type=float, default=0.8, help="service-level target, e.g. 0.8")
+    parser.add_argument("--threshold", type=float, default=20.0, help="service-level threshold in seconds")
+    parser.add_argument("--patience", type=float, default=120.0, help="mean patience (s) for Erlang A")
+    parser.add_argument("--shrinkage", type=float, default=0.3)
+    parser.add_argument("--fallback-aht", type=float, default=300.0, help="AHT (s) where history has none")
+    return parser.parse_args(argv)
+
+
+def load_history(path: Path, *, queue: str, channel: str | None, tenant: str | None,
+                 tz_name: str | None) -> tuple[list[HistoryPoint], str | None, str, str | None]:
+    """Points of one (queue, channel) from a JSON file: (points, time zone name, channel, tenant)."""
+    document = json.loads(path.read_text())
+    records = document["intervals"] if isinstance(document, dict) else document
+    zone = tz_name or (document.get("timezone") if isinstance(document, dict) else None)
+    file_tenant = document.get("tenant_id") if isinstance(document, dict) else None
+    mine = [r for r in records
+            if (r.get("queue_id") or r.get("queue")) == queue
+            and (tenant is None or r.get("tenant_id", file_tenant) == tenant)]
+    channels = sorted({r.get("channel", "VOICE") for r in mine})
+    if not mine:
+        raise SystemExit(f"no history for queue {queue!r} in {path}")
+    if channel is None:
+        if len(channels) > 1:
+            raise SystemExit(f"queue {queue!r} has several channels {channels}: pick one with --channel")
+        channel = channels[0]
+    points = [HistoryPoint(datetime.fromisoformat(r["interval_start"]), int(r["offered"]), r.get("aht_seconds"))
+              for r in mine if r.get("channel", "VOICE") == channel]
+    if not points:
+        raise SystemExit(f"no history for queue {queue!r} on channel {channel}")
+    return points, zone, channel, tenant or file_tenant
+
+
+def _actuals(points: Sequence[HistoryPoint], day: date, tz: ZoneInfo | None) -> dict[tuple[int, int], float]:
+    """(slot, fold) → offered on `day`."""
+    found: dict[tuple[int, int], float] = {}
+    for point in points:
+        local = point.interval_start.astimezone(tz) if tz and point.interval_start.tzinfo else point.interval_start
+        if local.date() == day:
+            key = (slot_of(local), local.fold)
+            found[key] = found.get(key, 0.0) + point.offered
+    return found
+
+
+def render(path: Path, *, title: str, forecast: Sequence[ForecastInterval], plan: Sequence[PlanInterval],
+           actual: dict[tuple[int, int], float] | None, subtitle: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    positions = list(range(len(forecast)))
+    # The repeated hour when DST ends shows twice; mark its second pass.
+    labels = [f.interval_start.strftime("%H:%M") + (" (2nd)" if f.interval_start.fold else "") for f in forecast]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(13, 8), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    top.plot(positions, [f.offered for f in forecast], drawstyle="steps-post", color="tab:blue", lw=2,
+             label="forecast offered")
+    if actual is not None:
+        values = [actual.get((slot_of(f.interval_start), f.interval_start.fold), 0.0) for f in forecast]
+        top.bar(positions, values, width=1.0, align="edge", color="tab:gray", alpha=0.45, label="actual offered")
+    top.set_ylabel("contacts per 15 min")
+    top.legend(loc="upper left")
+    top.grid(alpha=0.3)
+    top.set_title(f"{title}\n{subtitle}", fontsize=11)
+
+    bottom.plot(positions, [p.required_erlang_c for p in plan], drawstyle="steps-post", lw=2, color="tab:red",
+                label="required (Erlang C)")
+    if plan and plan[0].required_erlang_a is not None:
+        bottom.plot(positions, [p.required_erlang_a for p in plan], drawstyle="steps-post", lw=2, color="tab:green",
+                    label="required (Erlang A)")
+    bottom.plot(positions, [p.scheduled for p in plan], drawstyle="steps-post", lw=1.5, ls="--", color="tab:purple",
+                label="scheduled (after shrinkage)")
+    bottom.set_ylabel("agents")
+    bottom.legend(loc="upper left")
+    bottom.grid(alpha=0.3)
+    ticks = positions[::8]
+    bottom.set_xticks(ticks, [labels[i] for i in ticks], rotation=45)
+    bottom.set_xlabel("interval start (tenant local time)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse_args(argv)
+    if args.synthetic:
+        zone_name = args.tz
+        tz = ZoneInfo(zone_name) if zone_name else None
+        first_day = args.day - timedelta(days=7 * args.weeks)
+        points = synthetic_history(first_day, 7 * args.weeks + 1, seed=args.seed, tz=tz)
+        channel = args.channel or "VOICE"
+        tenant = args.tenant or "synthetic"
+    else:
+        points, zone_name, channel, file_tenant = load_history(args.input, queue=args.queue, channel=args.channel,
+                                                               tenant=args.tenant, tz_name=args.tz)
+        tz = ZoneInfo(zone_name) if zone_name else None
+        tenant = file_tenant or "-"
+
+    def local_day(point: HistoryPoint) -> date:
+        start = point.interval_start
+        return (start.astimezone(tz) if tz and start.tzinfo else start).date()
+
+    train = [p for p in points if local_day(p) < args.day]
+    if not train:
+        raise SystemExit(f"no history before {args.day}")
+    model = fit_forecaster(train, tz=tz)
+    forecast = model.forecast(args.day, 1)
+    plan = staffing_plan(forecast, args.sl, args.threshold, patience_seconds=args.patience, shrinkage=args.shrinkage,
+                         fallback_aht_seconds=args.fallback_aht)
+    actual = _actuals(points, args.day, tz) if any(local_day(p) == args.day for p in points) else None
+
+    forecast_total = sum(f.offered for f in forecast)
+    subtitle = (f"forecast {forecast_total:,.0f} contacts, trend {100 * (model.trend_per_week - 1):+.1f} %/week; "
+                f"peak {max(p.required_erlang_c for p in plan)} agents (Erlang C), target {args.sl:.0%} in "
+                f"{args.threshold:.0f} s, patience {args.patience:.0f} s, shrinkage {args.shrinkage:.0%}")
+    if actual is not None:
+        actual_total = sum(actual.values())
+        error = sum(abs(f.offered - actual.get((slot_of(f.interval_start), f.interval_start.fold), 0.0))
+                    for f in forecast)
+        if actual_total > 0:
+            subtitle += f"\nactual {actual_total:,.0f} contacts, WAPE {error / actual_total:.1%}"
+    render(args.out, title=f"{tenant} / {args.queue} / {channel} / {args.day.isoformat()} ({args.day:%A})",
+           forecast=forecast, plan=plan, actual=actual, subtitle=subtitle)
+    print(f"wrote {args.out} ({len(forecast)} intervals, forecast {forecast_total:,.0f} contacts)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""`python -m local.plot_forecast` writes a real PNG from synthetic and from JSON history."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ccaas.domain.forecast import SyntheticShape, synthetic_history
+from local import plot_forecast
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _assert_png(path: Path) -> None:
+    assert path.exists()
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    assert len(data) > 10_000  # two annotated panels of 96 intervals, not an empty canvas
+
+
+def test_synthetic_forecast_plot(tmp_path):
+    out = tmp_path / "forecast.png"
+    assert plot_forecast.main(["--synthetic", "--queue", "support", "--day", "2026-11-20", "--out", str(out),
+                               "--tz", "Europe/Berlin", "--seed", "3"]) == 0
+    _assert_png(out)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(out, ARTIFACTS / "forecast_synthetic_2026-11-20.png")
+
+
+def test_plot_from_json_history_as_a_command(tmp_path):
+    tz = ZoneInfo("America/New_York")
+    records = []
+    for queue, channel, volume in (("billing", "VOICE", 2500.0), ("billing", "CHAT", 400.0), ("sales", "VOICE", 900.0)):
+        for point in synthetic_history(date(2026, 9, 14), 7 * 7, seed=len(records),
+                                       shape=SyntheticShape(weekday_volume=volume), tz=tz):
+            if point.offered:  # like an aggregator: empty intervals are simply absent
+                records.append({"tenant_id": "t-1", "queue_id": queue, "channel": channel,
+                                "interval_start": point.interval_start.isoformat(), "offered": point.offered,
+                                "aht_seconds": point.aht_seconds})
+    history = tmp_path / "history.json"
+    history.write_text(json.dumps({"tenant_id": "t-1", "timezone": "America/New_York", "intervals": records}))
+    out = tmp_path / "billing.png"
+    # Through the real entry point, as documented (the day is the Sunday DST ends: 100 intervals).
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "local.plot_forecast", "--input", str(history), "--queue", "billing",
+         "--channel", "VOICE", "--day", "2026-11-01", "--out", str(out)],
+        cwd=repo, env={**os.environ, "PYTHONPATH": f"{repo / 'layers'}:{repo}", "MPLBACKEND": "Agg"},
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "100 intervals" in done.stdout
+    _assert_png(out)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(out, ARTIFACTS / "forecast_json_billing_2026-11-01.png")
+
+    # Two channels on one queue: the command asks which one instead of mixing them.
+    with pytest.raises(SystemExit, match="--channel"):
+        plot_forecast.main(["--input", str(history), "--queue", "billing", "--day", "2026-11-01",
+                            "--out", str(tmp_path / "x.png")])
+    with pytest.raises(SystemExit, match="no history"):
+        plot_forecast.main(["--input", str(history), "--queue", "nope", "--day", "2026-11-01",
+                            "--out", str(tmp_path / "y.png")])
