@@ -1,0 +1,157 @@
+"""The real lambda_handler functions with their template environment, on moto."""
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import uuid
+from types import SimpleNamespace
+
+import boto3
+import pytest
+
+from ccaas.bootstrap import dependencies
+from ccaas.domain.events import Event
+from ccaas.domain.models import Agent, Channel, Queue, QueueAssignment
+from ccaas.usecases import admin
+from infra.naming import FUNCTIONS_DIR
+from tests.aws_stack import deployed_stack, function_environment
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
+
+
+def load_handler(folder: str):
+    spec = importlib.util.spec_from_file_location(f"handler_{folder}", FUNCTIONS_DIR / folder / "handler.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.lambda_handler
+
+
+def context(name: str = "fn"):
+    return SimpleNamespace(
+        function_name=name, memory_limit_in_mb=512, aws_request_id=str(uuid.uuid4()),
+        invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+        get_remaining_time_in_millis=lambda: 10_000,
+    )
+
+
+@pytest.fixture(scope="module")
+def stack():
+    with deployed_stack() as deployment:
+        yield deployment
+
+
+@pytest.fixture
+def env(stack, monkeypatch):
+    def use(folder: str) -> None:
+        for key, value in function_environment(stack, folder).items():
+            monkeypatch.setenv(key, value)
+    use("serve_api")
+    return use
+
+
+@pytest.fixture
+def tenant(env):
+    tenant_id = f"t{uuid.uuid4().hex[:8]}"
+    deps = dependencies()
+    key = admin.register_tenant(deps, tenant_id=tenant_id, name="Handlers")
+    admin.put_queue(deps, Queue(tenant_id=tenant_id, queue_id="sales", name="Sales"))
+    admin.put_agent(deps, Agent(tenant_id=tenant_id, agent_id="ana", name="Ana", queues=(QueueAssignment(queue_id="sales"),)))
+    return SimpleNamespace(id=tenant_id, key=key)
+
+
+def api(method: str, path: str, tenant_id: str | None, body: dict | None = None) -> tuple[int, dict]:
+    event = {
+        "resource": "/{proxy+}", "path": path, "httpMethod": method,
+        "headers": {"content-type": "application/json"}, "multiValueHeaders": {},
+        "queryStringParameters": None, "multiValueQueryStringParameters": None,
+        "pathParameters": {"proxy": path.lstrip("/")}, "stageVariables": None,
+        "requestContext": {"stage": "v1", "requestId": str(uuid.uuid4()), "httpMethod": method, "path": f"/v1{path}",
+                           "resourcePath": "/{proxy+}", "identity": {"sourceIp": "127.0.0.1"},
+                           "authorizer": {"tenant_id": tenant_id, "principalId": tenant_id} if tenant_id else None},
+        "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False,
+    }
+    response = load_handler("serve_api")(event, context("serve_api"))
+    return response["statusCode"], json.loads(response["body"] or "null")
+
+
+def test_api_creates_a_contact_and_starts_its_workflow(tenant, stack):
+    status, body = api("POST", "/contacts", tenant.id, {"channel": "VOICE", "queue_id": "sales", "customer_id": "c-1"})
+    assert status == 201 and body["state"] == "INITIATED" and body["initiated_at"].endswith("Z")
+    status, fetched = api("GET", f"/contacts/{body['contact_id']}", tenant.id)
+    assert status == 200 and fetched["contact_id"] == body["contact_id"]
+    executions = boto3.client("stepfunctions").list_executions(stateMachineArn=next(iter(stack.state_machines.values())))["executions"]
+    assert f"{tenant.id}-{body['contact_id']}"[:80] in {e["name"] for e in executions}
+
+
+def test_api_rejects_bad_input_naming_the_field(tenant):
+    status, body = api("POST", "/contacts", tenant.id, {"channel": "PIGEON", "queue_id": "sales"})
+    assert status == 422 and any(d["loc"][-1] == "channel" for d in body["detail"])
+    status, body = api("POST", "/contacts", tenant.id, {"channel": "VOICE", "queue_id": "nowhere"})
+    assert status == 422 and body["field"] == "queue_id"
+    status, body = api("PUT", "/agents/ana/status", tenant.id, {"status": "dancing"})
+    assert status == 422 and any(d["loc"][-1] == "status" for d in body["detail"])
+
+
+def test_api_scopes_everything_to_the_authorizers_tenant(tenant):
+    _, created = api("POST", "/contacts", tenant.id, {"channel": "VOICE", "queue_id": "sales"})
+    status, body = api("GET", f"/contacts/{created['contact_id']}", f"{tenant.id}z")
+    assert status == 404 and body["field"] == "contact_id"
+    status, _ = api("GET", f"/contacts/{created['contact_id']}", None)
+    assert status == 401
+
+
+def test_openapi_document_lists_the_routes(tenant):
+    status, spec = api("GET", "/openapi.json", None)
+    assert status == 200 and "/contacts" in spec["paths"] and "/agents/{agent_id}/contacts/{contact_id}/accept" in spec["paths"]
+
+
+def test_authorizer_maps_the_key_to_its_tenant_and_refuses_others(tenant, env):
+    env("authorize_request")
+    handler = load_handler("authorize_request")
+    arn = "arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/contacts/x"
+    policy = handler({"type": "TOKEN", "authorizationToken": f"Bearer {tenant.key}", "methodArn": arn}, context())
+    assert policy["context"]["tenant_id"] == tenant.id
+    assert policy["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    with pytest.raises(Exception, match="Unauthorized"):
+        handler({"type": "TOKEN", "authorizationToken": "Bearer ck_nope", "methodArn": arn}, context())
+
+
+def test_route_contact_step_queues_and_offers_to_an_available_agent(tenant, env):
+    api("PUT", "/agents/ana/status", tenant.id, {"status": "AVAILABLE"})
+    _, created = api("POST", "/contacts", tenant.id, {"channel": "VOICE", "queue_id": "sales"})
+    env("route_contact")
+    result = load_handler("route_contact")({"tenant_id": tenant.id, "contact_id": created["contact_id"], "task_token": "tok"}, context())
+    assert result == {"state": "OFFERED", "agent_id": "ana"}
+    _, agent = api("GET", "/agents/ana", tenant.id)
+    assert agent["offers"] == [created["contact_id"]] and agent["activity"] == "ON_CONTACT"
+
+
+def _kinesis_event(payloads: list[bytes]) -> dict:
+    records = []
+    for i, data in enumerate(payloads):
+        seq = f"4959{i:020d}"
+        records.append({
+            "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": "p", "sequenceNumber": seq,
+                        "data": base64.b64encode(data).decode(), "approximateArrivalTimestamp": 1764065700.0},
+            "eventSource": "aws:kinesis", "eventVersion": "1.0", "eventID": f"shardId-000000000000:{seq}",
+            "eventName": "aws:kinesis:record", "invokeIdentityArn": "arn:aws:iam::123456789012:role/r",
+            "awsRegion": "us-east-1", "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/s",
+        })
+    return {"Records": records}
+
+
+def test_consumer_reports_a_poison_record_and_applies_its_batch_mates_once(tenant, env, capsys):
+    env("consume_contact_events")
+    queued = Event(event_id=uuid.uuid4().hex, tenant_id=tenant.id, type="contact.queued", occurred_at="2026-11-25T10:00:00Z",
+                   subject="contact/c1", sequence=1, payload={"queue_id": "sales", "channel": "VOICE"})
+    event = _kinesis_event([queued.model_dump_json().encode(), b"{not json", queued.model_dump_json().encode()])
+    handler = load_handler("consume_contact_events")
+    response = handler(event, context("consume"))
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["kinesis"]["sequenceNumber"]}]}
+    handler(event, context("consume"))  # the mapping retries the batch: nothing is counted twice
+    item = dependencies().live.read(tenant.id, "sales")
+    assert item["c_20261125_offered"] == 1 and item["g_in_queue"] == 1
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    dimensions = {d for doc in emf for m in doc["_aws"]["CloudWatchMetrics"] for dims in m["Dimensions"] for d in dims}
+    assert dimensions <= {"tenant", "queue", "service"} and "tenant" in dimensions
