@@ -12,7 +12,10 @@ Which interval a contact counts in:
   interval it *completed* in, i.e. when ACW ended (when the contact disconnected if there was no ACW).
   A contact still open has no handling contribution yet.
 
-"Within T" and "short abandon" are inclusive: a wait of exactly T seconds is within T.
+"Answered" is a queued contact connected to an agent; "handled" is any contact connected to an agent
+(outbound included), the base of AHT and transfer rate. Agent time comes from activity spans, split
+at interval boundaries. "Within T" and "short abandon" are inclusive: a wait of exactly T seconds is
+within T.
 """
 from __future__ import annotations
 
@@ -161,7 +164,9 @@ class KpiAccumulator:
         if rec.is_repeat:
             self.repeat_contacts += sign
 
-    def add_activity(self, kind: ActivityKind, duration_ms: int, slots_busy: int, slots_available: int, sign: int) -> None:
+    def add_activity(
+        self, kind: ActivityKind, duration_ms: int, slots_busy: int, slots_available: int, sign: int
+    ) -> None:
         """Part of an agent activity span that falls in this cell."""
         d = sign * duration_ms
         if kind is ActivityKind.OFFLINE:

@@ -39,7 +39,9 @@ def is_fcr_eligible(rec: ContactRecord) -> bool:
     )
 
 
-def repeat_flags(records: Iterable[ContactRecord], *, window_days: int = 7) -> dict[str, tuple[bool | None, bool | None]]:
+def repeat_flags(
+    records: Iterable[ContactRecord], *, window_days: int = 7
+) -> dict[str, tuple[bool | None, bool | None]]:
     """(followed_by_repeat, is_repeat) per contact_id; (None, None) outside the FCR population.
 
     One pass in time order with a last-seen map per (tenant, customer, reason): "followed within W

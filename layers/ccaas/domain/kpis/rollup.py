@@ -255,7 +255,9 @@ class KpiLedger:
             start = piece_end
 
     # --- reading --------------------------------------------------------------------------------
-    def accumulators(self, interval: Granularity, *, from_ms: int, to_ms: int) -> dict[tuple[int, tuple], KpiAccumulator]:
+    def accumulators(
+        self, interval: Granularity, *, from_ms: int, to_ms: int
+    ) -> dict[tuple[int, tuple], KpiAccumulator]:
         """Summed accumulators per (interval start, dimension values) for the 15-minute cells
         overlapping [from_ms, to_ms). Coarser intervals keep their true start even when the range
         covers only part of them."""

@@ -13,8 +13,9 @@ FcrPopulation = Literal["all", "handled_only"]
 class KpiSettings(BaseModel):
     """Defaults are DOMAIN.md's; each variant is picked by name.
 
-    Only `short_abandon_s` and `default_sl_threshold_s` change what is accumulated; every other field
-    only changes how KPIs are derived from the counts, so it can be changed without re-reading history.
+    `short_abandon_s` and `default_sl_threshold_s` change what is accumulated, `fcr_window_days` which
+    records are flagged as repeats; every other field only changes how KPIs are derived from the
+    counts, so it can be changed without re-reading history.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -24,6 +25,7 @@ class KpiSettings(BaseModel):
     default_sl_threshold_s: int = Field(default=20, ge=0)
     service_level_variant: ServiceLevelVariant = "default"
     abandonment_variant: AbandonmentVariant = "exclude_short_abandons"
+    # W for repeat_flags / mark_repeat_contacts (the flags are set on records before the roll-up).
     fcr_window_days: int = Field(default=7, ge=0)
     # "all": every customer contact is in the FCR population (DOMAIN.md); "handled_only": only
     # contacts that reached an agent are judged resolved or not (follow-ups still count regardless).
