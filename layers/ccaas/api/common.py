@@ -1,0 +1,25 @@
+"""What every route module shares: the tenant from the authorizer, path id validation, dependencies."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.exceptions import UnauthorizedError
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from ccaas.bootstrap import Dependencies, dependencies
+
+Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+
+
+def deps() -> Dependencies:
+    return dependencies()
+
+
+def tenant(router: Router) -> str:
+    """The caller's tenant, as the authorizer resolved it; the request body never names it."""
+    authorizer = router.current_event.request_context.authorizer or {}
+    tenant_id = authorizer.get("tenant_id")
+    if not tenant_id:
+        raise UnauthorizedError("no tenant in the request's authorization")
+    return tenant_id

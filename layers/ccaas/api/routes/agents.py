@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from ccaas.api.common import Id, deps, tenant
+from ccaas.api.views import AgentView, ContactView
+from ccaas.usecases import agents, contacts
+
+router = Router()
+
+
+@router.get("/agents/<agent_id>", tags=["agents"], summary="An agent with its status, activity and offers")
+def get_agent(agent_id: Id) -> AgentView:
+    return AgentView.of(agents.get_agent(deps(), tenant(router), agent_id))
+
+
+@router.put("/agents/<agent_id>/status", tags=["agents"])
+def set_agent_status(agent_id: Id, body: agents.StatusChange) -> AgentView:
+    return AgentView.of(agents.set_agent_status(deps(), tenant(router), agent_id, body))
+
+
+@router.post("/agents/<agent_id>/contacts/<contact_id>/accept", tags=["agents"])
+def accept_contact(agent_id: Id, contact_id: Id) -> ContactView:
+    return ContactView.of(contacts.accept_contact(deps(), tenant(router), agent_id, contact_id))
+
+
+@router.post("/agents/<agent_id>/contacts/<contact_id>/reject", tags=["agents"])
+def reject_contact(agent_id: Id, contact_id: Id) -> ContactView:
+    return ContactView.of(contacts.reject_contact(deps(), tenant(router), agent_id, contact_id))
+
+
+@router.post("/agents/<agent_id>/contacts/<contact_id>/complete", tags=["agents"], summary="End the conversation; ACW starts")
+def complete_contact(agent_id: Id, contact_id: Id) -> ContactView:
+    return ContactView.of(contacts.complete_contact(deps(), tenant(router), agent_id, contact_id))
+
+
+@router.post("/agents/<agent_id>/contacts/<contact_id>/end-acw", tags=["agents"], summary="End after-contact work")
+def end_acw(agent_id: Id, contact_id: Id) -> ContactView:
+    return ContactView.of(contacts.end_after_contact_work(deps(), tenant(router), agent_id, contact_id))
