@@ -72,11 +72,14 @@ class RedactedTexts(BaseModel):
 # --- card numbers --------------------------------------------------------------------------------
 
 _DIGIT_GROUP = re.compile(r"\d+")
+_ANY_DIGIT = re.compile(r"\d")
 _DIGIT_WORDS = {
     "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
     "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
 }  # fmt: skip
-_RUN_SEPARATORS = " \t\n\r,.-"  # "\n" is a segment boundary in joined text
+# spaces, dashes (ASCII and Unicode: no-break space, thin spaces, hyphens, en/em dash), comma, full
+# stop; "\n" is a segment boundary in joined text
+_RUN_SEPARATORS = " \t\n\r,.-\u00a0\u2009\u202f\u2010\u2011\u2012\u2013\u2014\u2212"
 _SPEAKER_CHANGE = "\x1e"  # boundary between segments of different speakers: ends a run
 _MAX_GAP = 4  # characters between two tokens of one run ("1111 - 1111" is 3)
 _CARD_MIN, _CARD_MAX = 13, 19
@@ -96,8 +99,12 @@ def luhn_valid(digits: str) -> bool:
 def _numeric_tokens(text: str, windows: Sequence[tuple[int, int]] | None = None) -> list[tuple[int, int, str]]:
     """(start, end, digits) of digit groups, optionally only inside the given (start, end) windows."""
     if windows is None:
-        return [(m.start(), m.end(), m.group()) for m in _DIGIT_GROUP.finditer(text)]
-    return [(m.start(), m.end(), m.group()) for s, e in windows for m in _DIGIT_GROUP.finditer(text, s, e)]
+        tokens = [(m.start(), m.end(), m.group()) for m in _DIGIT_GROUP.finditer(text)]
+    else:
+        tokens = [(m.start(), m.end(), m.group()) for s, e in windows for m in _DIGIT_GROUP.finditer(text, s, e)]
+    if not text.isascii():  # \d also matches other scripts' digits ("４１１１"): Luhn needs 0-9
+        tokens = [(s, e, d if d.isascii() else "".join(str(int(c)) for c in d)) for s, e, d in tokens]
+    return tokens
 
 
 def _spoken_digit_tokens(lowered: str) -> list[tuple[int, int, str]]:
@@ -175,7 +182,15 @@ def _card_spans(text: str, tokens: list[tuple[int, int, str]]) -> list[tuple[int
 
 def contains_luhn_valid_card(text: str) -> bool:
     """True when `text` still holds something the redactor would replace as a card number."""
-    return bool(_card_spans(text, sorted(_numeric_tokens(text) + _spoken_digit_tokens(text.lower()))))
+    return bool(_card_spans(text, sorted(_numeric_tokens(text) + _spoken_digit_tokens(_lower_same_length(text)))))
+
+
+def _lower_same_length(text: str) -> str:
+    """Lower-cased text with positions unchanged (a few letters, e.g. "\u0130", grow when lowered)."""
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    return lowered
 
 
 # --- other detectors -----------------------------------------------------------------------------
@@ -239,10 +254,10 @@ class Redactor:
         With `speakers`, a number only continues into the next segment when the same speaker
         says it (digits from the other side of the conversation are a different number).
         """
-        joined = "\n".join(texts)
+        joined = lines = "\n".join(texts)
         if joined.count("\n") != len(texts) - 1 or _SPEAKER_CHANGE in joined:  # would look like boundaries
             texts = [t.replace("\n", " ").replace(_SPEAKER_CHANGE, " ") for t in texts]
-            joined = "\n".join(texts)
+            joined = lines = "\n".join(texts)
         if speakers is not None and len(texts) > 1:
             pieces = [texts[0]]
             for k in range(1, len(texts)):
@@ -254,13 +269,14 @@ class Redactor:
         for k, t in enumerate(texts):
             starts[k] = offset
             offset += len(t) + 1
-        lowered = joined.lower()
-        if len(lowered) != len(joined):  # a few non-ASCII letters change length when lower-cased
-            lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in joined)
+        lowered = _lower_same_length(joined)
 
         spans: list[tuple[int, int, str]] = []
         # Digits are rare in speech: find the segments holding any with str.find, scan only those.
-        digit_segments = _segments_containing(joined, starts, "0123456789")
+        if joined.isascii():
+            digit_segments = _segments_containing(joined, starts, "0123456789")
+        else:  # digits of other scripts too; str.find cannot enumerate those
+            digit_segments = sorted({bisect.bisect_right(starts, m.start()) - 1 for m in _ANY_DIGIT.finditer(joined)})
         numeric = _numeric_tokens(joined, [(starts[k], starts[k] + len(texts[k])) for k in digit_segments])
         if self._cards:
             tokens = numeric
@@ -277,7 +293,8 @@ class Redactor:
             if " dot " in lowered:
                 spans += [(m.start(), m.end(), PiiType.EMAIL) for m in _SPOKEN_EMAIL.finditer(joined)]
         for name, rx in self._custom:
-            spans += [(m.start(), m.end(), name) for m in rx.finditer(joined) if m.end() > m.start()]
+            # one segment per line, whoever speaks, so a tenant's ^ and $ anchor at segment edges
+            spans += [(m.start(), m.end(), name) for m in rx.finditer(lines) if m.end() > m.start()]
         if not spans:
             return RedactedTexts(texts=list(texts))
         return _apply(joined, starts, texts, spans)

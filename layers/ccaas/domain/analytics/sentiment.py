@@ -118,9 +118,10 @@ class LocalLexiconSentiment:
         negated_at = boosted_at = -99
         boost = 1.0
         covered_until = -1  # end of the last matched phrase: its words are not scored again
-        for i, word in enumerate(words):
-            if i < covered_until or word not in keys:
+        for i in [i for i, word in enumerate(words) if word in keys]:
+            if i < covered_until:
                 continue
+            word = words[i]
             if word == CLAUSE_BREAK or word == "but":
                 negated_at = boosted_at = -99
                 continue
@@ -153,7 +154,8 @@ class LocalLexiconSentiment:
 
 class SpeakerSentiment(BaseModel):
     """One speaker's sentiment: overall (word-weighted mean of segment scores), first and last
-    quarter of the contact by time, and trend = last - first (None when a quarter has no speech)."""
+    quarter of the contact by time, and trend = last - first (None when the speaker says nothing
+    in one of those quarters)."""
 
     overall: float | None = None
     first_quarter: float | None = None
@@ -183,19 +185,19 @@ def summarise_sentiment(
     word_counts: Sequence[int],
     scores: Sequence[float],
 ) -> SentimentSummary:
-    """Quarters split the contact's span (first begin .. last end) by time; a segment belongs to the
-    quarter holding its midpoint. Longer utterances weigh more (by word count)."""
+    """Quarters split the contact's span (first begin .. last end) by time; a segment counts in a
+    quarter it overlaps (an answer running across the 25 % mark still says how the contact started).
+    Longer utterances weigh more (by word count)."""
     if not speakers:
         return SentimentSummary(agent=SpeakerSentiment(), customer=SpeakerSentiment())
     start, end = min(begins), max(ends)
     quarter = (end - start) / 4
-    # compare doubled midpoints (begin + end) with doubled edges: no division per segment
-    first_edge2, last_edge2 = 2 * (start + quarter), 2 * (end - quarter)
+    first_edge, last_edge = start + quarter, end - quarter
 
     def summary(speaker: Speaker) -> SpeakerSentiment:
         mine = [k for k, s in enumerate(speakers) if s == speaker]
-        first = [(scores[k], word_counts[k]) for k in mine if begins[k] + ends[k] <= first_edge2]
-        last = [(scores[k], word_counts[k]) for k in mine if begins[k] + ends[k] >= last_edge2]
+        first = [(scores[k], word_counts[k]) for k in mine if begins[k] <= first_edge]
+        last = [(scores[k], word_counts[k]) for k in mine if ends[k] >= last_edge]
         first_score, last_score = _weighted_mean(first), _weighted_mean(last)
         trend = None if first_score is None or last_score is None else round(last_score - first_score, 3)
         return SpeakerSentiment(

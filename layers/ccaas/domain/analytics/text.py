@@ -59,6 +59,8 @@ def segment_words(texts: Sequence[str], *, clause_breaks: bool = False) -> list[
     With `clause_breaks`, clause punctuation becomes a CLAUSE_BREAK word, so that sentiment does not
     read "No, happy to help" as "no happy".
     """
+    if not texts:
+        return []
     joined = SEGMENT_MARK.join(texts)
     if joined.count(SEGMENT_MARK) != max(len(texts) - 1, 0):
         joined = SEGMENT_MARK.join(t.replace(SEGMENT_MARK, " ") for t in texts)
@@ -106,17 +108,16 @@ class PhraseIndex:
             if firsts.isdisjoint(words):
                 continue
             has_breaks = CLAUSE_BREAK in words
-            for i, word in enumerate(words):
-                if word in firsts:
-                    for rest, length, pid in by_first[word]:
-                        if length == 1:
-                            found.setdefault(pid, []).append((segment, i))
-                            continue
-                        following = words[i + 1 : i + length]
-                        if following == rest or (
-                            has_breaks and CLAUSE_BREAK in following and _matches_across_breaks(words, i + 1, rest)
-                        ):
-                            found.setdefault(pid, []).append((segment, i))
+            for i in [i for i, word in enumerate(words) if word in firsts]:
+                for rest, length, pid in by_first[words[i]]:
+                    if length == 1:
+                        found.setdefault(pid, []).append((segment, i))
+                        continue
+                    following = words[i + 1 : i + length]
+                    if following == rest or (
+                        has_breaks and CLAUSE_BREAK in following and _matches_across_breaks(words, i + 1, rest)
+                    ):
+                        found.setdefault(pid, []).append((segment, i))
         return found
 
 
