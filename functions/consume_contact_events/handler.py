@@ -13,8 +13,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
 from ccaas.domain.events import Event
-from ccaas.domain.live_metrics import MetricUpdate, SequencedEvent, pad_sequence
-from ccaas.usecases.metrics import apply_batch, is_first_delivery
+from ccaas.domain.live_metrics import SequencedEvent, pad_sequence
+from ccaas.usecases.metrics import AppliedUpdate, apply_batch, is_first_delivery, view_of
 
 logger = Logger()
 tracer = Tracer()
@@ -34,17 +34,28 @@ def record_handler(record: KinesisStreamRecord) -> None:
         accepted.append(sequenced)
 
 
-def _emit(update: MetricUpdate) -> None:
-    # Low-cardinality dimensions only: tenant and queue, never agent or contact ids.
-    totals: dict[str, int] = {}
-    for counters in update.counters.values():
-        for name, delta in counters.items():
-            totals[name] = totals.get(name, 0) + delta
-    for name in ("offered", "answered", "answered_within_sl", "abandoned", "completed"):
-        if totals.get(name):
-            with single_metric(name=f"Contacts_{name}", unit=MetricUnit.Count, value=totals[name]) as metric:
-                metric.add_dimension(name="tenant", value=update.tenant_id)
-                metric.add_dimension(name="queue", value=update.queue_id)
+def _emit(applied: AppliedUpdate) -> bool:
+    """Per-queue gauges for the dashboard (tenant and queue only: never agent or contact ids).
+    Returns whether the queue is below its service-level target today."""
+    update = applied.update
+    view = view_of(dependencies(), update.tenant_id, update.queue_id, applied.item, with_oldest=False)
+    values = {
+        ("InQueue", MetricUnit.Count): view.in_queue,
+        ("AgentsAvailable", MetricUnit.Count): view.agents_available,
+        ("AgentsOnContact", MetricUnit.Count): view.agents_on_contact,
+        ("AgentsAfterContactWork", MetricUnit.Count): view.agents_acw,
+        ("AgentsNotReady", MetricUnit.Count): view.agents_not_ready,
+        ("ServiceLevel", MetricUnit.Percent): None if view.service_level is None else 100 * view.service_level,
+        ("AbandonmentRate", MetricUnit.Percent): None if view.abandonment_rate is None else 100 * view.abandonment_rate,
+        ("AverageSpeedOfAnswer", MetricUnit.Seconds): view.asa_s,
+    }
+    for (name, unit), value in values.items():
+        if value is None:
+            continue
+        with single_metric(name=name, unit=unit, value=value) as metric:
+            metric.add_dimension(name="tenant", value=update.tenant_id)
+            metric.add_dimension(name="queue", value=update.queue_id)
+    return view.service_level is not None and view.service_level_target is not None and view.service_level < view.service_level_target
 
 
 @logger.inject_lambda_context
@@ -55,9 +66,10 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     dependencies().dedup.bind_invocation(context)
     response = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
     if accepted:
-        updates = apply_batch(dependencies(), accepted[0].shard_id, accepted)
-        for update in updates:
-            _emit(update)
+        applied = apply_batch(dependencies(), accepted[0].shard_id, accepted)
+        below = sum(_emit(a) for a in applied)
+        # Dimensionless roll-ups the CDK alarms watch (queue dimensions are only known at run time).
+        metrics.add_metric(name="QueuesBelowServiceLevelTarget", unit=MetricUnit.Count, value=below)
         metrics.add_metric(name="EventsApplied", unit=MetricUnit.Count, value=len(accepted))
-        logger.info("batch applied", extra={"events": len(accepted), "writes": len(updates)})
+        logger.info("batch applied", extra={"events": len(accepted), "writes": len(applied)})
     return response

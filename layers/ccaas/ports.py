@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from ccaas.domain.events import Event
-from ccaas.domain.live_metrics import MetricUpdate
+from ccaas.domain.live_metrics import WritePlan
 from ccaas.domain.models import Agent, Contact, Queue
 from ccaas.domain.tenants import Tenant
 
@@ -47,12 +47,14 @@ class Workflow(Protocol):
 
 
 class LiveMetricsStore(Protocol):
-    def watermarks(self, keys: Iterable[tuple[str, str]], shard_id: str) -> dict[tuple[str, str], str]:
-        """Highest stream sequence already applied to each (tenant_id, queue_id) from one shard."""
+    """One item per (tenant, queue); see ccaas.domain.live_metrics for its layout."""
+
+    def snapshots(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The current items (strongly consistent) of these (tenant_id, queue_id) keys that exist."""
         ...
-    def apply(self, update: MetricUpdate) -> None:
-        """One write per (tenant, queue): add the counters and move the shard watermark, only if the
-        watermark is still what `watermarks` returned (raises Conflict otherwise)."""
+    def write(self, tenant_id: str, queue_id: str, plan: WritePlan) -> dict[str, Any]:
+        """Apply the plan in one conditional write and return the item after it; Conflict if a
+        condition no longer holds (another writer moved the watermark or reset a slot)."""
         ...
     def read(self, tenant_id: str, queue_id: str) -> dict[str, Any]: ...
 

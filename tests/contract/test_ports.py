@@ -9,7 +9,7 @@ import pytest
 
 from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.events import Event
-from ccaas.domain.live_metrics import MetricUpdate
+from ccaas.domain.live_metrics import WritePlan
 from ccaas.domain.models import Agent, Channel, Conflict, Contact, ContactState, NotFound, Queue, QueueAssignment
 from ccaas.domain.tenants import Tenant
 from ccaas.usecases import agents, contacts
@@ -113,17 +113,19 @@ def test_config_round_trips_and_keys_resolve_by_hash(deps, tenant):
     assert deps.config.tenant_for_key("x" * 64) is None
 
 
-def test_live_metrics_apply_is_guarded_by_the_watermark(deps, tenant):
-    first = MetricUpdate(tenant_id=tenant, queue_id="q1", shard_id="s0", expected_watermark=None, new_watermark="005",
-                         counters={"20261125": {"answered": 2}}, gauges={"in_queue": 3})
-    deps.live.apply(first)
+def test_live_metrics_writes_are_conditional_and_return_the_new_item(deps, tenant):
+    first = WritePlan(adds={"g_in_queue": 3, "d0_answered": 2}, sets={"wm_s0": "005", "d0_at": "20261125"},
+                      conditions={"wm_s0": None, "d0_at": None})
+    after = deps.live.write(tenant, "q1", first)
+    assert after["g_in_queue"] == 3 and after["d0_answered"] == 2 and after["wm_s0"] == "005"
     with pytest.raises(Conflict):
-        deps.live.apply(first)  # a redelivery expecting no watermark
-    second = first.model_copy(update={"expected_watermark": "005", "new_watermark": "009", "gauges": {"in_queue": -1}})
-    deps.live.apply(second)
-    item = deps.live.read(tenant, "q1")
-    assert item["c_20261125_answered"] == 4 and item["g_in_queue"] == 2 and item["wm_s0"] == "009"
-    assert deps.live.watermarks([(tenant, "q1"), (tenant, "q2")], "s0") == {(tenant, "q1"): "009"}
+        deps.live.write(tenant, "q1", first)  # a redelivery expecting no watermark
+    reset = WritePlan(adds={"g_in_queue": -1}, sets={"wm_s0": "009", "d0_at": "20261127", "d0_offered": 1},
+                      removes=["d0_answered"], conditions={"wm_s0": "005", "d0_at": "20261125"})
+    after = deps.live.write(tenant, "q1", reset)
+    assert after == deps.live.read(tenant, "q1")
+    assert {k: after[k] for k in after} == {"g_in_queue": 2, "wm_s0": "009", "d0_at": "20261127", "d0_offered": 1}
+    assert deps.live.snapshots([(tenant, "q1"), (tenant, "q2")]) == {(tenant, "q1"): after}
 
 
 def test_deduplicator_remembers_the_first_sequence(deps, tenant):

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 
 from ccaas.bootstrap import memory_dependencies
-from ccaas.domain.live_metrics import SequencedEvent, contributions, day_of, fold_batch, pad_sequence
+from ccaas.domain.tenants import Tenant
+from ccaas.domain.live_metrics import SequencedEvent, contributions, fold_batch, pad_sequence
 from ccaas.usecases import agents, contacts, metrics
 from ccaas.usecases.agents import StatusChange
 from ccaas.usecases.contacts import NewContact
@@ -96,10 +98,10 @@ def test_duplicates_redeliveries_and_reordering_change_nothing():
 def test_one_write_per_queue_per_batch():
     source = _traffic()
     deps = memory_dependencies(clock=source.clock, config=source.config, store=source.store)
-    updates = metrics.apply_batch(deps, "shardId-0", _records(source.events.events))
-    assert len(updates) == 1 and deps.live.writes == 1
-    assert updates[0].events == sum(1 for e in source.events.events if contributions(e))
-    assert updates[0].events > 20
+    applied = metrics.apply_batch(deps, "shardId-0", _records(source.events.events))
+    assert len(applied) == 1 and deps.live.writes == 1
+    assert applied[0].update.events == sum(1 for e in source.events.events if contributions(e))
+    assert applied[0].update.events > 20
 
 
 def test_watermark_skips_records_already_applied():
@@ -110,4 +112,85 @@ def test_watermark_skips_records_already_applied():
     applied = [r for r in records if r.sequence > watermark]
     assert updates[0].new_watermark == applied[-1].sequence
     assert updates[0].expected_watermark == watermark
-    assert day_of(0) == "19700101"
+
+
+def _event(kind, at_ms, queue="sales", channel="VOICE", tenant=TENANT, **payload):
+    import uuid as _uuid
+
+    from ccaas.domain.events import Event
+
+    base = {"queue_id": queue, "channel": channel, "sl_threshold_s": 20, **payload}
+    return Event(event_id=_uuid.uuid4().hex, tenant_id=tenant, type=kind, subject="contact/x", sequence=1,
+                 occurred_at=datetime.fromtimestamp(at_ms / 1000, tz=UTC), payload=base)
+
+
+_next_sequence = iter(range(10_000, 10**9))
+
+
+def _feed(deps, events):
+    records = [SequencedEvent(event=e, shard_id="shardId-0", sequence=pad_sequence(str(next(_next_sequence)))) for e in events]
+    for start in range(0, len(records), 3):
+        metrics.apply_batch(deps, "shardId-0", records[start : start + 3])
+
+
+def test_today_follows_the_tenant_time_zone_and_the_day_slot_is_reset_at_local_midnight():
+    deps = demo_deps()
+    deps.config.put_tenant(Tenant(tenant_id=TENANT, name="Demo", time_zone="America/New_York"))
+    before_midnight = int(datetime(2026, 11, 26, 4, 59, tzinfo=UTC).timestamp() * 1000)  # 23:59 in New York
+    after_midnight = before_midnight + 2 * 60_000
+    _feed(deps, [_event("contact.queued", before_midnight), _event("contact.queued", before_midnight),
+                 _event("contact.queued", after_midnight)])
+    deps.clock.now = before_midnight + 30_000
+    late_evening = metrics.realtime_queue_metrics(deps, TENANT, "sales")
+    assert (late_evening.day, late_evening.offered) == ("20261125", 2)
+    deps.clock.now = after_midnight + 30_000
+    new_day = metrics.realtime_queue_metrics(deps, TENANT, "sales")
+    assert (new_day.day, new_day.offered, new_day.in_queue) == ("20261126", 1, 3)  # gauges do not reset
+    # Two days later the same day slot is reused: the first write resets it, nothing stale survives.
+    two_days_on = after_midnight + 2 * 86_400_000
+    _feed(deps, [_event("contact.connected", two_days_on, enqueued_at=two_days_on - 5_000, connected_at=two_days_on)])
+    deps.clock.now = two_days_on
+    view = metrics.realtime_queue_metrics(deps, TENANT, "sales")
+    assert (view.offered, view.answered, view.answered_within_sl, view.in_queue) == (0, 1, 1, 2)
+
+
+def test_sliding_fifteen_minutes_counts_only_recent_minutes():
+    deps = demo_deps()
+    start = 1_764_000_000_000 - 1_764_000_000_000 % 60_000
+    events = []
+    for minute in range(0, 30, 2):  # a contact answered every 2 minutes, waits of 10 s then 30 s alternating
+        at = start + minute * 60_000
+        wait = 10_000 if minute % 4 == 0 else 30_000
+        events.append(_event("contact.connected", at, enqueued_at=at - wait, connected_at=at))
+    _feed(deps, events)
+    deps.clock.now = start + 29 * 60_000 + 1
+    window = metrics.realtime_queue_metrics(deps, TENANT, "sales").last_15_minutes
+    # minutes 16..28 are inside (15..29 window): 16,18,...,28 = 7 answers; within SL at minutes 16,20,24,28
+    assert (window.answered, window.service_level) == (7, 4 / 7)
+    assert window.asa_s == (4 * 10 + 3 * 30) / 7
+
+
+def test_per_channel_split_and_estimated_wait():
+    deps = demo_deps()
+    now = deps.clock.now_ms()
+    _feed(deps, [
+        _event("contact.queued", now, channel="VOICE"),
+        _event("contact.queued", now, channel="CHAT"),
+        _event("contact.queued", now, channel="CHAT"),
+        _event("contact.completed", now, channel="CHAT", connected_at=now - 100_000, acw_ended_at=now),
+        _event("agent.status_changed", now, queue_ids=["sales"], previous_activity="OFFLINE", activity="ON_CONTACT"),
+    ])
+    view = metrics.realtime_queue_metrics(deps, TENANT, "sales")
+    assert {c.channel: (c.offered, c.in_queue) for c in view.by_channel} == {"CHAT": (2, 2), "VOICE": (1, 1)}
+    assert view.aht_s == 100.0 and view.agents_staffed == 1
+    assert view.estimated_wait_s == (3 + 1) * 100.0 / 1
+
+
+def test_a_late_event_for_a_period_the_slot_no_longer_holds_is_dropped_not_mixed_in():
+    from ccaas.domain.live_metrics import plan_write
+
+    update = fold_batch(_records([_event("contact.queued", 1_764_000_000_000)]), {})[0]
+    newer_minute = 1_764_000_000_000 // 60_000 + 16  # same slot, newer minute
+    item = {f"m{newer_minute % 16}_at": newer_minute, f"m{newer_minute % 16}_offered": 4}
+    plan = plan_write(update, item)
+    assert not any(k.startswith(f"m{newer_minute % 16}_") for k in (*plan.sets, *plan.adds))

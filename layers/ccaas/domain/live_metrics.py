@@ -1,17 +1,23 @@
-"""Real-time queue metrics from the event stream, as additive counters (pure).
+"""Real-time queue metrics from the event stream, as additive counters in one item per (tenant, queue).
 
-Each event contributes deltas to one or more (tenant, queue) items. A stream batch is folded in
-memory into ONE update per (tenant, queue); each update carries the shard's sequence watermark, so a
-redelivered batch adds nothing twice (records at or below the stored watermark are skipped).
-Counters are per day (UTC day of the event); gauges (in queue, agents by activity) are not.
+A stream batch is folded in memory into ONE update per (tenant, queue). The item holds:
+- gauges `g_<name>` (in queue, agents by activity; `#<CHANNEL>` suffix for the per-channel split),
+- a ring of DAY_SLOTS day slots `d<k>_<counter>` tagged `d<k>_at` = the tenant-local date they hold,
+- a ring of MINUTE_SLOTS one-minute slots `m<k>_<counter>` tagged `m<k>_at` = the epoch minute,
+  so "today" and "the last 15 minutes" are sums over slots whose tag is current, and the item never
+  grows: a slot whose tag is stale is reset by the first write of its new period,
+- the shard watermark `wm_<shard>`: the highest stream sequence applied from that shard, so a
+  redelivered batch adds nothing twice (records at or below it are skipped).
 Sums commute, so out-of-order events within and across batches give the same totals.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,6 +35,9 @@ COUNTERS = (
 )
 ACTIVITY_GAUGES = {a.value: f"agents_{a.value.lower()}" for a in AgentActivity}
 GAUGES = ("in_queue", "agents_staffed", *ACTIVITY_GAUGES.values())
+DAY_SLOTS = 2
+MINUTE_SLOTS = 16  # the sliding 15 minutes plus the minute being filled
+WINDOW_MINUTES = 15
 # Contacts in these states had been counted into `in_queue` (offered contacts still wait for the customer).
 _WAITING_STATES = frozenset({"QUEUED", "OFFERED"})
 
@@ -38,31 +47,50 @@ def pad_sequence(sequence: str) -> str:
     return sequence.zfill(128)
 
 
-def day_of(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y%m%d")
+def local_day(ms: int, tz: str = "UTC") -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=ZoneInfo(tz)).strftime("%Y%m%d")
 
 
-def contributions(event: Event) -> list[tuple[str, dict[str, int], dict[str, int]]]:
-    """(queue_id, counter deltas, gauge deltas) for one event; unknown types contribute nothing."""
+def day_slot(day: str) -> int:
+    return datetime.strptime(day, "%Y%m%d").toordinal() % DAY_SLOTS
+
+
+def epoch_minute(ms: int) -> int:
+    return ms // 60_000
+
+
+@dataclass(frozen=True)
+class Contribution:
+    queue_id: str
+    channel: str | None
+    counters: Mapping[str, int] = field(default_factory=dict)
+    gauges: Mapping[str, int] = field(default_factory=dict)
+
+
+def _within(wait_ms: int, payload: Mapping[str, Any]) -> int:
+    return int(wait_ms <= int(payload.get("sl_threshold_s", 20)) * 1000)
+
+
+def contributions(event: Event) -> list[Contribution]:
+    """What one event adds to its queue(s); unknown types contribute nothing."""
     p = event.payload
     kind = event.type
-    queue_id = p.get("queue_id")
+    queue_id, channel = p.get("queue_id"), p.get("channel")
     if kind == EventType.CONTACT_QUEUED:
-        return [(queue_id, {"offered": 1}, {"in_queue": 1})]
+        return [Contribution(queue_id, channel, {"offered": 1}, {"in_queue": 1})]
     if kind == EventType.CONTACT_CONNECTED:
         wait_ms = max(0, int(p["connected_at"]) - int(p["enqueued_at"]))
-        within = int(wait_ms <= int(p.get("sl_threshold_s", 20)) * 1000)
-        counters = {"answered": 1, "answered_within_sl": within, "wait_ms_answered": wait_ms}
-        return [(queue_id, counters, {"in_queue": -1})]
+        counters = {"answered": 1, "answered_within_sl": _within(wait_ms, p), "wait_ms_answered": wait_ms}
+        return [Contribution(queue_id, channel, counters, {"in_queue": -1})]
     if kind == EventType.CONTACT_ABANDONED:
         if p.get("previous_state") not in _WAITING_STATES:
             return []  # never reached the queue: not offered, not abandoned from it
         wait_ms = max(0, int(p["disconnected_at"]) - int(p["enqueued_at"]))
-        within = int(wait_ms <= int(p.get("sl_threshold_s", 20)) * 1000)
-        return [(queue_id, {"abandoned": 1, "abandoned_within_sl": within}, {"in_queue": -1})]
+        counters = {"abandoned": 1, "abandoned_within_sl": _within(wait_ms, p)}
+        return [Contribution(queue_id, channel, counters, {"in_queue": -1})]
     if kind == EventType.CONTACT_COMPLETED:
         handle_ms = max(0, int(p.get("acw_ended_at") or 0) - int(p.get("connected_at") or 0))
-        return [(queue_id, {"completed": 1, "handle_ms": handle_ms}, {})]
+        return [Contribution(queue_id, channel, {"completed": 1, "handle_ms": handle_ms})]
     if kind in (EventType.AGENT_STATUS_CHANGED, EventType.AGENT_ACTIVITY_CHANGED):
         before, after = p.get("previous_activity"), p.get("activity")
         if before == after:
@@ -75,7 +103,7 @@ def contributions(event: Event) -> list[tuple[str, dict[str, int], dict[str, int
         staffed_before = before not in (None, AgentActivity.OFFLINE)
         staffed_after = after not in (None, AgentActivity.OFFLINE)
         gauges["agents_staffed"] += int(staffed_after) - int(staffed_before)
-        return [(q, {}, dict(gauges)) for q in p.get("queue_ids", [])]
+        return [Contribution(q, None, {}, dict(gauges)) for q in p.get("queue_ids", [])]
     return []
 
 
@@ -89,7 +117,8 @@ class MetricUpdate(BaseModel):
     shard_id: str
     expected_watermark: str | None
     new_watermark: str
-    counters: dict[str, dict[str, int]] = Field(default_factory=dict, description="day -> counter -> delta")
+    days: dict[str, dict[str, int]] = Field(default_factory=dict, description="tenant-local day -> counter -> delta")
+    minutes: dict[int, dict[str, int]] = Field(default_factory=dict, description="epoch minute -> counter -> delta")
     gauges: dict[str, int] = Field(default_factory=dict)
     events: int = 0
 
@@ -101,50 +130,140 @@ class SequencedEvent:
     sequence: str  # padded
 
 
+def _bump(target: dict[str, int], name: str, channel: str | None, delta: int) -> None:
+    target[name] = target.get(name, 0) + delta
+    if channel:
+        target[f"{name}#{channel}"] = target.get(f"{name}#{channel}", 0) + delta
+
+
 def fold_batch(
-    records: Iterable[SequencedEvent], watermarks: Mapping[tuple[str, str], str]
+    records: Iterable[SequencedEvent],
+    watermarks: Mapping[tuple[str, str], str],
+    time_zones: Mapping[str, str] | None = None,
 ) -> list[MetricUpdate]:
-    """One MetricUpdate per (tenant, queue, shard) for the records above that item's watermark."""
-    counters: dict[tuple[str, str, str], dict[str, dict[str, int]]] = defaultdict(
-        lambda: defaultdict(lambda: defaultdict(int))
-    )
-    gauges: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    high: dict[tuple[str, str, str], str] = {}
-    seen: dict[tuple[str, str, str], int] = defaultdict(int)
+    """One MetricUpdate per (tenant, queue) for the records above that item's watermark.
+
+    A Lambda batch comes from one shard, so `watermarks` are that shard's."""
+    zones = time_zones or {}
+    days: dict[tuple[str, str], dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    minutes: dict[tuple[str, str], dict[int, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    gauges: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    high: dict[tuple[str, str], str] = {}
+    shard: dict[tuple[str, str], str] = {}
+    seen: dict[tuple[str, str], int] = defaultdict(int)
     for record in records:
         event = record.event
-        for queue_id, counter_deltas, gauge_deltas in contributions(event):
-            if not queue_id:
+        for part in contributions(event):
+            if not part.queue_id:
                 continue
-            item = (event.tenant_id, queue_id)
+            item = (event.tenant_id, part.queue_id)
             if record.sequence <= watermarks.get(item, ""):
                 continue  # applied by an earlier delivery of this batch
-            key = (event.tenant_id, queue_id, record.shard_id)
-            day = day_of(event.occurred_ms)
-            for name, delta in counter_deltas.items():
-                counters[key][day][name] += delta
-            for name, delta in gauge_deltas.items():
-                gauges[key][name] += delta
-            high[key] = max(high.get(key, ""), record.sequence)
-            seen[key] += 1
+            day = local_day(event.occurred_ms, zones.get(event.tenant_id, "UTC"))
+            minute = epoch_minute(event.occurred_ms)
+            for name, delta in part.counters.items():
+                _bump(days[item][day], name, part.channel, delta)
+                minutes[item][minute][name] = minutes[item][minute].get(name, 0) + delta
+            for name, delta in part.gauges.items():
+                _bump(gauges[item], name, part.channel, delta)
+            high[item] = max(high.get(item, ""), record.sequence)
+            shard[item] = record.shard_id
+            seen[item] += 1
     return [
         MetricUpdate(
             tenant_id=tenant_id,
             queue_id=queue_id,
-            shard_id=shard_id,
+            shard_id=shard[(tenant_id, queue_id)],
             expected_watermark=watermarks.get((tenant_id, queue_id)),
-            new_watermark=high[(tenant_id, queue_id, shard_id)],
-            counters={d: dict(c) for d, c in counters[(tenant_id, queue_id, shard_id)].items()},
-            gauges={g: n for g, n in gauges[(tenant_id, queue_id, shard_id)].items() if n},
-            events=seen[(tenant_id, queue_id, shard_id)],
+            new_watermark=high[(tenant_id, queue_id)],
+            days={d: dict(c) for d, c in days[(tenant_id, queue_id)].items()},
+            minutes={m: dict(c) for m, c in minutes[(tenant_id, queue_id)].items()},
+            gauges={g: n for g, n in gauges[(tenant_id, queue_id)].items() if n},
+            events=seen[(tenant_id, queue_id)],
         )
-        for (tenant_id, queue_id, shard_id) in high
+        for (tenant_id, queue_id) in high
     ]
+
+
+@dataclass
+class WritePlan:
+    """The one conditional write that applies an update to an item as it was read.
+
+    `conditions` maps attribute -> the value it must still have (None: must not exist)."""
+
+    adds: dict[str, int] = field(default_factory=dict)
+    sets: dict[str, Any] = field(default_factory=dict)
+    removes: list[str] = field(default_factory=list)
+    conditions: dict[str, Any] = field(default_factory=dict)
+
+
+def plan_write(update: MetricUpdate, item: Mapping[str, Any]) -> WritePlan:
+    """Turn an update into ADDs into current slots, and resets (SET/REMOVE) of slots holding an old
+    period. Resets are guarded by the slot's tag, so two writers cannot both reset one slot."""
+    plan = WritePlan()
+    watermark = f"wm_{update.shard_id}"
+    plan.conditions[watermark] = update.expected_watermark
+    plan.sets[watermark] = update.new_watermark
+
+    def slot(prefix: str, tag: Any, deltas: Mapping[str, int]) -> None:
+        tag_name = f"{prefix}_at"
+        current = item.get(tag_name)
+        if current == tag:
+            for name, delta in deltas.items():
+                plan.adds[f"{prefix}_{name}"] = plan.adds.get(f"{prefix}_{name}", 0) + delta
+            return
+        if current is not None and _older(current, tag):
+            stale = [k for k in item if k.startswith(f"{prefix}_") and k != tag_name]
+            plan.removes.extend(k for k in stale if k.removeprefix(f"{prefix}_") not in deltas)
+        elif current is not None:
+            return  # an event for a period older than the slot already holds: out of the window, dropped
+        plan.conditions[tag_name] = current
+        plan.sets[tag_name] = tag
+        for name, delta in deltas.items():
+            plan.sets[f"{prefix}_{name}"] = delta
+
+    # A batch spanning more periods than the ring holds keeps the newest ones (the older ones
+    # would share slots with them and are outside the window anyway).
+    newest_day = max((datetime.strptime(d, "%Y%m%d").toordinal() for d in update.days), default=0)
+    for day, deltas in sorted(update.days.items()):
+        if datetime.strptime(day, "%Y%m%d").toordinal() > newest_day - DAY_SLOTS:
+            slot(f"d{day_slot(day)}", day, deltas)
+    newest_minute = max(update.minutes, default=0)
+    for minute, deltas in sorted(update.minutes.items()):
+        if minute > newest_minute - MINUTE_SLOTS:
+            slot(f"m{minute % MINUTE_SLOTS}", minute, deltas)
+    for name, delta in update.gauges.items():
+        plan.adds[f"g_{name}"] = plan.adds.get(f"g_{name}", 0) + delta
+    return plan
+
+
+def _older(current: Any, tag: Any) -> bool:
+    return str(current).zfill(16) < str(tag).zfill(16)
+
+
+class ChannelMetrics(BaseModel):
+    channel: str
+    in_queue: int
+    offered: int
+    answered: int
+    abandoned: int
+    service_level: float | None
+
+
+class WindowMetrics(BaseModel):
+    minutes: int
+    offered: int
+    answered: int
+    abandoned: int
+    service_level: float | None
+    asa_s: float | None
+    abandonment_rate: float | None
+    aht_s: float | None
 
 
 class RealtimeQueueMetrics(BaseModel):
     queue_id: str
-    day: str
+    day: str = Field(description="the tenant-local day the 'today' counters cover (YYYYMMDD)")
     in_queue: int
     oldest_wait_s: float | None
     agents_staffed: int
@@ -158,41 +277,92 @@ class RealtimeQueueMetrics(BaseModel):
     completed: int
     answered_within_sl: int
     service_level: float | None = Field(description="answered within T / (answered + abandoned after T), today")
+    service_level_target: float | None = None
     asa_s: float | None = Field(description="average speed of answer today, seconds")
     abandonment_rate: float | None
     aht_s: float | None
+    estimated_wait_s: float | None = Field(description="for a contact arriving now: (waiting + 1) x AHT / agents")
+    last_15_minutes: WindowMetrics
+    by_channel: list[ChannelMetrics]
+
+
+def _rates(c: Mapping[str, int]) -> tuple[float | None, float | None, float | None, float | None]:
+    answered, abandoned = c.get("answered", 0), c.get("abandoned", 0)
+    # Live SL counts resolved contacts only: a contact still waiting has not met or missed T yet.
+    sl_base = answered + abandoned - c.get("abandoned_within_sl", 0)
+    return (
+        c.get("answered_within_sl", 0) / sl_base if sl_base else None,
+        c.get("wait_ms_answered", 0) / answered / 1000 if answered else None,
+        abandoned / c["offered"] if c.get("offered") else None,
+        c.get("handle_ms", 0) / c["completed"] / 1000 if c.get("completed") else None,
+    )
+
+
+def _slot_values(item: Mapping[str, Any], prefix: str) -> dict[str, int]:
+    return {k.removeprefix(f"{prefix}_"): int(v) for k, v in item.items() if k.startswith(f"{prefix}_") and k != f"{prefix}_at"}
 
 
 def realtime_view(
-    queue_id: str, day: str, counters: Mapping[str, int], gauges: Mapping[str, int], oldest_enqueued_ms: int | None,
+    queue_id: str,
+    item: Mapping[str, Any],
+    *,
     now_ms: int,
+    time_zone: str = "UTC",
+    oldest_enqueued_ms: int | None = None,
+    sl_target: float | None = None,
 ) -> RealtimeQueueMetrics:
-    def c(name: str) -> int:
-        return int(counters.get(name, 0))
+    day = local_day(now_ms, time_zone)
+    today = _slot_values(item, f"d{day_slot(day)}") if item.get(f"d{day_slot(day)}_at") == day else {}
+    now_minute = epoch_minute(now_ms)
+    window: dict[str, int] = defaultdict(int)
+    for minute in range(now_minute - WINDOW_MINUTES + 1, now_minute + 1):
+        prefix = f"m{minute % MINUTE_SLOTS}"
+        if item.get(f"{prefix}_at") == minute:
+            for name, value in _slot_values(item, prefix).items():
+                window[name] += value
 
-    def g(name: str) -> int:
-        return max(0, int(gauges.get(name, 0)))
+    def gauge(name: str) -> int:
+        return max(0, int(item.get(f"g_{name}", 0)))
 
-    answered, abandoned = c("answered"), c("abandoned")
-    # Live SL counts resolved contacts only: a contact still waiting has not met or missed T yet.
-    sl_base = answered + abandoned - c("abandoned_within_sl")
+    sl, asa, abandonment, aht = _rates(today)
+    w_sl, w_asa, w_abandonment, w_aht = _rates(window)
+    channels = sorted({k.split("#", 1)[1] for k in (*today, *(k.removeprefix("g_") for k in item if k.startswith("g_"))) if "#" in k})
+    by_channel = []
+    for ch in channels:
+        c = {k.split("#")[0]: v for k, v in today.items() if k.endswith(f"#{ch}")}
+        by_channel.append(
+            ChannelMetrics(
+                channel=ch, in_queue=gauge(f"in_queue#{ch}"), offered=c.get("offered", 0), answered=c.get("answered", 0),
+                abandoned=c.get("abandoned", 0), service_level=_rates(c)[0],
+            )
+        )
+    waiting, staffed = gauge("in_queue"), gauge("agents_staffed")
+    handle = w_aht or aht
     return RealtimeQueueMetrics(
         queue_id=queue_id,
         day=day,
-        in_queue=g("in_queue"),
+        in_queue=waiting,
         oldest_wait_s=None if oldest_enqueued_ms is None else max(0.0, (now_ms - oldest_enqueued_ms) / 1000),
-        agents_staffed=g("agents_staffed"),
-        agents_available=g(ACTIVITY_GAUGES["AVAILABLE"]),
-        agents_on_contact=g(ACTIVITY_GAUGES["ON_CONTACT"]),
-        agents_acw=g(ACTIVITY_GAUGES["ACW"]),
-        agents_not_ready=g(ACTIVITY_GAUGES["NOT_READY"]),
-        offered=c("offered"),
-        answered=answered,
-        abandoned=abandoned,
-        completed=c("completed"),
-        answered_within_sl=c("answered_within_sl"),
-        service_level=c("answered_within_sl") / sl_base if sl_base else None,
-        asa_s=c("wait_ms_answered") / answered / 1000 if answered else None,
-        abandonment_rate=abandoned / c("offered") if c("offered") else None,
-        aht_s=c("handle_ms") / c("completed") / 1000 if c("completed") else None,
+        agents_staffed=staffed,
+        agents_available=gauge(ACTIVITY_GAUGES["AVAILABLE"]),
+        agents_on_contact=gauge(ACTIVITY_GAUGES["ON_CONTACT"]),
+        agents_acw=gauge(ACTIVITY_GAUGES["ACW"]),
+        agents_not_ready=gauge(ACTIVITY_GAUGES["NOT_READY"]),
+        offered=today.get("offered", 0),
+        answered=today.get("answered", 0),
+        abandoned=today.get("abandoned", 0),
+        completed=today.get("completed", 0),
+        answered_within_sl=today.get("answered_within_sl", 0),
+        service_level=sl,
+        service_level_target=sl_target,
+        asa_s=asa,
+        abandonment_rate=abandonment,
+        aht_s=aht,
+        estimated_wait_s=None if handle is None or staffed == 0 else (waiting + 1) * handle / staffed
+        if gauge(ACTIVITY_GAUGES["AVAILABLE"]) == 0 else 0.0,
+        last_15_minutes=WindowMetrics(
+            minutes=WINDOW_MINUTES, offered=window.get("offered", 0), answered=window.get("answered", 0),
+            abandoned=window.get("abandoned", 0), service_level=w_sl, asa_s=w_asa, abandonment_rate=w_abandonment, aht_s=w_aht,
+        ),
+        by_channel=by_channel,
     )

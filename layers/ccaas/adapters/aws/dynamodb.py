@@ -10,7 +10,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from ccaas.domain.live_metrics import MetricUpdate
+from ccaas.domain.live_metrics import WritePlan
 from ccaas.domain.models import Agent, Conflict, Contact, ContactState, NotFound, Queue
 from ccaas.domain.tenants import Tenant
 
@@ -194,7 +194,7 @@ class DynamoConfigStore:
 
 
 class DynamoLiveMetricsStore:
-    """One item per (tenant, queue): `g_<gauge>`, `c_<yyyymmdd>_<counter>` and `wm_<shard>` attributes."""
+    """One item per (tenant, queue) (layout: ccaas.domain.live_metrics); one UpdateItem per batch."""
 
     def __init__(self, client: Any, table: str) -> None:
         self._db = client
@@ -204,58 +204,70 @@ class DynamoLiveMetricsStore:
     def _key(tenant_id: str, queue_id: str) -> dict[str, Any]:
         return to_item({"pk": f"{tenant_id}#LIVE", "sk": f"QUEUE#{queue_id}"})
 
-    def watermarks(self, keys: Iterable[tuple[str, str]], shard_id: str) -> dict[tuple[str, str], str]:
+    def snapshots(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
         wanted = list(dict.fromkeys(keys))
-        found: dict[tuple[str, str], str] = {}
+        found: dict[tuple[str, str], dict[str, Any]] = {}
         for start in range(0, len(wanted), 100):
-            chunk = wanted[start : start + 100]
-            request = {
-                self._table: {
-                    "Keys": [self._key(t, q) for t, q in chunk],
-                    "ProjectionExpression": "pk, sk, #wm",
-                    "ExpressionAttributeNames": {"#wm": f"wm_{shard_id}"},
-                    "ConsistentRead": True,
-                }
-            }
+            request = {self._table: {"Keys": [self._key(t, q) for t, q in wanted[start : start + 100]], "ConsistentRead": True}}
             while request:
                 response = self._db.batch_get_item(RequestItems=request)
-                for item in response["Responses"].get(self._table, []):
-                    values = from_item(item)
-                    if f"wm_{shard_id}" in values:
-                        found[(values["pk"].split("#LIVE")[0], values["sk"][len("QUEUE#"):])] = values[f"wm_{shard_id}"]
+                for raw in response["Responses"].get(self._table, []):
+                    item = _deep_plain(from_item(raw))
+                    key = (item.pop("pk").removesuffix("#LIVE"), item.pop("sk").removeprefix("QUEUE#"))
+                    found[key] = item
                 request = response.get("UnprocessedKeys") or {}
         return found
 
-    def apply(self, update: MetricUpdate) -> None:
-        names = {"#wm": f"wm_{update.shard_id}"}
-        values: dict[str, Any] = {":new": {"S": update.new_watermark}}
-        adds = []
-        deltas = {f"c_{day}_{n}": d for day, counters in update.counters.items() for n, d in counters.items()}
-        deltas.update({f"g_{n}": d for n, d in update.gauges.items()})
-        for i, (attribute, delta) in enumerate(sorted(deltas.items())):
-            names[f"#a{i}"] = attribute
-            values[f":a{i}"] = {"N": str(delta)}
-            adds.append(f"#a{i} :a{i}")
-        expression = "SET #wm = :new" + (" ADD " + ", ".join(adds) if adds else "")
-        if update.expected_watermark is None:
-            condition = "attribute_not_exists(#wm)"
-        else:
-            condition = "#wm = :expected"
-            values[":expected"] = {"S": update.expected_watermark}
+    def write(self, tenant_id: str, queue_id: str, plan: WritePlan) -> dict[str, Any]:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+
+        def name(attribute: str) -> str:
+            alias = f"#n{len(names)}"
+            names[alias] = attribute
+            return alias
+
+        def value(v: Any) -> str:
+            alias = f":v{len(values)}"
+            values[alias] = _serializer.serialize(v)
+            return alias
+
+        clauses = []
+        if plan.sets:
+            clauses.append("SET " + ", ".join(f"{name(k)} = {value(v)}" for k, v in plan.sets.items()))
+        if plan.adds:
+            clauses.append("ADD " + ", ".join(f"{name(k)} {value(v)}" for k, v in plan.adds.items()))
+        if plan.removes:
+            clauses.append("REMOVE " + ", ".join(name(k) for k in plan.removes))
+        conditions = [
+            f"attribute_not_exists({name(k)})" if expected is None else f"{name(k)} = {value(expected)}"
+            for k, expected in plan.conditions.items()
+        ]
+        # Every plan carries at least the watermark condition.
         try:
-            self._db.update_item(
+            response = self._db.update_item(
                 TableName=self._table,
-                Key=self._key(update.tenant_id, update.queue_id),
-                UpdateExpression=expression,
-                ConditionExpression=condition,
+                Key=self._key(tenant_id, queue_id),
+                UpdateExpression=" ".join(clauses),
+                ConditionExpression=" AND ".join(conditions),
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise Conflict(f"live metrics watermark moved for {update.tenant_id}/{update.queue_id}") from error
+                raise Conflict(f"live metrics item {tenant_id}/{queue_id} changed concurrently") from error
             raise
+        item = _deep_plain(from_item(response["Attributes"]))
+        item.pop("pk", None)
+        item.pop("sk", None)
+        return item
 
     def read(self, tenant_id: str, queue_id: str) -> dict[str, Any]:
-        item = self._db.get_item(TableName=self._table, Key=self._key(tenant_id, queue_id)).get("Item")
-        return {} if item is None else _deep_plain(from_item(item))
+        raw = self._db.get_item(TableName=self._table, Key=self._key(tenant_id, queue_id)).get("Item")
+        if raw is None:
+            return {}
+        item = _deep_plain(from_item(raw))
+        item.pop("pk", None)
+        item.pop("sk", None)
+        return item

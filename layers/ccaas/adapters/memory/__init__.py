@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ccaas.domain.events import Event
-from ccaas.domain.live_metrics import MetricUpdate
+from ccaas.domain.live_metrics import WritePlan
 from ccaas.domain.models import Agent, Conflict, Contact, ContactState, NotFound, Queue
 from ccaas.domain.tenants import Tenant
 
@@ -134,22 +134,22 @@ class MemoryLiveMetricsStore:
         self.items: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
         self.writes = 0
 
-    def watermarks(self, keys: Iterable[tuple[str, str]], shard_id: str) -> dict[tuple[str, str], str]:
-        return {k: self.items[k][f"wm_{shard_id}"] for k in keys if f"wm_{shard_id}" in self.items.get(k, {})}
+    def snapshots(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        return {k: dict(self.items[k]) for k in keys if k in self.items}
 
-    def apply(self, update: MetricUpdate) -> None:
-        key = (update.tenant_id, update.queue_id)
+    def write(self, tenant_id: str, queue_id: str, plan: WritePlan) -> dict[str, Any]:
         with self._lock:
-            item = self.items[key]
-            if item.get(f"wm_{update.shard_id}") != update.expected_watermark:
-                raise Conflict(f"live metrics watermark moved for {key}")
-            for day, counters in update.counters.items():
-                for name, delta in counters.items():
-                    item[f"c_{day}_{name}"] = item.get(f"c_{day}_{name}", 0) + delta
-            for name, delta in update.gauges.items():
-                item[f"g_{name}"] = item.get(f"g_{name}", 0) + delta
-            item[f"wm_{update.shard_id}"] = update.new_watermark
+            item = self.items[(tenant_id, queue_id)]
+            for name, expected in plan.conditions.items():
+                if item.get(name) != expected:
+                    raise Conflict(f"live metrics item {tenant_id}/{queue_id} changed ({name})")
+            for name in plan.removes:
+                item.pop(name, None)
+            item.update(plan.sets)
+            for name, delta in plan.adds.items():
+                item[name] = item.get(name, 0) + delta
             self.writes += 1
+            return dict(item)
 
     def read(self, tenant_id: str, queue_id: str) -> dict[str, Any]:
         return dict(self.items.get((tenant_id, queue_id), {}))
