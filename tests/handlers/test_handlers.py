@@ -158,3 +158,11 @@ def test_consumer_reports_a_poison_record_and_applies_its_batch_mates_once(tenan
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     dimensions = {d for doc in emf for m in doc["_aws"]["CloudWatchMetrics"] for dims in m["Dimensions"] for d in dims}
     assert dimensions <= {"tenant", "queue", "service"} and "tenant" in dimensions
+
+
+def test_agents_list_shows_activity_since_and_handled_today(tenant):
+    api("PUT", "/agents/ana/status", tenant.id, {"status": "AVAILABLE"})
+    status, listed = api("GET", "/agents", tenant.id)
+    assert status == 200 and [a["agent_id"] for a in listed] == ["ana"]
+    assert listed[0]["activity"] == "AVAILABLE" and listed[0]["activity_since"].endswith("Z")
+    assert listed[0]["handled_today"] == 0

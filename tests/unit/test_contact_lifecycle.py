@@ -49,6 +49,8 @@ def test_contact_waits_then_is_offered_when_an_agent_becomes_available_and_runs_
     assert deps.workflow.answers["tok-2"] == ("success", {"state": "COMPLETED"})
     ana = agents.get_agent(deps, TENANT, "ana")
     assert ana.active_contact_ids == () and not ana.busy
+    assert (ana.handled_today, ana.handled_day) == (1, agents.tenant_today(deps, TENANT))
+    assert ana.activity_since == deps.clock.now_ms()  # became AVAILABLE (idle) when ACW ended
 
     types = [e.type for e in deps.events.events]
     assert types.count("contact.queued") == 1 and types.count("contact.completed") == 1

@@ -62,6 +62,8 @@ class AgentView(BaseModel):
     status: str
     status_since: str | None
     activity: str
+    activity_since: str | None
+    handled_today: int
     skills: dict[str, int]
     queues: list[dict]
     capacity: dict[str, int]
@@ -71,7 +73,8 @@ class AgentView(BaseModel):
     acw_contact_ids: list[str]
 
     @classmethod
-    def of(cls, a: Agent) -> AgentView:
+    def of(cls, a: Agent, today: str | None = None) -> AgentView:
+        """`today` (tenant-local YYYYMMDD) decides whether the stored handled count is today's."""
         from ccaas.domain.events import agent_activity
 
         dumped = a.model_dump(mode="json")
@@ -81,6 +84,8 @@ class AgentView(BaseModel):
             status=a.status,
             status_since=iso(a.status_since),
             activity=agent_activity(a),
+            activity_since=iso(a.activity_since),
+            handled_today=a.handled_today if today is None or a.handled_day == today else 0,
             skills=a.skills,
             queues=dumped["queues"],
             capacity=dumped["capacity"],

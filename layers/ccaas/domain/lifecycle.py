@@ -2,6 +2,7 @@
 store can write them with an optimistic check on the previous version."""
 from __future__ import annotations
 
+from ccaas.domain.events import agent_activity
 from ccaas.domain.models import (
     Agent,
     AgentStatus,
@@ -18,8 +19,11 @@ def _contact(contact: Contact, state: ContactState, **changes: object) -> Contac
     return contact.model_copy(update={"state": state, "version": contact.version + 1, **changes})
 
 
-def _agent(agent: Agent, **changes: object) -> Agent:
-    return agent.model_copy(update={"version": agent.version + 1, **changes})
+def _agent(agent: Agent, now_ms: int, **changes: object) -> Agent:
+    changed = agent.model_copy(update={"version": agent.version + 1, **changes})
+    if agent_activity(changed) != agent_activity(agent):
+        changed = changed.model_copy(update={"activity_since": now_ms})
+    return changed
 
 
 def _without(ids: tuple[str, ...], contact_id: str) -> tuple[str, ...]:
@@ -48,6 +52,7 @@ def reserve(contact: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent
         _contact(contact, ContactState.OFFERED, agent_id=agent.agent_id, offered_at=now_ms),
         _agent(
             agent,
+            now_ms,
             active=active,
             active_contact_ids=(*agent.active_contact_ids, contact.contact_id),
             offered_contact_ids=(*agent.offered_contact_ids, contact.contact_id),
@@ -64,7 +69,7 @@ def accept(contact: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent]
     _require_offer(contact, agent)
     return (
         _contact(contact, ContactState.CONNECTED, connected_at=now_ms, workflow_token=None),
-        _agent(agent, offered_contact_ids=_without(agent.offered_contact_ids, contact.contact_id)),
+        _agent(agent, now_ms, offered_contact_ids=_without(agent.offered_contact_ids, contact.contact_id)),
     )
 
 
@@ -73,6 +78,7 @@ def _release(agent: Agent, contact: Contact, now_ms: int) -> Agent:
     active[contact.channel] = max(0, active.get(contact.channel, 0) - 1)
     return _agent(
         agent,
+        now_ms,
         active={c: n for c, n in active.items() if n},
         active_contact_ids=_without(agent.active_contact_ids, contact.contact_id),
         offered_contact_ids=_without(agent.offered_contact_ids, contact.contact_id),
@@ -101,14 +107,17 @@ def disconnect(contact: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Ag
     _require_offer(contact, agent)
     return (
         _contact(contact, ContactState.ACW, disconnected_at=now_ms),
-        _agent(agent, acw_contact_ids=(*agent.acw_contact_ids, contact.contact_id)),
+        _agent(agent, now_ms, acw_contact_ids=(*agent.acw_contact_ids, contact.contact_id)),
     )
 
 
-def end_acw(contact: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent]:
+def end_acw(contact: Contact, agent: Agent, now_ms: int, day: str) -> tuple[Contact, Agent]:
+    """`day` is the tenant-local day of `now_ms`: the agent's handled-today count restarts with it."""
     _require_offer(contact, agent)
     done = _contact(contact, ContactState.COMPLETED, acw_ended_at=now_ms, ended_at=now_ms, workflow_token=None)
-    return done, _release(agent, contact, now_ms)
+    released = _release(agent, contact, now_ms)
+    handled = agent.handled_today + 1 if agent.handled_day == day else 1
+    return done, released.model_copy(update={"handled_day": day, "handled_today": handled})
 
 
 def abandon(contact: Contact, agent: Agent | None, now_ms: int) -> tuple[Contact, Agent | None]:
@@ -124,7 +133,7 @@ def set_status(agent: Agent, status: str, now_ms: int) -> Agent:
         return agent
     if status == AgentStatus.OFFLINE and agent.busy:
         raise Conflict(f"agent {agent.agent_id} has contacts in progress; finish them before going OFFLINE", field="status")
-    return _agent(agent, status=status, status_since=now_ms)
+    return _agent(agent, now_ms, status=status, status_since=now_ms)
 
 
 def arm_token(contact: Contact, token: str) -> Contact:

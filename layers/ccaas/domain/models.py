@@ -160,6 +160,10 @@ class Agent(BaseModel):
     # Contacts whose customer is gone but whose after-contact work is not done: they hold their slot.
     acw_contact_ids: tuple[str, ...] = ()
     last_contact_ended_at: int = 0
+    activity_since: int = 0
+    # Contacts handled (ACW ended) on `handled_day`, the tenant-local day (YYYYMMDD).
+    handled_day: str | None = None
+    handled_today: int = 0
     version: int = 0
 
     @field_validator("skills")

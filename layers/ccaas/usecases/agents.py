@@ -6,7 +6,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from ccaas.bootstrap import Dependencies
 from ccaas.domain import lifecycle
 from ccaas.domain.events import EventType, agent_activity, agent_event
+from ccaas.domain.live_metrics import local_day
 from ccaas.domain.models import Agent, AgentStatus
+from ccaas.usecases.tenancy import time_zone_of
 from ccaas.usecases.contacts import offer_work_to, retrying
 
 # Named not-ready reasons are free text in the same field; these are the states an agent sets.
@@ -45,3 +47,11 @@ def set_agent_status(deps: Dependencies, tenant_id: str, agent_id: str, change: 
 
 def get_agent(deps: Dependencies, tenant_id: str, agent_id: str) -> Agent:
     return deps.store.get_agent(tenant_id, agent_id)
+
+
+def list_agents(deps: Dependencies, tenant_id: str) -> list[Agent]:
+    return deps.store.list_agents(tenant_id)
+
+
+def tenant_today(deps: Dependencies, tenant_id: str) -> str:
+    return local_day(deps.clock.now_ms(), time_zone_of(deps, tenant_id))

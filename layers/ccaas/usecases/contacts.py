@@ -20,7 +20,9 @@ from ccaas.domain.models import (
     InitiationMethod,
     NotFound,
 )
+from ccaas.domain.live_metrics import local_day
 from ccaas.domain.routing import rank_agents, rank_contacts
+from ccaas.usecases.tenancy import time_zone_of
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -239,7 +241,8 @@ def end_after_contact_work(deps: Dependencies, tenant_id: str, agent_id: str, co
         agent, contact = _agent_and_contact(deps, tenant_id, agent_id, contact_id)
         if contact.state != ContactState.ACW:
             raise Conflict(f"contact {contact_id} is {contact.state}, not in after-contact work", field="contact_id")
-        done, released = lifecycle.end_acw(contact, agent, deps.clock.now_ms())
+        now = deps.clock.now_ms()
+        done, released = lifecycle.end_acw(contact, agent, now, local_day(now, time_zone_of(deps, tenant_id)))
         commit(deps, contacts=[(done, EventType.CONTACT_COMPLETED, {"acw_ended_at": done.acw_ended_at})], agents=[(agent, released)])
         return done, contact.workflow_token
 

@@ -9,6 +9,13 @@ from ccaas.usecases import agents, contacts
 router = Router()
 
 
+@router.get("/agents", tags=["agents"], summary="Every agent: status, activity and since when, handled today")
+def list_agents() -> list[AgentView]:
+    tenant_id = tenant(router)
+    today = agents.tenant_today(deps(), tenant_id)
+    return [AgentView.of(a, today) for a in agents.list_agents(deps(), tenant_id)]
+
+
 @router.get("/agents/<agent_id>", tags=["agents"], summary="An agent with its status, activity and offers")
 def get_agent(agent_id: Id) -> AgentView:
     return AgentView.of(agents.get_agent(deps(), tenant(router), agent_id))
