@@ -85,7 +85,7 @@ SPECS: Mapping[str, FunctionSpec] = {
     ),
     "consume_contact_events": FunctionSpec(
         "Kinesis consumer: live queue metrics (DynamoDB + EMF), idempotent, partial batch failures",
-        read=("Config",),
+        read=("Config", "Contacts"),
         read_write=("Metrics", "Idempotency"),
         consumes_events=True,
         timeout_s=60,  # up to 100 records per batch; stays well under the 1 h max record age

@@ -18,7 +18,7 @@ from infra.config import StageConfig
 from infra.constructs.api import Api
 from infra.constructs.data import Data
 from infra.constructs.events import Events
-from infra.constructs.function_factory import FunctionFactory
+from infra.constructs.function_factory import METRICS_NAMESPACE, FunctionFactory
 from infra.constructs.layer import Layers
 from infra.constructs.observability import Observability
 from infra.constructs.workflows import AslStateMachine
@@ -109,6 +109,7 @@ class CcaasStack(Stack):
         for folder, fn in self.events.consumers.items():
             self.observability.add_stream_consumer(folder, fn)
         self.observability.add_functions(fns)
+        self.observability.add_queue_metrics(METRICS_NAMESPACE)
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the v1 stage")
         CfnOutput(self, "StateMachineArn", value=self.lifecycle.arn, description="ContactLifecycle")

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
 from ccaas.domain.events import Event
-from ccaas.domain.live_metrics import SequencedEvent, pad_sequence
+from ccaas.domain.live_metrics import RealtimeQueueMetrics, SequencedEvent, pad_sequence
 from ccaas.usecases.metrics import AppliedUpdate, apply_batch, is_first_delivery, view_of
 
 logger = Logger()
@@ -34,12 +34,12 @@ def record_handler(record: KinesisStreamRecord) -> None:
         accepted.append(sequenced)
 
 
-def _emit(applied: AppliedUpdate) -> bool:
-    """Per-queue gauges for the dashboard (tenant and queue only: never agent or contact ids).
-    Returns whether the queue is below its service-level target today."""
+def _emit(applied: AppliedUpdate) -> RealtimeQueueMetrics:
+    """Per-queue gauges for the dashboard (tenant and queue only: never agent or contact ids)."""
     update = applied.update
-    view = view_of(dependencies(), update.tenant_id, update.queue_id, applied.item, with_oldest=False)
+    view = view_of(dependencies(), update.tenant_id, update.queue_id, applied.item)
     values = {
+        ("OldestContactAge", MetricUnit.Seconds): view.oldest_wait_s or 0.0,
         ("InQueue", MetricUnit.Count): view.in_queue,
         ("AgentsAvailable", MetricUnit.Count): view.agents_available,
         ("AgentsOnContact", MetricUnit.Count): view.agents_on_contact,
@@ -55,6 +55,10 @@ def _emit(applied: AppliedUpdate) -> bool:
         with single_metric(name=name, unit=unit, value=value) as metric:
             metric.add_dimension(name="tenant", value=update.tenant_id)
             metric.add_dimension(name="queue", value=update.queue_id)
+    return view
+
+
+def _below_target(view: RealtimeQueueMetrics) -> bool:
     return view.service_level is not None and view.service_level_target is not None and view.service_level < view.service_level_target
 
 
@@ -67,9 +71,10 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     response = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
     if accepted:
         applied = apply_batch(dependencies(), accepted[0].shard_id, accepted)
-        below = sum(_emit(a) for a in applied)
+        views = [_emit(a) for a in applied]
         # Dimensionless roll-ups the CDK alarms watch (queue dimensions are only known at run time).
-        metrics.add_metric(name="QueuesBelowServiceLevelTarget", unit=MetricUnit.Count, value=below)
+        metrics.add_metric(name="QueuesBelowServiceLevelTarget", unit=MetricUnit.Count, value=sum(map(_below_target, views)))
+        metrics.add_metric(name="OldestContactAgeMax", unit=MetricUnit.Seconds, value=max((v.oldest_wait_s or 0.0 for v in views), default=0.0))
         metrics.add_metric(name="EventsApplied", unit=MetricUnit.Count, value=len(accepted))
         logger.info("batch applied", extra={"events": len(accepted), "writes": len(applied)})
     return response

@@ -14,6 +14,9 @@ from constructs import Construct
 from infra.naming import STACK_NAME, construct_id
 
 ITERATOR_AGE_ALARM_MS = 60_000  # Lambda's IteratorAge metric is in milliseconds
+OLDEST_CONTACT_ALARM_S = 120
+# Per-queue metrics carry the dimensions (service, tenant, queue) that Powertools EMF writes.
+QUEUE_DIMENSIONS = "{%s,service,tenant,queue}"
 PERIOD = Duration.minutes(1)
 
 
@@ -89,4 +92,62 @@ class Observability(Construct):
                 ],
                 width=8,
             )
+        )
+
+    def add_queue_metrics(self, namespace: str) -> None:
+        """Live queue widgets for every (tenant, queue), whatever queues exist at run time (SEARCH),
+        and the alarms on the dimensionless roll-ups the consumer emits."""
+        dims = QUEUE_DIMENSIONS % namespace
+
+        def per_queue(metric: str, statistic: str, label: str) -> cw.MathExpression:
+            return cw.MathExpression(
+                expression=f"SEARCH('{dims} MetricName=\"{metric}\"', '{statistic}', 60)",
+                label=label,
+                using_metrics={},
+                period=PERIOD,
+            )
+
+        widgets = [
+            ("Service level today (%) per queue", "ServiceLevel", "Minimum"),
+            ("Contacts in queue per queue", "InQueue", "Maximum"),
+            ("Oldest contact age (s) per queue", "OldestContactAge", "Maximum"),
+            ("Abandonment rate today (%) per queue", "AbandonmentRate", "Maximum"),
+            ("ASA today (s) per queue", "AverageSpeedOfAnswer", "Maximum"),
+        ]
+        self.dashboard.add_widgets(
+            *(cw.GraphWidget(title=title, left=[per_queue(metric, stat, metric)], width=8) for title, metric, stat in widgets)
+        )
+        agent_states = ["AgentsAvailable", "AgentsOnContact", "AgentsAfterContactWork", "AgentsNotReady"]
+        self.dashboard.add_widgets(
+            cw.GraphWidget(
+                title="Agents by state per queue",
+                left=[per_queue(m, "Maximum", m) for m in agent_states],
+                stacked=True,
+                width=16,
+            )
+        )
+        below = cw.Metric(namespace=namespace, metric_name="QueuesBelowServiceLevelTarget", statistic="Maximum",
+                          period=PERIOD, dimensions_map={"service": "consume_contact_events"})
+        self.alarms["ServiceLevelBelowTarget"] = cw.Alarm(
+            self,
+            "ServiceLevelBelowTarget",
+            alarm_description="a queue's service level today is below its target for 5 minutes",
+            metric=below,
+            threshold=0,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=5,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        oldest = cw.Metric(namespace=namespace, metric_name="OldestContactAgeMax", statistic="Maximum",
+                           period=PERIOD, dimensions_map={"service": "consume_contact_events"})
+        self.alarms["OldestContactTooOld"] = cw.Alarm(
+            self,
+            "OldestContactTooOld",
+            alarm_description=f"a contact has waited more than {OLDEST_CONTACT_ALARM_S} s in some queue",
+            metric=oldest,
+            threshold=OLDEST_CONTACT_ALARM_S,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         )

@@ -46,7 +46,7 @@ def test_spec_table_matches_the_brief():
     assert SPECS["authorize_request"].tables == ("Config",) and not SPECS["authorize_request"].read_write
     assert set(SPECS["serve_api"].read_write) == {"Contacts", "Agents", "Config", "Metrics"}
     assert set(SPECS["consume_contact_events"].read_write) == {"Metrics", "Idempotency"}
-    assert SPECS["consume_contact_events"].read == ("Config",)
+    assert SPECS["consume_contact_events"].read == ("Config", "Contacts")
     for folder in ("route_contact", "track_contact", "abandon_contact"):
         assert not SPECS[folder].start_lifecycle  # invoked by the state machine: no cycle
     assert set(TABLE_IDS) == {"Contacts", "Agents", "Config", "Metrics", "Idempotency"}

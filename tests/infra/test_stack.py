@@ -380,8 +380,10 @@ def test_table_permissions_follow_the_specs(synth):
             assert "dynamodb:Scan" not in actions
 
 
-def test_consumer_cannot_touch_contacts(synth):
-    assert not _table_permissions(synth, "consume_contact_events", "Contacts")
+def test_consumer_only_reads_contacts(synth):
+    # It reads the oldest waiting contact per queue (the `waiting` index) for the OldestContactAge metric.
+    actions = _table_permissions(synth, "consume_contact_events", "Contacts")
+    assert actions and not actions & WRITES
 
 
 def test_authorizer_only_reads_config(synth):
