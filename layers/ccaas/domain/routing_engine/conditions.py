@@ -86,9 +86,10 @@ Node = SkillAtLeast | AllOf | AnyOf | NotOf
 def matches(cond: Node | None, skills: Mapping[str, int]) -> bool:
     if cond is None:
         return True
-    if isinstance(cond, SkillAtLeast):
+    kind = type(cond)
+    if kind is SkillAtLeast:
         return skills.get(cond.skill, 0) >= cond.min
-    if isinstance(cond, AllOf):
+    if kind is AllOf:
         return all(matches(c, skills) for c in cond.all)
     if isinstance(cond, AnyOf):
         return any(matches(c, skills) for c in cond.any)

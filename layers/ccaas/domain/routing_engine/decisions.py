@@ -7,15 +7,15 @@
      "skipped": {"step": 3, "no_capacity": 1},
      "why": "a17 scored 2.31 vs a03 2.11: proficiency +0.20"}
 
-`considered` lists the eligible candidates (best first, at most `explain_ids`), `scores` the top few
-with their score breakdown (each part already multiplied by its weight), `skipped` counts the
-ineligible ones by reason.
+`considered` lists the eligible candidates (best first, at most 50), `scores` the top few with their
+score breakdown (each part already multiplied by its weight; exact in the model, rounded to 4 places
+when serialised), `skipped` counts the ineligible ones by reason.
 """
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_serializer
 
 __all__ = ["Decision", "ScoreLine", "StepInForce"]
 
@@ -41,6 +41,14 @@ class ScoreLine(_Record):
     score: float
     parts: dict[str, float]
     step: int | None = None  # select_contact: the index of that contact's step in force
+
+    @field_serializer("score")
+    def _round_score(self, v: float) -> float:
+        return round(v, 4)
+
+    @field_serializer("parts")
+    def _round_parts(self, v: dict[str, float]) -> dict[str, float]:
+        return {k: round(x, 4) for k, x in v.items()}
 
 
 class Decision(_Record):

@@ -47,7 +47,8 @@ class WaitEstimate(BaseModel):
 
 
 def _priority(contact: Contact) -> int:
-    plan = getattr(contact, "routing", None)
+    d = getattr(contact, "__dict__", None)
+    plan = d.get("routing") if d is not None else getattr(contact, "routing", None)
     return getattr(plan, "priority", None) or contact.priority
 
 

@@ -34,27 +34,43 @@ from __future__ import annotations
 import math
 
 from ccaas.domain.models import Agent, Channel, Contact, Queue
-from ccaas.domain.routing_engine.conditions import fit
+from ccaas.domain.routing_engine.conditions import fit, positive_leaves
 from ccaas.domain.routing_engine.estimates import QueueStats
 from ccaas.domain.routing_engine.policy import AgentScoring, ContactScoring
 from ccaas.domain.routing_engine.steps import StepView
 
-__all__ = ["agent_score", "contact_score", "sl_risk"]
+__all__ = ["agent_parts", "agent_score", "agent_terms", "contact_score", "ranking_condition", "sl_risk"]
+
+
+def ranking_condition(step: StepView):
+    """The condition proficiency is ranked on: the step's own if it names a skill, else the focus."""
+    if step.condition is not None and next(positive_leaves(step.condition), None) is not None:
+        return step.condition
+    return step.focus
+
+
+def agent_terms(agent: Agent, rank_on, channel: Channel, now_ms: int, idle_horizon_s: float,
+                occupancy: float | None = None) -> tuple[float, float, float, int]:
+    """(p, i, o, idle_since) of the formula above, unweighted."""
+    p = fit(rank_on, agent.skills)
+    idle_since = agent.idle_since()
+    i = (now_ms - idle_since) / 1000.0 / idle_horizon_s
+    i = 0.0 if i < 0 else (1.0 if i > 1 else i)
+    if occupancy is None:
+        cap = agent.capacity.get(channel, 0)
+        occupancy = agent.active.get(channel, 0) / cap if cap else 1.0
+    o = 0.0 if occupancy < 0 else (1.0 if occupancy > 1 else occupancy)
+    return (0.0 if p is None else p), i, o, idle_since
+
+
+def agent_parts(terms: tuple[float, float, float, int], w: AgentScoring) -> dict[str, float]:
+    p, i, o, _ = terms
+    return {"proficiency": w.proficiency * p, "idle": w.idle * i, "occupancy": w.occupancy * (1.0 - o)}
 
 
 def agent_score(agent: Agent, step: StepView, channel: Channel, now_ms: int, w: AgentScoring,
                 occupancy: float | None = None) -> tuple[float, dict[str, float]]:
-    p = fit(step.condition, agent.skills)
-    if p is None:
-        p = fit(step.focus, agent.skills)
-    p = 0.0 if p is None else p
-    idle_s = max(0.0, (now_ms - agent.idle_since()) / 1000.0)
-    i = min(1.0, idle_s / w.idle_horizon_s)
-    if occupancy is None:
-        cap = agent.capacity.get(channel, 0)
-        occupancy = agent.active.get(channel, 0) / cap if cap else 1.0
-    o = min(1.0, max(0.0, occupancy))
-    parts = {"proficiency": w.proficiency * p, "idle": w.idle * i, "occupancy": w.occupancy * (1.0 - o)}
+    parts = agent_parts(agent_terms(agent, ranking_condition(step), channel, now_ms, w.idle_horizon_s, occupancy), w)
     return parts["proficiency"] + parts["idle"] + parts["occupancy"], parts
 
 

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from ccaas.domain.models import Agent, Channel, Contact, Queue
+from ccaas.domain.models import Agent, AgentStatus, Channel, Contact, Queue
 from ccaas.domain.routing_engine.conditions import matches, render
-from ccaas.domain.routing_engine.decisions import Decision, ScoreLine, StepInForce
+from ccaas.domain.routing_engine.decisions import Decision, StepInForce
 from ccaas.domain.routing_engine.estimates import QueueStats
 from ccaas.domain.routing_engine.policy import CrossChannelRule, RoutingPolicy, RoutingProfile
-from ccaas.domain.routing_engine.scoring import agent_score, contact_score
+from ccaas.domain.routing_engine.scoring import agent_parts, agent_terms, contact_score, ranking_condition
 from ccaas.domain.routing_engine.steps import StepView, current_step
 
 __all__ = ["eligibility", "free_slots", "profile_of", "select_agent", "select_contact", "step_in_force"]
@@ -32,15 +32,25 @@ __all__ = ["eligibility", "free_slots", "profile_of", "select_agent", "select_co
 EXPLAIN_IDS = 50
 
 
+def field_of(obj: object, name: str) -> object | None:
+    """An optional field that a model may not have yet (no pydantic __getattr__ slow path)."""
+    d = getattr(obj, "__dict__", None)
+    return d.get(name) if d is not None else getattr(obj, name, None)
+
+
 def profile_of(agent: Agent, policy: RoutingPolicy) -> RoutingProfile | None:
-    pid = getattr(agent, "routing_profile_id", None)
+    pid = field_of(agent, "routing_profile_id")
     return policy.profiles.get(pid) if pid else None
 
 
 def free_slots(agent: Agent, channel: Channel, rule: CrossChannelRule | None = None) -> int:
-    slots = agent.free_slots(channel)
+    """Agent.free_slots, further limited by the profile's cross-channel rule when there is one."""
+    if not agent.active and agent.status == AgentStatus.AVAILABLE:
+        slots = agent.capacity.get(channel, 0)  # fast path: nothing in progress (= Agent.free_slots)
+    else:
+        slots = agent.free_slots(channel)
     if rule is None or slots < 1:
-        return slots
+        return max(0, slots)
     for busy_channel, n in agent.active.items():
         if n and channel in rule.blocks.get(busy_channel, ()):
             return 0
@@ -54,20 +64,29 @@ def step_in_force(view: StepView) -> StepInForce:
                        preferred_agents=view.preferred, expires_at=view.expires_at)
 
 
+def _step_dict(view: StepView) -> dict:
+    return {"index": view.index, "of": view.total, "label": view.label, "condition": render(view.condition),
+            "preferred_agents": view.preferred, "expires_at": view.expires_at}
+
+
 def eligibility(agent: Agent, contact: Contact, queue: Queue, step: StepView, now_ms: int,
                 rule: CrossChannelRule | None = None) -> str | None:
     """None when eligible, else the reason (the keys of Decision.skipped)."""
-    if not agent.is_available:
+    if agent.status != AgentStatus.AVAILABLE:
         return "not_available"
-    assignment = agent.serves(queue.queue_id)
-    if assignment is None:
+    qid = queue.queue_id
+    for assignment in agent.queues:
+        if assignment.queue_id == qid:
+            break
+    else:
         return "not_in_profile"
-    waited = now_ms - (contact.enqueued_at if contact.enqueued_at is not None else now_ms)
-    if waited < assignment.delay_s * 1000:
-        return "delay"
+    if assignment.delay_s:
+        waited = now_ms - (contact.enqueued_at if contact.enqueued_at is not None else now_ms)
+        if waited < assignment.delay_s * 1000:
+            return "delay"
     if free_slots(agent, contact.channel, rule) < 1:
         return "no_capacity"
-    if agent.agent_id in contact.declined_by:
+    if contact.declined_by and agent.agent_id in contact.declined_by:
         return "declined"
     if queue.required_skills and not agent.has_skills(queue.required_skills):
         return "queue_skills"
@@ -90,10 +109,6 @@ def _why(lines: list[tuple[float, dict[str, float], str]], tie_rule: str) -> str
     return f"{id1} scored {s1:.3f} vs {id2} {s2:.3f}: {lead}"
 
 
-def _r(x: float) -> float:
-    return round(x, 4)
-
-
 def select_agent(
     contact: Contact,
     queue: Queue,
@@ -106,8 +121,12 @@ def select_agent(
     """The best agent for the contact among `candidates` (module docstring); winner None = keep waiting."""
     w = policy.agent_scoring
     step = current_step(contact, queue, policy, now_ms)
+    rank_on = ranking_condition(step)
+    wp, wi, wo, horizon, limit = w.proficiency, w.idle, w.occupancy, w.idle_horizon_s, w.candidate_limit
+    channel = contact.channel
     skipped: dict[str, int] = {}
-    scored: list[tuple[float, int, str, dict[str, float]]] = []
+    # (score, idle_since, agent id, terms)
+    scored: list[tuple[float, int, str, tuple]] = []
     profiles = policy.profiles
     for agent in candidates:
         rule = None
@@ -118,28 +137,23 @@ def select_agent(
         if reason is not None:
             skipped[reason] = skipped.get(reason, 0) + 1
             continue
-        occ = None
-        if occupancy is not None:
-            occ = occupancy.get(agent.agent_id)
-        elif (own := getattr(agent, "occupancy", None)) is not None:
-            occ = own
-        score, parts = agent_score(agent, step, contact.channel, now_ms, w, occ)
-        scored.append((score, agent.idle_since(), agent.agent_id, parts))
-        if len(scored) >= w.candidate_limit:
+        occ = occupancy.get(agent.agent_id) if occupancy is not None else field_of(agent, "occupancy")
+        terms = agent_terms(agent, rank_on, channel, now_ms, horizon, occ)
+        scored.append((wp * terms[0] + wi * terms[1] + wo * (1.0 - terms[2]), terms[3], agent.agent_id, terms))
+        if len(scored) >= limit:
             skipped["not_scanned_limit"] = 1
             break
     scored.sort(key=lambda t: (-t[0], t[1], t[2]))
-    view = step_in_force(step)
+    view = _step_dict(step)
     if not scored:
         return Decision(kind="select_agent", outcome="wait", winner=None, subject=contact.contact_id, at=now_ms,
-                        step=view, skipped=skipped, why=f"no eligible agent for {view.label!r} ({view.condition})")
-    top = scored[: max(2, w.explain_top)]
-    why = _why([(s, p, i) for s, _, i, p in top[:2]], "the longer idle wins")
+                        step=view, skipped=skipped, why=f"no eligible agent for {step.label!r} ({view['condition']})")
+    top = [(sc, agent_parts(terms, w), aid) for sc, _, aid, terms in scored[: max(2, w.explain_top)]]
+    why = _why(top[:2], "the longer idle wins")
     return Decision(
         kind="select_agent", outcome="offer", winner=scored[0][2], subject=contact.contact_id, at=now_ms, step=view,
         considered=tuple(t[2] for t in scored[:EXPLAIN_IDS]), considered_count=len(scored),
-        scores=tuple(ScoreLine(id=i, score=_r(s), parts={k: _r(v) for k, v in p.items()})
-                     for s, _, i, p in scored[: w.explain_top]),
+        scores=tuple({"id": i, "score": sc, "parts": p} for sc, p, i in top[: w.explain_top]),
         skipped=skipped, why=why,
     )
 
@@ -171,8 +185,8 @@ def select_contact(
     explain_top = 5
     slots: dict[Channel, int] = {}
     if not agent.is_available:
-        return Decision(kind="select_contact", outcome="wait", winner=None, subject=agent.agent_id, at=now_ms,
-                        skipped={"not_available": 1}, why=f"agent {agent.agent_id} is {agent.status}")
+        return Decision(kind="select_contact", outcome="wait", winner=None, subject=agent.agent_id,
+                        at=now_ms, skipped={"not_available": 1}, why=f"agent {agent.agent_id} is {agent.status}")
     for queue_id, contacts in waiting.items():
         if not contacts:
             continue
@@ -225,28 +239,27 @@ def select_contact(
                     parts["queue_priority"] = -penalty
                     score -= penalty
                     key = (0, -score, enq, contact.contact_id)
-            parts["_queue_priority"] = assignment.priority
+            parts["_profile_priority"] = assignment.priority
             ranked.append((key, score, parts, contact.contact_id, step.index, step))
     if not ranked:
-        return Decision(kind="select_contact", outcome="wait", winner=None, subject=agent.agent_id, at=now_ms,
-                        skipped=skipped, why="no waiting contact this agent may take")
+        return Decision(kind="select_contact", outcome="wait", winner=None, subject=agent.agent_id,
+                        at=now_ms, skipped=skipped, why="no waiting contact this agent may take")
     ranked.sort(key=lambda t: t[0])
     best = ranked[0]
-    if len(ranked) > 1 and ranked[1][2]["_queue_priority"] > best[2]["_queue_priority"] and best[0][0] != 0:
-        why = (f"{best[3]}: its queue has profile priority {best[2]['_queue_priority']}, "
-               f"ahead of {ranked[1][3]} at priority {ranked[1][2]['_queue_priority']}")
+    if len(ranked) > 1 and ranked[1][2]["_profile_priority"] > best[2]["_profile_priority"] and best[0][0] != 0:
+        why = (f"{best[3]}: its queue has profile priority {best[2]['_profile_priority']}, "
+               f"ahead of {ranked[1][3]} at priority {ranked[1][2]['_profile_priority']}")
     elif mode_note:
         why = f"{best[3]} first by {mode_note}"
     else:
         why = _why([(t[1], {k: v for k, v in t[2].items() if not k.startswith("_")}, t[3]) for t in ranked[:2]],
                    "the earlier enqueued wins")
     lines = tuple(
-        ScoreLine(id=t[3], score=_r(t[1]), step=t[4],
-                  parts={k.lstrip("_"): _r(v) for k, v in t[2].items()})
+        {"id": t[3], "score": t[1], "step": t[4], "parts": {k.lstrip("_"): v for k, v in t[2].items()}}
         for t in ranked[:explain_top]
     )
     return Decision(
         kind="select_contact", outcome="offer", winner=best[3], subject=agent.agent_id, at=now_ms,
-        step=step_in_force(best[5]), considered=tuple(t[3] for t in ranked[:EXPLAIN_IDS]),
+        step=_step_dict(best[5]), considered=tuple(t[3] for t in ranked[:EXPLAIN_IDS]),
         considered_count=len(ranked), scores=lines, skipped=skipped, why=why,
     )

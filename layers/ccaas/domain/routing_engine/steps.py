@@ -17,57 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from ccaas.domain.models import Contact, Queue
-from ccaas.domain.routing_engine.conditions import AllOf, Condition, SkillAtLeast, positive_leaves, raise_floor, render
-from ccaas.domain.routing_engine.journey import JourneyContext, JourneySummary, analyse_journey
+from ccaas.domain.routing_engine.conditions import AllOf, SkillAtLeast, positive_leaves, raise_floor, render
+from ccaas.domain.routing_engine.journey import JourneyContext, analyse_journey
+from ccaas.domain.routing_engine.plan import Outcome, PlannedStep, RoutingPlan
 from ccaas.domain.routing_engine.policy import QueuePolicy, RoutingPolicy, StepSpec
 
 __all__ = ["PlannedStep", "RoutingPlan", "StepView", "current_step", "plan_contact", "queue_condition"]
-
-Outcome = Literal["queue", "self_service", "closed"]
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class PlannedStep(_Frozen):
-    label: str
-    condition: Condition | None = None
-    preferred_agents: tuple[str, ...] = ()
-    expires_at: int | None = Field(default=None, description="epoch ms; None = never expires")
-
-
-class RoutingPlan(_Frozen):
-    """The routing state a contact carries (Contact.routing)."""
-
-    queue_id: str
-    planned_at: int
-    priority: int = Field(ge=1, le=10)
-    outcome: Outcome = "queue"
-    steps: tuple[PlannedStep, ...] = ()
-    segment: str | None = None
-    flags: tuple[str, ...] = ()
-    repeat_of: str | None = None
-    next_open_at: int | None = None
-    journey: JourneySummary | None = None
-    notes: tuple[str, ...] = ()
-
-    @property
-    def repeat_contact(self) -> bool:
-        return "repeat_contact" in self.flags
-
-    def step_index(self, now_ms: int) -> int:
-        """Index of the step in force; len(steps) once all have expired (any agent of the queue)."""
-        for i, step in enumerate(self.steps):
-            if step.expires_at is None or now_ms < step.expires_at:
-                return i
-        return len(self.steps)
-
 
 @dataclass(frozen=True, slots=True)
 class StepView:
@@ -102,7 +59,8 @@ def _focus(conditions: Sequence[object | None], fallback: object | None) -> obje
 
 
 def current_step(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: int) -> StepView:
-    plan = getattr(contact, "routing", None)
+    d = getattr(contact, "__dict__", None)
+    plan = d.get("routing") if d is not None else getattr(contact, "routing", None)
     if isinstance(plan, RoutingPlan) and plan.queue_id == contact.queue_id:
         i = plan.step_index(now_ms)
         focus = _focus([s.condition for s in plan.steps], None)
