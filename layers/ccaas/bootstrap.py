@@ -55,7 +55,8 @@ class _AwsDependencies:
         from ccaas.adapters.aws.dynamodb import DynamoStateStore
 
         s = self.settings
-        return DynamoStateStore(self._dynamodb, s.require("contacts_table"), s.require("agents_table"))
+        # A function granted only one of the two tables gets a store that fails on the other, loudly.
+        return DynamoStateStore(self._dynamodb, s.contacts_table, s.agents_table)
 
     @cached_property
     def config(self) -> ConfigStore:

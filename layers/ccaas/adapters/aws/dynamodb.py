@@ -87,8 +87,22 @@ def _version_condition(version: int) -> dict[str, Any]:
 class DynamoStateStore:
     def __init__(self, client: Any, contacts_table: str, agents_table: str) -> None:
         self._db = client
-        self._contacts = contacts_table
-        self._agents = agents_table
+        self._contacts_name = contacts_table
+        self._agents_name = agents_table
+
+    @property
+    def _contacts(self) -> str:
+        return self._configured(self._contacts_name, "CONTACTS_TABLE")
+
+    @property
+    def _agents(self) -> str:
+        return self._configured(self._agents_name, "AGENTS_TABLE")
+
+    @staticmethod
+    def _configured(name: str, setting: str) -> str:
+        if not name:
+            raise RuntimeError(f"setting {setting} is not configured for this function")
+        return name
 
     def get_contact(self, tenant_id: str, contact_id: str) -> Contact:
         item = self._db.get_item(TableName=self._contacts, Key=to_item(contact_key(tenant_id, contact_id)), ConsistentRead=True).get("Item")

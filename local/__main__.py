@@ -1,0 +1,179 @@
+"""`python -m local [--port N] [--no-simulate]`: the whole backend on 127.0.0.1, no Docker, no account.
+
+Ctrl-C (SIGINT) or SIGTERM stops everything cleanly (threads joined, servers shut) and exits 0.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PORT = 8080
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    p.add_argument("--port", type=int, default=None, help=f"API port (default {DEFAULT_PORT}, or a free one if taken)")
+    p.add_argument("--no-simulate", action="store_true", help="only serve the API (no simulated traffic)")
+    p.add_argument("--rate", type=float, default=0.5, help="simulated customer arrivals per second (default 0.5)")
+    p.add_argument("--duration", type=float, default=None, help="stop the simulation after this many seconds")
+    p.add_argument("--patience", type=float, default=20.0, help="mean customer patience in seconds (default 20)")
+    p.add_argument("--static-dir", type=Path, default=None, help="serve this folder's files (e.g. a wallboard)")
+    p.add_argument("--synth", action="store_true", help="synthesize even if cdk.out/ looks up to date")
+    p.add_argument("--template", type=Path, default=None, help="deploy this synthesized template (skips synth)")
+    p.add_argument("--agent-poll", type=float, default=1.5, help="seconds between an agent's polls (default 1.5)")
+    p.add_argument("--log-file", type=Path, default=None, help="where handler output goes (default: a temp file)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    out = sys.stdout
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    port = args.port
+    if port is None:
+        port = DEFAULT_PORT if _port_free(DEFAULT_PORT) else 0
+
+    from local.runtime import LocalRuntime
+
+    print("Starting the local backend (synth -> moto -> deploy -> seed)...", file=out, flush=True)
+    runtime = LocalRuntime(
+        template=args.template,
+        force_synth=args.synth,
+        static_dir=args.static_dir,
+        capture_handler_output=True,
+        log_file=args.log_file,
+        simulation_options={
+            "rate_per_s": args.rate,
+            "duration_s": args.duration,
+            "mean_patience_s": args.patience,
+            "agent_poll_s": args.agent_poll,
+            "out": out,
+        },
+    )
+    try:
+        runtime.start(simulate=False, port=port)
+    except Exception as exc:  # noqa: BLE001 - one clear line, then the details
+        print(f"\nstart-up failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        logging.getLogger("local").debug("start-up failure", exc_info=True)
+        return 1
+    try:
+        print(banner(runtime), file=out, flush=True)
+        if not args.no_simulate and not stop.is_set():
+            from local.simulation import Simulation
+
+            runtime.simulation = Simulation(runtime, **runtime.simulation_options).start()
+            print(
+                f"Simulating customers ({args.rate}/s) and {len(runtime.simulation.agent_ids)} agents "
+                "of tenant demo. Ctrl-C to stop.",
+                file=out,
+                flush=True,
+            )
+        else:
+            print("Serving (no simulation). Ctrl-C to stop.", file=out, flush=True)
+        while not stop.wait(0.5):
+            sim = runtime.simulation
+            if sim is not None and sim.finished.is_set():
+                break
+    finally:
+        sim = runtime.simulation
+        summary = None
+        if sim is not None:
+            sim.stop()
+            summary = sim.summary()
+            summary["pollers"] = [p.stats.as_dict() for p in runtime.pollers]
+            runtime.simulation = None
+        runtime.stop()
+        if summary is not None:
+            print(format_summary(summary), file=out, flush=True)
+        print("Stopped.", file=out, flush=True)
+    return 0
+
+
+def banner(rt: Any) -> str:
+    t = rt.timings
+    key = rt.api_keys.get("demo", "<key>")
+    lines = [
+        "",
+        f"Ready in {t.ready_s:.1f} s (synth {t.synth_s:.1f} s{'' if t.synthesized else ', cached'}, "
+        f"moto {t.moto_s:.1f} s, deploy {t.deploy_s:.1f} s, warm {t.warm_s:.1f} s, seed {t.seed_s:.1f} s)",
+        f"  API:          {rt.api_url}",
+    ]
+    for tenant, k in rt.api_keys.items():
+        lines.append(f"  API key {tenant + ':':<6} {k}")
+    lines += [
+        f"  Try:          curl -s -H 'Authorization: Bearer {key}' {rt.api_url}/queues",
+        f"                curl -s -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"channel\":\"VOICE\",\"queue_id\":\"sales\"}}' {rt.api_url}/contacts",
+        f"  Docs:         {rt.api_url}/swagger",
+        f"  AWS CLI/boto3: export AWS_ENDPOINT_URL={rt.moto_endpoint} AWS_ACCESS_KEY_ID=testing "
+        "AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1",
+    ]
+    if rt.static_dir is not None:
+        lines.append(f"  Static files: {rt.base_url}/ (from {rt.static_dir})")
+    from local import log_sink
+
+    if log_sink.path() is not None:
+        lines.append(f"  Handler logs: {log_sink.path()}")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def format_summary(s: dict[str, Any]) -> str:
+    calls = s["aws_calls"]
+    lines = [
+        "",
+        f"Contacts: {s['created']} created, {s['completed']} completed, {s['abandoned_by_customer']} abandoned by "
+        f"the customer; median wait {s['median_wait_s'] if s['median_wait_s'] is not None else '-'} s; "
+        f"API errors {s['api_errors'] + s['create_errors']}",
+    ]
+    if calls["completed"]:
+        if calls.get("calls_by_trigger"):
+            lines.append("AWS calls per completed contact by trigger: " + ", ".join(
+                f"{t} {n:.1f}" for t, n in sorted(calls["calls_by_trigger"].items(), key=lambda kv: -kv[1])
+            ))
+        lines.append(
+            f"AWS calls per completed contact: {calls['calls_per_contact']:.1f} "
+            f"(lifecycle without GET polling/authorizer: {calls['lifecycle_calls_per_contact']:.1f}); "
+            f"Lambda invocations {calls['invocations_per_contact']:.1f} "
+            f"(lifecycle {calls['lifecycle_invocations_per_contact']:.1f})"
+        )
+        for op, n in sorted(calls["lifecycle_calls_by_operation"].items(), key=lambda kv: -kv[1]):
+            lines.append(f"    {op:<40} {n:6.2f}")
+    for p in s.get("pollers", []):
+        lines.append(
+            f"Stream consumer: {p['invocations']} batches, {p['records_delivered']} records (avg batch {p.get('avg_batch', '-')}), "
+            f"lag p50 {p.get('lag_p50_ms', '-')} ms / p95 {p.get('lag_p95_ms', '-')} ms, function errors {p['function_errors']}, "
+            f"partial failures {p['partial_failures']}, DLQ records {p['dlq_records']}"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

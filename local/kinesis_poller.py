@@ -1,0 +1,410 @@
+"""Kinesis -> Lambda event source mapping, emulated with the mapping's real settings.
+
+moto's own mappings deliver one record per invocation, synchronously, at write time: batch size,
+batching window, partial batch responses, bisection, retries, max record age and the on-failure
+destination are not emulated. This poller reads each shard (GetShardIterator/GetRecords) and
+delivers batches in the real Kinesis event shape through moto's Lambda Invoke (the same in-process
+seam and call counting as every other invocation), honouring:
+
+- StartingPosition (TRIM_HORIZON, LATEST, AT_TIMESTAMP), BatchSize, MaximumBatchingWindowInSeconds;
+- FunctionResponseTypes ReportBatchItemFailures: the checkpoint moves to the lowest failed sequence
+  number and the batch is retried from there (an unknown/empty itemIdentifier fails the whole batch);
+- BisectBatchOnFunctionError: a batch whose invocation errors is split in two and each half is
+  retried on its own (splitting does not count as a retry, as on AWS);
+- MaximumRetryAttempts (-1 = until the record expires) and MaximumRecordAgeInSeconds (-1 = never):
+  then the batch's description goes to the on-failure destination (SQS or SNS) in the shape Lambda
+  uses ({requestContext, responseContext, version, timestamp, KinesisBatchInfo}) and the shard moves on;
+- per-shard ordering: one batch in flight per shard (ParallelizationFactor 1), shards in parallel;
+- polling: every 50 ms while records flow, backing off to 250 ms on an empty shard.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from local.deployer import EventSourceMappingSpec
+
+log = logging.getLogger("local.kinesis")
+
+
+@dataclass
+class InvokeResult:
+    """What the poller needs from one invocation."""
+
+    function_error: str | None = None  # "Unhandled" / "Handled" when the function raised
+    payload: Any = None
+    status_code: int = 200
+
+
+@dataclass
+class StreamRecord:
+    shard_id: str
+    sequence_number: str
+    partition_key: str
+    data: bytes
+    arrival: float  # epoch seconds
+
+    def event_record(self, stream_arn: str, region: str, identity_arn: str) -> dict[str, Any]:
+        return {
+            "kinesis": {
+                "kinesisSchemaVersion": "1.0",
+                "partitionKey": self.partition_key,
+                "sequenceNumber": self.sequence_number,
+                "data": base64.b64encode(self.data).decode("ascii"),
+                "approximateArrivalTimestamp": self.arrival,
+            },
+            "eventSource": "aws:kinesis",
+            "eventVersion": "1.0",
+            "eventID": f"{self.shard_id}:{self.sequence_number}",
+            "eventName": "aws:kinesis:record",
+            "invokeIdentityArn": identity_arn,
+            "awsRegion": region,
+            "eventSourceARN": stream_arn,
+        }
+
+
+@dataclass
+class PollerStats:
+    invocations: int = 0
+    records_delivered: int = 0
+    records_succeeded: int = 0
+    function_errors: int = 0
+    partial_failures: int = 0
+    bisections: int = 0
+    dlq_batches: int = 0
+    dlq_records: int = 0
+    batch_sizes: list[int] = field(default_factory=list)
+    lag_ms: list[float] = field(default_factory=list)  # arrival -> invocation, first record of each batch
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in self.__dict__.items() if not isinstance(v, list)}
+        if self.lag_ms:
+            xs = sorted(self.lag_ms)
+            d["lag_p50_ms"] = round(xs[len(xs) // 2], 1)
+            d["lag_p95_ms"] = round(xs[int(len(xs) * 0.95)], 1)
+            d["max_lag_ms"] = round(xs[-1], 1)
+        if self.batch_sizes:
+            d["avg_batch"] = round(sum(self.batch_sizes) / len(self.batch_sizes), 2)
+        return d
+
+
+def _iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class KinesisPoller:
+    def __init__(
+        self,
+        mapping: EventSourceMappingSpec,
+        *,
+        kinesis: Any,
+        function_arn: str,
+        identity_arn: str,
+        region: str = "us-east-1",
+        lambda_client: Any = None,
+        sqs: Any = None,
+        sns: Any = None,
+        invoke: Callable[[dict[str, Any]], InvokeResult] | None = None,
+        poll_interval_s: float = 0.05,
+        max_idle_interval_s: float = 0.25,
+        retry_backoff_s: float = 0.05,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.mapping = mapping
+        self.kinesis = kinesis
+        self.lambda_client = lambda_client
+        self.sqs = sqs
+        self.sns = sns
+        self.function_arn = function_arn
+        self.identity_arn = identity_arn
+        self.region = region
+        self._invoke_fn = invoke
+        self.poll_interval_s = poll_interval_s
+        # An empty shard is polled less and less often (x2 per empty poll, up to this), and at the base
+        # interval again as soon as records arrive: GetRecords on moto scans the shard, and 2 consumers x
+        # 4 shards at 20 polls/s would otherwise burn a core on a 2-core machine.
+        self.max_idle_interval_s = max(poll_interval_s, max_idle_interval_s)
+        self.retry_backoff_s = retry_backoff_s
+        self.clock = clock
+        self.stream_arn = mapping.event_source_arn
+        self.stream_name = self.stream_arn.split("/", 1)[1]
+        self.stats = PollerStats()
+        self._stats_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: dict[str, threading.Thread] = {}
+        self._idle: dict[str, bool] = {}
+        self._started_at = self.clock()
+        self._errors: list[BaseException] = []
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> KinesisPoller:
+        if not self.mapping.enabled:
+            log.info("mapping %s is disabled", self.mapping.logical_id)
+            return self
+        self._started_at = self.clock()
+        for shard_id in self._shard_ids():
+            self._spawn(shard_id)
+        watcher = threading.Thread(target=self._watch_shards, name="kinesis-shards", daemon=True)
+        self._threads["<watch>"] = watcher
+        watcher.start()
+        return self
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        deadline = time.monotonic() + timeout_s
+        for t in list(self._threads.values()):
+            t.join(max(0.0, deadline - time.monotonic()))
+
+    @property
+    def running(self) -> bool:
+        return not self._stop.is_set()
+
+    def idle(self) -> bool:
+        """Every shard has nothing fetched and undelivered (for tests waiting on quiescence)."""
+        return all(self._idle.get(s, False) for s in self._threads if s != "<watch>")
+
+    def _shard_ids(self) -> list[str]:
+        shards: list[str] = []
+        kwargs: dict[str, Any] = {"StreamName": self.stream_name}
+        while True:
+            out = self.kinesis.list_shards(**kwargs)
+            shards.extend(s["ShardId"] for s in out["Shards"])
+            if not out.get("NextToken"):
+                return shards
+            kwargs = {"NextToken": out["NextToken"]}
+
+    def _spawn(self, shard_id: str) -> None:
+        t = threading.Thread(target=self._run_shard, args=(shard_id,), name=f"kinesis-{shard_id}", daemon=True)
+        self._threads[shard_id] = t
+        self._idle[shard_id] = False
+        t.start()
+
+    def _watch_shards(self) -> None:
+        while not self._stop.wait(10.0):
+            try:
+                for shard_id in self._shard_ids():
+                    if shard_id not in self._threads:
+                        self._spawn(shard_id)
+            except Exception as exc:  # noqa: BLE001 - keep watching
+                log.debug("list_shards failed: %s", exc)
+
+    # -- one shard ------------------------------------------------------------------------------
+    def _iterator(self, shard_id: str, after: str | None) -> str:
+        kwargs: dict[str, Any] = {"StreamName": self.stream_name, "ShardId": shard_id}
+        if after is not None:
+            kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=after)
+        elif self.mapping.starting_position == "AT_TIMESTAMP":
+            kwargs.update(ShardIteratorType="AT_TIMESTAMP", Timestamp=self.mapping.starting_position_timestamp or 0)
+        else:
+            kwargs["ShardIteratorType"] = self.mapping.starting_position
+        return self.kinesis.get_shard_iterator(**kwargs)["ShardIterator"]
+
+    def _run_shard(self, shard_id: str) -> None:
+        try:
+            self._shard_loop(shard_id)
+        except Exception as exc:  # noqa: BLE001 - surface in logs and stats, never kill the runtime
+            if self.running:
+                log.exception("shard %s poller crashed", shard_id)
+                self._errors.append(exc)
+
+    def _shard_loop(self, shard_id: str) -> None:
+        m = self.mapping
+        iterator: str | None = self._iterator(shard_id, None)
+        last_fetched: str | None = None
+        pending: list[StreamRecord] = []
+        first_pending_at = 0.0
+        idle_wait = self.poll_interval_s
+        while self.running:
+            if iterator is not None and len(pending) < m.batch_size:
+                try:
+                    out = self.kinesis.get_records(ShardIterator=iterator, Limit=10000)
+                except Exception as exc:  # noqa: BLE001 - expired iterator or a moto restart
+                    if not self.running:
+                        return
+                    log.debug("get_records on %s failed (%s); re-acquiring the iterator", shard_id, exc)
+                    time.sleep(self.poll_interval_s)
+                    iterator = self._iterator(shard_id, last_fetched)
+                    continue
+                iterator = out.get("NextShardIterator")
+                idle_wait = self.poll_interval_s if out.get("Records") else min(idle_wait * 2, self.max_idle_interval_s)
+                for r in out.get("Records", []):
+                    arrival = r["ApproximateArrivalTimestamp"]
+                    arrival = arrival.timestamp() if hasattr(arrival, "timestamp") else float(arrival)
+                    if not pending:
+                        first_pending_at = self.clock()
+                    pending.append(StreamRecord(shard_id, r["SequenceNumber"], r["PartitionKey"], r["Data"], arrival))
+                    last_fetched = r["SequenceNumber"]
+            if not pending:
+                self._idle[shard_id] = True
+                if iterator is None:
+                    return  # closed shard, fully read
+                self._stop.wait(idle_wait)
+                continue
+            self._idle[shard_id] = False
+            full = len(pending) >= m.batch_size
+            if not full and m.maximum_batching_window_s > 0 and self.clock() - first_pending_at < m.maximum_batching_window_s:
+                self._stop.wait(min(self.poll_interval_s, m.maximum_batching_window_s))
+                continue
+            batch, pending = pending[: m.batch_size], pending[m.batch_size :]
+            if pending:
+                first_pending_at = self.clock()
+            self._deliver(shard_id, batch)
+
+    # -- delivery semantics ---------------------------------------------------------------------
+    def _deliver(self, shard_id: str, records: Sequence[StreamRecord]) -> None:
+        """Deliver a contiguous run of records until each one succeeded or went to the DLQ."""
+        m = self.mapping
+        records = list(records)
+        attempts = 0  # invocations of the current (checkpointed) batch
+        while records and self.running:
+            if m.maximum_record_age_s >= 0:
+                now = self.clock()
+                expired = 0
+                while expired < len(records) and now - records[expired].arrival > m.maximum_record_age_s:
+                    expired += 1
+                if expired:
+                    self._send_to_destination(shard_id, records[:expired], "RecordAgeExceeded", attempts, None)
+                    records = records[expired:]
+                    attempts = 0
+                    continue
+            result = self._invoke(records)
+            attempts += 1
+            if result.function_error is None:
+                failed_at = self._lowest_failure(records, result.payload)
+                if failed_at is None:
+                    with self._stats_lock:
+                        self.stats.records_succeeded += len(records)
+                    return
+                with self._stats_lock:
+                    self.stats.partial_failures += 1
+                if failed_at > 0:
+                    # Checkpoint: everything before the lowest failed record is done.
+                    with self._stats_lock:
+                        self.stats.records_succeeded += failed_at
+                    records = records[failed_at:]
+                    attempts = 1 if m.maximum_retry_attempts >= 0 else attempts
+            else:
+                with self._stats_lock:
+                    self.stats.function_errors += 1
+                if m.bisect_batch_on_function_error and len(records) > 1:
+                    with self._stats_lock:
+                        self.stats.bisections += 1
+                    half = len(records) // 2
+                    self._deliver(shard_id, records[:half])
+                    self._deliver(shard_id, records[half:])
+                    return
+            retries_done = attempts - 1
+            if m.maximum_retry_attempts >= 0 and retries_done >= m.maximum_retry_attempts:
+                self._send_to_destination(shard_id, records, "RetryAttemptsExhausted", attempts, result)
+                return
+            self._stop.wait(min(self.retry_backoff_s * (2 ** min(retries_done, 5)), 2.0))
+
+    def _lowest_failure(self, records: Sequence[StreamRecord], payload: Any) -> int | None:
+        """Index of the first record to retry, or None when the batch succeeded."""
+        if not self.mapping.report_batch_item_failures:
+            return None
+        if not isinstance(payload, dict):
+            return None  # null / non-object response: success
+        failures = payload.get("batchItemFailures")
+        if not failures:
+            return None
+        index = {r.sequence_number: i for i, r in enumerate(records)}
+        lowest: int | None = None
+        for item in failures:
+            ident = item.get("itemIdentifier") if isinstance(item, dict) else None
+            if not ident or str(ident) not in index:
+                return 0  # an invalid identifier fails the whole batch (as on AWS)
+            i = index[str(ident)]
+            lowest = i if lowest is None else min(lowest, i)
+        return lowest
+
+    def _invoke(self, records: Sequence[StreamRecord]) -> InvokeResult:
+        event = {
+            "Records": [r.event_record(self.stream_arn, self.region, self.identity_arn) for r in records]
+        }
+        with self._stats_lock:
+            self.stats.invocations += 1
+            self.stats.records_delivered += len(records)
+            self.stats.batch_sizes.append(len(records))
+            self.stats.lag_ms.append((self.clock() - records[0].arrival) * 1000)
+            if len(self.stats.lag_ms) > 10000:
+                del self.stats.lag_ms[:5000]
+                del self.stats.batch_sizes[:5000]
+        if self._invoke_fn is not None:
+            try:
+                return self._invoke_fn(event)
+            except Exception as exc:  # noqa: BLE001 - a raising fake behaves like a function error
+                return InvokeResult(function_error="Unhandled", payload={"errorMessage": str(exc), "errorType": type(exc).__name__})
+        try:
+            out = self.lambda_client.invoke(
+                FunctionName=self.function_arn, InvocationType="RequestResponse", Payload=json.dumps(event).encode()
+            )
+        except Exception as exc:  # noqa: BLE001 - throttles and service errors are retried like errors
+            return InvokeResult(function_error="ServiceException", payload={"errorMessage": str(exc)}, status_code=500)
+        raw = out["Payload"].read()
+        try:
+            payload = json.loads(raw) if raw else None
+        except ValueError:
+            payload = raw.decode(errors="replace")
+        return InvokeResult(function_error=out.get("FunctionError"), payload=payload, status_code=out.get("StatusCode", 200))
+
+    def _send_to_destination(
+        self,
+        shard_id: str,
+        records: Sequence[StreamRecord],
+        condition: str,
+        invoke_count: int,
+        result: InvokeResult | None,
+    ) -> None:
+        message: dict[str, Any] = {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": self.function_arn,
+                "condition": condition,
+                "approximateInvokeCount": invoke_count,
+            },
+            "version": "1.0",
+            "timestamp": _iso(self.clock()),
+            "KinesisBatchInfo": {
+                "shardId": shard_id,
+                "startSequenceNumber": records[0].sequence_number,
+                "endSequenceNumber": records[-1].sequence_number,
+                "approximateArrivalOfFirstRecord": _iso(records[0].arrival),
+                "approximateArrivalOfLastRecord": _iso(records[-1].arrival),
+                "batchSize": len(records),
+                "streamArn": self.stream_arn,
+            },
+        }
+        if result is not None:
+            message["responseContext"] = {
+                "statusCode": result.status_code,
+                "executedVersion": "$LATEST",
+                "functionError": result.function_error or "",
+            }
+        with self._stats_lock:
+            self.stats.dlq_batches += 1
+            self.stats.dlq_records += len(records)
+        dest = self.mapping.on_failure_destination
+        log.warning(
+            "%s: %d record(s) of %s discarded (%s)%s",
+            self.mapping.logical_id, len(records), shard_id, condition, f" -> {dest}" if dest else " (no destination)",
+        )
+        if not dest:
+            return
+        body = json.dumps(message)
+        if ":sqs:" in dest:
+            _, _, _, _, account, name = dest.split(":", 5)
+            url = self.sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+            self.sqs.send_message(QueueUrl=url, MessageBody=body)
+        elif ":sns:" in dest:
+            self.sns.publish(TopicArn=dest, Message=body)
+        else:
+            log.error("unsupported on-failure destination %s", dest)

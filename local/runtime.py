@@ -1,0 +1,395 @@
+"""The whole backend in one process: synthesized template -> moto -> in-process handlers -> HTTP API.
+
+    with LocalRuntime().start() as rt:          # or rt = LocalRuntime().start(); ...; rt.stop()
+        rt.api_url, rt.api_keys["demo"], rt.moto_endpoint, rt.call_counts
+
+Start-up, in order (each step timed in `rt.timings`):
+1. synth: `python -m infra.app` unless cdk.out/ is newer than every source (local.synth);
+2. moto: one ThreadedMotoServer per process on 127.0.0.1 (reset if a previous runtime used it), the
+   three moto patches (local.moto_patches), fake credentials, AWS_ENDPOINT_URL and MOTO_PORT;
+3. deploy: the template into moto (local.deployer), every function registered for in-process runs;
+4. warm: each handler imported once in its own environment (a cold start, paid before "ready");
+5. pollers: one Kinesis poller per recorded event source mapping (local.kinesis_poller);
+6. seed: tenants "demo" and "acme" with queues, agents and an API key each (local.seed), then the
+   template's EventBridge Scheduler schedules start ticking (local.scheduler);
+7. API: the template's REST API on 127.0.0.1:<port> (local.api_server);
+8. simulate (optional): simulated customers and agents driving the API (local.simulation).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local import call_counter, env_overlay, lambda_runtime, log_sink, moto_patches, moto_server
+from local.api_server import ApiGateway, ApiServer
+from local.deployer import Deployer, Deployment
+from local.kinesis_poller import KinesisPoller
+from local.lambda_runtime import REGISTRY
+
+log = logging.getLogger("local")
+
+ROOT = Path(__file__).resolve().parent.parent
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+# Only one runtime at a time per process: they share moto, os.environ and the handler registry.
+_ACTIVE_LOCK = threading.Lock()
+
+
+@dataclass
+class Timings:
+    synth_s: float = 0.0
+    synthesized: bool = False
+    moto_s: float = 0.0
+    deploy_s: float = 0.0
+    warm_s: float = 0.0
+    seed_s: float = 0.0
+    api_s: float = 0.0
+    ready_s: float = 0.0
+    per_function_init_ms: dict[str, float] = field(default_factory=dict)
+
+
+def _default_static_dir() -> Path | None:
+    for name in ("wallboard", "web", "static"):
+        for base in (ROOT / "local", ROOT):
+            p = base / name
+            if p.is_dir():
+                return p
+    return None
+
+
+class LocalRuntime:
+    def __init__(
+        self,
+        *,
+        template: Path | None = None,
+        force_synth: bool = False,
+        static_dir: Path | None = None,
+        seed: bool = True,
+        warm: bool = True,
+        capture_handler_output: bool = False,
+        log_file: Path | None = None,
+        poll_interval_s: float = 0.05,
+        simulation_options: Mapping[str, Any] | None = None,
+        region: str = REGION,
+    ) -> None:
+        self.template = template
+        self.force_synth = force_synth
+        self.static_dir = static_dir if static_dir is not None else _default_static_dir()
+        self.seed_data = seed
+        self.warm = warm
+        self.capture_handler_output = capture_handler_output
+        self.log_file = log_file
+        self.poll_interval_s = poll_interval_s
+        self.simulation_options = dict(simulation_options or {})
+        self.region = region
+        self.timings = Timings()
+        self.deployment: Deployment | None = None
+        self.api_server: ApiServer | None = None
+        self.pollers: list[KinesisPoller] = []
+        self.api_keys: dict[str, str] = {}
+        self.moto_endpoint: str = ""
+        self.simulation: Any = None
+        self.scheduler: Any = None
+        self._clients: dict[str, Any] = {}
+        self._saved_env: dict[str, str | None] = {}
+        self._started = False
+        self._owns_lock = False
+
+    # -- public surface ---------------------------------------------------------------------------
+    @property
+    def api_url(self) -> str:
+        assert self.api_server is not None, "start() first"
+        return self.api_server.api_url
+
+    @property
+    def base_url(self) -> str:
+        assert self.api_server is not None, "start() first"
+        return self.api_server.base_url
+
+    @property
+    def call_counts(self) -> call_counter.CallCounter:
+        return call_counter.COUNTER
+
+    def calls_per_completed(self, completed: int) -> dict[str, Any]:
+        return call_counter.COUNTER.per_completed(completed)
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            import boto3
+            from botocore.config import Config
+
+            self._clients[service] = boto3.session.Session().client(
+                service,
+                region_name=self.region,
+                endpoint_url=self.moto_endpoint,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                config=Config(
+                    retries={"total_max_attempts": 1},
+                    read_timeout=300,
+                    connect_timeout=10,
+                    max_pool_connections=64,
+                ),
+            )
+        return self._clients[service]
+
+    def function_environment(self, folder: str) -> dict[str, str]:
+        assert self.deployment is not None
+        fn = self.deployment.function_by_folder(folder)
+        return {**fn.environment, "AWS_ENDPOINT_URL": self.moto_endpoint, "AWS_REGION": self.region}
+
+    def seed_tenant(self, tenant: Any) -> str:
+        """Create one more tenant (a local.seed.TenantSeed); returns its API key."""
+        from local import seed
+
+        key = seed.seed(self._seed_environment(), (tenant,))[tenant.tenant_id]
+        self.api_keys[tenant.tenant_id] = key
+        return key
+
+    def state_machine_arn(self, logical_id_prefix: str = "") -> str:
+        assert self.deployment is not None
+        for lid, arn in self.deployment.state_machines.items():
+            if lid.startswith(logical_id_prefix):
+                return arn
+        raise KeyError(logical_id_prefix)
+
+    def wait_for_stream_idle(self, timeout_s: float = 10.0, settle_s: float = 0.2) -> bool:
+        """Until every poller has delivered everything it fetched (twice in a row, settle_s apart)."""
+        deadline = time.monotonic() + timeout_s
+        quiet = 0
+        while time.monotonic() < deadline:
+            quiet = quiet + 1 if all(p.idle() for p in self.pollers) else 0
+            if quiet >= 2:
+                return True
+            time.sleep(settle_s)
+        return False
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def __enter__(self) -> LocalRuntime:
+        return self if self._started else self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def start(self, simulate: bool = False, port: int = 0) -> LocalRuntime:
+        if self._started:
+            return self
+        if not _ACTIVE_LOCK.acquire(blocking=False):
+            raise RuntimeError("another LocalRuntime is running in this process; stop it first")
+        self._owns_lock = True
+        t0 = time.perf_counter()
+        try:
+            self._start(simulate, port, t0)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self, simulate: bool, port: int, t0: float) -> None:
+        # 1. synth
+        if self.template is None:
+            from local import synth
+
+            self.template, self.timings.synth_s, self.timings.synthesized = synth.synth(force=self.force_synth)
+        # 2. moto
+        t = time.perf_counter()
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per moto request otherwise
+        env_overlay.install()
+        call_counter.install_hook()
+        if self.capture_handler_output:
+            log_sink.install(self._log_path())
+            # moto's ASL engine logs every failed task at ERROR with the whole state: keep it in the file
+            log_sink.route_logger("moto")
+            logging.captureWarnings(True)  # Powertools' UserWarnings are handler output too
+            log_sink.route_logger("py.warnings")
+        moto_patches.apply()
+        first_use = not moto_server._server  # noqa: SLF001
+        self.moto_endpoint = moto_server.ensure_started()
+        self._set_process_env(
+            {
+                "AWS_ENDPOINT_URL": self.moto_endpoint,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SESSION_TOKEN": None,
+                "AWS_SECURITY_TOKEN": None,
+                "AWS_PROFILE": None,
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_REGION": self.region,
+                "MOTO_PORT": str(moto_server.port()),
+            }
+        )
+        if not first_use:
+            moto_server.reset()
+        REGISTRY.clear()
+        lambda_runtime.ENDPOINT["url"] = self.moto_endpoint
+        call_counter.COUNTER.reset()
+        lambda_runtime.STATS.reset()
+        self._started = True
+        self.timings.moto_s = time.perf_counter() - t
+        # 3. deploy
+        t = time.perf_counter()
+        self.deployment = Deployer(
+            Path(self.template), endpoint_url=self.moto_endpoint, region=self.region, account_id=ACCOUNT_ID
+        ).deploy()
+        self.timings.deploy_s = time.perf_counter() - t
+        # Lambda runs one concurrent invocation per shard (x ParallelizationFactor) of a stream source.
+        for mapping in self.deployment.event_source_mappings:
+            fn = self.deployment.function_by_name_or_arn(mapping.function_name)
+            if fn is not None:
+                shards = self.client("kinesis").list_shards(StreamARN=mapping.event_source_arn)["Shards"]
+                REGISTRY.set_concurrency(
+                    fn.name, max(REGISTRY.max_concurrency, len(shards) * mapping.parallelization_factor)
+                )
+        # 4. warm
+        if self.warm:
+            t = time.perf_counter()
+            self._warm()
+            self.timings.warm_s = time.perf_counter() - t
+        # 5. pollers (before anything writes to the stream)
+        for mapping in self.deployment.event_source_mappings:
+            fn = self.deployment.function_by_name_or_arn(mapping.function_name)
+            if fn is None:
+                raise RuntimeError(f"event source mapping {mapping.logical_id}: unknown function {mapping.function_name}")
+            poller = KinesisPoller(
+                mapping,
+                kinesis=self.client("kinesis"),
+                lambda_client=self.client("lambda"),
+                sqs=self.client("sqs"),
+                sns=self.client("sns"),
+                function_arn=fn.arn,
+                identity_arn=fn.role_arn,
+                region=self.region,
+                poll_interval_s=self.poll_interval_s,
+            )
+            self.pollers.append(poller.start())
+        # 6. seed
+        if self.seed_data:
+            t = time.perf_counter()
+            from local import seed
+
+            env = self._seed_environment()
+            self.api_keys = seed.seed(env)
+            self.timings.seed_s = time.perf_counter() - t
+        # schedules (EventBridge Scheduler): after the seed, so a first tick finds the tenants
+        if self.deployment.schedules:
+            from local.scheduler import LocalScheduler
+
+            self.scheduler = LocalScheduler(
+                self.deployment.schedules, self.client("lambda"), account_id=ACCOUNT_ID, region=self.region
+            ).start()
+        # 7. API
+        t = time.perf_counter()
+        if self.deployment.rest_api is not None:
+            gateway = ApiGateway(self.deployment, self.client("lambda"), static_dir=self.static_dir)
+            self.api_server = ApiServer(gateway, port=port).start()
+        self.timings.api_s = time.perf_counter() - t
+        self.timings.ready_s = time.perf_counter() - t0
+        # 8. simulate
+        if simulate:
+            from local.simulation import Simulation
+
+            self.simulation = Simulation(self, **self.simulation_options).start()
+
+    def stop(self) -> None:
+        if self.simulation is not None:
+            try:
+                self.simulation.stop()
+            finally:
+                self.simulation = None
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler = None
+        if self.api_server is not None:
+            self.api_server.stop()
+            self.api_server = None
+        for p in self.pollers:
+            p.stop()
+        self.pollers = []
+        if self._started:
+            try:
+                self._stop_executions()
+            except Exception as exc:  # noqa: BLE001 - best effort
+                log.debug("stopping executions failed: %s", exc)
+        self._restore_process_env()
+        moto_patches.restore_step_functions_config()
+        self._clients.clear()
+        self._started = False
+        if self._owns_lock:
+            self._owns_lock = False
+            _ACTIVE_LOCK.release()
+
+    # -- internals --------------------------------------------------------------------------------
+    def _log_path(self) -> Path:
+        if self.log_file is not None:
+            return self.log_file
+        return Path(tempfile.gettempdir()) / "ccaas-local" / f"lambda-{os.getpid()}.log"
+
+    def _set_process_env(self, values: Mapping[str, str | None]) -> None:
+        for k, v in values.items():
+            if k not in self._saved_env:
+                self._saved_env[k] = os.environ.get(k)
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+    def _restore_process_env(self) -> None:
+        for k, v in self._saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        self._saved_env.clear()
+
+    def _seed_environment(self) -> dict[str, str]:
+        assert self.deployment is not None
+        # The function with the most settings (the API handler has every table).
+        fn = max(self.deployment.functions.values(), key=lambda f: len(f.environment))
+        return {**fn.environment, "AWS_ENDPOINT_URL": self.moto_endpoint, "AWS_REGION": self.region}
+
+    def _warm(self) -> None:
+        assert self.deployment is not None
+        from moto.awslambda.models import lambda_backends
+
+        backend = lambda_backends[ACCOUNT_ID][self.region]
+        for fn in self.deployment.functions.values():
+            spec = REGISTRY.get(fn.name)
+            if spec is None:
+                continue
+            moto_fn = backend.get_function(fn.name)
+            env = lambda_runtime._lambda_env(moto_fn, spec, self.moto_endpoint)  # noqa: SLF001
+            with REGISTRY.environment(spec) as (environment, _), env_overlay.overlay(env), log_sink.capture(fn.name, "warm"):
+                _, cold, init_ms = environment.load()
+            self.timings.per_function_init_ms[fn.folder] = round(init_ms, 1)
+
+    def _stop_executions(self) -> None:
+        if self.deployment is None:
+            return
+        sfn = self.client("stepfunctions")
+        for arn in self.deployment.state_machines.values():
+            paginator = sfn.get_paginator("list_executions")
+            for page in paginator.paginate(stateMachineArn=arn, statusFilter="RUNNING"):
+                for ex in page["executions"]:
+                    try:
+                        sfn.stop_execution(executionArn=ex["executionArn"], cause="local runtime stopped")
+                    except Exception:  # noqa: BLE001
+                        pass
+
+    def report(self) -> dict[str, Any]:
+        dep = self.deployment
+        return {
+            "timings": self.timings.__dict__,
+            "resources": dep.counts() if dep else {},
+            "functions": {f.folder: f.name for f in dep.functions.values()} if dep else {},
+            "calls": call_counter.COUNTER.snapshot(),
+            "functions_stats": lambda_runtime.STATS.snapshot(),
+            "call_latency": call_counter.COUNTER.latency(),
+            "pollers": [p.stats.as_dict() for p in self.pollers],
+        }
