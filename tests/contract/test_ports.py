@@ -175,9 +175,10 @@ def test_published_events_reach_the_stream_in_order(deps, tenant, stack):
     if not hasattr(deps.events, "events"):
         stream = function_environment(stack, "serve_api")["EVENTS_STREAM_NAME"]
         kinesis = boto3.client("kinesis")
-        shard = kinesis.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
-        iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        records = kinesis.get_records(ShardIterator=iterator, Limit=1000)["Records"]
+        records = []
+        for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+            iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            records += kinesis.get_records(ShardIterator=iterator, Limit=10000)["Records"]
         published = [Event.model_validate_json(r["Data"]) for r in records]
     else:
         published = deps.events.events
