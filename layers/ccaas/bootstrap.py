@@ -102,14 +102,15 @@ class _AwsDependencies:
 
 
 @cache
-def _aws_for(settings: Settings) -> Any:
+def _aws_for(settings: Settings, endpoint_url: str | None) -> Any:
     return _AwsDependencies(settings)
 
 
 def dependencies() -> Dependencies:
     """AWS-backed dependencies for this function's environment (cached per distinct settings, so
-    functions sharing one interpreter locally each get their own)."""
-    return _aws_for(Settings.from_env(os.environ))  # type: ignore[return-value]
+    functions sharing one interpreter locally each get their own). The endpoint is part of the key:
+    clients made for one AWS endpoint (or emulation) are never reused for another."""
+    return _aws_for(Settings.from_env(os.environ), os.environ.get("AWS_ENDPOINT_URL"))  # type: ignore[return-value]
 
 
 def memory_dependencies(**overrides: Any) -> Dependencies:
