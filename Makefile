@@ -35,6 +35,7 @@ synth: venv  ## cdk.out/ with the CloudFormation template, checked by cdk-nag an
 
 deploy: synth  ## needs AWS credentials and the aws-cdk CLI (npx)
 	npx --yes aws-cdk@2 deploy --app cdk.out --all
+	$(PY) -m infra.publish_wallboard  # wallboard/ -> the stack's bucket, CloudFront invalidated
 
 bench: venv  ## benchmarks printed as tables and ratios
 	$(PY) -m bench

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from infra.naming import (
+    ALERTS_BUS_ENV,
     CONTACT_LIFECYCLE_ARN_ENV,
     EVENTS_STREAM_ENV,
     TABLE_IDS,
@@ -27,6 +28,9 @@ class FunctionSpec:
     start_lifecycle: bool = False  # states:StartExecution on ContactLifecycle (+ its ARN in env)
     answer_tasks: bool = False  # states:SendTaskSuccess / SendTaskFailure (task tokens)
     consumes_events: bool = False  # event source mapping on the contact-events stream (+ DLQ)
+    consumes_contact_records: bool = False  # event source mapping on the Amazon Connect CTR stream (+ its DLQ)
+    publish_alerts: bool = False  # events:PutEvents on the alerts bus (+ its name in env)
+    schedule: str | None = None  # an EventBridge Scheduler expression, e.g. "rate(1 minute)"
     memory_mb: int = 512
     timeout_s: int = 10
 
@@ -49,6 +53,8 @@ class FunctionSpec:
             names.append(EVENTS_STREAM_ENV)
         if self.start_lifecycle:
             names.append(CONTACT_LIFECYCLE_ARN_ENV)
+        if self.publish_alerts:
+            names.append(ALERTS_BUS_ENV)
         return tuple(names)
 
 
@@ -59,8 +65,9 @@ SPECS: Mapping[str, FunctionSpec] = {
     ),
     "serve_api": FunctionSpec(
         "REST API (Lambda proxy, Powertools APIGatewayRestResolver)",
-        read_write=("Contacts", "Agents", "Config", "Metrics"),
+        read_write=("Contacts", "Agents", "Config", "Metrics", "Alerts", "History"),
         put_events=True,
+        publish_alerts=True,
         start_lifecycle=True,
         answer_tasks=True,
     ),
@@ -89,6 +96,41 @@ SPECS: Mapping[str, FunctionSpec] = {
         read_write=("Metrics", "Idempotency"),
         consumes_events=True,
         timeout_s=60,  # up to 100 records per batch; stays well under the 1 h max record age
+    ),
+    "evaluate_alerts": FunctionSpec(
+        "Kinesis consumer: supervisor alerts for the queues/agents a batch touched, partial batch failures",
+        read=("Contacts", "Agents", "Config", "Metrics"),
+        read_write=("Alerts",),
+        publish_alerts=True,
+        consumes_events=True,
+        timeout_s=60,
+    ),
+    "sweep_alerts": FunctionSpec(
+        "Every minute: time-based supervisor alerts (long wait, not ready, SL window) for every tenant",
+        read=("Contacts", "Agents", "Config", "Metrics"),
+        read_write=("Alerts",),
+        publish_alerts=True,
+        schedule="rate(1 minute)",
+        timeout_s=55,  # under the schedule's period: two sweeps never overlap for long
+    ),
+    "record_history": FunctionSpec(
+        "PostContact.RecordHistory: the ended contact's record into history, repeat flags refreshed",
+        read=("Contacts", "Config"),
+        read_write=("History",),
+        timeout_s=30,
+    ),
+    "analyze_contact": FunctionSpec(
+        "PostContact.AnalyzeTranscript: redact, analyse and store the contact's chat transcript",
+        read=("Config",),
+        read_write=("History",),
+        timeout_s=60,
+    ),
+    "consume_contact_records": FunctionSpec(
+        "Kinesis consumer: Amazon Connect CTRs into history (latest LastUpdateTimestamp wins), partial batch failures",
+        read=("Config",),
+        read_write=("History",),
+        consumes_contact_records=True,
+        timeout_s=120,  # up to 100 CTRs, each a conditional write and a repeat-flag refresh
     ),
 }
 

@@ -36,11 +36,15 @@ def function_folders() -> list[str]:
 
 # Table ids, in the order they are created. Construct id "<Id>Table", env var "<ID>_TABLE",
 # ASL placeholder "${<Id>TableName}", stack output "<Id>TableName".
-TABLE_IDS = ("Contacts", "Agents", "Config", "Metrics", "Idempotency")
+TABLE_IDS = ("Contacts", "Agents", "Config", "Metrics", "Idempotency", "Alerts", "History")
 EVENTS_STREAM_ID = "ContactEvents"  # construct "ContactEventsStream"
 EVENTS_STREAM_ENV = "EVENTS_STREAM_NAME"
 CONTACT_LIFECYCLE = "ContactLifecycle"  # statemachines/contact_lifecycle.asl.json
 CONTACT_LIFECYCLE_ARN_ENV = "CONTACT_LIFECYCLE_STATE_MACHINE_ARN"
+ALERTS_BUS_ID = "AlertsBus"  # EventBridge custom bus "ccaas-alerts-<stage>" (no rules of ours on it)
+ALERTS_BUS_ENV = "ALERTS_BUS_NAME"
+CONTACT_RECORDS_STREAM_ID = "ContactRecords"  # Amazon Connect CTRs; construct "ContactRecordsStream"
+POST_CONTACT = "PostContact"  # statemachines/post_contact.asl.json (Express)
 
 
 def table_construct_id(table_id: str) -> str:
@@ -51,6 +55,11 @@ def table_construct_id(table_id: str) -> str:
 def table_env_var(table_id: str) -> str:
     """Contacts -> CONTACTS_TABLE (the settings name every function uses)"""
     return f"{table_id.upper()}_TABLE"
+
+
+def state_machine_arn_placeholder(name: str) -> str:
+    """PostContact -> PostContactStateMachineArn (how another ASL refers to this state machine)"""
+    return f"{name}StateMachineArn"
 
 
 def state_machine_file(name: str) -> Path:

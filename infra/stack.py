@@ -3,7 +3,8 @@
 Creation order avoids the one possible cycle: the ContactLifecycle ASL references the task functions
 (route/track/abandon), and serve_api needs the state machine's ARN. So functions that start the
 lifecycle are created after it, everything else before it; a task function that asked for the
-state machine ARN would be a cycle and fails synth with a clear message.
+state machine ARN would be a cycle and fails synth with a clear message. The lifecycle's terminal
+states start the Express PostContact workflow, so PostContact (and its functions) come before it.
 """
 from __future__ import annotations
 
@@ -15,20 +16,26 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.constructs.api import Api
+from infra.constructs.alerts import Alerts
+from infra.constructs.analytics import POST_CONTACT_TASKS, Analytics
+from infra.constructs.api import STAGE_NAME, Api
 from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.function_factory import METRICS_NAMESPACE, FunctionFactory
 from infra.constructs.layer import Layers
 from infra.constructs.observability import Observability
+from infra.constructs.wallboard import Wallboard
 from infra.constructs.workflows import AslStateMachine
 from infra.function_specs import SPECS, FunctionSpec, check_specs
 from infra.naming import (
+    ALERTS_BUS_ENV,
     CONTACT_LIFECYCLE,
     CONTACT_LIFECYCLE_ARN_ENV,
     EVENTS_STREAM_ENV,
+    POST_CONTACT,
     STACK_NAME,
     function_folders,
+    state_machine_arn_placeholder,
     table_env_var,
     table_name_placeholder,
 )
@@ -62,6 +69,8 @@ class CcaasStack(Stack):
 
         self.data = Data(self, "Data", removal_policy=removal)
         self.events = Events(self, "Events", removal_policy=removal)
+        self.alerts = Alerts(self, "Alerts", stage=config.stage)
+        self.analytics = Analytics(self, "Analytics", removal_policy=removal, log_retention=retention)
         layers = Layers(self, "Layers")
         self.factory = FunctionFactory(
             self, "Functions", layers=layers.all, log_retention=retention, removal_policy=removal
@@ -70,6 +79,7 @@ class CcaasStack(Stack):
         # ONE settings dict; each function gets only the names its spec derives.
         self.settings: dict[str, str] = {table_env_var(t): tbl.table_name for t, tbl in self.data.tables.items()}
         self.settings[EVENTS_STREAM_ENV] = self.events.stream.stream_name
+        self.settings[ALERTS_BUS_ENV] = self.alerts.bus.event_bus_name
 
         for folder in folders:
             if not SPECS[folder].start_lifecycle:
@@ -81,13 +91,19 @@ class CcaasStack(Stack):
                 f"{cyclic} are invoked by {CONTACT_LIFECYCLE} and also need its ARN: that is a circular "
                 "dependency (state machine -> function -> state machine). Pass the ARN another way."
             )
+        # Every terminal path of the lifecycle starts the post-contact workflow: build that one first.
+        self.post_contact = self.analytics.add_post_contact_workflow(
+            {f: self.factory.functions[f] for f in POST_CONTACT_TASKS}
+        )
         self.lifecycle = AslStateMachine(
             self,
             CONTACT_LIFECYCLE,
             functions={f: self.factory.functions[f] for f in LIFECYCLE_TASKS},
+            values={state_machine_arn_placeholder(POST_CONTACT): self.post_contact.arn},
             log_retention=retention,
             removal_policy=removal,
         )
+        self.post_contact.state_machine.grant_start_execution(self.lifecycle.state_machine)
         self.settings[CONTACT_LIFECYCLE_ARN_ENV] = self.lifecycle.arn
 
         for folder in folders:
@@ -103,10 +119,12 @@ class CcaasStack(Stack):
             log_retention=retention,
             removal_policy=removal,
         )
+        self.wallboard = Wallboard(self, "Wallboard", rest_api=self.api.rest_api, stage_name=STAGE_NAME, removal_policy=removal)
 
         self.observability = Observability(self, "Observability", stage=config.stage)
         self.observability.add_dead_letter_queue("ContactEvents", self.events.dlq)
-        for folder, fn in self.events.consumers.items():
+        self.observability.add_dead_letter_queue("ContactRecords", self.analytics.records.dlq)
+        for folder, fn in {**self.events.consumers, **self.analytics.records.consumers}.items():
             self.observability.add_stream_consumer(folder, fn)
         self.observability.add_functions(fns)
         self.observability.add_queue_metrics(METRICS_NAMESPACE)
@@ -116,6 +134,13 @@ class CcaasStack(Stack):
         for table_id, table in self.data.tables.items():
             CfnOutput(self, table_name_placeholder(table_id), value=table.table_name)
         CfnOutput(self, "EventsStreamName", value=self.events.stream.stream_name)
+        CfnOutput(self, "ContactRecordsStreamName", value=self.analytics.records.stream.stream_name,
+                  description="point the Amazon Connect instance's contact-record streaming here")
+        CfnOutput(self, "PostContactStateMachineArn", value=self.post_contact.arn, description="PostContact (Express)")
+        CfnOutput(self, "AlertsBusName", value=self.alerts.bus.event_bus_name)
+        CfnOutput(self, "WallboardUrl", value=self.wallboard.url, description="the wallboard (and the API under /v1)")
+        CfnOutput(self, "WallboardBucketName", value=self.wallboard.bucket.bucket_name)
+        CfnOutput(self, "WallboardDistributionId", value=self.wallboard.distribution.distribution_id)
 
     def _build(self, folder: str) -> lambda_.Function:
         spec: FunctionSpec = SPECS[folder]
@@ -130,4 +155,10 @@ class CcaasStack(Stack):
             self.factory.allow_task_responses(folder)
         if spec.consumes_events:
             self.events.add_consumer(folder, fn)
+        if spec.consumes_contact_records:
+            self.analytics.records.add_consumer(folder, fn)
+        if spec.publish_alerts:
+            self.alerts.allow_publish(fn)
+        if spec.schedule:
+            self.alerts.add_schedule(folder, fn, spec.schedule)
         return fn

@@ -9,7 +9,9 @@ from contextlib import contextmanager
 import boto3
 from moto import mock_aws
 
+from ccaas.adapters.aws.alerts import DynamoAlertStore, EventBridgeAlertPublisher
 from ccaas.adapters.aws.dynamodb import DynamoConfigStore, DynamoLiveMetricsStore, DynamoStateStore
+from ccaas.adapters.aws.history import DynamoHistoryStore, DynamoTranscriptStore
 from ccaas.adapters.aws.services import KinesisEventPublisher, PowertoolsDeduplicator
 from ccaas.bootstrap import Dependencies, memory_dependencies
 from local import moto_patches, synth
@@ -39,6 +41,10 @@ def moto_dependencies(deployment: Deployment, **overrides) -> Dependencies:
         "live": DynamoLiveMetricsStore(db, consumer["METRICS_TABLE"]),
         "events": KinesisEventPublisher(boto3.client("kinesis"), env["EVENTS_STREAM_NAME"]),
         "dedup": PowertoolsDeduplicator(consumer["IDEMPOTENCY_TABLE"]),
+        "alerts": DynamoAlertStore(db, env["ALERTS_TABLE"]),
+        "alert_events": EventBridgeAlertPublisher(boto3.client("events"), env["ALERTS_BUS_NAME"]),
+        "history": DynamoHistoryStore(db, env["HISTORY_TABLE"]),
+        "transcripts": DynamoTranscriptStore(db, env["HISTORY_TABLE"]),
     }
     parts.update(overrides)
     return memory_dependencies(**parts)

@@ -62,7 +62,7 @@ class Observability(Construct):
         alarm = cw.Alarm(
             self,
             f"{name}IteratorAge",
-            alarm_description=f"{folder}: stream consumer more than 60 s behind (live metrics are stale)",
+            alarm_description=f"{folder}: stream consumer more than 60 s behind (what it derives from the stream is stale)",
             metric=age,
             threshold=ITERATOR_AGE_ALARM_MS,
             comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,

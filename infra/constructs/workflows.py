@@ -22,7 +22,8 @@ from infra.naming import function_arn_placeholder, state_machine_file
 
 
 class AslStateMachine(Construct):
-    """One Standard state machine from statemachines/<snake name>.asl.json.
+    """One state machine from statemachines/<snake name>.asl.json: Standard, or Express with `express=True`
+    (at-least-once, under 5 minutes, billed by duration instead of per state transition).
 
     `functions`: folder -> function, for every ${<Folder>FunctionArn} the ASL references (each gets
     lambda:InvokeFunction). `values`: any other placeholders (e.g. table names), name -> value.
@@ -35,6 +36,7 @@ class AslStateMachine(Construct):
         *,
         functions: Mapping[str, lambda_.IFunction],
         values: Mapping[str, str] | None = None,
+        express: bool = False,
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy,
     ) -> None:
@@ -52,7 +54,7 @@ class AslStateMachine(Construct):
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
-            state_machine_type=sfn.StateMachineType.STANDARD,
+            state_machine_type=sfn.StateMachineType.EXPRESS if express else sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_string(text),
             definition_substitutions=substitutions,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),

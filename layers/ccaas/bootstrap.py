@@ -7,13 +7,17 @@ from functools import cache, cached_property
 from typing import Any
 
 from ccaas.ports import (
+    AlertPublisher,
+    AlertStore,
     Clock,
     ConfigStore,
     EventDeduplicator,
     EventPublisher,
+    HistoryStore,
     IdGenerator,
     LiveMetricsStore,
     StateStore,
+    TranscriptStore,
     Workflow,
 )
 from ccaas.settings import Settings
@@ -29,6 +33,10 @@ class Dependencies:
     dedup: EventDeduplicator
     clock: Clock
     ids: IdGenerator
+    alerts: AlertStore
+    alert_events: AlertPublisher
+    history: HistoryStore
+    transcripts: TranscriptStore
 
 
 class _AwsDependencies:
@@ -100,6 +108,30 @@ class _AwsDependencies:
 
         return UuidIds()
 
+    @cached_property
+    def alerts(self) -> AlertStore:
+        from ccaas.adapters.aws.alerts import DynamoAlertStore
+
+        return DynamoAlertStore(self._dynamodb, self.settings.require("alerts_table"))
+
+    @cached_property
+    def alert_events(self) -> AlertPublisher:
+        from ccaas.adapters.aws.alerts import EventBridgeAlertPublisher
+
+        return EventBridgeAlertPublisher(self._client("events"), self.settings.require("alerts_bus_name"))
+
+    @cached_property
+    def history(self) -> HistoryStore:
+        from ccaas.adapters.aws.history import DynamoHistoryStore
+
+        return DynamoHistoryStore(self._dynamodb, self.settings.require("history_table"))
+
+    @cached_property
+    def transcripts(self) -> TranscriptStore:
+        from ccaas.adapters.aws.history import DynamoTranscriptStore
+
+        return DynamoTranscriptStore(self._dynamodb, self.settings.require("history_table"))
+
 
 @cache
 def _aws_for(settings: Settings, endpoint_url: str | None) -> Any:
@@ -125,6 +157,12 @@ def memory_dependencies(**overrides: Any) -> Dependencies:
         "dedup": memory.MemoryDeduplicator(),
         "clock": memory.FixedClock(),
         "ids": memory.SequentialIds(),
+        "alerts": memory.MemoryAlertStore(),
+        "alert_events": memory.MemoryAlertPublisher(),
     }
+    from ccaas.adapters.memory.history import MemoryHistoryTable
+
+    history = MemoryHistoryTable()
+    parts["history"], parts["transcripts"] = history.history, history.transcripts
     parts.update(overrides)
     return Dependencies(**parts)

@@ -1,10 +1,13 @@
 """Small interfaces the use-cases depend on. AWS adapters and in-memory twins implement them."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
+from ccaas.domain.alerts import Alert, AlertChange, AlertRules, LiveTranscriptState
 from ccaas.domain.events import Event
+from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, Survey
+from ccaas.domain.kpis.records import ContactRecord
 from ccaas.domain.live_metrics import WritePlan
 from ccaas.domain.models import Agent, Contact, Queue
 from ccaas.domain.tenants import Tenant
@@ -24,6 +27,15 @@ class StateStore(Protocol):
         """QUEUED contacts of one queue, longest waiting first."""
         ...
     def save(self, *, contacts: Sequence[Contact] = (), agents: Sequence[Agent] = ()) -> None: ...
+    def recent_contacts(self, tenant_id: str, customer_id: str, limit: int) -> list[Contact]:
+        """The customer's contacts, newest first (the journey context routing plans with)."""
+        ...
+    def record_decision(self, tenant_id: str, contact_id: str, decision: Mapping[str, Any]) -> None:
+        """Keep a routing decision (candidates, scores, step, why) with the contact it concerns."""
+        ...
+    def decisions(self, tenant_id: str, contact_id: str) -> list[dict[str, Any]]:
+        """The contact's routing decisions, oldest first."""
+        ...
 
 
 class ConfigStore(Protocol):
@@ -34,10 +46,57 @@ class ConfigStore(Protocol):
     def get_queue(self, tenant_id: str, queue_id: str) -> Queue: ...
     def list_queues(self, tenant_id: str) -> list[Queue]: ...
     def put_queue(self, queue: Queue) -> None: ...
+    def list_tenants(self) -> list[str]:
+        """Every registered tenant id (put_tenant registers it): what the alert sweep walks."""
+        ...
+    def get_alert_rules(self, tenant_id: str) -> AlertRules:
+        """The tenant's alert rules; the defaults when it never set any."""
+        ...
+    def put_alert_rules(self, tenant_id: str, rules: AlertRules) -> None: ...
+    def put_connect_instance(self, instance_arn: str, tenant_id: str) -> None:
+        """Amazon Connect instance -> the tenant its contact records belong to (admin only)."""
+        ...
+    def tenant_for_connect_instance(self, instance_arn: str) -> str | None: ...
+    def get_settings(self, tenant_id: str, name: str) -> dict[str, Any] | None:
+        """A named settings document of the tenant ("kpis", "analytics"); None when never set."""
+        ...
+    def put_settings(self, tenant_id: str, name: str, values: Mapping[str, Any]) -> None: ...
 
 
 class EventPublisher(Protocol):
     def publish(self, events: Sequence[Event]) -> None: ...
+
+
+class AlertStore(Protocol):
+    """Supervisor alerts, and the per-contact state live-transcript rules keep (no text).
+
+    At most one unresolved alert per (tenant, rule, subject): `open` is a conditional write."""
+
+    def open(self, alert: Alert) -> Alert:
+        """Store `alert` unless an unresolved alert holds its (rule, subject); returns the stored one."""
+        ...
+    def unresolved(self, tenant_id: str) -> list[Alert]: ...
+    def get(self, tenant_id: str, alert_id: str) -> Alert: ...
+    def recent(self, tenant_id: str, limit: int) -> list[Alert]:
+        """Newest first, any status."""
+        ...
+    def acknowledge(self, tenant_id: str, alert_id: str, at_ms: int) -> Alert:
+        """OPEN -> ACKNOWLEDGED (an acknowledged alert is returned as it is); Conflict once resolved."""
+        ...
+    def resolve(self, alert: Alert) -> bool:
+        """Store `alert` (status RESOLVED) and free its (rule, subject); False if it was already resolved."""
+        ...
+    def mark_published(self, alerts: Sequence[Alert]) -> None: ...
+    def transcript_state(self, tenant_id: str, contact_id: str) -> LiveTranscriptState | None: ...
+    def save_transcript_state(self, state: LiveTranscriptState) -> None:
+        """Optimistic: written only if the stored version is `state.version - 1` (absent for 1)."""
+        ...
+
+
+class AlertPublisher(Protocol):
+    def publish(self, changes: Sequence[tuple[AlertChange, Alert]]) -> None:
+        """Every change reaches the alerts bus, or this raises."""
+        ...
 
 
 class Workflow(Protocol):
@@ -67,6 +126,47 @@ class EventDeduplicator(Protocol):
     def first_sequence(self, event: Event, sequence: str) -> str:
         """The stream sequence number under which this event id was first seen."""
         ...
+
+
+class HistoryStore(Protocol):
+    """Contact history: one entry per contact (record, survey answers, repeat flags, analysis summary),
+    each part written on its own so late writers never overwrite each other (see domain/history.py)."""
+
+    def put_record(self, record: ContactRecord) -> bool:
+        """Store the record, or replace the stored one only if this one has a strictly newer
+        last_updated_at. False (nothing written) for a duplicate or an older version."""
+        ...
+    def get_entry(self, tenant_id: str, contact_id: str) -> HistoryEntry | None: ...
+    def entries_between(self, tenant_id: str, from_ms: int, to_ms: int) -> Iterator[HistoryEntry]:
+        """Entries whose record's anchor time (domain.history.anchor_time) is in [from_ms, to_ms)."""
+        ...
+    def customer_entries(self, tenant_id: str, customer_id: str, from_ms: int, to_ms: int) -> list[HistoryEntry]:
+        """The customer's entries with an anchor time in [from_ms, to_ms] (may lag a fresh write)."""
+        ...
+    def update_flags(self, tenant_id: str, changes: Mapping[str, Mapping[str, bool | None]]) -> None:
+        """Set (or clear, with None) followed_by_repeat / is_repeat per contact id."""
+        ...
+    def put_survey(self, tenant_id: str, contact_id: str, survey: Survey) -> None:
+        """Store the survey (replacing an earlier one) and its answers on the contact's entry, atomically."""
+        ...
+    def get_survey(self, tenant_id: str, contact_id: str) -> Survey | None: ...
+    def get_series(self, tenant_id: str, day: str) -> dict[str, Any] | None:
+        """A cached per-day interval series (domain/planning.py), keyed by tenant-local ISO date."""
+        ...
+    def put_series(self, tenant_id: str, day: str, series: Mapping[str, Any]) -> None: ...
+
+
+class TranscriptStore(Protocol):
+    """Redacted chat messages and transcript analyses. Nothing here ever holds raw text."""
+
+    def add_message(self, tenant_id: str, contact_id: str, message: ChatMessage) -> None: ...
+    def messages(self, tenant_id: str, contact_id: str) -> list[ChatMessage]:
+        """In time order."""
+        ...
+    def put_analysis(self, tenant_id: str, contact_id: str, analysis: Mapping[str, Any], summary: AnalysisSummary) -> None:
+        """The full (redacted) analysis, and its summary on the contact's history entry, atomically."""
+        ...
+    def get_analysis(self, tenant_id: str, contact_id: str) -> dict[str, Any] | None: ...
 
 
 class Clock(Protocol):

@@ -16,6 +16,9 @@ class Settings(BaseModel):
     idempotency_table: str = ""
     events_stream_name: str = ""
     contact_lifecycle_state_machine_arn: str = ""
+    alerts_table: str = ""
+    alerts_bus_name: str = ""
+    history_table: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:

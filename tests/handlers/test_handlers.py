@@ -82,7 +82,8 @@ def test_api_creates_a_contact_and_starts_its_workflow(tenant, stack):
     assert status == 201 and body["state"] == "INITIATED" and body["initiated_at"].endswith("Z")
     status, fetched = api("GET", f"/contacts/{body['contact_id']}", tenant.id)
     assert status == 200 and fetched["contact_id"] == body["contact_id"]
-    executions = boto3.client("stepfunctions").list_executions(stateMachineArn=next(iter(stack.state_machines.values())))["executions"]
+    lifecycle = next(arn for lid, arn in stack.state_machines.items() if lid.startswith("ContactLifecycle"))
+    executions = boto3.client("stepfunctions").list_executions(stateMachineArn=lifecycle)["executions"]
     assert f"{tenant.id}-{body['contact_id']}"[:80] in {e["name"] for e in executions}
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from infra import asl
-from infra.naming import STATEMACHINES_DIR, function_arn_placeholder
+from infra.naming import STATEMACHINES_DIR, function_arn_placeholder, state_machine_arn_placeholder
 
 
 def _machine(**states) -> dict:
@@ -24,10 +24,57 @@ def _write(tmp_path: Path, definition: dict) -> Path:
 TASK = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "${AFunctionArn}"}}
 
 
-def test_real_contact_lifecycle_loads_with_its_three_functions():
+def test_real_contact_lifecycle_loads_with_its_three_functions_and_the_post_contact_machine():
     names = {function_arn_placeholder(f) for f in ("route_contact", "track_contact", "abandon_contact")}
+    names.add(state_machine_arn_placeholder("PostContact"))
     text = asl.load(STATEMACHINES_DIR / "contact_lifecycle.asl.json", names)
     assert asl.find_placeholders(text) == names
+
+
+def test_post_contact_loads_with_its_two_functions():
+    names = {function_arn_placeholder(f) for f in ("record_history", "analyze_contact")}
+    assert asl.find_placeholders(asl.load(STATEMACHINES_DIR / "post_contact.asl.json", names)) == names
+
+
+def _paths(definition: dict) -> list[list[str]]:
+    """Every path from StartAt to a terminal state (Catch edges included), as state names."""
+    states, out = definition["States"], []
+
+    def walk(name: str, path: list[str]) -> None:
+        state, path = states[name], [*path, name]
+        targets = [t for _, t in asl._targets(state)]
+        if not targets:
+            out.append(path)
+        for target in dict.fromkeys(targets):
+            if target not in path:
+                walk(target, path)
+
+    walk(definition["StartAt"], [])
+    return out
+
+
+def test_every_terminal_lifecycle_path_starts_post_contact_within_four_transitions():
+    definition = json.loads((STATEMACHINES_DIR / "contact_lifecycle.asl.json").read_text())
+    paths = _paths(definition)
+    assert sorted(paths) == sorted([
+        ["AwaitAgent", "AwaitCompletion", "StartPostContact"],  # completed
+        ["AwaitAgent", "AbandonOnQueueTimeout", "StartPostContact"],  # nobody answered in time
+        ["AwaitAgent", "Abandoned", "StartPostContact"],  # the customer left
+    ])
+    start = definition["States"]["StartPostContact"]
+    assert start["Resource"] == "arn:aws:states:::aws-sdk:sfn:startExecution" and start["End"] is True
+    assert start["Parameters"]["StateMachineArn"] == "${PostContactStateMachineArn}"
+    assert start["Parameters"]["Name.$"] == "$$.Execution.Name"  # one post-contact run per contact, named alike
+    assert start["ResultPath"] is None  # the lifecycle's output is not changed by the start
+
+
+def test_post_contact_analyses_only_when_there_is_a_transcript():
+    definition = json.loads((STATEMACHINES_DIR / "post_contact.asl.json").read_text())
+    assert sorted(_paths(definition)) == [
+        ["RecordHistory", "HasTranscript", "AnalyzeTranscript", "Done"], ["RecordHistory", "HasTranscript", "Done"]
+    ]
+    choice = definition["States"]["HasTranscript"]["Choices"][0]
+    assert choice == {"Variable": "$.history.has_transcript", "BooleanEquals": True, "Next": "AnalyzeTranscript"}
 
 
 def test_every_asl_file_has_a_sound_graph():

@@ -44,12 +44,20 @@ def test_env_follows_grants():
 
 def test_spec_table_matches_the_brief():
     assert SPECS["authorize_request"].tables == ("Config",) and not SPECS["authorize_request"].read_write
-    assert set(SPECS["serve_api"].read_write) == {"Contacts", "Agents", "Config", "Metrics"}
+    assert set(SPECS["serve_api"].read_write) == {"Contacts", "Agents", "Config", "Metrics", "Alerts", "History"}
     assert set(SPECS["consume_contact_events"].read_write) == {"Metrics", "Idempotency"}
     assert SPECS["consume_contact_events"].read == ("Config", "Contacts")
     for folder in ("route_contact", "track_contact", "abandon_contact"):
         assert not SPECS[folder].start_lifecycle  # invoked by the state machine: no cycle
-    assert set(TABLE_IDS) == {"Contacts", "Agents", "Config", "Metrics", "Idempotency"}
+    assert set(TABLE_IDS) == {"Contacts", "Agents", "Config", "Metrics", "Idempotency", "Alerts", "History"}
+    for folder in ("record_history", "analyze_contact", "consume_contact_records"):
+        assert SPECS[folder].read_write == ("History",) and "Config" in SPECS[folder].read
+        assert not SPECS[folder].start_lifecycle and not SPECS[folder].put_events  # invoked BY the workflows
+    assert SPECS["consume_contact_records"].consumes_contact_records and not SPECS["consume_contact_records"].consumes_events
+    assert "Contacts" in SPECS["record_history"].read  # it maps the ended contact
+    for folder in ("evaluate_alerts", "sweep_alerts"):  # alerts: write only their own table
+        assert SPECS[folder].read_write == ("Alerts",) and SPECS[folder].publish_alerts
+    assert SPECS["evaluate_alerts"].consumes_events and SPECS["sweep_alerts"].schedule == "rate(1 minute)"
 
 
 def test_stage_config_from_context():

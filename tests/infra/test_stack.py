@@ -28,9 +28,12 @@ EXPECTED_RESOURCE_TYPES = {
     "AWS::ApiGateway::Resource",
     "AWS::ApiGateway::RestApi",
     "AWS::ApiGateway::Stage",
+    "AWS::CloudFront::Distribution",
+    "AWS::CloudFront::OriginAccessControl",
     "AWS::CloudWatch::Alarm",
     "AWS::CloudWatch::Dashboard",
     "AWS::DynamoDB::Table",
+    "AWS::Events::EventBus",
     "AWS::IAM::Policy",
     "AWS::IAM::Role",
     "AWS::Kinesis::Stream",
@@ -39,9 +42,12 @@ EXPECTED_RESOURCE_TYPES = {
     "AWS::Lambda::LayerVersion",
     "AWS::Lambda::Permission",
     "AWS::Logs::LogGroup",
+    "AWS::S3::Bucket",
+    "AWS::S3::BucketPolicy",
     "AWS::SQS::Queue",
     "AWS::SQS::QueuePolicy",
     "AWS::StepFunctions::StateMachine",
+    "AWS::Scheduler::Schedule",
 }
 
 
@@ -70,9 +76,12 @@ def test_one_function_per_discovered_folder(synth):
 
 
 def test_outputs(template):
-    for name in ["ApiUrl", "StateMachineArn", "EventsStreamName", *map(table_name_placeholder, TABLE_IDS)]:
+    alerts = ["AlertsBusName", "WallboardUrl", "WallboardBucketName", "WallboardDistributionId"]
+    analytics = ["ContactRecordsStreamName", "PostContactStateMachineArn"]
+    for name in ["ApiUrl", "StateMachineArn", "EventsStreamName", *map(table_name_placeholder, TABLE_IDS), *alerts, *analytics]:
         template.has_output(name, {})
-    assert len(template.find_outputs("*")) == 3 + len(TABLE_IDS)  # no stray RestApi "Endpoint" output
+    # no stray RestApi "Endpoint" output
+    assert len(template.find_outputs("*")) == 3 + len(TABLE_IDS) + len(alerts) + len(analytics)
 
 
 # --- data --------------------------------------------------------------------------------------
@@ -167,11 +176,13 @@ def test_dlq_encrypted_14_days_ssl_only(synth, template):
     )
 
 
-def test_consumer_event_source_mapping(synth):
-    (mapping,) = synth.of_type("AWS::Lambda::EventSourceMapping").values()
-    props = mapping["Properties"]
-    fn_id = synth.logical_id(synth.stack.factory.functions["consume_contact_events"])
-    assert props["FunctionName"] == _ref(fn_id)
+@pytest.mark.parametrize("folder", sorted(f for f, spec in SPECS.items() if spec.consumes_events))
+def test_consumer_event_source_mapping(synth, folder):
+    fn_id = synth.logical_id(synth.stack.factory.functions[folder])
+    (props,) = [m["Properties"] for m in synth.of_type("AWS::Lambda::EventSourceMapping").values() if m["Properties"]["FunctionName"] == _ref(fn_id)]
+    stream = _arn(synth.logical_id(synth.stack.events.stream))
+    on_stream = [m for m in synth.of_type("AWS::Lambda::EventSourceMapping").values() if m["Properties"]["EventSourceArn"] == stream]
+    assert len(on_stream) == sum(s.consumes_events for s in SPECS.values())
     assert props["EventSourceArn"] == _arn(synth.logical_id(synth.stack.events.stream))
     assert props["StartingPosition"] == "TRIM_HORIZON"
     assert props["BatchSize"] == 100
@@ -184,14 +195,51 @@ def test_consumer_event_source_mapping(synth):
     assert props["DestinationConfig"] == {"OnFailure": {"Destination": _arn(synth.logical_id(synth.stack.events.dlq))}}
 
 
+def test_history_table(synth):
+    props = _table(synth, "History")["Properties"]
+    assert _keys(props) == {"HASH": "pk", "RANGE": "sk"}
+    assert _gsis(props) == {
+        "by_day": ({"HASH": "day_pk", "RANGE": "day_sk"}, "ALL"),
+        "by_customer": ({"HASH": "cust_pk", "RANGE": "cust_sk"}, "ALL"),
+    }
+
+
+def test_contact_records_stream_and_its_consumer_mapping(synth):
+    records = synth.stack.analytics.records
+    stream = synth.resources[synth.logical_id(records.stream)]["Properties"]
+    assert stream["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"} and stream["RetentionPeriodHours"] == 7 * 24
+    assert stream["StreamEncryption"]["EncryptionType"] == "KMS"
+    consumers = [f for f, spec in SPECS.items() if spec.consumes_contact_records]
+    assert consumers == ["consume_contact_records"] and sorted(records.consumers) == consumers
+    arn = _arn(synth.logical_id(records.stream))
+    mappings = [m["Properties"] for m in synth.of_type("AWS::Lambda::EventSourceMapping").values()
+                if m["Properties"]["EventSourceArn"] == arn]
+    (props,) = mappings
+    assert props["FunctionName"] == _ref(synth.logical_id(synth.stack.factory.functions["consume_contact_records"]))
+    assert props["StartingPosition"] == "TRIM_HORIZON" and props["BatchSize"] == 100
+    assert props["MaximumBatchingWindowInSeconds"] == 5
+    assert props["BisectBatchOnFunctionError"] is True and props["MaximumRetryAttempts"] == 5
+    assert props["MaximumRecordAgeInSeconds"] == 24 * 3600
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["DestinationConfig"] == {"OnFailure": {"Destination": _arn(synth.logical_id(records.dlq))}}
+    assert records.dlq is not synth.stack.events.dlq
+
+
 # --- workflows ---------------------------------------------------------------------------------
 
 LIFECYCLE_FUNCTIONS = ("route_contact", "track_contact", "abandon_contact")
 
 
-def _state_machine(synth) -> dict:
-    (machine,) = synth.of_type("AWS::StepFunctions::StateMachine").values()
-    return machine["Properties"]
+POST_CONTACT_FUNCTIONS = ("record_history", "analyze_contact")
+
+
+def _state_machine(synth, machine=None) -> dict:
+    machine = machine or synth.stack.lifecycle
+    return synth.resources[synth.logical_id(machine.state_machine)]["Properties"]
+
+
+def test_two_state_machines(synth):
+    assert len(synth.of_type("AWS::StepFunctions::StateMachine")) == 2
 
 
 def test_state_machine_is_standard_logged_traced(synth):
@@ -215,7 +263,33 @@ def test_definition_has_no_placeholder_left_once_substituted(synth):
         fn_id = synth.logical_id(synth.stack.factory.functions[folder])
         assert subs[function_arn_placeholder(folder)] == _arn(fn_id)
         assert f"${{{function_arn_placeholder(folder)}}}" in definition
-    assert set(subs) == {function_arn_placeholder(f) for f in LIFECYCLE_FUNCTIONS}
+    post_contact = synth.logical_id(synth.stack.post_contact.state_machine)
+    assert subs["PostContactStateMachineArn"] == _ref(post_contact)
+    assert set(subs) == {function_arn_placeholder(f) for f in LIFECYCLE_FUNCTIONS} | {"PostContactStateMachineArn"}
+
+
+def test_post_contact_is_express_logged_traced_and_invokes_its_two_functions(synth):
+    props = _state_machine(synth, synth.stack.post_contact)
+    assert props["StateMachineType"] == "EXPRESS"
+    assert props["LoggingConfiguration"]["Level"] == "ALL" and props["TracingConfiguration"] == {"Enabled": True}
+    subs = props["DefinitionSubstitutions"]
+    assert subs == {function_arn_placeholder(f): _arn(synth.logical_id(synth.stack.factory.functions[f]))
+                    for f in POST_CONTACT_FUNCTIONS}
+    assert "${" not in asl.substitute(props["DefinitionString"], {k: "x" for k in subs})
+    role_id = synth.logical_id(synth.stack.post_contact.state_machine.role)
+    invokes = [r for a, r in _role_permissions(synth, role_id) if a == "lambda:InvokeFunction"]
+    expected = [_arn(synth.logical_id(synth.stack.factory.functions[f])) for f in POST_CONTACT_FUNCTIONS]
+    assert sorted(map(json.dumps, invokes)) == sorted(map(json.dumps, expected))
+    assert not [a for a, _ in _role_permissions(synth, role_id) if a.startswith("states:")]
+
+
+def test_only_the_lifecycle_starts_the_post_contact_workflow(synth):
+    post_contact = _ref(synth.logical_id(synth.stack.post_contact.state_machine))
+    lifecycle_role = synth.logical_id(synth.stack.lifecycle.state_machine.role)
+    starts = [r for a, r in _role_permissions(synth, lifecycle_role) if a == "states:StartExecution"]
+    assert starts == [post_contact]
+    for folder in SPECS:
+        assert post_contact not in [r for a, r in _function_permissions(synth, folder) if a.startswith("states:")]
 
 
 def test_state_machine_may_invoke_exactly_its_functions(synth):
@@ -427,10 +501,13 @@ def test_task_token_and_start_execution_permissions(synth):
 
 def test_events_permissions(synth):
     stream = _arn(synth.logical_id(synth.stack.events.stream))
+    records = _arn(synth.logical_id(synth.stack.analytics.records.stream))
     for folder, spec in SPECS.items():
         puts = {a for a, r in _function_permissions(synth, folder) if a.startswith("kinesis:Put")}
         assert puts == ({"kinesis:PutRecord", "kinesis:PutRecords"} if spec.put_events else set()), folder
-        assert all(r == stream for a, r in _function_permissions(synth, folder) if a.startswith("kinesis:"))
+        kinesis = {json.dumps(r) for a, r in _function_permissions(synth, folder) if a.startswith("kinesis:")}
+        # consumers read only their own stream; nobody of ours writes Connect's CTR stream
+        assert kinesis <= {json.dumps(records if spec.consumes_contact_records else stream)}, folder
 
 
 def test_function_logs_only_to_their_own_log_group(synth):
@@ -452,10 +529,12 @@ def test_dashboard_and_alarms(synth, template):
     alarms = [a["Properties"] for a in synth.of_type("AWS::CloudWatch::Alarm").values()]
     dlq = [a for a in alarms if a["MetricName"] == "ApproximateNumberOfMessagesVisible"]
     age = [a for a in alarms if a["MetricName"] == "IteratorAge"]
-    assert len(dlq) == 1 and dlq[0]["Threshold"] == 0
-    assert dlq[0]["ComparisonOperator"] == "GreaterThanThreshold"
-    assert len(age) == 1 and age[0]["Threshold"] == 60_000  # IteratorAge is in milliseconds: 60 s
-    assert _mentions(age[0]["Dimensions"], synth.logical_id(synth.stack.factory.functions["consume_contact_events"]))
+    assert len(dlq) == 2 and all(a["Threshold"] == 0 for a in dlq)  # contact events, contact records
+    assert all(a["ComparisonOperator"] == "GreaterThanThreshold" for a in dlq)
+    consumers = [f for f, spec in SPECS.items() if spec.consumes_events or spec.consumes_contact_records]
+    assert len(age) == len(consumers) and all(a["Threshold"] == 60_000 for a in age)  # IteratorAge is in ms: 60 s
+    for folder in consumers:
+        assert any(_mentions(a["Dimensions"], synth.logical_id(synth.stack.factory.functions[folder])) for a in age)
     body = json.dumps(synth.of_type("AWS::CloudWatch::Dashboard"))
     for metric in ("IteratorAge", "ApproximateNumberOfMessagesVisible", "Errors"):
         assert metric in body

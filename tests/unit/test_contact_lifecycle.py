@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from ccaas.domain.models import Channel, Conflict, ContactState, DomainError
-from ccaas.usecases import agents, contacts
+from ccaas.usecases import agents, contacts, routing
 from ccaas.usecases.agents import StatusChange
 from ccaas.usecases.contacts import NewContact
 from tests.unit.demo import TENANT, add_agent, demo_deps
@@ -194,3 +194,51 @@ def test_racing_routers_never_exceed_capacity_or_double_assign():
     holders = [cid for a in deps.store.list_agents(TENANT) for cid in a.active_contact_ids]
     assert len(holders) == len(set(holders))
     assert {c.contact_id for c in offered} == set(holders)
+
+
+def test_every_offer_keeps_its_explained_decision():
+    deps = demo_deps()
+    add_agent(deps, "ana")
+    add_agent(deps, "bob")
+    _available(deps, "ana")
+    deps.clock.advance(1)
+    _available(deps, "bob")
+    contact = _queued(deps)
+    [decision] = routing.decisions_of(deps, TENANT, contact.contact_id)
+    assert decision["kind"] == "select_agent" and decision["winner"] == "ana"
+    assert set(decision["considered"]) == {"ana", "bob"} and decision["why"]
+    assert {s["id"] for s in decision["scores"]} == {"ana", "bob"}
+
+    waiting = _queued(deps, token="t2")  # nobody free: it waits, and the freed agent picks it
+    contacts.accept_contact(deps, TENANT, "ana", contact.contact_id)
+    contacts.complete_contact(deps, TENANT, "ana", contact.contact_id)
+    assert routing.decisions_of(deps, TENANT, waiting.contact_id)[0]["winner"] == "bob"
+
+
+def test_segment_sets_priority_and_self_service_tier_is_deflected():
+    deps = demo_deps()
+    gold = contacts.create_contact(deps, TENANT, NewContact(channel=Channel.VOICE, queue_id="sales", segment="platinum"))
+    plain = contacts.create_contact(deps, TENANT, NewContact(channel=Channel.VOICE, queue_id="sales"))
+    assert gold.priority < plain.priority and gold.routing.segment == "platinum"
+    deflected = contacts.create_contact(deps, TENANT, NewContact(channel=Channel.VOICE, queue_id="sales", segment="self_service"))
+    assert routing.policy_of(deps, TENANT).segments["self_service"].deflect == "always"  # the default policy
+    assert deflected.routing.outcome == "self_service" and deflected.state == ContactState.COMPLETED
+    assert len(deps.workflow.started) == 2  # no workflow for the deflected contact
+
+
+def test_repeat_contact_from_the_same_customer_is_flagged_and_prefers_the_last_agent():
+    deps = demo_deps()
+    add_agent(deps, "ana")
+    add_agent(deps, "bob")
+    _available(deps, "ana")
+    first = contacts.create_contact(deps, TENANT, NewContact(channel=Channel.VOICE, queue_id="sales", customer_id="cu1", reason="billing"))
+    contacts.queue_and_route(deps, TENANT, first.contact_id, "t1")
+    contacts.accept_contact(deps, TENANT, "ana", first.contact_id)
+    contacts.complete_contact(deps, TENANT, "ana", first.contact_id)
+    contacts.end_after_contact_work(deps, TENANT, "ana", first.contact_id)
+    deps.clock.advance(60)
+    _available(deps, "bob")  # bob has been idle for less time, but ana was this customer's agent
+    again = contacts.create_contact(deps, TENANT, NewContact(channel=Channel.VOICE, queue_id="sales", customer_id="cu1", reason="billing"))
+    assert again.routing.repeat_contact and again.routing.repeat_of == first.contact_id
+    assert again.routing.journey.last_agent_id == "ana"
+    assert contacts.queue_and_route(deps, TENANT, again.contact_id, "t2").agent_id == "ana"

@@ -4,17 +4,28 @@ Routes live in ccaas.api.routes.<concern>, one Router each; the tenant is always
 """
 from __future__ import annotations
 
+import logging
+
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-from ccaas.api.routes import agents, configuration, contacts, realtime
+from ccaas.api.routes import agents, alerts, analytics, configuration, contacts, forecast, history, realtime, routing
 from ccaas.domain.models import Conflict, DomainError, NotFound
 
 TITLE = "CCaaS contact-center API"
 VERSION = "1.0.0"
 SECURITY_SCHEMES = {"apiKey": HTTPBearer(description="the tenant's API key: `Authorization: Bearer ck_...`")}
 SECURITY = [{"apiKey": []}]
-ROUTERS = (contacts.router, agents.router, configuration.router, realtime.router)
+ROUTERS = (
+    contacts.router, agents.router, configuration.router, realtime.router, alerts.router,
+    history.router, analytics.router, forecast.router,
+    routing.router,
+)
+
+# Powertools logs every route's arguments (request bodies included) at DEBUG. Transcripts, chat
+# messages and survey comments hold card numbers until they are redacted: never below INFO here,
+# whatever LOG_LEVEL / POWERTOOLS_DEBUG / the root logger say.
+logging.getLogger("aws_lambda_powertools.event_handler").setLevel(logging.INFO)
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.enable_swagger(path="/swagger", title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES, security=SECURITY)

@@ -5,6 +5,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ccaas.domain.routing_engine.plan import RoutingPlan
+
 
 class DomainError(Exception):
     """A rule of the domain was broken; `code` is stable for API clients and flows to branch on."""
@@ -153,6 +155,8 @@ class Agent(BaseModel):
     capacity: dict[Channel, int] = Field(default_factory=lambda: dict(DEFAULT_CAPACITY))
     # Voice blocks other channels while active (Amazon Connect's default cross-channel behaviour).
     voice_blocks_other_channels: bool = True
+    # Key into the tenant routing policy's profiles (cross-channel rules); None: the defaults above.
+    routing_profile_id: str | None = None
     active: dict[Channel, int] = Field(default_factory=dict)
     active_contact_ids: tuple[str, ...] = ()
     # Reserved for this agent, not yet accepted: what the agent's client shows as offers.
@@ -234,6 +238,8 @@ class Contact(BaseModel):
     # Opaque callback token of the workflow step waiting on this contact (Step Functions task token).
     workflow_token: str | None = None
     sl_threshold_s: int = 20
+    # The plan made at intake: steps that relax over time, segment, journey flags (routing engine).
+    routing: RoutingPlan | None = None
     version: int = 0
 
     def queue_wait_ms(self) -> int | None:

@@ -1,10 +1,11 @@
 """Tenant set-up: tenants, API keys (stored hashed), queues and agents."""
 from __future__ import annotations
 
+import re
 import secrets
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.models import Agent, NotFound, Queue
+from ccaas.domain.models import Agent, DomainError, NotFound, Queue
 from ccaas.domain.tenants import Tenant, hash_api_key
 
 
@@ -18,6 +19,18 @@ def register_tenant(deps: Dependencies, *, tenant_id: str, name: str, time_zone:
 
 def tenant_for_api_key(deps: Dependencies, api_key: str) -> str | None:
     return deps.config.tenant_for_key(hash_api_key(api_key))
+
+
+CONNECT_INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance/[A-Za-z0-9-]{1,64}$")
+
+
+def register_connect_instance(deps: Dependencies, *, tenant_id: str, instance_arn: str) -> None:
+    """Route an Amazon Connect instance's contact records (CTR stream) to a tenant. Admin only, never
+    an API route: a tenant that could claim an instance could read another business's contacts."""
+    if not CONNECT_INSTANCE_ARN.match(instance_arn):
+        raise DomainError("not an Amazon Connect instance ARN", field="instance_arn")
+    deps.config.get_tenant(tenant_id)  # NotFound for an unknown tenant
+    deps.config.put_connect_instance(instance_arn, tenant_id)
 
 
 def put_queue(deps: Dependencies, queue: Queue) -> Queue:

@@ -21,7 +21,7 @@ from ccaas.domain.models import (
     NotFound,
 )
 from ccaas.domain.live_metrics import local_day
-from ccaas.domain.routing import rank_agents, rank_contacts
+from ccaas.usecases import routing
 from ccaas.usecases.tenancy import time_zone_of
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ class NewContact(BaseModel):
     priority: int = Field(default=5, ge=1, le=10)
     attributes: dict[str, str] = Field(default_factory=dict, max_length=50)
     previous_contact_id: str | None = None
+    segment: str | None = Field(default=None, max_length=32, description="customer value tier, e.g. platinum, gold, standard, self_service")
 
 
 def retrying(operation: Callable[[], T]) -> T:
@@ -104,8 +105,15 @@ def create_contact(deps: Dependencies, tenant_id: str, request: NewContact) -> C
         initiated_at=deps.clock.now_ms(),
         sl_threshold_s=queue.sl_threshold_s,
         initial_contact_id=contact_id,
-        **request.model_dump(),
+        **request.model_dump(exclude={"segment"}),
     )
+    plan = routing.plan_for(deps, contact, queue, request.segment)
+    contact = contact.model_copy(update={"routing": plan, "priority": plan.priority})
+    if plan.outcome == "self_service":
+        # Answered without a queue (the caller, e.g. a flow, serves it): kept for containment analytics.
+        done = contact.model_copy(update={"state": ContactState.COMPLETED, "ended_at": contact.initiated_at})
+        deps.store.save(contacts=[done])
+        return done
     deps.store.save(contacts=[contact])
     try:
         deps.workflow.start_contact(contact, queue.max_wait_s)
@@ -152,20 +160,22 @@ def route_contact(deps: Dependencies, contact: Contact) -> Contact:
     """Offer a queued contact to the best free agent, if any (the contact keeps waiting otherwise)."""
     queue = deps.config.get_queue(contact.tenant_id, contact.queue_id)
     for _ in range(_ATTEMPTS):
-        now = deps.clock.now_ms()
-        candidates = rank_agents(contact, queue, deps.store.available_agents(contact.tenant_id, _AGENT_SCAN), now)
-        if not candidates:
+        candidates = deps.store.available_agents(contact.tenant_id, _AGENT_SCAN)
+        decision = routing.choose_agent(deps, contact, queue, candidates)
+        if decision.winner is None:
             return contact
-        agent = candidates[0]
-        offered, reserved = lifecycle.reserve(contact, agent, now)
+        agent = next(a for a in candidates if a.agent_id == decision.winner)
+        offered, reserved = lifecycle.reserve(contact, agent, deps.clock.now_ms())
         try:
             commit(deps, contacts=[(offered, EventType.CONTACT_OFFERED, {})], agents=[(agent, reserved)])
-            return offered
         except Conflict:
             # Another router took the agent or the contact: reload the contact and look again.
             contact = deps.store.get_contact(contact.tenant_id, contact.contact_id)
             if contact.state != ContactState.QUEUED:
                 return contact
+            continue
+        routing.keep(deps, contact.tenant_id, contact.contact_id, decision)
+        return offered
     return contact
 
 
@@ -178,15 +188,17 @@ def offer_work_to(deps: Dependencies, tenant_id: str, agent_id: str) -> list[Con
         if not agent.is_available:
             return offered
         waiting = {a.queue_id: deps.store.waiting_contacts(tenant_id, a.queue_id, _WAITING_SCAN) for a in agent.queues}
-        ranked = rank_contacts(agent, waiting, queues, deps.clock.now_ms())
-        if not ranked:
+        decision = routing.choose_contact(deps, agent, waiting, queues)
+        if decision.winner is None:
             return offered
-        contact, reserved = lifecycle.reserve(ranked[0], agent, deps.clock.now_ms())
+        best = next(c for contacts in waiting.values() for c in contacts if c.contact_id == decision.winner)
+        contact, reserved = lifecycle.reserve(best, agent, deps.clock.now_ms())
         try:
             commit(deps, contacts=[(contact, EventType.CONTACT_OFFERED, {})], agents=[(agent, reserved)])
-            offered.append(contact)
         except Conflict:
             continue  # lost a race for that contact or this agent changed: reload both
+        routing.keep(deps, tenant_id, contact.contact_id, decision)
+        offered.append(contact)
     return offered
 
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from ccaas.domain.alerts import AlertRules
 from ccaas.domain.live_metrics import WritePlan
 from ccaas.domain.models import Agent, Conflict, Contact, ContactState, NotFound, Queue
 from ccaas.domain.tenants import Tenant
 
+TENANT_REGISTRY_PK = "TENANTS"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 _ENTITY_KEYS = ("pk", "sk", "wait_pk", "wait_sk", "avail_pk", "avail_sk", "cust_pk", "cust_sk")
@@ -159,6 +162,34 @@ class DynamoStateStore:
             raise
 
 
+    def recent_contacts(self, tenant_id: str, customer_id: str, limit: int) -> list[Contact]:
+        items = self._db.query(
+            TableName=self._contacts,
+            IndexName="customer",
+            KeyConditionExpression="cust_pk = :c",
+            ExpressionAttributeValues={":c": {"S": f"{tenant_id}#{customer_id}"}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )["Items"]
+        return [Contact.model_validate(_entity(i)) for i in items]
+
+    def record_decision(self, tenant_id: str, contact_id: str, decision: Mapping[str, Any]) -> None:
+        # Beside the contact item, in the contact's own partition: one query returns them in order.
+        key = contact_key(tenant_id, contact_id)
+        at = int(decision.get("at", 0))
+        sk = f"DECISION#{at:013d}#{uuid.uuid4().hex[:8]}"
+        item = to_item({"pk": key["pk"], "sk": sk, "entity": "decision", "decision": json.dumps(decision)})
+        self._db.put_item(TableName=self._contacts, Item=item)
+
+    def decisions(self, tenant_id: str, contact_id: str) -> list[dict[str, Any]]:
+        pages = self._db.get_paginator("query").paginate(
+            TableName=self._contacts,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :d)",
+            ExpressionAttributeValues={":pk": {"S": contact_key(tenant_id, contact_id)["pk"]}, ":d": {"S": "DECISION#"}},
+        )
+        return [json.loads(i["decision"]["S"]) for page in pages for i in page["Items"]]
+
+
 class DynamoConfigStore:
     """Tenant settings, queues and API-key hashes. API keys are keyed by hash (the authorizer's lookup)."""
 
@@ -181,6 +212,24 @@ class DynamoConfigStore:
 
     def put_tenant(self, tenant: Tenant) -> None:
         self._put(f"{tenant.tenant_id}#CONFIG", "TENANT", tenant.model_dump(mode="json"))
+        # The registry the alert sweep walks (a Query, no Scan); written on every put, so it heals.
+        self._put(TENANT_REGISTRY_PK, f"TENANT#{tenant.tenant_id}", {"tenant_id": tenant.tenant_id})
+
+    def list_tenants(self) -> list[str]:
+        pages = self._db.get_paginator("query").paginate(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": TENANT_REGISTRY_PK}},
+            ProjectionExpression="tenant_id",
+        )
+        return sorted(i["tenant_id"]["S"] for page in pages for i in page["Items"])
+
+    def get_alert_rules(self, tenant_id: str) -> AlertRules:
+        values = self._get(f"{tenant_id}#CONFIG", "ALERT_RULES")
+        return AlertRules() if values is None else AlertRules.model_validate(values)
+
+    def put_alert_rules(self, tenant_id: str, rules: AlertRules) -> None:
+        self._put(f"{tenant_id}#CONFIG", "ALERT_RULES", rules.model_dump(mode="json"))
 
     def tenant_for_key(self, key_hash: str) -> str | None:
         values = self._get(f"APIKEY#{key_hash}", "APIKEY")
@@ -205,6 +254,21 @@ class DynamoConfigStore:
 
     def put_queue(self, queue: Queue) -> None:
         self._put(f"{queue.tenant_id}#CONFIG", f"QUEUE#{queue.queue_id}", queue.model_dump(mode="json"))
+
+    def put_connect_instance(self, instance_arn: str, tenant_id: str) -> None:
+        self._put(f"CONNECT#{instance_arn}", "CONNECT", {"tenant_id": tenant_id})
+
+    def tenant_for_connect_instance(self, instance_arn: str) -> str | None:
+        values = self._get(f"CONNECT#{instance_arn}", "CONNECT")
+        return None if values is None else values["tenant_id"]
+
+    def get_settings(self, tenant_id: str, name: str) -> dict[str, Any] | None:
+        values = self._get(f"{tenant_id}#CONFIG", f"SETTINGS#{name}")
+        return None if values is None else json.loads(values["document"])
+
+    def put_settings(self, tenant_id: str, name: str, values: Mapping[str, Any]) -> None:
+        # One JSON string: nested settings (analytics rules) keep their exact numbers and shapes.
+        self._put(f"{tenant_id}#CONFIG", f"SETTINGS#{name}", {"document": json.dumps(values, separators=(",", ":"))})
 
 
 class DynamoLiveMetricsStore:

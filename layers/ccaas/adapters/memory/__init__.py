@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ccaas.adapters.memory.alerts import MemoryAlertPublisher, MemoryAlertStore  # noqa: F401  (re-exported)
+from ccaas.domain.alerts import AlertRules
 from ccaas.domain.events import Event
 from ccaas.domain.live_metrics import WritePlan
 from ccaas.domain.models import Agent, Conflict, Contact, ContactState, NotFound, Queue
@@ -26,6 +29,7 @@ class MemoryStateStore:
         self._lock = threading.Lock()
         self.contacts: dict[tuple[str, str], Contact] = {}
         self.agents: dict[tuple[str, str], Agent] = {}
+        self.routing_decisions: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
 
     def get_contact(self, tenant_id: str, contact_id: str) -> Contact:
         try:
@@ -66,11 +70,26 @@ class MemoryStateStore:
                 self.agents[(a.tenant_id, a.agent_id)] = a
 
 
+    def recent_contacts(self, tenant_id: str, customer_id: str, limit: int) -> list[Contact]:
+        mine = [c for (t, _), c in self.contacts.items() if t == tenant_id and c.customer_id == customer_id]
+        return sorted(mine, key=lambda c: (c.initiated_at, c.contact_id), reverse=True)[:limit]
+
+    def record_decision(self, tenant_id: str, contact_id: str, decision: Mapping[str, Any]) -> None:
+        with self._lock:
+            self.routing_decisions[(tenant_id, contact_id)].append(dict(decision))
+
+    def decisions(self, tenant_id: str, contact_id: str) -> list[dict[str, Any]]:
+        return list(self.routing_decisions.get((tenant_id, contact_id), []))
+
+
 class MemoryConfigStore:
     def __init__(self) -> None:
         self.tenants: dict[str, Tenant] = {}
         self.keys: dict[str, str] = {}
         self.queues: dict[tuple[str, str], Queue] = {}
+        self.alert_rules: dict[str, AlertRules] = {}
+        self.connect_instances: dict[str, str] = {}
+        self.settings: dict[tuple[str, str], str] = {}
 
     def get_tenant(self, tenant_id: str) -> Tenant:
         try:
@@ -98,6 +117,28 @@ class MemoryConfigStore:
 
     def put_queue(self, queue: Queue) -> None:
         self.queues[(queue.tenant_id, queue.queue_id)] = queue
+
+    def list_tenants(self) -> list[str]:
+        return sorted(self.tenants)
+
+    def get_alert_rules(self, tenant_id: str) -> AlertRules:
+        return self.alert_rules.get(tenant_id) or AlertRules()
+
+    def put_alert_rules(self, tenant_id: str, rules: AlertRules) -> None:
+        self.alert_rules[tenant_id] = rules
+
+    def put_connect_instance(self, instance_arn: str, tenant_id: str) -> None:
+        self.connect_instances[instance_arn] = tenant_id
+
+    def tenant_for_connect_instance(self, instance_arn: str) -> str | None:
+        return self.connect_instances.get(instance_arn)
+
+    def get_settings(self, tenant_id: str, name: str) -> dict[str, Any] | None:
+        held = self.settings.get((tenant_id, name))
+        return None if held is None else json.loads(held)
+
+    def put_settings(self, tenant_id: str, name: str, values: Mapping[str, Any]) -> None:
+        self.settings[(tenant_id, name)] = json.dumps(values)  # a copy, as a store would keep
 
 
 class MemoryEventPublisher:

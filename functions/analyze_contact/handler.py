@@ -1,0 +1,32 @@
+"""Post-contact step AnalyzeTranscript: analyse the contact's chat transcript (redacted first) and
+store the result. Returns scores only; no text ever leaves the step."""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from ccaas.bootstrap import dependencies
+from ccaas.usecases.analytics import analyze_contact
+
+logger = Logger()
+tracer = Tracer()
+
+
+class StepInput(BaseModel):
+    tenant_id: str
+    contact_id: str
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=StepInput)
+def lambda_handler(event: StepInput, context: LambdaContext) -> dict:
+    logger.append_keys(tenant_id=event.tenant_id, contact_id=event.contact_id)
+    summary = analyze_contact(dependencies(), event.tenant_id, event.contact_id)
+    if summary is None:
+        return {"analyzed": False}
+    result = {"analyzed": True, "qa_score": summary.qa_score, "categories": list(summary.categories)}
+    logger.info("transcript analysed", extra=result)
+    return result

@@ -1,0 +1,59 @@
+"""Kinesis consumer: Amazon Connect contact records (CTRs) -> contact history.
+
+Connect streams CTRs at least once, updated versions included, in no guaranteed order. Each record
+is written only if its LastUpdateTimestamp is newer than the stored one (one conditional write), so
+duplicates and stale versions are no-ops and the latest version wins whatever the delivery order.
+A CTR that cannot be mapped (not JSON, no ContactId, an unsupported channel, an unregistered Connect
+instance) is reported as a batch item failure: the mapping retries it (bounded), bisects, and sends
+the batch pointer to the DLQ; the reason is logged with the shard and sequence number, which is what
+the DLQ entry points at. Log lines carry ids and reasons, never record content (endpoints are PII).
+"""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ccaas.bootstrap import dependencies
+from ccaas.domain.kpis import MalformedContactRecord
+from ccaas.usecases.history import ingest_ctr
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
+counts = {"stored": 0, "unchanged": 0, "rejected": 0}
+
+
+def record_handler(record: KinesisStreamRecord) -> None:
+    try:
+        outcome = ingest_ctr(dependencies(), record.kinesis.data_as_bytes())
+    except MalformedContactRecord as error:
+        counts["rejected"] += 1
+        logger.warning(
+            "contact record rejected",
+            extra={
+                "reason": error.reason,
+                "rejected_contact_id": error.contact_id,
+                "shard_id": record.event_id.split(":")[0],
+                "sequence_number": record.kinesis.sequence_number,
+            },
+        )
+        raise
+    counts["stored" if outcome.stored else "unchanged"] += 1
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    for key in counts:
+        counts[key] = 0
+    response = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    metrics.add_metric(name="ContactRecordsStored", unit=MetricUnit.Count, value=counts["stored"])
+    metrics.add_metric(name="ContactRecordsUnchanged", unit=MetricUnit.Count, value=counts["unchanged"])
+    metrics.add_metric(name="ContactRecordsRejected", unit=MetricUnit.Count, value=counts["rejected"])
+    logger.info("contact records applied", extra=dict(counts))
+    return response

@@ -1,0 +1,28 @@
+"""Post-contact step RecordHistory: the ended contact's record into the History table (idempotent)."""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from ccaas.bootstrap import dependencies
+from ccaas.usecases.history import record_contact
+
+logger = Logger()
+tracer = Tracer()
+
+
+class StepInput(BaseModel):
+    tenant_id: str
+    contact_id: str
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=StepInput)
+def lambda_handler(event: StepInput, context: LambdaContext) -> dict:
+    logger.append_keys(tenant_id=event.tenant_id, contact_id=event.contact_id)
+    outcome = record_contact(dependencies(), event.tenant_id, event.contact_id)
+    logger.info("contact recorded", extra=outcome.model_dump())
+    return outcome.model_dump()

@@ -1,0 +1,261 @@
+"""The History table (DynamoDB): one item collection per contact, tenant first.
+
+    pk = <tenant>#CONTACT#<contact id>
+      sk = ENTRY        the history row: `rec` (ContactRecord JSON) + `lu` (its last_updated_at),
+                        survey answers `s_csat/s_ces/s_nps`, repeat flags `fbr/rpt`, analysis summary `an`;
+                        GSI keys `day_pk/day_sk` (by_day) and `cust_pk/cust_sk` (by_customer)
+      sk = SURVEY       the survey, comment redacted
+      sk = ANALYSIS     the full transcript analysis (redacted segments, scores, evidence)
+      sk = MSG#<ms>#<id>  one chat message, redacted
+    pk = <tenant>#SERIES, sk = <local date>   cached per-day interval series for forecasting
+
+    by_day:      day_pk = <tenant>#DAY#<UTC date of the anchor time>, day_sk = <anchor ms:013d>#<contact id>
+    by_customer: cust_pk = <tenant>#CUST#<customer id>,              cust_sk = <anchor ms:013d>#<contact id>
+
+Each writer touches only its own attributes of ENTRY with UpdateItem, so a survey, a flag refresh and
+a record correction can land in any order. The record is replaced only when `lu` is strictly newer
+(`attribute_not_exists(lu) OR lu < :lu`): that one condition makes the CTR stream's at-least-once,
+out-of-order delivery and a retried workflow step idempotent. Only ENTRY items carry GSI keys, and only
+once their record has arrived, so the indexes hold exactly the rows the KPI reads want.
+
+Reads deserialize by hand (a JSON string per part) instead of through boto3's TypeDeserializer: a day
+of 50,000 entries is read on every KPI request and the generic path costs several times more.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, Survey, anchor_time
+from ccaas.domain.kpis.records import ContactRecord
+
+ENTRY = "ENTRY"
+_SAFE_MAX = "~"  # sorts after every character an id may hold
+_DAY_MS = 86_400_000
+
+
+def contact_pk(tenant_id: str, contact_id: str) -> str:
+    return f"{tenant_id}#CONTACT#{contact_id}"
+
+
+def day_pk(tenant_id: str, ms: int) -> str:
+    return f"{tenant_id}#DAY#{datetime.fromtimestamp(ms / 1000, tz=UTC).date().isoformat()}"
+
+
+def _key(tenant_id: str, contact_id: str, sk: str = ENTRY) -> dict[str, Any]:
+    return {"pk": {"S": contact_pk(tenant_id, contact_id)}, "sk": {"S": sk}}
+
+
+def _entry(tenant_id: str, contact_id: str, item: Mapping[str, Any]) -> HistoryEntry:
+    values: dict[str, Any] = {}
+    if "rec" in item:
+        values["record"] = ContactRecord.model_validate_json(item["rec"]["S"])
+    for attribute, name in (("s_csat", "csat"), ("s_ces", "ces"), ("s_nps", "nps")):
+        if attribute in item:
+            values[name] = int(item[attribute]["N"])
+    for attribute, name in (("fbr", "followed_by_repeat"), ("rpt", "is_repeat")):
+        if attribute in item:
+            values[name] = item[attribute]["BOOL"]
+    if "an" in item:
+        values["analysis"] = AnalysisSummary.model_validate_json(item["an"]["S"])
+    return HistoryEntry(tenant_id=tenant_id, contact_id=contact_id, **values)
+
+
+def _contact_id(item: Mapping[str, Any]) -> str:
+    return item["pk"]["S"].split("#CONTACT#", 1)[1]
+
+
+def _query(db: Any, table: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    while True:
+        page = db.query(TableName=table, **kwargs)
+        yield from page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _update_expression(sets: list[str], removes: list[str]) -> str:
+    parts = []
+    if sets:
+        parts.append("SET " + ", ".join(sets))
+    if removes:
+        parts.append("REMOVE " + ", ".join(removes))
+    return " ".join(parts)
+
+
+def _conflict(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] in ("ConditionalCheckFailedException", "TransactionCanceledException")
+
+
+class DynamoHistoryStore:
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    def put_record(self, record: ContactRecord) -> bool:
+        tenant, cid = record.tenant_id, record.contact_id
+        anchor = anchor_time(record)
+        names = {"#lu": "lu"}
+        values: dict[str, Any] = {
+            ":rec": {"S": record.model_dump_json(exclude_defaults=True)},
+            ":lu": {"N": str(record.last_updated_at)},
+            ":dpk": {"S": day_pk(tenant, anchor)},
+            ":dsk": {"S": f"{anchor:013d}#{cid}"},
+        }
+        sets = ["rec = :rec", "#lu = :lu", "day_pk = :dpk", "day_sk = :dsk"]
+        removes = []
+        if record.customer_id:
+            values[":cpk"] = {"S": f"{tenant}#CUST#{record.customer_id}"}
+            values[":csk"] = {"S": f"{anchor:013d}#{cid}"}
+            sets += ["cust_pk = :cpk", "cust_sk = :csk"]
+        else:
+            removes += ["cust_pk", "cust_sk"]
+        expression = _update_expression(sets, removes)
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=_key(tenant, cid),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_not_exists(#lu) OR #lu < :lu",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if _conflict(error):
+                return False  # a duplicate or an older version: the stored record stays
+            raise
+        return True
+
+    def get_entry(self, tenant_id: str, contact_id: str) -> HistoryEntry | None:
+        item = self._db.get_item(TableName=self._table, Key=_key(tenant_id, contact_id), ConsistentRead=True).get("Item")
+        return None if item is None else _entry(tenant_id, contact_id, item)
+
+    def entries_between(self, tenant_id: str, from_ms: int, to_ms: int) -> Iterator[HistoryEntry]:
+        if to_ms <= from_ms:
+            return
+        day = datetime.fromtimestamp(from_ms / 1000, tz=UTC).date()
+        last = datetime.fromtimestamp((to_ms - 1) / 1000, tz=UTC).date()
+        while day <= last:
+            for item in _query(
+                self._db,
+                self._table,
+                IndexName="by_day",
+                KeyConditionExpression="day_pk = :p AND day_sk BETWEEN :a AND :b",
+                ExpressionAttributeValues={
+                    ":p": {"S": f"{tenant_id}#DAY#{day.isoformat()}"},
+                    ":a": {"S": f"{from_ms:013d}#"},
+                    ":b": {"S": f"{to_ms - 1:013d}#{_SAFE_MAX}"},
+                },
+            ):
+                yield _entry(tenant_id, _contact_id(item), item)
+            day += timedelta(days=1)
+
+    def customer_entries(self, tenant_id: str, customer_id: str, from_ms: int, to_ms: int) -> list[HistoryEntry]:
+        items = _query(
+            self._db,
+            self._table,
+            IndexName="by_customer",
+            KeyConditionExpression="cust_pk = :p AND cust_sk BETWEEN :a AND :b",
+            ExpressionAttributeValues={
+                ":p": {"S": f"{tenant_id}#CUST#{customer_id}"},
+                ":a": {"S": f"{max(0, from_ms):013d}#"},
+                ":b": {"S": f"{to_ms:013d}#{_SAFE_MAX}"},
+            },
+        )
+        return [_entry(tenant_id, _contact_id(item), item) for item in items]
+
+    def update_flags(self, tenant_id: str, changes: Mapping[str, Mapping[str, bool | None]]) -> None:
+        attributes = {"followed_by_repeat": "fbr", "is_repeat": "rpt"}
+        for contact_id, change in changes.items():
+            sets, removes, values = [], [], {}
+            for name, value in change.items():
+                attribute = attributes[name]
+                if value is None:
+                    removes.append(attribute)
+                else:
+                    sets.append(f"{attribute} = :{attribute}")
+                    values[f":{attribute}"] = {"BOOL": value}
+            expression = _update_expression(sets, removes)
+            if not expression:
+                continue
+            kwargs: dict[str, Any] = {"ExpressionAttributeValues": values} if values else {}
+            self._db.update_item(TableName=self._table, Key=_key(tenant_id, contact_id), UpdateExpression=expression, **kwargs)
+
+    def put_survey(self, tenant_id: str, contact_id: str, survey: Survey) -> None:
+        sets, removes, values = [], [], {}
+        for name in ("csat", "ces", "nps"):
+            answer = getattr(survey, name)
+            if answer is None:
+                removes.append(f"s_{name}")
+            else:
+                sets.append(f"s_{name} = :{name}")
+                values[f":{name}"] = {"N": str(answer)}
+        expression = _update_expression(sets, removes)
+        self._db.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": self._table, "Item": {**_key(tenant_id, contact_id, "SURVEY"),
+                                                             "survey": {"S": survey.model_dump_json()}}}},
+                {"Update": {"TableName": self._table, "Key": _key(tenant_id, contact_id), "UpdateExpression": expression,
+                            "ExpressionAttributeValues": values}},
+            ]
+        )
+
+    def get_survey(self, tenant_id: str, contact_id: str) -> Survey | None:
+        item = self._db.get_item(TableName=self._table, Key=_key(tenant_id, contact_id, "SURVEY")).get("Item")
+        return None if item is None else Survey.model_validate_json(item["survey"]["S"])
+
+    def get_series(self, tenant_id: str, day: str) -> dict[str, Any] | None:
+        item = self._db.get_item(
+            TableName=self._table, Key={"pk": {"S": f"{tenant_id}#SERIES"}, "sk": {"S": day}}
+        ).get("Item")
+        return None if item is None else json.loads(item["series"]["S"])
+
+    def put_series(self, tenant_id: str, day: str, series: Mapping[str, Any]) -> None:
+        self._db.put_item(
+            TableName=self._table,
+            Item={"pk": {"S": f"{tenant_id}#SERIES"}, "sk": {"S": day},
+                  "series": {"S": json.dumps(series, separators=(",", ":"))}},
+        )
+
+
+class DynamoTranscriptStore:
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    def add_message(self, tenant_id: str, contact_id: str, message: ChatMessage) -> None:
+        sk = f"MSG#{message.absolute_time:013d}#{message.message_id}"
+        self._db.put_item(
+            TableName=self._table,
+            Item={**_key(tenant_id, contact_id, sk), "message": {"S": message.model_dump_json()}},
+        )
+
+    def messages(self, tenant_id: str, contact_id: str) -> list[ChatMessage]:
+        items = _query(
+            self._db,
+            self._table,
+            KeyConditionExpression="pk = :p AND begins_with(sk, :m)",
+            ExpressionAttributeValues={":p": {"S": contact_pk(tenant_id, contact_id)}, ":m": {"S": "MSG#"}},
+            ConsistentRead=True,
+        )
+        return [ChatMessage.model_validate_json(item["message"]["S"]) for item in items]
+
+    def put_analysis(
+        self, tenant_id: str, contact_id: str, analysis: Mapping[str, Any], summary: AnalysisSummary
+    ) -> None:
+        self._db.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": self._table, "Item": {**_key(tenant_id, contact_id, "ANALYSIS"),
+                                                             "analysis": {"S": json.dumps(analysis, separators=(",", ":"))}}}},
+                {"Update": {"TableName": self._table, "Key": _key(tenant_id, contact_id), "UpdateExpression": "SET an = :an",
+                            "ExpressionAttributeValues": {":an": {"S": summary.model_dump_json()}}}},
+            ]
+        )
+
+    def get_analysis(self, tenant_id: str, contact_id: str) -> dict[str, Any] | None:
+        item = self._db.get_item(TableName=self._table, Key=_key(tenant_id, contact_id, "ANALYSIS")).get("Item")
+        return None if item is None else json.loads(item["analysis"]["S"])

@@ -1,0 +1,118 @@
+"""In-memory twin of the History table: the same entry parts, conditions and ordering as
+adapters/aws/history.py, behind the same two ports."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, Survey, anchor_time
+from ccaas.domain.kpis.records import ContactRecord
+
+
+def utc_day(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).date().isoformat()
+
+
+class MemoryHistoryTable:
+    """Holds the data; `.history` and `.transcripts` are the two ports over it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        # (tenant, contact) -> entry parts: record, csat/ces/nps, followed_by_repeat/is_repeat, analysis
+        self.entries: dict[tuple[str, str], dict[str, Any]] = {}
+        self.surveys: dict[tuple[str, str], Survey] = {}
+        self.analyses: dict[tuple[str, str], dict[str, Any]] = {}
+        self.messages: dict[tuple[str, str], dict[str, ChatMessage]] = {}
+        self.series: dict[tuple[str, str], dict[str, Any]] = {}
+        self.history = MemoryHistoryStore(self)
+        self.transcripts = MemoryTranscriptStore(self)
+
+    def entry(self, tenant_id: str, contact_id: str) -> HistoryEntry | None:
+        parts = self.entries.get((tenant_id, contact_id))
+        return None if parts is None else HistoryEntry(tenant_id=tenant_id, contact_id=contact_id, **parts)
+
+
+class MemoryHistoryStore:
+    def __init__(self, table: MemoryHistoryTable) -> None:
+        self._t = table
+
+    def put_record(self, record: ContactRecord) -> bool:
+        key = (record.tenant_id, record.contact_id)
+        with self._t.lock:
+            parts = self._t.entries.setdefault(key, {})
+            held: ContactRecord | None = parts.get("record")
+            if held is not None and record.last_updated_at <= held.last_updated_at:
+                return False
+            parts["record"] = record
+            return True
+
+    def get_entry(self, tenant_id: str, contact_id: str) -> HistoryEntry | None:
+        return self._t.entry(tenant_id, contact_id)
+
+    def entries_between(self, tenant_id: str, from_ms: int, to_ms: int) -> Iterator[HistoryEntry]:
+        found = []
+        for (tenant, contact_id), parts in list(self._t.entries.items()):
+            record = parts.get("record")
+            if tenant == tenant_id and record is not None and from_ms <= anchor_time(record) < to_ms:
+                found.append((anchor_time(record), contact_id))
+        for _, contact_id in sorted(found):
+            entry = self._t.entry(tenant_id, contact_id)
+            if entry is not None:
+                yield entry
+
+    def customer_entries(self, tenant_id: str, customer_id: str, from_ms: int, to_ms: int) -> list[HistoryEntry]:
+        return [
+            e
+            for e in self.entries_between(tenant_id, from_ms, to_ms + 1)
+            if e.record is not None and e.record.customer_id == customer_id
+        ]
+
+    def update_flags(self, tenant_id: str, changes: Mapping[str, Mapping[str, bool | None]]) -> None:
+        with self._t.lock:
+            for contact_id, change in changes.items():
+                parts = self._t.entries.setdefault((tenant_id, contact_id), {})
+                for name, value in change.items():
+                    if name not in ("followed_by_repeat", "is_repeat"):
+                        raise ValueError(f"not a repeat flag: {name}")
+                    parts[name] = value
+
+    def put_survey(self, tenant_id: str, contact_id: str, survey: Survey) -> None:
+        with self._t.lock:
+            self._t.surveys[(tenant_id, contact_id)] = survey
+            parts = self._t.entries.setdefault((tenant_id, contact_id), {})
+            parts.update(csat=survey.csat, ces=survey.ces, nps=survey.nps)
+
+    def get_survey(self, tenant_id: str, contact_id: str) -> Survey | None:
+        return self._t.surveys.get((tenant_id, contact_id))
+
+    def get_series(self, tenant_id: str, day: str) -> dict[str, Any] | None:
+        return self._t.series.get((tenant_id, day))
+
+    def put_series(self, tenant_id: str, day: str, series: Mapping[str, Any]) -> None:
+        self._t.series[(tenant_id, day)] = dict(series)
+
+
+class MemoryTranscriptStore:
+    def __init__(self, table: MemoryHistoryTable) -> None:
+        self._t = table
+
+    def add_message(self, tenant_id: str, contact_id: str, message: ChatMessage) -> None:
+        with self._t.lock:
+            self._t.messages.setdefault((tenant_id, contact_id), {})[message.message_id] = message
+
+    def messages(self, tenant_id: str, contact_id: str) -> list[ChatMessage]:
+        held = self._t.messages.get((tenant_id, contact_id), {})
+        return sorted(held.values(), key=lambda m: (m.absolute_time, m.message_id))
+
+    def put_analysis(
+        self, tenant_id: str, contact_id: str, analysis: Mapping[str, Any], summary: AnalysisSummary
+    ) -> None:
+        with self._t.lock:
+            self._t.analyses[(tenant_id, contact_id)] = dict(analysis)
+            self._t.entries.setdefault((tenant_id, contact_id), {})["analysis"] = summary
+
+    def get_analysis(self, tenant_id: str, contact_id: str) -> dict[str, Any] | None:
+        held = self._t.analyses.get((tenant_id, contact_id))
+        return None if held is None else dict(held)

@@ -1,0 +1,101 @@
+"""Transcripts (chat messages, uploads), analysis results, search and root-cause views."""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+
+from ccaas.api.common import Id, deps, tenant
+from ccaas.api.routes.history import From, To
+from ccaas.domain.analytics import AnalyticsRules
+from ccaas.domain.history import AnalysisSummary, ChatMessage
+from ccaas.domain.insights import Dimension, Metric, Performer, ReasonStat, RepeatDriver
+from ccaas.usecases import analytics
+
+router = Router()
+
+Name = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+
+
+@router.post("/contacts/<contact_id>/messages", tags=["analytics"], summary="A chat participant's message (redacted before it is stored; analysed when the contact ends)")
+def add_message(contact_id: Id, body: analytics.NewMessage) -> tuple[ChatMessage, int]:
+    return analytics.add_chat_message(deps(), tenant(router), contact_id, body), 201
+
+
+@router.get("/contacts/<contact_id>/messages", tags=["analytics"], summary="The chat's messages, redacted")
+def list_messages(contact_id: Id) -> list[ChatMessage]:
+    return analytics.chat_messages(deps(), tenant(router), contact_id)
+
+
+@router.post(
+    "/contacts/<contact_id>/transcript",
+    tags=["analytics"],
+    summary="Upload a transcript (our segments, chat messages, Contact Lens or Transcribe JSON): redacted, analysed, stored",
+)
+def upload_transcript(
+    contact_id: Id,
+    body: Annotated[dict[str, Any] | list[Any], Body(description="the transcript document, in any supported format")],
+) -> tuple[AnalysisSummary, int]:
+    return analytics.upload_transcript(deps(), tenant(router), contact_id, body), 201
+
+
+@router.get("/contacts/<contact_id>/analysis", tags=["analytics"], summary="The full analysis (redacted segments, sentiment, categories, compliance, QA)")
+def get_analysis(contact_id: Id) -> dict[str, Any]:
+    return analytics.get_analysis(deps(), tenant(router), contact_id)
+
+
+@router.get("/contacts", tags=["analytics"], summary="Search analysed contacts (newest first)")
+def search_contacts(
+    from_: From = None,
+    to: To = None,
+    category: Name = None,
+    agent: Name = None,
+    queue: Name = None,
+    reason: Name = None,
+    min_sentiment: Annotated[float | None, Query(ge=-5, le=5, description="customer's overall sentiment at least")] = None,
+    qa_below: Annotated[float | None, Query(ge=0, le=100, description="QA score below")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[analytics.ContactInsight]:
+    return analytics.search_contacts(
+        deps(), tenant(router), start=from_, end=to, category=category, agent=agent, queue=queue, reason=reason,
+        min_sentiment=min_sentiment, qa_below=qa_below, limit=limit,
+    )
+
+
+@router.get("/insights/reasons", tags=["analytics"], summary="Top contact reasons by volume, with AHT, repeat rate and CSAT")
+def top_reasons(from_: From = None, to: To = None, limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[ReasonStat]:
+    return analytics.reasons_report(deps(), tenant(router), start=from_, end=to, limit=limit)
+
+
+@router.get("/insights/repeat-drivers", tags=["analytics"], summary="Reasons ranked by repeat-contact rate (1 - FCR)")
+def repeat_drivers(
+    from_: From = None, to: To = None, min_contacts: Annotated[int, Query(ge=1)] = 1,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> list[RepeatDriver]:
+    return analytics.repeat_drivers_report(deps(), tenant(router), start=from_, end=to, min_contacts=min_contacts, limit=limit)
+
+
+@router.get("/insights/lowest", tags=["analytics"], summary="Agents or queues with the lowest QA score or FCR")
+def lowest(
+    dimension: Annotated[Dimension, Query()] = "agent",
+    metric: Annotated[Metric, Query()] = "qa",
+    from_: From = None,
+    to: To = None,
+    min_contacts: Annotated[int, Query(ge=1)] = 1,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> list[Performer]:
+    return analytics.lowest_performers_report(
+        deps(), tenant(router), dimension=dimension, metric=metric, start=from_, end=to,
+        min_contacts=min_contacts, limit=limit,
+    )
+
+
+@router.get("/settings/analytics", tags=["analytics"], summary="The tenant's analytics rules (categories, compliance, reasons, QA rubric, redaction)")
+def get_analytics_rules() -> AnalyticsRules:
+    return analytics.analytics_rules(deps(), tenant(router))
+
+
+@router.put("/settings/analytics", tags=["analytics"])
+def put_analytics_rules(body: AnalyticsRules) -> AnalyticsRules:
+    return analytics.put_analytics_rules(deps(), tenant(router), body)

@@ -1,0 +1,39 @@
+"""Forecast and staffing from the tenant's history (Erlang C and A)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from ccaas.api.common import deps, tenant
+from ccaas.domain.models import Channel
+from ccaas.usecases import forecasting
+
+router = Router()
+
+
+@router.get(
+    "/forecast/staffing",
+    tags=["forecast"],
+    summary="Per 15-minute interval of a day: forecast volume and AHT, agents required (Erlang C and A), expected SL / ASA / abandonment",
+)
+def staffing(
+    queue: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")],
+    date_: Annotated[date, Query(alias="date", description="the tenant-local day to plan")],
+    channel: Annotated[Channel | None, Query()] = None,
+    weeks: Annotated[int, Query(ge=1, le=12, description="weeks of history to fit on")] = 6,
+    shrinkage: Annotated[float, Query(ge=0, lt=1)] = 0.0,
+    patience_s: Annotated[float | None, Query(gt=0, description="Erlang A mean patience; default: estimated from history")] = None,
+    max_occupancy: Annotated[float | None, Query(gt=0, le=1)] = None,
+) -> forecasting.StaffingForecast:
+    query = forecasting.ForecastQuery(queue_id=queue, day=date_, channel=channel, weeks=weeks)
+    return forecasting.staffing_forecast(
+        deps(), tenant(router), query, shrinkage=shrinkage, patience_s=patience_s, max_occupancy=max_occupancy,
+    )
+
+
+@router.post("/forecast/what-if", tags=["forecast"], summary="Expected SL, ASA, occupancy (and abandonment, Erlang A) with N agents per interval")
+def what_if(body: forecasting.WhatIfRequest) -> forecasting.WhatIfReport:
+    return forecasting.staffing_what_if(deps(), tenant(router), body)

@@ -1,0 +1,105 @@
+"""Historical KPIs (JSON or CSV), surveys, a contact's history entry, and the tenant's KPI settings."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from ccaas.api.common import Id, deps, tenant
+from ccaas.domain.history import HistoryEntry, Survey
+from ccaas.domain.kpis import KpiSettings, rows_to_csv
+from ccaas.domain.kpis.intervals import Granularity
+from ccaas.domain.kpis.settings import ServiceLevelVariant
+from ccaas.usecases import history
+
+router = Router()
+
+_DIMENSION = "(queue|channel|agent|team|skill|reason|segment)"
+From = Annotated[
+    datetime | None,
+    Query(alias="from", description="start, ISO 8601; a date or a time without offset is the tenant's wall clock"),
+]
+To = Annotated[datetime | None, Query(alias="to", description="end (exclusive); default now")]
+GroupBy = Annotated[
+    str | None,
+    Query(pattern=rf"^{_DIMENSION}(,{_DIMENSION})?$", description="up to two of queue, channel, agent, team, skill, reason, segment, comma-separated"),
+]
+
+
+def _wants_csv(format_: str | None) -> bool:
+    if format_ is not None:
+        return format_ == "csv"
+    accept = (router.current_event.headers or {}).get("accept") or (router.current_event.headers or {}).get("Accept") or ""
+    return "text/csv" in accept
+
+
+@router.get(
+    "/metrics/historical",
+    tags=["history"],
+    summary="KPIs per interval (15m, hour, day, week) in the tenant's time zone, by up to two dimensions; CSV with format=csv or Accept: text/csv",
+    responses={
+        200: {
+            "description": "KPI rows (JSON), or the same rows as CSV",
+            "content": {"application/json": {"model": history.HistoricalReport}, "text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
+def historical_metrics(  # noqa: ANN201 - JSON report or CSV text (documented in `responses`)
+    from_: From = None,
+    to: To = None,
+    group_by: GroupBy = None,
+    interval: Annotated[Granularity, Query()] = "hour",
+    service_level: Annotated[ServiceLevelVariant | None, Query(description="a named service-level variant")] = None,
+    format_: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
+):
+    dims = tuple(group_by.split(",")) if group_by else ()
+    report = history.historical_metrics(
+        deps(), tenant(router), start=from_, end=to, interval=interval, group_by=dims,
+        service_level_variant=service_level,
+    )
+    if _wants_csv(format_):
+        return Response(
+            status_code=200,
+            content_type="text/csv",
+            body=rows_to_csv(report.rows),
+            headers={"Content-Disposition": 'attachment; filename="kpis.csv"'},
+        )
+    return report
+
+
+@router.get(
+    "/metrics/historical/summary",
+    tags=["history"],
+    summary="Totals over a range (at most 14 days), channel mix, contact-type mix and the busiest 15-minute intervals",
+)
+def historical_summary(from_: From = None, to: To = None,
+                       top: Annotated[int, Query(ge=1, le=96)] = 5) -> history.HistoricalSummary:
+    return history.historical_summary(deps(), tenant(router), start=from_, end=to, top=top)
+
+
+@router.post("/contacts/<contact_id>/survey", tags=["history"], summary="Record CSAT (1-5), CES (1-7) and/or NPS (0-10) with an optional comment (redacted)")
+def record_survey(contact_id: Id, body: history.SurveyAnswers) -> tuple[Survey, int]:
+    return history.record_survey(deps(), tenant(router), contact_id, body), 201
+
+
+@router.get("/contacts/<contact_id>/survey", tags=["history"])
+def get_survey(contact_id: Id) -> Survey:
+    return history.get_survey(deps(), tenant(router), contact_id)
+
+
+@router.get("/contacts/<contact_id>/history", tags=["history"], summary="The contact's history entry: record, survey answers, repeat flags, analysis summary")
+def get_history(contact_id: Id) -> HistoryEntry:
+    return history.get_entry(deps(), tenant(router), contact_id)
+
+
+@router.get("/settings/kpis", tags=["history"], summary="The tenant's KPI settings (variants, short abandon, FCR window, cost rates)")
+def get_kpi_settings() -> KpiSettings:
+    return history.kpi_settings(deps(), tenant(router))
+
+
+@router.put("/settings/kpis", tags=["history"])
+def put_kpi_settings(body: KpiSettings) -> KpiSettings:
+    return history.put_kpi_settings(deps(), tenant(router), body)

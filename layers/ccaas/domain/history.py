@@ -1,0 +1,241 @@
+"""Contact history (pure): what the History store keeps per contact and how it becomes KPI input.
+
+A `HistoryEntry` is one contact's row: its `ContactRecord` (replaced only by a newer version), the
+survey answers, the repeat-contact flags and the summary of its transcript analysis. Each part has
+its own writer (post-contact workflow or CTR consumer, survey API, flag refresh, analysis) and its
+own attributes in storage, so a late survey or a flag change never races a record correction.
+`kpi_record()` joins them into the one record the KPI roll-up reads.
+
+Repeat flags (FCR) are set when a record is written, not on every read: `repeat_flag_changes`
+recomputes them from the customer's contacts within ±W days of the new one (see its docstring for
+why that window is exact for the flags it returns).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ccaas.domain.kpis.records import ContactRecord, FinalState
+from ccaas.domain.kpis.repeats import repeat_flags
+from ccaas.domain.models import Contact, ContactState
+
+DAY_MS = 86_400_000
+
+_FINAL_STATES: dict[ContactState, FinalState] = {
+    ContactState.COMPLETED: FinalState.COMPLETED,
+    ContactState.ABANDONED: FinalState.ABANDONED,
+    ContactState.FAILED: FinalState.FAILED,
+    ContactState.TRANSFERRED: FinalState.TRANSFERRED,
+}
+# Contact attributes that carry KPI dimensions the lifecycle itself does not know (first non-empty wins).
+SEGMENT_KEYS = ("segment", "customer_segment")
+SKILL_KEYS = ("skill", "primary_skill")
+TEAM_KEYS = ("team",)
+
+
+def _attribute(attributes: Mapping[str, str], keys: Iterable[str]) -> str | None:
+    for key in keys:
+        value = (attributes.get(key) or "").strip()
+        if value:
+            return value
+    return None
+
+
+def record_from_contact(contact: Contact) -> ContactRecord | None:
+    """The history record of one of our own contacts, or None while it has not ended.
+
+    `last_updated_at` is when it ended, so recording the same ended contact twice (a retried
+    workflow step) is a no-op in the store; hold time is not tracked by the lifecycle (0).
+    """
+    final_state = _FINAL_STATES.get(contact.state)
+    if final_state is None:
+        return None
+    ended = contact.ended_at or contact.acw_ended_at or contact.disconnected_at or contact.initiated_at
+    attributes = contact.attributes
+    return ContactRecord(
+        tenant_id=contact.tenant_id,
+        contact_id=contact.contact_id,
+        channel=contact.channel,
+        initiation_method=contact.initiation_method.value,
+        queue_id=contact.queue_id,
+        agent_id=contact.agent_id if contact.connected_at is not None else None,
+        team=_attribute(attributes, TEAM_KEYS),
+        skill=_attribute(attributes, SKILL_KEYS),
+        reason=contact.reason,
+        segment=(contact.routing.segment if contact.routing is not None else None) or _attribute(attributes, SEGMENT_KEYS),
+        customer_id=contact.customer_id,
+        previous_contact_id=contact.previous_contact_id,
+        initial_contact_id=contact.initial_contact_id,
+        initiated_at=contact.initiated_at,
+        enqueued_at=contact.enqueued_at,
+        connected_at=contact.connected_at,
+        disconnected_at=contact.disconnected_at,
+        acw_ended_at=contact.acw_ended_at,
+        transferred=final_state is FinalState.TRANSFERRED,
+        final_state=final_state,
+        sl_threshold_s=contact.sl_threshold_s,
+        last_updated_at=ended,
+    )
+
+
+def anchor_time(record: ContactRecord) -> int:
+    """The instant a record is filed under (history is read by ranges of it): when the customer
+    reached out, else the record's version time."""
+    contact_time = record.contact_time
+    return contact_time if contact_time is not None else record.last_updated_at
+
+
+class Survey(BaseModel):
+    """A post-contact survey. `comment` is stored redacted (the API redacts before it gets here)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    csat: int | None = Field(default=None, ge=1, le=5)
+    ces: int | None = Field(default=None, ge=1, le=7)
+    nps: int | None = Field(default=None, ge=0, le=10)
+    comment: str | None = Field(default=None, max_length=2000)
+    submitted_at: int = 0
+
+    @model_validator(mode="after")
+    def _some_answer(self) -> Survey:
+        if self.csat is None and self.ces is None and self.nps is None:
+            raise ValueError("a survey needs at least one of csat, ces, nps")
+        return self
+
+
+class ParticipantRole(StrEnum):
+    AGENT = "AGENT"
+    CUSTOMER = "CUSTOMER"
+    SYSTEM = "SYSTEM"
+
+
+class ChatMessage(BaseModel):
+    """One chat message as stored: `content` is already redacted."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    message_id: str
+    participant_role: ParticipantRole
+    content: str
+    absolute_time: int  # epoch ms
+
+    def as_transcript_item(self) -> dict[str, object]:
+        """The shape `analytics.parse_chat_messages` reads."""
+        return {
+            "participant_role": self.participant_role.value,
+            "content": self.content,
+            "absolute_time": self.absolute_time,
+        }
+
+
+class AnalysisSummary(BaseModel):
+    """What search, root-cause views and KPIs need of a transcript analysis (no text at all)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    qa_score: float
+    categories: tuple[str, ...] = ()
+    compliance_failed: tuple[str, ...] = ()
+    customer_sentiment: float | None = None
+    agent_sentiment: float | None = None
+    reason: str | None = None  # classified reason; None when only the fallback matched
+    segments: int = 0
+    redactions: int = 0
+    analyzed_at: int = 0
+
+    @classmethod
+    def of(cls, analysis: object, *, analyzed_at: int, fallback_reason: str = "other") -> AnalysisSummary:
+        """From an `analytics.TranscriptAnalysis` (typed loosely to keep this module light)."""
+        reason = analysis.reason.reason  # type: ignore[attr-defined]
+        return cls(
+            qa_score=analysis.qa.score,  # type: ignore[attr-defined]
+            categories=tuple(sorted({c.name for c in analysis.categories})),  # type: ignore[attr-defined]
+            compliance_failed=tuple(
+                sorted(c.rule for c in analysis.compliance if c.status == "FAILED")  # type: ignore[attr-defined]
+            ),
+            customer_sentiment=analysis.sentiment.customer.overall,  # type: ignore[attr-defined]
+            agent_sentiment=analysis.sentiment.agent.overall,  # type: ignore[attr-defined]
+            reason=None if reason == fallback_reason else reason,
+            segments=len(analysis.segments),  # type: ignore[attr-defined]
+            redactions=sum(analysis.redaction.counts.values()),  # type: ignore[attr-defined]
+            analyzed_at=analyzed_at,
+        )
+
+
+class HistoryEntry(BaseModel):
+    """Everything the History store holds on one contact (any part may still be missing: a survey
+    can arrive before the contact record does)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tenant_id: str
+    contact_id: str
+    record: ContactRecord | None = None
+    csat: int | None = None
+    ces: int | None = None
+    nps: int | None = None
+    followed_by_repeat: bool | None = None
+    is_repeat: bool | None = None
+    analysis: AnalysisSummary | None = None
+
+    @property
+    def reason(self) -> str | None:
+        """The record's reason, else the one the transcript analysis classified."""
+        if self.record is not None and self.record.reason:
+            return self.record.reason
+        return self.analysis.reason if self.analysis is not None else None
+
+    @property
+    def contact_time(self) -> int | None:
+        return None if self.record is None else anchor_time(self.record)
+
+    def kpi_record(self) -> ContactRecord | None:
+        """The record with survey answers (an API survey wins over answers carried in a CTR), repeat
+        flags and the effective reason joined in; None until the record itself has arrived."""
+        record = self.record
+        if record is None:
+            return None
+        update: dict[str, object] = {"followed_by_repeat": self.followed_by_repeat, "is_repeat": self.is_repeat}
+        if self.csat is not None or self.ces is not None or self.nps is not None:
+            update.update(csat=self.csat, ces=self.ces, nps=self.nps)
+        reason = self.reason
+        if reason != record.reason:
+            update["reason"] = reason
+        return record.model_copy(update=update)
+
+
+FlagChanges = dict[str, dict[str, bool | None]]
+
+
+def repeat_flag_changes(entries: Iterable[HistoryEntry], anchor: HistoryEntry, *, window_days: int) -> FlagChanges:
+    """Flag changes caused by `anchor` (a contact just recorded or re-classified).
+
+    `entries` are the customer's contacts with a contact time within [t − W, t + W] of the anchor's
+    time t (the anchor itself may be missing: index reads lag). From that window exactly these flags
+    are decidable, and only these are returned when they differ from what is stored:
+    - `followed_by_repeat` of contacts at or before t (their follow-ups within W lie inside the window);
+    - `is_repeat` of contacts at or after t (their predecessors within W lie inside the window).
+    """
+    by_id = {e.contact_id: e for e in entries if e.record is not None}
+    by_id[anchor.contact_id] = anchor
+    t = anchor.contact_time
+    if t is None:
+        return {}
+    records = [r for r in (e.kpi_record() for e in by_id.values()) if r is not None]
+    flags = repeat_flags(records, window_days=window_days)
+    changes: FlagChanges = {}
+    for contact_id, (followed, repeat) in flags.items():
+        entry = by_id[contact_id]
+        when = entry.contact_time
+        if when is None:
+            continue
+        change: dict[str, bool | None] = {}
+        if when <= t and entry.followed_by_repeat is not followed:
+            change["followed_by_repeat"] = followed
+        if when >= t and entry.is_repeat is not repeat:
+            change["is_repeat"] = repeat
+        if change:
+            changes[contact_id] = change
+    return changes

@@ -1,0 +1,198 @@
+"""Search over analysed contacts and root-cause views (pure): entries in, ranked answers out.
+
+Every view reads the entries whose contact time lies in the asked range. Rates come from the same
+additive counters as the KPIs (accumulators.KpiAccumulator), so "repeat rate by reason" here is the
+KPI repeat rate grouped by reason, never a second definition.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ccaas.domain.history import HistoryEntry
+from ccaas.domain.kpis.accumulators import KpiAccumulator, derive_kpis
+from ccaas.domain.kpis.records import ContactRecord
+from ccaas.domain.kpis.settings import KpiSettings
+
+UNCLASSIFIED = "unclassified"
+
+
+# --- search -----------------------------------------------------------------------------------------
+class ContactSearch(BaseModel):
+    """Filters of GET /contacts; all optional and combined with AND. Only analysed contacts match."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    from_ms: int
+    to_ms: int
+    category: str | None = None
+    agent: str | None = None
+    queue: str | None = None
+    reason: str | None = None
+    min_sentiment: float | None = Field(default=None, ge=-5, le=5)  # customer's overall sentiment
+    qa_below: float | None = Field(default=None, ge=0, le=100)
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+def matches(entry: HistoryEntry, search: ContactSearch) -> bool:
+    analysis, record = entry.analysis, entry.record
+    if analysis is None:
+        return False
+    when = entry.contact_time
+    if when is None or not search.from_ms <= when < search.to_ms:
+        return False
+    if search.category is not None and search.category not in analysis.categories:
+        return False
+    if search.agent is not None and (record is None or record.agent_id != search.agent):
+        return False
+    if search.queue is not None and (record is None or record.queue_id != search.queue):
+        return False
+    if search.reason is not None and entry.reason != search.reason:
+        return False
+    if search.min_sentiment is not None and (
+        analysis.customer_sentiment is None or analysis.customer_sentiment < search.min_sentiment
+    ):
+        return False
+    return search.qa_below is None or analysis.qa_score < search.qa_below
+
+
+def search_entries(entries: Iterable[HistoryEntry], search: ContactSearch) -> list[HistoryEntry]:
+    """Matching entries, newest first, at most `limit`."""
+    found = [e for e in entries if matches(e, search)]
+    found.sort(key=lambda e: (-(e.contact_time or 0), e.contact_id))
+    return found[: search.limit]
+
+
+# --- root causes ------------------------------------------------------------------------------------
+def _in_range(entries: Iterable[HistoryEntry], from_ms: int, to_ms: int) -> list[tuple[HistoryEntry, ContactRecord]]:
+    out = []
+    for entry in entries:
+        record = entry.kpi_record()
+        when = entry.contact_time
+        if record is not None and when is not None and from_ms <= when < to_ms:
+            out.append((entry, record))
+    return out
+
+
+def _accumulate(records: Iterable[ContactRecord], settings: KpiSettings) -> KpiAccumulator:
+    acc = KpiAccumulator()
+    short_ms, sl_ms = settings.short_abandon_s * 1000, settings.default_sl_threshold_s * 1000
+    for record in records:
+        if record.enqueued_at is not None:
+            acc.add_arrival(record, 1, short_ms, sl_ms)
+        if record.completed_at is not None:
+            acc.add_completion(record, 1)
+    return acc
+
+
+class ReasonStat(BaseModel):
+    reason: str
+    contacts: int
+    share: float
+    handled: int
+    aht_s: float | None
+    fcr_contacts: int
+    repeat_rate: float | None
+    csat: float | None
+
+
+def top_reasons(
+    entries: Iterable[HistoryEntry], *, from_ms: int, to_ms: int, settings: KpiSettings, limit: int = 10
+) -> list[ReasonStat]:
+    """Contact reasons by volume (reason of the record, else the classified one)."""
+    groups: dict[str, list[ContactRecord]] = defaultdict(list)
+    for entry, record in _in_range(entries, from_ms, to_ms):
+        groups[entry.reason or UNCLASSIFIED].append(record)
+    total = sum(len(v) for v in groups.values())
+    stats = []
+    for reason, records in groups.items():
+        acc = _accumulate(records, settings)
+        kpis = derive_kpis(acc, settings, agent_time=False)
+        stats.append(
+            ReasonStat(
+                reason=reason, contacts=len(records), share=len(records) / total, handled=acc.handled,
+                aht_s=kpis["aht_s"], fcr_contacts=acc.fcr_contacts, repeat_rate=kpis["repeat_rate"], csat=kpis["csat"],
+            )
+        )
+    stats.sort(key=lambda s: (-s.contacts, s.reason))
+    return stats[:limit]
+
+
+class RepeatDriver(BaseModel):
+    reason: str
+    fcr_contacts: int  # contacts in the FCR population (customer and reason known, first leg)
+    repeat_drivers: int  # ...followed by the same customer about the same reason within W days
+    repeat_rate: float
+    fcr: float
+
+
+def repeat_drivers(
+    entries: Iterable[HistoryEntry], *, from_ms: int, to_ms: int, settings: KpiSettings, min_contacts: int = 1,
+    limit: int = 10,
+) -> list[RepeatDriver]:
+    """Reasons ranked by repeat rate (highest first; larger samples first on ties)."""
+    groups: dict[str, list[ContactRecord]] = defaultdict(list)
+    for entry, record in _in_range(entries, from_ms, to_ms):
+        if record.followed_by_repeat is not None:
+            groups[entry.reason or UNCLASSIFIED].append(record)
+    out = []
+    for reason, records in groups.items():
+        acc = _accumulate(records, settings)
+        kpis = derive_kpis(acc, settings, agent_time=False)
+        if acc.fcr_contacts < min_contacts or kpis["repeat_rate"] is None:
+            continue
+        out.append(
+            RepeatDriver(
+                reason=reason, fcr_contacts=acc.fcr_contacts, repeat_drivers=acc.fcr_repeat_drivers,
+                repeat_rate=kpis["repeat_rate"], fcr=kpis["fcr"],  # type: ignore[arg-type]
+            )
+        )
+    out.sort(key=lambda d: (-d.repeat_rate, -d.fcr_contacts, d.reason))
+    return out[:limit]
+
+
+Dimension = Literal["agent", "queue"]
+Metric = Literal["qa", "fcr"]
+
+
+class Performer(BaseModel):
+    dimension: Dimension
+    value: str
+    metric: Metric
+    score: float  # mean QA score 0–100, or FCR 0–1
+    contacts: int  # sample behind the score
+
+
+def lowest_performers(
+    entries: Iterable[HistoryEntry], *, dimension: Dimension, metric: Metric, from_ms: int, to_ms: int,
+    settings: KpiSettings, min_contacts: int = 1, limit: int = 10,
+) -> list[Performer]:
+    """Agents or queues with the lowest mean QA score or FCR, lowest first (smaller samples last)."""
+    attribute = "agent_id" if dimension == "agent" else "queue_id"
+    qa: dict[str, list[float]] = defaultdict(list)
+    fcr_records: dict[str, list[ContactRecord]] = defaultdict(list)
+    for entry, record in _in_range(entries, from_ms, to_ms):
+        key = getattr(record, attribute)
+        if key is None:
+            continue
+        if metric == "qa" and entry.analysis is not None:
+            qa[key].append(entry.analysis.qa_score)
+        elif metric == "fcr" and record.followed_by_repeat is not None:
+            fcr_records[key].append(record)
+    out: list[Performer] = []
+    if metric == "qa":
+        for key, scores in qa.items():
+            if len(scores) >= min_contacts:
+                out.append(Performer(dimension=dimension, value=key, metric=metric,
+                                     score=round(sum(scores) / len(scores), 3), contacts=len(scores)))
+    else:
+        for key, records in fcr_records.items():
+            acc = _accumulate(records, settings)
+            value = derive_kpis(acc, settings, agent_time=False)["fcr"]
+            if value is not None and acc.fcr_contacts >= min_contacts:
+                out.append(Performer(dimension=dimension, value=key, metric=metric, score=value, contacts=acc.fcr_contacts))
+    out.sort(key=lambda p: (p.score, -p.contacts, p.value))
+    return out[:limit]

@@ -1,0 +1,336 @@
+"""Supervisor alerts: evaluation after stream batches and on the minute sweep, live transcripts, the API.
+
+Every evaluation reads the stored live state (live metrics item, waiting index, agents) rather than
+folding events itself, so the stream consumer and the sweep agree, and replays change nothing.
+Publishing follows two orders so that no change is lost and duplicates carry the same alert id:
+- an opening is written first (the conditional write is the deduplication), then published, then
+  marked published; an alert still unpublished is published by the next evaluation of its tenant;
+- a resolution is published first, then written: if the write fails the alert stays unresolved and
+  the next evaluation resolves (and publishes) it again.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ccaas.bootstrap import Dependencies
+from ccaas.domain.alerts import (
+    AgentSnapshot,
+    Alert,
+    AlertChange,
+    AlertRules,
+    AlertStatus,
+    Decisions,
+    LiveSegment,
+    LiveTranscriptState,
+    QueueSnapshot,
+    Resolution,
+    contacts_ended,
+    evaluate,
+    evaluate_transcript,
+    new_alert_id,
+    redact_and_score,
+    transcript_decisions,
+)
+from ccaas.domain.analytics.redaction import Redactor
+from ccaas.domain.analytics.sentiment import LocalLexiconSentiment
+from ccaas.domain.analytics.transcript import Segment
+from ccaas.domain.events import Event, EventType, agent_activity
+from ccaas.domain.models import Agent, Conflict, ContactState, NotFound
+from ccaas.usecases.contacts import retrying
+
+# A contact's conversation is over once one of these happened: its alerts are resolved.
+CONVERSATION_ENDED = frozenset({EventType.CONTACT_ACW_STARTED, EventType.CONTACT_COMPLETED, EventType.CONTACT_ABANDONED})
+RESOLVED_SCAN = 500  # status=resolved looks among this many most recent alerts
+
+
+@dataclass
+class Applied:
+    opened: list[Alert] = field(default_factory=list)
+    resolved: list[Alert] = field(default_factory=list)
+    published: int = 0
+
+
+# --- rules ------------------------------------------------------------------------------------------
+
+
+def get_rules(deps: Dependencies, tenant_id: str) -> AlertRules:
+    return deps.config.get_alert_rules(tenant_id)
+
+
+def put_rules(deps: Dependencies, tenant_id: str, rules: AlertRules) -> AlertRules:
+    deps.config.put_alert_rules(tenant_id, rules)
+    return rules
+
+
+# --- applying decisions -----------------------------------------------------------------------------
+
+
+def apply_decisions(deps: Dependencies, tenant_id: str, decisions: Decisions, unresolved: Sequence[Alert]) -> Applied:
+    now = deps.clock.now_ms()
+    applied = Applied()
+    resolved = [alert.resolved(now, why) for alert, why in decisions.resolve]
+    if resolved:
+        deps.alert_events.publish([(AlertChange.RESOLVED, a) for a in resolved])
+        applied.published += len(resolved)
+        applied.resolved = [a for a in resolved if deps.alerts.resolve(a)]
+    resolving = {a.alert_id for a in resolved}
+    pending = {a.alert_id: a for a in unresolved if not a.published and a.alert_id not in resolving}
+    for finding in decisions.open:
+        candidate = finding.alert(tenant_id, new_alert_id(now, deps.ids.new_id()), now)
+        stored = deps.alerts.open(candidate)
+        if stored.alert_id == candidate.alert_id:
+            applied.opened.append(stored)
+        if not stored.published:
+            pending[stored.alert_id] = stored
+    if pending:
+        alerts = list(pending.values())
+        deps.alert_events.publish([(AlertChange.OPENED, a) for a in alerts])
+        deps.alerts.mark_published(alerts)
+        applied.published += len(alerts)
+    return applied
+
+
+# --- snapshots of the stored live state -------------------------------------------------------------
+
+
+def queue_snapshots(
+    deps: Dependencies, tenant_id: str, rules: AlertRules, queue_ids: Iterable[str] | None = None
+) -> list[QueueSnapshot]:
+    """The tenant's queues (or those of `queue_ids` that exist): live item, oldest waiting contact.
+
+    Depth is the larger of the live gauge (QUEUED + OFFERED) and the waiting index read up to the
+    rule's threshold: the index is written before the event is published, while the gauge is written
+    by the other stream consumer, maybe after this one reads it."""
+    queues = {q.queue_id: q for q in deps.config.list_queues(tenant_id)}
+    wanted = sorted(queues if queue_ids is None else set(queue_ids) & set(queues))
+    items = deps.live.snapshots((tenant_id, q) for q in wanted)
+    probe = rules.queue_depth.threshold + 1 if rules.queue_depth.enabled else 1
+    snapshots = []
+    for queue_id in wanted:
+        item = items.get((tenant_id, queue_id), {})
+        oldest = deps.store.waiting_contacts(tenant_id, queue_id, probe)
+        snapshots.append(
+            QueueSnapshot(
+                queue_id=queue_id,
+                sl_target=queues[queue_id].sl_target,
+                in_queue=max(0, int(item.get("g_in_queue", 0)), len(oldest)),
+                oldest_enqueued_at=oldest[0].enqueued_at if oldest else None,
+                oldest_contact_id=oldest[0].contact_id if oldest else None,
+                live_item=item,
+            )
+        )
+    return snapshots
+
+
+def agent_snapshot(agent: Agent) -> AgentSnapshot:
+    return AgentSnapshot(
+        agent_id=agent.agent_id, status=agent.status, activity=agent_activity(agent), not_ready_since=agent.idle_since()
+    )
+
+
+# --- the stream consumer ----------------------------------------------------------------------------
+
+
+@dataclass
+class Touched:
+    queues: set[str] = field(default_factory=set)
+    agents: set[str] = field(default_factory=set)
+    ended_contacts: set[str] = field(default_factory=set)
+
+
+def touched_by(events: Iterable[Event]) -> dict[str, Touched]:
+    """Per tenant: the queues and agents whose state the events changed, and conversations that ended."""
+    touched: dict[str, Touched] = defaultdict(Touched)
+    for event in events:
+        t = touched[event.tenant_id]
+        p = event.payload
+        if event.type.startswith("contact.") and p.get("queue_id"):
+            t.queues.add(p["queue_id"])
+            if event.type in CONVERSATION_ENDED and p.get("contact_id"):
+                t.ended_contacts.add(p["contact_id"])
+        elif event.type.startswith("agent.") and p.get("agent_id"):
+            t.agents.add(p["agent_id"])
+    return dict(touched)
+
+
+def evaluate_touched(deps: Dependencies, tenant_id: str, touched: Touched) -> Applied:
+    rules = deps.config.get_alert_rules(tenant_id)
+    unresolved = deps.alerts.unresolved(tenant_id)
+    queues = queue_snapshots(deps, tenant_id, rules, touched.queues) if touched.queues else []
+    agents = []
+    for agent_id in sorted(touched.agents):
+        try:
+            agents.append(agent_snapshot(deps.store.get_agent(tenant_id, agent_id)))
+        except NotFound:
+            continue
+    decisions = evaluate(rules, queues=queues, agents=agents, active=unresolved, now_ms=deps.clock.now_ms())
+    decisions.resolve += contacts_ended(unresolved, touched.ended_contacts)
+    return apply_decisions(deps, tenant_id, decisions, unresolved)
+
+
+# --- the minute sweep -------------------------------------------------------------------------------
+
+
+def sweep_tenant(deps: Dependencies, tenant_id: str) -> Applied:
+    """Every queue and agent of the tenant (time-based rules fire without events), and the contact
+    alerts whose conversation ended without us seeing the event."""
+    rules = deps.config.get_alert_rules(tenant_id)
+    unresolved = deps.alerts.unresolved(tenant_id)
+    queues = queue_snapshots(deps, tenant_id, rules)
+    agents = [agent_snapshot(a) for a in deps.store.list_agents(tenant_id)]
+    decisions = evaluate(rules, queues=queues, agents=agents, active=unresolved, now_ms=deps.clock.now_ms(), whole_tenant=True)
+    ended = set()
+    for contact_id in {a.subject_id for a in unresolved if a.subject_kind == "contact"}:
+        try:
+            if deps.store.get_contact(tenant_id, contact_id).state != ContactState.CONNECTED:
+                ended.add(contact_id)
+        except NotFound:
+            ended.add(contact_id)
+    decisions.resolve += contacts_ended(unresolved, ended)
+    return apply_decisions(deps, tenant_id, decisions, unresolved)
+
+
+@dataclass
+class SweepResult:
+    tenants: int = 0
+    opened: int = 0
+    resolved: int = 0
+    failed: list[str] = field(default_factory=list)
+    skipped: int = 0  # not reached before `keep_going` said stop (the next sweep starts over)
+
+
+def sweep(
+    deps: Dependencies,
+    on_error: Callable[[str, Exception], None] | None = None,
+    keep_going: Callable[[], bool] = lambda: True,
+) -> SweepResult:
+    """One tenant failing does not stop the others; the failures are returned (the handler raises)."""
+    result = SweepResult()
+    tenants = deps.config.list_tenants()
+    for n, tenant_id in enumerate(tenants):
+        if not keep_going():
+            result.skipped = len(tenants) - n
+            break
+        result.tenants += 1
+        try:
+            applied = sweep_tenant(deps, tenant_id)
+        except Exception as error:  # noqa: BLE001 - reported per tenant by the caller
+            result.failed.append(tenant_id)
+            if on_error is not None:
+                on_error(tenant_id, error)
+            continue
+        result.opened += len(applied.opened)
+        result.resolved += len(applied.resolved)
+    return result
+
+
+# --- live transcripts -------------------------------------------------------------------------------
+
+
+class LiveTranscriptPost(BaseModel):
+    """Segments of a live conversation; begin_ms/end_ms are offsets from when the contact was connected."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    segments: list[Segment] = Field(min_length=1, max_length=500)
+
+    @field_validator("segments")
+    @classmethod
+    def _bounded_text(cls, segments: list[Segment]) -> list[Segment]:
+        if sum(len(s.text) for s in segments) > 200_000:
+            raise ValueError("at most 200,000 characters of text per post")
+        return segments
+
+
+class LiveTranscriptResult(BaseModel):
+    contact_id: str
+    accepted: int
+    redactions: dict[str, int] = Field(description="PII type -> how many were replaced")
+    segments: list[LiveSegment] = Field(description="as redacted, with each segment's sentiment (-5..+5)")
+    opened: list[Alert]
+
+
+@cache
+def _analyzers() -> tuple[Redactor, LocalLexiconSentiment]:
+    return Redactor(), LocalLexiconSentiment()
+
+
+def post_live_transcript(deps: Dependencies, tenant_id: str, contact_id: str, post: LiveTranscriptPost) -> LiveTranscriptResult:
+    contact = deps.store.get_contact(tenant_id, contact_id)
+    if contact.state != ContactState.CONNECTED:
+        raise Conflict(f"contact {contact_id} is {contact.state}: live transcripts are for CONNECTED contacts", field="contact_id")
+    redactor, sentiment = _analyzers()
+    redacted = redact_and_score(post.segments, redactor, sentiment)  # the raw text is not used after this
+    rules = deps.config.get_alert_rules(tenant_id)
+
+    def attempt():  # noqa: ANN202
+        state = deps.alerts.transcript_state(tenant_id, contact_id) or LiveTranscriptState(tenant_id=tenant_id, contact_id=contact_id)
+        evaluation = evaluate_transcript(rules, state, redacted.segments, now_ms=deps.clock.now_ms(), queue_id=contact.queue_id)
+        deps.alerts.save_transcript_state(evaluation.state)
+        return evaluation
+
+    evaluation = retrying(attempt)
+    unresolved = deps.alerts.unresolved(tenant_id)
+    applied = apply_decisions(deps, tenant_id, transcript_decisions(evaluation, unresolved), unresolved)
+    return LiveTranscriptResult(
+        contact_id=contact_id,
+        accepted=len(redacted.segments),
+        redactions=redacted.redaction_counts,
+        segments=redacted.segments,
+        opened=applied.opened,
+    )
+
+
+# --- the API ----------------------------------------------------------------------------------------
+
+
+class StatusFilter(StrEnum):
+    OPEN = "open"  # not resolved: OPEN or ACKNOWLEDGED
+    UNACKNOWLEDGED = "unacknowledged"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    ALL = "all"
+
+
+def list_alerts(deps: Dependencies, tenant_id: str, status: StatusFilter = StatusFilter.OPEN, limit: int = 100) -> list[Alert]:
+    """Newest first."""
+    if status == StatusFilter.ALL:
+        return deps.alerts.recent(tenant_id, limit)
+    if status == StatusFilter.RESOLVED:
+        return [a for a in deps.alerts.recent(tenant_id, RESOLVED_SCAN) if a.status == AlertStatus.RESOLVED][:limit]
+    wanted = {
+        StatusFilter.OPEN: {AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED},
+        StatusFilter.UNACKNOWLEDGED: {AlertStatus.OPEN},
+        StatusFilter.ACKNOWLEDGED: {AlertStatus.ACKNOWLEDGED},
+    }[status]
+    alerts = [a for a in deps.alerts.unresolved(tenant_id) if a.status in wanted]
+    return sorted(alerts, key=lambda a: a.alert_id, reverse=True)[:limit]
+
+
+def get_alert(deps: Dependencies, tenant_id: str, alert_id: str) -> Alert:
+    return deps.alerts.get(tenant_id, alert_id)
+
+
+def acknowledge(deps: Dependencies, tenant_id: str, alert_id: str) -> Alert:
+    """Idempotent; every call publishes the acknowledgement (at least once, same alert id)."""
+    alert = deps.alerts.acknowledge(tenant_id, alert_id, deps.clock.now_ms())
+    deps.alert_events.publish([(AlertChange.ACKNOWLEDGED, alert)])
+    return alert
+
+
+def resolve(deps: Dependencies, tenant_id: str, alert_id: str) -> Alert:
+    """A supervisor closes the alert. If its condition still holds, the next evaluation opens a new one."""
+    alert = deps.alerts.get(tenant_id, alert_id)
+    if alert.status == AlertStatus.RESOLVED:
+        return alert
+    resolved = alert.resolved(deps.clock.now_ms(), Resolution.MANUAL)
+    deps.alert_events.publish([(AlertChange.RESOLVED, resolved)])
+    if not deps.alerts.resolve(resolved):
+        return deps.alerts.get(tenant_id, alert_id)  # resolved concurrently: that resolution stands
+    return resolved

@@ -1,0 +1,248 @@
+"""Transcript analytics use-cases: chat messages, transcript uploads, the post-contact analysis step,
+search and root-cause views.
+
+Redaction comes first everywhere: a chat message or survey comment is redacted before it is stored,
+an uploaded transcript is redacted by `analyze_transcript` before anything else reads it, and only
+the redacted analysis is stored. Raw text lives in this process's memory for one request and is
+never logged (the transcript models hide it from repr and validation errors).
+"""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ccaas.bootstrap import Dependencies
+from ccaas.domain.analytics import (
+    AnalyticsRules,
+    TranscriptAnalysis,
+    TranscriptFormatError,
+    analyze_transcript,
+    parse_chat_messages,
+    parse_segments,
+    parse_transcript,
+)
+from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, ParticipantRole
+from ccaas.domain.insights import (
+    ContactSearch,
+    Dimension,
+    Metric,
+    Performer,
+    ReasonStat,
+    RepeatDriver,
+    lowest_performers,
+    repeat_drivers,
+    search_entries,
+    top_reasons,
+)
+from ccaas.domain.models import Channel, DomainError, NotFound
+from ccaas.usecases.history import known_contact, refresh_repeat_flags, tenant_context, time_range
+
+CHAT_CHANNELS = frozenset({Channel.CHAT, Channel.SMS, Channel.SOCIAL})
+_MAX_ANALYSIS_BYTES = 300_000  # DynamoDB items stop at 400 KB
+_CACHE_TTL_S = 60.0
+_rules_cache: dict[tuple[int, str], tuple[float, AnalyticsRules]] = {}
+
+
+# --- tenant rules ---------------------------------------------------------------------------------
+def analytics_rules(deps: Dependencies, tenant_id: str) -> AnalyticsRules:
+    """The tenant's rules (categories, compliance, reasons, QA, redaction), compiled once per process."""
+    key = (id(deps.config), tenant_id)
+    cached = _rules_cache.get(key)
+    if cached and time.monotonic() - cached[0] < _CACHE_TTL_S:
+        return cached[1]
+    stored = deps.config.get_settings(tenant_id, "analytics")
+    rules = AnalyticsRules.model_validate(stored) if stored else AnalyticsRules.default()
+    rules.compiled()
+    _rules_cache[key] = (time.monotonic(), rules)
+    return rules
+
+
+def put_analytics_rules(deps: Dependencies, tenant_id: str, rules: AnalyticsRules) -> AnalyticsRules:
+    deps.config.put_settings(tenant_id, "analytics", rules.model_dump(mode="json"))
+    _rules_cache.pop((id(deps.config), tenant_id), None)
+    return rules
+
+
+def redact(deps: Dependencies, tenant_id: str, text: str) -> str:
+    return analytics_rules(deps, tenant_id).compiled().redactor.redact(text).text
+
+
+# --- chat messages --------------------------------------------------------------------------------
+class NewMessage(BaseModel):
+    """POST /contacts/{id}/messages: one message of a chat participant."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    participant_role: ParticipantRole
+    content: str = Field(min_length=1, max_length=4096, repr=False)
+    absolute_time: datetime | None = Field(default=None, description="when it was sent (default: now)")
+
+
+def add_chat_message(deps: Dependencies, tenant_id: str, contact_id: str, message: NewMessage) -> ChatMessage:
+    contact = deps.store.get_contact(tenant_id, contact_id)
+    if contact.channel not in CHAT_CHANNELS:
+        raise DomainError(f"contact {contact_id} is a {contact.channel} contact, not a chat", field="contact_id")
+    sent = message.absolute_time
+    if sent is not None and sent.tzinfo is None:
+        raise DomainError("absolute_time needs a UTC offset", field="absolute_time")
+    stored = ChatMessage(
+        message_id=deps.ids.new_id(),
+        participant_role=message.participant_role,
+        content=redact(deps, tenant_id, message.content),
+        absolute_time=int(sent.timestamp() * 1000) if sent is not None else deps.clock.now_ms(),
+    )
+    deps.transcripts.add_message(tenant_id, contact_id, stored)
+    return stored
+
+
+def chat_messages(deps: Dependencies, tenant_id: str, contact_id: str) -> list[ChatMessage]:
+    deps.store.get_contact(tenant_id, contact_id)
+    return deps.transcripts.messages(tenant_id, contact_id)
+
+
+# --- analysis -------------------------------------------------------------------------------------
+def _bounded(analysis: TranscriptAnalysis) -> dict[str, Any]:
+    """The analysis as stored: whole, unless its segments would overflow an item; then the trailing
+    segments' texts are dropped (scores, categories and evidence are kept) and the cut is recorded."""
+    document = analysis.model_dump(mode="json")
+    size = len(json.dumps(document, separators=(",", ":")))
+    dropped = 0
+    segments = document["segments"]
+    while size > _MAX_ANALYSIS_BYTES and dropped < len(segments):
+        segment = segments[len(segments) - 1 - dropped]
+        size -= len(segment["text"])
+        segment["text"] = ""
+        dropped += 1
+    document["segment_texts_dropped"] = dropped
+    return document
+
+
+def _store_analysis(deps: Dependencies, tenant_id: str, contact_id: str, analysis: TranscriptAnalysis) -> AnalysisSummary:
+    rules = analytics_rules(deps, tenant_id)
+    before = deps.history.get_entry(tenant_id, contact_id)
+    summary = AnalysisSummary.of(analysis, analyzed_at=deps.clock.now_ms(), fallback_reason=rules.reasons.fallback)
+    deps.transcripts.put_analysis(tenant_id, contact_id, _bounded(analysis), summary)
+    if before is not None and before.reason != _effective_reason(before, summary):
+        refresh_repeat_flags(deps, tenant_id, contact_id)  # the classified reason changes who repeats
+    return summary
+
+
+def _effective_reason(entry: HistoryEntry, summary: AnalysisSummary) -> str | None:
+    return entry.model_copy(update={"analysis": summary}).reason
+
+
+def analyze_contact(deps: Dependencies, tenant_id: str, contact_id: str) -> AnalysisSummary | None:
+    """Post-contact step AnalyzeTranscript: analyse a chat from its (already redacted) messages."""
+    messages = deps.transcripts.messages(tenant_id, contact_id)
+    if not messages:
+        return None
+    entry = deps.history.get_entry(tenant_id, contact_id)
+    connected_at = entry.record.connected_at if entry is not None and entry.record is not None else None
+    transcript = parse_chat_messages([m.as_transcript_item() for m in messages], contact_id, connected_at=connected_at)
+    analysis = analyze_transcript(transcript, analytics_rules(deps, tenant_id))
+    return _store_analysis(deps, tenant_id, contact_id, analysis)
+
+
+def upload_transcript(deps: Dependencies, tenant_id: str, contact_id: str, document: Any) -> AnalysisSummary:
+    """A transcript in our segment format, chat messages, Contact Lens or Transcribe JSON: redacted,
+    analysed and stored (the raw document is dropped when this returns)."""
+    known_contact(deps, tenant_id, contact_id)
+    try:
+        if isinstance(document, dict) and isinstance(document.get("segments"), list):
+            # our segment format wrapped in a document: {"segments": [...], "connected_at_ms": n}
+            connected_at = document.get("connected_at_ms")
+            transcript = parse_segments(
+                document["segments"], contact_id, connected_at_ms=connected_at if isinstance(connected_at, int) else None
+            )
+        else:
+            transcript = parse_transcript(document, contact_id)
+    except TranscriptFormatError as error:
+        raise DomainError(f"transcript not understood: {error}", field="body") from None
+    except ValueError:  # a segment the models refused; the message may quote text, so it is not echoed
+        raise DomainError("transcript has an invalid segment", field="body") from None
+    if transcript.contact_id != contact_id:
+        transcript = transcript.model_copy(update={"contact_id": contact_id})
+    if not transcript.segments:
+        raise DomainError("transcript has no usable segments", field="body")
+    analysis = analyze_transcript(transcript, analytics_rules(deps, tenant_id))
+    return _store_analysis(deps, tenant_id, contact_id, analysis)
+
+
+def get_analysis(deps: Dependencies, tenant_id: str, contact_id: str) -> dict[str, Any]:
+    analysis = deps.transcripts.get_analysis(tenant_id, contact_id)
+    if analysis is None:
+        raise NotFound(f"contact {contact_id} has no transcript analysis", field="contact_id")
+    return analysis
+
+
+# --- search and root causes -------------------------------------------------------------------------
+class ContactInsight(BaseModel):
+    contact_id: str
+    contact_time_ms: int | None
+    channel: str | None
+    queue_id: str | None
+    agent_id: str | None
+    reason: str | None
+    qa_score: float
+    categories: tuple[str, ...]
+    compliance_failed: tuple[str, ...]
+    customer_sentiment: float | None
+    agent_sentiment: float | None
+
+    @classmethod
+    def of(cls, entry: HistoryEntry) -> ContactInsight:
+        record, analysis = entry.record, entry.analysis
+        assert analysis is not None
+        return cls(
+            contact_id=entry.contact_id,
+            contact_time_ms=entry.contact_time,
+            channel=None if record is None else record.channel.value,
+            queue_id=None if record is None else record.queue_id,
+            agent_id=None if record is None else record.agent_id,
+            reason=entry.reason,
+            qa_score=analysis.qa_score,
+            categories=analysis.categories,
+            compliance_failed=analysis.compliance_failed,
+            customer_sentiment=analysis.customer_sentiment,
+            agent_sentiment=analysis.agent_sentiment,
+        )
+
+
+def search_contacts(
+    deps: Dependencies, tenant_id: str, *, start: datetime | None, end: datetime | None, **filters: Any
+) -> list[ContactInsight]:
+    _, span = time_range(deps, tenant_id, start, end, default_days=7)
+    search = ContactSearch(from_ms=span.from_ms, to_ms=span.to_ms, **filters)
+    entries = deps.history.entries_between(tenant_id, span.from_ms, span.to_ms)
+    return [ContactInsight.of(e) for e in search_entries(entries, search)]
+
+
+def _entries(deps: Dependencies, tenant_id: str, start: datetime | None, end: datetime | None) -> tuple[list[HistoryEntry], int, int]:
+    _, span = time_range(deps, tenant_id, start, end, default_days=7)
+    entries = list(deps.history.entries_between(tenant_id, span.from_ms, span.to_ms))
+    return entries, span.from_ms, span.to_ms
+
+
+def reasons_report(deps: Dependencies, tenant_id: str, *, start: datetime | None, end: datetime | None,
+                   limit: int = 10) -> list[ReasonStat]:
+    entries, from_ms, to_ms = _entries(deps, tenant_id, start, end)
+    return top_reasons(entries, from_ms=from_ms, to_ms=to_ms, settings=tenant_context(deps, tenant_id)[1], limit=limit)
+
+
+def repeat_drivers_report(deps: Dependencies, tenant_id: str, *, start: datetime | None, end: datetime | None,
+                          min_contacts: int = 1, limit: int = 10) -> list[RepeatDriver]:
+    entries, from_ms, to_ms = _entries(deps, tenant_id, start, end)
+    return repeat_drivers(entries, from_ms=from_ms, to_ms=to_ms, settings=tenant_context(deps, tenant_id)[1],
+                          min_contacts=min_contacts, limit=limit)
+
+
+def lowest_performers_report(deps: Dependencies, tenant_id: str, *, dimension: Dimension, metric: Metric,
+                             start: datetime | None, end: datetime | None, min_contacts: int = 1,
+                             limit: int = 10) -> list[Performer]:
+    entries, from_ms, to_ms = _entries(deps, tenant_id, start, end)
+    return lowest_performers(entries, dimension=dimension, metric=metric, from_ms=from_ms, to_ms=to_ms,
+                             settings=tenant_context(deps, tenant_id)[1], min_contacts=min_contacts, limit=limit)

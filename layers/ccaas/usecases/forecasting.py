@@ -1,0 +1,164 @@
+"""Forecast and staffing from the tenant's stored history (issue 6's API).
+
+The history of a queue is read as per-day interval series (domain/planning.py): a day whose end is
+more than SETTLED_AFTER_MS in the past is computed once from the History records and cached in the
+History table; younger days are recomputed on each request (late corrections still land there).
+The forecast is forecast.py's seasonal profile × damped trend, fitted on the last `weeks` weeks.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ccaas.bootstrap import Dependencies
+from ccaas.domain.forecast import fit_forecaster, staffing_plan, what_if
+from ccaas.domain.history import DAY_MS
+from ccaas.domain.models import Channel, DomainError
+from ccaas.domain.planning import (
+    StaffingInterval,
+    WhatIfRow,
+    day_bounds,
+    day_series,
+    history_points,
+    patience_estimate,
+)
+from ccaas.usecases.history import tenant_context
+
+SETTLED_AFTER_MS = 2 * DAY_MS
+_ENQUEUE_MARGIN_MS = 3_600_000  # a contact is filed by when it started, up to an IVR's length before it queued
+METHOD = (
+    "Seasonal profile x damped trend (domain/forecast.py): per weekday and 15-minute slot, the exponentially "
+    "weighted mean of the last weeks, moved by a Theil-Sen weekly trend that fades by the damping factor per "
+    "week ahead; AHT is the handle-time-weighted mean of the same slots. Staffing: Erlang C and Erlang A "
+    "(domain/staffing.py)."
+)
+
+
+class ForecastQuery(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    queue_id: str
+    day: date
+    channel: Channel | None = None
+    weeks: int = Field(default=6, ge=1, le=12)
+
+
+def _history_days(deps: Dependencies, tenant_id: str, tz: ZoneInfo, first: date, last: date) -> dict[date, dict]:
+    """Series for each local day in [first, last], from the cache where the day is settled."""
+    now = deps.clock.now_ms()
+    days: dict[date, dict] = {}
+    day = first
+    while day <= last:
+        start, end = day_bounds(day, tz)
+        cached = deps.history.get_series(tenant_id, day.isoformat())
+        if cached is not None:
+            days[day] = cached
+        else:
+            entries = deps.history.entries_between(tenant_id, start - _ENQUEUE_MARGIN_MS, end)
+            series = day_series((r for r in (e.kpi_record() for e in entries) if r is not None), day=day, tz=tz)
+            if end + SETTLED_AFTER_MS <= now:
+                deps.history.put_series(tenant_id, day.isoformat(), series)
+            days[day] = series
+        day += timedelta(days=1)
+    return days
+
+
+class StaffingForecast(BaseModel):
+    queue_id: str
+    channel: str | None
+    date: date
+    time_zone: str
+    method: str
+    history_from: date
+    history_to: date
+    trend_per_week: float
+    sl_target: float
+    sl_threshold_s: int
+    patience_s: float | None
+    shrinkage: float
+    intervals: list[StaffingInterval]
+
+
+def _fitted(deps: Dependencies, tenant_id: str, query: ForecastQuery):  # noqa: ANN202 - internal tuple
+    time_zone, _ = tenant_context(deps, tenant_id)
+    queue = deps.config.get_queue(tenant_id, query.queue_id)  # 404 for another tenant's queue
+    tz = ZoneInfo(time_zone)
+    today = datetime.fromtimestamp(deps.clock.now_ms() / 1000, tz).date()
+    history_to = min(query.day, today) - timedelta(days=1)  # whole days only, never "today so far"
+    history_from = history_to - timedelta(days=7 * query.weeks - 1)
+    days = _history_days(deps, tenant_id, tz, history_from, history_to)
+    channel = None if query.channel is None else query.channel.value
+    points = history_points(days, queue_id=queue.queue_id, channel=channel, tz=tz)
+    model = fit_forecaster(points, tz=tz, weeks=query.weeks)
+    forecast = model.forecast(query.day, 1)
+    patience = patience_estimate(days, queue_id=queue.queue_id, channel=channel)
+    return time_zone, queue, forecast, model, patience, history_from, history_to
+
+
+def staffing_forecast(
+    deps: Dependencies, tenant_id: str, query: ForecastQuery, *, shrinkage: float = 0.0,
+    patience_s: float | None = None, max_occupancy: float | None = None,
+) -> StaffingForecast:
+    """Per interval of `query.day`: forecast volume and AHT, required agents (Erlang C and, with a
+    patience estimate, Erlang A), and the SL / ASA / abandonment expected at those numbers."""
+    time_zone, queue, forecast, model, estimated, history_from, history_to = _fitted(deps, tenant_id, query)
+    patience = patience_s if patience_s is not None else estimated
+    fallback_aht = model.aht_overall or 300.0
+    plan = staffing_plan(
+        forecast, queue.sl_target, queue.sl_threshold_s, patience_seconds=patience, shrinkage=shrinkage,
+        max_occupancy=max_occupancy, fallback_aht_seconds=fallback_aht,
+    )
+    return StaffingForecast(
+        queue_id=queue.queue_id, channel=None if query.channel is None else query.channel.value, date=query.day,
+        time_zone=time_zone, method=METHOD, history_from=history_from, history_to=history_to,
+        trend_per_week=round(model.trend_per_week, 6), sl_target=queue.sl_target, sl_threshold_s=queue.sl_threshold_s,
+        patience_s=None if patience is None else round(patience, 3), shrinkage=shrinkage,
+        intervals=[StaffingInterval.of(p) for p in plan],
+    )
+
+
+class WhatIfRequest(BaseModel):
+    """POST /forecast/what-if: a staffing to try against the forecast of one day."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    queue: str = Field(min_length=1, max_length=64)
+    date: date
+    channel: Channel | None = None
+    agents: int | list[int] = Field(description="agents per interval: one number for all, or one per interval")
+    model: Literal["erlang_c", "erlang_a"] = "erlang_c"
+    patience_s: float | None = Field(default=None, gt=0, description="Erlang A patience; default: from history")
+    weeks: int = Field(default=6, ge=1, le=12)
+
+
+class WhatIfReport(BaseModel):
+    queue_id: str
+    date: date
+    time_zone: str
+    model: str
+    patience_s: float | None
+    intervals: list[WhatIfRow]
+
+
+def staffing_what_if(deps: Dependencies, tenant_id: str, request: WhatIfRequest) -> WhatIfReport:
+    query = ForecastQuery(queue_id=request.queue, day=request.date, channel=request.channel, weeks=request.weeks)
+    time_zone, queue, forecast, model, estimated, _, _ = _fitted(deps, tenant_id, query)
+    agents = request.agents if isinstance(request.agents, list) else [request.agents] * len(forecast)
+    if len(agents) != len(forecast):
+        raise DomainError(f"{len(forecast)} intervals on {request.date}: give one agent count per interval", field="agents")
+    if any(n < 0 for n in agents):
+        raise DomainError("agent counts must be >= 0", field="agents")
+    patience = request.patience_s if request.patience_s is not None else estimated
+    if request.model == "erlang_a" and patience is None:
+        raise DomainError("no abandons in the history to estimate patience from: pass patience_s", field="patience_s")
+    rows = what_if(
+        forecast, agents, queue.sl_threshold_s, model=request.model, patience_seconds=patience,
+        fallback_aht_seconds=model.aht_overall or 300.0,
+    )
+    return WhatIfReport(
+        queue_id=queue.queue_id, date=request.date, time_zone=time_zone, model=request.model,
+        patience_s=None if patience is None else round(patience, 3), intervals=[WhatIfRow.of(r) for r in rows],
+    )

@@ -1,0 +1,315 @@
+"""History use-cases: ended contacts (ours and Amazon Connect's) into the History store, surveys,
+repeat flags, and historical KPIs computed on read with the pure roll-up.
+
+Why compute on read: KPI cells are additive, but the dimensions asked for (any two of seven) and the
+tenant's variants (service level, abandonment, FCR population) multiply the cells a writer would have
+to maintain; a day of 50,000 contacts rolls up in well under a second of CPU (bench/bench_kpis.py),
+so storing one row per contact and rolling up per request is the simpler design at this scale. See
+README "History and analytics" for where it stops scaling and what comes next.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ccaas.bootstrap import Dependencies
+from ccaas.domain.history import DAY_MS, FlagChanges, HistoryEntry, Survey, record_from_contact, repeat_flag_changes
+from ccaas.domain.kpis import (
+    ConnectCtr,
+    ContactRecord,
+    CtrMapping,
+    KpiRow,
+    KpiSettings,
+    MalformedContactRecord,
+    busiest_intervals,
+    channel_mix,
+    contact_type_mix,
+    parse_ctr,
+    rollup,
+    to_contact_record,
+)
+from ccaas.domain.kpis.intervals import Granularity
+from ccaas.domain.kpis.settings import ServiceLevelVariant
+from ccaas.domain.models import ContactState, DomainError, NotFound
+
+# The lifecycle caps handling at 24 h (AwaitCompletion's TimeoutSeconds), so every contact that
+# completes in a range started at most a day before it: reading that much earlier is exact for ours.
+HANDLING_LOOKBACK_MS = DAY_MS
+MAX_RANGE_DAYS = 93
+MAX_QUARTER_HOUR_RANGE_DAYS = 14
+_CACHE_TTL_S = 60.0
+_tenant_cache: dict[tuple[int, str], tuple[float, str, KpiSettings]] = {}
+_instance_cache: dict[tuple[int, str], tuple[float, str | None]] = {}
+
+
+# --- tenant context -------------------------------------------------------------------------------
+def tenant_context(deps: Dependencies, tenant_id: str) -> tuple[str, KpiSettings]:
+    """(time zone, KPI settings) of the tenant, cached briefly per process (they rarely change)."""
+    key = (id(deps.config), tenant_id)
+    cached = _tenant_cache.get(key)
+    if cached and time.monotonic() - cached[0] < _CACHE_TTL_S:
+        return cached[1], cached[2]
+    time_zone = deps.config.get_tenant(tenant_id).time_zone
+    stored = deps.config.get_settings(tenant_id, "kpis")
+    settings = KpiSettings.model_validate(stored) if stored else KpiSettings()
+    _tenant_cache[key] = (time.monotonic(), time_zone, settings)
+    return time_zone, settings
+
+
+def kpi_settings(deps: Dependencies, tenant_id: str) -> KpiSettings:
+    return tenant_context(deps, tenant_id)[1]
+
+
+def put_kpi_settings(deps: Dependencies, tenant_id: str, settings: KpiSettings) -> KpiSettings:
+    deps.config.put_settings(tenant_id, "kpis", settings.model_dump(mode="json"))
+    _tenant_cache.pop((id(deps.config), tenant_id), None)
+    return settings
+
+
+# --- recording ------------------------------------------------------------------------------------
+class RecordOutcome(BaseModel):
+    """What the post-contact workflow branches on (no customer data)."""
+
+    recorded: bool  # False: not ended yet, or this version was already stored
+    has_transcript: bool
+    state: str
+
+
+def record_contact(deps: Dependencies, tenant_id: str, contact_id: str) -> RecordOutcome:
+    """Post-contact step RecordHistory: the ended contact's record into history (idempotent)."""
+    contact = deps.store.get_contact(tenant_id, contact_id)
+    record = record_from_contact(contact)
+    stored = store_record(deps, record) if record is not None else False
+    has_transcript = contact.state == ContactState.COMPLETED and bool(deps.transcripts.messages(tenant_id, contact_id))
+    return RecordOutcome(recorded=stored, has_transcript=has_transcript, state=contact.state.value)
+
+
+def store_record(deps: Dependencies, record: ContactRecord) -> bool:
+    """Store a record if it is new or newer; then refresh the repeat flags it affects."""
+    stored = deps.history.put_record(record)
+    if stored:
+        refresh_repeat_flags(deps, record.tenant_id, record.contact_id)
+    return stored
+
+
+def refresh_repeat_flags(deps: Dependencies, tenant_id: str, contact_id: str) -> FlagChanges:
+    """Recompute FCR flags around one contact (its customer's contacts within ±W days) and store
+    the ones that changed. Called whenever a record or its classified reason changes."""
+    entry = deps.history.get_entry(tenant_id, contact_id)
+    record = None if entry is None else entry.kpi_record()
+    if entry is None or record is None or record.customer_id is None:
+        return {}
+    window_days = kpi_settings(deps, tenant_id).fcr_window_days
+    t = entry.contact_time or 0
+    span = window_days * DAY_MS
+    neighbours = deps.history.customer_entries(tenant_id, record.customer_id, t - span, t + span)
+    changes = repeat_flag_changes(neighbours, entry, window_days=window_days)
+    if changes:
+        deps.history.update_flags(tenant_id, changes)
+    return changes
+
+
+# --- Amazon Connect contact records ----------------------------------------------------------------
+class UnknownConnectInstance(MalformedContactRecord):
+    """A CTR from a Connect instance no tenant registered (retried, then dead-lettered)."""
+
+
+class CtrOutcome(BaseModel):
+    tenant_id: str
+    contact_id: str
+    stored: bool  # False: a duplicate or an older version than the one held
+
+
+def tenant_of_instance(deps: Dependencies, instance_arn: str) -> str | None:
+    key = (id(deps.config), instance_arn)
+    cached = _instance_cache.get(key)
+    if cached and time.monotonic() - cached[0] < _CACHE_TTL_S:
+        return cached[1]
+    tenant_id = deps.config.tenant_for_connect_instance(instance_arn)
+    _instance_cache[key] = (time.monotonic(), tenant_id)
+    return tenant_id
+
+
+def ingest_ctr(deps: Dependencies, raw: bytes | str | ConnectCtr) -> CtrOutcome:
+    """One Amazon Connect CTR from the stream into history. Raises MalformedContactRecord (with a
+    reason that never quotes the record) for anything that cannot be mapped."""
+    ctr = raw if isinstance(raw, ConnectCtr) else parse_ctr(raw)
+    if not ctr.InstanceARN:
+        raise MalformedContactRecord("missing InstanceARN", contact_id=ctr.ContactId)
+    tenant_id = tenant_of_instance(deps, ctr.InstanceARN)
+    if tenant_id is None:
+        raise UnknownConnectInstance("Connect instance not registered to a tenant", contact_id=ctr.ContactId)
+    record = to_contact_record(ctr, tenant_id=tenant_id, mapping=CtrMapping())
+    return CtrOutcome(tenant_id=tenant_id, contact_id=record.contact_id, stored=store_record(deps, record))
+
+
+# --- surveys --------------------------------------------------------------------------------------
+class SurveyAnswers(BaseModel):
+    """POST /contacts/{id}/survey. The comment is redacted before it is stored."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    csat: int | None = Field(default=None, ge=1, le=5, description="customer satisfaction, 1-5")
+    ces: int | None = Field(default=None, ge=1, le=7, description="customer effort, 1-7")
+    nps: int | None = Field(default=None, ge=0, le=10, description="likelihood to recommend, 0-10")
+    comment: str | None = Field(default=None, max_length=2000, repr=False)
+
+
+def known_contact(deps: Dependencies, tenant_id: str, contact_id: str) -> HistoryEntry | None:
+    """The contact's history entry; NotFound unless it is in history or is one of our contacts."""
+    entry = deps.history.get_entry(tenant_id, contact_id)
+    if entry is None or entry.record is None:
+        deps.store.get_contact(tenant_id, contact_id)  # raises NotFound (404) for an unknown contact
+    return entry
+
+
+def record_survey(deps: Dependencies, tenant_id: str, contact_id: str, answers: SurveyAnswers) -> Survey:
+    """Store the survey against the contact; its answers join that contact's KPIs in the interval
+    the contact completed in, however late the survey arrives."""
+    from ccaas.usecases.analytics import redact
+
+    known_contact(deps, tenant_id, contact_id)
+    if answers.csat is None and answers.ces is None and answers.nps is None:
+        raise DomainError("a survey needs at least one of csat, ces, nps", field="csat")
+    comment = redact(deps, tenant_id, answers.comment) if answers.comment else None
+    survey = Survey(csat=answers.csat, ces=answers.ces, nps=answers.nps, comment=comment, submitted_at=deps.clock.now_ms())
+    deps.history.put_survey(tenant_id, contact_id, survey)
+    return survey
+
+
+def get_survey(deps: Dependencies, tenant_id: str, contact_id: str) -> Survey:
+    survey = deps.history.get_survey(tenant_id, contact_id)
+    if survey is None:
+        raise NotFound(f"no survey for contact {contact_id}", field="contact_id")
+    return survey
+
+
+def get_entry(deps: Dependencies, tenant_id: str, contact_id: str) -> HistoryEntry:
+    entry = deps.history.get_entry(tenant_id, contact_id)
+    if entry is None:
+        raise NotFound(f"contact {contact_id} has no history yet", field="contact_id")
+    return entry
+
+
+# --- historical KPIs ------------------------------------------------------------------------------
+def epoch_ms(moment: datetime, time_zone: str) -> int:
+    """A naive time (or a bare date) is the tenant's wall clock; an aware one is taken as is."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(time_zone))
+    return int(moment.timestamp() * 1000)
+
+
+class TimeRange(BaseModel):
+    from_ms: int
+    to_ms: int
+
+
+def time_range(
+    deps: Dependencies, tenant_id: str, start: datetime | None, end: datetime | None, *, default_days: int = 1,
+    max_days: int = MAX_RANGE_DAYS,
+) -> tuple[str, TimeRange]:
+    """Validated [from, to) in epoch ms; `to` defaults to now and `from` to `default_days` before it."""
+    time_zone, _ = tenant_context(deps, tenant_id)
+    try:
+        ZoneInfo(time_zone)
+    except ZoneInfoNotFoundError:  # pragma: no cover - tenants are validated when registered
+        time_zone = "UTC"
+    to_ms = epoch_ms(end, time_zone) if end is not None else deps.clock.now_ms()
+    from_ms = epoch_ms(start, time_zone) if start is not None else to_ms - default_days * DAY_MS
+    if to_ms <= from_ms:
+        raise DomainError("`to` must be after `from`", field="to")
+    if to_ms - from_ms > max_days * DAY_MS:
+        raise DomainError(f"the range may span at most {max_days} days", field="to")
+    return time_zone, TimeRange(from_ms=from_ms, to_ms=to_ms)
+
+
+class HistoricalReport(BaseModel):
+    time_zone: str
+    interval: Granularity
+    group_by: tuple[str, ...]
+    service_level_variant: ServiceLevelVariant
+    rows: list[KpiRow]
+
+
+def kpi_records(deps: Dependencies, tenant_id: str, from_ms: int, to_ms: int) -> list[ContactRecord]:
+    """Every record that can contribute to [from, to): anchored in it, or up to a day before it."""
+    entries = deps.history.entries_between(tenant_id, from_ms - HANDLING_LOOKBACK_MS, to_ms)
+    return [r for r in (e.kpi_record() for e in entries) if r is not None]
+
+
+def historical_metrics(
+    deps: Dependencies,
+    tenant_id: str,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    interval: Granularity = "15m",
+    group_by: Sequence[str] = (),
+    service_level_variant: ServiceLevelVariant | None = None,
+) -> HistoricalReport:
+    time_zone, settings = tenant_context(deps, tenant_id)
+    _, span = time_range(deps, tenant_id, start, end)
+    if interval == "15m" and span.to_ms - span.from_ms > MAX_QUARTER_HOUR_RANGE_DAYS * DAY_MS:
+        raise DomainError(f"15-minute intervals cover at most {MAX_QUARTER_HOUR_RANGE_DAYS} days", field="interval")
+    if service_level_variant is not None:
+        settings = settings.model_copy(update={"service_level_variant": service_level_variant})
+    records = kpi_records(deps, tenant_id, span.from_ms, span.to_ms)
+    try:
+        rows = rollup(
+            records, tz=time_zone, interval=interval, group_by=tuple(group_by), from_ms=span.from_ms,
+            to_ms=span.to_ms, settings=settings,
+        )
+    except ValueError as error:  # a bad group_by the API pattern let through
+        raise DomainError(str(error), field="group_by") from None
+    return HistoricalReport(
+        time_zone=time_zone, interval=interval, group_by=tuple(group_by),
+        service_level_variant=settings.service_level_variant, rows=rows,
+    )
+
+
+class HistoricalSummary(BaseModel):
+    time_zone: str
+    totals: KpiRow  # the whole range as one row (its 15-minute cells summed)
+    channel_mix: dict[str, float]
+    contact_type_mix: dict[str, float]
+    busiest_intervals: list[tuple[str, int]]  # 15-minute interval start, offered
+
+
+def historical_summary(
+    deps: Dependencies, tenant_id: str, *, start: datetime | None, end: datetime | None, top: int = 5
+) -> HistoricalSummary:
+    time_zone, settings = tenant_context(deps, tenant_id)
+    _, span = time_range(deps, tenant_id, start, end, max_days=MAX_QUARTER_HOUR_RANGE_DAYS)
+    records = kpi_records(deps, tenant_id, span.from_ms, span.to_ms)
+    quarters = rollup(records, tz=time_zone, interval="15m", from_ms=span.from_ms, to_ms=span.to_ms, settings=settings)
+    by_channel = rollup(records, tz=time_zone, interval="day", group_by=("channel",), from_ms=span.from_ms,
+                        to_ms=span.to_ms, settings=settings)
+    by_reason = rollup(records, tz=time_zone, interval="day", group_by=("reason",), from_ms=span.from_ms,
+                       to_ms=span.to_ms, settings=settings)
+    return HistoricalSummary(
+        time_zone=time_zone,
+        totals=_sum_rows(quarters, span, settings),
+        channel_mix={str(k): round(v, 6) for k, v in channel_mix(by_channel).items()},
+        contact_type_mix={("unclassified" if k is None else str(k)): round(v, 6) for k, v in contact_type_mix(by_reason).items()},
+        busiest_intervals=busiest_intervals(quarters, top),
+    )
+
+
+def _sum_rows(rows: Sequence[KpiRow], span: TimeRange, settings: KpiSettings) -> KpiRow:
+    from ccaas.domain.kpis import KpiAccumulator, derive_kpis
+    from ccaas.domain.kpis.accumulators import ACCUMULATOR_FIELDS
+
+    acc = KpiAccumulator.summed([tuple(getattr(r, f) for f in ACCUMULATOR_FIELDS) for r in rows]) if rows else KpiAccumulator()
+    first = rows[0] if rows else None
+    values = {
+        "tenant_id": first.tenant_id if first else None, "interval": "15m", "group_by": (),
+        "interval_start": first.interval_start if first else "", "interval_end": rows[-1].interval_end if rows else "",
+        "interval_start_ms": span.from_ms, "interval_end_ms": span.to_ms,
+    }
+    values.update(derive_kpis(acc, settings, agent_time=True))
+    values.update(acc.as_dict())
+    return KpiRow.model_validate(values)

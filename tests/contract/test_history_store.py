@@ -1,0 +1,144 @@
+"""The History and Transcript stores and the new Config methods: one suite, in memory and on (moto) AWS."""
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+
+from ccaas.bootstrap import memory_dependencies
+from ccaas.domain.history import DAY_MS, AnalysisSummary, ChatMessage, Survey
+from ccaas.domain.kpis import Channel, ContactRecord, FinalState
+from ccaas.domain.tenants import Tenant
+from tests.aws_stack import deployed_stack, moto_dependencies
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
+# 2026-11-26 23:50 UTC: ten minutes before a UTC day boundary (by_day partitions are UTC days)
+T0 = 1_795_737_000_000
+
+
+@pytest.fixture(scope="module")
+def stack():
+    with deployed_stack() as deployment:
+        yield deployment
+
+
+@pytest.fixture(params=["memory", "moto"])
+def deps(request, stack):
+    return memory_dependencies() if request.param == "memory" else moto_dependencies(stack)
+
+
+@pytest.fixture
+def tenant(deps):
+    tenant_id = f"t{uuid.uuid4().hex[:10]}"
+    deps.config.put_tenant(Tenant(tenant_id=tenant_id, name="History"))
+    return tenant_id
+
+
+def _record(tenant, cid, at, *, version=0, customer="cust-1", **kw) -> ContactRecord:
+    values = dict(tenant_id=tenant, contact_id=cid, channel=Channel.VOICE, queue_id="q1", customer_id=customer,
+                  reason="billing", initiated_at=at, enqueued_at=at + 1_000, connected_at=at + 5_000,
+                  disconnected_at=at + 65_000, final_state=FinalState.COMPLETED, last_updated_at=at + 65_000 + version)
+    values.update(kw)
+    return ContactRecord(**values)
+
+
+def test_a_record_is_replaced_only_by_a_strictly_newer_version(deps, tenant):
+    first = _record(tenant, "c1", T0)
+    assert deps.history.put_record(first) is True
+    assert deps.history.put_record(first) is False  # duplicate
+    assert deps.history.put_record(_record(tenant, "c1", T0, version=-5, agent_id="old")) is False  # older
+    tie = _record(tenant, "c1", T0, agent_id="tie")
+    assert deps.history.put_record(tie) is False  # same last_updated_at: the first one stays
+    newer = _record(tenant, "c1", T0, version=10, agent_id="ana", csat=4)
+    assert deps.history.put_record(newer) is True
+    assert deps.history.get_entry(tenant, "c1").record == newer
+    assert deps.history.get_entry(tenant, "nope") is None
+
+
+def test_concurrent_versions_leave_the_newest(deps, tenant):
+    versions = [_record(tenant, "c1", T0, version=v, agent_id=f"a{v}") for v in range(12)]
+    barrier = threading.Barrier(len(versions))
+
+    def put(record):
+        barrier.wait()
+        deps.history.put_record(record)
+
+    threads = [threading.Thread(target=put, args=(r,)) for r in reversed(versions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert deps.history.get_entry(tenant, "c1").record.agent_id == "a11"
+
+
+def test_entry_parts_are_written_independently_in_any_order(deps, tenant):
+    deps.history.put_survey(tenant, "c1", Survey(csat=5, nps=9, comment="great", submitted_at=T0))  # before the record
+    early = deps.history.get_entry(tenant, "c1")
+    assert early.record is None and (early.csat, early.nps) == (5, 9)
+    assert list(deps.history.entries_between(tenant, T0 - DAY_MS, T0 + DAY_MS)) == []  # no record: not in ranges
+    deps.history.update_flags(tenant, {"c1": {"followed_by_repeat": True, "is_repeat": False}})
+    summary = AnalysisSummary(qa_score=81.5, categories=("complaint",), customer_sentiment=-1.25, reason="billing")
+    deps.transcripts.put_analysis(tenant, "c1", {"segments": [{"text": "[CARD] please"}], "qa": {"score": 81.5}}, summary)
+    deps.history.put_record(_record(tenant, "c1", T0))
+    deps.history.put_record(_record(tenant, "c1", T0, version=1, agent_id="bob"))  # a correction keeps the other parts
+    entry = deps.history.get_entry(tenant, "c1")
+    assert entry.record.agent_id == "bob" and (entry.csat, entry.ces, entry.nps) == (5, None, 9)
+    assert (entry.followed_by_repeat, entry.is_repeat, entry.analysis) == (True, False, summary)
+    assert deps.history.get_survey(tenant, "c1") == Survey(csat=5, nps=9, comment="great", submitted_at=T0)
+    assert deps.transcripts.get_analysis(tenant, "c1")["segments"][0]["text"] == "[CARD] please"
+    deps.history.put_survey(tenant, "c1", Survey(ces=3, submitted_at=T0 + 1))  # a new survey replaces the old one
+    deps.history.update_flags(tenant, {"c1": {"followed_by_repeat": None}})
+    entry = deps.history.get_entry(tenant, "c1")
+    assert (entry.csat, entry.ces, entry.nps, entry.followed_by_repeat, entry.is_repeat) == (None, 3, None, None, False)
+
+
+def test_ranges_follow_the_anchor_time_across_utc_days_and_tenants(deps, tenant):
+    times = {"a": T0 - 2 * DAY_MS, "b": T0, "c": T0 + 9 * 60_000, "d": T0 + 11 * 60_000, "e": T0 + DAY_MS}
+    for cid, at in times.items():
+        deps.history.put_record(_record(tenant, cid, at))
+    deps.history.put_record(_record(f"{tenant}x", "z", T0))
+    got = [e.contact_id for e in deps.history.entries_between(tenant, T0, T0 + DAY_MS)]
+    assert got == ["b", "c", "d"]  # half-open, spans the UTC midnight at T0 + 10 min, ordered by time
+    assert [e.contact_id for e in deps.history.entries_between(tenant, T0 + 9 * 60_000, T0 + 9 * 60_000 + 1)] == ["c"]
+    assert list(deps.history.entries_between(tenant, T0, T0)) == []
+    assert [e.contact_id for e in deps.history.entries_between(f"{tenant}x", T0 - DAY_MS, T0 + DAY_MS)] == ["z"]
+
+
+def test_customer_entries_are_inclusive_and_per_customer(deps, tenant):
+    for cid, at, customer in (("a", T0, "cust-1"), ("b", T0 + DAY_MS, "cust-1"), ("c", T0, "cust-2"), ("d", T0, None)):
+        deps.history.put_record(_record(tenant, cid, at, customer=customer))
+    assert sorted(e.contact_id for e in deps.history.customer_entries(tenant, "cust-1", T0, T0 + DAY_MS)) == ["a", "b"]
+    assert [e.contact_id for e in deps.history.customer_entries(tenant, "cust-1", T0 + 1, T0 + DAY_MS)] == ["b"]
+    assert [e.contact_id for e in deps.history.customer_entries(tenant, "cust-2", 0, T0 + DAY_MS)] == ["c"]
+    # a corrected record that loses its customer leaves the customer index
+    deps.history.put_record(_record(tenant, "c", T0, version=1, customer=None))
+    assert deps.history.customer_entries(tenant, "cust-2", 0, T0 + DAY_MS) == []
+
+
+def test_chat_messages_come_back_in_time_order(deps, tenant):
+    for n, at in ((1, T0 + 30), (2, T0 + 10), (3, T0 + 20)):
+        deps.transcripts.add_message(tenant, "c1", ChatMessage(message_id=f"m{n}", participant_role="CUSTOMER",
+                                                               content=f"message {n}", absolute_time=at))
+    assert [m.message_id for m in deps.transcripts.messages(tenant, "c1")] == ["m2", "m3", "m1"]
+    assert deps.transcripts.messages(tenant, "c2") == [] and deps.transcripts.messages(f"{tenant}x", "c1") == []
+    assert deps.transcripts.get_analysis(tenant, "c1") is None
+
+
+def test_series_cache_round_trips(deps, tenant):
+    series = {"q1|VOICE": {str(T0): [3, 2, 240000, 1, 9000]}}
+    assert deps.history.get_series(tenant, "2026-11-20") is None
+    deps.history.put_series(tenant, "2026-11-20", series)
+    assert deps.history.get_series(tenant, "2026-11-20") == series
+
+
+def test_connect_instances_and_settings_documents(deps, tenant):
+    arn = f"arn:aws:connect:us-east-1:111122223333:instance/{uuid.uuid4()}"
+    assert deps.config.tenant_for_connect_instance(arn) is None
+    deps.config.put_connect_instance(arn, tenant)
+    assert deps.config.tenant_for_connect_instance(arn) == tenant
+    assert deps.config.get_settings(tenant, "kpis") is None
+    document = {"short_abandon_s": 7.5, "nested": {"list": [1, 2.25, None, "x"]}}
+    deps.config.put_settings(tenant, "kpis", document)
+    assert deps.config.get_settings(tenant, "kpis") == document
+    assert deps.config.get_settings(f"{tenant}x", "kpis") is None

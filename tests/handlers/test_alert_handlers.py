@@ -1,0 +1,273 @@
+"""The alert handlers with their template environment, on moto: the stream consumer (poison record,
+redelivery, a failing tenant), the minute sweep, and the alert/transcript API routes."""
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import time
+import uuid
+from types import SimpleNamespace
+
+import boto3
+import pytest
+
+from ccaas.bootstrap import dependencies
+from ccaas.domain.alerts import EVENT_SOURCE
+from ccaas.domain.events import Event
+from ccaas.domain.models import Agent, Channel, Contact, ContactState, Queue, QueueAssignment
+from ccaas.usecases import admin
+from infra.naming import FUNCTIONS_DIR
+from tests.aws_stack import deployed_stack, function_environment
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
+
+
+def load_module(folder: str):
+    spec = importlib.util.spec_from_file_location(f"alerts_handler_{folder}", FUNCTIONS_DIR / folder / "handler.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_handler(folder: str):
+    return load_module(folder).lambda_handler
+
+
+def context(name: str = "fn", remaining_ms: int = 50_000):
+    return SimpleNamespace(
+        function_name=name, memory_limit_in_mb=512, aws_request_id=str(uuid.uuid4()),
+        invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+        get_remaining_time_in_millis=lambda: remaining_ms,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def stack():
+    with deployed_stack() as deployment:
+        yield deployment
+
+
+@pytest.fixture
+def env(stack, monkeypatch):
+    def use(folder: str) -> None:
+        for key, value in function_environment(stack, folder).items():
+            monkeypatch.setenv(key, value)
+
+    use("serve_api")
+    return use
+
+
+@pytest.fixture
+def bus(stack):
+    """What reaches the alerts bus: a test-only rule with an SQS target (the stack has no rules)."""
+    name = function_environment(stack, "serve_api")["ALERTS_BUS_NAME"]
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+    queue = sqs.create_queue(QueueName=f"bus-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    rule = f"test-{uuid.uuid4().hex[:8]}"
+    events.put_rule(Name=rule, EventBusName=name, EventPattern=json.dumps({"source": [EVENT_SOURCE]}))
+    events.put_targets(Rule=rule, EventBusName=name, Targets=[{"Id": "q", "Arn": arn}])
+
+    def received(tenant_id: str) -> list[dict]:
+        out = []
+        while True:
+            got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                break
+            out += [json.loads(m["Body"]) for m in got]
+            sqs.delete_message_batch(QueueUrl=queue, Entries=[{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in got])
+        return [b for b in out if b["detail"]["tenant_id"] == tenant_id]
+
+    yield received
+    events.remove_targets(Rule=rule, EventBusName=name, Ids=["q"])
+    events.delete_rule(Name=rule, EventBusName=name)
+
+
+@pytest.fixture
+def tenant(env):
+    tenant_id = f"t{uuid.uuid4().hex[:8]}"
+    deps = dependencies()
+    key = admin.register_tenant(deps, tenant_id=tenant_id, name="Alerts")
+    admin.put_queue(deps, Queue(tenant_id=tenant_id, queue_id="sales", name="Sales"))
+    admin.put_agent(deps, Agent(tenant_id=tenant_id, agent_id="ana", name="Ana", queues=(QueueAssignment(queue_id="sales"),)))
+    return SimpleNamespace(id=tenant_id, key=key)
+
+
+def api(method: str, path: str, tenant_id: str | None, body: dict | None = None, query: dict | None = None) -> tuple[int, dict]:
+    event = {
+        "resource": "/{proxy+}", "path": path, "httpMethod": method,
+        "headers": {"content-type": "application/json"}, "multiValueHeaders": {},
+        "queryStringParameters": query, "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+        "pathParameters": {"proxy": path.lstrip("/")}, "stageVariables": None,
+        "requestContext": {"stage": "v1", "requestId": str(uuid.uuid4()), "httpMethod": method, "path": f"/v1{path}",
+                           "resourcePath": "/{proxy+}", "identity": {"sourceIp": "127.0.0.1"},
+                           "authorizer": {"tenant_id": tenant_id, "principalId": tenant_id} if tenant_id else None},
+        "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False,
+    }  # fmt: skip
+    response = load_handler("serve_api")(event, context("serve_api"))
+    return response["statusCode"], json.loads(response["body"] or "null")
+
+
+def _old_queued_contact(tenant_id: str, waited_s: int) -> Contact:
+    now = int(time.time() * 1000)
+    contact = Contact(
+        tenant_id=tenant_id, contact_id=str(uuid.uuid4()), channel=Channel.VOICE, queue_id="sales",
+        state=ContactState.QUEUED, initiated_at=now - waited_s * 1000, enqueued_at=now - waited_s * 1000,
+    )  # fmt: skip
+    dependencies().store.save(contacts=[contact])
+    return contact
+
+
+def _kinesis_event(payloads: list[bytes], first: int = 0) -> dict:
+    records = []
+    for i, data in enumerate(payloads, start=first):
+        seq = f"4959{i:020d}"
+        records.append({
+            "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": "p", "sequenceNumber": seq,
+                        "data": base64.b64encode(data).decode(), "approximateArrivalTimestamp": 1764065700.0},
+            "eventSource": "aws:kinesis", "eventVersion": "1.0", "eventID": f"shardId-000000000000:{seq}",
+            "eventName": "aws:kinesis:record", "invokeIdentityArn": "arn:aws:iam::123456789012:role/r",
+            "awsRegion": "us-east-1", "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/s",
+        })  # fmt: skip
+    return {"Records": records}
+
+
+def _queued_event(contact: Contact) -> bytes:
+    return Event(
+        event_id=uuid.uuid4().hex, tenant_id=contact.tenant_id, type="contact.queued", occurred_at="2026-11-25T10:00:00Z",
+        subject=f"contact/{contact.contact_id}", sequence=1,
+        payload={"contact_id": contact.contact_id, "queue_id": "sales", "channel": "VOICE", "enqueued_at": contact.enqueued_at},
+    ).model_dump_json().encode()  # fmt: skip
+
+
+# --- the stream consumer -----------------------------------------------------------------------------
+
+
+def test_consumer_reports_a_poison_record_opens_one_alert_and_publishes_it_once(tenant, env, bus):
+    contact = _old_queued_contact(tenant.id, waited_s=300)
+    env("evaluate_alerts")
+    event = _kinesis_event([_queued_event(contact), b"{not json", _queued_event(contact)])
+    handler = load_handler("evaluate_alerts")
+    response = handler(event, context("evaluate_alerts"))
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["kinesis"]["sequenceNumber"]}]}
+    handler(event, context("evaluate_alerts"))  # the mapping redelivers: nothing new
+    env("serve_api")
+    status, listed = api("GET", "/alerts", tenant.id, query={"status": "open"})
+    assert status == 200 and [(a["rule"], a["subject"]) for a in listed] == [("long_wait", "queue/sales")]
+    assert listed[0]["details"]["contact_id"] == contact.contact_id and listed[0]["details"]["oldest_wait_s"] >= 300
+    published = bus(tenant.id)
+    assert [(b["detail-type"], b["detail"]["alert_id"]) for b in published] == [("Alert Opened", listed[0]["alert_id"])]
+
+
+def test_consumer_fails_only_the_records_of_a_tenant_whose_evaluation_failed(tenant, env):
+    other = f"{tenant.id}b"
+    admin.register_tenant(dependencies(), tenant_id=other, name="Other")
+    mine, theirs = _old_queued_contact(tenant.id, 10), _old_queued_contact(other, 10)
+    env("evaluate_alerts")
+    module = load_module("evaluate_alerts")
+    real = module.evaluate_touched
+    seen = []
+
+    def flaky(deps, tenant_id, touched):
+        seen.append(tenant_id)
+        if tenant_id == other:
+            raise RuntimeError("DynamoDB throttled (test)")
+        return real(deps, tenant_id, touched)
+
+    module.evaluate_touched = flaky
+    event = _kinesis_event([_queued_event(mine), _queued_event(theirs)])
+    response = module.lambda_handler(event, context("evaluate_alerts"))
+    assert sorted(seen) == sorted([tenant.id, other])
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["kinesis"]["sequenceNumber"]}]}
+
+
+# --- the sweep ---------------------------------------------------------------------------------------
+
+
+def test_sweep_fires_time_based_rules_without_any_event(tenant, env, bus):
+    api("PUT", "/alerts/rules", tenant.id, {"long_wait": {"threshold_s": 60}, "agent_not_ready": {"threshold_s": 1}})
+    _old_queued_contact(tenant.id, waited_s=90)
+    status, _ = api("PUT", "/agents/ana/status", tenant.id, {"status": "BREAK"})
+    assert status == 200
+    time.sleep(1.1)
+    env("sweep_alerts")
+    scheduled = {"source": "ccaas.schedule", "schedule": "sweep_alerts", "scheduled_time": "2026-11-25T10:00:00Z"}
+    summary = load_handler("sweep_alerts")(scheduled, context("sweep_alerts"))
+    assert summary["tenants"] >= 1 and summary["opened"] >= 2
+    env("serve_api")
+    _, listed = api("GET", "/alerts", tenant.id)
+    assert sorted((a["rule"], a["subject"]) for a in listed) == [("agent_not_ready", "agent/ana"), ("long_wait", "queue/sales")]
+    assert {b["detail"]["rule"] for b in bus(tenant.id)} == {"agent_not_ready", "long_wait"}
+    env("sweep_alerts")
+    load_handler("sweep_alerts")(scheduled, context("sweep_alerts"))
+    assert bus(tenant.id) == []  # nothing new: the same two alerts stay open
+
+
+# --- the API -----------------------------------------------------------------------------------------
+
+
+def test_api_lists_acknowledges_and_resolves(tenant, env, bus):
+    _old_queued_contact(tenant.id, waited_s=600)
+    env("sweep_alerts")
+    load_handler("sweep_alerts")({}, context("sweep_alerts"))
+    env("serve_api")
+    _, (alert,) = api("GET", "/alerts", tenant.id)
+    alert_id = alert["alert_id"]
+    status, acked = api("POST", f"/alerts/{alert_id}/acknowledge", tenant.id)
+    assert status == 200 and acked["status"] == "ACKNOWLEDGED" and acked["acknowledged_at"].endswith("Z")
+    assert api("POST", f"/alerts/{alert_id}/acknowledge", tenant.id)[1]["acknowledged_at"] == acked["acknowledged_at"]
+    assert api("GET", "/alerts", tenant.id, query={"status": "unacknowledged"}) == (200, [])
+    assert [a["alert_id"] for a in api("GET", "/alerts", tenant.id, query={"status": "acknowledged"})[1]] == [alert_id]
+    assert api("GET", f"/alerts/{alert_id}", f"{tenant.id}z")[0] == 404  # another tenant's
+    assert api("POST", f"/alerts/{alert_id}/acknowledge", f"{tenant.id}z")[0] == 404
+    status, done = api("POST", f"/alerts/{alert_id}/resolve", tenant.id)
+    assert status == 200 and (done["status"], done["resolution"]) == ("RESOLVED", "manual")
+    status, body = api("POST", f"/alerts/{alert_id}/acknowledge", tenant.id)
+    assert status == 409 and body["field"] == "alert_id"
+    assert api("GET", "/alerts", tenant.id) == (200, [])
+    assert [a["alert_id"] for a in api("GET", "/alerts", tenant.id, query={"status": "resolved"})[1]] == [alert_id]
+    status, body = api("GET", "/alerts", tenant.id, query={"status": "closed"})
+    assert status == 422 and body["detail"][0]["loc"][-1] == "status"
+    assert [b["detail-type"] for b in bus(tenant.id)] == ["Alert Opened", "Alert Acknowledged", "Alert Acknowledged", "Alert Resolved"]
+
+
+def test_api_rules_round_trip_and_validate(tenant, env):
+    assert api("GET", "/alerts/rules", tenant.id)[1]["long_wait"]["threshold_s"] == 120  # defaults
+    status, body = api("PUT", "/alerts/rules", tenant.id, {"queue_depth": {"threshold": 5, "clear_below": 9}})
+    assert status == 422
+    status, body = api("PUT", "/alerts/rules", tenant.id, {"escalation_phrase": {"phrases": ["chargeback"]}})
+    assert status == 200 and body["escalation_phrase"]["phrases"] == ["chargeback"]
+    assert api("GET", "/alerts/rules", tenant.id)[1]["escalation_phrase"]["phrases"] == ["chargeback"]
+    assert api("GET", "/alerts/rules", f"{tenant.id}z")[1]["escalation_phrase"]["phrases"] != ["chargeback"]
+    _, spec = api("GET", "/openapi.json", None)
+    assert {"/alerts", "/alerts/rules", "/alerts/{alert_id}/acknowledge", "/contacts/{contact_id}/transcript/live"} <= set(spec["paths"])
+
+
+def test_live_transcript_is_redacted_scored_and_alerts(tenant, env, capsys):
+    api("PUT", "/agents/ana/status", tenant.id, {"status": "AVAILABLE"})
+    _, created = api("POST", "/contacts", tenant.id, {"channel": "VOICE", "queue_id": "sales"})
+    cid = created["contact_id"]
+    env("route_contact")
+    load_handler("route_contact")({"tenant_id": tenant.id, "contact_id": cid, "task_token": "tok"}, context())
+    env("serve_api")
+    assert api("POST", f"/agents/ana/contacts/{cid}/accept", tenant.id)[0] == 200
+    card = "4111 1111 1111 1111"
+    segments = [
+        {"speaker": "AGENT", "begin_ms": 0, "end_ms": 2000, "text": "Thanks for calling, how can I help?"},
+        {"speaker": "CUSTOMER", "begin_ms": 2500, "end_ms": 6000, "text": f"you charged my card {card} twice, I'll call my lawyer"},
+    ]
+    status, body = api("POST", f"/contacts/{cid}/transcript/live", tenant.id, {"segments": segments})
+    assert status == 200, body
+    assert body["accepted"] == 2 and body["redactions"] == {"CARD": 1}
+    assert card not in json.dumps(body) and "[CARD]" in body["segments"][1]["text"]
+    assert [a["rule"] for a in body["opened"]] == ["escalation_phrase"] and body["opened"][0]["contact_id"] == cid
+    status, body = api("POST", f"/contacts/{cid}/transcript/live", tenant.id, {"segments": [{**segments[0], "begin_ms": 40_000, "end_ms": 41_000}]})
+    assert [a["rule"] for a in body["opened"]] == ["silence"]  # 34 s after the customer stopped
+    assert card not in capsys.readouterr().out  # nor in any log line
+    assert api("POST", f"/contacts/{cid}/transcript/live", tenant.id, {"segments": []})[0] == 422
+    status, body = api("POST", f"/contacts/{cid}/transcript/live", tenant.id, {"segments": [{"speaker": "CUSTOMER", "begin_ms": 5, "end_ms": 1, "text": card}]})
+    assert status == 422 and card not in json.dumps(body)
+    api("POST", f"/agents/ana/contacts/{cid}/complete", tenant.id)
+    status, body = api("POST", f"/contacts/{cid}/transcript/live", tenant.id, {"segments": segments})
+    assert status == 409 and body["field"] == "contact_id"

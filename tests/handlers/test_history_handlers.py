@@ -1,0 +1,439 @@
+"""History, analytics and forecast through the real handlers with their template environment, on moto:
+a contact served through the API and the post-contact steps, the CTR consumer, redaction end to end
+(storage and logs), search, root causes and the forecast from history seeded into the History table."""
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+import logging
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import boto3
+import pytest
+
+from ccaas.bootstrap import dependencies
+from ccaas.domain.analytics import contains_luhn_valid_card
+from ccaas.domain.history import AnalysisSummary
+from ccaas.domain.kpis import Channel, ContactRecord, FinalState
+from ccaas.domain.models import Agent, Queue, QueueAssignment
+from ccaas.usecases import admin
+from infra.naming import FUNCTIONS_DIR
+from tests.aws_stack import deployed_stack, function_environment
+from tests.history_data import CORPUS, card_leaks, ctr_bytes, kinesis_event, strings_in, synthetic_records
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
+CTR_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "ctr"
+
+
+def load_handler(folder: str):
+    spec = importlib.util.spec_from_file_location(f"history_handler_{folder}", FUNCTIONS_DIR / folder / "handler.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.lambda_handler
+
+
+def context(name: str = "fn"):
+    return SimpleNamespace(
+        function_name=name, memory_limit_in_mb=512, aws_request_id=str(uuid.uuid4()),
+        invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+        get_remaining_time_in_millis=lambda: 60_000,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def stack():
+    with deployed_stack() as deployment:
+        yield deployment
+
+
+@pytest.fixture
+def env(stack, monkeypatch):
+    def use(folder: str) -> None:
+        for key, value in function_environment(stack, folder).items():
+            monkeypatch.setenv(key, value)
+
+    use("serve_api")
+    return use
+
+
+@pytest.fixture
+def tenant(env):
+    tenant_id = f"t{uuid.uuid4().hex[:8]}"
+    deps = dependencies()
+    admin.register_tenant(deps, tenant_id=tenant_id, name="History", time_zone="America/New_York")
+    admin.put_queue(deps, Queue(tenant_id=tenant_id, queue_id="sales", name="Sales", sl_threshold_s=20))
+    admin.put_agent(deps, Agent(tenant_id=tenant_id, agent_id="ana", name="Ana", queues=(QueueAssignment(queue_id="sales"),)))
+    return SimpleNamespace(id=tenant_id)
+
+
+class CapturedLogs(logging.Handler):
+    """Every record of the root logger and of each function's Powertools logger (which does not
+    propagate), at DEBUG, with its structured extras: what CloudWatch Logs would receive and more."""
+
+    SERVICES = ("serve_api", "route_contact", "record_history", "analyze_contact", "consume_contact_records")
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not any(r is record for r in self.records):  # seen by a service logger and again by root
+            self.records.append(record)
+
+    def text(self) -> str:
+        return "\n".join(f"{r.name} {r.getMessage()} {r.__dict__}" for r in self.records)
+
+
+@pytest.fixture
+def service_logs():
+    from aws_lambda_powertools import Logger
+
+    for service in CapturedLogs.SERVICES:
+        Logger(service=service)  # Powertools sets its logger up once per name: do it before we attach
+    handler = CapturedLogs()
+    loggers = [logging.getLogger(), *map(logging.getLogger, CapturedLogs.SERVICES)]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+    logging.getLogger().setLevel(logging.DEBUG)
+    yield handler
+    for lg, level in zip(loggers, levels):
+        lg.removeHandler(handler)
+        lg.setLevel(level)
+
+
+def api(method: str, path: str, tenant_id: str | None, body=None, query: dict | None = None,
+        headers: dict | None = None) -> tuple[int, object, dict]:
+    event = {
+        "resource": "/{proxy+}", "path": path, "httpMethod": method,
+        "headers": {"content-type": "application/json", **(headers or {})}, "multiValueHeaders": {},
+        "queryStringParameters": query, "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+        "pathParameters": {"proxy": path.lstrip("/")}, "stageVariables": None,
+        "requestContext": {"stage": "v1", "requestId": str(uuid.uuid4()), "httpMethod": method, "path": f"/v1{path}",
+                           "resourcePath": "/{proxy+}", "identity": {"sourceIp": "127.0.0.1"},
+                           "authorizer": {"tenant_id": tenant_id, "principalId": tenant_id} if tenant_id else None},
+        "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False,
+    }  # fmt: skip
+    response = load_handler("serve_api")(event, context("serve_api"))
+    content_type = (response.get("multiValueHeaders") or {}).get("Content-Type", [""])[0]
+    body_text = response["body"] or "null"
+    parsed = json.loads(body_text) if "json" in content_type else body_text
+    return response["statusCode"], parsed, response.get("multiValueHeaders") or {}
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat()
+
+
+def _ms(iso: str) -> int:
+    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def serve_chat(tenant, env, messages=()) -> dict:
+    """A chat contact through the real handlers: API, AwaitAgent step, agent actions, messages, then the
+    two post-contact steps exactly as the PostContact workflow invokes them."""
+    assert api("PUT", "/agents/ana/status", tenant.id, {"status": "AVAILABLE"})[0] == 200
+    status, contact, _ = api("POST", "/contacts", tenant.id, {"channel": "CHAT", "queue_id": "sales", "customer_id": "cust-9", "reason": "billing"})
+    assert status == 201, contact
+    cid = contact["contact_id"]
+    env("route_contact")
+    assert load_handler("route_contact")({"tenant_id": tenant.id, "contact_id": cid, "task_token": "tok"}, context())["state"] == "OFFERED"
+    env("serve_api")
+    assert api("POST", f"/agents/ana/contacts/{cid}/accept", tenant.id)[0] == 200
+    for role, text in messages:
+        status, stored, _ = api("POST", f"/contacts/{cid}/messages", tenant.id, {"participant_role": role, "content": text})
+        assert status == 201, stored
+    assert api("POST", f"/agents/ana/contacts/{cid}/complete", tenant.id)[0] == 200
+    status, done, _ = api("POST", f"/agents/ana/contacts/{cid}/end-acw", tenant.id)
+    assert status == 200 and done["state"] == "COMPLETED"
+    env("record_history")
+    recorded = load_handler("record_history")({"tenant_id": tenant.id, "contact_id": cid}, context("record_history"))
+    assert recorded == {"recorded": True, "has_transcript": bool(messages), "state": "COMPLETED"}
+    if messages:
+        env("analyze_contact")
+        analyzed = load_handler("analyze_contact")({"tenant_id": tenant.id, "contact_id": cid}, context("analyze_contact"))
+        assert analyzed["analyzed"] is True and 0 <= analyzed["qa_score"] <= 100
+    env("serve_api")
+    return done
+
+
+def test_a_served_contact_shows_up_in_historical_metrics_with_its_numbers(tenant, env):
+    done = serve_chat(tenant, env)
+    enqueued, connected = _ms(done["enqueued_at"]), _ms(done["connected_at"])
+    acw_ended = _ms(done["acw_ended_at"])
+    query = {"from": _iso(enqueued - 3_600_000), "to": _iso(acw_ended + 3_600_000), "interval": "day"}
+    status, report, _ = api("GET", "/metrics/historical", tenant.id, query=query)
+    assert status == 200 and report["time_zone"] == "America/New_York"
+    rows = [r for r in report["rows"] if r["offered"] or r["handled"]]
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["offered"], row["answered"], row["handled"], row["abandoned"]) == (1, 1, 1, 0)
+    assert row["asa_s"] == pytest.approx((connected - enqueued) / 1000)
+    assert row["aht_s"] == pytest.approx((acw_ended - connected) / 1000)
+    assert row["service_level"] == 1.0  # served within milliseconds of a 20 s threshold
+
+    status, grouped, _ = api("GET", "/metrics/historical", tenant.id, query={**query, "group_by": "agent,channel"})
+    assert status == 200 and [(r["agent"], r["channel"], r["handled"]) for r in grouped["rows"]] == [("ana", "CHAT", 1)]
+
+    status, text, headers = api("GET", "/metrics/historical", tenant.id, query={**query, "format": "csv"})
+    assert status == 200 and headers["Content-Type"] == ["text/csv"]
+    parsed = list(csv.DictReader(io.StringIO(text)))
+    assert len(parsed) == len(report["rows"]) and sum(int(r["offered"]) for r in parsed) == 1
+    status, text, headers = api("GET", "/metrics/historical", tenant.id, query=query, headers={"Accept": "text/csv"})
+    assert status == 200 and headers["Content-Type"] == ["text/csv"] and text.startswith("tenant_id,interval,")
+
+    status, summary, _ = api("GET", "/metrics/historical/summary", tenant.id, query={"from": query["from"], "to": query["to"]})
+    assert status == 200 and summary["totals"]["offered"] == 1 and summary["channel_mix"] == {"CHAT": 1.0}
+    assert summary["contact_type_mix"] == {"billing": 1.0} and summary["busiest_intervals"][0][1] == 1
+
+
+def test_historical_query_parameters_are_validated_naming_the_field(tenant):
+    cases = [
+        ({"interval": "minute"}, "interval"),
+        ({"group_by": "queue,planet"}, "group_by"),
+        ({"from": "yesterday"}, "from"),
+        ({"format": "xml"}, "format"),
+        ({"service_level": "whatever"}, "service_level"),
+    ]
+    for query, field in cases:
+        status, body, _ = api("GET", "/metrics/historical", tenant.id, query=query)
+        assert status == 422 and [d["loc"][-1] for d in body["detail"]] == [field], (query, body)
+    status, body, _ = api("GET", "/metrics/historical", tenant.id, query={"group_by": "queue,queue"})
+    assert status == 422 and body["field"] == "group_by"
+    status, body, _ = api("GET", "/metrics/historical", tenant.id,
+                          query={"from": "2026-11-20", "to": "2026-11-19"})
+    assert status == 422 and body["field"] == "to"
+    status, body, _ = api("GET", "/forecast/staffing", tenant.id, query={"queue": "sales", "date": "tomorrow"})
+    assert status == 422 and [d["loc"][-1] for d in body["detail"]] == ["date"]
+    status, body, _ = api("GET", "/contacts", tenant.id, query={"qa_below": "200"})
+    assert status == 422 and [d["loc"][-1] for d in body["detail"]] == ["qa_below"]
+
+
+def test_a_late_survey_updates_the_interval_the_contact_completed_in(tenant, env):
+    done = serve_chat(tenant, env)
+    cid = done["contact_id"]
+    completed = _ms(done["acw_ended_at"])
+    query = {"from": _iso(completed - 2 * 3_600_000), "to": _iso(completed + 3 * 3_600_000), "interval": "15m"}
+    rows = api("GET", "/metrics/historical", tenant.id, query=query)[1]["rows"]
+    assert sum(r["csat_count"] for r in rows) == 0
+    status, survey, _ = api("POST", f"/contacts/{cid}/survey", tenant.id, {"csat": 2, "nps": 10, "comment": "fine"})
+    assert status == 201 and survey["comment"] == "fine"
+    rows = api("GET", "/metrics/historical", tenant.id, query=query)[1]["rows"]
+    with_survey = [r for r in rows if r["csat_count"]]
+    assert len(with_survey) == 1
+    assert _ms(with_survey[0]["interval_start"]) <= completed < _ms(with_survey[0]["interval_end"])
+    assert (with_survey[0]["csat"], with_survey[0]["nps"]) == (0.0, 100.0)
+    status, body, _ = api("POST", "/contacts/nobody/survey", tenant.id, {"csat": 3})
+    assert status == 404
+    status, body, _ = api("POST", f"/contacts/{cid}/survey", tenant.id, {"csat": 9})
+    assert status == 422 and [d["loc"][-1] for d in body["detail"]] == ["csat"]
+
+
+# --- Amazon Connect CTR consumer --------------------------------------------------------------------------
+def _ctr(name: str, instance: str, **changes) -> dict:
+    ctr = json.loads((CTR_DIR / name).read_text())
+    return {**ctr, "InstanceARN": instance, **changes}
+
+
+@pytest.fixture
+def instance(tenant, env):
+    arn = f"arn:aws:connect:us-east-1:111122223333:instance/{uuid.uuid4()}"
+    admin.register_connect_instance(dependencies(), tenant_id=tenant.id, instance_arn=arn)
+    env("consume_contact_records")
+    return arn
+
+
+def test_ctr_consumer_keeps_the_latest_version_through_duplicates_and_reordering(tenant, instance, service_logs):
+    batch = [{**c, "InstanceARN": instance} for c in json.loads((CTR_DIR / "stream_at_least_once.json").read_text())]
+    handler = load_handler("consume_contact_records")
+    response = handler(kinesis_event(ctr_bytes(c) for c in batch), context("consume_contact_records"))
+    assert response == {"batchItemFailures": []}
+    # three contacts; one in three versions out of order (the newest in the middle), exact duplicates
+    latest: dict[str, int] = {}
+    for ctr in batch:
+        latest[ctr["ContactId"]] = max(latest.get(ctr["ContactId"], 0), _ms(ctr["LastUpdateTimestamp"]))
+    history = dependencies().history
+    assert {cid: history.get_entry(tenant.id, cid).record.last_updated_at for cid in latest} == latest
+    counts = [r for r in service_logs.records if r.getMessage() == "contact records applied"]
+    assert (counts[0].stored, counts[0].unchanged, counts[0].rejected) == (len(latest) + 1, len(batch) - len(latest) - 1, 0)
+    contact_id = batch[0]["ContactId"]
+    entry = history.get_entry(tenant.id, contact_id)
+    oldest = min((c for c in batch if c["ContactId"] == contact_id), key=lambda c: c["LastUpdateTimestamp"])
+    assert handler(kinesis_event([ctr_bytes(oldest)], first=50), context()) == {"batchItemFailures": []}  # stale, later
+    assert history.get_entry(tenant.id, contact_id) == entry
+    counts = [r for r in service_logs.records if r.getMessage() == "contact records applied"]
+    assert (counts[1].stored, counts[1].unchanged) == (0, 1)
+
+
+def test_malformed_ctrs_are_batch_item_failures_with_their_reason_logged(tenant, instance, service_logs):
+    good = _ctr("inbound_voice_answered.json", instance)
+    unknown = _ctr("chat_answered.json", f"arn:aws:connect:us-east-1:111122223333:instance/{uuid.uuid4()}")
+    pigeon = _ctr("inbound_voice_abandoned.json", instance, Channel="CARRIER_PIGEON")
+    event = kinesis_event([b"{not json", ctr_bytes(good), ctr_bytes(unknown), ctr_bytes(pigeon), b'{"Channel":"VOICE"}'])
+    response = load_handler("consume_contact_records")(event, context("consume_contact_records"))
+    failed = [f["itemIdentifier"] for f in response["batchItemFailures"]]
+    sequences = [r["kinesis"]["sequenceNumber"] for r in event["Records"]]
+    assert failed == [sequences[0], sequences[2], sequences[3], sequences[4]]
+    stored = dependencies().history.get_entry(tenant.id, good["ContactId"]).record
+    assert stored.channel is Channel.VOICE and stored.queue_id and stored.csat == 5  # unknown fields ignored
+    rejected = {r.sequence_number: r.reason for r in service_logs.records if r.getMessage() == "contact record rejected"}
+    assert set(rejected) == set(failed)
+    assert rejected[sequences[2]] == "Connect instance not registered to a tenant"
+    assert "unsupported Channel" in rejected[sequences[3]] and rejected[sequences[4]] == "missing ContactId"
+    assert good["CustomerEndpoint"]["Address"] not in service_logs.text()  # phone numbers never reach the logs
+
+
+# --- redaction end to end ---------------------------------------------------------------------------------
+def _scan_all_tables(stack) -> list[str]:
+    db = boto3.client("dynamodb")
+    found = []
+    for table in stack.tables.values():
+        for page in db.get_paginator("scan").paginate(TableName=table):
+            for item in page["Items"]:
+                found.extend(s for s in strings_in(item) if card_leaks(s))
+    return found
+
+
+def test_no_card_number_survives_in_storage_or_logs(tenant, env, stack, capsys, service_logs):
+    messages = [("CUSTOMER", text) for text in CORPUS] + [("AGENT", "thanks, I have noted the card 4111 1111 1111 1111")]
+    done = serve_chat(tenant, env, messages=messages)
+    cid = done["contact_id"]
+    api("POST", f"/contacts/{cid}/survey", tenant.id, {"csat": 1, "comment": f"you read back my card {CORPUS[0]}"})
+    segments = [{"speaker": "CUSTOMER" if i % 2 else "AGENT", "begin_ms": i * 4_000, "end_ms": i * 4_000 + 3_000, "text": text}
+                for i, text in enumerate(CORPUS)]
+    status, summary, _ = api("POST", f"/contacts/{cid}/transcript", tenant.id, {"segments": segments})
+    assert status == 201 and summary["redactions"] >= 4
+    status, summary, _ = api("POST", f"/contacts/{cid}/transcript", tenant.id, [{"speaker": "ROBOT", "text": CORPUS[1]}])
+    assert status == 422  # nothing usable; the text is not echoed
+    assert not card_leaks(json.dumps(summary))
+
+    status, analysis, _ = api("GET", f"/contacts/{cid}/analysis", tenant.id)
+    assert status == 200 and any("[CARD]" in s["text"] for s in analysis["segments"])
+    assert not [s["text"] for s in analysis["segments"] if contains_luhn_valid_card(s["text"])]
+    stored_messages = api("GET", f"/contacts/{cid}/messages", tenant.id)[1]
+    assert len(stored_messages) == len(messages)
+    assert not [m["content"] for m in stored_messages if contains_luhn_valid_card(m["content"])]
+    assert "1234 5678 9012 3456" in stored_messages[4]["content"]  # a Luhn-invalid order number is kept
+
+    assert _scan_all_tables(stack) == []
+    logs = capsys.readouterr().out + capsys.readouterr().err + service_logs.text()
+    leaking = [line for line in logs.splitlines() if card_leaks(line)]
+    assert logs and not leaking, leaking[:3]
+
+
+# --- search and root causes -------------------------------------------------------------------------------
+def _seed_analysed(tenant_id: str, now_ms: int) -> None:
+    deps = dependencies()
+    specs = [  # contact, agent, queue, reason, qa, categories, customer sentiment, followed by a repeat
+        ("s1", "ana", "sales", "billing", 92.0, ("payment_issue",), 1.5, True),
+        ("s2", "bob", "sales", "billing", 40.0, ("complaint", "payment_issue"), -2.5, False),
+        ("s3", "ana", "sales", "delivery", 75.0, ("complaint",), 0.2, False),
+        ("s4", "bob", "support", "tech", 55.0, (), -4.0, True),
+        ("s5", "cy", "support", "tech", 20.0, ("legal_threat",), -1.0, True),
+    ]
+    for n, (cid, agent, queue, reason, qa, categories, sentiment, followed) in enumerate(specs):
+        at = now_ms - 3_600_000 + n * 60_000
+        deps.history.put_record(ContactRecord(
+            tenant_id=tenant_id, contact_id=cid, channel=Channel.VOICE, queue_id=queue, agent_id=agent, reason=reason,
+            customer_id=f"c-{cid}", initiated_at=at, enqueued_at=at, connected_at=at + 5_000, disconnected_at=at + 125_000,
+            acw_ended_at=at + 155_000, final_state=FinalState.COMPLETED, last_updated_at=at + 155_000,
+        ))  # fmt: skip
+        deps.history.update_flags(tenant_id, {cid: {"followed_by_repeat": followed, "is_repeat": False}})
+        summary = AnalysisSummary(qa_score=qa, categories=categories, customer_sentiment=sentiment, reason=reason)
+        deps.transcripts.put_analysis(tenant_id, cid, {"segments": []}, summary)
+
+
+def test_search_filters(tenant):
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    _seed_analysed(tenant.id, now)
+    window = {"from": _iso(now - 2 * 3_600_000), "to": _iso(now)}
+    cases = [
+        ({}, ["s5", "s4", "s3", "s2", "s1"]),
+        ({"category": "complaint"}, ["s3", "s2"]),
+        ({"agent": "bob"}, ["s4", "s2"]),
+        ({"min_sentiment": "0"}, ["s3", "s1"]),
+        ({"qa_below": "56"}, ["s5", "s4", "s2"]),
+        ({"category": "payment_issue", "qa_below": "50", "agent": "bob"}, ["s2"]),
+        ({"from": _iso(now - 3_600_000 + 60_000), "to": _iso(now - 3_600_000 + 3 * 60_000)}, ["s3", "s2"]),
+    ]
+    for filters, expected in cases:
+        status, found, _ = api("GET", "/contacts", tenant.id, query={**window, **filters})
+        assert status == 200 and [c["contact_id"] for c in found] == expected, filters
+    other = f"{tenant.id}z"
+    admin.register_tenant(dependencies(), tenant_id=other, name="Other")
+    status, found, _ = api("GET", "/contacts", other, query=window)
+    assert status == 200 and found == []  # another tenant sees nothing
+
+
+def test_root_cause_endpoints(tenant):
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    _seed_analysed(tenant.id, now)
+    window = {"from": _iso(now - 2 * 3_600_000), "to": _iso(now)}
+    status, reasons, _ = api("GET", "/insights/reasons", tenant.id, query=window)
+    assert status == 200 and [(r["reason"], r["contacts"]) for r in reasons] == [("billing", 2), ("tech", 2), ("delivery", 1)]
+    assert reasons[0]["aht_s"] == 150.0 and reasons[0]["share"] == 0.4
+    status, drivers, _ = api("GET", "/insights/repeat-drivers", tenant.id, query=window)
+    assert status == 200 and [(d["reason"], d["repeat_rate"]) for d in drivers] == [("tech", 1.0), ("billing", 0.5), ("delivery", 0.0)]
+    status, lowest, _ = api("GET", "/insights/lowest", tenant.id, query={**window, "dimension": "agent", "metric": "qa"})
+    assert status == 200 and [(p["value"], p["score"]) for p in lowest] == [("cy", 20.0), ("bob", 47.5), ("ana", 83.5)]
+    status, lowest, _ = api("GET", "/insights/lowest", tenant.id, query={**window, "dimension": "queue", "metric": "fcr"})
+    assert status == 200 and [(p["value"], p["score"], p["contacts"]) for p in lowest] == [("support", 0.0, 2), ("sales", 2 / 3, 3)]
+    status, body, _ = api("GET", "/insights/lowest", tenant.id, query={"dimension": "planet"})
+    assert status == 422 and [d["loc"][-1] for d in body["detail"]] == ["dimension"]
+
+
+# --- forecast ---------------------------------------------------------------------------------------------
+def test_forecast_and_what_if_from_history_seeded_in_the_history_table(tenant):
+    ny = ZoneInfo("America/New_York")
+    today = datetime.now(ny).date()
+    first = today - timedelta(days=14)
+    records, points = synthetic_records(tenant.id, first, 14, tz=ny)
+    deps = dependencies()
+    for record in records:
+        deps.history.put_record(record)
+    tomorrow = today + timedelta(days=1)
+    status, plan, _ = api("GET", "/forecast/staffing", tenant.id,
+                          query={"queue": "sales", "date": tomorrow.isoformat(), "weeks": "2", "shrinkage": "0.3"})
+    assert status == 200, plan
+    assert plan["history_from"] == first.isoformat() and plan["history_to"] == (today - timedelta(days=1)).isoformat()
+    assert len(plan["intervals"]) in (92, 96, 100)  # a local day (DST days have 23 or 25 hours)
+    same_weekday = [sum(p.offered for p in points if p.interval_start.date() == d)
+                    for d in (tomorrow - timedelta(days=7), tomorrow - timedelta(days=14)) if d >= first]
+    total = sum(i["forecast_offered"] for i in plan["intervals"])
+    assert min(same_weekday) * 0.8 <= total <= max(same_weekday) * 1.2
+    busy = [i for i in plan["intervals"] if i["forecast_offered"] >= 1]
+    assert busy and all(i["required_erlang_c"] >= 1 and i["erlang_c"]["service_level"] >= 0.8 for i in busy)
+    assert all(i["scheduled"] >= i["required_erlang_c"] / 0.7 - 1e-9 for i in busy)
+    assert "Seasonal profile" in plan["method"]
+
+    required = [i["required_erlang_c"] for i in plan["intervals"]]
+    status, outcome, _ = api("POST", "/forecast/what-if", tenant.id,
+                             {"queue": "sales", "date": tomorrow.isoformat(), "agents": required, "weeks": 2})
+    assert status == 200, outcome
+    assert all(o["expected"]["service_level"] >= 0.8 for o, i in zip(outcome["intervals"], plan["intervals"]) if i["forecast_offered"] >= 1)
+    status, body, _ = api("POST", "/forecast/what-if", tenant.id, {"queue": "sales", "date": tomorrow.isoformat(), "agents": [1, 2]})
+    assert status == 422 and body["field"] == "agents"
+    status, body, _ = api("GET", "/forecast/staffing", tenant.id, query={"queue": "nowhere", "date": tomorrow.isoformat()})
+    assert status == 404
+
+
+def test_openapi_lists_the_history_routes(tenant):
+    status, spec, _ = api("GET", "/openapi.json", None)
+    for path in ("/metrics/historical", "/metrics/historical/summary", "/contacts/{contact_id}/survey",
+                 "/contacts/{contact_id}/messages", "/contacts/{contact_id}/transcript", "/insights/reasons",
+                 "/insights/repeat-drivers", "/insights/lowest", "/forecast/staffing", "/forecast/what-if"):
+        assert path in spec["paths"], path
+    assert "get" in spec["paths"]["/contacts"] and "post" in spec["paths"]["/contacts"]
+
+
+def test_date_only_ranges_are_tenant_local_days(tenant):
+    status, report, _ = api("GET", "/metrics/historical", tenant.id,
+                            query={"from": "2026-11-20", "to": "2026-11-21", "interval": "day"})
+    assert status == 200 and [r["interval_start"] for r in report["rows"]] == ["2026-11-20T00:00:00-05:00"]
+    assert date.fromisoformat(report["rows"][0]["interval_end"][:10]) == date(2026, 11, 21)

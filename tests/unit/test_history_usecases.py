@@ -1,0 +1,261 @@
+"""History, analytics and forecasting use-cases in process on the in-memory twins: a contact served
+through the lifecycle use-cases, then the post-contact steps, then the KPI read shows it."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ccaas.bootstrap import memory_dependencies
+from ccaas.domain.history import DAY_MS
+from ccaas.domain.kpis import KpiSettings, MalformedContactRecord
+from ccaas.domain.models import Agent, Channel, DomainError, NotFound, Queue, QueueAssignment
+from ccaas.domain.tenants import Tenant
+from ccaas.usecases import admin, agents, analytics, contacts, forecasting, history
+from ccaas.usecases.agents import StatusChange
+from ccaas.usecases.contacts import NewContact
+from tests.history_data import CORPUS, card_leaks, strings_in, synthetic_records
+
+NY = ZoneInfo("America/New_York")
+# 2026-11-20 10:03:00 New York (15:03 UTC), a Friday
+START = int(datetime(2026, 11, 20, 10, 3, tzinfo=NY).timestamp() * 1000)
+CTR_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "ctr"
+
+
+@pytest.fixture
+def deps():
+    d = memory_dependencies()
+    d.clock.now = START
+    d.config.put_tenant(Tenant(tenant_id="acme", name="Acme", time_zone="America/New_York"))
+    d.config.put_queue(Queue(tenant_id="acme", queue_id="sales", name="Sales", sl_threshold_s=20))
+    for agent_id in ("ana", "bob"):
+        admin.put_agent(d, Agent(tenant_id="acme", agent_id=agent_id, name=agent_id, queues=(QueueAssignment(queue_id="sales"),)))
+    return d
+
+
+def serve(deps, agent_id: str, *, channel=Channel.CHAT, wait_s=10, talk_s=120, acw_s=30, customer="cust-1",
+          reason="billing", messages=()) -> str:
+    """One contact through the lifecycle use-cases, then the post-contact steps (as the workflow runs them)."""
+    agents.set_agent_status(deps, "acme", agent_id, StatusChange(status="AVAILABLE"))
+    contact = contacts.create_contact(deps, "acme", NewContact(channel=channel, queue_id="sales", customer_id=customer, reason=reason))
+    contacts.queue_and_route(deps, "acme", contact.contact_id, f"tok-{contact.contact_id}")
+    deps.clock.advance(wait_s)
+    contacts.accept_contact(deps, "acme", agent_id, contact.contact_id)
+    for role, text in messages:
+        analytics.add_chat_message(deps, "acme", contact.contact_id, analytics.NewMessage(participant_role=role, content=text))
+        deps.clock.advance(talk_s / max(1, len(messages)))
+    if not messages:
+        deps.clock.advance(talk_s)
+    contacts.complete_contact(deps, "acme", agent_id, contact.contact_id)
+    deps.clock.advance(acw_s)
+    contacts.end_after_contact_work(deps, "acme", agent_id, contact.contact_id)
+    outcome = history.record_contact(deps, "acme", contact.contact_id)  # PostContact.RecordHistory
+    if outcome.has_transcript:
+        analytics.analyze_contact(deps, "acme", contact.contact_id)  # PostContact.AnalyzeTranscript
+    agents.set_agent_status(deps, "acme", agent_id, StatusChange(status="BREAK"))
+    return contact.contact_id
+
+
+def _day(deps, **kw):
+    return history.historical_metrics(deps, "acme", start=datetime(2026, 11, 20), end=datetime(2026, 11, 21), **kw)
+
+
+def test_served_contacts_show_up_in_the_right_interval_with_the_right_numbers(deps):
+    serve(deps, "ana", wait_s=10, talk_s=120, acw_s=30)  # enqueued 10:03:00, done 10:05:40
+    deps.clock.now = START + 20 * 60_000  # 10:23
+    serve(deps, "bob", wait_s=30, talk_s=200, acw_s=10, customer="cust-2")  # waited longer than the 20 s threshold
+    report = _day(deps, interval="15m")
+    assert report.time_zone == "America/New_York" and len(report.rows) == 96
+    by_start = {r.interval_start: r for r in report.rows}
+    first, second = by_start["2026-11-20T10:00:00-05:00"], by_start["2026-11-20T10:15:00-05:00"]
+    assert (first.offered, first.answered, first.answered_within_sl, first.handled) == (1, 1, 1, 1)
+    assert first.asa_s == 10.0 and first.aht_s == 150.0 and first.avg_acw_s == 30.0 and first.service_level == 1.0
+    assert (second.offered, second.answered_within_sl, second.asa_s, second.aht_s) == (1, 0, 30.0, 210.0)
+    assert second.service_level == 0.0
+    assert sum(r.offered for r in report.rows) == 2
+    hourly = _day(deps, interval="hour", group_by=("agent",))
+    assert [(r.agent, r.offered, r.aht_s) for r in hourly.rows] == [("ana", 1, 150.0), ("bob", 1, 210.0)]
+
+
+def test_recording_twice_is_a_no_op_and_open_contacts_are_not_recorded(deps):
+    cid = serve(deps, "ana")
+    again = history.record_contact(deps, "acme", cid)
+    assert not again.recorded and again.state == "COMPLETED"
+    waiting = contacts.create_contact(deps, "acme", NewContact(channel=Channel.CHAT, queue_id="sales"))
+    assert history.record_contact(deps, "acme", waiting.contact_id).recorded is False
+    assert deps.history.get_entry("acme", waiting.contact_id) is None
+
+
+def test_a_late_survey_lands_in_the_interval_the_contact_completed_in(deps):
+    cid = serve(deps, "ana", wait_s=10, talk_s=600, acw_s=0)  # completes 10:13:10: the 10:00 interval
+    assert {r.interval_start: r.csat_count for r in _day(deps, interval="15m").rows if r.csat_count} == {}
+    deps.clock.now = START + 5 * 3_600_000  # five hours later
+    history.record_survey(deps, "acme", cid, history.SurveyAnswers(csat=4, ces=2, nps=10))
+    rows = {r.interval_start: r for r in _day(deps, interval="15m").rows}
+    late = rows["2026-11-20T10:00:00-05:00"]
+    assert (late.csat_count, late.csat, late.ces, late.nps) == (1, 1.0, 2.0, 100.0)
+    assert rows["2026-11-20T15:00:00-05:00"].csat_count == 0  # not the interval the survey arrived in
+    history.record_survey(deps, "acme", cid, history.SurveyAnswers(csat=1))  # a corrected survey replaces it
+    late = {r.interval_start: r for r in _day(deps, interval="15m").rows}["2026-11-20T10:00:00-05:00"]
+    assert (late.csat_count, late.csat, late.ces_count, late.nps_count) == (1, 0.0, 0, 0)
+
+
+def test_surveys_need_a_known_contact_and_an_answer(deps):
+    with pytest.raises(NotFound):
+        history.record_survey(deps, "acme", "nobody", history.SurveyAnswers(csat=3))
+    cid = serve(deps, "ana")
+    with pytest.raises(DomainError):
+        history.record_survey(deps, "acme", cid, history.SurveyAnswers(comment="only words"))
+
+
+def test_repeat_contacts_within_the_window_set_fcr(deps):
+    first = serve(deps, "ana", customer="cust-7", reason="billing")
+    deps.clock.advance(3 * DAY_MS / 1000)
+    second = serve(deps, "ana", customer="cust-7", reason="billing")  # routing prefers the customer's last agent
+    deps.clock.advance(1 * DAY_MS / 1000)
+    serve(deps, "ana", customer="cust-7", reason="delivery")  # another reason: not a repeat
+    assert deps.history.get_entry("acme", first).followed_by_repeat is True
+    assert deps.history.get_entry("acme", second).is_repeat is True
+    report = history.historical_metrics(deps, "acme", start=datetime(2026, 11, 20), end=datetime(2026, 11, 25),
+                                        interval="week", group_by=("reason",))
+    billing = [r for r in report.rows if r.reason == "billing"]  # Fri 20th and Mon 23rd: two ISO weeks
+    assert [(r.interval_start[:10], r.fcr_contacts, r.fcr_repeat_drivers, r.fcr, r.repeat_contacts) for r in billing] == [
+        ("2026-11-16", 1, 1, 0.0, 0), ("2026-11-23", 1, 0, 1.0, 1)
+    ]
+
+
+def test_chat_transcripts_are_redacted_before_storage_and_analysed(deps):
+    cid = serve(deps, "ana", messages=[("CUSTOMER", text) for text in CORPUS[:4]] + [("AGENT", "I will refund it")])
+    stored = [m.content for m in deps.transcripts.messages("acme", cid)]
+    assert len(stored) == 5 and "[CARD]" in stored[0]
+    analysis = deps.transcripts.get_analysis("acme", cid)
+    assert analysis is not None and analysis["channel"] == "CHAT"
+    everything = [*stored, *strings_in(analysis), *strings_in(deps.history.get_entry("acme", cid).model_dump(mode="json"))]
+    assert not [s for s in everything if card_leaks(s)]
+    entry = deps.history.get_entry("acme", cid)
+    assert entry.analysis.segments == 5 and 0 <= entry.analysis.qa_score <= 100
+
+
+def test_uploaded_transcripts_in_every_format_are_analysed(deps):
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "transcripts"
+    cid = serve(deps, "ana", channel=Channel.VOICE)
+    for name in sorted(p.name for p in fixtures.glob("*.json")):
+        summary = analytics.upload_transcript(deps, "acme", cid, json.loads((fixtures / name).read_text()))
+        assert summary.segments > 0, name
+    with pytest.raises(DomainError) as error:
+        analytics.upload_transcript(deps, "acme", cid, {"not": "a transcript"})
+    assert error.value.field == "body"
+    with pytest.raises(NotFound):
+        analytics.upload_transcript(deps, "acme", "nobody", [{"speaker": "AGENT", "begin_ms": 0, "end_ms": 1, "text": "hi"}])
+
+
+def test_chat_messages_only_for_chat_contacts(deps):
+    cid = serve(deps, "ana", channel=Channel.VOICE)
+    with pytest.raises(DomainError):
+        analytics.add_chat_message(deps, "acme", cid, analytics.NewMessage(participant_role="CUSTOMER", content="hi"))
+
+
+# --- Amazon Connect CTRs --------------------------------------------------------------------------------
+INSTANCE = "arn:aws:connect:us-east-1:111122223333:instance/5a1c2d3e-7f80-4a9b-8c0d-1e2f3a4b5c6d"
+
+
+def test_ctrs_are_deduplicated_latest_wins_whatever_the_order(deps):
+    admin.register_connect_instance(deps, tenant_id="acme", instance_arn=INSTANCE)
+    batch = json.loads((CTR_DIR / "stream_at_least_once.json").read_text())
+    outcomes = [history.ingest_ctr(deps, json.dumps(ctr).encode()) for ctr in batch]
+    latest = max(batch, key=lambda c: c["LastUpdateTimestamp"])
+    entry = deps.history.get_entry("acme", latest["ContactId"])
+    assert entry.record.last_updated_at == history.parse_ctr(latest).LastUpdateTimestamp
+    stored = [o.stored for o in outcomes]
+    assert stored.count(True) >= 1 and stored.count(False) >= 2  # duplicates and stale versions wrote nothing
+    for ctr in reversed(batch):  # a redelivery in any order changes nothing
+        assert history.ingest_ctr(deps, json.dumps(ctr).encode()).stored is False
+    assert deps.history.get_entry("acme", latest["ContactId"]) == entry
+
+
+def test_ctrs_of_unknown_instances_or_malformed_are_rejected_with_a_reason(deps):
+    answered = json.loads((CTR_DIR / "inbound_voice_answered.json").read_text())
+    with pytest.raises(history.UnknownConnectInstance) as unknown:
+        history.ingest_ctr(deps, json.dumps(answered).encode())
+    assert unknown.value.contact_id == answered["ContactId"]
+    admin.register_connect_instance(deps, tenant_id="acme", instance_arn=INSTANCE)
+    history._instance_cache.clear()
+    assert history.ingest_ctr(deps, json.dumps(answered).encode()).stored
+    for bad, reason in ((b"{not json", "not JSON"), (b'{"Channel": "VOICE"}', "missing ContactId"),
+                        (json.dumps({**answered, "Channel": "CARRIER_PIGEON"}).encode(), "unsupported Channel")):
+        with pytest.raises(MalformedContactRecord) as error:
+            history.ingest_ctr(deps, bad)
+        assert reason in error.value.reason
+
+
+def test_register_connect_instance_checks_tenant_and_arn(deps):
+    with pytest.raises(NotFound):
+        admin.register_connect_instance(deps, tenant_id="ghost", instance_arn=INSTANCE)
+    with pytest.raises(DomainError):
+        admin.register_connect_instance(deps, tenant_id="acme", instance_arn="arn:aws:s3:::bucket")
+
+
+# --- KPI settings and ranges ------------------------------------------------------------------------------
+def test_tenant_settings_change_the_numbers(deps):
+    serve(deps, "ana", wait_s=30)  # answered after the 20 s threshold
+    assert _day(deps, interval="day").rows[0].service_level == 0.0
+    history.put_kpi_settings(deps, "acme", KpiSettings(default_sl_threshold_s=60, agent_cost_per_staffed_hour=30.0))
+    assert history.kpi_settings(deps, "acme").agent_cost_per_staffed_hour == 30.0
+    # the record carries its queue's threshold (20 s): the tenant default only fills in a missing one
+    assert _day(deps, interval="day").rows[0].service_level == 0.0
+
+
+def test_ranges_are_validated(deps):
+    with pytest.raises(DomainError) as error:
+        history.historical_metrics(deps, "acme", start=datetime(2026, 11, 21), end=datetime(2026, 11, 20))
+    assert error.value.field == "to"
+    with pytest.raises(DomainError) as error:
+        history.historical_metrics(deps, "acme", start=datetime(2026, 1, 1), end=datetime(2026, 11, 20), interval="15m")
+    assert error.value.field in ("to", "interval")
+
+
+# --- forecast ---------------------------------------------------------------------------------------------
+def test_forecast_from_stored_history_follows_the_synthetic_truth(deps):
+    first = date(2026, 10, 19)  # a Monday; four weeks of history up to 2026-11-15
+    records, points = synthetic_records("acme", first, 28, tz=NY)
+    for record in records:
+        deps.history.put_record(record)
+    deps.clock.now = int(datetime(2026, 11, 16, 6, 0, tzinfo=NY).timestamp() * 1000)
+    plan = forecasting.staffing_forecast(deps, "acme", forecasting.ForecastQuery(queue_id="sales", day=date(2026, 11, 16), weeks=4))
+    assert plan.history_from == first and plan.history_to == date(2026, 11, 15)
+    assert len(plan.intervals) == 96
+    forecast_total = sum(i.forecast_offered for i in plan.intervals)
+    mondays = [sum(p.offered for p in points if p.interval_start.date() == first + timedelta(days=7 * k)) for k in range(4)]
+    assert min(mondays) * 0.85 <= forecast_total <= max(mondays) * 1.15
+    busy = [i for i in plan.intervals if i.forecast_offered > 1]
+    assert busy and all(i.required_erlang_c >= 1 and i.erlang_c.service_level >= 0.8 for i in busy)
+    weighted_aht = sum(i.aht_s * i.forecast_offered for i in busy) / sum(i.forecast_offered for i in busy)
+    assert 216 <= weighted_aht <= 264  # the synthetic AHT is 240 s (± 6 % by time of day, noisy per interval)
+    assert plan.patience_s is None and all(i.required_erlang_a is None for i in plan.intervals)  # nobody abandoned
+    night = plan.intervals[8]  # 02:00
+    assert night.forecast_offered == 0 and night.required_erlang_c == 0
+    # the settled days were cached and are not recomputed from records
+    assert deps.history.get_series("acme", first.isoformat()) is not None
+
+
+def test_what_if_with_the_required_agents_meets_the_target_and_fewer_do_not(deps):
+    records, _ = synthetic_records("acme", date(2026, 10, 19), 28, tz=NY)
+    for record in records:
+        deps.history.put_record(record)
+    deps.clock.now = int(datetime(2026, 11, 16, 6, 0, tzinfo=NY).timestamp() * 1000)
+    plan = forecasting.staffing_forecast(deps, "acme", forecasting.ForecastQuery(queue_id="sales", day=date(2026, 11, 16), weeks=4))
+    required = [i.required_erlang_c for i in plan.intervals]
+    request = forecasting.WhatIfRequest(queue="sales", date=date(2026, 11, 16), agents=required, weeks=4)
+    enough = forecasting.staffing_what_if(deps, "acme", request)
+    short = forecasting.staffing_what_if(deps, "acme", request.model_copy(update={"agents": [max(0, n - 1) for n in required]}))
+    peak = max(range(96), key=lambda i: plan.intervals[i].forecast_offered)
+    assert enough.intervals[peak].expected.service_level >= 0.8 > short.intervals[peak].expected.service_level
+    assert enough.intervals[peak].expected.occupancy < 1.0
+    with pytest.raises(DomainError) as error:
+        forecasting.staffing_what_if(deps, "acme", request.model_copy(update={"agents": [1, 2]}))
+    assert error.value.field == "agents"
+    with pytest.raises(DomainError):
+        forecasting.staffing_what_if(deps, "acme", request.model_copy(update={"model": "erlang_a"}))  # no abandons
