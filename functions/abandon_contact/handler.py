@@ -4,18 +4,16 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
 from ccaas.bootstrap import dependencies
+from ccaas.steps import ContactStep
 from ccaas.usecases.contacts import abandon_contact
 
 logger = Logger()
 tracer = Tracer()
 
 
-class StepInput(BaseModel):
-    tenant_id: str
-    contact_id: str
+class StepInput(ContactStep):
     reason: str = "QUEUE_TIMEOUT"
 
 

@@ -4,25 +4,19 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
 from ccaas.bootstrap import dependencies
+from ccaas.steps import TaskTokenStep
 from ccaas.usecases.contacts import await_completion
 
 logger = Logger()
 tracer = Tracer()
 
 
-class StepInput(BaseModel):
-    tenant_id: str
-    contact_id: str
-    task_token: str
-
-
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@event_parser(model=StepInput)
-def lambda_handler(event: StepInput, context: LambdaContext) -> dict:
+@event_parser(model=TaskTokenStep)
+def lambda_handler(event: TaskTokenStep, context: LambdaContext) -> dict:
     logger.append_keys(tenant_id=event.tenant_id, contact_id=event.contact_id)
     contact = await_completion(dependencies(), event.tenant_id, event.contact_id, event.task_token)
     return {"state": contact.state.value}

@@ -1,0 +1,15 @@
+"""Inputs of the Lambda steps the workflows call (statemachines/*.asl.json build these payloads)."""
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class ContactStep(BaseModel):
+    tenant_id: str
+    contact_id: str
+
+
+class TaskTokenStep(ContactStep):
+    """A `.waitForTaskToken` step: the token is parked on the contact and answered later."""
+
+    task_token: str
