@@ -3,7 +3,6 @@ redelivery, a failing tenant), the minute sweep, and the alert/transcript API ro
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import time
 import uuid
@@ -17,45 +16,10 @@ from ccaas.domain.alerts import EVENT_SOURCE
 from ccaas.domain.events import Event
 from ccaas.domain.models import Agent, Channel, Contact, ContactState, Queue, QueueAssignment
 from ccaas.usecases import admin
-from infra.naming import FUNCTIONS_DIR
-from tests.aws_stack import deployed_stack, function_environment
+from tests.aws_stack import function_environment
+from tests.lambda_harness import context, load_handler, load_module
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
-
-
-def load_module(folder: str):
-    spec = importlib.util.spec_from_file_location(f"alerts_handler_{folder}", FUNCTIONS_DIR / folder / "handler.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def load_handler(folder: str):
-    return load_module(folder).lambda_handler
-
-
-def context(name: str = "fn", remaining_ms: int = 50_000):
-    return SimpleNamespace(
-        function_name=name, memory_limit_in_mb=512, aws_request_id=str(uuid.uuid4()),
-        invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
-        get_remaining_time_in_millis=lambda: remaining_ms,
-    )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with deployed_stack() as deployment:
-        yield deployment
-
-
-@pytest.fixture
-def env(stack, monkeypatch):
-    def use(folder: str) -> None:
-        for key, value in function_environment(stack, folder).items():
-            monkeypatch.setenv(key, value)
-
-    use("serve_api")
-    return use
 
 
 @pytest.fixture

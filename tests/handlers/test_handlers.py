@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import uuid
 from datetime import UTC, datetime
@@ -16,40 +15,9 @@ from ccaas.domain.events import Event
 from ccaas.domain.models import Agent, Channel, Queue, QueueAssignment
 from ccaas.usecases import admin
 from ccaas.usecases.metrics import realtime_queue_metrics
-from infra.naming import FUNCTIONS_DIR
-from tests.aws_stack import deployed_stack, function_environment
+from tests.lambda_harness import context, load_handler
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
-
-
-def load_handler(folder: str):
-    spec = importlib.util.spec_from_file_location(f"handler_{folder}", FUNCTIONS_DIR / folder / "handler.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.lambda_handler
-
-
-def context(name: str = "fn"):
-    return SimpleNamespace(
-        function_name=name, memory_limit_in_mb=512, aws_request_id=str(uuid.uuid4()),
-        invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
-        get_remaining_time_in_millis=lambda: 10_000,
-    )
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with deployed_stack() as deployment:
-        yield deployment
-
-
-@pytest.fixture
-def env(stack, monkeypatch):
-    def use(folder: str) -> None:
-        for key, value in function_environment(stack, folder).items():
-            monkeypatch.setenv(key, value)
-    use("serve_api")
-    return use
 
 
 @pytest.fixture

@@ -1,0 +1,28 @@
+"""Calling the real handlers the way Lambda does: each functions/<folder>/handler.py imported as its
+own module, invoked with a Lambda-like context."""
+from __future__ import annotations
+
+import importlib.util
+import uuid
+from types import ModuleType, SimpleNamespace
+
+from infra.naming import FUNCTIONS_DIR
+
+
+def load_module(folder: str, prefix: str = "handler") -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"{prefix}_{folder}", FUNCTIONS_DIR / folder / "handler.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_handler(folder: str):
+    return load_module(folder).lambda_handler
+
+
+def context(name: str = "fn", remaining_ms: int = 10_000) -> SimpleNamespace:
+    return SimpleNamespace(
+        function_name=name, memory_limit_in_mb=512, aws_request_id=str(uuid.uuid4()),
+        invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+        get_remaining_time_in_millis=lambda: remaining_ms,
+    )
