@@ -125,6 +125,12 @@ SPECS: Mapping[str, FunctionSpec] = {
         read_write=("History",),
         timeout_s=60,
     ),
+    "record_agent_activity": FunctionSpec(
+        "Kinesis consumer: agent events into activity spans (occupancy, utilization, cost per contact), partial batch failures",
+        read_write=("History",),
+        consumes_events=True,
+        timeout_s=60,
+    ),
     "consume_contact_records": FunctionSpec(
         "Kinesis consumer: Amazon Connect CTRs into history (latest LastUpdateTimestamp wins), partial batch failures",
         read=("Config",),

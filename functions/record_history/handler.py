@@ -4,24 +4,19 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
 from ccaas.bootstrap import dependencies
+from ccaas.steps import ContactStep
 from ccaas.usecases.history import record_contact
 
 logger = Logger()
 tracer = Tracer()
 
 
-class StepInput(BaseModel):
-    tenant_id: str
-    contact_id: str
-
-
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@event_parser(model=StepInput)
-def lambda_handler(event: StepInput, context: LambdaContext) -> dict:
+@event_parser(model=ContactStep)
+def lambda_handler(event: ContactStep, context: LambdaContext) -> dict:
     logger.append_keys(tenant_id=event.tenant_id, contact_id=event.contact_id)
     outcome = record_contact(dependencies(), event.tenant_id, event.contact_id)
     logger.info("contact recorded", extra=outcome.model_dump())

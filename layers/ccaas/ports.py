@@ -6,8 +6,8 @@ from typing import Any, Protocol
 
 from ccaas.domain.alerts import Alert, AlertChange, AlertRules, LiveTranscriptState
 from ccaas.domain.events import Event
-from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, Survey
-from ccaas.domain.kpis.records import ContactRecord
+from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, OpenActivity, Survey
+from ccaas.domain.kpis.records import AgentActivity, ContactRecord
 from ccaas.domain.live_metrics import WritePlan
 from ccaas.domain.models import Agent, Contact, Queue
 from ccaas.domain.tenants import Tenant
@@ -154,6 +154,14 @@ class HistoryStore(Protocol):
         """A cached per-day interval series (domain/planning.py), keyed by tenant-local ISO date."""
         ...
     def put_series(self, tenant_id: str, day: str, series: Mapping[str, Any]) -> None: ...
+    def apply_agent_activity(self, tenant_id: str, opened: OpenActivity) -> bool:
+        """Close the agent's open span at `opened.since` (it becomes a stored span) and open `opened`,
+        atomically, only if `opened.sequence` is newer than the open one's. False: stale or repeated."""
+        ...
+    def agent_activities(self, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
+        """Closed spans that start in [from_ms, to_ms)."""
+        ...
+    def open_activities(self, tenant_id: str) -> list[OpenActivity]: ...
 
 
 class TranscriptStore(Protocol):

@@ -142,3 +142,32 @@ def test_connect_instances_and_settings_documents(deps, tenant):
     deps.config.put_settings(tenant, "kpis", document)
     assert deps.config.get_settings(tenant, "kpis") == document
     assert deps.config.get_settings(f"{tenant}x", "kpis") is None
+
+
+def test_agent_activity_spans_close_in_order_and_ignore_repeats(deps, tenant):
+    from ccaas.domain.history import OpenActivity
+    from ccaas.domain.kpis import ActivityKind
+
+    def opened(kind, since, sequence, agent="ana"):
+        return OpenActivity(agent_id=agent, kind=kind, since=since, sequence=sequence)
+
+    assert deps.history.apply_agent_activity(tenant, opened(ActivityKind.AVAILABLE_IDLE, T0, 1)) is True
+    assert deps.history.agent_activities(tenant, T0 - DAY_MS, T0 + DAY_MS) == []  # nothing closed yet
+    assert deps.history.apply_agent_activity(tenant, opened(ActivityKind.ON_CONTACT, T0 + 60_000, 2)) is True
+    assert deps.history.apply_agent_activity(tenant, opened(ActivityKind.ON_CONTACT, T0 + 60_000, 2)) is False  # redelivered
+    assert deps.history.apply_agent_activity(tenant, opened(ActivityKind.OFFLINE, T0 + 90_000, 1)) is False  # older
+    # the next span starts after the UTC midnight at T0 + 10 min: closed spans are filed by their start
+    assert deps.history.apply_agent_activity(tenant, opened(ActivityKind.ACW, T0 + 700_000, 3)) is True
+    assert deps.history.apply_agent_activity(tenant, opened(ActivityKind.AVAILABLE_IDLE, T0 + 730_000, 4)) is True
+    assert deps.history.apply_agent_activity(tenant, opened(ActivityKind.NOT_READY, T0, 1, agent="bob")) is True
+    spans = deps.history.agent_activities(tenant, T0 - DAY_MS, T0 + DAY_MS)
+    assert [(a.agent_id, a.kind, a.start_ms - T0, a.end_ms - T0) for a in spans] == [
+        ("ana", ActivityKind.AVAILABLE_IDLE, 0, 60_000),
+        ("ana", ActivityKind.ON_CONTACT, 60_000, 700_000),
+        ("ana", ActivityKind.ACW, 700_000, 730_000),
+    ]
+    assert [a.start_ms - T0 for a in deps.history.agent_activities(tenant, T0 + 60_000, T0 + 700_000)] == [60_000]
+    assert [(o.agent_id, o.kind, o.since - T0, o.sequence) for o in deps.history.open_activities(tenant)] == [
+        ("ana", ActivityKind.AVAILABLE_IDLE, 730_000, 4), ("bob", ActivityKind.NOT_READY, 0, 1)
+    ]
+    assert deps.history.open_activities(f"{tenant}x") == [] and deps.history.agent_activities(f"{tenant}x", 0, T0 + DAY_MS) == []

@@ -4,7 +4,6 @@ a contact served through the API and the post-contact steps, the CTR consumer, r
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import logging
@@ -23,43 +22,11 @@ from ccaas.domain.history import AnalysisSummary
 from ccaas.domain.kpis import Channel, ContactRecord, FinalState
 from ccaas.domain.models import Agent, Queue, QueueAssignment
 from ccaas.usecases import admin
-from infra.naming import FUNCTIONS_DIR
-from tests.aws_stack import deployed_stack, function_environment
+from tests.lambda_harness import context, load_handler
 from tests.history_data import CORPUS, card_leaks, ctr_bytes, kinesis_event, strings_in, synthetic_records
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
 CTR_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "ctr"
-
-
-def load_handler(folder: str):
-    spec = importlib.util.spec_from_file_location(f"history_handler_{folder}", FUNCTIONS_DIR / folder / "handler.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.lambda_handler
-
-
-def context(name: str = "fn"):
-    return SimpleNamespace(
-        function_name=name, memory_limit_in_mb=512, aws_request_id=str(uuid.uuid4()),
-        invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
-        get_remaining_time_in_millis=lambda: 60_000,
-    )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with deployed_stack() as deployment:
-        yield deployment
-
-
-@pytest.fixture
-def env(stack, monkeypatch):
-    def use(folder: str) -> None:
-        for key, value in function_environment(stack, folder).items():
-            monkeypatch.setenv(key, value)
-
-    use("serve_api")
-    return use
 
 
 @pytest.fixture
@@ -437,3 +404,37 @@ def test_date_only_ranges_are_tenant_local_days(tenant):
                             query={"from": "2026-11-20", "to": "2026-11-21", "interval": "day"})
     assert status == 200 and [r["interval_start"] for r in report["rows"]] == ["2026-11-20T00:00:00-05:00"]
     assert date.fromisoformat(report["rows"][0]["interval_end"][:10]) == date(2026, 11, 21)
+
+
+# --- agent activity consumer ------------------------------------------------------------------------------
+def test_agent_activity_consumer_builds_spans_and_the_kpis_use_them(tenant, env):
+    from ccaas.domain.events import Event
+
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    start = now - 20 * 60_000
+
+    def agent_event(n: int, activity: str, minutes: int) -> Event:
+        at = datetime.fromtimestamp((start + minutes * 60_000) / 1000, UTC)
+        return Event(event_id=uuid.uuid4().hex, tenant_id=tenant.id, type="agent.activity_changed", occurred_at=at,
+                     subject="agent/ana", sequence=n, payload={"agent_id": "ana", "activity": activity})
+
+    events = [agent_event(1, "AVAILABLE", 0), agent_event(2, "ON_CONTACT", 5), agent_event(3, "ACW", 11),
+              agent_event(4, "AVAILABLE", 12), agent_event(5, "NOT_READY", 15)]
+    contact_event = Event(event_id=uuid.uuid4().hex, tenant_id=tenant.id, type="contact.queued",
+                          occurred_at=datetime.now(UTC), subject="contact/c1", sequence=1, payload={"queue_id": "sales"})
+    batch = kinesis_event([e.model_dump_json().encode() for e in events[:3]] + [b"not an event", contact_event.model_dump_json().encode()]
+                          + [e.model_dump_json().encode() for e in events[3:]])
+    env("record_agent_activity")
+    handler = load_handler("record_agent_activity")
+    response = handler(batch, context("record_agent_activity"))
+    assert response == {"batchItemFailures": [{"itemIdentifier": batch["Records"][3]["kinesis"]["sequenceNumber"]}]}
+    assert handler(batch, context("record_agent_activity"))["batchItemFailures"]  # the retry: nothing doubles
+    env("serve_api")
+    status, report, _ = api("GET", "/metrics/historical", tenant.id,
+                            query={"from": _iso(start - 60_000), "to": _iso(start + 20 * 60_000), "interval": "day",
+                                   "group_by": "agent"})
+    assert status == 200, report
+    (row,) = report["rows"]
+    # idle 5 + 3 min, on contact 6 min, ACW 1 min, not ready 5 min (still open: counted up to `to`)
+    assert (row["agent"], row["busy_ms"], row["idle_ms"], row["not_ready_ms"]) == ("ana", 420_000, 480_000, 300_000)
+    assert row["occupancy"] == pytest.approx(7 / 15) and row["utilization"] == pytest.approx(7 / 20)

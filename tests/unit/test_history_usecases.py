@@ -181,8 +181,7 @@ def test_ctrs_of_unknown_instances_or_malformed_are_rejected_with_a_reason(deps)
     with pytest.raises(history.UnknownConnectInstance) as unknown:
         history.ingest_ctr(deps, json.dumps(answered).encode())
     assert unknown.value.contact_id == answered["ContactId"]
-    admin.register_connect_instance(deps, tenant_id="acme", instance_arn=INSTANCE)
-    history._instance_cache.clear()
+    admin.register_connect_instance(deps, tenant_id="acme", instance_arn=INSTANCE)  # the retried record now maps
     assert history.ingest_ctr(deps, json.dumps(answered).encode()).stored
     for bad, reason in ((b"{not json", "not JSON"), (b'{"Channel": "VOICE"}', "missing ContactId"),
                         (json.dumps({**answered, "Channel": "CARRIER_PIGEON"}).encode(), "unsupported Channel")):
@@ -259,3 +258,35 @@ def test_what_if_with_the_required_agents_meets_the_target_and_fewer_do_not(deps
     assert error.value.field == "agents"
     with pytest.raises(DomainError):
         forecasting.staffing_what_if(deps, "acme", request.model_copy(update={"model": "erlang_a"}))  # no abandons
+
+
+# --- agent activity -------------------------------------------------------------------------------------
+def test_agent_events_become_spans_for_occupancy_utilization_and_cost(deps):
+    history.put_kpi_settings(deps, "acme", KpiSettings(agent_cost_per_staffed_hour=36.0))
+    agents.set_agent_status(deps, "acme", "ana", StatusChange(status="AVAILABLE"))  # 10:03:00, idle
+    deps.clock.advance(60)
+    contact = contacts.create_contact(deps, "acme", NewContact(channel=Channel.VOICE, queue_id="sales"))
+    contacts.queue_and_route(deps, "acme", contact.contact_id, "tok")  # reserved: on contact from 10:04:00
+    deps.clock.advance(10)
+    contacts.accept_contact(deps, "acme", "ana", contact.contact_id)
+    deps.clock.advance(120)
+    contacts.complete_contact(deps, "acme", "ana", contact.contact_id)  # ACW from 10:06:10
+    deps.clock.advance(30)
+    contacts.end_after_contact_work(deps, "acme", "ana", contact.contact_id)  # idle again from 10:06:40
+    history.record_contact(deps, "acme", contact.contact_id)
+    deps.clock.advance(60)
+    agents.set_agent_status(deps, "acme", "ana", StatusChange(status="BREAK"))  # not ready from 10:07:40
+    deps.clock.advance(120)  # now 10:09:40: the break is still open
+    published = list(deps.events.events)
+    applied = [history.record_agent_activity(deps, e) for e in published]
+    assert sum(applied) == 5  # AVAILABLE, ON_CONTACT, ACW, AVAILABLE, NOT_READY; contact events are skipped
+    assert not any(history.record_agent_activity(deps, e) for e in published)  # a redelivered batch adds nothing
+
+    (row,) = [r for r in _day(deps, interval="day").rows if r.offered]
+    # busy 130 s on the contact + 30 s ACW; idle 60 + 60 s; not ready 120 s so far; staffed 400 s
+    assert (row.busy_ms, row.idle_ms, row.not_ready_ms, row.staffed_ms) == (160_000, 120_000, 120_000, 400_000)
+    assert row.occupancy == pytest.approx(160 / 280) and row.utilization == pytest.approx(160 / 400)
+    assert row.cost_per_contact == pytest.approx(36.0 * 400 / 3600)  # one handled contact
+    (by_agent,) = [r for r in _day(deps, interval="day", group_by=("agent",)).rows if r.agent == "ana"]
+    assert by_agent.utilization == pytest.approx(0.4)
+    assert all(r.occupancy is None for r in _day(deps, interval="day", group_by=("queue",)).rows)  # no queue on spans

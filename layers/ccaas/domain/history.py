@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ccaas.domain.kpis.records import ContactRecord, FinalState
+from ccaas.domain.kpis.records import ActivityKind, ContactRecord, FinalState
 from ccaas.domain.kpis.repeats import repeat_flags
 from ccaas.domain.models import Contact, ContactState
 
@@ -239,3 +239,31 @@ def repeat_flag_changes(entries: Iterable[HistoryEntry], anchor: HistoryEntry, *
         if change:
             changes[contact_id] = change
     return changes
+
+
+# --- agent activity -----------------------------------------------------------------------------------
+# The activity agent events carry (events.agent_activity) -> the KPI activity kinds.
+_ACTIVITY_KINDS = {
+    "AVAILABLE": ActivityKind.AVAILABLE_IDLE,
+    "ON_CONTACT": ActivityKind.ON_CONTACT,
+    "ACW": ActivityKind.ACW,
+    "NOT_READY": ActivityKind.NOT_READY,
+    "OFFLINE": ActivityKind.OFFLINE,
+}
+
+
+def activity_kind(activity: str | None) -> ActivityKind | None:
+    """None for an activity this version does not know (a newer producer): skipped, never guessed."""
+    return _ACTIVITY_KINDS.get(activity or "")
+
+
+class OpenActivity(BaseModel):
+    """What an agent has been doing since `since` (the span is closed by its next activity event)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    agent_id: str
+    kind: ActivityKind
+    since: int
+    sequence: int  # the agent's version when it started: older or repeated events are ignored
+

@@ -12,13 +12,24 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.history import DAY_MS, FlagChanges, HistoryEntry, Survey, record_from_contact, repeat_flag_changes
+from ccaas.domain.events import Event, EventType
+from ccaas.domain.history import (
+    DAY_MS,
+    FlagChanges,
+    HistoryEntry,
+    OpenActivity,
+    Survey,
+    activity_kind,
+    record_from_contact,
+    repeat_flag_changes,
+)
 from ccaas.domain.kpis import (
+    AgentActivity,
     ConnectCtr,
     ContactRecord,
     CtrMapping,
@@ -43,7 +54,7 @@ MAX_RANGE_DAYS = 93
 MAX_QUARTER_HOUR_RANGE_DAYS = 14
 _CACHE_TTL_S = 60.0
 _tenant_cache: dict[tuple[int, str], tuple[float, str, KpiSettings]] = {}
-_instance_cache: dict[tuple[int, str], tuple[float, str | None]] = {}
+_instance_cache: dict[tuple[int, str], tuple[float, str]] = {}
 
 
 # --- tenant context -------------------------------------------------------------------------------
@@ -130,7 +141,8 @@ def tenant_of_instance(deps: Dependencies, instance_arn: str) -> str | None:
     if cached and time.monotonic() - cached[0] < _CACHE_TTL_S:
         return cached[1]
     tenant_id = deps.config.tenant_for_connect_instance(instance_arn)
-    _instance_cache[key] = (time.monotonic(), tenant_id)
+    if tenant_id is not None:  # an unknown instance is asked again: its records retry until it is registered
+        _instance_cache[key] = (time.monotonic(), tenant_id)
     return tenant_id
 
 
@@ -145,6 +157,37 @@ def ingest_ctr(deps: Dependencies, raw: bytes | str | ConnectCtr) -> CtrOutcome:
         raise UnknownConnectInstance("Connect instance not registered to a tenant", contact_id=ctr.ContactId)
     record = to_contact_record(ctr, tenant_id=tenant_id, mapping=CtrMapping())
     return CtrOutcome(tenant_id=tenant_id, contact_id=record.contact_id, stored=store_record(deps, record))
+
+
+# --- agent activity -------------------------------------------------------------------------------
+AGENT_EVENTS = frozenset({EventType.AGENT_STATUS_CHANGED, EventType.AGENT_ACTIVITY_CHANGED})
+
+
+def record_agent_activity(deps: Dependencies, event: Event) -> bool:
+    """An agent event closes that agent's open activity span and opens the next (occupancy,
+    utilization and cost per contact read the spans). False for other events and for a repeated or
+    older event of the agent (its `sequence`, the agent's version, is not newer)."""
+    if event.type not in AGENT_EVENTS:
+        return False
+    kind = activity_kind(event.payload.get("activity"))
+    agent_id = event.payload.get("agent_id")
+    if kind is None or not agent_id:
+        return False
+    opened = OpenActivity(agent_id=str(agent_id), kind=kind, since=event.occurred_ms, sequence=event.sequence)
+    return deps.history.apply_agent_activity(event.tenant_id, opened)
+
+
+def activity_spans(deps: Dependencies, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
+    """Closed spans that may overlap [from, to) (started up to a day before it) and every agent's open
+    span up to now (capped at `to`)."""
+    now = deps.clock.now_ms()
+    spans = deps.history.agent_activities(tenant_id, from_ms - HANDLING_LOOKBACK_MS, to_ms)
+    for held in deps.history.open_activities(tenant_id):
+        end = min(now, to_ms)
+        if held.since < end:
+            spans.append(AgentActivity(agent_id=held.agent_id, tenant_id=tenant_id, start_ms=held.since, end_ms=end,
+                                       kind=held.kind))
+    return spans
 
 
 # --- surveys --------------------------------------------------------------------------------------
@@ -214,10 +257,6 @@ def time_range(
 ) -> tuple[str, TimeRange]:
     """Validated [from, to) in epoch ms; `to` defaults to now and `from` to `default_days` before it."""
     time_zone, _ = tenant_context(deps, tenant_id)
-    try:
-        ZoneInfo(time_zone)
-    except ZoneInfoNotFoundError:  # pragma: no cover - tenants are validated when registered
-        time_zone = "UTC"
     to_ms = epoch_ms(end, time_zone) if end is not None else deps.clock.now_ms()
     from_ms = epoch_ms(start, time_zone) if start is not None else to_ms - default_days * DAY_MS
     if to_ms <= from_ms:
@@ -258,9 +297,10 @@ def historical_metrics(
     if service_level_variant is not None:
         settings = settings.model_copy(update={"service_level_variant": service_level_variant})
     records = kpi_records(deps, tenant_id, span.from_ms, span.to_ms)
+    activities = activity_spans(deps, tenant_id, span.from_ms, span.to_ms)
     try:
         rows = rollup(
-            records, tz=time_zone, interval=interval, group_by=tuple(group_by), from_ms=span.from_ms,
+            records, activities, tz=time_zone, interval=interval, group_by=tuple(group_by), from_ms=span.from_ms,
             to_ms=span.to_ms, settings=settings,
         )
     except ValueError as error:  # a bad group_by the API pattern let through
@@ -285,7 +325,9 @@ def historical_summary(
     time_zone, settings = tenant_context(deps, tenant_id)
     _, span = time_range(deps, tenant_id, start, end, max_days=MAX_QUARTER_HOUR_RANGE_DAYS)
     records = kpi_records(deps, tenant_id, span.from_ms, span.to_ms)
-    quarters = rollup(records, tz=time_zone, interval="15m", from_ms=span.from_ms, to_ms=span.to_ms, settings=settings)
+    activities = activity_spans(deps, tenant_id, span.from_ms, span.to_ms)
+    quarters = rollup(records, activities, tz=time_zone, interval="15m", from_ms=span.from_ms, to_ms=span.to_ms,
+                      settings=settings)
     by_channel = rollup(records, tz=time_zone, interval="day", group_by=("channel",), from_ms=span.from_ms,
                         to_ms=span.to_ms, settings=settings)
     by_reason = rollup(records, tz=time_zone, interval="day", group_by=("reason",), from_ms=span.from_ms,

@@ -8,6 +8,8 @@
       sk = ANALYSIS     the full transcript analysis (redacted segments, scores, evidence)
       sk = MSG#<ms>#<id>  one chat message, redacted
     pk = <tenant>#SERIES, sk = <local date>   cached per-day interval series for forecasting
+    pk = <tenant>#OPEN_ACTIVITY, sk = <agent>   what each agent has been doing since when (and its version)
+    pk = <tenant>#ACTIVITY#<UTC date of start>, sk = <start ms:013d>#<agent>   a closed activity span
 
     by_day:      day_pk = <tenant>#DAY#<UTC date of the anchor time>, day_sk = <anchor ms:013d>#<contact id>
     by_customer: cust_pk = <tenant>#CUST#<customer id>,              cust_sk = <anchor ms:013d>#<contact id>
@@ -30,8 +32,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, Survey, anchor_time
-from ccaas.domain.kpis.records import ContactRecord
+from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, OpenActivity, Survey, anchor_time
+from ccaas.domain.kpis.records import ActivityKind, AgentActivity, ContactRecord
 
 ENTRY = "ENTRY"
 _SAFE_MAX = "~"  # sorts after every character an id may hold
@@ -220,6 +222,69 @@ class DynamoHistoryStore:
             Item={"pk": {"S": f"{tenant_id}#SERIES"}, "sk": {"S": day},
                   "series": {"S": json.dumps(series, separators=(",", ":"))}},
         )
+
+    def _open_key(self, tenant_id: str, agent_id: str) -> dict[str, Any]:
+        return {"pk": {"S": f"{tenant_id}#OPEN_ACTIVITY"}, "sk": {"S": agent_id}}
+
+    def apply_agent_activity(self, tenant_id: str, opened: OpenActivity) -> bool:
+        """The closed span and the new open one in one transaction, conditioned on the open item's
+        sequence: a redelivered or older event changes nothing, a racing writer retries once."""
+        key = self._open_key(tenant_id, opened.agent_id)
+        for _ in range(3):
+            item = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+            held = None if item is None else OpenActivity.model_validate_json(item["open"]["S"])
+            if held is not None and opened.sequence <= held.sequence:
+                return False
+            writes: list[dict[str, Any]] = []
+            if held is not None:
+                span = {"agent_id": held.agent_id, "start_ms": held.since, "end_ms": opened.since, "kind": held.kind.value}
+                writes.append({"Put": {"TableName": self._table, "Item": {
+                    "pk": {"S": f"{tenant_id}#ACTIVITY#{datetime.fromtimestamp(held.since / 1000, tz=UTC).date().isoformat()}"},
+                    "sk": {"S": f"{held.since:013d}#{held.agent_id}"},
+                    "span": {"S": json.dumps(span, separators=(",", ":"))},
+                }}})  # fmt: skip
+            condition: dict[str, Any] = (
+                {"ConditionExpression": "attribute_not_exists(pk)"} if held is None else
+                {"ConditionExpression": "seq = :seq", "ExpressionAttributeValues": {":seq": {"N": str(held.sequence)}}}
+            )  # fmt: skip
+            writes.append({"Put": {"TableName": self._table, "Item": {
+                **key, "open": {"S": opened.model_dump_json()}, "seq": {"N": str(opened.sequence)},
+            }, **condition}})  # fmt: skip
+            try:
+                self._db.transact_write_items(TransactItems=writes)
+                return True
+            except ClientError as error:
+                if not _conflict(error):
+                    raise
+        return False
+
+    def agent_activities(self, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
+        if to_ms <= from_ms:
+            return []
+        spans = []
+        day = datetime.fromtimestamp(from_ms / 1000, tz=UTC).date()
+        last = datetime.fromtimestamp((to_ms - 1) / 1000, tz=UTC).date()
+        while day <= last:
+            for item in _query(
+                self._db,
+                self._table,
+                KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b",
+                ExpressionAttributeValues={
+                    ":p": {"S": f"{tenant_id}#ACTIVITY#{day.isoformat()}"},
+                    ":a": {"S": f"{from_ms:013d}#"},
+                    ":b": {"S": f"{to_ms - 1:013d}#{_SAFE_MAX}"},
+                },
+            ):
+                values = json.loads(item["span"]["S"])
+                spans.append(AgentActivity(tenant_id=tenant_id, agent_id=values["agent_id"], start_ms=values["start_ms"],
+                                           end_ms=values["end_ms"], kind=ActivityKind(values["kind"])))
+            day += timedelta(days=1)
+        return spans
+
+    def open_activities(self, tenant_id: str) -> list[OpenActivity]:
+        items = _query(self._db, self._table, KeyConditionExpression="pk = :p",
+                       ExpressionAttributeValues={":p": {"S": f"{tenant_id}#OPEN_ACTIVITY"}})
+        return [OpenActivity.model_validate_json(item["open"]["S"]) for item in items]
 
 
 class DynamoTranscriptStore:

@@ -7,8 +7,8 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, Survey, anchor_time
-from ccaas.domain.kpis.records import ContactRecord
+from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, OpenActivity, Survey, anchor_time
+from ccaas.domain.kpis.records import AgentActivity, ContactRecord
 
 
 def utc_day(ms: int) -> str:
@@ -26,6 +26,8 @@ class MemoryHistoryTable:
         self.analyses: dict[tuple[str, str], dict[str, Any]] = {}
         self.messages: dict[tuple[str, str], dict[str, ChatMessage]] = {}
         self.series: dict[tuple[str, str], dict[str, Any]] = {}
+        self.open_spans: dict[tuple[str, str], OpenActivity] = {}
+        self.spans: dict[tuple[str, str, int], AgentActivity] = {}
         self.history = MemoryHistoryStore(self)
         self.transcripts = MemoryTranscriptStore(self)
 
@@ -92,6 +94,26 @@ class MemoryHistoryStore:
 
     def put_series(self, tenant_id: str, day: str, series: Mapping[str, Any]) -> None:
         self._t.series[(tenant_id, day)] = dict(series)
+
+    def apply_agent_activity(self, tenant_id: str, opened: OpenActivity) -> bool:
+        key = (tenant_id, opened.agent_id)
+        with self._t.lock:
+            held = self._t.open_spans.get(key)
+            if held is not None and opened.sequence <= held.sequence:
+                return False
+            if held is not None:
+                self._t.spans[(tenant_id, held.agent_id, held.since)] = AgentActivity(
+                    agent_id=held.agent_id, tenant_id=tenant_id, start_ms=held.since, end_ms=opened.since, kind=held.kind
+                )
+            self._t.open_spans[key] = opened
+            return True
+
+    def agent_activities(self, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
+        found = [a for (t, _, start), a in self._t.spans.items() if t == tenant_id and from_ms <= start < to_ms]
+        return sorted(found, key=lambda a: (a.start_ms, a.agent_id))
+
+    def open_activities(self, tenant_id: str) -> list[OpenActivity]:
+        return sorted((o for (t, _), o in self._t.open_spans.items() if t == tenant_id), key=lambda o: o.agent_id)
 
 
 class MemoryTranscriptStore:

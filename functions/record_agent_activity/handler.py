@@ -1,0 +1,37 @@
+"""Kinesis consumer (contact-events stream): agent events -> agent activity spans in history, which
+occupancy, utilization and cost per contact are computed from.
+
+Each agent event closes the agent's open span and opens the next in one conditional write keyed by
+the agent's version, so redelivered and repeated events change nothing; other events are skipped.
+A record that is not an event is a batch item failure (retried, bisected, then dead-lettered).
+"""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ccaas.bootstrap import dependencies
+from ccaas.domain.events import Event
+from ccaas.usecases.history import record_agent_activity
+
+logger = Logger()
+tracer = Tracer()
+processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
+counts = {"spans": 0}
+
+
+def record_handler(record: KinesisStreamRecord) -> None:
+    event = Event.model_validate_json(record.kinesis.data_as_bytes())
+    if record_agent_activity(dependencies(), event):
+        counts["spans"] += 1
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    counts["spans"] = 0
+    response = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    logger.info("agent activity applied", extra={"spans": counts["spans"], "records": len(event.get("Records", []))})
+    return response
