@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from types import SimpleNamespace
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -34,6 +35,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", type=Path, help="JSON history file")
     source.add_argument("--synthetic", action="store_true", help="generate a seeded synthetic history instead")
+    source.add_argument("--api", help="a running backend's API base URL (make run's, or ApiUrl on AWS): plots "
+                        "GET /forecast/staffing, fitted on the tenant's stored history; with --key")
+    parser.add_argument("--key", help="the tenant's API key (with --api): the key names the tenant")
     parser.add_argument("--queue", required=True)
     parser.add_argument("--channel", help="needed when the queue has history on several channels")
     parser.add_argument("--tenant", help="keep only records of this tenant_id")
@@ -125,8 +129,48 @@ def render(path: Path, *, title: str, forecast: Sequence[ForecastInterval], plan
     plt.close(fig)
 
 
+def from_api(args: argparse.Namespace) -> int:
+    """The tenant's own forecast: the backend fits it on the History table; actuals from the KPIs."""
+    import urllib.parse
+    import urllib.request
+
+    def get(path: str, **query: str) -> dict:
+        url = f"{args.api.rstrip('/')}{path}?{urllib.parse.urlencode(query)}"
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {args.key}"})
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - the user's own API
+            return json.loads(response.read())
+
+    query = {"queue": args.queue, "date": args.day.isoformat(), "shrinkage": str(args.shrinkage)}
+    if args.channel:
+        query["channel"] = args.channel
+    staffing = get("/forecast/staffing", **query)
+    tz = ZoneInfo(staffing["time_zone"])
+    rows = staffing["intervals"]
+    forecast = [ForecastInterval(datetime.fromisoformat(r["interval_start"]), r["forecast_offered"], r["aht_s"]) for r in rows]
+    plan = [SimpleNamespace(required_erlang_c=r["required_erlang_c"], required_erlang_a=r["required_erlang_a"],
+                            scheduled=r["scheduled"]) for r in rows]
+    start, end = rows[0]["interval_start"], (datetime.fromisoformat(rows[-1]["interval_start"]) + timedelta(minutes=15)).isoformat()
+    kpis = get("/metrics/historical", **{"from": start, "to": end, "interval": "15m", "group_by": "queue"})
+    actual = {}
+    for row in kpis.get("rows", kpis if isinstance(kpis, list) else []):
+        if row.get("queue") in (None, args.queue):
+            local = datetime.fromisoformat(row["interval_start"]).astimezone(tz)
+            actual[(slot_of(local), local.fold)] = float(row.get("offered") or row.get("counts", {}).get("offered", 0))
+    subtitle = (f"{staffing['method']}; history {staffing['history_from']}..{staffing['history_to']}, "
+                f"trend {100 * (staffing['trend_per_week'] - 1):+.1f} %/week, target {staffing['sl_target']:.0%} in "
+                f"{staffing['sl_threshold_s']} s")
+    render(args.out, title=f"{args.queue} / {args.day.isoformat()} ({args.day:%A}) from {args.api}",
+           forecast=forecast, plan=plan, actual=actual or None, subtitle=subtitle)
+    print(f"wrote {args.out} ({len(forecast)} intervals, forecast {sum(f.offered for f in forecast):,.0f} contacts)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
+    if args.api:
+        if not args.key:
+            raise SystemExit("--api needs --key (the tenant's API key)")
+        return from_api(args)
     if args.synthetic:
         zone_name = args.tz
         tz = ZoneInfo(zone_name) if zone_name else None

@@ -1,0 +1,35 @@
+"""The plot command against a running backend: a tenant's stored history -> its forecast, as a PNG."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ccaas.adapters.aws.history import DynamoHistoryStore
+from local import plot_forecast
+from tests.history_data import synthetic_records
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
+
+
+def test_plot_from_the_tenants_stored_history(tmp_path):
+    from local.runtime import LocalRuntime
+
+    runtime = LocalRuntime().start(simulate=False)
+    try:
+        table = runtime.deployment.function_by_folder("record_history").environment["HISTORY_TABLE"]
+        store = DynamoHistoryStore(runtime.client("dynamodb"), table)
+        utc = ZoneInfo("UTC")
+        today = datetime.now(utc).date()
+        records, _ = synthetic_records("demo", today - timedelta(days=14), 14, tz=utc)
+        for record in records:
+            store.put_record(record)
+        out = tmp_path / "demo-sales.png"
+        code = plot_forecast.main(["--api", runtime.api_url, "--key", runtime.api_keys["demo"], "--queue", "sales",
+                                   "--day", (today + timedelta(days=1)).isoformat(), "--out", str(out)])
+        assert code == 0 and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+        with pytest.raises(SystemExit, match="--key"):
+            plot_forecast.main(["--api", runtime.api_url, "--queue", "sales", "--day", today.isoformat(), "--out", str(out)])
+    finally:
+        runtime.stop()
