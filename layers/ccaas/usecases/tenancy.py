@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import time
+import weakref
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.models import NotFound
 
 _TTL_S = 300
-_zones: dict[tuple[int, str], tuple[float, str]] = {}
+# Per config store (weakly: a store that goes away takes its cache with it, and a new store at the
+# same address never sees another's entries), then per tenant: (cached at, time zone).
+_zones: weakref.WeakKeyDictionary[object, dict[str, tuple[float, str]]] = weakref.WeakKeyDictionary()
 
 
 def time_zone_of(deps: Dependencies, tenant_id: str) -> str:
-    key = (id(deps.config), tenant_id)
-    cached = _zones.get(key)
+    cache = _zones.setdefault(deps.config, {})
+    cached = cache.get(tenant_id)
     # Monotonic process time only bounds the cache's age; domain time still comes from deps.clock.
     if cached and time.monotonic() - cached[0] < _TTL_S:
         return cached[1]
@@ -20,5 +23,5 @@ def time_zone_of(deps: Dependencies, tenant_id: str) -> str:
         zone = deps.config.get_tenant(tenant_id).time_zone
     except NotFound:
         zone = "UTC"
-    _zones[key] = (time.monotonic(), zone)
+    cache[tenant_id] = (time.monotonic(), zone)
     return zone
