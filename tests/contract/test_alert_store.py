@@ -8,7 +8,6 @@ import uuid
 import boto3
 import pytest
 
-from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.alerts import (
     EVENT_SOURCE,
     Alert,
@@ -22,21 +21,10 @@ from ccaas.domain.alerts import (
 )
 from ccaas.domain.models import Conflict, NotFound
 from ccaas.domain.tenants import Tenant
-from tests.aws_stack import deployed_stack, function_environment, moto_dependencies
+from tests.aws_stack import function_environment
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
 T0 = 1_764_000_000_000
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with deployed_stack() as deployment:
-        yield deployment
-
-
-@pytest.fixture(params=["memory", "moto"])
-def deps(request, stack):
-    return memory_dependencies() if request.param == "memory" else moto_dependencies(stack)
 
 
 @pytest.fixture

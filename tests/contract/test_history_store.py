@@ -6,26 +6,13 @@ import uuid
 
 import pytest
 
-from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.history import DAY_MS, AnalysisSummary, ChatMessage, Survey
 from ccaas.domain.kpis import Channel, ContactRecord, FinalState
 from ccaas.domain.tenants import Tenant
-from tests.aws_stack import deployed_stack, moto_dependencies
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
 # 2026-11-26 23:50 UTC: ten minutes before a UTC day boundary (by_day partitions are UTC days)
 T0 = 1_795_737_000_000
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with deployed_stack() as deployment:
-        yield deployment
-
-
-@pytest.fixture(params=["memory", "moto"])
-def deps(request, stack):
-    return memory_dependencies() if request.param == "memory" else moto_dependencies(stack)
 
 
 @pytest.fixture

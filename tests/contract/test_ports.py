@@ -7,7 +7,6 @@ import uuid
 import boto3
 import pytest
 
-from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.events import Event
 from ccaas.domain.live_metrics import WritePlan
 from ccaas.domain.models import Agent, Channel, Conflict, Contact, ContactState, NotFound, Queue, QueueAssignment
@@ -15,20 +14,9 @@ from ccaas.domain.tenants import Tenant
 from ccaas.usecases import agents, contacts
 from ccaas.usecases.agents import StatusChange
 from ccaas.usecases.contacts import NewContact
-from tests.aws_stack import deployed_stack, function_environment, moto_dependencies
+from tests.aws_stack import function_environment
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with deployed_stack() as deployment:
-        yield deployment
-
-
-@pytest.fixture(params=["memory", "moto"])
-def deps(request, stack):
-    return memory_dependencies() if request.param == "memory" else moto_dependencies(stack)
 
 
 @pytest.fixture
