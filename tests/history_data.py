@@ -2,7 +2,6 @@
 redaction corpus, and a Kinesis event builder for the CTR consumer."""
 from __future__ import annotations
 
-import base64
 import json
 import re
 from collections.abc import Iterable
@@ -81,20 +80,6 @@ def strings_in(value: object) -> Iterable[str]:
                 yield from strings_in(json.loads(value))
             except ValueError:
                 pass
-
-
-def kinesis_event(payloads: Iterable[bytes], *, shard: str = "shardId-000000000000", first: int = 0) -> dict:
-    records = []
-    for i, data in enumerate(payloads, start=first):
-        seq = f"4959{i:020d}"
-        records.append({
-            "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": "p", "sequenceNumber": seq,
-                        "data": base64.b64encode(data).decode(), "approximateArrivalTimestamp": 1764065700.0},
-            "eventSource": "aws:kinesis", "eventVersion": "1.0", "eventID": f"{shard}:{seq}",
-            "eventName": "aws:kinesis:record", "invokeIdentityArn": "arn:aws:iam::123456789012:role/r",
-            "awsRegion": "us-east-1", "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/ctr",
-        })  # fmt: skip
-    return {"Records": records}
 
 
 def ctr_bytes(ctr: dict) -> bytes:

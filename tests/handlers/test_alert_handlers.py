@@ -2,11 +2,9 @@
 redelivery, a failing tenant), the minute sweep, and the alert/transcript API routes."""
 from __future__ import annotations
 
-import base64
 import json
 import time
 import uuid
-from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -14,10 +12,10 @@ import pytest
 from ccaas.bootstrap import dependencies
 from ccaas.domain.alerts import EVENT_SOURCE
 from ccaas.domain.events import Event
-from ccaas.domain.models import Agent, Channel, Contact, ContactState, Queue, QueueAssignment
+from ccaas.domain.models import Channel, Contact, ContactState
 from ccaas.usecases import admin
 from tests.aws_stack import function_environment
-from tests.lambda_harness import context, load_handler, load_module
+from tests.lambda_harness import context, kinesis_event, load_handler, load_module
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
 
@@ -48,16 +46,6 @@ def bus(stack):
     events.delete_rule(Name=rule, EventBusName=name)
 
 
-@pytest.fixture
-def tenant(env):
-    tenant_id = f"t{uuid.uuid4().hex[:8]}"
-    deps = dependencies()
-    key = admin.register_tenant(deps, tenant_id=tenant_id, name="Alerts")
-    admin.put_queue(deps, Queue(tenant_id=tenant_id, queue_id="sales", name="Sales"))
-    admin.put_agent(deps, Agent(tenant_id=tenant_id, agent_id="ana", name="Ana", queues=(QueueAssignment(queue_id="sales"),)))
-    return SimpleNamespace(id=tenant_id, key=key)
-
-
 def api(method: str, path: str, tenant_id: str | None, body: dict | None = None, query: dict | None = None) -> tuple[int, dict]:
     event = {
         "resource": "/{proxy+}", "path": path, "httpMethod": method,
@@ -83,20 +71,6 @@ def _old_queued_contact(tenant_id: str, waited_s: int) -> Contact:
     return contact
 
 
-def _kinesis_event(payloads: list[bytes], first: int = 0) -> dict:
-    records = []
-    for i, data in enumerate(payloads, start=first):
-        seq = f"4959{i:020d}"
-        records.append({
-            "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": "p", "sequenceNumber": seq,
-                        "data": base64.b64encode(data).decode(), "approximateArrivalTimestamp": 1764065700.0},
-            "eventSource": "aws:kinesis", "eventVersion": "1.0", "eventID": f"shardId-000000000000:{seq}",
-            "eventName": "aws:kinesis:record", "invokeIdentityArn": "arn:aws:iam::123456789012:role/r",
-            "awsRegion": "us-east-1", "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/s",
-        })  # fmt: skip
-    return {"Records": records}
-
-
 def _queued_event(contact: Contact) -> bytes:
     return Event(
         event_id=uuid.uuid4().hex, tenant_id=contact.tenant_id, type="contact.queued", occurred_at="2026-11-25T10:00:00Z",
@@ -111,7 +85,7 @@ def _queued_event(contact: Contact) -> bytes:
 def test_consumer_reports_a_poison_record_opens_one_alert_and_publishes_it_once(tenant, env, bus):
     contact = _old_queued_contact(tenant.id, waited_s=300)
     env("evaluate_alerts")
-    event = _kinesis_event([_queued_event(contact), b"{not json", _queued_event(contact)])
+    event = kinesis_event([_queued_event(contact), b"{not json", _queued_event(contact)])
     handler = load_handler("evaluate_alerts")
     response = handler(event, context("evaluate_alerts"))
     assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["kinesis"]["sequenceNumber"]}]}
@@ -140,7 +114,7 @@ def test_consumer_fails_only_the_records_of_a_tenant_whose_evaluation_failed(ten
         return real(deps, tenant_id, touched)
 
     module.evaluate_touched = flaky
-    event = _kinesis_event([_queued_event(mine), _queued_event(theirs)])
+    event = kinesis_event([_queued_event(mine), _queued_event(theirs)])
     response = module.lambda_handler(event, context("evaluate_alerts"))
     assert sorted(seen) == sorted([tenant.id, other])
     assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["kinesis"]["sequenceNumber"]}]}

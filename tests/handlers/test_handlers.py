@@ -1,33 +1,19 @@
 """The real lambda_handler functions with their template environment, on moto."""
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 import boto3
 import pytest
 
 from ccaas.bootstrap import dependencies
 from ccaas.domain.events import Event
-from ccaas.domain.models import Agent, Channel, Queue, QueueAssignment
-from ccaas.usecases import admin
 from ccaas.usecases.metrics import realtime_queue_metrics
-from tests.lambda_harness import context, load_handler
+from tests.lambda_harness import context, kinesis_event, load_handler
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
-
-
-@pytest.fixture
-def tenant(env):
-    tenant_id = f"t{uuid.uuid4().hex[:8]}"
-    deps = dependencies()
-    key = admin.register_tenant(deps, tenant_id=tenant_id, name="Handlers")
-    admin.put_queue(deps, Queue(tenant_id=tenant_id, queue_id="sales", name="Sales"))
-    admin.put_agent(deps, Agent(tenant_id=tenant_id, agent_id="ana", name="Ana", queues=(QueueAssignment(queue_id="sales"),)))
-    return SimpleNamespace(id=tenant_id, key=key)
 
 
 def api(method: str, path: str, tenant_id: str | None, body: dict | None = None) -> tuple[int, dict]:
@@ -98,26 +84,12 @@ def test_route_contact_step_queues_and_offers_to_an_available_agent(tenant, env)
     assert agent["offers"] == [created["contact_id"]] and agent["activity"] == "ON_CONTACT"
 
 
-def _kinesis_event(payloads: list[bytes]) -> dict:
-    records = []
-    for i, data in enumerate(payloads):
-        seq = f"4959{i:020d}"
-        records.append({
-            "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": "p", "sequenceNumber": seq,
-                        "data": base64.b64encode(data).decode(), "approximateArrivalTimestamp": 1764065700.0},
-            "eventSource": "aws:kinesis", "eventVersion": "1.0", "eventID": f"shardId-000000000000:{seq}",
-            "eventName": "aws:kinesis:record", "invokeIdentityArn": "arn:aws:iam::123456789012:role/r",
-            "awsRegion": "us-east-1", "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/s",
-        })
-    return {"Records": records}
-
-
 def test_consumer_reports_a_poison_record_and_applies_its_batch_mates_once(tenant, env, capsys):
     env("consume_contact_events")
     now = datetime.now(tz=UTC)
     queued = Event(event_id=uuid.uuid4().hex, tenant_id=tenant.id, type="contact.queued", occurred_at=now,
                    subject="contact/c1", sequence=1, payload={"queue_id": "sales", "channel": "VOICE"})
-    event = _kinesis_event([queued.model_dump_json().encode(), b"{not json", queued.model_dump_json().encode()])
+    event = kinesis_event([queued.model_dump_json().encode(), b"{not json", queued.model_dump_json().encode()])
     handler = load_handler("consume_contact_events")
     response = handler(event, context("consume"))
     assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["kinesis"]["sequenceNumber"]}]}

@@ -22,8 +22,8 @@ from ccaas.domain.history import AnalysisSummary
 from ccaas.domain.kpis import Channel, ContactRecord, FinalState
 from ccaas.domain.models import Agent, Queue, QueueAssignment
 from ccaas.usecases import admin
-from tests.lambda_harness import context, load_handler
-from tests.history_data import CORPUS, card_leaks, ctr_bytes, kinesis_event, strings_in, synthetic_records
+from tests.lambda_harness import context, kinesis_event, load_handler
+from tests.history_data import CORPUS, card_leaks, ctr_bytes, strings_in, synthetic_records
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
 CTR_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "ctr"
