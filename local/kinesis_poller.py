@@ -3,8 +3,10 @@
 moto's own mappings deliver one record per invocation, synchronously, at write time: batch size,
 batching window, partial batch responses, bisection, retries, max record age and the on-failure
 destination are not emulated. This poller reads each shard (GetShardIterator/GetRecords) and
-delivers batches in the real Kinesis event shape through moto's Lambda Invoke (the same in-process
-seam and call counting as every other invocation), honouring:
+delivers batches in the real Kinesis event shape through the seam every invocation ends in
+(local.lambda_runtime.invoke_in_process: the same execution environments, environment overlay and
+call counting), called directly for functions registered in this process (moto's Invoke API would
+only add an HTTP round trip) and through moto's Lambda Invoke otherwise, honouring:
 
 - StartingPosition (TRIM_HORIZON, LATEST, AT_TIMESTAMP), BatchSize, MaximumBatchingWindowInSeconds;
 - FunctionResponseTypes ReportBatchItemFailures: the checkpoint moves to the lowest failed sequence
@@ -15,7 +17,10 @@ seam and call counting as every other invocation), honouring:
   then the batch's description goes to the on-failure destination (SQS or SNS) in the shape Lambda
   uses ({requestContext, responseContext, version, timestamp, KinesisBatchInfo}) and the shard moves on;
 - per-shard ordering: one batch in flight per shard (ParallelizationFactor 1), shards in parallel;
-- polling: every 50 ms while records flow, backing off to 250 ms on an empty shard.
+- reading: a shard is read when a put made through any botocore client of this process (handlers,
+  the Step Functions engine, tests) wakes the shards it wrote to (as an enhanced fan-out subscription
+  pushes records), and otherwise every 2 s (puts from other processes, e.g. the AWS CLI). So an idle
+  shard costs little CPU and a record is delivered as soon as its shard's previous batch is done.
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from local import lambda_runtime
 from local.deployer import EventSourceMappingSpec
 
 log = logging.getLogger("local.kinesis")
@@ -96,6 +102,65 @@ class PollerStats:
         return d
 
 
+# -- wake on put ---------------------------------------------------------------------------------
+# A botocore hook on every client of this process (registered in botocore's built-in handler list, so
+# sessions created later get it, and on boto3's default session): after a successful PutRecord(s) it
+# wakes the pollers of that stream, on the shards the records went to. Handlers build their sessions
+# after this module is imported (local.runtime imports it); a client that lacks the hook is served by
+# the idle polling.
+_pollers_lock = threading.Lock()
+_pollers: dict[str, list[KinesisPoller]] = {}  # stream name -> running pollers
+_hook_installed = False
+_STREAM_KEY = "local_kinesis_stream"
+
+
+def _stream_name(ident: str) -> str:
+    return ident.split(":stream/", 1)[1] if ":stream/" in ident else ident
+
+
+def _remember_stream(params: Any = None, context: Any = None, **_: Any) -> None:
+    if isinstance(params, dict) and isinstance(context, dict):
+        ident = params.get("StreamName") or params.get("StreamARN")
+        if ident:
+            context[_STREAM_KEY] = _stream_name(str(ident))
+
+
+def _after_put(parsed: Any = None, context: Any = None, **_: Any) -> None:
+    if not isinstance(context, dict) or not isinstance(parsed, dict) or _STREAM_KEY not in context:
+        return
+    shard_ids = {r["ShardId"] for r in parsed.get("Records", ()) if isinstance(r, dict) and "ShardId" in r}
+    if "ShardId" in parsed:
+        shard_ids.add(parsed["ShardId"])
+    if not shard_ids:
+        return
+    with _pollers_lock:
+        listeners = list(_pollers.get(context[_STREAM_KEY], ()))
+    for poller in listeners:
+        poller.wake(shard_ids)
+
+
+def install_put_hook() -> None:
+    """Idempotent: wake pollers on puts made by every botocore client, present and future."""
+    global _hook_installed
+    with _pollers_lock:
+        if _hook_installed:
+            return
+        import boto3
+        import botocore.handlers
+
+        hooks = [
+            (f"before-parameter-build.kinesis.{op}", _remember_stream) for op in ("PutRecords", "PutRecord")
+        ] + [(f"after-call.kinesis.{op}", _after_put) for op in ("PutRecords", "PutRecord")]
+        botocore.handlers.BUILTIN_HANDLERS.extend(hooks)
+        if boto3.DEFAULT_SESSION is not None:
+            for i, (event, handler) in enumerate(hooks):
+                boto3.DEFAULT_SESSION.events.register(event, handler, unique_id=f"local-kinesis-wake-{i}")
+        _hook_installed = True
+
+
+install_put_hook()
+
+
 def _iso(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -114,7 +179,7 @@ class KinesisPoller:
         sns: Any = None,
         invoke: Callable[[dict[str, Any]], InvokeResult] | None = None,
         poll_interval_s: float = 0.05,
-        max_idle_interval_s: float = 0.25,
+        max_idle_interval_s: float = 2.0,
         retry_backoff_s: float = 0.05,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -128,9 +193,12 @@ class KinesisPoller:
         self.region = region
         self._invoke_fn = invoke
         self.poll_interval_s = poll_interval_s
-        # An empty shard is polled less and less often (x2 per empty poll, up to this), and at the base
-        # interval again as soon as records arrive: GetRecords on moto scans the shard, and 2 consumers x
-        # 4 shards at 20 polls/s would otherwise burn a core on a 2-core machine.
+        # How long an empty shard waits for a wake-up (see install_put_hook) before it reads again: every
+        # GetRecords is an HTTP round trip to moto, which scans the shard, and 4 consumers x 4 shards
+        # polling on a timer burn CPU that every other call then waits for on a 2-core machine (measured:
+        # polling idle shards every 50 ms backing off to 250 ms kept 40% of a core busy and made an idle
+        # DynamoDB call 3x slower). In-process puts wake their shards, so this only bounds how late a put
+        # from another process is seen.
         self.max_idle_interval_s = max(poll_interval_s, max_idle_interval_s)
         self.retry_backoff_s = retry_backoff_s
         self.clock = clock
@@ -141,6 +209,7 @@ class KinesisPoller:
         self._stop = threading.Event()
         self._threads: dict[str, threading.Thread] = {}
         self._idle: dict[str, bool] = {}
+        self._wakes: dict[str, threading.Event] = {}
         self._started_at = self.clock()
         self._errors: list[BaseException] = []
 
@@ -150,6 +219,8 @@ class KinesisPoller:
             log.info("mapping %s is disabled", self.mapping.logical_id)
             return self
         self._started_at = self.clock()
+        with _pollers_lock:
+            _pollers.setdefault(self.stream_name, []).append(self)
         for shard_id in self._shard_ids():
             self._spawn(shard_id)
         watcher = threading.Thread(target=self._watch_shards, name="kinesis-shards", daemon=True)
@@ -159,6 +230,14 @@ class KinesisPoller:
 
     def stop(self, timeout_s: float = 10.0) -> None:
         self._stop.set()
+        with _pollers_lock:
+            mine = _pollers.get(self.stream_name, [])
+            if self in mine:
+                mine.remove(self)
+            if not mine:
+                _pollers.pop(self.stream_name, None)
+        for event in list(self._wakes.values()):
+            event.set()
         deadline = time.monotonic() + timeout_s
         for t in list(self._threads.values()):
             t.join(max(0.0, deadline - time.monotonic()))
@@ -166,6 +245,12 @@ class KinesisPoller:
     @property
     def running(self) -> bool:
         return not self._stop.is_set()
+
+    def wake(self, shard_ids: Any = None) -> None:
+        """Records were put on these shards (all shards when None): poll them now."""
+        for shard_id, event in list(self._wakes.items()):
+            if shard_ids is None or shard_id in shard_ids:
+                event.set()
 
     def idle(self) -> bool:
         """Every shard has nothing fetched and undelivered (for tests waiting on quiescence)."""
@@ -185,6 +270,7 @@ class KinesisPoller:
         t = threading.Thread(target=self._run_shard, args=(shard_id,), name=f"kinesis-{shard_id}", daemon=True)
         self._threads[shard_id] = t
         self._idle[shard_id] = False
+        self._wakes[shard_id] = threading.Event()
         t.start()
 
     def _watch_shards(self) -> None:
@@ -221,9 +307,10 @@ class KinesisPoller:
         last_fetched: str | None = None
         pending: list[StreamRecord] = []
         first_pending_at = 0.0
-        idle_wait = self.poll_interval_s
+        wake = self._wakes[shard_id]
         while self.running:
             if iterator is not None and len(pending) < m.batch_size:
+                wake.clear()  # before the read: a put after this point wakes the next wait
                 try:
                     out = self.kinesis.get_records(ShardIterator=iterator, Limit=10000)
                 except Exception as exc:  # noqa: BLE001 - expired iterator or a moto restart
@@ -234,7 +321,6 @@ class KinesisPoller:
                     iterator = self._iterator(shard_id, last_fetched)
                     continue
                 iterator = out.get("NextShardIterator")
-                idle_wait = self.poll_interval_s if out.get("Records") else min(idle_wait * 2, self.max_idle_interval_s)
                 for r in out.get("Records", []):
                     arrival = r["ApproximateArrivalTimestamp"]
                     arrival = arrival.timestamp() if hasattr(arrival, "timestamp") else float(arrival)
@@ -246,7 +332,7 @@ class KinesisPoller:
                 self._idle[shard_id] = True
                 if iterator is None:
                     return  # closed shard, fully read
-                self._stop.wait(idle_wait)
+                wake.wait(self.max_idle_interval_s)  # set by a put on this shard, or by stop()
                 continue
             self._idle[shard_id] = False
             full = len(pending) >= m.batch_size
@@ -257,6 +343,11 @@ class KinesisPoller:
             if pending:
                 first_pending_at = self.clock()
             self._deliver(shard_id, batch)
+            if not pending and iterator is not None:
+                # Everything fetched is delivered: read again when a put wakes this shard (a put made
+                # during the delivery already has), not on the off chance.
+                self._idle[shard_id] = True
+                wake.wait(self.max_idle_interval_s)
 
     # -- delivery semantics ---------------------------------------------------------------------
     def _deliver(self, shard_id: str, records: Sequence[StreamRecord]) -> None:
@@ -343,6 +434,15 @@ class KinesisPoller:
                 return self._invoke_fn(event)
             except Exception as exc:  # noqa: BLE001 - a raising fake behaves like a function error
                 return InvokeResult(function_error="Unhandled", payload={"errorMessage": str(exc), "errorType": type(exc).__name__})
+        direct = lambda_runtime.invoke_registered(self.function_arn, event)
+        if direct is not None:
+            raw_payload, errored = direct
+            try:
+                payload = json.loads(raw_payload) if raw_payload else None
+            except ValueError:
+                payload = raw_payload
+            # moto's Invoke reports any error of an in-process function as "Handled" (see its invoke)
+            return InvokeResult(function_error="Handled" if errored else None, payload=payload)
         try:
             out = self.lambda_client.invoke(
                 FunctionName=self.function_arn, InvocationType="RequestResponse", Payload=json.dumps(event).encode()

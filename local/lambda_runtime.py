@@ -313,6 +313,28 @@ def invoke_in_process(fn: Any, spec: FunctionSpec, event: Any) -> tuple[str, boo
     return payload, errored, ""
 
 
+def invoke_registered(function_arn: str, event: Any) -> tuple[str, bool] | None:
+    """Invoke a function registered here in-process, exactly as moto's Invoke API would (it ends in
+    invoke_in_process, see local.moto_patches) minus its HTTP round trip and JSON re-encoding: the
+    runtime's own callers (the Kinesis poller) use it. Returns (payload, errored), or None when the
+    function is not registered here or moto does not know it (the caller then uses the Invoke API)."""
+    parts = function_arn.split(":")
+    if len(parts) < 7 or parts[2] != "lambda":
+        return None
+    region, account_id, name = parts[3], parts[4], parts[6]
+    spec = REGISTRY.get(name)
+    if spec is None:
+        return None
+    try:
+        from moto.awslambda.models import lambda_backends
+
+        fn = lambda_backends[account_id][region].get_function(name)
+    except Exception:  # noqa: BLE001 - unknown to moto (or moto moved): use the Invoke API
+        return None
+    payload, errored, _ = invoke_in_process(fn, spec, event)
+    return payload, errored
+
+
 def _run(
     fn: Any, environment: ExecutionEnvironment, event: Any, env: dict[str, str], request_id: str, timeout_s: float,
     trigger: str,
