@@ -51,6 +51,9 @@ DESIGNS: dict[str, TableDesign] = {
     # Contact history (adapters/aws/history.py): one item collection per contact; by_day feeds KPI and
     # search reads by time range, by_customer the repeat-contact (FCR) flags.
     "History": TableDesign(gsis=(Gsi("by_day", "day_pk", "day_sk"), Gsi("by_customer", "cust_pk", "cust_sk"))),
+    # The customer directory (adapters/aws/customers.py): a customer item and one lookup item per phone
+    # number / e-mail address, written together in one transaction.
+    "Customers": TableDesign(),
 }
 assert tuple(DESIGNS) == TABLE_IDS, "infra.naming.TABLE_IDS and data.DESIGNS disagree"
 

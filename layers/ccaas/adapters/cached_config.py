@@ -1,0 +1,80 @@
+"""A ConfigStore that keeps tenant configuration (queues, settings such as the routing policy) for a few
+seconds per Lambda container, with Powertools Parameters' cache (a custom BaseProvider).
+
+Why: a routing decision reads the queue and the tenant's routing policy; read from DynamoDB each
+time they are two of its round trips. Configuration changes rarely, so every container serves them
+from memory for `max_age_s` (Powertools' POWERTOOLS_PARAMETERS_MAX_AGE, default 5 s): a change made
+through another container takes effect within that time; one made through this store at once
+(writes clear the cache). Lookups that fail (NotFound) are not cached.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools.utilities.parameters.base import BaseProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+from ccaas.ports import ConfigStore
+
+_ABSENT = {"__absent__": True}  # Powertools does not cache None: a missing settings document is this
+
+
+class _Reads(BaseProvider):
+    """Each cached read is a named loader; the parameter name is (loader, *args) joined."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaders: dict[str, Callable[..., Any]] = {}
+
+    def _get(self, name: str, **_: Any) -> Any:
+        loader, *args = name.split("\x1f")
+        return self.loaders[loader](*args)
+
+    def _get_multiple(self, path: str, **_: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class CachedConfigStore:
+    def __init__(self, store: ConfigStore, max_age_s: int | None = None) -> None:
+        self._store = store
+        self._max_age = max_age_s
+        self._reads = _Reads()
+        self._reads.loaders.update(
+            queue=store.get_queue,
+            queues=store.list_queues,
+            settings=lambda tenant_id, name: _ABSENT if (doc := store.get_settings(tenant_id, name)) is None else doc,
+        )
+
+    def _cached(self, loader: str, *args: str) -> Any:
+        try:
+            return self._reads.get("\x1f".join((loader, *args)), max_age=self._max_age)
+        except GetParameterError as error:  # Powertools wraps the loader's error (implicitly chained): give back ours
+            raise (error.__cause__ or error.__context__ or error) from None
+
+    def _written(self) -> None:
+        self._reads.clear_cache()
+
+    # cached reads
+    def get_queue(self, tenant_id: str, queue_id: str):  # noqa: ANN201 - as ConfigStore
+        return self._cached("queue", tenant_id, queue_id)
+
+    def list_queues(self, tenant_id: str):  # noqa: ANN201
+        return self._cached("queues", tenant_id)
+
+    def get_settings(self, tenant_id: str, name: str) -> dict[str, Any] | None:
+        doc = self._cached("settings", tenant_id, name)
+        return None if doc == _ABSENT else doc
+
+    # writes clear this container's cache
+    def put_queue(self, queue) -> None:  # noqa: ANN001
+        self._store.put_queue(queue)
+        self._written()
+
+    def put_settings(self, tenant_id: str, name: str, values: Mapping[str, Any]) -> None:
+        self._store.put_settings(tenant_id, name, values)
+        self._written()
+
+    def __getattr__(self, name: str) -> Any:
+        # Everything else (tenants, API keys, alert rules, Connect instances) reads through.
+        return getattr(self._store, name)

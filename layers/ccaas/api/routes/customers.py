@@ -1,0 +1,55 @@
+"""The tenant's customer directory: PUT/GET /customers/{id}, GET /customers?phone=…|email=…"""
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BaseModel
+
+from ccaas.api.common import deps, tenant
+from ccaas.api.views import iso
+from ccaas.domain.customers import Customer
+from ccaas.usecases import customers
+from ccaas.usecases.customers import CustomerProfile
+
+router = Router()
+
+CustomerId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]*$")]
+
+
+class CustomerView(BaseModel):
+    customer_id: str
+    tier: str | None
+    vip: bool
+    preferred_language: str | None
+    phones: list[str]
+    emails: list[str]
+    name: str | None
+    attributes: dict[str, str]
+    updated_at: str | None
+
+    @classmethod
+    def of(cls, c: Customer) -> CustomerView:
+        values = c.model_dump(mode="json", exclude={"tenant_id", "updated_at"})
+        return cls(**values, updated_at=iso(c.updated_at))
+
+
+@router.put("/customers/<customer_id>", tags=["customers"], summary="Create a customer or replace its profile")
+def put_customer(customer_id: CustomerId, body: CustomerProfile) -> CustomerView:
+    return CustomerView.of(customers.put_customer(deps(), tenant(router), customer_id, body))
+
+
+@router.get("/customers/<customer_id>", tags=["customers"])
+def get_customer(customer_id: CustomerId) -> CustomerView:
+    return CustomerView.of(customers.get_customer(deps(), tenant(router), customer_id))
+
+
+@router.get("/customers", tags=["customers"], summary="Look a customer up by phone number (E.164, send + as %2B) or e-mail address")
+def find_customer(
+    phone: Annotated[str | None, Query(max_length=32)] = None,
+    email: Annotated[str | None, Query(max_length=254)] = None,
+) -> CustomerView:
+    if phone and phone[:1] == " " and phone.strip().isdigit():
+        phone = "+" + phone.strip()  # an unencoded "+" arrives as a space (form decoding)
+    return CustomerView.of(customers.find_customer(deps(), tenant(router), phone=phone, email=email))

@@ -1,0 +1,112 @@
+"""The customer directory (pure): who a caller is, their segment tier and how to reach them.
+
+A `Customer` belongs to one tenant. Its phone numbers are kept in E.164 (`+` and 8-15 digits) and its
+e-mail addresses lower-cased, so a lookup by the number Amazon Connect reports (`CustomerEndpoint`)
+or by an address typed in any case finds the same customer. Within a tenant a phone number or an
+e-mail address names at most one customer (the store enforces it atomically).
+
+Phone numbers, e-mail addresses and names are personal data: they never appear in log lines or in
+error messages (`normalise_phone` / `normalise_email` say what is wrong, never the value).
+"""
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = [
+    "MAX_ALIASES",
+    "TIERS",
+    "Customer",
+    "alias_key",
+    "lookup",
+    "normalise_email",
+    "normalise_phone",
+]
+
+# The tiers the default routing policy knows (RoutingPolicy.segments); a tenant may use others.
+TIERS = ("platinum", "gold", "standard", "self_service")
+MAX_ALIASES = 10  # phone numbers, and e-mail addresses, per customer (bounds one transaction's size)
+
+_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$"
+_PHONE_NOISE = re.compile(r"[\s().\-/]")
+_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
+_TIER = r"^[a-z][a-z0-9_-]{0,31}$"
+_LANGUAGE = r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8}){0,3}$"  # BCP 47 / Connect LanguageCode, e.g. en-US, es
+
+
+def normalise_phone(raw: str) -> str:
+    """E.164: separators removed, a leading international `00` read as `+`. No guessing of a
+    country: a national number (no `+`/`00`) is refused. Raises ValueError without the value."""
+    text = _PHONE_NOISE.sub("", str(raw).strip())
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    if not _E164.match(text):
+        raise ValueError("not an E.164 phone number (+ and 8-15 digits, country code first)")
+    return text
+
+
+def normalise_email(raw: str) -> str:
+    """Trimmed and lower-cased. Raises ValueError without the value."""
+    text = str(raw).strip().lower()
+    if len(text) > 254 or not _EMAIL.match(text):
+        raise ValueError("not an e-mail address")
+    return text
+
+
+def alias_key(kind: str, value: str) -> str:
+    """The normalised form of a lookup value, by kind ("phone" or "email")."""
+    if kind == "phone":
+        return normalise_phone(value)
+    if kind == "email":
+        return normalise_email(value)
+    raise ValueError(f"unknown alias kind {kind!r}")
+
+
+def lookup(phone: str | None, email: str | None) -> tuple[str, str]:
+    """(kind, normalised value) of a directory lookup by exactly one of phone, email."""
+    if (phone is None) == (email is None):
+        raise ValueError("look up by exactly one of phone, email")
+    return ("phone", normalise_phone(phone)) if phone is not None else ("email", normalise_email(email or ""))
+
+
+class Customer(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    tenant_id: str = Field(min_length=1, max_length=64)
+    customer_id: str = Field(pattern=_ID)
+    tier: str | None = Field(default=None, pattern=_TIER, description="segment, e.g. platinum, gold, standard, self_service")
+    vip: bool = False
+    preferred_language: str | None = Field(default=None, pattern=_LANGUAGE, description="e.g. en-US, es")
+    phones: tuple[str, ...] = Field(default=(), max_length=MAX_ALIASES, description="E.164, normalised on input")
+    emails: tuple[str, ...] = Field(default=(), max_length=MAX_ALIASES, description="lower-cased on input")
+    name: str | None = Field(default=None, max_length=200, repr=False)
+    attributes: dict[str, str] = Field(default_factory=dict, max_length=20)
+    updated_at: int = 0
+
+    @field_validator("phones", mode="before")
+    @classmethod
+    def _phones(cls, value: object) -> object:
+        if isinstance(value, str | bytes):
+            raise ValueError("phones is a list")
+        return tuple(dict.fromkeys(normalise_phone(p) for p in value)) if isinstance(value, list | tuple) else value
+
+    @field_validator("emails", mode="before")
+    @classmethod
+    def _emails(cls, value: object) -> object:
+        if isinstance(value, str | bytes):
+            raise ValueError("emails is a list")
+        return tuple(dict.fromkeys(normalise_email(e) for e in value)) if isinstance(value, list | tuple) else value
+
+    @field_validator("attributes")
+    @classmethod
+    def _small_attributes(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, text in value.items():
+            if not 1 <= len(key) <= 64 or len(text) > 256:
+                raise ValueError("attribute keys are 1-64 characters, values at most 256")
+        return value
+
+    def aliases(self) -> set[tuple[str, str]]:
+        """(kind, normalised value) pairs this customer is found by."""
+        return {("phone", p) for p in self.phones} | {("email", e) for e in self.emails}

@@ -1,0 +1,80 @@
+"""The customer directory: create/replace, read, and look up by phone number or e-mail address.
+
+Phone numbers and e-mail addresses are normalised here (domain.customers) so every caller — the API,
+a contact flow, contact intake — finds the same customer whatever the input's spelling. Errors name
+the field, never the value (the values are personal data).
+"""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ccaas.bootstrap import Dependencies
+from ccaas.domain.customers import MAX_ALIASES, Customer, normalise_email, normalise_phone
+from ccaas.domain.models import DomainError, NotFound
+
+
+class CustomerProfile(BaseModel):
+    """PUT /customers/{id}: everything but the id (path) and the tenant (the caller's)."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    tier: str | None = Field(default=None, max_length=32, description="segment: platinum, gold, standard, self_service, ...")
+    vip: bool = False
+    preferred_language: str | None = Field(default=None, max_length=35, description="BCP 47, e.g. en-US, es")
+    phones: list[str] = Field(default_factory=list, max_length=MAX_ALIASES, description="E.164 (+ and country code); separators are ignored")
+    emails: list[str] = Field(default_factory=list, max_length=MAX_ALIASES)
+    name: str | None = Field(default=None, max_length=200)
+    attributes: dict[str, str] = Field(default_factory=dict, max_length=20)
+
+
+def _invalid(error: ValidationError) -> DomainError:
+    first = error.errors(include_input=False)[0]
+    field = ".".join(str(p) for p in first.get("loc", ()) if not isinstance(p, int)) or None
+    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    return DomainError(message, field=field)
+
+
+def put_customer(deps: Dependencies, tenant_id: str, customer_id: str, profile: CustomerProfile) -> Customer:
+    try:
+        customer = Customer(tenant_id=tenant_id, customer_id=customer_id, updated_at=deps.clock.now_ms(), **profile.model_dump())
+    except ValidationError as error:
+        raise _invalid(error) from None
+    return deps.customers.put(customer)
+
+
+def get_customer(deps: Dependencies, tenant_id: str, customer_id: str) -> Customer:
+    customer = deps.customers.get(tenant_id, customer_id)
+    if customer is None:
+        raise NotFound(f"customer {customer_id} not found", field="customer_id")
+    return customer
+
+
+def lookup_customer(
+    deps: Dependencies, tenant_id: str, *, customer_id: str | None = None, phone: str | None = None, email: str | None = None
+) -> Customer | None:
+    """The first of customer id, phone, e-mail that is given decides; None when nobody matches.
+    DomainError (field phone / email) for a value that is not a phone number / an address."""
+    if customer_id:
+        return deps.customers.get(tenant_id, customer_id)
+    if phone:
+        try:
+            number = normalise_phone(phone)
+        except ValueError as error:
+            raise DomainError(str(error), field="phone") from None
+        return deps.customers.find(tenant_id, phone=number)
+    if email:
+        try:
+            address = normalise_email(email)
+        except ValueError as error:
+            raise DomainError(str(error), field="email") from None
+        return deps.customers.find(tenant_id, email=address)
+    raise DomainError("give a customer id, a phone number or an e-mail address", field="phone")
+
+
+def find_customer(deps: Dependencies, tenant_id: str, *, phone: str | None = None, email: str | None = None) -> Customer:
+    if (phone is None) == (email is None):
+        raise DomainError("give exactly one of phone, email", field="phone")
+    found = lookup_customer(deps, tenant_id, phone=phone, email=email)
+    if found is None:
+        raise NotFound("no customer with that " + ("phone number" if phone else "e-mail address"), field="phone" if phone else "email")
+    return found
