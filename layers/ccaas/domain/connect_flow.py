@@ -1,0 +1,331 @@
+"""Amazon Connect contact flows (pure): the "Invoke AWS Lambda function" event, read leniently, and the
+reply, a flat map of strings under 32 KB.
+
+The event (`{"Name": "ContactFlowEvent", "Details": {"ContactData": {...}, "Parameters": {...}}}`) is
+parsed so that what Amazon Connect adds tomorrow does not break today's flows: unknown fields are
+kept and ignored, enumerations (Channel, InitiationMethod, endpoint types, chat subtypes) stay plain
+strings and are mapped to ours where we know them, null sections (Queue, CustomerEndpoint,
+SystemEndpoint) are fine, and attribute/parameter values that are not strings are turned into strings.
+
+The reply is what the flow reads as `$.External.<key>`: string keys to string values, nothing nested,
+at most 32 KB (Amazon Connect's limit; `REPLY_BUDGET` keeps a margin). `flat_reply` enforces it: when a
+reply would be too large, optional keys are dropped (largest first) and the reply says so
+(`truncated=true`, `dropped_keys=...`). Errors are replies too (`status=error`, `error_code`,
+`error_message`): a flow branches on values, an exception would only take its generic Error branch.
+
+Routing steps are rendered in Amazon Connect's routing-criteria shape (the JSON the "Set routing
+criteria" block takes when set dynamically): skill `lang:es>=3` -> AttributeCondition Name "lang",
+Value "es", ProficiencyLevel 3.0, NumberGreaterOrEqualTo; a skill without ":" uses `skill_attribute`
+as its Name; and/or -> AndExpression/OrExpression; not -> NotAttributeCondition (pushed down to the
+skill leaves by De Morgan's laws, the only negation Connect has); preferred agents -> an
+AttributeCondition with MatchCriteria.AgentsCriteria.AgentIds and ComparisonOperator "Match".
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ccaas.domain.models import Channel, InitiationMethod
+from ccaas.domain.routing_engine.conditions import AllOf, AnyOf, NotOf, SkillAtLeast
+from ccaas.domain.routing_engine.plan import RoutingPlan
+
+__all__ = [
+    "ACTIONS",
+    "MAX_REPLY_BYTES",
+    "REPLY_BUDGET",
+    "FlowContactData",
+    "ContactFlowEvent",
+    "FlowError",
+    "channel_of",
+    "error_reply",
+    "expression",
+    "flat_reply",
+    "initiation_of",
+    "parse_event",
+    "reply_size",
+    "routing_criteria",
+]
+
+ACTIONS = ("identify", "route", "wait_info", "hours", "staffing", "callback", "log_event")
+MAX_REPLY_BYTES = 32 * 1024  # Amazon Connect refuses a larger Lambda response
+REPLY_BUDGET = 30 * 1024  # what we fill at most: a margin for the envelope and our own accounting
+ALWAYS_KEPT = ("status", "action", "error_code", "error_message", "truncated", "dropped_keys")
+_MAX_ERROR_MESSAGE = 500
+
+
+class FlowError(Exception):
+    """A failure the flow can branch on: `code` becomes `$.External.error_code`."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# --------------------------------------------------------------------------------------- the event
+def _stringly(value: Any) -> str | None:
+    """A parameter/attribute value as the string Connect would have sent (None is dropped)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def _string_map(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        return {}
+    out = {}
+    for key, item in value.items():
+        text = _stringly(item)
+        if text is not None:
+            out[str(key)] = text
+    return out
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True, hide_input_in_errors=True)
+
+
+class Endpoint(_Lenient):
+    Address: str | None = None
+    Type: str | None = None  # TELEPHONE_NUMBER, EMAIL_ADDRESS, ... (more may come)
+
+
+class FlowQueue(_Lenient):
+    Name: str | None = None
+    ARN: str | None = None
+
+
+class FlowContactData(_Lenient):
+    ContactId: str | None = None
+    InitialContactId: str | None = None
+    PreviousContactId: str | None = None
+    Channel: str | None = None  # VOICE, CHAT, TASK, EMAIL, ... kept as sent
+    InitiationMethod: str | None = None
+    InstanceARN: str | None = None
+    LanguageCode: str | None = None
+    CustomerEndpoint: Endpoint | None = None
+    SystemEndpoint: Endpoint | None = None
+    Queue: FlowQueue | None = None
+    Attributes: dict[str, str] = Field(default_factory=dict)
+    SegmentAttributes: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("Attributes", mode="before")
+    @classmethod
+    def _attributes(cls, value: Any) -> dict[str, str]:
+        return _string_map(value)
+
+    @field_validator("SegmentAttributes", mode="before")
+    @classmethod
+    def _segment_attributes(cls, value: Any) -> dict[str, Any]:
+        return dict(value) if isinstance(value, Mapping) else {}
+
+    @field_validator("CustomerEndpoint", "SystemEndpoint", "Queue", mode="before")
+    @classmethod
+    def _section(cls, value: Any) -> Any:
+        return value if isinstance(value, Mapping) else None  # null, "", or anything odd: no section
+
+    @field_validator(
+        "ContactId", "InitialContactId", "PreviousContactId", "Channel", "InitiationMethod", "InstanceARN",
+        "LanguageCode", mode="before",
+    )
+    @classmethod
+    def _text(cls, value: Any) -> str | None:
+        text = _stringly(value)
+        return text.strip() or None if text is not None else None
+
+    @property
+    def subtype(self) -> str | None:
+        """The chat subtype (`connect:SMS`, `connect:WhatsApp`, ...) from SegmentAttributes, if any."""
+        held = self.SegmentAttributes.get("connect:Subtype")
+        if isinstance(held, Mapping):
+            held = held.get("ValueString")
+        return held if isinstance(held, str) and held else None
+
+
+class FlowDetails(_Lenient):
+    ContactData: FlowContactData = Field(default_factory=FlowContactData)
+    Parameters: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("Parameters", mode="before")
+    @classmethod
+    def _parameters(cls, value: Any) -> dict[str, str]:
+        return {k: v.strip() for k, v in _string_map(value).items()}
+
+    @field_validator("ContactData", mode="before")
+    @classmethod
+    def _contact_data(cls, value: Any) -> Any:
+        return value if isinstance(value, Mapping) else {}
+
+
+class ContactFlowEvent(_Lenient):
+    Name: str | None = None
+    Details: FlowDetails = Field(default_factory=FlowDetails)
+
+    @property
+    def contact(self) -> FlowContactData:
+        return self.Details.ContactData
+
+    @property
+    def parameters(self) -> dict[str, str]:
+        return self.Details.Parameters
+
+    def parameter(self, *names: str) -> str | None:
+        """The first non-empty of these parameters (names are matched case-insensitively)."""
+        lowered = {k.lower(): v for k, v in self.parameters.items()}
+        for name in names:
+            value = lowered.get(name.lower())
+            if value:
+                return value
+        return None
+
+
+def parse_event(raw: Any) -> ContactFlowEvent:
+    """FlowError("bad_event") for something that is not a contact-flow event at all; everything else
+    (unknown fields and values, null sections) parses."""
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("Details"), Mapping):
+        raise FlowError("bad_event", "not an Amazon Connect contact-flow event (no Details)")
+    try:
+        event = ContactFlowEvent.model_validate(raw)
+    except ValueError:
+        raise FlowError("bad_event", "the contact-flow event could not be read") from None
+    return event
+
+
+_CHANNELS = {"VOICE": Channel.VOICE, "CHAT": Channel.CHAT, "TASK": Channel.TASK, "EMAIL": Channel.EMAIL,
+             "SMS": Channel.SMS, "VIDEO": Channel.VIDEO}
+_CHAT_SUBTYPES = {"connect:sms": Channel.SMS, "connect:whatsapp": Channel.SOCIAL, "connect:apple": Channel.SOCIAL,
+                  "connect:facebook": Channel.SOCIAL, "connect:webrtc": Channel.VIDEO}
+_INITIATIONS = {
+    "INBOUND": InitiationMethod.INBOUND, "OUTBOUND": InitiationMethod.OUTBOUND, "TRANSFER": InitiationMethod.TRANSFER,
+    "QUEUE_TRANSFER": InitiationMethod.TRANSFER, "EXTERNAL_OUTBOUND": InitiationMethod.OUTBOUND,
+    "CALLBACK": InitiationMethod.CALLBACK, "API": InitiationMethod.API, "WEBRTC_API": InitiationMethod.API,
+    "AGENT_REPLY": InitiationMethod.OUTBOUND, "CAMPAIGN": InitiationMethod.OUTBOUND, "FLOW": InitiationMethod.API,
+}
+
+
+def channel_of(contact: FlowContactData) -> Channel | None:
+    """Our channel for Connect's (SMS and other messaging arrive as CHAT with a subtype); None when unknown."""
+    channel = _CHANNELS.get((contact.Channel or "").upper())
+    if channel is Channel.CHAT and contact.subtype:
+        return _CHAT_SUBTYPES.get(contact.subtype.lower(), Channel.CHAT)
+    return channel
+
+
+def initiation_of(contact: FlowContactData) -> InitiationMethod:
+    """Our initiation method for Connect's (a dozen values, more to come; unknown ones count as INBOUND,
+    which is what a flow mostly handles)."""
+    return _INITIATIONS.get((contact.InitiationMethod or "").upper(), InitiationMethod.INBOUND)
+
+
+# --------------------------------------------------------------------------------------- the reply
+def _flat(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if math.isinf(value) or math.isnan(value):
+            return None
+        return str(int(value)) if value.is_integer() else f"{value:.3f}".rstrip("0").rstrip(".")
+    if isinstance(value, list | tuple | set | frozenset):
+        return ",".join(str(v) for v in value)
+    return _stringly(value)
+
+
+def reply_size(reply: Mapping[str, str]) -> int:
+    """Bytes of the reply as Lambda returns it (JSON, UTF-8)."""
+    return len(json.dumps(reply, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def flat_reply(values: Mapping[str, Any], *, budget: int = REPLY_BUDGET, keep: Iterable[str] = ALWAYS_KEPT) -> dict[str, str]:
+    """Strings only (bools as true/false, lists comma-joined, mappings as JSON, None and non-finite
+    numbers left out), and at most `budget` bytes: optional keys are dropped, largest first, until it
+    fits; `truncated=true` and `dropped_keys` then say which."""
+    reply = {str(k): v for k, v in ((k, _flat(v)) for k, v in values.items()) if v is not None}
+    if "error_message" in reply:
+        reply["error_message"] = reply["error_message"][:_MAX_ERROR_MESSAGE]
+    if reply_size(reply) <= budget:
+        return reply
+    kept = set(keep)
+    dropped: list[str] = []
+    for key in sorted((k for k in reply if k not in kept), key=lambda k: (-len(reply[k].encode()), k)):
+        del reply[key]
+        dropped.append(key)
+        marks = {"truncated": "true", "dropped_keys": ",".join(sorted(dropped))[:1000]}
+        if reply_size({**reply, **marks}) <= budget:
+            break
+    reply["truncated"] = "true"
+    reply["dropped_keys"] = ",".join(sorted(dropped))[:1000]
+    for key in kept:  # what must stay is cut rather than dropped (only absurd values get here)
+        if reply_size(reply) <= budget:
+            break
+        if key in reply and key not in ("truncated", "dropped_keys"):
+            reply[key] = reply[key][:200]
+    return reply
+
+
+def error_reply(action: str | None, code: str, message: str) -> dict[str, str]:
+    return flat_reply({"status": "error", "action": action or "", "error_code": code, "error_message": message})
+
+
+# ------------------------------------------------------------------------------- routing criteria
+def _attribute(leaf: SkillAtLeast, skill_attribute: str) -> dict[str, Any]:
+    name, sep, value = leaf.skill.partition(":")
+    if not sep:
+        name, value = skill_attribute, leaf.skill
+    return {"Name": name, "Value": value, "ProficiencyLevel": float(leaf.min),
+            "ComparisonOperator": "NumberGreaterOrEqualTo"}
+
+
+def expression(cond: Any, *, skill_attribute: str = "Skill", negate: bool = False) -> dict[str, Any]:
+    """One of our skill conditions as a Connect routing-step Expression (module docstring)."""
+    if isinstance(cond, SkillAtLeast):
+        key = "NotAttributeCondition" if negate else "AttributeCondition"
+        return {key: _attribute(cond, skill_attribute)}
+    if isinstance(cond, NotOf):
+        return expression(cond.not_, skill_attribute=skill_attribute, negate=not negate)
+    if isinstance(cond, AllOf | AnyOf):
+        children = cond.all if isinstance(cond, AllOf) else cond.any
+        conjunction = isinstance(cond, AllOf) != negate  # De Morgan: not(a and b) = not a or not b
+        parts = [expression(c, skill_attribute=skill_attribute, negate=negate) for c in children]
+        return parts[0] if len(parts) == 1 else {("AndExpression" if conjunction else "OrExpression"): parts}
+    raise TypeError(f"not a skill condition: {type(cond).__name__}")
+
+
+def _agents(agent_ids: Iterable[str]) -> dict[str, Any]:
+    return {"AttributeCondition": {"MatchCriteria": {"AgentsCriteria": {"AgentIds": list(agent_ids)}},
+                                   "ComparisonOperator": "Match"}}
+
+
+def routing_criteria(plan: RoutingPlan, *, skill_attribute: str = "Skill") -> tuple[dict[str, Any] | None, list[str]]:
+    """(RoutingCriteria JSON for "Set routing criteria", notes). None when the plan has no step Connect
+    can express. A step with neither a skill condition nor preferred agents lets any agent of the queue
+    take the contact, which is what Connect does once the steps run out: the criteria stop there."""
+    steps: list[dict[str, Any]] = []
+    notes: list[str] = []
+    previous = plan.planned_at
+    for i, step in enumerate(plan.steps):
+        parts = []
+        if step.preferred_agents:
+            parts.append(_agents(step.preferred_agents))
+        if step.condition is not None:
+            parts.append(expression(step.condition, skill_attribute=skill_attribute))
+        if not parts:
+            if i < len(plan.steps) - 1:
+                notes.append(f"steps after {step.label!r} (any agent) are left out")
+            break
+        rendered: dict[str, Any] = {"Expression": parts[0] if len(parts) == 1 else {"AndExpression": parts}}
+        if step.expires_at is not None:
+            rendered["Expiry"] = {"DurationInSeconds": max(1, round((step.expires_at - previous) / 1000))}
+            previous = step.expires_at
+        steps.append(rendered)
+        if step.expires_at is None:
+            break
+    return ({"Steps": steps} if steps else None), notes

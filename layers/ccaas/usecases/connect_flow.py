@@ -1,0 +1,406 @@
+"""Amazon Connect flows: one Lambda that answers a contact flow's "Invoke AWS Lambda function" block.
+
+`answer(deps_factory, event)` always returns a flat string map (domain.connect_flow.flat_reply) and
+never raises: failures are values the flow branches on (`status=error`, `error_code`,
+`error_message`). The action is the `action` parameter; the tenant is the one the event's
+InstanceARN is registered to (admin.register_connect_instance), never a parameter.
+
+    identify   customer by customer_id / phone / email parameter, else the contact's CustomerEndpoint
+    route      our routing policy for a contact arriving now: queue, priority, routing criteria
+    wait_info  position and estimated wait in a queue (or of one of our contacts: contact_id)
+    hours      open/closed now, next opening
+    staffing   agents staffed / available
+    callback   a queued callback for the customer's number (once per Connect contact)
+    log_event  an IVR milestone (menu choice, self_service_success) against the Connect contact
+
+Per tenant, an optional settings document "connect" (`put_flow_settings`) maps our queue ids to the
+Connect queue ARNs (`queue_arn` in replies; a contact's Queue.ARN back to our queue id) and names the
+predefined attribute used for skills without a ":" in routing criteria.
+
+Personal data (phone numbers, e-mail addresses, names) is never logged and never put in an error
+message; FlowOutcome, what the handler logs, holds ids, codes and timings only.
+"""
+from __future__ import annotations
+
+import contextvars
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ccaas.bootstrap import Dependencies
+from ccaas.domain.connect_flow import (
+    ACTIONS,
+    ContactFlowEvent,
+    FlowError,
+    channel_of,
+    error_reply,
+    flat_reply,
+    initiation_of,
+    parse_event,
+    reply_size,
+    routing_criteria,
+)
+from ccaas.domain.customers import Customer, normalise_email, normalise_phone
+from ccaas.domain.models import Channel, Conflict, Contact, ContactState, DomainError, NotFound, Queue
+from ccaas.domain.routing_engine.journey import analyse_journey
+from ccaas.usecases import history, routing, waiting
+from ccaas.usecases.customers import lookup_customer
+
+logger = logging.getLogger(__name__)
+
+FLOW_SETTINGS = "connect"
+CALLBACK_MILESTONE = "callback_scheduled"
+_SETTINGS_TTL_S = 60.0
+_settings_cache: dict[tuple[int, str], tuple[float, FlowSettings]] = {}
+_executor: ThreadPoolExecutor | None = None
+
+
+class FlowSettings(BaseModel):
+    """The tenant's Amazon Connect settings (Config settings document "connect")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    queues: dict[str, str] = Field(default_factory=dict, description="our queue id -> Amazon Connect queue ARN")
+    skill_attribute: str = Field(default="Skill", min_length=1, max_length=64,
+                                 description="predefined attribute Name for skills without a ':' (routing criteria)")
+
+    def queue_for_arn(self, arn: str) -> str | None:
+        return next((q for q, a in self.queues.items() if a == arn), None)
+
+
+class FlowOutcome(BaseModel):
+    """What the handler logs about one invocation: no parameters, no personal data."""
+
+    action: str | None = None
+    status: str = "ok"
+    error_code: str | None = None
+    tenant_id: str | None = None
+    contact_id: str | None = None  # Amazon Connect's ContactId
+    duration_ms: float = 0.0
+    reply_bytes: int = 0
+    truncated: bool = False
+
+
+def flow_settings(deps: Dependencies, tenant_id: str) -> FlowSettings:
+    key = (id(deps.config), tenant_id)
+    cached = _settings_cache.get(key)
+    if cached and time.monotonic() - cached[0] < _SETTINGS_TTL_S:
+        return cached[1]
+    stored = deps.config.get_settings(tenant_id, FLOW_SETTINGS)
+    settings = FlowSettings() if stored is None else FlowSettings.model_validate(stored)
+    _settings_cache[key] = (time.monotonic(), settings)
+    return settings
+
+
+def put_flow_settings(deps: Dependencies, tenant_id: str, settings: FlowSettings) -> FlowSettings:
+    """Admin: the tenant's queue id -> Connect queue ARN map and skill attribute name."""
+    deps.config.get_tenant(tenant_id)  # NotFound for an unknown tenant
+    deps.config.put_settings(tenant_id, FLOW_SETTINGS, settings.model_dump(mode="json"))
+    _settings_cache.pop((id(deps.config), tenant_id), None)
+    return settings
+
+
+# ----------------------------------------------------------------------------------- entry point
+def answer(
+    deps_factory: Callable[[], Dependencies], raw: Any, *, budget_s: float | None = None
+) -> tuple[dict[str, str], FlowOutcome]:
+    """The reply for one contact-flow event, and what to log about it. Never raises.
+
+    With `budget_s`, the work runs on a worker thread and a reply (error_code=timeout) is returned
+    when the budget is spent, so the flow always gets an answer it can branch on before Amazon
+    Connect's own timeout (at most 8 s) sends it down the block's Error branch."""
+    started = time.perf_counter()
+    outcome = FlowOutcome()
+    if budget_s is None:
+        reply = _answer(deps_factory, raw, outcome)
+    else:
+        # The caller's context variables go along (an environment overlay, log keys, call attribution).
+        future = _pool().submit(contextvars.copy_context().run, _answer, deps_factory, raw, outcome)
+        try:
+            reply = future.result(timeout=max(0.05, budget_s))
+        except FutureTimeout:
+            outcome.status, outcome.error_code = "error", "timeout"
+            reply = error_reply(outcome.action, "timeout", "no answer within the time budget; it may still complete")
+    outcome.duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    outcome.reply_bytes = reply_size(reply)
+    outcome.truncated = reply.get("truncated") == "true"
+    return reply, outcome
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
+        # A few workers: one invocation at a time per environment, plus ones still finishing after a timeout.
+        _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="connect-flow")
+    return _executor
+
+
+def _answer(deps_factory: Callable[[], Dependencies], raw: Any, outcome: FlowOutcome) -> dict[str, str]:
+    action = None
+    try:
+        event = parse_event(raw)
+        outcome.contact_id = event.contact.ContactId
+        action = (event.parameter("action") or "").lower() or None
+        outcome.action = action
+        if action is None:
+            raise FlowError("missing_parameter", f"parameter 'action' is required: one of {', '.join(ACTIONS)}")
+        handler = _ACTIONS.get(action)
+        if handler is None:
+            raise FlowError("unknown_action", f"unknown action; use one of {', '.join(ACTIONS)}")
+        deps = deps_factory()
+        tenant_id = _tenant(deps, event)
+        outcome.tenant_id = tenant_id
+        values = handler(Flow(deps, tenant_id, event))
+        return flat_reply({"status": "ok", "action": action, **values})
+    except FlowError as error:
+        code, message = error.code, str(error)
+    except NotFound as error:
+        code, message = "not_found", str(error)
+    except Conflict as error:
+        code, message = "conflict", str(error)
+    except DomainError as error:
+        code, message = "invalid_parameter", str(error) + (f" ({error.field})" if error.field else "")
+    except ValidationError:
+        code, message = "invalid_parameter", "a parameter has an invalid value"
+    except Exception:  # noqa: BLE001 - a flow gets a value, never an exception
+        logger.exception("connect flow action failed", extra={"action": action})
+        code, message = "internal_error", "temporary failure; try again"
+    outcome.status, outcome.error_code = "error", code
+    return error_reply(action, code, message)
+
+
+def _tenant(deps: Dependencies, event: ContactFlowEvent) -> str:
+    arn = event.contact.InstanceARN
+    if not arn:
+        raise FlowError("bad_event", "the event has no ContactData.InstanceARN")
+    tenant_id = history.tenant_of_instance(deps, arn)
+    if tenant_id is None:
+        raise FlowError("unknown_instance", "this Amazon Connect instance is not registered to a tenant")
+    return tenant_id
+
+
+# --------------------------------------------------------------------------------------- actions
+@dataclass
+class Flow:
+    deps: Dependencies
+    tenant_id: str
+    event: ContactFlowEvent
+
+    @property
+    def settings(self) -> FlowSettings:
+        return flow_settings(self.deps, self.tenant_id)
+
+    def param(self, *names: str) -> str | None:
+        return self.event.parameter(*names)
+
+    def connect_contact_id(self) -> str:
+        contact_id = self.event.contact.ContactId
+        if not contact_id:
+            raise FlowError("bad_event", "the event has no ContactData.ContactId")
+        return contact_id
+
+    def queue(self, action: str) -> Queue:
+        """The queue parameter (our id), else the contact's Queue (its ARN through the settings, or a
+        queue of ours with its name as id)."""
+        wanted = self.param("queue_id", "queue")
+        if wanted:
+            return self.deps.config.get_queue(self.tenant_id, wanted)
+        current = self.event.contact.Queue
+        if current is not None and current.ARN:
+            mapped = self.settings.queue_for_arn(current.ARN)
+            if mapped:
+                return self.deps.config.get_queue(self.tenant_id, mapped)
+        if current is not None and current.Name:
+            for candidate in dict.fromkeys((current.Name, current.Name.lower())):
+                try:
+                    return self.deps.config.get_queue(self.tenant_id, candidate)
+                except (NotFound, ValueError):
+                    continue
+        raise FlowError("missing_parameter", f"action={action} needs parameter queue_id (or a known Queue on the contact)")
+
+    def customer(self) -> tuple[Customer | None, str | None]:
+        """(customer, how it was looked up). Parameters first; then the contact's CustomerEndpoint,
+        where an address that is not a number/e-mail (withheld, anonymous) simply finds nobody."""
+        by_id = self.param("customer_id")
+        if by_id:
+            return lookup_customer(self.deps, self.tenant_id, customer_id=by_id), "customer_id"
+        phone, email = self.param("phone", "phone_number"), self.param("email")
+        if phone:
+            return lookup_customer(self.deps, self.tenant_id, phone=phone), "phone"
+        if email:
+            return lookup_customer(self.deps, self.tenant_id, email=email), "email"
+        endpoint = self.event.contact.CustomerEndpoint
+        if endpoint is None or not endpoint.Address:
+            return None, None
+        kind = (endpoint.Type or "").upper()
+        try:
+            if kind == "EMAIL_ADDRESS" or (not kind and "@" in endpoint.Address):
+                return self.deps.customers.find(self.tenant_id, email=normalise_email(endpoint.Address)), "email"
+            return self.deps.customers.find(self.tenant_id, phone=normalise_phone(endpoint.Address)), "phone"
+        except ValueError:
+            return None, None
+
+    def queue_arn(self, queue_id: str) -> str | None:
+        return self.settings.queues.get(queue_id)
+
+
+def _iso(ms: int | None, zone: str | None = None) -> str | None:
+    if ms is None:
+        return None
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    if zone:
+        return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None).isoformat(timespec="minutes")
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def identify(flow: Flow) -> dict[str, Any]:
+    customer, lookup_by = flow.customer()
+    if customer is None:
+        return {"found": False, "lookup_by": lookup_by or "none"}
+    deps, now = flow.deps, flow.deps.clock.now_ms()
+    reason = flow.param("reason")
+    journey = routing.journey_of(deps, flow.tenant_id, customer.customer_id, reason, exclude="")
+    policy = routing.policy_of(deps, flow.tenant_id).journey
+    insight = analyse_journey(journey, now, last_agent_window_s=policy.last_agent_window_s,
+                              fcr_window_days=policy.fcr_window_days, recent_limit=policy.recent_limit)
+    repeat = insight.repeat_of
+    if repeat is None and reason is None:  # no reason given yet: the latest contact within the FCR window
+        window = policy.fcr_window_days * 86_400_000
+        repeat = next((p for p in sorted(journey.history, key=lambda p: p.started_at, reverse=True)
+                       if 0 <= now - p.started_at <= window), None)
+    last = insight.summary.recent[0] if insight.summary.recent else None
+    return {
+        "found": True, "lookup_by": lookup_by, "customer_id": customer.customer_id, "tier": customer.tier or "standard",
+        "vip": customer.vip, "preferred_language": customer.preferred_language,
+        "open_repeat_contact": repeat is not None,
+        "repeat_contact_id": repeat.contact_id if repeat else None,
+        "repeat_reason": repeat.reason if repeat else None,
+        "last_agent_id": insight.summary.last_agent_id,
+        "last_contact_at": _iso(last.started_at) if last else None,
+    }
+
+
+def route(flow: Flow) -> dict[str, Any]:
+    deps = flow.deps
+    queue = flow.queue("route")
+    customer, _ = flow.customer()
+    segment = (customer.tier if customer else None) or flow.param("tier", "segment")
+    data = flow.event.contact
+    channel = channel_of(data) or (sorted(queue.channels)[0] if queue.channels else Channel.VOICE)
+    contact = Contact(  # transient: planned, never saved (Amazon Connect holds the contact)
+        tenant_id=flow.tenant_id, contact_id=data.ContactId or "connect-flow", channel=channel,
+        initiation_method=initiation_of(data), queue_id=queue.queue_id, priority=queue.priority,
+        customer_id=customer.customer_id if customer else None, reason=flow.param("reason"),
+        initiated_at=deps.clock.now_ms(), sl_threshold_s=queue.sl_threshold_s,
+    )
+    plan = routing.plan_for(deps, contact, queue, segment)
+    criteria, notes = routing_criteria(plan, skill_attribute=flow.settings.skill_attribute)
+    closed = plan.outcome == "closed"
+    queue_hours = routing.policy_of(deps, flow.tenant_id).for_queue(queue.queue_id).hours if closed else None
+    return {
+        "outcome": plan.outcome, "queue_id": queue.queue_id, "queue_arn": flow.queue_arn(queue.queue_id),
+        "priority": plan.priority, "segment": plan.segment, "customer_id": contact.customer_id,
+        "vip": customer.vip if customer else None,
+        "repeat_contact": plan.repeat_contact, "repeat_of": plan.repeat_of,
+        "last_agent_id": plan.journey.last_agent_id if plan.journey else None,
+        "routing_steps": len(criteria["Steps"]) if criteria else 0,
+        "routing_criteria": criteria,
+        "routing_step_labels": " | ".join(s.label for s in plan.steps) or None,
+        "next_open_at": _iso(plan.next_open_at) if closed else None,
+        "next_open_local": _iso(plan.next_open_at, queue_hours.time_zone) if queue_hours else None,
+        "flags": plan.flags or None,
+        "routing_notes": "; ".join(notes) or None,
+    }
+
+
+def _seconds(value: float | None) -> int | None:
+    return None if value is None or math.isinf(value) else int(math.ceil(value))
+
+
+def wait_info(flow: Flow) -> dict[str, Any]:
+    contact_id = flow.param("contact_id")
+    queue_id = None if contact_id else flow.queue("wait_info").queue_id
+    info = waiting.wait_info(flow.deps, flow.tenant_id, queue_id or "", contact_id=contact_id)
+    ewt = _seconds(info.ewt_s)
+    minutes = None if ewt is None else math.ceil(ewt / 60)  # what a prompt says: "about N minutes"
+    return {
+        "queue_id": info.queue_id, "position": info.position, "in_queue": info.in_queue,
+        "ewt_known": ewt is not None, "ewt_s": ewt, "ewt_minutes": minutes,
+        "p90_s": _seconds(info.p90_s), "agents_staffed": info.agents_staffed, "agents_available": info.agents_available,
+    }
+
+
+def hours(flow: Flow) -> dict[str, Any]:
+    queue = flow.queue("hours")
+    status = waiting.queue_hours(flow.deps, flow.tenant_id, queue.queue_id)
+    now = flow.deps.clock.now_ms()
+    opening = None if status.open else status.next_open_at  # None while open, or when it never opens again
+    return {
+        "queue_id": queue.queue_id, "open": status.open, "time_zone": status.time_zone,
+        "next_open_at": _iso(opening), "next_open_local": _iso(opening, status.time_zone),
+        "opens_in_minutes": None if opening is None else math.ceil((opening - now) / 60_000),
+        "never_opens": not status.open and opening is None,
+        "next_close_at": _iso(status.next_close_at) if status.open else None,
+    }
+
+
+def staffing(flow: Flow) -> dict[str, Any]:
+    queue = flow.queue("staffing")
+    info = waiting.wait_info(flow.deps, flow.tenant_id, queue.queue_id)
+    return {"queue_id": queue.queue_id, "staffed": info.agents_staffed > 0, "agents_staffed": info.agents_staffed,
+            "agents_available": info.agents_available, "in_queue": info.in_queue}
+
+
+def callback(flow: Flow) -> dict[str, Any]:
+    deps, tenant_id = flow.deps, flow.tenant_id
+    connect_id = flow.connect_contact_id()
+    queue = flow.queue("callback")
+    earlier = next((e for e in reversed(deps.history.flow_events(tenant_id, connect_id)) if e.name == CALLBACK_MILESTONE), None)
+    if earlier is not None and earlier.value:  # the flow asked twice (a loop, a retry): one callback
+        held = deps.store.get_contact(tenant_id, earlier.value)
+        return {"queue_id": held.queue_id, "scheduled": True, "repeated": True, "callback_contact_id": held.contact_id,
+                "state": held.state.value}
+    raw = flow.param("phone", "phone_number", "callback_number")
+    endpoint = flow.event.contact.CustomerEndpoint
+    if raw is None and endpoint is not None and (endpoint.Type or "TELEPHONE_NUMBER").upper() == "TELEPHONE_NUMBER":
+        raw = endpoint.Address
+    if not raw:
+        raise FlowError("missing_parameter", "action=callback needs parameter phone (or a phone number as CustomerEndpoint)")
+    try:
+        number = normalise_phone(raw)
+    except ValueError as error:
+        raise FlowError("invalid_parameter", f"phone: {error}") from None
+    customer, _ = flow.customer()
+    contact = waiting.schedule_callback(deps, tenant_id, queue.queue_id, number,
+                                        customer_id=customer.customer_id if customer else None, reason=flow.param("reason"))
+    scheduled = contact.state not in (ContactState.COMPLETED, ContactState.FAILED)
+    if scheduled:
+        history.record_flow_event(deps, tenant_id, connect_id, CALLBACK_MILESTONE, contact.contact_id)
+    outcome = contact.routing.outcome if contact.routing is not None else None
+    return {"queue_id": queue.queue_id, "scheduled": scheduled, "repeated": False, "callback_contact_id": contact.contact_id,
+            "state": contact.state.value, "outcome": outcome}
+
+
+def log_event(flow: Flow) -> dict[str, Any]:
+    milestone = flow.param("milestone", "event")
+    if not milestone:
+        raise FlowError("missing_parameter", "action=log_event needs parameter milestone (e.g. menu_choice, self_service_success)")
+    event = history.record_flow_event(flow.deps, flow.tenant_id, flow.connect_contact_id(), milestone.lower(),
+                                      flow.param("value"))
+    return {"recorded": True, "milestone": event.name, "self_service": event.self_service}
+
+
+_ACTIONS: Mapping[str, Callable[[Flow], dict[str, Any]]] = {
+    "identify": identify, "route": route, "wait_info": wait_info, "hours": hours, "staffing": staffing,
+    "callback": callback, "log_event": log_event,
+}
+assert tuple(_ACTIONS) == ACTIONS

@@ -1,0 +1,216 @@
+"""functions/connect_flow and the customer directory API through the real handlers with their template
+environment, on moto: realistic contact-flow events (tests/fixtures/connect) for every action, replies
+that are flat string maps under 32 KB, and no phone number or e-mail address in any log line."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+
+import boto3
+import pytest
+
+from ccaas.bootstrap import dependencies
+from ccaas.domain.connect_flow import MAX_REPLY_BYTES, reply_size
+from ccaas.domain.models import Agent, AgentStatus, Channel, Queue, QueueAssignment, SkillRequirement
+from ccaas.domain.routing_engine import RoutingPolicy
+from ccaas.usecases import admin, connect_flow, routing
+from tests.lambda_harness import context, load_handler
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "connect"
+PII = ("+14155550100", "4155550100", "+447700900123", "gold.customer@example.com", "Gold.Customer@Example.com")
+
+
+def api(method: str, path: str, tenant_id: str | None, body=None, query: dict | None = None) -> tuple[int, object]:
+    event = {
+        "resource": "/{proxy+}", "path": path, "httpMethod": method,
+        "headers": {"content-type": "application/json"}, "multiValueHeaders": {},
+        "queryStringParameters": query, "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": {"proxy": path.lstrip("/")}, "stageVariables": None,
+        "requestContext": {"stage": "v1", "requestId": str(uuid.uuid4()), "httpMethod": method, "path": f"/v1{path}",
+                           "resourcePath": "/{proxy+}", "identity": {"sourceIp": "127.0.0.1"},
+                           "authorizer": {"tenant_id": tenant_id, "principalId": tenant_id} if tenant_id else None},
+        "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False,
+    }  # fmt: skip
+    response = load_handler("serve_api")(event, context("serve_api"))
+    return response["statusCode"], json.loads(response["body"] or "null")
+
+
+@pytest.fixture
+def flow_tenant(env):
+    """A tenant with its own Connect instance, three queues, an available agent and three customers (via the API)."""
+    tenant_id = f"t{uuid.uuid4().hex[:8]}"
+    instance = f"arn:aws:connect:us-east-1:123456789012:instance/{uuid.uuid4()}"
+    deps = dependencies()
+    admin.register_tenant(deps, tenant_id=tenant_id, name="Flows")
+    admin.register_connect_instance(deps, tenant_id=tenant_id, instance_arn=instance)
+    admin.put_queue(deps, Queue(tenant_id=tenant_id, queue_id="sales", name="Sales", channels=frozenset({Channel.VOICE}),
+                                required_skills=(SkillRequirement(skill="sales", min_proficiency=2),)))
+    admin.put_queue(deps, Queue(tenant_id=tenant_id, queue_id="support", name="Support",
+                                channels=frozenset({Channel.VOICE, Channel.CHAT, Channel.SMS})))
+    admin.put_queue(deps, Queue(tenant_id=tenant_id, queue_id="billing", name="Billing",
+                                channels=frozenset({Channel.EMAIL, Channel.TASK, Channel.VOICE})))
+    routing.put_policy(deps, tenant_id, RoutingPolicy.model_validate({"queues": {
+        "billing": {"hours": {"time_zone": "Europe/London", "weekly": {"sat": [{"start": "09:00", "end": "12:00"}]}}}}}))
+    connect_flow.put_flow_settings(deps, tenant_id, connect_flow.FlowSettings(queues={"sales": f"{instance}/queue/q-sales"}))
+    admin.put_agent(deps, Agent(tenant_id=tenant_id, agent_id="ana", name="Ana", skills={"sales": 5},
+                                queues=(QueueAssignment(queue_id="sales"),), status=AgentStatus.AVAILABLE))
+    for cid, body in {
+        "c-plat": {"tier": "platinum", "vip": True, "preferred_language": "en-US", "phones": ["+1 (415) 555-0100"]},
+        "c-gold": {"tier": "gold", "emails": ["Gold.Customer@Example.com"]},
+        "c-self": {"tier": "self_service", "phones": ["+447700900123"]},
+    }.items():
+        status, _ = api("PUT", f"/customers/{cid}", tenant_id, body)
+        assert status == 200
+    return SimpleNamespace(id=tenant_id, instance=instance)
+
+
+def flow_event(tenant, name: str, parameters: dict | None = None) -> dict:
+    event = json.loads((FIXTURES / f"{name}.json").read_text())
+    event["Details"]["ContactData"]["InstanceARN"] = tenant.instance
+    if parameters is not None:
+        event["Details"]["Parameters"] = parameters
+    return event
+
+
+@pytest.fixture
+def invoke(env):
+    env("connect_flow")
+    handler = load_handler("connect_flow")
+
+    def call(event: dict) -> dict[str, str]:
+        started = time.perf_counter()
+        reply = handler(event, context("connect_flow", remaining_ms=8_000))
+        assert time.perf_counter() - started < 8
+        assert isinstance(reply, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in reply.items())
+        assert reply_size(reply) <= MAX_REPLY_BYTES and reply["status"] in ("ok", "error")
+        return reply
+
+    return call
+
+
+class CapturedLogs(logging.Handler):
+    """Every record of ours (the function's Powertools logger, the layer's loggers) at DEBUG. The AWS SDK's
+    wire logs (botocore/boto3/urllib3 at DEBUG, which print request and response bodies) are left out:
+    they are off unless someone turns the root logger to DEBUG, and the directory's items hold numbers."""
+
+    THIRD_PARTY = ("botocore", "boto3", "urllib3", "s3transfer")
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.split(".")[0] in self.THIRD_PARTY:
+            return
+        self.lines.append(f"{record.name} {record.getMessage()} {record.__dict__}")
+
+
+@pytest.fixture
+def logs():
+    from aws_lambda_powertools import Logger
+
+    Logger(service="connect_flow")
+    handler = CapturedLogs()
+    loggers = [logging.getLogger(), logging.getLogger("connect_flow"), logging.getLogger("serve_api")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+    logging.getLogger().setLevel(logging.DEBUG)
+    yield handler
+    for lg, level in zip(loggers, levels):
+        lg.removeHandler(handler)
+        lg.setLevel(level)
+
+
+# --- the customer directory API -----------------------------------------------------------------------
+def test_customer_directory_api(flow_tenant):
+    t = flow_tenant.id
+    status, body = api("GET", "/customers/c-plat", t)
+    assert status == 200 and body["phones"] == ["+14155550100"] and body["tier"] == "platinum" and body["vip"] is True
+    assert "tenant_id" not in body and body["updated_at"].endswith("Z")
+    assert api("GET", "/customers", t, query={"phone": "+14155550100"})[1]["customer_id"] == "c-plat"
+    assert api("GET", "/customers", t, query={"phone": " 14155550100"})[1]["customer_id"] == "c-plat"  # unencoded "+"
+    assert api("GET", "/customers", t, query={"email": "GOLD.customer@example.com"})[1]["customer_id"] == "c-gold"
+    status, body = api("GET", "/customers", t, query={"phone": "+14155550199"})
+    assert status == 404 and body["field"] == "phone"
+    status, body = api("GET", "/customers", t)
+    assert status == 422
+    status, body = api("PUT", "/customers/c-new", t, {"phones": ["+14155550100"]})
+    assert status == 409 and body["field"] == "phones"
+    status, body = api("PUT", "/customers/c-new", t, {"phones": ["555-0100"]})
+    assert status == 422 and body["field"] == "phones" and "555" not in body["message"]
+    assert api("GET", "/customers/c-plat", f"{t}x")[0] == 404  # another tenant's directory
+    assert api("GET", "/customers", f"{t}x", query={"phone": "+14155550100"})[0] == 404
+
+
+# --- every action through the real handler ------------------------------------------------------------
+def test_every_action_with_realistic_events(flow_tenant, invoke):
+    t = flow_tenant
+    identified = invoke(flow_event(t, "voice_inbound"))
+    assert (identified["customer_id"], identified["tier"], identified["vip"]) == ("c-plat", "platinum", "true")
+    assert invoke(flow_event(t, "email_inbound"))["customer_id"] == "c-gold"
+    assert invoke(flow_event(t, "unknown_values", {"action": "identify"}))["found"] == "false"
+
+    routed = invoke(flow_event(t, "voice_inbound", {"action": "route"}))  # Queue.ARN -> sales via the settings
+    assert (routed["queue_id"], routed["priority"], routed["queue_arn"]) == ("sales", "1", f"{t.instance}/queue/q-sales")
+    assert json.loads(routed["routing_criteria"])["Steps"][0]["Expression"]["AttributeCondition"]["ProficiencyLevel"] == 4.0
+    assert invoke(flow_event(t, "chat_sms"))["outcome"] == "self_service"  # route support, a self_service customer
+
+    waited = invoke(flow_event(t, "voice_inbound", {"action": "wait_info", "queue_id": "support"}))
+    assert waited["queue_id"] == "support" and waited["position"] == "1"
+    assert invoke(flow_event(t, "unknown_values"))["open"] == "true"  # hours of sales
+    closed = invoke(flow_event(t, "task_null_sections", {"action": "hours", "queue_id": "billing"}))
+    assert closed["open"] == "false" and closed["time_zone"] == "Europe/London" and closed["next_open_at"].endswith("Z")
+    staffed = invoke(flow_event(t, "task_null_sections", {"action": "staffing", "queue_id": "sales"}))
+    assert staffed["queue_id"] == "sales" and "agents_staffed" in staffed
+
+    called = invoke(flow_event(t, "voice_inbound", {"action": "callback", "queue_id": "support"}))
+    assert called["scheduled"] == "true" and called["repeated"] == "false"
+    assert invoke(flow_event(t, "voice_inbound", {"action": "callback", "queue_id": "support"}))["repeated"] == "true"
+    contact = dependencies().store.get_contact(t.id, called["callback_contact_id"])
+    assert contact.callback_number == "+14155550100" and contact.customer_id == "c-plat"
+    machines = boto3.client("stepfunctions").list_state_machines()["stateMachines"]
+    lifecycle = next(m["stateMachineArn"] for m in machines if "ContactLifecycle" in m["name"])
+    executions = boto3.client("stepfunctions").list_executions(stateMachineArn=lifecycle)["executions"]
+    assert f"{t.id}-{contact.contact_id}"[:80] in {e["name"] for e in executions}
+
+    logged = invoke(flow_event(t, "chat_sms", {"action": "log_event", "milestone": "self_service_success", "value": "balance"}))
+    assert logged["recorded"] == "true" and logged["self_service"] == "true"
+    connect_id = json.loads((FIXTURES / "chat_sms.json").read_text())["Details"]["ContactData"]["ContactId"]
+    entry = dependencies().history.get_entry(t.id, connect_id)
+    assert entry.flow is not None and entry.flow.self_service and entry.flow.milestones == 1
+
+
+@pytest.mark.parametrize("parameters, code", [
+    ({}, "missing_parameter"), ({"action": "warp"}, "unknown_action"), ({"action": "route"}, "missing_parameter"),
+    ({"action": "hours", "queue_id": "nope"}, "not_found"), ({"action": "identify", "phone": "12"}, "invalid_parameter"),
+    ({"action": "log_event"}, "missing_parameter"),
+])
+def test_errors_are_values_the_flow_branches_on(flow_tenant, invoke, parameters, code):
+    reply = invoke(flow_event(flow_tenant, "task_null_sections", parameters))
+    assert (reply["status"], reply["error_code"]) == ("error", code) and reply["error_message"]
+
+
+def test_an_unregistered_instance_and_a_non_event(flow_tenant, invoke):
+    event = flow_event(flow_tenant, "voice_inbound")
+    event["Details"]["ContactData"]["InstanceARN"] = f"arn:aws:connect:us-east-1:123456789012:instance/{uuid.uuid4()}"
+    assert invoke(event)["error_code"] == "unknown_instance"
+    assert invoke({"hello": "world"})["error_code"] == "bad_event"
+
+
+def test_oversize_attributes_and_no_personal_data_in_logs(flow_tenant, invoke, logs):
+    event = flow_event(flow_tenant, "voice_inbound", {"action": "route", "queue_id": "sales"})
+    event["Details"]["ContactData"]["Attributes"] = {f"a{i:05d}": "+14155550100" for i in range(3_000)}
+    assert invoke(event)["customer_id"] == "c-plat"
+    for name in ("email_inbound", "chat_sms", "unknown_values", "task_null_sections"):
+        invoke(flow_event(flow_tenant, name))
+    invoke(flow_event(flow_tenant, "voice_inbound", {"action": "identify", "phone": "+1415555010"}))  # an error path
+    text = "\n".join(logs.lines)
+    assert "flow action answered" in text
+    for value in PII:
+        assert value not in text

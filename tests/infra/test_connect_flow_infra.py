@@ -1,0 +1,64 @@
+"""The contact-flow Lambda: invocable by the configured Amazon Connect instances only, and only with the
+grants it needs."""
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from infra.config import StageConfig
+from infra.function_specs import SPECS
+from infra.stack import CcaasStack
+
+INSTANCES = (
+    "arn:aws:connect:us-east-1:111122223333:instance/0a1b2c3d-1111-2222-3333-444455556666",
+    "arn:aws:connect:eu-west-2:444455556666:instance/9f8e7d6c-aaaa-bbbb-cccc-ddddeeeeffff",
+)
+
+
+def _connect_permissions(resources: dict) -> list[dict]:
+    return [r["Properties"] for r in resources.values()
+            if r["Type"] == "AWS::Lambda::Permission" and r["Properties"].get("Principal") == "connect.amazonaws.com"]
+
+
+@pytest.fixture(scope="module")
+def configured():
+    stack = CcaasStack(cdk.App(), config=StageConfig("dev", connect_instance_arns=(*INSTANCES, INSTANCES[0])))
+    return stack, Template.from_stack(stack).to_json()
+
+
+def test_no_instance_configured_means_no_connect_permission(synth):
+    assert _connect_permissions(synth.resources) == []
+    assert SPECS["connect_flow"].invoked_by_connect
+
+
+def test_each_configured_instance_and_only_it_may_invoke(configured):
+    stack, template = configured
+    fn_id = stack.resolve(stack.get_logical_id(stack.factory.functions["connect_flow"].node.default_child))
+    permissions = _connect_permissions(template["Resources"])
+    assert len(permissions) == len(INSTANCES)  # a repeated ARN is one permission
+    assert sorted(p["SourceArn"] for p in permissions) == sorted(INSTANCES)
+    for p in permissions:
+        assert p["Action"] == "lambda:InvokeFunction"
+        assert p["FunctionName"] == {"Fn::GetAtt": [fn_id, "Arn"]}
+        assert p["SourceAccount"] == p["SourceArn"].split(":")[4]  # the instance's own account, no other
+    others = [p for p in _connect_permissions(template["Resources"]) if json.dumps(p["FunctionName"]).count(fn_id) == 0]
+    assert others == []  # no other function is exposed to Connect
+
+
+def test_a_malformed_instance_arn_fails_synth():
+    with pytest.raises(ValueError, match="not an Amazon Connect instance ARN"):
+        CcaasStack(cdk.App(), config=StageConfig("dev", connect_instance_arns=("arn:aws:connect:us-east-1:1:instance",)))
+
+
+def test_the_flow_function_grants_are_the_few_it_needs(synth):
+    spec = SPECS["connect_flow"]
+    assert spec.read_write == ("Contacts", "History") and set(spec.read) == {"Config", "Metrics", "Customers"}
+    assert spec.start_lifecycle and not spec.put_events and not spec.answer_tasks and not spec.publish_alerts
+    assert spec.timeout_s <= 8  # Amazon Connect waits at most 8 s for a Lambda
+    fn = synth.resources[synth.logical_id(synth.stack.factory.functions["connect_flow"])]["Properties"]
+    assert fn["Timeout"] == spec.timeout_s and "CUSTOMERS_TABLE" in fn["Environment"]["Variables"]
+    assert "AGENTS_TABLE" not in fn["Environment"]["Variables"]
+    synth.template.has_output("ConnectFlowFunctionArn", {})
