@@ -31,6 +31,7 @@ class FunctionSpec:
     consumes_contact_records: bool = False  # event source mapping on the Amazon Connect CTR stream (+ its DLQ)
     publish_alerts: bool = False  # events:PutEvents on the alerts bus (+ its name in env)
     schedule: str | None = None  # an EventBridge Scheduler expression, e.g. "rate(1 minute)"
+    invoked_by_connect: bool = False  # Amazon Connect flows may invoke it (the configured instances only)
     memory_mb: int = 512
     timeout_s: int = 10
 
@@ -65,7 +66,7 @@ SPECS: Mapping[str, FunctionSpec] = {
     ),
     "serve_api": FunctionSpec(
         "REST API (Lambda proxy, Powertools APIGatewayRestResolver)",
-        read_write=("Contacts", "Agents", "Config", "Metrics", "Alerts", "History"),
+        read_write=("Contacts", "Agents", "Config", "Metrics", "Alerts", "History", "Customers"),
         put_events=True,
         publish_alerts=True,
         start_lifecycle=True,
@@ -83,8 +84,8 @@ SPECS: Mapping[str, FunctionSpec] = {
         read_write=("Contacts",),
         answer_tasks=True,
     ),
-    "abandon_contact": FunctionSpec(
-        "ContactLifecycle.AbandonOnQueueTimeout: end an unanswered contact as ABANDONED",
+    "recheck_contact": FunctionSpec(
+        "ContactLifecycle.Recheck: a wait timed out; abandon on queue timeout, re-offer a missed offer, wait again",
         read=("Config",),
         read_write=("Contacts", "Agents"),
         put_events=True,
@@ -130,6 +131,15 @@ SPECS: Mapping[str, FunctionSpec] = {
         read_write=("History",),
         consumes_events=True,
         timeout_s=60,
+    ),
+    "connect_flow": FunctionSpec(
+        "Amazon Connect flows: identify, route, wait info, hours, staffing, callback, IVR milestones (flat string replies)",
+        read=("Config", "Metrics", "Customers"),
+        read_write=("Contacts", "History"),  # callbacks are contacts of ours; milestones join the contact's history
+        start_lifecycle=True,  # a callback starts its contact's lifecycle
+        invoked_by_connect=True,
+        memory_mb=1024,  # more CPU: a shorter cold start inside the flow's 8 s
+        timeout_s=8,  # Amazon Connect waits at most 8 s; the handler answers before this
     ),
     "consume_contact_records": FunctionSpec(
         "Kinesis consumer: Amazon Connect CTRs into history (latest LastUpdateTimestamp wins), partial batch failures",

@@ -18,6 +18,7 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.constructs.alerts import Alerts
 from infra.constructs.analytics import POST_CONTACT_TASKS, Analytics
+from infra.constructs.connect import allow_connect_invoke
 from infra.constructs.api import STAGE_NAME, Api
 from infra.constructs.data import Data
 from infra.constructs.events import Events
@@ -41,7 +42,7 @@ from infra.naming import (
 )
 
 # The functions ContactLifecycle's ASL invokes (its ${<Folder>FunctionArn} placeholders).
-LIFECYCLE_TASKS = ("route_contact", "track_contact", "abandon_contact")
+LIFECYCLE_TASKS = ("route_contact", "track_contact", "recheck_contact")
 API_HANDLER = "serve_api"
 API_AUTHORIZER = "authorize_request"
 
@@ -138,6 +139,8 @@ class CcaasStack(Stack):
                   description="point the Amazon Connect instance's contact-record streaming here")
         CfnOutput(self, "PostContactStateMachineArn", value=self.post_contact.arn, description="PostContact (Express)")
         CfnOutput(self, "AlertsBusName", value=self.alerts.bus.event_bus_name)
+        CfnOutput(self, "ConnectFlowFunctionArn", value=fns["connect_flow"].function_arn,
+                  description="add it to the Amazon Connect instance; flows call it with an `action` parameter")
         CfnOutput(self, "WallboardUrl", value=self.wallboard.url, description="the wallboard (and the API under /v1)")
         CfnOutput(self, "WallboardBucketName", value=self.wallboard.bucket.bucket_name)
         CfnOutput(self, "WallboardDistributionId", value=self.wallboard.distribution.distribution_id)
@@ -161,4 +164,6 @@ class CcaasStack(Stack):
             self.alerts.allow_publish(fn)
         if spec.schedule:
             self.alerts.add_schedule(folder, fn, spec.schedule)
+        if spec.invoked_by_connect:
+            allow_connect_invoke(fn, self.config.connect_instance_arns)
         return fn

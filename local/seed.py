@@ -35,13 +35,31 @@ class AgentSeed:
 
 
 @dataclass(frozen=True)
+class CustomerSeed:
+    customer_id: str
+    tier: str
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    vip: bool = False
+    preferred_language: str | None = None
+    # (queue, agent, reason, hours ago it ended): a handled contact, the journey routing and identify read
+    last_contact: tuple[str, str, str, float] | None = None
+
+
+@dataclass(frozen=True)
 class TenantSeed:
     tenant_id: str
     name: str
     time_zone: str
     queues: tuple[QueueSeed, ...]
     agents: tuple[AgentSeed, ...]
+    customers: tuple[CustomerSeed, ...] = ()
+    connect_instance_arn: str | None = None  # flows of this Amazon Connect instance belong to the tenant
+    connect_queue_arns: Mapping[str, str] = field(default_factory=dict)  # our queue id -> Connect queue ARN
 
+
+# A made-up Amazon Connect instance of the demo tenant: the local runtime's flows (bench, tests) use it.
+DEMO_CONNECT_INSTANCE_ARN = "arn:aws:connect:us-east-1:123456789012:instance/d3m0d3m0-0000-4000-8000-000000000001"
 
 DEMO = TenantSeed(
     tenant_id="demo",
@@ -64,6 +82,16 @@ DEMO = TenantSeed(
         AgentSeed("gita", "Gita Gupta", {"billing": 4, "support": 2}, (("billing", 1), ("support", 2))),
         AgentSeed("hugo", "Hugo Hale", {"sales": 4, "support": 4}, (("sales", 1), ("support", 1))),
     ),
+    # Numbers and addresses reserved for fiction (+1 415 555 01xx, +44 7700 900xxx, example.com).
+    customers=(
+        CustomerSeed("cust-platinum", "platinum", phones=("+14155550100",), emails=("pat.platinum@example.com",),
+                     vip=True, preferred_language="en-US"),
+        CustomerSeed("cust-gold", "gold", phones=("+14155550101",), emails=("gold.customer@example.com",),
+                     preferred_language="es-ES", last_contact=("support", "chloe", "billing", 2.0)),
+        CustomerSeed("cust-self", "self_service", phones=("+447700900123",)),
+    ),
+    connect_instance_arn=DEMO_CONNECT_INSTANCE_ARN,
+    connect_queue_arns={q: f"{DEMO_CONNECT_INSTANCE_ARN}/queue/{q}" for q in ("sales", "support", "billing")},
 )
 
 ACME = TenantSeed(
@@ -129,4 +157,29 @@ def seed(environment: Mapping[str, str], tenants: tuple[TenantSeed, ...] = TENAN
                 admin.put_queue(deps, q)
             for a in agents:
                 admin.put_agent(deps, a)
+            _seed_customers(deps, t)
         return keys
+
+
+def _seed_customers(deps: Any, t: TenantSeed) -> None:
+    from ccaas.domain.models import Channel, Contact, ContactState
+    from ccaas.usecases import admin, connect_flow, customers
+
+    if t.connect_instance_arn:
+        admin.register_connect_instance(deps, tenant_id=t.tenant_id, instance_arn=t.connect_instance_arn)
+        connect_flow.put_flow_settings(deps, t.tenant_id, connect_flow.FlowSettings(queues=dict(t.connect_queue_arns)))
+    now = deps.clock.now_ms()
+    for c in t.customers:
+        profile = customers.CustomerProfile(tier=c.tier, vip=c.vip, preferred_language=c.preferred_language,
+                                            phones=list(c.phones), emails=list(c.emails))
+        customers.put_customer(deps, t.tenant_id, c.customer_id, profile)
+        if c.last_contact is not None:
+            queue_id, agent_id, reason, hours_ago = c.last_contact
+            ended = now - int(hours_ago * 3_600_000)
+            contact = Contact(
+                tenant_id=t.tenant_id, contact_id=f"seed-{c.customer_id}-last", channel=Channel.VOICE, queue_id=queue_id,
+                state=ContactState.COMPLETED, customer_id=c.customer_id, reason=reason, agent_id=agent_id,
+                initiated_at=ended - 600_000, connected_at=ended - 540_000, ended_at=ended,
+            )
+            if deps.store.recent_contacts(t.tenant_id, c.customer_id, 1) == []:
+                deps.store.save(contacts=[contact])

@@ -10,6 +10,7 @@ import boto3
 from moto import mock_aws
 
 from ccaas.adapters.aws.alerts import DynamoAlertStore, EventBridgeAlertPublisher
+from ccaas.adapters.aws.customers import DynamoCustomerStore
 from ccaas.adapters.aws.dynamodb import DynamoConfigStore, DynamoLiveMetricsStore, DynamoStateStore
 from ccaas.adapters.aws.history import DynamoHistoryStore, DynamoTranscriptStore
 from ccaas.adapters.aws.services import KinesisEventPublisher, PowertoolsDeduplicator
@@ -45,6 +46,7 @@ def moto_dependencies(deployment: Deployment, **overrides) -> Dependencies:
         "alert_events": EventBridgeAlertPublisher(boto3.client("events"), env["ALERTS_BUS_NAME"]),
         "history": DynamoHistoryStore(db, env["HISTORY_TABLE"]),
         "transcripts": DynamoTranscriptStore(db, env["HISTORY_TABLE"]),
+        "customers": DynamoCustomerStore(db, env["CUSTOMERS_TABLE"]),
     }
     parts.update(overrides)
     return memory_dependencies(**parts)

@@ -1,7 +1,9 @@
 """Kinesis consumer: contact and agent events -> live queue metrics (one write per queue per batch).
 
 Bad records are reported as batch item failures (the mapping retries, bisects, then sends them to
-the DLQ); a failed metrics write fails the invocation, and the shard watermark makes the retry safe.
+the DLQ); the valid ones are deduplicated by event id for the whole batch at once and applied (see
+ccaas.usecases.metrics.apply_records). A failed metrics or dedup write fails the invocation, and the
+shard watermark makes the retry safe.
 """
 from __future__ import annotations
 
@@ -14,24 +16,24 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ccaas.bootstrap import dependencies
 from ccaas.domain.events import Event
 from ccaas.domain.live_metrics import RealtimeQueueMetrics, SequencedEvent, pad_sequence
-from ccaas.usecases.metrics import AppliedUpdate, apply_batch, is_first_delivery, view_of
+from ccaas.usecases.metrics import AppliedUpdate, apply_records, view_of
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
-accepted: list[SequencedEvent] = []  # this invocation's valid, first-seen events
+valid: list[SequencedEvent] = []  # this invocation's parsed events (one execution environment, one invocation)
 
 
 def record_handler(record: KinesisStreamRecord) -> None:
     event = Event.model_validate_json(record.kinesis.data_as_bytes())
-    sequenced = SequencedEvent(
-        event=event,
-        shard_id=record.event_id.split(":")[0],
-        sequence=pad_sequence(record.kinesis.sequence_number),
+    valid.append(
+        SequencedEvent(
+            event=event,
+            shard_id=record.event_id.split(":")[0],
+            sequence=pad_sequence(record.kinesis.sequence_number),
+        )
     )
-    if is_first_delivery(dependencies(), sequenced):
-        accepted.append(sequenced)
 
 
 def _emit(applied: AppliedUpdate) -> RealtimeQueueMetrics:
@@ -66,15 +68,16 @@ def _below_target(view: RealtimeQueueMetrics) -> bool:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    accepted.clear()
+    valid.clear()
     dependencies().dedup.bind_invocation(context)
     response = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
-    if accepted:
-        applied = apply_batch(dependencies(), accepted[0].shard_id, accepted)
+    if valid:
+        applied = apply_records(dependencies(), valid[0].shard_id, valid)
         views = [_emit(a) for a in applied]
         # Dimensionless roll-ups the CDK alarms watch (queue dimensions are only known at run time).
         metrics.add_metric(name="QueuesBelowServiceLevelTarget", unit=MetricUnit.Count, value=sum(map(_below_target, views)))
         metrics.add_metric(name="OldestContactAgeMax", unit=MetricUnit.Seconds, value=max((v.oldest_wait_s or 0.0 for v in views), default=0.0))
-        metrics.add_metric(name="EventsApplied", unit=MetricUnit.Count, value=len(accepted))
-        logger.info("batch applied", extra={"events": len(accepted), "writes": len(applied)})
+        events = sum(a.update.events for a in applied)
+        metrics.add_metric(name="EventsApplied", unit=MetricUnit.Count, value=events)
+        logger.info("batch applied", extra={"events": events, "writes": len(applied)})
     return response

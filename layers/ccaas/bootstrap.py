@@ -11,6 +11,7 @@ from ccaas.ports import (
     AlertStore,
     Clock,
     ConfigStore,
+    CustomerStore,
     EventDeduplicator,
     EventPublisher,
     HistoryStore,
@@ -37,6 +38,7 @@ class Dependencies:
     alert_events: AlertPublisher
     history: HistoryStore
     transcripts: TranscriptStore
+    customers: CustomerStore
 
 
 class _AwsDependencies:
@@ -69,8 +71,10 @@ class _AwsDependencies:
     @cached_property
     def config(self) -> ConfigStore:
         from ccaas.adapters.aws.dynamodb import DynamoConfigStore
+        from ccaas.adapters.cached_config import CachedConfigStore
 
-        return DynamoConfigStore(self._dynamodb, self.settings.require("config_table"))
+        # Queues and the routing policy are read by every decision: served from memory for a few seconds.
+        return CachedConfigStore(DynamoConfigStore(self._dynamodb, self.settings.require("config_table")))
 
     @cached_property
     def events(self) -> EventPublisher:
@@ -132,6 +136,12 @@ class _AwsDependencies:
 
         return DynamoTranscriptStore(self._dynamodb, self.settings.require("history_table"))
 
+    @cached_property
+    def customers(self) -> CustomerStore:
+        from ccaas.adapters.aws.customers import DynamoCustomerStore
+
+        return DynamoCustomerStore(self._dynamodb, self.settings.require("customers_table"))
+
 
 @cache
 def _aws_for(settings: Settings, endpoint_url: str | None) -> Any:
@@ -164,5 +174,8 @@ def memory_dependencies(**overrides: Any) -> Dependencies:
 
     history = MemoryHistoryTable()
     parts["history"], parts["transcripts"] = history.history, history.transcripts
+    from ccaas.adapters.memory.customers import MemoryCustomerStore
+
+    parts["customers"] = MemoryCustomerStore()
     parts.update(overrides)
     return Dependencies(**parts)

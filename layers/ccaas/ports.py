@@ -5,8 +5,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from ccaas.domain.alerts import Alert, AlertChange, AlertRules, LiveTranscriptState
+from ccaas.domain.customers import Customer
 from ccaas.domain.events import Event
-from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, OpenActivity, Survey
+from ccaas.domain.history import AnalysisSummary, ChatMessage, FlowEvent, HistoryEntry, OpenActivity, Survey
 from ccaas.domain.kpis.records import AgentActivity, ContactRecord
 from ccaas.domain.live_metrics import WritePlan
 from ccaas.domain.models import Agent, Contact, Queue
@@ -24,9 +25,15 @@ class StateStore(Protocol):
         """AVAILABLE agents, longest idle first."""
         ...
     def waiting_contacts(self, tenant_id: str, queue_id: str, limit: int) -> list[Contact]:
-        """QUEUED contacts of one queue, longest waiting first."""
+        """Waiting (QUEUED or CALLBACK_SCHEDULED) contacts of one queue, longest waiting first."""
         ...
-    def save(self, *, contacts: Sequence[Contact] = (), agents: Sequence[Agent] = ()) -> None: ...
+    def save(
+        self, *, contacts: Sequence[Contact] = (), agents: Sequence[Agent] = (),
+        decisions: Sequence[tuple[str, str, Mapping[str, Any]]] = (),
+    ) -> None:
+        """`decisions` ((tenant_id, contact_id, decision)) are kept in the same atomic write (see
+        record_decision): a reservation and its explanation land together or not at all."""
+        ...
     def recent_contacts(self, tenant_id: str, customer_id: str, limit: int) -> list[Contact]:
         """The customer's contacts, newest first (the journey context routing plans with)."""
         ...
@@ -100,7 +107,9 @@ class AlertPublisher(Protocol):
 
 
 class Workflow(Protocol):
-    def start_contact(self, contact: Contact, queue_timeout_s: int) -> None: ...
+    def start_contact(self, contact: Contact, wait_s: int) -> None:
+        """Start the contact's lifecycle; its first wait for an agent lasts at most `wait_s` seconds."""
+        ...
     def succeed(self, token: str, output: Mapping[str, Any]) -> None: ...
     def fail(self, token: str, error: str, cause: str) -> None: ...
 
@@ -162,6 +171,13 @@ class HistoryStore(Protocol):
         """Closed spans that start in [from_ms, to_ms)."""
         ...
     def open_activities(self, tenant_id: str) -> list[OpenActivity]: ...
+    def add_flow_event(self, tenant_id: str, contact_id: str, event: FlowEvent) -> None:
+        """Keep a contact-flow milestone beside the contact's entry and fold it into the entry's
+        `flow` summary (count, last, self-service), atomically."""
+        ...
+    def flow_events(self, tenant_id: str, contact_id: str) -> list[FlowEvent]:
+        """The contact's flow milestones, oldest first."""
+        ...
 
 
 class TranscriptStore(Protocol):
@@ -175,6 +191,20 @@ class TranscriptStore(Protocol):
         """The full (redacted) analysis, and its summary on the contact's history entry, atomically."""
         ...
     def get_analysis(self, tenant_id: str, contact_id: str) -> dict[str, Any] | None: ...
+
+
+class CustomerStore(Protocol):
+    """The tenant's customer directory. Within a tenant a phone number or an e-mail address names at
+    most one customer: `put` writes the customer and its lookup entries atomically (stale ones removed)."""
+
+    def get(self, tenant_id: str, customer_id: str) -> Customer | None: ...
+    def find(self, tenant_id: str, *, phone: str | None = None, email: str | None = None) -> Customer | None:
+        """By phone number (E.164) or e-mail address (any case): exactly one of the two."""
+        ...
+    def put(self, customer: Customer) -> Customer:
+        """Create or replace the customer; Conflict (field phones / emails) when one of its numbers or
+        addresses already belongs to another customer of the tenant (nothing is written then)."""
+        ...
 
 
 class Clock(Protocol):

@@ -19,6 +19,7 @@ class Settings(BaseModel):
     alerts_table: str = ""
     alerts_bus_name: str = ""
     history_table: str = ""
+    customers_table: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:

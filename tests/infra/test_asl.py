@@ -25,7 +25,7 @@ TASK = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameter
 
 
 def test_real_contact_lifecycle_loads_with_its_three_functions_and_the_post_contact_machine():
-    names = {function_arn_placeholder(f) for f in ("route_contact", "track_contact", "abandon_contact")}
+    names = {function_arn_placeholder(f) for f in ("route_contact", "track_contact", "recheck_contact")}
     names.add(state_machine_arn_placeholder("PostContact"))
     text = asl.load(STATEMACHINES_DIR / "contact_lifecycle.asl.json", names)
     assert asl.find_placeholders(text) == names
@@ -53,14 +53,24 @@ def _paths(definition: dict) -> list[list[str]]:
     return out
 
 
-def test_every_terminal_lifecycle_path_starts_post_contact_within_four_transitions():
+def test_every_terminal_lifecycle_path_starts_post_contact_and_the_happy_path_is_three_transitions():
     definition = json.loads((STATEMACHINES_DIR / "contact_lifecycle.asl.json").read_text())
     paths = _paths(definition)
+    # Loops (Recheck -> wait again; RecordOriginal -> FollowCallback -> AwaitAgent for the CALLBACK
+    # contact) revisit AwaitAgent: _paths drops them, they are checked below.
     assert sorted(paths) == sorted([
-        ["AwaitAgent", "AwaitCompletion", "StartPostContact"],  # completed
-        ["AwaitAgent", "AbandonOnQueueTimeout", "StartPostContact"],  # nobody answered in time
-        ["AwaitAgent", "Abandoned", "StartPostContact"],  # the customer left
+        ["AwaitAgent", "AwaitCompletion", "StartPostContact"],  # answered at once or after a wait: the happy path
+        ["AwaitAgent", "Recheck", "AfterRecheck", "AwaitCompletion", "StartPostContact"],  # answered as a wait timed out
+        ["AwaitAgent", "Recheck", "AfterRecheck", "StartPostContact"],  # queue timeout, callback expired
+        ["AwaitAgent", "StartPostContact"],  # the customer left
     ])
+    waits = definition["States"]["AwaitAgent"]
+    assert waits["TimeoutSecondsPath"] == "$.recheck.wait_s"  # Recheck's answer sets the next wait
+    assert definition["States"]["Recheck"]["ResultPath"] == "$.recheck"
+    choices = {c["StringEquals"]: c["Next"] for c in definition["States"]["AfterRecheck"]["Choices"]}
+    assert choices == {"wait": "AwaitAgent", "connected": "AwaitCompletion", "follow": "RecordOriginal"}
+    assert definition["States"]["FollowCallback"]["Next"] == "AwaitAgent"
+    assert definition["States"]["FollowCallback"]["Parameters"]["contact_id.$"] == "$.recheck.contact_id"
     start = definition["States"]["StartPostContact"]
     assert start["Resource"] == "arn:aws:states:::aws-sdk:sfn:startExecution" and start["End"] is True
     assert start["Parameters"]["StateMachineArn"] == "${PostContactStateMachineArn}"

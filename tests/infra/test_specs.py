@@ -44,12 +44,12 @@ def test_env_follows_grants():
 
 def test_spec_table_matches_the_brief():
     assert SPECS["authorize_request"].tables == ("Config",) and not SPECS["authorize_request"].read_write
-    assert set(SPECS["serve_api"].read_write) == {"Contacts", "Agents", "Config", "Metrics", "Alerts", "History"}
+    assert set(SPECS["serve_api"].read_write) == {"Contacts", "Agents", "Config", "Metrics", "Alerts", "History", "Customers"}
     assert set(SPECS["consume_contact_events"].read_write) == {"Metrics", "Idempotency"}
     assert SPECS["consume_contact_events"].read == ("Config", "Contacts")
-    for folder in ("route_contact", "track_contact", "abandon_contact"):
+    for folder in ("route_contact", "track_contact", "recheck_contact"):
         assert not SPECS[folder].start_lifecycle  # invoked by the state machine: no cycle
-    assert set(TABLE_IDS) == {"Contacts", "Agents", "Config", "Metrics", "Idempotency", "Alerts", "History"}
+    assert set(TABLE_IDS) == {"Contacts", "Agents", "Config", "Metrics", "Idempotency", "Alerts", "History", "Customers"}
     for folder in ("record_history", "analyze_contact", "consume_contact_records"):
         assert SPECS[folder].read_write == ("History",) and "Config" in SPECS[folder].read
         assert not SPECS[folder].start_lifecycle and not SPECS[folder].put_events  # invoked BY the workflows

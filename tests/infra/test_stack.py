@@ -78,10 +78,12 @@ def test_one_function_per_discovered_folder(synth):
 def test_outputs(template):
     alerts = ["AlertsBusName", "WallboardUrl", "WallboardBucketName", "WallboardDistributionId"]
     analytics = ["ContactRecordsStreamName", "PostContactStateMachineArn"]
-    for name in ["ApiUrl", "StateMachineArn", "EventsStreamName", *map(table_name_placeholder, TABLE_IDS), *alerts, *analytics]:
+    connect = ["ConnectFlowFunctionArn"]
+    for name in ["ApiUrl", "StateMachineArn", "EventsStreamName", *map(table_name_placeholder, TABLE_IDS), *alerts, *analytics,
+                 *connect]:
         template.has_output(name, {})
     # no stray RestApi "Endpoint" output
-    assert len(template.find_outputs("*")) == 3 + len(TABLE_IDS) + len(alerts) + len(analytics)
+    assert len(template.find_outputs("*")) == 3 + len(TABLE_IDS) + len(alerts) + len(analytics) + len(connect)
 
 
 # --- data --------------------------------------------------------------------------------------
@@ -227,7 +229,7 @@ def test_contact_records_stream_and_its_consumer_mapping(synth):
 
 # --- workflows ---------------------------------------------------------------------------------
 
-LIFECYCLE_FUNCTIONS = ("route_contact", "track_contact", "abandon_contact")
+LIFECYCLE_FUNCTIONS = ("route_contact", "track_contact", "recheck_contact")
 
 
 POST_CONTACT_FUNCTIONS = ("record_history", "analyze_contact")
@@ -367,7 +369,8 @@ def test_function_settings(synth, folder):
     assert props["Handler"] == "handler.lambda_handler"
     assert props["Runtime"] == "python3.13"
     assert props["Architectures"] == ["arm64"]
-    assert props["MemorySize"] == spec.memory_mb == 512
+    # The Connect flow function gets more memory (more CPU: a shorter cold start inside the flow's 8 s).
+    assert props["MemorySize"] == spec.memory_mb == (1024 if folder == "connect_flow" else 512)
     assert props["Timeout"] == spec.timeout_s
     assert props["TracingConfig"] == {"Mode": "Active"}
     log_group = synth.resources[props["LoggingConfig"]["LogGroup"]["Ref"]]
@@ -401,13 +404,17 @@ def test_shared_layer_bundles_the_package_under_python(synth):
     assert not list(staged.rglob("__pycache__")) and not list(staged.rglob("*.pyc"))
 
 
-def test_only_serve_api_knows_the_state_machine(synth):
-    """route/track/abandon are invoked BY the state machine: they must not reference it (cycle)."""
+def test_only_the_functions_that_start_contacts_know_the_state_machine(synth):
+    """The API and the Connect flow function (callbacks) start lifecycles; route/track/recheck are
+    invoked BY the state machine: they must not reference it (cycle)."""
     machine_id = synth.logical_id(synth.stack.lifecycle.state_machine)
+    starters = {folder for folder, spec in SPECS.items() if spec.start_lifecycle}
+    assert starters == {"serve_api", "connect_flow"}
+    assert not starters & set(LIFECYCLE_FUNCTIONS)
     for folder in SPECS:
         env = _function(synth, folder)["Environment"]["Variables"]
-        assert ("CONTACT_LIFECYCLE_STATE_MACHINE_ARN" in env) == (folder == "serve_api")
-        if folder != "serve_api":
+        assert ("CONTACT_LIFECYCLE_STATE_MACHINE_ARN" in env) == (folder in starters)
+        if folder not in starters:
             assert not _mentions(env, machine_id)
 
 

@@ -26,7 +26,8 @@ def test_contact_waits_then_is_offered_when_an_agent_becomes_available_and_runs_
     add_agent(deps, "ana")
     contact = _queued(deps)
     assert contact.state == ContactState.QUEUED and contact.workflow_token == "tok-1"
-    assert deps.workflow.started == [(TENANT, contact.contact_id, 60)]
+    # The first wait: the queue timeout (60 s) capped at one reservation timeout (30 s, see next_check_at).
+    assert deps.workflow.started == [(TENANT, contact.contact_id, 30)]
 
     deps.clock.advance(7)
     agent = _available(deps, "ana")

@@ -2,8 +2,10 @@
 real handlers, driven through the HTTP API like a real client.
 
     AwaitAgent --(agent accepts)--> AwaitCompletion --(ACW ends)--> end        routed at once / after a wait
-    AwaitAgent --States.Timeout--> AbandonOnQueueTimeout --> end               nobody answered in max_wait_s
-    AwaitAgent --ContactAbandoned--> Abandoned (Succeed)                       the customer hung up
+    AwaitAgent --States.Timeout--> Recheck --wait--> AwaitAgent ...            a routing step / offer expired
+    AwaitAgent --States.Timeout--> Recheck --ended--> end                      nobody answered in max_wait_s
+    AwaitAgent --ContactAbandoned--> end                                       the customer hung up
+    AwaitAgent --CallbackReached--> Recheck --follow--> RecordOriginal -> FollowCallback -> AwaitAgent
 
 Each path ends where the ASL sends it next (e.g. a post-contact step): `path()` follows the file's
 `Next` edges from the last state named here, so the tests check the graph as written.
@@ -145,7 +147,7 @@ def test_abandoned_on_queue_timeout(runtime) -> None:
     ex = finished(runtime, tenant_id, cid)
     assert_succeeded(ex)
     states = entered_states(execution_history(runtime, tenant_id, cid))
-    assert states == path("AwaitAgent", "AbandonOnQueueTimeout")
+    assert states == path("AwaitAgent", "Recheck", "AfterRecheck", "StartPostContact")
     assert contact_state(client, cid) == "ABANDONED"
     # a late agent finds nothing to take
     status, agent = client.call("PUT", "/agents/a0/status", {"status": "AVAILABLE"})
@@ -165,7 +167,7 @@ def test_customer_abandons_via_the_api(runtime) -> None:
     ex = finished(runtime, tenant_id, cid)
     assert_succeeded(ex)
     history = execution_history(runtime, tenant_id, cid)
-    assert entered_states(history) == path("AwaitAgent", "Abandoned")
+    assert entered_states(history) == path("AwaitAgent", "StartPostContact")
     failed = [e for e in history if e["type"] == "TaskFailed"]
     assert failed and failed[0]["taskFailedEventDetails"]["error"] == "ContactAbandoned"
 
@@ -181,7 +183,7 @@ def test_customer_abandons_before_the_contact_is_queued(runtime) -> None:
 
     ex = finished(runtime, tenant_id, cid)
     assert_succeeded(ex)
-    assert entered_states(execution_history(runtime, tenant_id, cid)) == path("AwaitAgent", "Abandoned")
+    assert entered_states(execution_history(runtime, tenant_id, cid)) == path("AwaitAgent", "StartPostContact")
     assert contact_state(client, cid) == "ABANDONED"
 
 
@@ -195,6 +197,80 @@ def test_offered_contact_abandoned_frees_the_agent(runtime) -> None:
     assert status == 200 and body["state"] == "ABANDONED", body
     ex = finished(runtime, tenant_id, cid)
     assert_succeeded(ex)
-    assert entered_states(execution_history(runtime, tenant_id, cid)) == path("AwaitAgent", "Abandoned")
+    assert entered_states(execution_history(runtime, tenant_id, cid)) == path("AwaitAgent", "StartPostContact")
     status, agent = client.call("GET", "/agents/a0")
     assert agent["offers"] == [] and agent["activity"] == "AVAILABLE", agent
+
+
+def put_policy(client, policy: dict) -> None:
+    status, body = client.call("PUT", "/routing/policy", policy)
+    assert status == 200, body
+
+
+def test_a_routing_step_that_expires_with_no_event_widens_the_pool(runtime) -> None:
+    """Only a0 (billing 2) is logged in; the first step asks billing >= 4 for 2 s. No event happens
+    when the step expires: the wait's timeout (the step's expiry) sends the workflow to Recheck,
+    and the next AwaitAgent offers the contact under the wider step."""
+    tenant_id, client = new_tenant(runtime)
+    put_policy(client, {"queues": {"q": {"steps": [{"condition": "billing>=4", "expiry_s": 2}]}}})
+    status, agent = client.call("GET", "/agents/a0")
+    assert agent["skills"] == {}, agent  # no billing skill at all: only the expired step lets it take the contact
+    assert client.call("PUT", "/agents/a0/status", {"status": "AVAILABLE"})[0] == 200
+    status, contact = client.call("POST", "/contacts", {"channel": "VOICE", "queue_id": "q"})
+    cid = contact["contact_id"]
+    wait_until(lambda: contact_state(client, cid) == "QUEUED", what="queued under the strict step")
+    offered_to(client, "a0", cid)  # after ~2 s, with no event in between
+    serve(client, "a0", cid)
+    assert_succeeded(finished(runtime, tenant_id, cid))
+    states = entered_states(execution_history(runtime, tenant_id, cid))
+    assert states[:4] == ["AwaitAgent", "Recheck", "AfterRecheck", "AwaitAgent"], states
+    assert states[-2:] == ["AwaitCompletion", "StartPostContact"], states
+
+
+def test_an_offer_nobody_answers_is_reoffered_and_the_agent_set_missed(runtime) -> None:
+    tenant_id, client = new_tenant(runtime, agents=2)
+    put_policy(client, {"reservation": {"timeout_s": 3}})  # long enough for this test to accept a1's offer
+    assert client.call("PUT", "/agents/a0/status", {"status": "AVAILABLE"})[0] == 200
+    status, contact = client.call("POST", "/contacts", {"channel": "VOICE", "queue_id": "q"})
+    cid = contact["contact_id"]
+    offered_to(client, "a0", cid)
+    assert client.call("PUT", "/agents/a1/status", {"status": "AVAILABLE"})[0] == 200
+    # a0 never answers: after the 3 s reservation the offer moves to a1 and a0 is set MISSED.
+    offered_to(client, "a1", cid)
+    status, a0 = client.call("GET", "/agents/a0")
+    assert a0["status"] == "MISSED" and a0["offers"] == [], a0
+    status, decisions = client.call("GET", f"/contacts/{cid}/routing")
+    timeouts = [d for d in decisions if d.get("kind") == "reservation"]
+    assert timeouts and timeouts[0]["data"]["failure"] == "timeout", decisions
+    serve(client, "a1", cid)
+    assert_succeeded(finished(runtime, tenant_id, cid))
+
+
+def test_a_callback_keeps_its_place_and_becomes_a_callback_contact_when_reached(runtime) -> None:
+    tenant_id, client = new_tenant(runtime)
+    status, first = client.call("POST", "/contacts", {"channel": "VOICE", "queue_id": "q"})
+    status, second = client.call("POST", "/contacts", {"channel": "VOICE", "queue_id": "q"})
+    cid, later = first["contact_id"], second["contact_id"]
+    wait_until(lambda: contact_state(client, later) == "QUEUED", what="both waiting")
+    status, body = client.call("POST", f"/contacts/{cid}/callback", {"phone_number": "+15555550100"})
+    assert status == 200 and body["state"] == "CALLBACK_SCHEDULED" and body["callback"], body
+    status, body = client.call("GET", f"/contacts/{cid}")
+    assert body["wait"]["position"] == 1, body  # ahead of the later caller still on the line
+
+    assert client.call("PUT", "/agents/a0/status", {"status": "AVAILABLE"})[0] == 200
+    wait_until(lambda: contact_state(client, cid) == "COMPLETED", what="the callback reached")
+    status, original = client.call("GET", f"/contacts/{cid}")
+    callback_id = original["attributes"]["callback_contact_id"]
+    status, callback = client.call("GET", f"/contacts/{callback_id}")
+    assert callback["initiation_method"] == "CALLBACK" and callback["previous_contact_id"] == cid, callback
+    assert callback["enqueued_at"] == original["enqueued_at"]  # kept its place
+    offered_to(client, "a0", callback_id)
+    serve(client, "a0", callback_id)
+
+    ex = finished(runtime, tenant_id, cid)
+    assert_succeeded(ex)
+    states = entered_states(execution_history(runtime, tenant_id, cid))
+    assert states[:5] == ["AwaitAgent", "Recheck", "AfterRecheck", "RecordOriginal", "FollowCallback"], states
+    assert states[-3:] == ["AwaitAgent", "AwaitCompletion", "StartPostContact"], states
+    # the later caller is next
+    offered_to(client, "a0", later)

@@ -9,7 +9,9 @@ import logging
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-from ccaas.api.routes import agents, alerts, analytics, configuration, contacts, forecast, history, realtime, routing
+from ccaas.api.routes import (
+    agents, alerts, analytics, configuration, contacts, customers, forecast, history, realtime, routing,
+)
 from ccaas.domain.models import Conflict, DomainError, NotFound
 
 TITLE = "CCaaS contact-center API"
@@ -19,7 +21,7 @@ SECURITY = [{"apiKey": []}]
 ROUTERS = (
     contacts.router, agents.router, configuration.router, realtime.router, alerts.router,
     history.router, analytics.router, forecast.router,
-    routing.router,
+    routing.router, customers.router,
 )
 
 # Powertools logs every route's arguments (request bodies included) at DEBUG. Transcripts, chat

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ccaas.domain.models import Agent, Contact
+from ccaas.usecases.agents import Offer
+from ccaas.usecases.waiting import HoursStatus, WaitInfo
 
 
 def iso(ms: int | None) -> str | None:
@@ -34,10 +36,17 @@ class ContactView(BaseModel):
     disconnected_at: str | None
     acw_ended_at: str | None
     queue_wait_s: float | None
+    routing_outcome: str | None = Field(default=None, description="queue | self_service | closed (plan at intake)")
+    segment: str | None = None
+    flags: list[str] = Field(default_factory=list, description="e.g. repeat_contact, last_agent_preferred, closed")
+    next_open_at: str | None = Field(default=None, description="when the queue opens again (closed outcome)")
+    callback: bool = Field(default=False, description="waiting as (or created from) a scheduled callback")
+    wait: WaitInfo | None = Field(default=None, description="position and estimated wait, while waiting")
 
     @classmethod
-    def of(cls, c: Contact) -> ContactView:
-        wait = c.queue_wait_ms()
+    def of(cls, c: Contact, wait: WaitInfo | None = None) -> ContactView:
+        wait_ms = c.queue_wait_ms()
+        plan = c.routing
         return cls(
             **c.model_dump(
                 mode="json",
@@ -52,7 +61,13 @@ class ContactView(BaseModel):
             connected_at=iso(c.connected_at),
             disconnected_at=iso(c.disconnected_at),
             acw_ended_at=iso(c.acw_ended_at),
-            queue_wait_s=None if wait is None else wait / 1000,
+            queue_wait_s=None if wait_ms is None else wait_ms / 1000,
+            routing_outcome=plan.outcome if plan else None,
+            segment=plan.segment if plan else None,
+            flags=list(plan.flags) if plan else [],
+            next_open_at=iso(plan.next_open_at) if plan else None,
+            callback=c.callback_number is not None,
+            wait=wait,
         )
 
 
@@ -93,4 +108,46 @@ class AgentView(BaseModel):
             offers=list(a.offered_contact_ids),
             active_contact_ids=list(a.active_contact_ids),
             acw_contact_ids=list(a.acw_contact_ids),
+        )
+
+
+class HoursView(BaseModel):
+    queue_id: str
+    open: bool
+    next_open_at: str | None
+    next_close_at: str | None
+    time_zone: str
+
+    @classmethod
+    def of(cls, h: HoursStatus) -> HoursView:
+        return cls(queue_id=h.queue_id, open=h.open, next_open_at=iso(h.next_open_at), next_close_at=iso(h.next_close_at),
+                   time_zone=h.time_zone)
+
+
+class OfferCustomerView(BaseModel):
+    """The directory profile an agent sees with an offer (no phone numbers or e-mail addresses)."""
+
+    customer_id: str
+    name: str | None
+    tier: str | None
+    vip: bool
+    preferred_language: str | None
+
+
+class OfferView(BaseModel):
+    contact: ContactView
+    expires_at: str | None
+    journey: dict | None = Field(description="repeat_contact, repeat_of, last_agent_id, recent contacts")
+    customer: OfferCustomerView | None
+
+    @classmethod
+    def of(cls, offer: Offer) -> OfferView:
+        customer = offer.customer
+        return cls(
+            contact=ContactView.of(offer.contact),
+            expires_at=iso(offer.expires_at),
+            journey=offer.journey.model_dump(mode="json") if offer.journey else None,
+            customer=None if customer is None else OfferCustomerView(
+                customer_id=customer.customer_id, name=customer.name, tier=customer.tier, vip=customer.vip,
+                preferred_language=customer.preferred_language),
         )

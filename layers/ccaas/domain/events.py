@@ -20,6 +20,9 @@ class EventType(StrEnum):
     CONTACT_ACW_STARTED = "contact.acw_started"
     CONTACT_COMPLETED = "contact.completed"
     CONTACT_ABANDONED = "contact.abandoned"
+    CONTACT_CALLBACK_SCHEDULED = "contact.callback_scheduled"
+    # A scheduled callback reached an agent: it ends and its CALLBACK contact (payload callback_contact_id) takes over.
+    CONTACT_CALLBACK_REACHED = "contact.callback_reached"
     AGENT_STATUS_CHANGED = "agent.status_changed"
     AGENT_ACTIVITY_CHANGED = "agent.activity_changed"
 

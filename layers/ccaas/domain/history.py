@@ -164,6 +164,59 @@ class AnalysisSummary(BaseModel):
         )
 
 
+# --- contact-flow (IVR) milestones ---------------------------------------------------------------------
+SELF_SERVICE_SUCCESS = "self_service_success"  # the flow served the customer: the contact is contained
+MILESTONE_NAME = r"^[a-z][a-z0-9_]{0,63}$"
+
+
+class FlowEvent(BaseModel):
+    """A milestone an Amazon Connect flow logged against its contact (menu choice, self-service done).
+    `value` is what the flow sent (e.g. the menu option); flows must not send personal data in it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=MILESTONE_NAME)
+    value: str | None = Field(default=None, max_length=128)
+    at: int  # epoch ms
+
+    @property
+    def self_service(self) -> bool:
+        return self.name == SELF_SERVICE_SUCCESS
+
+
+class FlowSummary(BaseModel):
+    """What the contact's history entry keeps of its flow milestones (the events are stored beside it)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    milestones: int = 0
+    last: str | None = None
+    self_service: bool = False  # a self_service_success milestone was logged
+
+
+class Containment(BaseModel):
+    """Self-service containment over history entries: of the contacts whose flow logged milestones,
+    those that logged self_service_success and never reached an agent."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    in_flow: int = 0
+    contained: int = 0
+    containment_rate: float | None = None
+
+
+def containment(entries: Iterable[HistoryEntry]) -> Containment:
+    in_flow = contained = 0
+    for entry in entries:
+        if entry.flow is None:
+            continue
+        in_flow += 1
+        reached_agent = entry.record is not None and (entry.record.connected_at is not None or entry.record.agent_id is not None)
+        if entry.flow.self_service and not reached_agent:
+            contained += 1
+    return Containment(in_flow=in_flow, contained=contained, containment_rate=contained / in_flow if in_flow else None)
+
+
 class HistoryEntry(BaseModel):
     """Everything the History store holds on one contact (any part may still be missing: a survey
     can arrive before the contact record does)."""
@@ -179,6 +232,7 @@ class HistoryEntry(BaseModel):
     followed_by_repeat: bool | None = None
     is_repeat: bool | None = None
     analysis: AnalysisSummary | None = None
+    flow: FlowSummary | None = None
 
     @property
     def reason(self) -> str | None:

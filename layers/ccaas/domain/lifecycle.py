@@ -9,6 +9,7 @@ from ccaas.domain.models import (
     Conflict,
     Contact,
     ContactState,
+    InitiationMethod,
     Queue,
     check_transition,
 )
@@ -31,9 +32,10 @@ def _without(ids: tuple[str, ...], contact_id: str) -> tuple[str, ...]:
 
 
 def enqueue(contact: Contact, queue: Queue, token: str, now_ms: int) -> Contact:
+    """A contact created with a callback number (a callback requested at intake) waits as one."""
     return _contact(
         contact,
-        ContactState.QUEUED,
+        ContactState.CALLBACK_SCHEDULED if contact.callback_number else ContactState.QUEUED,
         enqueued_at=now_ms,
         workflow_token=token,
         sl_threshold_s=queue.sl_threshold_s,
@@ -87,8 +89,9 @@ def _release(agent: Agent, contact: Contact, now_ms: int) -> Agent:
     )
 
 
-def decline(contact: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent]:
-    """The agent rejected (or missed) the offer: the contact goes back to the queue, keeping its place."""
+def decline(contact: Contact, agent: Agent, now_ms: int, *, agent_status: str | None = None) -> tuple[Contact, Agent]:
+    """The agent rejected (or missed) the offer: the contact goes back to the queue, keeping its place;
+    with `agent_status` the agent is set to that (not-ready) status in the same write."""
     _require_offer(contact, agent)
     if contact.state != ContactState.OFFERED:
         raise Conflict(f"contact {contact.contact_id} is {contact.state}, not OFFERED", field="contact_id")
@@ -99,7 +102,10 @@ def decline(contact: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent
         offered_at=None,
         declined_by=(*contact.declined_by, agent.agent_id),
     )
-    return back, _release(agent, contact, now_ms).model_copy(update={"last_contact_ended_at": agent.last_contact_ended_at})
+    released = _release(agent, contact, now_ms).model_copy(update={"last_contact_ended_at": agent.last_contact_ended_at})
+    if agent_status and agent_status != released.status:
+        released = _agent(released, now_ms, status=agent_status, status_since=now_ms, version=released.version)
+    return back, released
 
 
 def disconnect(contact: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent]:
@@ -138,3 +144,47 @@ def set_status(agent: Agent, status: str, now_ms: int) -> Agent:
 
 def arm_token(contact: Contact, token: str) -> Contact:
     return contact.model_copy(update={"workflow_token": token, "version": contact.version + 1})
+
+
+def schedule_callback(contact: Contact, number: str) -> Contact:
+    """The customer leaves the line and is called back when reached; the contact keeps its place."""
+    if contact.state != ContactState.QUEUED:
+        raise Conflict(f"contact {contact.contact_id} is {contact.state}; only a QUEUED contact can ask for a callback",
+                       field="contact_id")
+    return _contact(contact, ContactState.CALLBACK_SCHEDULED, callback_number=number)
+
+
+def reach_callback(scheduled: Contact, agent: Agent, callback_id: str, now_ms: int) -> tuple[Contact, Contact, Agent]:
+    """A scheduled callback reached the head for this agent: the CALLBACK contact is created, offered
+    to the agent, and takes over the original's place (enqueued_at, priority, routing plan); the
+    original ends COMPLETED, pointing at it."""
+    if scheduled.state != ContactState.CALLBACK_SCHEDULED:
+        raise Conflict(f"contact {scheduled.contact_id} is {scheduled.state}, not CALLBACK_SCHEDULED", field="contact_id")
+    callback = Contact(
+        tenant_id=scheduled.tenant_id,
+        contact_id=callback_id,
+        channel=scheduled.channel,
+        initiation_method=InitiationMethod.CALLBACK,
+        queue_id=scheduled.queue_id,
+        state=ContactState.QUEUED,
+        priority=scheduled.priority,
+        customer_id=scheduled.customer_id,
+        reason=scheduled.reason,
+        attributes=scheduled.attributes,
+        previous_contact_id=scheduled.contact_id,
+        initial_contact_id=scheduled.initial_contact_id or scheduled.contact_id,
+        initiated_at=now_ms,
+        enqueued_at=scheduled.enqueued_at,
+        callback_number=scheduled.callback_number,
+        sl_threshold_s=scheduled.sl_threshold_s,
+        routing=scheduled.routing,
+        version=-1,  # reserve() bumps it to 0: a new item, written only if absent
+    )
+    offered, reserved = reserve(callback, agent, now_ms)
+    done = _contact(scheduled, ContactState.COMPLETED, ended_at=now_ms, workflow_token=None,
+                    attributes={**scheduled.attributes, "callback_contact_id": callback_id})
+    return done, offered, reserved
+
+
+def offer_expired(contact: Contact, deadline_ms: int, now_ms: int) -> bool:
+    return contact.state == ContactState.OFFERED and now_ms >= deadline_ms

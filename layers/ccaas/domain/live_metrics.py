@@ -39,7 +39,7 @@ DAY_SLOTS = 2
 MINUTE_SLOTS = 16  # the sliding 15 minutes plus the minute being filled
 WINDOW_MINUTES = 15
 # Contacts in these states had been counted into `in_queue` (offered contacts still wait for the customer).
-_WAITING_STATES = frozenset({"QUEUED", "OFFERED"})
+_WAITING_STATES = frozenset({"QUEUED", "OFFERED", "CALLBACK_SCHEDULED"})
 
 
 def pad_sequence(sequence: str) -> str:
@@ -189,17 +189,21 @@ def fold_batch(
 class WritePlan:
     """The one conditional write that applies an update to an item as it was read.
 
-    `conditions` maps attribute -> the value it must still have (None: must not exist)."""
+    `conditions` maps attribute -> the value it must still have (None: must not exist): the shard
+    watermark, and the tag of every slot the write touches. `resets` names the slots (prefixes) the
+    write moves to a new period: removing the old period's counters needs an item read just before."""
 
     adds: dict[str, int] = field(default_factory=dict)
     sets: dict[str, Any] = field(default_factory=dict)
     removes: list[str] = field(default_factory=list)
     conditions: dict[str, Any] = field(default_factory=dict)
+    resets: list[str] = field(default_factory=list)
 
 
 def plan_write(update: MetricUpdate, item: Mapping[str, Any]) -> WritePlan:
     """Turn an update into ADDs into current slots, and resets (SET/REMOVE) of slots holding an old
-    period. Resets are guarded by the slot's tag, so two writers cannot both reset one slot."""
+    period. Every slot touched is guarded by its tag: two writers cannot both reset one slot, and an
+    ADD planned from an item that is no longer current cannot land in a period the slot left."""
     plan = WritePlan()
     watermark = f"wm_{update.shard_id}"
     plan.conditions[watermark] = update.expected_watermark
@@ -211,10 +215,12 @@ def plan_write(update: MetricUpdate, item: Mapping[str, Any]) -> WritePlan:
         if current == tag:
             for name, delta in deltas.items():
                 plan.adds[f"{prefix}_{name}"] = plan.adds.get(f"{prefix}_{name}", 0) + delta
+            plan.conditions[tag_name] = tag
             return
         if current is not None and _older(current, tag):
             stale = [k for k in item if k.startswith(f"{prefix}_") and k != tag_name]
             plan.removes.extend(k for k in stale if k.removeprefix(f"{prefix}_") not in deltas)
+            plan.resets.append(prefix)
         elif current is not None:
             return  # an event for a period older than the slot already holds: out of the window, dropped
         plan.conditions[tag_name] = current

@@ -69,7 +69,10 @@ TERMINAL_STATES = frozenset(
 
 # The lifecycle as a graph: every write checks its transition against this table.
 ALLOWED_TRANSITIONS: dict[ContactState, frozenset[ContactState]] = {
-    ContactState.INITIATED: frozenset({ContactState.QUEUED, ContactState.ABANDONED, ContactState.FAILED}),
+    # INITIATED -> CALLBACK_SCHEDULED: a callback requested at intake (e.g. from a flow) enters the queue as one.
+    ContactState.INITIATED: frozenset(
+        {ContactState.QUEUED, ContactState.CALLBACK_SCHEDULED, ContactState.ABANDONED, ContactState.FAILED}
+    ),
     ContactState.QUEUED: frozenset(
         {ContactState.OFFERED, ContactState.ABANDONED, ContactState.CALLBACK_SCHEDULED, ContactState.FAILED}
     ),
@@ -79,12 +82,17 @@ ALLOWED_TRANSITIONS: dict[ContactState, frozenset[ContactState]] = {
     ),
     ContactState.CONNECTED: frozenset({ContactState.ACW, ContactState.TRANSFERRED, ContactState.FAILED}),
     ContactState.ACW: frozenset({ContactState.COMPLETED}),
-    ContactState.CALLBACK_SCHEDULED: frozenset({ContactState.COMPLETED, ContactState.FAILED}),
+    # COMPLETED: reached (a CALLBACK contact took over); ABANDONED: cancelled or expired unanswered.
+    ContactState.CALLBACK_SCHEDULED: frozenset({ContactState.COMPLETED, ContactState.ABANDONED, ContactState.FAILED}),
     ContactState.COMPLETED: frozenset(),
     ContactState.ABANDONED: frozenset(),
     ContactState.FAILED: frozenset(),
     ContactState.TRANSFERRED: frozenset(),
 }
+
+
+# Waiting for an agent, in queue order: a scheduled callback keeps its place like a held contact.
+WAITING_STATES = frozenset({ContactState.QUEUED, ContactState.CALLBACK_SCHEDULED})
 
 
 def check_transition(current: ContactState, target: ContactState) -> None:
@@ -235,6 +243,8 @@ class Contact(BaseModel):
     disconnected_at: int | None = None
     acw_ended_at: int | None = None
     ended_at: int | None = None
+    # The number to call back (E.164) while CALLBACK_SCHEDULED, and on the CALLBACK contact made from it.
+    callback_number: str | None = None
     # Opaque callback token of the workflow step waiting on this contact (Step Functions task token).
     workflow_token: str | None = None
     sl_threshold_s: int = 20

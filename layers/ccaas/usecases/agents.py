@@ -7,7 +7,10 @@ from ccaas.bootstrap import Dependencies
 from ccaas.domain import lifecycle
 from ccaas.domain.events import EventType, agent_activity, agent_event
 from ccaas.domain.live_metrics import local_day
-from ccaas.domain.models import Agent, AgentStatus
+from ccaas.domain.customers import Customer
+from ccaas.domain.models import Agent, AgentStatus, Contact, NotFound
+from ccaas.domain.routing_engine import JourneySummary, reservation_deadline
+from ccaas.usecases import routing
 from ccaas.usecases.tenancy import time_zone_of
 from ccaas.usecases.contacts import offer_work_to, retrying
 
@@ -39,8 +42,7 @@ def set_agent_status(deps: Dependencies, tenant_id: str, agent_id: str, change: 
         return updated
 
     updated = retrying(attempt)
-    if updated.status == AgentStatus.AVAILABLE:
-        offer_work_to(deps, tenant_id, agent_id)
+    if updated.status == AgentStatus.AVAILABLE and offer_work_to(deps, tenant_id, agent_id, updated):
         updated = deps.store.get_agent(tenant_id, agent_id)
     return updated
 
@@ -55,3 +57,32 @@ def list_agents(deps: Dependencies, tenant_id: str) -> list[Agent]:
 
 def tenant_today(deps: Dependencies, tenant_id: str) -> str:
     return local_day(deps.clock.now_ms(), time_zone_of(deps, tenant_id))
+
+
+class Offer(BaseModel):
+    """What the agent's client shows for a reserved contact: the contact, when the offer lapses,
+    the customer's journey (repeat flag, last agent, recent contacts) and directory profile."""
+
+    contact: Contact
+    expires_at: int
+    journey: JourneySummary | None
+    customer: Customer | None
+
+
+def offers_of(deps: Dependencies, tenant_id: str, agent_id: str) -> list[Offer]:
+    agent = deps.store.get_agent(tenant_id, agent_id)
+    policy = routing.policy_of(deps, tenant_id)
+    offers = []
+    for contact_id in agent.offered_contact_ids:
+        try:
+            contact = deps.store.get_contact(tenant_id, contact_id)
+        except NotFound:
+            continue
+        customer = deps.customers.get(tenant_id, contact.customer_id) if contact.customer_id else None
+        offers.append(Offer(
+            contact=contact,
+            expires_at=reservation_deadline(contact.offered_at or 0, policy),
+            journey=contact.routing.journey if contact.routing else None,
+            customer=customer,
+        ))
+    return offers

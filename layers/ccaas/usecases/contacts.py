@@ -7,10 +7,13 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ccaas.domain.routing_engine import after_failed_offer, next_check_at, reservation_deadline
+
 from ccaas.bootstrap import Dependencies
 from ccaas.domain import lifecycle
 from ccaas.domain.events import Event, EventType, agent_activity, agent_event, contact_event
 from ccaas.domain.models import (
+    WAITING_STATES,
     Agent,
     Channel,
     Conflict,
@@ -30,10 +33,17 @@ T = TypeVar("T")
 _ATTEMPTS = 5  # optimistic-concurrency retries: each attempt reloads state
 _AGENT_SCAN = 1000
 _WAITING_SCAN = 50
+# A wait's timer starts when its state is entered, a little before the Lambda stamps enqueued_at or
+# offered_at: a deadline this close is treated as reached instead of waiting one more second.
+_TIMER_SLACK_MS = 500
 
 
 class ContactAbandoned(Exception):
     """Raised to the workflow when the customer left before the contact was queued."""
+
+
+class CallbackReached(Exception):
+    """Sent to a scheduled callback's workflow when its CALLBACK contact took over (the workflow ends)."""
 
 
 class NewContact(BaseModel):
@@ -47,7 +57,12 @@ class NewContact(BaseModel):
     priority: int = Field(default=5, ge=1, le=10)
     attributes: dict[str, str] = Field(default_factory=dict, max_length=50)
     previous_contact_id: str | None = None
-    segment: str | None = Field(default=None, max_length=32, description="customer value tier, e.g. platinum, gold, standard, self_service")
+    segment: str | None = Field(
+        default=None, max_length=32,
+        description="customer value tier (platinum, gold, standard, self_service); the customer directory's tier wins")
+    callback_number: str | None = Field(
+        default=None, pattern=r"^\+[1-9][0-9]{6,14}$",
+        description="E.164 number: the contact waits as a scheduled callback instead of holding the line")
 
 
 def retrying(operation: Callable[[], T]) -> T:
@@ -65,6 +80,7 @@ def commit(
     *,
     contacts: Sequence[tuple[Contact, EventType | None, dict]] = (),
     agents: Sequence[tuple[Agent | None, Agent | None]] = (),
+    decisions: Sequence[tuple[str, str, dict]] = (),
 ) -> None:
     """Save contacts and agents atomically, then publish one event per change.
 
@@ -72,7 +88,7 @@ def commit(
     An agent whose derived activity changed gets an `agent.activity_changed` event.
     """
     changed_agents = [after for before, after in agents if after is not None and after is not before]
-    deps.store.save(contacts=[c for c, _, _ in contacts], agents=changed_agents)
+    deps.store.save(contacts=[c for c, _, _ in contacts], agents=changed_agents, decisions=decisions)
     now = deps.clock.now_ms()
     events: list[Event] = [
         contact_event(kind, c, deps.ids.new_id(), now, **extra) for c, kind, extra in contacts if kind is not None
@@ -107,22 +123,40 @@ def create_contact(deps: Dependencies, tenant_id: str, request: NewContact) -> C
         initial_contact_id=contact_id,
         **request.model_dump(exclude={"segment"}),
     )
-    plan = routing.plan_for(deps, contact, queue, request.segment)
+    policy = routing.policy_of(deps, tenant_id)
+    plan = routing.plan_for(deps, contact, queue, routing.segment_of(deps, contact, request.segment), policy)
     contact = contact.model_copy(update={"routing": plan, "priority": plan.priority})
-    if plan.outcome == "self_service":
-        # Answered without a queue (the caller, e.g. a flow, serves it): kept for containment analytics.
+    if plan.outcome == "self_service" or (plan.outcome == "closed" and not _queue_when_closed(contact, policy)):
+        # Answered without a queue (the caller, e.g. a flow, serves it or plays its closed message):
+        # kept for containment and closed-hours analytics; plan.outcome says which.
         done = contact.model_copy(update={"state": ContactState.COMPLETED, "ended_at": contact.initiated_at})
         deps.store.save(contacts=[done])
         return done
     deps.store.save(contacts=[contact])
+    wait_s = _wait_s(next_check_at(contact, queue, policy, contact.initiated_at), contact.initiated_at)
     try:
-        deps.workflow.start_contact(contact, queue.max_wait_s)
+        deps.workflow.start_contact(contact, wait_s)
     except Exception:
         # Nothing will ever route it: end it visibly rather than leave it INITIATED forever.
         failed = contact.model_copy(update={"state": ContactState.FAILED, "version": 1, "ended_at": deps.clock.now_ms()})
         deps.store.save(contacts=[failed])
         raise
     return contact
+
+
+def _queue_when_closed(contact: Contact, policy: routing.RoutingPolicy) -> bool:
+    behaviour = policy.for_queue(contact.queue_id).when_closed
+    if behaviour == "callback" and not contact.callback_number:
+        raise DomainError(
+            f"queue {contact.queue_id} is closed and takes callbacks only: give a callback_number", field="callback_number")
+    return behaviour in ("queue", "callback")
+
+
+def _wait_s(at_ms: int | None, now_ms: int) -> int:
+    """Seconds for the workflow's next wait (Step Functions timeouts are whole seconds, at least 1)."""
+    if at_ms is None:
+        return 1
+    return max(1, -(-(at_ms - now_ms) // 1000))
 
 
 def get_contact(deps: Dependencies, tenant_id: str, contact_id: str) -> Contact:
@@ -142,8 +176,8 @@ def queue_and_route(deps: Dependencies, tenant_id: str, contact_id: str, task_to
         if contact.state == ContactState.ABANDONED:
             deps.workflow.fail(task_token, "ContactAbandoned", "the customer left before the contact was queued")
             return contact
-        if contact.state in (ContactState.QUEUED, ContactState.OFFERED):
-            # A retried step: the previous token is dead, park the new one.
+        if contact.state in (ContactState.QUEUED, ContactState.OFFERED, ContactState.CALLBACK_SCHEDULED):
+            # A retried step or a new wait after a recheck: the previous token is dead, park the new one.
             rearmed = lifecycle.arm_token(contact, task_token)
             deps.store.save(contacts=[rearmed])
             return rearmed
@@ -151,13 +185,39 @@ def queue_and_route(deps: Dependencies, tenant_id: str, contact_id: str, task_to
         return contact
 
     contact = retrying(attempt)
-    if contact.state == ContactState.QUEUED:
+    if contact.state in WAITING_STATES:
         contact = route_contact(deps, contact)
     return contact
 
 
+def _reserve(deps: Dependencies, contact: Contact, agent: Agent, decision: routing.Decision) -> tuple[Contact, Agent] | None:
+    """Offer `contact` to `agent` in one atomic write with the decision that explains it (None: a
+    concurrent writer won, reload and retry). Returns the offered contact and the reserved agent.
+
+    A scheduled callback is reached here: the CALLBACK contact is created and offered in the same
+    write, the original ends (its place was kept until now) and its workflow follows the new contact."""
+    now = deps.clock.now_ms()
+    try:
+        if contact.state == ContactState.CALLBACK_SCHEDULED:
+            done, offered, reserved = lifecycle.reach_callback(contact, agent, deps.ids.new_id(), now)
+            changes = [(done, EventType.CONTACT_CALLBACK_REACHED, {"callback_contact_id": offered.contact_id}),
+                       (offered, EventType.CONTACT_OFFERED, {})]
+        else:
+            offered, reserved = lifecycle.reserve(contact, agent, now)
+            changes = [(offered, EventType.CONTACT_OFFERED, {})]
+        commit(deps, contacts=changes, agents=[(agent, reserved)],
+               decisions=[(contact.tenant_id, offered.contact_id, routing.explained(decision))])
+    except Conflict:
+        return None
+    if offered.contact_id != contact.contact_id and contact.workflow_token:
+        # The original's workflow goes on with the CALLBACK contact (Recheck answers "follow").
+        token = contact.workflow_token
+        _answer(lambda: deps.workflow.fail(token, CallbackReached.__name__, offered.contact_id))
+    return offered, reserved
+
+
 def route_contact(deps: Dependencies, contact: Contact) -> Contact:
-    """Offer a queued contact to the best free agent, if any (the contact keeps waiting otherwise)."""
+    """Offer a waiting contact to the best free agent, if any (the contact keeps waiting otherwise)."""
     queue = deps.config.get_queue(contact.tenant_id, contact.queue_id)
     for _ in range(_ATTEMPTS):
         candidates = deps.store.available_agents(contact.tenant_id, _AGENT_SCAN)
@@ -165,40 +225,36 @@ def route_contact(deps: Dependencies, contact: Contact) -> Contact:
         if decision.winner is None:
             return contact
         agent = next(a for a in candidates if a.agent_id == decision.winner)
-        offered, reserved = lifecycle.reserve(contact, agent, deps.clock.now_ms())
-        try:
-            commit(deps, contacts=[(offered, EventType.CONTACT_OFFERED, {})], agents=[(agent, reserved)])
-        except Conflict:
-            # Another router took the agent or the contact: reload the contact and look again.
-            contact = deps.store.get_contact(contact.tenant_id, contact.contact_id)
-            if contact.state != ContactState.QUEUED:
-                return contact
-            continue
-        routing.keep(deps, contact.tenant_id, contact.contact_id, decision)
-        return offered
+        reserved = _reserve(deps, contact, agent, decision)
+        if reserved is not None:
+            return reserved[0]
+        # Another router took the agent or the contact: reload the contact and look again.
+        contact = deps.store.get_contact(contact.tenant_id, contact.contact_id)
+        if contact.state not in WAITING_STATES:
+            return contact
     return contact
 
 
-def offer_work_to(deps: Dependencies, tenant_id: str, agent_id: str) -> list[Contact]:
-    """The agent has room: reserve the best waiting contacts across its routing profile."""
+def offer_work_to(deps: Dependencies, tenant_id: str, agent_id: str, agent: Agent | None = None) -> list[Contact]:
+    """The agent has room: reserve the best waiting contacts across its routing profile. `agent` is
+    its state as the caller just wrote it (saves a read); it is reloaded after a lost race."""
     offered: list[Contact] = []
     queues = {q.queue_id: q for q in deps.config.list_queues(tenant_id)}
     for _ in range(_ATTEMPTS * 4):
-        agent = deps.store.get_agent(tenant_id, agent_id)
-        if not agent.is_available:
+        agent = agent or deps.store.get_agent(tenant_id, agent_id)
+        if not agent.is_available or not any(agent.free_slots(c) for c in agent.capacity):
             return offered
         waiting = {a.queue_id: deps.store.waiting_contacts(tenant_id, a.queue_id, _WAITING_SCAN) for a in agent.queues}
         decision = routing.choose_contact(deps, agent, waiting, queues)
         if decision.winner is None:
             return offered
         best = next(c for contacts in waiting.values() for c in contacts if c.contact_id == decision.winner)
-        contact, reserved = lifecycle.reserve(best, agent, deps.clock.now_ms())
-        try:
-            commit(deps, contacts=[(contact, EventType.CONTACT_OFFERED, {})], agents=[(agent, reserved)])
-        except Conflict:
-            continue  # lost a race for that contact or this agent changed: reload both
-        routing.keep(deps, tenant_id, contact.contact_id, decision)
-        offered.append(contact)
+        reserved = _reserve(deps, best, agent, decision)
+        if reserved is None:
+            agent = None  # lost a race for that contact or this agent changed: reload both
+            continue
+        offered.append(reserved[0])
+        agent = reserved[1]
     return offered
 
 
@@ -222,16 +278,82 @@ def accept_contact(deps: Dependencies, tenant_id: str, agent_id: str, contact_id
 
 
 def reject_contact(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str) -> Contact:
-    def attempt() -> Contact:
-        agent, contact = _agent_and_contact(deps, tenant_id, agent_id, contact_id)
-        back, released = lifecycle.decline(contact, agent, deps.clock.now_ms())
-        commit(deps, contacts=[(back, EventType.CONTACT_OFFER_DECLINED, {"declined_by": agent_id})], agents=[(agent, released)])
-        return back
+    return _failed_offer(deps, tenant_id, agent_id, contact_id, "rejected")
 
-    back = retrying(attempt)
-    routed = route_contact(deps, back)
+
+def _failed_offer(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str, failure: str) -> Contact:
+    """The agent rejected the offer or let it time out: back to the queue keeping its place, the agent
+    optionally set not-ready (reservation policy), and re-offered to the next best agent."""
+    policy = routing.policy_of(deps, tenant_id)
+
+    def attempt() -> tuple[Contact, routing.Decision, bool]:
+        agent, contact = _agent_and_contact(deps, tenant_id, agent_id, contact_id)
+        now = deps.clock.now_ms()
+        follow = after_failed_offer(contact, agent_id, failure, policy, now)  # type: ignore[arg-type]
+        back, released = lifecycle.decline(contact, agent, now, agent_status=follow.agent_status)
+        if follow.reset_declines:
+            back = back.model_copy(update={"declined_by": ()})
+        commit(deps, contacts=[(back, EventType.CONTACT_OFFER_DECLINED, {"declined_by": agent_id, "failure": failure})],
+               agents=[(agent, released)])
+        return back, follow.decision, follow.reoffer
+
+    back, decision, reoffer = retrying(attempt)
+    routing.keep(deps, tenant_id, contact_id, decision)
+    routed = route_contact(deps, back) if reoffer else back
     offer_work_to(deps, tenant_id, agent_id)
     return routed
+
+
+def recheck(deps: Dependencies, tenant_id: str, contact_id: str) -> tuple[str, int, str]:
+    """Workflow step Recheck, after a wait ended with no event: act on what expired, then say what the
+    workflow does next, for which contact: ("wait", seconds) to wait again, ("connected", 0) to track
+    the answered contact, ("follow", seconds) to go on with the CALLBACK contact a scheduled callback
+    became, ("ended", 0) when it is over."""
+    queue = policy = None
+    for _ in range(_ATTEMPTS):
+        contact = deps.store.get_contact(tenant_id, contact_id)
+        if contact.state in (ContactState.CONNECTED, ContactState.ACW):
+            return "connected", 0, contact_id
+        queue = queue or deps.config.get_queue(tenant_id, contact.queue_id)
+        policy = policy or routing.policy_of(deps, tenant_id)
+        now = deps.clock.now_ms()
+        follow = contact.attributes.get("callback_contact_id") if contact.state == ContactState.COMPLETED else None
+        if follow:
+            callback = deps.store.get_contact(tenant_id, follow)
+            return "follow", _wait_s(next_check_at(callback, queue, policy, now), now), follow
+        if contact.state.terminal:
+            return "ended", 0, contact_id
+        if contact.state == ContactState.OFFERED and contact.agent_id:
+            if now + _TIMER_SLACK_MS < reservation_deadline(contact.offered_at or now, policy):
+                return "wait", _wait_s(next_check_at(contact, queue, policy, now), now), contact_id
+            try:
+                _failed_offer(deps, tenant_id, contact.agent_id, contact_id, "timeout")
+            except Conflict:
+                pass  # accepted, or withdrawn, just now: look again
+            continue
+        start = contact.enqueued_at if contact.enqueued_at is not None else contact.initiated_at
+        if contact.state == ContactState.CALLBACK_SCHEDULED:
+            deadline, reason = start + int(policy.for_queue(queue.queue_id).callback.max_wait_s * 1000), "CALLBACK_EXPIRED"
+        else:
+            deadline, reason = start + queue.max_wait_s * 1000, "QUEUE_TIMEOUT"
+        if now + _TIMER_SLACK_MS >= deadline:
+            abandon_contact(deps, tenant_id, contact_id, reason=reason, from_workflow=True)
+            continue
+        # A routing step expired (or the wait cap passed): the next AwaitAgent routes with the wider step.
+        return "wait", _wait_s(next_check_at(contact, queue, policy, now), now), contact_id
+    return "wait", 1, contact_id  # contended: look again in a second
+
+
+def request_callback(deps: Dependencies, tenant_id: str, contact_id: str, number: str) -> Contact:
+    """The waiting customer asks to be called back: they leave the line and keep their place."""
+
+    def attempt() -> Contact:
+        contact = deps.store.get_contact(tenant_id, contact_id)
+        scheduled = lifecycle.schedule_callback(contact, number)
+        commit(deps, contacts=[(scheduled, EventType.CONTACT_CALLBACK_SCHEDULED, {})])
+        return scheduled
+
+    return retrying(attempt)
 
 
 def complete_contact(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str) -> Contact:
@@ -249,19 +371,19 @@ def complete_contact(deps: Dependencies, tenant_id: str, agent_id: str, contact_
 
 
 def end_after_contact_work(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str) -> Contact:
-    def attempt() -> tuple[Contact, str | None]:
+    def attempt() -> tuple[Contact, Agent, str | None]:
         agent, contact = _agent_and_contact(deps, tenant_id, agent_id, contact_id)
         if contact.state != ContactState.ACW:
             raise Conflict(f"contact {contact_id} is {contact.state}, not in after-contact work", field="contact_id")
         now = deps.clock.now_ms()
         done, released = lifecycle.end_acw(contact, agent, now, local_day(now, time_zone_of(deps, tenant_id)))
         commit(deps, contacts=[(done, EventType.CONTACT_COMPLETED, {"acw_ended_at": done.acw_ended_at})], agents=[(agent, released)])
-        return done, contact.workflow_token
+        return done, released, contact.workflow_token
 
-    done, token = retrying(attempt)
+    done, released, token = retrying(attempt)
     if token:
         _answer(lambda: deps.workflow.succeed(token, {"state": "COMPLETED"}))
-    offer_work_to(deps, tenant_id, agent_id)
+    offer_work_to(deps, tenant_id, agent_id, released)
     return done
 
 
@@ -270,7 +392,7 @@ def abandon_contact(deps: Dependencies, tenant_id: str, contact_id: str, *, reas
 
     def attempt() -> tuple[Contact, Contact, str | None]:
         contact = deps.store.get_contact(tenant_id, contact_id)
-        if contact.state not in (ContactState.INITIATED, ContactState.QUEUED, ContactState.OFFERED):
+        if contact.state not in (ContactState.INITIATED, ContactState.OFFERED, *WAITING_STATES):
             if from_workflow:
                 return contact, contact, None
             raise Conflict(f"contact {contact_id} is {contact.state}; only a waiting contact can be abandoned", field="contact_id")

@@ -20,11 +20,14 @@ from ccaas.bootstrap import Dependencies
 from ccaas.domain.events import Event, EventType
 from ccaas.domain.history import (
     DAY_MS,
+    Containment,
     FlagChanges,
+    FlowEvent,
     HistoryEntry,
     OpenActivity,
     Survey,
     activity_kind,
+    containment,
     record_from_contact,
     repeat_flag_changes,
 )
@@ -190,6 +193,19 @@ def activity_spans(deps: Dependencies, tenant_id: str, from_ms: int, to_ms: int)
     return spans
 
 
+# --- contact-flow milestones ------------------------------------------------------------------------
+def record_flow_event(deps: Dependencies, tenant_id: str, contact_id: str, name: str, value: str | None = None) -> FlowEvent:
+    """A milestone an Amazon Connect flow reached on its contact (ContactId): menu choices, self-service
+    success. It joins the contact's CTR in history (same contact id), so containment can be reported."""
+    try:
+        event = FlowEvent(name=name, value=value or None, at=deps.clock.now_ms())
+    except ValueError:
+        raise DomainError("milestone names are lower-case letters, digits and _ (at most 64); values at most 128 characters",
+                          field="milestone") from None
+    deps.history.add_flow_event(tenant_id, contact_id, event)
+    return event
+
+
 # --- surveys --------------------------------------------------------------------------------------
 class SurveyAnswers(BaseModel):
     """POST /contacts/{id}/survey. The comment is redacted before it is stored."""
@@ -317,6 +333,9 @@ class HistoricalSummary(BaseModel):
     channel_mix: dict[str, float]
     contact_type_mix: dict[str, float]
     busiest_intervals: list[tuple[str, int]]  # 15-minute interval start, offered
+    # Contacts anchored in the range whose Amazon Connect flow logged milestones (log_event), and those
+    # of them contained by self-service (a self_service_success milestone, never reached an agent).
+    self_service: Containment = Containment()
 
 
 def historical_summary(
@@ -324,7 +343,8 @@ def historical_summary(
 ) -> HistoricalSummary:
     time_zone, settings = tenant_context(deps, tenant_id)
     _, span = time_range(deps, tenant_id, start, end, max_days=MAX_QUARTER_HOUR_RANGE_DAYS)
-    records = kpi_records(deps, tenant_id, span.from_ms, span.to_ms)
+    entries = list(deps.history.entries_between(tenant_id, span.from_ms - HANDLING_LOOKBACK_MS, span.to_ms))
+    records = [r for r in (e.kpi_record() for e in entries) if r is not None]
     activities = activity_spans(deps, tenant_id, span.from_ms, span.to_ms)
     quarters = rollup(records, activities, tz=time_zone, interval="15m", from_ms=span.from_ms, to_ms=span.to_ms,
                       settings=settings)
@@ -338,6 +358,7 @@ def historical_summary(
         channel_mix={str(k): round(v, 6) for k, v in channel_mix(by_channel).items()},
         contact_type_mix={("unclassified" if k is None else str(k)): round(v, 6) for k, v in contact_type_mix(by_reason).items()},
         busiest_intervals=busiest_intervals(quarters, top),
+        self_service=containment(e for e in entries if e.contact_time is not None and e.contact_time >= span.from_ms),
     )
 
 

@@ -1,6 +1,8 @@
 """Live metrics: the stream consumer's fold and the real-time read model."""
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,12 +12,23 @@ from ccaas.domain.live_metrics import (
     MetricUpdate,
     RealtimeQueueMetrics,
     SequencedEvent,
+    WritePlan,
     contributions,
     fold_batch,
     plan_write,
     realtime_view,
 )
+from ccaas.domain.models import Conflict, Contact, Queue
 from ccaas.usecases.tenancy import time_zone_of
+
+Key = tuple[str, str]  # (tenant_id, queue_id)
+
+# The item each (tenant, queue) had after the last write this process made or saw, per live-metrics
+# store (weakly, like the time-zone cache). Planning against it saves the read before the write; the
+# write's conditions (shard watermark, tags of the slots it touches) catch an item that moved since.
+_MAX_CACHED_ITEMS = 10_000
+_items: weakref.WeakKeyDictionary[object, dict[Key, dict[str, Any]]] = weakref.WeakKeyDictionary()
+_items_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -29,38 +42,129 @@ def is_first_delivery(deps: Dependencies, record: SequencedEvent) -> bool:
     return deps.dedup.first_sequence(record.event, record.sequence) == record.sequence
 
 
-def apply_batch(deps: Dependencies, shard_id: str, records: Sequence[SequencedEvent]) -> list[AppliedUpdate]:
-    """One conditional write per (tenant, queue) for the whole batch, guarded by the shard watermark."""
-    keys = {(r.event.tenant_id, c.queue_id) for r in records for c in contributions(r.event) if c.queue_id}
-    items = deps.live.snapshots(keys)
-    watermarks = {k: item[f"wm_{shard_id}"] for k, item in items.items() if f"wm_{shard_id}" in item}
-    zones = {tenant_id: time_zone_of(deps, tenant_id) for tenant_id, _ in keys}
-    applied = []
-    for update in fold_batch(records, watermarks, zones):
-        plan = plan_write(update, items.get((update.tenant_id, update.queue_id), {}))
-        applied.append(AppliedUpdate(update, deps.live.write(update.tenant_id, update.queue_id, plan)))
+def apply_records(deps: Dependencies, shard_id: str, records: Sequence[SequencedEvent]) -> list[AppliedUpdate]:
+    """A stream batch into live metrics: re-published copies dropped, the rest applied with one
+    conditional write per (tenant, queue), then the batch's first sightings stored.
+
+    With a batch-capable deduplicator this is one read of the batch's event ids before the writes and
+    one write of the new ones after (instead of a conditional write per record before): a batch that
+    fails in between is delivered again and the watermark skips what it had applied."""
+    dedup = deps.dedup
+    if not (hasattr(dedup, "seen") and hasattr(dedup, "remember")):
+        return apply_batch(deps, shard_id, [r for r in records if is_first_delivery(deps, r)])
+    first_in_batch: dict[str, str] = {}
+    for r in records:
+        event_id = r.event.event_id
+        first_in_batch[event_id] = min(first_in_batch.get(event_id, r.sequence), r.sequence)
+    stored = dedup.seen(list(first_in_batch))
+    first = {**first_in_batch, **stored}
+    applied = apply_batch(deps, shard_id, [r for r in records if first[r.event.event_id] == r.sequence])
+    new = {e: s for e, s in first_in_batch.items() if e not in stored}
+    if new:
+        dedup.remember(new)
     return applied
+
+
+def apply_batch(deps: Dependencies, shard_id: str, records: Sequence[SequencedEvent]) -> list[AppliedUpdate]:
+    """One conditional write per (tenant, queue) for the whole batch, guarded by the shard watermark.
+
+    Items this process wrote (or read) before are planned against as they were then, without a read:
+    only the watermark and the slot tags matter to a plan, and the write's conditions check exactly
+    those, so an item another writer moved fails the write, and is then read and planned again (the
+    write is retried once). A plan that resets a slot (a new minute or day) reads the item first: the
+    reset removes the old period's counters, and only a fresh item lists them all."""
+    keys = list(dict.fromkeys((r.event.tenant_id, c.queue_id) for r in records for c in contributions(r.event) if c.queue_id))
+    if not keys:
+        return []
+    with _items_lock:
+        cache = _items.setdefault(deps.live, {})
+    items: dict[Key, dict[str, Any]] = {k: cache[k] for k in keys if k in cache}
+    fresh = {k for k in keys if k not in items}
+    if fresh:
+        items.update(deps.live.snapshots(fresh))
+    zones = {tenant_id: time_zone_of(deps, tenant_id) for tenant_id, _ in keys}
+
+    def plans(for_keys: set[Key] | None = None) -> dict[Key, tuple[MetricUpdate, WritePlan]]:
+        watermarks = {k: item[f"wm_{shard_id}"] for k, item in items.items() if f"wm_{shard_id}" in item}
+        out = {}
+        for update in fold_batch(records, watermarks, zones):
+            key = (update.tenant_id, update.queue_id)
+            if for_keys is None or key in for_keys:
+                out[key] = (update, plan_write(update, items.get(key, {})))
+        return out
+
+    planned = plans()
+    stale = {k for k, (_, plan) in planned.items() if plan.resets and k not in fresh}
+    if stale:
+        items.update(_reread(deps, stale))
+        fresh |= stale
+        for key in stale:
+            del planned[key]
+        planned.update(plans(stale))
+    applied = []
+    for key, (update, plan) in planned.items():
+        try:
+            after = deps.live.write(key[0], key[1], plan)
+        except Conflict:
+            cache.pop(key, None)
+            if key in fresh:
+                raise
+            items.update(_reread(deps, {key}))
+            fresh.add(key)
+            retry = plans({key}).get(key)
+            if retry is None:
+                continue  # another delivery of this shard applied these records already
+            update, plan = retry
+            after = deps.live.write(key[0], key[1], plan)
+        _remember(cache, key, after)
+        applied.append(AppliedUpdate(update, after))
+    return applied
+
+
+def _reread(deps: Dependencies, keys: set[Key]) -> dict[Key, dict[str, Any]]:
+    found = deps.live.snapshots(keys)
+    return {k: found.get(k, {}) for k in keys}
+
+
+def _remember(cache: dict[Key, dict[str, Any]], key: Key, item: dict[str, Any]) -> None:
+    with _items_lock:
+        if key not in cache and len(cache) >= _MAX_CACHED_ITEMS:
+            cache.pop(next(iter(cache)), None)
+        cache[key] = item
 
 
 def view_of(deps: Dependencies, tenant_id: str, queue_id: str, item: dict[str, Any], *, with_oldest: bool = True) -> RealtimeQueueMetrics:
     queue = deps.config.get_queue(tenant_id, queue_id)
     oldest = deps.store.waiting_contacts(tenant_id, queue_id, 1) if with_oldest else []
+    return _view(deps, queue, item, oldest, time_zone_of(deps, tenant_id))
+
+
+def _view(deps: Dependencies, queue: Queue, item: dict[str, Any], oldest: Sequence[Contact], time_zone: str) -> RealtimeQueueMetrics:
     return realtime_view(
-        queue_id,
+        queue.queue_id,
         item,
         now_ms=deps.clock.now_ms(),
-        time_zone=time_zone_of(deps, tenant_id),
+        time_zone=time_zone,
         oldest_enqueued_ms=oldest[0].enqueued_at if oldest else None,
         sl_target=queue.sl_target,
     )
 
 
+# The reads below take the live item LAST: configuration and the waiting list change rarely or are
+# read only for the oldest wait, while the counters change with every stream batch, so reading them
+# last makes the response as fresh as it can be.
+
+
 def realtime_queue_metrics(deps: Dependencies, tenant_id: str, queue_id: str) -> RealtimeQueueMetrics:
-    return view_of(deps, tenant_id, queue_id, deps.live.read(tenant_id, queue_id))
+    queue = deps.config.get_queue(tenant_id, queue_id)
+    oldest = deps.store.waiting_contacts(tenant_id, queue_id, 1)
+    time_zone = time_zone_of(deps, tenant_id)
+    return _view(deps, queue, deps.live.read(tenant_id, queue_id), oldest, time_zone)
 
 
 def realtime_all_queues(deps: Dependencies, tenant_id: str) -> list[RealtimeQueueMetrics]:
-    queues = deps.config.list_queues(tenant_id)
+    queues = deps.config.list_queues(tenant_id)  # the queues themselves: no get_queue per queue
+    oldest = {q.queue_id: deps.store.waiting_contacts(tenant_id, q.queue_id, 1) for q in queues}
+    time_zone = time_zone_of(deps, tenant_id)
     items = deps.live.snapshots((tenant_id, q.queue_id) for q in queues)
-    return [view_of(deps, tenant_id, q.queue_id, items.get((tenant_id, q.queue_id), {})) for q in queues]
-
+    return [_view(deps, q, items.get((tenant_id, q.queue_id), {}), oldest[q.queue_id], time_zone) for q in queues]

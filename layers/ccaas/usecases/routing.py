@@ -44,9 +44,21 @@ def journey_of(deps: Dependencies, tenant_id: str, customer_id: str | None, reas
     return JourneyContext(customer_id=customer_id, reason=reason, history=tuple(history))
 
 
-def plan_for(deps: Dependencies, contact: Contact, queue: Queue, segment: str | None) -> RoutingPlan:
+def segment_of(deps: Dependencies, contact: Contact, requested: str | None) -> str | None:
+    """The customer's value tier from the tenant's customer directory; the caller's `requested`
+    segment only for a customer the directory does not know (or an anonymous contact)."""
+    if contact.customer_id:
+        customer = deps.customers.get(contact.tenant_id, contact.customer_id)
+        if customer is not None and customer.tier:
+            return customer.tier
+    return requested
+
+
+def plan_for(
+    deps: Dependencies, contact: Contact, queue: Queue, segment: str | None, policy: RoutingPolicy | None = None
+) -> RoutingPlan:
     journey = journey_of(deps, contact.tenant_id, contact.customer_id, contact.reason, contact.contact_id)
-    policy = policy_of(deps, contact.tenant_id)
+    policy = policy or policy_of(deps, contact.tenant_id)
     return plan_contact(queue, policy, segment, journey, deps.clock.now_ms(), base_priority=contact.priority)
 
 
@@ -60,8 +72,13 @@ def choose_contact(
     return select_contact(agent, waiting, queues, policy_of(deps, agent.tenant_id), deps.clock.now_ms())
 
 
+def explained(decision: Decision) -> dict:
+    """What is kept of a decision (GET /contacts/{id}/routing)."""
+    return decision.model_dump(mode="json", exclude_defaults=True)
+
+
 def keep(deps: Dependencies, tenant_id: str, contact_id: str, decision: Decision) -> None:
-    deps.store.record_decision(tenant_id, contact_id, decision.model_dump(mode="json", exclude_defaults=True))
+    deps.store.record_decision(tenant_id, contact_id, explained(decision))
 
 
 def decisions_of(deps: Dependencies, tenant_id: str, contact_id: str) -> list[dict]:

@@ -1,5 +1,5 @@
 """DynamoDB adapters. Keys are tenant-first; sparse GSIs hold only what routing looks up:
-`waiting` (QUEUED contacts per queue, oldest first) and `available` (AVAILABLE agents, longest idle first)."""
+`waiting` (QUEUED and CALLBACK_SCHEDULED contacts per queue, oldest first) and `available` (AVAILABLE agents, longest idle first)."""
 from __future__ import annotations
 
 import json
@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from ccaas.domain.alerts import AlertRules
 from ccaas.domain.live_metrics import WritePlan
-from ccaas.domain.models import Agent, Conflict, Contact, ContactState, NotFound, Queue
+from ccaas.domain.models import WAITING_STATES, Agent, Conflict, Contact, NotFound, Queue
 from ccaas.domain.tenants import Tenant
 
 TENANT_REGISTRY_PK = "TENANTS"
@@ -59,7 +59,7 @@ def agent_key(tenant_id: str, agent_id: str) -> dict[str, str]:
 def _contact_item(contact: Contact) -> dict[str, Any]:
     values: dict[str, Any] = {**contact_key(contact.tenant_id, contact.contact_id), "entity": "contact"}
     values.update(contact.model_dump(mode="json"))
-    if contact.state == ContactState.QUEUED:
+    if contact.state in WAITING_STATES:
         values["wait_pk"] = f"{contact.tenant_id}#{contact.queue_id}"
         values["wait_sk"] = f"{contact.enqueued_at or 0:013d}#{contact.contact_id}"
     if contact.customer_id:
@@ -147,9 +147,13 @@ class DynamoStateStore:
         )["Items"]
         return [Contact.model_validate(_entity(i)) for i in items]
 
-    def save(self, *, contacts: Sequence[Contact] = (), agents: Sequence[Agent] = ()) -> None:
+    def save(
+        self, *, contacts: Sequence[Contact] = (), agents: Sequence[Agent] = (),
+        decisions: Sequence[tuple[str, str, Mapping[str, Any]]] = (),
+    ) -> None:
         puts = [{"TableName": self._contacts, "Item": _contact_item(c), **_version_condition(c.version)} for c in contacts]
         puts += [{"TableName": self._agents, "Item": _agent_item(a), **_version_condition(a.version)} for a in agents]
+        puts += [{"TableName": self._contacts, "Item": self._decision_item(*d)} for d in decisions]
         try:
             if len(puts) == 1:
                 self._db.put_item(**puts[0])
@@ -173,13 +177,16 @@ class DynamoStateStore:
         )["Items"]
         return [Contact.model_validate(_entity(i)) for i in items]
 
-    def record_decision(self, tenant_id: str, contact_id: str, decision: Mapping[str, Any]) -> None:
+    @staticmethod
+    def _decision_item(tenant_id: str, contact_id: str, decision: Mapping[str, Any]) -> dict[str, Any]:
         # Beside the contact item, in the contact's own partition: one query returns them in order.
         key = contact_key(tenant_id, contact_id)
         at = int(decision.get("at", 0))
         sk = f"DECISION#{at:013d}#{uuid.uuid4().hex[:8]}"
-        item = to_item({"pk": key["pk"], "sk": sk, "entity": "decision", "decision": json.dumps(decision)})
-        self._db.put_item(TableName=self._contacts, Item=item)
+        return to_item({"pk": key["pk"], "sk": sk, "entity": "decision", "decision": json.dumps(decision)})
+
+    def record_decision(self, tenant_id: str, contact_id: str, decision: Mapping[str, Any]) -> None:
+        self._db.put_item(TableName=self._contacts, Item=self._decision_item(tenant_id, contact_id, decision))
 
     def decisions(self, tenant_id: str, contact_id: str) -> list[dict[str, Any]]:
         pages = self._db.get_paginator("query").paginate(

@@ -7,6 +7,8 @@
       sk = SURVEY       the survey, comment redacted
       sk = ANALYSIS     the full transcript analysis (redacted segments, scores, evidence)
       sk = MSG#<ms>#<id>  one chat message, redacted
+      sk = FLOW#<ms>#<id> one contact-flow milestone (FlowEvent); ENTRY counts them: `fl_n` (milestones),
+                        `fl_last` (the last one's name), `fl_ss` (a self-service success was logged)
     pk = <tenant>#SERIES, sk = <local date>   cached per-day interval series for forecasting
     pk = <tenant>#OPEN_ACTIVITY, sk = <agent>   what each agent has been doing since when (and its version)
     pk = <tenant>#ACTIVITY#<UTC date of start>, sk = <start ms:013d>#<agent>   a closed activity span
@@ -26,13 +28,16 @@ of 50,000 entries is read on every KPI request and the generic path costs severa
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, OpenActivity, Survey, anchor_time
+from ccaas.domain.history import (
+    AnalysisSummary, ChatMessage, FlowEvent, FlowSummary, HistoryEntry, OpenActivity, Survey, anchor_time,
+)
 from ccaas.domain.kpis.records import ActivityKind, AgentActivity, ContactRecord
 
 ENTRY = "ENTRY"
@@ -64,6 +69,9 @@ def _entry(tenant_id: str, contact_id: str, item: Mapping[str, Any]) -> HistoryE
             values[name] = item[attribute]["BOOL"]
     if "an" in item:
         values["analysis"] = AnalysisSummary.model_validate_json(item["an"]["S"])
+    if "fl_n" in item:
+        values["flow"] = FlowSummary(milestones=int(item["fl_n"]["N"]), last=item.get("fl_last", {}).get("S"),
+                                     self_service=item.get("fl_ss", {}).get("BOOL", False))
     return HistoryEntry(tenant_id=tenant_id, contact_id=contact_id, **values)
 
 
@@ -285,6 +293,32 @@ class DynamoHistoryStore:
         items = _query(self._db, self._table, KeyConditionExpression="pk = :p",
                        ExpressionAttributeValues={":p": {"S": f"{tenant_id}#OPEN_ACTIVITY"}})
         return [OpenActivity.model_validate_json(item["open"]["S"]) for item in items]
+
+    def add_flow_event(self, tenant_id: str, contact_id: str, event: FlowEvent) -> None:
+        sets = ["fl_n = if_not_exists(fl_n, :zero) + :one", "fl_last = :name"]
+        values: dict[str, Any] = {":zero": {"N": "0"}, ":one": {"N": "1"}, ":name": {"S": event.name}}
+        if event.self_service:
+            sets.append("fl_ss = :ss")
+            values[":ss"] = {"BOOL": True}
+        sk = f"FLOW#{event.at:013d}#{uuid.uuid4().hex[:12]}"
+        self._db.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": self._table, "Item": {**_key(tenant_id, contact_id, sk),
+                                                             "event": {"S": event.model_dump_json(exclude_none=True)}}}},
+                {"Update": {"TableName": self._table, "Key": _key(tenant_id, contact_id),
+                            "UpdateExpression": "SET " + ", ".join(sets), "ExpressionAttributeValues": values}},
+            ]
+        )
+
+    def flow_events(self, tenant_id: str, contact_id: str) -> list[FlowEvent]:
+        items = _query(
+            self._db,
+            self._table,
+            KeyConditionExpression="pk = :p AND begins_with(sk, :f)",
+            ExpressionAttributeValues={":p": {"S": contact_pk(tenant_id, contact_id)}, ":f": {"S": "FLOW#"}},
+            ConsistentRead=True,
+        )
+        return [FlowEvent.model_validate_json(item["event"]["S"]) for item in items]
 
 
 class DynamoTranscriptStore:

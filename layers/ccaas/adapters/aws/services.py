@@ -1,7 +1,9 @@
-"""Kinesis, Step Functions and Powertools-idempotency adapters."""
+"""Kinesis, Step Functions and event-id deduplication adapters."""
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -13,6 +15,7 @@ from ccaas.domain.events import Event
 from ccaas.domain.models import Conflict, Contact
 
 _MAX_PUT_ATTEMPTS = 4
+_MAX_DEDUP_ATTEMPTS = 6
 
 
 class KinesisEventPublisher:
@@ -43,13 +46,15 @@ class StepFunctionsWorkflow:
         self._sfn = client
         self._arn = state_machine_arn
 
-    def start_contact(self, contact: Contact, queue_timeout_s: int) -> None:
+    def start_contact(self, contact: Contact, wait_s: int) -> None:
         self._sfn.start_execution(
             stateMachineArn=self._arn,
             # The name makes a retried start of the same contact a no-op instead of a second workflow.
             name=f"{contact.tenant_id}-{contact.contact_id}"[:80],
             input=json.dumps(
-                {"tenant_id": contact.tenant_id, "contact_id": contact.contact_id, "queue_timeout_s": queue_timeout_s}
+                # AwaitAgent's first wait (TimeoutSecondsPath), as Recheck answers later ones.
+                {"tenant_id": contact.tenant_id, "contact_id": contact.contact_id,
+                 "recheck": {"next": "wait", "wait_s": wait_s, "contact_id": contact.contact_id}}
             ),
         )
 
@@ -69,34 +74,123 @@ class StepFunctionsWorkflow:
             raise
 
 
-class PowertoolsDeduplicator:
-    """Event-id idempotency with Powertools: the stored result is the sequence number of the first
-    sighting, so a redelivery of that same record is recognised and a re-published copy is not."""
+class DynamoDeduplicator:
+    """Event-id deduplication in the idempotency table (Powertools' schema: `id`, TTL `expiration`,
+    `status`, `data`). The stored result is the sequence number of the first sighting, so a redelivery
+    of that same record is recognised and a re-published copy is not.
 
-    def __init__(self, table_name: str, expires_after_seconds: int = 2 * 24 * 3600) -> None:
-        from aws_lambda_powertools.utilities.idempotency import (
-            DynamoDBPersistenceLayer,
-            IdempotencyConfig,
-            idempotent_function,
-        )
+    Built for a stream consumer's batch: `seen` reads the batch's event ids in one consistent
+    BatchGetItem, `remember` stores the new first sightings with BatchWriteItem (25 per request) once
+    the batch is applied. Read-then-write is race-free here because a copy of an event carries the
+    same partition key (tenant + subject), so it lands on the same shard, whose batches run one at a
+    time (and a parent shard is drained before its children). Storing after applying is safe: a batch
+    that fails before `remember` is delivered again, finds nothing stored, and the consumer's own
+    guard (the live metrics shard watermark) skips what was applied. `first_sequence` is the
+    one-record form: one conditional PutItem that returns the stored record when it loses.
+    Records are scoped by the function name (as Powertools' keys are) and expire after two days.
+    """
 
-        self.config = IdempotencyConfig(event_key_jmespath="event_id", expires_after_seconds=expires_after_seconds)
+    def __init__(self, table_name: str, expires_after_seconds: int = 2 * 24 * 3600, client: Any = None) -> None:
+        self._table = table_name
+        self._ttl_s = expires_after_seconds
+        self._client = client
+        self._client_lock = threading.Lock()
 
-        @idempotent_function(
-            data_keyword_argument="sighting",
-            persistence_store=DynamoDBPersistenceLayer(table_name=table_name),
-            config=self.config,
-        )
-        def first_sighting(sighting: dict[str, str]) -> dict[str, str]:
-            return {"sequence": sighting["sequence"]}
+    @property
+    def _db(self) -> Any:
+        if self._client is None:
+            with self._client_lock:
+                if self._client is None:
+                    import boto3
 
-        self._first_sighting = first_sighting
+                    self._client = boto3.session.Session().client("dynamodb")
+        return self._client
+
+    @staticmethod
+    def _key(event_id: str) -> str:
+        # Read per call, not at import: locally, functions share one interpreter.
+        return f"{os.environ.get('AWS_LAMBDA_FUNCTION_NAME', 'ccaas')}#event#{event_id}"
+
+    def _record(self, event_id: str, sequence: str, now_s: int) -> dict[str, Any]:
+        return {
+            "id": {"S": self._key(event_id)},
+            "expiration": {"N": str(now_s + self._ttl_s)},
+            "status": {"S": "COMPLETED"},
+            "data": {"S": json.dumps({"sequence": sequence})},
+        }
+
+    @staticmethod
+    def _sequence(item: Mapping[str, Any] | None, now_s: int) -> str | None:
+        """The stored first sequence, or None for no record or an expired one (TTL deletes lazily)."""
+        if not item or "data" not in item or int(item.get("expiration", {}).get("N", "0")) < now_s:
+            return None
+        return str(json.loads(item["data"]["S"])["sequence"])
 
     def bind_invocation(self, context: Any) -> None:
-        self.config.register_lambda_context(context)
+        return None  # records are written complete: no in-progress window to bound
 
     def first_sequence(self, event: Event, sequence: str) -> str:
-        return self._first_sighting(sighting={"event_id": event.event_id, "sequence": sequence})["sequence"]
+        now_s = int(time.time())
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=self._record(event.event_id, sequence, now_s),
+                ConditionExpression="attribute_not_exists(#id) OR #expiration < :now",
+                ExpressionAttributeNames={"#id": "id", "#expiration": "expiration"},
+                ExpressionAttributeValues={":now": {"N": str(now_s)}},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            return sequence
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            stored = self._sequence(error.response.get("Item"), now_s)
+        if stored is None:  # an endpoint that does not return the item: read it
+            stored = self.seen([event.event_id]).get(event.event_id)
+        return stored or sequence
+
+    def seen(self, event_ids: Sequence[str]) -> dict[str, str]:
+        """event id -> first sequence, for the ids that have a live record (strongly consistent)."""
+        now_s = int(time.time())
+        by_key = {self._key(e): e for e in dict.fromkeys(event_ids)}
+        found: dict[str, str] = {}
+        keys = list(by_key)
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] = {
+                self._table: {"Keys": [{"id": {"S": k}} for k in keys[start : start + 100]], "ConsistentRead": True}
+            }
+            for attempt in range(_MAX_DEDUP_ATTEMPTS):
+                response = self._db.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self._table, []):
+                    stored = self._sequence(item, now_s)
+                    if stored is not None:
+                        found[by_key[item["id"]["S"]]] = stored
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(0.02 * 2**attempt)
+            else:
+                raise RuntimeError(f"event ids not read from {self._table} after {_MAX_DEDUP_ATTEMPTS} attempts")
+        return found
+
+    def remember(self, first_sequences: Mapping[str, str]) -> None:
+        """Store these first sightings (event id -> sequence)."""
+        now_s = int(time.time())
+        puts = [{"PutRequest": {"Item": self._record(e, s, now_s)}} for e, s in first_sequences.items()]
+        for start in range(0, len(puts), 25):
+            pending: dict[str, Any] = {self._table: puts[start : start + 25]}
+            for attempt in range(_MAX_DEDUP_ATTEMPTS):
+                pending = self._db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                time.sleep(0.02 * 2**attempt)
+            else:
+                raise RuntimeError(f"first sightings not stored in {self._table} after {_MAX_DEDUP_ATTEMPTS} attempts")
+
+
+# The name the wiring and the test stacks use (it was built on Powertools idempotency, whose table
+# schema it keeps).
+PowertoolsDeduplicator = DynamoDeduplicator
 
 
 class SystemClock:

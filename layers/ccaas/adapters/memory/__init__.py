@@ -13,7 +13,7 @@ from ccaas.adapters.memory.alerts import MemoryAlertPublisher, MemoryAlertStore 
 from ccaas.domain.alerts import AlertRules
 from ccaas.domain.events import Event
 from ccaas.domain.live_metrics import WritePlan
-from ccaas.domain.models import Agent, Conflict, Contact, ContactState, NotFound, Queue
+from ccaas.domain.models import WAITING_STATES, Agent, Conflict, Contact, NotFound, Queue
 from ccaas.domain.tenants import Tenant
 
 
@@ -54,11 +54,14 @@ class MemoryStateStore:
         waiting = [
             c
             for (t, _), c in self.contacts.items()
-            if t == tenant_id and c.queue_id == queue_id and c.state == ContactState.QUEUED
+            if t == tenant_id and c.queue_id == queue_id and c.state in WAITING_STATES
         ]
         return sorted(waiting, key=lambda c: (c.enqueued_at or 0, c.contact_id))[:limit]
 
-    def save(self, *, contacts: Sequence[Contact] = (), agents: Sequence[Agent] = ()) -> None:
+    def save(
+        self, *, contacts: Sequence[Contact] = (), agents: Sequence[Agent] = (),
+        decisions: Sequence[tuple[str, str, Mapping[str, Any]]] = (),
+    ) -> None:
         with self._lock:
             for c in contacts:
                 _check_version(self.contacts.get((c.tenant_id, c.contact_id)), c, f"contact {c.contact_id}")
@@ -68,6 +71,8 @@ class MemoryStateStore:
                 self.contacts[(c.tenant_id, c.contact_id)] = c
             for a in agents:
                 self.agents[(a.tenant_id, a.agent_id)] = a
+            for tenant_id, contact_id, decision in decisions:
+                self.routing_decisions[(tenant_id, contact_id)].append(dict(decision))
 
 
     def recent_contacts(self, tenant_id: str, customer_id: str, limit: int) -> list[Contact]:
@@ -154,8 +159,8 @@ class MemoryWorkflow:
         self.started: list[tuple[str, str, int]] = []
         self.answers: dict[str, tuple[str, Mapping[str, Any]]] = {}
 
-    def start_contact(self, contact: Contact, queue_timeout_s: int) -> None:
-        self.started.append((contact.tenant_id, contact.contact_id, queue_timeout_s))
+    def start_contact(self, contact: Contact, wait_s: int) -> None:
+        self.started.append((contact.tenant_id, contact.contact_id, wait_s))
 
     def succeed(self, token: str, output: Mapping[str, Any]) -> None:
         self._answer(token, ("success", dict(output)))

@@ -7,7 +7,9 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, OpenActivity, Survey, anchor_time
+from ccaas.domain.history import (
+    AnalysisSummary, ChatMessage, FlowEvent, FlowSummary, HistoryEntry, OpenActivity, Survey, anchor_time,
+)
 from ccaas.domain.kpis.records import AgentActivity, ContactRecord
 
 
@@ -28,6 +30,7 @@ class MemoryHistoryTable:
         self.series: dict[tuple[str, str], dict[str, Any]] = {}
         self.open_spans: dict[tuple[str, str], OpenActivity] = {}
         self.spans: dict[tuple[str, str, int], AgentActivity] = {}
+        self.flow_events: dict[tuple[str, str], list[FlowEvent]] = {}
         self.history = MemoryHistoryStore(self)
         self.transcripts = MemoryTranscriptStore(self)
 
@@ -114,6 +117,17 @@ class MemoryHistoryStore:
 
     def open_activities(self, tenant_id: str) -> list[OpenActivity]:
         return sorted((o for (t, _), o in self._t.open_spans.items() if t == tenant_id), key=lambda o: o.agent_id)
+
+    def add_flow_event(self, tenant_id: str, contact_id: str, event: FlowEvent) -> None:
+        with self._t.lock:
+            self._t.flow_events.setdefault((tenant_id, contact_id), []).append(event)
+            parts = self._t.entries.setdefault((tenant_id, contact_id), {})
+            held: FlowSummary = parts.get("flow") or FlowSummary()
+            parts["flow"] = FlowSummary(milestones=held.milestones + 1, last=event.name,
+                                        self_service=held.self_service or event.self_service)
+
+    def flow_events(self, tenant_id: str, contact_id: str) -> list[FlowEvent]:
+        return sorted(self._t.flow_events.get((tenant_id, contact_id), []), key=lambda e: e.at)
 
 
 class MemoryTranscriptStore:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from ccaas.api.common import Id, deps, tenant
-from ccaas.api.views import AgentView, ContactView
+from ccaas.api.views import AgentView, ContactView, OfferView
 from ccaas.usecases import agents, contacts
 
 router = Router()
@@ -19,6 +19,12 @@ def list_agents() -> list[AgentView]:
 @router.get("/agents/<agent_id>", tags=["agents"], summary="An agent with its status, activity and offers")
 def get_agent(agent_id: Id) -> AgentView:
     return AgentView.of(agents.get_agent(deps(), tenant(router), agent_id))
+
+
+@router.get("/agents/<agent_id>/offers", tags=["agents"],
+            summary="The contacts reserved for the agent, with the customer's journey and profile")
+def get_offers(agent_id: Id) -> list[OfferView]:
+    return [OfferView.of(o) for o in agents.offers_of(deps(), tenant(router), agent_id)]
 
 
 @router.put("/agents/<agent_id>/status", tags=["agents"])

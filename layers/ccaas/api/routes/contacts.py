@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from ccaas.api.common import Id, deps, tenant
-from ccaas.api.views import ContactView
-from ccaas.usecases import contacts
+from ccaas.api.views import ContactView, HoursView
+from ccaas.domain.models import WAITING_STATES
+from ccaas.usecases import contacts, waiting
 
 router = Router()
 
@@ -14,9 +17,34 @@ def create_contact(body: contacts.NewContact) -> tuple[ContactView, int]:
     return ContactView.of(contacts.create_contact(deps(), tenant(router), body)), 201
 
 
-@router.get("/contacts/<contact_id>", tags=["contacts"])
+@router.get("/contacts/<contact_id>", tags=["contacts"], summary="A contact; while it waits, its position and estimated wait")
 def get_contact(contact_id: Id) -> ContactView:
-    return ContactView.of(contacts.get_contact(deps(), tenant(router), contact_id))
+    contact = contacts.get_contact(deps(), tenant(router), contact_id)
+    wait = waiting.wait_info(deps(), contact.tenant_id, contact.queue_id, contact_id) if contact.state in WAITING_STATES else None
+    return ContactView.of(contact, wait)
+
+
+class CallbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone_number: str = Field(pattern=r"^\+[1-9][0-9]{6,14}$", description="E.164 number to call back")
+
+
+@router.post("/contacts/<contact_id>/callback", tags=["contacts"],
+             summary="The waiting customer leaves the line and is called back, keeping their place in queue")
+def request_callback(contact_id: Id, body: CallbackRequest) -> ContactView:
+    return ContactView.of(waiting.request_callback(deps(), tenant(router), contact_id, body.phone_number))
+
+
+@router.get("/queues/<queue_id>/wait", tags=["contacts"],
+            summary="Position and estimated wait for a contact arriving now (or for ?contact_id=)")
+def queue_wait(queue_id: Id, contact_id: str | None = None) -> waiting.WaitInfo:
+    return waiting.wait_info(deps(), tenant(router), queue_id, contact_id)
+
+
+@router.get("/queues/<queue_id>/hours", tags=["contacts"], summary="Open or closed now, and the next opening")
+def queue_hours(queue_id: Id) -> HoursView:
+    return HoursView.of(waiting.queue_hours(deps(), tenant(router), queue_id))
 
 
 @router.post("/contacts/<contact_id>/abandon", tags=["contacts"], summary="The customer left while waiting")

@@ -45,6 +45,7 @@ _EXPORTS: dict[str, str] = {
     "OfferFollowUp": "outcomes",
     "after_failed_offer": "outcomes",
     "decide_callback": "outcomes",
+    "next_check_at": "outcomes",
     "reservation_deadline": "outcomes",
     "PlannedStep": "plan",
     "RoutingPlan": "plan",
@@ -121,6 +122,7 @@ if TYPE_CHECKING:  # static tools see the eager imports
         OfferFollowUp,
         after_failed_offer,
         decide_callback,
+        next_check_at,
         reservation_deadline,
     )
     from ccaas.domain.routing_engine.plan import (  # noqa: F401

@@ -16,16 +16,44 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ccaas.domain.models import Contact
+from ccaas.domain.models import Contact, ContactState, Queue
 from ccaas.domain.routing_engine.decisions import Decision
 from ccaas.domain.routing_engine.estimates import WaitEstimate
 from ccaas.domain.routing_engine.policy import RoutingPolicy
+from ccaas.domain.routing_engine.steps import current_step
 
-__all__ = ["OfferFollowUp", "after_failed_offer", "decide_callback", "reservation_deadline"]
+__all__ = ["OfferFollowUp", "after_failed_offer", "decide_callback", "next_check_at", "reservation_deadline"]
 
 
 def reservation_deadline(offered_at: int, policy: RoutingPolicy) -> int:
     return offered_at + int(policy.reservation.timeout_s * 1000)
+
+
+def next_check_at(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: int) -> int | None:
+    """When the workflow must look at a waiting contact again although no event came (epoch ms):
+    the queue timeout, the in-force routing step's expiry (the next step widens the agent pool), the
+    offer's reservation deadline; None once the contact no longer waits.
+
+    A contact QUEUED now may be offered at any moment during the wait, and the workflow's timer
+    cannot be moved once started; so its wait is also capped at one reservation timeout, which
+    bounds a missed offer's detection by that timeout (a contact answered within it costs nothing).
+    """
+    start = contact.enqueued_at if contact.enqueued_at is not None else now_ms
+    qp = policy.for_queue(queue.queue_id)
+    if contact.state == ContactState.OFFERED:
+        return reservation_deadline(contact.offered_at or now_ms, policy)
+    callback = contact.state == ContactState.CALLBACK_SCHEDULED or (
+        contact.state == ContactState.INITIATED and contact.callback_number is not None)  # will wait as a callback
+    if contact.state in (ContactState.INITIATED, ContactState.QUEUED) and not callback:
+        times = [start + queue.max_wait_s * 1000, now_ms + int(policy.reservation.timeout_s * 1000)]
+    elif callback:
+        times = [start + int(qp.callback.max_wait_s * 1000)]
+    else:
+        return None
+    expiry = current_step(contact, queue, policy, now_ms).expires_at
+    if expiry is not None and expiry > now_ms:
+        times.append(expiry)
+    return min(times)
 
 
 class OfferFollowUp(BaseModel):

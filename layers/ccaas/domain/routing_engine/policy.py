@@ -126,13 +126,18 @@ class ReservationPolicy(_Frozen):
 class CallbackPolicy(_Frozen):
     offer_when_wait_exceeds_s: float | None = Field(default=None, ge=0, description="None = never offer")
     keep_place: bool = True
+    max_wait_s: float = Field(default=86_400, gt=0, description="a callback not reached by then is abandoned")
 
 
 class QueuePolicy(_Frozen):
     steps: tuple[StepSpec, ...] = ()
     priority: int | None = Field(default=None, ge=1, le=10, description="default contact priority")
     hours: HoursOfOperation | None = Field(default=None, description="None = always open")
+    when_closed: Literal["reject", "queue", "callback"] = Field(
+        default="reject", description="a contact arriving while closed: turned away (the caller plays its closed "
+        "message), queued anyway, or queued as a callback (needs a callback number)")
     callback: CallbackPolicy = CallbackPolicy()
+    expected_aht_s: float = Field(default=180, gt=0, description="AHT prior for wait estimates of a quiet queue")
 
 
 class CrossChannelRule(_Frozen):

@@ -1,0 +1,23 @@
+"""Workflow step Recheck: a wait ended with no event; act on what expired and say what comes next."""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ccaas.bootstrap import dependencies
+from ccaas.steps import ContactStep
+from ccaas.usecases.contacts import recheck
+
+logger = Logger()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=ContactStep)
+def lambda_handler(event: ContactStep, context: LambdaContext) -> dict:
+    logger.append_keys(tenant_id=event.tenant_id, contact_id=event.contact_id)
+    next_step, wait_s, contact_id = recheck(dependencies(), event.tenant_id, event.contact_id)
+    logger.info("recheck", extra={"next": next_step, "wait_s": wait_s})
+    return {"next": next_step, "wait_s": wait_s, "contact_id": contact_id}

@@ -1,0 +1,116 @@
+"""Waiting contacts: position in queue and estimated wait, hours of operation, callbacks in queue.
+
+EWT follows ccaas.domain.routing_engine.estimates: position among the queue's waiting contacts (in
+the order a free agent takes them), agents staffed and available from the live metrics item, and an
+AHT blended from today's handled contacts with the queue policy's prior (`expected_aht_s`).
+"""
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel, Field
+
+from ccaas.bootstrap import Dependencies
+from ccaas.domain.models import WAITING_STATES, Channel, Contact, InitiationMethod, NotFound
+from ccaas.domain.routing_engine import QueueStats, estimate_wait, position_in_queue
+from ccaas.usecases import contacts, metrics, routing
+from ccaas.usecases.tenancy import time_zone_of
+
+_POSITION_SCAN = 500  # contacts ahead counted exactly up to this; beyond it the live gauge is used
+_AHT_PRIOR_WEIGHT = 10.0
+
+
+class WaitInfo(BaseModel):
+    queue_id: str
+    contact_id: str | None = Field(description="None: for a contact arriving now")
+    position: int = Field(description="1 = next to be offered")
+    ewt_s: float | None = Field(description="estimated wait from now, seconds; None when nobody is staffed")
+    p90_s: float | None = Field(description="90th percentile of the wait, seconds")
+    in_queue: int
+    agents_staffed: int
+    agents_available: int
+    aht_s: float = Field(description="the handle time the estimate uses")
+
+
+class HoursStatus(BaseModel):
+    queue_id: str
+    open: bool
+    next_open_at: int | None = Field(description="epoch ms of the next opening (now when open); None: never")
+    next_close_at: int | None = None
+    time_zone: str
+
+
+def _finite(value: float) -> float | None:
+    return None if math.isinf(value) else round(value, 1)
+
+
+def wait_info(deps: Dependencies, tenant_id: str, queue_id: str, contact_id: str | None = None) -> WaitInfo:
+    """Position and EWT of a waiting contact of the queue, or of a contact that would arrive now."""
+    contact = None
+    if contact_id is not None:
+        contact = deps.store.get_contact(tenant_id, contact_id)
+        queue_id = contact.queue_id
+    queue = deps.config.get_queue(tenant_id, queue_id)
+    live = metrics.realtime_queue_metrics(deps, tenant_id, queue_id)
+    prior = routing.policy_of(deps, tenant_id).for_queue(queue_id).expected_aht_s
+    done = live.completed
+    aht = ((live.aht_s or 0.0) * done + prior * _AHT_PRIOR_WEIGHT) / (done + _AHT_PRIOR_WEIGHT)
+    waiting = deps.store.waiting_contacts(tenant_id, queue.queue_id, _POSITION_SCAN)
+    in_queue = max(live.in_queue, len(waiting))
+    if contact is not None and contact.state in WAITING_STATES:
+        position = position_in_queue(contact, waiting)
+    elif contact is not None:
+        position = 0  # not waiting (offered, answered, ended): nothing ahead of it
+    else:
+        position = in_queue + 1
+    stats = QueueStats(aht_s=aht, agents=live.agents_staffed, available=live.agents_available)
+    estimate = estimate_wait(position, stats) if position else None
+    return WaitInfo(
+        queue_id=queue.queue_id,
+        contact_id=contact_id,
+        position=position,
+        ewt_s=None if estimate is None else _finite(estimate.ewt_s),
+        p90_s=None if estimate is None else _finite(estimate.p90_s),
+        in_queue=in_queue,
+        agents_staffed=live.agents_staffed,
+        agents_available=live.agents_available,
+        aht_s=round(aht, 1),
+    )
+
+
+def queue_hours(deps: Dependencies, tenant_id: str, queue_id: str) -> HoursStatus:
+    deps.config.get_queue(tenant_id, queue_id)  # NotFound for an unknown queue
+    hours = routing.policy_of(deps, tenant_id).for_queue(queue_id).hours
+    now = deps.clock.now_ms()
+    if hours is None:
+        return HoursStatus(queue_id=queue_id, open=True, next_open_at=now, time_zone=time_zone_of(deps, tenant_id))
+    return HoursStatus(queue_id=queue_id, open=hours.is_open(now), next_open_at=hours.next_open(now),
+                       next_close_at=hours.next_close(now), time_zone=hours.time_zone)
+
+
+def schedule_callback(
+    deps: Dependencies,
+    tenant_id: str,
+    queue_id: str,
+    phone_number: str,
+    *,
+    customer_id: str | None = None,
+    previous_contact_id: str | None = None,
+    reason: str | None = None,
+) -> Contact:
+    """A callback requested before queueing (e.g. from a flow): it enters the queue as a scheduled
+    callback now, so it keeps the place of a caller arriving now; a CALLBACK contact is created and
+    offered to an agent when it is reached."""
+    request = contacts.NewContact(
+        channel=Channel.VOICE, queue_id=queue_id, initiation_method=InitiationMethod.INBOUND,
+        customer_id=customer_id, previous_contact_id=previous_contact_id, reason=reason, callback_number=phone_number,
+    )
+    return contacts.create_contact(deps, tenant_id, request)
+
+
+def request_callback(deps: Dependencies, tenant_id: str, contact_id: str, phone_number: str) -> Contact:
+    """A customer already holding in queue asks to be called back instead (keeps the place)."""
+    return contacts.request_callback(deps, tenant_id, contact_id, phone_number)
+
+
+__all__ = ["HoursStatus", "NotFound", "WaitInfo", "queue_hours", "request_callback", "schedule_callback", "wait_info"]

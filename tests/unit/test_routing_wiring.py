@@ -1,0 +1,264 @@
+"""The routing engine wired into the lifecycle (memory adapters): rechecks when a step or an offer
+expires, offer timeout / reject follow-ups, callbacks in queue, hours at intake, EWT and position,
+segments from the customer directory, and the journey on the agent's offer."""
+from __future__ import annotations
+
+import pytest
+
+from ccaas.domain.customers import Customer
+from ccaas.domain.models import Channel, ContactState, DomainError, InitiationMethod
+from ccaas.domain.routing_engine import RoutingPolicy
+from ccaas.usecases import agents, contacts, routing, waiting
+from ccaas.usecases.agents import StatusChange
+from ccaas.usecases.contacts import NewContact
+from tests.unit.demo import TENANT, add_agent, demo_deps
+
+
+def _policy(deps, **policy) -> None:
+    routing.put_policy(deps, TENANT, RoutingPolicy.model_validate(policy))
+
+
+def _new(deps, token="tok-1", **fields):
+    contact = contacts.create_contact(deps, TENANT, NewContact(channel=Channel.VOICE, queue_id="sales", **fields))
+    if contact.state.terminal:
+        return contact
+    return contacts.queue_and_route(deps, TENANT, contact.contact_id, token)
+
+
+def _available(deps, agent_id):
+    return agents.set_agent_status(deps, TENANT, agent_id, StatusChange(status="AVAILABLE"))
+
+
+# -- the recheck timer ----------------------------------------------------------------------------
+
+def test_first_wait_is_the_soonest_of_queue_timeout_step_expiry_and_one_reservation():
+    deps = demo_deps()
+    _policy(deps, queues={"sales": {"steps": [{"condition": "sales>=4", "expiry_s": 12}]}})
+    contact = _new(deps)
+    assert deps.workflow.started == [(TENANT, contact.contact_id, 12)]  # step (12) < reservation (30) < queue (60)
+
+
+def test_recheck_after_a_step_expires_waits_again_and_the_next_wait_routes_with_the_wider_step():
+    deps = demo_deps()
+    _policy(deps, queues={"sales": {"steps": [{"condition": "sales>=4", "expiry_s": 10}]}})
+    add_agent(deps, "bo", skills={"sales": 2})
+    _available(deps, "bo")
+    contact = _new(deps)
+    assert contact.state == ContactState.QUEUED  # bo is below the first step's proficiency
+
+    deps.clock.advance(10)
+    nxt, wait_s, cid = contacts.recheck(deps, TENANT, contact.contact_id)
+    assert (nxt, cid) == ("wait", contact.contact_id) and 1 <= wait_s <= 30
+    again = contacts.queue_and_route(deps, TENANT, contact.contact_id, "tok-2")  # AwaitAgent, new token
+    assert again.state == ContactState.OFFERED and again.agent_id == "bo"
+    assert again.workflow_token == "tok-2"
+
+
+def test_recheck_abandons_on_the_queue_timeout_and_says_ended():
+    deps = demo_deps()
+    contact = _new(deps)
+    deps.clock.advance(30)
+    assert contacts.recheck(deps, TENANT, contact.contact_id)[0] == "wait"
+    deps.clock.advance(30)
+    assert contacts.recheck(deps, TENANT, contact.contact_id) == ("ended", 0, contact.contact_id)
+    gone = contacts.get_contact(deps, TENANT, contact.contact_id)
+    assert gone.state == ContactState.ABANDONED
+
+
+def test_recheck_of_a_contact_answered_meanwhile_goes_on_to_track_it():
+    deps = demo_deps()
+    add_agent(deps, "ana")
+    _available(deps, "ana")
+    contact = _new(deps)
+    contacts.accept_contact(deps, TENANT, "ana", contact.contact_id)
+    deps.clock.advance(60)  # the queue timeout fired as the agent answered
+    assert contacts.recheck(deps, TENANT, contact.contact_id)[0] == "connected"
+    assert contacts.get_contact(deps, TENANT, contact.contact_id).state == ContactState.CONNECTED
+
+
+# -- offers: timeout and reject -------------------------------------------------------------------
+
+def test_an_expired_offer_goes_to_the_next_agent_and_the_first_is_set_missed():
+    deps = demo_deps()
+    _policy(deps, reservation={"timeout_s": 15})
+    add_agent(deps, "ana")
+    add_agent(deps, "bo")
+    _available(deps, "ana")
+    contact = _new(deps)
+    assert contact.agent_id == "ana"
+    _available(deps, "bo")
+
+    deps.clock.advance(10)
+    assert contacts.recheck(deps, TENANT, contact.contact_id)[:2] == ("wait", 5)  # the offer runs 5 s more
+    deps.clock.advance(5)
+    nxt, wait_s, _ = contacts.recheck(deps, TENANT, contact.contact_id)
+    moved = contacts.get_contact(deps, TENANT, contact.contact_id)
+    assert moved.state == ContactState.OFFERED and moved.agent_id == "bo" and moved.declined_by == ("ana",)
+    assert (nxt, wait_s) == ("wait", 15)  # the new offer's reservation
+    ana = agents.get_agent(deps, TENANT, "ana")
+    assert ana.status == "MISSED" and ana.offered_contact_ids == () and not ana.busy
+    kept = routing.decisions_of(deps, TENANT, contact.contact_id)
+    assert any(d["kind"] == "reservation" and d["data"]["failure"] == "timeout" for d in kept)
+
+
+def test_a_rejected_offer_is_reoffered_and_the_agent_stays_available_by_default():
+    deps = demo_deps()
+    add_agent(deps, "ana")
+    add_agent(deps, "bo")
+    _available(deps, "ana")
+    _available(deps, "bo")
+    contact = _new(deps)
+    first = contact.agent_id
+    moved = contacts.reject_contact(deps, TENANT, first, contact.contact_id)
+    assert moved.state == ContactState.OFFERED and moved.agent_id != first
+    assert agents.get_agent(deps, TENANT, first).status == "AVAILABLE"
+
+
+def test_reject_policy_can_set_the_agent_not_ready():
+    deps = demo_deps()
+    _policy(deps, reservation={"reject": {"set_not_ready": True, "not_ready_status": "REJECTED"}})
+    add_agent(deps, "ana")
+    _available(deps, "ana")
+    contact = _new(deps)
+    back = contacts.reject_contact(deps, TENANT, "ana", contact.contact_id)
+    assert back.state == ContactState.QUEUED
+    assert agents.get_agent(deps, TENANT, "ana").status == "REJECTED"
+
+
+# -- callbacks in queue ---------------------------------------------------------------------------
+
+def test_a_callback_keeps_its_place_and_a_callback_contact_is_created_when_reached():
+    deps = demo_deps()
+    add_agent(deps, "ana")
+    first = _new(deps, token="tok-first")
+    deps.clock.advance(5)
+    second = _new(deps, token="tok-second")
+    scheduled = waiting.request_callback(deps, TENANT, first.contact_id, "+15555550100")
+    assert scheduled.state == ContactState.CALLBACK_SCHEDULED
+    assert waiting.wait_info(deps, TENANT, "sales", first.contact_id).position == 1
+    assert waiting.wait_info(deps, TENANT, "sales", second.contact_id).position == 2
+
+    _available(deps, "ana")
+    original = contacts.get_contact(deps, TENANT, first.contact_id)
+    assert original.state == ContactState.COMPLETED
+    callback = contacts.get_contact(deps, TENANT, original.attributes["callback_contact_id"])
+    assert callback.initiation_method == InitiationMethod.CALLBACK and callback.state == ContactState.OFFERED
+    assert callback.previous_contact_id == first.contact_id and callback.agent_id == "ana"
+    assert callback.enqueued_at == first.enqueued_at and callback.callback_number == "+15555550100"
+    # The original's workflow hands over to the callback contact.
+    assert deps.workflow.answers["tok-first"] == ("failure", {"error": "CallbackReached", "cause": callback.contact_id})
+    assert contacts.recheck(deps, TENANT, first.contact_id)[::2] == ("follow", callback.contact_id)
+    kinds = [e.type for e in deps.events.events if e.subject in (f"contact/{first.contact_id}", f"contact/{callback.contact_id}")]
+    assert "contact.callback_scheduled" in kinds and "contact.callback_reached" in kinds
+
+
+def test_a_callback_requested_at_intake_waits_as_one_and_expires_as_abandoned():
+    deps = demo_deps()
+    _policy(deps, queue_defaults={"callback": {"max_wait_s": 3600}})
+    contact = waiting.schedule_callback(deps, TENANT, "sales", "+15555550101", customer_id="c-1")
+    queued = contacts.queue_and_route(deps, TENANT, contact.contact_id, "tok")
+    assert queued.state == ContactState.CALLBACK_SCHEDULED
+    assert deps.workflow.started[-1][2] == 3600  # no queue timeout, no reservation cap: nobody holds the line
+    deps.clock.advance(3600)
+    assert contacts.recheck(deps, TENANT, contact.contact_id)[0] == "ended"
+    assert contacts.get_contact(deps, TENANT, contact.contact_id).state == ContactState.ABANDONED
+
+
+def test_only_a_queued_contact_can_ask_for_a_callback():
+    deps = demo_deps()
+    add_agent(deps, "ana")
+    _available(deps, "ana")
+    offered = _new(deps)
+    with pytest.raises(DomainError, match="only a QUEUED contact"):
+        waiting.request_callback(deps, TENANT, offered.contact_id, "+15555550100")
+
+
+# -- hours of operation at intake -----------------------------------------------------------------
+
+CLOSED_ALL_WEEK = {"time_zone": "UTC", "weekly": {}}
+
+
+def test_a_contact_arriving_while_closed_is_turned_away_with_the_closed_outcome():
+    deps = demo_deps()
+    _policy(deps, queues={"sales": {"hours": {"time_zone": "UTC", "weekly": {"sun": [{"start": "09:00", "end": "10:00"}]}}}})
+    contact = _new(deps)
+    assert contact.state == ContactState.COMPLETED and contact.routing.outcome == "closed"
+    assert contact.routing.next_open_at is not None and deps.workflow.started == []
+    status = waiting.queue_hours(deps, TENANT, "sales")
+    assert not status.open and status.next_open_at == contact.routing.next_open_at
+
+
+def test_a_closed_queue_can_queue_anyway_or_take_callbacks_only():
+    deps = demo_deps()
+    _policy(deps, queues={"sales": {"hours": CLOSED_ALL_WEEK, "when_closed": "callback"}})
+    with pytest.raises(DomainError) as error:
+        _new(deps)
+    assert error.value.field == "callback_number"
+    contact = _new(deps, callback_number="+15555550102")
+    assert contact.state == ContactState.CALLBACK_SCHEDULED
+    _policy(deps, queues={"sales": {"hours": CLOSED_ALL_WEEK, "when_closed": "queue"}})
+    assert _new(deps, token="tok-2").state == ContactState.QUEUED
+
+
+# -- EWT and position -----------------------------------------------------------------------------
+
+def test_wait_info_counts_the_contacts_ahead_and_the_staffed_agents():
+    deps = demo_deps()
+    ids = []
+    for i in range(3):
+        ids.append(_new(deps, token=f"t{i}").contact_id)
+        deps.clock.advance(1)
+    info = waiting.wait_info(deps, TENANT, "sales", ids[2])
+    assert info.position == 3 and info.in_queue == 3
+    assert info.ewt_s is None  # nobody staffed: no finite estimate
+    arriving = waiting.wait_info(deps, TENANT, "sales")
+    assert arriving.position == 4 and arriving.contact_id is None
+
+
+def test_a_priority_contact_is_ahead_in_position():
+    deps = demo_deps()
+    _policy(deps, segments={"platinum": {"priority": 1}, "standard": {"priority": 5}})
+    normal = _new(deps, token="t1", segment="standard")
+    deps.clock.advance(1)
+    vip = _new(deps, token="t2", segment="platinum")
+    assert waiting.wait_info(deps, TENANT, "sales", vip.contact_id).position == 1
+    assert waiting.wait_info(deps, TENANT, "sales", normal.contact_id).position == 2
+
+
+# -- segment from the customer directory; journey on the offer -------------------------------------
+
+def test_the_directory_tier_beats_the_requested_segment():
+    deps = demo_deps()
+    deps.customers.put(Customer(tenant_id=TENANT, customer_id="c-9", tier="platinum", vip=True))
+    contact = _new(deps, customer_id="c-9", segment="standard")
+    assert contact.routing.segment == "platinum" and contact.priority == 1
+    unknown = _new(deps, token="t2", customer_id="c-404", segment="gold")
+    assert unknown.routing.segment == "gold"
+
+
+def test_a_self_service_customer_is_answered_without_a_queue():
+    deps = demo_deps()
+    deps.customers.put(Customer(tenant_id=TENANT, customer_id="c-ss", tier="self_service"))
+    contact = _new(deps, customer_id="c-ss")
+    assert contact.state == ContactState.COMPLETED and contact.routing.outcome == "self_service"
+    assert deps.workflow.started == []
+
+
+def test_the_offer_carries_the_customers_journey_and_profile():
+    deps = demo_deps()
+    add_agent(deps, "ana")
+    deps.customers.put(Customer(tenant_id=TENANT, customer_id="c-7", tier="gold", name="Kim", vip=True))
+    _available(deps, "ana")
+    first = _new(deps, customer_id="c-7", reason="billing")
+    for step in (contacts.accept_contact, contacts.complete_contact, contacts.end_after_contact_work):
+        step(deps, TENANT, "ana", first.contact_id)
+    deps.clock.advance(60)
+    repeat = _new(deps, token="t2", customer_id="c-7", reason="billing")
+    offers = agents.offers_of(deps, TENANT, "ana")
+    assert [o.contact.contact_id for o in offers] == [repeat.contact_id]
+    offer = offers[0]
+    assert offer.journey.repeat_contact and offer.journey.repeat_of == first.contact_id
+    assert offer.journey.last_agent_id == "ana"
+    assert [p.contact_id for p in offer.journey.recent] == [first.contact_id]
+    assert offer.customer.tier == "gold" and offer.customer.vip
+    assert offer.expires_at == repeat.offered_at + 30_000
