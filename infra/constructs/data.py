@@ -39,7 +39,10 @@ class TableDesign:
 DESIGNS: dict[str, TableDesign] = {
     "Contacts": TableDesign(
         ttl="expires_at",
-        gsis=(Gsi("waiting", "wait_pk", "wait_sk"), Gsi("customer", "cust_pk", "cust_sk")),
+        # waiting: one queue's waiting contacts; waiting_tenant: the tenant's, for a freed agent's whole
+        # routing profile in one Query (one more index write per waiting transition, one read per decision).
+        gsis=(Gsi("waiting", "wait_pk", "wait_sk"), Gsi("waiting_tenant", "twait_pk", "wait_sk"),
+              Gsi("customer", "cust_pk", "cust_sk")),
     ),
     "Agents": TableDesign(gsis=(Gsi("available", "avail_pk", "avail_sk"),)),
     "Config": TableDesign(),

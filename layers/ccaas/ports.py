@@ -27,6 +27,10 @@ class StateStore(Protocol):
     def waiting_contacts(self, tenant_id: str, queue_id: str, limit: int) -> list[Contact]:
         """Waiting (QUEUED or CALLBACK_SCHEDULED) contacts of one queue, longest waiting first."""
         ...
+    def waiting_in_queues(self, tenant_id: str, queue_ids: Sequence[str], limit: int) -> dict[str, list[Contact]]:
+        """The first `limit` waiting contacts of each of these queues, longest waiting first, keyed by
+        queue (every queue asked for is a key). A freed agent's whole routing profile in one read."""
+        ...
     def save(
         self, *, contacts: Sequence[Contact] = (), agents: Sequence[Agent] = (),
         decisions: Sequence[tuple[str, str, Mapping[str, Any]]] = (),

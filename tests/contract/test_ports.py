@@ -28,7 +28,8 @@ def tenant(deps):
 
 
 def _contact(tenant, n, **kw):
-    return Contact(tenant_id=tenant, contact_id=f"c{n}", channel=Channel.CHAT, queue_id="q1", initiated_at=1000 + n, **kw)
+    kw.setdefault("queue_id", "q1")
+    return Contact(tenant_id=tenant, contact_id=f"c{n}", channel=Channel.CHAT, initiated_at=1000 + n, **kw)
 
 
 def _agent(tenant, agent_id, **kw):
@@ -68,6 +69,35 @@ def test_waiting_index_holds_queued_contacts_oldest_first_and_only_them(deps, te
     c2 = deps.store.get_contact(tenant, "c2")
     deps.store.save(contacts=[c2.model_copy(update={"state": ContactState.OFFERED, "version": 1})])
     assert [c.contact_id for c in deps.store.waiting_contacts(tenant, "q1", 10)] == ["c3", "c1"]
+
+
+def test_waiting_in_queues_reads_a_whole_routing_profile_per_queue_oldest_first(deps, tenant):
+    plan = {1: ("q1", 300), 2: ("q2", 100), 3: ("q1", 200), 4: ("q3", 50), 5: ("q2", 400), 6: ("q1", 500)}
+    for n, (queue, enqueued) in plan.items():
+        deps.store.save(contacts=[_contact(tenant, n, state=ContactState.QUEUED, enqueued_at=enqueued, queue_id=queue)])
+    deps.store.save(contacts=[_contact(tenant, 7, state=ContactState.CONNECTED, enqueued_at=10, queue_id="q2")])
+    deps.store.save(contacts=[_contact(f"{tenant}x", 8, state=ContactState.QUEUED, enqueued_at=1, queue_id="q1")])
+
+    def ids(found):
+        return {q: [c.contact_id for c in cs] for q, cs in found.items()}
+
+    assert ids(deps.store.waiting_in_queues(tenant, ["q1", "q2", "q9"], 10)) == {
+        "q1": ["c3", "c1", "c6"], "q2": ["c2", "c5"], "q9": []}
+    assert ids(deps.store.waiting_in_queues(tenant, ["q2", "q1", "q2"], 2)) == {"q2": ["c2", "c5"], "q1": ["c3", "c1"]}
+    assert ids(deps.store.waiting_in_queues(tenant, ["q3"], 5)) == {"q3": ["c4"]}
+    assert deps.store.waiting_in_queues(tenant, [], 5) == {}
+
+
+def test_waiting_in_queues_past_one_page_still_sees_every_queue(deps, tenant):
+    """A backlog deeper than one 1 MB page of the tenant's index: the newer queue is not missed."""
+    bulky = {"notes": "x" * 40_000}
+    for n in range(30):
+        deps.store.save(contacts=[_contact(tenant, n, state=ContactState.QUEUED, enqueued_at=n, attributes=bulky)])
+    deps.store.save(contacts=[_contact(tenant, 99, state=ContactState.QUEUED, enqueued_at=1000, queue_id="q2")])
+    found = deps.store.waiting_in_queues(tenant, ["q1", "q2"], 40)
+    assert [c.contact_id for c in found["q2"]] == ["c99"]
+    q1 = [c.contact_id for c in found["q1"]]  # oldest first, as far as one page of its own goes
+    assert len(q1) >= 20 and q1 == [f"c{n}" for n in range(len(q1))]
 
 
 def test_available_index_lists_ready_agents_longest_idle_first(deps, tenant):

@@ -117,11 +117,12 @@ def test_contacts_table(synth):
     assert _keys(props) == {"HASH": "pk", "RANGE": "sk"}
     assert _gsis(props) == {
         "waiting": ({"HASH": "wait_pk", "RANGE": "wait_sk"}, "ALL"),
+        "waiting_tenant": ({"HASH": "twait_pk", "RANGE": "wait_sk"}, "ALL"),
         "customer": ({"HASH": "cust_pk", "RANGE": "cust_sk"}, "ALL"),
     }
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]} == dict.fromkeys(
-        ["pk", "sk", "wait_pk", "wait_sk", "cust_pk", "cust_sk"], "S"
+        ["pk", "sk", "wait_pk", "twait_pk", "wait_sk", "cust_pk", "cust_sk"], "S"
     )
 
 

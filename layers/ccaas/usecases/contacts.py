@@ -244,7 +244,7 @@ def offer_work_to(deps: Dependencies, tenant_id: str, agent_id: str, agent: Agen
         agent = agent or deps.store.get_agent(tenant_id, agent_id)
         if not agent.is_available or not any(agent.free_slots(c) for c in agent.capacity):
             return offered
-        waiting = {a.queue_id: deps.store.waiting_contacts(tenant_id, a.queue_id, _WAITING_SCAN) for a in agent.queues}
+        waiting = deps.store.waiting_in_queues(tenant_id, [a.queue_id for a in agent.queues], _WAITING_SCAN)
         decision = routing.choose_contact(deps, agent, waiting, queues)
         if decision.winner is None:
             return offered

@@ -164,7 +164,7 @@ def realtime_queue_metrics(deps: Dependencies, tenant_id: str, queue_id: str) ->
 
 def realtime_all_queues(deps: Dependencies, tenant_id: str) -> list[RealtimeQueueMetrics]:
     queues = deps.config.list_queues(tenant_id)  # the queues themselves: no get_queue per queue
-    oldest = {q.queue_id: deps.store.waiting_contacts(tenant_id, q.queue_id, 1) for q in queues}
+    oldest = deps.store.waiting_in_queues(tenant_id, [q.queue_id for q in queues], 1)
     time_zone = time_zone_of(deps, tenant_id)
     items = deps.live.snapshots((tenant_id, q.queue_id) for q in queues)
     return [_view(deps, q, items.get((tenant_id, q.queue_id), {}), oldest[q.queue_id], time_zone) for q in queues]

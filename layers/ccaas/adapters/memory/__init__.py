@@ -58,6 +58,9 @@ class MemoryStateStore:
         ]
         return sorted(waiting, key=lambda c: (c.enqueued_at or 0, c.contact_id))[:limit]
 
+    def waiting_in_queues(self, tenant_id: str, queue_ids: Sequence[str], limit: int) -> dict[str, list[Contact]]:
+        return {q: self.waiting_contacts(tenant_id, q, limit) for q in dict.fromkeys(queue_ids)}
+
     def save(
         self, *, contacts: Sequence[Contact] = (), agents: Sequence[Agent] = (),
         decisions: Sequence[tuple[str, str, Mapping[str, Any]]] = (),
