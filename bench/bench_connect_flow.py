@@ -22,7 +22,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from bench.table import print_table
-from local import call_counter, env_overlay
+from local import call_counter, env_overlay, log_sink
 from local.runtime import LocalRuntime
 from local.seed import DEMO_CONNECT_INSTANCE_ARN
 
@@ -127,7 +127,7 @@ def main() -> None:
         def direct(parameters: dict[str, str]) -> tuple[float, dict[str, str], int]:
             before = sum(call_counter.COUNTER.by_function().get("bench-connect-flow", {}).values())
             with env_overlay.overlay({**environment, "POWERTOOLS_TRACE_DISABLED": "true", "LOG_LEVEL": "WARNING"}), \
-                    call_counter.attribute_to("bench-connect-flow"):
+                    call_counter.attribute_to("bench-connect-flow"), log_sink.capture("bench-connect-flow", "direct"):
                 started = time.perf_counter()
                 reply = handler(flow_event(parameters), context)
                 elapsed = (time.perf_counter() - started) * 1000

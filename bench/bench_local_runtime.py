@@ -12,7 +12,7 @@ from bench.table import print_table
 from local.runtime import LocalRuntime
 from local.testing import api, wait_until
 
-CONTACTS = 15
+CONTACTS = 30
 
 
 def main() -> None:

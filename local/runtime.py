@@ -84,7 +84,8 @@ class LocalRuntime:
         self.static_dir = static_dir if static_dir is not None else _default_static_dir()
         self.seed_data = seed
         self.warm = warm
-        self.capture_handler_output = capture_handler_output
+        # A log file is where handler output goes: asking for one asks for the capture.
+        self.capture_handler_output = capture_handler_output or log_file is not None
         self.log_file = log_file
         self.poll_interval_s = poll_interval_s
         self.simulation_options = dict(simulation_options or {})
