@@ -104,3 +104,50 @@ def test_concurrent_requests_of_two_tenants_never_cross(runtime) -> None:
             assert status == 200 and body["contact_id"] == target, (tenant, status, body)
         else:
             assert status == 404, f"{tenant} saw another tenant's contact: {status} {body}"
+
+
+def test_a_poison_record_is_dead_lettered_while_its_batch_mate_counts_once(runtime) -> None:
+    """On the real stream, mapping and consumer: a record nobody can read is reported as a batch item
+    failure, retried (bounded) and sent to the mapping's DLQ with the batch's position; the valid event
+    put beside it (same shard, same batch) is applied once."""
+    import json
+    import uuid
+    from datetime import UTC, datetime
+
+    from ccaas.domain.events import Event
+
+    consumer = runtime.deployment.function_by_folder("consume_contact_events")
+    (mapping,) = [m for m in runtime.deployment.event_source_mappings if m.function_name in (consumer.name, consumer.arn)]
+    stream_name = next(name for name, arn in runtime.deployment.streams.values() if arn == mapping.event_source_arn)
+    dlq_url = next(url for url, arn in runtime.deployment.queues.values() if arn == mapping.on_failure_destination)
+    acme = api(runtime, "acme")
+    before = acme.call("GET", "/queues/support/metrics/realtime")[1]["offered"]
+
+    contact_id = uuid.uuid4().hex
+    queued = Event(event_id=uuid.uuid4().hex, tenant_id="acme", type="contact.queued", occurred_at=datetime.now(tz=UTC),
+                   subject=f"contact/{contact_id}", sequence=1, payload={"queue_id": "support", "channel": "CHAT"})
+    key = f"acme#contact/{contact_id}"
+    put = runtime.client("kinesis").put_records(StreamName=stream_name, Records=[
+        {"Data": b'{"version": "1", "type": "contact.queued", "tenant_id"', "PartitionKey": key},  # cut short
+        {"Data": queued.model_dump_json().encode(), "PartitionKey": key},
+    ])
+    poison_sequence = put["Records"][0]["SequenceNumber"]
+
+    sqs = runtime.client("sqs")
+
+    def dead_lettered() -> dict | None:
+        for message in sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10).get("Messages", []):
+            body = json.loads(message["Body"])
+            if body["requestContext"]["functionArn"].endswith(consumer.name):
+                return body
+        return None
+
+    body = wait_until(dead_lettered, timeout_s=30, interval_s=0.2, what="the poison record in the DLQ")
+    info = body["KinesisBatchInfo"]
+    assert body["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert info["startSequenceNumber"] == poison_sequence and info["streamArn"] == mapping.event_source_arn
+    assert body["requestContext"]["approximateInvokeCount"] == mapping.maximum_retry_attempts + 1
+    wait_until(lambda: acme.call("GET", "/queues/support/metrics/realtime")[1]["offered"] == before + 1,
+               timeout_s=10, what="the batch-mate applied")
+    # the valid event was redelivered with every retry of the batch: still counted once
+    assert acme.call("GET", "/queues/support/metrics/realtime")[1]["offered"] == before + 1
