@@ -216,7 +216,6 @@ def apply() -> None:
 
 
 def _operation_model(task: Any) -> Any:
-    import botocore.session
 
     service = task._get_boto_service_name()
     action = task.resource.api_action  # e.g. startExecution

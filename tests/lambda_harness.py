@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import json
 import uuid
 from collections.abc import Iterable
+from typing import Any
 from types import ModuleType, SimpleNamespace
 
 from infra.naming import FUNCTIONS_DIR
@@ -44,3 +46,30 @@ def kinesis_event(payloads: Iterable[bytes], *, shard: str = "shardId-0000000000
             "awsRegion": "us-east-1", "eventSourceARN": f"arn:aws:kinesis:us-east-1:123456789012:stream/{stream}",
         })  # fmt: skip
     return {"Records": records}
+
+
+def api_response(method: str, path: str, tenant_id: str | None, body: Any = None, query: dict | None = None,
+                 headers: dict | None = None) -> tuple[int, Any, dict]:
+    """serve_api invoked with the API Gateway proxy event the TOKEN authorizer lets through for
+    `tenant_id` (None: no authorizer context). Returns (status, body parsed when JSON, multi-value headers)."""
+    event = {
+        "resource": "/{proxy+}", "path": path, "httpMethod": method,
+        "headers": {"content-type": "application/json", **(headers or {})}, "multiValueHeaders": {},
+        "queryStringParameters": query, "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+        "pathParameters": {"proxy": path.lstrip("/")}, "stageVariables": None,
+        "requestContext": {"stage": "v1", "requestId": str(uuid.uuid4()), "httpMethod": method, "path": f"/v1{path}",
+                           "resourcePath": "/{proxy+}", "identity": {"sourceIp": "127.0.0.1"},
+                           "authorizer": {"tenant_id": tenant_id, "principalId": tenant_id} if tenant_id else None},
+        "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False,
+    }  # fmt: skip
+    response = load_handler("serve_api")(event, context("serve_api"))
+    response_headers = response.get("multiValueHeaders") or {}
+    text = response["body"] or "null"
+    parsed = json.loads(text) if "json" in response_headers.get("Content-Type", ["application/json"])[0] else text
+    return response["statusCode"], parsed, response_headers
+
+
+def api(method: str, path: str, tenant_id: str | None, body: Any = None, query: dict | None = None) -> tuple[int, Any]:
+    """api_response without the headers: (status, parsed body)."""
+    status, parsed, _ = api_response(method, path, tenant_id, body, query)
+    return status, parsed

@@ -1,6 +1,7 @@
 """The stack deployed into moto once per module, and each function's template environment."""
 from __future__ import annotations
 
+import logging
 import uuid
 from types import SimpleNamespace
 
@@ -9,6 +10,7 @@ import pytest
 from ccaas.bootstrap import dependencies
 from ccaas.domain.models import Agent, Queue, QueueAssignment
 from ccaas.usecases import admin
+from infra.function_specs import SPECS
 from tests.aws_stack import deployed_stack, function_environment
 
 
@@ -39,3 +41,44 @@ def tenant(env):
     admin.put_queue(deps, Queue(tenant_id=tenant_id, queue_id="sales", name="Sales"))
     admin.put_agent(deps, Agent(tenant_id=tenant_id, agent_id="ana", name="Ana", queues=(QueueAssignment(queue_id="sales"),)))
     return SimpleNamespace(id=tenant_id, key=key)
+
+
+class CapturedLogs(logging.Handler):
+    """Every record of ours at DEBUG with its structured extras (the root logger and each function's
+    Powertools logger, which does not propagate): what CloudWatch Logs would receive and more. The AWS
+    SDK's wire logs (botocore/boto3/urllib3 at DEBUG print request and response bodies) are left out:
+    they are off unless someone turns the root logger to DEBUG, and stored items hold phone numbers."""
+
+    THIRD_PARTY = ("botocore", "boto3", "urllib3", "s3transfer")
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.split(".")[0] in self.THIRD_PARTY:
+            return
+        if not any(r is record for r in self.records):  # seen by a service logger and again by root
+            self.records.append(record)
+
+    def text(self) -> str:
+        return "\n".join(f"{r.name} {r.getMessage()} {r.__dict__}" for r in self.records)
+
+
+@pytest.fixture
+def logs():
+    """The records every function and the layer logged during the test (CapturedLogs)."""
+    from aws_lambda_powertools import Logger
+
+    for service in SPECS:
+        Logger(service=service)  # Powertools sets its logger up once per name: do it before we attach
+    handler = CapturedLogs()
+    loggers = [logging.getLogger(), *map(logging.getLogger, SPECS)]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+    logging.getLogger().setLevel(logging.DEBUG)
+    yield handler
+    for lg, level in zip(loggers, levels):
+        lg.removeHandler(handler)
+        lg.setLevel(level)

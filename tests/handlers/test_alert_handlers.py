@@ -15,7 +15,7 @@ from ccaas.domain.events import Event
 from ccaas.domain.models import Channel, Contact, ContactState
 from ccaas.usecases import admin
 from tests.aws_stack import function_environment
-from tests.lambda_harness import context, kinesis_event, load_handler, load_module
+from tests.lambda_harness import api, context, kinesis_event, load_handler, load_module
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
 
@@ -44,21 +44,6 @@ def bus(stack):
     yield received
     events.remove_targets(Rule=rule, EventBusName=name, Ids=["q"])
     events.delete_rule(Name=rule, EventBusName=name)
-
-
-def api(method: str, path: str, tenant_id: str | None, body: dict | None = None, query: dict | None = None) -> tuple[int, dict]:
-    event = {
-        "resource": "/{proxy+}", "path": path, "httpMethod": method,
-        "headers": {"content-type": "application/json"}, "multiValueHeaders": {},
-        "queryStringParameters": query, "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
-        "pathParameters": {"proxy": path.lstrip("/")}, "stageVariables": None,
-        "requestContext": {"stage": "v1", "requestId": str(uuid.uuid4()), "httpMethod": method, "path": f"/v1{path}",
-                           "resourcePath": "/{proxy+}", "identity": {"sourceIp": "127.0.0.1"},
-                           "authorizer": {"tenant_id": tenant_id, "principalId": tenant_id} if tenant_id else None},
-        "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False,
-    }  # fmt: skip
-    response = load_handler("serve_api")(event, context("serve_api"))
-    return response["statusCode"], json.loads(response["body"] or "null")
 
 
 def _old_queued_contact(tenant_id: str, waited_s: int) -> Contact:

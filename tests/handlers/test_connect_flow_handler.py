@@ -4,7 +4,6 @@ that are flat string maps under 32 KB, and no phone number or e-mail address in 
 from __future__ import annotations
 
 import json
-import logging
 import time
 import uuid
 from pathlib import Path
@@ -18,26 +17,11 @@ from ccaas.domain.connect_flow import MAX_REPLY_BYTES, reply_size
 from ccaas.domain.models import Agent, AgentStatus, Channel, Queue, QueueAssignment, SkillRequirement
 from ccaas.domain.routing_engine import RoutingPolicy
 from ccaas.usecases import admin, connect_flow, routing
-from tests.lambda_harness import context, load_handler
+from tests.lambda_harness import api, context, load_handler
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "connect"
 PII = ("+14155550100", "4155550100", "+447700900123", "gold.customer@example.com", "Gold.Customer@Example.com")
-
-
-def api(method: str, path: str, tenant_id: str | None, body=None, query: dict | None = None) -> tuple[int, object]:
-    event = {
-        "resource": "/{proxy+}", "path": path, "httpMethod": method,
-        "headers": {"content-type": "application/json"}, "multiValueHeaders": {},
-        "queryStringParameters": query, "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": {"proxy": path.lstrip("/")}, "stageVariables": None,
-        "requestContext": {"stage": "v1", "requestId": str(uuid.uuid4()), "httpMethod": method, "path": f"/v1{path}",
-                           "resourcePath": "/{proxy+}", "identity": {"sourceIp": "127.0.0.1"},
-                           "authorizer": {"tenant_id": tenant_id, "principalId": tenant_id} if tenant_id else None},
-        "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False,
-    }  # fmt: skip
-    response = load_handler("serve_api")(event, context("serve_api"))
-    return response["statusCode"], json.loads(response["body"] or "null")
 
 
 @pytest.fixture
@@ -91,40 +75,6 @@ def invoke(env):
         return reply
 
     return call
-
-
-class CapturedLogs(logging.Handler):
-    """Every record of ours (the function's Powertools logger, the layer's loggers) at DEBUG. The AWS SDK's
-    wire logs (botocore/boto3/urllib3 at DEBUG, which print request and response bodies) are left out:
-    they are off unless someone turns the root logger to DEBUG, and the directory's items hold numbers."""
-
-    THIRD_PARTY = ("botocore", "boto3", "urllib3", "s3transfer")
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.name.split(".")[0] in self.THIRD_PARTY:
-            return
-        self.lines.append(f"{record.name} {record.getMessage()} {record.__dict__}")
-
-
-@pytest.fixture
-def logs():
-    from aws_lambda_powertools import Logger
-
-    Logger(service="connect_flow")
-    handler = CapturedLogs()
-    loggers = [logging.getLogger(), logging.getLogger("connect_flow"), logging.getLogger("serve_api")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.addHandler(handler)
-    logging.getLogger().setLevel(logging.DEBUG)
-    yield handler
-    for lg, level in zip(loggers, levels):
-        lg.removeHandler(handler)
-        lg.setLevel(level)
 
 
 # --- the customer directory API -----------------------------------------------------------------------
@@ -210,7 +160,7 @@ def test_oversize_attributes_and_no_personal_data_in_logs(flow_tenant, invoke, l
     for name in ("email_inbound", "chat_sms", "unknown_values", "task_null_sections"):
         invoke(flow_event(flow_tenant, name))
     invoke(flow_event(flow_tenant, "voice_inbound", {"action": "identify", "phone": "+1415555010"}))  # an error path
-    text = "\n".join(logs.lines)
+    text = logs.text()
     assert "flow action answered" in text
     for value in PII:
         assert value not in text

@@ -11,24 +11,9 @@ import pytest
 from ccaas.bootstrap import dependencies
 from ccaas.domain.events import Event
 from ccaas.usecases.metrics import realtime_queue_metrics
-from tests.lambda_harness import context, kinesis_event, load_handler
+from tests.lambda_harness import api, context, kinesis_event, load_handler
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
-
-
-def api(method: str, path: str, tenant_id: str | None, body: dict | None = None) -> tuple[int, dict]:
-    event = {
-        "resource": "/{proxy+}", "path": path, "httpMethod": method,
-        "headers": {"content-type": "application/json"}, "multiValueHeaders": {},
-        "queryStringParameters": None, "multiValueQueryStringParameters": None,
-        "pathParameters": {"proxy": path.lstrip("/")}, "stageVariables": None,
-        "requestContext": {"stage": "v1", "requestId": str(uuid.uuid4()), "httpMethod": method, "path": f"/v1{path}",
-                           "resourcePath": "/{proxy+}", "identity": {"sourceIp": "127.0.0.1"},
-                           "authorizer": {"tenant_id": tenant_id, "principalId": tenant_id} if tenant_id else None},
-        "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False,
-    }
-    response = load_handler("serve_api")(event, context("serve_api"))
-    return response["statusCode"], json.loads(response["body"] or "null")
 
 
 def test_api_creates_a_contact_and_starts_its_workflow(tenant, stack):

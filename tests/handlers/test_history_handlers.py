@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,7 +21,7 @@ from ccaas.domain.history import AnalysisSummary
 from ccaas.domain.kpis import Channel, ContactRecord, FinalState
 from ccaas.domain.models import Agent, Queue, QueueAssignment
 from ccaas.usecases import admin
-from tests.lambda_harness import context, kinesis_event, load_handler
+from tests.lambda_harness import api_response as api, context, kinesis_event, load_handler
 from tests.history_data import CORPUS, card_leaks, ctr_bytes, strings_in, synthetic_records
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
@@ -37,61 +36,6 @@ def tenant(env):
     admin.put_queue(deps, Queue(tenant_id=tenant_id, queue_id="sales", name="Sales", sl_threshold_s=20))
     admin.put_agent(deps, Agent(tenant_id=tenant_id, agent_id="ana", name="Ana", queues=(QueueAssignment(queue_id="sales"),)))
     return SimpleNamespace(id=tenant_id)
-
-
-class CapturedLogs(logging.Handler):
-    """Every record of the root logger and of each function's Powertools logger (which does not
-    propagate), at DEBUG, with its structured extras: what CloudWatch Logs would receive and more."""
-
-    SERVICES = ("serve_api", "route_contact", "record_history", "analyze_contact", "consume_contact_records")
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if not any(r is record for r in self.records):  # seen by a service logger and again by root
-            self.records.append(record)
-
-    def text(self) -> str:
-        return "\n".join(f"{r.name} {r.getMessage()} {r.__dict__}" for r in self.records)
-
-
-@pytest.fixture
-def service_logs():
-    from aws_lambda_powertools import Logger
-
-    for service in CapturedLogs.SERVICES:
-        Logger(service=service)  # Powertools sets its logger up once per name: do it before we attach
-    handler = CapturedLogs()
-    loggers = [logging.getLogger(), *map(logging.getLogger, CapturedLogs.SERVICES)]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.addHandler(handler)
-    logging.getLogger().setLevel(logging.DEBUG)
-    yield handler
-    for lg, level in zip(loggers, levels):
-        lg.removeHandler(handler)
-        lg.setLevel(level)
-
-
-def api(method: str, path: str, tenant_id: str | None, body=None, query: dict | None = None,
-        headers: dict | None = None) -> tuple[int, object, dict]:
-    event = {
-        "resource": "/{proxy+}", "path": path, "httpMethod": method,
-        "headers": {"content-type": "application/json", **(headers or {})}, "multiValueHeaders": {},
-        "queryStringParameters": query, "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
-        "pathParameters": {"proxy": path.lstrip("/")}, "stageVariables": None,
-        "requestContext": {"stage": "v1", "requestId": str(uuid.uuid4()), "httpMethod": method, "path": f"/v1{path}",
-                           "resourcePath": "/{proxy+}", "identity": {"sourceIp": "127.0.0.1"},
-                           "authorizer": {"tenant_id": tenant_id, "principalId": tenant_id} if tenant_id else None},
-        "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False,
-    }  # fmt: skip
-    response = load_handler("serve_api")(event, context("serve_api"))
-    content_type = (response.get("multiValueHeaders") or {}).get("Content-Type", [""])[0]
-    body_text = response["body"] or "null"
-    parsed = json.loads(body_text) if "json" in content_type else body_text
-    return response["statusCode"], parsed, response.get("multiValueHeaders") or {}
 
 
 def _iso(ms: int) -> str:
@@ -216,7 +160,7 @@ def instance(tenant, env):
     return arn
 
 
-def test_ctr_consumer_keeps_the_latest_version_through_duplicates_and_reordering(tenant, instance, service_logs):
+def test_ctr_consumer_keeps_the_latest_version_through_duplicates_and_reordering(tenant, instance, logs):
     batch = [{**c, "InstanceARN": instance} for c in json.loads((CTR_DIR / "stream_at_least_once.json").read_text())]
     handler = load_handler("consume_contact_records")
     response = handler(kinesis_event(ctr_bytes(c) for c in batch), context("consume_contact_records"))
@@ -227,18 +171,18 @@ def test_ctr_consumer_keeps_the_latest_version_through_duplicates_and_reordering
         latest[ctr["ContactId"]] = max(latest.get(ctr["ContactId"], 0), _ms(ctr["LastUpdateTimestamp"]))
     history = dependencies().history
     assert {cid: history.get_entry(tenant.id, cid).record.last_updated_at for cid in latest} == latest
-    counts = [r for r in service_logs.records if r.getMessage() == "contact records applied"]
+    counts = [r for r in logs.records if r.getMessage() == "contact records applied"]
     assert (counts[0].stored, counts[0].unchanged, counts[0].rejected) == (len(latest) + 1, len(batch) - len(latest) - 1, 0)
     contact_id = batch[0]["ContactId"]
     entry = history.get_entry(tenant.id, contact_id)
     oldest = min((c for c in batch if c["ContactId"] == contact_id), key=lambda c: c["LastUpdateTimestamp"])
     assert handler(kinesis_event([ctr_bytes(oldest)], first=50), context()) == {"batchItemFailures": []}  # stale, later
     assert history.get_entry(tenant.id, contact_id) == entry
-    counts = [r for r in service_logs.records if r.getMessage() == "contact records applied"]
+    counts = [r for r in logs.records if r.getMessage() == "contact records applied"]
     assert (counts[1].stored, counts[1].unchanged) == (0, 1)
 
 
-def test_malformed_ctrs_are_batch_item_failures_with_their_reason_logged(tenant, instance, service_logs):
+def test_malformed_ctrs_are_batch_item_failures_with_their_reason_logged(tenant, instance, logs):
     good = _ctr("inbound_voice_answered.json", instance)
     unknown = _ctr("chat_answered.json", f"arn:aws:connect:us-east-1:111122223333:instance/{uuid.uuid4()}")
     pigeon = _ctr("inbound_voice_abandoned.json", instance, Channel="CARRIER_PIGEON")
@@ -249,11 +193,11 @@ def test_malformed_ctrs_are_batch_item_failures_with_their_reason_logged(tenant,
     assert failed == [sequences[0], sequences[2], sequences[3], sequences[4]]
     stored = dependencies().history.get_entry(tenant.id, good["ContactId"]).record
     assert stored.channel is Channel.VOICE and stored.queue_id and stored.csat == 5  # unknown fields ignored
-    rejected = {r.sequence_number: r.reason for r in service_logs.records if r.getMessage() == "contact record rejected"}
+    rejected = {r.sequence_number: r.reason for r in logs.records if r.getMessage() == "contact record rejected"}
     assert set(rejected) == set(failed)
     assert rejected[sequences[2]] == "Connect instance not registered to a tenant"
     assert "unsupported Channel" in rejected[sequences[3]] and rejected[sequences[4]] == "missing ContactId"
-    assert good["CustomerEndpoint"]["Address"] not in service_logs.text()  # phone numbers never reach the logs
+    assert good["CustomerEndpoint"]["Address"] not in logs.text()  # phone numbers never reach the logs
 
 
 # --- redaction end to end ---------------------------------------------------------------------------------
@@ -267,7 +211,7 @@ def _scan_all_tables(stack) -> list[str]:
     return found
 
 
-def test_no_card_number_survives_in_storage_or_logs(tenant, env, stack, capsys, service_logs):
+def test_no_card_number_survives_in_storage_or_logs(tenant, env, stack, capsys, logs):
     messages = [("CUSTOMER", text) for text in CORPUS] + [("AGENT", "thanks, I have noted the card 4111 1111 1111 1111")]
     done = serve_chat(tenant, env, messages=messages)
     cid = done["contact_id"]
@@ -289,7 +233,7 @@ def test_no_card_number_survives_in_storage_or_logs(tenant, env, stack, capsys, 
     assert "1234 5678 9012 3456" in stored_messages[4]["content"]  # a Luhn-invalid order number is kept
 
     assert _scan_all_tables(stack) == []
-    logs = capsys.readouterr().out + capsys.readouterr().err + service_logs.text()
+    logs = capsys.readouterr().out + capsys.readouterr().err + logs.text()
     leaking = [line for line in logs.splitlines() if card_leaks(line)]
     assert logs and not leaking, leaking[:3]
 
