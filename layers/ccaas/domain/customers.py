@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, ValidationInfo
 
 __all__ = [
     "MAX_ALIASES",
@@ -85,19 +85,13 @@ class Customer(BaseModel):
     attributes: dict[str, str] = Field(default_factory=dict, max_length=20)
     updated_at: int = 0
 
-    @field_validator("phones", mode="before")
+    @field_validator("phones", "emails", mode="before")
     @classmethod
-    def _phones(cls, value: object) -> object:
+    def _normalised(cls, value: object, info: ValidationInfo) -> object:
         if isinstance(value, str | bytes):
-            raise ValueError("phones is a list")
-        return tuple(dict.fromkeys(normalise_phone(p) for p in value)) if isinstance(value, list | tuple) else value
-
-    @field_validator("emails", mode="before")
-    @classmethod
-    def _emails(cls, value: object) -> object:
-        if isinstance(value, str | bytes):
-            raise ValueError("emails is a list")
-        return tuple(dict.fromkeys(normalise_email(e) for e in value)) if isinstance(value, list | tuple) else value
+            raise ValueError(f"{info.field_name} is a list")
+        normalise = normalise_phone if info.field_name == "phones" else normalise_email
+        return tuple(dict.fromkeys(normalise(v) for v in value)) if isinstance(value, list | tuple) else value
 
     @field_validator("attributes")
     @classmethod
