@@ -50,8 +50,9 @@ def test_estimated_wait_formula_and_sanity():
 
 
 def test_aht_blend_and_effective_agents():
-    assert blended_aht([], 300) == 300
-    assert blended_aht([100] * 10, 300, prior_weight=10) == pytest.approx(200)
+    assert blended_aht(None, 0, 300) == 300
+    assert blended_aht(100, 10, 300, prior_weight=10) == pytest.approx(200)
+    assert blended_aht(100, 990, 300) == pytest.approx(102)
     A = QueueAssignment
     agents = [agent("a", queues=("billing",)), agent("b", queues=("billing", "sales")),
               agent("c", queues=(A(queue_id="billing", priority=2), A(queue_id="sales", priority=1))),

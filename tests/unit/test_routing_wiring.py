@@ -133,7 +133,7 @@ def test_a_callback_keeps_its_place_and_a_callback_contact_is_created_when_reach
     first = _new(deps, token="tok-first")
     deps.clock.advance(5)
     second = _new(deps, token="tok-second")
-    scheduled = waiting.request_callback(deps, TENANT, first.contact_id, "+15555550100")
+    scheduled = contacts.request_callback(deps, TENANT, first.contact_id, "+15555550100")
     assert scheduled.state == ContactState.CALLBACK_SCHEDULED
     assert waiting.wait_info(deps, TENANT, "sales", first.contact_id).position == 1
     assert waiting.wait_info(deps, TENANT, "sales", second.contact_id).position == 2
@@ -155,7 +155,7 @@ def test_a_callback_keeps_its_place_and_a_callback_contact_is_created_when_reach
 def test_a_callback_requested_at_intake_waits_as_one_and_expires_as_abandoned():
     deps = demo_deps()
     _policy(deps, queue_defaults={"callback": {"max_wait_s": 3600}})
-    contact = waiting.schedule_callback(deps, TENANT, "sales", "+15555550101", customer_id="c-1")
+    contact = contacts.schedule_callback(deps, TENANT, "sales", "+15555550101", customer_id="c-1")
     queued = contacts.queue_and_route(deps, TENANT, contact.contact_id, "tok")
     assert queued.state == ContactState.CALLBACK_SCHEDULED
     assert deps.workflow.started[-1][2] == 3600  # no queue timeout, no reservation cap: nobody holds the line
@@ -170,7 +170,7 @@ def test_only_a_queued_contact_can_ask_for_a_callback():
     _available(deps, "ana")
     offered = _new(deps)
     with pytest.raises(DomainError, match="only a QUEUED contact"):
-        waiting.request_callback(deps, TENANT, offered.contact_id, "+15555550100")
+        contacts.request_callback(deps, TENANT, offered.contact_id, "+15555550100")
 
 
 # -- hours of operation at intake -----------------------------------------------------------------
@@ -242,6 +242,35 @@ def test_a_self_service_customer_is_answered_without_a_queue():
     contact = _new(deps, customer_id="c-ss")
     assert contact.state == ContactState.COMPLETED and contact.routing.outcome == "self_service"
     assert deps.workflow.started == []
+
+
+def _fold_published_events(deps) -> None:
+    """What the stream consumer does with the events published so far: the live metrics EWT reads."""
+    from ccaas.domain.live_metrics import SequencedEvent, pad_sequence
+    from ccaas.usecases.metrics import apply_records
+
+    batch = [SequencedEvent(event=e, shard_id="s0", sequence=pad_sequence(str(i))) for i, e in enumerate(deps.events.events)]
+    apply_records(deps, "s0", batch)
+
+
+def test_a_segment_is_deflected_to_self_service_only_while_its_estimated_wait_is_too_long():
+    deps = demo_deps()
+    _policy(deps, segments={"standard": {"deflect": "when_wait_exceeds", "deflect_wait_s": 100}},
+            queues={"sales": {"expected_aht_s": 300}})
+    add_agent(deps, "ana")
+    assert _new(deps, token="t0", segment="standard").state == ContactState.QUEUED  # nobody staffed: no estimate
+    contacts.abandon_contact(deps, TENANT, deps.store.waiting_contacts(TENANT, "sales", 1)[0].contact_id,
+                             reason="CUSTOMER", from_workflow=False)
+    _available(deps, "ana")
+    _fold_published_events(deps)
+    assert waiting.arrival_wait_s(deps, TENANT, "sales") == 0.0
+    served = _new(deps, token="t1", segment="standard")
+    assert served.state == ContactState.OFFERED  # ana was free
+    _fold_published_events(deps)
+    assert waiting.arrival_wait_s(deps, TENANT, "sales") == pytest.approx(300)  # 1 ahead of nobody, AHT prior, 1 agent
+    deflected = _new(deps, token="t2", segment="standard")
+    assert deflected.state == ContactState.COMPLETED and deflected.routing.outcome == "self_service"
+    assert _new(deps, token="t3", segment="gold").state == ContactState.QUEUED  # other tiers still queue
 
 
 def test_the_offer_carries_the_customers_journey_and_profile():

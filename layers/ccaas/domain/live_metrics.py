@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from ccaas.domain.events import AgentActivity, Event, EventType
+from ccaas.domain.routing_engine.estimates import QueueStats, estimate_wait
 
 COUNTERS = (
     "offered",
@@ -287,7 +288,8 @@ class RealtimeQueueMetrics(BaseModel):
     asa_s: float | None = Field(description="average speed of answer today, seconds")
     abandonment_rate: float | None
     aht_s: float | None
-    estimated_wait_s: float | None = Field(description="for a contact arriving now: (waiting + 1) x AHT / agents")
+    estimated_wait_s: float | None = Field(
+        description="for a contact arriving now: max(0, waiting + 1 - available) x AHT / staffed (routing_engine.estimates)")
     last_15_minutes: WindowMetrics
     by_channel: list[ChannelMetrics]
 
@@ -302,6 +304,14 @@ def _rates(c: Mapping[str, int]) -> tuple[float | None, float | None, float | No
         abandoned / c["offered"] if c.get("offered") else None,
         c.get("handle_ms", 0) / c["completed"] / 1000 if c.get("completed") else None,
     )
+
+
+def _arrival_wait(waiting: int, aht_s: float | None, staffed: int, available: int) -> float | None:
+    """The routing engine's estimate for a contact arriving now (position = waiting + 1), from the
+    observed AHT only (the wait API blends in the queue policy's prior); None without AHT or agents."""
+    if not aht_s or not staffed:
+        return None
+    return estimate_wait(waiting + 1, QueueStats(aht_s=aht_s, agents=staffed, available=available)).ewt_s
 
 
 def _slot_values(item: Mapping[str, Any], prefix: str) -> dict[str, int]:
@@ -364,8 +374,7 @@ def realtime_view(
         asa_s=asa,
         abandonment_rate=abandonment,
         aht_s=aht,
-        estimated_wait_s=None if handle is None or staffed == 0 else (waiting + 1) * handle / staffed
-        if gauge(ACTIVITY_GAUGES["AVAILABLE"]) == 0 else 0.0,
+        estimated_wait_s=_arrival_wait(waiting, handle, staffed, gauge(ACTIVITY_GAUGES["AVAILABLE"])),
         last_15_minutes=WindowMetrics(
             minutes=WINDOW_MINUTES, offered=window.get("offered", 0), answered=window.get("answered", 0),
             abandoned=window.get("abandoned", 0), service_level=w_sl, asa_s=w_asa, abandonment_rate=w_abandonment, aht_s=w_aht,

@@ -52,7 +52,7 @@ from ccaas.domain.connect_flow import (
 from ccaas.domain.customers import Customer, normalise_email, normalise_phone
 from ccaas.domain.models import Channel, Conflict, Contact, ContactState, DomainError, NotFound, Queue
 from ccaas.domain.routing_engine.journey import analyse_journey
-from ccaas.usecases import history, routing, waiting
+from ccaas.usecases import contacts, history, routing, waiting
 from ccaas.usecases.customers import lookup_customer
 
 logger = logging.getLogger(__name__)
@@ -302,7 +302,8 @@ def route(flow: Flow) -> dict[str, Any]:
         customer_id=customer.customer_id if customer else None, reason=flow.param("reason"),
         initiated_at=deps.clock.now_ms(), sl_threshold_s=queue.sl_threshold_s,
     )
-    plan = routing.plan_for(deps, contact, queue, segment)
+    plan = routing.plan_for(deps, contact, queue, segment,
+                            arrival_wait_s=lambda: waiting.arrival_wait_s(deps, flow.tenant_id, queue.queue_id))
     criteria, notes = routing_criteria(plan, skill_attribute=flow.settings.skill_attribute)
     closed = plan.outcome == "closed"
     queue_hours = routing.policy_of(deps, flow.tenant_id).for_queue(queue.queue_id).hours if closed else None
@@ -380,7 +381,7 @@ def callback(flow: Flow) -> dict[str, Any]:
     except ValueError as error:
         raise FlowError("invalid_parameter", f"phone: {error}") from None
     customer, _ = flow.customer()
-    contact = waiting.schedule_callback(deps, tenant_id, queue.queue_id, number,
+    contact = contacts.schedule_callback(deps, tenant_id, queue.queue_id, number,
                                         customer_id=customer.customer_id if customer else None, reason=flow.param("reason"))
     scheduled = contact.state not in (ContactState.COMPLETED, ContactState.FAILED)
     if scheduled:

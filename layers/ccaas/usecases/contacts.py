@@ -7,8 +7,6 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ccaas.domain.routing_engine import after_failed_offer, next_check_at, reservation_deadline
-
 from ccaas.bootstrap import Dependencies
 from ccaas.domain import lifecycle
 from ccaas.domain.events import Event, EventType, agent_activity, agent_event, contact_event
@@ -24,7 +22,8 @@ from ccaas.domain.models import (
     NotFound,
 )
 from ccaas.domain.live_metrics import local_day
-from ccaas.usecases import routing
+from ccaas.domain.routing_engine import after_failed_offer, next_check_at, reservation_deadline
+from ccaas.usecases import routing, waiting
 from ccaas.usecases.tenancy import time_zone_of
 
 logger = logging.getLogger(__name__)
@@ -124,7 +123,8 @@ def create_contact(deps: Dependencies, tenant_id: str, request: NewContact) -> C
         **request.model_dump(exclude={"segment"}),
     )
     policy = routing.policy_of(deps, tenant_id)
-    plan = routing.plan_for(deps, contact, queue, routing.segment_of(deps, contact, request.segment), policy)
+    plan = routing.plan_for(deps, contact, queue, routing.segment_of(deps, contact, request.segment), policy,
+                            arrival_wait_s=lambda: waiting.arrival_wait_s(deps, tenant_id, queue.queue_id))
     contact = contact.model_copy(update={"routing": plan, "priority": plan.priority})
     if plan.outcome == "self_service" or (plan.outcome == "closed" and not _queue_when_closed(contact, policy)):
         # Answered without a queue (the caller, e.g. a flow, serves it or plays its closed message):
@@ -342,6 +342,26 @@ def recheck(deps: Dependencies, tenant_id: str, contact_id: str) -> tuple[str, i
         # A routing step expired (or the wait cap passed): the next AwaitAgent routes with the wider step.
         return "wait", _wait_s(next_check_at(contact, queue, policy, now), now), contact_id
     return "wait", 1, contact_id  # contended: look again in a second
+
+
+def schedule_callback(
+    deps: Dependencies,
+    tenant_id: str,
+    queue_id: str,
+    phone_number: str,
+    *,
+    customer_id: str | None = None,
+    previous_contact_id: str | None = None,
+    reason: str | None = None,
+) -> Contact:
+    """A callback requested before queueing (e.g. from a flow): it enters the queue as a scheduled
+    callback now, so it keeps the place of a caller arriving now; a CALLBACK contact is created and
+    offered to an agent when it is reached."""
+    request = NewContact(
+        channel=Channel.VOICE, queue_id=queue_id, initiation_method=InitiationMethod.INBOUND, customer_id=customer_id,
+        previous_contact_id=previous_contact_id, reason=reason, callback_number=phone_number,
+    )
+    return create_contact(deps, tenant_id, request)
 
 
 def request_callback(deps: Dependencies, tenant_id: str, contact_id: str, number: str) -> Contact:

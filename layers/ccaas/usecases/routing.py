@@ -1,7 +1,7 @@
 """Routing decisions with the tenant's policy (ccaas.domain.routing_engine), explained and kept."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.models import Agent, Contact, Queue
@@ -55,11 +55,17 @@ def segment_of(deps: Dependencies, contact: Contact, requested: str | None) -> s
 
 
 def plan_for(
-    deps: Dependencies, contact: Contact, queue: Queue, segment: str | None, policy: RoutingPolicy | None = None
+    deps: Dependencies, contact: Contact, queue: Queue, segment: str | None, policy: RoutingPolicy | None = None,
+    *, arrival_wait_s: Callable[[], float | None] | None = None,
 ) -> RoutingPlan:
+    """The contact's plan at intake. `arrival_wait_s` estimates the wait of a contact arriving now; it
+    is only called when the segment deflects to self-service above a wait (it costs reads)."""
     journey = journey_of(deps, contact.tenant_id, contact.customer_id, contact.reason, contact.contact_id)
     policy = policy or policy_of(deps, contact.tenant_id)
-    return plan_contact(queue, policy, segment, journey, deps.clock.now_ms(), base_priority=contact.priority)
+    deflects_on_wait = segment in policy.segments and policy.segments[segment].deflect == "when_wait_exceeds"
+    estimated = arrival_wait_s() if deflects_on_wait and arrival_wait_s is not None else None
+    return plan_contact(queue, policy, segment, journey, deps.clock.now_ms(), base_priority=contact.priority,
+                        estimated_wait_s=estimated)
 
 
 def choose_agent(deps: Dependencies, contact: Contact, queue: Queue, candidates: Sequence[Agent]) -> Decision:

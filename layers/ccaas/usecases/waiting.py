@@ -1,4 +1,4 @@
-"""Waiting contacts: position in queue and estimated wait, hours of operation, callbacks in queue.
+"""Waiting contacts: position in queue and estimated wait, hours of operation.
 
 EWT follows ccaas.domain.routing_engine.estimates: position among the queue's waiting contacts (in
 the order a free agent takes them), agents staffed and available from the live metrics item, and an
@@ -11,13 +11,12 @@ import math
 from pydantic import BaseModel, Field
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.models import WAITING_STATES, Channel, Contact, InitiationMethod, NotFound
-from ccaas.domain.routing_engine import QueueStats, estimate_wait, position_in_queue
-from ccaas.usecases import contacts, metrics, routing
+from ccaas.domain.models import WAITING_STATES, NotFound
+from ccaas.domain.routing_engine import QueueStats, blended_aht, estimate_wait, position_in_queue
+from ccaas.usecases import metrics, routing
 from ccaas.usecases.tenancy import time_zone_of
 
 _POSITION_SCAN = 500  # contacts ahead counted exactly up to this; beyond it the live gauge is used
-_AHT_PRIOR_WEIGHT = 10.0
 
 
 class WaitInfo(BaseModel):
@@ -53,10 +52,11 @@ def wait_info(deps: Dependencies, tenant_id: str, queue_id: str, contact_id: str
     queue = deps.config.get_queue(tenant_id, queue_id)
     live = metrics.realtime_queue_metrics(deps, tenant_id, queue_id)
     prior = routing.policy_of(deps, tenant_id).for_queue(queue_id).expected_aht_s
-    done = live.completed
-    aht = ((live.aht_s or 0.0) * done + prior * _AHT_PRIOR_WEIGHT) / (done + _AHT_PRIOR_WEIGHT)
+    aht = blended_aht(live.aht_s, live.completed, prior)
     waiting = deps.store.waiting_contacts(tenant_id, queue.queue_id, _POSITION_SCAN)
-    in_queue = max(live.in_queue, len(waiting))
+    # The index lists every contact still waiting for an agent (offered ones already have theirs); past
+    # the scan, the live gauge (which counts offered contacts too) bounds the count from above.
+    in_queue = len(waiting) if len(waiting) < _POSITION_SCAN else max(live.in_queue, len(waiting))
     if contact is not None and contact.state in WAITING_STATES:
         position = position_in_queue(contact, waiting)
     elif contact is not None:
@@ -88,29 +88,9 @@ def queue_hours(deps: Dependencies, tenant_id: str, queue_id: str) -> HoursStatu
                        next_close_at=hours.next_close(now), time_zone=hours.time_zone)
 
 
-def schedule_callback(
-    deps: Dependencies,
-    tenant_id: str,
-    queue_id: str,
-    phone_number: str,
-    *,
-    customer_id: str | None = None,
-    previous_contact_id: str | None = None,
-    reason: str | None = None,
-) -> Contact:
-    """A callback requested before queueing (e.g. from a flow): it enters the queue as a scheduled
-    callback now, so it keeps the place of a caller arriving now; a CALLBACK contact is created and
-    offered to an agent when it is reached."""
-    request = contacts.NewContact(
-        channel=Channel.VOICE, queue_id=queue_id, initiation_method=InitiationMethod.INBOUND,
-        customer_id=customer_id, previous_contact_id=previous_contact_id, reason=reason, callback_number=phone_number,
-    )
-    return contacts.create_contact(deps, tenant_id, request)
+def arrival_wait_s(deps: Dependencies, tenant_id: str, queue_id: str) -> float | None:
+    """Estimated wait of a contact arriving now (None when nobody is staffed)."""
+    return wait_info(deps, tenant_id, queue_id).ewt_s
 
 
-def request_callback(deps: Dependencies, tenant_id: str, contact_id: str, phone_number: str) -> Contact:
-    """A customer already holding in queue asks to be called back instead (keeps the place)."""
-    return contacts.request_callback(deps, tenant_id, contact_id, phone_number)
-
-
-__all__ = ["HoursStatus", "NotFound", "WaitInfo", "queue_hours", "request_callback", "schedule_callback", "wait_info"]
+__all__ = ["HoursStatus", "NotFound", "WaitInfo", "arrival_wait_s", "queue_hours", "wait_info"]

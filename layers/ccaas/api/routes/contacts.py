@@ -33,7 +33,7 @@ class CallbackRequest(BaseModel):
 @router.post("/contacts/<contact_id>/callback", tags=["contacts"],
              summary="The waiting customer leaves the line and is called back, keeping their place in queue")
 def request_callback(contact_id: Id, body: CallbackRequest) -> ContactView:
-    return ContactView.of(waiting.request_callback(deps(), tenant(router), contact_id, body.phone_number))
+    return ContactView.of(contacts.request_callback(deps(), tenant(router), contact_id, body.phone_number))
 
 
 @router.get("/queues/<queue_id>/wait", tags=["contacts"],

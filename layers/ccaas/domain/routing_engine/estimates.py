@@ -19,7 +19,7 @@ Left out: contacts ahead that will abandon (the estimate is an upper-side figure
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -72,8 +72,9 @@ def estimate_wait(position: int, stats: QueueStats) -> WaitEstimate:
     return WaitEstimate(position=position, ewt_s=k * step, p90_s=max(p90, k * step))
 
 
-def blended_aht(recent_handle_s: Sequence[float], prior_s: float, prior_weight: float = 10.0) -> float:
-    return (sum(recent_handle_s) + prior_s * prior_weight) / (len(recent_handle_s) + prior_weight)
+def blended_aht(mean_s: float | None, count: int, prior_s: float, prior_weight: float = 10.0) -> float:
+    """(Σ h + prior·w) / (n + w) from the recent contacts' mean handle time and count."""
+    return ((mean_s or 0.0) * count + prior_s * prior_weight) / (count + prior_weight)
 
 
 def effective_agents(agents: Iterable[Agent], queue_id: str) -> float:
