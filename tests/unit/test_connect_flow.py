@@ -307,6 +307,10 @@ def test_wait_info_for_a_new_caller_and_for_one_of_our_contacts(deps):
     reply = ask(deps, fixture("voice_inbound", action="wait_info", queue_id="support"))
     assert (reply["queue_id"], reply["position"], reply["in_queue"]) == ("support", "3", "2")
     assert reply["ewt_known"] == "false" and "ewt_s" not in reply and reply["agents_staffed"] == "0"  # nobody staffed
+    assert reply["offer_callback"] == "false"  # the default policy offers no callbacks
+    routing.put_policy(deps, TENANT, RoutingPolicy.model_validate(
+        {"queues": {"support": {"callback": {"offer_when_wait_exceeds_s": 60}}}}))
+    assert ask(deps, fixture("voice_inbound", action="wait_info", queue_id="support"))["offer_callback"] == "true"
     mine = ask(deps, fixture("task_null_sections", action="wait_info", contact_id=first.contact_id))
     assert (mine["queue_id"], mine["position"]) == ("support", "1")
 

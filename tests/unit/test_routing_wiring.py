@@ -215,6 +215,22 @@ def test_wait_info_counts_the_contacts_ahead_and_the_staffed_agents():
     assert arriving.position == 4 and arriving.contact_id is None
 
 
+def test_wait_info_says_when_the_queue_policy_offers_a_callback():
+    deps = demo_deps()
+    _policy(deps, queues={"sales": {"expected_aht_s": 100, "callback": {"offer_when_wait_exceeds_s": 150}}})
+    add_agent(deps, "ana")
+    _available(deps, "ana")
+    _new(deps, token="t0")  # ana takes it
+    _fold_published_events(deps)
+    first = waiting.wait_info(deps, TENANT, "sales")
+    assert first.ewt_s == pytest.approx(100) and not first.offer_callback
+    _new(deps, token="t1")  # now one waits ahead of an arrival: 2 x 100 s > 150 s
+    second = waiting.wait_info(deps, TENANT, "sales")
+    assert second.position == 2 and second.ewt_s == pytest.approx(200) and second.offer_callback
+    _policy(deps, queues={"sales": {"expected_aht_s": 100}})  # callbacks not offered by default
+    assert not waiting.wait_info(deps, TENANT, "sales").offer_callback
+
+
 def test_a_priority_contact_is_ahead_in_position():
     deps = demo_deps()
     _policy(deps, segments={"platinum": {"priority": 1}, "standard": {"priority": 5}})

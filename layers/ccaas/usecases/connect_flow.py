@@ -337,6 +337,7 @@ def wait_info(flow: Flow) -> dict[str, Any]:
         "queue_id": info.queue_id, "position": info.position, "in_queue": info.in_queue,
         "ewt_known": ewt is not None, "ewt_s": ewt, "ewt_minutes": minutes,
         "p90_s": _seconds(info.p90_s), "agents_staffed": info.agents_staffed, "agents_available": info.agents_available,
+        "offer_callback": info.offer_callback,
     }
 
 

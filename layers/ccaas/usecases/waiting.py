@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.models import WAITING_STATES, NotFound
-from ccaas.domain.routing_engine import QueueStats, blended_aht, estimate_wait, position_in_queue
+from ccaas.domain.routing_engine import QueueStats, blended_aht, estimate_wait, offers_callback, position_in_queue
 from ccaas.usecases import metrics, routing
 from ccaas.usecases.tenancy import time_zone_of
 
@@ -29,6 +29,8 @@ class WaitInfo(BaseModel):
     agents_staffed: int
     agents_available: int
     aht_s: float = Field(description="the handle time the estimate uses")
+    offer_callback: bool = Field(
+        default=False, description="the queue's policy offers a callback at this wait (callback.offer_when_wait_exceeds_s)")
 
 
 class HoursStatus(BaseModel):
@@ -51,8 +53,8 @@ def wait_info(deps: Dependencies, tenant_id: str, queue_id: str, contact_id: str
         queue_id = contact.queue_id
     queue = deps.config.get_queue(tenant_id, queue_id)
     live = metrics.realtime_queue_metrics(deps, tenant_id, queue_id)
-    prior = routing.policy_of(deps, tenant_id).for_queue(queue_id).expected_aht_s
-    aht = blended_aht(live.aht_s, live.completed, prior)
+    policy = routing.policy_of(deps, tenant_id)
+    aht = blended_aht(live.aht_s, live.completed, policy.for_queue(queue.queue_id).expected_aht_s)
     waiting = deps.store.waiting_contacts(tenant_id, queue.queue_id, _POSITION_SCAN)
     # The index lists every contact still waiting for an agent (offered ones already have theirs); past
     # the scan, the live gauge (which counts offered contacts too) bounds the count from above.
@@ -75,6 +77,7 @@ def wait_info(deps: Dependencies, tenant_id: str, queue_id: str, contact_id: str
         agents_staffed=live.agents_staffed,
         agents_available=live.agents_available,
         aht_s=round(aht, 1),
+        offer_callback=estimate is not None and offers_callback(policy, queue.queue_id, estimate.ewt_s),
     )
 
 

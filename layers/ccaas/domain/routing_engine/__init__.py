@@ -46,6 +46,7 @@ _EXPORTS: dict[str, str] = {
     "after_failed_offer": "outcomes",
     "decide_callback": "outcomes",
     "next_check_at": "outcomes",
+    "offers_callback": "outcomes",
     "reservation_deadline": "outcomes",
     "PlannedStep": "plan",
     "RoutingPlan": "plan",
@@ -123,6 +124,7 @@ if TYPE_CHECKING:  # static tools see the eager imports
         after_failed_offer,
         decide_callback,
         next_check_at,
+        offers_callback,
         reservation_deadline,
     )
     from ccaas.domain.routing_engine.plan import (  # noqa: F401

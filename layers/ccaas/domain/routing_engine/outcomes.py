@@ -22,7 +22,8 @@ from ccaas.domain.routing_engine.estimates import WaitEstimate
 from ccaas.domain.routing_engine.policy import RoutingPolicy
 from ccaas.domain.routing_engine.steps import current_step
 
-__all__ = ["OfferFollowUp", "after_failed_offer", "decide_callback", "next_check_at", "reservation_deadline"]
+__all__ = ["OfferFollowUp", "after_failed_offer", "decide_callback", "next_check_at", "offers_callback",
+           "reservation_deadline"]
 
 
 def reservation_deadline(offered_at: int, policy: RoutingPolicy) -> int:
@@ -83,11 +84,17 @@ def after_failed_offer(contact: Contact, agent_id: str, failure: Literal["reject
     return OfferFollowUp(reoffer=rule.reoffer, agent_status=status, reset_declines=reset, decision=decision)
 
 
+def offers_callback(policy: RoutingPolicy, queue_id: str, ewt_s: float) -> bool:
+    """Whether the queue's policy offers a callback at this estimated wait (inf: nobody staffed)."""
+    limit = policy.for_queue(queue_id).callback.offer_when_wait_exceeds_s
+    return limit is not None and ewt_s > limit
+
+
 def decide_callback(contact: Contact, policy: RoutingPolicy, estimate: WaitEstimate, now_ms: int) -> Decision:
     cb = policy.for_queue(contact.queue_id).callback
     limit = cb.offer_when_wait_exceeds_s
     data = {"ewt_s": round(estimate.ewt_s, 1), "position": estimate.position, "limit_s": limit}
-    if limit is None or estimate.ewt_s <= limit:
+    if not offers_callback(policy, contact.queue_id, estimate.ewt_s):
         return Decision(kind="callback", outcome="queue", winner=None, subject=contact.contact_id, at=now_ms,
                         why="estimated wait within limit" if limit is not None else "callbacks not offered",
                         data=data)
