@@ -307,3 +307,17 @@ def test_the_offer_carries_the_customers_journey_and_profile():
     assert [p.contact_id for p in offer.journey.recent] == [first.contact_id]
     assert offer.customer.tier == "gold" and offer.customer.vip
     assert offer.expires_at == repeat.offered_at + 30_000
+
+
+def test_the_readme_policy_example_is_a_valid_policy():
+    import json
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("### Waiting: timers, offers, callbacks, estimates"):]
+    example = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
+    policy = RoutingPolicy.model_validate(example)
+    billing = policy.for_queue("billing")
+    assert billing.when_closed == "callback" and billing.hours.time_zone == "Europe/London"
+    assert policy.segments["self_service"].deflect == "when_wait_exceeds"
