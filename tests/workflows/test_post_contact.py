@@ -51,8 +51,12 @@ def history_of(client, contact_id: str, *, analysed: bool = False) -> dict:
 
 
 def post_contact_states(runtime, tenant_id: str, contact_id: str) -> list[str]:
+    """The states the contact's post-contact execution entered, once it has ended (the history entry
+    is written by its first state, so it can be read while the execution still runs)."""
     sfn = runtime.client("stepfunctions")
     arn = runtime.state_machine_arn(POST_CONTACT).replace(":stateMachine:", ":execution:") + f":{tenant_id}-{contact_id}"[:81]
+    wait_until(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", 20.0,
+               what=f"the post-contact execution of {contact_id} to end")
     events = sfn.get_execution_history(executionArn=arn)["events"]
     return entered_states(events)
 
