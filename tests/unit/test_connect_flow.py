@@ -332,7 +332,7 @@ def test_staffing(deps):
 def test_callback_once_per_connect_contact(deps):
     event = fixture("voice_inbound", action="callback", queue_id="support")
     reply = ask(deps, event)
-    assert (reply["scheduled"], reply["repeated"], reply["state"]) == ("true", "false", "INITIATED")
+    assert (reply["scheduled"], reply["repeated"], reply["state"]) == ("true", "false", "CALLBACK_SCHEDULED")
     contact = deps.store.get_contact(TENANT, reply["callback_contact_id"])
     assert contact.callback_number == "+14155550100" and contact.customer_id == "c-plat"
     again = ask(deps, event)

@@ -388,8 +388,10 @@ def callback(flow: Flow) -> dict[str, Any]:
     if scheduled:
         history.record_flow_event(deps, tenant_id, connect_id, CALLBACK_MILESTONE, contact.contact_id)
     outcome = contact.routing.outcome if contact.routing is not None else None
+    # A new callback is INITIATED until its workflow's first step queues it: say what it is becoming.
+    state = ContactState.CALLBACK_SCHEDULED if contact.state == ContactState.INITIATED else contact.state
     return {"queue_id": queue.queue_id, "scheduled": scheduled, "repeated": False, "callback_contact_id": contact.contact_id,
-            "state": contact.state.value, "outcome": outcome}
+            "state": state.value, "outcome": outcome}
 
 
 def log_event(flow: Flow) -> dict[str, Any]:
