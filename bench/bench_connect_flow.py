@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -24,7 +23,7 @@ from typing import Any
 from bench.table import print_table
 from local import call_counter, env_overlay, log_sink
 from local.runtime import LocalRuntime
-from local.seed import DEMO_CONNECT_INSTANCE_ARN
+from local.flow import flow_event
 
 ROOT = Path(__file__).resolve().parent.parent
 WARM_RUNS = 25
@@ -40,18 +39,6 @@ ACTIONS: dict[str, dict[str, str]] = {
     "callback": {"action": "callback", "queue_id": "support"},
 }
 STARTS_LIFECYCLES = {"callback"}
-
-
-def flow_event(parameters: dict[str, str], contact_id: str | None = None) -> dict[str, Any]:
-    contact_id = contact_id or str(uuid.uuid4())
-    return {"Name": "ContactFlowEvent", "Details": {"Parameters": parameters, "ContactData": {
-        "Attributes": {"greeting_played": "true"}, "Channel": "VOICE", "ContactId": contact_id,
-        "InitialContactId": contact_id, "PreviousContactId": contact_id, "InitiationMethod": "INBOUND",
-        "InstanceARN": DEMO_CONNECT_INSTANCE_ARN, "LanguageCode": "en-US", "MediaStreams": {"Customer": {"Audio": None}},
-        "CustomerEndpoint": {"Address": "+14155550101", "Type": "TELEPHONE_NUMBER"},  # the seeded gold customer
-        "SystemEndpoint": {"Address": "+18005550199", "Type": "TELEPHONE_NUMBER"},
-        "Queue": {"ARN": f"{DEMO_CONNECT_INSTANCE_ARN}/queue/sales", "Name": "sales"},
-    }}}  # fmt: skip
 
 
 _COLD = r"""

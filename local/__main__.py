@@ -133,6 +133,7 @@ def banner(rt: Any) -> str:
         f"  Docs:         {rt.api_url}/swagger",
         f"  AWS CLI/boto3: export AWS_ENDPOINT_URL={rt.moto_endpoint} AWS_ACCESS_KEY_ID=testing "
         "AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1",
+        f"  Connect flow: .venv/bin/python -m local.flow --endpoint {rt.moto_endpoint} route queue_id=sales",
     ]
     if rt.static_dir is not None:
         lines.append(f"  Static files: {rt.base_url}/ (from {rt.static_dir})")

@@ -2,6 +2,8 @@
 metrics (through Kinesis and the stream consumer), and invisible to another tenant."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from local.testing import api, wait_until
@@ -110,7 +112,6 @@ def test_a_poison_record_is_dead_lettered_while_its_batch_mate_counts_once(runti
     """On the real stream, mapping and consumer: a record nobody can read is reported as a batch item
     failure, retried (bounded) and sent to the mapping's DLQ with the batch's position; the valid event
     put beside it (same shard, same batch) is applied once."""
-    import json
     import uuid
     from datetime import UTC, datetime
 
@@ -151,3 +152,25 @@ def test_a_poison_record_is_dead_lettered_while_its_batch_mate_counts_once(runti
                timeout_s=10, what="the batch-mate applied")
     # the valid event was redelivered with every retry of the batch: still counted once
     assert acme.call("GET", "/queues/support/metrics/realtime")[1]["offered"] == before + 1
+
+
+def test_the_connect_flow_lambda_answers_a_flow_through_the_invoke_api(runtime) -> None:
+    """`python -m local.flow` plays Amazon Connect: the demo instance's flow event through Lambda Invoke."""
+    import io
+
+    from local import flow
+
+    def ask(*args: str) -> tuple[int, dict]:
+        out = io.StringIO()
+        code = flow.main(["--endpoint", runtime.moto_endpoint, *args], out=out)
+        return code, json.loads(out.getvalue())
+
+    code, identified = ask("identify")
+    assert code == 0 and identified["found"] == "true" and identified["tier"] == "gold"
+    assert identified["lookup_by"] == "phone" and identified["customer_id"] == "cust-gold"
+    code, routed = ask("route", "queue_id=sales")
+    assert code == 0 and routed["outcome"] == "queue" and routed["segment"] == "gold" and int(routed["priority"]) <= 3
+    assert json.loads(routed["routing_criteria"])["Steps"]
+    assert ask("route")[1]["queue_id"] == "sales"  # the contact's Queue names it
+    code, failed = ask("log_event")
+    assert code == 1 and failed["status"] == "error" and failed["error_code"] == "missing_parameter"
