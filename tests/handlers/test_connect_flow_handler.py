@@ -14,9 +14,9 @@ import pytest
 
 from ccaas.bootstrap import dependencies
 from ccaas.domain.connect_flow import MAX_REPLY_BYTES, reply_size
-from ccaas.domain.models import Agent, AgentStatus, Channel, Queue, QueueAssignment, SkillRequirement
-from ccaas.domain.routing_engine import RoutingPolicy
-from ccaas.usecases import admin, connect_flow, routing
+from ccaas.domain.models import Agent, AgentStatus, QueueAssignment
+from ccaas.usecases import admin, connect_flow
+from tests.connect_tenant import add_flow_queues
 from tests.lambda_harness import api, context, load_handler
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
@@ -32,14 +32,7 @@ def flow_tenant(env):
     deps = dependencies()
     admin.register_tenant(deps, tenant_id=tenant_id, name="Flows")
     admin.register_connect_instance(deps, tenant_id=tenant_id, instance_arn=instance)
-    admin.put_queue(deps, Queue(tenant_id=tenant_id, queue_id="sales", name="Sales", channels=frozenset({Channel.VOICE}),
-                                required_skills=(SkillRequirement(skill="sales", min_proficiency=2),)))
-    admin.put_queue(deps, Queue(tenant_id=tenant_id, queue_id="support", name="Support",
-                                channels=frozenset({Channel.VOICE, Channel.CHAT, Channel.SMS})))
-    admin.put_queue(deps, Queue(tenant_id=tenant_id, queue_id="billing", name="Billing",
-                                channels=frozenset({Channel.EMAIL, Channel.TASK, Channel.VOICE})))
-    routing.put_policy(deps, tenant_id, RoutingPolicy.model_validate({"queues": {
-        "billing": {"hours": {"time_zone": "Europe/London", "weekly": {"sat": [{"start": "09:00", "end": "12:00"}]}}}}}))
+    add_flow_queues(deps, tenant_id)
     connect_flow.put_flow_settings(deps, tenant_id, connect_flow.FlowSettings(queues={"sales": f"{instance}/queue/q-sales"}))
     admin.put_agent(deps, Agent(tenant_id=tenant_id, agent_id="ana", name="Ana", skills={"sales": 5},
                                 queues=(QueueAssignment(queue_id="sales"),), status=AgentStatus.AVAILABLE))

@@ -30,15 +30,14 @@ from ccaas.domain.models import (
     Contact,
     ContactState,
     InitiationMethod,
-    Queue,
     QueueAssignment,
-    SkillRequirement,
 )
 from ccaas.domain.routing_engine import RoutingPolicy
 from ccaas.domain.routing_engine.conditions import parse_condition
 from ccaas.domain.routing_engine.plan import PlannedStep, RoutingPlan
 from ccaas.usecases import admin, connect_flow, contacts, customers, history, routing
 from ccaas.usecases.connect_flow import FlowSettings
+from tests.connect_tenant import add_flow_queues
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "connect"
 NAMES = sorted(p.stem for p in FIXTURES.glob("*.json"))
@@ -62,19 +61,10 @@ def deps():
     now = deps.clock.now_ms()  # Monday 2025-11-24 16:00 UTC
     admin.register_tenant(deps, tenant_id=TENANT, name="Acme")
     admin.register_connect_instance(deps, tenant_id=TENANT, instance_arn=INSTANCE)
-    admin.put_queue(deps, Queue(tenant_id=TENANT, queue_id="sales", name="Sales", channels=frozenset({Channel.VOICE}),
-                                required_skills=(SkillRequirement(skill="sales", min_proficiency=2),)))
-    admin.put_queue(deps, Queue(tenant_id=TENANT, queue_id="support", name="Support",
-                                channels=frozenset({Channel.VOICE, Channel.CHAT, Channel.SMS})))
-    admin.put_queue(deps, Queue(tenant_id=TENANT, queue_id="billing", name="Billing",
-                                channels=frozenset({Channel.EMAIL, Channel.TASK, Channel.VOICE})))
-    routing.put_policy(deps, TENANT, RoutingPolicy.model_validate({
-        "queues": {
-            "sales": {"steps": [{"name": "english sellers", "condition": "sales>=3 and language:en>=2", "expiry_s": 20},
-                                {"condition": "sales>=2 and not trainee", "expiry_s": 40}]},
-            "billing": {"hours": {"time_zone": "Europe/London", "weekly": {"sat": [{"start": "09:00", "end": "12:00"}]}}},
-        },
-    }))
+    add_flow_queues(deps, TENANT, {
+        "sales": {"steps": [{"name": "english sellers", "condition": "sales>=3 and language:en>=2", "expiry_s": 20},
+                            {"condition": "sales>=2 and not trainee", "expiry_s": 40}]},
+    })
     connect_flow.put_flow_settings(deps, TENANT, FlowSettings(queues={"sales": SALES_ARN}, skill_attribute="Team"))
     admin.put_agent(deps, Agent(tenant_id=TENANT, agent_id="ana", name="Ana", skills={"sales": 5, "language:en": 5},
                                 queues=(QueueAssignment(queue_id="sales"),), status=AgentStatus.AVAILABLE))
