@@ -11,7 +11,7 @@ import math
 from pydantic import BaseModel, Field
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.models import WAITING_STATES, NotFound
+from ccaas.domain.models import WAITING_STATES, Contact, NotFound
 from ccaas.domain.routing_engine import QueueStats, blended_aht, estimate_wait, offers_callback, position_in_queue
 from ccaas.usecases import metrics, routing
 from ccaas.usecases.tenancy import time_zone_of
@@ -46,13 +46,22 @@ def _finite(value: float) -> float | None:
 
 
 def wait_info(deps: Dependencies, tenant_id: str, queue_id: str, contact_id: str | None = None) -> WaitInfo:
-    """Position and EWT of a waiting contact of the queue, or of a contact that would arrive now."""
-    contact = None
-    if contact_id is not None:
-        contact = deps.store.get_contact(tenant_id, contact_id)
-        queue_id = contact.queue_id
+    """Position and EWT of a waiting contact (contact_id), or of a contact that would arrive now in the queue."""
+    if contact_id is None:
+        return _wait(deps, tenant_id, queue_id, None)
+    contact = deps.store.get_contact(tenant_id, contact_id)
+    return _wait(deps, tenant_id, contact.queue_id, contact)
+
+
+def wait_of(deps: Dependencies, contact: Contact) -> WaitInfo:
+    """wait_info of a contact the caller has already read."""
+    return _wait(deps, contact.tenant_id, contact.queue_id, contact)
+
+
+def _wait(deps: Dependencies, tenant_id: str, queue_id: str, contact: Contact | None) -> WaitInfo:
     queue = deps.config.get_queue(tenant_id, queue_id)
-    live = metrics.realtime_queue_metrics(deps, tenant_id, queue_id)
+    # The live counters only: the waiting index is read below anyway (its head is the oldest contact).
+    live = metrics.view_of(deps, tenant_id, queue_id, deps.live.read(tenant_id, queue_id), with_oldest=False)
     policy = routing.policy_of(deps, tenant_id)
     aht = blended_aht(live.aht_s, live.completed, policy.for_queue(queue.queue_id).expected_aht_s)
     waiting = deps.store.waiting_contacts(tenant_id, queue.queue_id, _POSITION_SCAN)
@@ -69,7 +78,7 @@ def wait_info(deps: Dependencies, tenant_id: str, queue_id: str, contact_id: str
     estimate = estimate_wait(position, stats) if position else None
     return WaitInfo(
         queue_id=queue.queue_id,
-        contact_id=contact_id,
+        contact_id=contact.contact_id if contact is not None else None,
         position=position,
         ewt_s=None if estimate is None else _finite(estimate.ewt_s),
         p90_s=None if estimate is None else _finite(estimate.p90_s),
@@ -96,4 +105,4 @@ def arrival_wait_s(deps: Dependencies, tenant_id: str, queue_id: str) -> float |
     return wait_info(deps, tenant_id, queue_id).ewt_s
 
 
-__all__ = ["HoursStatus", "NotFound", "WaitInfo", "arrival_wait_s", "queue_hours", "wait_info"]
+__all__ = ["HoursStatus", "NotFound", "WaitInfo", "arrival_wait_s", "queue_hours", "wait_info", "wait_of"]

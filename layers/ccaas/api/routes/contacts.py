@@ -20,7 +20,7 @@ def create_contact(body: contacts.NewContact) -> tuple[ContactView, int]:
 @router.get("/contacts/<contact_id>", tags=["contacts"], summary="A contact; while it waits, its position and estimated wait")
 def get_contact(contact_id: Id) -> ContactView:
     contact = contacts.get_contact(deps(), tenant(router), contact_id)
-    wait = waiting.wait_info(deps(), contact.tenant_id, contact.queue_id, contact_id) if contact.state in WAITING_STATES else None
+    wait = waiting.wait_of(deps(), contact) if contact.state in WAITING_STATES else None
     return ContactView.of(contact, wait)
 
 
