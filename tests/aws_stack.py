@@ -13,7 +13,7 @@ from ccaas.adapters.aws.alerts import DynamoAlertStore, EventBridgeAlertPublishe
 from ccaas.adapters.aws.customers import DynamoCustomerStore
 from ccaas.adapters.aws.dynamodb import DynamoConfigStore, DynamoLiveMetricsStore, DynamoStateStore
 from ccaas.adapters.aws.history import DynamoHistoryStore, DynamoTranscriptStore
-from ccaas.adapters.aws.services import KinesisEventPublisher, PowertoolsDeduplicator
+from ccaas.adapters.aws.services import KinesisEventPublisher, DynamoDeduplicator
 from ccaas.bootstrap import Dependencies, memory_dependencies
 from local import moto_patches, synth
 from local.deployer import Deployer, Deployment
@@ -41,7 +41,7 @@ def moto_dependencies(deployment: Deployment, **overrides) -> Dependencies:
         "config": DynamoConfigStore(db, env["CONFIG_TABLE"]),
         "live": DynamoLiveMetricsStore(db, consumer["METRICS_TABLE"]),
         "events": KinesisEventPublisher(boto3.client("kinesis"), env["EVENTS_STREAM_NAME"]),
-        "dedup": PowertoolsDeduplicator(consumer["IDEMPOTENCY_TABLE"]),
+        "dedup": DynamoDeduplicator(consumer["IDEMPOTENCY_TABLE"]),
         "alerts": DynamoAlertStore(db, env["ALERTS_TABLE"]),
         "alert_events": EventBridgeAlertPublisher(boto3.client("events"), env["ALERTS_BUS_NAME"]),
         "history": DynamoHistoryStore(db, env["HISTORY_TABLE"]),

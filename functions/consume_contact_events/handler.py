@@ -69,7 +69,6 @@ def _below_target(view: RealtimeQueueMetrics) -> bool:
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     valid.clear()
-    dependencies().dedup.bind_invocation(context)
     response = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
     if valid:
         applied = apply_records(dependencies(), valid[0].shard_id, valid)

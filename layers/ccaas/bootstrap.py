@@ -96,9 +96,9 @@ class _AwsDependencies:
 
     @cached_property
     def dedup(self) -> EventDeduplicator:
-        from ccaas.adapters.aws.services import PowertoolsDeduplicator
+        from ccaas.adapters.aws.services import DynamoDeduplicator
 
-        return PowertoolsDeduplicator(self.settings.require("idempotency_table"))
+        return DynamoDeduplicator(self.settings.require("idempotency_table"))
 
     @cached_property
     def clock(self) -> Clock:

@@ -132,12 +132,16 @@ class LiveMetricsStore(Protocol):
 
 
 class EventDeduplicator(Protocol):
-    def bind_invocation(self, context: Any) -> None:
-        """Lets the store bound in-progress records by the invocation's remaining time."""
+    def first_sequence(self, event: Event, sequence: str) -> str:
+        """The stream sequence number under which this event id was first seen (one record)."""
         ...
 
-    def first_sequence(self, event: Event, sequence: str) -> str:
-        """The stream sequence number under which this event id was first seen."""
+    def seen(self, event_ids: Sequence[str]) -> dict[str, str]:
+        """event id -> first sequence, for the ids already stored (a batch in one read)."""
+        ...
+
+    def remember(self, first_sequences: Mapping[str, str]) -> None:
+        """Store these first sightings (event id -> sequence)."""
         ...
 
 

@@ -152,6 +152,17 @@ def test_deduplicator_remembers_the_first_sequence(deps, tenant):
     assert deps.dedup.first_sequence(event, "0007") == "0001"
 
 
+def test_deduplicator_reads_and_stores_a_batch_of_first_sightings(deps, tenant):
+    ids = [uuid.uuid4().hex for _ in range(130)]  # more than one BatchGetItem (100) and BatchWriteItem (25)
+    assert deps.dedup.seen(ids) == {}
+    deps.dedup.remember({e: f"{i:04d}" for i, e in enumerate(ids[:120])})
+    found = deps.dedup.seen([*ids, ids[0]])
+    assert found == {e: f"{i:04d}" for i, e in enumerate(ids[:120])}
+    event = Event(event_id=ids[5], tenant_id=tenant, type="contact.queued", occurred_at="2026-11-25T10:00:00Z",
+                  subject="contact/c1", sequence=1)
+    assert deps.dedup.first_sequence(event, "9999") == "0005"  # the one-record form sees the batch's records
+
+
 def test_racing_reservations_never_exceed_capacity_or_double_assign(deps, tenant):
     deps.config.put_queue(Queue(tenant_id=tenant, queue_id="q1", name="Q1"))
     for i in range(3):

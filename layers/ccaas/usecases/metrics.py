@@ -46,12 +46,10 @@ def apply_records(deps: Dependencies, shard_id: str, records: Sequence[Sequenced
     """A stream batch into live metrics: re-published copies dropped, the rest applied with one
     conditional write per (tenant, queue), then the batch's first sightings stored.
 
-    With a batch-capable deduplicator this is one read of the batch's event ids before the writes and
-    one write of the new ones after (instead of a conditional write per record before): a batch that
-    fails in between is delivered again and the watermark skips what it had applied."""
+    One read of the batch's event ids before the writes and one write of the new ones after (instead
+    of a conditional write per record before): a batch that fails in between is delivered again and
+    the watermark skips what it had applied."""
     dedup = deps.dedup
-    if not (hasattr(dedup, "seen") and hasattr(dedup, "remember")):
-        return apply_batch(deps, shard_id, [r for r in records if is_first_delivery(deps, r)])
     first_in_batch: dict[str, str] = {}
     for r in records:
         event_id = r.event.event_id

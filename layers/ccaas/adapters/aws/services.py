@@ -126,9 +126,6 @@ class DynamoDeduplicator:
             return None
         return str(json.loads(item["data"]["S"])["sequence"])
 
-    def bind_invocation(self, context: Any) -> None:
-        return None  # records are written complete: no in-progress window to bound
-
     def first_sequence(self, event: Event, sequence: str) -> str:
         now_s = int(time.time())
         try:
@@ -186,11 +183,6 @@ class DynamoDeduplicator:
                 time.sleep(0.02 * 2**attempt)
             else:
                 raise RuntimeError(f"first sightings not stored in {self._table} after {_MAX_DEDUP_ATTEMPTS} attempts")
-
-
-# The name the wiring and the test stacks use (it was built on Powertools idempotency, whose table
-# schema it keeps).
-PowertoolsDeduplicator = DynamoDeduplicator
 
 
 class SystemClock:

@@ -208,11 +208,15 @@ class MemoryDeduplicator:
     def __init__(self) -> None:
         self.first: dict[str, str] = {}
 
-    def bind_invocation(self, context: Any) -> None:
-        return None
-
     def first_sequence(self, event: Event, sequence: str) -> str:
         return self.first.setdefault(event.event_id, sequence)
+
+    def seen(self, event_ids: Sequence[str]) -> dict[str, str]:
+        return {e: self.first[e] for e in event_ids if e in self.first}
+
+    def remember(self, first_sequences: Mapping[str, str]) -> None:
+        for event_id, sequence in first_sequences.items():
+            self.first.setdefault(event_id, sequence)
 
 
 class FixedClock:
