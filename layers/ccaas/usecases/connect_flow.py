@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,8 +60,6 @@ logger = logging.getLogger(__name__)
 
 FLOW_SETTINGS = "connect"
 CALLBACK_MILESTONE = "callback_scheduled"
-_SETTINGS_TTL_S = 60.0
-_settings_cache: dict[tuple[int, str], tuple[float, FlowSettings]] = {}
 _executor: ThreadPoolExecutor | None = None
 
 
@@ -91,21 +90,15 @@ class FlowOutcome(BaseModel):
 
 
 def flow_settings(deps: Dependencies, tenant_id: str) -> FlowSettings:
-    key = (id(deps.config), tenant_id)
-    cached = _settings_cache.get(key)
-    if cached and time.monotonic() - cached[0] < _SETTINGS_TTL_S:
-        return cached[1]
+    """Read through deps.config, which the Lambdas' wiring caches for a few seconds (CachedConfigStore)."""
     stored = deps.config.get_settings(tenant_id, FLOW_SETTINGS)
-    settings = FlowSettings() if stored is None else FlowSettings.model_validate(stored)
-    _settings_cache[key] = (time.monotonic(), settings)
-    return settings
+    return FlowSettings() if stored is None else FlowSettings.model_validate(stored)
 
 
 def put_flow_settings(deps: Dependencies, tenant_id: str, settings: FlowSettings) -> FlowSettings:
     """Admin: the tenant's queue id -> Connect queue ARN map and skill attribute name."""
     deps.config.get_tenant(tenant_id)  # NotFound for an unknown tenant
     deps.config.put_settings(tenant_id, FLOW_SETTINGS, settings.model_dump(mode="json"))
-    _settings_cache.pop((id(deps.config), tenant_id), None)
     return settings
 
 
@@ -195,8 +188,8 @@ class Flow:
     tenant_id: str
     event: ContactFlowEvent
 
-    @property
-    def settings(self) -> FlowSettings:
+    @cached_property
+    def settings(self) -> FlowSettings:  # read once per call of the flow
         return flow_settings(self.deps, self.tenant_id)
 
     def param(self, *names: str) -> str | None:
