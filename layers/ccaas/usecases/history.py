@@ -290,9 +290,15 @@ class HistoricalReport(BaseModel):
     rows: list[KpiRow]
 
 
-def kpi_records(deps: Dependencies, tenant_id: str, from_ms: int, to_ms: int) -> list[ContactRecord]:
-    """Every record that can contribute to [from, to): anchored in it, or up to a day before it."""
-    entries = deps.history.entries_between(tenant_id, from_ms - HANDLING_LOOKBACK_MS, to_ms)
+def entries_for(deps: Dependencies, tenant_id: str, from_ms: int, to_ms: int) -> list[HistoryEntry]:
+    """Every entry that can contribute to [from, to): anchored in it, or up to a day before it."""
+    return list(deps.history.entries_between(tenant_id, from_ms - HANDLING_LOOKBACK_MS, to_ms))
+
+
+def kpi_records(deps: Dependencies, tenant_id: str, from_ms: int, to_ms: int, entries: list[HistoryEntry] | None = None,
+                ) -> list[ContactRecord]:
+    """The KPI records of entries_for (or of `entries` already read for the same range)."""
+    entries = entries if entries is not None else entries_for(deps, tenant_id, from_ms, to_ms)
     return [r for r in (e.kpi_record() for e in entries) if r is not None]
 
 
@@ -343,8 +349,8 @@ def historical_summary(
 ) -> HistoricalSummary:
     time_zone, settings = tenant_context(deps, tenant_id)
     _, span = time_range(deps, tenant_id, start, end, max_days=MAX_QUARTER_HOUR_RANGE_DAYS)
-    entries = list(deps.history.entries_between(tenant_id, span.from_ms - HANDLING_LOOKBACK_MS, span.to_ms))
-    records = [r for r in (e.kpi_record() for e in entries) if r is not None]
+    entries = entries_for(deps, tenant_id, span.from_ms, span.to_ms)
+    records = kpi_records(deps, tenant_id, span.from_ms, span.to_ms, entries)
     activities = activity_spans(deps, tenant_id, span.from_ms, span.to_ms)
     quarters = rollup(records, activities, tz=time_zone, interval="15m", from_ms=span.from_ms, to_ms=span.to_ms,
                       settings=settings)
