@@ -141,6 +141,11 @@ class Queue(Frozen):
     max_wait_s: int = Field(default=600, ge=1, description="queue timeout: the contact is ended as ABANDONED")
     priority: int = Field(default=5, ge=1, le=10)
 
+    def require_channel(self, channel: Channel) -> None:
+        """One intake rule for the API and the Connect flow: a queue takes only its channels."""
+        if channel not in self.channels:
+            raise DomainError(f"queue {self.queue_id} does not take {channel} contacts", field="channel")
+
 
 class QueueAssignment(Frozen):
     """One queue in a routing profile: priority 1 is served first; delay is seconds of wait required."""

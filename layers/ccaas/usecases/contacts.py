@@ -111,8 +111,7 @@ def create_contact(deps: Dependencies, tenant_id: str, request: NewContact) -> C
         queue = deps.config.get_queue(tenant_id, request.queue_id)
     except NotFound:
         raise DomainError(f"queue {request.queue_id} does not exist", field="queue_id") from None
-    if request.channel not in queue.channels:
-        raise DomainError(f"queue {queue.queue_id} does not take {request.channel} contacts", field="channel")
+    queue.require_channel(request.channel)
     contact_id = deps.ids.new_id()
     contact = Contact(
         tenant_id=tenant_id,
