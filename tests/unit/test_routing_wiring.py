@@ -34,14 +34,25 @@ def _available(deps, agent_id):
 def test_first_wait_is_the_soonest_of_queue_timeout_step_expiry_and_one_reservation():
     deps = demo_deps()
     _policy(deps, queues={"sales": {"steps": [{"condition": "sales>=4", "expiry_s": 12}]}})
+    add_agent(deps, "cy", skills={"sales": 5})
+    agents.set_agent_status(deps, TENANT, "cy", StatusChange(status="NOT_READY"))  # staffed: the step is reachable
     contact = _new(deps)
     assert deps.workflow.started == [(TENANT, contact.contact_id, 12)]  # step (12) < reservation (30) < queue (60)
+
+
+def test_the_first_wait_ignores_the_expiry_of_a_step_nobody_staffed_can_satisfy():
+    deps = demo_deps()
+    _policy(deps, queues={"sales": {"steps": [{"condition": "sales>=4", "expiry_s": 12}]}})
+    contact = _new(deps)
+    assert deps.workflow.started == [(TENANT, contact.contact_id, 30)]  # the skipped step's 12 s is not a timer
 
 
 def test_recheck_after_a_step_expires_waits_again_and_the_next_wait_routes_with_the_wider_step():
     deps = demo_deps()
     _policy(deps, queues={"sales": {"steps": [{"condition": "sales>=4", "expiry_s": 10}]}})
     add_agent(deps, "bo", skills={"sales": 2})
+    add_agent(deps, "cy", skills={"sales": 5})
+    agents.set_agent_status(deps, TENANT, "cy", StatusChange(status="NOT_READY"))  # staffed: the step is reachable
     _available(deps, "bo")
     contact = _new(deps)
     assert contact.state == ContactState.QUEUED  # bo is below the first step's proficiency

@@ -208,11 +208,15 @@ def put_policy(client, policy: dict) -> None:
 
 
 def test_a_routing_step_that_expires_with_no_event_widens_the_pool(runtime) -> None:
-    """Only a0 (billing 2) is logged in; the first step asks billing >= 4 for 2 s. No event happens
-    when the step expires: the wait's timeout (the step's expiry) sends the workflow to Recheck,
-    and the next AwaitAgent offers the contact under the wider step."""
-    tenant_id, client = new_tenant(runtime)
+    """a0 (no billing skill) is available; the first step asks billing >= 4 for 2 s, which a1 (billing 5)
+    could meet, but a1 is staffed on a break: the step is reachable, so it holds until it expires. No
+    event happens then: the wait's timeout (the step's expiry) sends the workflow to Recheck, and the
+    next AwaitAgent offers the contact under the wider step."""
+    tenant_id, client = new_tenant(runtime, agents=2)
     put_policy(client, {"queues": {"q": {"steps": [{"condition": "billing>=4", "expiry_s": 2}]}}})
+    expert = {"name": "Agent 1", "skills": {"billing": 5}, "queues": [{"queue_id": "q", "priority": 1}]}
+    assert client.call("PUT", "/agents/a1", expert)[0] == 200
+    assert client.call("PUT", "/agents/a1/status", {"status": "BREAK"})[0] == 200
     status, agent = client.call("GET", "/agents/a0")
     assert agent["skills"] == {}, agent  # no billing skill at all: only the expired step lets it take the contact
     assert client.call("PUT", "/agents/a0/status", {"status": "AVAILABLE"})[0] == 200

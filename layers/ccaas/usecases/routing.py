@@ -4,13 +4,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.models import Agent, Contact, Queue
+from ccaas.domain.models import Agent, Contact, NotFound, Queue
 from ccaas.domain.routing_engine import (
     Decision,
     JourneyContext,
     PastContact,
     RoutingPlan,
     RoutingPolicy,
+    StaffedAgents,
+    next_check_at,
     plan_contact,
     select_agent,
     select_contact,
@@ -68,14 +70,37 @@ def plan_for(
                         estimated_wait_s=estimated)
 
 
+def staff_of(deps: Dependencies, tenant_id: str) -> StaffedAgents:
+    """The tenant's agents as the engine asks about them to pass over a step nobody staffed can satisfy
+    (routing_engine.reach). Read lazily: nothing when an available candidate satisfies the step in
+    force (the common case); one GetItem per preferred agent for a last-agent step; the agents Query
+    (paginated) once per decision for a skill step."""
+
+    def one(agent_id: str) -> Agent | None:
+        try:
+            return deps.store.get_agent(tenant_id, agent_id)
+        except NotFound:
+            return None
+
+    return StaffedAgents(lambda: deps.store.list_agents(tenant_id), lookup=one)
+
+
 def choose_agent(deps: Dependencies, contact: Contact, queue: Queue, candidates: Sequence[Agent]) -> Decision:
-    return select_agent(contact, queue, policy_of(deps, contact.tenant_id), candidates, deps.clock.now_ms())
+    return select_agent(contact, queue, policy_of(deps, contact.tenant_id), candidates, deps.clock.now_ms(),
+                        staffed=staff_of(deps, contact.tenant_id))
 
 
 def choose_contact(
     deps: Dependencies, agent: Agent, waiting: Mapping[str, Sequence[Contact]], queues: Mapping[str, Queue]
 ) -> Decision:
-    return select_contact(agent, waiting, queues, policy_of(deps, agent.tenant_id), deps.clock.now_ms())
+    return select_contact(agent, waiting, queues, policy_of(deps, agent.tenant_id), deps.clock.now_ms(),
+                          staffed=staff_of(deps, agent.tenant_id))
+
+
+def next_check(deps: Dependencies, contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: int) -> int | None:
+    """routing_engine.next_check_at with the tenant's agents: the timer is not set for the expiry of a
+    step that a decision would pass over (read only when that expiry would set the timer)."""
+    return next_check_at(contact, queue, policy, now_ms, staffed=staff_of(deps, contact.tenant_id))
 
 
 def explained(decision: Decision) -> dict:

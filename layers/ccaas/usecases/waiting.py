@@ -3,6 +3,13 @@
 EWT follows ccaas.domain.routing_engine.estimates: position among the queue's waiting contacts (in
 the order a free agent takes them), agents staffed and available from the live metrics item, and an
 AHT blended from today's handled contacts with the queue policy's prior (`expected_aht_s`).
+
+A waiting contact's steps count too (routing_engine.estimates, "Steps still ahead"): while its step in
+force is one that none of the available agents satisfies (e.g. a best-agents step while only
+generalists are free), its EWT is at least the time until its steps relax to one that an available
+agent satisfies, not 0 s because agents are free; a step nobody staffed can satisfy is passed over, as
+routing does. This costs the available-agents Query (and, for such a step, the staffed agents) only
+for a contact whose step in force restricts who may take it while agents are available.
 """
 from __future__ import annotations
 
@@ -11,12 +18,21 @@ import math
 from pydantic import BaseModel, Field
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.models import WAITING_STATES, Contact, NotFound
-from ccaas.domain.routing_engine import QueueStats, blended_aht, estimate_wait, offers_callback, position_in_queue
+from ccaas.domain.models import WAITING_STATES, Contact, NotFound, Queue
+from ccaas.domain.routing_engine import (
+    QueueStats,
+    blended_aht,
+    current_step,
+    estimate_wait,
+    offers_callback,
+    position_in_queue,
+    ready_in_s,
+)
 from ccaas.usecases import metrics, routing
 from ccaas.usecases.tenancy import time_zone_of
 
 _POSITION_SCAN = 500  # contacts ahead counted exactly up to this; beyond it the live gauge is used
+_AGENT_SCAN = 1000  # available agents looked at for a contact whose step restricts who may take it
 
 
 class WaitInfo(BaseModel):
@@ -75,7 +91,8 @@ def _wait(deps: Dependencies, tenant_id: str, queue_id: str, contact: Contact | 
     else:
         position = in_queue + 1
     stats = QueueStats(aht_s=aht, agents=live.agents_staffed, available=live.agents_available)
-    estimate = estimate_wait(position, stats) if position else None
+    ready = _ready_in_s(deps, contact, queue, policy) if position and stats.available else 0.0
+    estimate = estimate_wait(position, stats, ready_in_s=ready) if position else None
     return WaitInfo(
         queue_id=queue.queue_id,
         contact_id=contact.contact_id if contact is not None else None,
@@ -88,6 +105,19 @@ def _wait(deps: Dependencies, tenant_id: str, queue_id: str, contact: Contact | 
         aht_s=round(aht, 1),
         offer_callback=estimate is not None and offers_callback(policy, queue.queue_id, estimate.ewt_s),
     )
+
+
+def _ready_in_s(deps: Dependencies, contact: Contact | None, queue: Queue,
+                policy: routing.RoutingPolicy) -> float | None:
+    """Seconds until the contact's steps let an available agent take it (routing_engine.reach.ready_in_s);
+    0 for an arrival or a contact past its last step (any available agent of the queue will do)."""
+    if contact is None or contact.state not in WAITING_STATES:
+        return 0.0
+    now = deps.clock.now_ms()
+    if current_step(contact, queue, policy, now).final:
+        return 0.0
+    available = deps.store.available_agents(contact.tenant_id, _AGENT_SCAN)
+    return ready_in_s(contact, queue, policy, now, available, routing.staff_of(deps, contact.tenant_id))
 
 
 def queue_hours(deps: Dependencies, tenant_id: str, queue_id: str) -> HoursStatus:

@@ -3,14 +3,15 @@
     plan_contact(queue, policy, segment, journey, now_ms) -> RoutingPlan     at intake
     select_agent(contact, queue, policy, candidates, now_ms) -> Decision     a contact needs an agent
     select_contact(agent, waiting, queues, policies, now_ms) -> Decision     an agent has room
+    resolve_step(contact, queue, policy, now_ms, staff) -> StepView          the step in force, unreachable ones skipped
     estimate_wait(position_in_queue(contact, waiting), stats) -> WaitEstimate
     decide_callback(contact, policy, estimate, now_ms) -> Decision
     after_failed_offer(contact, agent_id, "rejected" | "timeout", policy, now_ms) -> OfferFollowUp
     AgentIndex                                                               available agents by (queue, channel)
 
 Modules: conditions (skill and/or/not), policy (tenant JSON), plan (RoutingPlan), steps (planning),
-journey, scoring (formulas), selection, estimates (EWT), hours, outcomes (reservation, callback),
-decisions, index.
+reach (which steps staffed/available agents can satisfy), journey, scoring (formulas), selection,
+estimates (EWT), hours, outcomes (reservation, callback), decisions, index.
 
 Names are imported lazily (PEP 562): `from ccaas.domain.models import …` may import
 `ccaas.domain.routing_engine.plan` (which imports nothing from models) without an import cycle.
@@ -28,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "render": "conditions",
     "Decision": "decisions",
     "ScoreLine": "decisions",
+    "SkippedStep": "decisions",
     "StepInForce": "decisions",
     "QueueStats": "estimates",
     "WaitEstimate": "estimates",
@@ -61,12 +63,16 @@ _EXPORTS: dict[str, str] = {
     "RoutingProfile": "policy",
     "SegmentPolicy": "policy",
     "StepSpec": "policy",
+    "StaffedAgents": "reach",
+    "ready_in_s": "reach",
+    "resolve_step": "reach",
     "eligibility": "selection",
     "free_slots": "selection",
     "select_agent": "selection",
     "select_contact": "selection",
     "current_step": "steps",
     "plan_contact": "steps",
+    "steps_ahead": "steps",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -96,6 +102,7 @@ if TYPE_CHECKING:  # static tools see the eager imports
     from ccaas.domain.routing_engine.decisions import (  # noqa: F401
         Decision,
         ScoreLine,
+        SkippedStep,
         StepInForce,
     )
     from ccaas.domain.routing_engine.estimates import (  # noqa: F401
@@ -144,6 +151,11 @@ if TYPE_CHECKING:  # static tools see the eager imports
         SegmentPolicy,
         StepSpec,
     )
+    from ccaas.domain.routing_engine.reach import (  # noqa: F401
+        StaffedAgents,
+        ready_in_s,
+        resolve_step,
+    )
     from ccaas.domain.routing_engine.selection import (  # noqa: F401
         eligibility,
         free_slots,
@@ -153,4 +165,5 @@ if TYPE_CHECKING:  # static tools see the eager imports
     from ccaas.domain.routing_engine.steps import (  # noqa: F401
         current_step,
         plan_contact,
+        steps_ahead,
     )

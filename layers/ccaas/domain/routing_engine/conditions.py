@@ -8,6 +8,12 @@ JSON forms (what a tenant writes in a policy file), nestable:
 or the same as a string, e.g. "product:billing>=4 and (language:es>=3 or not vip)"; a skill without
 ">=" means ≥ 1. `and` binds tighter than `or`; `&`, `|`, `!` are accepted too.
 
+Bounds (a policy is stored as one item and every condition is evaluated per candidate agent): a text
+form is at most MAX_CONDITION_CHARS characters; a condition, in either form, is nested at most
+MAX_CONDITION_DEPTH levels (a skill leaf is one level, each `all`/`any`/`not` around it one more) and
+has at most MAX_CONDITION_NODES nodes (leaves and operators). Anything beyond is a ValueError naming
+the limit, checked before any recursion, never a RecursionError.
+
 Besides matching, a condition gives a *proficiency fit* in [0, 1] used by agent scoring: a skill
 leaf is level / 5, `all` the mean of its children, `any` the best matching child, `not` contributes
 nothing (it excludes agents, it does not rank them). None means "no skill to rank on".
@@ -18,9 +24,13 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
 
 __all__ = [
+    "MAX_CONDITION_CHARS",
+    "MAX_CONDITION_DEPTH",
+    "MAX_CONDITION_NODES",
+    "NAME_PATTERN",
     "AllOf",
     "AnyOf",
     "Condition",
@@ -32,7 +42,15 @@ __all__ = [
     "positive_leaves",
     "raise_floor",
     "render",
+    "shape",
 ]
+
+
+# The id pattern of the whole model (queue, agent, skill, segment names); kept here, the lowest module.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+MAX_CONDITION_CHARS = 512
+MAX_CONDITION_DEPTH = 10
+MAX_CONDITION_NODES = 64
 
 
 class _Node(BaseModel):
@@ -40,16 +58,16 @@ class _Node(BaseModel):
 
 
 class SkillAtLeast(_Node):
-    skill: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+    skill: str = Field(pattern=NAME_PATTERN)
     min: int = Field(default=1, ge=1, le=5)
 
 
 class AllOf(_Node):
-    all: tuple[Condition, ...] = Field(min_length=1)
+    all: tuple[Condition, ...] = Field(min_length=1, max_length=MAX_CONDITION_NODES)
 
 
 class AnyOf(_Node):
-    any: tuple[Condition, ...] = Field(min_length=1)
+    any: tuple[Condition, ...] = Field(min_length=1, max_length=MAX_CONDITION_NODES)
 
 
 class NotOf(_Node):
@@ -62,8 +80,59 @@ def _kind(value: Any) -> str | None:
     return {SkillAtLeast: "skill", AllOf: "all", AnyOf: "any", NotOf: "not"}.get(type(value))
 
 
+def _raw_shape_ok(value: Any) -> None:
+    """Reject a JSON-form condition nested too deep or too large before pydantic descends into it
+    (iterative: a 10,000-level input costs MAX_CONDITION_NODES steps, not a RecursionError)."""
+    stack = [(value, 1)]
+    nodes = 0
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, _Node):
+            continue  # already a validated tree: checked by _bounded
+        if depth > MAX_CONDITION_DEPTH:
+            raise ValueError(f"skill condition nested deeper than {MAX_CONDITION_DEPTH} levels")
+        nodes += 1
+        if nodes > MAX_CONDITION_NODES:
+            raise ValueError(f"skill condition has more than {MAX_CONDITION_NODES} terms")
+        if not isinstance(node, dict):
+            continue  # a leaf, a text child (parsed with its own bounds) or a type error for pydantic
+        for key in ("all", "any"):
+            children = node.get(key)
+            if isinstance(children, (list, tuple)):
+                if len(children) > MAX_CONDITION_NODES:
+                    raise ValueError(f"skill condition has more than {MAX_CONDITION_NODES} terms")
+                stack.extend((child, depth + 1) for child in children)
+        if "not" in node:
+            stack.append((node["not"], depth + 1))
+
+
 def _from_text(value: Any) -> Any:
-    return parse_condition(value) if isinstance(value, str) else value
+    if isinstance(value, str):
+        return parse_condition(value)
+    _raw_shape_ok(value)
+    return value
+
+
+def shape(cond: Node) -> tuple[int, int]:
+    """(depth, nodes) of a validated condition (a leaf: (1, 1))."""
+    if isinstance(cond, SkillAtLeast):
+        return 1, 1
+    children = (cond.not_,) if isinstance(cond, NotOf) else cond.all if isinstance(cond, AllOf) else cond.any
+    depth, nodes = 0, 1
+    for child in children:
+        d, n = shape(child)
+        depth, nodes = max(depth, d), nodes + n
+    return depth + 1, nodes
+
+
+def _bounded(cond: Node) -> Node:
+    """The whole tree within the bounds (text children parsed separately may have made it bigger)."""
+    depth, nodes = shape(cond)
+    if depth > MAX_CONDITION_DEPTH:
+        raise ValueError(f"skill condition nested deeper than {MAX_CONDITION_DEPTH} levels")
+    if nodes > MAX_CONDITION_NODES:
+        raise ValueError(f"skill condition has more than {MAX_CONDITION_NODES} terms")
+    return cond
 
 
 Condition = Annotated[
@@ -75,6 +144,7 @@ Condition = Annotated[
     ],
     Discriminator(_kind),
     BeforeValidator(_from_text),
+    AfterValidator(_bounded),
 ]
 
 for _model in (AllOf, AnyOf, NotOf):
@@ -167,8 +237,13 @@ def _tokens(text: str) -> list[str]:
 
 
 def parse_condition(text: str) -> Node:
+    """The text form (module docstring) as a tree; ValueError for a bad or an over-large condition."""
+    if len(text) > MAX_CONDITION_CHARS:
+        raise ValueError(f"skill condition longer than {MAX_CONDITION_CHARS} characters")
     toks = _tokens(text)
     pos = 0
+    depth = 0
+    leaves = 0
 
     def peek() -> str | None:
         return toks[pos] if pos < len(toks) else None
@@ -195,26 +270,43 @@ def parse_condition(text: str) -> Node:
             parts.append(unary())
         return parts[0] if len(parts) == 1 else AllOf(all=tuple(parts))
 
+    def nested(inner):  # every "(" and "not" opens a level: bounded before recursing
+        nonlocal depth
+        depth += 1
+        if depth >= MAX_CONDITION_DEPTH:
+            raise ValueError(f"skill condition nested deeper than {MAX_CONDITION_DEPTH} levels")
+        try:
+            return inner()
+        finally:
+            depth -= 1
+
     def unary() -> Node:
+        nonlocal leaves
         tok = peek()
         if tok == "!":
             take()
-            return NotOf(not_=unary())
+            return NotOf(not_=nested(unary))
         if tok == "(":
             take()
-            inner = expr()
+            inner = nested(expr)
             take(")")
             return inner
         name = take()
         if name in {"&", "|", ")", ">="}:
             raise ValueError(f"bad skill condition: unexpected {name!r} in {text!r}")
+        leaves += 1
+        if leaves > MAX_CONDITION_NODES:
+            raise ValueError(f"skill condition has more than {MAX_CONDITION_NODES} terms")
         level = 1
         if peek() == ">=":
             take()
-            level = int(take())
+            tok = take()
+            if tok not in {"1", "2", "3", "4", "5"}:
+                raise ValueError(f"bad skill condition: a level is 1-5, not {tok!r}, in {text!r}")
+            level = int(tok)
         return SkillAtLeast(skill=name, min=level)
 
     node = expr()
     if pos != len(toks):
         raise ValueError(f"bad skill condition: trailing {toks[pos]!r} in {text!r}")
-    return node
+    return _bounded(node)

@@ -5,19 +5,22 @@
      "considered": ["a17", "a03", ...], "considered_count": 12,
      "scores": [{"id": "a17", "score": 2.31, "parts": {"proficiency": 0.8, "idle": 1.0, "occupancy": 0.5}}, ...],
      "skipped": {"step": 3, "no_capacity": 1},
+     "skipped_steps": [{"index": 0, "label": "last agent a9", "reason": "agent_offline", "detail": "a9 is OFFLINE"}],
      "why": "a17 scored 2.31 vs a03 2.11: proficiency +0.20"}
 
 `considered` lists the eligible candidates (best first, at most 50), `scores` the top few with their
 score breakdown (each part already multiplied by its weight; exact in the model, rounded to 4 places
-when serialised), `skipped` counts the ineligible ones by reason.
+when serialised), `skipped` counts the ineligible ones by reason. `skipped_steps` lists the steps passed
+over at decision time because no staffed agent could satisfy them (reach.py): `step` is then the first
+step one can, although the earlier ones have not expired.
 """
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
-__all__ = ["Decision", "ScoreLine", "StepInForce"]
+__all__ = ["Decision", "ScoreLine", "SkippedStep", "StepInForce"]
 
 Kind = Literal["select_agent", "select_contact", "callback", "reservation"]
 Outcome = Literal["offer", "wait", "callback", "queue", "reoffer", "drop"]
@@ -33,6 +36,18 @@ class StepInForce(_Record):
     label: str
     condition: str
     preferred_agents: tuple[str, ...] = ()
+    expires_at: int | None = None
+
+
+class SkippedStep(_Record):
+    """A step passed over because no staffed agent serving the queue can satisfy it (reach.py)."""
+
+    index: int
+    label: str
+    reason: str = Field(description="agent_unknown, agent_offline, agent_not_in_queue, agent_lacks_skills, "
+                        "agent_no_channel, agent_declined or preferred_agents_unreachable (a preferred-agent step), "
+                        "no_staffed_agent (a skill step)")
+    detail: str = ""
     expires_at: int | None = None
 
 
@@ -62,6 +77,7 @@ class Decision(_Record):
     considered_count: int = 0
     scores: tuple[ScoreLine, ...] = ()
     skipped: dict[str, int] = {}
+    skipped_steps: tuple[SkippedStep, ...] = ()
     why: str = ""
     data: dict[str, float | int | str | None] = {}
 

@@ -14,6 +14,14 @@ Refinements (documented heuristics):
   profile at the same or a better priority), since it splits its releases among them;
 - AHT blends recent handle times with a prior: (Σ h + prior·w) / (n + w), so a quiet queue starts
   from the configured AHT and a busy one follows its recent contacts.
+- Steps still ahead (`ready_in_s`, from reach.ready_in_s): the available agents count as `free` only
+  for a contact whose steps let one of them take it. When its step in force is one that no available
+  agent satisfies (a best-agents step while only generalists are free, a last agent still busy), it
+  cannot be answered before its steps relax to one that an available agent satisfies, R seconds from
+  now; so EWT = max(R, the estimate above) and the same for p90 (an agent of the step in force who
+  frees up earlier would take it sooner: the figure stays on the upper side, like the rest). When no
+  step ahead is ever satisfied by an available agent (R = None), the available agents are not counted
+  at all: k = position, it waits for releases. R = 0 (the default): the formula above unchanged.
 Left out: contacts ahead that will abandon (the estimate is an upper-side figure under abandonment).
 """
 from __future__ import annotations
@@ -61,8 +69,21 @@ def position_in_queue(contact: Contact, waiting: Iterable[Contact]) -> int:
     return 1 + sum(1 for c in waiting if c.contact_id != contact.contact_id and _order_key(c) < mine)
 
 
-def estimate_wait(position: int, stats: QueueStats) -> WaitEstimate:
-    k = position - stats.available
+def estimate_wait(position: int, stats: QueueStats, *, ready_in_s: float | None = 0.0) -> WaitEstimate:
+    """EWT and p90 (module docstring). `ready_in_s`: seconds until the contact's steps let an agent
+    available now take it (0: they do now; None: they never do), see "Steps still ahead"."""
+    if ready_in_s is None:
+        return _estimate(position, position, stats).model_copy(
+            update={"formula": "position * AHT / agents (no available agent satisfies its steps)"})
+    estimate = _estimate(position, position - stats.available, stats)
+    if ready_in_s <= 0:
+        return estimate
+    return WaitEstimate(position=position, ewt_s=max(ready_in_s, estimate.ewt_s),
+                        p90_s=max(ready_in_s, estimate.p90_s),
+                        formula="max(steps ahead, max(0, position - available) * AHT / agents)")
+
+
+def _estimate(position: int, k: int, stats: QueueStats) -> WaitEstimate:
     if k <= 0:
         return WaitEstimate(position=position, ewt_s=0.0, p90_s=0.0)
     if stats.agents <= 0:

@@ -12,6 +12,9 @@ Rules
   America/New_York) maps to the instant after the gap (03:30 local); a repeated one (fall-back
   01:30) maps to its first occurrence.
 
+Bounds: at most MAX_RANGES_PER_DAY ranges a day (weekly or holiday), MAX_HOLIDAYS holidays each
+spanning at most MAX_HOLIDAY_DAYS days, names of MAX_LABEL characters, horizon_days ≤ MAX_HORIZON_DAYS.
+
 is_open(now_ms) and next_open(now_ms) take epoch ms (UTC); next_open returns now when open, None when
 the schedule never opens again within `horizon_days`.
 """
@@ -20,15 +23,22 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["Holiday", "HoursOfOperation", "TimeRange", "WEEKDAYS"]
+__all__ = ["Holiday", "HoursOfOperation", "MAX_HOLIDAYS", "MAX_RANGES_PER_DAY", "TimeRange", "WEEKDAYS"]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 _UTC = timezone.utc
+MAX_RANGES_PER_DAY = 12
+MAX_HOLIDAYS = 100
+MAX_HOLIDAY_DAYS = 366
+MAX_HORIZON_DAYS = 800
+MAX_LABEL = 64
+_LABEL = r"^[^\x00-\x1f\x7f]*$"  # printable: no control characters
 
 
 class _Frozen(BaseModel):
@@ -36,8 +46,8 @@ class _Frozen(BaseModel):
 
 
 class TimeRange(_Frozen):
-    start: str = Field(description="HH:MM local")
-    end: str = Field(description="HH:MM local; at or before start = runs past midnight")
+    start: str = Field(max_length=5, description="HH:MM local")
+    end: str = Field(max_length=5, description="HH:MM local; at or before start = runs past midnight")
 
     @field_validator("start", "end")
     @classmethod
@@ -65,24 +75,32 @@ def _mins(hhmm: str) -> int:
 class Holiday(_Frozen):
     start: date
     end: date | None = Field(default=None, description="inclusive; None = one day")
-    name: str = ""
-    hours: tuple[TimeRange, ...] = Field(default=(), description="special hours that day; empty = closed")
+    name: str = Field(default="", max_length=MAX_LABEL, pattern=_LABEL)
+    hours: tuple[TimeRange, ...] = Field(default=(), max_length=MAX_RANGES_PER_DAY,
+                                         description="special hours that day; empty = closed")
 
     @model_validator(mode="after")
     def _ordered(self) -> Holiday:
         if self.end is not None and self.end < self.start:
             raise ValueError("holiday end before start")
+        if self.end is not None and (self.end - self.start).days >= MAX_HOLIDAY_DAYS:
+            raise ValueError(f"holiday end: a holiday spans at most {MAX_HOLIDAY_DAYS} days")
         return self
 
     def covers(self, day: date) -> bool:
         return self.start <= day <= (self.end or self.start)
 
 
+_Weekday = Annotated[str, Field(max_length=3)]
+_DayRanges = Annotated[tuple[TimeRange, ...], Field(max_length=MAX_RANGES_PER_DAY)]
+
+
 class HoursOfOperation(_Frozen):
-    time_zone: str = "UTC"
-    weekly: dict[str, tuple[TimeRange, ...]] = Field(default_factory=dict, description="mon..sun → ranges")
-    holidays: tuple[Holiday, ...] = ()
-    horizon_days: int = Field(default=400, ge=1)
+    time_zone: str = Field(default="UTC", max_length=64)
+    weekly: dict[_Weekday, _DayRanges] = Field(
+        default_factory=dict, max_length=len(WEEKDAYS), description="mon..sun → ranges")
+    holidays: tuple[Holiday, ...] = Field(default=(), max_length=MAX_HOLIDAYS)
+    horizon_days: int = Field(default=400, ge=1, le=MAX_HORIZON_DAYS)
 
     @field_validator("time_zone")
     @classmethod

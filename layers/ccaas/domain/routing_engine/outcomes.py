@@ -12,14 +12,16 @@ in the order it would have been (the customer just does not hold the line).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ccaas.domain.models import Contact, ContactState, Queue
+from ccaas.domain.models import Agent, Contact, ContactState, Queue
 from ccaas.domain.routing_engine.decisions import Decision
 from ccaas.domain.routing_engine.estimates import WaitEstimate
 from ccaas.domain.routing_engine.policy import RoutingPolicy
+from ccaas.domain.routing_engine.reach import StaffedAgents, as_staff, resolve_step
 from ccaas.domain.routing_engine.steps import current_step
 
 __all__ = ["OfferFollowUp", "after_failed_offer", "decide_callback", "next_check_at", "offers_callback",
@@ -30,10 +32,15 @@ def reservation_deadline(offered_at: int, policy: RoutingPolicy) -> int:
     return offered_at + int(policy.reservation.timeout_s * 1000)
 
 
-def next_check_at(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: int) -> int | None:
+def next_check_at(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: int, *,
+                  staffed: StaffedAgents | Iterable[Agent] | Callable[[], Iterable[Agent]] | None = None) -> int | None:
     """When the workflow must look at a waiting contact again although no event came (epoch ms):
     the queue timeout, the in-force routing step's expiry (the next step widens the agent pool), the
     offer's reservation deadline; None once the contact no longer waits.
+
+    With `staffed` (the tenant's agents, or a callable loading them) the step in force is the one a
+    decision would use (reach.resolve_step): a step no staffed agent can satisfy is passed over, so
+    the timer is not set for its expiry. It is consulted only when that expiry would set the timer.
 
     A contact QUEUED now may be offered at any moment during the wait, and the workflow's timer
     cannot be moved once started; so its wait is also capped at one reservation timeout, which
@@ -51,7 +58,10 @@ def next_check_at(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms:
         times = [start + int(qp.callback.max_wait_s * 1000)]
     else:
         return None
-    expiry = current_step(contact, queue, policy, now_ms).expires_at
+    step = current_step(contact, queue, policy, now_ms)
+    if staffed is not None and step.expires_at is not None and now_ms < step.expires_at < min(times):
+        step = resolve_step(contact, queue, policy, now_ms, as_staff(staffed), step)
+    expiry = step.expires_at
     if expiry is not None and expiry > now_ms:
         times.append(expiry)
     return min(times)

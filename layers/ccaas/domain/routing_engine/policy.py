@@ -15,17 +15,22 @@
 
 `queues.<id>` is merged key by key over `queue_defaults` (a queue that sets only "steps" keeps the
 default hours and callback settings). Unknown keys are rejected so typos do not pass silently.
+
+Every field is bounded (constants below; ids match NAME_PATTERN, seconds ≤ 7 days, weights finite in
+[0, 1000], ≤ 200 queues and profiles, ≤ 50 segments, ≤ 20 steps a queue, conditions as in conditions.py,
+hours as in hours.py), and the whole policy as stored ≤ MAX_POLICY_BYTES: an over-large policy is a
+ValidationError naming the field (the API answers 422), never a store error on save.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ccaas.domain.models import Channel, QueueAssignment
-from ccaas.domain.routing_engine.conditions import Condition
+from ccaas.domain.models import MAX_CAPACITY, MAX_SECONDS, Channel, QueueAssignment
+from ccaas.domain.routing_engine.conditions import NAME_PATTERN, Condition
 from ccaas.domain.routing_engine.hours import HoursOfOperation
 
 __all__ = [
@@ -34,6 +39,7 @@ __all__ = [
     "ContactScoring",
     "CrossChannelRule",
     "DEFAULT_SEGMENTS",
+    "MAX_POLICY_BYTES",
     "JourneyPolicy",
     "OfferFailurePolicy",
     "QueuePolicy",
@@ -45,6 +51,25 @@ __all__ = [
 ]
 
 
+# Bounds: every number, string, list and map of a policy is bounded, so a policy always fits its store
+# item (checked last, on the whole: MAX_POLICY_BYTES) and an over-large one is a 422 naming the field.
+MAX_QUEUES = 200
+MAX_SEGMENTS = 50
+MAX_PROFILES = 200
+MAX_STEPS = 20
+MAX_PREFERRED = 20
+MAX_WEIGHT = 1_000.0
+MAX_LABEL = 64
+MAX_POLICY_BYTES = 350_000  # the stored JSON document; a DynamoDB item holds 400 KB
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+Label = Annotated[str, Field(max_length=MAX_LABEL, pattern=r"^[^\x00-\x1f\x7f]*$")]
+Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
+Seconds = Annotated[float, Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False)]
+SecondsOrZero = Annotated[float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
+NotReadyStatus = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -52,20 +77,21 @@ class _Frozen(BaseModel):
 class StepSpec(_Frozen):
     """One routing step: who may take the contact while it is in force, and for how long (seconds)."""
 
-    name: str = ""
+    name: Label = ""
     condition: Condition | None = Field(default=None, description="None = any agent serving the queue")
-    preferred_agents: tuple[str, ...] = Field(default=(), description="non-empty = only these agents")
-    expiry_s: float | None = Field(default=None, gt=0, description="None = never expires")
+    preferred_agents: tuple[Name, ...] = Field(default=(), max_length=MAX_PREFERRED,
+                                               description="non-empty = only these agents")
+    expiry_s: Seconds | None = Field(default=None, description="None = never expires")
 
 
 class SegmentPolicy(_Frozen):
     priority: int | None = Field(default=None, ge=1, le=10, description="contact priority, 1 = most urgent")
     first_step_min_proficiency: int | None = Field(
         default=None, ge=1, le=5, description="prepend the queue's skill condition raised to this level")
-    first_step_expiry_s: float = Field(default=30, gt=0)
+    first_step_expiry_s: Seconds = 30
     first_step: StepSpec | None = Field(default=None, description="explicit first step (wins over the derived one)")
     deflect: Literal["never", "always", "when_wait_exceeds"] = "never"
-    deflect_wait_s: float = Field(default=60, ge=0, description="for when_wait_exceeds: estimated wait above this")
+    deflect_wait_s: SecondsOrZero = Field(default=60, description="for when_wait_exceeds: estimated wait above this")
 
 
 DEFAULT_SEGMENTS: dict[str, SegmentPolicy] = {
@@ -78,22 +104,23 @@ DEFAULT_SEGMENTS: dict[str, SegmentPolicy] = {
 
 class JourneyPolicy(_Frozen):
     prefer_last_agent: bool = True
-    last_agent_window_s: float = Field(default=86_400, ge=0, description="last contact ended at most this long ago")
-    last_agent_step_s: float = Field(default=20, gt=0, description="how long the last agent is waited for")
-    fcr_window_days: float = Field(default=7, gt=0)
-    repeat_priority_boost: int = Field(default=1, ge=0, description="priority number lowered by this (more urgent)")
+    last_agent_window_s: SecondsOrZero = Field(default=86_400, description="last contact ended at most this long ago")
+    last_agent_step_s: Seconds = Field(default=20, description="how long the last agent is waited for")
+    fcr_window_days: float = Field(default=7, gt=0, le=90, allow_inf_nan=False)
+    repeat_priority_boost: int = Field(default=1, ge=0, le=9,
+                                       description="priority number lowered by this (more urgent)")
     recent_limit: int = Field(default=5, ge=0, le=50)
 
 
 class AgentScoring(_Frozen):
     """Score of an agent for a contact: proficiency·p + idle·i + occupancy·(1 − o) (see scoring.py)."""
 
-    proficiency: float = Field(default=1.0, ge=0)
-    idle: float = Field(default=1.0, ge=0)
-    occupancy: float = Field(default=0.5, ge=0)
-    idle_horizon_s: float = Field(default=300, gt=0, description="idle time at which the idle term saturates")
-    candidate_limit: int = Field(default=50, ge=1, description="eligible agents scored per decision")
-    explain_top: int = Field(default=5, ge=0)
+    proficiency: Weight = 1.0
+    idle: Weight = 1.0
+    occupancy: Weight = 0.5
+    idle_horizon_s: Seconds = Field(default=300, description="idle time at which the idle term saturates")
+    candidate_limit: int = Field(default=50, ge=1, le=10_000, description="eligible agents scored per decision")
+    explain_top: int = Field(default=5, ge=0, le=50)
 
 
 class ContactScoring(_Frozen):
@@ -101,43 +128,51 @@ class ContactScoring(_Frozen):
 
     mode: Literal["scored", "fifo"] = "scored"
     queue_priority: Literal["strict", "weighted"] = "strict"
-    queue_priority_weight: float = Field(default=1.0, ge=0, description="weighted mode: per priority step")
-    contact_priority: float = Field(default=1.0, ge=0)
-    wait: float = Field(default=1.0, ge=0)
-    sl_risk: float = Field(default=1.0, ge=0)
-    sl_risk_horizon: float = Field(default=0.25, gt=0, description="mean time to the next chance, × T, without stats")
-    explain_top: int = Field(default=5, ge=0)
+    queue_priority_weight: Weight = Field(default=1.0, description="weighted mode: per priority step")
+    contact_priority: Weight = 1.0
+    wait: Weight = 1.0
+    sl_risk: Weight = 1.0
+    sl_risk_horizon: float = Field(default=0.25, gt=0, le=100, allow_inf_nan=False,
+                                   description="mean time to the next chance, × T, without stats")
+    explain_top: int = Field(default=5, ge=0, le=50)
 
 
 class OfferFailurePolicy(_Frozen):
     reoffer: bool = True
     set_not_ready: bool = False
-    not_ready_status: str = "MISSED"
+    not_ready_status: NotReadyStatus = "MISSED"
+
+    @field_validator("not_ready_status")
+    @classmethod
+    def _not_ready(cls, v: str) -> str:
+        if v in ("AVAILABLE", "OFFLINE"):
+            raise ValueError(f"a not-ready status, not {v}")
+        return v
 
 
 class ReservationPolicy(_Frozen):
-    timeout_s: float = Field(default=30, gt=0)
+    timeout_s: Seconds = 30
     reject: OfferFailurePolicy = OfferFailurePolicy()
     timeout: OfferFailurePolicy = OfferFailurePolicy(set_not_ready=True)
     max_declines: int | None = Field(
-        default=None, ge=1, description="after this many refusals the exclusions are cleared (None = never)")
+        default=None, ge=1, le=1_000, description="after this many refusals the exclusions are cleared (None = never)")
 
 
 class CallbackPolicy(_Frozen):
-    offer_when_wait_exceeds_s: float | None = Field(default=None, ge=0, description="None = never offer")
+    offer_when_wait_exceeds_s: SecondsOrZero | None = Field(default=None, description="None = never offer")
     keep_place: bool = True
-    max_wait_s: float = Field(default=86_400, gt=0, description="a callback not reached by then is abandoned")
+    max_wait_s: Seconds = Field(default=86_400, description="a callback not reached by then is abandoned")
 
 
 class QueuePolicy(_Frozen):
-    steps: tuple[StepSpec, ...] = ()
+    steps: tuple[StepSpec, ...] = Field(default=(), max_length=MAX_STEPS)
     priority: int | None = Field(default=None, ge=1, le=10, description="default contact priority")
     hours: HoursOfOperation | None = Field(default=None, description="None = always open")
     when_closed: Literal["reject", "queue", "callback"] = Field(
         default="reject", description="a contact arriving while closed: turned away (the caller plays its closed "
         "message), queued anyway, or queued as a callback (needs a callback number)")
     callback: CallbackPolicy = CallbackPolicy()
-    expected_aht_s: float = Field(default=180, gt=0, description="AHT prior for wait estimates of a quiet queue")
+    expected_aht_s: Seconds = Field(default=180, description="AHT prior for wait estimates of a quiet queue")
 
 
 class CrossChannelRule(_Frozen):
@@ -145,25 +180,26 @@ class CrossChannelRule(_Frozen):
     blocks[K] are not offered; max_contacts caps concurrent contacts over all channels."""
 
     blocks: dict[Channel, frozenset[Channel]] = Field(default_factory=dict)
-    max_contacts: int | None = Field(default=None, ge=1)
+    max_contacts: int | None = Field(default=None, ge=1, le=100)
 
 
 class RoutingProfile(_Frozen):
-    queues: tuple[QueueAssignment, ...] = ()
-    capacity: dict[Channel, int] | None = None
+    queues: tuple[QueueAssignment, ...] = Field(default=(), max_length=MAX_QUEUES)
+    capacity: dict[Channel, Annotated[int, Field(ge=0, le=MAX_CAPACITY)]] | None = None
     cross_channel: CrossChannelRule | None = None
 
 
 class RoutingPolicy(_Frozen):
-    name: str = "default"
+    name: Label = "default"
     queue_defaults: QueuePolicy = QueuePolicy()
-    queues: dict[str, QueuePolicy] = Field(default_factory=dict)
-    segments: dict[str, SegmentPolicy] = Field(default_factory=lambda: dict(DEFAULT_SEGMENTS))
+    queues: dict[Name, QueuePolicy] = Field(default_factory=dict, max_length=MAX_QUEUES)
+    segments: dict[Name, SegmentPolicy] = Field(default_factory=lambda: dict(DEFAULT_SEGMENTS),
+                                                max_length=MAX_SEGMENTS)
     journey: JourneyPolicy = JourneyPolicy()
     agent_scoring: AgentScoring = AgentScoring()
     contact_scoring: ContactScoring = ContactScoring()
     reservation: ReservationPolicy = ReservationPolicy()
-    profiles: dict[str, RoutingProfile] = Field(default_factory=dict)
+    profiles: dict[Name, RoutingProfile] = Field(default_factory=dict, max_length=MAX_PROFILES)
 
     @model_validator(mode="before")
     @classmethod
@@ -177,6 +213,20 @@ class RoutingPolicy(_Frozen):
             return data
         merged = {qid: {**base, **q} if isinstance(q, dict) else q for qid, q in data["queues"].items()}
         return {**data, "queues": merged}
+
+    @model_validator(mode="after")
+    def _fits_its_item(self) -> RoutingPolicy:
+        """The whole policy as stored (queues carry the merged queue_defaults) fits one store item."""
+        size = len(self.__pydantic_serializer__.to_json(self))
+        if size > MAX_POLICY_BYTES // 3:  # large: measure what is stored (non-ASCII escaped as \uXXXX)
+            size = len(json.dumps(self.model_dump(mode="json"), separators=(",", ":")))
+        if size > MAX_POLICY_BYTES:
+            parts = {f: len(json.dumps(self.model_dump(mode="json", include={f}), separators=(",", ":")))
+                     for f in ("queue_defaults", "queues", "segments", "profiles")}
+            biggest = max(parts, key=parts.__getitem__)
+            raise ValueError(f"the policy is {size} bytes stored, at most {MAX_POLICY_BYTES}: "
+                             f"{biggest} is the largest part ({parts[biggest]} bytes)")
+        return self
 
     def for_queue(self, queue_id: str) -> QueuePolicy:
         return self.queues.get(queue_id, self.queue_defaults)

@@ -9,7 +9,10 @@ profile), the contact has waited at least that profile entry's delay, it has a f
 contact's channel (Agent.free_slots, further limited by the profile's cross-channel rule if the
 policy has one), it did not already refuse the contact, it has the queue's required skills, and it
 satisfies the contact's step in force (its condition and, if the step names preferred agents, is
-one of them).
+one of them). Given the staffed agents, a step in force that none of them can satisfy is passed over
+at decision time (reach.py), from either side: a new contact is offered to an idle agent the next
+reachable step allows, and a freed agent is not refused a contact for an unreachable step; the
+Decision lists the skipped steps.
 
 select_agent scores at most agent_scoring.candidate_limit eligible agents, consuming `candidates`
 lazily in the order given: pass them longest idle first (AgentIndex.candidates does, per proficiency
@@ -17,13 +20,14 @@ level, as the DynamoDB GSI query does) and the decision costs O(limit), whatever
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ccaas.domain.models import Agent, AgentStatus, Channel, Contact, Queue
 from ccaas.domain.routing_engine.conditions import matches, render
 from ccaas.domain.routing_engine.decisions import Decision, StepInForce
 from ccaas.domain.routing_engine.estimates import QueueStats
 from ccaas.domain.routing_engine.policy import CrossChannelRule, RoutingPolicy, RoutingProfile
+from ccaas.domain.routing_engine.reach import StaffedAgents, as_staff, resolve_step, skipped_note
 from ccaas.domain.routing_engine.scoring import agent_parts, agent_terms, contact_score, ranking_condition
 from ccaas.domain.routing_engine.steps import StepView, current_step
 
@@ -97,6 +101,14 @@ def eligibility(agent: Agent, contact: Contact, queue: Queue, step: StepView, no
     return None
 
 
+def _step_refuses(agent: Agent, step: StepView) -> str | None:
+    if step.preferred and agent.agent_id not in step.preferred:
+        return "not_preferred"
+    if step.condition is not None and not matches(step.condition, agent.skills):
+        return "step"
+    return None
+
+
 def _why(lines: list[tuple[float, dict[str, float], str]], tie_rule: str) -> str:
     (s1, p1, id1) = lines[0]
     if len(lines) == 1:
@@ -117,10 +129,28 @@ def select_agent(
     now_ms: int,
     *,
     occupancy: Mapping[str, float] | None = None,
+    staffed: StaffedAgents | Iterable[Agent] | Callable[[], Iterable[Agent]] | None = None,
 ) -> Decision:
-    """The best agent for the contact among `candidates` (module docstring); winner None = keep waiting."""
+    """The best agent for the contact among `candidates` (module docstring); winner None = keep waiting.
+
+    `staffed` (the tenant's agents, or a callable loading them) lets the decision pass over a step in
+    force that no staffed agent can satisfy (reach.resolve_step): it is consulted only when no
+    candidate is eligible under the step in force, and the candidates are then scored again under the
+    first reachable step. Without it the steps are followed as planned."""
+    nominal = current_step(contact, queue, policy, now_ms)
+    seen: list[Agent] | None = [] if staffed is not None and not nominal.final else None
+    decision = _scan_agents(contact, queue, policy, candidates, now_ms, nominal, occupancy, seen)
+    if decision.winner is not None or seen is None:
+        return decision
+    step = resolve_step(contact, queue, policy, now_ms, as_staff(staffed).know(seen), nominal)
+    if not step.skipped:
+        return decision
+    return _scan_agents(contact, queue, policy, seen, now_ms, step, occupancy, None)
+
+
+def _scan_agents(contact: Contact, queue: Queue, policy: RoutingPolicy, candidates: Iterable[Agent], now_ms: int,
+                 step: StepView, occupancy: Mapping[str, float] | None, seen: list[Agent] | None) -> Decision:
     w = policy.agent_scoring
-    step = current_step(contact, queue, policy, now_ms)
     rank_on = ranking_condition(step)
     wp, wi, wo, horizon, limit = w.proficiency, w.idle, w.occupancy, w.idle_horizon_s, w.candidate_limit
     channel = contact.channel
@@ -129,6 +159,8 @@ def select_agent(
     scored: list[tuple[float, int, str, tuple]] = []
     profiles = policy.profiles
     for agent in candidates:
+        if seen is not None:
+            seen.append(agent)
         rule = None
         if profiles:
             prof = profile_of(agent, policy)
@@ -145,16 +177,18 @@ def select_agent(
             break
     scored.sort(key=lambda t: (-t[0], t[1], t[2]))
     view = _step_dict(step)
+    note = skipped_note(step)
     if not scored:
         return Decision(kind="select_agent", outcome="wait", winner=None, subject=contact.contact_id, at=now_ms,
-                        step=view, skipped=skipped, why=f"no eligible agent for {step.label!r} ({view['condition']})")
+                        step=view, skipped=skipped, skipped_steps=step.skipped,
+                        why=f"{note}no eligible agent for {step.label!r} ({view['condition']})")
     top = [(sc, agent_parts(terms, w), aid) for sc, _, aid, terms in scored[: max(2, w.explain_top)]]
-    why = _why(top[:2], "the longer idle wins")
+    why = note + _why(top[:2], "the longer idle wins")
     return Decision(
         kind="select_agent", outcome="offer", winner=scored[0][2], subject=contact.contact_id, at=now_ms, step=view,
         considered=tuple(t[2] for t in scored[:EXPLAIN_IDS]), considered_count=len(scored),
         scores=tuple({"id": i, "score": sc, "parts": p} for sc, p, i in top[: w.explain_top]),
-        skipped=skipped, why=why,
+        skipped=skipped, skipped_steps=step.skipped, why=why,
     )
 
 
@@ -172,11 +206,15 @@ def select_contact(
     now_ms: int,
     *,
     stats: Mapping[str, QueueStats] | None = None,
+    staffed: StaffedAgents | Iterable[Agent] | Callable[[], Iterable[Agent]] | None = None,
 ) -> Decision:
     """The best waiting contact for the agent across its profile's queues (order in scoring.py).
 
     `policies` is the tenant's RoutingPolicy, or one per queue id. `stats` (optional, per queue id)
-    sharpens the SL-risk term; without it the policy's horizon is used.
+    sharpens the SL-risk term; without it the policy's horizon is used. `staffed` (the tenant's
+    agents, or a callable loading them) lets a contact whose step in force excludes this agent be
+    taken when no staffed agent can satisfy that step (reach.resolve_step): consulted only for such a
+    contact, once per decision. Without it the steps are followed as planned.
     """
     skipped: dict[str, int] = {}
     # (sort key, score, parts, contact id, step index, step view)
@@ -184,6 +222,9 @@ def select_contact(
     mode_note = ""
     explain_top = 5
     slots: dict[Channel, int] = {}
+    staff = as_staff(staffed)
+    if staff is not None:
+        staff.know((agent,))
     if not agent.is_available:
         return Decision(kind="select_contact", outcome="wait", winner=None, subject=agent.agent_id,
                         at=now_ms, skipped={"not_available": 1}, why=f"agent {agent.agent_id} is {agent.status}")
@@ -220,11 +261,12 @@ def select_contact(
                 skipped["declined"] = skipped.get("declined", 0) + 1
                 continue
             step = current_step(contact, queue, policy, now_ms)
-            if step.preferred and agent.agent_id not in step.preferred:
-                skipped["not_preferred"] = skipped.get("not_preferred", 0) + 1
-                continue
-            if step.condition is not None and not matches(step.condition, agent.skills):
-                skipped["step"] = skipped.get("step", 0) + 1
+            refusal = _step_refuses(agent, step)
+            if refusal is not None and staff is not None and not step.final:
+                step = resolve_step(contact, queue, policy, now_ms, staff, step)
+                refusal = _step_refuses(agent, step) if step.skipped else refusal
+            if refusal is not None:
+                skipped[refusal] = skipped.get(refusal, 0) + 1
                 continue
             if cw.mode == "fifo":
                 score, parts = 0.0, {}
@@ -261,5 +303,6 @@ def select_contact(
     return Decision(
         kind="select_contact", outcome="offer", winner=best[3], subject=agent.agent_id, at=now_ms,
         step=_step_dict(best[5]), considered=tuple(t[3] for t in ranked[:EXPLAIN_IDS]),
-        considered_count=len(ranked), scores=lines, skipped=skipped, why=why,
+        considered_count=len(ranked), scores=lines, skipped=skipped, skipped_steps=best[5].skipped,
+        why=skipped_note(best[5]) + why,
     )

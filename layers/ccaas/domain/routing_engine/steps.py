@@ -12,11 +12,15 @@ required_skills still apply: they define who serves the queue).
 
 A contact without a plan (Contact.routing absent or for another queue) follows the queue's default
 steps counted from its enqueued_at, at its own Contact.priority.
+
+current_step is the step in force by the clock alone. At decision time reach.resolve_step passes over
+the steps no staffed agent can satisfy (e.g. a last agent who is offline): steps_ahead lists the
+candidates, the step in force by the clock first.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ccaas.domain.models import Contact, Queue
 from ccaas.domain.routing_engine.conditions import AllOf, SkillAtLeast, positive_leaves, raise_floor, render
@@ -24,7 +28,10 @@ from ccaas.domain.routing_engine.journey import JourneyContext, analyse_journey
 from ccaas.domain.routing_engine.plan import Outcome, PlannedStep, RoutingPlan
 from ccaas.domain.routing_engine.policy import QueuePolicy, RoutingPolicy, StepSpec
 
-__all__ = ["PlannedStep", "RoutingPlan", "StepView", "current_step", "plan_contact", "queue_condition"]
+__all__ = ["PlannedStep", "RoutingPlan", "StepView", "current_step", "plan_contact", "queue_condition", "steps_ahead"]
+
+FINAL_LABEL = "any agent of the queue"
+
 
 @dataclass(frozen=True, slots=True)
 class StepView:
@@ -38,6 +45,12 @@ class StepView:
     expires_at: int | None
     focus: object | None  # the skill condition proficiency is ranked on when the step names none
     priority: int
+    skipped: tuple = field(default=())  # decisions.SkippedStep: earlier steps passed over (reach.resolve_step)
+
+    @property
+    def final(self) -> bool:
+        """After the last step: any agent serving the queue (never skipped)."""
+        return self.index >= self.total
 
 
 def queue_condition(queue: Queue, queue_policy: QueuePolicy):
@@ -68,7 +81,7 @@ def current_step(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: 
             s = plan.steps[i]
             return StepView(i, len(plan.steps), s.label, s.condition, s.preferred_agents, s.expires_at, focus,
                             plan.priority)
-        return StepView(i, len(plan.steps), "any agent of the queue", None, (), None, focus, plan.priority)
+        return StepView(i, len(plan.steps), FINAL_LABEL, None, (), None, focus, plan.priority)
     qp = policy.for_queue(queue.queue_id)
     start = contact.enqueued_at if contact.enqueued_at is not None else contact.initiated_at
     focus = _focus([s.condition for s in qp.steps], None)
@@ -82,7 +95,34 @@ def current_step(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: 
         if now_ms < at:
             return StepView(i, len(qp.steps), s.name or f"step {i + 1}", s.condition, s.preferred_agents, at,
                             focus, priority)
-    return StepView(len(qp.steps), len(qp.steps), "any agent of the queue", None, (), None, focus, priority)
+    return StepView(len(qp.steps), len(qp.steps), FINAL_LABEL, None, (), None, focus, priority)
+
+
+def steps_ahead(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: int) -> list[StepView]:
+    """The step in force by the clock (current_step) and every later one, ending with the final "any
+    agent of the queue" view. Steps after one that never expires are left out, as plan_contact does."""
+    d = getattr(contact, "__dict__", None)
+    plan = d.get("routing") if d is not None else getattr(contact, "routing", None)
+    if isinstance(plan, RoutingPlan) and plan.queue_id == contact.queue_id:
+        n, focus, priority = len(plan.steps), _focus([s.condition for s in plan.steps], None), plan.priority
+        raw = [(s.label, s.condition, s.preferred_agents, s.expires_at) for s in plan.steps]
+    else:
+        qp = policy.for_queue(queue.queue_id)
+        n, focus, priority = len(qp.steps), _focus([s.condition for s in qp.steps], None), contact.priority
+        at: int | None = contact.enqueued_at if contact.enqueued_at is not None else contact.initiated_at
+        raw = []
+        for i, s in enumerate(qp.steps):
+            at = None if at is None or s.expiry_s is None else at + int(s.expiry_s * 1000)
+            raw.append((s.name or f"step {i + 1}", s.condition, s.preferred_agents, at))
+    views = []
+    for i, (label, cond, preferred, expires_at) in enumerate(raw):
+        if expires_at is not None and now_ms >= expires_at:
+            continue
+        views.append(StepView(i, n, label, cond, preferred, expires_at, focus, priority))
+        if expires_at is None:
+            break
+    views.append(StepView(n, n, FINAL_LABEL, None, (), None, focus, priority))
+    return views
 
 
 def plan_contact(

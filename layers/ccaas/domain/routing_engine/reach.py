@@ -1,0 +1,200 @@
+"""Which routing steps can be satisfied now, by whom (pure: the agents are passed in).
+
+A step is *reachable* when at least one staffed agent (status != OFFLINE: available, busy, on a
+break…) could take the contact under it: the agent serves the contact's queue, has the queue's
+required skills, has capacity on the contact's channel at all, has not refused the contact, and meets
+the step (is one of its preferred agents, matches its condition). A busy agent counts: the contact
+waits for them while the step is in force, as planned. An unreachable step holds a contact for nothing
+(a last agent who logged off, who no longer serves the queue or never existed; a skill level nobody
+on shift has), so at decision time
+
+    resolve_step(contact, queue, policy, now, staff)  the step in force, unreachable ones passed over
+
+moves on to the first reachable step at once. The skipped steps are listed on the returned view (and on
+the Decision, so GET /contacts/{id}/routing says why); the steps keep their planned absolute expiries.
+Nothing is stored: the next decision looks again, so a step becomes the one in force again if its
+agent logs back on before it expires. The final "any agent of the queue" step is never skipped.
+
+    ready_in_s(contact, queue, policy, now, available, staff)
+        seconds until a step comes into force that one of the `available` agents satisfies (0: now;
+        None: none of them ever will); the wait estimate uses it (estimates.estimate_wait).
+
+StaffedAgents holds the agents these questions are asked of. It may load them lazily (a callable), so
+a caller that reads them from a store pays the read only when a decision needs it, i.e. when no
+available candidate satisfies the step in force; the agents already at hand (`know`: the candidates
+just scanned) are asked first, and `lookup` answers a preferred-agent step with one agent read
+instead of all of them.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from ccaas.domain.models import Agent, AgentStatus, Contact, Queue
+from ccaas.domain.routing_engine.conditions import matches, render
+from ccaas.domain.routing_engine.decisions import SkippedStep
+from ccaas.domain.routing_engine.policy import RoutingPolicy
+from ccaas.domain.routing_engine.steps import StepView, current_step, steps_ahead
+
+__all__ = ["StaffedAgents", "as_staff", "ready_in_s", "resolve_step", "skipped_note", "unreachable"]
+
+
+class StaffedAgents:
+    """The tenant's agents (any status; only staffed ones count), loaded at most once and only if asked."""
+
+    def __init__(self, agents: Iterable[Agent] | Callable[[], Iterable[Agent]],
+                 *, lookup: Callable[[str], Agent | None] | None = None) -> None:
+        self._load = agents if callable(agents) else None
+        self._all: dict[str, Agent] | None = None if callable(agents) else {a.agent_id: a for a in agents}
+        self._lookup = lookup
+        self._known: dict[str, Agent] = {}
+        self._one: dict[str, Agent | None] = {}
+        self._serving: dict[str, tuple[Agent, ...]] = {}
+        self._able: dict[tuple, tuple[str, ...]] = {}
+
+    @property
+    def loaded(self) -> bool:
+        return self._all is not None
+
+    def _agents(self) -> dict[str, Agent]:
+        if self._all is None:
+            self._all = {a.agent_id: a for a in self._load()}  # type: ignore[misc]
+        return self._all
+
+    def know(self, agents: Iterable[Agent]) -> StaffedAgents:
+        """Agents the caller has at hand (the candidates just read): asked first, before any load."""
+        for a in agents:
+            self._known.setdefault(a.agent_id, a)
+        return self
+
+    def known(self) -> Iterable[Agent]:
+        return self._known.values()
+
+    def get(self, agent_id: str) -> Agent | None:
+        if agent_id in self._known:
+            return self._known[agent_id]
+        if self._all is None and self._lookup is not None:
+            if agent_id not in self._one:
+                self._one[agent_id] = self._lookup(agent_id)
+            return self._one[agent_id]
+        return self._agents().get(agent_id)
+
+    def serving(self, queue: Queue) -> tuple[Agent, ...]:
+        """Staffed agents serving the queue with its required skills."""
+        found = self._serving.get(queue.queue_id)
+        if found is None:
+            found = tuple(a for a in self._agents().values()
+                          if a.status != AgentStatus.OFFLINE and a.serves(queue.queue_id) is not None
+                          and (not queue.required_skills or a.has_skills(queue.required_skills)))
+            self._serving[queue.queue_id] = found
+        return found
+
+    def able(self, queue: Queue, contact: Contact, condition) -> tuple[str, ...]:
+        """Ids of the staffed agents of the queue with capacity on the contact's channel meeting `condition`."""
+        key = (queue.queue_id, contact.channel, render(condition))
+        found = self._able.get(key)
+        if found is None:
+            found = tuple(a.agent_id for a in self.serving(queue)
+                          if a.capacity.get(contact.channel, 0) > 0 and matches(condition, a.skills))
+            self._able[key] = found
+        return found
+
+
+def as_staff(staff: StaffedAgents | Iterable[Agent] | Callable[[], Iterable[Agent]] | None) -> StaffedAgents | None:
+    """A StaffedAgents from what a caller passes (None stays None: steps are taken as planned)."""
+    if staff is None or isinstance(staff, StaffedAgents):
+        return staff
+    return StaffedAgents(staff)
+
+
+def _agent_problem(agent: Agent | None, contact: Contact, queue: Queue, condition) -> str | None:
+    """Why this agent could never take the contact under a step with `condition` (None: it could)."""
+    if agent is None:
+        return "agent_unknown"
+    if agent.status == AgentStatus.OFFLINE:
+        return "agent_offline"
+    if agent.serves(queue.queue_id) is None:
+        return "agent_not_in_queue"
+    if (queue.required_skills and not agent.has_skills(queue.required_skills)) or not matches(condition, agent.skills):
+        return "agent_lacks_skills"
+    if agent.capacity.get(contact.channel, 0) < 1:
+        return "agent_no_channel"
+    if agent.agent_id in contact.declined_by:
+        return "agent_declined"
+    return None
+
+
+_PROBLEM_TEXT = {"agent_unknown": "is not an agent of the tenant", "agent_offline": "is OFFLINE",
+                 "agent_not_in_queue": "does not serve the queue", "agent_lacks_skills": "lacks the skills",
+                 "agent_no_channel": "takes no contact of this channel", "agent_declined": "refused the contact"}
+
+
+def unreachable(step: StepView, contact: Contact, queue: Queue, staff: StaffedAgents) -> tuple[str, str] | None:
+    """(reason, detail) when no staffed agent can satisfy the step (module docstring), else None."""
+    if step.final:
+        return None
+    if step.preferred:
+        problems = []
+        for agent_id in step.preferred:
+            problem = _agent_problem(staff.get(agent_id), contact, queue, step.condition)
+            if problem is None:
+                return None
+            problems.append((agent_id, problem))
+        reasons = {p for _, p in problems}
+        reason = reasons.pop() if len(reasons) == 1 else "preferred_agents_unreachable"
+        return reason, "; ".join(f"{a} {_PROBLEM_TEXT[p]}" for a, p in problems)
+    if any(_agent_problem(a, contact, queue, step.condition) is None for a in staff.known()):
+        return None
+    able = staff.able(queue, contact, step.condition)
+    if any(a not in contact.declined_by for a in able):
+        return None
+    return "no_staffed_agent", (f"no staffed agent of {queue.queue_id} meets {render(step.condition)}"
+                                + (" (those who do refused it)" if able else ""))
+
+
+def resolve_step(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: int, staff: StaffedAgents,
+                 nominal: StepView | None = None) -> StepView:
+    """The step in force with the unreachable ones passed over (module docstring); `nominal` is
+    current_step's answer when the caller has it. Returns `nominal` itself when it is reachable."""
+    view = nominal if nominal is not None else current_step(contact, queue, policy, now_ms)
+    if view.final or unreachable(view, contact, queue, staff) is None:
+        return view
+    skipped: list[SkippedStep] = []
+    for ahead in steps_ahead(contact, queue, policy, now_ms):
+        why = unreachable(ahead, contact, queue, staff)
+        if why is None:
+            return replace(ahead, skipped=tuple(skipped))
+        skipped.append(SkippedStep(index=ahead.index, label=ahead.label, reason=why[0], detail=why[1],
+                                   expires_at=ahead.expires_at))
+    raise AssertionError("the final step is never unreachable")  # pragma: no cover
+
+
+def skipped_note(step: StepView) -> str:
+    """The `why` prefix of a decision taken under a step reached by skipping earlier ones."""
+    if not step.skipped:
+        return ""
+    return "; ".join(f"skipped {s.label!r} ({s.detail or s.reason})" for s in step.skipped) + "; "
+
+
+def ready_in_s(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: int, available: Iterable[Agent],
+               staff: StaffedAgents) -> float | None:
+    """Seconds until a step is in force that one of the `available` agents (free now, with a slot on
+    the contact's channel) satisfies: 0 when the step in force is one; else the expiry of the last
+    reachable step before the first such step (unreachable steps ahead are skipped when their turn
+    comes, so they do not hold the contact); None when no step ahead, not even "any agent of the
+    queue", is satisfied by any of them."""
+    free = [a for a in available if a.status == AgentStatus.AVAILABLE and a.free_slots(contact.channel) > 0]
+    if not free:
+        return None
+    start = now_ms
+    for ahead in steps_ahead(contact, queue, policy, now_ms):
+        for agent in free:
+            if (not ahead.preferred or agent.agent_id in ahead.preferred) and \
+                    _agent_problem(agent, contact, queue, ahead.condition) is None:
+                return max(0, start - now_ms) / 1000.0
+        if unreachable(ahead, contact, queue, staff) is not None:
+            continue  # passed over at once when its turn comes
+        if ahead.expires_at is None:
+            return None
+        start = max(start, ahead.expires_at)
+    return None
