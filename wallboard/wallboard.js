@@ -61,6 +61,7 @@
     ["in_queue", (q) => count(q.in_queue)],
     ["oldest_wait", (q) => duration(q.oldest_wait_s)],
     ["agents_available", (q) => count(q.agents_available)],
+    ["agents_reserved", (q) => count(q.agents_reserved)],
     ["agents_on_contact", (q) => count(q.agents_on_contact)],
     ["agents_acw", (q) => count(q.agents_acw)],
     ["agents_not_ready", (q) => count(q.agents_not_ready)],

@@ -44,6 +44,7 @@ def _emit(applied: AppliedUpdate) -> RealtimeQueueMetrics:
         ("OldestContactAge", MetricUnit.Seconds): view.oldest_wait_s or 0.0,
         ("InQueue", MetricUnit.Count): view.in_queue,
         ("AgentsAvailable", MetricUnit.Count): view.agents_available,
+        ("AgentsReserved", MetricUnit.Count): view.agents_reserved,
         ("AgentsOnContact", MetricUnit.Count): view.agents_on_contact,
         ("AgentsAfterContactWork", MetricUnit.Count): view.agents_acw,
         ("AgentsNotReady", MetricUnit.Count): view.agents_not_ready,

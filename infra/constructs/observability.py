@@ -117,7 +117,7 @@ class Observability(Construct):
         self.dashboard.add_widgets(
             *(cw.GraphWidget(title=title, left=[per_queue(metric, stat, metric)], width=8) for title, metric, stat in widgets)
         )
-        agent_states = ["AgentsAvailable", "AgentsOnContact", "AgentsAfterContactWork", "AgentsNotReady"]
+        agent_states = ["AgentsAvailable", "AgentsReserved", "AgentsOnContact", "AgentsAfterContactWork", "AgentsNotReady"]
         self.dashboard.add_widgets(
             cw.GraphWidget(
                 title="Agents by state per queue",

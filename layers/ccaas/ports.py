@@ -176,7 +176,8 @@ class HistoryStore(Protocol):
         atomically, only if `opened.sequence` is newer than the open one's. False: stale or repeated."""
         ...
     def agent_activities(self, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
-        """Closed spans that start in [from_ms, to_ms)."""
+        """Closed spans that start in [from_ms, to_ms); a range longer than `MAX_ACTIVITY_READ_DAYS`
+        (domain.history) raises DomainError(field="from") before any read."""
         ...
     def open_activities(self, tenant_id: str) -> list[OpenActivity]: ...
     def add_flow_event(self, tenant_id: str, contact_id: str, event: FlowEvent) -> None:

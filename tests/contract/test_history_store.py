@@ -157,4 +157,18 @@ def test_agent_activity_spans_close_in_order_and_ignore_repeats(deps, tenant):
     assert [(o.agent_id, o.kind, o.since - T0, o.sequence) for o in deps.history.open_activities(tenant)] == [
         ("ana", ActivityKind.AVAILABLE_IDLE, 730_000, 4), ("bob", ActivityKind.NOT_READY, 0, 1)
     ]
-    assert deps.history.open_activities(f"{tenant}x") == [] and deps.history.agent_activities(f"{tenant}x", 0, T0 + DAY_MS) == []
+    assert deps.history.open_activities(f"{tenant}x") == [] and deps.history.agent_activities(f"{tenant}x", T0 - DAY_MS, T0 + DAY_MS) == []
+
+
+def test_agent_activity_reads_are_bounded(deps, tenant):
+    """One Query per UTC day partition: a range beyond MAX_ACTIVITY_READ_DAYS (e.g. from epoch 0, ~20,000
+    queries) is refused, naming the field, before any query."""
+    from ccaas.domain.history import MAX_ACTIVITY_READ_DAYS
+    from ccaas.domain.models import DomainError
+
+    longest = MAX_ACTIVITY_READ_DAYS * DAY_MS
+    assert deps.history.agent_activities(tenant, T0 - longest, T0) == []
+    for from_ms in (0, T0 - longest - 1):
+        with pytest.raises(DomainError) as refused:
+            deps.history.agent_activities(tenant, from_ms, T0)
+        assert refused.value.field == "from"

@@ -66,7 +66,7 @@ def test_route_contact_step_queues_and_offers_to_an_available_agent(tenant, env)
     result = load_handler("route_contact")({"tenant_id": tenant.id, "contact_id": created["contact_id"], "task_token": "tok"}, context())
     assert result == {"state": "OFFERED", "agent_id": "ana"}
     _, agent = api("GET", "/agents/ana", tenant.id)
-    assert agent["offers"] == [created["contact_id"]] and agent["activity"] == "ON_CONTACT"
+    assert agent["offers"] == [created["contact_id"]] and agent["activity"] == "RESERVED"
 
 
 def test_consumer_reports_a_poison_record_and_applies_its_batch_mates_once(tenant, env, capsys):

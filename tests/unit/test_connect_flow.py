@@ -29,7 +29,9 @@ from ccaas.domain.models import (
     Channel,
     Contact,
     ContactState,
+    DomainError,
     InitiationMethod,
+    Queue,
     QueueAssignment,
 )
 from ccaas.domain.routing_engine import RoutingPolicy
@@ -284,6 +286,28 @@ def test_route_self_service_closed_and_repeat(deps):
     assert anonymous["segment"] == "gold" and "customer_id" not in anonymous  # tier from the flow: nobody to look up
 
 
+def test_route_and_callback_refuse_a_channel_the_queue_does_not_take(deps):
+    """One intake rule (Queue.require_channel) for POST /contacts and the flow: an SMS is not queued into
+    a voice-only queue; the flow gets error_code=unsupported_channel to branch on."""
+    refused = ask(deps, fixture("chat_sms", action="route", queue_id="sales"))  # sales takes VOICE only
+    assert (refused["status"], refused["error_code"]) == ("error", "unsupported_channel")
+    assert "SMS" in refused["error_message"] and "+447700900123" not in json.dumps(refused)
+    with pytest.raises(DomainError) as api:  # what POST /contacts answers for the same contact
+        contacts.create_contact(deps, TENANT, contacts.NewContact(channel=Channel.SMS, queue_id="sales"))
+    assert api.value.field == "channel"
+    _, outcome = connect_flow.answer(lambda: deps, fixture("chat_sms", action="route", queue_id="sales"))
+    assert (outcome.status, outcome.error_code) == ("error", "unsupported_channel")
+    assert ask(deps, fixture("chat_sms", action="route", queue_id="support"))["status"] == "ok"  # support takes SMS
+    hologram = ask(deps, fixture("unknown_values", action="route", queue_id="sales"))  # a channel we do not know yet
+    assert (hologram["status"], hologram["queue_id"]) == ("ok", "sales")  # read leniently: planned as the queue's
+    # a callback is a call: a queue without VOICE refuses it before anything is created
+    admin.put_queue(deps, Queue(tenant_id=TENANT, queue_id="webchat", name="Web chat", channels=frozenset({Channel.CHAT})))
+    callback = ask(deps, fixture("voice_inbound", action="callback", queue_id="webchat"))
+    assert (callback["status"], callback["error_code"]) == ("error", "unsupported_channel")
+    assert not [c for c in deps.store.contacts.values() if c.callback_number]
+    assert not deps.history.flow_events(TENANT, parse_event(fixture("voice_inbound")).contact.ContactId)
+
+
 # --- queue actions ------------------------------------------------------------------------------------
 def _queue_one(deps, customer_id=None) -> Contact:
     contact = contacts.create_contact(deps, TENANT, contacts.NewContact(channel=Channel.VOICE, queue_id="support",
@@ -369,9 +393,9 @@ ACTION_PARAMETERS = [
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_reply_is_a_flat_string_map_under_32_kb(deps, name):
-    policy = routing.policy_of(deps, TENANT).model_dump(mode="json")  # a long preferred-agent list: a huge step
-    policy["queues"]["sales"]["steps"].insert(0, {"preferred_agents": [f"agent-{i:05d}-{'x' * 30}" for i in range(2_000)],
-                                                  "expiry_s": 10})
+    policy = routing.policy_of(deps, TENANT).model_dump(mode="json")  # the longest steps a policy may have: huge criteria
+    policy["queues"]["sales"]["steps"] = [{"preferred_agents": [f"agent-{s:02d}-{i:02d}-{'x' * 52}" for i in range(20)],
+                                           "expiry_s": 10} for s in range(20)]  # 20 steps of 20 ids of 64 characters
     routing.put_policy(deps, TENANT, RoutingPolicy.model_validate(policy))
     for parameters in ACTION_PARAMETERS:
         reply = ask(deps, fixture(name, parameters))  # assert_flat inside

@@ -49,7 +49,7 @@ def test_inbound_voice_answered():
     r = mapped("inbound_voice_answered.json")
     assert (r.tenant_id, r.contact_id, r.channel, r.initiation_method) == (
         TENANT, "0a4a8c1e-1111-4c6e-9a52-3f1d2b7e0001", Channel.VOICE, "INBOUND")
-    assert r.queue_id == "5d1e1b1a-sales-4f00-8000-000000000001"  # the id at the end of Queue.ARN
+    assert r.queue_id == "Sales"  # Queue.Name (no tenant mapping given; see test_the_queue_is_ours_by_...)
     assert r.agent_id == "6c7d8e9f-ann0-4a00-9000-000000000001"
     assert r.team == "East"  # deepest hierarchy level present (Level2)
     assert (r.reason, r.segment, r.customer_id, r.skill) == ("billing", "gold", "cust-0042", "billing_en")
@@ -66,6 +66,46 @@ def test_inbound_voice_answered():
     assert (r.talk_ms, r.acw_ms, r.handle_ms) == (330_000, 30_000, 405_000)
 
 
+def test_handle_time_is_connects_durations_when_its_timestamps_disagree():
+    """Connect's durations are whole seconds and its timestamps are not: they can differ by seconds.
+    Handle time = AgentInteractionDuration + CustomerHoldDuration + AfterContactWorkDuration (DOMAIN.md)."""
+    data = raw("inbound_voice_answered.json")
+    agent = data["Agent"]  # connected 15:02:49.250; interaction 330 s, hold 45 s, ACW 30 s
+    agent["AfterContactWorkStartTimestamp"] = "2026-11-20T15:09:06.900Z"  # 377.65 s after connection, not 375
+    agent["AfterContactWorkEndTimestamp"] = "2026-11-20T15:09:38.100Z"  # 31.2 s of ACW by the clock, not 30
+    r = to_contact_record(parse_ctr(data), tenant_id=TENANT)
+    assert (r.talk_ms, r.hold_ms, r.acw_ms, r.handle_ms) == (330_000, 45_000, 30_000, 405_000)
+    assert r.connected_at == ms("2026-11-20T15:02:49") + 250  # the answer time (ASA, SL) stays Connect's
+    assert r.completed_at == r.connected_at + 405_000
+    (day,) = rollup([r], tz="America/New_York", interval="day",
+                    from_ms=ms("2026-11-20T05:00:00"), to_ms=ms("2026-11-21T05:00:00"))
+    assert (day.aht_s, day.avg_acw_s) == (405.0, 30.0)
+    # a duration Connect left out falls back to the timestamps; the others still win
+    del agent["AfterContactWorkDuration"]
+    r = to_contact_record(parse_ctr(data), tenant_id=TENANT)
+    assert (r.talk_ms, r.hold_ms, r.acw_ms) == (330_000, 45_000, 31_200)
+    del agent["AgentInteractionDuration"]
+    r = to_contact_record(parse_ctr(data), tenant_id=TENANT)
+    assert r.disconnected_at == ms("2026-11-20T15:09:06") + 900 and r.acw_ms == 31_200
+
+
+def test_the_queue_is_ours_by_the_tenants_arn_map_or_by_its_name():
+    data = raw("inbound_voice_answered.json")  # Queue.Name "Sales", ARN …/queue/5d1e1b1a-sales-…
+    arn = data["Queue"]["ARN"]
+
+    def queue_id(**mapping):
+        return to_contact_record(parse_ctr(data), tenant_id=TENANT, mapping=CtrMapping(**mapping)).queue_id
+
+    assert queue_id(queue_ids_by_arn={arn: "inbound-sales"}, known_queue_ids={"sales"}) == "inbound-sales"
+    assert queue_id(known_queue_ids={"sales", "support"}) == "sales"  # Name, lower-cased when that is our queue
+    assert queue_id(known_queue_ids={"Sales", "sales"}) == "Sales"  # the Name as is first
+    assert queue_id() == "Sales"  # a queue we do not configure keeps its Connect name
+    assert queue_id(queue_key="id") == "5d1e1b1a-sales-4f00-8000-000000000001"  # a tenant whose ids are Connect's
+    assert queue_id(queue_key="id", queue_ids_by_arn={arn: "sales"}) == "sales"  # the tenant's map first
+    data["Queue"]["Name"] = None
+    assert queue_id() == "5d1e1b1a-sales-4f00-8000-000000000001"  # nothing else to go by
+
+
 def test_inbound_voice_abandoned_with_null_agent():
     r = mapped("inbound_voice_abandoned.json")
     assert r.final_state is FinalState.ABANDONED and r.abandoned
@@ -80,8 +120,8 @@ def test_chat_with_alternate_attribute_keys_and_null_hold():
     assert (r.reason, r.segment, r.ces) == ("order_status", "standard", 2)  # contact_reason, customer_segment
     assert r.team == "Chat Pod 3"
     assert (r.hold_ms, r.hold_count) == (0, 0)
-    # 15:11:20.100 → 15:21:30.600 = 610.5 s talk, + 60 s ACW
-    assert (r.talk_ms, r.acw_ms, r.handle_ms) == (610_500, 60_000, 670_500)
+    # Connect's AgentInteractionDuration 610 s (its clock says 15:11:20.100 → 15:21:30.600 = 610.5 s), + 60 s ACW
+    assert (r.talk_ms, r.acw_ms, r.handle_ms) == (610_000, 60_000, 670_000)
 
 
 def test_sms_arrives_as_chat_with_a_subtype():
@@ -98,7 +138,7 @@ def test_transfer_to_a_queue_links_two_contacts():
     assert leg1.handle_ms == (240 + 20) * 1000
     assert (leg2.initiation_method, leg2.previous_contact_id, leg2.initial_contact_id) == (
         "TRANSFER", leg1.contact_id, leg1.contact_id)
-    assert leg2.final_state is FinalState.COMPLETED and leg2.queue_id == "8f303d3c-bill-4f00-8000-000000000003"
+    assert leg2.final_state is FinalState.COMPLETED and leg2.queue_id == "Billing"
     assert leg2.csat == 4
 
 

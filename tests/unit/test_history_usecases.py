@@ -2,6 +2,7 @@
 through the lifecycle use-cases, then the post-contact steps, then the KPI read shows it."""
 from __future__ import annotations
 
+import gc
 import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -11,10 +12,10 @@ import pytest
 
 from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.history import DAY_MS
-from ccaas.domain.kpis import KpiSettings, MalformedContactRecord
+from ccaas.domain.kpis import ActivityKind, KpiSettings, MalformedContactRecord
 from ccaas.domain.models import Agent, Channel, DomainError, NotFound, Queue, QueueAssignment
 from ccaas.domain.tenants import Tenant
-from ccaas.usecases import admin, agents, analytics, contacts, forecasting, history
+from ccaas.usecases import admin, agents, analytics, connect_flow, contacts, forecasting, history
 from ccaas.usecases.agents import StatusChange
 from ccaas.usecases.contacts import NewContact
 from tests.history_data import CORPUS, card_leaks, strings_in, synthetic_records
@@ -190,6 +191,38 @@ def test_ctrs_of_unknown_instances_or_malformed_are_rejected_with_a_reason(deps)
         assert reason in error.value.reason
 
 
+def test_a_stores_instance_mapping_and_settings_never_answer_for_another_store():
+    """Order dependence found in a full run: tenant_of_instance and tenant_context cached their answers
+    by id(deps.config), and a later test's fresh store that got the id of a collected one was served the
+    earlier store's registration (no UnknownConnectInstance) or KPI settings. Ids are reused at once."""
+    for _ in range(20):
+        registered = memory_dependencies()
+        registered.config.put_tenant(Tenant(tenant_id="acme", name="Acme", time_zone="Asia/Tokyo"))
+        admin.register_connect_instance(registered, tenant_id="acme", instance_arn=INSTANCE)
+        history.put_kpi_settings(registered, "acme", KpiSettings(fcr_window_days=3))
+        assert history.tenant_of_instance(registered, INSTANCE) == "acme"
+        assert history.tenant_context(registered, "acme") == ("Asia/Tokyo", KpiSettings(fcr_window_days=3))
+        del registered
+        gc.collect()
+        fresh = memory_dependencies()
+        fresh.config.put_tenant(Tenant(tenant_id="acme", name="Acme", time_zone="America/New_York"))
+        assert history.tenant_of_instance(fresh, INSTANCE) is None
+        assert history.tenant_context(fresh, "acme") == ("America/New_York", KpiSettings())
+        del fresh
+        gc.collect()
+
+
+def test_a_ctrs_queue_is_ours_through_the_tenants_connect_settings_or_its_name(deps):
+    answered = json.loads((CTR_DIR / "inbound_voice_answered.json").read_text())  # Queue.Name "Sales"
+    admin.register_connect_instance(deps, tenant_id="acme", instance_arn=INSTANCE)
+    history.ingest_ctr(deps, json.dumps(answered).encode())
+    assert deps.history.get_entry("acme", answered["ContactId"]).record.queue_id == "sales"  # by name, our queue
+    connect_flow.put_flow_settings(deps, "acme", connect_flow.FlowSettings(queues={"inbound": answered["Queue"]["ARN"]}))
+    newer = {**answered, "LastUpdateTimestamp": "2026-11-20T15:11:00Z"}
+    assert history.ingest_ctr(deps, json.dumps(newer).encode()).stored
+    assert deps.history.get_entry("acme", answered["ContactId"]).record.queue_id == "inbound"  # the flow's ARN map
+
+
 def test_register_connect_instance_checks_tenant_and_arn(deps):
     with pytest.raises(NotFound):
         admin.register_connect_instance(deps, tenant_id="ghost", instance_arn=INSTANCE)
@@ -266,7 +299,7 @@ def test_agent_events_become_spans_for_occupancy_utilization_and_cost(deps):
     agents.set_agent_status(deps, "acme", "ana", StatusChange(status="AVAILABLE"))  # 10:03:00, idle
     deps.clock.advance(60)
     contact = contacts.create_contact(deps, "acme", NewContact(channel=Channel.VOICE, queue_id="sales"))
-    contacts.queue_and_route(deps, "acme", contact.contact_id, "tok")  # reserved: on contact from 10:04:00
+    contacts.queue_and_route(deps, "acme", contact.contact_id, "tok")  # reserved (busy) from 10:04:00
     deps.clock.advance(10)
     contacts.accept_contact(deps, "acme", "ana", contact.contact_id)
     deps.clock.advance(120)
@@ -279,11 +312,14 @@ def test_agent_events_become_spans_for_occupancy_utilization_and_cost(deps):
     deps.clock.advance(120)  # now 10:09:40: the break is still open
     published = list(deps.events.events)
     applied = [history.record_agent_activity(deps, e) for e in published]
-    assert sum(applied) == 5  # AVAILABLE, ON_CONTACT, ACW, AVAILABLE, NOT_READY; contact events are skipped
+    # AVAILABLE, RESERVED, ON_CONTACT, ACW, AVAILABLE, NOT_READY; contact events are skipped
+    assert sum(applied) == 6
+    assert [o.kind for o in deps.history.open_activities("acme")] == [ActivityKind.NOT_READY]
     assert not any(history.record_agent_activity(deps, e) for e in published)  # a redelivered batch adds nothing
 
     (row,) = [r for r in _day(deps, interval="day").rows if r.offered]
-    # busy 130 s on the contact + 30 s ACW; idle 60 + 60 s; not ready 120 s so far; staffed 400 s
+    # busy 10 s reserved (the offer holds the slot) + 120 s on the contact + 30 s ACW; idle 60 + 60 s;
+    # not ready 120 s so far; staffed 400 s
     assert (row.busy_ms, row.idle_ms, row.not_ready_ms, row.staffed_ms) == (160_000, 120_000, 120_000, 400_000)
     assert row.occupancy == pytest.approx(160 / 280) and row.utilization == pytest.approx(160 / 400)
     assert row.cost_per_contact == pytest.approx(36.0 * 400 / 3600)  # one handled contact

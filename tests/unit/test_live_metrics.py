@@ -68,7 +68,10 @@ def test_clean_stream_counts_the_day():
     assert view.abandonment_rate == 1 / 7
     assert view.aht_s == 10.0
     assert view.oldest_wait_s is None  # c4 is offered, not QUEUED, so no contact waits unoffered
-    assert (view.agents_staffed, view.agents_on_contact, view.agents_available) == (2, 2, 0)
+    # ana's only contact is c4, ringing (offered, not accepted): reserved, not on a contact; bob is on `quick`
+    assert (view.agents_staffed, view.agents_reserved, view.agents_on_contact, view.agents_available) == (2, 1, 1, 0)
+    assert view.agents_staffed == (view.agents_available + view.agents_reserved + view.agents_on_contact
+                                   + view.agents_acw + view.agents_not_ready)
 
 
 def test_duplicates_redeliveries_and_reordering_change_nothing():
@@ -194,3 +197,39 @@ def test_a_late_event_for_a_period_the_slot_no_longer_holds_is_dropped_not_mixed
     item = {f"m{newer_minute % 16}_at": newer_minute, f"m{newer_minute % 16}_offered": 4}
     plan = plan_write(update, item)
     assert not any(k.startswith(f"m{newer_minute % 16}_") for k in (*plan.sets, *plan.adds))
+
+
+def test_an_agent_whose_only_contact_is_ringing_is_reserved_not_on_contact():
+    """Amazon Connect shows an agent with an incoming (reserved, not accepted) contact as Incoming, not on
+    contact: here RESERVED, with its own live gauge, and agents by activity still add up to staffed."""
+    from ccaas.domain.events import AgentActivity, agent_activity
+
+    deps = demo_deps()
+    add_agent(deps, "ana", capacity={"VOICE": 1, "CHAT": 2})
+    agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="AVAILABLE"))
+    first = contacts.create_contact(deps, TENANT, NewContact(channel="CHAT", queue_id="sales"))
+    contacts.queue_and_route(deps, TENANT, first.contact_id, "t1")
+    ana = agents.get_agent(deps, TENANT, "ana")
+    assert ana.offered_contact_ids == (first.contact_id,) and agent_activity(ana) == AgentActivity.RESERVED
+    contacts.accept_contact(deps, TENANT, "ana", first.contact_id)
+    assert agent_activity(agents.get_agent(deps, TENANT, "ana")) == AgentActivity.ON_CONTACT
+    second = contacts.create_contact(deps, TENANT, NewContact(channel="CHAT", queue_id="sales"))
+    contacts.queue_and_route(deps, TENANT, second.contact_id, "t2")  # a second chat rings while on the first
+    assert agent_activity(agents.get_agent(deps, TENANT, "ana")) == AgentActivity.ON_CONTACT
+    contacts.complete_contact(deps, TENANT, "ana", first.contact_id)  # the first in ACW, the second still ringing
+    assert agent_activity(agents.get_agent(deps, TENANT, "ana")) == AgentActivity.ACW
+    contacts.end_after_contact_work(deps, TENANT, "ana", first.contact_id)
+    assert agent_activity(agents.get_agent(deps, TENANT, "ana")) == AgentActivity.RESERVED
+
+    # the stream: AVAILABLE -> RESERVED -> ON_CONTACT -> ACW -> RESERVED, each a gauge move
+    changes = [(e.payload.get("previous_activity"), e.payload["activity"]) for e in deps.events.events
+               if e.type in ("agent.status_changed", "agent.activity_changed")]
+    assert changes == [("OFFLINE", "AVAILABLE"), ("AVAILABLE", "RESERVED"), ("RESERVED", "ON_CONTACT"),
+                       ("ON_CONTACT", "ACW"), ("ACW", "RESERVED")]
+    live = memory_dependencies(clock=deps.clock, config=deps.config, store=deps.store)
+    _apply(_records(deps.events.events), live)
+    view = metrics.realtime_queue_metrics(live, TENANT, "sales")
+    assert (view.agents_staffed, view.agents_reserved, view.agents_on_contact, view.agents_available) == (1, 1, 0, 0)
+    ringing = _event("agent.activity_changed", 0, queue_ids=["sales"], previous_activity="AVAILABLE", activity="RESERVED")
+    (part,) = contributions(ringing)
+    assert dict(part.gauges) == {"agents_available": -1, "agents_reserved": 1, "agents_staffed": 0}

@@ -44,6 +44,8 @@ class CachedConfigStore:
             queue=store.get_queue,
             queues=store.list_queues,
             settings=lambda tenant_id, name: _ABSENT if (doc := store.get_settings(tenant_id, name)) is None else doc,
+            tenant=store.get_tenant,
+            connect_instance=lambda arn: _ABSENT if (tenant_id := store.tenant_for_connect_instance(arn)) is None else tenant_id,
         )
 
     def _cached(self, loader: str, *args: str) -> Any:
@@ -66,6 +68,13 @@ class CachedConfigStore:
         doc = self._cached("settings", tenant_id, name)
         return None if doc == _ABSENT else doc
 
+    def get_tenant(self, tenant_id: str):  # noqa: ANN201
+        return self._cached("tenant", tenant_id)
+
+    def tenant_for_connect_instance(self, instance_arn: str) -> str | None:
+        tenant_id = self._cached("connect_instance", instance_arn)
+        return None if tenant_id == _ABSENT else tenant_id
+
     # writes clear this container's cache
     def put_queue(self, queue) -> None:  # noqa: ANN001
         self._store.put_queue(queue)
@@ -75,6 +84,14 @@ class CachedConfigStore:
         self._store.put_settings(tenant_id, name, values)
         self._written()
 
+    def put_tenant(self, tenant) -> None:  # noqa: ANN001
+        self._store.put_tenant(tenant)
+        self._written()
+
+    def put_connect_instance(self, instance_arn: str, tenant_id: str) -> None:
+        self._store.put_connect_instance(instance_arn, tenant_id)
+        self._written()
+
     def __getattr__(self, name: str) -> Any:
-        # Everything else (tenants, API keys, alert rules, Connect instances) reads through.
+        # Everything else (API keys, alert rules) reads through.
         return getattr(self._store, name)

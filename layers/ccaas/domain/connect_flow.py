@@ -35,11 +35,13 @@ from ccaas.domain.routing_engine.plan import RoutingPlan
 
 __all__ = [
     "ACTIONS",
+    "FLOW_SETTINGS",
     "MAX_REPLY_BYTES",
     "REPLY_BUDGET",
     "FlowContactData",
     "ContactFlowEvent",
     "FlowError",
+    "FlowSettings",
     "channel_of",
     "error_reply",
     "expression",
@@ -55,6 +57,36 @@ MAX_REPLY_BYTES = 32 * 1024  # Amazon Connect refuses a larger Lambda response
 REPLY_BUDGET = 30 * 1024  # what we fill at most: a margin for the envelope and our own accounting
 ALWAYS_KEPT = ("status", "action", "error_code", "error_message", "truncated", "dropped_keys")
 _MAX_ERROR_MESSAGE = 500
+
+
+FLOW_SETTINGS = "connect"  # the tenant's Config settings document
+
+
+class FlowSettings(BaseModel):
+    """The tenant's Amazon Connect settings (Config settings document "connect"): read by the flow
+    adapter (queue_arn in replies, a contact's Queue.ARN back to our queue id) and by the CTR consumer
+    (a contact record's Queue.ARN to our queue id), so both map a Connect queue the same way."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    queues: dict[str, str] = Field(default_factory=dict, description="our queue id -> Amazon Connect queue ARN")
+    skill_attribute: str = Field(default="Skill", min_length=1, max_length=64,
+                                 description="predefined attribute Name for skills without a ':' (routing criteria)")
+
+    @classmethod
+    def of(cls, stored: Mapping[str, Any] | None) -> FlowSettings:
+        """From the stored settings document (None: never set, the defaults)."""
+        return cls() if stored is None else cls.model_validate(stored)
+
+    def queue_for_arn(self, arn: str) -> str | None:
+        return next((q for q, a in self.queues.items() if a == arn), None)
+
+    def queue_ids_by_arn(self) -> dict[str, str]:
+        """Connect queue ARN -> our queue id (the first of ours when two share an ARN, as queue_for_arn)."""
+        inverse: dict[str, str] = {}
+        for queue_id, arn in self.queues.items():
+            inverse.setdefault(arn, queue_id)
+        return inverse
 
 
 class FlowError(Exception):

@@ -102,17 +102,26 @@ class AgentActivity(StrEnum):
     OFFLINE = "OFFLINE"
     NOT_READY = "NOT_READY"
     AVAILABLE = "AVAILABLE"  # staffed, ready and idle
+    # Only offers: contacts reserved for the agent, ringing, none accepted yet (Amazon Connect: Incoming).
+    RESERVED = "RESERVED"
     ON_CONTACT = "ON_CONTACT"
     ACW = "ACW"
 
 
 def agent_activity(agent: Agent) -> str:
-    """One word for what the agent is doing now, derived from status and active contacts."""
+    """One word for what the agent is doing now, derived from status and active contacts.
+
+    Offers (reserved, not yet accepted) hold a slot but are no work yet: an agent whose only contacts
+    are offers is RESERVED; otherwise the accepted ones decide (all in after-contact work: ACW)."""
     if agent.status == "OFFLINE" and not agent.busy:
         return AgentActivity.OFFLINE
     if agent.busy:
+        offered = set(agent.offered_contact_ids)
+        accepted = [c for c in agent.active_contact_ids if c not in offered]
+        if offered and not accepted:
+            return AgentActivity.RESERVED
         in_acw = set(agent.acw_contact_ids)
-        if in_acw and all(c in in_acw for c in agent.active_contact_ids):
+        if in_acw and all(c in in_acw for c in accepted):
             return AgentActivity.ACW
         return AgentActivity.ON_CONTACT
     if agent.status != "AVAILABLE":

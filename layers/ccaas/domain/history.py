@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ccaas.domain.kpis.records import ActivityKind, ContactRecord, FinalState
 from ccaas.domain.kpis.repeats import repeat_flags
-from ccaas.domain.models import Contact, ContactState
+from ccaas.domain.models import Contact, ContactState, DomainError
 
 DAY_MS = 86_400_000
 
@@ -296,14 +296,29 @@ def repeat_flag_changes(entries: Iterable[HistoryEntry], anchor: HistoryEntry, *
 
 
 # --- agent activity -----------------------------------------------------------------------------------
-# The activity agent events carry (events.agent_activity) -> the KPI activity kinds.
+# The activity agent events carry (events.agent_activity) -> the KPI activity kinds. A reservation
+# holds its slot (the agent can take nothing else on it), so ringing offers count as time on contacts
+# for occupancy and utilization, as they did before RESERVED had its own name.
 _ACTIVITY_KINDS = {
     "AVAILABLE": ActivityKind.AVAILABLE_IDLE,
+    "RESERVED": ActivityKind.ON_CONTACT,
     "ON_CONTACT": ActivityKind.ON_CONTACT,
     "ACW": ActivityKind.ACW,
     "NOT_READY": ActivityKind.NOT_READY,
     "OFFLINE": ActivityKind.OFFLINE,
 }
+
+
+# The longest range of closed activity spans one read may cover: the KPI ranges (93 days) and their
+# day of look-back, with a margin. The stores read spans one UTC day partition at a time, so this
+# also bounds the queries of a read (a range from epoch 0 was ~20,000 of them).
+MAX_ACTIVITY_READ_DAYS = 100
+
+
+def check_activity_range(from_ms: int, to_ms: int) -> None:
+    """DomainError (field "from") for a span read longer than MAX_ACTIVITY_READ_DAYS."""
+    if to_ms - from_ms > MAX_ACTIVITY_READ_DAYS * DAY_MS:
+        raise DomainError(f"agent activity is read for at most {MAX_ACTIVITY_READ_DAYS} days at a time", field="from")
 
 
 def activity_kind(activity: str | None) -> ActivityKind | None:

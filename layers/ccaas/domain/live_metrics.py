@@ -1,7 +1,8 @@
 """Real-time queue metrics from the event stream, as additive counters in one item per (tenant, queue).
 
 A stream batch is folded in memory into ONE update per (tenant, queue). The item holds:
-- gauges `g_<name>` (in queue, agents by activity; `#<CHANNEL>` suffix for the per-channel split),
+- gauges `g_<name>` (in queue, agents by activity — one gauge per events.AgentActivity, so staffed =
+  available + reserved + on contact + ACW + not ready; `#<CHANNEL>` suffix for the per-channel split),
 - a ring of DAY_SLOTS day slots `d<k>_<counter>` tagged `d<k>_at` = the tenant-local date they hold,
 - a ring of MINUTE_SLOTS one-minute slots `m<k>_<counter>` tagged `m<k>_at` = the epoch minute,
   so "today" and "the last 15 minutes" are sums over slots whose tag is current, and the item never
@@ -275,6 +276,8 @@ class RealtimeQueueMetrics(BaseModel):
     oldest_wait_s: float | None
     agents_staffed: int
     agents_available: int
+    agents_reserved: int = Field(description="agents whose only contacts are offers ringing, none accepted yet "
+                                             "(Amazon Connect: Incoming); not counted in agents_on_contact")
     agents_on_contact: int
     agents_acw: int
     agents_not_ready: int
@@ -361,6 +364,7 @@ def realtime_view(
         oldest_wait_s=None if oldest_enqueued_ms is None else max(0.0, (now_ms - oldest_enqueued_ms) / 1000),
         agents_staffed=staffed,
         agents_available=gauge(ACTIVITY_GAUGES["AVAILABLE"]),
+        agents_reserved=gauge(ACTIVITY_GAUGES["RESERVED"]),
         agents_on_contact=gauge(ACTIVITY_GAUGES["ON_CONTACT"]),
         agents_acw=gauge(ACTIVITY_GAUGES["ACW"]),
         agents_not_ready=gauge(ACTIVITY_GAUGES["NOT_READY"]),

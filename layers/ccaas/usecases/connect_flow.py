@@ -35,13 +35,15 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.connect_flow import (
     ACTIONS,
+    FLOW_SETTINGS,
     ContactFlowEvent,
     FlowError,
+    FlowSettings,
     channel_of,
     error_reply,
     flat_reply,
@@ -58,22 +60,9 @@ from ccaas.usecases.customers import lookup_customer
 
 logger = logging.getLogger(__name__)
 
-FLOW_SETTINGS = "connect"
 CALLBACK_MILESTONE = "callback_scheduled"
+UNSUPPORTED_CHANNEL = "unsupported_channel"  # error_code: the queue does not take the contact's channel
 _executor: ThreadPoolExecutor | None = None
-
-
-class FlowSettings(BaseModel):
-    """The tenant's Amazon Connect settings (Config settings document "connect")."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    queues: dict[str, str] = Field(default_factory=dict, description="our queue id -> Amazon Connect queue ARN")
-    skill_attribute: str = Field(default="Skill", min_length=1, max_length=64,
-                                 description="predefined attribute Name for skills without a ':' (routing criteria)")
-
-    def queue_for_arn(self, arn: str) -> str | None:
-        return next((q for q, a in self.queues.items() if a == arn), None)
 
 
 class FlowOutcome(BaseModel):
@@ -91,8 +80,7 @@ class FlowOutcome(BaseModel):
 
 def flow_settings(deps: Dependencies, tenant_id: str) -> FlowSettings:
     """Read through deps.config, which the Lambdas' wiring caches for a few seconds (CachedConfigStore)."""
-    stored = deps.config.get_settings(tenant_id, FLOW_SETTINGS)
-    return FlowSettings() if stored is None else FlowSettings.model_validate(stored)
+    return FlowSettings.of(deps.config.get_settings(tenant_id, FLOW_SETTINGS))
 
 
 def put_flow_settings(deps: Dependencies, tenant_id: str, settings: FlowSettings) -> FlowSettings:
@@ -161,7 +149,10 @@ def _answer(deps_factory: Callable[[], Dependencies], raw: Any, outcome: FlowOut
     except Conflict as error:
         code, message = "conflict", str(error)
     except DomainError as error:
-        code, message = "invalid_parameter", str(error) + (f" ({error.field})" if error.field else "")
+        # A queue that does not take the contact's channel (Queue.require_channel, the rule POST /contacts
+        # applies too) has its own code: the flow branches to a queue that does (or a message).
+        code = UNSUPPORTED_CHANNEL if error.field == "channel" else "invalid_parameter"
+        message = str(error) + (f" ({error.field})" if error.field else "")
     except ValidationError:
         code, message = "invalid_parameter", "a parameter has an invalid value"
     except Exception:  # noqa: BLE001 - a flow gets a value, never an exception
@@ -285,10 +276,13 @@ def identify(flow: Flow) -> dict[str, Any]:
 def route(flow: Flow) -> dict[str, Any]:
     deps = flow.deps
     queue = flow.queue("route")
+    data = flow.event.contact
+    channel = channel_of(data)
+    if channel is None:  # a channel Connect added after us: planned as one the queue takes (read leniently)
+        channel = sorted(queue.channels)[0] if queue.channels else Channel.VOICE
+    queue.require_channel(channel)  # an SMS into a voice-only queue: error_code=unsupported_channel
     customer, _ = flow.customer()
     segment = (customer.tier if customer else None) or flow.param("tier", "segment")
-    data = flow.event.contact
-    channel = channel_of(data) or (sorted(queue.channels)[0] if queue.channels else Channel.VOICE)
     contact = Contact(  # transient: planned, never saved (Amazon Connect holds the contact)
         tenant_id=flow.tenant_id, contact_id=data.ContactId or "connect-flow", channel=channel,
         initiation_method=initiation_of(data), queue_id=queue.queue_id, priority=queue.priority,
@@ -359,6 +353,7 @@ def callback(flow: Flow) -> dict[str, Any]:
     deps, tenant_id = flow.deps, flow.tenant_id
     connect_id = flow.connect_contact_id()
     queue = flow.queue("callback")
+    queue.require_channel(Channel.VOICE)  # a callback is a call (create_contact applies the same rule)
     earlier = next((e for e in reversed(deps.history.flow_events(tenant_id, connect_id)) if e.name == CALLBACK_MILESTONE), None)
     if earlier is not None and earlier.value:  # the flow asked twice (a loop, a retry): one callback
         held = deps.store.get_contact(tenant_id, earlier.value)

@@ -9,7 +9,6 @@ README "History and analytics" for where it stops scaling and what comes next.
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from ccaas.bootstrap import Dependencies
+from ccaas.domain.connect_flow import FLOW_SETTINGS, FlowSettings
 from ccaas.domain.events import Event, EventType
 from ccaas.domain.history import (
     DAY_MS,
@@ -24,6 +24,7 @@ from ccaas.domain.history import (
     FlagChanges,
     FlowEvent,
     HistoryEntry,
+    MAX_ACTIVITY_READ_DAYS,
     OpenActivity,
     Survey,
     activity_kind,
@@ -48,29 +49,26 @@ from ccaas.domain.kpis import (
 )
 from ccaas.domain.kpis.intervals import Granularity
 from ccaas.domain.kpis.settings import ServiceLevelVariant
-from ccaas.domain.models import ContactState, DomainError, NotFound
+from ccaas.domain.models import ContactState, DomainError, Int, NotFound
 
 # The lifecycle caps handling at 24 h (AwaitCompletion's TimeoutSeconds), so every contact that
 # completes in a range started at most a day before it: reading that much earlier is exact for ours.
 HANDLING_LOOKBACK_MS = DAY_MS
 MAX_RANGE_DAYS = 93
 MAX_QUARTER_HOUR_RANGE_DAYS = 14
-_CACHE_TTL_S = 60.0
-_tenant_cache: dict[tuple[int, str], tuple[float, str, KpiSettings]] = {}
-_instance_cache: dict[tuple[int, str], tuple[float, str]] = {}
+# A KPI range and its look-back must fit one activity read (the stores refuse longer ones).
+assert MAX_RANGE_DAYS * DAY_MS + HANDLING_LOOKBACK_MS <= MAX_ACTIVITY_READ_DAYS * DAY_MS
 
 
 # --- tenant context -------------------------------------------------------------------------------
+# Read through deps.config, which the Lambdas' wiring caches for a few seconds per container
+# (CachedConfigStore): no second cache here. A module cache keyed by id(deps.config) answered for a
+# later store that got the id of a collected one (ids are reused): a registration or setting leaked.
 def tenant_context(deps: Dependencies, tenant_id: str) -> tuple[str, KpiSettings]:
-    """(time zone, KPI settings) of the tenant, cached briefly per process (they rarely change)."""
-    key = (id(deps.config), tenant_id)
-    cached = _tenant_cache.get(key)
-    if cached and time.monotonic() - cached[0] < _CACHE_TTL_S:
-        return cached[1], cached[2]
+    """(time zone, KPI settings) of the tenant."""
     time_zone = deps.config.get_tenant(tenant_id).time_zone
     stored = deps.config.get_settings(tenant_id, "kpis")
     settings = KpiSettings.model_validate(stored) if stored else KpiSettings()
-    _tenant_cache[key] = (time.monotonic(), time_zone, settings)
     return time_zone, settings
 
 
@@ -80,7 +78,6 @@ def kpi_settings(deps: Dependencies, tenant_id: str) -> KpiSettings:
 
 def put_kpi_settings(deps: Dependencies, tenant_id: str, settings: KpiSettings) -> KpiSettings:
     deps.config.put_settings(tenant_id, "kpis", settings.model_dump(mode="json"))
-    _tenant_cache.pop((id(deps.config), tenant_id), None)
     return settings
 
 
@@ -139,14 +136,17 @@ class CtrOutcome(BaseModel):
 
 
 def tenant_of_instance(deps: Dependencies, instance_arn: str) -> str | None:
-    key = (id(deps.config), instance_arn)
-    cached = _instance_cache.get(key)
-    if cached and time.monotonic() - cached[0] < _CACHE_TTL_S:
-        return cached[1]
-    tenant_id = deps.config.tenant_for_connect_instance(instance_arn)
-    if tenant_id is not None:  # an unknown instance is asked again: its records retry until it is registered
-        _instance_cache[key] = (time.monotonic(), tenant_id)
-    return tenant_id
+    """The tenant an Amazon Connect instance is registered to (admin.register_connect_instance), read
+    through deps.config like the rest of the tenant's configuration; None while it is not registered."""
+    return deps.config.tenant_for_connect_instance(instance_arn)
+
+
+def ctr_mapping(deps: Dependencies, tenant_id: str) -> CtrMapping:
+    """How the tenant's contact records map: a Connect queue is ours through the tenant's Connect
+    settings (the queue ARN map the contact-flow adapter uses), else by its Name among our queues."""
+    settings = FlowSettings.of(deps.config.get_settings(tenant_id, FLOW_SETTINGS))
+    known = frozenset(q.queue_id for q in deps.config.list_queues(tenant_id))
+    return CtrMapping(queue_ids_by_arn=settings.queue_ids_by_arn(), known_queue_ids=known)
 
 
 def ingest_ctr(deps: Dependencies, raw: bytes | str | ConnectCtr) -> CtrOutcome:
@@ -158,7 +158,7 @@ def ingest_ctr(deps: Dependencies, raw: bytes | str | ConnectCtr) -> CtrOutcome:
     tenant_id = tenant_of_instance(deps, ctr.InstanceARN)
     if tenant_id is None:
         raise UnknownConnectInstance("Connect instance not registered to a tenant", contact_id=ctr.ContactId)
-    record = to_contact_record(ctr, tenant_id=tenant_id, mapping=CtrMapping())
+    record = to_contact_record(ctr, tenant_id=tenant_id, mapping=ctr_mapping(deps, tenant_id))
     return CtrOutcome(tenant_id=tenant_id, contact_id=record.contact_id, stored=store_record(deps, record))
 
 
@@ -212,9 +212,9 @@ class SurveyAnswers(BaseModel):
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    csat: int | None = Field(default=None, ge=1, le=5, description="customer satisfaction, 1-5")
-    ces: int | None = Field(default=None, ge=1, le=7, description="customer effort, 1-7")
-    nps: int | None = Field(default=None, ge=0, le=10, description="likelihood to recommend, 0-10")
+    csat: Int | None = Field(default=None, ge=1, le=5, description="customer satisfaction, 1-5")
+    ces: Int | None = Field(default=None, ge=1, le=7, description="customer effort, 1-7")
+    nps: Int | None = Field(default=None, ge=0, le=10, description="likelihood to recommend, 0-10")
     comment: str | None = Field(default=None, max_length=2000, repr=False)
 
 

@@ -37,6 +37,7 @@ from botocore.exceptions import ClientError
 
 from ccaas.domain.history import (
     AnalysisSummary, ChatMessage, FlowEvent, FlowSummary, HistoryEntry, OpenActivity, Survey, anchor_time,
+    check_activity_range,
 )
 from ccaas.domain.kpis.records import ActivityKind, AgentActivity, ContactRecord
 
@@ -267,8 +268,10 @@ class DynamoHistoryStore:
         return False
 
     def agent_activities(self, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
+        """One Query per UTC day partition of the range, so the range is bounded (check_activity_range)."""
         if to_ms <= from_ms:
             return []
+        check_activity_range(from_ms, to_ms)
         spans = []
         day = datetime.fromtimestamp(from_ms / 1000, tz=UTC).date()
         last = datetime.fromtimestamp((to_ms - 1) / 1000, tz=UTC).date()

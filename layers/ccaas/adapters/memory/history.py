@@ -9,6 +9,7 @@ from typing import Any
 
 from ccaas.domain.history import (
     AnalysisSummary, ChatMessage, FlowEvent, FlowSummary, HistoryEntry, OpenActivity, Survey, anchor_time,
+    check_activity_range,
 )
 from ccaas.domain.kpis.records import AgentActivity, ContactRecord
 
@@ -112,6 +113,9 @@ class MemoryHistoryStore:
             return True
 
     def agent_activities(self, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
+        if to_ms <= from_ms:
+            return []
+        check_activity_range(from_ms, to_ms)  # the same bound as the DynamoDB store's
         found = [a for (t, _, start), a in self._t.spans.items() if t == tenant_id and from_ms <= start < to_ms]
         return sorted(found, key=lambda a: (a.start_ms, a.agent_id))
 

@@ -2,6 +2,9 @@
 
 Parsing is lenient in the way Connect asks consumers to be: unknown fields are ignored (the format
 grows), null sections (no Agent, no Queue) are normal, an unknown InitiationMethod passes through.
+Connect's own durations win over timestamp arithmetic (DOMAIN.md "Amazon Connect interop"): handle
+time is AgentInteractionDuration + CustomerHoldDuration + AfterContactWorkDuration, whatever the
+timestamps say. The queue is ours by the tenant's mapping of Connect queue ARNs, else by its Name.
 What cannot be mapped raises `MalformedContactRecord` with a reason, so a consumer skips and counts
 that one record instead of failing the batch. Records arrive at least once: `dedupe_latest` keeps,
 per ContactId, the copy with the latest LastUpdateTimestamp.
@@ -149,7 +152,13 @@ class CtrMapping(BaseModel):
     customer_id_from_endpoint: bool = False
     # Agent hierarchy level that is the "team"; None = the deepest level the agent has.
     team_hierarchy_level: int | None = Field(default=None, ge=1, le=5)
-    queue_key: Literal["id", "name"] = "id"
+    # Our queue id for a Connect queue: its ARN through `queue_ids_by_arn` (the tenant's Connect
+    # settings, the map the contact-flow adapter uses), else by `queue_key`: "name" = Queue.Name, or
+    # its lower case when that is one of `known_queue_ids` (the rule the flow's `queue` follows);
+    # "id" = Connect's queue id (the ARN's tail), for a tenant whose queue ids are Connect's.
+    queue_ids_by_arn: dict[str, str] = Field(default_factory=dict)
+    known_queue_ids: frozenset[str] = frozenset()
+    queue_key: Literal["name", "id"] = "name"
     agent_key: Literal["id", "username"] = "id"
     # Service-level threshold per queue (keyed like queue_id); others use KpiSettings' default.
     sl_threshold_s_by_queue: dict[str, int] = Field(default_factory=dict)
@@ -222,10 +231,13 @@ def to_contact_record(ctr: ConnectCtr, *, tenant_id: str, mapping: CtrMapping | 
     """Map one (deduplicated) CTR. The tenant comes from the caller, who knows which Connect instance
     belongs to whom; nothing here reads the environment.
 
-    Times: `disconnected_at` is when the agent's part ended (ACW start) if an agent was connected,
-    which differs from DisconnectTimestamp when an agent hands the customer to an external number;
-    with it talk + hold + ACW equals Connect's AgentInteractionDuration + CustomerHoldDuration +
-    AfterContactWorkDuration. Otherwise it is DisconnectTimestamp.
+    Times: when an agent was connected, the agent's part is laid out from ConnectedToAgentTimestamp
+    with Connect's own durations (`_agent_part`): `disconnected_at` = connected + (AgentInteraction +
+    CustomerHold) s and `acw_ended_at` = that + AfterContactWork s, so talk, hold, ACW and handle time
+    are exactly Connect's (its timestamps can disagree with its durations by seconds); a duration
+    Connect left out falls back to its timestamps (ACW start, ACW end). `disconnected_at` is thus the
+    end of the agent's part, not DisconnectTimestamp, which is later when an agent hands the customer
+    to an external number. Without an agent it is DisconnectTimestamp.
 
     State: a callback request (attribute) before connection → CALLBACK_SCHEDULED; a completed transfer
     or a successor contact (NextContactId) → TRANSFERRED; connected → COMPLETED; enqueued and never
@@ -240,8 +252,9 @@ def to_contact_record(ctr: ConnectCtr, *, tenant_id: str, mapping: CtrMapping | 
     connected_at = agent.ConnectedToAgentTimestamp if agent else None
     enqueued_at = queue.EnqueueTimestamp if queue else None
     acw_started_at = agent.AfterContactWorkStartTimestamp if agent else None
-    if connected_at is not None and acw_started_at is not None:
-        disconnected_at = acw_started_at
+    acw_ended_at = None
+    if agent is not None and connected_at is not None:
+        disconnected_at, acw_ended_at = _agent_part(agent, connected_at, ctr.DisconnectTimestamp)
     else:
         disconnected_at = ctr.DisconnectTimestamp if ctr.DisconnectTimestamp is not None else acw_started_at
 
@@ -288,7 +301,7 @@ def to_contact_record(ctr: ConnectCtr, *, tenant_id: str, mapping: CtrMapping | 
             enqueued_at=enqueued_at,
             connected_at=connected_at,
             disconnected_at=disconnected_at,
-            acw_ended_at=agent.AfterContactWorkEndTimestamp if agent and connected_at is not None else None,
+            acw_ended_at=acw_ended_at,
             hold_ms=max(0, round((agent.CustomerHoldDuration or 0) * 1000)) if agent else 0,
             hold_count=max(0, agent.NumberOfHolds or 0) if agent else 0,
             transferred=transferred,
@@ -324,6 +337,30 @@ def contact_records_from_ctrs(
     return records, errors
 
 
+def _duration_ms(seconds: float | None) -> int | None:
+    """One of Connect's durations (seconds; absent or negative = unknown) in ms."""
+    return None if seconds is None or seconds < 0 else round(seconds * 1000)
+
+
+def _agent_part(agent: CtrAgent, connected_at: int, disconnect_timestamp: int | None) -> tuple[int | None, int | None]:
+    """(disconnected_at, acw_ended_at) of a connected contact, from Connect's durations where it gave
+    them: interaction + hold after the connection, then ACW. Talk = interaction, hold = hold, ACW = ACW."""
+    interaction = _duration_ms(agent.AgentInteractionDuration)
+    if interaction is not None:
+        disconnected_at: int | None = connected_at + interaction + (_duration_ms(agent.CustomerHoldDuration) or 0)
+    elif agent.AfterContactWorkStartTimestamp is not None:
+        disconnected_at = agent.AfterContactWorkStartTimestamp
+    else:
+        disconnected_at = disconnect_timestamp
+    acw = _duration_ms(agent.AfterContactWorkDuration)
+    start, end = agent.AfterContactWorkStartTimestamp, agent.AfterContactWorkEndTimestamp
+    if acw is None and start is not None and end is not None:
+        acw = max(0, end - start)
+    if disconnected_at is None:
+        return None, end
+    return disconnected_at, (disconnected_at + acw if acw is not None else end)
+
+
 def _channel(ctr: ConnectCtr) -> Channel:
     name = (ctr.Channel or "").upper()
     channel = _CHANNELS.get(name)
@@ -352,11 +389,18 @@ def _resource_id(arn: str | None) -> str | None:
 
 
 def _queue_id(queue: CtrQueue | None, mapping: CtrMapping) -> str | None:
+    """Our queue id (CtrMapping.queue_ids_by_arn / queue_key); the ARN's tail only when the queue has
+    neither a mapped ARN nor a Name (a stable dimension rather than none)."""
     if queue is None:
         return None
-    if mapping.queue_key == "name":
-        return queue.Name or _resource_id(queue.ARN)
-    return _resource_id(queue.ARN) or queue.Name
+    if queue.ARN and queue.ARN in mapping.queue_ids_by_arn:
+        return mapping.queue_ids_by_arn[queue.ARN]
+    name = (queue.Name or "").strip()
+    if mapping.queue_key == "id":
+        return _resource_id(queue.ARN) or name or None
+    if not name:
+        return _resource_id(queue.ARN)
+    return next((c for c in (name, name.lower()) if c in mapping.known_queue_ids), name)
 
 
 def _agent_id(agent: CtrAgent | None, mapping: CtrMapping) -> str | None:
