@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements.lock | cks
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: run test test-fast synth deploy bench lint clean venv
+.PHONY: run test test-fast synth layer deploy bench lint clean venv
 
 venv: $(STAMP)
 
@@ -32,6 +32,9 @@ test-fast: venv
 synth: venv  ## cdk.out/ with the CloudFormation template, checked by cdk-nag and cfn-lint
 	$(PY) -m infra.app
 	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
+
+layer: venv  ## the shared layer's third-party wheels for the Lambda platform, cached in .build/ (synth does it too)
+	$(PY) -m infra.layer_build
 
 deploy: synth  ## needs AWS credentials and the aws-cdk CLI (npx)
 	npx --yes aws-cdk@2 deploy --app cdk.out --all

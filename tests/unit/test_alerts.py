@@ -1,6 +1,8 @@
 """Supervisor alert rules: they fire, hold one alert per (rule, subject), resolve, and never see raw text."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import ValidationError
 
@@ -363,3 +365,53 @@ def test_queue_depth_on_the_stream_does_not_wait_for_the_live_metrics_consumer()
     applied = alerts.evaluate_touched(deps, TENANT, alerts.touched_by(deps.events.events)[TENANT])
     assert [(a.rule, a.details["in_queue"]) for a in applied.opened] == [(AlertRule.QUEUE_DEPTH, 3)]
     assert applied.opened[0].message == "Queue sales: 3 contacts in queue (threshold 3)"
+
+
+# --- size limits of the tenant's rules ------------------------------------------------------------
+
+
+def test_maximal_alert_rules_fit_one_dynamodb_item():
+    from ccaas.domain import alerts as A
+
+    rules = AlertRules.model_validate(
+        {
+            "service_level": {"window_minutes": A.MAX_WINDOW_MINUTES, "min_contacts": 10_000, "target": 0.123456789012345},
+            "long_wait": {"threshold_s": A.MAX_THRESHOLD_S},
+            "queue_depth": {"threshold": A.MAX_QUEUE_DEPTH, "clear_below": A.MAX_QUEUE_DEPTH},
+            "agent_not_ready": {
+                "threshold_s": A.MAX_THRESHOLD_S,
+                "ignore_statuses": [f"S{i:02d}" + "X" * (A.MAX_STATUS - 3) for i in range(A.MAX_IGNORED_STATUSES)],
+            },
+            "silence": {"threshold_s": 3600},
+            "negative_sentiment": {"threshold": -4.123456789012345, "segments": A.MAX_SCORES},
+            "escalation_phrase": {
+                "phrases": [(f"p{i} " + "\U0001F600" * A.MAX_ESCALATION_PHRASE)[: A.MAX_ESCALATION_PHRASE] for i in range(A.MAX_ESCALATION_PHRASES)],
+                "speakers": ["AGENT", "CUSTOMER"],
+            },
+        }
+    )
+    document = rules.model_dump(mode="json")
+    assert len(json.dumps(document)) < 350_000  # non-ASCII escaped: the longest spelling
+    assert len(json.dumps(document, ensure_ascii=False).encode()) < 350_000  # UTF-8, as DynamoDB counts
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"long_wait": {"threshold_s": 86_401}},
+        {"agent_not_ready": {"threshold_s": 10**9}},
+        {"queue_depth": {"threshold": 100_001}},
+        {"service_level": {"min_contacts": 10_001}},
+        {"service_level": {"target": float("nan")}},
+        {"silence": {"threshold_s": float("inf")}},
+        {"negative_sentiment": {"threshold": float("nan")}},
+        {"escalation_phrase": {"phrases": ["x"] * 201}},
+        {"escalation_phrase": {"phrases": ["x" * 81]}},
+        {"escalation_phrase": {"phrases": [""]}},
+        {"agent_not_ready": {"ignore_statuses": [f"S{i}" for i in range(51)]}},
+        {"agent_not_ready": {"ignore_statuses": ["X" * 33]}},
+    ],
+)
+def test_alert_rule_limits(bad):
+    with pytest.raises(ValidationError):
+        AlertRules.model_validate(bad)

@@ -45,6 +45,7 @@ import random
 from datetime import datetime, timezone
 
 import pytest
+from pydantic import ValidationError
 
 from ccaas.domain.kpis import (
     CSV_COLUMNS,
@@ -714,3 +715,32 @@ def test_csv_export_has_a_stable_header_and_empty_cells_for_undefined_kpis():
     assert (second["service_level"], second["asa_s"], second["offered"]) == ("1.0", "10.0", "2")
     assert first["queue"] == "" and first["occupancy"] == ""
     assert rows_to_csv(rows) == text  # deterministic
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("short_abandon_s", float("nan")),
+        ("short_abandon_s", 601),
+        ("default_sl_threshold_s", 3_601),
+        ("fcr_window_days", 91),
+        ("agent_cost_per_staffed_hour", float("inf")),
+        ("agent_cost_per_staffed_hour", 10_001),
+        ("infrastructure_cost_per_contact", 1_001),
+        ("infrastructure_cost_per_handle_minute", float("-inf")),
+        ("infrastructure_cost_per_handle_minute", 101),
+    ],
+)
+def test_kpi_settings_are_finite_and_bounded(field, value):
+    with pytest.raises(ValidationError) as err:
+        KpiSettings.model_validate({field: value})
+    assert err.value.errors()[0]["loc"] == (field,)
+
+
+def test_maximal_kpi_settings_are_a_small_item():
+    settings = KpiSettings(
+        short_abandon_s=600, default_sl_threshold_s=3_600, fcr_window_days=90, agent_cost_per_staffed_hour=10_000,
+        infrastructure_cost_per_contact=1_000, infrastructure_cost_per_handle_minute=100,
+        service_level_variant="abandons_count_as_met", fcr_population="handled_only",
+    )  # fmt: skip
+    assert len(settings.model_dump_json()) < 1_000

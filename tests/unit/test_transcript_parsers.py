@@ -173,3 +173,20 @@ def test_raw_text_never_appears_in_repr_or_validation_errors():
     with pytest.raises(ValidationError) as err:
         Segment(speaker=A, begin_ms=5, end_ms=1, text="card 4111 1111 1111 1111")
     assert "4111" not in str(err.value)
+
+
+def test_segments_ending_before_they_begin_are_refused():
+    with pytest.raises(ValidationError, match="end_ms before begin_ms") as err:
+        Segment(speaker=A, begin_ms=5_000, end_ms=4_999, text="card 4111 1111 1111 1111")
+    assert err.value.errors()[0]["type"] == "value_error" and "4111" not in str(err.value)
+    items = [
+        {"speaker": "AGENT", "begin_ms": 1000, "end_ms": 2000, "text": "fine"},
+        {"speaker": "CUSTOMER", "begin_ms": 9000, "end_ms": 3000, "text": "card 4111 1111 1111 1111"},
+    ]
+    with pytest.raises(ValueError, match="end_ms before begin_ms") as err:  # our own format: an error
+        parse_segments(items, "c-backwards")
+    assert "4111" not in str(err.value)
+    assert parse_segments(items[:1] + [{**items[1], "end_ms": 9000}], "c-ok").segments[1].end_ms == 9000
+    # vendor formats stay lenient: a backwards entry is read as instantaneous
+    doc = {"Transcript": [{"ParticipantRole": "CUSTOMER", "BeginOffsetMillis": 9000, "EndOffsetMillis": 3000, "Content": "hi"}]}
+    assert rows(parse_transcribe_call_analytics(doc, "c-vendor")) == [(C, 9000, 9000, "hi")]

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -34,6 +34,13 @@ from ccaas.domain.live_metrics import MINUTE_SLOTS, epoch_minute
 
 MAX_WINDOW_MINUTES = MINUTE_SLOTS - 1  # the live item keeps 16 one-minute slots, one being filled
 MAX_SCORES = 20  # customer sentiment scores kept per live transcript
+# Bounds of the tenant's rules (one stored item, read on every evaluation).
+MAX_THRESHOLD_S = 86_400  # a day
+MAX_QUEUE_DEPTH = 100_000
+MAX_ESCALATION_PHRASES = 200
+MAX_ESCALATION_PHRASE = 80  # characters
+MAX_IGNORED_STATUSES = 50
+MAX_STATUS = 32  # characters of a not-ready reason (the agents API allows [A-Z][A-Z0-9_]{1,31})
 
 
 class AlertRule(StrEnum):
@@ -81,19 +88,27 @@ class _Rule(BaseModel):
 class ServiceLevelRule(_Rule):
     severity: Severity = Severity.CRITICAL
     window_minutes: int = Field(default=15, ge=1, le=MAX_WINDOW_MINUTES, description="the sliding window")
-    min_contacts: int = Field(default=5, ge=1, description="resolved contacts the window needs before SL means anything")
-    target: float | None = Field(default=None, gt=0, le=1, description="null: each queue's own sl_target")
+    min_contacts: int = Field(
+        default=5, ge=1, le=10_000, description="resolved contacts the window needs before SL means anything"
+    )
+    target: float | None = Field(
+        default=None, gt=0, le=1, allow_inf_nan=False, description="null: each queue's own sl_target"
+    )
 
 
 class LongWaitRule(_Rule):
     severity: Severity = Severity.WARNING
-    threshold_s: int = Field(default=120, ge=1, description="the queue's oldest contact has waited at least this long")
+    threshold_s: int = Field(
+        default=120, ge=1, le=MAX_THRESHOLD_S, description="the queue's oldest contact has waited at least this long"
+    )
 
 
 class QueueDepthRule(_Rule):
     severity: Severity = Severity.WARNING
-    threshold: int = Field(default=10, ge=1, description="contacts in queue that open the alert")
-    clear_below: int | None = Field(default=None, ge=1, description="resolved once fewer wait (default 80 % of threshold)")
+    threshold: int = Field(default=10, ge=1, le=MAX_QUEUE_DEPTH, description="contacts in queue that open the alert")
+    clear_below: int | None = Field(
+        default=None, ge=1, le=MAX_QUEUE_DEPTH, description="resolved once fewer wait (default 80 % of threshold)"
+    )
 
     @model_validator(mode="after")
     def _clear_not_above_open(self) -> QueueDepthRule:
@@ -108,18 +123,22 @@ class QueueDepthRule(_Rule):
 
 class NotReadyRule(_Rule):
     severity: Severity = Severity.WARNING
-    threshold_s: int = Field(default=900, ge=1)
-    ignore_statuses: frozenset[str] = Field(default=frozenset(), description="planned not-ready reasons, e.g. LUNCH")
+    threshold_s: int = Field(default=900, ge=1, le=MAX_THRESHOLD_S)
+    ignore_statuses: frozenset[Annotated[str, Field(min_length=1, max_length=MAX_STATUS)]] = Field(
+        default=frozenset(), max_length=MAX_IGNORED_STATUSES, description="planned not-ready reasons, e.g. LUNCH"
+    )
 
 
 class SilenceRule(_Rule):
     severity: Severity = Severity.WARNING
-    threshold_s: float = Field(default=15.0, gt=0, le=3600)
+    threshold_s: float = Field(default=15.0, gt=0, le=3600, allow_inf_nan=False)
 
 
 class SentimentRule(_Rule):
     severity: Severity = Severity.WARNING
-    threshold: float = Field(default=-2.0, ge=-5, le=5, description="mean customer score at or below this opens it")
+    threshold: float = Field(
+        default=-2.0, ge=-5, le=5, allow_inf_nan=False, description="mean customer score at or below this opens it"
+    )
     segments: int = Field(default=3, ge=1, le=MAX_SCORES, description="the last K customer segments are averaged")
 
 
@@ -130,15 +149,15 @@ DEFAULT_ESCALATION_PHRASES = (
 
 class EscalationRule(_Rule):
     severity: Severity = Severity.CRITICAL
-    phrases: tuple[str, ...] = Field(default=DEFAULT_ESCALATION_PHRASES, max_length=200)
-    speakers: frozenset[Speaker] = Field(default=frozenset({Speaker.CUSTOMER}), min_length=1)
+    phrases: tuple[Annotated[str, Field(min_length=1, max_length=MAX_ESCALATION_PHRASE)], ...] = Field(
+        default=DEFAULT_ESCALATION_PHRASES, max_length=MAX_ESCALATION_PHRASES
+    )
+    speakers: frozenset[Speaker] = Field(default=frozenset({Speaker.CUSTOMER}), min_length=1, max_length=len(Speaker))
 
     @field_validator("phrases")
     @classmethod
     def _phrases_have_words(cls, phrases: tuple[str, ...]) -> tuple[str, ...]:
         for phrase in phrases:
-            if len(phrase) > 80:
-                raise ValueError("a phrase is at most 80 characters")
             normalize_phrase(phrase)  # raises on a phrase with no words
         return phrases
 

@@ -37,11 +37,11 @@ from ccaas.domain.alerts import (
     redact_and_score,
     transcript_decisions,
 )
-from ccaas.domain.analytics.redaction import Redactor
 from ccaas.domain.analytics.sentiment import LocalLexiconSentiment
 from ccaas.domain.analytics.transcript import Segment
 from ccaas.domain.events import Event, EventType, agent_activity
 from ccaas.domain.models import Agent, Conflict, ContactState, NotFound
+from ccaas.usecases.analytics import analytics_rules
 from ccaas.usecases.contacts import retrying
 
 # A contact's conversation is over once one of these happened: its alerts are resolved.
@@ -257,16 +257,16 @@ class LiveTranscriptResult(BaseModel):
 
 
 @cache
-def _analyzers() -> tuple[Redactor, LocalLexiconSentiment]:
-    return Redactor(), LocalLexiconSentiment()
+def _sentiment() -> LocalLexiconSentiment:
+    return LocalLexiconSentiment()
 
 
 def post_live_transcript(deps: Dependencies, tenant_id: str, contact_id: str, post: LiveTranscriptPost) -> LiveTranscriptResult:
     contact = deps.store.get_contact(tenant_id, contact_id)
     if contact.state != ContactState.CONNECTED:
         raise Conflict(f"contact {contact_id} is {contact.state}: live transcripts are for CONNECTED contacts", field="contact_id")
-    redactor, sentiment = _analyzers()
-    redacted = redact_and_score(post.segments, redactor, sentiment)  # the raw text is not used after this
+    redactor = analytics_rules(deps, tenant_id).compiled().redactor  # the tenant's patterns, as for uploads
+    redacted = redact_and_score(post.segments, redactor, _sentiment())  # the raw text is not used after this
     rules = deps.config.get_alert_rules(tenant_id)
 
     def attempt():  # noqa: ANN202

@@ -9,11 +9,12 @@ never logged (the transcript models hide it from repr and validation errors).
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 import time
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.analytics import (
@@ -38,32 +39,31 @@ from ccaas.domain.insights import (
     search_entries,
     top_reasons,
 )
-from ccaas.domain.models import Channel, DomainError, NotFound
+from ccaas.domain.models import Channel, DomainError, NotFound, within_calendar
 from ccaas.usecases.history import known_contact, refresh_repeat_flags, tenant_context, time_range
 
 CHAT_CHANNELS = frozenset({Channel.CHAT, Channel.SMS, Channel.SOCIAL})
 _MAX_ANALYSIS_BYTES = 300_000  # DynamoDB items stop at 400 KB
-_CACHE_TTL_S = 60.0
-_rules_cache: dict[tuple[int, str], tuple[float, AnalyticsRules]] = {}
 
 
 # --- tenant rules ---------------------------------------------------------------------------------
-def analytics_rules(deps: Dependencies, tenant_id: str) -> AnalyticsRules:
-    """The tenant's rules (categories, compliance, reasons, QA, redaction), compiled once per process."""
-    key = (id(deps.config), tenant_id)
-    cached = _rules_cache.get(key)
-    if cached and time.monotonic() - cached[0] < _CACHE_TTL_S:
-        return cached[1]
-    stored = deps.config.get_settings(tenant_id, "analytics")
+@lru_cache(maxsize=64)
+def _compiled_rules(document: str) -> AnalyticsRules:
+    stored = json.loads(document)
     rules = AnalyticsRules.model_validate(stored) if stored else AnalyticsRules.default()
     rules.compiled()
-    _rules_cache[key] = (time.monotonic(), rules)
     return rules
+
+
+def analytics_rules(deps: Dependencies, tenant_id: str) -> AnalyticsRules:
+    """The tenant's rules (categories, compliance, reasons, QA, redaction), compiled once per content:
+    the document is read through the config store (cached per container), its compiled form is kept by
+    what it says, so a store or tenant can never see another's rules."""
+    return _compiled_rules(json.dumps(deps.config.get_settings(tenant_id, "analytics"), sort_keys=True))
 
 
 def put_analytics_rules(deps: Dependencies, tenant_id: str, rules: AnalyticsRules) -> AnalyticsRules:
     deps.config.put_settings(tenant_id, "analytics", rules.model_dump(mode="json"))
-    _rules_cache.pop((id(deps.config), tenant_id), None)
     return rules
 
 
@@ -79,7 +79,8 @@ class NewMessage(BaseModel):
 
     participant_role: ParticipantRole
     content: str = Field(min_length=1, max_length=4096, repr=False)
-    absolute_time: datetime | None = Field(default=None, description="when it was sent (default: now)")
+    absolute_time: Annotated[datetime | None, AfterValidator(within_calendar)] = Field(
+        default=None, description="when it was sent (default: now)")
 
 
 def add_chat_message(deps: Dependencies, tenant_id: str, contact_id: str, message: NewMessage) -> ChatMessage:
@@ -162,7 +163,10 @@ def upload_transcript(deps: Dependencies, tenant_id: str, contact_id: str, docum
             transcript = parse_transcript(document, contact_id)
     except TranscriptFormatError as error:
         raise DomainError(f"transcript not understood: {error}", field="body") from None
-    except ValueError:  # a segment the models refused; the message may quote text, so it is not echoed
+    except ValidationError as error:  # what the models refused, by field and reason; never the text itself
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False)[:5])
+        raise DomainError(f"transcript has an invalid segment ({problems})", field="body") from None
+    except ValueError:  # a segment the parser refused; the message may quote text, so it is not echoed
         raise DomainError("transcript has an invalid segment", field="body") from None
     if transcript.contact_id != contact_id:
         transcript = transcript.model_copy(update={"contact_id": contact_id})

@@ -6,6 +6,7 @@ compliance results, the contact reason and the QA score with its breakdown.
 """
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from .conversation import ConversationCharacteristics, ConversationConfig, conversation_characteristics
+from .limits import MAX_CATEGORIES, MAX_COMPLIANCE_RULES, MAX_DOCUMENT_CHARS, MAX_TOTAL_PHRASES
 from .qa import QARubric, QAScore, score_contact
 from .redaction import RedactionConfig, Redactor
 from .rules import (
@@ -50,12 +52,13 @@ def _merge_by_name(current: Sequence, extra: Iterable, key: str) -> list:
 
 class AnalyticsRules(BaseModel):
     """A tenant's analytics configuration. Sections left out of the JSON take the defaults; an
-    explicit empty list switches a section off. Compiled once and cached (the model is frozen)."""
+    explicit empty list switches a section off. Compiled once and cached (the model is frozen).
+    Every part is bounded (limits.py); the whole stays well under DynamoDB's 400 KB item."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    categories: list[CategoryRule] = Field(default_factory=default_categories)
-    compliance: list[ComplianceRule] = Field(default_factory=default_compliance)
+    categories: list[CategoryRule] = Field(default_factory=default_categories, max_length=MAX_CATEGORIES)
+    compliance: list[ComplianceRule] = Field(default_factory=default_compliance, max_length=MAX_COMPLIANCE_RULES)
     reasons: ReasonConfig = Field(default_factory=default_reasons)
     qa: QARubric = Field(default_factory=QARubric.default)
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
@@ -83,6 +86,20 @@ class AnalyticsRules(BaseModel):
                 raise ValueError(f"QA item {item.name}: unknown category {item.target!r}")
             if item.kind == "compliance" and item.target is not None and item.target not in compliance:
                 raise ValueError(f"QA item {item.name}: unknown compliance rule {item.target!r}")
+        phrases = (
+            sum(c.phrase_count() for c in self.categories)
+            + sum(c.phrase_count() for c in self.compliance)
+            + self.reasons.phrase_count()
+        )
+        if phrases > MAX_TOTAL_PHRASES:
+            raise ValueError(
+                f"{phrases} phrases and keywords in categories, compliance rules and reasons together "
+                f"(at most {MAX_TOTAL_PHRASES})"
+            )
+        # As stored: compact JSON, non-ASCII escaped (the longest form of the same text).
+        size = len(json.dumps(self.model_dump(mode="json"), separators=(",", ":")))
+        if size > MAX_DOCUMENT_CHARS:
+            raise ValueError(f"the rules take {size:,} characters as JSON (at most {MAX_DOCUMENT_CHARS:,})")
         return self
 
     def extend(

@@ -22,6 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .conversation import ConversationCharacteristics
+from .limits import MAX_QA_ITEMS, MAX_QA_SCALE, MAX_QA_WEIGHT, Name
 from .rules import CategoryMatch, ComplianceResult, ComplianceStatus
 from .sentiment import SentimentSummary
 from .transcript import Speaker
@@ -40,13 +41,14 @@ _DEFAULT_SCALES = {  # (good_at, bad_at)
 class QAItem(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1)
+    name: Name
     kind: QAItemKind
-    weight: float
-    target: str | None = None  # compliance rule name (None = all rules) or category name
+    # a share of the points; negative: a penalty in points (so never below -100)
+    weight: float = Field(ge=-100, le=MAX_QA_WEIGHT, allow_inf_nan=False)
+    target: Name | None = None  # compliance rule name (None = all rules) or category name
     speaker: Speaker | None = None  # for sentiment (default CUSTOMER) and interruptions (default AGENT)
-    good_at: float | None = None
-    bad_at: float | None = None
+    good_at: float | None = Field(default=None, ge=-MAX_QA_SCALE, le=MAX_QA_SCALE, allow_inf_nan=False)
+    bad_at: float | None = Field(default=None, ge=-MAX_QA_SCALE, le=MAX_QA_SCALE, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _consistent(self) -> QAItem:
@@ -72,7 +74,7 @@ class QAItem(BaseModel):
 class QARubric(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    items: list[QAItem] = Field(min_length=1)
+    items: list[QAItem] = Field(min_length=1, max_length=MAX_QA_ITEMS)
 
     @model_validator(mode="after")
     def _unique_names(self) -> QARubric:

@@ -10,6 +10,9 @@ order number is left alone.
 The other detectors are regexes, run only on the segments that can hold a match (those with a digit
 or an "@") so that a long transcript costs one scan for digits, not one per pattern. Results carry
 counts per type, never the values.
+
+Tenants' own patterns are compiled with RE2 (patterns.py): linear time whatever the pattern, so a
+pattern like `(a+)+$` cannot stall redaction. Our fixed patterns below stay on Python's `re`.
 """
 from __future__ import annotations
 
@@ -17,8 +20,12 @@ import bisect
 import re
 from collections.abc import Sequence
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .limits import MAX_CUSTOM_PATTERNS, MAX_PATTERN, MAX_PATTERN_NAME
+from .patterns import compile_tenant_pattern
 
 
 class PiiType(StrEnum):
@@ -29,7 +36,7 @@ class PiiType(StrEnum):
     PHONE = "PHONE"
 
 
-_CUSTOM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
+_CUSTOM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")  # MAX_PATTERN_NAME characters
 
 
 class RedactionConfig(BaseModel):
@@ -37,9 +44,15 @@ class RedactionConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    detect: frozenset[PiiType] = frozenset(PiiType)
-    # Compiled with re.MULTILINE; replaced by "[NAME]" (upper-cased) and counted under the name.
-    custom_patterns: dict[str, str] = Field(default_factory=dict)
+    detect: frozenset[PiiType] = Field(default=frozenset(PiiType), max_length=len(PiiType))
+    # RE2 syntax, ^ and $ at segment edges (multi-line); replaced by "[NAME]" (upper-cased) and
+    # counted under the name.
+    custom_patterns: dict[
+        Annotated[str, Field(max_length=MAX_PATTERN_NAME)],
+        Annotated[str, Field(min_length=1, max_length=MAX_PATTERN)],
+    ] = Field(default_factory=dict, max_length=MAX_CUSTOM_PATTERNS)
+    # A contact's attribute values that hold a card or social security number are stored redacted.
+    contact_attributes: bool = True
 
     @field_validator("custom_patterns")
     @classmethod
@@ -49,11 +62,8 @@ class RedactionConfig(BaseModel):
                 raise ValueError(f"custom pattern name {name!r}: letters, digits, _ (max 40)")
             if name.upper() in PiiType.__members__:
                 raise ValueError(f"custom pattern name {name!r} clashes with a built-in type")
-            try:
-                compiled = re.compile(pattern, re.MULTILINE)
-            except re.error as exc:
-                raise ValueError(f"custom pattern {name!r} does not compile: {exc}") from None
-            if compiled.match(""):
+            compiled = compile_tenant_pattern(pattern, what=f"custom pattern {name!r}")
+            if compiled.match("") is not None:
                 raise ValueError(f"custom pattern {name!r} matches the empty string")
         return patterns
 
@@ -242,7 +252,7 @@ class Redactor:
             re.compile("|".join(f"(?P<{kind.value}>{pattern})" for kind, pattern in enabled)) if enabled else None
         )
         self._emails = PiiType.EMAIL in detect
-        self._custom = [(name, re.compile(p, re.MULTILINE)) for name, p in self.config.custom_patterns.items()]
+        self._custom = [(name, compile_tenant_pattern(p)) for name, p in self.config.custom_patterns.items()]
 
     def redact(self, text: str) -> RedactionResult:
         result = self.redact_many([text])
@@ -293,7 +303,8 @@ class Redactor:
             if " dot " in lowered:
                 spans += [(m.start(), m.end(), PiiType.EMAIL) for m in _SPOKEN_EMAIL.finditer(joined)]
         for name, rx in self._custom:
-            # one segment per line, whoever speaks, so a tenant's ^ and $ anchor at segment edges
+            # one segment per line, whoever speaks, so a tenant's ^ and $ anchor at segment edges;
+            # RE2: linear in the text whatever the pattern
             spans += [(m.start(), m.end(), name) for m in rx.finditer(lines) if m.end() > m.start()]
         if not spans:
             return RedactedTexts(texts=list(texts))

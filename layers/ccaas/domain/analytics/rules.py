@@ -17,6 +17,18 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .limits import (
+    MAX_COMPLIANCE_RULES,
+    MAX_KEYWORDS,
+    MAX_MATCHERS,
+    MAX_PHRASES,
+    MAX_REASONS,
+    MAX_SCORE,
+    MAX_WEIGHT,
+    Name,
+    OffsetMs,
+    Phrase,
+)
 from .text import PhraseIndex, normalize_phrase
 from .transcript import Channel, Speaker
 
@@ -36,10 +48,10 @@ class PhraseMatcher(BaseModel):
 
     model_config = _FROZEN
 
-    phrases: list[str] = Field(min_length=1)
+    phrases: list[Phrase] = Field(min_length=1, max_length=MAX_PHRASES)
     speaker: Speaker | None = None
-    from_ms: int | None = Field(default=None, ge=0)
-    to_ms: int | None = Field(default=None, ge=0)
+    from_ms: OffsetMs | None = None
+    to_ms: OffsetMs | None = None
 
     _check = field_validator("phrases")(_check_phrases)
 
@@ -55,10 +67,13 @@ class CategoryRule(BaseModel):
 
     model_config = _FROZEN
 
-    name: str = Field(min_length=1)
+    name: Name
     match: Literal["all", "any"] = "any"
-    matchers: list[PhraseMatcher] = Field(min_length=1)
-    absent: list[PhraseMatcher] = Field(default_factory=list)
+    matchers: list[PhraseMatcher] = Field(min_length=1, max_length=MAX_MATCHERS)
+    absent: list[PhraseMatcher] = Field(default_factory=list, max_length=MAX_MATCHERS)
+
+    def phrase_count(self) -> int:
+        return sum(len(m.phrases) for m in (*self.matchers, *self.absent))
 
 
 class RequiredDisclosure(BaseModel):
@@ -69,15 +84,19 @@ class RequiredDisclosure(BaseModel):
     model_config = _FROZEN
 
     kind: Literal["required_disclosure"] = "required_disclosure"
-    name: str = Field(min_length=1)
-    phrases: list[str] = Field(min_length=1)
+    name: Name
+    phrases: list[Phrase] = Field(min_length=1, max_length=MAX_PHRASES)
     speaker: Speaker | None = Speaker.AGENT
-    within_ms: int | None = Field(default=None, ge=0)
-    before_phrases: list[str] = Field(default_factory=list)
+    within_ms: OffsetMs | None = None
+    before_phrases: list[Phrase] = Field(default_factory=list, max_length=MAX_PHRASES)
     before_speaker: Speaker | None = None
-    channels: list[Channel] | None = None  # None: every channel (a recording notice is VOICE only)
+    # None: every channel (a recording notice is VOICE only)
+    channels: list[Channel] | None = Field(default=None, max_length=len(Channel))
 
     _check = field_validator("phrases", "before_phrases")(_check_phrases)
+
+    def phrase_count(self) -> int:
+        return len(self.phrases) + len(self.before_phrases)
 
 
 class ProhibitedPhrase(BaseModel):
@@ -86,12 +105,15 @@ class ProhibitedPhrase(BaseModel):
     model_config = _FROZEN
 
     kind: Literal["prohibited_phrase"] = "prohibited_phrase"
-    name: str = Field(min_length=1)
-    phrases: list[str] = Field(min_length=1)
+    name: Name
+    phrases: list[Phrase] = Field(min_length=1, max_length=MAX_PHRASES)
     speaker: Speaker | None = Speaker.AGENT
-    channels: list[Channel] | None = None  # None: every channel
+    channels: list[Channel] | None = Field(default=None, max_length=len(Channel))  # None: every channel
 
     _check = field_validator("phrases")(_check_phrases)
+
+    def phrase_count(self) -> int:
+        return len(self.phrases)
 
 
 ComplianceRule = Annotated[RequiredDisclosure | ProhibitedPhrase, Field(discriminator="kind")]
@@ -102,8 +124,11 @@ class ReasonRule(BaseModel):
 
     model_config = _FROZEN
 
-    reason: str = Field(min_length=1)
-    keywords: dict[str, float] = Field(min_length=1)
+    reason: Name
+    keywords: dict[
+        Phrase,
+        Annotated[float, Field(ge=-MAX_WEIGHT, le=MAX_WEIGHT, allow_inf_nan=False)],
+    ] = Field(min_length=1, max_length=MAX_KEYWORDS)
     speaker: Speaker | None = None
 
     @field_validator("keywords")
@@ -120,11 +145,14 @@ class ReasonConfig(BaseModel):
 
     model_config = _FROZEN
 
-    rules: list[ReasonRule] = Field(default_factory=list)
-    min_score: float = Field(default=2.0, ge=0)
-    fallback: str = "other"
-    agent_weight: float = Field(default=0.5, ge=0)
-    max_hits_per_keyword: int = Field(default=3, ge=1)
+    rules: list[ReasonRule] = Field(default_factory=list, max_length=MAX_REASONS)
+    min_score: float = Field(default=2.0, ge=0, le=MAX_SCORE, allow_inf_nan=False)
+    fallback: Name = "other"
+    agent_weight: float = Field(default=0.5, ge=0, le=10, allow_inf_nan=False)
+    max_hits_per_keyword: int = Field(default=3, ge=1, le=100)
+
+    def phrase_count(self) -> int:
+        return sum(len(r.keywords) for r in self.rules)
 
 
 # --- results --------------------------------------------------------------------------------------

@@ -78,7 +78,8 @@ class Transcript(BaseModel):
 
 # ---------------------------------------------------------------------------------------------------
 # Parsers. All accept plain JSON-decoded data, ignore unknown fields, and skip (and count) entries that
-# cannot be placed on the timeline or attributed to AGENT / CUSTOMER.
+# cannot be placed on the timeline or attributed to AGENT / CUSTOMER. A vendor entry ending before it
+# begins is read as instantaneous; in our own segment format it is an error (ValueError).
 
 _SPEAKER_ALIASES = {
     "AGENT": Speaker.AGENT,
@@ -113,7 +114,10 @@ def _build(
     *,
     channel: Channel = Channel.VOICE,
     connected_at_ms: int | None = None,
+    strict_times: bool = False,
 ) -> Transcript:
+    """`strict_times`: a segment ending before it begins is refused (the Segment model raises) instead
+    of being read as instantaneous."""
     if not contact_id:
         raise TranscriptFormatError("contact id missing: pass contact_id=")
     segments: list[Segment] = []
@@ -122,7 +126,7 @@ def _build(
         if speaker is None or begin is None or not isinstance(text, str):
             dropped += 1
             continue
-        end = begin if end is None else max(begin, end)
+        end = begin if end is None else end if strict_times else max(begin, end)
         segments.append(Segment(speaker=speaker, begin_ms=begin, end_ms=end, text=text))
     return Transcript(
         contact_id=contact_id,
@@ -142,7 +146,8 @@ def _require_list(value: Any, what: str) -> list[Any]:
 def parse_segments(
     items: list[Mapping[str, Any]], contact_id: str, *, connected_at_ms: int | None = None
 ) -> Transcript:
-    """Our own format: `[{speaker, begin_ms, end_ms, text}]`."""
+    """Our own format: `[{speaker, begin_ms, end_ms, text}]`; a segment whose end_ms is before its
+    begin_ms raises ValueError (pydantic's ValidationError, text not echoed)."""
     rows = (
         (
             _speaker(item.get("speaker")),
@@ -153,7 +158,7 @@ def parse_segments(
         for item in _require_list(items, "segments")
         if isinstance(item, Mapping)
     )
-    return _build(contact_id, rows, connected_at_ms=connected_at_ms)
+    return _build(contact_id, rows, connected_at_ms=connected_at_ms, strict_times=True)
 
 
 def _epoch_ms(value: Any) -> int | None:

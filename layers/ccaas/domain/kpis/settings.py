@@ -15,22 +15,22 @@ class KpiSettings(BaseModel):
 
     `short_abandon_s` and `default_sl_threshold_s` change what is accumulated, `fcr_window_days` which
     records are flagged as repeats; every other field only changes how KPIs are derived from the
-    counts, so it can be changed without re-reading history.
+    counts, so it can be changed without re-reading history. Every number is finite and bounded.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    short_abandon_s: float = Field(default=5.0, ge=0)
+    short_abandon_s: float = Field(default=5.0, ge=0, le=600)
     # Used for records whose queue threshold was not captured.
-    default_sl_threshold_s: int = Field(default=20, ge=0)
+    default_sl_threshold_s: int = Field(default=20, ge=0, le=3_600)
     service_level_variant: ServiceLevelVariant = "default"
     abandonment_variant: AbandonmentVariant = "exclude_short_abandons"
     # W for repeat_flags / mark_repeat_contacts (the flags are set on records before the roll-up).
-    fcr_window_days: int = Field(default=7, ge=0)
+    fcr_window_days: int = Field(default=7, ge=0, le=90)
     # "all": every customer contact is in the FCR population (DOMAIN.md); "handled_only": only
     # contacts that reached an agent are judged resolved or not (follow-ups still count regardless).
     fcr_population: FcrPopulation = "all"
     # Cost per contact; None disables it (no agent cost rate known).
-    agent_cost_per_staffed_hour: float | None = Field(default=None, ge=0)
-    infrastructure_cost_per_contact: float = Field(default=0.0, ge=0)
-    infrastructure_cost_per_handle_minute: float = Field(default=0.0, ge=0)
+    agent_cost_per_staffed_hour: float | None = Field(default=None, ge=0, le=10_000)
+    infrastructure_cost_per_contact: float = Field(default=0.0, ge=0, le=1_000)
+    infrastructure_cost_per_handle_minute: float = Field(default=0.0, ge=0, le=100)
