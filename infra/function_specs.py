@@ -66,7 +66,8 @@ SPECS: Mapping[str, FunctionSpec] = {
     ),
     "serve_api": FunctionSpec(
         "REST API (Lambda proxy, Powertools APIGatewayRestResolver)",
-        read_write=("Contacts", "Agents", "Config", "Metrics", "Alerts", "History", "Customers"),
+        # Idempotency: the Idempotency-Key records of its POSTs (ccaas.api.idempotency); item reads/writes only
+        read_write=("Contacts", "Agents", "Config", "Metrics", "Alerts", "History", "Customers", "Idempotency"),
         put_events=True,
         publish_alerts=True,
         start_lifecycle=True,

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import boto3
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from moto import mock_aws
 
 from ccaas.adapters.aws.alerts import DynamoAlertStore, EventBridgeAlertPublisher
@@ -47,6 +48,7 @@ def moto_dependencies(deployment: Deployment, **overrides) -> Dependencies:
         "history": DynamoHistoryStore(db, env["HISTORY_TABLE"]),
         "transcripts": DynamoTranscriptStore(db, env["HISTORY_TABLE"]),
         "customers": DynamoCustomerStore(db, env["CUSTOMERS_TABLE"]),
+        "idempotency": DynamoDBPersistenceLayer(table_name=env["IDEMPOTENCY_TABLE"], boto3_client=db),
     }
     parts.update(overrides)
     return memory_dependencies(**parts)

@@ -49,18 +49,22 @@ def kinesis_event(payloads: Iterable[bytes], *, shard: str = "shardId-0000000000
 
 
 def api_response(method: str, path: str, tenant_id: str | None, body: Any = None, query: dict | None = None,
-                 headers: dict | None = None) -> tuple[int, Any, dict]:
+                 headers: dict | None = None, *, raw_body: str | None = None, base64_body: bool = False,
+                 content_type: str | None = "application/json") -> tuple[int, Any, dict]:
     """serve_api invoked with the API Gateway proxy event the TOKEN authorizer lets through for
-    `tenant_id` (None: no authorizer context). Returns (status, body parsed when JSON, multi-value headers)."""
+    `tenant_id` (None: no authorizer context). Returns (status, body parsed when JSON, multi-value headers).
+    `raw_body` is sent as it is (with `base64_body`, as API Gateway passes bytes that are not UTF-8)."""
     event = {
         "resource": "/{proxy+}", "path": path, "httpMethod": method,
-        "headers": {"content-type": "application/json", **(headers or {})}, "multiValueHeaders": {},
+        "headers": {**({"content-type": content_type} if content_type is not None else {}), **(headers or {})},
+        "multiValueHeaders": {},
         "queryStringParameters": query, "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
         "pathParameters": {"proxy": path.lstrip("/")}, "stageVariables": None,
         "requestContext": {"stage": "v1", "requestId": str(uuid.uuid4()), "httpMethod": method, "path": f"/v1{path}",
                            "resourcePath": "/{proxy+}", "identity": {"sourceIp": "127.0.0.1"},
                            "authorizer": {"tenant_id": tenant_id, "principalId": tenant_id} if tenant_id else None},
-        "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False,
+        "body": raw_body if raw_body is not None else json.dumps(body) if body is not None else None,
+        "isBase64Encoded": base64_body,
     }  # fmt: skip
     response = load_handler("serve_api")(event, context("serve_api"))
     response_headers = response.get("multiValueHeaders") or {}

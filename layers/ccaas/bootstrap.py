@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cache, cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ccaas.ports import (
     AlertPublisher,
@@ -23,6 +23,9 @@ from ccaas.ports import (
 )
 from ccaas.settings import Settings
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
+
 
 @dataclass
 class Dependencies:
@@ -39,6 +42,9 @@ class Dependencies:
     history: HistoryStore
     transcripts: TranscriptStore
     customers: CustomerStore
+    # Powertools idempotency records of the API's Idempotency-Key (ccaas.api.idempotency configures it on
+    # first use: one idempotent operation per persistence layer, as Powertools freezes its configuration).
+    idempotency: BasePersistenceLayer
 
 
 class _AwsDependencies:
@@ -142,6 +148,13 @@ class _AwsDependencies:
 
         return DynamoCustomerStore(self._dynamodb, self.settings.require("customers_table"))
 
+    @cached_property
+    def idempotency(self) -> BasePersistenceLayer:
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+        # Powertools' default schema, which the Idempotency table has: key "id", TTL "expiration".
+        return DynamoDBPersistenceLayer(table_name=self.settings.require("idempotency_table"), boto3_client=self._dynamodb)
+
 
 @cache
 def _aws_for(settings: Settings, endpoint_url: str | None) -> Any:
@@ -177,5 +190,8 @@ def memory_dependencies(**overrides: Any) -> Dependencies:
     from ccaas.adapters.memory.customers import MemoryCustomerStore
 
     parts["customers"] = MemoryCustomerStore()
+    from ccaas.adapters.memory.idempotency import MemoryIdempotencyStore
+
+    parts["idempotency"] = MemoryIdempotencyStore()
     parts.update(overrides)
     return Dependencies(**parts)

@@ -44,7 +44,8 @@ def test_env_follows_grants():
 
 def test_spec_table_matches_the_brief():
     assert SPECS["authorize_request"].tables == ("Config",) and not SPECS["authorize_request"].read_write
-    assert set(SPECS["serve_api"].read_write) == {"Contacts", "Agents", "Config", "Metrics", "Alerts", "History", "Customers"}
+    assert set(SPECS["serve_api"].read_write) == {
+        "Contacts", "Agents", "Config", "Metrics", "Alerts", "History", "Customers", "Idempotency"}
     assert set(SPECS["consume_contact_events"].read_write) == {"Metrics", "Idempotency"}
     assert SPECS["consume_contact_events"].read == ("Config", "Contacts")
     for folder in ("route_contact", "track_contact", "recheck_contact"):

@@ -41,6 +41,7 @@ class ContactView(BaseModel):
     flags: list[str] = Field(default_factory=list, description="e.g. repeat_contact, last_agent_preferred, closed")
     next_open_at: str | None = Field(default=None, description="when the queue opens again (closed outcome)")
     callback: bool = Field(default=False, description="waiting as (or created from) a scheduled callback")
+    abandon_reason: str | None = Field(default=None, description="ABANDONED: CUSTOMER_LEFT, QUEUE_TIMEOUT, CALLBACK_EXPIRED")
     wait: WaitInfo | None = Field(default=None, description="position and estimated wait, while waiting")
 
     @classmethod
@@ -52,7 +53,7 @@ class ContactView(BaseModel):
                 mode="json",
                 include={
                     "contact_id", "channel", "initiation_method", "queue_id", "state", "priority", "customer_id",
-                    "reason", "attributes", "agent_id", "previous_contact_id", "initial_contact_id",
+                    "reason", "attributes", "agent_id", "previous_contact_id", "initial_contact_id", "abandon_reason",
                 },
             ),
             initiated_at=iso(c.initiated_at),

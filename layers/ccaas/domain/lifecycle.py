@@ -126,9 +126,11 @@ def end_acw(contact: Contact, agent: Agent, now_ms: int, day: str) -> tuple[Cont
     return done, released.model_copy(update={"handled_day": day, "handled_today": handled})
 
 
-def abandon(contact: Contact, agent: Agent | None, now_ms: int) -> tuple[Contact, Agent | None]:
-    """The customer left before an agent answered; an outstanding offer is withdrawn."""
-    gone = _contact(contact, ContactState.ABANDONED, disconnected_at=now_ms, ended_at=now_ms, workflow_token=None)
+def abandon(contact: Contact, agent: Agent | None, now_ms: int, reason: str) -> tuple[Contact, Agent | None]:
+    """The customer left before an agent answered (or the queue gave up: `reason` says which); an
+    outstanding offer is withdrawn."""
+    gone = _contact(contact, ContactState.ABANDONED, disconnected_at=now_ms, ended_at=now_ms, workflow_token=None,
+                    abandon_reason=reason)
     if agent is None or contact.contact_id not in agent.active_contact_ids:
         return gone, None
     return gone, _release(agent, contact, now_ms).model_copy(update={"last_contact_ended_at": agent.last_contact_ended_at})

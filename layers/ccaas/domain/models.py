@@ -1,9 +1,11 @@
 """Contact-center entities (see shared DOMAIN.md). Pure: no I/O, no clock reads; times are epoch ms."""
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from ccaas.domain.routing_engine.plan import RoutingPlan
 
@@ -26,6 +28,36 @@ class Conflict(DomainError):
     """The entity is not in a state that allows the operation (or a concurrent writer won)."""
 
     code = "conflict"
+
+
+class TooLarge(DomainError):
+    """What would be stored exceeds what a store item holds (DynamoDB: 400 KB)."""
+
+    code = "too_large"
+
+
+def _no_bool(value: Any) -> Any:
+    # pydantic reads JSON `true` as 1 for an int field; a client that sends a boolean meant something else.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not a boolean")
+    return value
+
+
+# Bounds shared by every model: an id, a count, seconds. Declared once, documented in the README.
+Int = Annotated[int, BeforeValidator(_no_bool)]
+MAX_SECONDS = 7 * 86_400  # the longest wait, timer or window any setting may name
+Seconds = Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=MAX_SECONDS)]
+
+
+_Day = TypeVar("_Day", bound=date)
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # times a request may name; far beyond them date arithmetic overflows
+
+
+def within_calendar(value: _Day | None) -> _Day | None:
+    """A time or day far outside the contact center's life is a 422, not an OverflowError later."""
+    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"year must be {FIRST_YEAR}-{LAST_YEAR}")
+    return value
 
 
 class Channel(StrEnum):
@@ -119,6 +151,11 @@ DEFAULT_CAPACITY: dict[Channel, int] = {
 }
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+NAME_PATTERN = _NAME
+Name = Annotated[str, Field(pattern=_NAME)]
+MAX_SKILLS = 100
+MAX_AGENT_QUEUES = 100
+MAX_CAPACITY = 50  # contacts of one channel at once; Amazon Connect allows at most 10 chats
 
 
 class Frozen(BaseModel):
@@ -126,20 +163,27 @@ class Frozen(BaseModel):
 
 
 class SkillRequirement(Frozen):
-    skill: str = Field(pattern=_NAME)
-    min_proficiency: int = Field(default=1, ge=1, le=5)
+    skill: Name
+    min_proficiency: Int = Field(default=1, ge=1, le=5)
 
 
-class Queue(Frozen):
-    tenant_id: str
-    queue_id: str = Field(pattern=_NAME)
-    name: str
-    channels: frozenset[Channel] = frozenset(Channel)
-    required_skills: tuple[SkillRequirement, ...] = ()
-    sl_threshold_s: int = Field(default=20, ge=1)
+class QueueSettings(Frozen):
+    """What a client configures for a queue (PUT /queues/{id}); the tenant and id come from the call."""
+
+    name: str = Field(min_length=1, max_length=128)
+    channels: frozenset[Channel] = Field(default=frozenset(Channel), min_length=1,
+                                         description="the channels it takes (at least one)")
+    required_skills: tuple[SkillRequirement, ...] = Field(default=(), max_length=20)
+    sl_threshold_s: Int = Field(default=20, ge=1, le=3_600, description="answered within this many seconds counts as in SL")
     sl_target: float = Field(default=0.8, gt=0, le=1)
-    max_wait_s: int = Field(default=600, ge=1, description="queue timeout: the contact is ended as ABANDONED")
-    priority: int = Field(default=5, ge=1, le=10)
+    max_wait_s: Int = Field(default=600, ge=1, le=MAX_SECONDS,
+                            description="queue timeout: the contact is ended as ABANDONED")
+    priority: Int = Field(default=5, ge=1, le=10)
+
+
+class Queue(QueueSettings):
+    tenant_id: str
+    queue_id: Name
 
     def require_channel(self, channel: Channel) -> None:
         """One intake rule for the API and the Connect flow: a queue takes only its channels."""
@@ -150,26 +194,53 @@ class Queue(Frozen):
 class QueueAssignment(Frozen):
     """One queue in a routing profile: priority 1 is served first; delay is seconds of wait required."""
 
-    queue_id: str
-    priority: int = Field(default=1, ge=1)
-    delay_s: int = Field(default=0, ge=0)
+    queue_id: Name
+    priority: Int = Field(default=1, ge=1, le=100)
+    delay_s: Seconds = 0
 
 
-class Agent(BaseModel):
+class AgentProfile(BaseModel):
+    """What a client configures for an agent (PUT /agents/{id}): never live state (status, contacts in
+    hand, counters, version), which only the lifecycle writes."""
+
     model_config = ConfigDict(extra="forbid")
 
-    tenant_id: str
-    agent_id: str = Field(pattern=_NAME)
-    name: str
-    status: str = AgentStatus.OFFLINE
-    status_since: int = 0
-    skills: dict[str, int] = Field(default_factory=dict)
-    queues: tuple[QueueAssignment, ...] = ()
-    capacity: dict[Channel, int] = Field(default_factory=lambda: dict(DEFAULT_CAPACITY))
+    name: str = Field(min_length=1, max_length=128)
+    skills: dict[Annotated[str, Field(pattern=_NAME)], Int] = Field(
+        default_factory=dict, max_length=MAX_SKILLS, description="skill -> proficiency 1-5")
+    queues: tuple[QueueAssignment, ...] = Field(default=(), max_length=MAX_AGENT_QUEUES)
+    capacity: dict[Channel, Annotated[Int, Field(ge=0, le=MAX_CAPACITY)]] = Field(
+        default_factory=lambda: dict(DEFAULT_CAPACITY), description="contacts of each channel at once (0: none)")
     # Voice blocks other channels while active (Amazon Connect's default cross-channel behaviour).
     voice_blocks_other_channels: bool = True
     # Key into the tenant routing policy's profiles (cross-channel rules); None: the defaults above.
-    routing_profile_id: str | None = None
+    routing_profile_id: Annotated[str, Field(pattern=_NAME)] | None = None
+
+    @field_validator("skills")
+    @classmethod
+    def _proficiency_range(cls, skills: dict[str, int]) -> dict[str, int]:
+        for name, level in skills.items():
+            if not 1 <= level <= 5:
+                raise ValueError(f"skill {name}: proficiency must be 1-5")
+        return skills
+
+    @field_validator("queues")
+    @classmethod
+    def _each_queue_once(cls, queues: tuple[QueueAssignment, ...]) -> tuple[QueueAssignment, ...]:
+        seen = [q.queue_id for q in queues]
+        if len(seen) != len(set(seen)):
+            raise ValueError("a queue may appear once in an agent's routing profile")
+        return queues
+
+
+PROFILE_FIELDS = frozenset(AgentProfile.model_fields)
+
+
+class Agent(AgentProfile):
+    tenant_id: str
+    agent_id: Name
+    status: str = AgentStatus.OFFLINE
+    status_since: int = 0
     active: dict[Channel, int] = Field(default_factory=dict)
     active_contact_ids: tuple[str, ...] = ()
     # Reserved for this agent, not yet accepted: what the agent's client shows as offers.
@@ -182,14 +253,6 @@ class Agent(BaseModel):
     handled_day: str | None = None
     handled_today: int = 0
     version: int = 0
-
-    @field_validator("skills")
-    @classmethod
-    def _proficiency_range(cls, skills: dict[str, int]) -> dict[str, int]:
-        for name, level in skills.items():
-            if not 1 <= level <= 5:
-                raise ValueError(f"skill {name}: proficiency must be 1-5")
-        return skills
 
     @property
     def is_available(self) -> bool:
@@ -248,6 +311,8 @@ class Contact(BaseModel):
     disconnected_at: int | None = None
     acw_ended_at: int | None = None
     ended_at: int | None = None
+    # Why an ABANDONED contact ended: CUSTOMER_LEFT, QUEUE_TIMEOUT, CALLBACK_EXPIRED, ...
+    abandon_reason: str | None = None
     # The number to call back (E.164) while CALLBACK_SCHEDULED, and on the CALLBACK contact made from it.
     callback_number: str | None = None
     # Opaque callback token of the workflow step waiting on this contact (Step Functions task token).

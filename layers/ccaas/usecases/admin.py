@@ -5,7 +5,7 @@ import re
 import secrets
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.models import Agent, DomainError, NotFound, Queue
+from ccaas.domain.models import PROFILE_FIELDS, Agent, AgentProfile, DomainError, NotFound, Queue, QueueSettings
 from ccaas.domain.tenants import Tenant, hash_api_key
 
 
@@ -38,6 +38,17 @@ def put_queue(deps: Dependencies, queue: Queue) -> Queue:
     return queue
 
 
+def configure_queue(deps: Dependencies, tenant_id: str, queue_id: str, settings: QueueSettings) -> Queue:
+    """PUT /queues/{id}: the tenant and the id come from the caller, never from the body."""
+    return put_queue(deps, Queue(**settings.model_dump(), tenant_id=tenant_id, queue_id=queue_id))
+
+
+def configure_agent(deps: Dependencies, tenant_id: str, agent_id: str, profile: AgentProfile) -> Agent:
+    """PUT /agents/{id}: a new agent starts OFFLINE with nothing in hand; an existing one keeps its live
+    state. Only the profile is client input (status, contacts and counters are the lifecycle's)."""
+    return put_agent(deps, Agent(**profile.model_dump(), tenant_id=tenant_id, agent_id=agent_id))
+
+
 def put_agent(deps: Dependencies, agent: Agent) -> Agent:
     """Create an agent, or replace its profile (skills, queues, capacity) keeping its live state."""
     try:
@@ -45,7 +56,6 @@ def put_agent(deps: Dependencies, agent: Agent) -> Agent:
     except NotFound:
         deps.store.save(agents=[agent.model_copy(update={"version": 0})])
         return agent
-    profile = agent.model_dump(include={"name", "skills", "queues", "capacity", "voice_blocks_other_channels"})
-    updated = current.model_copy(update={**profile, "version": current.version + 1})
+    updated = current.model_copy(update={**agent.model_dump(include=PROFILE_FIELDS), "version": current.version + 1})
     deps.store.save(agents=[updated])
     return updated

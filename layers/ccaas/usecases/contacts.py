@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain import lifecycle
 from ccaas.domain.events import Event, EventType, agent_activity, agent_event, contact_event
+from ccaas.domain.analytics.redaction import PiiType, RedactionConfig, redact_text
 from ccaas.domain.models import (
+    NAME_PATTERN,
     WAITING_STATES,
     Agent,
     Channel,
@@ -19,11 +21,13 @@ from ccaas.domain.models import (
     ContactState,
     DomainError,
     InitiationMethod,
+    Int,
     NotFound,
 )
 from ccaas.domain.live_metrics import local_day
-from ccaas.domain.routing_engine import after_failed_offer, next_check_at, reservation_deadline
+from ccaas.domain.routing_engine import after_failed_offer, reservation_deadline
 from ccaas.usecases import routing, waiting
+from ccaas.usecases.analytics import analytics_rules, redact
 from ccaas.usecases.tenancy import time_zone_of
 
 logger = logging.getLogger(__name__)
@@ -45,23 +49,38 @@ class CallbackReached(Exception):
     """Sent to a scheduled callback's workflow when its CALLBACK contact took over (the workflow ends)."""
 
 
+AttributeKey = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]+$")]
+AttributeValue = Annotated[str, Field(max_length=1024)]
+
+
 class NewContact(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     channel: Channel
-    queue_id: str = Field(min_length=1, max_length=64)
+    queue_id: str = Field(min_length=1, max_length=64, pattern=NAME_PATTERN)
     initiation_method: InitiationMethod = InitiationMethod.API
-    customer_id: str | None = Field(default=None, max_length=128)
-    reason: str | None = Field(default=None, max_length=64)
-    priority: int = Field(default=5, ge=1, le=10)
-    attributes: dict[str, str] = Field(default_factory=dict, max_length=50)
-    previous_contact_id: str | None = None
+    customer_id: str | None = Field(default=None, min_length=1, max_length=128)
+    reason: str | None = Field(default=None, min_length=1, max_length=64,
+                               description="why the customer contacts (free text: redacted like transcripts)")
+    priority: Int = Field(default=5, ge=1, le=10)
+    attributes: dict[AttributeKey, AttributeValue] = Field(
+        default_factory=dict, max_length=50,
+        description="at most 50; a value that holds a card or social security number is stored redacted")
+    previous_contact_id: str | None = Field(default=None, max_length=64, pattern=NAME_PATTERN,
+                                            description="a contact of the same tenant this one follows")
     segment: str | None = Field(
-        default=None, max_length=32,
+        default=None, max_length=32, pattern=NAME_PATTERN,
         description="customer value tier (platinum, gold, standard, self_service); the customer directory's tier wins")
     callback_number: str | None = Field(
         default=None, pattern=r"^\+[1-9][0-9]{6,14}$",
         description="E.164 number: the contact waits as a scheduled callback instead of holding the line")
+
+
+class ContactRequest(NewContact):
+    """POST /contacts: what a client may declare. Transfers, callbacks and outbound contacts are made by
+    the system, so a client names only an inbound or API contact."""
+
+    initiation_method: Literal[InitiationMethod.INBOUND, InitiationMethod.API] = InitiationMethod.API
 
 
 def retrying(operation: Callable[[], T]) -> T:
@@ -112,14 +131,21 @@ def create_contact(deps: Dependencies, tenant_id: str, request: NewContact) -> C
     except NotFound:
         raise DomainError(f"queue {request.queue_id} does not exist", field="queue_id") from None
     queue.require_channel(request.channel)
+    initial_contact_id = None
+    if request.previous_contact_id:
+        try:  # a link to a contact the tenant does not have is forged state
+            initial_contact_id = deps.store.get_contact(tenant_id, request.previous_contact_id).initial_contact_id
+        except NotFound:
+            raise DomainError(f"contact {request.previous_contact_id} does not exist",
+                              field="previous_contact_id") from None
     contact_id = deps.ids.new_id()
     contact = Contact(
         tenant_id=tenant_id,
         contact_id=contact_id,
         initiated_at=deps.clock.now_ms(),
         sl_threshold_s=queue.sl_threshold_s,
-        initial_contact_id=contact_id,
-        **request.model_dump(exclude={"segment"}),
+        initial_contact_id=initial_contact_id or contact_id,
+        **{**request.model_dump(exclude={"segment"}), **_redacted_free_text(deps, tenant_id, request)},
     )
     policy = routing.policy_of(deps, tenant_id)
     plan = routing.plan_for(deps, contact, queue, routing.segment_of(deps, contact, request.segment), policy,
@@ -132,7 +158,7 @@ def create_contact(deps: Dependencies, tenant_id: str, request: NewContact) -> C
         deps.store.save(contacts=[done])
         return done
     deps.store.save(contacts=[contact])
-    wait_s = _wait_s(next_check_at(contact, queue, policy, contact.initiated_at), contact.initiated_at)
+    wait_s = _wait_s(routing.next_check(deps, contact, queue, policy, contact.initiated_at), contact.initiated_at)
     try:
         deps.workflow.start_contact(contact, wait_s)
     except Exception:
@@ -141,6 +167,20 @@ def create_contact(deps: Dependencies, tenant_id: str, request: NewContact) -> C
         deps.store.save(contacts=[failed])
         raise
     return contact
+
+
+_ATTRIBUTE_DETECTORS = RedactionConfig(detect=frozenset({PiiType.CARD, PiiType.SSN}))
+
+
+def _redacted_free_text(deps: Dependencies, tenant_id: str, request: NewContact) -> dict:
+    """`reason` through the tenant's redactor, attribute values through the card/SSN detectors (tenant
+    setting `redaction.contact_attributes`, on by default): stored text never holds a card number."""
+    values: dict = {}
+    if request.reason:
+        values["reason"] = redact(deps, tenant_id, request.reason)
+    if request.attributes and analytics_rules(deps, tenant_id).redaction.contact_attributes:
+        values["attributes"] = {k: redact_text(v, _ATTRIBUTE_DETECTORS).text for k, v in request.attributes.items()}
+    return values
 
 
 def _queue_when_closed(contact: Contact, policy: routing.RoutingPolicy) -> bool:
@@ -319,12 +359,12 @@ def recheck(deps: Dependencies, tenant_id: str, contact_id: str) -> tuple[str, i
         follow = contact.attributes.get("callback_contact_id") if contact.state == ContactState.COMPLETED else None
         if follow:
             callback = deps.store.get_contact(tenant_id, follow)
-            return "follow", _wait_s(next_check_at(callback, queue, policy, now), now), follow
+            return "follow", _wait_s(routing.next_check(deps, callback, queue, policy, now), now), follow
         if contact.state.terminal:
             return "ended", 0, contact_id
         if contact.state == ContactState.OFFERED and contact.agent_id:
             if now + _TIMER_SLACK_MS < reservation_deadline(contact.offered_at or now, policy):
-                return "wait", _wait_s(next_check_at(contact, queue, policy, now), now), contact_id
+                return "wait", _wait_s(routing.next_check(deps, contact, queue, policy, now), now), contact_id
             try:
                 _failed_offer(deps, tenant_id, contact.agent_id, contact_id, "timeout")
             except Conflict:
@@ -339,7 +379,7 @@ def recheck(deps: Dependencies, tenant_id: str, contact_id: str) -> tuple[str, i
             abandon_contact(deps, tenant_id, contact_id, reason=reason, from_workflow=True)
             continue
         # A routing step expired (or the wait cap passed): the next AwaitAgent routes with the wider step.
-        return "wait", _wait_s(next_check_at(contact, queue, policy, now), now), contact_id
+        return "wait", _wait_s(routing.next_check(deps, contact, queue, policy, now), now), contact_id
     return "wait", 1, contact_id  # contended: look again in a second
 
 
@@ -416,7 +456,7 @@ def abandon_contact(deps: Dependencies, tenant_id: str, contact_id: str, *, reas
                 return contact, contact, None
             raise Conflict(f"contact {contact_id} is {contact.state}; only a waiting contact can be abandoned", field="contact_id")
         agent = deps.store.get_agent(tenant_id, contact.agent_id) if contact.agent_id else None
-        gone, released = lifecycle.abandon(contact, agent, deps.clock.now_ms())
+        gone, released = lifecycle.abandon(contact, agent, deps.clock.now_ms(), reason)
         extra = {"previous_state": contact.state.value, "reason": reason, "sl_threshold_s": contact.sl_threshold_s}
         commit(deps, contacts=[(gone, EventType.CONTACT_ABANDONED, extra)], agents=[(agent, released)])
         return contact, gone, contact.workflow_token

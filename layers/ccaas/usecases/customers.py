@@ -6,6 +6,8 @@ the field, never the value (the values are personal data).
 """
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ccaas.bootstrap import Dependencies
@@ -24,7 +26,8 @@ class CustomerProfile(BaseModel):
     phones: list[str] = Field(default_factory=list, max_length=MAX_ALIASES, description="E.164 (+ and country code); separators are ignored")
     emails: list[str] = Field(default_factory=list, max_length=MAX_ALIASES)
     name: str | None = Field(default=None, max_length=200)
-    attributes: dict[str, str] = Field(default_factory=dict, max_length=20)
+    attributes: dict[Annotated[str, Field(min_length=1, max_length=64)], Annotated[str, Field(max_length=1024)]] = Field(
+        default_factory=dict, max_length=20)
 
 
 def _invalid(error: ValidationError) -> DomainError:

@@ -8,15 +8,17 @@ The forecast is forecast.py's seasonal profile × damped trend, fitted on the la
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.forecast import fit_forecaster, staffing_plan, what_if
 from ccaas.domain.history import DAY_MS
-from ccaas.domain.models import Channel, DomainError
+from ccaas.domain.models import NAME_PATTERN, Channel, DomainError, Int, within_calendar
+
+AgentCount = Annotated[Int, Field(ge=0, le=100_000)]
 from ccaas.domain.planning import (
     StaffingInterval,
     WhatIfRow,
@@ -125,13 +127,21 @@ class WhatIfRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    queue: str = Field(min_length=1, max_length=64)
-    date: date
+    queue: str = Field(min_length=1, max_length=64, pattern=NAME_PATTERN)
+    date: Annotated[date, AfterValidator(within_calendar)]
     channel: Channel | None = None
-    agents: int | list[int] = Field(description="agents per interval: one number for all, or one per interval")
+    agents: AgentCount | list[AgentCount] = Field(
+        description="agents per interval: one number for all, or one per 15-minute interval (at most 100)")
     model: Literal["erlang_c", "erlang_a"] = "erlang_c"
-    patience_s: float | None = Field(default=None, gt=0, description="Erlang A patience; default: from history")
-    weeks: int = Field(default=6, ge=1, le=12)
+    patience_s: float | None = Field(default=None, gt=0, le=86_400, description="Erlang A patience; default: from history")
+    weeks: Int = Field(default=6, ge=1, le=12)
+
+    @field_validator("agents")
+    @classmethod
+    def _one_per_interval_at_most(cls, agents: int | list[int]) -> int | list[int]:
+        if isinstance(agents, list) and not 1 <= len(agents) <= 100:
+            raise ValueError("one number, or a list of 1-100 (one per 15-minute interval of a day)")
+        return agents
 
 
 class WhatIfReport(BaseModel):

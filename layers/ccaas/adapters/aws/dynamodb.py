@@ -13,6 +13,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from ccaas.adapters.item_size import check_item_size
 from ccaas.domain.alerts import AlertRules
 from ccaas.domain.live_metrics import WritePlan
 from ccaas.domain.models import WAITING_STATES, Agent, Conflict, Contact, NotFound, Queue
@@ -27,7 +28,10 @@ _ENTITY_KEYS = ("pk", "sk", "wait_pk", "twait_pk", "wait_sk", "avail_pk", "avail
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
     # DynamoDB takes no floats: a JSON round trip turns them (and only them) into Decimals.
-    exact = json.loads(json.dumps(values), parse_float=Decimal)
+    text = json.dumps(values, ensure_ascii=False)
+    check_item_size(values, str(values.get("entity") or values.get("sk") or "item").split("#")[0].lower(),
+                    size=len(text.encode("utf-8")))
+    exact = json.loads(text, parse_float=Decimal)
     return {k: _serializer.serialize(v) for k, v in exact.items() if v is not None}
 
 

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ccaas.adapters.item_size import check_item_size
 from ccaas.adapters.memory.alerts import MemoryAlertPublisher, MemoryAlertStore  # noqa: F401  (re-exported)
 from ccaas.domain.alerts import AlertRules
 from ccaas.domain.events import Event
@@ -65,6 +66,10 @@ class MemoryStateStore:
         self, *, contacts: Sequence[Contact] = (), agents: Sequence[Agent] = (),
         decisions: Sequence[tuple[str, str, Mapping[str, Any]]] = (),
     ) -> None:
+        for entity in (*contacts, *agents):
+            check_item_size(entity.model_dump(mode="json"), type(entity).__name__.lower())
+        for _, _, decision in decisions:
+            check_item_size(dict(decision), "decision")
         with self._lock:
             for c in contacts:
                 _check_version(self.contacts.get((c.tenant_id, c.contact_id)), c, f"contact {c.contact_id}")
@@ -124,6 +129,7 @@ class MemoryConfigStore:
         return sorted((q for (t, _), q in self.queues.items() if t == tenant_id), key=lambda q: q.queue_id)
 
     def put_queue(self, queue: Queue) -> None:
+        check_item_size(queue.model_dump(mode="json"), "queue")
         self.queues[(queue.tenant_id, queue.queue_id)] = queue
 
     def list_tenants(self) -> list[str]:
@@ -133,6 +139,7 @@ class MemoryConfigStore:
         return self.alert_rules.get(tenant_id) or AlertRules()
 
     def put_alert_rules(self, tenant_id: str, rules: AlertRules) -> None:
+        check_item_size(rules.model_dump(mode="json"), "alert rules")
         self.alert_rules[tenant_id] = rules
 
     def put_connect_instance(self, instance_arn: str, tenant_id: str) -> None:
@@ -146,6 +153,7 @@ class MemoryConfigStore:
         return None if held is None else json.loads(held)
 
     def put_settings(self, tenant_id: str, name: str, values: Mapping[str, Any]) -> None:
+        check_item_size(values, f"{name} settings")
         self.settings[(tenant_id, name)] = json.dumps(values)  # a copy, as a store would keep
 
 

@@ -18,9 +18,10 @@ router = Router()
 Name = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
 
 
-@router.post("/contacts/<contact_id>/messages", tags=["analytics"], summary="A chat participant's message (redacted before it is stored; analysed when the contact ends)")
-def add_message(contact_id: Id, body: analytics.NewMessage) -> tuple[ChatMessage, int]:
-    return analytics.add_chat_message(deps(), tenant(router), contact_id, body), 201
+@router.post("/contacts/<contact_id>/messages", tags=["analytics"], status_code=201,
+             summary="A chat participant's message (redacted before it is stored; analysed when the contact ends)")
+def add_message(contact_id: Id, body: analytics.NewMessage) -> ChatMessage:
+    return analytics.add_chat_message(deps(), tenant(router), contact_id, body)
 
 
 @router.get("/contacts/<contact_id>/messages", tags=["analytics"], summary="The chat's messages, redacted")
@@ -32,12 +33,13 @@ def list_messages(contact_id: Id) -> list[ChatMessage]:
     "/contacts/<contact_id>/transcript",
     tags=["analytics"],
     summary="Upload a transcript (our segments, chat messages, Contact Lens or Transcribe JSON): redacted, analysed, stored",
+    status_code=201,
 )
 def upload_transcript(
     contact_id: Id,
     body: Annotated[dict[str, Any] | list[Any], Body(description="the transcript document, in any supported format")],
-) -> tuple[AnalysisSummary, int]:
-    return analytics.upload_transcript(deps(), tenant(router), contact_id, body), 201
+) -> AnalysisSummary:
+    return analytics.upload_transcript(deps(), tenant(router), contact_id, body)
 
 
 @router.get("/contacts/<contact_id>/analysis", tags=["analytics"], summary="The full analysis (redacted segments, sentiment, categories, compliance, QA)")

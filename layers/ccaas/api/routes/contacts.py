@@ -4,7 +4,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ccaas.api.common import Id, deps, tenant
+from ccaas.api.common import Id, OptionalId, deps, tenant
 from ccaas.api.views import ContactView, HoursView
 from ccaas.domain.models import WAITING_STATES
 from ccaas.usecases import contacts, waiting
@@ -12,9 +12,9 @@ from ccaas.usecases import contacts, waiting
 router = Router()
 
 
-@router.post("/contacts", tags=["contacts"], summary="Create a contact and start its lifecycle workflow")
-def create_contact(body: contacts.NewContact) -> tuple[ContactView, int]:
-    return ContactView.of(contacts.create_contact(deps(), tenant(router), body)), 201
+@router.post("/contacts", tags=["contacts"], summary="Create a contact and start its lifecycle workflow", status_code=201)
+def create_contact(body: contacts.ContactRequest) -> ContactView:
+    return ContactView.of(contacts.create_contact(deps(), tenant(router), body))
 
 
 @router.get("/contacts/<contact_id>", tags=["contacts"], summary="A contact; while it waits, its position and estimated wait")
@@ -38,7 +38,7 @@ def request_callback(contact_id: Id, body: CallbackRequest) -> ContactView:
 
 @router.get("/queues/<queue_id>/wait", tags=["contacts"],
             summary="Position and estimated wait for a contact arriving now (or for ?contact_id=)")
-def queue_wait(queue_id: Id, contact_id: str | None = None) -> waiting.WaitInfo:
+def queue_wait(queue_id: Id, contact_id: OptionalId = None) -> waiting.WaitInfo:
     return waiting.wait_info(deps(), tenant(router), queue_id, contact_id)
 
 

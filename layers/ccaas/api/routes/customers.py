@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel
 
 from ccaas.api.common import deps, tenant
+from ccaas.api.errors import errors
 from ccaas.api.views import iso
 from ccaas.domain.customers import Customer
 from ccaas.usecases import customers
@@ -45,7 +46,8 @@ def get_customer(customer_id: CustomerId) -> CustomerView:
     return CustomerView.of(customers.get_customer(deps(), tenant(router), customer_id))
 
 
-@router.get("/customers", tags=["customers"], summary="Look a customer up by phone number (E.164, send + as %2B) or e-mail address")
+@router.get("/customers", tags=["customers"], responses=errors(404),
+            summary="Look a customer up by phone number (E.164, send + as %2B) or e-mail address")
 def find_customer(
     phone: Annotated[str | None, Query(max_length=32)] = None,
     email: Annotated[str | None, Query(max_length=254)] = None,

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import AfterValidator
 
-from ccaas.api.common import deps, tenant
+from ccaas.api.common import deps, tenant, within_calendar
 from ccaas.domain.models import Channel
 from ccaas.usecases import forecasting
 
@@ -21,7 +22,8 @@ router = Router()
 )
 def staffing(
     queue: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")],
-    date_: Annotated[date, Query(alias="date", description="the tenant-local day to plan")],
+    date_: Annotated[date, Query(alias="date", description="the tenant-local day to plan (years 2000-2100)"),
+                     AfterValidator(within_calendar)],
     channel: Annotated[Channel | None, Query()] = None,
     weeks: Annotated[int, Query(ge=1, le=12, description="weeks of history to fit on")] = 6,
     shrinkage: Annotated[float, Query(ge=0, lt=1)] = 0.0,

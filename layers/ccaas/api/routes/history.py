@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import AfterValidator
 
-from ccaas.api.common import Id, deps, tenant
+from ccaas.api.common import Id, deps, tenant, within_calendar
 from ccaas.domain.history import HistoryEntry, Survey
 from ccaas.domain.kpis import KpiSettings, rows_to_csv
 from ccaas.domain.kpis.intervals import Granularity
@@ -20,9 +21,10 @@ router = Router()
 _DIMENSION = "(queue|channel|agent|team|skill|reason|segment)"
 From = Annotated[
     datetime | None,
-    Query(alias="from", description="start, ISO 8601; a date or a time without offset is the tenant's wall clock"),
+    Query(alias="from", description="start, ISO 8601 (years 2000-2100); a date or a time without offset is the tenant's wall clock"),
+    AfterValidator(within_calendar),
 ]
-To = Annotated[datetime | None, Query(alias="to", description="end (exclusive); default now")]
+To = Annotated[datetime | None, Query(alias="to", description="end (exclusive); default now"), AfterValidator(within_calendar)]
 GroupBy = Annotated[
     str | None,
     Query(pattern=rf"^{_DIMENSION}(,{_DIMENSION})?$", description="up to two of queue, channel, agent, team, skill, reason, segment, comma-separated"),
@@ -80,9 +82,10 @@ def historical_summary(from_: From = None, to: To = None,
     return history.historical_summary(deps(), tenant(router), start=from_, end=to, top=top)
 
 
-@router.post("/contacts/<contact_id>/survey", tags=["history"], summary="Record CSAT (1-5), CES (1-7) and/or NPS (0-10) with an optional comment (redacted)")
-def record_survey(contact_id: Id, body: history.SurveyAnswers) -> tuple[Survey, int]:
-    return history.record_survey(deps(), tenant(router), contact_id, body), 201
+@router.post("/contacts/<contact_id>/survey", tags=["history"], status_code=201,
+             summary="Record CSAT (1-5), CES (1-7) and/or NPS (0-10) with an optional comment (redacted)")
+def record_survey(contact_id: Id, body: history.SurveyAnswers) -> Survey:
+    return history.record_survey(deps(), tenant(router), contact_id, body)
 
 
 @router.get("/contacts/<contact_id>/survey", tags=["history"])

@@ -1,0 +1,99 @@
+"""One error body for every 4xx the API answers, and the OpenAPI document's account of them.
+
+Each route's documented statuses are its success code, the statuses every route can answer (401/403
+from the authorizer, 422 validation, 400/413/415 for a body), 404 when its path names an entity, and
+what the route declares itself (`responses=errors(409)`). `document_statuses` applies that once for the
+whole app, so a new route cannot forget the common ones; a test compares the document with what each
+route answers.
+"""
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+
+from ccaas.domain.models import DomainError
+
+DESCRIPTIONS = {
+    400: "The body is not UTF-8 JSON of at most 32 levels",
+    401: "No or an unknown API key (answered by the authorizer)",
+    403: "The key may not call this route",
+    404: "No such entity in the caller's tenant",
+    409: "The entity is not in a state that allows this (or a concurrent change won)",
+    413: "The body or the item it would store is too large",
+    415: "The body is not JSON",
+    422: "A field is missing or not allowed; `field` names it and `message` says what is allowed",
+}
+_BODY_STATUSES = (400, 413, 415)
+_ALWAYS = (401, 403, 422)
+_WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+class FieldProblem(BaseModel):
+    loc: list[str | int] = Field(description="where: body, query, path, header, then the field's path")
+    type: str
+    msg: str
+
+
+class ErrorBody(BaseModel):
+    """What every 4xx answers."""
+
+    error: str = Field(description="stable code to branch on, e.g. not_found, conflict, validation_error")
+    message: str
+    field: str | None = Field(default=None, description="the offending field, when one is to blame")
+    detail: list[FieldProblem] | None = Field(default=None, description="every validation problem")
+
+
+def errors(*statuses: int) -> dict[int, dict[str, Any]]:
+    """`responses=` for a route: the error statuses it answers beyond the common ones."""
+    return {status: _error_response(status) for status in statuses}
+
+
+def _error_response(status: int) -> dict[str, Any]:
+    return {"description": DESCRIPTIONS[status], "content": {"application/json": {"model": ErrorBody}}}
+
+
+def error_response(status: int, code: str, message: str, *, field: str | None = None,
+                   detail: list[dict[str, Any]] | None = None) -> Response:
+    body = ErrorBody(error=code, message=message, field=field, detail=detail)
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
+                    body=body.model_dump(mode="json", exclude_none=True))
+
+
+def domain_error_response(status: int, error: DomainError) -> Response:
+    return error_response(status, error.code, str(error), field=error.field)
+
+
+def _field_of(loc: tuple[Any, ...]) -> str | None:
+    named = [str(part) for part in loc[1:] if not isinstance(part, int)]
+    return ".".join(named) or None
+
+
+def validation_error_response(error: RequestValidationError) -> Response:
+    """422 naming each field and pydantic's reason (which lists an enum's allowed values). The input
+    itself is never echoed: it may carry personal data."""
+    problems = [
+        {"loc": [p if isinstance(p, int) else str(p) for p in e["loc"]], "type": e["type"], "msg": e.get("msg", e["type"])}
+        for e in error.errors()
+    ]
+    message = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in problems[:10])
+    first = error.errors()[0]["loc"] if error.errors() else ()
+    return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", message or "invalid request",
+                          field=_field_of(tuple(first)), detail=problems)
+
+
+def document_statuses(routes: list[Any]) -> None:
+    """Give every route the statuses it can answer in the OpenAPI document (see the module docstring)."""
+    for route in routes:
+        declared = dict(route.responses or {})
+        success = {route.status_code: declared.pop(route.status_code, {"description": HTTPStatus(route.status_code).phrase})}
+        common = list(_ALWAYS)
+        if "<" in route.path:
+            common.append(404)
+        if route.method.upper() in _WRITES:
+            common += _BODY_STATUSES  # any write may carry a body (request_body checks it before routing)
+            common.append(409)  # a state that does not allow it, or a concurrent writer that won
+        route.responses = {**success, **{s: _error_response(s) for s in common}, **declared}

@@ -1,0 +1,245 @@
+"""`Idempotency-Key` on the API's POSTs: a retried request gets the first answer and changes nothing.
+
+Why
+---
+A client whose `POST /contacts` timed out cannot tell whether the contact exists; retrying blindly
+makes two contacts (two lifecycle workflows, a customer queued twice). With an `Idempotency-Key`
+header (any 1-128 printable ASCII characters, e.g. a UUID the client made for this one operation) the
+retry is safe: within 24 hours, the same key on the same operation returns the first response and
+creates nothing.
+
+How
+---
+`IdempotencyKeyMiddleware` is one Powertools event-handler middleware registered for the whole app
+(ccaas.api.app). For a POST that carries the header, it runs the rest of the chain (the route and its
+response validation) inside Powertools idempotency (`idempotent_function`), with
+- the idempotency key = the authorizer's tenant + method + path + the header value (hashed: sha256),
+  so two tenants, or two contacts' `/callback`, never share a record;
+- payload validation on the request body (parsed JSON, so key order and spacing do not matter) and
+  query string, so the same key with a different request is refused;
+- the Lambda context registered per request (`IdempotencyConfig(lambda_context=...)`): an in-progress
+  record holds the key only until the first invocation's time runs out, so a crashed attempt does not
+  lock its key for 24 hours.
+
+Answers:
+- first request: what the route answers; a 2xx is stored (status, headers, body) for 24 hours;
+- a repeat (same tenant, operation, key and request): the stored status, headers and body again, plus
+  `Idempotent-Replayed: true`; the route does not run;
+- the same key with a different request: 422 `idempotency_key_reused` (field `Idempotency-Key`);
+- a repeat while the first is still running: 409 `idempotency_request_in_progress`, `Retry-After: 1`;
+- a 4xx/5xx or an exception is not stored (the record is deleted): the client may fix the request and
+  retry with the same key;
+- a malformed key (empty, over 128 characters, not printable ASCII, two different values): 422
+  `invalid_idempotency_key`;
+- no header, another method, or no tenant (the route answers 401): untouched.
+Powertools validates the request against the route's models before any app middleware, so a body that
+fails its model is a 422 before the key is looked at (and is never stored).
+
+Records live in the Idempotency table in Powertools' schema (`id` = `api#idempotency-key#<sha256>`,
+`expiration` is the TTL attribute; an expired record TTL has not removed yet is simply overwritten),
+through the persistence layer bootstrap builds once per cold start (`Dependencies.idempotency`); unit
+tests pass the in-memory twin (ccaas.adapters.memory.idempotency).
+
+OpenAPI: Powertools has no global (app-wide) parameters, so the header is not in every operation by
+itself; a route can declare it with `IdempotencyKeyHeader` (documented and validated by Powertools).
+"""
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.middlewares import BaseMiddlewareHandler, NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.utilities.data_classes.common import CaseInsensitiveDict
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
+
+from ccaas.api.errors import error_response
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
+    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+EXPIRES_AFTER_S = 24 * 3600
+KEY_PREFIX = "api#idempotency-key"  # not the function's name: a renamed function keeps its records
+METHODS = frozenset({"POST"})
+MAX_KEY_LENGTH = 128
+KEY_PATTERN = r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"  # printable ASCII, not only spaces
+# Without a Lambda context (a direct app.resolve), an in-progress record holds its key this long.
+_FALLBACK_REMAINING_MS = 30_000
+
+_KEY = re.compile(KEY_PATTERN)
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=HEADER, pattern=KEY_PATTERN, max_length=MAX_KEY_LENGTH,
+        description="Makes the request safe to retry: within 24 h the same key returns the first (2xx) "
+                    "response, marked `Idempotent-Replayed: true`, and changes nothing; the same key with a "
+                    "different body is a 422 `idempotency_key_reused`, a repeat still in progress a 409.",
+    ),
+]
+
+
+class IdempotencyKeyMiddleware(BaseMiddlewareHandler):
+    """See the module docstring. `store` returns the persistence layer (called per request, so it is
+    built on first use); by default the one bootstrap builds for this function."""
+
+    def __init__(self, store: Callable[[], BasePersistenceLayer] | None = None, *,
+                 expires_after_s: int = EXPIRES_AFTER_S) -> None:
+        super().__init__()
+        self._store = store or _bootstrapped_store
+        self._expires_after_s = expires_after_s
+
+    def handler(self, app: ApiGatewayResolver, next_middleware: NextMiddleware) -> Response:
+        event = app.current_event
+        keys = _header_values(event) if event.http_method.upper() in METHODS else set()
+        tenant_id = (event.request_context.authorizer or {}).get("tenant_id") if keys else None
+        if not tenant_id:
+            return next_middleware(app)
+        problem = _key_problem(keys)
+        if problem:
+            return _error(422, "invalid_idempotency_key", problem)
+        data = {
+            # The path as requested (app.request.path_parameters also holds the validated body).
+            "operation": [tenant_id, event.http_method.upper(), event.path, next(iter(keys))],
+            "request": {"body": _body(event), "query": event.resolved_query_string_parameters},
+        }
+        # A config per request: it carries this invocation's Lambda context. The persistence layer keeps
+        # the settings of the first config it sees, which are the same every time.
+        config = IdempotencyConfig(
+            event_key_jmespath="operation",
+            payload_validation_jmespath="request",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=self._expires_after_s,
+            hash_function="sha256",
+            lambda_context=_remaining_time_source(app),
+            response_hook=_mark_replayed,
+        )
+        run = idempotent_function(
+            _run_chain, data_keyword_argument="request", persistence_store=self._store(), config=config,
+            output_serializer=_ResponseSerializer(), key_prefix=KEY_PREFIX,
+        )
+        try:
+            return run(request=data, app=app, next_middleware=next_middleware)
+        except _NotStored as answered:
+            return answered.response
+        except IdempotencyValidationError:
+            return _error(422, "idempotency_key_reused",
+                          f"this {HEADER} was already used for a different request; use a new key")
+        except IdempotencyAlreadyInProgressError:
+            return _error(409, "idempotency_request_in_progress",
+                          f"a request with this {HEADER} is still being processed; retry shortly",
+                          headers={"Retry-After": "1"})
+
+
+class _NotStored(Exception):
+    """The chain's answer is not kept (not 2xx): raised through Powertools, which deletes the record."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _run_chain(*, request: dict[str, Any], app: ApiGatewayResolver, next_middleware: NextMiddleware) -> Response:
+    response = next_middleware(app)
+    if not 200 <= response.status_code < 300 or isinstance(response.body, bytes):
+        raise _NotStored(response)
+    return response
+
+
+class _ResponseSerializer(BaseIdempotencySerializer):
+    """What is stored of a response: status, the route's headers and the (already JSON-able) body.
+    Headers the resolver adds when it builds the answer (CORS, compression) are added again on replay."""
+
+    def to_dict(self, data: Response) -> dict:
+        return {"status_code": data.status_code, "headers": data.headers, "body": data.body}
+
+    def from_dict(self, data: dict) -> Response:
+        return Response(status_code=data["status_code"], headers=data["headers"], body=data["body"])
+
+
+def _mark_replayed(response: Response, record: DataRecord) -> Response:
+    response.headers[REPLAYED_HEADER] = "true"
+    return response
+
+
+def _bootstrapped_store() -> BasePersistenceLayer:
+    from ccaas.bootstrap import dependencies
+
+    return dependencies().idempotency
+
+
+def _header_values(event: Any) -> set[str]:
+    """Every value the request sent for the header (REST events carry the last in `headers`, all in
+    `multiValueHeaders`)."""
+    values = set(CaseInsensitiveDict(event.get("multiValueHeaders") or {}).get(HEADER) or ())
+    single = event.headers.get(HEADER)
+    if single is not None:
+        values.add(single)
+    return values
+
+
+def _key_problem(keys: set[str]) -> str | None:
+    if len(keys) > 1:
+        return f"send one {HEADER} header, not {len(keys)} different values"
+    key = next(iter(keys))
+    if len(key) > MAX_KEY_LENGTH or not _KEY.match(key):
+        return f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters (a UUID, for instance)"
+    return None
+
+
+def _body(event: Any) -> Any:
+    """The body as JSON when it is JSON (so formatting does not make it "different"), else as sent."""
+    try:
+        return event.json_body
+    except Exception:  # not JSON, not UTF-8: compared as the raw string
+        return event.body
+
+
+class _Deadline:
+    def __init__(self, remaining_ms: int) -> None:
+        self._at = time.monotonic() + remaining_ms / 1000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._at - time.monotonic()) * 1000))
+
+
+def _remaining_time_source(app: ApiGatewayResolver) -> Any:
+    """The invocation's Lambda context (Powertools reads its remaining time to bound the in-progress
+    lock), or a fixed deadline when there is none."""
+    context = getattr(app, "lambda_context", None)
+    if callable(getattr(context, "get_remaining_time_in_millis", None)):
+        return context
+    return _Deadline(_FALLBACK_REMAINING_MS)
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    response = error_response(status, code, message, field=HEADER)
+    response.headers.update(headers or {})
+    return response
+
+
+def document_header(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Add the optional header to every POST of an OpenAPI document (Powertools has no app-wide
+    parameters; the middleware is app-wide, so its documentation is too)."""
+    parameter = {
+        "name": HEADER, "in": "header", "required": False,
+        "description": "a retry with the same key within 24 h returns the first 2xx answer and changes nothing",
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
+    }
+    for operations in openapi.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method.upper() in METHODS:
+                operation.setdefault("parameters", []).append(dict(parameter))
+    return openapi

@@ -1,0 +1,115 @@
+"""What a request body must be before Powertools parses it: UTF-8 JSON of bounded size and depth.
+
+Powertools' validation reads `event.json_body` with `json.loads` and answers what that raises with a
+500: a body that is not UTF-8 (UnicodeDecodeError), JSON nested deeply enough to hit the recursion limit
+(RecursionError), `NaN`/`Infinity` (accepted by Python, not JSON; DynamoDB refuses them later). This
+module checks the body first and answers those with a 400 that says what is wrong, a body over the size
+limit with a 413, and a media type we do not read with a 415. A body sent without a content type (or as
+`text/plain`, as `curl -d` and many HTTP clients do) that parses as JSON is read as JSON.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+MAX_BODY_BYTES = 1_048_576  # the largest transcript upload we take; items are bounded again at write
+MAX_DEPTH = 32  # no model of ours nests deeper than a handful of levels
+BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+_JSON_TYPES = ("application/json",)
+_READ_AS_JSON = ("", "text/plain")  # what clients send when nobody set a content type
+
+
+@dataclass(frozen=True)
+class BodyProblem(Exception):
+    """The body cannot be read; `status` is the HTTP answer, `code` the stable error code."""
+
+    status: int
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _reject_constant(name: str) -> Any:
+    raise BodyProblem(400, "invalid_json", f"the body is not valid JSON: {name} is not a JSON number")
+
+
+def _depth_exceeds(document: Any, limit: int) -> bool:
+    """Without recursion: the depth check must not fail the way the parser did."""
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def _media_type(headers: dict[str, Any]) -> tuple[str, str | None]:
+    """(lower-cased media type, the header's name as sent) — API Gateway keeps the client's case."""
+    for name, value in headers.items():
+        if name.lower() == "content-type":
+            return str(value or "").split(";")[0].strip().lower(), name
+    return "", None
+
+
+def _is_json_type(media_type: str) -> bool:
+    return media_type in _JSON_TYPES or (media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+def normalise(event: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the REST proxy event whose body Powertools can read without failing.
+
+    Raises BodyProblem for a body that no route could take. The returned event carries the body as
+    text (never base64) and `Content-Type: application/json` when the body is JSON.
+    """
+    raw = event.get("body")
+    if raw is None or raw == "":
+        return event
+    if str(event.get("httpMethod", "")).upper() not in BODY_METHODS:
+        return {**event, "body": None, "isBase64Encoded": False}  # no route of ours reads a GET's body
+    if event.get("isBase64Encoded"):
+        try:
+            data = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            raise BodyProblem(400, "invalid_body", "the body is marked base64 but is not") from None
+    else:
+        data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
+    if len(data) > MAX_BODY_BYTES:
+        raise BodyProblem(413, "body_too_large", f"the body is {len(data)} bytes; the limit is {MAX_BODY_BYTES}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BodyProblem(400, "invalid_body", f"the body is not valid UTF-8 (byte {exc.start})") from None
+
+    headers = dict(event.get("headers") or {})
+    media_type, header_name = _media_type(headers)
+    if not _is_json_type(media_type) and media_type not in _READ_AS_JSON:
+        raise BodyProblem(415, "unsupported_media_type",
+                          f"content type {media_type!r} is not supported; send application/json")
+    if text.strip():
+        try:
+            document = json.loads(text, parse_constant=_reject_constant)
+        except RecursionError:
+            raise BodyProblem(400, "invalid_json", f"the body nests deeper than {MAX_DEPTH} levels") from None
+        except json.JSONDecodeError as exc:
+            raise BodyProblem(400, "invalid_json",
+                              f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        if _depth_exceeds(document, MAX_DEPTH):
+            raise BodyProblem(400, "invalid_json", f"the body nests deeper than {MAX_DEPTH} levels")
+
+    normalised = {**event, "body": text, "isBase64Encoded": False}
+    if header_name is not None:
+        headers.pop(header_name)
+    headers["Content-Type"] = "application/json"
+    normalised["headers"] = headers
+    multi = {k: v for k, v in (event.get("multiValueHeaders") or {}).items() if k.lower() != "content-type"}
+    if event.get("multiValueHeaders") is not None:
+        normalised["multiValueHeaders"] = {**multi, "Content-Type": ["application/json"]}
+    return normalised
