@@ -123,12 +123,13 @@ def test_a_422_says_what_is_allowed_and_never_echoes_the_input(tenant):
 # -- a JSON body is JSON whatever the header says --------------------------------------------------
 @pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
 def test_the_readmes_curl_without_a_content_type_works(tenant, content_type):
+    """`curl -d '{...}'` sends form encoding; other clients text/plain or nothing: JSON is JSON."""
     status, body, _ = api_response("PUT", "/agents/ana/status", tenant.id, raw_body='{"status":"AVAILABLE"}',
                                    content_type=content_type)
-    if content_type == "application/x-www-form-urlencoded":  # curl -d's own default: a 415 that says what to send
-        assert status == 415 and "application/json" in body["message"]
-        return
     assert status == 200 and body["status"] == "AVAILABLE"
+    status, body, _ = api_response("PUT", "/agents/ana/status", tenant.id, raw_body="status=AVAILABLE",
+                                   content_type="application/x-www-form-urlencoded")
+    assert status == 415 and "JSON" in body["message"]
 
 
 # -- redaction of free text ------------------------------------------------------------------------

@@ -50,7 +50,8 @@ def test_an_oversized_body_is_a_413_before_it_is_parsed():
     assert found.status == 413 and str(MAX_BODY_BYTES) in found.message
 
 
-@pytest.mark.parametrize("content_type", [None, "", "text/plain", "text/plain; charset=utf-8"])
+@pytest.mark.parametrize("content_type", [None, "", "text/plain", "text/plain; charset=utf-8",
+                                          "application/x-www-form-urlencoded"])
 def test_a_json_body_without_a_json_content_type_is_read_as_json(content_type):
     read = normalise(event('{"status": "AVAILABLE"}', content_type=content_type))
     assert read["headers"]["Content-Type"] == "application/json"
@@ -58,9 +59,11 @@ def test_a_json_body_without_a_json_content_type_is_read_as_json(content_type):
     assert read["multiValueHeaders"]["Content-Type"] == ["application/json"]
 
 
-def test_a_media_type_we_do_not_read_is_a_415_naming_it():
+def test_a_body_that_is_not_json_under_another_media_type_is_a_415_naming_it():
     found = problem(event("<status>AVAILABLE</status>", content_type="application/xml"))
     assert found.status == 415 and "application/xml" in found.message
+    assert problem(event("status=AVAILABLE", content_type="application/x-www-form-urlencoded")).status == 415
+    assert problem(event("status=AVAILABLE", content_type="text/plain")).status == 400
 
 
 def test_base64_bodies_are_decoded_and_vendor_json_types_accepted():

@@ -4,8 +4,9 @@ Powertools' validation reads `event.json_body` with `json.loads` and answers wha
 500: a body that is not UTF-8 (UnicodeDecodeError), JSON nested deeply enough to hit the recursion limit
 (RecursionError), `NaN`/`Infinity` (accepted by Python, not JSON; DynamoDB refuses them later). This
 module checks the body first and answers those with a 400 that says what is wrong, a body over the size
-limit with a 413, and a media type we do not read with a 415. A body sent without a content type (or as
-`text/plain`, as `curl -d` and many HTTP clients do) that parses as JSON is read as JSON.
+limit with a 413. A body that parses as JSON is read as JSON whatever its content type says (`curl -d`
+sends form encoding, other clients `text/plain` or nothing); one that does not is a 400 when it claims
+to be JSON (or claims nothing) and a 415 when it claims another media type.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ MAX_BODY_BYTES = 1_048_576  # the largest transcript upload we take; items are b
 MAX_DEPTH = 32  # no model of ours nests deeper than a handful of levels
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 _JSON_TYPES = ("application/json",)
-_READ_AS_JSON = ("", "text/plain")  # what clients send when nobody set a content type
+_READ_AS_JSON = ("", "text/plain")  # what clients send when nobody set a content type: bad JSON is a 400
 
 
 @dataclass(frozen=True)
@@ -90,15 +91,15 @@ def normalise(event: dict[str, Any]) -> dict[str, Any]:
 
     headers = dict(event.get("headers") or {})
     media_type, header_name = _media_type(headers)
-    if not _is_json_type(media_type) and media_type not in _READ_AS_JSON:
-        raise BodyProblem(415, "unsupported_media_type",
-                          f"content type {media_type!r} is not supported; send application/json")
     if text.strip():
         try:
             document = json.loads(text, parse_constant=_reject_constant)
         except RecursionError:
             raise BodyProblem(400, "invalid_json", f"the body nests deeper than {MAX_DEPTH} levels") from None
         except json.JSONDecodeError as exc:
+            if not _is_json_type(media_type) and media_type not in _READ_AS_JSON:
+                raise BodyProblem(415, "unsupported_media_type",
+                                  f"content type {media_type!r} is not supported; send JSON (application/json)") from None
             raise BodyProblem(400, "invalid_json",
                               f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
         if _depth_exceeds(document, MAX_DEPTH):
