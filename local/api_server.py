@@ -448,6 +448,9 @@ def evaluate_policy(policy: dict[str, Any], method_arn: str) -> str:
 class _Handler(BaseHTTPRequestHandler):
     server_version = "local-apigateway"
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm each response waited ~40 ms for the
+    # client's delayed ACK (measured: 2,147 requests took 132 s, 32 s without).
+    disable_nagle_algorithm = True
     gateway: ApiGateway  # set on the subclass
 
     def _serve(self) -> None:

@@ -92,6 +92,8 @@ def test_a_client_cannot_declare_system_made_contacts_or_link_to_unknown_ones(te
     ("/queues/q1", {"name": "Q", "channels": []}, "channels"),
     ("/queues/q1", {"name": "Q", "priority": True}, "priority"),
     ("/queues/q1", {"name": "Q", "sl_threshold_s": 0}, "sl_threshold_s"),
+    ("/queues/q1", {"name": "Q", "sl_target": 5e-324}, "sl_target"),  # the fuzz tier's 502 (Decimal underflow)
+    ("/queues/q1", {"name": "Q", "channels": ["VOICE"], "required_skills": [{"skill": "x" * 65}]}, "required_skills"),
 ])
 def test_out_of_bounds_values_are_a_422_naming_the_field(tenant, path, payload, field):
     status, body = api("PUT", path, tenant.id, payload)

@@ -6,7 +6,7 @@ import pytest
 from ccaas.adapters.aws.dynamodb import to_item
 from ccaas.adapters.item_size import MAX_ITEM_BYTES, check_item_size
 from ccaas.adapters.memory import MemoryConfigStore, MemoryStateStore
-from ccaas.domain.models import Channel, Contact, Queue, TooLarge
+from ccaas.domain.models import Channel, Contact, DomainError, Queue, TooLarge
 
 
 def huge_contact() -> Contact:
@@ -33,3 +33,12 @@ def test_the_memory_twin_refuses_the_same_items():
     with pytest.raises(TooLarge):
         MemoryConfigStore().put_settings("t", "routing", {"queues": {"q": "x" * MAX_ITEM_BYTES}})
     MemoryConfigStore().put_queue(Queue(tenant_id="t", queue_id="q", name="Q"))
+
+
+def test_numbers_dynamodb_cannot_hold_never_reach_it():
+    """A float may be 5e-324 or 1e300; DynamoDB holds 1e-130..9.99e125 (found by the fuzz tier as a 502)."""
+    item = to_item({"pk": "t", "tiny": 5e-324, "small": 1e-131, "fine": 0.8, "negative": -2.5e-7})
+    assert (item["tiny"], item["small"], item["fine"], item["negative"]) == (
+        {"N": "0"}, {"N": "0"}, {"N": "0.8"}, {"N": "-2.5E-7"})
+    with pytest.raises(DomainError):
+        to_item({"pk": "t", "huge": 1e300})

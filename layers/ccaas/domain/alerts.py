@@ -92,7 +92,7 @@ class ServiceLevelRule(_Rule):
         default=5, ge=1, le=10_000, description="resolved contacts the window needs before SL means anything"
     )
     target: float | None = Field(
-        default=None, gt=0, le=1, allow_inf_nan=False, description="null: each queue's own sl_target"
+        default=None, ge=0.01, le=1, allow_inf_nan=False, description="null: each queue's own sl_target"
     )
 
 
@@ -131,7 +131,7 @@ class NotReadyRule(_Rule):
 
 class SilenceRule(_Rule):
     severity: Severity = Severity.WARNING
-    threshold_s: float = Field(default=15.0, gt=0, le=3600, allow_inf_nan=False)
+    threshold_s: float = Field(default=15.0, ge=0.1, le=3600, allow_inf_nan=False)
 
 
 class SentimentRule(_Rule):

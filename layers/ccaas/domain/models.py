@@ -5,7 +5,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
 
 from ccaas.domain.routing_engine.plan import RoutingPlan
 
@@ -36,17 +36,12 @@ class TooLarge(DomainError):
     code = "too_large"
 
 
-def _no_bool(value: Any) -> Any:
-    # pydantic reads JSON `true` as 1 for an int field; a client that sends a boolean meant something else.
-    if isinstance(value, bool):
-        raise ValueError("must be a number, not a boolean")
-    return value
-
-
 # Bounds shared by every model: an id, a count, seconds. Declared once, documented in the README.
-Int = Annotated[int, BeforeValidator(_no_bool)]
+# Strict: pydantic would read JSON `true` as 1 for a plain int; a client that sends a boolean (or "5")
+# meant something else. (Stored items come back as ints: the adapters turn DynamoDB's Decimals into them.)
+Int = Annotated[int, Strict()]
 MAX_SECONDS = 7 * 86_400  # the longest wait, timer or window any setting may name
-Seconds = Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=MAX_SECONDS)]
+Seconds = Annotated[int, Strict(), Field(ge=0, le=MAX_SECONDS)]
 
 
 _Day = TypeVar("_Day", bound=date)
@@ -175,7 +170,8 @@ class QueueSettings(Frozen):
                                          description="the channels it takes (at least one)")
     required_skills: tuple[SkillRequirement, ...] = Field(default=(), max_length=20)
     sl_threshold_s: Int = Field(default=20, ge=1, le=3_600, description="answered within this many seconds counts as in SL")
-    sl_target: float = Field(default=0.8, gt=0, le=1)
+    sl_target: float = Field(default=0.8, ge=0.01, le=1, allow_inf_nan=False,
+                             description="the share answered within sl_threshold_s to aim for, 0.01-1")
     max_wait_s: Int = Field(default=600, ge=1, le=MAX_SECONDS,
                             description="queue timeout: the contact is ended as ABANDONED")
     priority: Int = Field(default=5, ge=1, le=10)

@@ -133,7 +133,7 @@ class WhatIfRequest(BaseModel):
     agents: AgentCount | list[AgentCount] = Field(
         description="agents per interval: one number for all, or one per 15-minute interval (at most 100)")
     model: Literal["erlang_c", "erlang_a"] = "erlang_c"
-    patience_s: float | None = Field(default=None, gt=0, le=86_400, description="Erlang A patience; default: from history")
+    patience_s: float | None = Field(default=None, ge=0.1, le=86_400, description="Erlang A patience (s); default: from history")
     weeks: Int = Field(default=6, ge=1, le=12)
 
     @field_validator("agents")

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from ccaas.adapters.item_size import check_item_size
 from ccaas.domain.alerts import AlertRules
 from ccaas.domain.live_metrics import WritePlan
-from ccaas.domain.models import WAITING_STATES, Agent, Conflict, Contact, NotFound, Queue
+from ccaas.domain.models import WAITING_STATES, Agent, Conflict, Contact, DomainError, NotFound, Queue
 from ccaas.domain.tenants import Tenant
 
 TENANT_REGISTRY_PK = "TENANTS"
@@ -31,8 +31,19 @@ def to_item(values: dict[str, Any]) -> dict[str, Any]:
     text = json.dumps(values, ensure_ascii=False)
     check_item_size(values, str(values.get("entity") or values.get("sk") or "item").split("#")[0].lower(),
                     size=len(text.encode("utf-8")))
-    exact = json.loads(text, parse_float=Decimal)
+    exact = json.loads(text, parse_float=_dynamo_number)
     return {k: _serializer.serialize(v) for k, v in exact.items() if v is not None}
+
+
+_SMALLEST, _LARGEST = Decimal("1e-100"), Decimal("9.9e125")  # DynamoDB: 1E-130 to 9.9999E+125
+
+
+def _dynamo_number(text: str) -> Decimal:
+    """A float as DynamoDB can store it: one closer to 0 than 1e-100 (a float may be 5e-324) is 0."""
+    number = Decimal(text)
+    if abs(number) >= _LARGEST:
+        raise DomainError(f"the number {text} is beyond what can be stored (|x| < 9.9e125)")
+    return Decimal(0) if abs(number) < _SMALLEST else number
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:

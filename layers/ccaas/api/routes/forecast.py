@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import AfterValidator
 
 from ccaas.api.common import deps, tenant, within_calendar
+from ccaas.api.errors import errors
 from ccaas.domain.models import Channel
 from ccaas.usecases import forecasting
 
@@ -18,6 +19,7 @@ router = Router()
 @router.get(
     "/forecast/staffing",
     tags=["forecast"],
+    responses=errors(404),
     summary="Per 15-minute interval of a day: forecast volume and AHT, agents required (Erlang C and A), expected SL / ASA / abandonment",
 )
 def staffing(
@@ -27,7 +29,7 @@ def staffing(
     channel: Annotated[Channel | None, Query()] = None,
     weeks: Annotated[int, Query(ge=1, le=12, description="weeks of history to fit on")] = 6,
     shrinkage: Annotated[float, Query(ge=0, lt=1)] = 0.0,
-    patience_s: Annotated[float | None, Query(gt=0, description="Erlang A mean patience; default: estimated from history")] = None,
+    patience_s: Annotated[float | None, Query(ge=0.1, le=86_400, description="Erlang A mean patience (s); default: estimated from history")] = None,
     max_occupancy: Annotated[float | None, Query(gt=0, le=1)] = None,
 ) -> forecasting.StaffingForecast:
     query = forecasting.ForecastQuery(queue_id=queue, day=date_, channel=channel, weeks=weeks)
@@ -36,6 +38,6 @@ def staffing(
     )
 
 
-@router.post("/forecast/what-if", tags=["forecast"], summary="Expected SL, ASA, occupancy (and abandonment, Erlang A) with N agents per interval")
+@router.post("/forecast/what-if", tags=["forecast"], responses=errors(404), summary="Expected SL, ASA, occupancy (and abandonment, Erlang A) with N agents per interval")
 def what_if(body: forecasting.WhatIfRequest) -> forecasting.WhatIfReport:
     return forecasting.staffing_what_if(deps(), tenant(router), body)

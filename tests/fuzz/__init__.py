@@ -1,0 +1,1 @@
+"""The fuzz tier: schemathesis and hand-made ugly payloads against a local runtime."""

@@ -1,0 +1,168 @@
+"""The fuzz tier of `make test`: schemathesis over every operation of a local runtime's API (its own
+/v1/openapi.json, the demo tenant's key on every request), then hand-made ugly payloads.
+
+Bounded and deterministic: a fixed seed (FUZZ_SEED), a per-operation budget that sends at least
+MIN_REQUESTS requests, one at a time. It fails on any 5xx, an undocumented status code or content type,
+a body its status does not document, and a response slower than SLOW_S; every failure of the run is
+collected first, then printed as one table with the totals (and written as JSON to $FUZZ_REPORT).
+
+    .venv/bin/python -m pytest tests/fuzz -s          # the tier alone, with the summary on stdout
+    FUZZ_REPORT=/tmp/fuzz.json FUZZ_SEED=7 .venv/bin/python -m pytest tests/fuzz
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+import pytest
+import requests
+
+from tests.fuzz import fuzzing
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fuzz")]
+
+SEED = int(os.environ.get("FUZZ_SEED", "20261202"))
+BUDGET = fuzzing.Budget(
+    positive=int(os.environ.get("FUZZ_POSITIVE", "30")),
+    negative=int(os.environ.get("FUZZ_NEGATIVE", "30")),
+    known_ids=int(os.environ.get("FUZZ_KNOWN_IDS", "12")),
+)
+MIN_REQUESTS = 2_000
+SLOW_S = 2.0
+MB = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def runtime():
+    from local.runtime import LocalRuntime
+
+    rt = LocalRuntime()
+    rt.start(simulate=False, port=0)  # like `SIMULATE=0 make run`, on a free port of 127.0.0.1
+    yield rt
+    rt.stop()
+
+
+def _report(section: str, content: dict[str, Any]) -> None:
+    if path := os.environ.get("FUZZ_REPORT"):
+        fuzzing.update_report(path, section, content)
+
+
+def _known_ids(runtime) -> dict[str, str]:
+    """Path ids that exist in the demo tenant: seeded ones and a contact made for the run."""
+    from local.testing import api
+
+    status, contact = api(runtime, "demo").call("POST", "/contacts", {"channel": "VOICE", "queue_id": "sales"})
+    assert status in (200, 201), contact
+    return {"agent_id": "ana", "queue_id": "sales", "customer_id": "cust-gold", "contact_id": contact["contact_id"]}
+
+
+def test_schemathesis_over_every_operation(runtime) -> None:
+    key = runtime.api_keys["demo"]
+    schema = fuzzing.load_schema(runtime.api_url, key, slow_s=SLOW_S)
+    operations = [r.ok().label for r in schema.get_all_operations()]
+    assert len(operations) >= 40, operations
+
+    result = fuzzing.fuzz(
+        schema, runtime.api_url, key, budget=BUDGET, seed=SEED, known_ids=_known_ids(runtime),
+        min_requests=MIN_REQUESTS, progress=lambda line: print(f"fuzz: {line}", flush=True),
+    )
+    summary = result.summary()
+    print(summary)
+    _report("schemathesis", {**result.as_dict(), "operations": operations})
+
+    problems = []
+    if result.requests < MIN_REQUESTS:
+        problems.append(f"only {result.requests} requests sent (at least {MIN_REQUESTS})")
+    if missing := [op for op in operations if op not in result.per_operation]:
+        problems.append(f"operations never fuzzed: {missing}")
+    if result.findings:
+        problems.append(f"{len(result.findings)} check failures in {len({f.seq for f in result.findings})} responses")
+    assert not problems, "; ".join(problems) + "\n" + summary
+
+
+# -- hand-made ugly payloads --------------------------------------------------------------------------
+# (name, method, path, headers, body, expected status (None: a 4xx), words of which the error names one)
+JSON = {"Content-Type": "application/json"}
+UGLY: list[tuple[str, str, str, dict[str, str], bytes | None, int | None, tuple[str, ...]]] = [
+    ("body not UTF-8", "POST", "/contacts", JSON, b"\xff\xfe", None,
+     ("utf-8", "utf8", "encod", "decod", "json", "body")),
+    ("JSON nested 100,000 deep", "POST", "/contacts", JSON, b"[" * 100_000, None,
+     ("nest", "deep", "depth", "json", "body")),
+    ("1 MB contact attribute", "POST", "/contacts", JSON,
+     json.dumps({"channel": "VOICE", "queue_id": "sales", "attributes": {"note": "x" * MB}}).encode(), None,
+     ("attributes", "note", "too large", "too long", "size")),
+    ("1 MB queue name", "PUT", "/queues/fuzz-big", JSON,
+     json.dumps({"name": "q" * MB, "channels": ["VOICE"]}).encode(), None,
+     ("name", "too large", "too long")),
+    ("year 1 dates", "GET", "/metrics/historical?from=0001-01-01&to=0001-01-02", {}, None, None,
+     ("from", "to", "date", "range", "year")),
+    ("year 9999 date", "GET", "/forecast/staffing?date=9999-12-31&queue=sales", {}, None, None,
+     ("date", "range", "year")),
+    ("JSON body without content-type", "PUT", "/agents/ana/status", {}, b'{"status": "AVAILABLE"}', 200, ()),
+    # text/plain is what clients send when nobody set a type: read as JSON, so this one is not JSON
+    ("text/plain body", "POST", "/contacts", {"Content-Type": "text/plain"}, b"please route me to sales", None,
+     ("content-type", "content_type", "content type", "media type", "text/plain", "json")),
+    ("XML body", "POST", "/contacts", {"Content-Type": "application/xml"}, b"<contact><channel>VOICE</channel></contact>",
+     None, ("content-type", "content_type", "content type", "media type", "application/xml")),
+]
+
+
+def test_ugly_payloads(runtime) -> None:
+    """Never a 5xx; a 4xx whose JSON error names the problem (a JSON body sent without a content type is
+    read as JSON). Every payload is sent; the failures are listed together at the end."""
+    outcomes = [_send_ugly(runtime, *case) for case in UGLY]
+    rows = [f"  {o['name']:<32} {o['request'][:60]:<60} {o.get('status')!s:<5} "
+            f"{'; '.join(o['problems']) or 'ok'}" + (f" [{o['handler_error'][0]}]" if o.get("handler_error") else "")
+            for o in outcomes]
+    summary = "ugly payloads:\n" + "\n".join(rows)
+    print(summary)
+    _report("ugly_payloads", {o["name"]: o for o in outcomes})
+    failed = [o for o in outcomes if o["problems"]]
+    assert not failed, f"{len(failed)} of {len(outcomes)} ugly payloads mishandled\n{summary}\n" + "\n".join(
+        f"{o['name']}: {o.get('status')} {o.get('body', '')[:300]}" for o in failed)
+
+
+def _send_ugly(runtime, name: str, method: str, path: str, headers: dict[str, str], body: bytes | None,
+               expected: int | None, words: tuple[str, ...]) -> dict[str, Any]:
+    outcome: dict[str, Any] = {"name": name, "request": f"{method} {path}"}
+    started = time.perf_counter()
+    with fuzzing.GatewayLog.installed() as gateway_log:
+        try:
+            response = requests.request(
+                method, runtime.api_url + path, data=body, timeout=60,
+                headers={"Authorization": f"Bearer {runtime.api_keys['demo']}", **headers},
+            )
+        except requests.RequestException as exc:
+            return {**outcome, "problems": [f"no response: {type(exc).__name__}: {exc}"]}
+    outcome.update(
+        seconds=round(time.perf_counter() - started, 3), status=response.status_code,
+        content_type=response.headers.get("Content-Type"), bytes=len(response.content),
+        body=fuzzing.excerpt(response.content, 500), problems=_problems(response, expected, words),
+    )
+    if response.status_code >= 500:
+        outcome["handler_error"] = fuzzing.handler_error(gateway_log.take())
+    return outcome
+
+
+def _problems(response: requests.Response, expected: int | None, words: tuple[str, ...]) -> list[str]:
+    if response.status_code >= 500:
+        return ["a 5xx"]
+    if expected is not None:
+        return [] if response.status_code == expected else [f"expected {expected}"]
+    if not 400 <= response.status_code < 500:
+        return ["expected a 4xx"]
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    return [] if _names_the_problem(body, words) else [f"the error does not name the problem (one of {list(words)})"]
+
+
+def _names_the_problem(body: Any, words: tuple[str, ...]) -> bool:
+    """A JSON error with a message (or validation details) in which one of `words` appears."""
+    if not isinstance(body, dict) or not (isinstance(body.get("message"), str) or body.get("detail")):
+        return False
+    text = json.dumps({k: v for k, v in body.items() if k in ("message", "detail", "error", "field")}).lower()
+    return any(w in text for w in words)
