@@ -70,6 +70,14 @@ def test_creating_an_agent_takes_only_its_profile(tenant):
     assert (stored.active, stored.active_contact_ids, stored.handled_today, stored.version) == ({}, (), 0, 0)
 
 
+def test_replacing_a_profile_keeps_live_state_and_real_queue_assignments(tenant):
+    assert api("PUT", "/agents/ana/status", tenant.id, {"status": "AVAILABLE"})[0] == 200
+    status, body = api("PUT", "/agents/ana", tenant.id, {"name": "Ana B", "queues": [{"queue_id": "sales", "priority": 2}]})
+    assert status == 200 and body["status"] == "AVAILABLE" and body["name"] == "Ana B"
+    stored = dependencies().store.get_agent(tenant.id, "ana")
+    assert stored.serves("sales").priority == 2 and stored.version >= 1
+
+
 def test_tenant_and_id_in_a_queue_body_are_refused_not_silently_replaced(tenant):
     status, body = api("PUT", "/queues/support", tenant.id, {"name": "Support", "tenant_id": "other", "queue_id": "x"})
     assert status == 422 and {p["loc"][-1] for p in body["detail"]} == {"tenant_id", "queue_id"}

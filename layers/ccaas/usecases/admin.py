@@ -56,6 +56,8 @@ def put_agent(deps: Dependencies, agent: Agent) -> Agent:
     except NotFound:
         deps.store.save(agents=[agent.model_copy(update={"version": 0})])
         return agent
-    updated = current.model_copy(update={**agent.model_dump(include=PROFILE_FIELDS), "version": current.version + 1})
+    # Validated again (not model_copy): the profile's nested models stay models, not the dicts of a dump.
+    updated = Agent.model_validate({**current.model_dump(), **agent.model_dump(include=PROFILE_FIELDS),
+                                    "version": current.version + 1})
     deps.store.save(agents=[updated])
     return updated
