@@ -47,6 +47,7 @@ def test_the_same_key_twice_creates_one_contact_and_replays_the_first_answer(ten
     assert status == 201 and "Idempotent-Replayed" not in headers
     status, again, headers = _create(tenant.id, key=key)
     assert status == 201 and again == first and headers["Idempotent-Replayed"] == ["true"]
+    assert list(again) == list(first)  # the first answer as it was sent, not the same object reordered
     assert _contacts(tenant.id) == 1
 
 
