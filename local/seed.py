@@ -140,8 +140,12 @@ def _models(t: TenantSeed) -> tuple[list[Any], list[Any]]:
     return queues, agents
 
 
-def seed(environment: Mapping[str, str], tenants: tuple[TenantSeed, ...] = TENANTS) -> dict[str, str]:
-    """Create the tenants, queues and agents; returns {tenant id: a new API key}.
+ROLES = ("admin", "supervisor", "integration")  # plus one agent key per seeded agent: "agent:<id>"
+
+
+def seed(environment: Mapping[str, str], tenants: tuple[TenantSeed, ...] = TENANTS) -> dict[str, dict[str, str]]:
+    """Create the tenants, queues and agents, and their API keys: {tenant id: {"admin": key,
+    "supervisor": key, "integration": key, "agent:<agent id>": key for each agent}}.
 
     `environment` is a function's environment (the table names the adapters need)."""
     with env_overlay.overlay(environment):
@@ -149,14 +153,20 @@ def seed(environment: Mapping[str, str], tenants: tuple[TenantSeed, ...] = TENAN
         from ccaas.usecases import admin
 
         deps = dependencies()
-        keys: dict[str, str] = {}
+        keys: dict[str, dict[str, str]] = {}
         for t in tenants:
-            keys[t.tenant_id] = admin.register_tenant(deps, tenant_id=t.tenant_id, name=t.name, time_zone=t.time_zone)
+            held = keys[t.tenant_id] = {
+                "admin": admin.register_tenant(deps, tenant_id=t.tenant_id, name=t.name, time_zone=t.time_zone),
+            }
+            for role in ROLES[1:]:
+                held[role] = admin.issue_api_key(deps, t.tenant_id, role=role, name=f"demo {role}").api_key
             queues, agents = _models(t)
             for q in queues:
                 admin.put_queue(deps, q)
             for a in agents:
                 admin.put_agent(deps, a)
+                held[f"agent:{a.agent_id}"] = admin.issue_api_key(
+                    deps, t.tenant_id, role="agent", agent_id=a.agent_id, name=f"{a.name}'s desk").api_key
             _seed_customers(deps, t)
         return keys
 

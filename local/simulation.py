@@ -3,6 +3,8 @@
 - Customers arrive as a Poisson process (rate per second), pick a queue/channel from a mix, and
   POST /contacts. Each has a patience (exponential); if no agent has accepted the contact by then,
   the customer hangs up: POST /contacts/{id}/abandon (a 409 means an agent won the race).
+- Each participant uses its own key (local.seed issues them): customers arrive through the
+  integration key, each agent acts with its agent key, the progress line reads with the supervisor's.
 - Agents set themselves AVAILABLE (PUT /agents/{id}/status), poll GET /agents/{id} for `offers`,
   accept (POST .../accept), talk for a while, complete (POST .../complete), do after-contact work
   and end it (POST .../end-acw). Chat and email agents may hold several contacts at once.
@@ -103,7 +105,12 @@ class Simulation:
     ) -> None:
         self.runtime = runtime
         self.tenant = tenant
-        self.client = ApiClient(runtime.api_url, runtime.api_keys[tenant])
+        # Each participant with its own key: customers arrive through the integration key, each agent
+        # acts with its agent key, the progress line reads as a supervisor (local.seed issues them all).
+        self._keys = getattr(runtime, "role_keys", {}).get(tenant) or {}
+        admin_key = runtime.api_keys[tenant]
+        self.client = ApiClient(runtime.api_url, self._keys.get("integration", admin_key))
+        self.supervisor = ApiClient(runtime.api_url, self._keys.get("supervisor", admin_key))
         self.rate = rate_per_s
         self.mix = list(mix)
         self.talk_s = talk_s
@@ -231,7 +238,8 @@ class Simulation:
         # Stagger log-ins so the first poll wave is spread out.
         if not self._sleep(self.rng.uniform(0, self.agent_poll_s)):
             return
-        status, _ = self.client.call("PUT", f"/agents/{agent_id}/status", {"status": "AVAILABLE"})
+        client = ApiClient(self.runtime.api_url, self._keys.get(f"agent:{agent_id}", self.runtime.api_keys[self.tenant]))
+        status, _ = client.call("PUT", f"/agents/{agent_id}/status", {"status": "AVAILABLE"})
         if status != 200:
             with self._lock:
                 self.stats.api_errors += 1
@@ -241,7 +249,7 @@ class Simulation:
             now = time.monotonic()
             for w in list(work.values()):
                 if w.acw_until is None and now >= w.talk_until:
-                    status, _ = self.client.call("POST", f"/agents/{agent_id}/contacts/{w.contact_id}/complete")
+                    status, _ = client.call("POST", f"/agents/{agent_id}/contacts/{w.contact_id}/complete")
                     if status == 200:
                         w.acw_until = now + self.rng.uniform(*self.acw_s)
                         with self._lock:
@@ -250,21 +258,21 @@ class Simulation:
                         self._api_error()
                         work.pop(w.contact_id)
                 elif w.acw_until is not None and now >= w.acw_until:
-                    status, _ = self.client.call("POST", f"/agents/{agent_id}/contacts/{w.contact_id}/end-acw")
+                    status, _ = client.call("POST", f"/agents/{agent_id}/contacts/{w.contact_id}/end-acw")
                     work.pop(w.contact_id)
                     if status == 200:
                         with self._lock:
                             self.stats.completed += 1
                     else:
                         self._api_error()
-            status, agent = self.client.call("GET", f"/agents/{agent_id}")
+            status, agent = client.call("GET", f"/agents/{agent_id}")
             if status != 200:
                 self._api_error()
                 continue
             for contact_id in agent.get("offers", []):
                 if contact_id in work:
                     continue
-                status, contact = self.client.call("POST", f"/agents/{agent_id}/contacts/{contact_id}/accept")
+                status, contact = client.call("POST", f"/agents/{agent_id}/contacts/{contact_id}/accept")
                 if status != 200:
                     continue  # the customer left, or the offer went elsewhere
                 work[contact_id] = _AgentWork(contact_id, time.monotonic() + self.rng.uniform(*self.talk_s))
@@ -281,7 +289,7 @@ class Simulation:
 
     # -- progress ---------------------------------------------------------------------------------
     def live_metrics(self) -> dict[str, Any]:
-        status, queues = self.client.call("GET", "/metrics/realtime")
+        status, queues = self.supervisor.call("GET", "/metrics/realtime")
         if status != 200 or not isinstance(queues, list):
             return {}
         self.last_metrics = queues

@@ -10,8 +10,38 @@ from local.simulation import ApiClient
 T = TypeVar("T")
 
 
-def api(runtime: Any, tenant: str) -> ApiClient:
-    return ApiClient(runtime.api_url, runtime.api_keys[tenant])
+def api(runtime: Any, tenant: str, role: str | None = None, agent_id: str | None = None) -> ApiClient:
+    """A client of `tenant` with its seeded key of `role` (or agent `agent_id`'s). Without either, each
+    call uses the key of the role the route naturally serves (RoleClient): tests of behaviour call every
+    route as its own caller; tests of access name the role."""
+    keys = getattr(runtime, "role_keys", {}).get(tenant)
+    if role is None and agent_id is None:
+        return RoleClient(runtime.api_url, keys or {"admin": runtime.api_keys[tenant]})
+    return ApiClient(runtime.api_url, runtime.key(tenant, role or "agent", agent_id))
+
+
+class RoleClient(ApiClient):
+    """Picks, per call, the key the route admits: admin wherever admin may, else supervisor, integration,
+    then the agent named in the path (ccaas.api.access.natural_role)."""
+
+    def __init__(self, api_url: str, keys: dict[str, str], timeout_s: float = 30.0) -> None:
+        super().__init__(api_url, keys["admin"], timeout_s)
+        self.keys = keys
+
+    def key_for(self, method: str, path: str) -> str:
+        from ccaas.api import access
+        from ccaas.api.app import ROUTES
+
+        found = access.matching(ROUTES, method, path.split("?")[0])
+        roles = access.roles_of(found[0]) if found else None
+        if not roles:
+            return self.keys["admin"]
+        role = access.natural_role(roles).value
+        name = f"agent:{found[1].get('agent_id')}" if role == "agent" else role
+        return self.keys.get(name, self.keys["admin"])
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        return ApiClient(self.api_url, self.key_for(method, path), self.timeout_s).call(method, path, body)
 
 
 def wait_until(

@@ -48,12 +48,37 @@ def kinesis_event(payloads: Iterable[bytes], *, shard: str = "shardId-0000000000
     return {"Records": records}
 
 
+AUTO = "auto"
+
+
+def authorizer_context(method: str, path: str, tenant_id: str, role: str = AUTO,
+                       agent_id: str | None = None) -> dict[str, str]:
+    """What the authorizer passes on for a key of `tenant_id` with `role` (and `agent_id`).
+
+    role AUTO: the role the route naturally serves (admin wherever admin is admitted, else supervisor,
+    integration, then the agent the path names): tests of behaviour call each route as its own caller;
+    tests of access (tests/handlers/test_roles.py) say the role."""
+    if role == AUTO:
+        from ccaas.api import access
+        from ccaas.api.app import ROUTES
+
+        found = access.matching(ROUTES, method, path)
+        roles = access.roles_of(found[0]) if found else None
+        role = access.natural_role(roles).value if roles else "admin"
+        if role == "agent" and agent_id is None:
+            agent_id = found[1].get("agent_id")
+    return {"tenant_id": tenant_id, "role": role, "agent_id": agent_id or "", "key_id": f"k_{role[:10]:_<10}",
+            "principalId": f"{tenant_id}#k_{role[:10]:_<10}"}
+
+
 def api_response(method: str, path: str, tenant_id: str | None, body: Any = None, query: dict | None = None,
                  headers: dict | None = None, *, raw_body: str | None = None, base64_body: bool = False,
-                 content_type: str | None = "application/json") -> tuple[int, Any, dict]:
+                 content_type: str | None = "application/json", role: str = AUTO,
+                 agent_id: str | None = None) -> tuple[int, Any, dict]:
     """serve_api invoked with the API Gateway proxy event the TOKEN authorizer lets through for
-    `tenant_id` (None: no authorizer context). Returns (status, body parsed when JSON, multi-value headers).
-    `raw_body` is sent as it is (with `base64_body`, as API Gateway passes bytes that are not UTF-8)."""
+    `tenant_id` (None: no authorizer context) with `role` (see authorizer_context). Returns (status,
+    body parsed when JSON, multi-value headers). `raw_body` is sent as it is (with `base64_body`, as API
+    Gateway passes bytes that are not UTF-8)."""
     event = {
         "resource": "/{proxy+}", "path": path, "httpMethod": method,
         "headers": {**({"content-type": content_type} if content_type is not None else {}), **(headers or {})},
@@ -62,7 +87,7 @@ def api_response(method: str, path: str, tenant_id: str | None, body: Any = None
         "pathParameters": {"proxy": path.lstrip("/")}, "stageVariables": None,
         "requestContext": {"stage": "v1", "requestId": str(uuid.uuid4()), "httpMethod": method, "path": f"/v1{path}",
                            "resourcePath": "/{proxy+}", "identity": {"sourceIp": "127.0.0.1"},
-                           "authorizer": {"tenant_id": tenant_id, "principalId": tenant_id} if tenant_id else None},
+                           "authorizer": authorizer_context(method, path, tenant_id, role, agent_id) if tenant_id else None},
         "body": raw_body if raw_body is not None else json.dumps(body) if body is not None else None,
         "isBase64Encoded": base64_body,
     }  # fmt: skip
@@ -73,7 +98,8 @@ def api_response(method: str, path: str, tenant_id: str | None, body: Any = None
     return response["statusCode"], parsed, response_headers
 
 
-def api(method: str, path: str, tenant_id: str | None, body: Any = None, query: dict | None = None) -> tuple[int, Any]:
+def api(method: str, path: str, tenant_id: str | None, body: Any = None, query: dict | None = None, *,
+        role: str = AUTO, agent_id: str | None = None) -> tuple[int, Any]:
     """api_response without the headers: (status, parsed body)."""
-    status, parsed, _ = api_response(method, path, tenant_id, body, query)
+    status, parsed, _ = api_response(method, path, tenant_id, body, query, role=role, agent_id=agent_id)
     return status, parsed

@@ -34,7 +34,8 @@ def env(stack, monkeypatch):
 
 @pytest.fixture
 def tenant(env):
-    """A fresh tenant (its API key too) with a `sales` queue and an agent `ana` serving it."""
+    """A fresh tenant (its admin API key too) with a `sales` queue and an agent `ana` serving it. Calls
+    through tests.lambda_harness.api act as the route's own role unless a test names one."""
     tenant_id = f"t{uuid.uuid4().hex[:8]}"
     deps = dependencies()
     key = admin.register_tenant(deps, tenant_id=tenant_id, name="Handlers")

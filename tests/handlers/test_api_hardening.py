@@ -169,7 +169,8 @@ def test_every_route_documents_the_statuses_it_answers(tenant):
     assert {"error", "message"} <= set(error_schema["required"])
     assert "msg" in document["components"]["schemas"]["FieldProblem"]["required"]
     created = {("post", "/contacts"), ("post", "/contacts/{contact_id}/messages"),
-               ("post", "/contacts/{contact_id}/transcript"), ("post", "/contacts/{contact_id}/survey")}
+               ("post", "/contacts/{contact_id}/transcript"), ("post", "/contacts/{contact_id}/survey"),
+               ("post", "/keys")}
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             codes = set(operation["responses"])

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from local.simulation import ApiClient
 from local.testing import api, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
@@ -26,6 +27,25 @@ def test_runtime_surface(runtime) -> None:
     assert set(runtime.api_keys) >= {"demo", "acme"} and runtime.api_keys["demo"] != runtime.api_keys["acme"]
     assert runtime.moto_endpoint.startswith("http://127.0.0.1:")
     assert runtime.timings.ready_s > 0
+
+
+def test_each_seeded_key_acts_in_its_role_through_the_gateway(runtime) -> None:
+    assert set(runtime.role_keys["demo"]) >= {"admin", "supervisor", "integration", "agent:ana", "agent:ben"}
+    ana, ben = api(runtime, "demo", agent_id="ana"), api(runtime, "demo", agent_id="ben")
+    assert ana.call("GET", "/agents/ana")[0] == 200
+    status, body = ana.call("PUT", "/agents/ben/status", {"status": "AVAILABLE"})
+    assert status == 403 and body["error"] == "forbidden", body
+    assert ben.call("GET", "/agents")[0] == 403 and ana.call("POST", "/contacts", {"channel": "VOICE", "queue_id": "sales"})[0] == 403
+    status, body = api(runtime, "demo", "integration").call("PUT", "/routing/policy", {})
+    assert status == 403 and "needs role admin" in body["message"]
+    assert api(runtime, "demo", "supervisor").call("GET", "/metrics/realtime")[0] == 200
+    # a key issued and revoked through the API stops at the gateway (a new secret: nothing cached yet)
+    admin = api(runtime, "demo", "admin")
+    status, issued = admin.call("POST", "/keys", {"role": "supervisor", "name": "revoked at once"})
+    assert status == 201, issued
+    status, _ = admin.call("POST", f"/keys/{issued['key_id']}/revoke")
+    assert status == 200
+    assert ApiClient(runtime.api_url, issued["api_key"]).call("GET", "/queues")[0] == 401
 
 
 def test_one_contact_end_to_end(runtime) -> None:
@@ -61,7 +81,7 @@ def test_one_contact_end_to_end(runtime) -> None:
     # tenant isolation: acme's key cannot see demo's contact; a bad key is rejected at the gateway
     status, body = acme.call("GET", f"/contacts/{cid}")
     assert status == 404, body
-    status, body = api(runtime, "demo").__class__(runtime.api_url, "ck_nope").call("GET", f"/contacts/{cid}")
+    status, body = ApiClient(runtime.api_url, "ck_nope").call("GET", f"/contacts/{cid}")
     assert status == 401 and body == {"message": "Unauthorized"}
 
     # the runtime counted what the handlers paid for

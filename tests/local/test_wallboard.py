@@ -129,7 +129,8 @@ def test_wallboard_shows_the_queued_contact_and_its_alert(runtime) -> None:
         timeout_s=20, what="the queue-depth alert raised by the stream consumer",
     )  # fmt: skip
 
-    url = f"{runtime.base_url}/#key={runtime.api_keys['demo']}"  # the page moves the key to sessionStorage
+    supervisor = runtime.key("demo", "supervisor")  # a wallboard is a supervisor's screen (it acknowledges)
+    url = f"{runtime.base_url}/#key={supervisor}"  # the page moves the key to sessionStorage
     result = run_chromium(url, "--dump-dom")
     assert result.returncode == 0, result.stderr[-2000:]
     dom = Dom(result.stdout)
@@ -139,7 +140,7 @@ def test_wallboard_shows_the_queued_contact_and_its_alert(runtime) -> None:
     assert int(row["in_queue"]) >= 1
     assert row["oldest_wait"] not in ("", "–")
     assert any(a["rule"] == "queue_depth" and a["status"] == "OPEN" for a in dom.alerts), dom.alerts
-    assert runtime.api_keys["demo"] not in result.stdout  # the key never lands in the page
+    assert supervisor not in result.stdout  # the key never lands in the page
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     screenshot = ARTIFACTS / "wallboard.png"

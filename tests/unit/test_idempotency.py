@@ -59,7 +59,7 @@ class Api:
             self.created.append(f"documented {idempotency_key}")
             return {"id": len(self.created)}
 
-    def call(self, path: str, body: Any = None, *, key: str | None = None, tenant: str | None = "t1",
+    def call(self, path: str, body: Any = None, *, key: str | None = None, tenant: str | None = "t1", key_id: str = "k_1",
              method: str = "POST", headers: dict[str, str] | None = None, multi: dict[str, list[str]] | None = None,
              raw_body: str | None = None, context: Any = "default") -> tuple[int, Any, dict]:
         headers = {"content-type": "application/json", **({HEADER: key} if key is not None else {}), **(headers or {})}
@@ -69,7 +69,8 @@ class Api:
             "pathParameters": {"proxy": path.lstrip("/")}, "stageVariables": None,
             "requestContext": {"stage": "v1", "requestId": str(uuid.uuid4()), "httpMethod": method, "path": path,
                                "resourcePath": "/{proxy+}", "identity": {"sourceIp": "127.0.0.1"},
-                               "authorizer": {"tenant_id": tenant, "principalId": tenant} if tenant else None},
+                               "authorizer": {"tenant_id": tenant, "key_id": key_id, "principalId": tenant}
+                               if tenant else None},
             "body": raw_body if raw_body is not None else (json.dumps(body) if body is not None else None),
             "isBase64Encoded": False,
         }  # fmt: skip
@@ -115,6 +116,12 @@ def test_keys_are_per_tenant_and_per_operation(api):
     api.call("/things/x/copy", key="k-1")
     api.call("/things/y/copy", key="k-1")
     assert api.created == ["a", "a", "copy of x", "copy of y"] and len(api.store.records) == 4
+
+
+def test_two_credentials_of_one_tenant_never_share_an_answer(api):
+    api.call("/things", {"name": "a"}, key="k-1", key_id="k_desk1")
+    status, _, headers = api.call("/things", {"name": "a"}, key="k-1", key_id="k_desk2")
+    assert status == 201 and REPLAYED_HEADER not in headers and api.created == ["a", "a"]
 
 
 def test_without_the_header_or_outside_post_nothing_changes(api):

@@ -9,6 +9,7 @@ through another container takes effect within that time; one made through this s
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,6 +18,8 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 
 from ccaas.ports import ConfigStore
 
+MAX_AGE_ENV = "POWERTOOLS_PARAMETERS_MAX_AGE"
+DEFAULT_MAX_AGE_S = 5
 _ABSENT = {"__absent__": True}  # Powertools does not cache None: a missing settings document is this
 
 
@@ -38,7 +41,9 @@ class _Reads(BaseProvider):
 class CachedConfigStore:
     def __init__(self, store: ConfigStore, max_age_s: int | None = None) -> None:
         self._store = store
-        self._max_age = max_age_s
+        # Powertools' own default is 300 s: a change made through another container (a queue, the
+        # routing policy, a Connect instance) would take minutes to show. Ours is 5 s unless set.
+        self._max_age = max_age_s if max_age_s is not None else int(os.environ.get(MAX_AGE_ENV, DEFAULT_MAX_AGE_S))
         self._reads = _Reads()
         self._reads.loaders.update(
             queue=store.get_queue,

@@ -1,6 +1,7 @@
 """The REST API as one Powertools resolver (validation, OpenAPI at /openapi.json, Swagger UI at /swagger).
 
-Routes live in ccaas.api.routes.<concern>, one Router each; the tenant is always the authorizer's.
+Routes live in ccaas.api.routes.<concern>, one Router each (ccaas.api.access.Router: every route declares
+the roles it admits, and `ContactCenterApi` enforces them); the tenant is always the authorizer's.
 """
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from ccaas.api.routes import (
-    agents, alerts, analytics, configuration, contacts, customers, forecast, history, realtime, routing,
+    agents, alerts, analytics, configuration, contacts, customers, forecast, history, keys, realtime, routing,
 )
+from ccaas.api import access
 from ccaas.api import request_body
 from ccaas.api import idempotency
 from ccaas.api.idempotency import IdempotencyKeyMiddleware
@@ -32,7 +34,7 @@ SECURITY = [{"apiKey": []}]
 ROUTERS = (
     contacts.router, agents.router, configuration.router, realtime.router, alerts.router,
     history.router, analytics.router, forecast.router,
-    routing.router, customers.router,
+    routing.router, customers.router, keys.router,
 )
 
 # Powertools logs every route's arguments (request bodies included) at DEBUG. Transcripts, chat
@@ -54,13 +56,35 @@ class ContactCenterApi(APIGatewayRestResolver):
                     "body": self._serializer(response.body), "isBase64Encoded": False}
         return super().resolve(event, context)
 
+    def _call_route(self, route: Any, route_arguments: dict[str, str]) -> Any:
+        # The one place roles are enforced (ccaas.api.access): after the route is matched, before
+        # Powertools validates the request, before idempotency and the handler. `_call_route` is Powertools'
+        # (private) step between matching and the middleware stack; were it renamed, the route x role test
+        # (tests/handlers/test_roles.py) fails: no forbidden call would be a 403 any more.
+        try:
+            access.enforce(route, self.current_event.request_context.authorizer, route_arguments, _holder_of)
+        except Exception as error:  # noqa: BLE001 - mapped by the app's exception handlers, as a route's
+            answer = self._call_exception_handler(error, route)
+            if answer is None:
+                raise
+            return answer
+        return super()._call_route(route, route_arguments)
+
+
+def _holder_of(tenant_id: str, contact_id: str) -> str | None:
+    from ccaas.bootstrap import dependencies
+
+    return dependencies().store.get_contact(tenant_id, contact_id).agent_id
+
 
 app = ContactCenterApi(enable_validation=True)
 app.use(middlewares=[IdempotencyKeyMiddleware()])  # Idempotency-Key on POSTs (ccaas.api.idempotency)
 app.enable_swagger(path="/swagger", title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES, security=SECURITY)
 for router in ROUTERS:
     app.include_router(router)
-document_statuses(app._static_routes + app._dynamic_routes)  # noqa: SLF001 - Powertools keeps no public list
+ROUTES = app._static_routes + app._dynamic_routes  # noqa: SLF001 - Powertools keeps no public list
+access.check_declarations(ROUTES)  # a route without roles=... fails here, at import
+document_statuses(ROUTES)
 
 
 @app.exception_handler(NotFound)

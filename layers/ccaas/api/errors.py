@@ -96,4 +96,9 @@ def document_statuses(routes: list[Any]) -> None:
         if route.method.upper() in _WRITES:
             common += _BODY_STATUSES  # any write may carry a body (request_body checks it before routing)
             common.append(409)  # a state that does not allow it, or a concurrent writer that won
-        route.responses = {**success, **{s: _error_response(s) for s in common}, **declared}
+        responses = {**success, **{s: _error_response(s) for s in common}, **declared}
+        roles = (route.openapi_extensions or {}).get("x-roles")
+        if roles:
+            scoped = " (an agent: only its own agent id and its own contacts)" if "agent" in roles else ""
+            responses[403] = {**responses[403], "description": f"The key's role is not {' or '.join(roles)}{scoped}"}
+        route.responses = responses

@@ -13,7 +13,7 @@ How
 `IdempotencyKeyMiddleware` is one Powertools event-handler middleware registered for the whole app
 (ccaas.api.app). For a POST that carries the header, it runs the rest of the chain (the route and its
 response validation) inside Powertools idempotency (`idempotent_function`), with
-- the idempotency key = the authorizer's tenant + method + path + the header value (hashed: sha256),
+- the idempotency key = the authorizer's tenant and key id + method + path + the header value (sha256),
   so two tenants, or two contacts' `/callback`, never share a record;
 - payload validation on the request body (parsed JSON, so key order and spacing do not matter) and
   query string, so the same key with a different request is refused;
@@ -31,7 +31,8 @@ Answers:
   retry with the same key;
 - a malformed key (empty, over 128 characters, not printable ASCII, two different values): 422
   `invalid_idempotency_key`;
-- no header, another method, or no tenant (the route answers 401): untouched.
+- no header, another method, or no tenant (the route answers 401): untouched; so are `POST /keys` and
+  `POST /keys/{id}/rotate`, whose answers hold a secret that is never stored.
 Powertools validates the request against the route's models before any app middleware, so a body that
 fails its model is a 422 before the key is looked at (and is never stored).
 
@@ -74,6 +75,8 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 EXPIRES_AFTER_S = 24 * 3600
 KEY_PREFIX = "api#idempotency-key"  # not the function's name: a renamed function keeps its records
 METHODS = frozenset({"POST"})
+# Answers that carry a secret (an API key issued or rotated) are never stored: the header is ignored there.
+SECRET_PATHS = re.compile(r"^/keys(/[^/]+/rotate)?$")
 MAX_KEY_LENGTH = 128
 KEY_PATTERN = r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"  # printable ASCII, not only spaces
 # Without a Lambda context (a direct app.resolve), an in-progress record holds its key this long.
@@ -104,8 +107,10 @@ class IdempotencyKeyMiddleware(BaseMiddlewareHandler):
 
     def handler(self, app: ApiGatewayResolver, next_middleware: NextMiddleware) -> Response:
         event = app.current_event
-        keys = _header_values(event) if event.http_method.upper() in METHODS else set()
-        tenant_id = (event.request_context.authorizer or {}).get("tenant_id") if keys else None
+        stored = event.http_method.upper() in METHODS and not SECRET_PATHS.match(event.path)
+        keys = _header_values(event) if stored else set()
+        authorizer = (event.request_context.authorizer or {}) if keys else {}
+        tenant_id = authorizer.get("tenant_id")
         if not tenant_id:
             return next_middleware(app)
         problem = _key_problem(keys)
@@ -113,7 +118,9 @@ class IdempotencyKeyMiddleware(BaseMiddlewareHandler):
             return _error(422, "invalid_idempotency_key", problem)
         data = {
             # The path as requested (app.request.path_parameters also holds the validated body).
-            "operation": [tenant_id, event.http_method.upper(), event.path, next(iter(keys))],
+            # Per credential too: two callers of one tenant who pick the same key never share an answer.
+            "operation": [tenant_id, authorizer.get("key_id") or "", event.http_method.upper(), event.path,
+                          next(iter(keys))],
             "request": {"body": _body(event), "query": event.resolved_query_string_parameters},
         }
         # A config per request: it carries this invocation's Lambda context. The persistence layer keeps

@@ -1,24 +1,108 @@
-"""Tenant set-up: tenants, API keys (stored hashed), queues and agents."""
+"""Tenant set-up: tenants, API keys (stored hashed, each with a role), queues and agents."""
 from __future__ import annotations
 
 import re
 import secrets
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.models import PROFILE_FIELDS, Agent, AgentProfile, DomainError, NotFound, Queue, QueueSettings
-from ccaas.domain.tenants import Tenant, hash_api_key
+from ccaas.domain.models import PROFILE_FIELDS, Agent, AgentProfile, Conflict, DomainError, NotFound, Queue, QueueSettings
+from ccaas.domain.tenants import (
+    ID_PATTERN, ApiKeyInfo, ApiKeyRecord, Credential, Role, Tenant, check_key_role, hash_api_key,
+)
+
+
+class IssuedKey(BaseModel):
+    """A key just issued or rotated: `api_key` is the secret, shown this once (only its hash is kept)."""
+
+    key_id: str
+    role: Role
+    agent_id: str | None
+    name: str | None
+    created_at: int = Field(description="epoch ms")
+    api_key: str
+
+
+class NewApiKey(BaseModel):
+    """POST /keys: the role of the new key; an agent key names the agent it acts as."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+    agent_id: str | None = Field(default=None, pattern=ID_PATTERN, description="required for (only for) role agent")
+    name: str | None = Field(default=None, min_length=1, max_length=128, description="what the key is for")
 
 
 def register_tenant(deps: Dependencies, *, tenant_id: str, name: str, time_zone: str = "UTC") -> str:
-    """Create (or update) the tenant and return a NEW API key; only its hash is stored."""
+    """Create (or update) the tenant and return a NEW admin API key; only its hash is stored."""
     deps.config.put_tenant(Tenant(tenant_id=tenant_id, name=name, time_zone=time_zone))
-    api_key = f"ck_{tenant_id}_{secrets.token_urlsafe(24)}"
-    deps.config.put_api_key(hash_api_key(api_key), tenant_id)
-    return api_key
+    return issue_api_key(deps, tenant_id, role=Role.ADMIN, name="admin").api_key
+
+
+def _secret(tenant_id: str) -> str:
+    return f"ck_{tenant_id}_{secrets.token_urlsafe(24)}"
+
+
+def issue_api_key(deps: Dependencies, tenant_id: str, *, role: Role | str, agent_id: str | None = None,
+                  name: str | None = None) -> IssuedKey:
+    """A new key of `role` for the tenant; an agent key acts as `agent_id` (which need not exist yet:
+    an agent created later with that id is the one it acts as)."""
+    role = Role(role)
+    check_key_role(role, agent_id)
+    deps.config.get_tenant(tenant_id)  # NotFound for an unknown tenant
+    for _ in range(3):  # a clash of 10 random characters is all but impossible; still, never overwrite
+        api_key = _secret(tenant_id)
+        record = ApiKeyRecord(key_id="k_" + secrets.token_urlsafe(8)[:10], tenant_id=tenant_id, role=role,
+                              agent_id=agent_id, name=name, created_at=deps.clock.now_ms(), key_hash=hash_api_key(api_key))
+        try:
+            deps.config.add_api_key(record)
+        except Conflict:
+            continue
+        return _issued(record, api_key)
+    raise Conflict("could not pick an unused key id; retry")
+
+
+def _issued(record: ApiKeyRecord, api_key: str) -> IssuedKey:
+    return IssuedKey(key_id=record.key_id, role=record.role, agent_id=record.agent_id, name=record.name,
+                     created_at=record.created_at, api_key=api_key)
+
+
+def list_api_keys(deps: Dependencies, tenant_id: str) -> list[ApiKeyInfo]:
+    """The tenant's keys, revoked ones included, oldest first: never a secret or a hash."""
+    records = sorted(deps.config.list_api_keys(tenant_id), key=lambda r: (r.created_at, r.key_id))
+    return [r.info() for r in records]
+
+
+def rotate_api_key(deps: Dependencies, tenant_id: str, key_id: str) -> IssuedKey:
+    """A new secret for the key (same id, role and agent); the old secret stops working at once
+    (behind API Gateway, once the authorizer's cached answer for it expires)."""
+    current = deps.config.get_api_key(tenant_id, key_id)
+    if current.revoked_at is not None:
+        raise Conflict(f"key {key_id} is revoked", field="key_id")
+    api_key = _secret(tenant_id)
+    deps.config.replace_api_key(current, current.model_copy(update={"key_hash": hash_api_key(api_key)}))
+    return _issued(current, api_key)
+
+
+def revoke_api_key(deps: Dependencies, tenant_id: str, key_id: str) -> ApiKeyInfo:
+    """The key stops working (idempotent: revoking a revoked key returns it as it is)."""
+    current = deps.config.get_api_key(tenant_id, key_id)
+    if current.revoked_at is not None:
+        return current.info()
+    revoked = current.model_copy(update={"revoked_at": deps.clock.now_ms()})
+    deps.config.replace_api_key(current, revoked)
+    return revoked.info()
+
+
+def credential_for_api_key(deps: Dependencies, api_key: str) -> Credential | None:
+    """Who a key stands for; None for an unknown or revoked key."""
+    return deps.config.credential_for_key(hash_api_key(api_key)) if api_key else None
 
 
 def tenant_for_api_key(deps: Dependencies, api_key: str) -> str | None:
-    return deps.config.tenant_for_key(hash_api_key(api_key))
+    credential = credential_for_api_key(deps, api_key)
+    return None if credential is None else credential.tenant_id
 
 
 CONNECT_INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance/[A-Za-z0-9-]{1,64}$")

@@ -17,7 +17,7 @@ from ccaas.adapters.item_size import check_item_size
 from ccaas.domain.alerts import AlertRules
 from ccaas.domain.live_metrics import WritePlan
 from ccaas.domain.models import WAITING_STATES, Agent, Conflict, Contact, DomainError, NotFound, Queue
-from ccaas.domain.tenants import Tenant
+from ccaas.domain.tenants import ApiKeyRecord, Credential, Role, Tenant, legacy_key_id
 
 TENANT_REGISTRY_PK = "TENANTS"
 _serializer = TypeSerializer()
@@ -284,12 +284,82 @@ class DynamoConfigStore:
     def put_alert_rules(self, tenant_id: str, rules: AlertRules) -> None:
         self._put(f"{tenant_id}#CONFIG", "ALERT_RULES", rules.model_dump(mode="json"))
 
+    # API keys: an item per live secret, keyed by its hash (the authorizer's one GetItem), and an item
+    # per key in the tenant's config partition (list, rotate, revoke without a Scan), kept in step by
+    # one transaction. Items written before roles hold only the tenant: they read as admin keys.
     def tenant_for_key(self, key_hash: str) -> str | None:
-        values = self._get(f"APIKEY#{key_hash}", "APIKEY")
-        return None if values is None else values["tenant_id"]
+        credential = self.credential_for_key(key_hash)
+        return None if credential is None else credential.tenant_id
 
     def put_api_key(self, key_hash: str, tenant_id: str) -> None:
-        self._put(f"APIKEY#{key_hash}", "APIKEY", {"tenant_id": tenant_id})
+        self._put(f"APIKEY#{key_hash}", "APIKEY", {"tenant_id": tenant_id})  # the shape before roles
+
+    def credential_for_key(self, key_hash: str) -> Credential | None:
+        values = self._get(f"APIKEY#{key_hash}", "APIKEY")
+        if values is None:
+            return None
+        if "role" not in values:
+            return Credential(tenant_id=values["tenant_id"], role=Role.ADMIN, key_id=legacy_key_id(key_hash))
+        return Credential.model_validate(values)
+
+    @staticmethod
+    def _by_hash(record: ApiKeyRecord) -> dict[str, Any]:
+        return {"pk": f"APIKEY#{record.key_hash}", "sk": "APIKEY", "entity": "apikey",
+                **record.credential().model_dump(mode="json")}
+
+    @staticmethod
+    def _by_id(record: ApiKeyRecord) -> dict[str, Any]:
+        return {"pk": f"{record.tenant_id}#CONFIG", "sk": f"APIKEY#{record.key_id}", "entity": "apikey",
+                **record.model_dump(mode="json")}
+
+    def _transact(self, items: list[dict[str, Any]], what: str) -> None:
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("ConditionalCheckFailedException", "TransactionCanceledException"):
+                raise Conflict(what) from error
+            raise
+
+    def add_api_key(self, record: ApiKeyRecord) -> None:
+        new = {"ConditionExpression": "attribute_not_exists(pk)"}
+        items = [{"Put": {"TableName": self._table, "Item": to_item(self._by_id(record)), **new}}]
+        if record.revoked_at is None:
+            items.append({"Put": {"TableName": self._table, "Item": to_item(self._by_hash(record)), **new}})
+        self._transact(items, f"key {record.key_id} exists")
+
+    def get_api_key(self, tenant_id: str, key_id: str) -> ApiKeyRecord:
+        values = self._get(f"{tenant_id}#CONFIG", f"APIKEY#{key_id}")
+        if values is None:
+            raise NotFound(f"key {key_id} not found", field="key_id")
+        return ApiKeyRecord.model_validate(values)
+
+    def list_api_keys(self, tenant_id: str) -> list[ApiKeyRecord]:
+        pages = self._db.get_paginator("query").paginate(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :k)",
+            ExpressionAttributeValues={":pk": {"S": f"{tenant_id}#CONFIG"}, ":k": {"S": "APIKEY#"}},
+        )
+        return [ApiKeyRecord.model_validate(_entity(i)) for page in pages for i in page["Items"]]
+
+    def replace_api_key(self, current: ApiKeyRecord, updated: ApiKeyRecord) -> None:
+        if (updated.tenant_id, updated.key_id) != (current.tenant_id, current.key_id):
+            raise Conflict("a key keeps its tenant and id")
+        unchanged = "key_hash = :h AND " + ("attribute_not_exists(revoked_at)" if current.revoked_at is None
+                                             else "revoked_at = :r")
+        values = {":h": current.key_hash, **({} if current.revoked_at is None else {":r": current.revoked_at})}
+        items: list[dict[str, Any]] = [{"Put": {
+            "TableName": self._table, "Item": to_item(self._by_id(updated)), "ConditionExpression": unchanged,
+            "ExpressionAttributeValues": {k: _serializer.serialize(v) for k, v in values.items()},
+        }}]
+        same_hash = updated.key_hash == current.key_hash
+        if not same_hash or updated.revoked_at is not None:
+            items.append({"Delete": {"TableName": self._table, "Key": to_item({"pk": f"APIKEY#{current.key_hash}", "sk": "APIKEY"})}})
+        if updated.revoked_at is None:
+            fresh = {} if same_hash else {"ConditionExpression": "attribute_not_exists(pk)"}
+            if same_hash and current.revoked_at is None:
+                items = [i for i in items if "Delete" not in i]
+            items.append({"Put": {"TableName": self._table, "Item": to_item(self._by_hash(updated)), **fresh}})
+        self._transact(items, f"key {current.key_id} changed meanwhile")
 
     def get_queue(self, tenant_id: str, queue_id: str) -> Queue:
         values = self._get(f"{tenant_id}#CONFIG", f"QUEUE#{queue_id}")

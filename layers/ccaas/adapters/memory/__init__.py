@@ -15,7 +15,7 @@ from ccaas.domain.alerts import AlertRules
 from ccaas.domain.events import Event
 from ccaas.domain.live_metrics import WritePlan
 from ccaas.domain.models import WAITING_STATES, Agent, Conflict, Contact, NotFound, Queue
-from ccaas.domain.tenants import Tenant
+from ccaas.domain.tenants import ApiKeyRecord, Credential, Role, Tenant, legacy_key_id
 
 
 def _check_version(stored: Any, entity: Any, what: str) -> None:
@@ -98,7 +98,10 @@ class MemoryStateStore:
 class MemoryConfigStore:
     def __init__(self) -> None:
         self.tenants: dict[str, Tenant] = {}
-        self.keys: dict[str, str] = {}
+        self.keys: dict[str, str] = {}  # key hash -> tenant: keys stored before roles
+        self.key_records: dict[tuple[str, str], ApiKeyRecord] = {}  # (tenant, key id) -> record
+        self.key_hashes: dict[str, tuple[str, str]] = {}  # live key hash -> (tenant, key id)
+        self._key_lock = threading.Lock()
         self.queues: dict[tuple[str, str], Queue] = {}
         self.alert_rules: dict[str, AlertRules] = {}
         self.connect_instances: dict[str, str] = {}
@@ -114,10 +117,50 @@ class MemoryConfigStore:
         self.tenants[tenant.tenant_id] = tenant
 
     def tenant_for_key(self, key_hash: str) -> str | None:
-        return self.keys.get(key_hash)
+        credential = self.credential_for_key(key_hash)
+        return None if credential is None else credential.tenant_id
 
     def put_api_key(self, key_hash: str, tenant_id: str) -> None:
-        self.keys[key_hash] = tenant_id
+        self.keys[key_hash] = tenant_id  # the shape before roles
+
+    def credential_for_key(self, key_hash: str) -> Credential | None:
+        held = self.key_hashes.get(key_hash)
+        if held is not None:
+            return self.key_records[held].credential()
+        tenant_id = self.keys.get(key_hash)
+        if tenant_id is None:
+            return None
+        return Credential(tenant_id=tenant_id, role=Role.ADMIN, key_id=legacy_key_id(key_hash))
+
+    def add_api_key(self, record: ApiKeyRecord) -> None:
+        with self._key_lock:
+            where = (record.tenant_id, record.key_id)
+            if where in self.key_records or record.key_hash in self.key_hashes or record.key_hash in self.keys:
+                raise Conflict(f"key {record.key_id} exists")
+            self.key_records[where] = record
+            if record.revoked_at is None:
+                self.key_hashes[record.key_hash] = where
+
+    def get_api_key(self, tenant_id: str, key_id: str) -> ApiKeyRecord:
+        try:
+            return self.key_records[(tenant_id, key_id)]
+        except KeyError:
+            raise NotFound(f"key {key_id} not found", field="key_id") from None
+
+    def list_api_keys(self, tenant_id: str) -> list[ApiKeyRecord]:
+        return sorted((r for (t, _), r in self.key_records.items() if t == tenant_id), key=lambda r: r.key_id)
+
+    def replace_api_key(self, current: ApiKeyRecord, updated: ApiKeyRecord) -> None:
+        with self._key_lock:
+            where = (current.tenant_id, current.key_id)
+            if self.key_records.get(where) != current or (updated.tenant_id, updated.key_id) != where:
+                raise Conflict(f"key {current.key_id} changed meanwhile")
+            if updated.key_hash != current.key_hash and updated.key_hash in self.key_hashes:
+                raise Conflict(f"key {current.key_id}: the new secret is taken")
+            self.key_hashes.pop(current.key_hash, None)
+            self.key_records[where] = updated
+            if updated.revoked_at is None:
+                self.key_hashes[updated.key_hash] = where
 
     def get_queue(self, tenant_id: str, queue_id: str) -> Queue:
         try:

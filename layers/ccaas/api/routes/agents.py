@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
-
+from ccaas.api.access import AGENT, READERS, SUPERVISOR, Router
 from ccaas.api.common import Id, deps, tenant
 from ccaas.api.views import AgentView, ContactView, OfferView
 from ccaas.usecases import agents, contacts
@@ -9,44 +8,44 @@ from ccaas.usecases import agents, contacts
 router = Router()
 
 
-@router.get("/agents", tags=["agents"], summary="Every agent: status, activity and since when, handled today")
+@router.get("/agents", roles=READERS, tags=["agents"], summary="Every agent: status, activity and since when, handled today")
 def list_agents() -> list[AgentView]:
     tenant_id = tenant(router)
     today = agents.tenant_today(deps(), tenant_id)
     return [AgentView.of(a, today) for a in agents.list_agents(deps(), tenant_id)]
 
 
-@router.get("/agents/<agent_id>", tags=["agents"], summary="An agent with its status, activity and offers")
+@router.get("/agents/<agent_id>", roles=[*READERS, AGENT], tags=["agents"], summary="An agent with its status, activity and offers")
 def get_agent(agent_id: Id) -> AgentView:
     return AgentView.of(agents.get_agent(deps(), tenant(router), agent_id))
 
 
-@router.get("/agents/<agent_id>/offers", tags=["agents"],
+@router.get("/agents/<agent_id>/offers", roles=[*READERS, AGENT], tags=["agents"],
             summary="The contacts reserved for the agent, with the customer's journey and profile")
 def get_offers(agent_id: Id) -> list[OfferView]:
     return [OfferView.of(o) for o in agents.offers_of(deps(), tenant(router), agent_id)]
 
 
-@router.put("/agents/<agent_id>/status", tags=["agents"])
+@router.put("/agents/<agent_id>/status", roles=[SUPERVISOR, AGENT], tags=["agents"])
 def set_agent_status(agent_id: Id, body: agents.StatusChange) -> AgentView:
     return AgentView.of(agents.set_agent_status(deps(), tenant(router), agent_id, body))
 
 
-@router.post("/agents/<agent_id>/contacts/<contact_id>/accept", tags=["agents"])
+@router.post("/agents/<agent_id>/contacts/<contact_id>/accept", roles=[AGENT], tags=["agents"])
 def accept_contact(agent_id: Id, contact_id: Id) -> ContactView:
     return ContactView.of(contacts.accept_contact(deps(), tenant(router), agent_id, contact_id))
 
 
-@router.post("/agents/<agent_id>/contacts/<contact_id>/reject", tags=["agents"])
+@router.post("/agents/<agent_id>/contacts/<contact_id>/reject", roles=[AGENT], tags=["agents"])
 def reject_contact(agent_id: Id, contact_id: Id) -> ContactView:
     return ContactView.of(contacts.reject_contact(deps(), tenant(router), agent_id, contact_id))
 
 
-@router.post("/agents/<agent_id>/contacts/<contact_id>/complete", tags=["agents"], summary="End the conversation; ACW starts")
+@router.post("/agents/<agent_id>/contacts/<contact_id>/complete", roles=[AGENT], tags=["agents"], summary="End the conversation; ACW starts")
 def complete_contact(agent_id: Id, contact_id: Id) -> ContactView:
     return ContactView.of(contacts.complete_contact(deps(), tenant(router), agent_id, contact_id))
 
 
-@router.post("/agents/<agent_id>/contacts/<contact_id>/end-acw", tags=["agents"], summary="End after-contact work")
+@router.post("/agents/<agent_id>/contacts/<contact_id>/end-acw", roles=[AGENT], tags=["agents"], summary="End after-contact work")
 def end_acw(agent_id: Id, contact_id: Id) -> ContactView:
     return ContactView.of(contacts.end_after_contact_work(deps(), tenant(router), agent_id, contact_id))

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
+from ccaas.api.access import ADMIN, AGENT, INTEGRATION, READERS, SUPERVISOR, Router
 from ccaas.api.common import Id, deps, tenant
 from ccaas.domain.alerts import Alert, AlertRules, LiveSegment, event_detail
 from ccaas.usecases import alerts
@@ -48,7 +48,7 @@ class LiveTranscriptView(BaseModel):
     opened: list[AlertView]
 
 
-@router.get("/alerts", tags=["alerts"], summary="Alerts of the tenant, newest first (default: the open ones)")
+@router.get("/alerts", roles=READERS, tags=["alerts"], summary="Alerts of the tenant, newest first (default: the open ones)")
 def list_alerts(
     status: Annotated[StatusFilter, Query(description="open (= not resolved), unacknowledged, acknowledged, resolved, all")] = StatusFilter.OPEN,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
@@ -57,33 +57,33 @@ def list_alerts(
 
 
 # Registered before /alerts/<alert_id>, which would match "rules" too.
-@router.get("/alerts/rules", tags=["alerts"], summary="The tenant's alert rules (defaults until set)")
+@router.get("/alerts/rules", roles=READERS, tags=["alerts"], summary="The tenant's alert rules (defaults until set)")
 def get_rules() -> AlertRules:
     return alerts.get_rules(deps(), tenant(router))
 
 
-@router.put("/alerts/rules", tags=["alerts"], summary="Replace the tenant's alert rules; omitted sections take defaults")
+@router.put("/alerts/rules", roles=[ADMIN], tags=["alerts"], summary="Replace the tenant's alert rules; omitted sections take defaults")
 def put_rules(body: AlertRules) -> AlertRules:
     return alerts.put_rules(deps(), tenant(router), body)
 
 
-@router.get("/alerts/<alert_id>", tags=["alerts"])
+@router.get("/alerts/<alert_id>", roles=READERS, tags=["alerts"])
 def get_alert(alert_id: Id) -> AlertView:
     return AlertView.of(alerts.get_alert(deps(), tenant(router), alert_id))
 
 
-@router.post("/alerts/<alert_id>/acknowledge", tags=["alerts"], summary="Acknowledge (idempotent); it stays open")
+@router.post("/alerts/<alert_id>/acknowledge", roles=[SUPERVISOR], tags=["alerts"], summary="Acknowledge (idempotent); it stays open")
 def acknowledge(alert_id: Id) -> AlertView:
     return AlertView.of(alerts.acknowledge(deps(), tenant(router), alert_id))
 
 
-@router.post("/alerts/<alert_id>/resolve", tags=["alerts"], summary="Resolve by hand (idempotent)")
+@router.post("/alerts/<alert_id>/resolve", roles=[SUPERVISOR], tags=["alerts"], summary="Resolve by hand (idempotent)")
 def resolve(alert_id: Id) -> AlertView:
     return AlertView.of(alerts.resolve(deps(), tenant(router), alert_id))
 
 
 @router.post(
-    "/contacts/<contact_id>/transcript/live",
+    "/contacts/<contact_id>/transcript/live", roles=[INTEGRATION, AGENT],
     tags=["alerts"],
     summary="Segments of a CONNECTED contact's conversation: redacted, scored, checked against the alert rules",
 )

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
+from ccaas.api.access import ADMIN, AGENT, INTEGRATION, READERS, Router
 from ccaas.api.common import Id, deps, tenant
 from ccaas.api.routes.history import From, To
 from ccaas.domain.analytics import AnalyticsRules
@@ -18,19 +18,19 @@ router = Router()
 Name = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
 
 
-@router.post("/contacts/<contact_id>/messages", tags=["analytics"], status_code=201,
+@router.post("/contacts/<contact_id>/messages", roles=[INTEGRATION, AGENT], tags=["analytics"], status_code=201,
              summary="A chat participant's message (redacted before it is stored; analysed when the contact ends)")
 def add_message(contact_id: Id, body: analytics.NewMessage) -> ChatMessage:
     return analytics.add_chat_message(deps(), tenant(router), contact_id, body)
 
 
-@router.get("/contacts/<contact_id>/messages", tags=["analytics"], summary="The chat's messages, redacted")
+@router.get("/contacts/<contact_id>/messages", roles=[*READERS, INTEGRATION, AGENT], tags=["analytics"], summary="The chat's messages, redacted")
 def list_messages(contact_id: Id) -> list[ChatMessage]:
     return analytics.chat_messages(deps(), tenant(router), contact_id)
 
 
 @router.post(
-    "/contacts/<contact_id>/transcript",
+    "/contacts/<contact_id>/transcript", roles=[INTEGRATION],
     tags=["analytics"],
     summary="Upload a transcript (our segments, chat messages, Contact Lens or Transcribe JSON): redacted, analysed, stored",
     status_code=201,
@@ -42,12 +42,12 @@ def upload_transcript(
     return analytics.upload_transcript(deps(), tenant(router), contact_id, body)
 
 
-@router.get("/contacts/<contact_id>/analysis", tags=["analytics"], summary="The full analysis (redacted segments, sentiment, categories, compliance, QA)")
+@router.get("/contacts/<contact_id>/analysis", roles=READERS, tags=["analytics"], summary="The full analysis (redacted segments, sentiment, categories, compliance, QA)")
 def get_analysis(contact_id: Id) -> dict[str, Any]:
     return analytics.get_analysis(deps(), tenant(router), contact_id)
 
 
-@router.get("/contacts", tags=["analytics"], summary="Search analysed contacts (newest first)")
+@router.get("/contacts", roles=READERS, tags=["analytics"], summary="Search analysed contacts (newest first)")
 def search_contacts(
     from_: From = None,
     to: To = None,
@@ -65,12 +65,12 @@ def search_contacts(
     )
 
 
-@router.get("/insights/reasons", tags=["analytics"], summary="Top contact reasons by volume, with AHT, repeat rate and CSAT")
+@router.get("/insights/reasons", roles=READERS, tags=["analytics"], summary="Top contact reasons by volume, with AHT, repeat rate and CSAT")
 def top_reasons(from_: From = None, to: To = None, limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[ReasonStat]:
     return analytics.reasons_report(deps(), tenant(router), start=from_, end=to, limit=limit)
 
 
-@router.get("/insights/repeat-drivers", tags=["analytics"], summary="Reasons ranked by repeat-contact rate (1 - FCR)")
+@router.get("/insights/repeat-drivers", roles=READERS, tags=["analytics"], summary="Reasons ranked by repeat-contact rate (1 - FCR)")
 def repeat_drivers(
     from_: From = None, to: To = None, min_contacts: Annotated[int, Query(ge=1)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -78,7 +78,7 @@ def repeat_drivers(
     return analytics.repeat_drivers_report(deps(), tenant(router), start=from_, end=to, min_contacts=min_contacts, limit=limit)
 
 
-@router.get("/insights/lowest", tags=["analytics"], summary="Agents or queues with the lowest QA score or FCR")
+@router.get("/insights/lowest", roles=READERS, tags=["analytics"], summary="Agents or queues with the lowest QA score or FCR")
 def lowest(
     dimension: Annotated[Dimension, Query()] = "agent",
     metric: Annotated[Metric, Query()] = "qa",
@@ -93,11 +93,11 @@ def lowest(
     )
 
 
-@router.get("/settings/analytics", tags=["analytics"], summary="The tenant's analytics rules (categories, compliance, reasons, QA rubric, redaction)")
+@router.get("/settings/analytics", roles=READERS, tags=["analytics"], summary="The tenant's analytics rules (categories, compliance, reasons, QA rubric, redaction)")
 def get_analytics_rules() -> AnalyticsRules:
     return analytics.analytics_rules(deps(), tenant(router))
 
 
-@router.put("/settings/analytics", tags=["analytics"])
+@router.put("/settings/analytics", roles=[ADMIN], tags=["analytics"])
 def put_analytics_rules(body: AnalyticsRules) -> AnalyticsRules:
     return analytics.put_analytics_rules(deps(), tenant(router), body)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
-
+from ccaas.api.access import ADMIN, INTEGRATION, READERS, Router
 from ccaas.api.common import Id, deps, tenant
 from ccaas.api.views import AgentView
 from ccaas.domain.models import AgentProfile, Queue, QueueSettings
@@ -10,17 +9,17 @@ from ccaas.usecases import admin
 router = Router()
 
 
-@router.put("/queues/<queue_id>", tags=["configuration"], summary="Create a queue or replace its settings")
+@router.put("/queues/<queue_id>", roles=[ADMIN], tags=["configuration"], summary="Create a queue or replace its settings")
 def put_queue(queue_id: Id, body: QueueSettings) -> Queue:
     return admin.configure_queue(deps(), tenant(router), queue_id, body)
 
 
-@router.get("/queues", tags=["configuration"])
+@router.get("/queues", roles=[*READERS, INTEGRATION], tags=["configuration"])
 def list_queues() -> list[Queue]:
     return deps().config.list_queues(tenant(router))
 
 
-@router.put("/agents/<agent_id>", tags=["configuration"],
+@router.put("/agents/<agent_id>", roles=[ADMIN], tags=["configuration"],
             summary="Create an agent or replace its profile (live state is never input)")
 def put_agent(agent_id: Id, body: AgentProfile) -> AgentView:
     return AgentView.of(admin.configure_agent(deps(), tenant(router), agent_id, body))

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel
 
+from ccaas.api.access import INTEGRATION, READERS, Router
 from ccaas.api.common import deps, tenant
 from ccaas.api.errors import errors
 from ccaas.api.views import iso
@@ -36,17 +36,17 @@ class CustomerView(BaseModel):
         return cls(**values, updated_at=iso(c.updated_at))
 
 
-@router.put("/customers/<customer_id>", tags=["customers"], summary="Create a customer or replace its profile")
+@router.put("/customers/<customer_id>", roles=[INTEGRATION], tags=["customers"], summary="Create a customer or replace its profile")
 def put_customer(customer_id: CustomerId, body: CustomerProfile) -> CustomerView:
     return CustomerView.of(customers.put_customer(deps(), tenant(router), customer_id, body))
 
 
-@router.get("/customers/<customer_id>", tags=["customers"])
+@router.get("/customers/<customer_id>", roles=[*READERS, INTEGRATION], tags=["customers"])
 def get_customer(customer_id: CustomerId) -> CustomerView:
     return CustomerView.of(customers.get_customer(deps(), tenant(router), customer_id))
 
 
-@router.get("/customers", tags=["customers"], responses=errors(404),
+@router.get("/customers", roles=[*READERS, INTEGRATION], tags=["customers"], responses=errors(404),
             summary="Look a customer up by phone number (E.164, send + as %2B) or e-mail address")
 def find_customer(
     phone: Annotated[str | None, Query(max_length=32)] = None,

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import AfterValidator
 
+from ccaas.api.access import READERS, Router
 from ccaas.api.common import deps, tenant, within_calendar
 from ccaas.api.errors import errors
 from ccaas.domain.models import Channel
@@ -17,7 +17,7 @@ router = Router()
 
 
 @router.get(
-    "/forecast/staffing",
+    "/forecast/staffing", roles=READERS,
     tags=["forecast"],
     responses=errors(404),
     summary="Per 15-minute interval of a day: forecast volume and AHT, agents required (Erlang C and A), expected SL / ASA / abandonment",
@@ -38,6 +38,6 @@ def staffing(
     )
 
 
-@router.post("/forecast/what-if", tags=["forecast"], responses=errors(404), summary="Expected SL, ASA, occupancy (and abandonment, Erlang A) with N agents per interval")
+@router.post("/forecast/what-if", roles=READERS, tags=["forecast"], responses=errors(404), summary="Expected SL, ASA, occupancy (and abandonment, Erlang A) with N agents per interval")
 def what_if(body: forecasting.WhatIfRequest) -> forecasting.WhatIfReport:
     return forecasting.staffing_what_if(deps(), tenant(router), body)

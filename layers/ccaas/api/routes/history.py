@@ -5,10 +5,10 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import AfterValidator
 
+from ccaas.api.access import ADMIN, INTEGRATION, READERS, Router
 from ccaas.api.common import Id, deps, tenant, within_calendar
 from ccaas.domain.history import HistoryEntry, Survey
 from ccaas.domain.kpis import KpiSettings, rows_to_csv
@@ -39,7 +39,7 @@ def _wants_csv(format_: str | None) -> bool:
 
 
 @router.get(
-    "/metrics/historical",
+    "/metrics/historical", roles=READERS,
     tags=["history"],
     summary="KPIs per interval (15m, hour, day, week) in the tenant's time zone, by up to two dimensions; CSV with format=csv or Accept: text/csv",
     responses={
@@ -73,7 +73,7 @@ def historical_metrics(  # noqa: ANN201 - JSON report or CSV text (documented in
 
 
 @router.get(
-    "/metrics/historical/summary",
+    "/metrics/historical/summary", roles=READERS,
     tags=["history"],
     summary="Totals over a range (at most 14 days), channel mix, contact-type mix and the busiest 15-minute intervals",
 )
@@ -82,27 +82,27 @@ def historical_summary(from_: From = None, to: To = None,
     return history.historical_summary(deps(), tenant(router), start=from_, end=to, top=top)
 
 
-@router.post("/contacts/<contact_id>/survey", tags=["history"], status_code=201,
+@router.post("/contacts/<contact_id>/survey", roles=[INTEGRATION], tags=["history"], status_code=201,
              summary="Record CSAT (1-5), CES (1-7) and/or NPS (0-10) with an optional comment (redacted)")
 def record_survey(contact_id: Id, body: history.SurveyAnswers) -> Survey:
     return history.record_survey(deps(), tenant(router), contact_id, body)
 
 
-@router.get("/contacts/<contact_id>/survey", tags=["history"])
+@router.get("/contacts/<contact_id>/survey", roles=[*READERS, INTEGRATION], tags=["history"])
 def get_survey(contact_id: Id) -> Survey:
     return history.get_survey(deps(), tenant(router), contact_id)
 
 
-@router.get("/contacts/<contact_id>/history", tags=["history"], summary="The contact's history entry: record, survey answers, repeat flags, analysis summary")
+@router.get("/contacts/<contact_id>/history", roles=READERS, tags=["history"], summary="The contact's history entry: record, survey answers, repeat flags, analysis summary")
 def get_history(contact_id: Id) -> HistoryEntry:
     return history.get_entry(deps(), tenant(router), contact_id)
 
 
-@router.get("/settings/kpis", tags=["history"], summary="The tenant's KPI settings (variants, short abandon, FCR window, cost rates)")
+@router.get("/settings/kpis", roles=READERS, tags=["history"], summary="The tenant's KPI settings (variants, short abandon, FCR window, cost rates)")
 def get_kpi_settings() -> KpiSettings:
     return history.kpi_settings(deps(), tenant(router))
 
 
-@router.put("/settings/kpis", tags=["history"])
+@router.put("/settings/kpis", roles=[ADMIN], tags=["history"])
 def put_kpi_settings(body: KpiSettings) -> KpiSettings:
     return history.put_kpi_settings(deps(), tenant(router), body)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
-
+from ccaas.api.access import ADMIN, READERS, Router
 from ccaas.api.common import Id, deps, tenant
 from ccaas.domain.routing_engine import RoutingPolicy
 from ccaas.usecases import routing
@@ -9,16 +8,16 @@ from ccaas.usecases import routing
 router = Router()
 
 
-@router.get("/contacts/<contact_id>/routing", tags=["routing"], summary="Every routing decision about the contact, explained")
+@router.get("/contacts/<contact_id>/routing", roles=READERS, tags=["routing"], summary="Every routing decision about the contact, explained")
 def contact_routing(contact_id: Id) -> list[dict]:
     return routing.decisions_of(deps(), tenant(router), contact_id)
 
 
-@router.get("/routing/policy", tags=["routing"], summary="The tenant's routing policy (defaults when never set)")
+@router.get("/routing/policy", roles=READERS, tags=["routing"], summary="The tenant's routing policy (defaults when never set)")
 def get_policy() -> RoutingPolicy:
     return routing.policy_of(deps(), tenant(router))
 
 
-@router.put("/routing/policy", tags=["routing"], summary="Replace the tenant's routing policy")
+@router.put("/routing/policy", roles=[ADMIN], tags=["routing"], summary="Replace the tenant's routing policy")
 def put_policy(body: RoutingPolicy) -> RoutingPolicy:
     return routing.put_policy(deps(), tenant(router), body)

@@ -1,0 +1,158 @@
+"""Roles, route by route: every route of the app × every role (and an agent acting on another agent),
+through the real serve_api handler with the authorizer's context, against what the route declares.
+
+Generated from the app's route table: a new route without `roles=` does not even import
+(ccaas.api.access.Router), and every declared route is called here as every role.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from ccaas.api import access
+from ccaas.api.app import ROUTES
+from ccaas.bootstrap import dependencies
+from ccaas.domain.models import Agent, Channel, Contact, ContactState, QueueAssignment
+from ccaas.domain.tenants import Role
+from tests.lambda_harness import api
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
+
+DECLARED = [r for r in ROUTES if r.include_in_schema]
+CALLERS = {  # name -> (role, the agent the key acts as)
+    "admin": (Role.ADMIN, None),
+    "supervisor": (Role.SUPERVISOR, None),
+    "integration": (Role.INTEGRATION, None),
+    "agent": (Role.AGENT, "ana"),  # on its own agent id and its own contact
+    "agent-other": (Role.AGENT, "ben"),  # the same paths, as another agent
+}
+
+
+def _name(route) -> str:
+    return f"{route.method} {route.path}"
+
+
+def test_every_route_declares_its_roles_and_the_document_says_them():
+    assert len(DECLARED) >= 55
+    status, document = api("GET", "/openapi.json", None)
+    assert status == 200
+    for route in DECLARED:
+        roles = access.roles_of(route)
+        assert roles, _name(route)
+        path = re.sub(r"<(\w+)>", r"{\1}", route.path)
+        operation = document["paths"][path][route.method.lower()]
+        assert operation["x-roles"] == [r.value for r in roles], _name(route)
+        assert " or ".join(r.value for r in roles) in operation["responses"]["403"]["description"]
+
+
+def test_a_route_without_roles_does_not_import():
+    router = access.Router()
+    with pytest.raises(TypeError):
+        router.get("/nowhere")  # roles= is required
+    with pytest.raises(ValueError):
+        router.get("/nowhere", roles=[])
+
+
+@pytest.fixture
+def team(tenant):
+    deps = dependencies()
+    from ccaas.usecases import admin
+
+    admin.put_agent(deps, Agent(tenant_id=tenant.id, agent_id="ben", name="Ben", queues=(QueueAssignment(queue_id="sales"),)))
+    return tenant
+
+
+def _contact_of_ana(tenant_id: str) -> str:
+    """A contact offered to ana (saved directly: no workflow, nothing else touches it)."""
+    contact_id = f"c{uuid.uuid4().hex[:10]}"
+    dependencies().store.save(contacts=[Contact(
+        tenant_id=tenant_id, contact_id=contact_id, channel=Channel.CHAT, queue_id="sales", state=ContactState.OFFERED,
+        agent_id="ana", initiated_at=1_764_000_000_000, enqueued_at=1_764_000_000_000, offered_at=1_764_000_001_000,
+    )])
+    return contact_id
+
+
+def _path(route, tenant_id: str, caller: str) -> str:
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        if name == "agent_id":
+            return "ana"
+        if name == "contact_id":
+            return _contact_of_ana(tenant_id)
+        if name == "key_id":
+            return "k_0123456789"
+        return "x1"
+
+    return re.sub(r"<(\w+)>", value, route.path)
+
+
+@pytest.mark.parametrize("caller", list(CALLERS))
+@pytest.mark.parametrize("route", DECLARED, ids=_name)
+def test_each_route_admits_exactly_its_declared_roles(team, route, caller):
+    role, agent_id = CALLERS[caller]
+    declared = access.roles_of(route)
+    path = _path(route, team.id, caller)
+    status, body = api(route.method, path, team.id, role=role.value, agent_id=agent_id)
+    if role not in declared:
+        assert status == 403, (_name(route), caller, status, body)
+        assert body["error"] == "forbidden" and f"needs role {' or '.join(r.value for r in declared)}" in body["message"]
+    elif caller == "agent-other" and "<agent_id>" in route.path:
+        assert status == 403 and body["error"] == "forbidden" and "only as agent ben" in body["message"], (status, body)
+    elif caller == "agent-other":  # a contact that is not its own: as if it did not exist
+        assert status == 404 and body["field"] == "contact_id", (_name(route), status, body)
+    else:
+        assert status != 403, (_name(route), caller, status, body)
+        assert status < 500
+
+
+def test_an_agent_acts_only_as_itself_and_only_in_its_tenant(team):
+    other = f"{team.id}z"
+    status, body = api("PUT", "/agents/ben/status", team.id, {"status": "AVAILABLE"}, role="agent", agent_id="ana")
+    assert status == 403 and body["error"] == "forbidden"
+    assert api("PUT", "/agents/ana/status", team.id, {"status": "AVAILABLE"}, role="agent", agent_id="ana")[0] == 200
+    assert api("GET", "/agents/ben/offers", team.id, role="agent", agent_id="ana")[0] == 403
+    contact_id = _contact_of_ana(team.id)
+    status, _ = api("POST", f"/agents/ben/contacts/{contact_id}/accept", team.id, role="agent", agent_id="ana")
+    assert status == 403
+    status, _ = api("POST", f"/agents/ana/contacts/{contact_id}/accept", team.id, role="agent", agent_id="ben")
+    assert status == 403
+    # ben, on its own path, accepting ana's offer: the lifecycle refuses it (409), nothing changes
+    status, body = api("POST", f"/agents/ben/contacts/{contact_id}/accept", team.id, role="agent", agent_id="ben")
+    assert status == 409
+    status, body = api("GET", f"/contacts/{contact_id}", team.id, role="agent", agent_id="ana")
+    assert status == 200 and body["agent_id"] == "ana"
+    assert api("GET", f"/contacts/{contact_id}", team.id, role="agent", agent_id="ben")[0] == 404
+    # Another tenant's credential never reaches this tenant's data (the tenant is the credential's).
+    assert api("GET", f"/contacts/{contact_id}", other, role="agent", agent_id="ana")[0] == 404
+    assert api("GET", "/agents/ana", other, role="agent", agent_id="ana")[0] == 404
+    assert api("GET", f"/contacts/{contact_id}", other, role="supervisor")[0] == 404
+
+
+def test_a_supervisor_changes_any_agents_status_but_does_not_answer_for_it(team):
+    status, body = api("PUT", "/agents/ben/status", team.id, {"status": "NOT_READY"}, role="supervisor")
+    assert status == 200 and body["status"] == "NOT_READY"
+    contact_id = _contact_of_ana(team.id)
+    status, body = api("POST", f"/agents/ana/contacts/{contact_id}/accept", team.id, role="supervisor")
+    assert status == 403 and "needs role agent" in body["message"]
+    status, body = api("PUT", "/routing/policy", team.id, {}, role="supervisor")
+    assert status == 403 and "needs role admin" in body["message"]
+
+
+def test_a_context_without_a_role_is_an_admin_one(team):
+    """An authorizer answer cached from before roles (tenant only) still speaks for the tenant as admin."""
+    from tests.lambda_harness import context, load_handler
+
+    event = {"resource": "/{proxy+}", "path": "/queues", "httpMethod": "GET", "headers": {}, "multiValueHeaders": {},
+             "queryStringParameters": None, "multiValueQueryStringParameters": None,
+             "pathParameters": {"proxy": "queues"}, "stageVariables": None, "body": None, "isBase64Encoded": False,
+             "requestContext": {"stage": "v1", "requestId": "r", "httpMethod": "GET", "path": "/v1/queues",
+                                "resourcePath": "/{proxy+}", "identity": {"sourceIp": "127.0.0.1"},
+                                "authorizer": {"tenant_id": team.id, "principalId": team.id}}}
+    response = load_handler("serve_api")(event, context("serve_api"))
+    assert response["statusCode"] == 200
+    event["path"] = "/contacts"
+    event["httpMethod"] = event["requestContext"]["httpMethod"] = "POST"
+    event["body"] = '{"channel":"VOICE","queue_id":"sales"}'
+    assert load_handler("serve_api")(event, context("serve_api"))["statusCode"] == 403
