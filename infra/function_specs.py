@@ -15,6 +15,7 @@ from infra.naming import (
     CONTACT_LIFECYCLE_ARN_ENV,
     EVENTS_STREAM_ENV,
     TABLE_IDS,
+    WEBSOCKET_ENDPOINT_ENV,
     table_env_var,
 )
 
@@ -32,6 +33,7 @@ class FunctionSpec:
     publish_alerts: bool = False  # events:PutEvents on the alerts bus (+ its name in env)
     schedule: str | None = None  # an EventBridge Scheduler expression, e.g. "rate(1 minute)"
     invoked_by_connect: bool = False  # Amazon Connect flows may invoke it (the configured instances only)
+    push_to_sockets: bool = False  # execute-api:ManageConnections POST on the WebSocket stage (+ its endpoint)
     memory_mb: int = 512
     timeout_s: int = 10
 
@@ -56,6 +58,8 @@ class FunctionSpec:
             names.append(CONTACT_LIFECYCLE_ARN_ENV)
         if self.publish_alerts:
             names.append(ALERTS_BUS_ENV)
+        if self.push_to_sockets:
+            names.append(WEBSOCKET_ENDPOINT_ENV)
         return tuple(names)
 
 
@@ -148,6 +152,18 @@ SPECS: Mapping[str, FunctionSpec] = {
         read_write=("History",),
         consumes_contact_records=True,
         timeout_s=120,  # up to 100 CTRs, each a conditional write and a repeat-flag refresh
+    ),
+    "manage_connection": FunctionSpec(
+        "WebSocket $connect/$disconnect/$default: the connections table (tenant and role from the authorizer), ping and subscribe frames",
+        read_write=("Connections",),
+    ),
+    "push_updates": FunctionSpec(
+        "Kinesis consumer: offers, contact states (agents) and queue metrics (supervisors) -> PostToConnection, partial batch failures",
+        read=("Contacts", "Config", "Metrics", "Customers"),  # the Offer view, the live queue view
+        read_write=("Connections",),  # gone connections are deleted
+        consumes_events=True,
+        push_to_sockets=True,
+        timeout_s=60,
     ),
 }
 

@@ -36,7 +36,7 @@ def function_folders() -> list[str]:
 
 # Table ids, in the order they are created. Construct id "<Id>Table", env var "<ID>_TABLE",
 # ASL placeholder "${<Id>TableName}", stack output "<Id>TableName".
-TABLE_IDS = ("Contacts", "Agents", "Config", "Metrics", "Idempotency", "Alerts", "History", "Customers")
+TABLE_IDS = ("Contacts", "Agents", "Config", "Metrics", "Idempotency", "Alerts", "History", "Customers", "Connections")
 EVENTS_STREAM_ID = "ContactEvents"  # construct "ContactEventsStream"
 EVENTS_STREAM_ENV = "EVENTS_STREAM_NAME"
 CONTACT_LIFECYCLE = "ContactLifecycle"  # statemachines/contact_lifecycle.asl.json
@@ -45,6 +45,7 @@ ALERTS_BUS_ID = "AlertsBus"  # EventBridge custom bus "ccaas-alerts-<stage>" (no
 ALERTS_BUS_ENV = "ALERTS_BUS_NAME"
 CONTACT_RECORDS_STREAM_ID = "ContactRecords"  # Amazon Connect CTRs; construct "ContactRecordsStream"
 POST_CONTACT = "PostContact"  # statemachines/post_contact.asl.json (Express)
+WEBSOCKET_ENDPOINT_ENV = "WEBSOCKET_ENDPOINT"  # the WebSocket stage's https callback URL (PostToConnection)
 
 
 def table_construct_id(table_id: str) -> str:

@@ -26,6 +26,7 @@ from infra.constructs.function_factory import METRICS_NAMESPACE, FunctionFactory
 from infra.constructs.layer import Layers
 from infra.constructs.observability import Observability
 from infra.constructs.wallboard import Wallboard
+from infra.constructs.websocket import WebSocket
 from infra.constructs.workflows import AslStateMachine
 from infra.function_specs import SPECS, FunctionSpec, check_specs
 from infra.naming import (
@@ -35,6 +36,7 @@ from infra.naming import (
     EVENTS_STREAM_ENV,
     POST_CONTACT,
     STACK_NAME,
+    WEBSOCKET_ENDPOINT_ENV,
     function_folders,
     state_machine_arn_placeholder,
     table_env_var,
@@ -81,6 +83,8 @@ class CcaasStack(Stack):
         self.settings: dict[str, str] = {table_env_var(t): tbl.table_name for t, tbl in self.data.tables.items()}
         self.settings[EVENTS_STREAM_ENV] = self.events.stream.stream_name
         self.settings[ALERTS_BUS_ENV] = self.alerts.bus.event_bus_name
+        self.websocket = WebSocket(self, "WebSocket", log_retention=retention, removal_policy=removal)
+        self.settings[WEBSOCKET_ENDPOINT_ENV] = self.websocket.endpoint
 
         for folder in folders:
             if not SPECS[folder].start_lifecycle:
@@ -120,6 +124,7 @@ class CcaasStack(Stack):
             log_retention=retention,
             removal_policy=removal,
         )
+        self.websocket.add_routes(handler=fns["manage_connection"], authorizer_handler=fns[API_AUTHORIZER])
         self.wallboard = Wallboard(self, "Wallboard", rest_api=self.api.rest_api, stage_name=STAGE_NAME, removal_policy=removal)
 
         self.observability = Observability(self, "Observability", stage=config.stage)
@@ -131,6 +136,7 @@ class CcaasStack(Stack):
         self.observability.add_queue_metrics(METRICS_NAMESPACE)
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the v1 stage")
+        CfnOutput(self, "WebSocketUrl", value=self.websocket.url, description="wss:// push endpoint (?token=<API key>)")
         CfnOutput(self, "StateMachineArn", value=self.lifecycle.arn, description="ContactLifecycle")
         for table_id, table in self.data.tables.items():
             CfnOutput(self, table_name_placeholder(table_id), value=table.table_name)
@@ -166,4 +172,6 @@ class CcaasStack(Stack):
             self.alerts.add_schedule(folder, fn, spec.schedule)
         if spec.invoked_by_connect:
             allow_connect_invoke(fn, self.config.connect_instance_arns)
+        if spec.push_to_sockets:
+            self.websocket.allow_push(fn)
         return fn

@@ -118,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def banner(rt: Any) -> str:
     t = rt.timings
+    demo = getattr(rt, "role_keys", {}).get("demo", {})
     key = rt.api_keys.get("demo", "<key>")
+    intake = demo.get("integration", "<integration key>")
     lines = [
         "",
         f"Ready in {t.ready_s:.1f} s (synth {t.synth_s:.1f} s{'' if t.synthesized else ', cached'}, "
@@ -126,15 +128,20 @@ def banner(rt: Any) -> str:
         f"  API:          {rt.api_url}",
     ]
     for tenant, k in rt.api_keys.items():
-        lines.append(f"  API key {tenant + ':':<6} {k}")
+        lines.append(f"  API key {tenant + ':':<6} {k}  (admin)")
+    for label, role in (("supervisor", "supervisor"), ("integration", "integration"), ("agent ana", "agent:ana")):
+        if role in demo:
+            lines.append(f"  demo {label + ':':<13} {demo[role]}")
     lines += [
         f"  Try:          curl -s -H 'Authorization: Bearer {key}' {rt.api_url}/queues",
-        f"                curl -s -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"channel\":\"VOICE\",\"queue_id\":\"sales\"}}' {rt.api_url}/contacts",
+        f"                curl -s -H 'Authorization: Bearer {intake}' -H 'Content-Type: application/json' -d '{{\"channel\":\"VOICE\",\"queue_id\":\"sales\"}}' {rt.api_url}/contacts",
         f"  Docs:         {rt.api_url}/swagger",
         f"  AWS CLI/boto3: export AWS_ENDPOINT_URL={rt.moto_endpoint} AWS_ACCESS_KEY_ID=testing "
         "AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1",
         f"  Connect flow: .venv/bin/python -m local.flow --endpoint {rt.moto_endpoint} route queue_id=sales",
     ]
+    if getattr(rt, "websocket_url", None):
+        lines.append(f"  WebSocket:    {rt.websocket_url}?token=<key>   (push: offers to agents, metrics to supervisors)")
     if rt.static_dir is not None:
         lines.append(f"  Static files: {rt.base_url}/ (from {rt.static_dir})")
     from local import log_sink

@@ -192,6 +192,7 @@ class Deployment:
     event_buses: dict[str, str] = field(default_factory=dict)  # logical id -> bus name
     buckets: dict[str, str] = field(default_factory=dict)  # logical id -> bucket name
     rest_apis: dict[str, RestApiSpec] = field(default_factory=dict)  # by api id
+    websocket_apis: dict[str, Any] = field(default_factory=dict)  # by api id: local.websocket_server.WebSocketApiSpec
     outputs: dict[str, Any] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
     elapsed_s: float = 0.0
@@ -514,6 +515,11 @@ class Deployer:
         }
         if rtype in table:
             return table[rtype]
+        if rtype.startswith("AWS::ApiGatewayV2::"):  # WebSocket APIs, recorded for local/websocket_server.py
+            from local.websocket_server import WEBSOCKET_TYPES, record_resource
+
+            if rtype in WEBSOCKET_TYPES:
+                return lambda lid, props, res: record_resource(self, lid, props, res)
         if rtype in SKIPPED_TYPES:
             return self._skipped
         raise DeployError(

@@ -10,7 +10,7 @@ Start-up, in order (each step timed in `rt.timings`):
 3. deploy: the template into moto (local.deployer), every function registered for in-process runs;
 4. warm: each handler imported once in its own environment (a cold start, paid before "ready");
 5. pollers: one Kinesis poller per recorded event source mapping (local.kinesis_poller);
-6. seed: tenants "demo" and "acme" with queues, agents and an API key each (local.seed), then the
+6. seed: tenants "demo" and "acme" with queues, agents and API keys per role (local.seed), then the
    template's EventBridge Scheduler schedules start ticking (local.scheduler);
 7. API: the template's REST API on 127.0.0.1:<port> (local.api_server);
 8. simulate (optional): simulated customers and agents driving the API (local.simulation).
@@ -94,10 +94,13 @@ class LocalRuntime:
         self.deployment: Deployment | None = None
         self.api_server: ApiServer | None = None
         self.pollers: list[KinesisPoller] = []
-        self.api_keys: dict[str, str] = {}
+        self.api_keys: dict[str, str] = {}  # tenant -> its admin key
+        # tenant -> {"admin", "supervisor", "integration", "agent:<agent id>"} -> key (local.seed)
+        self.role_keys: dict[str, dict[str, str]] = {}
         self.moto_endpoint: str = ""
         self.simulation: Any = None
         self.scheduler: Any = None
+        self.websocket_server: Any = None  # local.websocket_server.WebSocketServer (push over WebSocket)
         self._clients: dict[str, Any] = {}
         self._saved_env: dict[str, str | None] = {}
         self._started = False
@@ -108,6 +111,11 @@ class LocalRuntime:
     def api_url(self) -> str:
         assert self.api_server is not None, "start() first"
         return self.api_server.api_url
+
+    @property
+    def websocket_url(self) -> str | None:
+        """ws://127.0.0.1:<port>/v1 (connect with ?token=<API key>); None when the template has none."""
+        return self.websocket_server.url if self.websocket_server is not None else None
 
     @property
     def base_url(self) -> str:
@@ -147,12 +155,17 @@ class LocalRuntime:
         return {**fn.environment, "AWS_ENDPOINT_URL": self.moto_endpoint, "AWS_REGION": self.region}
 
     def seed_tenant(self, tenant: Any) -> str:
-        """Create one more tenant (a local.seed.TenantSeed); returns its API key."""
+        """Create one more tenant (a local.seed.TenantSeed) with a key per role; returns its admin key."""
         from local import seed
 
-        key = seed.seed(self._seed_environment(), (tenant,))[tenant.tenant_id]
-        self.api_keys[tenant.tenant_id] = key
-        return key
+        keys = seed.seed(self._seed_environment(), (tenant,))[tenant.tenant_id]
+        self.role_keys[tenant.tenant_id] = keys
+        self.api_keys[tenant.tenant_id] = keys["admin"]
+        return keys["admin"]
+
+    def key(self, tenant: str, role: str = "admin", agent_id: str | None = None) -> str:
+        """A seeded key of `tenant`: of `role`, or the agent key of `agent_id`."""
+        return self.role_keys[tenant][f"agent:{agent_id}" if agent_id else role]
 
     def state_machine_arn(self, logical_id_prefix: str = "") -> str:
         assert self.deployment is not None
@@ -253,6 +266,14 @@ class LocalRuntime:
             t = time.perf_counter()
             self._warm()
             self.timings.warm_s = time.perf_counter() - t
+        # 4b. WebSocket API + management API (PostToConnection), before the push consumer's poller
+        if self.deployment.websocket_apis:
+            from local.websocket_server import WebSocketGateway, WebSocketServer
+
+            ws_api = next(iter(self.deployment.websocket_apis.values()))
+            gateway_ws = WebSocketGateway(ws_api, self.client("lambda"), region=self.region, account_id=ACCOUNT_ID)
+            self.websocket_server = WebSocketServer(gateway_ws).start()
+            self._set_process_env({"AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": self.websocket_server.management_url})
         # 5. pollers (before anything writes to the stream)
         for mapping in self.deployment.event_source_mappings:
             fn = self.deployment.function_by_name_or_arn(mapping.function_name)
@@ -276,7 +297,8 @@ class LocalRuntime:
             from local import seed
 
             env = self._seed_environment()
-            self.api_keys = seed.seed(env)
+            self.role_keys = seed.seed(env)
+            self.api_keys = {t: keys["admin"] for t, keys in self.role_keys.items()}
             self.timings.seed_s = time.perf_counter() - t
         # schedules (EventBridge Scheduler): after the seed, so a first tick finds the tenants
         if self.deployment.schedules:
@@ -313,6 +335,9 @@ class LocalRuntime:
         for p in self.pollers:
             p.stop()
         self.pollers = []
+        if self.websocket_server is not None:
+            self.websocket_server.stop()
+            self.websocket_server = None
         if self._started:
             try:
                 self._stop_executions()

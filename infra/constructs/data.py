@@ -57,6 +57,9 @@ DESIGNS: dict[str, TableDesign] = {
     # The customer directory (adapters/aws/customers.py): a customer item and one lookup item per phone
     # number / e-mail address, written together in one transaction.
     "Customers": TableDesign(),
+    # Open WebSocket connections (adapters/aws/push.py): pk tenant, sk CONN#<id>, TTL 2 h; `audience`
+    # finds an agent's connections (<tenant>#AGENT#<agent>) or a tenant's watchers (<tenant>#WATCH) in one Query.
+    "Connections": TableDesign(ttl="expires_at", gsis=(Gsi("audience", "aud_pk", "aud_sk"),)),
 }
 assert tuple(DESIGNS) == TABLE_IDS, "infra.naming.TABLE_IDS and data.DESIGNS disagree"
 

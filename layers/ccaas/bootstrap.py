@@ -11,12 +11,14 @@ from ccaas.ports import (
     AlertStore,
     Clock,
     ConfigStore,
+    ConnectionStore,
     CustomerStore,
     EventDeduplicator,
     EventPublisher,
     HistoryStore,
     IdGenerator,
     LiveMetricsStore,
+    PushChannel,
     StateStore,
     TranscriptStore,
     Workflow,
@@ -45,6 +47,9 @@ class Dependencies:
     # Powertools idempotency records of the API's Idempotency-Key (ccaas.api.idempotency configures it on
     # first use: one idempotent operation per persistence layer, as Powertools freezes its configuration).
     idempotency: BasePersistenceLayer
+    # Push over WebSocket (ccaas.usecases.push): the connections table and PostToConnection.
+    connections: ConnectionStore
+    push: PushChannel
 
 
 class _AwsDependencies:
@@ -155,6 +160,21 @@ class _AwsDependencies:
         # Powertools' default schema, which the Idempotency table has: key "id", TTL "expiration".
         return DynamoDBPersistenceLayer(table_name=self.settings.require("idempotency_table"), boto3_client=self._dynamodb)
 
+    @cached_property
+    def connections(self) -> ConnectionStore:
+        from ccaas.adapters.aws.push import DynamoConnectionStore
+
+        return DynamoConnectionStore(self._dynamodb, self.settings.require("connections_table"))
+
+    @cached_property
+    def push(self) -> PushChannel:
+        from ccaas.adapters.aws.push import ApiGatewayPushChannel
+
+        # The WebSocket API's stage endpoint. boto3's own AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI wins
+        # when set (the local runtime points it at its emulation of the management API).
+        endpoint = None if os.environ.get("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI") else self.settings.require("websocket_endpoint")
+        return ApiGatewayPushChannel(self._session.client("apigatewaymanagementapi", endpoint_url=endpoint))
+
 
 @cache
 def _aws_for(settings: Settings, endpoint_url: str | None) -> Any:
@@ -193,5 +213,8 @@ def memory_dependencies(**overrides: Any) -> Dependencies:
     from ccaas.adapters.memory.idempotency import MemoryIdempotencyStore
 
     parts["idempotency"] = MemoryIdempotencyStore()
+    from ccaas.adapters.memory.push import MemoryConnectionStore, MemoryPushChannel
+
+    parts["connections"], parts["push"] = MemoryConnectionStore(), MemoryPushChannel()
     parts.update(overrides)
     return Dependencies(**parts)

@@ -11,7 +11,7 @@ from ccaas.domain.history import AnalysisSummary, ChatMessage, FlowEvent, Histor
 from ccaas.domain.kpis.records import AgentActivity, ContactRecord
 from ccaas.domain.live_metrics import WritePlan
 from ccaas.domain.models import Agent, Contact, Queue
-from ccaas.domain.tenants import Tenant
+from ccaas.domain.tenants import ApiKeyRecord, Credential, Tenant
 
 
 class StateStore(Protocol):
@@ -53,7 +53,23 @@ class ConfigStore(Protocol):
     def get_tenant(self, tenant_id: str) -> Tenant: ...
     def put_tenant(self, tenant: Tenant) -> None: ...
     def tenant_for_key(self, key_hash: str) -> str | None: ...
-    def put_api_key(self, key_hash: str, tenant_id: str) -> None: ...
+    def put_api_key(self, key_hash: str, tenant_id: str) -> None:
+        """A key in the shape stored before roles (tenant only; read back as an admin credential)."""
+        ...
+    def credential_for_key(self, key_hash: str) -> Credential | None:
+        """The credential a live key's hash stands for; None when unknown (or revoked: its hash is gone)."""
+        ...
+    def add_api_key(self, record: ApiKeyRecord) -> None:
+        """Store a new key: its by-hash item (the authorizer's lookup) and its by-id item, atomically."""
+        ...
+    def get_api_key(self, tenant_id: str, key_id: str) -> ApiKeyRecord:
+        """NotFound when the tenant has no such key."""
+        ...
+    def list_api_keys(self, tenant_id: str) -> list[ApiKeyRecord]: ...
+    def replace_api_key(self, current: ApiKeyRecord, updated: ApiKeyRecord) -> None:
+        """Rotate or revoke, atomically: the by-id item becomes `updated` (Conflict unless it still is
+        `current`), `current`'s hash stops resolving, and `updated`'s resolves unless it is revoked."""
+        ...
     def get_queue(self, tenant_id: str, queue_id: str) -> Queue: ...
     def list_queues(self, tenant_id: str) -> list[Queue]: ...
     def put_queue(self, queue: Queue) -> None: ...
@@ -222,3 +238,36 @@ class Clock(Protocol):
 
 class IdGenerator(Protocol):
     def new_id(self) -> str: ...
+
+
+# --- Push over WebSocket (ccaas.domain.push) ---------------------------------------------------------
+# Type-only: a function that does not push never imports the push domain.
+from typing import TYPE_CHECKING  # noqa: E402
+
+if TYPE_CHECKING:
+    from ccaas.domain.push import Connection
+
+
+class ConnectionStore(Protocol):
+    """Open WebSocket connections, tenant first. Lookups are by audience: (tenant, agent) for an
+    agent's connections, (tenant) for the supervisors/admins watching queues; one Query each."""
+
+    def put(self, connection: Connection) -> None: ...
+    def get(self, tenant_id: str, connection_id: str) -> Connection | None: ...
+    def delete(self, tenant_id: str, connection_id: str) -> None:
+        """Idempotent: deleting an unknown connection is not an error."""
+        ...
+    def subscribe(self, tenant_id: str, connection_id: str, queues: Sequence[str]) -> Connection:
+        """Replace the connection's subscriptions; NotFound when the tenant has no such connection."""
+        ...
+    def of_agent(self, tenant_id: str, agent_id: str) -> list[Connection]: ...
+    def watchers(self, tenant_id: str) -> list[Connection]:
+        """The tenant's supervisor and admin connections (their subscriptions say which queues)."""
+        ...
+
+
+class PushChannel(Protocol):
+    def post(self, connection_id: str, message: Mapping[str, Any]) -> None:
+        """Send one message; ccaas.domain.push.ConnectionGone when the connection no longer exists,
+        any other exception for a failure worth retrying."""
+        ...

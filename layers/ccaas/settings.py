@@ -20,6 +20,8 @@ class Settings(BaseModel):
     alerts_bus_name: str = ""
     history_table: str = ""
     customers_table: str = ""
+    connections_table: str = ""
+    websocket_endpoint: str = ""  # https://<api id>.execute-api.<region>.amazonaws.com/<stage> (PostToConnection)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:

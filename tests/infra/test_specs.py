@@ -50,7 +50,7 @@ def test_spec_table_matches_the_brief():
     assert SPECS["consume_contact_events"].read == ("Config", "Contacts")
     for folder in ("route_contact", "track_contact", "recheck_contact"):
         assert not SPECS[folder].start_lifecycle  # invoked by the state machine: no cycle
-    assert set(TABLE_IDS) == {"Contacts", "Agents", "Config", "Metrics", "Idempotency", "Alerts", "History", "Customers"}
+    assert set(TABLE_IDS) == {"Contacts", "Agents", "Config", "Metrics", "Idempotency", "Alerts", "History", "Customers", "Connections"}
     for folder in ("record_history", "analyze_contact", "consume_contact_records"):
         assert SPECS[folder].read_write == ("History",) and "Config" in SPECS[folder].read
         assert not SPECS[folder].start_lifecycle and not SPECS[folder].put_events  # invoked BY the workflows

@@ -48,6 +48,13 @@ EXPECTED_RESOURCE_TYPES = {
     "AWS::SQS::QueuePolicy",
     "AWS::StepFunctions::StateMachine",
     "AWS::Scheduler::Schedule",
+    # Push over WebSocket (infra/constructs/websocket.py; recorded locally by local/websocket_server.py)
+    "AWS::ApiGatewayV2::Api",
+    "AWS::ApiGatewayV2::Authorizer",
+    "AWS::ApiGatewayV2::Integration",
+    "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGatewayV2::RouteResponse",
+    "AWS::ApiGatewayV2::Stage",
 }
 
 
@@ -79,11 +86,12 @@ def test_outputs(template):
     alerts = ["AlertsBusName", "WallboardUrl", "WallboardBucketName", "WallboardDistributionId"]
     analytics = ["ContactRecordsStreamName", "PostContactStateMachineArn"]
     connect = ["ConnectFlowFunctionArn"]
+    websocket = ["WebSocketUrl"]
     for name in ["ApiUrl", "StateMachineArn", "EventsStreamName", *map(table_name_placeholder, TABLE_IDS), *alerts, *analytics,
-                 *connect]:
+                 *connect, *websocket]:
         template.has_output(name, {})
     # no stray RestApi "Endpoint" output
-    assert len(template.find_outputs("*")) == 3 + len(TABLE_IDS) + len(alerts) + len(analytics) + len(connect)
+    assert len(template.find_outputs("*")) == 3 + len(TABLE_IDS) + len(alerts) + len(analytics) + len(connect) + len(websocket)
 
 
 # --- data --------------------------------------------------------------------------------------

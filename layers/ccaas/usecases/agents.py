@@ -69,6 +69,17 @@ class Offer(BaseModel):
     customer: Customer | None
 
 
+def offer_for(deps: Dependencies, contact: Contact, policy: routing.RoutingPolicy) -> Offer:
+    """One offer as the agent's client shows it (GET /agents/{id}/offers and the pushed `offer`)."""
+    customer = deps.customers.get(contact.tenant_id, contact.customer_id) if contact.customer_id else None
+    return Offer(
+        contact=contact,
+        expires_at=reservation_deadline(contact.offered_at or 0, policy),
+        journey=contact.routing.journey if contact.routing else None,
+        customer=customer,
+    )
+
+
 def offers_of(deps: Dependencies, tenant_id: str, agent_id: str) -> list[Offer]:
     agent = deps.store.get_agent(tenant_id, agent_id)
     policy = routing.policy_of(deps, tenant_id)
@@ -78,11 +89,5 @@ def offers_of(deps: Dependencies, tenant_id: str, agent_id: str) -> list[Offer]:
             contact = deps.store.get_contact(tenant_id, contact_id)
         except NotFound:
             continue
-        customer = deps.customers.get(tenant_id, contact.customer_id) if contact.customer_id else None
-        offers.append(Offer(
-            contact=contact,
-            expires_at=reservation_deadline(contact.offered_at or 0, policy),
-            journey=contact.routing.journey if contact.routing else None,
-            customer=customer,
-        ))
+        offers.append(offer_for(deps, contact, policy))
     return offers

@@ -1,0 +1,226 @@
+"""Push over WebSocket: who a connection is, the frames it may send, and what each event pushes to whom.
+
+Pure: no boto3, no clock reads. The connection's tenant, role and agent come from the authorizer's
+context at $connect (the credential), never from a frame; a delivery is addressed to an audience
+(a tenant's agent, a tenant's supervisors of a queue), and the connections are looked up by it.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ccaas.domain.events import Event, EventType
+from ccaas.domain.models import DomainError
+
+CONNECTION_TTL_S = 2 * 3600  # API Gateway closes a WebSocket after 2 h at most
+MAX_FRAME_BYTES = 32 * 1024  # API Gateway's WebSocket frame limit
+MAX_SUBSCRIPTIONS = 100
+QUEUE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+
+AGENT = "agent"
+SUPERVISOR = "supervisor"
+ADMIN = "admin"
+INTEGRATION = "integration"
+# The roles that may open a socket (integrations call the REST API; they have nobody to push to).
+SOCKET_ROLES = frozenset({AGENT, SUPERVISOR, ADMIN})
+# The roles that watch queues (queue_metrics, alerts) and may send `subscribe`.
+WATCHER_ROLES = frozenset({SUPERVISOR, ADMIN})
+
+
+class Identity(BaseModel):
+    """What the authorizer says about the caller (requestContext.authorizer)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    tenant_id: str = Field(min_length=1)
+    role: str = Field(min_length=1)
+    agent_id: str = ""
+
+
+class ConnectionRefused(DomainError):
+    """The credential may not open a socket (its role, or an agent role without an agent)."""
+
+
+class Connection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    connection_id: str
+    role: str
+    agent_id: str = ""
+    subscriptions: tuple[str, ...] = ()  # queues a supervisor watches; empty: every queue
+    connected_at: int  # ms
+    expires_at: int  # epoch seconds (the table's TTL)
+
+    @property
+    def watches_queues(self) -> bool:
+        return self.role in WATCHER_ROLES
+
+    def watches(self, queue_id: str) -> bool:
+        return self.watches_queues and (not self.subscriptions or queue_id in self.subscriptions)
+
+
+def open_connection(identity: Identity, connection_id: str, now_ms: int) -> Connection:
+    if identity.role not in SOCKET_ROLES:
+        raise ConnectionRefused(f"role {identity.role!r} may not open a socket; allowed: {sorted(SOCKET_ROLES)}", field="role")
+    if identity.role == AGENT and not identity.agent_id:
+        raise ConnectionRefused("an agent credential without an agent id may not open a socket", field="agent_id")
+    return Connection(
+        tenant_id=identity.tenant_id,
+        connection_id=connection_id,
+        role=identity.role,
+        # Only agents are addressed by agent id: a supervisor's key naming an agent gets no offers.
+        agent_id=identity.agent_id if identity.role == AGENT else "",
+        connected_at=now_ms,
+        expires_at=now_ms // 1000 + CONNECTION_TTL_S,
+    )
+
+
+# --- frames in ---------------------------------------------------------------------------------------
+
+class Subscribe(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: Literal["subscribe"]
+    # Empty: every queue.
+    queues: tuple[Annotated[str, Field(pattern=QUEUE_ID)], ...] = Field(default=(), max_length=MAX_SUBSCRIPTIONS)
+
+
+class Ping(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: Literal["ping"]
+
+
+class FrameError(DomainError):
+    """A frame the server cannot act on: answered with an error frame, the connection stays."""
+
+
+def parse_frame(body: str | bytes | None) -> Subscribe | Ping:
+    raw = body.encode() if isinstance(body, str) else (body or b"")
+    if len(raw) > MAX_FRAME_BYTES:
+        raise FrameError(f"frame over {MAX_FRAME_BYTES} bytes")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise FrameError('not JSON; send {"action": "ping"} or {"action": "subscribe", "queues": [...]}') from None
+    if not isinstance(data, dict) or not isinstance(data.get("action"), str):
+        raise FrameError('a frame is a JSON object with an "action": "ping" or "subscribe"', field="action")
+    model = {"subscribe": Subscribe, "ping": Ping}.get(data["action"])
+    if model is None:
+        raise FrameError('unknown action; allowed: "ping", "subscribe"', field="action")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        # Never echo the input: name the fields only (a list item by its position).
+        fields = sorted({".".join(map(str, e["loc"])) for e in exc.errors()})
+        raise FrameError(f"invalid {data['action']} frame: check {', '.join(fields)}", field=fields[0] if fields else None) from None
+
+
+# --- messages out ------------------------------------------------------------------------------------
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def message(kind: str, at_ms: int, payload: Any) -> dict[str, Any]:
+    """{"type", "at", "payload"}: never the tenant (the client knows whose it is)."""
+    return {"type": kind, "at": iso(at_ms), "payload": payload}
+
+
+def error_frame(text: str) -> dict[str, Any]:
+    return {"type": "error", "message": text}
+
+
+# --- what a batch of events pushes ---------------------------------------------------------------------
+
+WITHDRAWN_ON_ABANDON = "OFFERED"
+CONTACT_STATE_EVENTS = frozenset({
+    EventType.CONTACT_CONNECTED, EventType.CONTACT_ACW_STARTED, EventType.CONTACT_COMPLETED,
+    EventType.CONTACT_ABANDONED,
+})
+
+
+@dataclass(frozen=True)
+class AgentPush:
+    """To the connections of (tenant, agent). kind "offer" carries only the contact id: the use-case
+    reads the Offer (journey, profile) once per offered event."""
+
+    tenant_id: str
+    agent_id: str
+    kind: Literal["offer", "offer_withdrawn", "contact_state"]
+    at_ms: int
+    contact_id: str
+    payload: dict[str, Any]
+    event_id: str
+
+
+@dataclass
+class PushPlan:
+    agent_pushes: list[AgentPush] = field(default_factory=list)
+    # (tenant, queue) -> the event ids that touched it (their records fail if its push fails)
+    queues: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+
+def _contact_state_payload(p: dict[str, Any], kind: str) -> dict[str, Any]:
+    keep = ("contact_id", "queue_id", "channel", "state", "previous_state", "reason")
+    return {"event": kind.removeprefix("contact."), **{k: p[k] for k in keep if p.get(k) is not None}}
+
+
+def plan_pushes(events: Iterable[Event]) -> PushPlan:
+    """What a batch pushes, in stream order. Queue metrics: one per touched (tenant, queue) per batch."""
+    plan = PushPlan()
+    for e in events:
+        p, at = e.payload, e.occurred_ms
+        queue_id = p.get("queue_id")
+        if queue_id:
+            plan.queues.setdefault((e.tenant_id, queue_id), []).append(e.event_id)
+        for q in p.get("queue_ids") or ():  # agent events move the queues' agent gauges
+            plan.queues.setdefault((e.tenant_id, q), []).append(e.event_id)
+        contact_id = p.get("contact_id") or ""
+        if e.type == EventType.CONTACT_OFFERED and p.get("agent_id"):
+            plan.agent_pushes.append(AgentPush(e.tenant_id, p["agent_id"], "offer", at, contact_id, {}, e.event_id))
+        elif e.type == EventType.CONTACT_OFFER_DECLINED and p.get("declined_by"):
+            payload = {"contact_id": contact_id, "reason": p.get("failure") or "declined"}
+            plan.agent_pushes.append(AgentPush(e.tenant_id, p["declined_by"], "offer_withdrawn", at, contact_id, payload, e.event_id))
+        elif e.type == EventType.CONTACT_ABANDONED and p.get("agent_id") and p.get("previous_state") == WITHDRAWN_ON_ABANDON:
+            payload = {"contact_id": contact_id, "reason": "abandoned"}
+            plan.agent_pushes.append(AgentPush(e.tenant_id, p["agent_id"], "offer_withdrawn", at, contact_id, payload, e.event_id))
+        elif e.type in CONTACT_STATE_EVENTS and p.get("agent_id"):
+            payload = _contact_state_payload(p, e.type)
+            plan.agent_pushes.append(AgentPush(e.tenant_id, p["agent_id"], "contact_state", at, contact_id, payload, e.event_id))
+    return plan
+
+
+class ConnectionGone(Exception):
+    """PostToConnection answered 410 Gone: the client left without a $disconnect reaching us."""
+
+
+class SocketRequestContext(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    route_key: str = Field(alias="routeKey")
+    connection_id: str = Field(alias="connectionId", min_length=1)
+    # API Gateway passes the $connect authorizer's context to every route of the connection.
+    authorizer: Identity
+
+
+class SocketEvent(BaseModel):
+    """An API Gateway WebSocket route event ($connect, $disconnect, $default), as the handler needs it."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    request_context: SocketRequestContext = Field(alias="requestContext")
+    body: str | None = None
+    is_base64_encoded: bool = Field(default=False, alias="isBase64Encoded")
+
+    def frame(self) -> bytes:
+        import base64
+
+        raw = self.body or ""
+        return base64.b64decode(raw) if self.is_base64_encoded else raw.encode()

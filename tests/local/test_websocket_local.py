@@ -1,0 +1,138 @@
+"""Push over WebSocket on the whole local backend: the template's WebSocket API served on 127.0.0.1
+through the same handlers ($connect with authorize_request, $default, $disconnect), the push consumer
+fed by the Kinesis poller, PostToConnection answered by the local management API. Two tenants × three
+roles, and nothing crosses."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from urllib.parse import quote
+
+import pytest
+
+from local.testing import api, wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
+
+
+@pytest.fixture(scope="module")
+def runtime():
+    from local.runtime import LocalRuntime
+
+    rt = LocalRuntime()
+    rt.start()
+    yield rt
+    rt.stop()
+
+
+class Socket:
+    """A client connection that keeps every frame it receives."""
+
+    def __init__(self, url: str, key: str | None) -> None:
+        from websockets.sync.client import connect
+
+        self.ws = connect(url if key is None else f"{url}?token={quote(key)}", open_timeout=20, legacy=True)
+        self.frames: list[dict] = []
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            for raw in self.ws:
+                self.frames.append(json.loads(raw))
+        except Exception:  # noqa: BLE001 - closed
+            pass
+
+    def send(self, frame: str) -> None:
+        self.ws.send(frame)
+
+    def of(self, kind: str) -> list[dict]:
+        return [f for f in self.frames if f.get("type") == kind]
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+def _refused(url: str, key: str | None) -> int:
+    from websockets.exceptions import InvalidStatus
+
+    with pytest.raises(InvalidStatus) as refused:
+        Socket(url, key)
+    return refused.value.response.status_code
+
+
+def test_two_tenants_three_roles_offers_metrics_and_zero_cross_deliveries(runtime) -> None:
+    url = runtime.websocket_url
+    assert url and url.startswith("ws://127.0.0.1:")
+    assert _refused(url, None) == 401
+    assert _refused(url, "ck_nobody_nothing") == 401
+    assert _refused(url, runtime.key("demo", "integration")) == 403  # integrations call the REST API
+
+    agents = {"demo": "ana", "acme": "wile"}
+    queues = {"demo": "sales", "acme": "support"}
+    sockets: dict[tuple[str, str], Socket] = {}
+    for tenant, agent in agents.items():
+        sockets[(tenant, "agent")] = Socket(url, runtime.key(tenant, agent_id=agent))
+        sockets[(tenant, "supervisor")] = Socket(url, runtime.key(tenant, "supervisor"))
+        sockets[(tenant, "admin")] = Socket(url, runtime.key(tenant, "admin"))
+    try:
+        sup = sockets[("demo", "supervisor")]
+        sup.send('{"action":"ping"}')
+        sup.send("{not json")
+        sup.send('{"action":"subscribe","queues":["sales"]}')
+        wait_until(lambda: sup.of("pong") and sup.of("error") and sup.of("subscribed"), what="replies to frames")
+        assert sup.of("subscribed")[0]["queues"] == ["sales"]
+        sockets[("demo", "agent")].send('{"action":"subscribe","queues":["sales"]}')
+        wait_until(lambda: sockets[("demo", "agent")].of("error"), what="an agent may not subscribe")
+
+        contacts = {}
+        for tenant, agent in agents.items():
+            assert api(runtime, tenant, agent_id=agent).call("PUT", f"/agents/{agent}/status", {"status": "AVAILABLE"})[0] == 200
+            status, contact = api(runtime, tenant, "integration").call(
+                "POST", "/contacts", {"channel": "VOICE", "queue_id": queues[tenant]})
+            assert status == 201
+            contacts[tenant] = contact["contact_id"]
+        for tenant in agents:
+            s = sockets[(tenant, "agent")]
+            wait_until(lambda s=s, t=tenant: any(f["payload"]["contact"]["contact_id"] == contacts[t] for f in s.of("offer")),
+                       what=f"{tenant}'s offer pushed", timeout_s=20)
+        for tenant, agent in agents.items():
+            a = api(runtime, tenant, agent_id=agent)
+            assert a.call("POST", f"/agents/{agent}/contacts/{contacts[tenant]}/accept")[0] == 200
+        for tenant in agents:
+            s = sockets[(tenant, "agent")]
+            wait_until(lambda s=s: any(f["payload"].get("state") == "CONNECTED" for f in s.of("contact_state")),
+                       what="contact state pushed", timeout_s=20)
+            wait_until(lambda t=tenant: sockets[(t, "admin")].of("queue_metrics"), what="metrics to the admin", timeout_s=20)
+        wait_until(lambda: sup.of("queue_metrics"), what="metrics to the subscribed supervisor", timeout_s=20)
+        time.sleep(1.0)  # anything stray would have arrived by now
+
+        # What the offer shows: the GET view (no tenant id anywhere), with an ISO time.
+        offer = sockets[("demo", "agent")].of("offer")[0]
+        assert set(offer) == {"type", "at", "payload"} and offer["at"].endswith("Z")
+        assert "tenant_id" not in json.dumps(offer)
+
+        cross = []
+        for (tenant, role), s in sockets.items():
+            other = "acme" if tenant == "demo" else "demo"
+            for f in s.frames:
+                text = json.dumps(f)
+                if contacts[other] in text:
+                    cross.append((tenant, role, f["type"]))
+                if role != "agent" and f["type"] in ("offer", "offer_withdrawn", "contact_state"):
+                    cross.append((tenant, role, f["type"]))
+                if role == "agent" and f["type"] == "queue_metrics":
+                    cross.append((tenant, role, f["type"]))
+                if f["type"] == "queue_metrics" and tenant == "acme" and f["payload"]["queue_id"] == "sales":
+                    cross.append((tenant, role, "demo's sales metrics"))
+        assert cross == []
+        assert {f["payload"]["queue_id"] for f in sup.of("queue_metrics")} == {"sales"}  # its subscription only
+    finally:
+        for s in sockets.values():
+            s.close()
+
+    # $disconnect removed every connection of both tenants.
+    table = runtime.function_environment("manage_connection")["CONNECTIONS_TABLE"]
+    ddb = runtime.client("dynamodb")
+    wait_until(lambda: ddb.scan(TableName=table, Select="COUNT")["Count"] == 0, what="connections deleted on close")

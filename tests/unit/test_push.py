@@ -1,0 +1,264 @@
+"""Push over WebSocket (use-case level, in memory): connections, frames, what each event pushes to whom,
+and that nothing crosses tenants or agents."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ccaas.bootstrap import memory_dependencies
+from ccaas.domain.events import Event
+from ccaas.domain.models import Agent, Channel, Queue, QueueAssignment
+from ccaas.domain.push import ConnectionRefused, FrameError, Identity, parse_frame, plan_pushes
+from ccaas.domain.live_metrics import SequencedEvent, pad_sequence
+from ccaas.usecases import admin, agents, contacts, metrics, push
+from ccaas.usecases.agents import StatusChange
+from ccaas.usecases.contacts import NewContact
+
+
+def _tenant(deps, tenant_id):
+    admin.register_tenant(deps, tenant_id=tenant_id, name=tenant_id)
+    admin.put_queue(deps, Queue(tenant_id=tenant_id, queue_id="sales", name="Sales", channels=frozenset({Channel.VOICE})))
+    admin.put_queue(deps, Queue(tenant_id=tenant_id, queue_id="support", name="Support", channels=frozenset({Channel.VOICE})))
+    for agent_id, queue in (("ana", "sales"), ("bob", "support")):
+        admin.put_agent(deps, Agent(tenant_id=tenant_id, agent_id=agent_id, name=agent_id,
+                                    queues=(QueueAssignment(queue_id=queue),)))
+
+
+def _events_since(deps, n):
+    return deps.events.events[n:]
+
+
+def _offer_to(deps, tenant_id, agent_id="ana", queue_id="sales"):
+    agents.set_agent_status(deps, tenant_id, agent_id, StatusChange(status="AVAILABLE"))
+    contact = contacts.create_contact(deps, tenant_id, NewContact(channel=Channel.VOICE, queue_id=queue_id))
+    contacts.queue_and_route(deps, tenant_id, contact.contact_id, "tok")
+    return contact.contact_id
+
+
+def _types(deps, cid):
+    return [m["type"] for m in deps.push.sent.get(cid, [])]
+
+
+# --- domain ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("body,expected", [
+    ('{"action":"ping"}', "ping"),
+    ('{"action":"subscribe","queues":["sales","support"]}', "subscribe"),
+    ('{"action":"subscribe"}', "subscribe"),
+])
+def test_valid_frames_parse(body, expected):
+    assert parse_frame(body).action == expected
+
+
+@pytest.mark.parametrize("body", [
+    "", "not json", "[]", '{"queues":[]}', '{"action":"dance"}', '{"action":"subscribe","queues":"sales"}',
+    '{"action":"subscribe","queues":["bad queue!"]}', '{"action":"ping","tenant_id":"other"}',
+    '{"action":"subscribe","queues":[' + ",".join('"q%d"' % i for i in range(101)) + "]}",
+    '{"action":"ping","x":"' + "a" * 40000 + '"}',
+])
+def test_malformed_frames_are_frame_errors_that_never_echo_the_input(body):
+    with pytest.raises(FrameError) as err:
+        parse_frame(body)
+    assert "bad queue" not in str(err.value) and "other" not in str(err.value)
+
+
+@pytest.mark.parametrize("identity", [
+    Identity(tenant_id="t1", role="integration"),
+    Identity(tenant_id="t1", role="agent", agent_id=""),
+    Identity(tenant_id="t1", role="root"),
+])
+def test_connect_refuses_integrations_agentless_agent_keys_and_unknown_roles(identity):
+    deps = memory_dependencies()
+    with pytest.raises(ConnectionRefused):
+        push.connect(deps, identity, "c1")
+    assert deps.connections.items == {}
+
+
+def test_a_supervisor_key_naming_an_agent_is_not_addressed_as_that_agent():
+    deps = memory_dependencies()
+    conn = push.connect(deps, Identity(tenant_id="t1", role="supervisor", agent_id="ana"), "c1")
+    assert conn.agent_id == "" and deps.connections.of_agent("t1", "ana") == []
+    assert conn.expires_at - conn.connected_at // 1000 == 7200
+
+
+# --- frames ------------------------------------------------------------------------------------------
+
+def test_ping_pong_subscribe_and_error_frames_keep_the_connection():
+    deps = memory_dependencies()
+    sup = Identity(tenant_id="t1", role="supervisor")
+    push.connect(deps, sup, "s1")
+    assert push.handle_frame(deps, sup, "s1", '{"action":"ping"}')["type"] == "pong"
+    reply = push.handle_frame(deps, sup, "s1", '{"action":"subscribe","queues":["sales","sales"]}')
+    assert reply["type"] == "subscribed" and reply["queues"] == ["sales"]
+    assert deps.connections.get("t1", "s1").subscriptions == ("sales",)
+    bad = push.handle_frame(deps, sup, "s1", "{nope")
+    assert bad["type"] == "error" and bad["message"]
+    assert deps.connections.get("t1", "s1") is not None  # still connected
+
+
+def test_agents_may_not_subscribe_and_a_frame_for_an_unknown_or_other_tenants_connection_is_an_error():
+    deps = memory_dependencies()
+    agent = Identity(tenant_id="t1", role="agent", agent_id="ana")
+    push.connect(deps, agent, "a1")
+    assert push.handle_frame(deps, agent, "a1", '{"action":"subscribe","queues":["sales"]}')["type"] == "error"
+    push.connect(deps, Identity(tenant_id="t2", role="supervisor"), "s2")
+    # t1's credential on t2's connection id: looked up under t1, not found, nothing changed.
+    assert push.handle_frame(deps, Identity(tenant_id="t1", role="admin"), "s2", '{"action":"subscribe","queues":["x"]}')["type"] == "error"
+    assert deps.connections.get("t2", "s2").subscriptions == ()
+
+
+def test_disconnect_deletes_only_the_callers_tenants_connection():
+    deps = memory_dependencies()
+    push.connect(deps, Identity(tenant_id="t1", role="agent", agent_id="ana"), "c1")
+    push.disconnect(deps, Identity(tenant_id="t2", role="agent", agent_id="ana"), "c1")
+    assert deps.connections.get("t1", "c1") is not None
+    push.disconnect(deps, Identity(tenant_id="t1", role="agent", agent_id="ana"), "c1")
+    push.disconnect(deps, Identity(tenant_id="t1", role="agent", agent_id="ana"), "c1")  # idempotent
+    assert deps.connections.get("t1", "c1") is None
+
+
+# --- deliveries --------------------------------------------------------------------------------------
+
+def test_an_offer_reaches_the_agent_with_the_offer_view_then_its_state_changes():
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    push.connect(deps, Identity(tenant_id="t1", role="agent", agent_id="ana"), "ana-1")
+    n = len(deps.events.events)
+    cid = _offer_to(deps, "t1")
+    report = push.push_events(deps, _events_since(deps, n))
+    offers = [m for m in deps.push.sent["ana-1"] if m["type"] == "offer"]
+    assert len(offers) == 1 and report.offers_read == 1
+    offer = offers[0]
+    assert set(offer) == {"type", "at", "payload"} and offer["at"].endswith("Z")
+    assert offer["payload"]["contact"]["contact_id"] == cid and offer["payload"]["expires_at"]
+    assert "tenant_id" not in json.dumps(offer)  # the OfferView, as GET /agents/{id}/offers shows it
+    assert offer["payload"] == json.loads(json.dumps(offer["payload"]))
+
+    n = len(deps.events.events)
+    contacts.accept_contact(deps, "t1", "ana", cid)
+    push.push_events(deps, _events_since(deps, n))
+    state = deps.push.sent["ana-1"][-1]
+    assert state["type"] == "contact_state" and state["payload"]["state"] == "CONNECTED"
+    assert state["payload"]["event"] == "connected"
+
+
+def test_declined_and_abandoned_offers_are_withdrawn():
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    push.connect(deps, Identity(tenant_id="t1", role="agent", agent_id="ana"), "ana-1")
+    cid = _offer_to(deps, "t1")
+    n = len(deps.events.events)
+    contacts.reject_contact(deps, "t1", "ana", cid)
+    push.push_events(deps, _events_since(deps, n))
+    withdrawn = [m for m in deps.push.sent["ana-1"] if m["type"] == "offer_withdrawn"]
+    assert withdrawn[-1]["payload"] == {"contact_id": cid, "reason": "rejected"}
+
+    cid2 = _offer_to(deps, "t1")
+    n = len(deps.events.events)
+    contacts.abandon_contact(deps, "t1", cid2, reason="customer", from_workflow=False)
+    push.push_events(deps, _events_since(deps, n))
+    assert deps.push.sent["ana-1"][-1] == {"type": "offer_withdrawn", "at": deps.push.sent["ana-1"][-1]["at"],
+                                           "payload": {"contact_id": cid2, "reason": "abandoned"}}
+
+
+def test_queue_metrics_at_most_one_per_queue_per_batch_to_its_watchers_only():
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    sup, adm = Identity(tenant_id="t1", role="supervisor"), Identity(tenant_id="t1", role="admin")
+    push.connect(deps, sup, "sup-sales")
+    push.handle_frame(deps, sup, "sup-sales", '{"action":"subscribe","queues":["sales"]}')
+    push.connect(deps, adm, "adm-all")
+    n = len(deps.events.events)
+    for _ in range(3):
+        contacts.create_contact(deps, "t1", NewContact(channel=Channel.VOICE, queue_id="support"))
+    for _ in range(3):
+        c = contacts.create_contact(deps, "t1", NewContact(channel=Channel.VOICE, queue_id="sales"))
+        contacts.queue_and_route(deps, "t1", c.contact_id, "tok")
+    events = _events_since(deps, n)
+    # The metrics consumer folds the same batch (in parallel on AWS); here first, so the numbers show it.
+    metrics.apply_records(deps, "shard-0", [SequencedEvent(event=e, shard_id="shard-0", sequence=pad_sequence(str(i + 1)))
+                                            for i, e in enumerate(events)])
+    report = push.push_events(deps, events)
+    sales = [m for m in deps.push.sent["sup-sales"] if m["type"] == "queue_metrics"]
+    assert [m["payload"]["queue_id"] for m in sales] == ["sales"]
+    assert sales[0]["payload"]["in_queue"] == 3
+    all_queues = sorted(m["payload"]["queue_id"] for m in deps.push.sent["adm-all"])
+    assert all_queues == sorted({e.payload["queue_id"] for e in events if e.payload.get("queue_id")})
+    assert report.metrics_read == len(all_queues)  # one read per touched queue, not per watcher
+
+
+def test_no_watchers_no_metric_reads_and_no_agent_connection_no_offer_reads():
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    n = len(deps.events.events)
+    _offer_to(deps, "t1")
+    report = push.push_events(deps, _events_since(deps, n))
+    assert (report.sent, report.offers_read, report.metrics_read) == (0, 0, 0)
+
+
+def test_gone_connections_are_deleted_and_other_failures_fail_their_events_only():
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    push.connect(deps, Identity(tenant_id="t1", role="agent", agent_id="ana"), "ana-old")
+    push.connect(deps, Identity(tenant_id="t1", role="agent", agent_id="ana"), "ana-new")
+    push.connect(deps, Identity(tenant_id="t1", role="agent", agent_id="bob"), "bob-1")
+    deps.push.gone.add("ana-old")
+    deps.push.failing.add("bob-1")
+    n = len(deps.events.events)
+    _offer_to(deps, "t1", "ana", "sales")
+    _offer_to(deps, "t1", "bob", "support")
+    events = _events_since(deps, n)
+    report = push.push_events(deps, events)
+    assert deps.connections.get("t1", "ana-old") is None and report.gone == 1
+    assert _types(deps, "ana-new") == ["offer"]
+    bob_offer = next(e for e in events if e.type == "contact.offered" and e.payload["agent_id"] == "bob")
+    assert report.failed_event_ids == {bob_offer.event_id}
+
+
+ROLES = (("agent", "ana"), ("supervisor", ""), ("admin", ""))
+
+
+def test_two_tenants_three_roles_zero_cross_deliveries():
+    deps = memory_dependencies()
+    for t in ("t1", "t2"):
+        _tenant(deps, t)
+    # Each tenant has agents named ana and bob, a supervisor and an admin: the same agent ids in both
+    # tenants, so only the (tenant, agent) lookup keeps them apart.
+    owners: dict[tuple[str, str], tuple[str, str, str]] = {}
+    for t in ("t1", "t2"):
+        for role, agent_id in (*ROLES, ("agent", "bob")):
+            cid = f"{t}-{role}-{agent_id}"
+            push.connect(deps, Identity(tenant_id=t, role=role, agent_id=agent_id), cid)
+            owners[(t, cid)] = (t, role, agent_id)
+    n = len(deps.events.events)
+    offered = {t: _offer_to(deps, t, "ana", "sales") for t in ("t1", "t2")}
+    for t in ("t1", "t2"):
+        contacts.accept_contact(deps, t, "ana", offered[t])
+    _offer_to(deps, "t2", "bob", "support")
+    push.push_events(deps, _events_since(deps, n))
+
+    # Contact ids are unique across tenants here (one id generator): each names its tenant and agent.
+    owner_of = {c.contact_id: (t, c.agent_id) for (t, _), c in deps.store.contacts.items()}
+    cross = []
+    for (t, cid), (_, role, agent_id) in owners.items():
+        for m in deps.push.sent.get(cid, []):
+            if m["type"] == "queue_metrics":
+                if role == "agent":
+                    cross.append((cid, m["type"]))
+                continue
+            contact_id = m["payload"]["contact"]["contact_id"] if m["type"] == "offer" else m["payload"]["contact_id"]
+            if role != "agent" or owner_of[contact_id] != (t, agent_id):
+                cross.append((cid, m["type"], contact_id))
+    assert cross == []
+    assert _types(deps, "t1-agent-ana") == ["offer", "contact_state"]
+    assert _types(deps, "t1-agent-bob") == [] and _types(deps, "t2-agent-bob") == ["offer"]
+    assert {m["type"] for m in deps.push.sent["t1-supervisor-"]} == {"queue_metrics"}
+    assert _types(deps, "t2-agent-ana") == ["offer", "contact_state"]
+
+
+def test_plan_is_pure_and_ignores_events_without_an_agent():
+    e = Event(event_id="e-000001", tenant_id="t1", type="contact.queued", occurred_at="2026-11-25T10:00:00Z",
+              subject="contact/c1", sequence=1, payload={"contact_id": "c1", "queue_id": "sales", "agent_id": None})
+    plan = plan_pushes([e, e])
+    assert plan.agent_pushes == [] and plan.queues == {("t1", "sales"): ["e-000001", "e-000001"]}
