@@ -1,0 +1,99 @@
+"""infra.admin against a deployed stack: the table names come from the stack's CloudFormation outputs,
+whose keys are the ones the synthesized template declares (a renamed output fails here). The "deployed
+stack" is moto's CloudFormation, given the real template's table outputs over tables of the same keys."""
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from infra import admin
+from infra.naming import STACK_NAME, TABLE_IDS, table_env_var
+
+REGION = "us-east-1"
+
+
+def _run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        code = admin.main(list(argv), out=out, err=err)
+    except SystemExit as exc:  # usage errors
+        code = int(exc.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _table_outputs(synth: Any) -> dict[str, dict[str, Any]]:
+    """The template's outputs that name a DynamoDB table."""
+    return {k: v for k, v in synth.json["Outputs"].items()
+            if synth.resources.get(v["Value"].get("Ref", ""), {}).get("Type") == "AWS::DynamoDB::Table"}  # fmt: skip
+
+
+def _fake_stack_template(synth: Any, outputs: dict[str, dict[str, Any]]) -> str:
+    """The real tables (keys and indexes only: what moto's CloudFormation takes) and the real outputs."""
+    resources = {}
+    for out in outputs.values():
+        lid = out["Value"]["Ref"]
+        props = synth.resources[lid]["Properties"]
+        kept = {k: props[k] for k in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes") if k in props}
+        resources[lid] = {"Type": "AWS::DynamoDB::Table", "Properties": {**kept, "BillingMode": "PAY_PER_REQUEST"}}
+    return json.dumps({"Resources": resources, "Outputs": outputs})
+
+
+def test_the_outputs_the_cli_reads_are_the_stacks_table_outputs(synth) -> None:
+    outputs = _table_outputs(synth)
+    assert set(admin.STACK_OUTPUTS) == set(outputs), "infra.admin.STACK_OUTPUTS and the stack's table outputs differ"
+    assert set(admin.STACK_OUTPUTS.values()) == {table_env_var(t) for t in TABLE_IDS}
+    # Each output names the table whose construct the function settings of that name come from.
+    by_setting = {admin.STACK_OUTPUTS[k]: v["Value"]["Ref"] for k, v in outputs.items()}
+    for table_id, table in synth.stack.data.tables.items():
+        assert by_setting[table_env_var(table_id)] == synth.logical_id(table)
+
+
+def test_create_tenant_and_list_tenants_through_the_stack_outputs(synth) -> None:
+    with mock_aws():
+        cfn = boto3.client("cloudformation", region_name=REGION)
+        cfn.create_stack(StackName=STACK_NAME, TemplateBody=_fake_stack_template(synth, _table_outputs(synth)))
+        settings = admin.stack_tables(cfn, STACK_NAME)
+        physical = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+                    for r in cfn.describe_stack_resources(StackName=STACK_NAME)["StackResources"]}  # fmt: skip
+        config_lid = synth.logical_id(synth.stack.data.tables["Config"])
+        assert settings[table_env_var("Config")] == physical[config_lid]
+        assert set(settings) == {table_env_var(t) for t in TABLE_IDS}
+
+        code, out, err = _run("--region", REGION, "create-tenant", "acme", "--name", "Acme Ltd", "--time-zone", "Europe/London")
+        assert code == 0, err
+        key = out.strip()
+        assert key.startswith("ck_acme_") and "\n" not in key
+        assert "only once" in err and key not in err
+
+        # the key's hash is in the stack's Config table: what the authorizer reads
+        from ccaas.adapters.aws.dynamodb import DynamoConfigStore
+        from ccaas.domain.tenants import hash_api_key
+
+        store = DynamoConfigStore(boto3.client("dynamodb", region_name=REGION), physical[config_lid])
+        assert store.tenant_for_key(hash_api_key(key)) == "acme"
+
+        code, out, err = _run("list-tenants", "--json", "--region", REGION)
+        assert code == 0, err
+        assert json.loads(out) == [{"tenant_id": "acme", "name": "Acme Ltd", "time_zone": "Europe/London"}]
+
+        code, out, err = _run("--region", REGION, "create-tenant", "acme", "--name", "Again")
+        assert code == 1 and err.count("\n") == 1 and "already exists" in err
+
+
+@pytest.mark.parametrize(
+    ("outputs", "message"),
+    [(None, "stack Elsewhere not found in us-east-1"), ({}, "has no output ConfigTableName")],
+)
+def test_a_missing_stack_or_output_is_one_line(synth, outputs, message) -> None:
+    with mock_aws():
+        if outputs is not None:  # a stack of the name, without the outputs
+            body = {"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}, "Outputs": outputs}
+            boto3.client("cloudformation", region_name=REGION).create_stack(StackName="Elsewhere", TemplateBody=json.dumps(body))
+        code, out, err = _run("--stack", "Elsewhere", "--region", REGION, "list-tenants")
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
