@@ -394,6 +394,7 @@ def fuzz(
     min_requests: int,
     timeout_s: float = 30.0,
     max_seconds: float = 600.0,
+    slow_s: float | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> FuzzResult:
     result = FuzzResult(seed=seed, budget=budget)
@@ -410,13 +411,24 @@ def fuzz(
                 break
             if progress is not None and i % 250 == 0:
                 progress(f"{i}/{len(planned)} sent, {time.perf_counter() - started:.0f} s")
-            _send(item, api_url, session, headers, timeout_s, gateway_log, result)
+            _send(item, api_url, session, headers, timeout_s, gateway_log, result, slow_s)
     result.duration_s = time.perf_counter() - started
     return result
 
 
+def _slow_only_once(case: Any, api_url: str, session: requests.Session, headers: Mapping[str, str],
+                    timeout_s: float, slow_s: float) -> float | None:
+    """A request over the limit is sent once more: the seconds of the repeat when it is within the limit
+    (the first was a scheduling hiccup of a loaded 2-core machine, not the server), else None."""
+    try:
+        repeat = case.call(base_url=api_url, session=session, headers=dict(headers), timeout=timeout_s)
+    except Exception:  # noqa: BLE001 - the first answer stands
+        return None
+    return repeat.elapsed if repeat.elapsed <= slow_s else None
+
+
 def _send(item: Planned, api_url: str, session: requests.Session, headers: Mapping[str, str],
-          timeout_s: float, gateway_log: GatewayLog, result: FuzzResult) -> None:
+          timeout_s: float, gateway_log: GatewayLog, result: FuzzResult, slow_s: float | None = None) -> None:
     case, label = item.case, item.operation.label
     gateway_log.take()
     try:
@@ -443,8 +455,13 @@ def _send(item: Planned, api_url: str, session: requests.Session, headers: Mappi
     if response.elapsed > result.slowest[0]:
         result.slowest = (response.elapsed, label, request_line)
     server_error = handler_error(gateway_log.take()) if response.status_code >= 500 else None
+    repeat_s = (_slow_only_once(case, api_url, session, headers, timeout_s, slow_s)
+                if slow_s is not None and response.elapsed > slow_s else None)
     for checks, bucket in ((FAILING_CHECKS, result.findings), (ADVISORY_CHECKS, result.advisories)):
         for check, failure in run_checks(case, response, checks, headers):
+            if check == "max_response_time" and repeat_s is not None:
+                result.notes.append(f"{label}: {response.elapsed:.2f} s once, {repeat_s:.2f} s repeated (not counted)")
+                continue
             cause, detail = cause_of(failure, check, response, server_error)
             bucket.append(Finding(
                 seq=result.requests - 1, operation=label, check=check, status=response.status_code,
