@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from ccaas.api.routes import (
-    agents, alerts, analytics, configuration, contacts, customers, forecast, history, keys, realtime, routing,
+    agents, alerts, analytics, configuration, contacts, customers, forecast, guidance, history, keys, realtime, routing,
 )
 from ccaas.api import access
 from ccaas.api import request_body
@@ -35,6 +35,7 @@ ROUTERS = (
     contacts.router, agents.router, configuration.router, realtime.router, alerts.router,
     history.router, analytics.router, forecast.router,
     routing.router, customers.router, keys.router,
+    guidance.router,
 )
 
 # Powertools logs every route's arguments (request bodies included) at DEBUG. Transcripts, chat

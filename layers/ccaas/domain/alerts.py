@@ -30,6 +30,7 @@ from ccaas.domain.analytics.sentiment import SentimentAnalyzer
 from ccaas.domain.analytics.text import PhraseIndex, normalize_phrase, segment_words
 from ccaas.domain.analytics.transcript import Segment, Speaker
 from ccaas.domain.events import AgentActivity
+from ccaas.domain.guidance import GuidanceState
 from ccaas.domain.live_metrics import MINUTE_SLOTS, epoch_minute
 
 MAX_WINDOW_MINUTES = MINUTE_SLOTS - 1  # the live item keeps 16 one-minute slots, one being filled
@@ -455,7 +456,8 @@ def contacts_ended(active: Iterable[Alert], contact_ids: Container[str]) -> list
 
 
 class LiveTranscriptState(BaseModel):
-    """What alert evaluation keeps between posts of one contact's live transcript: no text at all."""
+    """What alert evaluation keeps between posts of one contact's live transcript: no transcript text
+    (the guidance prompts hold the tenant's own configured texts)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -466,6 +468,7 @@ class LiveTranscriptState(BaseModel):
     segments: int = 0
     updated_at: int = 0
     version: int = 0
+    guidance: GuidanceState = Field(default_factory=GuidanceState)  # the agent's prompts (ccaas.domain.guidance)
 
 
 class LiveSegment(BaseModel):

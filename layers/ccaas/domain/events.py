@@ -25,6 +25,9 @@ class EventType(StrEnum):
     CONTACT_CALLBACK_REACHED = "contact.callback_reached"
     AGENT_STATUS_CHANGED = "agent.status_changed"
     AGENT_ACTIVITY_CHANGED = "agent.activity_changed"
+    # A guidance prompt for the contact's agent (ccaas.domain.guidance); subject contact/<id>, sequence
+    # the contact's live transcript state version.
+    AGENT_GUIDANCE_PROMPTED = "agent.guidance_prompted"
 
 
 class Event(BaseModel):

@@ -144,6 +144,10 @@ class AnalysisSummary(BaseModel):
     segments: int = 0
     redactions: int = 0
     analyzed_at: int = 0
+    # Real-time guidance given during the contact (its live transcript state): prompts shown by kind,
+    # and how many of them the agent followed (ccaas.domain.guidance).
+    guidance_prompts: dict[str, int] = Field(default_factory=dict)
+    guidance_followed: int = 0
 
     @classmethod
     def of(cls, analysis: object, *, analyzed_at: int, fallback_reason: str = "other") -> AnalysisSummary:

@@ -40,6 +40,7 @@ from ccaas.domain.insights import (
     top_reasons,
 )
 from ccaas.domain.models import Channel, DomainError, NotFound, within_calendar
+from ccaas.usecases.guidance import guidance_counts
 from ccaas.usecases.history import known_contact, refresh_repeat_flags, tenant_context, time_range
 
 CHAT_CHANNELS = frozenset({Channel.CHAT, Channel.SMS, Channel.SOCIAL})
@@ -126,6 +127,8 @@ def _store_analysis(deps: Dependencies, tenant_id: str, contact_id: str, analysi
     rules = analytics_rules(deps, tenant_id)
     before = deps.history.get_entry(tenant_id, contact_id)
     summary = AnalysisSummary.of(analysis, analyzed_at=deps.clock.now_ms(), fallback_reason=rules.reasons.fallback)
+    shown, followed = guidance_counts(deps, tenant_id, contact_id)
+    summary = summary.model_copy(update={"guidance_prompts": shown, "guidance_followed": followed})
     deps.transcripts.put_analysis(tenant_id, contact_id, _bounded(analysis), summary)
     if before is not None and before.reason != _effective_reason(before, summary):
         refresh_repeat_flags(deps, tenant_id, contact_id)  # the classified reason changes who repeats
@@ -196,6 +199,8 @@ class ContactInsight(BaseModel):
     compliance_failed: tuple[str, ...]
     customer_sentiment: float | None
     agent_sentiment: float | None
+    guidance_prompts: dict[str, int] = {}  # real-time guidance prompts shown, by kind
+    guidance_followed: int = 0
 
     @classmethod
     def of(cls, entry: HistoryEntry) -> ContactInsight:
@@ -213,6 +218,8 @@ class ContactInsight(BaseModel):
             compliance_failed=analysis.compliance_failed,
             customer_sentiment=analysis.customer_sentiment,
             agent_sentiment=analysis.agent_sentiment,
+            guidance_prompts=analysis.guidance_prompts,
+            guidance_followed=analysis.guidance_followed,
         )
 
 

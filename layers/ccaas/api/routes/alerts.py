@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from ccaas.api.access import ADMIN, AGENT, INTEGRATION, READERS, SUPERVISOR, Router
 from ccaas.api.common import Id, deps, tenant
 from ccaas.domain.alerts import Alert, AlertRules, LiveSegment, event_detail
+from ccaas.domain.guidance import Prompt
 from ccaas.usecases import alerts
 from ccaas.usecases.alerts import LiveTranscriptPost, StatusFilter
 
@@ -46,6 +47,7 @@ class LiveTranscriptView(BaseModel):
     redactions: dict[str, int]
     segments: list[LiveSegment]
     opened: list[AlertView]
+    prompts: list[Prompt]  # guidance for the contact's agent (also pushed to it)
 
 
 @router.get("/alerts", roles=READERS, tags=["alerts"], summary="Alerts of the tenant, newest first (default: the open ones)")
@@ -95,4 +97,5 @@ def post_live_transcript(contact_id: Id, body: LiveTranscriptPost) -> LiveTransc
         redactions=result.redactions,
         segments=result.segments,
         opened=[AlertView.of(a) for a in result.opened],
+        prompts=result.prompts,
     )

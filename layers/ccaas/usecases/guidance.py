@@ -1,0 +1,65 @@
+"""Real-time guidance: the tenant's rules, prompts from live transcript posts, the contact's prompts.
+
+`post_live_transcript` (ccaas.usecases.alerts) calls `evaluate` inside its optimistic attempt, so the
+prompts are saved with the contact's live transcript state in the same conditional write, and calls
+`publish` once that write succeeded: one `agent.guidance_prompted` event per new prompt, addressed to
+the contact's agent (the push consumer sends it as a `guidance` frame).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from ccaas.bootstrap import Dependencies
+from ccaas.domain.alerts import LiveSegment, LiveTranscriptState
+from ccaas.domain.events import Event, EventType
+from ccaas.domain.guidance import GuidanceRules, Prompt, evaluate_guidance
+from ccaas.domain.models import Contact
+
+SETTINGS = "guidance"  # the tenant's settings document
+
+
+def get_rules(deps: Dependencies, tenant_id: str) -> GuidanceRules:
+    values = deps.config.get_settings(tenant_id, SETTINGS)
+    return GuidanceRules() if values is None else GuidanceRules.model_validate(values)
+
+
+def put_rules(deps: Dependencies, tenant_id: str, rules: GuidanceRules) -> GuidanceRules:
+    deps.config.put_settings(tenant_id, SETTINGS, rules.model_dump(mode="json"))
+    return rules
+
+
+def evaluate(rules: GuidanceRules, state: LiveTranscriptState, segments: Sequence[LiveSegment]) -> tuple[LiveTranscriptState, list[Prompt]]:
+    """The live state with its guidance advanced over `segments`, and the new prompts."""
+    evaluation = evaluate_guidance(rules, state.guidance, segments)
+    return state.model_copy(update={"guidance": evaluation.state}), evaluation.prompts
+
+
+def publish(deps: Dependencies, contact: Contact, state: LiveTranscriptState, prompts: Sequence[Prompt]) -> None:
+    """One event per prompt, to the contact's agent; nothing when the contact has no agent."""
+    if not prompts or not contact.agent_id:
+        return
+    now = deps.clock.now_ms()
+    deps.events.publish([
+        Event(
+            event_id=deps.ids.new_id(), tenant_id=contact.tenant_id, type=EventType.AGENT_GUIDANCE_PROMPTED,
+            occurred_at=datetime.fromtimestamp(now / 1000, tz=UTC), subject=f"contact/{contact.contact_id}", sequence=state.version,
+            payload={"agent_id": contact.agent_id, "contact_id": contact.contact_id, "rule": p.rule,
+                     "kind": p.kind.value, "text": p.text, "at": p.at_ms, "segment_index": p.segment_index},
+        )
+        for p in prompts
+    ])  # fmt: skip
+
+
+def contact_guidance(deps: Dependencies, tenant_id: str, contact_id: str) -> list[Prompt]:
+    """The contact's prompts with their followed flags (NotFound for an unknown contact)."""
+    deps.store.get_contact(tenant_id, contact_id)
+    state = deps.alerts.transcript_state(tenant_id, contact_id)
+    return [] if state is None else list(state.guidance.prompts)
+
+
+def guidance_counts(deps: Dependencies, tenant_id: str, contact_id: str) -> tuple[dict[str, int], int]:
+    """(prompts shown by kind, prompts followed) of a contact, from its live transcript state (kept
+    2 days after its last post); empty when it had none."""
+    state = deps.alerts.transcript_state(tenant_id, contact_id)
+    return ({}, 0) if state is None else state.guidance.counts()
