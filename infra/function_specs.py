@@ -19,6 +19,11 @@ from infra.naming import (
     table_env_var,
 )
 
+# The Cognito user pool people sign in with (infra/constructs/identity.py); functions/authorize_request
+# reads the same two names.
+USER_POOL_ISSUER_ENV = "USER_POOL_ISSUER"
+USER_POOL_CLIENT_ID_ENV = "USER_POOL_CLIENT_ID"
+
 
 @dataclass(frozen=True)
 class FunctionSpec:
@@ -34,6 +39,7 @@ class FunctionSpec:
     schedule: str | None = None  # an EventBridge Scheduler expression, e.g. "rate(1 minute)"
     invoked_by_connect: bool = False  # Amazon Connect flows may invoke it (the configured instances only)
     push_to_sockets: bool = False  # execute-api:ManageConnections POST on the WebSocket stage (+ its endpoint)
+    verify_user_tokens: bool = False  # the user pool's issuer and app client id (Cognito JWTs; no IAM needed)
     memory_mb: int = 512
     timeout_s: int = 10
 
@@ -60,20 +66,25 @@ class FunctionSpec:
             names.append(ALERTS_BUS_ENV)
         if self.push_to_sockets:
             names.append(WEBSOCKET_ENDPOINT_ENV)
+        if self.verify_user_tokens:
+            names += [USER_POOL_ISSUER_ENV, USER_POOL_CLIENT_ID_ENV]
         return tuple(names)
 
 
 SPECS: Mapping[str, FunctionSpec] = {
     "authorize_request": FunctionSpec(
-        "API Gateway TOKEN authorizer: API key -> tenant",
+        "API Gateway TOKEN/REQUEST authorizer: API key or Cognito user token -> tenant, role, agent",
         read=("Config",),
+        verify_user_tokens=True,
     ),
     "serve_api": FunctionSpec(
         "REST API (Lambda proxy, Powertools APIGatewayRestResolver)",
         # Idempotency: the Idempotency-Key records of its POSTs (ccaas.api.idempotency); item reads/writes only
-        read_write=("Contacts", "Agents", "Config", "Metrics", "Alerts", "History", "Customers", "Idempotency"),
+        # Connections: alert acknowledgements/resolutions pushed to the watching supervisors (gone ones deleted)
+        read_write=("Contacts", "Agents", "Config", "Metrics", "Alerts", "History", "Customers", "Idempotency", "Connections"),
         put_events=True,
         publish_alerts=True,
+        push_to_sockets=True,
         start_lifecycle=True,
         answer_tasks=True,
     ),
@@ -106,16 +117,18 @@ SPECS: Mapping[str, FunctionSpec] = {
     "evaluate_alerts": FunctionSpec(
         "Kinesis consumer: supervisor alerts for the queues/agents a batch touched, partial batch failures",
         read=("Contacts", "Agents", "Config", "Metrics"),
-        read_write=("Alerts",),
+        read_write=("Alerts", "Connections"),  # alerts also pushed to the watching supervisors
         publish_alerts=True,
+        push_to_sockets=True,
         consumes_events=True,
         timeout_s=60,
     ),
     "sweep_alerts": FunctionSpec(
         "Every minute: time-based supervisor alerts (long wait, not ready, SL window) for every tenant",
         read=("Contacts", "Agents", "Config", "Metrics"),
-        read_write=("Alerts",),
+        read_write=("Alerts", "Connections"),  # alerts also pushed to the watching supervisors
         publish_alerts=True,
+        push_to_sockets=True,
         schedule="rate(1 minute)",
         timeout_s=55,  # under the schedule's period: two sweeps never overlap for long
     ),
@@ -127,7 +140,7 @@ SPECS: Mapping[str, FunctionSpec] = {
     ),
     "analyze_contact": FunctionSpec(
         "PostContact.AnalyzeTranscript: redact, analyse and store the contact's chat transcript",
-        read=("Config",),
+        read=("Config", "Alerts"),  # the contact's live guidance prompts, counted in its analysis
         read_write=("History",),
         timeout_s=60,
     ),

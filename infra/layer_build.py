@@ -44,6 +44,7 @@ PROVIDED = frozenset(
         "boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3",
         "aws-lambda-powertools", "aws-xray-sdk", "wrapt", "pydantic", "pydantic-core", "annotated-types",
         "typing-extensions", "typing-inspection", "fastjsonschema",
+        "pyjwt", "cryptography", "cffi", "pycparser",  # Powertools' `jwt` extra (in `all`): the authorizer's RS256
     )
 )  # fmt: skip
 _STRIP_DIRS = ("__pycache__", "tests")  # byte code (pip --no-compile writes none) and packages' test suites

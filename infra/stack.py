@@ -23,6 +23,7 @@ from infra.constructs.api import STAGE_NAME, Api
 from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.function_factory import METRICS_NAMESPACE, FunctionFactory
+from infra.constructs.identity import Identity
 from infra.constructs.layer import Layers
 from infra.constructs.observability import Observability
 from infra.constructs.wallboard import Wallboard
@@ -85,6 +86,8 @@ class CcaasStack(Stack):
         self.settings[ALERTS_BUS_ENV] = self.alerts.bus.event_bus_name
         self.websocket = WebSocket(self, "WebSocket", log_retention=retention, removal_policy=removal)
         self.settings[WEBSOCKET_ENDPOINT_ENV] = self.websocket.endpoint
+        self.identity = Identity(self, "Identity", removal_policy=removal)
+        self.settings.update(self.identity.settings)  # the authorizer verifies the user pool's tokens
 
         for folder in folders:
             if not SPECS[folder].start_lifecycle:

@@ -304,6 +304,11 @@ SKIPPED_TYPES: dict[str, str] = {
     "AWS::Events::Archive": "no event archives locally",
     "AWS::SNS::TopicPolicy": "resource policies are not enforced locally",
     "AWS::CDK::Metadata": "CDK analytics",
+    # People sign in with Cognito on AWS only: locally the authorizer's issuer is this placeholder (not
+    # an https URL), so it refuses user tokens and takes the seeded API keys.
+    "AWS::Cognito::UserPool": "no user pool locally (API keys only)",
+    "AWS::Cognito::UserPoolClient": "no user pool locally (API keys only)",
+    "AWS::Cognito::UserPoolGroup": "no user pool locally (API keys only)",
     "AWS::XRay::Group": "no X-Ray locally",
     "AWS::XRay::SamplingRule": "no X-Ray locally",
     "Custom::LogRetention": "log retention has no local meaning",

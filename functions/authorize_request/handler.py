@@ -1,17 +1,24 @@
-"""API Gateway Lambda authorizer: an API key names a tenant, a role and (agent keys) an agent.
+"""API Gateway Lambda authorizer: an API key or a person's user-pool token names a tenant, a role and
+(agents) an agent.
 
 Two event shapes, one answer:
-- TOKEN (the REST API): `Authorization: Bearer <key>`;
-- REQUEST (the WebSocket API's $connect): the key in the `Authorization` header (Bearer or bare) or in
-  the query string `token` (browsers cannot set headers on a WebSocket).
+- TOKEN (the REST API): `Authorization: Bearer <key or JWT>`;
+- REQUEST (the WebSocket API's $connect): the key or JWT in the `Authorization` header (Bearer or bare)
+  or in the query string `token` (browsers cannot set headers on a WebSocket).
+A JWT (three dot-separated parts) is a Cognito user-pool token: verified (RS256, the pool's JWKS, issuer,
+app client, token_use, expiry) and mapped from its claims (ccaas.domain.tenants.credential_from_claims;
+key_id "jwt:<sub>"). Without a user pool configured (USER_POOL_ISSUER / USER_POOL_CLIENT_ID unset, or
+not an https issuer as in the local runtime) every JWT is refused; API keys work either way.
 The context is {"tenant_id", "role", "agent_id" ("" when none), "key_id"}; principalId is
-tenant_id#key_id. Unknown or revoked keys: "Unauthorized" (401). The REST policy allows every route of
+tenant_id#key_id. Unknown or revoked keys, invalid tokens: "Unauthorized" (401). The REST policy allows every route of
 the API's stage (API Gateway caches it per key for the authorizer's TTL; the role check per route is
 the API's own, ccaas.api.access); a WebSocket policy allows the $connect it was asked about.
 """
 from __future__ import annotations
 
-from typing import Any
+import os
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
@@ -21,10 +28,33 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
-from ccaas.usecases.admin import credential_for_api_key
+from ccaas.usecases.admin import credential_for_api_key, credential_for_user_token
+
+if TYPE_CHECKING:
+    from ccaas.adapters.aws.jwks import TokenVerifier
 
 logger = Logger()
 tracer = Tracer()
+
+# infra.function_specs (verify_user_tokens) sets them from infra/constructs/identity.py.
+USER_POOL_ISSUER_ENV = "USER_POOL_ISSUER"  # https://cognito-idp.<region>.amazonaws.com/<pool id>
+USER_POOL_CLIENT_ID_ENV = "USER_POOL_CLIENT_ID"
+
+
+@cache
+def user_tokens() -> TokenVerifier | None:
+    """The user pool's token verifier (its key set fetched on first use, kept for the cold start), or
+    None when no pool is configured."""
+    issuer, client_id = os.environ.get(USER_POOL_ISSUER_ENV, ""), os.environ.get(USER_POOL_CLIENT_ID_ENV, "")
+    if not issuer.startswith("https://") or not client_id:
+        return None
+    from ccaas.adapters.aws.jwks import PoolSigningKeys, TokenVerifier
+
+    return TokenVerifier(PoolSigningKeys(issuer), issuer=issuer, client_id=client_id)
+
+
+def _is_jwt(token: str) -> bool:
+    return token.count(".") == 2 and token.startswith("eyJ")  # API keys are ck_<tenant>_<secret>
 
 
 def _bare(value: str | None) -> str:
@@ -40,13 +70,18 @@ def api_key_of(event: dict[str, Any]) -> str:
     return _bare(event.get("authorizationToken"))
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)  # a refused call never logs the previous caller's keys
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict:
-    api_key = api_key_of(event)
-    credential = credential_for_api_key(dependencies(), api_key) if api_key else None
+    secret = api_key_of(event)
+    if _is_jwt(secret):
+        credential = credential_for_user_token(user_tokens(), secret)
+        refused = "invalid user token" if user_tokens() else "user token without a user pool configured"
+    else:
+        credential = credential_for_api_key(dependencies(), secret) if secret else None
+        refused = "unknown or revoked API key"
     if credential is None:
-        logger.info("unknown or revoked API key", extra={"event_type": event.get("type")})  # never the key itself
+        logger.info(refused, extra={"event_type": event.get("type")})  # never the key or token itself
         raise Exception("Unauthorized")  # API Gateway's contract for a 401
     logger.append_keys(tenant_id=credential.tenant_id, role=credential.role.value, key_id=credential.key_id)
     claims = {"tenant_id": credential.tenant_id, "role": credential.role.value,

@@ -108,8 +108,10 @@ class Api(Construct):
         acknowledge(
             self.proxy_method,
             "AwsSolutions-COG4",
-            "Callers are tenant systems using API keys, not Cognito users: a Lambda TOKEN authorizer "
-            "(authorize_request) validates the key against ConfigTable and returns the tenant id.",
+            "Callers are tenant systems with API keys and people with Cognito user-pool tokens: one Lambda "
+            "TOKEN authorizer (authorize_request) checks either (the key against ConfigTable; the JWT's "
+            "signature, issuer, client and expiry against the pool) and returns the same tenant/role context, "
+            "which a COGNITO_USER_POOLS authorizer could not do for API keys.",
         )
         acknowledge(
             self.rest_api,

@@ -133,7 +133,13 @@ class _AwsDependencies:
     def alert_events(self) -> AlertPublisher:
         from ccaas.adapters.aws.alerts import EventBridgeAlertPublisher
 
-        return EventBridgeAlertPublisher(self._client("events"), self.settings.require("alerts_bus_name"))
+        bus = EventBridgeAlertPublisher(self._client("events"), self.settings.require("alerts_bus_name"))
+        if not (self.settings.connections_table and self.settings.websocket_endpoint):
+            return bus
+        from ccaas.usecases.alerts import PushingAlertPublisher
+
+        # A function that may push (spec push_to_sockets) also tells the watching supervisors.
+        return PushingAlertPublisher(bus, self.connections, self.push)
 
     @cached_property
     def history(self) -> HistoryStore:

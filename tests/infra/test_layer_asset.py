@@ -173,3 +173,18 @@ def test_an_unlisted_dependency_of_a_layer_package_fails_the_build(tmp_path, mon
     monkeypatch.setattr(subprocess, "run", _fake_pip(files, []))
     with pytest.raises(layer_build.LayerBuildError, match="needs regex"):
         layer_build.build("python3.13", "arm64", requirements_file=requirements, build_dir=tmp_path / "build")
+
+
+def test_the_powertools_layer_brings_what_the_authorizer_verifies_tokens_with():
+    """PyJWT and cryptography (RS256 for Cognito tokens) come with the AWS Powertools layer, built with
+    `aws-lambda-powertools[all]`: the pinned Powertools' `all` extra must keep requiring them, and our
+    layer must not carry a second copy (it would shadow or clash with the Powertools layer's)."""
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    in_all = {canonicalize_name(Requirement(r).name) for r in requires("aws-lambda-powertools") or []
+              if Requirement(r).marker is not None and Requirement(r).marker.evaluate({"extra": "all"})}
+    assert {"pyjwt", "cryptography"} <= in_all
+    assert {"pyjwt", "cryptography", "cffi", "pycparser"} <= layer_build.PROVIDED
+    assert not {canonicalize_name(r.name) for r in layer_build.requirements()} & layer_build.PROVIDED

@@ -45,7 +45,7 @@ def test_env_follows_grants():
 def test_spec_table_matches_the_brief():
     assert SPECS["authorize_request"].tables == ("Config",) and not SPECS["authorize_request"].read_write
     assert set(SPECS["serve_api"].read_write) == {
-        "Contacts", "Agents", "Config", "Metrics", "Alerts", "History", "Customers", "Idempotency"}
+        "Contacts", "Agents", "Config", "Metrics", "Alerts", "History", "Customers", "Idempotency", "Connections"}
     assert set(SPECS["consume_contact_events"].read_write) == {"Metrics", "Idempotency"}
     assert SPECS["consume_contact_events"].read == ("Config", "Contacts")
     for folder in ("route_contact", "track_contact", "recheck_contact"):
@@ -56,8 +56,9 @@ def test_spec_table_matches_the_brief():
         assert not SPECS[folder].start_lifecycle and not SPECS[folder].put_events  # invoked BY the workflows
     assert SPECS["consume_contact_records"].consumes_contact_records and not SPECS["consume_contact_records"].consumes_events
     assert "Contacts" in SPECS["record_history"].read  # it maps the ended contact
-    for folder in ("evaluate_alerts", "sweep_alerts"):  # alerts: write only their own table
-        assert SPECS[folder].read_write == ("Alerts",) and SPECS[folder].publish_alerts
+    for folder in ("evaluate_alerts", "sweep_alerts"):  # alerts: their own table, and pushed to supervisors
+        assert SPECS[folder].read_write == ("Alerts", "Connections") and SPECS[folder].publish_alerts
+        assert SPECS[folder].push_to_sockets
     assert SPECS["evaluate_alerts"].consumes_events and SPECS["sweep_alerts"].schedule == "rate(1 minute)"
 
 

@@ -55,6 +55,10 @@ EXPECTED_RESOURCE_TYPES = {
     "AWS::ApiGatewayV2::Route",
     "AWS::ApiGatewayV2::RouteResponse",
     "AWS::ApiGatewayV2::Stage",
+    # People signing in (infra/constructs/identity.py; skipped locally, where only API keys work)
+    "AWS::Cognito::UserPool",
+    "AWS::Cognito::UserPoolClient",
+    "AWS::Cognito::UserPoolGroup",
 }
 
 
@@ -87,11 +91,12 @@ def test_outputs(template):
     analytics = ["ContactRecordsStreamName", "PostContactStateMachineArn"]
     connect = ["ConnectFlowFunctionArn"]
     websocket = ["WebSocketUrl"]
+    identity = ["UserPoolId", "UserPoolClientId"]
     for name in ["ApiUrl", "StateMachineArn", "EventsStreamName", *map(table_name_placeholder, TABLE_IDS), *alerts, *analytics,
-                 *connect, *websocket]:
+                 *connect, *websocket, *identity]:
         template.has_output(name, {})
     # no stray RestApi "Endpoint" output
-    assert len(template.find_outputs("*")) == 3 + len(TABLE_IDS) + len(alerts) + len(analytics) + len(connect) + len(websocket)
+    assert len(template.find_outputs("*")) == 3 + len(TABLE_IDS) + len(alerts) + len(analytics) + len(connect) + len(websocket) + len(identity)
 
 
 # --- data --------------------------------------------------------------------------------------

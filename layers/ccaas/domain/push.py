@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ccaas.domain.alerts import Alert, AlertChange, event_detail
 from ccaas.domain.events import Event, EventType
 from ccaas.domain.models import DomainError
 
@@ -137,6 +138,30 @@ def error_frame(text: str) -> dict[str, Any]:
     return {"type": "error", "message": text}
 
 
+# --- alerts to supervisors -----------------------------------------------------------------------------
+
+def receives_alert(connection: Connection, tenant_id: str, queue_id: str | None) -> bool:
+    """A queue's alert goes to the tenant's supervisors/admins watching that queue (or every queue);
+    an agent's or a contact's alert (`queue_id` None) to all of them. Agents never get alerts."""
+    if connection.tenant_id != tenant_id or not connection.watches_queues:
+        return False
+    return queue_id is None or connection.watches(queue_id)
+
+
+def alert_message(change: AlertChange, alert: Alert) -> dict[str, Any]:
+    """{"type": "alert", "at": when it opened / was acknowledged / resolved, "payload": the alert as
+    GET /alerts/{id} shows it (the bus's detail without its version and tenant)}."""
+    at = {AlertChange.OPENED: alert.opened_at, AlertChange.ACKNOWLEDGED: alert.acknowledged_at,
+          AlertChange.RESOLVED: alert.resolved_at}[change] or alert.opened_at
+    payload = {k: v for k, v in event_detail(alert).items() if k not in ("version", "tenant_id")}
+    return message("alert", at, payload)
+
+
+def alert_queue(alert: Alert) -> str | None:
+    """The queue whose watchers get the alert: a queue alert's own; None (every watcher) otherwise."""
+    return alert.subject_id if alert.subject_kind == "queue" else None
+
+
 # --- what a batch of events pushes ---------------------------------------------------------------------
 
 WITHDRAWN_ON_ABANDON = "OFFERED"
@@ -153,7 +178,7 @@ class AgentPush:
 
     tenant_id: str
     agent_id: str
-    kind: Literal["offer", "offer_withdrawn", "contact_state"]
+    kind: Literal["offer", "offer_withdrawn", "contact_state", "guidance"]
     at_ms: int
     contact_id: str
     payload: dict[str, Any]
@@ -170,6 +195,16 @@ class PushPlan:
 def _contact_state_payload(p: dict[str, Any], kind: str) -> dict[str, Any]:
     keep = ("contact_id", "queue_id", "channel", "state", "previous_state", "reason")
     return {"event": kind.removeprefix("contact."), **{k: p[k] for k in keep if p.get(k) is not None}}
+
+
+def guidance_push(e: Event) -> AgentPush | None:
+    """A guidance prompt to the contact's agent named by the event (published by the live transcript
+    use-case from the contact's own agent_id): {contact_id, rule, kind, text}."""
+    p = e.payload
+    if e.type != EventType.AGENT_GUIDANCE_PROMPTED or not p.get("agent_id") or not p.get("contact_id"):
+        return None
+    payload = {k: p.get(k) for k in ("contact_id", "rule", "kind", "text")}
+    return AgentPush(e.tenant_id, p["agent_id"], "guidance", e.occurred_ms, p["contact_id"], payload, e.event_id)
 
 
 def plan_pushes(events: Iterable[Event]) -> PushPlan:
@@ -194,6 +229,8 @@ def plan_pushes(events: Iterable[Event]) -> PushPlan:
         elif e.type in CONTACT_STATE_EVENTS and p.get("agent_id"):
             payload = _contact_state_payload(p, e.type)
             plan.agent_pushes.append(AgentPush(e.tenant_id, p["agent_id"], "contact_state", at, contact_id, payload, e.event_id))
+        elif (guidance := guidance_push(e)) is not None:
+            plan.agent_pushes.append(guidance)
     return plan
 
 

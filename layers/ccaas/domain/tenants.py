@@ -2,19 +2,22 @@
 
 A credential is a tenant and a role (`admin`, `supervisor`, `agent` bound to one agent id,
 `integration`); what each role may call is declared route by route (ccaas.api.access) and checked by
-`Credential.admitted`, the one rule REST and WebSocket share.
+`Credential.admitted`, the one rule REST and WebSocket share. People signing in through the Cognito
+user pool get the same credential from their token's claims (`credential_from_claims`).
 """
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ccaas.domain.models import DomainError
 
+TENANT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,39}$"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"  # the API's ids (agents, contacts, ...)
 KEY_ID_PATTERN = r"^k_[A-Za-z0-9_-]{10}$"
 LEGACY_KEY_PREFIX = "k_legacy"  # key ids of keys stored before roles (tenant only, read as admin)
@@ -23,7 +26,7 @@ LEGACY_KEY_PREFIX = "k_legacy"  # key ids of keys stored before roles (tenant on
 class Tenant(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    tenant_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")
+    tenant_id: str = Field(pattern=TENANT_ID_PATTERN)
     name: str
     time_zone: str = "UTC"
 
@@ -100,3 +103,39 @@ def legacy_key_id(key_hash: str) -> str:
 
 def hash_api_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+# --- people: Cognito user-pool tokens -------------------------------------------------------------------
+# The user pool's convention: one group per role, named as the role (`admin`, `supervisor`, `agent`,
+# `integration`); the tenant in the custom attribute `tenant_id`, an agent's id in `agent_id`.
+TENANT_CLAIM = "custom:tenant_id"
+AGENT_CLAIM = "custom:agent_id"
+GROUPS_CLAIM = "cognito:groups"
+_ROLE_NAMES = frozenset(r.value for r in Role)
+USER_KEY_PREFIX = "jwt:"  # key_id of a person's credential: "jwt:" + the token's `sub`
+
+
+def credential_from_claims(claims: Mapping[str, Any]) -> Credential:
+    """A verified token's claims -> the credential (DomainError naming the claim when they do not make one).
+
+    Exactly one of the user's groups must be a role (other groups are ignored); an agent needs its
+    `custom:agent_id`; another role's `custom:agent_id` is ignored (only agents are addressed as agents)."""
+    tenant_id = claims.get(TENANT_CLAIM)
+    if not isinstance(tenant_id, str) or not re.match(TENANT_ID_PATTERN, tenant_id):
+        raise DomainError(f"the token has no valid {TENANT_CLAIM}", field=TENANT_CLAIM)
+    groups = claims.get(GROUPS_CLAIM) or []
+    if isinstance(groups, str):
+        groups = [groups]
+    roles = sorted({g for g in groups if isinstance(g, str) and g in _ROLE_NAMES})
+    if len(roles) != 1:
+        raise DomainError(f"the user must be in exactly one role group of {[r.value for r in Role]}, not {roles}",
+                          field=GROUPS_CLAIM)
+    role = Role(roles[0])
+    agent_id = (claims.get(AGENT_CLAIM) or None) if role == Role.AGENT else None
+    if agent_id is not None and not isinstance(agent_id, str):
+        raise DomainError(f"{AGENT_CLAIM} must be a string", field=AGENT_CLAIM)
+    check_key_role(role, agent_id)
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject:
+        raise DomainError("the token has no subject", field="sub")
+    return Credential(tenant_id=tenant_id, role=role, agent_id=agent_id, key_id=USER_KEY_PREFIX + subject)

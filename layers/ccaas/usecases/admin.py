@@ -3,14 +3,18 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.models import PROFILE_FIELDS, Agent, AgentProfile, Conflict, DomainError, NotFound, Queue, QueueSettings
 from ccaas.domain.tenants import (
-    ID_PATTERN, ApiKeyInfo, ApiKeyRecord, Credential, Role, Tenant, check_key_role, hash_api_key,
+    ID_PATTERN, ApiKeyInfo, ApiKeyRecord, Credential, Role, Tenant, check_key_role, credential_from_claims, hash_api_key,
 )
+
+if TYPE_CHECKING:
+    from ccaas.adapters.aws.jwks import TokenVerifier
 
 
 class IssuedKey(BaseModel):
@@ -98,6 +102,20 @@ def revoke_api_key(deps: Dependencies, tenant_id: str, key_id: str) -> ApiKeyInf
 def credential_for_api_key(deps: Dependencies, api_key: str) -> Credential | None:
     """Who a key stands for; None for an unknown or revoked key."""
     return deps.config.credential_for_key(hash_api_key(api_key)) if api_key else None
+
+
+def credential_for_user_token(verifier: TokenVerifier | None, token: str) -> Credential | None:
+    """Who a person's user-pool token stands for; None when no pool is configured (`verifier` None),
+    or the token is invalid, expired, another pool's or app client's, or its claims make no credential
+    (no tenant, not exactly one role group, an agent without its agent id)."""
+    from ccaas.adapters.aws.jwks import InvalidToken
+
+    if verifier is None or not token:
+        return None
+    try:
+        return credential_from_claims(verifier.claims(token))
+    except (InvalidToken, DomainError):
+        return None
 
 
 def tenant_for_api_key(deps: Dependencies, api_key: str) -> str | None:

@@ -10,11 +10,14 @@ Publishing follows two orders so that no change is lost and duplicates carry the
 """
 from __future__ import annotations
 
+import logging
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -41,12 +44,18 @@ from ccaas.domain.analytics.sentiment import LocalLexiconSentiment
 from ccaas.domain.analytics.transcript import Segment
 from ccaas.domain.events import Event, EventType, agent_activity
 from ccaas.domain.models import Agent, Conflict, ContactState, NotFound
+from ccaas.domain.guidance import Prompt
+from ccaas.usecases import guidance
 from ccaas.usecases.analytics import analytics_rules
 from ccaas.usecases.contacts import retrying
+
+if TYPE_CHECKING:
+    from ccaas.ports import AlertPublisher, ConnectionStore, PushChannel
 
 # A contact's conversation is over once one of these happened: its alerts are resolved.
 CONVERSATION_ENDED = frozenset({EventType.CONTACT_ACW_STARTED, EventType.CONTACT_COMPLETED, EventType.CONTACT_ABANDONED})
 RESOLVED_SCAN = 500  # status=resolved looks among this many most recent alerts
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -254,6 +263,7 @@ class LiveTranscriptResult(BaseModel):
     redactions: dict[str, int] = Field(description="PII type -> how many were replaced")
     segments: list[LiveSegment] = Field(description="as redacted, with each segment's sentiment (-5..+5)")
     opened: list[Alert]
+    prompts: list[Prompt] = Field(default_factory=list, description="new guidance prompts for the agent")
 
 
 @cache
@@ -268,14 +278,17 @@ def post_live_transcript(deps: Dependencies, tenant_id: str, contact_id: str, po
     redactor = analytics_rules(deps, tenant_id).compiled().redactor  # the tenant's patterns, as for uploads
     redacted = redact_and_score(post.segments, redactor, _sentiment())  # the raw text is not used after this
     rules = deps.config.get_alert_rules(tenant_id)
+    guidance_rules = guidance.get_rules(deps, tenant_id)
 
     def attempt():  # noqa: ANN202
         state = deps.alerts.transcript_state(tenant_id, contact_id) or LiveTranscriptState(tenant_id=tenant_id, contact_id=contact_id)
         evaluation = evaluate_transcript(rules, state, redacted.segments, now_ms=deps.clock.now_ms(), queue_id=contact.queue_id)
-        deps.alerts.save_transcript_state(evaluation.state)
-        return evaluation
+        saved, prompts = guidance.evaluate(guidance_rules, evaluation.state, redacted.segments)  # same write
+        deps.alerts.save_transcript_state(saved)
+        return evaluation, saved, prompts
 
-    evaluation = retrying(attempt)
+    evaluation, saved, prompts = retrying(attempt)
+    guidance.publish(deps, contact, saved, prompts)
     unresolved = deps.alerts.unresolved(tenant_id)
     applied = apply_decisions(deps, tenant_id, transcript_decisions(evaluation, unresolved), unresolved)
     return LiveTranscriptResult(
@@ -284,6 +297,7 @@ def post_live_transcript(deps: Dependencies, tenant_id: str, contact_id: str, po
         redactions=redacted.redaction_counts,
         segments=redacted.segments,
         opened=applied.opened,
+        prompts=prompts,
     )
 
 
@@ -334,3 +348,45 @@ def resolve(deps: Dependencies, tenant_id: str, alert_id: str) -> Alert:
     if not deps.alerts.resolve(resolved):
         return deps.alerts.get(tenant_id, alert_id)  # resolved concurrently: that resolution stands
     return resolved
+
+
+# --- alerts pushed to supervisors' sockets ----------------------------------------------------------
+
+
+class PushingAlertPublisher:
+    """The alerts bus, then an `alert` message to the watching supervisors and admins of the alert's
+    tenant (ccaas.usecases.push.push_alerts). The bus decides: its failure raises as before; a failed
+    push is logged and counted, never raised (the alert is on the bus, and GET /alerts shows it)."""
+
+    def __init__(self, bus: AlertPublisher, connections: ConnectionStore, channel: PushChannel) -> None:
+        self.bus = bus
+        self._connections = connections
+        self._channel = channel
+        self.pushed = 0
+        self.push_failures = 0
+
+    def publish(self, changes: Sequence[tuple[AlertChange, Alert]]) -> None:
+        from ccaas.usecases.push import push_alerts
+
+        self.bus.publish(changes)
+        try:
+            report = push_alerts(self._connections, self._channel, changes)
+        except Exception:  # noqa: BLE001 - e.g. the connections table unreadable: the alerts stand
+            logger.warning("alert push failed", exc_info=True, extra={"alerts": len(changes)})
+            self._count_failures(len(changes))
+            return
+        self.pushed += report.sent
+        if report.failed_event_ids:
+            logger.warning("alert push failed for some connections", extra={"alert_ids": sorted(report.failed_event_ids)})
+            self._count_failures(len(report.failed_event_ids))
+
+    def _count_failures(self, n: int) -> None:
+        self.push_failures += n
+        try:
+            from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+            with single_metric(name="AlertPushFailures", unit=MetricUnit.Count, value=n,
+                               namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Ccaas")):
+                pass
+        except Exception:  # noqa: BLE001 - a metric is never worth failing an alert for
+            logger.debug("metric not emitted", exc_info=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ccaas.bootstrap import Dependencies
+from ccaas.domain.alerts import Alert, AlertChange
 from ccaas.domain.events import Event
 from ccaas.domain.models import NotFound
 from ccaas.domain.push import (
@@ -21,13 +22,17 @@ from ccaas.domain.push import (
     FrameError,
     Identity,
     Ping,
+    alert_message,
+    alert_queue,
     error_frame,
     iso,
     message,
     open_connection,
     parse_frame,
     plan_pushes,
+    receives_alert,
 )
+from ccaas.ports import ConnectionStore, PushChannel
 
 
 def connect(deps: Dependencies, identity: Identity, connection_id: str) -> Connection:
@@ -154,4 +159,30 @@ def push_events(deps: Dependencies, events: Sequence[Event]) -> PushReport:
         for conn in audience:
             if not _post(deps, report, conn, body):
                 report.failed_event_ids.update(event_ids)
+    return report
+
+
+def push_alerts(connections: ConnectionStore, channel: PushChannel, changes: Sequence[tuple[AlertChange, Alert]]) -> PushReport:
+    """Alert changes -> `alert` messages to each alert's tenant's supervisors and admins watching its queue
+    (agent and contact alerts: all of them). Watchers are read once per tenant; a gone connection is
+    deleted; any other failure is counted in `failed_event_ids` (alert ids) and the rest still go."""
+    report = PushReport()
+    watchers: dict[str, list[Connection]] = {}
+    gone: set[tuple[str, str]] = set()
+    for change, alert in changes:
+        if alert.tenant_id not in watchers:
+            watchers[alert.tenant_id] = connections.watchers(alert.tenant_id)
+        audience = [c for c in watchers[alert.tenant_id] if receives_alert(c, alert.tenant_id, alert_queue(alert))
+                    and (c.tenant_id, c.connection_id) not in gone]
+        body = alert_message(change, alert)
+        for conn in audience:
+            try:
+                channel.post(conn.connection_id, body)
+                report.sent += 1
+            except ConnectionGone:
+                connections.delete(conn.tenant_id, conn.connection_id)
+                gone.add((conn.tenant_id, conn.connection_id))
+                report.gone += 1
+            except Exception:  # noqa: BLE001 - the alert is on the bus anyway; the caller logs and counts
+                report.failed_event_ids.add(alert.alert_id)
     return report
