@@ -50,6 +50,17 @@ AUTHORIZER_ERROR = (500, {"message": None}, "AUTHORIZER_CONFIGURATION_ERROR")
 BAD_GATEWAY = (502, {"message": "Internal server error"}, "DEFAULT_5XX")
 
 
+def invoke_function(lambda_client: Any, function_arn: str, event: dict[str, Any]) -> tuple[str | None, Any]:
+    """A function invoked through the Lambda Invoke API (the in-process seam): (FunctionError, payload)."""
+    out = lambda_client.invoke(FunctionName=function_arn, Payload=json.dumps(event).encode())
+    raw = out["Payload"].read()
+    try:
+        payload = json.loads(raw) if raw else None
+    except ValueError:
+        payload = raw.decode(errors="replace")
+    return out.get("FunctionError"), payload
+
+
 @dataclass
 class Route:
     resource: ApiResource
@@ -338,13 +349,7 @@ class ApiGateway:
 
     # -- integrations ---------------------------------------------------------------------------
     def _invoke(self, function_arn: str, event: dict[str, Any]) -> tuple[str | None, Any]:
-        out = self.lambda_client.invoke(FunctionName=function_arn, Payload=json.dumps(event).encode())
-        raw = out["Payload"].read()
-        try:
-            payload = json.loads(raw) if raw else None
-        except ValueError:
-            payload = raw.decode(errors="replace")
-        return out.get("FunctionError"), payload
+        return invoke_function(self.lambda_client, function_arn, event)
 
     def _proxy(self, m: ApiMethod, event: dict[str, Any], request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
         error, payload = self._invoke(m.integration_function_arn or "", event)

@@ -28,6 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from local.api_server import invoke_function
+
 log = logging.getLogger("local.websocket")
 
 
@@ -153,13 +155,7 @@ class WebSocketGateway:
         return ctx
 
     def _invoke(self, function_arn: str, event: dict[str, Any]) -> tuple[str | None, Any]:
-        out = self.lambda_client.invoke(FunctionName=function_arn, Payload=json.dumps(event).encode())
-        raw = out["Payload"].read()
-        try:
-            payload = json.loads(raw) if raw else None
-        except ValueError:
-            payload = raw.decode(errors="replace")
-        return out.get("FunctionError"), payload
+        return invoke_function(self.lambda_client, function_arn, event)
 
     def connect(self, connection_id: str, headers: Mapping[str, str], query: Mapping[str, str]) -> dict[str, Any]:
         """$connect: the authorizer, then the integration. Returns the authorizer context; raises _Refused."""
