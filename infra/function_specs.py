@@ -110,8 +110,9 @@ SPECS: Mapping[str, FunctionSpec] = {
     "consume_contact_events": FunctionSpec(
         "Kinesis consumer: live queue metrics (DynamoDB + EMF), idempotent, partial batch failures",
         read=("Config", "Contacts"),
-        read_write=("Metrics", "Idempotency"),
+        read_write=("Metrics", "Idempotency", "Connections"),  # the fresh views pushed to watching supervisors
         consumes_events=True,
+        push_to_sockets=True,
         timeout_s=60,  # up to 100 records per batch; stays well under the 1 h max record age
     ),
     "evaluate_alerts": FunctionSpec(

@@ -144,6 +144,9 @@ def banner(rt: Any) -> str:
         lines.append(f"  WebSocket:    {rt.websocket_url}?token=<key>   (push: offers to agents, metrics to supervisors)")
     if rt.static_dir is not None:
         lines.append(f"  Static files: {rt.base_url}/ (from {rt.static_dir})")
+        if "supervisor" in demo:
+            ws = f"&ws={rt.websocket_url}" if getattr(rt, "websocket_url", None) else ""
+            lines.append(f"  Wallboard:    {rt.base_url}/#key={demo['supervisor']}{ws}")
     from local import log_sink
 
     if log_sink.path() is not None:
@@ -158,7 +161,9 @@ def format_summary(s: dict[str, Any]) -> str:
         "",
         f"Contacts: {s['created']} created, {s['completed']} completed, {s['abandoned_by_customer']} abandoned by "
         f"the customer; median wait {s['median_wait_s'] if s['median_wait_s'] is not None else '-'} s; "
-        f"API errors {s['api_errors'] + s['create_errors']}",
+        f"API errors {s['api_errors'] + s['create_errors']}"
+        + (f"; API requests per completed contact {s['api_requests']['per_contact']:.1f}"
+           if (s.get("api_requests") or {}).get("per_contact") is not None else ""),
     ]
     if calls["completed"]:
         if calls.get("calls_by_trigger"):

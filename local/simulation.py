@@ -5,9 +5,14 @@
   the customer hangs up: POST /contacts/{id}/abandon (a 409 means an agent won the race).
 - Each participant uses its own key (local.seed issues them): customers arrive through the
   integration key, each agent acts with its agent key, the progress line reads with the supervisor's.
-- Agents set themselves AVAILABLE (PUT /agents/{id}/status), poll GET /agents/{id} for `offers`,
-  accept (POST .../accept), talk for a while, complete (POST .../complete), do after-contact work
-  and end it (POST .../end-acw). Chat and email agents may hold several contacts at once.
+- Agents open their desktop's push socket (the local WebSocket API, `?token=<agent key>`, one connection
+  per agent as a desktop would), set themselves AVAILABLE (PUT /agents/{id}/status), accept each `offer`
+  frame as it arrives (POST .../accept), talk for a while, complete (POST .../complete), do after-contact
+  work and end it (POST .../end-acw). Chat and email agents may hold several contacts at once. When the
+  socket cannot be opened (or closes), the agent polls GET /agents/{id} for `offers` instead (said once in
+  the output); `push=False` makes every agent poll (the bench compares the two).
+- API requests per completed contact (the API server's count, without the progress line's own reads)
+  are in the summary next to the AWS calls per contact.
 - Time is scaled: talk 3-8 s, ACW 1-2 s, patience ~20 s by default.
 
 A progress line (rewritten in place on a terminal, one line every few seconds otherwise) shows what
@@ -28,6 +33,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+from local.ws_client import PushSocket, PushUnavailable
 
 # (queue id, channel, weight) for the demo tenant.
 DEFAULT_MIX: tuple[tuple[str, str, float], ...] = (
@@ -102,6 +109,7 @@ class Simulation:
         out: TextIO | None = None,
         progress_every_s: float | None = None,
         seed: int | None = None,
+        push: bool = True,
     ) -> None:
         self.runtime = runtime
         self.tenant = tenant
@@ -117,13 +125,17 @@ class Simulation:
         self.acw_s = acw_s
         self.mean_patience_s = mean_patience_s
         self.agent_poll_s = agent_poll_s
+        self.push = push
         self.agent_ids = list(agents) if agents is not None else self._seeded_agents()
         self.duration_s = duration_s
         self.progress = progress
         self.out = out or sys.stdout
         self.tty = bool(getattr(self.out, "isatty", lambda: False)())
         self.progress_every_s = progress_every_s or (1.0 if self.tty else 5.0)
-        self.rng = random.Random(seed)
+        # Customers draw from their own generator: with a seed, every run sees the same arrivals whatever
+        # the agents do (push and polling agents draw differently).
+        self.customers_rng = random.Random(seed)
+        self.rng = random.Random(None if seed is None else seed + 1)
         self.stats = SimStats()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -137,6 +149,10 @@ class Simulation:
         self._timer_cv = threading.Condition()
         self._started_at = 0.0
         self.last_metrics: list[dict[str, Any]] = []
+        self.agent_modes: dict[str, str] = {}  # agent id -> "push" | "polling"
+        self._fallback_said = False
+        self._requests_at_start = 0
+        self._observer_requests = 0  # the progress line's and summary's own reads (not the traffic's)
 
     def _seeded_agents(self) -> list[str]:
         from local.seed import TENANTS
@@ -149,6 +165,9 @@ class Simulation:
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> Simulation:
         self._started_at = time.monotonic()
+        self._requests_at_start = self._api_requests()
+        if self.push and not getattr(self.runtime, "websocket_url", None):
+            self._say_fallback("the runtime serves no WebSocket API")
         targets = [("sim-arrivals", self._arrivals), ("sim-patience", self._patience)]
         targets += [(f"sim-agent-{a}", lambda a=a: self._agent(a)) for a in self.agent_ids]
         if self.progress:
@@ -187,12 +206,12 @@ class Simulation:
     # -- customers --------------------------------------------------------------------------------
     def _arrivals(self) -> None:
         weights = [w for _, _, w in self.mix]
-        while self._sleep(self.rng.expovariate(self.rate) if self.rate > 0 else 3600):
+        while self._sleep(self.customers_rng.expovariate(self.rate) if self.rate > 0 else 3600):
             if self.duration_s is not None and time.monotonic() - self._started_at > self.duration_s:
                 self.finished.set()
                 return
-            queue_id, channel, _ = self.rng.choices(self.mix, weights)[0]
-            patience = self.rng.expovariate(1 / self.mean_patience_s) if self.mean_patience_s > 0 else None
+            queue_id, channel, _ = self.customers_rng.choices(self.mix, weights)[0]
+            patience = self.customers_rng.expovariate(1 / self.mean_patience_s) if self.mean_patience_s > 0 else None
             self._pool.submit(self._guard(lambda q=queue_id, c=channel, p=patience: self._arrive(q, c, p)))
 
     def _arrive(self, queue_id: str, channel: str, patience: float | None) -> None:
@@ -235,60 +254,119 @@ class Simulation:
 
     # -- agents -----------------------------------------------------------------------------------
     def _agent(self, agent_id: str) -> None:
-        # Stagger log-ins so the first poll wave is spread out.
+        # Stagger log-ins so the first wave is spread out.
         if not self._sleep(self.rng.uniform(0, self.agent_poll_s)):
             return
-        client = ApiClient(self.runtime.api_url, self._keys.get(f"agent:{agent_id}", self.runtime.api_keys[self.tenant]))
+        key = self._keys.get(f"agent:{agent_id}", self.runtime.api_keys[self.tenant])
+        client = ApiClient(self.runtime.api_url, key)
+        # The socket first: an offer reserved the moment the agent turns AVAILABLE is pushed to it.
+        sock = self._open_socket(key) if self.push else None
+        with self._lock:
+            self.agent_modes[agent_id] = "push" if sock is not None else "polling"
         status, _ = client.call("PUT", f"/agents/{agent_id}/status", {"status": "AVAILABLE"})
         if status != 200:
-            with self._lock:
-                self.stats.api_errors += 1
+            self._api_error()
+            if sock is not None:
+                sock.close()
             return
         work: dict[str, _AgentWork] = {}
-        while self._sleep(self.agent_poll_s * self.rng.uniform(0.8, 1.2)):
-            now = time.monotonic()
-            for w in list(work.values()):
-                if w.acw_until is None and now >= w.talk_until:
-                    status, _ = client.call("POST", f"/agents/{agent_id}/contacts/{w.contact_id}/complete")
-                    if status == 200:
-                        w.acw_until = now + self.rng.uniform(*self.acw_s)
-                        with self._lock:
-                            self.stats.connected_now -= 1
-                    else:
+        try:
+            while not self._stop.is_set():
+                if sock is not None and sock.closed.is_set():
+                    self._say_fallback(f"agent {agent_id}'s socket closed")
+                    with self._lock:
+                        self.agent_modes[agent_id] = "polling"
+                    sock = None
+                if sock is not None:
+                    # Wait for a frame until the next piece of work is due (at most 1 s, to notice a stop).
+                    due = [w.talk_until if w.acw_until is None else w.acw_until for w in work.values()]
+                    frame = sock.get(min([1.0, *(d - time.monotonic() for d in due)]))
+                    if frame is not None and frame.get("type") == "offer":
+                        self._accept(client, agent_id, frame["payload"]["contact"]["contact_id"], work)
+                    # offer_withdrawn, contact_state: nothing to do (the accept already answered)
+                else:
+                    if not self._sleep(self.agent_poll_s * self.rng.uniform(0.8, 1.2)):
+                        return
+                    status, agent = client.call("GET", f"/agents/{agent_id}")
+                    if status != 200:
                         self._api_error()
-                        work.pop(w.contact_id)
-                elif w.acw_until is not None and now >= w.acw_until:
-                    status, _ = client.call("POST", f"/agents/{agent_id}/contacts/{w.contact_id}/end-acw")
+                    else:
+                        for contact_id in agent.get("offers", []):
+                            self._accept(client, agent_id, contact_id, work)
+                self._do_due_work(client, agent_id, work)
+        finally:
+            if sock is not None:
+                sock.close()
+
+    def _open_socket(self, key: str) -> PushSocket | None:
+        try:
+            return PushSocket(getattr(self.runtime, "websocket_url", None), key)
+        except PushUnavailable as exc:
+            self._say_fallback(str(exc))
+            return None
+
+    def _say_fallback(self, why: str) -> None:
+        with self._lock:
+            if self._fallback_said:
+                return
+            self._fallback_said = True
+        self.out.write(f"\nagents: no push socket ({why}); polling GET /agents/{{id}} every {self.agent_poll_s:g} s\n")
+        self.out.flush()
+
+    def _accept(self, client: ApiClient, agent_id: str, contact_id: str, work: dict[str, _AgentWork]) -> None:
+        if contact_id in work:
+            return
+        status, contact = client.call("POST", f"/agents/{agent_id}/contacts/{contact_id}/accept")
+        if status != 200:
+            return  # the customer left, or the offer went elsewhere
+        work[contact_id] = _AgentWork(contact_id, time.monotonic() + self.rng.uniform(*self.talk_s))
+        with self._lock:
+            self._accepted.add(contact_id)
+            self.stats.accepted += 1
+            self.stats.connected_now += 1
+            if contact.get("queue_wait_s") is not None:
+                self.stats.waits_s.append(float(contact["queue_wait_s"]))
+
+    def _do_due_work(self, client: ApiClient, agent_id: str, work: dict[str, _AgentWork]) -> None:
+        now = time.monotonic()
+        for w in list(work.values()):
+            if w.acw_until is None and now >= w.talk_until:
+                status, _ = client.call("POST", f"/agents/{agent_id}/contacts/{w.contact_id}/complete")
+                if status == 200:
+                    w.acw_until = now + self.rng.uniform(*self.acw_s)
+                    with self._lock:
+                        self.stats.connected_now -= 1
+                else:
+                    self._api_error()
                     work.pop(w.contact_id)
-                    if status == 200:
-                        with self._lock:
-                            self.stats.completed += 1
-                    else:
-                        self._api_error()
-            status, agent = client.call("GET", f"/agents/{agent_id}")
-            if status != 200:
-                self._api_error()
-                continue
-            for contact_id in agent.get("offers", []):
-                if contact_id in work:
-                    continue
-                status, contact = client.call("POST", f"/agents/{agent_id}/contacts/{contact_id}/accept")
-                if status != 200:
-                    continue  # the customer left, or the offer went elsewhere
-                work[contact_id] = _AgentWork(contact_id, time.monotonic() + self.rng.uniform(*self.talk_s))
-                with self._lock:
-                    self._accepted.add(contact_id)
-                    self.stats.accepted += 1
-                    self.stats.connected_now += 1
-                    if contact.get("queue_wait_s") is not None:
-                        self.stats.waits_s.append(float(contact["queue_wait_s"]))
+            elif w.acw_until is not None and now >= w.acw_until:
+                status, _ = client.call("POST", f"/agents/{agent_id}/contacts/{w.contact_id}/end-acw")
+                work.pop(w.contact_id)
+                if status == 200:
+                    with self._lock:
+                        self.stats.completed += 1
+                else:
+                    self._api_error()
 
     def _api_error(self) -> None:
         with self._lock:
             self.stats.api_errors += 1
 
     # -- progress ---------------------------------------------------------------------------------
+    def _api_requests(self) -> int:
+        server = getattr(self.runtime, "api_server", None)
+        return int(server.gateway.stats["requests"]) if server is not None else 0
+
+    def api_requests(self) -> dict[str, Any]:
+        """Requests the API server answered since start(), without this simulation's own progress reads."""
+        with self._lock:
+            completed, observer = self.stats.completed, self._observer_requests
+        total = self._api_requests() - self._requests_at_start - observer
+        return {"requests": total, "completed": completed, "per_contact": total / completed if completed else None}
+
     def live_metrics(self) -> dict[str, Any]:
+        with self._lock:
+            self._observer_requests += 1
         status, queues = self.supervisor.call("GET", "/metrics/realtime")
         if status != 200 or not isinstance(queues, list):
             return {}
@@ -315,6 +393,7 @@ class Simulation:
             s = self.stats
             completed, connected, abandoned = s.completed, s.connected_now, s.abandoned
         calls = self.runtime.call_counts.per_completed(completed)
+        rpc = self.api_requests()["per_contact"]
         sl = m.get("service_level")
         elapsed = time.monotonic() - self._started_at
         cpc = calls["calls_per_contact"]
@@ -323,7 +402,8 @@ class Simulation:
             f"[{elapsed:5.0f}s] in queue {m.get('in_queue', '?'):>3} | connected {connected:>3} | "
             f"completed {completed:>5} | abandoned {abandoned:>4} (all {m.get('abandoned', '?')}) | "
             f"SL {'-' if sl is None else f'{sl:.0%}':>4} | AWS calls/contact "
-            f"{'-' if cpc is None else f'{cpc:.1f}'} (lifecycle {'-' if lpc is None else f'{lpc:.1f}'})"
+            f"{'-' if cpc is None else f'{cpc:.1f}'} (lifecycle {'-' if lpc is None else f'{lpc:.1f}'}) | "
+            f"API req/contact {'-' if rpc is None else f'{rpc:.1f}'}"
         )
 
     def _progress(self) -> None:
@@ -348,7 +428,10 @@ class Simulation:
                 "create_errors": s.create_errors,
                 "api_errors": s.api_errors,
                 "median_wait_s": waits[len(waits) // 2] if waits else None,
+                "agents_push": sum(1 for m in self.agent_modes.values() if m == "push"),
+                "agents_polling": sum(1 for m in self.agent_modes.values() if m == "polling"),
             }
+        summary["api_requests"] = self.api_requests()
         summary["live_metrics"] = self.live_metrics()
         summary["aws_calls"] = self.runtime.call_counts.per_completed(summary["completed"])
         return summary

@@ -1,26 +1,58 @@
-// The wallboard: live queue metrics and open alerts of one tenant, refreshed every 2 s.
-// No build step, no dependencies. The API is on this page's origin (local runtime: same server;
-// AWS: the CloudFront distribution routes /v1/* to API Gateway). The tenant's API key is kept in
-// sessionStorage only (gone when the tab closes); `#key=<key>` in the URL is taken once and removed
-// from the address bar, for kiosk screens.
+// The wallboard: live queue metrics and open alerts of one tenant, pushed over WebSocket, or polled
+// every 2 s when no socket can be opened. No build step, no dependencies. The API is on this page's
+// origin (local runtime: same server; AWS: the CloudFront distribution routes /v1/* to API Gateway).
+// The tenant's API key is kept in sessionStorage only (gone when the tab closes); `#key=<key>` in the
+// URL is taken once and removed from the address bar, for kiosk screens.
+//
+// Push: the page opens ws(s)://<this origin>/v1?token=<key> (or the URL given once as `#ws=<url>`: the
+// local runtime serves its WebSocket API on another port), subscribes to every queue, reads metrics and
+// alerts once, then updates a queue's row from each `queue_metrics` frame and an alert from each `alert`
+// frame (unknown frame types are ignored); open alerts are re-read every 30 s all the same (a failed alert
+// push is not retried). When the socket cannot open or closes, the page polls the REST API every 2 s and
+// tries the socket again later; the status line says which mode it is in. `#poll=0` turns every timed
+// REST read off (the browser test proves the tiles move from the socket alone).
 "use strict";
 
 (() => {
   const API = (document.querySelector('meta[name="api-base"]')?.content || "/v1").replace(/\/$/, "");
   const KEY_STORAGE = "ccaas.wallboard.apiKey";
+  const WS_STORAGE = "ccaas.wallboard.wsUrl";
+  const POLL_STORAGE = "ccaas.wallboard.poll";
   const REFRESH_MS = 2000;
+  const ALERTS_RESYNC_MS = 30000; // with the socket: alerts come as frames; a failed alert push is not retried
+  const PING_MS = 5 * 60 * 1000; // API Gateway closes a connection after 10 minutes without a frame
+  const RETRY_MS = [5000, 15000, 60000]; // trying the socket again after it failed or closed
+  const OPEN_MS = 5000; // a socket not subscribed by then counts as failed
   const $ = (id) => document.getElementById(id);
   let timer = null;
   let inFlight = false;
+  let socket = null;
+  let mode = "connecting"; // "push" | "poll" | "connecting"
+  let retries = 0;
+  let retryTimer = null;
+  let pingTimer = null;
+  let openTimer = null;
 
-  // --- the key -------------------------------------------------------------------------------------
-  function takeKeyFromFragment() {
-    const match = /(?:^#|&)key=([^&]+)/.exec(location.hash);
-    if (!match) return;
-    sessionStorage.setItem(KEY_STORAGE, decodeURIComponent(match[1]));
-    history.replaceState(null, "", location.pathname + location.search);
+  // --- the key and the settings from the fragment --------------------------------------------------
+  function takeSettingsFromFragment() {
+    const settings = Object.fromEntries(
+      location.hash.replace(/^#/, "").split("&").filter(Boolean).map((part) => {
+        const [name, ...value] = part.split("=");
+        return [name, decodeURIComponent(value.join("="))];
+      })
+    );
+    if (settings.key) sessionStorage.setItem(KEY_STORAGE, settings.key);
+    if (settings.ws && /^wss?:\/\//.test(settings.ws)) sessionStorage.setItem(WS_STORAGE, settings.ws);
+    if (settings.poll !== undefined) sessionStorage.setItem(POLL_STORAGE, settings.poll === "0" ? "0" : "1");
+    if (location.hash) history.replaceState(null, "", location.pathname + location.search);
   }
   const apiKey = () => sessionStorage.getItem(KEY_STORAGE) || "";
+  const pollingAllowed = () => sessionStorage.getItem(POLL_STORAGE) !== "0";
+  function socketUrl() {
+    const given = sessionStorage.getItem(WS_STORAGE);
+    if (given) return given.replace(/\/$/, "");
+    return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${API}`;
+  }
 
   // --- formatting ----------------------------------------------------------------------------------
   const dash = "–";
@@ -40,7 +72,16 @@
   function setStatus(state, text) {
     const el = $("status");
     el.dataset.state = state;
+    el.dataset.mode = mode;
     el.textContent = text;
+  }
+  const MODE_TEXT = {
+    push: "Live · pushed over WebSocket",
+    poll: "Live · polling every 2 s (no WebSocket)",
+    connecting: "Connecting…",
+  };
+  function showMode() {
+    $("mode").textContent = mode === "push" ? "pushed as it changes" : mode === "poll" ? "refreshes every 2 s" : "connecting";
   }
 
   // --- API -----------------------------------------------------------------------------------------
@@ -70,30 +111,36 @@
     ["abandonment", (q) => percent(q.abandonment_rate)],
   ];
 
-  function renderQueues(queues) {
+  function renderQueue(q) {
     const body = $("queues").tBodies[0];
+    let row = body.querySelector(`tr[data-queue="${CSS.escape(q.queue_id)}"]`);
+    if (!row) {
+      row = body.insertRow();
+      row.dataset.queue = q.queue_id;
+      const name = document.createElement("th");
+      name.scope = "row";
+      name.textContent = q.queue_id;
+      row.appendChild(name);
+      for (const [field] of QUEUE_FIELDS) row.insertCell().dataset.field = field;
+    }
+    for (const [field, format] of QUEUE_FIELDS) row.querySelector(`td[data-field="${field}"]`).textContent = format(q);
+    const below = q.service_level !== null && q.service_level_target !== null && q.service_level < q.service_level_target;
+    row.classList.toggle("below-target", Boolean(below));
+    row.classList.toggle("waiting", q.in_queue > 0);
+  }
+
+  function renderQueues(queues) {
     const seen = new Set();
     for (const q of queues) {
       seen.add(q.queue_id);
-      let row = body.querySelector(`tr[data-queue="${CSS.escape(q.queue_id)}"]`);
-      if (!row) {
-        row = body.insertRow();
-        row.dataset.queue = q.queue_id;
-        const name = document.createElement("th");
-        name.scope = "row";
-        name.textContent = q.queue_id;
-        row.appendChild(name);
-        for (const [field] of QUEUE_FIELDS) row.insertCell().dataset.field = field;
-      }
-      for (const [field, format] of QUEUE_FIELDS) row.querySelector(`td[data-field="${field}"]`).textContent = format(q);
-      const below = q.service_level !== null && q.service_level_target !== null && q.service_level < q.service_level_target;
-      row.classList.toggle("below-target", Boolean(below));
-      row.classList.toggle("waiting", q.in_queue > 0);
+      renderQueue(q);
     }
-    for (const row of [...body.rows]) if (!seen.has(row.dataset.queue)) row.remove();
+    for (const row of [...$("queues").tBodies[0].rows]) if (!seen.has(row.dataset.queue)) row.remove();
   }
 
+  let shownAlerts = [];
   function renderAlerts(alerts) {
+    shownAlerts = alerts;
     const list = $("alerts");
     list.replaceChildren(
       ...alerts.map((a) => {
@@ -137,8 +184,15 @@
     }
   }
 
-  // --- the loop ------------------------------------------------------------------------------------
-  async function refresh() {
+  // An `alert` frame: the alert as GET /alerts/{id} shows it; a resolved one leaves the list.
+  function applyAlert(alert) {
+    if (!alert || !alert.alert_id) return;
+    const others = shownAlerts.filter((a) => a.alert_id !== alert.alert_id);
+    renderAlerts(alert.status === "RESOLVED" ? others : [alert, ...others]);
+  }
+
+  // --- REST reads ----------------------------------------------------------------------------------
+  async function refresh(withMetrics) {
     if (inFlight) return;
     if (!apiKey()) {
       setStatus("idle", "Enter the tenant's API key.");
@@ -146,10 +200,13 @@
     }
     inFlight = true;
     try {
-      const [queues, alerts] = await Promise.all([call("GET", "/metrics/realtime"), call("GET", "/alerts?status=open")]);
-      renderQueues(queues);
+      const [queues, alerts] = await Promise.all([
+        withMetrics ? call("GET", "/metrics/realtime") : null,
+        call("GET", "/alerts?status=open"),
+      ]);
+      if (queues) renderQueues(queues);
       renderAlerts(alerts);
-      setStatus("ok", "Live");
+      setStatus("ok", MODE_TEXT[mode]);
       $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (error) {
       setStatus("error", error.message);
@@ -158,30 +215,112 @@
     }
   }
 
+  // Polling: metrics and alerts every 2 s without a socket; with one, alerts only, every 30 s (they come
+  // as frames); nothing timed with #poll=0.
+  const nextRead = () => (mode === "push" ? ALERTS_RESYNC_MS : REFRESH_MS);
   function schedule(delay) {
     clearTimeout(timer);
+    if (!pollingAllowed() && delay > 0) return;
     timer = setTimeout(async () => {
-      await refresh();
-      schedule(REFRESH_MS);
+      await refresh(mode !== "push");
+      schedule(nextRead());
     }, delay);
   }
 
+  // --- the socket ----------------------------------------------------------------------------------
+  function closeSocket() {
+    clearTimeout(retryTimer);
+    clearTimeout(openTimer);
+    clearInterval(pingTimer);
+    if (socket) {
+      const old = socket;
+      socket = null;
+      old.onopen = old.onmessage = old.onclose = old.onerror = null;
+      old.close();
+    }
+  }
+
+  function fallBack() {
+    closeSocket();
+    mode = "poll";
+    showMode();
+    schedule(0); // at once: what changed while the socket was going away (once only with #poll=0)
+    retryTimer = setTimeout(connect, RETRY_MS[Math.min(retries, RETRY_MS.length - 1)]);
+    retries += 1;
+  }
+
+  function connect() {
+    closeSocket();
+    if (!apiKey()) return;
+    let ws;
+    try {
+      ws = new WebSocket(`${socketUrl()}?token=${encodeURIComponent(apiKey())}`);
+    } catch (error) {
+      fallBack(); // a URL the browser (or the CSP) refuses
+      return;
+    }
+    socket = ws;
+    openTimer = setTimeout(fallBack, OPEN_MS);
+    ws.onopen = () => ws.send(JSON.stringify({ action: "subscribe", queues: [] }));
+    ws.onmessage = async (event) => {
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (frame.type === "subscribed") {
+        clearTimeout(openTimer);
+        retries = 0;
+        mode = "push";
+        showMode();
+        pingTimer = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send('{"action":"ping"}'), PING_MS);
+        clearTimeout(timer);
+        await refresh(true); // once, for what happened before the subscription
+        schedule(nextRead());
+      } else if (frame.type === "queue_metrics" && frame.payload && frame.payload.queue_id) {
+        renderQueue(frame.payload);
+        $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+      } else if (frame.type === "alert") {
+        applyAlert(frame.payload);
+      } else if (frame.type === "error" && mode !== "push") {
+        fallBack(); // the subscription was refused (a key that may not watch queues)
+      } // pong, a later error, and any type this page does not know: nothing to show
+    };
+    ws.onerror = () => {}; // onclose follows
+    ws.onclose = () => fallBack();
+  }
+
+  function begin() {
+    mode = "connecting";
+    showMode();
+    retries = 0;
+    clearTimeout(timer);
+    if (!apiKey()) {
+      closeSocket();
+      setStatus("idle", "Enter the tenant's API key.");
+      return;
+    }
+    setStatus("idle", MODE_TEXT[mode]);
+    connect();
+  }
+
   function start() {
-    takeKeyFromFragment();
+    takeSettingsFromFragment();
     $("key-form").addEventListener("submit", (event) => {
       event.preventDefault();
       const value = $("api-key").value.trim();
       if (value) sessionStorage.setItem(KEY_STORAGE, value);
       $("api-key").value = "";
-      schedule(0);
+      begin();
     });
     $("forget").addEventListener("click", () => {
       sessionStorage.removeItem(KEY_STORAGE);
       renderQueues([]);
       renderAlerts([]);
-      schedule(0);
+      begin();
     });
-    schedule(0);
+    begin();
   }
 
   document.addEventListener("DOMContentLoaded", start);

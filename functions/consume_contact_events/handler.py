@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
+from ccaas.usecases.push import push_queue_views
 from ccaas.domain.events import Event
 from ccaas.domain.live_metrics import RealtimeQueueMetrics, SequencedEvent, pad_sequence
 from ccaas.usecases.metrics import AppliedUpdate, apply_records, view_of
@@ -61,6 +62,18 @@ def _emit(applied: AppliedUpdate) -> RealtimeQueueMetrics:
     return view
 
 
+def _push_to_watchers(views: list[tuple[str, RealtimeQueueMetrics]]) -> None:
+    """The views just written, to supervisors watching over WebSocket (best effort: GET has them too)."""
+    try:
+        report = push_queue_views(dependencies(), views)
+    except Exception:  # noqa: BLE001 - the metrics are written; a failed push must not retry the batch
+        logger.exception("queue metrics push failed")
+        metrics.add_metric(name="PushFailures", unit=MetricUnit.Count, value=1)
+        return
+    metrics.add_metric(name="PushesSent", unit=MetricUnit.Count, value=report.sent)
+    metrics.add_metric(name="PushFailures", unit=MetricUnit.Count, value=len(report.failed_event_ids))
+
+
 def _below_target(view: RealtimeQueueMetrics) -> bool:
     return view.service_level is not None and view.service_level_target is not None and view.service_level < view.service_level_target
 
@@ -74,6 +87,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     if valid:
         applied = apply_records(dependencies(), valid[0].shard_id, valid)
         views = [_emit(a) for a in applied]
+        _push_to_watchers([(a.update.tenant_id, v) for a, v in zip(applied, views, strict=True)])
         # Dimensionless roll-ups the CDK alarms watch (queue dimensions are only known at run time).
         metrics.add_metric(name="QueuesBelowServiceLevelTarget", unit=MetricUnit.Count, value=sum(map(_below_target, views)))
         metrics.add_metric(name="OldestContactAgeMax", unit=MetricUnit.Seconds, value=max((v.oldest_wait_s or 0.0 for v in views), default=0.0))

@@ -183,15 +183,19 @@ class _AwsDependencies:
 
 
 @cache
-def _aws_for(settings: Settings, endpoint_url: str | None) -> Any:
+def _aws_for(settings: Settings, endpoint_url: str | None, push_endpoint_url: str | None) -> Any:
     return _AwsDependencies(settings)
 
 
 def dependencies() -> Dependencies:
     """AWS-backed dependencies for this function's environment (cached per distinct settings, so
     functions sharing one interpreter locally each get their own). The endpoint is part of the key:
-    clients made for one AWS endpoint (or emulation) are never reused for another."""
-    return _aws_for(Settings.from_env(os.environ), os.environ.get("AWS_ENDPOINT_URL"))  # type: ignore[return-value]
+    clients made for one AWS endpoint (or emulation) are never reused for another, nor for another
+    emulation of the WebSocket management API (two local runtimes in one process)."""
+    return _aws_for(  # type: ignore[return-value]
+        Settings.from_env(os.environ), os.environ.get("AWS_ENDPOINT_URL"),
+        os.environ.get("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"),
+    )
 
 
 def memory_dependencies(**overrides: Any) -> Dependencies:

@@ -46,7 +46,9 @@ def test_spec_table_matches_the_brief():
     assert SPECS["authorize_request"].tables == ("Config",) and not SPECS["authorize_request"].read_write
     assert set(SPECS["serve_api"].read_write) == {
         "Contacts", "Agents", "Config", "Metrics", "Alerts", "History", "Customers", "Idempotency", "Connections"}
-    assert set(SPECS["consume_contact_events"].read_write) == {"Metrics", "Idempotency"}
+    # Connections: the views it has just written are pushed to watching supervisors (gone ones deleted).
+    assert set(SPECS["consume_contact_events"].read_write) == {"Metrics", "Idempotency", "Connections"}
+    assert SPECS["consume_contact_events"].push_to_sockets
     assert SPECS["consume_contact_events"].read == ("Config", "Contacts")
     for folder in ("route_contact", "track_contact", "recheck_contact"):
         assert not SPECS[folder].start_lifecycle  # invoked by the state machine: no cycle

@@ -57,7 +57,7 @@ def test_connections_table_has_ttl_and_the_audience_index(synth):
     assert {k["AttributeName"] for k in props["KeySchema"]} == {"pk", "sk"}
 
 
-def test_only_the_push_consumer_and_the_alert_publishers_may_post_to_connections_and_only_on_this_stage(synth):
+def test_only_the_pushing_functions_may_post_to_connections_and_only_on_this_stage(synth):
     api_lid = next(iter(synth.of_type("AWS::ApiGatewayV2::Api")))
     holders = []
     for folder in SPECS:
@@ -67,8 +67,9 @@ def test_only_the_push_consumer_and_the_alert_publishers_may_post_to_connections
             (stmt,) = manage
             resource = json.dumps(stmt["Resource"])
             assert api_lid in resource and "/v1/POST/@connections/*" in resource
-    # push_updates (stream pushes); the functions that publish alerts push them to supervisors too.
-    assert sorted(holders) == ["evaluate_alerts", "push_updates", "serve_api", "sweep_alerts"]
+    # push_updates (agent pushes), the live-metrics consumer (the views it writes), and the functions that
+    # publish alerts (to supervisors).
+    assert sorted(holders) == ["consume_contact_events", "evaluate_alerts", "push_updates", "serve_api", "sweep_alerts"]
 
 
 def test_push_consumer_is_a_stream_consumer_with_the_endpoint_and_the_tables_it_reads(synth):

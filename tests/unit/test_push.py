@@ -176,16 +176,18 @@ def test_queue_metrics_at_most_one_per_queue_per_batch_to_its_watchers_only():
         c = contacts.create_contact(deps, "t1", NewContact(channel=Channel.VOICE, queue_id="sales"))
         contacts.queue_and_route(deps, "t1", c.contact_id, "tok")
     events = _events_since(deps, n)
-    # The metrics consumer folds the same batch (in parallel on AWS); here first, so the numbers show it.
-    metrics.apply_records(deps, "shard-0", [SequencedEvent(event=e, shard_id="shard-0", sequence=pad_sequence(str(i + 1)))
-                                            for i, e in enumerate(events)])
-    report = push.push_events(deps, events)
+    # The live-metrics consumer folds the batch and pushes the views it has just written.
+    applied = metrics.apply_records(deps, "shard-0", [
+        SequencedEvent(event=e, shard_id="shard-0", sequence=pad_sequence(str(i + 1))) for i, e in enumerate(events)])
+    views = [(a.update.tenant_id, metrics.view_of(deps, a.update.tenant_id, a.update.queue_id, a.item)) for a in applied]
+    report = push.push_queue_views(deps, views)
     sales = [m for m in deps.push.sent["sup-sales"] if m["type"] == "queue_metrics"]
     assert [m["payload"]["queue_id"] for m in sales] == ["sales"]
-    assert sales[0]["payload"]["in_queue"] == 3
+    assert sales[0]["payload"]["in_queue"] == 3  # the batch's own numbers, never the previous batch's
     all_queues = sorted(m["payload"]["queue_id"] for m in deps.push.sent["adm-all"])
     assert all_queues == sorted({e.payload["queue_id"] for e in events if e.payload.get("queue_id")})
-    assert report.metrics_read == len(all_queues)  # one read per touched queue, not per watcher
+    assert report.sent == 1 + len(all_queues)
+    assert push.push_events(deps, events).sent == 0  # the agent consumer sends no metrics (no agent here)
 
 
 def test_no_watchers_no_metric_reads_and_no_agent_connection_no_offer_reads():
@@ -194,7 +196,7 @@ def test_no_watchers_no_metric_reads_and_no_agent_connection_no_offer_reads():
     n = len(deps.events.events)
     _offer_to(deps, "t1")
     report = push.push_events(deps, _events_since(deps, n))
-    assert (report.sent, report.offers_read, report.metrics_read) == (0, 0, 0)
+    assert (report.sent, report.offers_read) == (0, 0)
 
 
 def test_gone_connections_are_deleted_and_other_failures_fail_their_events_only():
@@ -236,7 +238,14 @@ def test_two_tenants_three_roles_zero_cross_deliveries():
     for t in ("t1", "t2"):
         contacts.accept_contact(deps, t, "ana", offered[t])
     _offer_to(deps, "t2", "bob", "support")
-    push.push_events(deps, _events_since(deps, n))
+    events = _events_since(deps, n)
+    push.push_events(deps, events)
+    for t in ("t1", "t2"):  # the live-metrics consumer's pushes of the same batch, per shard of a tenant
+        mine = [e for e in events if e.tenant_id == t]
+        applied = metrics.apply_records(deps, f"shard-{t}", [
+            SequencedEvent(event=e, shard_id=f"shard-{t}", sequence=pad_sequence(str(i + 1))) for i, e in enumerate(mine)])
+        push.push_queue_views(deps, [(a.update.tenant_id, metrics.view_of(deps, a.update.tenant_id, a.update.queue_id, a.item))
+                                     for a in applied])
 
     # Contact ids are unique across tenants here (one id generator): each names its tenant and agent.
     owner_of = {c.contact_id: (t, c.agent_id) for (t, _), c in deps.store.contacts.items()}
@@ -261,4 +270,4 @@ def test_plan_is_pure_and_ignores_events_without_an_agent():
     e = Event(event_id="e-000001", tenant_id="t1", type="contact.queued", occurred_at="2026-11-25T10:00:00Z",
               subject="contact/c1", sequence=1, payload={"contact_id": "c1", "queue_id": "sales", "agent_id": None})
     plan = plan_pushes([e, e])
-    assert plan.agent_pushes == [] and plan.queues == {("t1", "sales"): ["e-000001", "e-000001"]}
+    assert plan.agent_pushes == []

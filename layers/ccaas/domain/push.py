@@ -188,8 +188,6 @@ class AgentPush:
 @dataclass
 class PushPlan:
     agent_pushes: list[AgentPush] = field(default_factory=list)
-    # (tenant, queue) -> the event ids that touched it (their records fail if its push fails)
-    queues: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
 
 def _contact_state_payload(p: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -208,15 +206,11 @@ def guidance_push(e: Event) -> AgentPush | None:
 
 
 def plan_pushes(events: Iterable[Event]) -> PushPlan:
-    """What a batch pushes, in stream order. Queue metrics: one per touched (tenant, queue) per batch."""
+    """What a batch pushes to agents, in stream order. (Queue metrics are pushed by the live-metrics
+    consumer, from the views it has just written: see usecases.push.push_queue_views.)"""
     plan = PushPlan()
     for e in events:
         p, at = e.payload, e.occurred_ms
-        queue_id = p.get("queue_id")
-        if queue_id:
-            plan.queues.setdefault((e.tenant_id, queue_id), []).append(e.event_id)
-        for q in p.get("queue_ids") or ():  # agent events move the queues' agent gauges
-            plan.queues.setdefault((e.tenant_id, q), []).append(e.event_id)
         contact_id = p.get("contact_id") or ""
         if e.type == EventType.CONTACT_OFFERED and p.get("agent_id"):
             plan.agent_pushes.append(AgentPush(e.tenant_id, p["agent_id"], "offer", at, contact_id, {}, e.event_id))

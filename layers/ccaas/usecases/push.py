@@ -14,6 +14,7 @@ from typing import Any
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.alerts import Alert, AlertChange
 from ccaas.domain.events import Event
+from ccaas.domain.live_metrics import RealtimeQueueMetrics
 from ccaas.domain.models import NotFound
 from ccaas.domain.push import (
     AgentPush,
@@ -72,7 +73,6 @@ class PushReport:
     sent: int = 0
     gone: int = 0  # stale connections deleted
     offers_read: int = 0
-    metrics_read: int = 0
     failed_event_ids: set[str] = field(default_factory=set)  # their records are batch item failures
 
 
@@ -105,23 +105,11 @@ def _offer_payload(deps: Dependencies, push: AgentPush) -> dict[str, Any] | None
     return OfferView.of(offer_for(deps, contact, routing.policy_of(deps, push.tenant_id))).model_dump(mode="json")
 
 
-def _queue_payload(deps: Dependencies, tenant_id: str, queue_id: str) -> dict[str, Any] | None:
-    from ccaas.usecases.metrics import realtime_queue_metrics
-
-    try:
-        return realtime_queue_metrics(deps, tenant_id, queue_id).model_dump(mode="json")
-    except NotFound:
-        return None
-
-
 def push_events(deps: Dependencies, events: Sequence[Event]) -> PushReport:
-    """One batch: each agent message to that agent's connections, then the live metrics of each touched
-    queue (at most one message per queue per batch) to the tenant's watchers of it. Connections are
-    read once per audience per batch; metrics only for queues someone watches."""
+    """One batch: each agent message to that agent's connections (read once per agent per batch)."""
     report = PushReport()
-    plan = plan_pushes(events)
     agent_conns: dict[tuple[str, str], list[Connection]] = {}
-    for push in plan.agent_pushes:
+    for push in plan_pushes(events).agent_pushes:
         key = (push.tenant_id, push.agent_id)
         if key not in agent_conns:
             agent_conns[key] = deps.connections.of_agent(*key)
@@ -142,23 +130,25 @@ def push_events(deps: Dependencies, events: Sequence[Event]) -> PushReport:
                 continue
             if not _post(deps, report, conn, body):
                 report.failed_event_ids.add(push.event_id)
+    return report
 
+
+def push_queue_views(deps: Dependencies, views: Sequence[tuple[str, RealtimeQueueMetrics]]) -> PushReport:
+    """The live-metrics consumer's fresh (tenant, view) pairs (one per queue its batch touched) as `queue_metrics` to the
+    tenant's watchers of each queue; watchers read once per tenant. Pushed by the consumer that wrote them,
+    so a frame never shows the previous batch, and agent frames never wait on a metrics read. A failure
+    is counted, never raised: the metrics are written and readable by GET."""
+    report = PushReport()
     watchers: dict[str, list[Connection]] = {}
     now = deps.clock.now_ms()
-    for (tenant_id, queue_id), event_ids in plan.queues.items():
+    for tenant_id, view in views:
         if tenant_id not in watchers:
             watchers[tenant_id] = deps.connections.watchers(tenant_id)
-        audience = [c for c in watchers[tenant_id] if c.tenant_id == tenant_id and c.watches(queue_id)]
-        if not audience:
-            continue
-        payload = _queue_payload(deps, tenant_id, queue_id)
-        report.metrics_read += 1
-        if payload is None:
-            continue
-        body = message("queue_metrics", now, payload)
+        audience = [c for c in watchers[tenant_id] if c.tenant_id == tenant_id and c.watches(view.queue_id)]
+        body = message("queue_metrics", now, view.model_dump(mode="json")) if audience else None
         for conn in audience:
             if not _post(deps, report, conn, body):
-                report.failed_event_ids.update(event_ids)
+                report.failed_event_ids.add(view.queue_id)
     return report
 
 
