@@ -5,6 +5,8 @@
     .venv/bin/python -m infra.admin ... issue-key acme --role agent --agent-id ana --name "Ana's softphone"
     .venv/bin/python -m infra.admin ... list-keys acme | rotate-key acme KEY_ID | revoke-key acme KEY_ID
     .venv/bin/python -m infra.admin ... register-connect-instance acme arn:aws:connect:...:instance/...
+    .venv/bin/python -m infra.admin [--stack ...] create-user acme ana@example.com --role agent --agent-id ana --name "Ana"
+    .venv/bin/python -m infra.admin [--stack ...] list-users acme | disable-user ana@example.com
 
 Target: `--endpoint` is the embedded AWS `make run` prints (us-east-1, dummy credentials; the stack's
 tables are found by their logical ids, as local.flow finds its function); otherwise the deployed stack
@@ -12,6 +14,9 @@ tables are found by their logical ids, as local.flow finds its function); otherw
 AWS_* variables) from its CloudFormation outputs `<Id>TableName`. The tool builds the `ccaas`
 Dependencies from those names as a function's settings would (ccaas.bootstrap) and calls the use-cases
 of ccaas.usecases.admin: it never writes an item itself, so there is one implementation of keys.
+People (create-user, list-users, disable-user) are users of the deployed stack's Cognito user pool
+(output `UserPoolId`; `make run` has none), made to the convention ccaas.domain.tenants.credential_from_claims
+reads: one role group, custom:tenant_id, custom:agent_id for agents.
 
 Exit codes: 0 done, 1 failed (unreachable AWS, unknown stack or tenant, a refused value), 2 usage error.
 Errors are one line on stderr. New keys are printed once, on stdout; only their hashes are stored.
@@ -39,6 +44,9 @@ ROLES = ("admin", "supervisor", "agent", "integration")
 STACK_OUTPUTS: Mapping[str, str] = {table_name_placeholder(t): table_env_var(t) for t in TABLE_IDS}
 REQUIRED_TABLE = "Config"  # tenants, key hashes, Connect instances
 CACHE_NOTE = " (by API Gateway once its cached authorizer answer for it expires)"
+USER_POOL_OUTPUT = "UserPoolId"  # infra/constructs/identity.py
+NO_USER_POOL = "this target has no user pool (make run has none; use a deployed stack)"
+USER_COMMANDS = frozenset({"create-user", "list-users", "disable-user"})
 KEY_WARNING = "Store this key now (e.g. in a secrets manager): it is shown only once; only its hash is kept."
 
 
@@ -268,6 +276,164 @@ def cmd_list_tenants(deps: Any, args: argparse.Namespace, out: TextIO, err: Text
     else:
         _table([(t["tenant_id"], t["name"] or "-", t["time_zone"] or "-") for t in tenants], ("tenant_id", "name", "time_zone"), out)
 
+# -------------------------------------------------------------------------------- people (Cognito)
+def _user_pool(args: argparse.Namespace) -> tuple[Any, str]:
+    """The deployed stack's Cognito client and user pool id (its output UserPoolId)."""
+    import boto3
+
+    from infra.publish_wallboard import stack_outputs
+
+    if args.endpoint:
+        raise Failure(NO_USER_POOL)
+    session = boto3.session.Session()
+    pool_id = stack_outputs(session.client("cloudformation"), args.stack).get(USER_POOL_OUTPUT)
+    if not pool_id:
+        raise Failure(f"stack {args.stack} has no output {USER_POOL_OUTPUT}: {NO_USER_POOL.split(' (')[0]}")
+    return session.client("cognito-idp"), pool_id
+
+
+def _cognito_failure(exc: Exception, email: str, pool_id: str) -> Failure:
+    """A Cognito error as one line naming what it is about."""
+    code = _aws_code(exc)
+    message = {
+        "UsernameExistsException": f"user {email} already exists",
+        "AliasExistsException": f"user {email} already exists",
+        "UserNotFoundException": f"no user {email}",
+        "ResourceNotFoundException": f"user pool {pool_id} not found (is the stack's UserPoolId output current?)",
+        "NotAuthorizedException": "not authorized on the user pool (cognito-idp:Admin* and ListUsers are needed)",
+        "AccessDeniedException": "not authorized on the user pool (cognito-idp:Admin* and ListUsers are needed)",
+    }.get(code or "")
+    return Failure(message) if message else Failure(_describe(exc))
+
+
+def _users_by_email(cognito: Any, pool_id: str, email: str) -> list[dict[str, Any]]:
+    escaped = email.replace("\\", "\\\\").replace('"', '\\"')
+    return cognito.list_users(UserPoolId=pool_id, Filter=f'email = "{escaped}"').get("Users", [])
+
+
+def _attributes(user: Mapping[str, Any]) -> dict[str, str]:
+    return {a["Name"]: a.get("Value", "") for a in user.get("Attributes") or user.get("UserAttributes") or []}
+
+
+def _check_user(tenant_id: str, role: str, agent_id: str | None) -> None:
+    """The claims such a user's ID token will carry must make a credential (the authorizer's own rule)."""
+    from ccaas.domain.tenants import AGENT_CLAIM, GROUPS_CLAIM, TENANT_CLAIM, credential_from_claims
+
+    if role == "agent" and not agent_id:
+        raise Failure("an agent user needs --agent-id (the agent it acts as)")
+    if role != "agent" and agent_id is not None:
+        raise Failure(f"only agent users carry an --agent-id, not {role} users")
+    claims = {TENANT_CLAIM: tenant_id, GROUPS_CLAIM: [role], "sub": "new-user"}
+    if agent_id is not None:
+        claims[AGENT_CLAIM] = agent_id
+    credential_from_claims(claims)  # DomainError (one line) if the authorizer would refuse it
+
+
+def cmd_create_user(deps: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    import uuid
+
+    from ccaas.domain.models import NotFound
+
+    _check_user(args.tenant_id, args.role, args.agent_id)
+    try:
+        deps.config.get_tenant(args.tenant_id)
+    except NotFound:
+        raise Failure(f"no tenant {args.tenant_id} (create-tenant creates it)") from None
+    cognito, pool_id = _user_pool(args)
+    from botocore.exceptions import ClientError
+
+    try:
+        if _users_by_email(cognito, pool_id, args.email):
+            raise Failure(f"user {args.email} already exists")
+        # The pool signs in by username or e-mail alias; an alias pool refuses a username in e-mail
+        # format, so the username is a fresh id and people sign in with their e-mail.
+        username = str(uuid.uuid4())
+        attributes = {"email": args.email, "email_verified": "true", "custom:tenant_id": args.tenant_id}
+        if args.agent_id is not None:
+            attributes["custom:agent_id"] = args.agent_id
+        if args.user_name:
+            attributes["name"] = args.user_name
+        cognito.admin_create_user(UserPoolId=pool_id, Username=username, DesiredDeliveryMediums=["EMAIL"],
+                                  UserAttributes=[{"Name": k, "Value": v} for k, v in attributes.items()])  # fmt: skip
+        try:
+            cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=args.role)
+        except ClientError as exc:
+            cognito.admin_delete_user(UserPoolId=pool_id, Username=username)  # no user without a role
+            if _aws_code(exc) in ("ResourceNotFoundException", "GroupNotFoundException"):
+                raise Failure(f"user pool {pool_id} has no group {args.role} (deploy the stack again); "
+                              f"user {args.email} not created") from exc
+            raise
+    except ClientError as exc:
+        raise _cognito_failure(exc, args.email, pool_id) from exc
+    if args.json:
+        _json({"username": username, "email": args.email, "tenant_id": args.tenant_id, "role": args.role,
+               "agent_id": args.agent_id, "name": args.user_name, "invitation": "email"}, out)  # fmt: skip
+    else:
+        who = f"{args.role} {args.agent_id}" if args.agent_id else args.role
+        out.write(f"Created user {username} ({args.email}, {who} of tenant {args.tenant_id}); an invitation with a "
+                  "temporary password was e-mailed to it: it signs in with its e-mail and sets a new password.\n")  # fmt: skip
+
+
+def cmd_list_users(deps: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    from ccaas.domain.models import NotFound
+
+    try:
+        deps.config.get_tenant(args.tenant_id)
+    except NotFound:
+        raise Failure(f"no tenant {args.tenant_id} (create-tenant creates it)") from None
+    cognito, pool_id = _user_pool(args)
+    from botocore.exceptions import ClientError
+
+    users = []
+    try:
+        # ListUsers cannot filter on a custom attribute: every user of the pool, kept by tenant.
+        request: dict[str, Any] = {"UserPoolId": pool_id}
+        while True:
+            page = cognito.list_users(**request)
+            for user in page.get("Users", []):
+                attrs = _attributes(user)
+                if attrs.get("custom:tenant_id") != args.tenant_id:
+                    continue
+                groups = [g["GroupName"] for g in
+                          cognito.admin_list_groups_for_user(UserPoolId=pool_id, Username=user["Username"]).get("Groups", [])]
+                roles = sorted(g for g in groups if g in ROLES)
+                users.append({"username": user["Username"], "email": attrs.get("email"), "role": ",".join(roles) or None,
+                              "agent_id": attrs.get("custom:agent_id"), "name": attrs.get("name"),
+                              "status": user.get("UserStatus"), "enabled": bool(user.get("Enabled", True))})  # fmt: skip
+            if not page.get("PaginationToken"):
+                break
+            request["PaginationToken"] = page["PaginationToken"]
+    except ClientError as exc:
+        raise _cognito_failure(exc, "-", pool_id) from exc
+    if args.json:
+        _json(users, out)
+    else:
+        rows = [(u["email"] or "-", u["role"] or "-", u["agent_id"] or "-", u["name"] or "-", u["status"] or "-",
+                 "yes" if u["enabled"] else "no", u["username"]) for u in users]  # fmt: skip
+        _table(rows, ("email", "role", "agent", "name", "status", "enabled", "username"), out)
+
+
+def cmd_disable_user(deps: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    cognito, pool_id = _user_pool(args)
+    from botocore.exceptions import ClientError
+
+    try:
+        found = _users_by_email(cognito, pool_id, args.email)
+        if not found:
+            raise Failure(f"no user {args.email}")
+        for user in found:
+            cognito.admin_disable_user(UserPoolId=pool_id, Username=user["Username"])
+    except ClientError as exc:
+        raise _cognito_failure(exc, args.email, pool_id) from exc
+    tenants = sorted({_attributes(u).get("custom:tenant_id") or "-" for u in found})
+    if args.json:
+        _json({"email": args.email, "usernames": [u["Username"] for u in found], "tenant_id": ",".join(tenants),
+               "enabled": False}, out)  # fmt: skip
+    else:
+        out.write(f"Disabled user {args.email} of tenant {','.join(tenants)}: it can no longer sign in or refresh; "
+                  "an ID token it already holds is honoured until it expires (at most 1 h, plus the authorizer's "
+                  "300 s cache).\n")
+
 
 COMMANDS: Mapping[str, Callable[[Any, argparse.Namespace, TextIO, TextIO], None]] = {
     "create-tenant": cmd_create_tenant,
@@ -277,6 +443,9 @@ COMMANDS: Mapping[str, Callable[[Any, argparse.Namespace, TextIO, TextIO], None]
     "revoke-key": cmd_revoke_key,
     "register-connect-instance": cmd_register_connect_instance,
     "list-tenants": cmd_list_tenants,
+    "create-user": cmd_create_user,
+    "list-users": cmd_list_users,
+    "disable-user": cmd_disable_user,
 }
 
 
@@ -308,6 +477,12 @@ def _time_zone(value: str) -> str:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise argparse.ArgumentTypeError(f"unknown time zone {value!r} (an IANA name such as Europe/London)") from None
+    return value
+
+
+def _email(value: str) -> str:
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise argparse.ArgumentTypeError(f"invalid e-mail address {value!r}")
     return value
 
 
@@ -353,6 +528,16 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("tenant_id", type=_tenant_id)
     c.add_argument("instance_arn")
     command("list-tenants", "every tenant")
+    c = command("create-user", "a person who signs in (deployed stack's user pool); Cognito e-mails the invitation")
+    c.add_argument("tenant_id", type=_tenant_id)
+    c.add_argument("email", type=_email)
+    c.add_argument("--role", required=True, choices=ROLES)
+    c.add_argument("--agent-id", default=None, help="the agent the user is (role agent only, and required for it)")
+    c.add_argument("--name", dest="user_name", default=None, metavar="NAME", help="the person's name")
+    c = command("list-users", "the tenant's users (deployed stack's user pool)")
+    c.add_argument("tenant_id", type=_tenant_id)
+    c = command("disable-user", "stop a user signing in (deployed stack's user pool)")
+    c.add_argument("email", type=_email)
     return p
 
 
@@ -379,6 +564,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     from ccaas.domain.models import DomainError
 
     try:
+        if args.endpoint and args.command in USER_COMMANDS:
+            raise Failure(NO_USER_POOL)
         with _environment(_aws_environment(args)):
             settings = _discover(args)
             with _environment(settings):
