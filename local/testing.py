@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from local.simulation import ApiClient
@@ -84,3 +85,21 @@ def execution_history(runtime: Any, tenant_id: str, contact_id: str) -> list[dic
 
 def entered_states(history: list[dict[str, Any]]) -> list[str]:
     return [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+
+
+@contextmanager
+def recorded_requests(runtime: Any) -> Iterator[list[tuple[str, str]]]:
+    """Every (method, raw path) the runtime's API server answers while inside, in order."""
+    gateway = runtime.api_server.gateway
+    seen: list[tuple[str, str]] = []
+    handle = gateway.handle
+
+    def recording(method: str, raw_path: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append((method, raw_path))
+        return handle(method, raw_path, *args, **kwargs)
+
+    gateway.handle = recording
+    try:
+        yield seen
+    finally:
+        gateway.handle = handle

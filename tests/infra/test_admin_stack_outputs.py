@@ -3,7 +3,6 @@ whose keys are the ones the synthesized template declares (a renamed output fail
 stack" is moto's CloudFormation, given the real template's table outputs over tables of the same keys."""
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
@@ -12,35 +11,12 @@ import pytest
 from moto import mock_aws
 
 from infra import admin
+from tests.admin_stack import fake_stack_template as _fake_stack_template
+from tests.admin_stack import run_admin as _run
+from tests.admin_stack import table_outputs as _table_outputs
 from infra.naming import STACK_NAME, TABLE_IDS, table_env_var
 
 REGION = "us-east-1"
-
-
-def _run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        code = admin.main(list(argv), out=out, err=err)
-    except SystemExit as exc:  # usage errors
-        code = int(exc.code or 0)
-    return code, out.getvalue(), err.getvalue()
-
-
-def _table_outputs(synth: Any) -> dict[str, dict[str, Any]]:
-    """The template's outputs that name a DynamoDB table."""
-    return {k: v for k, v in synth.json["Outputs"].items()
-            if synth.resources.get(v["Value"].get("Ref", ""), {}).get("Type") == "AWS::DynamoDB::Table"}  # fmt: skip
-
-
-def _fake_stack_template(synth: Any, outputs: dict[str, dict[str, Any]]) -> str:
-    """The real tables (keys and indexes only: what moto's CloudFormation takes) and the real outputs."""
-    resources = {}
-    for out in outputs.values():
-        lid = out["Value"]["Ref"]
-        props = synth.resources[lid]["Properties"]
-        kept = {k: props[k] for k in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes") if k in props}
-        resources[lid] = {"Type": "AWS::DynamoDB::Table", "Properties": {**kept, "BillingMode": "PAY_PER_REQUEST"}}
-    return json.dumps({"Resources": resources, "Outputs": outputs})
 
 
 def test_the_outputs_the_cli_reads_are_the_stacks_table_outputs(synth) -> None:

@@ -5,7 +5,6 @@ tenant_id, agent_id; one group per role). A created user's token claims must map
 authorizer's own rule (credential_from_claims), to the intended credential."""
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
@@ -15,19 +14,12 @@ from moto import mock_aws
 
 from ccaas.domain.tenants import Credential, Role, credential_from_claims
 from infra import admin
+from tests.admin_stack import fake_stack_template, table_outputs
+from tests.admin_stack import run_admin as _run
 from infra.constructs.identity import AGENT_ATTRIBUTE, ROLE_GROUPS, TENANT_ATTRIBUTE
 from infra.naming import STACK_NAME
 
 REGION = "us-east-1"
-
-
-def _run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        code = admin.main(list(argv), out=out, err=err)
-    except SystemExit as exc:  # usage errors
-        code = int(exc.code or 0)
-    return code, out.getvalue(), err.getvalue()
 
 
 def _one_line_error(code: int, out: str, err: str, message: str, exit_code: int = 1) -> None:
@@ -37,19 +29,9 @@ def _one_line_error(code: int, out: str, err: str, message: str, exit_code: int 
 
 
 def _stack_template(synth: Any, pool_id: str) -> str:
-    """The real tables (keys and indexes only: what moto's CloudFormation takes), the real table outputs,
-    and the real UserPoolId output's key with the moto pool's id as its value."""
-    outputs = {k: v for k, v in synth.json["Outputs"].items()
-               if synth.resources.get(v["Value"].get("Ref", ""), {}).get("Type") == "AWS::DynamoDB::Table"}  # fmt: skip
-    resources = {}
-    for out in outputs.values():
-        lid = out["Value"]["Ref"]
-        props = synth.resources[lid]["Properties"]
-        kept = {k: props[k] for k in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes") if k in props}
-        resources[lid] = {"Type": "AWS::DynamoDB::Table", "Properties": {**kept, "BillingMode": "PAY_PER_REQUEST"}}
+    """The real tables and table outputs, and the real UserPoolId output's key with the moto pool's id."""
     assert admin.USER_POOL_OUTPUT in synth.json["Outputs"], "the stack no longer outputs UserPoolId"
-    outputs[admin.USER_POOL_OUTPUT] = {"Value": pool_id}
-    return json.dumps({"Resources": resources, "Outputs": outputs})
+    return fake_stack_template(synth, {**table_outputs(synth), admin.USER_POOL_OUTPUT: {"Value": pool_id}})
 
 
 def _user_pool(cognito: Any) -> str:

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from local.testing import wait_until
+from local.testing import recorded_requests, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
 
@@ -23,30 +23,16 @@ def runtime():
     rt.stop()
 
 
-def _record_requests(runtime):
-    gateway = runtime.api_server.gateway
-    seen: list[tuple[str, str]] = []
-    handle = gateway.handle
-
-    def recording(method, raw_path, *args, **kwargs):
-        seen.append((method, raw_path))
-        return handle(method, raw_path, *args, **kwargs)
-
-    gateway.handle = recording
-    return seen, lambda: setattr(gateway, "handle", handle)
-
-
 def test_agents_accept_from_offer_frames_without_polling(runtime) -> None:
     from local.simulation import Simulation
 
     out = io.StringIO()
-    seen, restore = _record_requests(runtime)
-    sim = Simulation(runtime, out=out, **FAST).start()
-    try:
-        wait_until(lambda: sim.stats.completed >= 6, timeout_s=60, what="six contacts completed")
-    finally:
-        sim.stop()
-        restore()
+    with recorded_requests(runtime) as seen:
+        sim = Simulation(runtime, out=out, **FAST).start()
+        try:
+            wait_until(lambda: sim.stats.completed >= 6, timeout_s=60, what="six contacts completed")
+        finally:
+            sim.stop()
     summary = sim.summary()
     assert summary["agents_push"] == len(sim.agent_ids) and summary["agents_polling"] == 0, summary
     assert "polling" not in out.getvalue()

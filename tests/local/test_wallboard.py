@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import pytest
 
-from local.testing import api, wait_until
+from local.testing import api, recorded_requests, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
 
@@ -211,19 +211,10 @@ BILLING_IN_QUEUE = """(() => { const c = document.querySelector('tr[data-queue="
 
 
 def test_wallboard_updates_from_the_socket_without_polling(runtime) -> None:
-    # Every request the local API server answers, in order (the page's and this test's).
-    gateway = runtime.api_server.gateway
-    seen: list[tuple[str, str]] = []
-    handle = gateway.handle
-
-    def recording(method, raw_path, *args, **kwargs):
-        seen.append((method, raw_path))
-        return handle(method, raw_path, *args, **kwargs)
-
-    gateway.handle = recording
     supervisor = runtime.key("demo", "supervisor")
     url = f"{runtime.base_url}/#key={supervisor}&ws={quote(runtime.websocket_url, safe='')}&poll=0"
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+    # Every request the local API server answers, in order (the page's and this test's).
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile, recorded_requests(runtime) as seen:
         browser = DevTools(profile)
         try:
             browser.call("Page.navigate", url=url)
@@ -252,5 +243,4 @@ def test_wallboard_updates_from_the_socket_without_polling(runtime) -> None:
             (ARTIFACTS / "wallboard-push.png").write_bytes(png)
             assert len(png) > 10_000
         finally:
-            gateway.handle = handle
             browser.close()

@@ -333,13 +333,17 @@ class DynamoConfigStore:
             raise NotFound(f"key {key_id} not found", field="key_id")
         return ApiKeyRecord.model_validate(values)
 
-    def list_api_keys(self, tenant_id: str) -> list[ApiKeyRecord]:
+    def _config_items(self, tenant_id: str, kind: str) -> list[dict[str, Any]]:
+        """Every config item of one kind of the tenant (sk `<kind>#…`), all pages."""
         pages = self._db.get_paginator("query").paginate(
             TableName=self._table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :k)",
-            ExpressionAttributeValues={":pk": {"S": f"{tenant_id}#CONFIG"}, ":k": {"S": "APIKEY#"}},
+            ExpressionAttributeValues={":pk": {"S": f"{tenant_id}#CONFIG"}, ":k": {"S": f"{kind}#"}},
         )
-        return [ApiKeyRecord.model_validate(_entity(i)) for page in pages for i in page["Items"]]
+        return [_entity(i) for page in pages for i in page["Items"]]
+
+    def list_api_keys(self, tenant_id: str) -> list[ApiKeyRecord]:
+        return [ApiKeyRecord.model_validate(values) for values in self._config_items(tenant_id, "APIKEY")]
 
     def replace_api_key(self, current: ApiKeyRecord, updated: ApiKeyRecord) -> None:
         if (updated.tenant_id, updated.key_id) != (current.tenant_id, current.key_id):
@@ -368,12 +372,7 @@ class DynamoConfigStore:
         return Queue.model_validate(values)
 
     def list_queues(self, tenant_id: str) -> list[Queue]:
-        items = self._db.query(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :q)",
-            ExpressionAttributeValues={":pk": {"S": f"{tenant_id}#CONFIG"}, ":q": {"S": "QUEUE#"}},
-        )["Items"]
-        return [Queue.model_validate(_entity(i)) for i in items]
+        return [Queue.model_validate(values) for values in self._config_items(tenant_id, "QUEUE")]
 
     def put_queue(self, queue: Queue) -> None:
         self._put(f"{queue.tenant_id}#CONFIG", f"QUEUE#{queue.queue_id}", queue.model_dump(mode="json"))
