@@ -129,7 +129,8 @@ def banner(rt: Any) -> str:
     ]
     for tenant, k in rt.api_keys.items():
         lines.append(f"  API key {tenant + ':':<6} {k}  (admin)")
-    for label, role in (("supervisor", "supervisor"), ("integration", "integration"), ("agent ana", "agent:ana")):
+    for label, role in (("supervisor", "supervisor"), ("integration", "integration"), ("agent ana", "agent:ana"),
+                        ("agent ben", "agent:ben")):
         if role in demo:
             lines.append(f"  demo {label + ':':<13} {demo[role]}")
     lines += [

@@ -278,3 +278,79 @@ def test_a_callback_keeps_its_place_and_becomes_a_callback_contact_when_reached(
     assert states[-3:] == ["AwaitAgent", "AwaitCompletion", "StartPostContact"], states
     # the later caller is next
     offered_to(client, "a0", later)
+
+
+# --- transfers: each segment is a contact with its own lifecycle -------------------------------------
+def two_queue_tenant(runtime):
+    """a0 serves q, a1 serves q2."""
+    tenant_id = f"wf-{uuid.uuid4().hex[:8]}"
+    runtime.seed_tenant(TenantSeed(
+        tenant_id=tenant_id, name="transfer test", time_zone="UTC",
+        queues=(QueueSeed("q", "Queue", ("VOICE", "CHAT"), sl_threshold_s=20, max_wait_s=60),
+                QueueSeed("q2", "Second", ("VOICE", "CHAT"), sl_threshold_s=20, max_wait_s=60)),
+        agents=(AgentSeed("a0", "Agent 0", {}, (("q", 1),)), AgentSeed("a1", "Agent 1", {}, (("q2", 1),))),
+    ))
+    client = api(runtime, tenant_id)
+    for agent_id in ("a0", "a1"):
+        assert client.call("PUT", f"/agents/{agent_id}/status", {"status": "AVAILABLE"})[0] == 200
+    status, contact = client.call("POST", "/contacts", {"channel": "VOICE", "queue_id": "q"})
+    assert status == 201, contact
+    cid = contact["contact_id"]
+    offered_to(client, "a0", cid)
+    assert client.call("POST", f"/agents/a0/contacts/{cid}/accept")[0] == 200
+    return tenant_id, client, cid
+
+
+def transitions(runtime, tenant_id: str, *contact_ids: str) -> int:
+    return sum(len(entered_states(execution_history(runtime, tenant_id, c))) for c in contact_ids)
+
+
+def test_a_blind_transfer_starts_the_next_segments_lifecycle_and_costs_three_transitions(runtime) -> None:
+    tenant_id, client, cid = two_queue_tenant(runtime)
+    status, segment = client.call("POST", f"/agents/a0/contacts/{cid}/transfer", {"to": {"queue_id": "q2"}, "note": "billing"})
+    assert status == 200, segment
+    nid = segment["contact_id"]
+    offered_to(client, "a1", nid)  # routed by its own AwaitAgent, without polling
+    serve(client, "a1", nid)
+    status, old = client.call("POST", f"/agents/a0/contacts/{cid}/end-acw")
+    assert status == 200 and old["state"] == "TRANSFERRED", old
+
+    for contact_id in (cid, nid):
+        assert_succeeded(finished(runtime, tenant_id, contact_id))
+        assert entered_states(execution_history(runtime, tenant_id, contact_id)) == path("AwaitAgent", "AwaitCompletion")
+    # A plain contact takes 3 transitions (test_routed_at_once); the transfer adds the segment's 3.
+    assert transitions(runtime, tenant_id, cid, nid) == 3 + 3
+
+
+def test_a_consult_that_becomes_a_conference_ends_both_lifecycles(runtime) -> None:
+    tenant_id, client, cid = two_queue_tenant(runtime)
+    status, leg = client.call("POST", f"/agents/a0/contacts/{cid}/consult", {"to": {"agent_id": "a1"}})
+    assert status == 200 and leg["consult_of"] == cid, leg
+    lid = leg["contact_id"]
+    offered_to(client, "a1", lid)
+    assert client.call("POST", f"/agents/a1/contacts/{lid}/accept")[0] == 200
+    assert client.call("POST", f"/agents/a0/contacts/{cid}/consult/conference")[1]["conference_with"] == lid
+    assert client.call("POST", f"/agents/a0/contacts/{cid}/complete")[1]["next_contact_id"] == lid  # a0 leaves
+    assert client.call("POST", f"/agents/a0/contacts/{cid}/end-acw")[1]["state"] == "TRANSFERRED"
+    assert client.call("POST", f"/agents/a1/contacts/{lid}/complete")[1]["state"] == "ACW"
+    assert client.call("POST", f"/agents/a1/contacts/{lid}/end-acw")[1]["state"] == "COMPLETED"
+    for contact_id in (cid, lid):
+        assert_succeeded(finished(runtime, tenant_id, contact_id))
+    assert transitions(runtime, tenant_id, cid, lid) == 3 + 3
+
+
+def test_a_cancelled_consult_ends_the_legs_lifecycle(runtime) -> None:
+    tenant_id, client, cid = two_queue_tenant(runtime)
+    assert client.call("PUT", "/agents/a1/status", {"status": "BREAK"})[0] == 200
+    status, leg = client.call("POST", f"/agents/a0/contacts/{cid}/consult", {"to": {"queue_id": "q2"}})
+    assert status == 200, leg
+    lid = leg["contact_id"]
+    wait_until(lambda: contact_state(client, lid) == "QUEUED", what="the consult leg waiting in q2")
+    back = client.call("POST", f"/agents/a0/contacts/{cid}/consult/cancel")[1]
+    assert back["on_hold"] is False and back["consult_contact_id"] is None
+    assert contact_state(client, lid) == "ABANDONED"
+    assert_succeeded(finished(runtime, tenant_id, lid))
+    serve_rest = client.call("POST", f"/agents/a0/contacts/{cid}/complete")
+    assert serve_rest[1]["state"] == "ACW"
+    assert client.call("POST", f"/agents/a0/contacts/{cid}/end-acw")[1]["state"] == "COMPLETED"
+    assert_succeeded(finished(runtime, tenant_id, cid))

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from ccaas.api.routes import (
     agents, alerts, analytics, configuration, contacts, customers, forecast, guidance, history, keys, realtime, routing,
+    transfers,
 )
 from ccaas.api import access
 from ccaas.api import request_body
@@ -35,7 +36,7 @@ ROUTERS = (
     contacts.router, agents.router, configuration.router, realtime.router, alerts.router,
     history.router, analytics.router, forecast.router,
     routing.router, customers.router, keys.router,
-    guidance.router,
+    guidance.router, transfers.router,
 )
 
 # Powertools logs every route's arguments (request bodies included) at DEBUG. Transcripts, chat

@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
-from ccaas.domain.models import Agent, Contact
+from ccaas.domain.history import ChatMessage
+from ccaas.domain.models import Agent, Contact, Handover, TransferTarget
 from ccaas.usecases.agents import Offer
 from ccaas.usecases.waiting import HoursStatus, WaitInfo
 
@@ -43,6 +44,17 @@ class ContactView(BaseModel):
     callback: bool = Field(default=False, description="waiting as (or created from) a scheduled callback")
     abandon_reason: str | None = Field(default=None, description="ABANDONED: CUSTOMER_LEFT, QUEUE_TIMEOUT, CALLBACK_EXPIRED")
     wait: WaitInfo | None = Field(default=None, description="position and estimated wait, while waiting")
+    # Moving work between people (README "Transfers, consults, conferences, hold").
+    segment_number: int = Field(default=1, description="1 for the customer's first segment, +1 per transfer")
+    next_contact_id: str | None = Field(default=None, description="the segment this one was transferred to")
+    transferred_to: TransferTarget | None = Field(default=None, description="where this segment's agent sent it")
+    handover: Handover | None = Field(default=None, description="on a transferred segment: who sent it, how, why, the note")
+    on_hold: bool = False
+    hold_count: int = 0
+    hold_s: float = Field(default=0, description="hold time so far (a hold in progress counts once it ends)")
+    consult_contact_id: str | None = Field(default=None, description="the consult leg in progress (customer on hold)")
+    consult_of: str | None = Field(default=None, description="on a consult leg: the consulting agent's segment")
+    conference_with: str | None = Field(default=None, description="the other agent's segment while in conference")
 
     @classmethod
     def of(cls, c: Contact, wait: WaitInfo | None = None) -> ContactView:
@@ -54,6 +66,7 @@ class ContactView(BaseModel):
                 include={
                     "contact_id", "channel", "initiation_method", "queue_id", "state", "priority", "customer_id",
                     "reason", "attributes", "agent_id", "previous_contact_id", "initial_contact_id", "abandon_reason",
+                    "segment_number", "next_contact_id", "hold_count", "consult_contact_id", "consult_of", "conference_with",
                 },
             ),
             initiated_at=iso(c.initiated_at),
@@ -69,6 +82,10 @@ class ContactView(BaseModel):
             next_open_at=iso(plan.next_open_at) if plan else None,
             callback=c.callback_number is not None,
             wait=wait,
+            transferred_to=c.transferred_to,
+            handover=c.handover,
+            on_hold=c.on_hold,
+            hold_s=c.hold_ms / 1000,
         )
 
 
@@ -140,11 +157,14 @@ class OfferView(BaseModel):
     expires_at: str | None
     journey: dict | None = Field(description="repeat_contact, repeat_of, last_agent_id, recent contacts")
     customer: OfferCustomerView | None
+    earlier_messages: list[ChatMessage] = Field(
+        default_factory=list, description="a transferred contact's earlier segments' messages (redacted), oldest first")
 
     @classmethod
     def of(cls, offer: Offer) -> OfferView:
         customer = offer.customer
         return cls(
+            earlier_messages=offer.earlier_messages,
             contact=ContactView.of(offer.contact),
             expires_at=iso(offer.expires_at),
             journey=offer.journey.model_dump(mode="json") if offer.journey else None,

@@ -23,6 +23,15 @@ class EventType(StrEnum):
     CONTACT_CALLBACK_SCHEDULED = "contact.callback_scheduled"
     # A scheduled callback reached an agent: it ends and its CALLBACK contact (payload callback_contact_id) takes over.
     CONTACT_CALLBACK_REACHED = "contact.callback_reached"
+    # Moving work between people (ccaas.domain.transfers). transferred: on the segment its agent left
+    # (payload mode BLIND/CONSULT/ESCALATION, to_kind, to_queue_id, to_agent_id, next_contact_id).
+    CONTACT_TRANSFERRED = "contact.transferred"
+    CONTACT_HELD = "contact.held"
+    CONTACT_RESUMED = "contact.resumed"
+    CONTACT_CONSULT_STARTED = "contact.consult_started"
+    CONTACT_CONSULT_CANCELLED = "contact.consult_cancelled"
+    CONTACT_CONFERENCE_JOINED = "contact.conference_joined"
+    CONTACT_CONFERENCE_LEFT = "contact.conference_left"
     AGENT_STATUS_CHANGED = "agent.status_changed"
     AGENT_ACTIVITY_CHANGED = "agent.activity_changed"
     # A guidance prompt for the contact's agent (ccaas.domain.guidance); subject contact/<id>, sequence
@@ -63,6 +72,7 @@ def contact_event(event_type: EventType, contact: Contact, event_id: str, at_ms:
         "contact_id": contact.contact_id,
         "queue_id": contact.queue_id,
         "channel": contact.channel.value,
+        "initiation_method": contact.initiation_method.value,
         "state": contact.state.value,
         "agent_id": contact.agent_id,
         "enqueued_at": contact.enqueued_at,

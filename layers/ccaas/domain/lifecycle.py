@@ -100,6 +100,8 @@ def decline(contact: Contact, agent: Agent, now_ms: int, *, agent_status: str | 
         ContactState.QUEUED,
         agent_id=None,
         offered_at=None,
+        # A segment offered straight to a named agent (a transfer) enters the queue only now.
+        enqueued_at=contact.enqueued_at if contact.enqueued_at is not None else now_ms,
         declined_by=(*contact.declined_by, agent.agent_id),
     )
     released = _release(agent, contact, now_ms).model_copy(update={"last_contact_ended_at": agent.last_contact_ended_at})
@@ -108,11 +110,19 @@ def decline(contact: Contact, agent: Agent, now_ms: int, *, agent_status: str | 
     return back, released
 
 
-def disconnect(contact: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent]:
-    """The conversation ended: after-contact work starts; the slot stays taken until ACW ends."""
+def hold_closed(contact: Contact, now_ms: int) -> dict[str, object]:
+    """The changes that end a hold in progress (none when the customer is not on hold)."""
+    if contact.held_since is None:
+        return {}
+    return {"held_since": None, "hold_ms": contact.hold_ms + max(0, now_ms - contact.held_since)}
+
+
+def disconnect(contact: Contact, agent: Agent, now_ms: int, **changes: object) -> tuple[Contact, Agent]:
+    """The conversation ended: after-contact work starts; the slot stays taken until ACW ends. A hold
+    in progress ends with it (hold time counts up to the disconnect)."""
     _require_offer(contact, agent)
     return (
-        _contact(contact, ContactState.ACW, disconnected_at=now_ms),
+        _contact(contact, ContactState.ACW, disconnected_at=now_ms, **hold_closed(contact, now_ms), **changes),
         _agent(agent, now_ms, acw_contact_ids=(*agent.acw_contact_ids, contact.contact_id)),
     )
 
@@ -120,7 +130,9 @@ def disconnect(contact: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Ag
 def end_acw(contact: Contact, agent: Agent, now_ms: int, day: str) -> tuple[Contact, Agent]:
     """`day` is the tenant-local day of `now_ms`: the agent's handled-today count restarts with it."""
     _require_offer(contact, agent)
-    done = _contact(contact, ContactState.COMPLETED, acw_ended_at=now_ms, ended_at=now_ms, workflow_token=None)
+    # A segment its agent transferred ends TRANSFERRED (its successor lives on), any other COMPLETED.
+    final = ContactState.TRANSFERRED if contact.transferred_to is not None else ContactState.COMPLETED
+    done = _contact(contact, final, acw_ended_at=now_ms, ended_at=now_ms, workflow_token=None)
     released = _release(agent, contact, now_ms)
     handled = agent.handled_today + 1 if agent.handled_day == day else 1
     return done, released.model_copy(update={"handled_day": day, "handled_today": handled})
@@ -134,6 +146,14 @@ def abandon(contact: Contact, agent: Agent | None, now_ms: int, reason: str) -> 
     if agent is None or contact.contact_id not in agent.active_contact_ids:
         return gone, None
     return gone, _release(agent, contact, now_ms).model_copy(update={"last_contact_ended_at": agent.last_contact_ended_at})
+
+
+def fail(contact: Contact, agent: Agent | None, now_ms: int) -> tuple[Contact, Agent | None]:
+    """The contact cannot go on (its workflow never started): it ends FAILED, an offer is withdrawn."""
+    failed = _contact(contact, ContactState.FAILED, ended_at=now_ms, workflow_token=None)
+    if agent is None or contact.contact_id not in agent.active_contact_ids:
+        return failed, None
+    return failed, _release(agent, contact, now_ms).model_copy(update={"last_contact_ended_at": agent.last_contact_ended_at})
 
 
 def set_status(agent: Agent, status: str, now_ms: int) -> Agent:

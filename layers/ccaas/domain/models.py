@@ -108,7 +108,8 @@ ALLOWED_TRANSITIONS: dict[ContactState, frozenset[ContactState]] = {
         {ContactState.CONNECTED, ContactState.QUEUED, ContactState.ABANDONED, ContactState.FAILED}
     ),
     ContactState.CONNECTED: frozenset({ContactState.ACW, ContactState.TRANSFERRED, ContactState.FAILED}),
-    ContactState.ACW: frozenset({ContactState.COMPLETED}),
+    # A transferred segment's agent does its after-contact work too; its end names the disposition.
+    ContactState.ACW: frozenset({ContactState.COMPLETED, ContactState.TRANSFERRED}),
     # COMPLETED: reached (a CALLBACK contact took over); ABANDONED: cancelled or expired unanswered.
     ContactState.CALLBACK_SCHEDULED: frozenset({ContactState.COMPLETED, ContactState.ABANDONED, ContactState.FAILED}),
     ContactState.COMPLETED: frozenset(),
@@ -282,6 +283,42 @@ class Agent(AgentProfile):
         return max(self.status_since, self.last_contact_ended_at)
 
 
+class TransferKind(StrEnum):
+    QUEUE = "QUEUE"
+    AGENT = "AGENT"
+    EXTERNAL = "EXTERNAL"
+
+
+class TransferTarget(Frozen):
+    """Where a transfer (or consult) goes: a queue, a named agent, or an external number (a quick
+    connect the tenant configured; Amazon Connect's TransferredToEndpoint)."""
+
+    kind: TransferKind
+    queue_id: str | None = None
+    agent_id: str | None = None
+    quick_connect_id: str | None = None
+    phone_number: str | None = None
+
+
+class HandoverMode(StrEnum):
+    BLIND = "BLIND"
+    CONSULT = "CONSULT"
+    ESCALATION = "ESCALATION"
+
+
+class Handover(Frozen):
+    """On a segment made by a transfer: who sent it, how, why, and the sender's note (redacted)."""
+
+    mode: HandoverMode
+    from_agent_id: str
+    from_contact_id: str
+    from_queue_id: str
+    target: TransferTarget
+    reason: str | None = None
+    note: str | None = None
+    at: int
+
+
 class Contact(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -316,7 +353,31 @@ class Contact(BaseModel):
     sl_threshold_s: int = 20
     # The plan made at intake: steps that relax over time, segment, journey flags (routing engine).
     routing: RoutingPlan | None = None
+    # --- moving work between people (ccaas.domain.transfers) ---
+    # Segments as in Amazon Connect: a transfer ends this segment (disposition TRANSFERRED, target in
+    # transferred_to) and links the next one; the next one carries the handover.
+    next_contact_id: str | None = None
+    segment_number: int = 1  # 1 for the customer's first segment, +1 per transfer
+    transferred_to: TransferTarget | None = None
+    handover: Handover | None = None
+    # Hold: counted in handle time, not talk time. held_since is set while the customer is on hold.
+    held_since: int | None = None
+    hold_ms: int = 0
+    hold_count: int = 0
+    # A consult in progress: on the consulting segment, the consult leg's id (customer on hold); on the
+    # leg, the consulting segment's id until the consult is completed, conferenced or cancelled.
+    consult_contact_id: str | None = None
+    consult_of: str | None = None
+    consult_ms: int = 0
+    # A conference: both agents' segments name each other while the customer talks to both.
+    conference_with: str | None = None
+    conference_since: int | None = None
+    conference_ms: int = 0
     version: int = 0
+
+    @property
+    def on_hold(self) -> bool:
+        return self.held_since is not None
 
     def queue_wait_ms(self) -> int | None:
         if self.enqueued_at is None:

@@ -8,6 +8,7 @@ from ccaas.domain import lifecycle
 from ccaas.domain.events import EventType, agent_activity, agent_event
 from ccaas.domain.live_metrics import local_day
 from ccaas.domain.customers import Customer
+from ccaas.domain.history import ChatMessage
 from ccaas.domain.models import Agent, AgentStatus, Contact, NotFound
 from ccaas.domain.routing_engine import JourneySummary, reservation_deadline
 from ccaas.usecases import routing
@@ -59,14 +60,22 @@ def tenant_today(deps: Dependencies, tenant_id: str) -> str:
     return local_day(deps.clock.now_ms(), time_zone_of(deps, tenant_id))
 
 
+# How much of a transferred contact's past an offer carries (earlier segments' chat messages).
+_EARLIER_SEGMENTS = 10
+_EARLIER_MESSAGES = 200
+
+
 class Offer(BaseModel):
     """What the agent's client shows for a reserved contact: the contact, when the offer lapses,
-    the customer's journey (repeat flag, last agent, recent contacts) and directory profile."""
+    the customer's journey (repeat flag, last agent, recent contacts) and directory profile; for a
+    transferred segment, the context travels: the handover (on the contact: who sent it, how, why,
+    the note) and the earlier segments' messages (redacted, oldest first)."""
 
     contact: Contact
     expires_at: int
     journey: JourneySummary | None
     customer: Customer | None
+    earlier_messages: list[ChatMessage] = []
 
 
 def offer_for(deps: Dependencies, contact: Contact, policy: routing.RoutingPolicy) -> Offer:
@@ -77,7 +86,21 @@ def offer_for(deps: Dependencies, contact: Contact, policy: routing.RoutingPolic
         expires_at=reservation_deadline(contact.offered_at or 0, policy),
         journey=contact.routing.journey if contact.routing else None,
         customer=customer,
+        earlier_messages=_earlier_messages(deps, contact),
     )
+
+
+def _earlier_messages(deps: Dependencies, contact: Contact) -> list[ChatMessage]:
+    """The messages of the segments before this one (a transfer's context), newest _EARLIER_MESSAGES."""
+    earlier: list[list[ChatMessage]] = []
+    previous = contact.previous_contact_id
+    while previous and len(earlier) < _EARLIER_SEGMENTS:
+        earlier.insert(0, deps.transcripts.messages(contact.tenant_id, previous))
+        try:
+            previous = deps.store.get_contact(contact.tenant_id, previous).previous_contact_id
+        except NotFound:
+            break
+    return [m for messages in earlier for m in messages][-_EARLIER_MESSAGES:]
 
 
 def offers_of(deps: Dependencies, tenant_id: str, agent_id: str) -> list[Offer]:

@@ -422,6 +422,10 @@ def complete_contact(deps: Dependencies, tenant_id: str, agent_id: str, contact_
         agent, contact = _agent_and_contact(deps, tenant_id, agent_id, contact_id)
         if contact.state != ContactState.CONNECTED:
             raise Conflict(f"contact {contact_id} is {contact.state}, not CONNECTED", field="contact_id")
+        if contact.consult_contact_id or contact.conference_with or contact.consult_of:
+            from ccaas.usecases import transfers  # builds on this module: imported when a second segment is involved
+
+            return transfers.end_conversation(deps, tenant_id, agent, contact) or contact
         in_acw, updated = lifecycle.disconnect(contact, agent, deps.clock.now_ms())
         commit(deps, contacts=[(in_acw, EventType.CONTACT_ACW_STARTED, {})], agents=[(agent, updated)])
         return in_acw
@@ -441,7 +445,7 @@ def end_after_contact_work(deps: Dependencies, tenant_id: str, agent_id: str, co
 
     done, released, token = retrying(attempt)
     if token:
-        _answer(lambda: deps.workflow.succeed(token, {"state": "COMPLETED"}))
+        _answer(lambda: deps.workflow.succeed(token, {"state": done.state.value}))
     offer_work_to(deps, tenant_id, agent_id, released)
     return done
 
@@ -478,8 +482,8 @@ def await_completion(deps: Dependencies, tenant_id: str, contact_id: str, task_t
             armed = lifecycle.arm_token(contact, task_token)
             deps.store.save(contacts=[armed])
             return armed
-        if contact.state == ContactState.COMPLETED:
-            deps.workflow.succeed(task_token, {"state": "COMPLETED"})
+        if contact.state in (ContactState.COMPLETED, ContactState.TRANSFERRED):
+            deps.workflow.succeed(task_token, {"state": contact.state.value})
         else:
             deps.workflow.fail(task_token, "ContactNotConnected", f"contact is {contact.state}")
         return contact

@@ -33,6 +33,8 @@ def put_policy(deps: Dependencies, tenant_id: str, policy: RoutingPolicy) -> Rou
 
 
 def journey_of(deps: Dependencies, tenant_id: str, customer_id: str | None, reason: str | None, exclude: str) -> JourneyContext | None:
+    """The customer's recent contacts, without the customer contact `exclude` (an initial contact id:
+    its own segments are not an earlier contact, so a transfer is never a repeat of itself)."""
     if not customer_id:
         return None
     history = [
@@ -41,7 +43,7 @@ def journey_of(deps: Dependencies, tenant_id: str, customer_id: str | None, reas
             queue_id=c.queue_id, channel=c.channel.value, reason=c.reason, outcome=c.state.value,
         )
         for c in deps.store.recent_contacts(tenant_id, customer_id, _JOURNEY_DEPTH)
-        if c.contact_id != exclude
+        if exclude not in (c.contact_id, c.initial_contact_id)
     ]
     return JourneyContext(customer_id=customer_id, reason=reason, history=tuple(history))
 
@@ -62,7 +64,8 @@ def plan_for(
 ) -> RoutingPlan:
     """The contact's plan at intake. `arrival_wait_s` estimates the wait of a contact arriving now; it
     is only called when the segment deflects to self-service above a wait (it costs reads)."""
-    journey = journey_of(deps, contact.tenant_id, contact.customer_id, contact.reason, contact.contact_id)
+    journey = journey_of(deps, contact.tenant_id, contact.customer_id, contact.reason,
+                         contact.initial_contact_id or contact.contact_id)
     policy = policy or policy_of(deps, contact.tenant_id)
     deflects_on_wait = segment in policy.segments and policy.segments[segment].deflect == "when_wait_exceeds"
     estimated = arrival_wait_s() if deflects_on_wait and arrival_wait_s is not None else None

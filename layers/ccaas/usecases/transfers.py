@@ -1,0 +1,464 @@
+"""Moving work between people: hold, transfer, consult, conference, escalation (ccaas.domain.transfers).
+
+Every operation is one optimistic, all-or-nothing save of the contacts and agents it changes (the old
+segment ends and the new one exists together, or neither), then its events. A new segment is a
+contact like any other: its own lifecycle workflow routes it and waits for its agent (AwaitAgent),
+started after the save; should that start fail, the transfer is undone in one more write (the sender
+has the customer back, the segment ends FAILED) and the caller gets the error.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ccaas.bootstrap import Dependencies
+from ccaas.domain import lifecycle, transfers
+from ccaas.domain.events import EventType
+from ccaas.domain.models import (
+    NAME_PATTERN,
+    Agent,
+    Conflict,
+    Contact,
+    ContactState,
+    DomainError,
+    Handover,
+    HandoverMode,
+    Int,
+    NotFound,
+    Queue,
+    TransferKind,
+    TransferTarget,
+)
+from ccaas.domain.transfers import TransferSettings
+from ccaas.usecases import routing
+from ccaas.usecases.analytics import redact
+from ccaas.usecases.contacts import _answer, _wait_s, commit, offer_work_to, retrying
+
+logger = logging.getLogger(__name__)
+SETTINGS = "transfers"
+_Name = Annotated[str, Field(min_length=1, max_length=64, pattern=NAME_PATTERN)]
+_Reason = Annotated[str, Field(min_length=1, max_length=64, description="why (free text: redacted like transcripts)")]
+_Note = Annotated[str, Field(min_length=1, max_length=2000, description="for the receiving agent (redacted)")]
+
+
+class Destination(BaseModel):
+    """Exactly one of: a queue, a named agent, a quick connect (an external number)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    queue_id: _Name | None = None
+    agent_id: _Name | None = None
+    quick_connect_id: _Name | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Destination:
+        named = [n for n in ("queue_id", "agent_id", "quick_connect_id") if getattr(self, n) is not None]
+        if len(named) != 1:
+            raise ValueError("name exactly one of queue_id, agent_id, quick_connect_id")
+        return self
+
+
+class ConsultDestination(Destination):
+    @model_validator(mode="after")
+    def _not_external(self) -> ConsultDestination:
+        if self.quick_connect_id is not None:
+            raise ValueError("a consult reaches a queue or an agent; transfer to a quick connect instead")
+        return self
+
+
+class TransferRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: Destination
+    reason: _Reason | None = None
+    note: _Note | None = None
+    priority: Int | None = Field(default=None, ge=1, le=10, description=(
+        "the new segment's priority (1 = most urgent); a transfer keeps or raises the contact's priority, never lowers it"))
+    exclude_me: bool | None = Field(default=None, description=(
+        "not offered back to me from the queue (default: the tenant's exclude_transferring_agent)"))
+
+
+class ConsultRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: ConsultDestination
+    reason: _Reason | None = None
+    note: _Note | None = None
+
+
+class EscalationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    supervisor_id: _Name | None = Field(default=None, description="a named supervisor (an agent id); else the escalation queue")
+    reason: _Reason
+    note: _Note | None = None
+
+
+# --- settings --------------------------------------------------------------------------------------
+def get_settings(deps: Dependencies, tenant_id: str) -> TransferSettings:
+    values = deps.config.get_settings(tenant_id, SETTINGS)
+    return TransferSettings() if values is None else TransferSettings.model_validate(values)
+
+
+def put_settings(deps: Dependencies, tenant_id: str, settings: TransferSettings) -> TransferSettings:
+    if settings.escalation_queue_id is not None:
+        _queue(deps, tenant_id, settings.escalation_queue_id, "escalation_queue_id")
+    deps.config.put_settings(tenant_id, SETTINGS, settings.model_dump(mode="json"))
+    return settings
+
+
+# --- hold ------------------------------------------------------------------------------------------
+def hold(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str) -> Contact:
+    return _on_own_contact(deps, tenant_id, agent_id, contact_id, transfers.hold, EventType.CONTACT_HELD)
+
+
+def resume(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str) -> Contact:
+    return _on_own_contact(deps, tenant_id, agent_id, contact_id, transfers.resume, EventType.CONTACT_RESUMED)
+
+
+def _on_own_contact(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str, change: Any,
+                    event: EventType) -> Contact:
+    def attempt() -> Contact:
+        agent, contact = _load(deps, tenant_id, agent_id, contact_id)
+        changed = change(contact, agent, deps.clock.now_ms())
+        commit(deps, contacts=[(changed, event, {"hold_count": changed.hold_count, "hold_ms": changed.hold_ms})])
+        return changed
+
+    return retrying(attempt)
+
+
+# --- transfer, consult, escalation ----------------------------------------------------------------
+def transfer(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str, request: TransferRequest) -> Contact:
+    """Blind transfer. Returns the new segment; for an external number, the sender's segment (the
+    customer leaves the contact center: no next segment)."""
+    return _send(deps, tenant_id, agent_id, contact_id, request.to, HandoverMode.BLIND, request.reason, request.note,
+                 priority=request.priority, exclude_me=request.exclude_me)
+
+
+def escalate(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str, request: EscalationRequest) -> Contact:
+    """A transfer to a supervisor (named, or the tenant's escalation queue) with raised priority and a reason."""
+    settings = get_settings(deps, tenant_id)
+    if request.supervisor_id is not None:
+        to = Destination(agent_id=request.supervisor_id)
+    elif settings.escalation_queue_id is not None:
+        to = Destination(queue_id=settings.escalation_queue_id)
+    else:
+        raise DomainError("name a supervisor_id: this tenant has no escalation_queue_id (PUT /settings/transfers)",
+                          field="supervisor_id")
+    return _send(deps, tenant_id, agent_id, contact_id, to, HandoverMode.ESCALATION, request.reason, request.note,
+                 priority=settings.escalation_priority, exclude_me=True, settings=settings)
+
+
+def consult(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str, request: ConsultRequest) -> Contact:
+    """The customer goes on hold; the consult leg is routed to the target. Returns the leg."""
+    return _send(deps, tenant_id, agent_id, contact_id, request.to, HandoverMode.CONSULT, request.reason, request.note,
+                 priority=None, exclude_me=True)
+
+
+def _send(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str, to: Destination, mode: HandoverMode,
+          reason: str | None, note: str | None, *, priority: int | None, exclude_me: bool | None,
+          settings: TransferSettings | None = None) -> Contact:
+    settings = settings or get_settings(deps, tenant_id)
+    reason = redact(deps, tenant_id, reason) if reason else None
+    note = redact(deps, tenant_id, note) if note else None
+    exclude = settings.exclude_transferring_agent if exclude_me is None else exclude_me
+
+    def attempt() -> tuple[Contact, Contact | None, list[tuple[Agent | None, Agent | None]]]:
+        agent, source = _load(deps, tenant_id, agent_id, contact_id)
+        transfers.check_can_transfer(source, agent, settings)
+        now = deps.clock.now_ms()
+        target, queue, target_agent = _resolve(deps, source, agent, to, settings)
+        if target.kind == TransferKind.EXTERNAL:
+            sent, released = transfers.hand_off(source, agent, target, None, now)
+            commit(deps, contacts=[(sent, EventType.CONTACT_TRANSFERRED, _transferred(sent, mode, target, None))],
+                   agents=[(agent, released)])
+            return sent, None, [(agent, released)]
+        handover = Handover(mode=mode, from_agent_id=agent.agent_id, from_contact_id=source.contact_id,
+                            from_queue_id=source.queue_id, target=target, reason=reason or source.reason, note=note, at=now)
+        segment = transfers.next_segment(source, deps.ids.new_id(), queue, handover,
+                                         priority=_priority(source, priority), exclude_sender=exclude, now_ms=now)
+        segment = _planned(deps, segment, queue)
+        agents: list[tuple[Agent | None, Agent | None]] = []
+        changes: list[tuple[Contact, EventType | None, dict]] = []
+        if target_agent is not None:
+            segment, reserved = transfers.offer_to(segment, target_agent, now)
+            agents.append((target_agent, reserved))
+        if mode == HandoverMode.CONSULT:
+            sender = transfers.start_consult(source, agent, segment, now)
+            changes.append((sender, EventType.CONTACT_CONSULT_STARTED, _transferred(sender, mode, target, segment)))
+        else:
+            sender, released = transfers.hand_off(source, agent, target, segment.contact_id, now)
+            agents.append((agent, released))
+            changes.append((sender, EventType.CONTACT_TRANSFERRED, _transferred(sender, mode, target, segment)))
+        changes.append((segment, EventType.CONTACT_OFFERED if target_agent is not None else None, {}))
+        commit(deps, contacts=changes, agents=agents)
+        return sender, segment, agents
+
+    sender, segment, agents = retrying(attempt)
+    if segment is None:
+        return sender
+    _start(deps, sender, segment, agents)
+    return segment
+
+
+def _start(deps: Dependencies, sender: Contact, segment: Contact, agents: list[tuple[Agent | None, Agent | None]]) -> None:
+    """The new segment's own lifecycle; undone whole if it cannot start."""
+    policy = routing.policy_of(deps, segment.tenant_id)
+    queue = deps.config.get_queue(segment.tenant_id, segment.queue_id)
+    now = deps.clock.now_ms()
+    try:
+        deps.workflow.start_contact(segment, _wait_s(routing.next_check(deps, segment, queue, policy, now), now))
+    except Exception:
+        logger.exception("the transferred segment's workflow did not start: transfer undone")
+        _undo(deps, sender, segment)
+        raise
+
+
+def _undo(deps: Dependencies, sender: Contact, segment: Contact) -> None:
+    def attempt() -> None:
+        current = deps.store.get_contact(sender.tenant_id, sender.contact_id)
+        leg = deps.store.get_contact(segment.tenant_id, segment.contact_id)
+        agent = deps.store.get_agent(sender.tenant_id, sender.agent_id or "")
+        leg_agent = deps.store.get_agent(leg.tenant_id, leg.agent_id) if leg.agent_id else None
+        restored, restored_agent = transfers.undo_send(current, agent, deps.clock.now_ms())
+        failed, released = transfers.fail_segment(leg, leg_agent, deps.clock.now_ms())
+        commit(deps, contacts=[(restored, None, {}), (failed, None, {})],
+               agents=[(agent, restored_agent), (leg_agent, released)])
+
+    retrying(attempt)
+
+
+def complete_consult(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str) -> Contact:
+    """Warm transfer: returns the customer's new segment (the consult leg)."""
+
+    def attempt() -> Contact:
+        agent, source, leg = _consult_of(deps, tenant_id, agent_id, contact_id)
+        now = deps.clock.now_ms()
+        sent, released, transferred = transfers.complete_consult(source, agent, leg, now)
+        target = transferred.handover.target if transferred.handover else None
+        commit(deps, contacts=[(sent, EventType.CONTACT_TRANSFERRED, _transferred(sent, HandoverMode.CONSULT, target, transferred)),
+                               (transferred, None, {})],
+               agents=[(agent, released)])
+        return transferred
+
+    return retrying(attempt)
+
+
+def conference(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str) -> Contact:
+    """Customer and both agents together. Returns the consulting agent's segment."""
+
+    def attempt() -> Contact:
+        agent, source, leg = _consult_of(deps, tenant_id, agent_id, contact_id)
+        joined, leg_joined = transfers.conference(source, agent, leg, deps.clock.now_ms())
+        extra = {"conference_with": leg.contact_id}
+        commit(deps, contacts=[(joined, EventType.CONTACT_CONFERENCE_JOINED, extra),
+                               (leg_joined, EventType.CONTACT_CONFERENCE_JOINED, {"conference_with": source.contact_id})])
+        return joined
+
+    return retrying(attempt)
+
+
+def cancel_consult(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str) -> Contact:
+    """The consult ends without a transfer and the customer comes off hold. Returns the sender's segment."""
+
+    def attempt() -> tuple[Contact, Contact, Contact]:
+        agent, source, leg = _consult_of(deps, tenant_id, agent_id, contact_id)
+        if source.agent_id != agent.agent_id or source.state != ContactState.CONNECTED:
+            raise Conflict(f"contact {contact_id} is not CONNECTED to agent {agent_id}", field="contact_id")
+        leg_agent = deps.store.get_agent(tenant_id, leg.agent_id) if leg.agent_id else None
+        back, ended, released = transfers.cancel_consult(source, leg, leg_agent, deps.clock.now_ms())
+        commit(deps, contacts=[(back, EventType.CONTACT_CONSULT_CANCELLED, {"consult_contact_id": leg.contact_id}),
+                               *_changed_leg(leg, ended)],
+               agents=[(leg_agent, released)])
+        return leg, ended, back
+
+    leg, ended, back = retrying(attempt)
+    _after_leg_ended(deps, leg, ended)
+    return back
+
+
+def end_conversation(deps: Dependencies, tenant_id: str, agent: Agent, contact: Contact) -> Contact | None:
+    """The agent ends a conversation that involves another segment (usecases.contacts.complete_contact
+    asks first): leaving a conference, or the consulted agent hanging up on a consult. None when the
+    contact is an ordinary one."""
+    now = deps.clock.now_ms()
+    if contact.consult_contact_id:
+        raise Conflict(f"contact {contact.contact_id} has a consult in progress: complete, conference or cancel it first",
+                       field="contact_id")
+    if contact.conference_with:
+        other = deps.store.get_contact(tenant_id, contact.conference_with)
+        left, released, stays = transfers.leave_conference(contact, agent, other, now)
+        event = EventType.CONTACT_TRANSFERRED if left.transferred_to is not None else EventType.CONTACT_ACW_STARTED
+        extra = (_transferred(left, HandoverMode.CONSULT, left.transferred_to, stays) if left.transferred_to is not None else {})
+        commit(deps, contacts=[(left, event, extra),
+                               (stays, EventType.CONTACT_CONFERENCE_LEFT, {"left": contact.contact_id})],
+               agents=[(agent, released)])
+        return left
+    if contact.consult_of:
+        source = deps.store.get_contact(tenant_id, contact.consult_of)
+        # The consulted agent hangs up: the consult is over, the customer stays on hold with the sender.
+        back, ended, released = transfers.cancel_consult(source, contact, agent, now, resume_customer=False)
+        commit(deps, contacts=[(back, EventType.CONTACT_CONSULT_CANCELLED, {"consult_contact_id": contact.contact_id}),
+                               (ended, EventType.CONTACT_ACW_STARTED, {})],
+               agents=[(agent, released)])
+        return ended
+    return None
+
+
+def disconnect_customer(deps: Dependencies, tenant_id: str, contact_id: str) -> Contact:
+    """The customer hung up on a connected contact: its agent goes to after-contact work, and so does
+    every other agent on it (a consult leg is withdrawn or ended, a conference ends for both)."""
+
+    def attempt() -> tuple[Contact, list[tuple[Contact, Contact]]]:
+        contact = deps.store.get_contact(tenant_id, contact_id)
+        if contact.state != ContactState.CONNECTED or contact.consult_of:
+            raise Conflict(f"contact {contact_id} is {contact.state}: only a connected customer contact can be "
+                           "disconnected (a waiting one is abandoned)", field="contact_id")
+        now = deps.clock.now_ms()
+        agent = deps.store.get_agent(tenant_id, contact.agent_id or "")
+        ended, released = lifecycle.disconnect(contact, agent, now, **transfers.conference_closed(contact, now),
+                                               consult_contact_id=None)
+        changes: list[tuple[Contact, EventType | None, dict]] = [(ended, EventType.CONTACT_ACW_STARTED, {"reason": "CUSTOMER_LEFT"})]
+        agents: list[tuple[Agent | None, Agent | None]] = [(agent, released)]
+        others: list[tuple[Contact, Contact]] = []
+        for other_id in filter(None, (contact.consult_contact_id, contact.conference_with)):
+            other = deps.store.get_contact(tenant_id, other_id)
+            other_agent = deps.store.get_agent(tenant_id, other.agent_id) if other.agent_id else None
+            if other.conference_with:
+                other_ended, other_released = lifecycle.disconnect(
+                    other, other_agent, now, **transfers.conference_closed(other, now))  # type: ignore[arg-type]
+            else:
+                other_ended, other_released = transfers.end_leg(other, other_agent, now)
+            changes.extend(_changed_leg(other, other_ended))
+            agents.append((other_agent, other_released))
+            others.append((other, other_ended))
+        commit(deps, contacts=changes, agents=agents)
+        return ended, others
+
+    ended, others = retrying(attempt)
+    for before, after in others:
+        _after_leg_ended(deps, before, after)
+    return ended
+
+
+def take_escalation(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str) -> Contact:
+    """A supervisor takes a waiting escalation (reserved and connected at once)."""
+
+    def attempt() -> tuple[Contact, str | None]:
+        agent, segment = _load(deps, tenant_id, agent_id, contact_id)
+        connected, updated = transfers.take_escalation(segment, agent, deps.clock.now_ms())
+        commit(deps, contacts=[(connected, EventType.CONTACT_CONNECTED, {"sl_threshold_s": segment.sl_threshold_s})],
+               agents=[(agent, updated)])
+        return connected, segment.workflow_token
+
+    connected, token = retrying(attempt)
+    if token:
+        _answer(lambda: deps.workflow.succeed(token, {"state": "CONNECTED", "agent_id": agent_id}))
+    return connected
+
+
+def segments(deps: Dependencies, tenant_id: str, contact_id: str) -> list[Contact]:
+    """Every segment of the customer contact `contact_id` belongs to, first to last."""
+    contact = deps.store.get_contact(tenant_id, contact_id)
+    limit = get_settings(deps, tenant_id).max_segments + 1
+    chain = [contact]
+    while chain[0].previous_contact_id and len(chain) < limit:
+        chain.insert(0, deps.store.get_contact(tenant_id, chain[0].previous_contact_id))
+    while len(chain) < limit:
+        following = chain[-1].next_contact_id or chain[-1].consult_contact_id or chain[-1].conference_with
+        if not following or any(c.contact_id == following for c in chain):
+            break
+        chain.append(deps.store.get_contact(tenant_id, following))
+    return chain
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+def _load(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str) -> tuple[Agent, Contact]:
+    return deps.store.get_agent(tenant_id, agent_id), deps.store.get_contact(tenant_id, contact_id)
+
+
+def _consult_of(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str) -> tuple[Agent, Contact, Contact]:
+    agent, source = _load(deps, tenant_id, agent_id, contact_id)
+    if source.agent_id != agent_id:
+        raise Conflict(f"contact {contact_id} is not assigned to agent {agent_id}", field="contact_id")
+    if not source.consult_contact_id:
+        raise Conflict(f"contact {contact_id} has no consult in progress", field="contact_id")
+    return agent, source, deps.store.get_contact(tenant_id, source.consult_contact_id)
+
+
+def _queue(deps: Dependencies, tenant_id: str, queue_id: str, field: str) -> Queue:
+    try:
+        return deps.config.get_queue(tenant_id, queue_id)
+    except NotFound:
+        raise DomainError(f"queue {queue_id} does not exist", field=field) from None
+
+
+def _resolve(deps: Dependencies, source: Contact, sender: Agent, to: Destination,
+             settings: TransferSettings) -> tuple[TransferTarget, Queue | None, Agent | None]:
+    """The target, the new segment's queue and, for a named agent, that agent (checked available)."""
+    tenant_id = source.tenant_id
+    if to.quick_connect_id is not None:
+        quick = settings.quick_connects.get(to.quick_connect_id)
+        if quick is None:
+            raise DomainError(f"quick connect {to.quick_connect_id} does not exist", field="quick_connect_id")
+        return (TransferTarget(kind=TransferKind.EXTERNAL, quick_connect_id=to.quick_connect_id,
+                               phone_number=quick.phone_number), None, None)
+    if to.agent_id is not None:
+        try:
+            target = deps.store.get_agent(tenant_id, to.agent_id)
+        except NotFound:
+            raise DomainError(f"agent {to.agent_id} does not exist", field="agent_id") from None
+        transfers.check_target_agent(source, sender, target)
+        # The segment stays in the sender's queue: if the named agent rejects or misses it, it waits there.
+        queue = _queue(deps, tenant_id, source.queue_id, "queue_id")
+        return TransferTarget(kind=TransferKind.AGENT, agent_id=target.agent_id), queue, target
+    queue = _queue(deps, tenant_id, to.queue_id or "", "queue_id")
+    queue.require_channel(source.channel)
+    return TransferTarget(kind=TransferKind.QUEUE, queue_id=queue.queue_id), queue, None
+
+
+def _priority(source: Contact, requested: int | None) -> int:
+    return source.priority if requested is None else min(source.priority, requested)
+
+
+def _planned(deps: Dependencies, segment: Contact, queue: Queue) -> Contact:
+    """The new segment's routing plan in its queue; the transfer's priority wins if more urgent.
+    A queue closed by its hours refuses the transfer (the sender keeps the customer)."""
+    policy = routing.policy_of(deps, segment.tenant_id)
+    customer_segment = routing.segment_of(deps, segment, None)
+    plan = routing.plan_for(deps, segment, queue, customer_segment, policy)
+    if plan.outcome == "closed" and policy.for_queue(queue.queue_id).when_closed not in ("queue", "callback"):
+        raise Conflict(f"queue {queue.queue_id} is closed now", field="queue_id")
+    priority = min(plan.priority, segment.priority)
+    return segment.model_copy(update={"routing": plan.model_copy(update={"priority": priority}), "priority": priority})
+
+
+def _transferred(sender: Contact, mode: HandoverMode, target: TransferTarget | None, segment: Contact | None) -> dict:
+    return {"mode": mode.value, "to_kind": target.kind.value if target else None,
+            "to_queue_id": segment.queue_id if segment is not None else None,
+            "to_agent_id": target.agent_id if target else None,
+            "next_contact_id": segment.contact_id if segment is not None else None,
+            "segment_number": sender.segment_number}
+
+
+def _changed_leg(before: Contact, after: Contact) -> list[tuple[Contact, EventType | None, dict]]:
+    """The save-and-event entry of a leg that was ended (none when it had ended already)."""
+    if after is before:
+        return []
+    if after.state == ContactState.ABANDONED:
+        return [(after, EventType.CONTACT_ABANDONED, {"previous_state": before.state.value, "reason": after.abandon_reason,
+                                                       "sl_threshold_s": before.sl_threshold_s})]
+    return [(after, EventType.CONTACT_ACW_STARTED, {})]
+
+
+def _after_leg_ended(deps: Dependencies, before: Contact, after: Contact) -> None:
+    """A withdrawn leg's waiting workflow ends now; an agent it was offered to gets other work."""
+    if after.state != ContactState.ABANDONED:
+        return
+    if before.workflow_token:
+        token = before.workflow_token
+        _answer(lambda: deps.workflow.fail(token, "ContactAbandoned", after.abandon_reason or "withdrawn"))
+    if before.agent_id:
+        offer_work_to(deps, before.tenant_id, before.agent_id)
