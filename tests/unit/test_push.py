@@ -271,3 +271,33 @@ def test_plan_is_pure_and_ignores_events_without_an_agent():
               subject="contact/c1", sequence=1, payload={"contact_id": "c1", "queue_id": "sales", "agent_id": None})
     plan = plan_pushes([e, e])
     assert plan.agent_pushes == []
+
+
+def test_a_consult_pushes_the_leg_offer_with_its_handover_and_the_legs_answer_to_the_consulting_agent():
+    from ccaas.usecases import transfers
+    from ccaas.usecases.transfers import ConsultDestination, ConsultRequest
+
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    push.connect(deps, Identity(tenant_id="t1", role="agent", agent_id="ana"), "ana-1")
+    push.connect(deps, Identity(tenant_id="t1", role="agent", agent_id="bob"), "bob-1")
+    cid = _offer_to(deps, "t1")
+    contacts.accept_contact(deps, "t1", "ana", cid)
+    agents.set_agent_status(deps, "t1", "bob", StatusChange(status="AVAILABLE"))
+    n = len(deps.events.events)
+    leg = transfers.consult(deps, "t1", "ana", cid, ConsultRequest(to=ConsultDestination(agent_id="bob"), note="refund"))
+    push.push_events(deps, _events_since(deps, n))
+    offer = [m for m in deps.push.sent["bob-1"] if m["type"] == "offer"][-1]["payload"]
+    assert offer["contact"]["contact_id"] == leg.contact_id and offer["contact"]["handover"]["note"] == "refund"
+    assert deps.push.sent["ana-1"][-1]["payload"]["event"] == "consult_started"
+
+    n = len(deps.events.events)
+    contacts.accept_contact(deps, "t1", "bob", leg.contact_id)
+    transfers.conference(deps, "t1", "ana", cid)
+    push.push_events(deps, _events_since(deps, n))
+    # ana hears that bob answered her consult leg, then both hear the conference.
+    ana = [(m["payload"]["contact_id"], m["payload"]["event"]) for m in deps.push.sent["ana-1"][-2:]]
+    assert ana == [(leg.contact_id, "connected"), (cid, "conference_joined")]
+    assert deps.push.sent["bob-1"][-1]["payload"] == {
+        "event": "conference_joined", "contact_id": leg.contact_id, "queue_id": "sales", "channel": "VOICE",
+        "state": "CONNECTED", "conference_with": cid}

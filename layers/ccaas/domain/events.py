@@ -78,6 +78,9 @@ def contact_event(event_type: EventType, contact: Contact, event_id: str, at_ms:
         "enqueued_at": contact.enqueued_at,
         "connected_at": contact.connected_at,
         "disconnected_at": contact.disconnected_at,
+        # A consult leg names the consulting segment and its agent, whose desktop follows the leg too.
+        **({"consult_of": contact.consult_of, "consulting_agent_id": contact.handover.from_agent_id}
+           if contact.consult_of and contact.handover else {}),
         **extra,
     }
     return Event(

@@ -167,7 +167,9 @@ def alert_queue(alert: Alert) -> str | None:
 WITHDRAWN_ON_ABANDON = "OFFERED"
 CONTACT_STATE_EVENTS = frozenset({
     EventType.CONTACT_CONNECTED, EventType.CONTACT_ACW_STARTED, EventType.CONTACT_COMPLETED,
-    EventType.CONTACT_ABANDONED,
+    EventType.CONTACT_ABANDONED, EventType.CONTACT_TRANSFERRED, EventType.CONTACT_HELD, EventType.CONTACT_RESUMED,
+    EventType.CONTACT_CONSULT_STARTED, EventType.CONTACT_CONSULT_CANCELLED, EventType.CONTACT_CONFERENCE_JOINED,
+    EventType.CONTACT_CONFERENCE_LEFT,
 })
 
 
@@ -191,7 +193,8 @@ class PushPlan:
 
 
 def _contact_state_payload(p: dict[str, Any], kind: str) -> dict[str, Any]:
-    keep = ("contact_id", "queue_id", "channel", "state", "previous_state", "reason")
+    keep = ("contact_id", "queue_id", "channel", "state", "previous_state", "reason", "mode", "next_contact_id",
+            "consult_of", "conference_with", "hold_count")
     return {"event": kind.removeprefix("contact."), **{k: p[k] for k in keep if p.get(k) is not None}}
 
 
@@ -220,9 +223,11 @@ def plan_pushes(events: Iterable[Event]) -> PushPlan:
         elif e.type == EventType.CONTACT_ABANDONED and p.get("agent_id") and p.get("previous_state") == WITHDRAWN_ON_ABANDON:
             payload = {"contact_id": contact_id, "reason": "abandoned"}
             plan.agent_pushes.append(AgentPush(e.tenant_id, p["agent_id"], "offer_withdrawn", at, contact_id, payload, e.event_id))
-        elif e.type in CONTACT_STATE_EVENTS and p.get("agent_id"):
+        elif e.type in CONTACT_STATE_EVENTS and (p.get("agent_id") or p.get("consulting_agent_id")):
             payload = _contact_state_payload(p, e.type)
-            plan.agent_pushes.append(AgentPush(e.tenant_id, p["agent_id"], "contact_state", at, contact_id, payload, e.event_id))
+            # The contact's agent, and for a consult leg the consulting agent (who waits to conference or complete).
+            for agent_id in dict.fromkeys(filter(None, (p.get("agent_id"), p.get("consulting_agent_id")))):
+                plan.agent_pushes.append(AgentPush(e.tenant_id, agent_id, "contact_state", at, contact_id, payload, e.event_id))
         elif (guidance := guidance_push(e)) is not None:
             plan.agent_pushes.append(guidance)
     return plan
