@@ -243,14 +243,19 @@ def draw(strategy: Any, examples: int, seed: int) -> list[Any]:
     return drawn
 
 
+def operations_of(schema: Any, role: str | None = None) -> list[Any]:
+    """The schema's operations, or only those whose `x-roles` admit `role`."""
+    operations = [result.ok() for result in schema.get_all_operations()]
+    return [op for op in operations if role is None or role in (op.definition.raw.get("x-roles") or [])]
+
+
 def plan(schema: Any, budget: Budget, seed: int, known_ids: Mapping[str, str], min_requests: int,
-         notes: list[str]) -> list[Planned]:
+         notes: list[str], role: str | None = None) -> list[Planned]:
     """Every operation's batches, in schema order; when they come to fewer than `min_requests` (an operation
     has fewer distinct inputs than its budget), the batches that filled their budget draw the rest, with
     another seed, so the tier's size does not shrink with the schema."""
     batches: list[tuple[Any, str, Any, int]] = []  # operation, batch, strategy, examples
-    for result in schema.get_all_operations():
-        operation = result.ok()
+    for operation in operations_of(schema, role):
         path_ids = [p.name for p in operation.path_parameters]
         for batch, mode, examples in (("positive", GenerationMode.POSITIVE, budget.positive),
                                       ("negative", GenerationMode.NEGATIVE, budget.negative)):
@@ -396,10 +401,12 @@ def fuzz(
     max_seconds: float = 600.0,
     slow_s: float | None = None,
     progress: Callable[[str], None] | None = None,
+    role: str | None = None,
 ) -> FuzzResult:
+    """`role`: only the operations that admit it (the key is that role's)."""
     result = FuzzResult(seed=seed, budget=budget)
     t0 = time.perf_counter()
-    planned = plan(schema, budget, seed, known_ids, min_requests, result.notes)
+    planned = plan(schema, budget, seed, known_ids, min_requests, result.notes, role)
     result.generation_s = time.perf_counter() - t0
     result.planned = len(planned)
     headers = {"Authorization": f"Bearer {api_key}"}

@@ -85,6 +85,48 @@ def test_schemathesis_over_every_operation(runtime) -> None:
     assert not problems, "; ".join(problems) + "\n" + summary
 
 
+def _connected_to_ana(runtime) -> str:
+    """A contact connected to ana, so the agent pass reaches the transfer, consult and hold operations
+    with a contact they can act on (the first valid move changes it; later ones meet its new state)."""
+    from local.testing import api, wait_until
+
+    agent = api(runtime, "demo", agent_id="ana")
+    status, contact = api(runtime, "demo").call("POST", "/contacts", {"channel": "VOICE", "queue_id": "sales"})
+    assert status == 201, contact
+    contact_id = contact["contact_id"]
+    assert agent.call("PUT", "/agents/ana/status", {"status": "AVAILABLE"})[0] == 200
+    wait_until(lambda: contact_id in agent.call("GET", "/agents/ana")[1].get("offers", []), what="the offer for ana")
+    assert agent.call("POST", f"/agents/ana/contacts/{contact_id}/accept")[0] == 200
+    return contact_id
+
+
+AGENT_MIN_REQUESTS = 600
+# Half the random budget: most random agent ids are another agent's (403); the known ids carry the pass.
+AGENT_BUDGET = fuzzing.Budget(positive=BUDGET.positive // 2, negative=BUDGET.negative // 2, known_ids=BUDGET.known_ids)
+
+
+def test_schemathesis_as_an_agent_over_the_agents_operations(runtime) -> None:
+    """The admin pass meets 403 on the agent's routes: this pass sends them as the agent ana, with her
+    connected contact among the known ids (transfer, consult, hold, escalate bodies reach the use-cases)."""
+    key = runtime.key("demo", agent_id="ana")
+    schema = fuzzing.load_schema(runtime.api_url, key, slow_s=SLOW_S)
+    operations = [op.label for op in fuzzing.operations_of(schema, "agent")]
+    assert any("/transfer" in op for op in operations) and len(operations) >= 15, operations
+    known = {"agent_id": "ana", "contact_id": _connected_to_ana(runtime)}
+    result = fuzzing.fuzz(schema, runtime.api_url, key, budget=AGENT_BUDGET, seed=SEED, known_ids=known,
+                          min_requests=AGENT_MIN_REQUESTS, slow_s=SLOW_S, role="agent",
+                          progress=lambda line: print(f"fuzz (agent): {line}", flush=True))
+    summary = result.summary()
+    print(summary)
+    _report("schemathesis_agent", {**result.as_dict(), "operations": operations})
+    problems = []
+    if missing := [op for op in operations if op not in result.per_operation]:
+        problems.append(f"operations never fuzzed: {missing}")
+    if result.findings:
+        problems.append(f"{len(result.findings)} check failures in {len({f.seq for f in result.findings})} responses")
+    assert not problems, "; ".join(problems) + "\n" + summary
+
+
 # -- hand-made ugly payloads --------------------------------------------------------------------------
 # (name, method, path, headers, body, expected status (None: a 4xx), words of which the error names one)
 JSON = {"Content-Type": "application/json"}
