@@ -47,12 +47,17 @@ def record_from_contact(contact: Contact) -> ContactRecord | None:
     """The history record of one of our own contacts, or None while it has not ended.
 
     `last_updated_at` is when it ended, so recording the same ended contact twice (a retried
-    workflow step) is a no-op in the store; hold time is not tracked by the lifecycle (0).
+    workflow step) is a no-op in the store. A hold or conference still open when the contact ended
+    (it left CONNECTED without the disconnect that closes them) is counted up to its disconnect.
+    A contact that ended with `consult_of` still set is a cancelled consult leg (`consult_leg`).
     """
     final_state = _FINAL_STATES.get(contact.state)
     if final_state is None:
         return None
     ended = contact.ended_at or contact.acw_ended_at or contact.disconnected_at or contact.initiated_at
+    stop = contact.disconnected_at or ended
+    hold_ms = contact.hold_ms + _open_span(contact.held_since, stop)
+    conference_ms = contact.conference_ms + _open_span(contact.conference_since, stop)
     attributes = contact.attributes
     return ContactRecord(
         tenant_id=contact.tenant_id,
@@ -73,11 +78,26 @@ def record_from_contact(contact: Contact) -> ContactRecord | None:
         connected_at=contact.connected_at,
         disconnected_at=contact.disconnected_at,
         acw_ended_at=contact.acw_ended_at,
+        hold_ms=hold_ms,
+        hold_count=contact.hold_count,
         transferred=final_state is FinalState.TRANSFERRED,
+        next_contact_id=contact.next_contact_id,
+        transferred_to_kind=contact.transferred_to.kind.value if contact.transferred_to is not None else None,
+        handover_mode=contact.handover.mode.value if contact.handover is not None else None,
+        consult_ms=contact.consult_ms,
+        conference_ms=conference_ms,
+        consult_leg=contact.consult_of is not None,
         final_state=final_state,
         sl_threshold_s=contact.sl_threshold_s,
         last_updated_at=ended,
     )
+
+
+def _open_span(since: int | None, stop: int | None) -> int:
+    """The part of a span still open at the end (0 when none is open or the clocks disagree)."""
+    if since is None or stop is None:
+        return 0
+    return max(0, stop - since)
 
 
 def anchor_time(record: ContactRecord) -> int:

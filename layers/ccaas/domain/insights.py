@@ -102,18 +102,22 @@ class ReasonStat(BaseModel):
 def top_reasons(
     entries: Iterable[HistoryEntry], *, from_ms: int, to_ms: int, settings: KpiSettings, limit: int = 10
 ) -> list[ReasonStat]:
-    """Contact reasons by volume (reason of the record, else the classified one)."""
+    """Contact reasons by volume (reason of the record, else the classified one). Volume counts customer
+    contacts, not their segments: a transferred segment adds its handling to the reason's KPIs but is not
+    another contact, and a cancelled consult leg is not a customer's contact at all."""
     groups: dict[str, list[ContactRecord]] = defaultdict(list)
     for entry, record in _in_range(entries, from_ms, to_ms):
-        groups[entry.reason or UNCLASSIFIED].append(record)
-    total = sum(len(v) for v in groups.values())
+        if not record.consult_leg:
+            groups[entry.reason or UNCLASSIFIED].append(record)
+    volumes = {reason: sum(1 for r in records if r.initiation_method != "TRANSFER") for reason, records in groups.items()}
+    total = sum(volumes.values()) or 1
     stats = []
     for reason, records in groups.items():
         acc = _accumulate(records, settings)
         kpis = derive_kpis(acc, settings, agent_time=False)
         stats.append(
             ReasonStat(
-                reason=reason, contacts=len(records), share=len(records) / total, handled=acc.handled,
+                reason=reason, contacts=volumes[reason], share=volumes[reason] / total, handled=acc.handled,
                 aht_s=kpis["aht_s"], fcr_contacts=acc.fcr_contacts, repeat_rate=kpis["repeat_rate"], csat=kpis["csat"],
             )
         )

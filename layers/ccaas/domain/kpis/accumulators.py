@@ -13,7 +13,16 @@ Which interval a contact counts in:
   A contact still open has no handling contribution yet.
 
 "Answered" is a queued contact connected to an agent; "handled" is any contact connected to an agent
-(outbound included), the base of AHT and transfer rate. Agent time comes from activity spans, split
+(outbound included), the base of AHT and transfer rate.
+
+Transfers make segments (DOMAIN.md "Moving work between people"): queue and handling counts are per
+segment, in the queue / by the agent of that segment, as Amazon Connect counts them. Transfer rate is
+segments handled here that ended TRANSFERRED ÷ segments handled here. `handled_initial_contacts` counts
+each customer contact once, at its first handled segment, so handled ÷ it is segments per contact
+(ungrouped or by channel it is the exact count of distinct initial contacts handled; by queue or agent
+it is the customer contacts whose handling *started* there). A cancelled consult leg is agent-to-agent
+work, not a customer contact: it counts in `consults` / `consults_cancelled` (and its consult time)
+and in nothing else. Agent time comes from activity spans, split
 at interval boundaries. "Within T" and "short abandon" are inclusive: a wait of exactly T seconds is
 within T.
 """
@@ -33,7 +42,10 @@ __all__ = [
     "aht_s",
     "asa_s",
     "avg_acw_s",
+    "avg_conference_s",
+    "avg_consult_s",
     "avg_hold_s",
+    "avg_hold_when_held_s",
     "avg_talk_s",
     "avg_time_to_abandon_s",
     "ces",
@@ -41,9 +53,11 @@ __all__ = [
     "csat",
     "derive_kpis",
     "fcr",
+    "hold_rate",
     "nps",
     "occupancy",
     "repeat_rate",
+    "segments_per_contact",
     "service_level",
     "slot_occupancy",
     "transfer_rate",
@@ -69,7 +83,18 @@ class KpiAccumulator:
     hold_ms: int = 0
     acw_ms: int = 0
     hold_count: int = 0
-    transferred: int = 0
+    transferred: int = 0  # transferred out: handled segments that ended TRANSFERRED
+    # Transfers, holds, consults and conferences (completion time, handled segments unless noted).
+    transferred_in: int = 0  # handled segments created by a transfer (initiation TRANSFER)
+    transferred_external: int = 0  # of `transferred`, those sent to an external number
+    handled_initial_contacts: int = 0  # customer contacts handled, each once (at its first handled segment)
+    contacts_held: int = 0  # handled segments put on hold at least once
+    consults: int = 0  # consult legs ended (answered or not, completed, conferenced or cancelled)
+    consults_cancelled: int = 0  # of `consults`, the cancelled legs (not customer contacts)
+    consulted: int = 0  # segments with consult time (cancelled legs included)
+    consult_ms: int = 0
+    conferenced: int = 0  # handled segments with conference time
+    conference_ms: int = 0
     # Surveys (completion time).
     csat_count: int = 0
     csat_positive: int = 0
@@ -98,6 +123,8 @@ class KpiAccumulator:
     # properties (queue_wait_ms, talk_ms, acw_ms, abandoned), inlined because they are the hot path.
     def add_arrival(self, rec: ContactRecord, sign: int, short_abandon_ms: float, default_sl_ms: int) -> None:
         """Queue-side contribution of an enqueued contact (sign −1 retracts it)."""
+        if rec.consult_leg:
+            return  # a cancelled consult leg was never a customer in the queue
         self.offered += sign
         enqueued, connected = rec.enqueued_at, rec.connected_at
         threshold_s = rec.sl_threshold_s
@@ -121,6 +148,14 @@ class KpiAccumulator:
 
     def add_completion(self, rec: ContactRecord, sign: int) -> None:
         """Handling-side and outcome contribution of an ended contact."""
+        if rec.handover_mode == "CONSULT" and rec.final_state is not FinalState.FAILED:
+            self.consults += sign  # a leg that failed to start was never a consult
+        if rec.consult_ms > 0:
+            self.consulted += sign
+            self.consult_ms += sign * rec.consult_ms
+        if rec.consult_leg:
+            self.consults_cancelled += sign
+            return  # agent-to-agent work: no handling, no outcome of a customer contact
         connected = rec.connected_at
         handled = connected is not None
         if handled:
@@ -137,8 +172,21 @@ class KpiAccumulator:
             self.acw_ms += sign * acw
             self.handle_ms += sign * (talk + hold + acw)
             self.hold_count += sign * rec.hold_count
+            if hold > 0 or rec.hold_count > 0:
+                self.contacts_held += sign
             if rec.transferred:
                 self.transferred += sign
+                if rec.transferred_to_kind == "EXTERNAL":
+                    self.transferred_external += sign
+            if rec.initiation_method == "TRANSFER":  # rec.transferred_in / starts_handling, inlined
+                self.transferred_in += sign
+                if rec.queue_transfer:
+                    self.handled_initial_contacts += sign
+            else:
+                self.handled_initial_contacts += sign
+            if rec.conference_ms > 0:
+                self.conferenced += sign
+                self.conference_ms += sign * rec.conference_ms
         csat_answer, ces_answer, nps_answer = rec.csat, rec.ces, rec.nps
         if csat_answer is not None:
             self.csat_count += sign
@@ -262,12 +310,39 @@ def avg_hold_s(acc: KpiAccumulator) -> float | None:
     return _seconds(acc.hold_ms, acc.handled)
 
 
+def avg_hold_when_held_s(acc: KpiAccumulator) -> float | None:
+    """Total hold ÷ segments put on hold (Amazon Connect's "average customer hold time"; avg_hold_s is
+    its "… all contacts" variant)."""
+    return _seconds(acc.hold_ms, acc.contacts_held)
+
+
+def hold_rate(acc: KpiAccumulator) -> float | None:
+    """Handled segments put on hold at least once ÷ handled segments."""
+    return _ratio(acc.contacts_held, acc.handled)
+
+
 def avg_talk_s(acc: KpiAccumulator) -> float | None:
     return _seconds(acc.talk_ms, acc.handled)
 
 
 def transfer_rate(acc: KpiAccumulator) -> float | None:
+    """Segments handled here that ended TRANSFERRED ÷ segments handled here (DOMAIN.md)."""
     return _ratio(acc.transferred, acc.handled)
+
+
+def segments_per_contact(acc: KpiAccumulator) -> float | None:
+    """Handled segments ÷ customer contacts handled (1.0 when nothing was transferred)."""
+    return _ratio(acc.handled, acc.handled_initial_contacts)
+
+
+def avg_consult_s(acc: KpiAccumulator) -> float | None:
+    """Consult time ÷ segments that had some (the consulted agent's side)."""
+    return _seconds(acc.consult_ms, acc.consulted)
+
+
+def avg_conference_s(acc: KpiAccumulator) -> float | None:
+    """Conference time ÷ segments that had some (each agent's segment counts its own)."""
+    return _seconds(acc.conference_ms, acc.conferenced)
 
 
 def occupancy(acc: KpiAccumulator) -> float | None:
@@ -349,6 +424,11 @@ KPI_NAMES: tuple[str, ...] = (
     "avg_hold_s",
     "avg_acw_s",
     "transfer_rate",
+    "avg_hold_when_held_s",
+    "hold_rate",
+    "segments_per_contact",
+    "avg_consult_s",
+    "avg_conference_s",
     "occupancy",
     "slot_occupancy",
     "utilization",
@@ -374,6 +454,11 @@ def derive_kpis(acc: KpiAccumulator, settings: KpiSettings, *, agent_time: bool 
         "avg_hold_s": avg_hold_s(acc),
         "avg_acw_s": avg_acw_s(acc),
         "transfer_rate": transfer_rate(acc),
+        "avg_hold_when_held_s": avg_hold_when_held_s(acc),
+        "hold_rate": hold_rate(acc),
+        "segments_per_contact": segments_per_contact(acc),
+        "avg_consult_s": avg_consult_s(acc),
+        "avg_conference_s": avg_conference_s(acc),
         "occupancy": occupancy(acc),
         "slot_occupancy": slot_occupancy(acc),
         "utilization": utilization(acc),

@@ -239,6 +239,11 @@ def to_contact_record(ctr: ConnectCtr, *, tenant_id: str, mapping: CtrMapping | 
     end of the agent's part, not DisconnectTimestamp, which is later when an agent hands the customer
     to an external number. Without an agent it is DisconnectTimestamp.
 
+    Transfers (segments): NextContactId / PreviousContactId / InitialContactId link the segments as
+    ours do; InitiationMethod QUEUE_TRANSFER (a flow moved the contact between queues) is folded onto
+    TRANSFER and flagged `queue_transfer`, since its previous segment had no agent. Holds are
+    Agent.NumberOfHolds and Agent.CustomerHoldDuration.
+
     State: a callback request (attribute) before connection → CALLBACK_SCHEDULED; a completed transfer
     or a successor contact (NextContactId) → TRANSFERRED; connected → COMPLETED; enqueued and never
     connected → ABANDONED; a failure disconnect reason → FAILED; otherwise (self-service) COMPLETED.
@@ -258,11 +263,8 @@ def to_contact_record(ctr: ConnectCtr, *, tenant_id: str, mapping: CtrMapping | 
     else:
         disconnected_at = ctr.DisconnectTimestamp if ctr.DisconnectTimestamp is not None else acw_started_at
 
-    transferred_out = (
-        ctr.TransferCompletedTimestamp is not None
-        or bool(ctr.TransferredToEndpoint and ctr.TransferredToEndpoint.Address)
-        or bool(ctr.NextContactId)
-    )
+    to_external = bool(ctr.TransferredToEndpoint and ctr.TransferredToEndpoint.Address)
+    transferred_out = ctr.TransferCompletedTimestamp is not None or to_external or bool(ctr.NextContactId)
     callback_requested = _attribute(attributes, mapping.callback_requested_keys).lower() in _TRUTHY
     if callback_requested and connected_at is None:
         state, transferred = FinalState.CALLBACK_SCHEDULED, False
@@ -305,6 +307,11 @@ def to_contact_record(ctr: ConnectCtr, *, tenant_id: str, mapping: CtrMapping | 
             hold_ms=max(0, round((agent.CustomerHoldDuration or 0) * 1000)) if agent else 0,
             hold_count=max(0, agent.NumberOfHolds or 0) if agent else 0,
             transferred=transferred,
+            next_contact_id=ctr.NextContactId or None,
+            # Connect names the endpoint only for a transfer out of the instance (a phone number); a
+            # queue or agent transfer shows as NextContactId alone, which does not say which of the two.
+            transferred_to_kind="EXTERNAL" if transferred and to_external else None,
+            queue_transfer=(ctr.InitiationMethod or "").upper() == "QUEUE_TRANSFER",
             final_state=state,
             sl_threshold_s=mapping.sl_threshold_s_by_queue.get(queue_id) if queue_id else None,
             last_updated_at=_first_known(ctr.LastUpdateTimestamp, ctr.DisconnectTimestamp, ctr.InitiationTimestamp),

@@ -66,6 +66,19 @@ class ContactRecord(BaseModel):
     hold_count: int = Field(default=0, ge=0)
 
     transferred: bool = False
+    # Moving work between people (DOMAIN.md "Moving work between people"). All default so records
+    # stored before transfers existed still validate.
+    next_contact_id: str | None = None  # the segment this one was transferred to
+    transferred_to_kind: str | None = None  # QUEUE / AGENT / EXTERNAL when known (None: unknown or not transferred)
+    handover_mode: str | None = None  # how this segment was created: BLIND / CONSULT / ESCALATION
+    # Transferred in by a contact flow from another queue (Connect QUEUE_TRANSFER), not by an agent: its
+    # previous segment was never handled, so this one starts the handling of its customer contact.
+    queue_transfer: bool = False
+    consult_ms: int = Field(default=0, ge=0)  # time this segment's agent spent as the consulted party
+    conference_ms: int = Field(default=0, ge=0)  # time with customer and both agents connected
+    # A consult leg that was cancelled (ended with consult_of still set): agent-to-agent work, not a
+    # customer contact. It counts as a consult only, never as offered/answered/abandoned/handled.
+    consult_leg: bool = False
     final_state: FinalState
     sl_threshold_s: int | None = Field(default=None, ge=0)
     last_updated_at: int = 0
@@ -78,20 +91,21 @@ class ContactRecord(BaseModel):
     is_repeat: bool | None = None
 
     # --- what the contact counts as -------------------------------------------------------------
+    # A cancelled consult leg (consult_leg) is none of these: no customer was offered, answered or handled.
     @property
     def offered(self) -> bool:
         """Entered a queue."""
-        return self.enqueued_at is not None
+        return self.enqueued_at is not None and not self.consult_leg
 
     @property
     def answered(self) -> bool:
         """Entered a queue and was connected to an agent (a queue metric)."""
-        return self.enqueued_at is not None and self.connected_at is not None
+        return self.enqueued_at is not None and self.connected_at is not None and not self.consult_leg
 
     @property
     def handled(self) -> bool:
         """Connected to an agent, queued or not (outbound included): the base of AHT and transfer rate."""
-        return self.connected_at is not None
+        return self.connected_at is not None and not self.consult_leg
 
     @property
     def abandoned(self) -> bool:
@@ -100,7 +114,19 @@ class ContactRecord(BaseModel):
             self.final_state is FinalState.ABANDONED
             and self.enqueued_at is not None
             and self.connected_at is None
+            and not self.consult_leg
         )
+
+    @property
+    def transferred_in(self) -> bool:
+        """A handled segment that a transfer created (by an agent or, in Connect, a flow's queue transfer)."""
+        return self.handled and self.initiation_method == "TRANSFER"
+
+    @property
+    def starts_handling(self) -> bool:
+        """The first handled segment of its customer contact: handled, and not transferred in by an agent
+        (whose segment was itself handled). Counting these counts each initial contact handled once."""
+        return self.handled and (self.initiation_method != "TRANSFER" or self.queue_transfer)
 
     # --- durations (ms), per DOMAIN.md ----------------------------------------------------------
     @property

@@ -49,8 +49,8 @@ _ACTIVITY_DIMENSIONS: dict[str, str] = {"agent": "agent_id", "team": "team"}
 class KpiRow(BaseModel):
     """One interval × one combination of dimension values: every KPI plus the raw counts behind it.
 
-    Rates are fractions 0–1 (service level, abandonment, occupancy, utilization, transfer, FCR,
-    repeat, CSAT, share of offered); NPS is in points (−100…+100); CES is a 1–7 mean; times are
+    Rates are fractions 0–1 (service level, abandonment, occupancy, utilization, transfer, hold, FCR,
+    repeat, CSAT, share of offered); segments_per_contact is handled segments per customer contact; NPS is in points (−100…+100); CES is a 1–7 mean; times are
     seconds; raw `*_ms` sums are milliseconds. A KPI is None when its denominator is zero. Dimension
     fields not in `group_by` are None (a grouped dimension can be None too: e.g. agent of abandons).
     """
@@ -81,6 +81,11 @@ class KpiRow(BaseModel):
     avg_hold_s: float | None = None
     avg_acw_s: float | None = None
     transfer_rate: float | None = None
+    avg_hold_when_held_s: float | None = None
+    hold_rate: float | None = None
+    segments_per_contact: float | None = None
+    avg_consult_s: float | None = None
+    avg_conference_s: float | None = None
     occupancy: float | None = None
     slot_occupancy: float | None = None
     utilization: float | None = None
@@ -107,6 +112,16 @@ class KpiRow(BaseModel):
     acw_ms: int = 0
     hold_count: int = 0
     transferred: int = 0
+    transferred_in: int = 0
+    transferred_external: int = 0
+    handled_initial_contacts: int = 0
+    contacts_held: int = 0
+    consults: int = 0
+    consults_cancelled: int = 0
+    consulted: int = 0
+    consult_ms: int = 0
+    conferenced: int = 0
+    conference_ms: int = 0
     csat_count: int = 0
     csat_positive: int = 0
     ces_count: int = 0
