@@ -5,8 +5,10 @@
 
 --day generated (default) is ccaas.domain.replay.example_day (four voice queues, overlapping skills);
 a file is a ccaas.domain.replay.Day in JSON (Poisson arrival profiles and agent groups, or a list of
-recorded contacts). --seeds K replays seeds N … N+K−1 and pools their counts. Prints SL, ASA,
-abandonment and occupancy per queue, and with --compare a side-by-side table of both policies.
+recorded contacts; a queue's transfer_share / transfer_to transfer handled contacts as new segments).
+--seeds K replays seeds N … N+K−1 and pools their counts. Prints SL, ASA, abandonment and occupancy
+per queue (and transfers out / in / rate when there were any), and with --compare a side-by-side
+table of both policies.
 """
 from __future__ import annotations
 
@@ -42,13 +44,16 @@ def run(policy: RoutingPolicy, day: Day, seed: int, seeds: int) -> ReplayResult:
 
 
 def print_result(result: ReplayResult) -> None:
+    """One row per queue; transfer columns (out, in, rate) only when the day transferred anything."""
+    transfers = any(q.transferred_out or q.transferred_in for q in result.queues)
     rows = []
     for q in (*result.queues, result.total):
         rows.append([q.queue_id, q.offered, q.answered, q.abandoned, _pct(q.service_level), _num(q.asa_s),
-                     _pct(q.abandonment), _pct(q.occupancy), _num(q.aht_s, 0), q.deflected, q.callbacks])
+                     _pct(q.abandonment), _pct(q.occupancy), _num(q.aht_s, 0), q.deflected, q.callbacks,
+                     *([q.transferred_out, q.transferred_in, _pct(q.transfer_rate)] if transfers else [])])
     print_table(f"{result.policy} on {result.day} (seed {result.seed})",
                 ["queue", "offered", "answered", "abandoned", "SL %", "ASA s", "aband %", "occ %", "AHT s",
-                 "deflected", "callbacks"], rows)
+                 "deflected", "callbacks", *(["xfer out", "xfer in", "xfer %"] if transfers else [])], rows)
 
 
 def print_comparison(a: ReplayResult, b: ReplayResult) -> None:

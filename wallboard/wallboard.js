@@ -109,6 +109,7 @@
     ["service_level", (q) => percent(q.service_level)],
     ["asa", (q) => duration(q.asa_s)],
     ["abandonment", (q) => percent(q.abandonment_rate)],
+    ["transfers", (q) => `${count(q.transferred_out)} / ${count(q.transferred_in)}`],
   ];
 
   function renderQueue(q) {

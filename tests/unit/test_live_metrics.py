@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import random
+
+import pytest
 from datetime import UTC, datetime
 
 from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.tenants import Tenant
-from ccaas.domain.live_metrics import SequencedEvent, contributions, fold_batch, pad_sequence
+from ccaas.domain.live_metrics import SequencedEvent, contributions, day_slot, fold_batch, pad_sequence
 from ccaas.usecases import agents, contacts, metrics
 from ccaas.usecases.agents import StatusChange
 from ccaas.usecases.contacts import NewContact
@@ -233,3 +235,162 @@ def test_an_agent_whose_only_contact_is_ringing_is_reserved_not_on_contact():
     ringing = _event("agent.activity_changed", 0, queue_ids=["sales"], previous_activity="AVAILABLE", activity="RESERVED")
     (part,) = contributions(ringing)
     assert dict(part.gauges) == {"agents_available": -1, "agents_reserved": 1, "agents_staffed": 0}
+
+
+# --- transfers (DOMAIN "Moving work between people"): queue counters per segment --------------------
+def _transfer_setup(*agent_ids):
+    from tests.unit.test_transfers import _setup
+
+    return _setup(*agent_ids)
+
+
+def _live_view(source, queue_id):
+    live = memory_dependencies(clock=source.clock, config=source.config, store=source.store)
+    _apply(_records(source.events.events), live)
+    return metrics.realtime_queue_metrics(live, TENANT, queue_id)
+
+
+def test_transfers_count_out_of_the_senders_queue_and_into_the_next_segments_queue():
+    """sales -> billing (blind, to the queue) -> cy (named agent: the segment stays in billing and is
+    offered to her at once, never waiting: its connect adds no answer, no wait, no in_queue move)."""
+    from ccaas.usecases import transfers
+    from ccaas.usecases.transfers import Destination, TransferRequest
+    from tests.unit.test_transfers import _route
+
+    deps, cid = _transfer_setup("bob", "cy")
+    deps.clock.advance(20)
+    second = transfers.transfer(deps, TENANT, "ana", cid, TransferRequest(to=Destination(queue_id="billing")))
+    contacts.end_after_contact_work(deps, TENANT, "ana", cid)
+    routed = _route(deps, second.contact_id)
+    assert routed.agent_id == "bob"
+    deps.clock.advance(3)
+    contacts.accept_contact(deps, TENANT, "bob", second.contact_id)
+    third = transfers.transfer(deps, TENANT, "bob", second.contact_id, TransferRequest(to=Destination(agent_id="cy")))
+    assert third.enqueued_at is None and third.queue_id == "billing"
+    _route(deps, third.contact_id, "tok-third")
+    deps.clock.advance(2)
+    contacts.accept_contact(deps, TENANT, "cy", third.contact_id)
+    connected = [e for e in deps.events.events if e.type == "contact.connected"]
+    assert connected[-1].payload["enqueued_at"] is None  # the case that must not crash the fold
+
+    sales, billing = _live_view(deps, "sales"), _live_view(deps, "billing")
+    assert (sales.offered, sales.answered, sales.completed, sales.in_queue) == (1, 1, 1, 0)
+    assert (sales.transferred_out, sales.transferred_in) == (1, 0)
+    # billing: the second segment waited 3 s there and was answered; the third was never queued.
+    assert (billing.offered, billing.answered, billing.in_queue, billing.asa_s) == (1, 1, 0, 3.0)
+    assert (billing.transferred_out, billing.transferred_in) == (1, 2)
+    assert (billing.last_15_minutes.transferred_out, billing.last_15_minutes.transferred_in) == (1, 2)
+    assert (sales.last_15_minutes.transferred_out, sales.last_15_minutes.transferred_in) == (1, 0)
+
+
+def test_transfer_contributions_by_target_kind():
+    from ccaas.domain.events import EventType
+
+    to_queue = _event(EventType.CONTACT_TRANSFERRED, 0, mode="BLIND", to_kind="QUEUE", to_queue_id="billing",
+                      to_agent_id=None, next_contact_id="n1")
+    assert [(c.queue_id, dict(c.counters)) for c in contributions(to_queue)] == [
+        ("sales", {"transferred_out": 1}), ("billing", {"transferred_in": 1})]
+    to_agent = _event(EventType.CONTACT_TRANSFERRED, 0, mode="ESCALATION", to_kind="AGENT", to_queue_id="sales",
+                      to_agent_id="sue", next_contact_id="n2")
+    assert [(c.queue_id, dict(c.counters)) for c in contributions(to_agent)] == [
+        ("sales", {"transferred_out": 1, "transferred_in": 1})]  # one contribution: one item write, one event
+    external = _event(EventType.CONTACT_TRANSFERRED, 0, mode="BLIND", to_kind="EXTERNAL", to_queue_id=None,
+                      to_agent_id=None, next_contact_id=None)
+    assert [(c.queue_id, dict(c.counters)) for c in contributions(external)] == [("sales", {"transferred_out": 1})]
+    assert all(not c.gauges for e in (to_queue, to_agent, external) for c in contributions(e))
+
+    deps = demo_deps()
+    now = deps.clock.now_ms()
+    _feed(deps, [_event(EventType.CONTACT_TRANSFERRED, now, to_kind="QUEUE", to_queue_id="spanish", channel="CHAT"),
+                 _event(EventType.CONTACT_TRANSFERRED, now, to_kind="EXTERNAL", to_queue_id=None),
+                 _event(EventType.CONTACT_TRANSFERRED, now - 20 * 60_000, to_kind="QUEUE", to_queue_id="spanish")])
+    sales, spanish = (metrics.realtime_queue_metrics(deps, TENANT, q) for q in ("sales", "spanish"))
+    assert (sales.transferred_out, sales.last_15_minutes.transferred_out) == (3, 2)
+    assert (spanish.transferred_in, spanish.last_15_minutes.transferred_in, spanish.transferred_out) == (2, 1, 0)
+    assert deps.live.items[(TENANT, "sales")][f"d{day_slot(sales.day)}_transferred_out#CHAT"] == 1  # split by channel
+
+
+def test_a_segment_offered_straight_to_an_agent_adds_no_queue_figures_and_does_not_crash():
+    from ccaas.domain.events import EventType
+
+    deps = demo_deps()
+    now = deps.clock.now_ms()
+    direct = dict(initiation_method="TRANSFER", enqueued_at=None)
+    answered = _event(EventType.CONTACT_CONNECTED, now, connected_at=now, **direct)
+    gone = _event(EventType.CONTACT_ABANDONED, now, disconnected_at=now, previous_state="OFFERED", reason="CUSTOMER_LEFT",
+                  **direct)
+    assert contributions(answered) == [] and contributions(gone) == []
+    _feed(deps, [_event(EventType.CONTACT_QUEUED, now), answered, gone])
+    view = metrics.realtime_queue_metrics(deps, TENANT, "sales")
+    assert (view.offered, view.answered, view.abandoned, view.in_queue, view.asa_s) == (1, 0, 0, 1, None)
+
+
+def test_a_withdrawn_consult_leg_leaves_the_queue_but_is_not_an_abandon():
+    from ccaas.usecases import transfers
+    from ccaas.usecases.transfers import ConsultDestination, ConsultRequest
+    from tests.unit.test_transfers import _route
+
+    deps, cid = _transfer_setup("bob")
+    agents.set_agent_status(deps, TENANT, "bob", StatusChange(status="BREAK"))  # nobody free in supervisors
+    leg = transfers.consult(deps, TENANT, "ana", cid, ConsultRequest(to=ConsultDestination(queue_id="supervisors")))
+    assert _route(deps, leg.contact_id, "tok-leg").state == "QUEUED"
+    deps.clock.advance(30)
+    transfers.cancel_consult(deps, TENANT, "ana", cid)
+    # A consult to a named agent, withdrawn while ringing: never queued anywhere.
+    agents.set_agent_status(deps, TENANT, "bob", StatusChange(status="AVAILABLE"))
+    direct = transfers.consult(deps, TENANT, "ana", cid, ConsultRequest(to=ConsultDestination(agent_id="bob")))
+    _route(deps, direct.contact_id, "tok-direct")
+    transfers.cancel_consult(deps, TENANT, "ana", cid)
+    transfers.hold(deps, TENANT, "ana", cid)
+    transfers.resume(deps, TENANT, "ana", cid)
+    withdrawn = [e.payload for e in deps.events.events if e.type == "contact.abandoned"]
+    assert [(p["queue_id"], p["previous_state"], p["reason"]) for p in withdrawn] == [
+        ("supervisors", "QUEUED", "CONSULT_CANCELLED"), ("sales", "OFFERED", "CONSULT_CANCELLED")]
+    supervisors, sales = _live_view(deps, "supervisors"), _live_view(deps, "sales")
+    assert (supervisors.offered, supervisors.abandoned, supervisors.in_queue, supervisors.abandonment_rate) == (1, 0, 0, 0.0)
+    assert (sales.offered, sales.answered, sales.abandoned, sales.in_queue) == (1, 1, 0, 0)
+    assert (sales.transferred_out, supervisors.transferred_in) == (0, 0)  # a cancelled consult transfers nothing
+
+
+def test_hold_consult_and_conference_events_add_nothing():
+    from ccaas.domain.events import EventType
+
+    for kind in (EventType.CONTACT_HELD, EventType.CONTACT_RESUMED, EventType.CONTACT_CONSULT_STARTED,
+                 EventType.CONTACT_CONSULT_CANCELLED, EventType.CONTACT_CONFERENCE_JOINED, EventType.CONTACT_CONFERENCE_LEFT):
+        assert contributions(_event(kind, 0, hold_count=1, hold_ms=0, enqueued_at=None, initiation_method="TRANSFER")) == []
+
+
+def test_a_direct_segment_that_enters_the_queue_after_a_failed_offer_counts_when_the_event_says_so():
+    """lifecycle.decline queues a segment that was offered straight to a named agent: from then on it
+    waits like any contact, so its connect or abandon moves `in_queue` and its answer counts. The
+    contact.offer_declined payload flags `entered_queue` for that case."""
+    from ccaas.domain.events import EventType
+
+    deps = demo_deps()
+    now = deps.clock.now_ms()
+    _feed(deps, [
+        _event(EventType.CONTACT_OFFER_DECLINED, now, enqueued_at=now, entered_queue=True, initiation_method="TRANSFER"),
+        _event(EventType.CONTACT_OFFER_DECLINED, now, enqueued_at=now - 9_000, initiation_method="API"),  # queued before
+        _event(EventType.CONTACT_CONNECTED, now + 8_000, enqueued_at=now, connected_at=now + 8_000, initiation_method="TRANSFER"),
+    ])
+    deps.clock.now = now + 8_000
+    view = metrics.realtime_queue_metrics(deps, TENANT, "sales")
+    assert (view.offered, view.answered, view.in_queue, view.asa_s) == (1, 1, 0, 8.0)
+
+
+def test_a_rejected_transfer_to_a_named_agent_keeps_the_gauges_consistent():
+    from ccaas.usecases import transfers
+    from ccaas.usecases.transfers import Destination, TransferRequest
+    from tests.unit.test_transfers import _route
+
+    deps, cid = _transfer_setup("bob", "cy")
+    segment = transfers.transfer(deps, TENANT, "ana", cid, TransferRequest(to=Destination(agent_id="bob")))
+    _route(deps, segment.contact_id)
+    deps.clock.advance(4)
+    back = contacts.reject_contact(deps, TENANT, "bob", segment.contact_id)
+    contacts.accept_contact(deps, TENANT, back.agent_id, segment.contact_id)
+    live = memory_dependencies(clock=deps.clock, config=deps.config, store=deps.store)
+    _apply(_records(deps.events.events), live)
+    view = metrics.realtime_queue_metrics(live, TENANT, "sales")
+    assert live.live.items[(TENANT, "sales")].get("g_in_queue", 0) == 0
+    assert (view.offered, view.answered, view.transferred_out, view.transferred_in) == (2, 2, 1, 1)

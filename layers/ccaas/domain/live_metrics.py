@@ -10,6 +10,18 @@ A stream batch is folded in memory into ONE update per (tenant, queue). The item
 - the shard watermark `wm_<shard>`: the highest stream sequence applied from that shard, so a
   redelivered batch adds nothing twice (records at or below it are skipped).
 Sums commute, so out-of-order events within and across batches give the same totals.
+
+Transfers (DOMAIN "Moving work between people"): queue counters are per segment, in the queue the
+segment entered. `contact.transferred` (on the segment its agent left) adds `transferred_out` to that
+segment's queue and `transferred_in` to the next segment's queue (`to_queue_id`: the target queue, or
+the sender's own queue for a transfer to a named agent; none for an external number). A segment
+offered straight to a named agent never waits in the queue (`enqueued_at` null): its connect or
+abandon adds no wait, no answer and no abandon, and moves no `in_queue`. A consult leg withdrawn
+before it was answered (`contact.abandoned`, reason CONSULT_CANCELLED) leaves the queue but is not an
+abandon. Such a segment rejected or missed by its agent enters the queue then (lifecycle.decline):
+counted as offered and waiting when its `contact.offer_declined` payload says `entered_queue`.
+Hold, consult and conference events add nothing (a hold gauge could not be kept: a hold
+also ends when the contact is disconnected or transferred, and those events do not say it was held).
 """
 from __future__ import annotations
 
@@ -34,6 +46,8 @@ COUNTERS = (
     "wait_ms_answered",
     "completed",
     "handle_ms",
+    "transferred_out",
+    "transferred_in",
 )
 ACTIVITY_GAUGES = {a.value: f"agents_{a.value.lower()}" for a in AgentActivity}
 GAUGES = ("in_queue", "agents_staffed", *ACTIVITY_GAUGES.values())
@@ -42,6 +56,8 @@ MINUTE_SLOTS = 16  # the sliding 15 minutes plus the minute being filled
 WINDOW_MINUTES = 15
 # Contacts in these states had been counted into `in_queue` (offered contacts still wait for the customer).
 _WAITING_STATES = frozenset({"QUEUED", "OFFERED", "CALLBACK_SCHEDULED"})
+# ccaas.domain.transfers.CONSULT_CANCELLED: a consult leg withdrawn by its consulting agent.
+_CONSULT_CANCELLED = "CONSULT_CANCELLED"
 
 
 def pad_sequence(sequence: str) -> str:
@@ -80,16 +96,32 @@ def contributions(event: Event) -> list[Contribution]:
     queue_id, channel = p.get("queue_id"), p.get("channel")
     if kind == EventType.CONTACT_QUEUED:
         return [Contribution(queue_id, channel, {"offered": 1}, {"in_queue": 1})]
+    if kind == EventType.CONTACT_OFFER_DECLINED and p.get("entered_queue"):
+        # A segment offered straight to a named agent, rejected or missed, enters the queue only now
+        # (lifecycle.decline). Counted if the event says so: its payload cannot tell otherwise.
+        return [Contribution(queue_id, channel, {"offered": 1}, {"in_queue": 1})]
     if kind == EventType.CONTACT_CONNECTED:
+        if p.get("enqueued_at") is None:
+            return []  # offered straight to a named agent: not answered from the queue
         wait_ms = max(0, int(p["connected_at"]) - int(p["enqueued_at"]))
         counters = {"answered": 1, "answered_within_sl": _within(wait_ms, p), "wait_ms_answered": wait_ms}
         return [Contribution(queue_id, channel, counters, {"in_queue": -1})]
     if kind == EventType.CONTACT_ABANDONED:
-        if p.get("previous_state") not in _WAITING_STATES:
+        if p.get("previous_state") not in _WAITING_STATES or p.get("enqueued_at") is None:
             return []  # never reached the queue: not offered, not abandoned from it
+        if p.get("reason") == _CONSULT_CANCELLED:
+            return [Contribution(queue_id, channel, {}, {"in_queue": -1})]  # withdrawn by its agent, not abandoned
         wait_ms = max(0, int(p["disconnected_at"]) - int(p["enqueued_at"]))
         counters = {"abandoned": 1, "abandoned_within_sl": _within(wait_ms, p)}
         return [Contribution(queue_id, channel, counters, {"in_queue": -1})]
+    if kind == EventType.CONTACT_TRANSFERRED:
+        to_queue_id = p.get("to_queue_id")
+        if to_queue_id == queue_id:  # to a named agent: the next segment stays in this queue
+            return [Contribution(queue_id, channel, {"transferred_out": 1, "transferred_in": 1})]
+        parts = [Contribution(queue_id, channel, {"transferred_out": 1})]
+        if to_queue_id:
+            parts.append(Contribution(to_queue_id, channel, {"transferred_in": 1}))
+        return parts
     if kind == EventType.CONTACT_COMPLETED:
         handle_ms = max(0, int(p.get("acw_ended_at") or 0) - int(p.get("connected_at") or 0))
         return [Contribution(queue_id, channel, {"completed": 1, "handle_ms": handle_ms})]
@@ -267,6 +299,8 @@ class WindowMetrics(BaseModel):
     asa_s: float | None
     abandonment_rate: float | None
     aht_s: float | None
+    transferred_out: int = Field(default=0, description="segments this queue's agents transferred away")
+    transferred_in: int = Field(default=0, description="segments transferred into this queue")
 
 
 class RealtimeQueueMetrics(BaseModel):
@@ -295,6 +329,12 @@ class RealtimeQueueMetrics(BaseModel):
         description="for a contact arriving now: max(0, waiting + 1 - available) x AHT / staffed (routing_engine.estimates)")
     last_15_minutes: WindowMetrics
     by_channel: list[ChannelMetrics]
+    transferred_out: int = Field(
+        default=0, description="today: segments of this queue whose agent transferred them (to a queue, an agent or "
+                               "an external number; DOMAIN 'Moving work between people')")
+    transferred_in: int = Field(
+        default=0, description="today: segments transferred into this queue (to the queue, or from it to a named agent, "
+                               "whose segment stays here); `offered` counts the ones that wait in the queue")
 
 
 def _rates(c: Mapping[str, int]) -> tuple[float | None, float | None, float | None, float | None]:
@@ -382,6 +422,9 @@ def realtime_view(
         last_15_minutes=WindowMetrics(
             minutes=WINDOW_MINUTES, offered=window.get("offered", 0), answered=window.get("answered", 0),
             abandoned=window.get("abandoned", 0), service_level=w_sl, asa_s=w_asa, abandonment_rate=w_abandonment, aht_s=w_aht,
+            transferred_out=window.get("transferred_out", 0), transferred_in=window.get("transferred_in", 0),
         ),
         by_channel=by_channel,
+        transferred_out=today.get("transferred_out", 0),
+        transferred_in=today.get("transferred_in", 0),
     )

@@ -16,11 +16,22 @@ Model
   it with probability callback_accept; a callback keeps its place and never abandons.
 - Common random numbers: each queue draws its arrivals and each contact's handle time, patience,
   segment and customer from streams seeded by (seed, queue), so two policies replay the same day.
+- Transfers (DOMAIN "Moving work between people"): a queue's `transfer_share` of handled contacts is
+  transferred, at the end of handling, into its `transfer_to` queue as a new segment (initiation
+  TRANSFER, same initial contact, not offered back to its sender, priority kept or raised by the
+  target's plan, a handle time and patience drawn from the target queue's distributions); a target
+  queue closed by its hours refuses it, and a customer contact has at most `max_segments` segments.
+  Whether a contact is transferred, and its new segment's draws, come from the sender queue's own
+  stream seeded by (seed, queue, "transfers"), drawn only when its share is above 0: a day without
+  transfers replays exactly as before. Queue counters are per segment, in the queue it entered; a
+  segment counts (offered, transferred in) when it arrives after warmup_s, so one sent on from a
+  contact that arrived during the warmup counts in its new queue but not out of the old one.
 Events (heapq, ties in insertion order): arrival, abandon, end of handling, step/delay recheck (a
 contact's step relaxes or a profile delay elapses: it is offered again), shift start/end.
 Statistics cover contacts arriving after warmup_s (DOMAIN.md definitions: SL = answered within T ÷
 (offered − abandoned within T); ASA over answered; abandonment = abandoned ÷ offered, short abandons
-(< 5 s) excluded from both; occupancy = busy ÷ staffed time of the agents serving the queue, measured
+(< 5 s) excluded from both; transfer rate = segments handled there that were transferred ÷ handled
+there; occupancy = busy ÷ staffed time of the agents serving the queue, measured
 from warmup_s to the end of the day). Contacts still waiting when the run stops (day end + drain_s)
 count as offered, not answered.
 """
@@ -43,6 +54,7 @@ from ccaas.domain.models import (
     Channel,
     Contact,
     ContactState,
+    InitiationMethod,
     Queue,
     QueueAssignment,
     SkillRequirement,
@@ -94,6 +106,9 @@ class SimQueue(_Frozen):
     segments: dict[str, float] = Field(default_factory=dict, description="segment → probability")
     callback_accept: float = Field(default=0.0, ge=0, le=1)
     reasons: tuple[str, ...] = ()
+    transfer_share: float = Field(default=0.0, ge=0, le=1,
+                                  description="share of handled contacts transferred to `transfer_to` at the end of handling")
+    transfer_to: str | None = Field(default=None, description="the queue transferred contacts go to (same channel)")
 
 
 class AgentGroup(_Frozen):
@@ -133,6 +148,7 @@ class Day(_Frozen):
     customers: int = Field(default=0, ge=0, description="customer pool size (0 = anonymous contacts)")
     handle_factor_by_proficiency: dict[int, float] = Field(default_factory=dict)
     waiting_scan: int = Field(default=30, ge=1, description="waiting contacts per queue shown to a free agent")
+    max_segments: int = Field(default=10, ge=2, description="segments one customer contact may have (stops loops)")
 
     @model_validator(mode="after")
     def _known_queues(self) -> Day:
@@ -142,6 +158,12 @@ class Day(_Frozen):
         unknown = {c.queue_id for c in self.contacts} - known
         if unknown:
             raise ValueError(f"recorded contacts name unknown queues {sorted(unknown)}")
+        channels = {q.queue_id: q.channel for q in self.queues}
+        for q in self.queues:
+            if q.transfer_share > 0 and q.transfer_to not in known:
+                raise ValueError(f"queue {q.queue_id}: transfer_share needs transfer_to naming a known queue")
+            if q.transfer_share > 0 and channels[q.transfer_to] != q.channel:  # type: ignore[index]
+                raise ValueError(f"queue {q.queue_id}: transfer_to {q.transfer_to} takes no {q.channel} contacts")
         prefixes = [g.prefix for g in self.agents]
         if len(set(prefixes)) != len(prefixes):
             raise ValueError("agent group prefixes must be unique")
@@ -170,6 +192,9 @@ class QueueResult(_Frozen):
     abandonment: float | None
     occupancy: float | None
     aht_s: float | None
+    transferred_out: int = Field(default=0, description="segments handled here and transferred at the end")
+    transferred_in: int = Field(default=0, description="segments transferred into this queue (each also offered here)")
+    transfer_rate: float | None = Field(default=None, description="transferred_out ÷ handled")
 
 
 def _metrics(qid: str, c: Mapping[str, float]) -> QueueResult:
@@ -183,11 +208,13 @@ def _metrics(qid: str, c: Mapping[str, float]) -> QueueResult:
         abandonment=(c["abandoned"] - c["short_abandoned"]) / ab_denom if ab_denom > 0 else None,
         occupancy=c["busy_s"] / c["staffed_s"] if c["staffed_s"] else None,
         aht_s=c["handle_s"] / c["handled"] if c["handled"] else None,
+        transfer_rate=c["transferred_out"] / c["handled"] if c["handled"] else None,
     )
 
 
 _COUNTS = ("offered", "answered", "abandoned", "answered_within_t", "abandoned_within_t", "short_abandoned",
-           "wait_s", "handle_s", "handled", "busy_s", "staffed_s", "deflected", "closed", "callbacks")
+           "wait_s", "handle_s", "handled", "busy_s", "staffed_s", "deflected", "closed", "callbacks",
+           "transferred_out", "transferred_in")
 
 
 def pool(results: list[QueueResult], queue_id: str | None = None) -> QueueResult:
@@ -216,7 +243,7 @@ class SimAgent(Agent):
 
 class _Tally:
     __slots__ = ("offered", "answered", "abandoned", "short", "ans_t", "aban_t", "wait_ms", "deflected", "closed",
-                 "callbacks", "handle_ms", "handled", "open")
+                 "callbacks", "handle_ms", "handled", "open", "xfer_out", "xfer_in")
 
     def __init__(self) -> None:
         for k in self.__slots__:
@@ -273,8 +300,10 @@ class _Sim:
         self.tally = {q.queue_id: _Tally() for q in day.queues}
         self.recent_handle: dict[str, deque[float]] = {q.queue_id: deque(maxlen=50) for q in day.queues}
         self.history: dict[str, list[PastContact]] = {}
+        self.initial_of: dict[str, str] = {}  # a transferred segment's initial contact id
         self.arr_rng = [random.Random(f"{seed}:{q.queue_id}:arrivals") for q in day.queues]
         self.attr_rng = [random.Random(f"{seed}:{q.queue_id}:attributes") for q in day.queues]
+        self.xfer_rng = [random.Random(f"{seed}:{q.queue_id}:transfers") for q in day.queues]
         self.counter = 0
         self.index = AgentIndex(queue_channels={q.queue_id: (q.channel,) for q in day.queues})
         self.agents: dict[str, SimAgent] = {}
@@ -394,20 +423,72 @@ class _Sim:
                              initiated_at=now, enqueued_at=now, sl_threshold_s=q.sl_threshold_s, routing=plan)
         meta = _Meta(int(handle_s * 1000), int(patience_s * 1000) if patience_s is not None else None, callback_u,
                      counted, i, reason)
+        self._enqueue(contact, meta, now)
+
+    def _enqueue(self, contact: SimContact, meta: _Meta, now: int) -> None:
+        """A contact (or a transferred segment) waits in its queue: offered there, routed at once if an
+        agent is free, else its abandon, step and delay rechecks and callback offer are scheduled."""
+        cid, qid = contact.contact_id, contact.queue_id
+        tally = self.tally[qid]
         self.meta[cid] = meta
-        tally.offered += counted
+        tally.offered += meta.counted
         tally.open += 1
-        self.waiting[q.queue_id][cid] = contact
+        self.waiting[qid][cid] = contact
         if self._route_contact(contact, now):
             return
         if meta.patience_ms is not None:
             self._push(now + meta.patience_ms, "abandon", cid)
-        for step in plan.steps:
+        for step in contact.routing.steps if contact.routing else ():
             if step.expires_at is not None:
                 self._push(step.expires_at, "recheck", cid)
-        for d in self.delays[q.queue_id]:
+        for d in self.delays[qid]:
             self._push(now + d, "recheck", cid)
         self._maybe_callback(contact, now)
+
+    def _transfer(self, contact: SimContact, meta: _Meta, sender: str, now: int) -> bool:
+        """At the end of handling, maybe transfer `contact` into its queue's transfer_to queue as a new
+        segment (like usecases.transfers: TRANSFER initiation, same initial contact, the sender excluded,
+        priority kept or raised, a closed target refuses). Draws from the sender queue's transfer stream
+        only when its share is above 0. True when transferred."""
+        source_q = self.sq[contact.queue_id]
+        if source_q.transfer_share <= 0 or contact.segment_number >= self.day.max_segments:
+            return False
+        rng = self.xfer_rng[meta.queue_idx]
+        if rng.random() >= source_q.transfer_share:
+            return False
+        target = self.sq[source_q.transfer_to]  # type: ignore[index]
+        handle_s = _draw_handle(rng, target)
+        patience_s = rng.expovariate(1.0 / target.patience_s) if target.patience_s else None
+        callback_u = rng.random()
+        initial = contact.initial_contact_id or contact.contact_id
+        journey = None
+        if contact.customer_id is not None:
+            # The customer's own segments are not an earlier contact (usecases.routing.journey_of).
+            earlier = tuple(p for p in self.history.get(contact.customer_id, ())
+                            if self.initial_of.get(p.contact_id, p.contact_id) != initial)
+            journey = JourneyContext(customer_id=contact.customer_id, reason=meta.reason, history=earlier)
+        segment = contact.routing.segment if contact.routing else None
+        plan = plan_contact(self.queues[target.queue_id], self.policy, segment, journey, now,
+                            base_priority=contact.priority)
+        self.decisions += 1
+        if plan.outcome == "closed":
+            return False
+        number = contact.segment_number + 1
+        cid = f"{initial}/{number}"
+        self.initial_of[cid] = initial
+        priority = min(plan.priority, contact.priority)
+        nxt = SimContact(tenant_id=_TENANT, contact_id=cid, channel=target.channel, queue_id=target.queue_id,
+                         state=ContactState.QUEUED, priority=priority, customer_id=contact.customer_id,
+                         reason=contact.reason, initiated_at=now, enqueued_at=now, sl_threshold_s=target.sl_threshold_s,
+                         routing=plan.model_copy(update={"priority": priority}), initiation_method=InitiationMethod.TRANSFER,
+                         previous_contact_id=contact.contact_id, initial_contact_id=initial, segment_number=number,
+                         declined_by=(sender,))
+        counted = now >= self.warm_ms
+        self.tally[contact.queue_id].xfer_out += meta.counted
+        self.tally[target.queue_id].xfer_in += counted
+        self._enqueue(nxt, _Meta(int(handle_s * 1000), int(patience_s * 1000) if patience_s is not None else None,
+                                 callback_u, counted, self.qidx[target.queue_id], meta.reason), now)
+        return True
 
     def _maybe_callback(self, contact: SimContact, now: int) -> None:
         q = self.sq[contact.queue_id]
@@ -525,11 +606,12 @@ class _Sim:
             t = self.tally[qid]
             t.handle_ms += handle
             t.handled += 1
+        transferred = self._transfer(contact, meta, aid, now)
         if contact.customer_id:
             hist = self.history.setdefault(contact.customer_id, [])
             hist.append(PastContact(contact_id=contact.contact_id, started_at=contact.initiated_at, ended_at=now,
                                     agent_id=aid, queue_id=qid, channel=contact.channel.value, reason=meta.reason,
-                                    outcome="COMPLETED"))
+                                    outcome="TRANSFERRED" if transferred else "COMPLETED"))
             del hist[:-10]
         if now >= self.shift[aid][1] and not agent.active:
             self._go_offline(agent, now)
@@ -644,6 +726,7 @@ class _Sim:
             "busy_s": sum(self.busy_ms[a.agent_id] for a in agents) / 1000,
             "staffed_s": sum(self.staffed_ms[a.agent_id] for a in agents) / 1000,
             "deflected": s["deflected"], "closed": s["closed"], "callbacks": s["callbacks"],
+            "transferred_out": s["xfer_out"], "transferred_in": s["xfer_in"],
         })
 
 

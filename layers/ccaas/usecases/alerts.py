@@ -53,7 +53,8 @@ if TYPE_CHECKING:
     from ccaas.ports import AlertPublisher, ConnectionStore, PushChannel
 
 # A contact's conversation is over once one of these happened: its alerts are resolved.
-CONVERSATION_ENDED = frozenset({EventType.CONTACT_ACW_STARTED, EventType.CONTACT_COMPLETED, EventType.CONTACT_ABANDONED})
+CONVERSATION_ENDED = frozenset({EventType.CONTACT_ACW_STARTED, EventType.CONTACT_COMPLETED, EventType.CONTACT_ABANDONED,
+                                EventType.CONTACT_TRANSFERRED})
 RESOLVED_SCAN = 500  # status=resolved looks among this many most recent alerts
 logger = logging.getLogger(__name__)
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Annotated, Literal, TypeVar
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain import lifecycle
 from ccaas.domain.events import Event, EventType, agent_activity, agent_event, contact_event
-from ccaas.domain.analytics.redaction import PiiType, RedactionConfig, redact_text
 from ccaas.domain.models import (
     NAME_PATTERN,
     WAITING_STATES,
@@ -27,8 +27,10 @@ from ccaas.domain.models import (
 from ccaas.domain.live_metrics import local_day
 from ccaas.domain.routing_engine import after_failed_offer, reservation_deadline
 from ccaas.usecases import routing, waiting
-from ccaas.usecases.analytics import analytics_rules, redact
 from ccaas.usecases.tenancy import time_zone_of
+
+if TYPE_CHECKING:
+    from ccaas.domain.analytics.redaction import RedactionConfig
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -169,17 +171,26 @@ def create_contact(deps: Dependencies, tenant_id: str, request: NewContact) -> C
     return contact
 
 
-_ATTRIBUTE_DETECTORS = RedactionConfig(detect=frozenset({PiiType.CARD, PiiType.SSN}))
+@cache
+def _attribute_detectors() -> RedactionConfig:
+    from ccaas.domain.analytics.redaction import PiiType, RedactionConfig
+
+    return RedactionConfig(detect=frozenset({PiiType.CARD, PiiType.SSN}))
 
 
 def _redacted_free_text(deps: Dependencies, tenant_id: str, request: NewContact) -> dict:
     """`reason` through the tenant's redactor, attribute values through the card/SSN detectors (tenant
     setting `redaction.contact_attributes`, on by default): stored text never holds a card number."""
+    # Imported here: only a new contact's free text needs the analytics rules and redactors (the workflow
+    # steps that import this module never do).
+    from ccaas.domain.analytics.redaction import redact_text
+    from ccaas.usecases.analytics import analytics_rules, redact
+
     values: dict = {}
     if request.reason:
         values["reason"] = redact(deps, tenant_id, request.reason)
     if request.attributes and analytics_rules(deps, tenant_id).redaction.contact_attributes:
-        values["attributes"] = {k: redact_text(v, _ATTRIBUTE_DETECTORS).text for k, v in request.attributes.items()}
+        values["attributes"] = {k: redact_text(v, _attribute_detectors()).text for k, v in request.attributes.items()}
     return values
 
 
@@ -332,7 +343,10 @@ def _failed_offer(deps: Dependencies, tenant_id: str, agent_id: str, contact_id:
         back, released = lifecycle.decline(contact, agent, now, agent_status=follow.agent_status)
         if follow.reset_declines:
             back = back.model_copy(update={"declined_by": ()})
-        commit(deps, contacts=[(back, EventType.CONTACT_OFFER_DECLINED, {"declined_by": agent_id, "failure": failure})],
+        # A segment offered straight to a named agent (a transfer) enters its queue only now: say so, so
+        # live metrics count it offered and waiting as a contact.queued would have.
+        entered = {"entered_queue": True} if contact.enqueued_at is None else {}
+        commit(deps, contacts=[(back, EventType.CONTACT_OFFER_DECLINED, {"declined_by": agent_id, "failure": failure, **entered})],
                agents=[(agent, released)])
         return back, follow.decision, follow.reoffer
 
