@@ -71,7 +71,9 @@ def _latencies(runtime: LocalRuntime, watched: bool) -> tuple[list[float], list[
 
 def _simulate(runtime: LocalRuntime, push: bool) -> dict[str, Any]:
     runtime.call_counts.reset()
-    sim = Simulation(runtime, push=push, progress=False, seed=12)
+    # Plain traffic (no transfers, consults or holds): the figure compares push with polling, not the mix.
+    sim = Simulation(runtime, push=push, progress=False, seed=12, transfer_share=0, consult_share=0, escalate_share=0,
+                     hold_share=0)
     sim.start()
     time.sleep(SIMULATION_S)
     sim.stop()

@@ -173,7 +173,7 @@ SPECS: Mapping[str, FunctionSpec] = {
     ),
     "push_updates": FunctionSpec(
         "Kinesis consumer: offers, contact states (agents) and queue metrics (supervisors) -> PostToConnection, partial batch failures",
-        read=("Contacts", "Config", "Metrics", "Customers"),  # the Offer view, the live queue view
+        read=("Contacts", "Config", "Metrics", "Customers", "History"),  # the Offer view (a transfer's earlier messages), the live queue view
         read_write=("Connections",),  # gone connections are deleted
         consumes_events=True,
         push_to_sockets=True,

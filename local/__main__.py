@@ -166,6 +166,11 @@ def format_summary(s: dict[str, Any]) -> str:
         + (f"; API requests per completed contact {s['api_requests']['per_contact']:.1f}"
            if (s.get("api_requests") or {}).get("per_contact") is not None else ""),
     ]
+    if s.get("transfers") is not None:
+        lines.append(
+            f"Moves: {s['transfers']} transfers, {s.get('consults', 0)} consults ({s.get('consults_completed', 0)} warm, "
+            f"{s.get('conferences', 0)} conferences, {s.get('consults_cancelled', 0)} cancelled), "
+            f"{s.get('escalations', 0)} escalations, {s.get('holds', 0)} holds")
     if calls["completed"]:
         if calls.get("calls_by_trigger"):
             lines.append("AWS calls per completed contact by trigger: " + ", ".join(

@@ -1,4 +1,5 @@
 """Demo data: two tenants ("demo" and "acme"), their queues and agents, through the admin use-cases.
+The demo tenant also has an escalation queue ("supervisors", served by sam) and transfer settings.
 
 Seeding goes through `ccaas.usecases.admin` (the same code the API's configuration routes use) with
 the AWS adapters pointed at moto, so what is seeded is exactly what the handlers read. It runs in
@@ -56,6 +57,8 @@ class TenantSeed:
     customers: tuple[CustomerSeed, ...] = ()
     connect_instance_arn: str | None = None  # flows of this Amazon Connect instance belong to the tenant
     connect_queue_arns: Mapping[str, str] = field(default_factory=dict)  # our queue id -> Connect queue ARN
+    # PUT /settings/transfers (ccaas.domain.transfers.TransferSettings as JSON): quick connects, escalation queue
+    transfer_settings: Mapping[str, Any] | None = None
 
 
 # A made-up Amazon Connect instance of the demo tenant: the local runtime's flows (bench, tests) use it.
@@ -71,6 +74,8 @@ DEMO = TenantSeed(
                   required_skills=(("support", 1),)),
         QueueSeed("billing", "Billing", ("EMAIL",), sl_threshold_s=60, sl_target=0.8, max_wait_s=120,
                   required_skills=(("billing", 2),)),
+        # Where escalations go (transfer_settings below): served by the supervisor on the floor.
+        QueueSeed("supervisors", "Supervisors", ("VOICE", "CHAT", "EMAIL"), sl_threshold_s=30, max_wait_s=180),
     ),
     agents=(
         AgentSeed("ana", "Ana Alves", {"sales": 5, "language:en": 5}, (("sales", 1), ("support", 2))),
@@ -81,6 +86,8 @@ DEMO = TenantSeed(
         AgentSeed("farid", "Farid Fayed", {"billing": 5}, (("billing", 1),)),
         AgentSeed("gita", "Gita Gupta", {"billing": 4, "support": 2}, (("billing", 1), ("support", 2))),
         AgentSeed("hugo", "Hugo Hale", {"sales": 4, "support": 4}, (("sales", 1), ("support", 1))),
+        AgentSeed("sam", "Sam Stone (supervisor)", {"sales": 5, "support": 5, "billing": 5, "language:en": 5},
+                  (("supervisors", 1),)),
     ),
     # Numbers and addresses reserved for fiction (+1 415 555 01xx, +44 7700 900xxx, example.com).
     customers=(
@@ -92,6 +99,13 @@ DEMO = TenantSeed(
     ),
     connect_instance_arn=DEMO_CONNECT_INSTANCE_ARN,
     connect_queue_arns={q: f"{DEMO_CONNECT_INSTANCE_ARN}/queue/{q}" for q in ("sales", "support", "billing")},
+    transfer_settings={
+        "escalation_queue_id": "supervisors",
+        "escalation_priority": 1,
+        "exclude_transferring_agent": True,
+        "max_segments": 10,
+        "quick_connects": {"legal": {"name": "Legal (external)", "phone_number": "+14155550199"}},
+    },
 )
 
 ACME = TenantSeed(
@@ -168,7 +182,16 @@ def seed(environment: Mapping[str, str], tenants: tuple[TenantSeed, ...] = TENAN
                 held[f"agent:{a.agent_id}"] = admin.issue_api_key(
                     deps, t.tenant_id, role="agent", agent_id=a.agent_id, name=f"{a.name}'s desk").api_key
             _seed_customers(deps, t)
+            if t.transfer_settings is not None:
+                _seed_transfer_settings(deps, t)
         return keys
+
+
+def _seed_transfer_settings(deps: Any, t: TenantSeed) -> None:
+    from ccaas.domain.transfers import TransferSettings
+    from ccaas.usecases import transfers
+
+    transfers.put_settings(deps, t.tenant_id, TransferSettings.model_validate(dict(t.transfer_settings or {})))
 
 
 def _seed_customers(deps: Any, t: TenantSeed) -> None:

@@ -13,6 +13,15 @@
   the output); `push=False` makes every agent poll (the bench compares the two).
 - API requests per completed contact (the API server's count, without the progress line's own reads)
   are in the summary next to the AWS calls per contact.
+- Moving work between people (README "Transfers"): at the end of its talk time, the agent that accepted a
+  customer's first segment may move it on instead of completing it: a blind transfer to another queue of
+  the channel (the same queue when there is none; default 15%), a consult of such a queue then, once the
+  consulted agent answered the leg, a warm transfer or a conference the sender leaves after a moment (5%;
+  cancelled when nobody answers within consult_wait_s), or an escalation to the tenant's escalation queue
+  (3%). Any agent may put the customer on hold for a few seconds mid-talk (10%). The new segment reaches
+  its agent as an `offer` frame like any other; a consulted agent serves the leg once its sender completed
+  the consult or left the conference. The sender still ends its after-contact work (the segment then ends
+  TRANSFERRED). `completed` counts customer contacts (the last segment's COMPLETED), not segments.
 - Time is scaled: talk 3-8 s, ACW 1-2 s, patience ~20 s by default.
 
 A progress line (rewritten in place on a terminal, one line every few seconds otherwise) shows what
@@ -82,6 +91,15 @@ class SimStats:
     api_errors: int = 0
     connected_now: int = 0
     waits_s: list[float] = field(default_factory=list)
+    # Moving work between people (each counts the API call that succeeded).
+    transfers: int = 0  # blind transfers
+    consults: int = 0  # consults started
+    consults_completed: int = 0  # warm transfers
+    conferences: int = 0
+    consults_cancelled: int = 0  # nobody answered the leg in time
+    escalations: int = 0
+    holds: int = 0
+    segments_transferred: int = 0  # segments whose after-contact work ended TRANSFERRED
 
 
 @dataclass
@@ -89,6 +107,30 @@ class _AgentWork:
     contact_id: str
     talk_until: float
     acw_until: float | None = None
+    queue_id: str = ""
+    channel: str = ""
+    first_segment: bool = True  # the customer's first segment: its agent may move it on
+    decided: bool = False  # the end-of-talk choice was made (a cancelled consult then completes)
+    hold_at: float | None = None  # puts the customer on hold then (once), for hold_for seconds
+    hold_for: float = 0.0
+    resume_at: float | None = None  # on hold until then
+    leg: bool = False  # a consult leg: talks once its sender completed the consult or left the conference
+    leg_since: float = 0.0
+    leg_cancelled: bool = False  # the sender cancelled the consult: the leg is over
+    consult_leg: str | None = None  # the leg of a consult in progress from this contact
+    consult_then: str = "complete"  # "complete" (warm transfer) or "conference", once the leg is answered
+    consult_until: float = 0.0  # cancelled when not answered by then
+    conference_leg: str | None = None  # in conference with this leg: the sender leaves at leave_at
+    leave_at: float | None = None
+
+
+@dataclass
+class _Leg:
+    """A consult leg, as its two agents see it (their threads share it: the voices on the line)."""
+
+    answered: bool = False
+    released_at: float | None = None  # the sender completed the consult or left the conference
+    cancelled: bool = False
 
 
 class Simulation:
@@ -110,6 +152,13 @@ class Simulation:
         progress_every_s: float | None = None,
         seed: int | None = None,
         push: bool = True,
+        transfer_share: float = 0.15,
+        consult_share: float = 0.05,
+        escalate_share: float = 0.03,
+        hold_share: float = 0.10,
+        hold_s: tuple[float, float] = (1.0, 3.0),
+        conference_s: tuple[float, float] = (1.0, 3.0),
+        consult_wait_s: float = 15.0,
     ) -> None:
         self.runtime = runtime
         self.tenant = tenant
@@ -126,6 +175,16 @@ class Simulation:
         self.mean_patience_s = mean_patience_s
         self.agent_poll_s = agent_poll_s
         self.push = push
+        self.transfer_share = transfer_share
+        self.consult_share = consult_share
+        self.escalate_share = escalate_share
+        self.hold_share = hold_share
+        self.hold_s = hold_s
+        self.conference_s = conference_s
+        self.consult_wait_s = consult_wait_s
+        # A seeded tenant without an escalation queue escalates nothing (an unknown tenant: the API says).
+        self._escalates = True
+        self._queues_by_channel = self._transfer_queues()
         self.agent_ids = list(agents) if agents is not None else self._seeded_agents()
         self.duration_s = duration_s
         self.progress = progress
@@ -140,6 +199,7 @@ class Simulation:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.finished = threading.Event()  # set when duration_s elapsed
+        self._no_arrivals = threading.Event()  # stop_arrivals(): agents serve what is there
         self._threads: list[threading.Thread] = []
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sim-customer")
         self._accepted: set[str] = set()
@@ -153,6 +213,9 @@ class Simulation:
         self._fallback_said = False
         self._requests_at_start = 0
         self._observer_requests = 0  # the progress line's and summary's own reads (not the traffic's)
+        self._legs: dict[str, _Leg] = {}  # consult leg id -> what its two agents know
+        # (kind, the segment moved on, the next segment): "transfer", "escalation", "warm", "conference"
+        self.moves: list[tuple[str, str, str]] = []
 
     def _seeded_agents(self) -> list[str]:
         from local.seed import TENANTS
@@ -161,6 +224,26 @@ class Simulation:
             if t.tenant_id == self.tenant:
                 return [a.agent_id for a in t.agents]
         return []
+
+    def _transfer_queues(self) -> dict[str, list[str]]:
+        """channel -> the queues a transfer or consult may target: the seeded tenant's (not its escalation
+        queue), else the mix's."""
+        from local.seed import TENANTS
+
+        out: dict[str, list[str]] = {}
+        for t in TENANTS:
+            if t.tenant_id == self.tenant:
+                escalation = (t.transfer_settings or {}).get("escalation_queue_id")
+                self._escalates = escalation is not None
+                for q in t.queues:
+                    if q.queue_id != escalation:
+                        for c in q.channels:
+                            out.setdefault(c, []).append(q.queue_id)
+                return out
+        for queue_id, channel, _ in self.mix:
+            if queue_id not in out.setdefault(channel, []):
+                out[channel].append(queue_id)
+        return out
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> Simulation:
@@ -190,6 +273,10 @@ class Simulation:
             self.out.write("\n")
             self.out.flush()
 
+    def stop_arrivals(self) -> None:
+        """No more customers arrive; agents go on serving the contacts (and segments) there are."""
+        self._no_arrivals.set()
+
     def _guard(self, target: Any) -> Any:
         def run() -> None:
             try:
@@ -207,6 +294,8 @@ class Simulation:
     def _arrivals(self) -> None:
         weights = [w for _, _, w in self.mix]
         while self._sleep(self.customers_rng.expovariate(self.rate) if self.rate > 0 else 3600):
+            if self._no_arrivals.is_set():
+                return
             if self.duration_s is not None and time.monotonic() - self._started_at > self.duration_s:
                 self.finished.set()
                 return
@@ -279,7 +368,7 @@ class Simulation:
                     sock = None
                 if sock is not None:
                     # Wait for a frame until the next piece of work is due (at most 1 s, to notice a stop).
-                    due = [w.talk_until if w.acw_until is None else w.acw_until for w in work.values()]
+                    due = [self._due(w) for w in work.values()]
                     frame = sock.get(min([1.0, *(d - time.monotonic() for d in due)]))
                     if frame is not None and frame.get("type") == "offer":
                         self._accept(client, agent_id, frame["payload"]["contact"]["contact_id"], work)
@@ -319,34 +408,227 @@ class Simulation:
         status, contact = client.call("POST", f"/agents/{agent_id}/contacts/{contact_id}/accept")
         if status != 200:
             return  # the customer left, or the offer went elsewhere
-        work[contact_id] = _AgentWork(contact_id, time.monotonic() + self.rng.uniform(*self.talk_s))
+        now = time.monotonic()
+        talk = self.rng.uniform(*self.talk_s)
+        w = _AgentWork(contact_id, now + talk, queue_id=contact.get("queue_id") or "", channel=contact.get("channel") or "",
+                       first_segment=contact.get("initiation_method") != "TRANSFER")
+        if contact.get("consult_of"):
+            # A consult leg: on the line with the sender (the customer on hold) until the sender completes
+            # the consult (warm transfer) or leaves the conference; then the customer's, served as usual.
+            w.leg, w.leg_since, w.talk_until = True, now, float("inf")
+        elif self.hold_share > 0 and self.rng.random() < self.hold_share:
+            w.hold_at = now + talk * self.rng.uniform(0.2, 0.6)
+            w.hold_for = self.rng.uniform(*self.hold_s)
+            w.talk_until += w.hold_for
+        work[contact_id] = w
         with self._lock:
+            if w.leg:
+                self._legs.setdefault(contact_id, _Leg()).answered = True
             self._accepted.add(contact_id)
             self.stats.accepted += 1
             self.stats.connected_now += 1
-            if contact.get("queue_wait_s") is not None:
+            if w.first_segment and contact.get("queue_wait_s") is not None:
                 self.stats.waits_s.append(float(contact["queue_wait_s"]))
 
+    def _due(self, w: _AgentWork) -> float:
+        """When the agent next has something to do on `w` (waiting on a consult: soon, to look again)."""
+        if w.acw_until is not None:
+            return w.acw_until
+        if w.leg and w.talk_until == float("inf") or w.consult_leg is not None:
+            return time.monotonic() + 0.2
+        if w.leave_at is not None:
+            return w.leave_at
+        if w.resume_at is not None:
+            return w.resume_at
+        return min(w.talk_until, w.hold_at if w.hold_at is not None else w.talk_until)
+
     def _do_due_work(self, client: ApiClient, agent_id: str, work: dict[str, _AgentWork]) -> None:
-        now = time.monotonic()
         for w in list(work.values()):
-            if w.acw_until is None and now >= w.talk_until:
-                status, _ = client.call("POST", f"/agents/{agent_id}/contacts/{w.contact_id}/complete")
-                if status == 200:
-                    w.acw_until = now + self.rng.uniform(*self.acw_s)
+            now = time.monotonic()
+            path = f"/agents/{agent_id}/contacts/{w.contact_id}"
+            if w.acw_until is not None:
+                if now >= w.acw_until:
+                    self._end_acw(client, path, w, work)
+            elif w.leg and w.talk_until == float("inf"):
+                self._wait_for_sender(w, now)
+            elif w.consult_leg is not None:
+                self._consulting(client, path, w, now)
+            elif w.leave_at is not None:
+                if now >= w.leave_at:
+                    self._leave_conference(client, path, w, work, now)
+            elif w.resume_at is not None:
+                if now >= w.resume_at:
+                    w.resume_at = None
+                    if client.call("POST", f"{path}/resume")[0] != 200:
+                        self._api_error()
+            elif w.hold_at is not None and now >= w.hold_at:
+                w.hold_at = None
+                if client.call("POST", f"{path}/hold")[0] == 200:
+                    w.resume_at = now + w.hold_for
                     with self._lock:
-                        self.stats.connected_now -= 1
+                        self.stats.holds += 1
                 else:
                     self._api_error()
-                    work.pop(w.contact_id)
-            elif w.acw_until is not None and now >= w.acw_until:
-                status, _ = client.call("POST", f"/agents/{agent_id}/contacts/{w.contact_id}/end-acw")
-                work.pop(w.contact_id)
-                if status == 200:
-                    with self._lock:
-                        self.stats.completed += 1
-                else:
-                    self._api_error()
+            elif now >= w.talk_until:
+                self._end_talk(client, path, w, work, now)
+
+    def _end_talk(self, client: ApiClient, path: str, w: _AgentWork, work: dict[str, _AgentWork], now: float) -> None:
+        """The agent's choice at the end of talk time: complete, or (the customer's first segment) move it on."""
+        move = self._choose_move(w)
+        if move == "transfer":
+            status, body = client.call("POST", f"{path}/transfer", {
+                "to": {"queue_id": self._other_queue(w)}, "reason": "simulated transfer",
+                "note": "customer needs another team"})
+            if self._moved(status, body, w, "transfer", now):
+                return
+        elif move == "escalation":
+            status, body = client.call("POST", f"{path}/escalate", {
+                "reason": "customer asked for a supervisor", "note": "simulated escalation"})
+            if self._moved(status, body, w, "escalation", now):
+                return
+        elif move == "consult":
+            status, body = client.call("POST", f"{path}/consult", {
+                "to": {"queue_id": self._other_queue(w)}, "reason": "simulated consult"})
+            if status == 200 and isinstance(body, dict) and body.get("contact_id"):
+                w.consult_leg = body["contact_id"]
+                w.consult_then = self.rng.choice(("complete", "conference"))
+                w.consult_until = now + self.consult_wait_s
+                with self._lock:
+                    self._legs.setdefault(w.consult_leg, _Leg())
+                    self.stats.consults += 1
+                return
+            self._api_error()
+        status, _ = client.call("POST", f"{path}/complete")
+        if status == 200:
+            self._to_acw(w, now)
+        else:
+            self._api_error()
+            work.pop(w.contact_id)
+
+    def _choose_move(self, w: _AgentWork) -> str | None:
+        if not w.first_segment or w.decided:
+            return None
+        w.decided = True
+        draw = self.rng.random()
+        for move, share in (("transfer", self.transfer_share), ("consult", self.consult_share),
+                            ("escalation", self.escalate_share)):
+            if draw < share:
+                return move if move != "escalation" or self._escalates else None
+            draw -= share
+        return None
+
+    def _other_queue(self, w: _AgentWork) -> str:
+        """Another queue of the contact's channel; the same queue when there is none (another agent takes it)."""
+        others = [q for q in self._queues_by_channel.get(w.channel, []) if q != w.queue_id]
+        return self.rng.choice(others) if others else w.queue_id
+
+    def _moved(self, status: int, body: Any, w: _AgentWork, kind: str, now: float) -> bool:
+        """After a transfer or escalation: the sender's segment is in after-contact work."""
+        if status != 200 or not isinstance(body, dict):
+            self._api_error()
+            return False
+        with self._lock:
+            if kind == "transfer":
+                self.stats.transfers += 1
+            else:
+                self.stats.escalations += 1
+            self.moves.append((kind, w.contact_id, str(body.get("contact_id"))))
+        self._to_acw(w, now)
+        return True
+
+    def _to_acw(self, w: _AgentWork, now: float) -> None:
+        w.acw_until = now + self.rng.uniform(*self.acw_s)
+        with self._lock:
+            self.stats.connected_now -= 1
+
+    def _consulting(self, client: ApiClient, path: str, w: _AgentWork, now: float) -> None:
+        """The sender waits for the consulted agent; then completes (warm transfer) or conferences; cancels
+        when nobody answered in consult_wait_s."""
+        leg_id = w.consult_leg or ""
+        with self._lock:
+            leg = self._legs.setdefault(leg_id, _Leg())
+            answered = leg.answered
+            if not answered and now >= w.consult_until:
+                leg.cancelled = True  # before the call: an agent answering now finds the consult over
+        if answered and w.consult_then == "complete":
+            status, body = client.call("POST", f"{path}/consult/complete")
+            w.consult_leg = None
+            if status == 200:
+                with self._lock:
+                    leg.released_at = now
+                    self.stats.consults_completed += 1
+                    self.moves.append(("warm", w.contact_id, leg_id))
+                self._to_acw(w, now)
+                return
+            self._consult_failed(leg, w, now)
+        elif answered:
+            status, body = client.call("POST", f"{path}/consult/conference")
+            w.consult_leg = None
+            if status == 200:
+                w.conference_leg = leg_id
+                w.leave_at = now + self.rng.uniform(*self.conference_s)
+                with self._lock:
+                    self.stats.conferences += 1
+                return
+            self._consult_failed(leg, w, now)
+        elif now >= w.consult_until:
+            status, _ = client.call("POST", f"{path}/consult/cancel")
+            w.consult_leg = None
+            w.talk_until = now + self.rng.uniform(*self.acw_s)  # a word with the customer, then complete
+            if status == 200:
+                with self._lock:
+                    self.stats.consults_cancelled += 1
+            else:
+                self._api_error()
+
+    def _consult_failed(self, leg: _Leg, w: _AgentWork, now: float) -> None:
+        """The consult call failed: the consulted agent goes on (its hang-up ends the consult), the sender
+        completes."""
+        self._api_error()
+        with self._lock:
+            leg.released_at = now
+        w.talk_until = now
+
+    def _leave_conference(self, client: ApiClient, path: str, w: _AgentWork, work: dict[str, _AgentWork], now: float) -> None:
+        """The sender leaves the conference: its segment ends TRANSFERRED, the customer stays with the leg."""
+        leg_id, w.leave_at, w.conference_leg = w.conference_leg or "", None, None
+        status, _ = client.call("POST", f"{path}/complete")
+        with self._lock:
+            self._legs.setdefault(leg_id, _Leg()).released_at = now
+            if status == 200:
+                self.moves.append(("conference", w.contact_id, leg_id))
+        if status == 200:
+            self._to_acw(w, now)
+        else:
+            self._api_error()
+            work.pop(w.contact_id)
+
+    def _wait_for_sender(self, w: _AgentWork, now: float) -> None:
+        """A consult leg: served as the customer's segment once released; over when the sender cancelled."""
+        with self._lock:
+            leg = self._legs.setdefault(w.contact_id, _Leg())
+            released, cancelled = leg.released_at, leg.cancelled
+        if cancelled:
+            w.leg_cancelled = True  # the cancel put this leg in after-contact work
+            self._to_acw(w, now)
+        elif released is not None:
+            w.talk_until = max(now, released) + self.rng.uniform(*self.talk_s)
+        elif now - w.leg_since > self.consult_wait_s + 30:
+            w.talk_until = now  # the sender never came back: hanging up ends the consult
+
+    def _end_acw(self, client: ApiClient, path: str, w: _AgentWork, work: dict[str, _AgentWork]) -> None:
+        status, body = client.call("POST", f"{path}/end-acw")
+        work.pop(w.contact_id)
+        if status != 200:
+            self._api_error()
+            return
+        with self._lock:
+            if isinstance(body, dict) and body.get("state") == "TRANSFERRED":
+                self.stats.segments_transferred += 1
+            elif not w.leg_cancelled:
+                self.stats.completed += 1
+            if w.leg:
+                self._legs.pop(w.contact_id, None)
 
     def _api_error(self) -> None:
         with self._lock:
@@ -392,6 +674,8 @@ class Simulation:
         with self._lock:
             s = self.stats
             completed, connected, abandoned = s.completed, s.connected_now, s.abandoned
+            moved = (f"xfer {s.transfers} consult {s.consults} (conf {s.conferences}) esc {s.escalations} "
+                     f"hold {s.holds}")
         calls = self.runtime.call_counts.per_completed(completed)
         rpc = self.api_requests()["per_contact"]
         sl = m.get("service_level")
@@ -403,14 +687,14 @@ class Simulation:
             f"completed {completed:>5} | abandoned {abandoned:>4} (all {m.get('abandoned', '?')}) | "
             f"SL {'-' if sl is None else f'{sl:.0%}':>4} | AWS calls/contact "
             f"{'-' if cpc is None else f'{cpc:.1f}'} (lifecycle {'-' if lpc is None else f'{lpc:.1f}'}) | "
-            f"API req/contact {'-' if rpc is None else f'{rpc:.1f}'}"
+            f"API req/contact {'-' if rpc is None else f'{rpc:.1f}'} | {moved}"
         )
 
     def _progress(self) -> None:
         while self._sleep(self.progress_every_s):
             text = self.line()
             if self.tty:
-                self.out.write("\r" + text.ljust(120)[:160])
+                self.out.write("\r" + text.ljust(120)[:220])
             else:
                 self.out.write(text + "\n")
             self.out.flush()
@@ -430,6 +714,14 @@ class Simulation:
                 "median_wait_s": waits[len(waits) // 2] if waits else None,
                 "agents_push": sum(1 for m in self.agent_modes.values() if m == "push"),
                 "agents_polling": sum(1 for m in self.agent_modes.values() if m == "polling"),
+                "transfers": s.transfers,
+                "consults": s.consults,
+                "consults_completed": s.consults_completed,
+                "conferences": s.conferences,
+                "consults_cancelled": s.consults_cancelled,
+                "escalations": s.escalations,
+                "holds": s.holds,
+                "segments_transferred": s.segments_transferred,
             }
         summary["api_requests"] = self.api_requests()
         summary["live_metrics"] = self.live_metrics()

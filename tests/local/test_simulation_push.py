@@ -37,7 +37,8 @@ def test_agents_accept_from_offer_frames_without_polling(runtime) -> None:
     assert summary["agents_push"] == len(sim.agent_ids) and summary["agents_polling"] == 0, summary
     assert "polling" not in out.getvalue()
     # Offers came as frames: no GET at all, only the lifecycle's writes (the bench measures per contact).
-    lifecycle = ("/status", "/contacts", "/accept", "/complete", "/end-acw", "/abandon")
+    lifecycle = ("/status", "/contacts", "/accept", "/complete", "/end-acw", "/abandon",
+                 "/transfer", "/hold", "/resume", "/consult", "/conference", "/cancel", "/escalate")
     assert [r for r in seen if r[0] == "GET" or not r[1].split("?")[0].endswith(lifecycle)] == []
     assert summary["api_requests"]["requests"] == len(seen)
 

@@ -1,0 +1,83 @@
+"""The simulation moves work between people: its agents transfer, consult (then warm-transfer or
+conference and leave), escalate and hold through the API; the receiving agents get the new segments as
+offer frames and serve them. Each moved segment ends TRANSFERRED, its next segment COMPLETED."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from local.testing import api, execution, wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
+
+# Shares high enough that every kind of move happens in a few seconds of traffic.
+# (The local API runs one invocation at a time: a gentle rate keeps its answers fast.)
+MOVING = {
+    "rate_per_s": 1.0, "talk_s": (0.4, 0.8), "acw_s": (0.1, 0.2), "mean_patience_s": 0, "progress": False, "seed": 5,
+    "transfer_share": 0.3, "consult_share": 0.35, "escalate_share": 0.25, "hold_share": 0.3,
+    "hold_s": (0.2, 0.4), "conference_s": (0.2, 0.4), "consult_wait_s": 10.0,
+}
+
+
+@pytest.fixture(scope="module")
+def runtime():
+    from local.runtime import LocalRuntime
+
+    rt = LocalRuntime()
+    rt.start()
+    yield rt
+    rt.stop()
+
+
+def test_moved_contacts_end_transferred_and_their_next_segments_complete(runtime) -> None:
+    from local.simulation import Simulation
+
+    supervisor = api(runtime, "demo", "supervisor")
+    out = io.StringIO()
+    sim = Simulation(runtime, out=out, **MOVING).start()
+    try:
+        try:
+            # A move is listed once its sender is out: a conference, once the sender left it.
+            wait_until(lambda: sim.stats.holds >= 1 and sum(1 for m in sim.moves if m[0] == "transfer") >= 2
+                       and {m[0] for m in sim.moves} >= {"escalation"} and {m[0] for m in sim.moves} & {"warm", "conference"},
+                       timeout_s=40, interval_s=0.2, what="every kind of move")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: {sim.stats}\n{out.getvalue()}") from None
+        sim.stop_arrivals()
+        moves = list(sim.moves)
+
+        def chain_done(first: str) -> list[dict] | None:
+            status, chain = supervisor.call("GET", f"/contacts/{first}/segments")
+            assert status == 200, chain
+            return chain if chain[0]["state"] == "TRANSFERRED" and chain[-1]["state"] == "COMPLETED" else None
+
+        chains = {first: wait_until(lambda f=first: chain_done(f), timeout_s=20, what=f"the segments of {first} served")
+                  for _, first, _ in moves}
+    finally:
+        sim.stop()
+
+    kinds = {kind for kind, _, _ in moves}
+    assert {"transfer", "escalation"} <= kinds and kinds & {"warm", "conference"}, moves
+    for kind, first, following in moves:
+        chain = chains[first]
+        ids = [c["contact_id"] for c in chain]
+        assert ids.index(following) == ids.index(first) + 1, (kind, chain)
+        sent, segment = chain[ids.index(first)], chain[ids.index(following)]
+        assert sent["next_contact_id"] == following and sent["transferred_to"] is not None, sent
+        assert segment["initiation_method"] == "TRANSFER" and segment["previous_contact_id"] == first, segment
+        assert segment["handover"]["mode"] == {"transfer": "BLIND", "escalation": "ESCALATION"}.get(kind, "CONSULT"), segment
+        assert segment["agent_id"] and segment["agent_id"] != sent["agent_id"], (sent, segment)
+        if kind == "escalation":
+            assert segment["queue_id"] == "supervisors" and segment["agent_id"] == "sam", segment
+        for c in (sent, segment):  # each segment's own lifecycle ran to its end
+            assert execution(runtime, "demo", c["contact_id"])["status"] == "SUCCEEDED", c
+
+    summary = sim.summary()
+    assert "failed" not in out.getvalue(), out.getvalue()
+    count = {k: sum(1 for m in moves if m[0] == k) for k in ("transfer", "escalation", "warm", "conference")}
+    assert summary["transfers"] >= count["transfer"] and summary["escalations"] >= count["escalation"], summary
+    assert summary["consults_completed"] >= count["warm"] and summary["conferences"] >= count["conference"], summary
+    assert summary["consults"] >= summary["consults_completed"] + summary["conferences"], summary
+    assert summary["holds"] >= 1 and summary["segments_transferred"] >= len(moves), summary
+    assert summary["api_errors"] == 0, summary
