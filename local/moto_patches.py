@@ -1,4 +1,4 @@
-"""The three changes the local runtime makes to moto, in one place, each checked before it is applied.
+"""The changes the local runtime makes to moto, in one place, each checked before it is applied.
 
 1. Lambda: `moto.awslambda.models.LambdaFunction._invoke_lambda(self, event) -> (payload, errored,
    logs)` is the one seam every invocation path goes through (Invoke API, Step Functions tasks, SNS,
@@ -26,6 +26,27 @@
    datetime in the output made DescribeExecution answer HTTP 500). Services whose members already are
    PascalCase (DynamoDB) are unchanged.
 
+6. DynamoDB transactions without table copies: moto's `DynamoDBBackend.transact_write_items` deep-copies
+   every table a transaction names before it writes (its rollback is "put the copies back"): O(table) time
+   and memory per TransactWriteItems, and the copies outlived the call (point 7). The patch is moto's own
+   function (pinned source, see `TRANSACT_WRITE_ITEMS_SHA256`) with an undo log instead: just before each
+   write it keeps the item it replaces (a copy: UpdateItem mutates in place, or None when absent) and the
+   length of the table's stream shard; a cancelled transaction puts those items back (newest first) and
+   drops the stream records its writes added. Same checks, same cancellation reasons, same errors. One
+   difference, on the side of all-or-nothing: a request with an element naming two operations
+   (TransactWriteSingleOpException) also rolls back the elements before it (moto left them written).
+   Condition checks see the other elements' writes exactly as before (moto's elements are sequential;
+   the unicity check forbids two elements on one item anyway).
+7. moto's instance tracker: `BaseModel.__new__` appends every model object moto ever creates to its
+   class's `instances_tracked` list, for the /moto-api dashboard and S3's reset, and nothing removes them
+   but a full reset. Every Item a Query, Scan or UpdateItem copies, every Table a transaction copied,
+   every StreamRecord stayed reachable forever. Measured (the demo at 0.5 contacts/s, 150 s, process
+   RSS): +5.1 MB per completed contact after warm-up, rising as tables grew (7.2 MB/contact overall);
+   with patches 6 and 7: +0.44 MB per contact, flattening. The patch tracks weakly (`WeakInstances`:
+   iterable like the list, holds weak references, drops dead ones once they are half of those held);
+   objects that cannot be weakly referenced are kept as before. `reset_model_data()` puts
+   plain lists back; the next instance of each class converts its list again.
+
 Measured without patch 2 (tests/local/test_moto_guard.py does it with the patch): 16 threads racing
 TransactWriteItems with a `version = :v` condition on the same item -> 2-5 of 40 items had two
 "winners". With the lock: 0. (Plain conditional PutItem races did not reproduce here; transactions
@@ -36,10 +57,13 @@ fails with that list when an upgrade breaks an assumption.
 """
 from __future__ import annotations
 
+import copy
 import functools
+import hashlib
 import inspect
 import re
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +77,11 @@ _original_ddb_call_action: Any = None
 _original_kinesis_call_action: Any = None
 _originals_sfn: dict[str, Any] = {}
 _previous_sfn_config: Any = None
+_original_transact_write_items: Any = None
+_original_base_model_new: Any = None
+# sha256 of the source of moto's DynamoDBBackend.transact_write_items that patch 6 ports (moto 5.2.5).
+# Any change upstream means the port must be redone: problems() says so.
+TRANSACT_WRITE_ITEMS_SHA256 = "81db2cb7d94e39c9"
 
 
 def pinned_moto_version(requirements: Path = ROOT / "requirements.txt") -> str | None:
@@ -147,6 +176,44 @@ def problems(include_version: bool = True) -> list[str]:
     except Exception as exc:  # noqa: BLE001
         out.append(f"moto Step Functions service-task classes not usable: {exc!r}")
     try:
+        from moto.dynamodb.models import DynamoDBBackend
+        from moto.dynamodb.models.table import StreamShard, Table
+
+        original = _original_transact_write_items or DynamoDBBackend.__dict__.get("transact_write_items")
+        if original is None:
+            out.append("moto.dynamodb.models.DynamoDBBackend.transact_write_items is gone")
+        else:
+            digest = hashlib.sha256(inspect.getsource(original).encode()).hexdigest()[:16]
+            if digest != TRANSACT_WRITE_ITEMS_SHA256:
+                out.append(
+                    f"DynamoDBBackend.transact_write_items changed (source sha256 {digest}, the port in "
+                    f"local/moto_patches.py was made from {TRANSACT_WRITE_ITEMS_SHA256}): re-port patch 6"
+                )
+        for name in ("get_table", "get_item", "get_keys_value", "put_item", "delete_item", "update_item"):
+            if not callable(getattr(DynamoDBBackend, name, None)):
+                out.append(f"DynamoDBBackend.{name} is gone (patch 6 calls it)")
+        table_src = inspect.getsource(Table.put_item) + inspect.getsource(Table.delete_item)
+        for needle in ("self.items[hash_value][range_value] = item", "self.items[hash_value] = item",
+                       "self.stream_shard.add("):
+            if needle not in table_src:
+                out.append(f"moto's Table no longer stores items as patch 6 restores them ({needle!r} is gone)")
+        if "self.items.append(" not in inspect.getsource(StreamShard.add):
+            out.append("moto's StreamShard.add no longer appends to self.items (patch 6 truncates it on rollback)")
+    except Exception as exc:  # noqa: BLE001
+        out.append(f"moto.dynamodb.models not usable: {exc!r}")
+    try:
+        from moto.core import model_instances
+        from moto.core.common_models import BaseModel
+
+        new = _original_base_model_new or BaseModel.__dict__.get("__new__")
+        src = inspect.getsource(new) if new is not None else ""
+        if "cls.instances_tracked.append(instance)" not in src or "super().__new__(cls)" not in src:
+            out.append("moto.core.common_models.BaseModel.__new__ no longer tracks instances as patch 7 expects")
+        if not callable(getattr(model_instances, "reset_model_data", None)):
+            out.append("moto.core.model_instances.reset_model_data is gone")
+    except Exception as exc:  # noqa: BLE001
+        out.append(f"moto.core.common_models not usable: {exc!r}")
+    try:
         from moto.server import ThreadedMotoServer
 
         for name in ("start", "stop", "get_host_and_port"):
@@ -210,9 +277,261 @@ def apply() -> None:
                 return _original_kinesis_call_action(self)
 
         KinesisResponse.call_action = kinesis_call_action  # type: ignore[method-assign]
+        _patch_transact_write_items()
+        _patch_instance_tracking()
         _patch_service_task_parameters()
         enable_step_functions_execution()
         _applied = True
+
+
+# -- patch 6: transactions with an undo log ---------------------------------------------------------
+
+class _UndoLog:
+    """The items a transaction is about to replace, and where each touched table's stream shard stood."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+        self.items: list[tuple[Any, Any, Any, Any]] = []  # (table, hash, range, previous Item or None)
+        self.shards: dict[int, tuple[Any, list, int]] = {}  # id(table) -> (shard, its list, length)
+
+    def remember(self, table_name: str, key: dict[str, Any], current: Any) -> None:
+        table = self.backend.get_table(table_name)
+        hash_value, range_value = self.backend.get_keys_value(table, key)
+        # A copy: UpdateItem changes the stored Item in place (PutItem and DeleteItem replace it).
+        self.items.append((table, hash_value, range_value, copy.deepcopy(current)))
+        shard = table.stream_shard
+        if shard is not None and id(table) not in self.shards:
+            self.shards[id(table)] = (shard, shard.items, len(shard.items))
+
+    def rollback(self) -> None:
+        for table, hash_value, range_value, previous in reversed(self.items):
+            if table.range_key_attr is not None:
+                bucket = table.items[hash_value]
+                if previous is None:
+                    bucket.pop(range_value, None)
+                    if not bucket:
+                        table.items.pop(hash_value, None)
+                else:
+                    bucket[range_value] = previous
+            elif previous is None:
+                table.items.pop(hash_value, None)
+            else:
+                table.items[hash_value] = previous
+        for shard, records, length in self.shards.values():
+            # The writes' stream records go too (a moto event source mapping may already have taken
+            # them, and emptied the list: then there is nothing left to drop, as with moto's copies).
+            if shard.items is records:
+                del records[length:]
+        self.items.clear()
+        self.shards.clear()
+
+
+def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    """moto 5.2.5's DynamoDBBackend.transact_write_items with an undo log instead of table copies
+    (module docstring, patch 6). Lines not marked "patch 6" are moto's."""
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        ConditionalCheckFailed,
+        MockValidationException,
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    undo = _UndoLog(self)  # patch 6: instead of a deep copy of every table named
+
+    target_items: set[tuple[str, str]] = set()
+
+    def check_unicity(table_name: str, key: dict[str, Any]) -> None:
+        item = (str(table_name), str(dict(sorted(key.items()))))
+        if item in target_items:
+            raise MultipleTransactionsException()
+        target_items.add(item)
+
+    errors: list[tuple[str, str, dict[str, Any]] | tuple[None, None, None]] = []
+    for item in transact_items:
+        original_item: dict[str, Any] | None = None
+        if len(list(item.keys())) > 1:
+            undo.rollback()  # patch 6: all or nothing (moto left the earlier elements written)
+            raise TransactWriteSingleOpException
+
+        try:
+            op_type, op = next(iter(item.items()))
+            if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                raise ValueError("Unsupported transaction operation")
+
+            table_name = op["TableName"]
+            condition_expression = op.get("ConditionExpression")
+            expression_attribute_names = op.get("ExpressionAttributeNames")
+            expression_attribute_values = op.get("ExpressionAttributeValues")
+            return_values_on_condition_check_failure = op.get("ReturnValuesOnConditionCheckFailure")
+
+            if op_type == "Put":
+                attrs = op["Item"]
+                table = self.get_table(table_name)
+                key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = attrs[table.range_key_attr]
+            else:
+                key = op["Key"]
+
+            check_unicity(table_name, key)
+
+            current = self.get_item(table_name, key)
+            if condition_expression is not None:
+                condition_op = get_filter_expression(
+                    condition_expression,
+                    expression_attribute_names,
+                    expression_attribute_values,
+                )
+                if not condition_op.expr(current):
+                    if return_values_on_condition_check_failure == "ALL_OLD" and current:
+                        original_item = current.to_json()["Attributes"]
+                    raise ConditionalCheckFailed(item=original_item)
+
+            if op_type != "ConditionCheck":
+                undo.remember(table_name, key, current)  # patch 6
+            if op_type == "Put":
+                attrs = op["Item"]
+                self.put_item(
+                    table_name,
+                    attrs,
+                    condition_expression=condition_expression,
+                    expression_attribute_names=expression_attribute_names,
+                    expression_attribute_values=expression_attribute_values,
+                )
+            elif op_type == "Delete":
+                self.delete_item(
+                    table_name,
+                    key,
+                    condition_expression=condition_expression,
+                    expression_attribute_names=expression_attribute_names,
+                    expression_attribute_values=expression_attribute_values,
+                )
+            elif op_type == "Update":
+                update_expression = op["UpdateExpression"]
+                self.update_item(
+                    table_name,
+                    key,
+                    update_expression=update_expression,
+                    condition_expression=condition_expression,
+                    expression_attribute_names=expression_attribute_names,
+                    expression_attribute_values=expression_attribute_values,
+                )
+            errors.append((None, None, None))
+        except (MultipleTransactionsException, MockValidationException):
+            # Rollback to the original state, and reraise the error
+            undo.rollback()  # patch 6
+            raise
+        except ConditionalCheckFailed as e:
+            errors.append(("ConditionalCheckFailed", str(e.message), original_item))  # type: ignore[arg-type]
+        except Exception as e:  # noqa: BLE001 - moto's: every other failure cancels the transaction
+            errors.append((type(e).__name__, str(e), original_item))  # type: ignore[arg-type]
+
+    if any(code is not None for code, _, _ in errors):
+        # Rollback to the original state, and reraise the errors
+        undo.rollback()  # patch 6
+        raise TransactionCanceledException(errors)
+
+
+def _patch_transact_write_items() -> None:
+    global _original_transact_write_items
+    from moto.dynamodb.models import DynamoDBBackend
+
+    _original_transact_write_items = DynamoDBBackend.transact_write_items
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+# -- patch 7: weak instance tracking ------------------------------------------------------------------
+
+class WeakInstances:
+    """What moto's `instances_tracked` lists are used as (append, iterate, len), holding weak references.
+    Dead references are dropped on an append once they are half of those held: at most ~2x what is alive."""
+
+    __slots__ = ("_refs", "_lock", "_dead", "__weakref__")
+
+    def __init__(self, objects: Any = ()) -> None:
+        self._refs: list[Any] = []
+        self._lock = threading.Lock()
+        self._dead = 0  # referents gone since the last prune (approximate: counted without the lock)
+        for obj in objects:
+            self.append(obj)
+
+    def _on_dead(self, _ref: Any) -> None:
+        self._dead += 1  # no lock: this runs wherever the object happens to be freed
+
+    def append(self, obj: Any) -> None:
+        try:
+            ref: Any = weakref.ref(obj, self._on_dead)
+        except TypeError:  # cannot be weakly referenced: kept alive, as moto's list did
+            ref = functools.partial(_identity, obj)
+        with self._lock:
+            self._refs.append(ref)
+            if len(self._refs) > 64 and 2 * self._dead >= len(self._refs):
+                self._dead = 0
+                self._refs = [r for r in self._refs if r() is not None]
+
+    def _alive(self) -> list[Any]:
+        with self._lock:
+            refs = list(self._refs)
+        return [o for o in (r() for r in refs) if o is not None]
+
+    def __iter__(self) -> Any:
+        return iter(self._alive())
+
+    def __len__(self) -> int:
+        return len(self._alive())
+
+    def __bool__(self) -> bool:
+        return bool(self._alive())
+
+    def refs_held(self) -> int:
+        """References held, dead ones not yet pruned included (what the tracker costs)."""
+        return len(self._refs)
+
+    def __repr__(self) -> str:
+        return f"WeakInstances({len(self)} alive)"
+
+
+def _identity(obj: Any) -> Any:
+    return obj
+
+
+_tracking_lock = threading.Lock()
+
+
+def _weak_tracker(cls: Any) -> WeakInstances:
+    tracked = cls.__dict__.get("instances_tracked")
+    if isinstance(tracked, WeakInstances):
+        return tracked
+    with _tracking_lock:
+        tracked = cls.__dict__.get("instances_tracked")
+        if not isinstance(tracked, WeakInstances):
+            tracked = WeakInstances(tracked or ())
+            cls.instances_tracked = tracked
+        return tracked
+
+
+def _patch_instance_tracking() -> None:
+    global _original_base_model_new
+    from moto.core.common_models import BaseModel
+    from moto.core.model_instances import model_data
+
+    _original_base_model_new = BaseModel.__dict__["__new__"]
+
+    def __new__(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        instance = super(BaseModel, cls).__new__(cls)
+        _weak_tracker(cls).append(instance)
+        return instance
+
+    BaseModel.__new__ = __new__  # type: ignore[method-assign,assignment]
+    for models in list(model_data.values()):
+        for cls in list(models.values()):
+            if isinstance(cls, type) and issubclass(cls, BaseModel) and cls is not BaseModel:
+                _weak_tracker(cls)
 
 
 def _operation_model(task: Any) -> Any:

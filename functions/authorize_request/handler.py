@@ -20,7 +20,7 @@ import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerResponse,
     parse_api_gateway_arn,
@@ -29,12 +29,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
 from ccaas.usecases.admin import credential_for_api_key, credential_for_user_token
+from ccaas.tracing import lambda_tracer
 
 if TYPE_CHECKING:
     from ccaas.adapters.aws.jwks import TokenVerifier
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 
 # infra.function_specs (verify_user_tokens) sets them from infra/constructs/identity.py.
 USER_POOL_ISSUER_ENV = "USER_POOL_ISSUER"  # https://cognito-idp.<region>.amazonaws.com/<pool id>

@@ -7,7 +7,7 @@ shard watermark makes the retry safe.
 """
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
@@ -18,9 +18,10 @@ from ccaas.usecases.push import push_queue_views
 from ccaas.domain.events import Event
 from ccaas.domain.live_metrics import RealtimeQueueMetrics, SequencedEvent, pad_sequence
 from ccaas.usecases.metrics import AppliedUpdate, apply_records, view_of
+from ccaas.tracing import lambda_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
 valid: list[SequencedEvent] = []  # this invocation's parsed events (one execution environment, one invocation)

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import json
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
 from ccaas.domain.push import ConnectionRefused, SocketEvent
 from ccaas.usecases.push import connect, disconnect, handle_frame
+from ccaas.tracing import lambda_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 
 
 @logger.inject_lambda_context

@@ -7,7 +7,7 @@ A record that is not an event is a batch item failure (retried, bisected, then d
 """
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -15,9 +15,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ccaas.bootstrap import dependencies
 from ccaas.domain.events import Event
 from ccaas.usecases.history import record_agent_activity
+from ccaas.tracing import lambda_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
 counts = {"spans": 0}
 

@@ -1,16 +1,17 @@
 """Workflow step AwaitCompletion: park the step's task token on the connected contact."""
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
 from ccaas.steps import TaskTokenStep
 from ccaas.usecases.contacts import await_completion
+from ccaas.tracing import lambda_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 
 
 @logger.inject_lambda_context

@@ -6,27 +6,28 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
-from ccaas.ports import (
-    AlertPublisher,
-    AlertStore,
-    Clock,
-    ConfigStore,
-    ConnectionStore,
-    CustomerStore,
-    EventDeduplicator,
-    EventPublisher,
-    HistoryStore,
-    IdGenerator,
-    LiveMetricsStore,
-    PushChannel,
-    StateStore,
-    TranscriptStore,
-    Workflow,
-)
 from ccaas.settings import Settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: the dataclass never evaluates them
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
+
+    from ccaas.ports import (
+        AlertPublisher,
+        AlertStore,
+        Clock,
+        ConfigStore,
+        ConnectionStore,
+        CustomerStore,
+        EventDeduplicator,
+        EventPublisher,
+        HistoryStore,
+        IdGenerator,
+        LiveMetricsStore,
+        PushChannel,
+        StateStore,
+        TranscriptStore,
+        Workflow,
+    )
 
 
 @dataclass

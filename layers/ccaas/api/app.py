@@ -2,25 +2,27 @@
 
 Routes live in ccaas.api.routes.<concern>, one Router each (ccaas.api.access.Router: every route declares
 the roles it admits, and `ContactCenterApi` enforces them); the tenant is always the authorizer's.
+
+Cold start: a route module brings its use-cases, their domain models and Powertools' OpenAPI models, so
+none is imported with this module. A request includes the routers with routes under its first path
+segment (`ROUTE_MODULES`) before it is matched; any other path (/openapi.json, /swagger, an unknown one)
+and `ROUTES` include them all. Routes keep the order of `ROUTERS` whatever the order they were included
+in, so matching and the OpenAPI document are what one eager build gives.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import logging
-
+import threading
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from ccaas.api.routes import (
-    agents, alerts, analytics, configuration, contacts, customers, forecast, guidance, history, keys, realtime, routing,
-    transfers,
-)
 from ccaas.api import access
 from ccaas.api import request_body
 from ccaas.api import idempotency
@@ -30,14 +32,36 @@ from ccaas.domain.models import Conflict, DomainError, NotFound, TooLarge
 
 TITLE = "CCaaS contact-center API"
 VERSION = "1.0.0"
-SECURITY_SCHEMES = {"apiKey": HTTPBearer(description="the tenant's API key: `Authorization: Bearer ck_...`")}
 SECURITY = [{"apiKey": []}]
+# ccaas.api.routes.<module>, in the order their routes are matched and documented.
 ROUTERS = (
-    contacts.router, agents.router, configuration.router, realtime.router, alerts.router,
-    history.router, analytics.router, forecast.router,
-    routing.router, customers.router, keys.router,
-    guidance.router, transfers.router,
+    "contacts", "agents", "configuration", "realtime", "alerts",
+    "history", "analytics", "forecast",
+    "routing", "customers", "keys",
+    "guidance", "transfers",
 )
+# First path segment -> the route modules with a route under it (tests/unit/test_cold_start.py checks it
+# against the routes themselves).
+ROUTE_MODULES: dict[str, tuple[str, ...]] = {
+    "contacts": ("contacts", "alerts", "history", "analytics", "routing", "guidance", "transfers"),
+    "queues": ("contacts", "configuration", "realtime"),
+    "agents": ("agents", "configuration", "transfers"),
+    "metrics": ("realtime", "history"),
+    "alerts": ("alerts",),
+    "settings": ("history", "analytics", "guidance", "transfers"),
+    "insights": ("analytics",),
+    "forecast": ("forecast",),
+    "routing": ("routing",),
+    "customers": ("customers",),
+    "keys": ("keys",),
+}
+
+
+def security_schemes() -> dict[str, Any]:
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+    return {"apiKey": HTTPBearer(description="the tenant's API key: `Authorization: Bearer ck_...`")}
+
 
 # Powertools logs every route's arguments (request bodies included) at DEBUG. Transcripts, chat
 # messages and survey comments hold card numbers until they are redacted: never below INFO here,
@@ -45,11 +69,11 @@ ROUTERS = (
 logging.getLogger("aws_lambda_powertools.event_handler").setLevel(logging.INFO)
 
 
-
 class ContactCenterApi(APIGatewayRestResolver):
     """The resolver, with the request body checked before Powertools reads it (ccaas.api.request_body)."""
 
     def resolve(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        _include_routes_for(str(event.get("path") or ""))
         try:
             event = request_body.normalise(event)
         except request_body.BodyProblem as problem:
@@ -81,12 +105,52 @@ def _holder_of(tenant_id: str, contact_id: str) -> str | None:
 
 app = ContactCenterApi(enable_validation=True)
 app.use(middlewares=[IdempotencyKeyMiddleware()])  # Idempotency-Key on POSTs (ccaas.api.idempotency)
-app.enable_swagger(path="/swagger", title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES, security=SECURITY)
-for router in ROUTERS:
-    app.include_router(router)
-ROUTES = app._static_routes + app._dynamic_routes  # noqa: SLF001 - Powertools keeps no public list
-access.check_declarations(ROUTES)  # a route without roles=... fails here, at import
-document_statuses(ROUTES)
+_included: set[str] = set()  # "swagger" and the route modules included so far
+_rank: dict[int, tuple[int, int]] = {}  # id(route) -> its place in the eager order (swagger, ROUTERS, the rest)
+_including = threading.Lock()  # the local runtime may serve requests from several threads
+
+
+def _include(name: str) -> None:
+    before = {id(r) for r in app._static_routes + app._dynamic_routes}  # noqa: SLF001 - Powertools keeps no public list
+    if name == "swagger":
+        schemes = security_schemes()
+        app.enable_swagger(path="/swagger", title=TITLE, version=VERSION, security_schemes=schemes, security=SECURITY)
+        place = -1
+    else:
+        router = importlib.import_module(f"ccaas.api.routes.{name}").router
+        app.include_router(router)
+        place = ROUTERS.index(name)
+    added = [r for r in app._static_routes + app._dynamic_routes if id(r) not in before]  # noqa: SLF001
+    access.check_declarations(added)  # a route without roles=... fails here, as it did at import
+    document_statuses(added)
+    _rank.update({id(r): (place, i) for i, r in enumerate(added)})
+    for routes in (app._static_routes, app._dynamic_routes):  # noqa: SLF001
+        routes.sort(key=lambda r: _rank.get(id(r), (len(ROUTERS), 0)))  # stable: /openapi.json stays last
+    _included.add(name)
+
+
+def _include_routes_for(path: str) -> None:
+    """Include the routers a request to `path` may match (every router for a path none of them serves)."""
+    segment = path.split("/")[1] if path.startswith("/") else ""
+    needed = ("swagger", *ROUTE_MODULES.get(segment, ROUTERS))
+    if _included.issuperset(needed):
+        return
+    with _including:
+        for name in needed:
+            if name not in _included:
+                _include(name)
+
+
+def all_routes() -> list[Any]:
+    """Every route of the API (Swagger UI's and the routers'), every router included."""
+    _include_routes_for("")
+    return [r for r in app._static_routes + app._dynamic_routes if id(r) in _rank]  # noqa: SLF001
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ROUTES":  # what tests and the local runtime match requests against
+        return all_routes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @app.exception_handler(NotFound)
@@ -133,6 +197,6 @@ def _service_error(error: ServiceError) -> Response:
 
 @app.get("/openapi.json", include_in_schema=False)
 def openapi_document():  # noqa: ANN201 - the raw document, not a validated model
-    body = app.get_openapi_json_schema(title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES, security=SECURITY)
+    body = app.get_openapi_json_schema(title=TITLE, version=VERSION, security_schemes=security_schemes(), security=SECURITY)
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON,
                     body=idempotency.document_header(json.loads(body)))

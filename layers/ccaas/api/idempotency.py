@@ -50,18 +50,12 @@ import json
 import re
 import time
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.middlewares import BaseMiddlewareHandler, NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.utilities.data_classes.common import CaseInsensitiveDict
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
 
 from ccaas.api.errors import error_response
 
@@ -84,15 +78,25 @@ _FALLBACK_REMAINING_MS = 30_000
 
 _KEY = re.compile(KEY_PATTERN)
 
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(
-        alias=HEADER, pattern=KEY_PATTERN, max_length=MAX_KEY_LENGTH,
-        description="Makes the request safe to retry: within 24 h the same key returns the first (2xx) "
-                    "response, marked `Idempotent-Replayed: true`, and changes nothing; the same key with a "
-                    "different body is a 422 `idempotency_key_reused`, a repeat still in progress a 409.",
-    ),
-]
+
+def __getattr__(name: str) -> Any:
+    """`IdempotencyKeyHeader`, built on first use: Powertools' OpenAPI params come with its OpenAPI models,
+    which a request that declares no such header does not need at cold start."""
+    if name != "IdempotencyKeyHeader":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from aws_lambda_powertools.event_handler.openapi.params import Header
+
+    header = Annotated[
+        str | None,
+        Header(
+            alias=HEADER, pattern=KEY_PATTERN, max_length=MAX_KEY_LENGTH,
+            description="Makes the request safe to retry: within 24 h the same key returns the first (2xx) "
+                        "response, marked `Idempotent-Replayed: true`, and changes nothing; the same key with a "
+                        "different body is a 422 `idempotency_key_reused`, a repeat still in progress a 409.",
+        ),
+    ]
+    globals()[name] = header
+    return header
 
 
 class IdempotencyKeyMiddleware(BaseMiddlewareHandler):
@@ -123,6 +127,14 @@ class IdempotencyKeyMiddleware(BaseMiddlewareHandler):
                           next(iter(keys))],
             "request": {"body": _body(event), "query": event.resolved_query_string_parameters},
         }
+        # Powertools idempotency imports boto3 (its DynamoDB layer): loaded by the first POST that needs it,
+        # not by the cold start of every request.
+        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+        from aws_lambda_powertools.utilities.idempotency.exceptions import (
+            IdempotencyAlreadyInProgressError,
+            IdempotencyValidationError,
+        )
+
         # A config per request: it carries this invocation's Lambda context. The persistence layer keeps
         # the settings of the first config it sees, which are the same every time.
         config = IdempotencyConfig(
@@ -136,7 +148,7 @@ class IdempotencyKeyMiddleware(BaseMiddlewareHandler):
         )
         run = idempotent_function(
             _run_chain, data_keyword_argument="request", persistence_store=self._store(), config=config,
-            output_serializer=_ResponseSerializer(), key_prefix=KEY_PREFIX,
+            output_serializer=_response_serializer()(), key_prefix=KEY_PREFIX,
         )
         try:
             return run(request=data, app=app, next_middleware=next_middleware)
@@ -166,18 +178,25 @@ def _run_chain(*, request: dict[str, Any], app: ApiGatewayResolver, next_middlew
     return response
 
 
-class _ResponseSerializer(BaseIdempotencySerializer):
-    """What is stored of a response: status, the route's headers and the (already JSON-able) body.
-    Headers the resolver adds when it builds the answer (CORS, compression) are added again on replay."""
+@cache
+def _response_serializer() -> type:
+    """The serializer class, built on first use (its Powertools base class comes with boto3)."""
+    from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
 
-    def to_dict(self, data: Response) -> dict:
-        # The body as its JSON text: Powertools stores the record with sorted keys, and a replay should
-        # be the first answer byte for byte, not the same object reordered.
-        body = data.body if isinstance(data.body, str) else json.dumps(data.body, separators=(",", ":"), default=str)
-        return {"status_code": data.status_code, "headers": data.headers, "body": body}
+    class _ResponseSerializer(BaseIdempotencySerializer):
+        """What is stored of a response: status, the route's headers and the (already JSON-able) body.
+        Headers the resolver adds when it builds the answer (CORS, compression) are added again on replay."""
 
-    def from_dict(self, data: dict) -> Response:
-        return Response(status_code=data["status_code"], headers=data["headers"], body=data["body"])
+        def to_dict(self, data: Response) -> dict:
+            # The body as its JSON text: Powertools stores the record with sorted keys, and a replay should
+            # be the first answer byte for byte, not the same object reordered.
+            body = data.body if isinstance(data.body, str) else json.dumps(data.body, separators=(",", ":"), default=str)
+            return {"status_code": data.status_code, "headers": data.headers, "body": body}
+
+        def from_dict(self, data: dict) -> Response:
+            return Response(status_code=data["status_code"], headers=data["headers"], body=data["body"])
+
+    return _ResponseSerializer
 
 
 def _mark_replayed(response: Response, record: DataRecord) -> Response:

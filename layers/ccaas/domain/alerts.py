@@ -21,17 +21,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ccaas.domain.analytics.redaction import Redactor
-from ccaas.domain.analytics.sentiment import SentimentAnalyzer
 from ccaas.domain.analytics.text import PhraseIndex, normalize_phrase, segment_words
-from ccaas.domain.analytics.transcript import Segment, Speaker
+from ccaas.domain.analytics.transcript import Speaker
 from ccaas.domain.events import AgentActivity
 from ccaas.domain.guidance import GuidanceState
 from ccaas.domain.live_metrics import MINUTE_SLOTS, epoch_minute
+
+if TYPE_CHECKING:  # redact_and_score's arguments: its callers bring the redactor and the analyzer
+    from ccaas.domain.analytics.redaction import Redactor
+    from ccaas.domain.analytics.sentiment import SentimentAnalyzer
+    from ccaas.domain.analytics.transcript import Segment
 
 MAX_WINDOW_MINUTES = MINUTE_SLOTS - 1  # the live item keeps 16 one-minute slots, one being filled
 MAX_SCORES = 20  # customer sentiment scores kept per live transcript

@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ccaas.domain.analytics.limits import Name, Phrase
-from ccaas.domain.analytics.rules import default_compliance
 from ccaas.domain.analytics.text import PhraseIndex, normalize_phrase, segment_words
 from ccaas.domain.analytics.transcript import Speaker
 
@@ -123,6 +122,8 @@ GuidanceRule = Annotated[DisclosureDueRule | EscalationRule | SentimentDropRule 
 
 def _recording_phrases() -> list[str]:
     """The default recording disclosure's phrases, as the default compliance rule checks them."""
+    from ccaas.domain.analytics.rules import default_compliance  # the rule sets: only when defaults are built
+
     return next(list(r.phrases) for r in default_compliance() if r.name == "recording_disclosure")
 
 

@@ -10,13 +10,15 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ccaas.domain.alerts import Alert, AlertChange, event_detail
 from ccaas.domain.events import Event, EventType
 from ccaas.domain.models import DomainError
+
+if TYPE_CHECKING:  # an alert's push: the caller has the alerts domain already, a queue or offer push never needs it
+    from ccaas.domain.alerts import Alert, AlertChange
 
 CONNECTION_TTL_S = 2 * 3600  # API Gateway closes a WebSocket after 2 h at most
 MAX_FRAME_BYTES = 32 * 1024  # API Gateway's WebSocket frame limit
@@ -151,6 +153,8 @@ def receives_alert(connection: Connection, tenant_id: str, queue_id: str | None)
 def alert_message(change: AlertChange, alert: Alert) -> dict[str, Any]:
     """{"type": "alert", "at": when it opened / was acknowledged / resolved, "payload": the alert as
     GET /alerts/{id} shows it (the bus's detail without its version and tenant)}."""
+    from ccaas.domain.alerts import AlertChange, event_detail
+
     at = {AlertChange.OPENED: alert.opened_at, AlertChange.ACKNOWLEDGED: alert.acknowledged_at,
           AlertChange.RESOLVED: alert.resolved_at}[change] or alert.opened_at
     payload = {k: v for k, v in event_detail(alert).items() if k not in ("version", "tenant_id")}

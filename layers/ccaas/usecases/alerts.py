@@ -40,16 +40,14 @@ from ccaas.domain.alerts import (
     redact_and_score,
     transcript_decisions,
 )
-from ccaas.domain.analytics.sentiment import LocalLexiconSentiment
 from ccaas.domain.analytics.transcript import Segment
 from ccaas.domain.events import Event, EventType, agent_activity
 from ccaas.domain.models import Agent, Conflict, ContactState, NotFound
 from ccaas.domain.guidance import Prompt
 from ccaas.usecases import guidance
-from ccaas.usecases.analytics import analytics_rules
-from ccaas.usecases.contacts import retrying
 
 if TYPE_CHECKING:
+    from ccaas.domain.analytics.sentiment import LocalLexiconSentiment
     from ccaas.ports import AlertPublisher, ConnectionStore, PushChannel
 
 # A contact's conversation is over once one of these happened: its alerts are resolved.
@@ -269,10 +267,17 @@ class LiveTranscriptResult(BaseModel):
 
 @cache
 def _sentiment() -> LocalLexiconSentiment:
+    from ccaas.domain.analytics.sentiment import LocalLexiconSentiment
+
     return LocalLexiconSentiment()
 
 
 def post_live_transcript(deps: Dependencies, tenant_id: str, contact_id: str, post: LiveTranscriptPost) -> LiveTranscriptResult:
+    # Imported here: only the API's live-transcript route needs the tenant's analytics rules and the
+    # contact retry loop; the alert consumers and the sweep that import this module never do.
+    from ccaas.usecases.analytics import analytics_rules
+    from ccaas.usecases.contacts import retrying
+
     contact = deps.store.get_contact(tenant_id, contact_id)
     if contact.state != ContactState.CONNECTED:
         raise Conflict(f"contact {contact_id} is {contact.state}: live transcripts are for CONNECTED contacts", field="contact_id")

@@ -12,7 +12,7 @@ import json
 from functools import lru_cache
 import time
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
@@ -27,21 +27,12 @@ from ccaas.domain.analytics import (
     parse_transcript,
 )
 from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, ParticipantRole
-from ccaas.domain.insights import (
-    ContactSearch,
-    Dimension,
-    Metric,
-    Performer,
-    ReasonStat,
-    RepeatDriver,
-    lowest_performers,
-    repeat_drivers,
-    search_entries,
-    top_reasons,
-)
 from ccaas.domain.models import Channel, DomainError, NotFound, within_calendar
 from ccaas.usecases.guidance import guidance_counts
 from ccaas.usecases.history import known_contact, refresh_repeat_flags, tenant_context, time_range
+
+if TYPE_CHECKING:  # the reports' types; ccaas.domain.insights is imported by the reports (API only)
+    from ccaas.domain.insights import Dimension, Metric, Performer, ReasonStat, RepeatDriver
 
 CHAT_CHANNELS = frozenset({Channel.CHAT, Channel.SMS, Channel.SOCIAL})
 _MAX_ANALYSIS_BYTES = 300_000  # DynamoDB items stop at 400 KB
@@ -226,6 +217,8 @@ class ContactInsight(BaseModel):
 def search_contacts(
     deps: Dependencies, tenant_id: str, *, start: datetime | None, end: datetime | None, **filters: Any
 ) -> list[ContactInsight]:
+    from ccaas.domain.insights import ContactSearch, search_entries
+
     _, span = time_range(deps, tenant_id, start, end, default_days=7)
     search = ContactSearch(from_ms=span.from_ms, to_ms=span.to_ms, **filters)
     entries = deps.history.entries_between(tenant_id, span.from_ms, span.to_ms)
@@ -240,12 +233,16 @@ def _entries(deps: Dependencies, tenant_id: str, start: datetime | None, end: da
 
 def reasons_report(deps: Dependencies, tenant_id: str, *, start: datetime | None, end: datetime | None,
                    limit: int = 10) -> list[ReasonStat]:
+    from ccaas.domain.insights import top_reasons
+
     entries, from_ms, to_ms = _entries(deps, tenant_id, start, end)
     return top_reasons(entries, from_ms=from_ms, to_ms=to_ms, settings=tenant_context(deps, tenant_id)[1], limit=limit)
 
 
 def repeat_drivers_report(deps: Dependencies, tenant_id: str, *, start: datetime | None, end: datetime | None,
                           min_contacts: int = 1, limit: int = 10) -> list[RepeatDriver]:
+    from ccaas.domain.insights import repeat_drivers
+
     entries, from_ms, to_ms = _entries(deps, tenant_id, start, end)
     return repeat_drivers(entries, from_ms=from_ms, to_ms=to_ms, settings=tenant_context(deps, tenant_id)[1],
                           min_contacts=min_contacts, limit=limit)
@@ -254,6 +251,8 @@ def repeat_drivers_report(deps: Dependencies, tenant_id: str, *, start: datetime
 def lowest_performers_report(deps: Dependencies, tenant_id: str, *, dimension: Dimension, metric: Metric,
                              start: datetime | None, end: datetime | None, min_contacts: int = 1,
                              limit: int = 10) -> list[Performer]:
+    from ccaas.domain.insights import lowest_performers
+
     entries, from_ms, to_ms = _entries(deps, tenant_id, start, end)
     return lowest_performers(entries, dimension=dimension, metric=metric, from_ms=from_ms, to_ms=to_ms,
                              settings=tenant_context(deps, tenant_id)[1], min_contacts=min_contacts, limit=limit)

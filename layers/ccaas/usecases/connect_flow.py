@@ -55,7 +55,7 @@ from ccaas.domain.connect_flow import (
 from ccaas.domain.customers import Customer, normalise_email, normalise_phone
 from ccaas.domain.models import Channel, Conflict, Contact, ContactState, DomainError, NotFound, Queue
 from ccaas.domain.routing_engine.journey import analyse_journey
-from ccaas.usecases import contacts, history, routing, waiting
+from ccaas.usecases import history, routing, waiting
 from ccaas.usecases.customers import lookup_customer
 
 logger = logging.getLogger(__name__)
@@ -370,6 +370,8 @@ def callback(flow: Flow) -> dict[str, Any]:
     except ValueError as error:
         raise FlowError("invalid_parameter", f"phone: {error}") from None
     customer, _ = flow.customer()
+    from ccaas.usecases import contacts  # the callback action only: the contact lifecycle's use-cases
+
     contact = contacts.schedule_callback(deps, tenant_id, queue.queue_id, number,
                                         customer_id=customer.customer_id if customer else None, reason=flow.param("reason"))
     scheduled = contact.state not in (ContactState.COMPLETED, ContactState.FAILED)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.alerts import LiveSegment, LiveTranscriptState
 from ccaas.domain.events import Event, EventType
 from ccaas.domain.guidance import GuidanceRules, Prompt, evaluate_guidance
 from ccaas.domain.models import Contact
+
+if TYPE_CHECKING:  # annotations only: the live transcript state comes from the alerts store, with its domain
+    from ccaas.domain.alerts import LiveSegment, LiveTranscriptState
 
 SETTINGS = "guidance"  # the tenant's settings document
 

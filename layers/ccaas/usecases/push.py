@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.alerts import Alert, AlertChange
 from ccaas.domain.events import Event
 from ccaas.domain.live_metrics import RealtimeQueueMetrics
 from ccaas.domain.models import NotFound
@@ -34,6 +33,9 @@ from ccaas.domain.push import (
     receives_alert,
 )
 from ccaas.ports import ConnectionStore, PushChannel
+
+if TYPE_CHECKING:  # alert pushes get their alerts from the caller, who has the alerts domain loaded
+    from ccaas.domain.alerts import Alert, AlertChange
 
 
 def connect(deps: Dependencies, identity: Identity, connection_id: str) -> Connection:
