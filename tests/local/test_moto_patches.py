@@ -1,0 +1,279 @@
+"""Patches 6 and 7 of local/moto_patches.py: DynamoDB transactions roll back from an undo log instead of
+table copies, and moto's instance tracker holds weak references.
+
+The guards: a cancelled transaction leaves every item (and the stream) as it was; a transaction's
+memory does not depend on the table's size and is not kept (moto 5.2.5 copied the whole table per
+TransactWriteItems and its tracker kept every copy: ~4.5 KB per item of the table per transaction here).
+"""
+from __future__ import annotations
+
+import copy
+import gc
+import logging
+import tracemalloc
+
+import pytest
+
+from local import moto_patches
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
+
+TABLE_ITEMS = 2_000
+TRANSACTIONS = 2_000
+
+
+@pytest.fixture(scope="module")
+def ddb():
+    import boto3
+
+    from local import moto_server
+
+    moto_patches.apply()
+    endpoint = moto_server.ensure_started()
+    # One log record per request otherwise, and pytest keeps every record: the memory test would count them.
+    werkzeug = logging.getLogger("werkzeug")
+    level = werkzeug.level
+    werkzeug.setLevel(logging.ERROR)
+    yield boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                       aws_access_key_id="t", aws_secret_access_key="t")
+    werkzeug.setLevel(level)
+    moto_patches.restore_step_functions_config()
+
+
+def _table(ddb, name: str, *, range_key: bool = False, stream: bool = False) -> str:  # noqa: ANN001
+    keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
+    attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
+    if range_key:
+        keys.append({"AttributeName": "sk", "KeyType": "RANGE"})
+        attrs.append({"AttributeName": "sk", "AttributeType": "S"})
+    kw = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}} if stream else {}
+    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=keys, AttributeDefinitions=attrs, **kw)
+    return name
+
+
+def _scan(ddb, table: str) -> list[dict]:  # noqa: ANN001
+    items = ddb.scan(TableName=table, ConsistentRead=True)["Items"]
+    return sorted(items, key=lambda i: (i["pk"]["S"], i.get("sk", {}).get("S", "")))
+
+
+def test_patches_are_applied() -> None:
+    from moto.core.common_models import BaseModel
+    from moto.dynamodb.models import DynamoDBBackend
+
+    moto_patches.apply()
+    assert DynamoDBBackend.transact_write_items is moto_patches.transact_write_items
+    assert BaseModel.__dict__["__new__"] is not moto_patches._original_base_model_new  # noqa: SLF001
+
+
+def test_failed_condition_in_a_two_item_transaction_leaves_both_items_unchanged(ddb) -> None:
+    from botocore.exceptions import ClientError
+
+    table = _table(ddb, "patch-rollback")
+    ddb.put_item(TableName=table, Item={"pk": {"S": "agent"}, "version": {"N": "1"}, "status": {"S": "AVAILABLE"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "contact"}, "version": {"N": "7"}, "state": {"S": "QUEUED"}})
+    before = _scan(ddb, table)
+    # The first element passes its condition and is written (moto's elements are sequential), then the
+    # second fails: the first must be undone. Its update also adds an attribute, and a third element puts
+    # a new item that must disappear again.
+    with pytest.raises(ClientError) as err:
+        ddb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": table, "Key": {"pk": {"S": "agent"}},
+                        "UpdateExpression": "SET #s = :busy, version = version + :one, offer = :c",
+                        "ConditionExpression": "version = :v",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {":busy": {"S": "BUSY"}, ":one": {"N": "1"}, ":v": {"N": "1"},
+                                                      ":c": {"S": "contact"}}}},
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "contact"}, "version": {"N": "8"}, "state": {"S": "OFFERED"}},
+                     "ConditionExpression": "version = :v", "ExpressionAttributeValues": {":v": {"N": "6"}}}},
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "reservation"}}}},
+        ])
+    assert err.value.response["Error"]["Code"] == "TransactionCanceledException"
+    reasons = [r["Code"] for r in err.value.response["CancellationReasons"]]
+    assert reasons == ["None", "ConditionalCheckFailed", "None"]
+    assert _scan(ddb, table) == before
+
+    # ...and the same transaction with the right version commits all three.
+    ddb.transact_write_items(TransactItems=[
+        {"Update": {"TableName": table, "Key": {"pk": {"S": "agent"}}, "UpdateExpression": "SET #s = :busy",
+                    "ConditionExpression": "version = :v", "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": {":busy": {"S": "BUSY"}, ":v": {"N": "1"}}}},
+        {"Put": {"TableName": table, "Item": {"pk": {"S": "contact"}, "version": {"N": "8"}},
+                 "ConditionExpression": "version = :v", "ExpressionAttributeValues": {":v": {"N": "7"}}}},
+        {"Put": {"TableName": table, "Item": {"pk": {"S": "reservation"}}}},
+    ])
+    after = {i["pk"]["S"]: i for i in _scan(ddb, table)}
+    assert after["agent"]["status"] == {"S": "BUSY"} and after["contact"]["version"] == {"N": "8"}
+    assert "reservation" in after
+    ddb.delete_table(TableName=table)
+
+
+def test_rollback_with_range_keys_deletes_and_the_stream(ddb) -> None:
+    """Items under one partition (a delete, a new sort key) come back, and the cancelled writes leave no
+    stream record behind."""
+    from botocore.exceptions import ClientError
+
+    table = _table(ddb, "patch-rollback-range", range_key=True, stream=True)
+    ddb.put_item(TableName=table, Item={"pk": {"S": "c1"}, "sk": {"S": "a"}, "n": {"N": "1"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "c1"}, "sk": {"S": "b"}, "n": {"N": "2"}})
+    before = _scan(ddb, table)
+    shard_records = _stream_records(ddb, table)
+    with pytest.raises(ClientError) as err:
+        ddb.transact_write_items(TransactItems=[
+            {"Delete": {"TableName": table, "Key": {"pk": {"S": "c1"}, "sk": {"S": "a"}}}},
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "c1"}, "sk": {"S": "c"}}}},
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "c2"}, "sk": {"S": "a"}}}},
+            {"ConditionCheck": {"TableName": table, "Key": {"pk": {"S": "c1"}, "sk": {"S": "b"}},
+                                "ConditionExpression": "n = :n", "ExpressionAttributeValues": {":n": {"N": "99"}}}},
+        ])
+    assert err.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert _scan(ddb, table) == before
+    assert _stream_records(ddb, table) == shard_records
+    ddb.delete_table(TableName=table)
+
+
+def _stream_records(ddb, table: str) -> int:  # noqa: ANN001
+    import boto3
+
+    streams = boto3.client("dynamodbstreams", endpoint_url=ddb.meta.endpoint_url, region_name="us-east-1",
+                           aws_access_key_id="t", aws_secret_access_key="t")
+    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    return len(streams.get_records(ShardIterator=it, Limit=1000)["Records"])
+
+
+def test_validation_error_rolls_back_and_is_raised(ddb) -> None:
+    """moto's other path: an element whose Key lacks the table's hash key -> ValidationException, raised
+    as such, the earlier elements undone."""
+    from botocore.exceptions import ClientError
+
+    table = _table(ddb, "patch-validation")
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "v": {"N": "1"}})
+    with pytest.raises(ClientError) as err:
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "a"}, "v": {"N": "2"}}}},
+            {"Update": {"TableName": table, "Key": {"id": {"S": "b"}},
+                        "UpdateExpression": "SET v = :v", "ExpressionAttributeValues": {":v": {"N": "3"}}}},
+        ])
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    assert _scan(ddb, table) == [{"pk": {"S": "a"}, "v": {"N": "1"}}]
+    ddb.delete_table(TableName=table)
+
+
+def test_transactions_do_not_grow_memory_with_the_table(ddb) -> None:
+    """2,000 TransactWriteItems (an Update and a ConditionCheck each) on a table of 2,000 items.
+
+    Bound: moto 5.2.5 deep-copied the table for every transaction and its tracker kept the copy, so each
+    transaction kept one table's worth (measured here with the same deepcopy: ~2-3 MB for these 2,000
+    items). The whole run of 2,000 transactions must now keep less than ONE such copy: 1/2000 of moto's
+    growth. What a transaction may legitimately leave is the tracker's weak references (pruned as they
+    grow, < 100 bytes each) and allocator noise; the undo log's Item copy is freed with the call.
+
+    The table is rewritten after tracing starts, so the updates replace values that were traced too
+    (replacing untraced values would count the new ones as growth: that is table state, not a leak).
+    """
+    import boto3
+    from moto.dynamodb.models import dynamodb_backends
+
+    table = _table(ddb, "patch-memory")
+    res = boto3.resource("dynamodb", endpoint_url=ddb.meta.endpoint_url, region_name="us-east-1",
+                         aws_access_key_id="t", aws_secret_access_key="t").Table(table)
+
+    def fill() -> None:
+        with res.batch_writer() as batch:
+            for i in range(TABLE_ITEMS):
+                batch.put_item(Item={"pk": f"item{i:05d}", "version": 0, "pad": "x" * 256})
+
+    def transact(i: int) -> None:
+        ddb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": table, "Key": {"pk": {"S": f"item{i % TABLE_ITEMS:05d}"}},
+                        "UpdateExpression": "SET version = version + :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+            {"ConditionCheck": {"TableName": table, "Key": {"pk": {"S": f"item{(i + 1) % TABLE_ITEMS:05d}"}},
+                                "ConditionExpression": "attribute_exists(pk)"}},
+        ])
+
+    fill()
+    for i in range(50):  # warm: clients, connection pool, parsers' caches
+        transact(i)
+    backend_table = dynamodb_backends["123456789012"]["us-east-1"].tables[table]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before_copy, _ = tracemalloc.get_traced_memory()
+        table_copy = copy.deepcopy(backend_table)  # what moto kept per transaction
+        one_copy = tracemalloc.get_traced_memory()[0] - before_copy
+        del table_copy
+        fill()
+        gc.collect()
+        start, _ = tracemalloc.get_traced_memory()
+        for i in range(TRANSACTIONS):
+            transact(i)
+        gc.collect()
+        end, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    growth = end - start
+    assert one_copy > 1_000_000, f"a copy of the table takes {one_copy} bytes: the bound below means nothing"
+    assert growth < one_copy, (
+        f"{TRANSACTIONS} transactions kept {growth / 1024:.0f} KB, more than one copy of the table "
+        f"({one_copy / 1024:.0f} KB, what moto kept per transaction)")
+    total = sum(int(i["version"]) for i in res.scan(ConsistentRead=True)["Items"])
+    assert total == TRANSACTIONS
+    print(f"\n{TRANSACTIONS} transactions kept {growth / 1024:.0f} KB; one table copy: {one_copy / 1024:.0f} KB")
+    ddb.delete_table(TableName=table)
+
+
+def test_trackers_hold_no_copies_of_tables_or_items(ddb) -> None:
+    """After transactions, queries and updates, moto's trackers keep only what the backend holds."""
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import Table
+
+    table = _table(ddb, "patch-tracker")
+    for i in range(100):
+        ddb.put_item(TableName=table, Item={"pk": {"S": f"i{i}"}, "v": {"N": "0"}})
+    for i in range(200):
+        ddb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": table, "Key": {"pk": {"S": f"i{i % 100}"}}, "UpdateExpression": "SET v = v + :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+        ])
+        ddb.query(TableName=table, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": f"i{i % 100}"}})
+    gc.collect()
+    assert isinstance(Table.instances_tracked, moto_patches.WeakInstances)
+    assert isinstance(Item.instances_tracked, moto_patches.WeakInstances)
+    tables = [t for t in Table.instances_tracked if t.name == table]
+    assert len(tables) == 1, f"{len(tables)} Table objects named {table} alive (copies kept)"
+    stored = sum(1 for t in Table.instances_tracked for _ in _items(t))
+    assert len(Item.instances_tracked) <= stored + 10, (
+        f"{len(Item.instances_tracked)} Items alive for {stored} stored (copies kept)")
+    # Dead references are pruned as the list grows: it stays within about twice what is alive.
+    assert Item.instances_tracked.refs_held() <= 2 * len(Item.instances_tracked) + 64
+    ddb.delete_table(TableName=table)
+
+
+def _items(table):  # noqa: ANN001, ANN202
+    for value in table.items.values():
+        if isinstance(value, dict):
+            yield from value.values()
+        else:
+            yield value
+
+
+def test_weak_instances_behave_like_the_list_moto_iterates() -> None:
+    class Thing:
+        pass
+
+    things = [Thing() for _ in range(100)]
+    tracked = moto_patches.WeakInstances(things[:10])
+    for t in things[10:]:
+        tracked.append(t)
+    del t
+    assert list(tracked) == things and len(tracked) == 100
+    del things[50:]
+    gc.collect()
+    assert len(tracked) == 50
+    tracked.append(7)  # an int cannot be weakly referenced: kept, as moto's list did
+    assert 7 in list(tracked)
+    for _ in range(1000):  # short-lived objects: the dead references are dropped as new ones come
+        tracked.append(Thing())
+    assert len(tracked) == 51 and tracked.refs_held() <= 2 * 51 + 64
