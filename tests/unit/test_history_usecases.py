@@ -203,13 +203,13 @@ def test_a_stores_instance_mapping_and_settings_never_answer_for_another_store()
         assert history.tenant_of_instance(registered, INSTANCE) == "acme"
         assert history.tenant_context(registered, "acme") == ("Asia/Tokyo", KpiSettings(fcr_window_days=3))
         del registered
-        gc.collect()
+        gc.collect(1)  # young generations: the deps just made (a full collection costs seconds in a big run)
         fresh = memory_dependencies()
         fresh.config.put_tenant(Tenant(tenant_id="acme", name="Acme", time_zone="America/New_York"))
         assert history.tenant_of_instance(fresh, INSTANCE) is None
         assert history.tenant_context(fresh, "acme") == ("America/New_York", KpiSettings())
         del fresh
-        gc.collect()
+        gc.collect(1)  # young generations: the deps just made (a full collection costs seconds in a big run)
 
 
 def test_a_ctrs_queue_is_ours_through_the_tenants_connect_settings_or_its_name(deps):
