@@ -23,16 +23,6 @@ TENANT = "cli-tenant"
 INSTANCE_ARN = "arn:aws:connect:us-east-1:123456789012:instance/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
 
 
-@pytest.fixture(scope="module")
-def runtime():
-    from local.runtime import LocalRuntime
-
-    rt = LocalRuntime()  # SIMULATE=0: serves only
-    rt.start()
-    yield rt
-    rt.stop()
-
-
 def cli(*argv: str, endpoint: str | None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers"), str(ROOT)])}
     target = ["--endpoint", endpoint] if endpoint else []

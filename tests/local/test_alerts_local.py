@@ -10,16 +10,6 @@ from local.testing import api, wait_until
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
 
 
-@pytest.fixture(scope="module")
-def runtime():
-    from local.runtime import LocalRuntime
-
-    rt = LocalRuntime()
-    rt.start()
-    yield rt
-    rt.stop()
-
-
 def _sweep_schedule(runtime) -> str:
     sweep_arn = runtime.deployment.function_by_folder("sweep_alerts").arn
     (name,) = [n for n, spec in runtime.scheduler.schedules.items() if spec.target_arn == sweep_arn]

@@ -12,16 +12,6 @@ from local.testing import api, wait_until
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
 
 
-@pytest.fixture(scope="module")
-def runtime():
-    from local.runtime import LocalRuntime
-
-    rt = LocalRuntime()
-    rt.start()
-    yield rt
-    rt.stop()
-
-
 def test_runtime_surface(runtime) -> None:
     assert runtime.api_url.startswith("http://127.0.0.1:") and runtime.api_url.endswith("/v1")
     assert set(runtime.api_keys) >= {"demo", "acme"} and runtime.api_keys["demo"] != runtime.api_keys["acme"]

@@ -13,16 +13,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
 FAST = {"rate_per_s": 1.0, "talk_s": (0.3, 0.6), "acw_s": (0.1, 0.2), "mean_patience_s": 0, "progress": False, "seed": 7}
 
 
-@pytest.fixture(scope="module")
-def runtime():
-    from local.runtime import LocalRuntime
-
-    rt = LocalRuntime()
-    rt.start()
-    yield rt
-    rt.stop()
-
-
 def test_agents_accept_from_offer_frames_without_polling(runtime) -> None:
     from local.simulation import Simulation
 

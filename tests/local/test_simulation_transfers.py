@@ -20,16 +20,6 @@ MOVING = {
 }
 
 
-@pytest.fixture(scope="module")
-def runtime():
-    from local.runtime import LocalRuntime
-
-    rt = LocalRuntime()
-    rt.start()
-    yield rt
-    rt.stop()
-
-
 def test_moved_contacts_end_transferred_and_their_next_segments_complete(runtime) -> None:
     from local.simulation import Simulation
 

@@ -16,16 +16,6 @@ from local.testing import api, wait_until
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
 
 
-@pytest.fixture(scope="module")
-def runtime():
-    from local.runtime import LocalRuntime
-
-    rt = LocalRuntime()
-    rt.start()
-    yield rt
-    rt.stop()
-
-
 class Socket:
     """A client connection that keeps every frame it receives."""
 

@@ -39,16 +39,6 @@ def path(*states: str) -> list[str]:
     return out
 
 
-@pytest.fixture(scope="module")
-def runtime():
-    from local.runtime import LocalRuntime
-
-    rt = LocalRuntime()
-    rt.start()
-    yield rt
-    rt.stop()
-
-
 def new_tenant(runtime, *, max_wait_s: int = 60, agents: int = 1):
     tenant_id = f"wf-{uuid.uuid4().hex[:8]}"
     runtime.seed_tenant(

@@ -19,16 +19,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
 POST_CONTACT = "AnalyticsPostContact"  # logical id prefix of the PostContact state machine
 
 
-@pytest.fixture(scope="module")
-def runtime():
-    from local.runtime import LocalRuntime
-
-    rt = LocalRuntime()
-    rt.start()
-    yield rt
-    rt.stop()
-
-
 def new_tenant(runtime, *, max_wait_s: int = 60):
     tenant_id = f"pc-{uuid.uuid4().hex[:8]}"
     runtime.seed_tenant(
