@@ -84,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("local").debug("start-up failure", exc_info=True)
         return 1
     try:
+        if args.no_simulate:
+            runtime.timers_for_typing()
         print(banner(runtime), file=out, flush=True)
         if not args.no_simulate and not stop.is_set():
             from local.simulation import Simulation
@@ -114,6 +116,13 @@ def main(argv: list[str] | None = None) -> int:
             print(format_summary(summary), file=out, flush=True)
         print("Stopped.", file=out, flush=True)
     return 0
+
+
+def walkthrough_exports(rt: Any) -> str:
+    """The shell line the README's walkthrough starts from, with this runtime's URL and keys."""
+    keys = rt.role_keys["demo"]
+    return (f"export API={rt.api_url} INTEGRATION={keys['integration']} ANA={keys['agent:ana']} "
+            f"BEN={keys['agent:ben']} SUPERVISOR={keys['supervisor']}")
 
 
 def banner(rt: Any) -> str:
@@ -148,6 +157,15 @@ def banner(rt: Any) -> str:
         if "supervisor" in demo:
             ws = f"&ws={rt.websocket_url}" if getattr(rt, "websocket_url", None) else ""
             lines.append(f"  Wallboard:    {rt.base_url}/#key={demo['supervisor']}{ws}")
+    if getattr(rt, "typing_timers", False) and "agent:ana" in demo:
+        from local.seed import TYPING_OFFER_TIMEOUT_S, TYPING_QUEUE_WAIT_S
+
+        lines += [
+            f"  Timers:       for typing (SIMULATE=0): offers wait {TYPING_OFFER_TIMEOUT_S // 60} min for an accept, "
+            f"contacts {TYPING_QUEUE_WAIT_S // 60} min in a queue",
+            "  By hand:      paste this line, then the README's walkthrough (\"Trying the API by hand\"):",
+            f"    {walkthrough_exports(rt)}",
+        ]
     from local import log_sink
 
     if log_sink.path() is not None:

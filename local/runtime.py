@@ -97,6 +97,7 @@ class LocalRuntime:
         self.api_keys: dict[str, str] = {}  # tenant -> its admin key
         # tenant -> {"admin", "supervisor", "integration", "agent:<agent id>"} -> key (local.seed)
         self.role_keys: dict[str, dict[str, str]] = {}
+        self.typing_timers = False  # set by timers_for_typing (SIMULATE=0)
         self.moto_endpoint: str = ""
         self.simulation: Any = None
         self.scheduler: Any = None
@@ -373,6 +374,13 @@ class LocalRuntime:
             else:
                 os.environ[k] = v
         self._saved_env.clear()
+
+    def timers_for_typing(self, tenant_id: str = "demo") -> None:
+        """Long offer and queue timers for a person at a shell (local.seed.timers_for_typing)."""
+        from local import seed
+
+        seed.timers_for_typing(self._seed_environment(), tenant_id)
+        self.typing_timers = True
 
     def _seed_environment(self) -> dict[str, str]:
         assert self.deployment is not None

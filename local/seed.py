@@ -216,3 +216,23 @@ def _seed_customers(deps: Any, t: TenantSeed) -> None:
             )
             if deps.store.recent_contacts(t.tenant_id, c.customer_id, 1) == []:
                 deps.store.save(contacts=[contact])
+
+
+# SIMULATE=0 (`python -m local --no-simulate`): a person types the README's walkthrough between calls.
+TYPING_OFFER_TIMEOUT_S = 600
+TYPING_QUEUE_WAIT_S = 1800
+
+
+def timers_for_typing(environment: Mapping[str, str], tenant_id: str = "demo") -> None:
+    """Offers wait 10 minutes for an accept and contacts 30 minutes in a queue, instead of the demo's
+    30 s and 45-120 s that simulated agents and customers live by (a person would lose every race)."""
+    with env_overlay.overlay(environment):
+        from ccaas.bootstrap import dependencies
+        from ccaas.usecases import admin, routing
+
+        deps = dependencies()
+        policy = routing.policy_of(deps, tenant_id)
+        reservation = policy.reservation.model_copy(update={"timeout_s": TYPING_OFFER_TIMEOUT_S})
+        routing.put_policy(deps, tenant_id, policy.model_copy(update={"reservation": reservation}))
+        for queue in deps.config.list_queues(tenant_id):
+            admin.put_queue(deps, queue.model_copy(update={"max_wait_s": max(queue.max_wait_s, TYPING_QUEUE_WAIT_S)}))
