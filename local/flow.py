@@ -9,6 +9,10 @@ the flat reply the flow would read as $.External.<key>.
 
 `make run` prints the endpoint. The call goes through the Lambda Invoke API of the embedded AWS (as
 Connect calls Lambda), so it runs the deployed function with its own environment and grants.
+
+Exit codes: 0 the function answered status ok, 1 it answered otherwise or the call failed (an endpoint
+that cannot be reached, no contact-flow function there), 2 usage error. Errors are one line on stderr
+(local/cli.py); --debug prints the traceback too.
 """
 from __future__ import annotations
 
@@ -19,7 +23,10 @@ import sys
 import uuid
 from typing import Any, TextIO
 
+from local.cli import Failure, Parser, UsageError, run
 from local.seed import DEMO_CONNECT_INSTANCE_ARN
+
+PROG = "python -m local.flow"
 
 FOLDER = "connect_flow"
 DEMO_CALLER = "+14155550101"  # the demo tenant's seeded gold customer
@@ -56,7 +63,7 @@ def function_name(lambda_client: Any) -> str:
         for fn in page["Functions"]:
             if marker in fn["FunctionName"]:
                 return fn["FunctionName"]
-    raise SystemExit(f"no {marker} function at this endpoint: is `make run` running?")
+    raise Failure(f"no {marker} function at this endpoint: is `make run` running?")
 
 
 def invoke(lambda_client: Any, event: dict[str, Any]) -> dict[str, str]:
@@ -69,13 +76,13 @@ def _parameters(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
-            raise SystemExit(f"parameters are key=value, got {pair!r}")
+            raise UsageError(f"parameters are key=value, got {pair!r} (--help for usage)")
         out[key] = value
     return out
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m local.flow", description=__doc__.split("\n\n")[0])
+    p = Parser(prog=PROG, description=__doc__.split("\n\n")[0])
     p.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"), help="the embedded AWS (make run prints it)")
     p.add_argument("--phone", default=DEMO_CALLER, help="the caller's number (CustomerEndpoint); '' for none")
     p.add_argument("--channel", default="VOICE")
@@ -87,14 +94,33 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     args = p.parse_args(argv)
     if not args.endpoint:
         p.error("--endpoint (or AWS_ENDPOINT_URL) is required")
-    import boto3
+    return run(PROG, lambda: _main(args, out or sys.stdout), debug=args.debug)
 
-    client = boto3.client("lambda", endpoint_url=args.endpoint, region_name="us-east-1",
-                          aws_access_key_id="testing", aws_secret_access_key="testing")
+
+def _main(args: argparse.Namespace, out: TextIO) -> int:
     event = flow_event({"action": args.action, **_parameters(args.parameters)}, contact_id=args.contact_id,
                        phone=args.phone or None, channel=args.channel, subtype=args.subtype, queue=args.queue or None)
-    reply = invoke(client, event)
-    out = out or sys.stdout
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+    # One attempt: a retried Invoke would play the flow's call twice, and a wrong endpoint fails at once.
+    try:
+        client = boto3.client("lambda", endpoint_url=args.endpoint, region_name="us-east-1",
+                              aws_access_key_id="testing", aws_secret_access_key="testing",
+                              config=Config(connect_timeout=5, retries={"total_max_attempts": 1}))
+    except ValueError as exc:  # botocore: "Invalid endpoint: ..."
+        raise UsageError(f"--endpoint {args.endpoint!r}: {exc}") from exc
+    try:
+        reply = invoke(client, event)
+    except EndpointConnectionError as exc:
+        raise Failure(f"cannot reach {args.endpoint}: is `make run` running?") from exc
+    except ClientError as exc:
+        error = exc.response.get("Error") or {}
+        raise Failure(f"Lambda at {args.endpoint} refused ({error.get('Code', '?')}): "
+                      f"{error.get('Message') or exc}") from exc
+    except BotoCoreError as exc:
+        raise Failure(f"Lambda at {args.endpoint}: {exc}") from exc
     json.dump(reply, out, indent=2, sort_keys=True)
     out.write("\n")
     return 0 if reply.get("status") == "ok" else 1

@@ -7,6 +7,10 @@ The model trains on the history before --day and forecasts --day; actuals for --
 history has them. Input JSON: a list of interval records, or {"tenant_id": …, "timezone": "Europe/Berlin",
 "intervals": [...]}; a record is {"queue_id" (or "queue"), "channel", "interval_start" (ISO 8601; with an
 offset it is converted to the time zone), "offered", "aht_seconds" (or null), optional "tenant_id"}.
+
+Errors are one line on stderr (local/cli.py): exit code 2 for a bad argument or a history file that is
+missing, not JSON or not as above (the file and the first wrong field named), 1 when the API cannot be
+reached or refuses (the URL tried, the status and the server's message); --debug prints the traceback too.
 """
 from __future__ import annotations
 
@@ -17,7 +21,8 @@ from types import SimpleNamespace
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ccaas.domain.forecast import (
     ForecastInterval,
@@ -28,10 +33,20 @@ from ccaas.domain.forecast import (
     staffing_plan,
     synthetic_history,
 )
+from local.cli import Failure, Parser, UsageError, read_json, run
+
+PROG = "python -m local.plot_forecast"
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day (YYYY-MM-DD): {text!r}") from None
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m local.plot_forecast", description=__doc__.split("\n")[0])
+    parser = Parser(prog=PROG, description=__doc__.split("\n")[0])
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", type=Path, help="JSON history file")
     source.add_argument("--synthetic", action="store_true", help="generate a seeded synthetic history instead")
@@ -41,7 +56,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--queue", required=True)
     parser.add_argument("--channel", help="needed when the queue has history on several channels")
     parser.add_argument("--tenant", help="keep only records of this tenant_id")
-    parser.add_argument("--day", required=True, type=date.fromisoformat, help="day to forecast, YYYY-MM-DD")
+    parser.add_argument("--day", required=True, type=_day, help="day to forecast, YYYY-MM-DD")
     parser.add_argument("--out", required=True, type=Path, help="PNG to write")
     parser.add_argument("--tz", help="tenant time zone, e.g. Europe/Berlin (default: the file's 'timezone')")
     parser.add_argument("--weeks", type=int, default=8, help="weeks of synthetic history before --day")
@@ -54,11 +69,57 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _zone(name: str | None, where: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"{where}: unknown time zone {name!r} (an IANA name such as Europe/Berlin)") from None
+
+
+def _records(path: Path, document: Any) -> list[dict]:
+    """The interval records of a history document, each checked; the first wrong field is a UsageError."""
+    def bad(where: str, what: str) -> UsageError:
+        return UsageError(f"history {path}: invalid {where}: {what}")
+
+    if isinstance(document, dict):
+        if "intervals" not in document:
+            raise bad("intervals", "field required (a list of interval records)")
+        records, prefix = document["intervals"], "intervals"
+        if document.get("timezone") is not None and not isinstance(document["timezone"], str):
+            raise bad("timezone", "should be a time zone name")
+    else:
+        records, prefix = document, ""
+    if not isinstance(records, list):
+        raise bad(prefix or "(the document)", "should be a list of interval records (or an object with 'intervals')")
+    for i, r in enumerate(records):
+        at = f"{prefix}[{i}]"
+        if not isinstance(r, dict):
+            raise bad(at, "should be an object")
+        if not isinstance(r.get("queue_id") or r.get("queue"), str):
+            raise bad(f"{at}.queue_id", "field required (a string; or 'queue')")
+        if not isinstance(r.get("channel", "VOICE"), str):
+            raise bad(f"{at}.channel", "should be a string")
+        try:
+            datetime.fromisoformat(r["interval_start"])
+        except KeyError:
+            raise bad(f"{at}.interval_start", "field required (ISO 8601)") from None
+        except (TypeError, ValueError):
+            raise bad(f"{at}.interval_start", f"not an ISO 8601 time: {r['interval_start']!r}") from None
+        if "offered" not in r:
+            raise bad(f"{at}.offered", "field required")
+        if isinstance(r["offered"], bool) or not isinstance(r["offered"], (int, float)) or r["offered"] < 0:
+            raise bad(f"{at}.offered", f"should be a count of at least 0, got {r['offered']!r}")
+        aht = r.get("aht_seconds")
+        if aht is not None and (isinstance(aht, bool) or not isinstance(aht, (int, float)) or aht < 0):
+            raise bad(f"{at}.aht_seconds", f"should be seconds (or null), got {aht!r}")
+    return records
+
+
 def load_history(path: Path, *, queue: str, channel: str | None, tenant: str | None,
                  tz_name: str | None) -> tuple[list[HistoryPoint], str | None, str, str | None]:
     """Points of one (queue, channel) from a JSON file: (points, time zone name, channel, tenant)."""
-    document = json.loads(path.read_text())
-    records = document["intervals"] if isinstance(document, dict) else document
+    document = read_json(path, "history")
+    records = _records(path, document)
     zone = tz_name or (document.get("timezone") if isinstance(document, dict) else None)
     file_tenant = document.get("tenant_id") if isinstance(document, dict) else None
     mine = [r for r in records
@@ -66,15 +127,15 @@ def load_history(path: Path, *, queue: str, channel: str | None, tenant: str | N
             and (tenant is None or r.get("tenant_id", file_tenant) == tenant)]
     channels = sorted({r.get("channel", "VOICE") for r in mine})
     if not mine:
-        raise SystemExit(f"no history for queue {queue!r} in {path}")
+        raise UsageError(f"no history for queue {queue!r} in {path}")
     if channel is None:
         if len(channels) > 1:
-            raise SystemExit(f"queue {queue!r} has several channels {channels}: pick one with --channel")
+            raise UsageError(f"queue {queue!r} has several channels {channels}: pick one with --channel")
         channel = channels[0]
     points = [HistoryPoint(datetime.fromisoformat(r["interval_start"]), int(r["offered"]), r.get("aht_seconds"))
               for r in mine if r.get("channel", "VOICE") == channel]
     if not points:
-        raise SystemExit(f"no history for queue {queue!r} on channel {channel}")
+        raise UsageError(f"no history for queue {queue!r} on channel {channel}")
     return points, zone, channel, tenant or file_tenant
 
 
@@ -131,19 +192,39 @@ def render(path: Path, *, title: str, forecast: Sequence[ForecastInterval], plan
 
 def from_api(args: argparse.Namespace) -> int:
     """The tenant's own forecast: the backend fits it on the History table; actuals from the KPIs."""
+    import urllib.error
     import urllib.parse
     import urllib.request
 
-    def get(path: str, **query: str) -> dict:
+    def get(path: str, **query: str) -> Any:
+        """The JSON answer; an unreachable API or a refusal is one Failure: the URL, the status, the message."""
         url = f"{args.api.rstrip('/')}{path}?{urllib.parse.urlencode(query)}"
-        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {args.key}"})
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - the user's own API
-            return json.loads(response.read())
+        try:
+            request = urllib.request.Request(url, headers={"Authorization": f"Bearer {args.key}"})
+        except ValueError as exc:  # not a URL
+            raise UsageError(f"--api {args.api!r}: {exc}") from exc
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - the user's own API
+                body = response.read()
+        except urllib.error.HTTPError as exc:
+            raise Failure(f"GET {url}: HTTP {exc.code}: {_server_message(exc)}") from exc
+        except urllib.error.URLError as exc:
+            raise Failure(f"GET {url}: cannot reach the API: {getattr(exc.reason, 'strerror', None) or exc.reason}") \
+                from exc
+        except (TimeoutError, OSError) as exc:
+            raise Failure(f"GET {url}: cannot reach the API: {exc.strerror or exc}") from exc
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise Failure(f"GET {url}: the answer is not JSON: {body[:80]!r}") from exc
 
     query = {"queue": args.queue, "date": args.day.isoformat(), "shrinkage": str(args.shrinkage)}
     if args.channel:
         query["channel"] = args.channel
     staffing = get("/forecast/staffing", **query)
+    if not isinstance(staffing, dict) or not staffing.get("intervals"):
+        raise Failure(f"{args.api.rstrip('/')}/forecast/staffing answered without intervals: is --api the API base "
+                      "URL (ending /v1)?")
     tz = ZoneInfo(staffing["time_zone"])
     rows = staffing["intervals"]
     forecast = [ForecastInterval(datetime.fromisoformat(r["interval_start"]), r["forecast_offered"], r["aht_s"]) for r in rows]
@@ -165,15 +246,38 @@ def from_api(args: argparse.Namespace) -> int:
     return 0
 
 
+def _server_message(exc: Any) -> str:
+    """The message of an error answer: the API's {"error", "message"} body, API Gateway's {"message"}, or its text."""
+    try:
+        raw = exc.read()
+    except Exception:  # noqa: BLE001 - no body is still an answer
+        raw = b""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        message = body.get("message") or body.get("Message")
+        code = body.get("error") if isinstance(body.get("error"), str) else None
+        if message or code:
+            return " ".join(str(part) for part in (f"{code}:" if code and message else code, message) if part)
+    text = raw.decode("utf-8", "replace").strip()
+    return " ".join(text.split())[:200] or (exc.reason or "no message")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
+    return run(PROG, lambda: _main(args), debug=args.debug)
+
+
+def _main(args: argparse.Namespace) -> int:
     if args.api:
         if not args.key:
-            raise SystemExit("--api needs --key (the tenant's API key)")
+            raise UsageError("--api needs --key (the tenant's API key)")
         return from_api(args)
     if args.synthetic:
         zone_name = args.tz
-        tz = ZoneInfo(zone_name) if zone_name else None
+        tz = _zone(zone_name, "--tz")
         first_day = args.day - timedelta(days=7 * args.weeks)
         points = synthetic_history(first_day, 7 * args.weeks + 1, seed=args.seed, tz=tz)
         channel = args.channel or "VOICE"
@@ -181,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         points, zone_name, channel, file_tenant = load_history(args.input, queue=args.queue, channel=args.channel,
                                                                tenant=args.tenant, tz_name=args.tz)
-        tz = ZoneInfo(zone_name) if zone_name else None
+        tz = _zone(zone_name, "--tz" if args.tz else f"history {args.input}: timezone")
         tenant = file_tenant or "-"
 
     def local_day(point: HistoryPoint) -> date:
@@ -190,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     train = [p for p in points if local_day(p) < args.day]
     if not train:
-        raise SystemExit(f"no history before {args.day}")
+        raise UsageError(f"no history before {args.day}")
     model = fit_forecaster(train, tz=tz)
     forecast = model.forecast(args.day, 1)
     plan = staffing_plan(forecast, args.sl, args.threshold, patience_seconds=args.patience, shrinkage=args.shrinkage,

@@ -13,7 +13,7 @@ from tests.history_data import synthetic_records
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
 
 
-def test_plot_from_the_tenants_stored_history(tmp_path):
+def test_plot_from_the_tenants_stored_history(tmp_path, capsys):
     from local.runtime import LocalRuntime
 
     runtime = LocalRuntime().start(simulate=False)
@@ -29,7 +29,14 @@ def test_plot_from_the_tenants_stored_history(tmp_path):
         code = plot_forecast.main(["--api", runtime.api_url, "--key", runtime.api_keys["demo"], "--queue", "sales",
                                    "--day", (today + timedelta(days=1)).isoformat(), "--out", str(out)])
         assert code == 0 and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
-        with pytest.raises(SystemExit, match="--key"):
-            plot_forecast.main(["--api", runtime.api_url, "--queue", "sales", "--day", today.isoformat(), "--out", str(out)])
+        capsys.readouterr()
+        assert plot_forecast.main(["--api", runtime.api_url, "--queue", "sales", "--day", today.isoformat(),
+                                   "--out", str(out)]) == 2
+        assert "--key" in capsys.readouterr().err
+        # A wrong key: one line naming what was tried, the status and the server's message (exit code 1).
+        assert plot_forecast.main(["--api", runtime.api_url, "--key", "ck_wrong", "--queue", "sales", "--day",
+                                   today.isoformat(), "--out", str(out)]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "/forecast/staffing" in err and "HTTP 401: Unauthorized" in err, err
     finally:
         runtime.stop()
