@@ -13,8 +13,10 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 venv: $(STAMP)
 
 $(STAMP): requirements.txt requirements.lock
+	@echo "Setting up $(VENV): installing the pinned dependencies (first run, or after requirements change; usually 2-4 minutes)..."
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -c requirements.lock
+	@start=$$(date +%s); $(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -c requirements.lock \
+	  && echo "Dependencies installed in $$(( $$(date +%s) - start )) s."
 	@# The shared layer package and the repo root are importable as-is (no build step).
 	@echo "$(CURDIR)/layers" > $$($(PY) -c 'import sysconfig;print(sysconfig.get_paths()["purelib"])')/ccaas-dev.pth
 	@echo "$(CURDIR)" >> $$($(PY) -c 'import sysconfig;print(sysconfig.get_paths()["purelib"])')/ccaas-dev.pth
