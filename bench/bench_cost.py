@@ -1,0 +1,592 @@
+"""What a customer contact costs on AWS: the local runtime's counts priced with bench/prices.json.
+
+Runs the simulation (the demo mix: transfers, consults, holds included; push-driven agents) on a
+LocalRuntime for COST_S seconds (default 90), lets the streams and workflows drain, then prices what the
+run did per completed customer contact (bench.cost_model, pure: counts + prices -> table):
+
+- API Gateway: REST requests of the simulated clients (the gateway's count, without the progress line's
+  reads); WebSocket messages (frames received + PostToConnection sent) and connection minutes (sockets
+  opened x the run's length);
+- Lambda: invocations and GB-s of every function (measured duration x the memory in infra/function_specs.py,
+  arm64 as deployed), the scheduled sweep apart (fixed monthly);
+- Step Functions: ContactLifecycle (Standard) state transitions, summed over the entered states of every
+  execution started in the run; PostContact (Express) executions and their duration in 100 ms steps at
+  64 MB (its executions as moto lists them);
+- DynamoDB: request units from the items' sizes, seen by a botocore hook on the handlers' calls: writes
+  of a known item (PutItem, BatchWriteItem puts, transactional puts) from that item; reads from the items
+  returned (Query/Scan scaled by ScannedCount/Count); updates, deletes and condition checks from the
+  table's average item size (read from moto at the end); transactions x2; plus ASSUMPTION one index
+  write per write on a table with global secondary indexes;
+- Kinesis: records and bytes the handlers put (1 KB rounding per record in, every consumer of the
+  contact-events stream reads every record out);
+- CloudWatch Logs: handler output (counted by function as the log sink receives it) + ASSUMPTIONS:
+  400 B of platform lines (START/END/REPORT with X-Ray) per invocation, 300 B access log per REST
+  request, 2.5 KB execution log per REST request (stage logging level INFO: uncertain), 380 B access log
+  per WebSocket message/connect; state machine logs (level ALL with execution data) measured as the JSON
+  size of each execution's history events (Express: as Standard's per transition when its history is not
+  kept);
+- X-Ray: trace roots (REST requests, WebSocket connects and frames, stream consumer invocations) x the
+  sampled fraction (1.0: a small deployment stays within the default 1 request/s reservoir);
+- EventBridge custom events (PutEvents entries), SQS requests (DLQ sends).
+
+Two tables per 1,000 completed contacts: as measured, and at platform scale (stream consumers invoked
+with 100 records per batch instead of the local batches; X-Ray's default rule recording 5%), then the
+fixed monthly costs of a stated deployment. Results: the printed tables, and the whole dict as JSON
+(COST_JSON, default <tmp>/bench-cost.json; COST_MEASURED=<that file> prices its run again without running,
+e.g. after a change to bench/prices.json).
+"""
+from __future__ import annotations
+
+import collections
+import json
+import math
+import os
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from bench import cost_model
+from bench.table import print_table
+from local import call_counter, lambda_runtime, log_sink
+from local.runtime import LocalRuntime
+from local.simulation import Simulation
+
+COST_S = float(os.environ.get("COST_S", "90"))
+PLATFORM_BATCH = 100  # records per stream consumer invocation at platform scale (the mappings' BatchSize)
+PLATFORM_XRAY_SAMPLED = 0.05  # X-Ray's default rule beyond its 1 request/s reservoir
+# Log assumptions (bytes): see the module docstring.
+PLATFORM_LOG_B_PER_INVOCATION = 400
+REST_ACCESS_LOG_B = 300
+REST_EXECUTION_LOG_B = 2500  # uncertain: stage LoggingLevel INFO writes ~10-20 lines per request
+WS_ACCESS_LOG_B = 380
+# The stated deployment of the fixed monthly costs.
+DEPLOYMENT_TENANTS = 1
+DEPLOYMENT_QUEUES = 10
+SCHEDULED = "sweep_alerts"  # the scheduled function: a fixed cost, not a per-contact one
+EXPRESS_MEMORY_MB = 64
+
+
+# -- DynamoDB / Kinesis / EventBridge: what the handlers' calls carry ----------------------------------
+class _Payloads:
+    """botocore before-call/after-call hooks (installed before the runtime creates the handlers' sessions):
+    request units of DynamoDB calls (by calling function and table), bytes of Kinesis puts, EventBridge
+    entries."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.on = False
+        self.reset()
+
+    def reset(self) -> None:
+        self.wru: collections.Counter[tuple[str, str]] = collections.Counter()  # (function, table) -> WRU
+        self.rru: collections.Counter[tuple[str, str]] = collections.Counter()
+        # writes priced at the table's average item size: (function, table, transactional) -> count
+        self.deferred: collections.Counter[tuple[str, str, bool]] = collections.Counter()
+        self.kinesis_records = 0
+        self.kinesis_billed_kb = 0
+        self.kinesis_bytes = 0
+        self.events = 0
+        self.sqs = 0
+
+    def before(self, model: Any = None, params: Any = None, context: Any = None, **_: Any) -> None:
+        if not self.on or model is None or not isinstance(context, dict):
+            return
+        service = model.service_model.service_name
+        if service not in ("dynamodb", "kinesis", "events", "sqs"):
+            return
+        fn = call_counter.current_function()
+        if fn is None and service != "sqs":
+            return
+        try:
+            body = params.get("body") if isinstance(params, dict) else None
+            request = json.loads(body) if body else {}
+        except (TypeError, ValueError):
+            request = {}
+        context["cost_bench"] = (fn or call_counter.RUNTIME, service, model.name, request)
+
+    def after(self, model: Any = None, parsed: Any = None, context: Any = None, **_: Any) -> None:
+        if not isinstance(context, dict) or "cost_bench" not in context:
+            return
+        bucket, service, op, req = context.pop("cost_bench")
+        try:
+            with self.lock:
+                self._account(bucket, service, op, req, parsed if isinstance(parsed, dict) else {})
+        except Exception:  # noqa: BLE001 - a bench hook must never break a handler
+            pass
+
+    def _account(self, bucket: str, service: str, op: str, req: dict[str, Any], resp: dict[str, Any]) -> None:
+        if service == "sqs":
+            self.sqs += 1
+            return
+        if service == "events":
+            self.events += len(req.get("Entries", [])) if op == "PutEvents" else 0
+            return
+        if service == "kinesis":
+            records = req.get("Records") if op == "PutRecords" else ([req] if op == "PutRecord" else [])
+            for r in records:
+                size = len(_b64(r.get("Data", ""))) + len(str(r.get("PartitionKey", "")).encode())
+                self.kinesis_records += 1
+                self.kinesis_bytes += size
+                self.kinesis_billed_kb += max(1, math.ceil(size / 1024))
+            return
+        table = req.get("TableName", "")
+        consistent = bool(req.get("ConsistentRead"))
+        if op == "PutItem":
+            self.wru[(bucket, table)] += cost_model.write_units(_size(req.get("Item")))
+        elif op in ("UpdateItem", "DeleteItem"):
+            self.deferred[(bucket, table, False)] += 1
+        elif op == "GetItem":
+            self.rru[(bucket, table)] += cost_model.read_units(_size(resp.get("Item")), consistent)
+        elif op in ("Query", "Scan"):
+            items = resp.get("Items") or []
+            size = sum(_size(i) for i in items)
+            count, scanned = resp.get("Count", len(items)), resp.get("ScannedCount", len(items))
+            if count and scanned > count:
+                size *= scanned / count
+            self.rru[(bucket, table)] += cost_model.read_units(size, consistent)
+        elif op == "BatchGetItem":
+            for t, items in (resp.get("Responses") or {}).items():
+                c = bool(req.get("RequestItems", {}).get(t, {}).get("ConsistentRead"))
+                for i in items:
+                    self.rru[(bucket, t)] += cost_model.read_units(_size(i), c)
+        elif op == "BatchWriteItem":
+            for t, writes in (req.get("RequestItems") or {}).items():
+                for w in writes:
+                    if "PutRequest" in w:
+                        self.wru[(bucket, t)] += cost_model.write_units(_size(w["PutRequest"].get("Item")))
+                    else:
+                        self.deferred[(bucket, t, False)] += 1
+        elif op == "TransactWriteItems":
+            for action in req.get("TransactItems", []):
+                (kind, spec), = action.items()
+                t = spec.get("TableName", "")
+                if kind == "Put":
+                    self.wru[(bucket, t)] += cost_model.write_units(_size(spec.get("Item")), transactional=True)
+                else:  # Update, Delete, ConditionCheck (ASSUMPTION: a condition check costs as a write)
+                    self.deferred[(bucket, t, True)] += 1
+        elif op == "TransactGetItems":
+            gets = req.get("TransactItems", [])
+            for spec, got in zip(gets, resp.get("Responses") or [], strict=False):
+                t = spec.get("Get", {}).get("TableName", "")
+                self.rru[(bucket, t)] += cost_model.read_units(_size((got or {}).get("Item")), transactional=True)
+
+
+def _b64(data: str) -> bytes:
+    import base64
+
+    try:
+        return base64.b64decode(data)
+    except (ValueError, TypeError):
+        return str(data).encode()
+
+
+def _size(item: Any) -> int:
+    try:
+        return cost_model.item_size(item)
+    except Exception:  # noqa: BLE001 - an untyped item: its JSON length
+        return len(json.dumps(item, default=str)) if item else 0
+
+
+PAYLOADS = _Payloads()
+
+
+def _install_payload_hooks() -> None:
+    import botocore.handlers
+
+    import boto3
+
+    for entry in (("before-call", PAYLOADS.before), ("after-call", PAYLOADS.after)):
+        if entry not in botocore.handlers.BUILTIN_HANDLERS:
+            botocore.handlers.BUILTIN_HANDLERS.append(entry)
+    if boto3.DEFAULT_SESSION is not None:  # sessions that exist already (as local.call_counter does)
+        boto3.DEFAULT_SESSION.events.register("before-call", PAYLOADS.before, unique_id="cost-bench-before")
+        boto3.DEFAULT_SESSION.events.register("after-call", PAYLOADS.after, unique_id="cost-bench-after")
+
+
+# -- handler output: bytes by function and the EMF metrics ------------------------------------------------
+class _LogCounter:
+    def __init__(self) -> None:
+        self.bytes: collections.Counter[str] = collections.Counter()
+        self.metrics: set[tuple[str, str, tuple[tuple[str, str], ...]]] = set()
+        self._original = None
+
+    def install(self) -> None:
+        self._original = log_sink._sink  # noqa: SLF001
+
+        def counting(fn: str, text: str) -> None:
+            self.bytes[fn] += len(text.encode())
+            if '"_aws"' in text:
+                for line in text.splitlines():
+                    self._emf(line)
+            self._original(fn, text)  # type: ignore[misc]
+
+        log_sink._sink = counting  # noqa: SLF001
+
+    def uninstall(self) -> None:
+        if self._original is not None:
+            log_sink._sink = self._original  # noqa: SLF001
+
+    def _emf(self, line: str) -> None:
+        try:
+            blob = json.loads(line)
+            for directive in blob["_aws"]["CloudWatchMetrics"]:
+                for dims in directive.get("Dimensions") or [[]]:
+                    key = tuple(sorted((d, str(blob.get(d))) for d in dims))
+                    for m in directive.get("Metrics", []):
+                        self.metrics.add((directive.get("Namespace", ""), m["Name"], key))
+        except (ValueError, KeyError, TypeError):
+            pass
+
+
+# -- Step Functions ---------------------------------------------------------------------------------------
+def _executions(runtime: LocalRuntime, prefix: str, since: datetime) -> list[dict[str, Any]]:
+    sfn = runtime.client("stepfunctions")
+    out = []
+    for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=runtime.state_machine_arn(prefix)):
+        out += [e for e in page["executions"] if e["startDate"] >= since]
+    return out
+
+
+def _history(runtime: LocalRuntime, arn: str) -> list[dict[str, Any]]:
+    sfn = runtime.client("stepfunctions")
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"executionArn": arn}
+    while True:
+        page = sfn.get_execution_history(**kwargs)
+        events += page["events"]
+        if not page.get("nextToken"):
+            return events
+        kwargs["nextToken"] = page["nextToken"]
+
+
+def _step_functions(runtime: LocalRuntime, since: datetime) -> dict[str, Any]:
+    transitions, log_bytes, running = 0, 0, 0
+    lifecycle = _executions(runtime, "ContactLifecycle", since)
+    for e in lifecycle:
+        events = _history(runtime, e["executionArn"])
+        transitions += sum(1 for ev in events if "stateEnteredEventDetails" in ev)
+        log_bytes += sum(len(json.dumps(ev, default=str)) for ev in events)
+        running += e["status"] == "RUNNING"
+    express = {"executions": 0, "billed_ms": 0.0, "log_bytes": 0, "history": False}
+    try:
+        posts = _executions(runtime, "AnalyticsPostContact", since)
+    except Exception:  # noqa: BLE001 - not listed by this moto
+        posts = []
+    sfn = runtime.client("stepfunctions")
+    for e in posts:
+        express["executions"] += 1
+        stop = e.get("stopDate") or sfn.describe_execution(executionArn=e["executionArn"]).get("stopDate")
+        ms = ((stop - e["startDate"]).total_seconds() * 1000) if stop else 100.0
+        express["billed_ms"] += math.ceil(max(ms, 1) / 100) * 100
+        try:
+            express["log_bytes"] += sum(len(json.dumps(ev, default=str)) for ev in _history(runtime, e["executionArn"]))
+            express["history"] = True
+        except Exception:  # noqa: BLE001 - an Express history is not kept
+            express["log_bytes"] += 4 * (log_bytes / max(transitions, 1)) * 2  # ~4 states, entered + exited
+    return {"lifecycle_executions": len(lifecycle), "lifecycle_running_at_end": running, "transitions": transitions,
+            "log_bytes": log_bytes, "express": express}
+
+
+# -- the run ----------------------------------------------------------------------------------------------
+def _table_averages(runtime: LocalRuntime, tables: set[str]) -> dict[str, dict[str, float]]:
+    ddb = runtime.client("dynamodb")
+    out = {}
+    for t in tables:
+        sizes: list[int] = []
+        for page in ddb.get_paginator("scan").paginate(TableName=t):
+            sizes += [_size(i) for i in page["Items"]]
+        gsis = len(ddb.describe_table(TableName=t)["Table"].get("GlobalSecondaryIndexes") or [])
+        out[t] = {"avg_item_bytes": sum(sizes) / len(sizes) if sizes else 1024.0, "items": len(sizes), "gsis": gsis}
+    return out
+
+
+def _capacity(runtime: LocalRuntime, folder_of: dict[str, str]) -> dict[str, Any]:
+    p = PAYLOADS
+    tables = {t for _, t in p.wru} | {t for _, t in p.rru} | {t for _, t, _ in p.deferred}
+    averages = _table_averages(runtime, {t for t in tables if t})
+    wru: collections.Counter[tuple[str, str]] = collections.Counter(p.wru)
+    for (bucket, t, tx), n in p.deferred.items():
+        wru[(bucket, t)] += n * cost_model.write_units(averages.get(t, {}).get("avg_item_bytes", 1024.0), tx)
+    # ASSUMPTION: one global secondary index written per write on a table that has any
+    index = collections.Counter({k: v for k, v in wru.items() if averages.get(k[1], {}).get("gsis")})
+    by_table: dict[str, dict[str, float]] = {}
+    by_function: dict[str, dict[str, float]] = {}
+    zero = {"wru": 0.0, "index_wru": 0.0, "rru": 0.0}
+    for counter, key in ((wru, "wru"), (index, "index_wru"), (p.rru, "rru")):
+        for (fn, t), v in counter.items():
+            folder = folder_of.get(fn, fn)
+            if folder != SCHEDULED:
+                by_table.setdefault(t, dict(zero))[key] += v
+            by_function.setdefault(folder, dict(zero))[key] += v
+    scheduled = by_function.get(SCHEDULED, zero)
+    return {
+        "wru": sum(r["wru"] + r["index_wru"] for r in by_table.values()),
+        "rru": sum(r["rru"] for r in by_table.values()),
+        "scheduled_wru": scheduled["wru"] + scheduled["index_wru"],
+        "scheduled_rru": scheduled["rru"],
+        "by_table": by_table,
+        "by_function": by_function,
+        "tables": averages,
+    }
+
+
+def measure(seconds: float = COST_S) -> dict[str, Any]:
+    """Run the simulation on a fresh LocalRuntime; return the raw counts of the run (bench.cost_model.Counts
+    plus what the fixed costs need)."""
+    _install_payload_hooks()
+    logs = _LogCounter()
+    runtime = LocalRuntime(log_file=Path(tempfile.gettempdir()) / "bench-cost.log").start(simulate=False)
+    logs.install()
+    try:
+        sim = Simulation(runtime, progress=False, seed=17)
+        ws0 = dict(runtime.websocket_server.gateway.stats) if runtime.websocket_server else {}
+        runtime.wait_for_stream_idle(timeout_s=20)
+        call_counter.COUNTER.reset()
+        lambda_runtime.STATS.reset()
+        for p in runtime.pollers:
+            p.stats.invocations, p.stats.records_delivered, p.stats.batch_sizes = 0, 0, []
+        PAYLOADS.reset()
+        PAYLOADS.on = True
+        logs.bytes.clear()
+        logs.metrics.clear()
+        ws0 = dict(runtime.websocket_server.gateway.stats) if runtime.websocket_server else {}
+        since = datetime.now(timezone.utc)
+        started = time.monotonic()
+        sim.start()
+        time.sleep(seconds)
+        sim.stop()
+        summary = sim.summary()
+        runtime.wait_for_stream_idle(timeout_s=30)
+        time.sleep(3)  # the last post-contact workflows
+        runtime.wait_for_stream_idle(timeout_s=30)
+        elapsed_min = (time.monotonic() - started) / 60
+        PAYLOADS.on = False
+        ws = runtime.websocket_server.gateway.stats if runtime.websocket_server else {}
+        ws_delta = {k: ws.get(k, 0) - ws0.get(k, 0) for k in ("connects", "frames", "posts", "gone", "refused")}
+        sfn = _step_functions(runtime, since)
+        stats = lambda_runtime.STATS
+        dep = runtime.deployment
+        assert dep is not None
+        from infra.function_specs import SPECS
+
+        folder_of = {f.name: f.folder for f in dep.functions.values()}
+        capacity = _capacity(runtime, folder_of)
+        consumers = {}
+        for p in runtime.pollers:
+            name = dep.function_by_name_or_arn(p.mapping.function_name).name  # type: ignore[union-attr]
+            consumers[name] = {"stream": p.mapping.event_source_arn.rsplit("/", 1)[-1],
+                               "avg_batch": (p.stats.records_delivered / p.stats.invocations) if p.stats.invocations else 0.0,
+                               "invocations": p.stats.invocations}
+        functions, scheduled = {}, {"invocations": 0, "ms": 0.0, "memory_mb": 512}
+        with stats._lock:  # noqa: SLF001
+            per_fn = {n: (stats.count[n], stats.total_ms[n]) for n in stats.count}
+        for name, (n, ms) in per_fn.items():
+            folder = folder_of.get(name, name)
+            row = {"invocations": n, "ms": ms, "memory_mb": SPECS[folder].memory_mb if folder in SPECS else 512,
+                   "consumer": 1 if name in consumers else 0, "avg_batch": consumers.get(name, {}).get("avg_batch", 0.0),
+                   "folder": folder}
+            if folder == SCHEDULED:
+                scheduled = row
+            else:
+                functions[name] = row
+        events_stream_consumers = collections.Counter(c["stream"] for c in consumers.values())
+        api_requests = summary["api_requests"]["requests"]
+        lambda_invocations = sum(f["invocations"] for f in functions.values())
+        handler_logs = sum(v for fn, v in logs.bytes.items() if folder_of.get(fn) != SCHEDULED)
+        log_parts = {
+            "handlers (measured)": handler_logs,
+            "Lambda platform lines (400 B/invocation)": PLATFORM_LOG_B_PER_INVOCATION * lambda_invocations,
+            "ContactLifecycle ALL+data (measured)": sfn["log_bytes"],
+            "PostContact ALL+data": sfn["express"]["log_bytes"],
+            "REST access (300 B/request)": REST_ACCESS_LOG_B * api_requests,
+            "REST execution INFO (2.5 KB/request, uncertain)": REST_EXECUTION_LOG_B * api_requests,
+            "WebSocket access (380 B/message)": WS_ACCESS_LOG_B * (ws_delta["frames"] + ws_delta["connects"]),
+        }
+        handler_calls = call_counter.COUNTER.handler_calls()
+        counts: cost_model.Counts = {
+            "contacts": summary["completed"],
+            "api_requests": api_requests,
+            "ws_frames_in": ws_delta["frames"],
+            "ws_posts_out": ws_delta["posts"],
+            "ws_connects": ws_delta["connects"],
+            "ws_connection_minutes": ws_delta["connects"] * elapsed_min,
+            "lambda_functions": {n: {k: v for k, v in f.items() if k != "folder"} for n, f in functions.items()},
+            "sfn_transitions": sfn["transitions"],
+            "express_executions": sfn["express"]["executions"],
+            "express_billed_ms": sfn["express"]["billed_ms"],
+            "express_memory_mb": EXPRESS_MEMORY_MB,
+            "dynamodb_wru": capacity["wru"],
+            "dynamodb_rru": capacity["rru"],
+            "kinesis_records": PAYLOADS.kinesis_records,
+            "kinesis_billed_kb": PAYLOADS.kinesis_billed_kb,
+            "kinesis_bytes": PAYLOADS.kinesis_bytes,
+            "kinesis_consumers": max(events_stream_consumers.values(), default=0),
+            "log_bytes": sum(log_parts.values()),
+            "sqs_requests": PAYLOADS.sqs,
+            "events_published": PAYLOADS.events,
+            "xray_sampled": 1.0,
+        }
+        per_contact_calls = {k: v / max(summary["completed"], 1) for k, v in sorted(handler_calls.items())}
+        return {
+            "seconds": seconds,
+            "elapsed_min": elapsed_min,
+            "simulation": {k: summary[k] for k in ("created", "completed", "abandoned", "transfers", "consults",
+                                                   "conferences", "escalations", "holds") if k in summary},
+            "counts": counts,
+            "calls_per_contact": per_contact_calls,
+            "dynamodb": capacity,
+            "step_functions": sfn,
+            "websocket": ws_delta,
+            "consumers": consumers,
+            "log_parts": log_parts,
+            "log_bytes_by_function": {folder_of.get(k, k): v for k, v in logs.bytes.items()},
+            "emf_metrics": sorted([ns, name, list(map(list, dims))] for ns, name, dims in logs.metrics),
+            "scheduled": {**scheduled, "wru": capacity["scheduled_wru"], "rru": capacity["scheduled_rru"]},
+            "lambda_avg_ms": {f["folder"]: f["ms"] / f["invocations"] for f in functions.values() if f["invocations"]},
+        }
+    finally:
+        PAYLOADS.on = False
+        logs.uninstall()
+        runtime.stop()
+
+
+def _deployment(measured: dict[str, Any]) -> cost_model.Deployment:
+    """The stated deployment (DEPLOYMENT_TENANTS tenants x DEPLOYMENT_QUEUES queues) with the run's EMF
+    metric names: those with a queue dimension per queue, with a tenant dimension per tenant, the others
+    as seen (service / action values); connect_flow's answers and errors per action (not exercised here)."""
+    per_queue, per_tenant, fixed = set(), set(), set()
+    for ns, name, raw in measured["emf_metrics"]:
+        dims = [tuple(d) for d in raw]
+        keys = {k for k, _ in dims}
+        rest = tuple((k, v) for k, v in dims if k not in ("tenant", "queue"))
+        if "queue" in keys:
+            per_queue.add((ns, name, rest))
+        elif "tenant" in keys:
+            per_tenant.add((ns, name, rest))
+        else:
+            fixed.add((ns, name, tuple(dims)))
+    try:
+        from ccaas.domain.connect_flow import ACTIONS
+
+        flow = 2 * (len(ACTIONS) + 1)  # FlowAnswers/FlowErrors x (action dimension, "other")
+    except ImportError:
+        flow = 16
+    sched = measured["scheduled"]
+    n = max(sched["invocations"], 1)
+    return {
+        "tenants": DEPLOYMENT_TENANTS,
+        "queues_per_tenant": DEPLOYMENT_QUEUES,
+        "streams": 2,  # ContactEvents and ContactRecords, both ON_DEMAND (cdk.out template)
+        "schedules_per_minute": 1.0,  # SweepAlerts rate(1 minute)
+        "scheduled_gb_s": sched["ms"] / n / 1000 * sched["memory_mb"] / 1024,
+        "scheduled_wru": sched["wru"] / n,
+        "scheduled_rru": sched["rru"] / n,
+        "metrics_per_queue": len(per_queue),
+        "metrics_per_tenant": len(per_tenant),
+        "metrics_fixed": len(fixed) + flow,
+    }
+
+
+def price(measured: dict[str, Any], prices: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The run's counts -> the three tables (pure given `measured`)."""
+    prices = prices or cost_model.load_prices()
+    counts = measured["counts"]
+    platform = cost_model.at_batch_size(counts, PLATFORM_BATCH)
+    platform["xray_sampled"] = PLATFORM_XRAY_SAMPLED
+    deployment = _deployment(measured)
+    tables = {
+        "measured": cost_model.cost_table(cost_model.usage_per_contact(counts), prices, 1000),
+        "platform": cost_model.cost_table(cost_model.usage_per_contact(platform), prices, 1000),
+        "fixed_monthly": cost_model.cost_table(cost_model.fixed_monthly_usage(deployment), prices, 1),
+    }
+    per_contact = tables["platform"]["total_usd"] / 1000
+    return {
+        **tables,
+        "deployment": deployment,
+        "custom_metrics": cost_model.custom_metric_count(deployment),
+        # completed contacts a month at which the platform-scale variable cost equals the fixed monthly cost
+        "break_even_contacts_per_month": tables["fixed_monthly"]["total_usd"] / per_contact if per_contact else None,
+        "uncertain_prices": [pid for pid, line in prices.items() if not line.get("certain")],
+    }
+
+
+def _print(measured: dict[str, Any], priced: dict[str, Any]) -> None:
+    sim, counts, n = measured["simulation"], measured["counts"], measured["counts"]["contacts"]
+    print(f"\nsimulation {measured['seconds']:.0f} s (demo mix, push agents): {sim}")
+    uncertain = set(priced["uncertain_prices"])
+    for key, title in (("measured", "as measured (local stream batches)"),
+                       ("platform", f"platform scale: consumers at {PLATFORM_BATCH} records/batch, X-Ray sampling "
+                                    f"{PLATFORM_XRAY_SAMPLED:.0%}")):
+        t = priced[key]
+        print_table(f"$ per 1,000 completed contacts by service, {title}", ["service", "$ / 1k contacts", "share %"],
+                    [[s["service"], round(s["usd"], 4), round(s["share_pct"], 1)] for s in t["services"]]
+                    + [["total", round(t["total_usd"], 4), 100.0]])
+        print_table(f"$ per 1,000 completed contacts by priced unit, {title} (* = price not certain)",
+                    ["price line", "quantity / 1k contacts", "unit", "$", "share %"],
+                    [[r["id"] + (" *" if r["id"] in uncertain else ""), round(r["quantity"], 3), r["unit"],
+                      round(r["usd"], 4), round(100 * r["usd"] / t["total_usd"], 1) if t["total_usd"] else 0.0]
+                     for r in sorted(t["lines"], key=lambda r: -r["usd"])])
+    per = {pid: q for pid, q in cost_model.usage_per_contact(counts).items()}
+    fns = counts["lambda_functions"]
+    print_table("Per completed contact (measured)", ["measure", "value"], [
+        ["REST API requests", round(per["apigw.rest_requests"], 2)],
+        ["WebSocket messages (in + out)", round(per["apigw.ws_messages"], 2)],
+        ["Lambda invocations", round(per["lambda.requests"], 2)],
+        ["Lambda GB-s", round(per["lambda.arm64_gb_s"], 3)],
+        ["ContactLifecycle transitions", round(per["sfn.standard_transitions"], 2)],
+        ["PostContact executions", round(per["sfn.express_requests"], 2)],
+        ["DynamoDB WRU (incl. index)", round(per["dynamodb.wru"], 2)],
+        ["DynamoDB RRU", round(per["dynamodb.rru"], 2)],
+        ["Kinesis records", round(counts["kinesis_records"] / n, 2)],
+        ["log KB", round(counts["log_bytes"] / n / 1024, 1)],
+        ["X-Ray trace roots", round(per["xray.traces_recorded"], 2)],
+    ])
+    print_table("Lambda by function (measured, per contact)", ["function", "invocations", "avg ms", "GB-s", "avg batch"],
+                [[name.split("-")[-1][:40], round(f["invocations"] / n, 2), round(f["ms"] / f["invocations"], 1),
+                  round(f["ms"] / 1000 * f["memory_mb"] / 1024 / n, 4), round(f.get("avg_batch") or 0, 2) or "-"]
+                 for name, f in sorted(fns.items(), key=lambda kv: -kv[1]["ms"])])
+    print_table("DynamoDB request units by table (per contact; index = the assumed GSI write)",
+                ["table", "WRU", "index WRU", "RRU", "avg item B"],
+                [[t.split("-")[-1][:40], round(r["wru"] / n, 2), round(r["index_wru"] / n, 2), round(r["rru"] / n, 2),
+                  round(measured["dynamodb"]["tables"].get(t, {}).get("avg_item_bytes", 0))]
+                 for t, r in sorted(measured["dynamodb"]["by_table"].items(), key=lambda kv: -kv[1]["wru"])])
+    print_table("DynamoDB request units by calling function (per contact)", ["function", "WRU", "index WRU", "RRU"],
+                [[f, round(r["wru"] / n, 2), round(r["index_wru"] / n, 2), round(r["rru"] / n, 2)]
+                 for f, r in sorted(measured["dynamodb"]["by_function"].items(), key=lambda kv: -kv[1]["wru"] - kv[1]["rru"])
+                 if f != SCHEDULED])
+    print_table("CloudWatch Logs per contact", ["source", "KB / contact"],
+                [[k, round(v / n / 1024, 2)] for k, v in sorted(measured["log_parts"].items(), key=lambda kv: -kv[1])]
+                + [[f"  handler output of {fn}", round(v / n / 1024, 2)]
+                   for fn, v in sorted(measured["log_bytes_by_function"].items(), key=lambda kv: -kv[1])
+                   if fn != SCHEDULED and v / n >= 100])
+    d, f = priced["deployment"], priced["fixed_monthly"]
+    print_table(f"Fixed monthly $ ({d['tenants']} tenant x {d['queues_per_tenant']} queues, {d['streams']} on-demand "
+                f"streams, sweep every minute; {priced['custom_metrics']} custom metrics)",
+                ["price line", "quantity / month", "unit", "$ / month"],
+                [[r["id"], round(r["quantity"], 1), r["unit"], round(r["usd"], 2)] for r in sorted(f["lines"], key=lambda r: -r["usd"])]
+                + [["total", "", "", round(f["total_usd"], 2)]])
+    if priced["break_even_contacts_per_month"]:
+        print(f"\nfixed monthly ${f['total_usd']:.2f} = the platform-scale variable cost of "
+              f"{priced['break_even_contacts_per_month']:,.0f} completed contacts a month")
+    print(f"\nprices not certain (check before quoting): {', '.join(priced['uncertain_prices'])}")
+
+
+def main() -> dict[str, Any]:
+    # COST_MEASURED=<a previous run's JSON>: price that run again (e.g. after changing bench/prices.json).
+    previous = os.environ.get("COST_MEASURED")
+    measured = json.loads(Path(previous).read_text())["measured_run"] if previous else measure(COST_S)
+    path = Path(os.environ.get("COST_JSON", Path(tempfile.gettempdir()) / "bench-cost.json"))
+    path.write_text(json.dumps({"measured_run": measured}, indent=1, default=str), encoding="utf-8")
+    priced = price(measured)
+    _print(measured, priced)
+    result = {"measured_run": measured, **priced}
+    path.write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
+    print(f"results as JSON: {path}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""The cost model of bench_cost: pure functions from measured counts and a price table to dollars.
+
+Nothing here touches AWS or the local runtime (bench/bench_cost.py measures; tests/unit/test_cost_model.py
+checks the arithmetic by hand):
+
+- `load_prices()` reads bench/prices.json (one line per priced unit: service, unit, USD, region, date,
+  source URL, and whether the price is certain); `price_problems()` says which lines lack a field.
+- `item_size()`, `write_units()`, `read_units()`: DynamoDB request units from item sizes (the on-demand
+  rules: a write is 1 WRU per started 1 KB, a read 1 RRU per started 4 KB strongly consistent and half
+  that eventually consistent, transactions twice).
+- `usage_per_contact(counts)`: the measured totals of a run (see `Counts`) -> quantity per price line
+  for one completed customer contact.
+- `at_batch_size(counts, target)`: the same run with the stream consumers invoked with `target` records
+  per batch (the stated platform-scale assumption).
+- `cost_table(usage, prices, contacts)`: quantities -> $ by price line and by service, with shares.
+- `fixed_monthly_usage(deployment)`: what a deployment pays per month whatever its traffic.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypedDict
+
+PRICES = Path(__file__).with_name("prices.json")
+REQUIRED_FIELDS = ("id", "service", "item", "unit", "unit_quantity", "usd", "region", "date", "source", "certain")
+GB = 1024**3
+HOURS_PER_MONTH = 730
+MINUTES_PER_MONTH = HOURS_PER_MONTH * 60
+
+
+# -- prices ---------------------------------------------------------------------------------------
+def load_prices(path: Path = PRICES) -> dict[str, dict[str, Any]]:
+    lines = json.loads(path.read_text(encoding="utf-8"))["lines"]
+    return {line["id"]: line for line in lines}
+
+
+def price_problems(prices: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Every line must say what, how much, where, when and from where (source: the AWS pricing page)."""
+    problems = []
+    for pid, line in prices.items():
+        missing = [f for f in REQUIRED_FIELDS if line.get(f) in (None, "")]
+        if missing:
+            problems.append(f"{pid}: missing {missing}")
+        if not str(line.get("source", "")).startswith("https://aws.amazon.com/"):
+            problems.append(f"{pid}: source is not an AWS pricing page")
+        if not isinstance(line.get("usd"), (int, float)) or line["usd"] < 0:
+            problems.append(f"{pid}: usd must be a non-negative number")
+        if not isinstance(line.get("unit_quantity"), (int, float)) or line["unit_quantity"] <= 0:
+            problems.append(f"{pid}: unit_quantity must be positive")
+    return problems
+
+
+def line_cost(quantity: float, line: Mapping[str, Any]) -> float:
+    return quantity / line["unit_quantity"] * line["usd"]
+
+
+# -- DynamoDB request units -----------------------------------------------------------------------
+def _number_size(text: str) -> int:
+    digits = text.lstrip("-").replace(".", "").lstrip("0") or "0"
+    return (len(digits) + 1) // 2 + 1
+
+
+def _value_size(value: Mapping[str, Any]) -> int:
+    (kind, v), = value.items()
+    if kind == "S":
+        return len(v.encode())
+    if kind == "N":
+        return _number_size(v)
+    if kind == "B":
+        return len(base64.b64decode(v)) if isinstance(v, str) else len(v)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(s.encode()) for s in v)
+    if kind == "NS":
+        return sum(_number_size(s) for s in v)
+    if kind == "BS":
+        return sum(len(base64.b64decode(b)) if isinstance(b, str) else len(b) for b in v)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + _value_size(x) + 1 for k, x in v.items())
+    if kind == "L":
+        return 3 + sum(_value_size(x) + 1 for x in v)
+    raise ValueError(f"unknown DynamoDB type {kind}")
+
+
+def item_size(item: Mapping[str, Any] | None) -> int:
+    """Bytes of an item in DynamoDB JSON ({"name": {"S": "..."}}): attribute names plus values, the
+    documented approximation (nested maps/lists count 3 bytes plus 1 per element)."""
+    return sum(len(k.encode()) + _value_size(v) for k, v in (item or {}).items())
+
+
+def write_units(size_bytes: float, transactional: bool = False) -> float:
+    return max(1, math.ceil(size_bytes / 1024)) * (2 if transactional else 1)
+
+
+def read_units(size_bytes: float, consistent: bool = False, transactional: bool = False) -> float:
+    units = max(1, math.ceil(size_bytes / 4096))
+    if transactional:
+        return 2.0 * units
+    return float(units) if consistent else units / 2
+
+
+# -- measured totals -> quantities per contact ------------------------------------------------------
+class Counts(TypedDict, total=False):
+    contacts: int  # completed customer contacts (the divisor)
+    api_requests: int  # REST API requests (client traffic)
+    ws_frames_in: int  # WebSocket messages received from clients
+    ws_posts_out: int  # WebSocket messages sent (PostToConnection)
+    ws_connects: int
+    ws_connection_minutes: float
+    # name -> {invocations, ms (total billed duration), memory_mb, consumer (1: a stream consumer), avg_batch}
+    lambda_functions: dict[str, dict[str, float]]
+    sfn_transitions: int  # Standard (ContactLifecycle) state transitions
+    express_executions: int
+    express_billed_ms: float  # sum over executions of the duration rounded up to 100 ms
+    express_memory_mb: float  # billed in 64 MB steps
+    dynamodb_wru: float
+    dynamodb_rru: float
+    kinesis_records: int
+    kinesis_billed_kb: float  # each record rounded up to 1 KB
+    kinesis_bytes: float
+    kinesis_consumers: int  # functions reading every record of the stream (shared throughput)
+    log_bytes: float  # CloudWatch Logs ingested (handlers, platform lines, state machines, access logs)
+    sqs_requests: int
+    events_published: int  # EventBridge PutEvents entries
+    xray_sampled: float  # fraction of trace roots recorded (1.0 under the 1/s reservoir; 0.05 the default rule beyond)
+
+
+def xray_roots(counts: Counts) -> float:
+    """Requests that start a trace: REST API requests (the authorizer, lifecycle and post-contact
+    executions join the caller's trace), WebSocket connects and frames (WebSocket APIs do not trace: the
+    handler's active tracing starts one), and each stream consumer invocation (one batch, one trace)."""
+    consumers = sum(f["invocations"] for f in counts.get("lambda_functions", {}).values() if f.get("consumer"))
+    return counts.get("api_requests", 0) + counts.get("ws_frames_in", 0) + counts.get("ws_connects", 0) + consumers
+
+
+def usage_per_contact(counts: Counts) -> dict[str, float]:
+    """Quantity of each price line (in its unit) for one completed customer contact."""
+    n = counts["contacts"]
+    if not n:
+        raise ValueError("no completed contact: nothing to divide by")
+    fns = counts.get("lambda_functions", {})
+    gb_s = sum(f["ms"] / 1000 * f["memory_mb"] / 1024 for f in fns.values())
+    express_gb = math.ceil(counts.get("express_memory_mb", 64) / 64) * 64 / 1024
+    totals = {
+        "apigw.rest_requests": counts.get("api_requests", 0),
+        "apigw.ws_messages": counts.get("ws_frames_in", 0) + counts.get("ws_posts_out", 0),
+        "apigw.ws_connection_minutes": counts.get("ws_connection_minutes", 0.0),
+        "lambda.requests": sum(f["invocations"] for f in fns.values()),
+        "lambda.arm64_gb_s": gb_s,
+        "sfn.standard_transitions": counts.get("sfn_transitions", 0),
+        "sfn.express_requests": counts.get("express_executions", 0),
+        "sfn.express_gb_s": counts.get("express_billed_ms", 0.0) / 1000 * express_gb,
+        "dynamodb.wru": counts.get("dynamodb_wru", 0.0),
+        "dynamodb.rru": counts.get("dynamodb_rru", 0.0),
+        "kinesis.ondemand_gb_in": counts.get("kinesis_billed_kb", 0.0) * 1024 / GB,
+        "kinesis.ondemand_gb_out": counts.get("kinesis_bytes", 0.0) * counts.get("kinesis_consumers", 0) / GB,
+        "logs.ingestion_gb": counts.get("log_bytes", 0.0) / GB,
+        "sqs.requests": counts.get("sqs_requests", 0),
+        "events.custom_events": counts.get("events_published", 0),
+        "xray.traces_recorded": xray_roots(counts) * counts.get("xray_sampled", 1.0),
+    }
+    return {pid: q / n for pid, q in totals.items()}
+
+
+def at_batch_size(counts: Counts, target: int) -> Counts:
+    """The run as if every stream consumer got `target` records per invocation: its invocations become
+    records / target (records = its measured invocations x its measured batch, `avg_batch`; never more
+    invocations than measured), its total GB-s stays (conservative: a batch's fixed overhead is amortised,
+    so real duration drops too), and so do its DynamoDB and push calls (also conservative: the live-metrics
+    consumer writes once per queue per batch). X-Ray traces follow the invocations (see `xray_roots`)."""
+    out: Counts = json.loads(json.dumps(counts))
+    for f in out.get("lambda_functions", {}).values():
+        if f.get("consumer") and f.get("avg_batch"):
+            records = f["invocations"] * f["avg_batch"]
+            f["invocations"] = min(f["invocations"], records / target)
+            f["avg_batch"] = records / f["invocations"] if f["invocations"] else float(target)
+    return out
+
+
+# -- quantities -> dollars ------------------------------------------------------------------------
+def cost_table(usage: Mapping[str, float], prices: Mapping[str, Mapping[str, Any]], scale: float = 1000) -> dict[str, Any]:
+    """$ for `scale` times `usage` (e.g. usage per contact, scale 1000: $ per 1,000 contacts), by price
+    line and by service (with its share of the total, %). Unknown price ids raise KeyError."""
+    lines = []
+    for pid, q in usage.items():
+        line = prices[pid]
+        lines.append({"id": pid, "service": line["service"], "quantity": q * scale, "unit": line["unit"],
+                      "usd": line_cost(q * scale, line), "certain": bool(line.get("certain"))})
+    total = sum(r["usd"] for r in lines)
+    by_service: dict[str, float] = {}
+    for r in lines:
+        by_service[r["service"]] = by_service.get(r["service"], 0.0) + r["usd"]
+    services = [{"service": s, "usd": usd, "share_pct": 100 * usd / total if total else 0.0}
+                for s, usd in sorted(by_service.items(), key=lambda kv: -kv[1])]
+    return {"scale": scale, "lines": lines, "services": services, "total_usd": total}
+
+
+class Deployment(TypedDict):
+    tenants: int
+    queues_per_tenant: int
+    streams: int  # Kinesis on-demand streams
+    schedules_per_minute: float  # EventBridge Scheduler invocations per minute
+    scheduled_gb_s: float  # Lambda GB-s per scheduled invocation (measured)
+    scheduled_wru: float  # per scheduled invocation
+    scheduled_rru: float
+    metrics_per_queue: int  # distinct EMF metric names with tenant+queue dimensions
+    metrics_per_tenant: int  # with a tenant dimension only
+    metrics_fixed: int  # without tenant/queue dimensions (service, action, or none)
+
+
+def custom_metric_count(d: Deployment) -> int:
+    return (d["metrics_per_queue"] * d["tenants"] * d["queues_per_tenant"]
+            + d["metrics_per_tenant"] * d["tenants"] + d["metrics_fixed"])
+
+
+def fixed_monthly_usage(d: Deployment) -> dict[str, float]:
+    """Per month, whatever the traffic: stream hours, custom metrics, the scheduled sweep."""
+    sweeps = d["schedules_per_minute"] * MINUTES_PER_MONTH
+    return {
+        "kinesis.ondemand_stream_hours": d["streams"] * HOURS_PER_MONTH,
+        "cloudwatch.custom_metrics": custom_metric_count(d),
+        "scheduler.invocations": sweeps,
+        "lambda.requests": sweeps,
+        "lambda.arm64_gb_s": sweeps * d["scheduled_gb_s"],
+        "dynamodb.wru": sweeps * d["scheduled_wru"],
+        "dynamodb.rru": sweeps * d["scheduled_rru"],
+    }

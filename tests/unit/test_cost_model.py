@@ -1,0 +1,194 @@
+"""bench.cost_model: the pricing arithmetic of bench_cost (counts -> $), checked by hand, and the price table."""
+from __future__ import annotations
+
+import pytest
+
+from bench import cost_model
+from bench.cost_model import (
+    at_batch_size,
+    cost_table,
+    custom_metric_count,
+    fixed_monthly_usage,
+    item_size,
+    load_prices,
+    price_problems,
+    read_units,
+    usage_per_contact,
+    write_units,
+    xray_roots,
+)
+
+
+def _line(pid: str, service: str, usd: float, per: float) -> dict:
+    return {"id": pid, "service": service, "item": pid, "unit": "u", "unit_quantity": per, "usd": usd,
+            "region": "us-east-1", "date": "2026-12", "source": "https://aws.amazon.com/x/pricing/", "certain": True}
+
+
+# Round prices so the expected dollars below can be checked by hand.
+PRICES = {p["id"]: p for p in (
+    _line("apigw.rest_requests", "API Gateway", 4.0, 1_000_000),
+    _line("apigw.ws_messages", "API Gateway", 1.0, 1_000_000),
+    _line("apigw.ws_connection_minutes", "API Gateway", 0.25, 1_000_000),
+    _line("lambda.requests", "Lambda", 0.20, 1_000_000),
+    _line("lambda.arm64_gb_s", "Lambda", 0.00001, 1),
+    _line("sfn.standard_transitions", "Step Functions", 0.025, 1000),
+    _line("sfn.express_requests", "Step Functions", 1.0, 1_000_000),
+    _line("sfn.express_gb_s", "Step Functions", 0.00002, 1),
+    _line("dynamodb.wru", "DynamoDB", 1.0, 1_000_000),
+    _line("dynamodb.rru", "DynamoDB", 0.25, 1_000_000),
+    _line("kinesis.ondemand_gb_in", "Kinesis", 0.08, 1),
+    _line("kinesis.ondemand_gb_out", "Kinesis", 0.04, 1),
+    _line("kinesis.ondemand_stream_hours", "Kinesis", 0.04, 1),
+    _line("logs.ingestion_gb", "CloudWatch", 0.50, 1),
+    _line("cloudwatch.custom_metrics", "CloudWatch", 0.30, 1),
+    _line("sqs.requests", "SQS", 0.40, 1_000_000),
+    _line("events.custom_events", "EventBridge", 1.0, 1_000_000),
+    _line("scheduler.invocations", "EventBridge", 1.0, 1_000_000),
+    _line("xray.traces_recorded", "X-Ray", 5.0, 1_000_000),
+)}
+
+GIB = 1024**3
+
+COUNTS: cost_model.Counts = {
+    "contacts": 10,
+    "api_requests": 100,  # 10 per contact -> 10,000 per 1k contacts -> $0.04
+    "ws_frames_in": 20, "ws_posts_out": 30, "ws_connects": 5,  # 5 messages per contact -> 5,000 -> $0.005
+    "ws_connection_minutes": 40.0,  # 4 per contact -> 4,000 -> $0.001
+    "lambda_functions": {
+        # 200 s at 1 GB = 200 GB-s; 20 invocations
+        "api": {"invocations": 20, "ms": 200_000, "memory_mb": 1024, "consumer": 0, "avg_batch": 0},
+        # 50 s at 512 MB = 25 GB-s; 100 invocations of 2 records each
+        "consumer": {"invocations": 100, "ms": 50_000, "memory_mb": 512, "consumer": 1, "avg_batch": 2.0},
+    },
+    "sfn_transitions": 50,  # 5 per contact -> 5,000 -> $0.125
+    "express_executions": 10,  # 1 per contact -> 1,000 -> $0.001
+    "express_billed_ms": 3000, "express_memory_mb": 64,  # 3 s x 1/16 GB = 0.1875 GB-s -> 18.75 per 1k -> $0.000375
+    "dynamodb_wru": 300.0,  # 30 per contact -> 30,000 -> $0.03
+    "dynamodb_rru": 400.0,  # 40 per contact -> 40,000 -> $0.01
+    "kinesis_records": 100,
+    "kinesis_billed_kb": 1024 * 1024 / 100,  # 0.01 GiB in the run -> 0.001 GiB per contact
+    "kinesis_bytes": GIB / 1000, "kinesis_consumers": 4,
+    "log_bytes": GIB / 100,  # 0.001 GiB per contact -> 1 GiB per 1k -> $0.50
+    "sqs_requests": 0,
+    "events_published": 10,  # 1 per contact -> 1,000 -> $0.001
+    "xray_sampled": 1.0,
+}
+
+
+def test_every_price_line_says_what_where_when_and_from_where() -> None:
+    prices = load_prices()
+    assert price_problems(prices) == []
+    for line in prices.values():
+        assert line["region"] == "us-east-1"
+        assert line["date"] == "2026-12"
+        assert line["source"].startswith("https://aws.amazon.com/") and "pricing" in line["source"]
+        assert isinstance(line["certain"], bool)
+
+
+def test_the_price_table_prices_everything_the_model_uses() -> None:
+    prices = load_prices()
+    used = set(usage_per_contact(COUNTS))
+    used |= set(fixed_monthly_usage({"tenants": 1, "queues_per_tenant": 1, "streams": 1, "schedules_per_minute": 1,
+                                     "scheduled_gb_s": 0, "scheduled_wru": 0, "scheduled_rru": 0,
+                                     "metrics_per_queue": 0, "metrics_per_tenant": 0, "metrics_fixed": 0}))
+    assert used <= set(prices)
+
+
+def test_a_line_without_a_source_or_a_date_is_a_problem() -> None:
+    line = dict(PRICES["sqs.requests"])
+    del line["date"]
+    line["source"] = "somewhere"
+    problems = price_problems({"sqs.requests": line})
+    assert any("date" in p for p in problems) and any("source" in p for p in problems)
+
+
+def test_request_units_from_item_sizes() -> None:
+    assert write_units(0) == 1 and write_units(1024) == 1 and write_units(1025) == 2
+    assert write_units(1500, transactional=True) == 4
+    assert read_units(100) == 0.5  # eventually consistent: half of 1 RRU
+    assert read_units(5000) == 1.0 and read_units(5000, consistent=True) == 2.0
+    assert read_units(5000, transactional=True) == 4.0
+
+
+def test_item_size_counts_names_and_values() -> None:
+    # "pk" (2) + "abc" (3) + "n" (1) + 123 (2 digits pairs -> 2 + 1) + "ok" (2) + true (1)
+    assert item_size({"pk": {"S": "abc"}, "n": {"N": "123"}, "ok": {"BOOL": True}}) == 2 + 3 + 1 + 3 + 2 + 1
+    # a map: 3 + per entry name + value + 1
+    assert item_size({"m": {"M": {"a": {"S": "xy"}}}}) == 1 + 3 + (1 + 2 + 1)
+
+
+def test_usage_per_contact_by_hand() -> None:
+    u = usage_per_contact(COUNTS)
+    assert u["apigw.rest_requests"] == 10
+    assert u["apigw.ws_messages"] == 5
+    assert u["apigw.ws_connection_minutes"] == 4
+    assert u["lambda.requests"] == 12  # (20 + 100) / 10
+    assert u["lambda.arm64_gb_s"] == pytest.approx(22.5)  # (200 + 25) / 10
+    assert u["sfn.standard_transitions"] == 5
+    assert u["sfn.express_requests"] == 1
+    assert u["sfn.express_gb_s"] == pytest.approx(0.01875)
+    assert u["dynamodb.wru"] == 30 and u["dynamodb.rru"] == 40
+    assert u["kinesis.ondemand_gb_in"] == pytest.approx(1024 * 1024 / 100 * 1024 / GIB / 10)
+    assert u["kinesis.ondemand_gb_out"] == pytest.approx(4 / 1000 / 10)
+    assert u["logs.ingestion_gb"] == pytest.approx(0.001)
+    assert u["events.custom_events"] == 1
+    # trace roots: 100 requests + 20 frames + 5 connects + 100 consumer invocations
+    assert xray_roots(COUNTS) == 225
+    assert u["xray.traces_recorded"] == pytest.approx(22.5)
+
+
+def test_cost_table_per_thousand_contacts_by_hand() -> None:
+    t = cost_table(usage_per_contact(COUNTS), PRICES, 1000)
+    by_id = {r["id"]: r["usd"] for r in t["lines"]}
+    assert by_id["apigw.rest_requests"] == pytest.approx(0.04)  # 10,000 x $4/M
+    assert by_id["lambda.arm64_gb_s"] == pytest.approx(0.225)  # 22,500 GB-s x $0.00001
+    assert by_id["lambda.requests"] == pytest.approx(0.0024)  # 12,000 x $0.20/M
+    assert by_id["sfn.standard_transitions"] == pytest.approx(0.125)  # 5,000 x $0.025/1k
+    assert by_id["sfn.express_gb_s"] == pytest.approx(0.000375)
+    assert by_id["dynamodb.wru"] == pytest.approx(0.03)
+    assert by_id["dynamodb.rru"] == pytest.approx(0.01)
+    assert by_id["logs.ingestion_gb"] == pytest.approx(0.5)
+    assert by_id["xray.traces_recorded"] == pytest.approx(0.1125)  # 22,500 x $5/M
+    services = {s["service"]: s for s in t["services"]}
+    assert services["Lambda"]["usd"] == pytest.approx(0.2274)
+    assert services["DynamoDB"]["usd"] == pytest.approx(0.04)
+    assert services["API Gateway"]["usd"] == pytest.approx(0.04 + 0.005 + 0.001)
+    assert t["total_usd"] == pytest.approx(sum(by_id.values()))
+    assert sum(s["share_pct"] for s in t["services"]) == pytest.approx(100)
+    assert t["services"][0]["service"] == "CloudWatch"  # $0.50: the largest first
+    assert services["CloudWatch"]["share_pct"] == pytest.approx(100 * 0.5 / t["total_usd"])
+
+
+def test_at_a_larger_batch_consumers_are_invoked_less_and_trace_less() -> None:
+    scaled = at_batch_size(COUNTS, 100)
+    consumer = scaled["lambda_functions"]["consumer"]
+    assert consumer["invocations"] == pytest.approx(2)  # 100 invocations x 2 records / 100
+    assert consumer["ms"] == 50_000  # GB-s kept (conservative)
+    assert scaled["lambda_functions"]["api"] == COUNTS["lambda_functions"]["api"]
+    assert COUNTS["lambda_functions"]["consumer"]["invocations"] == 100  # the input is not changed
+    assert xray_roots(scaled) == pytest.approx(127)  # 225 - 98
+    # never more invocations than measured (a batch already larger than the target)
+    assert at_batch_size(COUNTS, 1)["lambda_functions"]["consumer"]["invocations"] == 100
+
+
+def test_fixed_monthly_by_hand() -> None:
+    d: cost_model.Deployment = {"tenants": 1, "queues_per_tenant": 10, "streams": 2, "schedules_per_minute": 1.0,
+                                "scheduled_gb_s": 0.1, "scheduled_wru": 2.0, "scheduled_rru": 4.0,
+                                "metrics_per_queue": 10, "metrics_per_tenant": 1, "metrics_fixed": 26}
+    assert custom_metric_count(d) == 10 * 10 + 1 + 26
+    usage = fixed_monthly_usage(d)
+    assert usage["kinesis.ondemand_stream_hours"] == 2 * 730
+    assert usage["scheduler.invocations"] == 43_800
+    t = cost_table(usage, PRICES, 1)
+    by_id = {r["id"]: r["usd"] for r in t["lines"]}
+    assert by_id["kinesis.ondemand_stream_hours"] == pytest.approx(58.40)
+    assert by_id["cloudwatch.custom_metrics"] == pytest.approx(38.10)  # 127 x $0.30
+    assert by_id["scheduler.invocations"] == pytest.approx(0.0438)
+    assert by_id["lambda.arm64_gb_s"] == pytest.approx(0.0438)  # 4,380 GB-s x $0.00001
+    assert by_id["dynamodb.wru"] == pytest.approx(0.0876)  # 87,600 x $1/M
+    assert by_id["dynamodb.rru"] == pytest.approx(0.0438)  # 175,200 x $0.25/M
+
+
+def test_no_contact_no_price() -> None:
+    with pytest.raises(ValueError):
+        usage_per_contact({**COUNTS, "contacts": 0})
