@@ -8,7 +8,7 @@ shard watermark makes the retry safe.
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -54,12 +54,15 @@ def _emit(applied: AppliedUpdate) -> RealtimeQueueMetrics:
         ("AbandonmentRate", MetricUnit.Percent): None if view.abandonment_rate is None else 100 * view.abandonment_rate,
         ("AverageSpeedOfAnswer", MetricUnit.Seconds): view.asa_s,
     }
+    # One EMF document per queue holding every gauge (same dimensions): a tenth of the log bytes of one
+    # document per gauge (the cost bench measured these documents as most of this function's log volume).
+    gauges = EphemeralMetrics()
+    gauges.add_dimension(name="tenant", value=update.tenant_id)
+    gauges.add_dimension(name="queue", value=update.queue_id)
     for (name, unit), value in values.items():
-        if value is None:
-            continue
-        with single_metric(name=name, unit=unit, value=value) as metric:
-            metric.add_dimension(name="tenant", value=update.tenant_id)
-            metric.add_dimension(name="queue", value=update.queue_id)
+        if value is not None:
+            gauges.add_metric(name=name, unit=unit, value=value)
+    gauges.flush_metrics()
     return view
 
 

@@ -84,6 +84,11 @@ def test_consumer_reports_a_poison_record_and_applies_its_batch_mates_once(tenan
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     dimensions = {d for doc in emf for m in doc["_aws"]["CloudWatchMetrics"] for dims in m["Dimensions"] for d in dims}
     assert dimensions <= {"tenant", "queue", "service"} and "tenant" in dimensions
+    # One document per queue and invocation carries every gauge (not one document per gauge).
+    gauges = [doc for doc in emf if "InQueue" in doc]
+    assert len(gauges) == 1 and gauges[0]["queue"] == "sales"  # the retried batch applied nothing new
+    names = {m["Name"] for m in gauges[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert {"InQueue", "AgentsAvailable", "AgentsNotReady", "OldestContactAge"} <= names and gauges[0]["InQueue"] == [1.0]
 
 
 def test_agents_list_shows_activity_since_and_handled_today(tenant):
