@@ -16,7 +16,7 @@ import pytest
 
 from local import moto_patches
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime-traffic")]
 
 TABLE_ITEMS = 1_000
 TRANSACTIONS = 600  # enough to see per-transaction growth; tracemalloc makes each one slow

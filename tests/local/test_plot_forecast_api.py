@@ -10,7 +10,7 @@ from ccaas.adapters.aws.history import DynamoHistoryStore
 from local import plot_forecast
 from tests.history_data import synthetic_records
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime-traffic")]
 
 
 def test_plot_from_the_tenants_stored_history(tmp_path, capsys):

@@ -8,7 +8,7 @@ import pytest
 
 from local.testing import recorded_requests, wait_until
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime-traffic")]
 
 FAST = {"rate_per_s": 1.0, "talk_s": (0.3, 0.6), "acw_s": (0.1, 0.2), "mean_patience_s": 0, "progress": False, "seed": 7}
 

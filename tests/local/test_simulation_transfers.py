@@ -9,7 +9,7 @@ import pytest
 
 from local.testing import api, execution, wait_until
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime-traffic")]
 
 # Shares high enough that every kind of move happens in a few seconds of traffic.
 # (The local API runs one invocation at a time: a gentle rate keeps its answers fast.)

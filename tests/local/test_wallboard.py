@@ -25,7 +25,7 @@ import pytest
 
 from local.testing import api, recorded_requests, wait_until
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime-traffic")]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
