@@ -415,3 +415,20 @@ def test_maximal_alert_rules_fit_one_dynamodb_item():
 def test_alert_rule_limits(bad):
     with pytest.raises(ValidationError):
         AlertRules.model_validate(bad)
+
+
+def test_hold_consult_and_conference_events_touch_no_queue_for_the_alert_evaluator_but_a_transfer_does():
+    from datetime import UTC, datetime
+
+    from ccaas.domain.events import Event
+    from ccaas.usecases import alerts
+
+    def event(kind: str) -> Event:
+        return Event(event_id=f"e-{kind}", tenant_id="t", type=kind, occurred_at=datetime(2026, 12, 2, tzinfo=UTC),
+                     subject="contact/c1", sequence=1, payload={"contact_id": "c1", "queue_id": "sales"})
+
+    quiet = ["contact.held", "contact.resumed", "contact.consult_started", "contact.consult_cancelled",
+             "contact.conference_joined", "contact.conference_left"]
+    assert alerts.touched_by([event(k) for k in quiet])["t"].queues == set()
+    touched = alerts.touched_by([event("contact.transferred")])["t"]
+    assert touched.queues == {"sales"} and touched.ended_contacts == {"c1"}

@@ -491,3 +491,4 @@ def test_reason_volumes_count_customer_contacts_not_their_segments():
                entry("b")]
     [stat] = top_reasons(entries, from_ms=0, to_ms=10_000, settings=KpiSettings())
     assert (stat.contacts, stat.handled, stat.share) == (2, 3, 1.0)  # a and b; a's transfer segment is handled work
+

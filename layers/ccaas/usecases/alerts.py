@@ -53,6 +53,12 @@ if TYPE_CHECKING:
 # A contact's conversation is over once one of these happened: its alerts are resolved.
 CONVERSATION_ENDED = frozenset({EventType.CONTACT_ACW_STARTED, EventType.CONTACT_COMPLETED, EventType.CONTACT_ABANDONED,
                                 EventType.CONTACT_TRANSFERRED})
+# Contact events that change nothing a queue rule reads (depth, oldest wait, service level, abandonment):
+# they touch no queue, so a hold or a conference costs no queue evaluation (its reads).
+NO_QUEUE_CHANGE = frozenset({
+    EventType.CONTACT_HELD, EventType.CONTACT_RESUMED, EventType.CONTACT_CONSULT_STARTED,
+    EventType.CONTACT_CONSULT_CANCELLED, EventType.CONTACT_CONFERENCE_JOINED, EventType.CONTACT_CONFERENCE_LEFT,
+})
 RESOLVED_SCAN = 500  # status=resolved looks among this many most recent alerts
 logger = logging.getLogger(__name__)
 
@@ -159,7 +165,8 @@ def touched_by(events: Iterable[Event]) -> dict[str, Touched]:
         t = touched[event.tenant_id]
         p = event.payload
         if event.type.startswith("contact.") and p.get("queue_id"):
-            t.queues.add(p["queue_id"])
+            if event.type not in NO_QUEUE_CHANGE:
+                t.queues.add(p["queue_id"])
             if event.type in CONVERSATION_ENDED and p.get("contact_id"):
                 t.ended_contacts.add(p["contact_id"])
         elif event.type.startswith("agent.") and p.get("agent_id"):
