@@ -53,6 +53,7 @@ from bench.table import print_table
 from local import call_counter, lambda_runtime, log_sink
 from local.runtime import LocalRuntime
 from local.simulation import Simulation
+from local.testing import history_of
 
 COST_S = float(os.environ.get("COST_S", "90"))
 PLATFORM_BATCH = 100  # records per stream consumer invocation at platform scale (the mappings' BatchSize)
@@ -250,23 +251,11 @@ def _executions(runtime: LocalRuntime, prefix: str, since: datetime) -> list[dic
     return out
 
 
-def _history(runtime: LocalRuntime, arn: str) -> list[dict[str, Any]]:
-    sfn = runtime.client("stepfunctions")
-    events: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"executionArn": arn}
-    while True:
-        page = sfn.get_execution_history(**kwargs)
-        events += page["events"]
-        if not page.get("nextToken"):
-            return events
-        kwargs["nextToken"] = page["nextToken"]
-
-
 def _step_functions(runtime: LocalRuntime, since: datetime) -> dict[str, Any]:
     transitions, log_bytes, running = 0, 0, 0
     lifecycle = _executions(runtime, "ContactLifecycle", since)
     for e in lifecycle:
-        events = _history(runtime, e["executionArn"])
+        events = history_of(runtime, e["executionArn"])
         transitions += sum(1 for ev in events if "stateEnteredEventDetails" in ev)
         log_bytes += sum(len(json.dumps(ev, default=str)) for ev in events)
         running += e["status"] == "RUNNING"
@@ -282,7 +271,7 @@ def _step_functions(runtime: LocalRuntime, since: datetime) -> dict[str, Any]:
         ms = ((stop - e["startDate"]).total_seconds() * 1000) if stop else 100.0
         express["billed_ms"] += math.ceil(max(ms, 1) / 100) * 100
         try:
-            express["log_bytes"] += sum(len(json.dumps(ev, default=str)) for ev in _history(runtime, e["executionArn"]))
+            express["log_bytes"] += sum(len(json.dumps(ev, default=str)) for ev in history_of(runtime, e["executionArn"]))
             express["history"] = True
         except Exception:  # noqa: BLE001 - an Express history is not kept
             express["log_bytes"] += 4 * (log_bytes / max(transitions, 1)) * 2  # ~4 states, entered + exited

@@ -72,9 +72,14 @@ def execution(runtime: Any, tenant_id: str, contact_id: str) -> dict[str, Any]:
 
 
 def execution_history(runtime: Any, tenant_id: str, contact_id: str) -> list[dict[str, Any]]:
+    return history_of(runtime, execution_arn(runtime, tenant_id, contact_id))
+
+
+def history_of(runtime: Any, arn: str) -> list[dict[str, Any]]:
+    """Every event of one execution, all pages."""
     sfn = runtime.client("stepfunctions")
     events: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"executionArn": execution_arn(runtime, tenant_id, contact_id)}
+    kwargs: dict[str, Any] = {"executionArn": arn}
     while True:
         out = sfn.get_execution_history(**kwargs)
         events += out["events"]
