@@ -130,6 +130,13 @@ def test_day_series_counts_arrivals_by_local_quarter_with_their_own_handle_time(
     assert set(voice) == {nine, nine_fifteen} and series["sales|CHAT"][nine][OFFERED] == 1
 
 
+def test_a_cancelled_consult_leg_is_no_arrival_for_the_forecast():
+    leg = _record("leg", _at(9, 2), channel=Channel.VOICE).model_copy(
+        update={"consult_leg": True, "initiation_method": "TRANSFER"})
+    series = day_series([_record("a", _at(9, 0, 5), channel=Channel.VOICE), leg], day=DAY, tz=NY)
+    assert series["sales|VOICE"][str(_at(9, 0))][OFFERED] == 1
+
+
 def test_history_points_cover_every_interval_and_sum_channels():
     series = day_series([_record("a", _at(9, 0, 5), channel=Channel.VOICE), _record("d", _at(9, 1))], day=DAY, tz=NY)
     points = history_points({DAY: series}, queue_id="sales", channel=None, tz=NY)

@@ -48,7 +48,8 @@ def day_series(records: Iterable[ContactRecord], *, day: date, tz: ZoneInfo) -> 
     series: dict[str, dict[str, list[int]]] = {}
     for record in records:
         enqueued = record.enqueued_at
-        if enqueued is None or not start <= enqueued < end:
+        # Offered as the KPIs count it: a cancelled consult leg in a queue is no customer's contact.
+        if enqueued is None or not record.offered or not start <= enqueued < end:
             continue
         quarter = _quarter_of(quarters, enqueued)
         cells = series.setdefault(series_key(record.queue_id, record.channel.value), {})
