@@ -254,10 +254,16 @@ def test_the_consulted_agent_leaving_a_conference_leaves_the_customer_with_the_f
     transfers.conference(deps, TENANT, "ana", cid)
     deps.clock.advance(15)
     gone = contacts.complete_contact(deps, TENANT, "bob", leg.contact_id)
-    assert gone.state == ContactState.ACW and gone.transferred_to is None
+    assert gone.state == ContactState.ACW and gone.transferred_to is None and gone.consult_of == cid
     source = _contact(deps, cid)
     assert source.state == ContactState.CONNECTED and source.conference_with is None and source.next_contact_id is None
-    assert contacts.end_after_contact_work(deps, TENANT, "bob", leg.contact_id).state == ContactState.COMPLETED
+    done = contacts.end_after_contact_work(deps, TENANT, "bob", leg.contact_id)
+    assert done.state == ContactState.COMPLETED
+    # In the KPIs it is a consult (with its conference time), not a contact transferred in to bob.
+    from ccaas.domain.history import record_from_contact
+
+    record = record_from_contact(done)
+    assert record.consult_leg and not record.transferred_in and record.conference_ms == 15_000
 
 
 def test_warm_transfer_via_a_queue_completes_after_the_consulted_agent_answers():

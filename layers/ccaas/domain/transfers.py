@@ -234,7 +234,10 @@ def leave_conference(leaving: Contact, agent: Agent, other: Contact, now_ms: int
     if other.previous_contact_id == leaving.contact_id:
         left, released = hand_off(leaving, agent, _target_of(other), other.contact_id, now_ms)
     else:
-        left, released = lifecycle.disconnect(leaving, agent, now_ms, **conference_closed(leaving, now_ms))
+        # The consulted agent leaves: its segment never became the customer's, so it stays marked as the
+        # consult leg it was (KPIs count it as a consult, not as a contact transferred in).
+        leg = {"consult_of": other.contact_id} if leaving.previous_contact_id == other.contact_id else {}
+        left, released = lifecycle.disconnect(leaving, agent, now_ms, **conference_closed(leaving, now_ms), **leg)
     return left, released, _bump(other, **conference_closed(other, now_ms))
 
 
