@@ -148,6 +148,7 @@ DEFAULT_CAPACITY: dict[Channel, int] = {
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 NAME_PATTERN = _NAME
+E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"  # a phone number as the API takes one: + country code, 7-15 digits
 Name = Annotated[str, Field(pattern=_NAME)]
 MAX_SKILLS = 100
 MAX_AGENT_QUEUES = 100

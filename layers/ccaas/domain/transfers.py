@@ -23,6 +23,7 @@ from pydantic import Field
 
 from ccaas.domain import lifecycle
 from ccaas.domain.models import (
+    E164_PATTERN,
     NAME_PATTERN,
     Agent,
     Conflict,
@@ -40,7 +41,6 @@ from ccaas.domain.models import (
 )
 
 CONSULT_CANCELLED = "CONSULT_CANCELLED"  # abandon reason of a consult leg that was never answered
-E164 = r"^\+[1-9][0-9]{6,14}$"
 _Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 
 
@@ -48,7 +48,7 @@ class QuickConnect(Frozen):
     """An external destination agents may transfer to (Amazon Connect: a phone-number quick connect)."""
 
     name: str = Field(min_length=1, max_length=128)
-    phone_number: str = Field(pattern=E164, description="E.164")
+    phone_number: str = Field(pattern=E164_PATTERN, description="E.164")
 
 
 class TransferSettings(Frozen):
@@ -263,10 +263,6 @@ def take_escalation(segment: Contact, agent: Agent, now_ms: int) -> tuple[Contac
             taken.model_copy(update={"version": agent.version + 1}))
 
 
-def escalation_priority(source: Contact, settings: TransferSettings) -> int:
-    return min(source.priority, settings.escalation_priority)
-
-
 # --- undo ------------------------------------------------------------------------------------------
 def undo_send(sender: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent]:
     """Take back a transfer or consult whose new segment could not start: the sender has the customer
@@ -280,7 +276,3 @@ def undo_send(sender: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agen
     return restored, agent.model_copy(update={"version": agent.version + 1,
                                               "acw_contact_ids": tuple(c for c in agent.acw_contact_ids if c != sender.contact_id)})
 
-
-def fail_segment(segment: Contact, agent: Agent | None, now_ms: int) -> tuple[Contact, Agent | None]:
-    """A segment whose workflow never started ends FAILED (an agent it was offered to is released)."""
-    return lifecycle.fail(segment, agent, now_ms)

@@ -12,6 +12,7 @@ from ccaas.bootstrap import Dependencies
 from ccaas.domain import lifecycle
 from ccaas.domain.events import Event, EventType, agent_activity, agent_event, contact_event
 from ccaas.domain.models import (
+    E164_PATTERN,
     NAME_PATTERN,
     WAITING_STATES,
     Agent,
@@ -74,7 +75,7 @@ class NewContact(BaseModel):
         default=None, max_length=32, pattern=NAME_PATTERN,
         description="customer value tier (platinum, gold, standard, self_service); the customer directory's tier wins")
     callback_number: str | None = Field(
-        default=None, pattern=r"^\+[1-9][0-9]{6,14}$",
+        default=None, pattern=E164_PATTERN,
         description="E.164 number: the contact waits as a scheduled callback instead of holding the line")
 
 

@@ -223,7 +223,7 @@ def _undo(deps: Dependencies, sender: Contact, segment: Contact) -> None:
         agent = deps.store.get_agent(sender.tenant_id, sender.agent_id or "")
         leg_agent = deps.store.get_agent(leg.tenant_id, leg.agent_id) if leg.agent_id else None
         restored, restored_agent = transfers.undo_send(current, agent, deps.clock.now_ms())
-        failed, released = transfers.fail_segment(leg, leg_agent, deps.clock.now_ms())
+        failed, released = lifecycle.fail(leg, leg_agent, deps.clock.now_ms())
         commit(deps, contacts=[(restored, None, {}), (failed, None, {})],
                agents=[(agent, restored_agent), (leg_agent, released)])
 

@@ -5,7 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ccaas.api.access import AGENT, INTEGRATION, READERS, Router
 from ccaas.api.common import Id, OptionalId, deps, tenant
 from ccaas.api.views import ContactView, HoursView
-from ccaas.domain.models import WAITING_STATES
+from ccaas.domain.models import E164_PATTERN, WAITING_STATES
 from ccaas.usecases import contacts, waiting
 
 router = Router()
@@ -26,7 +26,7 @@ def get_contact(contact_id: Id) -> ContactView:
 class CallbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    phone_number: str = Field(pattern=r"^\+[1-9][0-9]{6,14}$", description="E.164 number to call back")
+    phone_number: str = Field(pattern=E164_PATTERN, description="E.164 number to call back")
 
 
 @router.post("/contacts/<contact_id>/callback", roles=[INTEGRATION], tags=["contacts"],
