@@ -13,7 +13,7 @@ from ccaas.domain.models import Agent, AgentStatus, Contact, NotFound
 from ccaas.domain.routing_engine import JourneySummary, reservation_deadline
 from ccaas.usecases import routing
 from ccaas.usecases.tenancy import time_zone_of
-from ccaas.usecases.contacts import offer_work_to, retrying
+from ccaas.usecases.contacts import earlier_segments, offer_work_to, retrying
 
 # Named not-ready reasons are free text in the same field; these are the states an agent sets.
 STATUS_PATTERN = r"^(OFFLINE|AVAILABLE|NOT_READY|[A-Z][A-Z0-9_]{1,31})$"
@@ -92,15 +92,8 @@ def offer_for(deps: Dependencies, contact: Contact, policy: routing.RoutingPolic
 
 def _earlier_messages(deps: Dependencies, contact: Contact) -> list[ChatMessage]:
     """The messages of the segments before this one (a transfer's context), newest _EARLIER_MESSAGES."""
-    earlier: list[list[ChatMessage]] = []
-    previous = contact.previous_contact_id
-    while previous and len(earlier) < _EARLIER_SEGMENTS:
-        earlier.insert(0, deps.transcripts.messages(contact.tenant_id, previous))
-        try:
-            previous = deps.store.get_contact(contact.tenant_id, previous).previous_contact_id
-        except NotFound:
-            break
-    return [m for messages in earlier for m in messages][-_EARLIER_MESSAGES:]
+    earlier = earlier_segments(deps, contact, _EARLIER_SEGMENTS)
+    return [m for segment in earlier for m in deps.transcripts.messages(contact.tenant_id, segment.contact_id)][-_EARLIER_MESSAGES:]
 
 
 def offers_of(deps: Dependencies, tenant_id: str, agent_id: str) -> list[Offer]:

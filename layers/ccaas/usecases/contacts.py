@@ -214,6 +214,21 @@ def get_contact(deps: Dependencies, tenant_id: str, contact_id: str) -> Contact:
     return deps.store.get_contact(tenant_id, contact_id)
 
 
+def earlier_segments(deps: Dependencies, contact: Contact, limit: int) -> list[Contact]:
+    """The contacts before `contact` along previous_contact_id (a transfer's earlier segments), oldest
+    first, at most `limit`; a link to a contact no longer stored ends the walk."""
+    chain: list[Contact] = []
+    previous = contact.previous_contact_id
+    while previous and len(chain) < limit:
+        try:
+            segment = deps.store.get_contact(contact.tenant_id, previous)
+        except NotFound:
+            break
+        chain.insert(0, segment)
+        previous = segment.previous_contact_id
+    return chain
+
+
 def queue_and_route(deps: Dependencies, tenant_id: str, contact_id: str, task_token: str) -> Contact:
     """Workflow step AwaitAgent: queue the contact with the step's token, then try an agent at once."""
 

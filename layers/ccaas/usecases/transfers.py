@@ -34,7 +34,7 @@ from ccaas.domain.models import (
 from ccaas.domain.transfers import TransferSettings
 from ccaas.usecases import routing
 from ccaas.usecases.analytics import redact
-from ccaas.usecases.contacts import _answer, _wait_s, commit, offer_work_to, retrying
+from ccaas.usecases.contacts import _answer, _wait_s, commit, earlier_segments, offer_work_to, retrying
 
 logger = logging.getLogger(__name__)
 SETTINGS = "transfers"
@@ -165,7 +165,7 @@ def _send(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str, to
     note = redact(deps, tenant_id, note) if note else None
     exclude = settings.exclude_transferring_agent if exclude_me is None else exclude_me
 
-    def attempt() -> tuple[Contact, Contact | None, list[tuple[Agent | None, Agent | None]]]:
+    def attempt() -> tuple[Contact, Contact | None, Queue | None]:
         agent, source = _load(deps, tenant_id, agent_id, contact_id)
         transfers.check_can_transfer(source, agent, settings)
         now = deps.clock.now_ms()
@@ -174,7 +174,7 @@ def _send(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str, to
             sent, released = transfers.hand_off(source, agent, target, None, now)
             commit(deps, contacts=[(sent, EventType.CONTACT_TRANSFERRED, _transferred(sent, mode, target, None))],
                    agents=[(agent, released)])
-            return sent, None, [(agent, released)]
+            return sent, None, None
         handover = Handover(mode=mode, from_agent_id=agent.agent_id, from_contact_id=source.contact_id,
                             from_queue_id=source.queue_id, target=target, reason=reason or source.reason, note=note, at=now)
         segment = transfers.next_segment(source, deps.ids.new_id(), queue, handover,
@@ -194,19 +194,19 @@ def _send(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str, to
             changes.append((sender, EventType.CONTACT_TRANSFERRED, _transferred(sender, mode, target, segment)))
         changes.append((segment, EventType.CONTACT_OFFERED if target_agent is not None else None, {}))
         commit(deps, contacts=changes, agents=agents)
-        return sender, segment, agents
+        return sender, segment, queue
 
-    sender, segment, agents = retrying(attempt)
-    if segment is None:
-        return sender
-    _start(deps, sender, segment, agents)
+    sender, segment, queue = retrying(attempt)
+    if segment is None or queue is None:
+        return sender  # an external transfer: the customer left the contact center
+    _start(deps, sender, segment, queue)
     return segment
 
 
-def _start(deps: Dependencies, sender: Contact, segment: Contact, agents: list[tuple[Agent | None, Agent | None]]) -> None:
-    """The new segment's own lifecycle; undone whole if it cannot start."""
+def _start(deps: Dependencies, sender: Contact, segment: Contact, queue: Queue) -> None:
+    """The new segment's own lifecycle (its first wait from the queue the transfer resolved); undone whole
+    if it cannot start."""
     policy = routing.policy_of(deps, segment.tenant_id)
-    queue = deps.config.get_queue(segment.tenant_id, segment.queue_id)
     now = deps.clock.now_ms()
     try:
         deps.workflow.start_contact(segment, _wait_s(routing.next_check(deps, segment, queue, policy, now), now))
@@ -363,9 +363,7 @@ def segments(deps: Dependencies, tenant_id: str, contact_id: str) -> list[Contac
     """Every segment of the customer contact `contact_id` belongs to, first to last."""
     contact = deps.store.get_contact(tenant_id, contact_id)
     limit = get_settings(deps, tenant_id).max_segments + 1
-    chain = [contact]
-    while chain[0].previous_contact_id and len(chain) < limit:
-        chain.insert(0, deps.store.get_contact(tenant_id, chain[0].previous_contact_id))
+    chain = [*earlier_segments(deps, contact, limit - 1), contact]
     while len(chain) < limit:
         following = chain[-1].next_contact_id or chain[-1].consult_contact_id or chain[-1].conference_with
         if not following or any(c.contact_id == following for c in chain):
