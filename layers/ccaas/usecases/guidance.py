@@ -15,6 +15,7 @@ from ccaas.bootstrap import Dependencies
 from ccaas.domain.events import Event, EventType
 from ccaas.domain.guidance import GuidanceRules, Prompt, evaluate_guidance
 from ccaas.domain.models import Contact
+from ccaas.usecases.tenancy import save_settings, settings_of
 
 if TYPE_CHECKING:  # annotations only: the live transcript state comes from the alerts store, with its domain
     from ccaas.domain.alerts import LiveSegment, LiveTranscriptState
@@ -23,13 +24,11 @@ SETTINGS = "guidance"  # the tenant's settings document
 
 
 def get_rules(deps: Dependencies, tenant_id: str) -> GuidanceRules:
-    values = deps.config.get_settings(tenant_id, SETTINGS)
-    return GuidanceRules() if values is None else GuidanceRules.model_validate(values)
+    return settings_of(deps, tenant_id, SETTINGS, GuidanceRules)
 
 
 def put_rules(deps: Dependencies, tenant_id: str, rules: GuidanceRules) -> GuidanceRules:
-    deps.config.put_settings(tenant_id, SETTINGS, rules.model_dump(mode="json"))
-    return rules
+    return save_settings(deps, tenant_id, SETTINGS, rules)
 
 
 def evaluate(rules: GuidanceRules, state: LiveTranscriptState, segments: Sequence[LiveSegment]) -> tuple[LiveTranscriptState, list[Prompt]]:

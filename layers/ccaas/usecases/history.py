@@ -50,6 +50,7 @@ from ccaas.domain.kpis import (
 from ccaas.domain.kpis.intervals import Granularity
 from ccaas.domain.kpis.settings import ServiceLevelVariant
 from ccaas.domain.models import ContactState, DomainError, Int, NotFound
+from ccaas.usecases.tenancy import save_settings, settings_of
 
 # The lifecycle caps handling at 24 h (AwaitCompletion's TimeoutSeconds), so every contact that
 # completes in a range started at most a day before it: reading that much earlier is exact for ours.
@@ -67,9 +68,7 @@ assert MAX_RANGE_DAYS * DAY_MS + HANDLING_LOOKBACK_MS <= MAX_ACTIVITY_READ_DAYS 
 def tenant_context(deps: Dependencies, tenant_id: str) -> tuple[str, KpiSettings]:
     """(time zone, KPI settings) of the tenant."""
     time_zone = deps.config.get_tenant(tenant_id).time_zone
-    stored = deps.config.get_settings(tenant_id, "kpis")
-    settings = KpiSettings.model_validate(stored) if stored else KpiSettings()
-    return time_zone, settings
+    return time_zone, settings_of(deps, tenant_id, "kpis", KpiSettings)
 
 
 def kpi_settings(deps: Dependencies, tenant_id: str) -> KpiSettings:
@@ -77,8 +76,7 @@ def kpi_settings(deps: Dependencies, tenant_id: str) -> KpiSettings:
 
 
 def put_kpi_settings(deps: Dependencies, tenant_id: str, settings: KpiSettings) -> KpiSettings:
-    deps.config.put_settings(tenant_id, "kpis", settings.model_dump(mode="json"))
-    return settings
+    return save_settings(deps, tenant_id, "kpis", settings)
 
 
 # --- recording ------------------------------------------------------------------------------------

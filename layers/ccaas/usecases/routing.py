@@ -17,19 +17,18 @@ from ccaas.domain.routing_engine import (
     select_agent,
     select_contact,
 )
+from ccaas.usecases.tenancy import save_settings, settings_of
 
 ROUTING_SETTINGS = "routing"
 _JOURNEY_DEPTH = 10
 
 
 def policy_of(deps: Dependencies, tenant_id: str) -> RoutingPolicy:
-    stored = deps.config.get_settings(tenant_id, ROUTING_SETTINGS)
-    return RoutingPolicy() if stored is None else RoutingPolicy.model_validate(stored)
+    return settings_of(deps, tenant_id, ROUTING_SETTINGS, RoutingPolicy)
 
 
 def put_policy(deps: Dependencies, tenant_id: str, policy: RoutingPolicy) -> RoutingPolicy:
-    deps.config.put_settings(tenant_id, ROUTING_SETTINGS, policy.model_dump(mode="json"))
-    return policy
+    return save_settings(deps, tenant_id, ROUTING_SETTINGS, policy)
 
 
 def journey_of(deps: Dependencies, tenant_id: str, customer_id: str | None, reason: str | None, exclude: str) -> JourneyContext | None:

@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import time
 import weakref
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.models import NotFound
+
+Settings = TypeVar("Settings", bound=BaseModel)
 
 _TTL_S = 300
 # Per config store (weakly: a store that goes away takes its cache with it, and a new store at the
@@ -25,3 +30,14 @@ def time_zone_of(deps: Dependencies, tenant_id: str) -> str:
         zone = "UTC"
     cache[tenant_id] = (time.monotonic(), zone)
     return zone
+
+
+def settings_of(deps: Dependencies, tenant_id: str, name: str, model: type[Settings]) -> Settings:
+    """The tenant's settings document `name` as `model`; the model's defaults when never set."""
+    stored = deps.config.get_settings(tenant_id, name)
+    return model() if stored is None else model.model_validate(stored)
+
+
+def save_settings(deps: Dependencies, tenant_id: str, name: str, settings: Settings) -> Settings:
+    deps.config.put_settings(tenant_id, name, settings.model_dump(mode="json"))
+    return settings

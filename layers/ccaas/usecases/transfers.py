@@ -35,6 +35,7 @@ from ccaas.domain.transfers import TransferSettings
 from ccaas.usecases import routing
 from ccaas.usecases.analytics import redact
 from ccaas.usecases.contacts import _answer, _wait_s, commit, earlier_segments, offer_work_to, retrying
+from ccaas.usecases.tenancy import save_settings, settings_of
 
 logger = logging.getLogger(__name__)
 SETTINGS = "transfers"
@@ -98,15 +99,13 @@ class EscalationRequest(BaseModel):
 
 # --- settings --------------------------------------------------------------------------------------
 def get_settings(deps: Dependencies, tenant_id: str) -> TransferSettings:
-    values = deps.config.get_settings(tenant_id, SETTINGS)
-    return TransferSettings() if values is None else TransferSettings.model_validate(values)
+    return settings_of(deps, tenant_id, SETTINGS, TransferSettings)
 
 
 def put_settings(deps: Dependencies, tenant_id: str, settings: TransferSettings) -> TransferSettings:
     if settings.escalation_queue_id is not None:
         _queue(deps, tenant_id, settings.escalation_queue_id, "escalation_queue_id")
-    deps.config.put_settings(tenant_id, SETTINGS, settings.model_dump(mode="json"))
-    return settings
+    return save_settings(deps, tenant_id, SETTINGS, settings)
 
 
 # --- hold ------------------------------------------------------------------------------------------
