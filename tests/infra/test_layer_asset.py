@@ -52,6 +52,9 @@ def test_layer_asset_holds_ccaas_and_re2_built_for_the_functions_platform(synth)
     header = extension.read_bytes()[:20]
     assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == ELF_MACHINE[architecture]
     assert (site / "google_re2-1.1.20251105.dist-info" / "licenses" / "LICENSE").is_file()
+    # Outbound calling hours need a number's time zones: phonenumbers with its zone data.
+    assert (site / "phonenumbers" / "timezone.py").is_file()
+    assert any((site / "phonenumbers" / "tzdata").glob("*.py"))
 
 
 def test_layer_asset_has_no_byte_code_tests_or_packages_the_runtime_provides(synth):
