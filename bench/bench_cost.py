@@ -19,12 +19,14 @@ run did per completed customer contact (bench.cost_model, pure: counts + prices 
   write per write on a table with global secondary indexes;
 - Kinesis: records and bytes the handlers put (1 KB rounding per record in, every consumer of the
   contact-events stream reads every record out);
-- CloudWatch Logs: handler output (counted by function as the log sink receives it) + ASSUMPTIONS:
-  400 B of platform lines (START/END/REPORT with X-Ray) per invocation, 300 B access log per REST
-  request, 2.5 KB execution log per REST request (stage logging level INFO: uncertain), 380 B access log
-  per WebSocket message/connect; state machine logs (level ALL with execution data) measured as the JSON
-  size of each execution's history events (Express: as Standard's per transition when its history is not
-  kept);
+- CloudWatch Logs at the levels the synthesized template deploys (infra/log_levels.py; read from the
+  template, bench.cost_model.log_settings): handler output (counted by function as the log sink receives
+  it) + ASSUMPTIONS: 400 B of platform lines (START/END/REPORT with X-Ray) per invocation when the system
+  log level is INFO (none at WARN), 300 B access log per REST request, 2.5 KB execution log per REST
+  request at stage level INFO (uncertain; at ERROR only for 5xx), 380 B access log per WebSocket
+  message/connect; state machine logs measured as the JSON size of each execution's history events that
+  its level keeps (ALL: every event, ERROR: failures), without inputs/outputs unless execution data is
+  logged (Express: as Standard's per transition when its history is not kept);
 - X-Ray: trace roots (REST requests, WebSocket connects and frames, stream consumer invocations) x the
   sampled fraction (1.0: a small deployment stays within the default 1 request/s reservoir);
 - EventBridge custom events (PutEvents entries), SQS requests (DLQ sends).
@@ -59,9 +61,7 @@ COST_S = float(os.environ.get("COST_S", "90"))
 PLATFORM_BATCH = 100  # records per stream consumer invocation at platform scale (the mappings' BatchSize)
 PLATFORM_XRAY_SAMPLED = 0.05  # X-Ray's default rule beyond its 1 request/s reservoir
 # Log assumptions (bytes): see the module docstring.
-PLATFORM_LOG_B_PER_INVOCATION = 400
 REST_ACCESS_LOG_B = 300
-REST_EXECUTION_LOG_B = 2500  # uncertain: stage LoggingLevel INFO writes ~10-20 lines per request
 WS_ACCESS_LOG_B = 380
 # The stated deployment of the fixed monthly costs.
 DEPLOYMENT_TENANTS = 1
@@ -251,13 +251,20 @@ def _executions(runtime: LocalRuntime, prefix: str, since: datetime) -> list[dic
     return out
 
 
-def _step_functions(runtime: LocalRuntime, since: datetime) -> dict[str, Any]:
-    transitions, log_bytes, running = 0, 0, 0
+def _machine_logging(settings: cost_model.LogSettings, prefix: str) -> dict[str, Any]:
+    return next((v for lid, v in settings["state_machines"].items() if lid.startswith(prefix)), {"level": "OFF", "data": False})
+
+
+def _step_functions(runtime: LocalRuntime, since: datetime, settings: cost_model.LogSettings) -> dict[str, Any]:
+    """Transitions and the state machines' log bytes at their deployed levels (their kept histories)."""
+    lifecycle_log, post_log = _machine_logging(settings, "ContactLifecycle"), _machine_logging(settings, "AnalyticsPostContact")
+    transitions, log_bytes, running, all_bytes = 0, 0, 0, 0
     lifecycle = _executions(runtime, "ContactLifecycle", since)
     for e in lifecycle:
         events = history_of(runtime, e["executionArn"])
         transitions += sum(1 for ev in events if "stateEnteredEventDetails" in ev)
-        log_bytes += sum(len(json.dumps(ev, default=str)) for ev in events)
+        log_bytes += cost_model.state_machine_log_bytes(events, lifecycle_log["level"], lifecycle_log["data"])
+        all_bytes += cost_model.state_machine_log_bytes(events, post_log["level"], post_log["data"])
         running += e["status"] == "RUNNING"
     express = {"executions": 0, "billed_ms": 0.0, "log_bytes": 0, "history": False}
     try:
@@ -271,12 +278,14 @@ def _step_functions(runtime: LocalRuntime, since: datetime) -> dict[str, Any]:
         ms = ((stop - e["startDate"]).total_seconds() * 1000) if stop else 100.0
         express["billed_ms"] += math.ceil(max(ms, 1) / 100) * 100
         try:
-            express["log_bytes"] += sum(len(json.dumps(ev, default=str)) for ev in history_of(runtime, e["executionArn"]))
+            events = history_of(runtime, e["executionArn"])
+            express["log_bytes"] += cost_model.state_machine_log_bytes(events, post_log["level"], post_log["data"])
             express["history"] = True
         except Exception:  # noqa: BLE001 - an Express history is not kept
-            express["log_bytes"] += 4 * (log_bytes / max(transitions, 1)) * 2  # ~4 states, entered + exited
+            # ~4 states, entered + exited, at the lifecycle's bytes per transition under the Express's level
+            express["log_bytes"] += 4 * (all_bytes / max(transitions, 1)) * 2
     return {"lifecycle_executions": len(lifecycle), "lifecycle_running_at_end": running, "transitions": transitions,
-            "log_bytes": log_bytes, "express": express}
+            "log_bytes": log_bytes, "express": express, "levels": {"ContactLifecycle": lifecycle_log, "PostContact": post_log}}
 
 
 # -- the run ----------------------------------------------------------------------------------------------
@@ -355,7 +364,8 @@ def measure(seconds: float = COST_S) -> dict[str, Any]:
         PAYLOADS.on = False
         ws = runtime.websocket_server.gateway.stats if runtime.websocket_server else {}
         ws_delta = {k: ws.get(k, 0) - ws0.get(k, 0) for k in ("connects", "frames", "posts", "gone", "refused")}
-        sfn = _step_functions(runtime, since)
+        settings = cost_model.log_settings(json.loads(Path(runtime.template).read_text()))
+        sfn = _step_functions(runtime, since, settings)
         stats = lambda_runtime.STATS
         dep = runtime.deployment
         assert dep is not None
@@ -385,13 +395,18 @@ def measure(seconds: float = COST_S) -> dict[str, Any]:
         api_requests = summary["api_requests"]["requests"]
         lambda_invocations = sum(f["invocations"] for f in functions.values())
         handler_logs = sum(v for fn, v in logs.bytes.items() if folder_of.get(fn) != SCHEDULED)
+        (system_level,) = set(settings["lambda_system_levels"])  # one factory: one level for every function
+        rest_level, lifecycle_log, post_log = settings["rest_execution_level"], sfn["levels"]["ContactLifecycle"], sfn["levels"]["PostContact"]
+        server_errors = runtime.api_server.gateway.stats["server_errors"] if runtime.api_server else 0
         log_parts = {
             "handlers (measured)": handler_logs,
-            "Lambda platform lines (400 B/invocation)": PLATFORM_LOG_B_PER_INVOCATION * lambda_invocations,
-            "ContactLifecycle ALL+data (measured)": sfn["log_bytes"],
-            "PostContact ALL+data": sfn["express"]["log_bytes"],
+            f"Lambda platform lines (400 B/invocation at INFO; system level {system_level})":
+                cost_model.platform_log_bytes(lambda_invocations, system_level),
+            f"ContactLifecycle {lifecycle_log['level']}{'+data' if lifecycle_log['data'] else ''} (measured)": sfn["log_bytes"],
+            f"PostContact {post_log['level']}{'+data' if post_log['data'] else ''}": sfn["express"]["log_bytes"],
             "REST access (300 B/request)": REST_ACCESS_LOG_B * api_requests,
-            "REST execution INFO (2.5 KB/request, uncertain)": REST_EXECUTION_LOG_B * api_requests,
+            f"REST execution {rest_level} (2.5 KB/logged request, uncertain)":
+                cost_model.rest_execution_log_bytes(api_requests, server_errors, rest_level),
             "WebSocket access (380 B/message)": WS_ACCESS_LOG_B * (ws_delta["frames"] + ws_delta["connects"]),
         }
         handler_calls = call_counter.COUNTER.handler_calls()

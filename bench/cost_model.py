@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -179,6 +179,76 @@ def at_batch_size(counts: Counts, target: int) -> Counts:
             f["invocations"] = min(f["invocations"], records / target)
             f["avg_batch"] = records / f["invocations"] if f["invocations"] else float(target)
     return out
+
+
+# -- what the deployed template logs ---------------------------------------------------------------------
+PLATFORM_LOG_B_PER_INVOCATION = 400  # START/END/REPORT lines with X-Ray: logged at system level INFO
+REST_EXECUTION_LOG_B = 2500  # uncertain: stage LoggingLevel INFO writes ~10-20 lines per request
+
+
+class LogSettings(TypedDict):
+    lambda_system_levels: list[str]  # each function's SystemLogLevel (INFO when not set)
+    rest_execution_level: str  # the stage's MethodSettings LoggingLevel (OFF when not set)
+    state_machines: dict[str, dict[str, Any]]  # logical id -> {"level": ..., "data": bool}
+
+
+def log_settings(template: Mapping[str, Any]) -> LogSettings:
+    """The logging levels a synthesized template deploys (so the bench prices what would run)."""
+    resources = template.get("Resources", {})
+    systems, rest, machines = [], "OFF", {}
+    for logical_id, r in resources.items():
+        props = r.get("Properties", {})
+        if r.get("Type") == "AWS::Lambda::Function":
+            systems.append(props.get("LoggingConfig", {}).get("SystemLogLevel", "INFO"))
+        elif r.get("Type") == "AWS::ApiGateway::Stage":
+            for m in props.get("MethodSettings", []):
+                rest = m.get("LoggingLevel", rest)
+        elif r.get("Type") == "AWS::StepFunctions::StateMachine":
+            cfg = props.get("LoggingConfiguration", {})
+            machines[logical_id] = {"level": cfg.get("Level", "OFF"), "data": bool(cfg.get("IncludeExecutionData"))}
+    return {"lambda_system_levels": systems, "rest_execution_level": rest, "state_machines": machines}
+
+
+def platform_log_bytes(invocations: float, system_level: str) -> float:
+    """Lambda's own lines: START/END/REPORT are INFO-level system logs, dropped at WARN."""
+    return PLATFORM_LOG_B_PER_INVOCATION * invocations if system_level in ("INFO", "DEBUG") else 0.0
+
+
+def rest_execution_log_bytes(requests: float, server_errors: float, level: str) -> float:
+    """INFO logs every request; ERROR only the failed ones; OFF nothing."""
+    if level == "INFO":
+        return REST_EXECUTION_LOG_B * requests
+    return REST_EXECUTION_LOG_B * server_errors if level == "ERROR" else 0.0
+
+
+_DATA_FIELDS = ("input", "output", "inputDetails", "outputDetails")
+_ERROR_WORDS = ("Failed", "TimedOut", "Aborted")
+
+
+def state_machine_log_bytes(events: Sequence[Mapping[str, Any]], level: str, include_data: bool) -> int:
+    """Bytes one execution's history costs in its log group at `level` (ALL / ERROR / FATAL / OFF):
+    every event at ALL, failure events at ERROR, the execution's own failure at FATAL; without
+    execution data, inputs and outputs are left out (the service logs them only when asked)."""
+    if level == "OFF":
+        return 0
+
+    def kept(event: Mapping[str, Any]) -> bool:
+        kind = str(event.get("type", ""))
+        if level == "ALL":
+            return True
+        if level == "ERROR":
+            return any(w in kind for w in _ERROR_WORDS)
+        return kind.startswith("Execution") and any(w in kind for w in _ERROR_WORDS)
+
+    total = 0
+    for event in events:
+        if not kept(event):
+            continue
+        if not include_data:
+            event = {k: ({f: v for f, v in d.items() if f not in _DATA_FIELDS} if isinstance(d, dict) else d)
+                     for k, d in event.items()}
+        total += len(json.dumps(event, default=str))
+    return total
 
 
 # -- quantities -> dollars ------------------------------------------------------------------------

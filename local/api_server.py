@@ -123,7 +123,7 @@ class ApiGateway:
             self.methods.setdefault(m.resource_id, {})[m.http_method] = m
         self._cache: dict[tuple[str, str], _CachedPolicy] = {}
         self._cache_lock = threading.Lock()
-        self.stats = {"requests": 0, "authorizer_invocations": 0, "authorizer_cache_hits": 0}
+        self.stats = {"requests": 0, "server_errors": 0, "authorizer_invocations": 0, "authorizer_cache_hits": 0}
         self._stats_lock = threading.Lock()
 
     # -- entry point ------------------------------------------------------------------------------
@@ -144,10 +144,14 @@ class ApiGateway:
             api_path = path
         request_id = str(uuid.uuid4())
         try:
-            return self._api(method.upper(), api_path, split.query, headers, body, source_ip, request_id)
+            answer = self._api(method.upper(), api_path, split.query, headers, body, source_ip, request_id)
         except Exception:  # noqa: BLE001 - never crash the server thread
             log.exception("API request failed")
-            return self._gateway_error(BAD_GATEWAY, request_id)
+            answer = self._gateway_error(BAD_GATEWAY, request_id)
+        if answer[0] >= 500:  # what a stage's ERROR-level execution log would hold
+            with self._stats_lock:
+                self.stats["server_errors"] += 1
+        return answer
 
     # -- static files ---------------------------------------------------------------------------
     def _static(self, method: str, path: str) -> tuple[int, list[tuple[str, str]], bytes] | None:

@@ -11,6 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra import log_levels
 from infra.nag import acknowledge
 
 STAGE_NAME = "v1"
@@ -55,7 +56,7 @@ class Api(Construct):
                     status=True,
                     user=False,
                 ),
-                logging_level=apigw.MethodLoggingLevel.INFO,
+                logging_level=log_levels.REST_EXECUTION_LOG_LEVEL,
                 data_trace_enabled=False,  # request/response bodies carry customer data
                 metrics_enabled=True,
                 tracing_enabled=True,

@@ -14,6 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra import log_levels
 from infra.constructs.layer import ARCHITECTURE, RUNTIME
 from infra.function_specs import FunctionSpec
 from infra.nag import acknowledge
@@ -76,7 +77,7 @@ class FunctionFactory(Construct):
         environment.update(
             POWERTOOLS_SERVICE_NAME=folder,
             POWERTOOLS_METRICS_NAMESPACE=METRICS_NAMESPACE,
-            LOG_LEVEL="INFO",
+            LOG_LEVEL=log_levels.LAMBDA_APPLICATION_LOG_LEVEL.value,
         )
         fn = lambda_.Function(
             scope,
@@ -90,6 +91,9 @@ class FunctionFactory(Construct):
             timeout=Duration.seconds(spec.timeout_s),
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
+            logging_format=log_levels.LAMBDA_LOG_FORMAT,
+            system_log_level_v2=log_levels.LAMBDA_SYSTEM_LOG_LEVEL,
+            application_log_level_v2=log_levels.LAMBDA_APPLICATION_LOG_LEVEL,
             role=role,
             layers=self._layers,
             environment=environment,

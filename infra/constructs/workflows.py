@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra import asl
+from infra import asl, log_levels
 from infra.nag import acknowledge
 from infra.naming import function_arn_placeholder, state_machine_file
 
@@ -57,7 +57,11 @@ class AslStateMachine(Construct):
             state_machine_type=sfn.StateMachineType.EXPRESS if express else sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_string(text),
             definition_substitutions=substitutions,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            logs=sfn.LogOptions(
+                destination=log_group,
+                level=log_levels.EXPRESS_STATE_MACHINE_LOG_LEVEL if express else log_levels.STANDARD_STATE_MACHINE_LOG_LEVEL,
+                include_execution_data=log_levels.STATE_MACHINE_EXECUTION_DATA,
+            ),
             tracing_enabled=True,
             # No removal_policy: a state machine holds no data (its history lives in the log group,
             # which follows the stage policy); retaining it would orphan one per replacement.
@@ -70,12 +74,21 @@ class AslStateMachine(Construct):
         acknowledge(
             self.state_machine.role.node.find_child("DefaultPolicy"),
             "AwsSolutions-IAM5",
-            "Added by CDK for LogLevel.ALL and tracing: CloudWatch Logs vended-log delivery actions "
+            "Added by CDK for state machine logging and tracing: CloudWatch Logs vended-log delivery actions "
             "(logs:CreateLogDelivery, PutResourcePolicy, DescribeLogGroups, ...) and X-Ray "
             "PutTraceSegments/PutTelemetryRecords/GetSampling* support no resource-level permissions, "
             "so Resource must be '*'.",
             findings=["Resource::*"],
         )
+
+        if not express:
+            acknowledge(
+                self.state_machine,
+                "AwsSolutions-SF1",
+                "A Standard execution's full event history is kept by Step Functions for 90 days "
+                "(GetExecutionHistory, the console); logging ALL events again doubled the cost per "
+                "contact for no extra information. Failures are logged (level ERROR).",
+            )
 
     @property
     def arn(self) -> str:

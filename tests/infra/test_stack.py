@@ -261,8 +261,9 @@ def test_two_state_machines(synth):
 def test_state_machine_is_standard_logged_traced(synth):
     props = _state_machine(synth)
     assert props.get("StateMachineType", "STANDARD") == "STANDARD"
-    assert props["LoggingConfiguration"]["Level"] == "ALL"
-    assert props["LoggingConfiguration"]["IncludeExecutionData"] is True
+    # ERROR without data: the service keeps a Standard execution's history; inputs carry attributes.
+    assert props["LoggingConfiguration"]["Level"] == "ERROR"
+    assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
     assert props["TracingConfiguration"] == {"Enabled": True}
 
 
@@ -287,7 +288,9 @@ def test_definition_has_no_placeholder_left_once_substituted(synth):
 def test_post_contact_is_express_logged_traced_and_invokes_its_two_functions(synth):
     props = _state_machine(synth, synth.stack.post_contact)
     assert props["StateMachineType"] == "EXPRESS"
+    # ALL (Express keeps no history of its own), without execution data (inputs carry attributes).
     assert props["LoggingConfiguration"]["Level"] == "ALL" and props["TracingConfiguration"] == {"Enabled": True}
+    assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
     subs = props["DefinitionSubstitutions"]
     assert subs == {function_arn_placeholder(f): _arn(synth.logical_id(synth.stack.factory.functions[f]))
                     for f in POST_CONTACT_FUNCTIONS}
@@ -364,7 +367,7 @@ def test_stage_v1_logging_tracing_throttling(synth):
     assert props["TracingEnabled"] is True
     assert _mentions(props["AccessLogSetting"]["DestinationArn"], synth.logical_id(synth.stack.api.node.find_child("AccessLogs")))
     (settings,) = props["MethodSettings"]
-    assert settings["LoggingLevel"] == "INFO"
+    assert settings["LoggingLevel"] == "ERROR"  # execution logs for failures; the access log has every request
     assert settings["DataTraceEnabled"] is False
     assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
 
@@ -389,6 +392,9 @@ def test_function_settings(synth, folder):
     assert props["TracingConfig"] == {"Mode": "Active"}
     log_group = synth.resources[props["LoggingConfig"]["LogGroup"]["Ref"]]
     assert log_group["Type"] == "AWS::Logs::LogGroup" and log_group["Properties"]["RetentionInDays"] > 0
+    # JSON logs, platform START/END/REPORT lines dropped (system WARN), the handlers' own lines at INFO.
+    assert {k: v for k, v in props["LoggingConfig"].items() if k != "LogGroup"} == {
+        "LogFormat": "JSON", "SystemLogLevel": "WARN", "ApplicationLogLevel": "INFO"}
     env = props["Environment"]["Variables"]
     assert set(env) == set(spec.env_names) | {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
     assert env["POWERTOOLS_SERVICE_NAME"] == folder

@@ -192,3 +192,52 @@ def test_fixed_monthly_by_hand() -> None:
 def test_no_contact_no_price() -> None:
     with pytest.raises(ValueError):
         usage_per_contact({**COUNTS, "contacts": 0})
+
+
+# -- logging levels as deployed ----------------------------------------------------------------------
+def _template(system_level=None, rest_level="INFO", machines=(("ContactLifecycleSM", "ALL", True),)):
+    fn_props = {"LoggingConfig": {"SystemLogLevel": system_level}} if system_level else {}
+    resources = {
+        "Fn": {"Type": "AWS::Lambda::Function", "Properties": fn_props},
+        "Stage": {"Type": "AWS::ApiGateway::Stage", "Properties": {"MethodSettings": [{"LoggingLevel": rest_level}]}},
+    }
+    for lid, level, data in machines:
+        resources[lid] = {"Type": "AWS::StepFunctions::StateMachine",
+                          "Properties": {"LoggingConfiguration": {"Level": level, "IncludeExecutionData": data}}}
+    return {"Resources": resources}
+
+
+def test_log_settings_read_what_the_template_deploys():
+    settings = cost_model.log_settings(_template("WARN", "ERROR", (("ContactLifecycleSM", "ERROR", False),)))
+    assert settings == {"lambda_system_levels": ["WARN"], "rest_execution_level": "ERROR",
+                        "state_machines": {"ContactLifecycleSM": {"level": "ERROR", "data": False}}}
+    # Nothing set: Lambda's default system level (INFO), no stage execution logging.
+    bare = cost_model.log_settings({"Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {}}}})
+    assert bare["lambda_system_levels"] == ["INFO"] and bare["rest_execution_level"] == "OFF"
+
+
+def test_platform_lines_only_at_system_info_and_rest_execution_logs_by_level():
+    assert cost_model.platform_log_bytes(10, "INFO") == 4000
+    assert cost_model.platform_log_bytes(10, "WARN") == 0
+    assert cost_model.rest_execution_log_bytes(100, 2, "INFO") == 250_000
+    assert cost_model.rest_execution_log_bytes(100, 2, "ERROR") == 5_000
+    assert cost_model.rest_execution_log_bytes(100, 2, "OFF") == 0
+
+
+_HISTORY = [
+    {"type": "ExecutionStarted", "executionStartedEventDetails": {"input": '{"attributes": {"x": "' + "a" * 500 + '"}}'}},
+    {"type": "TaskStateEntered", "stateEnteredEventDetails": {"name": "Route", "input": "b" * 300}},
+    {"type": "LambdaFunctionFailed", "lambdaFunctionFailedEventDetails": {"error": "Boom", "cause": "c"}},
+    {"type": "ExecutionFailed", "executionFailedEventDetails": {"error": "Boom"}},
+]
+
+
+def test_state_machine_log_bytes_by_level_and_execution_data():
+    all_with_data = cost_model.state_machine_log_bytes(_HISTORY, "ALL", True)
+    all_without = cost_model.state_machine_log_bytes(_HISTORY, "ALL", False)
+    errors = cost_model.state_machine_log_bytes(_HISTORY, "ERROR", False)
+    fatal = cost_model.state_machine_log_bytes(_HISTORY, "FATAL", False)
+    assert all_with_data > all_without + 800  # the 500- and 300-character inputs are gone
+    assert 0 < fatal < errors < all_without  # ERROR: the two failures; FATAL: the execution's own
+    assert cost_model.state_machine_log_bytes(_HISTORY, "OFF", True) == 0
+    assert cost_model.state_machine_log_bytes(_HISTORY[:2], "ERROR", True) == 0  # a run without failures
