@@ -1,15 +1,30 @@
 """PII redaction, applied to a transcript before anything else touches it.
 
-Card numbers are found as *runs* of digit tokens — digit groups ("4111 1111-1111 1111") or spoken
-digits ("four one one one ...") separated only by spaces, dashes, commas, full stops or a segment
-boundary — and every window of whole tokens holding 13-19 digits that passes the Luhn check is
-replaced. Working on runs rather than one regex per layout catches the odd groupings ASR produces
-(Amex 4-6-5, "41111 11111 111111", a number split over two segments) while a Luhn-invalid 16-digit
-order number is left alone.
+Numbers are found as *runs* (spoken.py): digit groups ("4111 1111-1111 1111") and spoken numbers
+("four one one one, um, one one one one", "five five double zero", "forty one eleven") separated
+only by separators, hesitations or a segment boundary — also when the other speaker reads part of
+the number back. Each run keeps a map from its digit stream back to the original characters, so a
+detector that finds a number in the stream replaces the original span. On runs:
 
-The other detectors are regexes, run only on the segments that can hold a match (those with a digit
-or an "@") so that a long transcript costs one scan for digits, not one per pattern. Results carry
-counts per type, never the values.
+- CARD: every window of whole items holding 13-19 digits that passes the Luhn check (all valid
+  windows unioned, so no part of a card is left when other digits are said next to it); a
+  Luhn-invalid order number is left alone. No context needed: card numbers are never stored.
+- CARD_SECURITY_CODE: 3-4 digits near "cvv", "security code", "digits on the back", or said
+  right after a card number (PCI DSS: never stored after authorisation).
+- CARD_EXPIRY: MM/YY, "oh four twenty seven", "April 2027" near expiry or card words, or right
+  after a card.
+- SSN (also typed 3-2-4, see below), ROUTING_NUMBER (ABA checksum), BANK_ACCOUNT (6-17 digits):
+  near their words ("social security", "routing", "account number").
+
+Context is the nearest keyword within a few words before (or just after) the number; words that
+name something else ("order", "tracking", "last four", "dollars", "phone") are keywords too, so
+"order number 123456789" stays. Amounts ("$1,234.56") and times ("10:30") are kept.
+
+The typed identifiers (SSN in 3-2-4 layout, NINO, phone, email) are regexes, run only on the
+segments that can hold a match (those with a digit or an "@"); number words are found with
+str.find and only short regions around them are tokenised, so a long transcript costs a few C-speed
+scans, not a regex pass per pattern. Results carry counts per type and a receipt (kind, segment,
+offsets), never the values.
 
 Tenants' own patterns are compiled with RE2 (patterns.py): linear time whatever the pattern, so a
 pattern like `(a+)+$` cannot stall redaction. Our fixed patterns below stay on Python's `re`.
@@ -18,7 +33,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from itertools import accumulate, chain
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Annotated
 
@@ -26,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .limits import MAX_CUSTOM_PATTERNS, MAX_PATTERN, MAX_PATTERN_NAME
 from .patterns import compile_tenant_pattern
+from .spoken import NumberRun, candidate_regions, runs_in_regions
 
 
 class PiiType(StrEnum):
@@ -34,9 +51,14 @@ class PiiType(StrEnum):
     NINO = "NINO"  # UK national insurance number
     EMAIL = "EMAIL"
     PHONE = "PHONE"
+    CARD_EXPIRY = "CARD_EXPIRY"
+    CARD_SECURITY_CODE = "CARD_SECURITY_CODE"  # CVV / CVC / CID
+    BANK_ACCOUNT = "BANK_ACCOUNT"
+    ROUTING_NUMBER = "ROUTING_NUMBER"  # US ABA routing transit number
 
 
 _CUSTOM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")  # MAX_PATTERN_NAME characters
+MAX_RECEIPT = 1_000  # receipt entries kept per contact; the rest are counted
 
 
 class RedactionConfig(BaseModel):
@@ -68,6 +90,22 @@ class RedactionConfig(BaseModel):
         return patterns
 
 
+class RedactionMark(BaseModel):
+    """One replaced span: what kind and where, never the value. `start`/`end` are character offsets
+    in the ORIGINAL segment text; `redacted_start`/`redacted_end` locate the placeholder in the
+    redacted segment text. A number split over segments gives one mark per segment, sharing `redaction`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    segment: int
+    start: int
+    end: int
+    redacted_start: int
+    redacted_end: int
+    redaction: int  # ordinal of the redaction within the contact (0-based)
+
+
 class RedactionResult(BaseModel):
     text: str
     counts: dict[str, int] = Field(default_factory=dict)
@@ -77,21 +115,15 @@ class RedactedTexts(BaseModel):
     texts: list[str]
     counts: dict[str, int] = Field(default_factory=dict)
     changed_segments: int = 0
+    receipt: list[RedactionMark] = Field(default_factory=list)  # at most MAX_RECEIPT entries
+    receipt_dropped: int = 0  # entries beyond MAX_RECEIPT, counted only
 
 
-# --- card numbers --------------------------------------------------------------------------------
+# --- numbers: cards, security codes, expiry dates, SSN, bank numbers ---------------------------
 
 _DIGIT_GROUP = re.compile(r"\d+")
 _ANY_DIGIT = re.compile(r"\d")
-_DIGIT_WORDS = {
-    "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
-    "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
-}  # fmt: skip
-# spaces, dashes (ASCII and Unicode: no-break space, thin spaces, hyphens, en/em dash), comma, full
-# stop; "\n" is a segment boundary in joined text
-_RUN_SEPARATORS = " \t\n\r,.-\u00a0\u2009\u202f\u2010\u2011\u2012\u2013\u2014\u2212"
-_SPEAKER_CHANGE = "\x1e"  # boundary between segments of different speakers: ends a run
-_MAX_GAP = 4  # characters between two tokens of one run ("1111 - 1111" is 3)
+_SPEAKER_CHANGE = "\x1e"  # boundary between segments of different speakers
 _CARD_MIN, _CARD_MAX = 13, 19
 
 
@@ -106,6 +138,25 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+def aba_valid(digits: str) -> bool:
+    """The ABA routing number checksum: 3, 7, 1 weights, sum divisible by 10 (and not all zeros)."""
+    if len(digits) != 9 or not digits.isdigit() or digits == "000000000":
+        return False
+    d = [ord(c) - 48 for c in digits]
+    return (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + d[2] + d[5] + d[8]) % 10 == 0
+
+
+def ssn_plausible(digits: str) -> bool:
+    """Nine digits that could be an issued SSN: area not 000, 666 or 9xx; group not 00; serial not 0000."""
+    return (
+        len(digits) == 9
+        and digits[:3] not in ("000", "666")
+        and digits[0] != "9"
+        and digits[3:5] != "00"
+        and digits[5:] != "0000"
+    )
+
+
 def _numeric_tokens(text: str, windows: Sequence[tuple[int, int]] | None = None) -> list[tuple[int, int, str]]:
     """(start, end, digits) of digit groups, optionally only inside the given (start, end) windows."""
     if windows is None:
@@ -117,82 +168,155 @@ def _numeric_tokens(text: str, windows: Sequence[tuple[int, int]] | None = None)
     return tokens
 
 
-def _spoken_digit_tokens(lowered: str) -> list[tuple[int, int, str]]:
-    """(start, end, digit) of spoken digits ("four", "oh"), found with str.find (C speed)."""
-    spoken: list[tuple[int, int, str]] = []
-    size = len(lowered)
-    for word, digit in _DIGIT_WORDS.items():
-        at = lowered.find(word)
-        while at != -1:
-            end = at + len(word)
-            # whole words only: "phone" and "money" contain "one"
-            if (at == 0 or not lowered[at - 1].isalpha()) and (end == size or not lowered[end].isalpha()):
-                spoken.append((at, end, digit))
-            at = lowered.find(word, end)
-    return spoken
+def _card_item_ranges(run: NumberRun, strict: Callable[[], bool] | None = None) -> list[tuple[int, int]]:
+    """Index ranges [first, last] of the run's items that are card numbers: Luhn-valid windows of
+    13-19 digits.
 
-
-def _runs(text: str, tokens: list[tuple[int, int, str]]) -> list[list[tuple[int, int, str]]]:
-    """Group tokens separated only by separator characters; keep runs that can hold a card."""
-    runs: list[list[tuple[int, int, str]]] = []
-    current: list[tuple[int, int, str]] = []
-    digits = 0
-    for token in tokens:
-        if current:
-            gap = text[current[-1][1] : token[0]]
-            if len(gap) <= _MAX_GAP and not gap.strip(_RUN_SEPARATORS):
-                current.append(token)
-                digits += len(token[2])
-                continue
-            if digits >= _CARD_MIN:
-                runs.append(current)
-        current, digits = [token], len(token[2])
-    if current and digits >= _CARD_MIN:
-        runs.append(current)
-    return runs
-
-
-def _card_token_ranges(run: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
-    """Index ranges [first, last] of the run's tokens covered by Luhn-valid 13-19 digit windows.
-
-    Windows start and end on token boundaries (ASR and people group digits, they do not split a
-    group), and all valid windows are unioned so that no part of a card is left behind when other
-    digits are spoken next to it.
+    Windows start and end on item boundaries (ASR and people group digits, they do not split a
+    group). Windows that start and end where the speaker paused (a comma, "um", a segment
+    boundary, the run's edges) are preferred: a number runs on into the next segment's card, and a
+    window taking the end of one and the start of the other is Luhn-valid one time in ten. When no
+    valid window is aligned so, windows aligned on one side are taken ("press 7 4111 1111 1111
+    1111"), unless `strict()` says the number was introduced as an order or tracking number (a
+    window inside it is Luhn-valid by chance). Overlapping windows are resolved to the set covering
+    the most digits.
     """
-    covered = [False] * len(run)
-    for first in range(len(run)):
-        digits = ""
-        for last in range(first, len(run)):
-            digits += run[last][2]
-            if len(digits) > _CARD_MAX:
+    items = run.items
+    size = len(items)
+    aligned: list[tuple[int, int]] = []
+    loose: list[tuple[int, int]] = []
+    stream = run.digits
+    # many windows (digits said one by one): O(1) checks on prefix sums; few: check each directly
+    check = _LuhnWindows(stream).valid if size > 6 else lambda a, b: luhn_valid(stream[a:b])
+    offsets = [0]
+    for item in items:
+        offsets.append(offsets[-1] + len(item.digits))
+    for first in range(size):
+        starts_aligned = first == 0 or items[first].pause
+        begin = offsets[first]
+        for last in range(first, size):
+            length = offsets[last + 1] - begin
+            if length > _CARD_MAX:
                 break
-            if len(digits) >= _CARD_MIN and luhn_valid(digits):
-                for k in range(first, last + 1):
-                    covered[k] = True
+            if length >= _CARD_MIN and check(begin, offsets[last + 1]):
+                ends_aligned = last == size - 1 or items[last + 1].pause
+                if starts_aligned and ends_aligned:
+                    aligned.append((first, last))
+                elif starts_aligned or ends_aligned:
+                    loose.append((first, last))
+    windows = aligned or (loose if not loose or strict is None or not strict() else [])
+    if len(windows) > 1:
+        windows = [_shorter_card(items, w, windows) for w in _best_cover(windows, [len(i.digits) for i in items])]
     ranges: list[tuple[int, int]] = []
-    k = 0
-    while k < len(run):
-        if covered[k]:
-            start = k
-            while k + 1 < len(run) and covered[k + 1]:
-                k += 1
-            ranges.append((start, k))
-        k += 1
+    for first, last in sorted(windows):  # overlapping windows merge; adjacent ones are two cards
+        if ranges and first <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], max(ranges[-1][1], last))
+        else:
+            ranges.append((first, last))
     return ranges
 
 
-def _card_spans(text: str, tokens: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
-    """Character spans of card numbers given all digit tokens of `text` in order."""
-    spans = []
-    for run in _runs(text, tokens):
-        for first, last in _card_token_ranges(run):
-            spans.append((run[first][0], run[last][1]))
-    return spans
+class _LuhnWindows:
+    """The Luhn check of any slice of one digit string in O(1): prefix sums of the digits and of
+    their Luhn doubles, by position parity (a digit is doubled when an odd number of digits of the
+    slice follow it)."""
+
+    __slots__ = ("plain", "doubled")
+
+    def __init__(self, digits: str) -> None:
+        plain = [[0], [0]]  # [parity] -> prefix sums of digits at positions of that parity
+        doubled = [[0], [0]]
+        for position, char in enumerate(digits):
+            d = ord(char) - 48
+            for parity in (0, 1):
+                hit = position & 1 == parity
+                plain[parity].append(plain[parity][-1] + (d if hit else 0))
+                doubled[parity].append(doubled[parity][-1] + (_DOUBLED[d] if hit else 0))
+        self.plain, self.doubled = plain, doubled
+
+    def valid(self, start: int, end: int) -> bool:
+        """Luhn check of digits[start:end]."""
+        kept = (end - 1) & 1  # positions with the last digit's parity are not doubled
+        plain, doubled = self.plain[kept], self.doubled[kept ^ 1]
+        return (plain[end] - plain[start] + doubled[end] - doubled[start]) % 10 == 0
+
+
+_DOUBLED = [0, 2, 4, 6, 8, 1, 3, 5, 7, 9]
+
+
+def _shorter_card(items: list, window: tuple[int, int], windows: list[tuple[int, int]]) -> tuple[int, int]:
+    """A valid window starting where `window` does but ending at a longer pause than any inside
+    it ("4111 1111 1111 1111, 737": the card, then its security code) rather than the longer one
+    ("6011, 4833, 8014, 1269, 061": a 19-digit card read in groups)."""
+    first, last = window
+    for other in sorted(windows):
+        if other[0] == first and other[1] < last:
+            inside = max((items[k].pause for k in range(first + 1, other[1] + 1)), default=0)
+            if items[other[1] + 1].pause > inside:
+                return other
+    return window
+
+
+def _best_cover(windows: list[tuple[int, int]], sizes: list[int]) -> list[tuple[int, int]]:
+    """Non-overlapping windows covering the most digits: two cards said one after the other stay
+    two cards even when a window across their junction is Luhn-valid too."""
+    windows = sorted(set(windows), key=lambda w: (w[1], w[0]))
+    weight = []
+    for first, last in windows:
+        digits = sum(sizes[first : last + 1])
+        weight.append(digits)
+    best = [0] * (len(windows) + 1)  # best[j]: the most weight using the first j windows
+    take = [False] * len(windows)
+    for j, (first, _last) in enumerate(windows):
+        p = j  # windows[:p] end before this one starts
+        while p > 0 and windows[p - 1][1] >= first:
+            p -= 1
+        with_it = best[p] + weight[j]
+        take[j] = with_it > best[j]
+        best[j + 1] = max(best[j], with_it)
+    chosen: list[tuple[int, int]] = []
+    j = len(windows)
+    while j > 0:
+        if take[j - 1]:
+            first = windows[j - 1][0]
+            chosen.append(windows[j - 1])
+            while j > 0 and windows[j - 1][1] >= first:
+                j -= 1
+        else:
+            j -= 1
+    return chosen
+
+
+def _outside(run: NumberRun, taken: list[tuple[int, int]]) -> list[NumberRun]:
+    """The run split around items that lie inside `taken` (start, end) spans."""
+    if not any(s < run.end and run.start < e for s, e in taken):
+        return [run]
+    pieces: list[NumberRun] = []
+    current: list = []
+    for item in run.items:
+        if any(s < item.end and item.start < e for s, e in taken):
+            if current:
+                pieces.append(NumberRun(current, run.marks))
+            current = []
+        else:
+            current.append(item)
+    if current:
+        pieces.append(NumberRun(current, run.marks))
+    return pieces
+
+
+def _number_runs(lowered: str, numeric: list[tuple[int, int, str]]) -> list[NumberRun]:
+    return runs_in_regions(lowered, candidate_regions(lowered, numeric), min_digits=2)
 
 
 def contains_luhn_valid_card(text: str) -> bool:
     """True when `text` still holds something the redactor would replace as a card number."""
-    return bool(_card_spans(text, sorted(_numeric_tokens(text) + _spoken_digit_tokens(_lower_same_length(text)))))
+    lowered = _lower_same_length(text)
+    return any(
+        _card_item_ranges(run, lambda run=run: _context(lowered, run.start, run.end) == "keep")
+        for run in _number_runs(lowered, _numeric_tokens(text))
+        if len(run.digits) >= _CARD_MIN
+    )
 
 
 def _lower_same_length(text: str) -> str:
@@ -201,6 +325,240 @@ def _lower_same_length(text: str) -> str:
     if len(lowered) != len(text):
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
     return lowered
+
+
+# Context: the nearest of these keywords before a number (or just after it) says what it is.
+# Looked up word by word (a dict per phrase length), longest phrase first.
+_KEYWORDS: dict[str, str] = {
+    **dict.fromkeys("cvv cvv2 cvc cvc2 csc cvn cid".split(), "cvv"),
+    **dict.fromkeys("expiry expires expire expired expiration expiring exp".split(), "exp"),
+    **dict.fromkeys(
+        "order orders tracking reference ref invoice confirmation ticket case claim policy zip zipcode postcode "
+        "postal ending dollar dollars bucks pound pounds euro euros cents pence quid price total amount balance "
+        "minute minutes hour hours seconds day days week weeks month months year years o'clock oclock room "
+        "flight model serial pin item items quantity percent apartment suite street avenue road member "
+        "membership employee badge seat gate page version extension ext".split(),
+        "keep",
+    ),
+    **dict.fromkeys("card cards credit debit visa mastercard amex discover maestro".split(), "card"),
+    **dict.fromkeys("ssn s.s.n social socials".split(), "ssn"),
+    **dict.fromkeys("routing aba rtn".split(), "routing"),
+    **dict.fromkeys("acct account's checking savings chequing iban".split(), "account"),
+    **dict.fromkeys("phone mobile cell telephone landline callback cellphone".split(), "phone"),
+}
+_KEY_PAIRS: dict[str, str] = {
+    **dict.fromkeys(
+        ["security code", "security number", "security digits", "verification code", "verification number",
+         "verification value", "card code", "sec code", "the back", "the front"],
+        "cvv",
+    ),
+    **dict.fromkeys(["valid thru", "valid through", "valid until", "valid till", "good thru", "good through",
+                     "end date"], "exp"),
+    **dict.fromkeys(["last four", "last 4", "last digits", "ends in", "ends with", "customer number",
+                     "payment of", "order number"], "keep"),
+    **dict.fromkeys(["master card", "american express", "long number", "card number"], "card"),
+    **dict.fromkeys(["social security", "ss number", "taxpayer id", "s n"], "ssn"),
+    **dict.fromkeys(["transit number"], "routing"),
+    **dict.fromkeys(["account number", "account no", "account num", "account #", "bank account", "account is"],
+                    "account"),
+    **dict.fromkeys(["call me", "call back", "reach me", "contact number", "phone number", "my number"], "phone"),
+}  # fmt: skip
+_KEY_TRIPLES: dict[str, str] = {"social security number": "ssn", "social security no": "ssn"}
+_STRIP = ".,?!;:()\"'[]-\u2026"
+_BEFORE_WORDS, _AFTER_WORDS = 14, 7  # words of context searched before / after a number
+_BEFORE_CHARS = 110
+
+
+_PHRASE_ENDS = frozenset(p.rsplit(" ", 1)[1] for p in (*_KEY_PAIRS, *_KEY_TRIPLES))
+
+
+def _keyword(words: list[str], k: int) -> str | None:
+    """The kind of a keyword phrase ending at words[k]."""
+    word = words[k]
+    if word in _PHRASE_ENDS:
+        if k >= 2:
+            kind = _KEY_TRIPLES.get(f"{words[k - 2]} {words[k - 1]} {word}")
+            if kind is not None:
+                return kind
+        if k >= 1:
+            kind = _KEY_PAIRS.get(f"{words[k - 1]} {word}")
+            if kind is not None:
+                return kind
+    return _KEYWORDS.get(word)
+
+
+def _context(lowered: str, start: int, end: int) -> str | None:
+    """The kind of the nearest keyword before (or, at double the distance, after) a number."""
+    before = [w.strip(_STRIP) for w in lowered[max(0, start - _BEFORE_CHARS) : start].split()[-_BEFORE_WORDS:]]
+    kind, distance = None, _BEFORE_WORDS + 1
+    for k in range(len(before) - 1, -1, -1):
+        found = _keyword(before, k)
+        if found is not None:
+            kind, distance = found, len(before) - k
+            break
+    after = [w.strip(_STRIP) for w in lowered[end : end + 60].split()[:_AFTER_WORDS]]
+    for k in range(len(after)):
+        if 2 * (k + 1) >= distance:
+            break
+        found = _keyword(after, k)
+        if found is not None:
+            return found
+    return kind
+
+
+# Words that may stand between a card number and its security code or expiry date.
+_BRIDGE = frozenset(
+    "and then the code is its it s security cvv cvc csc expiry expires exp expiration date on back "
+    "with my card number that it's valid thru through um uh er erm ah hmm so okay ok yeah yes sorry "
+    "like you know let me see oh".split()
+)
+_WORD = re.compile(r"[a-z']+")
+_MONTH_BEFORE = re.compile(
+    r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?,? (?:of )?$"
+)
+_AMOUNT_AFTER = re.compile(r"\s?(?:%|percent\b|dollars?\b|bucks\b|pounds?\b|euros?\b|cents\b|pence\b|quid\b|k\b)")
+
+
+def _bridged(lowered: str, anchor: int, start: int) -> bool:
+    """Only a few bridging words ("and the code is") between a card-related number and `start`."""
+    gap = lowered[anchor:start]
+    if len(gap) > 60:
+        return False
+    return all(w in _BRIDGE for w in _WORD.findall(gap))
+
+
+def _is_amount_or_time(lowered: str, run: NumberRun) -> bool:
+    before = lowered[max(0, run.start - 2) : run.start]
+    if "$" in before or "\u00a3" in before or "\u20ac" in before:
+        return True
+    if _AMOUNT_AFTER.match(lowered, run.end):
+        return True
+    return ":" in run.marks and len(run.digits) <= 4
+
+
+def _expiry_shape(digits: str) -> bool:
+    """MYY, MMYY, MYYYY or MMYYYY with a real month and a plausible year (20..49)."""
+    n = len(digits)
+    if n in (3, 5):
+        month, year = digits[:1], digits[1:]
+    elif n in (4, 6):
+        month, year = digits[:2], digits[2:]
+    else:
+        return False
+    if not 1 <= int(month) <= 12:
+        return False
+    if len(year) == 4:
+        return year[:2] == "20" and 20 <= int(year[2:]) <= 49
+    return 20 <= int(year) <= 49
+
+
+def _month_start(lowered: str, run: NumberRun) -> int | None:
+    """Start of a month name just before a year ("april 2027", "april of twenty seven")."""
+    digits = run.digits
+    year = digits if len(digits) == 2 else digits[2:] if len(digits) == 4 and digits[:2] == "20" else ""
+    if not year or not 20 <= int(year) <= 49:
+        return None
+    m = _MONTH_BEFORE.search(lowered, max(0, run.start - 16), run.start)
+    return m.start() if m is not None else None
+
+
+class _Numbers:
+    """Classifies the number runs of one text; `spans` gets (start, end, kind)."""
+
+    def __init__(self, lowered: str) -> None:
+        self.lowered = lowered
+        self.spans: list[tuple[int, int, PiiType]] = []
+        self.anchor: int | None = None  # end of the last card / expiry / security code
+        self.anchor_amex = False
+
+    def run(self, run: NumberRun) -> None:
+        if len(run.digits) >= _CARD_MIN:
+            ranges = _card_item_ranges(run, lambda: _context(self.lowered, run.start, run.end) == "keep")
+            if ranges:
+                cursor = 0
+                for first, last in ranges:
+                    if first > cursor:
+                        self.other(run.sub(cursor, first - 1))
+                    card = run.sub(first, last)
+                    self.spans.append((card.start, card.end, PiiType.CARD))
+                    self.anchor = card.end
+                    digits = card.digits
+                    self.anchor_amex = len(digits) == 15 and digits[:2] in ("34", "37")
+                    cursor = last + 1
+                if cursor < len(run.items):
+                    self.other(run.sub(cursor, len(run.items) - 1))
+                return
+        self.other(run)
+
+    def other(self, run: NumberRun) -> None:
+        if not self._classify(run):
+            # "oh four twenty seven, seven three seven": try the pieces between pauses
+            items = run.items
+            cuts = [k for k in range(1, len(items)) if items[k].pause]
+            if cuts and len(run.digits) > 4:
+                bounds = [0, *cuts, len(items)]
+                for a, b in zip(bounds, bounds[1:]):
+                    self._classify(run.sub(a, b - 1))
+
+    def _classify(self, run: NumberRun) -> bool:
+        lowered = self.lowered
+        digits = run.digits
+        n = len(digits)
+        month = _month_start(lowered, run) if n in (2, 4) else None
+        if n < 3 and month is None or n > 17:
+            return False
+        if _is_amount_or_time(lowered, run):
+            return False
+        context = _context(lowered, month if month is not None else run.start, run.end)
+        after_card = self.anchor is not None and self.anchor <= run.start and _bridged(lowered, self.anchor, run.start)
+        slash = "/" in run.marks
+        kind: PiiType | None = None
+        start = run.start
+        if month is not None and (context in ("exp", "card") or after_card):
+            kind, start = PiiType.CARD_EXPIRY, month
+        elif context == "cvv" and n in (3, 4) and not slash:
+            kind = PiiType.CARD_SECURITY_CODE
+        elif after_card and n == 3 and not slash:
+            kind = PiiType.CARD_SECURITY_CODE
+        elif context == "exp" and _expiry_shape(digits):
+            kind = PiiType.CARD_EXPIRY
+        elif after_card and n == 4 and not slash and self.anchor_amex:
+            kind = PiiType.CARD_SECURITY_CODE
+        elif (after_card or context == "card" and slash) and _expiry_shape(digits):
+            kind = PiiType.CARD_EXPIRY
+        elif after_card and n == 4:
+            kind = PiiType.CARD_SECURITY_CODE
+        elif (
+            n == 9
+            and (context == "ssn" and (run.spoken or len(run.items) == 1) or _grouped(run, (3, 2, 4)))
+            and ssn_plausible(digits)
+        ):  # typed with separators: the 3-2-4 regex below decides
+            kind = PiiType.SSN
+        elif n == 9 and context == "routing" and aba_valid(digits):
+            kind = PiiType.ROUTING_NUMBER
+        elif context == "account" and 6 <= n <= 17:
+            kind = PiiType.BANK_ACCOUNT
+        elif context == "phone" and all(item.spoken for item in run.items) and 7 <= n <= 15:  # typed: the regexes
+            kind = PiiType.PHONE
+        if kind is None:
+            return False
+        self.spans.append((start, run.end, kind))
+        if kind in (PiiType.CARD_EXPIRY, PiiType.CARD_SECURITY_CODE):
+            self.anchor = run.end
+        return True
+
+
+def _grouped(run: NumberRun, sizes: tuple[int, ...]) -> bool:
+    """The run's digits are said in groups of these sizes, with pauses between the groups
+    ("zero seven eight, zero five, one one two zero")."""
+    groups: list[int] = []
+    for item in run.items:
+        if item.pause or not groups:
+            groups.append(len(item.digits))
+        else:
+            groups[-1] += len(item.digits)
+    return tuple(groups) == sizes and run.spoken
 
 
 # --- other detectors -----------------------------------------------------------------------------
@@ -236,7 +594,34 @@ _SPOKEN_EMAIL = re.compile(
 )
 
 # Overlapping matches merge into one placeholder labelled by the earliest type in this order.
-_PRIORITY = {PiiType.CARD: 0, PiiType.SSN: 1, PiiType.NINO: 2, PiiType.EMAIL: 3, PiiType.PHONE: 4}
+_PRIORITY = {
+    kind: rank
+    for rank, kind in enumerate(
+        (
+            PiiType.CARD,
+            PiiType.CARD_SECURITY_CODE,
+            PiiType.CARD_EXPIRY,
+            PiiType.SSN,
+            PiiType.ROUTING_NUMBER,
+            PiiType.BANK_ACCOUNT,
+            PiiType.NINO,
+            PiiType.EMAIL,
+            PiiType.PHONE,
+        )
+    )
+}
+# Kinds found on number runs (spoken.py) rather than by the typed-layout regexes.
+_RUN_KINDS = frozenset(
+    {
+        PiiType.CARD,
+        PiiType.CARD_SECURITY_CODE,
+        PiiType.CARD_EXPIRY,
+        PiiType.SSN,
+        PiiType.ROUTING_NUMBER,
+        PiiType.BANK_ACCOUNT,
+        PiiType.PHONE,
+    }
+)
 
 
 class Redactor:
@@ -245,7 +630,7 @@ class Redactor:
     def __init__(self, config: RedactionConfig | None = None) -> None:
         self.config = config or RedactionConfig()
         detect = self.config.detect
-        self._cards = PiiType.CARD in detect
+        self._run_kinds = detect & _RUN_KINDS
         enabled = [(kind, pattern) for kind, pattern in _DIGIT_PATTERNS.items() if kind in detect]
         self._digit_kinds = [kind for kind, _ in enabled]
         self._digit_regex = (
@@ -259,26 +644,21 @@ class Redactor:
         return RedactionResult(text=result.texts[0], counts=result.counts)
 
     def redact_many(self, texts: Sequence[str], speakers: Sequence[object] | None = None) -> RedactedTexts:
-        """Redact consecutive texts together: ASR may split one card number over two segments.
+        """Redact consecutive texts together: ASR splits a card number over segments, and the other
+        speaker may read part of it back, so numbers run on across segments whoever speaks.
 
-        With `speakers`, a number only continues into the next segment when the same speaker
-        says it (digits from the other side of the conversation are a different number).
+        `speakers` marks where the speaker changes (kept for callers; a number may cross it). The
+        result's `receipt` says what was replaced where (kind, segment, offsets), never the value.
         """
         joined = lines = "\n".join(texts)
         if joined.count("\n") != len(texts) - 1 or _SPEAKER_CHANGE in joined:  # would look like boundaries
             texts = [t.replace("\n", " ").replace(_SPEAKER_CHANGE, " ") for t in texts]
             joined = lines = "\n".join(texts)
         if speakers is not None and len(texts) > 1:
-            pieces = [texts[0]]
-            for k in range(1, len(texts)):
-                pieces.append("\n" if speakers[k] == speakers[k - 1] else _SPEAKER_CHANGE)
-                pieces.append(texts[k])
-            joined = "".join(pieces)
-        starts = [0] * len(texts)
-        offset = 0
-        for k, t in enumerate(texts):
-            starts[k] = offset
-            offset += len(t) + 1
+            # segment, boundary, segment, ...: the boundaries list interleaved at C speed
+            boundaries = ["\n" if a == b else _SPEAKER_CHANGE for a, b in zip(speakers, speakers[1:])]
+            joined = "".join(chain.from_iterable(zip(texts, [*boundaries, ""])))
+        starts = list(accumulate([len(t) + 1 for t in texts[:-1]], initial=0))
         lowered = _lower_same_length(joined)
 
         spans: list[tuple[int, int, str]] = []
@@ -288,14 +668,16 @@ class Redactor:
         else:  # digits of other scripts too; str.find cannot enumerate those
             digit_segments = sorted({bisect.bisect_right(starts, m.start()) - 1 for m in _ANY_DIGIT.finditer(joined)})
         numeric = _numeric_tokens(joined, [(starts[k], starts[k] + len(texts[k])) for k in digit_segments])
-        if self._cards:
-            tokens = numeric
-            spoken = _spoken_digit_tokens(lowered)
-            if spoken:
-                tokens = sorted(numeric + spoken)
-            spans += [(s, e, PiiType.CARD) for s, e in _card_spans(joined, tokens)]
-        if self._digit_regex is not None:
-            spans += self._digit_identifiers(joined, numeric)
+        typed = self._digit_identifiers(joined, numeric) if self._digit_regex is not None else []
+        if self._run_kinds:
+            numbers = _Numbers(lowered)
+            # a typed SSN ("078-05-1120") is no part of a card said next to it
+            ssns = [(s, e) for s, e, kind in typed if kind is PiiType.SSN]
+            for run in _number_runs(lowered, numeric):
+                for piece in _outside(run, ssns) if ssns else (run,):
+                    numbers.run(piece)
+            spans += [span for span in numbers.spans if span[2] in self._run_kinds]
+        spans += typed
         if self._emails:
             for k in _segments_containing(joined, starts, "@"):
                 base, segment = starts[k], joined[starts[k] : starts[k] + len(texts[k])]
@@ -326,10 +708,20 @@ class Redactor:
             # lookbehinds still see the text before `low`; `high` leaves room for the lookaheads
             for m in self._digit_regex.finditer(joined, low, high):
                 kind = next(kind for kind in self._digit_kinds if m.group(kind.value) is not None)
-                if kind is PiiType.PHONE and m.group()[0] == "0" and not 10 <= _count_digits(m.group()) <= 11:
-                    continue  # UK national numbers have 10-11 digits; "0900 5474 9950" is something else
+                if kind is PiiType.PHONE and (
+                    m.group()[0] == "0" and not 10 <= _count_digits(m.group()) <= 11
+                    or _MORE_DIGITS_BEFORE.search(joined, max(0, m.start() - 3), m.start())
+                    or _MORE_DIGITS_AFTER.match(joined, m.end())
+                ):
+                    # UK national numbers have 10-11 digits; "0900 5474 9950" is something else, and so
+                    # are the last groups of a longer number ("3502 6052 0436 9893 740")
+                    continue
                 spans.append((m.start(), m.end(), kind))
         return spans
+
+
+_MORE_DIGITS_BEFORE = re.compile(r"\d[ .-]{1,2}$")
+_MORE_DIGITS_AFTER = re.compile(r"[ .-]{1,2}\d")
 
 
 def _count_digits(text: str) -> int:
@@ -367,8 +759,8 @@ def _apply(joined: str, starts: list[int], texts: Sequence[str], spans: list[tup
             merged.append([start, end, label])
     counts: dict[str, int] = {}
     out = list(texts)
-    pieces: dict[int, list[tuple[int, int, str]]] = {}
-    for start, end, label in merged:
+    pieces: dict[int, list[tuple[int, int, str, int]]] = {}
+    for ordinal, (start, end, label) in enumerate(merged):
         counts[str(label)] = counts.get(str(label), 0) + 1
         # A span may cross segment boundaries (card split over two segments): one placeholder each.
         k = bisect.bisect_right(starts, start) - 1
@@ -376,18 +768,40 @@ def _apply(joined: str, starts: list[int], texts: Sequence[str], spans: list[tup
             seg_start, seg_end = starts[k], starts[k] + len(texts[k])
             lo, hi = max(start, seg_start), min(end, seg_end)
             if hi > lo:
-                pieces.setdefault(k, []).append((lo - seg_start, hi - seg_start, f"[{str(label).upper()}]"))
+                pieces.setdefault(k, []).append((lo - seg_start, hi - seg_start, str(label), ordinal))
             k += 1
-    for k, replacements in pieces.items():
+    receipt: list[RedactionMark] = []
+    dropped = 0
+    for k in sorted(pieces):
         text = joined[starts[k] : starts[k] + len(texts[k])]
-        parts, cursor = [], 0
-        for lo, hi, placeholder in replacements:
-            parts.append(text[cursor:lo])
+        parts, cursor, length = [], 0, 0
+        for lo, hi, label, ordinal in pieces[k]:
+            kept = text[cursor:lo]
+            placeholder = f"[{label.upper()}]"
+            parts.append(kept)
             parts.append(placeholder)
+            length += len(kept)
+            if len(receipt) < MAX_RECEIPT:
+                receipt.append(
+                    RedactionMark(
+                        kind=label,
+                        segment=k,
+                        start=lo,
+                        end=hi,
+                        redacted_start=length,
+                        redacted_end=length + len(placeholder),
+                        redaction=ordinal,
+                    )
+                )
+            else:
+                dropped += 1
+            length += len(placeholder)
             cursor = hi
         parts.append(text[cursor:])
         out[k] = "".join(parts)
-    return RedactedTexts(texts=out, counts=counts, changed_segments=len(pieces))
+    return RedactedTexts.model_construct(  # built here from checked parts: no validation pass over every text
+        texts=out, counts=counts, changed_segments=len(pieces), receipt=receipt, receipt_dropped=dropped
+    )
 
 
 def redact_text(text: str, config: RedactionConfig | None = None) -> RedactionResult:
