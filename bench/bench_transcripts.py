@@ -125,13 +125,14 @@ def main() -> None:
             t0 = _clock()
             redacted = redact_transcript(transcript, compiled.redactor)
             t1 = _clock()
-            words = segment_words(list(redacted.texts), clause_breaks=True)
+            words = segment_words(list(redacted.texts), clause_breaks=True, placeholders=True)  # as analyze_redacted
             t2 = _clock()
             sentiment.score_words(words)
             t3 = _clock()
             occurrences = compiled.rules.index.find(words)
             times = SegmentTimes(
-                redacted.speakers, redacted.begins, redacted.connected_at_ms or 0, redacted.channel
+                speakers=redacted.speakers, begins=redacted.begins, origin_ms=redacted.connected_at_ms or 0,
+                channel=redacted.channel, ends=redacted.ends,
             )
             compiled.rules.categories(occurrences, times)
             compiled.rules.compliance(occurrences, times)

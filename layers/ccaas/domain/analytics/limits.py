@@ -29,6 +29,13 @@ MAX_CUSTOM_PATTERNS = 50
 MAX_PATTERN_NAME = 40
 MAX_PATTERN = MAX_PATTERN_LENGTH  # 500 characters
 MAX_OFFSET_MS = 86_400_000  # rule times from connection: a day
+MAX_EDITS = 2  # words a compliance phrase may be off by (extra, missing or replaced words)
+MAX_GAP_MS = 60_000  # silence a compliance phrase may span between two segments of its speaker
+MAX_WORD = 40  # characters of a synonym key (one word)
+MAX_SYNONYM_KEYS = 20  # words with synonyms, per compliance rule
+MAX_SYNONYMS = 5  # equivalents per word
+MAX_VARIANTS = 200  # phrases a compliance rule expands to once synonyms are applied (all its lists)
+MAX_PLACEHOLDER_KINDS = 10  # redaction kinds one no_read_back rule watches
 MAX_WEIGHT = 100.0  # |keyword weight|
 MAX_SCORE = 10_000.0  # a reason's min_score
 MAX_QA_WEIGHT = 1_000.0  # a QA item's share weight; a penalty is at most -100 points (the whole score)
@@ -40,3 +47,4 @@ MAX_DOCUMENT_CHARS = 340_000
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 Phrase = Annotated[str, Field(min_length=1, max_length=MAX_PHRASE)]
 OffsetMs = Annotated[int, Field(ge=0, le=MAX_OFFSET_MS)]
+Word = Annotated[str, Field(min_length=1, max_length=MAX_WORD)]

@@ -5,11 +5,22 @@ Speed matters (1,000-segment transcripts, hundreds per second) and CPython's reg
 lower-cased and stripped of punctuation with C-level string methods in one go, then split into word
 lists; a C-level set test skips every segment holding no word that can start a phrase, and only the
 rest are walked word by word.
+
+Two indexes share that normalisation. `PhraseIndex` matches exact words inside one segment
+(categories, contact reasons, live guidance and alerts). `ConversationIndex` (compliance rules)
+matches canonical tokens (contractions expanded, light inflection stripped) over each speaker's
+segments joined in time order, with an optional bounded word-edit tolerance: see "tolerant matching
+over the conversation" below for the design and its bounds.
 """
 from __future__ import annotations
 
+import re
 import string
-from collections.abc import Iterable, Sequence
+from bisect import bisect_right
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import accumulate, chain, repeat
+from operator import sub
 
 # Separator between segments while normalising a whole transcript at once: NUL is neither whitespace
 # nor punctuation, so it survives; any NUL already in the text is blanked first.
@@ -52,18 +63,24 @@ def normalize_phrase(phrase: str) -> tuple[str, ...]:
     return words
 
 
-def segment_words(texts: Sequence[str], *, clause_breaks: bool = False) -> list[list[str]]:
+def segment_words(texts: Sequence[str], *, clause_breaks: bool = False, placeholders: bool = False) -> list[list[str]]:
     """Each text as a list of normalised words, normalised all at once (one C call per step for the
     whole transcript, not per segment).
 
     With `clause_breaks`, clause punctuation becomes a CLAUSE_BREAK word, so that sentiment does not
     read "No, happy to help" as "no happy".
+
+    With `placeholders`, a redaction placeholder ("[CARD]") becomes one word marked with
+    PLACEHOLDER_MARK (see `placeholder_token`) instead of the plain word "card", so that a rule can
+    tell a card number read out from the word "card".
     """
     if not texts:
         return []
     joined = SEGMENT_MARK.join(texts)
     if joined.count(SEGMENT_MARK) != max(len(texts) - 1, 0):
         joined = SEGMENT_MARK.join(t.replace(SEGMENT_MARK, " ") for t in texts)
+    if placeholders and "[" in joined:
+        joined = _PLACEHOLDER.sub(lambda m: f" {PLACEHOLDER_MARK}{m.group(1)} ", joined)
     joined = joined.lower()
     if clause_breaks:
         for mark in _CLAUSE_PUNCT:
@@ -132,3 +149,278 @@ def _matches_across_breaks(words: list[str], start: int, rest: list[str]) -> boo
         if k == len(rest):
             return True
     return False
+
+
+# --- tolerant matching over the conversation -------------------------------------------------------
+#
+# Compliance rules match on *canonical* tokens. Every transcript word maps to exactly one token
+# through `canonical()` (cached, so once per distinct word): a contraction becomes its expansion as
+# one token ("we'll" -> "we will", "can't" and "cannot" -> "can not", "won't" -> "will not", "gonna"
+# -> "going to"), every word is stripped of light inflection by `stem()` (attempting / attempted /
+# attempts -> attempt, arrested -> arrest, charges / charged / charge -> charg), a clause break
+# becomes "" and is dropped. A rule phrase goes through the same functions word by word and is
+# indexed under each of its `contraction_variants` (the plain words, and adjacent pairs a
+# contraction expands to merged: "we", "will" and "we will"), so "we'll" and "we will" in the
+# transcript both match "we will", and matching stays an exact comparison of cached strings.
+# `stem()` aims at consistency, not linguistics: unrelated words may share a stem ("speed", "sped"
+# stay apart but "wages" and "wag" meet), which can only widen a phrase by such a word.
+#
+# `ConversationIndex` scans each speaker's words as one stream, in time order, so a phrase may start
+# in one segment and end in the speaker's next one(s) (what the other party says in between, a
+# backchannel "mhm", is in the other stream and does not break it). Every match reports the segments
+# where it starts and ends and the largest silence it crossed, so each rule decides which gap is too
+# long. Exact phrases are probed by their first two tokens (one dict look-up per candidate position).
+# A phrase may also tolerate up to two word edits (an extra, a missing or a replaced word), never at
+# its first or last word and at most one per two words after the first, searched by a bounded
+# backtrack: at most 3^edits paths of at most phrase-length steps per candidate start, so the scan
+# stays linear in the transcript.
+
+PLACEHOLDER_MARK = "\x7f"  # DEL: neither whitespace, punctuation nor a control character we blank
+_PLACEHOLDER = re.compile(r"\[([A-Za-z][A-Za-z0-9_]{0,39})\]")
+
+_CONTRACTIONS: dict[str, str] = {
+    "can't": "can not", "cannot": "can not", "won't": "will not", "shan't": "shall not", "ain't": "is not",
+    "let's": "let us", "gonna": "going to", "wanna": "want to", "gotta": "got to", "y'all": "you all",
+    "it's": "it is", "that's": "that is", "there's": "there is", "here's": "here is", "what's": "what is",
+    "who's": "who is", "where's": "where is", "how's": "how is", "he's": "he is", "she's": "she is",
+    "i'm": "i am",
+}  # fmt: skip
+_SUFFIXES = (("n't", " not"), ("'ll", " will"), ("'re", " are"), ("'ve", " have"), ("'d", " would"), ("'m", " am"))
+_MAX_CANON_CACHE = 200_000
+
+
+def stem(word: str) -> str:
+    """Light suffix stripping (ing, ed, s, es, ies, a final e) for words of 4+ letters."""
+    if len(word) < 4 or not word.isalpha():
+        return word
+    if word.endswith(("ies", "ied")) and len(word) > 4:
+        return word[:-3] + "y"
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            base = word[: -len(suffix)]
+            if base[-1] == base[-2] and base[-1] not in "lsz":
+                base = base[:-1]  # stopped -> stop, but called -> call
+            return _drop_e(base)
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return _drop_e(word[:-1])
+    return _drop_e(word)
+
+
+def _drop_e(base: str) -> str:
+    return base[:-1] if len(base) > 3 and base.endswith("e") else base
+
+
+def _canonical(word: str) -> str:
+    if word == CLAUSE_BREAK:
+        return ""
+    if "'" in word:
+        expanded = _CONTRACTIONS.get(word)
+        if expanded is None:
+            for suffix, replacement in _SUFFIXES:
+                if word.endswith(suffix) and len(word) > len(suffix):
+                    expanded = word[: -len(suffix)] + replacement
+                    break
+            else:
+                # a possessive or a stray apostrophe: the customer's -> customer
+                expanded = word[:-2] if word.endswith("'s") and len(word) > 2 else word.replace("'", "")
+        return " ".join(stem(w) for w in expanded.split()) or word  # one token per word, never ""
+    return _CONTRACTIONS.get(word) or stem(word)
+
+
+class _CanonCache(dict):
+    def __missing__(self, word: str) -> str:
+        value = self[word] = _canonical(word)
+        return value
+
+
+_CANON = _CanonCache()
+
+
+def canonical(word: str) -> str:
+    """The canonical tokens of one normalised word, space-separated ("" for a clause break)."""
+    return _CANON[word]
+
+
+def canonical_phrase(phrase: str) -> tuple[str, ...]:
+    """A phrase as canonical tokens, one per word ("we'll" gives "we", "will"; raises ValueError on a
+    phrase with no words). `contraction_variants` gives the forms it is indexed under."""
+    words = " ".join(_CANON[w] for w in normalize_phrase(phrase)).split()
+    if not words:
+        raise ValueError("phrase has no words")
+    return tuple(words)
+
+
+# A contraction in the transcript is ONE canonical token ("we'll" -> "we will", a cached string whose
+# hash is computed once), so the stream is built without splitting strings again; the phrase side
+# therefore also lists the variants in which a pair of its words is such a token.
+_PAIR_SECONDS = frozenset(stem(replacement.split()[0]) for _, replacement in _SUFFIXES)
+_PAIR_TABLE = frozenset(
+    " ".join(stem(w) for w in expanded.split()) for expanded in _CONTRACTIONS.values() if " " in expanded
+)
+
+
+def contraction_variants(tokens: tuple[str, ...], limit: int = 16) -> list[tuple[str, ...]]:
+    """`tokens` and its forms with adjacent pairs a contraction expands to merged into one token
+    ("we", "will" -> "we will"), the plain form first; at most `limit` forms."""
+    # tilings of the sequence into words and mergeable pairs, built left to right
+    pending: list[tuple[tuple[str, ...], int]] = [((), 0)]
+    done: list[tuple[str, ...]] = []
+    while pending and len(done) < limit:
+        prefix, i = pending.pop()
+        if i == len(tokens):
+            done.append(prefix)
+            continue
+        pending.append((prefix + (tokens[i],), i + 1))
+        if i + 1 < len(tokens):
+            pair = f"{tokens[i]} {tokens[i + 1]}"
+            if tokens[i + 1] in _PAIR_SECONDS or pair in _PAIR_TABLE:
+                pending.insert(0, (prefix + (pair,), i + 2))
+    return done
+
+
+def placeholder_token(kind: str) -> str:
+    """The word a redaction placeholder f"[{kind}]" becomes in `segment_words(..., placeholders=True)`."""
+    return segment_words([f"[{kind}]"], placeholders=True)[0][0]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamMatch:
+    """One occurrence of a phrase in a speaker's stream: where it starts and ends (segment index and
+    canonical-token position in that segment) and the largest silence (ms) between two of its
+    segments (0 inside one segment)."""
+
+    segment: int
+    position: int
+    end_segment: int
+    gap_ms: int
+
+
+class ConversationIndex:
+    """Canonical phrases (with their tolerated edits) found across each speaker's consecutive segments."""
+
+    def __init__(self, phrases: Iterable[tuple[tuple[str, ...], int]]) -> None:
+        self.phrases: list[tuple[tuple[str, ...], int]] = []
+        self._ids: dict[tuple[tuple[str, ...], int], int] = {}
+        # Most candidates fail at the second word: exact phrases are looked up by their first two
+        # tokens (one dict probe per candidate), one-token phrases by their token; phrases with
+        # tolerated edits, whose second word may be missing, by their first token.
+        singles: dict[str, list[int]] = {}
+        by_pair: dict[tuple[str, str], list[tuple[list[str], int, int]]] = {}
+        fuzzy: dict[str, list[tuple[tuple[str, ...], int, int]]] = {}
+        for tokens, max_edits in phrases:
+            key = (tokens, max_edits)
+            if key in self._ids:
+                continue
+            pid = self._ids[key] = len(self.phrases)
+            self.phrases.append(key)
+            edits = min(max_edits, (len(tokens) - 1) // 2)  # short phrases stay (nearly) exact
+            if len(tokens) == 1:
+                singles.setdefault(tokens[0], []).append(pid)
+            elif edits:
+                fuzzy.setdefault(tokens[0], []).append((tokens, edits, pid))
+            else:
+                by_pair.setdefault((tokens[0], tokens[1]), []).append((list(tokens[2:]), len(tokens), pid))
+        # first token -> (one-token phrase ids, second token -> exact phrases, phrases with edits)
+        entries: dict[str, tuple[list[int], dict[str, list[tuple[list[str], int, int]]], list]] = {}
+        for first in [*singles, *(first for first, _ in by_pair), *fuzzy]:
+            entries.setdefault(first, (singles.get(first, []), {}, fuzzy.get(first, [])))
+        for (first, second), exact in by_pair.items():
+            entries[first][1][second] = exact
+        self._entries = entries
+        self._firsts = frozenset(entries)
+
+    def id_of(self, tokens: tuple[str, ...], max_edits: int = 0) -> int:
+        return self._ids[(tokens, max_edits)]
+
+    def find(
+        self,
+        segments: Sequence[list[str]],
+        speakers: Sequence[Hashable],
+        begins: Sequence[int],
+        ends: Sequence[int] | None = None,
+    ) -> dict[int, list[StreamMatch]]:
+        """phrase id -> matches, each speaker's segments read in time order (begin, then index).
+
+        Per speaker, its words are mapped to canonical tokens through a cache at C level (map, filter,
+        accumulate); Python-level work is one pass over the tokens plus the candidate positions.
+        """
+        if not self._firsts or not segments:
+            return {}
+        if len(_CANON) > _MAX_CANON_CACHE:
+            _CANON.clear()
+        ends = begins if ends is None else ends
+        order: Sequence[int] = range(len(segments))
+        if any(a > b for a, b in zip(begins, begins[1:])):
+            order = sorted(order, key=begins.__getitem__)  # stable: ties keep transcript order
+        distinct = dict.fromkeys(speakers)
+        if len(distinct) == 1:
+            by_speaker = {speaker: list(order) for speaker in distinct}
+        else:
+            by_speaker = {speaker: [s for s in order if speakers[s] == speaker] for speaker in distinct}
+        found: dict[int, list[StreamMatch]] = {}
+        entries, firsts = self._entries, self._firsts
+        canon = _CANON.__getitem__
+        for ids in by_speaker.values():
+            # Canonical tokens are the cache's own strings (hashes computed once); every word gives
+            # exactly one token but a clause break, which gives "" and is filtered out (a phrase runs
+            # across punctuation as before), so segment offsets are word counts minus clause breaks.
+            lists = list(map(segments.__getitem__, ids))
+            tokens = list(filter(None, map(canon, chain.from_iterable(lists))))
+            if firsts.isdisjoint(tokens):
+                continue
+            n = len(tokens)
+            offsets = [0, *accumulate(map(sub, map(len, lists), map(list.count, lists, repeat(CLAUSE_BREAK))))]
+            candidates = [k for k, token in enumerate(tokens) if token in firsts]
+            matches: list[tuple[int, int, int]] = []  # (pid, start, end)
+            for k in candidates:
+                singles, seconds, fuzzy = entries[tokens[k]]
+                if singles:
+                    matches.extend((pid, k, k + 1) for pid in singles)
+                if seconds and k + 1 < n:
+                    exact = seconds.get(tokens[k + 1])
+                    if exact:
+                        for rest, length, pid in exact:
+                            if tokens[k + 2 : k + length] == rest:
+                                matches.append((pid, k, k + length))
+                for phrase, edits, pid in fuzzy:
+                    # the last word is exact and within `edits` of its place: a C-level pre-check
+                    last = k + len(phrase) - 1
+                    if phrase[-1] not in tokens[last - edits : last + edits + 1]:
+                        continue
+                    end = _fuzzy_end(tokens, k + 1, phrase, 1, edits)
+                    if end >= 0:
+                        matches.append((pid, k, end))
+            for pid, k, end in matches:
+                first_seg = bisect_right(offsets, k) - 1
+                last_seg = bisect_right(offsets, end - 1) - 1
+                gap = 0
+                for j in range(first_seg + 1, last_seg + 1):  # silences crossed: begin after the speaker's last end
+                    gap = max(gap, begins[ids[j]] - max(ends[i] for i in ids[max(0, j - 4) : j]))
+                found.setdefault(pid, []).append(
+                    StreamMatch(ids[first_seg], k - offsets[first_seg], ids[last_seg], gap)
+                )
+        return found
+
+
+def _fuzzy_end(tokens: list[str], i: int, phrase: tuple[str, ...], j: int, edits: int) -> int:
+    """End (exclusive) of `phrase[j:]` matched from `tokens[i]` with at most `edits` extra, missing or
+    replaced words, the last phrase word matched exactly; -1 if none. Greedy on exact runs, bounded."""
+    n, m = len(tokens), len(phrase)
+    while j < m and i < n and tokens[i] == phrase[j]:
+        i += 1
+        j += 1
+    if j == m:
+        return i
+    if edits == 0:
+        return -1
+    if j < m - 1:  # a phrase word missing
+        end = _fuzzy_end(tokens, i, phrase, j + 1, edits - 1)
+        if end >= 0:
+            return end
+    if i < n:
+        end = _fuzzy_end(tokens, i + 1, phrase, j, edits - 1)  # an extra word
+        if end >= 0:
+            return end
+        if j < m - 1:  # a replaced word
+            return _fuzzy_end(tokens, i + 1, phrase, j + 1, edits - 1)
+    return -1
