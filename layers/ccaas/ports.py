@@ -216,8 +216,18 @@ class TranscriptStore(Protocol):
     def messages(self, tenant_id: str, contact_id: str) -> list[ChatMessage]:
         """In time order."""
         ...
-    def put_analysis(self, tenant_id: str, contact_id: str, analysis: Mapping[str, Any], summary: AnalysisSummary) -> None:
-        """The full (redacted) analysis, and its summary on the contact's history entry, atomically."""
+    def put_analysis(
+        self,
+        tenant_id: str,
+        contact_id: str,
+        analysis: Mapping[str, Any],
+        summary: AnalysisSummary,
+        *,
+        expected_version: int | None = None,
+    ) -> None:
+        """The full (redacted) analysis, and its summary on the contact's history entry, atomically.
+        With `expected_version`, only over the stored document of that version (0: none or unversioned):
+        Conflict otherwise (two supervisors' overrides never overwrite each other)."""
         ...
     def get_analysis(self, tenant_id: str, contact_id: str) -> dict[str, Any] | None: ...
 

@@ -46,7 +46,10 @@ def test_redacted_transcript_is_what_later_stages_receive():
 
 def test_default_rules_when_none_given_and_compiled_once():
     analysis = analyze_transcript(parse_segments(RAW, "c-1"))
-    assert [r.rule for r in analysis.compliance] == ["recording_disclosure", "mini_miranda", "prohibited_language"]
+    assert [r.rule for r in analysis.compliance] == [
+        "recording_disclosure", "tcpa_automated_consent", "mini_miranda", "fdcpa_threats",
+        "fdcpa_false_representation", "fdcpa_profanity", "pci_card_read_back", "prohibited_language",
+    ]
     rules = AnalyticsRules.default()
     assert rules.compiled() is rules.compiled()
     assert rules == AnalyticsRules.default()

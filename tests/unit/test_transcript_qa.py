@@ -1,4 +1,6 @@
-"""QA score on hand-computed fixtures, and the whole analysis of the fixture transcripts.
+"""The legacy QA rubric (qa.py, still accepted in stored settings but no longer scoring contacts) on
+hand-computed fixtures, the `qa` field the analysis keeps (now the evaluation form's score), and the
+whole analysis of the fixture transcripts. Evaluation forms themselves: test_evaluation_forms.py.
 
 segments_conversation.json under the default rules (see test_transcript_conversation for timings):
 - compliance: recording notice said by the agent at 0 s (passed), prohibited language not said
@@ -27,7 +29,9 @@ from ccaas.domain.analytics import (
     analyze_transcript,
     parse_chat_messages,
     parse_segments,
+    score_contact,
 )
+from ccaas.domain.analytics.rules import default_compliance
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "transcripts"
 
@@ -37,15 +41,27 @@ def conversation_fixture():
     return parse_segments(doc["segments"], doc["contact_id"])
 
 
-def items(analysis) -> dict[str, tuple[bool, float | None, float]]:
-    return {i.name: (i.applicable, i.fraction, i.points) for i in analysis.qa.items}
+def old_rules() -> AnalyticsRules:
+    """The default rules with the three compliance rules these fixtures were computed against."""
+    names = ("recording_disclosure", "mini_miranda", "prohibited_language")
+    return AnalyticsRules(compliance=[r for r in default_compliance() if r.name in names])
+
+
+def rubric_score(analysis, rubric: QARubric | None = None):
+    return score_contact(rubric or QARubric.default(), analysis.compliance, analysis.categories, analysis.sentiment,
+                         analysis.conversation)
+
+
+def items(score) -> dict[str, tuple[bool, float | None, float]]:
+    return {i.name: (i.applicable, i.fraction, i.points) for i in score.items}
 
 
 def test_default_rubric_on_the_conversation_fixture():
-    analysis = analyze_transcript(conversation_fixture(), AnalyticsRules.default())
+    analysis = analyze_transcript(conversation_fixture(), old_rules())
     assert analysis.sentiment.customer.last_quarter == pytest.approx(-2.486)
     assert analysis.sentiment.customer.trend == pytest.approx(-2.486)
-    assert items(analysis) == {
+    score = rubric_score(analysis)
+    assert items(score) == {
         "compliance": (True, 1.0, 40.0),
         "customer_end_sentiment": (True, 0.0, 0.0),
         "customer_sentiment_trend": (True, 0.0, 0.0),
@@ -55,8 +71,10 @@ def test_default_rubric_on_the_conversation_fixture():
         "legal_threat": (True, 0.0, 0.0),
         "escalation_request": (True, 0.0, 0.0),
     }
-    assert analysis.qa.score == 42.0
-    details = {i.name: i.detail for i in analysis.qa.items}
+    assert score.score == 42.0
+    # the analysis' own QA score is now the evaluation form's (test_evaluation_forms has its arithmetic)
+    assert analysis.qa.score == analysis.evaluation.score == 57.5 and analysis.qa.items == []
+    details = {i.name: i.detail for i in score.items}
     assert details["compliance"] == "2/2 passed"
     assert details["agent_interruptions"] == "1 interruption(s) by agent"
     assert details["non_talk"] == "35.0% of the contact in silences >= 5 s"
@@ -73,8 +91,10 @@ def test_custom_rubric_scales_linearly_and_rewards_categories():
             QAItem(name="complaint", kind="category", target="complaint", weight=-5),
         ]
     )
-    rules = AnalyticsRules.default().extend(qa=rubric)
+    rules = old_rules().extend(qa=rubric)  # still accepted (stored settings from before forms)
     analysis = analyze_transcript(conversation_fixture(), rules)
+    score = rubric_score(analysis, rubric)
+    assert analysis.qa.score == 57.5  # ...but the form scores the contact, not the rubric
     # positive weights 110: 30 x 1, 20 x (-2.486 + 5) / 5, 25 x (0.35 - 0.5) / (0.1 - 0.5), 25 x 0.75, 10 x 0
     expected = {
         "compliance": 100 * 30 / 110,
@@ -84,25 +104,26 @@ def test_custom_rubric_scales_linearly_and_rewards_categories():
         "payment_handled": 0.0,
         "complaint": -5.0,
     }
-    got = {name: points for name, (_, _, points) in items(analysis).items()}
+    got = {name: points for name, (_, _, points) in items(score).items()}
     assert got == pytest.approx({k: round(v, 2) for k, v in expected.items()}, abs=0.006)
-    assert analysis.qa.score == round(sum(expected.values()), 1) == 57.0
+    assert score.score == round(sum(expected.values()), 1) == 57.0
 
 
 def test_items_that_cannot_be_measured_share_their_points():
     chat = parse_chat_messages(json.loads((FIXTURES / "chat_messages.json").read_text()), "chat-1")
-    analysis = analyze_transcript(chat, AnalyticsRules.default())
+    analysis = analyze_transcript(chat, old_rules())
     assert analysis.conversation is None
     recording = next(r for r in analysis.compliance if r.rule == "recording_disclosure")
     assert recording.status is ComplianceStatus.NOT_APPLICABLE  # voice-only rule
-    got = items(analysis)
+    score = rubric_score(analysis)
+    got = items(score)
     assert got["non_talk"] == (False, None, 0.0)
     assert got["agent_interruptions"] == (False, None, 0.0)
     assert got["customer_sentiment_trend"] == (False, None, 0.0)  # no customer message in the first quarter
     # compliance (40) and end sentiment (20) share 100 points: 66.67 + 33.33
     assert got["compliance"] == (True, 1.0, pytest.approx(66.67))
     assert got["customer_end_sentiment"] == (True, 1.0, pytest.approx(33.33))
-    assert analysis.qa.score == 100.0
+    assert score.score == 100.0
     assert analysis.reason.reason == "delivery"
 
 
@@ -115,9 +136,12 @@ def test_score_is_clamped_at_zero():
         ],
         "bad",
     )  # fmt: skip
-    analysis = analyze_transcript(transcript, AnalyticsRules.default())
-    assert analysis.qa.score == 0.0
-    assert sum(i.points for i in analysis.qa.items) < 0
+    analysis = analyze_transcript(transcript, old_rules())
+    score = rubric_score(analysis)
+    assert score.score == 0.0
+    assert sum(i.points for i in score.items) < 0
+    # the form fails the contact outright: prohibited language is an automatic-fail question
+    assert analysis.qa.score == 0.0 and analysis.qa.auto_failed and analysis.evaluation.auto_failed
 
 
 @pytest.mark.parametrize(
@@ -151,3 +175,17 @@ def test_whole_analysis_of_contact_lens_fixture():
     from ccaas.domain.analytics import TranscriptAnalysis
 
     assert TranscriptAnalysis.model_validate_json(analysis.model_dump_json()) == analysis
+
+
+def test_stored_settings_with_a_rubric_still_load_and_keep_it_but_the_form_scores():
+    stored = old_rules().model_dump(mode="json")
+    stored.pop("form")
+    stored["qa"] = {"items": [{"name": "compliance", "kind": "compliance", "weight": 1}]}
+    rules = AnalyticsRules.model_validate(stored)
+    assert rules.qa is not None and rules.qa.items[0].name == "compliance"
+    assert rules.form is None and rules.evaluation_form.sections[0].title == "Compliance"
+    assert analyze_transcript(conversation_fixture(), rules).qa.score == 57.5
+    # a legacy item pointing at a rule that does not exist is still refused
+    stored["qa"] = {"items": [{"name": "c", "kind": "compliance", "target": "nope", "weight": 1}]}
+    with pytest.raises(ValidationError, match="unknown compliance rule 'nope'"):
+        AnalyticsRules.model_validate(stored)

@@ -155,7 +155,8 @@ class AnalysisSummary(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    qa_score: float
+    qa_score: float  # the evaluation's score 0-100 (0 when auto-failed), supervisor overrides included
+    auto_failed: bool = False  # an automatic-fail question of the evaluation form failed
     categories: tuple[str, ...] = ()
     compliance_failed: tuple[str, ...] = ()
     customer_sentiment: float | None = None
@@ -173,8 +174,10 @@ class AnalysisSummary(BaseModel):
     def of(cls, analysis: object, *, analyzed_at: int, fallback_reason: str = "other") -> AnalysisSummary:
         """From an `analytics.TranscriptAnalysis` (typed loosely to keep this module light)."""
         reason = analysis.reason.reason  # type: ignore[attr-defined]
+        evaluation = analysis.evaluation  # type: ignore[attr-defined]
         return cls(
-            qa_score=analysis.qa.score,  # type: ignore[attr-defined]
+            qa_score=evaluation.score,
+            auto_failed=evaluation.auto_failed,
             categories=tuple(sorted({c.name for c in analysis.categories})),  # type: ignore[attr-defined]
             compliance_failed=tuple(
                 sorted(c.rule for c in analysis.compliance if c.status == "FAILED")  # type: ignore[attr-defined]

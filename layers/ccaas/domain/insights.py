@@ -21,8 +21,17 @@ UNCLASSIFIED = "unclassified"
 
 
 # --- search -----------------------------------------------------------------------------------------
+def reason_label(reason: str | None) -> str:
+    """A contact's reason as the insights views name it: the reason, else UNCLASSIFIED (only the
+    tenant's fallback reason, e.g. "other", matched: history stores no reason for those)."""
+    return reason or UNCLASSIFIED
+
+
 class ContactSearch(BaseModel):
-    """Filters of GET /contacts; all optional and combined with AND. Only analysed contacts match."""
+    """Filters of GET /contacts; all optional and combined with AND. Only analysed contacts match.
+
+    `category` and `reason` are names and match whatever their case; `reason="unclassified"` finds
+    the contacts the reason views list as unclassified. `agent` and `queue` are ids: exact."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -44,13 +53,15 @@ def matches(entry: HistoryEntry, search: ContactSearch) -> bool:
     when = entry.contact_time
     if when is None or not search.from_ms <= when < search.to_ms:
         return False
-    if search.category is not None and search.category not in analysis.categories:
-        return False
+    if search.category is not None:
+        category = search.category.casefold()
+        if not any(c.casefold() == category for c in analysis.categories):
+            return False
     if search.agent is not None and (record is None or record.agent_id != search.agent):
         return False
     if search.queue is not None and (record is None or record.queue_id != search.queue):
         return False
-    if search.reason is not None and entry.reason != search.reason:
+    if search.reason is not None and reason_label(entry.reason).casefold() != search.reason.casefold():
         return False
     if search.min_sentiment is not None and (
         analysis.customer_sentiment is None or analysis.customer_sentiment < search.min_sentiment
@@ -108,7 +119,7 @@ def top_reasons(
     groups: dict[str, list[ContactRecord]] = defaultdict(list)
     for entry, record in _in_range(entries, from_ms, to_ms):
         if not record.consult_leg:
-            groups[entry.reason or UNCLASSIFIED].append(record)
+            groups[reason_label(entry.reason)].append(record)
     volumes = {reason: sum(1 for r in records if r.initiation_method != "TRANSFER") for reason, records in groups.items()}
     total = sum(volumes.values()) or 1
     stats = []
@@ -141,7 +152,7 @@ def repeat_drivers(
     groups: dict[str, list[ContactRecord]] = defaultdict(list)
     for entry, record in _in_range(entries, from_ms, to_ms):
         if record.followed_by_repeat is not None:
-            groups[entry.reason or UNCLASSIFIED].append(record)
+            groups[reason_label(entry.reason)].append(record)
     out = []
     for reason, records in groups.items():
         acc = _accumulate(records, settings)
@@ -166,17 +177,20 @@ class Performer(BaseModel):
     dimension: Dimension
     value: str
     metric: Metric
-    score: float  # mean QA score 0–100, or FCR 0–1
+    score: float  # mean evaluation (QA) score 0–100 (an auto-failed contact counts 0), or FCR 0–1
     contacts: int  # sample behind the score
+    auto_failed: int | None = None  # qa: contacts whose evaluation failed an automatic-fail question
 
 
 def lowest_performers(
     entries: Iterable[HistoryEntry], *, dimension: Dimension, metric: Metric, from_ms: int, to_ms: int,
     settings: KpiSettings, min_contacts: int = 1, limit: int = 10,
 ) -> list[Performer]:
-    """Agents or queues with the lowest mean QA score or FCR, lowest first (smaller samples last)."""
+    """Agents or queues with the lowest mean evaluation score or FCR, lowest first (smaller samples last);
+    for the evaluation score, how many of their contacts were auto-failed."""
     attribute = "agent_id" if dimension == "agent" else "queue_id"
     qa: dict[str, list[float]] = defaultdict(list)
+    failed: dict[str, int] = defaultdict(int)
     fcr_records: dict[str, list[ContactRecord]] = defaultdict(list)
     for entry, record in _in_range(entries, from_ms, to_ms):
         key = getattr(record, attribute)
@@ -184,6 +198,7 @@ def lowest_performers(
             continue
         if metric == "qa" and entry.analysis is not None:
             qa[key].append(entry.analysis.qa_score)
+            failed[key] += entry.analysis.auto_failed
         elif metric == "fcr" and record.followed_by_repeat is not None:
             fcr_records[key].append(record)
     out: list[Performer] = []
@@ -191,7 +206,8 @@ def lowest_performers(
         for key, scores in qa.items():
             if len(scores) >= min_contacts:
                 out.append(Performer(dimension=dimension, value=key, metric=metric,
-                                     score=round(sum(scores) / len(scores), 3), contacts=len(scores)))
+                                     score=round(sum(scores) / len(scores), 3), contacts=len(scores),
+                                     auto_failed=failed[key]))
     else:
         for key, records in fcr_records.items():
             acc = _accumulate(records, settings)

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.analytics import (
     AnalyticsRules,
+    QAScore,
     TranscriptAnalysis,
     TranscriptFormatError,
     analyze_transcript,
@@ -26,8 +27,9 @@ from ccaas.domain.analytics import (
     parse_segments,
     parse_transcript,
 )
+from ccaas.domain.analytics.forms import MAX_COMMENT, AnswerValue, EvaluationResult, Override, rescore
 from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, ParticipantRole
-from ccaas.domain.models import Channel, DomainError, NotFound, within_calendar
+from ccaas.domain.models import Channel, Conflict, DomainError, NotFound, within_calendar
 from ccaas.usecases.guidance import guidance_counts
 from ccaas.usecases.history import known_contact, refresh_repeat_flags, tenant_context, time_range
 
@@ -36,6 +38,7 @@ if TYPE_CHECKING:  # the reports' types; ccaas.domain.insights is imported by th
 
 CHAT_CHANNELS = frozenset({Channel.CHAT, Channel.SMS, Channel.SOCIAL})
 _MAX_ANALYSIS_BYTES = 300_000  # DynamoDB items stop at 400 KB
+_WRITE_ATTEMPTS = 3  # conditional writes of an analysis retried on a concurrent writer, then 409
 
 
 # --- tenant rules ---------------------------------------------------------------------------------
@@ -100,7 +103,8 @@ def chat_messages(deps: Dependencies, tenant_id: str, contact_id: str) -> list[C
 # --- analysis -------------------------------------------------------------------------------------
 def _bounded(analysis: TranscriptAnalysis) -> dict[str, Any]:
     """The analysis as stored: whole, unless its segments would overflow an item; then the trailing
-    segments' texts are dropped (scores, categories and evidence are kept) and the cut is recorded."""
+    segments' texts are dropped (scores, categories and evidence are kept) and the cut is recorded,
+    and if that is not enough the evaluation evidence loses its text snippets (offsets are kept)."""
     document = analysis.model_dump(mode="json")
     size = len(json.dumps(document, separators=(",", ":")))
     dropped = 0
@@ -111,16 +115,56 @@ def _bounded(analysis: TranscriptAnalysis) -> dict[str, Any]:
         segment["text"] = ""
         dropped += 1
     document["segment_texts_dropped"] = dropped
+    if size > _MAX_ANALYSIS_BYTES:  # still too large (a very large form): the evidence keeps its offsets only
+        for section in (document.get("evaluation") or {}).get("sections", []):
+            for question in section["questions"]:
+                for evidence in (question.get("automatic") or {}).get("evidence", []):
+                    evidence["snippet"] = None
+        document["evidence_snippets_dropped"] = True
     return document
 
 
+def _version(stored: dict[str, Any] | None) -> int:
+    """The stored analysis document's version (0: none, or one written before versions)."""
+    version = (stored or {}).get("version", 0)
+    return version if isinstance(version, int) else 0
+
+
+def _overrides(stored: dict[str, Any] | None) -> dict[str, Override]:
+    """Supervisor overrides kept with the analysis, by question id (also those the current form lacks)."""
+    held = (stored or {}).get("overrides")
+    if not isinstance(held, dict):
+        return {}
+    return {question: Override.model_validate(value) for question, value in held.items()}
+
+
+def _with_evaluation(analysis: TranscriptAnalysis, evaluation: EvaluationResult) -> TranscriptAnalysis:
+    qa = QAScore(score=evaluation.score, auto_failed=evaluation.auto_failed)
+    return analysis.model_copy(update={"evaluation": evaluation, "qa": qa})
+
+
 def _store_analysis(deps: Dependencies, tenant_id: str, contact_id: str, analysis: TranscriptAnalysis) -> AnalysisSummary:
+    """Store a (re-)analysis. Supervisor overrides already stored are kept and win over the new
+    automatic answers; the write is conditional on the version read, so an override saved meanwhile is
+    never lost (the read-merge-write is retried)."""
     rules = analytics_rules(deps, tenant_id)
     before = deps.history.get_entry(tenant_id, contact_id)
-    summary = AnalysisSummary.of(analysis, analyzed_at=deps.clock.now_ms(), fallback_reason=rules.reasons.fallback)
     shown, followed = guidance_counts(deps, tenant_id, contact_id)
-    summary = summary.model_copy(update={"guidance_prompts": shown, "guidance_followed": followed})
-    deps.transcripts.put_analysis(tenant_id, contact_id, _bounded(analysis), summary)
+    for attempt in range(_WRITE_ATTEMPTS):
+        stored = deps.transcripts.get_analysis(tenant_id, contact_id)
+        version, overrides = _version(stored), _overrides(stored)
+        current = _with_evaluation(analysis, rescore(analysis.evaluation, overrides)) if overrides else analysis
+        summary = AnalysisSummary.of(current, analyzed_at=deps.clock.now_ms(), fallback_reason=rules.reasons.fallback)
+        summary = summary.model_copy(update={"guidance_prompts": shown, "guidance_followed": followed})
+        document = _bounded(current)
+        document["overrides"] = {q: o.model_dump(mode="json") for q, o in overrides.items()}
+        document["version"] = version + 1
+        try:
+            deps.transcripts.put_analysis(tenant_id, contact_id, document, summary, expected_version=version)
+            break
+        except Conflict:
+            if attempt == _WRITE_ATTEMPTS - 1:
+                raise
     if before is not None and before.reason != _effective_reason(before, summary):
         refresh_repeat_flags(deps, tenant_id, contact_id)  # the classified reason changes who repeats
     return summary
@@ -177,6 +221,80 @@ def get_analysis(deps: Dependencies, tenant_id: str, contact_id: str) -> dict[st
     return analysis
 
 
+# --- evaluation ------------------------------------------------------------------------------------
+class AnswerOverrideRequest(BaseModel):
+    """PUT /contacts/{id}/evaluation/answers/{question_id}: a supervisor's answer to one question."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    answer: AnswerValue = Field(description='yes_no: "yes" or "no"; scale: an integer min..max; choice: an option value; "na" where allowed')
+    comment: str | None = Field(default=None, max_length=MAX_COMMENT)
+
+
+class ContactEvaluation(BaseModel):
+    """A contact's evaluation: the form as scored, automatic answers with their evidence, overrides."""
+
+    contact_id: str
+    version: int  # of the stored analysis (every override or re-analysis adds one)
+    evaluation: EvaluationResult
+    # overrides of questions the form the contact was last scored with does not have (kept, not scored)
+    unmatched_overrides: dict[str, Override] = Field(default_factory=dict)
+
+
+def _evaluation_of(contact_id: str, stored: dict[str, Any]) -> EvaluationResult:
+    held = stored.get("evaluation")
+    if not isinstance(held, dict):
+        raise NotFound(f"contact {contact_id} was analysed before evaluation forms: upload its transcript again",
+                       field="contact_id")
+    return EvaluationResult.model_validate(held)
+
+
+def get_evaluation(deps: Dependencies, tenant_id: str, contact_id: str) -> ContactEvaluation:
+    stored = get_analysis(deps, tenant_id, contact_id)
+    evaluation = _evaluation_of(contact_id, stored)
+    unmatched = {q: o for q, o in _overrides(stored).items() if evaluation.form.question(q) is None}
+    return ContactEvaluation(contact_id=contact_id, version=_version(stored), evaluation=evaluation,
+                             unmatched_overrides=unmatched)
+
+
+def override_answer(deps: Dependencies, tenant_id: str, contact_id: str, question_id: str,
+                    request: AnswerOverrideRequest, *, by: str) -> ContactEvaluation:
+    """Keep a supervisor's answer beside the automatic one and re-score (overrides win). Conditional
+    on the version read: two supervisors overriding at once both land (the loser re-reads and merges)."""
+    for attempt in range(_WRITE_ATTEMPTS):
+        stored = get_analysis(deps, tenant_id, contact_id)
+        evaluation = _evaluation_of(contact_id, stored)
+        question = evaluation.form.question(question_id)
+        if question is None:
+            raise NotFound(f"the evaluation of contact {contact_id} has no question {question_id}", field="question_id")
+        try:
+            value = question.check(request.answer)
+        except ValueError as error:
+            raise DomainError(str(error), field="answer") from None
+        version = _version(stored)
+        overrides = _overrides(stored)
+        overrides[question_id] = Override(value=value, comment=request.comment, by=by, at=deps.clock.now_ms())
+        rescored = rescore(evaluation, overrides)
+        document = dict(stored)
+        document["evaluation"] = rescored.model_dump(mode="json")
+        document["qa"] = QAScore(score=rescored.score, auto_failed=rescored.auto_failed).model_dump(mode="json")
+        document["overrides"] = {q: o.model_dump(mode="json") for q, o in overrides.items()}
+        document["version"] = version + 1
+        entry = deps.history.get_entry(tenant_id, contact_id)
+        held = entry.analysis if entry is not None and entry.analysis is not None else AnalysisSummary(qa_score=0.0)
+        summary = held.model_copy(update={"qa_score": rescored.score, "auto_failed": rescored.auto_failed})
+        try:
+            deps.transcripts.put_analysis(tenant_id, contact_id, document, summary, expected_version=version)
+        except Conflict:
+            if attempt == _WRITE_ATTEMPTS - 1:
+                raise
+            continue
+        unmatched = {q: o for q, o in overrides.items() if rescored.form.question(q) is None}
+        return ContactEvaluation(contact_id=contact_id, version=version + 1, evaluation=rescored,
+                                 unmatched_overrides=unmatched)
+    raise Conflict(f"the analysis of contact {contact_id} keeps changing; retry", field="contact_id")  # not reached
+
+
 # --- search and root causes -------------------------------------------------------------------------
 class ContactInsight(BaseModel):
     contact_id: str
@@ -184,8 +302,9 @@ class ContactInsight(BaseModel):
     channel: str | None
     queue_id: str | None
     agent_id: str | None
-    reason: str | None
+    reason: str  # as the insights views name it ("unclassified": only the fallback reason matched)
     qa_score: float
+    auto_failed: bool = False
     categories: tuple[str, ...]
     compliance_failed: tuple[str, ...]
     customer_sentiment: float | None
@@ -195,6 +314,8 @@ class ContactInsight(BaseModel):
 
     @classmethod
     def of(cls, entry: HistoryEntry) -> ContactInsight:
+        from ccaas.domain.insights import reason_label
+
         record, analysis = entry.record, entry.analysis
         assert analysis is not None
         return cls(
@@ -203,8 +324,9 @@ class ContactInsight(BaseModel):
             channel=None if record is None else record.channel.value,
             queue_id=None if record is None else record.queue_id,
             agent_id=None if record is None else record.agent_id,
-            reason=entry.reason,
+            reason=reason_label(entry.reason),
             qa_score=analysis.qa_score,
+            auto_failed=analysis.auto_failed,
             categories=analysis.categories,
             compliance_failed=analysis.compliance_failed,
             customer_sentiment=analysis.customer_sentiment,

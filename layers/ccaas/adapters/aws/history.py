@@ -40,6 +40,7 @@ from ccaas.domain.history import (
     check_activity_range,
 )
 from ccaas.domain.kpis.records import ActivityKind, AgentActivity, ContactRecord
+from ccaas.domain.models import Conflict
 
 ENTRY = "ENTRY"
 _SAFE_MAX = "~"  # sorts after every character an id may hold
@@ -347,16 +348,30 @@ class DynamoTranscriptStore:
         return [ChatMessage.model_validate_json(item["message"]["S"]) for item in items]
 
     def put_analysis(
-        self, tenant_id: str, contact_id: str, analysis: Mapping[str, Any], summary: AnalysisSummary
+        self, tenant_id: str, contact_id: str, analysis: Mapping[str, Any], summary: AnalysisSummary,
+        *, expected_version: int | None = None,
     ) -> None:
-        self._db.transact_write_items(
-            TransactItems=[
-                {"Put": {"TableName": self._table, "Item": {**_key(tenant_id, contact_id, "ANALYSIS"),
-                                                             "analysis": {"S": json.dumps(analysis, separators=(",", ":"))}}}},
-                {"Update": {"TableName": self._table, "Key": _key(tenant_id, contact_id), "UpdateExpression": "SET an = :an",
-                            "ExpressionAttributeValues": {":an": {"S": summary.model_dump_json()}}}},
-            ]
-        )
+        put: dict[str, Any] = {"TableName": self._table, "Item": {
+            **_key(tenant_id, contact_id, "ANALYSIS"), "analysis": {"S": json.dumps(analysis, separators=(",", ":"))},
+            "ver": {"N": str(int(analysis.get("version", 0)))},
+        }}
+        if expected_version is not None:  # the stored document's version (0: none, or one from before versions)
+            put["ConditionExpression"] = (
+                "attribute_not_exists(ver) OR ver = :expected" if expected_version == 0 else "ver = :expected"
+            )
+            put["ExpressionAttributeValues"] = {":expected": {"N": str(expected_version)}}
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {"Put": put},
+                    {"Update": {"TableName": self._table, "Key": _key(tenant_id, contact_id), "UpdateExpression": "SET an = :an",
+                                "ExpressionAttributeValues": {":an": {"S": summary.model_dump_json()}}}},
+                ]
+            )
+        except ClientError as error:
+            if expected_version is not None and _conflict(error):
+                raise Conflict(f"the analysis of contact {contact_id} changed concurrently; retry", field="contact_id") from error
+            raise
 
     def get_analysis(self, tenant_id: str, contact_id: str) -> dict[str, Any] | None:
         item = self._db.get_item(TableName=self._table, Key=_key(tenant_id, contact_id, "ANALYSIS")).get("Item")

@@ -12,6 +12,7 @@ from ccaas.domain.history import (
     check_activity_range,
 )
 from ccaas.domain.kpis.records import AgentActivity, ContactRecord
+from ccaas.domain.models import Conflict
 
 
 def utc_day(ms: int) -> str:
@@ -147,9 +148,14 @@ class MemoryTranscriptStore:
         return sorted(held.values(), key=lambda m: (m.absolute_time, m.message_id))
 
     def put_analysis(
-        self, tenant_id: str, contact_id: str, analysis: Mapping[str, Any], summary: AnalysisSummary
+        self, tenant_id: str, contact_id: str, analysis: Mapping[str, Any], summary: AnalysisSummary,
+        *, expected_version: int | None = None,
     ) -> None:
         with self._t.lock:
+            if expected_version is not None:
+                held = self._t.analyses.get((tenant_id, contact_id))
+                if int((held or {}).get("version", 0)) != expected_version:
+                    raise Conflict(f"the analysis of contact {contact_id} changed concurrently; retry", field="contact_id")
             self._t.analyses[(tenant_id, contact_id)] = dict(analysis)
             self._t.entries.setdefault((tenant_id, contact_id), {})["analysis"] = summary
 

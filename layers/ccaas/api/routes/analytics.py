@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from ccaas.api.access import ADMIN, AGENT, INTEGRATION, READERS, Router
+from ccaas.api.access import ADMIN, AGENT, INTEGRATION, READERS, SUPERVISOR, Router, credential
 from ccaas.api.common import Id, deps, tenant
 from ccaas.api.routes.history import From, To
 from ccaas.domain.analytics import AnalyticsRules
@@ -45,6 +45,20 @@ def upload_transcript(
 @router.get("/contacts/<contact_id>/analysis", roles=READERS, tags=["analytics"], summary="The full analysis (redacted segments, sentiment, categories, compliance, QA)")
 def get_analysis(contact_id: Id) -> dict[str, Any]:
     return analytics.get_analysis(deps(), tenant(router), contact_id)
+
+
+@router.get("/contacts/<contact_id>/evaluation", roles=READERS, tags=["analytics"],
+            summary="The contact's evaluation: the form as scored, automatic answers with transcript evidence, supervisor overrides")
+def get_evaluation(contact_id: Id) -> analytics.ContactEvaluation:
+    return analytics.get_evaluation(deps(), tenant(router), contact_id)
+
+
+@router.put("/contacts/<contact_id>/evaluation/answers/<question_id>", roles=[ADMIN, SUPERVISOR], tags=["analytics"],
+            summary="A supervisor's answer to one evaluation question: kept beside the automatic answer, wins, re-scores")
+def override_evaluation_answer(contact_id: Id, question_id: Id, body: analytics.AnswerOverrideRequest) -> analytics.ContactEvaluation:
+    caller = credential(router.current_event.request_context.authorizer)
+    return analytics.override_answer(deps(), tenant(router), contact_id, question_id, body,
+                                     by=f"{caller.role.value}:{caller.key_id}")
 
 
 @router.get("/contacts", roles=READERS, tags=["analytics"], summary="Search analysed contacts (newest first)")
@@ -93,7 +107,7 @@ def lowest(
     )
 
 
-@router.get("/settings/analytics", roles=READERS, tags=["analytics"], summary="The tenant's analytics rules (categories, compliance, reasons, QA rubric, redaction)")
+@router.get("/settings/analytics", roles=READERS, tags=["analytics"], summary="The tenant's analytics rules (categories, compliance, reasons, evaluation form, redaction); form null: the default form")
 def get_analytics_rules() -> AnalyticsRules:
     return analytics.analytics_rules(deps(), tenant(router))
 

@@ -2,7 +2,8 @@
 
 Redaction runs first and its output is all that later steps (and the result) ever see: the raw
 transcript is read once, by the redactor. The result holds redacted text, metrics, categories,
-compliance results, the contact reason and the QA score with its breakdown.
+compliance results, the contact reason and the evaluation (the tenant's form answered from all of
+these, with the transcript evidence behind each answer, and its score).
 """
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from .conversation import ConversationCharacteristics, ConversationConfig, conversation_characteristics
 from .limits import MAX_CATEGORIES, MAX_COMPLIANCE_RULES, MAX_DOCUMENT_CHARS, MAX_TOTAL_PHRASES
-from .qa import QARubric, QAScore, score_contact
-from .redaction import RedactionConfig, Redactor
+from .forms import ContactFacts, EvaluationForm, EvaluationResult, default_form, evaluate
+from .qa import QARubric, QAScore
+from .redaction import RedactionConfig, RedactionMark, Redactor
 from .rules import (
     CategoryMatch,
     CategoryRule,
@@ -60,11 +62,17 @@ class AnalyticsRules(BaseModel):
     categories: list[CategoryRule] = Field(default_factory=default_categories, max_length=MAX_CATEGORIES)
     compliance: list[ComplianceRule] = Field(default_factory=default_compliance, max_length=MAX_COMPLIANCE_RULES)
     reasons: ReasonConfig = Field(default_factory=default_reasons)
-    qa: QARubric = Field(default_factory=QARubric.default)
+    # Legacy (before evaluation forms): still accepted and validated so stored settings keep loading,
+    # but no longer scored; `form` is what scores a contact.
+    qa: QARubric | None = None
+    # None or left out: the default form (forms.default_form) without the questions whose rule or
+    # category these rules do not have.
+    form: EvaluationForm | None = None
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
     conversation: ConversationConfig = Field(default_factory=ConversationConfig)
 
     _compiled: _CompiledAnalytics | None = PrivateAttr(default=None)
+    _default_form: EvaluationForm | None = PrivateAttr(default=None)
 
     @classmethod
     def default(cls) -> AnalyticsRules:
@@ -80,7 +88,7 @@ class AnalyticsRules(BaseModel):
                 raise ValueError(f"duplicate {what} names")
         categories = {c.name for c in self.categories}
         compliance = {c.name for c in self.compliance}
-        for item in self.qa.items:
+        for item in self.qa.items if self.qa is not None else ():
             # A QA item pointing at a rule that does not exist would silently score 0 forever.
             if item.kind == "category" and item.target not in categories:
                 raise ValueError(f"QA item {item.name}: unknown category {item.target!r}")
@@ -102,6 +110,27 @@ class AnalyticsRules(BaseModel):
             raise ValueError(f"the rules take {size:,} characters as JSON (at most {MAX_DOCUMENT_CHARS:,})")
         return self
 
+    @field_validator("form")
+    @classmethod
+    def _form_refers_to_known_rules(cls, form: EvaluationForm | None, info: ValidationInfo) -> EvaluationForm | None:
+        categories, compliance = info.data.get("categories"), info.data.get("compliance")
+        if form is None or categories is None or compliance is None:
+            return form  # the default, or rules that failed validation themselves (their errors are reported)
+        problems = form.unknown_references({c.name for c in compliance}, {c.name for c in categories})
+        if problems:
+            # A question pointing at a rule that does not exist would never be answered: refuse it by path.
+            raise ValueError("; ".join(f"{path}: {message}" for path, message in problems[:5]))
+        return form
+
+    @property
+    def evaluation_form(self) -> EvaluationForm:
+        """The form contacts are scored with: the tenant's, else the default for these rules."""
+        if self.form is not None:
+            return self.form
+        if self._default_form is None:
+            self._default_form = default_form({c.name for c in self.compliance}, {c.name for c in self.categories})
+        return self._default_form
+
     def extend(
         self,
         *,
@@ -111,7 +140,7 @@ class AnalyticsRules(BaseModel):
         **sections: object,
     ) -> AnalyticsRules:
         """These rules plus the tenant's: same-named categories, compliance rules and reasons replace
-        ours, new ones are added; other sections (qa, redaction, conversation) are replaced whole."""
+        ours, new ones are added; other sections (form, qa, redaction, conversation) are replaced whole."""
         data = self.model_dump()
         data["categories"] = [c.model_dump() for c in _merge_by_name(self.categories, categories, "name")]
         data["compliance"] = [c.model_dump() for c in _merge_by_name(self.compliance, compliance, "name")]
@@ -152,6 +181,9 @@ class RedactedTranscript:
     word_counts: tuple[int, ...]
     redaction_counts: dict[str, int]
     segments_redacted: int
+    # what was replaced where (kind, segment, offsets), never the value; bounded (MAX_RECEIPT)
+    receipt: tuple[RedactionMark, ...] = ()
+    receipt_dropped: int = 0
 
 
 def redact_transcript(transcript: Transcript, redactor: Redactor) -> RedactedTranscript:
@@ -171,6 +203,8 @@ def redact_transcript(transcript: Transcript, redactor: Redactor) -> RedactedTra
         word_counts=tuple(t.count(" ") + 1 if t else 0 for t in raw),
         redaction_counts=redacted.counts,
         segments_redacted=redacted.changed_segments,
+        receipt=tuple(redacted.receipt),
+        receipt_dropped=redacted.receipt_dropped,
     )
 
 
@@ -186,6 +220,10 @@ class AnalyzedSegment(BaseModel):
 class RedactionSummary(BaseModel):
     counts: dict[str, int]  # per type; never the values
     segments_redacted: int
+    # one entry per replaced span: kind, segment, offsets in the original and the redacted text;
+    # never the value. At most MAX_RECEIPT entries; `receipt_dropped` counts the rest.
+    receipt: list[RedactionMark] = Field(default_factory=list)
+    receipt_dropped: int = 0
 
 
 class TranscriptAnalysis(BaseModel):
@@ -199,7 +237,8 @@ class TranscriptAnalysis(BaseModel):
     categories: list[CategoryMatch]
     compliance: list[ComplianceResult]
     reason: ContactReason
-    qa: QAScore
+    qa: QAScore  # the evaluation's score (kept for readers of the QA score before forms)
+    evaluation: EvaluationResult
 
 
 _LOCAL_SENTIMENT = LocalLexiconSentiment()
@@ -221,7 +260,7 @@ def analyze_redacted(
     compiled = rules.compiled()
     texts = list(redacted.texts)
     # One normalisation pass serves the rules and, when it is ours, the sentiment analyzer.
-    words = segment_words(texts, clause_breaks=True)
+    words = segment_words(texts, clause_breaks=True, placeholders=True)  # "[CARD]" stays distinct (PCI rule)
     if isinstance(analyzer, LocalLexiconSentiment):
         scores = analyzer.score_words(words)
     else:
@@ -241,11 +280,15 @@ def analyze_redacted(
         )
 
     occurrences = compiled.rules.index.find(words)
-    times = SegmentTimes(speakers=redacted.speakers, begins=redacted.begins, origin_ms=origin, channel=redacted.channel)
+    times = SegmentTimes(
+        speakers=redacted.speakers, begins=redacted.begins, origin_ms=origin, channel=redacted.channel, ends=redacted.ends
+    )
     categories = compiled.rules.categories(occurrences, times)
     compliance = compiled.rules.compliance(occurrences, times)
     reason = compiled.rules.reason(occurrences, times)
-    qa = score_contact(rules.qa, compliance, categories, sentiment, conversation)
+    facts = ContactFacts(compliance, categories, sentiment, conversation, redacted.speakers, redacted.begins, scores, texts)
+    evaluation = evaluate(rules.evaluation_form, facts)
+    qa = QAScore(score=evaluation.score, auto_failed=evaluation.auto_failed, items=[])
 
     # Plain dicts, validated in bulk by pydantic-core when the result is built (far cheaper than
     # constructing 1,000 models one by one from Python).
@@ -260,13 +303,19 @@ def analyze_redacted(
         channel=redacted.channel,
         connected_at_ms=redacted.connected_at_ms,
         segments=segments,
-        redaction=RedactionSummary(counts=redacted.redaction_counts, segments_redacted=redacted.segments_redacted),
+        redaction=RedactionSummary(
+            counts=redacted.redaction_counts,
+            segments_redacted=redacted.segments_redacted,
+            receipt=list(redacted.receipt),
+            receipt_dropped=redacted.receipt_dropped,
+        ),
         sentiment=sentiment,
         conversation=conversation,
         categories=categories,
         compliance=compliance,
         reason=reason,
         qa=qa,
+        evaluation=evaluation,
     )
 
 

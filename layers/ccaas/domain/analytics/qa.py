@@ -1,4 +1,12 @@
-"""QA score 0-100 from a tenant rubric of weighted items.
+"""The QA rubric of weighted items, from before evaluation forms (forms.py), and the `QAScore` kept
+on every analysis.
+
+The rubric is still accepted in a tenant's stored analytics settings (`qa`) and validated, so settings
+written before forms keep loading, but contacts are scored by the evaluation form: `QAScore.score` is
+the evaluation's score and `auto_failed` its automatic fail (`items` stays empty; `score_contact`
+remains for tenants' tooling and tests of the old rubric). What follows describes the old rubric.
+
+QA score 0-100 from a tenant rubric of weighted items.
 
 Each item measures one thing and turns it into a fraction f in [0, 1]:
 - `compliance`: share of applicable compliance results that passed (`target`: one rule, else all);
@@ -112,7 +120,8 @@ class QAItemResult(BaseModel):
 
 class QAScore(BaseModel):
     score: float
-    items: list[QAItemResult]
+    auto_failed: bool = False
+    items: list[QAItemResult] = Field(default_factory=list)
 
 
 def _linear(value: float, good_at: float, bad_at: float) -> float:
