@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements.lock | cks
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: run test test-fast synth layer deploy bench lint clean venv
+.PHONY: run test test-fast synth layer deploy bench report lint clean venv
 
 venv: $(STAMP)
 
@@ -44,6 +44,9 @@ deploy: synth  ## needs AWS credentials and the aws-cdk CLI (npx)
 
 bench: venv  ## benchmarks printed as tables and ratios
 	$(PY) -m bench
+
+report: venv  ## a simulated day as one HTML report (day-report.html): SL/ASA/abandonment vs Erlang, agent-centric vs FIFO
+	$(PY) -m local.day_report --out day-report.html
 
 lint: venv synth
 	$(PY) -m compileall -q infra functions layers local bench tests

@@ -1,16 +1,28 @@
-// The wallboard: live queue metrics and open alerts of one tenant, pushed over WebSocket, or polled
-// every 2 s when no socket can be opened. No build step, no dependencies. The API is on this page's
+// The wallboard: live queue metrics, agents and open alerts of one tenant, pushed over WebSocket, or
+// polled every 2 s when no socket can be opened. No build step, no dependencies. The API is on this page's
 // origin (local runtime: same server; AWS: the CloudFront distribution routes /v1/* to API Gateway).
 // The tenant's API key is kept in sessionStorage only (gone when the tab closes); `#key=<key>` in the
 // URL is taken once and removed from the address bar, for kiosk screens.
 //
+// What it shows, per queue: every big figure says its period ("now", "last 15 min") and, where the queue
+// has one, its target (SL 80/20 · target 80 %: the queue's sl_target and sl_threshold_s from GET /queues);
+// the small line under it is today's figure; the sparkline is the last 15 minutes of that figure, kept in
+// this page from the values it was pushed or polled (sampled again every 5 s, so a steady value still
+// draws a line; a fresh page starts with an empty trend). Colours follow the thresholds: the queue's SL
+// target, its SL threshold T (estimated wait, ASA), and the tenant's alert rules (GET /alerts/rules: queue
+// depth, long wait, not-ready time). Agents (GET /agents): state and not-ready reason (a missed offer
+// sets the reservation policy's not-ready status, MISSED by default), since when, contacts handled today.
+// Alerts keep the text of their opening; next to it, "now: …" is the current value from the live
+// metrics (or the agent's current state).
+//
 // Push: the page opens ws(s)://<this origin>/v1?token=<key> (or the URL given once as `#ws=<url>`: the
-// local runtime serves its WebSocket API on another port), subscribes to every queue, reads metrics and
-// alerts once, then updates a queue's row from each `queue_metrics` frame and an alert from each `alert`
-// frame (unknown frame types are ignored); open alerts are re-read every 30 s all the same (a failed alert
-// push is not retried). When the socket cannot open or closes, the page polls the REST API every 2 s and
-// tries the socket again later; the status line says which mode it is in. `#poll=0` turns every timed
-// REST read off (the browser test proves the tiles move from the socket alone).
+// local runtime serves its WebSocket API on another port), subscribes to every queue, reads metrics,
+// agents, alerts and settings once, then updates a queue from each `queue_metrics` frame and an alert from
+// each `alert` frame (unknown frame types are ignored); agents and open alerts are re-read every 10 s all
+// the same (agents are not pushed to supervisors; a failed alert push is not retried). When the socket
+// cannot open or closes, the page polls the REST API every 2 s and tries the socket again later; the status
+// line says which mode it is in. `#poll=0` turns every timed REST read off (the browser test proves the
+// tiles move from the socket alone).
 "use strict";
 
 (() => {
@@ -19,10 +31,17 @@
   const WS_STORAGE = "ccaas.wallboard.wsUrl";
   const POLL_STORAGE = "ccaas.wallboard.poll";
   const REFRESH_MS = 2000;
-  const ALERTS_RESYNC_MS = 30000; // with the socket: alerts come as frames; a failed alert push is not retried
+  const PUSH_RESYNC_MS = 10000; // with the socket: agents and alerts (not pushed to this page) every 10 s
+  const CONFIG_MS = 5 * 60 * 1000; // queue settings and alert rules: read again every 5 minutes
   const PING_MS = 5 * 60 * 1000; // API Gateway closes a connection after 10 minutes without a frame
   const RETRY_MS = [5000, 15000, 60000]; // trying the socket again after it failed or closed
   const OPEN_MS = 5000; // a socket not subscribed by then counts as failed
+  const TREND_MS = 15 * 60 * 1000; // the sparklines' window
+  const SAMPLE_MS = 5000; // a trend point every 5 s even when nothing was pushed
+  // Abandonment has no target in the queue settings: the wallboard colours it at these shares.
+  const ABANDON_WARN = 0.05;
+  const ABANDON_BAD = 0.1;
+  const MISSED_STATUS = "MISSED"; // the reservation policy's default not-ready status after a missed offer
   const $ = (id) => document.getElementById(id);
   let timer = null;
   let inFlight = false;
@@ -33,17 +52,27 @@
   let pingTimer = null;
   let openTimer = null;
 
+  // What the page knows: queue settings and alert rules (read rarely), the last metrics of each queue,
+  // the trends, the agents and the open alerts.
+  let settings = {}; // queue id -> Queue (GET /queues)
+  let rules = null; // GET /alerts/rules
+  let configReadAt = 0;
+  const latest = new Map(); // queue id -> RealtimeQueueMetrics
+  const trends = new Map(); // queue id -> Map(field -> [[epoch ms, value or null], ...])
+  let agents = [];
+  let shownAlerts = [];
+
   // --- the key and the settings from the fragment --------------------------------------------------
   function takeSettingsFromFragment() {
-    const settings = Object.fromEntries(
+    const given = Object.fromEntries(
       location.hash.replace(/^#/, "").split("&").filter(Boolean).map((part) => {
         const [name, ...value] = part.split("=");
         return [name, decodeURIComponent(value.join("="))];
       })
     );
-    if (settings.key) sessionStorage.setItem(KEY_STORAGE, settings.key);
-    if (settings.ws && /^wss?:\/\//.test(settings.ws)) sessionStorage.setItem(WS_STORAGE, settings.ws);
-    if (settings.poll !== undefined) sessionStorage.setItem(POLL_STORAGE, settings.poll === "0" ? "0" : "1");
+    if (given.key) sessionStorage.setItem(KEY_STORAGE, given.key);
+    if (given.ws && /^wss?:\/\//.test(given.ws)) sessionStorage.setItem(WS_STORAGE, given.ws);
+    if (given.poll !== undefined) sessionStorage.setItem(POLL_STORAGE, given.poll === "0" ? "0" : "1");
     if (location.hash) history.replaceState(null, "", location.pathname + location.search);
   }
   const apiKey = () => sessionStorage.getItem(KEY_STORAGE) || "";
@@ -56,18 +85,32 @@
 
   // --- formatting ----------------------------------------------------------------------------------
   const dash = "–";
+  const missing = (v) => v === null || v === undefined || Number.isNaN(v);
   function duration(seconds) {
-    if (seconds === null || seconds === undefined) return dash;
+    if (missing(seconds)) return dash;
+    if (!Number.isFinite(seconds)) return "∞";
     const s = Math.max(0, Math.round(seconds));
     const m = Math.floor(s / 60);
     return m >= 60 ? `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m` : `${m}:${String(s % 60).padStart(2, "0")}`;
   }
-  const percent = (v) => (v === null || v === undefined ? dash : `${Math.round(v * 100)}%`);
-  const count = (v) => (v === null || v === undefined ? dash : String(v));
-  function ago(iso) {
-    const ms = Date.now() - Date.parse(iso);
-    return Number.isFinite(ms) ? `${duration(ms / 1000)} ago` : "";
+  // "45 s", "12 min", "1 h 05 min": how long ago, for people reading from across the room.
+  function elapsed(seconds) {
+    if (missing(seconds)) return dash;
+    const s = Math.max(0, Math.floor(seconds));
+    if (s < 60) return `${s} s`;
+    const m = Math.floor(s / 60);
+    return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
   }
+  const percent = (v) => (missing(v) ? dash : `${Math.round(v * 100)} %`);
+  const count = (v) => (missing(v) ? dash : String(v));
+  const secondsSince = (iso) => {
+    const ms = Date.now() - Date.parse(iso);
+    return Number.isFinite(ms) ? ms / 1000 : null;
+  };
+  const ago = (iso) => {
+    const s = secondsSince(iso);
+    return s === null ? "" : `${elapsed(s)} ago`;
+  };
 
   function setStatus(state, text) {
     const el = $("status");
@@ -83,6 +126,9 @@
   function showMode() {
     $("mode").textContent = mode === "push" ? "pushed as it changes" : mode === "poll" ? "refreshes every 2 s" : "connecting";
   }
+  const stamp = () => {
+    $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+  };
 
   // --- API -----------------------------------------------------------------------------------------
   async function call(method, path) {
@@ -97,49 +143,365 @@
     return response.json();
   }
 
-  // --- rendering (textContent only: nothing from the API is parsed as HTML) ------------------------
-  const QUEUE_FIELDS = [
-    ["in_queue", (q) => count(q.in_queue)],
-    ["oldest_wait", (q) => duration(q.oldest_wait_s)],
-    ["agents_available", (q) => count(q.agents_available)],
-    ["agents_reserved", (q) => count(q.agents_reserved)],
-    ["agents_on_contact", (q) => count(q.agents_on_contact)],
-    ["agents_acw", (q) => count(q.agents_acw)],
-    ["agents_not_ready", (q) => count(q.agents_not_ready)],
-    ["service_level", (q) => percent(q.service_level)],
-    ["asa", (q) => duration(q.asa_s)],
-    ["abandonment", (q) => percent(q.abandonment_rate)],
-    ["transfers", (q) => `${count(q.transferred_out)} / ${count(q.transferred_in)}`],
+  // --- thresholds ----------------------------------------------------------------------------------
+  const rule = (name) => (rules && rules[name] && rules[name].enabled !== false ? rules[name] : null);
+  const slThreshold = (q) => settings[q.queue_id]?.sl_threshold_s ?? null;
+  const slTarget = (q) => q.service_level_target ?? settings[q.queue_id]?.sl_target ?? null;
+  // "ok" below `warn`, "warn" from it, "bad" from `bad` (either may be null: that step is skipped).
+  function above(value, warn, bad) {
+    if (missing(value)) return "none";
+    if (!missing(bad) && value >= bad) return "bad";
+    if (!missing(warn) && value >= warn) return "warn";
+    return "ok";
+  }
+  const pct = (x) => `${Math.round(x * 100)} %`;
+
+  // The big figures of a queue: what, over which period, against which target, and the coloured level.
+  const FIGURES = [
+    {
+      field: "in_queue", scale: "count",
+      title: () => "In queue", period: () => "now",
+      target: () => (rule("queue_depth") ? `alert at ${rule("queue_depth").threshold}` : ""),
+      value: (q) => q.in_queue, format: count,
+      level: (v) => above(v, 1, rule("queue_depth")?.threshold), // anyone waiting: warn; the alert's depth: bad
+      today: (q) => `${count(q.offered)} offered today`,
+    },
+    {
+      field: "oldest_wait", scale: "seconds",
+      title: () => "Oldest wait", period: () => "now",
+      target: () => (rule("long_wait") ? `alert at ${duration(rule("long_wait").threshold_s)}` : ""),
+      value: (q) => q.oldest_wait_s, format: duration,
+      level: (v, q) => above(v ?? 0, slThreshold(q), rule("long_wait")?.threshold_s),
+      today: (q) => `SL threshold ${count(slThreshold(q))} s`,
+    },
+    {
+      field: "estimated_wait", scale: "seconds",
+      title: () => "Est. wait", period: () => "new contact",
+      target: (q) => (slThreshold(q) ? `answer in ${slThreshold(q)} s` : ""),
+      value: (q) => q.estimated_wait_s, format: duration,
+      level: (v, q) => above(v, slThreshold(q), rule("long_wait")?.threshold_s ?? (slThreshold(q) ? 3 * slThreshold(q) : null)),
+      today: (q) => `${count(q.agents_staffed)} agents staffed`,
+    },
+    {
+      field: "service_level", scale: "share",
+      title: (q) => {
+        const t = slTarget(q), s = slThreshold(q);
+        return t !== null && s !== null ? `SL ${Math.round(t * 100)}/${s}` : "Service level";
+      },
+      period: () => "last 15 min",
+      target: (q) => (slTarget(q) !== null ? `target ${pct(slTarget(q))}` : ""),
+      value: (q) => q.last_15_minutes?.service_level, format: percent,
+      level: (v, q) => {
+        const t = slTarget(q);
+        if (missing(v) || t === null) return "none";
+        return v >= t ? "ok" : v >= t - 0.1 ? "warn" : "bad";
+      },
+      today: (q) => `today ${percent(q.service_level)}`,
+    },
+    {
+      field: "asa", scale: "seconds",
+      title: () => "ASA", period: () => "last 15 min",
+      target: (q) => (slThreshold(q) ? `within ${slThreshold(q)} s` : ""),
+      value: (q) => q.last_15_minutes?.asa_s, format: duration,
+      level: (v, q) => above(v, slThreshold(q), slThreshold(q) ? 2 * slThreshold(q) : null),
+      today: (q) => `today ${duration(q.asa_s)}`,
+    },
+    {
+      field: "abandonment", scale: "share",
+      title: () => "Abandoned", period: () => "last 15 min",
+      target: () => `under ${pct(ABANDON_WARN)}`,
+      value: (q) => q.last_15_minutes?.abandonment_rate, format: percent,
+      level: (v) => above(v, ABANDON_WARN, ABANDON_BAD),
+      today: (q) => `today ${percent(q.abandonment_rate)} · ${count(q.abandoned)} of ${count(q.offered)}`,
+    },
+  ];
+  const AGENT_COUNTS = [
+    ["agents_available", "available"],
+    ["agents_reserved", "offer ringing"],
+    ["agents_on_contact", "on contact"],
+    ["agents_acw", "after work"],
+    ["agents_not_ready", "not ready"],
   ];
 
-  function renderQueue(q) {
-    const body = $("queues").tBodies[0];
-    let row = body.querySelector(`tr[data-queue="${CSS.escape(q.queue_id)}"]`);
-    if (!row) {
-      row = body.insertRow();
-      row.dataset.queue = q.queue_id;
-      const name = document.createElement("th");
-      name.scope = "row";
-      name.textContent = q.queue_id;
-      row.appendChild(name);
-      for (const [field] of QUEUE_FIELDS) row.insertCell().dataset.field = field;
+  // --- trends (client-side, the last 15 minutes) ---------------------------------------------------
+  function sample(q, now = Date.now()) {
+    let series = trends.get(q.queue_id);
+    if (!series) trends.set(q.queue_id, (series = new Map()));
+    for (const f of FIGURES) {
+      const v = f.value(q);
+      const points = series.get(f.field) || [];
+      const point = [now, missing(v) || !Number.isFinite(v) ? null : v];
+      if (points.length && now - points[points.length - 1][0] < 1000) points[points.length - 1] = point;
+      else points.push(point);
+      while (points.length && points[0][0] < now - TREND_MS) points.shift();
+      series.set(f.field, points);
     }
-    for (const [field, format] of QUEUE_FIELDS) row.querySelector(`td[data-field="${field}"]`).textContent = format(q);
-    const below = q.service_level !== null && q.service_level_target !== null && q.service_level < q.service_level_target;
-    row.classList.toggle("below-target", Boolean(below));
-    row.classList.toggle("waiting", q.in_queue > 0);
   }
+
+  const SVG = "http://www.w3.org/2000/svg";
+  const W = 120, H = 32;
+  function drawSpark(svg, points, f, q, now = Date.now()) {
+    const values = points.map((p) => p[1]).filter((v) => v !== null);
+    let top = f.scale === "share" ? 1 : Math.max(1, ...values);
+    const target = f.field === "service_level" ? slTarget(q) : null;
+    const x = (t) => ((t - (now - TREND_MS)) / TREND_MS) * W;
+    const y = (v) => H - 2 - (Math.min(v, top) / top) * (H - 4);
+    let d = "";
+    let pen = false;
+    for (const [t, v] of points) {
+      if (v === null) {
+        pen = false;
+        continue;
+      }
+      d += `${pen ? "L" : "M"}${x(t).toFixed(1)} ${y(v).toFixed(1)} `;
+      pen = true;
+    }
+    const line = svg.querySelector("path.line");
+    line.setAttribute("d", d.trim() || "M0 0");
+    line.classList.toggle("empty", !d);
+    const last = [...points].reverse().find((p) => p[1] !== null);
+    const dot = svg.querySelector("circle");
+    dot.setAttribute("visibility", last ? "visible" : "hidden");
+    dot.setAttribute("cx", last ? x(last[0]).toFixed(1) : "0");
+    dot.setAttribute("cy", last ? y(last[1]).toFixed(1) : "0");
+    const goal = svg.querySelector("line.target"); // the SL target, dashed
+    goal.setAttribute("visibility", target !== null ? "visible" : "hidden");
+    goal.setAttribute("y1", target !== null ? y(target).toFixed(1) : "0");
+    goal.setAttribute("y2", target !== null ? y(target).toFixed(1) : "0");
+    svg.dataset.points = String(values.length);
+  }
+
+  function sparkline() {
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("class", "spark");
+    svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    svg.setAttribute("preserveAspectRatio", "none");
+    svg.setAttribute("aria-hidden", "true");
+    svg.dataset.points = "0";
+    const axis = document.createElementNS(SVG, "line"); // the window's floor: 15 minutes wide
+    axis.setAttribute("class", "axis");
+    axis.setAttribute("x1", "0");
+    axis.setAttribute("x2", String(W));
+    axis.setAttribute("y1", String(H - 1));
+    axis.setAttribute("y2", String(H - 1));
+    const goal = document.createElementNS(SVG, "line");
+    goal.setAttribute("class", "target");
+    goal.setAttribute("x1", "0");
+    goal.setAttribute("x2", String(W));
+    const line = document.createElementNS(SVG, "path");
+    line.setAttribute("class", "line");
+    const dot = document.createElementNS(SVG, "circle");
+    dot.setAttribute("r", "2.5");
+    svg.append(axis, goal, line, dot);
+    return svg;
+  }
+
+  // --- queues (textContent only: nothing from the API is parsed as HTML) ---------------------------
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function queueCard(queueId) {
+    const card = el("article", "queue");
+    card.dataset.queue = queueId;
+    const head = el("h3");
+    head.append(el("span", "queue-id", queueId), el("span", "queue-name"));
+    const figures = el("div", "figures");
+    for (const f of FIGURES) {
+      const box = el("div", "figure");
+      box.dataset.field = f.field;
+      // Two lines on screen ("SL 80/20" over "last 15 min · target 80 %"), one phrase as text.
+      const label = el("div", "label");
+      const sub = el("span", "sub");
+      sub.append(el("span", "period"), el("span", "sep"), el("span", "target"));
+      label.append(el("span", "title"), el("span", "sep", " · "), sub);
+      box.append(label, el("div", "value"), el("div", "today"), sparkline());
+      figures.append(box);
+    }
+    const staff = el("p", "staff");
+    for (const [field, words] of AGENT_COUNTS) {
+      const item = el("span", "count");
+      item.dataset.field = field;
+      item.append(el("b"), document.createTextNode(` ${words}`));
+      staff.append(item);
+    }
+    const transfers = el("span", "count");
+    transfers.dataset.field = "transfers";
+    transfers.title = "today: segments transferred out of the queue / into it";
+    transfers.append(el("b"), document.createTextNode(" transfers out / in today"));
+    staff.append(transfers);
+    card.append(head, figures, staff);
+    return card;
+  }
+
+  function renderQueue(q, now = Date.now()) {
+    latest.set(q.queue_id, q);
+    sample(q, now);
+    const list = $("queues");
+    let card = list.querySelector(`article[data-queue="${CSS.escape(q.queue_id)}"]`);
+    if (!card) {
+      card = queueCard(q.queue_id);
+      list.append(card);
+    }
+    const name = settings[q.queue_id]?.name;
+    card.querySelector(".queue-name").textContent = name && name !== q.queue_id ? name : "";
+    const series = trends.get(q.queue_id);
+    for (const f of FIGURES) {
+      const box = card.querySelector(`.figure[data-field="${f.field}"]`);
+      const v = f.value(q);
+      box.querySelector(".title").textContent = f.title(q);
+      box.querySelector(".period").textContent = f.period(q);
+      const target = f.target(q);
+      box.querySelector(".sub .sep").textContent = target ? " · " : "";
+      box.querySelector(".target").textContent = target;
+      box.querySelector(".value").textContent = f.format(v);
+      box.querySelector(".today").textContent = f.today(q);
+      box.dataset.level = f.level(v, q);
+      drawSpark(box.querySelector("svg.spark"), series.get(f.field), f, q, now);
+    }
+    for (const [field] of AGENT_COUNTS) card.querySelector(`[data-field="${field}"] b`).textContent = count(q[field]);
+    card.querySelector('[data-field="transfers"] b').textContent = `${count(q.transferred_out)} / ${count(q.transferred_in)}`;
+    card.dataset.level = levelOf(card, "service_level") === "bad" || levelOf(card, "oldest_wait") === "bad" ? "bad" : "ok";
+    renderAlertValues();
+  }
+  const levelOf = (card, field) => card.querySelector(`.figure[data-field="${field}"]`).dataset.level;
 
   function renderQueues(queues) {
     const seen = new Set();
+    const now = Date.now();
     for (const q of queues) {
       seen.add(q.queue_id);
-      renderQueue(q);
+      renderQueue(q, now);
     }
-    for (const row of [...$("queues").tBodies[0].rows]) if (!seen.has(row.dataset.queue)) row.remove();
+    for (const card of [...$("queues").children]) {
+      if (!seen.has(card.dataset.queue)) {
+        latest.delete(card.dataset.queue);
+        trends.delete(card.dataset.queue);
+        card.remove();
+      }
+    }
   }
 
-  let shownAlerts = [];
+  // Every 5 s: the last known value of each queue again, so a steady value draws a line.
+  function resample() {
+    const now = Date.now();
+    for (const q of latest.values()) renderQueue(q, now);
+  }
+
+  // --- agents --------------------------------------------------------------------------------------
+  const ACTIVITY_ORDER = { NOT_READY: 0, RESERVED: 1, ACW: 2, ON_CONTACT: 3, AVAILABLE: 4, OFFLINE: 5 };
+  const ACTIVITY_TEXT = { AVAILABLE: "Available", RESERVED: "Offer ringing", ON_CONTACT: "On contact", ACW: "After work" };
+  // Not ready: since the status was set (the reason); otherwise since the activity began.
+  const agentSince = (a) => (a.activity === "NOT_READY" ? a.status_since : a.activity_since) || a.status_since;
+  function agentState(a) {
+    if (a.activity !== "NOT_READY") return ACTIVITY_TEXT[a.activity] || a.activity;
+    if (a.status === MISSED_STATUS) return "Not ready · missed an offer";
+    return a.status === "NOT_READY" ? "Not ready" : `Not ready · ${a.status}`;
+  }
+  function agentLevel(a) {
+    if (a.activity !== "NOT_READY") return a.activity === "AVAILABLE" ? "ok" : "busy";
+    if (a.status === MISSED_STATUS) return "bad";
+    const r = rule("agent_not_ready");
+    if (!r || (r.ignore_statuses || []).includes(a.status)) return "warn";
+    return (secondsSince(agentSince(a)) ?? 0) >= r.threshold_s ? "bad" : "warn";
+  }
+
+  function renderAgents(list) {
+    agents = list;
+    const body = $("agents").tBodies[0];
+    const shown = list.filter((a) => a.activity !== "OFFLINE");
+    const waited = (a) => -(secondsSince(agentSince(a)) ?? 0);
+    shown.sort((a, b) => (ACTIVITY_ORDER[a.activity] ?? 9) - (ACTIVITY_ORDER[b.activity] ?? 9) || waited(a) - waited(b)
+      || a.agent_id.localeCompare(b.agent_id));
+    body.replaceChildren(
+      ...shown.map((a) => {
+        const row = document.createElement("tr");
+        row.dataset.agent = a.agent_id;
+        row.dataset.activity = a.activity;
+        row.dataset.status = a.status;
+        row.dataset.level = agentLevel(a);
+        const name = el("th", "", a.name || a.agent_id);
+        name.scope = "row";
+        row.append(name);
+        const cells = {
+          state: agentState(a),
+          since: elapsed(secondsSince(agentSince(a))),
+          today: count(a.handled_today),
+          queues: (a.queues || []).slice().sort((x, y) => (x.priority ?? 1) - (y.priority ?? 1)).map((q) => q.queue_id).join(", "),
+        };
+        for (const [field, text] of Object.entries(cells)) {
+          const cell = row.insertCell();
+          cell.dataset.field = field;
+          cell.textContent = text;
+          if (field === "since") cell.dataset.since = agentSince(a) || "";
+        }
+        return row;
+      })
+    );
+    const offline = list.filter((a) => a.activity === "OFFLINE");
+    $("agents-offline").textContent = offline.length
+      ? `Offline (${offline.length}): ${offline.map((a) => a.name || a.agent_id).join(", ")}` : "";
+    const by = (activity) => list.filter((a) => a.activity === activity).length;
+    $("agent-summary").textContent =
+      `${by("AVAILABLE")} available · ${by("ON_CONTACT") + by("RESERVED") + by("ACW")} busy · ${by("NOT_READY")} not ready · ${by("OFFLINE")} offline`;
+    renderAlertValues();
+  }
+
+  // Every second: the "since" column moves on without a read.
+  function tickAgents() {
+    for (const cell of $("agents").querySelectorAll('td[data-field="since"]')) {
+      cell.textContent = elapsed(secondsSince(cell.dataset.since));
+    }
+    for (const row of $("agents").tBodies[0].rows) {
+      const a = agents.find((x) => x.agent_id === row.dataset.agent);
+      if (a) row.dataset.level = agentLevel(a);
+    }
+  }
+
+  // --- alerts --------------------------------------------------------------------------------------
+  // The current value behind an alert (its message keeps the value at opening): {text, level} or null.
+  function currentOf(a) {
+    const d = a.details || {};
+    if (a.queue_id && ["service_level", "long_wait", "queue_depth"].includes(a.rule)) {
+      const q = latest.get(a.queue_id);
+      if (!q) return null;
+      if (a.rule === "queue_depth") {
+        return { text: `now ${q.in_queue} in queue`, level: above(q.in_queue, null, d.threshold ?? rule("queue_depth")?.threshold) };
+      }
+      if (a.rule === "long_wait") {
+        if (missing(q.oldest_wait_s)) return { text: "now nobody waiting", level: "ok" };
+        return { text: `now oldest waiting ${duration(q.oldest_wait_s)}`, level: above(q.oldest_wait_s, null, d.threshold_s) };
+      }
+      const level = q.last_15_minutes?.service_level;
+      const window = d.window_minutes && d.window_minutes !== 15 ? " (last 15 min)" : "";
+      const target = d.target ?? slTarget(q);
+      return { text: `now SL ${percent(level)}${window}`, level: missing(level) || target === null ? "none" : level >= target ? "ok" : "bad" };
+    }
+    if (a.rule === "agent_not_ready" && a.agent_id) {
+      const agent = agents.find((x) => x.agent_id === a.agent_id);
+      if (!agent) return null;
+      if (agent.activity !== "NOT_READY") return { text: `now ${agentState(agent).toLowerCase()}`, level: "ok" };
+      return { text: `now not ready (${agent.status}) for ${elapsed(secondsSince(agent.status_since))}`, level: "bad" };
+    }
+    return null;
+  }
+
+  function renderAlertValues() {
+    for (const item of $("alerts").children) {
+      const a = shownAlerts.find((x) => x.alert_id === item.dataset.alertId);
+      if (!a) continue;
+      const now = currentOf(a);
+      const current = item.querySelector(".current");
+      current.textContent = now ? now.text : "";
+      current.dataset.level = now ? now.level : "none";
+      item.querySelector(".when").textContent = a.status === "ACKNOWLEDGED"
+        ? `acknowledged · opened ${ago(a.opened_at)}` : `opened ${ago(a.opened_at)}`;
+    }
+  }
+
   function renderAlerts(alerts) {
     shownAlerts = alerts;
     const list = $("alerts");
@@ -148,22 +510,15 @@
         const item = document.createElement("li");
         item.dataset.alertId = a.alert_id;
         item.dataset.rule = a.rule;
+        item.dataset.queue = a.queue_id || "";
         item.dataset.severity = a.severity;
         item.dataset.status = a.status;
-        const severity = document.createElement("span");
-        severity.className = "severity";
-        severity.textContent = a.severity;
-        const message = document.createElement("span");
-        message.className = "message";
-        message.textContent = a.message;
-        const when = document.createElement("span");
-        when.className = "when";
-        when.textContent = a.status === "ACKNOWLEDGED" ? `acknowledged · opened ${ago(a.opened_at)}` : `opened ${ago(a.opened_at)}`;
-        item.append(severity, message, when);
+        const message = el("span", "message", a.message);
+        message.title = "as it was when the alert opened";
+        item.append(el("span", "severity", a.severity), message, el("span", "current"), el("span", "when"));
         if (a.status === "OPEN") {
-          const ack = document.createElement("button");
+          const ack = el("button", "", "Acknowledge");
           ack.type = "button";
-          ack.textContent = "Acknowledge";
           ack.addEventListener("click", () => acknowledge(a.alert_id, ack));
           item.append(ack);
         }
@@ -172,6 +527,7 @@
     );
     $("alert-count").textContent = String(alerts.length);
     $("alert-count").dataset.count = String(alerts.length);
+    renderAlertValues();
   }
 
   async function acknowledge(alertId, button) {
@@ -200,15 +556,25 @@
       return;
     }
     inFlight = true;
+    const withConfig = Date.now() - configReadAt > CONFIG_MS;
     try {
-      const [queues, alerts] = await Promise.all([
+      // Settings and rules only label and colour: a key that may not read them still sees the figures.
+      const [queues, alerts, staff, queueSettings, alertRules] = await Promise.all([
         withMetrics ? call("GET", "/metrics/realtime") : null,
         call("GET", "/alerts?status=open"),
+        call("GET", "/agents"),
+        withConfig ? call("GET", "/queues").catch(() => null) : null,
+        withConfig ? call("GET", "/alerts/rules").catch(() => null) : null,
       ]);
+      if (withConfig) configReadAt = Date.now();
+      if (queueSettings) settings = Object.fromEntries(queueSettings.map((q) => [q.queue_id, q]));
+      if (alertRules) rules = alertRules;
+      renderAgents(staff);
       if (queues) renderQueues(queues);
+      else if (queueSettings || alertRules) resample(); // new labels and thresholds on the shown figures
       renderAlerts(alerts);
       setStatus("ok", MODE_TEXT[mode]);
-      $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+      stamp();
     } catch (error) {
       setStatus("error", error.message);
     } finally {
@@ -216,9 +582,9 @@
     }
   }
 
-  // Polling: metrics and alerts every 2 s without a socket; with one, alerts only, every 30 s (they come
-  // as frames); nothing timed with #poll=0.
-  const nextRead = () => (mode === "push" ? ALERTS_RESYNC_MS : REFRESH_MS);
+  // Polling: metrics, agents and alerts every 2 s without a socket; with one, agents and alerts every
+  // 10 s (metrics and alerts come as frames); nothing timed with #poll=0.
+  const nextRead = () => (mode === "push" ? PUSH_RESYNC_MS : REFRESH_MS);
   function schedule(delay) {
     clearTimeout(timer);
     if (!pollingAllowed() && delay > 0) return;
@@ -281,7 +647,7 @@
         schedule(nextRead());
       } else if (frame.type === "queue_metrics" && frame.payload && frame.payload.queue_id) {
         renderQueue(frame.payload);
-        $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+        stamp();
       } else if (frame.type === "alert") {
         applyAlert(frame.payload);
       } else if (frame.type === "error" && mode !== "push") {
@@ -296,6 +662,7 @@
     mode = "connecting";
     showMode();
     retries = 0;
+    configReadAt = 0;
     clearTimeout(timer);
     if (!apiKey()) {
       closeSocket();
@@ -318,9 +685,15 @@
     $("forget").addEventListener("click", () => {
       sessionStorage.removeItem(KEY_STORAGE);
       renderQueues([]);
+      renderAgents([]);
       renderAlerts([]);
       begin();
     });
+    setInterval(() => {
+      tickAgents();
+      renderAlertValues();
+    }, 1000);
+    setInterval(resample, SAMPLE_MS);
     begin();
   }
 
