@@ -1,0 +1,324 @@
+"""Outbound campaign entities (pure): campaigns and their attempt policy, contact-list rows, attempts,
+dispositions and the check results stored with every attempt.
+
+Every model is frozen, forbids unknown fields and bounds every collection and string, so a campaign or a
+list row read back from storage or an API body is the same shape the compliance checks reason about.
+Times are timezone-aware datetimes (UTC on the wire); a naive datetime is rejected.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AwareDatetime, Field, StringConstraints, field_validator, model_validator
+
+from ccaas.domain.models import E164_PATTERN, NAME_PATTERN, Frozen, Int, SkillRequirement
+
+__all__ = [
+    "ABANDON_MESSAGE_WITHIN_S", "Attempt", "Campaign", "CampaignMode", "CampaignStatus", "CallingWindow",
+    "CheckName", "CheckResult", "ConsentFlag", "ContactListRow", "DEFAULT_RETRY", "Disposition", "E164",
+    "MAX_ABANDON_RATE", "MIN_RING_S", "PhoneEntry", "RetryRule", "AttemptPolicy", "STATUTORY_END",
+    "STATUTORY_START", "US_STATES", "valid_zone",
+]
+
+# --- statutory constants (see the package docstring for the citations) ---------------------------
+STATUTORY_START = "08:00"  # TCPA 47 CFR 64.1200(c)(1), FDCPA 15 USC 1692c(a)(1): not before 8 am local
+STATUTORY_END = "21:00"    # ... and not after 9 pm local (end exclusive: 21:00:00 is already too late)
+MAX_ABANDON_RATE = 0.03    # 47 CFR 64.1200(a)(7)(i): ≤ 3 % of calls answered by a person, per campaign, 30 days
+ABANDON_MESSAGE_WITHIN_S = 2.0  # a call not connected to an agent within 2 s of the greeting is abandoned
+MIN_RING_S = 15            # 47 CFR 64.1200(a)(6): ring ≥ 15 s or 4 rings before disconnecting an unanswered call
+MAX_ROW_NUMBERS = 10
+MAX_ATTRIBUTES = 50
+MAX_BLACKOUTS = 366
+MAX_STATE_WINDOWS = 60
+
+E164 = Annotated[str, Field(pattern=E164_PATTERN, description="E.164: + country code, 7-15 digits")]
+_Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+_Text = Annotated[str, StringConstraints(max_length=256, pattern=r"^[^\x00-\x1f\x7f]*$")]
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+US_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
+    "OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR VI GU AS MP".split())
+
+
+def valid_zone(name: str) -> str:
+    """An IANA zone name zoneinfo knows (raises ValueError otherwise)."""
+    if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
+        raise ValueError(f"not an IANA time zone: {name!r}")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"not an IANA time zone: {name!r}") from exc
+    return name
+
+
+_Zone = Annotated[str, Field(max_length=64)]
+
+
+class CampaignMode(StrEnum):
+    PREVIEW = "preview"          # the agent sees the record, then dials it (agent-initiated, one call)
+    PROGRESSIVE = "progressive"  # the dialer places one call per free agent
+    PREDICTIVE = "predictive"    # the dialer dials ahead of free agents, paced by the abandonment target
+    AGENTLESS = "agentless"      # a recorded message / voice drop, no agent
+
+    @property
+    def automated(self) -> bool:
+        """Dialed by the system rather than by a person: needs prior express consent (see compliance)."""
+        return self is not CampaignMode.PREVIEW
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+    COMPLETED = "completed"
+
+
+class Disposition(StrEnum):
+    ANSWERED = "answered"                        # a person answered (party not yet identified)
+    RIGHT_PARTY_CONTACT = "right_party_contact"  # a telephone conversation with the person (Reg F: 7-day quiet)
+    WRONG_PARTY = "wrong_party"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    VOICEMAIL = "voicemail"
+    ANSWERING_MACHINE = "answering_machine"
+    INVALID_NUMBER = "invalid_number"
+    OPTED_OUT = "opted_out"
+    ABANDONED = "abandoned"                      # answered by a person, dropped by the dialer (no agent in 2 s)
+
+    @property
+    def human_answered(self) -> bool:
+        """Counts in the abandonment-rate denominator (calls answered by a person)."""
+        return self in _HUMAN
+
+
+_HUMAN = frozenset({Disposition.ANSWERED, Disposition.RIGHT_PARTY_CONTACT, Disposition.WRONG_PARTY,
+                    Disposition.OPTED_OUT, Disposition.ABANDONED})
+
+
+class RetryRule(Frozen):
+    """When a record may be dialed again after an attempt ended with a given disposition.
+
+    `after_minutes=None` = never again (in this campaign). `next_local_day` = not before the called party's
+    next local calendar day (and at least `after_minutes` later)."""
+
+    after_minutes: Int | None = Field(default=None, ge=0, le=30 * 1440)
+    next_local_day: bool = False
+
+
+DEFAULT_RETRY: dict[Disposition, RetryRule] = {
+    Disposition.BUSY: RetryRule(after_minutes=30),
+    Disposition.NO_ANSWER: RetryRule(after_minutes=240),
+    Disposition.VOICEMAIL: RetryRule(after_minutes=0, next_local_day=True),
+    Disposition.ANSWERING_MACHINE: RetryRule(after_minutes=0, next_local_day=True),
+    Disposition.ABANDONED: RetryRule(after_minutes=60),
+    Disposition.ANSWERED: RetryRule(after_minutes=1440),
+    Disposition.WRONG_PARTY: RetryRule(after_minutes=None),
+    Disposition.INVALID_NUMBER: RetryRule(after_minutes=None),
+    Disposition.OPTED_OUT: RetryRule(after_minutes=None),
+    Disposition.RIGHT_PARTY_CONTACT: RetryRule(after_minutes=None),
+}
+
+
+class AttemptPolicy(Frozen):
+    max_attempts: Int = Field(default=6, ge=1, le=50, description="attempts per record in this campaign")
+    min_gap_minutes: Int = Field(default=30, ge=0, le=30 * 1440, description="between two attempts on a record")
+    retry: dict[Disposition, RetryRule] = Field(default_factory=lambda: dict(DEFAULT_RETRY), max_length=20)
+    # Dispositions missing from `retry` fall back to DEFAULT_RETRY, so a partial map never loosens a rule.
+
+    def rule_for(self, disposition: Disposition) -> RetryRule:
+        return self.retry.get(disposition) or DEFAULT_RETRY[disposition]
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+class CallingWindow(Frozen):
+    """A daily window in the called party's local time, only ever STRICTER than 08:00-21:00.
+
+    `weekdays`: ISO weekdays (1 = Monday … 7 = Sunday) on which calls are allowed at all."""
+
+    start: str = Field(default=STATUTORY_START, max_length=5, description="HH:MM local, ≥ 08:00")
+    end: str = Field(default=STATUTORY_END, max_length=5, description="HH:MM local, ≤ 21:00, after start")
+    weekdays: frozenset[Annotated[int, Field(ge=1, le=7)]] = Field(
+        default=frozenset(range(1, 8)), max_length=7)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        if not _HHMM.match(v):
+            raise ValueError(f"time must be HH:MM: {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _stricter_only(self) -> CallingWindow:
+        if _minutes(self.start) < _minutes(STATUTORY_START) or _minutes(self.end) > _minutes(STATUTORY_END):
+            raise ValueError(f"a calling window may only narrow {STATUTORY_START}-{STATUTORY_END}")
+        if _minutes(self.end) <= _minutes(self.start):
+            raise ValueError("a calling window ends after it starts")
+        return self
+
+    @property
+    def start_minute(self) -> int:
+        return _minutes(self.start)
+
+    @property
+    def end_minute(self) -> int:
+        return _minutes(self.end)
+
+
+class Campaign(Frozen):
+    campaign_id: _Name
+    name: _Text = Field(min_length=1, max_length=128)
+    mode: CampaignMode
+    queue_id: _Name
+    required_skills: tuple[SkillRequirement, ...] = Field(default=(), max_length=20)
+    caller_id: E164 = Field(description="the number shown to the called party (TCPA caller-ID rule)")
+    status: CampaignStatus = CampaignStatus.DRAFT
+    policy: AttemptPolicy = Field(default_factory=AttemptPolicy)
+    window: CallingWindow | None = Field(default=None, description="the tenant's window, stricter than 8-21")
+    state_windows: dict[Annotated[str, Field(min_length=2, max_length=2)], CallingWindow] = Field(
+        default_factory=dict, max_length=MAX_STATE_WINDOWS, description="stricter windows per US state code")
+    blackout_dates: frozenset[date] = Field(default=frozenset(), max_length=MAX_BLACKOUTS,
+                                            description="no calls on these dates, in the called party's local date")
+    max_abandon_rate: float = Field(default=MAX_ABANDON_RATE, gt=0, le=MAX_ABANDON_RATE)
+    debt_collection: bool = Field(default=False, description="rows must name the debt (Reg F counts per debt)")
+    agentless_message: _Text | None = Field(default=None, description="the message an agentless call plays")
+    version: Int = Field(default=1, ge=1)
+
+    @field_validator("state_windows")
+    @classmethod
+    def _states(cls, v: dict[str, CallingWindow]) -> dict[str, CallingWindow]:
+        unknown = sorted(k for k in v if k not in US_STATES)
+        if unknown:
+            raise ValueError(f"unknown state codes: {unknown}")
+        return v
+
+    @model_validator(mode="after")
+    def _agentless_needs_message(self) -> Campaign:
+        if self.mode is CampaignMode.AGENTLESS and not self.agentless_message:
+            raise ValueError("an agentless campaign needs its agentless_message")
+        return self
+
+
+class ConsentFlag(Frozen):
+    """Prior express consent for one kind of automated contact, with where and when it was given."""
+
+    granted: bool
+    source: _Text = Field(default="list", max_length=128, description="e.g. web_form:signup, ivr, agent")
+    at: AwareDatetime | None = None
+
+
+class PhoneEntry(Frozen):
+    """One parsed number of a row and the time zones the called party may be in (all of them apply)."""
+
+    number: E164
+    zones: tuple[_Zone, ...] = Field(min_length=1, max_length=64)
+    zone_source: Literal["row", "postal_code", "state", "number"]
+
+    @field_validator("zones")
+    @classmethod
+    def _zones(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(valid_zone(z) for z in v)
+
+
+_Attr = Annotated[str, StringConstraints(max_length=256)]
+
+
+class ContactListRow(Frozen):
+    row_id: _Name
+    line: Int = Field(default=0, ge=0, description="the source line (CSV) or 1-based index (JSON)")
+    phones: tuple[PhoneEntry, ...] = Field(min_length=1, max_length=MAX_ROW_NUMBERS)
+    email: str | None = Field(default=None, max_length=254)
+    time_zone: _Zone | None = None
+    postal_code: str | None = Field(default=None, max_length=10)
+    state: str | None = Field(default=None, min_length=2, max_length=2)
+    account_id: _Name | None = Field(default=None, description="the account / debt id (Reg F counts per debt)")
+    consent_automated_voice: ConsentFlag | None = None
+    consent_automated_sms: ConsentFlag | None = None
+    attributes: dict[Annotated[str, StringConstraints(max_length=64)], _Attr] = Field(
+        default_factory=dict, max_length=MAX_ATTRIBUTES)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, v: str | None) -> str | None:
+        return None if v is None else valid_zone(v)
+
+    def phone(self, number: str) -> PhoneEntry | None:
+        return next((p for p in self.phones if p.number == number), None)
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        return tuple(p.number for p in self.phones)
+
+
+class CheckName(StrEnum):
+    CAMPAIGN_STATUS = "campaign_status"
+    NUMBER = "number"                    # the number belongs to the row, parsed, not known invalid
+    SUPPRESSION = "suppression"          # internal DNC, imported lists, opt-outs (any channel)
+    CONSENT = "consent"                  # prior express consent for automated calls
+    CALLING_HOURS = "calling_hours"      # 08:00-21:00 local in every candidate zone
+    TENANT_WINDOW = "tenant_window"      # the campaign's and the states' stricter windows, weekdays
+    BLACKOUT_DATE = "blackout_date"
+    REG_F_7_IN_7 = "reg_f_7_in_7"
+    REG_F_CONVERSATION = "reg_f_conversation"
+    MAX_ATTEMPTS = "max_attempts"
+    MIN_GAP = "min_gap"
+    RETRY_RULE = "retry_rule"
+    ABANDONMENT_RATE = "abandonment_rate"  # predictive dialing only while the 30-day rate is under the cap
+
+    @property
+    def time_based(self) -> bool:
+        """Clears by itself as the wall clock moves (the campaign waits)."""
+        return self in (CheckName.CALLING_HOURS, CheckName.TENANT_WINDOW, CheckName.BLACKOUT_DATE)
+
+
+Fact = str | int | float | bool | None | list[str]
+
+
+class CheckResult(Frozen):
+    """One rule's verdict on one attempt, with the facts it used (stored with the attempt, for audit)."""
+
+    name: CheckName
+    passed: bool
+    detail: str = Field(max_length=512)
+    facts: dict[Annotated[str, StringConstraints(max_length=64)], Fact] = Field(default_factory=dict, max_length=32)
+    clears_at: AwareDatetime | None = Field(
+        default=None, description="a failed check that clears by itself: when; None = not by itself")
+
+
+class Attempt(Frozen):
+    """One dial (or one agentless call) and the checks that allowed it."""
+
+    attempt_id: _Name
+    campaign_id: _Name
+    row_id: _Name
+    account_id: _Name | None = None
+    number: E164
+    started_at: AwareDatetime
+    disposition: Disposition | None = None
+    direct_consent: bool = Field(
+        default=False, description="made with the consumer's prior consent given directly (Reg F: not counted)")
+    ring_seconds: float | None = Field(default=None, ge=0, le=600)
+    abandon_message_played: bool | None = Field(
+        default=None, description="a dropped call played the identification message within 2 s")
+    checks: tuple[CheckResult, ...] = Field(default=(), max_length=32)
+
+    @property
+    def conversation(self) -> bool:
+        return self.disposition is Disposition.RIGHT_PARTY_CONTACT
+
+
+def aware(at: datetime, field: str = "at") -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"{field} must be timezone-aware")
+    return at
+
+
+DAY = timedelta(days=1)

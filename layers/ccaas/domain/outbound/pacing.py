@@ -1,0 +1,183 @@
+"""Dial pacing (pure): how many calls to place now, per mode, from the live state of the campaign.
+
+- preview: 0 — the agent dials the record they were offered (agent-initiated).
+- progressive: free agents − calls already ringing for them (× LINES_PER_AGENT = 1): every call answered
+  has an agent waiting, so nothing is ever dropped, and agents wait through every ring.
+- predictive: dials ahead of free agents. Over the horizon h = mean time from dial to a person answering
+  + the 2 s grace, let
+      Y = free + Bin(on_call, p_call) + Bin(wrap_up, p_wrap)   agents able to take a call by then
+      X = Bin(in_flight + n, a)                                 persons answering (a = rolling answer rate)
+  where p_wrap = 1 − e^(−h/w) (wrap-up remaining ~ Exp(w)) and p_call = P(Exp(t) + Exp(w) ≤ h)
+  = 1 − (t·e^(−h/t) − w·e^(−h/w)) / (t − w) (talk then wrap-up). Expected drops E[(X − Y)⁺] over
+  expected answers E[X] is the predicted abandonment ratio; n is the largest count (≤ max_dials) that
+  keeps it ≤ the TARGET, and never less than the progressive count (those calls have an agent each).
+  E[(X − y)⁺] comes from the tail sums of X's pmf, and X's pmf grows one dial at a time
+  (pmf'(x) = (1−a)·pmf(x) + a·pmf(x−1)), so a decision costs O(n·(N + agents)).
+  A caller that knows more (elapsed talk / wrap-up time per agent, ring time per call in flight) passes
+  `busy_free_p` and `in_flight_answer_p`; Y and X become Poisson-binomial over those probabilities.
+  The abandonment controller sets TARGET = limit × clamp(1.5·(1 − measured/limit), 0.05, 0.7): 70 % of
+  the limit while the measured rate is low, lower as it nears the limit; at or over the limit the pacer
+  dials progressively (the same fallback `compliance.pacing_mode` gives from the 30-day counts).
+- agentless: rate-limited: min(calls_per_second × tick_s, max_lines − in_flight).
+
+Carrier-side rules the dialer enforces (constants, see models): ring at least MIN_RING_S = 15 s before
+declaring no answer; a person answering with no free agent within 2 s is dropped with a recorded message.
+"""
+from __future__ import annotations
+
+import math
+
+from pydantic import Field
+
+from ccaas.domain.models import Frozen, Int
+from ccaas.domain.outbound.models import ABANDON_MESSAGE_WITHIN_S, MAX_ABANDON_RATE, CampaignMode
+
+__all__ = ["LINES_PER_AGENT", "PacingPlan", "PacingState", "abandon_target", "dials_to_place", "predictive_plan"]
+
+LINES_PER_AGENT = 1
+
+
+class PacingState(Frozen):
+    agents_free: Int = Field(ge=0, le=10_000, description="ready now, no call")
+    agents_on_call: Int = Field(default=0, ge=0, le=10_000)
+    agents_in_wrap_up: Int = Field(default=0, ge=0, le=10_000)
+    calls_in_flight: Int = Field(default=0, ge=0, le=100_000, description="dialed, not yet answered or failed")
+    answer_rate: float = Field(default=0.3, ge=0, le=1, description="rolling share of dials a person answers")
+    mean_talk_s: float = Field(default=210.0, gt=0, le=86_400)
+    mean_wrap_s: float = Field(default=30.0, gt=0, le=86_400)
+    mean_answer_delay_s: float = Field(default=10.0, ge=0, le=600, description="dial to a person's answer")
+    measured_abandon_rate: float = Field(default=0.0, ge=0, le=1, description="the campaign's rolling rate")
+    max_abandon_rate: float = Field(default=MAX_ABANDON_RATE, gt=0, le=MAX_ABANDON_RATE)
+    max_dials: Int = Field(default=200, ge=0, le=10_000, description="per decision")
+    # agentless
+    max_lines: Int = Field(default=50, ge=0, le=10_000)
+    calls_per_second: float = Field(default=5.0, ge=0, le=1_000)
+    tick_s: float = Field(default=1.0, gt=0, le=3_600)
+    # optional sharper estimates the caller may know from elapsed times (see predictive_plan)
+    busy_free_p: tuple[float, ...] | None = Field(
+        default=None, max_length=10_000,
+        description="per busy agent (on call or wrap-up): P(free within the horizon); replaces the Exp model")
+    in_flight_answer_p: tuple[float, ...] | None = Field(
+        default=None, max_length=100_000,
+        description="per call in flight: P(a person answers within the horizon); replaces Bin(in_flight, a)")
+
+
+class PacingPlan(Frozen):
+    dials: Int
+    target: float
+    expected_answers: float
+    expected_drops: float
+
+    @property
+    def predicted_abandon_rate(self) -> float:
+        return self.expected_drops / self.expected_answers if self.expected_answers else 0.0
+
+
+def abandon_target(state: PacingState) -> float:
+    limit = state.max_abandon_rate
+    return limit * min(0.7, max(0.05, 1.5 * (1 - state.measured_abandon_rate / limit)))
+
+
+def _binomial(n: int, p: float) -> list[float]:
+    pmf = [1.0]
+    for _ in range(n):
+        pmf = _grow(pmf, p)
+    return pmf
+
+
+def _poisson_binomial(probabilities: tuple[float, ...]) -> list[float]:
+    certain = sum(1 for p in probabilities if p >= 1.0)
+    pmf = [0.0] * certain + [1.0]
+    for p in probabilities:
+        if 0.0 < p < 1.0:  # p = 0 changes nothing; p = 1 is a shift (above)
+            pmf = _grow(pmf, p)
+    return pmf
+
+
+def _grow(pmf: list[float], p: float) -> list[float]:
+    """The pmf of X + Bernoulli(p) from the pmf of X."""
+    q = 1.0 - p
+    return [a * q + b * p for a, b in zip([*pmf, 0.0], [0.0, *pmf])]
+
+
+def _convolve(a: list[float], b: list[float]) -> list[float]:
+    out = [0.0] * (len(a) + len(b) - 1)
+    for i, u in enumerate(a):
+        if u:
+            for j, v in enumerate(b):
+                out[i + j] += u * v
+    return out
+
+
+def _free_probabilities(state: PacingState) -> tuple[float, float]:
+    h = state.mean_answer_delay_s + ABANDON_MESSAGE_WITHIN_S
+    t, w = state.mean_talk_s, state.mean_wrap_s
+    p_wrap = 1 - math.exp(-h / w)
+    if abs(t - w) < 1e-9:
+        p_call = 1 - math.exp(-h / t) * (1 + h / t)  # Erlang-2
+    else:
+        p_call = 1 - (t * math.exp(-h / t) - w * math.exp(-h / w)) / (t - w)
+    return max(0.0, min(1.0, p_call)), max(0.0, min(1.0, p_wrap))
+
+
+def _expected_excess(pmf_x: list[float], pmf_y: list[float]) -> float:
+    """E[(X − Y)⁺] for independent X, Y with the given pmfs (index = value)."""
+    n = len(pmf_x)
+    tail0, tail1 = [0.0] * (n + 1), [0.0] * (n + 1)  # tailK[y] = Σ_{x>y} x^K pmf(x)
+    for x in range(n - 1, -1, -1):
+        tail0[x] = tail0[x + 1] + (pmf_x[x + 1] if x + 1 < n else 0.0)
+        tail1[x] = tail1[x + 1] + ((x + 1) * pmf_x[x + 1] if x + 1 < n else 0.0)
+    total = 0.0
+    for y, q in enumerate(pmf_y):
+        if q and y < n:
+            total += q * (tail1[y] - y * tail0[y])
+    return total
+
+
+def predictive_plan(state: PacingState) -> PacingPlan:
+    """The predictive dial count with the predicted answers and drops it implies (see module docstring)."""
+    target = abandon_target(state)
+    floor = _progressive(state)
+    if state.measured_abandon_rate >= state.max_abandon_rate:
+        return PacingPlan(dials=floor, target=target, expected_answers=0.0, expected_drops=0.0)
+    p_call, p_wrap = _free_probabilities(state)
+    if state.busy_free_p is not None:
+        busy = _poisson_binomial(state.busy_free_p)
+    else:
+        busy = _convolve(_binomial(state.agents_on_call, p_call), _binomial(state.agents_in_wrap_up, p_wrap))
+    pmf_y = [0.0] * state.agents_free + busy
+    a = state.answer_rate
+    if state.in_flight_answer_p is not None:
+        pmf_x, flying = _poisson_binomial(state.in_flight_answer_p), sum(state.in_flight_answer_p)
+    else:
+        pmf_x, flying = _binomial(state.calls_in_flight, a), state.calls_in_flight * a
+    for _ in range(floor):
+        pmf_x = _grow(pmf_x, a)
+    best = PacingPlan(dials=floor, target=target, expected_answers=flying + floor * a,
+                      expected_drops=_expected_excess(pmf_x, pmf_y))
+    if a <= 0:
+        return best
+    for n in range(floor + 1, state.max_dials + 1):
+        pmf_x = _grow(pmf_x, a)
+        answers = flying + n * a
+        drops = _expected_excess(pmf_x, pmf_y)
+        if drops > target * answers:
+            break
+        best = PacingPlan(dials=n, target=target, expected_answers=answers, expected_drops=drops)
+    return best
+
+
+def _progressive(state: PacingState) -> int:
+    return min(state.max_dials, max(0, state.agents_free * LINES_PER_AGENT - state.calls_in_flight))
+
+
+def dials_to_place(mode: CampaignMode, state: PacingState) -> int:
+    """Calls to place now (see the module docstring for each mode's math)."""
+    if mode is CampaignMode.PREVIEW:
+        return 0
+    if mode is CampaignMode.PROGRESSIVE:
+        return _progressive(state)
+    if mode is CampaignMode.PREDICTIVE:
+        return predictive_plan(state).dials
+    return max(0, min(int(state.calls_per_second * state.tick_s), state.max_lines - state.calls_in_flight,
+                      state.max_dials))
