@@ -57,6 +57,14 @@ def _entry(record: ContactRecord | None, **kw) -> HistoryEntry:
     return HistoryEntry(tenant_id="acme", contact_id=cid, record=record, **kw)
 
 
+def test_kpi_record_joins_the_evaluation_of_the_analysis():
+    entry = _entry(_record("c1", T0))
+    assert entry.kpi_record().evaluation_score is None  # not analysed (yet): not in the evaluated count
+    analysed = entry.model_copy(update={"analysis": AnalysisSummary(qa_score=0.0, auto_failed=True)})
+    joined = analysed.kpi_record()
+    assert (joined.evaluation_score, joined.evaluation_auto_failed) == (0.0, True)
+
+
 def test_kpi_record_joins_survey_flags_and_the_classified_reason():
     ctr_answers = _record("c1", T0, csat=2, nps=3, reason=None)
     summary = AnalysisSummary(qa_score=80, reason="delivery")

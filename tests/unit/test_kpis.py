@@ -216,8 +216,25 @@ def test_rows_cover_each_interval_with_its_labels(intervals):
 
 
 def test_kpirow_carries_every_kpi_and_every_raw_count():
-    fields = set(KpiRow.model_fields)
-    assert set(KPI_NAMES) <= fields and set(ACCUMULATOR_FIELDS) <= fields
+    fields = list(KpiRow.model_fields)
+    # Declared once: the KPIs, the offered mix, then the raw counts, each in its declaration's order.
+    kpis_at = fields.index(KPI_NAMES[0])
+    assert fields[kpis_at:] == [*KPI_NAMES, "share_of_offered", *ACCUMULATOR_FIELDS]
+
+
+def test_evaluation_score_and_auto_fail_rate_by_agent_at_completion():
+    """C1 (ann) 90, C2 (bob) 70, C4 (ann) auto-failed 0, C10 (ann) 80: C3/C5 (abandoned, never analysed)."""
+    scores = {"C1": (90.0, False), "C2": (70.0, False), "C4": (0.0, True), "C10": (80.0, False)}
+    records = [r.model_copy(update={"evaluation_score": scores[r.contact_id][0],
+                                    "evaluation_auto_failed": scores[r.contact_id][1]})
+               if r.contact_id in scores else r for r in marked_records()]
+    rows = by(kpi_rows("day", ("agent",), records=records), "agent")
+    ann, bob = rows[("ann",)], rows[("bob",)]
+    assert (ann.evaluated, ann.auto_failed, bob.evaluated, bob.auto_failed) == (3, 1, 1, 0)
+    assert ann.evaluation_score == pytest.approx((90 + 0 + 80) / 3) and bob.evaluation_score == 70
+    assert ann.auto_fail_rate == pytest.approx(1 / 3) and bob.auto_fail_rate == 0
+    # Nothing analysed: no score rather than a misleading 0.
+    assert by(kpi_rows("day", ("agent",)), "agent")[("ann",)].evaluation_score is None
 
 
 def test_day_hour_and_week_are_sums_of_the_intervals(intervals, day):

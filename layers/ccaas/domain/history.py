@@ -274,7 +274,8 @@ class HistoryEntry(BaseModel):
 
     def kpi_record(self) -> ContactRecord | None:
         """The record with survey answers (an API survey wins over answers carried in a CTR), repeat
-        flags and the effective reason joined in; None until the record itself has arrived."""
+        flags, the effective reason and the evaluation score joined in; None until the record itself
+        has arrived."""
         record = self.record
         if record is None:
             return None
@@ -284,6 +285,8 @@ class HistoryEntry(BaseModel):
         reason = self.reason
         if reason != record.reason:
             update["reason"] = reason
+        if self.analysis is not None:
+            update.update(evaluation_score=self.analysis.qa_score, evaluation_auto_failed=self.analysis.auto_failed)
         return record.model_copy(update=update)
 
 

@@ -48,9 +48,11 @@ __all__ = [
     "avg_hold_when_held_s",
     "avg_talk_s",
     "avg_time_to_abandon_s",
+    "auto_fail_rate",
     "ces",
     "cost_per_contact",
     "csat",
+    "evaluation_score",
     "derive_kpis",
     "fcr",
     "hold_rate",
@@ -117,6 +119,10 @@ class KpiAccumulator:
     staffed_ms: int = 0
     busy_slot_ms: int = 0
     available_slot_ms: int = 0
+    # Evaluation (QA) of analysed contacts (completion time): the score in tenths of a point, summed.
+    evaluated: int = 0
+    evaluation_tenths: int = 0
+    auto_failed: int = 0
 
     # --- contributions --------------------------------------------------------------------------
     # These run once per record and read each field once: the same definitions as ContactRecord's
@@ -211,6 +217,12 @@ class KpiAccumulator:
                 self.fcr_handled_repeat_drivers += driver
         if rec.is_repeat:
             self.repeat_contacts += sign
+        evaluation = rec.evaluation_score
+        if evaluation is not None:
+            self.evaluated += sign
+            self.evaluation_tenths += sign * round(evaluation * 10)
+            if rec.evaluation_auto_failed:
+                self.auto_failed += sign
 
     def add_activity(
         self, kind: ActivityKind, duration_ms: int, slots_busy: int, slots_available: int, sign: int
@@ -395,6 +407,16 @@ def nps(acc: KpiAccumulator) -> float | None:
     return _ratio(100 * (acc.nps_promoters - acc.nps_detractors), acc.nps_count)
 
 
+def evaluation_score(acc: KpiAccumulator) -> float | None:
+    """Mean evaluation-form score (0–100) of the analysed contacts; an auto-failed contact counts 0."""
+    return _ratio(acc.evaluation_tenths / 10, acc.evaluated)
+
+
+def auto_fail_rate(acc: KpiAccumulator) -> float | None:
+    """Share (0–1) of analysed contacts whose evaluation failed an automatic-fail question."""
+    return _ratio(acc.auto_failed, acc.evaluated)
+
+
 def cost_per_contact(acc: KpiAccumulator, settings: KpiSettings) -> float | None:
     """(agent cost per staffed hour × staffed hours + infrastructure cost) ÷ handled.
 
@@ -438,6 +460,8 @@ KPI_NAMES: tuple[str, ...] = (
     "ces",
     "nps",
     "cost_per_contact",
+    "evaluation_score",
+    "auto_fail_rate",
 )
 
 
@@ -468,6 +492,8 @@ def derive_kpis(acc: KpiAccumulator, settings: KpiSettings, *, agent_time: bool 
         "ces": ces(acc),
         "nps": nps(acc),
         "cost_per_contact": cost_per_contact(acc, settings),
+        "evaluation_score": evaluation_score(acc),
+        "auto_fail_rate": auto_fail_rate(acc),
     }
     if not agent_time:
         for name in AGENT_TIME_KPIS:

@@ -90,6 +90,10 @@ class ContactRecord(BaseModel):
     followed_by_repeat: bool | None = None
     is_repeat: bool | None = None
 
+    # The transcript analysis' evaluation, joined in like the survey answers (history.kpi_record).
+    evaluation_score: float | None = Field(default=None, ge=0, le=100)
+    evaluation_auto_failed: bool | None = None
+
     # --- what the contact counts as -------------------------------------------------------------
     # A cancelled consult leg (consult_leg) is none of these: no customer was offered, answered or handled.
     @property

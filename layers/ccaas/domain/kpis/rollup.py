@@ -13,9 +13,9 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, create_model
 
-from ccaas.domain.kpis.accumulators import ACCUMULATOR_FIELDS, KpiAccumulator, derive_kpis
+from ccaas.domain.kpis.accumulators import ACCUMULATOR_FIELDS, KPI_NAMES, KpiAccumulator, derive_kpis
 from ccaas.domain.kpis.intervals import GRANULARITIES, QUARTER_MS, Granularity, TenantCalendar
 from ccaas.domain.kpis.records import ActivityKind, AgentActivity, ContactRecord
 from ccaas.domain.kpis.settings import KpiSettings
@@ -46,11 +46,12 @@ DIMENSIONS: dict[str, str] = {
 _ACTIVITY_DIMENSIONS: dict[str, str] = {"agent": "agent_id", "team": "team"}
 
 
-class KpiRow(BaseModel):
+class _KpiRowDimensions(BaseModel):
     """One interval × one combination of dimension values: every KPI plus the raw counts behind it.
 
     Rates are fractions 0–1 (service level, abandonment, occupancy, utilization, transfer, hold, FCR,
-    repeat, CSAT, share of offered); segments_per_contact is handled segments per customer contact; NPS is in points (−100…+100); CES is a 1–7 mean; times are
+    repeat, CSAT, auto-fail, share of offered); evaluation_score is the mean evaluation-form score 0–100 of
+    the analysed contacts; segments_per_contact is handled segments per customer contact; NPS is in points (−100…+100); CES is a 1–7 mean; times are
     seconds; raw `*_ms` sums are milliseconds. A KPI is None when its denominator is zero. Dimension
     fields not in `group_by` are None (a grouped dimension can be None too: e.g. agent of abandons).
     """
@@ -71,75 +72,18 @@ class KpiRow(BaseModel):
     skill: str | None = None
     reason: str | None = None
     segment: str | None = None
-    # KPIs (accumulators.KPI_NAMES, in that order), then the offered mix.
-    service_level: float | None = None
-    asa_s: float | None = None
-    abandonment_rate: float | None = None
-    avg_time_to_abandon_s: float | None = None
-    aht_s: float | None = None
-    avg_talk_s: float | None = None
-    avg_hold_s: float | None = None
-    avg_acw_s: float | None = None
-    transfer_rate: float | None = None
-    avg_hold_when_held_s: float | None = None
-    hold_rate: float | None = None
-    segments_per_contact: float | None = None
-    avg_consult_s: float | None = None
-    avg_conference_s: float | None = None
-    occupancy: float | None = None
-    slot_occupancy: float | None = None
-    utilization: float | None = None
-    fcr: float | None = None
-    repeat_rate: float | None = None
-    csat: float | None = None
-    ces: float | None = None
-    nps: float | None = None
-    cost_per_contact: float | None = None
-    share_of_offered: float | None = None
-    # Raw counts (accumulators.ACCUMULATOR_FIELDS, in that order).
-    offered: int = 0
-    answered: int = 0
-    abandoned: int = 0
-    short_abandoned: int = 0
-    answered_within_sl: int = 0
-    abandoned_within_sl: int = 0
-    answered_wait_ms: int = 0
-    abandoned_wait_ms: int = 0
-    handled: int = 0
-    handle_ms: int = 0
-    talk_ms: int = 0
-    hold_ms: int = 0
-    acw_ms: int = 0
-    hold_count: int = 0
-    transferred: int = 0
-    transferred_in: int = 0
-    transferred_external: int = 0
-    handled_initial_contacts: int = 0
-    contacts_held: int = 0
-    consults: int = 0
-    consults_cancelled: int = 0
-    consulted: int = 0
-    consult_ms: int = 0
-    conferenced: int = 0
-    conference_ms: int = 0
-    csat_count: int = 0
-    csat_positive: int = 0
-    ces_count: int = 0
-    ces_sum: int = 0
-    nps_count: int = 0
-    nps_promoters: int = 0
-    nps_detractors: int = 0
-    fcr_contacts: int = 0
-    fcr_repeat_drivers: int = 0
-    fcr_handled_contacts: int = 0
-    fcr_handled_repeat_drivers: int = 0
-    repeat_contacts: int = 0
-    busy_ms: int = 0
-    idle_ms: int = 0
-    not_ready_ms: int = 0
-    staffed_ms: int = 0
-    busy_slot_ms: int = 0
-    available_slot_ms: int = 0
+
+
+# The KPIs and the raw counts are declared once (accumulators.KPI_NAMES and the KpiAccumulator fields):
+# the row's fields follow them in that order (the CSV export's column order), then the offered mix.
+KpiRow = create_model(
+    "KpiRow",
+    __base__=_KpiRowDimensions,
+    __doc__=_KpiRowDimensions.__doc__,
+    **{name: (float | None, None) for name in KPI_NAMES},
+    share_of_offered=(float | None, None),
+    **{name: (int, 0) for name in ACCUMULATOR_FIELDS},
+)
 
 
 def _validate_group_by(group_by: Sequence[str]) -> tuple[str, ...]:
