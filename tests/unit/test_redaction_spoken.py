@@ -339,10 +339,10 @@ def test_detect_subset_switches_kinds_off():
     text = "card 4111 1111 1111 1111, cvv 737, expires 04/27, ssn 078051120, routing 021000021"
     everything = redact_text(text)
     assert everything.counts == {"CARD": 1, "CARD_SECURITY_CODE": 1, "CARD_EXPIRY": 1, "SSN": 1, "ROUTING_NUMBER": 1}
-    only_cards = redact_text(text, RedactionConfig(detect=frozenset({PiiType.CARD})))
-    assert only_cards.text == "card [CARD], cvv 737, expires 04/27, ssn 078051120, routing 021000021"
-    no_codes = redact_text(text, RedactionConfig(detect=frozenset(PiiType) - {PiiType.CARD_SECURITY_CODE}))
-    assert "737" in no_codes.text and "CARD_SECURITY_CODE" not in no_codes.counts and no_codes.counts["CARD"] == 1
+    only_cards = redact_text(text, RedactionConfig(detect=frozenset({PiiType.CARD})))  # + its security code
+    assert only_cards.text == "card [CARD], cvv [CARD_SECURITY_CODE], expires 04/27, ssn 078051120, routing 021000021"
+    no_ssn = redact_text(text, RedactionConfig(detect=frozenset(PiiType) - {PiiType.SSN}))
+    assert "078051120" in no_ssn.text and "SSN" not in no_ssn.counts and no_ssn.counts["CARD"] == 1
 
 
 # --- the labelled corpus ------------------------------------------------------------------------------
@@ -371,3 +371,12 @@ def test_the_scorer_counts_misses_and_false_positives():
     assert score.kind("CARD").recall == 0.0 and score.kind("CARD").false_positives == 1
     assert score.kind("CARD_SECURITY_CODE").false_positives == 0  # it overlaps an expected span
     assert not score.goals_met()
+
+
+def test_a_tenant_redacting_cards_always_redacts_security_codes_too():
+    """PCI DSS: card security codes are never stored, even when a tenant lists only CARD."""
+    config = RedactionConfig(detect=frozenset({PiiType.CARD}))
+    assert PiiType.CARD_SECURITY_CODE in config.detect
+    text = Redactor(config).redact("the card is 4111 1111 1111 1111 and the cvv is 737").text
+    assert "737" not in text and "4111" not in text
+    assert PiiType.CARD_SECURITY_CODE not in RedactionConfig(detect=frozenset({PiiType.EMAIL})).detect

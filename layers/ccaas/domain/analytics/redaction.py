@@ -66,7 +66,14 @@ class RedactionConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    # CARD brings CARD_SECURITY_CODE with it: PCI DSS forbids storing the code at all, so a tenant
+    # that redacts card numbers can never keep the code by leaving it out of the list.
     detect: frozenset[PiiType] = Field(default=frozenset(PiiType), max_length=len(PiiType))
+
+    @field_validator("detect")
+    @classmethod
+    def _card_brings_its_security_code(cls, detect: frozenset[PiiType]) -> frozenset[PiiType]:
+        return detect | {PiiType.CARD_SECURITY_CODE} if PiiType.CARD in detect else detect
     # RE2 syntax, ^ and $ at segment edges (multi-line); replaced by "[NAME]" (upper-cased) and
     # counted under the name.
     custom_patterns: dict[
