@@ -614,69 +614,34 @@ class CompiledRules:
         results = []
         for c in self._compliance:
             rule = c.rule
+
+            def result(status: ComplianceStatus, detail: str, evidence: list[Evidence] | None = None) -> None:
+                results.append(ComplianceResult(rule=rule.name, kind=rule.kind, status=status,
+                                                passed=status is not ComplianceStatus.FAILED, detail=detail,
+                                                evidence=evidence or []))
+
             if rule.channels is not None and times.channel not in rule.channels:
-                results.append(
-                    ComplianceResult(
-                        rule=rule.name,
-                        kind=rule.kind,
-                        status=ComplianceStatus.NOT_APPLICABLE,
-                        passed=True,
-                        detail=f"not checked on {times.channel.value}",
-                        evidence=[],
-                    )
-                )
-                continue
-            if isinstance(c.said, _Matcher):  # NoReadBack
+                result(ComplianceStatus.NOT_APPLICABLE, f"not checked on {times.channel.value}")
+            elif isinstance(c.said, _Matcher):  # NoReadBack
                 said = c.said.hits(occurrences, times)
                 if not said and not any(pid in occurrences for pid in c.said.phrase_ids):
-                    results.append(
-                        ComplianceResult(
-                            rule=rule.name,
-                            kind=rule.kind,
-                            status=ComplianceStatus.NOT_APPLICABLE,
-                            passed=True,
-                            detail="no such data in the contact",
-                            evidence=[],
-                        )
-                    )
-                    continue
-                results.append(
-                    ComplianceResult(
-                        rule=rule.name,
-                        kind=rule.kind,
-                        status=ComplianceStatus.FAILED if said else ComplianceStatus.PASSED,
-                        passed=not said,
-                        detail=f"read back in {len({h[0] for h in said})} segment(s)" if said else "not read back",
-                        evidence=self._evidence(said, times),
-                    )
-                )
-                continue
-            said_hits = c.said.hits(streams, times)
-            if isinstance(rule, ProhibitedPhrase):
-                if not said_hits and c.scope is not None and not c.scope.hits(streams, times):
-                    results.append(
-                        ComplianceResult(
-                            rule=rule.name,
-                            kind=rule.kind,
-                            status=ComplianceStatus.NOT_APPLICABLE,
-                            passed=True,
-                            detail="none of the applies_if phrases said",
-                            evidence=[],
-                        )
-                    )
-                    continue
-                results.append(
-                    ComplianceResult(
-                        rule=rule.name,
-                        kind=rule.kind,
-                        status=ComplianceStatus.FAILED if said_hits else ComplianceStatus.PASSED,
-                        passed=not said_hits,
-                        detail=f"said {len(said_hits)} time(s)" if said_hits else "not said",
-                        evidence=self._stream_evidence(said_hits, times),
-                    )
-                )
-                continue
-            results.append(self._disclosure(rule, c, said_hits, streams, times))  # type: ignore[arg-type]
+                    result(ComplianceStatus.NOT_APPLICABLE, "no such data in the contact")
+                elif said:
+                    result(ComplianceStatus.FAILED, f"read back in {len({h[0] for h in said})} segment(s)",
+                           self._evidence(said, times))
+                else:
+                    result(ComplianceStatus.PASSED, "not read back")
+            else:
+                said_hits = c.said.hits(streams, times)
+                if not isinstance(rule, ProhibitedPhrase):
+                    results.append(self._disclosure(rule, c, said_hits, streams, times))  # type: ignore[arg-type]
+                elif said_hits:
+                    result(ComplianceStatus.FAILED, f"said {len(said_hits)} time(s)",
+                           self._stream_evidence(said_hits, times))
+                elif c.scope is not None and not c.scope.hits(streams, times):
+                    result(ComplianceStatus.NOT_APPLICABLE, "none of the applies_if phrases said")
+                else:
+                    result(ComplianceStatus.PASSED, "not said")
         return results
 
     def _disclosure(
