@@ -7,6 +7,7 @@ The forecast is forecast.py's seasonal profile × damped trend, fitted on the la
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.forecast import fit_forecaster, staffing_plan, what_if
+from ccaas.domain.forecast import HistoryPoint, fit_forecaster, staffing_plan, what_if
 from ccaas.domain.history import DAY_MS
 from ccaas.domain.models import NAME_PATTERN, Channel, DomainError, Int, within_calendar
 
@@ -82,6 +83,22 @@ class StaffingForecast(BaseModel):
     patience_s: float | None
     shrinkage: float
     intervals: list[StaffingInterval]
+    # What the forecast lacks (no history for the queue, fewer days than `weeks` asks for): additive.
+    warnings: list[str] = Field(default_factory=list)
+
+
+def history_warnings(points: Sequence[HistoryPoint], *, queue_id: str, weeks: int, history_from: date,
+                     history_to: date) -> list[str]:
+    """Warnings about the history a forecast was fitted on (`points`: planning.history_points)."""
+    days = sorted({p.interval_start.date() for p in points if p.offered})
+    needed = 7 * weeks
+    if not days:
+        return [f"no contacts in queue {queue_id} from {history_from} to {history_to}: the forecast is all zeros"]
+    found = (history_to - days[0]).days + 1
+    if found < needed:
+        return [f"forecast needs at least {weeks} week{'s' if weeks != 1 else ''} of history ({needed} days); "
+                f"found {found} days ({days[0]} .. {history_to})"]
+    return []
 
 
 def _fitted(deps: Dependencies, tenant_id: str, query: ForecastQuery):  # noqa: ANN202 - internal tuple
@@ -97,7 +114,9 @@ def _fitted(deps: Dependencies, tenant_id: str, query: ForecastQuery):  # noqa: 
     model = fit_forecaster(points, tz=tz, weeks=query.weeks)
     forecast = model.forecast(query.day, 1)
     patience = patience_estimate(days, queue_id=queue.queue_id, channel=channel)
-    return time_zone, queue, forecast, model, patience, history_from, history_to
+    warnings = history_warnings(points, queue_id=queue.queue_id, weeks=query.weeks, history_from=history_from,
+                                history_to=history_to)
+    return time_zone, queue, forecast, model, patience, history_from, history_to, warnings
 
 
 def staffing_forecast(
@@ -106,7 +125,7 @@ def staffing_forecast(
 ) -> StaffingForecast:
     """Per interval of `query.day`: forecast volume and AHT, required agents (Erlang C and, with a
     patience estimate, Erlang A), and the SL / ASA / abandonment expected at those numbers."""
-    time_zone, queue, forecast, model, estimated, history_from, history_to = _fitted(deps, tenant_id, query)
+    time_zone, queue, forecast, model, estimated, history_from, history_to, warnings = _fitted(deps, tenant_id, query)
     patience = patience_s if patience_s is not None else estimated
     fallback_aht = model.aht_overall or 300.0
     plan = staffing_plan(
@@ -118,7 +137,7 @@ def staffing_forecast(
         time_zone=time_zone, method=METHOD, history_from=history_from, history_to=history_to,
         trend_per_week=round(model.trend_per_week, 6), sl_target=queue.sl_target, sl_threshold_s=queue.sl_threshold_s,
         patience_s=None if patience is None else round(patience, 3), shrinkage=shrinkage,
-        intervals=[StaffingInterval.of(p) for p in plan],
+        intervals=[StaffingInterval.of(p) for p in plan], warnings=warnings,
     )
 
 
@@ -151,11 +170,12 @@ class WhatIfReport(BaseModel):
     model: str
     patience_s: float | None
     intervals: list[WhatIfRow]
+    warnings: list[str] = Field(default_factory=list)  # as StaffingForecast.warnings
 
 
 def staffing_what_if(deps: Dependencies, tenant_id: str, request: WhatIfRequest) -> WhatIfReport:
     query = ForecastQuery(queue_id=request.queue, day=request.date, channel=request.channel, weeks=request.weeks)
-    time_zone, queue, forecast, model, estimated, _, _ = _fitted(deps, tenant_id, query)
+    time_zone, queue, forecast, model, estimated, _, _, warnings = _fitted(deps, tenant_id, query)
     agents = request.agents if isinstance(request.agents, list) else [request.agents] * len(forecast)
     if len(agents) != len(forecast):
         raise DomainError(f"{len(forecast)} intervals on {request.date}: give one agent count per interval", field="agents")
@@ -171,4 +191,5 @@ def staffing_what_if(deps: Dependencies, tenant_id: str, request: WhatIfRequest)
     return WhatIfReport(
         queue_id=queue.queue_id, date=request.date, time_zone=time_zone, model=request.model,
         patience_s=None if patience is None else round(patience, 3), intervals=[WhatIfRow.of(r) for r in rows],
+        warnings=warnings,
     )

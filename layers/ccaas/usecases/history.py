@@ -286,6 +286,23 @@ class HistoricalReport(BaseModel):
     group_by: tuple[str, ...]
     service_level_variant: ServiceLevelVariant
     rows: list[KpiRow]
+    # What the report could not be based on (e.g. no contacts in the range): rows are then all zeros.
+    warnings: list[str] = Field(default_factory=list)
+
+
+NO_CONTACTS = "no contacts in this range"
+NO_AGENT_ACTIVITY = "no agent activity in this range: occupancy, utilization and staffed time are empty"
+
+
+def range_warnings(records: Sequence[ContactRecord], activities: Sequence[AgentActivity], from_ms: int, to_ms: int,
+                   ) -> list[str]:
+    """What a KPI view over [from, to) lacks: contacts anchored in it, agent activity overlapping it."""
+    warnings = []
+    if not any(from_ms <= (r.contact_time or r.last_updated_at) < to_ms for r in records):
+        warnings.append(NO_CONTACTS)
+    if not any(a.start_ms < to_ms and a.end_ms > from_ms for a in activities):
+        warnings.append(NO_AGENT_ACTIVITY)
+    return warnings
 
 
 def entries_for(deps: Dependencies, tenant_id: str, from_ms: int, to_ms: int) -> list[HistoryEntry]:
@@ -328,6 +345,7 @@ def historical_metrics(
     return HistoricalReport(
         time_zone=time_zone, interval=interval, group_by=tuple(group_by),
         service_level_variant=settings.service_level_variant, rows=rows,
+        warnings=range_warnings(records, activities, span.from_ms, span.to_ms),
     )
 
 
@@ -340,6 +358,7 @@ class HistoricalSummary(BaseModel):
     # Contacts anchored in the range whose Amazon Connect flow logged milestones (log_event), and those
     # of them contained by self-service (a self_service_success milestone, never reached an agent).
     self_service: Containment = Containment()
+    warnings: list[str] = Field(default_factory=list)  # as HistoricalReport.warnings
 
 
 def historical_summary(
@@ -363,6 +382,7 @@ def historical_summary(
         contact_type_mix={("unclassified" if k is None else str(k)): round(v, 6) for k, v in contact_type_mix(by_reason).items()},
         busiest_intervals=busiest_intervals(quarters, top),
         self_service=containment(e for e in entries if e.contact_time is not None and e.contact_time >= span.from_ms),
+        warnings=range_warnings(records, activities, span.from_ms, span.to_ms),
     )
 
 
