@@ -41,7 +41,7 @@ write ~1.5-2 s straight into moto (~85 µs an item) against ~60 s through BatchW
 ~2 KB an item (~50 MB, tracemalloc); the process RSS grows ~165 MB (generation included).
 
 With that many items moto's Query sorted the whole table and walked each returned attribute through its
-generic serializer: `fast_moto_queries` (applied with the history) reads one partition instead and
+generic serializer: local.moto_patches (patch 8, always applied) reads one partition instead and
 writes a Query's JSON as is. GET /metrics/historical for a week: 26 s before, ~1.3 s after.
 """
 from __future__ import annotations
@@ -799,95 +799,6 @@ def load_into_moto(table_name: str, history: GeneratedHistory, *, account_id: st
     return LoadReport(items=len(items), generate_s=history.generate_s, write_s=time.perf_counter() - started,
                       counts=history.counts(), method="moto backend", first_day=history.first_day,
                       last_day=history.last_day)
-
-
-# --- moto's Query over a large table ---------------------------------------------------------------------
-_QUERY_SOURCE_MARKERS = (
-    "for item in self.all_items()",  # both paths start from every item of the table ...
-    "possible_results = self.sorted_items(",  # ... and sort what matched afterwards (index) ...
-    "possible_results.sort(key=lambda item: item.range_key)",  # ... or by range key (table)
-)
-_original_query: Any = None
-
-
-def _same(held: Any, wanted: Any) -> bool:
-    return held is not None and held.type == wanted.type and held.value == wanted.value
-
-
-def fast_moto_queries() -> bool:
-    """Make moto's `Table.query` read one partition (table queries) or iterate the table unsorted (index
-    queries) instead of `all_items()`, which sorts every item of the table on every Query: with the demo's
-    history (~25,000 items) one Query cost ~0.3 s on this machine and GET /metrics/historical for a week
-    took 26 s. Results are identical: both paths sort what matched afterwards (checked in moto's source;
-    False and nothing changed if that moved). Belongs in local.moto_patches (see the report of issue 14)."""
-    global _original_query
-    import inspect
-
-    from moto.dynamodb.models.table import Table
-
-    if _original_query is not None:
-        return True
-    source = inspect.getsource(Table.query)
-    if not all(marker in source for marker in _QUERY_SOURCE_MARKERS):
-        return False
-    original = Table.query
-    signature = inspect.signature(original)
-
-    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
-        bound = signature.bind(self, *args, **kwargs)
-        index_name = bound.arguments.get("index_name")
-        if index_name:
-            # Only items whose index hash key is the one asked (moto checks them again, on far fewer items):
-            # plain comparison for strings and binaries; anything else goes through unfiltered.
-            wanted = [(name, value) for name, value in (bound.arguments.get("hash_key_conditions") or ())
-                      if value.type in ("S", "B")]
-
-            def every_item() -> list[Any]:
-                everything = (self.items.values() if not self.range_key_attr else
-                              (item for partition in self.items.values() for item in partition.values()))
-                if not wanted:
-                    return list(everything)
-                return [item for item in everything if all(_same(item.attrs.get(name), value) for name, value in wanted)]
-        else:
-            partition = self.items.get(bound.arguments.get("hash_key")) if self.range_key_attr else None
-            if partition is None:
-                return original(self, *args, **kwargs)
-
-            def every_item() -> list[Any]:
-                return list(partition.values())
-        self.__dict__["all_items"] = every_item
-        try:
-            return original(self, *args, **kwargs)
-        finally:
-            self.__dict__.pop("all_items", None)
-
-    query.__wrapped__ = original  # type: ignore[attr-defined]
-    _original_query = original
-    Table.query = query
-    _fast_query_responses()
-    return True
-
-
-def _fast_query_responses() -> None:
-    """A Query's response body as the JSON its result already is (DynamoDB's JSON protocol: the
-    members by name, attribute values as {"S": ...}), instead of moto's generic shape walker, which
-    spent ~70 % of GET /metrics/historical (measured: 23 of 32 s profiled for a week). The same JSON
-    (checked: equal to the serializer's output for History items); a result json cannot write as is
-    (binary attributes are bytes) goes the generic way."""
-    from moto.dynamodb.responses import DynamoResult
-
-    original = DynamoResult.execute_result
-
-    def execute_result(self: Any, context: Any) -> Any:
-        if context.operation_model.name == "Query" and isinstance(self.result, dict):
-            try:
-                body = json.dumps(self.result, separators=(",", ":"))
-            except (TypeError, ValueError):
-                return original(self, context)
-            return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
-        return original(self, context)
-
-    DynamoResult.execute_result = execute_result
 
 
 def load_with_batch_writes(client: Any, table_name: str, history: GeneratedHistory) -> LoadReport:

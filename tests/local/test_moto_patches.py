@@ -277,3 +277,53 @@ def test_weak_instances_behave_like_the_list_moto_iterates() -> None:
     for _ in range(1000):  # short-lived objects: the dead references are dropped as new ones come
         tracked.append(Thing())
     assert len(tracked) == 51 and tracked.refs_held() <= 2 * 51 + 64
+
+
+def test_queries_read_their_partition_and_answer_as_moto_did(ddb) -> None:
+    """Patch 8: table and index queries give exactly moto's own answers (order, pages, filters, counts)."""
+    from moto.dynamodb.models.table import Table
+
+    table = "patch-query"
+    ddb.create_table(
+        TableName=table, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "gpk", "gsk")],
+        GlobalSecondaryIndexes=[{"IndexName": "by-g", "Projection": {"ProjectionType": "ALL"},
+                                 "KeySchema": [{"AttributeName": "gpk", "KeyType": "HASH"},
+                                               {"AttributeName": "gsk", "KeyType": "RANGE"}]}],
+    )
+    for p in range(6):
+        for s in range(40):
+            item = {"pk": {"S": f"p{p}"}, "sk": {"S": f"{s:03d}"}, "n": {"N": str(s)}}
+            if s % 3:  # a sparse index: a third of the items carry no index key
+                item |= {"gpk": {"S": f"g{s % 4}"}, "gsk": {"S": f"{p}-{s:03d}"}}
+            ddb.put_item(TableName=table, Item=item)
+    queries = [
+        {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "p3"}}},
+        {"KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b", "ScanIndexForward": False, "Limit": 7,
+         "ExpressionAttributeValues": {":p": {"S": "p1"}, ":a": {"S": "005"}, ":b": {"S": "030"}}},
+        {"KeyConditionExpression": "pk = :p", "FilterExpression": "n > :n",
+         "ExpressionAttributeValues": {":p": {"S": "p2"}, ":n": {"N": "20"}}},
+        {"IndexName": "by-g", "KeyConditionExpression": "gpk = :g", "ExpressionAttributeValues": {":g": {"S": "g1"}}},
+        {"IndexName": "by-g", "KeyConditionExpression": "gpk = :g AND begins_with(gsk, :b)", "Limit": 5,
+         "ExpressionAttributeValues": {":g": {"S": "g2"}, ":b": {"S": "4-"}}},
+        {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "nobody"}}},
+    ]
+
+    def answers() -> list[dict]:
+        out = []
+        for q in queries:
+            r = ddb.query(TableName=table, **q)
+            out.append({k: r.get(k) for k in ("Items", "Count", "ScannedCount", "LastEvaluatedKey")})
+        return out
+
+    patched = answers()
+    assert Table.query is not moto_patches._original_query  # noqa: SLF001
+    Table.query = moto_patches._original_query  # noqa: SLF001  (moto's own, for the reference answers)
+    try:
+        reference = answers()
+    finally:
+        moto_patches._original_query = None  # noqa: SLF001
+        moto_patches._patch_queries()  # noqa: SLF001
+    assert patched == reference
+    assert [len(a["Items"]) for a in patched] == [40, 7, 19, 42, 5, 0]  # g1: s % 4 == 1, s % 3 != 0: 7 per p
