@@ -101,6 +101,25 @@ def test_a_served_contact_shows_up_in_historical_metrics_with_its_numbers(tenant
 
     status, summary, _ = api("GET", "/metrics/historical/summary", tenant.id, query={"from": query["from"], "to": query["to"]})
     assert status == 200 and summary["totals"]["offered"] == 1 and summary["channel_mix"] == {"CHAT": 1.0}
+    assert summary["totals"]["interval"] == "range"  # the whole range summed, not a 15-minute row
+
+    # Compact: only rows with activity, headline fields (or chosen ones), rounded as people read them.
+    hourly = {**query, "interval": "hour"}
+    full = api("GET", "/metrics/historical", tenant.id, query=hourly)[1]["rows"]
+    status, compact, _ = api("GET", "/metrics/historical", tenant.id, query={**hourly, "compact": "true"})
+    assert status == 200 and len(compact["rows"]) == 1 and compact["rows_left_out"] == len(full) - 1 >= 1
+    first = compact["rows"][0]
+    assert set(first) == {"interval_start", "interval_end", *compact["fields"]} and "tenant_id" not in first
+    assert first["asa_s"] == round(first["asa_s"], 1)
+    status, chosen, _ = api("GET", "/metrics/historical", tenant.id,
+                            query={**query, "group_by": "agent", "fields": "handled,aht_s"})
+    assert status == 200 and chosen["rows"] == [{"interval_start": chosen["rows"][0]["interval_start"],
+                                                  "interval_end": chosen["rows"][0]["interval_end"], "agent": "ana",
+                                                  "handled": 1, "aht_s": round(row["aht_s"], 1)}]
+    status, text, _ = api("GET", "/metrics/historical", tenant.id, query={**query, "fields": "handled,aht_s", "format": "csv"})
+    assert status == 200 and text.splitlines()[0] == "interval_start,interval_end,handled,aht_s"
+    status, bad, _ = api("GET", "/metrics/historical", tenant.id, query={**query, "fields": "handled,colour"})
+    assert status == 422 and bad["field"] == "fields" and "colour" in bad["message"]
     assert summary["contact_type_mix"] == {"billing": 1.0} and summary["busiest_intervals"][0][1] == 1
 
 

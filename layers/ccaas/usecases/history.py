@@ -290,6 +290,35 @@ class HistoricalReport(BaseModel):
     warnings: list[str] = Field(default_factory=list)
 
 
+class CompactHistoricalReport(BaseModel):
+    """GET /metrics/historical?compact=true (or with `fields`): rows with activity only, each with its
+    interval, grouped dimensions and the chosen fields, rounded (domain.kpis.export.compact_rows)."""
+
+    time_zone: str
+    interval: Granularity
+    group_by: tuple[str, ...]
+    service_level_variant: ServiceLevelVariant
+    fields: tuple[str, ...]
+    rows: list[dict[str, str | float | int | None]]
+    rows_left_out: int = Field(description="intervals (or groups) with no activity at all, not listed")
+    warnings: list[str] = Field(default_factory=list)
+
+
+def compact_report(report: HistoricalReport, fields: Sequence[str] | None = None) -> CompactHistoricalReport:
+    from ccaas.domain.kpis.export import COMPACT_FIELDS, compact_rows
+
+    chosen = tuple(fields) if fields else COMPACT_FIELDS
+    try:
+        rows = compact_rows(report.rows, chosen)
+    except ValueError as error:
+        raise DomainError(str(error), field="fields") from None
+    return CompactHistoricalReport(
+        time_zone=report.time_zone, interval=report.interval, group_by=report.group_by,
+        service_level_variant=report.service_level_variant, fields=chosen, rows=rows,
+        rows_left_out=len(report.rows) - len(rows), warnings=report.warnings,
+    )
+
+
 NO_CONTACTS = "no contacts in this range"
 NO_AGENT_ACTIVITY = "no agent activity in this range: occupancy, utilization and staffed time are empty"
 
@@ -393,7 +422,7 @@ def _sum_rows(rows: Sequence[KpiRow], span: TimeRange, settings: KpiSettings) ->
     acc = KpiAccumulator.summed([tuple(getattr(r, f) for f in ACCUMULATOR_FIELDS) for r in rows]) if rows else KpiAccumulator()
     first = rows[0] if rows else None
     values = {
-        "tenant_id": first.tenant_id if first else None, "interval": "15m", "group_by": (),
+        "tenant_id": first.tenant_id if first else None, "interval": "range", "group_by": (),
         "interval_start": first.interval_start if first else "", "interval_end": rows[-1].interval_end if rows else "",
         "interval_start_ms": span.from_ms, "interval_end_ms": span.to_ms,
     }

@@ -12,6 +12,7 @@ from ccaas.api.access import ADMIN, INTEGRATION, READERS, Router
 from ccaas.api.common import Id, deps, tenant, within_calendar
 from ccaas.domain.history import HistoryEntry, Survey
 from ccaas.domain.kpis import KpiSettings, rows_to_csv
+from ccaas.domain.kpis.export import dicts_to_csv as rows_to_csv_columns
 from ccaas.domain.kpis.intervals import Granularity
 from ccaas.domain.kpis.settings import ServiceLevelVariant
 from ccaas.usecases import history
@@ -41,11 +42,12 @@ def _wants_csv(format_: str | None) -> bool:
 @router.get(
     "/metrics/historical", roles=READERS,
     tags=["history"],
-    summary="KPIs per interval (15m, hour, day, week) in the tenant's time zone, by up to two dimensions; CSV with format=csv or Accept: text/csv",
+    summary="KPIs per interval (15m, hour, day, week) in the tenant's time zone, by up to two dimensions; CSV with format=csv or Accept: text/csv; `warnings` says what the range lacks (JSON only)",
     responses={
         200: {
             "description": "KPI rows (JSON), or the same rows as CSV",
-            "content": {"application/json": {"model": history.HistoricalReport}, "text/csv": {"schema": {"type": "string"}}},
+            "content": {"application/json": {"model": history.HistoricalReport | history.CompactHistoricalReport},
+                        "text/csv": {"schema": {"type": "string"}}},
         }
     },
 )
@@ -56,26 +58,34 @@ def historical_metrics(  # noqa: ANN201 - JSON report or CSV text (documented in
     interval: Annotated[Granularity, Query()] = "hour",
     service_level: Annotated[ServiceLevelVariant | None, Query(description="a named service-level variant")] = None,
     format_: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
+    compact: Annotated[bool, Query(description="only rows with activity, a few headline fields, rounded")] = False,
+    fields: Annotated[str | None, Query(max_length=2000, pattern=r"^[a-z_]+(,[a-z_]+)*$",
+                                        description="comma-separated KPIs or raw counts to show (implies compact)")] = None,
 ):
     dims = tuple(group_by.split(",")) if group_by else ()
     report = history.historical_metrics(
         deps(), tenant(router), start=from_, end=to, interval=interval, group_by=dims,
         service_level_variant=service_level,
     )
+    if compact or fields:
+        shown = history.compact_report(report, fields.split(",") if fields else None)
+        if _wants_csv(format_):
+            return _csv(rows_to_csv_columns(shown.rows))
+        return shown
     if _wants_csv(format_):
-        return Response(
-            status_code=200,
-            content_type="text/csv",
-            body=rows_to_csv(report.rows),
-            headers={"Content-Disposition": 'attachment; filename="kpis.csv"'},
-        )
+        return _csv(rows_to_csv(report.rows))
     return report
+
+
+def _csv(body: str) -> Response:
+    return Response(status_code=200, content_type="text/csv", body=body,
+                    headers={"Content-Disposition": 'attachment; filename="kpis.csv"'})
 
 
 @router.get(
     "/metrics/historical/summary", roles=READERS,
     tags=["history"],
-    summary="Totals over a range (at most 14 days), channel mix, contact-type mix and the busiest 15-minute intervals",
+    summary="Totals over a range (at most 14 days), channel mix, contact-type mix and the busiest 15-minute intervals; `warnings` says what the range lacks",
 )
 def historical_summary(from_: From = None, to: To = None,
                        top: Annotated[int, Query(ge=1, le=96)] = 5) -> history.HistoricalSummary:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, create_model
 
@@ -59,7 +59,7 @@ class _KpiRowDimensions(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     tenant_id: str | None
-    interval: Granularity
+    interval: Granularity | Literal["range"]  # "range": a whole range summed (the historical summary)
     interval_start: str
     interval_end: str
     interval_start_ms: int
