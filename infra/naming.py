@@ -36,7 +36,9 @@ def function_folders() -> list[str]:
 
 # Table ids, in the order they are created. Construct id "<Id>Table", env var "<ID>_TABLE",
 # ASL placeholder "${<Id>TableName}", stack output "<Id>TableName".
-TABLE_IDS = ("Contacts", "Agents", "Config", "Metrics", "Idempotency", "Alerts", "History", "Customers", "Connections")
+TABLE_IDS = (
+    "Contacts", "Agents", "Config", "Metrics", "Idempotency", "Alerts", "History", "Customers", "Connections", "Outbound",
+)
 EVENTS_STREAM_ID = "ContactEvents"  # construct "ContactEventsStream"
 EVENTS_STREAM_ENV = "EVENTS_STREAM_NAME"
 CONTACT_LIFECYCLE = "ContactLifecycle"  # statemachines/contact_lifecycle.asl.json

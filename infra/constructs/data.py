@@ -60,6 +60,15 @@ DESIGNS: dict[str, TableDesign] = {
     # Open WebSocket connections (adapters/aws/push.py): pk tenant, sk CONN#<id>, TTL 2 h; `audience`
     # finds an agent's connections (<tenant>#AGENT#<agent>) or a tenant's watchers (<tenant>#WATCH) in one Query.
     "Connections": TableDesign(ttl="expires_at", gsis=(Gsi("audience", "aud_pk", "aud_sk"),)),
+    # Outbound campaigns (adapters/aws/outbound.py, single table): campaigns, list rows, attempts with their
+    # checks, suppressions, consents, per-day counters (TTL). Sparse GSIs: `due` (a campaign's due rows,
+    # earliest first: no scan of a million-row list), `running` (the dialer sweep), `by_campaign` (audit
+    # export), `by_account` / `by_number` (Reg F's rolling 7 days).
+    "Outbound": TableDesign(ttl="expires_at", gsis=(
+        Gsi("due", "due_pk", "due_sk"), Gsi("running", "run_pk", "run_sk", ddb.ProjectionType.KEYS_ONLY),
+        Gsi("by_campaign", "camp_pk", "camp_sk"), Gsi("by_account", "acct_pk", "acct_sk"),
+        Gsi("by_number", "num_pk", "num_sk"),
+    )),
 }
 assert tuple(DESIGNS) == TABLE_IDS, "infra.naming.TABLE_IDS and data.DESIGNS disagree"
 

@@ -1,0 +1,472 @@
+"""Outbound campaigns on DynamoDB (one single table, "Outbound", tenant first) and the Amazon Connect dialer.
+
+Items (h(x) = SHA-256 of x: phone numbers, e-mail addresses and account ids never appear in keys):
+
+    campaign     pk <t>#CAMPAIGNS            sk <campaign>          doc, status, version; run_pk/run_sk while RUNNING
+    list row     pk <t>#C#<c>#R#<row>        sk ROW                 doc, state, version, next_due; due_pk/due_sk while due
+    attempt      pk <t>#C#<c>#R#<row>        sk ATT#<attempt id>    doc (attempt + its checks), disp
+                                                                    camp_pk/camp_sk, acct_pk/acct_sk, num_pk/num_sk
+    day counters pk <t>#C#<c>#STATS          sk DAY#<yyyy-mm-dd>    one number per counter (ADD), TTL 400 days
+    suppression  pk <t>#SUPP                 sk <kind>#h(value)     doc
+    consent      pk <t>#CONSENT              sk <kind>#h(number)    doc, at
+
+Sparse GSIs (an item is in an index only while it has the index's key attributes):
+- `due` (due_pk = <t>#C#<c>, due_sk = <next due, ISO UTC>#<row>): a campaign's due rows, earliest first. A
+  "due now" read is one Query with `due_sk <= now`, Limit N: it never touches rows that are done or wait
+  for later, so a million-row list costs what the rows dialed cost. A row leaves the index when done.
+- `running` (run_pk = RUNNING, run_sk = <t>#<c>): every running campaign, one Query per sweep.
+- `by_campaign` (camp_sk = attempt id, time-sortable): the audit export and calls in flight.
+- `by_account` / `by_number` (… _sk = <started ISO>#<attempt id>): Reg F's 7-day window per debt, per number.
+A row and its attempts share a partition key: the row's history is one strongly consistent Query.
+
+Per attempt: reads — the due Query (amortised over the rows it returns), the row's history Query, the account
+Query, one GetItem per suppression key (number, e-mail, account) and one for consent; writes — one
+TransactWriteItems (attempt Put + row Update + campaign ConditionCheck + a ConditionCheck per suppression key:
+nothing is stored, and nothing dialed, if the campaign, the row or the suppressions changed since the check),
+the outcome's UpdateItem, the row's re-schedule, and a counter ADD per tick and per outcome.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+
+from ccaas.adapters.item_size import check_item_size
+from ccaas.adapters.memory.outbound import REFINABLE, SimulatedDialer, check_refinement, consent_newer, suppression_keys
+from ccaas.domain.models import Conflict, NotFound
+from ccaas.domain.outbound.compliance import Suppression
+from ccaas.domain.outbound.models import Attempt, Campaign, CampaignStatus, ConsentFlag, ContactListRow, Disposition
+from ccaas.ports_outbound import (
+    AttemptRecord,
+    CarrierOutcome,
+    DialerSettings,
+    DialHandle,
+    DialRequest,
+    StoredRow,
+    attempt_id_floor,
+)
+
+OUTBOUND_TABLE_ENV = "OUTBOUND_TABLE"
+UTC = timezone.utc
+RUNNING = "RUNNING"
+COUNTER_TTL = timedelta(days=400)
+_BATCH = 25
+
+
+def _h(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def _iso(at: datetime) -> str:
+    """Fixed width, UTC: sorts as time does."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def campaign_key(tenant_id: str, campaign_id: str) -> dict[str, Any]:
+    return {"pk": _s(f"{tenant_id}#CAMPAIGNS"), "sk": _s(campaign_id)}
+
+
+def row_pk(tenant_id: str, campaign_id: str, row_id: str) -> str:
+    return f"{tenant_id}#C#{campaign_id}#R#{row_id}"
+
+
+def row_key(tenant_id: str, campaign_id: str, row_id: str) -> dict[str, Any]:
+    return {"pk": _s(row_pk(tenant_id, campaign_id, row_id)), "sk": _s("ROW")}
+
+
+def attempt_key(tenant_id: str, campaign_id: str, row_id: str, attempt_id: str) -> dict[str, Any]:
+    return {"pk": _s(row_pk(tenant_id, campaign_id, row_id)), "sk": _s(f"ATT#{attempt_id}")}
+
+
+def suppression_key(tenant_id: str, kind: str, value: str) -> dict[str, Any]:
+    return {"pk": _s(f"{tenant_id}#SUPP"), "sk": _s(f"{kind}#{_h(value)}")}
+
+
+def consent_key(tenant_id: str, number: str, kind: str) -> dict[str, Any]:
+    return {"pk": _s(f"{tenant_id}#CONSENT"), "sk": _s(f"{kind}#{_h(number)}")}
+
+
+def _cancelled(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException")
+
+
+class DynamoOutboundStore:
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    # --- campaigns ---------------------------------------------------------------------------------
+    def _campaign_item(self, tenant_id: str, campaign: Campaign) -> dict[str, Any]:
+        doc = campaign.model_dump_json()
+        check_item_size({"doc": doc}, "campaign")
+        item = {**campaign_key(tenant_id, campaign.campaign_id), "doc": _s(doc), "status": _s(str(campaign.status)),
+                "version": {"N": str(campaign.version)}}
+        if campaign.status is CampaignStatus.RUNNING:
+            item.update(run_pk=_s(RUNNING), run_sk=_s(f"{tenant_id}#{campaign.campaign_id}"))
+        return item
+
+    def put_campaign(self, tenant_id: str, campaign: Campaign, *, expected_version: int | None) -> None:
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(pk)"} if expected_version is None
+            else {"ConditionExpression": "version = :v", "ExpressionAttributeValues": {":v": {"N": str(expected_version)}}})
+        try:
+            self._db.put_item(TableName=self._table, Item=self._campaign_item(tenant_id, campaign), **condition)
+        except ClientError as error:
+            if not _cancelled(error):
+                raise
+            if expected_version is None:
+                raise Conflict(f"campaign {campaign.campaign_id} exists", field="campaign_id") from None
+            raise Conflict(f"campaign {campaign.campaign_id} changed concurrently; retry", field="version") from None
+
+    def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign:
+        item = self._db.get_item(TableName=self._table, Key=campaign_key(tenant_id, campaign_id), ConsistentRead=True).get("Item")
+        if item is None:
+            raise NotFound(f"campaign {campaign_id} not found", field="campaign_id")
+        return Campaign.model_validate_json(item["doc"]["S"])
+
+    def list_campaigns(self, tenant_id: str) -> list[Campaign]:
+        items = self._query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": _s(f"{tenant_id}#CAMPAIGNS")})
+        return [Campaign.model_validate_json(i["doc"]["S"]) for i in items]
+
+    def running_campaigns(self) -> list[tuple[str, str]]:
+        items = self._query(IndexName="running", KeyConditionExpression="run_pk = :r",
+                            ExpressionAttributeValues={":r": _s(RUNNING)}, ProjectionExpression="run_sk")
+        out = []
+        for item in items:
+            tenant_id, _, campaign_id = item["run_sk"]["S"].partition("#")
+            out.append((tenant_id, campaign_id))
+        return sorted(out)
+
+    def _query(self, limit: int | None = None, **kwargs: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            page_kwargs = dict(kwargs)
+            if limit is not None:
+                page_kwargs["Limit"] = limit - len(items)
+            page = self._db.query(TableName=self._table, **page_kwargs)
+            items += page.get("Items", [])
+            last = page.get("LastEvaluatedKey")
+            if last is None or (limit is not None and len(items) >= limit):
+                return items
+            kwargs["ExclusiveStartKey"] = last
+
+    # --- rows ----------------------------------------------------------------------------------------
+    def _due(self, tenant_id: str, campaign_id: str, row_id: str, at: datetime) -> dict[str, Any]:
+        return {"due_pk": _s(f"{tenant_id}#C#{campaign_id}"), "due_sk": _s(f"{_iso(at)}#{row_id}"),
+                "next_due": _s(_iso(at))}
+
+    def put_rows(self, tenant_id: str, campaign_id: str, rows: Sequence[ContactListRow], due_at: datetime) -> int:
+        requests = []
+        for row in rows:
+            doc = row.model_dump_json()
+            check_item_size({"doc": doc}, "list row")
+            item = {**row_key(tenant_id, campaign_id, row.row_id), "doc": _s(doc), "state": _s("due"),
+                    "version": {"N": "0"}, "blocked_by": _s("[]"), **self._due(tenant_id, campaign_id, row.row_id, due_at)}
+            requests.append({"PutRequest": {"Item": item}})
+        for start in range(0, len(requests), _BATCH):
+            pending = {self._table: requests[start:start + _BATCH]}
+            for _ in range(8):
+                unprocessed = self._db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                if not unprocessed:
+                    break
+                pending = unprocessed
+            else:
+                raise Conflict("the store is throttling list writes; upload again", field="rows")
+        return len(rows)
+
+    def _row(self, item: dict[str, Any], tenant_id: str, campaign_id: str) -> StoredRow:
+        next_due = item.get("next_due", {}).get("S")
+        return StoredRow(
+            tenant_id=tenant_id, campaign_id=campaign_id, row=ContactListRow.model_validate_json(item["doc"]["S"]),
+            state=item["state"]["S"], version=int(item["version"]["N"]),
+            next_due_at=datetime.fromisoformat(next_due.replace("Z", "+00:00")) if next_due and item["state"]["S"] == "due" else None,
+            blocked_by=tuple(json.loads(item.get("blocked_by", {}).get("S") or "[]")))
+
+    def get_row(self, tenant_id: str, campaign_id: str, row_id: str) -> StoredRow:
+        item = self._db.get_item(TableName=self._table, Key=row_key(tenant_id, campaign_id, row_id), ConsistentRead=True).get("Item")
+        if item is None:
+            raise NotFound(f"row {row_id} not found", field="row_id")
+        return self._row(item, tenant_id, campaign_id)
+
+    def due_rows(self, tenant_id: str, campaign_id: str, now: datetime, limit: int) -> list[StoredRow]:
+        if limit <= 0:
+            return []
+        items = self._query(limit=limit, IndexName="due", KeyConditionExpression="due_pk = :p AND due_sk <= :now",
+                            ExpressionAttributeValues={":p": _s(f"{tenant_id}#C#{campaign_id}"), ":now": _s(f"{_iso(now)}#\uffff")})
+        return [self._row(i, tenant_id, campaign_id) for i in items[:limit]]
+
+    def _row_update(self, row: StoredRow, next_due_at: datetime | None, blocked_by: Sequence[str]) -> dict[str, Any]:
+        values: dict[str, Any] = {":v": {"N": str(row.version)}, ":n": {"N": str(row.version + 1)},
+                                  ":b": _s(json.dumps(list(blocked_by)))}
+        if next_due_at is not None:
+            due = self._due(row.tenant_id, row.campaign_id, row.row.row_id, next_due_at)
+            values.update({":dp": due["due_pk"], ":ds": due["due_sk"], ":nd": due["next_due"], ":st": _s("due")})
+            expression = "SET version = :n, blocked_by = :b, #st = :st, due_pk = :dp, due_sk = :ds, next_due = :nd"
+        else:
+            values[":st"] = _s("done")
+            expression = "SET version = :n, blocked_by = :b, #st = :st REMOVE due_pk, due_sk, next_due"
+        return {"TableName": self._table, "Key": row_key(row.tenant_id, row.campaign_id, row.row.row_id),
+                "UpdateExpression": expression, "ConditionExpression": "version = :v",
+                "ExpressionAttributeNames": {"#st": "state"}, "ExpressionAttributeValues": values}
+
+    def schedule_row(self, row: StoredRow, *, next_due_at: datetime | None, blocked_by: Sequence[str] = ()) -> StoredRow:
+        try:
+            self._db.update_item(**self._row_update(row, next_due_at, blocked_by))
+        except ClientError as error:
+            if not _cancelled(error):
+                raise
+            raise Conflict(f"row {row.row.row_id} changed concurrently", field="row_id") from None
+        return row.model_copy(update={"state": "due" if next_due_at else "done", "next_due_at": next_due_at,
+                                      "blocked_by": tuple(blocked_by), "version": row.version + 1})
+
+    # --- attempts --------------------------------------------------------------------------------------
+    def _attempt_item(self, record: AttemptRecord) -> dict[str, Any]:
+        a = record.attempt
+        doc = record.model_dump_json()
+        check_item_size({"doc": doc}, "attempt")
+        started = _iso(a.started_at)
+        item = {**attempt_key(record.tenant_id, a.campaign_id, a.row_id, a.attempt_id), "doc": _s(doc),
+                "camp_pk": _s(f"{record.tenant_id}#C#{a.campaign_id}"), "camp_sk": _s(a.attempt_id),
+                "num_pk": _s(f"{record.tenant_id}#NUM#{_h(a.number)}"), "num_sk": _s(f"{started}#{a.attempt_id}")}
+        if a.account_id:
+            item.update(acct_pk=_s(f"{record.tenant_id}#ACCT#{_h(a.account_id)}"), acct_sk=_s(f"{started}#{a.attempt_id}"))
+        if a.disposition is not None:
+            item["disp"] = _s(str(a.disposition))
+        return item
+
+    def start_attempt(self, record: AttemptRecord, row: StoredRow, *, next_due_at: datetime) -> None:
+        a, t = record.attempt, record.tenant_id
+        items: list[dict[str, Any]] = [
+            {"Put": {"TableName": self._table, "Item": self._attempt_item(record),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Update": self._row_update(row, next_due_at, ())},
+            {"ConditionCheck": {"TableName": self._table, "Key": campaign_key(t, a.campaign_id),
+                                "ConditionExpression": "#st = :running AND version = :cv",
+                                "ExpressionAttributeNames": {"#st": "status"},
+                                "ExpressionAttributeValues": {":running": _s(str(CampaignStatus.RUNNING)),
+                                                              ":cv": {"N": str(record.campaign_version)}}}},
+        ]
+        for kind, value in suppression_keys(a.number, row.row.email, row.row.account_id):
+            items.append({"ConditionCheck": {"TableName": self._table, "Key": suppression_key(t, kind, value),
+                                             "ConditionExpression": "attribute_not_exists(pk)"}})
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if not _cancelled(error):
+                raise
+            raise Conflict("the campaign, the row or a suppression changed since the check: not dialed",
+                           field="attempt_id") from None
+
+    def get_attempt(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str) -> AttemptRecord:
+        item = self._db.get_item(TableName=self._table, Key=attempt_key(tenant_id, campaign_id, row_id, attempt_id),
+                                 ConsistentRead=True).get("Item")
+        if item is None:
+            raise NotFound(f"attempt {attempt_id} not found", field="attempt_id")
+        return AttemptRecord.model_validate_json(item["doc"]["S"])
+
+    def finish_attempt(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str, *,
+                       disposition: Disposition, at: datetime, contact_id: str | None = None,
+                       ring_seconds: float | None = None, abandon_message_played: bool | None = None,
+                       provider_id: str | None = None, dial_error: str | None = None) -> AttemptRecord:
+        record = self.get_attempt(tenant_id, campaign_id, row_id, attempt_id)
+        check_refinement(record, disposition)
+        attempt_update: dict[str, Any] = {"disposition": disposition}
+        if ring_seconds is not None:
+            attempt_update["ring_seconds"] = ring_seconds
+        if abandon_message_played is not None:
+            attempt_update["abandon_message_played"] = abandon_message_played
+        update: dict[str, Any] = {"attempt": record.attempt.model_copy(update=attempt_update), "ended_at": at}
+        for name, value in (("contact_id", contact_id), ("provider_id", provider_id), ("dial_error", dial_error)):
+            if value is not None:
+                update[name] = value
+        done = record.model_copy(update=update)
+        before = record.attempt.disposition
+        condition = "attribute_not_exists(disp)" if before is None else "disp = :before"
+        values: dict[str, Any] = {":doc": _s(done.model_dump_json()), ":disp": _s(str(disposition))}
+        if before is not None:
+            values[":before"] = _s(str(REFINABLE))
+        try:
+            self._db.update_item(TableName=self._table, Key=attempt_key(tenant_id, campaign_id, row_id, attempt_id),
+                                 UpdateExpression="SET doc = :doc, disp = :disp", ConditionExpression=condition,
+                                 ExpressionAttributeValues=values)
+        except ClientError as error:
+            if not _cancelled(error):
+                raise
+            raise Conflict(f"attempt {attempt_id} changed concurrently", field="disposition") from None
+        return done
+
+    def record_attempts(self, tenant_id: str, campaign_id: str, row_id: str) -> list[Attempt]:
+        items = self._query(KeyConditionExpression="pk = :pk AND begins_with(sk, :att)", ConsistentRead=True,
+                            ExpressionAttributeValues={":pk": _s(row_pk(tenant_id, campaign_id, row_id)), ":att": _s("ATT#")})
+        return sorted((AttemptRecord.model_validate_json(i["doc"]["S"]).attempt for i in items),
+                      key=lambda a: (a.started_at, a.attempt_id))
+
+    def _window(self, index: str, pk_name: str, sk_name: str, pk: str, since: datetime) -> list[Attempt]:
+        items = self._query(IndexName=index, KeyConditionExpression=f"{pk_name} = :p AND {sk_name} > :since",
+                            ExpressionAttributeValues={":p": _s(pk), ":since": _s(_iso(since))})
+        attempts = (AttemptRecord.model_validate_json(i["doc"]["S"]).attempt for i in items)
+        return [a for a in attempts if a.started_at > since]
+
+    def account_attempts(self, tenant_id: str, account_id: str, since: datetime) -> list[Attempt]:
+        return self._window("by_account", "acct_pk", "acct_sk", f"{tenant_id}#ACCT#{_h(account_id)}", since)
+
+    def number_attempts(self, tenant_id: str, number: str, since: datetime) -> list[Attempt]:
+        return self._window("by_number", "num_pk", "num_sk", f"{tenant_id}#NUM#{_h(number)}", since)
+
+    def campaign_attempts(self, tenant_id: str, campaign_id: str, *, since: datetime, until: datetime | None = None,
+                          after: str | None = None, limit: int = 1000) -> list[AttemptRecord]:
+        low = max(attempt_id_floor(since), after or "")
+        values: dict[str, Any] = {":p": _s(f"{tenant_id}#C#{campaign_id}"), ":low": _s(low)}
+        condition = "camp_pk = :p AND camp_sk > :low" if after and after >= attempt_id_floor(since) else "camp_pk = :p AND camp_sk >= :low"
+        out: list[AttemptRecord] = []
+        kwargs: dict[str, Any] = {"IndexName": "by_campaign", "KeyConditionExpression": condition,
+                                  "ExpressionAttributeValues": values}
+        while len(out) < limit:
+            page = self._db.query(TableName=self._table, Limit=min(1000, limit - len(out)), **kwargs)
+            for item in page.get("Items", []):
+                record = AttemptRecord.model_validate_json(item["doc"]["S"])
+                if until is not None and record.attempt.started_at >= until:
+                    return out
+                if record.attempt.started_at >= since:
+                    out.append(record)
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return out[:limit]
+
+    # --- counters --------------------------------------------------------------------------------------
+    def add_counts(self, tenant_id: str, campaign_id: str, day: str, counts: Mapping[str, int]) -> None:
+        if not counts:
+            return
+        names = {f"#c{i}": name for i, name in enumerate(counts)}
+        values: dict[str, Any] = {f":c{i}": {"N": str(int(n))} for i, n in enumerate(counts.values())}
+        expires = datetime.fromisoformat(day).replace(tzinfo=UTC) + COUNTER_TTL
+        values[":exp"] = {"N": str(int(expires.timestamp()))}
+        self._db.update_item(
+            TableName=self._table, Key={"pk": _s(f"{tenant_id}#C#{campaign_id}#STATS"), "sk": _s(f"DAY#{day}")},
+            UpdateExpression="ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts))) + " SET expires_at = :exp",
+            ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+
+    def day_counts(self, tenant_id: str, campaign_id: str, first_day: str, last_day: str) -> dict[str, dict[str, int]]:
+        items = self._query(KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b", ConsistentRead=True,
+                            ExpressionAttributeValues={":pk": _s(f"{tenant_id}#C#{campaign_id}#STATS"),
+                                                       ":a": _s(f"DAY#{first_day}"), ":b": _s(f"DAY#{last_day}")})
+        out: dict[str, dict[str, int]] = {}
+        for item in items:
+            out[item["sk"]["S"][4:]] = {k: int(v["N"]) for k, v in item.items()
+                                        if k not in ("pk", "sk", "expires_at") and "N" in v}
+        return out
+
+    # --- suppression and consent ----------------------------------------------------------------------
+    def add_suppressions(self, tenant_id: str, entries: Sequence[Suppression]) -> int:
+        for entry in entries:
+            value = entry.value.lower() if entry.kind == "email" else entry.value
+            try:
+                self._db.put_item(TableName=self._table, Item={**suppression_key(tenant_id, entry.kind, value),
+                                                               "doc": _s(entry.model_dump_json())},
+                                  ConditionExpression="attribute_not_exists(pk)")
+            except ClientError as error:
+                if not _cancelled(error):
+                    raise  # an existing entry keeps its first source and time
+        return len(entries)
+
+    def match_suppression(self, tenant_id: str, number: str, email: str | None, account_id: str | None) -> Suppression | None:
+        keys = [suppression_key(tenant_id, kind, value) for kind, value in suppression_keys(number, email, account_id)]
+        if not keys:
+            return None
+        found = self._db.batch_get_item(RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}})
+        items = {item["sk"]["S"]: item for item in found.get("Responses", {}).get(self._table, [])}
+        for key in keys:  # in the order number, e-mail, account
+            item = items.get(key["sk"]["S"])
+            if item is not None:
+                return Suppression.model_validate_json(item["doc"]["S"])
+        if found.get("UnprocessedKeys"):
+            raise Conflict("the store throttled a suppression lookup; retry", field="number")
+        return None
+
+    def put_consent(self, tenant_id: str, number: str, kind: Literal["voice", "sms"], flag: ConsentFlag) -> None:
+        for _ in range(4):
+            item = self._db.get_item(TableName=self._table, Key=consent_key(tenant_id, number, kind), ConsistentRead=True).get("Item")
+            held = None if item is None else ConsentFlag.model_validate_json(item["doc"]["S"])
+            if held is not None and not consent_newer(flag, held):
+                return
+            condition: dict[str, Any] = (
+                {"ConditionExpression": "attribute_not_exists(pk)"} if item is None
+                else {"ConditionExpression": "doc = :held", "ExpressionAttributeValues": {":held": item["doc"]}})
+            try:
+                self._db.put_item(TableName=self._table, Item={**consent_key(tenant_id, number, kind),
+                                                               "doc": _s(flag.model_dump_json())}, **condition)
+                return
+            except ClientError as error:
+                if not _cancelled(error):
+                    raise
+        raise Conflict("consent changed concurrently; retry", field="consent")
+
+    def latest_consent(self, tenant_id: str, number: str, kind: Literal["voice", "sms"]) -> ConsentFlag | None:
+        item = self._db.get_item(TableName=self._table, Key=consent_key(tenant_id, number, kind), ConsistentRead=True).get("Item")
+        return None if item is None else ConsentFlag.model_validate_json(item["doc"]["S"])
+
+
+# --- Amazon Connect ----------------------------------------------------------------------------------------
+
+ATTRIBUTE_PREFIX = "ccaas_"  # contact attributes carrying our ids (they come back on the contact record)
+
+
+class ConnectDialer:
+    """StartOutboundVoiceContact: the call is placed by Amazon Connect and runs the tenant's outbound
+    contact flow (which plays the identification message on an abandoned call and queues an answered one
+    to the Connect queue mapped from the campaign's queue). The attempt id is the idempotency token, and
+    it travels as a contact attribute with the tenant, campaign and row ids: the contact record (CTR) of
+    the call names the attempt its outcome belongs to. Outcomes arrive as contact records, not by polling."""
+
+    def __init__(self, client: Any, settings: DialerSettings) -> None:
+        if not (settings.instance_id and settings.contact_flow_id):
+            raise ValueError("a connect dialer needs instance_id and contact_flow_id")
+        self._connect = client
+        self.settings = settings
+
+    def dial(self, request: DialRequest) -> DialHandle:
+        s = self.settings
+        kwargs: dict[str, Any] = {
+            "DestinationPhoneNumber": request.number,
+            "ContactFlowId": s.contact_flow_id,
+            "InstanceId": s.instance_id,
+            "ClientToken": request.attempt_id,
+            "SourcePhoneNumber": request.caller_id,
+            "Attributes": {f"{ATTRIBUTE_PREFIX}{k}": v for k, v in (
+                ("tenant_id", request.tenant_id), ("campaign_id", request.campaign_id), ("row_id", request.row_id),
+                ("attempt_id", request.attempt_id), ("mode", str(request.mode)))},
+            "AnswerMachineDetectionConfig": {"EnableAnswerMachineDetection": s.answer_machine_detection,
+                                             "AwaitAnswerMachinePrompt": s.answer_machine_detection},
+        }
+        queue = s.queues.get(request.queue_id)
+        if queue:
+            kwargs["QueueId"] = queue
+        answer = self._connect.start_outbound_voice_contact(**kwargs)
+        return DialHandle(provider_id=answer["ContactId"])
+
+    def poll(self, record: AttemptRecord, now: datetime) -> CarrierOutcome | None:
+        return None  # outcomes arrive as contact records (ccaas.usecases.outbound.outcome_from_ctr)
+
+
+class AwsDialers:
+    """DialerFactory on AWS: Amazon Connect, or the simulated carrier when the tenant chose it."""
+
+    def __init__(self, connect_client: Callable[[], Any]) -> None:
+        self._connect_client = connect_client
+        self._client: Any = None
+
+    def __call__(self, settings: DialerSettings) -> ConnectDialer | SimulatedDialer:
+        if settings.kind == "simulated":
+            return SimulatedDialer(settings)
+        if self._client is None:
+            self._client = self._connect_client()
+        return ConnectDialer(self._client, settings)

@@ -1,0 +1,216 @@
+"""Ports of the outbound-campaign feature (a module of its own: a function that never dials imports none
+of this, and ccaas.ports stays free of outbound models).
+
+- `OutboundStore`: campaigns, list rows with their next-due time, attempts (with the checks that allowed
+  them), suppressions (DNC, imported lists, opt-outs) and consents, plus per-day campaign counters.
+  DynamoDB (ccaas.adapters.aws.outbound) and memory (ccaas.adapters.memory.outbound) implement it; the
+  contract suite (tests/contract/test_outbound_store.py) runs both.
+- `Dialer`: places one call for one stored attempt (Amazon Connect StartOutboundVoiceContact, or the
+  simulated carrier); `DialerFactory` builds the one a tenant's dialer settings name.
+
+Records the store keeps beside the domain models (`StoredRow`, `AttemptRecord`) add only what storage and
+the dialer need (state, versions, the contact an answered call became); the rules stay in
+ccaas.domain.outbound.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Literal, Protocol
+
+from pydantic import AwareDatetime, Field
+
+from ccaas.domain.models import Frozen, Int
+from ccaas.domain.outbound.compliance import Suppression
+from ccaas.domain.outbound.models import Attempt, Campaign, CampaignMode, ConsentFlag, ContactListRow, Disposition
+
+__all__ = [
+    "attempt_id_floor", "new_attempt_id", "AttemptRecord", "CarrierOutcome", "DialHandle", "DialRequest", "Dialer", "DialerFactory", "DialerSettings",
+    "OutboundStore", "RowState", "StoredRow",
+]
+
+RowState = Literal["due", "done"]
+
+
+def _letters(n: int, width: int) -> str:
+    out = []
+    for _ in range(width):
+        n, r = divmod(n, 26)
+        out.append(chr(97 + r))
+    return "".join(reversed(out))
+
+
+def attempt_id_floor(at: datetime) -> str:
+    """The smallest attempt id of an attempt started at or after `at` (attempt ids sort by start time)."""
+    return f"at{_letters(int(at.timestamp() * 1000), 10)}"
+
+
+def new_attempt_id(at: datetime, unique: int) -> str:
+    """Sortable by start time (a campaign's attempts list in start order); `unique` tells two apart. Letters
+    only: a run of digits could pass for a card number and be redacted from a contact's attributes."""
+    return f"{attempt_id_floor(at)}-{_letters(unique, 14)}"
+
+
+class StoredRow(Frozen):
+    """A list row and where it stands: `due` rows sit in the due index at `next_due_at`; `done` rows
+    left it (a check that never clears by itself failed, e.g. DNC, no consent, attempts exhausted)."""
+
+    tenant_id: str
+    campaign_id: str
+    row: ContactListRow
+    state: RowState = "due"
+    next_due_at: AwareDatetime | None = None
+    blocked_by: tuple[str, ...] = Field(default=(), max_length=32, description="the checks that ended it")
+    version: Int = Field(default=0, ge=0)
+
+
+class AttemptRecord(Frozen):
+    """One attempt as stored: the domain Attempt (checks included) and what the service layer adds."""
+
+    tenant_id: str
+    attempt: Attempt
+    dial_mode: CampaignMode
+    campaign_version: Int = Field(ge=1, description="the campaign rules the checks were made under")
+    contact_id: str | None = Field(default=None, description="the OUTBOUND contact an answered call became")
+    provider_id: str | None = Field(default=None, description="the carrier's id of the call (Connect ContactId)")
+    dial_error: str | None = Field(default=None, max_length=256, description="the dial request failed")
+    ended_at: AwareDatetime | None = None
+
+    @property
+    def attempt_id(self) -> str:
+        return self.attempt.attempt_id
+
+
+class OutboundStore(Protocol):
+    # --- campaigns ---------------------------------------------------------------------------------
+    def put_campaign(self, tenant_id: str, campaign: Campaign, *, expected_version: int | None) -> None:
+        """Create (`expected_version=None`: Conflict if it exists) or replace the campaign, only if the
+        stored version is still `expected_version` (Conflict otherwise). `campaign.version` is the new one."""
+        ...
+    def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign:
+        """NotFound when the tenant has no such campaign."""
+        ...
+    def list_campaigns(self, tenant_id: str) -> list[Campaign]: ...
+    def running_campaigns(self) -> list[tuple[str, str]]:
+        """(tenant id, campaign id) of every RUNNING campaign, any tenant (what the dialer sweep walks)."""
+        ...
+
+    # --- list rows -------------------------------------------------------------------------------------
+    def put_rows(self, tenant_id: str, campaign_id: str, rows: Sequence[ContactListRow], due_at: datetime) -> int:
+        """Store (or replace) rows, each due at `due_at`. Attempts already made stay (they are history)."""
+        ...
+    def get_row(self, tenant_id: str, campaign_id: str, row_id: str) -> StoredRow: ...
+    def due_rows(self, tenant_id: str, campaign_id: str, now: datetime, limit: int) -> list[StoredRow]:
+        """Up to `limit` rows due at or before `now`, earliest first, from the due index (never a scan)."""
+        ...
+    def schedule_row(self, row: StoredRow, *, next_due_at: datetime | None, blocked_by: Sequence[str] = ()) -> StoredRow:
+        """Move the row in the due index (`next_due_at`) or out of it (None: done), only if its stored
+        version is still `row.version` (Conflict otherwise)."""
+        ...
+
+    # --- attempts --------------------------------------------------------------------------------------
+    def start_attempt(self, record: AttemptRecord, row: StoredRow, *, next_due_at: datetime) -> None:
+        """Atomically: store the attempt with its checks and move the row to `next_due_at`, only if the
+        campaign is still RUNNING at `record.campaign_version`, the row still at `row.version`, and no
+        suppression of the row's number, e-mail or account appeared since the check (Conflict otherwise:
+        nothing is written and nothing may be dialed)."""
+        ...
+    def get_attempt(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str) -> AttemptRecord: ...
+    def finish_attempt(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str, *,
+                       disposition: Disposition, at: datetime, contact_id: str | None = None,
+                       ring_seconds: float | None = None, abandon_message_played: bool | None = None,
+                       provider_id: str | None = None, dial_error: str | None = None) -> AttemptRecord:
+        """Set the disposition: once from none (the carrier's outcome), then once more from ANSWERED (the
+        agent's). Any other change is a Conflict (an audit trail is not rewritten)."""
+        ...
+    def record_attempts(self, tenant_id: str, campaign_id: str, row_id: str) -> list[Attempt]:
+        """The row's attempts in this campaign, oldest first (strongly consistent)."""
+        ...
+    def account_attempts(self, tenant_id: str, account_id: str, since: datetime) -> list[Attempt]:
+        """Attempts about this account/debt in any campaign started after `since`, oldest first."""
+        ...
+    def number_attempts(self, tenant_id: str, number: str, since: datetime) -> list[Attempt]:
+        """Attempts on this number in any campaign started after `since`, oldest first."""
+        ...
+    def campaign_attempts(self, tenant_id: str, campaign_id: str, *, since: datetime, until: datetime | None = None,
+                          after: str | None = None, limit: int = 1000) -> list[AttemptRecord]:
+        """The campaign's attempts started in [since, until), oldest first, after attempt id `after`."""
+        ...
+
+    # --- counters --------------------------------------------------------------------------------------
+    def add_counts(self, tenant_id: str, campaign_id: str, day: str, counts: Mapping[str, int]) -> None:
+        """Add to the campaign's counters of `day` (UTC ISO date): attempts, dispositions, blocks by rule."""
+        ...
+    def day_counts(self, tenant_id: str, campaign_id: str, first_day: str, last_day: str) -> dict[str, dict[str, int]]:
+        """day -> counters, for the days in [first_day, last_day] that have any."""
+        ...
+
+    # --- suppression and consent ----------------------------------------------------------------------
+    def add_suppressions(self, tenant_id: str, entries: Sequence[Suppression]) -> int:
+        """Store entries (an existing entry is kept, with its first source and time); honoured at once."""
+        ...
+    def match_suppression(self, tenant_id: str, number: str, email: str | None, account_id: str | None) -> Suppression | None: ...
+    def put_consent(self, tenant_id: str, number: str, kind: Literal["voice", "sms"], flag: ConsentFlag) -> None:
+        """Keep the record if it supersedes the stored one (later; a revocation wins a tie)."""
+        ...
+    def latest_consent(self, tenant_id: str, number: str, kind: Literal["voice", "sms"]) -> ConsentFlag | None: ...
+
+
+# --- dialing -----------------------------------------------------------------------------------------------
+
+class DialerSettings(Frozen):
+    """A tenant's dialer (ConfigStore settings "outbound_dialer"): Amazon Connect, or the simulated carrier
+    (the local runtime, demos, load tests)."""
+
+    kind: Literal["connect", "simulated"]
+    # Amazon Connect StartOutboundVoiceContact
+    instance_id: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9-]+$")
+    contact_flow_id: str | None = Field(default=None, max_length=500, pattern=r"^[A-Za-z0-9-]+$")
+    queues: dict[str, str] = Field(default_factory=dict, max_length=100,
+                                   description="our queue id -> the Connect queue id an answered call goes to")
+    answer_machine_detection: bool = True
+    # the simulated carrier
+    seed: Int = 0
+    p_human: float = Field(default=0.30, ge=0, le=1)
+    p_machine: float = Field(default=0.20, ge=0, le=1)
+    p_busy: float = Field(default=0.05, ge=0, le=1)
+    p_invalid: float = Field(default=0.05, ge=0, le=1)
+
+
+class DialRequest(Frozen):
+    tenant_id: str
+    campaign_id: str
+    row_id: str
+    attempt_id: str
+    number: str
+    caller_id: str
+    queue_id: str
+    mode: CampaignMode
+    agentless_message: str | None = None
+    ring_timeout_s: Int = Field(default=28, ge=15, le=120, description="ring at least 15 s before a no-answer")
+
+
+class DialHandle(Frozen):
+    provider_id: str
+
+
+class CarrierOutcome(Frozen):
+    """What the far side said about one dial: who or what answered, and when."""
+
+    disposition: Disposition
+    at: AwareDatetime
+    ring_seconds: float | None = None
+
+
+class Dialer(Protocol):
+    def dial(self, request: DialRequest) -> DialHandle:
+        """Place the call (after the attempt and its checks are stored). Raises on a refused request."""
+        ...
+    def poll(self, record: AttemptRecord, now: datetime) -> CarrierOutcome | None:
+        """The outcome of an in-flight call if this dialer knows it by now; None when it arrives as an
+        event instead (Amazon Connect: contact records) or is not known yet."""
+        ...
+
+
+class DialerFactory(Protocol):
+    def __call__(self, settings: DialerSettings) -> Dialer: ...

@@ -1,0 +1,360 @@
+"""Outbound use-cases on the in-memory twins: the dialing loop never dials what a check did not allow, stores
+the checks with every attempt, honours opt-outs and rule changes from the next attempt, and reports list
+errors per row; outcomes route answered calls to agents as OUTBOUND contacts."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ccaas.adapters.memory.outbound import MemoryDialers, RecordingDialer
+from ccaas.bootstrap import memory_dependencies
+from ccaas.domain.models import Agent, AgentStatus, Channel, Conflict, InitiationMethod, Queue, QueueAssignment
+from ccaas.domain.outbound.models import CampaignStatus, CheckName, Disposition
+from ccaas.domain.tenants import Tenant
+from ccaas.ports_outbound import CarrierOutcome, DialerSettings
+from ccaas.usecases import outbound
+from ccaas.usecases.outbound import (
+    CampaignPatch,
+    CampaignRequest,
+    DispositionRequest,
+    ListUpload,
+    SuppressionRequest,
+)
+
+T = "t1"
+UTC = timezone.utc
+# FixedClock's default instant: 2025-11-24 16:00 UTC = 11:00 in New York, 08:00 in Los Angeles.
+NOW = datetime.fromtimestamp(1_764_000_000, tz=UTC)
+
+CSV = """row_id,phone,time_zone,account_id,consent_automated_voice,email
+r1,+12125550101,America/New_York,acct-1,true,a@example.com
+r2,+12125550102,America/New_York,acct-2,false,
+r3,+12125550103,America/New_York,acct-3,true,
+r4,+13105550104,America/Los_Angeles,acct-4,true,
+"""
+
+
+class Dialers:
+    """One recording dialer whatever the settings (the tests script its outcomes)."""
+
+    def __init__(self) -> None:
+        self.dialer = RecordingDialer()
+
+    def __call__(self, settings: DialerSettings) -> RecordingDialer:
+        return self.dialer
+
+
+@pytest.fixture
+def deps():
+    d = memory_dependencies(dialers=Dialers())
+    d.config.put_tenant(Tenant(tenant_id=T, name="Outbound"))
+    d.config.put_queue(Queue(tenant_id=T, queue_id="sales", name="Sales", channels=frozenset({Channel.VOICE})))
+    for agent_id in ("ana", "ben"):
+        d.store.save(agents=[Agent(tenant_id=T, agent_id=agent_id, name=agent_id, status=AgentStatus.AVAILABLE,
+                                   queues=(QueueAssignment(queue_id="sales"),))])
+    outbound.put_dialer_settings(d, T, DialerSettings(kind="simulated"))
+    return d
+
+
+def _campaign(deps, mode="progressive", **kw):
+    body = CampaignRequest(campaign_id="c1", name="Renewals", mode=mode, queue_id="sales", caller_id="+12125550199", **kw)
+    outbound.create_campaign(deps, T, body)
+    return outbound.change_status(deps, T, "c1", "start")
+
+
+def _upload(deps, text=CSV):
+    return outbound.upload_list(deps, T, "c1", ListUpload(format="csv", content=text))
+
+
+def _dialer(deps) -> RecordingDialer:
+    return deps.dialers.dialer
+
+
+def test_a_tick_dials_only_rows_every_check_allowed_and_stores_the_checks(deps):
+    _campaign(deps)
+    outbound.add_suppressions(deps, T, SuppressionRequest(entries=[{"kind": "number", "value": "+12125550103"}]))
+    result = _upload(deps)
+    assert result.accepted == 4 and result.errors == []
+    tick = outbound.dial_tick(deps, T, "c1")
+    # two free agents, progressive: at most two dials; r2 has no consent, r3 is on the DNC list
+    dialed = {r.number for r in _dialer(deps).dialed}
+    assert "+12125550102" not in dialed and "+12125550103" not in dialed
+    assert tick.dialed == len(dialed) == 2 and tick.blocks == {"consent": 1, "suppression": 1}
+    for record in outbound.attempts_export(deps, T, "c1"):
+        names = {c.name for c in record.attempt.checks}
+        assert {CheckName.SUPPRESSION, CheckName.CONSENT, CheckName.CALLING_HOURS, CheckName.REG_F_7_IN_7} <= names
+        assert all(c.passed for c in record.attempt.checks) and record.campaign_version == 2
+    # rows ended by a check that never clears leave the due index; the dialed ones wait for their outcome
+    assert deps.outbound.get_row(T, "c1", "r3").state == "done"
+    assert deps.outbound.get_row(T, "c1", "r3").blocked_by == ("suppression",)
+    metrics = outbound.campaign_metrics(deps, T, "c1")
+    assert metrics.attempts == 2 and metrics.blocks_by_rule == {"consent": 1, "suppression": 1}
+    assert metrics.calls_in_flight == 2
+
+
+def test_outside_calling_hours_the_campaign_waits_instead_of_failing(deps):
+    _campaign(deps)
+    deps.clock.now = int(datetime(2025, 11, 24, 12, 0, tzinfo=UTC).timestamp() * 1000)  # 07:00 in New York
+    _upload(deps, "phone,time_zone,consent_automated_voice\n+12125550101,America/New_York,true\n")
+    tick = outbound.dial_tick(deps, T, "c1")
+    assert tick.dialed == 0 and tick.deferred == 1 and tick.blocks == {"calling_hours": 1}
+    row = deps.outbound.get_row(T, "c1", "line-2")
+    assert row.state == "due" and row.next_due_at == datetime(2025, 11, 24, 13, 0, tzinfo=UTC)  # 08:00 EST
+    deps.clock.now = int(datetime(2025, 11, 24, 13, 0, tzinfo=UTC).timestamp() * 1000)
+    assert outbound.dial_tick(deps, T, "c1").dialed == 1
+
+
+def test_an_opt_out_mid_campaign_is_honoured_by_the_next_attempt(deps):
+    _campaign(deps)
+    _upload(deps, "row_id,phone,time_zone,consent_automated_voice\nr1,+12125550101,America/New_York,true\n")
+    assert outbound.dial_tick(deps, T, "c1").dialed == 1
+    (record,) = outbound.attempts_export(deps, T, "c1")
+    outbound.record_outcome(deps, T, "c1", "r1", record.attempt_id,
+                            CarrierOutcome(disposition=Disposition.NO_ANSWER, at=NOW + timedelta(seconds=30)))
+    outbound.add_suppressions(deps, T, SuppressionRequest(entries=[{"kind": "number", "value": "(212) 555-0101"}],
+                                                          source="sms_stop"))
+    deps.clock.advance(6 * 3600)  # past the no-answer retry gap (4 h)
+    tick = outbound.dial_tick(deps, T, "c1")
+    assert tick.dialed == 0 and tick.blocks == {"suppression": 1}
+    assert len(_dialer(deps).dialed) == 1
+
+
+def test_a_suppression_landing_between_check_and_write_dials_nothing(deps):
+    _campaign(deps)
+    _upload(deps, "row_id,phone,time_zone,consent_automated_voice\nr1,+12125550101,America/New_York,true\n")
+    store = deps.outbound
+    original = store.start_attempt
+
+    def racing(record, row, **kw):
+        store.add_suppressions(T, [outbound.Suppression(kind="number", value="+12125550101", source="api")])
+        return original(record, row, **kw)
+
+    store.start_attempt = racing
+    tick = outbound.dial_tick(deps, T, "c1")
+    assert tick.dialed == 0 and tick.conflicts == 1 and _dialer(deps).dialed == []
+    assert outbound.attempts_export(deps, T, "c1") == []
+
+
+def test_a_rule_change_applies_to_the_next_attempt_never_to_a_decision_made_before_it(deps):
+    _campaign(deps)
+    _upload(deps, "row_id,phone,time_zone,consent_automated_voice\nr1,+12125550101,America/New_York,true\n")
+    store = deps.outbound
+    original = store.start_attempt
+
+    def racing(record, row, **kw):
+        # the admin narrows the window (to 13:00-21:00 local) between the check and the write
+        outbound.update_campaign(deps, T, "c1", CampaignPatch(window={"start": "13:00", "end": "21:00"}))
+        return original(record, row, **kw)
+
+    store.start_attempt = racing
+    assert outbound.dial_tick(deps, T, "c1").dialed == 0  # the write under version 2 lost: nothing dialed
+    store.start_attempt = original
+    tick = outbound.dial_tick(deps, T, "c1")  # the next check reads version 3: 11:00 local is outside 13-21
+    assert tick.dialed == 0 and tick.blocks == {"tenant_window": 1}
+    assert store.get_campaign(T, "c1").version == 3 and _dialer(deps).dialed == []
+
+
+def test_paused_campaigns_do_not_dial_and_status_changes_follow_the_lifecycle(deps):
+    _campaign(deps)
+    _upload(deps)
+    assert outbound.change_status(deps, T, "c1", "pause").status is CampaignStatus.PAUSED
+    assert outbound.dial_tick(deps, T, "c1").dialed == 0
+    assert outbound.change_status(deps, T, "c1", "stop").status is CampaignStatus.STOPPED
+    with pytest.raises(Conflict) as stopped:
+        outbound.change_status(deps, T, "c1", "start")
+    assert stopped.value.field == "status"
+    assert deps.outbound.running_campaigns() == []
+
+
+def test_list_upload_reports_each_bad_row_with_line_and_field_and_loads_the_rest(deps):
+    _campaign(deps)
+    text = ("row_id,phone,time_zone,email,consent_automated_voice\n"
+            "ok1,+12125550101,America/New_York,,true\n"
+            "bad1,not-a-number,America/New_York,,true\n"
+            "bad2,+12125550102,Mars/Olympus,,true\n"
+            "bad3,+12125550103,America/New_York,nope,maybe\n"
+            "ok2,+12125550104,,,true\n")
+    result = _upload(deps, text)
+    assert result.accepted == 2 and result.total == 5 and result.rejected == 3
+    where = {(e.line, e.field) for e in result.errors}
+    assert {(3, "phone"), (4, "time_zone"), (5, "email"), (5, "consent_automated_voice")} <= where
+    assert deps.outbound.get_row(T, "c1", "ok2").row.phones[0].zone_source == "number"
+    json_result = outbound.upload_list(deps, T, "c1", ListUpload(format="json", rows=[
+        {"row_id": "j1", "phone": "+12125550105", "time_zone": "America/New_York"}, {"row_id": "j2"}]))
+    assert json_result.accepted == 1 and [(e.line, e.field) for e in json_result.errors] == [(2, "phone")]
+
+
+def test_an_answered_call_becomes_an_outbound_contact_and_the_agent_disposes_it(deps):
+    _campaign(deps)
+    _upload(deps, "row_id,phone,time_zone,consent_automated_voice,account_id\nr1,+12125550101,America/New_York,true,acct-1\n")
+    outbound.dial_tick(deps, T, "c1")
+    (record,) = outbound.attempts_export(deps, T, "c1")
+    _dialer(deps).outcomes[record.attempt_id] = CarrierOutcome(disposition=Disposition.ANSWERED,
+                                                               at=NOW + timedelta(seconds=9), ring_seconds=9)
+    deps.clock.advance(10)
+    tick = outbound.dial_tick(deps, T, "c1")
+    assert tick.outcomes == 1
+    answered = deps.outbound.get_attempt(T, "c1", "r1", record.attempt_id)
+    assert answered.attempt.disposition is Disposition.ANSWERED and answered.contact_id
+    contact = deps.store.get_contact(T, answered.contact_id)
+    assert contact.initiation_method is InitiationMethod.OUTBOUND and contact.queue_id == "sales"
+    assert contact.attributes["attempt_id"] == record.attempt_id
+    done = outbound.dispose_contact(deps, T, contact.contact_id, DispositionRequest(disposition="opted_out"))
+    assert done.attempt.disposition is Disposition.OPTED_OUT
+    assert deps.outbound.match_suppression(T, "+12125550101", None, None).source == "agent"
+    assert deps.outbound.match_suppression(T, "+19999999999", None, "acct-1") is not None
+    with pytest.raises(Conflict):  # the audit trail is not rewritten
+        outbound.dispose_contact(deps, T, contact.contact_id, DispositionRequest(disposition="right_party_contact"))
+    m = outbound.campaign_metrics(deps, T, "c1")
+    assert (m.connects, m.human_answered, m.opted_out, m.abandoned) == (1, 1, 1, 0)
+
+
+def test_an_answer_with_no_free_agent_is_an_abandoned_call_with_its_message(deps):
+    _campaign(deps)
+    _upload(deps, "row_id,phone,time_zone,consent_automated_voice\nr1,+12125550101,America/New_York,true\n")
+    outbound.dial_tick(deps, T, "c1")
+    (record,) = outbound.attempts_export(deps, T, "c1")
+    for agent in deps.store.list_agents(T):
+        deps.store.save(agents=[agent.model_copy(update={"status": AgentStatus.OFFLINE, "version": agent.version + 1})])
+    done = outbound.record_outcome(deps, T, "c1", "r1", record.attempt_id,
+                                   CarrierOutcome(disposition=Disposition.ANSWERED, at=NOW + timedelta(seconds=5)))
+    assert done.attempt.disposition is Disposition.ABANDONED and done.attempt.abandon_message_played is True
+    assert done.contact_id is None
+    again = outbound.record_outcome(deps, T, "c1", "r1", record.attempt_id,
+                                    CarrierOutcome(disposition=Disposition.BUSY, at=NOW + timedelta(seconds=6)))
+    assert again.attempt.disposition is Disposition.ABANDONED  # a repeated outcome changes nothing
+    m = outbound.campaign_metrics(deps, T, "c1")
+    assert m.abandoned == 1 and m.abandonment_rate == 1.0
+
+
+def test_reg_f_counts_attempts_per_debt_across_campaigns(deps):
+    _campaign(deps)
+    rows = "".join(f"r{i},+1212555{i:04d},America/New_York,true,debt-9\n" for i in range(1, 10))
+    _upload(deps, "row_id,phone,time_zone,consent_automated_voice,account_id\n" + rows)
+    for agent_id in ("cy", "di", "ed", "fu", "gi", "ha", "io"):
+        deps.store.save(agents=[Agent(tenant_id=T, agent_id=agent_id, name=agent_id, status=AgentStatus.AVAILABLE,
+                                      queues=(QueueAssignment(queue_id="sales"),))])
+    tick = outbound.dial_tick(deps, T, "c1")
+    assert tick.dialed == 7 and tick.blocks.get("reg_f_7_in_7") == 2  # the 8th and 9th call about one debt wait
+    assert len({r.number for r in _dialer(deps).dialed}) == 7
+
+
+def test_audit_export_as_csv_names_every_check(deps):
+    _campaign(deps)
+    _upload(deps)
+    outbound.dial_tick(deps, T, "c1")
+    records = outbound.attempts_export(deps, T, "c1")
+    text = outbound.attempts_csv(records)
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("attempt_id,campaign_id,campaign_version") and len(lines) == 1 + len(records)
+    assert "calling_hours=pass" in lines[1] and "suppression=pass" in lines[1]
+    assert outbound.attempts_export(deps, T, "c1", after=records[0].attempt_id) == records[1:]
+
+
+def test_a_failed_dial_is_recorded_never_left_in_flight(deps):
+    deps.dialers.dialer.fail = True
+    _campaign(deps)
+    _upload(deps, "row_id,phone,time_zone,consent_automated_voice\nr1,+12125550101,America/New_York,true\n")
+    tick = outbound.dial_tick(deps, T, "c1")
+    assert tick.dial_errors == 1
+    (record,) = outbound.attempts_export(deps, T, "c1")
+    assert record.dial_error == "RuntimeError" and record.attempt.disposition is Disposition.NO_ANSWER
+
+
+def test_predictive_dials_ahead_of_free_agents_and_the_simulated_carrier_answers(deps):
+    deps.dialers = outbound_simulated = MemoryDialers()
+    outbound.put_dialer_settings(deps, T, DialerSettings(kind="simulated", seed=7, p_human=0.5))
+    for i in range(8):
+        deps.store.save(agents=[Agent(tenant_id=T, agent_id=f"x{i}", name="x", status=AgentStatus.AVAILABLE,
+                                      queues=(QueueAssignment(queue_id="sales"),))])
+    _campaign(deps, mode="predictive")
+    rows = "".join(f"r{i},+1212555{i:04d},America/New_York,true\n" for i in range(1, 60))
+    _upload(deps, "row_id,phone,time_zone,consent_automated_voice\n" + rows)
+    first = outbound.dial_tick(deps, T, "c1")
+    assert first.mode == "predictive" and first.dialed > 10  # more calls than the ten free agents
+    deps.clock.advance(40)  # every simulated call has an outcome after 32 s at most
+    second = outbound.dial_tick(deps, T, "c1")
+    assert second.outcomes == first.dialed
+    (dialer,) = outbound_simulated.made.values()
+    assert len(dialer.dialed) == first.dialed + second.dialed
+    assert all(r.attempt.disposition is not None for r in outbound.attempts_export(deps, T, "c1")[: first.dialed])
+
+
+def test_a_connect_contact_record_sets_the_outcome_of_the_attempt_it_names(deps):
+    _campaign(deps)
+    _upload(deps, "row_id,phone,time_zone,consent_automated_voice\nr1,+12125550101,America/New_York,true\n")
+    outbound.dial_tick(deps, T, "c1")
+    (record,) = outbound.attempts_export(deps, T, "c1")
+    instance = "arn:aws:connect:us-east-1:123456789012:instance/1b2c3d4e-0000-4000-8000-000000000001"
+    deps.config.put_connect_instance(instance, T)
+    ctr = {"ContactId": "connect-1", "InstanceARN": instance, "InitiationMethod": "OUTBOUND",
+           "InitiationTimestamp": "2025-11-24T16:00:00Z", "ConnectedToSystemTimestamp": "2025-11-24T16:00:07Z",
+           "DisconnectTimestamp": "2025-11-24T16:04:00Z", "Agent": {"ConnectedToAgentTimestamp": "2025-11-24T16:00:08Z"},
+           "Attributes": {"ccaas_tenant_id": T, "ccaas_campaign_id": "c1", "ccaas_row_id": "r1",
+                          "ccaas_attempt_id": record.attempt_id}}
+    done = outbound.record_ctr_outcome(deps, ctr)
+    assert done.attempt.disposition is Disposition.ANSWERED and done.contact_id == "connect-1"
+    assert done.attempt.ring_seconds == 7.0
+    assert not [c for c in deps.store.contacts.values() if c.initiation_method is InitiationMethod.OUTBOUND]
+    assert outbound.record_ctr_outcome(deps, ctr) == done  # at least once: the repeat changes nothing
+    assert outbound.campaign_metrics(deps, T, "c1").connects == 1
+
+
+def test_an_agentless_campaign_plays_its_message_to_whoever_answers(deps):
+    _campaign(deps, mode="agentless", agentless_message="This is Example Co about your renewal.")
+    _upload(deps, "row_id,phone,time_zone,consent_automated_voice\nr1,+12125550101,America/New_York,true\n")
+    tick = outbound.dial_tick(deps, T, "c1")
+    assert tick.dialed == 1 and _dialer(deps).dialed[0].agentless_message.startswith("This is Example Co")
+    (record,) = outbound.attempts_export(deps, T, "c1")
+    done = outbound.record_outcome(deps, T, "c1", "r1", record.attempt_id,
+                                   CarrierOutcome(disposition=Disposition.ANSWERED, at=NOW + timedelta(seconds=8)))
+    assert done.attempt.disposition is Disposition.ANSWERED and done.contact_id is None
+
+
+def test_preview_offers_the_record_to_an_agent_who_then_dials_it_after_the_checks(deps):
+    from ccaas.domain.models import ContactState
+    from ccaas.usecases.outbound import PreviewDialRequest
+
+    _campaign(deps, mode="preview")
+    _upload(deps, "row_id,phone,time_zone,consent_automated_voice,first_name\n"
+                  "r1,+12125550101,America/New_York,false,Alex\nr2,+12125550102,America/New_York,false,Sam\n"
+                  "r3,+12125550103,America/New_York,false,Jo\n")
+    outbound.add_suppressions(deps, T, SuppressionRequest(entries=[{"kind": "number", "value": "+12125550102"}]))
+    tick = outbound.dial_tick(deps, T, "c1")
+    # two free agents: two records offered (no consent needed: the agent dials by hand), the DNC one held back
+    assert tick.previews == 2 and tick.dialed == 0 and tick.blocks == {"suppression": 1}
+    assert _dialer(deps).dialed == [] and outbound.attempts_export(deps, T, "c1") == []  # nothing dialed yet
+    previews = sorted((c for c in deps.store.contacts.values() if c.attributes.get("preview") == "1"),
+                      key=lambda c: c.attributes["row_id"])
+    assert [c.attributes["row_id"] for c in previews] == ["r1", "r3"] and previews[0].attributes["first_name"] == "Alex"
+    assert all(c.initiation_method is InitiationMethod.OUTBOUND for c in previews)
+    contact = previews[0]
+    with pytest.raises(Conflict):  # not accepted yet
+        outbound.dial_preview(deps, T, contact.contact_id, PreviewDialRequest())
+    deps.store.save(contacts=[contact.model_copy(update={"state": ContactState.CONNECTED, "agent_id": "ana",
+                                                         "version": contact.version + 1})])
+    # the customer opts out while the agent reads the record: the dial-time check blocks it
+    outbound.add_suppressions(deps, T, SuppressionRequest(entries=[{"kind": "number", "value": "+12125550101"}]))
+    with pytest.raises(Conflict) as blocked:
+        outbound.dial_preview(deps, T, contact.contact_id, PreviewDialRequest())
+    assert blocked.value.field == "checks" and "suppression" in str(blocked.value)
+    assert _dialer(deps).dialed == []
+    other = previews[1]
+    deps.store.save(contacts=[other.model_copy(update={"state": ContactState.CONNECTED, "agent_id": "ben",
+                                                       "version": other.version + 1})])
+    dialed = outbound.dial_preview(deps, T, other.contact_id, PreviewDialRequest())
+    assert dialed.number == "+12125550103" and all(c.passed for c in dialed.checks)
+    assert [r.number for r in _dialer(deps).dialed] == ["+12125550103"]
+    (record,) = outbound.attempts_export(deps, T, "c1")
+    assert record.dial_mode is outbound.CampaignMode.PREVIEW and record.contact_id == other.contact_id
+    assert deps.store.get_contact(T, other.contact_id).attributes["attempt_id"] == record.attempt_id
+    with pytest.raises(Conflict):
+        outbound.dial_preview(deps, T, other.contact_id, PreviewDialRequest())  # once
+    _dialer(deps).outcomes[record.attempt_id] = CarrierOutcome(disposition=Disposition.ANSWERED, at=NOW + timedelta(seconds=5))
+    deps.clock.advance(6)
+    outbound.dial_tick(deps, T, "c1")
+    answered = deps.outbound.get_attempt(T, "c1", "r3", record.attempt_id)
+    assert answered.attempt.disposition is Disposition.ANSWERED and answered.contact_id == other.contact_id
+    done = outbound.dispose_contact(deps, T, other.contact_id, DispositionRequest(disposition="right_party_contact"))
+    assert done.attempt.disposition is Disposition.RIGHT_PARTY_CONTACT
