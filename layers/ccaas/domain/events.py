@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ccaas.domain.models import Agent, Contact
+from ccaas.domain.routing_engine.synthetic import is_synthetic, is_test_agent
 
 SCHEMA_VERSION = "1"
 
@@ -81,6 +82,8 @@ def contact_event(event_type: EventType, contact: Contact, event_id: str, at_ms:
         # A consult leg names the consulting segment and its agent, whose desktop follows the leg too.
         **({"consult_of": contact.consult_of, "consulting_agent_id": contact.handover.from_agent_id}
            if contact.consult_of and contact.handover else {}),
+        # A journey test's contact (ccaas.domain.routing_engine.synthetic): metrics, history and alerts leave it out.
+        **({"synthetic": True} if is_synthetic(contact) else {}),
         **extra,
     }
     return Event(
@@ -101,6 +104,7 @@ def agent_event(event_type: EventType, agent: Agent, event_id: str, at_ms: int, 
         "activity": agent_activity(agent),
         "queue_ids": [q.queue_id for q in agent.queues],
         "active": {c.value: n for c, n in agent.active.items() if n},
+        **({"test_agent": True} if is_test_agent(agent) else {}),  # journey tests' agent: not in queue metrics
         **extra,
     }
     return Event(

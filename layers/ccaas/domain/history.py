@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ccaas.domain.kpis.records import ActivityKind, ContactRecord, FinalState
 from ccaas.domain.kpis.repeats import repeat_flags
 from ccaas.domain.models import Contact, ContactState, DomainError
+from ccaas.domain.routing_engine.synthetic import is_synthetic
 
 DAY_MS = 86_400_000
 
@@ -44,7 +45,8 @@ def _attribute(attributes: Mapping[str, str], keys: Iterable[str]) -> str | None
 
 
 def record_from_contact(contact: Contact) -> ContactRecord | None:
-    """The history record of one of our own contacts, or None while it has not ended.
+    """The history record of one of our own contacts, or None while it has not ended (or is a journey
+    test's synthetic contact: ccaas.domain.routing_engine.synthetic).
 
     `last_updated_at` is when it ended, so recording the same ended contact twice (a retried
     workflow step) is a no-op in the store. A hold or conference still open when the contact ended
@@ -52,7 +54,7 @@ def record_from_contact(contact: Contact) -> ContactRecord | None:
     A contact that ended with `consult_of` still set is a cancelled consult leg (`consult_leg`).
     """
     final_state = _FINAL_STATES.get(contact.state)
-    if final_state is None:
+    if final_state is None or is_synthetic(contact):  # a journey test's contact never enters history or KPIs
         return None
     ended = contact.ended_at or contact.acw_ended_at or contact.disconnected_at or contact.initiated_at
     stop = contact.disconnected_at or ended

@@ -92,6 +92,8 @@ def _within(wait_ms: int, payload: Mapping[str, Any]) -> int:
 def contributions(event: Event) -> list[Contribution]:
     """What one event adds to its queue(s); unknown types contribute nothing."""
     p = event.payload
+    if p.get("synthetic") or p.get("test_agent"):
+        return []  # journey tests: a synthetic contact or a test agent counts in no queue metric
     kind = event.type
     queue_id, channel = p.get("queue_id"), p.get("channel")
     if kind == EventType.CONTACT_QUEUED:

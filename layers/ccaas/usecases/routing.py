@@ -17,6 +17,7 @@ from ccaas.domain.routing_engine import (
     select_agent,
     select_contact,
 )
+from ccaas.domain.routing_engine.synthetic import is_synthetic
 from ccaas.usecases.tenancy import save_settings, settings_of
 
 ROUTING_SETTINGS = "routing"
@@ -42,7 +43,8 @@ def journey_of(deps: Dependencies, tenant_id: str, customer_id: str | None, reas
             queue_id=c.queue_id, channel=c.channel.value, reason=c.reason, outcome=c.state.value,
         )
         for c in deps.store.recent_contacts(tenant_id, customer_id, _JOURNEY_DEPTH)
-        if exclude not in (c.contact_id, c.initial_contact_id)
+        # a journey test's contacts are not the customer's past (no repeat flag, no priority change)
+        if exclude not in (c.contact_id, c.initial_contact_id) and not is_synthetic(c)
     ]
     return JourneyContext(customer_id=customer_id, reason=reason, history=tuple(history))
 

@@ -30,6 +30,7 @@ from ccaas.domain.routing_engine.policy import CrossChannelRule, RoutingPolicy, 
 from ccaas.domain.routing_engine.reach import StaffedAgents, as_staff, resolve_step, skipped_note
 from ccaas.domain.routing_engine.scoring import agent_parts, agent_terms, contact_score, ranking_condition
 from ccaas.domain.routing_engine.steps import StepView, current_step
+from ccaas.domain.routing_engine.synthetic import synthetic_refusal
 
 __all__ = ["eligibility", "free_slots", "profile_of", "select_agent", "select_contact", "step_in_force"]
 
@@ -92,6 +93,9 @@ def eligibility(agent: Agent, contact: Contact, queue: Queue, step: StepView, no
         return "no_capacity"
     if contact.declined_by and agent.agent_id in contact.declined_by:
         return "declined"
+    refusal = synthetic_refusal(agent, contact)  # journey tests: synthetic contacts and test agents
+    if refusal is not None:
+        return refusal
     if queue.required_skills and not agent.has_skills(queue.required_skills):
         return "queue_skills"
     if step.preferred and agent.agent_id not in step.preferred:
@@ -259,6 +263,10 @@ def select_contact(
                 continue
             if agent.agent_id in contact.declined_by:
                 skipped["declined"] = skipped.get("declined", 0) + 1
+                continue
+            synthetic = synthetic_refusal(agent, contact)  # journey tests: synthetic contacts and test agents
+            if synthetic is not None:
+                skipped[synthetic] = skipped.get(synthetic, 0) + 1
                 continue
             step = current_step(contact, queue, policy, now_ms)
             refusal = _step_refuses(agent, step)

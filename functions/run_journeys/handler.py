@@ -1,0 +1,42 @@
+"""Every 5 minutes (EventBridge Scheduler): every tenant's journey tests (PUT /settings/journeys) through the
+real entry points, inside this Lambda (ccaas.adapters.aws.journeys.LambdaEntryPoints: the API resolver and
+the contact-flow use-case). Per journey, CloudWatch EMF metrics JourneySuccess (1/0) and JourneyLatency (ms)
+with the dimensions tenant and journey (bounded: at most 50 journeys per tenant); a failed journey is
+logged with its failed step and expectation. Synthetic contacts count in no KPI, metric or alert.
+"""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ccaas.adapters.aws.journeys import LambdaEntryPoints
+from ccaas.bootstrap import dependencies
+from ccaas.tracing import lambda_tracer
+from ccaas.usecases.journeys import run_scheduled
+
+logger = Logger()
+tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
+metrics = Metrics()
+RESERVE_MS = 60_000  # a tenant's suite must fit in what is left
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    runs = run_scheduled(dependencies(), lambda tenant_id, suite: LambdaEntryPoints(tenant_id, suite.connect_instance_arn, context),
+                         keep_going=lambda: context.get_remaining_time_in_millis() > RESERVE_MS)
+    for run in runs:
+        for result in run.results:
+            for name, value, unit in (("JourneySuccess", 1 if result.passed else 0, MetricUnit.Count),
+                                      ("JourneyLatency", result.total_ms, MetricUnit.Milliseconds)):
+                with single_metric(name=name, unit=unit, value=value, namespace=metrics.namespace) as metric:
+                    metric.add_dimension(name="tenant", value=run.tenant_id)
+                    metric.add_dimension(name="journey", value=result.journey)
+            if not result.passed:
+                logger.warning("journey failed", extra={"tenant_id": run.tenant_id, "journey": result.journey,
+                                                        "failed_step": result.failed_step, "failure": result.failure})
+    failed = sum(len(r.failed) for r in runs)
+    metrics.add_metric(name="JourneysFailed", unit=MetricUnit.Count, value=failed)
+    return {"tenants": len(runs), "journeys": sum(len(r.results) for r in runs), "failed": failed}

@@ -1,0 +1,47 @@
+"""Synthetic contacts (journey tests) and test agents: who may take what (pure).
+
+A contact is **synthetic** when it carries the reserved attribute `ccaas:synthetic` (the journey's name,
+set by the journey runner; ccaas.domain.journeys). It may name the one agent allowed to take it in
+`ccaas:test_agent`. An agent is a **test agent** when it has the reserved skill `ccaas:test_agent`
+(any proficiency): a flag the existing profile (PUT /agents/{id}) carries, with no new field.
+
+The rule, applied by both routing decisions (selection.eligibility, selection.select_contact):
+a synthetic contact goes only to a test agent or to the agent it names; a real contact never goes to a
+test agent. Live metrics, history records and alerts leave synthetic contacts and test agents out
+(their events carry `synthetic` / `test_agent`: ccaas.domain.events).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["SYNTHETIC_ATTRIBUTE", "TEST_AGENT_ATTRIBUTE", "TEST_AGENT_SKILL", "is_synthetic", "is_test_agent",
+           "synthetic_refusal"]
+
+SYNTHETIC_ATTRIBUTE = "ccaas:synthetic"
+TEST_AGENT_ATTRIBUTE = "ccaas:test_agent"
+TEST_AGENT_SKILL = "ccaas:test_agent"
+
+
+def _attributes(contact: Any) -> Mapping[str, str]:
+    return getattr(contact, "attributes", None) or {}
+
+
+def is_synthetic(contact: Any) -> bool:
+    return bool(_attributes(contact).get(SYNTHETIC_ATTRIBUTE))
+
+
+def is_test_agent(agent: Any) -> bool:
+    return TEST_AGENT_SKILL in (getattr(agent, "skills", None) or {})
+
+
+def synthetic_refusal(agent: Any, contact: Any) -> str | None:
+    """None when the agent may take the contact as far as journey tests go, else the reason
+    (a key of Decision.skipped): `synthetic` (a journey's contact, not this agent's) or `test_agent`."""
+    attributes = _attributes(contact)
+    if attributes.get(SYNTHETIC_ATTRIBUTE):
+        named = attributes.get(TEST_AGENT_ATTRIBUTE)
+        if named:
+            return None if agent.agent_id == named else "synthetic"
+        return None if is_test_agent(agent) else "synthetic"
+    return "test_agent" if is_test_agent(agent) else None

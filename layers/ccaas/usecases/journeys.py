@@ -1,0 +1,356 @@
+"""Journey tests: run a tenant's journeys (ccaas.domain.journeys) through the real entry points.
+
+The entry points are a small port, `EntryPoints`: `flow(event)` sends the contact-flow Lambda an
+"Invoke AWS Lambda function" event and returns its flat reply; `api(method, path, body, role=, agent_id=)`
+calls the REST API as a role (or as one agent) and returns (status, body). Implementations:
+- local.journeys.RuntimeEntryPoints: a LocalRuntime's API (its seeded keys) and its flow Lambda (moto's
+  Lambda Invoke, the in-process handler): the in-process runner of tests, the CI gate and the bench;
+- ccaas.adapters.aws.journeys.HttpEntryPoints: a deployed stage's API (a base URL and keys) and its flow
+  Lambda through boto3 `lambda.invoke` with the caller's credentials.
+
+`run_journey(entry, spec, tenant_id=...)` runs one journey step by step, each step timed and evaluated
+(ccaas.domain.journeys.evaluate); the first failing step ends the journey. The whole journey runs on
+a worker thread under `spec.timeout_s`: past it the result is a failure naming the step in progress,
+never a hang. Afterwards the journey cleans up what it made: its contacts still waiting are abandoned,
+contacts still with its test agent are completed, and its test agents go OFFLINE again (each contact
+is synthetic: none of this counts in metrics, history or alerts).
+
+`run_suite` runs a suite (sequentially: journeys share test agents) and `suite_metrics` renders the
+results as CloudWatch EMF-ready numbers (JourneySuccess, JourneyLatency per journey).
+"""
+from __future__ import annotations
+
+import contextvars
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from ccaas.domain.journeys import (
+    FLOW_ACTIONS,
+    JourneyResult,
+    JourneySpec,
+    JourneySuite,
+    Observation,
+    StepResult,
+    contact_values,
+    evaluate,
+    flow_values,
+    synthetic_attributes,
+)
+from ccaas.domain.routing_engine.synthetic import SYNTHETIC_ATTRIBUTE
+
+logger = logging.getLogger(__name__)
+
+JOURNEYS_SETTINGS = "journeys"  # the tenant's Config settings document (PUT /settings/journeys)
+_POLL_S = 0.05
+_WAITING = ("INITIATED", "QUEUED", "OFFERED", "CALLBACK_SCHEDULED")
+_WITH_AGENT = ("CONNECTED", "ACW")
+
+
+class EntryPoints(Protocol):
+    """The real entry points a journey goes through (module docstring)."""
+
+    instance_arn: str  # the tenant's Amazon Connect instance: flow events come from it
+
+    def flow(self, event: dict[str, Any], timeout_s: float) -> dict[str, str]: ...
+
+    def api(self, method: str, path: str, body: Any = None, *, role: str = "integration",
+            agent_id: str | None = None, timeout_s: float = 30.0) -> tuple[int, Any]: ...
+
+
+class StepTimeout(Exception):
+    """A wait inside a step (an offer, a state) ran out of its step's or the journey's time."""
+
+
+def flow_event(instance_arn: str, action: str, parameters: dict[str, str], *, contact_id: str, phone: str | None,
+               channel: str, queue: str | None, attributes: dict[str, str]) -> dict[str, Any]:
+    """The event Amazon Connect's "Invoke AWS Lambda function" block sends (local.flow.flow_event's shape)."""
+    data: dict[str, Any] = {
+        "Attributes": attributes, "Channel": "CHAT" if channel in ("SMS", "SOCIAL") else channel,
+        "ContactId": contact_id, "InitialContactId": contact_id, "InitiationMethod": "INBOUND",
+        "InstanceARN": instance_arn, "LanguageCode": "en-US",
+        "CustomerEndpoint": {"Address": phone, "Type": "TELEPHONE_NUMBER"} if phone else None,
+        "SystemEndpoint": {"Address": "+18005550199", "Type": "TELEPHONE_NUMBER"},
+        "Queue": {"ARN": f"{instance_arn}/queue/{queue}", "Name": queue} if queue else None,
+        "SegmentAttributes": {"connect:Subtype": {"ValueString": f"connect:{channel.title()}"}}
+        if channel in ("SMS",) else {},
+    }
+    return {"Name": "ContactFlowEvent", "Details": {"Parameters": {"action": action, **parameters}, "ContactData": data}}
+
+
+@dataclass
+class _Run:
+    """One journey's state while it runs (shared with the watchdog: the step in progress)."""
+
+    spec: JourneySpec
+    deadline: float
+    connect_contact_id: str = field(default_factory=lambda: f"journey-{uuid.uuid4()}")
+    contact_id: str | None = None
+    contact: dict[str, Any] = field(default_factory=dict)
+    agent_id: str | None = None
+    contacts: list[str] = field(default_factory=list)
+    agents_used: set[str] = field(default_factory=set)
+    current: str | None = None
+    steps: list[StepResult] = field(default_factory=list)
+    done: bool = False
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+
+def _ok(status: int) -> bool:
+    return 200 <= status < 300
+
+
+def _api_error(status: int, body: Any) -> dict[str, Any]:
+    code = body.get("error") if isinstance(body, dict) else None
+    return {"status": "error", "error_code": code or f"http_{status}", "http_status": status}
+
+
+class _Steps:
+    def __init__(self, entry: EntryPoints, run: _Run) -> None:
+        self.entry = entry
+        self.run = run
+
+    def timeout(self, step_timeout: float | None = None) -> float:
+        left = self.run.remaining()
+        return max(0.05, min(left, step_timeout) if step_timeout is not None else left)
+
+    def api(self, method: str, path: str, body: Any = None, **kwargs: Any) -> tuple[int, Any]:
+        return self.entry.api(method, path, body, timeout_s=self.timeout(30.0), **kwargs)
+
+    # -- flow actions ---------------------------------------------------------------------------
+    def flow(self, step: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        spec = self.run.spec
+        queue = step.queue or step.parameters.get("queue_id")
+        event = flow_event(self.entry.instance_arn, step.action, dict(step.parameters),
+                           contact_id=self.run.connect_contact_id, phone=spec.inputs.phone, channel=spec.inputs.channel,
+                           queue=queue, attributes=synthetic_attributes(spec))
+        reply = self.entry.flow(event, self.timeout())
+        return flow_values(step.action, reply), dict(reply)
+
+    # -- API calls ----------------------------------------------------------------------------------
+    def create_contact(self, step: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        spec = self.run.spec
+        body = {"channel": step.channel or spec.inputs.channel, "queue_id": step.queue_id,
+                "attributes": synthetic_attributes(spec)}
+        for name in ("customer_id", "reason", "priority", "segment", "callback_number"):
+            value = getattr(step, name)
+            if value is not None:
+                body[name] = value
+        status, view = self.api("POST", "/contacts", body, role="integration")
+        if not _ok(status):
+            return _api_error(status, view), view if isinstance(view, dict) else {}
+        self.run.contact_id, self.run.contact = view["contact_id"], view
+        self.run.contacts.append(view["contact_id"])
+        if (step.expect.ewt_min_s is not None or step.expect.ewt_max_s is not None) and view.get("state") in _WAITING:
+            status, read = self.api("GET", f"/contacts/{view['contact_id']}", role="integration")
+            if _ok(status):
+                view = read
+        return contact_values(view), view
+
+    def agent_answers(self, step: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        agent = step.agent_id or self.run.spec.test_agent
+        contact_id = self.run.contact_id
+        self.run.agents_used.add(agent)
+        status, body = self.api("PUT", f"/agents/{agent}/status", {"status": "AVAILABLE"}, role="agent", agent_id=agent)
+        if not _ok(status):
+            return _api_error(status, body), body if isinstance(body, dict) else {}
+        limit = time.monotonic() + self.timeout(step.timeout_s)
+        while True:
+            status, offers = self.api("GET", f"/agents/{agent}/offers", role="agent", agent_id=agent)
+            if _ok(status) and any(o.get("contact", {}).get("contact_id") == contact_id for o in offers or []):
+                break
+            if time.monotonic() >= limit:
+                raise StepTimeout(f"no offer of contact {contact_id} to {agent} within {step.timeout_s:g} s")
+            time.sleep(_POLL_S)
+        status, view = self.api("POST", f"/agents/{agent}/contacts/{contact_id}/accept", role="agent", agent_id=agent)
+        if not _ok(status):
+            return _api_error(status, view), view if isinstance(view, dict) else {}
+        self.run.agent_id, self.run.contact = agent, view
+        return contact_values(view), view
+
+    def transfer(self, step: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        agent, contact_id = self.run.agent_id, self.run.contact_id
+        if agent is None:
+            return {"status": "error", "error_code": "no_agent"}, {}
+        body: dict[str, Any] = {"to": {"queue_id": step.queue_id}, "exclude_me": step.exclude_me}
+        if step.reason:
+            body["reason"] = step.reason
+        status, view = self.api("POST", f"/agents/{agent}/contacts/{contact_id}/transfer", body, role="agent",
+                                agent_id=agent)
+        if not _ok(status):
+            return _api_error(status, view), view if isinstance(view, dict) else {}
+        self.run.contact_id, self.run.contact, self.run.agent_id = view["contact_id"], view, None
+        self.run.contacts.append(view["contact_id"])
+        return contact_values(view), view
+
+    def complete(self, step: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        agent, contact_id = self.run.agent_id, self.run.contact_id
+        if agent is None:
+            return {"status": "error", "error_code": "no_agent"}, {}
+        path = f"/agents/{agent}/contacts/{contact_id}"
+        status, view = self.api("POST", f"{path}/complete", role="agent", agent_id=agent)
+        if _ok(status) and step.end_acw:
+            status, view = self.api("POST", f"{path}/end-acw", role="agent", agent_id=agent)
+        if not _ok(status):
+            return _api_error(status, view), view if isinstance(view, dict) else {}
+        self.run.contact = view
+        return contact_values(view), view
+
+    def survey(self, step: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        body = {k: v for k in ("csat", "ces", "nps") if (v := getattr(step, k)) is not None}
+        status, view = self.api("POST", f"/contacts/{self.run.contact_id}/survey", body, role="integration")
+        if not _ok(status):
+            return _api_error(status, view), view if isinstance(view, dict) else {}
+        return {"status": "ok", "state": self.run.contact.get("state")}, view or {}
+
+    def wait_for(self, step: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        limit = time.monotonic() + self.timeout(step.timeout_s)
+        while True:
+            status, view = self.api("GET", f"/contacts/{self.run.contact_id}", role="integration")
+            if _ok(status) and view.get("state") == step.state:
+                self.run.contact = view
+                return contact_values(view), view
+            if time.monotonic() >= limit:
+                seen = view.get("state") if isinstance(view, dict) else status
+                raise StepTimeout(f"contact {self.run.contact_id} not {step.state} within {step.timeout_s:g} s (is {seen})")
+            time.sleep(_POLL_S)
+
+
+def _play(entry: EntryPoints, run: _Run) -> None:
+    steps = _Steps(entry, run)
+    for index, step in enumerate(run.spec.steps):
+        run.current = f"steps[{index}] {step.name}"
+        started = time.perf_counter()
+        try:
+            handler = steps.flow if step.action in FLOW_ACTIONS else getattr(steps, step.action)
+            values, reply = handler(step)
+            observed = Observation(values=values, reply=reply, latency_ms=(time.perf_counter() - started) * 1000)
+        except StepTimeout as exc:
+            observed = Observation(error=f"timeout: {exc}", latency_ms=(time.perf_counter() - started) * 1000)
+        except Exception as exc:  # noqa: BLE001 - an entry point that failed is a failed step, not a crash
+            observed = Observation(error=f"{type(exc).__name__}: {exc}", latency_ms=(time.perf_counter() - started) * 1000)
+        failures = evaluate(step, observed)
+        run.steps.append(StepResult(index=index, name=step.name, action=step.action, kind=step.kind,
+                                    latency_ms=round(observed.latency_ms, 1), passed=not failures, failures=failures,
+                                    error=observed.error))
+        if failures:
+            break
+    run.done = True
+
+
+def cleanup(entry: EntryPoints, run: _Run) -> None:
+    """Leave nothing behind: waiting contacts abandoned, contacts with the test agent completed, the
+    journey's test agents OFFLINE. Best effort (a failure is logged, the result stands)."""
+    for contact_id in run.contacts:
+        try:
+            status, view = entry.api("GET", f"/contacts/{contact_id}", role="integration", timeout_s=10)
+            if not _ok(status) or (view.get("attributes") or {}).get(SYNTHETIC_ATTRIBUTE) is None:
+                continue  # never touch a contact that is not a journey's own
+            state, agent = view.get("state"), view.get("agent_id")
+            if state in _WAITING:
+                entry.api("POST", f"/contacts/{contact_id}/abandon", role="integration", timeout_s=10)
+            elif state in _WITH_AGENT and agent in run.agents_used:
+                path = f"/agents/{agent}/contacts/{contact_id}"
+                if state == "CONNECTED":
+                    entry.api("POST", f"{path}/complete", role="agent", agent_id=agent, timeout_s=10)
+                entry.api("POST", f"{path}/end-acw", role="agent", agent_id=agent, timeout_s=10)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("journey cleanup of a contact failed: %s", exc)
+    for agent in sorted(run.agents_used):
+        try:
+            entry.api("PUT", f"/agents/{agent}/status", {"status": "OFFLINE"}, role="agent", agent_id=agent, timeout_s=10)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("journey cleanup of an agent failed: %s", exc)
+
+
+def run_journey(entry: EntryPoints, spec: JourneySpec, *, clean: bool = True) -> JourneyResult:
+    """Run one journey (module docstring); never raises, never runs past spec.timeout_s (+ cleanup)."""
+    started = time.perf_counter()
+    run = _Run(spec=spec, deadline=time.monotonic() + spec.timeout_s)
+    # The caller's context variables go along (an environment overlay, log keys), as connect_flow.answer does.
+    worker = threading.Thread(target=contextvars.copy_context().run, args=(_play, entry, run),
+                              name=f"journey-{spec.name}"[:60], daemon=True)
+    worker.start()
+    worker.join(spec.timeout_s)
+    steps = list(run.steps)
+    if not run.done:
+        failure = f"journey timed out after {spec.timeout_s:g} s in {run.current or 'its first step'}"
+        result = JourneyResult(journey=spec.name, passed=False, steps=steps, failed_step=run.current, failure=failure)
+    else:
+        failed = next((s for s in steps if not s.passed), None)
+        result = JourneyResult(
+            journey=spec.name, passed=failed is None, steps=steps,
+            failed_step=None if failed is None else f"steps[{failed.index}] {failed.name}",
+            failure=None if failed is None else "; ".join(str(f) for f in failed.failures),
+        )
+    if clean:  # after a timeout too: what the worker made so far is abandoned / released
+        cleanup(entry, run)
+    result.total_ms = round((time.perf_counter() - started) * 1000, 1)
+    result.contacts = list(run.contacts)
+    return result
+
+
+def run_suite(entry: EntryPoints, suite: JourneySuite, *, names: Iterable[str] | None = None,
+              on_result: Callable[[JourneyResult], None] | None = None) -> list[JourneyResult]:
+    wanted = set(names) if names is not None else None
+    results = []
+    for spec in suite.journeys:
+        if wanted is not None and spec.name not in wanted:
+            continue
+        result = run_journey(entry, spec)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
+
+
+def suite_metrics(results: Iterable[JourneyResult]) -> list[dict[str, Any]]:
+    """Per journey: {journey, JourneySuccess (1/0), JourneyLatency (ms)} — the `journey` dimension's values
+    are the tenant's journey names (at most MAX_JOURNEYS: bounded cardinality)."""
+    return [{"journey": r.journey, "JourneySuccess": 1 if r.passed else 0, "JourneyLatency": r.total_ms} for r in results]
+
+
+# --- the tenant's journeys (PUT/GET /settings/journeys) ----------------------------------------------
+def journeys_of(deps: Any, tenant_id: str) -> JourneySuite:
+    from ccaas.usecases.tenancy import settings_of
+
+    return settings_of(deps, tenant_id, JOURNEYS_SETTINGS, JourneySuite)
+
+
+def put_journeys(deps: Any, tenant_id: str, suite: JourneySuite) -> JourneySuite:
+    from ccaas.usecases.tenancy import save_settings
+
+    deps.config.get_tenant(tenant_id)  # NotFound for an unknown tenant
+    return save_settings(deps, tenant_id, JOURNEYS_SETTINGS, suite)
+
+
+# --- the scheduled runner (functions/run_journeys) -----------------------------------------------------
+class TenantRun(BaseModel):
+    tenant_id: str
+    results: list[JourneyResult]
+
+    @property
+    def failed(self) -> list[JourneyResult]:
+        return [r for r in self.results if not r.passed]
+
+
+def run_scheduled(deps: Any, entry_for: Callable[[str, JourneySuite], EntryPoints], *,
+                  keep_going: Callable[[], bool] = lambda: True) -> list[TenantRun]:
+    """Every tenant's journeys (tenants without any are skipped); `entry_for(tenant, suite)` gives the
+    entry points. Tenants not reached while `keep_going()` holds wait for the next tick."""
+    runs = []
+    for tenant_id in deps.config.list_tenants():
+        if not keep_going():
+            break
+        suite = journeys_of(deps, tenant_id)
+        if suite.journeys:
+            runs.append(TenantRun(tenant_id=tenant_id, results=run_suite(entry_for(tenant_id, suite), suite)))
+    return runs

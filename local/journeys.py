@@ -1,0 +1,323 @@
+"""Journey tests as a CI gate: run a suite of journeys against a candidate routing policy, together with the
+routing replay of recorded traffic, and fail when a journey breaks or a target regresses.
+
+    python -m local.journeys run --spec journeys/demo.json [--policy candidate-policy.json]
+                                 [--baseline base-policy.json] [--day generated|day.json] [--hours H]
+                                 [--max-sl-drop PT] [--max-abandon-rise PT] [--no-replay] [--json]
+    python -m local.journeys run --spec journeys/demo.json --api URL --key KEY [--agent-key AGENT=KEY ...]
+                                 --instance-arn ARN [--flow-function NAME] [--apply-policy]   # a deployed stage
+
+Locally (no --api) it starts the local runtime, seeds a sandbox tenant like the demo (its queues,
+agents, customers and a Connect instance) plus a test agent (`journey-bot`, skill `ccaas:test_agent`),
+applies the candidate policy (PUT /routing/policy) and runs every journey through the in-process entry
+points (RuntimeEntryPoints: the API with the sandbox's keys, the contact-flow Lambda through moto's Lambda
+Invoke). With --api it runs against a deployed stage (ccaas.adapters.aws.journeys.HttpEntryPoints); the
+candidate policy is PUT to that stage's tenant only with --apply-policy (use a staging tenant).
+
+Then, with a candidate policy, the routing replay (local.replay) compares the baseline policy (--baseline,
+default the built-in one) with the candidate on the recorded/generated day and prints SL, ASA and
+abandonment per queue; a queue whose SL drops by more than --max-sl-drop points, whose abandonment rises
+by more than --max-abandon-rise points, or that answers nothing any more is a regression.
+
+Prints a table of journeys (pass/fail, the failed step and expectation, per-step latency). Exit codes:
+0 every journey passed and no target regressed, 1 a journey failed or a target regressed (or the run
+failed), 2 a usage error or a bad spec/policy file (the offending key's path named). Errors are one
+line on stderr (local/cli.py).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from local.cli import Parser, UsageError, load_model, read_json, run as run_cli
+
+PROG = "python -m local.journeys"
+SANDBOX = "sandbox"
+TEST_AGENT = "journey-bot"
+SANDBOX_INSTANCE_ARN = "arn:aws:connect:us-east-1:123456789012:instance/5a4db0c5-0000-4000-8000-000000000016"
+
+
+# --------------------------------------------------------------------------------- entry points
+class RuntimeEntryPoints:
+    """The in-process entry points of a LocalRuntime (ccaas.usecases.journeys.EntryPoints)."""
+
+    def __init__(self, runtime: Any, tenant_id: str, instance_arn: str) -> None:
+        self.runtime = runtime
+        self.tenant_id = tenant_id
+        self.instance_arn = instance_arn
+        self._function: str | None = None
+
+    def api(self, method: str, path: str, body: Any = None, *, role: str = "integration", agent_id: str | None = None,
+            timeout_s: float = 30.0) -> tuple[int, Any]:
+        from local.simulation import ApiClient
+
+        key = self.runtime.key(self.tenant_id, role, agent_id if role == "agent" else None)
+        return ApiClient(self.runtime.api_url, key, timeout_s=max(0.05, timeout_s)).call(method, path, body)
+
+    def flow(self, event: dict[str, Any], timeout_s: float) -> dict[str, str]:
+        from local import flow
+
+        client = self.runtime.client("lambda")
+        if self._function is None:
+            self._function = flow.function_name(client)
+        response = client.invoke(FunctionName=self._function, Payload=json.dumps(event).encode())
+        return json.loads(response["Payload"].read())
+
+
+def sandbox_seed(tenant_id: str = SANDBOX, instance_arn: str = SANDBOX_INSTANCE_ARN) -> Any:
+    """A tenant seeded like the demo (queues, agents, customers, transfer settings, a Connect instance of
+    its own) plus the test agent `journey-bot` on every queue."""
+    from local.seed import DEMO, AgentSeed
+
+    bot = AgentSeed(TEST_AGENT, "Journey test agent",
+                    {"ccaas:test_agent": 1, "sales": 5, "support": 5, "billing": 5, "language:en": 5},
+                    tuple((q.queue_id, 1) for q in DEMO.queues),
+                    capacity={"VOICE": 1, "CHAT": 3, "EMAIL": 5, "SMS": 3})
+    return dataclasses.replace(
+        DEMO, tenant_id=tenant_id, name="Journey sandbox", agents=(*DEMO.agents, bot), connect_instance_arn=instance_arn,
+        connect_queue_arns={q: f"{instance_arn}/queue/{q}" for q in DEMO.connect_queue_arns}, outbound_demo=False,
+    )
+
+
+def prepare_sandbox(runtime: Any, policy: dict[str, Any] | None = None, tenant_id: str = SANDBOX) -> RuntimeEntryPoints:
+    """Seed the sandbox tenant into a running LocalRuntime (once), apply `policy`; its entry points."""
+    if tenant_id not in runtime.role_keys:
+        runtime.seed_tenant(sandbox_seed(tenant_id))
+    entry = RuntimeEntryPoints(runtime, tenant_id, SANDBOX_INSTANCE_ARN)
+    if policy is not None:
+        apply_policy(entry, policy)
+    return entry
+
+
+CONFIG_CACHE_S = 5.5  # ccaas.adapters.cached_config: other containers see a new policy within 5 s
+
+
+def apply_policy(entry: Any, policy: dict[str, Any], settle_s: float = CONFIG_CACHE_S) -> None:
+    """PUT /routing/policy, then wait until every function container reads it (their config cache)."""
+    status, body = entry.api("PUT", "/routing/policy", policy, role="admin")
+    if status != 200:
+        detail = body.get("message") if isinstance(body, dict) else body
+        raise UsageError(f"the candidate policy was refused ({status}): {detail}")
+    time.sleep(settle_s)
+
+
+# ------------------------------------------------------------------------------------- printing
+def print_results(results: Sequence[Any], out: Any = None) -> None:
+    from bench.table import print_table
+
+    rows = []
+    for r in results:
+        latencies = " ".join(f"{s.action}={s.latency_ms:.0f}" for s in r.steps)
+        failed = next((s for s in r.steps if not s.passed), None)
+        expectation = (failed.failures[0].expectation if failed and failed.failures else "") if r.failed_step else ""
+        rows.append([r.journey, "pass" if r.passed else "FAIL", r.failed_step or "-", expectation or "-",
+                     (r.failure or "-")[:90], f"{r.total_ms:.0f}", latencies])
+    print_table("journeys", ["journey", "result", "failed step", "expectation", "why", "total ms", "step ms"], rows)
+
+
+@dataclasses.dataclass
+class Regression:
+    queue_id: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.queue_id}: {self.what}"
+
+
+def regressions(base: Any, candidate: Any, *, max_sl_drop_pt: float, max_abandon_rise_pt: float) -> list[Regression]:
+    """Queues (of two replay results) whose targets regress beyond the thresholds."""
+    found = []
+    for qa, qb in zip(base.queues, candidate.queues):
+        if qa.service_level is not None and qb.service_level is None:
+            found.append(Regression(qa.queue_id, "answers nothing any more (no service level)"))
+            continue
+        if qa.service_level is not None and qb.service_level is not None:
+            drop = 100 * (qa.service_level - qb.service_level)
+            if drop > max_sl_drop_pt:
+                found.append(Regression(qa.queue_id, f"service level drops {drop:.1f} pt (at most {max_sl_drop_pt:g})"))
+        if qa.abandonment is not None and qb.abandonment is not None:
+            rise = 100 * (qb.abandonment - qa.abandonment)
+            if rise > max_abandon_rise_pt:
+                found.append(Regression(qa.queue_id, f"abandonment rises {rise:.1f} pt (at most {max_abandon_rise_pt:g})"))
+        if qa.answered and not qb.answered:
+            found.append(Regression(qa.queue_id, "answers nothing any more"))
+    return found
+
+
+# ------------------------------------------------------------------------------------------ CLI
+def main(argv: list[str] | None = None, *, runtime: Any = None) -> int:
+    """The CLI; `runtime`: a LocalRuntime already running (tests) instead of starting one."""
+    p = Parser(prog=PROG, description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command")
+    r = sub.add_parser("run", help="run a journey suite (and the routing replay) as a CI gate")
+    r.add_argument("--spec", required=True, help="a journey suite JSON file ({\"journeys\": [...]})")
+    r.add_argument("--policy", help="candidate routing policy JSON, applied to the sandbox and replayed")
+    r.add_argument("--baseline", help="baseline routing policy JSON for the replay (default: the built-in one)")
+    r.add_argument("--journey", action="append", help="run only this journey (repeatable)")
+    r.add_argument("--day", default="generated", help="replay day: 'generated' or a day JSON file")
+    r.add_argument("--hours", type=float, default=2.0, help="length of the generated replay day (default 2)")
+    r.add_argument("--max-sl-drop", type=float, default=5.0, help="SL points a queue may lose (default 5)")
+    r.add_argument("--max-abandon-rise", type=float, default=5.0, help="abandonment points a queue may gain (default 5)")
+    r.add_argument("--no-replay", action="store_true", help="journeys only")
+    r.add_argument("--api", help="a deployed stage's API base URL (default: the local runtime)")
+    r.add_argument("--key", help="with --api: the API key for every call without a more specific one")
+    r.add_argument("--agent-key", action="append", default=[], metavar="AGENT=KEY", help="with --api: an agent's key")
+    r.add_argument("--instance-arn", help="with --api: the tenant's Amazon Connect instance ARN (flow events)")
+    r.add_argument("--flow-function", help="with --api: the contact-flow Lambda's name or ARN")
+    r.add_argument("--apply-policy", action="store_true",
+                   help="with --api: PUT the candidate policy to the stage's tenant first (a staging tenant only!)")
+    r.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = p.parse_args(argv)
+    if args.command != "run":
+        p.error("a command is required: run")
+    return run_cli(PROG, lambda: _run(args, runtime), debug=args.debug)
+
+
+def load_suite(path: str) -> Any:
+    from ccaas.domain.journeys import SpecError, parse_suite
+
+    data = read_json(path, "spec")
+    try:
+        return parse_suite(data)
+    except SpecError as exc:
+        raise UsageError(f"spec {path}: invalid {exc}") from exc
+
+
+def _run(args: argparse.Namespace, runtime: Any = None) -> int:
+    from ccaas.domain.routing_engine import RoutingPolicy
+
+    suite = load_suite(args.spec)
+    policy = load_model(RoutingPolicy, args.policy, "policy") if args.policy else None
+    baseline = load_model(RoutingPolicy, args.baseline, "policy") if args.baseline else RoutingPolicy()
+    if args.api and not args.key and not args.agent_key:
+        raise UsageError("--api needs --key (and --agent-key AGENT=KEY for agents without the default key)")
+    if args.journey:
+        unknown = sorted(set(args.journey) - {j.name for j in suite.journeys})
+        if unknown:
+            raise UsageError(f"--journey {unknown[0]}: no such journey in {args.spec}")
+    results = _journeys(args, suite, policy, runtime)
+    failed = [r for r in results if not r.passed]
+    found: list[Regression] = []
+    replays: list[Any] = []
+    if policy is not None and not args.no_replay:
+        replays, found = _replay(args, baseline, policy)
+    if args.json:
+        print(json.dumps({"journeys": [r.model_dump(mode="json") for r in results],
+                          "replay": [x.model_dump(mode="json") for x in replays],
+                          "regressions": [str(x) for x in found]}, indent=1))
+    else:
+        print_results(results)
+        if replays:
+            from local.replay import print_comparison
+
+            print_comparison(*replays)
+        for reg in found:
+            print(f"regression: {reg}")
+        print(f"{len(results) - len(failed)}/{len(results)} journeys passed; {len(found)} target regression(s)")
+    if failed or found:
+        names = ", ".join(f"{r.journey} at {r.failed_step}" for r in failed)
+        print(f"{PROG}: failed: " + "; ".join(filter(None, [names and f"journeys {names}",
+                                                              found and f"{len(found)} regression(s)"])), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _journeys(args: argparse.Namespace, suite: Any, policy: Any, runtime: Any = None) -> list[Any]:
+    from ccaas.usecases.journeys import run_suite
+
+    if args.api:
+        from ccaas.adapters.aws.journeys import HttpEntryPoints
+
+        if not args.instance_arn:
+            raise UsageError("--api needs --instance-arn (the tenant's Amazon Connect instance)")
+        keys = {"default": args.key} if args.key else {}
+        for pair in args.agent_key:
+            agent, sep, key = pair.partition("=")
+            if not sep or not agent or not key:
+                raise UsageError(f"--agent-key is AGENT=KEY, got {pair!r}")
+            keys[f"agent:{agent}"] = key
+        entry = HttpEntryPoints(args.api, keys, instance_arn=args.instance_arn, flow_function=args.flow_function)
+        if policy is not None and args.apply_policy:  # never implicitly: the stage's tenant routes real customers
+            apply_policy(entry, policy.model_dump(mode="json"))
+        return run_suite(entry, suite, names=args.journey)
+    policy_json = policy.model_dump(mode="json") if policy is not None else None
+    if runtime is not None:
+        return run_suite(prepare_sandbox(runtime, policy_json), suite, names=args.journey)
+    from local.runtime import LocalRuntime
+
+    print("starting the local runtime (sandbox tenant)...", file=sys.stderr, flush=True)
+    with LocalRuntime(capture_handler_output=True) as runtime:
+        return run_suite(prepare_sandbox(runtime, policy_json), suite, names=args.journey)
+
+
+def _replay(args: argparse.Namespace, baseline: Any, policy: Any) -> tuple[list[Any], list[Regression]]:
+    from ccaas.domain.replay import Day, example_day, replay
+
+    day = example_day(1, hours=args.hours) if args.day == "generated" else load_model(Day, args.day, "day")
+    base, candidate = replay(day, baseline, seed=1), replay(day, policy, seed=1)
+    if base.policy == candidate.policy:
+        candidate = candidate.model_copy(update={"policy": f"{candidate.policy} (candidate)"})
+    return [base, candidate], regressions(base, candidate, max_sl_drop_pt=args.max_sl_drop,
+                                          max_abandon_rise_pt=args.max_abandon_rise)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+# ------------------------------------------------------------------------- `make run`: every minute
+DEMO_SPEC = "journeys/demo.json"
+EVERY_S = 60.0
+
+
+def schedule_demo_journeys(runtime: Any, every_s: float = EVERY_S) -> Any:
+    """`make run`: the demo tenant's IVR journeys (the demo suite's flow-only journeys: they create no
+    contact and need no test agent) stored as its journeys (PUT /settings/journeys), and the deployed
+    run_journeys function's schedule fired every `every_s` (its template rate is 5 minutes, as on AWS; a
+    tick finding the previous run still going is skipped, as the local scheduler does). Returns the
+    ticker (`.stop()`; it also ends with the runtime's scheduler), None without the schedule."""
+    import threading
+    from pathlib import Path
+
+    from ccaas.domain.journeys import parse_suite
+    from local.seed import DEMO_CONNECT_INSTANCE_ARN
+    from local.simulation import ApiClient
+
+    suite = parse_suite(json.loads((Path(__file__).resolve().parent.parent / DEMO_SPEC).read_text()))
+    ivr = [j.model_dump(mode="json", exclude_defaults=True) for j in suite.journeys if all(s.kind == "flow" for s in j.steps)]
+    status, body = ApiClient(runtime.api_url, runtime.key("demo", "admin")).call(
+        "PUT", "/settings/journeys", {"connect_instance_arn": DEMO_CONNECT_INSTANCE_ARN, "journeys": ivr})
+    if status != 200:  # `make run` goes on without them (said once on stderr)
+        print(f"{PROG}: warning: the demo journeys were refused ({status}): {body}", file=sys.stderr)
+        return None
+    scheduler = runtime.scheduler
+    names = [n for n in (scheduler.schedules if scheduler else {}) if "RunJourneys" in n]
+    if not names:
+        return None
+    return _Ticker(runtime, scheduler, names[0], every_s).start()
+
+
+class _Ticker:
+    def __init__(self, runtime: Any, scheduler: Any, name: str, every_s: float) -> None:
+        import threading
+
+        self.runtime, self.scheduler, self.name, self.every_s = runtime, scheduler, name, every_s
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="local-journeys", daemon=True)
+
+    def start(self) -> _Ticker:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(5)
+
+    def _run(self) -> None:
+        while not self.stopped.wait(self.every_s) and self.runtime.scheduler is self.scheduler:
+            self.scheduler._fire_in_background(self.name, time.time())  # noqa: SLF001 - the scheduler's own tick
