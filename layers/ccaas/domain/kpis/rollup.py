@@ -43,7 +43,7 @@ DIMENSIONS: dict[str, str] = {
 }
 # Agent activity only knows the agent and their team; grouped by anything else, time-based KPIs
 # (occupancy, utilization, cost per contact) are None rather than a misleading share.
-_ACTIVITY_DIMENSIONS: dict[str, str] = {"agent": "agent_id", "team": "team"}
+ACTIVITY_DIMENSIONS: dict[str, str] = {"agent": "agent_id", "team": "team"}
 
 
 class _KpiRowDimensions(BaseModel):
@@ -86,7 +86,7 @@ KpiRow = create_model(
 )
 
 
-def _validate_group_by(group_by: Sequence[str]) -> tuple[str, ...]:
+def validate_group_by(group_by: Sequence[str]) -> tuple[str, ...]:
     dims = tuple(group_by)
     if len(dims) > 2:
         raise ValueError(f"group_by takes at most 2 dimensions, got {dims}")
@@ -118,7 +118,7 @@ class KpiLedger:
         settings: KpiSettings | None = None,
         tenant_id: str | None = None,
     ):
-        self.group_by = _validate_group_by(group_by)
+        self.group_by = validate_group_by(group_by)
         self.settings = settings or KpiSettings()
         self.tenant_id = tenant_id
         self.calendar = TenantCalendar(tz)
@@ -126,9 +126,9 @@ class KpiLedger:
         self._records: dict[str, ContactRecord] = {}
         self._activities: dict[tuple[str, int], AgentActivity] = {}
         self._record_dims = _key_function([DIMENSIONS[d] for d in self.group_by])
-        self._activity_applies = all(d in _ACTIVITY_DIMENSIONS for d in self.group_by)
+        self._activity_applies = all(d in ACTIVITY_DIMENSIONS for d in self.group_by)
         self._activity_dims = (
-            _key_function([_ACTIVITY_DIMENSIONS[d] for d in self.group_by]) if self._activity_applies else None
+            _key_function([ACTIVITY_DIMENSIONS[d] for d in self.group_by]) if self._activity_applies else None
         )
         self._short_abandon_ms = self.settings.short_abandon_s * 1000
         self._default_sl_ms = self.settings.default_sl_threshold_s * 1000

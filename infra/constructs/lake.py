@@ -1,0 +1,240 @@
+"""The analytics lake on AWS (issue 19): Parquet on S3, a Glue catalog, Firehose delivery, Athena.
+
+- One KMS-encrypted bucket (key rotation, block public access, SSL only, server access logs to a log
+  bucket), objects `<table>/tenant_id=<t>/day=<YYYY-MM-DD>/…` so a tenant role's IAM policy can be
+  scoped to `*/tenant_id=<t>/*`; lifecycle: Glacier Instant Retrieval after `glacier_after_days`.
+- A Glue database and one table per `ccaas.domain.lake.TABLES` entry (the same declaration the local
+  exporter writes from), Parquet, with partition projection (tenant_id injected: every query must
+  bind its tenant; day a date range) so no crawler or MSCK REPAIR is needed.
+- A Firehose delivery stream from the contact-events Kinesis stream: record format conversion to
+  Parquet with the Glue `contact_events` schema, dynamic partitioning by tenant and (UTC) day with a
+  JQ metadata extraction, failed records under `errors/` (alarmed by Firehose's own metrics).
+- An Athena workgroup whose results are KMS-encrypted in the bucket, its configuration enforced.
+
+Contact records live in the DynamoDB History table, not on the stream: the plan (not built here) is
+the history consumer putting each stored `kpi_record()` row (ccaas.domain.lake.contact_record_rows) to a
+second delivery stream with the same conversion, and a daily re-export of a day's partition for late
+versions and surveys. The KPI views (ccaas/domain/lake_sql) are created in this workgroup by name
+mapping (`view_sql(view, {"contact_records": "<db>.contact_records", …})`).
+"""
+from __future__ import annotations
+
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_athena as athena
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kinesisfirehose as firehose
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from ccaas.domain.lake import TABLES, Table
+from infra import nag
+
+DATABASE = "ccaas_lake"
+FIRST_DAY = "2025-01-01"  # start of the day partition projection range
+
+
+def glue_table_input(table: Table, bucket_name: str, database: str = DATABASE) -> glue.CfnTable.TableInputProperty:
+    """The Glue table of one lake table: Parquet, partition projection on tenant_id (injected) and day."""
+    location = f"s3://{bucket_name}/{table.name}/"
+    template = location + "/".join(f"{p}=${{{p}}}" for p in table.partition_by) + "/"
+    parameters = {
+        "classification": "parquet",
+        "projection.enabled": "true",
+        "projection.tenant_id.type": "injected",
+        "storage.location.template": template,
+    }
+    if "day" in table.partition_by:
+        parameters.update({
+            "projection.day.type": "date",
+            "projection.day.format": "yyyy-MM-dd",
+            "projection.day.range": f"{FIRST_DAY},NOW",
+            "projection.day.interval": "1",
+            "projection.day.interval.unit": "DAYS",
+        })
+    return glue.CfnTable.TableInputProperty(
+        name=table.name,
+        description=table.description[:2048],
+        table_type="EXTERNAL_TABLE",
+        parameters=parameters,
+        partition_keys=[glue.CfnTable.ColumnProperty(name=p, type="string") for p in table.partition_by],
+        storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+            location=location,
+            input_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+            output_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+            serde_info=glue.CfnTable.SerdeInfoProperty(
+                serialization_library="org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+            ),
+            columns=[glue.CfnTable.ColumnProperty(name=c.name, type=c.glue_type) for c in table.columns],
+        ),
+    )
+
+
+class Lake(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        events_stream: kinesis.IStream,
+        removal_policy: RemovalPolicy,
+        glacier_after_days: int = 90,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        auto_delete = removal_policy is RemovalPolicy.DESTROY
+        self.key = kms.Key(self, "Key", enable_key_rotation=True, removal_policy=removal_policy,
+                           description="Analytics lake: Parquet objects and Athena results")
+        self.access_logs = s3.Bucket(
+            self, "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,  # the log delivery service cannot use a KMS key
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(365))],
+            removal_policy=removal_policy,
+            auto_delete_objects=auto_delete,
+        )
+        self.bucket = s3.Bucket(
+            self, "Bucket",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=False,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="lake/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="glacier-ir",
+                    transitions=[s3.Transition(storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+                                                transition_after=Duration.days(glacier_after_days))],
+                ),
+                s3.LifecycleRule(id="athena-results", prefix="athena-results/", expiration=Duration.days(30)),
+                s3.LifecycleRule(id="delivery-errors", prefix="errors/", expiration=Duration.days(90)),
+            ],
+            removal_policy=removal_policy,
+            auto_delete_objects=auto_delete,
+        )
+        # Log delivery by bucket policy, not the deprecated LogDeliveryWrite ACL CDK would set.
+        self.access_logs.node.default_child.add_property_deletion_override("AccessControl")  # type: ignore[union-attr]
+        self.access_logs.add_to_resource_policy(iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[self.access_logs.arn_for_objects("lake/*")],
+            conditions={"ArnLike": {"aws:SourceArn": self.bucket.bucket_arn},
+                        "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+        ))
+
+        self.database = glue.CfnDatabase(
+            self, "Database", catalog_id=Aws.ACCOUNT_ID,
+            database_input=glue.CfnDatabase.DatabaseInputProperty(
+                name=DATABASE, description="Contact-center analytics lake (Parquet, partitioned by tenant and day)"),
+        )
+        self.tables: dict[str, glue.CfnTable] = {}
+        for table in TABLES.values():
+            cfn = glue.CfnTable(self, f"Table{table.name.title().replace('_', '')}", catalog_id=Aws.ACCOUNT_ID,
+                                database_name=DATABASE,
+                                table_input=glue_table_input(table, self.bucket.bucket_name))
+            cfn.node.add_dependency(self.database)
+            self.tables[table.name] = cfn
+
+        self.delivery_log_group = logs.LogGroup(self, "DeliveryLogs", retention=logs.RetentionDays.ONE_MONTH,
+                                                removal_policy=removal_policy)
+        log_stream = logs.LogStream(self, "DeliveryLogStream", log_group=self.delivery_log_group,
+                                    removal_policy=removal_policy)
+        role = iam.Role(self, "DeliveryRole", assumed_by=iam.ServicePrincipal("firehose.amazonaws.com"),
+                        description="Firehose: read the events stream, convert with Glue, write Parquet to the lake")
+        self.bucket.grant_read_write(role)
+        self.key.grant_encrypt_decrypt(role)
+        events_stream.grant_read(role)
+        self.delivery_log_group.grant_write(role)
+        table_arn = Stack.of(self).format_arn(service="glue", resource="table",
+                                              resource_name=f"{DATABASE}/contact_events")
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"],
+            resources=[Stack.of(self).format_arn(service="glue", resource="catalog"),
+                       Stack.of(self).format_arn(service="glue", resource="database", resource_name=DATABASE),
+                       table_arn],
+        ))
+        nag.acknowledge(role.node.find_child("DefaultPolicy"), "AwsSolutions-IAM5",
+                        "Firehose writes objects under dynamic tenant/day prefixes of the lake bucket, and the "
+                        "S3/KMS grants use CDK's action groups (s3:Abort*, kms:ReEncrypt*, kms:GenerateDataKey*)",
+                        findings=["Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*",
+                                  "Action::s3:DeleteObject*", "Action::s3:Abort*",
+                                  f"Resource::<{_logical(self.bucket)}.Arn>/*",
+                                  "Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*"])
+
+        self.delivery = firehose.CfnDeliveryStream(
+            self, "EventsDelivery",
+            delivery_stream_type="KinesisStreamAsSource",
+            kinesis_stream_source_configuration=firehose.CfnDeliveryStream.KinesisStreamSourceConfigurationProperty(
+                kinesis_stream_arn=events_stream.stream_arn, role_arn=role.role_arn),
+            extended_s3_destination_configuration=firehose.CfnDeliveryStream.ExtendedS3DestinationConfigurationProperty(
+                bucket_arn=self.bucket.bucket_arn,
+                role_arn=role.role_arn,
+                prefix="contact_events/tenant_id=!{partitionKeyFromQuery:tenant_id}/day=!{partitionKeyFromQuery:day}/",
+                error_output_prefix="errors/contact_events/!{firehose:error-output-type}/!{timestamp:yyyy-MM-dd}/",
+                buffering_hints=firehose.CfnDeliveryStream.BufferingHintsProperty(interval_in_seconds=300,
+                                                                                  size_in_m_bs=128),
+                encryption_configuration=firehose.CfnDeliveryStream.EncryptionConfigurationProperty(
+                    kms_encryption_config=firehose.CfnDeliveryStream.KMSEncryptionConfigProperty(
+                        awskms_key_arn=self.key.key_arn)),
+                cloud_watch_logging_options=firehose.CfnDeliveryStream.CloudWatchLoggingOptionsProperty(
+                    enabled=True, log_group_name=self.delivery_log_group.log_group_name,
+                    log_stream_name=log_stream.log_stream_name),
+                dynamic_partitioning_configuration=firehose.CfnDeliveryStream.DynamicPartitioningConfigurationProperty(
+                    enabled=True,
+                    retry_options=firehose.CfnDeliveryStream.RetryOptionsProperty(duration_in_seconds=300)),
+                processing_configuration=firehose.CfnDeliveryStream.ProcessingConfigurationProperty(
+                    enabled=True,
+                    processors=[firehose.CfnDeliveryStream.ProcessorProperty(
+                        type="MetadataExtraction",
+                        parameters=[
+                            firehose.CfnDeliveryStream.ProcessorParameterProperty(
+                                parameter_name="MetadataExtractionQuery",
+                                parameter_value="{tenant_id: .tenant_id, day: .occurred_at[0:10]}"),
+                            firehose.CfnDeliveryStream.ProcessorParameterProperty(
+                                parameter_name="JsonParsingEngine", parameter_value="JQ-1.6"),
+                        ],
+                    )],
+                ),
+                data_format_conversion_configuration=firehose.CfnDeliveryStream.DataFormatConversionConfigurationProperty(
+                    enabled=True,
+                    input_format_configuration=firehose.CfnDeliveryStream.InputFormatConfigurationProperty(
+                        deserializer=firehose.CfnDeliveryStream.DeserializerProperty(
+                            open_x_json_ser_de=firehose.CfnDeliveryStream.OpenXJsonSerDeProperty())),
+                    output_format_configuration=firehose.CfnDeliveryStream.OutputFormatConfigurationProperty(
+                        serializer=firehose.CfnDeliveryStream.SerializerProperty(
+                            parquet_ser_de=firehose.CfnDeliveryStream.ParquetSerDeProperty(compression="SNAPPY"))),
+                    schema_configuration=firehose.CfnDeliveryStream.SchemaConfigurationProperty(
+                        catalog_id=Aws.ACCOUNT_ID, database_name=DATABASE, table_name="contact_events",
+                        region=Aws.REGION, role_arn=role.role_arn, version_id="LATEST"),
+                ),
+            ),
+        )
+        self.delivery.node.add_dependency(role)
+        self.delivery.node.add_dependency(self.tables["contact_events"])
+        nag.acknowledge(self.delivery, "AwsSolutions-KDF1",
+                        "A Kinesis-stream-sourced delivery stream cannot take server-side encryption; its source "
+                        "stream and its S3 destination (KMS key) are both encrypted")
+
+        self.workgroup = athena.CfnWorkGroup(
+            self, "WorkGroup", name=f"{Stack.of(self).stack_name}-lake", state="ENABLED",
+            recursive_delete_option=auto_delete,
+            work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
+                enforce_work_group_configuration=True,
+                publish_cloud_watch_metrics_enabled=True,
+                bytes_scanned_cutoff_per_query=200 * 1024**3,
+                result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
+                    output_location=f"s3://{self.bucket.bucket_name}/athena-results/",
+                    encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
+                        encryption_option="SSE_KMS", kms_key=self.key.key_arn)),
+            ),
+        )
+
+
+def _logical(construct: Construct) -> str:
+    return Stack.of(construct).get_logical_id(construct.node.default_child)  # type: ignore[arg-type]

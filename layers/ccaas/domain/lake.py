@@ -1,0 +1,417 @@
+"""The analytics lake (pure): table schemas, domain objects as flat rows, and the KPI SQL (issue 19).
+
+One declaration of each table (`TABLES`): the local exporter (local/lake.py, DuckDB → Parquet) and the
+Glue catalog (infra) both derive their columns from it. Rows are plain dicts of JSON-able scalars:
+times are epoch ms (BIGINT), enums their string values, booleans booleans.
+
+The KPI definitions are plain SQL views in `lake_sql/` (one named view per file, parameterised only by
+table names, written in the SQL subset both DuckDB and Athena/Trino accept): they re-state
+`kpis.accumulators` and must match it; tests/unit/test_lake_conformance.py holds them equal.
+
+Design note, time zones: the SQL never converts time zones. The exporter, which already knows the
+tenant's calendar (`kpis.intervals.TenantCalendar`), writes
+- on each contact record the tenant-local quarter-hour its queue side counts in (`arrival_quarter_ms`,
+  from enqueued_at) and its handling side counts in (`completion_quarter_ms`, from ACW end, else
+  disconnect), and
+- a calendar table `lake_intervals`: one row per tenant-local quarter-hour with the start/end (ms) and
+  ISO labels of its hour, day and ISO week.
+Hours, days and weeks are then an equality join, DST days included (a fall-back day has 100 quarters,
+its repeated hour two distinct starts), identical in both engines and to the Python roll-up, with no
+`AT TIME ZONE` dialect differences. Agent activity spans are split across quarters by an overlap join
+on the same calendar. Tenant settings that change what is counted (short abandon, default SL threshold)
+or how KPIs are derived (variants, cost rates) are a small `tenant_settings` table joined by tenant.
+
+`kpi_query_sql()` builds the only query text that is not a fixed view: the sums of the quarter cells by
+interval and 0–2 dimensions for one tenant and range (all literals validated here), after which the
+fixed view `kpi_rows` derives the KPIs.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from importlib import resources
+from typing import Any
+
+from ccaas.domain.history import AnalysisSummary, HistoryEntry
+from ccaas.domain.kpis.accumulators import ACCUMULATOR_FIELDS, AGENT_TIME_KPIS, KPI_NAMES
+from ccaas.domain.kpis.intervals import GRANULARITIES, QUARTER_MS, TenantCalendar
+from ccaas.domain.kpis.records import AgentActivity, ContactRecord
+from ccaas.domain.kpis.rollup import ACTIVITY_DIMENSIONS, DIMENSIONS
+from ccaas.domain.kpis.settings import KpiSettings
+
+__all__ = [
+    "KPI_VIEWS",
+    "TABLES",
+    "Column",
+    "Table",
+    "agent_activity_rows",
+    "analysis_rows",
+    "contact_record_rows",
+    "interval_rows",
+    "kpi_query_sql",
+    "kpi_sums_sql",
+    "latest_versions",
+    "settings_row",
+    "survey_rows",
+    "view_select",
+    "view_sql",
+]
+
+PARTITION_COLUMNS = ("tenant_id", "day")
+
+# Column types: a small neutral vocabulary, mapped per engine.
+_DUCKDB_TYPES = {"string": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER", "double": "DOUBLE",
+                 "boolean": "BOOLEAN", "array<string>": "VARCHAR[]"}
+_GLUE_TYPES = {"string": "string", "bigint": "bigint", "int": "int", "double": "double",
+               "boolean": "boolean", "array<string>": "array<string>"}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # one of _DUCKDB_TYPES' keys
+    comment: str = ""
+
+    @property
+    def duckdb_type(self) -> str:
+        return _DUCKDB_TYPES[self.type]
+
+    @property
+    def glue_type(self) -> str:
+        return _GLUE_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A lake table: data columns, then the Hive partition columns (tenant_id=…/day=YYYY-MM-DD/)."""
+
+    name: str
+    columns: tuple[Column, ...]
+    partition_by: tuple[str, ...] = PARTITION_COLUMNS
+    description: str = ""
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def all_columns(self) -> tuple[Column, ...]:
+        """Data columns then partition columns (both strings: tenant id and ISO local day)."""
+        return self.columns + tuple(Column(p, "string") for p in self.partition_by)
+
+
+def _cols(spec: str) -> tuple[Column, ...]:
+    """'name type, name type, …' → columns (a compact, readable declaration)."""
+    out = []
+    for item in spec.split(","):
+        name, kind = item.split()
+        out.append(Column(name, kind))
+    return tuple(out)
+
+
+_CONTACT_RECORD_COLUMNS = _cols(
+    "contact_id string, channel string, initiation_method string, queue_id string, agent_id string, "
+    "team string, skill string, reason string, segment string, customer_id string, "
+    "previous_contact_id string, initial_contact_id string, "
+    "initiated_at bigint, enqueued_at bigint, connected_at bigint, disconnected_at bigint, "
+    "acw_ended_at bigint, hold_ms bigint, hold_count bigint, transferred boolean, next_contact_id string, "
+    "transferred_to_kind string, handover_mode string, queue_transfer boolean, consult_ms bigint, "
+    "conference_ms bigint, consult_leg boolean, final_state string, sl_threshold_s bigint, "
+    "last_updated_at bigint, csat bigint, ces bigint, nps bigint, followed_by_repeat boolean, "
+    "is_repeat boolean, evaluation_score double, evaluation_auto_failed boolean, "
+    # Derived by the exporter (see the module doc): engine-neutral and equal to the Python roll-up's.
+    "evaluation_tenths bigint, arrival_quarter_ms bigint, completion_quarter_ms bigint"
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table("contact_records", _CONTACT_RECORD_COLUMNS,
+              description="Latest version of each contact (segment), survey answers, repeat flags and the "
+                          "evaluation joined in; day = tenant-local day of the contact time"),
+        Table("agent_activity", _cols(
+            "agent_id string, team string, start_ms bigint, end_ms bigint, kind string, "
+            "slots_busy bigint, slots_available bigint"),
+            description="Closed agent activity spans [start_ms, end_ms), slots with defaults applied; "
+                        "day = tenant-local day of start_ms"),
+        Table("surveys", _cols("contact_id string, csat bigint, ces bigint, nps bigint, answered_at bigint"),
+              description="Post-contact survey answers (no free text); day = the contact's day"),
+        Table("transcript_analyses", _cols(
+            "contact_id string, qa_score double, auto_failed boolean, categories array<string>, "
+            "compliance_failed array<string>, customer_sentiment double, agent_sentiment double, "
+            "reason string, segments bigint, redactions bigint, analyzed_at bigint, guidance_followed bigint"),
+            description="Redacted transcript analysis summaries (never transcript text); day = the contact's day"),
+        Table("contact_events", _cols(
+            "event_id string, type string, subject string, sequence bigint, occurred_at string, version string"),
+            description="Contact and agent events (ccaas.domain.events.Event, without payload) delivered by "
+                        "Firehose from the events stream; day = the UTC day of occurred_at (Firehose's "
+                        "dynamic partitioning knows no tenant time zone)"),
+        Table("lake_intervals", _cols(
+            "quarter_start_ms bigint, quarter_end_ms bigint, quarter_start_label string, quarter_end_label string, "
+            "hour_start_ms bigint, hour_end_ms bigint, hour_start_label string, hour_end_label string, "
+            "day_start_ms bigint, day_end_ms bigint, day_start_label string, day_end_label string, "
+            "week_start_ms bigint, week_end_ms bigint, week_start_label string, week_end_label string"),
+            description="The tenant's calendar: one row per local quarter-hour and the hour/day/week it is in"),
+        Table("tenant_settings", _cols(
+            "timezone string, short_abandon_ms double, default_sl_threshold_ms bigint, "
+            "service_level_variant string, abandonment_variant string, fcr_population string, "
+            "agent_cost_per_staffed_hour double, infrastructure_cost_per_contact double, "
+            "infrastructure_cost_per_handle_minute double"),
+            partition_by=("tenant_id",),
+            description="KPI settings per tenant (kpis.settings.KpiSettings)"),
+    )
+}
+
+# The fixed views, in creation order (each file lake_sql/<name>.sql defines the view <name>).
+KPI_VIEWS: tuple[str, ...] = ("kpi_arrivals", "kpi_completions", "kpi_agent_time", "kpi_cells", "kpi_rows")
+
+# Activity rows carry only these dimensions: grouped by anything else, agent-time KPIs are None.
+DIMENSION_COLUMNS: dict[str, str] = {name: attr for name, attr in DIMENSIONS.items()}
+
+_TENANT_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\"]*$")
+
+
+# --- rows ------------------------------------------------------------------------------------------
+def _day(calendar: TenantCalendar, ms: int) -> str:
+    return calendar.local(ms).date().isoformat()
+
+
+def latest_versions(records: Iterable[ContactRecord]) -> list[ContactRecord]:
+    """One record per contact_id, the latest last_updated_at (ties keep the first seen), as KpiLedger."""
+    latest: dict[str, ContactRecord] = {}
+    for rec in records:
+        held = latest.get(rec.contact_id)
+        if held is None or rec.last_updated_at > held.last_updated_at:
+            latest[rec.contact_id] = rec
+    return list(latest.values())
+
+
+def _anchor(rec: ContactRecord) -> int:
+    t = rec.contact_time
+    return t if t is not None else rec.last_updated_at
+
+
+def contact_record_rows(records: Iterable[ContactRecord], calendar: TenantCalendar) -> list[dict[str, Any]]:
+    """contact_records rows: the latest version of each contact, flat, with the quarter-hours its queue
+    and handling sides count in (None when it was never enqueued / has not completed)."""
+    rows = []
+    for rec in latest_versions(records):
+        row = rec.model_dump(mode="json", include=set(ContactRecord.model_fields))
+        completed = rec.completed_at
+        row["evaluation_tenths"] = None if rec.evaluation_score is None else round(rec.evaluation_score * 10)
+        row["arrival_quarter_ms"] = None if rec.enqueued_at is None else calendar.quarter_start(rec.enqueued_at)
+        row["completion_quarter_ms"] = None if completed is None else calendar.quarter_start(completed)
+        row["day"] = _day(calendar, _anchor(rec))
+        rows.append(row)
+    return rows
+
+
+def agent_activity_rows(
+    tenant_id: str, activities: Iterable[AgentActivity], calendar: TenantCalendar
+) -> list[dict[str, Any]]:
+    """agent_activity rows, one per (agent, start) — the last span given wins, as KpiLedger — with the
+    slot defaults of AgentActivity.slots() applied (so the SQL holds no second copy of them). A span
+    crossing local midnight is cut there (midnight is a quarter-hour boundary, so no KPI changes): each
+    day's partition holds that day's time, and the SQL splits spans into quarter-hours with an
+    equality join on the day instead of a range join over the whole calendar."""
+    latest: dict[tuple[str, int], AgentActivity] = {}
+    for activity in activities:
+        if activity.tenant_id is not None and activity.tenant_id != tenant_id:
+            raise ValueError(f"activity of tenant {activity.tenant_id!r} exported for tenant {tenant_id!r}")
+        latest[(activity.agent_id, activity.start_ms)] = activity
+    rows = []
+    for a in latest.values():
+        busy, available = a.slots()
+        start = a.start_ms
+        while True:  # one row per local day the span covers (a day's partition holds its own time)
+            local_day = calendar.local(start).date()
+            end = min(a.end_ms, calendar.day_start(local_day + timedelta(days=1)))
+            rows.append({
+                "tenant_id": tenant_id, "agent_id": a.agent_id, "team": a.team, "start_ms": start,
+                "end_ms": end, "kind": a.kind.value, "slots_busy": busy, "slots_available": available,
+                "day": local_day.isoformat(),
+            })
+            if end >= a.end_ms:
+                break
+            start = end
+    return rows
+
+
+def survey_rows(entries: Iterable[HistoryEntry], calendar: TenantCalendar) -> list[dict[str, Any]]:
+    """surveys rows: the answers kept on each history entry (no comment text)."""
+    rows = []
+    for e in entries:
+        if e.record is None or (e.csat is None and e.ces is None and e.nps is None):
+            continue
+        rows.append({"tenant_id": e.tenant_id, "contact_id": e.contact_id, "csat": e.csat, "ces": e.ces,
+                     "nps": e.nps, "answered_at": None, "day": _day(calendar, _anchor(e.record))})
+    return rows
+
+
+def analysis_rows(entries: Iterable[HistoryEntry], calendar: TenantCalendar) -> list[dict[str, Any]]:
+    """transcript_analyses rows: AnalysisSummary fields only (it holds no text: only scores, names, counts)."""
+    rows = []
+    for e in entries:
+        summary: AnalysisSummary | None = e.analysis
+        if e.record is None or summary is None:
+            continue
+        rows.append({
+            "tenant_id": e.tenant_id, "contact_id": e.contact_id, "qa_score": summary.qa_score,
+            "auto_failed": summary.auto_failed, "categories": list(summary.categories),
+            "compliance_failed": list(summary.compliance_failed),
+            "customer_sentiment": summary.customer_sentiment, "agent_sentiment": summary.agent_sentiment,
+            "reason": summary.reason, "segments": summary.segments, "redactions": summary.redactions,
+            "analyzed_at": summary.analyzed_at, "guidance_followed": summary.guidance_followed,
+            "day": _day(calendar, _anchor(e.record)),
+        })
+    return rows
+
+
+def interval_rows(tenant_id: str, calendar: TenantCalendar, from_ms: int, to_ms: int) -> list[dict[str, Any]]:
+    """lake_intervals rows: every local quarter-hour overlapping [from_ms, to_ms) (whole local days are
+    the usual range) with its hour, day and week."""
+    rows = []
+    for quarter in calendar.interval_starts("15m", from_ms, to_ms):
+        row: dict[str, Any] = {"tenant_id": tenant_id, "day": _day(calendar, quarter)}
+        for prefix, granularity in (("quarter", "15m"), ("hour", "hour"), ("day", "day"), ("week", "week")):
+            start = calendar.interval_start(quarter, granularity)  # type: ignore[arg-type]
+            end = calendar.next_interval_start(start, granularity)  # type: ignore[arg-type]
+            row[f"{prefix}_start_ms"] = start
+            row[f"{prefix}_end_ms"] = end
+            row[f"{prefix}_start_label"] = calendar.iso(start)
+            row[f"{prefix}_end_label"] = calendar.iso(end)
+        rows.append(row)
+    return rows
+
+
+def day_range_ms(calendar: TenantCalendar, first_day: str, last_day: str) -> tuple[int, int]:
+    """[local midnight of first_day, local midnight after last_day) for ISO dates."""
+    first, last = date.fromisoformat(first_day), date.fromisoformat(last_day)
+    return calendar.day_start(first), calendar.day_start(last + timedelta(days=1))
+
+
+def settings_row(tenant_id: str, tz: str, settings: KpiSettings) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "timezone": tz,
+        "short_abandon_ms": settings.short_abandon_s * 1000,  # a float, compared as KpiLedger does
+        "default_sl_threshold_ms": settings.default_sl_threshold_s * 1000,
+        "service_level_variant": settings.service_level_variant,
+        "abandonment_variant": settings.abandonment_variant,
+        "fcr_population": settings.fcr_population,
+        "agent_cost_per_staffed_hour": settings.agent_cost_per_staffed_hour,
+        "infrastructure_cost_per_contact": settings.infrastructure_cost_per_contact,
+        "infrastructure_cost_per_handle_minute": settings.infrastructure_cost_per_handle_minute,
+    }
+
+
+# --- SQL -------------------------------------------------------------------------------------------
+def _relation(name: str) -> str:
+    if not _NAME_RE.match(name):
+        raise ValueError(f"not a table name: {name!r}")
+    return name
+
+
+def view_sql(view: str, names: Mapping[str, str] | None = None) -> str:
+    """The CREATE VIEW statement of one KPI view, with table/view names substituted (default: their
+    own names). `names` maps a logical name (contact_records, kpi_cells, …) to the engine's relation,
+    e.g. {"contact_records": "ccaas_lake.contact_records"} on Athena."""
+    if view not in KPI_VIEWS:
+        raise ValueError(f"unknown view {view!r}; expected one of {KPI_VIEWS}")
+    text = resources.files("ccaas.domain").joinpath("lake_sql", f"{view}.sql").read_text(encoding="utf-8")
+    mapping = {name: name for name in (*TABLES, *KPI_VIEWS, "kpi_sums")}
+    mapping.update({k: _relation(v) for k, v in (names or {}).items()})
+    return text.format(**mapping)
+
+
+def view_select(view: str, names: Mapping[str, str] | None = None) -> str:
+    """The SELECT body of a view (its CREATE … AS removed), to inline it as a query or CTE."""
+    text = view_sql(view, names)
+    head = re.search(r"CREATE OR REPLACE VIEW \S+ AS\s", text)
+    assert head is not None, view
+    return text[head.end():]
+
+
+def _check_tenant(tenant_id: str) -> str:
+    if not _TENANT_RE.match(tenant_id):
+        raise ValueError(f"not a tenant id: {tenant_id!r}")
+    return tenant_id
+
+
+def kpi_sums_sql(
+    *,
+    tenant_id: str,
+    from_ms: int,
+    to_ms: int,
+    interval: str = "15m",
+    group_by: Sequence[str] = (),
+    names: Mapping[str, str] | None = None,
+    scan_days: tuple[str, str] | None = None,
+) -> str:
+    """SELECT of the summed counters per (interval, dimension values) of one tenant over [from_ms, to_ms):
+    the `kpi_sums` relation that the `kpi_rows` view derives KPIs from. Same rows as KpiLedger.rows():
+    ungrouped, every interval in range (zeros when empty); grouped, only non-empty combinations. The
+    tenant is always bound (a query can never read another tenant's rows)."""
+    from ccaas.domain.kpis.rollup import validate_group_by
+
+    dims = validate_group_by(group_by)
+    if interval not in GRANULARITIES:
+        raise ValueError(f"unknown interval {interval!r}; expected one of {GRANULARITIES}")
+    tenant = _check_tenant(tenant_id)
+    lo, hi = int(from_ms) - QUARTER_MS, int(to_ms)  # quarters overlapping [from, to)
+    n = {name: _relation((names or {}).get(name, name)) for name in ("kpi_cells", "lake_intervals")}
+    prefix = {"15m": "quarter", "hour": "hour", "day": "day", "week": "week"}[interval]
+    agent_time = all(d in ACTIVITY_DIMENSIONS for d in dims)
+    interval_cols = (f"i.{prefix}_start_ms AS interval_start_ms, i.{prefix}_end_ms AS interval_end_ms, "
+                     f"i.{prefix}_start_label AS interval_start, i.{prefix}_end_label AS interval_end")
+    dim_cols = ", ".join(
+        f"c.{DIMENSION_COLUMNS[d]} AS {d}" if d in dims else f"CAST(NULL AS VARCHAR) AS {d}" for d in DIMENSIONS
+    )
+    group_cols = ", ".join(["c.tenant_id", f"i.{prefix}_start_ms", f"i.{prefix}_end_ms", f"i.{prefix}_start_label",
+                            f"i.{prefix}_end_label", *(f"c.{DIMENSION_COLUMNS[d]}" for d in dims)])
+    # BIGINT like Trino's SUM(bigint) (DuckDB would widen to a slower 128-bit integer).
+    sums = ", ".join(f"CAST(SUM(c.{f}) AS BIGINT) AS {f}" for f in ACCUMULATOR_FIELDS)
+    where = (f"c.tenant_id = '{tenant}' AND i.tenant_id = '{tenant}' AND c.quarter_start_ms > {lo} "
+             f"AND c.quarter_start_ms < {hi}")
+    if not agent_time:
+        where += " AND NOT c.from_activity"
+    if scan_days is not None:
+        first, last = (date.fromisoformat(d).isoformat() for d in scan_days)  # validated literals
+        where += f" AND c.day >= '{first}' AND c.day <= '{last}'"
+    cells = (
+        f"SELECT c.tenant_id, {interval_cols}, {dim_cols}, {sums} "
+        f"FROM {n['kpi_cells']} c JOIN {n['lake_intervals']} i "
+        f"ON i.tenant_id = c.tenant_id AND i.quarter_start_ms = c.quarter_start_ms "
+        f"WHERE {where} GROUP BY {group_cols}"
+    )
+    flag = "TRUE" if agent_time else "FALSE"
+    group_label = "+".join(dims)
+    if dims:
+        nonzero = " OR ".join(f"{f} <> 0" for f in ACCUMULATOR_FIELDS)
+        return (f"SELECT s.*, '{interval}' AS granularity, '{group_label}' AS group_by, {flag} AS agent_time "
+                f"FROM ({cells}) s WHERE {nonzero}")
+    filled = ", ".join(f"COALESCE(s.{f}, 0) AS {f}" for f in ACCUMULATOR_FIELDS)
+    dim_nulls = ", ".join(f"CAST(NULL AS VARCHAR) AS {d}" for d in DIMENSIONS)
+    return (
+        f"SELECT i.tenant_id, i.interval_start_ms, i.interval_end_ms, i.interval_start, i.interval_end, "
+        f"{dim_nulls}, {filled}, '{interval}' AS granularity, '' AS group_by, TRUE AS agent_time "
+        f"FROM (SELECT DISTINCT tenant_id, {prefix}_start_ms AS interval_start_ms, {prefix}_end_ms AS interval_end_ms, "
+        f"{prefix}_start_label AS interval_start, {prefix}_end_label AS interval_end FROM {n['lake_intervals']} "
+        f"WHERE tenant_id = '{tenant}' AND quarter_start_ms > {lo} AND quarter_start_ms < {hi}) i "
+        f"LEFT JOIN ({cells}) s ON s.interval_start_ms = i.interval_start_ms"
+    )
+
+
+def kpi_query_sql(dimension_order: Sequence[str] = ()) -> str:
+    """The SELECT reading kpi_rows in KpiLedger.rows()' order (interval, then dimension values, None last)."""
+    order = ["interval_start_ms"]
+    for d in dimension_order:
+        order += [f"CASE WHEN {d} IS NULL THEN 1 ELSE 0 END", d]
+    return f"SELECT * FROM kpi_rows ORDER BY {', '.join(order)}"
+
+
+KPI_COLUMNS: tuple[str, ...] = (*KPI_NAMES, "share_of_offered")
+AGENT_TIME_KPI_NAMES = AGENT_TIME_KPIS
