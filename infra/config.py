@@ -18,6 +18,8 @@ class StageConfig:
     stage: str
     tenant_time_zone: str = "UTC"
     connect_instance_arns: tuple[str, ...] = ()
+    # Tenants may pick Amazon Comprehend for sentiment (analytics setting sentiment.engine); off: no grant.
+    comprehend_sentiment: bool = False
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -37,6 +39,7 @@ class StageConfig:
             stage=str(get("stage") or "dev"),
             tenant_time_zone=str(get("tenantTimeZone") or "UTC"),
             connect_instance_arns=tuple(str(a) for a in arns),
+            comprehend_sentiment=str(get("comprehendSentiment") or "false").lower() in ("1", "true", "yes"),
         )
 
 

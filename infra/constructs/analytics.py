@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.constructs.events import ConsumedStream, Delivery
 from infra.constructs.workflows import AslStateMachine
+from infra.nag import acknowledge
 from infra.naming import CONTACT_RECORDS_STREAM_ID, POST_CONTACT
 
 # The functions PostContact's ASL invokes (its ${<Folder>FunctionArn} placeholders).
@@ -61,3 +63,17 @@ class Analytics(Construct):
             removal_policy=self._removal_policy,
         )
         return self.post_contact
+
+
+def allow_comprehend_sentiment(fn: lambda_.Function) -> None:
+    """Tenants whose analytics setting picks `sentiment.engine: comprehend` (the stage's context
+    `comprehendSentiment: true`): BatchDetectSentiment only, the one call the adapter makes."""
+    fn.add_to_role_policy(iam.PolicyStatement(actions=["comprehend:BatchDetectSentiment"], resources=["*"]))
+    assert fn.role is not None
+    acknowledge(
+        fn.role.node.find_child("DefaultPolicy"),
+        "AwsSolutions-IAM5",
+        "Amazon Comprehend's real-time DetectSentiment/BatchDetectSentiment take no resource (service "
+        "authorization reference: no resource types), so Resource must be '*'; the action is the only one granted.",
+        findings=["Resource::*"],
+    )

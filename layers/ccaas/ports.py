@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 # (annotations are strings here, never evaluated; the cold start pays for no domain module it does not need).
 if TYPE_CHECKING:
     from ccaas.domain.alerts import Alert, AlertChange, AlertRules, LiveTranscriptState
+    from ccaas.domain.analytics.sentiment import SentimentAnalyzer
     from ccaas.domain.customers import Customer
     from ccaas.domain.events import Event
     from ccaas.domain.history import AnalysisSummary, ChatMessage, FlowEvent, HistoryEntry, OpenActivity, Survey
@@ -230,6 +231,12 @@ class TranscriptStore(Protocol):
         Conflict otherwise (two supervisors' overrides never overwrite each other)."""
         ...
     def get_analysis(self, tenant_id: str, contact_id: str) -> dict[str, Any] | None: ...
+
+
+class SentimentEngines(Protocol):
+    """The sentiment analyzer a tenant's analytics setting names (engine, language); built once per pair."""
+
+    def analyzer(self, engine: str, language: str) -> SentimentAnalyzer: ...
 
 
 class CustomerStore(Protocol):

@@ -165,3 +165,31 @@ def test_plugged_into_the_transcript_analyzer(client):
         )
         analysis = analyze_transcript(transcript, AnalyticsRules.default(), ComprehendSentiment(client))
     assert [s.sentiment for s in analysis.segments] == [-3.0, 2.5]
+
+
+def test_engines_build_one_analyzer_per_engine_and_language_on_one_client():
+    from ccaas.adapters.aws.comprehend import ComprehendEngines, ComprehendSentiment
+    from ccaas.domain.analytics.sentiment import LocalLexiconSentiment
+
+    made = []
+    engines = ComprehendEngines(lambda: made.append(object()) or made[-1])
+    assert isinstance(engines.analyzer("local", "en"), LocalLexiconSentiment) and made == []  # no client for local
+    spanish = engines.analyzer("comprehend", "es")
+    assert isinstance(spanish, ComprehendSentiment) and spanish.language == "es"
+    assert engines.analyzer("comprehend", "es") is spanish and engines.analyzer("comprehend", "de") is not spanish
+    assert len(made) == 1  # one client shared
+
+
+def test_the_tenant_setting_picks_the_engine_of_its_analyses():
+    from ccaas.bootstrap import memory_dependencies
+    from ccaas.domain.analytics import AnalyticsRules
+    from ccaas.usecases import analytics
+
+    deps = memory_dependencies()
+    rules = AnalyticsRules.model_validate({"sentiment": {"engine": "comprehend", "language": "fr"}})
+    analytics.put_analytics_rules(deps, "t1", rules)
+    segments = [{"speaker": "AGENT", "begin_ms": 0, "end_ms": 1000, "text": "bonjour"}]
+    analytics._analyze(deps, "t1", analytics.parse_segments(segments, "c1"))  # noqa: SLF001
+    assert deps.sentiment.requested == [("comprehend", "fr")]
+    with pytest.raises(ValueError):
+        AnalyticsRules.model_validate({"sentiment": {"engine": "watson"}})

@@ -20,6 +20,7 @@ from ccaas.bootstrap import Dependencies
 from ccaas.domain.analytics import (
     AnalyticsRules,
     QAScore,
+    Transcript,
     TranscriptAnalysis,
     TranscriptFormatError,
     analyze_transcript,
@@ -174,6 +175,12 @@ def _effective_reason(entry: HistoryEntry, summary: AnalysisSummary) -> str | No
     return entry.model_copy(update={"analysis": summary}).reason
 
 
+def _analyze(deps: Dependencies, tenant_id: str, transcript: Transcript) -> TranscriptAnalysis:
+    """The tenant's rules, with the sentiment engine its setting names."""
+    rules = analytics_rules(deps, tenant_id)
+    return analyze_transcript(transcript, rules, deps.sentiment.analyzer(rules.sentiment.engine, rules.sentiment.language))
+
+
 def analyze_contact(deps: Dependencies, tenant_id: str, contact_id: str) -> AnalysisSummary | None:
     """Post-contact step AnalyzeTranscript: analyse a chat from its (already redacted) messages."""
     messages = deps.transcripts.messages(tenant_id, contact_id)
@@ -182,7 +189,7 @@ def analyze_contact(deps: Dependencies, tenant_id: str, contact_id: str) -> Anal
     entry = deps.history.get_entry(tenant_id, contact_id)
     connected_at = entry.record.connected_at if entry is not None and entry.record is not None else None
     transcript = parse_chat_messages([m.as_transcript_item() for m in messages], contact_id, connected_at=connected_at)
-    analysis = analyze_transcript(transcript, analytics_rules(deps, tenant_id))
+    analysis = _analyze(deps, tenant_id, transcript)
     return _store_analysis(deps, tenant_id, contact_id, analysis)
 
 
@@ -210,7 +217,7 @@ def upload_transcript(deps: Dependencies, tenant_id: str, contact_id: str, docum
         transcript = transcript.model_copy(update={"contact_id": contact_id})
     if not transcript.segments:
         raise DomainError("transcript has no usable segments", field="body")
-    analysis = analyze_transcript(transcript, analytics_rules(deps, tenant_id))
+    analysis = _analyze(deps, tenant_id, transcript)
     return _store_analysis(deps, tenant_id, contact_id, analysis)
 
 

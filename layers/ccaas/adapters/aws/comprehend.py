@@ -123,3 +123,24 @@ def sentiment_analyzer(
     if engine == "comprehend":
         return ComprehendSentiment((client_factory or _default_client)(), language)
     raise ValueError(f"unknown sentiment engine {engine!r} (expected one of {', '.join(ENGINES)})")
+
+
+class ComprehendEngines:
+    """`SentimentEngines` on AWS: "comprehend" analyzers share one client (made on first use); "local" is
+    the lexicon. One analyzer per (engine, language), kept for the execution environment."""
+
+    def __init__(self, client_factory: Callable[[], Any]) -> None:
+        self._client_factory = client_factory
+        self._client: Any = None
+        self._analyzers: dict[tuple[str, str], SentimentAnalyzer] = {}
+
+    def _shared_client(self) -> Any:
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client
+
+    def analyzer(self, engine: str, language: str) -> SentimentAnalyzer:
+        key = (engine, language)
+        if key not in self._analyzers:
+            self._analyzers[key] = sentiment_analyzer(engine, self._shared_client, language=language)
+        return self._analyzers[key]

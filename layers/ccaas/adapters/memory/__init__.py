@@ -270,6 +270,23 @@ class MemoryDeduplicator:
             self.first.setdefault(event_id, sequence)
 
 
+class LocalSentimentEngines:
+    """`SentimentEngines` twin: the offline lexicon whatever the engine (no Comprehend without AWS); it
+    remembers what was asked, so tests can check a tenant's setting reaches the analysis."""
+
+    def __init__(self) -> None:
+        self.requested: list[tuple[str, str]] = []
+        self._lexicon: Any = None
+
+    def analyzer(self, engine: str, language: str) -> Any:
+        from ccaas.domain.analytics.sentiment import LocalLexiconSentiment
+
+        self.requested.append((engine, language))
+        if self._lexicon is None:
+            self._lexicon = LocalLexiconSentiment()
+        return self._lexicon
+
+
 class FixedClock:
     def __init__(self, now_ms: int = 1_764_000_000_000) -> None:
         self.now = now_ms

@@ -11,6 +11,7 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
@@ -52,6 +53,17 @@ def _merge_by_name(current: Sequence, extra: Iterable, key: str) -> list:
     return list(merged.values())
 
 
+class SentimentSetting(BaseModel):
+    """Which engine scores sentiment: the offline contact-center lexicon (default), or Amazon Comprehend
+    (batched; needs the stage's `comprehendSentiment` context, else every call falls back to the lexicon)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    engine: Literal["local", "comprehend"] = "local"
+    # Comprehend's sentiment languages; the local lexicon reads English whatever this says.
+    language: Literal["en", "es", "fr", "de", "it", "pt", "ar", "hi", "ja", "ko", "zh", "zh-TW"] = "en"
+
+
 class AnalyticsRules(BaseModel):
     """A tenant's analytics configuration. Sections left out of the JSON take the defaults; an
     explicit empty list switches a section off. Compiled once and cached (the model is frozen).
@@ -70,6 +82,7 @@ class AnalyticsRules(BaseModel):
     form: EvaluationForm | None = None
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
     conversation: ConversationConfig = Field(default_factory=ConversationConfig)
+    sentiment: SentimentSetting = Field(default_factory=SentimentSetting)
 
     _compiled: _CompiledAnalytics | None = PrivateAttr(default=None)
     _default_form: EvaluationForm | None = PrivateAttr(default=None)
