@@ -40,6 +40,8 @@ class FunctionSpec:
     invoked_by_connect: bool = False  # Amazon Connect flows may invoke it (the configured instances only)
     push_to_sockets: bool = False  # execute-api:ManageConnections POST on the WebSocket stage (+ its endpoint)
     verify_user_tokens: bool = False  # the user pool's issuer and app client id (Cognito JWTs; no IAM needed)
+    analyzes_transcripts: bool = False  # comprehend:BatchDetectSentiment when the stage allows Comprehend sentiment
+    dials_connect: bool = False  # connect:StartOutboundVoiceContact on the configured Connect instances only
     memory_mb: int = 512
     timeout_s: int = 10
 
@@ -81,12 +83,15 @@ SPECS: Mapping[str, FunctionSpec] = {
         "REST API (Lambda proxy, Powertools APIGatewayRestResolver)",
         # Idempotency: the Idempotency-Key records of its POSTs (ccaas.api.idempotency); item reads/writes only
         # Connections: alert acknowledgements/resolutions pushed to the watching supervisors (gone ones deleted)
-        read_write=("Contacts", "Agents", "Config", "Metrics", "Alerts", "History", "Customers", "Idempotency", "Connections"),
+        # Outbound: campaigns, lists, suppressions, dispositions, the audit export (routes/outbound.py)
+        read_write=("Contacts", "Agents", "Config", "Metrics", "Alerts", "History", "Customers", "Idempotency", "Connections",
+                    "Outbound"),
         put_events=True,
         publish_alerts=True,
         push_to_sockets=True,
         start_lifecycle=True,
         answer_tasks=True,
+        analyzes_transcripts=True,  # POST /contacts/{id}/transcript analyses in the request
     ),
     "route_contact": FunctionSpec(
         "ContactLifecycle.AwaitAgent (waitForTaskToken): queue the contact, try to reserve an agent",
@@ -143,6 +148,7 @@ SPECS: Mapping[str, FunctionSpec] = {
         "PostContact.AnalyzeTranscript: redact, analyse and store the contact's chat transcript",
         read=("Config", "Alerts"),  # the contact's live guidance prompts, counted in its analysis
         read_write=("History",),
+        analyzes_transcripts=True,
         timeout_s=60,
     ),
     "record_agent_activity": FunctionSpec(
@@ -178,6 +184,34 @@ SPECS: Mapping[str, FunctionSpec] = {
         consumes_events=True,
         push_to_sockets=True,
         timeout_s=60,
+    ),
+    "dial_campaign": FunctionSpec(
+        "Every minute (EventBridge Scheduler): pacing ticks of every running outbound campaign for ~50 s: "
+        "checks, attempts stored with their checks, dials; answered calls become OUTBOUND contacts",
+        # free agents of the campaign queue; an answered call's routing plan (segment, estimated wait)
+        read=("Agents", "Config", "Metrics", "Customers"),
+        read_write=("Outbound", "Contacts"),  # attempts and rows; the OUTBOUND contact of an answered call
+        start_lifecycle=True,  # an answered call's contact runs the ordinary lifecycle (routing, reservation)
+        dials_connect=True,
+        schedule="rate(1 minute)",
+        timeout_s=58,  # the loop stops at ~50 s: two sweeps never overlap for long
+    ),
+    "record_dial_outcomes": FunctionSpec(
+        "Kinesis consumer: Amazon Connect CTRs of campaign calls -> the attempt's disposition (AMD, agent, errors), partial batch failures",
+        read=("Config",),  # the Connect instance -> tenant mapping
+        read_write=("Outbound",),
+        consumes_contact_records=True,
+        timeout_s=60,
+    ),
+    "run_journeys": FunctionSpec(
+        "Every 5 minutes (EventBridge Scheduler): every tenant's journey tests through the API resolver and the flow "
+        "use-case in-process; JourneySuccess/JourneyLatency EMF metrics per journey",
+        # what its API calls and flow actions touch: serve_api's tables and rights (synthetic contacts' lifecycle)
+        read_write=("Contacts", "Agents", "Config", "Metrics", "Alerts", "History", "Customers", "Idempotency", "Connections",
+                    "Outbound"),
+        put_events=True, start_lifecycle=True, answer_tasks=True,  # a journey's contacts run the ordinary lifecycle
+        schedule="rate(5 minutes)",
+        timeout_s=300,
     ),
 }
 

@@ -17,15 +17,17 @@ from constructs import Construct
 
 from infra.config import StageConfig
 from infra.constructs.alerts import Alerts
-from infra.constructs.analytics import POST_CONTACT_TASKS, Analytics
+from infra.constructs.analytics import POST_CONTACT_TASKS, Analytics, allow_comprehend_sentiment
 from infra.constructs.connect import allow_connect_invoke
 from infra.constructs.api import STAGE_NAME, Api
 from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.function_factory import METRICS_NAMESPACE, FunctionFactory
 from infra.constructs.identity import Identity
+from infra.constructs.lake import Lake
 from infra.constructs.layer import Layers
 from infra.constructs.observability import Observability
+from infra.constructs.outbound import allow_outbound_dial
 from infra.constructs.wallboard import Wallboard
 from infra.constructs.websocket import WebSocket
 from infra.constructs.workflows import AslStateMachine
@@ -75,6 +77,8 @@ class CcaasStack(Stack):
         self.events = Events(self, "Events", removal_policy=removal)
         self.alerts = Alerts(self, "Alerts", stage=config.stage)
         self.analytics = Analytics(self, "Analytics", removal_policy=removal, log_retention=retention)
+        if str(self.node.try_get_context("lake")).lower() in ("1", "true", "yes"):  # analytics lake (issue 19), -c lake=true
+            self.lake = Lake(self, "Lake", events_stream=self.events.stream, removal_policy=removal)
         layers = Layers(self, "Layers")
         self.factory = FunctionFactory(
             self, "Functions", layers=layers.all, log_retention=retention, removal_policy=removal
@@ -177,4 +181,8 @@ class CcaasStack(Stack):
             allow_connect_invoke(fn, self.config.connect_instance_arns)
         if spec.push_to_sockets:
             self.websocket.allow_push(fn)
+        if spec.dials_connect:
+            allow_outbound_dial(fn, self.config.connect_instance_arns)
+        if spec.analyzes_transcripts and self.config.comprehend_sentiment:
+            allow_comprehend_sentiment(fn)
         return fn

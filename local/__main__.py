@@ -1,4 +1,7 @@
-"""`python -m local [--port N] [--no-simulate]`: the whole backend on 127.0.0.1, no Docker, no account.
+"""`python -m local [--port N] [--no-simulate] [--no-history]`: the whole backend on 127.0.0.1, no Docker, no account.
+
+The demo tenant starts with six weeks of history (local.demo_history): historical KPIs, insights,
+contact search and the staffing forecast have something to show on the first run.
 
 Ctrl-C (SIGINT) or SIGTERM stops everything cleanly (threads joined, servers shut) and exits 0.
 """
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_PORT = 8080
+DEFAULT_HISTORY_DAYS = 42
 
 
 def _port_free(port: int) -> bool:
@@ -33,11 +37,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--rate", type=float, default=0.5, help="simulated customer arrivals per second (default 0.5)")
     p.add_argument("--duration", type=float, default=None, help="stop the simulation after this many seconds")
     p.add_argument("--patience", type=float, default=20.0, help="mean customer patience in seconds (default 20)")
+    p.add_argument("--no-history", action="store_true", help="start the demo tenant without its past (no history)")
+    p.add_argument("--history-days", type=int, default=DEFAULT_HISTORY_DAYS,
+                   help=f"days of demo history ending yesterday (default {DEFAULT_HISTORY_DAYS})")
     p.add_argument("--static-dir", type=Path, default=None, help="serve this folder's files (e.g. a wallboard)")
     p.add_argument("--synth", action="store_true", help="synthesize even if cdk.out/ looks up to date")
     p.add_argument("--template", type=Path, default=None, help="deploy this synthesized template (skips synth)")
     p.add_argument("--agent-poll", type=float, default=1.5, help="seconds between an agent's polls (default 1.5)")
     p.add_argument("--log-file", type=Path, default=None, help="where handler output goes (default: a temp file)")
+    p.add_argument("--no-outbound", action="store_true", help="leave the demo outbound campaign in draft")
     p.add_argument("-v", "--verbose", action="store_true")
     return p.parse_args(argv)
 
@@ -63,13 +71,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from local.runtime import LocalRuntime
 
-    print("Starting the local backend (synth -> moto -> deploy -> seed)...", file=out, flush=True)
+    print("Starting the local backend (synth -> moto -> deploy -> seed"
+          f"{'' if args.no_history or args.history_days <= 0 else ' -> history'})...", file=out, flush=True)
     runtime = LocalRuntime(
         template=args.template,
         force_synth=args.synth,
         static_dir=args.static_dir,
         capture_handler_output=True,
         log_file=args.log_file,
+        history_days=0 if args.no_history else max(0, args.history_days),
         simulation_options={
             "rate_per_s": args.rate,
             "duration_s": args.duration,
@@ -87,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.no_simulate:
             runtime.timers_for_typing()
+        if not args.no_simulate and not args.no_outbound:
+            from local import outbound_demo
+
+            outbound_demo.start(runtime)  # the demo campaign dials beside the inbound traffic (local.outbound_demo)
         print(banner(runtime), file=out, flush=True)
         if not args.no_simulate and not stop.is_set():
             from local.simulation import Simulation
@@ -134,9 +148,15 @@ def banner(rt: Any) -> str:
     lines = [
         "",
         f"Ready in {t.ready_s:.1f} s (synth {t.synth_s:.1f} s{'' if t.synthesized else ', cached'}, "
-        f"moto {t.moto_s:.1f} s, deploy {t.deploy_s:.1f} s, warm {t.warm_s:.1f} s, seed {t.seed_s:.1f} s)",
+        f"moto {t.moto_s:.1f} s, deploy {t.deploy_s:.1f} s, warm {t.warm_s:.1f} s, seed {t.seed_s:.1f} s"
+        + (f", history {t.history_s:.1f} s" if getattr(rt, "history", None) is not None else "") + ")",
         f"  API:          {rt.api_url}",
     ]
+    if getattr(rt, "history", None) is not None:
+        from local.demo_history import summary_line
+
+        lines.append(f"  History:      demo, {summary_line(rt.history)}")
+        lines.append("                (--no-history starts without it)")
     for tenant, k in rt.api_keys.items():
         lines.append(f"  API key {tenant + ':':<6} {k}  (admin)")
     for label, role in (("supervisor", "supervisor"), ("integration", "integration"), ("agent ana", "agent:ana"),
@@ -151,6 +171,10 @@ def banner(rt: Any) -> str:
         "AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1",
         f"  Connect flow: .venv/bin/python -m local.flow --endpoint {rt.moto_endpoint} route queue_id=sales",
     ]
+    if "supervisor" in demo:
+        from local import outbound_demo
+
+        lines.append(outbound_demo.banner_line(rt))
     if getattr(rt, "websocket_url", None):
         lines.append(f"  WebSocket:    {rt.websocket_url}?token=<key>   (push: offers to agents, metrics to supervisors)")
     if rt.static_dir is not None:

@@ -12,6 +12,8 @@ Start-up, in order (each step timed in `rt.timings`):
 5. pollers: one Kinesis poller per recorded event source mapping (local.kinesis_poller);
 6. seed: tenants "demo" and "acme" with queues, agents and API keys per role (local.seed), then the
    template's EventBridge Scheduler schedules start ticking (local.scheduler);
+6b. history (history_days > 0, `python -m local` asks for 42): weeks of the demo tenant's past,
+   generated and put straight into moto's History table (local.demo_history);
 7. API: the template's REST API on 127.0.0.1:<port> (local.api_server);
 8. simulate (optional): simulated customers and agents driving the API (local.simulation).
 """
@@ -50,6 +52,7 @@ class Timings:
     deploy_s: float = 0.0
     warm_s: float = 0.0
     seed_s: float = 0.0
+    history_s: float = 0.0
     api_s: float = 0.0
     ready_s: float = 0.0
     per_function_init_ms: dict[str, float] = field(default_factory=dict)
@@ -78,6 +81,7 @@ class LocalRuntime:
         poll_interval_s: float = 0.05,
         simulation_options: Mapping[str, Any] | None = None,
         region: str = REGION,
+        history_days: int = 0,
     ) -> None:
         self.template = template
         self.force_synth = force_synth
@@ -90,6 +94,9 @@ class LocalRuntime:
         self.poll_interval_s = poll_interval_s
         self.simulation_options = dict(simulation_options or {})
         self.region = region
+        # Days of the demo tenant's past loaded at start (0: none; tests and the shared fixture pay nothing).
+        self.history_days = history_days
+        self.history: Any = None  # local.demo_history.LoadReport once loaded
         self.timings = Timings()
         self.deployment: Deployment | None = None
         self.api_server: ApiServer | None = None
@@ -163,6 +170,21 @@ class LocalRuntime:
         self.role_keys[tenant.tenant_id] = keys
         self.api_keys[tenant.tenant_id] = keys["admin"]
         return keys["admin"]
+
+    def load_history(self, tenant: Any = None, *, days: int = 42, end_day: Any = None, seed: int | None = None) -> Any:
+        """Generate `days` of `tenant`'s past (a local.seed.TenantSeed, default the demo) ending yesterday
+        (or `end_day`) and put it into the History table; returns the local.demo_history.LoadReport."""
+        from local import demo_history
+        from local.seed import DEMO
+
+        tenant = tenant or DEMO
+        plan = demo_history.HistoryPlan(days=days) if seed is None else demo_history.HistoryPlan(days=days, seed=seed)
+        last = end_day or demo_history.yesterday(tenant.time_zone)
+        generated = demo_history.generate(tenant, end_day=last, plan=plan)
+        table = self._seed_environment()["HISTORY_TABLE"]
+        report = demo_history.load_into_moto(table, generated, account_id=ACCOUNT_ID, region=self.region)
+        log.info("history: %s", demo_history.summary_line(report))
+        return report
 
     def key(self, tenant: str, role: str = "admin", agent_id: str | None = None) -> str:
         """A seeded key of `tenant`: of `role`, or the agent key of `agent_id`."""
@@ -301,6 +323,10 @@ class LocalRuntime:
             self.role_keys = seed.seed(env)
             self.api_keys = {t: keys["admin"] for t, keys in self.role_keys.items()}
             self.timings.seed_s = time.perf_counter() - t
+            if self.history_days > 0:
+                t = time.perf_counter()
+                self.history = self.load_history(days=self.history_days)
+                self.timings.history_s = time.perf_counter() - t
         # schedules (EventBridge Scheduler): after the seed, so a first tick finds the tenants
         if self.deployment.schedules:
             from local.scheduler import LocalScheduler
@@ -320,6 +346,10 @@ class LocalRuntime:
             from local.simulation import Simulation
 
             self.simulation = Simulation(self, **self.simulation_options).start()
+            if self.history_days > 0:  # `python -m local` (make run): the demo's IVR journeys every minute
+                from local.journeys import schedule_demo_journeys
+
+                self.journey_ticker = schedule_demo_journeys(self)
 
     def stop(self) -> None:
         if self.simulation is not None:

@@ -62,6 +62,7 @@ class LocalScheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._heap: list[tuple[float, str]] = []
+        self._workers: dict[str, threading.Thread] = {}
 
     def arn(self, spec: ScheduleSpec) -> str:
         return f"arn:aws:scheduler:{self.region}:{self.account_id}:schedule/default/{spec.name}"
@@ -95,10 +96,23 @@ class LocalScheduler:
             if self._stop.wait(max(0.0, due - self.clock())):
                 return
             heapq.heappop(self._heap)
-            self.fire(name, scheduled=due)
+            self._fire_in_background(name, due)
             every = interval_s(self.schedules[name].expression)
             if every is not None:
                 heapq.heappush(self._heap, (due + every, name))
+
+    def _fire_in_background(self, name: str, due: float) -> None:
+        """Each schedule on its own thread, as the service does not wait for a target: a target that runs
+        for most of its period (functions/dial_campaign loops ~50 s) delays no other schedule. A tick that
+        finds the previous one of the same schedule still running is skipped (logged)."""
+        running = self._workers.get(name)
+        if running is not None and running.is_alive():
+            log.info("schedule %s: previous invocation still running; tick skipped", name)
+            return
+        worker = threading.Thread(target=self.fire, args=(name,), kwargs={"scheduled": due},
+                                  name=f"local-scheduler-{name}"[:60], daemon=True)
+        self._workers[name] = worker
+        worker.start()
 
     def fire(self, name: str, scheduled: float | None = None) -> str | None:
         """Invoke the schedule's target now; returns the payload sent (None if not a Lambda target)."""

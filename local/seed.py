@@ -59,6 +59,7 @@ class TenantSeed:
     connect_queue_arns: Mapping[str, str] = field(default_factory=dict)  # our queue id -> Connect queue ARN
     # PUT /settings/transfers (ccaas.domain.transfers.TransferSettings as JSON): quick connects, escalation queue
     transfer_settings: Mapping[str, Any] | None = None
+    outbound_demo: bool = False  # a running outbound campaign with a list and the simulated carrier (local.outbound_demo)
 
 
 # A made-up Amazon Connect instance of the demo tenant: the local runtime's flows (bench, tests) use it.
@@ -70,7 +71,7 @@ DEMO = TenantSeed(
     time_zone="UTC",
     queues=(
         QueueSeed("sales", "Sales", ("VOICE",), sl_threshold_s=20, max_wait_s=45),
-        QueueSeed("support", "Support", ("VOICE", "CHAT"), sl_threshold_s=20, max_wait_s=60,
+        QueueSeed("support", "Support", ("VOICE", "CHAT", "SMS"), sl_threshold_s=20, max_wait_s=60,
                   required_skills=(("support", 1),)),
         QueueSeed("billing", "Billing", ("EMAIL",), sl_threshold_s=60, sl_target=0.8, max_wait_s=120,
                   required_skills=(("billing", 2),)),
@@ -99,6 +100,7 @@ DEMO = TenantSeed(
     ),
     connect_instance_arn=DEMO_CONNECT_INSTANCE_ARN,
     connect_queue_arns={q: f"{DEMO_CONNECT_INSTANCE_ARN}/queue/{q}" for q in ("sales", "support", "billing")},
+    outbound_demo=True,
     transfer_settings={
         "escalation_queue_id": "supervisors",
         "escalation_priority": 1,
@@ -184,6 +186,10 @@ def seed(environment: Mapping[str, str], tenants: tuple[TenantSeed, ...] = TENAN
             _seed_customers(deps, t)
             if t.transfer_settings is not None:
                 _seed_transfer_settings(deps, t)
+            if t.outbound_demo:
+                from local import outbound_demo
+
+                outbound_demo.seed(deps, t.tenant_id)
         return keys
 
 

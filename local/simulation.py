@@ -100,6 +100,8 @@ class SimStats:
     escalations: int = 0
     holds: int = 0
     segments_transferred: int = 0  # segments whose after-contact work ended TRANSFERRED
+    outbound: int = 0  # answered campaign calls (OUTBOUND contacts) accepted, served like inbound ones
+    outbound_dispositions: int = 0  # their dispositions recorded (POST /contacts/{id}/disposition)
 
 
 @dataclass
@@ -122,6 +124,7 @@ class _AgentWork:
     consult_until: float = 0.0  # cancelled when not answered by then
     conference_leg: str | None = None  # in conference with this leg: the sender leaves at leave_at
     leave_at: float | None = None
+    outbound: bool = False  # an answered campaign call: completed (never moved on), then disposed
 
 
 @dataclass
@@ -411,7 +414,8 @@ class Simulation:
         now = time.monotonic()
         talk = self.rng.uniform(*self.talk_s)
         w = _AgentWork(contact_id, now + talk, queue_id=contact.get("queue_id") or "", channel=contact.get("channel") or "",
-                       first_segment=contact.get("initiation_method") != "TRANSFER")
+                       first_segment=contact.get("initiation_method") not in ("TRANSFER", "OUTBOUND"),
+                       outbound=contact.get("initiation_method") == "OUTBOUND")
         if contact.get("consult_of"):
             # A consult leg: on the line with the sender (the customer on hold) until the sender completes
             # the consult (warm transfer) or leaves the conference; then the customer's, served as usual.
@@ -426,9 +430,14 @@ class Simulation:
                 self._legs.setdefault(contact_id, _Leg()).answered = True
             self._accepted.add(contact_id)
             self.stats.accepted += 1
+            self.stats.outbound += w.outbound
             self.stats.connected_now += 1
             if w.first_segment and contact.get("queue_wait_s") is not None:
                 self.stats.waits_s.append(float(contact["queue_wait_s"]))
+        if w.outbound and (contact.get("attributes") or {}).get("preview") == "1":
+            # a preview record: the agent read it, now dials it (the checks run then; 409 when one blocks it)
+            if client.call("POST", f"/contacts/{contact_id}/dial", {})[0] != 200:
+                w.talk_until, w.outbound = now, False  # not dialed: complete it, nothing to dispose
 
     def _due(self, w: _AgentWork) -> float:
         """When the agent next has something to do on `w` (waiting on a consult: soon, to look again)."""
@@ -501,9 +510,24 @@ class Simulation:
         status, _ = client.call("POST", f"{path}/complete")
         if status == 200:
             self._to_acw(w, now)
+            if w.outbound:
+                self._dispose(client, w)
         else:
             self._api_error()
             work.pop(w.contact_id)
+
+    # (disposition, weight) of an answered campaign call, as the agent records it
+    OUTBOUND_DISPOSITIONS = (("right_party_contact", 0.6), ("wrong_party", 0.2), ("voicemail", 0.12), ("opted_out", 0.08))
+
+    def _dispose(self, client: ApiClient, w: _AgentWork) -> None:
+        names, weights = zip(*self.OUTBOUND_DISPOSITIONS)
+        status, _ = client.call("POST", f"/contacts/{w.contact_id}/disposition",
+                                {"disposition": self.rng.choices(names, weights)[0]})
+        with self._lock:
+            if status == 200:
+                self.stats.outbound_dispositions += 1
+            else:
+                self.stats.api_errors += 1
 
     def _choose_move(self, w: _AgentWork) -> str | None:
         if not w.first_segment or w.decided:
@@ -722,6 +746,8 @@ class Simulation:
                 "escalations": s.escalations,
                 "holds": s.holds,
                 "segments_transferred": s.segments_transferred,
+                "outbound": s.outbound,
+                "outbound_dispositions": s.outbound_dispositions,
             }
         summary["api_requests"] = self.api_requests()
         summary["live_metrics"] = self.live_metrics()

@@ -24,10 +24,12 @@ if TYPE_CHECKING:  # annotations only: the dataclass never evaluates them
         IdGenerator,
         LiveMetricsStore,
         PushChannel,
+        SentimentEngines,
         StateStore,
         TranscriptStore,
         Workflow,
     )
+    from ccaas.ports_outbound import DialerFactory, OutboundStore
 
 
 @dataclass
@@ -51,6 +53,11 @@ class Dependencies:
     # Push over WebSocket (ccaas.usecases.push): the connections table and PostToConnection.
     connections: ConnectionStore
     push: PushChannel
+    # Outbound campaigns (ccaas.usecases.outbound): the Outbound table and the dialer a tenant's settings name.
+    outbound: OutboundStore
+    dialers: DialerFactory
+    # The sentiment engine a tenant's analytics setting names (the lexicon, or Amazon Comprehend).
+    sentiment: SentimentEngines
 
 
 class _AwsDependencies:
@@ -182,6 +189,28 @@ class _AwsDependencies:
         endpoint = None if os.environ.get("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI") else self.settings.require("websocket_endpoint")
         return ApiGatewayPushChannel(self._session.client("apigatewaymanagementapi", endpoint_url=endpoint))
 
+    @cached_property
+    def outbound(self) -> OutboundStore:
+        from ccaas.adapters.aws.outbound import OUTBOUND_TABLE_ENV, DynamoOutboundStore
+
+        # Read here rather than through Settings (one table, one name for every function granted it).
+        table = os.environ.get(OUTBOUND_TABLE_ENV)
+        if not table:
+            raise RuntimeError(f"setting {OUTBOUND_TABLE_ENV} is not configured for this function")
+        return DynamoOutboundStore(self._dynamodb, table)
+
+    @cached_property
+    def sentiment(self) -> SentimentEngines:
+        from ccaas.adapters.aws.comprehend import ComprehendEngines
+
+        return ComprehendEngines(lambda: self._client("comprehend"))
+
+    @cached_property
+    def dialers(self) -> DialerFactory:
+        from ccaas.adapters.aws.outbound import AwsDialers
+
+        return AwsDialers(lambda: self._client("connect"))
+
 
 @cache
 def _aws_for(settings: Settings, endpoint_url: str | None, push_endpoint_url: str | None) -> Any:
@@ -227,5 +256,9 @@ def memory_dependencies(**overrides: Any) -> Dependencies:
     from ccaas.adapters.memory.push import MemoryConnectionStore, MemoryPushChannel
 
     parts["connections"], parts["push"] = MemoryConnectionStore(), MemoryPushChannel()
+    from ccaas.adapters.memory.outbound import MemoryDialers, MemoryOutboundStore
+
+    parts["outbound"], parts["dialers"] = MemoryOutboundStore(), MemoryDialers()
+    parts["sentiment"] = memory.LocalSentimentEngines()
     parts.update(overrides)
     return Dependencies(**parts)

@@ -170,7 +170,7 @@ def test_every_route_documents_the_statuses_it_answers(tenant):
     assert "msg" in document["components"]["schemas"]["FieldProblem"]["required"]
     created = {("post", "/contacts"), ("post", "/contacts/{contact_id}/messages"),
                ("post", "/contacts/{contact_id}/transcript"), ("post", "/contacts/{contact_id}/survey"),
-               ("post", "/keys")}
+               ("post", "/keys"), ("post", "/campaigns")}
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             codes = set(operation["responses"])

@@ -50,9 +50,13 @@ def test_alerts_bus_has_no_rules_and_only_publishers_may_put_events(synth):
 
 
 def test_sweep_schedule_invokes_exactly_the_sweep_every_minute(synth):
-    (schedule,) = synth.of_type("AWS::Scheduler::Schedule").values()
-    props = schedule["Properties"]
     sweep_id, sweep = _function(synth, "sweep_alerts")
+    # One schedule per scheduled function (the dialer and the journey runner have their own).
+    schedules = [s for s in synth.of_type("AWS::Scheduler::Schedule").values()
+                 if s["Properties"]["Target"]["Arn"] == {"Fn::GetAtt": [sweep_id, "Arn"]}]
+    assert len(synth.of_type("AWS::Scheduler::Schedule")) == sum(1 for spec in SPECS.values() if spec.schedule)
+    (schedule,) = schedules
+    props = schedule["Properties"]
     assert props["ScheduleExpression"] == "rate(1 minute)" and props["State"] == "ENABLED"
     assert props["FlexibleTimeWindow"] == {"Mode": "OFF"}
     target = props["Target"]

@@ -45,14 +45,19 @@ def test_env_follows_grants():
 def test_spec_table_matches_the_brief():
     assert SPECS["authorize_request"].tables == ("Config",) and not SPECS["authorize_request"].read_write
     assert set(SPECS["serve_api"].read_write) == {
-        "Contacts", "Agents", "Config", "Metrics", "Alerts", "History", "Customers", "Idempotency", "Connections"}
+        "Contacts", "Agents", "Config", "Metrics", "Alerts", "History", "Customers", "Idempotency", "Connections",
+        "Outbound"}
     # Connections: the views it has just written are pushed to watching supervisors (gone ones deleted).
     assert set(SPECS["consume_contact_events"].read_write) == {"Metrics", "Idempotency", "Connections"}
     assert SPECS["consume_contact_events"].push_to_sockets
     assert SPECS["consume_contact_events"].read == ("Config", "Contacts")
     for folder in ("route_contact", "track_contact", "recheck_contact"):
         assert not SPECS[folder].start_lifecycle  # invoked by the state machine: no cycle
-    assert set(TABLE_IDS) == {"Contacts", "Agents", "Config", "Metrics", "Idempotency", "Alerts", "History", "Customers", "Connections"}
+    assert set(TABLE_IDS) == {"Contacts", "Agents", "Config", "Metrics", "Idempotency", "Alerts", "History", "Customers",
+                              "Connections", "Outbound"}
+    # outbound: the dialer loop starts the lifecycle of answered calls; CTRs of campaign calls carry outcomes
+    assert SPECS["dial_campaign"].schedule == "rate(1 minute)" and SPECS["dial_campaign"].dials_connect
+    assert SPECS["record_dial_outcomes"].consumes_contact_records and SPECS["record_dial_outcomes"].read_write == ("Outbound",)
     for folder in ("record_history", "analyze_contact", "consume_contact_records"):
         assert SPECS[folder].read_write == ("History",) and "Config" in SPECS[folder].read
         assert not SPECS[folder].start_lifecycle and not SPECS[folder].put_events  # invoked BY the workflows

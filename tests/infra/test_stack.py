@@ -226,10 +226,11 @@ def test_contact_records_stream_and_its_consumer_mapping(synth):
     assert stream["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"} and stream["RetentionPeriodHours"] == 7 * 24
     assert stream["StreamEncryption"]["EncryptionType"] == "KMS"
     consumers = [f for f, spec in SPECS.items() if spec.consumes_contact_records]
-    assert consumers == ["consume_contact_records"] and sorted(records.consumers) == consumers
+    assert consumers == ["consume_contact_records", "record_dial_outcomes"] and sorted(records.consumers) == consumers
     arn = _arn(synth.logical_id(records.stream))
     mappings = [m["Properties"] for m in synth.of_type("AWS::Lambda::EventSourceMapping").values()
-                if m["Properties"]["EventSourceArn"] == arn]
+                if m["Properties"]["EventSourceArn"] == arn
+                and m["Properties"]["FunctionName"] == _ref(synth.logical_id(synth.stack.factory.functions["consume_contact_records"]))]
     (props,) = mappings
     assert props["FunctionName"] == _ref(synth.logical_id(synth.stack.factory.functions["consume_contact_records"]))
     assert props["StartingPosition"] == "TRIM_HORIZON" and props["BatchSize"] == 100
@@ -429,7 +430,8 @@ def test_only_the_functions_that_start_contacts_know_the_state_machine(synth):
     invoked BY the state machine: they must not reference it (cycle)."""
     machine_id = synth.logical_id(synth.stack.lifecycle.state_machine)
     starters = {folder for folder, spec in SPECS.items() if spec.start_lifecycle}
-    assert starters == {"serve_api", "connect_flow"}
+    # dial_campaign: answered campaign calls; run_journeys: synthetic contacts through the API resolver
+    assert starters == {"serve_api", "connect_flow", "dial_campaign", "run_journeys"}
     assert not starters & set(LIFECYCLE_FUNCTIONS)
     for folder in SPECS:
         env = _function(synth, folder)["Environment"]["Variables"]

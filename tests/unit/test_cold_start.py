@@ -33,12 +33,15 @@ NOT_NEEDED: dict[str, tuple[str, ...]] = {
     "connect_flow": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS),
     "consume_contact_events": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),
     "consume_contact_records": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *ROUTING),
+    "dial_campaign": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),  # routing only once a call is answered
     "evaluate_alerts": (*API, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),
     "manage_connection": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),
     "push_updates": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),
     "recheck_contact": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS),
     "record_agent_activity": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *ROUTING),
+    "record_dial_outcomes": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),
     "record_history": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *ROUTING),
+    "run_journeys": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),  # loaded per journey step, not at import
     "route_contact": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS),
     "serve_api": (*ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),
     "sweep_alerts": (*API, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),

@@ -38,22 +38,25 @@ ROUTERS = (
     "contacts", "agents", "configuration", "realtime", "alerts",
     "history", "analytics", "forecast",
     "routing", "customers", "keys",
-    "guidance", "transfers",
+    "guidance", "transfers", "outbound", "journeys",
 )
 # First path segment -> the route modules with a route under it (tests/unit/test_cold_start.py checks it
 # against the routes themselves).
 ROUTE_MODULES: dict[str, tuple[str, ...]] = {
-    "contacts": ("contacts", "alerts", "history", "analytics", "routing", "guidance", "transfers"),
+    "contacts": ("contacts", "alerts", "history", "analytics", "routing", "guidance", "transfers", "outbound"),
     "queues": ("contacts", "configuration", "realtime"),
     "agents": ("agents", "configuration", "transfers"),
     "metrics": ("realtime", "history"),
     "alerts": ("alerts",),
-    "settings": ("history", "analytics", "guidance", "transfers"),
+    "settings": ("history", "analytics", "guidance", "transfers", "outbound", "journeys"),
     "insights": ("analytics",),
     "forecast": ("forecast",),
     "routing": ("routing",),
     "customers": ("customers",),
     "keys": ("keys",),
+    "campaigns": ("outbound",),
+    "suppressions": ("outbound",),
+    "consents": ("outbound",),
 }
 
 

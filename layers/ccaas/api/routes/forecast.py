@@ -20,7 +20,7 @@ router = Router()
     "/forecast/staffing", roles=READERS,
     tags=["forecast"],
     responses=errors(404),
-    summary="Per 15-minute interval of a day: forecast volume and AHT, agents required (Erlang C and A), expected SL / ASA / abandonment",
+    summary="Per 15-minute interval of a day: forecast volume and AHT, agents required (Erlang C and A), expected SL / ASA / abandonment; `warnings` when the history is missing or shorter than `weeks`",
 )
 def staffing(
     queue: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")],
