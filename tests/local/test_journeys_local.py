@@ -148,15 +148,22 @@ def test_sandbox_is_its_own_tenant(runtime) -> None:
     assert SANDBOX in runtime.role_keys and f"agent:{TEST_AGENT}" in runtime.role_keys[SANDBOX]
 
 
-def test_the_http_entry_points_run_a_stage_by_url_keys_and_lambda_invoke(runtime, entry) -> None:
+def test_the_http_entry_points_run_a_stage_by_url_keys_and_lambda_invoke(runtime, entry, tmp_path) -> None:
     """--api mode against the local runtime as if it were a deployed stage: its URL, one integration key,
     the test agent's key, and the flow function invoked through boto3 (the runtime's AWS endpoint)."""
     from local import flow
 
+    # The entry points are what is tested here, not the machine's speed: the demo's 5 s step budgets out.
+    suite = json.loads(DEMO_SPEC.read_text())
+    for journey in suite["journeys"]:
+        for step in journey["steps"]:
+            step.get("expect", {}).pop("latency_ms", None)
+    spec = tmp_path / "demo-no-budgets.json"
+    spec.write_text(json.dumps(suite))
     out = io.StringIO()
     with redirect_stdout(out):
         code = cli.main([
-            "run", "--spec", str(DEMO_SPEC), "--api", runtime.api_url, "--key", runtime.key(SANDBOX, "integration"),
+            "run", "--spec", str(spec), "--api", runtime.api_url, "--key", runtime.key(SANDBOX, "integration"),
             "--agent-key", f"{TEST_AGENT}={runtime.key(SANDBOX, agent_id=TEST_AGENT)}",
             "--instance-arn", cli.SANDBOX_INSTANCE_ARN, "--flow-function", flow.function_name(runtime.client("lambda")),
             "--journey", "sales-gold-caller-ivr", "--journey", "sales-call-answered", "--json"])
