@@ -497,7 +497,9 @@ class Simulation:
                 return
         elif move == "consult":
             status, body = client.call("POST", f"{path}/consult", {
-                "to": {"queue_id": self._other_queue(w)}, "reason": "simulated consult"})
+                "to": {"queue_id": self._other_queue(w)}, "reason": "simulated consult",
+                # the customer on hold and this agent wait on the leg: it goes before the queue's customers
+                "priority": 1})
             if status == 200 and isinstance(body, dict) and body.get("contact_id"):
                 w.consult_leg = body["contact_id"]
                 w.consult_then = self.rng.choice(("complete", "conference"))

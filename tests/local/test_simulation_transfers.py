@@ -34,7 +34,7 @@ def test_moved_contacts_end_transferred_and_their_next_segments_complete(runtime
             # A move is listed once its sender is out: a conference, once the sender left it.
             wait_until(lambda: sim.stats.holds >= 1 and sum(1 for m in sim.moves if m[0] == "transfer") >= 2
                        and {m[0] for m in sim.moves} >= {"escalation"} and {m[0] for m in sim.moves} & {"warm", "conference"},
-                       timeout_s=90, interval_s=0.2, what="every kind of move")
+                       timeout_s=150, interval_s=0.2, what="every kind of move")
         except AssertionError as exc:
             raise AssertionError(f"{exc}: {sim.stats}\n{out.getvalue()}") from None
         sim.stop_arrivals()

@@ -282,6 +282,15 @@ def test_warm_transfer_via_a_queue_completes_after_the_consulted_agent_answers()
     assert sent.hold_ms == 25_000 and sent.transferred_to.queue_id == "billing"
 
 
+def test_a_consult_leg_can_be_raised_in_priority_never_lowered():
+    deps, cid = _setup()
+    lowered = transfers.consult(deps, TENANT, "ana", cid, ConsultRequest(to=ConsultDestination(queue_id="billing"), priority=9))
+    assert lowered.priority == 5 and lowered.routing.priority == 5
+    transfers.cancel_consult(deps, TENANT, "ana", cid)
+    urgent = transfers.consult(deps, TENANT, "ana", cid, ConsultRequest(to=ConsultDestination(queue_id="billing"), priority=1))
+    assert urgent.priority == 1 and urgent.routing.priority == 1
+
+
 def test_completing_before_the_target_answers_is_a_blind_transfer_to_the_same_target():
     deps, cid = _setup()
     leg = transfers.consult(deps, TENANT, "ana", cid, ConsultRequest(to=ConsultDestination(queue_id="billing")))

@@ -87,6 +87,9 @@ class ConsultRequest(BaseModel):
     to: ConsultDestination
     reason: _Reason | None = None
     note: _Note | None = None
+    priority: Int | None = Field(default=None, ge=1, le=10, description=(
+        "the consult leg's priority (1 = most urgent): a customer on hold and an agent wait on it; "
+        "keeps or raises the contact's priority, never lowers it"))
 
 
 class EscalationRequest(BaseModel):
@@ -153,7 +156,7 @@ def escalate(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str,
 def consult(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str, request: ConsultRequest) -> Contact:
     """The customer goes on hold; the consult leg is routed to the target. Returns the leg."""
     return _send(deps, tenant_id, agent_id, contact_id, request.to, HandoverMode.CONSULT, request.reason, request.note,
-                 priority=None, exclude_me=True)
+                 priority=request.priority, exclude_me=True)
 
 
 def _send(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str, to: Destination, mode: HandoverMode,
