@@ -17,7 +17,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
 from ccaas.tracing import lambda_tracer
-from ccaas.usecases.outbound import dial_sweep
+from ccaas.usecases.outbound import TickResult, dial_sweep
+from ccaas.usecases.outbound_metrics import emit_tick_counts
 
 logger = Logger()
 tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
@@ -25,6 +26,8 @@ metrics = Metrics()
 LOOP_S = 50.0
 TICK_S = 5.0
 RESERVE_MS = 6_000  # one sweep must fit in what is left
+# With the service dimension only: the series the abandonment-rate alarm divides (campaign ids are run-time data).
+ALARM_SERIES = ("HumanAnswered", "Abandoned")
 
 
 def _bounded(event: dict, name: str, default: float, low: float, high: float) -> float:
@@ -47,9 +50,11 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
 
     started = time.monotonic()
     ticks = dialed = failures = 0
+    campaign_ticks: list[TickResult] = []
     while True:
         result = dial_sweep(dependencies(), on_error=failed)
         ticks += 1
+        campaign_ticks += result.ticks
         dialed += result.dialed
         failures += len(result.failed)
         if result.campaigns == 0:
@@ -58,6 +63,10 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         if time.monotonic() - started + wait > loop_s or context.get_remaining_time_in_millis() - wait * 1000 < RESERVE_MS:
             break
         time.sleep(wait)
+    totals = emit_tick_counts(campaign_ticks)  # per campaign: attempts, outcomes, blocks by rule
+    for name in ALARM_SERIES:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=totals.get(name, 0))
+    metrics.add_metric(name="Blocked", unit=MetricUnit.Count, value=totals.get("Blocked", 0))
     metrics.add_metric(name="OutboundDials", unit=MetricUnit.Count, value=dialed)
     metrics.add_metric(name="OutboundTickFailures", unit=MetricUnit.Count, value=failures)
     summary = {"ticks": ticks, "dialed": dialed, "failed": failures}

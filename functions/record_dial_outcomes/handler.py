@@ -6,6 +6,12 @@ acted on: the attempt they name gets its disposition (ccaas.usecases.outbound.re
 agent connection, destination errors); every other record is skipped. At least once is fine: an attempt's
 carrier disposition is set once, a repeat returns it unchanged. A record that cannot be read, or whose Connect
 instance does not belong to the tenant it names, is a batch item failure (bounded retries, bisect, DLQ).
+
+CloudWatch (EMF): per (tenant, campaign) of the batch, Outcomes, HumanAnswered, Connects and Abandoned
+(ccaas.usecases.outbound_metrics.emit_campaign_counts: one document per campaign per batch), and the same
+HumanAnswered / Abandoned summed over the batch with the service dimension only — the series the
+abandonment-rate alarm divides (campaign ids are only known at run time). A retried batch counts its
+records again (the counts are at least once; the API's figures come from the store and are exact).
 """
 from __future__ import annotations
 
@@ -18,14 +24,18 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
+from ccaas.domain.outbound.metrics import outcome_metrics
 from ccaas.tracing import lambda_tracer
 from ccaas.usecases.outbound import record_ctr_outcome
+from ccaas.usecases.outbound_metrics import emit_campaign_counts
 
 logger = Logger()
 tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
 counts = {"recorded": 0, "skipped": 0}
+campaigns: dict[tuple[str, str], dict[str, int]] = {}  # this invocation's outcome counts per (tenant, campaign)
+ALARM_SERIES = ("HumanAnswered", "Abandoned")
 
 
 def record_handler(record: KinesisStreamRecord) -> None:
@@ -34,6 +44,11 @@ def record_handler(record: KinesisStreamRecord) -> None:
         raise ValueError("a contact record is a JSON object")
     done = record_ctr_outcome(dependencies(), ctr)
     counts["skipped" if done is None else "recorded"] += 1
+    if done is None or done.attempt.disposition is None:
+        return
+    cell = campaigns.setdefault((done.tenant_id, done.attempt.campaign_id), {})
+    for name, n in outcome_metrics(done.attempt.disposition, connected=done.contact_id is not None).items():
+        cell[name] = cell.get(name, 0) + n
 
 
 @logger.inject_lambda_context
@@ -42,7 +57,12 @@ def record_handler(record: KinesisStreamRecord) -> None:
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     for key in counts:
         counts[key] = 0
+    campaigns.clear()
     response = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    for (tenant_id, campaign_id), values in sorted(campaigns.items()):
+        emit_campaign_counts(tenant_id, campaign_id, values)
     metrics.add_metric(name="DialOutcomesRecorded", unit=MetricUnit.Count, value=counts["recorded"])
-    logger.info("dial outcomes applied", extra=dict(counts))
+    for name in ALARM_SERIES:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=sum(v.get(name, 0) for v in campaigns.values()))
+    logger.info("dial outcomes applied", extra={**counts, "campaigns": len(campaigns)})
     return response

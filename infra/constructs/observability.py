@@ -18,6 +18,32 @@ OLDEST_CONTACT_ALARM_S = 120
 # Per-queue metrics carry the dimensions (service, tenant, queue) that Powertools EMF writes.
 QUEUE_DIMENSIONS = "{%s,service,tenant,queue}"
 PERIOD = Duration.minutes(1)
+# Per-campaign counts (ccaas.usecases.outbound_metrics.emit_campaign_counts): service, tenant, campaign; blocks add rule.
+CAMPAIGN_DIMENSIONS = "{%s,campaign,service,tenant}"
+CAMPAIGN_RULE_DIMENSIONS = "{%s,campaign,rule,service,tenant}"
+CAMPAIGN_PERIOD = Duration.minutes(5)
+CAMPAIGN_ABANDON_ALARM_PCT = 3
+CAMPAIGN_ALARM_MIN_ANSWERED = 20  # below this a day's rate is noise (1 drop of 10 is 10 %)
+# The functions that record carrier outcomes and emit the dimensionless HumanAnswered / Abandoned roll-ups:
+# Amazon Connect's contact records, and the dialing loop (the simulated carrier's outcomes).
+CAMPAIGN_OUTCOME_SERVICES = ("record_dial_outcomes", "dial_campaign")
+
+
+def campaign_abandonment_rate(namespace: str) -> cw.MathExpression:
+    """100 × abandoned ÷ answered by a person over one day, summed over the outcome services; 0 below the
+    minimum volume."""
+    using: dict[str, cw.IMetric] = {}
+    for i, service in enumerate(CAMPAIGN_OUTCOME_SERVICES):
+        for key, name in (("a", "Abandoned"), ("h", "HumanAnswered")):
+            using[f"{key}{i}"] = cw.Metric(namespace=namespace, metric_name=name, statistic="Sum",
+                                           period=Duration.days(1), dimensions_map={"service": service})
+    n = range(len(CAMPAIGN_OUTCOME_SERVICES))
+    abandoned = " + ".join(f"FILL(a{i}, 0)" for i in n)
+    answered = " + ".join(f"FILL(h{i}, 0)" for i in n)
+    return cw.MathExpression(
+        expression=f"IF(({answered}) >= {CAMPAIGN_ALARM_MIN_ANSWERED}, 100 * ({abandoned}) / ({answered}), 0)",
+        using_metrics=using, label="Abandonment rate (%)", period=Duration.days(1),
+    )
 
 
 class Observability(Construct):
@@ -150,4 +176,54 @@ class Observability(Construct):
             evaluation_periods=2,
             datapoints_to_alarm=2,
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        self.add_campaign_metrics(namespace)
+
+    def add_campaign_metrics(self, namespace: str) -> None:
+        """The outbound campaigns' row: attempts, connects, right-party contacts, abandoned vs answered by a
+        person, blocks by rule — per (tenant, campaign) whatever campaigns exist at run time (SEARCH) — and
+        an alarm on the abandonment rate above 3 % (metric math over the dimensionless roll-ups the outcome
+        handlers emit). The alarm is a day's early warning: the cap itself is per campaign over 30 days
+        (47 CFR 64.1200(a)(7)), which the pacer enforces and GET /campaigns/{id}/metrics reports."""
+        dims = CAMPAIGN_DIMENSIONS % namespace
+        rule_dims = CAMPAIGN_RULE_DIMENSIONS % namespace
+
+        def per_campaign(metric: str, label: str, schema: str = dims) -> cw.MathExpression:
+            return cw.MathExpression(
+                expression=f"SEARCH('{schema} MetricName=\"{metric}\"', 'Sum', 300)",
+                label=label, using_metrics={}, period=CAMPAIGN_PERIOD,
+            )
+
+        rate = campaign_abandonment_rate(namespace)
+        alarm = cw.Alarm(
+            self,
+            "CampaignAbandonmentRate",
+            alarm_description=(
+                f"outbound: calls dropped above {CAMPAIGN_ABANDON_ALARM_PCT} % of calls answered by a person over the "
+                f"last day (at least {CAMPAIGN_ALARM_MIN_ANSWERED} answered); the legal cap is 3 % per campaign over "
+                "30 days: check GET /campaigns/{id}/metrics and the campaigns' pacing"),
+            metric=rate,
+            threshold=CAMPAIGN_ABANDON_ALARM_PCT,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        self.alarms["CampaignAbandonmentRate"] = alarm
+        self.dashboard.add_widgets(
+            cw.TextWidget(markdown="### Outbound campaigns (per tenant and campaign, 5-minute sums)", width=24, height=1),
+        )
+        self.dashboard.add_widgets(
+            cw.GraphWidget(title="Campaign attempts", left=[per_campaign("Attempts", "Attempts")], width=6),
+            cw.GraphWidget(title="Campaign connects and right-party contacts",
+                           left=[per_campaign("Connects", "Connects"),
+                                 per_campaign("RightPartyContacts", "RightPartyContacts")], width=6),
+            cw.GraphWidget(title="Campaign calls answered by a person and abandoned",
+                           left=[per_campaign("HumanAnswered", "HumanAnswered"), per_campaign("Abandoned", "Abandoned")],
+                           width=6),
+            cw.GraphWidget(title="Campaign rows blocked, by rule",
+                           left=[per_campaign("Blocked", "Blocked", rule_dims)], stacked=True, width=6),
+        )
+        self.dashboard.add_widgets(
+            cw.GraphWidget(title="Outbound abandonment rate, last day (%)", left=[rate],
+                           left_annotations=[alarm.to_annotation()], width=12),
         )

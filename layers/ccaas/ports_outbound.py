@@ -6,7 +6,8 @@ of this, and ccaas.ports stays free of outbound models).
   DynamoDB (ccaas.adapters.aws.outbound) and memory (ccaas.adapters.memory.outbound) implement it; the
   contract suite (tests/contract/test_outbound_store.py) runs both.
 - `Dialer`: places one call for one stored attempt (Amazon Connect StartOutboundVoiceContact, or the
-  simulated carrier); `DialerFactory` builds the one a tenant's dialer settings name.
+  simulated carrier); `DialerFactory` builds the one a tenant's dialer settings name, and (`.sms`) the
+  `SmsSender` of an agentless SMS campaign (AWS End User Messaging SMS SendTextMessage, or in memory).
 
 Records the store keeps beside the domain models (`StoredRow`, `AttemptRecord`) add only what storage and
 the dialer need (state, versions, the contact an answered call became); the rules stay in
@@ -22,14 +23,23 @@ from pydantic import AwareDatetime, Field
 
 from ccaas.domain.models import Frozen, Int
 from ccaas.domain.outbound.compliance import Suppression
-from ccaas.domain.outbound.models import Attempt, Campaign, CampaignMode, ConsentFlag, ContactListRow, Disposition
+from ccaas.domain.outbound.models import (
+    Attempt,
+    Campaign,
+    CampaignMode,
+    CheckResult,
+    ConsentFlag,
+    ContactListRow,
+    Disposition,
+)
 
 __all__ = [
     "attempt_id_floor", "new_attempt_id", "AttemptRecord", "CarrierOutcome", "DialHandle", "DialRequest", "Dialer", "DialerFactory", "DialerSettings",
-    "OutboundStore", "RowState", "StoredRow",
+    "ConversationKey", "OutboundStore", "RowState", "SmsRequest", "SmsSender", "StoredRow",
 ]
 
 RowState = Literal["due", "done"]
+ConversationKey = Literal["number", "account"]  # how a conversation outside the dialer names the person
 
 
 def _letters(n: int, width: int) -> str:
@@ -61,6 +71,9 @@ class StoredRow(Frozen):
     state: RowState = "due"
     next_due_at: AwareDatetime | None = None
     blocked_by: tuple[str, ...] = Field(default=(), max_length=32, description="the checks that ended it")
+    blocked_checks: tuple[CheckResult, ...] = Field(
+        default=(), max_length=32, description="the failed checks of the last decision that held it back or ended "
+                                               "it (with their facts: which list, which rule): the audit of a block")
     version: Int = Field(default=0, ge=0)
 
 
@@ -74,6 +87,7 @@ class AttemptRecord(Frozen):
     contact_id: str | None = Field(default=None, description="the OUTBOUND contact an answered call became")
     provider_id: str | None = Field(default=None, description="the carrier's id of the call (Connect ContactId)")
     dial_error: str | None = Field(default=None, max_length=256, description="the dial request failed")
+    channel: Literal["voice", "sms"] = Field(default="voice", description="a call, or an agentless text message")
     ended_at: AwareDatetime | None = None
 
     @property
@@ -103,9 +117,14 @@ class OutboundStore(Protocol):
     def due_rows(self, tenant_id: str, campaign_id: str, now: datetime, limit: int) -> list[StoredRow]:
         """Up to `limit` rows due at or before `now`, earliest first, from the due index (never a scan)."""
         ...
-    def schedule_row(self, row: StoredRow, *, next_due_at: datetime | None, blocked_by: Sequence[str] = ()) -> StoredRow:
+    def schedule_row(self, row: StoredRow, *, next_due_at: datetime | None, blocked_by: Sequence[str] = (),
+                     checks: Sequence[CheckResult] = ()) -> StoredRow:
         """Move the row in the due index (`next_due_at`) or out of it (None: done), only if its stored
-        version is still `row.version` (Conflict otherwise)."""
+        version is still `row.version` (Conflict otherwise); `checks`: the failed checks that held it back."""
+        ...
+    def has_due_rows(self, tenant_id: str, campaign_id: str) -> bool:
+        """Whether any row of the campaign is still in the due index (at any time): False once every row
+        is final (done), which is when a running campaign completes. One index read of one item."""
         ...
 
     # --- attempts --------------------------------------------------------------------------------------
@@ -155,6 +174,15 @@ class OutboundStore(Protocol):
         ...
     def latest_consent(self, tenant_id: str, number: str, kind: Literal["voice", "sms"]) -> ConsentFlag | None: ...
 
+    # --- conversations outside the dialer (Reg F's 7-day quiet period) -------------------------------
+    def add_conversation(self, tenant_id: str, kind: ConversationKey, value: str, at: datetime, source: str) -> None:
+        """A telephone conversation with the person named by a number or an account at `at` (an inbound
+        call); `source` (the contact id) makes a repeat of the same conversation a no-op. Kept 8 days."""
+        ...
+    def conversations(self, tenant_id: str, kind: ConversationKey, value: str, since: datetime) -> list[datetime]:
+        """When the conversations of that number / account after `since` took place, oldest first."""
+        ...
+
 
 # --- dialing -----------------------------------------------------------------------------------------------
 
@@ -175,6 +203,12 @@ class DialerSettings(Frozen):
     p_machine: float = Field(default=0.20, ge=0, le=1)
     p_busy: float = Field(default=0.05, ge=0, le=1)
     p_invalid: float = Field(default=0.05, ge=0, le=1)
+    # agentless SMS (AWS End User Messaging SMS, pinpoint-sms-voice-v2 SendTextMessage)
+    sms_origination: str | None = Field(
+        default=None, max_length=256, pattern=r"^[A-Za-z0-9_:/+.-]+$",
+        description="the phone number, pool or sender id (or its ARN) texts are sent from; default: the caller id")
+    sms_configuration_set: str | None = Field(default=None, max_length=256, pattern=r"^[A-Za-z0-9_:/.-]+$")
+    sms_message_type: Literal["TRANSACTIONAL", "PROMOTIONAL"] = "PROMOTIONAL"
 
 
 class DialRequest(Frozen):
@@ -212,5 +246,24 @@ class Dialer(Protocol):
         ...
 
 
+class SmsRequest(Frozen):
+    """One agentless text message of one stored attempt (the opt-out notice already appended)."""
+
+    tenant_id: str
+    campaign_id: str
+    row_id: str
+    attempt_id: str
+    number: str
+    origination: str = Field(description="the number, pool or sender id it is sent from")
+    text: str = Field(min_length=1, max_length=1600)
+
+
+class SmsSender(Protocol):
+    def send(self, request: SmsRequest) -> DialHandle:
+        """Hand the message to the carrier (after the attempt and its checks are stored). Raises on a refusal."""
+        ...
+
+
 class DialerFactory(Protocol):
     def __call__(self, settings: DialerSettings) -> Dialer: ...
+    def sms(self, settings: DialerSettings) -> SmsSender: ...

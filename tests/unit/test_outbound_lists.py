@@ -39,9 +39,12 @@ def test_row_fields_are_normalised():
     assert r1.consent_automated_voice.granted and r1.consent_automated_voice.source == "web_form"
     assert r1.consent_automated_voice.at == datetime(2026, 1, 2, 10, tzinfo=timezone.utc)
     assert r1.attributes == {"tier": "gold"} and r1.line == 2 and r1.account_id == "A1"
-    # a Miami ZIP: Florida spans two zones, both kept (the postal code wins over the numbers' area codes)
+    # a Miami ZIP: Florida spans two zones, both kept; the numbers are geographic (Phoenix, Los Angeles), so
+    # their own zones are kept too: the calling window must hold wherever the person may be
     assert r3.state == "FL" and r3.numbers == ("+16025550100", "+13105550101")
-    assert all(p.zones == ("America/New_York", "America/Chicago") and p.zone_source == "postal_code" for p in r3.phones)
+    assert [p.zones for p in r3.phones] == [("America/New_York", "America/Chicago", "America/Phoenix"),
+                                            ("America/New_York", "America/Chicago", "America/Los_Angeles")]
+    assert all(p.zone_source == "postal_code" for p in r3.phones)
     assert not r3.consent_automated_voice.granted
     assert r5.phones[0].zones == ("America/Denver",) and r5.phones[0].zone_source == "row"
     assert r5.consent_automated_voice is None

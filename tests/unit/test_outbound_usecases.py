@@ -13,7 +13,7 @@ from ccaas.domain.models import Agent, AgentStatus, Channel, Conflict, Initiatio
 from ccaas.domain.outbound.models import CampaignStatus, CheckName, Disposition
 from ccaas.domain.tenants import Tenant
 from ccaas.ports_outbound import CarrierOutcome, DialerSettings
-from ccaas.usecases import outbound
+from ccaas.usecases import outbound, outbound_metrics
 from ccaas.usecases.outbound import (
     CampaignPatch,
     CampaignRequest,
@@ -88,7 +88,7 @@ def test_a_tick_dials_only_rows_every_check_allowed_and_stores_the_checks(deps):
     # rows ended by a check that never clears leave the due index; the dialed ones wait for their outcome
     assert deps.outbound.get_row(T, "c1", "r3").state == "done"
     assert deps.outbound.get_row(T, "c1", "r3").blocked_by == ("suppression",)
-    metrics = outbound.campaign_metrics(deps, T, "c1")
+    metrics = outbound_metrics.campaign_metrics(deps, T, "c1")
     assert metrics.attempts == 2 and metrics.blocks_by_rule == {"consent": 1, "suppression": 1}
     assert metrics.calls_in_flight == 2
 
@@ -206,7 +206,7 @@ def test_an_answered_call_becomes_an_outbound_contact_and_the_agent_disposes_it(
     assert deps.outbound.match_suppression(T, "+19999999999", None, "acct-1") is not None
     with pytest.raises(Conflict):  # the audit trail is not rewritten
         outbound.dispose_contact(deps, T, contact.contact_id, DispositionRequest(disposition="right_party_contact"))
-    m = outbound.campaign_metrics(deps, T, "c1")
+    m = outbound_metrics.campaign_metrics(deps, T, "c1")
     assert (m.connects, m.human_answered, m.opted_out, m.abandoned) == (1, 1, 1, 0)
 
 
@@ -224,7 +224,7 @@ def test_an_answer_with_no_free_agent_is_an_abandoned_call_with_its_message(deps
     again = outbound.record_outcome(deps, T, "c1", "r1", record.attempt_id,
                                     CarrierOutcome(disposition=Disposition.BUSY, at=NOW + timedelta(seconds=6)))
     assert again.attempt.disposition is Disposition.ABANDONED  # a repeated outcome changes nothing
-    m = outbound.campaign_metrics(deps, T, "c1")
+    m = outbound_metrics.campaign_metrics(deps, T, "c1")
     assert m.abandoned == 1 and m.abandonment_rate == 1.0
 
 
@@ -298,7 +298,7 @@ def test_a_connect_contact_record_sets_the_outcome_of_the_attempt_it_names(deps)
     assert done.attempt.ring_seconds == 7.0
     assert not [c for c in deps.store.contacts.values() if c.initiation_method is InitiationMethod.OUTBOUND]
     assert outbound.record_ctr_outcome(deps, ctr) == done  # at least once: the repeat changes nothing
-    assert outbound.campaign_metrics(deps, T, "c1").connects == 1
+    assert outbound_metrics.campaign_metrics(deps, T, "c1").connects == 1
 
 
 def test_an_agentless_campaign_plays_its_message_to_whoever_answers(deps):

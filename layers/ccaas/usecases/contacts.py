@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
@@ -150,6 +150,8 @@ def create_contact(deps: Dependencies, tenant_id: str, request: NewContact) -> C
         initial_contact_id=initial_contact_id or contact_id,
         **{**request.model_dump(exclude={"segment"}), **_redacted_free_text(deps, tenant_id, request)},
     )
+    from ccaas.usecases.outbound import inbound_contact  # noqa: PLC0415 - outbound campaigns: an opt-out text (STOP)
+    inbound_contact(deps, tenant_id, contact)
     policy = routing.policy_of(deps, tenant_id)
     plan = routing.plan_for(deps, contact, queue, routing.segment_of(deps, contact, request.segment), policy,
                             arrival_wait_s=lambda: waiting.arrival_wait_s(deps, tenant_id, queue.queue_id))
@@ -422,13 +424,15 @@ def schedule_callback(
     customer_id: str | None = None,
     previous_contact_id: str | None = None,
     reason: str | None = None,
+    attributes: Mapping[str, str] | None = None,
 ) -> Contact:
     """A callback requested before queueing (e.g. from a flow): it enters the queue as a scheduled
     callback now, so it keeps the place of a caller arriving now; a CALLBACK contact is created and
-    offered to an agent when it is reached."""
+    offered to an agent when it is reached (with these attributes: a journey test's marks go along)."""
     request = NewContact(
         channel=Channel.VOICE, queue_id=queue_id, initiation_method=InitiationMethod.INBOUND, customer_id=customer_id,
         previous_contact_id=previous_contact_id, reason=reason, callback_number=phone_number,
+        attributes=dict(attributes or {}),
     )
     return create_contact(deps, tenant_id, request)
 

@@ -11,7 +11,9 @@ list parsing); this module only orchestrates the ports:
   checks in one conditional write (campaign still RUNNING at the version the check used, row unchanged,
   no suppression since) BEFORE the dial. A write that loses any of those conditions dials nothing.
   A blocked row waits until its checks clear (`next_allowed_at`: calling hours, gaps, 7-in-7) or leaves
-  the due index (a check that never clears by itself: DNC, consent, attempts exhausted).
+  the due index (a check that never clears by itself: DNC, consent, attempts exhausted). One person is
+  never rung twice at once: a number with a call in flight (this campaign's, this tick's, or another
+  campaign's: `_BusyNumbers`) is not dialed; the row takes its other number or waits BUSY_NUMBER_WAIT.
 - Outcomes (`record_outcome`): the carrier's disposition once; a person answering becomes an OUTBOUND
   contact routed to an agent of the campaign's queue through the ordinary lifecycle (routing and
   reservation as for inbound work), or, with no agent free, an abandoned call that plays the
@@ -24,10 +26,21 @@ list parsing); this module only orchestrates the ports:
 Preview: the tick offers one record per free agent as an OUTBOUND contact (routing and reservation as for
 inbound work); the agent dials it (`dial_preview`), which is when its checks run and the attempt is stored.
 
-Not yet: agentless SMS through End User Messaging (agentless voice goes through the dialer like any call); an
-SMS "STOP" is honoured when the integration posts it (POST /suppressions source sms_stop, or POST /consents
-granted=false) — the chat intake does not parse it; inbound conversations about a debt are not yet fed to
-Reg F's 7-day quiet period (`_History.conversations`).
+Agentless campaigns drop a voice message through the dialer, or (campaign channel `sms`) send a text through
+the SmsSender port (End User Messaging SMS on AWS): the same checks first (calling hours, Reg F, DNC), with
+consent for automated TEXTS, and the opt-out notice appended; a sent text ends its row (MESSAGE_SENT).
+
+Inputs from outside the dialer, each through one call from where it enters:
+- `inbound_text(deps, tenant_id, contact, text)`: a customer's chat / SMS message that is an opt-out keyword
+  (STOP, UNSUBSCRIBE … ccaas.domain.outbound.messages) suppresses the sender's number at once, the same
+  path as an agent's opted-out disposition and POST /suppressions (called by usecases.analytics on every
+  customer message and usecases.contacts on a new text contact).
+- `note_conversation(deps, contact)` / the contact records `record_ctr_outcome` reads: a finished voice
+  contact an agent talked on (not a campaign call) starts Reg F's 7-day quiet period for the person's
+  numbers and accounts (contact attributes, the customer profile), unless the contact says the person gave
+  direct consent to be called (attribute `direct_consent`).
+- A running campaign whose rows are all final (no row left in the due index) completes by itself: status
+  COMPLETED and a `campaign.completed` event; the sweep stops ticking it.
 """
 from __future__ import annotations
 
@@ -40,18 +53,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from phonenumbers import SUPPORTED_REGIONS
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.models import Agent, Channel, Conflict, DomainError, InitiationMethod, NotFound
+from ccaas.domain.events import Event
+from ccaas.domain.models import Agent, Channel, Conflict, Contact, DomainError, InitiationMethod, NotFound
 from ccaas.domain.outbound.compliance import (
     AbandonmentStats,
     Decision,
     Suppression,
     check_attempt,
+    consent_channel,
     pacing_mode,
 )
 from ccaas.domain.outbound.lists import ListError, parse_csv, parse_json, parse_number
+from ccaas.domain.outbound.messages import is_opt_out, sms_text
+from ccaas.domain.outbound.metrics import outcome_metrics
 from ccaas.domain.outbound.models import (
     Attempt,
     Campaign,
@@ -62,26 +80,43 @@ from ccaas.domain.outbound.models import (
     Disposition,
 )
 from ccaas.domain.outbound.pacing import PacingState, dials_to_place
-from ccaas.ports_outbound import AttemptRecord, CarrierOutcome, DialerSettings, DialRequest, StoredRow, new_attempt_id
+from ccaas.ports_outbound import (
+    AttemptRecord,
+    CarrierOutcome,
+    DialerSettings,
+    DialRequest,
+    SmsRequest,
+    StoredRow,
+    new_attempt_id,
+)
 
 logger = logging.getLogger(__name__)
 UTC = timezone.utc
 
 DIALER_SETTINGS = "outbound_dialer"  # the tenant's settings document naming its dialer
 MAX_UPLOAD_ROWS = 10_000             # rows per upload request; a list is loaded in several uploads
+MAX_UPLOAD_CSV_CHARS = 4_000_000     # CSV text per upload (the route's body limit: api.request_body.LARGE_BODY_ROUTES)
 IN_FLIGHT = timedelta(minutes=10)    # an attempt younger than this without an outcome is a call in flight
 ROW_GUARD = timedelta(minutes=10)    # a dialed row is not picked again before its outcome (or this long)
+BUSY_NUMBER_WAIT = timedelta(minutes=2)  # a row whose number is in a call now is due again this much later
 ABANDON_DAYS = 31                    # day buckets covering the rolling 30 days
 ANSWER_RATE_DAYS = 7
 DEFAULT_ANSWER_RATE = 0.3
 MIN_OUTCOMES_FOR_RATE = 20
 ROWS_PER_DIAL = 3                    # due rows read per dial wanted (blocked rows are skipped)
+TALK_READ_MARGIN = timedelta(minutes=5)  # a tick's checks span seconds: one conversation read covers them all
 MAX_ROWS_PER_TICK = 200
 AGENT_DISPOSITIONS = frozenset({  # what an agent may say of the person the carrier reported as answered
     Disposition.RIGHT_PARTY_CONTACT, Disposition.WRONG_PARTY, Disposition.VOICEMAIL,
     Disposition.ANSWERING_MACHINE, Disposition.OPTED_OUT, Disposition.INVALID_NUMBER,
 })
 CAMPAIGN_ATTRIBUTES = ("campaign_id", "row_id", "attempt_id")  # on an OUTBOUND contact: its attempt
+CAMPAIGN_COMPLETED = "campaign.completed"  # the event a campaign whose rows are all final publishes
+TEXT_CHANNELS = frozenset({Channel.SMS, Channel.CHAT, Channel.SOCIAL})  # where a customer may text STOP
+SENDER_ATTRIBUTES = ("customer_endpoint", "customer_phone", "phone_number", "phone")  # the customer's number
+ACCOUNT_ATTRIBUTES = ("account_id", "debt_id")
+MESSAGE_ATTRIBUTES = ("message", "text", "body")  # a new text contact's first message, when an integration sets it
+_TRUE = frozenset({"true", "yes", "1", "y"})
 
 
 # --- request models (derived from the domain's Campaign: one declaration of every field) ---------------
@@ -106,15 +141,28 @@ CampaignPatch = _patch_model()
 
 
 class ListUpload(BaseModel):
-    """POST /campaigns/{id}/lists: CSV text (`format: csv`, `content`) or JSON rows (`format: json`, `rows`)."""
+    """POST /campaigns/{id}/lists: CSV text (`format: csv`, `content`) or JSON rows (`format: json`, `rows`).
+    The raw file itself is taken too, as the body with `Content-Type: text/csv` (`upload_csv_text`).
+
+    `rows` takes any JSON value per item: an item that is no object (null, a string, a list) is one row
+    error ("must be an object") at its index, never a 422 of the whole upload."""
 
     model_config = ConfigDict(extra="forbid")
 
     format: Literal["csv", "json"] = "json"
-    content: str | None = Field(default=None, max_length=1_000_000, description="the CSV text, header line first")
-    rows: list[dict[str, Any]] | None = Field(default=None, max_length=MAX_UPLOAD_ROWS,
-                                              description=f"JSON rows, at most {MAX_UPLOAD_ROWS} per upload")
-    region: str = Field(default="US", pattern=r"^[A-Z]{2}$", description="default region of numbers without +")
+    content: str | None = Field(default=None, max_length=MAX_UPLOAD_CSV_CHARS,
+                                description="the CSV text, header line first")
+    rows: list[Any] | None = Field(default=None, max_length=MAX_UPLOAD_ROWS,
+                                   description=f"JSON rows (objects), at most {MAX_UPLOAD_ROWS} per upload")
+    region: str = Field(default="US", pattern=r"^[A-Z]{2}$",
+                        description="default region of numbers without + (a region phonenumbers supports)")
+
+    @field_validator("region")
+    @classmethod
+    def _supported_region(cls, v: str) -> str:
+        if v not in SUPPORTED_REGIONS:
+            raise ValueError(f"{v!r} is not a region phone numbers are parsed for (ISO 3166 alpha-2, e.g. US, GB)")
+        return v
 
 
 class ListUploadResult(BaseModel):
@@ -124,6 +172,9 @@ class ListUploadResult(BaseModel):
     total: int
     error_count: int
     errors: list[ListError] = Field(description="line (CSV: the file's line, header = 1; JSON: 1-based index) and field")
+    warnings: list[ListError] = Field(
+        default_factory=list, description="loaded rows worth a look: a number an earlier row of the upload named "
+                                          "(\"duplicate of line N\"; never called twice at once)")
 
 
 class SuppressionEntry(BaseModel):
@@ -174,27 +225,6 @@ class DispositionRequest(BaseModel):
                                                  "answering_machine, opted_out or invalid_number")
 
 
-class CampaignMetrics(BaseModel):
-    campaign_id: str
-    status: CampaignStatus
-    mode: CampaignMode
-    window_days: int = 30
-    attempts: int
-    human_answered: int
-    connects: int = Field(description="answered calls handed to an agent (an OUTBOUND contact)")
-    right_party_contacts: int
-    abandoned: int
-    abandonment_rate: float = Field(description="abandoned / answered by a person, rolling 30 days")
-    max_abandon_rate: float
-    opted_out: int
-    dial_errors: int
-    outcomes: dict[str, int] = Field(description="the carrier's dispositions")
-    agent_dispositions: dict[str, int]
-    blocks_by_rule: dict[str, int] = Field(description="checks that held a row back, by rule")
-    calls_in_flight: int
-    rows_due_now: int = Field(description="up to 100: rows the due index holds for now")
-
-
 @dataclass
 class TickResult:
     tenant_id: str
@@ -209,7 +239,12 @@ class TickResult:
     outcomes: int = 0
     dial_errors: int = 0
     previews: int = 0  # preview records offered to agents (each dialed when its agent says so)
+    texts: int = 0     # agentless SMS handed to the carrier
+    number_busy: int = 0  # rows deferred because a call to their number was in flight (never two at once)
+    rows_read: int = 0
+    completed: bool = False  # every row was final: the campaign completed in this tick
     blocks: dict[str, int] = field(default_factory=dict)
+    outcome_counts: dict[str, int] = field(default_factory=dict)  # the carrier outcomes' metric counts (metrics.outcome_metrics)
 
 
 @dataclass
@@ -342,9 +377,27 @@ def upload_list(deps: Dependencies, tenant_id: str, campaign_id: str, upload: Li
         parsed = parse_json(upload.rows, region=upload.region, max_rows=MAX_UPLOAD_ROWS)
     if parsed.rows:
         deps.outbound.put_rows(tenant_id, campaign_id, parsed.rows, _now(deps))
-    rejected = len({e.line for e in parsed.errors})
-    return ListUploadResult(campaign_id=campaign_id, accepted=parsed.accepted, rejected=max(rejected, parsed.total - parsed.accepted),
-                            total=parsed.total, error_count=parsed.error_count, errors=list(parsed.errors))
+    rejected = max(0, parsed.total - parsed.accepted)  # rows with an error (the header's problems are no row)
+    return ListUploadResult(campaign_id=campaign_id, accepted=parsed.accepted, rejected=rejected,
+                            total=parsed.total, error_count=parsed.error_count, errors=list(parsed.errors),
+                            warnings=list(parsed.warnings))
+
+
+CSV_MEDIA_TYPES = ("text/csv", "application/csv")
+
+
+def upload_csv_text(deps: Dependencies, tenant_id: str, campaign_id: str, text: str, region: str = "US") -> ListUploadResult:
+    """POST /campaigns/{id}/lists with `Content-Type: text/csv`: the raw file as the body (UTF-8, a BOM
+    allowed); the same parsing and per-line, per-field report as a CSV in JSON."""
+    if not text.strip():
+        raise DomainError("the CSV body is empty: send the header line and the rows", field="body")
+    try:
+        upload = ListUpload(format="csv", content=text, region=region)
+    except ValidationError as exc:  # too long, or a region that is not a two-letter code
+        first = exc.errors()[0]
+        field_name = "region" if "region" in first["loc"] else "body"
+        raise DomainError(f"{field_name}: {first['msg']}", field=field_name) from None
+    return upload_list(deps, tenant_id, campaign_id, upload)
 
 
 # --- suppression, consent ------------------------------------------------------------------------------------
@@ -389,6 +442,131 @@ def record_consent(deps: Dependencies, tenant_id: str, request: ConsentRequest) 
     return ConsentResult(number=number, kind=request.kind, granted=bool(latest and latest.granted))
 
 
+# --- inputs from other channels: opt-out texts, conversations outside the dialer ---------------------------
+
+def _number(raw: object) -> str | None:
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    try:
+        return parse_number(raw)[0]
+    except ValueError:
+        return None
+
+
+def _person(deps: Dependencies, tenant_id: str, contact: Contact) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(numbers, accounts) a contact names its customer by: the endpoint the contact came from (attributes
+    customer_endpoint / customer_phone / phone_number / phone), its callback number, the customer profile's
+    numbers, and the account ids of the contact's attributes and of the profile."""
+    numbers = [n for n in (_number(contact.attributes.get(k)) for k in SENDER_ATTRIBUTES) if n]
+    numbers += [n for n in (_number(contact.callback_number),) if n]
+    accounts = [contact.attributes[k].strip() for k in ACCOUNT_ATTRIBUTES if (contact.attributes.get(k) or "").strip()]
+    if contact.customer_id:
+        profile = deps.customers.get(tenant_id, contact.customer_id)
+        if profile is not None:
+            numbers += [n for n in (_number(p) for p in profile.phones) if n]
+            accounts += [profile.attributes[k].strip() for k in ACCOUNT_ATTRIBUTES if (profile.attributes.get(k) or "").strip()]
+    return tuple(dict.fromkeys(numbers)), tuple(dict.fromkeys(a for a in accounts if len(a) <= 128))
+
+
+def _sender(deps: Dependencies, tenant_id: str, contact: Contact) -> tuple[str, ...]:
+    """The number a text came from: the contact's endpoint when it names one; else every number of the
+    customer's profile (the sender is one of them: all are opted out rather than the wrong one)."""
+    for key in SENDER_ATTRIBUTES:
+        number = _number(contact.attributes.get(key))
+        if number:
+            return (number,)
+    return _person(deps, tenant_id, contact)[0]
+
+
+def inbound_text(deps: Dependencies, tenant_id: str, contact: Contact, text: str | None) -> tuple[str, ...]:
+    """A customer's text on a chat / SMS contact: when the whole message is an opt-out keyword, the
+    sender's number is suppressed at once (`opt_out`, source `<channel>_stop`), for every campaign's very
+    next check and attempt write. Returns the numbers opted out (none: not an opt-out, or no number known)."""
+    if contact.channel not in TEXT_CHANNELS or not is_opt_out(text):
+        return ()
+    numbers = _sender(deps, tenant_id, contact)
+    source = f"{contact.channel.value.lower()}_stop"
+    for number in numbers:
+        opt_out(deps, tenant_id, number, None, source)
+    if numbers:
+        logger.info("opt-out keyword honoured", extra={"tenant_id": tenant_id, "contact_id": contact.contact_id,
+                                                       "numbers": len(numbers), "source": source})
+    return numbers
+
+
+def inbound_message(deps: Dependencies, tenant_id: str, contact: Contact, role: str, text: str | None) -> tuple[str, ...]:
+    """A chat / SMS message posted on a contact (POST /contacts/{id}/messages): the customer's (role
+    CUSTOMER) goes through `inbound_text`; an agent's or the system's is never an opt-out."""
+    return inbound_text(deps, tenant_id, contact, text) if str(role) == "CUSTOMER" else ()
+
+
+def inbound_contact(deps: Dependencies, tenant_id: str, contact: Contact) -> tuple[str, ...]:
+    """A new text contact whose first message (its reason, or attribute message / text / body) is an opt-out
+    keyword: the same as `inbound_text`. A contact our campaigns made (OUTBOUND) carries no customer text.
+    Called while a contact is created: a failure to store the opt-out is logged (ERROR), never fails the contact."""
+    if contact.channel not in TEXT_CHANNELS or contact.initiation_method is InitiationMethod.OUTBOUND:
+        return ()
+    for text in (contact.reason, *(contact.attributes.get(k) for k in MESSAGE_ATTRIBUTES)):
+        if is_opt_out(text):
+            try:
+                return inbound_text(deps, tenant_id, contact, text)
+            except Exception:  # noqa: BLE001 - the contact goes on; the failure is loud in the logs
+                logger.exception("opt-out keyword not stored", extra={"tenant_id": tenant_id, "contact_id": contact.contact_id})
+                return ()
+    return ()
+
+
+def note_conversation(deps: Dependencies, tenant_id: str, contact: Contact) -> int:
+    """A finished voice contact an agent talked on, other than a campaign's own call (whose disposition
+    says whether it was the person): a telephone conversation with the customer, so Reg F's 7-day quiet
+    period starts for every number and account the contact names (`_person`). Not when the contact says
+    the person gave direct consent to be called (attribute direct_consent = true: 12 CFR 1006.14(b)(3)(i)).
+    Idempotent (keyed by the contact). Returns how many numbers and accounts were noted."""
+    if contact.channel is not Channel.VOICE or contact.connected_at is None:
+        return 0
+    if contact.attributes.get("attempt_id") or contact.attributes.get("preview") == "1":
+        return 0
+    if (contact.attributes.get("direct_consent") or "").strip().lower() in _TRUE:
+        return 0
+    ended = contact.disconnected_at or contact.ended_at
+    if ended is None:
+        return 0
+    at = datetime.fromtimestamp(ended / 1000, tz=UTC)
+    try:
+        numbers, accounts = _person(deps, tenant_id, contact)
+        for number in numbers:
+            deps.outbound.add_conversation(tenant_id, "number", number, at, contact.contact_id)
+        for account in accounts:
+            deps.outbound.add_conversation(tenant_id, "account", account, at, contact.contact_id)
+    except Exception:  # noqa: BLE001 - the history step goes on; the failure is loud in the logs
+        logger.exception("conversation not noted for Reg F", extra={"tenant_id": tenant_id, "contact_id": contact.contact_id})
+        return 0
+    return len(numbers) + len(accounts)
+
+
+def note_ctr_conversation(deps: Dependencies, ctr: Mapping[str, Any]) -> int:
+    """The same for an Amazon Connect contact record: a voice contact connected to an agent that our
+    dialer did not place; the person by its CustomerEndpoint and the contact's account_id / debt_id."""
+    agent = ctr.get("Agent") if isinstance(ctr.get("Agent"), Mapping) else {}
+    attributes = ctr.get("Attributes") if isinstance(ctr.get("Attributes"), Mapping) else {}
+    if ctr.get("Channel") != "VOICE" or attributes.get(f"{CTR_ATTRIBUTE_PREFIX}attempt_id"):
+        return 0
+    if not agent.get("ConnectedToAgentTimestamp") or str(attributes.get("direct_consent") or "").lower() in _TRUE:
+        return 0
+    at = _ctr_time(ctr.get("DisconnectTimestamp")) or _ctr_time(agent.get("ConnectedToAgentTimestamp"))
+    tenant_id = deps.config.tenant_for_connect_instance(str(ctr.get("InstanceARN") or ""))
+    contact_id = str(ctr.get("ContactId") or "")
+    if at is None or tenant_id is None or not contact_id:
+        return 0
+    endpoint = ctr.get("CustomerEndpoint") if isinstance(ctr.get("CustomerEndpoint"), Mapping) else {}
+    keys = [("number", n) for n in (_number(endpoint.get("Address")),) if n]
+    keys += [("account", str(attributes[k]).strip()) for k in ACCOUNT_ATTRIBUTES
+             if str(attributes.get(k) or "").strip() and len(str(attributes[k])) <= 128]
+    for kind, value in keys:
+        deps.outbound.add_conversation(tenant_id, kind, value, at, contact_id[:128])  # type: ignore[arg-type]
+    return len(keys)
+
+
 # --- the views check_attempt reads -----------------------------------------------------------------------
 
 class _History:
@@ -398,6 +576,7 @@ class _History:
         self._deps, self._tenant = deps, tenant_id
         self.fresh: list[Attempt] = []
         self._records: dict[tuple[str, str], list[Attempt]] = {}
+        self._talked: dict[tuple[str, str], list[datetime]] = {}
 
     def account_attempts(self, account_id: str, since: datetime) -> Sequence[Attempt]:
         stored = self._deps.outbound.account_attempts(self._tenant, account_id, since)
@@ -411,8 +590,18 @@ class _History:
             self._records[key] = self._deps.outbound.record_attempts(self._tenant, campaign_id, row_id)
         return self._records[key]
 
+    def _talks(self, kind: Literal["number", "account"], value: str, since: datetime) -> Sequence[datetime]:
+        """Conversations outside the dialer, read once per tick and key (a row's numbers are checked in turn)."""
+        key = (kind, value)
+        if key not in self._talked:
+            self._talked[key] = self._deps.outbound.conversations(self._tenant, kind, value, since - TALK_READ_MARGIN)
+        return [t for t in self._talked[key] if t > since]
+
     def conversations(self, account_id: str, since: datetime) -> Sequence[datetime]:
-        return []  # inbound conversations about a debt are not linked to accounts yet (README: outbound)
+        return self._talks("account", account_id, since)
+
+    def number_conversations(self, number: str, since: datetime) -> Sequence[datetime]:
+        return self._talks("number", number, since)
 
 
 class _Suppressions:
@@ -491,18 +680,21 @@ def dial_tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetim
     # 1. outcomes the dialer knows by now (the simulated carrier; Connect's come as contact records)
     in_flight = []
     for record in deps.outbound.campaign_attempts(tenant_id, campaign_id, since=now - IN_FLIGHT):
-        if record.attempt.disposition is not None:
-            continue
+        if record.attempt.disposition is not None or record.channel == "sms":
+            continue  # a text's outcome is recorded when it is sent
         outcome = dialer.poll(record, now)
         if outcome is None:
             in_flight.append(record)
             continue
         try:
-            record_outcome(deps, tenant_id, campaign_id, record.attempt.row_id, record.attempt_id, outcome,
-                           contact_id=record.contact_id if record.dial_mode is CampaignMode.PREVIEW else None)
-            result.outcomes += 1
+            done = record_outcome(deps, tenant_id, campaign_id, record.attempt.row_id, record.attempt_id, outcome,
+                                  contact_id=record.contact_id if record.dial_mode is CampaignMode.PREVIEW else None)
         except Conflict:
-            pass  # another writer recorded it first
+            continue  # another writer recorded it first
+        result.outcomes += 1
+        if done.attempt.disposition is not None:
+            for name, n in outcome_metrics(done.attempt.disposition, connected=done.contact_id is not None).items():
+                result.outcome_counts[name] = result.outcome_counts.get(name, 0) + n
 
     # 2. pacing from live data
     agents = _campaign_agents(deps, tenant_id, campaign)
@@ -513,6 +705,7 @@ def dial_tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetim
     if mode is CampaignMode.PREVIEW:
         _offer_previews(deps, campaign, sum(1 for a in agents if _free(a)), now, result)
         _count(deps, result, now)
+        _complete_if_final(deps, campaign, counts30, now, result)
         return result
     state = PacingState(
         agents_free=sum(1 for a in agents if _free(a)),
@@ -528,29 +721,42 @@ def dial_tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetim
     result.wanted = wanted
     if wanted <= 0:
         _count(deps, result, now)
+        _complete_if_final(deps, campaign, counts30, now, result)
         return result
 
     # 3. due rows: check, store the attempt with its checks, then dial
     history = _History(deps, tenant_id)
     suppressions, consents = _Suppressions(deps, tenant_id), _Consents(deps, tenant_id)
     rows = deps.outbound.due_rows(tenant_id, campaign_id, now, min(MAX_ROWS_PER_TICK, wanted * ROWS_PER_DIAL))
+    result.rows_read = len(rows)
+    texting = consent_channel(campaign, mode) == "sms"
+    busy = _BusyNumbers(deps, tenant_id, campaign_id, now, [r.attempt.number for r in in_flight])
     for row in rows:
         if result.dialed >= wanted:
             break
-        number, decision = _decide(campaign, row, now, history, suppressions, consents, mode, stats)
+        picked = _pick(campaign, row, now, history, suppressions, consents, mode, stats, busy)
+        if picked is None:
+            _defer_busy(deps, row, now, result)
+            continue
+        number, decision = picked
         if not decision.allowed:
             _hold_back(deps, row, decision, result)
             continue
         attempt = Attempt(attempt_id=_new_attempt_id(deps, now), campaign_id=campaign_id, row_id=row.row.row_id,
                           account_id=row.row.account_id, number=number, started_at=now, checks=decision.checks)
-        record = AttemptRecord(tenant_id=tenant_id, attempt=attempt, dial_mode=mode, campaign_version=campaign.version)
+        record = AttemptRecord(tenant_id=tenant_id, attempt=attempt, dial_mode=mode, campaign_version=campaign.version,
+                               channel="sms" if texting else "voice")
         try:
             deps.outbound.start_attempt(record, row, next_due_at=now + ROW_GUARD)
         except Conflict:
             result.conflicts += 1  # the campaign, the row or a suppression changed since the check: not dialed
             continue
         history.fresh.append(attempt)
+        busy.add(number)
         result.dialed += 1
+        if texting:
+            _send_text(deps, settings, campaign, attempt, now, result)
+            continue
         try:
             dialer.dial(DialRequest(
                 tenant_id=tenant_id, campaign_id=campaign_id, row_id=row.row.row_id, attempt_id=attempt.attempt_id,
@@ -563,7 +769,62 @@ def dial_tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetim
             deps.outbound.finish_attempt(tenant_id, campaign_id, row.row.row_id, attempt.attempt_id,
                                          disposition=Disposition.NO_ANSWER, at=now, dial_error=type(exc).__name__[:256])
     _count(deps, result, now)
+    _complete_if_final(deps, campaign, counts30, now, result)
     return result
+
+
+def _send_text(deps: Dependencies, settings: DialerSettings, campaign: Campaign, attempt: Attempt, now: datetime,
+               result: TickResult) -> None:
+    """An agentless SMS of a stored, checked attempt: the message with the opt-out notice, from the tenant's
+    origination identity (default: the caller id). Sent: MESSAGE_SENT ends the row at its next check; refused:
+    the attempt records the error (like a failed dial) and the retry rule of no-answer applies."""
+    ids = {"tenant_id": result.tenant_id, "campaign_id": campaign.campaign_id, "row_id": attempt.row_id,
+           "attempt_id": attempt.attempt_id}
+    try:
+        handle = deps.dialers.sms(settings).send(SmsRequest(
+            **ids, number=attempt.number, origination=settings.sms_origination or campaign.caller_id,
+            text=sms_text(campaign.agentless_message or "")))
+    except Exception as exc:  # noqa: BLE001 - the attempt is stored; its failure is recorded, never retried blind
+        logger.warning("text refused", extra={**ids, "error": type(exc).__name__})
+        result.dial_errors += 1
+        deps.outbound.finish_attempt(result.tenant_id, campaign.campaign_id, attempt.row_id, attempt.attempt_id,
+                                     disposition=Disposition.NO_ANSWER, at=now, dial_error=type(exc).__name__[:256])
+        return
+    deps.outbound.finish_attempt(result.tenant_id, campaign.campaign_id, attempt.row_id, attempt.attempt_id,
+                                 disposition=Disposition.MESSAGE_SENT, at=now, provider_id=handle.provider_id[:256])
+    deps.outbound.add_counts(result.tenant_id, campaign.campaign_id, _day(now), {f"outcome.{Disposition.MESSAGE_SENT}": 1})
+    result.texts += 1
+    _due_again(deps, result.tenant_id, campaign.campaign_id, attempt.row_id, now)
+
+
+def _complete_if_final(deps: Dependencies, campaign: Campaign, counts: Mapping[str, int], now: datetime,
+                       result: TickResult) -> None:
+    """A running campaign whose rows are all final (done: dispositions that end a row, opt-outs, DNC, no
+    consent, attempts exhausted, invalid numbers) completes: status COMPLETED (the sweep no longer ticks it)
+    and a `campaign.completed` event. Looked at when this tick ended a row or found none due now, and only
+    for a campaign that has worked (an attempt or a block in 30 days): a campaign started before its list
+    is loaded keeps waiting for it. One index read (`has_due_rows`)."""
+    if result.rows_read and not result.ended:
+        return  # rows were due and none ended: work remains
+    if not result.ended and not any(k == "attempts" or k.startswith("blocked.") for k in counts):
+        return
+    if deps.outbound.has_due_rows(result.tenant_id, campaign.campaign_id):
+        return
+    done = campaign.model_copy(update={"status": CampaignStatus.COMPLETED, "version": campaign.version + 1})
+    try:
+        deps.outbound.put_campaign(result.tenant_id, done, expected_version=campaign.version)
+    except Conflict:
+        return  # changed meanwhile (paused, edited, completed by another tick): the next tick looks again
+    result.completed = True
+    logger.info("campaign completed", extra={"tenant_id": result.tenant_id, "campaign_id": campaign.campaign_id})
+    try:  # the status is the record; the event tells the consumers (a lost event costs no rule)
+        deps.events.publish([Event(
+            event_id=deps.ids.new_id(), tenant_id=result.tenant_id, type=CAMPAIGN_COMPLETED, occurred_at=now,
+            subject=f"campaign/{campaign.campaign_id}", sequence=done.version,
+            payload={"campaign_id": campaign.campaign_id, "mode": str(campaign.mode), "status": str(done.status)})])
+    except Exception:  # noqa: BLE001 - logged loudly; the campaign is completed either way
+        logger.exception("campaign.completed not published", extra={"tenant_id": result.tenant_id,
+                                                                    "campaign_id": campaign.campaign_id})
 
 
 PREVIEW_HOLD = timedelta(hours=1)  # a previewed row is not offered again before it is dialed (or this long)
@@ -579,7 +840,9 @@ def _offer_previews(deps: Dependencies, campaign: Campaign, free: int, now: date
     history = _History(deps, result.tenant_id)
     suppressions, consents = _Suppressions(deps, result.tenant_id), _Consents(deps, result.tenant_id)
     stats = AbandonmentStats(answered=0, abandoned=0)
-    for row in deps.outbound.due_rows(result.tenant_id, campaign.campaign_id, now, min(MAX_ROWS_PER_TICK, free * ROWS_PER_DIAL)):
+    rows = deps.outbound.due_rows(result.tenant_id, campaign.campaign_id, now, min(MAX_ROWS_PER_TICK, free * ROWS_PER_DIAL))
+    result.rows_read = len(rows)
+    for row in rows:
         if result.previews >= free:
             return
         _, decision = _decide(campaign, row, now, history, suppressions, consents, CampaignMode.PREVIEW, stats)
@@ -617,7 +880,8 @@ class PreviewDialResult(BaseModel):
 
 def dial_preview(deps: Dependencies, tenant_id: str, contact_id: str, request: PreviewDialRequest) -> PreviewDialResult:
     """The agent holding a preview contact dials its record: checked now (every check, as for any dial), the
-    attempt stored with its checks, then dialed. Blocked: 409 naming the failed checks, nothing dialed."""
+    attempt stored with its checks, then dialed. Blocked: 409 naming the failed checks, nothing dialed; a
+    call in flight to the number (any campaign): 409 at `number`, nothing dialed."""
     contact = deps.store.get_contact(tenant_id, contact_id)
     campaign_id, row_id = contact.attributes.get("campaign_id"), contact.attributes.get("row_id")
     if contact.attributes.get("preview") != "1" or not campaign_id or not row_id:
@@ -634,12 +898,19 @@ def dial_preview(deps: Dependencies, tenant_id: str, contact_id: str, request: P
     stats = AbandonmentStats(answered=0, abandoned=0)
     if request.number is not None and request.number not in row.row.numbers:
         raise DomainError("not a number of this record", field="number")
+    busy = _BusyNumbers(deps, tenant_id, None, now)  # a preview dial: calls in flight of every campaign count
     if request.number is not None:
         number = request.number
         decision = check_attempt(campaign, row.row, number, now, history, suppressions, consents,
                                  dial_mode=CampaignMode.PREVIEW, abandonment=stats)
+        picked: tuple[str, Decision] | None = (number, decision)
+        if decision.allowed and busy.elsewhere(number):
+            picked = None
     else:
-        number, decision = _decide(campaign, row, now, history, suppressions, consents, CampaignMode.PREVIEW, stats)
+        picked = _pick(campaign, row, now, history, suppressions, consents, CampaignMode.PREVIEW, stats, busy)
+    if picked is None:
+        raise Conflict("a call to this record's number is in flight now: dial when it has ended", field="number")
+    number, decision = picked
     if not decision.allowed:
         raise Conflict("blocked by " + ", ".join(str(n) for n in decision.failed), field="checks")
     attempt = Attempt(attempt_id=_new_attempt_id(deps, now), campaign_id=campaign_id, row_id=row_id,
@@ -677,11 +948,13 @@ def _link(deps: Dependencies, tenant_id: str, contact_id: str, attempt_id: str) 
 
 
 def _decide(campaign: Campaign, row: StoredRow, now: datetime, history: _History, suppressions: _Suppressions,
-            consents: _Consents, mode: CampaignMode, stats: AbandonmentStats) -> tuple[str, Decision]:
-    """The first of the row's numbers a check allows; else the first number's decision, waiting until the
-    earliest time any number clears (None when none ever clears by itself)."""
+            consents: _Consents, mode: CampaignMode, stats: AbandonmentStats,
+            numbers: Sequence[str] | None = None) -> tuple[str, Decision]:
+    """The first of the row's numbers (or of `numbers`, some of them) a check allows; else the first
+    number's decision, waiting until the earliest time any number clears (None when none ever clears by
+    itself)."""
     decisions = []
-    for number in row.row.numbers:
+    for number in numbers or row.row.numbers:
         decision = check_attempt(campaign, row.row, number, now, history, suppressions, consents,
                                  dial_mode=mode, abandonment=stats)
         if decision.allowed:
@@ -692,6 +965,59 @@ def _decide(campaign: Campaign, row: StoredRow, now: datetime, history: _History
     return number, first.model_copy(update={"next_allowed_at": min(waits) if waits else None})
 
 
+class _BusyNumbers:
+    """The numbers a call is in flight to, so one person is never rung twice at once (duplicated rows, two
+    debts of one person, two campaigns): this campaign's calls in flight and this tick's dials (`local`,
+    from data the tick read anyway), and, before a number is dialed, calls in flight to it from any other
+    campaign of the tenant (`elsewhere`: one read of the number's attempts in the last IN_FLIGHT)."""
+
+    def __init__(self, deps: Dependencies, tenant_id: str, campaign_id: str | None, now: datetime,
+                 in_flight: Sequence[str] = ()) -> None:
+        self._deps, self._tenant, self._campaign, self._now = deps, tenant_id, campaign_id, now
+        self.local: set[str] = set(in_flight)
+
+    def add(self, number: str) -> None:
+        self.local.add(number)
+
+    def elsewhere(self, number: str) -> bool:
+        """A call to `number` of another campaign (of any, `campaign_id` None) without an outcome yet, started
+        in the last IN_FLIGHT (then `number` joins `local`)."""
+        since = self._now - IN_FLIGHT
+        busy = any(a.disposition is None and a.campaign_id != self._campaign and a.started_at <= self._now
+                   for a in self._deps.outbound.number_attempts(self._tenant, number, since))
+        if busy:
+            self.local.add(number)
+        return busy
+
+
+def _pick(campaign: Campaign, row: StoredRow, now: datetime, history: _History, suppressions: _Suppressions,
+          consents: _Consents, mode: CampaignMode, stats: AbandonmentStats,
+          busy: _BusyNumbers) -> tuple[str, Decision] | None:
+    """`_decide` over the row's numbers no call is in flight to; None when the row must wait for a call in
+    flight to one of its numbers (every number busy, or the free ones blocked: the busy one may be the
+    number a check allows once its call ends), so it is deferred, never held back or ended for it."""
+    numbers = row.row.numbers
+    while True:
+        free = [n for n in numbers if n not in busy.local]
+        if not free:
+            return None
+        number, decision = _decide(campaign, row, now, history, suppressions, consents, mode, stats, free)
+        if decision.allowed and busy.elsewhere(number):
+            continue  # in a call of another campaign: try the row's other numbers
+        if not decision.allowed and len(free) < len(numbers):
+            return None
+        return number, decision
+
+
+def _defer_busy(deps: Dependencies, row: StoredRow, now: datetime, result: TickResult) -> None:
+    """A row whose number is in a call now: due again shortly (not a compliance block: nothing is stored)."""
+    result.number_busy += 1
+    try:
+        deps.outbound.schedule_row(row, next_due_at=now + BUSY_NUMBER_WAIT)
+    except Conflict:
+        pass  # moved by another writer: its next check decides
+
+
 def _hold_back(deps: Dependencies, row: StoredRow, decision: Decision, result: TickResult) -> None:
     failed = [str(name) for name in decision.failed]
     result.blocked += 1
@@ -699,7 +1025,8 @@ def _hold_back(deps: Dependencies, row: StoredRow, decision: Decision, result: T
         result.blocks[name] = result.blocks.get(name, 0) + 1
     try:
         deps.outbound.schedule_row(row, next_due_at=decision.next_allowed_at,
-                                   blocked_by=() if decision.next_allowed_at else failed)
+                                   blocked_by=() if decision.next_allowed_at else failed,
+                                   checks=[c for c in decision.checks if not c.passed])
     except Conflict:
         return
     if decision.next_allowed_at is None:
@@ -849,6 +1176,7 @@ def record_ctr_outcome(deps: Dependencies, ctr: Mapping[str, Any]) -> AttemptRec
     The tenant is the Connect instance's; the record's own attributes must agree with it."""
     found = outcome_from_ctr(ctr)
     if found is None:
+        note_ctr_conversation(deps, ctr)  # not a campaign call: perhaps a conversation Reg F must know of
         return None
     ids, outcome = found
     tenant_id = deps.config.tenant_for_connect_instance(str(ctr.get("InstanceARN") or ""))
@@ -886,6 +1214,28 @@ def attempts_export(deps: Dependencies, tenant_id: str, campaign_id: str, *, sin
     return deps.outbound.campaign_attempts(tenant_id, campaign_id, since=start, until=until, after=after, limit=limit)
 
 
+class RowAudit(BaseModel):
+    """GET /campaigns/{id}/rows/{row_id}: one list row's audit — where it stands, the failed checks of the
+    decision that last held it back or ended it (an opt-out's suppression names its source: sms_stop, agent
+    …), and every attempt on it with the checks that allowed it."""
+
+    campaign_id: str
+    row_id: str
+    state: str
+    next_due_at: datetime | None
+    blocked_by: list[str] = Field(description="the checks that ended the row (empty while it is due)")
+    blocked_checks: list[CheckResult] = Field(description="the failed checks of its last hold-back or end")
+    attempts: list[Attempt]
+
+
+def row_audit(deps: Dependencies, tenant_id: str, campaign_id: str, row_id: str) -> RowAudit:
+    deps.outbound.get_campaign(tenant_id, campaign_id)  # 404 for an unknown campaign
+    row = deps.outbound.get_row(tenant_id, campaign_id, row_id)
+    return RowAudit(campaign_id=campaign_id, row_id=row_id, state=row.state, next_due_at=row.next_due_at,
+                    blocked_by=list(row.blocked_by), blocked_checks=list(row.blocked_checks),
+                    attempts=deps.outbound.record_attempts(tenant_id, campaign_id, row_id))
+
+
 CSV_COLUMNS = ("attempt_id", "campaign_id", "campaign_version", "row_id", "account_id", "number", "started_at",
                "ended_at", "dial_mode", "disposition", "contact_id", "allowed_by", "checks")
 
@@ -910,34 +1260,12 @@ def attempts_csv(records: Sequence[AttemptRecord]) -> str:
     return out.getvalue()
 
 
-def campaign_metrics(deps: Dependencies, tenant_id: str, campaign_id: str) -> CampaignMetrics:
-    campaign = deps.outbound.get_campaign(tenant_id, campaign_id)
-    now = _now(deps)
-    counts = _window_counts(deps, tenant_id, campaign_id, now, 30)
-    stats = abandonment(counts)
-    in_flight = sum(1 for r in deps.outbound.campaign_attempts(tenant_id, campaign_id, since=now - IN_FLIGHT)
-                    if r.attempt.disposition is None)
-
-    def prefixed(prefix: str) -> dict[str, int]:
-        return {k[len(prefix):]: v for k, v in sorted(counts.items()) if k.startswith(prefix)}
-
-    agent = prefixed("agent.")
-    return CampaignMetrics(
-        campaign_id=campaign_id, status=campaign.status, mode=campaign.mode, attempts=counts.get("attempts", 0),
-        human_answered=stats.answered, connects=counts.get("connects", 0),
-        right_party_contacts=agent.get(str(Disposition.RIGHT_PARTY_CONTACT), 0), abandoned=stats.abandoned,
-        abandonment_rate=round(stats.rate, 5), max_abandon_rate=campaign.max_abandon_rate,
-        opted_out=agent.get(str(Disposition.OPTED_OUT), 0), dial_errors=counts.get("dial_errors", 0),
-        outcomes=prefixed("outcome."), agent_dispositions=agent, blocks_by_rule=prefixed("blocked."),
-        calls_in_flight=in_flight, rows_due_now=len(deps.outbound.due_rows(tenant_id, campaign_id, now, 100)),
-    )
-
-
 __all__ = [
-    "CampaignMetrics", "CampaignPatch", "ConsentRequest", "ConsentResult", "record_consent", "CampaignRequest", "DispositionRequest", "ListUpload", "ListUploadResult",
+    "CampaignPatch", "ConsentRequest", "ConsentResult", "record_consent", "CampaignRequest", "DispositionRequest", "ListUpload", "ListUploadResult",
     "SuppressionRequest", "SuppressionResult", "TickResult", "add_suppressions", "attempts_csv", "attempts_export",
     "PreviewDialRequest", "PreviewDialResult", "dial_preview",
-    "campaign_metrics", "change_status", "outcome_from_ctr", "record_ctr_outcome", "create_campaign", "dial_sweep", "dial_tick", "dispose_contact",
+    "change_status", "outcome_from_ctr", "record_ctr_outcome", "create_campaign", "dial_sweep", "dial_tick", "dispose_contact",
     "get_campaign", "list_campaigns", "opt_out", "put_dialer_settings", "record_outcome", "update_campaign",
-    "upload_list",
+    "upload_list", "upload_csv_text", "inbound_message", "inbound_text", "inbound_contact", "note_conversation", "note_ctr_conversation",
+    "CAMPAIGN_COMPLETED", "RowAudit", "row_audit",
 ]

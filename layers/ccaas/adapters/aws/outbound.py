@@ -1,4 +1,5 @@
-"""Outbound campaigns on DynamoDB (one single table, "Outbound", tenant first) and the Amazon Connect dialer.
+"""Outbound campaigns on DynamoDB (one single table, "Outbound", tenant first), the Amazon Connect dialer and
+the End User Messaging SMS sender (agentless SMS).
 
 Items (h(x) = SHA-256 of x: phone numbers, e-mail addresses and account ids never appear in keys):
 
@@ -9,6 +10,7 @@ Items (h(x) = SHA-256 of x: phone numbers, e-mail addresses and account ids neve
     day counters pk <t>#C#<c>#STATS          sk DAY#<yyyy-mm-dd>    one number per counter (ADD), TTL 400 days
     suppression  pk <t>#SUPP                 sk <kind>#h(value)     doc
     consent      pk <t>#CONSENT              sk <kind>#h(number)    doc, at
+    conversation pk <t>#CONV#<kind>#h(value) sk <at ISO>#<source>   a call outside the dialer (Reg F), TTL 8 days
 
 Sparse GSIs (an item is in an index only while it has the index's key attributes):
 - `due` (due_pk = <t>#C#<c>, due_sk = <next due, ISO UTC>#<row>): a campaign's due rows, earliest first. A
@@ -20,7 +22,9 @@ Sparse GSIs (an item is in an index only while it has the index's key attributes
 A row and its attempts share a partition key: the row's history is one strongly consistent Query.
 
 Per attempt: reads — the due Query (amortised over the rows it returns), the row's history Query, the account
-Query, one GetItem per suppression key (number, e-mail, account) and one for consent; writes — one
+Query, for a row with an account the conversation Query of the account and of each of its numbers (Reg F's
+quiet period after an inbound call), one GetItem per suppression key (number, e-mail, account) and one for
+consent; a tick that ends a row or finds none due adds one `due` index Query of one item (completion); writes — one
 TransactWriteItems (attempt Put + row Update + campaign ConditionCheck + a ConditionCheck per suppression key:
 nothing is stored, and nothing dialed, if the campaign, the row or the suppressions changed since the check),
 the outcome's UpdateItem, the row's re-schedule, and a counter ADD per tick and per outcome.
@@ -36,16 +40,26 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from ccaas.adapters.item_size import check_item_size
-from ccaas.adapters.memory.outbound import REFINABLE, SimulatedDialer, check_refinement, consent_newer, suppression_keys
+from ccaas.adapters.memory.outbound import REFINABLE, SimulatedDialer, check_refinement, suppression_keys
 from ccaas.domain.models import Conflict, NotFound
-from ccaas.domain.outbound.compliance import Suppression
-from ccaas.domain.outbound.models import Attempt, Campaign, CampaignStatus, ConsentFlag, ContactListRow, Disposition
+from ccaas.domain.outbound.compliance import Suppression, consent_supersedes
+from ccaas.domain.outbound.models import (
+    Attempt,
+    Campaign,
+    CampaignStatus,
+    CheckResult,
+    ConsentFlag,
+    ContactListRow,
+    Disposition,
+)
 from ccaas.ports_outbound import (
     AttemptRecord,
     CarrierOutcome,
+    ConversationKey,
     DialerSettings,
     DialHandle,
     DialRequest,
+    SmsRequest,
     StoredRow,
     attempt_id_floor,
 )
@@ -54,6 +68,7 @@ OUTBOUND_TABLE_ENV = "OUTBOUND_TABLE"
 UTC = timezone.utc
 RUNNING = "RUNNING"
 COUNTER_TTL = timedelta(days=400)
+CONVERSATION_TTL = timedelta(days=8)  # Reg F's quiet period is 7 days after a conversation
 _BATCH = 25
 
 
@@ -188,7 +203,8 @@ class DynamoOutboundStore:
             tenant_id=tenant_id, campaign_id=campaign_id, row=ContactListRow.model_validate_json(item["doc"]["S"]),
             state=item["state"]["S"], version=int(item["version"]["N"]),
             next_due_at=datetime.fromisoformat(next_due.replace("Z", "+00:00")) if next_due and item["state"]["S"] == "due" else None,
-            blocked_by=tuple(json.loads(item.get("blocked_by", {}).get("S") or "[]")))
+            blocked_by=tuple(json.loads(item.get("blocked_by", {}).get("S") or "[]")),
+            blocked_checks=tuple(CheckResult.model_validate(c) for c in json.loads(item.get("blocked_checks", {}).get("S") or "[]")))
 
     def get_row(self, tenant_id: str, campaign_id: str, row_id: str) -> StoredRow:
         item = self._db.get_item(TableName=self._table, Key=row_key(tenant_id, campaign_id, row_id), ConsistentRead=True).get("Item")
@@ -203,29 +219,40 @@ class DynamoOutboundStore:
                             ExpressionAttributeValues={":p": _s(f"{tenant_id}#C#{campaign_id}"), ":now": _s(f"{_iso(now)}#\uffff")})
         return [self._row(i, tenant_id, campaign_id) for i in items[:limit]]
 
-    def _row_update(self, row: StoredRow, next_due_at: datetime | None, blocked_by: Sequence[str]) -> dict[str, Any]:
+    def _row_update(self, row: StoredRow, next_due_at: datetime | None, blocked_by: Sequence[str],
+                    checks: Sequence[CheckResult] = ()) -> dict[str, Any]:
         values: dict[str, Any] = {":v": {"N": str(row.version)}, ":n": {"N": str(row.version + 1)},
-                                  ":b": _s(json.dumps(list(blocked_by)))}
+                                  ":b": _s(json.dumps(list(blocked_by))),
+                                  ":k": _s(json.dumps([c.model_dump(mode="json") for c in checks]))}
         if next_due_at is not None:
             due = self._due(row.tenant_id, row.campaign_id, row.row.row_id, next_due_at)
             values.update({":dp": due["due_pk"], ":ds": due["due_sk"], ":nd": due["next_due"], ":st": _s("due")})
-            expression = "SET version = :n, blocked_by = :b, #st = :st, due_pk = :dp, due_sk = :ds, next_due = :nd"
+            expression = ("SET version = :n, blocked_by = :b, blocked_checks = :k, #st = :st, due_pk = :dp, "
+                          "due_sk = :ds, next_due = :nd")
         else:
             values[":st"] = _s("done")
-            expression = "SET version = :n, blocked_by = :b, #st = :st REMOVE due_pk, due_sk, next_due"
+            expression = "SET version = :n, blocked_by = :b, blocked_checks = :k, #st = :st REMOVE due_pk, due_sk, next_due"
         return {"TableName": self._table, "Key": row_key(row.tenant_id, row.campaign_id, row.row.row_id),
                 "UpdateExpression": expression, "ConditionExpression": "version = :v",
                 "ExpressionAttributeNames": {"#st": "state"}, "ExpressionAttributeValues": values}
 
-    def schedule_row(self, row: StoredRow, *, next_due_at: datetime | None, blocked_by: Sequence[str] = ()) -> StoredRow:
+    def schedule_row(self, row: StoredRow, *, next_due_at: datetime | None, blocked_by: Sequence[str] = (),
+                     checks: Sequence[CheckResult] = ()) -> StoredRow:
         try:
-            self._db.update_item(**self._row_update(row, next_due_at, blocked_by))
+            self._db.update_item(**self._row_update(row, next_due_at, blocked_by, checks))
         except ClientError as error:
             if not _cancelled(error):
                 raise
             raise Conflict(f"row {row.row.row_id} changed concurrently", field="row_id") from None
         return row.model_copy(update={"state": "due" if next_due_at else "done", "next_due_at": next_due_at,
-                                      "blocked_by": tuple(blocked_by), "version": row.version + 1})
+                                      "blocked_by": tuple(blocked_by), "blocked_checks": tuple(checks),
+                                      "version": row.version + 1})
+
+    def has_due_rows(self, tenant_id: str, campaign_id: str) -> bool:
+        page = self._db.query(TableName=self._table, IndexName="due", KeyConditionExpression="due_pk = :p",
+                              ExpressionAttributeValues={":p": _s(f"{tenant_id}#C#{campaign_id}")}, Limit=1,
+                              ProjectionExpression="due_pk")
+        return bool(page.get("Items"))
 
     # --- attempts --------------------------------------------------------------------------------------
     def _attempt_item(self, record: AttemptRecord) -> dict[str, Any]:
@@ -396,7 +423,7 @@ class DynamoOutboundStore:
         for _ in range(4):
             item = self._db.get_item(TableName=self._table, Key=consent_key(tenant_id, number, kind), ConsistentRead=True).get("Item")
             held = None if item is None else ConsentFlag.model_validate_json(item["doc"]["S"])
-            if held is not None and not consent_newer(flag, held):
+            if held is not None and not consent_supersedes(flag, held):
                 return
             condition: dict[str, Any] = (
                 {"ConditionExpression": "attribute_not_exists(pk)"} if item is None
@@ -413,6 +440,20 @@ class DynamoOutboundStore:
     def latest_consent(self, tenant_id: str, number: str, kind: Literal["voice", "sms"]) -> ConsentFlag | None:
         item = self._db.get_item(TableName=self._table, Key=consent_key(tenant_id, number, kind), ConsistentRead=True).get("Item")
         return None if item is None else ConsentFlag.model_validate_json(item["doc"]["S"])
+
+    # --- conversations outside the dialer ---------------------------------------------------------------
+    def add_conversation(self, tenant_id: str, kind: ConversationKey, value: str, at: datetime, source: str) -> None:
+        expires = at.astimezone(UTC) + CONVERSATION_TTL
+        self._db.put_item(TableName=self._table, Item={
+            "pk": _s(f"{tenant_id}#CONV#{kind}#{_h(value)}"), "sk": _s(f"{_iso(at)}#{source[:128]}"),
+            "expires_at": {"N": str(int(expires.timestamp()))}})
+
+    def conversations(self, tenant_id: str, kind: ConversationKey, value: str, since: datetime) -> list[datetime]:
+        items = self._query(KeyConditionExpression="pk = :pk AND sk > :since", ConsistentRead=True,
+                            ExpressionAttributeValues={":pk": _s(f"{tenant_id}#CONV#{kind}#{_h(value)}"),
+                                                       ":since": _s(_iso(since))}, ProjectionExpression="sk")
+        out = [datetime.fromisoformat(i["sk"]["S"].split("#", 1)[0].replace("Z", "+00:00")) for i in items]
+        return sorted(at for at in out if at > since)
 
 
 # --- Amazon Connect ----------------------------------------------------------------------------------------
@@ -457,16 +498,67 @@ class ConnectDialer:
         return None  # outcomes arrive as contact records (ccaas.usecases.outbound.outcome_from_ctr)
 
 
-class AwsDialers:
-    """DialerFactory on AWS: Amazon Connect, or the simulated carrier when the tenant chose it."""
+class EndUserMessagingSms:
+    """SmsSender on AWS End User Messaging SMS (`pinpoint-sms-voice-v2` SendTextMessage): one text per stored
+    attempt, from the tenant's origination identity, with the attempt's ids as the message's context (they
+    come back on the delivery events of the configuration set). MaxPrice is not set: the account's spend
+    limit bounds it."""
 
-    def __init__(self, connect_client: Callable[[], Any]) -> None:
+    def __init__(self, client: Any, settings: DialerSettings) -> None:
+        self._sms = client
+        self.settings = settings
+
+    def send(self, request: SmsRequest) -> DialHandle:
+        kwargs: dict[str, Any] = {
+            "DestinationPhoneNumber": request.number,
+            "OriginationIdentity": request.origination,
+            "MessageBody": request.text,
+            "MessageType": self.settings.sms_message_type,
+            "Context": {f"{ATTRIBUTE_PREFIX}{k}": v for k, v in (
+                ("tenant_id", request.tenant_id), ("campaign_id", request.campaign_id), ("row_id", request.row_id),
+                ("attempt_id", request.attempt_id))},
+        }
+        if self.settings.sms_configuration_set:
+            kwargs["ConfigurationSetName"] = self.settings.sms_configuration_set
+        answer = self._sms.send_text_message(**kwargs)
+        return DialHandle(provider_id=answer["MessageId"])
+
+
+def _sms_client_like(connect: Any) -> Any:
+    """A pinpoint-sms-voice-v2 client in the Connect client's region and botocore config."""
+    import boto3
+
+    return boto3.client("pinpoint-sms-voice-v2", region_name=connect.meta.region_name, config=connect.meta.config)
+
+
+class AwsDialers:
+    """DialerFactory on AWS: Amazon Connect, or the simulated carrier when the tenant chose it; texts through
+    End User Messaging SMS (`sms`), or kept in memory for a simulated dialer."""
+
+    def __init__(self, connect_client: Callable[[], Any], sms_client: Callable[[], Any] | None = None) -> None:
         self._connect_client = connect_client
+        self._sms_client = sms_client
         self._client: Any = None
+        self._sms: Any = None
+        self.simulated_texts: Any = None
+
+    def sms(self, settings: DialerSettings) -> Any:
+        if settings.kind == "simulated":
+            from ccaas.adapters.memory.outbound import MemorySmsSender
+
+            if self.simulated_texts is None:
+                self.simulated_texts = MemorySmsSender()
+            return self.simulated_texts
+        if self._sms is None:
+            self._sms = self._sms_client() if self._sms_client is not None else _sms_client_like(self._connection())
+        return EndUserMessagingSms(self._sms, settings)
+
+    def _connection(self) -> Any:
+        if self._client is None:
+            self._client = self._connect_client()
+        return self._client
 
     def __call__(self, settings: DialerSettings) -> ConnectDialer | SimulatedDialer:
         if settings.kind == "simulated":
             return SimulatedDialer(settings)
-        if self._client is None:
-            self._client = self._connect_client()
-        return ConnectDialer(self._client, settings)
+        return ConnectDialer(self._connection(), settings)

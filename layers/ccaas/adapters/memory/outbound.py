@@ -1,5 +1,5 @@
-"""In-memory twin of the outbound store (same semantics as adapters/aws/outbound.py), and the two
-dialers that never leave the process: the simulated carrier and a recording dialer for tests."""
+"""In-memory twin of the outbound store (same semantics as adapters/aws/outbound.py), the two dialers that
+never leave the process (the simulated carrier and a recording dialer for tests) and the in-memory SMS sender."""
 from __future__ import annotations
 
 import random
@@ -10,9 +10,27 @@ from typing import Literal
 
 from ccaas.adapters.memory.carrier import CarrierProfile, SimulatedCarrier
 from ccaas.domain.models import Conflict, NotFound
-from ccaas.domain.outbound.compliance import Suppression
-from ccaas.domain.outbound.models import Attempt, Campaign, CampaignStatus, ConsentFlag, ContactListRow, Disposition
-from ccaas.ports_outbound import attempt_id_floor, AttemptRecord, CarrierOutcome, DialerSettings, DialHandle, DialRequest, StoredRow
+from ccaas.domain.outbound.compliance import Suppression, consent_supersedes
+from ccaas.domain.outbound.models import (
+    Attempt,
+    Campaign,
+    CampaignStatus,
+    CheckResult,
+    ConsentFlag,
+    ContactListRow,
+    Disposition,
+)
+from ccaas.ports_outbound import (
+    AttemptRecord,
+    CarrierOutcome,
+    ConversationKey,
+    DialerSettings,
+    DialHandle,
+    DialRequest,
+    SmsRequest,
+    StoredRow,
+    attempt_id_floor,
+)
 
 # Shared by both implementations of the store.
 REFINABLE = Disposition.ANSWERED  # the carrier's "a person answered"; the agent then says who it was
@@ -21,13 +39,6 @@ REFINABLE = Disposition.ANSWERED  # the carrier's "a person answered"; the agent
 def suppression_keys(number: str | None, email: str | None, account_id: str | None) -> list[tuple[str, str]]:
     keys = [("number", number or ""), ("email", (email or "").lower()), ("account", account_id or "")]
     return [k for k in keys if k[1]]
-
-
-def consent_newer(a: ConsentFlag, b: ConsentFlag) -> bool:
-    """a supersedes b (the rule ccaas.domain.outbound.compliance.ConsentLedger keeps)."""
-    from ccaas.domain.outbound.compliance import _newer  # noqa: PLC2701 - the domain's one definition
-
-    return _newer(a, b)
 
 
 def check_refinement(record: AttemptRecord, disposition: Disposition) -> None:
@@ -47,6 +58,7 @@ class MemoryOutboundStore:
         self.counts: dict[tuple[str, str, str], dict[str, int]] = {}
         self.suppressions: dict[tuple[str, str, str], Suppression] = {}
         self.consents: dict[tuple[str, str, str], ConsentFlag] = {}
+        self.talks: dict[tuple[str, str, str], dict[str, datetime]] = {}  # (tenant, kind, value) -> source -> at
 
     # --- campaigns ---------------------------------------------------------------------------------
     def put_campaign(self, tenant_id: str, campaign: Campaign, *, expected_version: int | None) -> None:
@@ -93,14 +105,20 @@ class MemoryOutboundStore:
                    and r.next_due_at <= now]
         return sorted(due, key=lambda r: (r.next_due_at, r.row.row_id))[:limit]
 
-    def schedule_row(self, row: StoredRow, *, next_due_at: datetime | None, blocked_by: Sequence[str] = ()) -> StoredRow:
+    def schedule_row(self, row: StoredRow, *, next_due_at: datetime | None, blocked_by: Sequence[str] = (),
+                     checks: Sequence[CheckResult] = ()) -> StoredRow:
         with self._lock:
             key = (row.tenant_id, row.campaign_id, row.row.row_id)
             self._check_row(key, row.version)
             moved = row.model_copy(update={"state": "due" if next_due_at else "done", "next_due_at": next_due_at,
-                                           "blocked_by": tuple(blocked_by), "version": row.version + 1})
+                                           "blocked_by": tuple(blocked_by), "blocked_checks": tuple(checks),
+                                           "version": row.version + 1})
             self.rows[key] = moved
             return moved
+
+    def has_due_rows(self, tenant_id: str, campaign_id: str) -> bool:
+        with self._lock:
+            return any(t == tenant_id and c == campaign_id and r.state == "due" for (t, c, _), r in self.rows.items())
 
     def _check_row(self, key: tuple[str, str, str], version: int) -> None:
         held = self.rows.get(key)
@@ -122,7 +140,8 @@ class MemoryOutboundStore:
             if akey in self.attempts:
                 raise Conflict(f"attempt {a.attempt_id} exists", field="attempt_id")
             self.attempts[akey] = record
-            self.rows[key] = row.model_copy(update={"state": "due", "next_due_at": next_due_at, "version": row.version + 1})
+            self.rows[key] = row.model_copy(update={"state": "due", "next_due_at": next_due_at, "blocked_by": (),
+                                                    "blocked_checks": (), "version": row.version + 1})
 
     def get_attempt(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str) -> AttemptRecord:
         held = self.attempts.get((tenant_id, campaign_id, row_id, attempt_id))
@@ -201,11 +220,21 @@ class MemoryOutboundStore:
     def put_consent(self, tenant_id: str, number: str, kind: Literal["voice", "sms"], flag: ConsentFlag) -> None:
         with self._lock:
             held = self.consents.get((tenant_id, number, kind))
-            if held is None or consent_newer(flag, held):
+            if held is None or consent_supersedes(flag, held):
                 self.consents[(tenant_id, number, kind)] = flag
 
     def latest_consent(self, tenant_id: str, number: str, kind: Literal["voice", "sms"]) -> ConsentFlag | None:
         return self.consents.get((tenant_id, number, kind))
+
+    # --- conversations outside the dialer ---------------------------------------------------------------
+    def add_conversation(self, tenant_id: str, kind: ConversationKey, value: str, at: datetime, source: str) -> None:
+        with self._lock:
+            self.talks.setdefault((tenant_id, kind, value), {}).setdefault(source, at)
+
+    def conversations(self, tenant_id: str, kind: ConversationKey, value: str, since: datetime) -> list[datetime]:
+        with self._lock:
+            held = self.talks.get((tenant_id, kind, value), {})
+            return sorted(at for at in held.values() if at > since)
 
 
 # --- dialers that stay in the process -----------------------------------------------------------------
@@ -267,11 +296,31 @@ class RecordingDialer:
         return outcome if outcome is not None and outcome.at <= now else None
 
 
+class MemorySmsSender:
+    """The SmsSender twin: keeps every message it was handed (tests and the local runtime read `.sent`);
+    `fail` makes it refuse like a carrier would."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        self.sent: list[SmsRequest] = []
+        self.fail = fail
+
+    def send(self, request: SmsRequest) -> DialHandle:
+        if self.fail:
+            raise RuntimeError("the carrier refused the message")
+        self.sent.append(request)
+        return DialHandle(provider_id=f"sms-{request.attempt_id}")
+
+
 class MemoryDialers:
-    """DialerFactory for the in-memory dependencies: one dialer per settings value (tests read `.made`)."""
+    """DialerFactory for the in-memory dependencies: one dialer per settings value (tests read `.made`), one
+    SMS sender for all (`.texts`)."""
 
     def __init__(self) -> None:
         self.made: dict[str, object] = {}
+        self.texts = MemorySmsSender()
+
+    def sms(self, settings: DialerSettings) -> MemorySmsSender:
+        return self.texts
 
     def __call__(self, settings: DialerSettings):  # noqa: ANN204 - a Dialer
         key = settings.model_dump_json()

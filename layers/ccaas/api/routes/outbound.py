@@ -14,11 +14,11 @@ from ccaas.api.access import ADMIN, AGENT, INTEGRATION, READERS, SUPERVISOR, Rou
 from ccaas.api.common import Id, deps, tenant, within_calendar
 from ccaas.api.errors import errors
 from ccaas.domain.models import NotFound
+from ccaas.domain.outbound.metrics import agent_disposition_metrics
 from ccaas.domain.outbound.models import Attempt, Campaign
 from ccaas.ports_outbound import DialerSettings
-from ccaas.usecases import outbound
+from ccaas.usecases import outbound, outbound_metrics
 from ccaas.usecases.outbound import (
-    CampaignMetrics,
     CampaignPatch,
     CampaignRequest,
     ConsentRequest,
@@ -75,10 +75,20 @@ def update_campaign(campaign_id: Id, body: CampaignPatch) -> Campaign:  # type: 
     return outbound.update_campaign(deps(), tenant(router), campaign_id, body)
 
 
-@router.post("/campaigns/<campaign_id>/lists", roles=[ADMIN], tags=TAGS,
-             summary="Load list rows (CSV text or JSON rows, ≤ 10,000 per upload): bad rows reported with line and field, the rest stored")
-def upload_list(campaign_id: Id, body: ListUpload) -> ListUploadResult:
-    return outbound.upload_list(deps(), tenant(router), campaign_id, body)
+@router.post("/campaigns/<campaign_id>/lists", roles=[ADMIN], tags=TAGS, responses=errors(409),
+             summary="Load list rows (≤ 10,000 per upload, a body ≤ 4 MiB): JSON (ListUpload: rows, or CSV text in "
+                     "content), or the raw file with Content-Type: text/csv (UTF-8; ?region=GB for numbers without +). "
+                     "Bad rows reported with line and field, the rest stored; a number an earlier row named is a "
+                     "warning (duplicate of line N), never called twice at once")
+def upload_list(
+    campaign_id: Id,
+    region: Annotated[str, Query(pattern=r"^[A-Z]{2}$", description="text/csv: the default region of numbers without +")] = "US",
+) -> ListUploadResult:
+    event = router.current_event
+    media_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if media_type in outbound.CSV_MEDIA_TYPES:
+        return outbound.upload_csv_text(deps(), tenant(router), campaign_id, event.body or "", region)
+    return outbound.upload_list(deps(), tenant(router), campaign_id, ListUpload.model_validate(event.json_body))
 
 
 def _status(campaign_id: str, action: Literal["start", "pause", "stop"]) -> Campaign:
@@ -124,10 +134,38 @@ def list_attempts(  # noqa: ANN201 - JSON list or CSV text (documented in `respo
                         contact_id=r.contact_id, dial_error=r.dial_error, ended_at=r.ended_at) for r in records]
 
 
+@router.get("/campaigns/<campaign_id>/rows/<row_id>", roles=READERS, tags=TAGS, responses=errors(404),
+            summary="One list row's audit: its state, the failed checks that held it back or ended it (an opt-out names "
+                    "its source), and its attempts with the checks that allowed each")
+def row_audit(campaign_id: Id, row_id: Id) -> outbound.RowAudit:
+    return outbound.row_audit(deps(), tenant(router), campaign_id, row_id)
+
+
 @router.get("/campaigns/<campaign_id>/metrics", roles=READERS, tags=TAGS,
-            summary="Attempts, connects, right-party contacts, abandonment rate (rolling 30 days), blocks by rule")
-def campaign_metrics(campaign_id: Id) -> CampaignMetrics:
-    return outbound.campaign_metrics(deps(), tenant(router), campaign_id)
+            summary="Attempts, connects, right-party contacts, abandonment rate (rolling 30 days), blocks by rule, "
+                    "agents' occupancy and idle time between calls")
+def campaign_metrics(campaign_id: Id) -> outbound_metrics.CampaignMetrics:
+    return outbound_metrics.campaign_metrics(deps(), tenant(router), campaign_id)
+
+
+HistoryFrom = Annotated[datetime | None, Query(alias="from", description="start, ISO 8601 (years 2000-2100); a time "
+                                                "without offset is the tenant's wall clock; default: 7 days (day) or 1 day (hour) before `to`"),
+                        AfterValidator(within_calendar)]
+HistoryTo = Annotated[datetime | None, Query(alias="to", description="end (exclusive); default now"),
+                      AfterValidator(within_calendar)]
+
+
+@router.get("/campaigns/<campaign_id>/metrics/historical", roles=READERS, tags=TAGS, responses=errors(404),
+            summary="The campaign's figures per day or hour (tenant time zone) from its stored attempts: attempts, "
+                    "connects, right-party contacts, abandonment (interval and rolling 30 days), occupancy, idle between "
+                    "calls; blocks by rule per UTC day. At most 93 days (day) or 7 days (hour)")
+def campaign_metrics_historical(
+    campaign_id: Id,
+    from_: HistoryFrom = None,
+    to: HistoryTo = None,
+    interval: Annotated[Literal["day", "hour"], Query()] = "day",
+) -> outbound_metrics.CampaignHistory:
+    return outbound_metrics.campaign_history(deps(), tenant(router), campaign_id, start=from_, end=to, interval=interval)
 
 
 @router.post("/suppressions", roles=[ADMIN, INTEGRATION], tags=TAGS,
@@ -152,6 +190,7 @@ class DispositionView(BaseModel):
              summary="The outcome of an outbound call the agent handled (opted_out suppresses the number at once)")
 def dispose_contact(contact_id: Id, body: DispositionRequest) -> DispositionView:
     done = outbound.dispose_contact(deps(), tenant(router), contact_id, body)
+    outbound_metrics.emit_campaign_counts(tenant(router), done.attempt.campaign_id, agent_disposition_metrics(body.disposition))
     return DispositionView(contact_id=contact_id, attempt_id=done.attempt_id, disposition=str(done.attempt.disposition))
 
 

@@ -5,13 +5,18 @@ Modules
   disposition, stricter calling windows per campaign and per state, blackout dates, abandonment cap),
   ContactListRow (parsed numbers with their candidate time zones, consent flags), Attempt (with the
   CheckResults that allowed it), Disposition, CheckName/CheckResult.
-- `lists`: CSV / JSON contact lists → rows + per-line, per-field errors (numbers parsed with `phonenumbers`).
+- `lists`: CSV / JSON contact lists → rows + per-line, per-field errors (numbers parsed with `phonenumbers`;
+  a cell is a number only when it holds nothing else) + warnings (a number an earlier row named); each
+  number's zones are the row's AND, for a geographic number, the number's own (`number_zones`).
 - `zones`: ZIP prefix → state → time zones (multi-zone states keep every zone).
 - `compliance`: `check_attempt(...) -> Decision(allowed, checks, next_allowed_at)`, run before EVERY dial;
   the use-case stores `Decision.checks` on the attempt (the audit export), and dials only when `allowed`.
   `pacing_mode` / `abandonment_gate` tell the pacer when a predictive campaign must dial progressively.
 - `pacing`: `dials_to_place(mode, PacingState) -> int` (progressive 1 per free agent; predictive binomial
   over-dial with an abandonment controller; agentless rate-limited).
+- `messages`: `is_opt_out(text)` (a whole message that is STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT or
+  OPT OUT, any case, blanks and punctuation) and `sms_text(message)` (an agentless text with "Reply STOP to
+  opt out." appended).
 
 No boto3, no environment, no clock: instants are passed in (aware datetimes), randomness as random.Random;
 history, suppression and consent come in as read-only views (ports implement them over storage).
@@ -27,12 +32,14 @@ Which check implements which rule (CheckName → law)
   (rolling 168 h — stricter than calendar days; attempts with consent given directly are excluded,
   1006.14(b)(3)(i); every other attempt counts, including unconnected ones — conservative).
 - reg_f_conversation: 12 CFR 1006.14(b)(2)(i)(B): no call within 7 days after a telephone conversation about
-  the debt (a right-party-contact attempt, or any conversation the history reports, e.g. an inbound call).
+  the debt (a right-party-contact attempt, or any conversation the history reports: an inbound call with the
+  person, by the row's account or by any of the row's numbers — `AttemptHistory.number_conversations`).
 - suppression: the tenant's internal do-not-call list (47 CFR 64.1200(d)), imported lists (e.g. the
   national registry, 64.1200(c)(2)), and opt-outs by any reasonable means from any channel (agent
   disposition, SMS STOP, API) — honoured for the very next check, also mid-campaign.
 - consent: TCPA 47 U.S.C. 227(b)(1)(A)/(B) and 47 CFR 64.1200(a)(1)–(2): prior express consent for calls made
-  with an automatic dialer or a prerecorded voice. Required for progressive, predictive and agentless dials.
+  with an automatic dialer or a prerecorded voice. Required for progressive, predictive and agentless dials;
+  an agentless SMS campaign (channel sms) needs the consent for automated TEXTS instead (`consent_channel`).
   Preview is agent-initiated (the agent dials one number by hand after seeing the record): not treated as
   an automated call, no consent required — a conservative reading still applies every other check
   (hours, Reg F, DNC) to preview. A revocation newer than the grant wins.

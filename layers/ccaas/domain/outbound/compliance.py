@@ -50,6 +50,7 @@ from ccaas.domain.outbound.models import (
 
 __all__ = [
     "AbandonmentStats", "AttemptHistory", "ConsentLedger", "ConsentView", "Decision", "InMemoryHistory",
+    "consent_channel", "consent_supersedes",
     "REG_F_MAX_CALLS", "REG_F_WINDOW", "Suppression", "SuppressionSet", "SuppressionView", "abandonment_gate",
     "abandonment_stats", "candidate_zones", "check_attempt", "effective_window", "next_time_allowed",
     "pacing_mode", "time_allowed",
@@ -80,6 +81,11 @@ class AttemptHistory(Protocol):
         right-party-contact attempts already (e.g. an inbound call)."""
         ...
 
+    def number_conversations(self, number: str, since: datetime) -> Sequence[datetime]:
+        """Telephone conversations with the person on this number after `since` that are not attempts
+        (an inbound call from it): a row naming the number gets the quiet period for its account."""
+        ...
+
 
 class Suppression(Frozen):
     kind: Literal["number", "email", "account"]
@@ -99,14 +105,18 @@ class ConsentView(Protocol):
 class InMemoryHistory:
     """AttemptHistory over lists in memory (tests, simulation, the local runtime's twin)."""
 
-    def __init__(self, attempts: Iterable[Attempt] = (), conversations: Iterable[tuple[str, datetime]] = ()):
+    def __init__(self, attempts: Iterable[Attempt] = (), conversations: Iterable[tuple[str, datetime]] = (),
+                 number_conversations: Iterable[tuple[str, datetime]] = ()):
         self._by_account: dict[str, list[Attempt]] = defaultdict(list)
         self._by_record: dict[tuple[str, str], list[Attempt]] = defaultdict(list)
         self._conversations: dict[str, list[datetime]] = defaultdict(list)
+        self._number_conversations: dict[str, list[datetime]] = defaultdict(list)
         for attempt in attempts:
             self.record(attempt)
         for account, at in conversations:
             self.add_conversation(account, at)
+        for number, at in number_conversations:
+            self.add_number_conversation(number, at)
 
     def record(self, attempt: Attempt) -> None:
         if attempt.account_id:
@@ -116,6 +126,9 @@ class InMemoryHistory:
     def add_conversation(self, account_id: str, at: datetime) -> None:
         self._conversations[account_id].append(aware(at))
 
+    def add_number_conversation(self, number: str, at: datetime) -> None:
+        self._number_conversations[number].append(aware(at))
+
     def account_attempts(self, account_id: str, since: datetime) -> Sequence[Attempt]:
         return [a for a in self._by_account.get(account_id, ()) if a.started_at > since]
 
@@ -124,6 +137,9 @@ class InMemoryHistory:
 
     def conversations(self, account_id: str, since: datetime) -> Sequence[datetime]:
         return [t for t in self._conversations.get(account_id, ()) if t > since]
+
+    def number_conversations(self, number: str, since: datetime) -> Sequence[datetime]:
+        return [t for t in self._number_conversations.get(number, ()) if t > since]
 
     def all_attempts(self) -> list[Attempt]:
         return sorted((a for v in self._by_record.values() for a in v), key=lambda a: a.started_at)
@@ -156,15 +172,16 @@ class ConsentLedger:
 
     def put(self, number: str, kind: Literal["voice", "sms"], flag: ConsentFlag) -> None:
         current = self._latest.get((number, kind))
-        if current is None or _newer(flag, current):
+        if current is None or consent_supersedes(flag, current):
             self._latest[(number, kind)] = flag
 
     def latest(self, number: str, kind: Literal["voice", "sms"]) -> ConsentFlag | None:
         return self._latest.get((number, kind))
 
 
-def _newer(a: ConsentFlag, b: ConsentFlag) -> bool:
-    """a supersedes b: later, or at the same (or unknown) time a revocation beats a grant."""
+def consent_supersedes(a: ConsentFlag, b: ConsentFlag) -> bool:
+    """Consent record `a` supersedes `b`: later, or at the same (or unknown) time a revocation beats a
+    grant; a timed record beats an untimed one. The one rule every consent store keeps."""
     ta, tb = a.at, b.at
     if ta is not None and tb is not None and ta != tb:
         return ta > tb
@@ -330,6 +347,11 @@ class Decision(Frozen):
         return tuple(c.name for c in self.checks if not c.passed)
 
 
+def consent_channel(campaign: Campaign, mode: CampaignMode | None = None) -> Literal["voice", "sms"]:
+    """Which consent an automated contact of `campaign` needs: texts for an agentless SMS campaign, else calls."""
+    return "sms" if (mode or campaign.mode) is CampaignMode.AGENTLESS and campaign.channel == "sms" else "voice"
+
+
 def _result(name: CheckName, passed: bool, detail: str, clears_at: datetime | None = None,
             **facts: object) -> CheckResult:
     return CheckResult(name=name, passed=passed, detail=detail[:512], facts=facts,  # type: ignore[arg-type]
@@ -390,16 +412,20 @@ def check_attempt(campaign: Campaign, row: ContactListRow, number: str, at: date
         checks.append(_result(CheckName.CONSENT, True, "preview: the agent dials manually (not an automated call)",
                               mode=str(mode)))
     else:
-        flags = [f for f in (row.consent_automated_voice, consent.latest(number, "voice") if consent else None) if f]
+        kind = consent_channel(campaign, mode)
+        listed = row.consent_automated_sms if kind == "sms" else row.consent_automated_voice
+        flags = [f for f in (listed, consent.latest(number, kind) if consent else None) if f]
         best = None
         for flag in flags:
-            if best is None or _newer(flag, best):
+            if best is None or consent_supersedes(flag, best):
                 best = flag
         granted = best is not None and best.granted and (best.at is None or best.at <= at)
+        what = "text" if kind == "sms" else "call"
         checks.append(_result(
             CheckName.CONSENT, granted,
-            "automated-call consent on record" if granted else "no prior express consent for automated calls",
-            mode=str(mode), source=best.source if best else None, given_at=_iso(best.at) if best and best.at else None))
+            f"automated-{what} consent on record" if granted else f"no prior express consent for automated {what}s",
+            mode=str(mode), channel=kind, source=best.source if best else None,
+            given_at=_iso(best.at) if best and best.at else None))
 
     # calling hours: 08:00-21:00 local in every candidate zone; the tenant's and the state's stricter windows
     window = effective_window(campaign, row)
@@ -445,7 +471,8 @@ def check_attempt(campaign: Campaign, row: ContactListRow, number: str, at: date
                                   f"{len(counted)} of {REG_F_MAX_CALLS} call attempts in the last 7 days",
                                   counted=len(counted), excluded_direct_consent=excluded, account_id=row.account_id))
         talks = [a.started_at for a in account if a.conversation] + [
-            t for t in history.conversations(row.account_id, since) if t <= at]
+            t for t in history.conversations(row.account_id, since) if t <= at] + [
+            t for n in row.numbers for t in history.number_conversations(n, since) if t <= at]
         last_talk = max(talks, default=None)
         if last_talk is not None:
             checks.append(_result(CheckName.REG_F_CONVERSATION, False, "telephone conversation about this debt "

@@ -9,10 +9,18 @@ Columns / keys (case-insensitive, surrounding blanks ignored):
   (at most MAX_ATTRIBUTES, values of 256 characters; JSON may also give an `attributes` object).
 - Numbers are parsed with `phonenumbers` in the list's default region and must be VALID numbers (not just
   possible ones); a row with any bad field is rejected whole (reported), so nothing half-parsed is dialed.
-- Time zones of each number, in order: the row's `time_zone`; else the zones of its state (`state`, or the
-  state of `postal_code` by ZIP prefix; a multi-zone state keeps every zone); else the zones
-  `phonenumbers.timezone` gives the number (several for some area codes: all are kept, the most
-  restrictive window applies). A number with no known zone is rejected.
+  A cell is a number only when it holds nothing else: digits, blanks, `+ ( ) - . /` and a trailing
+  extension (`ext. 7`, `x7`: dropped); letters or other text refuse it ("fax: …", a stringified object),
+  and so does a JSON object, list item or boolean where a number belongs (a JSON number is fine).
+- Time zones of each number (the calling window must hold in EVERY one, `number_zones`): the row's zones
+  — its `time_zone`, else the zones of its state (`state`, or the state of `postal_code` by ZIP prefix; a
+  multi-zone state keeps every zone) — together with the number's own zones (`phonenumbers.timezone`)
+  when the number is geographic (a fixed line; a mobile where mobiles are geographic); a row without
+  zones takes the number's own zones, geographic or not (several for some area codes: all are kept). A
+  number with no known zone is rejected.
+- Duplicates: a row naming a number an earlier row of the upload named is reported as a warning on that
+  row ("duplicate of line N"), and still loaded (two debts of one person are two rows); the dialer never
+  has two calls in flight to one number (usecases.outbound.dial_tick).
 Lines: CSV errors name the physical line of the file (the header is line 1); JSON errors name the
 1-based index of the object in the list.
 """
@@ -41,7 +49,8 @@ from ccaas.domain.outbound.models import (
 )
 from ccaas.domain.outbound.zones import state_for_postal_code, zones_for_state
 
-__all__ = ["ListError", "ParsedList", "parse_csv", "parse_json", "parse_number", "MAX_LIST_ROWS", "MAX_ERRORS"]
+__all__ = ["ListError", "ParsedList", "parse_csv", "parse_json", "parse_number", "number_zones", "MAX_LIST_ROWS",
+           "MAX_ERRORS"]
 
 MAX_LIST_ROWS = 100_000  # rows per parse call; a million-row list is uploaded and parsed in chunks
 MAX_ERRORS = 1_000       # errors listed per parse call (the count is always exact)
@@ -52,6 +61,8 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _KNOWN = {"row_id", "phone", "phones", "email", "time_zone", "postal_code", "state", "account_id", "debt_id",
           "attributes", *(f"consent_automated_{k}{s}" for k in ("voice", "sms") for s in ("", "_source", "_at"))}
 _PHONE_COLUMN = re.compile(r"^phone_?\d+$")
+_SCIENTIFIC = re.compile(r"^[+-]?\d+([.,]\d+)?[eE][+-]?\d+$")
+_EXCEL_FLOAT = re.compile(r"^\+?\d{7,15}\.0+$")
 
 
 class ListError(Frozen):
@@ -65,6 +76,7 @@ class ParsedList(Frozen):
     errors: tuple[ListError, ...]
     error_count: Int = 0
     total: Int = 0
+    warnings: tuple[ListError, ...] = ()  # loaded rows worth a look: a number an earlier row named (≤ MAX_ERRORS)
 
     @property
     def accepted(self) -> int:
@@ -77,24 +89,75 @@ class _RowErrors(Exception):
         self.errors = errors
 
 
-def parse_number(raw: str, region: str = "US") -> tuple[str, tuple[str, ...]]:
-    """(E.164, the number's own time zones) of a valid number; ValueError with a readable reason."""
-    text = raw.strip()
+_EXTENSION = re.compile(r"\s*[,;]?\s*(?:ext(?:ension)?|x|#)\s*[.:=]?\s*[0-9]{1,7}$", re.IGNORECASE)
+_PHONE_CHARS = re.compile(r"^\+?[0-9 ()./-]+$")  # digits, blanks, + ( ) - . / (after the extension is cut)
+
+
+def _parse_phone(raw: object, region: str) -> phonenumbers.PhoneNumber:
+    """The phonenumbers parse of a cell that is a phone number and nothing else; ValueError otherwise.
+
+    Only text (or a JSON number) is a number: an object, a list or a boolean is refused. The text may hold
+    digits, blanks, `+ ( ) - . /` and a trailing extension (`ext. 7`, `extension 7`, `ext: 7`, `x7`, `#7`,
+    dropped: the dialer calls the number); a letter or any other character anywhere else refuses the cell,
+    so a number is never picked out of surrounding text ("fax: …", "not …", a stringified object)."""
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        raise ValueError("must be text, not " + ("null" if raw is None else "a JSON object" if isinstance(raw, Mapping)
+                                                  else "a list" if isinstance(raw, list) else type(raw).__name__))
+    text = _text(raw)
     if not text or len(text) > 32:
         raise ValueError("empty or too long")
+    if _SCIENTIFIC.match(text):
+        raise ValueError("a number in scientific notation (a spreadsheet rounded it): export the column as text")
+    if _EXCEL_FLOAT.match(text):
+        text = text.split(".")[0]  # 15550102030.0: a spreadsheet's float, no digit lost
+    digits = _EXTENSION.sub("", text).strip()
+    if not _PHONE_CHARS.match(digits) or not any(c.isdigit() for c in digits):
+        raise ValueError("not a phone number (only digits, blanks, + ( ) - . / and an extension)")
     try:
-        parsed = phonenumbers.parse(text, region)
+        parsed = phonenumbers.parse(digits, region)
     except phonenumbers.NumberParseException as exc:
         raise ValueError(f"not a phone number ({exc._msg})") from None
     if not phonenumbers.is_valid_number(parsed):
-        raise ValueError(f"not a valid number for region {region}" if not text.startswith("+")
+        raise ValueError(f"not a valid number for region {region}" if not digits.startswith("+")
                          else "not a valid number")
-    zones = tuple(z for z in pn_timezone.time_zones_for_number(parsed) if z != _UNKNOWN_ZONE)
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), zones
+    return parsed
+
+
+def _own_zones(parsed: phonenumbers.PhoneNumber) -> tuple[str, ...]:
+    return tuple(z for z in pn_timezone.time_zones_for_number(parsed) if z != _UNKNOWN_ZONE)
+
+
+def parse_number(raw: str, region: str = "US") -> tuple[str, tuple[str, ...]]:
+    """(E.164, the number's own time zones) of a valid number; ValueError with a readable reason (a cell
+    with anything but a number in it, or a value that is no text or JSON number, is refused)."""
+    parsed = _parse_phone(raw, region)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), _own_zones(parsed)
+
+
+def number_zones(explicit: Sequence[str], parsed: phonenumbers.PhoneNumber) -> tuple[str, ...]:
+    """Every zone the called party may be in (the calling window must hold in all of them): the row's zones
+    (its `time_zone`, else its state's or ZIP's) AND, for a geographic number (a fixed line, or a mobile
+    in a country whose mobile numbers are geographic: phonenumbers' `is_number_geographical`), the zones
+    of the number itself. A non-geographic number (toll-free, a UK or Russian mobile …) says nothing of
+    where the person is: its zones are used only when the row gives none. Order: the row's first."""
+    own = _own_zones(parsed)
+    if not explicit:
+        return own
+    if own and not set(own) <= set(explicit) and phonenumbers.is_number_geographical(parsed):
+        return tuple(dict.fromkeys((*explicit, *own)))
+    return tuple(explicit)
 
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
+
+
+def _refused(reason: object, raw: object) -> str:
+    """The reason a cell was refused, with a bounded echo of a text or number cell (never the 10,000
+    characters it may hold; an object is named by its type in the reason already)."""
+    if isinstance(raw, str) or (isinstance(raw, (int, float)) and not isinstance(raw, bool)):
+        return f"{reason}: {repr(raw)[:34]}"
+    return str(reason)
 
 
 def _consent(record: Mapping[str, Any], kind: str, errors: list[tuple[str, str]]) -> ConsentFlag | None:
@@ -129,17 +192,22 @@ def _consent(record: Mapping[str, Any], kind: str, errors: list[tuple[str, str]]
         return None
 
 
-def _phones(record: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(field, raw) of every number the row names, in column order."""
+def _phones(record: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """(field, raw) of every number the row names, in column order (raw: the cell's text, or what JSON gave:
+    a number, or an object / a boolean that `_parse_phone` refuses)."""
     found: list[tuple[str, str]] = []
     for key, value in record.items():
         if key in ("phone", "phones") or _PHONE_COLUMN.match(key):
-            values = value if isinstance(value, list) else re.split(r"[;|]", _text(value))
-            found += [(key, _text(v)) for v in values if _text(v)]
+            if isinstance(value, str):
+                values: list[Any] = re.split(r"[;|]", value)
+            else:
+                values = value if isinstance(value, list) else [value]
+            found += [(key, v) for v in values if _text(v)]
     return found
 
 
-def _row(record: Mapping[str, Any], line: int, region: str) -> ContactListRow:
+def _row(record: Mapping[str, Any], line: int, region: str) -> tuple[ContactListRow, dict[str, str]]:
+    """The row, and the field each of its numbers came from."""
     errors: list[tuple[str, str]] = []
     zone = _text(record.get("time_zone")) or None
     if zone:
@@ -168,23 +236,30 @@ def _row(record: Mapping[str, Any], line: int, region: str) -> ContactListRow:
         errors.append(("phone", f"at most {MAX_ROW_NUMBERS} numbers per row"))
         raw_phones = raw_phones[:MAX_ROW_NUMBERS]
     phones: list[PhoneEntry] = []
+    fields: dict[str, str] = {}
+    explicit: tuple[str, ...] = ()
+    if zone:
+        explicit, source = (zone,), "row"
+    elif state and zones_for_state(state):
+        explicit, source = zones_for_state(state), ("postal_code" if not record.get("state") else "state")
+    else:
+        source = "number"
     for field, raw in raw_phones:
         try:
-            number, own_zones = parse_number(raw, region)
+            parsed = _parse_phone(raw, region)
         except ValueError as exc:
-            errors.append((field, f"{exc}: {raw[:32]!r}"))
+            errors.append((field, _refused(exc, raw)))
             continue
-        if zone:
-            zones, source = (zone,), "row"
-        elif state and zones_for_state(state):
-            zones, source = zones_for_state(state), ("postal_code" if not record.get("state") else "state")
-        elif own_zones:
-            zones, source = own_zones, "number"
-        else:
+        number = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        zones = number_zones(explicit, parsed)
+        if not zones:
             errors.append((field, f"no time zone known for {number}: give time_zone or postal_code"))
             continue
+        if len(zones) > 64:
+            zones = zones[:64]  # the row's zones come first: the model bounds the list
         if number not in (p.number for p in phones):
             phones.append(PhoneEntry(number=number, zones=zones, zone_source=source))  # type: ignore[arg-type]
+            fields[number] = field
     email = _text(record.get("email")) or None
     if email and (len(email) > 254 or not _EMAIL.match(email)):
         errors.append(("email", "not an e-mail address"))
@@ -213,19 +288,37 @@ def _row(record: Mapping[str, Any], line: int, region: str) -> ContactListRow:
         return ContactListRow(
             row_id=_text(record.get("row_id")) or f"line-{line}", line=line, phones=tuple(phones), email=email,
             time_zone=zone, postal_code=postal, state=state, account_id=account, consent_automated_voice=voice,
-            consent_automated_sms=sms, attributes=attributes)
+            consent_automated_sms=sms, attributes=attributes), fields
     except ValidationError as exc:
         raise _RowErrors([(".".join(str(p) for p in e["loc"][:1]) or "row", e["msg"]) for e in exc.errors()]) from None
+
+
+def _duplicates(row: ContactListRow, fields: Mapping[str, str], seen: dict[str, ContactListRow]) -> list[ListError]:
+    """A warning per number of `row` an earlier loaded row named ("duplicate of line N"): the row still
+    loads — one person's two debts are two rows — and the dialer never rings a number twice at once."""
+    warnings = []
+    for number in row.numbers:
+        first = seen.get(number)
+        if first is None:
+            seen[number] = row
+            continue
+        same = "the same account" if first.account_id == row.account_id else "another account"
+        warnings.append(ListError(line=row.line, field=fields.get(number, "phone"), message=(
+            f"duplicate of line {first.line}: {number} again ({same}); loaded, never called while a call to "
+            "it is in flight")[:300]))
+    return warnings
 
 
 def _parse(records: Sequence[tuple[int, Mapping[str, Any]]], region: str, total: int) -> ParsedList:
     rows: list[ContactListRow] = []
     errors: list[ListError] = []
+    warnings: list[ListError] = []
     count = 0
     seen: set[str] = set()
+    numbers: dict[str, ContactListRow] = {}
     for line, record in records:
         try:
-            row = _row(record, line, region)
+            row, fields = _row(record, line, region)
             if row.row_id in seen:
                 raise _RowErrors([("row_id", f"duplicate row_id {row.row_id!r}")])
         except _RowErrors as exc:
@@ -236,35 +329,93 @@ def _parse(records: Sequence[tuple[int, Mapping[str, Any]]], region: str, total:
             continue
         seen.add(row.row_id)
         rows.append(row)
-    return ParsedList(rows=tuple(rows), errors=tuple(errors), error_count=count, total=total)
+        warnings += _duplicates(row, fields, numbers)
+    return ParsedList(rows=tuple(rows), errors=tuple(errors), error_count=count, total=total,
+                      warnings=tuple(warnings[:MAX_ERRORS]))
 
 
 def _normalise(record: Mapping[str, Any]) -> dict[str, Any]:
     return {str(k).strip().lower(): v for k, v in record.items() if k is not None}
 
 
+def _header(cells: Sequence[str]) -> tuple[list[str], list[ListError]]:
+    """Normalised column names (BOM, blanks, case) and the header's problems (line 1)."""
+    names = [c.replace("\ufeff", "").strip().strip('"').strip().lower() for c in cells]
+    errors = []
+    for index, name in enumerate(names):
+        if not name:
+            errors.append(ListError(line=1, field=f"column {index + 1}", message="a column without a name: ignored"))
+    for name in sorted({n for n in names if n and names.count(n) > 1}):
+        errors.append(ListError(line=1, field=name[:64], message="a duplicate column: a row whose copies disagree "
+                                                                 "is rejected"))
+    return names, errors
+
+
+def _record(names: Sequence[str], cells: Sequence[str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    record: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    for name, value in zip(names, cells, strict=False):
+        if not name:
+            continue
+        held = record.get(name)
+        if held is None or not held.strip():
+            record[name] = value
+        elif value.strip() and value.strip() != held.strip():
+            problems.append((name[:64], "duplicate columns disagree"))
+    for name in names[len(cells):]:  # a short row: the missing cells are empty
+        if name:
+            record.setdefault(name, "")
+    return record, problems
+
+
 def parse_csv(text: str, *, region: str = "US", max_rows: int = MAX_LIST_ROWS) -> ParsedList:
-    """Parse CSV text with a header line. Line numbers are the file's physical lines (header = 1)."""
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
-        return ParsedList(rows=(), errors=(ListError(line=1, field="header", message="no header line"),),
-                          error_count=1)
+    """Parse CSV text with a header line. Line numbers are the file's physical lines (header = 1).
+
+    Real-world files: a byte-order mark, CRLF or CR line ends, quoted cells with commas and line breaks,
+    blank lines (skipped), trailing empty cells (ignored), duplicate columns (used when their copies agree;
+    a row whose copies disagree is rejected), unnamed columns (ignored, reported on the header), more cells
+    than columns (the row is rejected), and a file the csv module cannot read from some line on (a NUL byte,
+    a cell over the size limit): the rows before it load, the error names the line."""
+    text = text.removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""))
     records: list[tuple[int, Mapping[str, Any]]] = []
     errors: list[ListError] = []
-    for raw in reader:
-        # the record's first physical line: its last line minus the line breaks inside quoted cells
-        start = reader.line_num - sum(v.count("\n") for v in raw.values() if isinstance(v, str))
-        if len(records) >= max_rows:
-            errors.append(ListError(line=start, field="row", message=f"more than {max_rows} rows: upload in parts"))
-            break
-        if None in raw:  # more cells than header columns
-            errors.append(ListError(line=start, field="row", message="more cells than header columns"))
-        elif all(v is None or not v.strip() for v in raw.values()):
-            pass  # a blank line
-        else:
-            records.append((start, _normalise(raw)))
-    parsed = _parse(records, region, total=len(records) + len(errors))
-    return parsed.model_copy(update={"errors": tuple(errors) + parsed.errors,
+    row_problems: list[tuple[int, list[tuple[str, str]]]] = []
+    names: list[str] | None = None
+    previous = 0
+    try:
+        for cells in reader:
+            start, previous = previous + 1, reader.line_num
+            if not any(c.strip() for c in cells):
+                continue  # a blank line (or only separators)
+            if names is None:
+                names, header_errors = _header(cells)
+                errors += header_errors
+                if not any(names):
+                    return ParsedList(rows=(), errors=(ListError(line=start, field="header", message="no header line"),),
+                                      error_count=1)
+                continue
+            if len(records) + len(row_problems) >= max_rows:
+                errors.append(ListError(line=start, field="row", message=f"more than {max_rows} rows: upload in parts"))
+                break
+            if len(cells) > len(names) and any(c.strip() for c in cells[len(names):]):
+                errors.append(ListError(line=start, field="row", message=f"{len(cells)} cells for {len(names)} columns"))
+                continue
+            record, problems = _record(names, cells)
+            if problems:
+                row_problems.append((start, problems))
+            else:
+                records.append((start, _normalise(record)))
+    except csv.Error as exc:
+        errors.append(ListError(line=previous + 1, field="row",
+                                message=f"unreadable CSV from this line on ({str(exc)[:120]}): the rows before it load"))
+    if names is None:
+        return ParsedList(rows=(), errors=(ListError(line=1, field="header", message="no header line"),), error_count=1)
+    errors += [ListError(line=line, field=field, message=message) for line, problems in row_problems
+               for field, message in problems]
+    parsed = _parse(records, region, total=len(records) + len(row_problems) + sum(1 for e in errors if e.field == "row"))
+    merged = sorted(errors + list(parsed.errors), key=lambda e: e.line)
+    return parsed.model_copy(update={"errors": tuple(merged[:MAX_ERRORS]),
                                      "error_count": parsed.error_count + len(errors)})
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AwareDatetime, Field, StringConstraints, field_validator, model_validator
 
@@ -44,9 +45,27 @@ US_STATES = frozenset(
     "OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR VI GU AS MP".split())
 
 
+_NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})  # files of the tz database that are no place
+_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+)*$")
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    """The zone names of the tz database zoneinfo reads (empty when it cannot list them: then a name is
+    taken when zoneinfo loads it and it is no deny-listed file)."""
+    return frozenset(available_timezones())
+
+
 def valid_zone(name: str) -> str:
-    """An IANA zone name zoneinfo knows (raises ValueError otherwise)."""
-    if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
+    """An IANA zone name of a place (or UTC/Etc) that zoneinfo knows; raises ValueError otherwise.
+
+    Not the files of the database that are no zone of a place: `localtime` (the host's own zone),
+    `Factory` (the "-00" placeholder), `posixrules`, and the `posix/` and `right/` trees."""
+    if (not name or len(name) > 64 or not _ZONE_NAME.match(name) or name in _NOT_ZONES
+            or name.startswith(("posix/", "right/"))):
+        raise ValueError(f"not an IANA time zone: {name!r}")
+    known = _known_zones()
+    if known and name not in known:
         raise ValueError(f"not an IANA time zone: {name!r}")
     try:
         ZoneInfo(name)
@@ -89,6 +108,7 @@ class Disposition(StrEnum):
     INVALID_NUMBER = "invalid_number"
     OPTED_OUT = "opted_out"
     ABANDONED = "abandoned"                      # answered by a person, dropped by the dialer (no agent in 2 s)
+    MESSAGE_SENT = "message_sent"                # an agentless SMS the carrier accepted (ends the row)
 
     @property
     def human_answered(self) -> bool:
@@ -121,6 +141,7 @@ DEFAULT_RETRY: dict[Disposition, RetryRule] = {
     Disposition.INVALID_NUMBER: RetryRule(after_minutes=None),
     Disposition.OPTED_OUT: RetryRule(after_minutes=None),
     Disposition.RIGHT_PARTY_CONTACT: RetryRule(after_minutes=None),
+    Disposition.MESSAGE_SENT: RetryRule(after_minutes=None),
 }
 
 
@@ -189,7 +210,11 @@ class Campaign(Frozen):
                                             description="no calls on these dates, in the called party's local date")
     max_abandon_rate: float = Field(default=MAX_ABANDON_RATE, gt=0, le=MAX_ABANDON_RATE)
     debt_collection: bool = Field(default=False, description="rows must name the debt (Reg F counts per debt)")
-    agentless_message: _Text | None = Field(default=None, description="the message an agentless call plays")
+    agentless_message: _Text | None = Field(default=None, description="the message an agentless call plays "
+                                            "(or, channel sms, the text sent; the opt-out notice is appended)")
+    channel: Literal["voice", "sms"] = Field(
+        default="voice", description="agentless only: voice drop (voice) or a text message (sms, consent for "
+                                     "automated texts required, calling hours apply)")
     version: Int = Field(default=1, ge=1)
 
     @field_validator("state_windows")
@@ -204,6 +229,8 @@ class Campaign(Frozen):
     def _agentless_needs_message(self) -> Campaign:
         if self.mode is CampaignMode.AGENTLESS and not self.agentless_message:
             raise ValueError("an agentless campaign needs its agentless_message")
+        if self.channel == "sms" and self.mode is not CampaignMode.AGENTLESS:
+            raise ValueError("channel sms is for agentless campaigns (agents work voice calls)")
         return self
 
 

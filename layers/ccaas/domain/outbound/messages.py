@@ -1,0 +1,42 @@
+"""Text messages and outbound compliance (pure): opt-out keywords in what a customer writes, and the text an
+agentless SMS campaign sends.
+
+- `is_opt_out(text)`: the whole message is a carrier-standard opt-out keyword (CTIA / the US carriers' short
+  code and 10DLC rules: STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT; "OPT OUT" too, FCC 24-24 "any
+  reasonable means"). Case, blanks, punctuation and symbols do not matter ("Stop.", " stop all ", "OPT-OUT",
+  "ＳＴＯＰ" after NFKC); a keyword inside a sentence does not count ("please don't stop my service" is a
+  message for an agent, not an opt-out): the same reading carriers apply to a whole-message keyword.
+- `sms_text(message)`: the agentless message with the opt-out notice ("Reply STOP to opt out.") appended,
+  unless the message already tells how to opt out.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["OPT_OUT_KEYWORDS", "OPT_OUT_NOTICE", "MAX_KEYWORD_MESSAGE", "is_opt_out", "sms_text"]
+
+OPT_OUT_KEYWORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout"})
+OPT_OUT_NOTICE = "Reply STOP to opt out."
+MAX_KEYWORD_MESSAGE = 64  # a longer message is never a bare keyword (and is not normalised at all)
+_NOT_LETTERS = re.compile(r"[\W_]+", re.UNICODE)
+_HAS_NOTICE = re.compile(r"\b(reply|text|send)\s+stop\b", re.IGNORECASE)
+
+
+def _letters(text: str) -> str:
+    return _NOT_LETTERS.sub("", unicodedata.normalize("NFKC", text)).casefold()
+
+
+def is_opt_out(text: str | None) -> bool:
+    """True when the whole message is an opt-out keyword (see the module docstring)."""
+    if not text or len(text) > MAX_KEYWORD_MESSAGE:
+        return False
+    return _letters(text) in OPT_OUT_KEYWORDS
+
+
+def sms_text(message: str) -> str:
+    """The text an agentless SMS sends: the message, then the opt-out notice (once)."""
+    body = message.strip()
+    if _HAS_NOTICE.search(body):
+        return body
+    return f"{body} {OPT_OUT_NOTICE}" if body else OPT_OUT_NOTICE
