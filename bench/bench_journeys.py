@@ -5,7 +5,8 @@ contact-flow Lambda) on the sandbox tenant.
 The IVR journeys (flow actions only: identify, hours, route, wait_info) run on WORKERS threads, as many
 callers reaching the flow at once; the journeys that create contacts and have the test agent answer them
 share one test agent, so they run one after the other (API_JOURNEYS of them, included in the 1,000).
-Prints the total time, journeys per second, failures, and the p50 / p95 / max latency per step action.
+Prints the total time, journeys per second, failures, and the p50 / p95 / p99 / max latency per step action
+(nearest rank, as `python -m local.journeys load` prints them).
 JOURNEYS=N overrides the count.
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from bench.table import print_table
 from ccaas.domain.journeys import parse_suite
 from ccaas.usecases.journeys import run_journey
-from local.journeys import prepare_sandbox
+from local.journeys import percentile, prepare_sandbox
 from local.runtime import LocalRuntime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,9 +29,7 @@ API_JOURNEYS = 30
 WORKERS = 8
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+_pct = percentile
 
 
 def main() -> None:
@@ -60,8 +59,8 @@ def main() -> None:
                 [[len(results), len(failed), round(total_s, 1), round(len(results) / total_s, 1),
                   round(_pct([r.total_ms for r in results if r.journey in {j.name for j in ivr}], 0.5), 1),
                   round(_pct([r.total_ms for r in api_results], 0.5), 1)]])
-    print_table("latency per step", ["step", "count", "p50 ms", "p95 ms", "max ms"],
-                [[k, len(v), round(_pct(v, 0.5), 1), round(_pct(v, 0.95), 1), round(max(v), 1)]
+    print_table("latency per step", ["step", "count", "p50 ms", "p95 ms", "p99 ms", "max ms"],
+                [[k, len(v), round(_pct(v, 0.5), 1), round(_pct(v, 0.95), 1), round(_pct(v, 0.99), 1), round(max(v), 1)]
                  for k, v in sorted(per_action.items())])
     if failed:
         print("failed:", "; ".join(f"{r.journey} at {r.failed_step}: {r.failure}" for r in failed[:5]))

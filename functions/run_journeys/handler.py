@@ -1,8 +1,12 @@
 """Every 5 minutes (EventBridge Scheduler): every tenant's journey tests (PUT /settings/journeys) through the
 real entry points, inside this Lambda (ccaas.adapters.aws.journeys.LambdaEntryPoints: the API resolver and
 the contact-flow use-case). Per journey, CloudWatch EMF metrics JourneySuccess (1/0) and JourneyLatency (ms)
-with the dimensions tenant and journey (bounded: at most 50 journeys per tenant); a failed journey is
-logged with its failed step and expectation. Synthetic contacts count in no KPI, metric or alert.
+with the dimensions tenant and journey (bounded: at most 50 journeys per tenant; a CloudWatch alarm per
+journey watches JourneySuccess, made by PUT /settings/journeys); a failed journey is logged with its failed
+step and expectation. Each run is stored with its per-step timings (GET /journeys/results), and a failing
+journey opens a `journey_failed` alert on the alerts bus that its next passing run resolves
+(ccaas.usecases.journeys.record_runs, inside run_scheduled). Synthetic contacts count in no KPI, metric or
+alert, and their items expire (the Contacts table's TTL).
 """
 from __future__ import annotations
 

@@ -70,3 +70,59 @@ def test_the_scheduled_runner_plays_each_tenants_journeys_and_emits_metrics(tena
 
     contacts = [c for c in dependencies().store.waiting_contacts(tenant.id, "sales", 10)]
     assert all(c.attributes.get(SYNTHETIC_ATTRIBUTE) != "sales-intake" for c in contacts)
+
+
+def test_results_alerts_and_alarms_through_the_handlers(tenant, env):
+    """PUT /settings/journeys makes an alarm per journey (moto CloudWatch, the stage's prefix); the scheduled
+    runner stores each run and opens a journey_failed alert once; GET /journeys/results and
+    GET /journeys/{name}/results read them (admin, supervisor)."""
+    import boto3
+
+    from ccaas.bootstrap import dependencies
+    from ccaas.usecases import admin
+    from tests.lambda_harness import context, load_handler
+
+    admin.register_connect_instance(dependencies(), tenant_id=tenant.id, instance_arn=INSTANCE)
+    suite = {"connect_instance_arn": INSTANCE, "journeys": [
+        {"name": "sales-open", "steps": [{"action": "hours", "parameters": {"queue_id": "sales"}, "expect": {"open": True}}]},
+        {"name": "wrong-queue", "steps": [
+            {"action": "route", "parameters": {"queue_id": "sales"}, "expect": {"queue_id": "support"}}]},
+        {"name": "never-run", "steps": [{"action": "hours", "parameters": {"queue_id": "nope"}}]},
+    ]}
+    assert api("PUT", "/settings/journeys", tenant.id, suite)[0] == 200
+    cloudwatch = boto3.client("cloudwatch")
+    prefix = f"ccaas-dev-journey-{tenant.id}/"
+
+    def alarm_names():
+        found = cloudwatch.describe_alarms(AlarmNamePrefix=prefix)["MetricAlarms"]
+        return sorted(a["AlarmName"].removeprefix(prefix) for a in found)
+
+    assert alarm_names() == ["never-run", "sales-open", "wrong-queue"]
+    status, body = api("GET", "/journeys/results", tenant.id, role="supervisor")
+    assert status == 200 and body["journeys"] == [] and len(body["warnings"]) == 3
+
+    only_two = {**suite, "journeys": suite["journeys"][:2]}
+    assert api("PUT", "/settings/journeys", tenant.id, only_two)[0] == 200
+    assert alarm_names() == ["sales-open", "wrong-queue"]
+    for _ in range(2):
+        env("run_journeys")
+        load_handler("run_journeys")({}, context("run_journeys", remaining_ms=300_000))
+    env("serve_api")
+    status, body = api("GET", "/journeys/results", tenant.id, role="supervisor")
+    assert status == 200 and body["warnings"] == []
+    latest = {j["journey"]: j for j in body["journeys"]}
+    assert set(latest) == {"sales-open", "wrong-queue"}
+    assert set(latest["wrong-queue"]) == {"journey", "passed", "at", "total_ms", "failed_step", "failure"}
+    assert latest["sales-open"]["passed"] is True and latest["sales-open"]["failure"] is None
+    assert latest["wrong-queue"]["passed"] is False and latest["wrong-queue"]["failed_step"] == "steps[0] route"
+    assert "queue_id" in latest["wrong-queue"]["failure"]
+    status, history = api("GET", "/journeys/wrong-queue/results", tenant.id)
+    assert status == 200 and len(history["runs"]) == 2 and history["runs"][0]["at"] >= history["runs"][1]["at"]
+    assert history["runs"][0]["steps"][0]["action"] == "route" and history["runs"][0]["steps"][0]["latency_ms"] > 0
+    assert api("GET", "/journeys/nope/results", tenant.id)[0] == 404
+    assert api("GET", "/journeys/results", tenant.id, role="integration")[0] == 403
+    # one alert for the failing journey (two failing runs), seen by supervisors like the others
+    status, open_alerts = api("GET", "/alerts", tenant.id, role="supervisor")
+    mine = [a for a in open_alerts if a["rule"] == "journey_failed"]
+    assert status == 200 and [a["subject"] for a in mine] == ["journey/wrong-queue"]
+    assert mine[0]["details"]["journey"] == "wrong-queue" and mine[0]["details"]["failed_step"] == "steps[0] route"

@@ -46,7 +46,8 @@ def test_alerts_bus_has_no_rules_and_only_publishers_may_put_events(synth):
             assert props["Environment"]["Variables"]["ALERTS_BUS_NAME"] == {"Ref": bus_id}
         else:
             assert not puts and "ALERTS_BUS_NAME" not in props["Environment"]["Variables"], folder
-    assert {f for f, s in SPECS.items() if s.publish_alerts} == {"serve_api", "evaluate_alerts", "sweep_alerts"}
+    # run_journeys: journey_failed alerts (ccaas.usecases.journeys.record_runs)
+    assert {f for f, s in SPECS.items() if s.publish_alerts} == {"serve_api", "evaluate_alerts", "sweep_alerts", "run_journeys"}
 
 
 def test_sweep_schedule_invokes_exactly_the_sweep_every_minute(synth):

@@ -72,17 +72,26 @@ def _field_of(loc: tuple[Any, ...]) -> str | None:
     return ".".join(named) or None
 
 
+def _problems(error: dict[str, Any]) -> list[dict[str, Any]]:
+    """One problem per pydantic error; a validator's error that lists located problems (`problems`, each
+    with `loc`, `path` as written, `kind`, `message`: ccaas.domain.journeys.SpecErrors) is one per problem."""
+    located = getattr((error.get("ctx") or {}).get("error"), "problems", None)
+    loc = [p if isinstance(p, int) else str(p) for p in error["loc"]]
+    if not located:
+        return [{"loc": loc, "type": error["type"], "msg": error.get("msg", error["type"]),
+                 "field": _field_of(tuple(error["loc"])), "where": ".".join(map(str, loc))}]
+    return [{"loc": [*loc, *p.loc], "type": p.kind, "msg": p.message, "field": p.path, "where": p.path}
+            for p in located]
+
+
 def validation_error_response(error: RequestValidationError) -> Response:
     """422 naming each field and pydantic's reason (which lists an enum's allowed values). The input
     itself is never echoed: it may carry personal data."""
-    problems = [
-        {"loc": [p if isinstance(p, int) else str(p) for p in e["loc"]], "type": e["type"], "msg": e.get("msg", e["type"])}
-        for e in error.errors()
-    ]
-    message = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in problems[:10])
-    first = error.errors()[0]["loc"] if error.errors() else ()
+    problems = [p for e in error.errors() for p in _problems(e)]
+    message = "; ".join(f"{p['where']}: {p['msg']}" for p in problems[:10])
+    field = problems[0]["field"] if problems else None
     return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", message or "invalid request",
-                          field=_field_of(tuple(first)), detail=problems)
+                          field=field, detail=[{k: p[k] for k in ("loc", "type", "msg")} for p in problems])
 
 
 def document_statuses(routes: list[Any]) -> None:

@@ -55,6 +55,8 @@ class AlertRule(StrEnum):
     SILENCE = "silence"
     NEGATIVE_SENTIMENT = "negative_sentiment"
     ESCALATION_PHRASE = "escalation_phrase"
+    # a journey test failed (ccaas.usecases.journeys.record_runs opens and resolves it; subject journey/<name>)
+    JOURNEY_FAILED = "journey_failed"
 
 
 QUEUE_RULES = (AlertRule.SERVICE_LEVEL, AlertRule.LONG_WAIT, AlertRule.QUEUE_DEPTH)

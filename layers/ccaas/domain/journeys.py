@@ -10,7 +10,8 @@ wait bounds, closed, state, exact reply values, and a latency budget.
 
 Specs are strict: every model forbids unknown fields and bounds every list, map and text, so a typo is
 refused, never ignored. `parse_suite` / `parse_journey` raise `SpecError` naming the path of the first
-offending key as written (`steps[2].expect.queue_id`, `journeys[0].steps[1].action`).
+offending key as written (`steps[2].expect.queue_id`, `journeys[0].steps[1].action`); `spec_errors` names
+every problem that way (the API's 422 for PUT /settings/journeys lists them).
 
 `evaluate(step, observed)` compares what a runner observed for one step (an `Observation`: normalised
 values, latency, an error) with the step's expectations and returns the failed expectations (empty:
@@ -38,6 +39,7 @@ __all__ = [
     "JourneySuite",
     "Observation",
     "SpecError",
+    "SpecErrors",
     "StepResult",
     "JourneyResult",
     "ExpectationFailure",
@@ -45,7 +47,14 @@ __all__ = [
     "loc_path",
     "parse_journey",
     "parse_suite",
+    "spec_errors",
+    "scale_latency_budgets",
     "synthetic_attributes",
+    "JourneyRun",
+    "StepTiming",
+    "alarm_name",
+    "journey_findings",
+    "journey_run",
 ]
 
 FLOW_ACTIONS = ("identify", "route", "wait_info", "hours", "callback")
@@ -229,9 +238,9 @@ class JourneySpec(_Strict):
             if step.action == "create_contact":
                 has_contact = True
             elif step.action in ("agent_answers", "transfer", "complete", "survey", "wait_for") and not has_contact:
-                raise ValueError(f"steps[{i}] ({step.action}) needs a create_contact step before it")
+                raise SpecError.at(("steps", i), f"{step.action} needs a create_contact step before it")
             if step.action == "agent_answers" and step.agent_id is None and self.test_agent is None:
-                raise ValueError(f"steps[{i}] (agent_answers) needs an agent_id or the journey's test_agent")
+                raise SpecError.at(("steps", i), "agent_answers needs an agent_id or the journey's test_agent")
         return self
 
     def agents(self) -> tuple[str, ...]:
@@ -252,7 +261,7 @@ class JourneySuite(_Strict):
         seen: set[str] = set()
         for i, j in enumerate(self.journeys):
             if j.name in seen:
-                raise ValueError(f"journeys[{i}].name: {j.name!r} is used twice")
+                raise SpecError.at(("journeys", i, "name"), f"{j.name!r} is used twice")
             seen.add(j.name)
         return self
 
@@ -268,30 +277,51 @@ def synthetic_attributes(journey: JourneySpec, agent_id: str | None = None) -> d
 
 # ------------------------------------------------------------------------------------ refusals
 class SpecError(ValueError):
-    """A spec refused: `path` is the offending key as written (`steps[2].expect.queue_id`)."""
+    """A spec refused: `path` is the offending key as written (`steps[2].expect.queue_id`), `loc` the same
+    key as a tuple (("steps", 2, "expect", "queue_id")), `kind` pydantic's error type (extra_forbidden, ...).
 
-    def __init__(self, path: str, message: str) -> None:
+    A model validator raises it (`SpecError.at(loc, message)`) to blame a key below the model it checks."""
+
+    def __init__(self, path: str, message: str, *, loc: Sequence[str | int] = (), kind: str = "value_error") -> None:
         super().__init__(f"{path}: {message}" if path else message)
         self.path = path
         self.message = message
+        self.loc = tuple(loc)
+        self.kind = kind
+
+    @classmethod
+    def at(cls, loc: Sequence[str | int], message: str, kind: str = "value_error") -> SpecError:
+        return cls(loc_path(loc), message, loc=loc, kind=kind)
+
+
+class SpecErrors(ValueError):
+    """Every problem of one document, one SpecError each (`problems`), in pydantic's order."""
+
+    def __init__(self, problems: Sequence[SpecError]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = tuple(problems)
 
 
 _TAGS = frozenset((*FLOW_ACTIONS, *API_ACTIONS))
+
+
+def _written(loc: Sequence[Any]) -> tuple[str | int, ...]:
+    """pydantic's loc without the discriminated union's tag (not a key of the document)."""
+    kept: list[str | int] = []
+    previous: Any = None
+    for item in loc:
+        if not (isinstance(previous, int) and item in _TAGS):
+            kept.append(item)
+        previous = item
+    return tuple(kept)
 
 
 def loc_path(loc: Sequence[Any], error_type: str = "") -> str:
     """pydantic's loc as written in the document: indexes in brackets, the union's tag left out, and a
     step whose action is unknown or missing blamed on its `action` key."""
     parts: list[str] = []
-    previous: Any = None
-    for item in loc:
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        elif isinstance(previous, int) and item in _TAGS:
-            pass  # the discriminated union's tag: not a key of the document
-        else:
-            parts.append(("." if parts else "") + str(item))
-        previous = item
+    for item in _written(loc):
+        parts.append(f"[{item}]" if isinstance(item, int) else ("." if parts else "") + str(item))
     if error_type in ("union_tag_invalid", "union_tag_not_found"):
         parts.append(".action" if parts else "action")
     return "".join(parts)
@@ -304,12 +334,50 @@ def _message(error: Mapping[str, Any]) -> str:
         return f"unknown action; use one of {', '.join((*FLOW_ACTIONS, *API_ACTIONS))}"
     if error["type"] == "union_tag_not_found":
         return "a step needs an action"
-    return str(error["msg"])
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _echo(error: Mapping[str, Any], errors: Sequence[Mapping[str, Any]]) -> bool:
+    """pydantic's "too short" for a sequence whose items failed (counted after the failed ones were
+    dropped): not a problem of its own."""
+    loc = tuple(error["loc"])
+    return error["type"] == "too_short" and any(
+        len(other["loc"]) > len(loc) and tuple(other["loc"][: len(loc)]) == loc for other in errors)
+
+
+def spec_errors(exc: ValidationError) -> list[SpecError]:
+    """Every problem of a refused spec, one SpecError each, named as written (the README's
+    `journeys[0].steps[2].expect.queue_idx: unknown field`); a validator's SpecError keeps its key."""
+    errors = exc.errors()
+    problems: list[SpecError] = []
+    for error in errors:
+        if _echo(error, errors):
+            continue
+        loc = _written(error["loc"])
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, SpecErrors):
+            problems += [SpecError.at((*loc, *p.loc), p.message, p.kind) for p in cause.problems]
+        elif isinstance(cause, SpecError):
+            problems.append(SpecError.at((*loc, *cause.loc), cause.message, cause.kind))
+        else:
+            if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                loc = (*loc, "action")
+            problems.append(SpecError.at(loc, _message(error), error["type"]))
+    return _unique_problems(problems)
+
+
+def _unique_problems(problems: Sequence[SpecError]) -> list[SpecError]:
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for p in problems:
+        if (p.path, p.message) not in seen:
+            seen.add((p.path, p.message))
+            unique.append(p)
+    return unique
 
 
 def _first_error(exc: ValidationError) -> SpecError:
-    error = exc.errors()[0]
-    return SpecError(loc_path(error["loc"], error["type"]), _message(error))
+    return spec_errors(exc)[0]
 
 
 def parse_journey(data: Any) -> JourneySpec:
@@ -479,3 +547,101 @@ def contact_values(contact: Mapping[str, Any]) -> dict[str, Any]:
             "closed": contact.get("routing_outcome") == "closed",
             **({"closed_message": closed_message(contact.get("queue_id") or "", contact.get("next_open_at"), None)}
                if contact.get("routing_outcome") == "closed" else {})}
+
+
+# ---------------------------------------------------------------------------- stored runs, alarms
+KEEP_RUNS = 20  # runs kept per journey (GET /journeys/{name}/results)
+MAX_TEXT = 500  # characters of a stored failure / step failure (a stored run stays small)
+
+
+def _clip(text: str | None, limit: int = MAX_TEXT) -> str | None:
+    return text if text is None or len(text) <= limit else text[: limit - 1] + "…"
+
+
+class StepTiming(BaseModel):
+    """One step of a stored run: its timing and, when it failed, why (texts clipped)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    name: str
+    action: str
+    kind: str
+    latency_ms: float
+    passed: bool
+    error: str | None = None
+    failures: tuple[str, ...] = ()
+
+
+class JourneyRun(BaseModel):
+    """One run of one journey as stored (ccaas.ports_journeys.JourneyResultStore): `at` is epoch ms."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    journey: str
+    at: int
+    passed: bool
+    total_ms: float
+    failed_step: str | None = None
+    failure: str | None = None
+    steps: tuple[StepTiming, ...] = ()
+
+
+def journey_run(tenant_id: str, result: JourneyResult, at_ms: int) -> JourneyRun:
+    return JourneyRun(
+        tenant_id=tenant_id, journey=result.journey, at=at_ms, passed=result.passed, total_ms=result.total_ms,
+        failed_step=result.failed_step, failure=_clip(result.failure),
+        steps=tuple(StepTiming(index=s.index, name=s.name, action=s.action, kind=s.kind, latency_ms=s.latency_ms,
+                               passed=s.passed, error=_clip(s.error),
+                               failures=tuple(_clip(str(f)) or "" for f in s.failures[:10])) for s in result.steps),
+    )
+
+
+def journey_subject(journey: str) -> str:
+    """The alert subject of a journey (ccaas.domain.alerts: one unresolved alert per rule and subject)."""
+    return f"journey/{journey}"
+
+
+def journey_findings(results: Sequence[JourneyResult]) -> list[Any]:
+    """A `journey_failed` finding per failed journey (ccaas.domain.alerts.Finding)."""
+    from ccaas.domain.alerts import AlertRule, Finding, Severity
+
+    return [
+        Finding(AlertRule.JOURNEY_FAILED, journey_subject(r.journey), Severity.CRITICAL,
+                f"journey {r.journey} failed at {r.failed_step or 'its start'}: {_clip(r.failure, 200) or 'failed'}",
+                {"journey": r.journey, "failed_step": r.failed_step, "failure": _clip(r.failure)})
+        for r in results if not r.passed
+    ]
+
+
+# A CloudWatch alarm per journey (ccaas.ports_journeys.JourneyAlarms) on the runner's JourneySuccess metric
+# (dimensions tenant, journey; one datapoint per 5-minute run): ALARM when 2 of the last 3 periods saw a failure.
+ALARM_METRIC = "JourneySuccess"
+ALARM_PERIOD_S = 300
+ALARM_EVALUATION_PERIODS = 3
+ALARM_DATAPOINTS = 2
+
+
+def alarm_name(prefix: str, tenant_id: str, journey: str) -> str:
+    """`<prefix><tenant>/<journey>`: the IAM grant is scoped to `<prefix>*` (at most 255 characters:
+    prefix + 40 + 1 + 64)."""
+    return f"{prefix}{tenant_id}/{journey}"
+
+
+def scale_latency_budgets(suite: JourneySuite, factor: float | None) -> JourneySuite:
+    """The suite with every step's latency budget multiplied by `factor` (a loaded machine: e.g. 3), or
+    removed (`factor` None); steps without a budget are unchanged."""
+    if factor is not None and not factor > 0:
+        raise ValueError("the latency scale must be above 0")
+    journeys = []
+    for journey in suite.journeys:
+        steps = []
+        for step in journey.steps:
+            budget = step.expect.latency_ms
+            if budget is not None:
+                scaled = None if factor is None else min(600_000, max(1, round(budget * factor)))
+                step = step.model_copy(update={"expect": step.expect.model_copy(update={"latency_ms": scaled})})
+            steps.append(step)
+        journeys.append(journey.model_copy(update={"steps": tuple(steps)}))
+    return suite.model_copy(update={"journeys": tuple(journeys)})

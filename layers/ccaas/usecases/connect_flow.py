@@ -372,8 +372,14 @@ def callback(flow: Flow) -> dict[str, Any]:
     customer, _ = flow.customer()
     from ccaas.usecases import contacts  # the callback action only: the contact lifecycle's use-cases
 
+    from ccaas.domain.routing_engine.synthetic import SYNTHETIC_ATTRIBUTE, TEST_AGENT_ATTRIBUTE
+
+    # A journey test's call (its contact attributes mark it) makes a synthetic callback: kept out of KPIs,
+    # metrics and alerts, offered to test agents only, removed after (ccaas.domain.routing_engine.synthetic).
+    marks = {k: v for k, v in flow.event.contact.Attributes.items() if k in (SYNTHETIC_ATTRIBUTE, TEST_AGENT_ATTRIBUTE)}
     contact = contacts.schedule_callback(deps, tenant_id, queue.queue_id, number,
-                                        customer_id=customer.customer_id if customer else None, reason=flow.param("reason"))
+                                        customer_id=customer.customer_id if customer else None, reason=flow.param("reason"),
+                                        attributes=marks)
     scheduled = contact.state not in (ContactState.COMPLETED, ContactState.FAILED)
     if scheduled:
         history.record_flow_event(deps, tenant_id, connect_id, CALLBACK_MILESTONE, contact.contact_id)

@@ -25,14 +25,17 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ccaas.domain.journeys import (
     FLOW_ACTIONS,
+    KEEP_RUNS,
+    JourneyRun,
+    StepTiming,
     JourneyResult,
     JourneySpec,
     JourneySuite,
@@ -326,10 +329,106 @@ def journeys_of(deps: Any, tenant_id: str) -> JourneySuite:
 
 
 def put_journeys(deps: Any, tenant_id: str, suite: JourneySuite) -> JourneySuite:
+    """Store the suite, then follow it with the alarms: one per journey added, none for a journey removed
+    (deps.journey_alarms; an alarm call that fails fails the request after the suite is stored, and the
+    next PUT that adds or removes the journey tries again)."""
     from ccaas.usecases.tenancy import save_settings
 
     deps.config.get_tenant(tenant_id)  # NotFound for an unknown tenant
-    return save_settings(deps, tenant_id, JOURNEYS_SETTINGS, suite)
+    before = {j.name for j in journeys_of(deps, tenant_id).journeys}
+    saved = save_settings(deps, tenant_id, JOURNEYS_SETTINGS, suite)
+    after = [j.name for j in suite.journeys]
+    added, removed = [n for n in after if n not in before], sorted(before - set(after))
+    if added:
+        deps.journey_alarms.put(tenant_id, added)
+    if removed:
+        deps.journey_alarms.delete(tenant_id, removed)
+    return saved
+
+
+# --- results (written by the scheduled runner; GET /journeys/results, GET /journeys/{name}/results) ----------
+def record_runs(deps: Any, tenant_id: str, suite: JourneySuite, results: Sequence[JourneyResult]) -> Any:
+    """Store each result (per-step timings) and keep the `journey_failed` alerts in step with them: a failed
+    journey opens one (one unresolved per journey: no duplicate while it keeps failing), the next passing
+    run resolves it, and so does the journey leaving the suite. Returns the alerts use-case's Applied."""
+    from ccaas.domain.alerts import AlertRule, reconcile
+    from ccaas.domain.journeys import journey_findings, journey_run, journey_subject
+    from ccaas.usecases.alerts import apply_decisions
+
+    now = deps.clock.now_ms()
+    for result in results:
+        deps.journey_results.record(journey_run(tenant_id, result, now))
+    mine = [a for a in deps.alerts.unresolved(tenant_id) if a.rule == AlertRule.JOURNEY_FAILED]
+    ran = {journey_subject(r.journey) for r in results}
+    names = {j.name for j in suite.journeys}
+    decisions = reconcile(journey_findings(results), mine,
+                          lambda a: a.subject in ran or a.subject_id not in names)
+    return apply_decisions(deps, tenant_id, decisions, mine)
+
+
+class JourneyLatest(BaseModel):
+    """A journey's latest run (the wallboard's journey panel reads exactly this)."""
+
+    journey: str
+    passed: bool
+    at: str = Field(description="when the run ended, ISO 8601 UTC")
+    total_ms: float
+    failed_step: str | None
+    failure: str | None
+
+
+class JourneyResults(BaseModel):
+    journeys: list[JourneyLatest]
+    warnings: list[str]
+
+
+class JourneyRunView(JourneyLatest):
+    steps: list[StepTiming]
+
+
+class JourneyHistory(BaseModel):
+    journey: str
+    runs: list[JourneyRunView] = Field(description=f"newest first, at most {KEEP_RUNS}")
+
+
+def _iso(ms: int) -> str:
+    from ccaas.domain.alerts import iso
+
+    return iso(ms) or ""
+
+
+def _latest_view(run: JourneyRun) -> JourneyLatest:
+    return JourneyLatest(journey=run.journey, passed=run.passed, at=_iso(run.at), total_ms=run.total_ms,
+                         failed_step=run.failed_step, failure=run.failure)
+
+
+def latest_results(deps: Any, tenant_id: str) -> JourneyResults:
+    """The latest run of each journey of the tenant's suite, in the suite's order; a warning for each journey
+    that has not run yet (and when the tenant has no journeys). Runs of journeys no longer in the suite are
+    left out."""
+    suite = journeys_of(deps, tenant_id)
+    latest = {r.journey: r for r in deps.journey_results.latest(tenant_id)}
+    views, warnings = [], []
+    for spec in suite.journeys:
+        run = latest.get(spec.name)
+        if run is None:
+            warnings.append(f"journey {spec.name} has not run yet")
+        else:
+            views.append(_latest_view(run))
+    if not suite.journeys:
+        warnings.append("no journeys configured (PUT /settings/journeys)")
+    return JourneyResults(journeys=views, warnings=warnings)
+
+
+def journey_history(deps: Any, tenant_id: str, journey: str) -> JourneyHistory:
+    """The journey's last runs with per-step timings; NotFound for a journey neither in the suite nor run."""
+    from ccaas.domain.models import NotFound
+
+    runs = deps.journey_results.recent(tenant_id, journey, KEEP_RUNS)
+    if not runs and journey not in {j.name for j in journeys_of(deps, tenant_id).journeys}:
+        raise NotFound(f"no journey {journey}", field="name")
+    return JourneyHistory(journey=journey, runs=[
+        JourneyRunView(**_latest_view(r).model_dump(), steps=list(r.steps)) for r in runs])
 
 
 # --- the scheduled runner (functions/run_journeys) -----------------------------------------------------
@@ -343,14 +442,22 @@ class TenantRun(BaseModel):
 
 
 def run_scheduled(deps: Any, entry_for: Callable[[str, JourneySuite], EntryPoints], *,
-                  keep_going: Callable[[], bool] = lambda: True) -> list[TenantRun]:
+                  keep_going: Callable[[], bool] = lambda: True, record: bool = True) -> list[TenantRun]:
     """Every tenant's journeys (tenants without any are skipped); `entry_for(tenant, suite)` gives the
-    entry points. Tenants not reached while `keep_going()` holds wait for the next tick."""
+    entry points. Tenants not reached while `keep_going()` holds wait for the next tick. With `record`,
+    each tenant's results are stored and its journey alerts opened/resolved (record_runs); a tenant whose
+    recording fails is logged and the others go on."""
     runs = []
     for tenant_id in deps.config.list_tenants():
         if not keep_going():
             break
         suite = journeys_of(deps, tenant_id)
         if suite.journeys:
-            runs.append(TenantRun(tenant_id=tenant_id, results=run_suite(entry_for(tenant_id, suite), suite)))
+            run = TenantRun(tenant_id=tenant_id, results=run_suite(entry_for(tenant_id, suite), suite))
+            runs.append(run)
+            if record:
+                try:
+                    record_runs(deps, tenant_id, suite, run.results)
+                except Exception:  # noqa: BLE001 - one tenant's store failure does not stop the others
+                    logger.exception("recording the journey results of tenant %s failed", tenant_id)
     return runs

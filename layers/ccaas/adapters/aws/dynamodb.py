@@ -17,12 +17,14 @@ from ccaas.adapters.item_size import check_item_size
 from ccaas.domain.alerts import AlertRules
 from ccaas.domain.live_metrics import WritePlan
 from ccaas.domain.models import WAITING_STATES, Agent, Conflict, Contact, DomainError, NotFound, Queue
+from ccaas.domain.routing_engine.synthetic import synthetic_expiry
 from ccaas.domain.tenants import ApiKeyRecord, Credential, Role, Tenant, legacy_key_id
 
 TENANT_REGISTRY_PK = "TENANTS"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 _MAX_IN_OPERANDS = 100  # DynamoDB's limit for an IN list in a filter expression
+CONTACT_TTL_ATTRIBUTE = "expires_at"  # the Contacts table's TTL (infra/constructs/data.py)
 _ENTITY_KEYS = ("pk", "sk", "wait_pk", "twait_pk", "wait_sk", "avail_pk", "avail_sk", "cust_pk", "cust_sk")
 
 
@@ -51,7 +53,8 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _entity(values: dict[str, Any]) -> dict[str, Any]:
-    data = {k: v for k, v in from_item(values).items() if k not in _ENTITY_KEYS and k != "entity"}
+    ttl = CONTACT_TTL_ATTRIBUTE if values.get("entity") == {"S": "contact"} else None  # storage, not the model
+    data = {k: v for k, v in from_item(values).items() if k not in _ENTITY_KEYS and k != "entity" and k != ttl}
     return _deep_plain(data)
 
 
@@ -84,6 +87,7 @@ def _contact_item(contact: Contact) -> dict[str, Any]:
     if contact.customer_id:
         values["cust_pk"] = f"{contact.tenant_id}#{contact.customer_id}"
         values["cust_sk"] = f"{contact.initiated_at:013d}#{contact.contact_id}"
+    values[CONTACT_TTL_ATTRIBUTE] = synthetic_expiry(contact)  # a journey test's contact goes (None: kept)
     return to_item(values)
 
 

@@ -1,10 +1,23 @@
-"""Journey entry points of a deployed stage (ccaas.usecases.journeys.EntryPoints): the REST API at a base
+"""Journey tests on AWS: the entry points of a deployed stage, the stored results, the alarm per journey.
+
+Entry points (ccaas.usecases.journeys.EntryPoints): the REST API at a base
 URL with API keys, and the contact-flow Lambda through boto3 `lambda.invoke` (the caller's credentials).
 
 Keys: `keys` maps a role ("integration", "supervisor", "admin") or "agent:<agent id>" to an API key; a
 call as a role with no key of its own uses `keys["default"]` (one key for everything, e.g. the CI gate's
 --key). One attempt per call, bounded by the step's remaining time: a retried Invoke would play a flow
 action twice, and a journey must never hang.
+
+Results (DynamoJourneyResults, ccaas.ports_journeys.JourneyResultStore) live in the Metrics table, in the
+tenant's partition `<tenant>#JOURNEYS`: `LATEST#<journey>` (the latest run and a run counter `seq`) and
+`RUN#<journey>#<seq mod 20>` (a ring of the last 20 runs: a new run overwrites the 21st-last, no delete
+needed), each with the table's TTL `expires_at` (RESULTS_TTL_S after the run: a journey removed from the
+suite leaves nothing behind for long). Writing a run is one UpdateItem (ADD seq) and one PutItem; the
+latest of every journey is one Query, a journey's last 20 another.
+
+Alarms (CloudWatchJourneyAlarms, ccaas.ports_journeys.JourneyAlarms): put_metric_alarm / delete_alarms
+with names `<JOURNEY_ALARM_PREFIX><tenant>/<journey>`; the functions allowed to touch them are granted
+exactly that prefix (infra/constructs/journeys.py).
 """
 from __future__ import annotations
 
@@ -107,3 +120,124 @@ class LambdaEntryPoints:
 
         reply, _ = answer(dependencies, event, budget_s=max(0.1, timeout_s))
         return reply
+
+
+# ------------------------------------------------------------------------------------------- results
+RESULTS_TTL_S = 7 * 86_400
+JOURNEY_ALARM_PREFIX_ENV = "JOURNEY_ALARM_PREFIX"
+METRICS_NAMESPACE_ENV = "POWERTOOLS_METRICS_NAMESPACE"
+
+
+class DynamoJourneyResults:
+    """ccaas.ports_journeys.JourneyResultStore in the Metrics table (module docstring)."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    @staticmethod
+    def _pk(tenant_id: str) -> str:
+        return f"{tenant_id}#JOURNEYS"
+
+    def record(self, run: Any) -> None:
+        from ccaas.adapters.aws.dynamodb import to_item
+        from ccaas.domain.journeys import KEEP_RUNS
+
+        body = run.model_dump_json()
+        expires = run.at // 1000 + RESULTS_TTL_S
+        latest = to_item({"pk": self._pk(run.tenant_id), "sk": f"LATEST#{run.journey}"})
+        reply = self._db.update_item(
+            TableName=self._table, Key=latest, UpdateExpression="ADD #seq :one SET #run = :run, #exp = :exp",
+            ExpressionAttributeNames={"#seq": "seq", "#run": "run", "#exp": "expires_at"},
+            ExpressionAttributeValues={":one": {"N": "1"}, ":run": {"S": body}, ":exp": {"N": str(expires)}},
+            ReturnValues="UPDATED_NEW",
+        )
+        slot = int(reply["Attributes"]["seq"]["N"]) % KEEP_RUNS
+        self._db.put_item(TableName=self._table, Item=to_item({
+            "pk": self._pk(run.tenant_id), "sk": f"RUN#{run.journey}#{slot:02d}", "entity": "journey_run",
+            "at": run.at, "run": body, "expires_at": expires}))
+
+    def _query(self, tenant_id: str, prefix: str) -> list[Any]:
+        from ccaas.domain.journeys import JourneyRun
+
+        pages = self._db.get_paginator("query").paginate(
+            TableName=self._table, KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
+            ExpressionAttributeValues={":pk": {"S": self._pk(tenant_id)}, ":p": {"S": prefix}},
+            ProjectionExpression="#run", ExpressionAttributeNames={"#run": "run"},
+        )
+        return [JourneyRun.model_validate_json(item["run"]["S"]) for page in pages for item in page["Items"]]
+
+    def latest(self, tenant_id: str) -> list[Any]:
+        return self._query(tenant_id, "LATEST#")
+
+    def recent(self, tenant_id: str, journey: str, limit: int = 20) -> list[Any]:
+        from ccaas.domain.journeys import KEEP_RUNS
+
+        runs = self._query(tenant_id, f"RUN#{journey}#")
+        return sorted(runs, key=lambda r: r.at, reverse=True)[: max(0, min(limit, KEEP_RUNS))]
+
+
+# -------------------------------------------------------------------------------------------- alarms
+def alarm_parameters(prefix: str, namespace: str, tenant_id: str, journey: str) -> dict[str, Any]:
+    """put_metric_alarm's parameters for a journey: JourneySuccess (1 pass / 0 fail, one datapoint per run)
+    below 1 in 2 of the last 3 five-minute periods; missing data keeps the state (a tenant not reached
+    in a tick is no failure)."""
+    from ccaas.domain.journeys import (
+        ALARM_DATAPOINTS,
+        ALARM_EVALUATION_PERIODS,
+        ALARM_METRIC,
+        ALARM_PERIOD_S,
+        alarm_name,
+    )
+
+    return {
+        "AlarmName": alarm_name(prefix, tenant_id, journey),
+        "AlarmDescription": f"journey test {journey} of tenant {tenant_id} failing (PUT /settings/journeys)",
+        "Namespace": namespace, "MetricName": ALARM_METRIC,
+        "Dimensions": [{"Name": "tenant", "Value": tenant_id}, {"Name": "journey", "Value": journey}],
+        "Statistic": "Minimum", "Period": ALARM_PERIOD_S, "EvaluationPeriods": ALARM_EVALUATION_PERIODS,
+        "DatapointsToAlarm": ALARM_DATAPOINTS, "Threshold": 1.0, "ComparisonOperator": "LessThanThreshold",
+        "TreatMissingData": "missing",
+    }
+
+
+class CloudWatchJourneyAlarms:
+    """ccaas.ports_journeys.JourneyAlarms with boto3 (put_metric_alarm per journey, delete_alarms by 100)."""
+
+    def __init__(self, client_factory: Any, prefix: str, namespace: str) -> None:
+        self._factory = client_factory
+        self._client: Any = None
+        self.prefix = prefix
+        self.namespace = namespace
+
+    @classmethod
+    def from_environment(cls, client_factory: Any, environ: Any = None) -> CloudWatchJourneyAlarms:
+        import os
+
+        env = os.environ if environ is None else environ
+        prefix = env.get(JOURNEY_ALARM_PREFIX_ENV)
+        if not prefix:
+            raise RuntimeError(f"setting {JOURNEY_ALARM_PREFIX_ENV} is not configured for this function")
+        return cls(client_factory, prefix, env.get(METRICS_NAMESPACE_ENV) or "Ccaas")
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = self._factory()
+        return self._client
+
+    def put(self, tenant_id: str, journeys: Any) -> list[str]:
+        names = []
+        for journey in journeys:
+            params = alarm_parameters(self.prefix, self.namespace, tenant_id, journey)
+            self.client.put_metric_alarm(**params)
+            names.append(params["AlarmName"])
+        return names
+
+    def delete(self, tenant_id: str, journeys: Any) -> list[str]:
+        from ccaas.domain.journeys import alarm_name
+
+        names = [alarm_name(self.prefix, tenant_id, j) for j in journeys]
+        for start in range(0, len(names), 100):
+            self.client.delete_alarms(AlarmNames=names[start:start + 100])
+        return names

@@ -9,18 +9,22 @@ The rule, applied by both routing decisions (selection.eligibility, selection.se
 a synthetic contact goes only to a test agent or to the agent it names; a real contact never goes to a
 test agent. Live metrics, history records and alerts leave synthetic contacts and test agents out
 (their events carry `synthetic` / `test_agent`: ccaas.domain.events).
+
+Synthetic contacts are removed after a while: their stored items carry the contacts table's TTL
+(`synthetic_expiry`: SYNTHETIC_TTL_S after the contact began), real contacts never do.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["SYNTHETIC_ATTRIBUTE", "TEST_AGENT_ATTRIBUTE", "TEST_AGENT_SKILL", "is_synthetic", "is_test_agent",
-           "synthetic_refusal"]
+__all__ = ["SYNTHETIC_ATTRIBUTE", "SYNTHETIC_TTL_S", "TEST_AGENT_ATTRIBUTE", "TEST_AGENT_SKILL", "is_synthetic",
+           "is_test_agent", "synthetic_expiry", "synthetic_refusal"]
 
 SYNTHETIC_ATTRIBUTE = "ccaas:synthetic"
 TEST_AGENT_ATTRIBUTE = "ccaas:test_agent"
 TEST_AGENT_SKILL = "ccaas:test_agent"
+SYNTHETIC_TTL_S = 86_400  # a journey's contact is kept a day (its run's results are kept apart)
 
 
 def _attributes(contact: Any) -> Mapping[str, str]:
@@ -29,6 +33,14 @@ def _attributes(contact: Any) -> Mapping[str, str]:
 
 def is_synthetic(contact: Any) -> bool:
     return bool(_attributes(contact).get(SYNTHETIC_ATTRIBUTE))
+
+
+def synthetic_expiry(contact: Any) -> int | None:
+    """Epoch seconds at which a synthetic contact's stored items may be removed (the table's TTL); None for
+    a real contact (kept)."""
+    if not is_synthetic(contact):
+        return None
+    return int(getattr(contact, "initiated_at", 0) or 0) // 1000 + SYNTHETIC_TTL_S
 
 
 def is_test_agent(agent: Any) -> bool:
