@@ -23,6 +23,17 @@
 // cannot open or closes, the page polls the REST API every 2 s and tries the socket again later; the status
 // line says which mode it is in. `#poll=0` turns every timed REST read off (the browser test proves the
 // tiles move from the socket alone).
+//
+// Campaigns (not on the socket): every running or paused campaign (GET /campaigns) with its metrics (GET
+// /campaigns/{id}/metrics, all over its rolling 30 days but calls in flight): status, mode, attempts,
+// connects, right-party contacts, abandonment against the campaign's max_abandon_rate (red when over),
+// calls in flight, the rules that blocked rows most; agent occupancy and idle time between calls when the
+// response has them. Read every 10 s; the panel is hidden while no campaign runs or is paused.
+// Journey tests (GET /journeys/results, the latest result of each journey the scheduled runner plays):
+// a row per journey, failing first (pass/fail, how long ago, its duration; the failed step and why).
+// Read every 30 s; hidden when the endpoint answers 404 (or 403: a key that may not read it) or lists
+// none. Both reads ride on the REST reads above (so `#poll=0` reads them once), and a failed read keeps
+// what was shown, marked stale, without touching the status line.
 "use strict";
 
 (() => {
@@ -42,6 +53,10 @@
   const ABANDON_WARN = 0.05;
   const ABANDON_BAD = 0.1;
   const MISSED_STATUS = "MISSED"; // the reservation policy's default not-ready status after a missed offer
+  const CAMPAIGNS_MS = 10000; // campaign metrics (not pushed): every 10 s
+  const JOURNEYS_MS = 30000; // journey results: every 30 s
+  const TOP_BLOCKS = 3; // the rules that blocked most rows, by name; the rest summed up
+  const JOURNEY_STALE_S = 15 * 60; // a journey result older than this is shown amber (the runner plays every 1-5 min)
   const $ = (id) => document.getElementById(id);
   let timer = null;
   let inFlight = false;
@@ -61,6 +76,8 @@
   const trends = new Map(); // queue id -> Map(field -> [[epoch ms, value or null], ...])
   let agents = [];
   let shownAlerts = [];
+  let campaignsReadAt = 0; // when campaigns and journeys were last asked for (0: at the next read)
+  let journeysReadAt = 0;
 
   // --- the key and the settings from the fragment --------------------------------------------------
   function takeSettingsFromFragment() {
@@ -131,15 +148,24 @@
   };
 
   // --- API -----------------------------------------------------------------------------------------
+  const request = (method, path) => fetch(API + path, {
+    method,
+    headers: { Authorization: `Bearer ${apiKey()}`, Accept: "application/json" },
+    cache: "no-store",
+    credentials: "omit",
+  });
   async function call(method, path) {
-    const response = await fetch(API + path, {
-      method,
-      headers: { Authorization: `Bearer ${apiKey()}`, Accept: "application/json" },
-      cache: "no-store",
-      credentials: "omit",
-    });
+    const response = await request(method, path);
     if (response.status === 401 || response.status === 403) throw new Error("the API key was rejected");
     if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status}`);
+    return response.json();
+  }
+  // A read this page can do without: null when the API has no such route (404) or the key may not read
+  // it (403); an Error for anything else.
+  async function readOptional(path) {
+    const response = await request("GET", path);
+    if (response.status === 404 || response.status === 403) return null;
+    if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status}`);
     return response.json();
   }
 
@@ -548,6 +574,194 @@
     renderAlerts(alert.status === "RESOLVED" ? others : [alert, ...others]);
   }
 
+  // --- campaigns (GET /campaigns, GET /campaigns/{id}/metrics: read, never pushed) ------------------
+  const SHOWN_CAMPAIGNS = ["running", "paused"];
+  const campaignStatus = (c) => String(c?.status ?? "").toLowerCase();
+  const abandonLevel = (m) => {
+    if (missing(m.abandonment_rate) || missing(m.max_abandon_rate)) return "none";
+    if (m.abandonment_rate > m.max_abandon_rate) return "bad";
+    return m.abandonment_rate >= 0.8 * m.max_abandon_rate ? "warn" : "ok";
+  };
+  const percent1 = (v) => (missing(v) ? dash : `${(v * 100).toFixed(1)} %`); // the cap is 3 %: tenths matter
+  const share = (part, whole) => (missing(part) || missing(whole) || whole <= 0 ? null : part / whole);
+  // The big figures of a campaign. `optional` ones are shown only when the metrics carry a value (fields
+  // that newer APIs add: an older API, or a null, leaves them out). `level` "plain": no target, white.
+  const CAMPAIGN_FIGURES = [
+    {
+      field: "attempts", title: "Attempts", period: "30 days", value: (m) => m.attempts, format: count,
+      note: (m) => (missing(m.rows_due_now) ? "" : `${m.rows_due_now}${m.rows_due_now >= 100 ? "+" : ""} rows due now`),
+    },
+    {
+      field: "connects", title: "Connects", period: "30 days", value: (m) => m.connects, format: count,
+      note: (m) => (missing(m.human_answered) ? "" : `of ${m.human_answered} answered`),
+    },
+    {
+      field: "right_party_contacts", title: "Right party", period: "30 days", value: (m) => m.right_party_contacts, format: count,
+      note: (m) => (share(m.right_party_contacts, m.connects) === null ? "" : `${percent(share(m.right_party_contacts, m.connects))} of connects`),
+    },
+    {
+      field: "abandonment", title: "Abandoned", period: "rolling 30 days",
+      target: (m) => (missing(m.max_abandon_rate) ? "" : `max ${percent1(m.max_abandon_rate)}`),
+      value: (m) => m.abandonment_rate, format: percent1, level: abandonLevel,
+      note: (m) => (missing(m.abandoned) ? "" : `${m.abandoned} of ${count(m.human_answered)} answered`),
+    },
+    {
+      field: "calls_in_flight", title: "In flight", period: "now", value: (m) => m.calls_in_flight, format: count,
+      note: (m) => (m.dial_errors ? `${m.dial_errors} dial error${m.dial_errors > 1 ? "s" : ""}` : ""),
+    },
+    {
+      field: "occupancy", title: "Occupancy", period: "agents", optional: true, value: (m) => m.occupancy, format: percent,
+      note: () => "time on calls",
+    },
+    {
+      field: "idle_between_calls", title: "Idle", period: "between calls", optional: true,
+      value: (m) => m.idle_between_calls_s, format: duration, note: () => "average",
+    },
+  ];
+  const ruleName = (name) => name.replace(/[_.]+/g, " ");
+
+  // Running and paused campaigns with their metrics (null metrics: that campaign's read failed); null
+  // when the key may not list campaigns (or the API has none).
+  async function readCampaigns() {
+    const list = await readOptional("/campaigns");
+    if (!Array.isArray(list)) return null;
+    const shown = list.filter((c) => SHOWN_CAMPAIGNS.includes(campaignStatus(c)));
+    const metrics = await Promise.all(
+      shown.map((c) => call("GET", `/campaigns/${encodeURIComponent(c.campaign_id)}/metrics`).catch(() => null))
+    );
+    return shown.map((campaign, i) => ({ campaign, metrics: metrics[i] }));
+  }
+
+  function campaignFigure(f, m) {
+    const box = el("div", "figure");
+    box.dataset.field = f.field;
+    const label = el("div", "label");
+    const sub = el("span", "sub");
+    const target = f.target ? f.target(m) : "";
+    sub.append(el("span", "period", f.period), el("span", "sep", target ? " · " : ""), el("span", "target", target));
+    label.append(el("span", "title", f.title), el("span", "sep", " · "), sub);
+    const v = f.value(m);
+    box.append(label, el("div", "value", f.format(v)), el("div", "today", f.note(m)));
+    box.dataset.level = f.level ? f.level(m) : missing(v) ? "none" : "plain";
+    return box;
+  }
+
+  function campaignCard({ campaign, metrics }) {
+    const m = metrics || {};
+    const status = campaignStatus(metrics || campaign);
+    const card = el("article", "campaign");
+    card.dataset.campaign = campaign.campaign_id;
+    card.dataset.status = status;
+    const head = el("h3");
+    const badge = el("span", "badge", status.toUpperCase());
+    badge.dataset.status = status;
+    head.append(el("span", "campaign-name", campaign.name || campaign.campaign_id), badge,
+      el("span", "campaign-mode", `${m.mode || campaign.mode || ""} · ${campaign.queue_id || ""}`.replace(/^ · | · $/g, "")));
+    if (campaign.name && campaign.name !== campaign.campaign_id) head.append(el("span", "campaign-id", campaign.campaign_id));
+    const figures = el("div", "figures");
+    if (metrics) {
+      for (const f of CAMPAIGN_FIGURES) {
+        if (f.optional && missing(f.value(m))) continue;
+        figures.append(campaignFigure(f, m));
+      }
+    } else {
+      figures.append(el("p", "unread", "metrics could not be read"));
+    }
+    const blocks = el("p", "blocks");
+    const ranked = Object.entries(m.blocks_by_rule || {}).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    blocks.append(el("span", "blocks-title", "Blocked by rule · 30 days"));
+    if (!metrics) blocks.append(el("span", "none", dash));
+    else if (!ranked.length) blocks.append(el("span", "none", "no row blocked"));
+    for (const [rule, n] of ranked.slice(0, TOP_BLOCKS)) {
+      const item = el("span", "block");
+      item.dataset.rule = rule;
+      item.append(el("b", "", String(n)), document.createTextNode(` ${ruleName(rule)}`));
+      blocks.append(item);
+    }
+    if (ranked.length > TOP_BLOCKS) {
+      const rest = ranked.slice(TOP_BLOCKS);
+      const more = el("span", "more", `+${rest.reduce((t, [, n]) => t + n, 0)} by ${rest.length} other rule${rest.length > 1 ? "s" : ""}`);
+      more.title = rest.map(([r, n]) => `${ruleName(r)}: ${n}`).join(", ");
+      blocks.append(more);
+    }
+    card.dataset.level = !metrics ? "none" : abandonLevel(m) === "bad" ? "bad" : status === "paused" ? "warn" : "ok";
+    card.append(head, figures, blocks);
+    return card;
+  }
+
+  // `shown`: readCampaigns()'s answer; undefined = the read failed (what was shown stays, marked stale).
+  function renderCampaigns(shown) {
+    const panel = $("campaigns-panel");
+    if (shown === undefined) {
+      panel.dataset.stale = "true";
+      return;
+    }
+    panel.dataset.stale = "false";
+    const list = (shown || []).slice().sort((a, b) =>
+      SHOWN_CAMPAIGNS.indexOf(campaignStatus(a.metrics || a.campaign)) - SHOWN_CAMPAIGNS.indexOf(campaignStatus(b.metrics || b.campaign))
+      || (a.campaign.name || a.campaign.campaign_id).localeCompare(b.campaign.name || b.campaign.campaign_id));
+    $("campaigns").replaceChildren(...list.map(campaignCard));
+    panel.hidden = list.length === 0;
+    const running = list.filter((c) => campaignStatus(c.metrics || c.campaign) === "running").length;
+    $("campaign-summary").textContent = list.length ? `${running} running · ${list.length - running} paused` : "";
+  }
+
+  // --- journey tests (GET /journeys/results: the latest result of each journey) -------------------
+  const took = (ms) => (missing(ms) ? "" : ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
+  function journeyRow(j) {
+    const item = el("li");
+    item.dataset.journey = j.journey;
+    item.dataset.passed = String(Boolean(j.passed));
+    const mark = el("span", "mark", j.passed ? "PASS" : "FAIL");
+    const age = el("span", "age");
+    age.dataset.at = j.at || "";
+    item.append(mark, el("span", "name", j.journey), age, el("span", "took", took(j.total_ms)));
+    if (!j.passed) {
+      const failure = el("span", "failure");
+      if (j.failed_step) failure.append(el("b", "", j.failed_step), document.createTextNode(j.failure ? `: ${j.failure}` : ""));
+      else failure.textContent = j.failure || "failed";
+      item.append(failure);
+    }
+    return item;
+  }
+
+  function tickJourneys() {
+    for (const item of $("journeys").children) {
+      const age = item.querySelector(".age");
+      const s = secondsSince(age.dataset.at);
+      age.textContent = s === null ? dash : `${elapsed(s)} ago`;
+      item.dataset.level = item.dataset.passed !== "true" ? "bad" : s === null || s >= JOURNEY_STALE_S ? "warn" : "ok";
+    }
+  }
+
+  // `body`: the endpoint's answer; null = no such endpoint (404) or not for this key (403): hidden;
+  // undefined = the read failed (what was shown stays, marked stale).
+  function renderJourneys(body) {
+    const panel = $("journeys-panel");
+    if (body === undefined) {
+      panel.dataset.stale = "true";
+      return;
+    }
+    panel.dataset.stale = "false";
+    const list = Array.isArray(body?.journeys) ? body.journeys.filter((j) => j && j.journey) : [];
+    const journeys = list.slice().sort((a, b) => Number(Boolean(a.passed)) - Number(Boolean(b.passed)) || a.journey.localeCompare(b.journey));
+    $("journeys").replaceChildren(...journeys.map(journeyRow));
+    const warnings = Array.isArray(body?.warnings) ? body.warnings.filter((w) => typeof w === "string" && w) : [];
+    $("journey-warnings").replaceChildren(...warnings.map((w) => el("li", "", w)));
+    const failing = journeys.filter((j) => !j.passed).length;
+    const summary = $("journey-summary");
+    summary.textContent = failing ? `${failing} failing · ${journeys.length - failing} passing` : `all ${journeys.length} passing`;
+    summary.dataset.failing = String(failing);
+    panel.hidden = journeys.length === 0;
+    tickJourneys();
+  }
+
+  function clearExtras() {
+    campaignsReadAt = journeysReadAt = 0;
+    renderCampaigns([]);
+    renderJourneys(null);
+  }
+
   // --- REST reads ----------------------------------------------------------------------------------
   async function refresh(withMetrics) {
     if (inFlight) return;
@@ -557,14 +771,23 @@
     }
     inFlight = true;
     const withConfig = Date.now() - configReadAt > CONFIG_MS;
+    // Campaigns and journeys ride on these reads, when due (half a read's period early rather than a
+    // whole period late); their failure is theirs alone.
+    const due = (readAt, every) => Date.now() - readAt >= every - REFRESH_MS / 2;
+    const withCampaigns = due(campaignsReadAt, CAMPAIGNS_MS);
+    const withJourneys = due(journeysReadAt, JOURNEYS_MS);
+    if (withCampaigns) campaignsReadAt = Date.now();
+    if (withJourneys) journeysReadAt = Date.now();
     try {
       // Settings and rules only label and colour: a key that may not read them still sees the figures.
-      const [queues, alerts, staff, queueSettings, alertRules] = await Promise.all([
+      const [queues, alerts, staff, queueSettings, alertRules, campaigns, journeyResults] = await Promise.all([
         withMetrics ? call("GET", "/metrics/realtime") : null,
         call("GET", "/alerts?status=open"),
         call("GET", "/agents"),
         withConfig ? call("GET", "/queues").catch(() => null) : null,
         withConfig ? call("GET", "/alerts/rules").catch(() => null) : null,
+        withCampaigns ? readCampaigns().catch(() => undefined) : undefined,
+        withJourneys ? readOptional("/journeys/results").catch(() => undefined) : undefined,
       ]);
       if (withConfig) configReadAt = Date.now();
       if (queueSettings) settings = Object.fromEntries(queueSettings.map((q) => [q.queue_id, q]));
@@ -573,6 +796,8 @@
       if (queues) renderQueues(queues);
       else if (queueSettings || alertRules) resample(); // new labels and thresholds on the shown figures
       renderAlerts(alerts);
+      if (withCampaigns) renderCampaigns(campaigns);
+      if (withJourneys) renderJourneys(journeyResults);
       setStatus("ok", MODE_TEXT[mode]);
       stamp();
     } catch (error) {
@@ -663,6 +888,7 @@
     showMode();
     retries = 0;
     configReadAt = 0;
+    campaignsReadAt = journeysReadAt = 0;
     clearTimeout(timer);
     if (!apiKey()) {
       closeSocket();
@@ -687,11 +913,13 @@
       renderQueues([]);
       renderAgents([]);
       renderAlerts([]);
+      clearExtras();
       begin();
     });
     setInterval(() => {
       tickAgents();
       renderAlertValues();
+      tickJourneys();
     }, 1000);
     setInterval(resample, SAMPLE_MS);
     begin();

@@ -7,6 +7,14 @@ one origin), driven over the DevTools protocol.
   its opening text while "now: …" follows the live value (tests/artifacts/wallboard.png).
 - Pushed, with no polling at all (`#poll=0`): a queue's figures and an alert's current value move from
   `queue_metrics` frames alone, with no REST read after the first (tests/artifacts/wallboard-push.png).
+- Campaigns: the demo campaign, hidden in draft, appears once started, and its card shows what GET
+  /campaigns/{id}/metrics says after real dialing (tests/artifacts/wallboard-campaigns.png); the panel's
+  rules on answers the runtime cannot produce on demand (over the abandonment cap, occupancy and idle time
+  present or missing, a failing metrics read) come from a fetch stub in the page
+  (tests/artifacts/wallboard-panels-stubbed.png).
+- Journey tests: the demo's IVR journeys and a broken one, played once by functions/run_journeys; the
+  panel, hidden while none has run, shows GET /journeys/results row by row, failing first
+  (tests/artifacts/wallboard-journeys.png); a 404 from that endpoint hides it (fetch stub).
 
 Chromium is a system prerequisite (Debian: `apt-get install -y chromium`; .ci/run installs it): when
 it is missing this test FAILS, it does not skip.
@@ -27,6 +35,7 @@ from urllib.parse import quote
 
 import pytest
 
+from local import outbound_demo
 from local.testing import api, recorded_requests, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime-traffic")]
@@ -315,6 +324,368 @@ def test_wallboard_updates_from_the_socket_without_polling(runtime) -> None:
             assert [r for r in after if r[0] == "GET" and "/v1/" in r[1]] == [], after  # #poll=0: no REST read at all
 
             png = browser.screenshot("wallboard-push.png")
+            assert len(png) > 10_000
+        finally:
+            browser.close()
+
+
+# --- campaigns and journey tests --------------------------------------------------------------------------
+CAMPAIGN = "demo-outbound"  # local.outbound_demo: seeded in draft, predictive, on sales
+# The campaigns and journeys panels as the tests read them.
+PANELS = """JSON.stringify((() => {
+  const text = (root, sel) => (root.querySelector(sel)?.textContent ?? null);
+  const status = document.getElementById('status');
+  const campaigns = document.getElementById('campaigns-panel'), journeys = document.getElementById('journeys-panel');
+  if (!status || !campaigns || !journeys) return null;
+  return {
+    status: {state: status.dataset.state, mode: status.dataset.mode || ''},
+    campaigns_hidden: campaigns.hidden, campaigns_stale: campaigns.dataset.stale, campaign_summary: text(document, '#campaign-summary'),
+    campaigns: Object.fromEntries([...document.querySelectorAll('article[data-campaign]')].map((card) => [card.dataset.campaign, {
+      status: card.dataset.status, level: card.dataset.level, badge: text(card, '.badge'), name: text(card, '.campaign-name'),
+      mode: text(card, '.campaign-mode'), unread: text(card, '.unread'),
+      figures: Object.fromEntries([...card.querySelectorAll('.figure')].map((f) => [f.dataset.field, {
+        label: text(f, '.label'), value: text(f, '.value'), note: text(f, '.today'), level: f.dataset.level,
+        color: getComputedStyle(f.querySelector('.value')).color,
+      }])),
+      blocks: [...card.querySelectorAll('.blocks .block')].map((b) => [b.dataset.rule, Number(text(b, 'b'))]),
+      blocks_text: text(card, '.blocks'),
+    }])),
+    journeys_hidden: journeys.hidden, journey_summary: text(document, '#journey-summary'),
+    journeys: [...document.querySelectorAll('#journeys li')].map((li) => ({
+      journey: li.dataset.journey, passed: li.dataset.passed, level: li.dataset.level, mark: text(li, '.mark'),
+      name: text(li, '.name'), age: text(li, '.age'), took: text(li, '.took'), failure: text(li, '.failure'),
+    })),
+    warnings: [...document.querySelectorAll('#journey-warnings li')].map((li) => li.textContent),
+  };
+})())"""
+RED = "rgb(248, 81, 73)"  # --bad
+
+
+def _panels(browser: DevTools) -> dict | None:
+    shown = browser.eval(PANELS)
+    return json.loads(shown) if isinstance(shown, str) else None
+
+
+def _stub_fetch(browser: DevTools, canned: dict[str, tuple[int, object]]) -> None:
+    """Before the page's own script: fetch() of these API paths answers the canned (status, body) in the
+    page itself (every other request goes to the runtime); each stubbed path asked is kept in
+    window.__stubbed."""
+    source = """(() => {
+      const canned = %s, real = window.fetch.bind(window);
+      window.__stubbed = [];
+      window.fetch = (input, init) => {
+        const path = new URL(typeof input === 'string' ? input : input.url, location.href).pathname;
+        if (!(path in canned)) return real(input, init);
+        window.__stubbed.push(path);
+        const [status, body] = canned[path];
+        return Promise.resolve(new Response(JSON.stringify(body), {status, headers: {'Content-Type': 'application/json'}}));
+      };
+    })();""" % json.dumps({path: list(answer) for path, answer in canned.items()})
+    browser.call("Page.enable")  # (scripts to evaluate on new documents need the Page domain on)
+    browser.call("Page.addScriptToEvaluateOnNewDocument", source=source)
+
+
+def _iso_ago(seconds: float) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat()
+
+
+def _metrics(**fields: object) -> dict:
+    base = {"campaign_id": "x", "status": "running", "mode": "predictive", "window_days": 30, "attempts": 0,
+            "human_answered": 0, "connects": 0, "right_party_contacts": 0, "abandoned": 0, "abandonment_rate": 0.0,
+            "max_abandon_rate": 0.03, "opted_out": 0, "dial_errors": 0, "outcomes": {}, "agent_dispositions": {},
+            "blocks_by_rule": {}, "calls_in_flight": 0, "rows_due_now": 0}
+    return {**base, **fields}
+
+
+def test_wallboard_campaign_and_journey_panels_render_what_they_are_given(runtime) -> None:
+    """The panels' rules on answers this runtime cannot produce on demand, served by a fetch stub in the page
+    (GET /campaigns and the metrics of each campaign, GET /journeys/results; every other read is the
+    runtime's): a campaign over its abandonment cap is red, occupancy and idle time are shown when the
+    metrics carry them and left out when absent or null, the top three blocking rules are named and the rest
+    summed, draft/stopped campaigns and a campaign whose metrics fail do not break the panel; journeys list
+    failing first with their failed step and failure, and their age; a 404 hides the journeys panel."""
+    campaigns = [
+        {"campaign_id": "winback", "name": "Win-back", "mode": "predictive", "queue_id": "sales", "status": "running"},
+        {"campaign_id": "renewals", "name": "Renewals", "mode": "progressive", "queue_id": "support", "status": "paused"},
+        {"campaign_id": "broken", "name": "Broken metrics", "mode": "preview", "queue_id": "sales", "status": "running"},
+        {"campaign_id": "old", "name": "Old", "mode": "predictive", "queue_id": "sales", "status": "stopped"},
+        {"campaign_id": "next", "name": "Next", "mode": "predictive", "queue_id": "sales", "status": "draft"},
+    ]
+    winback = _metrics(campaign_id="winback", attempts=412, human_answered=150, connects=140, right_party_contacts=35,
+                       abandoned=7, abandonment_rate=7 / 150, calls_in_flight=6, rows_due_now=100, dial_errors=2,
+                       occupancy=0.82, idle_between_calls_s=14.4,
+                       blocks_by_rule={"suppression": 30, "calling_hours": 12, "consent": 25, "reg_f_7_in_7": 3, "blackout": 1})
+    renewals = _metrics(campaign_id="renewals", status="paused", mode="progressive", attempts=50, human_answered=20,
+                        connects=20, right_party_contacts=5, abandoned=0, occupancy=None)  # no idle field at all
+    results = {"journeys": [
+        {"journey": "ivr-hours", "passed": True, "at": _iso_ago(75), "total_ms": 412.0, "failed_step": None, "failure": None},
+        {"journey": "ivr-vip", "passed": False, "at": _iso_ago(20), "total_ms": 1830.5, "failed_step": "route",
+         "failure": "queue_id: expected 'vip', observed 'sales'"},
+        {"journey": "ivr-stale", "passed": True, "at": _iso_ago(20 * 60), "total_ms": 300.0, "failed_step": None, "failure": None},
+    ], "warnings": ["journey ivr-old: no result for 3 runs"]}
+    canned = {"/v1/campaigns": (200, campaigns), "/v1/campaigns/winback/metrics": (200, winback),
+              "/v1/campaigns/renewals/metrics": (200, renewals), "/v1/campaigns/broken/metrics": (500, {"message": "boom"}),
+              "/v1/journeys/results": (200, results)}
+    supervisor = runtime.key("demo", "supervisor")
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        browser = DevTools(profile)
+        try:
+            _stub_fetch(browser, canned)
+            browser.call("Page.navigate", url=f"{runtime.base_url}/#key={supervisor}")
+            shown = wait_until(
+                lambda: (p := _panels(browser)) and p["status"]["state"] == "ok" and not p["campaigns_hidden"]
+                and not p["journeys_hidden"] and p,
+                timeout_s=40, what="both panels shown from the stubbed reads",
+            )  # fmt: skip
+            assert set(browser.eval("window.__stubbed")) == set(canned)  # every stubbed read was asked for
+            # Running first, then paused, by name; draft and stopped campaigns are not shown.
+            assert list(shown["campaigns"]) == ["broken", "winback", "renewals"], shown["campaigns"]
+            assert shown["campaign_summary"] == "2 running · 1 paused"
+            assert shown["campaigns_stale"] == "false"
+
+            win = shown["campaigns"]["winback"]
+            assert (win["name"], win["badge"], win["mode"], win["status"]) == ("Win-back", "RUNNING", "predictive · sales", "running")
+            figures = win["figures"]
+            assert list(figures) == ["attempts", "connects", "right_party_contacts", "abandonment", "calls_in_flight",
+                                     "occupancy", "idle_between_calls"]
+            assert figures["attempts"]["value"] == "412" and figures["attempts"]["note"] == "100+ rows due now"
+            assert figures["attempts"]["label"] == "Attempts · 30 days"
+            assert figures["connects"]["value"] == "140" and figures["connects"]["note"] == "of 150 answered"
+            assert figures["right_party_contacts"]["value"] == "35" and figures["right_party_contacts"]["note"] == "25 % of connects"
+            # 7 of 150 = 4.7 %, over the 3 % cap: red, and so is the card's top border.
+            abandon = figures["abandonment"]
+            assert abandon["label"] == "Abandoned · rolling 30 days · max 3.0 %"
+            assert abandon["value"] == "4.7 %" and abandon["level"] == "bad" and abandon["color"] == RED
+            assert abandon["note"] == "7 of 150 answered"
+            assert win["level"] == "bad"
+            assert figures["calls_in_flight"]["value"] == "6" and figures["calls_in_flight"]["label"] == "In flight · now"
+            assert figures["calls_in_flight"]["note"] == "2 dial errors"
+            assert figures["occupancy"]["value"] == "82 %"
+            assert figures["idle_between_calls"]["value"] == "0:14"
+            # The three rules that blocked most, then the rest summed (reg_f_7_in_7: 3, blackout: 1).
+            assert win["blocks"] == [["suppression", 30], ["consent", 25], ["calling_hours", 12]]
+            assert win["blocks_text"].endswith("+4 by 2 other rules")
+
+            ren = shown["campaigns"]["renewals"]
+            assert (ren["badge"], ren["level"]) == ("PAUSED", "warn")
+            # occupancy null, idle absent: both left out, the rest as usual; 0 % abandoned is green.
+            assert list(ren["figures"]) == ["attempts", "connects", "right_party_contacts", "abandonment", "calls_in_flight"]
+            assert ren["figures"]["abandonment"]["value"] == "0.0 %" and ren["figures"]["abandonment"]["level"] == "ok"
+            assert ren["blocks_text"].endswith("no row blocked") and ren["blocks"] == []
+
+            broken = shown["campaigns"]["broken"]
+            assert broken["unread"] == "metrics could not be read" and broken["figures"] == {} and broken["badge"] == "RUNNING"
+
+            # Journeys: failing first, then by name; the failed step and why; how long ago; a stale one amber.
+            assert shown["journey_summary"] == "1 failing · 2 passing"
+            rows = {j["journey"]: j for j in shown["journeys"]}
+            assert [j["journey"] for j in shown["journeys"]] == ["ivr-vip", "ivr-hours", "ivr-stale"]
+            vip = rows["ivr-vip"]
+            assert (vip["mark"], vip["passed"], vip["level"], vip["took"]) == ("FAIL", "false", "bad", "1.8 s")
+            assert vip["failure"] == "route: queue_id: expected 'vip', observed 'sales'"
+            assert re.fullmatch(r"\d+ s ago", vip["age"]), vip
+            hours = rows["ivr-hours"]
+            assert (hours["mark"], hours["level"], hours["took"], hours["failure"]) == ("PASS", "ok", "412 ms", None)
+            assert hours["age"] == "1 min ago"
+            assert rows["ivr-stale"]["level"] == "warn" and rows["ivr-stale"]["age"] == "20 min ago"
+            assert shown["warnings"] == ["journey ivr-old: no result for 3 runs"]
+            png = browser.screenshot("wallboard-panels-stubbed.png")
+            assert len(png) > 10_000
+        finally:
+            browser.close()
+
+    # No such endpoint (an API without the journey results), and no campaign: both panels hidden, the rest
+    # of the board as usual.
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        browser = DevTools(profile)
+        try:
+            _stub_fetch(browser, {"/v1/journeys/results": (404, {"message": "Not found"}), "/v1/campaigns": (200, campaigns[3:])})
+            browser.call("Page.navigate", url=f"{runtime.base_url}/#key={supervisor}")
+            hidden = wait_until(
+                lambda: (p := _panels(browser)) and p["status"]["state"] == "ok"
+                and len(browser.eval("window.__stubbed")) >= 2 and p,
+                timeout_s=40, what="the page's first reads",
+            )  # fmt: skip
+            assert hidden["campaigns_hidden"] and hidden["journeys_hidden"], hidden
+            assert hidden["campaigns"] == {} and hidden["journeys"] == []
+            assert browser.eval("document.querySelectorAll('article[data-queue]').length") >= 3
+        finally:
+            browser.close()
+
+
+def _dial(runtime, loop_s: float) -> dict:
+    """The demo campaign's pacing ticks for `loop_s`, as its one-minute schedule runs them (functions/dial_campaign)."""
+    arn = runtime.deployment.function_by_folder("dial_campaign").arn
+    answer = runtime.client("lambda").invoke(FunctionName=arn, Payload=json.dumps(
+        {"source": "test", "loop_s": loop_s, "tick_s": 1.0}).encode())
+    assert "FunctionError" not in answer, answer["Payload"].read()
+    return json.loads(answer["Payload"].read())
+
+
+def _shows(card: dict | None, m: dict) -> bool:
+    """Whether a campaign card shows exactly the metrics `m` (GET /campaigns/{id}/metrics)."""
+    if not card or card["status"] != m["status"] or not card["figures"]:
+        return False
+    f = card["figures"]
+    shown = {k: f[k]["value"] for k in ("attempts", "connects", "right_party_contacts", "calls_in_flight")}
+    abandon = f["abandonment"]["value"]
+    return (shown == {k: str(m[k]) for k in shown} and abandon.endswith(" %")
+            and abs(float(abandon[:-2]) - m["abandonment_rate"] * 100) <= 0.05 + 1e-9)
+
+
+def test_wallboard_shows_the_running_demo_campaign_from_its_metrics(runtime) -> None:
+    """The demo campaign on the local runtime, read by the page every 10 s: hidden in draft, shown once a
+    supervisor starts it, its figures those of GET /campaigns/{id}/metrics (after dialing: attempts, connects,
+    a right-party contact, the DNC rows blocked by rule), paused and running again
+    (tests/artifacts/wallboard-campaigns.png). No journey has run on this runtime: that panel stays hidden."""
+    supervisor = api(runtime, "demo", role="supervisor")
+    assert supervisor.call("GET", f"/campaigns/{CAMPAIGN}")[1]["status"] == "draft"
+    key = runtime.key("demo", "supervisor")
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        browser = DevTools(profile)
+        try:
+            browser.call("Page.navigate", url=f"{runtime.base_url}/#key={key}")
+            first = wait_until(lambda: (p := _panels(browser)) and p["status"]["state"] == "ok" and p,
+                               timeout_s=40, what="the wallboard's first reads")
+            assert first["campaigns_hidden"] and first["campaigns"] == {}  # the demo campaign is a draft
+            assert first["journeys_hidden"] and first["journeys"] == []
+
+            for agent_id in ("ana", "ben"):  # they serve the campaign's queue (sales)
+                status, body = api(runtime, "demo", agent_id=agent_id).call("PUT", f"/agents/{agent_id}/status", {"status": "AVAILABLE"})
+                assert status == 200, body
+            # The list's first due row is put on the do-not-call list: the first tick blocks it by rule whatever
+            # the hour (the demo's own DNC rows come every 10th, reached only as the pacing gets to them).
+            status, body = api(runtime, "demo", "admin").call(
+                "POST", "/suppressions", {"entries": [{"kind": "number", "value": outbound_demo.rows()[0]["phone"]}]})
+            assert status in (200, 201), body
+            started = time.monotonic()
+            assert supervisor.call("POST", f"/campaigns/{CAMPAIGN}/start")[1]["status"] == "running"
+            card = wait_until(lambda: (_panels(browser) or {}).get("campaigns", {}).get(CAMPAIGN),
+                              timeout_s=30, interval_s=0.25, what="the started campaign on the wallboard")
+            assert time.monotonic() - started < 25  # the next 10-s read (give or take a read on a loaded machine)
+            assert (card["badge"], card["name"], card["mode"]) == ("RUNNING", "Demo renewals (outbound)", "predictive · sales")
+
+            # Dialing: attempts, answered calls reaching sales' agents, DNC rows blocked by rule.
+            deadline = time.monotonic() + 60
+            metrics: dict = {}
+            while time.monotonic() < deadline and not (metrics.get("connects") and metrics.get("blocks_by_rule")):
+                _dial(runtime, loop_s=6)
+                metrics = supervisor.call("GET", f"/campaigns/{CAMPAIGN}/metrics")[1]
+            assert metrics["connects"] >= 1 and metrics["blocks_by_rule"].get("suppression", 0) > 0, metrics
+            reached = next(a["contact_id"] for a in supervisor.call("GET", f"/campaigns/{CAMPAIGN}/attempts")[1] if a["contact_id"])
+            status, body = supervisor.call("POST", f"/contacts/{reached}/disposition", {"disposition": "right_party_contact"})
+            assert status == 200, body
+
+            # Paused (no more dialing): the card settles on exactly what the API says.
+            assert supervisor.call("POST", f"/campaigns/{CAMPAIGN}/pause")[1]["status"] == "paused"
+
+            def settled() -> tuple[dict, dict] | None:
+                m = supervisor.call("GET", f"/campaigns/{CAMPAIGN}/metrics")[1]
+                c = (_panels(browser) or {}).get("campaigns", {}).get(CAMPAIGN)
+                return (c, m) if _shows(c, m) else None
+
+            card, m = wait_until(settled, timeout_s=45, interval_s=0.5, what="the paused campaign's figures as the API gives them")
+            assert m["right_party_contacts"] >= 1 and int(card["figures"]["right_party_contacts"]["value"]) >= 1
+            assert card["badge"] == "PAUSED"
+            abandon = card["figures"]["abandonment"]
+            assert abandon["label"] == f"Abandoned · rolling 30 days · max {m['max_abandon_rate'] * 100:.1f} %"
+            over = m["abandonment_rate"] > m["max_abandon_rate"]
+            assert abandon["level"] == ("bad" if over else "warn" if m["abandonment_rate"] >= 0.8 * m["max_abandon_rate"] else "ok")
+            assert (abandon["color"] == RED) == over and (card["level"] == "bad") == over
+            assert abandon["note"] == f"{m['abandoned']} of {m['human_answered']} answered"
+            top = sorted(((r, n) for r, n in m["blocks_by_rule"].items() if n), key=lambda rn: (-rn[1], rn[0]))[:3]
+            assert card["blocks"] == [list(rn) for rn in top], (card["blocks"], m["blocks_by_rule"])
+            # Occupancy and idle time between calls: shown exactly when the metrics carry them.
+            assert ("occupancy" in card["figures"]) == (m.get("occupancy") is not None)
+            assert ("idle_between_calls" in card["figures"]) == (m.get("idle_between_calls_s") is not None)
+
+            # Running again: the badge follows; the screenshot shows the running campaign.
+            assert supervisor.call("POST", f"/campaigns/{CAMPAIGN}/start")[1]["status"] == "running"
+            card = wait_until(lambda: (c := (_panels(browser) or {}).get("campaigns", {}).get(CAMPAIGN)) and c["badge"] == "RUNNING" and c,
+                              timeout_s=25, interval_s=0.25, what="the resumed campaign on the wallboard")
+            assert int(card["figures"]["attempts"]["value"]) >= m["attempts"]
+            shown = _panels(browser)
+            assert shown["campaign_summary"] == "1 running · 0 paused" and shown["journeys_hidden"]
+            png = browser.screenshot("wallboard-campaigns.png")
+            assert len(png) > 10_000
+        finally:
+            browser.close()
+            supervisor.call("POST", f"/campaigns/{CAMPAIGN}/pause")  # no dialing left for what runs on this runtime
+
+
+def _demo_ivr_journeys_and_a_broken_one() -> dict:
+    """The demo suite's IVR journeys (flow steps only, as `make run` stores them: local.journeys
+    schedule_demo_journeys) without their latency budgets (this machine may be loaded), and one that must
+    fail: the gold caller expected as platinum."""
+    from ccaas.domain.journeys import parse_suite
+    from local.journeys import DEMO_SPEC
+    from local.seed import DEMO_CONNECT_INSTANCE_ARN
+
+    suite = parse_suite(json.loads((ROOT / DEMO_SPEC).read_text()))
+    ivr = [j.model_dump(mode="json", exclude_defaults=True) for j in suite.journeys if all(s.kind == "flow" for s in j.steps)]
+    for journey in ivr:
+        for step in journey["steps"]:
+            step.get("expect", {}).pop("latency_ms", None)
+    broken = json.loads(json.dumps(next(j for j in ivr if j["name"] == "sales-gold-caller-ivr")))
+    broken["name"] = "wallboard-broken-ivr"
+    broken["steps"][0]["expect"]["tier"] = "platinum"
+    return {"connect_instance_arn": DEMO_CONNECT_INSTANCE_ARN, "journeys": [*ivr, broken]}
+
+
+def test_wallboard_shows_the_journey_results_of_the_scheduled_runner(runtime) -> None:
+    """The journey tests on the local runtime: the demo's IVR journeys stored (PUT /settings/journeys) and
+    one that fails; before any run GET /journeys/results lists none (each "has not run yet") and the panel is
+    hidden; the scheduled runner (functions/run_journeys, invoked as its schedule does) plays them once and
+    the page's next 30-s read shows a row per journey as the endpoint gives it, the failing one first with
+    its failed step and failure (tests/artifacts/wallboard-journeys.png)."""
+    admin, supervisor = api(runtime, "demo", role="admin"), api(runtime, "demo", role="supervisor")
+    status, body = admin.call("PUT", "/settings/journeys", _demo_ivr_journeys_and_a_broken_one())
+    assert status == 200, body
+    status, before = supervisor.call("GET", "/journeys/results")
+    assert status == 200 and before["journeys"] == [] and before["warnings"], before
+    key = runtime.key("demo", "supervisor")
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        browser = DevTools(profile)
+        try:
+            browser.call("Page.navigate", url=f"{runtime.base_url}/#key={key}")
+            first = wait_until(lambda: (p := _panels(browser)) and p["status"]["state"] == "ok" and p,
+                               timeout_s=40, what="the wallboard's first reads")
+            assert first["journeys_hidden"] and first["journeys"] == []  # none has run yet
+
+            arn = runtime.deployment.function_by_folder("run_journeys").arn
+            answer = runtime.client("lambda").invoke(FunctionName=arn, Payload=b"{}")
+            assert "FunctionError" not in answer, answer["Payload"].read()
+            ran = json.loads(answer["Payload"].read())
+            assert ran["journeys"] >= 4 and ran["failed"] >= 1, ran
+            status, results = supervisor.call("GET", "/journeys/results")
+            assert status == 200 and len(results["journeys"]) >= 4, results
+            expected = sorted(results["journeys"], key=lambda j: (j["passed"], j["journey"]))
+
+            shown = wait_until(lambda: (p := _panels(browser)) and len(p["journeys"]) == len(expected) and p,
+                               timeout_s=45, interval_s=0.5, what="the journey results on the wallboard (read every 30 s)")
+            assert not shown["journeys_hidden"]
+            assert [(j["journey"], j["passed"]) for j in shown["journeys"]] == [
+                (j["journey"], "true" if j["passed"] else "false") for j in expected]
+            failing = [j for j in expected if not j["passed"]]
+            assert shown["journey_summary"] == f"{len(failing)} failing · {len(expected) - len(failing)} passing"
+            rows = {j["journey"]: j for j in shown["journeys"]}
+            broken = next(j for j in results["journeys"] if j["journey"] == "wallboard-broken-ivr")
+            assert not broken["passed"] and broken["failed_step"] and "platinum" in (broken["failure"] or ""), broken
+            row = rows["wallboard-broken-ivr"]
+            assert (row["mark"], row["level"]) == ("FAIL", "bad")
+            assert row["failure"] == f"{broken['failed_step']}: {broken['failure']}"
+            assert re.fullmatch(r"\d+ s ago", row["age"]), row
+            for j in expected:
+                took = re.fullmatch(r"(\d+(?:\.\d)?) (ms|s)", rows[j["journey"]]["took"])
+                assert took, rows[j["journey"]]
+                shown_ms = float(took[1]) * (1 if took[2] == "ms" else 1000)
+                assert abs(shown_ms - j["total_ms"]) <= (0.5 if j["total_ms"] < 1000 else 50) + 1e-6, (rows[j["journey"]], j)
+                if j["passed"]:
+                    assert rows[j["journey"]]["failure"] is None and rows[j["journey"]]["level"] == "ok"
+            assert shown["warnings"] == results["warnings"]
+            png = browser.screenshot("wallboard-journeys.png")
             assert len(png) > 10_000
         finally:
             browser.close()
