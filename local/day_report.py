@@ -49,7 +49,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ccaas.domain.replay import ArrivalProfile, Day, ReplayResult, _metrics, _Sim, example_day
+from ccaas.domain.replay import (
+    SHORT_ABANDON_S,
+    ArrivalProfile,
+    Day,
+    ReplayObserver,
+    ReplayResult,
+    example_day,
+    metrics_from_counts,
+    replay,
+)
 from ccaas.domain.routing_engine import RoutingPolicy
 from ccaas.domain.staffing import erlang_a_metrics
 from local.cli import Parser, UsageError, read_json, run as run_cli, validation_message
@@ -112,13 +121,14 @@ def policies(day: Day) -> list[RoutingPolicy]:
 # --- the replay, counted per interval ------------------------------------------------------------------
 
 
-class IntervalSim(_Sim):
-    """The replay's simulation (ccaas.domain.replay), also counting per interval: contacts by the
+class IntervalCounter(ReplayObserver):
+    """Watches a replay (ccaas.domain.replay.ReplayObserver) and counts per interval: contacts by the
     interval they entered their queue in (offered, answered within T, abandoned, wait), agent time with
-    a contact and staffed time by the interval it was spent in. The totals are the replay's own."""
+    a contact and staffed time by the interval it was spent in. The spans are the replay's own, so the
+    intervals add up to its totals."""
 
-    def __init__(self, day: Day, policy: RoutingPolicy, seed: int) -> None:
-        super().__init__(day, policy, seed, True)
+    def __init__(self, day: Day) -> None:
+        self.t0 = day.start_ms
         self.slots: dict[int, Counter[str]] = defaultdict(Counter)
 
     def _slot(self, at_ms: int) -> int:
@@ -131,49 +141,36 @@ class IntervalSim(_Sim):
             self.slots[slot][key] += edge - lo
             lo = edge
 
-    def _enqueue(self, contact: Any, meta: Any, now: int) -> None:
-        if meta.counted:
-            self.slots[self._slot(now)]["offered"] += 1
-        super()._enqueue(contact, meta, now)
+    def contact_queued(self, contact_id: str, queue_id: str, at_ms: int, counted: bool) -> None:
+        if counted:
+            self.slots[self._slot(at_ms)]["offered"] += 1
 
-    def _connect(self, contact: Any, agent: Any, now: int) -> None:
-        meta = self.meta[contact.contact_id]
-        if meta.counted:
-            enqueued = contact.enqueued_at or now
-            c = self.slots[self._slot(enqueued)]
+    def contact_answered(self, contact_id: str, queue_id: str, enqueued_at_ms: int, at_ms: int,
+                         sl_threshold_s: float, counted: bool) -> None:
+        if counted:
+            c = self.slots[self._slot(enqueued_at_ms)]
             c["answered"] += 1
-            c["wait_ms"] += now - enqueued
-            c["answered_within_t"] += now - enqueued <= contact.sl_threshold_s * 1000
-        super()._connect(contact, agent, now)
+            c["wait_ms"] += at_ms - enqueued_at_ms
+            c["answered_within_t"] += at_ms - enqueued_at_ms <= sl_threshold_s * 1000
 
-    def _abandon(self, now: int, cid: str) -> None:
-        meta = self.meta.get(cid)
-        if meta is not None and not meta.callback and meta.counted:
-            contact = self.waiting[self.day.queues[meta.queue_idx].queue_id].get(cid)
-            if contact is not None:
-                enqueued = contact.enqueued_at or now
-                c = self.slots[self._slot(enqueued)]
-                c["abandoned"] += 1
-                c["abandoned_within_t"] += now - enqueued <= contact.sl_threshold_s * 1000
-                c["short_abandoned"] += now - enqueued < 5000
-        super()._abandon(now, cid)
+    def contact_abandoned(self, contact_id: str, queue_id: str, enqueued_at_ms: int, at_ms: int,
+                          sl_threshold_s: float, counted: bool) -> None:
+        if counted:
+            c = self.slots[self._slot(enqueued_at_ms)]
+            c["abandoned"] += 1
+            c["abandoned_within_t"] += at_ms - enqueued_at_ms <= sl_threshold_s * 1000
+            c["short_abandoned"] += at_ms - enqueued_at_ms < SHORT_ABANDON_S * 1000
 
-    def _account_busy(self, aid: str, now: int) -> None:
-        since = self.busy_since[aid]
-        if since is not None:
-            self._spread("busy_ms", max(since, self.warm_ms), min(now, self.end_ms))
-        super()._account_busy(aid, now)
+    def agent_busy(self, agent_id: str, from_ms: int, to_ms: int) -> None:
+        self._spread("busy_ms", from_ms, to_ms)
 
-    def run(self) -> ReplayResult:
-        result = super().run()
-        for start, end in self.shift.values():  # staffed: each agent's shift within the measured day
-            self._spread("staffed_ms", max(start, self.warm_ms), min(end, self.end_ms))
-        return result
+    def agent_staffed(self, agent_id: str, from_ms: int, to_ms: int) -> None:
+        self._spread("staffed_ms", from_ms, to_ms)
 
 
 def interval_metrics(c: Mapping[str, float]) -> dict[str, float | int | None]:
     """One interval's figures from its counts, by the replay's own definitions (ccaas.domain.replay)."""
-    m = _metrics("interval", {
+    m = metrics_from_counts("interval", {
         "offered": c.get("offered", 0), "answered": c.get("answered", 0), "abandoned": c.get("abandoned", 0),
         "answered_within_t": c.get("answered_within_t", 0), "abandoned_within_t": c.get("abandoned_within_t", 0),
         "short_abandoned": c.get("short_abandoned", 0), "wait_s": c.get("wait_ms", 0) / 1000, "handle_s": 0,
@@ -241,8 +238,8 @@ def simulate(day: Day, seed: int | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     runs = []
     for policy in policies(day):
-        sim = IntervalSim(day, policy, seed)
-        runs.append((policy.name, sim.run(), sim.slots))
+        counter = IntervalCounter(day)
+        runs.append((policy.name, replay(day, policy, seed=seed, observer=counter), counter.slots))
     first = int(day.warmup_s // INTERVAL_S)
     last = math.ceil(day.duration_s / INTERVAL_S)
     intervals = []

@@ -2,6 +2,7 @@
 
     history = generate(DEMO, end_day=yesterday)            # pure: no moto, no clock, seeded
     report = load_into_moto(table_name, history)            # History table items, straight into moto
+    prepared = prepare(DEMO, end_day=yesterday)             # generate + items, cached per inputs and code
 
 What is generated, per day of [end_day - days + 1, end_day] (tenant wall clock):
 - arrivals: Poisson per 15-minute slot with the forecast's own synthetic shape
@@ -40,21 +41,33 @@ write ~1.5-2 s straight into moto (~85 µs an item) against ~60 s through BatchW
 `python -m local` ready in 11.0 s with the history against 7.4 s without (load average ~3). moto holds
 ~2 KB an item (~50 MB, tracemalloc); the process RSS grows ~165 MB (generation included).
 
+Start-up (issue 14, "ready within 30 s"): the cyclic garbage collector is paused while the items are
+generated and built (it walked the whole heap dozens of times: 2-5x the work itself); `prepare` keeps
+the items of a start in .build/demo-history/ keyed by the inputs and the source code (cache_key), so
+the next start of the day unpickles them (~0.2 s) instead of generating (~3 s); moto Items are built
+with their scalar attribute values set directly.
+
 With that many items moto's Query sorted the whole table and walked each returned attribute through its
 generic serializer: local.moto_patches (patch 8, always applied) reads one partition instead and
 writes a Query's JSON as is. GET /metrics/historical for a week: 26 s before, ~1.3 s after.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
+import hashlib
 import heapq
 import json
 import math
+import os
+import pickle
 import random
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -242,6 +255,27 @@ def _agents(tenant: TenantSeed, days: Sequence[date], tz: ZoneInfo) -> tuple[lis
 
 def generate(tenant: TenantSeed, *, end_day: date, plan: HistoryPlan = HistoryPlan()) -> GeneratedHistory:
     """`plan.days` days of history ending with `end_day` (a tenant-local date), deterministic for a seed."""
+    with _gc_paused():
+        return _generate(tenant, end_day=end_day, plan=plan)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic collector off while hundreds of thousands of acyclic objects are made: each of its
+    collections walks the whole heap (moto's, the handlers') and it ran dozens of them per load, 2-5x
+    the time of the work itself (measured on load_into_moto). Restored as it was, and one young
+    collection after."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+            gc.collect(0)
+
+
+def _generate(tenant: TenantSeed, *, end_day: date, plan: HistoryPlan) -> GeneratedHistory:
     from ccaas.domain.history import HistoryEntry
     from ccaas.domain.kpis.repeats import repeat_flags
     from ccaas.domain.planning import day_series
@@ -754,16 +788,26 @@ _MAX_DIRECT_ITEM_BYTES = 350_000  # below DynamoDB's 400 KB item limit, which mo
 
 def _moto_item(item: Mapping[str, Any]) -> Any:
     """A moto Item built the way moto's own `Item.__deepcopy__` builds one: without LimitedSizeDict's
-    per-attribute re-measuring of the whole item (quadratic in attributes, ~0.3 ms an item here)."""
+    per-attribute re-measuring of the whole item (quadratic in attributes, ~0.3 ms an item here), and
+    each scalar attribute (S, N, BOOL: all a history item has) set as DynamoType.__init__ sets it."""
     from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 
-    built = Item.__new__(Item)
-    built.hash_key = DynamoType(item["pk"])
-    built.range_key = DynamoType(item["sk"])
+    new = object.__new__
+
+    def value(typed: Mapping[str, Any]) -> Any:
+        for kind, raw in typed.items():
+            if kind in ("L", "M"):
+                return DynamoType(typed)  # nested: moto's own recursion
+            built = new(DynamoType)
+            built.type, built.value = kind, raw
+            return built
+        return DynamoType(typed)  # pragma: no cover - an empty attribute value: moto's error
+
+    built = new(Item)
+    built.hash_key = value(item["pk"])
+    built.range_key = value(item["sk"])
     attrs = LimitedSizeDict.__new__(LimitedSizeDict)
-    dict.__init__(attrs)
-    for name, value in item.items():
-        dict.__setitem__(attrs, name, DynamoType(value))
+    dict.update(attrs, {name: value(v) for name, v in item.items()})
     built.attrs = attrs
     return built
 
@@ -772,7 +816,79 @@ def _size(item: Mapping[str, Any]) -> int:
     return sum(len(k) + len(next(iter(v.values())).__str__()) for k, v in item.items())
 
 
-def load_into_moto(table_name: str, history: GeneratedHistory, *, account_id: str = "123456789012",
+@dataclass
+class PreparedHistory:
+    """The History table items of a GeneratedHistory with what its LoadReport says: plain data (dicts
+    of strings), quick to pickle, so a start on the same day with the same code reuses them (prepare)."""
+
+    tenant_id: str
+    first_day: date
+    last_day: date
+    items: list[dict[str, Any]]
+    counts: dict[str, int]
+    generate_s: float = 0.0
+    cached: bool = False
+
+    @classmethod
+    def of(cls, history: GeneratedHistory) -> PreparedHistory:
+        return cls(tenant_id=history.tenant_id, first_day=history.first_day, last_day=history.last_day,
+                   items=list(history_items(history)), counts=history.counts(), generate_s=history.generate_s)
+
+
+CACHE_DIR = Path(__file__).resolve().parent.parent / ".build" / "demo-history"
+CACHE_FILES = 3
+_CACHE_FORMAT = 1
+# What the items depend on: this generator, the seeded tenants, and the ccaas package (records, analyzer,
+# rules, repeat flags, interval series, the History table's layout).
+_CACHE_SOURCES = (Path(__file__).resolve(), Path(__file__).resolve().parent / "seed.py")
+_CCAAS = Path(__file__).resolve().parent.parent / "layers" / "ccaas"
+
+
+def cache_key(tenant: TenantSeed, end_day: date, plan: HistoryPlan, *, ccaas_dir: Path = _CCAAS) -> str:
+    """A digest of everything the items depend on: the inputs and the content of every source file
+    they are made by (a code change, a pulled commit, another tenant or plan: another key)."""
+    digest = hashlib.sha256(repr((_CACHE_FORMAT, tenant, end_day.isoformat(), plan)).encode())
+    files = [*_CACHE_SOURCES, *sorted(ccaas_dir.rglob("*.py")), *sorted(ccaas_dir.rglob("*.json"))]
+    for path in files:
+        digest.update(str(path.relative_to(path.parent.parent)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def prepare(tenant: TenantSeed, *, end_day: date, plan: HistoryPlan = HistoryPlan(),
+            cache_dir: Path | None = CACHE_DIR) -> PreparedHistory:
+    """generate + history_items, reusing the items of an earlier start with the same cache_key (the
+    second `make run` of a day skips the ~3 s of generation); cache_dir None: no cache. The cache keeps
+    the CACHE_FILES latest keys (parallel test workers ask for different plans): 42 days are ~50 MB."""
+    if cache_dir is None:
+        return PreparedHistory.of(generate(tenant, end_day=end_day, plan=plan))
+    path = cache_dir / f"history-{cache_key(tenant, end_day, plan)}.pickle"
+    if path.is_file():
+        started = time.perf_counter()
+        try:
+            with _gc_paused(), path.open("rb") as f:
+                prepared = pickle.load(f)  # our own file, under the repository's .build/ (never fetched)
+            if isinstance(prepared, PreparedHistory):
+                prepared.cached = True
+                prepared.generate_s = time.perf_counter() - started  # what this start spent on it
+                return prepared
+        except Exception:  # noqa: BLE001 - a torn or older file: generate again
+            pass
+    prepared = PreparedHistory.of(generate(tenant, end_day=end_day, plan=plan))
+    with contextlib.suppress(OSError):
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as f:
+            pickle.dump(prepared, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        kept = sorted(cache_dir.glob("history-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in kept[CACHE_FILES:]:
+            if old != path:
+                old.unlink(missing_ok=True)
+    return prepared
+
+
+def load_into_moto(table_name: str, history: GeneratedHistory | PreparedHistory, *, account_id: str = "123456789012",
                    region: str = "us-east-1", chunk: int = 2000, progress: Any = None) -> LoadReport:
     """Put every item straight into moto's table (the process's own moto), `chunk` items per hold of
     the DynamoDB lock (local.moto_patches) so requests being served interleave. Nothing reaches the
@@ -784,21 +900,23 @@ def load_into_moto(table_name: str, history: GeneratedHistory, *, account_id: st
     table = dynamodb_backends[account_id][region].get_table(table_name)
     if table.hash_key_attr != "pk" or table.range_key_attr != "sk":
         raise RuntimeError(f"{table_name} is not keyed (pk, sk) as ccaas.adapters.aws.history expects")
-    items = list(history_items(history))
+    prepared = history if isinstance(history, PreparedHistory) else PreparedHistory.of(history)
+    items = prepared.items
     started = time.perf_counter()
-    for i in range(0, len(items), chunk):
-        with DYNAMODB_LOCK:
-            for item in items[i:i + chunk]:
-                if _size(item) > _MAX_DIRECT_ITEM_BYTES:
-                    table.put_item(item)  # moto measures it (and refuses it when too large)
-                    continue
-                built = _moto_item(item)
-                table.items[built.hash_key][built.range_key] = built
-        if progress is not None:
-            progress(min(len(items), i + chunk), len(items))
-    return LoadReport(items=len(items), generate_s=history.generate_s, write_s=time.perf_counter() - started,
-                      counts=history.counts(), method="moto backend", first_day=history.first_day,
-                      last_day=history.last_day)
+    with _gc_paused():
+        for i in range(0, len(items), chunk):
+            with DYNAMODB_LOCK:
+                for item in items[i:i + chunk]:
+                    if _size(item) > _MAX_DIRECT_ITEM_BYTES:
+                        table.put_item(item)  # moto measures it (and refuses it when too large)
+                        continue
+                    built = _moto_item(item)
+                    table.items[built.hash_key][built.range_key] = built
+            if progress is not None:
+                progress(min(len(items), i + chunk), len(items))
+    return LoadReport(items=len(items), generate_s=prepared.generate_s, write_s=time.perf_counter() - started,
+                      counts=prepared.counts, method="moto backend" + (", cached items" if prepared.cached else ""),
+                      first_day=prepared.first_day, last_day=prepared.last_day)
 
 
 def load_with_batch_writes(client: Any, table_name: str, history: GeneratedHistory) -> LoadReport:

@@ -3,11 +3,16 @@
 Every view reads the entries whose contact time lies in the asked range. Rates come from the same
 additive counters as the KPIs (accumulators.KpiAccumulator), so "repeat rate by reason" here is the
 KPI repeat rate grouped by reason, never a second definition.
+
+A view also says what it lacks (coverage): no contacts in the range, no analysed contacts, a sample
+under MIN_SAMPLE (its rates are noise), or a range that starts before the data does (its first
+contact comes DATA_GAP_DAYS or more after the range's start: a closed weekend is not a gap).
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, tzinfo
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -216,3 +221,101 @@ def lowest_performers(
                 out.append(Performer(dimension=dimension, value=key, metric=metric, score=value, contacts=acc.fcr_contacts))
     out.sort(key=lambda p: (p.score, -p.contacts, p.value))
     return out[:limit]
+
+
+# --- coverage: what a view lacks -------------------------------------------------------------------
+MIN_SAMPLE = 30  # contacts behind a view below which its shares and rates are flagged as unreliable
+DATA_GAP_DAYS = 3  # a range whose first contact comes this long after its start starts before the data
+NO_CONTACTS = "no contacts in this range"  # the words of GET /metrics/historical (usecases.history)
+
+View = Literal["reasons", "repeat_drivers", "qa", "fcr"]
+_SAMPLE_NAME: dict[str, str] = {
+    "reasons": "contacts",
+    "repeat_drivers": "contacts in the FCR population (customer and reason known)",
+    "qa": "analysed contacts",
+    "fcr": "contacts in the FCR population (customer and reason known)",
+}
+
+
+class Coverage(BaseModel):
+    """What an insights view was computed on, and the warnings that follow (empty: nothing lacking)."""
+
+    contacts: int = Field(description="customer contacts whose contact time lies in the range")
+    analysed: int = Field(description="of them, contacts with an analysed transcript")
+    sample: int = Field(description="the contacts the view's figures are computed on (its population)")
+    min_sample: int = Field(description="below this sample the view's shares and rates are flagged")
+    first_contact_at: str | None = Field(default=None, description="ISO 8601 time of the range's first contact")
+    warnings: list[str] = Field(default_factory=list,
+                                description="what the view lacks: no contacts, no analysed contacts, a small "
+                                "sample, or a range starting before the data")
+
+
+def coverage(entries: Sequence[HistoryEntry], *, view: View, from_ms: int, to_ms: int, tz: tzinfo = UTC,
+             min_sample: int = MIN_SAMPLE, dimension: Dimension | None = None) -> Coverage:
+    """The Coverage of a view over the same entries it read (module docstring for the warnings)."""
+    contacts = analysed = sample = 0
+    first: int | None = None
+    attribute = None if dimension is None else ("agent_id" if dimension == "agent" else "queue_id")
+    for entry, record in _in_range(entries, from_ms, to_ms):
+        when = entry.contact_time
+        first = when if first is None or when < first else first  # type: ignore[operator]
+        customer = not record.consult_leg and record.initiation_method != "TRANSFER"
+        contacts += customer
+        analysed += entry.analysis is not None
+        if attribute is not None and getattr(record, attribute) is None:
+            continue
+        if view == "reasons":
+            sample += customer
+        elif view == "qa":
+            sample += entry.analysis is not None
+        else:
+            sample += record.followed_by_repeat is not None
+    shown_first = None if first is None else datetime.fromtimestamp(first / 1000, tz).isoformat()
+    out = Coverage(contacts=contacts, analysed=analysed, sample=sample, min_sample=min_sample,
+                   first_contact_at=shown_first)
+    if first is None:
+        out.warnings.append(NO_CONTACTS)
+        return out
+    if analysed == 0 and view != "fcr":
+        out.warnings.append("no analysed contacts in this range: " + (
+            "there are no QA scores to rank" if view == "qa"
+            else "reasons are only those the contact records carry, the rest is unclassified"))
+    name = _SAMPLE_NAME[view]
+    if sample == 0:
+        if not (view == "qa" and analysed == 0):  # said above
+            out.warnings.append(f"no {name} in this range")
+    elif sample < min_sample:
+        out.warnings.append(f"only {sample} {name} in this range (fewer than {min_sample}): "
+                            "shares and rates are not reliable")
+    if first - from_ms >= DATA_GAP_DAYS * 86_400_000:
+        start = datetime.fromtimestamp(from_ms / 1000, tz).date()
+        begins = datetime.fromtimestamp(first / 1000, tz).date()
+        asked = max(1, -(-(to_ms - from_ms) // 86_400_000))
+        covered = max(1, -(-(to_ms - first) // 86_400_000))
+        out.warnings.append(f"the range starts {start} but its first contact is on {begins}: the data begins "
+                            f"there, so the figures cover {covered} of the {asked} days asked")
+    return out
+
+
+class ReasonsReport(BaseModel):
+    """GET /insights/reasons?envelope=true: the reasons with what they lack."""
+
+    items: list[ReasonStat]
+    coverage: Coverage
+    warnings: list[str] = Field(default_factory=list, description="coverage.warnings, as GET /metrics/historical has them")
+
+
+class RepeatDriversReport(BaseModel):
+    """GET /insights/repeat-drivers?envelope=true."""
+
+    items: list[RepeatDriver]
+    coverage: Coverage
+    warnings: list[str] = Field(default_factory=list, description="coverage.warnings, as GET /metrics/historical has them")
+
+
+class PerformersReport(BaseModel):
+    """GET /insights/lowest?envelope=true."""
+
+    items: list[Performer]
+    coverage: Coverage
+    warnings: list[str] = Field(default_factory=list, description="coverage.warnings, as GET /metrics/historical has them")

@@ -34,6 +34,11 @@ Statistics cover contacts arriving after warmup_s (DOMAIN.md definitions: SL = a
 there; occupancy = busy ÷ staffed time of the agents serving the queue, measured
 from warmup_s to the end of the day). Contacts still waiting when the run stops (day end + drain_s)
 count as offered, not answered.
+
+Watching a run: replay(..., observer=ReplayObserver subclass) is told each counted event as it happens
+(a contact queued, answered, abandoned; an agent's busy and staffed spans within the measured window),
+e.g. to count per interval (local.day_report). An observer only sees: the result is the same with or
+without one.
 """
 from __future__ import annotations
 
@@ -75,8 +80,8 @@ from ccaas.domain.routing_engine import (
     select_contact,
 )
 
-__all__ = ["AgentGroup", "ArrivalProfile", "Day", "QueueResult", "RecordedContact", "ReplayResult", "SimQueue",
-           "example_day", "pool", "pool_runs", "replay"]
+__all__ = ["AgentGroup", "ArrivalProfile", "Day", "QueueResult", "RecordedContact", "ReplayObserver", "ReplayResult",
+           "SimQueue", "example_day", "metrics_from_counts", "pool", "pool_runs", "replay"]
 
 _TENANT = "replay"
 SHORT_ABANDON_S = 5.0
@@ -197,6 +202,12 @@ class QueueResult(_Frozen):
     transfer_rate: float | None = Field(default=None, description="transferred_out ÷ handled")
 
 
+def metrics_from_counts(qid: str, c: Mapping[str, float]) -> QueueResult:
+    """A QueueResult from summed counts (the keys of _COUNTS), by the definitions of the module docstring:
+    what a replay reports for a queue, and what an observer's counts per interval give (local.day_report)."""
+    return _metrics(qid, c)
+
+
 def _metrics(qid: str, c: Mapping[str, float]) -> QueueResult:
     denom = c["offered"] - c["abandoned_within_t"]
     ab_denom = c["offered"] - c["short_abandoned"]
@@ -277,9 +288,35 @@ def _pick(rng: random.Random, weights: Mapping[str, float]) -> str | None:
     return next(reversed(weights))
 
 
+class ReplayObserver:
+    """What a replay tells its observer as the simulated day goes (module docstring). Every method is a
+    no-op here: override the ones you need. Times are the simulation's epoch ms; `counted` is whether
+    the contact (segment) arrived after the warmup, i.e. counts in the statistics; the spans are those
+    the replay adds to its own busy and staffed totals (clipped to [warmup, day end))."""
+
+    def contact_queued(self, contact_id: str, queue_id: str, at_ms: int, counted: bool) -> None:
+        """A contact (or a transferred segment) entered its queue: offered there."""
+
+    def contact_answered(self, contact_id: str, queue_id: str, enqueued_at_ms: int, at_ms: int,
+                         sl_threshold_s: float, counted: bool) -> None:
+        """An agent connected to a waiting contact after at_ms - enqueued_at_ms of wait."""
+
+    def contact_abandoned(self, contact_id: str, queue_id: str, enqueued_at_ms: int, at_ms: int,
+                          sl_threshold_s: float, counted: bool) -> None:
+        """A waiting contact's patience ran out (a contact holding a callback never abandons)."""
+
+    def agent_busy(self, agent_id: str, from_ms: int, to_ms: int) -> None:
+        """A span of the measured window in which the agent had at least one contact."""
+
+    def agent_staffed(self, agent_id: str, from_ms: int, to_ms: int) -> None:
+        """A span of the measured window in which the agent was staffed (its shift, up to going offline)."""
+
+
 class _Sim:
-    def __init__(self, day: Day, policy: RoutingPolicy, seed: int, use_stats: bool):
+    def __init__(self, day: Day, policy: RoutingPolicy, seed: int, use_stats: bool,
+                 observer: ReplayObserver | None = None):
         self.day, self.policy, self.seed, self.use_stats = day, policy, seed, use_stats
+        self.observer = observer
         self.t0 = day.start_ms
         self.end_ms = self.t0 + int(day.duration_s * 1000)
         self.warm_ms = self.t0 + int(day.warmup_s * 1000)
@@ -433,6 +470,8 @@ class _Sim:
         self.meta[cid] = meta
         tally.offered += meta.counted
         tally.open += 1
+        if self.observer is not None:
+            self.observer.contact_queued(cid, qid, now, meta.counted)
         self.waiting[qid][cid] = contact
         if self._route_contact(contact, now):
             return
@@ -573,6 +612,9 @@ class _Sim:
             tally.answered += 1
             tally.wait_ms += wait
             tally.ans_t += wait <= contact.sl_threshold_s * 1000
+        if self.observer is not None:
+            self.observer.contact_answered(contact.contact_id, qid, contact.enqueued_at or now, now,
+                                           contact.sl_threshold_s, meta.counted)
         handle = meta.handle_ms
         factors = self.day.handle_factor_by_proficiency
         skill = self.sq[qid].skill
@@ -626,12 +668,16 @@ class _Sim:
         lo, hi = max(since, self.warm_ms), min(now, self.end_ms)
         if hi > lo:
             self.busy_ms[aid] += hi - lo
+            if self.observer is not None:
+                self.observer.agent_busy(aid, lo, hi)
 
     def _go_offline(self, agent: SimAgent, now: int) -> None:
         start = max(self.shift[agent.agent_id][0], self.warm_ms)
         end = min(now, self.end_ms)
         if end > start:
             self.staffed_ms[agent.agent_id] += end - start
+            if self.observer is not None:
+                self.observer.agent_staffed(agent.agent_id, start, end)
         agent.status = AgentStatus.OFFLINE
         agent.status_since = now
         self.index.upsert(agent)
@@ -653,6 +699,9 @@ class _Sim:
             tally.abandoned += 1
             tally.short += wait < SHORT_ABANDON_S * 1000
             tally.aban_t += wait <= contact.sl_threshold_s * 1000
+        if self.observer is not None:
+            self.observer.contact_abandoned(cid, qid, contact.enqueued_at or now, now, contact.sl_threshold_s,
+                                            meta.counted)
 
     # ------------------------------------------------------------------ main loop
 
@@ -706,6 +755,8 @@ class _Sim:
                 end = min(final, self.end_ms)
                 if end > start:
                     self.staffed_ms[aid] += end - start
+                    if self.observer is not None:
+                        self.observer.agent_staffed(aid, start, end)
         return self._result()
 
     def _result(self) -> ReplayResult:
@@ -738,9 +789,11 @@ def pool_runs(runs: list[ReplayResult]) -> ReplayResult:
                                     "decisions": sum(r.decisions for r in runs), "events": sum(r.events for r in runs)})
 
 
-def replay(day: Day, policy: RoutingPolicy, *, seed: int | None = None, use_stats: bool = True) -> ReplayResult:
-    """Replay `day` under `policy` (deterministic for a seed; default the day's)."""
-    return _Sim(day, policy, day.seed if seed is None else seed, use_stats).run()
+def replay(day: Day, policy: RoutingPolicy, *, seed: int | None = None, use_stats: bool = True,
+           observer: ReplayObserver | None = None) -> ReplayResult:
+    """Replay `day` under `policy` (deterministic for a seed; default the day's); `observer` is told the
+    counted events as they happen (ReplayObserver), the result is the same with or without it."""
+    return _Sim(day, policy, day.seed if seed is None else seed, use_stats, observer).run()
 
 
 def example_day(seed: int = 1, *, hours: float = 8.0) -> Day:

@@ -14,7 +14,18 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.analytics import (
@@ -28,14 +39,23 @@ from ccaas.domain.analytics import (
     parse_segments,
     parse_transcript,
 )
-from ccaas.domain.analytics.forms import MAX_COMMENT, AnswerValue, EvaluationResult, Override, rescore
+from ccaas.domain.analytics.forms import MAX_COMMENT, EvaluationResult, Override, rescore
 from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, ParticipantRole
 from ccaas.domain.models import Channel, Conflict, DomainError, NotFound, within_calendar
 from ccaas.usecases.guidance import guidance_counts
 from ccaas.usecases.history import known_contact, refresh_repeat_flags, tenant_context, time_range
 
 if TYPE_CHECKING:  # the reports' types; ccaas.domain.insights is imported by the reports (API only)
-    from ccaas.domain.insights import Dimension, Metric, Performer, ReasonStat, RepeatDriver
+    from ccaas.domain.insights import (
+        Dimension,
+        Metric,
+        Performer,
+        PerformersReport,
+        ReasonsReport,
+        ReasonStat,
+        RepeatDriver,
+        RepeatDriversReport,
+    )
 
 CHAT_CHANNELS = frozenset({Channel.CHAT, Channel.SMS, Channel.SOCIAL})
 _MAX_ANALYSIS_BYTES = 300_000  # DynamoDB items stop at 400 KB
@@ -93,6 +113,8 @@ def add_chat_message(deps: Dependencies, tenant_id: str, contact_id: str, messag
         absolute_time=int(sent.timestamp() * 1000) if sent is not None else deps.clock.now_ms(),
     )
     deps.transcripts.add_message(tenant_id, contact_id, stored)
+    from ccaas.usecases.outbound import inbound_message  # noqa: PLC0415 - outbound campaigns: an opt-out text (STOP)
+    inbound_message(deps, tenant_id, contact, message.participant_role, message.content)
     return stored
 
 
@@ -229,12 +251,22 @@ def get_analysis(deps: Dependencies, tenant_id: str, contact_id: str) -> dict[st
 
 
 # --- evaluation ------------------------------------------------------------------------------------
+def _one_answer_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """One error at `answer` (not one per member of the union, at `answer.bool`, `answer.int`, ...)."""
+    try:
+        return handler(value)
+    except ValidationError:
+        raise ValueError('"yes", "no", "na", an integer or an option value') from None
+
+
 class AnswerOverrideRequest(BaseModel):
     """PUT /contacts/{id}/evaluation/answers/{question_id}: a supervisor's answer to one question."""
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    answer: AnswerValue = Field(description='yes_no: "yes" or "no"; scale: an integer min..max; choice: an option value; "na" where allowed')
+    # strict: JSON 1.0 is not `true` ("yes"), "1" is not 1; the question's own check does the rest
+    answer: Annotated[StrictBool | StrictInt | StrictStr, WrapValidator(_one_answer_error)] = Field(
+        description='yes_no: "yes" or "no"; scale: an integer min..max; choice: an option value; "na" where allowed')
     comment: str | None = Field(default=None, max_length=MAX_COMMENT)
 
 
@@ -362,26 +394,59 @@ def _entries(deps: Dependencies, tenant_id: str, start: datetime | None, end: da
 
 def reasons_report(deps: Dependencies, tenant_id: str, *, start: datetime | None, end: datetime | None,
                    limit: int = 10) -> list[ReasonStat]:
-    from ccaas.domain.insights import top_reasons
-
-    entries, from_ms, to_ms = _entries(deps, tenant_id, start, end)
-    return top_reasons(entries, from_ms=from_ms, to_ms=to_ms, settings=tenant_context(deps, tenant_id)[1], limit=limit)
+    return reasons_insight(deps, tenant_id, start=start, end=end, limit=limit).items
 
 
 def repeat_drivers_report(deps: Dependencies, tenant_id: str, *, start: datetime | None, end: datetime | None,
                           min_contacts: int = 1, limit: int = 10) -> list[RepeatDriver]:
-    from ccaas.domain.insights import repeat_drivers
-
-    entries, from_ms, to_ms = _entries(deps, tenant_id, start, end)
-    return repeat_drivers(entries, from_ms=from_ms, to_ms=to_ms, settings=tenant_context(deps, tenant_id)[1],
-                          min_contacts=min_contacts, limit=limit)
+    return repeat_drivers_insight(deps, tenant_id, start=start, end=end, min_contacts=min_contacts, limit=limit).items
 
 
 def lowest_performers_report(deps: Dependencies, tenant_id: str, *, dimension: Dimension, metric: Metric,
                              start: datetime | None, end: datetime | None, min_contacts: int = 1,
                              limit: int = 10) -> list[Performer]:
-    from ccaas.domain.insights import lowest_performers
+    return lowest_performers_insight(deps, tenant_id, dimension=dimension, metric=metric, start=start, end=end,
+                                     min_contacts=min_contacts, limit=limit).items
+
+
+# The same views with what they lack (domain.insights.coverage): GET /insights/...?envelope=true, and the
+# X-Warnings header of the bare lists.
+def _insight_context(deps: Dependencies, tenant_id: str, start: datetime | None, end: datetime | None):  # noqa: ANN202
+    from zoneinfo import ZoneInfo
 
     entries, from_ms, to_ms = _entries(deps, tenant_id, start, end)
-    return lowest_performers(entries, dimension=dimension, metric=metric, from_ms=from_ms, to_ms=to_ms,
-                             settings=tenant_context(deps, tenant_id)[1], min_contacts=min_contacts, limit=limit)
+    time_zone, settings = tenant_context(deps, tenant_id)
+    return entries, from_ms, to_ms, ZoneInfo(time_zone), settings
+
+
+def reasons_insight(deps: Dependencies, tenant_id: str, *, start: datetime | None, end: datetime | None,
+                    limit: int = 10) -> ReasonsReport:
+    from ccaas.domain.insights import ReasonsReport, coverage, top_reasons
+
+    entries, from_ms, to_ms, tz, settings = _insight_context(deps, tenant_id, start, end)
+    cover = coverage(entries, view="reasons", from_ms=from_ms, to_ms=to_ms, tz=tz)
+    return ReasonsReport(items=top_reasons(entries, from_ms=from_ms, to_ms=to_ms, settings=settings, limit=limit),
+                         coverage=cover, warnings=cover.warnings)
+
+
+def repeat_drivers_insight(deps: Dependencies, tenant_id: str, *, start: datetime | None, end: datetime | None,
+                           min_contacts: int = 1, limit: int = 10) -> RepeatDriversReport:
+    from ccaas.domain.insights import RepeatDriversReport, coverage, repeat_drivers
+
+    entries, from_ms, to_ms, tz, settings = _insight_context(deps, tenant_id, start, end)
+    cover = coverage(entries, view="repeat_drivers", from_ms=from_ms, to_ms=to_ms, tz=tz)
+    items = repeat_drivers(entries, from_ms=from_ms, to_ms=to_ms, settings=settings, min_contacts=min_contacts,
+                           limit=limit)
+    return RepeatDriversReport(items=items, coverage=cover, warnings=cover.warnings)
+
+
+def lowest_performers_insight(deps: Dependencies, tenant_id: str, *, dimension: Dimension, metric: Metric,
+                              start: datetime | None, end: datetime | None, min_contacts: int = 1,
+                              limit: int = 10) -> PerformersReport:
+    from ccaas.domain.insights import PerformersReport, coverage, lowest_performers
+
+    entries, from_ms, to_ms, tz, settings = _insight_context(deps, tenant_id, start, end)
+    cover = coverage(entries, view=metric, from_ms=from_ms, to_ms=to_ms, tz=tz, dimension=dimension)
+    items = lowest_performers(entries, dimension=dimension, metric=metric, from_ms=from_ms, to_ms=to_ms,
+                              settings=settings, min_contacts=min_contacts, limit=limit)
+    return PerformersReport(items=items, coverage=cover, warnings=cover.warnings)

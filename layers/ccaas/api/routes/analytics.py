@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from ccaas.api.access import ADMIN, AGENT, INTEGRATION, READERS, SUPERVISOR, Router, credential
@@ -10,7 +11,16 @@ from ccaas.api.common import Id, deps, tenant
 from ccaas.api.routes.history import From, To
 from ccaas.domain.analytics import AnalyticsRules
 from ccaas.domain.history import AnalysisSummary, ChatMessage
-from ccaas.domain.insights import Dimension, Metric, Performer, ReasonStat, RepeatDriver
+from ccaas.domain.insights import (
+    Dimension,
+    Metric,
+    Performer,
+    PerformersReport,
+    ReasonsReport,
+    ReasonStat,
+    RepeatDriver,
+    RepeatDriversReport,
+)
 from ccaas.usecases import analytics
 
 router = Router()
@@ -79,20 +89,47 @@ def search_contacts(
     )
 
 
-@router.get("/insights/reasons", roles=READERS, tags=["analytics"], summary="Top contact reasons by volume, with AHT, repeat rate and CSAT")
-def top_reasons(from_: From = None, to: To = None, limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[ReasonStat]:
-    return analytics.reasons_report(deps(), tenant(router), start=from_, end=to, limit=limit)
+# The insights views answer a bare list (as they always have) with what the range lacks in the
+# X-Warnings header ("; "-separated); ?envelope=true answers {items, coverage, warnings} instead, the
+# warnings as GET /metrics/historical has them (domain.insights.coverage).
+Envelope = Annotated[bool, Query(description="true: {items, coverage, warnings} instead of the bare list (the "
+                                 "warnings are also in the X-Warnings header of the list)")]
+_WARNINGS_HEADER = "X-Warnings"
 
 
-@router.get("/insights/repeat-drivers", roles=READERS, tags=["analytics"], summary="Reasons ranked by repeat-contact rate (1 - FCR)")
+def _insight(report: ReasonsReport | RepeatDriversReport | PerformersReport, envelope: bool):  # noqa: ANN202
+    if envelope:
+        return report
+    headers = {_WARNINGS_HEADER: "; ".join(report.warnings)} if report.warnings else None
+    return Response(status_code=200, content_type="application/json", body=report.items, headers=headers)
+
+
+_LIST_WARNINGS = {_WARNINGS_HEADER: {"description": "what the range lacks, '; '-separated (absent: nothing)",
+                                     "schema": {"type": "string"}}}
+
+
+@router.get("/insights/reasons", roles=READERS, tags=["analytics"], summary="Top contact reasons by volume, with AHT, repeat rate and CSAT",
+            responses={200: {"description": "the reasons (a list), or with envelope=true the report with its warnings",
+                             "headers": _LIST_WARNINGS}})
+def top_reasons(from_: From = None, to: To = None, limit: Annotated[int, Query(ge=1, le=100)] = 10,
+                envelope: Envelope = False) -> list[ReasonStat] | ReasonsReport:
+    return _insight(analytics.reasons_insight(deps(), tenant(router), start=from_, end=to, limit=limit), envelope)
+
+
+@router.get("/insights/repeat-drivers", roles=READERS, tags=["analytics"], summary="Reasons ranked by repeat-contact rate (1 - FCR)",
+            responses={200: {"description": "the reasons (a list), or with envelope=true the report with its warnings",
+                             "headers": _LIST_WARNINGS}})
 def repeat_drivers(
     from_: From = None, to: To = None, min_contacts: Annotated[int, Query(ge=1)] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
-) -> list[RepeatDriver]:
-    return analytics.repeat_drivers_report(deps(), tenant(router), start=from_, end=to, min_contacts=min_contacts, limit=limit)
+    limit: Annotated[int, Query(ge=1, le=100)] = 10, envelope: Envelope = False,
+) -> list[RepeatDriver] | RepeatDriversReport:
+    return _insight(analytics.repeat_drivers_insight(deps(), tenant(router), start=from_, end=to,
+                                                     min_contacts=min_contacts, limit=limit), envelope)
 
 
-@router.get("/insights/lowest", roles=READERS, tags=["analytics"], summary="Agents or queues with the lowest QA score or FCR")
+@router.get("/insights/lowest", roles=READERS, tags=["analytics"], summary="Agents or queues with the lowest QA score or FCR",
+            responses={200: {"description": "the agents or queues (a list), or with envelope=true the report with its "
+                             "warnings", "headers": _LIST_WARNINGS}})
 def lowest(
     dimension: Annotated[Dimension, Query()] = "agent",
     metric: Annotated[Metric, Query()] = "qa",
@@ -100,11 +137,12 @@ def lowest(
     to: To = None,
     min_contacts: Annotated[int, Query(ge=1)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-) -> list[Performer]:
-    return analytics.lowest_performers_report(
+    envelope: Envelope = False,
+) -> list[Performer] | PerformersReport:
+    return _insight(analytics.lowest_performers_insight(
         deps(), tenant(router), dimension=dimension, metric=metric, start=from_, end=to,
         min_contacts=min_contacts, limit=limit,
-    )
+    ), envelope)
 
 
 @router.get("/settings/analytics", roles=READERS, tags=["analytics"], summary="The tenant's analytics rules (categories, compliance, reasons, evaluation form, redaction); form null: the default form")

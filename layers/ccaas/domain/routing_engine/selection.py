@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ccaas.domain.models import Agent, AgentStatus, Channel, Contact, Queue
-from ccaas.domain.routing_engine.conditions import matches, render
+from ccaas.domain.routing_engine.conditions import matches, positive_leaves, render
 from ccaas.domain.routing_engine.decisions import Decision, StepInForce
 from ccaas.domain.routing_engine.estimates import QueueStats
 from ccaas.domain.routing_engine.policy import CrossChannelRule, RoutingPolicy, RoutingProfile
@@ -32,7 +32,8 @@ from ccaas.domain.routing_engine.scoring import agent_parts, agent_terms, contac
 from ccaas.domain.routing_engine.steps import StepView, current_step
 from ccaas.domain.routing_engine.synthetic import synthetic_refusal
 
-__all__ = ["eligibility", "free_slots", "profile_of", "select_agent", "select_contact", "step_in_force"]
+__all__ = ["eligibility", "free_slots", "profile_of", "ranking_text", "select_agent", "select_contact", "step_in_force",
+           "step_text"]
 
 EXPLAIN_IDS = 50
 
@@ -65,13 +66,62 @@ def free_slots(agent: Agent, channel: Channel, rule: CrossChannelRule | None = N
 
 
 def step_in_force(view: StepView) -> StepInForce:
-    return StepInForce(index=view.index, of=view.total, label=view.label, condition=render(view.condition),
-                       preferred_agents=view.preferred, expires_at=view.expires_at)
+    return StepInForce(**_step_dict(view))
+
+
+def _seconds(x: float) -> str:
+    if x >= 120 and x % 60 == 0:
+        return f"{int(x // 60)} min"
+    return f"{int(x)} s" if float(x).is_integer() else f"{x:.1f} s"
+
+
+def step_text(view: StepView) -> str:
+    """The step in force in words (decisions.StepInForce.text)."""
+    early = ""
+    if view.skipped:
+        n = len(view.skipped)
+        early = f" (reached early: {n} earlier step{'s' if n > 1 else ''} skipped, nobody staffed can satisfy them)"
+    if view.final:
+        if view.total == 0:
+            return f"no relaxation steps configured: {view.label}"
+        if early:
+            return f"after the steps{early}: {view.label}"
+        since = "" if view.after_s is None else f" (after {_seconds(view.after_s)})"
+        return f"{'the step' if view.total == 1 else f'all {view.total} steps'} expired{since}: {view.label}"
+    if early:
+        since = early
+    elif view.after_s is None:
+        since = ""
+    else:
+        since = " (from the start)" if view.after_s == 0 else f" (after {_seconds(view.after_s)})"
+    what: list[str] = [] if view.label in (f"step {view.index + 1}", f"queue step {view.index + 1}") else [view.label]
+    if view.preferred:
+        what.append("reserved for " + ", ".join(view.preferred))
+    if view.condition is not None and render(view.condition) not in view.label:
+        what.append(render(view.condition))
+    return f"step {view.index + 1} of {view.total}{since}" + (": " + ", ".join(what) if what else "")
 
 
 def _step_dict(view: StepView) -> dict:
     return {"index": view.index, "of": view.total, "label": view.label, "condition": render(view.condition),
-            "preferred_agents": view.preferred, "expires_at": view.expires_at}
+            "preferred_agents": view.preferred, "expires_at": view.expires_at,
+            "number": None if view.final else view.index + 1, "final": view.final,
+            "after_s": None if view.skipped else view.after_s,  # reached early: not by the clock
+            "text": step_text(view)}
+
+
+def ranking_text(step: StepView, rank_on: object | None, w) -> str:
+    """How select_agent ranked its candidates, in words (decisions.Decision.ranking)."""
+    others = [name for name, weight in (("idle time", w.idle), ("free capacity", w.occupancy)) if weight > 0]
+    tail = " and ".join(others) if others else "agent id"
+    if rank_on is None:
+        return f"no skills required: ranked by {tail}"
+    if w.proficiency <= 0:
+        return f"ranked by {tail} (proficiency weight 0)"
+    head = f"ranked by proficiency in {render(rank_on)}"
+    if rank_on is not step.condition:
+        head = f"the step names no skill; {head} (the queue's skill)"
+    return head + (", " + ", ".join(others[:-1]) + (" and " if len(others) > 1 else "") + others[-1] if others else "")
 
 
 def eligibility(agent: Agent, contact: Contact, queue: Queue, step: StepView, now_ms: int,
@@ -113,14 +163,14 @@ def _step_refuses(agent: Agent, step: StepView) -> str | None:
     return None
 
 
-def _why(lines: list[tuple[float, dict[str, float], str]], tie_rule: str) -> str:
+def _why(lines: list[tuple[float, dict[str, float | None], str]], tie_rule: str) -> str:
     (s1, p1, id1) = lines[0]
     if len(lines) == 1:
         return f"{id1} is the only eligible candidate (score {s1:.3f})"
     (s2, p2, id2) = lines[1]
     if abs(s1 - s2) < 1e-9:
         return f"{id1} and {id2} tie at {s1:.3f}; {tie_rule}"
-    gains = sorted(((p1[k] - p2.get(k, 0.0), k) for k in p1), reverse=True)
+    gains = sorted(((v - (p2.get(k) or 0.0), k) for k, v in p1.items() if v is not None), reverse=True)
     lead = ", ".join(f"{k} {d:+.2f}" for d, k in gains if d > 1e-9) or "no single part"
     return f"{id1} scored {s1:.3f} vs {id2} {s2:.3f}: {lead}"
 
@@ -159,8 +209,8 @@ def _scan_agents(contact: Contact, queue: Queue, policy: RoutingPolicy, candidat
     wp, wi, wo, horizon, limit = w.proficiency, w.idle, w.occupancy, w.idle_horizon_s, w.candidate_limit
     channel = contact.channel
     skipped: dict[str, int] = {}
-    # (score, idle_since, agent id, terms)
-    scored: list[tuple[float, int, str, tuple]] = []
+    # (score, idle_since, agent id, terms, agent)
+    scored: list[tuple[float, int, str, tuple, Agent]] = []
     profiles = policy.profiles
     for agent in candidates:
         if seen is not None:
@@ -175,7 +225,7 @@ def _scan_agents(contact: Contact, queue: Queue, policy: RoutingPolicy, candidat
             continue
         occ = occupancy.get(agent.agent_id) if occupancy is not None else field_of(agent, "occupancy")
         terms = agent_terms(agent, rank_on, channel, now_ms, horizon, occ)
-        scored.append((wp * terms[0] + wi * terms[1] + wo * (1.0 - terms[2]), terms[3], agent.agent_id, terms))
+        scored.append((wp * terms[0] + wi * terms[1] + wo * (1.0 - terms[2]), terms[3], agent.agent_id, terms, agent))
         if len(scored) >= limit:
             skipped["not_scanned_limit"] = 1
             break
@@ -186,13 +236,21 @@ def _scan_agents(contact: Contact, queue: Queue, policy: RoutingPolicy, candidat
         return Decision(kind="select_agent", outcome="wait", winner=None, subject=contact.contact_id, at=now_ms,
                         step=view, skipped=skipped, skipped_steps=step.skipped,
                         why=f"{note}no eligible agent for {step.label!r} ({view['condition']})")
-    top = [(sc, agent_parts(terms, w), aid) for sc, _, aid, terms in scored[: max(2, w.explain_top)]]
-    why = note + _why(top[:2], "the longer idle wins")
+    skills = [leaf.skill for leaf in positive_leaves(rank_on)] if rank_on is not None else []
+    top = []
+    for sc, _, aid, terms, agent in scored[: max(2, w.explain_top)]:
+        parts: dict[str, float | None] = agent_parts(terms, w)
+        if rank_on is None:
+            parts["proficiency"] = None  # nothing to rank on: not an unskilled agent
+        top.append((sc, parts, aid, {k: agent.skills.get(k, 0) for k in dict.fromkeys(skills)}))
+    ranking = ranking_text(step, rank_on, w)
+    why = note + _why([t[:3] for t in top[:2]], "the longer idle wins") + f" ({ranking})"
     return Decision(
         kind="select_agent", outcome="offer", winner=scored[0][2], subject=contact.contact_id, at=now_ms, step=view,
         considered=tuple(t[2] for t in scored[:EXPLAIN_IDS]), considered_count=len(scored),
-        scores=tuple({"id": i, "score": sc, "parts": p} for sc, p, i in top[: w.explain_top]),
+        scores=tuple({"id": i, "score": sc, "parts": p, "skills": k} for sc, p, i, k in top[: w.explain_top]),
         skipped=skipped, skipped_steps=step.skipped, why=why,
+        ranked_on=None if rank_on is None else render(rank_on), ranking=ranking,
     )
 
 

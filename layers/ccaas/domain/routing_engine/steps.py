@@ -46,6 +46,9 @@ class StepView:
     focus: object | None  # the skill condition proficiency is ranked on when the step names none
     priority: int
     skipped: tuple = field(default=())  # decisions.SkippedStep: earlier steps passed over (reach.resolve_step)
+    # seconds after the contact's routing started (planned_at, else enqueued_at) at which this step took
+    # effect: 0 for the first step; None when unknown (a later step after one that never expires)
+    after_s: float | None = None
 
     @property
     def final(self) -> bool:
@@ -77,25 +80,33 @@ def current_step(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: 
     if isinstance(plan, RoutingPlan) and plan.queue_id == contact.queue_id:
         i = plan.step_index(now_ms)
         focus = _focus([s.condition for s in plan.steps], None)
+        after = _after_s(plan.planned_at, plan.steps[i - 1].expires_at if i else plan.planned_at)
         if i < len(plan.steps):
             s = plan.steps[i]
             return StepView(i, len(plan.steps), s.label, s.condition, s.preferred_agents, s.expires_at, focus,
-                            plan.priority)
-        return StepView(i, len(plan.steps), FINAL_LABEL, None, (), None, focus, plan.priority)
+                            plan.priority, after_s=after)
+        return StepView(i, len(plan.steps), FINAL_LABEL, None, (), None, focus, plan.priority, after_s=after)
     qp = policy.for_queue(queue.queue_id)
     start = contact.enqueued_at if contact.enqueued_at is not None else contact.initiated_at
     focus = _focus([s.condition for s in qp.steps], None)
     priority = contact.priority
     at = start
     for i, s in enumerate(qp.steps):
+        after = _after_s(start, at)
         if s.expiry_s is None:
             return StepView(i, len(qp.steps), s.name or f"step {i + 1}", s.condition, s.preferred_agents, None,
-                            focus, priority)
+                            focus, priority, after_s=after)
         at += int(s.expiry_s * 1000)
         if now_ms < at:
             return StepView(i, len(qp.steps), s.name or f"step {i + 1}", s.condition, s.preferred_agents, at,
-                            focus, priority)
-    return StepView(len(qp.steps), len(qp.steps), FINAL_LABEL, None, (), None, focus, priority)
+                            focus, priority, after_s=after)
+    return StepView(len(qp.steps), len(qp.steps), FINAL_LABEL, None, (), None, focus, priority,
+                    after_s=_after_s(start, at))
+
+
+def _after_s(start: int | None, at: int | None) -> float | None:
+    """Seconds from the start of routing to a step's start (StepView.after_s)."""
+    return None if start is None or at is None else max(0.0, (at - start) / 1000.0)
 
 
 def steps_ahead(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: int) -> list[StepView]:
@@ -106,22 +117,26 @@ def steps_ahead(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: i
     if isinstance(plan, RoutingPlan) and plan.queue_id == contact.queue_id:
         n, focus, priority = len(plan.steps), _focus([s.condition for s in plan.steps], None), plan.priority
         raw = [(s.label, s.condition, s.preferred_agents, s.expires_at) for s in plan.steps]
+        start: int | None = plan.planned_at
     else:
         qp = policy.for_queue(queue.queue_id)
         n, focus, priority = len(qp.steps), _focus([s.condition for s in qp.steps], None), contact.priority
         at: int | None = contact.enqueued_at if contact.enqueued_at is not None else contact.initiated_at
+        start = at
         raw = []
         for i, s in enumerate(qp.steps):
             at = None if at is None or s.expiry_s is None else at + int(s.expiry_s * 1000)
             raw.append((s.name or f"step {i + 1}", s.condition, s.preferred_agents, at))
     views = []
+    began: int | None = start  # when step i took effect
     for i, (label, cond, preferred, expires_at) in enumerate(raw):
+        after, began = _after_s(start, began), expires_at
         if expires_at is not None and now_ms >= expires_at:
             continue
-        views.append(StepView(i, n, label, cond, preferred, expires_at, focus, priority))
+        views.append(StepView(i, n, label, cond, preferred, expires_at, focus, priority, after_s=after))
         if expires_at is None:
             break
-    views.append(StepView(n, n, FINAL_LABEL, None, (), None, focus, priority))
+    views.append(StepView(n, n, FINAL_LABEL, None, (), None, focus, priority, after_s=_after_s(start, began)))
     return views
 
 
