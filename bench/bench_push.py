@@ -3,9 +3,14 @@
 requests per completed contact of the simulation with push-driven agents against polling ones (goal <= 6,
 from ~12). Latencies are frame arrival (stamped by the client's reader thread) minus the event's own
 time from the API: the offer's `offered_at`, the contact's `enqueued_at` (as bench_local_runtime's freshness).
+The offer's latency is also split at the frame's `at` (the offered event's time, stamped after the
+reservation's write): reservation write, then event -> frame (stream, push consumer, PostToConnection).
+
+    BENCH_PUSH_CONTACTS=200 BENCH_PUSH_ONLY=offers python -m bench push   # the offer latency alone, 200 offers
 """
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
@@ -19,7 +24,8 @@ from local.simulation import Simulation
 from local.testing import api
 from local.ws_client import PushSocket
 
-CONTACTS = 50
+CONTACTS = int(os.environ.get("BENCH_PUSH_CONTACTS", "50"))
+ONLY = os.environ.get("BENCH_PUSH_ONLY", "")  # "offers": the unwatched offer latency only
 SIMULATION_S = 60.0
 
 
@@ -36,9 +42,10 @@ def _wait_frame(sock: PushSocket, match: Any, timeout_s: float = 10.0) -> dict[s
     raise AssertionError("timed out waiting for a frame")
 
 
-def _latencies(runtime: LocalRuntime, watched: bool) -> tuple[list[float], list[float]]:
+def _latencies(runtime: LocalRuntime, watched: bool, split: list[tuple[float, float]] | None = None) -> tuple[list[float], list[float]]:
     """(reservation -> offer frame, queued -> queue_metrics frame showing it), seconds, per contact; with
-    `watched`, a supervisor's socket subscribed to the queue (the push consumer then also reads its view)."""
+    `watched`, a supervisor's socket subscribed to the queue (the push consumer then also reads its view).
+    `split` gets (reservation -> offered event, offered event -> frame) per offer."""
     intake, agent = api(runtime, "demo", "integration"), api(runtime, "demo", agent_id="ana")
     desktop = PushSocket(runtime.websocket_url, runtime.key("demo", agent_id="ana"))
     board = PushSocket(runtime.websocket_url, runtime.key("demo", "supervisor")) if watched else None
@@ -53,7 +60,10 @@ def _latencies(runtime: LocalRuntime, watched: bool) -> tuple[list[float], list[
             cid = intake.call("POST", "/contacts", {"channel": "VOICE", "queue_id": "sales"})[1]["contact_id"]
             offered += 1
             frame = _wait_frame(desktop, lambda f: f.get("type") == "offer" and f["payload"]["contact"]["contact_id"] == cid)
-            to_offer.append(frame["received"] - _epoch(frame["payload"]["contact"].get("offered_at") or frame["at"]))
+            offered_at = _epoch(frame["payload"]["contact"].get("offered_at") or frame["at"])
+            to_offer.append(frame["received"] - offered_at)
+            if split is not None:
+                split.append((_epoch(frame["at"]) - offered_at, frame["received"] - _epoch(frame["at"])))
             if board is not None:
                 metrics = _wait_frame(board, lambda f, n=offered: f.get("type") == "queue_metrics"
                                       and f["payload"]["queue_id"] == "sales" and f["payload"]["offered"] >= n)
@@ -92,7 +102,35 @@ def _ms(values: list[float], q: int) -> float:
     return round(1000 * (statistics.median(values) if q == 50 else statistics.quantiles(values, n=20)[18]), 1)
 
 
+def _push_hop(runtime: LocalRuntime) -> dict[str, Any]:
+    """The push consumer's poller: stream arrival -> invocation (ms) and its batches."""
+    for poller in runtime.pollers:
+        if "push" in poller.function_arn.lower().replace("_", ""):
+            return poller.stats.as_dict()
+    return {}
+
+
+def _offers_only() -> None:
+    runtime = _fresh_runtime()
+    split: list[tuple[float, float]] = []
+    try:
+        alone, _ = _latencies(runtime, watched=False, split=split)
+        hop = _push_hop(runtime)
+    finally:
+        runtime.stop()
+    write, rest = [w for w, _ in split], [r for _, r in split]
+    print_table(f"Push latency ({CONTACTS} offers, local runtime)", ["measure", "p50 (ms)", "p95 (ms)", "goal p95"], [
+        ["reservation -> offer frame at the agent", _ms(alone, 50), _ms(alone, 95), "<= 250 ms"],
+        ["  reservation -> offered event (the write)", _ms(write, 50), _ms(write, 95), ""],
+        ["  offered event -> frame (stream, push, post)", _ms(rest, 50), _ms(rest, 95), ""],
+        ["  of which stream arrival -> push invocation", hop.get("lag_p50_ms", "-"), hop.get("lag_p95_ms", "-"), ""],
+    ])
+
+
 def main() -> None:
+    if ONLY == "offers":
+        _offers_only()
+        return
     # One runtime per simulation: contacts a run leaves queued or connected would carry over to the next.
     runtime = _fresh_runtime()
     try:

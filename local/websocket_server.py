@@ -230,6 +230,9 @@ class WebSocketGateway:
 
 class _ManagementHandler(BaseHTTPRequestHandler):
     gateway: WebSocketGateway
+    # Keep-alive, as API Gateway's endpoint: the push consumer's boto3 client reuses its connection
+    # instead of a TCP handshake and a new server thread per PostToConnection (every answer has a length).
+    protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
         path = urlsplit(self.path).path

@@ -4,6 +4,9 @@ A record that does not parse is a batch item failure (retried, bisected, then th
 fails for another reason than a gone connection fails the records that caused it (retried; a retry may
 repeat a message already delivered to another connection: clients key on contact id / queue id). A
 gone connection is deleted. Nothing is lost by a failed push: offers and metrics stay readable by GET.
+
+`_cache` lives as long as the execution environment: each agent's connections and each tenant's routing
+policy for a few seconds (ccaas.usecases.push.PushCache says what that may delay and what it may not).
 """
 from __future__ import annotations
 
@@ -13,12 +16,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
 from ccaas.stream import ParsedBatch
-from ccaas.usecases.push import push_events
+from ccaas.usecases.push import PushCache, push_events
 from ccaas.tracing import lambda_tracer
 
 logger = Logger()
 tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 metrics = Metrics()
+_cache = PushCache()
 
 
 @logger.inject_lambda_context
@@ -26,11 +30,11 @@ metrics = Metrics()
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     batch = ParsedBatch(event, context)
-    report = push_events(dependencies(), [e for e, _ in batch.events])
+    report = push_events(dependencies(), [e for e, _ in batch.events], _cache)
     batch.fail(lambda e: e.event_id in report.failed_event_ids)
     metrics.add_metric(name="PushesSent", unit=MetricUnit.Count, value=report.sent)
     metrics.add_metric(name="PushConnectionsGone", unit=MetricUnit.Count, value=report.gone)
     metrics.add_metric(name="PushFailures", unit=MetricUnit.Count, value=len(report.failed_event_ids))
     logger.info("batch pushed", extra={"events": len(batch.events), "sent": report.sent, "gone": report.gone,
-                                       "failed": len(report.failed_event_ids)})
+                                       "audience_reads": report.audience_reads, "failed": len(report.failed_event_ids)})
     return batch.response

@@ -221,8 +221,10 @@ def test_gone_connections_are_deleted_and_other_failures_fail_their_events_only(
 ROLES = (("agent", "ana"), ("supervisor", ""), ("admin", ""))
 
 
-def test_two_tenants_three_roles_zero_cross_deliveries():
+@pytest.mark.parametrize("cached", [False, True], ids=["store", "push-cache"])
+def test_two_tenants_three_roles_zero_cross_deliveries(cached):
     deps = memory_dependencies()
+    cache = push.PushCache() if cached else None
     for t in ("t1", "t2"):
         _tenant(deps, t)
     # Each tenant has agents named ana and bob, a supervisor and an admin: the same agent ids in both
@@ -239,7 +241,11 @@ def test_two_tenants_three_roles_zero_cross_deliveries():
         contacts.accept_contact(deps, t, "ana", offered[t])
     _offer_to(deps, "t2", "bob", "support")
     events = _events_since(deps, n)
-    push.push_events(deps, events)
+    if cache is not None:  # both tenants' ana in the cache first (same agent id), then the batch in two halves
+        push.push_events(deps, events[: len(events) // 2], cache)
+        push.push_events(deps, events[len(events) // 2 :], cache)
+    else:
+        push.push_events(deps, events)
     for t in ("t1", "t2"):  # the live-metrics consumer's pushes of the same batch, per shard of a tenant
         mine = [e for e in events if e.tenant_id == t]
         applied = metrics.apply_records(deps, f"shard-{t}", [
@@ -301,3 +307,271 @@ def test_a_consult_pushes_the_leg_offer_with_its_handover_and_the_legs_answer_to
     assert deps.push.sent["bob-1"][-1]["payload"] == {
         "event": "conference_joined", "contact_id": leg.contact_id, "queue_id": "sales", "channel": "VOICE",
         "state": "CONNECTED", "conference_with": cid}
+
+
+# --- the push consumer's cache (connections and policy between batches) ------------------------------
+
+def _ana(deps, connection_id, tenant_id="t1"):
+    push.connect(deps, Identity(tenant_id=tenant_id, role="agent", agent_id="ana"), connection_id)
+
+
+def _offers(deps, connection_id):
+    return [m["payload"]["contact"]["contact_id"] for m in deps.push.sent.get(connection_id, []) if m["type"] == "offer"]
+
+
+def _finish(deps, tenant_id, cid, agent_id="ana"):
+    contacts.accept_contact(deps, tenant_id, agent_id, cid)
+    contacts.complete_contact(deps, tenant_id, agent_id, cid)
+    contacts.end_after_contact_work(deps, tenant_id, agent_id, cid)
+
+
+def test_the_cache_saves_the_connection_and_policy_reads_until_its_ttl():
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    _ana(deps, "ana-1")
+    cache = push.PushCache(audience_ttl_ms=10_000, policy_ttl_ms=30_000)
+    reads = {"of_agent": 0, "settings": 0}
+    of_agent, get_settings = deps.connections.of_agent, deps.config.get_settings
+
+    def counting_of_agent(*a):
+        reads["of_agent"] += 1
+        return of_agent(*a)
+
+    def counting_settings(*a):
+        reads["settings"] += 1
+        return get_settings(*a)
+
+    deps.connections.of_agent, deps.config.get_settings = counting_of_agent, counting_settings
+    n = len(deps.events.events)
+    first = _offer_to(deps, "t1")
+    reads.update(of_agent=0, settings=0)  # routing's own reads
+    report = push.push_events(deps, _events_since(deps, n), cache)
+    assert _offers(deps, "ana-1") == [first] and report.audience_reads == 1 and reads == {"of_agent": 1, "settings": 1}
+
+    _finish(deps, "t1", first)
+    deps.clock.advance(5)
+    n = len(deps.events.events)
+    second = _offer_to(deps, "t1")
+    reads.update(of_agent=0, settings=0)
+    report = push.push_events(deps, _events_since(deps, n), cache)
+    assert _offers(deps, "ana-1") == [first, second]
+    assert report.audience_reads == 0 and reads == {"of_agent": 0, "settings": 0}  # both from the cache
+
+    _finish(deps, "t1", second)
+    deps.clock.advance(10)  # past the connections' TTL, not the policy's
+    n = len(deps.events.events)
+    third = _offer_to(deps, "t1")
+    reads.update(of_agent=0, settings=0)
+    report = push.push_events(deps, _events_since(deps, n), cache)
+    assert _offers(deps, "ana-1") == [first, second, third] and reads == {"of_agent": 1, "settings": 0}
+
+
+def test_an_agent_without_a_socket_is_not_cached_so_its_first_socket_gets_the_next_offer():
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    cache = push.PushCache()
+    n = len(deps.events.events)
+    first = _offer_to(deps, "t1")
+    assert push.push_events(deps, _events_since(deps, n), cache).sent == 0
+    _finish(deps, "t1", first)
+    _ana(deps, "ana-1")  # within the TTL of the empty lookup
+    n = len(deps.events.events)
+    second = _offer_to(deps, "t1")
+    push.push_events(deps, _events_since(deps, n), cache)
+    assert _offers(deps, "ana-1") == [second]
+
+
+def test_a_reconnect_with_a_new_connection_id_gets_the_message_although_the_old_one_was_cached():
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    cache = push.PushCache()
+    _ana(deps, "ana-old")
+    n = len(deps.events.events)
+    first = _offer_to(deps, "t1")
+    push.push_events(deps, _events_since(deps, n), cache)
+    _finish(deps, "t1", first)
+    # The desktop reconnects: the old socket is gone without a $disconnect reaching us, the new one is stored.
+    deps.push.gone.add("ana-old")
+    _ana(deps, "ana-new")
+    n = len(deps.events.events)
+    second = _offer_to(deps, "t1")
+    report = push.push_events(deps, _events_since(deps, n), cache)
+    assert _offers(deps, "ana-new") == [second]  # in the same delivery, not after the TTL
+    assert deps.connections.get("t1", "ana-old") is None and report.gone == 1
+    assert report.audience_reads == 1 and not report.failed_event_ids
+    # The stale id is out of the cache too: the next batch posts to the new connection only.
+    _finish(deps, "t1", second)
+    n = len(deps.events.events)
+    third = _offer_to(deps, "t1")
+    report = push.push_events(deps, _events_since(deps, n), cache)
+    assert _offers(deps, "ana-new") == [second, third] and report.gone == 0 and report.audience_reads == 0
+
+
+def test_a_gone_connection_is_never_posted_twice_and_a_failing_one_fails_only_its_event():
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    cache = push.PushCache()
+    _ana(deps, "ana-gone")
+    _ana(deps, "ana-ok")
+    deps.push.gone.add("ana-gone")
+    posted: list[str] = []
+    post = deps.push.post
+
+    def counting_post(connection_id, message):
+        posted.append(connection_id)
+        return post(connection_id, message)
+
+    deps.push.post = counting_post
+    n = len(deps.events.events)
+    cid = _offer_to(deps, "t1")
+    contacts.accept_contact(deps, "t1", "ana", cid)  # two messages in the batch: offer, contact_state
+    report = push.push_events(deps, _events_since(deps, n), cache)
+    assert posted.count("ana-gone") == 1 and posted.count("ana-ok") == 2
+    assert _types(deps, "ana-ok") == ["offer", "contact_state"] and report.gone == 1
+
+    deps.push.failing.add("ana-ok")
+    n = len(deps.events.events)
+    contacts.complete_contact(deps, "t1", "ana", cid)
+    events = _events_since(deps, n)
+    report = push.push_events(deps, events, cache)
+    pushed = {p.event_id for p in plan_pushes(events).agent_pushes}
+    assert report.failed_event_ids == pushed and report.failed_event_ids  # retried by the mapping
+    assert deps.connections.get("t1", "ana-ok") is not None  # a failure is not a gone connection
+
+
+def test_a_second_socket_of_a_cached_agent_receives_after_the_ttl_and_never_another_agents_data():
+    deps = memory_dependencies()
+    for t in ("t1", "t2"):
+        _tenant(deps, t)
+    cache = push.PushCache(audience_ttl_ms=10_000)
+    _ana(deps, "t1-ana-1", "t1")
+    n = len(deps.events.events)
+    first = _offer_to(deps, "t1")
+    push.push_events(deps, _events_since(deps, n), cache)
+    _finish(deps, "t1", first)
+    _ana(deps, "t1-ana-2", "t1")  # a second tab, while the first is cached
+    _ana(deps, "t2-ana-1", "t2")  # the same agent id in another tenant: its own entry
+    n = len(deps.events.events)
+    second, other = _offer_to(deps, "t1"), _offer_to(deps, "t2")
+    push.push_events(deps, _events_since(deps, n), cache)
+    assert _offers(deps, "t1-ana-1") == [first, second] and _offers(deps, "t2-ana-1") == [other]
+    assert _offers(deps, "t1-ana-2") == []  # the bounded delay: GET /agents/ana/offers shows it
+    _finish(deps, "t1", second)
+    deps.clock.advance(10)
+    n = len(deps.events.events)
+    third = _offer_to(deps, "t1")
+    push.push_events(deps, _events_since(deps, n), cache)
+    assert _offers(deps, "t1-ana-2") == [third] and _offers(deps, "t1-ana-1") == [first, second, third]
+    assert _offers(deps, "t2-ana-1") == [other]
+
+
+def test_a_policy_change_shows_in_pushed_offers_within_the_policy_ttl():
+    from ccaas.domain.routing_engine.policy import ReservationPolicy, RoutingPolicy
+    from ccaas.usecases import routing
+
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    cache = push.PushCache(audience_ttl_ms=10_000, policy_ttl_ms=30_000)
+    _ana(deps, "ana-1")
+
+    def offer_window_s():
+        n = len(deps.events.events)
+        cid = _offer_to(deps, "t1")
+        push.push_events(deps, _events_since(deps, n), cache)
+        offer = next(m for m in deps.push.sent["ana-1"] if m["type"] == "offer" and m["payload"]["contact"]["contact_id"] == cid)
+        _finish(deps, "t1", cid)
+        payload = offer["payload"]
+        from datetime import datetime
+        at = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()  # noqa: E731
+        return round(at(payload["expires_at"]) - at(payload["contact"]["offered_at"]))
+
+    assert offer_window_s() == 30
+    routing.put_policy(deps, "t1", RoutingPolicy(reservation=ReservationPolicy(timeout_s=45)))
+    assert offer_window_s() == 30  # cached
+    deps.clock.advance(31)
+    assert offer_window_s() == 45
+
+
+# --- an offered event that carries the offered contact ---------------------------------------------
+
+def _carrying(event, contact_dump):
+    return event.model_copy(update={"payload": {**event.payload, "offered_contact": contact_dump}})
+
+
+def test_an_offered_event_carrying_the_contact_is_pushed_without_reading_it_and_shows_the_same_view():
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    _ana(deps, "ana-read")
+    n = len(deps.events.events)
+    cid = _offer_to(deps, "t1")
+    events = _events_since(deps, n)
+    push.push_events(deps, events)
+    read_view = deps.push.sent["ana-read"][-1]
+
+    contact = deps.store.get_contact("t1", cid)
+    carried = [_carrying(e, contact.model_dump(mode="json", exclude={"workflow_token"}))
+               if e.type == "contact.offered" else e for e in events]
+    deps.connections.delete("t1", "ana-read")
+    _ana(deps, "ana-carried")
+    reads = []
+    get_contact = deps.store.get_contact
+    deps.store.get_contact = lambda *a: reads.append(a) or get_contact(*a)
+    push.push_events(deps, carried)
+    assert reads == []
+    assert deps.push.sent["ana-carried"][-1] == read_view
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda d: {**d, "tenant_id": "t2"},  # another tenant's contact never stands in for this one
+    lambda d: {**d, "contact_id": "someone-else"},
+    lambda d: {**d, "field_of_a_newer_model": 1},  # another version of the model: read instead
+    lambda d: "not a contact",
+])
+def test_a_carried_contact_that_is_not_this_offers_is_ignored_and_the_contact_is_read(tamper):
+    deps = memory_dependencies()
+    for t in ("t1", "t2"):
+        _tenant(deps, t)
+    _ana(deps, "ana-1")
+    n = len(deps.events.events)
+    cid = _offer_to(deps, "t1")
+    events = _events_since(deps, n)
+    dump = deps.store.get_contact("t1", cid).model_dump(mode="json", exclude={"workflow_token"})
+    dump["attributes"] = {"marker": "from-the-event"}
+    reads = []
+    get_contact = deps.store.get_contact
+    deps.store.get_contact = lambda *a: reads.append(a) or get_contact(*a)
+    push.push_events(deps, [_carrying(e, tamper(dump)) if e.type == "contact.offered" else e for e in events])
+    (offer,) = [m for m in deps.push.sent["ana-1"] if m["type"] == "offer"]
+    assert reads == [("t1", cid)] and offer["payload"]["contact"]["contact_id"] == cid
+    assert "from-the-event" not in json.dumps(offer)
+
+
+def test_a_carried_contact_no_longer_offered_to_this_agent_is_not_pushed():
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    _ana(deps, "ana-1")
+    n = len(deps.events.events)
+    cid = _offer_to(deps, "t1")
+    events = _events_since(deps, n)
+    dump = deps.store.get_contact("t1", cid).model_dump(mode="json", exclude={"workflow_token"})
+    push.push_events(deps, [_carrying(e, {**dump, "agent_id": "bob"}) if e.type == "contact.offered" else e for e in events])
+    assert _offers(deps, "ana-1") == []
+
+
+def test_the_offered_event_carries_the_contact_without_its_workflow_token_so_the_push_reads_nothing():
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    _ana(deps, "ana-1")
+    cache = push.PushCache()
+    n = len(deps.events.events)
+    cid = _offer_to(deps, "t1")
+    events = _events_since(deps, n)
+    (offered,) = [e for e in events if e.type == "contact.offered"]
+    stored = deps.store.get_contact("t1", cid)
+    assert stored.workflow_token == "tok" and "tok" not in offered.model_dump_json()
+    assert offered.payload["offered_contact"] == stored.model_dump(mode="json", exclude={"workflow_token"})
+    reads = []
+    get_contact = deps.store.get_contact
+    deps.store.get_contact = lambda *a: reads.append(a) or get_contact(*a)
+    push.push_events(deps, events, cache)
+    assert reads == [] and _offers(deps, "ana-1") == [cid]

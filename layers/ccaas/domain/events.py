@@ -84,6 +84,7 @@ def contact_event(event_type: EventType, contact: Contact, event_id: str, at_ms:
            if contact.consult_of and contact.handover else {}),
         # A journey test's contact (ccaas.domain.routing_engine.synthetic): metrics, history and alerts leave it out.
         **({"synthetic": True} if is_synthetic(contact) else {}),
+        **({"offered_contact": contact.model_dump(mode="json", exclude={"workflow_token"})} if event_type == EventType.CONTACT_OFFERED else {}),
         **extra,
     }
     return Event(

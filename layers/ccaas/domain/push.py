@@ -177,10 +177,16 @@ CONTACT_STATE_EVENTS = frozenset({
 })
 
 
+# The offered contact as the `contact.offered` event may carry it (Contact.model_dump(mode="json") without
+# its workflow token): the push consumer then builds the offer from it instead of reading the contact.
+OFFERED_CONTACT = "offered_contact"
+
+
 @dataclass(frozen=True)
 class AgentPush:
-    """To the connections of (tenant, agent). kind "offer" carries only the contact id: the use-case
-    reads the Offer (journey, profile) once per offered event."""
+    """To the connections of (tenant, agent). kind "offer" carries the contact id, and the offered
+    contact when the event has it ({"contact": ...}); the use-case builds the Offer (journey, profile)
+    once per offered event, reading the contact only when the event does not carry it."""
 
     tenant_id: str
     agent_id: str
@@ -220,7 +226,9 @@ def plan_pushes(events: Iterable[Event]) -> PushPlan:
         p, at = e.payload, e.occurred_ms
         contact_id = p.get("contact_id") or ""
         if e.type == EventType.CONTACT_OFFERED and p.get("agent_id"):
-            plan.agent_pushes.append(AgentPush(e.tenant_id, p["agent_id"], "offer", at, contact_id, {}, e.event_id))
+            carried = p.get(OFFERED_CONTACT)
+            payload = {"contact": carried} if isinstance(carried, dict) else {}
+            plan.agent_pushes.append(AgentPush(e.tenant_id, p["agent_id"], "offer", at, contact_id, payload, e.event_id))
         elif e.type == EventType.CONTACT_OFFER_DECLINED and p.get("declined_by"):
             payload = {"contact_id": contact_id, "reason": p.get("failure") or "declined"}
             plan.agent_pushes.append(AgentPush(e.tenant_id, p["declined_by"], "offer_withdrawn", at, contact_id, payload, e.event_id))

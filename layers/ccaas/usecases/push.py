@@ -3,6 +3,8 @@
 The tenant, role and agent of a connection are the credential's (the authorizer's context); a frame
 never names them. Deliveries are looked up by audience ((tenant, agent) or the tenant's watchers), so a
 connection id alone (a stale one after a reconnect, another tenant's) never routes anything to anyone.
+The push consumer keeps an agent's connections and a tenant's policy for a few seconds (PushCache), and
+builds an offer from the contact the `contact.offered` event carries when it does (no read then).
 A failed push loses nothing: offers stay readable with GET /agents/{id}/offers, metrics with GET.
 """
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.events import Event
 from ccaas.domain.live_metrics import RealtimeQueueMetrics
-from ccaas.domain.models import NotFound
+from ccaas.domain.models import Contact, NotFound
 from ccaas.domain.push import (
     AgentPush,
     Connection,
@@ -36,6 +38,7 @@ from ccaas.ports import ConnectionStore, PushChannel
 
 if TYPE_CHECKING:  # alert pushes get their alerts from the caller, who has the alerts domain loaded
     from ccaas.domain.alerts import Alert, AlertChange
+    from ccaas.domain.routing_engine.policy import RoutingPolicy
 
 
 def connect(deps: Dependencies, identity: Identity, connection_id: str) -> Connection:
@@ -75,63 +78,191 @@ class PushReport:
     sent: int = 0
     gone: int = 0  # stale connections deleted
     offers_read: int = 0
+    audience_reads: int = 0  # connection lookups that went to the store (not the cache)
     failed_event_ids: set[str] = field(default_factory=set)  # their records are batch item failures
 
 
-def _post(deps: Dependencies, report: PushReport, connection: Connection, body: dict[str, Any]) -> bool:
-    """True when delivered or gone (nothing to retry); False on a failure worth retrying."""
+# What an agent's audience and a tenant's policy may be kept for between batches (see PushCache).
+AUDIENCE_TTL_MS = 10_000
+POLICY_TTL_MS = 30_000
+_MAX_CACHED = 10_000  # entries; expired ones are dropped when this many are held
+
+
+class PushCache:
+    """What the push consumer keeps between the batches of one execution environment (the handler
+    holds one; nothing is shared between environments): each agent's connections and each tenant's
+    routing policy, for a short while. It saves the lookups on the way from a reservation to the
+    offer frame (measured in bench/bench_push.py).
+
+    - Connections, keyed by (tenant, agent): only a non-empty list is kept (for `audience_ttl_ms`), so an
+      agent without a socket is looked up at every event and a desktop that connects is seen at once.
+      A post that answers Gone deletes that connection, drops the entry, and the audience is read again
+      in the same delivery: a reconnect (new connection id) still gets the message. What the TTL bounds
+      is a SECOND socket of an agent whose first one is cached: it receives from the entry's expiry on
+      (a desktop reads GET /agents/{id}/offers when it connects, so nothing is lost). Every connection
+      is checked against the (tenant, agent) addressed before a post, cached or not.
+    - The routing policy: the offer's `expires_at` is the only thing it decides here; a change shows
+      in pushed offers within `policy_ttl_ms` (the reservation itself is timed by the workflow).
+    """
+
+    def __init__(self, audience_ttl_ms: int = AUDIENCE_TTL_MS, policy_ttl_ms: int = POLICY_TTL_MS) -> None:
+        self.audience_ttl_ms, self.policy_ttl_ms = audience_ttl_ms, policy_ttl_ms
+        self._audiences: dict[tuple[str, str], tuple[int, list[Connection]]] = {}
+        self._policies: dict[str, tuple[int, RoutingPolicy]] = {}
+        self.hits = self.misses = 0
+
+    def agent_connections(self, deps: Dependencies, tenant_id: str, agent_id: str, report: PushReport) -> list[Connection]:
+        now = deps.clock.now_ms()
+        held = self._audiences.get((tenant_id, agent_id))
+        if held is not None and held[0] > now:
+            self.hits += 1
+            return held[1]
+        self.misses += 1
+        report.audience_reads += 1
+        found = deps.connections.of_agent(tenant_id, agent_id)
+        self.keep(tenant_id, agent_id, found, now)
+        return found
+
+    def keep(self, tenant_id: str, agent_id: str, connections: list[Connection], now_ms: int) -> None:
+        if not connections:
+            self._audiences.pop((tenant_id, agent_id), None)
+            return
+        if len(self._audiences) >= _MAX_CACHED:
+            self._audiences = {k: v for k, v in self._audiences.items() if v[0] > now_ms}
+        self._audiences[(tenant_id, agent_id)] = (now_ms + self.audience_ttl_ms, connections)
+
+    def forget(self, tenant_id: str, agent_id: str) -> None:
+        self._audiences.pop((tenant_id, agent_id), None)
+
+    def policy(self, deps: Dependencies, tenant_id: str) -> RoutingPolicy:
+        from ccaas.usecases import routing
+
+        now = deps.clock.now_ms()
+        held = self._policies.get(tenant_id)
+        if held is not None and held[0] > now:
+            return held[1]
+        policy = routing.policy_of(deps, tenant_id)
+        if len(self._policies) >= _MAX_CACHED:
+            self._policies.clear()
+        self._policies[tenant_id] = (now + self.policy_ttl_ms, policy)
+        return policy
+
+
+SENT, GONE, FAILED = "sent", "gone", "failed"
+
+
+def _post(deps: Dependencies, report: PushReport, connection: Connection, body: dict[str, Any]) -> str:
+    """SENT, GONE (the connection is deleted: nothing to retry) or FAILED (worth retrying)."""
     try:
         deps.push.post(connection.connection_id, body)
         report.sent += 1
-        return True
+        return SENT
     except ConnectionGone:
         deps.connections.delete(connection.tenant_id, connection.connection_id)
         report.gone += 1
-        return True
+        return GONE
     except Exception:  # noqa: BLE001  (any other failure: the record is retried)
-        return False
+        return FAILED
 
 
-def _offer_payload(deps: Dependencies, push: AgentPush) -> dict[str, Any] | None:
+def _offer_payload(deps: Dependencies, push: AgentPush, cache: PushCache | None = None) -> dict[str, Any] | None:
     """The Offer as GET /agents/{id}/offers shows it; None when it is no longer this agent's offer."""
     from ccaas.api.views import OfferView  # the same view GET /agents/{id}/offers answers with
     from ccaas.usecases import routing
     from ccaas.usecases.agents import offer_for
 
-    try:
-        contact = deps.store.get_contact(push.tenant_id, push.contact_id)
-    except NotFound:
-        return None
+    contact = _carried_contact(push)
+    if contact is None:
+        try:
+            contact = deps.store.get_contact(push.tenant_id, push.contact_id)
+        except NotFound:
+            return None
     if contact.agent_id != push.agent_id or contact.offered_at is None:
         return None  # already withdrawn or taken elsewhere: the later event says so
-    return OfferView.of(offer_for(deps, contact, routing.policy_of(deps, push.tenant_id))).model_dump(mode="json")
+    policy = cache.policy(deps, push.tenant_id) if cache is not None else routing.policy_of(deps, push.tenant_id)
+    return OfferView.of(offer_for(deps, contact, policy)).model_dump(mode="json")
 
 
-def push_events(deps: Dependencies, events: Sequence[Event]) -> PushReport:
-    """One batch: each agent message to that agent's connections (read once per agent per batch)."""
+def _carried_contact(push: AgentPush) -> Contact | None:
+    """The offered contact the event carries, when it is this tenant's and this contact (a snapshot at
+    the reservation: a withdrawal after it is a later event of the same contact, so of the same shard);
+    None to read it instead (not carried, or written by another version of the model)."""
+    from pydantic import ValidationError
+
+    carried = push.payload.get("contact")
+    if not isinstance(carried, dict):
+        return None
+    try:
+        contact = Contact.model_validate(carried)
+    except ValidationError:
+        return None
+    if contact.tenant_id != push.tenant_id or contact.contact_id != push.contact_id:
+        return None
+    return contact
+
+
+def _deliver(deps: Dependencies, report: PushReport, push: AgentPush, connections: list[Connection],
+             body: dict[str, Any], cache: PushCache | None) -> list[Connection]:
+    """Post `body` to the addressed agent's connections; returns the ones to use for the batch's next
+    message. With a cache, a gone connection means the list may be stale: it is read again (once) and
+    the connections not yet tried get the message too."""
+    key = (push.tenant_id, push.agent_id)
+    tried: set[str] = set()
+    gone: set[str] = set()
+    pending, reread = connections, False
+    while True:
+        for conn in pending:
+            # Belt and braces: the lookup is by (tenant, agent); a row of anyone else is never used.
+            if conn.tenant_id != push.tenant_id or conn.agent_id != push.agent_id or conn.connection_id in tried:
+                continue
+            tried.add(conn.connection_id)
+            outcome = _post(deps, report, conn, body)
+            if outcome == GONE:
+                gone.add(conn.connection_id)
+            elif outcome == FAILED:
+                report.failed_event_ids.add(push.event_id)
+        if not gone:
+            return connections
+        if cache is None:
+            return [c for c in connections if c.connection_id not in gone]
+        if reread:
+            live = [c for c in connections if c.connection_id not in gone]
+            cache.keep(*key, live, deps.clock.now_ms())
+            return live
+        reread = True
+        cache.forget(*key)
+        report.audience_reads += 1
+        # The index may still list a connection just deleted (eventually consistent): drop the gone ones.
+        connections = [c for c in deps.connections.of_agent(*key) if c.connection_id not in gone]
+        cache.keep(*key, connections, deps.clock.now_ms())
+        pending = connections
+
+
+def push_events(deps: Dependencies, events: Sequence[Event], cache: PushCache | None = None) -> PushReport:
+    """One batch: each agent message to that agent's connections (read once per agent per batch, or
+    taken from `cache`, the handler's PushCache, while fresh)."""
     report = PushReport()
     agent_conns: dict[tuple[str, str], list[Connection]] = {}
     for push in plan_pushes(events).agent_pushes:
         key = (push.tenant_id, push.agent_id)
         if key not in agent_conns:
-            agent_conns[key] = deps.connections.of_agent(*key)
+            if cache is not None:
+                agent_conns[key] = cache.agent_connections(deps, *key, report)
+            else:
+                report.audience_reads += 1
+                agent_conns[key] = deps.connections.of_agent(*key)
         conns = agent_conns[key]
         if not conns:
             continue
         if push.kind == "offer":
-            payload = _offer_payload(deps, push)  # one read per offered event, not per connection
+            payload = _offer_payload(deps, push, cache)  # one read per offered event, not per connection
             report.offers_read += 1
             if payload is None:
                 continue
         else:
             payload = push.payload
         body = message(push.kind, push.at_ms, payload)
-        for conn in conns:
-            # Belt and braces: the lookup is by (tenant, agent); a row of anyone else is never used.
-            if conn.tenant_id != push.tenant_id or conn.agent_id != push.agent_id:
-                continue
-            if not _post(deps, report, conn, body):
-                report.failed_event_ids.add(push.event_id)
+        agent_conns[key] = _deliver(deps, report, push, conns, body, cache)
     return report
 
 
@@ -149,7 +280,7 @@ def push_queue_views(deps: Dependencies, views: Sequence[tuple[str, RealtimeQueu
         audience = [c for c in watchers[tenant_id] if c.tenant_id == tenant_id and c.watches(view.queue_id)]
         body = message("queue_metrics", now, view.model_dump(mode="json")) if audience else None
         for conn in audience:
-            if not _post(deps, report, conn, body):
+            if _post(deps, report, conn, body) == FAILED:
                 report.failed_event_ids.add(view.queue_id)
     return report
 
