@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -97,11 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.no_simulate:
             runtime.timers_for_typing()
+        campaign = "draft"  # the demo campaign as seeded, unless started here
         if not args.no_simulate and not args.no_outbound:
             from local import outbound_demo
 
-            outbound_demo.start(runtime)  # the demo campaign dials beside the inbound traffic (local.outbound_demo)
-        print(banner(runtime), file=out, flush=True)
+            campaign = outbound_demo.start(runtime)  # it dials beside the inbound traffic (local.outbound_demo)
+        print(banner(runtime, outbound_status=campaign), file=out, flush=True)
         if not args.no_simulate and not stop.is_set():
             from local.simulation import Simulation
 
@@ -140,7 +142,17 @@ def walkthrough_exports(rt: Any) -> str:
             f"BEN={keys['agent:ben']} SUPERVISOR={keys['supervisor']}")
 
 
-def banner(rt: Any) -> str:
+def table_names(rt: Any) -> str:
+    """The deployed DynamoDB tables, History first (`local.lake export --table` reads it): `History=<name>, ...`."""
+    tables = getattr(getattr(rt, "deployment", None), "tables", None) or {}
+    named = sorted(((re.sub(r"^Data|Table(?:[0-9A-F]{8})?$", "", lid) or lid, name) for lid, name in tables.items()),
+                   key=lambda pair: (pair[0] != "History", pair[0]))
+    return ", ".join(f"{label}={name}" for label, name in named)
+
+
+def banner(rt: Any, *, outbound_status: str = "draft") -> str:
+    """What `make run` prints once ready. `outbound_status`: the demo campaign's status (what
+    local.outbound_demo.start answered; draft when it was not started: --no-simulate, --no-outbound)."""
     t = rt.timings
     demo = getattr(rt, "role_keys", {}).get("demo", {})
     key = rt.api_keys.get("demo", "<key>")
@@ -171,10 +183,17 @@ def banner(rt: Any) -> str:
         "AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1",
         f"  Connect flow: .venv/bin/python -m local.flow --endpoint {rt.moto_endpoint} route queue_id=sales",
     ]
+    tables = table_names(rt)
+    if tables:
+        lines.append(f"  Tables:       {tables}")
+    if getattr(rt, "lake", None) is not None:  # the demo history as Parquet, for DuckDB (and long API ranges)
+        lake_lines = rt.lake.how_to_query().replace("python -m", ".venv/bin/python -m").splitlines()
+        lines.append(f"  Lake:         {lake_lines[0]}")
+        lines.extend(f"                {line.strip()}" for line in lake_lines[1:])
     if "supervisor" in demo:
         from local import outbound_demo
 
-        lines.append(outbound_demo.banner_line(rt))
+        lines.append(outbound_demo.banner_line(rt, outbound_status))
     if getattr(rt, "websocket_url", None):
         lines.append(f"  WebSocket:    {rt.websocket_url}?token=<key>   (push: offers to agents, metrics to supervisors)")
     if rt.static_dir is not None:

@@ -79,8 +79,12 @@ def start(runtime: Any, tenant_id: str = "demo") -> str:
         return str(outbound.change_status(dependencies(), tenant_id, CAMPAIGN_ID, "start").status)
 
 
-def banner_line(runtime: Any) -> str:
+def banner_line(runtime: Any, status: str = "running") -> str:
+    """The banner's line on the demo campaign as it is: dialing when `status` is running, else how to start it."""
     keys = getattr(runtime, "role_keys", {}).get("demo", {})
-    return (f"  Outbound:     campaign {CAMPAIGN_ID} ({ROWS} rows, predictive, simulated carrier) dials from the first "
-            f"one-minute tick; curl -s -H 'Authorization: Bearer {keys.get('supervisor', '<supervisor key>')}' "
-            f"{runtime.api_url}/campaigns/{CAMPAIGN_ID}/metrics")
+    auth = f"-H 'Authorization: Bearer {keys.get('supervisor', '<supervisor key>')}'"
+    if status == "running":
+        return (f"  Outbound:     campaign {CAMPAIGN_ID} ({ROWS} rows, predictive, simulated carrier) dials from the first "
+                f"one-minute tick; curl -s {auth} {runtime.api_url}/campaigns/{CAMPAIGN_ID}/metrics")
+    return (f"  Outbound:     campaign {CAMPAIGN_ID} ({ROWS} rows, predictive, simulated carrier) is {status}, not dialing; "
+            f"start it: curl -s -X POST {auth} {runtime.api_url}/campaigns/{CAMPAIGN_ID}/start")

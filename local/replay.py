@@ -93,6 +93,11 @@ def print_comparison(a: ReplayResult, b: ReplayResult, note: str = "") -> None:
         rows.append([qa.queue_id, _pct(qa.service_level), _pct(qb.service_level), d_sl, _num(qa.asa_s),
                      _num(qb.asa_s), ratio, _pct(qa.abandonment), _pct(qb.abandonment), _pct(qa.occupancy),
                      _pct(qb.occupancy)])
+    # signed differences ("+6.8") are not numbers to bench.table (it would left-align them): right-align
+    # the column here, every cell padded to the column's width
+    width = max(len("ΔSL pt"), *(len(r[3]) for r in rows))
+    for r in rows:
+        r[3] = r[3].rjust(width)
     print_table(f"A = {a.policy}  vs  B = {b.policy}{note}",
                 ["queue", "SL A", "SL B", "ΔSL pt", "ASA A", "ASA B", "ASA B/A", "aband A", "aband B", "occ A",
                  "occ B"], rows)

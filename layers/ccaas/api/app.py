@@ -15,7 +15,9 @@ import importlib
 import json
 import logging
 import threading
+from re import Match
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
@@ -57,6 +59,7 @@ ROUTE_MODULES: dict[str, tuple[str, ...]] = {
     "campaigns": ("outbound",),
     "suppressions": ("outbound",),
     "consents": ("outbound",),
+    "journeys": ("journeys",),
 }
 
 
@@ -84,6 +87,13 @@ class ContactCenterApi(APIGatewayRestResolver):
             return {"statusCode": response.status_code, "multiValueHeaders": {"Content-Type": ["application/json"]},
                     "body": self._serializer(response.body), "isBase64Encoded": False}
         return super().resolve(event, context)
+
+    def _convert_matches_into_route_keys(self, match: Match) -> dict[str, str]:
+        # API Gateway REST passes `path` as the client sent it, percent-encoded (its pathParameters are
+        # decoded, but the resolver matches `path`), and so does the local API server: the one place the
+        # resolver reads path parameters decodes them, so `q4%3Arenewals` is the id `q4:renewals` for every
+        # route, the role check and validation alike (a decoded `/` still fails the id pattern).
+        return {name: unquote(value) for name, value in super()._convert_matches_into_route_keys(match).items()}
 
     def _call_route(self, route: Any, route_arguments: dict[str, str]) -> Any:
         # The one place roles are enforced (ccaas.api.access): after the route is matched, before

@@ -373,6 +373,11 @@ class DynamoTranscriptStore:
                 raise Conflict(f"the analysis of contact {contact_id} changed concurrently; retry", field="contact_id") from error
             raise
 
-    def get_analysis(self, tenant_id: str, contact_id: str) -> dict[str, Any] | None:
-        item = self._db.get_item(TableName=self._table, Key=_key(tenant_id, contact_id, "ANALYSIS")).get("Item")
+    def get_analysis(self, tenant_id: str, contact_id: str, *, consistent: bool = True) -> dict[str, Any] | None:
+        """The stored analysis. Consistent by default: the use-cases read it to merge and write it back
+        conditionally (ccaas.usecases.analytics retries a Conflict 3 times), and an eventually consistent
+        re-read after a conflict may return the same stale version each time. `consistent=False` for a
+        read that only shows the document (half the read cost)."""
+        item = self._db.get_item(TableName=self._table, Key=_key(tenant_id, contact_id, "ANALYSIS"),
+                                 ConsistentRead=consistent).get("Item")
         return None if item is None else json.loads(item["analysis"]["S"])

@@ -159,6 +159,7 @@ class MemoryTranscriptStore:
             self._t.analyses[(tenant_id, contact_id)] = dict(analysis)
             self._t.entries.setdefault((tenant_id, contact_id), {})["analysis"] = summary
 
-    def get_analysis(self, tenant_id: str, contact_id: str) -> dict[str, Any] | None:
+    def get_analysis(self, tenant_id: str, contact_id: str, *, consistent: bool = True) -> dict[str, Any] | None:
+        del consistent  # every read of the twin is consistent
         held = self._t.analyses.get((tenant_id, contact_id))
         return None if held is None else dict(held)

@@ -1,0 +1,240 @@
+"""Outside tests: races on the stack deployed into moto. Threads call the use-cases the routes call, as
+concurrent Lambda invocations would (one event per execution environment; the in-process handler harness
+shares one Powertools resolver between threads, so it cannot be raced itself); reads go through the API.
+
+Several threads override evaluation answers of one contact at once (different and same questions): every
+request answers 200 or 409, never a 5xx, and every answer a 200 acknowledged is there afterwards (no silent
+loss). Threads race start/pause/stop of a campaign: the final status is one a request asked for, every
+answer is 200 or 409, and the dialer never ticks a campaign that is not running."""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ccaas.bootstrap import dependencies
+from ccaas.domain.analytics.rules import default_compliance
+from ccaas.domain.kpis import Channel, ContactRecord, FinalState
+from ccaas.domain.models import AgentStatus, Conflict
+from ccaas.usecases import analytics, outbound
+from tests.handlers.conftest import env, stack, tenant  # noqa: F401 - fixtures
+from tests.lambda_harness import api
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
+
+SEGMENTS = [
+    {"speaker": "AGENT", "begin_ms": 0, "end_ms": 3_000, "text": "Hello, this call may be recorded for quality."},
+    {"speaker": "CUSTOMER", "begin_ms": 3_500, "end_ms": 6_000, "text": "Hi, I have a question about my bill."},
+    {"speaker": "AGENT", "begin_ms": 6_500, "end_ms": 9_000, "text": "I have fixed the bill for you."},
+    {"speaker": "CUSTOMER", "begin_ms": 9_500, "end_ms": 12_000, "text": "Great, thank you so much."},
+]
+
+
+def _analysed(tenant_id: str, contact_id: str) -> dict:
+    at = int(time.time() * 1000) - 600_000
+    dependencies().history.put_record(ContactRecord(
+        tenant_id=tenant_id, contact_id=contact_id, channel=Channel.VOICE, queue_id="sales", agent_id="ana",
+        customer_id="cust-1", initiated_at=at, enqueued_at=at, connected_at=at + 5_000, disconnected_at=at + 65_000,
+        final_state=FinalState.COMPLETED, last_updated_at=at + 65_000,
+    ))  # fmt: skip
+    compliance = [r.model_dump(mode="json") for r in default_compliance() if r.name == "recording_disclosure"]
+    assert api("PUT", "/settings/analytics", tenant_id, {"compliance": compliance})[0] == 200
+    status, summary = api("POST", f"/contacts/{contact_id}/transcript", tenant_id, {"segments": SEGMENTS})
+    assert status == 201, summary
+    status, body = api("GET", f"/contacts/{contact_id}/evaluation", tenant_id)
+    assert status == 200 and body["version"] == 1, body
+    return body["evaluation"]
+
+
+def _yes_no_questions(evaluation: dict) -> list[str]:
+    return [q["id"] for s in evaluation["sections"] for q in s["questions"] if q["type"] == "yes_no"]
+
+
+def _overrides(tenant_id: str, contact_id: str) -> tuple[int, dict[str, tuple[str, str]]]:
+    status, body = api("GET", f"/contacts/{contact_id}/evaluation", tenant_id)
+    assert status == 200, body
+    held = {q["id"]: (q["override"]["value"], q["override"]["comment"]) for s in body["evaluation"]["sections"]
+            for q in s["questions"] if q["override"]}
+    return body["version"], held
+
+
+def _zone_in_hours() -> str:
+    """A zone where it is 09:00-19:00 now (the calling window holds whenever the test runs)."""
+    now = datetime.now(timezone.utc)
+    for zone in ("Pacific/Honolulu", "America/Los_Angeles", "America/New_York", "Europe/London", "Europe/Berlin",
+                 "Asia/Kolkata", "Asia/Tokyo", "Australia/Sydney"):
+        if 9 <= now.astimezone(ZoneInfo(zone)).hour < 19:
+            return zone
+    raise AssertionError("no zone in hours")
+
+
+def _race(calls: list[Callable[[], Any]]) -> list[tuple[int, Any]]:
+    """Run the calls on threads at once, as concurrent Lambda invocations would (each its own
+    environment: the use-case, not the shared Powertools resolver, which one environment runs one event
+    at a time). Each outcome as the API would answer it: (200, result) or (409, Conflict); any other
+    exception would be a 5xx and is re-raised."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], Any]) -> tuple[int, Any]:
+        barrier.wait()
+        try:
+            return 200, call()
+        except Conflict as conflict:
+            return 409, conflict
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_overrides_of_different_questions_at_once_all_land_or_are_409s(tenant):
+    questions = _yes_no_questions(_analysed(tenant.id, "r1"))
+    assert len(questions) >= 4
+    deps = dependencies()
+    answers = _race([partial(analytics.override_answer, deps, tenant.id, "r1", q,
+                             analytics.AnswerOverrideRequest(answer="no", comment=f"thread {i}"), by=f"supervisor:{i}")
+                     for i, q in enumerate(questions)])
+    landed = {q for q, (status, _) in zip(questions, answers) if status == 200}
+    assert landed, "every writer lost"
+    version, held = _overrides(tenant.id, "r1")
+    assert landed <= set(held), f"acknowledged overrides lost: {landed - set(held)}"
+    assert set(held) <= set(questions)
+    assert all(held[q] == ("no", f"thread {i}") for i, q in enumerate(questions) if q in landed)
+    assert version == 1 + len(landed)  # one version per acknowledged write, no write counted twice
+
+
+def test_overrides_of_one_question_at_once_keep_an_acknowledged_answer(tenant):
+    (question, *_) = _yes_no_questions(_analysed(tenant.id, "r2"))
+    deps = dependencies()
+    requests = [analytics.AnswerOverrideRequest(answer="yes" if i % 2 else "no", comment=f"writer {i}") for i in range(6)]
+    answers = _race([partial(analytics.override_answer, deps, tenant.id, "r2", question, r, by=f"supervisor:{i}")
+                     for i, r in enumerate(requests)])
+    acknowledged = {(r.answer, r.comment) for r, (status, _) in zip(requests, answers) if status == 200}
+    assert acknowledged
+    version, held = _overrides(tenant.id, "r2")
+    assert held[question] in acknowledged  # the last acknowledged writer's answer, not one that got a 409
+    assert version == 1 + len(acknowledged)
+    for status, outcome in answers:  # a loser is told why, naming the field (the API's 409)
+        if status == 409:
+            assert outcome.field == "contact_id"
+
+
+CAMPAIGN = {"campaign_id": "race", "name": "Race", "mode": "progressive", "queue_id": "sales",
+            "caller_id": "+12125550199", "policy": {"max_attempts": 3, "min_gap_minutes": 60}}
+FINAL = {"start": "running", "pause": "paused", "stop": "stopped"}
+
+
+@pytest.mark.parametrize("actions", [
+    ["start", "pause"] * 4,
+    ["start", "pause", "stop", "start", "pause", "start"],
+    ["start"] * 6,
+])
+def test_racing_start_pause_stop_ends_in_a_requested_status_and_never_ticks_a_stopped_campaign(tenant, actions):
+    assert api("PUT", "/settings/outbound", tenant.id, {"kind": "simulated", "seed": 3})[0] == 200
+    assert api("POST", "/campaigns", tenant.id, CAMPAIGN)[0] == 201
+    assert api("POST", "/campaigns/race/lists", tenant.id, {"format": "json", "rows": [
+        {"row_id": "a", "phone": "+12125550101", "time_zone": _zone_in_hours(), "consent_automated_voice": True}]})[1]["accepted"] == 1
+    deps = dependencies()
+    answers = [(s, r.model_dump(mode="json") if s == 200 else r)
+               for s, r in _race([partial(outbound.change_status, deps, tenant.id, "race", a) for a in actions])]
+    status, campaign = api("GET", "/campaigns/race", tenant.id)
+    assert status == 200
+    succeeded = {FINAL[a] for a, (s, _) in zip(actions, answers) if s == 200}
+    assert campaign["status"] in succeeded, (campaign["status"], answers)
+    # every 200 showed a status its action asked for, and versions only grew by acknowledged changes
+    for action, (s, body) in zip(actions, answers):
+        if s == 200:
+            assert body["status"] == FINAL[action]
+    assert campaign["version"] <= 1 + sum(1 for s, _ in answers if s == 200)
+
+    for agent in deps.store.list_agents(tenant.id):
+        deps.store.save(agents=[agent.model_copy(update={"status": AgentStatus.AVAILABLE, "version": agent.version + 1})])
+    # the scheduler's index of running campaigns agrees with the status
+    assert ((tenant.id, "race") in deps.outbound.running_campaigns()) == (campaign["status"] == "running")
+    tick = outbound.dial_tick(deps, tenant.id, "race")
+    attempts = api("GET", "/campaigns/race/attempts", tenant.id, role="supervisor")[1]
+    if campaign["status"] == "running":
+        assert tick.dialed == 1 and [a["attempt"]["row_id"] for a in attempts] == ["a"]
+        assert attempts[0]["campaign_version"] == campaign["version"]
+    else:  # paused or stopped: the dialer does nothing
+        assert tick.dialed == 0 and tick.wanted == 0 and attempts == []
+
+
+@pytest.mark.parametrize("body", [
+    {"answer": None}, {"answer": ""}, {"answer": "YES"}, {"answer": 1}, {"answer": 1.5}, {"answer": 1e308},
+    {"answer": 1.0}, {"answer": "true"}, {"answer": [1]}, {"answer": {"value": "yes"}}, {"answer": "na"}, {},
+    {"answer": "yes", "comment": "😀" * 1_001}, {"answer": "yes", "comment": 5}, {"answer": True, "comment": None},
+])
+def test_ugly_override_bodies_are_422s_at_answer_and_change_nothing(tenant, body):
+    evaluation = _analysed(tenant.id, "u1")
+    question = next(q for s in evaluation["form"]["sections"] for q in s["questions"]
+                    if q["type"] == "yes_no" and not q["not_applicable_allowed"])["id"]
+    status, answer = api("PUT", f"/contacts/u1/evaluation/answers/{question}", tenant.id, body, role="supervisor")
+    version, held = _overrides(tenant.id, "u1")
+    if body == {"answer": True, "comment": None}:
+        assert status == 200 and version == 2 and held[question] == ("yes", None)
+        return
+    assert status == 422, answer
+    assert answer["field"] == ("comment" if "comment" in body else "answer")  # one field, not `answer.bool`
+    assert (version, held) == (1, {})
+
+
+@pytest.mark.parametrize("action", ["pause", "stop"])
+def test_a_pause_or_stop_landing_mid_tick_dials_nothing(tenant, action):
+    """The tick read the campaign RUNNING; the supervisor's pause/stop lands before the attempt is stored:
+    the attempt's transaction (conditioned on RUNNING at the version read) fails and nothing is dialed."""
+    assert api("PUT", "/settings/outbound", tenant.id, {"kind": "simulated", "seed": 3})[0] == 200
+    assert api("POST", "/campaigns", tenant.id, {**CAMPAIGN, "campaign_id": "mid"})[0] == 201
+    rows = [{"row_id": f"m{i}", "phone": f"+1212555010{i}", "time_zone": _zone_in_hours(), "consent_automated_voice": True}
+            for i in range(3)]
+    assert api("POST", "/campaigns/mid/lists", tenant.id, {"format": "json", "rows": rows})[1]["accepted"] == 3
+    assert api("POST", "/campaigns/mid/start", tenant.id, role="supervisor")[0] == 200
+    deps = dependencies()
+    for agent in deps.store.list_agents(tenant.id):
+        deps.store.save(agents=[agent.model_copy(update={"status": AgentStatus.AVAILABLE, "version": agent.version + 1})])
+    store = deps.outbound
+
+    class SupervisorMidTick:  # the store, with the supervisor's click between the tick's reads and its writes
+        def due_rows(self, *args, **kwargs):
+            due = store.due_rows(*args, **kwargs)
+            assert api("POST", f"/campaigns/mid/{action}", tenant.id, role="supervisor")[0] == 200
+            return due
+
+        def __getattr__(self, name):
+            return getattr(store, name)
+
+    class Racing:
+        outbound = SupervisorMidTick()
+
+        def __getattr__(self, name):
+            return getattr(deps, name)
+
+    tick = outbound.dial_tick(Racing(), tenant.id, "mid")
+    assert tick.dialed == 0 and tick.conflicts >= 1
+    assert api("GET", "/campaigns/mid/attempts", tenant.id, role="supervisor")[1] == []
+    assert api("GET", "/campaigns/mid", tenant.id)[1]["status"] == FINAL[action]
+
+
+def test_overrides_racing_a_re_analysis_are_kept(tenant):
+    """A transcript uploaded again (re-analysis) while supervisors override: every acknowledged override
+    is in the stored evaluation afterwards and the re-analysis's score counts them."""
+    questions = _yes_no_questions(_analysed(tenant.id, "r3"))[:4]
+    deps = dependencies()
+    calls: list[Callable[[], Any]] = [
+        partial(analytics.override_answer, deps, tenant.id, "r3", q, analytics.AnswerOverrideRequest(answer="no"),
+                by=f"supervisor:{i}") for i, q in enumerate(questions)]
+    calls.insert(2, partial(analytics.upload_transcript, deps, tenant.id, "r3", {"segments": SEGMENTS}))
+    answers = _race(calls)
+    landed = {q for q, (status, _) in zip(questions, answers[:2] + answers[3:]) if status == 200}
+    assert landed
+    version, held = _overrides(tenant.id, "r3")
+    assert landed <= set(held)
+    assert version == 1 + sum(1 for status, _ in answers if status == 200)
+    stored = api("GET", "/contacts/r3/evaluation", tenant.id)[1]["evaluation"]
+    assert api("GET", "/contacts/r3/analysis", tenant.id)[1]["qa"]["score"] == stored["score"]
