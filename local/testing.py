@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any, TypeVar
 
 from local.simulation import ApiClient
@@ -58,6 +59,32 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last: {last!r})")
         time.sleep(interval_s)
+
+
+def seed_history_records(table_name: str, records: Iterable[Any], *, account_id: str = "123456789012",
+                         region: str = "us-east-1") -> int:
+    """Bulk-seed contact records into the History table of the process's own moto (in-process mock_aws
+    or the local runtime's server): the items `DynamoHistoryStore.put_record` would write, in its layout
+    (local.demo_history.history_items), put straight into moto's table in one pass instead of one
+    conditional UpdateItem round trip each. For tests whose subject is what reads history, not the write
+    (that is tests/contract/test_history_store.py's). Returns the number of items written."""
+    from ccaas.domain.history import HistoryEntry
+    from local import demo_history
+
+    records = list(records)
+    if not records:
+        return 0
+    tenants = {r.tenant_id for r in records}
+    if len(tenants) != 1:
+        raise ValueError(f"one tenant per call, got {sorted(tenants)}")
+    days = sorted({r.initiated_at for r in records})
+    history = demo_history.GeneratedHistory(
+        tenant_id=records[0].tenant_id, first_day=date.fromtimestamp(days[0] / 1000),
+        last_day=date.fromtimestamp(days[-1] / 1000),
+        entries=[HistoryEntry(tenant_id=r.tenant_id, contact_id=r.contact_id, record=r) for r in records],
+        surveys={}, analyses={}, activities=[],
+    )
+    return demo_history.load_into_moto(table_name, history, account_id=account_id, region=region).items
 
 
 def execution_arn(runtime: Any, tenant_id: str, contact_id: str, machine_prefix: str = "ContactLifecycle") -> str:

@@ -2,7 +2,9 @@
 a subprocess that finds the deployed tables at the endpoint and calls the admin use-cases. What it
 creates is then used through the local API (keys) and the contact-flow function (Connect instances).
 
-The key commands (issue/list/rotate/revoke) need ccaas.usecases.admin's key use-cases."""
+The key commands (issue/list/rotate/revoke) need ccaas.usecases.admin's key use-cases; they run through
+`infra.admin.main` in the test process (`in_process`), against the same endpoint, to spare a dozen
+interpreter starts."""
 from __future__ import annotations
 
 import json
@@ -32,8 +34,21 @@ def cli(*argv: str, endpoint: str | None) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def ok(runtime, *argv: str) -> str:
-    done = cli(*argv, endpoint=runtime.moto_endpoint)
+def in_process(*argv: str, endpoint: str) -> subprocess.CompletedProcess[str]:
+    """`infra.admin.main` in the test process, answered as `cli` answers: the commands and their output are
+    the same; only the interpreter start and imports (1-5 s a call on a busy machine) are left out. The
+    subprocess tests above already show `python -m infra.admin` finds the endpoint and exits with a code."""
+    import io
+
+    from infra import admin
+
+    out, err = io.StringIO(), io.StringIO()
+    code = admin.main(["--endpoint", endpoint, *argv], out=out, err=err)
+    return subprocess.CompletedProcess(["infra.admin", *argv], code, out.getvalue(), err.getvalue())
+
+
+def ok(runtime, *argv: str, run=cli) -> str:
+    done = run(*argv, endpoint=runtime.moto_endpoint)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     return done.stdout
@@ -43,6 +58,10 @@ def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
     assert done.returncode != 0 and done.stdout == "", (done.returncode, done.stdout)
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
     return done.stderr
+
+
+def key_ok(runtime, *argv: str) -> str:
+    return ok(runtime, *argv, run=in_process)
 
 
 def status(runtime, key: str, path: str = "/queues") -> int:
@@ -109,24 +128,25 @@ def test_user_mistakes_are_one_line_errors(runtime) -> None:
 
 
 # ---- the key commands: need ccaas.usecases.admin's issue/list/rotate/revoke_api_key ----------------
+# (run in process, `in_process`: a dozen commands, each an interpreter start in a subprocess)
 def test_issue_and_list_keys(runtime) -> None:
-    ok(runtime, "create-tenant", "cli-keys", "--name", "Keys")
-    issued = json.loads(ok(runtime, "issue-key", "cli-keys", "--role", "supervisor", "--name", "wallboard", "--json"))
+    key_ok(runtime, "create-tenant", "cli-keys", "--name", "Keys")
+    issued = json.loads(key_ok(runtime, "issue-key", "cli-keys", "--role", "supervisor", "--name", "wallboard", "--json"))
     assert issued["role"] == "supervisor" and issued["name"] == "wallboard" and issued["tenant_id"] == "cli-keys"
     assert issued["created_at"].endswith("Z")  # ISO 8601 UTC, as the API shows key times
     assert status(runtime, issued["api_key"]) == 200
 
-    done = cli("issue-key", "cli-keys", "--role", "agent", "--agent-id", "ana", endpoint=runtime.moto_endpoint)
+    done = in_process("issue-key", "cli-keys", "--role", "agent", "--agent-id", "ana", endpoint=runtime.moto_endpoint)
     assert done.returncode == 0, done.stderr
     agent_key = done.stdout.strip()
     assert agent_key and done.stdout.count("\n") == 1 and "shown only once" in done.stderr
 
-    listed = json.loads(ok(runtime, "list-keys", "cli-keys", "--json"))
+    listed = json.loads(key_ok(runtime, "list-keys", "cli-keys", "--json"))
     by_id = {k["key_id"]: k for k in listed}
     assert issued["key_id"] in by_id and by_id[issued["key_id"]]["revoked_at"] is None
     assert {"agent": "ana"} == {k["role"]: k["agent_id"] for k in listed if k["role"] == "agent"}
     assert "admin" in {k["role"] for k in listed}  # the first key, from create-tenant
-    table = ok(runtime, "list-keys", "cli-keys")
+    table = key_ok(runtime, "list-keys", "cli-keys")
     assert table.splitlines()[0].split() == ["key_id", "role", "agent", "name", "created", "revoked"]
     assert issued["key_id"] in table
     for secret in (issued["api_key"], agent_key):  # no secrets in a listing
@@ -134,22 +154,22 @@ def test_issue_and_list_keys(runtime) -> None:
 
 
 def test_rotate_and_revoke_keys(runtime) -> None:
-    ok(runtime, "create-tenant", "cli-rotate", "--name", "Rotate")
+    key_ok(runtime, "create-tenant", "cli-rotate", "--name", "Rotate")
     # Keys never presented before they change: the gateway caches an authorizer's answer for its TTL.
-    old = json.loads(ok(runtime, "issue-key", "cli-rotate", "--role", "integration", "--json"))
-    new = json.loads(ok(runtime, "rotate-key", "cli-rotate", old["key_id"], "--json"))
+    old = json.loads(key_ok(runtime, "issue-key", "cli-rotate", "--role", "integration", "--json"))
+    new = json.loads(key_ok(runtime, "rotate-key", "cli-rotate", old["key_id"], "--json"))
     assert new["api_key"] != old["api_key"] and (new["key_id"], new["role"]) == (old["key_id"], "integration")
     assert status(runtime, new["api_key"]) == 200
     assert status(runtime, old["api_key"]) == 401
 
-    doomed = json.loads(ok(runtime, "issue-key", "cli-rotate", "--role", "admin", "--json"))
-    out = ok(runtime, "revoke-key", "cli-rotate", doomed["key_id"])
+    doomed = json.loads(key_ok(runtime, "issue-key", "cli-rotate", "--role", "admin", "--json"))
+    out = key_ok(runtime, "revoke-key", "cli-rotate", doomed["key_id"])
     assert doomed["key_id"] in out and "Revoked" in out
     assert status(runtime, doomed["api_key"]) == 401
-    listed = {k["key_id"]: k for k in json.loads(ok(runtime, "list-keys", "cli-rotate", "--json"))}
+    listed = {k["key_id"]: k for k in json.loads(key_ok(runtime, "list-keys", "cli-rotate", "--json"))}
     assert listed[doomed["key_id"]]["revoked_at"] is not None
 
-    gone = one_line_error(cli("revoke-key", "cli-rotate", "no-such-key", endpoint=runtime.moto_endpoint))
+    gone = one_line_error(in_process("revoke-key", "cli-rotate", "no-such-key", endpoint=runtime.moto_endpoint))
     assert "no-such-key" in gone or "not found" in gone
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from ccaas.adapters.aws.history import DynamoHistoryStore
 from local import plot_forecast
+from local.runtime import ACCOUNT_ID
+from local.testing import seed_history_records
 from tests.history_data import synthetic_records
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime-traffic")]
@@ -19,12 +21,13 @@ def test_plot_from_the_tenants_stored_history(tmp_path, capsys):
     runtime = LocalRuntime().start(simulate=False)
     try:
         table = runtime.deployment.function_by_folder("record_history").environment["HISTORY_TABLE"]
-        store = DynamoHistoryStore(runtime.client("dynamodb"), table)
         utc = ZoneInfo("UTC")
         today = datetime.now(utc).date()
         records, _ = synthetic_records("demo", today - timedelta(days=14), 14, tz=utc)
-        for record in records:
-            store.put_record(record)
+        # the history is the input, not the subject: one bulk write in put_record's layout, read back here
+        seed_history_records(table, records, account_id=ACCOUNT_ID, region=runtime.region)
+        sample = DynamoHistoryStore(runtime.client("dynamodb"), table).get_entry("demo", records[-1].contact_id)
+        assert sample is not None and sample.record == records[-1]
         out = tmp_path / "demo-sales.png"
         code = plot_forecast.main(["--api", runtime.api_url, "--key", runtime.api_keys["demo"], "--queue", "sales",
                                    "--day", (today + timedelta(days=1)).isoformat(), "--out", str(out)])

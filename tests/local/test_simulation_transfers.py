@@ -38,6 +38,8 @@ def test_moved_contacts_end_transferred_and_their_next_segments_complete(runtime
         except AssertionError as exc:
             raise AssertionError(f"{exc}: {sim.stats}\n{out.getvalue()}") from None
         sim.stop_arrivals()
+        # No new moves either: a segment moved again would keep its chain from ending while the test waits.
+        sim.transfer_share = sim.consult_share = sim.escalate_share = 0.0
         moves = list(sim.moves)
 
         def chain_done(first: str) -> list[dict] | None:
@@ -45,7 +47,7 @@ def test_moved_contacts_end_transferred_and_their_next_segments_complete(runtime
             assert status == 200, chain
             return chain if chain[0]["state"] == "TRANSFERRED" and chain[-1]["state"] == "COMPLETED" else None
 
-        chains = {first: wait_until(lambda f=first: chain_done(f), timeout_s=20, what=f"the segments of {first} served")
+        chains = {first: wait_until(lambda f=first: chain_done(f), timeout_s=45, what=f"the segments of {first} served")
                   for _, first, _ in moves}
     finally:
         sim.stop()

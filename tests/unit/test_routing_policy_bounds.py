@@ -78,7 +78,10 @@ def test_a_policy_over_a_bound_is_refused_naming_the_field(policy, field, says):
 
 def test_a_policy_too_large_to_store_is_refused_naming_its_largest_part():
     step = {"condition": " or ".join(f"skill.{i:02d}.with.a.longish.name>=3" for i in range(12)), "expiry_s": 5}
-    big = {"queues": {f"queue{i}": {"steps": [step] * 20} for i in range(200)}}  # every part within its bounds
+    queue = {"steps": [step] * 20}
+    over = MAX_POLICY_BYTES // len(json.dumps(queue)) + 5  # just past the document's limit (200 queues: 5x past)
+    assert over <= 200
+    big = {"queues": {f"queue{i}": queue for i in range(over)}}  # every part within its bounds
     (loc, msg), = _refused(big)
     assert loc == "" and str(MAX_POLICY_BYTES) in msg and "queues is the largest part" in msg
 
