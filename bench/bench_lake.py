@@ -117,7 +117,8 @@ def generate(con: duckdb.DuckDBPyConnection, out: Path, contacts: int) -> dict[s
         CASE WHEN NOT ab AND u_ev < 0.2 THEN CAST(u_ev * 5000 AS BIGINT) END AS evaluation_tenths,
         enq - enq % 900000 AS arrival_quarter_ms,
         CASE WHEN ab THEN (enq + wait // 2) - (enq + wait // 2) % 900000 ELSE (disc + acw) - (disc + acw) % 900000 END
-            AS completion_quarter_ms
+            AS completion_quarter_ms,
+        CAST(NULL AS BIGINT) AS exported_at
     FROM c
     """)
     kinds = "CASE WHEN u < 0.6 THEN 'ON_CONTACT' WHEN u < 0.7 THEN 'ACW' WHEN u < 0.9 THEN 'AVAILABLE_IDLE' ELSE 'NOT_READY' END"
@@ -176,24 +177,60 @@ def python_sample(con: duckdb.DuckDBPyConnection, day: date) -> tuple[float, flo
 
 
 # Recalled us-east-1 list prices (certain=false in bench/prices.json's sense: check before quoting; they
-# belong in prices.json, which bench_cost owns).
-FIREHOSE_INGEST_PER_GB = 0.029  # records are billed rounded up to 5 KB each
+# belong in prices.json, which bench_cost owns). Lambda prices come from prices.json (bench.cost_model).
+FIREHOSE_INGEST_PER_GB = 0.029  # Direct PUT and stream sources: each record billed rounded up to 5 KB
 FIREHOSE_CONVERSION_PER_GB = 0.018
 FIREHOSE_DYNAMIC_PARTITIONING_PER_GB = 0.020
 S3_STANDARD_PER_GB_MONTH = 0.023
+S3_PUT_PER_1000 = 0.005
 ATHENA_PER_TB_SCANNED = 5.0
 EVENTS_PER_CONTACT = 10  # stream events per customer contact (assumed: bench_cost measures the real count)
+# Contact-record snapshots per contact (ccaas.usecases.lake.export_contacts): the stored record, ~30%
+# surveyed, some CTR versions and repeat-flag changes of neighbours (assumed, not measured).
+SNAPSHOTS_PER_CONTACT = 1.5
+PUT_BATCH_S = 0.015  # the PutRecordBatch call added to a History writer's invocation (assumed)
+WRITER_MEMORY_GB = 0.25
+# The alternative: a consumer function writing Parquet itself (pyarrow layer), one object per (tenant,
+# day) per batch of ~100 records, ~300 ms at 1 GB per batch (assumed).
+CONSUMER_BATCH = 100
+CONSUMER_BATCH_S = 0.3
+CONSUMER_MEMORY_GB = 1.0
+
+
+def export_costs(contacts: int = 1000) -> dict[str, float]:
+    """$ per `contacts` of exporting their contact-record snapshots, both designs, with the Lambda prices
+    of bench/prices.json (bench.cost_model.load_prices)."""
+    from bench.cost_model import load_prices
+
+    prices = load_prices()
+    gb_s = prices["lambda.arm64_gb_s"]["usd"] / prices["lambda.arm64_gb_s"]["unit_quantity"]
+    request = prices["lambda.requests"]["usd"] / prices["lambda.requests"]["unit_quantity"]
+    snapshots = contacts * SNAPSHOTS_PER_CONTACT
+    billed_gb = snapshots * 5 * 1024 / 1024**3
+    firehose = billed_gb * (FIREHOSE_INGEST_PER_GB + FIREHOSE_CONVERSION_PER_GB + FIREHOSE_DYNAMIC_PARTITIONING_PER_GB)
+    writer = snapshots * PUT_BATCH_S * WRITER_MEMORY_GB * gb_s  # no extra invocation: inside the writer
+    batches = snapshots / CONSUMER_BATCH
+    consumer = batches * (request + CONSUMER_BATCH_S * CONSUMER_MEMORY_GB * gb_s + S3_PUT_PER_1000 / 1000)
+    return {"firehose": firehose + writer, "firehose_service": firehose, "firehose_writer_lambda": writer,
+            "consumer_function": consumer}
 
 
 def export_cost_rows(parquet_mb: float, contacts: int) -> list[tuple[str, str]]:
-    """$ per 1,000 contacts of delivering their events (Firehose, 5 KB rounding) and storing the lake."""
+    """$ per 1,000 contacts of delivering their events and records (Firehose, 5 KB rounding), of the
+    alternative (a function writing Parquet), and of storing and scanning the lake."""
     records = 1000 * EVENTS_PER_CONTACT
     billed_gb = records * 5 * 1024 / 1024**3
-    firehose = billed_gb * (FIREHOSE_INGEST_PER_GB + FIREHOSE_CONVERSION_PER_GB + FIREHOSE_DYNAMIC_PARTITIONING_PER_GB)
+    events = billed_gb * (FIREHOSE_INGEST_PER_GB + FIREHOSE_CONVERSION_PER_GB + FIREHOSE_DYNAMIC_PARTITIONING_PER_GB)
+    costs = export_costs(1000)
     stored_gb = parquet_mb * 1e6 / contacts * 1000 / 1024**3
     year_scan = max(parquet_mb * 1e6, 10 * 1e6) / 1024**4 * ATHENA_PER_TB_SCANNED
     return [
-        (f"Firehose, {EVENTS_PER_CONTACT} events/contact, per 1,000 contacts $", f"{firehose:.5f}"),
+        (f"Firehose, {EVENTS_PER_CONTACT} events/contact, per 1,000 contacts $", f"{events:.5f}"),
+        (f"contact records via Firehose ({SNAPSHOTS_PER_CONTACT} snapshots/contact, chosen), per 1,000 $",
+         f"{costs['firehose']:.6f}"),
+        ("  of which the PutRecordBatch time in the History writers (Lambda) $", f"{costs['firehose_writer_lambda']:.6f}"),
+        ("contact records via a consumer function writing Parquet (not built), per 1,000 $",
+         f"{costs['consumer_function']:.6f}"),
         ("S3 Standard storage, per 1,000 contacts per month $", f"{stored_gb * S3_STANDARD_PER_GB_MONTH:.7f}"),
         ("Athena, one full scan of this year's lake $", f"{year_scan:.5f}"),
     ]
@@ -240,12 +277,23 @@ def main() -> None:
             seconds, n, rows = timed_query(con, **kwargs)
             offered = sum(int(r["offered"]) for r in rows)
             results.append((label, n, f"{offered:,}", seconds, _rss_mb()))
+        # The API's long-range path: one parameterised statement (tenant-bound scans, the latest snapshot of
+        # each contact), as GET /metrics/historical runs it through local.lake_queries (Athena on AWS).
+        api_query = lake.kpi_query(tenant_id=TENANT, from_ms=q_lo, to_ms=q_hi, interval="hour",
+                                   group_by=("queue", "channel"), scan_days=("2026-08-31", "2026-11-30"))
+        t0 = time.perf_counter()
+        cursor = con.execute(api_query.sql, list(api_query.parameters))
+        offered_at = [d[0] for d in cursor.description].index("offered")
+        api_rows = cursor.fetchall()
+        day_by_quarters = results[-1]
+        results.append(("quarter by queue x channel by hour, the API's query (latest snapshots)", len(api_rows),
+                        f"{sum(int(r[offered_at]) for r in api_rows):,}", time.perf_counter() - t0, _rss_mb()))
         print_table("lake: KPI views in DuckDB (wall s; peak RSS of the process)",
                     ["query", "rows", "offered", "seconds", "peak RSS MB"], results)
 
         read_s, rollup_s, agree, n = python_sample(con, date(2026, 11, 20))
         year_python = rollup_s * DAYS
-        day_sql = results[-1][3]
+        day_sql = day_by_quarters[3]
         print_table("lake: one sampled day, Python roll-up vs DuckDB", ["what", "value"], [
             ("records in the day", f"{n:,}"),
             ("read back from Parquet into ContactRecords s", read_s),

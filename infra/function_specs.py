@@ -19,6 +19,9 @@ from infra.naming import (
     table_env_var,
 )
 
+# The prefix of the journey alarms' names (infra/constructs/journeys.py; ccaas.adapters.aws.journeys reads it).
+JOURNEY_ALARM_PREFIX_ENV = "JOURNEY_ALARM_PREFIX"
+
 # The Cognito user pool people sign in with (infra/constructs/identity.py); functions/authorize_request
 # reads the same two names.
 USER_POOL_ISSUER_ENV = "USER_POOL_ISSUER"
@@ -42,6 +45,7 @@ class FunctionSpec:
     verify_user_tokens: bool = False  # the user pool's issuer and app client id (Cognito JWTs; no IAM needed)
     analyzes_transcripts: bool = False  # comprehend:BatchDetectSentiment when the stage allows Comprehend sentiment
     dials_connect: bool = False  # connect:StartOutboundVoiceContact on the configured Connect instances only
+    journey_alarms: bool = False  # cloudwatch:PutMetricAlarm/DeleteAlarms on the stage's journey alarms (+ their prefix)
     memory_mb: int = 512
     timeout_s: int = 10
 
@@ -70,6 +74,8 @@ class FunctionSpec:
             names.append(WEBSOCKET_ENDPOINT_ENV)
         if self.verify_user_tokens:
             names += [USER_POOL_ISSUER_ENV, USER_POOL_CLIENT_ID_ENV]
+        if self.journey_alarms:
+            names.append(JOURNEY_ALARM_PREFIX_ENV)
         return tuple(names)
 
 
@@ -92,6 +98,7 @@ SPECS: Mapping[str, FunctionSpec] = {
         start_lifecycle=True,
         answer_tasks=True,
         analyzes_transcripts=True,  # POST /contacts/{id}/transcript analyses in the request
+        journey_alarms=True,  # PUT /settings/journeys creates/deletes the alarm per journey
     ),
     "route_contact": FunctionSpec(
         "ContactLifecycle.AwaitAgent (waitForTaskToken): queue the contact, try to reserve an agent",
@@ -140,8 +147,8 @@ SPECS: Mapping[str, FunctionSpec] = {
     ),
     "record_history": FunctionSpec(
         "PostContact.RecordHistory: the ended contact's record into history, repeat flags refreshed",
-        read=("Contacts", "Config"),
-        read_write=("History",),
+        read=("Contacts", "Config", "Customers"),  # the person's numbers and accounts (Reg F conversations)
+        read_write=("History", "Outbound"),  # a conversation starts the 7-day Reg F quiet period
         timeout_s=30,
     ),
     "analyze_contact": FunctionSpec(
@@ -191,6 +198,7 @@ SPECS: Mapping[str, FunctionSpec] = {
         # free agents of the campaign queue; an answered call's routing plan (segment, estimated wait)
         read=("Agents", "Config", "Metrics", "Customers"),
         read_write=("Outbound", "Contacts"),  # attempts and rows; the OUTBOUND contact of an answered call
+        put_events=True,  # campaign.completed
         start_lifecycle=True,  # an answered call's contact runs the ordinary lifecycle (routing, reservation)
         dials_connect=True,
         schedule="rate(1 minute)",
@@ -204,12 +212,13 @@ SPECS: Mapping[str, FunctionSpec] = {
         timeout_s=60,
     ),
     "run_journeys": FunctionSpec(
-        "Every 5 minutes (EventBridge Scheduler): every tenant's journey tests through the API resolver and the flow "
-        "use-case in-process; JourneySuccess/JourneyLatency EMF metrics per journey",
+        "Every 5 minutes: every tenant's journey tests through the API resolver and the flow use-case in-process; "
+        "JourneySuccess/JourneyLatency EMF metrics, results kept (Metrics table), journey_failed alerts",
         # what its API calls and flow actions touch: serve_api's tables and rights (synthetic contacts' lifecycle)
         read_write=("Contacts", "Agents", "Config", "Metrics", "Alerts", "History", "Customers", "Idempotency", "Connections",
                     "Outbound"),
         put_events=True, start_lifecycle=True, answer_tasks=True,  # a journey's contacts run the ordinary lifecycle
+        publish_alerts=True,  # journey_failed alerts opened / resolved (ccaas.usecases.journeys.record_runs)
         schedule="rate(5 minutes)",
         timeout_s=300,
     ),

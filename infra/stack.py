@@ -24,10 +24,12 @@ from infra.constructs.data import Data
 from infra.constructs.events import Events
 from infra.constructs.function_factory import METRICS_NAMESPACE, FunctionFactory
 from infra.constructs.identity import Identity
+from infra.constructs.journeys import JOURNEY_ALARM_PREFIX_ENV, allow_journey_alarms, journey_alarm_prefix
 from infra.constructs.lake import Lake
+
 from infra.constructs.layer import Layers
 from infra.constructs.observability import Observability
-from infra.constructs.outbound import allow_outbound_dial
+from infra.constructs.outbound import allow_outbound_dial, allow_outbound_sms
 from infra.constructs.wallboard import Wallboard
 from infra.constructs.websocket import WebSocket
 from infra.constructs.workflows import AslStateMachine
@@ -46,6 +48,8 @@ from infra.naming import (
     table_name_placeholder,
 )
 
+# The functions that write contact records (history, CTRs, surveys through the API): each exports its snapshots.
+LAKE_EXPORTERS = ("record_history", "consume_contact_records", "serve_api")
 # The functions ContactLifecycle's ASL invokes (its ${<Folder>FunctionArn} placeholders).
 LIFECYCLE_TASKS = ("route_contact", "track_contact", "recheck_contact")
 API_HANDLER = "serve_api"
@@ -77,6 +81,7 @@ class CcaasStack(Stack):
         self.events = Events(self, "Events", removal_policy=removal)
         self.alerts = Alerts(self, "Alerts", stage=config.stage)
         self.analytics = Analytics(self, "Analytics", removal_policy=removal, log_retention=retention)
+        self.lake: Lake | None = None
         if str(self.node.try_get_context("lake")).lower() in ("1", "true", "yes"):  # analytics lake (issue 19), -c lake=true
             self.lake = Lake(self, "Lake", events_stream=self.events.stream, removal_policy=removal)
         layers = Layers(self, "Layers")
@@ -92,6 +97,7 @@ class CcaasStack(Stack):
         self.settings[WEBSOCKET_ENDPOINT_ENV] = self.websocket.endpoint
         self.identity = Identity(self, "Identity", removal_policy=removal)
         self.settings.update(self.identity.settings)  # the authorizer verifies the user pool's tokens
+        self.settings[JOURNEY_ALARM_PREFIX_ENV] = journey_alarm_prefix(config.stage)
 
         for folder in folders:
             if not SPECS[folder].start_lifecycle:
@@ -123,6 +129,12 @@ class CcaasStack(Stack):
                 self._build(folder)
 
         fns = self.factory.functions
+        if self.lake is not None:
+            # Long ranges of GET /metrics/historical run on Athena; History writers export snapshots.
+            self.lake.grant_query(fns["serve_api"])
+            for writer in LAKE_EXPORTERS:
+                if writer in fns:
+                    self.lake.grant_export(fns[writer])
         self.api = Api(
             self,
             "Api",
@@ -183,6 +195,9 @@ class CcaasStack(Stack):
             self.websocket.allow_push(fn)
         if spec.dials_connect:
             allow_outbound_dial(fn, self.config.connect_instance_arns)
+            allow_outbound_sms(fn)
+        if spec.journey_alarms:
+            allow_journey_alarms(fn, self.settings[JOURNEY_ALARM_PREFIX_ENV])
         if spec.analyzes_transcripts and self.config.comprehend_sentiment:
             allow_comprehend_sentiment(fn)
         return fn

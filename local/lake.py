@@ -206,6 +206,28 @@ def history_from_store(store: Any, tenant_id: str, from_ms: int, to_ms: int
     return entries, activities
 
 
+def reexport_days(
+    con: duckdb.DuckDBPyConnection,
+    out: Path,
+    store: Any,
+    *,
+    tenant_id: str,
+    tz: str,
+    first_day: str,
+    last_day: str,
+    settings: KpiSettings | None = None,
+) -> ExportReport:
+    """Late corrections: read [first_day, last_day] (local days) of the tenant from a HistoryStore again
+    and rewrite those days' partitions. A CTR version or a survey that arrived after its day was
+    exported is in the store's entry (kpi_record() joins the survey in), so the rewritten day carries it;
+    other days are untouched. The local runtime's lake and `export --from D --to D` do exactly this."""
+    calendar = TenantCalendar(tz)
+    lo, hi = lake.day_range_ms(calendar, first_day, last_day)
+    entries, activities = history_from_store(store, tenant_id, lo, hi)
+    return export_tenant(con, out, tenant_id=tenant_id, tz=tz, entries=entries, activities=activities,
+                         first_day=first_day, last_day=last_day, settings=settings)
+
+
 # --- command line ----------------------------------------------------------------------------------
 def _day(text: str) -> str:
     import argparse

@@ -13,12 +13,14 @@ Start-up, in order (each step timed in `rt.timings`):
 6. seed: tenants "demo" and "acme" with queues, agents and API keys per role (local.seed), then the
    template's EventBridge Scheduler schedules start ticking (local.scheduler);
 6b. history (history_days > 0, `python -m local` asks for 42): weeks of the demo tenant's past,
-   generated and put straight into moto's History table (local.demo_history);
+   generated (or reused from a start of the same day with the same code: local.demo_history.prepare)
+   and put straight into moto's History table (local.demo_history);
 7. API: the template's REST API on 127.0.0.1:<port> (local.api_server);
 8. simulate (optional): simulated customers and agents driving the API (local.simulation).
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import tempfile
@@ -97,6 +99,7 @@ class LocalRuntime:
         # Days of the demo tenant's past loaded at start (0: none; tests and the shared fixture pay nothing).
         self.history_days = history_days
         self.history: Any = None  # local.demo_history.LoadReport once loaded
+        self.lake: Any = None  # local.lake_queries.LocalLake: History as Parquet for long ranges (issue 19)
         self.timings = Timings()
         self.deployment: Deployment | None = None
         self.api_server: ApiServer | None = None
@@ -110,6 +113,10 @@ class LocalRuntime:
         self.scheduler: Any = None
         self.websocket_server: Any = None  # local.websocket_server.WebSocketServer (push over WebSocket)
         self._clients: dict[str, Any] = {}
+        # One botocore session for the runtime's and the deployer's clients: a session parses the
+        # service models and endpoints JSON again for each new one (~0.1-0.4 s a client).
+        self._boto_session: Any = None
+        self._clients_lock = threading.Lock()
         self._saved_env: dict[str, str | None] = {}
         self._started = False
         self._owns_lock = False
@@ -137,12 +144,25 @@ class LocalRuntime:
     def calls_per_completed(self, completed: int) -> dict[str, Any]:
         return call_counter.COUNTER.per_completed(completed)
 
+    def boto_session(self) -> Any:
+        """The boto3 session the runtime's own clients (and the deployer's) are made from."""
+        with self._clients_lock:
+            if self._boto_session is None:
+                import boto3
+
+                self._boto_session = boto3.session.Session()
+            return self._boto_session
+
     def client(self, service: str) -> Any:
-        if service not in self._clients:
-            import boto3
+        if service in self._clients:
+            return self._clients[service]
+        session = self.boto_session()
+        with self._clients_lock:  # a boto3 session makes clients one thread at a time
+            if service in self._clients:
+                return self._clients[service]
             from botocore.config import Config
 
-            self._clients[service] = boto3.session.Session().client(
+            self._clients[service] = session.client(
                 service,
                 region_name=self.region,
                 endpoint_url=self.moto_endpoint,
@@ -180,7 +200,7 @@ class LocalRuntime:
         tenant = tenant or DEMO
         plan = demo_history.HistoryPlan(days=days) if seed is None else demo_history.HistoryPlan(days=days, seed=seed)
         last = end_day or demo_history.yesterday(tenant.time_zone)
-        generated = demo_history.generate(tenant, end_day=last, plan=plan)
+        generated = demo_history.prepare(tenant, end_day=last, plan=plan)  # reuses a same-day start's items
         table = self._seed_environment()["HISTORY_TABLE"]
         report = demo_history.load_into_moto(table, generated, account_id=ACCOUNT_ID, region=self.region)
         log.info("history: %s", demo_history.summary_line(report))
@@ -222,11 +242,19 @@ class LocalRuntime:
             raise RuntimeError("another LocalRuntime is running in this process; stop it first")
         self._owns_lock = True
         t0 = time.perf_counter()
+        # The cyclic collector is off while starting: start-up makes millions of long-lived objects
+        # (moto's models, the handlers' modules, the demo history) and each full collection walked them
+        # all again, ~25-35 % of the start's CPU. Garbage cycles made meanwhile are collected after.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             self._start(simulate, port, t0)
         except BaseException:
             self.stop()
             raise
+        finally:
+            if collecting:
+                gc.enable()
         return self
 
     def _start(self, simulate: bool, port: int, t0: float) -> None:
@@ -273,7 +301,8 @@ class LocalRuntime:
         # 3. deploy
         t = time.perf_counter()
         self.deployment = Deployer(
-            Path(self.template), endpoint_url=self.moto_endpoint, region=self.region, account_id=ACCOUNT_ID
+            Path(self.template), endpoint_url=self.moto_endpoint, region=self.region, account_id=ACCOUNT_ID,
+            session=self.boto_session(),
         ).deploy()
         self.timings.deploy_s = time.perf_counter() - t
         # Lambda runs one concurrent invocation per shard (x ParallelizationFactor) of a stream source.
@@ -327,6 +356,10 @@ class LocalRuntime:
                 t = time.perf_counter()
                 self.history = self.load_history(days=self.history_days)
                 self.timings.history_s = time.perf_counter() - t
+                from local.lake_queries import LocalLake
+
+                self.lake = LocalLake.start(self, days=self.history_days)
+                log.info("%s", self.lake.how_to_query())
         # schedules (EventBridge Scheduler): after the seed, so a first tick finds the tenants
         if self.deployment.schedules:
             from local.scheduler import LocalScheduler
@@ -352,6 +385,12 @@ class LocalRuntime:
                 self.journey_ticker = schedule_demo_journeys(self)
 
     def stop(self) -> None:
+        if self.lake is not None:
+            try:
+                self.lake.stop()
+            except Exception as exc:  # noqa: BLE001 - best effort: the rest of the stop must run
+                log.debug("stopping the lake failed: %s", exc)
+            self.lake = None
         if self.simulation is not None:
             try:
                 self.simulation.stop()
@@ -377,6 +416,7 @@ class LocalRuntime:
         self._restore_process_env()
         moto_patches.restore_step_functions_config()
         self._clients.clear()
+        self._boto_session = None
         self._started = False
         if self._owns_lock:
             self._owns_lock = False

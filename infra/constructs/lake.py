@@ -11,21 +11,35 @@
   JQ metadata extraction, failed records under `errors/` (alarmed by Firehose's own metrics).
 - An Athena workgroup whose results are KMS-encrypted in the bucket, its configuration enforced.
 
-Contact records live in the DynamoDB History table, not on the stream: the plan (not built here) is
-the history consumer putting each stored `kpi_record()` row (ccaas.domain.lake.contact_record_rows) to a
-second delivery stream with the same conversion, and a daily re-export of a day's partition for late
-versions and surveys. The KPI views (ccaas/domain/lake_sql) are created in this workgroup by name
-mapping (`view_sql(view, {"contact_records": "<db>.contact_records", …})`).
+- A second, Direct PUT delivery stream for contact records (`records_delivery`): the History writers
+  (`grant_export`: the post-contact RecordHistory step, the CTR consumer, the API for surveys) put a
+  snapshot of each changed history entry (ccaas.usecases.lake.export_contacts: the latest record with
+  survey answers, flags and evaluation joined in, stamped `exported_at`) as JSON; Firehose converts it
+  to Parquet with the Glue `contact_records` schema and partitions it by the row's own tenant_id and
+  tenant-local day. Late corrections (a newer CTR version, a late survey) are appended to their day;
+  the API's query reads the latest snapshot of each contact (ccaas.domain.lake.kpi_query), so no
+  partition rewrite is needed on AWS (a periodic compaction of small files is future work).
+- Why Firehose rather than a function writing Parquet: the Lambda layer has no Parquet writer (pyarrow
+  is ~130 MB unpacked), and Firehose buffers, converts, partitions and retries for us; per 1,000 contacts
+  it costs about $0.0003 (bench/bench_lake.py: export cost).
+- Failures are never silent: a record the service refuses is retried by the writer and then fails its
+  caller (retried, dead-lettered); a record Firehose cannot convert or deliver after its retries lands
+  under `errors/<stream>/…`, and alarms (`alarms`) fire on failed conversions, failed S3 deliveries and
+  stale data for both streams.
+- `grant_query(fn)`: what the API function needs to run the KPI query on Athena (the workgroup, the
+  catalog, the bucket, the key), with LAKE_WORKGROUP and LAKE_DATABASE in its environment.
 """
 from __future__ import annotations
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_athena as athena
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -82,6 +96,7 @@ class Lake(Construct):
         events_stream: kinesis.IStream,
         removal_policy: RemovalPolicy,
         glacier_after_days: int = 90,
+        alarm_action: cloudwatch.IAlarmAction | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         auto_delete = removal_policy is RemovalPolicy.DESTROY
@@ -151,13 +166,13 @@ class Lake(Construct):
         self.key.grant_encrypt_decrypt(role)
         events_stream.grant_read(role)
         self.delivery_log_group.grant_write(role)
-        table_arn = Stack.of(self).format_arn(service="glue", resource="table",
-                                              resource_name=f"{DATABASE}/contact_events")
+        table_arns = [Stack.of(self).format_arn(service="glue", resource="table", resource_name=f"{DATABASE}/{name}")
+                      for name in ("contact_events", "contact_records")]
         role.add_to_policy(iam.PolicyStatement(
             actions=["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"],
             resources=[Stack.of(self).format_arn(service="glue", resource="catalog"),
                        Stack.of(self).format_arn(service="glue", resource="database", resource_name=DATABASE),
-                       table_arn],
+                       *table_arns],
         ))
         nag.acknowledge(role.node.find_child("DefaultPolicy"), "AwsSolutions-IAM5",
                         "Firehose writes objects under dynamic tenant/day prefixes of the lake bucket, and the "
@@ -167,16 +182,14 @@ class Lake(Construct):
                                   f"Resource::<{_logical(self.bucket)}.Arn>/*",
                                   "Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*"])
 
-        self.delivery = firehose.CfnDeliveryStream(
-            self, "EventsDelivery",
-            delivery_stream_type="KinesisStreamAsSource",
-            kinesis_stream_source_configuration=firehose.CfnDeliveryStream.KinesisStreamSourceConfigurationProperty(
-                kinesis_stream_arn=events_stream.stream_arn, role_arn=role.role_arn),
-            extended_s3_destination_configuration=firehose.CfnDeliveryStream.ExtendedS3DestinationConfigurationProperty(
+        def parquet_destination(table: str, extraction_query: str, retry_s: int):
+            """Into <table>/tenant_id=/day=/ as Parquet (the Glue table's schema), partitioned by the
+            record's own values; failed records under errors/<table>/."""
+            return firehose.CfnDeliveryStream.ExtendedS3DestinationConfigurationProperty(
                 bucket_arn=self.bucket.bucket_arn,
                 role_arn=role.role_arn,
-                prefix="contact_events/tenant_id=!{partitionKeyFromQuery:tenant_id}/day=!{partitionKeyFromQuery:day}/",
-                error_output_prefix="errors/contact_events/!{firehose:error-output-type}/!{timestamp:yyyy-MM-dd}/",
+                prefix=f"{table}/tenant_id=!{{partitionKeyFromQuery:tenant_id}}/day=!{{partitionKeyFromQuery:day}}/",
+                error_output_prefix=f"errors/{table}/!{{firehose:error-output-type}}/!{{timestamp:yyyy-MM-dd}}/",
                 buffering_hints=firehose.CfnDeliveryStream.BufferingHintsProperty(interval_in_seconds=300,
                                                                                   size_in_m_bs=128),
                 encryption_configuration=firehose.CfnDeliveryStream.EncryptionConfigurationProperty(
@@ -187,15 +200,14 @@ class Lake(Construct):
                     log_stream_name=log_stream.log_stream_name),
                 dynamic_partitioning_configuration=firehose.CfnDeliveryStream.DynamicPartitioningConfigurationProperty(
                     enabled=True,
-                    retry_options=firehose.CfnDeliveryStream.RetryOptionsProperty(duration_in_seconds=300)),
+                    retry_options=firehose.CfnDeliveryStream.RetryOptionsProperty(duration_in_seconds=retry_s)),
                 processing_configuration=firehose.CfnDeliveryStream.ProcessingConfigurationProperty(
                     enabled=True,
                     processors=[firehose.CfnDeliveryStream.ProcessorProperty(
                         type="MetadataExtraction",
                         parameters=[
                             firehose.CfnDeliveryStream.ProcessorParameterProperty(
-                                parameter_name="MetadataExtractionQuery",
-                                parameter_value="{tenant_id: .tenant_id, day: .occurred_at[0:10]}"),
+                                parameter_name="MetadataExtractionQuery", parameter_value=extraction_query),
                             firehose.CfnDeliveryStream.ProcessorParameterProperty(
                                 parameter_name="JsonParsingEngine", parameter_value="JQ-1.6"),
                         ],
@@ -210,16 +222,40 @@ class Lake(Construct):
                         serializer=firehose.CfnDeliveryStream.SerializerProperty(
                             parquet_ser_de=firehose.CfnDeliveryStream.ParquetSerDeProperty(compression="SNAPPY"))),
                     schema_configuration=firehose.CfnDeliveryStream.SchemaConfigurationProperty(
-                        catalog_id=Aws.ACCOUNT_ID, database_name=DATABASE, table_name="contact_events",
+                        catalog_id=Aws.ACCOUNT_ID, database_name=DATABASE, table_name=table,
                         region=Aws.REGION, role_arn=role.role_arn, version_id="LATEST"),
                 ),
-            ),
+            )
+
+        self.delivery = firehose.CfnDeliveryStream(
+            self, "EventsDelivery",
+            delivery_stream_type="KinesisStreamAsSource",
+            kinesis_stream_source_configuration=firehose.CfnDeliveryStream.KinesisStreamSourceConfigurationProperty(
+                kinesis_stream_arn=events_stream.stream_arn, role_arn=role.role_arn),
+            extended_s3_destination_configuration=parquet_destination(
+                "contact_events", "{tenant_id: .tenant_id, day: .occurred_at[0:10]}", retry_s=300),
         )
         self.delivery.node.add_dependency(role)
         self.delivery.node.add_dependency(self.tables["contact_events"])
         nag.acknowledge(self.delivery, "AwsSolutions-KDF1",
                         "A Kinesis-stream-sourced delivery stream cannot take server-side encryption; its source "
                         "stream and its S3 destination (KMS key) are both encrypted")
+
+        self.records_delivery = firehose.CfnDeliveryStream(
+            self, "RecordsDelivery",
+            delivery_stream_type="DirectPut",
+            delivery_stream_encryption_configuration_input=firehose.CfnDeliveryStream
+            .DeliveryStreamEncryptionConfigurationInputProperty(key_type="AWS_OWNED_CMK"),
+            # The row's own partition values: day is the tenant-local day the exporter computed.
+            extended_s3_destination_configuration=parquet_destination(
+                "contact_records", "{tenant_id: .tenant_id, day: .day}", retry_s=900),
+        )
+        self.records_delivery.node.add_dependency(role)
+        self.records_delivery.node.add_dependency(self.tables["contact_records"])
+
+        self.alarms: list[cloudwatch.Alarm] = []
+        for stream_id, stream in (("Events", self.delivery), ("Records", self.records_delivery)):
+            self._delivery_alarms(stream_id, stream, alarm_action)
 
         self.workgroup = athena.CfnWorkGroup(
             self, "WorkGroup", name=f"{Stack.of(self).stack_name}-lake", state="ENABLED",
@@ -234,6 +270,77 @@ class Lake(Construct):
                         encryption_option="SSE_KMS", kms_key=self.key.key_arn)),
             ),
         )
+
+
+    def _delivery_alarms(self, stream_id: str, stream: firehose.CfnDeliveryStream,
+                         action: cloudwatch.IAlarmAction | None) -> None:
+        """Failed conversions, failed S3 deliveries (records then go to errors/ after Firehose's retries)
+        and data older than three buffer intervals: each an alarm, never a silent skip."""
+        def metric(name: str, statistic: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(namespace="AWS/Firehose", metric_name=name, statistic=statistic,
+                                     period=Duration.minutes(5),
+                                     dimensions_map={"DeliveryStreamName": stream.ref})
+
+        for alarm_id, name, statistic, comparison, threshold, description in (
+            ("FailedConversion", "FailedConversion.Records", "Sum",
+             cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, 0,
+             "records Firehose could not convert to Parquet (written under errors/format-conversion-failed)"),
+            ("DeliveryFailed", "DeliveryToS3.Success", "Minimum",
+             cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, 1,
+             "S3 deliveries failing (after retries records are written under errors/)"),
+            ("Stale", "DeliveryToS3.DataFreshness", "Maximum",
+             cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, 900,
+             "the oldest record waiting for delivery is over 15 minutes old"),
+        ):
+            alarm = cloudwatch.Alarm(
+                self, f"{stream_id}{alarm_id}Alarm", metric=metric(name, statistic), threshold=threshold,
+                evaluation_periods=1, comparison_operator=comparison,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=f"Lake {stream_id.lower()} delivery: {description}",
+            )
+            if action is not None:
+                alarm.add_alarm_action(action)
+            self.alarms.append(alarm)
+
+    def grant_export(self, fn: lambda_.Function) -> None:
+        """A History writer puts contact-record snapshots to the records delivery stream."""
+        iam.Policy(fn.node.scope, "LakeExportPolicy", roles=[fn.role], statements=[iam.PolicyStatement(
+            actions=["firehose:PutRecord", "firehose:PutRecordBatch"],
+            resources=[self.records_delivery.attr_arn],
+        )])
+        fn.add_environment("LAKE_CONTACT_RECORDS_STREAM", self.records_delivery.ref)
+
+    def grant_query(self, fn: lambda_.Function) -> None:
+        """The API function runs the lake's KPI query in the workgroup (Athena reads the tables and writes
+        the results with the caller's permissions) and reads its results; in a policy of its own."""
+        stack = Stack.of(self)
+        policy = iam.Policy(fn.node.scope, "LakeQueryPolicy", roles=[fn.role], statements=[
+            iam.PolicyStatement(
+                actions=["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
+                         "athena:StopQueryExecution"],
+                resources=[stack.format_arn(service="athena", resource="workgroup", resource_name=self.workgroup.ref)],
+            ),
+            iam.PolicyStatement(
+                actions=["glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions"],
+                resources=[stack.format_arn(service="glue", resource="catalog"),
+                           stack.format_arn(service="glue", resource="database", resource_name=DATABASE),
+                           *(stack.format_arn(service="glue", resource="table", resource_name=f"{DATABASE}/{name}")
+                             for name in TABLES)],
+            ),
+            iam.PolicyStatement(actions=["s3:GetBucketLocation", "s3:ListBucket"], resources=[self.bucket.bucket_arn]),
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[self.bucket.arn_for_objects("*")]),
+            iam.PolicyStatement(actions=["s3:PutObject", "s3:AbortMultipartUpload"],
+                                resources=[self.bucket.arn_for_objects("athena-results/*")]),
+            iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[self.key.key_arn]),
+        ])
+        nag.acknowledge(policy, "AwsSolutions-IAM5",
+                        "Athena reads the lake's objects under every table/tenant/day prefix the query's "
+                        "partitions select (the tenant is bound in the query) and writes its result objects "
+                        "under athena-results/ with the caller's permissions",
+                        findings=[f"Resource::<{_logical(self.bucket)}.Arn>/*",
+                                  f"Resource::<{_logical(self.bucket)}.Arn>/athena-results/*"])
+        fn.add_environment("LAKE_WORKGROUP", self.workgroup.ref)
+        fn.add_environment("LAKE_DATABASE", DATABASE)
 
 
 def _logical(construct: Construct) -> str:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # annotations only: the dataclass never evaluates them
         TranscriptStore,
         Workflow,
     )
+    from ccaas.ports_journeys import JourneyAlarms, JourneyResultStore
     from ccaas.ports_outbound import DialerFactory, OutboundStore
 
 
@@ -58,6 +59,9 @@ class Dependencies:
     dialers: DialerFactory
     # The sentiment engine a tenant's analytics setting names (the lexicon, or Amazon Comprehend).
     sentiment: SentimentEngines
+    # Journey tests (ccaas.usecases.journeys): the last runs per journey, and a CloudWatch alarm per journey.
+    journey_results: JourneyResultStore
+    journey_alarms: JourneyAlarms
 
 
 class _AwsDependencies:
@@ -209,7 +213,19 @@ class _AwsDependencies:
     def dialers(self) -> DialerFactory:
         from ccaas.adapters.aws.outbound import AwsDialers
 
-        return AwsDialers(lambda: self._client("connect"))
+        return AwsDialers(lambda: self._client("connect"), lambda: self._client("pinpoint-sms-voice-v2"))
+
+    @cached_property
+    def journey_results(self) -> JourneyResultStore:
+        from ccaas.adapters.aws.journeys import DynamoJourneyResults
+
+        return DynamoJourneyResults(self._dynamodb, self.settings.require("metrics_table"))
+
+    @cached_property
+    def journey_alarms(self) -> JourneyAlarms:
+        from ccaas.adapters.aws.journeys import CloudWatchJourneyAlarms
+
+        return CloudWatchJourneyAlarms.from_environment(lambda: self._client("cloudwatch"))
 
 
 @cache
@@ -260,5 +276,8 @@ def memory_dependencies(**overrides: Any) -> Dependencies:
 
     parts["outbound"], parts["dialers"] = MemoryOutboundStore(), MemoryDialers()
     parts["sentiment"] = memory.LocalSentimentEngines()
+    from ccaas.adapters.memory.journeys import MemoryJourneyAlarms, MemoryJourneyResults
+
+    parts["journey_results"], parts["journey_alarms"] = MemoryJourneyResults(), MemoryJourneyAlarms()
     parts.update(overrides)
     return Dependencies(**parts)

@@ -556,8 +556,8 @@ def test_function_logs_only_to_their_own_log_group(synth):
 def test_dashboard_and_alarms(synth, template):
     template.has_resource_properties("AWS::CloudWatch::Dashboard", {"DashboardName": "Ccaas-dev"})
     alarms = [a["Properties"] for a in synth.of_type("AWS::CloudWatch::Alarm").values()]
-    dlq = [a for a in alarms if a["MetricName"] == "ApproximateNumberOfMessagesVisible"]
-    age = [a for a in alarms if a["MetricName"] == "IteratorAge"]
+    dlq = [a for a in alarms if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"]
+    age = [a for a in alarms if a.get("MetricName") == "IteratorAge"]
     assert len(dlq) == 2 and all(a["Threshold"] == 0 for a in dlq)  # contact events, contact records
     assert all(a["ComparisonOperator"] == "GreaterThanThreshold" for a in dlq)
     consumers = [f for f, spec in SPECS.items() if spec.consumes_events or spec.consumes_contact_records]
@@ -582,3 +582,16 @@ def test_function_assets_hold_only_source(synth):
         staged = synth.outdir / assets[key]["source"]["path"]
         assert (staged / "handler.py").is_file()
         assert not list(staged.rglob("__pycache__")) and not list(staged.rglob("*.pyc"))
+
+
+def test_only_the_dialer_sends_sms_and_only_from_this_accounts_identities(synth):
+    for folder in SPECS:
+        sends = [r for a, r in _function_permissions(synth, folder) if a == "sms-voice:SendTextMessage"]
+        if folder != "dial_campaign":
+            assert not sends, folder
+            continue
+        text = json.dumps(sends)
+        assert sends and '"*"' not in text  # never every resource
+        for kind in ("phone-number", "pool", "sender-id", "configuration-set", "opt-out-list"):
+            assert f":{kind}/*" in text, kind
+        assert "AWS::AccountId" in text and "AWS::Region" in text

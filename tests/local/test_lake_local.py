@@ -22,8 +22,10 @@ DAYS = 3
 def runtime():
     rt = LocalRuntime(history_days=DAYS)
     rt.start()
+    lake_dir = rt.lake.lake_dir
     yield rt
     rt.stop()
+    assert not lake_dir.exists()  # the runtime's own lake folder goes with it (no later runtime finds its days)
 
 
 def test_export_from_the_runtime_and_query_the_kpis(runtime, tmp_path) -> None:
@@ -64,3 +66,47 @@ def _folder_with_history(rt: LocalRuntime) -> str:
         if "HISTORY_TABLE" in fn.environment:
             return fn.folder
     raise AssertionError("no function has HISTORY_TABLE")
+
+
+def test_the_runtime_answers_a_long_range_from_its_lake_and_a_late_survey_corrects_its_day(runtime) -> None:
+    """make run's lake: the loaded days exported in the background, GET /metrics/historical beyond 93 days
+    answered by DuckDB with the fast path's figures; a survey for an exported day rewrites that day."""
+    from datetime import timedelta
+    from urllib.parse import urlencode
+
+    from local.simulation import ApiClient
+
+    assert runtime.lake is not None and runtime.lake.exported.wait(180)
+    first, last = runtime.history.first_day, runtime.history.last_day
+    # The lake holds this runtime's loaded days and nothing else: its folder is its own, not one shared by
+    # every runtime of the process (a 9-day runtime of an earlier module once left 6 more days in it, and
+    # the long range counted them: offered 2627 instead of 786).
+    lake_days = local_lake.connect(runtime.lake.lake_dir).execute(
+        "select distinct day from contact_records union select distinct day from lake_intervals order by 1").fetchall()
+    assert [d for (d,) in lake_days] == [(first + timedelta(days=i)).isoformat() for i in range(DAYS)]
+    reader = ApiClient(runtime.api_url, runtime.api_keys["demo"])
+
+    def offered_and_csat(start, end) -> tuple[int, int]:  # noqa: ANN001
+        query = urlencode({"from": start.isoformat(), "to": end.isoformat(), "interval": "day"})
+        status, body = reader.call("GET", f"/metrics/historical?{query}")
+        for _ in range(30):
+            if status != 202:
+                break
+            status, body = reader.call("GET", body["location"])
+        assert status == 200, body
+        return sum(r["offered"] for r in body["rows"]), sum(r["csat_count"] for r in body["rows"])
+
+    long_range = (last - timedelta(days=150), last + timedelta(days=1))
+    fast = offered_and_csat(first, last + timedelta(days=1))
+    from_lake = offered_and_csat(*long_range)
+    assert from_lake == fast and fast[0] > 0
+
+    con = local_lake.connect(runtime.lake.lake_dir)
+    (contact_id,) = con.execute("select contact_id from contact_records where tenant_id = 'demo' and csat is null "
+                                "and connected_at is not null and day > ? order by contact_id limit 1",
+                                [first.isoformat()]).fetchone()
+    integration = ApiClient(runtime.api_url, runtime.role_keys["demo"]["integration"])
+    status, _ = integration.call("POST", f"/contacts/{contact_id}/survey", {"csat": 5})
+    assert status == 201
+    assert runtime.lake.export.flush() >= 1  # the day is rewritten (the loop does it every 30 s)
+    assert offered_and_csat(*long_range) == (from_lake[0], from_lake[1] + 1)

@@ -14,7 +14,12 @@ from infra import jsii_env
 jsii_env.configure()
 
 import aws_cdk as cdk  # noqa: E402
+from aws_cdk import aws_cloudwatch_actions as cw_actions  # noqa: E402
+from aws_cdk import aws_iam as iam  # noqa: E402
 from aws_cdk import aws_kinesis as kinesis  # noqa: E402
+from aws_cdk import aws_kms as kms  # noqa: E402
+from aws_cdk import aws_lambda as lambda_  # noqa: E402
+from aws_cdk import aws_sns as sns  # noqa: E402
 from aws_cdk.assertions import Match, Template  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
@@ -23,12 +28,26 @@ from infra import nag  # noqa: E402
 from infra.constructs.lake import DATABASE, Lake  # noqa: E402
 
 
+def _function(stack: cdk.Stack, name: str) -> lambda_.Function:
+    """A stand-in for a factory-built function (its own role, no managed policy) to grant to."""
+    role = iam.Role(stack, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    fn = lambda_.Function(stack, name, runtime=lambda_.Runtime.PYTHON_3_13, handler="index.handler",
+                          code=lambda_.Code.from_inline("def handler(event, context): return None"), role=role)
+    cdk.Validations.of(fn.node.default_child).acknowledge(cdk.Acknowledgment(
+        id="AwsSolutions-L1", reason="test scaffolding: the runtime of a stand-in function is irrelevant"))
+    return fn
+
+
 def _app(outdir: Path) -> tuple[cdk.App, cdk.Stack]:
     app = cdk.App(outdir=str(outdir))
     stack = cdk.Stack(app, "LakeOnly")
     stream = kinesis.Stream(stack, "Events", encryption=kinesis.StreamEncryption.MANAGED,
                             stream_mode=kinesis.StreamMode.ON_DEMAND)
-    Lake(stack, "Lake", events_stream=stream, removal_policy=cdk.RemovalPolicy.DESTROY)
+    topic = sns.Topic(stack, "Alarms", enforce_ssl=True, master_key=kms.Alias.from_alias_name(stack, "SnsKey", "alias/aws/sns"))
+    lake = Lake(stack, "Lake", events_stream=stream, removal_policy=cdk.RemovalPolicy.DESTROY,
+                alarm_action=cw_actions.SnsAction(topic))
+    lake.grant_query(_function(stack, "ServeApi"))
+    lake.grant_export(_function(stack, "RecordHistory"))
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
     return app, stack
 
@@ -76,7 +95,8 @@ def test_the_bucket_is_kms_encrypted_private_ssl_only_logged_and_tiered(synthesi
 
 def test_firehose_converts_events_to_parquet_partitioned_by_tenant_and_day(synthesized):
     template, _ = synthesized
-    (stream,) = template.find_resources("AWS::KinesisFirehose::DeliveryStream").values()
+    (stream,) = [s for s in template.find_resources("AWS::KinesisFirehose::DeliveryStream").values()
+                 if s["Properties"]["DeliveryStreamType"] == "KinesisStreamAsSource"]
     s3 = stream["Properties"]["ExtendedS3DestinationConfiguration"]
     assert s3["Prefix"].startswith("contact_events/tenant_id=!{partitionKeyFromQuery:tenant_id}/day=")
     assert s3["DynamicPartitioningConfiguration"]["Enabled"] is True
@@ -115,4 +135,58 @@ def test_every_acknowledgment_matches_a_real_finding(tmp_path):
             found.add(violation["ruleName"])
     assert "AwsSolutions-KDF1" in found
     assert {"AwsSolutions-IAM5[Action::s3:Abort*]", "AwsSolutions-IAM5[Action::kms:ReEncrypt*]"} <= found
+    assert any(f.startswith("AwsSolutions-IAM5[Resource::<") and f.endswith(".Arn>/athena-results/*]") for f in found)
     assert not {f for f in found if f.startswith("AwsSolutions-") and "IAM5" not in f and f != "AwsSolutions-KDF1"}
+
+
+def _records_stream(template: Template) -> dict:
+    (stream,) = [s for s in template.find_resources("AWS::KinesisFirehose::DeliveryStream").values()
+                 if s["Properties"]["DeliveryStreamType"] == "DirectPut"]
+    return stream
+
+
+def test_contact_records_are_delivered_as_parquet_by_the_rows_own_tenant_and_local_day(synthesized):
+    template, _ = synthesized
+    stream = _records_stream(template)
+    assert stream["Properties"]["DeliveryStreamEncryptionConfigurationInput"] == {"KeyType": "AWS_OWNED_CMK"}
+    s3 = stream["Properties"]["ExtendedS3DestinationConfiguration"]
+    assert s3["Prefix"] == "contact_records/tenant_id=!{partitionKeyFromQuery:tenant_id}/day=!{partitionKeyFromQuery:day}/"
+    assert s3["ErrorOutputPrefix"].startswith("errors/contact_records/!{firehose:error-output-type}/")
+    assert s3["EncryptionConfiguration"]["KMSEncryptionConfig"]["AWSKMSKeyARN"]
+    (processor,) = s3["ProcessingConfiguration"]["Processors"]
+    query = {p["ParameterName"]: p["ParameterValue"] for p in processor["Parameters"]}["MetadataExtractionQuery"]
+    assert query == "{tenant_id: .tenant_id, day: .day}"  # the exporter's tenant-local day, not a UTC one
+    conversion = s3["DataFormatConversionConfiguration"]
+    assert conversion["SchemaConfiguration"]["TableName"] == "contact_records"
+    assert "ParquetSerDe" in conversion["OutputFormatConfiguration"]["Serializer"]
+    assert s3["DynamicPartitioningConfiguration"]["RetryOptions"]["DurationInSeconds"] == 900
+
+
+def test_every_delivery_stream_has_failure_and_staleness_alarms_with_an_action(synthesized):
+    template, _ = synthesized
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    by_metric: dict[str, int] = {}
+    for alarm in alarms.values():
+        props = alarm["Properties"]
+        assert props["Namespace"] == "AWS/Firehose" and props["AlarmActions"]
+        by_metric[props["MetricName"]] = by_metric.get(props["MetricName"], 0) + 1
+    assert by_metric == {"FailedConversion.Records": 2, "DeliveryToS3.Success": 2, "DeliveryToS3.DataFreshness": 2}
+
+
+def test_grants_give_the_api_athena_and_the_writers_put_record_batch_with_their_settings(synthesized):
+    template, _ = synthesized
+    functions = template.find_resources("AWS::Lambda::Function")
+    env = {k: f["Properties"].get("Environment", {}).get("Variables", {}) for k, f in functions.items()}
+    (serve,) = [v for k, v in env.items() if k.startswith("ServeApi")]
+    (record,) = [v for k, v in env.items() if k.startswith("RecordHistory")]
+    assert serve["LAKE_DATABASE"] == DATABASE and "LAKE_WORKGROUP" in serve and "LAKE_CONTACT_RECORDS_STREAM" not in serve
+    assert "LAKE_CONTACT_RECORDS_STREAM" in record and "LAKE_WORKGROUP" not in record
+    policies = {k: p["Properties"]["PolicyDocument"]["Statement"]
+                for k, p in template.find_resources("AWS::IAM::Policy").items()}
+    query = next(v for k, v in policies.items() if "LakeQueryPolicy" in k)
+    actions = {a for st in query for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
+    assert {"athena:StartQueryExecution", "athena:GetQueryResults", "glue:GetTable", "s3:GetObject",
+            "kms:Decrypt"} <= actions
+    assert not any(a.startswith(("s3:Delete", "athena:Create", "glue:Create", "glue:Update")) for a in actions)
+    export = next(v for k, v in policies.items() if "LakeExportPolicy" in k)
+    assert export[0]["Action"] == ["firehose:PutRecord", "firehose:PutRecordBatch"]

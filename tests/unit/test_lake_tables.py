@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -126,6 +127,21 @@ def test_kpi_cells_columns_are_the_accumulator_fields_in_order(tmp_path):
     names = [row[0] for row in con.execute("DESCRIBE kpi_cells").fetchall()]
     assert names[:4] == ["tenant_id", "quarter_start_ms", "day", "from_activity"]
     assert names[11:] == list(ACCUMULATOR_FIELDS)
+
+
+def test_kpi_cells_projection_is_written_once_and_each_counter_has_exactly_one_source(tmp_path):
+    text = (Path(lake.__file__).parent / "lake_sql" / "kpi_cells.sql").read_text()
+    assert text.count("SELECT") == 1 and "UNION" not in text.split("CREATE")[1]
+    produced = [c for src in lake.CELL_SOURCES for c in src.counters]
+    assert sorted(produced) == sorted(ACCUMULATOR_FIELDS)  # every counter, none twice
+    con = local_lake.connect(tmp_path)
+    for src in lake.CELL_SOURCES:  # the declaration matches the source view's real columns
+        columns = {row[0] for row in con.execute(f"DESCRIBE {src.view}").fetchall()}
+        assert set(src.counters) <= columns, src.view
+        assert not (set(ACCUMULATOR_FIELDS) - set(src.counters)) & columns, src.view
+        assert set(src.dimensions) <= columns, src.view
+    sql = lake.view_sql("kpi_cells").split("CREATE OR REPLACE VIEW")[1]
+    assert sql.count("UNION ALL") == len(lake.CELL_SOURCES) - 1 and "<" not in sql
 
 
 # --- CLI -------------------------------------------------------------------------------------------

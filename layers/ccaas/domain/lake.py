@@ -5,7 +5,8 @@ Glue catalog (infra) both derive their columns from it. Rows are plain dicts of 
 times are epoch ms (BIGINT), enums their string values, booleans booleans.
 
 The KPI definitions are plain SQL views in `lake_sql/` (one named view per file, parameterised only by
-table names, written in the SQL subset both DuckDB and Athena/Trino accept): they re-state
+table names, written in the SQL subset both DuckDB and Athena/Trino accept; kpi_cells writes its
+projection once and view_sql repeats it for each CELL_SOURCES entry): they re-state
 `kpis.accumulators` and must match it; tests/unit/test_lake_conformance.py holds them equal.
 
 Design note, time zones: the SQL never converts time zones. The exporter, which already knows the
@@ -20,6 +21,10 @@ its repeated hour two distinct starts), identical in both engines and to the Pyt
 `AT TIME ZONE` dialect differences. Agent activity spans are split across quarters by an overlap join
 on the same calendar. Tenant settings that change what is counted (short abandon, default SL threshold)
 or how KPIs are derived (variants, cost rates) are a small `tenant_settings` table joined by tenant.
+
+`kpi_query()` is what the API runs for long ranges (ccaas.usecases.lake): every view inlined as a CTE in
+one statement, each table read through a tenant-bound CTE, contacts as their latest snapshot (the merge
+step for late corrections appended on AWS), and the tenant, range and days as bound parameters.
 
 `kpi_query_sql()` builds the only query text that is not a fixed view: the sums of the quarter cells by
 interval and 0–2 dimensions for one tenant and range (all literals validated here), after which the
@@ -42,7 +47,9 @@ from ccaas.domain.kpis.rollup import ACTIVITY_DIMENSIONS, DIMENSIONS
 from ccaas.domain.kpis.settings import KpiSettings
 
 __all__ = [
+    "CELL_SOURCES",
     "KPI_VIEWS",
+    "LakeQuery",
     "TABLES",
     "Column",
     "Table",
@@ -50,7 +57,9 @@ __all__ = [
     "analysis_rows",
     "contact_record_rows",
     "interval_rows",
+    "kpi_query",
     "kpi_query_sql",
+    "kpi_row",
     "kpi_sums_sql",
     "latest_versions",
     "settings_row",
@@ -122,7 +131,10 @@ _CONTACT_RECORD_COLUMNS = _cols(
     "last_updated_at bigint, csat bigint, ces bigint, nps bigint, followed_by_repeat boolean, "
     "is_repeat boolean, evaluation_score double, evaluation_auto_failed boolean, "
     # Derived by the exporter (see the module doc): engine-neutral and equal to the Python roll-up's.
-    "evaluation_tenths bigint, arrival_quarter_ms bigint, completion_quarter_ms bigint"
+    "evaluation_tenths bigint, arrival_quarter_ms bigint, completion_quarter_ms bigint, "
+    # When this row was written: on AWS rows are appended (a late CTR version or survey adds a newer
+    # snapshot of the contact to its day), and queries keep the latest (kpi_query's contact_records).
+    "exported_at bigint"
 )
 
 TABLES: dict[str, Table] = {
@@ -170,6 +182,46 @@ KPI_VIEWS: tuple[str, ...] = ("kpi_arrivals", "kpi_completions", "kpi_agent_time
 # Activity rows carry only these dimensions: grouped by anything else, agent-time KPIs are None.
 DIMENSION_COLUMNS: dict[str, str] = {name: attr for name, attr in DIMENSIONS.items()}
 
+
+@dataclass(frozen=True)
+class CellSource:
+    """One source view of kpi_cells: the counters it produces (the rest are 0 in its rows) and the
+    dimension columns it carries (the rest are NULL)."""
+
+    view: str
+    from_activity: bool
+    counters: tuple[str, ...]
+    dimensions: tuple[str, ...]
+
+
+_ARRIVAL_COUNTERS = ("offered", "answered", "abandoned", "short_abandoned", "answered_within_sl",
+                     "abandoned_within_sl", "answered_wait_ms", "abandoned_wait_ms")
+_AGENT_TIME_COUNTERS = ("busy_ms", "idle_ms", "not_ready_ms", "staffed_ms", "busy_slot_ms", "available_slot_ms")
+# kpi_cells' sources, in UNION ALL order: contacts' queue side, their handling side, agent time. Every
+# accumulator field is produced by exactly one of them (tests/unit/test_lake_tables.py checks this
+# against the views' real columns).
+CELL_SOURCES: tuple[CellSource, ...] = (
+    CellSource("kpi_arrivals", False, _ARRIVAL_COUNTERS, tuple(DIMENSIONS.values())),
+    CellSource("kpi_completions", False,
+               tuple(f for f in ACCUMULATOR_FIELDS if f not in _ARRIVAL_COUNTERS + _AGENT_TIME_COUNTERS),
+               tuple(DIMENSIONS.values())),
+    CellSource("kpi_agent_time", True, _AGENT_TIME_COUNTERS, tuple(ACTIVITY_DIMENSIONS.values())),
+)
+
+
+def _cells_select(template: str) -> str:
+    """kpi_cells' one projection (`template`, with <from_activity>, <dimensions>, <counters> and <source>
+    markers) repeated for each CELL_SOURCES entry, joined by UNION ALL."""
+    blocks = []
+    for src in CELL_SOURCES:
+        dims = ", ".join(d if d in src.dimensions else f"CAST(NULL AS VARCHAR) AS {d}" for d in DIMENSIONS.values())
+        counters = ",\n    ".join(f if f in src.counters else f"0 AS {f}" for f in ACCUMULATOR_FIELDS)
+        blocks.append(template.replace("<from_activity>", "TRUE" if src.from_activity else "FALSE")
+                      .replace("<dimensions>", dims).replace("<counters>", counters)
+                      .replace("<source>", "{" + src.view + "}").rstrip())
+    return "\nUNION ALL\n".join(blocks) + "\n"
+
+
 _TENANT_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\"]*$")
 
@@ -194,7 +246,8 @@ def _anchor(rec: ContactRecord) -> int:
     return t if t is not None else rec.last_updated_at
 
 
-def contact_record_rows(records: Iterable[ContactRecord], calendar: TenantCalendar) -> list[dict[str, Any]]:
+def contact_record_rows(records: Iterable[ContactRecord], calendar: TenantCalendar,
+                        exported_at: int | None = None) -> list[dict[str, Any]]:
     """contact_records rows: the latest version of each contact, flat, with the quarter-hours its queue
     and handling sides count in (None when it was never enqueued / has not completed)."""
     rows = []
@@ -205,6 +258,7 @@ def contact_record_rows(records: Iterable[ContactRecord], calendar: TenantCalend
         row["arrival_quarter_ms"] = None if rec.enqueued_at is None else calendar.quarter_start(rec.enqueued_at)
         row["completion_quarter_ms"] = None if completed is None else calendar.quarter_start(completed)
         row["day"] = _day(calendar, _anchor(rec))
+        row["exported_at"] = exported_at
         rows.append(row)
     return rows
 
@@ -322,6 +376,9 @@ def view_sql(view: str, names: Mapping[str, str] | None = None) -> str:
     if view not in KPI_VIEWS:
         raise ValueError(f"unknown view {view!r}; expected one of {KPI_VIEWS}")
     text = resources.files("ccaas.domain").joinpath("lake_sql", f"{view}.sql").read_text(encoding="utf-8")
+    if view == "kpi_cells":
+        head, _, template = text.partition("AS\n")
+        text = head + "AS\n" + _cells_select(template)
     mapping = {name: name for name in (*TABLES, *KPI_VIEWS, "kpi_sums")}
     mapping.update({k: _relation(v) for k, v in (names or {}).items()})
     return text.format(**mapping)
@@ -350,11 +407,13 @@ def kpi_sums_sql(
     group_by: Sequence[str] = (),
     names: Mapping[str, str] | None = None,
     scan_days: tuple[str, str] | None = None,
+    bind: bool = False,
 ) -> str:
     """SELECT of the summed counters per (interval, dimension values) of one tenant over [from_ms, to_ms):
     the `kpi_sums` relation that the `kpi_rows` view derives KPIs from. Same rows as KpiLedger.rows():
     ungrouped, every interval in range (zeros when empty); grouped, only non-empty combinations. The
-    tenant is always bound (a query can never read another tenant's rows)."""
+    tenant is always bound (a query can never read another tenant's rows). With `bind`, the tenant,
+    range and scan days are $name$ markers that kpi_query binds as parameters, not validated literals."""
     from ccaas.domain.kpis.rollup import validate_group_by
 
     dims = validate_group_by(group_by)
@@ -374,13 +433,15 @@ def kpi_sums_sql(
                             f"i.{prefix}_end_label", *(f"c.{DIMENSION_COLUMNS[d]}" for d in dims)])
     # BIGINT like Trino's SUM(bigint) (DuckDB would widen to a slower 128-bit integer).
     sums = ", ".join(f"CAST(SUM(c.{f}) AS BIGINT) AS {f}" for f in ACCUMULATOR_FIELDS)
-    where = (f"c.tenant_id = '{tenant}' AND i.tenant_id = '{tenant}' AND c.quarter_start_ms > {lo} "
-             f"AND c.quarter_start_ms < {hi}")
+    t_, lo_, hi_ = ("$tenant$", "$lo$", "$hi$") if bind else (f"'{tenant}'", str(lo), str(hi))
+    where = (f"c.tenant_id = {t_} AND i.tenant_id = {t_} AND c.quarter_start_ms > {lo_} "
+             f"AND c.quarter_start_ms < {hi_}")
     if not agent_time:
         where += " AND NOT c.from_activity"
     if scan_days is not None:
         first, last = (date.fromisoformat(d).isoformat() for d in scan_days)  # validated literals
-        where += f" AND c.day >= '{first}' AND c.day <= '{last}'"
+        where += (" AND c.day >= $first_day$ AND c.day <= $last_day$" if bind
+                  else f" AND c.day >= '{first}' AND c.day <= '{last}'")
     cells = (
         f"SELECT c.tenant_id, {interval_cols}, {dim_cols}, {sums} "
         f"FROM {n['kpi_cells']} c JOIN {n['lake_intervals']} i "
@@ -400,7 +461,7 @@ def kpi_sums_sql(
         f"{dim_nulls}, {filled}, '{interval}' AS granularity, '' AS group_by, TRUE AS agent_time "
         f"FROM (SELECT DISTINCT tenant_id, {prefix}_start_ms AS interval_start_ms, {prefix}_end_ms AS interval_end_ms, "
         f"{prefix}_start_label AS interval_start, {prefix}_end_label AS interval_end FROM {n['lake_intervals']} "
-        f"WHERE tenant_id = '{tenant}' AND quarter_start_ms > {lo} AND quarter_start_ms < {hi}) i "
+        f"WHERE tenant_id = {t_} AND quarter_start_ms > {lo_} AND quarter_start_ms < {hi_}) i "
         f"LEFT JOIN ({cells}) s ON s.interval_start_ms = i.interval_start_ms"
     )
 
@@ -415,3 +476,104 @@ def kpi_query_sql(dimension_order: Sequence[str] = ()) -> str:
 
 KPI_COLUMNS: tuple[str, ...] = (*KPI_NAMES, "share_of_offered")
 AGENT_TIME_KPI_NAMES = AGENT_TIME_KPIS
+
+
+# --- one self-contained, parameterised KPI query (the API's long ranges) ------------------------------
+@dataclass(frozen=True)
+class LakeQuery:
+    """A query for an engine: SQL with `?` placeholders and their values in order. The first value is
+    always the tenant (kpi_query's guarantee): an engine that reports a query's parameters back tells
+    whose query it is."""
+
+    sql: str
+    parameters: tuple[str | int, ...]
+
+    @property
+    def tenant_id(self) -> str:
+        return str(self.parameters[0])
+
+
+_MARKER = re.compile(r"\$([a-z_]+)\$")
+
+
+def _positional(sql: str, values: Mapping[str, str | int]) -> LakeQuery:
+    params: list[str | int] = []
+
+    def one(match: re.Match[str]) -> str:
+        params.append(values[match.group(1)])
+        return "?"
+
+    return LakeQuery(_MARKER.sub(one, sql), tuple(params))
+
+
+def kpi_query(
+    *,
+    tenant_id: str,
+    from_ms: int,
+    to_ms: int,
+    interval: str = "15m",
+    group_by: Sequence[str] = (),
+    names: Mapping[str, str] | None = None,
+    scan_days: tuple[str, str] | None = None,
+    service_level_variant: str | None = None,
+) -> LakeQuery:
+    """kpi_rows over one tenant and range as ONE statement (every KPI view inlined as a CTE, so an engine
+    needs only the tables: `names` maps them, e.g. {"contact_records": "ccaas_lake.contact_records"}),
+    ordered as KpiLedger.rows(). The tenant, range bounds, scan days and a service-level variant are
+    bound parameters, never formatted into the text (DuckDB binds `?`; Athena's ExecutionParameters).
+    Contacts are read as their latest snapshot (last_updated_at, then exported_at): the merge step that
+    makes appended late corrections (a newer CTR version, a late survey) win over the day's older rows."""
+    from ccaas.domain.kpis.settings import KpiSettings
+
+    source = {t: _relation((names or {}).get(t, t)) for t in TABLES}
+    # Every table is read through a CTE bound to the tenant (and to the scanned days): each scan prunes
+    # to the tenant's partitions itself (Athena's injected projection needs the tenant on the table).
+    ctes, tables = [], dict(source)
+    for name in ("contact_records", "agent_activity", "lake_intervals", "tenant_settings"):
+        days = " AND day >= $first_day$ AND day <= $last_day$" if scan_days and "day" in TABLES[name].partition_by else ""
+        ctes.append(f"tenant_{name} AS (SELECT * FROM {source[name]} WHERE tenant_id = $tenant${days})")
+        tables[name] = f"tenant_{name}"
+    # The latest snapshot of each contact: a day's partition may hold several (appended on AWS).
+    ctes.append("latest_contact_records AS (SELECT * FROM (SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.tenant_id, "
+                "r.day, r.contact_id ORDER BY r.last_updated_at DESC, r.exported_at DESC NULLS LAST) AS snapshot_rank "
+                "FROM tenant_contact_records r) s WHERE s.snapshot_rank = 1)")
+    tables["contact_records"] = "latest_contact_records"
+    sums = kpi_sums_sql(tenant_id=tenant_id, from_ms=from_ms, to_ms=to_ms, interval=interval, group_by=group_by,
+                        names={"lake_intervals": tables["lake_intervals"]}, scan_days=scan_days, bind=True)
+    ctes += [f"{v} AS ({view_select(v, tables)})" for v in KPI_VIEWS if v != "kpi_rows"]
+    ctes.append(f"kpi_sums AS ({sums})")
+    settings_relation = tables["tenant_settings"]  # the tenant's row only
+    values: dict[str, str | int] = {"tenant": _check_tenant(tenant_id), "lo": int(from_ms) - QUARTER_MS,
+                                    "hi": int(to_ms)}
+    if scan_days is not None:
+        values["first_day"], values["last_day"] = (date.fromisoformat(d).isoformat() for d in scan_days)
+    if service_level_variant is not None:
+        KpiSettings(service_level_variant=service_level_variant)  # type: ignore[arg-type]  # validates the name
+        columns = ", ".join("$variant$ AS service_level_variant" if c.name == "service_level_variant" else c.name
+                            for c in TABLES["tenant_settings"].all_columns)
+        ctes.append(f"query_settings AS (SELECT {columns} FROM {settings_relation})")
+        settings_relation = "query_settings"
+        values["variant"] = service_level_variant
+    rows = view_select("kpi_rows", {**tables, "tenant_settings": settings_relation})
+    order = kpi_query_sql(group_by).replace("SELECT * FROM kpi_rows", "")
+    query = _positional(f"WITH {', '.join(ctes)} SELECT * FROM ({rows}) kpi_rows {order}", values)
+    assert query.parameters and query.parameters[0] == tenant_id, "the tenant must be the first parameter"
+    return query
+
+
+def kpi_row(row: Mapping[str, Any]) -> Any:
+    """One kpi_rows result (a dict, as an engine returns it) as the API's KpiRow."""
+    from ccaas.domain.kpis.rollup import KpiRow
+
+    group_by = str(row.get("group_by") or "")
+    values: dict[str, Any] = {
+        "tenant_id": row.get("tenant_id"),
+        "interval": row["granularity"],
+        "group_by": tuple(group_by.split("+")) if group_by else (),
+        **{k: row[k] for k in ("interval_start", "interval_end")},
+        **{k: int(row[k]) for k in ("interval_start_ms", "interval_end_ms")},
+        **{d: row.get(d) for d in DIMENSIONS},
+        **{k: (None if row.get(k) is None else float(row[k])) for k in KPI_COLUMNS},
+        **{k: int(row.get(k) or 0) for k in ACCUMULATOR_FIELDS},
+    }
+    return KpiRow.model_validate(values)

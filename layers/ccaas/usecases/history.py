@@ -93,15 +93,21 @@ def record_contact(deps: Dependencies, tenant_id: str, contact_id: str) -> Recor
     contact = deps.store.get_contact(tenant_id, contact_id)
     record = record_from_contact(contact)
     stored = store_record(deps, record) if record is not None else False
+    from ccaas.usecases.outbound import note_conversation  # noqa: PLC0415 - Reg F: an inbound conversation's quiet period
+    note_conversation(deps, tenant_id, contact)
     has_transcript = contact.state == ContactState.COMPLETED and bool(deps.transcripts.messages(tenant_id, contact_id))
     return RecordOutcome(recorded=stored, has_transcript=has_transcript, state=contact.state.value)
 
 
 def store_record(deps: Dependencies, record: ContactRecord) -> bool:
-    """Store a record if it is new or newer; then refresh the repeat flags it affects."""
+    """Store a record if it is new or newer; then refresh the repeat flags it affects, and send the
+    changed entries to the analytics lake when there is one (also for a repeated delivery: its first
+    export may be what failed)."""
+    from ccaas.usecases.lake import export_contacts  # noqa: PLC0415 - lake imports this module
+
     stored = deps.history.put_record(record)
-    if stored:
-        refresh_repeat_flags(deps, record.tenant_id, record.contact_id)
+    changed = refresh_repeat_flags(deps, record.tenant_id, record.contact_id) if stored else {}
+    export_contacts(deps, record.tenant_id, [record.contact_id, *changed])
     return stored
 
 
@@ -235,6 +241,9 @@ def record_survey(deps: Dependencies, tenant_id: str, contact_id: str, answers: 
     comment = redact(deps, tenant_id, answers.comment) if answers.comment else None
     survey = Survey(csat=answers.csat, ces=answers.ces, nps=answers.nps, comment=comment, submitted_at=deps.clock.now_ms())
     deps.history.put_survey(tenant_id, contact_id, survey)
+    from ccaas.usecases.lake import export_contacts  # noqa: PLC0415 - lake imports this module
+
+    export_contacts(deps, tenant_id, [contact_id])  # a late survey corrects its (exported) day in the lake
     return survey
 
 

@@ -1,11 +1,14 @@
 """Historical KPIs (JSON or CSV), surveys, a contact's history entry, and the tenant's KPI settings."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import AfterValidator
 
 from ccaas.api.access import ADMIN, INTEGRATION, READERS, Router
@@ -16,6 +19,7 @@ from ccaas.domain.kpis.export import dicts_to_csv as rows_to_csv_columns
 from ccaas.domain.kpis.intervals import Granularity
 from ccaas.domain.kpis.settings import ServiceLevelVariant
 from ccaas.usecases import history
+from ccaas.usecases import lake as lake_history
 
 router = Router()
 
@@ -42,13 +46,17 @@ def _wants_csv(format_: str | None) -> bool:
 @router.get(
     "/metrics/historical", roles=READERS,
     tags=["history"],
-    summary="KPIs per interval (15m, hour, day, week) in the tenant's time zone, by up to two dimensions; CSV with format=csv or Accept: text/csv; `warnings` says what the range lacks (JSON only)",
+    summary="KPIs per interval (15m, hour, day, week) in the tenant's time zone, by up to two dimensions; CSV with format=csv or Accept: text/csv; `warnings` says what the range lacks (JSON only). Ranges up to 93 days are computed at once; longer ones (up to 13 months) run on the analytics lake: 200 when it answers within a few seconds, else 202 with a query id to GET from /metrics/historical/queries/{query_id}",
     responses={
         200: {
             "description": "KPI rows (JSON), or the same rows as CSV",
             "content": {"application/json": {"model": history.HistoricalReport | history.CompactHistoricalReport},
                         "text/csv": {"schema": {"type": "string"}}},
-        }
+        },
+        202: {
+            "description": "a long range still computing on the lake: fetch `location` later",
+            "content": {"application/json": {"model": lake_history.LakeQueryAccepted}},
+        },
     },
 )
 def historical_metrics(  # noqa: ANN201 - JSON report or CSV text (documented in `responses`)
@@ -63,10 +71,59 @@ def historical_metrics(  # noqa: ANN201 - JSON report or CSV text (documented in
                                         description="comma-separated KPIs or raw counts to show (implies compact)")] = None,
 ):
     dims = tuple(group_by.split(",")) if group_by else ()
-    report = history.historical_metrics(
-        deps(), tenant(router), start=from_, end=to, interval=interval, group_by=dims,
-        service_level_variant=service_level,
-    )
+    dependencies = deps()
+    with _lake_errors():
+        report = lake_history.historical(
+            dependencies, lake_history.lake_queries(dependencies), tenant(router), start=from_, end=to,
+            interval=interval, group_by=dims, service_level_variant=service_level,
+        )
+    return _report(report, format_, compact, fields)
+
+
+QueryId = Annotated[str, Path(min_length=3, max_length=641, pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_=-]+$")]
+
+
+@router.get(
+    "/metrics/historical/queries/<query_id>", roles=READERS,
+    tags=["history"],
+    summary="The report of a long-range lake query that GET /metrics/historical answered with 202: 200 (JSON or CSV, as there), 202 while still computing, 404 for an id this tenant did not start",
+    responses={
+        200: {
+            "description": "KPI rows (JSON), or the same rows as CSV",
+            "content": {"application/json": {"model": history.HistoricalReport | history.CompactHistoricalReport},
+                        "text/csv": {"schema": {"type": "string"}}},
+        },
+        202: {"description": "still computing", "content": {"application/json": {"model": lake_history.LakeQueryAccepted}}},
+    },
+)
+def historical_query(  # noqa: ANN201 - JSON report, 202 or CSV text (documented in `responses`)
+    query_id: QueryId,
+    format_: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
+    compact: Annotated[bool, Query(description="only rows with activity, a few headline fields, rounded")] = False,
+    fields: Annotated[str | None, Query(max_length=2000, pattern=r"^[a-z_]+(,[a-z_]+)*$",
+                                        description="comma-separated KPIs or raw counts to show (implies compact)")] = None,
+):
+    dependencies = deps()
+    with _lake_errors():
+        report = lake_history.query_result(dependencies, lake_history.lake_queries(dependencies), tenant(router),
+                                           query_id, wait_s=1.0)
+    return _report(report, format_, compact, fields)
+
+
+@contextmanager
+def _lake_errors() -> Iterator[None]:
+    """A lake query that failed on the engine is a 502 (the request was fine; asking again starts anew)."""
+    try:
+        yield
+    except lake_history.LakeQueryFailed as error:
+        raise ServiceError(502, str(error)) from None
+
+
+def _report(report: history.HistoricalReport | lake_history.LakeQueryAccepted, format_: str | None, compact: bool,
+            fields: str | None):  # noqa: ANN202
+    if isinstance(report, lake_history.LakeQueryAccepted):
+        return Response(status_code=202, content_type="application/json", body=report.model_dump_json(),
+                        headers={"Location": report.location, "Retry-After": str(report.retry_after_s)})
     if compact or fields:
         shown = history.compact_report(report, fields.split(",") if fields else None)
         if _wants_csv(format_):

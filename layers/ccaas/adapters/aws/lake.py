@@ -1,0 +1,201 @@
+"""LakeQueries on Amazon Athena: the lake's KPI query in the lake's workgroup over the Glue catalog.
+
+- start: StartQueryExecution in the workgroup (its enforced configuration puts the KMS-encrypted results
+  under the lake bucket's athena-results/), the Glue database as context, and the query's parameters as
+  ExecutionParameters: Athena substitutes them as literals, so a string goes quoted (quotes doubled)
+  and a number as digits. Nothing of the caller's is ever formatted into the SQL text.
+- status: GetQueryExecution; the tenant is read back from the execution's first parameter, and a query
+  of another workgroup is unknown (None), as is an id Athena does not know.
+- results: GetQueryResults, page by page (1,000 rows each), typed by the result set's column types.
+
+The function's environment names the workgroup and database (LAKE_WORKGROUP, LAKE_DATABASE: the
+infra's Lake construct sets them on the API function with `-c lake=true`).
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any
+
+from ccaas.domain.lake import TABLES, LakeQuery
+from ccaas.ports_lake import LakeQueryStatus
+
+WORKGROUP_ENV = "LAKE_WORKGROUP"
+DATABASE_ENV = "LAKE_DATABASE"
+_POLL_S = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0)  # GetQueryExecution back-off while waiting
+
+
+def literal(value: str | int | float | bool) -> str:
+    """An Athena execution parameter: the literal Athena parses (strings single-quoted, quotes doubled)."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        return text[1:-1].replace("''", "'")
+    return text
+
+
+_CASTS: dict[str, Callable[[str], Any]] = {
+    "bigint": int, "integer": int, "int": int, "smallint": int, "tinyint": int,
+    "double": float, "float": float, "real": float, "decimal": float,
+    "boolean": lambda v: v.lower() == "true",
+}
+
+
+class AthenaLakeQueries:
+    def __init__(self, client: Any, *, workgroup: str, database: str,
+                 sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.client = client
+        self.workgroup = workgroup
+        self.database = database
+        self._sleep = sleep
+        self._monotonic = monotonic
+
+    @property
+    def table_names(self) -> dict[str, str]:
+        """The lake's tables as this engine names them (kpi_query's `names`)."""
+        return {t: f"{self.database}.{t}" for t in TABLES}
+
+    def start(self, query: LakeQuery) -> str:
+        response = self.client.start_query_execution(
+            QueryString=query.sql,
+            QueryExecutionContext={"Database": self.database},
+            WorkGroup=self.workgroup,
+            ExecutionParameters=[literal(p) for p in query.parameters],
+        )
+        return response["QueryExecutionId"]
+
+    def _execution(self, query_id: str) -> Mapping[str, Any] | None:
+        try:
+            execution = self.client.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+        except self.client.exceptions.InvalidRequestException:
+            return None  # not an id Athena knows (malformed, expired, another account's)
+        if execution.get("WorkGroup") != self.workgroup or not execution.get("ExecutionParameters"):
+            return None
+        return execution
+
+    def status(self, query_id: str, wait_s: float = 0.0) -> LakeQueryStatus | None:
+        deadline = self._monotonic() + wait_s
+        attempt = 0
+        while True:
+            execution = self._execution(query_id)
+            if execution is None:
+                return None
+            state = execution["Status"]["State"]
+            if state in ("SUCCEEDED", "FAILED", "CANCELLED") or self._monotonic() >= deadline:
+                return LakeQueryStatus(state=state, tenant_id=_unquote(execution["ExecutionParameters"][0]),
+                                       error=execution["Status"].get("StateChangeReason"))
+            self._sleep(min(_POLL_S[min(attempt, len(_POLL_S) - 1)], max(0.0, deadline - self._monotonic())))
+            attempt += 1
+
+    def results(self, query_id: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        columns: list[tuple[str, Callable[[str], Any]]] = []
+        first_page = True
+        for page in self.client.get_paginator("get_query_results").paginate(QueryExecutionId=query_id):
+            result = page["ResultSet"]
+            if not columns:
+                columns = [(c["Name"], _CASTS.get(c["Type"].lower(), str))
+                           for c in result["ResultSetMetadata"]["ColumnInfo"]]
+            data = result["Rows"]
+            if first_page:
+                data = data[1:]  # the header row
+                first_page = False
+            for row in data:
+                values = row["Data"]
+                rows.append({name: (None if "VarCharValue" not in cell else cast(cell["VarCharValue"]))
+                             for (name, cast), cell in zip(columns, values)})
+        return rows
+
+
+@cache
+def _from(workgroup: str, database: str, endpoint: str | None) -> AthenaLakeQueries:
+    import boto3
+
+    return AthenaLakeQueries(boto3.client("athena"), workgroup=workgroup, database=database)
+
+
+def from_environment(env: Mapping[str, str] | None = None) -> AthenaLakeQueries | None:
+    """The Athena engine the function's environment names (built once per cold start), else None."""
+    env = os.environ if env is None else env
+    workgroup, database = env.get(WORKGROUP_ENV), env.get(DATABASE_ENV)
+    if not workgroup or not database:
+        return None
+    return _from(workgroup, database, env.get("AWS_ENDPOINT_URL"))
+
+
+# --- export: rows to Kinesis Data Firehose (record format conversion writes the Parquet) ---------------
+STREAMS_ENV = {"contact_records": "LAKE_CONTACT_RECORDS_STREAM"}
+_BATCH = 500  # PutRecordBatch: at most 500 records (and 4 MiB) a call
+_BATCH_BYTES = 4 * 1024 * 1024 - 64 * 1024
+
+
+class FirehoseLakeExport:
+    """LakeExport on Firehose: one JSON line per row to the table's delivery stream, which converts it to
+    Parquet with the Glue table's schema and partitions it by the row's tenant_id and day. Records the
+    service refuses (FailedPutCount) are sent again, `attempts` times in all; what is still refused raises
+    LakeExportFailed (the caller's event is retried, then dead-lettered)."""
+
+    def __init__(self, client: Any, streams: Mapping[str, str], *, attempts: int = 3,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.client = client
+        self.streams = dict(streams)
+        self.attempts = attempts
+        self._sleep = sleep
+
+    def put_rows(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        import json
+
+        from ccaas.ports_lake import LakeExportFailed
+
+        stream = self.streams.get(table)
+        if stream is None:
+            raise LakeExportFailed(f"no delivery stream for lake table {table!r}")
+        records = [{"Data": (json.dumps(dict(row), separators=(",", ":")) + "\n").encode()} for row in rows]
+        for batch in _batches(records):
+            pending = batch
+            for attempt in range(self.attempts):
+                response = self.client.put_record_batch(DeliveryStreamName=stream, Records=pending)
+                if not response.get("FailedPutCount"):
+                    break
+                pending = [r for r, result in zip(pending, response["RequestResponses"]) if result.get("ErrorCode")]
+                if attempt + 1 < self.attempts:
+                    self._sleep(0.1 * 2 ** attempt)
+            else:
+                raise LakeExportFailed(f"{len(pending)} {table} row(s) not accepted by {stream} after "
+                                       f"{self.attempts} attempts")
+
+
+def _batches(records: Sequence[dict[str, bytes]]) -> list[list[dict[str, bytes]]]:
+    out: list[list[dict[str, bytes]]] = []
+    size = 0
+    for record in records:
+        if not out or len(out[-1]) >= _BATCH or size + len(record["Data"]) > _BATCH_BYTES:
+            out.append([])
+            size = 0
+        out[-1].append(record)
+        size += len(record["Data"])
+    return out
+
+
+@cache
+def _export_from(streams: tuple[tuple[str, str], ...], endpoint: str | None) -> FirehoseLakeExport:
+    import boto3
+
+    return FirehoseLakeExport(boto3.client("firehose"), dict(streams))
+
+
+def export_from_environment(env: Mapping[str, str] | None = None) -> FirehoseLakeExport | None:
+    """The Firehose export the function's environment names (LAKE_CONTACT_RECORDS_STREAM), else None."""
+    env = os.environ if env is None else env
+    streams = tuple((table, env[name]) for table, name in STREAMS_ENV.items() if env.get(name))
+    if not streams:
+        return None
+    return _export_from(streams, env.get("AWS_ENDPOINT_URL"))

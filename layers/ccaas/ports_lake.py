@@ -1,0 +1,91 @@
+"""Ports of the analytics lake (issue 19): deliver rows to the lake (`LakeExport`), and run a KPI query
+on the lake's engine and fetch its result (`LakeQueries`).
+
+A module of its own (like ports_outbound): only the functions that read the lake import it. Two engines
+implement `LakeQueries`: Amazon Athena over the Glue catalog (ccaas.adapters.aws.lake) and DuckDB over
+the exported Parquet files (local/lake_queries.py, for the local runtime and tests; DuckDB is not in
+the Lambda layer).
+
+Where the engine comes from: `deps.lake` when the wiring provides one, else the engine this process
+installed (`install_engine`: the local runtime and tests), else Athena when the function's environment
+names a lake workgroup (`ccaas.adapters.aws.lake.from_environment`); None: no lake, long ranges refused.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Protocol
+
+from ccaas.domain.lake import LakeQuery
+
+__all__ = ["LakeExport", "LakeExportFailed", "LakeQueries", "LakeQueryStatus", "QueryState", "install_engine",
+           "install_export", "installed_engine", "installed_export"]
+
+QueryState = Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]
+DONE: frozenset[str] = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
+
+
+@dataclass(frozen=True)
+class LakeQueryStatus:
+    state: QueryState
+    # The tenant the query was started for: the first bound parameter, as the engine reports it back
+    # (so a query id alone never opens another tenant's result).
+    tenant_id: str
+    error: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.state in DONE
+
+
+class LakeQueries(Protocol):
+    def start(self, query: LakeQuery) -> str:
+        """Start the query; returns the engine's query id at once."""
+        ...
+
+    def status(self, query_id: str, wait_s: float = 0.0) -> LakeQueryStatus | None:
+        """The query's state, waiting up to `wait_s` for it to finish; None when this engine (its
+        workgroup, its process) knows no such query."""
+        ...
+
+    def results(self, query_id: str) -> list[dict[str, Any]]:
+        """The rows of a SUCCEEDED query, as dicts of Python scalars (int, float, str, bool, None)."""
+        ...
+
+
+class LakeExportFailed(Exception):
+    """Rows the lake's delivery did not accept after retries: the caller fails (its event is retried,
+    then dead-lettered and alarmed), never drops them."""
+
+
+class LakeExport(Protocol):
+    def put_rows(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Deliver rows of one lake table (ccaas.domain.lake.TABLES, partition columns included).
+        Raises LakeExportFailed for rows that could not be delivered."""
+        ...
+
+
+_installed: LakeQueries | None = None
+_installed_export: LakeExport | None = None
+
+
+def install_engine(engine: LakeQueries | None) -> LakeQueries | None:
+    """Make `engine` the lake of this process (None removes it); returns the one it replaces."""
+    global _installed
+    previous, _installed = _installed, engine
+    return previous
+
+
+def installed_engine() -> LakeQueries | None:
+    return _installed
+
+
+def install_export(export: LakeExport | None) -> LakeExport | None:
+    """Make `export` where this process delivers lake rows (None removes it); returns the one it replaces."""
+    global _installed_export
+    previous, _installed_export = _installed_export, export
+    return previous
+
+
+def installed_export() -> LakeExport | None:
+    return _installed_export

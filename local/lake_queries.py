@@ -1,0 +1,233 @@
+"""LakeQueries on DuckDB over a local lake folder (local.lake's Parquet): the engine of the local
+runtime and the tests. Queries run on a small thread pool, each on its own connection, so a request can
+wait for one within its budget and a slow one is fetched later by id, as on Athena.
+
+`delay_s` holds every query back that long before it runs (tests of the asynchronous path).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ccaas.domain.lake import LakeQuery
+from ccaas.ports_lake import LakeQueryStatus
+from local import lake as local_lake
+
+_MAX_KEPT = 1000  # finished queries remembered (oldest forgotten first)
+
+
+@dataclass
+class _Held:
+    tenant_id: str
+    future: Future
+    started: threading.Event
+
+
+class DuckDbLakeQueries:
+    def __init__(self, lake_dir: Path, *, workers: int = 2, delay_s: float = 0.0) -> None:
+        self.lake_dir = Path(lake_dir)
+        self.delay_s = delay_s
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lake-query")
+        self._queries: dict[str, _Held] = {}
+        self._lock = threading.Lock()
+
+    def _run(self, query: LakeQuery, started: threading.Event) -> list[dict[str, Any]]:
+        started.set()
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        con = duckdb.connect()
+        try:
+            local_lake.connect(self.lake_dir, con)
+            cursor = con.execute(query.sql, list(query.parameters))
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row)) for row in cursor.fetchall()]
+        finally:
+            con.close()
+
+    def start(self, query: LakeQuery) -> str:
+        query_id = uuid.uuid4().hex
+        started = threading.Event()
+        held = _Held(query.tenant_id, self._pool.submit(self._run, query, started), started)
+        with self._lock:
+            if len(self._queries) >= _MAX_KEPT:
+                self._queries.pop(next(iter(self._queries)))
+            self._queries[query_id] = held
+        return query_id
+
+    def status(self, query_id: str, wait_s: float = 0.0) -> LakeQueryStatus | None:
+        with self._lock:
+            held = self._queries.get(query_id)
+        if held is None:
+            return None
+        try:
+            held.future.exception(timeout=wait_s)
+        except FutureTimeout:
+            return LakeQueryStatus(state="RUNNING" if held.started.is_set() else "QUEUED", tenant_id=held.tenant_id)
+        error = held.future.exception()
+        if error is not None:
+            return LakeQueryStatus(state="FAILED", tenant_id=held.tenant_id,
+                                   error=f"{type(error).__name__}: {str(error).splitlines()[0]}")
+        return LakeQueryStatus(state="SUCCEEDED", tenant_id=held.tenant_id)
+
+    def results(self, query_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            held = self._queries[query_id]
+        return held.future.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+# --- the local runtime's lake --------------------------------------------------------------------------
+class LocalLakeExport:
+    """LakeExport for the local runtime: a contact-record snapshot marks its (tenant, day) dirty, and a
+    background thread rewrites each dirty day's partitions from the History table every `interval_s`
+    (local.lake.reexport_days). So a late CTR version or survey for an exported day corrects that day,
+    as the appended snapshots do on AWS, with the partition rewritten instead of appended to."""
+
+    def __init__(self, lake_dir: Path, store: Any, time_zone_of: Any, *, interval_s: float = 30.0) -> None:
+        self.lake_dir = Path(lake_dir)
+        self.store = store
+        self.time_zone_of = time_zone_of
+        self.interval_s = interval_s
+        self.rewritten: list[tuple[str, str]] = []  # (tenant, day) in the order they were rewritten
+        self._dirty: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="lake-export", daemon=True)
+
+    def start(self) -> LocalLakeExport:
+        self._thread.start()
+        return self
+
+    def put_rows(self, table: str, rows: Any) -> None:
+        with self._lock:
+            self._dirty.update((str(r["tenant_id"]), str(r["day"])) for r in rows)
+
+    def flush(self) -> int:
+        """Rewrite every dirty day now; returns how many were rewritten."""
+        with self._flush_lock:  # one rewriter at a time (the loop, or a caller that wants it now)
+            return self._flush()
+
+    def _flush(self) -> int:
+        with self._lock:
+            dirty, self._dirty = sorted(self._dirty), set()
+        if not dirty:
+            return 0
+        con = duckdb.connect()
+        try:
+            for tenant_id, day in dirty:
+                local_lake.reexport_days(con, self.lake_dir, self.store, tenant_id=tenant_id,
+                                         tz=self.time_zone_of(tenant_id), first_day=day, last_day=day)
+                self.rewritten.append((tenant_id, day))
+        finally:
+            con.close()
+        return len(dirty)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.flush()
+            except Exception:  # a failed rewrite is logged and the days retried next round
+                import logging
+
+                logging.getLogger("local").exception("lake: re-export failed; retrying next round")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+
+@dataclass
+class LocalLake:
+    """The lake of `python -m local` (make run): the demo tenant's History (the days the runtime loaded)
+    exported to `lake_dir` in the background, the DuckDB engine installed for GET /metrics/historical's
+    long ranges, and the export that keeps exported days correct. `stop()` uninstalls both (and removes
+    the folder when start() made it: each lake a new folder of its own)."""
+
+    lake_dir: Path
+    tenant_id: str
+    first_day: str
+    last_day: str
+    engine: DuckDbLakeQueries
+    export: LocalLakeExport
+    exported: threading.Event
+    # True when start() made lake_dir (the default): stop() removes it. The folder was once named by the
+    # process id alone, so a second runtime of the same process (a test module after another, with
+    # more history days) exported its days into the first one's folder and its long ranges also counted
+    # the first one's older days (offered 2627 instead of 786).
+    owned: bool = False
+    _previous: tuple[Any, Any] = (None, None)
+
+    @classmethod
+    def start(cls, runtime: Any, *, days: int, tenant_id: str = "demo", lake_dir: Path | None = None) -> LocalLake:
+        from datetime import timedelta
+
+        from ccaas.ports_lake import install_engine, install_export
+        from local.demo_history import yesterday
+
+        owned = lake_dir is None
+        if owned:  # a new, empty folder for each lake: never another runtime's days (see `owned`)
+            base = Path(tempfile.gettempdir()) / "ccaas-local"
+            base.mkdir(parents=True, exist_ok=True)
+            lake_dir = Path(tempfile.mkdtemp(prefix=f"lake-{os.getpid()}-", dir=base))
+        else:
+            lake_dir = Path(lake_dir)
+        tz = local_lake._seeded_time_zone(tenant_id)
+        last = yesterday(tz)
+        first = last - timedelta(days=days - 1)
+        store = local_lake._dynamo_store(runtime.moto_endpoint, runtime._seed_environment()["HISTORY_TABLE"])
+        engine = DuckDbLakeQueries(lake_dir)
+        export = LocalLakeExport(lake_dir, store, local_lake._seeded_time_zone)
+        lake = cls(lake_dir, tenant_id, first.isoformat(), last.isoformat(), engine, export, threading.Event(),
+                   owned=owned)
+        lake._previous = (install_engine(engine), install_export(export))
+
+        def initial() -> None:  # the loaded days, then the rewrite loop for late corrections
+            con = duckdb.connect()
+            try:
+                local_lake.reexport_days(con, lake_dir, store, tenant_id=tenant_id, tz=tz, first_day=lake.first_day,
+                                         last_day=lake.last_day)
+            except Exception:  # noqa: BLE001 - the runtime runs on; the long ranges then show zeros
+                import logging
+
+                logging.getLogger("local").exception("lake: the initial export failed")
+            finally:
+                con.close()
+                lake.exported.set()
+                if not export._stop.is_set():
+                    export.start()
+
+        threading.Thread(target=initial, name="lake-initial-export", daemon=True).start()
+        return lake
+
+    def stop(self) -> None:
+        from ccaas.ports_lake import install_engine, install_export
+
+        self.export.stop()
+        install_engine(self._previous[0])
+        install_export(self._previous[1])
+        self.engine.close()
+        if self.owned:
+            shutil.rmtree(self.lake_dir, ignore_errors=True)
+
+    def how_to_query(self) -> str:
+        return (f"lake: {self.lake_dir} (Parquet, tenant_id=/day= partitions; {self.first_day}..{self.last_day}, "
+                f"exported in the background). Query it with DuckDB:\n"
+                f"  python -m local.lake query --lake {self.lake_dir} \"select day, count(*) from contact_records "
+                f"group by 1 order by 1\"\n"
+                f"  python -m local.lake kpis --lake {self.lake_dir} --tenant {self.tenant_id} "
+                f"--from {self.first_day} --to {self.last_day} --interval week --group-by queue")
