@@ -175,7 +175,7 @@ def test_the_report_renders_in_chromium(tmp_path) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "day_report.png"
     shot.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
         done = subprocess.run(
             [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
              "--disable-background-networking", f"--user-data-dir={profile}", "--window-size=1280,1700",
@@ -184,7 +184,7 @@ def test_the_report_renders_in_chromium(tmp_path) -> None:
         )  # fmt: skip
     assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]
     assert 30_000 < shot.stat().st_size < 1_000_000  # the charts drawn; small enough to keep
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
         dom = subprocess.run(
             [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={profile}",
              "--dump-dom", out.as_uri()],

@@ -71,7 +71,7 @@ def chromium() -> str:
 
 
 def run_chromium(url: str, *args: str) -> subprocess.CompletedProcess:
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
         return subprocess.run(
             [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--virtual-time-budget={VIRTUAL_TIME_MS}", *args, url],
             capture_output=True,
@@ -131,6 +131,8 @@ class DevTools:
         self.ws.close()
         self.proc.terminate()
         self.proc.wait(10)
+        # Chromium's helper processes may still write to the profile after the browser exits (a fresh clone
+        # once failed removing it: "Directory not empty"): the profiles are removed best effort.
 
 
 # What the page shows, as the tests read it: the status line, each queue card's figures (label, value,
@@ -213,7 +215,7 @@ def test_wallboard_labels_agents_trends_and_live_alert_values(runtime) -> None:
     )  # fmt: skip
 
     supervisor = runtime.key("demo", "supervisor")  # a wallboard is a supervisor's screen (it acknowledges)
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
         browser = DevTools(profile)
         try:
             browser.call("Page.navigate", url=f"{runtime.base_url}/#key={supervisor}")  # the page moves the key to sessionStorage
@@ -295,7 +297,7 @@ def test_wallboard_updates_from_the_socket_without_polling(runtime) -> None:
     supervisor = runtime.key("demo", "supervisor")
     url = f"{runtime.base_url}/#key={supervisor}&ws={quote(runtime.websocket_url, safe='')}&poll=0"
     # Every request the local API server answers, in order (the page's and this test's).
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile, recorded_requests(runtime) as seen:
+    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile, recorded_requests(runtime) as seen:
         browser = DevTools(profile)
         try:
             browser.call("Page.navigate", url=url)
@@ -429,7 +431,7 @@ def test_wallboard_campaign_and_journey_panels_render_what_they_are_given(runtim
               "/v1/campaigns/renewals/metrics": (200, renewals), "/v1/campaigns/broken/metrics": (500, {"message": "boom"}),
               "/v1/journeys/results": (200, results)}
     supervisor = runtime.key("demo", "supervisor")
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
         browser = DevTools(profile)
         try:
             _stub_fetch(browser, canned)
@@ -498,7 +500,7 @@ def test_wallboard_campaign_and_journey_panels_render_what_they_are_given(runtim
 
     # No such endpoint (an API without the journey results), and no campaign: both panels hidden, the rest
     # of the board as usual.
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
         browser = DevTools(profile)
         try:
             _stub_fetch(browser, {"/v1/journeys/results": (404, {"message": "Not found"}), "/v1/campaigns": (200, campaigns[3:])})
@@ -543,7 +545,7 @@ def test_wallboard_shows_the_running_demo_campaign_from_its_metrics(runtime) -> 
     supervisor = api(runtime, "demo", role="supervisor")
     assert supervisor.call("GET", f"/campaigns/{CAMPAIGN}")[1]["status"] == "draft"
     key = runtime.key("demo", "supervisor")
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
         browser = DevTools(profile)
         try:
             browser.call("Page.navigate", url=f"{runtime.base_url}/#key={key}")
@@ -646,7 +648,7 @@ def test_wallboard_shows_the_journey_results_of_the_scheduled_runner(runtime) ->
     status, before = supervisor.call("GET", "/journeys/results")
     assert status == 200 and before["journeys"] == [] and before["warnings"], before
     key = runtime.key("demo", "supervisor")
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
         browser = DevTools(profile)
         try:
             browser.call("Page.navigate", url=f"{runtime.base_url}/#key={key}")
