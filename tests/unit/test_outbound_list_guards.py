@@ -265,6 +265,12 @@ def _row(phone: str, **more) -> dict:
     return {"phone": phone, "time_zone": NY, "consent_automated_voice": True, **more}
 
 
+def _row_at(deps, line: int):
+    """The stored row of the upload's `line` (default row ids carry the upload's tag)."""
+    (row,) = [r for (_, campaign, _), r in deps.outbound.rows.items() if campaign == "c1" and r.row.line == line]
+    return row
+
+
 def _dialed(deps) -> list[str]:
     return [call.number for call in deps.dialers.dialer.dialed]
 
@@ -275,8 +281,8 @@ def test_identical_rows_are_dialed_one_at_a_time_never_at_once():
     assert upload.accepted == 4 and [w.line for w in upload.warnings] == [2, 3]
     tick = outbound.dial_tick(deps, T, "c1", NOW)
     assert sorted(_dialed(deps)) == ["+12125550101", "+12125550102"] and tick.number_busy == 2
-    for row_id in ("line-2", "line-3"):  # waiting a little, neither held back nor ended
-        row = deps.outbound.get_row(T, "c1", row_id)
+    for line in (2, 3):  # waiting a little, neither held back nor ended
+        row = _row_at(deps, line)
         assert row.state == "due" and row.next_due_at == NOW + outbound.BUSY_NUMBER_WAIT and not row.blocked_checks
     later = NOW + outbound.BUSY_NUMBER_WAIT
     again = outbound.dial_tick(deps, T, "c1", later)  # the first call is still in flight
@@ -337,5 +343,5 @@ def test_a_deferred_row_has_no_attempt_and_no_failed_check():
     deps = _deps(agents=2)
     outbound.upload_list(deps, T, "c1", ListUpload(rows=[_row("+12125550101"), _row("+12125550101")]))
     outbound.dial_tick(deps, T, "c1", NOW)
-    audit = outbound.row_audit(deps, T, "c1", "line-2")
+    audit = outbound.row_audit(deps, T, "c1", _row_at(deps, 2).row.row_id)
     assert audit.attempts == [] and audit.blocked_checks == [] and audit.blocked_by == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ccaas.domain.outbound.lists import MAX_ERRORS, parse_csv, parse_json, parse_number
+from ccaas.domain.outbound.lists import MAX_ERRORS, parse_csv, parse_json, parse_number, upload_tag
 from ccaas.domain.outbound.zones import STATE_ZONES, state_for_postal_code, zones_for_state
 
 CSV = """row_id,phone,email,time_zone,postal_code,account_id,consent_automated_voice,consent_automated_voice_source,consent_automated_voice_at,tier
@@ -74,9 +74,22 @@ def test_json_lists_with_phone_lists_attributes_and_errors():
 
 
 def test_duplicate_numbers_in_a_row_are_kept_once_and_extra_phone_columns_are_read():
-    parsed = parse_csv("phone,phone2,phone_3\n212-555-0134,+12125550134,646-555-0100\n")
+    text = "phone,phone2,phone_3\n212-555-0134,+12125550134,646-555-0100\n"
+    parsed = parse_csv(text)
     assert parsed.rows[0].numbers == ("+12125550134", "+16465550100")
-    assert parsed.rows[0].row_id == "line-2"
+    assert parsed.rows[0].row_id == f"line-2.{upload_tag(text)}"
+
+
+def test_default_row_ids_are_the_same_for_the_same_upload_and_differ_between_uploads():
+    """A retried upload replaces its own rows; a second file's line 2 never replaces the first file's."""
+    first = "phone\n+12125550134\n"
+    second = "phone\n+12125550135\n"
+    assert parse_csv(first).rows[0].row_id == parse_csv(first).rows[0].row_id
+    assert parse_csv(first).rows[0].row_id != parse_csv(second).rows[0].row_id
+    rows = [{"phone": "+12125550134"}]
+    assert parse_json(rows).rows[0].row_id == parse_json([dict(rows[0])]).rows[0].row_id
+    assert parse_json(rows).rows[0].row_id != parse_json([{"phone": "+12125550135"}]).rows[0].row_id
+    assert parse_json([{"phone": "+12125550134", "row_id": "crm-7"}]).rows[0].row_id == "crm-7"
 
 
 def test_an_invalid_number_rejects_the_whole_row_and_is_never_accepted():

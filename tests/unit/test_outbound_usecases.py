@@ -10,6 +10,7 @@ import pytest
 from ccaas.adapters.memory.outbound import MemoryDialers, RecordingDialer
 from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.models import Agent, AgentStatus, Channel, Conflict, InitiationMethod, Queue, QueueAssignment
+from ccaas.domain.outbound.lists import upload_tag
 from ccaas.domain.outbound.models import CampaignStatus, CheckName, Disposition
 from ccaas.domain.tenants import Tenant
 from ccaas.ports_outbound import CarrierOutcome, DialerSettings
@@ -96,10 +97,11 @@ def test_a_tick_dials_only_rows_every_check_allowed_and_stores_the_checks(deps):
 def test_outside_calling_hours_the_campaign_waits_instead_of_failing(deps):
     _campaign(deps)
     deps.clock.now = int(datetime(2025, 11, 24, 12, 0, tzinfo=UTC).timestamp() * 1000)  # 07:00 in New York
-    _upload(deps, "phone,time_zone,consent_automated_voice\n+12125550101,America/New_York,true\n")
+    text = "phone,time_zone,consent_automated_voice\n+12125550101,America/New_York,true\n"
+    _upload(deps, text)
     tick = outbound.dial_tick(deps, T, "c1")
     assert tick.dialed == 0 and tick.deferred == 1 and tick.blocks == {"calling_hours": 1}
-    row = deps.outbound.get_row(T, "c1", "line-2")
+    row = deps.outbound.get_row(T, "c1", f"line-2.{upload_tag(text)}")
     assert row.state == "due" and row.next_due_at == datetime(2025, 11, 24, 13, 0, tzinfo=UTC)  # 08:00 EST
     deps.clock.now = int(datetime(2025, 11, 24, 13, 0, tzinfo=UTC).timestamp() * 1000)
     assert outbound.dial_tick(deps, T, "c1").dialed == 1
@@ -358,3 +360,14 @@ def test_preview_offers_the_record_to_an_agent_who_then_dials_it_after_the_check
     assert answered.attempt.disposition is Disposition.ANSWERED and answered.contact_id == other.contact_id
     done = outbound.dispose_contact(deps, T, other.contact_id, DispositionRequest(disposition="right_party_contact"))
     assert done.attempt.disposition is Disposition.RIGHT_PARTY_CONTACT
+
+
+def test_a_second_upload_adds_rows_and_a_retried_upload_replaces_its_own(deps):
+    """Default row ids carry the upload: line 2 of another file is another row, the same file again is not."""
+    _campaign(deps)
+    first = "phone,time_zone,consent_automated_voice\n+12125550101,America/New_York,true\n"
+    second = "phone,time_zone,consent_automated_voice\n+12125550102,America/New_York,true\n"
+    for text in (first, second, first):
+        _upload(deps, text)
+    stored = sorted(r.row.numbers[0] for (t, c, _), r in deps.outbound.rows.items() if (t, c) == (T, "c1"))
+    assert stored == ["+12125550101", "+12125550102"]

@@ -2,7 +2,10 @@
 row with its line and field while the good rows load.
 
 Columns / keys (case-insensitive, surrounding blanks ignored):
-- `row_id` (optional; default `line-<n>`), `phone` / `phones` (several separated by `;` or `|`, or a JSON
+- `row_id` (optional; default `line-<n>.<upload>`: the line and the first 10 hex digits of the upload's
+  SHA-256, so sending the same upload again replaces its own rows — a retry duplicates nothing — and
+  another upload never replaces them; an explicit `row_id` a list already holds replaces that row, its
+  attempts kept), `phone` / `phones` (several separated by `;` or `|`, or a JSON
   list) and any `phone2`, `phone_3`… column, `email`, `time_zone` (IANA), `postal_code`, `state`,
   `account_id` (or `debt_id`), `consent_automated_voice` / `consent_automated_sms` (true/false/yes/no/1/0)
   with optional `..._source` and `..._at` (ISO 8601 with offset); every other column is a custom attribute
@@ -27,7 +30,9 @@ Lines: CSV errors name the physical line of the file (the header is line 1); JSO
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -206,7 +211,7 @@ def _phones(record: Mapping[str, Any]) -> list[tuple[str, Any]]:
     return found
 
 
-def _row(record: Mapping[str, Any], line: int, region: str) -> tuple[ContactListRow, dict[str, str]]:
+def _row(record: Mapping[str, Any], line: int, region: str, upload: str) -> tuple[ContactListRow, dict[str, str]]:
     """The row, and the field each of its numbers came from."""
     errors: list[tuple[str, str]] = []
     zone = _text(record.get("time_zone")) or None
@@ -286,7 +291,7 @@ def _row(record: Mapping[str, Any], line: int, region: str) -> tuple[ContactList
     account = _text(record.get("account_id")) or _text(record.get("debt_id")) or None
     try:
         return ContactListRow(
-            row_id=_text(record.get("row_id")) or f"line-{line}", line=line, phones=tuple(phones), email=email,
+            row_id=_text(record.get("row_id")) or f"line-{line}.{upload}", line=line, phones=tuple(phones), email=email,
             time_zone=zone, postal_code=postal, state=state, account_id=account, consent_automated_voice=voice,
             consent_automated_sms=sms, attributes=attributes), fields
     except ValidationError as exc:
@@ -309,7 +314,7 @@ def _duplicates(row: ContactListRow, fields: Mapping[str, str], seen: dict[str, 
     return warnings
 
 
-def _parse(records: Sequence[tuple[int, Mapping[str, Any]]], region: str, total: int) -> ParsedList:
+def _parse(records: Sequence[tuple[int, Mapping[str, Any]]], region: str, total: int, upload: str) -> ParsedList:
     rows: list[ContactListRow] = []
     errors: list[ListError] = []
     warnings: list[ListError] = []
@@ -318,7 +323,7 @@ def _parse(records: Sequence[tuple[int, Mapping[str, Any]]], region: str, total:
     numbers: dict[str, ContactListRow] = {}
     for line, record in records:
         try:
-            row, fields = _row(record, line, region)
+            row, fields = _row(record, line, region, upload)
             if row.row_id in seen:
                 raise _RowErrors([("row_id", f"duplicate row_id {row.row_id!r}")])
         except _RowErrors as exc:
@@ -332,6 +337,11 @@ def _parse(records: Sequence[tuple[int, Mapping[str, Any]]], region: str, total:
         warnings += _duplicates(row, fields, numbers)
     return ParsedList(rows=tuple(rows), errors=tuple(errors), error_count=count, total=total,
                       warnings=tuple(warnings[:MAX_ERRORS]))
+
+
+def upload_tag(content: str) -> str:
+    """The upload's part of a default row id: the same content always gives the same tag."""
+    return hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()[:10]
 
 
 def _normalise(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -413,7 +423,8 @@ def parse_csv(text: str, *, region: str = "US", max_rows: int = MAX_LIST_ROWS) -
         return ParsedList(rows=(), errors=(ListError(line=1, field="header", message="no header line"),), error_count=1)
     errors += [ListError(line=line, field=field, message=message) for line, problems in row_problems
                for field, message in problems]
-    parsed = _parse(records, region, total=len(records) + len(row_problems) + sum(1 for e in errors if e.field == "row"))
+    parsed = _parse(records, region, total=len(records) + len(row_problems) + sum(1 for e in errors if e.field == "row"),
+                    upload=upload_tag(text))
     merged = sorted(errors + list(parsed.errors), key=lambda e: e.line)
     return parsed.model_copy(update={"errors": tuple(merged[:MAX_ERRORS]),
                                      "error_count": parsed.error_count + len(errors)})
@@ -433,6 +444,7 @@ def parse_json(items: Any, *, region: str = "US", max_rows: int = MAX_LIST_ROWS)
             errors.append(ListError(line=index, field="row", message="must be an object"))
     if len(items) > max_rows:
         errors.append(ListError(line=max_rows + 1, field="row", message=f"more than {max_rows} rows: upload in parts"))
-    parsed = _parse(records, region, total=len(items))
+    parsed = _parse(records, region, total=len(items),
+                    upload=upload_tag(json.dumps(items, sort_keys=True, default=str)))
     merged = sorted(errors + list(parsed.errors), key=lambda e: e.line)[:MAX_ERRORS]
     return parsed.model_copy(update={"errors": tuple(merged), "error_count": parsed.error_count + len(errors)})
