@@ -21,4 +21,6 @@ def _fmt(v: object) -> str:
 
 
 def _numeric(s: str) -> bool:
-    return s.replace(".", "", 1).replace(",", "").replace("-", "", 1).replace("e", "", 1).isdigit()
+    """A number as the tables print it: signed (+16.6), with thousands separators, a unit suffix (12 %, 3.1x)."""
+    core = s.strip().removesuffix("%").removesuffix("×").removesuffix("x").strip().lstrip("+-$")
+    return core.replace(".", "", 1).replace(",", "").replace("e-", "", 1).replace("e", "", 1).isdigit()
