@@ -29,9 +29,19 @@ run did per completed customer contact (bench.cost_model, pure: counts + prices 
   logged (Express: as Standard's per transition when its history is not kept);
 - X-Ray: trace roots (REST requests, WebSocket connects and frames, stream consumer invocations) x the
   sampled fraction (1.0: a small deployment stays within the default 1 request/s reservoir);
-- EventBridge custom events (PutEvents entries), SQS requests (DLQ sends).
+- EventBridge custom events (PutEvents entries), SQS requests (DLQ sends);
+- the analytics lake (issue 19; COST_LAKE=0 leaves it out, as the stack's default synth does): the
+  contact-events records the Kinesis-sourced delivery stream reads (their data bytes, each billed at
+  5 KB steps), the rows the History writers deliver (a counting LakeExport installed in the process:
+  rows per table, each one compact JSON line as FirehoseLakeExport sends it), format conversion and
+  dynamic partitioning on them, and S3 storage of the run's contact segments at bench_lake's 57 B of
+  Parquet each for a contact's first year (90 days Standard, then Glacier Instant Retrieval); the S3
+  objects the streams deliver (one per stream, tenant and 300 s buffer) are a fixed monthly cost; and
+  an Athena line for a stated query load (ATHENA_*: long-range queries over a tenant's whole lake).
 
-Two tables per 1,000 completed contacts: as measured, and at platform scale (stream consumers invoked
+The consumers' DynamoDB levers are printed as rates that do not depend on the run's mix (the live
+metrics item's size and WRU per write, idempotency WRU per stream record, alert evaluation RRU per
+invocation). Two tables per 1,000 completed contacts (the lake a service line of its own): as measured, and at platform scale (stream consumers invoked
 with 100 records per batch instead of the local batches; X-Ray's default rule recording 5%), then the
 fixed monthly costs of a stated deployment. Results: the printed tables, and the whole dict as JSON
 (COST_JSON, default <tmp>/bench-cost.json; COST_MEASURED=<that file> prices its run again without running,
@@ -58,6 +68,9 @@ from local.simulation import Simulation
 from local.testing import history_of
 
 COST_S = float(os.environ.get("COST_S", "90"))
+# COST_LAKE=0: price the stack without the analytics lake (its default: synthesized without -c lake=true);
+# otherwise the History writers export to a counting LakeExport and the lake's lines are priced.
+COST_LAKE = os.environ.get("COST_LAKE", "1") not in ("0", "false", "no")
 PLATFORM_BATCH = 100  # records per stream consumer invocation at platform scale (the mappings' BatchSize)
 PLATFORM_XRAY_SAMPLED = 0.05  # X-Ray's default rule beyond its 1 request/s reservoir
 # Log assumptions (bytes): see the module docstring.
@@ -68,6 +81,16 @@ DEPLOYMENT_TENANTS = 1
 DEPLOYMENT_QUEUES = 10
 SCHEDULED = "sweep_alerts"  # the scheduled function: a fixed cost, not a per-contact one
 EXPRESS_MEMORY_MB = 64
+# The lake (issue 19; infra/constructs/lake.py): a Kinesis-sourced delivery stream reads every record of
+# the contact-events stream, a Direct PUT one takes the History writers' contact-record rows; both
+# convert to Parquet and partition dynamically, buffering 300 s.
+LAKE_EVENTS_STREAM = "ContactEvents"
+LAKE_PARQUET_B_PER_SEGMENT = 57  # bench/bench_lake.py: a year of 5 M contact segments, all tables, as Parquet
+# The stated query load of the Athena line: a tenant of ATHENA_TENANT_CONTACTS contacts a month running
+# ATHENA_QUERIES_PER_DAY long-range queries a day over ATHENA_RANGE_MONTHS months of its lake.
+ATHENA_TENANT_CONTACTS = 1_000_000
+ATHENA_QUERIES_PER_DAY = 20
+ATHENA_RANGE_MONTHS = 13
 
 
 # -- DynamoDB / Kinesis / EventBridge: what the handlers' calls carry ----------------------------------
@@ -91,6 +114,9 @@ class _Payloads:
         self.kinesis_bytes = 0
         self.events = 0
         self.sqs = 0
+        self.lake_stream_records = 0
+        self.lake_stream_bytes = 0
+        self.lake_stream_billed = 0
 
     def before(self, model: Any = None, params: Any = None, context: Any = None, **_: Any) -> None:
         if not self.on or model is None or not isinstance(context, dict):
@@ -127,11 +153,18 @@ class _Payloads:
             return
         if service == "kinesis":
             records = req.get("Records") if op == "PutRecords" else ([req] if op == "PutRecord" else [])
+            stream = str(req.get("StreamName") or req.get("StreamARN", "")).rsplit("/", 1)[-1]
+            to_lake = LAKE_EVENTS_STREAM in stream
             for r in records:
-                size = len(_b64(r.get("Data", ""))) + len(str(r.get("PartitionKey", "")).encode())
+                data = len(_b64(r.get("Data", "")))
+                size = data + len(str(r.get("PartitionKey", "")).encode())
                 self.kinesis_records += 1
                 self.kinesis_bytes += size
                 self.kinesis_billed_kb += max(1, math.ceil(size / 1024))
+                if to_lake:  # the contact-events delivery stream reads every record's data
+                    self.lake_stream_records += 1
+                    self.lake_stream_bytes += data
+                    self.lake_stream_billed += cost_model.firehose_billed_bytes(data)
             return
         table = req.get("TableName", "")
         consistent = bool(req.get("ConsistentRead"))
@@ -192,6 +225,35 @@ def _size(item: Any) -> int:
 
 
 PAYLOADS = _Payloads()
+
+
+class _LakeRows:
+    """The LakeExport the run's History writers deliver to (ccaas.ports_lake.install_export): counts the
+    rows per table and their bytes as FirehoseLakeExport sends them (one compact JSON line per row, each
+    billed at 5 KB steps), and the contact segments they describe; forwards to the runtime's own export
+    (the local lake) when there is one."""
+
+    def __init__(self, inner: Any = None) -> None:
+        self.inner = inner
+        self.lock = threading.Lock()
+        self.on = False
+        self.rows: collections.Counter[str] = collections.Counter()
+        self.bytes: collections.Counter[str] = collections.Counter()
+        self.billed: collections.Counter[str] = collections.Counter()
+        self.segments: set[tuple[str, str]] = set()
+
+    def put_rows(self, table: str, rows: Any) -> None:
+        if self.on:
+            with self.lock:
+                for row in rows:
+                    size = len((json.dumps(dict(row), separators=(",", ":")) + "\n").encode())
+                    self.rows[table] += 1
+                    self.bytes[table] += size
+                    self.billed[table] += cost_model.firehose_billed_bytes(size)
+                    if "contact_id" in row:
+                        self.segments.add((str(row.get("tenant_id")), str(row["contact_id"])))
+        if self.inner is not None:
+            self.inner.put_rows(table, rows)
 
 
 def _install_payload_hooks() -> None:
@@ -319,6 +381,9 @@ def _capacity(runtime: LocalRuntime, folder_of: dict[str, str]) -> dict[str, Any
             if folder != SCHEDULED:
                 by_table.setdefault(t, dict(zero))[key] += v
             by_function.setdefault(folder, dict(zero))[key] += v
+    for (fn, t, _), n in p.deferred.items():  # updates, deletes, condition checks: how many per table
+        if folder_of.get(fn, fn) != SCHEDULED and t in by_table:
+            by_table[t]["updates"] = by_table[t].get("updates", 0) + n
     scheduled = by_function.get(SCHEDULED, zero)
     return {
         "wru": sum(r["wru"] + r["index_wru"] for r in by_table.values()),
@@ -338,6 +403,10 @@ def measure(seconds: float = COST_S) -> dict[str, Any]:
     logs = _LogCounter()
     runtime = LocalRuntime(log_file=Path(tempfile.gettempdir()) / "bench-cost.log").start(simulate=False)
     logs.install()
+    from ccaas.ports_lake import install_export, installed_export
+
+    lake_rows = _LakeRows(installed_export())
+    before_lake = install_export(lake_rows) if COST_LAKE else installed_export()
     try:
         sim = Simulation(runtime, progress=False, seed=17)
         ws0 = dict(runtime.websocket_server.gateway.stats) if runtime.websocket_server else {}
@@ -348,6 +417,7 @@ def measure(seconds: float = COST_S) -> dict[str, Any]:
             p.stats.invocations, p.stats.records_delivered, p.stats.batch_sizes = 0, 0, []
         PAYLOADS.reset()
         PAYLOADS.on = True
+        lake_rows.on = COST_LAKE
         logs.bytes.clear()
         logs.metrics.clear()
         ws0 = dict(runtime.websocket_server.gateway.stats) if runtime.websocket_server else {}
@@ -362,9 +432,11 @@ def measure(seconds: float = COST_S) -> dict[str, Any]:
         runtime.wait_for_stream_idle(timeout_s=30)
         elapsed_min = (time.monotonic() - started) / 60
         PAYLOADS.on = False
+        lake_rows.on = False
         ws = runtime.websocket_server.gateway.stats if runtime.websocket_server else {}
         ws_delta = {k: ws.get(k, 0) - ws0.get(k, 0) for k in ("connects", "frames", "posts", "gone", "refused")}
-        settings = cost_model.log_settings(json.loads(Path(runtime.template).read_text()))
+        template = json.loads(Path(runtime.template).read_text())
+        settings = cost_model.log_settings(template)
         sfn = _step_functions(runtime, since, settings)
         stats = lambda_runtime.STATS
         dep = runtime.deployment
@@ -433,6 +505,20 @@ def measure(seconds: float = COST_S) -> dict[str, Any]:
             "events_published": PAYLOADS.events,
             "xray_sampled": 1.0,
         }
+        delivery = cost_model.lake_delivery(template)
+        if not delivery["streams"]:  # synthesized without the lake: its streams as infra/constructs/lake.py makes them
+            delivery = {"streams": 1 + len(lake_rows.rows), "buffer_s": 300}
+        lake_counts: cost_model.Counts = {
+            "lake_stream_records": PAYLOADS.lake_stream_records,
+            "lake_stream_bytes": PAYLOADS.lake_stream_bytes,
+            "lake_stream_billed_bytes": PAYLOADS.lake_stream_billed,
+            "lake_put_records": sum(lake_rows.rows.values()),
+            "lake_put_bytes": sum(lake_rows.bytes.values()),
+            "lake_put_billed_bytes": sum(lake_rows.billed.values()),
+            "lake_parquet_bytes": len(lake_rows.segments) * LAKE_PARQUET_B_PER_SEGMENT,
+        }
+        if COST_LAKE:
+            counts.update(lake_counts)
         per_contact_calls = {k: v / max(summary["completed"], 1) for k, v in sorted(handler_calls.items())}
         return {
             "seconds": seconds,
@@ -450,9 +536,19 @@ def measure(seconds: float = COST_S) -> dict[str, Any]:
             "emf_metrics": sorted([ns, name, list(map(list, dims))] for ns, name, dims in logs.metrics),
             "scheduled": {**scheduled, "wru": capacity["scheduled_wru"], "rru": capacity["scheduled_rru"]},
             "lambda_avg_ms": {f["folder"]: f["ms"] / f["invocations"] for f in functions.values() if f["invocations"]},
+            "lake": {} if not COST_LAKE else {
+                "contact_events": {"records": PAYLOADS.lake_stream_records, "bytes": PAYLOADS.lake_stream_bytes,
+                                   "billed_bytes": PAYLOADS.lake_stream_billed},
+                **{t: {"records": n, "bytes": lake_rows.bytes[t], "billed_bytes": lake_rows.billed[t]}
+                   for t, n in lake_rows.rows.items()},
+                "segments": len(lake_rows.segments),
+                "delivery": delivery,
+            },
         }
     finally:
         PAYLOADS.on = False
+        lake_rows.on = False
+        install_export(before_lake)
         logs.uninstall()
         runtime.stop()
 
@@ -491,7 +587,21 @@ def _deployment(measured: dict[str, Any]) -> cost_model.Deployment:
         "metrics_per_queue": len(per_queue),
         "metrics_per_tenant": len(per_tenant),
         "metrics_fixed": len(fixed) + flow,
+        **({"lake_streams": lake["delivery"]["streams"], "lake_buffer_s": lake["delivery"]["buffer_s"]}
+           if (lake := measured.get("lake", {})).get("delivery") else {}),
     }
+
+
+def athena_load(prices: dict[str, dict[str, Any]], tenant_contacts: int = ATHENA_TENANT_CONTACTS,
+                queries_per_day: float = ATHENA_QUERIES_PER_DAY, months: int = ATHENA_RANGE_MONTHS) -> dict[str, Any]:
+    """The stated query load: each query reads `months` of the tenant's lake (an upper bound: every
+    column of every table, LAKE_PARQUET_B_PER_SEGMENT per contact segment, one segment per contact)."""
+    bytes_per_query = tenant_contacts * months * LAKE_PARQUET_B_PER_SEGMENT
+    queries = queries_per_day * 30
+    table = cost_model.cost_table(cost_model.athena_usage(queries, bytes_per_query), prices, 1)
+    return {"tenant_contacts_per_month": tenant_contacts, "queries_per_day": queries_per_day, "range_months": months,
+            "bytes_per_query": bytes_per_query, "usd_per_query": table["total_usd"] / queries,
+            "monthly": table, "usd_per_1000_contacts": table["total_usd"] / (tenant_contacts / 1000)}
 
 
 def price(measured: dict[str, Any], prices: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -507,8 +617,10 @@ def price(measured: dict[str, Any], prices: dict[str, dict[str, Any]] | None = N
         "fixed_monthly": cost_model.cost_table(cost_model.fixed_monthly_usage(deployment), prices, 1),
     }
     per_contact = tables["platform"]["total_usd"] / 1000
+    athena = athena_load(prices)
     return {
         **tables,
+        "athena": athena,
         "deployment": deployment,
         "custom_metrics": cost_model.custom_metric_count(deployment),
         # completed contacts a month at which the platform-scale variable cost equals the fixed monthly cost
@@ -561,11 +673,33 @@ def _print(measured: dict[str, Any], priced: dict[str, Any]) -> None:
                 [[f, round(r["wru"] / n, 2), round(r["index_wru"] / n, 2), round(r["rru"] / n, 2)]
                  for f, r in sorted(measured["dynamodb"]["by_function"].items(), key=lambda kv: -kv[1]["wru"] - kv[1]["rru"])
                  if f != SCHEDULED])
+    print_table("DynamoDB levers, per unit (independent of the run's mix)", ["measure", "value"], _lever_rows(measured))
     print_table("CloudWatch Logs per contact", ["source", "KB / contact"],
                 [[k, round(v / n / 1024, 2)] for k, v in sorted(measured["log_parts"].items(), key=lambda kv: -kv[1])]
                 + [[f"  handler output of {fn}", round(v / n / 1024, 2)]
                    for fn, v in sorted(measured["log_bytes_by_function"].items(), key=lambda kv: -kv[1])
                    if fn != SCHEDULED and v / n >= 100])
+    lake = measured.get("lake")
+    if lake:
+        lines = {r["id"]: r for r in priced["platform"]["lines"]}
+        print_table("Lake export per 1,000 completed contacts (Firehose: each record billed at 5 KB steps)",
+                    ["delivered", "records", "KB (JSON)", "KB billed"],
+                    [[t, round(v["records"] / n * 1000), round(v["bytes"] / n, 1), round(v["billed_bytes"] / n, 1)]
+                     for t, v in lake.items() if isinstance(v, dict) and "records" in v]
+                    + [["contact segments", round(lake["segments"] / n * 1000), "-", "-"]])
+        print_table("Lake $ per 1,000 completed contacts (* = price not certain; storage: a contact's first year)",
+                    ["price line", "quantity / 1k contacts", "unit", "$"],
+                    [[pid + (" *" if pid in uncertain else ""), round(r["quantity"], 4), r["unit"], round(r["usd"], 5)]
+                     for pid, r in lines.items() if r["service"] == "Lake"]
+                    + [["lake total", "", "", round(sum(r["usd"] for r in lines.values() if r["service"] == "Lake"), 5)]])
+    a = priced["athena"]
+    print_table(f"Athena: {a['queries_per_day']} long-range queries a day over {a['range_months']} months, a tenant of "
+                f"{a['tenant_contacts_per_month']:,} contacts a month ({a['bytes_per_query'] / 1e6:,.0f} MB scanned a query)",
+                ["price line", "quantity / month", "unit", "$ / month"],
+                [[r["id"], round(r["quantity"], 4), r["unit"], round(r["usd"], 4)] for r in a["monthly"]["lines"]]
+                + [["total", "", "", round(a["monthly"]["total_usd"], 4)],
+                   ["$ per query", "", "", round(a["usd_per_query"], 5)],
+                   ["$ per 1,000 of the tenant's contacts", "", "", round(a["usd_per_1000_contacts"], 5)]])
     d, f = priced["deployment"], priced["fixed_monthly"]
     print_table(f"Fixed monthly $ ({d['tenants']} tenant x {d['queues_per_tenant']} queues, {d['streams']} on-demand "
                 f"streams, sweep every minute; {priced['custom_metrics']} custom metrics)",
@@ -576,6 +710,26 @@ def _print(measured: dict[str, Any], priced: dict[str, Any]) -> None:
         print(f"\nfixed monthly ${f['total_usd']:.2f} = the platform-scale variable cost of "
               f"{priced['break_even_contacts_per_month']:,.0f} completed contacts a month")
     print(f"\nprices not certain (check before quoting): {', '.join(priced['uncertain_prices'])}")
+
+
+def _lever_rows(measured: dict[str, Any]) -> list[list[Any]]:
+    """The consumers' DynamoDB levers as rates: the live metrics item's size and write units per write,
+    idempotency write units per stream record, alert evaluation read units per invocation."""
+    def table(word: str) -> tuple[dict[str, float], dict[str, float]]:
+        name = next((t for t in measured["dynamodb"]["by_table"] if word in t), "")
+        return measured["dynamodb"]["by_table"].get(name, {}), measured["dynamodb"]["tables"].get(name, {})
+
+    (metrics, metrics_t), (idem, _) = table("Metrics"), table("Idempotency")
+    counts = measured["counts"]
+    alerts = next((f for n, f in counts["lambda_functions"].items() if "EvaluateAlerts" in n), {"invocations": 0})
+    alert_rru = measured["dynamodb"]["by_function"].get("evaluate_alerts", {}).get("rru", 0.0)
+    records = counts.get("kinesis_records") or 0
+    return [
+        ["Metrics item, average bytes at the end", round(metrics_t.get("avg_item_bytes", 0))],
+        ["Metrics WRU per write (consumer UpdateItem)", round(metrics.get("wru", 0) / metrics["updates"], 2) if metrics.get("updates") else "-"],
+        ["Idempotency WRU per stream record", round(idem.get("wru", 0) / records, 3) if records else "-"],
+        ["evaluate_alerts RRU per invocation", round(alert_rru / alerts["invocations"], 2) if alerts["invocations"] else "-"],
+    ]
 
 
 def main() -> dict[str, Any]:

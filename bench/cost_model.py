@@ -14,6 +14,12 @@ checks the arithmetic by hand):
   per batch (the stated platform-scale assumption).
 - `cost_table(usage, prices, contacts)`: quantities -> $ by price line and by service, with shares.
 - `fixed_monthly_usage(deployment)`: what a deployment pays per month whatever its traffic.
+- The lake (issue 19): `firehose_billed_bytes()` (each record rounded up to 5 KB), the lake's lines in
+  `usage_per_contact` when the run counted what it exports (`lake_*` counts: the contact-events records
+  Firehose reads from the stream, the contact-record rows the History writers put, the Parquet bytes
+  kept for LAKE_STANDARD_MONTHS in S3 Standard then LAKE_GLACIER_MONTHS in Glacier Instant Retrieval),
+  the objects dynamic partitioning delivers in `fixed_monthly_usage` (one per stream, tenant and
+  buffer interval), and `athena_usage()` / `athena_per_query()` for a stated query load.
 """
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 PRICES = Path(__file__).with_name("prices.json")
 REQUIRED_FIELDS = ("id", "service", "item", "unit", "unit_quantity", "usd", "region", "date", "source", "certain")
@@ -127,6 +133,15 @@ class Counts(TypedDict, total=False):
     sqs_requests: int
     events_published: int  # EventBridge PutEvents entries
     xray_sampled: float  # fraction of trace roots recorded (1.0 under the 1/s reservoir; 0.05 the default rule beyond)
+    # The lake (present when the run counted its export; see `lake_usage`):
+    lake_stream_records: int  # contact-events records the Kinesis-sourced delivery stream reads
+    lake_stream_bytes: float  # their data bytes
+    lake_put_records: int  # contact-record rows the History writers put (Direct PUT), one JSON line each
+    lake_put_bytes: float
+    lake_parquet_bytes: float  # what the run's contacts keep in S3 as Parquet (bench_lake's bytes per segment)
+    # each record rounded up to 5 KB (Firehose ingestion and format conversion are billed so)
+    lake_stream_billed_bytes: float
+    lake_put_billed_bytes: float
 
 
 def xray_roots(counts: Counts) -> float:
@@ -163,7 +178,58 @@ def usage_per_contact(counts: Counts) -> dict[str, float]:
         "events.custom_events": counts.get("events_published", 0),
         "xray.traces_recorded": xray_roots(counts) * counts.get("xray_sampled", 1.0),
     }
+    totals.update(lake_usage(counts))
     return {pid: q / n for pid, q in totals.items()}
+
+
+# -- the lake ----------------------------------------------------------------------------------------
+FIREHOSE_RECORD_ROUNDING = 5 * 1024  # each record is billed rounded up to the next 5 KB
+LAKE_STANDARD_MONTHS = 3  # the bucket moves objects to Glacier Instant Retrieval after 90 days
+LAKE_GLACIER_MONTHS = 9  # priced: the rest of a contact's first year (the bucket keeps data indefinitely)
+ATHENA_MIN_BYTES = 10 * 1024**2  # per query, scanned bytes rounded up to the MB, at least 10 MB
+TB = 1024**4
+
+
+def firehose_billed_bytes(size: float) -> int:
+    """Bytes Firehose bills for one record of `size` bytes: rounded up to 5 KB (a 1 KB record is 5 KB,
+    a 12 KB one 15 KB); per record, not per PutRecordBatch call."""
+    return max(1, math.ceil(size / FIREHOSE_RECORD_ROUNDING)) * FIREHOSE_RECORD_ROUNDING
+
+
+def lake_usage(counts: Counts) -> dict[str, float]:
+    """The lake's price lines for the whole run (empty when the run did not count its export):
+    ingestion (Kinesis source and Direct PUT, each record at 5 KB steps), format conversion to Parquet
+    (ASSUMPTION: on the same billed volume), dynamic partitioning (ASSUMPTION: on the records' actual
+    bytes), and S3 storage of the Parquet for a contact's first year (Standard, then Glacier IR)."""
+    if "lake_stream_records" not in counts and "lake_put_records" not in counts:
+        return {}
+    stream_billed = counts.get("lake_stream_billed_bytes", 0.0)
+    put_billed = counts.get("lake_put_billed_bytes", 0.0)
+    actual = counts.get("lake_stream_bytes", 0.0) + counts.get("lake_put_bytes", 0.0)
+    parquet_gb = counts.get("lake_parquet_bytes", 0.0) / GB
+    return {
+        "firehose.kinesis_source_gb": stream_billed / GB,
+        "firehose.direct_put_gb": put_billed / GB,
+        "firehose.format_conversion_gb": (stream_billed + put_billed) / GB,
+        "firehose.dynamic_partitioning_gb": actual / GB,
+        "s3.standard_gb_month": parquet_gb * LAKE_STANDARD_MONTHS,
+        "s3.glacier_ir_gb_month": parquet_gb * LAKE_GLACIER_MONTHS,
+    }
+
+
+def athena_per_query(bytes_scanned: float) -> float:
+    """Bytes Athena bills for one query: rounded up to the megabyte, at least 10 MB."""
+    return max(ATHENA_MIN_BYTES, math.ceil(bytes_scanned / 1024**2) * 1024**2)
+
+
+def athena_usage(queries_per_month: float, bytes_per_query: float, glue_requests_per_query: float = 2) -> dict[str, float]:
+    """A month of a stated query load: TB scanned (each query billed at least 10 MB) and the Glue
+    catalog requests its planning makes (GetTable for the tables read; partition projection: no
+    GetPartitions). Priced without the free tier (1M Glue requests a month are free)."""
+    return {
+        "athena.tb_scanned": queries_per_month * athena_per_query(bytes_per_query) / TB,
+        "glue.requests": queries_per_month * glue_requests_per_query,
+    }
 
 
 def at_batch_size(counts: Counts, target: int) -> Counts:
@@ -207,6 +273,18 @@ def log_settings(template: Mapping[str, Any]) -> LogSettings:
             cfg = props.get("LoggingConfiguration", {})
             machines[logical_id] = {"level": cfg.get("Level", "OFF"), "data": bool(cfg.get("IncludeExecutionData"))}
     return {"lambda_system_levels": systems, "rest_execution_level": rest, "state_machines": machines}
+
+
+def lake_delivery(template: Mapping[str, Any]) -> dict[str, int]:
+    """The lake's Firehose delivery streams a synthesized template deploys and their (shortest) buffering
+    interval: each writes one S3 object per tenant and day partition per interval."""
+    streams, intervals = 0, []
+    for r in template.get("Resources", {}).values():
+        if r.get("Type") == "AWS::KinesisFirehose::DeliveryStream":
+            streams += 1
+            s3 = r.get("Properties", {}).get("ExtendedS3DestinationConfiguration", {})
+            intervals.append(int(s3.get("BufferingHints", {}).get("IntervalInSeconds", 300)))
+    return {"streams": streams, "buffer_s": min(intervals, default=300)}
 
 
 def platform_log_bytes(invocations: float, system_level: str) -> float:
@@ -280,6 +358,8 @@ class Deployment(TypedDict):
     metrics_per_queue: int  # distinct EMF metric names with tenant+queue dimensions
     metrics_per_tenant: int  # with a tenant dimension only
     metrics_fixed: int  # without tenant/queue dimensions (service, action, or none)
+    lake_streams: NotRequired[int]  # Firehose delivery streams with dynamic partitioning (absent: no lake)
+    lake_buffer_s: NotRequired[int]  # their buffering interval: one S3 object per stream, tenant and interval
 
 
 def custom_metric_count(d: Deployment) -> int:
@@ -298,4 +378,15 @@ def fixed_monthly_usage(d: Deployment) -> dict[str, float]:
         "lambda.arm64_gb_s": sweeps * d["scheduled_gb_s"],
         "dynamodb.wru": sweeps * d["scheduled_wru"],
         "dynamodb.rru": sweeps * d["scheduled_rru"],
+        **lake_objects_usage(d),
     }
+
+
+def lake_objects_usage(d: Deployment) -> dict[str, float]:
+    """S3 objects the lake's delivery streams write a month when every tenant has traffic all the time:
+    one per stream, tenant and buffer interval (one day partition each; two around midnight are
+    ignored), each priced by dynamic partitioning and as an S3 PUT."""
+    if not d.get("lake_streams"):
+        return {}
+    objects = d["lake_streams"] * d["tenants"] * MINUTES_PER_MONTH * 60 / d["lake_buffer_s"]
+    return {"firehose.dynamic_partitioning_objects": objects, "s3.put_requests": objects}

@@ -241,3 +241,108 @@ def test_state_machine_log_bytes_by_level_and_execution_data():
     assert 0 < fatal < errors < all_without  # ERROR: the two failures; FATAL: the execution's own
     assert cost_model.state_machine_log_bytes(_HISTORY, "OFF", True) == 0
     assert cost_model.state_machine_log_bytes(_HISTORY[:2], "ERROR", True) == 0  # a run without failures
+
+
+# -- the lake ------------------------------------------------------------------------------------------
+LAKE_PRICES = {**PRICES, **{p["id"]: p for p in (
+    _line("firehose.kinesis_source_gb", "Lake", 0.03, 1),
+    _line("firehose.direct_put_gb", "Lake", 0.03, 1),
+    _line("firehose.format_conversion_gb", "Lake", 0.02, 1),
+    _line("firehose.dynamic_partitioning_gb", "Lake", 0.02, 1),
+    _line("firehose.dynamic_partitioning_objects", "Lake", 0.005, 1000),
+    _line("s3.put_requests", "Lake", 0.005, 1000),
+    _line("s3.standard_gb_month", "Lake", 0.025, 1),
+    _line("s3.glacier_ir_gb_month", "Lake", 0.004, 1),
+    _line("glue.requests", "Lake (queries)", 1.0, 1_000_000),
+    _line("athena.tb_scanned", "Lake (queries)", 5.0, 1),
+)}}
+
+KB = 1024
+LAKE_COUNTS: cost_model.Counts = {
+    **COUNTS,  # 10 contacts
+    # 100 events of 1 KB: each billed as 5 KB -> 500 KB billed, 100 KB actual
+    "lake_stream_records": 100, "lake_stream_bytes": 100 * KB,
+    "lake_stream_billed_bytes": 100 * cost_model.firehose_billed_bytes(1 * KB),
+    # 20 rows of 6 KB: each billed as 10 KB -> 200 KB billed, 120 KB actual
+    "lake_put_records": 20, "lake_put_bytes": 20 * 6 * KB,
+    "lake_put_billed_bytes": 20 * cost_model.firehose_billed_bytes(6 * KB),
+    "lake_parquet_bytes": 10 * 57,  # one segment per contact
+}
+
+
+def test_firehose_bills_each_record_in_5_kb_steps():
+    assert cost_model.firehose_billed_bytes(1) == 5 * KB
+    assert cost_model.firehose_billed_bytes(3 * KB) == 5 * KB
+    assert cost_model.firehose_billed_bytes(5 * KB) == 5 * KB
+    assert cost_model.firehose_billed_bytes(12 * KB) == 15 * KB  # the pricing page's example
+    assert cost_model.firehose_billed_bytes(0) == 5 * KB
+
+
+def test_the_lake_per_thousand_contacts_by_hand():
+    assert cost_model.lake_usage(COUNTS) == {}  # a run that did not count the export prices no lake
+    u = usage_per_contact(LAKE_COUNTS)
+    # per contact: 50 KB billed from the stream, 20 KB from the rows, 22 KB actual
+    assert u["firehose.kinesis_source_gb"] == pytest.approx(50 * KB / GIB)
+    assert u["firehose.direct_put_gb"] == pytest.approx(20 * KB / GIB)
+    assert u["firehose.format_conversion_gb"] == pytest.approx(70 * KB / GIB)
+    assert u["firehose.dynamic_partitioning_gb"] == pytest.approx(22 * KB / GIB)
+    assert u["s3.standard_gb_month"] == pytest.approx(57 * 3 / GIB)  # 90 days in Standard
+    assert u["s3.glacier_ir_gb_month"] == pytest.approx(57 * 9 / GIB)  # the rest of the first year
+    t = cost_table(u, LAKE_PRICES, 1000)
+    by_id = {r["id"]: r["usd"] for r in t["lines"]}
+    # 1,000 contacts: 50,000 KB = 0.047684 GiB x $0.03 = $0.00143051
+    assert by_id["firehose.kinesis_source_gb"] == pytest.approx(50_000 * KB / GIB * 0.03)
+    assert by_id["firehose.kinesis_source_gb"] == pytest.approx(0.00143051, rel=1e-5)
+    assert by_id["firehose.format_conversion_gb"] == pytest.approx(70_000 * KB / GIB * 0.02)
+    assert by_id["s3.standard_gb_month"] == pytest.approx(57_000 * 3 / GIB * 0.025)
+    lake = next(s for s in t["services"] if s["service"] == "Lake")
+    expected = (70_000 * KB * 0.03 + 70_000 * KB * 0.02 + 22_000 * KB * 0.02 + 57_000 * 3 * 0.025
+                + 57_000 * 9 * 0.004) / GIB
+    assert lake["usd"] == pytest.approx(expected)
+
+
+def test_athena_bills_at_least_10_mb_a_query_rounded_to_the_megabyte():
+    mb = 1024**2
+    assert cost_model.athena_per_query(0) == 10 * mb
+    assert cost_model.athena_per_query(9.5 * mb) == 10 * mb
+    assert cost_model.athena_per_query(10 * mb + 1) == 11 * mb
+    # 600 queries a month of 741 MB (13 months x 1 M contacts x 57 B): ceil(741e6 / 1 MiB) = 707 MiB each
+    usage = cost_model.athena_usage(600, 13 * 1_000_000 * 57, glue_requests_per_query=2)
+    assert usage["athena.tb_scanned"] == pytest.approx(600 * 707 * mb / 1024**4)
+    assert usage["glue.requests"] == 1200
+    t = cost_table(usage, LAKE_PRICES, 1)
+    assert t["total_usd"] == pytest.approx(600 * 707 / 1024**2 * 5.0 + 1200 / 1e6)  # $2.0227 + $0.0012
+    assert t["total_usd"] == pytest.approx(2.0239, abs=1e-4)
+    small = cost_table(cost_model.athena_usage(100, 1000), LAKE_PRICES, 1)  # tiny queries: 10 MB each
+    assert small["total_usd"] == pytest.approx(100 * 10 / 1024**2 * 5.0 + 200 / 1e6)
+
+
+def test_the_lake_s_objects_are_a_fixed_monthly_cost_per_stream_and_tenant():
+    d: cost_model.Deployment = {"tenants": 3, "queues_per_tenant": 1, "streams": 2, "schedules_per_minute": 1.0,
+                                "scheduled_gb_s": 0, "scheduled_wru": 0, "scheduled_rru": 0,
+                                "metrics_per_queue": 0, "metrics_per_tenant": 0, "metrics_fixed": 0,
+                                "lake_streams": 2, "lake_buffer_s": 300}
+    usage = fixed_monthly_usage(d)
+    # 2 streams x 3 tenants x 12 flushes an hour x 730 hours
+    assert usage["firehose.dynamic_partitioning_objects"] == usage["s3.put_requests"] == 2 * 3 * 12 * 730
+    by_id = {r["id"]: r["usd"] for r in cost_table(usage, LAKE_PRICES, 1)["lines"]}
+    assert by_id["firehose.dynamic_partitioning_objects"] == pytest.approx(52_560 / 1000 * 0.005)  # $0.2628
+    no_lake = {k: v for k, v in d.items() if not k.startswith("lake_")}
+    assert "s3.put_requests" not in fixed_monthly_usage(no_lake)  # type: ignore[arg-type]
+
+
+def test_the_price_table_prices_the_lake():
+    prices = load_prices()
+    used = set(usage_per_contact(LAKE_COUNTS)) | set(cost_model.athena_usage(1, 1))
+    assert used <= set(prices)
+    assert {prices[p]["service"] for p in cost_model.lake_usage(LAKE_COUNTS)} == {"Lake"}
+
+
+def test_the_lake_delivery_streams_and_their_buffer_come_from_the_template():
+    def stream(interval=None):
+        s3 = {"BufferingHints": {"IntervalInSeconds": interval}} if interval else {}
+        return {"Type": "AWS::KinesisFirehose::DeliveryStream", "Properties": {"ExtendedS3DestinationConfiguration": s3}}
+
+    template = {"Resources": {"A": stream(300), "B": stream(120), "C": stream(), "Fn": {"Type": "AWS::Lambda::Function"}}}
+    assert cost_model.lake_delivery(template) == {"streams": 3, "buffer_s": 120}
+    assert cost_model.lake_delivery({"Resources": {}}) == {"streams": 0, "buffer_s": 300}

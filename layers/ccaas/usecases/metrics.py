@@ -48,7 +48,12 @@ def apply_records(deps: Dependencies, shard_id: str, records: Sequence[Sequenced
 
     One read of the batch's event ids before the writes and one write of the new ones after (instead
     of a conditional write per record before): a batch that fails in between is delivered again and
-    the watermark skips what it had applied."""
+    the watermark skips what it had applied. Only events that count in a queue are deduplicated: a
+    copy of one that adds nothing (a hold, an offer, a consult, an agent event that moves no gauge)
+    would add nothing either, so it needs no idempotency record (a write unit each)."""
+    records = [r for r in records if any(c.queue_id for c in contributions(r.event))]
+    if not records:
+        return []
     dedup = deps.dedup
     first_in_batch: dict[str, str] = {}
     for r in records:

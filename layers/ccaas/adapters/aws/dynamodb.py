@@ -397,16 +397,102 @@ class DynamoConfigStore:
         self._put(f"{tenant_id}#CONFIG", f"SETTINGS#{name}", {"document": json.dumps(values, separators=(",", ":"))})
 
 
+# --- the live metrics item in storage: short attribute names, compact watermarks ---------------------------
+# The domain's names (ccaas.domain.live_metrics: `d0_answered_within_sl#VOICE`, `wm_shardId-000000000003`
+# holding a 128-digit sequence) made a busy queue's item ~1.1-1.4 KB: two write units per write. Stored,
+# each word of a name is a code (`d0_aw#V`), a shard's watermark is `wm_<shard number>` and its value the
+# sequence as a big-endian binary integer (~24 bytes); the adapter speaks the domain's names to its
+# callers. Codes are never domain words, and a name or value it has no code for is stored as it is.
+_LIVE_WORDS = {
+    "offered": "o", "answered": "a", "answered_within_sl": "aw", "abandoned": "b", "abandoned_within_sl": "bw",
+    "wait_ms_answered": "w", "completed": "c", "handle_ms": "h", "transferred_out": "xo", "transferred_in": "xi",
+    "in_queue": "q", "agents_staffed": "s", "agents_offline": "af", "agents_not_ready": "an",
+    "agents_available": "av", "agents_reserved": "ar", "agents_on_contact": "ao", "agents_acw": "ac",
+}
+_LIVE_CHANNELS = {"VOICE": "V", "CHAT": "C", "EMAIL": "E", "SMS": "S", "SOCIAL": "O", "VIDEO": "D", "TASK": "T"}
+_LIVE_WORDS_BACK = {v: k for k, v in _LIVE_WORDS.items()}
+_LIVE_CHANNELS_BACK = {v: k for k, v in _LIVE_CHANNELS.items()}
+_SHARD_PREFIX, _SHARD_DIGITS, _SEQUENCE_DIGITS = "shardId-", 12, 128
+
+
+def live_attribute(name: str) -> str:
+    """The stored name of a live metrics attribute (the domain's name -> its short form)."""
+    prefix, sep, rest = name.partition("_")
+    if not sep:
+        return name
+    if prefix == "wm":
+        number = rest.removeprefix(_SHARD_PREFIX)
+        if rest.startswith(_SHARD_PREFIX) and len(number) == _SHARD_DIGITS and number.isdigit():
+            return f"wm_{int(number)}"
+        return name
+    word, hashed, channel = rest.partition("#")
+    stored = f"{prefix}_{_LIVE_WORDS.get(word, word)}"
+    return f"{stored}#{_LIVE_CHANNELS.get(channel, channel)}" if hashed else stored
+
+
+def domain_attribute(stored: str) -> str:
+    """The domain's name of a stored live metrics attribute (either form: items written before the short
+    names read as they were)."""
+    prefix, sep, rest = stored.partition("_")
+    if not sep:
+        return stored
+    if prefix == "wm":
+        return f"wm_{_SHARD_PREFIX}{rest.zfill(_SHARD_DIGITS)}" if rest.isdigit() else stored
+    word, hashed, channel = rest.partition("#")
+    name = f"{prefix}_{_LIVE_WORDS_BACK.get(word, word)}"
+    return f"{name}#{_LIVE_CHANNELS_BACK.get(channel, channel)}" if hashed else name
+
+
+def _live_value(name: str, value: Any) -> dict[str, Any]:
+    """A watermark (128 padded digits) as a binary integer; anything else as DynamoDB types it."""
+    if name.startswith("wm_") and isinstance(value, str) and len(value) == _SEQUENCE_DIGITS and value.isdigit():
+        number = int(value)
+        return {"B": number.to_bytes(max(1, (number.bit_length() + 7) // 8), "big")}
+    return _serializer.serialize(value)
+
+
+def _live_item(raw: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+    """A stored item (without its keys) in the domain's names, and whether it still has long names."""
+    item: dict[str, Any] = {}
+    legacy = False
+    for stored, typed in raw.items():
+        if stored in ("pk", "sk"):
+            continue
+        name = domain_attribute(stored)
+        legacy = legacy or live_attribute(name) != stored
+        if "B" in typed:
+            blob = typed["B"]
+            blob = blob.value if hasattr(blob, "value") else blob
+            item[name] = str(int.from_bytes(bytes(blob), "big")).zfill(_SEQUENCE_DIGITS)
+        else:
+            item[name] = _deep_plain(_deserializer.deserialize(typed))
+    return item, legacy
+
+
 class DynamoLiveMetricsStore:
-    """One item per (tenant, queue) (layout: ccaas.domain.live_metrics); one UpdateItem per batch."""
+    """One item per (tenant, queue) (layout: ccaas.domain.live_metrics, stored under short names: see
+    `live_attribute`); one UpdateItem per batch.
+
+    An item written before the short names (long names, a 128-digit string watermark) reads as it is;
+    the first write after such a read rewrites it whole in the short form (a Put conditional on its
+    watermarks, so a concurrent writer makes it fail and the item is read again), then applies the plan."""
 
     def __init__(self, client: Any, table: str) -> None:
         self._db = client
         self._table = table
+        self._legacy: dict[tuple[str, str], dict[str, Any]] = {}  # key -> the long-named item last read
 
     @staticmethod
     def _key(tenant_id: str, queue_id: str) -> dict[str, Any]:
         return to_item({"pk": f"{tenant_id}#LIVE", "sk": f"QUEUE#{queue_id}"})
+
+    def _decoded(self, key: tuple[str, str], raw: Mapping[str, Any]) -> dict[str, Any]:
+        item, legacy = _live_item(raw)
+        if legacy:
+            self._legacy[key] = item
+        else:
+            self._legacy.pop(key, None)
+        return item
 
     def snapshots(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
         wanted = list(dict.fromkeys(keys))
@@ -416,35 +502,55 @@ class DynamoLiveMetricsStore:
             while request:
                 response = self._db.batch_get_item(RequestItems=request)
                 for raw in response["Responses"].get(self._table, []):
-                    item = _deep_plain(from_item(raw))
-                    key = (item.pop("pk").removesuffix("#LIVE"), item.pop("sk").removeprefix("QUEUE#"))
-                    found[key] = item
+                    key = (raw["pk"]["S"].removesuffix("#LIVE"), raw["sk"]["S"].removeprefix("QUEUE#"))
+                    found[key] = self._decoded(key, raw)
                 request = response.get("UnprocessedKeys") or {}
         return found
+
+    def _shorten(self, tenant_id: str, queue_id: str, item: Mapping[str, Any]) -> None:
+        """Rewrite a long-named item in the short form, if it is still as it was read."""
+        legacy_watermarks = [k for k in item if k.startswith("wm_")]
+        names = {f"#w{i}": k for i, k in enumerate(legacy_watermarks)}
+        values = {f":w{i}": _serializer.serialize(item[k]) for i, k in enumerate(legacy_watermarks)}
+        condition = " AND ".join(f"#w{i} = :w{i}" for i in range(len(legacy_watermarks))) or "attribute_exists(pk)"
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={**self._key(tenant_id, queue_id), **{live_attribute(k): _live_value(k, v) for k, v in item.items()}},
+                ConditionExpression=condition,
+                **({"ExpressionAttributeNames": names, "ExpressionAttributeValues": values} if names else {}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            # another writer moved it (or shortened it) first: the plan's own conditions decide below
 
     def write(self, tenant_id: str, queue_id: str, plan: WritePlan) -> dict[str, Any]:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
+        legacy = self._legacy.pop((tenant_id, queue_id), None)
+        if legacy is not None:
+            self._shorten(tenant_id, queue_id, legacy)
 
         def name(attribute: str) -> str:
             alias = f"#n{len(names)}"
-            names[alias] = attribute
+            names[alias] = live_attribute(attribute)
             return alias
 
-        def value(v: Any) -> str:
+        def value(v: Any, attribute: str = "") -> str:
             alias = f":v{len(values)}"
-            values[alias] = _serializer.serialize(v)
+            values[alias] = _live_value(attribute, v)
             return alias
 
         clauses = []
         if plan.sets:
-            clauses.append("SET " + ", ".join(f"{name(k)} = {value(v)}" for k, v in plan.sets.items()))
+            clauses.append("SET " + ", ".join(f"{name(k)} = {value(v, k)}" for k, v in plan.sets.items()))
         if plan.adds:
-            clauses.append("ADD " + ", ".join(f"{name(k)} {value(v)}" for k, v in plan.adds.items()))
+            clauses.append("ADD " + ", ".join(f"{name(k)} {value(v, k)}" for k, v in plan.adds.items()))
         if plan.removes:
             clauses.append("REMOVE " + ", ".join(name(k) for k in plan.removes))
         conditions = [
-            f"attribute_not_exists({name(k)})" if expected is None else f"{name(k)} = {value(expected)}"
+            f"attribute_not_exists({name(k)})" if expected is None else f"{name(k)} = {value(expected, k)}"
             for k, expected in plan.conditions.items()
         ]
         # Every plan carries at least the watermark condition.
@@ -462,16 +568,8 @@ class DynamoLiveMetricsStore:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise Conflict(f"live metrics item {tenant_id}/{queue_id} changed concurrently") from error
             raise
-        item = _deep_plain(from_item(response["Attributes"]))
-        item.pop("pk", None)
-        item.pop("sk", None)
-        return item
+        return self._decoded((tenant_id, queue_id), response["Attributes"])
 
     def read(self, tenant_id: str, queue_id: str) -> dict[str, Any]:
         raw = self._db.get_item(TableName=self._table, Key=self._key(tenant_id, queue_id)).get("Item")
-        if raw is None:
-            return {}
-        item = _deep_plain(from_item(raw))
-        item.pop("pk", None)
-        item.pop("sk", None)
-        return item
+        return {} if raw is None else _live_item(raw)[0]
