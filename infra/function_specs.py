@@ -161,6 +161,7 @@ SPECS: Mapping[str, FunctionSpec] = {
     "record_agent_activity": FunctionSpec(
         "Kinesis consumer: agent events into activity spans (occupancy, utilization, cost per contact), partial batch failures",
         read_write=("History",),
+        read=("Config",),  # the tenant's time zone: the day partition of a span exported to the lake
         consumes_events=True,
         timeout_s=60,
     ),

@@ -25,7 +25,7 @@ from infra.constructs.events import Events
 from infra.constructs.function_factory import METRICS_NAMESPACE, FunctionFactory
 from infra.constructs.identity import Identity
 from infra.constructs.journeys import JOURNEY_ALARM_PREFIX_ENV, allow_journey_alarms, journey_alarm_prefix
-from infra.constructs.lake import Lake
+from infra.constructs.lake import Lake, analyst_tenants
 
 from infra.constructs.layer import Layers
 from infra.constructs.observability import Observability
@@ -48,8 +48,17 @@ from infra.naming import (
     table_name_placeholder,
 )
 
-# The functions that write contact records (history, CTRs, surveys through the API): each exports its snapshots.
-LAKE_EXPORTERS = ("record_history", "consume_contact_records", "serve_api")
+# The lake tables each writer function exports after its DynamoDB writes (ccaas.usecases.lake's export_*):
+# contact-record snapshots from history, CTRs, surveys and evaluations; activity spans; survey answers;
+# transcript-analysis summaries. Each gets PutRecordBatch on those tables' streams only.
+LAKE_EXPORTS: dict[str, tuple[str, ...]] = {
+    "record_history": ("contact_records",),
+    "consume_contact_records": ("contact_records",),
+    "serve_api": ("contact_records", "surveys", "transcript_analyses"),
+    "analyze_contact": ("contact_records", "transcript_analyses"),
+    "record_agent_activity": ("agent_activity",),
+}
+LAKE_EXPORTERS = tuple(LAKE_EXPORTS)
 # The functions ContactLifecycle's ASL invokes (its ${<Folder>FunctionArn} placeholders).
 LIFECYCLE_TASKS = ("route_contact", "track_contact", "recheck_contact")
 API_HANDLER = "serve_api"
@@ -83,7 +92,8 @@ class CcaasStack(Stack):
         self.analytics = Analytics(self, "Analytics", removal_policy=removal, log_retention=retention)
         self.lake: Lake | None = None
         if str(self.node.try_get_context("lake")).lower() in ("1", "true", "yes"):  # analytics lake (issue 19), -c lake=true
-            self.lake = Lake(self, "Lake", events_stream=self.events.stream, removal_policy=removal)
+            self.lake = Lake(self, "Lake", events_stream=self.events.stream, removal_policy=removal,
+                             analyst_tenants=analyst_tenants(self.node.try_get_context("lake_analyst_tenants")))
         layers = Layers(self, "Layers")
         self.factory = FunctionFactory(
             self, "Functions", layers=layers.all, log_retention=retention, removal_policy=removal
@@ -130,11 +140,13 @@ class CcaasStack(Stack):
 
         fns = self.factory.functions
         if self.lake is not None:
-            # Long ranges of GET /metrics/historical run on Athena; History writers export snapshots.
+            # Long ranges of GET /metrics/historical run on Athena (after writing the tenant's calendar and
+            # settings: the reference tables the query joins); History writers export snapshots.
             self.lake.grant_query(fns["serve_api"])
-            for writer in LAKE_EXPORTERS:
+            self.lake.grant_reference(fns["serve_api"])
+            for writer, tables in LAKE_EXPORTS.items():
                 if writer in fns:
-                    self.lake.grant_export(fns[writer])
+                    self.lake.grant_export(fns[writer], tables)
         self.api = Api(
             self,
             "Api",

@@ -1,5 +1,8 @@
 """Post-contact step AnalyzeTranscript: analyse the contact's chat transcript (redacted first) and
-store the result. Returns scores only; no text ever leaves the step."""
+store the result. Returns scores only; no text ever leaves the step. With the analytics lake, the
+stored summary (never text) and a contact-record snapshot carrying the evaluation are exported after
+the write; a delivery the lake refuses raises LakeExportFailed and fails the step (never a silent skip;
+running the step again re-analyses and exports again)."""
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger

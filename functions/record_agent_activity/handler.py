@@ -3,7 +3,10 @@ occupancy, utilization and cost per contact are computed from.
 
 Each agent event closes the agent's open span and opens the next in one conditional write keyed by
 the agent's version, so redelivered and repeated events change nothing; other events are skipped.
-A record that is not an event is a batch item failure (retried, bisected, then dead-lettered).
+With the analytics lake (`-c lake=true`), the span an event closed then goes to the lake's
+agent_activity stream (ccaas.usecases.lake.export_agent_activity; again on a redelivery, whose first
+export may be what failed). A record that is not an event, or whose span the lake did not accept, is a
+batch item failure (retried, bisected, then dead-lettered): never silently skipped.
 """
 from __future__ import annotations
 

@@ -11,27 +11,41 @@
   JQ metadata extraction, failed records under `errors/` (alarmed by Firehose's own metrics).
 - An Athena workgroup whose results are KMS-encrypted in the bucket, its configuration enforced.
 
-- A second, Direct PUT delivery stream for contact records (`records_delivery`): the History writers
-  (`grant_export`: the post-contact RecordHistory step, the CTR consumer, the API for surveys) put a
-  snapshot of each changed history entry (ccaas.usecases.lake.export_contacts: the latest record with
-  survey answers, flags and evaluation joined in, stamped `exported_at`) as JSON; Firehose converts it
-  to Parquet with the Glue `contact_records` schema and partitions it by the row's own tenant_id and
-  tenant-local day. Late corrections (a newer CTR version, a late survey) are appended to their day;
-  the API's query reads the latest snapshot of each contact (ccaas.domain.lake.kpi_query), so no
-  partition rewrite is needed on AWS (a periodic compaction of small files is future work).
+- A Direct PUT delivery stream per table a writer function delivers (`streams`, DIRECT_PUT_TABLES: one
+  Glue schema per stream), built by one loop: contact_records (the History writers put a snapshot of each
+  changed entry: ccaas.usecases.lake.export_contacts, the latest record with survey answers, flags and
+  evaluation joined in, stamped `exported_at`; again after an evaluation override or re-analysis),
+  agent_activity (record_agent_activity: each span an agent event closes), surveys (the API: the answers,
+  never the comment) and transcript_analyses (analyze_contact and the API: summaries only, never text).
+  Each converts JSON to Parquet with its Glue table's schema and partitions by the row's own tenant_id
+  and tenant-local day. Late corrections (a newer CTR version, a late survey, an override) are appended
+  to their day; the API's query reads the latest snapshot of each contact and each activity span once
+  (ccaas.domain.lake.kpi_query), so no partition rewrite is needed on AWS (a periodic compaction of
+  small files is future work). `grant_export(fn, tables)`: PutRecordBatch on those tables' streams only,
+  and their names in the variables ccaas.adapters.aws.lake reads (STREAMS_ENV).
 - Why Firehose rather than a function writing Parquet: the Lambda layer has no Parquet writer (pyarrow
   is ~130 MB unpacked), and Firehose buffers, converts, partitions and retries for us; per 1,000 contacts
   it costs about $0.0003 (bench/bench_lake.py: export cost).
 - Failures are never silent: a record the service refuses is retried by the writer and then fails its
   caller (retried, dead-lettered); a record Firehose cannot convert or deliver after its retries lands
   under `errors/<stream>/…`, and alarms (`alarms`) fire on failed conversions, failed S3 deliveries and
-  stale data for both streams.
+  stale data for every stream.
+- Analysts per tenant (`analyst_tenants`, CDK context `lake_analyst_tenants`): a managed policy and an
+  Athena workgroup each; the policy reads only `<table>/tenant_id=<t>/*`, lists only those prefixes,
+  decrypts through S3, reads the catalog, and queries in that tenant's workgroup, whose results stay
+  under `athena-results/tenant_id=<t>/` (KMS, enforced). The policy ARNs are stack outputs.
+- `lake_intervals` and `tenant_settings` (JSON_TABLES) are JSON lines tables (OpenX JSON SerDe) that the API
+  function writes itself before a query (ccaas.usecases.lake_reference): the tenant's calendar per local
+  day and its settings; `grant_reference(fn)`: PutObject/ListBucket on those two prefixes only.
 - `grant_query(fn)`: what the API function needs to run the KPI query on Athena (the workgroup, the
   catalog, the bucket, the key), with LAKE_WORKGROUP and LAKE_DATABASE in its environment.
 """
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+import re
+from collections.abc import Iterable, Sequence
+
+from aws_cdk import Aws, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_athena as athena
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_glue as glue
@@ -44,19 +58,71 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from ccaas.adapters.aws.lake import STREAMS_ENV
+from ccaas.adapters.aws.lake_reference import BUCKET_ENV
 from ccaas.domain.lake import TABLES, Table
+from ccaas.domain.tenants import TENANT_ID_PATTERN
 from infra import nag
 
 DATABASE = "ccaas_lake"
 FIRST_DAY = "2025-01-01"  # start of the day partition projection range
+# The tables writer functions deliver through a Direct PUT stream each (one Glue schema per stream), with
+# the variable the AWS adapter reads (ccaas.adapters.aws.lake.STREAMS_ENV, the one map of both).
+DIRECT_PUT_TABLES: tuple[str, ...] = tuple(STREAMS_ENV)
+
+
+def analyst_tenants(value: object) -> tuple[str, ...]:
+    """CDK context `lake_analyst_tenants`: tenant ids, comma-separated (or a list in cdk.json), each
+    matching the project's tenant-id pattern; an empty value is none. Raises ValueError naming the bad one."""
+    if value is None or value == "":
+        return ()
+    items = value.split(",") if isinstance(value, str) else list(value) if isinstance(value, list | tuple) else None
+    if items is None:
+        raise ValueError(f"lake_analyst_tenants: expected comma-separated tenant ids, got {value!r}")
+    tenants = []
+    for item in items:
+        tenant = str(item).strip()
+        if not re.match(TENANT_ID_PATTERN, tenant):
+            raise ValueError(f"lake_analyst_tenants: {tenant!r} is not a tenant id ({TENANT_ID_PATTERN})")
+        tenants.append(tenant)
+    return tuple(dict.fromkeys(tenants))
+
+
+def _pascal(name: str) -> str:
+    return name.title().replace("_", "").replace("-", "")
+
+
+# Formats of the Glue tables: Parquet (Firehose converts to it), or JSON lines for the reference tables the
+# API function writes itself before a query (ccaas.adapters.aws.lake_reference: the layer has no Parquet
+# writer, and a day's calendar is 96 rows). Partition projection works alike for both (Athena reads the
+# partition's location from the template whatever the SerDe; AWS's own Route 53 Resolver logs example
+# pairs the OpenX JSON SerDe with a projected date partition).
+JSON_TABLES: tuple[str, ...] = ("lake_intervals", "tenant_settings")
+_FORMATS: dict[str, tuple[str, str, str, dict[str, str]]] = {
+    "parquet": ("org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+                "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+                "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe", {}),
+    # A malformed line fails the query (never silently read as NULLs); keys match columns exactly.
+    "json": ("org.apache.hadoop.mapred.TextInputFormat",
+             "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+             "org.openx.data.jsonserde.JsonSerDe",
+             {"ignore.malformed.json": "FALSE", "case.insensitive": "FALSE"}),
+}
+
+
+def table_format(table: Table) -> str:
+    return "json" if table.name in JSON_TABLES else "parquet"
 
 
 def glue_table_input(table: Table, bucket_name: str, database: str = DATABASE) -> glue.CfnTable.TableInputProperty:
-    """The Glue table of one lake table: Parquet, partition projection on tenant_id (injected) and day."""
+    """The Glue table of one lake table: Parquet (JSON lines for JSON_TABLES), partition projection on
+    tenant_id (injected) and day."""
     location = f"s3://{bucket_name}/{table.name}/"
     template = location + "/".join(f"{p}=${{{p}}}" for p in table.partition_by) + "/"
+    kind = table_format(table)
+    input_format, output_format, serde, serde_parameters = _FORMATS[kind]
     parameters = {
-        "classification": "parquet",
+        "classification": kind,
         "projection.enabled": "true",
         "projection.tenant_id.type": "injected",
         "storage.location.template": template,
@@ -77,11 +143,10 @@ def glue_table_input(table: Table, bucket_name: str, database: str = DATABASE) -
         partition_keys=[glue.CfnTable.ColumnProperty(name=p, type="string") for p in table.partition_by],
         storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
             location=location,
-            input_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-            output_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-            serde_info=glue.CfnTable.SerdeInfoProperty(
-                serialization_library="org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-            ),
+            input_format=input_format,
+            output_format=output_format,
+            serde_info=glue.CfnTable.SerdeInfoProperty(serialization_library=serde,
+                                                       parameters=dict(serde_parameters) or None),
             columns=[glue.CfnTable.ColumnProperty(name=c.name, type=c.glue_type) for c in table.columns],
         ),
     )
@@ -97,6 +162,7 @@ class Lake(Construct):
         removal_policy: RemovalPolicy,
         glacier_after_days: int = 90,
         alarm_action: cloudwatch.IAlarmAction | None = None,
+        analyst_tenants: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         auto_delete = removal_policy is RemovalPolicy.DESTROY
@@ -167,7 +233,7 @@ class Lake(Construct):
         events_stream.grant_read(role)
         self.delivery_log_group.grant_write(role)
         table_arns = [Stack.of(self).format_arn(service="glue", resource="table", resource_name=f"{DATABASE}/{name}")
-                      for name in ("contact_events", "contact_records")]
+                      for name in ("contact_events", *DIRECT_PUT_TABLES)]
         role.add_to_policy(iam.PolicyStatement(
             actions=["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"],
             resources=[Stack.of(self).format_arn(service="glue", resource="catalog"),
@@ -241,20 +307,26 @@ class Lake(Construct):
                         "A Kinesis-stream-sourced delivery stream cannot take server-side encryption; its source "
                         "stream and its S3 destination (KMS key) are both encrypted")
 
-        self.records_delivery = firehose.CfnDeliveryStream(
-            self, "RecordsDelivery",
-            delivery_stream_type="DirectPut",
-            delivery_stream_encryption_configuration_input=firehose.CfnDeliveryStream
-            .DeliveryStreamEncryptionConfigurationInputProperty(key_type="AWS_OWNED_CMK"),
-            # The row's own partition values: day is the tenant-local day the exporter computed.
-            extended_s3_destination_configuration=parquet_destination(
-                "contact_records", "{tenant_id: .tenant_id, day: .day}", retry_s=900),
-        )
-        self.records_delivery.node.add_dependency(role)
-        self.records_delivery.node.add_dependency(self.tables["contact_records"])
+        # One Direct PUT stream per table a writer function delivers (ccaas.usecases.lake's export_*): the
+        # row's own tenant_id and day (the exporter's tenant-local day) partition it.
+        self.streams: dict[str, firehose.CfnDeliveryStream] = {}
+        for table in DIRECT_PUT_TABLES:
+            stream = firehose.CfnDeliveryStream(
+                self, f"{_pascal(table)}Delivery",
+                delivery_stream_type="DirectPut",
+                delivery_stream_encryption_configuration_input=firehose.CfnDeliveryStream
+                .DeliveryStreamEncryptionConfigurationInputProperty(key_type="AWS_OWNED_CMK"),
+                extended_s3_destination_configuration=parquet_destination(
+                    table, "{tenant_id: .tenant_id, day: .day}", retry_s=900),
+            )
+            stream.node.add_dependency(role)
+            stream.node.add_dependency(self.tables[table])
+            self.streams[table] = stream
+        self.records_delivery = self.streams["contact_records"]
 
         self.alarms: list[cloudwatch.Alarm] = []
-        for stream_id, stream in (("Events", self.delivery), ("Records", self.records_delivery)):
+        for stream_id, stream in (("Events", self.delivery),
+                                  *((_pascal(t), s) for t, s in self.streams.items())):
             self._delivery_alarms(stream_id, stream, alarm_action)
 
         self.workgroup = athena.CfnWorkGroup(
@@ -270,6 +342,13 @@ class Lake(Construct):
                         encryption_option="SSE_KMS", kms_key=self.key.key_arn)),
             ),
         )
+
+        # Per tenant, for its analysts' roles: a managed policy that reads only that tenant's prefixes,
+        # and a workgroup of its own whose results stay under that tenant's prefix.
+        self.analyst_policies: dict[str, iam.ManagedPolicy] = {}
+        self.analyst_workgroups: dict[str, athena.CfnWorkGroup] = {}
+        for tenant_id in analyst_tenants:
+            self._analyst_access(tenant_id, auto_delete)
 
 
     def _delivery_alarms(self, stream_id: str, stream: firehose.CfnDeliveryStream,
@@ -302,13 +381,89 @@ class Lake(Construct):
                 alarm.add_alarm_action(action)
             self.alarms.append(alarm)
 
-    def grant_export(self, fn: lambda_.Function) -> None:
-        """A History writer puts contact-record snapshots to the records delivery stream."""
+    def _analyst_access(self, tenant_id: str, auto_delete: bool) -> None:
+        """One tenant's analysts: a workgroup (results under athena-results/tenant_id=<t>/, KMS-encrypted,
+        configuration enforced) and a managed policy allowing only: objects under <table>/tenant_id=<t>/
+        of every lake table, listing those prefixes, the key through S3, the catalog's reads, and queries
+        in that workgroup. Another tenant's prefix is never named, so it is never allowed."""
+        if not re.match(TENANT_ID_PATTERN, tenant_id):
+            raise ValueError(f"not a tenant id: {tenant_id!r}")
+        stack = Stack.of(self)
+        scope = Construct(self, f"Analyst-{tenant_id}")
+        results = f"athena-results/tenant_id={tenant_id}/"
+        workgroup = athena.CfnWorkGroup(
+            scope, "WorkGroup", name=f"{stack.stack_name}-lake-{tenant_id}", state="ENABLED",
+            description=f"Lake queries of tenant {tenant_id}'s analysts",
+            recursive_delete_option=auto_delete,
+            work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
+                enforce_work_group_configuration=True,
+                publish_cloud_watch_metrics_enabled=True,
+                bytes_scanned_cutoff_per_query=200 * 1024**3,
+                result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
+                    output_location=f"s3://{self.bucket.bucket_name}/{results}",
+                    encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
+                        encryption_option="SSE_KMS", kms_key=self.key.key_arn)),
+            ),
+        )
+        prefixes = [f"{table}/tenant_id={tenant_id}/" for table in TABLES]
+        policy = iam.ManagedPolicy(
+            scope, "Policy",
+            description=f"Analytics lake: read tenant {tenant_id}'s tables with Athena (its workgroup only)",
+            statements=[
+                iam.PolicyStatement(sid="ReadTenantObjects", actions=["s3:GetObject"],
+                                    resources=[self.bucket.arn_for_objects(f"{p}*") for p in prefixes]),
+                iam.PolicyStatement(sid="ListTenantPrefixes", actions=["s3:ListBucket"],
+                                    resources=[self.bucket.bucket_arn],
+                                    conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in (*prefixes, results)]}}),
+                iam.PolicyStatement(sid="LocateBucket", actions=["s3:GetBucketLocation"],
+                                    resources=[self.bucket.bucket_arn]),
+                iam.PolicyStatement(sid="TenantQueryResults",
+                                    actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+                                    resources=[self.bucket.arn_for_objects(f"{results}*")]),
+                iam.PolicyStatement(sid="LakeKeyThroughS3", actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                                    resources=[self.key.key_arn],
+                                    conditions={"StringEquals": {"kms:ViaService": f"s3.{Aws.REGION}.amazonaws.com"}}),
+                iam.PolicyStatement(sid="LakeCatalog", actions=["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"],
+                                    resources=[stack.format_arn(service="glue", resource="catalog"),
+                                               stack.format_arn(service="glue", resource="database",
+                                                                resource_name=DATABASE),
+                                               *(stack.format_arn(service="glue", resource="table",
+                                                                  resource_name=f"{DATABASE}/{name}")
+                                                 for name in TABLES)]),
+                iam.PolicyStatement(sid="TenantWorkGroup",
+                                    actions=["athena:StartQueryExecution", "athena:GetQueryExecution",
+                                             "athena:GetQueryResults", "athena:StopQueryExecution",
+                                             "athena:GetWorkGroup"],
+                                    resources=[stack.format_arn(service="athena", resource="workgroup",
+                                                                resource_name=workgroup.ref)]),
+            ],
+        )
+        nag.acknowledge(policy, "AwsSolutions-IAM5",
+                        f"Tenant {tenant_id}'s analysts read the objects under that tenant's own prefix of each "
+                        f"lake table (Firehose names the objects under tenant_id=/day=) and their own query "
+                        f"results; no other tenant's prefix is named",
+                        findings=[f"Resource::<{_logical(self.bucket)}.Arn>/{p}*" for p in (*prefixes, results)])
+        CfnOutput(scope, "PolicyArn", value=policy.managed_policy_arn,
+                  description=f"Managed policy for tenant {tenant_id}'s lake analysts (attach to their role)")
+        CfnOutput(scope, "WorkGroupName", value=workgroup.ref,
+                  description=f"Athena workgroup of tenant {tenant_id}'s lake analysts")
+        self.analyst_policies[tenant_id] = policy
+        self.analyst_workgroups[tenant_id] = workgroup
+
+    def grant_export(self, fn: lambda_.Function, tables: Iterable[str] = ("contact_records",)) -> None:
+        """A writer function puts rows of `tables` to their delivery streams: PutRecordBatch (what
+        FirehoseLakeExport calls) on those streams only, and each stream's name in the variable the
+        adapter reads (STREAMS_ENV)."""
+        tables = tuple(dict.fromkeys(tables))
+        unknown = [t for t in tables if t not in self.streams]
+        if unknown or not tables:
+            raise ValueError(f"no lake delivery stream for {unknown or 'no tables'}; streams: {sorted(self.streams)}")
         iam.Policy(fn.node.scope, "LakeExportPolicy", roles=[fn.role], statements=[iam.PolicyStatement(
-            actions=["firehose:PutRecord", "firehose:PutRecordBatch"],
-            resources=[self.records_delivery.attr_arn],
+            actions=["firehose:PutRecordBatch"],
+            resources=[self.streams[t].attr_arn for t in tables],
         )])
-        fn.add_environment("LAKE_CONTACT_RECORDS_STREAM", self.records_delivery.ref)
+        for table in tables:
+            fn.add_environment(STREAMS_ENV[table], self.streams[table].ref)
 
     def grant_query(self, fn: lambda_.Function) -> None:
         """The API function runs the lake's KPI query in the workgroup (Athena reads the tables and writes
@@ -341,6 +496,29 @@ class Lake(Construct):
                                   f"Resource::<{_logical(self.bucket)}.Arn>/athena-results/*"])
         fn.add_environment("LAKE_WORKGROUP", self.workgroup.ref)
         fn.add_environment("LAKE_DATABASE", DATABASE)
+
+    def grant_reference(self, fn: lambda_.Function) -> None:
+        """The function that starts lake queries writes the reference tables first (the tenant's calendar
+        and settings: ccaas.usecases.lake_reference, ccaas.adapters.aws.lake_reference): PutObject under
+        those two tables' prefixes only, ListBucket of those prefixes only, the lake key's data keys through
+        S3 only (the bucket's default encryption), and the bucket's name in LAKE_BUCKET; a policy of its own."""
+        prefixes = [f"{table}/" for table in JSON_TABLES]
+        policy = iam.Policy(fn.node.scope, "LakeReferencePolicy", roles=[fn.role], statements=[
+            iam.PolicyStatement(sid="WriteReferenceTables", actions=["s3:PutObject"],
+                                resources=[self.bucket.arn_for_objects(f"{p}*") for p in prefixes]),
+            iam.PolicyStatement(sid="ListReferenceTables", actions=["s3:ListBucket"],
+                                resources=[self.bucket.bucket_arn],
+                                conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}}),
+            iam.PolicyStatement(sid="LakeKeyThroughS3", actions=["kms:GenerateDataKey", "kms:Encrypt"],
+                                resources=[self.key.key_arn],
+                                conditions={"StringEquals": {"kms:ViaService": f"s3.{Aws.REGION}.amazonaws.com"}}),
+        ])
+        nag.acknowledge(policy, "AwsSolutions-IAM5",
+                        "The reference tables are written per tenant and day under their own prefixes "
+                        "(lake_intervals/tenant_id=/day=/calendar.json, tenant_settings/tenant_id=/settings.json); "
+                        "no other prefix of the lake is named",
+                        findings=[f"Resource::<{_logical(self.bucket)}.Arn>/{p}*" for p in prefixes])
+        fn.add_environment(BUCKET_ENV, self.bucket.bucket_name)
 
 
 def _logical(construct: Construct) -> str:

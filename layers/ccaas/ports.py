@@ -196,6 +196,11 @@ class HistoryStore(Protocol):
         """Close the agent's open span at `opened.since` (it becomes a stored span) and open `opened`,
         atomically, only if `opened.sequence` is newer than the open one's. False: stale or repeated."""
         ...
+    def apply_agent_activity_span(self, tenant_id: str, opened: OpenActivity) -> tuple[bool, AgentActivity | None]:
+        """apply_agent_activity, also returning the span it closed as agent_activities reads it back: (True,
+        span); (True, None) for the agent's first event (nothing was open); (False, None) stale or repeated.
+        The lake's export then needs no read of its own (ccaas.usecases.lake.export_closed_span)."""
+        ...
     def agent_activities(self, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
         """Closed spans that start in [from_ms, to_ms); a range longer than `MAX_ACTIVITY_READ_DAYS`
         (domain.history) raises DomainError(field="from") before any read."""

@@ -13,13 +13,14 @@ names a lake workgroup (`ccaas.adapters.aws.lake.from_environment`); None: no la
 from __future__ import annotations
 
 from dataclasses import dataclass
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 
 from ccaas.domain.lake import LakeQuery
 
-__all__ = ["LakeExport", "LakeExportFailed", "LakeQueries", "LakeQueryStatus", "QueryState", "install_engine",
-           "install_export", "installed_engine", "installed_export"]
+__all__ = ["LakeExport", "LakeExportFailed", "LakeQueries", "LakeQueryStatus", "LakeReferenceData", "QueryState",
+           "install_engine", "install_export", "install_reference", "installed_engine", "installed_export",
+           "installed_reference"]
 
 QueryState = Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]
 DONE: frozenset[str] = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
@@ -65,8 +66,29 @@ class LakeExport(Protocol):
         ...
 
 
+class LakeReferenceData(Protocol):
+    """The two small tables the KPI query joins that no writer function delivers: the tenant's calendar
+    (`lake_intervals`, one row per local quarter-hour, a partition per local day) and its KPI settings
+    (`tenant_settings`, one row per tenant). Written before a query starts (ccaas.usecases.lake_reference):
+    S3 JSON objects on AWS (ccaas.adapters.aws.lake_reference), Parquet in the local lake folder
+    (local/lake_reference.py)."""
+
+    def ensure_calendar(self, tenant_id: str, days: Sequence[str],
+                        rows_for_day: Callable[[str], list[dict[str, Any]]]) -> int:
+        """Make sure the tenant's calendar holds each of `days` (ISO local days): the days not written yet
+        get `rows_for_day(day)` (lake_intervals rows of that day); days already there are left alone (their
+        rows are a pure function of the tenant's time zone and the day). Returns how many days were written.
+        Raises LakeExportFailed when a day could not be written."""
+        ...
+
+    def put_settings(self, tenant_id: str, row: Mapping[str, Any]) -> None:
+        """Replace the tenant's tenant_settings row (ccaas.domain.lake.settings_row). Raises LakeExportFailed."""
+        ...
+
+
 _installed: LakeQueries | None = None
 _installed_export: LakeExport | None = None
+_installed_reference: LakeReferenceData | None = None
 
 
 def install_engine(engine: LakeQueries | None) -> LakeQueries | None:
@@ -89,3 +111,15 @@ def install_export(export: LakeExport | None) -> LakeExport | None:
 
 def installed_export() -> LakeExport | None:
     return _installed_export
+
+
+def install_reference(reference: LakeReferenceData | None) -> LakeReferenceData | None:
+    """Make `reference` where this process writes the lake's reference tables (None removes it); returns the
+    one it replaces."""
+    global _installed_reference
+    previous, _installed_reference = _installed_reference, reference
+    return previous
+
+
+def installed_reference() -> LakeReferenceData | None:
+    return _installed_reference

@@ -107,3 +107,103 @@ def test_ranges_beyond_13_months_or_without_a_lake_are_422_naming_the_field(lake
         assert status == 422 and body["field"] == "to" and "93" in body["message"]
     finally:
         install_engine(previous)
+
+
+# --- bounded answers: a report too large for one response is a 422 with the numbers -----------------
+def test_an_hourly_long_range_is_422_naming_interval_as_json_and_answered_as_csv(lake_tenant, engine):
+    engine()
+    hourly = {**LONG, "interval": "hour"}
+    status, body, _ = api("GET", "/metrics/historical", lake_tenant.id, query=hourly)
+    assert status == 422 and body["error"] == "too_many_rows" and body["field"] == "interval", body
+    assert "at most 2,000 fit in one JSON answer" in body["message"] and "format=csv" in body["message"]
+    rows = int(body["message"].split(" rows")[0].rsplit(" ", 1)[1].replace(",", ""))
+    assert 130 * 24 < rows <= 5_000
+    status, text, headers = api("GET", "/metrics/historical", lake_tenant.id, query={**hourly, "format": "csv"})
+    assert status == 200 and headers["Content-Type"] == ["text/csv"] and len(text.splitlines()) == rows + 1
+    status, body, _ = api("GET", "/metrics/historical", lake_tenant.id,
+                          query={"from": _iso(BASE - 396 * DAY_MS), "to": _iso(BASE), "interval": "hour",
+                                 "format": "csv"})
+    assert status == 422 and body["field"] == "interval" and "at most 5,000 fit in one CSV answer" in body["message"]
+
+
+def test_a_grouped_report_over_the_cap_is_422_naming_group_by_now_and_when_fetched_later(lake_tenant, engine,
+                                                                                        monkeypatch):
+    monkeypatch.setitem(lake_history.MAX_ROWS, "json", 1)
+    grouped = {**LONG, "group_by": "queue,channel"}
+    engine()
+    status, body, _ = api("GET", "/metrics/historical", lake_tenant.id, query=grouped)
+    assert status == 422 and body["error"] == "too_many_rows" and body["field"] == "group_by", body
+    assert body["message"].startswith("this report has ") and "at most 1 fit in one JSON answer" in body["message"]
+    assert "fewer group_by" in body["message"]
+    status, report, _ = api("GET", "/metrics/historical", lake_tenant.id, query={**grouped, "format": "csv"})
+    assert status == 200 and len(report.splitlines()) >= 3  # header and ≥ 2 rows: over the JSON cap, under CSV's
+    engine(delay_s=lake_history.WAIT_S + 1.0)
+    status, accepted, _ = api("GET", "/metrics/historical", lake_tenant.id, query=grouped)
+    assert status == 202, accepted
+    for _ in range(10):
+        status, body, _ = api("GET", accepted["location"], lake_tenant.id)
+        if status != 202:
+            break
+    assert status == 422 and body["field"] == "group_by" and body["error"] == "too_many_rows", body
+
+
+def test_athena_failures_answer_by_their_nature_422_naming_the_reason_or_503_with_retry_after(lake_tenant):
+    """Athena (botocore's client with its Stubber) behind the real handler: a FAILED query is a 422
+    `lake_query_failed` naming Athena's reason; StartQueryExecution throttled through every retry is a
+    503 with Retry-After (nothing ran)."""
+    import boto3
+    from botocore.stub import ANY, Stubber
+
+    from ccaas.adapters.aws.lake import AthenaLakeQueries
+
+    client = boto3.client("athena", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+    slept: list[float] = []
+    engine = AthenaLakeQueries(client, workgroup="wg", database="ccaas_lake", sleep=slept.append)
+    previous = install_engine(engine)
+    try:
+        with Stubber(client) as stub:
+            stub.add_response("start_query_execution", {"QueryExecutionId": "q-1"},
+                              {"QueryString": ANY, "QueryExecutionContext": {"Database": "ccaas_lake"},
+                               "WorkGroup": "wg", "ExecutionParameters": ANY})
+            stub.add_response("get_query_execution", {"QueryExecution": {
+                "QueryExecutionId": "q-1", "WorkGroup": "wg", "ExecutionParameters": [f"'{lake_tenant.id}'"],
+                "Status": {"State": "FAILED", "StateChangeReason": "HIVE_BAD_DATA: not a Parquet file"}}})
+            status, body, _ = api("GET", "/metrics/historical", lake_tenant.id, query=LONG)
+            assert status == 422 and body["error"] == "lake_query_failed", body
+            assert "HIVE_BAD_DATA: not a Parquet file" in body["message"]
+            for _ in range(4):
+                stub.add_client_error("start_query_execution", service_error_code="TooManyRequestsException",
+                                      service_message="Rate exceeded", http_status_code=400)
+            status, body, headers = api("GET", "/metrics/historical", lake_tenant.id, query=LONG)
+            assert status == 503 and body["error"] == "lake_busy" and headers["Retry-After"] == ["5"], (status, body)
+            assert slept == [0.25, 0.5, 1.0]
+            stub.assert_no_pending_responses()
+    finally:
+        install_engine(previous)
+
+
+def test_a_calendar_the_lake_refuses_is_503_with_retry_after_and_no_query_runs(lake_tenant, engine):
+    """The KPI views join the calendar: without it the report would count nothing, so it is not asked."""
+    from ccaas.ports_lake import LakeExportFailed, install_reference  # noqa: PLC0415
+
+    class Refusing:
+        calls = 0
+
+        def put_settings(self, tenant_id, row):  # noqa: ANN001, ANN202
+            Refusing.calls += 1
+            raise LakeExportFailed("1 tenant_settings row not accepted")
+
+        def ensure_calendar(self, tenant_id, days, rows_for_day):  # noqa: ANN001, ANN202
+            raise AssertionError("not reached")
+
+    started = engine()
+    starts: list = []
+    original = started.start
+    started.start = lambda query: starts.append(query) or original(query)  # type: ignore[method-assign]
+    previous = install_reference(Refusing())
+    try:
+        status, body, headers = api("GET", "/metrics/historical", lake_tenant.id, query=LONG)
+    finally:
+        install_reference(previous)
+    assert status == 503 and body["error"] == "lake_busy" and headers["Retry-After"] == ["5"], (status, body)
+    assert Refusing.calls == 1 and starts == []

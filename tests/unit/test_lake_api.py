@@ -133,7 +133,7 @@ def test_a_slow_query_answers_202_then_its_id_fetches_the_report_for_its_tenant_
         slow.close()
 
 
-def test_a_failed_engine_query_is_a_server_error_not_a_result(deps, tmp_path):
+def test_a_failed_engine_query_is_an_error_naming_its_reason_not_a_result(deps, tmp_path):
     class Failing:
         def start(self, query):  # noqa: ANN001, ANN201
             return "q1"
@@ -142,7 +142,10 @@ def test_a_failed_engine_query_is_a_server_error_not_a_result(deps, tmp_path):
             return LakeQueryStatus("FAILED", TENANT, "HIVE_BAD_DATA")
 
     with pytest.raises(lake_history.LakeQueryFailed, match="HIVE_BAD_DATA"):
-        lake_history.historical(deps, Failing(), TENANT, start=_at(BASE - 100 * 86_400_000), end=_at(BASE))
+        lake_history.historical(deps, Failing(), TENANT, start=_at(BASE - 100 * 86_400_000), end=_at(BASE),
+                                interval="day")
+    # a DomainError (422 `lake_query_failed`): the report cannot be made as asked; asking again starts anew
+    assert issubclass(lake_history.LakeQueryFailed, DomainError) and lake_history.LakeQueryFailed.code == "lake_query_failed"
 
 
 def test_the_engine_is_the_installed_one_then_the_environment_s(deps, engine, monkeypatch):
@@ -162,7 +165,7 @@ def test_the_kpi_query_binds_the_tenant_range_and_variant_as_parameters():
     query = lake.kpi_query(tenant_id="tenant-zq9", from_ms=0, to_ms=86_400_000, interval="day", group_by=("queue",),
                            scan_days=("2026-01-01", "2026-01-02"), service_level_variant="answered_over_offered")
     assert "zq9" not in query.sql and "2026-01-01" not in query.sql and "86400000" not in query.sql
-    assert "? AS service_level_variant" in query.sql
+    assert "WHERE v.service_level_variant = ?)" in query.sql and "? AS" not in query.sql  # Athena: WHERE only
     assert query.parameters[0] == query.tenant_id == "tenant-zq9"
     assert query.sql.count("?") == len(query.parameters)
     assert {"tenant-zq9", "2026-01-01", "2026-01-02", "answered_over_offered", 86_400_000} <= set(query.parameters)

@@ -37,7 +37,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from importlib import resources
-from typing import Any
+from typing import Any, get_args
 
 from ccaas.domain.history import AnalysisSummary, HistoryEntry
 from ccaas.domain.kpis.accumulators import ACCUMULATOR_FIELDS, AGENT_TIME_KPIS, KPI_NAMES
@@ -49,6 +49,7 @@ from ccaas.domain.kpis.settings import KpiSettings
 __all__ = [
     "CELL_SOURCES",
     "KPI_VIEWS",
+    "LakeBusy",
     "LakeQuery",
     "TABLES",
     "Column",
@@ -294,14 +295,18 @@ def agent_activity_rows(
     return rows
 
 
-def survey_rows(entries: Iterable[HistoryEntry], calendar: TenantCalendar) -> list[dict[str, Any]]:
-    """surveys rows: the answers kept on each history entry (no comment text)."""
+def survey_rows(entries: Iterable[HistoryEntry], calendar: TenantCalendar,
+                answered_at: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+    """surveys rows: the answers kept on each history entry (no comment text), in the contact's day;
+    none until the contact's record has arrived (its day is the record's). `answered_at`: when each
+    contact's survey was submitted, where the caller read it (None otherwise)."""
     rows = []
     for e in entries:
         if e.record is None or (e.csat is None and e.ces is None and e.nps is None):
             continue
         rows.append({"tenant_id": e.tenant_id, "contact_id": e.contact_id, "csat": e.csat, "ces": e.ces,
-                     "nps": e.nps, "answered_at": None, "day": _day(calendar, _anchor(e.record))})
+                     "nps": e.nps, "answered_at": (answered_at or {}).get(e.contact_id),
+                     "day": _day(calendar, _anchor(e.record))})
     return rows
 
 
@@ -328,15 +333,29 @@ def interval_rows(tenant_id: str, calendar: TenantCalendar, from_ms: int, to_ms:
     """lake_intervals rows: every local quarter-hour overlapping [from_ms, to_ms) (whole local days are
     the usual range) with its hour, day and week."""
     rows = []
+    # A day's 96 quarters share their hour, day and week: each interval's end and each instant's label
+    # is computed once (13 months of calendar for a long lake query: ~38,000 rows).
+    ends: dict[tuple[str, int], int] = {}
+    labels: dict[int, str] = {}
+
+    def label(ms: int) -> str:
+        text = labels.get(ms)
+        if text is None:
+            text = labels[ms] = calendar.iso(ms)
+        return text
+
     for quarter in calendar.interval_starts("15m", from_ms, to_ms):
-        row: dict[str, Any] = {"tenant_id": tenant_id, "day": _day(calendar, quarter)}
+        row: dict[str, Any] = {"tenant_id": tenant_id, "day": ""}
         for prefix, granularity in (("quarter", "15m"), ("hour", "hour"), ("day", "day"), ("week", "week")):
             start = calendar.interval_start(quarter, granularity)  # type: ignore[arg-type]
-            end = calendar.next_interval_start(start, granularity)  # type: ignore[arg-type]
+            end = ends.get((granularity, start))
+            if end is None:
+                end = ends[(granularity, start)] = calendar.next_interval_start(start, granularity)  # type: ignore[arg-type]
             row[f"{prefix}_start_ms"] = start
             row[f"{prefix}_end_ms"] = end
-            row[f"{prefix}_start_label"] = calendar.iso(start)
-            row[f"{prefix}_end_label"] = calendar.iso(end)
+            row[f"{prefix}_start_label"] = label(start)
+            row[f"{prefix}_end_label"] = label(end)
+        row["day"] = row["day_start_label"][:10]  # the local date of the quarter's day
         rows.append(row)
     return rows
 
@@ -493,6 +512,16 @@ class LakeQuery:
         return str(self.parameters[0])
 
 
+class LakeBusy(Exception):
+    """The lake's engine turned the query away for load (Athena: TooManyRequestsException, after the
+    adapter's retries): nothing ran; asking again after `retry_after_s` may succeed (the API: 503 with
+    Retry-After)."""
+
+    def __init__(self, message: str, *, retry_after_s: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 _MARKER = re.compile(r"\$([a-z_]+)\$")
 
 
@@ -516,14 +545,23 @@ def kpi_query(
     names: Mapping[str, str] | None = None,
     scan_days: tuple[str, str] | None = None,
     service_level_variant: str | None = None,
+    limit: int | None = None,
 ) -> LakeQuery:
     """kpi_rows over one tenant and range as ONE statement (every KPI view inlined as a CTE, so an engine
     needs only the tables: `names` maps them, e.g. {"contact_records": "ccaas_lake.contact_records"}),
     ordered as KpiLedger.rows(). The tenant, range bounds, scan days and a service-level variant are
     bound parameters, never formatted into the text (DuckDB binds `?`; Athena's ExecutionParameters).
     Contacts are read as their latest snapshot (last_updated_at, then exported_at): the merge step that
-    makes appended late corrections (a newer CTR version, a late survey) win over the day's older rows."""
-    from ccaas.domain.kpis.settings import KpiSettings
+    makes appended late corrections (a newer CTR version, a late survey) win over the day's older rows.
+
+    Athena binds execution parameters only in WHERE clauses (its "parameterized queries" limits: no
+    `SELECT ?`), so every `?` here is in one: the variant is chosen from a VALUES list of the named
+    variants by a WHERE, not selected as a parameter. tests/unit/test_lake_sql_dialect.py checks it, and
+    parses every variant as Trino.
+
+    With `limit`, at most that many rows come back, each with `result_rows`: how many the whole answer
+    has (COUNT(*) OVER ()), so a caller that capped the answer knows by how much it was exceeded."""
+    from ccaas.domain.kpis.settings import KpiSettings, ServiceLevelVariant
 
     source = {t: _relation((names or {}).get(t, t)) for t in TABLES}
     # Every table is read through a CTE bound to the tenant (and to the scanned days): each scan prunes
@@ -533,6 +571,12 @@ def kpi_query(
         days = " AND day >= $first_day$ AND day <= $last_day$" if scan_days and "day" in TABLES[name].partition_by else ""
         ctes.append(f"tenant_{name} AS (SELECT * FROM {source[name]} WHERE tenant_id = $tenant${days})")
         tables[name] = f"tenant_{name}"
+    # Each activity span once: on AWS spans are appended, and a redelivered agent event exports its
+    # span again (a span is keyed by agent and start, and never changes once closed).
+    ctes.append("unique_agent_activity AS (SELECT * FROM (SELECT a.*, ROW_NUMBER() OVER (PARTITION BY a.tenant_id, "
+                "a.day, a.agent_id, a.start_ms ORDER BY a.end_ms DESC) AS span_rank FROM tenant_agent_activity a) s "
+                "WHERE s.span_rank = 1)")
+    tables["agent_activity"] = "unique_agent_activity"
     # The latest snapshot of each contact: a day's partition may hold several (appended on AWS).
     ctes.append("latest_contact_records AS (SELECT * FROM (SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.tenant_id, "
                 "r.day, r.contact_id ORDER BY r.last_updated_at DESC, r.exported_at DESC NULLS LAST) AS snapshot_rank "
@@ -549,14 +593,21 @@ def kpi_query(
         values["first_day"], values["last_day"] = (date.fromisoformat(d).isoformat() for d in scan_days)
     if service_level_variant is not None:
         KpiSettings(service_level_variant=service_level_variant)  # type: ignore[arg-type]  # validates the name
-        columns = ", ".join("$variant$ AS service_level_variant" if c.name == "service_level_variant" else c.name
+        columns = ", ".join(f"v.{c.name}" if c.name == "service_level_variant" else f"s.{c.name}"
                             for c in TABLES["tenant_settings"].all_columns)
-        ctes.append(f"query_settings AS (SELECT {columns} FROM {settings_relation})")
+        named = ", ".join(f"('{v}')" for v in get_args(ServiceLevelVariant))
+        ctes.append(f"query_settings AS (SELECT {columns} FROM {settings_relation} s CROSS JOIN "
+                    f"(VALUES {named}) AS v (service_level_variant) WHERE v.service_level_variant = $variant$)")
         settings_relation = "query_settings"
         values["variant"] = service_level_variant
     rows = view_select("kpi_rows", {**tables, "tenant_settings": settings_relation})
     order = kpi_query_sql(group_by).replace("SELECT * FROM kpi_rows", "")
-    query = _positional(f"WITH {', '.join(ctes)} SELECT * FROM ({rows}) kpi_rows {order}", values)
+    select = "SELECT *"
+    if limit is not None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"not a row limit: {limit!r}")
+        select, order = "SELECT *, COUNT(*) OVER () AS result_rows", f"{order} LIMIT {limit}"
+    query = _positional(f"WITH {', '.join(ctes)} {select} FROM ({rows}) kpi_rows {order}", values)
     assert query.parameters and query.parameters[0] == tenant_id, "the tenant must be the first parameter"
     return query
 

@@ -188,8 +188,12 @@ def _store_analysis(deps: Dependencies, tenant_id: str, contact_id: str, analysi
         except Conflict:
             if attempt == _WRITE_ATTEMPTS - 1:
                 raise
+    changed = {}
     if before is not None and before.reason != _effective_reason(before, summary):
-        refresh_repeat_flags(deps, tenant_id, contact_id)  # the classified reason changes who repeats
+        changed = refresh_repeat_flags(deps, tenant_id, contact_id)  # the classified reason changes who repeats
+    from ccaas.usecases.lake import export_analysis  # noqa: PLC0415 - the lake's use-cases, only when writing
+
+    export_analysis(deps, tenant_id, contact_id, also=list(changed))  # the new summary and evaluation, to the lake
     return summary
 
 
@@ -328,6 +332,9 @@ def override_answer(deps: Dependencies, tenant_id: str, contact_id: str, questio
             if attempt == _WRITE_ATTEMPTS - 1:
                 raise
             continue
+        from ccaas.usecases.lake import export_analysis  # noqa: PLC0415 - the lake's use-cases, only when writing
+
+        export_analysis(deps, tenant_id, contact_id)  # the re-scored evaluation: a new snapshot in the lake
         unmatched = {q: o for q, o in overrides.items() if rescored.form.question(q) is None}
         return ContactEvaluation(contact_id=contact_id, version=version + 1, evaluation=rescored,
                                  unmatched_overrides=unmatched)

@@ -181,7 +181,16 @@ def record_agent_activity(deps: Dependencies, event: Event) -> bool:
     if kind is None or not agent_id:
         return False
     opened = OpenActivity(agent_id=str(agent_id), kind=kind, since=event.occurred_ms, sequence=event.sequence)
-    return deps.history.apply_agent_activity(event.tenant_id, opened)
+    from ccaas.usecases import lake  # noqa: PLC0415 - lake imports this module
+
+    if lake.lake_export(deps) is None:
+        return deps.history.apply_agent_activity(event.tenant_id, opened)
+    applied, closed = deps.history.apply_agent_activity_span(event.tenant_id, opened)
+    if applied:  # the span this event closed, as the store wrote it: no read
+        lake.export_closed_span(deps, event.tenant_id, closed)
+    else:  # a redelivery: its first export may be what failed; find the span it closed
+        lake.export_agent_activity(deps, event.tenant_id, opened, None, applied=False)
+    return applied
 
 
 def activity_spans(deps: Dependencies, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
@@ -241,9 +250,10 @@ def record_survey(deps: Dependencies, tenant_id: str, contact_id: str, answers: 
     comment = redact(deps, tenant_id, answers.comment) if answers.comment else None
     survey = Survey(csat=answers.csat, ces=answers.ces, nps=answers.nps, comment=comment, submitted_at=deps.clock.now_ms())
     deps.history.put_survey(tenant_id, contact_id, survey)
-    from ccaas.usecases.lake import export_contacts  # noqa: PLC0415 - lake imports this module
+    from ccaas.usecases.lake import export_contacts, export_surveys  # noqa: PLC0415 - lake imports this module
 
     export_contacts(deps, tenant_id, [contact_id])  # a late survey corrects its (exported) day in the lake
+    export_surveys(deps, tenant_id, [contact_id], {contact_id: survey.submitted_at})
     return survey
 
 

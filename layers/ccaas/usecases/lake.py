@@ -16,7 +16,8 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -24,8 +25,9 @@ from pydantic import BaseModel, Field
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain import lake
-from ccaas.domain.history import DAY_MS
+from ccaas.domain.history import DAY_MS, MAX_ACTIVITY_READ_DAYS, OpenActivity
 from ccaas.domain.kpis.intervals import GRANULARITIES, Granularity, TenantCalendar
+from ccaas.domain.kpis.records import AgentActivity
 from ccaas.domain.kpis.rollup import ACTIVITY_DIMENSIONS, validate_group_by
 from ccaas.domain.kpis.settings import KpiSettings, ServiceLevelVariant
 from ccaas.domain.models import DomainError, NotFound
@@ -39,6 +41,46 @@ WAIT_S = 4.0  # what a request waits for the engine (API Gateway allows 29 s; ke
 # completes in the range began at most history.HANDLING_LOOKBACK_MS before it).
 LOOKBACK_DAYS = 1
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,128}\.[A-Za-z0-9_=-]{1,512}$")
+
+# --- how many rows one answer carries ---------------------------------------------------------------
+# A report goes back whole in ONE Lambda response: 6 MB for a synchronous invocation (API Gateway would
+# carry 10 MB; Lambda's limit is the binding one), the body escaped inside the proxy envelope. A KpiRow
+# (86 fields) measures at most ~2,930 bytes as JSON in the envelope (UUID dimensions, 20-character floats,
+# 10-digit counters) and ~1,170 bytes as CSV (tests/unit/test_lake_query_cap.py measures both and holds
+# the caps under the limit). 13 months by hour is 9,528 rows ungrouped, and by queue × channel can be
+# hundreds of thousands: such a report is refused with a 422 that names the numbers, never cut short.
+Representation = Literal["json", "csv"]
+RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024
+ROW_BYTES: dict[str, int] = {"json": 3_000, "csv": 1_200}  # the measured worst case, rounded up
+MAX_ROWS: dict[str, int] = {"json": 2_000, "csv": 5_000}  # × ROW_BYTES leaves ≥ 256 KB for the rest
+_COARSER = {"15m": "hour", "hour": "day", "day": "week"}
+
+
+def row_cap(representation: Representation = "json") -> int:
+    """The most rows one answer in this representation carries (compact JSON counts as JSON: `fields`
+    may name every column)."""
+    return MAX_ROWS[representation]
+
+
+class ReportTooLarge(DomainError):
+    """The report has more rows than one answer carries (422: the request asks for too much, by the
+    numbers; a coarser interval, fewer dimensions, a shorter range or CSV makes it fit)."""
+
+    code = "too_many_rows"
+
+    def __init__(self, rows: int, cap: int, *, interval: str, group_by: Sequence[str],
+                 representation: Representation, field: str) -> None:
+        grouping = f" by {' × '.join(group_by)}" if group_by else ""
+        ways = [f"interval={_COARSER[interval]}"] if interval in _COARSER else []
+        if group_by:
+            ways.append("fewer group_by")
+        ways.append("a shorter range")
+        if representation == "json" and rows <= MAX_ROWS["csv"]:
+            ways.append("format=csv")
+        super().__init__(f"this report has {rows:,} rows (interval={interval}{grouping}); at most {cap:,} fit in one "
+                         f"{representation.upper()} answer: use {', '.join(ways[:-1])}{' or ' if len(ways) > 1 else ''}"
+                         f"{ways[-1]}", field=field)
+        self.rows, self.cap = rows, cap
 
 
 def lake_queries(deps: Dependencies) -> LakeQueries | None:
@@ -63,8 +105,16 @@ class LakeQueryAccepted(BaseModel):
     retry_after_s: int = Field(default=2, description="a polite delay before asking again")
 
 
-class LakeQueryFailed(Exception):
-    """The engine ran the query and it failed (or was cancelled): a server-side error, not the caller's."""
+class LakeQueryFailed(DomainError):
+    """The engine ran the query and it failed (or was cancelled). Answered as a 422 naming the engine's
+    reason, not a 5xx: the request was understood and the report cannot be made as asked (Athena's
+    failures for a valid statement are mostly limits the request's size meets: resources exhausted, too
+    many partitions, time out); asking again starts the query anew."""
+
+    code = "lake_query_failed"
+
+
+LakeBusy = lake.LakeBusy  # the engine turned the query away for load: 503 with Retry-After
 
 
 def _encode(context: dict[str, Any]) -> str:
@@ -93,8 +143,10 @@ def historical(
     group_by: Sequence[str] = (),
     service_level_variant: ServiceLevelVariant | None = None,
     wait_s: float = WAIT_S,
+    representation: Representation = "json",
 ) -> history.HistoricalReport | LakeQueryAccepted:
-    """GET /metrics/historical: the fast path up to 93 days; beyond, the lake (up to 13 months)."""
+    """GET /metrics/historical: the fast path up to 93 days; beyond, the lake (up to 13 months), in at most
+    row_cap(representation) rows (else ReportTooLarge)."""
     time_zone, span = history.time_range(deps, tenant_id, start, end, max_days=MAX_LAKE_RANGE_DAYS)
     settings = history.kpi_settings(deps, tenant_id)
     if span.to_ms - span.from_ms <= history.MAX_RANGE_DAYS * DAY_MS:
@@ -110,9 +162,15 @@ def historical(
         dims = validate_group_by(group_by)
     except ValueError as error:
         raise DomainError(str(error), field="group_by") from None
+    from ccaas.usecases.lake_reference import ensure_reference_data  # noqa: PLC0415 - only for lake queries
+
+    # The calendar and settings rows the KPI views join, written where the lake lacks them (on AWS: JSON
+    # objects; nothing else writes them there). A refused write raises LakeExportFailed: no wrong answer.
+    calendar = TenantCalendar(time_zone)
+    ensure_reference_data(deps, tenant_id, calendar, scan_days(calendar, span.from_ms, span.to_ms), settings)
     return start_query(engine, tenant_id, time_zone=time_zone, from_ms=span.from_ms, to_ms=span.to_ms,
                        interval=interval, group_by=dims, service_level_variant=service_level_variant, wait_s=wait_s,
-                       tenant_variant=settings.service_level_variant)
+                       tenant_variant=settings.service_level_variant, representation=representation)
 
 
 def start_query(
@@ -128,24 +186,43 @@ def start_query(
     wait_s: float = WAIT_S,
     names: dict[str, str] | None = None,
     tenant_variant: ServiceLevelVariant = KpiSettings().service_level_variant,
+    representation: Representation = "json",
 ) -> history.HistoricalReport | LakeQueryAccepted:
     """Start the lake's KPI query and wait up to `wait_s` for its report (`tenant_variant`: the variant the
-    tenant's settings name, reported when the request names none)."""
+    tenant's settings name, reported when the request names none).
+
+    At most row_cap(representation) rows: an ungrouped report has one row per interval, so one with more
+    intervals is refused before anything runs (ReportTooLarge naming `interval`); a grouped report's
+    size is known only when it has run (its non-empty combinations), so the query returns at most
+    cap + 1 rows with the whole answer's count, and _answer refuses one that has more (naming `group_by`)."""
     calendar = TenantCalendar(time_zone)
+    cap = row_cap(representation)
+    if not group_by:
+        intervals = len(calendar.interval_starts(interval, from_ms, to_ms))
+        if intervals > cap:
+            raise ReportTooLarge(intervals, cap, interval=interval, group_by=(), representation=representation,
+                                 field="interval")
     query = lake.kpi_query(tenant_id=tenant_id, from_ms=from_ms, to_ms=to_ms, interval=interval, group_by=group_by,
                            names=names, scan_days=scan_days(calendar, from_ms, to_ms),
-                           service_level_variant=service_level_variant)
+                           service_level_variant=service_level_variant, limit=cap + 1)
     engine_id = engine.start(query)
-    context = {"i": interval, "g": list(group_by), "v": service_level_variant, "f": from_ms, "t": to_ms}
+    context = {"i": interval, "g": list(group_by), "v": service_level_variant, "f": from_ms, "t": to_ms, "n": cap}
     query_id = f"{engine_id}.{_encode(context)}"
-    return _answer(engine, tenant_id, time_zone, query_id, engine_id, context, wait_s, tenant_variant)
+    try:
+        return _answer(engine, tenant_id, time_zone, query_id, engine_id, context, wait_s, tenant_variant,
+                       representation)
+    except LakeBusy:  # it started, but the engine would not say how it goes: the caller asks again by id
+        return LakeQueryAccepted(query_id=query_id, state="QUEUED", location=f"/metrics/historical/queries/{query_id}",
+                                 time_zone=time_zone, interval=interval, group_by=tuple(group_by), retry_after_s=5)
 
 
 def query_result(
-    deps: Dependencies, engine: LakeQueries | None, tenant_id: str, query_id: str, *, wait_s: float = 0.0
+    deps: Dependencies, engine: LakeQueries | None, tenant_id: str, query_id: str, *, wait_s: float = 0.0,
+    representation: Representation = "json",
 ) -> history.HistoricalReport | LakeQueryAccepted:
     """GET /metrics/historical/queries/{id}: the report, or 202 again while the engine is still busy.
-    NotFound for an id this tenant did not start (another tenant's id included) or no lake at all."""
+    NotFound for an id this tenant did not start (another tenant's id included) or no lake at all;
+    ReportTooLarge for a report with more rows than the query returned or this representation carries."""
     if engine is None or not _ID.match(query_id):
         raise NotFound(f"no lake query {query_id}", field="query_id")
     engine_id, _, encoded = query_id.partition(".")
@@ -154,29 +231,45 @@ def query_result(
         interval, group_by = context["i"], validate_group_by(context["g"])
         if interval not in GRANULARITIES:
             raise ValueError(interval)
+        if "n" in context and (isinstance(context["n"], bool) or not isinstance(context["n"], int)):
+            raise ValueError(context["n"])
         context["g"] = list(group_by)
     except (ValueError, KeyError, TypeError):
         raise NotFound(f"no lake query {query_id}", field="query_id") from None
     time_zone, settings = history.tenant_context(deps, tenant_id)
-    return _answer(engine, tenant_id, time_zone, query_id, engine_id, context, wait_s, settings.service_level_variant)
+    return _answer(engine, tenant_id, time_zone, query_id, engine_id, context, wait_s, settings.service_level_variant,
+                   representation)
 
 
 def _answer(engine: LakeQueries, tenant_id: str, time_zone: str, query_id: str, engine_id: str,
             context: dict[str, Any], wait_s: float, tenant_variant: ServiceLevelVariant,
-            ) -> history.HistoricalReport | LakeQueryAccepted:
+            representation: Representation = "json") -> history.HistoricalReport | LakeQueryAccepted:
     status: LakeQueryStatus | None = engine.status(engine_id, wait_s)
     if status is None or status.tenant_id != tenant_id:
         raise NotFound(f"no lake query {query_id}", field="query_id")
     if status.state in ("FAILED", "CANCELLED"):
-        raise LakeQueryFailed(f"the lake query {status.state.lower()}: {status.error or 'no reason given'}")
+        raise LakeQueryFailed(f"the lake query {status.state.lower()}: {status.error or 'no reason given'}; asking "
+                              f"again starts it anew (a coarser interval, fewer group_by or a shorter range asks less)")
     if status.state != "SUCCEEDED":
         return LakeQueryAccepted(query_id=query_id, state=status.state, location=f"/metrics/historical/queries/{query_id}",
                                  time_zone=time_zone, interval=context["i"], group_by=tuple(context["g"]))
-    rows = [lake.kpi_row(r) for r in engine.results(engine_id)]
+    found = engine.results(engine_id)
     group_by = tuple(context["g"])
+    # The query returned at most its cap + 1 rows ("n": the cap it was started with; ids of queries started
+    # without one have none), each with the whole answer's count; this answer carries at most row_cap.
+    started_cap = context.get("n")
+    cap = row_cap(representation) if started_cap is None else min(int(started_cap), row_cap(representation))
+    total = max(len(found), int(found[0].get("result_rows") or 0) if found else 0)
+    if total > cap:
+        raise ReportTooLarge(total, cap, interval=context["i"], group_by=group_by, representation=representation,
+                             field="group_by" if group_by else "interval")
+    rows = [lake.kpi_row(r) for r in found]
     if not group_by:  # ungrouped: every interval in range, as the fast path (days never exported are zeros)
         rows = fill_intervals(rows, TenantCalendar(time_zone), context["i"], int(context["f"]), int(context["t"]),
                               tenant_id)
+        if len(rows) > cap:  # started for CSV, fetched as JSON
+            raise ReportTooLarge(len(rows), cap, interval=context["i"], group_by=(), representation=representation,
+                                 field="interval")
     return history.HistoricalReport(
         time_zone=time_zone, interval=context["i"], group_by=group_by,
         service_level_variant=context.get("v") or tenant_variant, rows=rows, warnings=lake_warnings(rows, group_by),
@@ -212,7 +305,11 @@ def fill_intervals(rows: Sequence[Any], calendar: TenantCalendar, interval: Gran
     return sorted([*out, *held.values()], key=lambda r: r.interval_start_ms)
 
 
-# --- export: every stored version of a contact (and late survey) to the lake --------------------------
+# --- export: the History writers' rows to the lake ------------------------------------------------------
+# Every writer calls these AFTER its DynamoDB write succeeded, with rows shaped by ccaas.domain.lake (the
+# functions the local exporter calls). A delivery failure raises LakeExportFailed: the writer's event is
+# retried (then dead-lettered), never silently skipped; a repeated event exports its rows again, and the
+# queries keep one row per contact (latest snapshot) and per activity span (lake.kpi_query).
 def lake_export(deps: Dependencies) -> LakeExport | None:
     """Where this function delivers lake rows (see ccaas.ports_lake), None when there is no lake."""
     found = getattr(deps, "lake_export", None) or installed_export()
@@ -223,26 +320,146 @@ def lake_export(deps: Dependencies) -> LakeExport | None:
     return export_from_environment()
 
 
+def _calendar(deps: Dependencies, tenant_id: str) -> TenantCalendar:
+    return TenantCalendar(deps.config.get_tenant(tenant_id).time_zone)
+
+
 def export_contacts(deps: Dependencies, tenant_id: str, contact_ids: Sequence[str]) -> int:
     """A snapshot of each contact's history entry (its latest record with survey answers, repeat flags and
     evaluation joined in: HistoryEntry.kpi_record) as contact_records rows, stamped with the time of
-    export. Called whenever an entry changes (a CTR version stored, a survey, flags refreshed), even for
-    an already-exported day: the lake keeps every snapshot and queries read the latest (lake.kpi_query),
-    so a late correction changes its day. Returns the rows delivered (0 without a lake). Raises
-    LakeExportFailed: the caller's event is retried, never silently skipped."""
+    export. Called whenever an entry changes (a CTR version stored, a survey, flags refreshed, an
+    evaluation re-scored), even for an already-exported day: the lake keeps every snapshot and queries
+    read the latest (lake.kpi_query), so a late correction changes its day. Returns the rows delivered
+    (0 without a lake). Raises LakeExportFailed: the caller's event is retried, never silently skipped."""
     export = lake_export(deps)
     if export is None or not contact_ids:
         return 0
-    calendar = TenantCalendar(history.tenant_context(deps, tenant_id)[0])
     records = []
     for contact_id in dict.fromkeys(contact_ids):
         entry = deps.history.get_entry(tenant_id, contact_id)
         record = None if entry is None else entry.kpi_record()
         if record is not None:
             records.append(record)
-    rows = lake.contact_record_rows(records, calendar, exported_at=deps.clock.now_ms())
+    rows = lake.contact_record_rows(records, _calendar(deps, tenant_id), exported_at=deps.clock.now_ms())
     for row in rows:
         row["tenant_id"] = tenant_id
     if rows:
         export.put_rows("contact_records", rows)
+    return len(rows)
+
+
+def export_surveys(deps: Dependencies, tenant_id: str, contact_ids: Sequence[str],
+                   answered_at: Mapping[str, int] | None = None) -> int:
+    """surveys rows (the answers, never the comment) of contacts whose survey was just stored, in the
+    contact's day; a contact whose record has not arrived yet has no day and no row (its answers still
+    reach contact_records when the record does). Returns the rows delivered; raises LakeExportFailed."""
+    export = lake_export(deps)
+    if export is None or not contact_ids:
+        return 0
+    entries = [e for e in (deps.history.get_entry(tenant_id, c) for c in dict.fromkeys(contact_ids)) if e is not None]
+    rows = lake.survey_rows(entries, _calendar(deps, tenant_id), answered_at)
+    if rows:
+        export.put_rows("surveys", rows)
+    return len(rows)
+
+
+def export_analysis(deps: Dependencies, tenant_id: str, contact_id: str, also: Sequence[str] = ()) -> int:
+    """After a (re-)analysis or a supervisor's override is stored: the contact's transcript_analyses row
+    (AnalysisSummary fields only, never text) and contact_records snapshots of it (its evaluation score
+    is joined into the record) and of `also` (contacts whose repeat flags the new reason moved). Queries
+    keep the latest snapshot per contact. Returns the rows delivered; raises LakeExportFailed."""
+    export = lake_export(deps)
+    if export is None:
+        return 0
+    entry = deps.history.get_entry(tenant_id, contact_id)
+    rows = [] if entry is None else lake.analysis_rows([entry], _calendar(deps, tenant_id))
+    if rows:
+        export.put_rows("transcript_analyses", rows)
+    return len(rows) + export_contacts(deps, tenant_id, [contact_id, *also])
+
+
+# Where a repeated agent event looks for the span it closed: the last day, then the last week (a span
+# longer than a week is an agent offline that long: offline time is in no KPI).
+_SPAN_SEARCH_MS = (DAY_MS, 7 * DAY_MS)
+_VISIBLE_ATTEMPTS = (0.05, 0.2, 0.5)  # the store's reads are eventually consistent: a just-written span
+
+
+def open_activity(deps: Dependencies, tenant_id: str, agent_id: str) -> OpenActivity | None:
+    """The agent's open span as the store holds it (read before the agent event is applied)."""
+    return next((o for o in deps.history.open_activities(tenant_id) if o.agent_id == agent_id), None)
+
+
+def _span_ending(deps: Dependencies, tenant_id: str, agent_id: str, end_ms: int, from_ms: int,
+                 to_ms: int) -> AgentActivity | None:
+    """The agent's stored span that starts in [from_ms, to_ms) and ends at end_ms."""
+    from_ms = max(from_ms, to_ms - (MAX_ACTIVITY_READ_DAYS - 1) * DAY_MS)
+    if to_ms <= from_ms:
+        return None
+    return next((a for a in deps.history.agent_activities(tenant_id, from_ms, to_ms)
+                 if a.agent_id == agent_id and a.end_ms == end_ms), None)
+
+
+def closed_span(deps: Dependencies, tenant_id: str, opened: OpenActivity, held: OpenActivity | None,
+                *, applied: bool, sleep: Callable[[float], None] = time.sleep) -> AgentActivity | None:
+    """The stored span an agent event closed (it ends where `opened` begins), as the store holds it.
+
+    - Applied, with the open span read before (`held`): the span starts at or after held.since (the
+      read may be a little stale, never newer); first the span at exactly held.since, else any of the
+      agent's spans in [held.since, opened.since). Not yet readable (the store's reads are eventually
+      consistent) after a few short waits: LakeExportFailed, so the event is retried.
+    - A repeated or older event (not applied), or one with no open span read before: the agent's span
+      ending at opened.since within the last day, then week; None when the event closed none (the
+      agent's first event, or an older event that lost to a newer one).
+    A zero-length span counts in no KPI: None."""
+    from ccaas.ports_lake import LakeExportFailed
+
+    agent, end = opened.agent_id, opened.since
+    if applied and held is not None:
+        if held.since >= end:
+            return None
+        for pause in (*_VISIBLE_ATTEMPTS, None):
+            found = (_span_ending(deps, tenant_id, agent, end, held.since, held.since + 1)
+                     or _span_ending(deps, tenant_id, agent, end, held.since, end))
+            if found is not None:
+                return found
+            if pause is None:
+                raise LakeExportFailed(f"the activity span agent {agent} closed at {end} is not readable yet")
+            sleep(pause)
+    searched = end
+    for window in _SPAN_SEARCH_MS:
+        found = _span_ending(deps, tenant_id, agent, end, end - window, searched)
+        if found is not None:
+            return found
+        searched = end - window
+    return None
+
+
+def export_agent_activity(deps: Dependencies, tenant_id: str, opened: OpenActivity, held: OpenActivity | None,
+                          *, applied: bool) -> int:
+    """After an agent event was applied to the store (or found already applied: a redelivery, whose first
+    export may be what failed): the span it closed as agent_activity rows (slot defaults applied, cut at
+    local midnight: lake.agent_activity_rows). Returns the rows delivered (0 without a lake or span);
+    raises LakeExportFailed."""
+    export = lake_export(deps)
+    if export is None:
+        return 0
+    span = closed_span(deps, tenant_id, opened, held, applied=applied)
+    if span is None:
+        return 0
+    rows = lake.agent_activity_rows(tenant_id, [span], _calendar(deps, tenant_id))
+    export.put_rows("agent_activity", rows)
+    return len(rows)
+
+
+def export_closed_span(deps: Dependencies, tenant_id: str, span: AgentActivity | None) -> int:
+    """The span an applied agent event closed, as the store returned it (HistoryStore.apply_agent_activity_span),
+    to the lake: no read at all (export_agent_activity's open-span read before the write and span read after
+    it are only needed for a repeated event, whose span the store does not return). None (the agent's first
+    event) and a zero-length span count in no KPI: nothing is delivered. Returns the rows delivered;
+    raises LakeExportFailed."""
+    export = lake_export(deps)
+    if export is None or span is None or span.end_ms <= span.start_ms:
+        return 0
+    rows = lake.agent_activity_rows(tenant_id, [span], _calendar(deps, tenant_id))
+    export.put_rows("agent_activity", rows)
     return len(rows)

@@ -237,14 +237,18 @@ class DynamoHistoryStore:
         return {"pk": {"S": f"{tenant_id}#OPEN_ACTIVITY"}, "sk": {"S": agent_id}}
 
     def apply_agent_activity(self, tenant_id: str, opened: OpenActivity) -> bool:
+        return self.apply_agent_activity_span(tenant_id, opened)[0]
+
+    def apply_agent_activity_span(self, tenant_id: str, opened: OpenActivity) -> tuple[bool, AgentActivity | None]:
         """The closed span and the new open one in one transaction, conditioned on the open item's
-        sequence: a redelivered or older event changes nothing, a racing writer retries once."""
+        sequence: a redelivered or older event changes nothing, a racing writer retries once. The span
+        closed is known from the open item read (consistently) for the condition: no read after the write."""
         key = self._open_key(tenant_id, opened.agent_id)
         for _ in range(3):
             item = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
             held = None if item is None else OpenActivity.model_validate_json(item["open"]["S"])
             if held is not None and opened.sequence <= held.sequence:
-                return False
+                return False, None
             writes: list[dict[str, Any]] = []
             if held is not None:
                 span = {"agent_id": held.agent_id, "start_ms": held.since, "end_ms": opened.since, "kind": held.kind.value}
@@ -262,11 +266,14 @@ class DynamoHistoryStore:
             }, **condition}})  # fmt: skip
             try:
                 self._db.transact_write_items(TransactItems=writes)
-                return True
             except ClientError as error:
                 if not _conflict(error):
                     raise
-        return False
+                continue
+            closed = None if held is None else AgentActivity(tenant_id=tenant_id, agent_id=held.agent_id,
+                                                            start_ms=held.since, end_ms=opened.since, kind=held.kind)
+            return True, closed
+        return False, None
 
     def agent_activities(self, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
         """One Query per UTC day partition of the range, so the range is bounded (check_activity_range)."""

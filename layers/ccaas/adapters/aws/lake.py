@@ -4,9 +4,14 @@
   under the lake bucket's athena-results/), the Glue database as context, and the query's parameters as
   ExecutionParameters: Athena substitutes them as literals, so a string goes quoted (quotes doubled)
   and a number as digits. Nothing of the caller's is ever formatted into the SQL text.
+  Throttled (TooManyRequestsException / ThrottlingException), it is tried again after 0.25, 0.5 and 1 s
+  (within the API's 4 s budget), then LakeBusy: nothing ran, the API answers 503 with Retry-After.
 - status: GetQueryExecution; the tenant is read back from the execution's first parameter, and a query
-  of another workgroup is unknown (None), as is an id Athena does not know.
-- results: GetQueryResults, page by page (1,000 rows each), typed by the result set's column types.
+  of another workgroup is unknown (None), as is an id Athena does not know. A failed query's error is
+  Athena's reason (StateChangeReason, else AthenaError's message, with its ErrorType). A throttled poll
+  is polled again while the wait lasts; throttled all along, LakeBusy (the caller asks again later).
+- results: GetQueryResults, page by page over NextToken (1,000 rows each; the KPI query returns at most
+  its row cap + 1), typed by the result set's column types.
 
 The function's environment names the workgroup and database (LAKE_WORKGROUP, LAKE_DATABASE: the
 infra's Lake construct sets them on the API function with `-c lake=true`).
@@ -15,16 +20,23 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from ccaas.domain.lake import TABLES, LakeQuery
+from ccaas.domain.lake import TABLES, LakeBusy, LakeQuery
 from ccaas.ports_lake import LakeQueryStatus
 
 WORKGROUP_ENV = "LAKE_WORKGROUP"
 DATABASE_ENV = "LAKE_DATABASE"
 _POLL_S = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0)  # GetQueryExecution back-off while waiting
+_START_BACKOFF_S = (0.25, 0.5, 1.0)  # StartQueryExecution throttled: the waits before trying again
+_THROTTLED = frozenset({"TooManyRequestsException", "ThrottlingException"})
+
+
+def _throttled(error: Exception) -> bool:
+    response = getattr(error, "response", None) or {}
+    return (response.get("Error") or {}).get("Code") in _THROTTLED
 
 
 def literal(value: str | int | float | bool) -> str:
@@ -64,19 +76,34 @@ class AthenaLakeQueries:
         return {t: f"{self.database}.{t}" for t in TABLES}
 
     def start(self, query: LakeQuery) -> str:
-        response = self.client.start_query_execution(
-            QueryString=query.sql,
-            QueryExecutionContext={"Database": self.database},
-            WorkGroup=self.workgroup,
-            ExecutionParameters=[literal(p) for p in query.parameters],
-        )
-        return response["QueryExecutionId"]
+        for attempt in range(len(_START_BACKOFF_S) + 1):
+            try:
+                response = self.client.start_query_execution(
+                    QueryString=query.sql,
+                    QueryExecutionContext={"Database": self.database},
+                    WorkGroup=self.workgroup,
+                    ExecutionParameters=[literal(p) for p in query.parameters],
+                )
+                return response["QueryExecutionId"]
+            except Exception as error:
+                if not _throttled(error):
+                    raise
+                if attempt == len(_START_BACKOFF_S):
+                    raise LakeBusy(f"Athena is busy (workgroup {self.workgroup}: {type(error).__name__} after "
+                                   f"{attempt + 1} attempts)", retry_after_s=5) from error
+                self._sleep(_START_BACKOFF_S[attempt])
+        raise AssertionError("unreachable")
 
     def _execution(self, query_id: str) -> Mapping[str, Any] | None:
+        """The execution; None for a query that is not ours; {} when Athena throttled the call."""
         try:
             execution = self.client.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
         except self.client.exceptions.InvalidRequestException:
             return None  # not an id Athena knows (malformed, expired, another account's)
+        except Exception as error:
+            if _throttled(error):
+                return {}
+            raise
         if execution.get("WorkGroup") != self.workgroup or not execution.get("ExecutionParameters"):
             return None
         return execution
@@ -84,14 +111,20 @@ class AthenaLakeQueries:
     def status(self, query_id: str, wait_s: float = 0.0) -> LakeQueryStatus | None:
         deadline = self._monotonic() + wait_s
         attempt = 0
+        last: Mapping[str, Any] = {}
         while True:
             execution = self._execution(query_id)
             if execution is None:
                 return None
-            state = execution["Status"]["State"]
+            if execution:
+                last = execution
+            state = last["Status"]["State"] if last else None
             if state in ("SUCCEEDED", "FAILED", "CANCELLED") or self._monotonic() >= deadline:
-                return LakeQueryStatus(state=state, tenant_id=_unquote(execution["ExecutionParameters"][0]),
-                                       error=execution["Status"].get("StateChangeReason"))
+                if not last:  # throttled all along: nothing known yet, ask again later
+                    raise LakeBusy(f"Athena is busy (workgroup {self.workgroup}: GetQueryExecution throttled)",
+                                   retry_after_s=2)
+                return LakeQueryStatus(state=state, tenant_id=_unquote(last["ExecutionParameters"][0]),
+                                       error=_reason(last["Status"]) if state in ("FAILED", "CANCELLED") else None)
             self._sleep(min(_POLL_S[min(attempt, len(_POLL_S) - 1)], max(0.0, deadline - self._monotonic())))
             attempt += 1
 
@@ -115,6 +148,16 @@ class AthenaLakeQueries:
         return rows
 
 
+def _reason(status: Mapping[str, Any]) -> str | None:
+    """Why a query failed, in Athena's words: StateChangeReason, else AthenaError's message (its ErrorType
+    number first, as Athena's error catalogue lists it)."""
+    error = status.get("AthenaError") or {}
+    message = status.get("StateChangeReason") or error.get("ErrorMessage")
+    if message and error.get("ErrorType") is not None:
+        return f"{message} (Athena error type {error['ErrorType']})"
+    return message
+
+
 @cache
 def _from(workgroup: str, database: str, endpoint: str | None) -> AthenaLakeQueries:
     import boto3
@@ -132,7 +175,15 @@ def from_environment(env: Mapping[str, str] | None = None) -> AthenaLakeQueries 
 
 
 # --- export: rows to Kinesis Data Firehose (record format conversion writes the Parquet) ---------------
-STREAMS_ENV = {"contact_records": "LAKE_CONTACT_RECORDS_STREAM"}
+# One Direct PUT delivery stream per lake table a function writes (infra: Lake.grant_export sets the
+# variables of the tables that function writes, and only those); contact_events arrive from the events
+# stream, and lake_intervals / tenant_settings are not delivered by a writer function.
+STREAMS_ENV = {
+    "contact_records": "LAKE_CONTACT_RECORDS_STREAM",
+    "agent_activity": "LAKE_AGENT_ACTIVITY_STREAM",
+    "surveys": "LAKE_SURVEYS_STREAM",
+    "transcript_analyses": "LAKE_TRANSCRIPT_ANALYSES_STREAM",
+}
 _BATCH = 500  # PutRecordBatch: at most 500 records (and 4 MiB) a call
 _BATCH_BYTES = 4 * 1024 * 1024 - 64 * 1024
 
@@ -193,7 +244,8 @@ def _export_from(streams: tuple[tuple[str, str], ...], endpoint: str | None) -> 
 
 
 def export_from_environment(env: Mapping[str, str] | None = None) -> FirehoseLakeExport | None:
-    """The Firehose export the function's environment names (LAKE_CONTACT_RECORDS_STREAM), else None."""
+    """The Firehose export of the streams the function's environment names (STREAMS_ENV: a table whose
+    variable is unset has no stream here, and putting its rows raises LakeExportFailed), else None."""
     env = os.environ if env is None else env
     streams = tuple((table, env[name]) for table, name in STREAMS_ENV.items() if env.get(name))
     if not streams:

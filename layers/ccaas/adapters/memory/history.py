@@ -101,17 +101,22 @@ class MemoryHistoryStore:
         self._t.series[(tenant_id, day)] = dict(series)
 
     def apply_agent_activity(self, tenant_id: str, opened: OpenActivity) -> bool:
+        return self.apply_agent_activity_span(tenant_id, opened)[0]
+
+    def apply_agent_activity_span(self, tenant_id: str, opened: OpenActivity) -> tuple[bool, AgentActivity | None]:
         key = (tenant_id, opened.agent_id)
         with self._t.lock:
             held = self._t.open_spans.get(key)
             if held is not None and opened.sequence <= held.sequence:
-                return False
+                return False, None
+            closed = None
             if held is not None:
-                self._t.spans[(tenant_id, held.agent_id, held.since)] = AgentActivity(
+                closed = AgentActivity(
                     agent_id=held.agent_id, tenant_id=tenant_id, start_ms=held.since, end_ms=opened.since, kind=held.kind
                 )
+                self._t.spans[(tenant_id, held.agent_id, held.since)] = closed
             self._t.open_spans[key] = opened
-            return True
+            return True, closed
 
     def agent_activities(self, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
         if to_ms <= from_ms:

@@ -1,23 +1,22 @@
 """Historical KPIs (JSON or CSV), surveys, a contact's history entry, and the tenant's KPI settings."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import AfterValidator
 
 from ccaas.api.access import ADMIN, INTEGRATION, READERS, Router
 from ccaas.api.common import Id, deps, tenant, within_calendar
+from ccaas.api.errors import ErrorBody, error_response
 from ccaas.domain.history import HistoryEntry, Survey
 from ccaas.domain.kpis import KpiSettings, rows_to_csv
 from ccaas.domain.kpis.export import dicts_to_csv as rows_to_csv_columns
 from ccaas.domain.kpis.intervals import Granularity
 from ccaas.domain.kpis.settings import ServiceLevelVariant
+from ccaas.ports_lake import LakeExportFailed
 from ccaas.usecases import history
 from ccaas.usecases import lake as lake_history
 
@@ -36,6 +35,10 @@ GroupBy = Annotated[
 ]
 
 
+_BUSY = {"description": "the analytics lake's engine is busy (nothing ran): ask again after Retry-After seconds",
+         "content": {"application/json": {"model": ErrorBody}}}
+
+
 def _wants_csv(format_: str | None) -> bool:
     if format_ is not None:
         return format_ == "csv"
@@ -46,7 +49,7 @@ def _wants_csv(format_: str | None) -> bool:
 @router.get(
     "/metrics/historical", roles=READERS,
     tags=["history"],
-    summary="KPIs per interval (15m, hour, day, week) in the tenant's time zone, by up to two dimensions; CSV with format=csv or Accept: text/csv; `warnings` says what the range lacks (JSON only). Ranges up to 93 days are computed at once; longer ones (up to 13 months) run on the analytics lake: 200 when it answers within a few seconds, else 202 with a query id to GET from /metrics/historical/queries/{query_id}",
+    summary="KPIs per interval (15m, hour, day, week) in the tenant's time zone, by up to two dimensions; CSV with format=csv or Accept: text/csv; `warnings` says what the range lacks (JSON only). Ranges up to 93 days are computed at once; longer ones (up to 13 months) run on the analytics lake: 200 when it answers within a few seconds, else 202 with a query id to GET from /metrics/historical/queries/{query_id}; a long-range report of more rows than one answer carries (2,000 as JSON, 5,000 as CSV) is a 422 `too_many_rows` naming `interval` or `group_by` with the numbers; a query the engine failed is a 422 `lake_query_failed` naming its reason",
     responses={
         200: {
             "description": "KPI rows (JSON), or the same rows as CSV",
@@ -57,6 +60,7 @@ def _wants_csv(format_: str | None) -> bool:
             "description": "a long range still computing on the lake: fetch `location` later",
             "content": {"application/json": {"model": lake_history.LakeQueryAccepted}},
         },
+        503: _BUSY,
     },
 )
 def historical_metrics(  # noqa: ANN201 - JSON report or CSV text (documented in `responses`)
@@ -72,11 +76,14 @@ def historical_metrics(  # noqa: ANN201 - JSON report or CSV text (documented in
 ):
     dims = tuple(group_by.split(",")) if group_by else ()
     dependencies = deps()
-    with _lake_errors():
+    try:
         report = lake_history.historical(
             dependencies, lake_history.lake_queries(dependencies), tenant(router), start=from_, end=to,
             interval=interval, group_by=dims, service_level_variant=service_level,
+            representation="csv" if _wants_csv(format_) else "json",
         )
+    except (lake_history.LakeBusy, LakeExportFailed) as error:  # busy, or the calendar could not be written
+        return _busy(error)
     return _report(report, format_, compact, fields)
 
 
@@ -86,7 +93,7 @@ QueryId = Annotated[str, Path(min_length=3, max_length=641, pattern=r"^[A-Za-z0-
 @router.get(
     "/metrics/historical/queries/<query_id>", roles=READERS,
     tags=["history"],
-    summary="The report of a long-range lake query that GET /metrics/historical answered with 202: 200 (JSON or CSV, as there), 202 while still computing, 404 for an id this tenant did not start",
+    summary="The report of a long-range lake query that GET /metrics/historical answered with 202: 200 (JSON or CSV, as there), 202 while still computing, 404 for an id this tenant did not start, 422 `too_many_rows` or `lake_query_failed` as there, 503 while the engine is busy",
     responses={
         200: {
             "description": "KPI rows (JSON), or the same rows as CSV",
@@ -94,6 +101,7 @@ QueryId = Annotated[str, Path(min_length=3, max_length=641, pattern=r"^[A-Za-z0-
                         "text/csv": {"schema": {"type": "string"}}},
         },
         202: {"description": "still computing", "content": {"application/json": {"model": lake_history.LakeQueryAccepted}}},
+        503: _BUSY,
     },
 )
 def historical_query(  # noqa: ANN201 - JSON report, 202 or CSV text (documented in `responses`)
@@ -104,19 +112,20 @@ def historical_query(  # noqa: ANN201 - JSON report, 202 or CSV text (documented
                                         description="comma-separated KPIs or raw counts to show (implies compact)")] = None,
 ):
     dependencies = deps()
-    with _lake_errors():
+    try:
         report = lake_history.query_result(dependencies, lake_history.lake_queries(dependencies), tenant(router),
-                                           query_id, wait_s=1.0)
+                                           query_id, wait_s=1.0, representation="csv" if _wants_csv(format_) else "json")
+    except lake_history.LakeBusy as error:
+        return _busy(error)
     return _report(report, format_, compact, fields)
 
 
-@contextmanager
-def _lake_errors() -> Iterator[None]:
-    """A lake query that failed on the engine is a 502 (the request was fine; asking again starts anew)."""
-    try:
-        yield
-    except lake_history.LakeQueryFailed as error:
-        raise ServiceError(502, str(error)) from None
+def _busy(error: Exception) -> Response:
+    """The lake's engine turned the query away for load (nothing ran): 503 with Retry-After. (A query that
+    ran and failed is a 422 `lake_query_failed` naming the engine's reason: a DomainError.)"""
+    response = error_response(503, "lake_busy", str(error))
+    response.headers["Retry-After"] = str(getattr(error, "retry_after_s", 5))
+    return response
 
 
 def _report(report: history.HistoricalReport | lake_history.LakeQueryAccepted, format_: str | None, compact: bool,
