@@ -46,6 +46,15 @@ class RoleClient(ApiClient):
         return ApiClient(self.api_url, self.key_for(method, path), self.timeout_s).call(method, path, body)
 
 
+def examples(thorough: int) -> int:
+    """A property test's `max_examples`, given as the number a thorough run draws: scaled by the loaded
+    Hypothesis profile (tests/conftest.py: "quick", the default of `make test`, draws 30 % of them;
+    HYPOTHESIS_PROFILE=thorough all), at least 10. The property is the same; only how many cases try it."""
+    from hypothesis import settings
+
+    return max(10, round(thorough * settings.default.max_examples / 100))
+
+
 def wait_until(
     probe: Callable[[], T | None], timeout_s: float = 15.0, interval_s: float = 0.1, what: str = "condition"
 ) -> T:

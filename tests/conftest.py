@@ -47,6 +47,20 @@ def _share_botocore_data_loader() -> None:
 _share_botocore_data_loader()
 
 
+def _hypothesis_profiles() -> None:
+    """Property tests draw fewer cases in `make test` than in a thorough run: "quick" (the default) draws
+    30 of Hypothesis' 100 for a test that names no number, and local.testing.examples(n) scales the tests
+    that do; HYPOTHESIS_PROFILE=thorough draws them all. The properties are the same in both."""
+    from hypothesis import settings
+
+    settings.register_profile("quick", max_examples=30)
+    settings.register_profile("thorough", max_examples=100)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
+
+
+_hypothesis_profiles()
+
+
 @pytest.fixture(scope="module")
 def runtime():
     """A local runtime per test module (its own moto, stack and seeded demo, serving only: a test that
@@ -57,3 +71,62 @@ def runtime():
     rt.start()
     yield rt
     rt.stop()
+
+
+# -- xdist work units (`make test`: pytest -n 2 --dist loadgroup) --------------------------------------
+# pytest 9.2 made an item's node id a structured value (Node._id); pytest-xdist 3.8 still appends the
+# xdist_group name to the old `_nodeid` attribute, which nothing reads any more: --dist loadgroup silently
+# became --dist load, one test per unit, and every module-scoped fixture (a local runtime, the stack
+# deployed into moto) was set up on both workers. This conftest gives xdist the scheduler instead: a unit
+# per test file (a module's fixtures are set up once), and one unit for a directory whose tests share a
+# session or package fixture (tests/infra: the synthesized app; tests/workflows: one local runtime). The
+# units are handed out heaviest first (the items are ordered so in every worker; xdist's reordering by
+# test count is off): a long module started last is the run's tail.
+SHARED_DIRS = ("tests/infra/", "tests/workflows/")
+# A unit's estimated seconds beyond its tests (its fixtures, its long tests): the files that took longest
+# in a measured run first, then by directory (what the fixtures of its tests start).
+UNIT_COST = {
+    "tests/fuzz/": 100, "tests/local/test_simulation_transfers.py": 70, "tests/unit/test_lake_conformance.py": 55,
+    "tests/local/test_simulation_push.py": 50, "tests/local/test_wallboard.py": 45,
+    "tests/outside/test_outbound_journeys_api.py": 40, "tests/workflows/": 40, "tests/infra/": 40,
+    "tests/unit/test_cold_start.py": 40, "tests/local/test_journeys_local.py": 38, "tests/local/test_moto_patches.py": 32,
+    "tests/local/test_demo_history.py": 30, "tests/unit/test_lake_infra.py": 28, "tests/unit/test_outbound_simulation.py": 14,
+    "tests/unit/test_plot_forecast.py": 12, "tests/unit/test_routing_replay.py": 7,
+    "tests/local/": 10, "tests/outside/": 4, "tests/handlers/": 4, "tests/contract/": 4,
+}
+
+
+def work_unit(nodeid: str) -> str:
+    """The xdist unit of a test: its directory when the directory shares a fixture, else its file."""
+    path = nodeid.split("::", 1)[0]
+    return next((d for d in SHARED_DIRS if path.startswith(d)), path)
+
+
+def unit_cost(unit: str, tests: int) -> float:
+    return next((cost for d, cost in UNIT_COST.items() if unit.startswith(d)), 0) + tests / 20
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: no error where it is not installed
+def pytest_xdist_make_scheduler(config: pytest.Config, log):  # noqa: ANN201 (xdist's hook)
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    config.option.loadscopereorder = False  # the workers' collection order is already heaviest first
+    return SharedFixtureScheduling(config, log)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # an xdist worker has dist "no" and loadgroup set; the controller does not collect
+    if not (getattr(config.option, "loadgroup", False) or getattr(config.option, "dist", "no") == "loadgroup"):
+        return
+    units: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        units.setdefault(work_unit(item.nodeid), []).append(item)
+    ordered = sorted(units.items(), key=lambda kv: -unit_cost(kv[0], len(kv[1])))  # stable: ties keep order
+    items[:] = [item for _, unit in ordered for item in unit]

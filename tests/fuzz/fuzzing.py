@@ -18,7 +18,7 @@ import os
 import re
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -249,13 +249,24 @@ def operations_of(schema: Any, role: str | None = None) -> list[Any]:
     return [op for op in operations if role is None or role in (op.definition.raw.get("x-roles") or [])]
 
 
+def shard(labels: list[str], index: int, shards: int) -> list[str]:
+    """The `index`-th of `shards` interleaved slices of the operations (schema order): each a test of its
+    own, together every operation once; an operation's cases do not depend on the slice it is in."""
+    if not 0 <= index < shards:
+        raise ValueError(f"shard {index} of {shards}")
+    return labels[index::shards]
+
+
 def plan(schema: Any, budget: Budget, seed: int, known_ids: Mapping[str, str], min_requests: int,
-         notes: list[str], role: str | None = None) -> list[Planned]:
-    """Every operation's batches, in schema order; when they come to fewer than `min_requests` (an operation
-    has fewer distinct inputs than its budget), the batches that filled their budget draw the rest, with
-    another seed, so the tier's size does not shrink with the schema."""
+         notes: list[str], role: str | None = None, only: Collection[str] | None = None) -> list[Planned]:
+    """Every operation's batches (or those of the operations labelled in `only`), in schema order; when
+    they come to fewer than `min_requests` (an operation has fewer distinct inputs than its budget), the
+    batches that filled their budget draw the rest, with another seed, so the tier's size does not shrink
+    with the schema."""
     batches: list[tuple[Any, str, Any, int]] = []  # operation, batch, strategy, examples
     for operation in operations_of(schema, role):
+        if only is not None and operation.label not in only:
+            continue
         path_ids = [p.name for p in operation.path_parameters]
         for batch, mode, examples in (("positive", GenerationMode.POSITIVE, budget.positive),
                                       ("negative", GenerationMode.NEGATIVE, budget.negative)):
@@ -402,11 +413,13 @@ def fuzz(
     slow_s: float | None = None,
     progress: Callable[[str], None] | None = None,
     role: str | None = None,
+    only: Collection[str] | None = None,
 ) -> FuzzResult:
-    """`role`: only the operations that admit it (the key is that role's)."""
+    """`role`: only the operations that admit it (the key is that role's); `only`: only the operations with
+    these labels (a shard of the tier)."""
     result = FuzzResult(seed=seed, budget=budget)
     t0 = time.perf_counter()
-    planned = plan(schema, budget, seed, known_ids, min_requests, result.notes, role)
+    planned = plan(schema, budget, seed, known_ids, min_requests, result.notes, role, only)
     result.generation_s = time.perf_counter() - t0
     result.planned = len(planned)
     headers = {"Authorization": f"Bearer {api_key}"}

@@ -7,8 +7,14 @@ a body its status does not document, and a response slower than SLOW_S (sent onc
 repeat over the limit counts, not a scheduling hiccup of a loaded machine); every failure of the run is
 collected first, then printed as one table with the totals (and written as JSON to $FUZZ_REPORT).
 
+Each pass is split into SHARDS tests (interleaved slices of the operations, fuzzing.shard), so no test
+runs long and a failure names its slice; together they fuzz every operation with the same cases. Two
+profiles (FUZZ_PROFILE): "default" (`make test`: every operation, each batch kind, a third of the cases)
+and "thorough" (the full budget: 30 schema-valid, 30 schema-invalid and 12 known-id cases per operation,
+at least 2,000 requests); FUZZ_POSITIVE, FUZZ_NEGATIVE, FUZZ_KNOWN_IDS, FUZZ_MIN_REQUESTS override either.
+
     .venv/bin/python -m pytest tests/fuzz -s          # the tier alone, with the summary on stdout
-    FUZZ_REPORT=/tmp/fuzz.json FUZZ_SEED=7 .venv/bin/python -m pytest tests/fuzz
+    FUZZ_PROFILE=thorough FUZZ_REPORT=/tmp/fuzz.json FUZZ_SEED=7 .venv/bin/python -m pytest tests/fuzz
 """
 from __future__ import annotations
 
@@ -25,12 +31,16 @@ from tests.fuzz import fuzzing
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fuzz")]
 
 SEED = int(os.environ.get("FUZZ_SEED", "20261202"))
+# (positive, negative, known ids) per operation and the least requests of the admin pass
+PROFILES = {"default": (10, 10, 6, 700), "thorough": (30, 30, 12, 2_000)}
+_POSITIVE, _NEGATIVE, _KNOWN_IDS, _MIN_REQUESTS = PROFILES[os.environ.get("FUZZ_PROFILE", "default")]
 BUDGET = fuzzing.Budget(
-    positive=int(os.environ.get("FUZZ_POSITIVE", "30")),
-    negative=int(os.environ.get("FUZZ_NEGATIVE", "30")),
-    known_ids=int(os.environ.get("FUZZ_KNOWN_IDS", "12")),
+    positive=int(os.environ.get("FUZZ_POSITIVE", _POSITIVE)),
+    negative=int(os.environ.get("FUZZ_NEGATIVE", _NEGATIVE)),
+    known_ids=int(os.environ.get("FUZZ_KNOWN_IDS", _KNOWN_IDS)),
 )
-MIN_REQUESTS = 2_000
+MIN_REQUESTS = int(os.environ.get("FUZZ_MIN_REQUESTS", _MIN_REQUESTS))
+SHARDS = 10  # tests of the admin pass (AGENT_SHARDS of the agent pass)
 SLOW_S = 2.0
 MB = 1_000_000
 
@@ -59,25 +69,38 @@ def _known_ids(runtime) -> dict[str, str]:
     return {"agent_id": "ana", "queue_id": "sales", "customer_id": "cust-gold", "contact_id": contact["contact_id"]}
 
 
-def test_schemathesis_over_every_operation(runtime) -> None:
+@pytest.fixture(scope="module")
+def known_ids(runtime) -> dict[str, str]:
+    return _known_ids(runtime)
+
+
+def _share(total: int, part: int, whole: int) -> int:
+    """A shard's part of the least requests of a pass: in proportion to its operations, rounded up."""
+    return -(-total * part // whole)
+
+
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_schemathesis_over_every_operation(runtime, known_ids, shard: int) -> None:
     # The admin key: it reads every route and configures; the routes of other roles answer it 403,
     # which every operation documents (the check the fuzz makes of every answer).
     key = runtime.api_keys["demo"]
     schema = fuzzing.load_schema(runtime.api_url, key, slow_s=SLOW_S)
-    operations = [r.ok().label for r in schema.get_all_operations()]
-    assert len(operations) >= 40, operations
+    every = [r.ok().label for r in schema.get_all_operations()]
+    assert len(every) >= 40, every
+    operations = fuzzing.shard(every, shard, SHARDS)
+    least = _share(MIN_REQUESTS, len(operations), len(every))
 
     result = fuzzing.fuzz(
-        schema, runtime.api_url, key, budget=BUDGET, seed=SEED, known_ids=_known_ids(runtime),
-        min_requests=MIN_REQUESTS, slow_s=SLOW_S, progress=lambda line: print(f"fuzz: {line}", flush=True),
+        schema, runtime.api_url, key, budget=BUDGET, seed=SEED, known_ids=known_ids, only=operations,
+        min_requests=least, slow_s=SLOW_S, progress=lambda line: print(f"fuzz: {line}", flush=True),
     )
     summary = result.summary()
     print(summary)
-    _report("schemathesis", {**result.as_dict(), "operations": operations})
+    _report(f"schemathesis[{shard}]", {**result.as_dict(), "operations": operations})
 
     problems = []
-    if result.requests < MIN_REQUESTS:
-        problems.append(f"only {result.requests} requests sent (at least {MIN_REQUESTS})")
+    if result.requests < least:
+        problems.append(f"only {result.requests} requests sent (at least {least})")
     if missing := [op for op in operations if op not in result.per_operation]:
         problems.append(f"operations never fuzzed: {missing}")
     if result.findings:
@@ -104,25 +127,35 @@ def _connected_to_ana(runtime) -> str:
     return contact_id
 
 
-AGENT_MIN_REQUESTS = 600
+AGENT_MIN_REQUESTS = MIN_REQUESTS * 3 // 10  # 600 of the thorough 2,000
+AGENT_SHARDS = 2
 # Half the random budget: most random agent ids are another agent's (403); the known ids carry the pass.
 AGENT_BUDGET = fuzzing.Budget(positive=BUDGET.positive // 2, negative=BUDGET.negative // 2, known_ids=BUDGET.known_ids)
 
 
-def test_schemathesis_as_an_agent_over_the_agents_operations(runtime) -> None:
+@pytest.fixture(scope="module")
+def anas_contact(runtime) -> str:
+    """Made once, after the admin pass, for every shard of the agent pass."""
+    return _connected_to_ana(runtime)
+
+
+@pytest.mark.parametrize("shard", range(AGENT_SHARDS))
+def test_schemathesis_as_an_agent_over_the_agents_operations(runtime, anas_contact, shard: int) -> None:
     """The admin pass meets 403 on the agent's routes: this pass sends them as the agent ana, with her
     connected contact among the known ids (transfer, consult, hold, escalate bodies reach the use-cases)."""
     key = runtime.key("demo", agent_id="ana")
     schema = fuzzing.load_schema(runtime.api_url, key, slow_s=SLOW_S)
-    operations = [op.label for op in fuzzing.operations_of(schema, "agent")]
-    assert any("/transfer" in op for op in operations) and len(operations) >= 15, operations
-    known = {"agent_id": "ana", "contact_id": _connected_to_ana(runtime)}
+    every = [op.label for op in fuzzing.operations_of(schema, "agent")]
+    assert any("/transfer" in op for op in every) and len(every) >= 15, every
+    operations = fuzzing.shard(every, shard, AGENT_SHARDS)
+    known = {"agent_id": "ana", "contact_id": anas_contact}
     result = fuzzing.fuzz(schema, runtime.api_url, key, budget=AGENT_BUDGET, seed=SEED, known_ids=known,
-                          min_requests=AGENT_MIN_REQUESTS, slow_s=SLOW_S, role="agent",
+                          min_requests=_share(AGENT_MIN_REQUESTS, len(operations), len(every)), slow_s=SLOW_S,
+                          role="agent", only=operations,
                           progress=lambda line: print(f"fuzz (agent): {line}", flush=True))
     summary = result.summary()
     print(summary)
-    _report("schemathesis_agent", {**result.as_dict(), "operations": operations})
+    _report(f"schemathesis_agent[{shard}]", {**result.as_dict(), "operations": operations})
     problems = []
     if missing := [op for op in operations if op not in result.per_operation]:
         problems.append(f"operations never fuzzed: {missing}")
@@ -222,3 +255,14 @@ def _names_the_problem(body: Any, words: tuple[str, ...]) -> bool:
         return False
     text = json.dumps({k: v for k, v in body.items() if k in ("message", "detail", "error", "field")}).lower()
     return any(w in text for w in words)
+
+
+def test_the_shards_fuzz_every_operation_once() -> None:
+    labels = [f"GET /op{i}" for i in range(47)]
+    for shards in (1, 2, SHARDS, 47, 50):
+        slices = [fuzzing.shard(labels, i, shards) for i in range(shards)]
+        assert sorted(op for s in slices for op in s) == sorted(labels)
+        assert max(map(len, slices)) - min(map(len, slices)) <= 1
+    with pytest.raises(ValueError):
+        fuzzing.shard(labels, SHARDS, SHARDS)
+    assert sum(_share(MIN_REQUESTS, len(fuzzing.shard(labels, i, SHARDS)), len(labels)) for i in range(SHARDS)) >= MIN_REQUESTS

@@ -1,7 +1,7 @@
 """Synthesize the CDK app ONCE per test session (per xdist worker) and share the template.
 
-Every test in tests/infra is marked `slow` and put in the xdist group "cdk", so with
-`pytest -n 2 --dist loadgroup` one worker synthesizes once and runs them all.
+Every test in tests/infra is marked `slow`; with `pytest -n 2 --dist loadgroup` the directory is one xdist
+work unit (tests/conftest.py: work_unit), so one worker synthesizes once and runs them all.
 """
 from __future__ import annotations
 
@@ -16,12 +16,10 @@ from infra import jsii_env  # noqa: F401  (before aws_cdk: which Node jsii runs 
 HERE = Path(__file__).resolve().parent
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist folds the group into node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.slow)
-            item.add_marker(pytest.mark.xdist_group("cdk"))
 
 
 class Synth:

@@ -25,6 +25,7 @@ from ccaas.domain.outbound.models import (
     ContactListRow,
     PhoneEntry,
 )
+from local.testing import examples
 
 UTC = timezone.utc
 KEYWORDS = ["STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPT OUT", "OPT-OUT", "OPTOUT"]
@@ -62,7 +63,7 @@ def _campaign(mode=CampaignMode.AGENTLESS, channel="sms") -> Campaign:
                     status=CampaignStatus.RUNNING, agentless_message="Hi", channel=channel, debt_collection=True)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(INSTANTS, st.sampled_from(ZONES), st.sampled_from(["account", "+12125550101", "+13125550102"]),
        st.integers(min_value=0, max_value=9 * 24 * 60), st.sampled_from([CampaignMode.PROGRESSIVE, CampaignMode.AGENTLESS]))
 def test_no_attempt_within_seven_days_after_an_inbound_conversation(talk, zone, key, minutes_later, mode):
@@ -80,7 +81,7 @@ def test_no_attempt_within_seven_days_after_an_inbound_conversation(talk, zone, 
         assert decision.next_allowed_at >= talk + REG_F_WINDOW
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(INSTANTS, st.sampled_from(ZONES), st.sampled_from([True, False, None]), st.sampled_from([True, False, None]))
 def test_an_agentless_text_needs_sms_consent_and_calling_hours(at, zone, sms, voice):
     decision = check_attempt(_campaign(), _row(zone, sms=sms, voice=voice, account=None), "+12125550101", at,

@@ -17,6 +17,7 @@ import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from pydantic import ValidationError
 
 from ccaas.adapters.memory.outbound import RecordingDialer
@@ -37,6 +38,7 @@ from ccaas.domain.tenants import Tenant
 from ccaas.ports_outbound import CarrierOutcome, DialerSettings
 from ccaas.usecases import outbound
 from ccaas.usecases.outbound import CampaignRequest, ListUpload
+from local.testing import examples
 
 T = "t1"
 UTC = timezone.utc
@@ -197,7 +199,7 @@ def _open(at: datetime, zone: str) -> bool:
     return 8 <= local.hour < 21
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(at=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)),
        case=st.sampled_from([("+44 20 7946 0000", {"postal_code": "90210"}, (LA, LONDON)),
                              ("+1 212 555 0143", {"time_zone": LA}, (LA, NY)),

@@ -36,6 +36,7 @@ from ccaas.domain.outbound.models import (
     PhoneEntry,
     RetryRule,
 )
+from local.testing import examples
 
 UTC = timezone.utc
 ZONE_SETS = [
@@ -95,7 +96,7 @@ def only_time_blocks(decision) -> bool:
     return all(CheckName(name).time_based for name in decision.failed)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(zones=zones_st, at=instants, window=window_st, blackouts=blackout_st)
 def test_never_allowed_outside_8_to_21_local_and_next_allowed_is_allowed(zones, at, window, blackouts):
     c, r = campaign(window, blackouts), row(zones)
@@ -137,7 +138,7 @@ step = st.tuples(
 )
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(zones=zones_st, start=instants, steps=st.lists(step, min_size=5, max_size=45),
        dnc=st.sets(st.integers(0, 2), max_size=1))
 def test_a_loop_that_dials_only_when_allowed_never_breaks_reg_f_hours_or_dnc(zones, start, steps, dnc):
@@ -181,7 +182,7 @@ def test_a_loop_that_dials_only_when_allowed_never_breaks_reg_f_hours_or_dnc(zon
             assert not any(t < a.started_at < t + timedelta(days=7) for t in talks)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(zones=zones_st, at=instants, answered=st.integers(0, 5000), abandoned=st.integers(0, 300))
 def test_a_predictive_dial_is_never_allowed_at_or_over_the_abandonment_cap(zones, at, answered, abandoned):
     c = campaign().model_copy(update={"mode": CampaignMode.PREDICTIVE})
