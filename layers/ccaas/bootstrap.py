@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
-from ccaas.settings import Settings
-
 if TYPE_CHECKING:  # annotations only: the dataclass never evaluates them
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
@@ -31,6 +29,7 @@ if TYPE_CHECKING:  # annotations only: the dataclass never evaluates them
     )
     from ccaas.ports_journeys import JourneyAlarms, JourneyResultStore
     from ccaas.ports_outbound import DialerFactory, OutboundStore
+    from ccaas.settings import Settings
 
 
 @dataclass
@@ -238,6 +237,11 @@ def dependencies() -> Dependencies:
     functions sharing one interpreter locally each get their own). The endpoint is part of the key:
     clients made for one AWS endpoint (or emulation) are never reused for another, nor for another
     emulation of the WebSocket management API (two local runtimes in one process)."""
+    # Imported on first use, with the settings: pydantic is not loaded by `import ccaas.bootstrap`, so a
+    # handler that imports Powertools' batch utility before its models keeps it from loading Powertools'
+    # parser models (aws_lambda_powertools.utilities.batch.types imports them when pydantic is loaded).
+    from ccaas.settings import Settings
+
     return _aws_for(  # type: ignore[return-value]
         Settings.from_env(os.environ), os.environ.get("AWS_ENDPOINT_URL"),
         os.environ.get("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"),

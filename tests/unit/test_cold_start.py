@@ -17,9 +17,13 @@ HANDLERS = sorted(p.parent.name for p in FUNCTIONS_DIR.glob("*/handler.py"))
 
 # Never at a handler's import: the X-Ray SDK's core (botocore's session with it) while tracing is off,
 # boto3 (bootstrap builds clients on first use), the API's routes and Powertools' OpenAPI models (ccaas.api.app
-# includes the routers a request needs when it comes), Powertools idempotency (it imports boto3).
+# includes the routers a request needs when it comes), Powertools idempotency (it imports boto3), Powertools'
+# parser models (~25 pydantic models of every event source: aws_lambda_powertools.utilities.batch.types imports
+# them when pydantic is already loaded, so the batch utility must come before our models; ccaas.bootstrap
+# imports its pydantic Settings on first use for that).
 EVERYWHERE = ("aws_xray_sdk.core", "boto3", "botocore.session", "ccaas.api.routes.", "ccaas.usecases.agents",
-              "aws_lambda_powertools.event_handler.openapi.models", "aws_lambda_powertools.utilities.idempotency")
+              "aws_lambda_powertools.event_handler.openapi.models", "aws_lambda_powertools.utilities.idempotency",
+              "aws_lambda_powertools.utilities.parser.models")
 TRANSCRIPT_ANALYSIS = ("ccaas.domain.analytics.analyzer", "ccaas.domain.analytics.qa", "ccaas.usecases.analytics",
                        "ccaas.domain.insights")
 ALERTS = ("ccaas.domain.alerts", "ccaas.domain.analytics.", "ccaas.domain.guidance", "ccaas.usecases.alerts")
@@ -78,6 +82,14 @@ def test_handler_import_loads_only_what_it_uses(folder: str):
     forbidden = EVERYWHERE + NOT_NEEDED[folder]
     unexpected = [m for m in loaded if any(m == f or m.startswith(f if f.endswith(".") else f + ".") for f in forbidden)]
     assert unexpected == [], f"{folder} imports {unexpected} at cold start"
+
+
+def test_bootstrap_import_loads_no_pydantic():
+    """Settings (pydantic) are imported with the first dependencies(): a stream handler's batch utility,
+    imported after ccaas.bootstrap, then still finds pydantic unloaded and skips the parser models."""
+    code = ("import json, sys; import ccaas.bootstrap; print(json.dumps(sorted(m for m in sys.modules "
+            "if m.split('.')[0] in ('pydantic', 'pydantic_core', 'boto3', 'botocore'))))")
+    assert json.loads(_run(code, env=lambda_environment("route_contact"))) == []
 
 
 _TRACER = r"""
