@@ -289,7 +289,7 @@ def simulate_day(config: DayConfig) -> DayReport:  # noqa: C901 - one event loop
         state = PacingState(
             agents_free=max(0, len(agents_free) - len(waiting)), agents_on_call=len(agent_phase), calls_in_flight=len(in_flight),
             answer_rate=rolling_answer[0], mean_answer_delay_s=rolling_answer[1],
-            measured_abandon_rate=stats.rate if answered_today >= 50 else 0.0, max_dials=60,
+            answered_30d=answered_today, abandoned_30d=abandoned_today, max_dials=60,
             busy_free_p=tuple(busy_p),
             in_flight_answer_p=tuple(answer_after[min(60, int(t - d))] for d in in_flight.values()))
         wanted = dials_to_place(mode, state)

@@ -9,11 +9,14 @@ from bench.bench_campaigns import (
     ANSWER_RATES,
     BASE,
     HEADLINE,
+    SEED_HEADERS,
     SWEEP_HEADERS,
     Comparison,
     idle_s_per_connect,
     later_day,
     scenario,
+    seed_rows,
+    seeds_from,
     sweep,
     sweep_days,
 )
@@ -83,3 +86,18 @@ def test_a_small_sweep_compares_both_modes_at_the_same_staffing_and_does_not_dep
         assert c.predictive.occupancy > c.progressive.occupancy
     pooled = sweep(days, workers=2)
     assert [c.row() for c in pooled] == [c.row() for c in serial]
+
+
+def test_the_seeds_come_from_the_environment_and_default_to_the_base_seed():
+    assert seeds_from(None) == seeds_from("") == (BASE.seed,)
+    assert seeds_from("7,8,9") == (7, 8, 9)
+    assert seeds_from(" 9, 7,9 ,") == (9, 7)  # order kept, duplicates and blanks dropped
+    with pytest.raises(ValueError):
+        seeds_from("seven")
+
+
+def test_a_seed_row_reports_the_first_day_gain_abandonment_and_decisions_at_the_cap():
+    pred = replace(report("predictive", 13, 1.0, answered=200, abandoned=7), fallbacks=42)
+    rows = seed_rows(8, [Comparison(0.2, report("progressive", 10, 1.0), pred)])
+    assert rows == [[8, "20%", "+30.0%", "3.50%", "7/200", 42, False]]
+    assert len(rows[0]) == len(SEED_HEADERS)

@@ -1,6 +1,7 @@
 """Dial pacing (ccaas.domain.outbound.pacing) and the simulated carrier (adapters/memory/carrier)."""
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -11,9 +12,13 @@ from ccaas.adapters.memory.carrier import CarrierProfile, SimulatedCarrier
 from ccaas.domain.outbound.models import MIN_RING_S, CampaignMode
 from ccaas.domain.outbound.pacing import (
     MIN_TARGET_SHARE,
+    MIN_WINDOW_ANSWERS,
     PacingState,
     abandon_target,
+    budget_share_used,
     dials_to_place,
+    drop_budget,
+    may_dial_ahead,
     predictive_plan,
     soon_free_weight,
 )
@@ -111,17 +116,34 @@ _states = st.builds(
     busy_free_p=st.one_of(st.none(), st.lists(_probability, max_size=25).map(tuple)),
     in_flight_answer_p=st.one_of(st.none(), st.lists(st.floats(0.0, 0.9), max_size=40).map(tuple)))
 _fast = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_counts = st.one_of(st.none(), st.tuples(st.integers(0, 3_000), st.integers(0, 120)))
+
+
+def _with_counts(s: PacingState, counts: tuple[int, int] | None) -> PacingState:
+    if counts is None:
+        return s
+    return s.model_copy(update={"answered_30d": counts[0], "abandoned_30d": counts[1]})
+
+
+# states with or without the 30-day counts (the counts, when given, drive the controller)
+_any_states = st.builds(_with_counts, _states, _counts)
+
+
+def _may_dial_ahead(s: PacingState) -> bool:
+    if s.answered_30d is None:
+        return s.measured_abandon_rate < s.max_abandon_rate
+    return s.abandoned_30d < s.max_abandon_rate * max(s.answered_30d, s.min_window_answers)
 
 
 @_fast
-@given(_states)
+@given(_any_states)
 def test_property_predictive_never_dials_fewer_than_progressive_and_keeps_its_prediction(s):
     plan = predictive_plan(s)
     progressive = dials_to_place(CampaignMode.PROGRESSIVE, s)
     assert progressive <= plan.dials <= max(progressive, s.max_dials)
     if plan.dials > progressive:  # dialing ahead only where the model says the drops stay under the target
         assert plan.predicted_abandon_rate <= plan.target + 1e-12
-        assert s.measured_abandon_rate < s.max_abandon_rate
+        assert _may_dial_ahead(s)
 
 
 @_fast
@@ -132,7 +154,15 @@ def test_property_at_or_over_the_cap_predictive_dials_exactly_progressively(s):
 
 
 @_fast
-@given(_states, st.integers(1, 5))
+@given(_any_states, st.integers(0, 60), st.integers(2_000, 100_000))
+def test_property_at_or_over_the_cap_with_large_counts_predictive_dials_exactly_progressively(s, extra, answered):
+    over = math.ceil(s.max_abandon_rate * answered) + extra  # abandoned ≥ cap × answered, answered ≥ N_min
+    s = s.model_copy(update={"answered_30d": answered, "abandoned_30d": over, "measured_abandon_rate": 0.0})
+    assert dials_to_place(CampaignMode.PREDICTIVE, s) == dials_to_place(CampaignMode.PROGRESSIVE, s)
+
+
+@_fast
+@given(_any_states, st.integers(1, 5))
 def test_property_monotone_in_free_agents(s, more):
     richer = s.model_copy(update={"agents_free": s.agents_free + more})
     assert dials_to_place(CampaignMode.PREDICTIVE, richer) >= dials_to_place(CampaignMode.PREDICTIVE, s)
@@ -144,6 +174,76 @@ def test_property_a_higher_measured_rate_never_means_more_dials(s, worse):
     higher = s.model_copy(update={"measured_abandon_rate": min(1.0, s.measured_abandon_rate + worse)})
     assert abandon_target(higher) <= abandon_target(s)
     assert dials_to_place(CampaignMode.PREDICTIVE, higher) <= dials_to_place(CampaignMode.PREDICTIVE, s)
+
+
+@_fast
+@given(_states, st.integers(0, 3_000), st.integers(0, 100), st.integers(1, 40), st.integers(1, 500))
+def test_property_more_drops_never_mean_more_dials_and_more_answers_never_fewer(s, answered, abandoned, d, n_min):
+    def at(answers: int, drops: int) -> int:
+        return dials_to_place(CampaignMode.PREDICTIVE, s.model_copy(update={
+            "answered_30d": answers, "abandoned_30d": drops, "min_window_answers": n_min}))
+
+    assert at(answered, abandoned + d) <= at(answered, abandoned)
+    assert at(answered + d, abandoned) >= at(answered, abandoned)
+
+
+_windows = st.lists(st.booleans(), min_size=1, max_size=40)  # each answer: dropped (True) or connected
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_states, _windows, st.integers(0, 400), st.integers(0, 15), st.integers(1, 400),
+       st.sampled_from([0.03, 0.02, 0.01]))
+def test_property_over_any_sequence_the_pacer_never_dials_ahead_once_the_drop_budget_is_spent(
+        s, drops, answered, abandoned, n_min, cap):
+    """Walk a sequence of answers and drops (from any starting window): at every decision the pacer dials
+    ahead only with a drop left in the budget, so one more drop keeps abandoned ≤ cap × max(answered, N_min),
+    and it dials exactly progressively once abandoned ≥ cap × max(answered, N_min)."""
+    s = s.model_copy(update={"max_abandon_rate": cap, "min_window_answers": n_min, "measured_abandon_rate": 0.0})
+    for dropped in drops:
+        answered += 1
+        abandoned += dropped
+        now = s.model_copy(update={"answered_30d": answered, "abandoned_30d": abandoned})
+        progressive = dials_to_place(CampaignMode.PROGRESSIVE, now)
+        dials = dials_to_place(CampaignMode.PREDICTIVE, now)
+        window = cap * max(answered, n_min)
+        if abandoned >= window:
+            assert dials == progressive
+        if dials > progressive:
+            assert abandoned + 1 <= window + 1e-9
+            assert drop_budget(answered, abandoned, cap, n_min) >= 1
+
+
+def test_first_day_one_early_drop_spends_the_budget_not_the_ratio():
+    s = dict(agents_free=5, agents_on_call=15)
+    progressive = dials_to_place(CampaignMode.PROGRESSIVE, state(**s))
+    # 1 drop in 20 answers: the raw ratio (5 %) would force progressive dialing ...
+    assert dials_to_place(CampaignMode.PREDICTIVE, state(**s, measured_abandon_rate=0.05)) == progressive
+    # ... the budget (floor(3 % × 200) − 1 = 5 drops left) keeps dialing ahead at the full target
+    first_day = state(**s, answered_30d=20, abandoned_30d=1)
+    assert drop_budget(20, 1, 0.03) == 5 and may_dial_ahead(20, 1, 0.03)
+    assert budget_share_used(first_day) == pytest.approx(1 / 6)
+    assert abandon_target(first_day) == pytest.approx(0.03)
+    assert dials_to_place(CampaignMode.PREDICTIVE, first_day) > progressive
+    # the budget tightens the ramp as it is spent: 4 of 6 drops → r = 0.67, 6 of 6 → progressive
+    assert abandon_target(state(**s, answered_30d=50, abandoned_30d=4)) < 0.03
+    spent = state(**s, answered_30d=150, abandoned_30d=6)
+    assert drop_budget(150, 6, 0.03) == 0 and not may_dial_ahead(150, 6, 0.03)
+    assert dials_to_place(CampaignMode.PREDICTIVE, spent) == progressive
+    # the answers catching up open the budget again
+    assert drop_budget(250, 6, 0.03) == 1
+
+
+def test_from_n_min_answers_on_the_counts_give_the_ratio_ramp_unchanged():
+    assert MIN_WINDOW_ANSWERS == 200
+    for answered, abandoned in ((200, 3), (1_000, 21), (1_000, 27), (5_000, 120), (20_000, 440)):
+        counts = state(agents_free=3, agents_on_call=17, answered_30d=answered, abandoned_30d=abandoned)
+        rate = state(agents_free=3, agents_on_call=17, measured_abandon_rate=abandoned / answered)
+        assert abandon_target(counts) == pytest.approx(abandon_target(rate))
+        assert predictive_plan(counts).dials == predictive_plan(rate).dials
+    # the counts win over a stale rate; a caller with only the rate keeps the old behaviour
+    assert abandon_target(state(measured_abandon_rate=0.05, answered_30d=1_000, abandoned_30d=0)) == pytest.approx(0.03)
+    with pytest.raises(ValueError):
+        state(answered_30d=10)
 
 
 def test_pacing_is_deterministic():

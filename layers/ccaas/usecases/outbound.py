@@ -713,7 +713,8 @@ def dial_tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetim
         agents_in_wrap_up=sum(1 for a in agents if a.acw_contact_ids),
         calls_in_flight=len(in_flight),
         answer_rate=_answer_rate(_window_counts(deps, tenant_id, campaign_id, now, ANSWER_RATE_DAYS)),
-        measured_abandon_rate=min(1.0, stats.rate),
+        answered_30d=stats.answered,
+        abandoned_30d=stats.abandoned,
         max_abandon_rate=campaign.max_abandon_rate,
         max_dials=MAX_ROWS_PER_TICK,
     )

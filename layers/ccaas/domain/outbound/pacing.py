@@ -30,6 +30,22 @@
   as the rate nears it; the measured rate settles between 50 % and 90 % of the cap instead of touching
   it. At or over the limit the pacer dials progressively (the same fallback `compliance.pacing_mode`
   gives from the 30-day counts), and the pacer never dials fewer calls than progressive would.
+  Small-count guard (the 30-day counts `answered_30d` / `abandoned_30d`, when the caller passes them):
+  on a campaign's first day one drop in 20 answers is a 5 % ratio, yet the rule measures the whole
+  30-day period. While the window holds fewer than N_min = MIN_WINDOW_ANSWERS (200) answers the controller
+  works from a drop budget instead of the raw ratio:
+      budget = floor(limit × max(answered, N_min)) − abandoned          (`drop_budget`)
+  the pacer dials ahead only while budget > 0 (so never when abandoned ≥ limit × max(answered, N_min):
+  it never plans to end the window above the cap given what it knows), and the ramp above runs on the
+  share of the budget used, r = abandoned / (limit × max(answered, N_min)); from N_min answers on that is
+  m / limit, the ratio ramp unchanged. Why 200: the budget is then 6 drops; AMD alone (~0.4 % of answers)
+  exceeds it with probability < 10⁻⁵, and a pacer dropping 1.5 % of answers (the controller's settling
+  point) spends it before 200 answers with probability ~3 %, when it dials progressively until the
+  answers catch up. The guard assumes the window reaches N_min answers (≈ 45 min for 20 agents): a
+  campaign stopped for good earlier, with its budget spent, could close its 30 days above the cap.
+  The counts win over `measured_abandon_rate`, which stays for callers that only know the rate. (The
+  compliance gate, `compliance.abandonment_gate`, still checks the raw ratio: below N_min it may force
+  progressive dialing where the budget would not; `may_dial_ahead` is the test it can share.)
 - agentless: rate-limited: min(calls_per_second × tick_s, max_lines − in_flight).
 
 Carrier-side rules the dialer enforces (constants, see models): ring at least MIN_RING_S = 15 s before
@@ -39,19 +55,21 @@ from __future__ import annotations
 
 import math
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ccaas.domain.models import Frozen, Int
 from ccaas.domain.outbound.models import ABANDON_MESSAGE_WITHIN_S, MAX_ABANDON_RATE, CampaignMode
 
-__all__ = ["LINES_PER_AGENT", "MAX_TARGET_SHARE", "MIN_TARGET_SHARE", "RELAX_BELOW", "TIGHTEN_AT", "PacingPlan",
-           "PacingState", "abandon_target", "dials_to_place", "predictive_plan", "soon_free_weight"]
+__all__ = ["LINES_PER_AGENT", "MAX_TARGET_SHARE", "MIN_TARGET_SHARE", "MIN_WINDOW_ANSWERS", "RELAX_BELOW", "TIGHTEN_AT",
+           "PacingPlan", "PacingState", "abandon_target", "budget_share_used", "dials_to_place", "drop_budget",
+           "may_dial_ahead", "predictive_plan", "soon_free_weight"]
 
 LINES_PER_AGENT = 1
 RELAX_BELOW = 0.5        # measured / limit at or under which the target is MAX_TARGET_SHARE of the limit
 MAX_TARGET_SHARE = 1.0
 TIGHTEN_AT = 0.9         # measured / limit at or over which the target is MIN_TARGET_SHARE of the limit
 MIN_TARGET_SHARE = 0.07
+MIN_WINDOW_ANSWERS = 200  # N_min: below it the controller works from the drop budget (see the module docstring)
 
 
 class PacingState(Frozen):
@@ -63,7 +81,14 @@ class PacingState(Frozen):
     mean_talk_s: float = Field(default=210.0, gt=0, le=86_400)
     mean_wrap_s: float = Field(default=30.0, gt=0, le=86_400)
     mean_answer_delay_s: float = Field(default=10.0, ge=0, le=600, description="dial to a person's answer")
-    measured_abandon_rate: float = Field(default=0.0, ge=0, le=1, description="the campaign's rolling rate")
+    measured_abandon_rate: float = Field(default=0.0, ge=0, le=1,
+                                         description="the campaign's rolling rate (ignored when the counts are given)")
+    answered_30d: Int | None = Field(default=None, ge=0, le=1_000_000_000,
+                                     description="calls answered by a person in the campaign's 30-day window")
+    abandoned_30d: Int | None = Field(default=None, ge=0, le=1_000_000_000,
+                                      description="of those, dropped (abandoned)")
+    min_window_answers: Int = Field(default=MIN_WINDOW_ANSWERS, ge=1, le=1_000_000,
+                                    description="N_min: below it the controller works from the drop budget")
     max_abandon_rate: float = Field(default=MAX_ABANDON_RATE, gt=0, le=MAX_ABANDON_RATE)
     max_dials: Int = Field(default=200, ge=0, le=10_000, description="per decision")
     # agentless
@@ -82,6 +107,12 @@ class PacingState(Frozen):
         description="weight of a busy agent's P(free within the horizon): it must free before the answer; "
                     "None = from the horizon (see soon_free_weight())")
 
+    @model_validator(mode="after")
+    def _counts_together(self) -> PacingState:
+        if (self.answered_30d is None) != (self.abandoned_30d is None):
+            raise ValueError("answered_30d and abandoned_30d come together")
+        return self
+
 
 class PacingPlan(Frozen):
     dials: Int
@@ -94,10 +125,36 @@ class PacingPlan(Frozen):
         return self.expected_drops / self.expected_answers if self.expected_answers else 0.0
 
 
-def abandon_target(state: PacingState) -> float:
-    """The predicted-abandonment target for this decision, from the measured rolling rate (non-increasing)."""
+def drop_budget(answered: int, abandoned: int, limit: float, min_answers: int = MIN_WINDOW_ANSWERS) -> int:
+    """Drops the 30-day window can still take: floor(limit × max(answered, min_answers)) − abandoned (≤ 0: none)."""
+    return math.floor(limit * max(answered, min_answers)) - abandoned
+
+
+def may_dial_ahead(answered: int, abandoned: int, limit: float, min_answers: int = MIN_WINDOW_ANSWERS) -> bool:
+    """May a predictive pacer dial ahead of free agents with these 30-day counts? Only with a drop left in
+    the budget; never when abandoned ≥ limit × max(answered, min_answers)."""
+    return drop_budget(answered, abandoned, limit, min_answers) > 0
+
+
+def budget_share_used(state: PacingState) -> float:
+    """r, the controller's input: abandoned / (limit × max(answered, N_min)) from the counts (the measured
+    rate / limit from N_min answers on), else measured_abandon_rate / limit."""
     limit = state.max_abandon_rate
-    r = state.measured_abandon_rate / limit
+    if state.answered_30d is None or state.abandoned_30d is None:
+        return state.measured_abandon_rate / limit
+    return state.abandoned_30d / (limit * max(state.answered_30d, state.min_window_answers))
+
+
+def _dials_ahead_allowed(state: PacingState) -> bool:
+    if state.answered_30d is None or state.abandoned_30d is None:
+        return state.measured_abandon_rate < state.max_abandon_rate
+    return may_dial_ahead(state.answered_30d, state.abandoned_30d, state.max_abandon_rate, state.min_window_answers)
+
+
+def abandon_target(state: PacingState) -> float:
+    """The predicted-abandonment target for this decision, from the share of the budget used (non-increasing)."""
+    limit = state.max_abandon_rate
+    r = budget_share_used(state)
     if r <= RELAX_BELOW:
         share = MAX_TARGET_SHARE
     elif r >= TIGHTEN_AT:
@@ -178,7 +235,7 @@ def predictive_plan(state: PacingState) -> PacingPlan:
     """The predictive dial count with the predicted answers and drops it implies (see module docstring)."""
     target = abandon_target(state)
     floor = _progressive(state)
-    if state.measured_abandon_rate >= state.max_abandon_rate:
+    if not _dials_ahead_allowed(state):
         return PacingPlan(dials=floor, target=target, expected_answers=0.0, expected_drops=0.0)
     p_call, p_wrap = _free_probabilities(state)
     k = soon_free_weight(state)
