@@ -72,7 +72,8 @@ def main() -> None:
     n_agents = int(_env_float("BUSY_DAY_AGENTS", 60))
     log = Path(tempfile.gettempdir()) / "bench-busy-day.log"
     started = time.perf_counter()
-    runtime = LocalRuntime(log_file=log).start(simulate=False)
+    inprocess = os.environ.get("BUSY_DAY_INPROCESS", "1") != "0"  # 0: the runtime's AWS calls over HTTP
+    runtime = LocalRuntime(log_file=log, inprocess_aws=inprocess).start(simulate=False)
     rows: list[list[Any]] = []
     try:
         tenant = busy_tenant(n_agents)
@@ -84,6 +85,8 @@ def main() -> None:
         gc.collect()
         rss_start = rss_mb()
         t0 = time.monotonic()
+        cpu0 = time.process_time()  # every thread's CPU: the robust figure on a shared machine
+        cpu_last = cpu0
         sim.start()
         last = {"completed": 0, "created": 0, "abandoned": 0}
         minute = 0
@@ -96,10 +99,15 @@ def main() -> None:
             with sim._lock:  # noqa: SLF001 - a consistent snapshot of the counters
                 now = {"completed": sim.stats.completed, "created": sim.stats.created, "abandoned": sim.stats.abandoned}
             live = _live(sim)
+            cpu_now = time.process_time()
             span = min(60.0 * minute, duration_s) - 60.0 * (minute - 1)
             row = [minute, round(span), now["created"] - last["created"], now["completed"] - last["completed"],
                    round((now["completed"] - last["completed"]) * 60.0 / span, 1), now["abandoned"] - last["abandoned"],
-                   live.get("in_queue", "?"), _backlog(sim), round(rss_mb())]
+                   live.get("in_queue", "?"), _backlog(sim), round(rss_mb()),
+                   round((cpu_now - cpu_last) / span, 2),
+                   round((cpu_now - cpu_last) / (now["completed"] - last["completed"]), 3)
+                   if now["completed"] > last["completed"] else "-"]
+            cpu_last = cpu_now
             rows.append(row)
             print("  ".join(str(v) for v in row), flush=True)
             last = now
@@ -112,6 +120,7 @@ def main() -> None:
         while time.monotonic() < drain_deadline and sim.stats.connected_now > 0:
             time.sleep(0.5)
         sim.stop()
+        cpu_s = time.process_time() - cpu0
         gc.collect()
         rss_end = rss_mb()
         try:
@@ -128,7 +137,8 @@ def main() -> None:
         runtime.stop()
 
     print_table("Completed contacts per minute", ["minute", "span s", "arrived", "completed", "completed/min",
-                                                  "abandoned", "in queue (live)", "arrivals backlog", "RSS MB"], rows)
+                                                  "abandoned", "in queue (live)", "arrivals backlog", "RSS MB",
+                                                  "CPU cores busy", "CPU s / completed"], rows)
 
     completed = summary["completed"]
     created = summary["created"]
@@ -185,6 +195,11 @@ def main() -> None:
     print_table("Did the simulation keep up?", ["measure", "value"], [
         ["run (s) / time to ready (s)", f"{arrivals_s:.0f} / {ready_s:.1f}"],
         ["arrival rate asked / achieved (/s)", f"{rate:g} / {created / arrivals_s:.2f}"],
+        ["completed / s (whole run)", round(completed / arrivals_s, 2)],
+        ["process CPU s (run + drain) / per completed contact",
+         f"{cpu_s:.0f} / {cpu_s / completed:.3f}" if completed else f"{cpu_s:.0f} / -"],
+        # abandoned contacts cost CPU too: per arrival is the figure that does not grow when the runtime lags
+        ["process CPU s per created contact", round(cpu_s / created, 3) if created else "-"],
         ["create errors / API errors", f"{summary['create_errors']} / {summary['api_errors']}"],
         ["arrivals backlog at end (customer pool queue)", backlog_at_end],
         ["in queue at end (live)", live_at_end.get("in_queue", "?")],

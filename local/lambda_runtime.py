@@ -32,7 +32,9 @@ So each function has a pool of execution environments, by default ONE (`REGISTRY
 invocations of a function queue behind each other (the queueing time is in STATS), different
 functions run in parallel. A stream consumer gets one environment per shard, as Lambda runs one
 invocation per shard (local.runtime sets it): each environment is a separate import of the handler
-module (a cold start when created) and runs one invocation at a time. Still shared between those
+module (a cold start when created) and runs one invocation at a time. The REST API's function gets
+`LocalRuntime(api_environments=4)` environments once local.request_isolation has made Powertools' request
+state (the class-level `current_event`, the resolver's `context`) per invocation. Still shared between those
 (AWS shares nothing): the layer package and Powertools' process-wide Logger keys / Metrics set, which
 can put another invocation's keys on a log line.
 """

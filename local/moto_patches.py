@@ -52,8 +52,27 @@
    ~0.3 s and GET /metrics/historical for a week 26 s. The patch hands `query` only the partition asked
    for (table queries) or the items whose index hash key matches (index queries); moto still checks and
    sorts what it gets, so results are identical. A Query's response is written as the JSON its result
-   already is instead of moto's generic shape walker (~70 % of that request). Checked against moto's
+   already is instead of moto's generic shape walker (~70 % of that request); so are the other item
+   operations' (`FAST_JSON_OPERATIONS`: GetItem, PutItem, UpdateItem, Scan, BatchGetItem, TransactGetItems),
+   each checked equal to the serializer's output. Checked against moto's
    source (`_QUERY_SOURCE_MARKERS`) before it is applied.
+
+9. moto's server app finds the backend of every request again: `DomainDispatcherApplication.get_backend_for_host`
+   lists moto's package folder (`list_of_moto_modules`: a listdir and ~170 isdir calls) and tries the URL
+   patterns of every backend, for each request, under the app's one lock. Its answer depends on the host
+   alone (a fixed module list and fixed patterns), so the patch remembers it per host. Pinned to the
+   method's source (`GET_BACKEND_FOR_HOST_SHA256`); same answers (tests/local/test_moto_patches_backend_host.py).
+
+10. moto's `BaseResponse.call_action` lists the response class's methods (`method_names_from_class`:
+   `inspect.getmembers` over ~100 attributes) on every request to find the action's method: ~4 % of the
+   runtime's CPU at load. The class's methods do not change once the patches are applied, so the list is
+   kept per class (`moto.core.responses.method_names_from_class`, pinned `METHOD_NAMES_SHA256`).
+11. Step Functions: moto's ASL engine parses the state machine's definition with ANTLR again for every
+   execution (`ExecutionWorker._get_evaluation_entrypoint` -> `AmazonStateLanguageParser.parse`, ~0.3 s
+   of CPU an execution here: ~10 % of the runtime's CPU at load). The patch keeps the parse tree per
+   definition text (the 64 most recent) and builds the evaluation components from it afresh for each
+   execution (moto's `Preprocessor`, as before: no component is shared between executions). Syntax errors
+   are not kept (raised each time, as before). Pinned `ASL_PARSE_SHA256`.
 
 Measured without patch 2 (tests/local/test_moto_guard.py does it with the patch): 16 threads racing
 TransactWriteItems with a `version = :v` condition on the same item -> 2-5 of 40 items had two
@@ -65,6 +84,7 @@ fails with that list when an upgrade breaks an assumption.
 """
 from __future__ import annotations
 
+import collections
 import copy
 import functools
 import hashlib
@@ -91,6 +111,15 @@ _original_base_model_new: Any = None
 # sha256 of the source of moto's DynamoDBBackend.transact_write_items that patch 6 ports (moto 5.2.5).
 # Any change upstream means the port must be redone: problems() says so.
 TRANSACT_WRITE_ITEMS_SHA256 = "81db2cb7d94e39c9"
+# sha256 of moto 5.2.5's DomainDispatcherApplication.get_backend_for_host (patch 9 memoises it per host).
+GET_BACKEND_FOR_HOST_SHA256 = "1f41972c1e4e660f"
+_original_get_backend_for_host: Any = None
+# sha256 of moto 5.2.5's moto.core.utils.method_names_from_class (patch 10) and
+# AmazonStateLanguageParser.parse (patch 11).
+METHOD_NAMES_SHA256 = "9dbac89d082b655f"
+ASL_PARSE_SHA256 = "a59a7d18760fb22e"
+_original_method_names: Any = None
+_original_asl_parse: Any = None
 
 
 def pinned_moto_version(requirements: Path = ROOT / "requirements.txt") -> str | None:
@@ -231,6 +260,45 @@ def problems(include_version: bool = True) -> list[str]:
     except Exception as exc:  # noqa: BLE001
         out.append(f"moto.core.common_models not usable: {exc!r}")
     try:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+        original = _original_get_backend_for_host or DomainDispatcherApplication.__dict__.get("get_backend_for_host")
+        if original is None:
+            out.append("moto's DomainDispatcherApplication.get_backend_for_host is gone (patch 9)")
+        else:
+            digest = hashlib.sha256(inspect.getsource(original).encode()).hexdigest()[:16]
+            if digest != GET_BACKEND_FOR_HOST_SHA256:
+                out.append(
+                    f"DomainDispatcherApplication.get_backend_for_host changed (source sha256 {digest}, patch 9 "
+                    f"was made for {GET_BACKEND_FOR_HOST_SHA256}): check its answer still depends on the host alone"
+                )
+    except Exception as exc:  # noqa: BLE001
+        out.append(f"moto.moto_server.werkzeug_app not usable: {exc!r}")
+    try:
+        from moto.core import responses as core_responses
+        from moto.core import utils as core_utils
+
+        original = _original_method_names or core_utils.method_names_from_class
+        digest = hashlib.sha256(inspect.getsource(original).encode()).hexdigest()[:16]
+        if digest != METHOD_NAMES_SHA256:
+            out.append(f"moto.core.utils.method_names_from_class changed (sha256 {digest}): re-check patch 10")
+        if "method_names_from_class(self.__class__)" not in inspect.getsource(core_responses.BaseResponse.call_action):
+            out.append("BaseResponse.call_action no longer calls method_names_from_class (patch 10)")
+    except Exception as exc:  # noqa: BLE001
+        out.append(f"moto.core.responses not usable: {exc!r}")
+    try:
+        from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+        from moto.stepfunctions.parser.backend import execution_worker
+
+        original = _original_asl_parse or AmazonStateLanguageParser.__dict__["parse"].__func__
+        digest = hashlib.sha256(inspect.getsource(original).encode()).hexdigest()[:16]
+        if digest != ASL_PARSE_SHA256:
+            out.append(f"AmazonStateLanguageParser.parse changed (sha256 {digest}): re-check patch 11")
+        if "AmazonStateLanguageParser.parse(" not in inspect.getsource(execution_worker.ExecutionWorker._get_evaluation_entrypoint):
+            out.append("ExecutionWorker._get_evaluation_entrypoint no longer parses the definition (patch 11)")
+    except Exception as exc:  # noqa: BLE001
+        out.append(f"moto's ASL parser not usable: {exc!r}")
+    try:
         from moto.server import ThreadedMotoServer
 
         for name in ("start", "stop", "get_host_and_port"):
@@ -298,8 +366,87 @@ def apply() -> None:
         _patch_instance_tracking()
         _patch_service_task_parameters()
         _patch_queries()
+        _patch_backend_for_host()
+        _patch_method_names()
+        _patch_asl_parse()
         enable_step_functions_execution()
         _applied = True
+
+
+# -- patch 10: a response class's method names, listed once -------------------------------------------
+
+def _patch_method_names() -> None:
+    global _original_method_names
+    from moto.core import responses as core_responses
+    from moto.core import utils as core_utils
+
+    original = core_utils.method_names_from_class
+    _original_method_names = original
+    known: dict[Any, list[str]] = {}
+
+    @functools.wraps(original)
+    def method_names_from_class(clazz: Any) -> list[str]:
+        names = known.get(clazz)
+        if names is None:
+            names = known[clazz] = original(clazz)
+        return names
+
+    method_names_from_class.cache = known  # type: ignore[attr-defined]
+    core_responses.method_names_from_class = method_names_from_class  # the name call_action uses
+
+
+# -- patch 11: an ASL definition parsed once ----------------------------------------------------------
+
+def _patch_asl_parse() -> None:
+    global _original_asl_parse
+    from moto.stepfunctions.parser.asl.parse import asl_parser
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    original = asl_parser.AmazonStateLanguageParser.__dict__["parse"].__func__
+    _original_asl_parse = original
+    trees: collections.OrderedDict[str, Any] = collections.OrderedDict()
+    lock = threading.Lock()
+
+    def parse(definition: str) -> tuple[Any, Any]:
+        with lock:
+            tree = trees.get(definition)
+            if tree is not None:
+                trees.move_to_end(definition)
+        if tree is None:
+            program, tree = original(definition)  # raises on a syntax error: nothing kept
+            with lock:
+                trees[definition] = tree
+                while len(trees) > 64:
+                    trees.popitem(last=False)
+            return program, tree
+        return Preprocessor().visit(tree), tree  # fresh components for this execution
+
+    parse.trees = trees  # type: ignore[attr-defined]
+    asl_parser.AmazonStateLanguageParser.parse = staticmethod(parse)  # type: ignore[method-assign,assignment]
+
+
+# -- patch 9: the backend of a host, found once -------------------------------------------------------
+
+def _patch_backend_for_host() -> None:
+    global _original_get_backend_for_host
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    original = DomainDispatcherApplication.get_backend_for_host
+    _original_get_backend_for_host = original
+    known: dict[Any, Any] = {}
+
+    @functools.wraps(original)
+    def get_backend_for_host(self: Any, host: Any) -> Any:
+        try:
+            return known[host]
+        except KeyError:
+            backend = known[host] = original(self, host)
+            return backend
+        except TypeError:  # an unhashable host: moto's answer, not remembered
+            return original(self, host)
+
+    get_backend_for_host.cache = known  # type: ignore[attr-defined]
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
 
 
 # -- patch 8: Query reads the partition it asks for --------------------------------------------------
@@ -367,18 +514,29 @@ def _patch_queries() -> bool:
     return True
 
 
+# The item operations whose DynamoResult is written as the JSON it already is (patch 8; every one checked
+# equal to moto's serializer in tests/local/test_moto_patches_fast_json.py). At load they are most of
+# what the handlers ask, and the generic shape walker was the largest part of moto's own CPU.
+# Not DeleteItem: its result carries a `ConsumedCapacityUnits` the serializer drops (measured by that test).
+FAST_JSON_OPERATIONS = frozenset({"Query", "Scan", "GetItem", "PutItem", "UpdateItem", "BatchGetItem",
+                                  "TransactGetItems"})
+_original_execute_result: Any = None
+
+
 def _fast_query_responses() -> None:
     """A Query's response body as the JSON its result already is (DynamoDB's JSON protocol: the
     members by name, attribute values as {"S": ...}), instead of moto's generic shape walker, which
     spent ~70 % of GET /metrics/historical (measured: 23 of 32 s profiled for a week). The same JSON
     (checked: equal to the serializer's output for History items); a result json cannot write as is
     (binary attributes are bytes) goes the generic way."""
+    global _original_execute_result
     from moto.dynamodb.responses import DynamoResult
 
     original = DynamoResult.execute_result
+    _original_execute_result = original
 
     def execute_result(self: Any, context: Any) -> Any:
-        if context.operation_model.name == "Query" and isinstance(self.result, dict):
+        if context.operation_model.name in FAST_JSON_OPERATIONS and isinstance(self.result, dict):
             try:
                 body = json.dumps(self.result, separators=(",", ":"))
             except (TypeError, ValueError):

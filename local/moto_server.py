@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import urllib.request
+from typing import Any
 
 log = logging.getLogger("local.moto")
 
@@ -37,6 +38,14 @@ def ensure_started() -> str:
 
 def port() -> int:
     return int(ensure_started().rsplit(":", 1)[1])
+
+
+def app() -> Any:
+    """The server's WSGI application (moto's DomainDispatcherApplication): what local.inprocess_transport
+    calls for this process's own clients."""
+    ensure_started()
+    assert _server is not None
+    return _server._server.app  # noqa: SLF001 - ThreadedMotoServer keeps its werkzeug server there
 
 
 def reset() -> None:

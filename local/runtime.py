@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from local import call_counter, env_overlay, lambda_runtime, log_sink, moto_patches, moto_server
+from local import call_counter, env_overlay, inprocess_transport, lambda_runtime, log_sink, moto_patches, moto_server
 from local.api_server import ApiGateway, ApiServer
 from local.deployer import Deployer, Deployment
 from local.kinesis_poller import KinesisPoller
@@ -84,6 +84,8 @@ class LocalRuntime:
         simulation_options: Mapping[str, Any] | None = None,
         region: str = REGION,
         history_days: int = 0,
+        inprocess_aws: bool = True,
+        api_environments: int = 4,
     ) -> None:
         self.template = template
         self.force_synth = force_synth
@@ -99,6 +101,12 @@ class LocalRuntime:
         # Days of the demo tenant's past loaded at start (0: none; tests and the shared fixture pay nothing).
         self.history_days = history_days
         self.history: Any = None  # local.demo_history.LoadReport once loaded
+        # This process's AWS calls go into moto's app without HTTP (local.inprocess_transport); False: over
+        # the loopback HTTP server, as other processes do.
+        self.inprocess_aws = inprocess_aws
+        # Execution environments of the REST API's functions (Powertools' request state is made
+        # per-invocation first: local.request_isolation); 1 = one request at a time, as before.
+        self.api_environments = max(1, api_environments)
         self.lake: Any = None  # local.lake_queries.LocalLake: History as Parquet for long ranges (issue 19)
         self.timings = Timings()
         self.deployment: Deployment | None = None
@@ -277,6 +285,11 @@ class LocalRuntime:
         moto_patches.apply()
         first_use = not moto_server._server  # noqa: SLF001
         self.moto_endpoint = moto_server.ensure_started()
+        if self.inprocess_aws:
+            # This process's clients call the server's app directly (no socket, no server thread).
+            inprocess_transport.install(self.moto_endpoint, moto_server.app())
+        else:
+            inprocess_transport.uninstall()
         self._set_process_env(
             {
                 "AWS_ENDPOINT_URL": self.moto_endpoint,
@@ -313,6 +326,13 @@ class LocalRuntime:
                 REGISTRY.set_concurrency(
                     fn.name, max(REGISTRY.max_concurrency, len(shards) * mapping.parallelization_factor)
                 )
+        # The REST API's functions may run several requests at once (each in its own environment).
+        if self.api_environments > 1 and self.deployment.rest_api is not None:
+            from local import request_isolation
+
+            request_isolation.apply()
+            for name in self._api_function_names():
+                REGISTRY.set_concurrency(name, self.api_environments)
         # 4. warm
         if self.warm:
             t = time.perf_counter()
@@ -457,6 +477,17 @@ class LocalRuntime:
         # The function with the most settings (the API handler has every table).
         fn = max(self.deployment.functions.values(), key=lambda f: len(f.environment))
         return {**fn.environment, "AWS_ENDPOINT_URL": self.moto_endpoint, "AWS_REGION": self.region}
+
+    def _api_function_names(self) -> set[str]:
+        """The functions the REST API integrates (its authorizers keep one environment each)."""
+        assert self.deployment is not None and self.deployment.rest_api is not None
+        names = set()
+        for method in self.deployment.rest_api.methods:
+            arn = method.integration_function_arn
+            fn = self.deployment.function_by_name_or_arn(arn) if arn else None
+            if fn is not None:
+                names.add(fn.name)
+        return names
 
     def _warm(self) -> None:
         assert self.deployment is not None

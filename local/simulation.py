@@ -31,6 +31,7 @@ simulation saw (connected, completed, abandoned), and the AWS calls per complete
 from __future__ import annotations
 
 import heapq
+import http.client
 import json
 import random
 import sys
@@ -52,6 +53,9 @@ DEFAULT_MIX: tuple[tuple[str, str, float], ...] = (
     ("support", "CHAT", 0.20),
     ("billing", "EMAIL", 0.15),
 )
+
+
+NO_ANSWER = 0  # ApiClient.call's status when the API did not answer (timeout, connection refused or reset)
 
 
 class ApiClient:
@@ -78,6 +82,10 @@ class ApiClient:
                 return err.code, json.loads(raw) if raw else None
             except ValueError:
                 return err.code, raw.decode(errors="replace")
+        except (OSError, http.client.HTTPException) as exc:
+            # No answer in timeout_s (an overloaded runtime), or the connection broke: the caller counts an
+            # API error and goes on (an agent or customer thread must not die of it).
+            return NO_ANSWER, repr(exc)
 
 
 @dataclass
@@ -356,6 +364,9 @@ class Simulation:
         with self._lock:
             self.agent_modes[agent_id] = "push" if sock is not None else "polling"
         status, _ = client.call("PUT", f"/agents/{agent_id}/status", {"status": "AVAILABLE"})
+        while status == NO_ANSWER and self._sleep(1.0):  # an overloaded API: try again, do not log off
+            self._api_error()
+            status, _ = client.call("PUT", f"/agents/{agent_id}/status", {"status": "AVAILABLE"})
         if status != 200:
             self._api_error()
             if sock is not None:
@@ -392,7 +403,8 @@ class Simulation:
 
     def _open_socket(self, key: str) -> PushSocket | None:
         try:
-            return PushSocket(getattr(self.runtime, "websocket_url", None), key)
+            # 60 agents opening sockets at once queue behind the $connect function: give them time.
+            return PushSocket(getattr(self.runtime, "websocket_url", None), key, open_timeout_s=30.0)
         except PushUnavailable as exc:
             self._say_fallback(str(exc))
             return None

@@ -324,7 +324,10 @@ class WebSocketServer:
 
         self.gateway._loop = asyncio.get_running_loop()  # noqa: SLF001
         self._stop = asyncio.get_running_loop().create_future()
-        async with serve(self._handle, self.host, self._port, process_request=self._process_request) as server:
+        # open_timeout: a handshake waits for the $connect function (its authorizer, one environment each);
+        # 60 agents opening their desktops at once on a loaded machine took longer than websockets' 10 s.
+        async with serve(self._handle, self.host, self._port, process_request=self._process_request,
+                         open_timeout=60) as server:
             self._server = server
             self._port = server.sockets[0].getsockname()[1]
             self._ready.set()

@@ -1,0 +1,200 @@
+"""The runtime's own AWS calls reach the embedded moto server without HTTP: same app, no socket.
+
+Every botocore client in this process that targets the embedded moto server (the handlers' clients, the
+runtime's, the Kinesis pollers', the API gateway emulation's Invoke calls, the Step Functions engine's
+task clients) used to send each call over a loopback TCP connection to `ThreadedMotoServer`: a socket
+per new connection, a server thread per connection, HTTP written and parsed on both sides. Profiled at
+load (the busy-day bench), that machinery cost more CPU than moto's own handling of the calls.
+
+`install(endpoints, app)` registers a botocore `before-send` handler (on every session, present and
+future, as local.call_counter does). For a request whose URL starts with one of `endpoints` it builds the
+WSGI environ the server's request handler would have built (werkzeug's `make_environ`, moto's
+`MotoRequestHandler` header rules) and calls the server's own WSGI application
+(`DomainDispatcherApplication`) on the caller's thread; the answer goes back to botocore as the HTTP
+response would have. Everything else (another endpoint, real AWS, moto's own `mock_aws` stubber) is
+untouched: the handler returns None and botocore sends as usual. Out-of-process clients (the AWS CLI,
+`python -m local.cli` in another shell) still use the server over HTTP.
+
+What stays the same: moto's routing (by Host, Authorization credential scope, X-Amz-Target), its locks
+(local.moto_patches wraps `call_action`, which this path still goes through), botocore's serialising,
+signing, parsing and hooks (the call counter counts the same calls), the handlers' code. What differs:
+the request runs on the calling thread rather than a server thread (the caller waited for it anyway);
+contextvars of the caller (the per-invocation environment overlay) are visible to moto's code while it
+handles the call, which reads no variable a function sets.
+"""
+from __future__ import annotations
+
+import io
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+_lock = threading.Lock()
+_hooked = False
+# endpoint prefixes ("http://127.0.0.1:PORT", "http://localhost:PORT") -> the WSGI app serving them
+_routes: dict[str, Callable[..., Iterable[bytes]]] = {}
+STATS = {"requests": 0}
+
+
+class _RawBody(io.BytesIO):
+    """What botocore reads a response body from (read(), stream())."""
+
+    def stream(self, **_: Any) -> Any:
+        contents = self.read()
+        while contents:
+            yield contents
+            contents = self.read()
+
+
+def _encoding_dance(s: str) -> str:
+    return s.encode().decode("latin1")
+
+
+def wsgi_environ(method: str, url: str, headers: Iterable[tuple[str, Any]], body: bytes) -> dict[str, Any]:
+    """The environ werkzeug's dev server (with moto's request handler) builds for this request."""
+    from moto.core.request import (
+        PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+        environ_key_for_header,
+        should_preserve_original_header_name,
+    )
+
+    parts = urlsplit(url)
+    raw_uri = parts.path + (f"?{parts.query}" if parts.query else "")
+    host, _, port = parts.netloc.partition(":")
+    environ: dict[str, Any] = {
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": parts.scheme or "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "SERVER_SOFTWARE": "local-inprocess",
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": _encoding_dance(unquote(parts.path)),
+        "QUERY_STRING": _encoding_dance(parts.query),
+        "REQUEST_URI": _encoding_dance(raw_uri),
+        "RAW_URI": _encoding_dance(raw_uri),
+        "REMOTE_ADDR": "127.0.0.1",
+        "REMOTE_PORT": 0,
+        "SERVER_NAME": host,
+        "SERVER_PORT": port or "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": parts.netloc,
+    }
+    pairs = [(k, v.decode() if isinstance(v, bytes) else str(v)) for k, v in headers]
+    dashed = {environ_key_for_header(k) for k, _ in pairs if "_" not in k}
+    names: dict[str, str] = {}
+    values: dict[str, list[str]] = {}
+    for key, value in pairs:
+        value = value.replace("\r\n", "")
+        if "_" not in key:
+            wsgi_key = key.upper().replace("-", "_")
+            if wsgi_key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                wsgi_key = f"HTTP_{wsgi_key}"
+                if wsgi_key in environ and wsgi_key != "HTTP_HOST":
+                    value = f"{environ[wsgi_key]},{value}"
+            environ[wsgi_key] = value
+        if should_preserve_original_header_name(key):
+            env_key = environ_key_for_header(key)
+            if env_key in dashed:
+                continue
+            names.setdefault(env_key, key)
+            values.setdefault(env_key, []).append(value)
+    for env_key, key_values in values.items():
+        environ[env_key] = ",".join(key_values)
+    environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = names
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return environ
+
+
+def _body_bytes(body: Any) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, (bytearray, memoryview)):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode()
+    read = getattr(body, "read", None)
+    if read is None:  # an iterable of chunks
+        return b"".join(c.encode() if isinstance(c, str) else bytes(c) for c in body)
+    start = body.tell() if hasattr(body, "tell") else None
+    data = read()
+    if start is not None and hasattr(body, "seek"):
+        body.seek(start)  # botocore may send a body again (a retry): leave it where it was
+    return data.encode() if isinstance(data, str) else data
+
+
+def call_app(app: Callable[..., Iterable[bytes]], method: str, url: str, headers: Iterable[tuple[str, Any]],
+             body: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    """(status, headers, body) of `app`'s answer to the request."""
+    environ = wsgi_environ(method, url, headers, _body_bytes(body))
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        answer["status"], answer["headers"] = int(status.split(" ", 1)[0]), response_headers
+        return lambda data: answer.setdefault("written", []).append(data)
+
+    chunks = app(environ, start_response)
+    try:
+        data = b"".join(answer.get("written", [])) + b"".join(chunks)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    return answer["status"], answer["headers"], data
+
+
+def _before_send(request: Any = None, **_: Any) -> Any:
+    if request is None or not _routes:
+        return None
+    url = request.url
+    for prefix, app in _routes.items():
+        if url.startswith(prefix) and (len(url) == len(prefix) or url[len(prefix)] in "/?"):
+            break
+    else:
+        return None
+    from botocore.awsrequest import AWSResponse
+
+    status, headers, body = call_app(app, request.method, url, request.headers.items(), request.body)
+    STATS["requests"] += 1  # approximate under threads: a figure for reports, not a check
+    merged: dict[str, str] = {}
+    for key, value in headers:
+        merged[key] = f"{merged[key]},{value}" if key in merged else value
+    return AWSResponse(url, status, merged, _RawBody(body))
+
+
+def install(endpoint: str, app: Callable[..., Iterable[bytes]]) -> None:
+    """Route this process's botocore requests to `endpoint` (and its localhost spelling) into `app`."""
+    global _hooked
+    parts = urlsplit(endpoint)
+    port = parts.port
+    with _lock:
+        _routes.clear()
+        _routes[f"{parts.scheme}://{parts.netloc}"] = app
+        for host in ("127.0.0.1", "localhost"):
+            _routes[f"{parts.scheme}://{host}:{port}"] = app
+        if _hooked:
+            return
+        import boto3
+        import botocore.handlers
+
+        botocore.handlers.BUILTIN_HANDLERS.append(("before-send", _before_send))
+        if boto3.DEFAULT_SESSION is not None:
+            boto3.DEFAULT_SESSION.events.register("before-send", _before_send, unique_id="local-inprocess")
+        _hooked = True
+
+
+def uninstall() -> None:
+    """Requests go over HTTP again (the hook stays registered and does nothing)."""
+    with _lock:
+        _routes.clear()
+
+
+def installed() -> bool:
+    return bool(_routes)
