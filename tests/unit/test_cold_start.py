@@ -29,6 +29,7 @@ TRANSCRIPT_ANALYSIS = ("ccaas.domain.analytics.analyzer", "ccaas.domain.analytic
 ALERTS = ("ccaas.domain.alerts", "ccaas.domain.analytics.", "ccaas.domain.guidance", "ccaas.usecases.alerts")
 KPIS = ("ccaas.domain.kpis.", "ccaas.domain.history", "ccaas.usecases.history")
 ROUTING = ("ccaas.domain.routing_engine.selection", "ccaas.usecases.contacts", "ccaas.usecases.routing")
+LIST_PARSING = ("ccaas.domain.outbound.lists", "phonenumbers")  # uploads and number parsing only
 API = ("ccaas.api.",)
 # Feature modules each handler must not load at import (beyond EVERYWHERE).
 NOT_NEEDED: dict[str, tuple[str, ...]] = {
@@ -37,13 +38,13 @@ NOT_NEEDED: dict[str, tuple[str, ...]] = {
     "connect_flow": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS),
     "consume_contact_events": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),
     "consume_contact_records": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *ROUTING),
-    "dial_campaign": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),  # routing only once a call is answered
+    "dial_campaign": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING, *LIST_PARSING),  # routing only once a call is answered
     "evaluate_alerts": (*API, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),
     "manage_connection": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),
     "push_updates": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),
     "recheck_contact": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS),
     "record_agent_activity": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *ROUTING),
-    "record_dial_outcomes": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),
+    "record_dial_outcomes": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING, *LIST_PARSING),
     "record_history": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *ROUTING),
     "run_journeys": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),  # loaded per journey step, not at import
     "route_contact": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS),

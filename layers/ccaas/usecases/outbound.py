@@ -53,7 +53,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, Optional
 
-from phonenumbers import SUPPORTED_REGIONS
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from ccaas.bootstrap import Dependencies
@@ -67,7 +66,6 @@ from ccaas.domain.outbound.compliance import (
     consent_channel,
     pacing_mode,
 )
-from ccaas.domain.outbound.lists import ListError, parse_csv, parse_json, parse_number
 from ccaas.domain.outbound.messages import is_opt_out, sms_text
 from ccaas.domain.outbound.metrics import outcome_metrics
 from ccaas.domain.outbound.models import (
@@ -78,6 +76,7 @@ from ccaas.domain.outbound.models import (
     CheckResult,
     ConsentFlag,
     Disposition,
+    ListError,
 )
 from ccaas.domain.outbound.pacing import PacingState, dials_to_place
 from ccaas.ports_outbound import (
@@ -160,6 +159,8 @@ class ListUpload(BaseModel):
     @field_validator("region")
     @classmethod
     def _supported_region(cls, v: str) -> str:
+        from phonenumbers import SUPPORTED_REGIONS  # noqa: PLC0415 - only uploads need it (the dialer's cold start)
+
         if v not in SUPPORTED_REGIONS:
             raise ValueError(f"{v!r} is not a region phone numbers are parsed for (ISO 3166 alpha-2, e.g. US, GB)")
         return v
@@ -362,8 +363,18 @@ def change_status(deps: Dependencies, tenant_id: str, campaign_id: str, action: 
 
 # --- lists -------------------------------------------------------------------------------------------------
 
+def parse_number(raw: str) -> tuple[str, tuple[str, ...]]:
+    """ccaas.domain.outbound.lists.parse_number, imported on first use: the list parser and phonenumbers
+    stay out of the cold start of functions that never parse a number (the dialer, its outcomes)."""
+    from ccaas.domain.outbound.lists import parse_number as parse  # noqa: PLC0415
+
+    return parse(raw)
+
+
 def upload_list(deps: Dependencies, tenant_id: str, campaign_id: str, upload: ListUpload) -> ListUploadResult:
     """Parse, report every bad row with its line and field, store the good ones (due now)."""
+    from ccaas.domain.outbound.lists import parse_csv, parse_json  # noqa: PLC0415 - see parse_number
+
     campaign = deps.outbound.get_campaign(tenant_id, campaign_id)
     if campaign.status in (CampaignStatus.STOPPED, CampaignStatus.COMPLETED):
         raise Conflict(f"campaign {campaign_id} is {campaign.status}", field="status")

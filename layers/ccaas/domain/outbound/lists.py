@@ -49,6 +49,7 @@ from ccaas.domain.outbound.models import (
     US_STATES,
     ConsentFlag,
     ContactListRow,
+    ListError,
     PhoneEntry,
     valid_zone,
 )
@@ -68,12 +69,6 @@ _KNOWN = {"row_id", "phone", "phones", "email", "time_zone", "postal_code", "sta
 _PHONE_COLUMN = re.compile(r"^phone_?\d+$")
 _SCIENTIFIC = re.compile(r"^[+-]?\d+([.,]\d+)?[eE][+-]?\d+$")
 _EXCEL_FLOAT = re.compile(r"^\+?\d{7,15}\.0+$")
-
-
-class ListError(Frozen):
-    line: Int
-    field: str
-    message: str
 
 
 class ParsedList(Frozen):

@@ -349,3 +349,13 @@ def aware(at: datetime, field: str = "at") -> datetime:
 
 
 DAY = timedelta(days=1)
+
+
+class ListError(Frozen):
+    """A list row's problem (or warning): its line (CSV: the file's line, header = 1; JSON: the 1-based
+    index) and field. Here, not in `lists`, so a module that only reports upload results does not import
+    the parser and phonenumbers (the dialer's cold start)."""
+
+    line: Int
+    field: str
+    message: str
