@@ -25,11 +25,14 @@ handles the call, which reads no variable a function sets.
 from __future__ import annotations
 
 import io
+import logging
 import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+_log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _hooked = False
@@ -140,7 +143,11 @@ def call_app(app: Callable[..., Iterable[bytes]], method: str, url: str, headers
         answer["status"], answer["headers"] = int(status.split(" ", 1)[0]), response_headers
         return lambda data: answer.setdefault("written", []).append(data)
 
-    chunks = app(environ, start_response)
+    try:
+        chunks = app(environ, start_response)
+    except Exception:  # noqa: BLE001 - what moto's HTTP server answers for a bug of its own: a 500
+        _log.exception("the embedded AWS emulation failed on %s %s", method, url.split("?", 1)[0])
+        return 500, [("Content-Type", "text/html; charset=utf-8")], b"<h1>Internal Server Error</h1>"
     try:
         data = b"".join(answer.get("written", [])) + b"".join(chunks)
     finally:

@@ -94,6 +94,7 @@ import re
 import threading
 import weakref
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,6 +121,11 @@ METHOD_NAMES_SHA256 = "9dbac89d082b655f"
 ASL_PARSE_SHA256 = "a59a7d18760fb22e"
 _original_method_names: Any = None
 _original_asl_parse: Any = None
+# sha256 of moto 5.2.5's StepFunctionsParserBackend.send_task_heartbeat + send_task_success +
+# send_task_failure (patch 12 ports them).
+TASK_CALLBACKS_SHA256 = "36e071038b76cb78"
+_TASK_CALLBACKS = ("send_task_heartbeat", "send_task_success", "send_task_failure")
+_originals_task_callbacks: dict[str, Any] = {}
 
 
 def pinned_moto_version(requirements: Path = ROOT / "requirements.txt") -> str | None:
@@ -299,6 +305,15 @@ def problems(include_version: bool = True) -> list[str]:
     except Exception as exc:  # noqa: BLE001
         out.append(f"moto's ASL parser not usable: {exc!r}")
     try:
+        from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+        originals = [_originals_task_callbacks.get(n) or StepFunctionsParserBackend.__dict__[n] for n in _TASK_CALLBACKS]
+        digest = hashlib.sha256("".join(inspect.getsource(o) for o in originals).encode()).hexdigest()[:16]
+        if digest != TASK_CALLBACKS_SHA256:
+            out.append(f"StepFunctionsParserBackend's task callbacks changed (sha256 {digest}): re-check patch 12")
+    except Exception as exc:  # noqa: BLE001
+        out.append(f"moto's Step Functions task callbacks not usable: {exc!r}")
+    try:
         from moto.server import ThreadedMotoServer
 
         for name in ("start", "stop", "get_host_and_port"):
@@ -369,6 +384,7 @@ def apply() -> None:
         _patch_backend_for_host()
         _patch_method_names()
         _patch_asl_parse()
+        _patch_task_callbacks()
         enable_step_functions_execution()
         _applied = True
 
@@ -423,6 +439,55 @@ def _patch_asl_parse() -> None:
 
     parse.trees = trees  # type: ignore[attr-defined]
     asl_parser.AmazonStateLanguageParser.parse = staticmethod(parse)  # type: ignore[method-assign,assignment]
+
+
+# -- patch 12: task tokens answered while an execution starts or ends ---------------------------------
+# moto's SendTaskSuccess/Failure/Heartbeat walk the RUNNING executions and read each one's worker, which is
+# None for an instant while an execution starts or finishes: the call then fails with an AttributeError
+# (a 500) instead of finding the token's execution or answering InvalidToken. Seen when an agent accepts
+# as the customer's execution ends. The port skips executions without a worker; otherwise it is moto's.
+
+def _patch_task_callbacks() -> None:
+    from moto.stepfunctions.parser.api import ExecutionStatus, InvalidToken, TaskDoesNotExist, TaskTimedOut
+    from moto.stepfunctions.parser.asl.eval.callback.callback import (
+        CallbackConsumerTimeout,
+        CallbackNotifyConsumerError,
+        CallbackOutcomeFailure,
+        CallbackOutcomeSuccess,
+    )
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    def answer(executions: Any, notify: Callable[[Any], bool]) -> bool:
+        for execution in executions:
+            worker = execution.exec_worker
+            if worker is None:  # starting or finished: holds no callback
+                continue
+            try:
+                if notify(worker.env.callback_pool_manager):
+                    return True
+            except CallbackNotifyConsumerError as consumer_error:
+                if isinstance(consumer_error, CallbackConsumerTimeout):
+                    raise TaskTimedOut() from None
+                raise TaskDoesNotExist() from None
+        raise InvalidToken()
+
+    def send_task_heartbeat(self: Any, task_token: Any) -> None:
+        answer(self._get_executions(ExecutionStatus.RUNNING), lambda pool: pool.heartbeat(callback_id=task_token))
+
+    def send_task_success(self: Any, task_token: Any, outcome: str) -> None:
+        result = CallbackOutcomeSuccess(callback_id=task_token, output=outcome)
+        answer(self._get_executions(ExecutionStatus.RUNNING), lambda pool: pool.notify(callback_id=task_token, outcome=result))
+
+    def send_task_failure(self: Any, task_token: Any, error: Any = None, cause: Any = None) -> Any:
+        from moto.stepfunctions.parser.api import SendTaskFailureOutput
+
+        result = CallbackOutcomeFailure(callback_id=task_token, error=error, cause=cause)
+        answer(self._get_executions(), lambda pool: pool.notify(callback_id=task_token, outcome=result))
+        return SendTaskFailureOutput()
+
+    for name, port in zip(_TASK_CALLBACKS, (send_task_heartbeat, send_task_success, send_task_failure), strict=True):
+        _originals_task_callbacks.setdefault(name, StepFunctionsParserBackend.__dict__[name])
+        setattr(StepFunctionsParserBackend, name, port)
 
 
 # -- patch 9: the backend of a host, found once -------------------------------------------------------

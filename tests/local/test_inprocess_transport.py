@@ -149,3 +149,15 @@ def test_api_client_says_no_answer_instead_of_raising():
     port = closed.getsockname()[1]
     closed.close()  # nothing listens there: connection refused
     assert ApiClient(f"http://127.0.0.1:{port}", "k", timeout_s=0.3).call("GET", "/x")[0] == NO_ANSWER
+
+
+def test_a_failure_inside_the_emulation_is_a_500_as_over_http_not_a_raw_exception(caplog):
+    """Over HTTP moto's server answers its own bugs with a 500 (botocore raises ClientError); in process
+    the same, and the failure is logged."""
+    def broken(environ, start_response):  # noqa: ANN001, ANN202
+        raise AttributeError("'NoneType' object has no attribute 'callback_pool_manager'")
+
+    with caplog.at_level(logging.ERROR, logger="local.inprocess_transport"):
+        status, headers, body = inprocess_transport.call_app(broken, "POST", "http://127.0.0.1:1/", [], b"{}")
+    assert status == 500 and b"Internal Server Error" in body and dict(headers)["Content-Type"].startswith("text/html")
+    assert "the embedded AWS emulation failed" in caplog.text
