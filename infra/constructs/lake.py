@@ -329,19 +329,7 @@ class Lake(Construct):
                                   *((_pascal(t), s) for t, s in self.streams.items())):
             self._delivery_alarms(stream_id, stream, alarm_action)
 
-        self.workgroup = athena.CfnWorkGroup(
-            self, "WorkGroup", name=f"{Stack.of(self).stack_name}-lake", state="ENABLED",
-            recursive_delete_option=auto_delete,
-            work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
-                enforce_work_group_configuration=True,
-                publish_cloud_watch_metrics_enabled=True,
-                bytes_scanned_cutoff_per_query=200 * 1024**3,
-                result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
-                    output_location=f"s3://{self.bucket.bucket_name}/athena-results/",
-                    encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
-                        encryption_option="SSE_KMS", kms_key=self.key.key_arn)),
-            ),
-        )
+        self.workgroup = self._workgroup(self, f"{Stack.of(self).stack_name}-lake", "athena-results/", auto_delete)
 
         # Per tenant, for its analysts' roles: a managed policy that reads only that tenant's prefixes,
         # and a workgroup of its own whose results stay under that tenant's prefix.
@@ -350,6 +338,24 @@ class Lake(Construct):
         for tenant_id in analyst_tenants:
             self._analyst_access(tenant_id, auto_delete)
 
+
+    def _workgroup(self, scope: Construct, name: str, results_prefix: str, auto_delete: bool | None,
+                   description: str | None = None) -> athena.CfnWorkGroup:
+        """An Athena workgroup whose enforced settings put KMS-encrypted results under `results_prefix` of the
+        lake bucket and stop a query past 200 GB scanned."""
+        return athena.CfnWorkGroup(
+            scope, "WorkGroup", name=name, state="ENABLED", description=description,
+            recursive_delete_option=auto_delete,
+            work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
+                enforce_work_group_configuration=True,
+                publish_cloud_watch_metrics_enabled=True,
+                bytes_scanned_cutoff_per_query=200 * 1024**3,
+                result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
+                    output_location=f"s3://{self.bucket.bucket_name}/{results_prefix}",
+                    encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
+                        encryption_option="SSE_KMS", kms_key=self.key.key_arn)),
+            ),
+        )
 
     def _delivery_alarms(self, stream_id: str, stream: firehose.CfnDeliveryStream,
                          action: cloudwatch.IAlarmAction | None) -> None:
@@ -391,20 +397,8 @@ class Lake(Construct):
         stack = Stack.of(self)
         scope = Construct(self, f"Analyst-{tenant_id}")
         results = f"athena-results/tenant_id={tenant_id}/"
-        workgroup = athena.CfnWorkGroup(
-            scope, "WorkGroup", name=f"{stack.stack_name}-lake-{tenant_id}", state="ENABLED",
-            description=f"Lake queries of tenant {tenant_id}'s analysts",
-            recursive_delete_option=auto_delete,
-            work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
-                enforce_work_group_configuration=True,
-                publish_cloud_watch_metrics_enabled=True,
-                bytes_scanned_cutoff_per_query=200 * 1024**3,
-                result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
-                    output_location=f"s3://{self.bucket.bucket_name}/{results}",
-                    encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
-                        encryption_option="SSE_KMS", kms_key=self.key.key_arn)),
-            ),
-        )
+        workgroup = self._workgroup(scope, f"{stack.stack_name}-lake-{tenant_id}", results, auto_delete,
+                                    description=f"Lake queries of tenant {tenant_id}'s analysts")
         prefixes = [f"{table}/tenant_id={tenant_id}/" for table in TABLES]
         policy = iam.ManagedPolicy(
             scope, "Policy",
