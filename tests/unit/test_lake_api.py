@@ -3,6 +3,8 @@ engine over a real exported lake (local.lake_queries) and on Athena through a st
 corrections rewriting a day's partition."""
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -129,6 +131,15 @@ def test_a_slow_query_answers_202_then_its_id_fetches_the_report_for_its_tenant_
         for bad in ("nope", accepted.query_id.split(".")[0] + ".e30", "0" * 32 + "." + accepted.query_id.split(".")[1]):
             with pytest.raises(NotFound):
                 lake_history.query_result(deps, slow, TENANT, bad)
+        # The caller may rewrite the id's context: a range start_query could not have made is no query of
+        # theirs (before: a span of centuries filled interval by interval, or an overflow as a 500).
+        engine_id, _, encoded = accepted.query_id.partition(".")
+        context = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+        for start_ms, end_ms in ((0, 10**17), (context["f"], context["f"] + 3_000 * 86_400_000), ("1", "2"),
+                                 (context["t"], context["f"]), (True, context["t"])):
+            forged = base64.urlsafe_b64encode(json.dumps({**context, "f": start_ms, "t": end_ms}).encode()).decode().rstrip("=")
+            with pytest.raises(NotFound):
+                lake_history.query_result(deps, slow, TENANT, f"{engine_id}.{forged}")
     finally:
         slow.close()
 

@@ -36,6 +36,7 @@ from ccaas.usecases import history
 
 # 13 calendar months are at most 397 days (July to July: eight 31-day months, four of 30, a 29-day February).
 MAX_LAKE_RANGE_DAYS = 397
+_EPOCH_2000_MS, _EPOCH_2100_MS = 946_684_800_000, 4_102_444_800_000  # the API's accepted years
 WAIT_S = 4.0  # what a request waits for the engine (API Gateway allows 29 s; keep the function's budget small)
 # The lake's day partitions a range reads: its own local days and the day before (a contact that
 # completes in the range began at most history.HANDLING_LOOKBACK_MS before it).
@@ -233,6 +234,12 @@ def query_result(
             raise ValueError(interval)
         if "n" in context and (isinstance(context["n"], bool) or not isinstance(context["n"], int)):
             raise ValueError(context["n"])
+        # The id is the caller's to change: its range (which the answer's empty intervals are filled over)
+        # must be one start_query could have made, never a CPU-eating or overflowing span.
+        start, end = context["f"], context["t"]
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in (start, end)) or not (
+                _EPOCH_2000_MS <= start < end <= _EPOCH_2100_MS and end - start <= (MAX_LAKE_RANGE_DAYS + 2) * DAY_MS):
+            raise ValueError((start, end))
         context["g"] = list(group_by)
     except (ValueError, KeyError, TypeError):
         raise NotFound(f"no lake query {query_id}", field="query_id") from None
