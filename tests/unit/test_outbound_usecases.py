@@ -367,7 +367,10 @@ def test_a_second_upload_adds_rows_and_a_retried_upload_replaces_its_own(deps):
     _campaign(deps)
     first = "phone,time_zone,consent_automated_voice\n+12125550101,America/New_York,true\n"
     second = "phone,time_zone,consent_automated_voice\n+12125550102,America/New_York,true\n"
-    for text in (first, second, first):
-        _upload(deps, text)
+    results = [_upload(deps, text) for text in (first, second, first)]
     stored = sorted(r.row.numbers[0] for (t, c, _), r in deps.outbound.rows.items() if (t, c) == (T, "c1"))
     assert stored == ["+12125550101", "+12125550102"]
+    # the answer says how this upload's rows are named, so a row can be looked up
+    assert results[0].row_ids == results[2].row_ids != results[1].row_ids
+    row_id = results[1].row_ids.replace("<n>", "2")
+    assert deps.outbound.get_row(T, "c1", row_id).row.numbers == ("+12125550102",)

@@ -176,6 +176,8 @@ class ListUploadResult(BaseModel):
     warnings: list[ListError] = Field(
         default_factory=list, description="loaded rows worth a look: a number an earlier row of the upload named "
                                           "(\"duplicate of line N\"; never called twice at once)")
+    row_ids: str = Field(default="", description="the ids of this upload's rows that name no row_id: `line-<n>.<upload>` "
+                                              "with n the row's line (GET /campaigns/{id}/rows/{row_id})")
 
 
 class SuppressionEntry(BaseModel):
@@ -391,7 +393,7 @@ def upload_list(deps: Dependencies, tenant_id: str, campaign_id: str, upload: Li
     rejected = max(0, parsed.total - parsed.accepted)  # rows with an error (the header's problems are no row)
     return ListUploadResult(campaign_id=campaign_id, accepted=parsed.accepted, rejected=rejected,
                             total=parsed.total, error_count=parsed.error_count, errors=list(parsed.errors),
-                            warnings=list(parsed.warnings))
+                            warnings=list(parsed.warnings), row_ids=f"line-<n>.{parsed.upload}" if parsed.upload else "")
 
 
 CSV_MEDIA_TYPES = ("text/csv", "application/csv")

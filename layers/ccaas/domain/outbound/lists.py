@@ -77,6 +77,7 @@ class ParsedList(Frozen):
     error_count: Int = 0
     total: Int = 0
     warnings: tuple[ListError, ...] = ()  # loaded rows worth a look: a number an earlier row named (≤ MAX_ERRORS)
+    upload: str = ""  # the upload's tag in default row ids (line-<n>.<upload>)
 
     @property
     def accepted(self) -> int:
@@ -330,7 +331,7 @@ def _parse(records: Sequence[tuple[int, Mapping[str, Any]]], region: str, total:
         seen.add(row.row_id)
         rows.append(row)
         warnings += _duplicates(row, fields, numbers)
-    return ParsedList(rows=tuple(rows), errors=tuple(errors), error_count=count, total=total,
+    return ParsedList(rows=tuple(rows), errors=tuple(errors), error_count=count, total=total, upload=upload,
                       warnings=tuple(warnings[:MAX_ERRORS]))
 
 
