@@ -29,3 +29,21 @@ def test_a_change_made_elsewhere_shows_once_the_cache_ages(monkeypatch):
     assert held.tenant_for_connect_instance("arn:x") is None  # 'absent' is cached too, for its age
     held.put_connect_instance("arn:x", "t")  # a write through this container clears its cache at once
     assert held.tenant_for_connect_instance("arn:x") == "t"
+
+
+def test_alert_rules_are_kept_for_their_age_and_a_write_here_shows_at_once():
+    """The alert evaluator reads the tenant's rules every batch: one read per container and age."""
+    from ccaas.domain.alerts import AlertRules  # noqa: PLC0415
+
+    store = MemoryConfigStore()
+    reads: list[str] = []
+    original = store.get_alert_rules
+    store.get_alert_rules = lambda tenant_id: reads.append(tenant_id) or original(tenant_id)  # type: ignore[method-assign]
+    held = CachedConfigStore(store, max_age_s=60)
+    first = held.get_alert_rules("t")
+    assert held.get_alert_rules("t") == first and reads == ["t"]
+    changed = AlertRules(service_level=first.service_level.model_copy(update={"enabled": not first.service_level.enabled}))
+    store.put_alert_rules("t", changed)  # another container's write: not seen within the age
+    assert reads == ["t"] and held.get_alert_rules("t") == first
+    held.put_alert_rules("t", changed)  # through this container: the cache is cleared
+    assert held.get_alert_rules("t") == changed and reads == ["t", "t"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from ccaas.adapters.cached_config import CachedConfigStore
 from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.alerts import AlertRules
 from ccaas.domain.live_metrics import SequencedEvent, contributions, pad_sequence
@@ -101,10 +102,11 @@ class CountingAlerts:
         return getattr(self.inner, name)
 
 
-def test_a_batch_that_touches_nothing_reads_nothing_and_rules_are_read_once_within_their_age(monkeypatch):
+def test_a_batch_that_touches_nothing_reads_nothing_and_rules_are_read_once_within_their_age():
     deps = demo_deps()
     config, store = CountingConfig(deps.config), CountingAlerts(deps.alerts)
-    deps.config, deps.alerts = config, store
+    cached = CachedConfigStore(config, max_age_s=60)  # as the AWS wiring keeps configuration per container
+    deps.config, deps.alerts = cached, store
     assert alerts.evaluate_touched(deps, TENANT, alerts.Touched()).opened == []
     assert (config.rule_reads, store.unresolved_reads) == (0, 0)
 
@@ -125,6 +127,6 @@ def test_a_batch_that_touches_nothing_reads_nothing_and_rules_are_read_once_with
     config.inner.put_alert_rules(TENANT, AlertRules())
     alerts.evaluate_touched(deps, TENANT, touched)
     assert config.rule_reads == 2
-    monkeypatch.setattr(alerts.cached_rules, "__defaults__", (0.0,))  # RULES_MAX_AGE_S elapsed
+    cached._reads.clear_cache()  # the cached copy expired (its age elapsed)
     alerts.evaluate_touched(deps, TENANT, touched)
     assert config.rule_reads == 3

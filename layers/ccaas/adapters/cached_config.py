@@ -1,4 +1,4 @@
-"""A ConfigStore that keeps tenant configuration (queues, settings such as the routing policy) for a few
+"""A ConfigStore that keeps tenant configuration (queues, settings such as the routing policy, alert rules) for a few
 seconds per Lambda container, with Powertools Parameters' cache (a custom BaseProvider).
 
 Why: a routing decision reads the queue and the tenant's routing policy; read from DynamoDB each
@@ -50,6 +50,7 @@ class CachedConfigStore:
             queues=store.list_queues,
             settings=lambda tenant_id, name: _ABSENT if (doc := store.get_settings(tenant_id, name)) is None else doc,
             tenant=store.get_tenant,
+            alert_rules=store.get_alert_rules,  # the alert evaluator reads them every batch
             connect_instance=lambda arn: _ABSENT if (tenant_id := store.tenant_for_connect_instance(arn)) is None else tenant_id,
         )
 
@@ -76,6 +77,9 @@ class CachedConfigStore:
     def get_tenant(self, tenant_id: str):  # noqa: ANN201
         return self._cached("tenant", tenant_id)
 
+    def get_alert_rules(self, tenant_id: str):  # noqa: ANN201
+        return self._cached("alert_rules", tenant_id)
+
     def tenant_for_connect_instance(self, instance_arn: str) -> str | None:
         tenant_id = self._cached("connect_instance", instance_arn)
         return None if tenant_id == _ABSENT else tenant_id
@@ -97,6 +101,10 @@ class CachedConfigStore:
         self._store.put_connect_instance(instance_arn, tenant_id)
         self._written()
 
+    def put_alert_rules(self, tenant_id: str, rules) -> None:  # noqa: ANN001
+        self._store.put_alert_rules(tenant_id, rules)
+        self._written()
+
     def __getattr__(self, name: str) -> Any:
-        # Everything else (API keys, alert rules) reads through.
+        # Everything else (API keys, …) reads through.
         return getattr(self._store, name)

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
-import time
-import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -76,40 +73,12 @@ class Applied:
 # --- rules ------------------------------------------------------------------------------------------
 
 
-# The stream evaluator reads its tenant's rules once per batch; a warm container keeps them this long
-# (as CachedConfigStore keeps queues): a change made through another container applies within it, one
-# made through this process (put_rules, whatever its store) at once.
-RULES_MAX_AGE_S = 5.0
-_rules: weakref.WeakKeyDictionary[object, dict[str, tuple[float, AlertRules]]] = weakref.WeakKeyDictionary()
-_rules_lock = threading.Lock()
-
-
 def get_rules(deps: Dependencies, tenant_id: str) -> AlertRules:
     return deps.config.get_alert_rules(tenant_id)
 
 
 def put_rules(deps: Dependencies, tenant_id: str, rules: AlertRules) -> AlertRules:
     deps.config.put_alert_rules(tenant_id, rules)
-    with _rules_lock:  # every store's copy in this process (locally, all functions share one)
-        for held in _rules.values():
-            held.pop(tenant_id, None)
-    return rules
-
-
-def cached_rules(deps: Dependencies, tenant_id: str, max_age_s: float = RULES_MAX_AGE_S) -> AlertRules:
-    """The tenant's rules as read at most `max_age_s` ago by this process (per config store)."""
-    now = time.monotonic()
-    with _rules_lock:
-        try:
-            held = _rules.setdefault(deps.config, {})
-        except TypeError:  # a store that cannot be weakly referenced: no cache
-            return deps.config.get_alert_rules(tenant_id)
-        found = held.get(tenant_id)
-    if found is not None and now - found[0] < max_age_s:
-        return found[1]
-    rules = deps.config.get_alert_rules(tenant_id)
-    with _rules_lock:
-        held[tenant_id] = (now, rules)
     return rules
 
 
@@ -209,13 +178,14 @@ def touched_by(events: Iterable[Event]) -> dict[str, Touched]:
 
 
 def evaluate_touched(deps: Dependencies, tenant_id: str, touched: Touched) -> Applied:
-    """The batch's queues, agents and ended conversations against the tenant's rules (cached for
-    RULES_MAX_AGE_S) and open alerts. A batch that touched none of them (holds, consults, conferences
-    only) reads nothing: its evaluation could open or resolve nothing (an alert left unpublished is
-    published by the next evaluation that reads, or by the minute sweep)."""
+    """The batch's queues, agents and ended conversations against the tenant's rules (kept a few seconds
+    per container by the config store: adapters.cached_config) and open alerts. A batch that touched
+    none of them (holds, consults, conferences only) reads nothing: its evaluation could open or resolve
+    nothing (an alert left unpublished is published by the next evaluation that reads, or by the minute
+    sweep)."""
     if not (touched.queues or touched.agents or touched.ended_contacts):
         return Applied()
-    rules = cached_rules(deps, tenant_id)
+    rules = deps.config.get_alert_rules(tenant_id)
     unresolved = deps.alerts.unresolved(tenant_id)
     queues = queue_snapshots(deps, tenant_id, rules, touched.queues) if touched.queues else []
     agents = []
