@@ -136,6 +136,11 @@ def pinned_moto_version(requirements: Path = ROOT / "requirements.txt") -> str |
     return None
 
 
+def source_digest(*functions: Any) -> str:
+    """What a patch is pinned to: the first 16 hex digits of the sha256 of moto's source it replaces."""
+    return hashlib.sha256("".join(inspect.getsource(f) for f in functions).encode()).hexdigest()[:16]
+
+
 def problems(include_version: bool = True) -> list[str]:
     """Every moto internal the runtime relies on, checked. Empty list = all good."""
     out: list[str] = []
@@ -227,7 +232,7 @@ def problems(include_version: bool = True) -> list[str]:
         if original is None:
             out.append("moto.dynamodb.models.DynamoDBBackend.transact_write_items is gone")
         else:
-            digest = hashlib.sha256(inspect.getsource(original).encode()).hexdigest()[:16]
+            digest = source_digest(original)
             if digest != TRANSACT_WRITE_ITEMS_SHA256:
                 out.append(
                     f"DynamoDBBackend.transact_write_items changed (source sha256 {digest}, the port in "
@@ -272,7 +277,7 @@ def problems(include_version: bool = True) -> list[str]:
         if original is None:
             out.append("moto's DomainDispatcherApplication.get_backend_for_host is gone (patch 9)")
         else:
-            digest = hashlib.sha256(inspect.getsource(original).encode()).hexdigest()[:16]
+            digest = source_digest(original)
             if digest != GET_BACKEND_FOR_HOST_SHA256:
                 out.append(
                     f"DomainDispatcherApplication.get_backend_for_host changed (source sha256 {digest}, patch 9 "
@@ -285,7 +290,7 @@ def problems(include_version: bool = True) -> list[str]:
         from moto.core import utils as core_utils
 
         original = _original_method_names or core_utils.method_names_from_class
-        digest = hashlib.sha256(inspect.getsource(original).encode()).hexdigest()[:16]
+        digest = source_digest(original)
         if digest != METHOD_NAMES_SHA256:
             out.append(f"moto.core.utils.method_names_from_class changed (sha256 {digest}): re-check patch 10")
         if "method_names_from_class(self.__class__)" not in inspect.getsource(core_responses.BaseResponse.call_action):
@@ -297,7 +302,7 @@ def problems(include_version: bool = True) -> list[str]:
         from moto.stepfunctions.parser.backend import execution_worker
 
         original = _original_asl_parse or AmazonStateLanguageParser.__dict__["parse"].__func__
-        digest = hashlib.sha256(inspect.getsource(original).encode()).hexdigest()[:16]
+        digest = source_digest(original)
         if digest != ASL_PARSE_SHA256:
             out.append(f"AmazonStateLanguageParser.parse changed (sha256 {digest}): re-check patch 11")
         if "AmazonStateLanguageParser.parse(" not in inspect.getsource(execution_worker.ExecutionWorker._get_evaluation_entrypoint):
@@ -308,7 +313,7 @@ def problems(include_version: bool = True) -> list[str]:
         from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
         originals = [_originals_task_callbacks.get(n) or StepFunctionsParserBackend.__dict__[n] for n in _TASK_CALLBACKS]
-        digest = hashlib.sha256("".join(inspect.getsource(o) for o in originals).encode()).hexdigest()[:16]
+        digest = source_digest(*originals)
         if digest != TASK_CALLBACKS_SHA256:
             out.append(f"StepFunctionsParserBackend's task callbacks changed (sha256 {digest}): re-check patch 12")
     except Exception as exc:  # noqa: BLE001
