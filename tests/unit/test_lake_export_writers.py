@@ -141,19 +141,6 @@ def test_without_a_lake_the_writer_only_writes(deps):
         install_export(previous)
 
 
-def test_a_span_written_but_not_yet_readable_is_retried_then_raises(deps, export):
-    """The store's reads are eventually consistent: the exporter waits a little for the span it closed,
-    then fails the event (retried) rather than skipping it."""
-    from ccaas.domain.history import OpenActivity
-
-    held = OpenActivity(agent_id="ana", kind=ActivityKind.AVAILABLE_IDLE, since=LATE - 30 * MINUTE, sequence=1)
-    opened = OpenActivity(agent_id="ana", kind=ActivityKind.ACW, since=LATE - 20 * MINUTE, sequence=2)
-    pauses: list[float] = []
-    with pytest.raises(LakeExportFailed, match="not readable yet"):
-        lake_export.closed_span(deps, TENANT, opened, held, applied=True, sleep=pauses.append)
-    assert pauses == [0.05, 0.2, 0.5]
-
-
 def test_the_activity_consumer_reports_a_failed_delivery_as_a_batch_item_failure(deps, export, monkeypatch):
     module = load_module("record_agent_activity", prefix="lake_export")
     monkeypatch.setattr(module, "dependencies", lambda: deps)

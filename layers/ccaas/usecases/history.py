@@ -189,7 +189,7 @@ def record_agent_activity(deps: Dependencies, event: Event) -> bool:
     if applied:  # the span this event closed, as the store wrote it: no read
         lake.export_closed_span(deps, event.tenant_id, closed)
     else:  # a redelivery: its first export may be what failed; find the span it closed
-        lake.export_agent_activity(deps, event.tenant_id, opened, None, applied=False)
+        lake.export_agent_activity(deps, event.tenant_id, opened)
     return applied
 
 

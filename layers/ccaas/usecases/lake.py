@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -388,12 +387,6 @@ def export_analysis(deps: Dependencies, tenant_id: str, contact_id: str, also: S
 # Where a repeated agent event looks for the span it closed: the last day, then the last week (a span
 # longer than a week is an agent offline that long: offline time is in no KPI).
 _SPAN_SEARCH_MS = (DAY_MS, 7 * DAY_MS)
-_VISIBLE_ATTEMPTS = (0.05, 0.2, 0.5)  # the store's reads are eventually consistent: a just-written span
-
-
-def open_activity(deps: Dependencies, tenant_id: str, agent_id: str) -> OpenActivity | None:
-    """The agent's open span as the store holds it (read before the agent event is applied)."""
-    return next((o for o in deps.history.open_activities(tenant_id) if o.agent_id == agent_id), None)
 
 
 def _span_ending(deps: Dependencies, tenant_id: str, agent_id: str, end_ms: int, from_ms: int,
@@ -406,32 +399,12 @@ def _span_ending(deps: Dependencies, tenant_id: str, agent_id: str, end_ms: int,
                  if a.agent_id == agent_id and a.end_ms == end_ms), None)
 
 
-def closed_span(deps: Dependencies, tenant_id: str, opened: OpenActivity, held: OpenActivity | None,
-                *, applied: bool, sleep: Callable[[float], None] = time.sleep) -> AgentActivity | None:
-    """The stored span an agent event closed (it ends where `opened` begins), as the store holds it.
-
-    - Applied, with the open span read before (`held`): the span starts at or after held.since (the
-      read may be a little stale, never newer); first the span at exactly held.since, else any of the
-      agent's spans in [held.since, opened.since). Not yet readable (the store's reads are eventually
-      consistent) after a few short waits: LakeExportFailed, so the event is retried.
-    - A repeated or older event (not applied), or one with no open span read before: the agent's span
-      ending at opened.since within the last day, then week; None when the event closed none (the
-      agent's first event, or an older event that lost to a newer one).
-    A zero-length span counts in no KPI: None."""
-    from ccaas.ports_lake import LakeExportFailed
-
+def closed_span(deps: Dependencies, tenant_id: str, opened: OpenActivity) -> AgentActivity | None:
+    """For a repeated agent event (the store applied it before; its first export may be what failed): the
+    agent's stored span ending where `opened` begins, within the last day, then week; None when the event
+    closed none (the agent's first event, or an older event that lost to a newer one). An applied event's
+    span comes back from the store's write itself (export_closed_span)."""
     agent, end = opened.agent_id, opened.since
-    if applied and held is not None:
-        if held.since >= end:
-            return None
-        for pause in (*_VISIBLE_ATTEMPTS, None):
-            found = (_span_ending(deps, tenant_id, agent, end, held.since, held.since + 1)
-                     or _span_ending(deps, tenant_id, agent, end, held.since, end))
-            if found is not None:
-                return found
-            if pause is None:
-                raise LakeExportFailed(f"the activity span agent {agent} closed at {end} is not readable yet")
-            sleep(pause)
     searched = end
     for window in _SPAN_SEARCH_MS:
         found = _span_ending(deps, tenant_id, agent, end, end - window, searched)
@@ -441,21 +414,12 @@ def closed_span(deps: Dependencies, tenant_id: str, opened: OpenActivity, held: 
     return None
 
 
-def export_agent_activity(deps: Dependencies, tenant_id: str, opened: OpenActivity, held: OpenActivity | None,
-                          *, applied: bool) -> int:
-    """After an agent event was applied to the store (or found already applied: a redelivery, whose first
-    export may be what failed): the span it closed as agent_activity rows (slot defaults applied, cut at
-    local midnight: lake.agent_activity_rows). Returns the rows delivered (0 without a lake or span);
-    raises LakeExportFailed."""
-    export = lake_export(deps)
-    if export is None:
+def export_agent_activity(deps: Dependencies, tenant_id: str, opened: OpenActivity) -> int:
+    """A repeated agent event's span, found again (closed_span), to the lake. Returns the rows delivered
+    (0 without a lake or span); raises LakeExportFailed."""
+    if lake_export(deps) is None:
         return 0
-    span = closed_span(deps, tenant_id, opened, held, applied=applied)
-    if span is None:
-        return 0
-    rows = lake.agent_activity_rows(tenant_id, [span], _calendar(deps, tenant_id))
-    export.put_rows("agent_activity", rows)
-    return len(rows)
+    return export_closed_span(deps, tenant_id, closed_span(deps, tenant_id, opened))
 
 
 def export_closed_span(deps: Dependencies, tenant_id: str, span: AgentActivity | None) -> int:
