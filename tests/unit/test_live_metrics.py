@@ -394,3 +394,12 @@ def test_a_rejected_transfer_to_a_named_agent_keeps_the_gauges_consistent():
     view = metrics.realtime_queue_metrics(live, TENANT, "sales")
     assert live.live.items[(TENANT, "sales")].get("g_in_queue", 0) == 0
     assert (view.offered, view.answered, view.transferred_out, view.transferred_in) == (2, 2, 1, 1)
+
+
+def test_no_gauge_counts_offline_agents_so_none_goes_negative():
+    """Agents start OFFLINE without an event, so an OFFLINE gauge fed by events would start below zero at
+    the first log-in; offline agents are the roster minus staffed, not a stream gauge."""
+    logs_in = _event("agent.status_changed", 0, queue_ids=["sales"], previous_activity="OFFLINE", activity="AVAILABLE")
+    logs_out = _event("agent.status_changed", 1, queue_ids=["sales"], previous_activity="NOT_READY", activity="OFFLINE")
+    assert dict(contributions(logs_in)[0].gauges) == {"agents_available": 1, "agents_staffed": 1}
+    assert dict(contributions(logs_out)[0].gauges) == {"agents_not_ready": -1, "agents_staffed": -1}

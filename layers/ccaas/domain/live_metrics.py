@@ -1,7 +1,7 @@
 """Real-time queue metrics from the event stream, as additive counters in one item per (tenant, queue).
 
 A stream batch is folded in memory into ONE update per (tenant, queue). The item holds:
-- gauges `g_<name>` (in queue, agents by activity — one gauge per events.AgentActivity, so staffed =
+- gauges `g_<name>` (in queue, agents by activity — one gauge per events.AgentActivity but OFFLINE, so staffed =
   available + reserved + on contact + ACW + not ready; `#<CHANNEL>` suffix for the per-channel split),
 - a ring of DAY_SLOTS day slots `d<k>_<counter>` tagged `d<k>_at` = the tenant-local date they hold,
 - a ring of MINUTE_SLOTS one-minute slots `m<k>_<counter>` tagged `m<k>_at` = the epoch minute,
@@ -49,7 +49,9 @@ COUNTERS = (
     "transferred_out",
     "transferred_in",
 )
-ACTIVITY_GAUGES = {a.value: f"agents_{a.value.lower()}" for a in AgentActivity}
+# No OFFLINE gauge: an agent is first seen when it leaves OFFLINE, so counting offline agents from events
+# would go negative; offline = roster - staffed, which the roster (not the stream) knows.
+ACTIVITY_GAUGES = {a.value: f"agents_{a.value.lower()}" for a in AgentActivity if a is not AgentActivity.OFFLINE}
 GAUGES = ("in_queue", "agents_staffed", *ACTIVITY_GAUGES.values())
 DAY_SLOTS = 2
 MINUTE_SLOTS = 16  # the sliding 15 minutes plus the minute being filled

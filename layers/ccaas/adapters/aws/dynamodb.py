@@ -406,7 +406,8 @@ class DynamoConfigStore:
 _LIVE_WORDS = {
     "offered": "o", "answered": "a", "answered_within_sl": "aw", "abandoned": "b", "abandoned_within_sl": "bw",
     "wait_ms_answered": "w", "completed": "c", "handle_ms": "h", "transferred_out": "xo", "transferred_in": "xi",
-    "in_queue": "q", "agents_staffed": "s", "agents_offline": "af", "agents_not_ready": "an",
+    "in_queue": "q", "agents_staffed": "s", "agents_offline": "af",  # af: items written before the gauge was dropped
+    "agents_not_ready": "an",
     "agents_available": "av", "agents_reserved": "ar", "agents_on_contact": "ao", "agents_acw": "ac",
 }
 _LIVE_CHANNELS = {"VOICE": "V", "CHAT": "C", "EMAIL": "E", "SMS": "S", "SOCIAL": "O", "VIDEO": "D", "TASK": "T"}
