@@ -14,6 +14,7 @@ from infra.naming import (
     ALERTS_BUS_ENV,
     CONTACT_LIFECYCLE_ARN_ENV,
     EVENTS_STREAM_ENV,
+    POST_CONTACT_ARN_ENV,
     TABLE_IDS,
     WEBSOCKET_ENDPOINT_ENV,
     table_env_var,
@@ -36,6 +37,9 @@ class FunctionSpec:
     put_events: bool = False  # kinesis:PutRecord(s) on the contact-events stream
     start_lifecycle: bool = False  # states:StartExecution on ContactLifecycle (+ its ARN in env)
     answer_tasks: bool = False  # states:SendTaskSuccess / SendTaskFailure (task tokens)
+    # states:StartExecution on PostContact (+ its ARN): ends answered contacts (the lifecycle ends at the answer).
+    # Built after the workflows, like start_lifecycle functions, so it implies start_lifecycle.
+    start_post_contact: bool = False
     consumes_events: bool = False  # event source mapping on the contact-events stream (+ DLQ)
     consumes_contact_records: bool = False  # event source mapping on the Amazon Connect CTR stream (+ its DLQ)
     publish_alerts: bool = False  # events:PutEvents on the alerts bus (+ its name in env)
@@ -53,6 +57,8 @@ class FunctionSpec:
         unknown = sorted((set(self.read) | set(self.read_write)) - set(TABLE_IDS))
         if unknown:
             raise ValueError(f"unknown table id(s) {unknown}; known: {TABLE_IDS}")
+        if self.start_post_contact and not self.start_lifecycle:
+            raise ValueError("start_post_contact needs start_lifecycle (such functions are built after the workflows)")
         both = sorted(set(self.read) & set(self.read_write))
         if both:
             raise ValueError(f"table(s) {both} listed as both read and read_write")
@@ -68,6 +74,8 @@ class FunctionSpec:
             names.append(EVENTS_STREAM_ENV)
         if self.start_lifecycle:
             names.append(CONTACT_LIFECYCLE_ARN_ENV)
+        if self.start_post_contact:
+            names.append(POST_CONTACT_ARN_ENV)
         if self.publish_alerts:
             names.append(ALERTS_BUS_ENV)
         if self.push_to_sockets:
@@ -96,6 +104,7 @@ SPECS: Mapping[str, FunctionSpec] = {
         publish_alerts=True,
         push_to_sockets=True,
         start_lifecycle=True,
+        start_post_contact=True,  # POST /agents/{id}/contacts/{cid}/end-acw ends the contact
         answer_tasks=True,
         analyzes_transcripts=True,  # POST /contacts/{id}/transcript analyses in the request
         journey_alarms=True,  # PUT /settings/journeys creates/deletes the alarm per journey
@@ -105,11 +114,6 @@ SPECS: Mapping[str, FunctionSpec] = {
         read=("Config",),
         read_write=("Contacts", "Agents"),
         put_events=True,
-        answer_tasks=True,
-    ),
-    "track_contact": FunctionSpec(
-        "ContactLifecycle.AwaitCompletion (waitForTaskToken): park the completion token",
-        read_write=("Contacts",),
         answer_tasks=True,
     ),
     "recheck_contact": FunctionSpec(
@@ -219,6 +223,7 @@ SPECS: Mapping[str, FunctionSpec] = {
         read_write=("Contacts", "Agents", "Config", "Metrics", "Alerts", "History", "Customers", "Idempotency", "Connections",
                     "Outbound"),
         put_events=True, start_lifecycle=True, answer_tasks=True,  # a journey's contacts run the ordinary lifecycle
+        start_post_contact=True,
         publish_alerts=True,  # journey_failed alerts opened / resolved (ccaas.usecases.journeys.record_runs)
         schedule="rate(5 minutes)",
         timeout_s=300,

@@ -47,6 +47,7 @@ ALERTS_BUS_ID = "AlertsBus"  # EventBridge custom bus "ccaas-alerts-<stage>" (no
 ALERTS_BUS_ENV = "ALERTS_BUS_NAME"
 CONTACT_RECORDS_STREAM_ID = "ContactRecords"  # Amazon Connect CTRs; construct "ContactRecordsStream"
 POST_CONTACT = "PostContact"  # statemachines/post_contact.asl.json (Express)
+POST_CONTACT_ARN_ENV = "POST_CONTACT_STATE_MACHINE_ARN"
 WEBSOCKET_ENDPOINT_ENV = "WEBSOCKET_ENDPOINT"  # the WebSocket stage's https callback URL (PostToConnection)
 
 

@@ -40,6 +40,7 @@ from infra.naming import (
     CONTACT_LIFECYCLE_ARN_ENV,
     EVENTS_STREAM_ENV,
     POST_CONTACT,
+    POST_CONTACT_ARN_ENV,
     STACK_NAME,
     WEBSOCKET_ENDPOINT_ENV,
     function_folders,
@@ -60,7 +61,7 @@ LAKE_EXPORTS: dict[str, tuple[str, ...]] = {
 }
 LAKE_EXPORTERS = tuple(LAKE_EXPORTS)
 # The functions ContactLifecycle's ASL invokes (its ${<Folder>FunctionArn} placeholders).
-LIFECYCLE_TASKS = ("route_contact", "track_contact", "recheck_contact")
+LIFECYCLE_TASKS = ("route_contact", "recheck_contact")
 API_HANDLER = "serve_api"
 API_AUTHORIZER = "authorize_request"
 
@@ -133,6 +134,7 @@ class CcaasStack(Stack):
         )
         self.post_contact.state_machine.grant_start_execution(self.lifecycle.state_machine)
         self.settings[CONTACT_LIFECYCLE_ARN_ENV] = self.lifecycle.arn
+        self.settings[POST_CONTACT_ARN_ENV] = self.post_contact.arn  # the functions that end answered contacts
 
         for folder in folders:
             if SPECS[folder].start_lifecycle:
@@ -191,6 +193,8 @@ class CcaasStack(Stack):
             self.events.stream.grant_write(fn)
         if spec.start_lifecycle:
             self.lifecycle.state_machine.grant_start_execution(fn)
+        if spec.start_post_contact:
+            self.post_contact.state_machine.grant_start_execution(fn)
         if spec.answer_tasks:
             self.factory.allow_task_responses(folder)
         if spec.consumes_events:

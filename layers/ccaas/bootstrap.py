@@ -108,7 +108,8 @@ class _AwsDependencies:
     def workflow(self) -> Workflow:
         from ccaas.adapters.aws.services import StepFunctionsWorkflow
 
-        return StepFunctionsWorkflow(self._client("stepfunctions"), self.settings.contact_lifecycle_state_machine_arn)
+        return StepFunctionsWorkflow(self._client("stepfunctions"), self.settings.contact_lifecycle_state_machine_arn,
+                                     self.settings.post_contact_state_machine_arn)
 
     @cached_property
     def live(self) -> LiveMetricsStore:

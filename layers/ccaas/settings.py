@@ -16,6 +16,7 @@ class Settings(BaseModel):
     idempotency_table: str = ""
     events_stream_name: str = ""
     contact_lifecycle_state_machine_arn: str = ""
+    post_contact_state_machine_arn: str = ""  # the functions that end contacts start its executions
     alerts_table: str = ""
     alerts_bus_name: str = ""
     history_table: str = ""

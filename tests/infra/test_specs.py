@@ -51,8 +51,12 @@ def test_spec_table_matches_the_brief():
     assert set(SPECS["consume_contact_events"].read_write) == {"Metrics", "Idempotency", "Connections"}
     assert SPECS["consume_contact_events"].push_to_sockets
     assert SPECS["consume_contact_events"].read == ("Config", "Contacts")
-    for folder in ("route_contact", "track_contact", "recheck_contact"):
+    for folder in ("route_contact", "recheck_contact"):
         assert not SPECS[folder].start_lifecycle  # invoked by the state machine: no cycle
+    # the lifecycle ends at the answer: what ends an answered contact starts its post-contact workflow
+    assert {f for f, s in SPECS.items() if s.start_post_contact} == {"serve_api", "run_journeys"}
+    assert "POST_CONTACT_STATE_MACHINE_ARN" in SPECS["serve_api"].env_names
+    assert "POST_CONTACT_STATE_MACHINE_ARN" not in SPECS["connect_flow"].env_names
     assert set(TABLE_IDS) == {"Contacts", "Agents", "Config", "Metrics", "Idempotency", "Alerts", "History", "Customers",
                               "Connections", "Outbound"}
     # outbound: the dialer loop starts the lifecycle of answered calls; CTRs of campaign calls carry outcomes

@@ -244,7 +244,7 @@ def test_contact_records_stream_and_its_consumer_mapping(synth):
 
 # --- workflows ---------------------------------------------------------------------------------
 
-LIFECYCLE_FUNCTIONS = ("route_contact", "track_contact", "recheck_contact")
+LIFECYCLE_FUNCTIONS = ("route_contact", "recheck_contact")
 
 
 POST_CONTACT_FUNCTIONS = ("record_history", "analyze_contact")
@@ -303,13 +303,15 @@ def test_post_contact_is_express_logged_traced_and_invokes_its_two_functions(syn
     assert not [a for a, _ in _role_permissions(synth, role_id) if a.startswith("states:")]
 
 
-def test_only_the_lifecycle_starts_the_post_contact_workflow(synth):
+def test_the_post_contact_workflow_is_started_by_the_lifecycle_and_what_ends_answered_contacts_only(synth):
     post_contact = _ref(synth.logical_id(synth.stack.post_contact.state_machine))
     lifecycle_role = synth.logical_id(synth.stack.lifecycle.state_machine.role)
     starts = [r for a, r in _role_permissions(synth, lifecycle_role) if a == "states:StartExecution"]
-    assert starts == [post_contact]
-    for folder in SPECS:
-        assert post_contact not in [r for a, r in _function_permissions(synth, folder) if a.startswith("states:")]
+    assert starts == [post_contact]  # unanswered ends (abandoned, timed out)
+    for folder, spec in SPECS.items():
+        granted = post_contact in [r for a, r in _function_permissions(synth, folder) if a == "states:StartExecution"]
+        assert granted == spec.start_post_contact, folder  # answered ends (after-contact work done)
+        assert post_contact not in [r for a, r in _function_permissions(synth, folder) if a != "states:StartExecution"]
 
 
 def test_state_machine_may_invoke_exactly_its_functions(synth):
@@ -520,12 +522,13 @@ def test_wildcard_resources_only_where_iam_allows_nothing_else(synth):
 
 def test_task_token_and_start_execution_permissions(synth):
     machine = _ref(synth.logical_id(synth.stack.lifecycle.state_machine))
+    post_contact = _ref(synth.logical_id(synth.stack.post_contact.state_machine))
     for folder, spec in SPECS.items():
         permissions = _function_permissions(synth, folder)
         send = {a for a, r in permissions if a.startswith("states:SendTask")}
         assert send == ({"states:SendTaskSuccess", "states:SendTaskFailure"} if spec.answer_tasks else set())
         starts = [r for a, r in permissions if a == "states:StartExecution"]
-        assert starts == ([machine] if spec.start_lifecycle else [])
+        assert starts == [machine] * spec.start_lifecycle + [post_contact] * spec.start_post_contact, folder
 
 
 def test_events_permissions(synth):

@@ -50,7 +50,6 @@ NOT_NEEDED: dict[str, tuple[str, ...]] = {
     "route_contact": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS),
     "serve_api": (*ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),
     "sweep_alerts": (*API, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),
-    "track_contact": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS),
 }
 _MODULES = "import json, sys; sys.path.insert(0, sys.argv[1]); import handler; print(json.dumps(sorted(sys.modules)))"
 

@@ -39,7 +39,6 @@ def test_contact_waits_then_is_offered_when_an_agent_becomes_available_and_runs_
     assert connected.queue_wait_ms() == 7000
     assert deps.workflow.answers["tok-1"] == ("success", {"state": "CONNECTED", "agent_id": "ana"})
 
-    contacts.await_completion(deps, TENANT, contact.contact_id, "tok-2")
     deps.clock.advance(30)
     assert contacts.complete_contact(deps, TENANT, "ana", contact.contact_id).state == ContactState.ACW
     assert agents.get_agent(deps, TENANT, "ana").acw_contact_ids == (contact.contact_id,)
@@ -47,7 +46,9 @@ def test_contact_waits_then_is_offered_when_an_agent_becomes_available_and_runs_
     done = contacts.end_after_contact_work(deps, TENANT, "ana", contact.contact_id)
     assert done.state == ContactState.COMPLETED
     assert (done.disconnected_at - done.connected_at, done.acw_ended_at - done.disconnected_at) == (30000, 5000)
-    assert deps.workflow.answers["tok-2"] == ("success", {"state": "COMPLETED"})
+    # The lifecycle ended at the answer: the contact's end starts its post-contact workflow, once.
+    assert deps.workflow.post_contact == [(TENANT, contact.contact_id)]
+    assert set(deps.workflow.answers) == {"tok-1"}
     ana = agents.get_agent(deps, TENANT, "ana")
     assert ana.active_contact_ids == () and not ana.busy
     assert (ana.handled_today, ana.handled_day) == (1, agents.tenant_today(deps, TENANT))
@@ -133,16 +134,36 @@ def test_queue_timeout_leaves_an_answered_contact_alone():
         contacts.abandon_contact(deps, TENANT, contact.contact_id, reason="CUSTOMER_LEFT", from_workflow=False)
 
 
-def test_completion_token_is_answered_at_once_if_the_work_ended_first():
+def test_a_recheck_of_an_answered_contact_ends_the_workflow_without_a_second_post_contact_start():
+    """An accept racing the wait's timeout: Recheck finds the contact answered (live or already ended) and
+    sends the workflow to its end (Connected), not to StartPostContact: the contact's end starts that."""
     deps = demo_deps()
     add_agent(deps, "ana")
     _available(deps, "ana")
     contact = _queued(deps)
     contacts.accept_contact(deps, TENANT, "ana", contact.contact_id)
+    assert contacts.recheck(deps, TENANT, contact.contact_id)[0] == "connected"
     contacts.complete_contact(deps, TENANT, "ana", contact.contact_id)
     contacts.end_after_contact_work(deps, TENANT, "ana", contact.contact_id)
-    contacts.await_completion(deps, TENANT, contact.contact_id, "late")
-    assert deps.workflow.answers["late"] == ("success", {"state": "COMPLETED"})
+    assert contacts.recheck(deps, TENANT, contact.contact_id)[0] == "connected"
+    assert deps.workflow.post_contact == [(TENANT, contact.contact_id)]
+
+
+def test_a_token_parked_by_the_earlier_lifecycle_is_answered_instead_of_a_second_start():
+    """Executions started before the lifecycle ended at the answer park a completion token (AwaitCompletion)
+    and start the post-contact step themselves when it is answered; such a contact's end answers it."""
+    from ccaas.domain import lifecycle
+
+    deps = demo_deps()
+    add_agent(deps, "ana")
+    _available(deps, "ana")
+    contact = _queued(deps)
+    connected = contacts.accept_contact(deps, TENANT, "ana", contact.contact_id)
+    deps.store.save(contacts=[lifecycle.arm_token(connected, "legacy-completion")])
+    contacts.complete_contact(deps, TENANT, "ana", contact.contact_id)
+    contacts.end_after_contact_work(deps, TENANT, "ana", contact.contact_id)
+    assert deps.workflow.answers["legacy-completion"] == ("success", {"state": "COMPLETED"})
+    assert deps.workflow.post_contact == []
 
 
 def test_bad_requests_name_the_field():

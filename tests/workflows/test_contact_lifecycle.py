@@ -1,7 +1,8 @@
 """Every path of statemachines/contact_lifecycle.asl.json, run by the local runtime's ASL engine with the
 real handlers, driven through the HTTP API like a real client.
 
-    AwaitAgent --(agent accepts)--> AwaitCompletion --(ACW ends)--> end        routed at once / after a wait
+    AwaitAgent --(agent accepts)--> end                                        routed at once / after a wait
+                                                                               (the contact's end starts post-contact)
     AwaitAgent --States.Timeout--> Recheck --wait--> AwaitAgent ...            a routing step / offer expired
     AwaitAgent --States.Timeout--> Recheck --ended--> end                      nobody answered in max_wait_s
     AwaitAgent --ContactAbandoned--> end                                       the customer hung up
@@ -103,8 +104,8 @@ def test_routed_at_once(runtime) -> None:
     ex = finished(runtime, tenant_id, cid)
     assert_succeeded(ex)
     states = entered_states(execution_history(runtime, tenant_id, cid))
-    assert states == path("AwaitAgent", "AwaitCompletion")
-    assert len(states) <= 4, f"{len(states)} state transitions on the happy path (Standard workflow target: <= 4)"
+    assert states == ["AwaitAgent"], f"{states}: the happy path is one Standard transition"
+    assert post_contact_started(runtime, tenant_id, cid)  # by the end of after-contact work, not by the lifecycle
 
 
 def test_waited_then_routed(runtime) -> None:
@@ -123,7 +124,7 @@ def test_waited_then_routed(runtime) -> None:
 
     ex = finished(runtime, tenant_id, cid)
     assert_succeeded(ex)
-    assert entered_states(execution_history(runtime, tenant_id, cid)) == path("AwaitAgent", "AwaitCompletion")
+    assert entered_states(execution_history(runtime, tenant_id, cid)) == ["AwaitAgent"]
     status, body = client.call("GET", f"/contacts/{cid}")
     assert body["queue_wait_s"] is not None and body["queue_wait_s"] > 0
 
@@ -218,7 +219,7 @@ def test_a_routing_step_that_expires_with_no_event_widens_the_pool(runtime) -> N
     assert_succeeded(finished(runtime, tenant_id, cid))
     states = entered_states(execution_history(runtime, tenant_id, cid))
     assert states[:4] == ["AwaitAgent", "Recheck", "AfterRecheck", "AwaitAgent"], states
-    assert states[-2:] == ["AwaitCompletion", "StartPostContact"], states
+    assert states[-1] == "AwaitAgent", states  # answered under the wider step: the end
 
 
 def test_an_offer_nobody_answers_is_reoffered_and_the_agent_set_missed(runtime) -> None:
@@ -265,7 +266,8 @@ def test_a_callback_keeps_its_place_and_becomes_a_callback_contact_when_reached(
     assert_succeeded(ex)
     states = entered_states(execution_history(runtime, tenant_id, cid))
     assert states[:5] == ["AwaitAgent", "Recheck", "AfterRecheck", "RecordOriginal", "FollowCallback"], states
-    assert states[-3:] == ["AwaitAgent", "AwaitCompletion", "StartPostContact"], states
+    assert states[-2:] == ["FollowCallback", "AwaitAgent"], states  # the CALLBACK contact answered: the end
+    assert post_contact_started(runtime, tenant_id, callback_id)
     # the later caller is next
     offered_to(client, "a0", later)
 
@@ -291,11 +293,26 @@ def two_queue_tenant(runtime):
     return tenant_id, client, cid
 
 
+def post_contact_started(runtime, tenant_id: str, contact_id: str) -> bool:
+    """The contact's post-contact execution exists (named as the lifecycle's StartPostContact names it)."""
+    sfn = runtime.client("stepfunctions")
+    arn = runtime.state_machine_arn("AnalyticsPostContact").replace(":stateMachine:", ":execution:")
+    arn += f":{tenant_id}-{contact_id}"[:81]
+
+    def status() -> str | None:
+        try:
+            return sfn.describe_execution(executionArn=arn)["status"]
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return None
+
+    return wait_until(status, 20.0, what=f"the post-contact execution of {contact_id}") in ("RUNNING", "SUCCEEDED")
+
+
 def transitions(runtime, tenant_id: str, *contact_ids: str) -> int:
     return sum(len(entered_states(execution_history(runtime, tenant_id, c))) for c in contact_ids)
 
 
-def test_a_blind_transfer_starts_the_next_segments_lifecycle_and_costs_three_transitions(runtime) -> None:
+def test_a_blind_transfer_starts_the_next_segments_lifecycle_and_costs_one_transition(runtime) -> None:
     tenant_id, client, cid = two_queue_tenant(runtime)
     status, segment = client.call("POST", f"/agents/a0/contacts/{cid}/transfer", {"to": {"queue_id": "q2"}, "note": "billing"})
     assert status == 200, segment
@@ -307,9 +324,10 @@ def test_a_blind_transfer_starts_the_next_segments_lifecycle_and_costs_three_tra
 
     for contact_id in (cid, nid):
         assert_succeeded(finished(runtime, tenant_id, contact_id))
-        assert entered_states(execution_history(runtime, tenant_id, contact_id)) == path("AwaitAgent", "AwaitCompletion")
-    # A plain contact takes 3 transitions (test_routed_at_once); the transfer adds the segment's 3.
-    assert transitions(runtime, tenant_id, cid, nid) == 3 + 3
+        assert entered_states(execution_history(runtime, tenant_id, contact_id)) == ["AwaitAgent"]
+        assert post_contact_started(runtime, tenant_id, contact_id)
+    # A plain contact takes 1 transition (test_routed_at_once); the transfer adds the segment's 1.
+    assert transitions(runtime, tenant_id, cid, nid) == 1 + 1
 
 
 def test_a_consult_that_becomes_a_conference_ends_both_lifecycles(runtime) -> None:
@@ -326,7 +344,7 @@ def test_a_consult_that_becomes_a_conference_ends_both_lifecycles(runtime) -> No
     assert client.call("POST", f"/agents/a1/contacts/{lid}/end-acw")[1]["state"] == "COMPLETED"
     for contact_id in (cid, lid):
         assert_succeeded(finished(runtime, tenant_id, contact_id))
-    assert transitions(runtime, tenant_id, cid, lid) == 3 + 3
+    assert transitions(runtime, tenant_id, cid, lid) == 1 + 1
 
 
 def test_a_cancelled_consult_ends_the_legs_lifecycle(runtime) -> None:

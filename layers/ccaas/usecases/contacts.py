@@ -375,15 +375,19 @@ def _failed_offer(deps: Dependencies, tenant_id: str, agent_id: str, contact_id:
     return routed
 
 
+# An answered contact, live or ended: end_after_contact_work starts its post-contact workflow, not the lifecycle.
+_ANSWERED_STATES = frozenset({ContactState.CONNECTED, ContactState.ACW, ContactState.COMPLETED, ContactState.TRANSFERRED})
+
+
 def recheck(deps: Dependencies, tenant_id: str, contact_id: str) -> tuple[str, int, str]:
     """Workflow step Recheck, after a wait ended with no event: act on what expired, then say what the
-    workflow does next, for which contact: ("wait", seconds) to wait again, ("connected", 0) to track
-    the answered contact, ("follow", seconds) to go on with the CALLBACK contact a scheduled callback
-    became, ("ended", 0) when it is over."""
+    workflow does next, for which contact: ("wait", seconds) to wait again, ("connected", 0) when an agent
+    answered it (the workflow ends; the contact's end starts its post-contact workflow), ("follow", seconds)
+    to go on with the CALLBACK contact a scheduled callback became, ("ended", 0) when it ended unanswered."""
     queue = policy = None
     for _ in range(_ATTEMPTS):
         contact = deps.store.get_contact(tenant_id, contact_id)
-        if contact.state in (ContactState.CONNECTED, ContactState.ACW):
+        if contact.connected_at is not None and contact.state in _ANSWERED_STATES:
             return "connected", 0, contact_id
         queue = queue or deps.config.get_queue(tenant_id, contact.queue_id)
         policy = policy or routing.policy_of(deps, tenant_id)
@@ -478,8 +482,10 @@ def end_after_contact_work(deps: Dependencies, tenant_id: str, agent_id: str, co
         return done, released, contact.workflow_token
 
     done, released, token = retrying(attempt)
-    if token:
+    if token:  # parked by an execution of the earlier lifecycle (AwaitCompletion): it starts the post-contact step
         _answer(lambda: deps.workflow.succeed(token, {"state": done.state.value}))
+    else:  # the lifecycle ended when the agent answered: nothing after it has a timer (contact_lifecycle.asl.json)
+        deps.workflow.start_post_contact(done)
     offer_work_to(deps, tenant_id, agent_id, released)
     return done
 
@@ -505,24 +511,6 @@ def abandon_contact(deps: Dependencies, tenant_id: str, contact_id: str, *, reas
     if before.agent_id and after.state == ContactState.ABANDONED:
         offer_work_to(deps, tenant_id, before.agent_id)
     return after
-
-
-def await_completion(deps: Dependencies, tenant_id: str, contact_id: str, task_token: str) -> Contact:
-    """Workflow step AwaitCompletion: park the token; answer at once if the work is already done."""
-
-    def attempt() -> Contact:
-        contact = deps.store.get_contact(tenant_id, contact_id)
-        if contact.state in (ContactState.CONNECTED, ContactState.ACW):
-            armed = lifecycle.arm_token(contact, task_token)
-            deps.store.save(contacts=[armed])
-            return armed
-        if contact.state in (ContactState.COMPLETED, ContactState.TRANSFERRED):
-            deps.workflow.succeed(task_token, {"state": contact.state.value})
-        else:
-            deps.workflow.fail(task_token, "ContactNotConnected", f"contact is {contact.state}")
-        return contact
-
-    return retrying(attempt)
 
 
 def _answer(call: Callable[[], None]) -> None:

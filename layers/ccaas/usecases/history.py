@@ -52,8 +52,8 @@ from ccaas.domain.kpis.settings import ServiceLevelVariant
 from ccaas.domain.models import ContactState, DomainError, Int, NotFound
 from ccaas.usecases.tenancy import save_settings, settings_of
 
-# The lifecycle caps handling at 24 h (AwaitCompletion's TimeoutSeconds), so every contact that
-# completes in a range started at most a day before it: reading that much earlier is exact for ours.
+# Handling is read back 24 h: a contact that completes in a range is counted when it started at most a day
+# before it (one left connected longer is recorded, but a range's read does not reach back to it).
 HANDLING_LOOKBACK_MS = DAY_MS
 MAX_RANGE_DAYS = 93
 MAX_QUARTER_HOUR_RANGE_DAYS = 14

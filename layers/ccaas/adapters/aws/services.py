@@ -41,22 +41,42 @@ class KinesisEventPublisher:
                 raise RuntimeError(f"{len(pending)} events not accepted by the stream after {_MAX_PUT_ATTEMPTS} attempts")
 
 
+def _execution_name(contact: Contact) -> str:
+    return f"{contact.tenant_id}-{contact.contact_id}"[:80]
+
+
 class StepFunctionsWorkflow:
-    def __init__(self, client: Any, state_machine_arn: str) -> None:
+    def __init__(self, client: Any, state_machine_arn: str, post_contact_arn: str = "") -> None:
         self._sfn = client
         self._arn = state_machine_arn
+        self._post_contact_arn = post_contact_arn
 
     def start_contact(self, contact: Contact, wait_s: int) -> None:
         self._sfn.start_execution(
             stateMachineArn=self._arn,
             # The name makes a retried start of the same contact a no-op instead of a second workflow.
-            name=f"{contact.tenant_id}-{contact.contact_id}"[:80],
+            name=_execution_name(contact),
             input=json.dumps(
                 # AwaitAgent's first wait (TimeoutSecondsPath), as Recheck answers later ones.
                 {"tenant_id": contact.tenant_id, "contact_id": contact.contact_id,
                  "recheck": {"next": "wait", "wait_s": wait_s, "contact_id": contact.contact_id}}
             ),
         )
+
+    def start_post_contact(self, contact: Contact) -> None:
+        if not self._post_contact_arn:
+            raise RuntimeError("POST_CONTACT_STATE_MACHINE_ARN is not set for this function (infra.function_specs: start_post_contact)")
+        try:
+            self._sfn.start_execution(
+                stateMachineArn=self._post_contact_arn,
+                # Named as the lifecycle's StartPostContact names it; Express does not deduplicate names (a
+                # second start runs the idempotent steps again), an emulator that does answers "already exists".
+                name=_execution_name(contact),
+                input=json.dumps({"tenant_id": contact.tenant_id, "contact_id": contact.contact_id}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
+                raise
 
     def succeed(self, token: str, output: Mapping[str, Any]) -> None:
         self._answer(self._sfn.send_task_success, taskToken=token, output=json.dumps(output))

@@ -211,10 +211,14 @@ class MemoryEventPublisher:
 class MemoryWorkflow:
     def __init__(self) -> None:
         self.started: list[tuple[str, str, int]] = []
+        self.post_contact: list[tuple[str, str]] = []
         self.answers: dict[str, tuple[str, Mapping[str, Any]]] = {}
 
     def start_contact(self, contact: Contact, wait_s: int) -> None:
         self.started.append((contact.tenant_id, contact.contact_id, wait_s))
+
+    def start_post_contact(self, contact: Contact) -> None:
+        self.post_contact.append((contact.tenant_id, contact.contact_id))
 
     def succeed(self, token: str, output: Mapping[str, Any]) -> None:
         self._answer(token, ("success", dict(output)))
