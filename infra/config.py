@@ -20,6 +20,7 @@ class StageConfig:
     connect_instance_arns: tuple[str, ...] = ()
     # Tenants may pick Amazon Comprehend for sentiment (analytics setting sentiment.engine); off: no grant.
     comprehend_sentiment: bool = False
+    alarm_emails: tuple[str, ...] = ()  # subscribed to the alarm topic (infra/constructs/notifications.py)
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -40,6 +41,7 @@ class StageConfig:
             tenant_time_zone=str(get("tenantTimeZone") or "UTC"),
             connect_instance_arns=tuple(str(a) for a in arns),
             comprehend_sentiment=str(get("comprehendSentiment") or "false").lower() in ("1", "true", "yes"),
+            alarm_emails=alarm_emails(get("alarmEmails")),
         )
 
 
@@ -50,3 +52,15 @@ def cdk_json_context() -> Mapping[str, Any]:
     if not path.is_file():
         return {}
     return json.loads(path.read_text(encoding="utf-8")).get("context", {})
+
+
+def alarm_emails(value: object) -> tuple[str, ...]:
+    """`-c alarmEmails=a@x.com,b@y.com` (or a JSON list in cdk.json) -> the addresses; refuses what is not one."""
+    if not value:
+        return ()
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    emails = tuple(str(e).strip() for e in items if str(e).strip())
+    for email in emails:
+        if email.count("@") != 1 or " " in email or "." not in email.split("@")[1]:
+            raise ValueError(f"alarmEmails: {email!r} is not an e-mail address")
+    return emails

@@ -22,6 +22,8 @@ from infra.naming import (
 
 # The prefix of the journey alarms' names (infra/constructs/journeys.py; ccaas.adapters.aws.journeys reads it).
 JOURNEY_ALARM_PREFIX_ENV = "JOURNEY_ALARM_PREFIX"
+# The stack's alarm topic (infra/constructs/notifications.py): the journey alarms notify it too.
+ALARM_TOPIC_ARN_ENV = "ALARM_TOPIC_ARN"
 
 # The Cognito user pool people sign in with (infra/constructs/identity.py); functions/authorize_request
 # reads the same two names.
@@ -49,7 +51,7 @@ class FunctionSpec:
     verify_user_tokens: bool = False  # the user pool's issuer and app client id (Cognito JWTs; no IAM needed)
     analyzes_transcripts: bool = False  # comprehend:BatchDetectSentiment when the stage allows Comprehend sentiment
     dials_connect: bool = False  # connect:StartOutboundVoiceContact on the configured Connect instances only
-    journey_alarms: bool = False  # cloudwatch:PutMetricAlarm/DeleteAlarms on the stage's journey alarms (+ their prefix)
+    journey_alarms: bool = False  # cloudwatch:PutMetricAlarm/DeleteAlarms on the stage's journey alarms (+ their prefix, the alarm topic)
     memory_mb: int = 512
     timeout_s: int = 10
 
@@ -83,7 +85,7 @@ class FunctionSpec:
         if self.verify_user_tokens:
             names += [USER_POOL_ISSUER_ENV, USER_POOL_CLIENT_ID_ENV]
         if self.journey_alarms:
-            names.append(JOURNEY_ALARM_PREFIX_ENV)
+            names += [JOURNEY_ALARM_PREFIX_ENV, ALARM_TOPIC_ARN_ENV]
         return tuple(names)
 
 

@@ -28,12 +28,13 @@ from infra.constructs.journeys import JOURNEY_ALARM_PREFIX_ENV, allow_journey_al
 from infra.constructs.lake import Lake, analyst_tenants
 
 from infra.constructs.layer import Layers
+from infra.constructs.notifications import AlarmNotifications
 from infra.constructs.observability import Observability
 from infra.constructs.outbound import allow_outbound_dial, allow_outbound_sms
 from infra.constructs.wallboard import Wallboard
 from infra.constructs.websocket import WebSocket
 from infra.constructs.workflows import AslStateMachine
-from infra.function_specs import SPECS, FunctionSpec, check_specs
+from infra.function_specs import ALARM_TOPIC_ARN_ENV, SPECS, FunctionSpec, check_specs
 from infra.naming import (
     ALERTS_BUS_ENV,
     CONTACT_LIFECYCLE,
@@ -109,6 +110,9 @@ class CcaasStack(Stack):
         self.identity = Identity(self, "Identity", removal_policy=removal)
         self.settings.update(self.identity.settings)  # the authorizer verifies the user pool's tokens
         self.settings[JOURNEY_ALARM_PREFIX_ENV] = journey_alarm_prefix(config.stage)
+        # Every alarm notifies one topic (template alarms by an Aspect, journey alarms by this setting).
+        self.notifications = AlarmNotifications(self, "AlarmNotifications", emails=config.alarm_emails, removal_policy=removal)
+        self.settings[ALARM_TOPIC_ARN_ENV] = self.notifications.topic_arn
 
         for folder in folders:
             if not SPECS[folder].start_lifecycle:
@@ -178,6 +182,8 @@ class CcaasStack(Stack):
                   description="point the Amazon Connect instance's contact-record streaming here")
         CfnOutput(self, "PostContactStateMachineArn", value=self.post_contact.arn, description="PostContact (Express)")
         CfnOutput(self, "AlertsBusName", value=self.alerts.bus.event_bus_name)
+        CfnOutput(self, "AlarmTopicArn", value=self.notifications.topic_arn,
+                  description="every alarm notifies it (ALARM and OK); -c alarmEmails=... subscribes e-mail addresses")
         CfnOutput(self, "ConnectFlowFunctionArn", value=fns["connect_flow"].function_arn,
                   description="add it to the Amazon Connect instance; flows call it with an `action` parameter")
         CfnOutput(self, "WallboardUrl", value=self.wallboard.url, description="the wallboard (and the API under /v1)")

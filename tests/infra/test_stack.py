@@ -46,6 +46,9 @@ EXPECTED_RESOURCE_TYPES = {
     "AWS::S3::BucketPolicy",
     "AWS::SQS::Queue",
     "AWS::SQS::QueuePolicy",
+    "AWS::SNS::Topic",  # the alarm topic (infra/constructs/notifications.py) and its policy and key
+    "AWS::SNS::TopicPolicy",
+    "AWS::KMS::Key",
     "AWS::StepFunctions::StateMachine",
     "AWS::Scheduler::Schedule",
     # Push over WebSocket (infra/constructs/websocket.py; recorded locally by local/websocket_server.py)
@@ -92,11 +95,13 @@ def test_outputs(template):
     connect = ["ConnectFlowFunctionArn"]
     websocket = ["WebSocketUrl"]
     identity = ["UserPoolId", "UserPoolClientId"]
+    alarms = ["AlarmTopicArn"]
     for name in ["ApiUrl", "StateMachineArn", "EventsStreamName", *map(table_name_placeholder, TABLE_IDS), *alerts, *analytics,
-                 *connect, *websocket, *identity]:
+                 *connect, *websocket, *identity, *alarms]:
         template.has_output(name, {})
     # no stray RestApi "Endpoint" output
-    assert len(template.find_outputs("*")) == 3 + len(TABLE_IDS) + len(alerts) + len(analytics) + len(connect) + len(websocket) + len(identity)
+    assert len(template.find_outputs("*")) == (3 + len(TABLE_IDS) + len(alerts) + len(analytics) + len(connect) + len(websocket)
+                                               + len(identity) + len(alarms))
 
 
 # --- data --------------------------------------------------------------------------------------

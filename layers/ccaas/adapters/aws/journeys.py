@@ -125,6 +125,7 @@ class LambdaEntryPoints:
 # ------------------------------------------------------------------------------------------- results
 RESULTS_TTL_S = 7 * 86_400
 JOURNEY_ALARM_PREFIX_ENV = "JOURNEY_ALARM_PREFIX"
+ALARM_TOPIC_ARN_ENV = "ALARM_TOPIC_ARN"  # the stack's alarm topic (infra/constructs/notifications.py)
 METRICS_NAMESPACE_ENV = "POWERTOOLS_METRICS_NAMESPACE"
 
 
@@ -178,10 +179,10 @@ class DynamoJourneyResults:
 
 
 # -------------------------------------------------------------------------------------------- alarms
-def alarm_parameters(prefix: str, namespace: str, tenant_id: str, journey: str) -> dict[str, Any]:
+def alarm_parameters(prefix: str, namespace: str, tenant_id: str, journey: str, topic_arn: str | None = None) -> dict[str, Any]:
     """put_metric_alarm's parameters for a journey: JourneySuccess (1 pass / 0 fail, one datapoint per run)
     below 1 in 2 of the last 3 five-minute periods; missing data keeps the state (a tenant not reached
-    in a tick is no failure)."""
+    in a tick is no failure). With the stack's alarm topic, failing and recovering notify it."""
     from ccaas.domain.journeys import (
         ALARM_DATAPOINTS,
         ALARM_EVALUATION_PERIODS,
@@ -198,17 +199,19 @@ def alarm_parameters(prefix: str, namespace: str, tenant_id: str, journey: str) 
         "Statistic": "Minimum", "Period": ALARM_PERIOD_S, "EvaluationPeriods": ALARM_EVALUATION_PERIODS,
         "DatapointsToAlarm": ALARM_DATAPOINTS, "Threshold": 1.0, "ComparisonOperator": "LessThanThreshold",
         "TreatMissingData": "missing",
+        **({"AlarmActions": [topic_arn], "OKActions": [topic_arn]} if topic_arn else {}),
     }
 
 
 class CloudWatchJourneyAlarms:
     """ccaas.ports_journeys.JourneyAlarms with boto3 (put_metric_alarm per journey, delete_alarms by 100)."""
 
-    def __init__(self, client_factory: Any, prefix: str, namespace: str) -> None:
+    def __init__(self, client_factory: Any, prefix: str, namespace: str, topic_arn: str | None = None) -> None:
         self._factory = client_factory
         self._client: Any = None
         self.prefix = prefix
         self.namespace = namespace
+        self.topic_arn = topic_arn
 
     @classmethod
     def from_environment(cls, client_factory: Any, environ: Any = None) -> CloudWatchJourneyAlarms:
@@ -218,7 +221,7 @@ class CloudWatchJourneyAlarms:
         prefix = env.get(JOURNEY_ALARM_PREFIX_ENV)
         if not prefix:
             raise RuntimeError(f"setting {JOURNEY_ALARM_PREFIX_ENV} is not configured for this function")
-        return cls(client_factory, prefix, env.get(METRICS_NAMESPACE_ENV) or "Ccaas")
+        return cls(client_factory, prefix, env.get(METRICS_NAMESPACE_ENV) or "Ccaas", env.get(ALARM_TOPIC_ARN_ENV) or None)
 
     @property
     def client(self) -> Any:
@@ -229,7 +232,7 @@ class CloudWatchJourneyAlarms:
     def put(self, tenant_id: str, journeys: Any) -> list[str]:
         names = []
         for journey in journeys:
-            params = alarm_parameters(self.prefix, self.namespace, tenant_id, journey)
+            params = alarm_parameters(self.prefix, self.namespace, tenant_id, journey, self.topic_arn)
             self.client.put_metric_alarm(**params)
             names.append(params["AlarmName"])
         return names
