@@ -12,11 +12,14 @@ run did per completed customer contact (bench.cost_model, pure: counts + prices 
 - Step Functions: ContactLifecycle (Standard) state transitions, summed over the entered states of every
   execution started in the run; PostContact (Express) executions and their duration in 100 ms steps at
   64 MB (its executions as moto lists them);
-- DynamoDB: request units from the items' sizes, seen by a botocore hook on the handlers' calls: writes
-  of a known item (PutItem, BatchWriteItem puts, transactional puts) from that item; reads from the items
-  returned (Query/Scan scaled by ScannedCount/Count); updates, deletes and condition checks from the
-  table's average item size (read from moto at the end); transactions x2; plus ASSUMPTION one index
-  write per write on a table with global secondary indexes;
+- DynamoDB: reads from the items returned (a botocore hook on the handlers' calls; Query/Scan scaled by
+  ScannedCount/Count); writes measured in moto (`_Writes`: every put, update and delete, also inside
+  BatchWriteItem and transactions, with the item before and after it): the table's units from the
+  larger of the two (transactions x2; a failed condition: the item there; ASSUMPTION a transaction's
+  condition check costs as a write), each global secondary index's units by DynamoDB's rule for the
+  index as deployed (cost_model.index_writes: sparse keys, KEYS_ONLY/INCLUDE/ALL projections; ASSUMPTION
+  index writes are not doubled in a transaction), and what the Contacts `customer` index would cost
+  had every contact a customer id (the demo's have none);
 - Kinesis: records and bytes the handlers put (1 KB rounding per record in, every consumer of the
   contact-events stream reads every record out);
 - CloudWatch Logs at the levels the synthesized template deploys (infra/log_levels.py; read from the
@@ -41,11 +44,22 @@ run did per completed customer contact (bench.cost_model, pure: counts + prices 
 
 The consumers' DynamoDB levers are printed as rates that do not depend on the run's mix (the live
 metrics item's size and WRU per write, idempotency WRU per stream record, alert evaluation RRU per
-invocation). Two tables per 1,000 completed contacts (the lake a service line of its own): as measured, and at platform scale (stream consumers invoked
-with 100 records per batch instead of the local batches; X-Ray's default rule recording 5%), then the
-fixed monthly costs of a stated deployment. Results: the printed tables, and the whole dict as JSON
-(COST_JSON, default <tmp>/bench-cost.json; COST_MEASURED=<that file> prices its run again without running,
-e.g. after a change to bench/prices.json).
+invocation). Two tables per 1,000 completed contacts (the lake a service line of its own): as measured
+(the local batches), and at platform scale, then the fixed monthly costs of a stated deployment.
+
+Platform scale: what a stream consumer pays per invocation (reads of rules, open alerts and agents, EMF
+documents and log lines, the live-metrics UpdateItems per queue, Lambda's per-invocation time) and
+per record is MEASURED: a calibration run (a child process, CALIBRATION_S of the same mix) gathers every
+consumer's batches but push_updates' for CALIBRATION_WINDOW_S, and each consumer's totals in the two runs
+solve cost = per_batch x invocations + per_record x records (cost_model.split_per_batch; batches too alike:
+all per record). EXTRAPOLATED: the batch each consumer gets in a stated deployment
+(PLATFORM_CONTACTS_PER_MONTH completed contacts a month, COST_PLATFORM_CONTACTS; its stream at
+PLATFORM_SHARDS shards; Lambda polls a shard once a second or gathers for the mapping's window:
+cost_model.stream_batch), its costs re-priced there (cost_model.at_platform), X-Ray's default rule
+recording 5%; the total is also printed at 0.1, 1, 10 and 100 M contacts a month. Results: the printed
+tables, and the whole dict as JSON (COST_JSON, default <tmp>/bench-cost.json, with the calibration run;
+COST_MEASURED=<that file> prices both runs again without running, e.g. after a change to
+bench/prices.json).
 """
 from __future__ import annotations
 
@@ -71,8 +85,20 @@ COST_S = float(os.environ.get("COST_S", "90"))
 # COST_LAKE=0: price the stack without the analytics lake (its default: synthesized without -c lake=true);
 # otherwise the History writers export to a counting LakeExport and the lake's lines are priced.
 COST_LAKE = os.environ.get("COST_LAKE", "1") not in ("0", "false", "no")
-PLATFORM_BATCH = 100  # records per stream consumer invocation at platform scale (the mappings' BatchSize)
+# Platform scale: a stated deployment taking PLATFORM_CONTACTS_PER_MONTH completed contacts a month, its
+# streams at on-demand's initial PLATFORM_SHARDS shards (4 MB/s, 4,000 records/s of writes: far above
+# this rate); each consumer's batch follows from its stream's rate per shard and its batching window
+# (cost_model.stream_batch), its costs from the per-batch split (two runs, see CALIBRATION_*).
+PLATFORM_CONTACTS_PER_MONTH = float(os.environ.get("COST_PLATFORM_CONTACTS", "1000000"))
+PLATFORM_SHARDS = 4
+PLATFORM_SENSITIVITY = (100_000, 1_000_000, 10_000_000, 100_000_000)  # contacts a month, printed beside it
 PLATFORM_XRAY_SAMPLED = 0.05  # X-Ray's default rule beyond its 1 request/s reservoir
+# The calibration run (a child process, the same mix): every consumer but FRESH_CONSUMERS gathers its
+# batches for CALIBRATION_WINDOW_S, so its batches are several times the main run's and each consumer's
+# costs split into per-record and per-batch parts (COST_CALIBRATION_S=0: no split, all per record).
+CALIBRATION_S = float(os.environ.get("COST_CALIBRATION_S", "60"))
+CALIBRATION_WINDOW_S = float(os.environ.get("COST_CALIBRATION_WINDOW_S", "10"))
+WINDOW_S = float(os.environ["COST_WINDOW_S"]) if os.environ.get("COST_WINDOW_S") else None  # the child's
 # Log assumptions (bytes): see the module docstring.
 REST_ACCESS_LOG_B = 300
 WS_ACCESS_LOG_B = 380
@@ -80,6 +106,9 @@ WS_ACCESS_LOG_B = 380
 DEPLOYMENT_TENANTS = 1
 DEPLOYMENT_QUEUES = 10
 SCHEDULED = "sweep_alerts"  # the scheduled function: a fixed cost, not a per-contact one
+# The consumers the calibration run leaves at their deployed window: push_updates, whose offer frames the
+# simulated agents wait for (held-back offers would change the mix being measured).
+FRESH_CONSUMERS = ("push_updates",)
 EXPRESS_MEMORY_MB = 64
 # The lake (issue 19; infra/constructs/lake.py): a Kinesis-sourced delivery stream reads every record of
 # the contact-events stream, a Direct PUT one takes the History writers' contact-record rows; both
@@ -96,8 +125,8 @@ ATHENA_RANGE_MONTHS = 13
 # -- DynamoDB / Kinesis / EventBridge: what the handlers' calls carry ----------------------------------
 class _Payloads:
     """botocore before-call/after-call hooks (installed before the runtime creates the handlers' sessions):
-    request units of DynamoDB calls (by calling function and table), bytes of Kinesis puts, EventBridge
-    entries."""
+    read units of DynamoDB calls (by calling function and table; writes are measured in moto, `_Writes`),
+    bytes of Kinesis puts, EventBridge entries."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -105,10 +134,7 @@ class _Payloads:
         self.reset()
 
     def reset(self) -> None:
-        self.wru: collections.Counter[tuple[str, str]] = collections.Counter()  # (function, table) -> WRU
-        self.rru: collections.Counter[tuple[str, str]] = collections.Counter()
-        # writes priced at the table's average item size: (function, table, transactional) -> count
-        self.deferred: collections.Counter[tuple[str, str, bool]] = collections.Counter()
+        self.rru: collections.Counter[tuple[str, str]] = collections.Counter()  # (function, table) -> RRU
         self.kinesis_records = 0
         self.kinesis_billed_kb = 0
         self.kinesis_bytes = 0
@@ -168,11 +194,7 @@ class _Payloads:
             return
         table = req.get("TableName", "")
         consistent = bool(req.get("ConsistentRead"))
-        if op == "PutItem":
-            self.wru[(bucket, table)] += cost_model.write_units(_size(req.get("Item")))
-        elif op in ("UpdateItem", "DeleteItem"):
-            self.deferred[(bucket, table, False)] += 1
-        elif op == "GetItem":
+        if op == "GetItem":
             self.rru[(bucket, table)] += cost_model.read_units(_size(resp.get("Item")), consistent)
         elif op in ("Query", "Scan"):
             items = resp.get("Items") or []
@@ -186,21 +208,6 @@ class _Payloads:
                 c = bool(req.get("RequestItems", {}).get(t, {}).get("ConsistentRead"))
                 for i in items:
                     self.rru[(bucket, t)] += cost_model.read_units(_size(i), c)
-        elif op == "BatchWriteItem":
-            for t, writes in (req.get("RequestItems") or {}).items():
-                for w in writes:
-                    if "PutRequest" in w:
-                        self.wru[(bucket, t)] += cost_model.write_units(_size(w["PutRequest"].get("Item")))
-                    else:
-                        self.deferred[(bucket, t, False)] += 1
-        elif op == "TransactWriteItems":
-            for action in req.get("TransactItems", []):
-                (kind, spec), = action.items()
-                t = spec.get("TableName", "")
-                if kind == "Put":
-                    self.wru[(bucket, t)] += cost_model.write_units(_size(spec.get("Item")), transactional=True)
-                else:  # Update, Delete, ConditionCheck (ASSUMPTION: a condition check costs as a write)
-                    self.deferred[(bucket, t, True)] += 1
         elif op == "TransactGetItems":
             gets = req.get("TransactItems", [])
             for spec, got in zip(gets, resp.get("Responses") or [], strict=False):
@@ -225,6 +232,133 @@ def _size(item: Any) -> int:
 
 
 PAYLOADS = _Payloads()
+
+
+class _Writes:
+    """Every item write in this process's moto, with the item before and after it: hooks around
+    DynamoDBBackend's put_item / update_item / delete_item (BatchWriteItem and TransactWriteItems go
+    through them too) and transact_write_items (its condition checks; its writes are transactional).
+    Prices each write on the table (cost_model.table_write_units) and on each global secondary index of
+    the table as deployed (cost_model.index_write_units: sparse keys and projections), by the function
+    that made the call (local.call_counter's attribution; the runtime's own calls apart)."""
+
+    WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.on = False
+        self._tx = threading.local()
+        self._originals: dict[str, Any] = {}
+        self._indexes: dict[str, list[cost_model.IndexDesign]] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        self.table_wru: collections.Counter[tuple[str, str]] = collections.Counter()  # (function, table)
+        self.index_wru: collections.Counter[tuple[str, str, str]] = collections.Counter()  # (function, table, index)
+        self.index_ops: collections.Counter[tuple[str, str, str]] = collections.Counter()  # (table, index, kind)
+        self.writes: collections.Counter[str] = collections.Counter()  # table -> table writes (failed ones too)
+        # The Contacts `customer` index as if every contact had a customer id (the demo's have none):
+        # projection -> its write units from the same contact writes.
+        self.customer_what_if: collections.Counter[str] = collections.Counter()
+
+    def install(self) -> None:
+        from moto.dynamodb.models import DynamoDBBackend
+
+        for name in self.WRITES:
+            original = DynamoDBBackend.__dict__[name]
+            self._originals[name] = original
+            setattr(DynamoDBBackend, name, self._wrap(name, original))
+
+    def uninstall(self) -> None:
+        from moto.dynamodb.models import DynamoDBBackend
+
+        for name, original in self._originals.items():
+            setattr(DynamoDBBackend, name, original)
+        self._originals.clear()
+
+    def indexes(self, table: Any) -> list[cost_model.IndexDesign]:
+        if table.name not in self._indexes:
+            table_keys = tuple(k for k in (table.hash_key_attr, table.range_key_attr) if k)
+            self._indexes[table.name] = [{
+                "name": gsi.name,
+                "keys": tuple(k["AttributeName"] for k in gsi.schema),
+                "table_keys": table_keys,
+                "projection": gsi.projection.get("ProjectionType", "ALL"),
+                "non_key": tuple(gsi.projection.get("NonKeyAttributes") or ()),
+            } for gsi in table.global_indexes]
+        return self._indexes[table.name]
+
+    def _wrap(self, name: str, original: Any) -> Any:
+        recorder = self
+
+        if name == "transact_write_items":
+            def transact_write_items(backend: Any, transact_items: list[dict[str, Any]], *a: Any, **kw: Any) -> Any:
+                if recorder.on:
+                    for action in transact_items:  # ASSUMPTION: a condition check costs as a write of the item there
+                        if "ConditionCheck" in action:
+                            spec = action["ConditionCheck"]
+                            table, old = recorder._item(backend, spec["TableName"], spec["Key"])
+                            recorder._record(spec["TableName"], table, old, old, transactional=True, indexes=False)
+                recorder._tx.on = True
+                try:
+                    return original(backend, transact_items, *a, **kw)
+                finally:
+                    recorder._tx.on = False
+            return transact_write_items
+
+        def write(backend: Any, table_name: str, attrs: dict[str, Any], *a: Any, **kw: Any) -> Any:
+            if not recorder.on:
+                return original(backend, table_name, attrs, *a, **kw)
+            table, old = recorder._item(backend, table_name, attrs)
+            try:
+                result = original(backend, table_name, attrs, *a, **kw)
+            except Exception as error:
+                if type(error).__name__ == "ConditionalCheckFailed":  # charged: the item there, at least 1 unit
+                    recorder._record(table_name, table, old, old, getattr(recorder._tx, "on", False), indexes=False)
+                raise
+            new = result.to_json()["Attributes"] if name != "delete_item" and result is not None else None
+            recorder._record(table_name, table, old, new, getattr(recorder._tx, "on", False))
+            return result
+        return write
+
+    @staticmethod
+    def _item(backend: Any, table_name: str, attrs: dict[str, Any]) -> tuple[Any, dict[str, Any] | None]:
+        try:
+            table = backend.get_table(table_name)
+            key = {k: attrs[k] for k in (table.hash_key_attr, table.range_key_attr) if k and k in attrs}
+            hash_value, range_value = backend.get_keys_value(table, key)
+            item = table.get_item(hash_value, range_value)
+            return table, (item.to_json()["Attributes"] if item is not None else None)
+        except Exception:  # noqa: BLE001 - a bench hook must never break a write; moto answers it
+            return None, None
+
+    def _record(self, table_name: str, table: Any, old: Any, new: Any, transactional: bool, indexes: bool = True) -> None:
+        try:
+            fn = call_counter.current_function() or call_counter.RUNTIME
+            with self.lock:
+                self.writes[table_name] += 1
+                self.table_wru[(fn, table_name)] += cost_model.table_write_units(old, new, transactional)
+                for index in (self.indexes(table) if indexes and table is not None else ()):
+                    for kind, size in cost_model.index_writes(old, new, index):
+                        self.index_ops[(table_name, index["name"], kind)] += 1
+                        self.index_wru[(fn, table_name, index["name"])] += cost_model.write_units(size)
+                    if index["name"] == "customer" and fn != call_counter.RUNTIME:
+                        for projection in ("ALL", "KEYS_ONLY"):
+                            self.customer_what_if[projection] += cost_model.index_write_units(
+                                _with_customer(old), _with_customer(new), {**index, "projection": projection})
+        except Exception:  # noqa: BLE001 - a bench hook must never break a write
+            pass
+
+
+def _with_customer(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A contact item as stored had its contact a customer id (the `customer` index's keys; both stable
+    over the contact's life, as adapters/aws/dynamodb.py writes them)."""
+    if not item or item.get("entity") != {"S": "contact"} or "cust_pk" in item:
+        return item
+    return {**item, "cust_pk": {"S": "tenant#customer"}, "cust_sk": {"S": "0000000000000#" + str(item["pk"].get("S"))}}
+
+
+WRITES = _Writes()
 
 
 class _LakeRows:
@@ -364,14 +498,20 @@ def _table_averages(runtime: LocalRuntime, tables: set[str]) -> dict[str, dict[s
 
 
 def _capacity(runtime: LocalRuntime, folder_of: dict[str, str]) -> dict[str, Any]:
-    p = PAYLOADS
-    tables = {t for _, t in p.wru} | {t for _, t in p.rru} | {t for _, t, _ in p.deferred}
+    p, w = PAYLOADS, WRITES
+    tables = {t for _, t in w.table_wru} | {t for _, t in p.rru}
     averages = _table_averages(runtime, {t for t in tables if t})
-    wru: collections.Counter[tuple[str, str]] = collections.Counter(p.wru)
-    for (bucket, t, tx), n in p.deferred.items():
-        wru[(bucket, t)] += n * cost_model.write_units(averages.get(t, {}).get("avg_item_bytes", 1024.0), tx)
-    # ASSUMPTION: one global secondary index written per write on a table that has any
-    index = collections.Counter({k: v for k, v in wru.items() if averages.get(k[1], {}).get("gsis")})
+    wru = w.table_wru
+    index: collections.Counter[tuple[str, str]] = collections.Counter()
+    by_index: dict[str, dict[str, Any]] = {}
+    for (fn, t, name), v in w.index_wru.items():
+        index[(fn, t)] += v
+        if folder_of.get(fn, fn) != SCHEDULED:
+            row = by_index.setdefault(f"{t}/{name}", {"wru": 0.0, "projection": next(
+                (i["projection"] for i in w._indexes.get(t, []) if i["name"] == name), "?")})  # noqa: SLF001
+            row["wru"] += v
+    for (t, name, kind), n in w.index_ops.items():
+        by_index.setdefault(f"{t}/{name}", {"wru": 0.0, "projection": "?"})[kind] = n
     by_table: dict[str, dict[str, float]] = {}
     by_function: dict[str, dict[str, float]] = {}
     zero = {"wru": 0.0, "index_wru": 0.0, "rru": 0.0}
@@ -381,9 +521,9 @@ def _capacity(runtime: LocalRuntime, folder_of: dict[str, str]) -> dict[str, Any
             if folder != SCHEDULED:
                 by_table.setdefault(t, dict(zero))[key] += v
             by_function.setdefault(folder, dict(zero))[key] += v
-    for (fn, t, _), n in p.deferred.items():  # updates, deletes, condition checks: how many per table
-        if folder_of.get(fn, fn) != SCHEDULED and t in by_table:
-            by_table[t]["updates"] = by_table[t].get("updates", 0) + n
+    for t, n in w.writes.items():  # table writes (puts, updates, deletes, condition checks, failed ones)
+        if t in by_table:
+            by_table[t]["writes"] = n
     scheduled = by_function.get(SCHEDULED, zero)
     return {
         "wru": sum(r["wru"] + r["index_wru"] for r in by_table.values()),
@@ -392,17 +532,26 @@ def _capacity(runtime: LocalRuntime, folder_of: dict[str, str]) -> dict[str, Any
         "scheduled_rru": scheduled["rru"],
         "by_table": by_table,
         "by_function": by_function,
+        "by_index": by_index,
+        "customer_index_what_if": dict(w.customer_what_if),
         "tables": averages,
     }
 
 
-def measure(seconds: float = COST_S) -> dict[str, Any]:
+def measure(seconds: float = COST_S, window_s: float | None = None) -> dict[str, Any]:
     """Run the simulation on a fresh LocalRuntime; return the raw counts of the run (bench.cost_model.Counts
-    plus what the fixed costs need)."""
+    plus what the fixed costs need). `window_s`: every stream consumer but FRESH_CONSUMERS gathers its
+    batches for that long instead of the template's window (the calibration run of the per-batch split)."""
     _install_payload_hooks()
     logs = _LogCounter()
     runtime = LocalRuntime(log_file=Path(tempfile.gettempdir()) / "bench-cost.log").start(simulate=False)
     logs.install()
+    WRITES.install()
+    if window_s is not None:
+        for p in runtime.pollers:
+            fn = runtime.deployment.function_by_name_or_arn(p.mapping.function_name)  # type: ignore[union-attr]
+            if fn is not None and fn.folder not in FRESH_CONSUMERS:
+                p.mapping.maximum_batching_window_s = window_s
     from ccaas.ports_lake import install_export, installed_export
 
     lake_rows = _LakeRows(installed_export())
@@ -416,7 +565,8 @@ def measure(seconds: float = COST_S) -> dict[str, Any]:
         for p in runtime.pollers:
             p.stats.invocations, p.stats.records_delivered, p.stats.batch_sizes = 0, 0, []
         PAYLOADS.reset()
-        PAYLOADS.on = True
+        WRITES.reset()
+        PAYLOADS.on = WRITES.on = True
         lake_rows.on = COST_LAKE
         logs.bytes.clear()
         logs.metrics.clear()
@@ -431,7 +581,7 @@ def measure(seconds: float = COST_S) -> dict[str, Any]:
         time.sleep(3)  # the last post-contact workflows
         runtime.wait_for_stream_idle(timeout_s=30)
         elapsed_min = (time.monotonic() - started) / 60
-        PAYLOADS.on = False
+        PAYLOADS.on = WRITES.on = False
         lake_rows.on = False
         ws = runtime.websocket_server.gateway.stats if runtime.websocket_server else {}
         ws_delta = {k: ws.get(k, 0) - ws0.get(k, 0) for k in ("connects", "frames", "posts", "gone", "refused")}
@@ -445,15 +595,21 @@ def measure(seconds: float = COST_S) -> dict[str, Any]:
 
         folder_of = {f.name: f.folder for f in dep.functions.values()}
         capacity = _capacity(runtime, folder_of)
-        consumers = {}
-        for p in runtime.pollers:
-            name = dep.function_by_name_or_arn(p.mapping.function_name).name  # type: ignore[union-attr]
-            consumers[name] = {"stream": p.mapping.event_source_arn.rsplit("/", 1)[-1],
-                               "avg_batch": (p.stats.records_delivered / p.stats.invocations) if p.stats.invocations else 0.0,
-                               "invocations": p.stats.invocations}
         functions, scheduled = {}, {"invocations": 0, "ms": 0.0, "memory_mb": 512}
         with stats._lock:  # noqa: SLF001
             per_fn = {n: (stats.count[n], stats.total_ms[n]) for n in stats.count}
+        consumers = {}
+        for p in runtime.pollers:
+            fn = dep.function_by_name_or_arn(p.mapping.function_name)
+            assert fn is not None
+            ddb = capacity["by_function"].get(fn.folder, {})
+            consumers[fn.name] = {"stream": p.mapping.event_source_arn.rsplit("/", 1)[-1], "folder": fn.folder,
+                                  "avg_batch": (p.stats.records_delivered / p.stats.invocations) if p.stats.invocations else 0.0,
+                                  "window_s": p.mapping.maximum_batching_window_s, "batch_size": p.mapping.batch_size,
+                                  # its totals (cost_model.ConsumerRun), for the per-batch split
+                                  "invocations": p.stats.invocations, "records": p.stats.records_delivered,
+                                  "ms": per_fn.get(fn.name, (0, 0.0))[1], "wru": ddb.get("wru", 0.0) + ddb.get("index_wru", 0.0),
+                                  "rru": ddb.get("rru", 0.0), "log_bytes": logs.bytes.get(fn.name, 0)}
         for name, (n, ms) in per_fn.items():
             folder = folder_of.get(name, name)
             row = {"invocations": n, "ms": ms, "memory_mb": SPECS[folder].memory_mb if folder in SPECS else 512,
@@ -546,7 +702,8 @@ def measure(seconds: float = COST_S) -> dict[str, Any]:
             },
         }
     finally:
-        PAYLOADS.on = False
+        PAYLOADS.on = WRITES.on = False
+        WRITES.uninstall()
         lake_rows.on = False
         install_export(before_lake)
         logs.uninstall()
@@ -604,23 +761,54 @@ def athena_load(prices: dict[str, dict[str, Any]], tenant_contacts: int = ATHENA
             "monthly": table, "usd_per_1000_contacts": table["total_usd"] / (tenant_contacts / 1000)}
 
 
-def price(measured: dict[str, Any], prices: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The run's counts -> the three tables (pure given `measured`)."""
+def platform_consumers(measured: dict[str, Any], calibration: dict[str, Any] | None,
+                       contacts_per_month: float = PLATFORM_CONTACTS_PER_MONTH) -> dict[str, cost_model.ConsumerAtScale]:
+    """Each stream consumer at the stated rate: its batch (its stream's records per contact x the rate,
+    over PLATFORM_SHARDS shards, gathered for its deployed window) and its per-batch split (from the
+    calibration run; without one, or with batches too alike, every cost per record: conservative)."""
+    n = measured["counts"]["contacts"]
+    contacts_per_s = contacts_per_month / (cost_model.MINUTES_PER_MONTH * 60)
+    other = {c["folder"]: c for c in (calibration or {}).get("consumers", {}).values() if "folder" in c}
+    out: dict[str, cost_model.ConsumerAtScale] = {}
+    for name, c in measured["consumers"].items():
+        if not c.get("records"):
+            continue
+        run: cost_model.ConsumerRun = {k: float(c[k]) for k in ("invocations", "records", *cost_model.BATCH_COSTS)}  # type: ignore[assignment]
+        cal = other.get(c["folder"])
+        split = cost_model.split_per_batch(run, {k: float(cal[k]) for k in run} if cal and cal.get("records") else run)  # type: ignore[arg-type]
+        per_shard_s = c["records"] / n * contacts_per_s / PLATFORM_SHARDS
+        out[name] = {"measured": run, "split": split,
+                     "batch": cost_model.stream_batch(per_shard_s, c["window_s"], c.get("batch_size", 100))}
+    return out
+
+
+def _platform_counts(measured: dict[str, Any], calibration: dict[str, Any] | None, contacts_per_month: float) -> cost_model.Counts:
+    platform = cost_model.at_platform(measured["counts"], platform_consumers(measured, calibration, contacts_per_month))
+    platform["xray_sampled"] = PLATFORM_XRAY_SAMPLED
+    return platform
+
+
+def price(measured: dict[str, Any], prices: dict[str, dict[str, Any]] | None = None,
+          calibration: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The run's counts (and the calibration run's consumers) -> the tables (pure given its inputs)."""
     prices = prices or cost_model.load_prices()
     counts = measured["counts"]
-    platform = cost_model.at_batch_size(counts, PLATFORM_BATCH)
-    platform["xray_sampled"] = PLATFORM_XRAY_SAMPLED
     deployment = _deployment(measured)
     tables = {
         "measured": cost_model.cost_table(cost_model.usage_per_contact(counts), prices, 1000),
-        "platform": cost_model.cost_table(cost_model.usage_per_contact(platform), prices, 1000),
+        "platform": cost_model.cost_table(cost_model.usage_per_contact(
+            _platform_counts(measured, calibration, PLATFORM_CONTACTS_PER_MONTH)), prices, 1000),
         "fixed_monthly": cost_model.cost_table(cost_model.fixed_monthly_usage(deployment), prices, 1),
     }
+    sensitivity = {m: cost_model.cost_table(cost_model.usage_per_contact(_platform_counts(measured, calibration, m)),
+                                            prices, 1000)["total_usd"] for m in PLATFORM_SENSITIVITY}
     per_contact = tables["platform"]["total_usd"] / 1000
     athena = athena_load(prices)
     return {
         **tables,
         "athena": athena,
+        "platform_by_contacts_per_month": sensitivity,
+        "platform_consumers": platform_consumers(measured, calibration),
         "deployment": deployment,
         "custom_metrics": cost_model.custom_metric_count(deployment),
         # completed contacts a month at which the platform-scale variable cost equals the fixed monthly cost
@@ -634,8 +822,8 @@ def _print(measured: dict[str, Any], priced: dict[str, Any]) -> None:
     print(f"\nsimulation {measured['seconds']:.0f} s (demo mix, push agents): {sim}")
     uncertain = set(priced["uncertain_prices"])
     for key, title in (("measured", "as measured (local stream batches)"),
-                       ("platform", f"platform scale: consumers at {PLATFORM_BATCH} records/batch, X-Ray sampling "
-                                    f"{PLATFORM_XRAY_SAMPLED:.0%}")):
+                       ("platform", f"platform scale: {PLATFORM_CONTACTS_PER_MONTH:,.0f} contacts a month (consumer "
+                                    f"batches from the stream rate and windows), X-Ray sampling {PLATFORM_XRAY_SAMPLED:.0%}")):
         t = priced[key]
         print_table(f"$ per 1,000 completed contacts by service, {title}", ["service", "$ / 1k contacts", "share %"],
                     [[s["service"], round(s["usd"], 4), round(s["share_pct"], 1)] for s in t["services"]]
@@ -664,7 +852,7 @@ def _print(measured: dict[str, Any], priced: dict[str, Any]) -> None:
                 [[name.split("-")[-1][:40], round(f["invocations"] / n, 2), round(f["ms"] / f["invocations"], 1),
                   round(f["ms"] / 1000 * f["memory_mb"] / 1024 / n, 4), round(f.get("avg_batch") or 0, 2) or "-"]
                  for name, f in sorted(fns.items(), key=lambda kv: -kv[1]["ms"])])
-    print_table("DynamoDB request units by table (per contact; index = the assumed GSI write)",
+    print_table("DynamoDB request units by table (per contact; index = global secondary index writes, measured)",
                 ["table", "WRU", "index WRU", "RRU", "avg item B"],
                 [[t.split("-")[-1][:40], round(r["wru"] / n, 2), round(r["index_wru"] / n, 2), round(r["rru"] / n, 2),
                   round(measured["dynamodb"]["tables"].get(t, {}).get("avg_item_bytes", 0))]
@@ -673,7 +861,17 @@ def _print(measured: dict[str, Any], priced: dict[str, Any]) -> None:
                 [[f, round(r["wru"] / n, 2), round(r["index_wru"] / n, 2), round(r["rru"] / n, 2)]
                  for f, r in sorted(measured["dynamodb"]["by_function"].items(), key=lambda kv: -kv[1]["wru"] - kv[1]["rru"])
                  if f != SCHEDULED])
+    print_table("DynamoDB index writes (per contact; measured from each write's item before and after)",
+                ["index", "projection", "WRU", "puts", "deletes", "updates"],
+                [[k[:44], r.get("projection", "?"), round(r["wru"] / n, 2), round(r.get("put", 0) / n, 2),
+                  round(r.get("delete", 0) / n, 2), round(r.get("update", 0) / n, 2)]
+                 for k, r in sorted(measured["dynamodb"].get("by_index", {}).items(), key=lambda kv: -kv[1]["wru"])])
+    what_if = measured["dynamodb"].get("customer_index_what_if") or {}
+    if what_if:
+        print("Contacts' customer index, had every contact a customer id (the demo's have none), from this run's "
+              "contact writes: " + ", ".join(f"{k} {v / n:.2f} WRU" for k, v in sorted(what_if.items())) + " per contact")
     print_table("DynamoDB levers, per unit (independent of the run's mix)", ["measure", "value"], _lever_rows(measured))
+    _print_consumers(measured, priced)
     print_table("CloudWatch Logs per contact", ["source", "KB / contact"],
                 [[k, round(v / n / 1024, 2)] for k, v in sorted(measured["log_parts"].items(), key=lambda kv: -kv[1])]
                 + [[f"  handler output of {fn}", round(v / n / 1024, 2)]
@@ -712,6 +910,25 @@ def _print(measured: dict[str, Any], priced: dict[str, Any]) -> None:
     print(f"\nprices not certain (check before quoting): {', '.join(priced['uncertain_prices'])}")
 
 
+def _print_consumers(measured: dict[str, Any], priced: dict[str, Any]) -> None:
+    at_scale, by_name = priced["platform_consumers"], measured["consumers"]
+    rows = []
+    for name, c in sorted(at_scale.items(), key=lambda kv: by_name[kv[0]]["folder"]):
+        split, m = c["split"], c["measured"]
+        rows.append([by_name[name]["folder"], by_name[name]["window_s"], round(m["records"] / m["invocations"], 2),
+                     round(c["batch"], 2), "yes" if split["split"] else "no",
+                     *(round(split["per_batch"][k], 2) for k in ("ms", "wru", "rru", "log_bytes")),
+                     *(round(split["per_record"][k], 2) for k in ("ms", "wru", "rru", "log_bytes"))])
+    print_table(f"Stream consumers: per-batch and per-record costs (measured: this run and a calibration run with "
+                f"{CALIBRATION_WINDOW_S:.0f} s windows; extrapolated: the batch at {PLATFORM_CONTACTS_PER_MONTH:,.0f} "
+                f"contacts a month, {PLATFORM_SHARDS} shards)",
+                ["consumer", "window s", "batch here", "batch at scale", "split", "ms/batch", "WRU/batch", "RRU/batch",
+                 "log B/batch", "ms/rec", "WRU/rec", "RRU/rec", "log B/rec"], rows)
+    print_table("$ per 1,000 completed contacts at platform scale, by contacts a month (the consumers' batches grow "
+                "with the rate)", ["contacts a month", "$ / 1k contacts"],
+                [[f"{m:,}", round(usd, 4)] for m, usd in priced["platform_by_contacts_per_month"].items()])
+
+
 def _lever_rows(measured: dict[str, Any]) -> list[list[Any]]:
     """The consumers' DynamoDB levers as rates: the live metrics item's size and write units per write,
     idempotency write units per stream record, alert evaluation read units per invocation."""
@@ -726,7 +943,7 @@ def _lever_rows(measured: dict[str, Any]) -> list[list[Any]]:
     records = counts.get("kinesis_records") or 0
     return [
         ["Metrics item, average bytes at the end", round(metrics_t.get("avg_item_bytes", 0))],
-        ["Metrics WRU per write (consumer UpdateItem)", round(metrics.get("wru", 0) / metrics["updates"], 2) if metrics.get("updates") else "-"],
+        ["Metrics WRU per write (consumer UpdateItem)", round(metrics.get("wru", 0) / metrics["writes"], 2) if metrics.get("writes") else "-"],
         ["Idempotency WRU per stream record", round(idem.get("wru", 0) / records, 3) if records else "-"],
         ["evaluate_alerts RRU per invocation", round(alert_rru / alerts["invocations"], 2) if alerts["invocations"] else "-"],
     ]
@@ -734,16 +951,38 @@ def _lever_rows(measured: dict[str, Any]) -> list[list[Any]]:
 
 def main() -> dict[str, Any]:
     # COST_MEASURED=<a previous run's JSON>: price that run again (e.g. after changing bench/prices.json).
-    previous = os.environ.get("COST_MEASURED")
-    measured = json.loads(Path(previous).read_text())["measured_run"] if previous else measure(COST_S)
+    previous = json.loads(Path(os.environ["COST_MEASURED"]).read_text()) if os.environ.get("COST_MEASURED") else None
+    measured = previous["measured_run"] if previous else measure(COST_S, WINDOW_S)
     path = Path(os.environ.get("COST_JSON", Path(tempfile.gettempdir()) / "bench-cost.json"))
     path.write_text(json.dumps({"measured_run": measured}, indent=1, default=str), encoding="utf-8")
-    priced = price(measured)
+    calibration = previous.get("calibration_run") if previous else _calibration_run()
+    priced = price(measured, calibration=calibration)
     _print(measured, priced)
-    result = {"measured_run": measured, **priced}
+    result = {"measured_run": measured, "calibration_run": calibration, **priced}
     path.write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
     print(f"results as JSON: {path}")
     return result
+
+
+def _calibration_run() -> dict[str, Any] | None:
+    """The same mix for CALIBRATION_S in a child process (a fresh runtime), its consumers gathering for
+    CALIBRATION_WINDOW_S: its measured run (None when CALIBRATION_S is 0 or it failed)."""
+    if CALIBRATION_S <= 0 or WINDOW_S is not None:
+        return None
+    import subprocess
+    import sys
+
+    out = Path(tempfile.gettempdir()) / "bench-cost-calibration.json"
+    env = {**os.environ, "COST_S": str(CALIBRATION_S), "COST_WINDOW_S": str(CALIBRATION_WINDOW_S),
+           "COST_CALIBRATION_S": "0", "COST_JSON": str(out)}
+    env.pop("COST_MEASURED", None)
+    with open(Path(tempfile.gettempdir()) / "bench-cost-calibration.txt", "w") as log:
+        done = subprocess.run([sys.executable, "-m", "bench.bench_cost"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                              cwd=Path(__file__).resolve().parent.parent, check=False)
+    if done.returncode != 0:
+        print(f"calibration run failed (exit {done.returncode}): every consumer cost priced per record")
+        return None
+    return json.loads(out.read_text())["measured_run"]
 
 
 if __name__ == "__main__":

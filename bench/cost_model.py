@@ -10,8 +10,15 @@ checks the arithmetic by hand):
   that eventually consistent, transactions twice).
 - `usage_per_contact(counts)`: the measured totals of a run (see `Counts`) -> quantity per price line
   for one completed customer contact.
-- `at_batch_size(counts, target)`: the same run with the stream consumers invoked with `target` records
-  per batch (the stated platform-scale assumption).
+- `table_write_units()` and `index_write_units()` (with `index_entry()`, `index_writes()`): the write
+  units of one table write from the item before and after it, on the table and on each global secondary
+  index by DynamoDB's rule (sparse indexes: only items with the index's keys; projections: KEYS_ONLY and
+  INCLUDE entries are smaller and are not rewritten when only an unprojected attribute changes).
+- `split_per_batch(first, second)`: a stream consumer's costs split into per-record and per-batch parts
+  from two runs with different batch sizes; `stream_batch()` the batch a consumer gets at a stated
+  stream rate and batching window; `at_platform(counts, consumers)` the run re-priced at those batches
+  (the platform-scale table); `at_batch_size(counts, target)` the older, cruder scaling (invocations
+  only, every other cost kept; local/day_report.py's estimate).
 - `cost_table(usage, prices, contacts)`: quantities -> $ by price line and by service, with shares.
 - `fixed_monthly_usage(deployment)`: what a deployment pays per month whatever its traffic.
 - The lake (issue 19): `firehose_billed_bytes()` (each record rounded up to 5 KB), the lake's lines in
@@ -100,6 +107,55 @@ def item_size(item: Mapping[str, Any] | None) -> int:
 
 def write_units(size_bytes: float, transactional: bool = False) -> float:
     return max(1, math.ceil(size_bytes / 1024)) * (2 if transactional else 1)
+
+
+def table_write_units(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, transactional: bool = False) -> float:
+    """One PutItem/UpdateItem/DeleteItem on the table itself: the larger of the item before and after
+    (a delete: the item deleted; a failed condition: the item there, at least 1 unit)."""
+    return write_units(max(item_size(old), item_size(new)), transactional)
+
+
+# -- global secondary indexes: which table writes also write an index --------------------------------
+class IndexDesign(TypedDict):
+    name: str
+    keys: tuple[str, ...]  # the index's key attributes (partition, sort)
+    table_keys: tuple[str, ...]  # the table's key attributes: every projection carries them
+    projection: str  # ALL | KEYS_ONLY | INCLUDE
+    non_key: tuple[str, ...]  # INCLUDE's projected attributes
+
+
+def index_entry(item: Mapping[str, Any] | None, index: IndexDesign) -> dict[str, Any] | None:
+    """The item as `index` holds it; None when the item is not in it (sparse: an index key missing)."""
+    if not item or any(k not in item for k in index["keys"]):
+        return None
+    if index["projection"] == "ALL":
+        return dict(item)
+    kept = {*index["table_keys"], *index["keys"], *(index["non_key"] if index["projection"] == "INCLUDE" else ())}
+    return {k: v for k, v in item.items() if k in kept}
+
+
+def index_writes(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, index: IndexDesign) -> list[tuple[str, int]]:
+    """The index writes one table write causes, as (kind, bytes of the index entry), by DynamoDB's rule:
+    the item enters the index (put), leaves it (delete), changes an index key (delete + put), or keeps its
+    keys and changes a projected attribute (one update, the larger entry); otherwise nothing."""
+    before, after = index_entry(old, index), index_entry(new, index)
+    if before is None and after is None:
+        return []
+    if before is None:
+        return [("put", item_size(after))]
+    if after is None:
+        return [("delete", item_size(before))]
+    if any(before[k] != after[k] for k in index["keys"]):
+        return [("delete", item_size(before)), ("put", item_size(after))]
+    if before == after:
+        return []
+    return [("update", max(item_size(before), item_size(after)))]
+
+
+def index_write_units(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, index: IndexDesign) -> float:
+    """Write units one table write costs in `index` (1 per started KB of each index entry written;
+    ASSUMPTION: not doubled inside a transaction, which doubles the table's own writes)."""
+    return float(sum(write_units(size) for _, size in index_writes(old, new, index)))
 
 
 def read_units(size_bytes: float, consistent: bool = False, transactional: bool = False) -> float:
@@ -232,6 +288,7 @@ def athena_usage(queries_per_month: float, bytes_per_query: float, glue_requests
     }
 
 
+
 def at_batch_size(counts: Counts, target: int) -> Counts:
     """The run as if every stream consumer got `target` records per invocation: its invocations become
     records / target (records = its measured invocations x its measured batch, `avg_batch`; never more
@@ -246,6 +303,87 @@ def at_batch_size(counts: Counts, target: int) -> Counts:
             f["avg_batch"] = records / f["invocations"] if f["invocations"] else float(target)
     return out
 
+
+# -- stream consumers: per-record and per-batch costs, priced at a stated stream rate ------------------
+BATCH_COSTS = ("ms", "wru", "rru", "log_bytes")  # what a consumer spends, split by split_per_batch
+SPLIT_MIN_RATIO = 1.5  # two runs whose batches differ less than this cannot tell the two parts apart
+
+
+class ConsumerRun(TypedDict):
+    """One stream consumer in one run: invocations, records delivered, and its totals of BATCH_COSTS."""
+
+    invocations: float
+    records: float
+    ms: float
+    wru: float
+    rru: float
+    log_bytes: float
+
+
+class BatchSplit(TypedDict):
+    per_batch: dict[str, float]  # cost per invocation whatever its size (reads of rules, EMF documents ...)
+    per_record: dict[str, float]
+    split: bool  # False: the runs' batches were too alike; everything priced per record (conservative)
+
+
+def split_per_batch(first: ConsumerRun, second: ConsumerRun) -> BatchSplit:
+    """Solve cost = per_batch x invocations + per_record x records from two runs with different batch
+    sizes (e.g. one at the deployed batching window, one at a longer one), for each of BATCH_COSTS. A
+    negative part (noise between runs) is set to 0 and the other fitted to both runs' totals."""
+    i1, r1, i2, r2 = first["invocations"], first["records"], second["invocations"], second["records"]
+    b1, b2 = (r1 / i1 if i1 else 0.0), (r2 / i2 if i2 else 0.0)
+    det = i1 * r2 - i2 * r1
+    can_split = bool(b1 and b2) and max(b1, b2) / min(b1, b2) >= SPLIT_MIN_RATIO and det != 0
+    per_batch, per_record = {}, {}
+    for key in BATCH_COSTS:
+        c1, c2 = first[key], second[key]  # type: ignore[literal-required]
+        if not can_split:
+            a, b = 0.0, (c1 + c2) / (r1 + r2) if r1 + r2 else 0.0
+        else:
+            a, b = (c1 * r2 - c2 * r1) / det, (i1 * c2 - i2 * c1) / det
+            if a < 0:
+                a, b = 0.0, (c1 + c2) / (r1 + r2)
+            elif b < 0:
+                a, b = (c1 + c2) / (i1 + i2), 0.0
+        per_batch[key], per_record[key] = a, b
+    return {"per_batch": per_batch, "per_record": per_record, "split": can_split}
+
+
+def stream_batch(records_per_shard_s: float, window_s: float, batch_size: int) -> float:
+    """Records per invocation of a Kinesis consumer (standard iterator): Lambda polls each shard once a
+    second, or gathers for the batching window when it is longer, and invokes only for a non-empty
+    batch. With Poisson arrivals at rate r per shard over that time t: E[n | n >= 1] = r t / (1 - e^-rt),
+    capped at the mapping's BatchSize (ASSUMPTION: invocations shorter than the poll interval)."""
+    lam = records_per_shard_s * max(window_s, 1.0)
+    if lam <= 0:
+        return 1.0
+    return min(float(batch_size), lam / -math.expm1(-lam))
+
+
+class ConsumerAtScale(TypedDict):
+    measured: ConsumerRun  # the consumer in the run being priced
+    split: BatchSplit
+    batch: float  # records per invocation at the stated rate (stream_batch)
+
+
+def at_platform(counts: Counts, consumers: Mapping[str, ConsumerAtScale]) -> Counts:
+    """The run with each consumer in `consumers` (by Lambda function name) invoked with its stated batch:
+    the same records, records / batch invocations, and each of BATCH_COSTS re-priced from its split
+    (per_record x records + per_batch x invocations), the run's totals moved by the difference."""
+    out: Counts = json.loads(json.dumps(counts))
+    fns = out.get("lambda_functions", {})
+    for name, c in consumers.items():
+        f, m, split = fns.get(name), c["measured"], c["split"]
+        if f is None or not m["records"]:
+            continue
+        invocations = m["records"] / c["batch"]
+        new = {k: split["per_record"][k] * m["records"] + split["per_batch"][k] * invocations for k in BATCH_COSTS}
+        f["invocations"], f["avg_batch"] = invocations, c["batch"]
+        f["ms"] = max(0.0, f["ms"] + new["ms"] - m["ms"])
+        out["dynamodb_wru"] = out.get("dynamodb_wru", 0.0) + new["wru"] - m["wru"]
+        out["dynamodb_rru"] = out.get("dynamodb_rru", 0.0) + new["rru"] - m["rru"]
+        out["log_bytes"] = out.get("log_bytes", 0.0) + new["log_bytes"] - m["log_bytes"]
+    return out
 
 # -- what the deployed template logs ---------------------------------------------------------------------
 PLATFORM_LOG_B_PER_INVOCATION = 400  # START/END/REPORT lines with X-Ray: logged at system level INFO

@@ -41,8 +41,10 @@ DESIGNS: dict[str, TableDesign] = {
         ttl="expires_at",
         # waiting: one queue's waiting contacts; waiting_tenant: the tenant's, for a freed agent's whole
         # routing profile in one Query (one more index write per waiting transition, one read per decision).
+        # customer: keys only (its one reader, the customer's journey, gets the contacts by key): an index of
+        # whole items is rewritten on every write of a contact that has a customer, its keys never change.
         gsis=(Gsi("waiting", "wait_pk", "wait_sk"), Gsi("waiting_tenant", "twait_pk", "wait_sk"),
-              Gsi("customer", "cust_pk", "cust_sk")),
+              Gsi("customer", "cust_pk", "cust_sk", ddb.ProjectionType.KEYS_ONLY)),
     ),
     "Agents": TableDesign(gsis=(Gsi("available", "avail_pk", "avail_sk"),)),
     "Config": TableDesign(),

@@ -82,6 +82,8 @@ def test_alert_consumer_has_its_own_mapping_with_the_shared_delivery_settings(sy
     by_fn = {m["Properties"]["FunctionName"]["Ref"]: m["Properties"] for m in synth.of_type("AWS::Lambda::EventSourceMapping").values()}
     ours, theirs = dict(by_fn[evaluate_id]), dict(by_fn[metrics_id])
     ours.pop("FunctionName"), theirs.pop("FunctionName")
+    # its own batching window: alerts need no 1 s freshness (infra/constructs/events.py SLOWER_CONSUMER_WINDOW)
+    assert (ours.pop("MaximumBatchingWindowInSeconds"), theirs.pop("MaximumBatchingWindowInSeconds")) == (5, 0)
     assert ours == theirs  # one add_consumer: bisect, retries, age, partial failures, the same DLQ
 
 

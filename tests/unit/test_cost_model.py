@@ -1,6 +1,8 @@
 """bench.cost_model: the pricing arithmetic of bench_cost (counts -> $), checked by hand, and the price table."""
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from bench import cost_model
@@ -346,3 +348,114 @@ def test_the_lake_delivery_streams_and_their_buffer_come_from_the_template():
     template = {"Resources": {"A": stream(300), "B": stream(120), "C": stream(), "Fn": {"Type": "AWS::Lambda::Function"}}}
     assert cost_model.lake_delivery(template) == {"streams": 3, "buffer_s": 120}
     assert cost_model.lake_delivery({"Resources": {}}) == {"streams": 0, "buffer_s": 300}
+
+
+# -- global secondary index writes: DynamoDB's rule, by hand ------------------------------------------------
+def _index(projection: str = "ALL", non_key: tuple[str, ...] = ()) -> cost_model.IndexDesign:
+    return {"name": "waiting", "keys": ("wait_pk", "wait_sk"), "table_keys": ("pk", "sk"),
+            "projection": projection, "non_key": non_key}
+
+
+BASE = {"pk": {"S": "t#C"}, "sk": {"S": "c1"}, "state": {"S": "ROUTING"}}
+WAITING = {**BASE, "queue_id": {"S": "q1"}, "wait_pk": {"S": "t#q1"}, "wait_sk": {"S": "0001"}}
+
+
+def test_a_write_that_leaves_the_sparse_index_keys_absent_writes_no_index() -> None:
+    assert cost_model.index_writes(None, BASE, _index()) == []
+    assert cost_model.index_writes(BASE, {**BASE, "state": {"S": "ENDED"}}, _index()) == []
+    assert cost_model.index_write_units(BASE, {**BASE, "state": {"S": "ENDED"}}, _index()) == 0
+
+
+def test_keys_added_put_keys_removed_delete_keys_changed_delete_and_put() -> None:
+    # pk 2+3, sk 2+2, state 5+7, queue_id 8+2, wait_pk 7+4, wait_sk 7+4 = 53 bytes
+    assert item_size(WAITING) == 53
+    assert cost_model.index_writes(BASE, WAITING, _index()) == [("put", 53)]
+    assert cost_model.index_writes(WAITING, BASE, _index()) == [("delete", 53)]
+    moved = {**WAITING, "wait_pk": {"S": "t#q22"}}  # another queue: one byte longer
+    assert cost_model.index_writes(WAITING, moved, _index()) == [("delete", 53), ("put", 54)]
+    assert cost_model.index_write_units(WAITING, moved, _index()) == 2
+    assert cost_model.index_writes(WAITING, None, _index()) == [("delete", 53)]  # the item deleted
+
+
+def test_keys_unchanged_an_index_write_only_when_a_projected_attribute_changes() -> None:
+    changed = {**WAITING, "state": {"S": "ENDED"}}  # 2 bytes shorter: the larger entry, before, is written
+    assert cost_model.index_writes(WAITING, changed, _index("ALL")) == [("update", 53)]
+    assert cost_model.index_writes(WAITING, changed, _index("KEYS_ONLY")) == []
+    assert cost_model.index_writes(WAITING, changed, _index("INCLUDE", ("state",))) == [("update", 43)]  # no queue_id
+    assert cost_model.index_writes(WAITING, changed, _index("INCLUDE", ("queue_id",))) == []
+    assert cost_model.index_writes(WAITING, dict(WAITING), _index("ALL")) == []  # nothing changed
+
+
+def test_the_projection_sizes_the_index_entry() -> None:
+    big = {**WAITING, "payload": {"S": "x" * 1500}}  # 1,560 bytes: 2 units on the table and in an ALL index
+    assert cost_model.table_write_units(None, big) == 2
+    assert cost_model.index_write_units(None, big, _index("ALL")) == 2
+    keys_only = cost_model.index_entry(big, _index("KEYS_ONLY"))
+    assert keys_only == {k: big[k] for k in ("pk", "sk", "wait_pk", "wait_sk")}
+    assert cost_model.index_write_units(None, big, _index("KEYS_ONLY")) == 1
+    assert cost_model.index_entry(BASE, _index("KEYS_ONLY")) is None
+
+
+def test_a_table_write_is_priced_at_the_larger_of_the_item_before_and_after() -> None:
+    big = {**BASE, "payload": {"S": "x" * 1500}}
+    assert cost_model.table_write_units(big, BASE) == 2  # shrinking a 1.5 KB item: 2 units
+    assert cost_model.table_write_units(big, None) == 2  # deleting it
+    assert cost_model.table_write_units(None, BASE) == 1
+    assert cost_model.table_write_units(BASE, BASE, transactional=True) == 2
+
+
+# -- stream consumers: per-batch and per-record costs ----------------------------------------------------
+def _run(invocations: float, records: float, per_batch: float, per_record: float) -> cost_model.ConsumerRun:
+    cost = per_batch * invocations + per_record * records
+    return {"invocations": invocations, "records": records, "ms": cost, "wru": 2 * cost, "rru": cost / 2, "log_bytes": 10 * cost}
+
+
+def test_two_runs_with_different_batches_split_each_cost_into_per_batch_and_per_record() -> None:
+    # 100 invocations of 1.2 records and 20 of 10: 3 units a batch, 0.5 a record
+    split = cost_model.split_per_batch(_run(100, 120, 3, 0.5), _run(20, 200, 3, 0.5))
+    assert split["split"]
+    assert split["per_batch"]["ms"] == pytest.approx(3)
+    assert split["per_record"]["ms"] == pytest.approx(0.5)
+    assert split["per_batch"]["wru"] == pytest.approx(6)
+    assert split["per_record"]["log_bytes"] == pytest.approx(5)
+
+
+def test_a_negative_part_is_zero_and_batches_too_alike_price_everything_per_record() -> None:
+    first, second = _run(100, 120, 0, 1), _run(20, 200, 0, 1)
+    second["ms"] = 300  # noise: more per record in the bigger batches (the exact solution: a negative per batch)
+    split = cost_model.split_per_batch(first, second)
+    assert split["per_batch"]["ms"] == 0
+    assert split["per_record"]["ms"] == pytest.approx((120 + 300) / 320)
+    assert split["per_record"]["wru"] == pytest.approx(2) and split["per_batch"]["wru"] == pytest.approx(0)
+    alike = cost_model.split_per_batch(_run(100, 120, 3, 0.5), _run(90, 120, 3, 0.5))  # 1.2 vs 1.33 records a batch
+    assert not alike["split"]
+    assert alike["per_batch"]["ms"] == 0
+    assert alike["per_record"]["ms"] == pytest.approx((360 + 330) / 240)  # both runs' totals over their records
+
+
+def test_a_consumer_s_batch_follows_the_rate_per_shard_and_its_window() -> None:
+    assert cost_model.stream_batch(0.001, 0, 100) == pytest.approx(1.0, abs=1e-3)  # a record now and then: alone
+    assert cost_model.stream_batch(2, 0, 100) == pytest.approx(2 / (1 - math.exp(-2)))  # polled once a second
+    assert cost_model.stream_batch(2, 10, 100) == pytest.approx(20 / (1 - math.exp(-20)))  # gathered for 10 s
+    assert cost_model.stream_batch(50, 10, 100) == 100  # the mapping's BatchSize
+    assert cost_model.stream_batch(0, 0, 100) == 1.0
+
+
+def test_at_platform_reprices_a_consumer_at_its_batch_by_hand() -> None:
+    consumer: cost_model.ConsumerAtScale = {
+        # COUNTS' consumer: 100 invocations x 2 records, 50 s; say 40 WRU, 60 RRU, 20 KB of logs of it
+        "measured": {"invocations": 100, "records": 200, "ms": 50_000, "wru": 40, "rru": 60, "log_bytes": 20_000},
+        "split": {"split": True, "per_batch": {"ms": 300, "wru": 0, "rru": 0.5, "log_bytes": 150},
+                  "per_record": {"ms": 100, "wru": 0.2, "rru": 0.05, "log_bytes": 25}},
+        "batch": 10,
+    }
+    scaled = cost_model.at_platform(COUNTS, {"consumer": consumer})
+    f = scaled["lambda_functions"]["consumer"]
+    assert f["invocations"] == 20 and f["avg_batch"] == 10
+    assert f["ms"] == pytest.approx(100 * 200 + 300 * 20)  # 26 s instead of 50
+    assert scaled["dynamodb_wru"] == pytest.approx(COUNTS["dynamodb_wru"] + 40 - 40)  # all per record: kept
+    assert scaled["dynamodb_rru"] == pytest.approx(COUNTS["dynamodb_rru"] + (10 + 10) - 60)
+    assert scaled["log_bytes"] == pytest.approx(COUNTS["log_bytes"] + (5000 + 3000) - 20_000)
+    assert scaled["lambda_functions"]["api"] == COUNTS["lambda_functions"]["api"]
+    assert xray_roots(scaled) == pytest.approx(xray_roots(COUNTS) - 80)  # one trace per consumer invocation
+    assert COUNTS["lambda_functions"]["consumer"]["invocations"] == 100  # the input is not changed

@@ -217,7 +217,9 @@ class DynamoStateStore:
 
 
     def recent_contacts(self, tenant_id: str, customer_id: str, limit: int) -> list[Contact]:
-        items = self._db.query(
+        # The `customer` index keeps keys only (a contact item is rewritten ~8 times in its life; an index
+        # of whole items was rewritten each time): the newest keys, then the contacts themselves.
+        keys = self._db.query(
             TableName=self._contacts,
             IndexName="customer",
             KeyConditionExpression="cust_pk = :c",
@@ -225,7 +227,17 @@ class DynamoStateStore:
             ScanIndexForward=False,
             Limit=limit,
         )["Items"]
-        return [Contact.model_validate(_entity(i)) for i in items]
+        wanted = [{"pk": k["pk"], "sk": k["sk"]} for k in keys]
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), 100):
+            request: Mapping[str, Any] = {self._contacts: {"Keys": wanted[start : start + 100]}}
+            while request:
+                response = self._db.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self._contacts, []):
+                    found[item["pk"]["S"]] = item
+                request = response.get("UnprocessedKeys") or {}
+        # newest first, as the index returned them; a contact gone since (its TTL) is left out
+        return [Contact.model_validate(_entity(found[k["pk"]["S"]])) for k in wanted if k["pk"]["S"] in found]
 
     @staticmethod
     def _decision_item(tenant_id: str, contact_id: str, decision: Mapping[str, Any]) -> dict[str, Any]:
