@@ -126,3 +126,29 @@ def test_push_consumer_delivers_the_offer_deletes_gone_connections_and_reports_o
     result = handler(kinesis_event([offered.model_dump_json().encode()], first=10), context("push_updates"))
     assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == ["4959" + f"{10:020d}"]  # retried
     assert dependencies().connections.get(tenant.id, f"{tenant.id}-ana") is not None  # not gone: kept
+
+
+def test_a_batch_that_reaches_nobody_writes_no_log_line_and_no_metrics_document(tenant, env, manage, capsys, caplog):
+    """Most batches concern no connected agent or supervisor: a line and an EMF document of zeros for each
+    was ~0.7 KB of log ingestion per batch (bench cost); a batch that pushes something still reports it."""
+    import logging
+
+    caplog.set_level(logging.INFO)
+    env("serve_api")
+    nobody = _offered_contact(tenant.id, agent_id="bo")  # bo has no connection
+    env("push_updates")
+    handler = load_handler("push_updates")
+    event = contact_event(EventType.CONTACT_OFFERED, nobody, uuid.uuid4().hex, int(time.time() * 1000))
+    capsys.readouterr(), caplog.clear()
+    assert handler(kinesis_event([event.model_dump_json().encode()]), context("push_updates"))["batchItemFailures"] == []
+    assert "batch pushed" not in caplog.messages
+    assert not [line for line in capsys.readouterr().out.splitlines() if "_aws" in line]  # no EMF document
+
+    manage("$connect", f"{tenant.id}-ana", tenant.id, "agent", "ana")
+    ana = _offered_contact(tenant.id)
+    event = contact_event(EventType.CONTACT_OFFERED, ana, uuid.uuid4().hex, int(time.time() * 1000))
+    capsys.readouterr(), caplog.clear()
+    handler(kinesis_event([event.model_dump_json().encode()], first=20), context("push_updates"))
+    assert "batch pushed" in caplog.messages
+    (emf,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    assert emf["PushesSent"] in (1, 1.0, [1.0]) and "PushFailures" not in emf, emf
