@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
@@ -16,12 +18,21 @@ from ccaas.bootstrap import dependencies
 from ccaas.domain.connect_flow import MAX_REPLY_BYTES, reply_size
 from ccaas.domain.models import Agent, AgentStatus, QueueAssignment
 from ccaas.usecases import admin, connect_flow
-from tests.connect_tenant import add_flow_queues
+from tests.calling_hours import backend_now
+from tests.connect_tenant import BILLING_HOURS, add_flow_queues
 from tests.lambda_harness import api, context, load_handler
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "connect"
 PII = ("+14155550100", "4155550100", "+447700900123", "gold.customer@example.com", "Gold.Customer@Example.com")
+
+
+def _billing_closed_now() -> dict:
+    """BILLING_HOURS moved to the day after tomorrow (London): this tier runs on the wall clock, and the
+    hours test wants billing closed whatever the day and hour (its fixed Saturday morning is open 3 h a week)."""
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[(backend_now() + timedelta(days=2)).astimezone(
+        ZoneInfo(BILLING_HOURS["time_zone"])).weekday()]
+    return {**BILLING_HOURS, "weekly": {day: BILLING_HOURS["weekly"]["sat"]}}
 
 
 @pytest.fixture
@@ -32,7 +43,7 @@ def flow_tenant(env):
     deps = dependencies()
     admin.register_tenant(deps, tenant_id=tenant_id, name="Flows")
     admin.register_connect_instance(deps, tenant_id=tenant_id, instance_arn=instance)
-    add_flow_queues(deps, tenant_id)
+    add_flow_queues(deps, tenant_id, {"billing": {"hours": _billing_closed_now()}})
     connect_flow.put_flow_settings(deps, tenant_id, connect_flow.FlowSettings(queues={"sales": f"{instance}/queue/q-sales"}))
     admin.put_agent(deps, Agent(tenant_id=tenant_id, agent_id="ana", name="Ana", skills={"sales": 5},
                                 queues=(QueueAssignment(queue_id="sales"),), status=AgentStatus.AVAILABLE))

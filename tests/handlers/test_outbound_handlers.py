@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
@@ -17,6 +15,7 @@ from ccaas.domain.models import Agent, AgentStatus, Channel, Contact, ContactSta
 from ccaas.domain.outbound.models import Disposition
 from ccaas.usecases import outbound
 from tests.aws_stack import function_environment
+from tests.calling_hours import DaytimeZone, zone_in_hours
 from tests.lambda_harness import api, api_response
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
@@ -25,23 +24,14 @@ CAMPAIGN = {"campaign_id": "renewals", "name": "Renewals", "mode": "progressive"
             "caller_id": "+12125550199", "policy": {"max_attempts": 3, "min_gap_minutes": 60}}
 
 
-def _zone_in_hours() -> str:
-    """A zone where it is 09:00-19:00 now (the calling window holds whenever the test runs)."""
-    now = datetime.now(timezone.utc)
-    for zone in ("Pacific/Honolulu", "America/Los_Angeles", "America/New_York", "Europe/London", "Europe/Berlin",
-                 "Asia/Kolkata", "Asia/Tokyo", "Australia/Sydney"):
-        if 9 <= now.astimezone(ZoneInfo(zone)).hour < 19:
-            return zone
-    raise AssertionError("no zone in hours")
-
-
-def _csv(zone: str) -> str:
+def _csv(daytime: DaytimeZone) -> str:
+    zone, number = daytime.zone, daytime.number
     return ("row_id,phone,time_zone,account_id,consent_automated_voice\n"
-            f"r1,+12125550101,{zone},acct-1,true\n"
-            f"r2,+12125550102,{zone},acct-2,false\n"
-            f"r3,+12125550103,{zone},acct-3,true\n"
+            f"r1,{number(1)},{zone},acct-1,true\n"
+            f"r2,{number(2)},{zone},acct-2,false\n"
+            f"r3,{number(3)},{zone},acct-3,true\n"
             "r4,12,America/New_York,acct-4,true\n"
-            f"r5,+12125550105,Nowhere/Zone,acct-5,true\n")
+            f"r5,{number(5)},Nowhere/Zone,acct-5,true\n")
 
 
 @pytest.fixture
@@ -88,14 +78,14 @@ def test_bad_campaigns_are_422s_naming_the_field(tenant):
 
 def test_csv_upload_reports_rows_by_line_and_field_and_the_tick_dials_only_allowed_rows(campaign):
     t = campaign.id
-    zone = _zone_in_hours()
-    status, body = api("POST", "/campaigns/renewals/lists", t, {"format": "csv", "content": _csv(zone)})
+    daytime = zone_in_hours()  # every zone of rows r1-r3 in hours: only consent and suppression block
+    status, body = api("POST", "/campaigns/renewals/lists", t, {"format": "csv", "content": _csv(daytime)})
     assert status == 200 and body["accepted"] == 3 and body["rejected"] == 2
     assert {(e["line"], e["field"]) for e in body["errors"]} == {(5, "phone"), (6, "time_zone")}
     status, body = api("POST", "/campaigns/renewals/lists", t, {"format": "csv"})
     assert status == 422 and body["field"] == "content"
     assert api("POST", "/campaigns/renewals/lists", t, {"format": "json", "rows": []}, role="supervisor")[0] == 403
-    assert api("POST", "/suppressions", t, {"entries": [{"kind": "number", "value": "(212) 555-0103"}]},
+    assert api("POST", "/suppressions", t, {"entries": [{"kind": "number", "value": daytime.written(3)}]},
                role="integration")[1] == {"stored": 1}
     status, body = api("POST", "/suppressions", t, {"entries": [{"kind": "number", "value": "12"}]}, role="integration")
     assert status == 422 and body["field"] == "entries.0.value"
@@ -125,9 +115,10 @@ def test_csv_upload_reports_rows_by_line_and_field_and_the_tick_dials_only_allow
 
 def test_an_agent_disposes_its_own_outbound_call_and_opting_out_suppresses_at_once(campaign):
     t = campaign.id
-    zone = _zone_in_hours()
+    daytime = zone_in_hours()
     api("POST", "/campaigns/renewals/lists", t, {"format": "json", "rows": [
-        {"row_id": "r1", "phone": "+12125550101", "time_zone": zone, "account_id": "acct-1", "consent_automated_voice": True}]})
+        {"row_id": "r1", "phone": daytime.number(1), "time_zone": daytime.zone, "account_id": "acct-1",
+         "consent_automated_voice": True}]})
     api("POST", "/campaigns/renewals/start", t, role="supervisor")
     deps = dependencies()
     deps.store.save(agents=[Agent(tenant_id=t, agent_id="ben", name="Ben", status=AgentStatus.AVAILABLE,
@@ -150,7 +141,7 @@ def test_an_agent_disposes_its_own_outbound_call_and_opting_out_suppresses_at_on
     status, body = api("POST", f"/contacts/{contact_id}/disposition", t, {"disposition": "opted_out"},
                        role="agent", agent_id="ana")
     assert status == 200 and body == {"contact_id": contact_id, "attempt_id": record.attempt_id, "disposition": "opted_out"}
-    assert deps.outbound.match_suppression(t, "+12125550101", None, None).source == "agent"
+    assert deps.outbound.match_suppression(t, daytime.number(1), None, None).source == "agent"
     status, body = api("POST", f"/contacts/{contact_id}/disposition", t, {"disposition": "right_party_contact"},
                        role="agent", agent_id="ana")
     assert status == 409 and body["field"] == "disposition"
@@ -171,12 +162,12 @@ def test_dialer_settings(tenant):
 
 def test_a_consent_revocation_stops_automated_dialing_at_the_next_check(campaign):
     t = campaign.id
-    zone = _zone_in_hours()
+    daytime = zone_in_hours()  # in hours: consent is the one block
     api("POST", "/campaigns/renewals/lists", t, {"format": "json", "rows": [
-        {"row_id": "r1", "phone": "+12125550101", "time_zone": zone, "consent_automated_voice": True}]})
-    status, body = api("POST", "/consents", t, {"number": "(212) 555-0101", "granted": False, "source": "sms_stop"},
+        {"row_id": "r1", "phone": daytime.number(1), "time_zone": daytime.zone, "consent_automated_voice": True}]})
+    status, body = api("POST", "/consents", t, {"number": daytime.written(1), "granted": False, "source": "sms_stop"},
                        role="integration")
-    assert status == 200 and body == {"number": "+12125550101", "kind": "voice", "granted": False}
+    assert status == 200 and body == {"number": daytime.number(1), "kind": "voice", "granted": False}
     status, body = api("POST", "/consents", t, {"number": "12", "granted": True}, role="integration")
     assert status == 422 and body["field"] == "number"
     status, body = api("POST", "/consents", t, {"number": "+12125550101", "granted": True, "at": "2025-01-01T00:00:00"})
@@ -194,8 +185,9 @@ def test_a_preview_record_is_dialed_by_its_agent_through_the_api(tenant, stack):
     t = tenant.id
     assert api("PUT", "/settings/outbound", t, {"kind": "simulated"})[0] == 200
     assert api("POST", "/campaigns", t, {**CAMPAIGN, "mode": "preview"})[0] == 201
+    daytime = zone_in_hours()
     api("POST", "/campaigns/renewals/lists", t, {"format": "json", "rows": [
-        {"row_id": "r1", "phone": "+12125550101", "time_zone": _zone_in_hours(), "first_name": "Alex"}]})
+        {"row_id": "r1", "phone": daytime.number(1), "time_zone": daytime.zone, "first_name": "Alex"}]})
     api("POST", "/campaigns/renewals/start", t, role="supervisor")
     deps = dependencies()
     for agent in deps.store.list_agents(t):
@@ -212,7 +204,7 @@ def test_a_preview_record_is_dialed_by_its_agent_through_the_api(tenant, stack):
     deps.store.save(contacts=[contact.model_copy(update={"state": ContactState.CONNECTED, "agent_id": "ana",
                                                          "version": contact.version + 1})])
     status, body = api("POST", f"/contacts/{contact_id}/dial", t, {}, role="agent", agent_id="ana")
-    assert status == 200 and body["number"] == "+12125550101" and body["attempt_id"]
+    assert status == 200 and body["number"] == daytime.number(1) and body["attempt_id"]
     status, body = api("POST", f"/contacts/{contact_id}/dial", t, {}, role="agent", agent_id="ana")
     assert status == 409 and body["field"] == "contact_id"
     (attempt,) = api("GET", "/campaigns/renewals/attempts", t)[1]

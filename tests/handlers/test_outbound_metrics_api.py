@@ -3,14 +3,14 @@ GET /campaigns/{id}/metrics/historical through the real serve_api handler on the
 figures from the stored attempts, roles, and 422s that name the field."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 
 from ccaas.bootstrap import dependencies
 from ccaas.domain.models import Agent, AgentStatus, QueueAssignment
 from ccaas.usecases import outbound
+from tests.calling_hours import backend_now, zone_in_hours
 from tests.lambda_harness import api
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
@@ -20,23 +20,14 @@ CAMPAIGN = {"campaign_id": "renewals", "name": "Renewals", "mode": "progressive"
 PATH = "/campaigns/renewals/metrics/historical"
 
 
-def _zone_in_hours() -> str:
-    now = datetime.now(timezone.utc)
-    for zone in ("Pacific/Honolulu", "America/Los_Angeles", "America/New_York", "Europe/London", "Europe/Berlin",
-                 "Asia/Kolkata", "Asia/Tokyo", "Australia/Sydney"):
-        if 9 <= now.astimezone(ZoneInfo(zone)).hour < 19:
-            return zone
-    raise AssertionError("no zone in hours")
-
-
 @pytest.fixture
 def dialed(tenant):
     t = tenant.id
     assert api("PUT", "/settings/outbound", t, {"kind": "simulated", "seed": 3})[0] == 200
     assert api("POST", "/campaigns", t, CAMPAIGN)[0] == 201
-    zone = _zone_in_hours()
+    daytime = zone_in_hours()  # in hours: consent is the one block
     api("POST", "/campaigns/renewals/lists", t, {"format": "json", "rows": [
-        {"row_id": f"r{i}", "phone": f"+1212555010{i}", "time_zone": zone, "consent_automated_voice": i != 1}
+        {"row_id": f"r{i}", "phone": daytime.number(i), "time_zone": daytime.zone, "consent_automated_voice": i != 1}
         for i in (1, 2, 3)]})
     assert api("POST", "/campaigns/renewals/start", t, role="supervisor")[0] == 200
     deps = dependencies()
@@ -51,7 +42,7 @@ def dialed(tenant):
 
 def test_historical_metrics_per_hour_from_the_stored_attempts(dialed):
     t = dialed.id
-    now = datetime.now(timezone.utc)
+    now = backend_now()  # the clock the API's reports use
     status, report = api("GET", PATH, t, query={"interval": "hour"}, role="supervisor")
     assert status == 200 and report["time_zone"] == "UTC" and report["interval"] == "hour"
     assert len(report["rows"]) in (24, 25)  # the last day by default, a part hour at each end
@@ -76,7 +67,7 @@ def test_historical_metrics_per_hour_from_the_stored_attempts(dialed):
 
 def test_historical_metrics_bad_input_names_the_field(dialed):
     t = dialed.id
-    now = datetime.now(timezone.utc)
+    now = backend_now()  # the clock the API's reports use
     cases = [
         ({"interval": "week"}, "interval"),
         ({"from": "yesterday"}, "from"),

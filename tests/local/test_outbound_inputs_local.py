@@ -11,15 +11,20 @@ import urllib.request
 import pytest
 
 from local.testing import api
+from tests.calling_hours import DaytimeZone, zone_in_hours
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
 CAMPAIGN = {"campaign_id": "stop-test", "name": "STOP test", "mode": "progressive", "queue_id": "sales",
             "caller_id": "+14155550150"}
-CSV = ("\ufeffrow_id,Phone,time_zone,consent_automated_voice,notes\r\n"
-       'x1,"+1 (212) 555-0181",America/New_York,true,"called twice, no answer"\r\n'
-       "x2,+12125550182,America/New_York,false,\r\n"
-       "\r\n"
-       "x3,1.21255E+10,America/New_York,true,\r\n")
+
+
+def _csv(daytime: DaytimeZone) -> str:
+    """x1 and x2 in a zone where it is daytime now, so suppression and consent are their only blocks."""
+    return ("\ufeffrow_id,Phone,time_zone,consent_automated_voice,notes\r\n"
+            f'x1,"{daytime.written(81)}",{daytime.zone},true,"called twice, no answer"\r\n'
+            f"x2,{daytime.number(82)},{daytime.zone},false,\r\n"
+            "\r\n"
+            "x3,1.21255E+10,America/New_York,true,\r\n")
 
 
 def _post_raw(runtime, path: str, data: bytes, content_type: str) -> tuple[int, dict]:
@@ -43,7 +48,8 @@ def _dial(runtime) -> dict:
 def test_a_raw_csv_list_and_a_stop_text_before_the_first_dial(runtime) -> None:
     client = api(runtime, "demo")
     assert client.call("POST", "/campaigns", CAMPAIGN)[0] == 201
-    status, loaded = _post_raw(runtime, "/campaigns/stop-test/lists", CSV.encode(), "text/csv")
+    daytime = zone_in_hours()
+    status, loaded = _post_raw(runtime, "/campaigns/stop-test/lists", _csv(daytime).encode(), "text/csv")
     assert status == 200 and loaded["accepted"] == 2 and loaded["rejected"] == 1
     assert [(e["line"], e["field"]) for e in loaded["errors"]] == [(5, "phone")]
     status, problem = _post_raw(runtime, "/campaigns/stop-test/lists", "phone\nCaf\xe9\n".encode("latin-1"), "text/csv")
@@ -51,7 +57,7 @@ def test_a_raw_csv_list_and_a_stop_text_before_the_first_dial(runtime) -> None:
 
     status, contact = client.call("POST", "/contacts", {"channel": "SMS", "queue_id": "support",
                                                         "initiation_method": "INBOUND",
-                                                        "attributes": {"customer_endpoint": "+12125550181"}})
+                                                        "attributes": {"customer_endpoint": daytime.number(81)}})
     assert status == 201, contact
     status, _ = client.call("POST", f"/contacts/{contact['contact_id']}/messages",
                             {"participant_role": "CUSTOMER", "content": "Stop."})

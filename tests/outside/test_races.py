@@ -12,10 +12,8 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,6 +22,7 @@ from ccaas.domain.analytics.rules import default_compliance
 from ccaas.domain.kpis import Channel, ContactRecord, FinalState
 from ccaas.domain.models import AgentStatus, Conflict
 from ccaas.usecases import analytics, outbound
+from tests.calling_hours import zone_in_hours
 from tests.handlers.conftest import env, stack, tenant  # noqa: F401 - fixtures
 from tests.lambda_harness import api
 
@@ -63,16 +62,6 @@ def _overrides(tenant_id: str, contact_id: str) -> tuple[int, dict[str, tuple[st
     held = {q["id"]: (q["override"]["value"], q["override"]["comment"]) for s in body["evaluation"]["sections"]
             for q in s["questions"] if q["override"]}
     return body["version"], held
-
-
-def _zone_in_hours() -> str:
-    """A zone where it is 09:00-19:00 now (the calling window holds whenever the test runs)."""
-    now = datetime.now(timezone.utc)
-    for zone in ("Pacific/Honolulu", "America/Los_Angeles", "America/New_York", "Europe/London", "Europe/Berlin",
-                 "Asia/Kolkata", "Asia/Tokyo", "Australia/Sydney"):
-        if 9 <= now.astimezone(ZoneInfo(zone)).hour < 19:
-            return zone
-    raise AssertionError("no zone in hours")
 
 
 def _race(calls: list[Callable[[], Any]]) -> list[tuple[int, Any]]:
@@ -138,8 +127,9 @@ FINAL = {"start": "running", "pause": "paused", "stop": "stopped"}
 def test_racing_start_pause_stop_ends_in_a_requested_status_and_never_ticks_a_stopped_campaign(tenant, actions):
     assert api("PUT", "/settings/outbound", tenant.id, {"kind": "simulated", "seed": 3})[0] == 200
     assert api("POST", "/campaigns", tenant.id, CAMPAIGN)[0] == 201
+    daytime = zone_in_hours()  # the row is dialable now: a running campaign dials it
     assert api("POST", "/campaigns/race/lists", tenant.id, {"format": "json", "rows": [
-        {"row_id": "a", "phone": "+12125550101", "time_zone": _zone_in_hours(), "consent_automated_voice": True}]})[1]["accepted"] == 1
+        {"row_id": "a", "phone": daytime.number(1), "time_zone": daytime.zone, "consent_automated_voice": True}]})[1]["accepted"] == 1
     deps = dependencies()
     answers = [(s, r.model_dump(mode="json") if s == 200 else r)
                for s, r in _race([partial(outbound.change_status, deps, tenant.id, "race", a) for a in actions])]
@@ -191,7 +181,8 @@ def test_a_pause_or_stop_landing_mid_tick_dials_nothing(tenant, action):
     the attempt's transaction (conditioned on RUNNING at the version read) fails and nothing is dialed."""
     assert api("PUT", "/settings/outbound", tenant.id, {"kind": "simulated", "seed": 3})[0] == 200
     assert api("POST", "/campaigns", tenant.id, {**CAMPAIGN, "campaign_id": "mid"})[0] == 201
-    rows = [{"row_id": f"m{i}", "phone": f"+1212555010{i}", "time_zone": _zone_in_hours(), "consent_automated_voice": True}
+    daytime = zone_in_hours()  # dialable now: the tick gets as far as storing an attempt
+    rows = [{"row_id": f"m{i}", "phone": daytime.number(i), "time_zone": daytime.zone, "consent_automated_voice": True}
             for i in range(3)]
     assert api("POST", "/campaigns/mid/lists", tenant.id, {"format": "json", "rows": rows})[1]["accepted"] == 3
     assert api("POST", "/campaigns/mid/start", tenant.id, role="supervisor")[0] == 200
