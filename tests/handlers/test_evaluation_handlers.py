@@ -181,7 +181,8 @@ def test_a_form_that_cannot_be_evaluated_is_refused_by_path(tenant, env):
     ]}  # fmt: skip
     status, body = api("PUT", "/settings/analytics", tenant.id, {"form": form})
     assert status == 422, body
-    assert body["field"] == "form"
+    assert body["field"] == "form.sections[1].questions[0].automation.rule"  # the key, not just "form"
+    assert body["detail"][0]["loc"] == ["body", "form", "sections", 1, "questions", 0, "automation", "rule"]
     assert "form.sections[1].questions[0].automation.rule: unknown compliance rule 'no_such_rule'" in body["message"]
     assert api("GET", "/settings/analytics", tenant.id)[1] == before
     form["sections"][1]["questions"][0]["automation"]["rule"] = "prohibited_language"

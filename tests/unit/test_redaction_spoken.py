@@ -51,7 +51,7 @@ def test_spoken_numbers_become_one_digit_stream(text: str, digits: str):
 @pytest.mark.parametrize(
     "text, streams",
     [
-        ("two hundred and fifty dollars", ["2", "50"]),  # "hundred" ends a number
+        ("two hundred and fifty dollars", ["200", "50"]),  # "hundred" multiplies, "and" ends the number
         ("I have one of the two", ["1", "2"]),
         ("user838 wrote", []),  # letters and digits in one word are no number
         ("cvv2 737", ["737"]),
@@ -380,3 +380,143 @@ def test_a_tenant_redacting_cards_always_redacts_security_codes_too():
     text = Redactor(config).redact("the card is 4111 1111 1111 1111 and the cvv is 737").text
     assert "737" not in text and "4111" not in text
     assert PiiType.CARD_SECURITY_CODE not in RedactionConfig(detect=frozenset({PiiType.EMAIL})).detect
+
+
+# --- misses found by the held-out set (bench/data/redaction_holdout.jsonl, issue 18 review) -------------
+
+
+@pytest.mark.parametrize(
+    "text, digits",
+    [
+        ("fifty-five hundred", "5500"),
+        ("oh one hundred", "0100"),
+        ("twenty one hundred", "2100"),
+        ("nineteen hundred", "1900"),
+    ],
+)
+def test_hundred_multiplies_the_number_before_it(text: str, digits: str):
+    assert digit_stream(text) == digits
+
+
+def test_cards_and_phones_said_with_hundred():
+    card = redact_text("fifty-five hundred, zero zero five five, five five five five, five five five nine")
+    assert card.text == "[CARD]"
+    phone = redact_text("you can reach me at four one five, five five five, oh one hundred")
+    assert phone.text == "you can reach me at [PHONE]"
+    # an amount said with "hundred" stays an amount
+    assert redact_text("the total is four hundred fifty dollars").counts == {}
+
+
+def test_a_leading_digit_written_as_its_homophone_is_part_of_the_card():
+    result = redact_text("it's for one one one, one one one one, one one one one, one one one one")
+    assert result.text == "it's [CARD]"
+    # only when the homophone makes a valid card number ("2111..." is no card prefix): "to" stays a word
+    kept = "thanks to one one one, one one one one, one one one one, one one one one"
+    assert redact_text(kept).text == kept
+
+
+@pytest.mark.parametrize(
+    "segments, expected",
+    [
+        (  # the agent prompts between the halves
+            [("CUSTOMER", "five five five five five five five five"), ("AGENT", "okay, go on"),
+             ("CUSTOMER", "five five five five four four four four")],
+            ["[CARD]", "okay, go on", "[CARD]"],
+        ),
+        (  # the agent reads the first half back and asks for the rest
+            [("CUSTOMER", "6011 1111"), ("AGENT", "sorry you cut out, 6011 1111 and then?"), ("CUSTOMER", "1111 1117")],
+            ["[CARD]", "sorry you cut out, [CARD] and then?", "[CARD]"],
+        ),
+        (  # the agent guesses the second half, the customer corrects it
+            [("CUSTOMER", "four one one one one one one one"), ("AGENT", "one one one one one one one one?"),
+             ("CUSTOMER", "no, the first part was right, then one one one one one one one one")],
+            ["[CARD]", "[CARD]?", "no, the first part was right, then [CARD]"],
+        ),
+    ],
+)  # fmt: skip
+def test_card_halves_with_talk_between_them_are_both_redacted(segments, expected):
+    result = Redactor().redact_many([t for _, t in segments], [s for s, _ in segments])
+    assert result.texts == expected
+
+
+def test_split_numbers_that_make_no_card_are_kept():
+    # Luhn-invalid when joined, or named an order: two halves of something else
+    order = [("CUSTOMER", "my order was 4567 8901"), ("AGENT", "and the rest?"), ("CUSTOMER", "2345 6789")]
+    result = Redactor().redact_many([t for _, t in order], [s for s, _ in order])
+    assert result.counts == {}
+    named = [("CUSTOMER", "order number 4111 1111"), ("AGENT", "and then?"), ("CUSTOMER", "1111 1111")]
+    assert Redactor().redact_many([t for _, t in named], [s for s, _ in named]).counts == {}
+
+
+def test_backchannel_between_card_halves_is_not_redacted():
+    result = Redactor().redact_many(["it's 4242 4242", "mm-hmm", "4242 4242"], ["CUSTOMER", "AGENT", "CUSTOMER"])
+    assert result.texts == ["it's [CARD]", "mm-hmm", "[CARD]"]
+    assert result.counts == {"CARD": 1}
+    assert [m.segment for m in result.receipt] == [0, 2]
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        ("security code is triple seven", "security code is [CARD_SECURITY_CODE]"),
+        ("verification code, it's double one four", "verification code, it's [CARD_SECURITY_CODE]"),
+    ],
+)
+def test_short_codes_said_with_double_or_triple(text: str, redacted: str):
+    assert redact_text(text).text == redacted
+
+
+def test_security_code_named_before_the_word_card():
+    text = "the little number on the back of the card is 902"
+    assert redact_text(text).text == "the little number on the back of the card is [CARD_SECURITY_CODE]"
+    # "card" alone does not make three digits a code
+    assert redact_text("the card was charged 3 times, 902 in total").counts == {}
+
+
+def test_ssn_typed_in_groups_with_hesitations():
+    result = redact_text("social security, um, it's 123, uh, 45, uh, 6789")
+    assert result.text == "social security, um, it's [SSN]"
+
+
+def test_a_group_taken_back_before_the_card_is_redacted_with_it():
+    text = ("it's four one one one, not four one one two, so four one one one, one one one one, one one one one, "
+            "one one one one")
+    result = redact_text(text)
+    assert result.text == "it's [CARD]" and result.counts == {"CARD": 1}
+    # without a correction word, a number before the card is something else
+    press = redact_text("press 7 then, 4111 1111 1111 1111")
+    assert press.text.startswith("press 7 then,")
+
+
+def test_the_holdout_set_meets_the_goals():
+    """The held-out set was written without looking at the detectors; its misses were fixed by class
+    (the tests above), so this guards those fixes against regressions."""
+    from bench.bench_redaction import HOLDOUT
+
+    entries = load_corpus(HOLDOUT)
+    assert len(entries) >= 150
+    assert sum(1 for entry in entries if not entry["expect"]) >= 40
+    score = score_corpus(entries)
+    assert score.goals_met(), (score.misses, score.false_positives)
+
+
+def test_card_groups_said_one_per_segment_with_acknowledgements_between():
+    talk = [("CUSTOMER", "4111"), ("AGENT", "yep"), ("CUSTOMER", "1111"), ("AGENT", "okay"), ("CUSTOMER", "1111"),
+            ("AGENT", "mhm"), ("CUSTOMER", "1111")]  # fmt: skip
+    result = Redactor().redact_many([t for _, t in talk], [s for s, _ in talk])
+    assert result.texts == ["[CARD]", "yep", "[CARD]", "okay", "[CARD]", "mhm", "[CARD]"]
+    # four room or order numbers in a row that make no card number stay
+    rooms = [("CUSTOMER", "room 4111"), ("AGENT", "yep"), ("CUSTOMER", "1111"), ("AGENT", "okay"), ("CUSTOMER", "1111"),
+             ("AGENT", "mhm"), ("CUSTOMER", "1112")]  # fmt: skip
+    assert Redactor().redact_many([t for _, t in rooms], [s for s, _ in rooms]).counts == {}
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        ("my social's zero seven eight zero five one one two zero", "my social's [SSN]"),
+        ("my routing's 021000021", "my routing's [ROUTING_NUMBER]"),
+    ],
+)
+def test_keywords_with_a_contracted_is(text: str, redacted: str):
+    assert redact_text(text).text == redacted

@@ -141,3 +141,42 @@ def test_evaluate_counts_precision_and_recall_by_hand():
     assert result["per_label"]["positive"] == {"precision": 1.0, "recall": 1.0, "rows": 1}
     assert result["per_label"]["negative"] == {"precision": 0.0, "recall": 0.0, "rows": 1}
     assert result["per_label"]["neutral"] == {"precision": 0.5, "recall": 0.5, "rows": 2}
+
+
+# --- found by the outside set (bench/data/sentiment_outside.jsonl, issue 18 review) ---------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Apologies, our system is slow today.",  # a cue ending its clause reaches into the next
+        "Sorry, the delay was on our side.",
+        "That's terrible, I'm sorry that happened to you.",  # the clause before the cue is taken back
+        "I can imagine how annoying that is, I'd be upset too.",
+    ],
+)
+def test_empathy_across_a_comma_is_not_negative(text: str):
+    assert sign(score(text)) != "negative", score(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm sorry, but this is unacceptable.",  # "but" still ends the apology
+        "This is terrible, but sorry to bother you.",
+        "It's been a nightmare dealing with you people.",
+        "I'm worried my card was stolen.",
+        "That's not my problem, you should have read the contract.",  # negation no longer makes it praise
+    ],
+)
+def test_complaints_stay_negative(text: str):
+    assert sign(score(text)) == "negative", score(text)
+
+
+def test_the_outside_set_meets_the_goal():
+    from bench.bench_sentiment import OUTSIDE
+
+    rows = load_corpus(OUTSIDE)
+    assert len(rows) >= 75
+    result = evaluate([r["label"] for r in rows], LOCAL.analyze([r["text"] for r in rows]))
+    assert result["agreement"] >= GOAL, result

@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
+from ccaas.domain.journeys import SpecError, SpecErrors
+
 from .conversation import ConversationCharacteristics, ConversationConfig, conversation_characteristics
 from .limits import MAX_CATEGORIES, MAX_COMPLIANCE_RULES, MAX_DOCUMENT_CHARS, MAX_TOTAL_PHRASES
 from .forms import ContactFacts, EvaluationForm, EvaluationResult, default_form, evaluate
@@ -131,8 +133,9 @@ class AnalyticsRules(BaseModel):
             return form  # the default, or rules that failed validation themselves (their errors are reported)
         problems = form.unknown_references({c.name for c in compliance}, {c.name for c in categories})
         if problems:
-            # A question pointing at a rule that does not exist would never be answered: refuse it by path.
-            raise ValueError("; ".join(f"{path}: {message}" for path, message in problems[:5]))
+            # A question pointing at a rule that does not exist would never be answered: refuse it by
+            # path. Located problems (journeys' SpecError) make the 422's `field` that path, not "form".
+            raise SpecErrors([SpecError(path, message, loc=_path_loc(path)[1:]) for path, message in problems[:5]])
         return form
 
     @property
@@ -351,3 +354,8 @@ def _default_rules() -> AnalyticsRules:
     if _DEFAULT_RULES is None:
         _DEFAULT_RULES = AnalyticsRules.default()
     return _DEFAULT_RULES
+
+
+def _path_loc(path: str) -> tuple[str | int, ...]:
+    """"form.sections[1].questions[0].automation.rule" as pydantic's loc ("form", "sections", 1, ...)."""
+    return tuple(int(part) if part.isdigit() else part for part in path.replace("[", ".").replace("]", "").split("."))

@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .limits import MAX_CUSTOM_PATTERNS, MAX_PATTERN, MAX_PATTERN_NAME
 from .patterns import compile_tenant_pattern
-from .spoken import NumberRun, candidate_regions, runs_in_regions
+from .spoken import NumberRun, candidate_regions, number_word_hits, runs_in_regions
 
 
 class PiiType(StrEnum):
@@ -394,16 +394,28 @@ def _keyword(words: list[str], k: int) -> str | None:
     return _KEYWORDS.get(word)
 
 
+def _context_words(words: list[str]) -> list[str]:
+    """Words as keywords are looked up: punctuation stripped, a possessive or "is" contraction cut
+    ("my social's 078...", "routing's", "card’s")."""
+    out = []
+    for word in words:
+        word = word.strip(_STRIP)
+        if word.endswith(("'s", "’s")) and word[:-2] not in ("it", "that", "what", "here", "there"):
+            word = word[:-2]
+        out.append(word)
+    return out
+
+
 def _context(lowered: str, start: int, end: int) -> str | None:
     """The kind of the nearest keyword before (or, at double the distance, after) a number."""
-    before = [w.strip(_STRIP) for w in lowered[max(0, start - _BEFORE_CHARS) : start].split()[-_BEFORE_WORDS:]]
+    before = _context_words(lowered[max(0, start - _BEFORE_CHARS) : start].split()[-_BEFORE_WORDS:])
     kind, distance = None, _BEFORE_WORDS + 1
     for k in range(len(before) - 1, -1, -1):
         found = _keyword(before, k)
         if found is not None:
             kind, distance = found, len(before) - k
             break
-    after = [w.strip(_STRIP) for w in lowered[end : end + 60].split()[:_AFTER_WORDS]]
+    after = _context_words(lowered[end : end + 60].split()[:_AFTER_WORDS])
     for k in range(len(after)):
         if 2 * (k + 1) >= distance:
             break
@@ -411,6 +423,12 @@ def _context(lowered: str, start: int, end: int) -> str | None:
         if found is not None:
             return found
     return kind
+
+
+def _mentions(lowered: str, start: int, kind: str) -> bool:
+    """Whether any keyword of `kind` (not only the nearest) is among the words before `start`."""
+    before = _context_words(lowered[max(0, start - _BEFORE_CHARS) : start].split()[-_BEFORE_WORDS:])
+    return any(_keyword(before, k) == kind for k in range(len(before)))
 
 
 # Words that may stand between a card number and its security code or expiry date.
@@ -470,6 +488,40 @@ def _month_start(lowered: str, run: NumberRun) -> int | None:
     return m.start() if m is not None else None
 
 
+# A card split over segments with talk between its parts ("6011 1111" / "sorry, and then?" /
+# "1111 1117"): parts at most this many characters and runs apart are joined and Luhn-checked.
+_SPLIT_CARD_GAP, _SPLIT_CARD_RUNS = 200, 3
+_SPLIT_CARD_PARTS = 6  # groups said one per segment ("4111" / "yep" / "1111" / ...): at most this many
+# A group said and taken back just before a card ("four one one two, no sorry, four one one one, ...")
+# is part of the card read-out: these words may bridge it, one of _CORRECTIONS must be among them.
+_CORRECTIONS = frozenset("not no sorry actually mean wait again scratch oops correction rather".split())
+_CORRECTION_BRIDGE = _CORRECTIONS | frozenset("so i i'm it's its it is that that's let me start um uh er okay ok "
+                                              "the first one".split())  # fmt: skip
+_CORRECTED_MAX_DIGITS, _CORRECTED_GAP = 8, 40
+# ASR writes a leading digit as its homophone ("for one one one, ..."); tried only when the run
+# alone is no card and the homophone makes it a Luhn-valid one.
+_HOMOPHONE_BEFORE = re.compile(r"(?:^|[^a-z'])(for|to|too|ate)[ ,]{1,2}$")
+_HOMOPHONES = {"for": "4", "to": "2", "too": "2", "ate": "8"}
+
+
+def _segment_pieces(lowered: str, run: NumberRun) -> list[NumberRun]:
+    """The run cut where it crosses a segment boundary."""
+    pieces, first = [], 0
+    for k in range(1, len(run.items)):
+        gap = lowered[run.items[k - 1].end : run.items[k].start]
+        if "\n" in gap or _SPEAKER_CHANGE in gap:
+            pieces.append(run.sub(first, k - 1))
+            first = k
+    pieces.append(run.sub(first, len(run.items) - 1))
+    return pieces
+
+
+def _card_prefix(digits: str) -> bool:
+    """Digits an issued card number can start with: 3 (Amex, Diners, JCB), 4 (Visa), 5 and
+    2221-2720 (Mastercard), 6 (Discover, Maestro, UnionPay)."""
+    return digits[:1] in ("3", "4", "5", "6") or "2221" <= digits[:4] <= "2720"
+
+
 class _Numbers:
     """Classifies the number runs of one text; `spans` gets (start, end, kind)."""
 
@@ -478,6 +530,108 @@ class _Numbers:
         self.spans: list[tuple[int, int, PiiType]] = []
         self.anchor: int | None = None  # end of the last card / expiry / security code
         self.anchor_amex = False
+        self.loose: list[NumberRun] = []  # runs nothing claimed, in order: parts of split cards?
+        self.cards: list[tuple[int, int]] = []
+        self.card_runs: list[NumberRun] = []
+
+    def finish(self) -> None:
+        """Second look at what no detector claimed, once every run has been seen."""
+        self._split_cards()
+        self._corrected_groups()
+
+    def _split_cards(self) -> None:
+        """Card parts in different segments with other talk between them: an agent's "go on", a
+        read-back of the first half, a question. Both parts are redacted when together they make a
+        Luhn-valid card number that nothing names an order or a reference."""
+        lowered = self.lowered
+        # parts found already: the segments' pieces of cards said over consecutive segments ("4111
+        # 1111" / "1111 1111?" read back, then "no, 1111 1111": the correction pairs with the start)
+        parts = [(run, True) for run in self.loose if 4 <= len(run.digits) <= _CARD_MAX - 4]
+        for card in self.card_runs:
+            parts += [(piece, False) for piece in _segment_pieces(lowered, card) if len(piece.digits) >= 4]
+        parts.sort(key=lambda part: part[0].start)
+        loose = [run for run, _ in parts]
+        claimed: set[int] = set()
+        for i in range(len(loose)):
+            # three or more groups in a row, each in its own segment ("4111" / "yep" / "1111" / "okay" ...)
+            digits, last = loose[i].digits, i
+            for j in range(i + 1, min(len(loose), i + 1 + _SPLIT_CARD_PARTS)):
+                gap = lowered[loose[last].end : loose[j].start]
+                if len(gap) > _SPLIT_CARD_GAP or ("\n" not in gap and _SPEAKER_CHANGE not in gap):
+                    break
+                digits, last = digits + loose[j].digits, j
+                if len(digits) > _CARD_MAX:
+                    break
+                if (
+                    j - i >= 2
+                    and len(digits) >= _CARD_MIN
+                    and any(parts[k][1] for k in range(i, j + 1))
+                    and _card_prefix(digits)
+                    and luhn_valid(digits)
+                    and all(_context(lowered, loose[k].start, loose[k].end) != "keep" for k in range(i, j + 1))
+                ):
+                    claimed.update(k for k in range(i, j + 1) if parts[k][1])
+        for i, first in enumerate(loose):
+            for j in range(i + 1, min(len(loose), i + 1 + _SPLIT_CARD_RUNS)):
+                second = loose[j]
+                if not (parts[i][1] or parts[j][1]):
+                    continue
+                gap = lowered[first.end : second.start]
+                if len(gap) > _SPLIT_CARD_GAP:
+                    break
+                if "\n" not in gap and _SPEAKER_CHANGE not in gap:
+                    continue  # same segment: one run unless words separate them on purpose
+                digits = first.digits + second.digits
+                if (
+                    _CARD_MIN <= len(digits) <= _CARD_MAX
+                    and _card_prefix(digits)
+                    and luhn_valid(digits)
+                    and _context(lowered, first.start, first.end) != "keep"
+                    and _context(lowered, second.start, second.end) != "keep"
+                ):
+                    claimed.update(k for k in (i, j) if parts[k][1])
+        for k in sorted(claimed):
+            self.spans.append((loose[k].start, loose[k].end, PiiType.CARD))
+
+    def _corrected_groups(self) -> None:
+        """Groups said and corrected just before a card join the card's redaction."""
+        claimed = {(s, e) for s, e, _ in self.spans}
+        loose = [run for run in self.loose if (run.start, run.end) not in claimed]
+        ends = [run.end for run in loose]  # in text order: runs are classified as they come
+        for card_start, card_end in self.cards:
+            start, corrected = card_start, False
+            for run in reversed(loose[: bisect.bisect_right(ends, card_start)]):
+                gap = self.lowered[run.end : start]
+                words = {w.strip(_STRIP) for w in gap.split()} - {""}
+                if (
+                    len(gap) > _CORRECTED_GAP
+                    or "\n" in gap
+                    or _SPEAKER_CHANGE in gap
+                    or not 3 <= len(run.digits) <= _CORRECTED_MAX_DIGITS
+                    or not words <= _CORRECTION_BRIDGE
+                ):
+                    break
+                corrected = corrected or bool(words & _CORRECTIONS)
+                start = run.start
+            if corrected:
+                self.spans.append((start, card_end, PiiType.CARD))
+
+    def _homophone_card(self, run: NumberRun) -> bool:
+        """ "for one one one, one one one one, ...": the first digit written as a word."""
+        if not _CARD_MIN - 1 <= len(run.digits) <= _CARD_MAX - 1 or not run.items[0].spoken:
+            return False
+        m = _HOMOPHONE_BEFORE.search(self.lowered, max(0, run.start - 8), run.start)
+        if m is None:
+            return False
+        digits = _HOMOPHONES[m.group(1)] + run.digits
+        if not (_card_prefix(digits) and luhn_valid(digits)):
+            return False
+        if _context(self.lowered, m.start(1), run.end) == "keep":
+            return False
+        self.spans.append((m.start(1), run.end, PiiType.CARD))
+        self.cards.append((m.start(1), run.end))
+        self.anchor = run.end
+        return True
 
     def run(self, run: NumberRun) -> None:
         if len(run.digits) >= _CARD_MIN:
@@ -489,6 +643,8 @@ class _Numbers:
                         self.other(run.sub(cursor, first - 1))
                     card = run.sub(first, last)
                     self.spans.append((card.start, card.end, PiiType.CARD))
+                    self.cards.append((card.start, card.end))
+                    self.card_runs.append(card)
                     self.anchor = card.end
                     digits = card.digits
                     self.anchor_amex = len(digits) == 15 and digits[:2] in ("34", "37")
@@ -496,6 +652,8 @@ class _Numbers:
                 if cursor < len(run.items):
                     self.other(run.sub(cursor, len(run.items) - 1))
                 return
+        if self._homophone_card(run):
+            return
         self.other(run)
 
     def other(self, run: NumberRun) -> None:
@@ -503,10 +661,13 @@ class _Numbers:
             # "oh four twenty seven, seven three seven": try the pieces between pauses
             items = run.items
             cuts = [k for k in range(1, len(items)) if items[k].pause]
+            found = False
             if cuts and len(run.digits) > 4:
                 bounds = [0, *cuts, len(items)]
                 for a, b in zip(bounds, bounds[1:]):
-                    self._classify(run.sub(a, b - 1))
+                    found = self._classify(run.sub(a, b - 1)) or found
+            if not found:
+                self.loose.append(run)
 
     def _classify(self, run: NumberRun) -> bool:
         lowered = self.lowered
@@ -524,7 +685,7 @@ class _Numbers:
         start = run.start
         if month is not None and (context in ("exp", "card") or after_card):
             kind, start = PiiType.CARD_EXPIRY, month
-        elif context == "cvv" and n in (3, 4) and not slash:
+        elif n in (3, 4) and not slash and (context == "cvv" or context == "card" and _mentions(lowered, start, "cvv")):
             kind = PiiType.CARD_SECURITY_CODE
         elif after_card and n == 3 and not slash:
             kind = PiiType.CARD_SECURITY_CODE
@@ -538,7 +699,10 @@ class _Numbers:
             kind = PiiType.CARD_SECURITY_CODE
         elif (
             n == 9
-            and (context == "ssn" and (run.spoken or len(run.items) == 1) or _grouped(run, (3, 2, 4)))
+            and (
+                context == "ssn" and (run.spoken or len(run.items) == 1 or _grouped(run, (3, 2, 4), typed=True))
+                or _grouped(run, (3, 2, 4))
+            )
             and ssn_plausible(digits)
         ):  # typed with separators: the 3-2-4 regex below decides
             kind = PiiType.SSN
@@ -556,16 +720,17 @@ class _Numbers:
         return True
 
 
-def _grouped(run: NumberRun, sizes: tuple[int, ...]) -> bool:
+def _grouped(run: NumberRun, sizes: tuple[int, ...], typed: bool = False) -> bool:
     """The run's digits are said in groups of these sizes, with pauses between the groups
-    ("zero seven eight, zero five, one one two zero")."""
+    ("zero seven eight, zero five, one one two zero"); `typed` accepts digit groups too ("123, uh,
+    45, uh, 6789": hesitations the 3-2-4 regex cannot see through)."""
     groups: list[int] = []
     for item in run.items:
         if item.pause or not groups:
             groups.append(len(item.digits))
         else:
             groups[-1] += len(item.digits)
-    return tuple(groups) == sizes and run.spoken
+    return tuple(groups) == sizes and (run.spoken or typed)
 
 
 # --- other detectors -----------------------------------------------------------------------------
@@ -683,6 +848,7 @@ class Redactor:
             for run in _number_runs(lowered, numeric):
                 for piece in _outside(run, ssns) if ssns else (run,):
                     numbers.run(piece)
+            numbers.finish()
             spans += [span for span in numbers.spans if span[2] in self._run_kinds]
         spans += typed
         if self._emails:
@@ -749,6 +915,11 @@ def _segments_containing(joined: str, starts: list[int], needles: Sequence[str])
     return sorted(found)
 
 
+def _holds_number(text: str) -> bool:
+    """Whether a segment says any digit, in figures or in words."""
+    return _ANY_DIGIT.search(text) is not None or bool(number_word_hits(_lower_same_length(text)))
+
+
 def _label_rank(label: str) -> int:
     return _PRIORITY.get(label, len(_PRIORITY))  # type: ignore[call-overload]
 
@@ -774,6 +945,9 @@ def _apply(joined: str, starts: list[int], texts: Sequence[str], spans: list[tup
         while k < len(texts) and starts[k] < end:
             seg_start, seg_end = starts[k], starts[k] + len(texts[k])
             lo, hi = max(start, seg_start), min(end, seg_end)
+            if start < seg_start and seg_end < end and label in _RUN_KINDS and not _holds_number(texts[k]):
+                k += 1  # "mm-hmm" from the other speaker between two halves of a card: nothing to hide
+                continue
             if hi > lo:
                 pieces.setdefault(k, []).append((lo - seg_start, hi - seg_start, str(label), ordinal))
             k += 1

@@ -9,7 +9,10 @@ small VADER-style lexicon scorer that reads a contact center:
   negative); "no problem", "never arrived", "didn't help" are phrases of their own;
 - empathy and apology are not complaints: after "sorry", "apologize", "understand", "imagine",
   "know how", "see why", "must be" (not negated), negative words up to EMPATHY_SCOPE words later in
-  the same clause count 0 ("I'm so sorry for the delay", "I understand how frustrating that is").
+  the same clause count 0 ("I'm so sorry for the delay", "I understand how frustrating that is"); a
+  cue that ends its clause reaches into the next one for mild words ("Apologies, our system is slow
+  today", while "Sorry, this is ridiculous" stays a complaint), and a
+  cue right after a clause with a negative word takes it back too ("That's terrible, I'm sorry").
   This applies to every speaker: the scorer sees texts, not speakers, and a customer's "sorry, can
   you repeat that" is politeness too; "sorry, but this is unacceptable" still counts the complaint;
 - "the issue" / "this problem" refer to a problem being handled and count 0; "a problem with my
@@ -87,6 +90,10 @@ DEFAULT_LEXICON: Mapping[str, float] = {
     "nothing works": -3, "nothing but problems": -3, "not right": -1, "not paying": -2,
     "never arrived": -2, "never came": -2, "never received": -2, "never got": -2, "never showed up": -2,
     "didn't show up": -2, "nobody called": -2, "no one called": -2, "never called": -2,
+    "nightmare": -3, "worried": -2, "worrying": -2, "stolen": -2, "money back": -2, "never happened": -2,
+    "not my problem": -3, "not my fault": -2, "not my job": -3,
+    # an agent sharing the customer's feeling ("I'd be upset too") is empathy, not a complaint
+    "i'd be upset too": 0, "i would be upset too": 0, "i'd be frustrated too": 0, "i would be frustrated too": 0,
     "didn't help": -2, "did not help": -2, "doesn't help": -2, "didn't fix": -2, "didn't resolve": -2,
     "don't like": -2, "do not like": -2, "didn't like": -2, "can't log in": -2, "cannot log in": -2,
     "not what i ordered": -2, "isn't what i ordered": -2, "wait any longer": -2,
@@ -122,6 +129,7 @@ SARCASM_CUES = frozenset({"again", "another", "still", "usual", "third", "fourth
 NEGATION_SCOPE = 3  # a negator affects scored words up to this many words later
 NEGATION_FACTOR = -0.74  # VADER's: "not good" is less negative than "bad" is
 EMPATHY_SCOPE = 5  # an apology or empathy cue neutralises negative words up to this many words later
+MILD = -2  # carried into the next clause, empathy softens words at least this valence ("slow", "delay"), not outrage
 SARCASM_WINDOW = 6  # a sarcastic positive and its cue are at most this many words apart
 _NORMALISE_ALPHA = 15.0  # raw sums s map to 5*s/sqrt(s^2 + alpha): smooth, bounded by +-5
 
@@ -177,12 +185,20 @@ class LocalLexiconSentiment:
         covered_until = -1  # end of the last matched phrase: its words are not scored again
         cues: list[int] = []  # positions of sarcasm cues
         sarcastic: list[tuple[int, float]] = []  # (position, contribution) of exclamatory positives
+        negatives: list[tuple[int, float]] = []  # (position, contribution) since the last "but"
+        mild_only = False  # empathy carried over a comma softens mild words only ("Sorry, this is ridiculous")
         for i in [i for i, word in enumerate(words) if word in keys]:
             if i < covered_until:
                 continue
             word = words[i]
             if word == CLAUSE_BREAK or word == "but":
-                negated_at = boosted_at = empathy_at = -99
+                # "Sorry, ...": a cue ending its clause reaches into the next one, not past a "but"
+                carried = word == CLAUSE_BREAK and empathy_at == i - 1
+                negated_at = boosted_at = -99
+                empathy_at = i if carried else -99
+                mild_only = carried
+                if word == "but":
+                    negatives = []
                 continue
             if word in SARCASM_CUES:
                 cues.append(i)
@@ -196,10 +212,12 @@ class LocalLexiconSentiment:
                             value *= boost
                         if i - negated_at <= NEGATION_SCOPE:
                             value *= NEGATION_FACTOR
-                        if value < 0 and i - empathy_at <= EMPATHY_SCOPE:
+                        if value < 0 and i - empathy_at <= EMPATHY_SCOPE and (not mild_only or value >= MILD):
                             value = 0.0
                         if value > 0 and length == 1 and word in SARCASTIC_POSITIVES:
                             sarcastic.append((i, value))
+                        if value < 0:
+                            negatives.append((i, value))
                         raw += value
                         covered_until = i + length
                         break
@@ -216,7 +234,10 @@ class LocalLexiconSentiment:
             elif word in EMPATHY_CUES and i - negated_at > NEGATION_SCOPE:  # "I don't understand why" is no empathy
                 follow = EMPATHY_CUES[word]
                 if follow is None or (i + 1 < len(words) and words[i + 1] in follow):
-                    empathy_at = i
+                    empathy_at, mild_only = i, False
+                    # "That's terrible, I'm sorry that happened": the clause just before is taken back
+                    while negatives and i - negatives[-1][0] <= EMPATHY_SCOPE:
+                        raw -= negatives.pop()[1]
         if cues and sarcastic:
             for at, value in sarcastic:
                 if any(abs(at - cue) <= SARCASM_WINDOW for cue in cues):

@@ -42,6 +42,8 @@ TENS = {
     "eighty": 8, "ninety": 9,
 }  # fmt: skip
 MULTIPLIERS = {"double": 2, "triple": 3, "treble": 3}
+# "fifty-five hundred", "oh one hundred": the number before it times a hundred (ASR writes it in words).
+HUNDRED = "hundred"
 # Hesitations and fillers that may sit between the digits of one number without ending it.
 # Not "and", "so", "yes": those more often join two different numbers than pause inside one.
 FILLERS = frozenset("um umm ummm uh uhh uhm er erm ah ahh eh hmm hm mm mmm mhm like sorry wait oops pardon".split())
@@ -178,16 +180,26 @@ def candidate_regions(
             end = max(end, e)
             weight += w
             continue
-        if weight >= _MIN_DIGITS:
+        if weight >= _MIN_DIGITS or _multiplied(lowered, start, weight):
             regions.append((start, end))
         start, end, weight = s, e, w
-    if weight >= _MIN_DIGITS:
+    if weight >= _MIN_DIGITS or _multiplied(lowered, start, weight):
         regions.append((start, end))
     return [_widen(lowered, s, e) for s, e in regions]
 
 
+def _multiplied(lowered: str, start: int, weight: int) -> bool:
+    """A short cluster that a "double"/"triple" just before it makes long enough ("triple seven")."""
+    before = lowered[max(0, start - _MULTIPLIER_LOOKBACK) : start]
+    return any(weight + times - 1 >= _MIN_DIGITS and f"{word} " in before for word, times in MULTIPLIERS.items())
+
+
 _NUMBER_WORDS = frozenset({*UNITS, *TEENS, *TENS, *MULTIPLIERS})
+_WIDEN_WORDS = _NUMBER_WORDS | {HUNDRED}
 _WIDEN_GAP = " ,.-"
+# "triple seven", "double one four": the multiplier is not searched for, so a region found from its
+# digit words alone looks too short; these many characters before it are checked for one.
+_MULTIPLIER_LOOKBACK = 8
 
 
 def _widen(lowered: str, start: int, end: int) -> tuple[int, int]:
@@ -202,7 +214,7 @@ def _widen(lowered: str, start: int, end: int) -> tuple[int, int]:
         word_end = at
         while at > 0 and word_end - at < 9 and lowered[at - 1].isalpha():
             at -= 1
-        if at == word_end or (at > 0 and lowered[at - 1].isalnum()) or lowered[at:word_end] not in _NUMBER_WORDS:
+        if at == word_end or (at > 0 and lowered[at - 1].isalnum()) or lowered[at:word_end] not in _WIDEN_WORDS:
             break
         start = at
     size = len(lowered)
@@ -215,7 +227,7 @@ def _widen(lowered: str, start: int, end: int) -> tuple[int, int]:
         word_start = at
         while at < size and at - word_start < 9 and lowered[at].isalpha():
             at += 1
-        if at == word_start or (at < size and lowered[at].isalnum()) or lowered[word_start:at] not in _NUMBER_WORDS:
+        if at == word_start or (at < size and lowered[at].isalnum()) or lowered[word_start:at] not in _WIDEN_WORDS:
             break
         end = at
     return start, end
@@ -349,6 +361,11 @@ def _parse(lowered: str, start: int, end: int, min_digits: int) -> list[NumberRu
                 open_tens = False
                 multiplier, multiplier_start = times, s
                 continue
+        if tok == HUNDRED and items and not fillers and not pause and not multiplier:
+            last = items[-1]
+            last.digits, last.end = last.digits + "00", e
+            open_tens = False
+            continue
         if not items:
             continue
         if tok in FILLERS:
