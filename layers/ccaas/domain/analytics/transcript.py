@@ -147,7 +147,11 @@ def parse_segments(
     items: list[Mapping[str, Any]], contact_id: str, *, connected_at_ms: int | None = None
 ) -> Transcript:
     """Our own format: `[{speaker, begin_ms, end_ms, text}]`; a segment whose end_ms is before its
-    begin_ms raises ValueError (pydantic's ValidationError, text not echoed)."""
+    begin_ms is refused naming it (`segments[i].end_ms`, times only: the text is never echoed)."""
+    for index, item in enumerate(_require_list(items, "segments")):
+        begin, end = (_int_ms(item.get("begin_ms")), _int_ms(item.get("end_ms"))) if isinstance(item, Mapping) else (None, None)
+        if begin is not None and end is not None and end < begin:
+            raise TranscriptFormatError(f"segments[{index}].end_ms ({end}) is before its begin_ms ({begin})")
     rows = (
         (
             _speaker(item.get("speaker")),
