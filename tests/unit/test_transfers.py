@@ -212,6 +212,18 @@ def test_a_workflow_that_cannot_start_undoes_the_transfer_whole():
     assert agents.get_agent(deps, TENANT, "ana").acw_contact_ids == ()
     bob = agents.get_agent(deps, TENANT, "bob")
     assert bob.active_contact_ids == () and bob.offered_contact_ids == ()
+    # The transfer's event was out already: the undo is published too, and live counts take it back.
+    (sent,) = [e for e in deps.events.events if e.type == "contact.transferred"]
+    (undone,) = [e for e in deps.events.events if e.type == "contact.transfer_undone"]
+    assert undone.payload["state"] == "CONNECTED" and undone.payload["agent_id"] == "ana"
+    assert {k: undone.payload[k] for k in ("mode", "to_queue_id", "next_contact_id")} == \
+        {k: sent.payload[k] for k in ("mode", "to_queue_id", "next_contact_id")}
+    from ccaas.domain.live_metrics import contributions
+
+    def net(counter):
+        return sum(part.counters.get(counter, 0) for e in (sent, undone) for part in contributions(e))
+
+    assert (net("transferred_out"), net("transferred_in")) == (0, 0)
     # And the agent can go on: the contact ends normally.
     assert contacts.complete_contact(deps, TENANT, "ana", cid).state == ContactState.ACW
 

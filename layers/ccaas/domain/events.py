@@ -27,6 +27,9 @@ class EventType(StrEnum):
     # Moving work between people (ccaas.domain.transfers). transferred: on the segment its agent left
     # (payload mode BLIND/CONSULT/ESCALATION, to_kind, to_queue_id, to_agent_id, next_contact_id).
     CONTACT_TRANSFERRED = "contact.transferred"
+    # A transfer or consult taken back because its new segment's workflow could not start: the sender has
+    # the customer again; the payload repeats the undone contact.transferred's (mode, to_queue_id, ...).
+    CONTACT_TRANSFER_UNDONE = "contact.transfer_undone"
     CONTACT_HELD = "contact.held"
     CONTACT_RESUMED = "contact.resumed"
     CONTACT_CONSULT_STARTED = "contact.consult_started"

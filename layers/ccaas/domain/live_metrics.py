@@ -118,13 +118,16 @@ def contributions(event: Event) -> list[Contribution]:
         wait_ms = max(0, int(p["disconnected_at"]) - int(p["enqueued_at"]))
         counters = {"abandoned": 1, "abandoned_within_sl": _within(wait_ms, p)}
         return [Contribution(queue_id, channel, counters, {"in_queue": -1})]
-    if kind == EventType.CONTACT_TRANSFERRED:
+    if kind in (EventType.CONTACT_TRANSFERRED, EventType.CONTACT_TRANSFER_UNDONE):
+        if kind == EventType.CONTACT_TRANSFER_UNDONE and p.get("mode") == "CONSULT":
+            return []  # an undone consult start: its consult_started counted nothing
+        sign = 1 if kind == EventType.CONTACT_TRANSFERRED else -1  # an undone transfer takes its counts back
         to_queue_id = p.get("to_queue_id")
         if to_queue_id == queue_id:  # to a named agent: the next segment stays in this queue
-            return [Contribution(queue_id, channel, {"transferred_out": 1, "transferred_in": 1})]
-        parts = [Contribution(queue_id, channel, {"transferred_out": 1})]
+            return [Contribution(queue_id, channel, {"transferred_out": sign, "transferred_in": sign})]
+        parts = [Contribution(queue_id, channel, {"transferred_out": sign})]
         if to_queue_id:
-            parts.append(Contribution(to_queue_id, channel, {"transferred_in": 1}))
+            parts.append(Contribution(to_queue_id, channel, {"transferred_in": sign}))
         return parts
     if kind == EventType.CONTACT_COMPLETED:
         handle_ms = max(0, int(p.get("acw_ended_at") or 0) - int(p.get("connected_at") or 0))

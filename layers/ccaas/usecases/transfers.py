@@ -226,7 +226,11 @@ def _undo(deps: Dependencies, sender: Contact, segment: Contact) -> None:
         leg_agent = deps.store.get_agent(leg.tenant_id, leg.agent_id) if leg.agent_id else None
         restored, restored_agent = transfers.undo_send(current, agent, deps.clock.now_ms())
         failed, released = lifecycle.fail(leg, leg_agent, deps.clock.now_ms())
-        commit(deps, contacts=[(restored, None, {}), (failed, None, {})],
+        # The transfer's (or consult's) event is out already: the undo is an event too, so live counts, the
+        # agent's desktop and the lake see the customer back with the sender.
+        mode = leg.handover.mode if leg.handover else HandoverMode.BLIND
+        undone = _transferred(sender, mode, leg.handover.target if leg.handover else None, leg)
+        commit(deps, contacts=[(restored, EventType.CONTACT_TRANSFER_UNDONE, undone), (failed, None, {})],
                agents=[(agent, restored_agent), (leg_agent, released)])
 
     retrying(attempt)
