@@ -20,6 +20,16 @@ from typing import Any
 
 DEFAULT_PORT = 8080
 DEFAULT_HISTORY_DAYS = 42
+# A long `make run` keeps the newest finished Step Functions executions of each state machine, not all of
+# them (local.moto_patches patch 15): enough to look at recent contacts with the AWS CLI.
+FINISHED_EXECUTIONS_KEPT = 300
+# Stream consumers read a caught-up shard once a second, Lambda's base rate (local.kinesis_poller).
+STREAM_READ_INTERVAL_S = 1.0
+# Execution environments per function: Step Functions' route_contact runs for every contact, and with one
+# environment its invocations queued for seconds at 3 contacts/s (the customers' wait before the queue).
+FUNCTION_ENVIRONMENTS = 4
+# ... and the REST API's (60 agents and 3 customers a second: 4 environments queued requests ~1.3 s on average)
+API_ENVIRONMENTS = 8
 
 
 def _port_free(port: int) -> bool:
@@ -81,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         capture_handler_output=True,
         log_file=args.log_file,
         history_days=0 if args.no_history else max(0, args.history_days),
+        finished_executions_kept=FINISHED_EXECUTIONS_KEPT,
+        stream_read_interval_s=STREAM_READ_INTERVAL_S,
+        function_environments=FUNCTION_ENVIRONMENTS,
+        api_environments=API_ENVIRONMENTS,
         simulation_options={
             "rate_per_s": args.rate,
             "duration_s": args.duration,

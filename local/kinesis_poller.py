@@ -17,6 +17,11 @@ only add an HTTP round trip) and through moto's Lambda Invoke otherwise, honouri
   then the batch's description goes to the on-failure destination (SQS or SNS) in the shape Lambda
   uses ({requestContext, responseContext, version, timestamp, KinesisBatchInfo}) and the shard moves on;
 - per-shard ordering: one batch in flight per shard (ParallelizationFactor 1), shards in parallel;
+- retention (a deviation): once every poller of a stream has delivered a shard's records, they are
+  dropped from moto but the newest few hundred (local.moto_patches.trim_kinesis_shard), so a long run's
+  memory does not grow with the stream; AWS keeps them 24 h;
+- pace (`min_read_interval_s`, 0 unless asked; `python -m local` asks for Lambda's 1 s): a shard is read
+  at most once per interval, so what a busy stream carries meanwhile is one batch, as on AWS;
 - reading: a shard is read when a put made through any botocore client of this process (handlers,
   the Step Functions engine, tests) wakes the shards it wrote to (as an enhanced fan-out subscription
   pushes records), and otherwise every 2 s (puts from other processes, e.g. the AWS CLI). So an idle
@@ -35,7 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from local import lambda_runtime
+from local import lambda_runtime, moto_patches
 from local.deployer import EventSourceMappingSpec
 
 log = logging.getLogger("local.kinesis")
@@ -182,6 +187,7 @@ class KinesisPoller:
         max_idle_interval_s: float = 2.0,
         retry_backoff_s: float = 0.05,
         clock: Callable[[], float] = time.time,
+        min_read_interval_s: float = 0.0,
     ) -> None:
         self.mapping = mapping
         self.kinesis = kinesis
@@ -201,6 +207,11 @@ class KinesisPoller:
         # from another process is seen.
         self.max_idle_interval_s = max(poll_interval_s, max_idle_interval_s)
         self.retry_backoff_s = retry_backoff_s
+        # Lambda reads a caught-up shard at most once a second (its documented base rate): 1.0 batches what a
+        # busy stream carries in that second into one invocation. 0 (the default): read as soon as woken, the
+        # quickest delivery (tests). Measured at the busy-day bench's load with 0: the 5 consumers' GetRecords
+        # after every put and their one-record batches were ~1/5 of the process's CPU.
+        self.min_read_interval_s = max(0.0, min_read_interval_s)
         self.clock = clock
         self.stream_arn = mapping.event_source_arn
         self.stream_name = self.stream_arn.split("/", 1)[1]
@@ -210,6 +221,7 @@ class KinesisPoller:
         self._threads: dict[str, threading.Thread] = {}
         self._idle: dict[str, bool] = {}
         self._wakes: dict[str, threading.Event] = {}
+        self._delivered: dict[str, int] = {}  # shard -> the last sequence number delivered (or sent to the DLQ)
         self._started_at = self.clock()
         self._errors: list[BaseException] = []
 
@@ -308,8 +320,12 @@ class KinesisPoller:
         pending: list[StreamRecord] = []
         first_pending_at = 0.0
         wake = self._wakes[shard_id]
+        last_read = -float("inf")
         while self.running:
             if iterator is not None and len(pending) < m.batch_size:
+                if self.min_read_interval_s and self._stop.wait(last_read + self.min_read_interval_s - time.monotonic()):
+                    return
+                last_read = time.monotonic()
                 wake.clear()  # before the read: a put after this point wakes the next wait
                 try:
                     out = self.kinesis.get_records(ShardIterator=iterator, Limit=10000)
@@ -343,11 +359,24 @@ class KinesisPoller:
             if pending:
                 first_pending_at = self.clock()
             self._deliver(shard_id, batch)
+            self._delivered_up_to(shard_id, batch[-1].sequence_number)
             if not pending and iterator is not None:
                 # Everything fetched is delivered: read again when a put wakes this shard (a put made
                 # during the delivery already has), not on the off chance.
                 self._idle[shard_id] = True
                 wake.wait(self.max_idle_interval_s)
+
+    def _delivered_up_to(self, shard_id: str, sequence_number: str) -> None:
+        """Remember the checkpoint; drop from moto what every poller of the stream has delivered."""
+        try:
+            self._delivered[shard_id] = int(sequence_number)
+        except ValueError:
+            return
+        with _pollers_lock:
+            pollers = list(_pollers.get(self.stream_name, ()))
+        marks = [p._delivered.get(shard_id) for p in pollers]  # noqa: SLF001 - pollers of one stream
+        if self in pollers and None not in marks and moto_patches.applied():
+            moto_patches.trim_kinesis_shard(self.stream_name, shard_id, min(marks))  # type: ignore[type-var]
 
     # -- delivery semantics ---------------------------------------------------------------------
     def _deliver(self, shard_id: str, records: Sequence[StreamRecord]) -> None:

@@ -28,7 +28,8 @@ then failed its watermark check). Worse, some state is process-wide whatever the
 event handler keeps the request in a CLASS attribute (`BaseRouter.current_event = ...`), so two
 concurrent API invocations in one process can read each other's authorizer context (the tenant).
 
-So each function has a pool of execution environments, by default ONE (`REGISTRY.max_concurrency`):
+So each function has a pool of execution environments, by default ONE (`REGISTRY.max_concurrency`;
+`LocalRuntime(function_environments=N)` sets it, `python -m local` uses 4):
 invocations of a function queue behind each other (the queueing time is in STATS), different
 functions run in parallel. A stream consumer gets one environment per shard, as Lambda runs one
 invocation per shard (local.runtime sets it): each environment is a separate import of the handler

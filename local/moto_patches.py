@@ -74,6 +74,36 @@
    execution (moto's `Preprocessor`, as before: no component is shared between executions). Syntax errors
    are not kept (raised each time, as before). Pinned `ASL_PARSE_SHA256`.
 
+13. Step Functions: moto's ASL engine makes a new boto3 client for every Lambda task and every service
+   integration (`moto.stepfunctions.parser.asl.utils.boto_client.boto_client_for`): ~6 ms of CPU on a quiet
+   machine, 20-50 ms at load, and a new client's models and hooks each time (at the busy-day bench's rate,
+   several clients a contact). Its arguments do not depend on the execution (fixed fake credentials, the
+   same config; `state_credentials` is ignored), so the patch keeps one client per (region, service,
+   moto's port, whether moto's in-process stubber is on); botocore clients are thread-safe. Pinned
+   `BOTO_CLIENT_FOR_SHA256`; the modules that imported the name get the patched one.
+
+14. Kinesis shards: moto's `Shard` keeps every record ever put in a dict keyed by consecutive sequence
+   numbers, and reads it from the start on every call: `put_record` lists all keys to find the last one
+   (`get_max_sequence_number`), `get_records` walks every record to find those after the iterator's. Both
+   grew with the stream (each of the 5 consumers' GetRecords on each put, for the whole run). The patch
+   finds the first and last keys at the ends of the (ordered) dict and, while the keys are consecutive (as
+   put_record makes them), reads records after a sequence number by index; otherwise moto's walk. Same
+   records, same iterator, same MillisBehindLatest. Pinned `KINESIS_SHARD_SHA256`.
+   Retention (a deviation from AWS's 24 h, see `trim_kinesis_shard`): the local pollers drop the records
+   every consumer of the stream has delivered, keeping the newest `KINESIS_KEEP_READ` per shard for
+   whoever reads the stream from outside (the AWS CLI), so a long run's memory does not grow with it.
+
+15. Step Functions retention (off unless asked: `FINISHED_EXECUTIONS_KEPT`, set by `LocalRuntime
+   (finished_executions_kept=...)`, which `python -m local` and the busy-day bench use): moto keeps every
+   execution with its whole evaluation environment (history, states, the parsed program: ~30 KB each here,
+   two executions a contact) and walks all of them on each SendTaskSuccess/Failure/Heartbeat; its ASL
+   engine also lists every thread it ever started (`TMP_THREADS`, read by nothing). With a bound, once more
+   than that many executions of a state machine have finished, the oldest finished ones are forgotten
+   (DescribeExecution then answers ExecutionDoesNotExist, as after AWS's 90-day retention) and finished
+   threads leave the list. A state machine's execution list is replaced, not changed in place, under a lock
+   `start_execution` takes too: a SendTaskSuccess walking the old list misses no running execution.
+   Pinned `EXECUTION_TERMINATED_SHA256`.
+
 Measured without patch 2 (tests/local/test_moto_guard.py does it with the patch): 16 threads racing
 TransactWriteItems with a `version = :v` condition on the same item -> 2-5 of 40 items had two
 "winners". With the lock: 0. (Plain conditional PutItem races did not reproduce here; transactions
@@ -126,6 +156,23 @@ _original_asl_parse: Any = None
 TASK_CALLBACKS_SHA256 = "36e071038b76cb78"
 _TASK_CALLBACKS = ("send_task_heartbeat", "send_task_success", "send_task_failure")
 _originals_task_callbacks: dict[str, Any] = {}
+# sha256 of moto 5.2.5's moto.stepfunctions.parser.asl.utils.boto_client.boto_client_for (patch 13).
+BOTO_CLIENT_FOR_SHA256 = "1f44dc2ac8aa2179"
+_original_boto_client_for: Any = None
+# sha256 of moto 5.2.5's kinesis Shard.get_records + put_record + get_min/max_sequence_number (patch 14).
+KINESIS_SHARD_SHA256 = "9ca7967dd6192712"
+_KINESIS_SHARD_METHODS = ("get_records", "put_record", "get_min_sequence_number", "get_max_sequence_number")
+_originals_kinesis_shard: dict[str, Any] = {}
+# Records every local consumer has delivered that a shard still keeps (patch 14's retention).
+KINESIS_KEEP_READ = 500
+# sha256 of moto 5.2.5's BaseExecutionWorkerCommunication.terminated (patch 15 runs after it).
+EXECUTION_TERMINATED_SHA256 = "360372a6a57bf99b"
+# Finished executions kept per state machine (patch 15); None: every one, as moto does.
+FINISHED_EXECUTIONS_KEPT: int | None = None
+_SFN_EXECUTIONS_LOCK = threading.RLock()
+_originals_retention: dict[str, Any] = {}
+# id(state machine) -> (a weak reference to it, its finished executions, oldest first): patch 15's count
+_finished: dict[int, tuple[Any, collections.deque]] = {}
 
 
 def pinned_moto_version(requirements: Path = ROOT / "requirements.txt") -> str | None:
@@ -319,6 +366,38 @@ def problems(include_version: bool = True) -> list[str]:
     except Exception as exc:  # noqa: BLE001
         out.append(f"moto's Step Functions task callbacks not usable: {exc!r}")
     try:
+        from moto.kinesis.models import Shard
+
+        digest = source_digest(*(_originals_kinesis_shard.get(n) or Shard.__dict__[n] for n in _KINESIS_SHARD_METHODS))
+        if digest != KINESIS_SHARD_SHA256:
+            out.append(f"moto's kinesis Shard changed (sha256 {digest}): re-check patch 14")
+    except Exception as exc:  # noqa: BLE001
+        out.append(f"moto's kinesis Shard not usable: {exc!r}")
+    try:
+        from moto.stepfunctions.parser import utils as sfn_utils
+        from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+        digest = source_digest(_originals_retention.get("terminated") or BaseExecutionWorkerCommunication.terminated)
+        if digest != EXECUTION_TERMINATED_SHA256:
+            out.append(f"moto's BaseExecutionWorkerCommunication.terminated changed (sha256 {digest}): re-check patch 15")
+        if not isinstance(getattr(sfn_utils, "TMP_THREADS", None), list):
+            out.append("moto.stepfunctions.parser.utils.TMP_THREADS is gone (patch 15 prunes it)")
+        from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+        if "state_machine.executions.append(execution)" not in inspect.getsource(
+                _originals_retention.get("start_execution") or StepFunctionsParserBackend.start_execution):
+            out.append("StepFunctionsParserBackend.start_execution no longer appends to state_machine.executions")
+    except Exception as exc:  # noqa: BLE001
+        out.append(f"moto's Step Functions executions not usable: {exc!r}")
+    try:
+        from moto.stepfunctions.parser.asl.utils import boto_client
+
+        digest = source_digest(_original_boto_client_for or boto_client.boto_client_for)
+        if digest != BOTO_CLIENT_FOR_SHA256:
+            out.append(f"moto's ASL boto_client_for changed (sha256 {digest}): re-check patch 13")
+    except Exception as exc:  # noqa: BLE001
+        out.append(f"moto's ASL boto_client_for not usable: {exc!r}")
+    try:
         from moto.server import ThreadedMotoServer
 
         for name in ("start", "stop", "get_host_and_port"):
@@ -390,6 +469,9 @@ def apply() -> None:
         _patch_method_names()
         _patch_asl_parse()
         _patch_task_callbacks()
+        _patch_asl_clients()
+        _patch_kinesis_shards()
+        _patch_execution_retention()
         enable_step_functions_execution()
         _applied = True
 
@@ -465,10 +547,11 @@ def _patch_task_callbacks() -> None:
     def answer(executions: Any, notify: Callable[[Any], bool]) -> bool:
         for execution in executions:
             worker = execution.exec_worker
-            if worker is None:  # starting or finished: holds no callback
+            env = worker.env if worker is not None else None
+            if env is None:  # starting (no worker, or no environment yet) or finished: holds no callback
                 continue
             try:
-                if notify(worker.env.callback_pool_manager):
+                if notify(env.callback_pool_manager):
                     return True
             except CallbackNotifyConsumerError as consumer_error:
                 if isinstance(consumer_error, CallbackConsumerTimeout):
@@ -493,6 +576,165 @@ def _patch_task_callbacks() -> None:
     for name, port in zip(_TASK_CALLBACKS, (send_task_heartbeat, send_task_success, send_task_failure), strict=True):
         _originals_task_callbacks.setdefault(name, StepFunctionsParserBackend.__dict__[name])
         setattr(StepFunctionsParserBackend, name, port)
+
+
+# -- patch 13: one boto3 client per service for the ASL engine --------------------------------------
+
+def _patch_asl_clients() -> None:
+    global _original_boto_client_for
+    import importlib
+    import sys
+
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    original = boto_client.boto_client_for
+    _original_boto_client_for = original
+    clients: dict[tuple[Any, ...], Any] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(original)
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        from moto.core.models import botocore_stubber
+        from moto.settings import moto_server_port
+
+        key = (region, service, moto_server_port(), botocore_stubber.enabled)
+        client = clients.get(key)
+        if client is None:
+            with lock:
+                client = clients.get(key)
+                if client is None:
+                    client = clients[key] = original(region, service, state_credentials)
+        return client
+
+    boto_client_for.clients = clients  # type: ignore[attr-defined]
+    boto_client.boto_client_for = boto_client_for
+    # The modules that did `from ...boto_client import boto_client_for` hold the original: found by their
+    # source (imported now if the engine has not yet), so one moto adds is covered too.
+    package = Path(boto_client.__file__).resolve().parents[1]  # moto/stepfunctions/parser/asl
+    for path in package.rglob("*.py"):
+        if "import boto_client_for" not in path.read_text(errors="replace"):
+            continue
+        name = "moto.stepfunctions.parser.asl." + ".".join(path.relative_to(package).with_suffix("").parts)
+        module = sys.modules.get(name) or importlib.import_module(name)
+        if getattr(module, "boto_client_for", None) is original:
+            module.boto_client_for = boto_client_for
+
+
+# -- patch 14: Kinesis shards read from their ends ---------------------------------------------------
+
+def _patch_kinesis_shards() -> None:
+    from moto.kinesis.models import Shard
+
+    for name in _KINESIS_SHARD_METHODS:
+        _originals_kinesis_shard.setdefault(name, Shard.__dict__[name])
+    walk = _originals_kinesis_shard["get_records"]
+
+    def get_min_sequence_number(self: Any) -> int:
+        return next(iter(self.records)) if self.records else 0
+
+    def get_max_sequence_number(self: Any) -> int:
+        return next(reversed(self.records)) if self.records else 0
+
+    def get_records(self: Any, last_sequence_id: str, limit: int | None) -> tuple[list[Any], int, int]:
+        records = self.records
+        if not records:
+            return [], int(last_sequence_id), 0
+        first, last = next(iter(records)), next(reversed(records))
+        if not (isinstance(first, int) and isinstance(last, int) and last - first + 1 == len(records)):
+            return walk(self, last_sequence_id, limit)  # not consecutive: moto's walk
+        after = int(last_sequence_id)
+        start = max(after + 1, first)
+        stop = last if not limit else min(last, start + limit - 1)
+        if start > stop:
+            return [], after, 0
+        results = [records[n] for n in range(start, stop + 1)]
+        behind_s = records[last].created_at - results[-1].created_at
+        return results, results[-1].sequence_number, int(behind_s * 1000)
+
+    Shard.get_min_sequence_number = get_min_sequence_number  # type: ignore[method-assign]
+    Shard.get_max_sequence_number = get_max_sequence_number  # type: ignore[method-assign]
+    Shard.get_records = get_records  # type: ignore[method-assign]
+    # put_record finds the last key through get_max_sequence_number: O(1) now, its own code unchanged.
+
+
+def trim_kinesis_shard(stream_name: str, shard_id: str, delivered_up_to: int, keep: int = KINESIS_KEEP_READ) -> int:
+    """Drops a shard's records up to `delivered_up_to` (what every consumer of the stream has delivered),
+    but the newest `keep` of those. A deviation from AWS, which keeps records 24 h whoever has read them:
+    a reader from outside the process (the AWS CLI with TRIM_HORIZON) sees the last `keep` delivered
+    records and everything after. Returns how many records were dropped."""
+    from moto.kinesis.models import kinesis_backends
+
+    dropped = 0
+    with KINESIS_LOCK:
+        for regions in list(kinesis_backends.values()):
+            for backend in list(regions.values()):
+                stream = backend.streams.get(stream_name)
+                shard = stream.shards.get(shard_id) if stream is not None else None
+                if shard is None:
+                    continue
+                records = shard.records
+                below = min(delivered_up_to, next(reversed(records)) if records else 0) - keep
+                while records:
+                    first = next(iter(records))
+                    if not isinstance(first, int) or first > below:
+                        break
+                    del records[first]
+                    dropped += 1
+    return dropped
+
+
+# -- patch 15: finished executions forgotten past a bound (when asked) -------------------------------
+
+def _patch_execution_retention() -> None:
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    terminated = _originals_retention.setdefault("terminated", BaseExecutionWorkerCommunication.terminated)
+    start_execution = _originals_retention.setdefault("start_execution", StepFunctionsParserBackend.start_execution)
+
+    @functools.wraps(start_execution)
+    def start_execution_locked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _SFN_EXECUTIONS_LOCK:  # its append and patch 15's replacement of the list never interleave
+            return start_execution(self, *args, **kwargs)
+
+    @functools.wraps(terminated)
+    def terminated_then_retention(self: Any) -> None:
+        terminated(self)
+        if FINISHED_EXECUTIONS_KEPT is not None:
+            forget_finished_executions(self.execution, FINISHED_EXECUTIONS_KEPT)
+
+    StepFunctionsParserBackend.start_execution = start_execution_locked  # type: ignore[method-assign]
+    BaseExecutionWorkerCommunication.terminated = terminated_then_retention  # type: ignore[method-assign]
+
+
+def forget_finished_executions(execution: Any, keep: int) -> int:
+    """Counts `execution` (just finished) among its state machine's finished ones; forgets the oldest
+    beyond `keep` and prunes moto's list of finished threads. Returns how many executions were forgotten."""
+    from moto.stepfunctions.parser import utils as sfn_utils
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    backend = stepfunctions_parser_backends[execution.account_id][execution.region_name]
+    with _SFN_EXECUTIONS_LOCK:
+        owner = next((sm for sm in backend.state_machines if any(e is execution for e in reversed(sm.executions))), None)
+        if owner is None:
+            return 0
+        # Not an attribute of the state machine: moto deep-copies it for each execution.
+        held = _finished.get(id(owner))
+        if held is None or held[0]() is not owner:
+            held = _finished[id(owner)] = (weakref.ref(owner, lambda _, key=id(owner): _finished.pop(key, None)),
+                                           collections.deque())
+        finished = held[1]
+        finished.append(execution)
+        if len(finished) <= keep:
+            return 0
+        drop = set()
+        while len(finished) > keep:
+            drop.add(id(finished.popleft()))
+        owner.executions = [e for e in owner.executions if id(e) not in drop]
+        threads = sfn_utils.TMP_THREADS
+        if len(threads) > 256:
+            threads[:] = [t for t in threads if t.is_alive()]
+        return len(drop)
 
 
 # -- patch 9: the backend of a host, found once -------------------------------------------------------

@@ -31,7 +31,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from local import call_counter, env_overlay, inprocess_transport, lambda_runtime, log_sink, moto_patches, moto_server
+from local import (
+    botocore_data,
+    call_counter,
+    env_overlay,
+    inprocess_transport,
+    lambda_runtime,
+    log_sink,
+    moto_patches,
+    moto_server,
+)
 from local.api_server import ApiGateway, ApiServer
 from local.deployer import Deployer, Deployment
 from local.kinesis_poller import KinesisPoller
@@ -86,6 +95,9 @@ class LocalRuntime:
         history_days: int = 0,
         inprocess_aws: bool = True,
         api_environments: int = 4,
+        finished_executions_kept: int | None = None,
+        stream_read_interval_s: float = 0.0,
+        function_environments: int = 1,
     ) -> None:
         self.template = template
         self.force_synth = force_synth
@@ -107,6 +119,16 @@ class LocalRuntime:
         # Execution environments of the REST API's functions (Powertools' request state is made
         # per-invocation first: local.request_isolation); 1 = one request at a time, as before.
         self.api_environments = max(1, api_environments)
+        # Finished Step Functions executions kept per state machine (local.moto_patches patch 15); None: all,
+        # as moto does (tests and the cost bench read every execution); `python -m local` keeps a few hundred.
+        self.finished_executions_kept = finished_executions_kept
+        # How often a stream consumer may read a caught-up shard (local.kinesis_poller): 0 = as soon as a put
+        # wakes it (tests: quickest delivery); `python -m local` uses Lambda's 1 s.
+        self.stream_read_interval_s = stream_read_interval_s
+        # Execution environments per function (each its own import of the handler: local.lambda_runtime), e.g.
+        # route_contact's, which Step Functions invokes per contact: 1 = one invocation at a time, the others
+        # queue. Stream consumers get at least one per shard, the API's functions api_environments.
+        self.function_environments = max(1, function_environments)
         self.lake: Any = None  # local.lake_queries.LocalLake: History as Parquet for long ranges (issue 19)
         self.timings = Timings()
         self.deployment: Deployment | None = None
@@ -275,6 +297,7 @@ class LocalRuntime:
         t = time.perf_counter()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per moto request otherwise
         env_overlay.install()
+        botocore_data.install()  # every session (each execution environment makes one) shares the SDK's data
         call_counter.install_hook()
         if self.capture_handler_output:
             log_sink.install(self._log_path())
@@ -283,6 +306,7 @@ class LocalRuntime:
             logging.captureWarnings(True)  # Powertools' UserWarnings are handler output too
             log_sink.route_logger("py.warnings")
         moto_patches.apply()
+        moto_patches.FINISHED_EXECUTIONS_KEPT = self.finished_executions_kept
         first_use = not moto_server._server  # noqa: SLF001
         self.moto_endpoint = moto_server.ensure_started()
         if self.inprocess_aws:
@@ -306,6 +330,7 @@ class LocalRuntime:
         if not first_use:
             moto_server.reset()
         REGISTRY.clear()
+        REGISTRY.max_concurrency = self.function_environments
         lambda_runtime.ENDPOINT["url"] = self.moto_endpoint
         call_counter.COUNTER.reset()
         lambda_runtime.STATS.reset()
@@ -361,6 +386,7 @@ class LocalRuntime:
                 identity_arn=fn.role_arn,
                 region=self.region,
                 poll_interval_s=self.poll_interval_s,
+                min_read_interval_s=self.stream_read_interval_s,
             )
             self.pollers.append(poller.start())
         # 6. seed
@@ -435,6 +461,8 @@ class LocalRuntime:
                 log.debug("stopping executions failed: %s", exc)
         self._restore_process_env()
         moto_patches.restore_step_functions_config()
+        moto_patches.FINISHED_EXECUTIONS_KEPT = None
+        REGISTRY.max_concurrency = 1
         self._clients.clear()
         self._boto_session = None
         self._started = False

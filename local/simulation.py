@@ -98,7 +98,10 @@ class SimStats:
     abandon_lost_race: int = 0  # the customer hung up just as an agent accepted
     api_errors: int = 0
     connected_now: int = 0
-    waits_s: list[float] = field(default_factory=list)
+    waits_s: list[float] = field(default_factory=list)  # first segments: the product's queue_wait_s at accept
+    # first segments as the customer waited: POST /contacts answered -> the agent's accept answered (the
+    # patience clock's span: includes starting the workflow, routing and the offer reaching the agent)
+    answer_waits_s: list[float] = field(default_factory=list)
     # Moving work between people (each counts the API call that succeeded).
     transfers: int = 0  # blind transfers
     consults: int = 0  # consults started
@@ -214,7 +217,7 @@ class Simulation:
         self._threads: list[threading.Thread] = []
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sim-customer")
         self._accepted: set[str] = set()
-        self._created_at: dict[str, float] = {}
+        self._created_at: dict[str, float] = {}  # customer contact -> when POST /contacts answered (until answered)
         self._timers: list[tuple[float, int, str]] = []  # (due, seq, contact id): patience
         self._timer_seq = 0
         self._timer_cv = threading.Condition()
@@ -346,6 +349,7 @@ class Simulation:
         status, _ = self.client.call("POST", f"/contacts/{contact_id}/abandon")
         with self._lock:
             if status == 200:
+                self._created_at.pop(contact_id, None)
                 self.stats.abandoned += 1
             elif status == 409:
                 self.stats.abandon_lost_race += 1  # answered (or timed out) just before
@@ -441,6 +445,9 @@ class Simulation:
             if w.leg:
                 self._legs.setdefault(contact_id, _Leg()).answered = True
             self._accepted.add(contact_id)
+            created_at = self._created_at.pop(contact_id, None)
+            if w.first_segment and created_at is not None:
+                self.stats.answer_waits_s.append(now - created_at)
             self.stats.accepted += 1
             self.stats.outbound += w.outbound
             self.stats.connected_now += 1
@@ -741,6 +748,7 @@ class Simulation:
         with self._lock:
             s = self.stats
             waits = sorted(s.waits_s)
+            answer_waits = sorted(s.answer_waits_s)
             summary = {
                 "created": s.created,
                 "accepted": s.accepted,
@@ -750,6 +758,7 @@ class Simulation:
                 "create_errors": s.create_errors,
                 "api_errors": s.api_errors,
                 "median_wait_s": waits[len(waits) // 2] if waits else None,
+                "median_answer_wait_s": answer_waits[len(answer_waits) // 2] if answer_waits else None,
                 "agents_push": sum(1 for m in self.agent_modes.values() if m == "push"),
                 "agents_polling": sum(1 for m in self.agent_modes.values() if m == "polling"),
                 "transfers": s.transfers,
