@@ -1,9 +1,22 @@
 """Shared fixtures. Tests never reach the network or a real AWS account."""
 from __future__ import annotations
 
+import gc
 import os
+import sys
 
 import pytest
+
+# pytest rewrites the asserts of every test module (and of pytest plugins' modules) on import, and keeps the
+# rewritten code in __pycache__ only when bytecode may be written: with PYTHONDONTWRITEBYTECODE set (as some
+# shells and containers do) every run, and every xdist worker, rewrote ~460 modules again (~9 s of CPU each).
+# The caches are ignored by git (.gitignore) and checked against each source file's mtime and size.
+sys.dont_write_bytecode = False
+# The suite's heap is large (botocore's models, moto's state, local runtimes, Hypothesis): with Python's
+# default thresholds the cyclic collector ran thousands of full passes over it, ~15-20 % of the suite's CPU
+# (tests/unit/test_lake_*.py: 6.7 of 32 s). Rarer young collections make the full ones rare too; a test
+# that measures memory calls gc.collect() itself.
+gc.set_threshold(20_000, 50, 100)
 
 # Any boto3 client a test forgets to mock fails fast instead of finding real credentials.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -18,30 +31,12 @@ os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
 
 
 def _share_botocore_data_loader() -> None:
-    """Every botocore session of the test process reads the SDK's JSON models once. A new session parses
-    endpoints.json and each service model again (~0.3 s a session), and the moto tiers make hundreds of
-    sessions (the deployer makes one per client, each module deploys the stack). Within one session
-    botocore already shares these parsed models read-only; here the sessions share one loader too.
-    boto3 appends its data folder to the loader's search paths once per session: kept unique."""
-    import botocore.session
+    """Every botocore session of the test process reads the SDK's JSON models once (local.botocore_data, as
+    the local runtime does): the moto tiers make hundreds of sessions (the deployer makes one per client,
+    each module deploys the stack), each parsing endpoints.json and its service models again (~0.3 s)."""
+    from local import botocore_data
 
-    original = botocore.session.create_loader
-    shared: dict[str | None, object] = {}
-
-    class UniquePaths(list):
-        def append(self, item: object) -> None:
-            if item not in self:
-                super().append(item)
-
-    def create_loader(search_path_string: str | None = None):  # noqa: ANN202 (botocore's signature)
-        loader = shared.get(search_path_string)
-        if loader is None:
-            loader = original(search_path_string)
-            loader._search_paths = UniquePaths(loader._search_paths)
-            shared[search_path_string] = loader
-        return loader
-
-    botocore.session.create_loader = create_loader
+    botocore_data.install()
 
 
 _share_botocore_data_loader()
@@ -83,16 +78,19 @@ def runtime():
 # units are handed out heaviest first (the items are ordered so in every worker; xdist's reordering by
 # test count is off): a long module started last is the run's tail.
 SHARED_DIRS = ("tests/infra/", "tests/workflows/")
-# A unit's estimated seconds beyond its tests (its fixtures, its long tests): the files that took longest
-# in a measured run first, then by directory (what the fixtures of its tests start).
+# A unit's estimated seconds beyond its tests at 0.01 s each (unit_cost), on a quiet 2-core machine with both
+# workers busy: its CPU (Chromium, Node and subprocesses included) and its waits on real clocks, measured per
+# file in a `make test` run (a throwaway plugin summing time.process_time() per file); a file not listed
+# costs what its directory says.
 UNIT_COST = {
-    "tests/fuzz/": 100, "tests/local/test_simulation_transfers.py": 70, "tests/unit/test_lake_conformance.py": 55,
-    "tests/local/test_simulation_push.py": 50, "tests/local/test_wallboard.py": 45,
-    "tests/outside/test_outbound_journeys_api.py": 40, "tests/workflows/": 40, "tests/infra/": 40,
-    "tests/unit/test_cold_start.py": 40, "tests/local/test_journeys_local.py": 38, "tests/local/test_moto_patches.py": 32,
-    "tests/local/test_demo_history.py": 30, "tests/unit/test_lake_infra.py": 28, "tests/unit/test_outbound_simulation.py": 14,
-    "tests/unit/test_plot_forecast.py": 12, "tests/unit/test_routing_replay.py": 7,
-    "tests/local/": 10, "tests/outside/": 4, "tests/handlers/": 4, "tests/contract/": 4,
+    "tests/local/test_wallboard.py": 40, "tests/fuzz/": 35, "tests/infra/": 30, "tests/local/test_journeys_local.py": 25,
+    "tests/unit/test_lake_conformance.py": 16, "tests/local/test_simulation_transfers.py": 15,
+    "tests/local/test_simulation_push.py": 14, "tests/workflows/": 12, "tests/local/test_moto_patches.py": 10,
+    "tests/local/test_outbound_local.py": 10, "tests/unit/test_lake_sql_dialect.py": 8, "tests/local/test_admin_cli.py": 8,
+    "tests/handlers/test_lake_api.py": 3, "tests/local/test_demo_history.py": 7, "tests/local/test_day_report.py": 6,
+    "tests/local/test_end_to_end.py": 5, "tests/outside/test_outbound_journeys_api.py": 5, "tests/unit/test_cold_start.py": 5,
+    "tests/unit/test_lake_api.py": 4, "tests/unit/test_lake_reference.py": 3, "tests/handlers/test_roles.py": 3,
+    "tests/local/": 3, "tests/outside/": 1, "tests/handlers/": 1, "tests/contract/": 1,
 }
 
 
@@ -103,7 +101,7 @@ def work_unit(nodeid: str) -> str:
 
 
 def unit_cost(unit: str, tests: int) -> float:
-    return next((cost for d, cost in UNIT_COST.items() if unit.startswith(d)), 0) + tests / 20
+    return next((cost for d, cost in UNIT_COST.items() if unit.startswith(d)), 0) + tests / 100
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: no error where it is not installed

@@ -22,7 +22,10 @@
 // the same (agents are not pushed to supervisors; a failed alert push is not retried). When the socket
 // cannot open or closes, the page polls the REST API every 2 s and tries the socket again later; the status
 // line says which mode it is in. `#poll=0` turns every timed REST read off (the browser test proves the
-// tiles move from the socket alone).
+// tiles move from the socket alone). The periods below are the defaults; `#every=refresh:0.5,journeys:0.5`
+// (seconds, any of refresh, resync, campaigns, journeys, sample) sets some for this tab, so that a browser
+// test sees the next read within a second rather than waiting out a 30-s period (campaigns and journeys
+// ride on the timed reads: no oftener than those).
 //
 // Campaigns (not on the socket): every running or paused campaign (GET /campaigns) with its metrics (GET
 // /campaigns/{id}/metrics, all over its rolling 30 days but calls in flight): status, mode, attempts,
@@ -41,20 +44,24 @@
   const KEY_STORAGE = "ccaas.wallboard.apiKey";
   const WS_STORAGE = "ccaas.wallboard.wsUrl";
   const POLL_STORAGE = "ccaas.wallboard.poll";
-  const REFRESH_MS = 2000;
-  const PUSH_RESYNC_MS = 10000; // with the socket: agents and alerts (not pushed to this page) every 10 s
+  const PERIODS_STORAGE = "ccaas.wallboard.periods";
+  // The timed reads and samples (ms); `#every=` overrides them (takeSettingsFromFragment).
+  const period = {
+    refresh: 2000, // without the socket: metrics, agents and alerts every 2 s
+    resync: 10000, // with the socket: agents and alerts (not pushed to this page) every 10 s
+    campaigns: 10000, // campaign metrics (not pushed): every 10 s
+    journeys: 30000, // journey results: every 30 s
+    sample: 5000, // a trend point every 5 s even when nothing was pushed
+  };
   const CONFIG_MS = 5 * 60 * 1000; // queue settings and alert rules: read again every 5 minutes
   const PING_MS = 5 * 60 * 1000; // API Gateway closes a connection after 10 minutes without a frame
   const RETRY_MS = [5000, 15000, 60000]; // trying the socket again after it failed or closed
   const OPEN_MS = 5000; // a socket not subscribed by then counts as failed
   const TREND_MS = 15 * 60 * 1000; // the sparklines' window
-  const SAMPLE_MS = 5000; // a trend point every 5 s even when nothing was pushed
   // Abandonment has no target in the queue settings: the wallboard colours it at these shares.
   const ABANDON_WARN = 0.05;
   const ABANDON_BAD = 0.1;
   const MISSED_STATUS = "MISSED"; // the reservation policy's default not-ready status after a missed offer
-  const CAMPAIGNS_MS = 10000; // campaign metrics (not pushed): every 10 s
-  const JOURNEYS_MS = 30000; // journey results: every 30 s
   const TOP_BLOCKS = 3; // the rules that blocked most rows, by name; the rest summed up
   const JOURNEY_STALE_S = 15 * 60; // a journey result older than this is shown amber (the runner plays every 1-5 min)
   const $ = (id) => document.getElementById(id);
@@ -90,7 +97,14 @@
     if (given.key) sessionStorage.setItem(KEY_STORAGE, given.key);
     if (given.ws && /^wss?:\/\//.test(given.ws)) sessionStorage.setItem(WS_STORAGE, given.ws);
     if (given.poll !== undefined) sessionStorage.setItem(POLL_STORAGE, given.poll === "0" ? "0" : "1");
+    if (given.every !== undefined) sessionStorage.setItem(PERIODS_STORAGE, given.every);
     if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+    // "refresh:0.5,journeys:1": each known name with a positive number of seconds; anything else is ignored.
+    for (const part of (sessionStorage.getItem(PERIODS_STORAGE) || "").split(",")) {
+      const [name, seconds] = part.split(":");
+      const ms = Number(seconds) * 1000;
+      if (Object.hasOwn(period, name) && Number.isFinite(ms) && ms > 0) period[name] = ms;
+    }
   }
   const apiKey = () => sessionStorage.getItem(KEY_STORAGE) || "";
   const pollingAllowed = () => sessionStorage.getItem(POLL_STORAGE) !== "0";
@@ -135,13 +149,16 @@
     el.dataset.mode = mode;
     el.textContent = text;
   }
+  const every = (ms) => `every ${ms / 1000} s`;
   const MODE_TEXT = {
     push: "Live · pushed over WebSocket",
-    poll: "Live · polling every 2 s (no WebSocket)",
+    get poll() {
+      return `Live · polling ${every(period.refresh)} (no WebSocket)`;
+    },
     connecting: "Connecting…",
   };
   function showMode() {
-    $("mode").textContent = mode === "push" ? "pushed as it changes" : mode === "poll" ? "refreshes every 2 s" : "connecting";
+    $("mode").textContent = mode === "push" ? "pushed as it changes" : mode === "poll" ? `refreshes ${every(period.refresh)}` : "connecting";
   }
   const stamp = () => {
     $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
@@ -773,9 +790,9 @@
     const withConfig = Date.now() - configReadAt > CONFIG_MS;
     // Campaigns and journeys ride on these reads, when due (half a read's period early rather than a
     // whole period late); their failure is theirs alone.
-    const due = (readAt, every) => Date.now() - readAt >= every - REFRESH_MS / 2;
-    const withCampaigns = due(campaignsReadAt, CAMPAIGNS_MS);
-    const withJourneys = due(journeysReadAt, JOURNEYS_MS);
+    const due = (readAt, ms) => Date.now() - readAt >= ms - period.refresh / 2;
+    const withCampaigns = due(campaignsReadAt, period.campaigns);
+    const withJourneys = due(journeysReadAt, period.journeys);
     if (withCampaigns) campaignsReadAt = Date.now();
     if (withJourneys) journeysReadAt = Date.now();
     try {
@@ -809,7 +826,7 @@
 
   // Polling: metrics, agents and alerts every 2 s without a socket; with one, agents and alerts every
   // 10 s (metrics and alerts come as frames); nothing timed with #poll=0.
-  const nextRead = () => (mode === "push" ? PUSH_RESYNC_MS : REFRESH_MS);
+  const nextRead = () => (mode === "push" ? period.resync : period.refresh);
   function schedule(delay) {
     clearTimeout(timer);
     if (!pollingAllowed() && delay > 0) return;
@@ -921,7 +938,7 @@
       renderAlertValues();
       tickJourneys();
     }, 1000);
-    setInterval(resample, SAMPLE_MS);
+    setInterval(resample, period.sample);
     begin();
   }
 

@@ -373,8 +373,10 @@ def test_date_only_ranges_are_tenant_local_days(tenant):
 def test_agent_activity_consumer_builds_spans_and_the_kpis_use_them(tenant, env):
     from ccaas.domain.events import Event
 
+    # Five past an hour, an hour or two ago: the report's window (start - 1 min to start + 20 min) holds no
+    # whole hour, so it never crosses the tenant's local midnight (it did for 21 minutes a day: two rows).
     now = int(datetime.now(UTC).timestamp() * 1000)
-    start = now - 20 * 60_000
+    start = now - now % 3_600_000 - 3_600_000 + 5 * 60_000
 
     def agent_event(n: int, activity: str, minutes: int) -> Event:
         at = datetime.fromtimestamp((start + minutes * 60_000) / 1000, UTC)

@@ -41,10 +41,22 @@ def lake_tenant(tenant, tmp_path):
     return tenant
 
 
+CLOCK = 4  # the engine's waits run this many times faster than the API asks (QuickLakeQueries)
+
+
+class QuickLakeQueries(DuckDbLakeQueries):
+    """The local engine with its waits for a result cut to 1/CLOCK: a request waits WAIT_S / CLOCK (1 s, not
+    4 s) before answering 202, so a query delayed past that is slow without the test sitting out the API's
+    real seconds; a fetch by id waits a quarter of its second likewise."""
+
+    def status(self, query_id: str, wait_s: float = 0.0):  # noqa: ANN201 (the engine's LakeQueryStatus)
+        return super().status(query_id, wait_s / CLOCK)
+
+
 @pytest.fixture
 def engine(tmp_path):
     def use(**options):  # noqa: ANN202
-        found = DuckDbLakeQueries(tmp_path, **options)
+        found = QuickLakeQueries(tmp_path, **options)
         previous = install_engine(found)
         engines.append((found, previous))
         return found
@@ -78,7 +90,7 @@ def test_a_long_range_answers_from_the_lake_in_the_same_shape_and_as_csv(lake_te
 
 
 def test_a_slow_lake_query_is_202_then_fetched_by_its_id_by_its_tenant_only(lake_tenant, engine):
-    engine(delay_s=lake_history.WAIT_S + 1.0)  # longer than a request waits
+    engine(delay_s=(lake_history.WAIT_S + 1.0) / CLOCK)  # longer than a request waits
     status, accepted, headers = api("GET", "/metrics/historical", lake_tenant.id, query=LONG)
     assert status == 202, accepted
     assert headers["Location"] == [accepted["location"]] and accepted["state"] in ("QUEUED", "RUNNING")
@@ -86,7 +98,7 @@ def test_a_slow_lake_query_is_202_then_fetched_by_its_id_by_its_tenant_only(lake
     status, missing, _ = api("GET", path, "some-other-tenant")
     assert status == 404, missing
     body = None
-    for _ in range(10):
+    for _ in range(10 * CLOCK):
         status, body, _ = api("GET", path, lake_tenant.id)
         if status == 200:
             break
@@ -137,10 +149,10 @@ def test_a_grouped_report_over_the_cap_is_422_naming_group_by_now_and_when_fetch
     assert "fewer group_by" in body["message"]
     status, report, _ = api("GET", "/metrics/historical", lake_tenant.id, query={**grouped, "format": "csv"})
     assert status == 200 and len(report.splitlines()) >= 3  # header and ≥ 2 rows: over the JSON cap, under CSV's
-    engine(delay_s=lake_history.WAIT_S + 1.0)
+    engine(delay_s=(lake_history.WAIT_S + 1.0) / CLOCK)
     status, accepted, _ = api("GET", "/metrics/historical", lake_tenant.id, query=grouped)
     assert status == 202, accepted
-    for _ in range(10):
+    for _ in range(10 * CLOCK):
         status, body, _ = api("GET", accepted["location"], lake_tenant.id)
         if status != 202:
             break

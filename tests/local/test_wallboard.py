@@ -218,14 +218,16 @@ def test_wallboard_labels_agents_trends_and_live_alert_values(runtime) -> None:
     with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
         browser = DevTools(profile)
         try:
-            browser.call("Page.navigate", url=f"{runtime.base_url}/#key={supervisor}")  # the page moves the key to sessionStorage
-            # The runtime's API port serves no WebSocket: the page polls, every 2 s; the trend gains a point each time.
+            # The page moves the key (and the periods) to sessionStorage. The runtime's API port serves no
+            # WebSocket: the page polls, here every 1 s (2 s by default); the trend gains a point each time
+            # (points keep at least a second apart).
+            browser.call("Page.navigate", url=f"{runtime.base_url}/#key={supervisor}&every=refresh:1")
             board = wait_until(
                 lambda: (b := browser.board()) and b["status"]["mode"] == "poll" and b["status"]["state"] == "ok"
                 and b["queues"].get("billing", {}).get("figures", {}).get("in_queue", {}).get("points", 0) >= 3 and b,
                 timeout_s=40, what="the wallboard polling, with three points in billing's in-queue trend",
             )  # fmt: skip
-            assert board["status"]["text"] == "Live · polling every 2 s (no WebSocket)"
+            assert board["status"]["text"] == "Live · polling every 1 s (no WebSocket)"
             assert {"sales", "support", "billing"} <= set(board["queues"])  # every queue of the demo tenant
 
             # Periods and targets: from the queue's settings (billing: 80 % within 60 s; sales: within 20 s).
@@ -295,7 +297,8 @@ BILLING_IN_QUEUE = """(() => { const c = document.querySelector('article[data-qu
 
 def test_wallboard_updates_from_the_socket_without_polling(runtime) -> None:
     supervisor = runtime.key("demo", "supervisor")
-    url = f"{runtime.base_url}/#key={supervisor}&ws={quote(runtime.websocket_url, safe='')}&poll=0"
+    # The trend samples the shown figures every 1.5 s here (5 s by default); no REST read is timed (#poll=0).
+    url = f"{runtime.base_url}/#key={supervisor}&ws={quote(runtime.websocket_url, safe='')}&poll=0&every=sample:1.5"
     # Every request the local API server answers, in order (the page's and this test's).
     with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile, recorded_requests(runtime) as seen:
         browser = DevTools(profile)
@@ -317,10 +320,10 @@ def test_wallboard_updates_from_the_socket_without_polling(runtime) -> None:
             shown = wait_until(lambda: (browser.eval(BILLING_IN_QUEUE) or 0) > before and browser.eval(BILLING_IN_QUEUE),
                                timeout_s=20, what="billing's figures updated from a queue_metrics frame")
             assert shown == before + 1
-            # The trend samples the pushed value again every 5 s (no read): a line, not a dot. (An alert's
+            # The trend samples the pushed value again every 1.5 s (no read): a line, not a dot. (An alert's
             # current value following the live figures is checked by the polling test above.)
             wait_until(lambda: browser.board()["queues"]["billing"]["figures"]["in_queue"]["points"] >= 2,
-                       timeout_s=15, what="a second point in billing's in-queue trend")
+                       timeout_s=10, what="a second point in billing's in-queue trend")
             after = seen[loaded:]
             assert [r for r in after if "/metrics" in r[1]] == [], after  # no metrics read: the frame did it
             assert [r for r in after if r[0] == "GET" and "/v1/" in r[1]] == [], after  # #poll=0: no REST read at all
@@ -518,10 +521,11 @@ def test_wallboard_campaign_and_journey_panels_render_what_they_are_given(runtim
 
 
 def _dial(runtime, loop_s: float) -> dict:
-    """The demo campaign's pacing ticks for `loop_s`, as its one-minute schedule runs them (functions/dial_campaign)."""
+    """The demo campaign's pacing ticks for `loop_s`, as its one-minute schedule runs them (functions/dial_campaign),
+    a tick every 0.5 s (the shortest the function takes) so that a call's outcome is seen as soon as it is due."""
     arn = runtime.deployment.function_by_folder("dial_campaign").arn
     answer = runtime.client("lambda").invoke(FunctionName=arn, Payload=json.dumps(
-        {"source": "test", "loop_s": loop_s, "tick_s": 1.0}).encode())
+        {"source": "test", "loop_s": loop_s, "tick_s": 0.5}).encode())
     assert "FunctionError" not in answer, answer["Payload"].read()
     return json.loads(answer["Payload"].read())
 
@@ -538,7 +542,9 @@ def _shows(card: dict | None, m: dict) -> bool:
 
 
 def test_wallboard_shows_the_running_demo_campaign_from_its_metrics(runtime) -> None:
-    """The demo campaign on the local runtime, read by the page every 10 s: hidden in draft, shown once a
+    """The demo campaign on the local runtime, read by the page with its polls every 0.5 s here (every 10 s
+    by default, `#every=refresh:0.5,campaigns:0.5`) and dialed by a carrier where everybody answers (the demo's answer 45 % of the time; a
+    connect is what the test waits for, ~10 s of ringing): hidden in draft, shown once a
     supervisor starts it, its figures those of GET /campaigns/{id}/metrics (after dialing: attempts, connects,
     a right-party contact, the DNC rows blocked by rule), paused and running again
     (tests/artifacts/wallboard-campaigns.png). No journey has run on this runtime: that panel stays hidden."""
@@ -548,10 +554,13 @@ def test_wallboard_shows_the_running_demo_campaign_from_its_metrics(runtime) -> 
     with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
         browser = DevTools(profile)
         try:
-            browser.call("Page.navigate", url=f"{runtime.base_url}/#key={key}")
+            browser.call("Page.navigate", url=f"{runtime.base_url}/#key={key}&every=refresh:0.5,campaigns:0.5")
             first = wait_until(lambda: (p := _panels(browser)) and p["status"]["state"] == "ok" and p,
                                timeout_s=40, what="the wallboard's first reads")
             assert first["campaigns_hidden"] and first["campaigns"] == {}  # the demo campaign is a draft
+            dialer = {**outbound_demo.DIALER, "p_human": 1.0, "p_machine": 0.0, "p_busy": 0.0, "p_invalid": 0.0}
+            status, body = api(runtime, "demo", "admin").call("PUT", "/settings/outbound", dialer)
+            assert status == 200, body
             assert first["journeys_hidden"] and first["journeys"] == []
 
             for agent_id in ("ana", "ben"):  # they serve the campaign's queue (sales)
@@ -566,14 +575,14 @@ def test_wallboard_shows_the_running_demo_campaign_from_its_metrics(runtime) -> 
             assert supervisor.call("POST", f"/campaigns/{CAMPAIGN}/start")[1]["status"] == "running"
             card = wait_until(lambda: (_panels(browser) or {}).get("campaigns", {}).get(CAMPAIGN),
                               timeout_s=30, interval_s=0.25, what="the started campaign on the wallboard")
-            assert time.monotonic() - started < 25  # the next 10-s read (give or take a read on a loaded machine)
+            assert time.monotonic() - started < 8  # the next 0.5-s read (give or take a read on a loaded machine)
             assert (card["badge"], card["name"], card["mode"]) == ("RUNNING", "Demo renewals (outbound)", "predictive · sales")
 
             # Dialing: attempts, answered calls reaching sales' agents, DNC rows blocked by rule.
             deadline = time.monotonic() + 60
             metrics: dict = {}
             while time.monotonic() < deadline and not (metrics.get("connects") and metrics.get("blocks_by_rule")):
-                _dial(runtime, loop_s=6)
+                _dial(runtime, loop_s=2)
                 metrics = supervisor.call("GET", f"/campaigns/{CAMPAIGN}/metrics")[1]
             assert metrics["connects"] >= 1 and metrics["blocks_by_rule"].get("suppression", 0) > 0, metrics
             reached = next(a["contact_id"] for a in supervisor.call("GET", f"/campaigns/{CAMPAIGN}/attempts")[1] if a["contact_id"])
@@ -588,7 +597,7 @@ def test_wallboard_shows_the_running_demo_campaign_from_its_metrics(runtime) -> 
                 c = (_panels(browser) or {}).get("campaigns", {}).get(CAMPAIGN)
                 return (c, m) if _shows(c, m) else None
 
-            card, m = wait_until(settled, timeout_s=45, interval_s=0.5, what="the paused campaign's figures as the API gives them")
+            card, m = wait_until(settled, timeout_s=20, interval_s=0.25, what="the paused campaign's figures as the API gives them")
             assert m["right_party_contacts"] >= 1 and int(card["figures"]["right_party_contacts"]["value"]) >= 1
             assert card["badge"] == "PAUSED"
             abandon = card["figures"]["abandonment"]
@@ -606,7 +615,7 @@ def test_wallboard_shows_the_running_demo_campaign_from_its_metrics(runtime) -> 
             # Running again: the badge follows; the screenshot shows the running campaign.
             assert supervisor.call("POST", f"/campaigns/{CAMPAIGN}/start")[1]["status"] == "running"
             card = wait_until(lambda: (c := (_panels(browser) or {}).get("campaigns", {}).get(CAMPAIGN)) and c["badge"] == "RUNNING" and c,
-                              timeout_s=25, interval_s=0.25, what="the resumed campaign on the wallboard")
+                              timeout_s=15, interval_s=0.25, what="the resumed campaign on the wallboard")
             assert int(card["figures"]["attempts"]["value"]) >= m["attempts"]
             shown = _panels(browser)
             assert shown["campaign_summary"] == "1 running · 0 paused" and shown["journeys_hidden"]
@@ -640,8 +649,9 @@ def test_wallboard_shows_the_journey_results_of_the_scheduled_runner(runtime) ->
     """The journey tests on the local runtime: the demo's IVR journeys stored (PUT /settings/journeys) and
     one that fails; before any run GET /journeys/results lists none (each "has not run yet") and the panel is
     hidden; the scheduled runner (functions/run_journeys, invoked as its schedule does) plays them once and
-    the page's next 30-s read shows a row per journey as the endpoint gives it, the failing one first with
-    its failed step and failure (tests/artifacts/wallboard-journeys.png)."""
+    the page's next read (every 0.5 s here, `#every=refresh:0.5,journeys:0.5`; 30 s by default) shows a row
+    per journey as the endpoint gives it, the failing one first with its failed step and failure
+    (tests/artifacts/wallboard-journeys.png)."""
     admin, supervisor = api(runtime, "demo", role="admin"), api(runtime, "demo", role="supervisor")
     status, body = admin.call("PUT", "/settings/journeys", _demo_ivr_journeys_and_a_broken_one())
     assert status == 200, body
@@ -651,7 +661,7 @@ def test_wallboard_shows_the_journey_results_of_the_scheduled_runner(runtime) ->
     with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
         browser = DevTools(profile)
         try:
-            browser.call("Page.navigate", url=f"{runtime.base_url}/#key={key}")
+            browser.call("Page.navigate", url=f"{runtime.base_url}/#key={key}&every=refresh:0.5,journeys:0.5")
             first = wait_until(lambda: (p := _panels(browser)) and p["status"]["state"] == "ok" and p,
                                timeout_s=40, what="the wallboard's first reads")
             assert first["journeys_hidden"] and first["journeys"] == []  # none has run yet
@@ -666,7 +676,7 @@ def test_wallboard_shows_the_journey_results_of_the_scheduled_runner(runtime) ->
             expected = sorted(results["journeys"], key=lambda j: (j["passed"], j["journey"]))
 
             shown = wait_until(lambda: (p := _panels(browser)) and len(p["journeys"]) == len(expected) and p,
-                               timeout_s=45, interval_s=0.5, what="the journey results on the wallboard (read every 30 s)")
+                               timeout_s=20, interval_s=0.25, what="the journey results on the wallboard (read every 0.5 s)")
             assert not shown["journeys_hidden"]
             assert [(j["journey"], j["passed"]) for j in shown["journeys"]] == [
                 (j["journey"], "true" if j["passed"] else "false") for j in expected]
