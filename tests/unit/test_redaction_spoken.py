@@ -520,3 +520,194 @@ def test_card_groups_said_one_per_segment_with_acknowledgements_between():
 )
 def test_keywords_with_a_contracted_is(text: str, redacted: str):
     assert redact_text(text).text == redacted
+
+
+# --- misses found by the blind set (bench/data/redaction_blind.jsonl, issue 18, third round) ----------
+
+
+def _redact_talk(talk: list[tuple[str, str]]) -> list[str]:
+    return Redactor().redact_many([t for _, t in talk], [s for s, _ in talk]).texts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "card four to four to four to four to four to four to four to four to",  # "to" for 2
+        "the visa is four oh one two ate ate ate ate ate ate ate ate one ate ate one",  # "ate" for 8
+        "my card number is for one one one one one one one one won one one one one one one",  # "won" for 1
+        "card number four five three niner one four eight eight zero three four three six four six seven",
+    ],
+)
+def test_digits_written_as_homophones_inside_a_card(text: str):
+    result = redact_text(text)
+    assert result.counts == {"CARD": 1} and not any(w in result.text for w in (" to", " ate", " won", "niner"))
+
+
+def test_homophones_are_digits_only_for_a_valid_card():
+    for kept in ("I want to pay for two tickets for four people to go to one show at eight",
+                 "he won one for one two three four five six seven eight nine one two three four"):  # Luhn-invalid
+        assert redact_text(kept).text == kept
+
+
+@pytest.mark.parametrize(
+    "text, digits",
+    [
+        ("four thousand one hundred eleven one thousand one hundred eleven", "41111111"),
+        ("april two thousand twenty seven", "2027"),
+        ("one thousand one hundred and eleven", "1111"),
+        ("five thousand five", "5005"),
+    ],
+)
+def test_thousand_reads_the_whole_compound(text: str, digits: str):
+    assert digit_stream(text) == digits
+
+
+def test_cards_and_expiry_said_in_thousands():
+    card = "four thousand one hundred eleven one thousand one hundred eleven one thousand one hundred eleven " \
+           "one thousand one hundred eleven"
+    assert redact_text(f"the number is {card}").text == "the number is [CARD]"
+    assert redact_text("the card expires in april two thousand twenty seven").counts == {"CARD_EXPIRY": 1}
+    assert redact_text("that comes to four thousand one hundred eleven dollars").counts == {}
+
+
+def test_a_group_corrected_inside_the_card_is_redacted_with_it():
+    text = ("the card is four five three nine, one four eight eight, oh three four six — no wait, "
+            "oh three four three, six four six seven")
+    result = redact_text(text)
+    assert result.text == "the card is [CARD]" and result.counts == {"CARD": 1}
+
+
+def test_the_agent_reading_back_each_group_as_it_comes():
+    talk = [("AGENT", "go ahead with the card number"), ("CUSTOMER", "five five five five"),
+            ("AGENT", "five five five five"), ("CUSTOMER", "five five five five"),
+            ("AGENT", "five five five five, yep"),
+            ("CUSTOMER", "five five five five"), ("AGENT", "okay"), ("CUSTOMER", "four four four four")]
+    assert _redact_talk(talk) == ["go ahead with the card number", "[CARD]", "[CARD]", "[CARD]", "[CARD], yep",
+                                  "[CARD]", "okay", "[CARD]"]
+    amex = [("CUSTOMER", "three seven eight two"), ("AGENT", "three seven eight two"),
+            ("CUSTOMER", "eight two two four six three"), ("AGENT", "eight two two four six three"),
+            ("CUSTOMER", "one zero zero zero five"), ("AGENT", "one zero zero zero five, thank you")]
+    assert _redact_talk(amex) == ["[CARD]"] * 5 + ["[CARD], thank you"]
+    # the customer saying a group twice, with the agent's "yes" between, is no read-back
+    same = [("CUSTOMER", "four two four two"), ("AGENT", "got it"), ("CUSTOMER", "four two four two"),
+            ("AGENT", "yes"), ("CUSTOMER", "four two four two four two four two")]
+    assert _redact_talk(same) == ["[CARD]", "got it", "[CARD]", "yes", "[CARD]"]
+
+
+def test_the_last_four_is_a_count_and_does_not_veto_the_card():
+    assert digit_stream("and the last four six four five seven") == "6457"
+    talk = [("AGENT", "what's the card number"), ("CUSTOMER", "um its four one four seven"), ("AGENT", "okay"),
+            ("CUSTOMER", "two oh nine one"), ("AGENT", "yep"), ("CUSTOMER", "eight two seven three"),
+            ("AGENT", "and the last four"), ("CUSTOMER", "six four five seven")]
+    assert _redact_talk(talk) == ["what's the card number", "um its [CARD]", "okay", "[CARD]", "yep", "[CARD]",
+                                  "and the last four", "[CARD]"]
+    # the agent naming the card by its last four (PCI DSS lets it be shown) keeps it
+    readback = [("CUSTOMER", "my visa is four oh one two"), ("AGENT", "okay"),
+                ("CUSTOMER", "eight eight eight eight eight eight eight eight"), ("AGENT", "alright"),
+                ("CUSTOMER", "one eight eight one"), ("AGENT", "ending in one eight eight one, got it")]
+    assert _redact_talk(readback)[-1] == "ending in one eight eight one, got it"
+    assert _redact_talk(readback)[:5] == ["my visa is [CARD]", "okay", "[CARD]", "alright", "[CARD]"]
+
+
+def test_the_start_of_a_card_said_again_around_it():
+    talk = [("CUSTOMER", "the card number is six oh one one"), ("AGENT", "sorry you cut out, six oh one one and then?"),
+            ("CUSTOMER", "six oh one one, oh oh oh nine, nine oh one three, nine four two four")]
+    assert _redact_talk(talk) == ["the card number is [CARD]", "sorry you cut out, [CARD] and then?", "[CARD]"]
+    # a number named as something else stays, even when the card starts with it
+    kept = [("CUSTOMER", "my order was 6011"), ("AGENT", "okay"), ("CUSTOMER", "card 6011 0009 9013 9424")]
+    assert _redact_talk(kept)[0] == "my order was 6011"
+
+
+def test_card_halves_parted_by_an_aside_in_one_segment():
+    text = ("four five three two zero one five five let me just grab my glasses "
+            "six six seven seven eight eight nine seven")
+    assert redact_text(text).text == "[CARD] let me just grab my glasses [CARD]"
+    kept = "my zip is 46032 and my member id is 52137788"
+    assert redact_text(kept).text == kept
+
+
+def test_ssn_and_routing_said_in_groups_over_segments():
+    ssn = [("AGENT", "can I get your social security number"), ("CUSTOMER", "sure it's two eight seven"),
+           ("AGENT", "okay"), ("CUSTOMER", "six five"), ("AGENT", "mhm"), ("CUSTOMER", "four four three one")]
+    assert _redact_talk(ssn)[1:] == ["sure it's [SSN]", "okay", "[SSN]", "mhm", "[SSN]"]
+    routing = [("CUSTOMER", "the routing number is oh one one"), ("AGENT", "okay"),
+               ("CUSTOMER", "oh oh oh oh one five")]
+    assert _redact_talk(routing) == ["the routing number is [ROUTING_NUMBER]", "okay", "[ROUTING_NUMBER]"]
+    # groups that fail the ABA checksum stay
+    bad = [("CUSTOMER", "the routing number is oh one one"), ("AGENT", "okay"), ("CUSTOMER", "oh oh oh oh one six")]
+    assert _redact_talk(bad) == [t for _, t in bad]
+
+
+def test_ssn_typed_digit_by_digit():
+    assert redact_text("my tax id, my social, is 6 0 4 1 2 9 9 8 7").text == "my tax id, my social, is [SSN]"
+
+
+def test_answers_read_the_agents_question():
+    # a digression longer than the context window between the question and the code
+    code = [("AGENT", "and the code on the back"),
+            ("CUSTOMER", "hang on sorry my dog is going crazy, hold on one second, okay here it is, "
+                         "it's five six eight")]
+    assert _redact_talk(code)[1].endswith("it's [CARD_SECURITY_CODE]")
+    # "expiration date on the card?": the nearer word names the card, the question its date
+    expiry = [("AGENT", "and the expiration date on the card?"), ("CUSTOMER", "ten twenty six")]
+    assert _redact_talk(expiry)[1] == "[CARD_EXPIRY]"
+    # an answer that is no code stays
+    kept = [("AGENT", "and the code on the back?"), ("CUSTOMER", "sorry I have to go, I will call back in 30 minutes")]
+    assert _redact_talk(kept) == [t for _, t in kept]
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        ("the little code on the back, it's six double one", "the little code on the back, it's [CARD_SECURITY_CODE]"),
+        ("and the three digits are eight six oh", "and the three digits are [CARD_SECURITY_CODE]"),
+        ("routing 021000021 account 000123456789", "routing [ROUTING_NUMBER] account [BANK_ACCOUNT]"),
+        ("you can text me on seven one eight, five five five, twenty one forty", "you can text me on [PHONE]"),
+    ],
+)
+def test_codes_accounts_and_phones_named_in_other_words(text: str, redacted: str):
+    assert redact_text(text).text == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        ("its j o h n underscore d o e at yahoo dot com", "its [EMAIL]"),
+        ("you can reach me at kate seventy two at hotmail dot co dot uk", "you can reach me at [EMAIL]"),
+        ("my e-mail is sarah hyphen lee at icloud dot com", "my e-mail is [EMAIL]"),
+        ("it is maria point garcia at outlook point com", "it is [EMAIL]"),
+        ("I was at home dot com all day", "I was at home dot com all day"),
+    ],
+)
+def test_spoken_emails_with_spelled_letters_numbers_and_hyphens(text: str, redacted: str):
+    assert redact_text(text).text == redacted
+
+
+def test_the_blind_set_holds_its_fixes():
+    """The blind set was written by someone who had read neither the detectors nor the other sets;
+    its misses were fixed by class (the tests above). "the code is triple seven", said with no card
+    word at all, is still missed (README), so this guards cards, overall recall and precision."""
+    from bench.bench_redaction import BLIND
+
+    entries = load_corpus(BLIND)
+    assert len(entries) >= 150 and sum(1 for entry in entries if not entry["expect"]) >= 60
+    score = score_corpus(entries)
+    assert score.kind("CARD").recall == 1.0, score.misses
+    assert score.total.recall >= 0.98 and score.total.precision >= GOAL_PRECISION, (score.misses, score.false_positives)
+
+
+def test_a_national_insurance_number_spelled_out():
+    assert redact_text("national insurance number a b one two three four five six c").text == \
+        "national insurance number [NINO]"
+    # only when named so, and only with letters a NINO can have
+    for kept in ("my insurance policy is a b one two three four five six c",
+                 "national insurance is q q one two three four five six c"):
+        assert redact_text(kept).text == kept
+
+
+def test_a_security_code_said_with_homophones_after_the_question():
+    talk = [("AGENT", "can you read me the CVV please"), ("CUSTOMER", "yeah its to for six")]
+    assert _redact_talk(talk) == ["can you read me the CVV please", "yeah its [CARD_SECURITY_CODE]"]
+    # homophones alone, or words that only sound like digits, are no code
+    for kept in ("I need to go for six minutes, sorry", "I want to talk to two people for one day"):
+        assert _redact_talk([("AGENT", "and the security code?"), ("CUSTOMER", kept)])[1] == kept

@@ -16,9 +16,14 @@ detector that finds a number in the stream replaces the original span. On runs:
 - SSN (also typed 3-2-4, see below), ROUTING_NUMBER (ABA checksum), BANK_ACCOUNT (6-17 digits):
   near their words ("social security", "routing", "account number").
 
-Context is the nearest keyword within a few words before (or just after) the number; words that
-name something else ("order", "tracking", "last four", "dollars", "phone") are keywords too, so
-"order number 123456789" stays. Amounts ("$1,234.56") and times ("10:30") are kept.
+Context is the nearest keyword within a few words before (or just after) the number, else the
+last keyword of the other speaker's question just before ("and the code on the back?" / a
+digression / "568"); words that name something else ("order", "tracking", "dollars", "phone") are
+keywords too, so "order number 123456789" stays, and "last four" / "ending in" keep a number said
+alone (PCI DSS lets a card's last four be shown) without vetoing a card read out in groups.
+Amounts ("$1,234.56") and times ("10:30") are kept. A card is also found when read with what was
+said twice or taken back left out (the agent repeating each group, "no wait, ..." inside it), in
+halves parted by an aside, and from its first groups said again around it.
 
 The typed identifiers (SSN in 3-2-4 layout, NINO, phone, email) are regexes, run only on the
 segments that can hold a match (those with a digit or an "@"); number words are found with
@@ -42,7 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .limits import MAX_CUSTOM_PATTERNS, MAX_PATTERN, MAX_PATTERN_NAME
 from .patterns import compile_tenant_pattern
-from .spoken import NumberRun, candidate_regions, number_word_hits, runs_in_regions
+from .spoken import TEENS, TENS, UNITS, NumberRun, candidate_regions, number_word_hits, runs_in_regions
 
 
 class PiiType(StrEnum):
@@ -320,7 +325,7 @@ def contains_luhn_valid_card(text: str) -> bool:
     """True when `text` still holds something the redactor would replace as a card number."""
     lowered = _lower_same_length(text)
     return any(
-        _card_item_ranges(run, lambda run=run: _context(lowered, run.start, run.end) == "keep")
+        _card_item_ranges(run, lambda run=run: _context(lowered, run.start, run.end) in _KEEPS)
         for run in _number_runs(lowered, _numeric_tokens(text))
         if len(run.digits) >= _CARD_MIN
     )
@@ -341,12 +346,13 @@ _KEYWORDS: dict[str, str] = {
     **dict.fromkeys("expiry expires expire expired expiration expiring exp".split(), "exp"),
     **dict.fromkeys(
         "order orders tracking reference ref invoice confirmation ticket case claim policy zip zipcode postcode "
-        "postal ending dollar dollars bucks pound pounds euro euros cents pence quid price total amount balance "
+        "postal dollar dollars bucks pound pounds euro euros cents pence quid price total amount balance "
         "minute minutes hour hours seconds day days week weeks month months year years o'clock oclock room "
         "flight model serial pin item items quantity percent apartment suite street avenue road member "
         "membership employee badge seat gate page version extension ext".split(),
         "keep",
     ),
+    "ending": "tail",
     **dict.fromkeys("card cards credit debit visa mastercard amex discover maestro".split(), "card"),
     **dict.fromkeys("ssn s.s.n social socials".split(), "ssn"),
     **dict.fromkeys("routing aba rtn".split(), "routing"),
@@ -356,22 +362,27 @@ _KEYWORDS: dict[str, str] = {
 _KEY_PAIRS: dict[str, str] = {
     **dict.fromkeys(
         ["security code", "security number", "security digits", "verification code", "verification number",
-         "verification value", "card code", "sec code", "the back", "the front"],
+         "verification value", "card code", "sec code", "the back", "the front", "three digits", "3 digits",
+         "digit code"],
         "cvv",
     ),
     **dict.fromkeys(["valid thru", "valid through", "valid until", "valid till", "good thru", "good through",
                      "end date"], "exp"),
-    **dict.fromkeys(["last four", "last 4", "last digits", "ends in", "ends with", "customer number",
-                     "payment of", "order number"], "keep"),
+    **dict.fromkeys(["customer number", "payment of", "order number"], "keep"),
+    # the tail of a card (PCI DSS lets the last four be shown) or an SSN: kept when said alone, no veto
+    # on a card read out in groups ("and the last four?" / "6457")
+    **dict.fromkeys(["last four", "last 4", "last digits", "ends in", "ends with"], "tail"),
     **dict.fromkeys(["master card", "american express", "long number", "card number"], "card"),
     **dict.fromkeys(["social security", "ss number", "taxpayer id", "s n"], "ssn"),
     **dict.fromkeys(["transit number"], "routing"),
     **dict.fromkeys(["account number", "account no", "account num", "account #", "bank account", "account is"],
                     "account"),
-    **dict.fromkeys(["call me", "call back", "reach me", "contact number", "phone number", "my number"], "phone"),
+    **dict.fromkeys(["call me", "call back", "reach me", "contact number", "phone number", "my number", "text me"],
+                    "phone"),
 }  # fmt: skip
 _KEY_TRIPLES: dict[str, str] = {"social security number": "ssn", "social security no": "ssn"}
 _STRIP = ".,?!;:()\"'[]-\u2026"
+_KEEPS = ("keep", "tail")  # contexts that keep a number said alone
 _BEFORE_WORDS, _AFTER_WORDS = 14, 7  # words of context searched before / after a number
 _BEFORE_CHARS = 110
 
@@ -422,7 +433,25 @@ def _context(lowered: str, start: int, end: int) -> str | None:
         found = _keyword(after, k)
         if found is not None:
             return found
-    return kind
+    return kind if kind is not None else _question(lowered, start)
+
+
+_QUESTION_REACH = 240  # characters of the answering turn before the number ("hang on, my dog..., it's 568")
+
+
+def _question(lowered: str, start: int) -> str | None:
+    """The kind of the last keyword of the other speaker's turn just before this one: the answer to
+    "and the code on the back?" may come after a digression longer than the context window."""
+    turn = lowered.rfind(_SPEAKER_CHANGE, max(0, start - _QUESTION_REACH), start)
+    if turn == -1:
+        return None
+    asked = max(lowered.rfind("\n", 0, turn), lowered.rfind(_SPEAKER_CHANGE, 0, turn)) + 1
+    words = _context_words(lowered[max(asked, turn - _BEFORE_CHARS) : turn].split())
+    for k in range(len(words) - 1, -1, -1):
+        found = _keyword(words, k)
+        if found is not None:
+            return found
+    return None
 
 
 def _mentions(lowered: str, start: int, kind: str) -> bool:
@@ -491,6 +520,12 @@ def _month_start(lowered: str, run: NumberRun) -> int | None:
 # A card split over segments with talk between its parts ("6011 1111" / "sorry, and then?" /
 # "1111 1117"): parts at most this many characters and runs apart are joined and Luhn-checked.
 _SPLIT_CARD_GAP, _SPLIT_CARD_RUNS = 200, 3
+# Two halves of a card in one segment with an aside between them: at most this many characters apart.
+_ASIDE_GAP = 60
+# Fragments of a card's start said or read back around it: at most this many characters away.
+_FRAGMENT_GAP = 250
+# An SSN or routing number said in 2-3 groups over segments: gaps of at most this many characters.
+_SPLIT_ID_GAP, _SSN_SPLITS = 120, {(3, 2, 4), (3, 6), (5, 4)}
 _SPLIT_CARD_PARTS = 6  # groups said one per segment ("4111" / "yep" / "1111" / ...): at most this many
 # A group said and taken back just before a card ("four one one two, no sorry, four one one one, ...")
 # is part of the card read-out: these words may bridge it, one of _CORRECTIONS must be among them.
@@ -506,14 +541,53 @@ _HOMOPHONES = {"for": "4", "to": "2", "too": "2", "ate": "8"}
 
 def _segment_pieces(lowered: str, run: NumberRun) -> list[NumberRun]:
     """The run cut where it crosses a segment boundary."""
-    pieces, first = [], 0
-    for k in range(1, len(run.items)):
-        gap = lowered[run.items[k - 1].end : run.items[k].start]
+    return [run.sub(first, end - 1) for first, end in _piece_bounds(lowered, run)]
+
+
+def _reread_card_ranges(lowered: str, run: NumberRun, strict: Callable[[], bool]) -> list[list[tuple[int, int]]]:
+    """Card ranges of the run read without what was said twice or taken back, which is redacted with
+    the card around it: a group corrected ("oh three four six, no wait, oh three four three"), the
+    segments the other speaker reads back as they come ("3782" / "3782" / "822463" / "822463" / ...)."""
+    items = run.items
+    readings: list[set[int]] = []  # item indexes left out of each reading
+    for k, item in enumerate(items):
+        if item.corrects:  # the group said before the "sorry"
+            readings.append(set(range(max((j for j in range(k) if items[j].pause), default=0), k)))
+    if _SPEAKER_CHANGE in lowered[run.start : run.end]:
+        readback: set[int] = set()
+        pieces = _piece_bounds(lowered, run)
+        for (a, b), (c, d) in zip(pieces, pieces[1:]):
+            gap = lowered[items[b - 1].end : items[c].start]
+            if _SPEAKER_CHANGE in gap and run.sub(a, b - 1).digits == run.sub(c, d - 1).digits:
+                readback.update(range(c, d))
+        if readback:
+            readings.append(readback)
+    found = []
+    for gone in readings:
+        kept = [k for k in range(len(items)) if k not in gone]
+        if not kept:
+            continue
+        ranges = []
+        for a, b in _card_item_ranges(NumberRun([items[k] for k in kept], run.marks), strict):
+            first, last = kept[a], kept[b]
+            while last + 1 in gone:  # a read-back right after the card is the card again
+                last += 1
+            ranges.append((first, last))
+        if any(first <= k <= last for first, last in ranges for k in gone):  # the card goes through them
+            found.append(ranges)
+    return found
+
+
+def _piece_bounds(lowered: str, run: NumberRun) -> list[tuple[int, int]]:
+    """[first, end) item indexes of the run's pieces in each segment."""
+    items, bounds, first = run.items, [], 0
+    for k in range(1, len(items)):
+        gap = lowered[items[k - 1].end : items[k].start]
         if "\n" in gap or _SPEAKER_CHANGE in gap:
-            pieces.append(run.sub(first, k - 1))
+            bounds.append((first, k))
             first = k
-    pieces.append(run.sub(first, len(run.items) - 1))
-    return pieces
+    bounds.append((first, len(items)))
+    return bounds
 
 
 def _card_prefix(digits: str) -> bool:
@@ -538,6 +612,70 @@ class _Numbers:
         """Second look at what no detector claimed, once every run has been seen."""
         self._split_cards()
         self._corrected_groups()
+        self._card_fragments()
+        self._split_identifiers()
+
+    def _unclaimed(self) -> list[NumberRun]:
+        claimed = {(s, e) for s, e, _ in self.spans}
+        return [run for run in self.loose if (run.start, run.end) not in claimed]
+
+    def _card_fragments(self) -> None:
+        """The start of a card said, or read back, in the segments around it ("six oh one one" / "sorry
+        you cut out, six oh one one and then?" / the whole number): part of the card read-out. Only
+        starts: the last four alone is what PCI DSS lets anyone see."""
+        if not self.card_runs:
+            return
+        lowered = self.lowered
+        cards = sorted(self.card_runs, key=lambda card: card.start)
+        starts = [card.start for card in cards]
+        for run in self._unclaimed():
+            if len(run.digits) < 4:
+                continue
+            # cards near the run only (a card run spans at most a few hundred characters)
+            low = bisect.bisect_left(starts, run.start - 4 * _FRAGMENT_GAP)
+            for card in cards[low : bisect.bisect_right(starts, run.end + _FRAGMENT_GAP)]:
+                gap = lowered[run.end : card.start] if run.end <= card.start else lowered[card.end : run.start]
+                if (
+                    len(gap) <= _FRAGMENT_GAP
+                    and ("\n" in gap or _SPEAKER_CHANGE in gap)
+                    and len(run.digits) < len(card.digits)
+                    and card.digits.startswith(run.digits)
+                    and _context(lowered, run.start, run.end) != "keep"
+                ):
+                    self.spans.append((run.start, run.end, PiiType.CARD))
+                    break
+
+    def _split_identifiers(self) -> None:
+        """An SSN or a routing number said in groups over segments, with "okay" / "mhm" between them
+        ("two eight seven" / "okay" / "six five" / "mhm" / "four four three one")."""
+        lowered = self.lowered
+        loose = self._unclaimed()
+        i = 0
+        while i < len(loose):
+            found = None
+            digits, sizes = loose[i].digits, [len(loose[i].digits)]
+            for j in range(i + 1, min(len(loose), i + 3)):
+                gap = lowered[loose[j - 1].end : loose[j].start]
+                if len(gap) > _SPLIT_ID_GAP or ("\n" not in gap and _SPEAKER_CHANGE not in gap):
+                    break
+                digits += loose[j].digits
+                sizes.append(len(loose[j].digits))
+                if len(digits) > 9:
+                    break
+                if len(digits) < 9:
+                    continue
+                context = _context(lowered, loose[i].start, loose[i].end)
+                if context == "ssn" and tuple(sizes) in _SSN_SPLITS and ssn_plausible(digits):
+                    found = (j, PiiType.SSN)
+                elif context == "routing" and aba_valid(digits):
+                    found = (j, PiiType.ROUTING_NUMBER)
+                break
+            if found is None:
+                i += 1
+                continue
+            last, kind = found
+            self.spans += [(run.start, run.end, kind) for run in loose[i : last + 1]]
+            i = last + 1
 
     def _split_cards(self) -> None:
         """Card parts in different segments with other talk between them: an agent's "go on", a
@@ -546,31 +684,48 @@ class _Numbers:
         lowered = self.lowered
         # parts found already: the segments' pieces of cards said over consecutive segments ("4111
         # 1111" / "1111 1111?" read back, then "no, 1111 1111": the correction pairs with the start)
-        parts = [(run, True) for run in self.loose if 4 <= len(run.digits) <= _CARD_MAX - 4]
+        parts = [
+            (piece, True)
+            for run in self.loose
+            for piece in (_segment_pieces(lowered, run) if len(run.digits) > 8 else (run,))
+            if 4 <= len(piece.digits) <= _CARD_MAX - 4
+        ]  # a run over segments is its segments' pieces: "5555" / "5555" read back / ...
         for card in self.card_runs:
             parts += [(piece, False) for piece in _segment_pieces(lowered, card) if len(piece.digits) >= 4]
         parts.sort(key=lambda part: part[0].start)
         loose = [run for run, _ in parts]
         claimed: set[int] = set()
         for i in range(len(loose)):
-            # three or more groups in a row, each in its own segment ("4111" / "yep" / "1111" / "okay" ...)
-            digits, last = loose[i].digits, i
-            for j in range(i + 1, min(len(loose), i + 1 + _SPLIT_CARD_PARTS)):
+            # three or more groups in a row, each in its own segment ("4111" / "yep" / "1111" / "okay" ...);
+            # the agent may repeat each group as it comes ("4111" / "4111" / "1111" / "1111, yep" ...)
+            digits, last, said, repeats = loose[i].digits, i, 1, []
+            for j in range(i + 1, min(len(loose), i + 1 + 2 * _SPLIT_CARD_PARTS)):
                 gap = lowered[loose[last].end : loose[j].start]
                 if len(gap) > _SPLIT_CARD_GAP or ("\n" not in gap and _SPEAKER_CHANGE not in gap):
                     break
-                digits, last = digits + loose[j].digits, j
-                if len(digits) > _CARD_MAX:
-                    break
+                last = j
                 if (
-                    j - i >= 2
+                    loose[j].digits == loose[j - 1].digits
+                    and gap.count(_SPEAKER_CHANGE) == 1
+                    and "\n" not in gap
+                    and j - 1 not in repeats
+                ):
+                    if _context(lowered, loose[j].start, loose[j].end) not in _KEEPS:
+                        repeats.append(j)  # the other speaker reads the group back: no new digits
+                    continue
+                digits, said = digits + loose[j].digits, said + 1
+                if len(digits) > _CARD_MAX or said > _SPLIT_CARD_PARTS:
+                    break
+                group = [k for k in range(i, j + 1) if k not in repeats]
+                if (
+                    said >= 3
                     and len(digits) >= _CARD_MIN
                     and any(parts[k][1] for k in range(i, j + 1))
                     and _card_prefix(digits)
                     and luhn_valid(digits)
-                    and all(_context(lowered, loose[k].start, loose[k].end) != "keep" for k in range(i, j + 1))
+                    and all(_context(lowered, loose[k].start, loose[k].end) != "keep" for k in group)
                 ):
-                    claimed.update(k for k in range(i, j + 1) if parts[k][1])
+                    claimed.update(k for k in range(i, j + 1) if parts[k][1] and (k in group or k in repeats))
         for i, first in enumerate(loose):
             for j in range(i + 1, min(len(loose), i + 1 + _SPLIT_CARD_RUNS)):
                 second = loose[j]
@@ -579,9 +734,12 @@ class _Numbers:
                 gap = lowered[first.end : second.start]
                 if len(gap) > _SPLIT_CARD_GAP:
                     break
-                if "\n" not in gap and _SPEAKER_CHANGE not in gap:
-                    continue  # same segment: one run unless words separate them on purpose
                 digits = first.digits + second.digits
+                if "\n" not in gap and _SPEAKER_CHANGE not in gap and not (
+                    len(gap) <= _ASIDE_GAP and len(digits) >= 15 and min(len(first.digits), len(second.digits)) >= 4
+                    and not _ANY_DIGIT.search(gap) and not number_word_hits(gap)
+                ):
+                    continue  # same segment: one run unless an aside ("let me grab my glasses") parts them
                 if (
                     _CARD_MIN <= len(digits) <= _CARD_MAX
                     and _card_prefix(digits)
@@ -616,6 +774,24 @@ class _Numbers:
             if corrected:
                 self.spans.append((start, card_end, PiiType.CARD))
 
+    def guessed(self, run: NumberRun) -> None:
+        """A run read with homophones as digits ("four to four to ...", "the CVV?" / "to for six"):
+        only a card number or a security code named so counts, one that needs a homophone (the rest
+        the plain reading found)."""
+        if 3 <= len(run.digits) <= 4 and any(item.guess for item in run.items):
+            if not all(item.guess for item in run.items) and _context(self.lowered, run.start, run.end) == "cvv":
+                self.spans.append((run.start, run.end, PiiType.CARD_SECURITY_CODE))
+            return
+        if len(run.digits) < _CARD_MIN:
+            return
+        strict = lambda: _context(self.lowered, run.start, run.end) in _KEEPS  # noqa: E731
+        for first, last in _card_item_ranges(run, strict):
+            card = run.sub(first, last)
+            if any(item.guess for item in card.items) and _card_prefix(card.digits):
+                self.spans.append((card.start, card.end, PiiType.CARD))
+                self.cards.append((card.start, card.end))
+                self.card_runs.append(card)
+
     def _homophone_card(self, run: NumberRun) -> bool:
         """ "for one one one, one one one one, ...": the first digit written as a word."""
         if not _CARD_MIN - 1 <= len(run.digits) <= _CARD_MAX - 1 or not run.items[0].spoken:
@@ -626,7 +802,7 @@ class _Numbers:
         digits = _HOMOPHONES[m.group(1)] + run.digits
         if not (_card_prefix(digits) and luhn_valid(digits)):
             return False
-        if _context(self.lowered, m.start(1), run.end) == "keep":
+        if _context(self.lowered, m.start(1), run.end) in _KEEPS:
             return False
         self.spans.append((m.start(1), run.end, PiiType.CARD))
         self.cards.append((m.start(1), run.end))
@@ -635,7 +811,11 @@ class _Numbers:
 
     def run(self, run: NumberRun) -> None:
         if len(run.digits) >= _CARD_MIN:
-            ranges = _card_item_ranges(run, lambda: _context(self.lowered, run.start, run.end) == "keep")
+            strict = lambda: _context(self.lowered, run.start, run.end) in _KEEPS  # noqa: E731
+            ranges = max(
+                (_card_item_ranges(run, strict), *_reread_card_ranges(self.lowered, run, strict)),
+                key=lambda found: sum(last - first + 1 for first, last in found),
+            )  # the reading whose cards cover the most of what was said
             if ranges:
                 cursor = 0
                 for first, last in ranges:
@@ -689,8 +869,8 @@ class _Numbers:
             kind = PiiType.CARD_SECURITY_CODE
         elif after_card and n == 3 and not slash:
             kind = PiiType.CARD_SECURITY_CODE
-        elif context == "exp" and _expiry_shape(digits):
-            kind = PiiType.CARD_EXPIRY
+        elif (context == "exp" or context == "card" and _mentions(lowered, start, "exp")) and _expiry_shape(digits):
+            kind = PiiType.CARD_EXPIRY  # "the expiration date on the card?": the nearer word names the card
         elif after_card and n == 4 and not slash and self.anchor_amex:
             kind = PiiType.CARD_SECURITY_CODE
         elif (after_card or context == "card" and slash) and _expiry_shape(digits):
@@ -700,16 +880,17 @@ class _Numbers:
         elif (
             n == 9
             and (
-                context == "ssn" and (run.spoken or len(run.items) == 1 or _grouped(run, (3, 2, 4), typed=True))
+                context == "ssn"
+                and (run.spoken or len(run.items) in (1, 9) or _grouped(run, (3, 2, 4), typed=True))
                 or _grouped(run, (3, 2, 4))
             )
             and ssn_plausible(digits)
-        ):  # typed with separators: the 3-2-4 regex below decides
+        ):  # typed with separators: the 3-2-4 regex below decides; "6 0 4 1 2 ..." is said digit by digit
             kind = PiiType.SSN
         elif n == 9 and context == "routing" and aba_valid(digits):
             kind = PiiType.ROUTING_NUMBER
-        elif context == "account" and 6 <= n <= 17:
-            kind = PiiType.BANK_ACCOUNT
+        elif (context == "account" or _word_before(lowered, start) in ("account", "acct")) and 6 <= n <= 17:
+            kind = PiiType.BANK_ACCOUNT  # "routing 021000021 account 000123456789"
         elif context == "phone" and all(item.spoken for item in run.items) and 7 <= n <= 15:  # typed: the regexes
             kind = PiiType.PHONE
         if kind is None:
@@ -718,6 +899,11 @@ class _Numbers:
         if kind in (PiiType.CARD_EXPIRY, PiiType.CARD_SECURITY_CODE):
             self.anchor = run.end
         return True
+
+
+def _word_before(lowered: str, start: int) -> str:
+    words = lowered[max(0, start - 20) : start].split()
+    return words[-1].strip(_STRIP) if words else ""
 
 
 def _grouped(run: NumberRun, sizes: tuple[int, ...], typed: bool = False) -> bool:
@@ -758,12 +944,18 @@ _DIGIT_PATTERNS = {
 # suffix letter and ")" after.
 _CLUSTER_LEAD, _CLUSTER_TRAIL, _CLUSTER_GAP = 4, 3, 3
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-# Spoken form ASR produces: "john dot smith at example dot com".
-_SPOKEN_EMAIL = re.compile(
-    r"\b[a-z0-9]+(?: (?:dot|underscore) [a-z0-9]+)* at [a-z0-9]+(?: dot [a-z0-9]+)* dot "
-    r"(?:com|net|org|edu|gov|co|uk|io|info|biz|us|ca|de|fr)\b",
-    re.IGNORECASE,
+# Spoken form ASR produces: "john dot smith at example dot com", "j o h n underscore d o e at ...",
+# "kate seventy two at ...": the domain is matched from " at ", the local part read back from there.
+_SPOKEN_DOMAIN = re.compile(
+    r" at [a-z0-9]+(?: (?:dot|point) [a-z0-9]+)* (?:dot|point) (?:com|net|org|edu|gov|co|uk|io|info|biz|us|ca|de|fr)\b"
 )
+_EMAIL_JOINERS = frozenset("dot point underscore hyphen dash".split())
+_EMAIL_NOT_NAMES = frozenset(
+    "is it's its email e-mail mail address me at to my the and or send reach use try on it was be".split()
+)
+_EMAIL_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_LOCAL_REACH = 120  # characters before " at " searched for the local part
+_NON_BLANK = re.compile(r"\S+")
 
 # Overlapping matches merge into one placeholder labelled by the earliest type in this order.
 _PRIORITY = {
@@ -845,18 +1037,24 @@ class Redactor:
             numbers = _Numbers(lowered)
             # a typed SSN ("078-05-1120") is no part of a card said next to it
             ssns = [(s, e) for s, e, kind in typed if kind is PiiType.SSN]
-            for run in _number_runs(lowered, numeric):
+            regions = candidate_regions(lowered, numeric)
+            for run in runs_in_regions(lowered, regions, min_digits=2):
                 for piece in _outside(run, ssns) if ssns else (run,):
                     numbers.run(piece)
+            if PiiType.CARD in self._run_kinds:
+                for run in runs_in_regions(lowered, regions, min_digits=2, homophones=True):
+                    numbers.guessed(run)
             numbers.finish()
             spans += [span for span in numbers.spans if span[2] in self._run_kinds]
         spans += typed
+        if PiiType.NINO in self.config.detect and any(word in lowered for word in _NINO_WORDS):
+            spans += _spoken_ninos(lowered)
         if self._emails:
             for k in _segments_containing(joined, starts, "@"):
                 base, segment = starts[k], joined[starts[k] : starts[k] + len(texts[k])]
                 spans += [(base + m.start(), base + m.end(), PiiType.EMAIL) for m in _EMAIL.finditer(segment)]
-            if " dot " in lowered:
-                spans += [(m.start(), m.end(), PiiType.EMAIL) for m in _SPOKEN_EMAIL.finditer(joined)]
+            if " dot " in lowered or " point " in lowered:
+                spans += _spoken_emails(lowered)
         for name, rx in self._custom:
             # one segment per line, whoever speaks, so a tenant's ^ and $ anchor at segment edges;
             # RE2: linear in the text whatever the pattern
@@ -893,6 +1091,58 @@ class Redactor:
         return spans
 
 
+def _spoken_emails(lowered: str) -> list[tuple[int, int, str]]:
+    """E-mail addresses said aloud: a domain said after " at ", and before it the local part: atoms
+    (a name, spelled letters, number words) joined by "dot", "underscore", "hyphen"."""
+    spans: list[tuple[int, int, str]] = []
+    for m in _SPOKEN_DOMAIN.finditer(lowered):
+        base = max(0, m.start() - _LOCAL_REACH)
+        words = [(w.start(), w.group()) for w in _NON_BLANK.finditer(lowered, base, m.start())]
+        k, start = len(words) - 1, None
+        while k >= 0:
+            atom_end = k
+            while k >= 0 and (len(words[k][1]) == 1 and words[k][1].isalnum() or _is_number_word(words[k][1])):
+                k -= 1  # spelled letters and digits: "j o h n", "seventy two"
+            letters_only = k < atom_end and all(len(words[j][1]) == 1 for j in range(k + 1, atom_end + 1))
+            word = words[k][1] if k >= 0 else ""
+            if word and not letters_only and word not in _EMAIL_NOT_NAMES and _EMAIL_NAME.fullmatch(word):
+                k -= 1  # the name the atom starts with: "kate seventy two", "smith"
+            if k == atom_end:
+                break
+            start = words[k + 1][0]
+            if k >= 1 and words[k][1] in _EMAIL_JOINERS:
+                k -= 1
+                continue
+            break
+        if start is not None:
+            spans.append((start, m.end(), PiiType.EMAIL))
+    return spans
+
+
+# "a b one two three four five six c": a NINO spelled out, read only near "national insurance".
+_DIGIT_WORD = "(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|[0-9])"
+_SPOKEN_NINO = re.compile(
+    r"(?<![a-z0-9])(?!b[ .]*g\b|g[ .]*b\b|k[ .]*n\b|n[ .]*k\b|n[ .]*t\b|t[ .]*n\b|z[ .]*z\b)"
+    r"[a-ceghj-pr-tw-z][ .]{0,2}[a-ceghj-npr-tw-z][ ,.]{1,3}"
+    rf"{_DIGIT_WORD}(?:[ ,.-]{{1,3}}{_DIGIT_WORD}){{5}}[ ,.]{{1,3}}[a-d](?![a-z0-9])"
+)
+_NINO_REACH = 110  # characters before the number searched for its name
+_NINO_WORDS = ("national insurance", "ni number", "nino")
+
+
+def _spoken_ninos(lowered: str) -> list[tuple[int, int, str]]:
+    return [
+        (m.start(), m.end(), PiiType.NINO)
+        for m in _SPOKEN_NINO.finditer(lowered)
+        if any(word in lowered[max(0, m.start() - _NINO_REACH) : m.start()] for word in _NINO_WORDS)
+    ]
+
+
+def _is_number_word(word: str) -> bool:
+    return word.isdecimal() or word in _SPOKEN_NUMBER_WORDS
+
+
+_SPOKEN_NUMBER_WORDS = frozenset({*UNITS, *TEENS, *TENS})
 _MORE_DIGITS_BEFORE = re.compile(r"\d[ .-]{1,2}$")
 _MORE_DIGITS_AFTER = re.compile(r"[ .-]{1,2}\d")
 

@@ -2,7 +2,9 @@
 
 A transcript of speech is not typed text. A card number arrives as "four one one one, um, one one
 one one", "five five double zero ...", "forty one eleven"; ASR puts full stops and commas between
-groups, splits a number over two segments, and the agent reads part of it back. The detectors in
+groups, splits a number over two segments, and the agent reads part of it back; ASR without number
+formatting writes "four thousand one hundred eleven", and may write a digit as the word it sounds
+like ("four to four to", "ate", "won"; read only when asked, see HOMOPHONES). The detectors in
 redaction.py work on *runs*: sequences of number tokens — digit groups ("4111"), digit words
 ("four", "oh", "o"), teens and tens ("eleven", "twenty one"), "double X" / "triple X" — separated
 only by separator punctuation, whitespace, segment boundaries and hesitations ("um", "uh", "you
@@ -32,6 +34,7 @@ __all__ = [
 UNITS = {
     "zero": 0, "oh": 0, "o": 0, "nought": 0, "naught": 0, "nil": 0,
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "niner": 9,  # radio/ASR spelling, never a word of its own
 }  # fmt: skip
 TEENS = {
     "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
@@ -44,11 +47,19 @@ TENS = {
 MULTIPLIERS = {"double": 2, "triple": 3, "treble": 3}
 # "fifty-five hundred", "oh one hundred": the number before it times a hundred (ASR writes it in words).
 HUNDRED = "hundred"
+# "four thousand one hundred eleven": ASR without number formatting writes a group as a compound.
+THOUSAND = "thousand"
+# Words ASR writes for a digit it heard ("for one one one", "four to four to", "ate ate one").
+# Common words: read as digits only on request (homophones=True), for a card (the Luhn digit
+# guards it) or a code right after its question; never for the other detectors.
+HOMOPHONES = {"for": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
+# Hesitations that take back what was just said ("oh three four six, no wait, oh three four three").
+CORRECTIONS = frozenset("sorry wait oops pardon".split())
 # Hesitations and fillers that may sit between the digits of one number without ending it.
 # Not "and", "so", "yes": those more often join two different numbers than pause inside one.
 FILLERS = frozenset("um umm ummm uh uhh uhm er erm ah ahh eh hmm hm mm mmm mhm like sorry wait oops pardon".split())
 # Multi-word hesitations, matched token by token.
-FILLER_PHRASES = (
+FILLER_PHRASES = (  # those starting with "no" or "i mean" are corrections too
     ("you", "know"),
     ("let", "me", "see"),
     ("let", "me", "think"),
@@ -61,6 +72,7 @@ FILLER_PHRASES = (
     ("just", "a", "sec"),
 )
 _PHRASE_STARTS = frozenset(p[0] for p in FILLER_PHRASES)
+_COUNTING = ("last ", "first ")  # "the last four": a count of digits, not one of them
 # Punctuation that may separate the groups of one number; a pause ("soft" break) for some of them.
 SEPARATORS = frozenset(",.-/:;?!()\u2010\u2011\u2012\u2013\u2014\u2212\u2026")
 _PAUSES = frozenset(",.;?!\u2026")
@@ -91,12 +103,15 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 class DigitItem:
     """One number token's digits and its character span. `pause` says what separates it from the
     previous item of the run: 0 nothing but spaces or dashes, 1 a pause mark (comma, full stop) or a
-    segment boundary, 2 a hesitation ("um", "you know") or an ellipsis."""
+    segment boundary, 2 a hesitation ("um", "you know") or an ellipsis. `corrects` says the
+    hesitation took back what came before ("sorry", "no wait"); `guess` that the item is a
+    homophone read as a digit ("to" for 2)."""
 
-    __slots__ = ("digits", "start", "end", "spoken", "pause")
+    __slots__ = ("digits", "start", "end", "spoken", "pause", "corrects", "guess")
 
     def __init__(self, digits: str, start: int, end: int, spoken: bool, pause: int = 0) -> None:
         self.digits, self.start, self.end, self.spoken, self.pause = digits, start, end, spoken, pause
+        self.corrects = self.guess = False
 
     def __repr__(self) -> str:
         return f"DigitItem({self.digits!r}, {self.start}, {self.end}, spoken={self.spoken}, pause={self.pause})"
@@ -180,22 +195,44 @@ def candidate_regions(
             end = max(end, e)
             weight += w
             continue
-        if weight >= _MIN_DIGITS or _multiplied(lowered, start, weight):
+        if _long_enough(lowered, start, end, weight):
             regions.append((start, end))
         start, end, weight = s, e, w
-    if weight >= _MIN_DIGITS or _multiplied(lowered, start, weight):
+    if _long_enough(lowered, start, end, weight):
         regions.append((start, end))
     return [_widen(lowered, s, e) for s, e in regions]
 
 
-def _multiplied(lowered: str, start: int, weight: int) -> bool:
-    """A short cluster that a "double"/"triple" just before it makes long enough ("triple seven")."""
-    before = lowered[max(0, start - _MULTIPLIER_LOOKBACK) : start]
-    return any(weight + times - 1 >= _MIN_DIGITS and f"{word} " in before for word, times in MULTIPLIERS.items())
+def _long_enough(lowered: str, start: int, end: int, weight: int) -> bool:
+    return weight >= _MIN_DIGITS or _multiplied(lowered, start, end, weight) or _homophones_lead(lowered, start, weight)
 
 
+def _multiplied(lowered: str, start: int, end: int, weight: int) -> bool:
+    """A short cluster that a "double"/"triple" just before or inside it makes long enough ("triple
+    seven", "six double one")."""
+    said = lowered[max(0, start - _MULTIPLIER_LOOKBACK) : end]
+    return any(weight + times - 1 >= _MIN_DIGITS and f"{word} " in said for word, times in MULTIPLIERS.items())
+
+
+def _homophones_lead(lowered: str, start: int, weight: int) -> bool:
+    """A short cluster that homophones just before it may make a code ("to for six"): a region for
+    the homophone reading (the plain one finds too few digits in it and keeps it)."""
+    before = lowered[max(0, start - _HOMOPHONE_LOOKBACK) : start]
+    if not before.endswith(_HOMOPHONE_ENDINGS):  # most clusters: one C-speed check
+        return False
+    words = before.split()
+    lead = 0
+    for word in reversed(words):
+        if word not in HOMOPHONES:
+            break
+        lead += 1
+    return lead > 0 and weight + lead >= _MIN_DIGITS
+
+
+_HOMOPHONE_LOOKBACK = 8  # "to for ", "won to "
+_HOMOPHONE_ENDINGS = tuple(f"{word} " for word in HOMOPHONES)
 _NUMBER_WORDS = frozenset({*UNITS, *TEENS, *TENS, *MULTIPLIERS})
-_WIDEN_WORDS = _NUMBER_WORDS | {HUNDRED}
+_WIDEN_WORDS = _NUMBER_WORDS | {HUNDRED, THOUSAND, *HOMOPHONES}
 _WIDEN_GAP = " ,.-"
 # "triple seven", "double one four": the multiplier is not searched for, so a region found from its
 # digit words alone looks too short; these many characters before it are checked for one.
@@ -233,15 +270,25 @@ def _widen(lowered: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def runs_in_regions(lowered: str, regions: Sequence[tuple[int, int]], min_digits: int = _MIN_DIGITS) -> list[NumberRun]:
-    """The number runs inside the given regions of lower-cased text, in order."""
+def runs_in_regions(
+    lowered: str, regions: Sequence[tuple[int, int]], min_digits: int = _MIN_DIGITS, homophones: bool = False
+) -> list[NumberRun]:
+    """The number runs inside the given regions of lower-cased text, in order. With `homophones`,
+    only the regions holding one are read, and "for", "to", "won", "ate" next to number words are
+    digits (items marked `guess`)."""
     runs: list[NumberRun] = []
     for start, end in regions:
-        if _LETTER.search(lowered, start, end) is None:  # typed digits only: no words to read
+        if homophones:  # only cards and codes are looked for
+            if _HOMOPHONE.search(lowered, start, end) is not None:
+                runs += _parse(lowered, start, end, min_digits, homophones=True)
+        elif _LETTER.search(lowered, start, end) is None:  # typed digits only: no words to read
             runs += _parse_typed(lowered, start, end, min_digits)
         else:
             runs += _parse(lowered, start, end, min_digits)
     return runs
+
+
+_HOMOPHONE = re.compile(r"\b(?:" + "|".join(HOMOPHONES) + r")\b")
 
 
 _LETTER = re.compile(r"[^\W\d_]")
@@ -292,7 +339,7 @@ def digit_stream(text: str) -> str:
     return " ".join(run.digits for run in number_runs(text))
 
 
-def _parse(lowered: str, start: int, end: int, min_digits: int) -> list[NumberRun]:
+def _parse(lowered: str, start: int, end: int, min_digits: int, homophones: bool = False) -> list[NumberRun]:
     tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(lowered, start, end)]
     runs: list[NumberRun] = []
     items: list[DigitItem] = []
@@ -302,15 +349,16 @@ def _parse(lowered: str, start: int, end: int, min_digits: int) -> list[NumberRu
     open_tens = False  # the last item is a bare "twenty" that a unit may complete ("twenty one")
     multiplier = 0
     multiplier_start = 0
+    corrects = False  # a correction ("sorry", "no wait") since the last item
 
     def flush() -> None:
-        nonlocal items, marks, fillers, pause, open_tens, multiplier
+        nonlocal items, marks, fillers, pause, open_tens, multiplier, corrects
         if items and (len(items) >= min_digits or sum(len(i.digits) for i in items) >= min_digits):
             runs.append(NumberRun(items, "".join(marks)))
-        items, marks, fillers, pause, open_tens, multiplier = [], [], 0, 0, False, 0
+        items, marks, fillers, pause, open_tens, multiplier, corrects = [], [], 0, 0, False, 0, False
 
     def add(digits: str, s: int, e: int, spoken: bool) -> None:
-        nonlocal fillers, pause, multiplier
+        nonlocal fillers, pause, multiplier, corrects
         if multiplier:
             if len(digits) == 1:
                 digits, s = digits * multiplier, multiplier_start
@@ -319,7 +367,8 @@ def _parse(lowered: str, start: int, end: int, min_digits: int) -> list[NumberRu
             gap = lowered[items[-1].end : s]
             pause = 1 if "\n" in gap or "\x1e" in gap else 0
         items.append(DigitItem(digits, s, e, spoken, pause if items else 0))
-        fillers, pause = 0, 0
+        items[-1].corrects = corrects and len(items) > 1
+        fillers, pause, corrects = 0, 0, False
 
     k = 0
     n = len(tokens)
@@ -333,6 +382,8 @@ def _parse(lowered: str, start: int, end: int, min_digits: int) -> list[NumberRu
             add(_ascii_digits(tok), s, e, False)
             continue
         unit = UNITS.get(tok)
+        if unit is not None and lowered[max(0, s - 7) : s].endswith(_COUNTING):
+            unit = None  # "the last four", "first six": how many digits, not one of them
         if unit is not None:
             if open_tens and unit and not fillers and not pause and not multiplier:
                 last = items[-1]
@@ -361,6 +412,19 @@ def _parse(lowered: str, start: int, end: int, min_digits: int) -> list[NumberRu
                 open_tens = False
                 multiplier, multiplier_start = times, s
                 continue
+        if tok == THOUSAND and items and items[-1].spoken and not fillers and not pause and not multiplier:
+            value = int(items[-1].digits)
+            if 1 <= value <= 99:
+                value, k = _compound_after_thousand(tokens, k, value * 1000)
+                last = items[-1]
+                last.digits, last.end = str(value), tokens[k - 1][1]
+                open_tens = False
+                continue
+        if homophones and tok in HOMOPHONES and not multiplier and (items or _number_token_at(tokens, k)):
+            open_tens = False
+            add(HOMOPHONES[tok], s, e, True)
+            items[-1].guess = True
+            continue
         if tok == HUNDRED and items and not fillers and not pause and not multiplier:
             last = items[-1]
             last.digits, last.end = last.digits + "00", e
@@ -372,6 +436,7 @@ def _parse(lowered: str, start: int, end: int, min_digits: int) -> list[NumberRu
             fillers += 1
             pause = 2
             open_tens = False
+            corrects = corrects or tok in CORRECTIONS
             if fillers > MAX_FILLERS:
                 flush()
             continue
@@ -382,6 +447,7 @@ def _parse(lowered: str, start: int, end: int, min_digits: int) -> list[NumberRu
                 fillers += 1
                 pause = 2
                 open_tens = False
+                corrects = corrects or tok in ("no", "i")
                 if fillers > MAX_FILLERS:
                     flush()
                 continue
@@ -399,6 +465,30 @@ def _parse(lowered: str, start: int, end: int, min_digits: int) -> list[NumberRu
         flush()
     flush()
     return runs
+
+
+def _number_token_at(tokens: list[tuple[int, int, str]], k: int) -> bool:
+    return k < len(tokens) and (tokens[k][2].isdecimal() or tokens[k][2] in UNITS or tokens[k][2] in HOMOPHONES)
+
+
+def _compound_after_thousand(tokens: list[tuple[int, int, str]], k: int, value: int) -> tuple[int, int]:
+    """The rest of "four thousand [one hundred] [and] [eleven | twenty seven | five]" from tokens[k]:
+    the whole value and the index after it."""
+    n = len(tokens)
+    word = lambda j: tokens[j][2] if j < n else ""  # noqa: E731
+    if UNITS.get(word(k)) and word(k + 1) == HUNDRED:
+        value, k = value + UNITS[word(k)] * 100, k + 2
+    if word(k) == "and" and (word(k + 1) in UNITS or word(k + 1) in TEENS or word(k + 1) in TENS):
+        k += 1
+    if word(k) in TEENS:
+        value, k = value + TEENS[word(k)], k + 1
+    elif word(k) in TENS:
+        value, k = value + TENS[word(k)] * 10, k + 1
+        if UNITS.get(word(k)):
+            value, k = value + UNITS[word(k)], k + 1
+    elif UNITS.get(word(k)):
+        value, k = value + UNITS[word(k)], k + 1
+    return value, k
 
 
 def _continues(lowered: str, previous_end: int, tokens: list[tuple[int, int, str]], k: int) -> bool:
