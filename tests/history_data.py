@@ -87,3 +87,18 @@ def ctr_bytes(ctr: dict) -> bytes:
 
 
 assert all(luhn_valid(c) for c in CARDS)
+
+
+def record_handled_contact(tenant_id: str, contact_id: str, agent_id: str = "ana") -> None:
+    """A contact the agent handled ten minutes ago, in the History store as the post-contact workflow would
+    record it (a minute of talk): what transcript uploads and evaluations attach to."""
+    import time
+
+    from ccaas.bootstrap import dependencies
+
+    at = int(time.time() * 1000) - 600_000
+    dependencies().history.put_record(ContactRecord(
+        tenant_id=tenant_id, contact_id=contact_id, channel=Channel.VOICE, queue_id="sales", agent_id=agent_id,
+        customer_id="cust-1", initiated_at=at, enqueued_at=at, connected_at=at + 5_000, disconnected_at=at + 65_000,
+        final_state=FinalState.COMPLETED, last_updated_at=at + 65_000,
+    ))  # fmt: skip

@@ -19,17 +19,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from make_redaction_corpus import luhn_ok  # noqa: E402 (run as a script: its folder is on sys.path)
+
 OUT = Path(__file__).with_name("redaction_holdout.jsonl")
-
-
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, c in enumerate(reversed(digits)):
-        d = int(c)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
 
 
 def aba_ok(d: str) -> bool:

@@ -4,14 +4,12 @@ answer and re-scores the contact everywhere (summary, search, lowest performers)
 overrides, two supervisors overriding at once both land, and the routes answer 403/404/422 as declared."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from ccaas.bootstrap import dependencies
 from ccaas.domain.analytics.rules import default_compliance
-from ccaas.domain.kpis import Channel, ContactRecord, FinalState
 from ccaas.usecases import analytics
+from tests.history_data import record_handled_contact
 from tests.lambda_harness import api
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
@@ -26,12 +24,7 @@ RUDE = [
 
 
 def _recorded(tenant_id: str, contact_id: str) -> None:
-    at = int(time.time() * 1000) - 600_000
-    dependencies().history.put_record(ContactRecord(
-        tenant_id=tenant_id, contact_id=contact_id, channel=Channel.VOICE, queue_id="sales", agent_id="ana",
-        customer_id="cust-1", initiated_at=at, enqueued_at=at, connected_at=at + 5_000, disconnected_at=at + 65_000,
-        final_state=FinalState.COMPLETED, last_updated_at=at + 65_000,
-    ))  # fmt: skip
+    record_handled_contact(tenant_id, contact_id)
 
 
 def _question(evaluation: dict, question_id: str) -> dict:

@@ -17,10 +17,9 @@ import uuid
 import boto3
 import pytest
 
-from ccaas.bootstrap import dependencies
-from ccaas.domain.kpis import Channel, ContactRecord, FinalState
 from tests.handlers.conftest import env, stack, tenant  # noqa: F401 - fixtures
 from tests.handlers.test_history_handlers import serve_chat
+from tests.history_data import record_handled_contact
 from tests.lambda_harness import api
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
@@ -33,12 +32,7 @@ def _seg(speaker: str, begin: int, end: int, text: str) -> dict:
 def _contact(tenant_id: str) -> str:
     """A completed contact of ana's in the history (as the post-contact workflow would record it)."""
     contact_id = f"c{uuid.uuid4().hex[:10]}"
-    at = int(time.time() * 1000) - 600_000
-    dependencies().history.put_record(ContactRecord(
-        tenant_id=tenant_id, contact_id=contact_id, channel=Channel.VOICE, queue_id="sales", agent_id="ana",
-        customer_id="cust-1", initiated_at=at, enqueued_at=at, connected_at=at + 5_000, disconnected_at=at + 65_000,
-        final_state=FinalState.COMPLETED, last_updated_at=at + 65_000,
-    ))  # fmt: skip
+    record_handled_contact(tenant_id, contact_id)
     return contact_id
 
 

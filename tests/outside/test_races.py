@@ -19,11 +19,11 @@ import pytest
 
 from ccaas.bootstrap import dependencies
 from ccaas.domain.analytics.rules import default_compliance
-from ccaas.domain.kpis import Channel, ContactRecord, FinalState
 from ccaas.domain.models import AgentStatus, Conflict
 from ccaas.usecases import analytics, outbound
 from tests.calling_hours import zone_in_hours
 from tests.handlers.conftest import env, stack, tenant  # noqa: F401 - fixtures
+from tests.history_data import record_handled_contact
 from tests.lambda_harness import api
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
@@ -37,12 +37,7 @@ SEGMENTS = [
 
 
 def _analysed(tenant_id: str, contact_id: str) -> dict:
-    at = int(time.time() * 1000) - 600_000
-    dependencies().history.put_record(ContactRecord(
-        tenant_id=tenant_id, contact_id=contact_id, channel=Channel.VOICE, queue_id="sales", agent_id="ana",
-        customer_id="cust-1", initiated_at=at, enqueued_at=at, connected_at=at + 5_000, disconnected_at=at + 65_000,
-        final_state=FinalState.COMPLETED, last_updated_at=at + 65_000,
-    ))  # fmt: skip
+    record_handled_contact(tenant_id, contact_id)
     compliance = [r.model_dump(mode="json") for r in default_compliance() if r.name == "recording_disclosure"]
     assert api("PUT", "/settings/analytics", tenant_id, {"compliance": compliance})[0] == 200
     status, summary = api("POST", f"/contacts/{contact_id}/transcript", tenant_id, {"segments": SEGMENTS})
