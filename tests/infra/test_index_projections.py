@@ -7,10 +7,10 @@ import uuid
 import boto3
 import pytest
 
-from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.models import Channel, Contact
 from infra.function_specs import SPECS
-from tests.aws_stack import deployed_stack, function_environment, moto_dependencies
+from tests.aws_stack import function_environment, moto_dependencies
+from tests.contract.conftest import deps, stack  # noqa: F401 - fixtures (memory and moto twins)
 
 WINDOWED = {"evaluate_alerts": 5, "record_agent_activity": 5}  # the others: 0 (live metrics, offer frames)
 
@@ -36,17 +36,6 @@ def test_only_the_consumers_without_a_freshness_goal_gather_their_batches(synth)
             windows[folder] = props["MaximumBatchingWindowInSeconds"]
     assert windows == {f: WINDOWED.get(f, 0) for f in functions.values()}
     assert windows["consume_contact_events"] == windows["push_updates"] == 0
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with deployed_stack() as deployment:
-        yield deployment
-
-
-@pytest.fixture(params=["memory", "moto"])
-def deps(request, stack):
-    return memory_dependencies() if request.param == "memory" else moto_dependencies(stack)
 
 
 def _contact(tenant: str, n: int, customer_id: str | None) -> Contact:
