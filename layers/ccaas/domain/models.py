@@ -380,6 +380,13 @@ class Contact(BaseModel):
     def on_hold(self) -> bool:
         return self.held_since is not None
 
+    @property
+    def answered(self) -> bool:
+        """An agent took it and it did not fail: live, in ACW, or ended by its agent. The end of its after-contact
+        work starts its post-contact workflow (the lifecycle ended at the answer)."""
+        return self.connected_at is not None and self.state in (
+            ContactState.CONNECTED, ContactState.ACW, ContactState.COMPLETED, ContactState.TRANSFERRED)
+
     def queue_wait_ms(self) -> int | None:
         if self.enqueued_at is None:
             return None

@@ -375,10 +375,6 @@ def _failed_offer(deps: Dependencies, tenant_id: str, agent_id: str, contact_id:
     return routed
 
 
-# An answered contact, live or ended: end_after_contact_work starts its post-contact workflow, not the lifecycle.
-_ANSWERED_STATES = frozenset({ContactState.CONNECTED, ContactState.ACW, ContactState.COMPLETED, ContactState.TRANSFERRED})
-
-
 def recheck(deps: Dependencies, tenant_id: str, contact_id: str) -> tuple[str, int, str]:
     """Workflow step Recheck, after a wait ended with no event: act on what expired, then say what the
     workflow does next, for which contact: ("wait", seconds) to wait again, ("connected", 0) when an agent
@@ -387,7 +383,7 @@ def recheck(deps: Dependencies, tenant_id: str, contact_id: str) -> tuple[str, i
     queue = policy = None
     for _ in range(_ATTEMPTS):
         contact = deps.store.get_contact(tenant_id, contact_id)
-        if contact.connected_at is not None and contact.state in _ANSWERED_STATES:
+        if contact.answered:
             return "connected", 0, contact_id
         queue = queue or deps.config.get_queue(tenant_id, contact.queue_id)
         policy = policy or routing.policy_of(deps, tenant_id)
