@@ -74,7 +74,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench import cost_model
+from bench import cost_model, cost_pricing
+from bench.cost_pricing import (
+    LAKE_PARQUET_B_PER_SEGMENT,
+    PLATFORM_SHARDS,
+    PLATFORM_XRAY_SAMPLED,
+    athena_load,
+    price,
+)
 from bench.table import print_table
 from local import call_counter, lambda_runtime, log_sink
 from local.runtime import LocalRuntime
@@ -85,14 +92,9 @@ COST_S = float(os.environ.get("COST_S", "90"))
 # COST_LAKE=0: price the stack without the analytics lake (its default: synthesized without -c lake=true);
 # otherwise the History writers export to a counting LakeExport and the lake's lines are priced.
 COST_LAKE = os.environ.get("COST_LAKE", "1") not in ("0", "false", "no")
-# Platform scale: a stated deployment taking PLATFORM_CONTACTS_PER_MONTH completed contacts a month, its
-# streams at on-demand's initial PLATFORM_SHARDS shards (4 MB/s, 4,000 records/s of writes: far above
-# this rate); each consumer's batch follows from its stream's rate per shard and its batching window
-# (cost_model.stream_batch), its costs from the per-batch split (two runs, see CALIBRATION_*).
-PLATFORM_CONTACTS_PER_MONTH = float(os.environ.get("COST_PLATFORM_CONTACTS", "1000000"))
-PLATFORM_SHARDS = 4
-PLATFORM_SENSITIVITY = (100_000, 1_000_000, 10_000_000, 100_000_000)  # contacts a month, printed beside it
-PLATFORM_XRAY_SAMPLED = 0.05  # X-Ray's default rule beyond its 1 request/s reservoir
+# Platform scale (bench/cost_pricing.py): the stated deployment's completed contacts a month; each
+# consumer's costs from the per-batch split of two runs (see CALIBRATION_*).
+PLATFORM_CONTACTS_PER_MONTH = float(os.environ.get("COST_PLATFORM_CONTACTS", str(cost_pricing.PLATFORM_CONTACTS_PER_MONTH)))
 # The calibration run (a child process, the same mix): every consumer but FRESH_CONSUMERS gathers its
 # batches for CALIBRATION_WINDOW_S, so its batches are several times the main run's and each consumer's
 # costs split into per-record and per-batch parts (COST_CALIBRATION_S=0: no split, all per record).
@@ -102,9 +104,6 @@ WINDOW_S = float(os.environ["COST_WINDOW_S"]) if os.environ.get("COST_WINDOW_S")
 # Log assumptions (bytes): see the module docstring.
 REST_ACCESS_LOG_B = 300
 WS_ACCESS_LOG_B = 380
-# The stated deployment of the fixed monthly costs.
-DEPLOYMENT_TENANTS = 1
-DEPLOYMENT_QUEUES = 10
 SCHEDULED = "sweep_alerts"  # the scheduled function: a fixed cost, not a per-contact one
 # The consumers the calibration run leaves at their deployed window: push_updates, whose offer frames the
 # simulated agents wait for (held-back offers would change the mix being measured).
@@ -114,12 +113,6 @@ EXPRESS_MEMORY_MB = 64
 # the contact-events stream, a Direct PUT one takes the History writers' contact-record rows; both
 # convert to Parquet and partition dynamically, buffering 300 s.
 LAKE_EVENTS_STREAM = "ContactEvents"
-LAKE_PARQUET_B_PER_SEGMENT = 57  # bench/bench_lake.py: a year of 5 M contact segments, all tables, as Parquet
-# The stated query load of the Athena line: a tenant of ATHENA_TENANT_CONTACTS contacts a month running
-# ATHENA_QUERIES_PER_DAY long-range queries a day over ATHENA_RANGE_MONTHS months of its lake.
-ATHENA_TENANT_CONTACTS = 1_000_000
-ATHENA_QUERIES_PER_DAY = 20
-ATHENA_RANGE_MONTHS = 13
 
 
 # -- DynamoDB / Kinesis / EventBridge: what the handlers' calls carry ----------------------------------
@@ -710,113 +703,6 @@ def measure(seconds: float = COST_S, window_s: float | None = None) -> dict[str,
         runtime.stop()
 
 
-def _deployment(measured: dict[str, Any]) -> cost_model.Deployment:
-    """The stated deployment (DEPLOYMENT_TENANTS tenants x DEPLOYMENT_QUEUES queues) with the run's EMF
-    metric names: those with a queue dimension per queue, with a tenant dimension per tenant, the others
-    as seen (service / action values); connect_flow's answers and errors per action (not exercised here)."""
-    per_queue, per_tenant, fixed = set(), set(), set()
-    for ns, name, raw in measured["emf_metrics"]:
-        dims = [tuple(d) for d in raw]
-        keys = {k for k, _ in dims}
-        rest = tuple((k, v) for k, v in dims if k not in ("tenant", "queue"))
-        if "queue" in keys:
-            per_queue.add((ns, name, rest))
-        elif "tenant" in keys:
-            per_tenant.add((ns, name, rest))
-        else:
-            fixed.add((ns, name, tuple(dims)))
-    try:
-        from ccaas.domain.connect_flow import ACTIONS
-
-        flow = 2 * (len(ACTIONS) + 1)  # FlowAnswers/FlowErrors x (action dimension, "other")
-    except ImportError:
-        flow = 16
-    sched = measured["scheduled"]
-    n = max(sched["invocations"], 1)
-    return {
-        "tenants": DEPLOYMENT_TENANTS,
-        "queues_per_tenant": DEPLOYMENT_QUEUES,
-        "streams": 2,  # ContactEvents and ContactRecords, both ON_DEMAND (cdk.out template)
-        "schedules_per_minute": 1.0,  # SweepAlerts rate(1 minute)
-        "scheduled_gb_s": sched["ms"] / n / 1000 * sched["memory_mb"] / 1024,
-        "scheduled_wru": sched["wru"] / n,
-        "scheduled_rru": sched["rru"] / n,
-        "metrics_per_queue": len(per_queue),
-        "metrics_per_tenant": len(per_tenant),
-        "metrics_fixed": len(fixed) + flow,
-        **({"lake_streams": lake["delivery"]["streams"], "lake_buffer_s": lake["delivery"]["buffer_s"]}
-           if (lake := measured.get("lake", {})).get("delivery") else {}),
-    }
-
-
-def athena_load(prices: dict[str, dict[str, Any]], tenant_contacts: int = ATHENA_TENANT_CONTACTS,
-                queries_per_day: float = ATHENA_QUERIES_PER_DAY, months: int = ATHENA_RANGE_MONTHS) -> dict[str, Any]:
-    """The stated query load: each query reads `months` of the tenant's lake (an upper bound: every
-    column of every table, LAKE_PARQUET_B_PER_SEGMENT per contact segment, one segment per contact)."""
-    bytes_per_query = tenant_contacts * months * LAKE_PARQUET_B_PER_SEGMENT
-    queries = queries_per_day * 30
-    table = cost_model.cost_table(cost_model.athena_usage(queries, bytes_per_query), prices, 1)
-    return {"tenant_contacts_per_month": tenant_contacts, "queries_per_day": queries_per_day, "range_months": months,
-            "bytes_per_query": bytes_per_query, "usd_per_query": table["total_usd"] / queries,
-            "monthly": table, "usd_per_1000_contacts": table["total_usd"] / (tenant_contacts / 1000)}
-
-
-def platform_consumers(measured: dict[str, Any], calibration: dict[str, Any] | None,
-                       contacts_per_month: float = PLATFORM_CONTACTS_PER_MONTH) -> dict[str, cost_model.ConsumerAtScale]:
-    """Each stream consumer at the stated rate: its batch (its stream's records per contact x the rate,
-    over PLATFORM_SHARDS shards, gathered for its deployed window) and its per-batch split (from the
-    calibration run; without one, or with batches too alike, every cost per record: conservative)."""
-    n = measured["counts"]["contacts"]
-    contacts_per_s = contacts_per_month / (cost_model.MINUTES_PER_MONTH * 60)
-    other = {c["folder"]: c for c in (calibration or {}).get("consumers", {}).values() if "folder" in c}
-    out: dict[str, cost_model.ConsumerAtScale] = {}
-    for name, c in measured["consumers"].items():
-        if not c.get("records"):
-            continue
-        run: cost_model.ConsumerRun = {k: float(c[k]) for k in ("invocations", "records", *cost_model.BATCH_COSTS)}  # type: ignore[assignment]
-        cal = other.get(c["folder"])
-        split = cost_model.split_per_batch(run, {k: float(cal[k]) for k in run} if cal and cal.get("records") else run)  # type: ignore[arg-type]
-        per_shard_s = c["records"] / n * contacts_per_s / PLATFORM_SHARDS
-        out[name] = {"measured": run, "split": split,
-                     "batch": cost_model.stream_batch(per_shard_s, c["window_s"], c.get("batch_size", 100))}
-    return out
-
-
-def _platform_counts(measured: dict[str, Any], calibration: dict[str, Any] | None, contacts_per_month: float) -> cost_model.Counts:
-    platform = cost_model.at_platform(measured["counts"], platform_consumers(measured, calibration, contacts_per_month))
-    platform["xray_sampled"] = PLATFORM_XRAY_SAMPLED
-    return platform
-
-
-def price(measured: dict[str, Any], prices: dict[str, dict[str, Any]] | None = None,
-          calibration: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The run's counts (and the calibration run's consumers) -> the tables (pure given its inputs)."""
-    prices = prices or cost_model.load_prices()
-    counts = measured["counts"]
-    deployment = _deployment(measured)
-    tables = {
-        "measured": cost_model.cost_table(cost_model.usage_per_contact(counts), prices, 1000),
-        "platform": cost_model.cost_table(cost_model.usage_per_contact(
-            _platform_counts(measured, calibration, PLATFORM_CONTACTS_PER_MONTH)), prices, 1000),
-        "fixed_monthly": cost_model.cost_table(cost_model.fixed_monthly_usage(deployment), prices, 1),
-    }
-    sensitivity = {m: cost_model.cost_table(cost_model.usage_per_contact(_platform_counts(measured, calibration, m)),
-                                            prices, 1000)["total_usd"] for m in PLATFORM_SENSITIVITY}
-    per_contact = tables["platform"]["total_usd"] / 1000
-    athena = athena_load(prices)
-    return {
-        **tables,
-        "athena": athena,
-        "platform_by_contacts_per_month": sensitivity,
-        "platform_consumers": platform_consumers(measured, calibration),
-        "deployment": deployment,
-        "custom_metrics": cost_model.custom_metric_count(deployment),
-        # completed contacts a month at which the platform-scale variable cost equals the fixed monthly cost
-        "break_even_contacts_per_month": tables["fixed_monthly"]["total_usd"] / per_contact if per_contact else None,
-        "uncertain_prices": [pid for pid, line in prices.items() if not line.get("certain")],
-    }
-
-
 def _print(measured: dict[str, Any], priced: dict[str, Any]) -> None:
     sim, counts, n = measured["simulation"], measured["counts"], measured["counts"]["contacts"]
     print(f"\nsimulation {measured['seconds']:.0f} s (demo mix, push agents): {sim}")
@@ -956,7 +842,7 @@ def main() -> dict[str, Any]:
     path = Path(os.environ.get("COST_JSON", Path(tempfile.gettempdir()) / "bench-cost.json"))
     path.write_text(json.dumps({"measured_run": measured}, indent=1, default=str), encoding="utf-8")
     calibration = previous.get("calibration_run") if previous else _calibration_run()
-    priced = price(measured, calibration=calibration)
+    priced = price(measured, calibration=calibration, contacts_per_month=PLATFORM_CONTACTS_PER_MONTH)
     _print(measured, priced)
     result = {"measured_run": measured, "calibration_run": calibration, **priced}
     path.write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")

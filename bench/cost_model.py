@@ -17,8 +17,7 @@ checks the arithmetic by hand):
 - `split_per_batch(first, second)`: a stream consumer's costs split into per-record and per-batch parts
   from two runs with different batch sizes; `stream_batch()` the batch a consumer gets at a stated
   stream rate and batching window; `at_platform(counts, consumers)` the run re-priced at those batches
-  (the platform-scale table); `at_batch_size(counts, target)` the older, cruder scaling (invocations
-  only, every other cost kept; local/day_report.py's estimate).
+  (the platform-scale table; bench/cost_pricing.py prices a run with them).
 - `cost_table(usage, prices, contacts)`: quantities -> $ by price line and by service, with shares.
 - `fixed_monthly_usage(deployment)`: what a deployment pays per month whatever its traffic.
 - The lake (issue 19): `firehose_billed_bytes()` (each record rounded up to 5 KB), the lake's lines in
@@ -287,21 +286,6 @@ def athena_usage(queries_per_month: float, bytes_per_query: float, glue_requests
         "glue.requests": queries_per_month * glue_requests_per_query,
     }
 
-
-
-def at_batch_size(counts: Counts, target: int) -> Counts:
-    """The run as if every stream consumer got `target` records per invocation: its invocations become
-    records / target (records = its measured invocations x its measured batch, `avg_batch`; never more
-    invocations than measured), its total GB-s stays (conservative: a batch's fixed overhead is amortised,
-    so real duration drops too), and so do its DynamoDB and push calls (also conservative: the live-metrics
-    consumer writes once per queue per batch). X-Ray traces follow the invocations (see `xray_roots`)."""
-    out: Counts = json.loads(json.dumps(counts))
-    for f in out.get("lambda_functions", {}).values():
-        if f.get("consumer") and f.get("avg_batch"):
-            records = f["invocations"] * f["avg_batch"]
-            f["invocations"] = min(f["invocations"], records / target)
-            f["avg_batch"] = records / f["invocations"] if f["invocations"] else float(target)
-    return out
 
 
 # -- stream consumers: per-record and per-batch costs, priced at a stated stream rate ------------------

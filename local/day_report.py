@@ -18,8 +18,8 @@ the same contacts and agents, and writes:
 - the agent-centric vs FIFO comparison, queue by queue;
 - the cost per 1,000 handled contacts: agent time (staffed agent-hours, and dollars at
   --agent-hourly-usd), and the platform's AWS cost when given a `python -m bench cost` result
-  (--cost-json: its measured counts priced with bench/prices.json by bench.cost_model, as measured and
-  at platform scale).
+  (--cost-json: priced with bench/prices.json as the bench prices it, bench.cost_pricing: as measured
+  and at platform scale).
 
 The day: --from-file a ccaas.domain.replay.Day in JSON (as local.replay's --day), or, by default, the
 example multi-skill day (ccaas.domain.replay.example_day: four voice queues, 30 agents, T = 20 s, patience
@@ -279,25 +279,22 @@ def labour(data: Mapping[str, Any], hourly_usd: float | None) -> dict[str, dict[
 
 
 def platform_cost(path: str) -> dict[str, Any]:
-    """A `python -m bench cost` result (its measured counts) priced again with bench/prices.json: $ per
-    1,000 completed contacts as measured and at platform scale, by service."""
+    """A `python -m bench cost` result priced again with bench/prices.json the bench's own way
+    (bench.cost_pricing.price: its measured run, and its calibration run's per-batch split of each stream
+    consumer): $ per 1,000 completed contacts as measured and at platform scale, by service."""
     document = read_json(path, "cost file")
     measured = document.get("measured_run") if isinstance(document, dict) else None
     if not isinstance(measured, dict) or not isinstance(measured.get("counts"), dict):
         raise UsageError(f"cost file {path}: not a `python -m bench cost` result (no measured_run.counts)")
     try:
-        from bench.cost_model import at_batch_size, cost_table, load_prices, usage_per_contact
+        from bench.cost_pricing import PLATFORM_CONTACTS_PER_MONTH, PLATFORM_XRAY_SAMPLED, price
 
-        prices = load_prices()
-        counts = measured["counts"]
-        platform = at_batch_size(counts, 100)  # bench_cost.PLATFORM_BATCH
-        platform["xray_sampled"] = 0.05  # bench_cost.PLATFORM_XRAY_SAMPLED
-        tables = {"measured": cost_table(usage_per_contact(counts), prices, 1000),
-                  "platform": cost_table(usage_per_contact(platform), prices, 1000)}
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UsageError(f"cost file {path}: cannot price it: {exc}") from exc
-    return {"file": Path(path).name, "contacts": counts.get("contacts"),
-            **{k: {"total_usd": t["total_usd"], "services": t["services"]} for k, t in tables.items()}}
+        priced = price(measured, calibration=document.get("calibration_run"))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UsageError(f"cost file {path}: cannot price it: {exc!r}") from exc
+    return {"file": Path(path).name, "contacts": measured["counts"].get("contacts"),
+            "contacts_per_month": PLATFORM_CONTACTS_PER_MONTH, "xray_sampled": PLATFORM_XRAY_SAMPLED,
+            **{k: {"total_usd": priced[k]["total_usd"], "services": priced[k]["services"]} for k in ("measured", "platform")}}
 
 
 # --- rendering -------------------------------------------------------------------------------------------
@@ -539,7 +536,8 @@ def _cost_section(work: Mapping[str, Any], cost: Mapping[str, Any] | None, hourl
     measured = {s["service"]: s["usd"] for s in cost["measured"]["services"]}
     out += (f'<p class="muted">AWS platform, priced from {html.escape(cost["file"])} ({cost.get("contacts") or "?"} '
             "completed contacts counted by <code>python -m bench cost</code>) with bench/prices.json: as measured, and "
-            "at platform scale (stream consumers at 100 records a batch, X-Ray sampling 5 %).</p>")
+            f"at platform scale ({cost['contacts_per_month']:,.0f} contacts a month: each stream consumer at the batch "
+            f"its stream's rate gives, X-Ray sampling {cost['xray_sampled']:.0%}).</p>")
     rows = [[service, _usd(measured.get(service)), _usd(usd)] for service, usd in platform.items()]
     rows.append(["total", _usd(cost["measured"]["total_usd"]), _usd(cost["platform"]["total_usd"])])
     return out + _table(["service", "$ per 1,000 as measured", "$ per 1,000 at platform scale"], rows, "platform-cost")

@@ -48,8 +48,42 @@ def cost_file(tmp_path_factory) -> Path:
     2 REST requests (2,000 per 1,000 contacts: $3.50/M -> $0.007) and as many trace roots (every one
     recorded as measured: $5/M -> $0.010; 5 % at platform scale -> $0.0005)."""
     path = tmp_path_factory.mktemp("cost") / "bench-cost.json"
-    path.write_text(json.dumps({"measured_run": {"counts": {"contacts": 50, "api_requests": 100}}}))
+    path.write_text(json.dumps({"measured_run": {"counts": {"contacts": 50, "api_requests": 100}, **NO_CONSUMERS}}))
     return path
+
+
+NO_CONSUMERS = {"consumers": {}, "emf_metrics": [],
+                "scheduled": {"invocations": 0, "ms": 0.0, "memory_mb": 512, "wru": 0.0, "rru": 0.0}}
+
+
+def test_the_platform_column_is_the_bench_s_own_pricing_of_the_run(tmp_path) -> None:
+    """A stream consumer priced at platform scale the bench's way: its per-batch costs (from the
+    calibration run's larger batches) amortised over the batch its stream's rate gives, so the report's
+    platform total is the one `python -m bench cost` wrote for the same run (one pricing, not two)."""
+    from bench import cost_pricing
+
+    def consumer_run(invocations: int, records: int, ms: float, wru: float) -> dict:
+        return {"folder": "consume_contact_events", "window_s": 0.0, "batch_size": 100, "invocations": invocations,
+                "records": records, "ms": ms, "wru": wru, "rru": 0.0, "log_bytes": 400.0 * invocations}
+
+    counts = {"contacts": 50, "api_requests": 100, "dynamodb_wru": 400.0, "log_bytes": 40_000.0,
+              "lambda_functions": {"events": {"invocations": 100, "ms": 2_000.0, "memory_mb": 512, "consumer": 1,
+                                              "avg_batch": 1.0}}}
+    measured = {"counts": counts, **NO_CONSUMERS, "consumers": {"events": consumer_run(100, 100, 2_000.0, 400.0)}}
+    # the calibration run: batches of 10 cost 11 units a batch (10 per record + 1 per batch), not 40
+    calibration = {**NO_CONSUMERS, "counts": {"contacts": 50},
+                   "consumers": {"events": consumer_run(10, 100, 1_100.0, 220.0)}}
+    document = {"measured_run": measured, "calibration_run": calibration}
+    priced = cost_pricing.price(measured, calibration=calibration)
+    path = tmp_path / "bench-cost.json"
+    path.write_text(json.dumps({**document, **priced}, default=str))
+
+    cost = day_report.platform_cost(str(path))
+    assert cost["platform"]["total_usd"] == pytest.approx(priced["platform"]["total_usd"])
+    assert cost["measured"]["total_usd"] == pytest.approx(priced["measured"]["total_usd"])
+    # the split matters: without the calibration run every cost is per record, and dearer
+    path.write_text(json.dumps({"measured_run": measured}))
+    assert day_report.platform_cost(str(path))["platform"]["total_usd"] > cost["platform"]["total_usd"]
 
 
 @pytest.fixture(scope="module")

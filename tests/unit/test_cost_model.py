@@ -7,7 +7,6 @@ import pytest
 
 from bench import cost_model
 from bench.cost_model import (
-    at_batch_size,
     cost_table,
     custom_metric_count,
     fixed_monthly_usage,
@@ -159,18 +158,6 @@ def test_cost_table_per_thousand_contacts_by_hand() -> None:
     assert sum(s["share_pct"] for s in t["services"]) == pytest.approx(100)
     assert t["services"][0]["service"] == "CloudWatch"  # $0.50: the largest first
     assert services["CloudWatch"]["share_pct"] == pytest.approx(100 * 0.5 / t["total_usd"])
-
-
-def test_at_a_larger_batch_consumers_are_invoked_less_and_trace_less() -> None:
-    scaled = at_batch_size(COUNTS, 100)
-    consumer = scaled["lambda_functions"]["consumer"]
-    assert consumer["invocations"] == pytest.approx(2)  # 100 invocations x 2 records / 100
-    assert consumer["ms"] == 50_000  # GB-s kept (conservative)
-    assert scaled["lambda_functions"]["api"] == COUNTS["lambda_functions"]["api"]
-    assert COUNTS["lambda_functions"]["consumer"]["invocations"] == 100  # the input is not changed
-    assert xray_roots(scaled) == pytest.approx(127)  # 225 - 98
-    # never more invocations than measured (a batch already larger than the target)
-    assert at_batch_size(COUNTS, 1)["lambda_functions"]["consumer"]["invocations"] == 100
 
 
 def test_fixed_monthly_by_hand() -> None:
