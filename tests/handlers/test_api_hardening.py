@@ -208,3 +208,14 @@ def test_a_routing_policy_too_large_to_store_is_a_422_naming_queues(tenant):
     assert status == 422 and body["field"] == "queues", body
     status, body = api("PUT", "/routing/policy", tenant.id, {"queues": {"x" * 1_000: {}}})
     assert status == 422 and body["field"].startswith("queues"), body
+
+
+def test_a_422_in_a_list_names_the_item_by_its_position(tenant):
+    """`field` is the path as written in the body: which list item is wrong, not just which list."""
+    skills = [{"skill": "billing"}, {"skill": "x" * 65}]
+    status, body = api("PUT", "/queues/q1", tenant.id, {"name": "Q", "channels": ["VOICE"], "required_skills": skills})
+    assert status == 422, body
+    assert body["field"] == "required_skills[1].skill", body
+    assert body["message"].startswith("body.required_skills.1.skill: "), body
+    status, body = api("PUT", "/queues/q1", tenant.id, {"name": "Q", "channels": ["VOICE", "PIGEON"]})
+    assert status == 422 and body["field"] == "channels[1]", body

@@ -43,7 +43,7 @@ class ErrorBody(BaseModel):
 
     error: str = Field(description="stable code to branch on, e.g. not_found, conflict, validation_error")
     message: str
-    field: str | None = Field(default=None, description="the offending field, when one is to blame")
+    field: str | None = Field(default=None, description="the offending field's path as written, e.g. segments[1].end_ms")
     detail: list[FieldProblem] | None = Field(default=None, description="every validation problem")
 
 
@@ -68,8 +68,12 @@ def domain_error_response(status: int, error: DomainError) -> Response:
 
 
 def _field_of(loc: tuple[Any, ...]) -> str | None:
-    named = [str(part) for part in loc[1:] if not isinstance(part, int)]
-    return ".".join(named) or None
+    """The field's path as written in the body, list positions included: `segments[1].end_ms` (loc minus
+    its first part, where the field was: body, query, path or header)."""
+    path = ""
+    for part in loc[1:]:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
+    return path or None
 
 
 def _problems(error: dict[str, Any]) -> list[dict[str, Any]]:
