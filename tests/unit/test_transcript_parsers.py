@@ -191,3 +191,22 @@ def test_segments_ending_before_they_begin_are_refused():
     # vendor formats stay lenient: a backwards entry is read as instantaneous
     doc = {"Transcript": [{"ParticipantRole": "CUSTOMER", "BeginOffsetMillis": 9000, "EndOffsetMillis": 3000, "Content": "hi"}]}
     assert rows(parse_transcribe_call_analytics(doc, "c-vendor")) == [(C, 9000, 9000, "hi")]
+
+
+def test_transcribe_standard_trimmed_to_audio_segments_is_read_from_them():
+    """A Transcribe document kept with only `results.audio_segments` (the word items dropped to save
+    space) is one segment per turn, speaker or channel labelled; unlabelled turns are counted dropped."""
+    doc = {"jobName": "trimmed-1", "results": {"transcripts": [{"transcript": "..."}], "audio_segments": [
+        {"id": 0, "transcript": "Hello, how can I help?", "start_time": "0.5", "end_time": "1.9",
+         "speaker_label": "spk_0", "items": [0, 1, 2, 3, 4]},
+        {"id": 1, "transcript": "My card was declined.", "start_time": "2.5", "end_time": "4.0",
+         "channel_label": "ch_1", "items": [5, 6, 7, 8]},
+        {"id": 2, "transcript": "(crosstalk)", "start_time": "4.1", "end_time": "4.4", "items": []},
+    ]}}
+    transcript = parse_transcript(doc)
+    assert rows(transcript) == [(A, 500, 1900, "Hello, how can I help?"), (C, 2500, 4000, "My card was declined.")]
+    assert transcript.contact_id == "trimmed-1" and transcript.dropped_segments == 1
+    with pytest.raises(TranscriptFormatError, match=r"audio_segments\[0\]"):
+        parse_transcribe_standard({"results": {"audio_segments": ["not an object"]}}, "c1")
+    with pytest.raises(TranscriptFormatError, match="results.items"):  # neither words nor turns
+        parse_transcribe_standard({"results": {"audio_segments": []}}, "c1")

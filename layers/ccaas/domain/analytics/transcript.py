@@ -295,6 +295,8 @@ def parse_transcribe_standard(
     if not isinstance(doc, Mapping) or not isinstance(doc.get("results"), Mapping):
         raise TranscriptFormatError("results missing")
     results = doc["results"]
+    if not results.get("items") and isinstance(results.get("audio_segments"), list) and results["audio_segments"]:
+        return _from_audio_segments(results["audio_segments"], contact_id or doc.get("jobName"), roles)
     # (label, begin, end, content, is_punctuation) in spoken order
     words: list[tuple[str | None, int | None, int | None, str, bool]] = []
 
@@ -359,6 +361,21 @@ def parse_transcribe_standard(
     if dropped_words:
         transcript = transcript.model_copy(update={"dropped_segments": dropped_words})
     return transcript
+
+
+def _from_audio_segments(
+    segments: list[Any], contact_id: str | None, roles: Mapping[str, Speaker]
+) -> Transcript:
+    """Transcribe's `results.audio_segments` (one per speaker turn: `transcript`, `start_time`, `end_time`,
+    `speaker_label` or `channel_label`), for documents trimmed to them without the word `items`."""
+    rows: list[tuple[Speaker | None, int | None, int | None, str]] = []
+    for index, seg in enumerate(segments):
+        if not isinstance(seg, Mapping):
+            raise TranscriptFormatError(f"results.audio_segments[{index}] is not an object")
+        label = seg.get("speaker_label") or seg.get("channel_label")
+        rows.append((roles.get(label) if isinstance(label, str) else None, _seconds_ms(seg.get("start_time")),
+                     _seconds_ms(seg.get("end_time")), seg.get("transcript")))
+    return _build(contact_id, rows)
 
 
 TranscriptFormat = Literal["segments", "chat", "contact_lens", "transcribe_call_analytics", "transcribe"]
