@@ -34,6 +34,19 @@ def test_json_nested_past_the_recursion_limit_is_a_400(tenant):
     assert status == 400 and body["error"] == "invalid_json"
 
 
+@pytest.mark.parametrize("digits", [39, 4_301, 100_000])
+def test_an_integer_too_long_to_store_is_a_400_not_a_5xx(tenant, digits):
+    """Python refuses to convert integers of over 4,300 digits (a ValueError in json.loads: once a 502);
+    DynamoDB keeps 38 significant digits. Both are refused before any route, naming the digits."""
+    raw = '{"name": "Q", "channels": ["VOICE"], "priority": -' + "7" * digits + "}"
+    status, body, _ = api_response("PUT", "/queues/long", tenant.id, raw_body=raw)
+    assert status == 400 and body["error"] == "invalid_json", body
+    assert f"{digits} digits" in body["message"] and "7777" not in body["message"], body
+    assert api("GET", "/queues/long", tenant.id)[0] == 404  # nothing written
+    status, body = api("PUT", "/queues/long", tenant.id, {"name": "Q", "channels": ["VOICE"], "priority": 10**37})
+    assert status == 422 and body["field"] == "priority", body  # 38 digits parse: the model says what is allowed
+
+
 def test_a_value_over_the_item_limit_is_refused_before_any_write(tenant):
     status, body = api("PUT", "/queues/big", tenant.id, {"name": "q" * 500_000})
     assert status == 422 and body["field"] == "name" and "128" in body["message"]
@@ -219,3 +232,13 @@ def test_a_422_in_a_list_names_the_item_by_its_position(tenant):
     assert body["message"].startswith("body.required_skills.1.skill: "), body
     status, body = api("PUT", "/queues/q1", tenant.id, {"name": "Q", "channels": ["VOICE", "PIGEON"]})
     assert status == 422 and body["field"] == "channels[1]", body
+
+
+@pytest.mark.parametrize("path, extra", [("/agents/named", {}), ("/queues/named", {"channels": ["VOICE"]})])
+def test_names_people_read_refuse_control_characters_and_keep_any_other_text(tenant, path, extra):
+    for name in ("A\u0000B", "line one\nline two", "tab\there", "del\u007f"):
+        status, body = api("PUT", path, tenant.id, {"name": name, **extra})
+        assert status == 422 and body["field"] == "name", (name, body)
+        assert api("GET", path, tenant.id)[0] == 404  # nothing written
+    status, body = api("PUT", path, tenant.id, {"name": "Zoë Ångström 😀 — 東京", **extra})
+    assert status == 200 and body["name"] == "Zoë Ångström 😀 — 東京", body

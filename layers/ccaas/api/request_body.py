@@ -2,7 +2,8 @@
 
 Powertools' validation reads `event.json_body` with `json.loads` and answers what that raises with a
 500: a body that is not UTF-8 (UnicodeDecodeError), JSON nested deeply enough to hit the recursion limit
-(RecursionError), `NaN`/`Infinity` (accepted by Python, not JSON; DynamoDB refuses them later). This
+(RecursionError), `NaN`/`Infinity` (accepted by Python, not JSON; DynamoDB refuses them later), an
+integer of over 4,300 digits (ValueError; over 38 is refused here: DynamoDB's precision). This
 module checks the body first and answers those with a 400 that says what is wrong, a body over the size
 limit with a 413 (1 MiB; 4 MiB for a campaign list upload: `body_limit`). A body that parses as JSON is
 read as JSON whatever its content type says (`curl -d` sends form encoding, other clients `text/plain`
@@ -29,6 +30,9 @@ LARGE_BODY_ROUTES: tuple[tuple[str, re.Pattern[str], int], ...] = (
     ("POST", re.compile(r"/campaigns/[^/]+/lists/?"), LIST_UPLOAD_MAX_BODY_BYTES),
 )
 MAX_DEPTH = 32  # no model of ours nests deeper than a handful of levels
+# DynamoDB keeps 38 significant digits; Python refuses to convert integers of over 4,300 digits (a
+# ValueError inside json.loads, once a 502): longer integers are refused before either.
+MAX_INTEGER_DIGITS = 38
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 _JSON_TYPES = ("application/json",)
 _READ_AS_JSON = ("", "text/plain")  # what clients send when nobody set a content type: bad JSON is a 400
@@ -49,6 +53,14 @@ class BodyProblem(Exception):
 
 def _reject_constant(name: str) -> Any:
     raise BodyProblem(400, "invalid_json", f"the body is not valid JSON: {name} is not a JSON number")
+
+
+def _bounded_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INTEGER_DIGITS:
+        raise BodyProblem(400, "invalid_json",
+                          f"the body has an integer of {digits} digits; numbers have at most {MAX_INTEGER_DIGITS}")
+    return int(text)
 
 
 def _depth_exceeds(document: Any, limit: int) -> bool:
@@ -117,7 +129,7 @@ def normalise(event: dict[str, Any]) -> dict[str, Any]:
         return {**event, "body": text, "isBase64Encoded": False}  # read as text by the one route that takes it
     if text.strip():
         try:
-            document = json.loads(text, parse_constant=_reject_constant)
+            document = json.loads(text, parse_constant=_reject_constant, parse_int=_bounded_int)
         except RecursionError:
             raise BodyProblem(400, "invalid_json", f"the body nests deeper than {MAX_DEPTH} levels") from None
         except json.JSONDecodeError as exc:
