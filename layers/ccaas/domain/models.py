@@ -150,6 +150,11 @@ _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 NAME_PATTERN = _NAME
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"  # a phone number as the API takes one: + country code, 7-15 digits
 Name = Annotated[str, Field(pattern=_NAME)]
+# What people read (an agent's or a queue's name): any text but control characters, which would forge
+# lines in CSV exports and logs or hide text on a wallboard.
+DisplayName = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+# The same name as stored: names written before control characters were refused must still load.
+StoredName = Annotated[str, Field(min_length=1, max_length=128)]
 MAX_SKILLS = 100
 MAX_AGENT_QUEUES = 100
 MAX_CAPACITY = 50  # contacts of one channel at once; Amazon Connect allows at most 10 chats
@@ -167,7 +172,7 @@ class SkillRequirement(Frozen):
 class QueueSettings(Frozen):
     """What a client configures for a queue (PUT /queues/{id}); the tenant and id come from the call."""
 
-    name: str = Field(min_length=1, max_length=128)
+    name: DisplayName
     channels: frozenset[Channel] = Field(default=frozenset(Channel), min_length=1,
                                          description="the channels it takes (at least one)")
     required_skills: tuple[SkillRequirement, ...] = Field(default=(), max_length=20)
@@ -180,6 +185,7 @@ class QueueSettings(Frozen):
 
 
 class Queue(QueueSettings):
+    name: StoredName
     tenant_id: str
     queue_id: Name
 
@@ -203,7 +209,7 @@ class AgentProfile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=128)
+    name: DisplayName
     skills: dict[Annotated[str, Field(pattern=_NAME)], Int] = Field(
         default_factory=dict, max_length=MAX_SKILLS, description="skill -> proficiency 1-5")
     queues: tuple[QueueAssignment, ...] = Field(default=(), max_length=MAX_AGENT_QUEUES)
@@ -235,6 +241,7 @@ PROFILE_FIELDS = frozenset(AgentProfile.model_fields)
 
 
 class Agent(AgentProfile):
+    name: StoredName
     tenant_id: str
     agent_id: Name
     status: str = AgentStatus.OFFLINE
