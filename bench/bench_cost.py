@@ -685,6 +685,7 @@ def measure(seconds: float = COST_S, window_s: float | None = None) -> dict[str,
             "emf_metrics": sorted([ns, name, list(map(list, dims))] for ns, name, dims in logs.metrics),
             "scheduled": {**scheduled, "wru": capacity["scheduled_wru"], "rru": capacity["scheduled_rru"]},
             "lambda_avg_ms": {f["folder"]: f["ms"] / f["invocations"] for f in functions.values() if f["invocations"]},
+            "stack": cost_model.stack_resources(template),
             "lake": {} if not COST_LAKE else {
                 "contact_events": {"records": PAYLOADS.lake_stream_records, "bytes": PAYLOADS.lake_stream_bytes,
                                    "billed_bytes": PAYLOADS.lake_stream_billed},

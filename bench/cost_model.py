@@ -409,6 +409,21 @@ def lake_delivery(template: Mapping[str, Any]) -> dict[str, int]:
     return {"streams": streams, "buffer_s": min(intervals, default=300)}
 
 
+STACK_RESOURCES = {"AWS::KMS::Key": "kms_keys", "AWS::CloudWatch::Alarm": "alarms",
+                   "AWS::CloudWatch::Dashboard": "dashboards"}
+STACK_PRICE_LINES = {"kms_keys": "kms.keys", "alarms": "cloudwatch.alarms", "dashboards": "cloudwatch.dashboards"}
+
+
+def stack_resources(template: Mapping[str, Any]) -> dict[str, int]:
+    """The resources of a synthesized template that cost a fixed amount a month whatever the traffic
+    (customer-managed keys, alarms, dashboards), counted by their Deployment key."""
+    counts = dict.fromkeys(STACK_RESOURCES.values(), 0)
+    for r in template.get("Resources", {}).values():
+        if r.get("Type") in STACK_RESOURCES:
+            counts[STACK_RESOURCES[r["Type"]]] += 1
+    return counts
+
+
 def platform_log_bytes(invocations: float, system_level: str) -> float:
     """Lambda's own lines: START/END/REPORT are INFO-level system logs, dropped at WARN."""
     return PLATFORM_LOG_B_PER_INVOCATION * invocations if system_level in ("INFO", "DEBUG") else 0.0
@@ -482,6 +497,9 @@ class Deployment(TypedDict):
     metrics_fixed: int  # without tenant/queue dimensions (service, action, or none)
     lake_streams: NotRequired[int]  # Firehose delivery streams with dynamic partitioning (absent: no lake)
     lake_buffer_s: NotRequired[int]  # their buffering interval: one S3 object per stream, tenant and interval
+    kms_keys: NotRequired[int]  # customer-managed KMS keys the template deploys (stack_resources)
+    alarms: NotRequired[int]  # CloudWatch alarms the template deploys
+    dashboards: NotRequired[int]  # CloudWatch dashboards the template deploys
 
 
 def custom_metric_count(d: Deployment) -> int:
@@ -490,7 +508,8 @@ def custom_metric_count(d: Deployment) -> int:
 
 
 def fixed_monthly_usage(d: Deployment) -> dict[str, float]:
-    """Per month, whatever the traffic: stream hours, custom metrics, the scheduled sweep."""
+    """Per month, whatever the traffic: stream hours, custom metrics, the scheduled sweep, the template's
+    keys, alarms and dashboards."""
     sweeps = d["schedules_per_minute"] * MINUTES_PER_MONTH
     return {
         "kinesis.ondemand_stream_hours": d["streams"] * HOURS_PER_MONTH,
@@ -500,6 +519,7 @@ def fixed_monthly_usage(d: Deployment) -> dict[str, float]:
         "lambda.arm64_gb_s": sweeps * d["scheduled_gb_s"],
         "dynamodb.wru": sweeps * d["scheduled_wru"],
         "dynamodb.rru": sweeps * d["scheduled_rru"],
+        **{line: d[key] for key, line in STACK_PRICE_LINES.items() if d.get(key)},  # type: ignore[literal-required]
         **lake_objects_usage(d),
     }
 

@@ -64,6 +64,7 @@ def stated_deployment(measured: dict[str, Any]) -> cost_model.Deployment:
         "metrics_per_queue": len(per_queue),
         "metrics_per_tenant": len(per_tenant),
         "metrics_fixed": len(fixed) + flow,
+        **measured.get("stack", {}),  # keys, alarms, dashboards (absent from runs measured before they were counted)
         **({"lake_streams": lake["delivery"]["streams"], "lake_buffer_s": lake["delivery"]["buffer_s"]}
            if (lake := measured.get("lake", {})).get("delivery") else {}),
     }

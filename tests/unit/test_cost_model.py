@@ -91,8 +91,24 @@ def test_the_price_table_prices_everything_the_model_uses() -> None:
     used = set(usage_per_contact(COUNTS))
     used |= set(fixed_monthly_usage({"tenants": 1, "queues_per_tenant": 1, "streams": 1, "schedules_per_minute": 1,
                                      "scheduled_gb_s": 0, "scheduled_wru": 0, "scheduled_rru": 0,
-                                     "metrics_per_queue": 0, "metrics_per_tenant": 0, "metrics_fixed": 0}))
+                                     "metrics_per_queue": 0, "metrics_per_tenant": 0, "metrics_fixed": 0,
+                                     "kms_keys": 1, "alarms": 1, "dashboards": 1}))
     assert used <= set(prices)
+
+
+def test_the_template_s_keys_alarms_and_dashboards_are_fixed_monthly_costs() -> None:
+    template = {"Resources": {"K": {"Type": "AWS::KMS::Key"}, "T": {"Type": "AWS::SNS::Topic"},
+                              **{f"A{i}": {"Type": "AWS::CloudWatch::Alarm"} for i in range(11)},
+                              "D": {"Type": "AWS::CloudWatch::Dashboard"}}}
+    stack = cost_model.stack_resources(template)
+    assert stack == {"kms_keys": 1, "alarms": 11, "dashboards": 1}
+    d: cost_model.Deployment = {"tenants": 1, "queues_per_tenant": 1, "streams": 0, "schedules_per_minute": 0.0,
+                                "scheduled_gb_s": 0.0, "scheduled_wru": 0.0, "scheduled_rru": 0.0,
+                                "metrics_per_queue": 0, "metrics_per_tenant": 0, "metrics_fixed": 0, **stack}  # type: ignore[typeddict-item]
+    by_id = {r["id"]: r["usd"] for r in cost_table(fixed_monthly_usage(d), load_prices(), 1)["lines"]}
+    assert by_id["kms.keys"] == pytest.approx(1.00)
+    assert by_id["cloudwatch.alarms"] == pytest.approx(1.10)  # 11 x $0.10
+    assert by_id["cloudwatch.dashboards"] == pytest.approx(3.00)
 
 
 def test_a_line_without_a_source_or_a_date_is_a_problem() -> None:
