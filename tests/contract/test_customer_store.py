@@ -77,6 +77,16 @@ def test_an_alias_of_another_customer_is_a_conflict_and_nothing_is_written(deps,
     assert deps.customers.get(tenant, "c3") is None
 
 
+def test_a_number_in_another_script_s_digits_is_the_same_number(deps, tenant):
+    """Full-width digits (an IME) or Arabic-Indic ones are the ASCII number: one key, so one owner."""
+    deps.customers.put(_customer(tenant, "c1", phones=["+14155550100"]))
+    assert deps.customers.find(tenant, phone="+1４１５５５５０１００").customer_id == "c1"
+    assert deps.customers.find(tenant, phone="+١٤١٥٥٥٥٠١٠٠").customer_id == "c1"
+    with pytest.raises(Conflict):  # not a second customer's "different" number
+        deps.customers.put(_customer(tenant, "c2", phones=["+1４１５５５５０１００"]))
+    assert _customer(tenant, "c3", phones=["+٤٤٢٠٧٩٤٦٠٩٥٨"]).phones == ("+442079460958",)
+
+
 def test_concurrent_claims_of_one_number_have_exactly_one_winner(deps, tenant):
     claimants = [f"c{i}" for i in range(8)]
     barrier = threading.Barrier(len(claimants))

@@ -11,6 +11,7 @@ error messages (`normalise_phone` / `normalise_email` say what is wrong, never t
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, ValidationInfo
 
@@ -30,7 +31,7 @@ MAX_ALIASES = 10  # phone numbers, and e-mail addresses, per customer (bounds on
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$"
 _PHONE_NOISE = re.compile(r"[\s().\-/]")
-_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 _TIER = r"^[a-z][a-z0-9_-]{0,31}$"
 _LANGUAGE = r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8}){0,3}$"  # BCP 47 / Connect LanguageCode, e.g. en-US, es
@@ -39,7 +40,8 @@ _LANGUAGE = r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8}){0,3}$"  # BCP 47 / Connect La
 def normalise_phone(raw: str) -> str:
     """E.164: separators removed, a leading international `00` read as `+`. No guessing of a
     country: a national number (no `+`/`00`) is refused. Raises ValueError without the value."""
-    text = _PHONE_NOISE.sub("", str(raw).strip())
+    # Any script's decimal digits as ASCII (full-width from an IME, Arabic-Indic): one number, one key.
+    text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in _PHONE_NOISE.sub("", str(raw).strip()))
     if text.startswith("00"):
         text = "+" + text[2:]
     if not _E164.match(text):
