@@ -191,6 +191,13 @@ def test_default_categories_cover_legal_escalation_payment():
     assert [(e.segment_index, e.phrase) for e in legal.evidence] == [(2, "lawyer")]
 
 
+@pytest.mark.parametrize("said", ["You charged me twice for the same order.", "They billed us twice.",
+                                  "Somebody charged my card twice", "I've been double billed again"])
+def test_being_charged_twice_is_a_payment_issue_however_it_is_said(said):
+    analysis = analyze_transcript(transcript(("CUSTOMER", 1, said)), AnalyticsRules.default())
+    assert "payment_issue" in names(analysis), said
+
+
 def test_absent_phrases_veto_the_category():
     rules = AnalyticsRules.default()
     analysis = analyze_transcript(

@@ -780,9 +780,10 @@ def default_categories() -> list[CategoryRule]:
             matchers=[
                 PhraseMatcher(
                     phrases=[
-                        "charged twice", "double charged", "overcharged", "payment failed", "payment declined",
-                        "card was declined", "card declined", "wrong amount", "billing error", "late fee",
-                        "refund",
+                        "charged twice", "charged me twice", "charged us twice", "charged my card twice", "billed twice",
+                        "billed me twice", "billed us twice", "double charged", "double billed", "overcharged",
+                        "payment failed", "payment declined", "card was declined", "card declined", "wrong amount",
+                        "billing error", "late fee", "refund",
                     ],
                 )
             ],
