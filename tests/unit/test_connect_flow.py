@@ -374,6 +374,19 @@ def test_log_event_feeds_self_service_containment(deps):
     assert deps.history.flow_events("other", cid) == []  # tenant-scoped
 
 
+def test_a_milestone_value_keyed_in_by_the_caller_is_stored_redacted(deps):
+    """`value=$.StoredCustomerInput` at the wrong prompt: a card number, a phone number, an e-mail
+    address typed by the caller are never stored; a menu choice is kept as it was."""
+    cid = parse_event(fixture("chat_sms")).contact.ContactId
+    for value in ("4111111111111111", "4111 1111 1111 1111", "+14155550101", "jane.doe@example.com", "2"):
+        reply = ask(deps, fixture("chat_sms", action="log_event", milestone="menu_choice", value=value))
+        assert reply["status"] == "ok", reply
+    stored = [e.value for e in deps.history.flow_events(TENANT, cid)]
+    assert stored == ["[CARD]", "[CARD]", "[PHONE]", "[EMAIL]", "2"], stored
+    too_long = ask(deps, fixture("chat_sms", action="log_event", milestone="menu_choice", value="x" * 5000))
+    assert too_long["error_code"] == "invalid_parameter", too_long  # still refused, not cut to fit
+
+
 # --- limits -------------------------------------------------------------------------------------------
 def test_an_oversize_attribute_map_is_read_and_never_echoed(deps):
     event = fixture("voice_inbound", action="identify")

@@ -394,8 +394,8 @@ def log_event(flow: Flow) -> dict[str, Any]:
     milestone = flow.param("milestone", "event")
     if not milestone:
         raise FlowError("missing_parameter", "action=log_event needs parameter milestone (e.g. menu_choice, self_service_success)")
-    event = history.record_flow_event(flow.deps, flow.tenant_id, flow.connect_contact_id(), milestone.lower(),
-                                      flow.param("value"))
+    event = history.record_caller_milestone(flow.deps, flow.tenant_id, flow.connect_contact_id(), milestone.lower(),
+                                            flow.param("value"))
     return {"recorded": True, "milestone": event.name, "self_service": event.self_service}
 
 

@@ -219,6 +219,18 @@ def record_flow_event(deps: Dependencies, tenant_id: str, contact_id: str, name:
     return event
 
 
+def record_caller_milestone(deps: Dependencies, tenant_id: str, contact_id: str, name: str,
+                            value: str | None = None) -> FlowEvent:
+    """A milestone a flow logged (action=log_event), its value through the tenant's redactor first: flows log
+    what the caller keyed in ($.StoredCustomerInput), which at the wrong prompt is a card number, a phone
+    number or an e-mail address."""
+    if value:
+        from ccaas.usecases.analytics import redact  # only a milestone with a value needs the redactors
+
+        value = redact(deps, tenant_id, value[:1024])  # longer than any value taken (128): refused all the same
+    return record_flow_event(deps, tenant_id, contact_id, name, value)
+
+
 # --- surveys --------------------------------------------------------------------------------------
 class SurveyAnswers(BaseModel):
     """POST /contacts/{id}/survey. The comment is redacted before it is stored."""
