@@ -42,8 +42,9 @@ from ccaas.domain.analytics import (
 from ccaas.domain.analytics.forms import MAX_COMMENT, EvaluationResult, Override, rescore
 from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, ParticipantRole
 from ccaas.domain.models import Channel, Conflict, DomainError, NotFound, within_calendar
-from ccaas.usecases.guidance import guidance_counts
-from ccaas.usecases.history import known_contact, refresh_repeat_flags, tenant_context, time_range
+
+# ccaas.usecases.guidance and ccaas.usecases.history are imported by the functions that call them (as the lake's
+# use-cases are): the analysis step's import does not build real-time guidance's models or the history use-cases'.
 
 if TYPE_CHECKING:  # the reports' types; ccaas.domain.insights is imported by the reports (API only)
     from ccaas.domain.insights import (
@@ -88,10 +89,12 @@ def redact(deps: Dependencies, tenant_id: str, text: str) -> str:
 
 
 # --- chat messages --------------------------------------------------------------------------------
+# The API's models here are built by their first use (pydantic's defer_build), not by the import the analysis
+# step's cold start pays for.
 class NewMessage(BaseModel):
     """POST /contacts/{id}/messages: one message of a chat participant."""
 
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, defer_build=True)
 
     participant_role: ParticipantRole
     content: str = Field(min_length=1, max_length=4096, repr=False)
@@ -170,6 +173,8 @@ def _store_analysis(deps: Dependencies, tenant_id: str, contact_id: str, analysi
     """Store a (re-)analysis. Supervisor overrides already stored are kept and win over the new
     automatic answers; the write is conditional on the version read, so an override saved meanwhile is
     never lost (the read-merge-write is retried)."""
+    from ccaas.usecases.guidance import guidance_counts  # noqa: PLC0415 - see the imports above
+
     rules = analytics_rules(deps, tenant_id)
     before = deps.history.get_entry(tenant_id, contact_id)
     shown, followed = guidance_counts(deps, tenant_id, contact_id)
@@ -190,6 +195,8 @@ def _store_analysis(deps: Dependencies, tenant_id: str, contact_id: str, analysi
                 raise
     changed = {}
     if before is not None and before.reason != _effective_reason(before, summary):
+        from ccaas.usecases.history import refresh_repeat_flags  # noqa: PLC0415 - see the imports above
+
         changed = refresh_repeat_flags(deps, tenant_id, contact_id)  # the classified reason changes who repeats
     from ccaas.usecases.lake import export_analysis  # noqa: PLC0415 - the lake's use-cases, only when writing
 
@@ -222,6 +229,8 @@ def analyze_contact(deps: Dependencies, tenant_id: str, contact_id: str) -> Anal
 def upload_transcript(deps: Dependencies, tenant_id: str, contact_id: str, document: Any) -> AnalysisSummary:
     """A transcript in our segment format, chat messages, Contact Lens or Transcribe JSON: redacted,
     analysed and stored (the raw document is dropped when this returns)."""
+    from ccaas.usecases.history import known_contact  # noqa: PLC0415 - see the imports above
+
     known_contact(deps, tenant_id, contact_id)
     try:
         if isinstance(document, dict) and isinstance(document.get("segments"), list):
@@ -266,7 +275,7 @@ def _one_answer_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 class AnswerOverrideRequest(BaseModel):
     """PUT /contacts/{id}/evaluation/answers/{question_id}: a supervisor's answer to one question."""
 
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, defer_build=True)
 
     # strict: JSON 1.0 is not `true` ("yes"), "1" is not 1; the question's own check does the rest
     answer: Annotated[StrictBool | StrictInt | StrictStr, WrapValidator(_one_answer_error)] = Field(
@@ -276,6 +285,8 @@ class AnswerOverrideRequest(BaseModel):
 
 class ContactEvaluation(BaseModel):
     """A contact's evaluation: the form as scored, automatic answers with their evidence, overrides."""
+
+    model_config = ConfigDict(defer_build=True)
 
     contact_id: str
     version: int  # of the stored analysis (every override or re-analysis adds one)
@@ -343,6 +354,8 @@ def override_answer(deps: Dependencies, tenant_id: str, contact_id: str, questio
 
 # --- search and root causes -------------------------------------------------------------------------
 class ContactInsight(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     contact_id: str
     contact_time_ms: int | None
     channel: str | None
@@ -386,6 +399,7 @@ def search_contacts(
     deps: Dependencies, tenant_id: str, *, start: datetime | None, end: datetime | None, **filters: Any
 ) -> list[ContactInsight]:
     from ccaas.domain.insights import ContactSearch, search_entries
+    from ccaas.usecases.history import time_range  # noqa: PLC0415 - see the imports above
 
     _, span = time_range(deps, tenant_id, start, end, default_days=7)
     search = ContactSearch(from_ms=span.from_ms, to_ms=span.to_ms, **filters)
@@ -394,6 +408,8 @@ def search_contacts(
 
 
 def _entries(deps: Dependencies, tenant_id: str, start: datetime | None, end: datetime | None) -> tuple[list[HistoryEntry], int, int]:
+    from ccaas.usecases.history import time_range  # noqa: PLC0415 - see the imports above
+
     _, span = time_range(deps, tenant_id, start, end, default_days=7)
     entries = list(deps.history.entries_between(tenant_id, span.from_ms, span.to_ms))
     return entries, span.from_ms, span.to_ms
@@ -420,6 +436,8 @@ def lowest_performers_report(deps: Dependencies, tenant_id: str, *, dimension: D
 # X-Warnings header of the bare lists.
 def _insight_context(deps: Dependencies, tenant_id: str, start: datetime | None, end: datetime | None):  # noqa: ANN202
     from zoneinfo import ZoneInfo
+
+    from ccaas.usecases.history import tenant_context  # noqa: PLC0415 - see the imports above
 
     entries, from_ms, to_ms = _entries(deps, tenant_id, start, end)
     time_zone, settings = tenant_context(deps, tenant_id)

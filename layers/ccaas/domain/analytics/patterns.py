@@ -7,7 +7,9 @@ refusing what needs backtracking: backreferences (`\\1`) and look-arounds (`(?=`
 refused when the rule is saved, with the pattern named in the error (the API answers 422).
 
 Our own fixed patterns (redaction's built-in detectors, ids, phone numbers) stay on Python's `re`:
-they are reviewed, need look-arounds, and are exercised by tests.
+they are reviewed, need look-arounds, and are exercised by tests. They are declared with `lazy_regex`
+and compiled on first use, not at import (a cold start compiled ~20 of them; tests/unit/test_cold_start_analysis.py
+keeps it so); RE2 itself is imported with the first tenant pattern.
 
 RE2 syntax differences a tenant may notice: `\\d`, `\\w`, `\\s`, `\\b` are ASCII-only (use `\\pN`,
 `\\pL` for other scripts), `\\Z` is spelled `\\z`, and possessive / atomic groups do not exist (nor
@@ -15,9 +17,9 @@ are they needed). Named groups `(?P<name>...)` and inline flags `(?i)`, `(?m)`, 
 """
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import Any
-
-import re2
 
 MAX_PATTERN_LENGTH = 500  # characters of one tenant pattern
 # RE2's memory budget per compiled pattern (program + DFA cache). A pattern whose program does not fit
@@ -25,9 +27,16 @@ MAX_PATTERN_LENGTH = 500  # characters of one tenant pattern
 # slower but still linear. 1 MiB x 50 patterns bounds one tenant's worst case at ~50 MiB.
 RE2_MAX_MEM = 1 << 20
 
-_OPTIONS = re2.Options()
-_OPTIONS.max_mem = RE2_MAX_MEM
-_OPTIONS.log_errors = False  # the reason is in the exception; RE2 would also print it to stderr
+
+@cache
+def _re2() -> tuple[Any, Any]:
+    """(the re2 module, our options): imported with the first tenant pattern, never by default rules."""
+    import re2  # noqa: PLC0415 - see above
+
+    options = re2.Options()
+    options.max_mem = RE2_MAX_MEM
+    options.log_errors = False  # the reason is in the exception; RE2 would also print it to stderr
+    return re2, options
 
 
 def compile_tenant_pattern(pattern: str, *, multiline: bool = True, what: str = "pattern") -> Any:
@@ -38,9 +47,10 @@ def compile_tenant_pattern(pattern: str, *, multiline: bool = True, what: str = 
     """
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise ValueError(f"{what} is {len(pattern)} characters long (at most {MAX_PATTERN_LENGTH})")
+    re2, options = _re2()
     try:
         # (?m) in front applies to the whole pattern, like re.MULTILINE; RE2 has no option for it
-        regex = re2.compile(f"(?m){pattern}" if multiline else pattern, _OPTIONS)
+        regex = re2.compile(f"(?m){pattern}" if multiline else pattern, options)
     except re2.error as exc:
         reason = exc.args[0] if exc.args else "invalid pattern"
         if isinstance(reason, bytes):
@@ -49,3 +59,31 @@ def compile_tenant_pattern(pattern: str, *, multiline: bool = True, what: str = 
             f"{what} {pattern!r} does not compile with RE2: {reason} (no backreferences or look-arounds)"
         ) from None
     return regex
+
+
+_PATTERN_METHODS = ("search", "match", "fullmatch", "finditer", "findall", "sub", "subn", "split")
+
+
+class _LazyRegex:
+    """A fixed pattern compiled by its first use. That use copies the compiled pattern's methods and
+    attributes onto the instance, so every later call is a plain attribute lookup, as fast as on the
+    `re.Pattern` itself (a warm analysis pays nothing for the laziness)."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._source = (pattern, flags)
+
+    def __getattr__(self, name: str) -> Any:  # called only for attributes not yet copied: the first use
+        if name.startswith("_"):
+            raise AttributeError(name)
+        compiled = re.compile(*self._source)
+        for attribute in (*_PATTERN_METHODS, "pattern", "flags", "groups", "groupindex"):
+            setattr(self, attribute, getattr(compiled, attribute))
+        return getattr(compiled, name)
+
+    def __repr__(self) -> str:
+        return f"lazy_regex({self._source[0]!r})"
+
+
+def lazy_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """`re.compile(pattern, flags)`, done on the pattern's first use instead of at import."""
+    return _LazyRegex(pattern, flags)  # type: ignore[return-value] - behaves as the Pattern it compiles to

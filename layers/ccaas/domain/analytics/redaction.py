@@ -46,7 +46,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .limits import MAX_CUSTOM_PATTERNS, MAX_PATTERN, MAX_PATTERN_NAME
-from .patterns import compile_tenant_pattern
+from .patterns import compile_tenant_pattern, lazy_regex
 from .spoken import TEENS, TENS, UNITS, NumberRun, candidate_regions, number_word_hits, runs_in_regions
 
 
@@ -62,7 +62,7 @@ class PiiType(StrEnum):
     ROUTING_NUMBER = "ROUTING_NUMBER"  # US ABA routing transit number
 
 
-_CUSTOM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")  # MAX_PATTERN_NAME characters
+_CUSTOM_NAME = lazy_regex(r"[A-Za-z][A-Za-z0-9_]{0,39}")  # MAX_PATTERN_NAME characters
 MAX_RECEIPT = 1_000  # receipt entries kept per contact; the rest are counted
 
 
@@ -133,8 +133,8 @@ class RedactedTexts(BaseModel):
 
 # --- numbers: cards, security codes, expiry dates, SSN, bank numbers ---------------------------
 
-_DIGIT_GROUP = re.compile(r"\d+")
-_ANY_DIGIT = re.compile(r"\d")
+_DIGIT_GROUP = lazy_regex(r"\d+")
+_ANY_DIGIT = lazy_regex(r"\d")
 _SPEAKER_CHANGE = "\x1e"  # boundary between segments of different speakers
 _CARD_MIN, _CARD_MAX = 13, 19
 
@@ -466,12 +466,12 @@ _BRIDGE = frozenset(
     "with my card number that it's valid thru through um uh er erm ah hmm so okay ok yeah yes sorry "
     "like you know let me see oh".split()
 )
-_WORD = re.compile(r"[a-z']+")
-_MONTH_BEFORE = re.compile(
+_WORD = lazy_regex(r"[a-z']+")
+_MONTH_BEFORE = lazy_regex(
     r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
     r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?,? (?:of )?$"
 )
-_AMOUNT_AFTER = re.compile(r"\s?(?:%|percent\b|dollars?\b|bucks\b|pounds?\b|euros?\b|cents\b|pence\b|quid\b|k\b)")
+_AMOUNT_AFTER = lazy_regex(r"\s?(?:%|percent\b|dollars?\b|bucks\b|pounds?\b|euros?\b|cents\b|pence\b|quid\b|k\b)")
 
 
 def _bridged(lowered: str, anchor: int, start: int) -> bool:
@@ -535,7 +535,7 @@ _CORRECTION_BRIDGE = _CORRECTIONS | frozenset("so i i'm it's its it is that that
 _CORRECTED_MAX_DIGITS, _CORRECTED_GAP = 8, 40
 # ASR writes a leading digit as its homophone ("for one one one, ..."); tried only when the run
 # alone is no card and the homophone makes it a Luhn-valid one.
-_HOMOPHONE_BEFORE = re.compile(r"(?:^|[^a-z'])(for|to|too|ate)[ ,]{1,2}$")
+_HOMOPHONE_BEFORE = lazy_regex(r"(?:^|[^a-z'])(for|to|too|ate)[ ,]{1,2}$")
 _HOMOPHONES = {"for": "4", "to": "2", "too": "2", "ate": "8"}
 
 
@@ -943,19 +943,19 @@ _DIGIT_PATTERNS = {
 # How far an identifier may extend beyond its digits: "+", "(" and NINO letters before, the NINO
 # suffix letter and ")" after.
 _CLUSTER_LEAD, _CLUSTER_TRAIL, _CLUSTER_GAP = 4, 3, 3
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_EMAIL = lazy_regex(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # Spoken form ASR produces: "john dot smith at example dot com", "j o h n underscore d o e at ...",
 # "kate seventy two at ...": the domain is matched from " at ", the local part read back from there.
-_SPOKEN_DOMAIN = re.compile(
+_SPOKEN_DOMAIN = lazy_regex(
     r" at [a-z0-9]+(?: (?:dot|point) [a-z0-9]+)* (?:dot|point) (?:com|net|org|edu|gov|co|uk|io|info|biz|us|ca|de|fr)\b"
 )
 _EMAIL_JOINERS = frozenset("dot point underscore hyphen dash".split())
 _EMAIL_NOT_NAMES = frozenset(
     "is it's its email e-mail mail address me at to my the and or send reach use try on it was be".split()
 )
-_EMAIL_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_EMAIL_NAME = lazy_regex(r"[a-z0-9][a-z0-9._-]*")
 _LOCAL_REACH = 120  # characters before " at " searched for the local part
-_NON_BLANK = re.compile(r"\S+")
+_NON_BLANK = lazy_regex(r"\S+")
 
 # Overlapping matches merge into one placeholder labelled by the earliest type in this order.
 _PRIORITY = {
@@ -1121,7 +1121,7 @@ def _spoken_emails(lowered: str) -> list[tuple[int, int, str]]:
 
 # "a b one two three four five six c": a NINO spelled out, read only near "national insurance".
 _DIGIT_WORD = "(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|[0-9])"
-_SPOKEN_NINO = re.compile(
+_SPOKEN_NINO = lazy_regex(
     r"(?<![a-z0-9])(?!b[ .]*g\b|g[ .]*b\b|k[ .]*n\b|n[ .]*k\b|n[ .]*t\b|t[ .]*n\b|z[ .]*z\b)"
     r"[a-ceghj-pr-tw-z][ .]{0,2}[a-ceghj-npr-tw-z][ ,.]{1,3}"
     rf"{_DIGIT_WORD}(?:[ ,.-]{{1,3}}{_DIGIT_WORD}){{5}}[ ,.]{{1,3}}[a-d](?![a-z0-9])"
@@ -1143,8 +1143,8 @@ def _is_number_word(word: str) -> bool:
 
 
 _SPOKEN_NUMBER_WORDS = frozenset({*UNITS, *TEENS, *TENS})
-_MORE_DIGITS_BEFORE = re.compile(r"\d[ .-]{1,2}$")
-_MORE_DIGITS_AFTER = re.compile(r"[ .-]{1,2}\d")
+_MORE_DIGITS_BEFORE = lazy_regex(r"\d[ .-]{1,2}$")
+_MORE_DIGITS_AFTER = lazy_regex(r"[ .-]{1,2}\d")
 
 
 def _count_digits(text: str) -> int:

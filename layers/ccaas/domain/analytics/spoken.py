@@ -18,8 +18,9 @@ tokenised. Pure: no I/O.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
+
+from .patterns import lazy_regex
 
 __all__ = [
     "DigitItem",
@@ -97,7 +98,7 @@ _SEARCH_ENDINGS: dict[str, dict[str, int]] = {
     "ty": {w: 2 for w in TENS},
 }
 _LONGEST_ENDING_WORD = max(len(w) for words in _SEARCH_ENDINGS.values() for w in words)
-_TOKEN = re.compile(r"\w+|[^\w\s]")
+_TOKEN = lazy_regex(r"\w+|[^\w\s]")
 
 
 class DigitItem:
@@ -288,11 +289,11 @@ def runs_in_regions(
     return runs
 
 
-_HOMOPHONE = re.compile(r"\b(?:" + "|".join(HOMOPHONES) + r")\b")
+_HOMOPHONE = lazy_regex(r"\b(?:" + "|".join(HOMOPHONES) + r")\b")
 
 
-_LETTER = re.compile(r"[^\W\d_]")
-_DIGITS = re.compile(r"\d+")
+_LETTER = lazy_regex(r"[^\W\d_]")
+_DIGITS = lazy_regex(r"\d+")
 _BLANKS = frozenset(" \t\r\n\x1e\u00a0\u2009\u202f")
 
 

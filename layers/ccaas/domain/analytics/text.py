@@ -14,13 +14,14 @@ over the conversation" below for the design and its bounds.
 """
 from __future__ import annotations
 
-import re
 import string
 from bisect import bisect_right
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain, repeat
 from operator import sub
+
+from .patterns import lazy_regex
 
 # Separator between segments while normalising a whole transcript at once: NUL is neither whitespace
 # nor punctuation, so it survives; any NUL already in the text is blanked first.
@@ -176,7 +177,7 @@ def _matches_across_breaks(words: list[str], start: int, rest: list[str]) -> boo
 # stays linear in the transcript.
 
 PLACEHOLDER_MARK = "\x7f"  # DEL: neither whitespace, punctuation nor a control character we blank
-_PLACEHOLDER = re.compile(r"\[([A-Za-z][A-Za-z0-9_]{0,39})\]")
+_PLACEHOLDER = lazy_regex(r"\[([A-Za-z][A-Za-z0-9_]{0,39})\]")
 
 _CONTRACTIONS: dict[str, str] = {
     "can't": "can not", "cannot": "can not", "won't": "will not", "shan't": "shall not", "ain't": "is not",
