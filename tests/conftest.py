@@ -78,26 +78,34 @@ def runtime():
 # units are handed out heaviest first (the items are ordered so in every worker; xdist's reordering by
 # test count is off): a long module started last is the run's tail.
 SHARED_DIRS = ("tests/infra/", "tests/workflows/")
+# Files that join a shared directory's unit: test_lake_infra.py synthesizes a CDK app as tests/infra does, and
+# on the other worker it started a second jsii kernel (Node, the CDK's modules: ~15 s of a worker).
+JOINS = {"tests/unit/test_lake_infra.py": "tests/infra/"}
 # A unit's estimated seconds beyond its tests at 0.01 s each (unit_cost), on a quiet 2-core machine with both
-# workers busy: its CPU (Chromium, Node and subprocesses included) and its waits on real clocks, measured per
-# file in a `make test` run (a throwaway plugin summing time.process_time() per file); a file not listed
-# costs what its directory says.
+# workers busy: its wall time in a `make test` run (Chromium, Node and subprocesses included), measured per
+# file with a throwaway plugin (time.process_time() and wall per file) and scaled to a quiet machine (x0.6 of
+# a run beside other work); a file not listed costs what its directory says.
 UNIT_COST = {
-    "tests/local/test_wallboard.py": 40, "tests/fuzz/": 35, "tests/infra/": 30, "tests/local/test_journeys_local.py": 25,
-    "tests/unit/test_lake_conformance.py": 16, "tests/local/test_simulation_transfers.py": 15,
-    "tests/local/test_simulation_push.py": 14, "tests/workflows/": 12, "tests/local/test_moto_patches.py": 10,
-    "tests/local/test_outbound_local.py": 10, "tests/unit/test_lake_sql_dialect.py": 8, "tests/local/test_admin_cli.py": 8,
-    "tests/handlers/test_lake_api.py": 3, "tests/local/test_demo_history.py": 7, "tests/local/test_day_report.py": 6,
-    "tests/local/test_end_to_end.py": 5, "tests/outside/test_outbound_journeys_api.py": 5, "tests/unit/test_cold_start.py": 5,
-    "tests/unit/test_lake_api.py": 4, "tests/unit/test_lake_reference.py": 3, "tests/handlers/test_roles.py": 3,
-    "tests/local/": 3, "tests/outside/": 1, "tests/handlers/": 1, "tests/contract/": 1,
+    "tests/infra/": 36, "tests/fuzz/": 31, "tests/local/test_wallboard.py": 25, "tests/unit/test_lake_conformance.py": 19,
+    "tests/local/test_journeys_local.py": 19, "tests/workflows/": 14, "tests/local/test_moto_patches.py": 14,
+    "tests/local/test_simulation_push.py": 11, "tests/local/test_demo_history.py": 10,
+    "tests/local/test_simulation_transfers.py": 10, "tests/handlers/test_history_handlers.py": 9,
+    "tests/outside/test_outbound_journeys_api.py": 9, "tests/unit/test_demo_history_shape.py": 9,
+    "tests/local/test_admin_cli.py": 8, "tests/unit/test_plot_forecast.py": 8, "tests/unit/test_lake_sql_dialect.py": 7,
+    "tests/unit/test_cold_start.py": 6, "tests/local/test_day_report.py": 6,
+    "tests/local/test_outbound_local.py": 6, "tests/handlers/test_alert_handlers.py": 5,
+    "tests/handlers/test_documented_shapes.py": 5, "tests/local/test_readme_walkthrough.py": 5,
+    "tests/local/test_end_to_end.py": 5, "tests/handlers/test_lake_api.py": 5, "tests/local/test_lake_local.py": 5,
+    "tests/unit/test_lake_api.py": 4, "tests/unit/test_lake_query_cap.py": 4, "tests/unit/test_campaign_bench.py": 4,
+    "tests/local/test_cli_errors.py": 4, "tests/local/": 2, "tests/outside/": 3, "tests/handlers/": 2, "tests/contract/": 1,
 }
 
 
 def work_unit(nodeid: str) -> str:
-    """The xdist unit of a test: its directory when the directory shares a fixture, else its file."""
+    """The xdist unit of a test: its directory when the directory shares a fixture (or the file joins one),
+    else its file."""
     path = nodeid.split("::", 1)[0]
-    return next((d for d in SHARED_DIRS if path.startswith(d)), path)
+    return JOINS.get(path) or next((d for d in SHARED_DIRS if path.startswith(d)), path)
 
 
 def unit_cost(unit: str, tests: int) -> float:

@@ -36,6 +36,11 @@ def env(stack, monkeypatch):
 def tenant(env):
     """A fresh tenant (its admin API key too) with a `sales` queue and an agent `ana` serving it. Calls
     through tests.lambda_harness.api act as the route's own role unless a test names one."""
+    return new_tenant()
+
+
+def new_tenant() -> SimpleNamespace:
+    """The `tenant` fixture's tenant, made in the current function environment (serve_api's under `env`)."""
     tenant_id = f"t{uuid.uuid4().hex[:8]}"
     deps = dependencies()
     key = admin.register_tenant(deps, tenant_id=tenant_id, name="Handlers")

@@ -35,6 +35,31 @@ def demo_suite():
     return parse_suite(json.loads(DEMO_SPEC.read_text()))
 
 
+def _observable(entry) -> dict:
+    day = datetime.now(UTC).date()
+    window = f"from={day.isoformat()}&to={(day + timedelta(days=1)).isoformat()}&interval=day&group_by=queue"
+    seen = {q: entry.api("GET", f"/queues/{q}/metrics/realtime", role="supervisor")[1] for q in QUEUES}
+    seen["historical"] = entry.api("GET", f"/metrics/historical?{window}", role="supervisor")[1]["rows"]
+    seen["alerts"] = entry.api("GET", "/alerts?status=all", role="supervisor")[1]
+    return seen
+
+
+# First in the module: the streams are idle from the start. After other tests it waited out their contacts'
+# records first (the contact-records stream's 5-s batching window).
+def test_synthetic_contacts_change_no_metric_kpi_or_alert(entry, runtime) -> None:
+    assert runtime.wait_for_stream_idle()
+    before = _observable(entry)
+    suite = demo_suite()
+    api_journeys = [j for j in suite.journeys if any(s.kind == "api" for s in j.steps)]
+    results = [run_journey(entry, j) for j in api_journeys * 2]  # N = 6 journeys, 8 synthetic segments
+    assert all(r.passed for r in results), [(r.journey, r.failed_step, r.failure) for r in results if not r.passed]
+    assert sum(len(r.contacts) for r in results) >= 6
+    assert runtime.wait_for_stream_idle(timeout_s=15)
+    time.sleep(1.0)  # the post-contact workflow records history after the stream
+    after = _observable(entry)
+    assert after == before
+
+
 def test_the_demo_suite_passes_on_the_sandbox_with_per_step_timings(entry) -> None:
     results = run_suite(entry, demo_suite())
     assert [r.journey for r in results] == [j.name for j in demo_suite().journeys]
@@ -49,29 +74,6 @@ def test_the_demo_suite_passes_on_the_sandbox_with_per_step_timings(entry) -> No
     assert view["agent_id"] == TEST_AGENT and view["state"] == "COMPLETED"
     status, bot = entry.api("GET", f"/agents/{TEST_AGENT}", role="supervisor")
     assert bot["status"] == "OFFLINE"
-
-
-def _observable(entry) -> dict:
-    day = datetime.now(UTC).date()
-    window = f"from={day.isoformat()}&to={(day + timedelta(days=1)).isoformat()}&interval=day&group_by=queue"
-    seen = {q: entry.api("GET", f"/queues/{q}/metrics/realtime", role="supervisor")[1] for q in QUEUES}
-    seen["historical"] = entry.api("GET", f"/metrics/historical?{window}", role="supervisor")[1]["rows"]
-    seen["alerts"] = entry.api("GET", "/alerts?status=all", role="supervisor")[1]
-    return seen
-
-
-def test_synthetic_contacts_change_no_metric_kpi_or_alert(entry, runtime) -> None:
-    runtime.wait_for_stream_idle()
-    before = _observable(entry)
-    suite = demo_suite()
-    api_journeys = [j for j in suite.journeys if any(s.kind == "api" for s in j.steps)]
-    results = [run_journey(entry, j) for j in api_journeys * 2]  # N = 6 journeys, 8 synthetic segments
-    assert all(r.passed for r in results), [(r.journey, r.failed_step, r.failure) for r in results if not r.passed]
-    assert sum(len(r.contacts) for r in results) >= 6
-    assert runtime.wait_for_stream_idle(timeout_s=15)
-    time.sleep(1.0)  # the post-contact workflow records history after the stream
-    after = _observable(entry)
-    assert after == before
 
 
 def test_a_synthetic_contact_never_reaches_a_real_agent(entry) -> None:
@@ -110,10 +112,14 @@ def test_the_ci_gate_catches_a_broken_policy(runtime, entry, tmp_path) -> None:
     broken.write_text(json.dumps({"name": "closes-sales",
                                   "queues": {"sales": {"hours": {"time_zone": "UTC", "weekly": {}}}}}))
     out, err = io.StringIO(), io.StringIO()
+    policy_before = entry.api("GET", "/routing/policy", role="admin")
     try:
         with redirect_stdout(out), redirect_stderr(err):
             code = cli.main(["run", "--spec", str(DEMO_SPEC), "--policy", str(broken), "--hours", "1",
                              "--journey", "sales-gold-caller-ivr", "--journey", "unknown-caller-support"], runtime=runtime)
+        # The candidate went to a sandbox of its own (applied at once, no function had read it): the
+        # module's sandbox keeps its policy for the tests after this one.
+        assert entry.api("GET", "/routing/policy", role="admin") == policy_before
     finally:
         apply_policy(entry, RoutingPolicy().model_dump(mode="json"), settle_s=0)
     printed = out.getvalue()

@@ -10,7 +10,8 @@ from local.testing import recorded_requests, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime-traffic")]
 
-FAST = {"rate_per_s": 1.0, "talk_s": (0.3, 0.6), "acw_s": (0.1, 0.2), "mean_patience_s": 0, "progress": False, "seed": 7}
+FAST = {"rate_per_s": 1.0, "talk_s": (0.3, 0.6), "acw_s": (0.1, 0.2), "mean_patience_s": 0, "progress": False, "seed": 7,
+        "agent_poll_s": 0.5}  # agents log in within 0.5 s (and poll that often without a socket)
 
 
 def test_agents_accept_from_offer_frames_without_polling(runtime) -> None:

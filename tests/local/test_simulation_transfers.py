@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime-traffic")]
 MOVING = {
     "rate_per_s": 1.0, "talk_s": (0.4, 0.8), "acw_s": (0.1, 0.2), "mean_patience_s": 0, "progress": False, "seed": 5,
     "transfer_share": 0.3, "consult_share": 0.35, "escalate_share": 0.25, "hold_share": 0.3,
-    "hold_s": (0.2, 0.4), "conference_s": (0.2, 0.4),
+    "hold_s": (0.2, 0.4), "conference_s": (0.2, 0.4), "agent_poll_s": 0.5,  # agents log in within 0.5 s
     # A consult leg is cancelled when nobody answers by then: 10 s lost every consult once in a fresh clone
     # (the legs queue behind the run's other contacts on 2 busy cores); the test needs one answered.
     "consult_wait_s": 25.0,
