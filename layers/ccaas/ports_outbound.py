@@ -203,6 +203,10 @@ class DialerSettings(Frozen):
     p_machine: float = Field(default=0.20, ge=0, le=1)
     p_busy: float = Field(default=0.05, ge=0, le=1)
     p_invalid: float = Field(default=0.05, ge=0, le=1)
+    ring_time_scale: float = Field(
+        default=1.0, gt=0, le=1,
+        description="the simulated carrier's delays (ringing, answering) times this: a demo or a test compresses "
+                    "them; the ring seconds reported stay the carrier's (the 15 s abandonment rule reads those)")
     # agentless SMS (AWS End User Messaging SMS, pinpoint-sms-voice-v2 SendTextMessage)
     sms_origination: str | None = Field(
         default=None, max_length=256, pattern=r"^[A-Za-z0-9_:/+.-]+$",

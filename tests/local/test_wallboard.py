@@ -558,7 +558,8 @@ def test_wallboard_shows_the_running_demo_campaign_from_its_metrics(runtime) -> 
             first = wait_until(lambda: (p := _panels(browser)) and p["status"]["state"] == "ok" and p,
                                timeout_s=40, what="the wallboard's first reads")
             assert first["campaigns_hidden"] and first["campaigns"] == {}  # the demo campaign is a draft
-            dialer = {**outbound_demo.DIALER, "p_human": 1.0, "p_machine": 0.0, "p_busy": 0.0, "p_invalid": 0.0}
+            dialer = {**outbound_demo.DIALER, "p_human": 1.0, "p_machine": 0.0, "p_busy": 0.0, "p_invalid": 0.0,
+                      "ring_time_scale": 0.2}
             status, body = api(runtime, "demo", "admin").call("PUT", "/settings/outbound", dialer)
             assert status == 200, body
             assert first["journeys_hidden"] and first["journeys"] == []

@@ -2,7 +2,7 @@
 campaign call read back from its contact record."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
@@ -96,3 +96,24 @@ def test_a_record_applies_to_its_attempt_only_under_the_instances_tenant():
         outbound.record_ctr_outcome(deps, _ctr(AnsweringMachineDetectionStatus="SIT_TONE_BUSY"))
     assert wrong.value.field == "InstanceARN"
     assert outbound.record_ctr_outcome(deps, _ctr(InitiationMethod="INBOUND")) is None
+
+
+def test_the_simulated_carrier_compresses_its_delays_by_the_ring_time_scale_and_reports_the_real_ring():
+    """A demo or a test may ring at a fraction of the carrier's times; the outcome and the ring seconds
+    reported (what the 15 s abandonment rule reads) are the carrier's own."""
+    started = datetime(2026, 12, 3, 15, 0, tzinfo=timezone.utc)
+    outcomes = {}
+    for scale in (1.0, 0.2):
+        dialer = SimulatedDialer(DialerSettings(kind="simulated", seed=5, ring_time_scale=scale))
+        for i in range(20):
+            record = AttemptRecord(tenant_id="t1", dial_mode=CampaignMode.PREDICTIVE, campaign_version=1, attempt=Attempt(
+                attempt_id=f"at{i:026d}", campaign_id="c1", row_id="r1", number="+12125550101", started_at=started))
+            far = dialer.poll(record, started + timedelta(hours=1))
+            assert far is not None
+            scaled_s = (far.at - started).total_seconds()
+            assert scaled_s == pytest.approx(far.ring_seconds * scale, abs=0.05 * scale + 1e-6)  # reported: 0.1 s steps
+            assert dialer.poll(record, far.at - timedelta(milliseconds=1)) is None  # not before its (scaled) time
+            outcomes.setdefault(scale, []).append((far.disposition, far.ring_seconds))
+    assert outcomes[1.0] == outcomes[0.2]
+    with pytest.raises(ValueError):
+        DialerSettings(kind="simulated", ring_time_scale=0)

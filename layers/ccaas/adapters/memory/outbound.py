@@ -266,7 +266,7 @@ class SimulatedDialer:
     def poll(self, record: AttemptRecord, now: datetime) -> CarrierOutcome | None:
         a = record.attempt
         result = self._draw(a.attempt_id, a.number)
-        at = a.started_at + timedelta(seconds=result.seconds)
+        at = a.started_at + timedelta(seconds=result.seconds * self.settings.ring_time_scale)
         if at > now:
             return None
         if result.outcome == "human":
