@@ -21,7 +21,7 @@ from typing import Literal, Protocol
 
 from pydantic import AwareDatetime, Field
 
-from ccaas.domain.models import Frozen, Int
+from ccaas.domain.vocabulary import Frozen, Int
 from ccaas.domain.outbound.compliance import Suppression
 from ccaas.domain.outbound.models import (
     Attempt,

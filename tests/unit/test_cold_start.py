@@ -44,7 +44,8 @@ NOT_NEEDED: dict[str, tuple[str, ...]] = {
     "push_updates": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),
     "recheck_contact": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS),
     "record_agent_activity": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *ROUTING),
-    "record_dial_outcomes": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING, *LIST_PARSING),
+    "record_dial_outcomes": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING, *LIST_PARSING,
+                             "ccaas.domain.models"),  # the outbound vocabulary only (domain.vocabulary)
     "record_history": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *ROUTING),
     "run_journeys": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),  # loaded per journey step, not at import
     "route_contact": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS),

@@ -25,7 +25,7 @@ from ccaas.domain.kpis import (
     rollup,
 )
 from ccaas.domain.kpis.accumulators import ACCUMULATOR_FIELDS, KPI_NAMES
-from ccaas.domain.kpis.rollup import KpiRow
+from ccaas.domain.kpis.ledger import KpiRow
 from ccaas.domain.kpis.settings import KpiSettings
 from ccaas.domain.models import (
     Channel,

@@ -31,7 +31,7 @@ from ccaas.domain.kpis import (
     rollup,
 )
 from ccaas.domain.kpis.accumulators import ACCUMULATOR_FIELDS
-from ccaas.domain.kpis.rollup import DIMENSIONS
+from ccaas.domain.kpis.ledger import DIMENSIONS
 from local import lake as local_lake
 from tests.unit.test_kpis import BASE, END, SETTINGS, TENANT, TZ, fixture_activities, marked_records
 

@@ -17,7 +17,7 @@ from ccaas.domain import lake
 from ccaas.domain.kpis import KpiRow, rows_to_csv
 from ccaas.domain.kpis.accumulators import ACCUMULATOR_FIELDS
 from ccaas.domain.kpis.intervals import TenantCalendar
-from ccaas.domain.kpis.rollup import DIMENSIONS
+from ccaas.domain.kpis.ledger import DIMENSIONS
 from ccaas.domain.tenants import Tenant
 from ccaas.usecases import history
 from ccaas.usecases import lake as lake_history

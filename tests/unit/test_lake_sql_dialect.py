@@ -32,7 +32,7 @@ from sqlglot.optimizer.qualify import qualify
 
 from ccaas.adapters.aws.lake import literal
 from ccaas.domain import lake
-from ccaas.domain.kpis.rollup import DIMENSIONS
+from ccaas.domain.kpis.ledger import DIMENSIONS
 from ccaas.usecases import lake as lake_history
 from local import lake as local_lake
 from tests.unit.test_kpis import BASE, END, SETTINGS, TENANT, TZ, fixture_activities, marked_records

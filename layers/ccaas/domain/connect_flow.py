@@ -25,13 +25,16 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ccaas.domain.models import Channel, InitiationMethod
-from ccaas.domain.routing_engine.conditions import AllOf, AnyOf, NotOf, SkillAtLeast
-from ccaas.domain.routing_engine.plan import RoutingPlan
+from ccaas.domain.vocabulary import Channel, InitiationMethod
+
+if TYPE_CHECKING:  # the routing criteria read a plan already built (the contact's): FlowSettings' readers
+    # (the history use-cases, the CTR consumer) do not build the routing conditions at their cold start
+    from ccaas.domain.routing_engine.conditions import SkillAtLeast
+    from ccaas.domain.routing_engine.plan import RoutingPlan
 
 __all__ = [
     "ACTIONS",
@@ -318,6 +321,8 @@ def _attribute(leaf: SkillAtLeast, skill_attribute: str) -> dict[str, Any]:
 
 def expression(cond: Any, *, skill_attribute: str = "Skill", negate: bool = False) -> dict[str, Any]:
     """One of our skill conditions as a Connect routing-step Expression (module docstring)."""
+    from ccaas.domain.routing_engine.conditions import AllOf, AnyOf, NotOf, SkillAtLeast  # loaded with the plan
+
     if isinstance(cond, SkillAtLeast):
         key = "NotAttributeCondition" if negate else "AttributeCondition"
         return {key: _attribute(cond, skill_attribute)}

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ccaas.domain.models import Agent, Contact
 from ccaas.domain.routing_engine.synthetic import is_synthetic, is_test_agent
+
+if TYPE_CHECKING:  # annotations only: a consumer that reads the envelope builds no entity (nor a routing plan)
+    from ccaas.domain.models import Agent, Contact
 
 SCHEMA_VERSION = "1"
 

@@ -14,13 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ccaas.domain.kpis.records import ActivityKind, ContactRecord, FinalState
 from ccaas.domain.kpis.repeats import repeat_flags
-from ccaas.domain.models import Contact, ContactState, DomainError
 from ccaas.domain.routing_engine.synthetic import is_synthetic
+from ccaas.domain.vocabulary import ContactState, DomainError
+
+if TYPE_CHECKING:  # an annotation only: history and KPI records never build a contact (nor its routing plan)
+    from ccaas.domain.models import Contact
 
 DAY_MS = 86_400_000
 

@@ -43,7 +43,7 @@ from ccaas.domain.history import AnalysisSummary, HistoryEntry
 from ccaas.domain.kpis.accumulators import ACCUMULATOR_FIELDS, AGENT_TIME_KPIS, KPI_NAMES
 from ccaas.domain.kpis.intervals import GRANULARITIES, QUARTER_MS, TenantCalendar
 from ccaas.domain.kpis.records import AgentActivity, ContactRecord
-from ccaas.domain.kpis.rollup import ACTIVITY_DIMENSIONS, DIMENSIONS
+from ccaas.domain.kpis.ledger import ACTIVITY_DIMENSIONS, DIMENSIONS
 from ccaas.domain.kpis.settings import KpiSettings
 
 __all__ = [
@@ -433,7 +433,7 @@ def kpi_sums_sql(
     ungrouped, every interval in range (zeros when empty); grouped, only non-empty combinations. The
     tenant is always bound (a query can never read another tenant's rows). With `bind`, the tenant,
     range and scan days are $name$ markers that kpi_query binds as parameters, not validated literals."""
-    from ccaas.domain.kpis.rollup import validate_group_by
+    from ccaas.domain.kpis.ledger import validate_group_by
 
     dims = validate_group_by(group_by)
     if interval not in GRANULARITIES:
@@ -614,7 +614,7 @@ def kpi_query(
 
 def kpi_row(row: Mapping[str, Any]) -> Any:
     """One kpi_rows result (a dict, as an engine returns it) as the API's KpiRow."""
-    from ccaas.domain.kpis.rollup import KpiRow
+    from ccaas.domain.kpis.ledger import KpiRow
 
     group_by = str(row.get("group_by") or "")
     values: dict[str, Any] = {

@@ -1,172 +1,47 @@
-"""Contact-center entities (see shared DOMAIN.md). Pure: no I/O, no clock reads; times are epoch ms."""
+"""Contact-center entities (see shared DOMAIN.md). Pure: no I/O, no clock reads; times are epoch ms.
+
+The shared terms (errors, channels, states, bounds, name patterns) live in ccaas.domain.vocabulary and are
+re-exported here, so `from ccaas.domain.models import Channel` keeps working."""
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ccaas.domain.routing_engine.plan import RoutingPlan
-
-
-class DomainError(Exception):
-    """A rule of the domain was broken; `code` is stable for API clients and flows to branch on."""
-
-    code = "domain_error"
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.field = field
-
-
-class NotFound(DomainError):
-    code = "not_found"
-
-
-class Conflict(DomainError):
-    """The entity is not in a state that allows the operation (or a concurrent writer won)."""
-
-    code = "conflict"
-
-
-class TooLarge(DomainError):
-    """What would be stored exceeds what a store item holds (DynamoDB: 400 KB)."""
-
-    code = "too_large"
-
-
-# Bounds shared by every model: an id, a count, seconds. Declared once, documented in the README.
-# Strict: pydantic would read JSON `true` as 1 for a plain int; a client that sends a boolean (or "5")
-# meant something else. (Stored items come back as ints: the adapters turn DynamoDB's Decimals into them.)
-Int = Annotated[int, Strict()]
-MAX_SECONDS = 7 * 86_400  # the longest wait, timer or window any setting may name
-Seconds = Annotated[int, Strict(), Field(ge=0, le=MAX_SECONDS)]
-
-
-_Day = TypeVar("_Day", bound=date)
-FIRST_YEAR, LAST_YEAR = 2000, 2100  # times a request may name; far beyond them date arithmetic overflows
-
-
-def within_calendar(value: _Day | None) -> _Day | None:
-    """A time or day far outside the contact center's life is a 422, not an OverflowError later."""
-    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise ValueError(f"year must be {FIRST_YEAR}-{LAST_YEAR}")
-    return value
-
-
-class Channel(StrEnum):
-    VOICE = "VOICE"
-    CHAT = "CHAT"
-    EMAIL = "EMAIL"
-    SMS = "SMS"
-    SOCIAL = "SOCIAL"
-    VIDEO = "VIDEO"
-    TASK = "TASK"
-
-
-class InitiationMethod(StrEnum):
-    INBOUND = "INBOUND"
-    OUTBOUND = "OUTBOUND"
-    TRANSFER = "TRANSFER"
-    CALLBACK = "CALLBACK"
-    API = "API"
-
-
-class ContactState(StrEnum):
-    INITIATED = "INITIATED"
-    QUEUED = "QUEUED"
-    OFFERED = "OFFERED"
-    CONNECTED = "CONNECTED"
-    ACW = "ACW"
-    COMPLETED = "COMPLETED"
-    ABANDONED = "ABANDONED"
-    CALLBACK_SCHEDULED = "CALLBACK_SCHEDULED"
-    FAILED = "FAILED"
-    TRANSFERRED = "TRANSFERRED"
-
-    @property
-    def terminal(self) -> bool:
-        return self in TERMINAL_STATES
-
-
-TERMINAL_STATES = frozenset(
-    {ContactState.COMPLETED, ContactState.ABANDONED, ContactState.FAILED, ContactState.TRANSFERRED}
+from ccaas.domain.vocabulary import (  # noqa: F401 - re-exported
+    ALLOWED_TRANSITIONS,
+    DEFAULT_CAPACITY,
+    E164_PATTERN,
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_AGENT_QUEUES,
+    MAX_CAPACITY,
+    MAX_SECONDS,
+    MAX_SKILLS,
+    _NAME,
+    NAME_PATTERN,
+    TERMINAL_STATES,
+    WAITING_STATES,
+    AgentStatus,
+    Channel,
+    Conflict,
+    ContactState,
+    DisplayName,
+    DomainError,
+    Frozen,
+    InitiationMethod,
+    Int,
+    Name,
+    NotFound,
+    Seconds,
+    SkillRequirement,
+    StoredName,
+    TooLarge,
+    check_transition,
+    within_calendar,
 )
-
-# The lifecycle as a graph: every write checks its transition against this table.
-ALLOWED_TRANSITIONS: dict[ContactState, frozenset[ContactState]] = {
-    # INITIATED -> CALLBACK_SCHEDULED: a callback requested at intake (e.g. from a flow) enters the queue as one.
-    ContactState.INITIATED: frozenset(
-        {ContactState.QUEUED, ContactState.CALLBACK_SCHEDULED, ContactState.ABANDONED, ContactState.FAILED}
-    ),
-    ContactState.QUEUED: frozenset(
-        {ContactState.OFFERED, ContactState.ABANDONED, ContactState.CALLBACK_SCHEDULED, ContactState.FAILED}
-    ),
-    # An offer that is rejected or times out puts the contact back in the queue.
-    ContactState.OFFERED: frozenset(
-        {ContactState.CONNECTED, ContactState.QUEUED, ContactState.ABANDONED, ContactState.FAILED}
-    ),
-    ContactState.CONNECTED: frozenset({ContactState.ACW, ContactState.TRANSFERRED, ContactState.FAILED}),
-    # A transferred segment's agent does its after-contact work too; its end names the disposition.
-    ContactState.ACW: frozenset({ContactState.COMPLETED, ContactState.TRANSFERRED}),
-    # COMPLETED: reached (a CALLBACK contact took over); ABANDONED: cancelled or expired unanswered.
-    ContactState.CALLBACK_SCHEDULED: frozenset({ContactState.COMPLETED, ContactState.ABANDONED, ContactState.FAILED}),
-    ContactState.COMPLETED: frozenset(),
-    ContactState.ABANDONED: frozenset(),
-    ContactState.FAILED: frozenset(),
-    ContactState.TRANSFERRED: frozenset(),
-}
-
-
-# Waiting for an agent, in queue order: a scheduled callback keeps its place like a held contact.
-WAITING_STATES = frozenset({ContactState.QUEUED, ContactState.CALLBACK_SCHEDULED})
-
-
-def check_transition(current: ContactState, target: ContactState) -> None:
-    if target not in ALLOWED_TRANSITIONS[current]:
-        raise Conflict(f"contact in state {current} cannot become {target}", field="state")
-
-
-class AgentStatus(StrEnum):
-    """Set by the agent. Anything else an agent may pick is a named not-ready reason."""
-
-    OFFLINE = "OFFLINE"
-    AVAILABLE = "AVAILABLE"
-    NOT_READY = "NOT_READY"
-
-
-DEFAULT_CAPACITY: dict[Channel, int] = {
-    Channel.VOICE: 1,
-    Channel.VIDEO: 1,
-    Channel.CHAT: 3,
-    Channel.SMS: 3,
-    Channel.SOCIAL: 3,
-    Channel.EMAIL: 5,
-    Channel.TASK: 5,
-}
-
-_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
-NAME_PATTERN = _NAME
-E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"  # a phone number as the API takes one: + country code, 7-15 digits
-Name = Annotated[str, Field(pattern=_NAME)]
-# What people read (an agent's or a queue's name): any text but control characters, which would forge
-# lines in CSV exports and logs or hide text on a wallboard.
-DisplayName = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
-# The same name as stored: names written before control characters were refused must still load.
-StoredName = Annotated[str, Field(min_length=1, max_length=128)]
-MAX_SKILLS = 100
-MAX_AGENT_QUEUES = 100
-MAX_CAPACITY = 50  # contacts of one channel at once; Amazon Connect allows at most 10 chats
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SkillRequirement(Frozen):
-    skill: Name
-    min_proficiency: Int = Field(default=1, ge=1, le=5)
 
 
 class QueueSettings(Frozen):

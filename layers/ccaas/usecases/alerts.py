@@ -42,11 +42,12 @@ from ccaas.domain.alerts import (
 )
 from ccaas.domain.analytics.transcript import Segment
 from ccaas.domain.events import Event, EventType, agent_activity
-from ccaas.domain.models import Agent, Conflict, ContactState, NotFound
 from ccaas.domain.guidance import Prompt
+from ccaas.domain.vocabulary import Conflict, ContactState, NotFound
 from ccaas.usecases import guidance
 
 if TYPE_CHECKING:
+    from ccaas.domain.models import Agent  # an annotation only (the entities and their routing plan stay unbuilt)
     from ccaas.domain.analytics.sentiment import LocalLexiconSentiment
     from ccaas.ports import AlertPublisher, ConnectionStore, PushChannel
 

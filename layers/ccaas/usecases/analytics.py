@@ -41,7 +41,7 @@ from ccaas.domain.analytics import (
 )
 from ccaas.domain.analytics.forms import MAX_COMMENT, EvaluationResult, Override, rescore
 from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, ParticipantRole
-from ccaas.domain.models import Channel, Conflict, DomainError, NotFound, within_calendar
+from ccaas.domain.vocabulary import Channel, Conflict, DomainError, NotFound, within_calendar
 
 # ccaas.usecases.guidance and ccaas.usecases.history are imported by the functions that call them (as the lake's
 # use-cases are): the analysis step's import does not build real-time guidance's models or the history use-cases'.

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.events import Event, EventType
 from ccaas.domain.guidance import GuidanceRules, Prompt, evaluate_guidance
-from ccaas.domain.models import Contact
 from ccaas.usecases.tenancy import save_settings, settings_of
 
 if TYPE_CHECKING:  # annotations only: the live transcript state comes from the alerts store, with its domain
     from ccaas.domain.alerts import LiveSegment, LiveTranscriptState
+    from ccaas.domain.models import Contact
 
 SETTINGS = "guidance"  # the tenant's settings document
 

@@ -49,7 +49,7 @@ from ccaas.domain.kpis import (
 )
 from ccaas.domain.kpis.intervals import Granularity
 from ccaas.domain.kpis.settings import ServiceLevelVariant
-from ccaas.domain.models import ContactState, DomainError, Int, NotFound
+from ccaas.domain.vocabulary import ContactState, DomainError, Int, NotFound
 from ccaas.usecases.tenancy import save_settings, settings_of
 
 # Handling is read back 24 h: a contact that completes in a range is counted when it started at most a day
@@ -235,7 +235,7 @@ def record_caller_milestone(deps: Dependencies, tenant_id: str, contact_id: str,
 class SurveyAnswers(BaseModel):
     """POST /contacts/{id}/survey. The comment is redacted before it is stored."""
 
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, defer_build=True)  # the API's
 
     csat: Int | None = Field(default=None, ge=1, le=5, description="customer satisfaction, 1-5")
     ces: Int | None = Field(default=None, ge=1, le=7, description="customer effort, 1-7")
@@ -284,6 +284,8 @@ def get_entry(deps: Dependencies, tenant_id: str, contact_id: str) -> HistoryEnt
 
 
 # --- historical KPIs ------------------------------------------------------------------------------
+# The reports' models are built by their first use (pydantic's defer_build), as KpiRow is: the stream consumers
+# import this module for the recording use-cases above and never build a report.
 def epoch_ms(moment: datetime, time_zone: str) -> int:
     """A naive time (or a bare date) is the tenant's wall clock; an aware one is taken as is."""
     if moment.tzinfo is None:
@@ -292,6 +294,8 @@ def epoch_ms(moment: datetime, time_zone: str) -> int:
 
 
 class TimeRange(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     from_ms: int
     to_ms: int
 
@@ -312,6 +316,8 @@ def time_range(
 
 
 class HistoricalReport(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     time_zone: str
     interval: Granularity
     group_by: tuple[str, ...]
@@ -324,6 +330,8 @@ class HistoricalReport(BaseModel):
 class CompactHistoricalReport(BaseModel):
     """GET /metrics/historical?compact=true (or with `fields`): rows with activity only, each with its
     interval, grouped dimensions and the chosen fields, rounded (domain.kpis.export.compact_rows)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     time_zone: str
     interval: Granularity
@@ -410,6 +418,8 @@ def historical_metrics(
 
 
 class HistoricalSummary(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     time_zone: str
     totals: KpiRow  # the whole range as one row (its 15-minute cells summed)
     channel_mix: dict[str, float]

@@ -27,9 +27,9 @@ from ccaas.domain import lake
 from ccaas.domain.history import DAY_MS, MAX_ACTIVITY_READ_DAYS, OpenActivity
 from ccaas.domain.kpis.intervals import GRANULARITIES, Granularity, TenantCalendar
 from ccaas.domain.kpis.records import AgentActivity
-from ccaas.domain.kpis.rollup import ACTIVITY_DIMENSIONS, validate_group_by
+from ccaas.domain.kpis.ledger import ACTIVITY_DIMENSIONS, validate_group_by
 from ccaas.domain.kpis.settings import KpiSettings, ServiceLevelVariant
-from ccaas.domain.models import DomainError, NotFound
+from ccaas.domain.vocabulary import DomainError, NotFound
 from ccaas.ports_lake import LakeExport, LakeQueries, LakeQueryStatus, installed_engine, installed_export
 from ccaas.usecases import history
 

@@ -51,13 +51,13 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.events import Event
-from ccaas.domain.models import Agent, Channel, Conflict, Contact, DomainError, InitiationMethod, NotFound
+from ccaas.domain.vocabulary import Channel, Conflict, DomainError, InitiationMethod, NotFound
 from ccaas.domain.outbound.compliance import (
     AbandonmentStats,
     Decision,
@@ -89,6 +89,9 @@ from ccaas.ports_outbound import (
     new_attempt_id,
 )
 
+if TYPE_CHECKING:  # annotations only: recording a dial's outcome builds no contact entity (nor its routing plan)
+    from ccaas.domain.models import Agent, Contact
+
 logger = logging.getLogger(__name__)
 UTC = timezone.utc
 
@@ -119,10 +122,12 @@ _TRUE = frozenset({"true", "yes", "1", "y"})
 
 
 # --- request models (derived from the domain's Campaign: one declaration of every field) ---------------
+# The API's request and result models here are built by their first use (pydantic's defer_build): the dialer
+# and the outcome consumer import this module and never build them at their cold start.
 _SYSTEM_FIELDS = ("status", "version")
 def _request_model() -> type[BaseModel]:
     fields = {name: (f.annotation, f) for name, f in Campaign.model_fields.items() if name not in _SYSTEM_FIELDS}
-    model = create_model("CampaignRequest", __config__=ConfigDict(extra="forbid"), **fields)  # type: ignore[call-overload]
+    model = create_model("CampaignRequest", __config__=ConfigDict(extra="forbid", defer_build=True), **fields)  # type: ignore[call-overload]
     model.__doc__ = "POST /campaigns: a new campaign (status draft, version 1); see the README for each rule."
     return model
 
@@ -130,7 +135,7 @@ def _request_model() -> type[BaseModel]:
 def _patch_model() -> type[BaseModel]:
     fields = {name: (Optional[f.annotation], Field(default=None, description=f.description))  # noqa: UP045
               for name, f in Campaign.model_fields.items() if name not in (*_SYSTEM_FIELDS, "campaign_id")}
-    model = create_model("CampaignPatch", __config__=ConfigDict(extra="forbid"), **fields)  # type: ignore[call-overload]
+    model = create_model("CampaignPatch", __config__=ConfigDict(extra="forbid", defer_build=True), **fields)  # type: ignore[call-overload]
     model.__doc__ = "PATCH /campaigns/{id}: the fields to change; the rest stay. Applies from the next attempt."
     return model
 
@@ -146,7 +151,7 @@ class ListUpload(BaseModel):
     `rows` takes any JSON value per item: an item that is no object (null, a string, a list) is one row
     error ("must be an object") at its index, never a 422 of the whole upload."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     format: Literal["csv", "json"] = "json"
     content: str | None = Field(default=None, max_length=MAX_UPLOAD_CSV_CHARS,
@@ -167,6 +172,8 @@ class ListUpload(BaseModel):
 
 
 class ListUploadResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     campaign_id: str
     accepted: int
     rejected: int = Field(description="rows with at least one error (none of them stored)")
@@ -181,7 +188,7 @@ class ListUploadResult(BaseModel):
 
 
 class SuppressionEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     kind: Literal["number", "email", "account"]
     value: str = Field(min_length=1, max_length=254)
@@ -190,7 +197,7 @@ class SuppressionEntry(BaseModel):
 class SuppressionRequest(BaseModel):
     """POST /suppressions: opt-outs and do-not-call entries, honoured by the very next check."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     entries: list[SuppressionEntry] = Field(min_length=1, max_length=1000)
     source: str = Field(default="api", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
@@ -198,6 +205,8 @@ class SuppressionRequest(BaseModel):
 
 
 class SuppressionResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     stored: int
 
 
@@ -205,7 +214,7 @@ class ConsentRequest(BaseModel):
     """POST /consents: a grant or a revocation of prior express consent for automated calls or texts to a
     number; the latest record wins over the list's flag at the next check (a revocation wins a tie)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     number: str = Field(min_length=3, max_length=32, description="the number, E.164 or national (US)")
     kind: Literal["voice", "sms"] = "voice"
@@ -216,13 +225,15 @@ class ConsentRequest(BaseModel):
 
 
 class ConsentResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     number: str
     kind: Literal["voice", "sms"]
     granted: bool = Field(description="what the latest record on file says now")
 
 
 class DispositionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     disposition: Disposition = Field(description="right_party_contact, wrong_party, voicemail, "
                                                  "answering_machine, opted_out or invalid_number")
@@ -879,13 +890,15 @@ def _offer_previews(deps: Dependencies, campaign: Campaign, free: int, now: date
 
 
 class PreviewDialRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     number: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{6,14}$",
                                description="which of the record's numbers (default: the first one a check allows)")
 
 
 class PreviewDialResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     contact_id: str
     attempt_id: str
     number: str
@@ -1232,6 +1245,8 @@ class RowAudit(BaseModel):
     """GET /campaigns/{id}/rows/{row_id}: one list row's audit — where it stands, the failed checks of the
     decision that last held it back or ended it (an opt-out's suppression names its source: sms_stop, agent
     …), and every attempt on it with the checks that allowed it."""
+
+    model_config = ConfigDict(defer_build=True)
 
     campaign_id: str
     row_id: str

@@ -25,12 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta, timezone
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.models import Contact, DomainError, NotFound
 from ccaas.domain.outbound.metrics import (
     ABANDON_WINDOW_DAYS,
     AgentTime,
@@ -44,8 +43,12 @@ from ccaas.domain.outbound.metrics import (
     tick_metrics,
 )
 from ccaas.domain.outbound.models import CampaignMode, CampaignStatus, Disposition
+from ccaas.domain.vocabulary import DomainError, NotFound
 from ccaas.ports_outbound import AttemptRecord
 from ccaas.usecases.outbound import IN_FLIGHT, TickResult, abandonment
+
+if TYPE_CHECKING:  # an annotation only
+    from ccaas.domain.models import Contact
 
 UTC = timezone.utc
 DAY_MS = 86_400_000

@@ -8,7 +8,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.models import NotFound
+from ccaas.domain.vocabulary import NotFound
 
 Settings = TypeVar("Settings", bound=BaseModel)
 

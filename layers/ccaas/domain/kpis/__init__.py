@@ -2,66 +2,93 @@
 
 Definitions are DOMAIN.md's "Metrics"; conventions (which interval a contact counts in, inclusive
 thresholds, FCR population) are documented in accumulators.py and repeats.py. Amazon Connect contact
-records are mapped in ctr.py.
-"""
-from ccaas.domain.kpis.accumulators import KPI_NAMES, KpiAccumulator, derive_kpis
-from ccaas.domain.kpis.ctr import (
-    ConnectCtr,
-    CtrMapping,
-    MalformedContactRecord,
-    contact_records_from_ctrs,
-    dedupe_latest,
-    parse_ctr,
-    to_contact_record,
-)
-from ccaas.domain.kpis.export import CSV_COLUMNS, rows_to_csv, write_csv
-from ccaas.domain.kpis.intervals import GRANULARITIES, Granularity, TenantCalendar
-from ccaas.domain.kpis.records import ActivityKind, AgentActivity, Channel, ContactRecord, FinalState
-from ccaas.domain.kpis.repeats import is_fcr_eligible, mark_repeat_contacts, repeat_flags
-from ccaas.domain.kpis.rollup import (
-    DIMENSIONS,
-    KpiLedger,
-    KpiRow,
-    busiest_intervals,
-    channel_mix,
-    contact_type_mix,
-    offered_mix,
-    rollup,
-)
-from ccaas.domain.kpis.settings import KpiSettings
+records are mapped in ctr.py; the roll-up into KPI rows is ledger.py (`rollup`).
 
-__all__ = [
-    "CSV_COLUMNS",
-    "DIMENSIONS",
-    "GRANULARITIES",
-    "KPI_NAMES",
-    "ActivityKind",
-    "AgentActivity",
-    "Channel",
-    "ConnectCtr",
-    "ContactRecord",
-    "CtrMapping",
-    "FinalState",
-    "Granularity",
-    "KpiAccumulator",
-    "KpiLedger",
-    "KpiRow",
-    "KpiSettings",
-    "MalformedContactRecord",
-    "TenantCalendar",
-    "busiest_intervals",
-    "channel_mix",
-    "contact_records_from_ctrs",
-    "contact_type_mix",
-    "dedupe_latest",
-    "derive_kpis",
-    "is_fcr_eligible",
-    "mark_repeat_contacts",
-    "offered_mix",
-    "parse_ctr",
-    "repeat_flags",
-    "rollup",
-    "rows_to_csv",
-    "to_contact_record",
-    "write_csv",
-]
+Names are imported lazily (PEP 562), each from its own module on first use: a function that only records
+contacts (records.py, repeats.py) never pays for the roll-up's row models, the CTR parser or the CSV export at
+its cold start. No submodule is named after an exported name, so `from ccaas.domain.kpis import rollup` is
+always the function, whatever was imported before.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS: dict[str, str] = {
+    "KPI_NAMES": "accumulators",
+    "KpiAccumulator": "accumulators",
+    "derive_kpis": "accumulators",
+    "ConnectCtr": "ctr",
+    "CtrMapping": "ctr",
+    "MalformedContactRecord": "ctr",
+    "contact_records_from_ctrs": "ctr",
+    "dedupe_latest": "ctr",
+    "parse_ctr": "ctr",
+    "to_contact_record": "ctr",
+    "CSV_COLUMNS": "export",
+    "rows_to_csv": "export",
+    "write_csv": "export",
+    "GRANULARITIES": "intervals",
+    "Granularity": "intervals",
+    "TenantCalendar": "intervals",
+    "DIMENSIONS": "ledger",
+    "KpiLedger": "ledger",
+    "KpiRow": "ledger",
+    "busiest_intervals": "ledger",
+    "channel_mix": "ledger",
+    "contact_type_mix": "ledger",
+    "offered_mix": "ledger",
+    "rollup": "ledger",
+    "ActivityKind": "records",
+    "AgentActivity": "records",
+    "Channel": "records",
+    "ContactRecord": "records",
+    "FinalState": "records",
+    "is_fcr_eligible": "repeats",
+    "mark_repeat_contacts": "repeats",
+    "repeat_flags": "repeats",
+    "KpiSettings": "settings",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # next time a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:
+    from .accumulators import KPI_NAMES, KpiAccumulator, derive_kpis
+    from .ctr import (
+        ConnectCtr,
+        CtrMapping,
+        MalformedContactRecord,
+        contact_records_from_ctrs,
+        dedupe_latest,
+        parse_ctr,
+        to_contact_record,
+    )
+    from .export import CSV_COLUMNS, rows_to_csv, write_csv
+    from .intervals import GRANULARITIES, Granularity, TenantCalendar
+    from .ledger import (
+        DIMENSIONS,
+        KpiLedger,
+        KpiRow,
+        busiest_intervals,
+        channel_mix,
+        contact_type_mix,
+        offered_mix,
+        rollup,
+    )
+    from .records import ActivityKind, AgentActivity, Channel, ContactRecord, FinalState
+    from .repeats import is_fcr_eligible, mark_repeat_contacts, repeat_flags
+    from .settings import KpiSettings

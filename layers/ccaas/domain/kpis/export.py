@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from ccaas.domain.kpis.accumulators import ACCUMULATOR_FIELDS, KPI_NAMES
-from ccaas.domain.kpis.rollup import DIMENSIONS, KpiRow
+from ccaas.domain.kpis.ledger import DIMENSIONS, KpiRow
 
 __all__ = ["COMPACT_FIELDS", "CSV_COLUMNS", "compact_rows", "dicts_to_csv", "rounded", "rows_to_csv", "write_csv"]
 

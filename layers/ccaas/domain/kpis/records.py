@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ccaas.domain.models import Channel
+from ccaas.domain.vocabulary import Channel
 
 __all__ = ["ActivityKind", "AgentActivity", "Channel", "ContactRecord", "FinalState"]
 

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, Field
 
-from ccaas.domain.models import Frozen, Int
+from ccaas.domain.vocabulary import Frozen, Int
 from ccaas.domain.outbound.models import (
     Attempt,
     Campaign,

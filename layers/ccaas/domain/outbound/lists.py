@@ -42,7 +42,7 @@ import phonenumbers
 from phonenumbers import timezone as pn_timezone
 from pydantic import ValidationError
 
-from ccaas.domain.models import Frozen, Int
+from ccaas.domain.vocabulary import Frozen, Int
 from ccaas.domain.outbound.models import (
     MAX_ATTRIBUTES,
     MAX_ROW_NUMBERS,

@@ -40,7 +40,7 @@ from datetime import date, timedelta
 
 from pydantic import Field
 
-from ccaas.domain.models import Frozen, Int
+from ccaas.domain.vocabulary import Frozen, Int
 from ccaas.domain.outbound.models import Disposition
 
 __all__ = [

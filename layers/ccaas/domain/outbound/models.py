@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AwareDatetime, Field, StringConstraints, field_validator, model_validator
 
-from ccaas.domain.models import E164_PATTERN, NAME_PATTERN, Frozen, Int, SkillRequirement
+from ccaas.domain.vocabulary import E164_PATTERN, NAME_PATTERN, Frozen, Int, SkillRequirement
 
 __all__ = [
     "ABANDON_MESSAGE_WITHIN_S", "Attempt", "Campaign", "CampaignMode", "CampaignStatus", "CallingWindow",

@@ -57,7 +57,7 @@ import math
 
 from pydantic import Field, model_validator
 
-from ccaas.domain.models import Frozen, Int
+from ccaas.domain.vocabulary import Frozen, Int
 from ccaas.domain.outbound.models import ABANDON_MESSAGE_WITHIN_S, MAX_ABANDON_RATE, CampaignMode
 
 __all__ = ["LINES_PER_AGENT", "MAX_TARGET_SHARE", "MIN_TARGET_SHARE", "MIN_WINDOW_ANSWERS", "RELAX_BELOW", "TIGHTEN_AT",

@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ccaas.domain.models import Agent, Contact
+if TYPE_CHECKING:  # annotations only: live metrics and alerts read estimates without building the entities
+    from ccaas.domain.models import Agent, Contact
 
 __all__ = ["QueueStats", "WaitEstimate", "blended_aht", "effective_agents", "estimate_wait", "position_in_queue"]
 

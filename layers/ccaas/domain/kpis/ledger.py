@@ -56,7 +56,9 @@ class _KpiRowDimensions(BaseModel):
     fields not in `group_by` are None (a grouped dimension can be None too: e.g. agent of abandons).
     """
 
-    model_config = ConfigDict(frozen=True)
+    # Built by the first roll-up (defer_build): the stream consumers that import the history use-cases never
+    # make a row, and this ~90-field schema was most of their import.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     tenant_id: str | None
     interval: Granularity | Literal["range"]  # "range": a whole range summed (the historical summary)
