@@ -59,7 +59,7 @@ def lambda_environment(folder: str, *, tracing: bool = False) -> dict[str, str]:
         env["PYTHONPATH"] = str(TREE / "layers")  # ahead of the venv's own path to this checkout's layers
     env.update({name: f"bench-{name.lower().replace('_', '-')}" for name in SPECS[folder].env_names})
     env.update(
-        POWERTOOLS_SERVICE_NAME=folder, POWERTOOLS_METRICS_NAMESPACE="Ccaas", LOG_LEVEL="INFO",
+        POWERTOOLS_SERVICE_NAME=folder, POWERTOOLS_METRICS_NAMESPACE="Ccaas", LOG_LEVEL="INFO", PYDANTIC_DISABLE_PLUGINS="__all__",
         AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1", AWS_LAMBDA_FUNCTION_NAME=folder,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(SPECS[folder].memory_mb), AWS_EXECUTION_ENV="AWS_Lambda_python3.13",
     )

@@ -405,7 +405,9 @@ def test_function_settings(synth, folder):
     assert {k: v for k, v in props["LoggingConfig"].items() if k != "LogGroup"} == {
         "LogFormat": "JSON", "SystemLogLevel": "WARN", "ApplicationLogLevel": "INFO"}
     env = props["Environment"]["Variables"]
-    assert set(env) == set(spec.env_names) | {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
+    assert set(env) == set(spec.env_names) | {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL",
+                                              "PYDANTIC_DISABLE_PLUGINS"}
+    assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__"  # no plugin scan at the first model build
     assert env["POWERTOOLS_SERVICE_NAME"] == folder
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Ccaas"
     assert env["LOG_LEVEL"] == "INFO"
