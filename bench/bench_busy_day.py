@@ -5,9 +5,12 @@ staffing, and whether the simulation fell behind.
 
 `.venv/bin/python -m bench busy_day`; BUSY_DAY_S=120 for a short run. Also BUSY_DAY_RATE (arrivals/s,
 default 3) and BUSY_DAY_AGENTS (default 60). The runtime runs as `python -m local` does: stream consumers
-read a shard once a second as Lambda does (BUSY_DAY_STREAM_READ_S=0: as soon as a put lands) and the oldest
-finished Step Functions executions past 300 per state machine are forgotten (local/README.md); 4 execution
-environments per function and 8 for the API (BUSY_DAY_ENVIRONMENTS, BUSY_DAY_API_ENVIRONMENTS).
+read a shard once a second as Lambda does (BUSY_DAY_STREAM_READ_S=0: as soon as a put lands), the oldest
+finished Step Functions executions past 100 per state machine are forgotten, free memory is handed back to
+the OS every 30 s (BUSY_DAY_RELEASE_S; local/README.md), 4 execution environments per function and 8 for
+the API (BUSY_DAY_ENVIRONMENTS, BUSY_DAY_API_ENVIRONMENTS). The last table splits the process's CPU by
+function (each invocation's thread CPU: the handler and moto's work on its AWS calls); the rest is the
+runtime (API server, stream pollers, Step Functions' engine, the simulated people).
 
 Staffing: a tenant "busy" with the demo tenant's queues and BUSY_DAY_AGENTS agents that all serve every
 queue with every skill (one pool: what Erlang C models). The simulation's own defaults do the rest: talk
@@ -83,6 +86,7 @@ def main() -> None:
         API_ENVIRONMENTS,
         FINISHED_EXECUTIONS_KEPT,
         FUNCTION_ENVIRONMENTS,
+        RELEASE_MEMORY_EVERY_S,
         STREAM_READ_INTERVAL_S,
     )
 
@@ -92,7 +96,10 @@ def main() -> None:
     environments = int(_env_float("BUSY_DAY_ENVIRONMENTS", FUNCTION_ENVIRONMENTS))  # per function (1: as before)
     runtime = LocalRuntime(log_file=log, inprocess_aws=inprocess, finished_executions_kept=FINISHED_EXECUTIONS_KEPT,
                            stream_read_interval_s=read_s, function_environments=environments,
-                           api_environments=int(_env_float("BUSY_DAY_API_ENVIRONMENTS", API_ENVIRONMENTS))).start(simulate=False)
+                           api_environments=int(_env_float("BUSY_DAY_API_ENVIRONMENTS", API_ENVIRONMENTS)),
+                           # free memory handed back to the OS as `make run` does (BUSY_DAY_RELEASE_S=0: never)
+                           release_memory_every_s=_env_float("BUSY_DAY_RELEASE_S", RELEASE_MEMORY_EVERY_S) or None,
+                           ).start(simulate=False)
     rows: list[list[Any]] = []
     try:
         tenant = busy_tenant(n_agents)
@@ -103,6 +110,9 @@ def main() -> None:
                          progress=False, seed=17)
         gc.collect()
         rss_start = rss_mb()
+        from local import lambda_runtime
+
+        lambda_runtime.STATS.reset()  # the run's invocations, not the seed's and warm-up's
         t0 = time.monotonic()
         cpu0 = time.process_time()  # every thread's CPU: the robust figure on a shared machine
         cpu_last = cpu0
@@ -150,8 +160,6 @@ def main() -> None:
                        "abandoned_by_customer": sim.stats.abandoned, "create_errors": sim.stats.create_errors,
                        "api_errors": sim.stats.api_errors, "median_wait_s": None, "median_answer_wait_s": None,
                        "aws_calls": {}}
-        from local import lambda_runtime
-
         functions = lambda_runtime.STATS.snapshot()
         with sim._lock:  # noqa: SLF001
             waits = list(sim.stats.waits_s)
@@ -210,7 +218,7 @@ def main() -> None:
 
     # Where invocations waited for a free execution environment (local.lambda_runtime): lag before the queue.
     busiest = sorted(functions.items(), key=lambda kv: -kv[1]["invocations"] * kv[1]["avg_queued_ms"])[:6]
-    print_table("Invocations waiting for an execution environment (whole run incl. start)",
+    print_table("Invocations waiting for an execution environment (the run)",
                 ["function", "invocations", "avg ms", "avg queued ms", "max queued ms"],
                 [[name.removeprefix("Ccaas-")[:40], f["invocations"], f["avg_ms"], f["avg_queued_ms"], f["max_queued_ms"]]
                  for name, f in busiest])
@@ -243,6 +251,17 @@ def main() -> None:
         ["AWS calls per completed contact", _round(summary["aws_calls"].get("calls_per_contact"))],
         ["fell behind", "yes: " + "; ".join(behind) if behind else "no"],
     ])
+    # Where the CPU went: each function's invocations on their own threads (the handler and moto's work on
+    # its AWS calls, cold starts included); the rest is the runtime (API server, pollers, Step Functions'
+    # engine, the simulated people).
+    by_cpu = sorted(functions.items(), key=lambda kv: -kv[1].get("cpu_s", 0.0))
+    in_functions = sum(f.get("cpu_s", 0.0) for f in functions.values())
+    print_table("CPU by function (the run, cold starts included)", ["function", "invocations", "CPU s", "avg CPU ms",
+                                                             "CPU s / completed"],
+                [[name.removeprefix("Ccaas-")[:40], f["invocations"], f.get("cpu_s"), f.get("avg_cpu_ms"),
+                  round(f.get("cpu_s", 0.0) / completed, 3) if completed else "-"] for name, f in by_cpu[:10]]
+                + [["(all functions)", sum(f["invocations"] for f in functions.values()), round(in_functions, 1), "-",
+                    round(in_functions / completed, 3) if completed else "-"]])
     print(f"(handler output: {log})")
 
 

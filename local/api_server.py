@@ -51,7 +51,21 @@ BAD_GATEWAY = (502, {"message": "Internal server error"}, "DEFAULT_5XX")
 
 
 def invoke_function(lambda_client: Any, function_arn: str, event: dict[str, Any]) -> tuple[str | None, Any]:
-    """A function invoked through the Lambda Invoke API (the in-process seam): (FunctionError, payload)."""
+    """A function invoked as the Lambda Invoke API would (FunctionError, payload): straight into its in-process
+    execution environment when it is registered here (as the Kinesis pollers do: no botocore request, no moto
+    Invoke, ~1.5 ms of CPU a request at load), otherwise through `lambda_client`."""
+    from local import lambda_runtime
+
+    # The event as the function would get it from JSON (a copy: the handler may change what it is given).
+    direct = lambda_runtime.invoke_registered(function_arn, json.loads(json.dumps(event)))
+    if direct is not None:
+        raw_payload, errored = direct
+        try:
+            payload = json.loads(raw_payload) if raw_payload else None
+        except ValueError:
+            payload = raw_payload
+        # moto's Invoke reports any error of an in-process function as "Handled" (see its invoke)
+        return ("Handled" if errored else None), payload
     out = lambda_client.invoke(FunctionName=function_arn, Payload=json.dumps(event).encode())
     raw = out["Payload"].read()
     try:

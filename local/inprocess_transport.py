@@ -15,6 +15,16 @@ response would have. Everything else (another endpoint, real AWS, moto's own `mo
 untouched: the handler returns None and botocore sends as usual. Out-of-process clients (the AWS CLI,
 `python -m local.cli` in another shell) still use the server over HTTP.
 
+DynamoDB item answers are parsed as the JSON they are (`install_fast_parse`): botocore walks a response's
+output shape member by member to turn JSON into Python (~25 % of a handler's DynamoDB call here: every
+attribute of every item of a Query), yet for an item operation's answer that walk changes nothing but blobs
+(base64), JSON nulls (dropped) and members the model does not know (dropped). For answers of the embedded
+moto (marked by a header of this transport) to Query, Scan, GetItem, PutItem, UpdateItem, DeleteItem,
+BatchGetItem, TransactGetItems, TransactWriteItems and BatchWriteItem whose body has none of those (no
+`"B":`/`"BS":`/`null` in the text, only item members at the top, nothing unprocessed), the parse is
+`json.loads`; anything else goes botocore's way. Checked equal to botocore's parse in
+tests/local/test_busy_day_cpu.py.
+
 What stays the same: moto's routing (by Host, Authorization credential scope, X-Amz-Target), its locks
 (local.moto_patches wraps `call_action`, which this path still goes through), botocore's serialising,
 signing, parsing and hooks (the call counter counts the same calls), the handlers' code. What differs:
@@ -25,6 +35,7 @@ handles the call, which reads no variable a function sets.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import sys
 import threading
@@ -173,7 +184,57 @@ def _before_send(request: Any = None, **_: Any) -> Any:
     merged: dict[str, str] = {}
     for key, value in headers:
         merged[key] = f"{merged[key]},{value}" if key in merged else value
+    merged[INPROCESS_HEADER] = "1"  # the answer of the embedded moto (install_fast_parse reads it)
     return AWSResponse(url, status, merged, _RawBody(body))
+
+
+# -- DynamoDB item answers parsed as the JSON they are --------------------------------------------------
+
+INPROCESS_HEADER = "x-local-inprocess"
+# Output shapes whose members are items (attribute maps), counts and keys: json.loads is botocore's parse
+# for them when the body holds no blob, no null and no member outside ITEM_MEMBERS.
+FAST_PARSE_SHAPES = frozenset({
+    "QueryOutput", "ScanOutput", "GetItemOutput", "PutItemOutput", "UpdateItemOutput", "DeleteItemOutput",
+    "BatchGetItemOutput", "TransactGetItemsOutput", "TransactWriteItemsOutput", "BatchWriteItemOutput",
+})
+ITEM_MEMBERS = frozenset({"Items", "Count", "ScannedCount", "LastEvaluatedKey", "Item", "Attributes", "Responses",
+                          "UnprocessedKeys", "UnprocessedItems"})
+_NOT_PLAIN = (b'"B":', b'"BS":', b"null")
+_original_json_do_parse: Any = None
+
+
+def plain_item_answer(body: bytes) -> dict[str, Any] | None:
+    """The parsed answer when json.loads is botocore's parse for it, else None."""
+    if any(marker in body for marker in _NOT_PLAIN):
+        return None
+    parsed = json.loads(body) if body else {}
+    if not isinstance(parsed, dict) or not parsed.keys() <= ITEM_MEMBERS:
+        return None
+    if parsed.get("UnprocessedKeys") or parsed.get("UnprocessedItems"):
+        return None  # their KeysAndAttributes / WriteRequest structures: botocore's way
+    return parsed
+
+
+def install_fast_parse() -> None:
+    """Botocore's JSON parser answers the embedded moto's item operations with json.loads (idempotent)."""
+    global _original_json_do_parse
+    from botocore.parsers import JSONParser
+
+    with _lock:
+        if _original_json_do_parse is not None:
+            return
+        original = _original_json_do_parse = JSONParser._do_parse
+
+        def _do_parse(self: Any, response: dict[str, Any], shape: Any) -> Any:
+            if shape is not None and shape.name in FAST_PARSE_SHAPES and response["headers"].get(INPROCESS_HEADER):
+                parsed = plain_item_answer(response["body"])
+                if parsed is not None:
+                    self._inject_response_metadata(parsed, response["headers"])
+                    return parsed
+            return original(self, response, shape)
+
+        _do_parse.__wrapped__ = original  # type: ignore[attr-defined]
+        JSONParser._do_parse = _do_parse  # type: ignore[method-assign]
 
 
 def install(endpoint: str, app: Callable[..., Iterable[bytes]]) -> None:
@@ -186,6 +247,10 @@ def install(endpoint: str, app: Callable[..., Iterable[bytes]]) -> None:
         _routes[f"{parts.scheme}://{parts.netloc}"] = app
         for host in ("127.0.0.1", "localhost"):
             _routes[f"{parts.scheme}://{host}:{port}"] = app
+        if _hooked:
+            return
+    install_fast_parse()
+    with _lock:
         if _hooked:
             return
         import boto3

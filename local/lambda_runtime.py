@@ -305,14 +305,17 @@ def invoke_in_process(fn: Any, spec: FunctionSpec, event: Any) -> tuple[str, boo
     trigger = call_counter.trigger_of(event)
     with REGISTRY.environment(spec) as (environment, queued_ms):
         started = time.perf_counter()
+        # This thread's CPU: the handler and, through the in-process transport, moto's work on its AWS calls.
+        cpu_started = time.thread_time()
         payload, errored, cold, init_ms = _run(fn, environment, event, env, request_id, timeout_s, trigger)
+        cpu_ms = (time.thread_time() - cpu_started) * 1000
     elapsed = time.perf_counter() - started - init_ms / 1000
     if elapsed > timeout_s:
         # On AWS the invocation would have been killed; locally we cannot stop a thread. Say so.
         log.warning("%s ran %.1fs, longer than its %ss timeout", fn.function_name, elapsed, timeout_s)
         log_sink.write_line(f"[WARN] {fn.function_name} {request_id} exceeded timeout ({elapsed:.1f}s)")
     call_counter.COUNTER.record_invocation(fn.function_name, errored, trigger)
-    STATS.record(fn.function_name, (time.perf_counter() - started) * 1000, cold, errored, queued_ms)
+    STATS.record(fn.function_name, (time.perf_counter() - started) * 1000, cold, errored, queued_ms, cpu_ms)
     return payload, errored, ""
 
 
@@ -384,10 +387,13 @@ class InvocationStats:
         self.errors: dict[str, int] = {}
         self.queued_ms: dict[str, float] = {}
         self.max_queued_ms: dict[str, float] = {}
+        self.cpu_ms: dict[str, float] = {}
 
-    def record(self, name: str, ms: float, cold: bool, errored: bool, queued_ms: float = 0.0) -> None:
+    def record(self, name: str, ms: float, cold: bool, errored: bool, queued_ms: float = 0.0,
+               cpu_ms: float = 0.0) -> None:
         with self._lock:
             self.count[name] = self.count.get(name, 0) + 1
+            self.cpu_ms[name] = self.cpu_ms.get(name, 0.0) + cpu_ms
             self.queued_ms[name] = self.queued_ms.get(name, 0.0) + queued_ms
             self.max_queued_ms[name] = max(self.max_queued_ms.get(name, 0.0), queued_ms)
             self.total_ms[name] = self.total_ms.get(name, 0.0) + ms
@@ -404,6 +410,7 @@ class InvocationStats:
             self.errors.clear()
             self.queued_ms.clear()
             self.max_queued_ms.clear()
+            self.cpu_ms.clear()
 
     def snapshot(self) -> dict[str, dict[str, float]]:
         with self._lock:
@@ -413,6 +420,9 @@ class InvocationStats:
                     "avg_ms": round(self.total_ms[name] / n, 1),
                     "avg_queued_ms": round(self.queued_ms.get(name, 0.0) / n, 1),
                     "max_queued_ms": round(self.max_queued_ms.get(name, 0.0), 1),
+                    # the invoking thread's CPU (includes moto's handling of the function's AWS calls)
+                    "cpu_s": round(self.cpu_ms.get(name, 0.0) / 1000, 2),
+                    "avg_cpu_ms": round(self.cpu_ms.get(name, 0.0) / n, 1),
                     "cold_starts": self.cold_starts.get(name, 0),
                     "errors": self.errors.get(name, 0),
                 }

@@ -50,11 +50,14 @@
 8. DynamoDB Query over a large table: moto's `Table.query` starts from `all_items()`, which sorts every
    item of the table, on every Query; with the demo's six weeks of history (~25,000 items) one Query cost
    ~0.3 s and GET /metrics/historical for a week 26 s. The patch hands `query` only the partition asked
-   for (table queries) or the items whose index hash key matches (index queries); moto still checks and
-   sorts what it gets, so results are identical. A Query's response is written as the JSON its result
+   for (table queries) or the items whose index hash key matches (index queries, found by walking the table:
+   one comprehension, ~2.6 ms for 20,000 items, was ~12 ms with a call per item; the table grows all day);
+   moto still checks and sorts what it gets, so results are identical. A Query's response is written as the JSON its result
    already is instead of moto's generic shape walker (~70 % of that request); so are the other item
    operations' (`FAST_JSON_OPERATIONS`: GetItem, PutItem, UpdateItem, Scan, BatchGetItem, TransactGetItems),
-   each checked equal to the serializer's output. Checked against moto's
+   each checked equal to the serializer's output; binary attribute values are written in base64 as the
+   serializer writes blobs (before, an item with one went the generic way: at load ~680 UpdateItems a
+   minute, a quarter of consume_contact_events' CPU). Checked against moto's
    source (`_QUERY_SOURCE_MARKERS`) before it is applied.
 
 9. moto's server app finds the backend of every request again: `DomainDispatcherApplication.get_backend_for_host`
@@ -104,6 +107,40 @@
    `start_execution` takes too: a SendTaskSuccess walking the old list misses no running execution.
    Pinned `EXECUTION_TERMINATED_SHA256`.
 
+
+16. CloudWatch datapoints (`CLOUDWATCH_KEEP_PER_METRIC`): moto's Kinesis `PutRecord(s)` puts two CloudWatch
+   datapoints (IncomingBytes, IncomingRecords) into `CloudWatchBackend.metric_data`, a list nothing ever
+   trims: ~1 KB a put, several puts a contact, the whole run. Nothing local reads them (the product writes
+   its metrics as EMF log lines; alarms are not emulated), but `aws cloudwatch get-metric-statistics` may.
+   The patch keeps the newest `CLOUDWATCH_KEEP_PER_METRIC` datapoints of each metric (namespace, name,
+   dimensions) once the list has grown past twice what the last trim left, so the trim is amortised
+   O(1) a put. A deviation from AWS's 15 months. `put_metric_data` is serialised by a lock of its own
+   (Kinesis already calls it under patch 3's). Pinned `CLOUDWATCH_PUT_SHA256` (put_metric_data +
+   get_all_metrics: appends only, reads the list as is).
+
+17. DynamoDB items built in linear time: moto's `Item.__init__` sets each attribute through
+   `LimitedSizeDict.__setitem__`, which sums the size of every attribute already set to enforce the 400 KB
+   item limit: O(attributes²) size walks per item, and every PutItem, transaction element and stream image
+   builds one (~7 % of the handlers' CPU at load, their items having dozens of attributes). The patch
+   builds the attributes in one pass and checks the total once: the same limit and the same
+   `ItemSizeTooLarge` (sizes only grow as attributes are added, so the last check is the one that can
+   fail). `LimitedSizeDict.__setitem__` itself (UpdateItem's SET) is unchanged. Pinned `ITEM_INIT_SHA256`.
+
+18. DynamoDB Query sizes each candidate item twice (`(result_size + result.size()) > RESULT_SIZE_LIMIT`, then
+   `result_size += result.size()`), each a recursive walk of the item (~5 % of the handlers' CPU at load).
+   While patch 8's `query` runs (under patch 2's lock: no item changes meanwhile), `Item.size` remembers
+   each item's size for that call only. Same sizes, same pages. Checked against moto's source
+   (`_QUERY_SIZE_MARKERS`).
+
+19. DynamoDB Query deep-copies every item it answers (`results = copy.deepcopy(results)` in `Table.query`)
+   before projecting, filtering and writing them: ~6 % of the handlers' CPU at load (route_contact's query of
+   available agents answers dozens of large items each time). Nothing on that path changes an item (index
+   and expression projections build new Items, filters read) and the answer is written inside
+   `call_action`, under patch 2's lock, so no write can change an item meanwhile. While patch 8's `query`
+   runs, `table.py`'s `copy.deepcopy` of that list is a shallow list copy; every other deepcopy in
+   moto's table module (and every other thread's) is unchanged. Its only caller is the Query response
+   (checked: `_QUERY_DEEPCOPY_MARKER`).
+
 Measured without patch 2 (tests/local/test_moto_guard.py does it with the patch): 16 threads racing
 TransactWriteItems with a `version = :v` condition on the same item -> 2-5 of 40 items had two
 "winners". With the lock: 0. (Plain conditional PutItem races did not reproduce here; transactions
@@ -114,6 +151,7 @@ fails with that list when an upgrade breaks an assumption.
 """
 from __future__ import annotations
 
+import base64
 import collections
 import copy
 import functools
@@ -173,6 +211,17 @@ _SFN_EXECUTIONS_LOCK = threading.RLock()
 _originals_retention: dict[str, Any] = {}
 # id(state machine) -> (a weak reference to it, its finished executions, oldest first): patch 15's count
 _finished: dict[int, tuple[Any, collections.deque]] = {}
+# sha256 of moto 5.2.5's CloudWatchBackend.put_metric_data + get_all_metrics (patch 16 trims after the first).
+CLOUDWATCH_PUT_SHA256 = "b9974366e62e16c6"
+# Datapoints kept per CloudWatch metric (patch 16): a few minutes of a busy stream's puts.
+CLOUDWATCH_KEEP_PER_METRIC = 500
+CLOUDWATCH_LOCK = threading.RLock()
+_original_put_metric_data: Any = None
+# sha256 of moto 5.2.5's dynamo_type Item.__init__ + LimitedSizeDict.__setitem__ (patch 17 ports them).
+ITEM_INIT_SHA256 = "fc02f7fab7a521c3"
+# moto's LimitedSizeDict limit ("between 409 and 410KB" measured by moto; its literal, checked in problems()).
+ITEM_SIZE_LIMIT = 405000
+_original_item_init: Any = None
 
 
 def pinned_moto_version(requirements: Path = ROOT / "requirements.txt") -> str | None:
@@ -299,6 +348,15 @@ def problems(include_version: bool = True) -> list[str]:
         for marker in _QUERY_SOURCE_MARKERS:
             if marker not in query_src:
                 out.append(f"moto's Table.query no longer reads as patch 8 expects ({marker!r} is gone)")
+        for marker in _QUERY_SIZE_MARKERS:
+            if marker not in query_src:
+                out.append(f"moto's Table.query no longer sizes items as patch 18 expects ({marker!r} is gone)")
+        if query_src.count("copy.deepcopy(") != 1 or _QUERY_DEEPCOPY_MARKER not in query_src:
+            out.append("moto's Table.query no longer copies its answer once as patch 19 expects")
+        from moto.dynamodb.models import table as table_module
+
+        if table_module.copy is not copy and not isinstance(table_module.copy, _QueryResultCopies):
+            out.append("moto.dynamodb.models.table no longer imports copy as a module (patch 19)")
         from moto.dynamodb.responses import DynamoResult
 
         if not callable(getattr(DynamoResult, "execute_result", None)):
@@ -398,6 +456,25 @@ def problems(include_version: bool = True) -> list[str]:
     except Exception as exc:  # noqa: BLE001
         out.append(f"moto's ASL boto_client_for not usable: {exc!r}")
     try:
+        from moto.cloudwatch.models import CloudWatchBackend
+
+        original = _original_put_metric_data or CloudWatchBackend.put_metric_data
+        digest = source_digest(original, CloudWatchBackend.get_all_metrics)
+        if digest != CLOUDWATCH_PUT_SHA256:
+            out.append(f"moto's CloudWatchBackend.put_metric_data changed (sha256 {digest}): re-check patch 16")
+    except Exception as exc:  # noqa: BLE001
+        out.append(f"moto's CloudWatch backend not usable: {exc!r}")
+    try:
+        from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
+
+        digest = source_digest(_original_item_init or Item.__init__, LimitedSizeDict.__setitem__)
+        if digest != ITEM_INIT_SHA256:
+            out.append(f"moto's dynamo_type Item.__init__ / LimitedSizeDict changed (sha256 {digest}): re-port patch 17")
+        if f"> {ITEM_SIZE_LIMIT}:" not in inspect.getsource(LimitedSizeDict.__setitem__):
+            out.append(f"moto's item size limit is no longer {ITEM_SIZE_LIMIT} (patch 17)")
+    except Exception as exc:  # noqa: BLE001
+        out.append(f"moto's dynamo_type.Item not usable: {exc!r}")
+    try:
         from moto.server import ThreadedMotoServer
 
         for name in ("start", "stop", "get_host_and_port"):
@@ -472,6 +549,8 @@ def apply() -> None:
         _patch_asl_clients()
         _patch_kinesis_shards()
         _patch_execution_retention()
+        _patch_metric_retention()
+        _patch_item_init()
         enable_step_functions_execution()
         _applied = True
 
@@ -737,6 +816,77 @@ def forget_finished_executions(execution: Any, keep: int) -> int:
         return len(drop)
 
 
+# -- patch 16: the newest datapoints of each CloudWatch metric ------------------------------------------
+
+def _patch_metric_retention() -> None:
+    global _original_put_metric_data
+    from moto.cloudwatch.models import CloudWatchBackend
+
+    if _original_put_metric_data is None:
+        _original_put_metric_data = CloudWatchBackend.put_metric_data
+    put = _original_put_metric_data
+
+    @functools.wraps(put)
+    def put_metric_data(self: Any, namespace: str, metric_data: list[dict[str, Any]]) -> None:
+        with CLOUDWATCH_LOCK:
+            put(self, namespace, metric_data)
+            data = self.metric_data
+            # Trim when the list doubled since the last trim (amortised; never below one metric's worth).
+            if len(data) > max(getattr(self, "_local_trim_at", 0), 2 * CLOUDWATCH_KEEP_PER_METRIC):
+                trim_metric_data(data, CLOUDWATCH_KEEP_PER_METRIC)
+                self._local_trim_at = 2 * len(data)
+
+    CloudWatchBackend.put_metric_data = put_metric_data  # type: ignore[method-assign]
+
+
+def _metric_key(datum: Any) -> tuple[Any, ...]:
+    return datum.namespace, datum.name, tuple((d.name, d.value) for d in datum.dimensions)
+
+
+def trim_metric_data(data: list[Any], keep: int) -> int:
+    """Keeps the newest `keep` datapoints of each metric in moto's list (in place, order kept).
+    Returns how many were dropped."""
+    seen: collections.Counter = collections.Counter()
+    kept_reversed = []
+    for datum in reversed(data):
+        key = _metric_key(datum)
+        if seen[key] < keep:
+            seen[key] += 1
+            kept_reversed.append(datum)
+    dropped = len(data) - len(kept_reversed)
+    if dropped:
+        data[:] = kept_reversed[::-1]
+    return dropped
+
+
+# -- patch 17: an item's attributes set in one pass, its size checked once ----------------------------
+
+def _patch_item_init() -> None:
+    global _original_item_init
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    if _original_item_init is None:
+        _original_item_init = Item.__init__
+
+    def item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        self.hash_key = hash_key
+        self.range_key = range_key
+        limited = LimitedSizeDict()
+        size = 0
+        for key, value in attrs.items():
+            typed = DynamoType(value)
+            size += bytesize(key) + typed.size()
+            dict.__setitem__(limited, key, typed)
+        if size > ITEM_SIZE_LIMIT:
+            raise ItemSizeTooLarge
+        self.attrs = limited
+
+    item_init.__wrapped__ = _original_item_init  # type: ignore[attr-defined]
+    Item.__init__ = item_init  # type: ignore[method-assign]
+
+
 # -- patch 9: the backend of a host, found once -------------------------------------------------------
 
 def _patch_backend_for_host() -> None:
@@ -768,6 +918,13 @@ _QUERY_SOURCE_MARKERS = (
     "possible_results.sort(key=lambda item: item.range_key)",  # ... or by range key (table)
 )
 _original_query: Any = None
+# patch 18: Table.query sizes each result twice (moto 5.2.5's source, checked before the memo is used)
+_QUERY_SIZE_MARKERS = ("reached_size_limit = (result_size + result.size()) > RESULT_SIZE_LIMIT",
+                       "result_size += result.size()")
+_query_sizes = threading.local()  # .memo: id(item) -> size while this thread runs a query
+# patch 19: the one deepcopy of Table.query's answer (moto 5.2.5's source)
+_QUERY_DEEPCOPY_MARKER = "results = copy.deepcopy(results)"
+_original_item_size: Any = None
 
 
 def _same(held: Any, wanted: Any) -> bool:
@@ -801,8 +958,15 @@ def _patch_queries() -> bool:
                       if value.type in ("S", "B")]
 
             def every_item() -> list[Any]:
-                everything = (self.items.values() if not self.range_key_attr else
-                              (item for partition in self.items.values() for item in partition.values()))
+                partitions = [self.items] if not self.range_key_attr else list(self.items.values())
+                if len(wanted) == 1:
+                    # The usual case, in one comprehension (no call per item): it walks the whole table, which
+                    # grows all day (the Contacts table's "waiting" index: a Query per routing decision).
+                    ((name, value),) = wanted
+                    kind, text = value.type, value.value
+                    return [item for partition in partitions for item in partition.values()
+                            if (held := item.attrs.get(name)) is not None and held.value == text and held.type == kind]
+                everything = (item for partition in partitions for item in partition.values())
                 if not wanted:
                     return list(everything)
                 return [item for item in everything if all(_same(item.attrs.get(name), value) for name, value in wanted)]
@@ -814,16 +978,67 @@ def _patch_queries() -> bool:
             def every_item() -> list[Any]:
                 return list(partition.values())
         self.__dict__["all_items"] = every_item
+        _query_sizes.memo = {} if _original_item_size is not None else None
+        _query_sizes.sharing = True  # patch 19
         try:
             return original(self, *args, **kwargs)
         finally:
             self.__dict__.pop("all_items", None)
+            _query_sizes.memo = None
+            _query_sizes.sharing = False
 
     query.__wrapped__ = original  # type: ignore[attr-defined]
     _original_query = original
     Table.query = query
     _fast_query_responses()
+    _patch_query_sizes(source)
+    _patch_query_copies(source)
     return True
+
+
+class _QueryResultCopies:
+    """moto's table module's `copy`, but for the answer of the query this thread is running (patch 19)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        if getattr(_query_sizes, "sharing", False) and type(value) is list:
+            _query_sizes.sharing = False  # the answer only: the first deepcopy of this query
+            return list(value)
+        return copy.deepcopy(value, memo)
+
+
+def _patch_query_copies(query_source: str) -> None:
+    from moto.dynamodb.models import table as table_module
+
+    if query_source.count("copy.deepcopy(") != 1 or _QUERY_DEEPCOPY_MARKER not in query_source:
+        return
+    if not isinstance(table_module.copy, _QueryResultCopies):
+        table_module.copy = _QueryResultCopies()  # type: ignore[assignment]
+
+
+def _patch_query_sizes(query_source: str) -> None:
+    """Patch 18: an item's size computed once per query (see the module's docstring)."""
+    global _original_item_size
+    from moto.dynamodb.models.dynamo_type import Item
+
+    if _original_item_size is not None or not all(m in query_source for m in _QUERY_SIZE_MARKERS):
+        return
+    original = _original_item_size = Item.size
+
+    def size(self: Any) -> int:
+        memo = getattr(_query_sizes, "memo", None)
+        if memo is None:
+            return original(self)
+        known = memo.get(id(self))
+        if known is None:
+            known = memo[id(self)] = original(self)
+        return known
+
+    size.__wrapped__ = original  # type: ignore[attr-defined]
+    Item.size = size  # type: ignore[method-assign]
 
 
 # The item operations whose DynamoResult is written as the JSON it already is (patch 8; every one checked
@@ -833,6 +1048,14 @@ def _patch_queries() -> bool:
 FAST_JSON_OPERATIONS = frozenset({"Query", "Scan", "GetItem", "PutItem", "UpdateItem", "BatchGetItem",
                                   "TransactGetItems"})
 _original_execute_result: Any = None
+
+
+def _blob_as_base64(value: Any) -> str:
+    """A binary attribute value ({"B": bytes}, {"BS": [bytes]}) as moto's serializer writes a blob. In these
+    operations' answers the only blobs are attribute values; anything else JSON cannot write still raises."""
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).strip().decode("utf-8")
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def _fast_query_responses() -> None:
@@ -850,7 +1073,7 @@ def _fast_query_responses() -> None:
     def execute_result(self: Any, context: Any) -> Any:
         if context.operation_model.name in FAST_JSON_OPERATIONS and isinstance(self.result, dict):
             try:
-                body = json.dumps(self.result, separators=(",", ":"))
+                body = json.dumps(self.result, separators=(",", ":"), default=_blob_as_base64)
             except (TypeError, ValueError):
                 return original(self, context)
             return 200, {"Content-Type": "application/x-amz-json-1.0"}, body

@@ -98,6 +98,7 @@ class LocalRuntime:
         finished_executions_kept: int | None = None,
         stream_read_interval_s: float = 0.0,
         function_environments: int = 1,
+        release_memory_every_s: float | None = None,
     ) -> None:
         self.template = template
         self.force_synth = force_synth
@@ -129,6 +130,9 @@ class LocalRuntime:
         # route_contact's, which Step Functions invokes per contact: 1 = one invocation at a time, the others
         # queue. Stream consumers get at least one per shard, the API's functions api_environments.
         self.function_environments = max(1, function_environments)
+        # Free memory handed back to the OS every so often (local.memory_release; None: never, as in tests).
+        self.release_memory_every_s = release_memory_every_s
+        self.memory_releaser: Any = None
         self.lake: Any = None  # local.lake_queries.LocalLake: History as Parquet for long ranges (issue 19)
         self.timings = Timings()
         self.deployment: Deployment | None = None
@@ -420,6 +424,10 @@ class LocalRuntime:
             self.api_server = ApiServer(gateway, port=port).start()
         self.timings.api_s = time.perf_counter() - t
         self.timings.ready_s = time.perf_counter() - t0
+        if self.release_memory_every_s:
+            from local.memory_release import MemoryReleaser
+
+            self.memory_releaser = MemoryReleaser(self.release_memory_every_s).start()
         # 8. simulate
         if simulate:
             from local.simulation import Simulation
@@ -445,6 +453,9 @@ class LocalRuntime:
         if self.scheduler is not None:
             self.scheduler.stop()
             self.scheduler = None
+        if self.memory_releaser is not None:
+            self.memory_releaser.stop()
+            self.memory_releaser = None
         if self.api_server is not None:
             self.api_server.stop()
             self.api_server = None

@@ -327,3 +327,124 @@ def test_queries_read_their_partition_and_answer_as_moto_did(ddb) -> None:
         moto_patches._patch_queries()  # noqa: SLF001
     assert patched == reference
     assert [len(a["Items"]) for a in patched] == [40, 7, 19, 42, 5, 0]  # g1: s % 4 == 1, s % 3 != 0: 7 per p
+
+
+def test_items_are_built_as_moto_built_them_and_the_size_limit_holds(ddb) -> None:
+    """Patch 17: one pass over an item's attributes, one size check: same attributes, same limit, same error."""
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+
+    moto_patches.apply()
+    assert Item.__init__ is not moto_patches._original_item_init  # noqa: SLF001
+    attrs = {"pk": {"S": "p"}, "n": {"N": "12.5"}, "m": {"M": {"a": {"L": [{"S": "x"}, {"N": "1"}]}, "b": {"BOOL": True}}},
+             "ss": {"SS": ["a", "bb"]}, "nul": {"NULL": True}, "bin": {"B": b"\x00\x01"}}
+    patched = Item(DynamoType(attrs["pk"]), None, attrs)
+    reference = Item.__new__(Item)
+    moto_patches._original_item_init(reference, DynamoType(attrs["pk"]), None, attrs)  # noqa: SLF001
+    assert isinstance(patched.attrs, LimitedSizeDict)
+    assert patched.attrs == reference.attrs and list(patched.attrs) == list(reference.attrs)
+    assert patched.size() == reference.size()
+
+    # The limit: moto's own check at the largest item it accepts and one byte over it.
+    def item_of(total: int) -> dict:
+        return {"pk": {"S": "p"}, "v": {"S": "x" * (total - len("pk") - 1 - len("v"))}}
+
+    for total, fits in ((moto_patches.ITEM_SIZE_LIMIT, True), (moto_patches.ITEM_SIZE_LIMIT + 1, False)):
+        for init in (Item.__init__, moto_patches._original_item_init):  # noqa: SLF001
+            built = Item.__new__(Item)
+            if fits:
+                init(built, DynamoType({"S": "p"}), None, item_of(total))
+                assert built.size() == total
+            else:
+                with pytest.raises(ItemSizeTooLarge):
+                    init(built, DynamoType({"S": "p"}), None, item_of(total))
+    # ... and through the API, as before: a ValidationException.
+    table = _table(ddb, "patch-item-size")
+    with pytest.raises(ddb.exceptions.ClientError, match="Item size has exceeded the maximum allowed size"):
+        ddb.put_item(TableName=table, Item=item_of(moto_patches.ITEM_SIZE_LIMIT + 1))
+    ddb.put_item(TableName=table, Item=item_of(1_000))
+    assert _scan(ddb, table) == [item_of(1_000)]
+
+
+def test_a_query_sizes_each_item_once_and_pages_by_size_as_moto_did(ddb) -> None:
+    """Patch 18: while a query runs, an item's size is remembered (moto sized each result twice); pages cut
+    at moto's 1 MB are the same as moto's own, and nothing is remembered after the query."""
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.models.table import Table
+
+    moto_patches.apply()
+    item = Item(DynamoType({"S": "p"}), None, {"pk": {"S": "p"}, "v": {"S": "abc"}})
+    moto_patches._query_sizes.memo = {}  # noqa: SLF001 - as during a query
+    try:
+        first = item.size()
+        dict.__setitem__(item.attrs, "v", DynamoType({"S": "abcdef"}))
+        assert item.size() == first  # remembered for the query's duration
+    finally:
+        moto_patches._query_sizes.memo = None  # noqa: SLF001
+    assert item.size() == first + 3  # outside a query: computed
+
+    table = _table(ddb, "patch-query-size", range_key=True)
+    for i in range(30):  # ~1.2 MB in one partition: two pages by size
+        ddb.put_item(TableName=table, Item={"pk": {"S": "p"}, "sk": {"S": f"{i:03d}"}, "v": {"S": "x" * 40_000}})
+
+    def pages() -> list[tuple[int, dict | None]]:
+        out, start = [], None
+        while True:
+            kw = {"ExclusiveStartKey": start} if start else {}
+            r = ddb.query(TableName=table, KeyConditionExpression="pk = :p",
+                          ExpressionAttributeValues={":p": {"S": "p"}}, **kw)
+            out.append((r["Count"], r.get("LastEvaluatedKey")))
+            start = r.get("LastEvaluatedKey")
+            if not start:
+                return out
+
+    patched = pages()
+    assert getattr(moto_patches._query_sizes, "memo", None) is None  # noqa: SLF001
+    Table.query = moto_patches._original_query  # noqa: SLF001
+    Item.size = moto_patches._original_item_size  # noqa: SLF001
+    try:
+        reference = pages()
+    finally:
+        moto_patches._original_query = moto_patches._original_item_size = None  # noqa: SLF001
+        moto_patches._patch_queries()  # noqa: SLF001
+    assert patched == reference and len(patched) == 2 and sum(n for n, _ in patched) == 30
+
+
+def test_a_query_answers_without_copying_and_leaves_the_items_as_they_were(ddb) -> None:
+    """Patch 19: Query's answer is not deep-copied (nothing on its path changes an item); projections and
+    filters still answer as moto did and leave the stored items whole."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    moto_patches.apply()
+    table = "patch-query-copies"
+    ddb.create_table(
+        TableName=table, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "g")],
+        GlobalSecondaryIndexes=[{"IndexName": "keys", "Projection": {"ProjectionType": "KEYS_ONLY"},
+                                 "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}]}],
+    )
+    for i in range(8):
+        ddb.put_item(TableName=table, Item={"pk": {"S": "p"}, "sk": {"S": f"{i}"}, "g": {"S": "g"}, "n": {"N": str(i)},
+                                            "m": {"M": {"deep": {"L": [{"S": "a"}, {"N": str(i)}]}}}})
+    before = _scan(ddb, table)
+    answers = [
+        ddb.query(TableName=table, KeyConditionExpression="pk = :p", ProjectionExpression="m.deep[1], n",
+                  ExpressionAttributeValues={":p": {"S": "p"}})["Items"],
+        ddb.query(TableName=table, KeyConditionExpression="pk = :p", FilterExpression="n >= :n",
+                  ExpressionAttributeValues={":p": {"S": "p"}, ":n": {"N": "6"}})["Items"],
+        ddb.query(TableName=table, IndexName="keys", KeyConditionExpression="g = :g",
+                  ExpressionAttributeValues={":g": {"S": "g"}})["Items"],
+    ]
+    assert answers[0][3] == {"m": {"M": {"deep": {"L": [{"N": "3"}]}}}, "n": {"N": "3"}}
+    assert [a["sk"]["S"] for a in answers[1]] == ["6", "7"] and answers[1][0] == before[6]
+    assert sorted(answers[2], key=lambda a: a["sk"]["S"])[0] == {"pk": {"S": "p"}, "sk": {"S": "0"}, "g": {"S": "g"}}
+    assert _scan(ddb, table) == before  # the stored items are whole
+    # The answer holds the stored items themselves (moto copied each), and only the answer is shared.
+    stored = dynamodb_backends["123456789012"]["us-east-1"].get_table(table)
+    partition = next(iter(stored.items))  # the DynamoType of "p"
+    with moto_patches.DYNAMODB_LOCK:
+        items, _, _ = stored.query(partition, None, [], None, None, True, None)
+    assert len(items) == 8
+    assert all(any(item is kept for kept in stored.items[item.hash_key].values()) for item in items)
+    assert not getattr(moto_patches._query_sizes, "sharing", False)  # noqa: SLF001

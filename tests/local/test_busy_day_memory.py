@@ -1,0 +1,132 @@
+"""What keeps a long local run's memory flat (issue 17 item 4), each against moto:
+
+- patch 16: moto's CloudWatch keeps the newest datapoints of each metric, not one per Kinesis put forever;
+- local.memory_release: what malloc holds free after a thread's peak goes back to the OS, every so often.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+import uuid
+
+import boto3
+import pytest
+
+from local import memory_release, moto_patches, moto_server
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime-traffic")]
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    moto_patches.apply()
+    werkzeug = logging.getLogger("werkzeug")  # one log record per request otherwise
+    level = werkzeug.level
+    werkzeug.setLevel(logging.ERROR)
+    yield moto_server.ensure_started()
+    werkzeug.setLevel(level)
+    moto_patches.restore_step_functions_config()
+
+
+def _client(endpoint: str, service: str):  # noqa: ANN202
+    return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
+                        aws_access_key_id="t", aws_secret_access_key="t")
+
+
+def _cloudwatch():  # noqa: ANN202
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    return cloudwatch_backends[ACCOUNT][REGION]
+
+
+def _datapoints(namespace: str, name: str, dimension: str) -> list[float]:
+    return [d.value for d in _cloudwatch().metric_data
+            if (d.namespace, d.name) == (namespace, name) and [x.value for x in d.dimensions] == [dimension]]
+
+
+# -- patch 16 ------------------------------------------------------------------------------------------
+
+def test_trim_keeps_the_newest_datapoints_of_each_metric_in_order() -> None:
+    from moto.cloudwatch.models import MetricDatum
+
+    def datum(name: str, value: float, stream: str = "s") -> MetricDatum:
+        return MetricDatum("NS", name, value, [{"Name": "StreamName", "Value": stream}], None)
+
+    data = [datum("a", i) for i in range(5)] + [datum("b", 100)] + [datum("a", i, "other") for i in range(3)]
+    data += [datum("a", i) for i in range(5, 8)]
+    assert moto_patches.trim_metric_data(data, keep=2) == 7
+    assert [(d.name, d.dimensions[0].value, d.value) for d in data] == [
+        ("b", "s", 100), ("a", "other", 1), ("a", "other", 2), ("a", "s", 6), ("a", "s", 7)]
+
+
+def test_kinesis_puts_keep_a_bounded_number_of_datapoints(endpoint, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(moto_patches, "CLOUDWATCH_KEEP_PER_METRIC", 10)
+    kinesis = _client(endpoint, "kinesis")
+    stream = f"metrics-{uuid.uuid4().hex[:8]}"
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    for i in range(120):
+        kinesis.put_record(StreamName=stream, PartitionKey="pk", Data=json.dumps({"i": i}).encode() + b" " * i)
+    records = _datapoints("AWS/Kinesis", "IncomingRecords", stream)
+    sizes = _datapoints("AWS/Kinesis", "IncomingBytes", stream)
+    # moto alone keeps 120 of each; the patch trims to 10 once the list doubled: never more than 2 x 10.
+    assert 10 <= len(records) <= 20 and 10 <= len(sizes) <= 20
+    # the newest puts are there (moto counts the partition key's bytes too)
+    assert sizes[-2:] == [len(json.dumps({"i": i})) + i + len("pk") for i in (118, 119)]
+    # ... and CloudWatch still answers for them.
+    now = dt.datetime.now(dt.timezone.utc)
+    stats = _client(endpoint, "cloudwatch").get_metric_statistics(
+        Namespace="AWS/Kinesis", MetricName="IncomingRecords", Dimensions=[{"Name": "StreamName", "Value": stream}],
+        StartTime=now - dt.timedelta(minutes=5), EndTime=now + dt.timedelta(minutes=1), Period=3600,
+        Statistics=["SampleCount"])
+    assert sum(p["SampleCount"] for p in stats["Datapoints"]) == len(records)
+
+
+def test_moto_alone_keeps_every_datapoint() -> None:
+    """What patch 16 is for: the original put_metric_data appends one datapoint per value, forever."""
+    put = moto_patches._original_put_metric_data  # noqa: SLF001
+    backend = _cloudwatch()
+    name = f"raw-{uuid.uuid4().hex[:8]}"
+    for i in range(50):
+        put(backend, "Raw", [{"MetricName": name, "Value": i, "Dimensions": [{"Name": "d", "Value": "x"}]}])
+    assert len(_datapoints("Raw", name, "x")) == 50
+
+
+# -- local.memory_release ---------------------------------------------------------------------------------
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:"))
+
+
+def test_release_gives_a_threads_freed_peak_back() -> None:
+    if not memory_release.available():  # not glibc: nothing to call, and it says so
+        assert memory_release.release() is False
+        return
+    kept: list[bytes] = []
+
+    def peak() -> None:  # ~100 MB of malloc'd blocks on a thread's heap; 1 in 100 survives (the holes stay)
+        blocks = [bytes(1000) + bytes([i % 256]) for i in range(100_000)]
+        kept.extend(blocks[::100])
+
+    worker = threading.Thread(target=peak)
+    worker.start()
+    worker.join()
+    before = _rss_mb()
+    assert memory_release.release()
+    assert before - _rss_mb() > 50  # malloc kept the freed pages resident until asked
+    assert len(kept) == 1_000
+
+
+def test_the_releaser_runs_every_interval_and_stops_at_once() -> None:
+    releaser = memory_release.MemoryReleaser(0.02).start()
+    deadline = time.monotonic() + 5
+    while releaser.releases < 2 and time.monotonic() < deadline and memory_release.available():
+        time.sleep(0.01)
+    releaser.stop()
+    assert releaser.releases >= (2 if memory_release.available() else 0)
+    assert not any(t.name == "local-memory-release" for t in threading.enumerate())
