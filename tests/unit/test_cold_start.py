@@ -31,21 +31,23 @@ KPIS = ("ccaas.domain.kpis.", "ccaas.domain.history", "ccaas.usecases.history")
 ROUTING = ("ccaas.domain.routing_engine.selection", "ccaas.usecases.contacts", "ccaas.usecases.routing")
 LIST_PARSING = ("ccaas.domain.outbound.lists", "phonenumbers")  # uploads and number parsing only
 API = ("ccaas.api.",)
+# The contact/agent models and the routing plan: the stream consumers read events and the read side, and
+# import what errors and enums they need from ccaas.domain.vocabulary.
+CONTACT_MODELS = ("ccaas.domain.models", "ccaas.domain.routing_engine.plan")
 # Feature modules each handler must not load at import (beyond EVERYWHERE).
 NOT_NEEDED: dict[str, tuple[str, ...]] = {
     "analyze_contact": (*API, *ROUTING),
     "authorize_request": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),
     "connect_flow": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS),
-    "consume_contact_events": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),
-    "consume_contact_records": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *ROUTING),
+    "consume_contact_events": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING, *CONTACT_MODELS),
+    "consume_contact_records": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *ROUTING, *CONTACT_MODELS),
     "dial_campaign": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING, *LIST_PARSING),  # routing only once a call is answered
-    "evaluate_alerts": (*API, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),
+    "evaluate_alerts": (*API, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING, *CONTACT_MODELS),
     "manage_connection": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),
-    "push_updates": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),
+    "push_updates": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING, *CONTACT_MODELS),
     "recheck_contact": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS),
-    "record_agent_activity": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *ROUTING),
-    "record_dial_outcomes": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING, *LIST_PARSING,
-                             "ccaas.domain.models"),  # the outbound vocabulary only (domain.vocabulary)
+    "record_agent_activity": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *ROUTING, *CONTACT_MODELS),
+    "record_dial_outcomes": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING, *LIST_PARSING, *CONTACT_MODELS),
     "record_history": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *ROUTING),
     "run_journeys": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),  # loaded per journey step, not at import
     "route_contact": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS),

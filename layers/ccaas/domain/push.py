@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ccaas.domain.events import Event, EventType
-from ccaas.domain.models import DomainError
+from ccaas.domain.vocabulary import DomainError
 
 if TYPE_CHECKING:  # an alert's push: the caller has the alerts domain already, a queue or offer push never needs it
     from ccaas.domain.alerts import Alert, AlertChange

@@ -5,7 +5,7 @@ import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.live_metrics import (
@@ -18,8 +18,11 @@ from ccaas.domain.live_metrics import (
     plan_write,
     realtime_view,
 )
-from ccaas.domain.models import Conflict, Contact, Queue
+from ccaas.domain.vocabulary import Conflict
 from ccaas.usecases.tenancy import time_zone_of
+
+if TYPE_CHECKING:  # the live-metrics consumer never builds a contact or a queue: it reads them from the read side
+    from ccaas.domain.models import Contact, Queue
 
 Key = tuple[str, str]  # (tenant_id, queue_id)
 

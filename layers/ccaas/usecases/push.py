@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.events import Event
 from ccaas.domain.live_metrics import RealtimeQueueMetrics
-from ccaas.domain.models import Contact, NotFound
+from ccaas.domain.vocabulary import NotFound
 from ccaas.domain.push import (
     AgentPush,
     Connection,
@@ -188,6 +188,8 @@ def _carried_contact(push: AgentPush) -> Contact | None:
     the reservation: a withdrawal after it is a later event of the same contact, so of the same shard);
     None to read it instead (not carried, or written by another version of the model)."""
     from pydantic import ValidationError
+
+    from ccaas.domain.models import Contact  # offers only: the consumers' cold start does not load the contact models
 
     carried = push.payload.get("contact")
     if not isinstance(carried, dict):
