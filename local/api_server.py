@@ -57,15 +57,9 @@ def invoke_function(lambda_client: Any, function_arn: str, event: dict[str, Any]
     from local import lambda_runtime
 
     # The event as the function would get it from JSON (a copy: the handler may change what it is given).
-    direct = lambda_runtime.invoke_registered(function_arn, json.loads(json.dumps(event)))
+    direct = lambda_runtime.invoke_registered_answer(function_arn, json.loads(json.dumps(event)))
     if direct is not None:
-        raw_payload, errored = direct
-        try:
-            payload = json.loads(raw_payload) if raw_payload else None
-        except ValueError:
-            payload = raw_payload
-        # moto's Invoke reports any error of an in-process function as "Handled" (see its invoke)
-        return ("Handled" if errored else None), payload
+        return direct
     out = lambda_client.invoke(FunctionName=function_arn, Payload=json.dumps(event).encode())
     raw = out["Payload"].read()
     try:

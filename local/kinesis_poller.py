@@ -463,15 +463,9 @@ class KinesisPoller:
                 return self._invoke_fn(event)
             except Exception as exc:  # noqa: BLE001 - a raising fake behaves like a function error
                 return InvokeResult(function_error="Unhandled", payload={"errorMessage": str(exc), "errorType": type(exc).__name__})
-        direct = lambda_runtime.invoke_registered(self.function_arn, event)
+        direct = lambda_runtime.invoke_registered_answer(self.function_arn, event)
         if direct is not None:
-            raw_payload, errored = direct
-            try:
-                payload = json.loads(raw_payload) if raw_payload else None
-            except ValueError:
-                payload = raw_payload
-            # moto's Invoke reports any error of an in-process function as "Handled" (see its invoke)
-            return InvokeResult(function_error="Handled" if errored else None, payload=payload)
+            return InvokeResult(function_error=direct[0], payload=direct[1])
         try:
             out = self.lambda_client.invoke(
                 FunctionName=self.function_arn, InvocationType="RequestResponse", Payload=json.dumps(event).encode()

@@ -319,6 +319,21 @@ def invoke_in_process(fn: Any, spec: FunctionSpec, event: Any) -> tuple[str, boo
     return payload, errored, ""
 
 
+def invoke_registered_answer(function_arn: str, event: Any) -> tuple[str | None, Any] | None:
+    """invoke_registered's answer as the Invoke API gives it: (FunctionError, the payload parsed as JSON when it
+    is JSON); None when the function is not registered here (the caller then uses the Invoke API)."""
+    direct = invoke_registered(function_arn, event)
+    if direct is None:
+        return None
+    raw_payload, errored = direct
+    try:
+        payload = json.loads(raw_payload) if raw_payload else None
+    except ValueError:
+        payload = raw_payload
+    # moto's Invoke reports any error of an in-process function as "Handled" (see its invoke)
+    return ("Handled" if errored else None), payload
+
+
 def invoke_registered(function_arn: str, event: Any) -> tuple[str, bool] | None:
     """Invoke a function registered here in-process, exactly as moto's Invoke API would (it ends in
     invoke_in_process, see local.moto_patches) minus its HTTP round trip and JSON re-encoding: the
