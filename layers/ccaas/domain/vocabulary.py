@@ -150,9 +150,10 @@ _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 NAME_PATTERN = _NAME
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"  # a phone number as the API takes one: + country code, 7-15 digits
 Name = Annotated[str, Field(pattern=_NAME)]
-# What people read (an agent's or a queue's name): any text but control characters, which would forge
-# lines in CSV exports and logs or hide text on a wallboard.
-DisplayName = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+# Text people read (names, labels): any text but control characters, which would forge lines in CSV
+# exports and logs or hide text on a wallboard.
+PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+DisplayName = Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE_PATTERN)]
 # The same name as stored: names written before control characters were refused must still load.
 StoredName = Annotated[str, Field(min_length=1, max_length=128)]
 MAX_SKILLS = 100

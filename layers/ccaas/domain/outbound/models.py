@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AwareDatetime, Field, StringConstraints, field_validator, model_validator
 
-from ccaas.domain.vocabulary import E164_PATTERN, NAME_PATTERN, Frozen, Int, SkillRequirement
+from ccaas.domain.vocabulary import E164_PATTERN, NAME_PATTERN, PRINTABLE_PATTERN, Frozen, Int, SkillRequirement
 
 __all__ = [
     "ABANDON_MESSAGE_WITHIN_S", "Attempt", "Campaign", "CampaignMode", "CampaignStatus", "CallingWindow",
@@ -38,7 +38,7 @@ MAX_STATE_WINDOWS = 60
 
 E164 = Annotated[str, Field(pattern=E164_PATTERN, description="E.164: + country code, 7-15 digits")]
 _Name = Annotated[str, Field(pattern=NAME_PATTERN)]
-_Text = Annotated[str, StringConstraints(max_length=256, pattern=r"^[^\x00-\x1f\x7f]*$")]
+_Text = Annotated[str, StringConstraints(max_length=256, pattern=PRINTABLE_PATTERN)]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 US_STATES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "

@@ -28,6 +28,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ccaas.domain.vocabulary import PRINTABLE_PATTERN
+
 __all__ = ["Holiday", "HoursOfOperation", "MAX_HOLIDAYS", "MAX_RANGES_PER_DAY", "TimeRange", "WEEKDAYS"]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -38,7 +40,7 @@ MAX_HOLIDAYS = 100
 MAX_HOLIDAY_DAYS = 366
 MAX_HORIZON_DAYS = 800
 MAX_LABEL = 64
-_LABEL = r"^[^\x00-\x1f\x7f]*$"  # printable: no control characters
+_LABEL = PRINTABLE_PATTERN
 
 
 class _Frozen(BaseModel):

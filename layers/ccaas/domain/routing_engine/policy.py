@@ -30,6 +30,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ccaas.domain.models import MAX_CAPACITY, MAX_SECONDS, Channel, QueueAssignment
+from ccaas.domain.vocabulary import PRINTABLE_PATTERN
 from ccaas.domain.routing_engine.conditions import NAME_PATTERN, Condition
 from ccaas.domain.routing_engine.hours import HoursOfOperation
 
@@ -63,7 +64,7 @@ MAX_LABEL = 64
 MAX_POLICY_BYTES = 350_000  # the stored JSON document; a DynamoDB item holds 400 KB
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
-Label = Annotated[str, Field(max_length=MAX_LABEL, pattern=r"^[^\x00-\x1f\x7f]*$")]
+Label = Annotated[str, Field(max_length=MAX_LABEL, pattern=PRINTABLE_PATTERN)]
 Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
 Seconds = Annotated[float, Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False)]
 SecondsOrZero = Annotated[float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
