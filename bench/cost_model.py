@@ -409,18 +409,18 @@ def lake_delivery(template: Mapping[str, Any]) -> dict[str, int]:
     return {"streams": streams, "buffer_s": min(intervals, default=300)}
 
 
-STACK_RESOURCES = {"AWS::KMS::Key": "kms_keys", "AWS::CloudWatch::Alarm": "alarms",
-                   "AWS::CloudWatch::Dashboard": "dashboards"}
-STACK_PRICE_LINES = {"kms_keys": "kms.keys", "alarms": "cloudwatch.alarms", "dashboards": "cloudwatch.dashboards"}
+# Resource type -> (its Deployment key, its price line).
+STACK_RESOURCES = {"AWS::KMS::Key": ("kms_keys", "kms.keys"), "AWS::CloudWatch::Alarm": ("alarms", "cloudwatch.alarms"),
+                   "AWS::CloudWatch::Dashboard": ("dashboards", "cloudwatch.dashboards")}
 
 
 def stack_resources(template: Mapping[str, Any]) -> dict[str, int]:
     """The resources of a synthesized template that cost a fixed amount a month whatever the traffic
     (customer-managed keys, alarms, dashboards), counted by their Deployment key."""
-    counts = dict.fromkeys(STACK_RESOURCES.values(), 0)
+    counts = {key: 0 for key, _ in STACK_RESOURCES.values()}
     for r in template.get("Resources", {}).values():
         if r.get("Type") in STACK_RESOURCES:
-            counts[STACK_RESOURCES[r["Type"]]] += 1
+            counts[STACK_RESOURCES[r["Type"]][0]] += 1
     return counts
 
 
@@ -519,7 +519,7 @@ def fixed_monthly_usage(d: Deployment) -> dict[str, float]:
         "lambda.arm64_gb_s": sweeps * d["scheduled_gb_s"],
         "dynamodb.wru": sweeps * d["scheduled_wru"],
         "dynamodb.rru": sweeps * d["scheduled_rru"],
-        **{line: d[key] for key, line in STACK_PRICE_LINES.items() if d.get(key)},  # type: ignore[literal-required]
+        **{line: d[key] for key, line in STACK_RESOURCES.values() if d.get(key)},  # type: ignore[literal-required]
         **lake_objects_usage(d),
     }
 
