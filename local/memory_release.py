@@ -11,17 +11,28 @@ program: only pages malloc holds free are given back.
 
 Only where the C library is glibc (`malloc_trim` is a GNU extension); elsewhere `release()` answers False
 and the releaser does nothing.
+
+While it runs, the releaser also makes the cyclic garbage collector's youngest generation hold
+`YOUNG_GENERATION_THRESHOLD` objects instead of CPython's 700 (`gc.set_threshold`; put back on stop). A
+long run allocates and frees objects at a high rate (every AWS call builds requests, responses, items),
+and with 700 the collector ran ~70 times a second, promoting short-lived objects that then made the
+full collections (each a walk of every object moto and the handlers keep: ~0.4 s) come sooner. Measured
+on the busy-day bench (60 s, 3 contacts/s, gc callbacks timing each collection): 8.8 s of the run's ~78
+CPU seconds in the collector (14 full collections) -> 3.9 s (one). Cycles are still collected, only in
+larger batches: 20,000 young objects are a few MB at most.
 """
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import logging
 import threading
 from functools import cache
 from typing import Any
 
 log = logging.getLogger(__name__)
+YOUNG_GENERATION_THRESHOLD = 20_000
 
 
 @cache
@@ -60,8 +71,12 @@ class MemoryReleaser:
         self.releases = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._thresholds: tuple[int, ...] | None = None  # the collector's, while this releaser runs
 
     def start(self) -> MemoryReleaser:
+        if self._thresholds is None:
+            self._thresholds = gc.get_threshold()
+            gc.set_threshold(max(self._thresholds[0], YOUNG_GENERATION_THRESHOLD), *self._thresholds[1:])
         if available() and self._thread is None:
             self._thread = threading.Thread(target=self._run, name="local-memory-release", daemon=True)
             self._thread.start()
@@ -72,6 +87,9 @@ class MemoryReleaser:
         if self._thread is not None:
             self._thread.join(timeout_s)
             self._thread = None
+        if self._thresholds is not None:
+            gc.set_threshold(*self._thresholds)
+            self._thresholds = None
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):

@@ -141,6 +141,27 @@
    moto's table module (and every other thread's) is unchanged. Its only caller is the Query response
    (checked: `_QUERY_DEEPCOPY_MARKER`).
 
+20. Step Functions JSONPath: moto's ASL engine parses a JSONPath text with `jsonpath_ng` each time it
+   evaluates one (`json_path.extract_json`, `ResultPath`), and `jsonpath_ng.parse` builds its PLY parser
+   (tables, productions) anew for every call: ~20 parses an execution, ~3 % of the runtime's CPU at load. A
+   parsed path is a tree of immutable nodes that `find`/`update_or_create` only read, so the patch keeps the
+   parse per text (the 1,024 most recent) in the two modules that call it. Same paths, same errors (a text
+   that fails to parse is not kept).
+21. Request ids: every response carries a 52-character `x-amzn-requestid` that moto draws one character at
+   a time (`get_random_string`: 52 `random.choice` calls, ~1 % of the runtime's CPU at load). The patch
+   draws the same alphabet and length with one `choices` call of the same (seedable) `mock_random`.
+
+22. DynamoDB update expressions validated in linear time: every node of moto's update-expression tree is an
+   `UpdateExpression`, and two of its validators (`ActionCountValidator`, `OverlappingPathsValidator`) run
+   `find_clauses` - a walk of the node's whole subtree - at every node: O(actions²). The live metrics'
+   UpdateItem (~40 actions) spent ~13 ms validating, most of consume_contact_events' CPU. While either of
+   those two traversals runs, `Node.find_clauses` remembers each node's answer for that traversal (it
+   builds it from its children's, exactly as moto's does, in the same order), so each subtree is walked
+   once. Same clauses, same errors, same order of checks. And every traverser (ten per validation) rebuilt
+   its processing map - a dict of bound methods - twice per node it visited (`nodes_to_be_processed`,
+   `process`, the former documented as "cached" but not): each traverser now builds it once (every
+   `_processing_map` in moto is a constant of its instance).
+
 Measured without patch 2 (tests/local/test_moto_guard.py does it with the patch): 16 threads racing
 TransactWriteItems with a `version = :v` condition on the same item -> 2-5 of 40 items had two
 "winners". With the lock: 0. (Plain conditional PutItem races did not reproduce here; transactions
@@ -291,6 +312,38 @@ def problems(include_version: bool = True) -> list[str]:
             out.append("moto.kinesis.models.Shard.put_record is gone (re-check whether puts are thread-safe now)")
     except Exception as exc:  # noqa: BLE001
         out.append(f"moto.kinesis not usable: {exc!r}")
+    try:
+        import importlib
+
+        from moto.core import responses as core_responses
+        from moto.utilities import aws_headers
+
+        for name in JSONPATH_PARSE_MODULES:
+            if not callable(getattr(importlib.import_module(name), "parse", None)):
+                out.append(f"{name} no longer has the jsonpath `parse` patch 20 keeps per text")
+        if "get_random_string(length=52)" not in inspect.getsource(_original_request_id or aws_headers.gen_amzn_requestid_long):
+            out.append("moto's gen_amzn_requestid_long changed (patch 21 draws its 52 characters)")
+        from moto.dynamodb.parsing import ast_nodes, validators
+
+        finder = _originals_clause_finding.get("find_clauses") or ast_nodes.Node.find_clauses
+        if "type(child) in clause_types" not in inspect.getsource(finder) or any(
+            "find_clauses" in inspect.getsource(getattr(c, "find_clauses")) and getattr(c, "find_clauses") is not ast_nodes.Node.find_clauses
+            for c in (ast_nodes.Expression, ast_nodes.UpdateExpressionFunction)
+        ):
+            out.append("moto's Node.find_clauses changed or is overridden (patch 22 remembers its answers)")
+        traverser = ast_nodes.DepthFirstTraverser
+        process_src = inspect.getsource(_originals_clause_finding.get("process") or traverser.process)
+        nodes_src = inspect.getsource(_originals_clause_finding.get("nodes_to_be_processed") or traverser.nodes_to_be_processed)
+        if "self._processing_map().items()" not in process_src or "self._processing_map().keys()" not in nodes_src:
+            out.append("moto's DepthFirstTraverser.process/nodes_to_be_processed changed (patch 22 builds the map once)")
+        for name in _CLAUSE_VALIDATORS:
+            check = inspect.getsource(getattr(validators, name))
+            if "return node" not in check or "traverse" in check:
+                out.append(f"moto's {name} changed (patch 22 assumes its check returns the node it got)")
+        if "gen_amzn_requestid_long(headers)" not in inspect.getsource(core_responses.BaseResponse):
+            out.append("moto.core.responses no longer calls gen_amzn_requestid_long by that name (patch 21)")
+    except Exception as exc:  # noqa: BLE001
+        out.append(f"moto's JSONPath parse or request ids not usable: {exc!r}")
     try:
         from moto.core.config import default_user_config
         from moto.stepfunctions import responses as sfn_responses
@@ -551,8 +604,133 @@ def apply() -> None:
         _patch_execution_retention()
         _patch_metric_retention()
         _patch_item_init()
+        _patch_jsonpath_parse()
+        _patch_request_ids()
+        _patch_clause_finding()
         enable_step_functions_execution()
         _applied = True
+
+
+# -- patch 20: a JSONPath text parsed once -----------------------------------------------------------
+
+# The moto modules whose `parse` (jsonpath_ng's or its extension's) the ASL engine calls per evaluation.
+JSONPATH_PARSE_MODULES = (
+    "moto.stepfunctions.parser.asl.utils.json_path",
+    "moto.stepfunctions.parser.asl.component.common.path.result_path",
+)
+_originals_jsonpath_parse: dict[str, Any] = {}
+
+
+def _patch_jsonpath_parse() -> None:
+    import importlib
+
+    for name in JSONPATH_PARSE_MODULES:
+        module = importlib.import_module(name)
+        original = module.parse
+        if name in _originals_jsonpath_parse or getattr(original, "__wrapped__", None) is not None:
+            continue
+        _originals_jsonpath_parse[name] = original
+        module.parse = functools.lru_cache(maxsize=1024)(original)
+
+
+# -- patch 22: an update expression's clauses found once per node -----------------------------------
+
+_clause_memo = threading.local()
+_originals_clause_finding: dict[str, Any] = {}
+_CLAUSE_VALIDATORS = ("ActionCountValidator", "OverlappingPathsValidator")
+
+
+def _patch_clause_finding() -> None:
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.ast_nodes import Expression, Node, UpdateExpressionFunction
+
+    if _originals_clause_finding:
+        return
+    original_find = _originals_clause_finding["find_clauses"] = Node.find_clauses
+
+    def find_clauses(self: Any, clause_types: Any) -> list[Any]:
+        memo = getattr(_clause_memo, "memo", None)
+        if memo is None:
+            return original_find(self, clause_types)
+        key = (id(self), tuple(clause_types))
+        found = memo.get(key)
+        if found is None:
+            found = []  # moto's Node.find_clauses, its children's answers remembered
+            for child in self.children or []:
+                if type(child) in clause_types:
+                    found.append(child)
+                elif isinstance(child, (Expression, UpdateExpressionFunction)):
+                    found.extend(child.find_clauses(clause_types))
+            memo[key] = found
+        return list(found)
+
+    find_clauses.__wrapped__ = original_find  # type: ignore[attr-defined]
+    Node.find_clauses = find_clauses  # type: ignore[method-assign]
+
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+
+    _originals_clause_finding["nodes_to_be_processed"] = DepthFirstTraverser.nodes_to_be_processed
+    _originals_clause_finding["process"] = DepthFirstTraverser.process
+
+    def processing_items(self: Any) -> tuple[tuple[Any, Any], ...]:
+        items = self.__dict__.get("_local_processing_items")
+        if items is None:
+            items = self.__dict__["_local_processing_items"] = tuple(self._processing_map().items())
+        return items
+
+    def nodes_to_be_processed(self: Any) -> tuple[Any, ...]:
+        return tuple(k for k, _ in processing_items(self))
+
+    def process(self: Any, node: Any) -> Any:
+        for class_key, processor in processing_items(self):  # moto's `process`, the map built once
+            if isinstance(node, class_key):
+                return processor(node)
+        return None
+
+    DepthFirstTraverser.nodes_to_be_processed = nodes_to_be_processed  # type: ignore[method-assign]
+    DepthFirstTraverser.process = process  # type: ignore[method-assign]
+
+    for name in _CLAUSE_VALIDATORS:
+        cls = getattr(validators, name)
+        original_traverse = _originals_clause_finding[name] = cls.traverse
+
+        def traverse(self: Any, node: Any, _original: Any = original_traverse) -> Any:
+            # the tree does not change during these two traversals (their checks return the node they got)
+            _clause_memo.memo = {}
+            try:
+                return _original(self, node)
+            finally:
+                _clause_memo.memo = None
+
+        cls.traverse = traverse
+
+
+# -- patch 21: request ids drawn in one call ---------------------------------------------------------
+
+_original_request_id: Any = None
+_REQUEST_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"  # get_random_string's
+
+
+def fast_request_id(headerdict: dict[str, Any] | None = None) -> str:
+    """moto's gen_amzn_requestid_long: 52 characters of its alphabet from its seedable random, in one draw."""
+    from moto.moto_api._internal import mock_random
+
+    req_id = "".join(mock_random.choices(_REQUEST_ID_ALPHABET, k=52))
+    if headerdict is not None and isinstance(headerdict, dict):
+        headerdict.update({"x-amzn-requestid": req_id})
+    return req_id
+
+
+def _patch_request_ids() -> None:
+    global _original_request_id
+    from moto.core import responses
+    from moto.utilities import aws_headers
+
+    if _original_request_id is not None:
+        return
+    _original_request_id = aws_headers.gen_amzn_requestid_long
+    aws_headers.gen_amzn_requestid_long = fast_request_id
+    responses.gen_amzn_requestid_long = fast_request_id
 
 
 # -- patch 10: a response class's method names, listed once -------------------------------------------

@@ -67,21 +67,35 @@ def _exercise(endpoint: str, tag: str) -> list:
     url = sqs.create_queue(QueueName=f"inproc-{tag}")["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody="hi")
     out.append(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
+    kinesis = _client(endpoint, "kinesis")
+    stream = f"inproc-{tag}"
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    put = kinesis.put_record(StreamName=stream, Data=b"\x00event \xe2\x82\xac", PartitionKey="k")
+    iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=put["ShardId"],
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    out.append([(r["Data"], r["PartitionKey"]) for r in kinesis.get_records(ShardIterator=iterator)["Records"]])
+    try:
+        kinesis.describe_stream(StreamName=f"missing-{tag}")
+    except kinesis.exceptions.ResourceNotFoundException as exc:
+        out.append(exc.response["Error"]["Code"])
     return out
 
 
 def test_same_answers_in_process_as_over_http(endpoint):
     inprocess_transport.uninstall()
     over_http = _exercise(endpoint, "http")
-    before = inprocess_transport.STATS["requests"]
+    before, direct_before = inprocess_transport.STATS["requests"], inprocess_transport.STATS["direct"]
     inprocess_transport.install(endpoint, moto_server.app())
     in_process = _exercise(endpoint, "inproc")
     assert in_process == over_http
     assert over_http[0] == [{"pk": {"S": "a"}, "sk": {"S": "0"}, "n": {"N": "0"}},
                             {"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "1"}}]
     assert over_http[1:3] == ["ConditionalCheckFailedException", "ResourceNotFoundException"]
-    # every call of the second run went through the app directly (14 calls, botocore adds none)
-    assert inprocess_transport.STATS["requests"] - before == 14
+    assert over_http[-2:] == [[(b"\x00event \xe2\x82\xac", "k")], "ResourceNotFoundException"]
+    # every call of the second run went through the app directly (19 calls, botocore adds none), the
+    # DynamoDB and Kinesis ones (7 + 5) straight to their response class, without Flask
+    assert inprocess_transport.STATS["requests"] - before == 19
+    assert inprocess_transport.STATS["direct"] - direct_before == 12
 
 
 def test_the_localhost_spelling_is_routed_too(endpoint):
@@ -161,3 +175,35 @@ def test_a_failure_inside_the_emulation_is_a_500_as_over_http_not_a_raw_exceptio
         status, headers, body = inprocess_transport.call_app(broken, "POST", "http://127.0.0.1:1/", [], b"{}")
     assert status == 500 and b"Internal Server Error" in body and dict(headers)["Content-Type"].startswith("text/html")
     assert "the embedded AWS emulation failed" in caplog.text
+
+
+def test_requests_to_the_embedded_moto_carry_the_signature_shape_without_signing(endpoint):
+    """moto reads the credential scope (service, region) and the access key (the account); nothing here
+    checks the signature, so it is not computed. Any other endpoint is signed as before."""
+    inprocess_transport.install(endpoint, moto_server.app())
+    seen: list[dict] = []
+
+    def capture(request, **_):
+        seen.append({k: (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()})
+
+    session = boto3.session.Session()
+    session.events.register_first("before-send.dynamodb", capture)
+    ddb = session.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-1", aws_access_key_id="AKIDLOCAL",
+                         aws_secret_access_key="s", aws_session_token="tok")
+    ddb.list_tables()
+    auth = seen[-1]["Authorization"]
+    assert auth.startswith("AWS4-HMAC-SHA256 Credential=AKIDLOCAL/") and "/eu-west-1/dynamodb/aws4_request" in auth
+    assert auth.endswith("Signature=" + "0" * 64)
+    assert seen[-1]["X-Amz-Security-Token"] == "tok" and seen[-1]["X-Amz-Date"][:8] in auth
+
+    # another endpoint (answered by a stub before it is sent): a real SigV4 signature
+    from botocore.awsrequest import AWSResponse
+
+    other = boto3.session.Session()
+    other.events.register_first("before-send.dynamodb", capture)
+    other.events.register("before-send.dynamodb", lambda request, **_: AWSResponse(
+        request.url, 200, {}, inprocess_transport._RawBody(b'{"TableNames": []}')))  # noqa: SLF001
+    other.client("dynamodb", endpoint_url="http://127.0.0.1:9", region_name="eu-west-1",
+                 aws_access_key_id="AKIDLOCAL", aws_secret_access_key="s").list_tables()
+    signature = seen[-1]["Authorization"].rsplit("Signature=", 1)[1]
+    assert len(signature) == 64 and signature != "0" * 64

@@ -1,0 +1,182 @@
+"""local.moto_patches 20-22 (less CPU per call, same answers) and the collector setting of local.memory_release."""
+from __future__ import annotations
+
+import gc
+import string
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from local import memory_release, moto_patches
+
+
+@pytest.fixture(scope="module", autouse=True)
+def patched():
+    moto_patches.apply()
+    assert moto_patches.problems(include_version=False) == []
+
+
+# -- patch 20: a JSONPath text parsed once -----------------------------------------------------------------
+
+def test_a_jsonpath_text_is_parsed_once_and_reads_the_same(monkeypatch):
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    data = {"a": {"b": [1, {"c": "x"}]}, "list": [1, 2, 3], "n": None}
+    paths = ["$.a.b[1].c", "$.a.b[0]", "$.list[*]", "$.list[1:]", "$.n", "$", "$.missing"]
+
+    def answers() -> list:
+        out = []
+        for path in paths * 2:  # each text twice: the kept parse is read again
+            try:
+                out.append(json_path.extract_json(path, data))
+            except json_path.NoSuchJsonPathError as exc:
+                out.append(str(exc))
+        return out
+
+    assert json_path.parse("$.a.b[1].c") is json_path.parse("$.a.b[1].c")  # kept per text
+    patched = answers()
+    monkeypatch.setattr(json_path, "parse", moto_patches._originals_jsonpath_parse[json_path.__name__])  # noqa: SLF001
+    assert answers() == patched
+
+
+def test_a_jsonpath_that_does_not_parse_fails_every_time():
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    for _ in range(2):
+        with pytest.raises(Exception):  # noqa: B017 - jsonpath_ng's own error, as before the patch
+            json_path.parse("$.[[[")
+
+
+def test_the_result_path_module_keeps_its_parses_too():
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+
+    assert result_path.parse("$.x.y") is result_path.parse("$.x.y")
+
+
+# -- patch 21: request ids ---------------------------------------------------------------------------------
+
+def test_request_ids_are_52_characters_of_mosts_alphabet_and_follow_its_seed():
+    from moto.moto_api._internal import mock_random
+    from moto.utilities import aws_headers
+
+    headers: dict = {}
+    rid = aws_headers.gen_amzn_requestid_long(headers)
+    assert len(rid) == 52 and set(rid) <= set(string.ascii_letters + string.digits)
+    assert headers == {"x-amzn-requestid": rid}
+    mock_random.seed(7)
+    first = [moto_patches.fast_request_id() for _ in range(3)]
+    mock_random.seed(7)
+    assert [moto_patches.fast_request_id() for _ in range(3)] == first  # moto's seed makes them repeatable
+    assert len(set(first)) == 3
+
+
+# -- patch 22: update expressions validated in linear time, same answers -----------------------------------
+
+_NAMES = ["#a", "#b", "#c", "#a.#b", "#b[0]", "#k"]  # #k is the table's hash key
+
+
+def _expression(clauses: list[tuple[str, list[str]]]) -> str:
+    parts = []
+    for kind, paths in clauses:
+        if kind == "SET":
+            parts.append("SET " + ", ".join(f"{p} = :v" for p in paths))
+        elif kind == "ADD":
+            parts.append("ADD " + ", ".join(f"{p} :n" for p in paths))
+        elif kind == "REMOVE":
+            parts.append("REMOVE " + ", ".join(paths))
+        else:
+            parts.append("DELETE " + ", ".join(f"{p} :s" for p in paths))
+    return " ".join(parts)
+
+
+def _validate(expression: str):
+    """The validated tree's text, or the error's type and message (moto's answer to UpdateItem)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+    from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+
+    class Table:
+        table_key_attrs = ["k"]
+        attribute_keys = ["k"]
+        attr: list = []
+
+    item = Item(DynamoType({"S": "key"}), None, attrs={"k": {"S": "key"}, "a": {"M": {"b": {"N": "1"}}},
+                                                        "b": {"L": [{"N": "1"}]}, "c": {"NS": ["1"]}})
+    try:
+        tree = UpdateExpressionValidator(
+            UpdateExpressionParser.make(expression),
+            expression_attribute_names={"#a": "a", "#b": "b", "#c": "c", "#k": "k"},
+            expression_attribute_values={":v": {"S": "v"}, ":n": {"N": "2"}, ":s": {"NS": ["1"]}},
+            item=item, table=Table()).validate()
+        return "ok", repr(tree.to_str() if hasattr(tree, "to_str") else type(tree).__name__)
+    except Exception as exc:  # noqa: BLE001 - the error is the answer compared
+        return type(exc).__name__, str(exc)
+
+
+def _unpatched(monkeypatch) -> None:
+    from moto.dynamodb.parsing import ast_nodes, validators
+
+    originals = moto_patches._originals_clause_finding  # noqa: SLF001
+    monkeypatch.setattr(ast_nodes.Node, "find_clauses", originals["find_clauses"])
+    monkeypatch.setattr(ast_nodes.DepthFirstTraverser, "process", originals["process"])
+    monkeypatch.setattr(ast_nodes.DepthFirstTraverser, "nodes_to_be_processed", originals["nodes_to_be_processed"])
+    for name in moto_patches._CLAUSE_VALIDATORS:  # noqa: SLF001
+        monkeypatch.setattr(getattr(validators, name), "traverse", originals[name])
+
+
+clauses = st.lists(
+    st.tuples(st.sampled_from(["SET", "ADD", "REMOVE", "DELETE"]),
+              st.lists(st.sampled_from(_NAMES), min_size=1, max_size=4)),
+    min_size=1, max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(clauses)
+def test_update_expressions_get_the_same_answer_as_unpatched_moto(generated):
+    expression = _expression(generated)
+    patched_answer = _validate(expression)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _unpatched(monkeypatch)
+        assert _validate(expression) == patched_answer
+
+
+def test_the_known_errors_are_moto_s():
+    assert _validate("SET #a = :v, #a = :v")[0] == "DuplicateUpdateExpression"
+    assert _validate("SET #a = :v SET #b = :v")[0] == "TooManyClauses"
+    assert _validate("SET #k = :v")[0] in ("UpdateHashRangeKeyException", "MockValidationException")
+    assert _validate("SET #a = :v, #b = :v REMOVE #a")[0] == "DuplicateUpdateExpression"
+    assert _validate("SET #b = :v ADD #c :s")[0] == "ok"
+
+
+def test_a_long_update_through_dynamodb_still_writes_what_it_says(tmp_path):
+    from moto import mock_aws
+    import boto3
+
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         BillingMode="PAY_PER_REQUEST")
+        names = {f"#n{i}": f"g{i}" for i in range(30)} | {f"#c{i}": f"c{i}" for i in range(10)}
+        values = {f":v{i}": {"N": str(i)} for i in range(30)} | {":one": {"N": "1"}}
+        expression = ("SET " + ", ".join(f"#n{i} = :v{i}" for i in range(30))
+                      + " ADD " + ", ".join(f"#c{i} :one" for i in range(10)))
+        for _ in range(2):
+            ddb.update_item(TableName="t", Key={"pk": {"S": "q"}}, UpdateExpression=expression,
+                            ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+        item = ddb.get_item(TableName="t", Key={"pk": {"S": "q"}})["Item"]
+    assert item["g29"] == {"N": "29"} and item["c9"] == {"N": "2"} and len(item) == 41
+
+
+# -- the collector's young generation while a long run's memory releaser runs ------------------------------
+
+def test_the_releaser_raises_the_young_generation_threshold_and_puts_it_back():
+    before = gc.get_threshold()
+    releaser = memory_release.MemoryReleaser(3600).start()
+    try:
+        assert gc.get_threshold()[0] == max(before[0], memory_release.YOUNG_GENERATION_THRESHOLD)
+        assert gc.get_threshold()[1:] == before[1:]
+    finally:
+        releaser.stop()
+    assert gc.get_threshold() == before
