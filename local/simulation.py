@@ -102,6 +102,8 @@ class SimStats:
     # first segments as the customer waited: POST /contacts answered -> the agent's accept answered (the
     # patience clock's span: includes starting the workflow, routing and the offer reaching the agent)
     answer_waits_s: list[float] = field(default_factory=list)
+    # abandoned customers, as they waited (POST /contacts answered -> their abandon answered)
+    abandon_waits_s: list[float] = field(default_factory=list)
     # Moving work between people (each counts the API call that succeeded).
     transfers: int = 0  # blind transfers
     consults: int = 0  # consults started
@@ -349,8 +351,10 @@ class Simulation:
         status, _ = self.client.call("POST", f"/contacts/{contact_id}/abandon")
         with self._lock:
             if status == 200:
-                self._created_at.pop(contact_id, None)
+                created_at = self._created_at.pop(contact_id, None)
                 self.stats.abandoned += 1
+                if created_at is not None:
+                    self.stats.abandon_waits_s.append(time.monotonic() - created_at)
             elif status == 409:
                 self.stats.abandon_lost_race += 1  # answered (or timed out) just before
             else:

@@ -30,7 +30,7 @@ def test_service_level_counts_abandoned_customers_in_the_base() -> None:
 
 def test_the_wait_customers_saw_runs_from_creation_to_the_accept(monkeypatch) -> None:
     sim = _simulation()
-    clock = iter([100.0, 107.5, 200.0])
+    clock = iter([100.0, 107.5, 200.0, 203.25])
     monkeypatch.setattr("local.simulation.time.monotonic", lambda: next(clock))
     sim.client = FakeClient({("POST", "/contacts"): (201, {"contact_id": "c1"})})
     sim._arrive("sales", "VOICE", patience=None)  # created at 100.0
@@ -42,6 +42,7 @@ def test_the_wait_customers_saw_runs_from_creation_to_the_accept(monkeypatch) ->
     sim.client = FakeClient({("POST", "/contacts"): (201, {"contact_id": "c2"}),
                              ("POST", "/contacts/c2/abandon"): (200, None)})
     sim._arrive("sales", "VOICE", patience=None)  # created at 200.0
-    sim._hang_up("c2")
+    sim._hang_up("c2")  # abandoned at 203.25
     assert sim.stats.abandoned == 1 and "c2" not in sim._created_at
+    assert sim.stats.abandon_waits_s == [3.25]  # how long the abandoned customer waited (DOMAIN's SL needs it)
     assert sim.stats.answer_waits_s == [7.5]  # an abandoned customer adds no answer wait
