@@ -46,3 +46,47 @@ def test_the_wait_customers_saw_runs_from_creation_to_the_accept(monkeypatch) ->
     assert sim.stats.abandoned == 1 and "c2" not in sim._created_at
     assert sim.stats.abandon_waits_s == [3.25]  # how long the abandoned customer waited (DOMAIN's SL needs it)
     assert sim.stats.answer_waits_s == [7.5]  # an abandoned customer adds no answer wait
+
+
+def test_a_kept_alive_client_reuses_its_connection_and_reconnects_when_the_server_closed_it() -> None:
+    """The simulated people's clients keep one HTTP/1.1 connection per thread (issue 17: a connection and a
+    server thread per call were ~10 % of the busy day's CPU); a connection the server closed is reopened."""
+    import http.server
+    import threading
+
+    from local.simulation import ApiClient
+
+    peers: list[int] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:  # noqa: N802 - stdlib name
+            peers.append(self.client_address[1])
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            answer = body if self.path != "/v1/bad" else b"not json"
+            self.send_response(200 if self.path != "/v1/bad" else 502)
+            self.send_header("Content-Length", str(len(answer)))
+            if self.path == "/v1/last":
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = ApiClient(f"http://127.0.0.1:{server.server_address[1]}/v1", "k", keep_alive=True)
+        assert client.call("POST", "/echo", {"n": 1}) == (200, {"n": 1})
+        assert client.call("POST", "/echo?x=1", {"n": 2}) == (200, {"n": 2})
+        assert client.call("POST", "/bad", {}) == (502, "not json")
+        assert len(set(peers)) == 1  # one connection for the three calls
+        assert client.call("POST", "/last", {"n": 3}) == (200, {"n": 3})  # the server closes after this one
+        assert client.call("POST", "/echo", {"n": 4}) == (200, {"n": 4})
+        assert len(set(peers)) == 2
+        client.close()
+    finally:
+        server.shutdown()
+        server.server_close()
