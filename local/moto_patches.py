@@ -162,6 +162,17 @@
    `process`, the former documented as "cached" but not): each traverser now builds it once (every
    `_processing_map` in moto is a constant of its instance).
 
+23. DynamoDB sizes and answers without copies. `DynamoType.size` of a map wraps each value in a new
+   `DynamoType` (whose constructor copies a map's or list's values again, level by level) just to ask its
+   size, and every item a Query returns is sized (patch 18); `dynamo_to_dict`, which turns every answer
+   (`DynamoResult`) into plain types, asks `isinstance`/`hasattr` of each value on the way down. route_contact's
+   Query of 60 available agents cost ~35 ms of CPU, two thirds of it in these two walks. The patch ports both
+   exactly - the same branches in the same order, the copies left out (a copy's size is its original's) and
+   the common exact types (dict, list, str, numbers, non-binary `DynamoType`) tried first - and defers to
+   moto's for anything else (binary values, subclasses, objects with `to_json`). Pinned
+   `DYNAMO_SIZE_SHA256`, `DYNAMO_TO_DICT_SHA256`; checked equal on generated items in
+   tests/local/test_moto_patches_cpu.py.
+
 Measured without patch 2 (tests/local/test_moto_guard.py does it with the patch): 16 threads racing
 TransactWriteItems with a `version = :v` condition on the same item -> 2-5 of 40 items had two
 "winners". With the lock: 0. (Plain conditional PutItem races did not reproduce here; transactions
@@ -243,6 +254,10 @@ ITEM_INIT_SHA256 = "fc02f7fab7a521c3"
 # moto's LimitedSizeDict limit ("between 409 and 410KB" measured by moto; its literal, checked in problems()).
 ITEM_SIZE_LIMIT = 405000
 _original_item_init: Any = None
+# sha256 of moto 5.2.5's DynamoType.size + DynamoType.__init__, and of dynamo_to_dict (patch 23 ports them).
+DYNAMO_SIZE_SHA256 = "dd3afe77d5e0e5f5"
+DYNAMO_TO_DICT_SHA256 = "80f600124c13ddcb"
+_originals_dynamo_walks: dict[str, Any] = {}
 
 
 def pinned_moto_version(requirements: Path = ROOT / "requirements.txt") -> str | None:
@@ -528,6 +543,21 @@ def problems(include_version: bool = True) -> list[str]:
     except Exception as exc:  # noqa: BLE001
         out.append(f"moto's dynamo_type.Item not usable: {exc!r}")
     try:
+        from moto.dynamodb import responses as ddb_responses
+        from moto.dynamodb.models import utilities as ddb_utilities
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        digest = source_digest(_originals_dynamo_walks.get("size") or DynamoType.size, DynamoType.__init__)
+        if digest != DYNAMO_SIZE_SHA256:
+            out.append(f"moto's DynamoType.size/__init__ changed (sha256 {digest}): re-port patch 23")
+        digest = source_digest(ddb_utilities.dynamo_to_dict)
+        if digest != DYNAMO_TO_DICT_SHA256:
+            out.append(f"moto's dynamo_to_dict changed (sha256 {digest}): re-port patch 23")
+        if "dynamo_to_dict(result)" not in inspect.getsource(ddb_responses.DynamoResult):
+            out.append("moto's DynamoResult no longer calls dynamo_to_dict by that name (patch 23)")
+    except Exception as exc:  # noqa: BLE001
+        out.append(f"moto's DynamoType walks not usable: {exc!r}")
+    try:
         from moto.server import ThreadedMotoServer
 
         for name in ("start", "stop", "get_host_and_port"):
@@ -607,6 +637,7 @@ def apply() -> None:
         _patch_jsonpath_parse()
         _patch_request_ids()
         _patch_clause_finding()
+        _patch_dynamo_walks()
         enable_step_functions_execution()
         _applied = True
 
@@ -703,6 +734,77 @@ def _patch_clause_finding() -> None:
                 _clause_memo.memo = None
 
         cls.traverse = traverse
+
+
+# -- patch 23: DynamoDB sizes and answers without copies ----------------------------------------------
+
+_SETS = ("SS", "NS", "BS")
+
+
+def dynamo_size(value: Any) -> int:
+    """moto's DynamoType.size, without the copies it makes of each map value to ask it."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    kind, inner = value.type, value.value
+    if kind == "N":
+        return len(str(inner))
+    if kind in _SETS:
+        sub = kind[0]
+        return sum(len(str(v)) if sub == "N" else (1 if isinstance(v, bool) else _bytesize(v)) for v in inner)
+    if kind == "L":
+        return sum(dynamo_size(v) for v in inner)
+    if kind == "M":
+        # moto: bytesize(k) + DynamoType(v).size(); DynamoType(v) of a DynamoType is a copy of the same value
+        return sum(_bytesize(k) + dynamo_size(v if type(v) is DynamoType else DynamoType(v)) for k, v in inner.items())
+    if isinstance(inner, bool):
+        return 1
+    return _bytesize(inner)
+
+
+def _bytesize(val: Any) -> int:
+    return len(val if isinstance(val, bytes) else val.encode("utf-8"))
+
+
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None), bytes})
+
+
+def fast_dynamo_to_dict(obj: Any) -> Any:
+    """moto's dynamo_to_dict: the same branches in the same order, the common exact types first."""
+    from datetime import datetime
+
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    kind = type(obj)
+    if kind is dict:
+        return {k: fast_dynamo_to_dict(v) for k, v in obj.items()}
+    if kind is list:
+        return [fast_dynamo_to_dict(v) for v in obj]
+    if kind in _PLAIN_TYPES:
+        return obj  # none of them is a datetime, a DynamoType or has to_json
+    if kind is DynamoType and obj.type != "B" and obj.type != "BS":
+        return {obj.type: fast_dynamo_to_dict(obj.value)}
+    if isinstance(obj, datetime) or isinstance(obj, DynamoType):
+        return _originals_dynamo_walks["dynamo_to_dict"](obj)  # binary values and subclasses: moto's own
+    if hasattr(obj, "to_json"):
+        return fast_dynamo_to_dict(obj.to_json())
+    if isinstance(obj, dict):
+        return {k: fast_dynamo_to_dict(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [fast_dynamo_to_dict(item) for item in obj]
+    return obj
+
+
+def _patch_dynamo_walks() -> None:
+    from moto.dynamodb import responses as ddb_responses
+    from moto.dynamodb.models import utilities as ddb_utilities
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    if _originals_dynamo_walks:
+        return
+    _originals_dynamo_walks["size"] = DynamoType.size
+    _originals_dynamo_walks["dynamo_to_dict"] = ddb_utilities.dynamo_to_dict
+    DynamoType.size = dynamo_size  # type: ignore[method-assign]
+    ddb_responses.dynamo_to_dict = fast_dynamo_to_dict
 
 
 # -- patch 21: request ids drawn in one call ---------------------------------------------------------

@@ -180,3 +180,35 @@ def test_the_releaser_raises_the_young_generation_threshold_and_puts_it_back():
     finally:
         releaser.stop()
     assert gc.get_threshold() == before
+
+
+# -- patch 23: item sizes and answers walked without copies ------------------------------------------------
+
+_scalars = st.one_of(
+    st.builds(lambda s: {"S": s}, st.text(max_size=8)),
+    st.builds(lambda n: {"N": str(n)}, st.integers(-10**6, 10**6) | st.decimals(allow_nan=False, allow_infinity=False, places=3)),
+    st.builds(lambda b: {"B": b}, st.binary(max_size=6)),
+    st.builds(lambda b: {"BOOL": b}, st.booleans()),
+    st.just({"NULL": True}),
+    st.builds(lambda xs: {"SS": xs}, st.lists(st.text(max_size=4), min_size=1, max_size=3, unique=True)),
+    st.builds(lambda xs: {"NS": [str(x) for x in xs]}, st.lists(st.integers(0, 999), min_size=1, max_size=3, unique=True)),
+    st.builds(lambda xs: {"BS": xs}, st.lists(st.binary(min_size=1, max_size=3), min_size=1, max_size=3, unique=True)),
+)
+_values = st.recursive(_scalars, lambda inner: st.one_of(
+    st.builds(lambda xs: {"L": xs}, st.lists(inner, max_size=3)),
+    st.builds(lambda m: {"M": m}, st.dictionaries(st.text(max_size=5), inner, max_size=3))), max_leaves=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=6), _values, min_size=1, max_size=5))
+def test_item_sizes_and_answers_are_moto_s(attrs):
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.models.utilities import dynamo_to_dict
+
+    original_size = moto_patches._originals_dynamo_walks["size"]  # noqa: SLF001
+    item = Item(DynamoType({"S": "h"}), None, attrs={"pk": {"S": "h"}, **attrs})
+    for value in item.attrs.values():
+        assert moto_patches.dynamo_size(value) == original_size(value)
+    assert item.size() == sum(len(k.encode()) + original_size(v) for k, v in item.attrs.items())
+    answer = {"Items": [item.to_json()["Attributes"], item], "Count": 2, "Item": item, "n": None}
+    assert moto_patches.fast_dynamo_to_dict(answer) == dynamo_to_dict(answer)
