@@ -169,7 +169,10 @@
    Query of 60 available agents cost ~35 ms of CPU, two thirds of it in these two walks. The patch ports both
    exactly - the same branches in the same order, the copies left out (a copy's size is its original's) and
    the common exact types (dict, list, str, numbers, non-binary `DynamoType`) tried first - and defers to
-   moto's for anything else (binary values, subclasses, objects with `to_json`). Pinned
+   moto's for anything else (binary values, subclasses, objects with `to_json`). And a `DynamoResult` no
+   longer converts its result up front: patch 8 writes the answers it writes straight from the result (a
+   `DynamoType` met on the way is written as the {type: value} the conversion makes of it); the result is
+   converted only before moto's generic serializer writes it. Pinned
    `DYNAMO_SIZE_SHA256`, `DYNAMO_TO_DICT_SHA256`; checked equal on generated items in
    tests/local/test_moto_patches_cpu.py.
 
@@ -794,6 +797,21 @@ def fast_dynamo_to_dict(obj: Any) -> Any:
     return obj
 
 
+def dynamo_json_default(value: Any) -> Any:
+    """json.dumps' `default` for a DynamoResult's raw result: what fast_dynamo_to_dict makes of `value` (a
+    DynamoType, an object with to_json), blobs in base64 as moto's serializer writes them."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    if type(value) is DynamoType and value.type != "B" and value.type != "BS":
+        return {value.type: value.value}
+    if isinstance(value, (bytes, bytearray)):
+        return _blob_as_base64(value)
+    converted = fast_dynamo_to_dict(value)
+    if converted is value:  # nothing the conversion changes (a datetime, an unknown object): not JSON
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    return converted
+
+
 def _patch_dynamo_walks() -> None:
     from moto.dynamodb import responses as ddb_responses
     from moto.dynamodb.models import utilities as ddb_utilities
@@ -803,8 +821,23 @@ def _patch_dynamo_walks() -> None:
         return
     _originals_dynamo_walks["size"] = DynamoType.size
     _originals_dynamo_walks["dynamo_to_dict"] = ddb_utilities.dynamo_to_dict
+    _originals_dynamo_walks["result_init"] = ddb_responses.DynamoResult.__init__
     DynamoType.size = dynamo_size  # type: ignore[method-assign]
     ddb_responses.dynamo_to_dict = fast_dynamo_to_dict
+
+    def __init__(self: Any, result: object) -> None:
+        # Kept as it came: patch 8 writes it as is; moto's serializer gets it converted (execute_result);
+        # moto's capacity wrapper adds plain members to it, which the conversion leaves as they are.
+        self._result = result
+        self._local_unconverted = True
+
+    ddb_responses.DynamoResult.__init__ = __init__  # type: ignore[method-assign]
+
+
+def converted_result(result: Any) -> None:
+    """Before moto's own serializer writes a DynamoResult: its result in plain types (patch 23)."""
+    if result.__dict__.pop("_local_unconverted", False):
+        result._result = fast_dynamo_to_dict(result._result)
 
 
 # -- patch 21: request ids drawn in one call ---------------------------------------------------------
@@ -1351,12 +1384,15 @@ def _fast_query_responses() -> None:
     _original_execute_result = original
 
     def execute_result(self: Any, context: Any) -> Any:
-        if context.operation_model.name in FAST_JSON_OPERATIONS and isinstance(self.result, dict):
+        raw = self.result  # as moto's handler made it (patch 23: not converted to plain types yet)
+        if context.operation_model.name in FAST_JSON_OPERATIONS and isinstance(raw, dict):
             try:
-                body = json.dumps(self.result, separators=(",", ":"), default=_blob_as_base64)
+                body = json.dumps(raw, separators=(",", ":"), default=dynamo_json_default)
             except (TypeError, ValueError):
+                converted_result(self)
                 return original(self, context)
             return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+        converted_result(self)
         return original(self, context)
 
     DynamoResult.execute_result = execute_result

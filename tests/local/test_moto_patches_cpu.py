@@ -212,3 +212,22 @@ def test_item_sizes_and_answers_are_moto_s(attrs):
     assert item.size() == sum(len(k.encode()) + original_size(v) for k, v in item.attrs.items())
     answer = {"Items": [item.to_json()["Attributes"], item], "Count": 2, "Item": item, "n": None}
     assert moto_patches.fast_dynamo_to_dict(answer) == dynamo_to_dict(answer)
+    # patch 8 writes a DynamoResult's answer from its raw result now: the same JSON as from the converted one
+    import json
+
+    written = json.dumps(answer, separators=(",", ":"), default=moto_patches.dynamo_json_default)
+    assert written == json.dumps(dynamo_to_dict(answer), separators=(",", ":"),
+                                 default=moto_patches._blob_as_base64)  # noqa: SLF001
+
+
+def test_a_dynamo_result_is_converted_only_for_moto_s_serializer():
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.responses import DynamoResult
+
+    value = DynamoType({"M": {"b": {"N": "1"}}})
+    result = DynamoResult({"Item": {"a": value}})
+    assert result.result["Item"]["a"] is value  # as the handler made it (patch 8 writes it as is)
+    moto_patches.converted_result(result)
+    assert result.result == {"Item": {"a": {"M": {"b": {"N": "1"}}}}}
+    moto_patches.converted_result(result)  # once only
+    assert result.result == {"Item": {"a": {"M": {"b": {"N": "1"}}}}}

@@ -50,6 +50,7 @@ def test_fast_bodies_equal_the_serializers(table, monkeypatch):
         answer = fast(self, context)
         name = context.operation_model.name
         if name in moto_patches.FAST_JSON_OPERATIONS:
+            moto_patches.converted_result(self)  # patch 23: moto's serializer gets the result in plain types
             generic = original(self, context)
             compared[name] = compared.get(name, 0) + 1
             if json.loads(answer[2]) != json.loads(generic[2]) or answer[0] != generic[0]:
