@@ -123,6 +123,11 @@ def _unpatched(monkeypatch) -> None:
     monkeypatch.setattr(ast_nodes.DepthFirstTraverser, "nodes_to_be_processed", originals["nodes_to_be_processed"])
     for name in moto_patches._CLAUSE_VALIDATORS:  # noqa: SLF001
         monkeypatch.setattr(getattr(validators, name), "traverse", originals[name])
+    from moto.dynamodb.parsing import expressions
+
+    parse = moto_patches._originals_update_parse  # noqa: SLF001 - patch 24's originals
+    monkeypatch.setattr(expressions.UpdateExpressionParser, "make", parse["make"])
+    monkeypatch.setattr(validators, "deepcopy", parse["deepcopy"])
 
 
 clauses = st.lists(
@@ -139,6 +144,51 @@ def test_update_expressions_get_the_same_answer_as_unpatched_moto(generated):
     with pytest.MonkeyPatch.context() as monkeypatch:
         _unpatched(monkeypatch)
         assert _validate(expression) == patched_answer
+
+
+def _dump(node, parent=None):
+    """A parsed tree as data: each node's class, type, children and whether its parent is the node above."""
+    from moto.dynamodb.parsing.ast_nodes import Node
+
+    if not isinstance(node, Node):
+        return ("leaf", type(node).__name__, node)
+    return (type(node).__name__, node.type, node.parent is parent,
+            [_dump(child, node) for child in node.children or []])
+
+
+@settings(max_examples=100, deadline=None)
+@given(clauses)
+def test_the_plain_copy_of_a_parsed_update_is_deepcopy_s(generated):
+    import copy
+
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    try:
+        tree = UpdateExpressionParser.make(_expression(generated))
+    except Exception:  # noqa: BLE001 - not a valid expression: nothing to copy
+        return
+    plain, deep = moto_patches.copy_update_tree(tree), copy.deepcopy(tree)
+    assert _dump(plain) == _dump(deep) == _dump(tree)
+    assert plain is not tree and plain.children[0] is not tree.children[0]
+
+
+def test_a_tree_with_a_foreign_parent_link_is_deep_copied_as_before():
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    tree = UpdateExpressionParser.make("SET #a = :v")
+    odd = UpdateExpressionParser.make("REMOVE #b")
+    tree.children[0].parent = odd  # not the tree's own structure: deepcopy follows it, so does the patch
+    copied = moto_patches.copy_update_tree(tree)
+    assert copied.children[0].parent is not odd and _dump(copied.children[0].parent) == _dump(odd)
+
+
+def test_an_update_expression_is_parsed_once_per_text():
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    assert UpdateExpressionParser.make("SET #z = :z") is UpdateExpressionParser.make("SET #z = :z")
+    for _ in range(2):  # a syntax error is raised every time, not kept
+        with pytest.raises(Exception):  # noqa: B017 - moto's own error, as before
+            UpdateExpressionParser.make("SET = =")
 
 
 def test_the_known_errors_are_moto_s():
