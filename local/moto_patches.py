@@ -160,7 +160,9 @@
    once. Same clauses, same errors, same order of checks. And every traverser (ten per validation) rebuilt
    its processing map - a dict of bound methods - twice per node it visited (`nodes_to_be_processed`,
    `process`, the former documented as "cached" but not): each traverser now builds it once (every
-   `_processing_map` in moto is a constant of its instance).
+   `_processing_map` in moto is a constant of its instance), and walks the tree with moto's
+   `traverse_node_recursively` ported as is (same order, the same `pre_processing_of_child` calls where a
+   traverser has one, the live children list) minus the per-node method lookups.
 
 23. DynamoDB sizes and answers without copies. `DynamoType.size` of a map wraps each value in a new
    `DynamoType` (whose constructor copies a map's or list's values again, level by level) just to ask its
@@ -362,8 +364,18 @@ def problems(include_version: bool = True) -> list[str]:
         ):
             out.append("moto's Node.find_clauses changed or is overridden (patch 22 remembers its answers)")
         traverser = ast_nodes.DepthFirstTraverser
+        update_validators_module = validators
         process_src = inspect.getsource(_originals_clause_finding.get("process") or traverser.process)
         nodes_src = inspect.getsource(_originals_clause_finding.get("nodes_to_be_processed") or traverser.nodes_to_be_processed)
+        walk_src = inspect.getsource(_originals_clause_finding.get("traverse_node_recursively")
+                                     or traverser.traverse_node_recursively)
+        if source_digest(_originals_clause_finding.get("traverse_node_recursively")
+                         or traverser.traverse_node_recursively) != TRAVERSE_SHA256 or "self.process(node)" not in walk_src:
+            out.append("moto's DepthFirstTraverser.traverse_node_recursively changed (patch 22 ports it)")
+        if any("def traverse_node_recursively" in inspect.getsource(getattr(update_validators_module, n))
+               for n in dir(update_validators_module) if isinstance(getattr(update_validators_module, n), type)
+               and issubclass(getattr(update_validators_module, n), traverser) and getattr(update_validators_module, n) is not traverser):
+            out.append("a moto update validator overrides traverse_node_recursively (patch 22 would skip it)")
         if "self._processing_map().items()" not in process_src or "self._processing_map().keys()" not in nodes_src:
             out.append("moto's DepthFirstTraverser.process/nodes_to_be_processed changed (patch 22 builds the map once)")
         for name in _CLAUSE_VALIDATORS:
@@ -695,6 +707,8 @@ def _patch_jsonpath_parse() -> None:
 _clause_memo = threading.local()
 _originals_clause_finding: dict[str, Any] = {}
 _CLAUSE_VALIDATORS = ("ActionCountValidator", "OverlappingPathsValidator")
+# sha256 of moto 5.2.5's DepthFirstTraverser.traverse_node_recursively (patch 22 ports it).
+TRAVERSE_SHA256 = "d7f01d9b45cf9f64"
 
 
 def _patch_clause_finding() -> None:
@@ -746,6 +760,31 @@ def _patch_clause_finding() -> None:
 
     DepthFirstTraverser.nodes_to_be_processed = nodes_to_be_processed  # type: ignore[method-assign]
     DepthFirstTraverser.process = process  # type: ignore[method-assign]
+    _originals_clause_finding["traverse_node_recursively"] = DepthFirstTraverser.traverse_node_recursively
+    base_pre_processing = DepthFirstTraverser.pre_processing_of_child
+
+    def traverse_node_recursively(self: Any, node: Any, child_id: int = -1) -> Any:
+        types = tuple(k for k, _ in processing_items(self))
+        pre = None if type(self).pre_processing_of_child is base_pre_processing else self.pre_processing_of_child
+
+        def walk(node: Any, child_id: int) -> Any:  # moto's traverse_node_recursively, line for line
+            if isinstance(node, Node):
+                parent_node = node.parent
+                if node.children is not None:
+                    for i, child_node in enumerate(node.children):
+                        if pre is not None:
+                            pre(node, i)
+                        walk(child_node, i)
+                if isinstance(node, types):
+                    node = self.process(node)
+                    node.parent = parent_node
+                    if parent_node:
+                        parent_node.children[child_id] = node
+            return node
+
+        return walk(node, child_id)
+
+    DepthFirstTraverser.traverse_node_recursively = traverse_node_recursively  # type: ignore[method-assign]
 
     for name in _CLAUSE_VALIDATORS:
         cls = getattr(validators, name)

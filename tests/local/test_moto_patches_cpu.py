@@ -121,6 +121,7 @@ def _unpatched(monkeypatch) -> None:
     monkeypatch.setattr(ast_nodes.Node, "find_clauses", originals["find_clauses"])
     monkeypatch.setattr(ast_nodes.DepthFirstTraverser, "process", originals["process"])
     monkeypatch.setattr(ast_nodes.DepthFirstTraverser, "nodes_to_be_processed", originals["nodes_to_be_processed"])
+    monkeypatch.setattr(ast_nodes.DepthFirstTraverser, "traverse_node_recursively", originals["traverse_node_recursively"])
     for name in moto_patches._CLAUSE_VALIDATORS:  # noqa: SLF001
         monkeypatch.setattr(getattr(validators, name), "traverse", originals[name])
     from moto.dynamodb.parsing import expressions
