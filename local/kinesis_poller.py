@@ -25,7 +25,11 @@ only add an HTTP round trip) and through moto's Lambda Invoke otherwise, honouri
 - reading: a shard is read when a put made through any botocore client of this process (handlers,
   the Step Functions engine, tests) wakes the shards it wrote to (as an enhanced fan-out subscription
   pushes records), and otherwise every 2 s (puts from other processes, e.g. the AWS CLI). So an idle
-  shard costs little CPU and a record is delivered as soon as its shard's previous batch is done.
+  shard costs little CPU and a record is delivered as soon as its shard's previous batch is done;
+- flush (a deviation, only when asked: `flush()`, e.g. LocalRuntime.wait_for_stream_idle(flush=True)):
+  every shard reads now and delivers what it holds without waiting out the batching window, so a test
+  waiting for a consumer's effect does not wait the window's seconds; what is put after a flush is
+  batched as configured again.
 """
 from __future__ import annotations
 
@@ -221,6 +225,7 @@ class KinesisPoller:
         self._threads: dict[str, threading.Thread] = {}
         self._idle: dict[str, bool] = {}
         self._wakes: dict[str, threading.Event] = {}
+        self._flushes: dict[str, threading.Event] = {}  # shard -> flush() asked, not yet seen by a read
         self._delivered: dict[str, int] = {}  # shard -> the last sequence number delivered (or sent to the DLQ)
         self._started_at = self.clock()
         self._errors: list[BaseException] = []
@@ -248,7 +253,7 @@ class KinesisPoller:
                 mine.remove(self)
             if not mine:
                 _pollers.pop(self.stream_name, None)
-        for event in list(self._wakes.values()):
+        for event in (*self._wakes.values(), *self._flushes.values()):
             event.set()
         deadline = time.monotonic() + timeout_s
         for t in list(self._threads.values()):
@@ -264,9 +269,21 @@ class KinesisPoller:
             if shard_ids is None or shard_id in shard_ids:
                 event.set()
 
+    def flush(self) -> None:
+        """Read every shard now and deliver what is pending (and what that read finds) without waiting out
+        the batching window; later records are batched as configured. For callers waiting on the stream
+        (tests, benches): the mapping's batching window is kept otherwise."""
+        for shard_id, event in list(self._flushes.items()):
+            event.set()
+            self._wakes[shard_id].set()
+
     def idle(self) -> bool:
-        """Every shard has nothing fetched and undelivered (for tests waiting on quiescence)."""
-        return all(self._idle.get(s, False) for s in self._threads if s != "<watch>")
+        """Every shard has nothing fetched and undelivered, and has read since the last flush() (for tests
+        waiting on quiescence: after a flush, idle means what was put before it is delivered)."""
+        # The flush flag first: a shard clears it only after marking itself busy (_shard_loop).
+        return all(
+            not self._flushes[s].is_set() and self._idle.get(s, False) for s in self._threads if s != "<watch>"
+        )
 
     def _shard_ids(self) -> list[str]:
         shards: list[str] = []
@@ -280,9 +297,10 @@ class KinesisPoller:
 
     def _spawn(self, shard_id: str) -> None:
         t = threading.Thread(target=self._run_shard, args=(shard_id,), name=f"kinesis-{shard_id}", daemon=True)
-        self._threads[shard_id] = t
         self._idle[shard_id] = False
         self._wakes[shard_id] = threading.Event()
+        self._flushes[shard_id] = threading.Event()
+        self._threads[shard_id] = t  # last: idle() reads the shard's flags once its thread is listed
         t.start()
 
     def _watch_shards(self) -> None:
@@ -319,14 +337,21 @@ class KinesisPoller:
         last_fetched: str | None = None
         pending: list[StreamRecord] = []
         first_pending_at = 0.0
-        wake = self._wakes[shard_id]
+        wake, flush = self._wakes[shard_id], self._flushes[shard_id]
+        flushing = False  # a flush was asked before the last read: deliver what is pending, window or not
         last_read = -float("inf")
         while self.running:
             if iterator is not None and len(pending) < m.batch_size:
-                if self.min_read_interval_s and self._stop.wait(last_read + self.min_read_interval_s - time.monotonic()):
+                if self.min_read_interval_s and not flush.is_set() and self._stop.wait(
+                    last_read + self.min_read_interval_s - time.monotonic()
+                ):
                     return
                 last_read = time.monotonic()
                 wake.clear()  # before the read: a put after this point wakes the next wait
+                if flush.is_set():  # before the read too: what this read finds was put before the flush
+                    self._idle[shard_id] = False  # busy until the flushed records are delivered
+                    flush.clear()
+                    flushing = True
                 try:
                     out = self.kinesis.get_records(ShardIterator=iterator, Limit=10000)
                 except Exception as exc:  # noqa: BLE001 - expired iterator or a moto restart
@@ -345,6 +370,7 @@ class KinesisPoller:
                     pending.append(StreamRecord(shard_id, r["SequenceNumber"], r["PartitionKey"], r["Data"], arrival))
                     last_fetched = r["SequenceNumber"]
             if not pending:
+                flushing = False
                 self._idle[shard_id] = True
                 if iterator is None:
                     return  # closed shard, fully read
@@ -352,14 +378,16 @@ class KinesisPoller:
                 continue
             self._idle[shard_id] = False
             full = len(pending) >= m.batch_size
-            if not full and m.maximum_batching_window_s > 0 and self.clock() - first_pending_at < m.maximum_batching_window_s:
-                self._stop.wait(min(self.poll_interval_s, m.maximum_batching_window_s))
+            window_open = m.maximum_batching_window_s > 0 and self.clock() - first_pending_at < m.maximum_batching_window_s
+            if not full and not flushing and window_open:
+                flush.wait(min(self.poll_interval_s, m.maximum_batching_window_s))  # or stop(), which sets it
                 continue
             batch, pending = pending[: m.batch_size], pending[m.batch_size :]
             if pending:
                 first_pending_at = self.clock()
             self._deliver(shard_id, batch)
             self._delivered_up_to(shard_id, batch[-1].sequence_number)
+            flushing = flushing and bool(pending)
             if not pending and iterator is not None:
                 # Everything fetched is delivered: read again when a put wakes this shard (a put made
                 # during the delivery already has), not on the off chance.

@@ -251,14 +251,21 @@ class LocalRuntime:
                 return arn
         raise KeyError(logical_id_prefix)
 
-    def wait_for_stream_idle(self, timeout_s: float = 10.0, settle_s: float = 0.2) -> bool:
-        """Until every poller has delivered everything it fetched (twice in a row, settle_s apart)."""
+    def wait_for_stream_idle(self, timeout_s: float = 10.0, settle_s: float = 0.2, *, flush: bool = False) -> bool:
+        """Until every poller has delivered everything it fetched (twice in a row, settle_s apart). With
+        `flush`, a poller holding records delivers them at once instead of after its mapping's batching
+        window (KinesisPoller.flush; the history, alert and activity consumers gather up to 5 s): for
+        callers waiting on the consumers' effects. The mappings keep their windows otherwise."""
         deadline = time.monotonic() + timeout_s
         quiet = 0
         while time.monotonic() < deadline:
             quiet = quiet + 1 if all(p.idle() for p in self.pollers) else 0
             if quiet >= 2:
                 return True
+            if flush:
+                for p in self.pollers:
+                    if not p.idle():
+                        p.flush()
             time.sleep(settle_s)
         return False
 

@@ -111,6 +111,29 @@ def execution_history(runtime: Any, tenant_id: str, contact_id: str) -> list[dic
     return history_of(runtime, execution_arn(runtime, tenant_id, contact_id))
 
 
+def wait_for_contacts_recorded(runtime: Any, tenant_id: str, contact_ids: Iterable[str], timeout_s: float = 30.0) -> None:
+    """Until each contact's lifecycle execution and the post-contact workflow it starts last (named like it)
+    have ended: what they write (history, the transcript's analysis) is then in place. A test asserting
+    what a finished contact changed, or that it changed nothing, waits for this instead of a fixed sleep."""
+    from botocore.exceptions import ClientError
+
+    sfn = runtime.client("stepfunctions")
+
+    def ended(machine_prefix: str, contact_id: str) -> bool:
+        arn = execution_arn(runtime, tenant_id, contact_id, machine_prefix)
+        try:
+            return sfn.describe_execution(executionArn=arn)["status"] != "RUNNING"
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ExecutionDoesNotExist":
+                return False  # not started yet
+            raise
+
+    for contact_id in contact_ids:
+        for machine in ("ContactLifecycle", "AnalyticsPostContact"):
+            wait_until(lambda: ended(machine, contact_id), timeout_s, interval_s=0.05,
+                       what=f"the {machine} execution of {contact_id} ended")
+
+
 def history_of(runtime: Any, arn: str) -> list[dict[str, Any]]:
     """Every event of one execution, all pages."""
     sfn = runtime.client("stepfunctions")

@@ -56,6 +56,13 @@ def _old_queued_contact(tenant_id: str, waited_s: int) -> Contact:
     return contact
 
 
+def _backdate_status(tenant_id: str, agent_id: str, by_s: int) -> None:
+    """The agent's current status as if set `by_s` seconds earlier (a new version, as the API writes it)."""
+    store = dependencies().store
+    agent = store.get_agent(tenant_id, agent_id)
+    store.save(agents=[agent.model_copy(update={"status_since": agent.status_since - by_s * 1000, "version": agent.version + 1})])
+
+
 def _queued_event(contact: Contact) -> bytes:
     return Event(
         event_id=uuid.uuid4().hex, tenant_id=contact.tenant_id, type="contact.queued", occurred_at="2026-11-25T10:00:00Z",
@@ -113,7 +120,7 @@ def test_sweep_fires_time_based_rules_without_any_event(tenant, env, bus):
     _old_queued_contact(tenant.id, waited_s=90)
     status, _ = api("PUT", "/agents/ana/status", tenant.id, {"status": "BREAK"})
     assert status == 200
-    time.sleep(1.1)
+    _backdate_status(tenant.id, "ana", by_s=5)  # on her break for longer than the 1-s threshold, not waited for
     env("sweep_alerts")
     scheduled = {"source": "ccaas.schedule", "schedule": "sweep_alerts", "scheduled_time": "2026-11-25T10:00:00Z"}
     summary = load_handler("sweep_alerts")(scheduled, context("sweep_alerts"))

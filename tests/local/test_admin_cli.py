@@ -88,9 +88,11 @@ def test_create_tenant_prints_a_key_the_api_accepts(runtime) -> None:
     assert "already exists" in again
 
 
+# The commands below run in process (`in_process`, as the key commands further down): each subprocess is an
+# interpreter start and its imports; the two subprocess tests around them show `python -m infra.admin` itself.
 def test_register_connect_instance_maps_the_instance_for_the_flow_function(runtime) -> None:
-    ok(runtime, "create-tenant", "cli-connect", "--name", "Connect Co")
-    out = ok(runtime, "register-connect-instance", "cli-connect", INSTANCE_ARN, "--json")
+    key_ok(runtime, "create-tenant", "cli-connect", "--name", "Connect Co")
+    out = key_ok(runtime, "register-connect-instance", "cli-connect", INSTANCE_ARN, "--json")
     assert json.loads(out) == {"tenant_id": "cli-connect", "instance_arn": INSTANCE_ARN}
     # Probed only after registering: the function caches configuration reads per container, an absent
     # mapping too (Powertools' default max age), so an earlier "unknown" would be served again.
@@ -99,11 +101,11 @@ def test_register_connect_instance_maps_the_instance_for_the_flow_function(runti
 
 
 def test_list_tenants_shows_the_seeded_and_the_created_tenants(runtime) -> None:
-    ok(runtime, "create-tenant", "cli-listed", "--name", "Listed", "--time-zone", "America/New_York")
-    tenants = {t["tenant_id"]: t for t in json.loads(ok(runtime, "list-tenants", "--json"))}
+    key_ok(runtime, "create-tenant", "cli-listed", "--name", "Listed", "--time-zone", "America/New_York")
+    tenants = {t["tenant_id"]: t for t in json.loads(key_ok(runtime, "list-tenants", "--json"))}
     assert {"demo", "acme", "cli-listed"} <= set(tenants)
     assert tenants["cli-listed"] == {"tenant_id": "cli-listed", "name": "Listed", "time_zone": "America/New_York"}
-    lines = ok(runtime, "list-tenants").splitlines()
+    lines = key_ok(runtime, "list-tenants").splitlines()
     assert lines[0].split() == ["tenant_id", "name", "time_zone"]
     assert any(line.split()[0] == "cli-listed" and "America/New_York" in line for line in lines[1:])
 
@@ -114,9 +116,10 @@ def test_user_mistakes_are_one_line_errors(runtime) -> None:
     assert "invalid tenant id" in one_line_error(done := cli("create-tenant", "Not_A_Tenant", "--name", "x", endpoint=endpoint))
     assert done.returncode == 2
     assert "the following arguments are required: --name" in one_line_error(cli("create-tenant", "x-y", endpoint=endpoint))
-    bad_arn = one_line_error(done := cli("register-connect-instance", "demo", "arn:aws:s3:::bucket", endpoint=endpoint))
+    # (argparse's errors exit the interpreter: those run as the user runs them; the use-cases' errors in process)
+    bad_arn = one_line_error(done := in_process("register-connect-instance", "demo", "arn:aws:s3:::bucket", endpoint=endpoint))
     assert "not an Amazon Connect instance ARN" in bad_arn and done.returncode == 1
-    unknown = one_line_error(done := cli("register-connect-instance", "nobody-here", INSTANCE_ARN, endpoint=endpoint))
+    unknown = one_line_error(done := in_process("register-connect-instance", "nobody-here", INSTANCE_ARN, endpoint=endpoint))
     assert "nobody-here" in unknown and "not found" in unknown and done.returncode == 1
     assert "--profile and --region" in one_line_error(cli("--region", "eu-west-1", "list-tenants", endpoint=endpoint))
 

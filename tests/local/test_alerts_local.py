@@ -30,7 +30,7 @@ def test_the_scheduled_sweep_raises_and_resolves_a_long_wait_alert(runtime) -> N
         runtime.scheduler.fire(schedule)  # what EventBridge Scheduler does every minute (asynchronous invoke)
         return [a for a in acme.call("GET", "/alerts")[1] if a["rule"] == "long_wait"]
 
-    wait_until(tick_then_look, timeout_s=20, interval_s=1.0, what="the sweep's long_wait alert")
+    wait_until(tick_then_look, timeout_s=20, interval_s=0.5, what="the sweep's long_wait alert")
     (alert,) = [a for a in acme.call("GET", "/alerts")[1] if a["rule"] == "long_wait"]
     assert alert["queue_id"] == "support" and alert["details"]["contact_id"] == contact["contact_id"]
     assert api(runtime, "demo").call("GET", f"/alerts/{alert['alert_id']}")[0] == 404  # tenant-first

@@ -18,6 +18,7 @@ from ccaas.domain.routing_engine.synthetic import SYNTHETIC_ATTRIBUTE
 from ccaas.usecases.journeys import run_journey, run_suite
 from local import journeys as cli
 from local.journeys import SANDBOX, TEST_AGENT, apply_policy, prepare_sandbox
+from local.testing import wait_for_contacts_recorded
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
 
@@ -44,18 +45,19 @@ def _observable(entry) -> dict:
     return seen
 
 
-# First in the module: the streams are idle from the start. After other tests it waited out their contacts'
-# records first (the contact-records stream's 5-s batching window).
+# The stream waits flush the consumers' batching windows (up to 5 s: history, alerts, agent activity): what
+# the contacts put is delivered, not waited out.
 def test_synthetic_contacts_change_no_metric_kpi_or_alert(entry, runtime) -> None:
-    assert runtime.wait_for_stream_idle()
+    assert runtime.wait_for_stream_idle(flush=True)
     before = _observable(entry)
     suite = demo_suite()
     api_journeys = [j for j in suite.journeys if any(s.kind == "api" for s in j.steps)]
     results = [run_journey(entry, j) for j in api_journeys * 2]  # N = 6 journeys, 8 synthetic segments
     assert all(r.passed for r in results), [(r.journey, r.failed_step, r.failure) for r in results if not r.passed]
-    assert sum(len(r.contacts) for r in results) >= 6
-    assert runtime.wait_for_stream_idle(timeout_s=15)
-    time.sleep(1.0)  # the post-contact workflow records history after the stream
+    contacts = [c for r in results for c in r.contacts]
+    assert len(contacts) >= 6
+    wait_for_contacts_recorded(runtime, entry.tenant_id, contacts)  # their history written (post-contact workflow)
+    assert runtime.wait_for_stream_idle(timeout_s=15, flush=True)
     after = _observable(entry)
     assert after == before
 

@@ -152,6 +152,34 @@ def test_batching_window_collects_records(aws) -> None:
     assert [len(b) for b in consumer.batches] == [5]
 
 
+def test_flush_delivers_what_the_batching_window_holds_and_later_records_wait_again(aws) -> None:
+    """The window is measured on the poller's clock, stopped here: it never ends by itself, so a record
+    held in it is delivered by flush() or not at all."""
+    stream, arn, _, _ = make_stream(aws)
+    consumer = FakeConsumer()
+    stopped_clock = lambda: 1_000.0  # noqa: E731 - the window's clock never moves
+    p = poller(aws, arn, consumer, clock=stopped_clock, BatchSize=100, MaximumBatchingWindowInSeconds=300).start()
+    try:
+        wait_until(p.idle, what="the shard read once")
+        put(aws, stream, ["f1", "f2"])
+        wait_until(lambda: not p.idle(), what="the records fetched into the window")
+        time.sleep(0.3)  # several of the window's checks (every 0.02 s here) go by
+        assert consumer.batches == []  # held: not flushed, window open
+        p.flush()
+        wait_until(lambda: consumer.batches, what="the flushed batch")
+        wait_until(p.idle, what="the poller idle after the flush")
+        assert consumer.batches == [["f1", "f2"]]
+        put(aws, stream, ["f3"])  # after the flush: batched as configured again
+        wait_until(lambda: not p.idle(), what="the next record fetched into a new window")
+        time.sleep(0.3)
+        assert consumer.batches == [["f1", "f2"]]
+        p.flush()
+        wait_until(lambda: len(consumer.batches) == 2, what="the second flushed batch")
+    finally:
+        p.stop()
+    assert consumer.batches == [["f1", "f2"], ["f3"]]
+
+
 def test_partial_batch_failure_retries_from_the_failed_record(aws) -> None:
     stream, arn, _, _ = make_stream(aws)
     items = [f"p{i}" for i in range(10)]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from urllib.parse import quote
 
 import pytest
@@ -96,7 +95,9 @@ def test_two_tenants_three_roles_offers_metrics_and_zero_cross_deliveries(runtim
                        what="contact state pushed", timeout_s=20)
             wait_until(lambda t=tenant: sockets[(t, "admin")].of("queue_metrics"), what="metrics to the admin", timeout_s=20)
         wait_until(lambda: sup.of("queue_metrics"), what="metrics to the subscribed supervisor", timeout_s=20)
-        time.sleep(1.0)  # anything stray would have arrived by now
+        # Frames are pushed by the stream consumers: once they have delivered what the traffic put (their
+        # batching windows flushed), anything stray has been sent.
+        assert runtime.wait_for_stream_idle(flush=True)
 
         # What the offer shows: the GET view (no tenant id anywhere), with an ISO time.
         offer = sockets[("demo", "agent")].of("offer")[0]
