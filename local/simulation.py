@@ -262,6 +262,7 @@ class Simulation:
         self.finished = threading.Event()  # set when duration_s elapsed
         self._no_arrivals = threading.Event()  # stop_arrivals(): agents serve what is there
         self._threads: list[threading.Thread] = []
+        self._sockets: list[PushSocket] = []  # the agents' push sockets (stop() wakes their waits)
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sim-customer")
         self._accepted: set[str] = set()
         self._created_at: dict[str, float] = {}  # customer contact -> when POST /contacts answered (until answered)
@@ -324,6 +325,10 @@ class Simulation:
 
     def stop(self, timeout_s: float = 15.0) -> None:
         self._stop.set()
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:  # an agent waiting up to 1 s for a frame sees the stop now
+            sock.frames.put({"type": "stopping"})
         with self._timer_cv:
             self._timer_cv.notify_all()
         deadline = time.monotonic() + timeout_s
@@ -416,6 +421,8 @@ class Simulation:
         sock = self._open_socket(key) if self.push else None
         with self._lock:
             self.agent_modes[agent_id] = "push" if sock is not None else "polling"
+            if sock is not None:
+                self._sockets.append(sock)
         status, _ = client.call("PUT", f"/agents/{agent_id}/status", {"status": "AVAILABLE"})
         while status == NO_ANSWER and self._sleep(1.0):  # an overloaded API: try again, do not log off
             self._api_error()

@@ -274,7 +274,9 @@ class WebSocketServer:
         handler = type("Handler", (_ManagementHandler,), {"gateway": gateway})
         self._http = ThreadingHTTPServer((host, 0), handler)
         self._http.daemon_threads = True
-        self._http_thread = threading.Thread(target=self._http.serve_forever, name="ws-management", daemon=True)
+        # polled every 0.1 s (as the API server is): a stop waits that long for serve_forever, not 0.5 s
+        self._http_thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.1},
+                                             name="ws-management", daemon=True)
 
     @property
     def port(self) -> int:
