@@ -187,6 +187,19 @@
    structure is made node by node (the same nodes, types, children and parents; leaves as `deepcopy` makes
    them); anything else is deep-copied as before. Pinned `UPDATE_PARSE_SHA256`.
 
+25. DynamoDB index queries read an index kept up to date. Patch 8 hands an index Query the items whose
+   index hash key matches, found by walking the whole table: the Contacts table grows all run (a contact and
+   its routing decisions, ~10 items a contact), and ~10 index Queries a contact walk it, so a busy day's
+   functions got slower by the minute (consume_contact_events 38 ms a batch in a 3-minute run, 65 ms over
+   10 minutes; push_updates 17 -> 33 ms). The patch keeps, per table and per attribute an index Query has
+   asked for, the items by that attribute's value (built by one walk on the first such Query) and brings the
+   items a write request named up to date after the request (under patch 2's lock, so no Query sees the
+   map between a write and its update): PutItem, UpdateItem, DeleteItem, BatchWriteItem and
+   TransactWriteItems (a cancelled transaction's undo log puts items back within the request). Any other
+   request that is not a read (PartiQL, table or backup operations) drops every map: they are built again.
+   moto still checks and sorts what it gets, so answers are the same (checked against the walk after
+   generated writes in tests/local/test_moto_patches_cpu.py).
+
 Measured without patch 2 (tests/local/test_moto_guard.py does it with the patch): 16 threads racing
 TransactWriteItems with a `version = :v` condition on the same item -> 2-5 of 40 items had two
 "winners". With the lock: 0. (Plain conditional PutItem races did not reproduce here; transactions
@@ -644,7 +657,11 @@ def apply() -> None:
         @functools.wraps(_original_ddb_call_action)
         def call_action(self: Any) -> Any:
             with DYNAMODB_LOCK:
-                return _original_ddb_call_action(self)
+                try:
+                    return _original_ddb_call_action(self)
+                finally:
+                    if _index_maps:
+                        index_maps_after(self)  # patch 25
 
         DynamoHandler.call_action = call_action  # type: ignore[method-assign]
 
@@ -951,6 +968,134 @@ def _patch_update_parse() -> None:
     parser.make = classmethod(functools.lru_cache(maxsize=256)(original_make.__func__))  # type: ignore[method-assign]
     _originals_update_parse["deepcopy"] = update_validators.deepcopy
     update_validators.deepcopy = copy_update_tree
+
+
+# -- patch 25: index queries read an index kept up to date -------------------------------------------
+
+# id(table) -> (a weak reference to it, {attribute -> (value -> {storage key -> Item}, storage key -> value)})
+_index_maps: dict[int, tuple[Any, dict[str, tuple[dict[str, dict[Any, Any]], dict[Any, str]]]]] = {}
+_READ_ONLY_DYNAMODB = frozenset({
+    "GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems", "DescribeTable", "ListTables",
+    "DescribeTimeToLive", "DescribeContinuousBackups", "ListTagsOfResource", "DescribeEndpoints",
+    "DescribeLimits", "DescribeKinesisStreamingDestination", "ListBackups", "ListExports", "ListImports",
+    "DescribeGlobalTable", "DescribeTableReplicaAutoScaling", "GetResourcePolicy", "DescribeContributorInsights",
+})
+
+
+def _item_value(item: Any, attribute: str) -> str | None:
+    held = item.attrs.get(attribute) if item is not None else None
+    return held.value if held is not None and held.type == "S" else None
+
+
+def _storage_items(table: Any) -> Any:
+    partitions = [table.items] if not table.range_key_attr else list(table.items.values())
+    for partition in partitions:
+        for key, item in partition.items():
+            yield key, item
+
+
+def index_map_items(table: Any, attribute: str, value: str) -> list[Any]:
+    """The table's items whose `attribute` is the string `value` (patch 25's map, built on first use)."""
+    entry = _index_maps.get(id(table))
+    if entry is None or entry[0]() is not table:
+        for gone in [k for k, (ref, _) in _index_maps.items() if ref() is None]:
+            del _index_maps[gone]  # tables deleted (or reset) since: their maps hold items
+        entry = _index_maps[id(table)] = (weakref.ref(table), {})
+    maps = entry[1]
+    if attribute not in maps:
+        by_value: dict[str, dict[Any, Any]] = {}
+        value_of: dict[Any, str] = {}
+        if table.range_key_attr:
+            for hash_key, partition in table.items.items():
+                for range_key, item in partition.items():
+                    held = _item_value(item, attribute)
+                    if held is not None:
+                        by_value.setdefault(held, {})[(hash_key, range_key)] = item
+                        value_of[(hash_key, range_key)] = held
+        else:
+            for hash_key, item in table.items.items():
+                held = _item_value(item, attribute)
+                if held is not None:
+                    by_value.setdefault(held, {})[(hash_key, None)] = item
+                    value_of[(hash_key, None)] = held
+        maps[attribute] = (by_value, value_of)
+    return list(maps[attribute][0].get(value, {}).values())
+
+
+def _reindex(table: Any, hash_key: Any, range_key: Any) -> None:
+    entry = _index_maps.get(id(table))
+    if entry is None or entry[0]() is not table:
+        return
+    if table.range_key_attr:
+        item = table.items.get(hash_key, {}).get(range_key)
+    else:
+        item = table.items.get(hash_key)
+    key = (hash_key, range_key if table.range_key_attr else None)
+    for attribute, (by_value, value_of) in entry[1].items():
+        before = value_of.pop(key, None)
+        if before is not None:
+            bucket = by_value.get(before)
+            if bucket is not None:
+                bucket.pop(key, None)
+                if not bucket:
+                    del by_value[before]
+        now = _item_value(item, attribute)
+        if now is not None:
+            by_value.setdefault(now, {})[key] = item
+            value_of[key] = now
+
+
+def _written_keys(action: str, body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]] | None:
+    """(table name, key or whole item) of each item a write request names; None: not an item write."""
+    if action in ("PutItem",):
+        return [(body.get("TableName", ""), body.get("Item") or {})]
+    if action in ("UpdateItem", "DeleteItem"):
+        return [(body.get("TableName", ""), body.get("Key") or {})]
+    if action == "BatchWriteItem":
+        return [(table, (r.get("PutRequest") or {}).get("Item") or (r.get("DeleteRequest") or {}).get("Key") or {})
+                for table, requests in (body.get("RequestItems") or {}).items() for r in requests]
+    if action == "TransactWriteItems":
+        out = []
+        for element in body.get("TransactItems") or []:
+            for kind, request in element.items():
+                if kind in ("Put", "Update", "Delete"):
+                    out.append((request.get("TableName", ""), request.get("Item") or request.get("Key") or {}))
+        return out
+    return None
+
+
+def index_maps_after(handler: Any) -> None:
+    """After a DynamoDB request (under patch 2's lock): the items it named, brought up to date in the maps."""
+    try:
+        action = handler._get_action()
+    except Exception:  # noqa: BLE001 - an unparseable request wrote nothing
+        return
+    if action in _READ_ONLY_DYNAMODB:
+        return
+    body = getattr(handler, "body", None)
+    written = _written_keys(action, body) if isinstance(body, dict) else None
+    if written is None:
+        _index_maps.clear()  # PartiQL, table and backup operations: build the maps again
+        return
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    try:
+        backend = handler.dynamodb_backend
+        for table_name, attributes in written:
+            try:
+                table = backend.get_table(table_name)
+            except Exception:  # noqa: BLE001 - no such table: nothing was written there
+                continue
+            if id(table) not in _index_maps:
+                continue
+            hash_raw = attributes.get(table.hash_key_attr)
+            range_raw = attributes.get(table.range_key_attr) if table.range_key_attr else None
+            if hash_raw is None or (table.range_key_attr and range_raw is None):
+                _index_maps.pop(id(table), None)  # a key we cannot read: build this table's maps again
+                continue
+            _reindex(table, DynamoType(hash_raw), DynamoType(range_raw) if range_raw is not None else None)
+    except Exception:  # noqa: BLE001 - never serve a stale map: build them all again
+        _index_maps.clear()
 
 
 # -- patch 21: request ids drawn in one call ---------------------------------------------------------
@@ -1384,6 +1529,8 @@ def _patch_queries() -> bool:
                       if value.type in ("S", "B")]
 
             def every_item() -> list[Any]:
+                if len(wanted) == 1 and wanted[0][1].type == "S":
+                    return index_map_items(self, wanted[0][0], wanted[0][1].value)  # patch 25
                 partitions = [self.items] if not self.range_key_attr else list(self.items.values())
                 if len(wanted) == 1:
                     # The usual case, in one comprehension (no call per item): it walks the whole table, which

@@ -282,3 +282,67 @@ def test_a_dynamo_result_is_converted_only_for_moto_s_serializer():
     assert result.result == {"Item": {"a": {"M": {"b": {"N": "1"}}}}}
     moto_patches.converted_result(result)  # once only
     assert result.result == {"Item": {"a": {"M": {"b": {"N": "1"}}}}}
+
+
+# -- patch 25: index queries read maps kept up to date ---------------------------------------------------
+
+def test_index_queries_answer_as_the_walk_does_after_every_kind_of_write():
+    """Random writes of every kind (puts, updates moving an item between index values or out of the index,
+    deletes, batch writes, transactions, cancelled transactions) interleaved with index Queries: each Query
+    answers the same with the kept maps as with maps built afresh by walking the table."""
+    import random
+
+    import boto3
+    from moto import mock_aws
+
+    rng = random.Random(25)
+    values = ["q1", "q2", "q3"]
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb.create_table(
+            TableName="c", BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "w", "t")],
+            GlobalSecondaryIndexes=[{"IndexName": "waiting", "KeySchema": [{"AttributeName": "w", "KeyType": "HASH"},
+                                                                            {"AttributeName": "t", "KeyType": "RANGE"}],
+                                     "Projection": {"ProjectionType": "ALL"}}])
+
+        def key(i: int) -> dict:
+            return {"pk": {"S": f"p{i % 7}"}, "sk": {"S": f"s{i}"}}
+
+        def query(value: str) -> list:
+            return ddb.query(TableName="c", IndexName="waiting", KeyConditionExpression="w = :w",
+                             ExpressionAttributeValues={":w": {"S": value}})["Items"]
+
+        for step in range(300):
+            i, value = rng.randrange(40), rng.choice(values)
+            kind = rng.choice(["put", "update", "remove", "delete", "batch", "transact", "cancelled"])
+            if kind == "put":
+                ddb.put_item(TableName="c", Item={**key(i), "w": {"S": value}, "t": {"S": f"{step:05d}"}})
+            elif kind == "update":
+                ddb.update_item(TableName="c", Key=key(i), UpdateExpression="SET w = :w, t = :t",
+                                ExpressionAttributeValues={":w": {"S": value}, ":t": {"S": f"{step:05d}"}})
+            elif kind == "remove":
+                ddb.update_item(TableName="c", Key=key(i), UpdateExpression="REMOVE w")
+            elif kind == "delete":
+                ddb.delete_item(TableName="c", Key=key(i))
+            elif kind == "batch":
+                ddb.batch_write_item(RequestItems={"c": [
+                    {"PutRequest": {"Item": {**key(i), "w": {"S": value}, "t": {"S": "b"}}}},
+                    {"DeleteRequest": {"Key": key(i + 1)}}]})
+            else:
+                items = [{"Put": {"TableName": "c", "Item": {**key(i), "w": {"S": value}, "t": {"S": "x"}}}},
+                         {"Update": {"TableName": "c", "Key": key(i + 2), "UpdateExpression": "SET w = :w, t = :t",
+                                     "ExpressionAttributeValues": {":w": {"S": value}, ":t": {"S": "y"}}}}]
+                if kind == "cancelled":  # the last element fails: nothing of it stays
+                    items.append({"ConditionCheck": {"TableName": "c", "Key": key(99),
+                                                     "ConditionExpression": "attribute_exists(pk)"}})
+                try:
+                    ddb.transact_write_items(TransactItems=items)
+                except ddb.exceptions.TransactionCanceledException:
+                    assert kind == "cancelled"
+            asked = rng.choice(values)
+            kept = query(asked)
+            moto_patches._index_maps.clear()  # noqa: SLF001 - the same Query from maps built by walking the table
+            assert query(asked) == kept, (step, kind)
+        assert moto_patches._index_maps  # noqa: SLF001 - the maps were in use
