@@ -398,7 +398,7 @@ def problems(include_version: bool = True) -> list[str]:
         if "gen_amzn_requestid_long(headers)" not in inspect.getsource(core_responses.BaseResponse):
             out.append("moto.core.responses no longer calls gen_amzn_requestid_long by that name (patch 21)")
     except Exception as exc:  # noqa: BLE001
-        out.append(f"moto's JSONPath parse or request ids not usable: {exc!r}")
+        out.append(f"moto's JSONPath parse, request ids or update validators not usable: {exc!r}")
     try:
         from moto.core.config import default_user_config
         from moto.stepfunctions import responses as sfn_responses
