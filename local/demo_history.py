@@ -895,7 +895,7 @@ def load_into_moto(table_name: str, history: GeneratedHistory | PreparedHistory,
     table's stream: history is not news for the stream consumers."""
     from moto.dynamodb.models import dynamodb_backends
 
-    from local.moto_patches import DYNAMODB_LOCK
+    from local.moto_patches import DYNAMODB_LOCK, forget_index_maps
 
     table = dynamodb_backends[account_id][region].get_table(table_name)
     if table.hash_key_attr != "pk" or table.range_key_attr != "sk":
@@ -912,6 +912,7 @@ def load_into_moto(table_name: str, history: GeneratedHistory | PreparedHistory,
                         continue
                     built = _moto_item(item)
                     table.items[built.hash_key][built.range_key] = built
+                forget_index_maps(table)  # written beside the requests: index Queries build their maps again
             if progress is not None:
                 progress(min(len(items), i + chunk), len(items))
     return LoadReport(items=len(items), generate_s=prepared.generate_s, write_s=time.perf_counter() - started,

@@ -198,7 +198,8 @@
    TransactWriteItems (a cancelled transaction's undo log puts items back within the request). Any other
    request that is not a read (PartiQL, table or backup operations) drops every map: they are built again.
    moto still checks and sorts what it gets, so answers are the same (checked against the walk after
-   generated writes in tests/local/test_moto_patches_cpu.py).
+   generated writes in tests/local/test_moto_patches_cpu.py). Code that writes into a table's items directly
+   (local.demo_history's bulk load) calls `forget_index_maps(table)`.
 
 Measured without patch 2 (tests/local/test_moto_guard.py does it with the patch): 16 threads racing
 TransactWriteItems with a `version = :v` condition on the same item -> 2-5 of 40 items had two
@@ -1020,6 +1021,12 @@ def index_map_items(table: Any, attribute: str, value: str) -> list[Any]:
                     value_of[(hash_key, None)] = held
         maps[attribute] = (by_value, value_of)
     return list(maps[attribute][0].get(value, {}).values())
+
+
+def forget_index_maps(table: Any) -> None:
+    """A table written outside a request (a bulk load straight into moto's items): its maps are built again
+    at the next index Query. Call it under DYNAMODB_LOCK, with the writes."""
+    _index_maps.pop(id(table), None)
 
 
 def _reindex(table: Any, hash_key: Any, range_key: Any) -> None:
