@@ -248,11 +248,10 @@ def _before_send(request: Any = None, **_: Any) -> Any:
     if request is None or not _routes:
         return None
     url = request.url
-    for prefix, app in _routes.items():
-        if url.startswith(prefix) and (len(url) == len(prefix) or url[len(prefix)] in "/?"):
-            break
-    else:
+    found = _route(url)
+    if found is None:
         return None
+    prefix, app = found
     from botocore.awsrequest import AWSResponse
 
     target = request.headers.get("X-Amz-Target")
@@ -323,9 +322,17 @@ _original_add_auth: Any = None
 _FIXED_SIGNATURE = "0" * 64
 
 
+def _route(url: str) -> tuple[str, Callable[..., Iterable[bytes]]] | None:
+    """(endpoint prefix, app) of the embedded moto `url` goes to, or None."""
+    for prefix, app in list(_routes.items()):
+        if url.startswith(prefix) and (len(url) == len(prefix) or url[len(prefix)] in "/?"):
+            return prefix, app
+    return None
+
+
 def routed(url: str) -> bool:
     """Whether `url` goes to an embedded moto this transport serves."""
-    return any(url.startswith(p) and (len(url) == len(p) or url[len(p)] in "/?") for p in _routes)
+    return _route(url) is not None
 
 
 def install_cheap_signing() -> None:

@@ -989,10 +989,14 @@ def _item_value(item: Any, attribute: str) -> str | None:
 
 
 def _storage_items(table: Any) -> Any:
-    partitions = [table.items] if not table.range_key_attr else list(table.items.values())
-    for partition in partitions:
-        for key, item in partition.items():
-            yield key, item
+    """(storage key, Item) of every item of the table: (hash, range) or (hash, None)."""
+    if table.range_key_attr:
+        for hash_key, partition in table.items.items():
+            for range_key, item in partition.items():
+                yield (hash_key, range_key), item
+    else:
+        for hash_key, item in table.items.items():
+            yield (hash_key, None), item
 
 
 def index_map_items(table: Any, attribute: str, value: str) -> list[Any]:
@@ -1006,19 +1010,11 @@ def index_map_items(table: Any, attribute: str, value: str) -> list[Any]:
     if attribute not in maps:
         by_value: dict[str, dict[Any, Any]] = {}
         value_of: dict[Any, str] = {}
-        if table.range_key_attr:
-            for hash_key, partition in table.items.items():
-                for range_key, item in partition.items():
-                    held = _item_value(item, attribute)
-                    if held is not None:
-                        by_value.setdefault(held, {})[(hash_key, range_key)] = item
-                        value_of[(hash_key, range_key)] = held
-        else:
-            for hash_key, item in table.items.items():
-                held = _item_value(item, attribute)
-                if held is not None:
-                    by_value.setdefault(held, {})[(hash_key, None)] = item
-                    value_of[(hash_key, None)] = held
+        for key, item in _storage_items(table):
+            held = _item_value(item, attribute)
+            if held is not None:
+                by_value.setdefault(held, {})[key] = item
+                value_of[key] = held
         maps[attribute] = (by_value, value_of)
     return list(maps[attribute][0].get(value, {}).values())
 
@@ -1054,7 +1050,7 @@ def _reindex(table: Any, hash_key: Any, range_key: Any) -> None:
 
 def _written_keys(action: str, body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]] | None:
     """(table name, key or whole item) of each item a write request names; None: not an item write."""
-    if action in ("PutItem",):
+    if action == "PutItem":
         return [(body.get("TableName", ""), body.get("Item") or {})]
     if action in ("UpdateItem", "DeleteItem"):
         return [(body.get("TableName", ""), body.get("Key") or {})]

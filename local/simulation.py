@@ -101,7 +101,8 @@ class ApiClient:
         headers = {"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"}
         url = urllib.parse.urlsplit(self.api_url + path)
         target = url.path + (f"?{url.query}" if url.query else "")
-        for attempt in (1, 2):
+        retried = False
+        while True:
             conn = getattr(self._kept, "conn", None)
             reused = conn is not None
             if conn is None:
@@ -112,7 +113,8 @@ class ApiClient:
                 raw = resp.read()
             except (OSError, http.client.HTTPException) as exc:
                 self.close()
-                if reused and attempt == 1 and isinstance(exc, (http.client.RemoteDisconnected, BrokenPipeError)):
+                if reused and not retried and isinstance(exc, (http.client.RemoteDisconnected, BrokenPipeError)):
+                    retried = True
                     continue  # the server had closed the idle connection before reading this request: once more
                 return NO_ANSWER, repr(exc)  # as urlopen's caller saw it: no answer, the caller goes on
             if resp.will_close:
@@ -123,7 +125,6 @@ class ApiClient:
                 return resp.status, json.loads(raw) if raw else None
             except ValueError:
                 return resp.status, raw.decode(errors="replace")
-        return NO_ANSWER, "the connection closed twice"  # pragma: no cover - the loop returns
 
     def close(self) -> None:
         """This thread's kept connection, if any (the next call opens another)."""
