@@ -4,7 +4,10 @@
    logs)` is the one seam every invocation path goes through (Invoke API, Step Functions tasks, SNS,
    moto's own event source mappings). Without Docker moto would only echo the payload back; the patch
    runs the real handler in-process (local.lambda_runtime) for functions the deployer registered and
-   defers to moto for any other function.
+   defers to moto for any other function. moto's `LambdaFunction.invoke` parses the payload first, and a
+   payload Python's json cannot read (an integer of over 4,300 digits) was an HTTP 500 of the Invoke API;
+   for a registered function the answer is now what the Lambda Python runtime gives: a function error,
+   `Runtime.UnmarshalError`.
 2. DynamoDB: moto's backend is not thread-safe (conditional writes under contention lose updates and
    let two writers "win" the same lock). The ThreadedMotoServer serves each request on its own thread,
    so every DynamoDB request is serialised with one lock around
@@ -652,6 +655,21 @@ def apply() -> None:
             return invoke_in_process(self, spec, event)
 
         LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+        original_function_invoke = LambdaFunction.invoke
+
+        @functools.wraps(original_function_invoke)
+        def invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> Any:
+            try:
+                return original_function_invoke(self, body, request_headers, response_headers)
+            except ValueError as exc:  # moto's json.loads of the event (a handler's errors are payloads already)
+                if REGISTRY.get(self.function_name) is None:
+                    raise
+                # the Lambda Python runtime's answer to an event it cannot decode
+                response_headers["x-amz-function-error"] = "Unhandled"
+                return json.dumps({"errorMessage": f"Unable to unmarshal input: {exc}",
+                                   "errorType": "Runtime.UnmarshalError", "stackTrace": []}).encode()
+
+        LambdaFunction.invoke = invoke  # type: ignore[method-assign]
 
         _original_ddb_call_action = DynamoHandler.call_action
 

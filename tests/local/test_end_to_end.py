@@ -184,3 +184,20 @@ def test_the_connect_flow_lambda_answers_a_flow_through_the_invoke_api(runtime) 
     assert ask("route")[1]["queue_id"] == "sales"  # the contact's Queue names it
     code, failed = ask("log_event")
     assert code == 1 and failed["status"] == "error" and failed["error_code"] == "missing_parameter"
+
+
+def test_an_event_python_cannot_decode_is_the_runtime_s_unmarshal_error_not_a_500(runtime) -> None:
+    """A flow event with an integer of 5,000 digits (over Python's int-conversion limit): AWS's Python runtime
+    answers a function error, Runtime.UnmarshalError; the local Invoke API did answer HTTP 500."""
+    import boto3
+    from botocore.config import Config
+
+    from local.flow import function_name
+
+    lam = boto3.client("lambda", endpoint_url=runtime.moto_endpoint, region_name="us-east-1", aws_access_key_id="x",
+                       aws_secret_access_key="x", config=Config(retries={"total_max_attempts": 1}))
+    raw = b'{"Details": {"Parameters": {"action": "identify", "phone": ' + b"1" * 5000 + b"}}}"
+    answer = lam.invoke(FunctionName=function_name(lam), Payload=raw)
+    error = json.loads(answer["Payload"].read())
+    assert answer["StatusCode"] == 200 and answer["FunctionError"] == "Unhandled"
+    assert error["errorType"] == "Runtime.UnmarshalError" and "4300" in error["errorMessage"]
