@@ -328,8 +328,10 @@ class WebSocketServer:
         self._stop = asyncio.get_running_loop().create_future()
         # open_timeout: a handshake waits for the $connect function (its authorizer, one environment each);
         # 60 agents opening their desktops at once on a loaded machine took longer than websockets' 10 s.
+        # compression=None: no permessage-deflate (optional in RFC 7692, so every client copes). Its zlib state
+        # per socket, on both ends of the simulation's 60 sockets, was ~8-10 MB of the busy-day bench's growth.
         async with serve(self._handle, self.host, self._port, process_request=self._process_request,
-                         open_timeout=60) as server:
+                         open_timeout=60, compression=None) as server:
             self._server = server
             self._port = server.sockets[0].getsockname()[1]
             self._ready.set()

@@ -31,7 +31,8 @@ class PushSocket:
 
         try:
             url = f"{url}?token={quote(key, safe='')}"
-            self.ws = connect(url, open_timeout=open_timeout_s, proxy=None, legacy=True)
+            self.ws = connect(url, open_timeout=open_timeout_s, proxy=None, legacy=True,
+                              compression=None)  # the local endpoint declines it anyway: no offer
         except Exception as exc:  # noqa: BLE001 - InvalidStatus (401/403), OSError, timeouts: all "no push"
             raise PushUnavailable(f"{type(exc).__name__}: {exc}") from exc
         self.frames: queue.Queue[dict[str, Any]] = queue.Queue()

@@ -127,3 +127,18 @@ def test_two_tenants_three_roles_offers_metrics_and_zero_cross_deliveries(runtim
     table = runtime.function_environment("manage_connection")["CONNECTIONS_TABLE"]
     ddb = runtime.client("dynamodb")
     wait_until(lambda: ddb.scan(TableName=table, Select="COUNT")["Count"] == 0, what="connections deleted on close")
+
+
+def test_the_endpoint_declines_permessage_deflate_and_a_socket_works_without_it(runtime) -> None:
+    """The client offers compression (websockets' default); the local endpoint answers without the
+    extension, so neither side keeps deflate state per connection (~2x 64 KB a socket, and the CPU of
+    compressing every push). RFC 7692 makes it optional: every client must work without it."""
+    socket = Socket(runtime.websocket_url, runtime.key("demo", "supervisor"))
+    try:
+        offered = socket.ws.request.headers.get("Sec-WebSocket-Extensions") or ""
+        assert "permessage-deflate" in offered
+        assert socket.ws.response.headers.get("Sec-WebSocket-Extensions") is None
+        socket.send(json.dumps({"action": "ping"}))
+        assert wait_until(lambda: socket.of("pong"), timeout_s=10, what="a pong over the uncompressed socket")
+    finally:
+        socket.close()
