@@ -48,7 +48,10 @@
    with patches 6 and 7: +0.44 MB per contact, flattening. The patch tracks weakly (`WeakInstances`:
    iterable like the list, holds weak references, drops dead ones once they are half of those held);
    objects that cannot be weakly referenced are kept as before. `reset_model_data()` puts
-   plain lists back; the next instance of each class converts its list again.
+   plain lists back; the next instance of each class converts its list again. The classes a busy day
+   makes by the thousand (`UNTRACKED_MODELS`: DynamoDB items, Kinesis records, CloudWatch datapoints)
+   are not tracked at all: a weak reference and its callback cost ~150 B per object, more than a
+   third of a small item, and every copy an update makes paid for one; only the dashboard lists them.
 
 8. DynamoDB Query over a large table: moto's `Table.query` starts from `all_items()`, which sorts every
    item of the table, on every Query; with the demo's six weeks of history (~25,000 items) one Query cost
@@ -203,6 +206,19 @@
    moto still checks and sorts what it gets, so answers are the same (checked against the walk after
    generated writes in tests/local/test_moto_patches_cpu.py). Code that writes into a table's items directly
    (local.demo_history's bulk load) calls `forget_index_maps(table)`.
+
+26. DynamoDB table Queries with a sort key condition sort what they return, not the partition. moto sorts
+   every item of the partition (`DynamoType.__lt__`, a Python call per comparison) and only then tests
+   each against the condition. A day's partition grows all day: record_agent_activity and the live views
+   read the agents' activity spans of the last minutes (`<tenant>#ACTIVITY#<day>`, sk BETWEEN), and that
+   Query cost 1.8 ms of CPU in a busy day's first minute and 18 ms in its fifth. The patch hands moto only
+   the partition's items that pass the same comparison function moto's loop applies afterwards
+   (`get_comparison_func`, the range values' `cast_value`); the rest only passed through that loop unused,
+   so answers and counts are the same. A Query with a Limit (moto answers a LastEvaluatedKey when any item
+   follows the last match) or a legacy QueryFilter (its loop counts every item) gets the whole partition as
+   before. One difference, toward AWS: moto's loop checks the 1 MB page size against items outside the
+   range too; filtered, only against what it reads (as DynamoDB does). Checked: `_QUERY_RANGE_MARKER`;
+   tested equal to moto's walk on generated partitions and conditions (tests/local/test_moto_patches_cpu.py).
 
 Measured without patch 2 (tests/local/test_moto_guard.py does it with the patch): 16 threads racing
 TransactWriteItems with a `version = :v` condition on the same item -> 2-5 of 40 items had two
@@ -464,6 +480,8 @@ def problems(include_version: bool = True) -> list[str]:
         for marker in _QUERY_SIZE_MARKERS:
             if marker not in query_src:
                 out.append(f"moto's Table.query no longer sizes items as patch 18 expects ({marker!r} is gone)")
+        if _QUERY_RANGE_MARKER not in query_src:
+            out.append("moto's Table.query no longer tests the sort key as patch 26 expects")
         if query_src.count("copy.deepcopy(") != 1 or _QUERY_DEEPCOPY_MARKER not in query_src:
             out.append("moto's Table.query no longer copies its answer once as patch 19 expects")
         from moto.dynamodb.models import table as table_module
@@ -486,6 +504,12 @@ def problems(include_version: bool = True) -> list[str]:
             out.append("moto.core.common_models.BaseModel.__new__ no longer tracks instances as patch 7 expects")
         if not callable(getattr(model_instances, "reset_model_data", None)):
             out.append("moto.core.model_instances.reset_model_data is gone")
+        import importlib
+
+        for module, name in UNTRACKED_MODELS:
+            cls = getattr(importlib.import_module(module), name, None)
+            if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+                out.append(f"{module}.{name} is no longer a moto model (patch 7 leaves it untracked)")
     except Exception as exc:  # noqa: BLE001
         out.append(f"moto.core.common_models not usable: {exc!r}")
     try:
@@ -1569,7 +1593,29 @@ _QUERY_SIZE_MARKERS = ("reached_size_limit = (result_size + result.size()) > RES
 _query_sizes = threading.local()  # .memo: id(item) -> size while this thread runs a query
 # patch 19: the one deepcopy of Table.query's answer (moto 5.2.5's source)
 _QUERY_DEEPCOPY_MARKER = "results = copy.deepcopy(results)"
+# patch 26: the table path's sort key test (moto 5.2.5), the one patch 26's filter applies first
+_QUERY_RANGE_MARKER = "if result.range_key.compare(range_comparison, range_objs):"
 _original_item_size: Any = None
+
+
+def _range_filter(arguments: dict[str, Any]) -> Callable[[Any], bool] | None:
+    """A table Query's sort key condition as a test of a range key's value, with the comparison moto's
+    loop applies to each sorted item (patch 26): the partition is filtered before moto sorts it, so a
+    Query of the last minutes of a day's partition (the agents' activity spans, a Query per stream batch)
+    sorts what it returns, not the whole day. Items outside the range only pass through moto's loop
+    unused, so the answer is the same. None (the whole partition, as before): no condition; a legacy
+    QueryFilter (that loop counts every item); a Limit (the item after the last match, in range or not,
+    is what makes moto's loop answer a LastEvaluatedKey)."""
+    comparison = arguments.get("range_comparison")
+    if not comparison or arguments.get("filter_kwargs") or arguments.get("limit"):
+        return None
+    from moto.dynamodb.comparisons import get_comparison_func
+
+    compare = get_comparison_func(comparison)
+    if compare is None:
+        return None
+    bounds = [value.cast_value for value in arguments.get("range_objs") or ()]
+    return lambda value: compare(value, *bounds)
 
 
 def _same(held: Any, wanted: Any) -> bool:
@@ -1621,9 +1667,12 @@ def _patch_queries() -> bool:
             partition = self.items.get(bound.arguments.get("hash_key")) if self.range_key_attr else None
             if partition is None:
                 return original(self, *args, **kwargs)
+            in_range = _range_filter(bound.arguments)
 
             def every_item() -> list[Any]:
-                return list(partition.values())
+                if in_range is None:
+                    return list(partition.values())
+                return [item for item in partition.values() if in_range(item.range_key.cast_value)]
         self.__dict__["all_items"] = every_item
         _query_sizes.memo = {} if _original_item_size is not None else None
         _query_sizes.sharing = True  # patch 19
@@ -1964,6 +2013,24 @@ def _weak_tracker(cls: Any) -> WeakInstances:
         return tracked
 
 
+UNTRACKED_MODELS = (
+    ("moto.dynamodb.models.dynamo_type", "Item"),
+    ("moto.kinesis.models", "Record"),
+    ("moto.cloudwatch.models", "MetricDatum"),
+)
+
+
+def _untracked_models() -> frozenset[type]:
+    import importlib
+
+    classes = set()
+    for module, name in UNTRACKED_MODELS:
+        cls = getattr(importlib.import_module(module), name)
+        _weak_tracker(cls)  # an empty tracker: the dashboard lists none of them
+        classes.add(cls)
+    return frozenset(classes)
+
+
 def _patch_instance_tracking() -> None:
     global _original_base_model_new
     from moto.core.common_models import BaseModel
@@ -1971,9 +2038,12 @@ def _patch_instance_tracking() -> None:
 
     _original_base_model_new = BaseModel.__dict__["__new__"]
 
+    untracked = _untracked_models()
+
     def __new__(cls: Any, *args: Any, **kwargs: Any) -> Any:
         instance = super(BaseModel, cls).__new__(cls)
-        _weak_tracker(cls).append(instance)
+        if cls not in untracked:
+            _weak_tracker(cls).append(instance)
         return instance
 
     BaseModel.__new__ = __new__  # type: ignore[method-assign,assignment]

@@ -346,3 +346,85 @@ def test_index_queries_answer_as_the_walk_does_after_every_kind_of_write():
             moto_patches._index_maps.clear()  # noqa: SLF001 - the same Query from maps built by walking the table
             assert query(asked) == kept, (step, kind)
         assert moto_patches._index_maps  # noqa: SLF001 - the maps were in use
+
+
+# -- patch 26: a table Query's sort key condition applied before moto sorts the partition -------------------
+
+_CONDITIONS = ["sk = :a", "sk < :a", "sk <= :a", "sk > :a", "sk >= :a", "sk BETWEEN :a AND :b", "begins_with(sk, :a)"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(kind=st.sampled_from(["S", "N"]), keys=st.lists(st.integers(0, 60), min_size=0, max_size=40, unique=True),
+       condition=st.sampled_from(_CONDITIONS), a=st.integers(0, 60), b=st.integers(0, 60),
+       forward=st.booleans(), limit=st.one_of(st.none(), st.integers(1, 7)))
+def test_table_queries_with_a_sort_key_condition_answer_as_moto_does(kind, keys, condition, a, b, forward, limit):
+    import boto3
+    from moto import mock_aws
+
+    if kind == "N" and condition.startswith("begins_with"):
+        condition = "sk >= :a"  # begins_with is for strings and binaries only
+    value = (lambda n: {"S": f"{n:02d}#x"}) if kind == "S" else (lambda n: {"N": str(n)})
+    a, b = min(a, b), max(a, b)
+    names = {":a": value(a) if not condition.startswith("begins_with") else {"S": f"{a:02d}"[:1]}}
+    if "BETWEEN" in condition:
+        names[":b"] = value(b)
+
+    def pages() -> list:
+        out, start = [], None
+        while True:
+            request = {"TableName": "t", "KeyConditionExpression": f"pk = :p AND {condition}",
+                       "ExpressionAttributeValues": {":p": {"S": "p"}, **names}, "ScanIndexForward": forward}
+            if limit:
+                request["Limit"] = limit
+            if start:
+                request["ExclusiveStartKey"] = start
+            answer = ddb.query(**request)
+            out.append((answer["Items"], answer["Count"], answer["ScannedCount"], answer.get("LastEvaluatedKey")))
+            start = answer.get("LastEvaluatedKey")
+            if not start:
+                return out
+
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                                   {"AttributeName": "sk", "KeyType": "RANGE"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                               {"AttributeName": "sk", "AttributeType": kind}],
+                         BillingMode="PAY_PER_REQUEST")
+        for n in keys:
+            ddb.put_item(TableName="t", Item={"pk": {"S": "p"}, "sk": value(n), "v": {"N": str(n)}})
+            ddb.put_item(TableName="t", Item={"pk": {"S": "other"}, "sk": value(n)})
+        filtered = pages()
+        with pytest.MonkeyPatch.context() as unpatched:
+            unpatched.setattr(moto_patches, "_range_filter", lambda arguments: None)
+            walked = pages()
+    assert filtered == walked
+
+
+def test_a_sort_key_condition_without_limit_is_applied_before_moto_sorts(monkeypatch):
+    import boto3
+    from moto import mock_aws
+
+    tested: list = []
+    real = moto_patches._range_filter  # noqa: SLF001
+
+    def spy(arguments):
+        test = real(arguments)
+        return None if test is None else (lambda value: tested.append(value) or test(value))
+
+    monkeypatch.setattr(moto_patches, "_range_filter", spy)
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                                   {"AttributeName": "sk", "KeyType": "RANGE"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                               {"AttributeName": "sk", "AttributeType": "S"}],
+                         BillingMode="PAY_PER_REQUEST")
+        for n in range(50):
+            ddb.put_item(TableName="t", Item={"pk": {"S": "day"}, "sk": {"S": f"{n:013d}#agent"}})
+        between = {"TableName": "t", "KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b",
+                   "ExpressionAttributeValues": {":p": {"S": "day"}, ":a": {"S": f"{45:013d}#"}, ":b": {"S": f"{49:013d}#~"}}}
+        assert [i["sk"]["S"][:13] for i in ddb.query(**between)["Items"]] == [f"{n:013d}" for n in range(45, 50)]
+        assert len(tested) == 50  # each key tested once, 5 sorted
+        tested.clear()
+        assert ddb.query(**between, Limit=2)["Count"] == 2 and tested == []  # with a Limit: moto's walk
