@@ -185,6 +185,10 @@ def main() -> None:
         ["growth (MB)", round(growth, 1)],
         ["completed contacts", completed],
         ["growth per completed contact (MB)", round(growth / completed, 3) if completed else "-"],
+        # the first minute's one-off (first use: imports, clients, sockets, threads) apart from what each minute adds
+        ["growth in the first minute (MB)", round(rows[0][8] - rss_start, 1) if rows else "-"],
+        ["growth a minute after the first (MB/min)",
+         round((rows[-1][8] - rows[0][8]) * 60.0 / sum(r[1] for r in rows[1:]), 1) if len(rows) > 1 else "-"],
     ])
 
     # Service level achieved (_service_level), on two clocks: the product's queue wait (queued -> accepted) and the customer's (POST /contacts answered ->
