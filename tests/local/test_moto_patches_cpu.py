@@ -353,7 +353,7 @@ def test_index_queries_answer_as_the_walk_does_after_every_kind_of_write():
 _CONDITIONS = ["sk = :a", "sk < :a", "sk <= :a", "sk > :a", "sk >= :a", "sk BETWEEN :a AND :b", "begins_with(sk, :a)"]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(kind=st.sampled_from(["S", "N"]), keys=st.lists(st.integers(0, 60), min_size=0, max_size=40, unique=True),
        condition=st.sampled_from(_CONDITIONS), a=st.integers(0, 60), b=st.integers(0, 60),
        forward=st.booleans(), limit=st.one_of(st.none(), st.integers(1, 7)))
