@@ -6,17 +6,36 @@
     sock.send({"action": "subscribe", "queues": []})
     sock.close()
 
-A reader thread stamps each frame with its arrival time (`received`, wall clock: comparable with the
-ISO times the API gives) and queues it; `closed` is set when the server or the network ends it.
+Every socket of the process is read on one event loop thread (`_shared_loop`), which stamps each frame
+with its arrival time (`received`, wall clock: comparable with the ISO times the API gives) and queues it;
+`closed` is set when the server or the network ends it. One loop, not threads per socket: websockets' sync
+client reads each connection on a thread of its own, and a reader thread of ours queued its frames, so the
+busy-day simulation's 60 agents held 120 threads for their sockets (~60 KB each of stack and interpreter
+state, local/README.md "Under load").
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import queue
 import threading
 import time
 from typing import Any
 from urllib.parse import quote
+
+_loop_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+def _shared_loop() -> asyncio.AbstractEventLoop:
+    """The event loop every PushSocket runs on (started on first use; a daemon thread)."""
+    global _loop
+    with _loop_lock:
+        if _loop is None or _loop.is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="push-sockets", daemon=True).start()
+            _loop = loop
+        return _loop
 
 
 class PushUnavailable(Exception):
@@ -27,22 +46,20 @@ class PushSocket:
     def __init__(self, url: str | None, key: str, open_timeout_s: float = 10.0) -> None:
         if not url:
             raise PushUnavailable("no WebSocket URL")
-        from websockets.sync.client import connect
-
+        self._loop = _shared_loop()
+        opening = asyncio.run_coroutine_threadsafe(_open(f"{url}?token={quote(key, safe='')}", open_timeout_s), self._loop)
         try:
-            url = f"{url}?token={quote(key, safe='')}"
-            self.ws = connect(url, open_timeout=open_timeout_s, proxy=None, legacy=True,
-                              compression=None)  # the local endpoint declines it anyway: no offer
+            self.ws = opening.result(open_timeout_s + 5)
         except Exception as exc:  # noqa: BLE001 - InvalidStatus (401/403), OSError, timeouts: all "no push"
+            opening.cancel()  # a handshake still under way is dropped, not left to open a socket nobody reads
             raise PushUnavailable(f"{type(exc).__name__}: {exc}") from exc
         self.frames: queue.Queue[dict[str, Any]] = queue.Queue()
         self.closed = threading.Event()
-        self._reader = threading.Thread(target=self._read, name="push-socket", daemon=True)
-        self._reader.start()
+        self._reader = asyncio.run_coroutine_threadsafe(self._read(), self._loop)
 
-    def _read(self) -> None:
+    async def _read(self) -> None:
         try:
-            for raw in self.ws:
+            async for raw in self.ws:
                 received = time.time()
                 try:
                     frame = json.loads(raw)
@@ -65,11 +82,21 @@ class PushSocket:
             return None
 
     def send(self, frame: dict[str, Any]) -> None:
-        self.ws.send(json.dumps(frame))
+        asyncio.run_coroutine_threadsafe(self.ws.send(json.dumps(frame)), self._loop).result(timeout=30)
 
     def close(self) -> None:
         try:
-            self.ws.close()
+            asyncio.run_coroutine_threadsafe(self.ws.close(), self._loop).result(timeout=5)
         except Exception:  # noqa: BLE001 - already gone
             pass
-        self._reader.join(timeout=5)
+        try:
+            self._reader.result(timeout=5)
+        except Exception:  # noqa: BLE001 - a reader that did not end in time is a daemon task of the loop
+            pass
+
+
+async def _open(url: str, open_timeout_s: float) -> Any:
+    from websockets.asyncio.client import connect
+
+    # compression=None: the local endpoint declines it anyway, so no offer
+    return await connect(url, open_timeout=open_timeout_s, proxy=None, compression=None)

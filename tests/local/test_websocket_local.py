@@ -142,3 +142,24 @@ def test_the_endpoint_declines_permessage_deflate_and_a_socket_works_without_it(
         assert wait_until(lambda: socket.of("pong"), timeout_s=10, what="a pong over the uncompressed socket")
     finally:
         socket.close()
+
+
+def test_push_sockets_share_one_event_loop_thread_and_each_gets_its_frames(runtime) -> None:
+    """local.ws_client: every PushSocket is read on one loop (the simulation's 60 agents held two threads a
+    socket before); each still gets its own frames, and a closed socket says so."""
+    from local.ws_client import PushSocket
+
+    first = PushSocket(runtime.websocket_url, runtime.key("demo", "supervisor"))
+    before = threading.active_count()
+    sockets = [PushSocket(runtime.websocket_url, runtime.key("demo", "supervisor")) for _ in range(5)]
+    try:
+        assert threading.active_count() == before  # no thread per socket
+        for n, sock in enumerate([first, *sockets]):
+            sock.send({"action": "ping"})
+            frame = sock.get(timeout_s=10)
+            assert frame is not None and frame["type"] == "pong" and frame["received"] > 0, (n, frame)
+            assert sock.get(timeout_s=0.05) is None  # one answer per ping: no frame crossed sockets
+    finally:
+        for sock in [first, *sockets]:
+            sock.close()
+    assert all(sock.closed.is_set() for sock in [first, *sockets])
