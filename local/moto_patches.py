@@ -504,12 +504,9 @@ def problems(include_version: bool = True) -> list[str]:
             out.append("moto.core.common_models.BaseModel.__new__ no longer tracks instances as patch 7 expects")
         if not callable(getattr(model_instances, "reset_model_data", None)):
             out.append("moto.core.model_instances.reset_model_data is gone")
-        import importlib
-
-        for module, name in UNTRACKED_MODELS:
-            cls = getattr(importlib.import_module(module), name, None)
+        for dotted, cls in _untracked_classes():
             if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
-                out.append(f"{module}.{name} is no longer a moto model (patch 7 leaves it untracked)")
+                out.append(f"{dotted} is no longer a moto model (patch 7 leaves it untracked)")
     except Exception as exc:  # noqa: BLE001
         out.append(f"moto.core.common_models not usable: {exc!r}")
     try:
@@ -732,6 +729,7 @@ def apply() -> None:
         _patch_execution_retention()
         _patch_metric_retention()
         _patch_item_init()
+        _patch_update_sharing()  # patch 17's sharing, after updates
         _patch_jsonpath_parse()
         _patch_request_ids()
         _patch_clause_finding()
@@ -1489,12 +1487,17 @@ def _shared_text(text: Any) -> Any:
 
 
 def _share_texts(typed: Any) -> Any:
-    """`typed` (a new DynamoType) with its string values and map keys replaced by shared copies."""
+    """`typed` with its string values and map keys replaced by shared copies (a map is rebuilt only when
+    one of its keys is not shared yet: an update walks its whole item again)."""
     kind = typed.type
     if kind == "S":
         typed.value = _shared_text(typed.value)
     elif kind == "M":
-        typed.value = {_shared_text(k): _share_texts(v) for k, v in typed.value.items()}
+        mapping = typed.value
+        for value in mapping.values():
+            _share_texts(value)
+        if any(_shared_text(k) is not k for k in mapping):
+            typed.value = {_shared_text(k): v for k, v in mapping.items()}
     elif kind == "L":
         for element in typed.value:
             _share_texts(element)
@@ -1525,17 +1528,20 @@ def _patch_item_init() -> None:
 
     item_init.__wrapped__ = _original_item_init  # type: ignore[attr-defined]
     Item.__init__ = item_init  # type: ignore[method-assign]
-    _patch_update_sharing()
 
 
 def _share_item_texts(item: Any) -> None:
     """After an update: the names and values it set are the request's copies until shared here."""
     from moto.dynamodb.models.dynamo_type import LimitedSizeDict
 
-    shared = LimitedSizeDict()
-    for key, typed in item.attrs.items():
-        dict.__setitem__(shared, _shared_text(key), _share_texts(typed))
-    item.attrs = shared
+    attrs = item.attrs
+    for typed in attrs.values():
+        _share_texts(typed)
+    if any(_shared_text(key) is not key for key in attrs):
+        shared = LimitedSizeDict()
+        for key, typed in attrs.items():
+            dict.__setitem__(shared, _shared_text(key), typed)
+        item.attrs = shared
 
 
 def _patch_update_sharing() -> None:
@@ -2020,15 +2026,19 @@ UNTRACKED_MODELS = (
 )
 
 
-def _untracked_models() -> frozenset[type]:
+def _untracked_classes() -> list[tuple[str, Any]]:
+    """(dotted name, the class or None when moto no longer has it) for each of UNTRACKED_MODELS."""
     import importlib
 
-    classes = set()
-    for module, name in UNTRACKED_MODELS:
-        cls = getattr(importlib.import_module(module), name)
+    return [(f"{module}.{name}", getattr(importlib.import_module(module), name, None))
+            for module, name in UNTRACKED_MODELS]
+
+
+def _untracked_models() -> frozenset[type]:
+    classes = frozenset(cls for _, cls in _untracked_classes())
+    for cls in classes:
         _weak_tracker(cls)  # an empty tracker: the dashboard lists none of them
-        classes.add(cls)
-    return frozenset(classes)
+    return classes
 
 
 def _patch_instance_tracking() -> None:
