@@ -33,19 +33,19 @@ def endpoint():
     moto_patches.restore_step_functions_config()
 
 
-def _client(endpoint: str, service: str):  # noqa: ANN202
-    return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
+def _client(endpoint: str, service: str, region: str = REGION):  # noqa: ANN202
+    return boto3.client(service, endpoint_url=endpoint, region_name=region,
                         aws_access_key_id="t", aws_secret_access_key="t")
 
 
-def _cloudwatch():  # noqa: ANN202
+def _cloudwatch(region: str = REGION):  # noqa: ANN202
     from moto.cloudwatch.models import cloudwatch_backends
 
-    return cloudwatch_backends[ACCOUNT][REGION]
+    return cloudwatch_backends[ACCOUNT][region]
 
 
-def _datapoints(namespace: str, name: str, dimension: str) -> list[float]:
-    return [d.value for d in _cloudwatch().metric_data
+def _datapoints(namespace: str, name: str, dimension: str, region: str = REGION) -> list[float]:
+    return [d.value for d in _cloudwatch(region).metric_data
             if (d.namespace, d.name) == (namespace, name) and [x.value for x in d.dimensions] == [dimension]]
 
 
@@ -66,20 +66,23 @@ def test_trim_keeps_the_newest_datapoints_of_each_metric_in_order() -> None:
 
 def test_kinesis_puts_keep_a_bounded_number_of_datapoints(endpoint, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setattr(moto_patches, "CLOUDWATCH_KEEP_PER_METRIC", 10)
-    kinesis = _client(endpoint, "kinesis")
+    # A region of its own: the trim runs when the backend's WHOLE list doubled, so other tests' datapoints in
+    # the same backend (a worker shares one moto) would let this metric pass 2 x 10 before a trim.
+    region = "ap-southeast-2"  # no other test uses it
+    kinesis = _client(endpoint, "kinesis", region)
     stream = f"metrics-{uuid.uuid4().hex[:8]}"
     kinesis.create_stream(StreamName=stream, ShardCount=1)
     for i in range(120):
         kinesis.put_record(StreamName=stream, PartitionKey="pk", Data=json.dumps({"i": i}).encode() + b" " * i)
-    records = _datapoints("AWS/Kinesis", "IncomingRecords", stream)
-    sizes = _datapoints("AWS/Kinesis", "IncomingBytes", stream)
+    records = _datapoints("AWS/Kinesis", "IncomingRecords", stream, region)
+    sizes = _datapoints("AWS/Kinesis", "IncomingBytes", stream, region)
     # moto alone keeps 120 of each; the patch trims to 10 once the list doubled: never more than 2 x 10.
     assert 10 <= len(records) <= 20 and 10 <= len(sizes) <= 20
     # the newest puts are there (moto counts the partition key's bytes too)
     assert sizes[-2:] == [len(json.dumps({"i": i})) + i + len("pk") for i in (118, 119)]
     # ... and CloudWatch still answers for them.
     now = dt.datetime.now(dt.timezone.utc)
-    stats = _client(endpoint, "cloudwatch").get_metric_statistics(
+    stats = _client(endpoint, "cloudwatch", region).get_metric_statistics(
         Namespace="AWS/Kinesis", MetricName="IncomingRecords", Dimensions=[{"Name": "StreamName", "Value": stream}],
         StartTime=now - dt.timedelta(minutes=5), EndTime=now + dt.timedelta(minutes=1), Period=3600,
         Statistics=["SampleCount"])
