@@ -162,6 +162,8 @@ def main() -> None:
                        "api_errors": sim.stats.api_errors, "median_wait_s": None, "median_answer_wait_s": None,
                        "aws_calls": {}}
         functions = lambda_runtime.STATS.snapshot()
+        releaser = runtime.memory_releaser
+        collections = (releaser.collections, releaser.collect_s, releaser.longest_collect_s) if releaser else None
         with sim._lock:  # noqa: SLF001
             waits = list(sim.stats.waits_s)
             answer_waits = list(sim.stats.answer_waits_s)
@@ -189,6 +191,9 @@ def main() -> None:
         ["growth in the first minute (MB)", round(rows[0][8] - rss_start, 1) if rows else "-"],
         ["growth a minute after the first (MB/min)",
          round((rows[-1][8] - rows[0][8]) * 60.0 / sum(r[1] for r in rows[1:]), 1) if len(rows) > 1 else "-"],
+        # local.memory_release: a full collection before each trim (cycles freed, e.g. finished executions)
+        ["releaser's full collections / their CPU s / longest pause s",
+         f"{collections[0]} / {collections[1]:.2f} / {collections[2]:.3f}" if collections else "-"],
     ])
 
     # Service level achieved (_service_level), on two clocks: the product's queue wait (queued -> accepted) and the customer's (POST /contacts answered ->

@@ -5,12 +5,21 @@ that allocated, up to 8 per core) for later allocations instead of unmapping the
 hundreds of short-lived threads (a Step Functions execution each, a request each on the API server), whose
 peaks leave free but resident memory behind: at the end of a busy-day bench run glibc's `malloc_trim(0)`
 returned ~12 MB of the process's RSS at once (local/README.md "Under load"). `MemoryReleaser` calls it
-every `interval_s` seconds on a thread of its own (ctypes releases the GIL while it runs; no forced garbage
-collection: a full one walks the millions of objects moto and the handlers keep). Nothing changes for the
-program: only pages malloc holds free are given back.
+every `interval_s` seconds on a thread of its own (ctypes releases the GIL while it runs). Nothing changes
+for the program: only pages malloc holds free are given back.
 
-Only where the C library is glibc (`malloc_trim` is a GNU extension); elsewhere `release()` answers False
-and the releaser does nothing.
+Before each trim the releaser runs a full garbage collection. What only cycles hold waits for one: a finished
+Step Functions execution and its worker refer to each other (moto's parser), and with the thresholds below
+full collections came every few minutes, so forgotten executions (patch 15) piled up by the hundred, each with
+its copy of the state machine and its event history (a census of a busy-day run: +340 Execution objects a
+minute). So that a collection does not walk what the runtime holds from its start (the deployed stack, the
+seeded tenants and their history, modules, botocore's models: millions of objects), `start()` collects once
+and `gc.freeze()`s them out of every later collection (`stop()` unfreezes). Measured on the busy-day bench
+(4 minutes, 3 contacts/s, 60 agents): RSS growth 105.8 -> 88.1 MB, 14.7 -> 8.7 MB a minute after the first;
+a collection took 0.59 s on average before the freeze (longest 0.70), 0.20 s after it (longest 0.27).
+
+Trimming only where the C library is glibc (`malloc_trim` is a GNU extension); elsewhere `release()` answers
+False and the releaser only collects.
 
 While it runs, the releaser also makes the cyclic garbage collector's youngest generation hold
 `YOUNG_GENERATION_THRESHOLD` objects instead of CPython's 700 (`gc.set_threshold`; put back on stop). A
@@ -28,6 +37,7 @@ import ctypes.util
 import gc
 import logging
 import threading
+import time
 from functools import cache
 from typing import Any
 
@@ -69,18 +79,34 @@ class MemoryReleaser:
     def __init__(self, interval_s: float) -> None:
         self.interval_s = interval_s
         self.releases = 0
+        self.collections = 0
+        self.collect_s = 0.0  # the full collections' time (each holds the GIL)
+        self.longest_collect_s = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._thresholds: tuple[int, ...] | None = None  # the collector's, while this releaser runs
 
     def start(self) -> MemoryReleaser:
         if self._thresholds is None:
+            # What the runtime holds when it starts (moto's deployed stack and seeded tenants, imported modules,
+            # botocore's models) stays for the run: out of every collection's walk from now on.
+            gc.collect()
+            gc.freeze()
             self._thresholds = gc.get_threshold()
             gc.set_threshold(max(self._thresholds[0], YOUNG_GENERATION_THRESHOLD), *self._thresholds[1:])
-        if available() and self._thread is None:
+        if self._thread is None:  # collecting is worth it where there is no malloc_trim too
             self._thread = threading.Thread(target=self._run, name="local-memory-release", daemon=True)
             self._thread.start()
         return self
+
+    def _collect(self) -> None:
+        """A full collection, so what cycles hold is freed before the trim (see the module doc)."""
+        started = time.perf_counter()
+        gc.collect()
+        pause_s = time.perf_counter() - started
+        self.collections += 1
+        self.collect_s += pause_s
+        self.longest_collect_s = max(self.longest_collect_s, pause_s)
 
     def stop(self, timeout_s: float = 2.0) -> None:
         self._stop.set()
@@ -88,12 +114,14 @@ class MemoryReleaser:
             self._thread.join(timeout_s)
             self._thread = None
         if self._thresholds is not None:
+            gc.unfreeze()
             gc.set_threshold(*self._thresholds)
             self._thresholds = None
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
             try:
+                self._collect()
                 if release():
                     self.releases += 1
             except Exception as exc:  # noqa: BLE001 - never take the runtime down for this

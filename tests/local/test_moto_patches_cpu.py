@@ -224,13 +224,17 @@ def test_a_long_update_through_dynamodb_still_writes_what_it_says(tmp_path):
 
 def test_the_releaser_raises_the_young_generation_threshold_and_puts_it_back():
     before = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
     releaser = memory_release.MemoryReleaser(3600).start()
     try:
         assert gc.get_threshold()[0] == max(before[0], memory_release.YOUNG_GENERATION_THRESHOLD)
         assert gc.get_threshold()[1:] == before[1:]
+        # what the process held at the start is out of every collection's walk while it runs
+        assert gc.get_freeze_count() > 1000
     finally:
         releaser.stop()
     assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
 
 
 # -- patch 23: item sizes and answers walked without copies ------------------------------------------------
