@@ -134,21 +134,21 @@ def test_the_releaser_frees_what_only_a_cycle_holds_at_each_interval() -> None:
     class Node:
         pass
 
-    first, second = Node(), Node()
-    first.other, second.other = second, first
-    first.payload = bytearray(1_000_000)
-    alive = weakref.ref(first)
-    del first, second
     was_enabled = gc.isenabled()
     gc.disable()  # only the releaser collects here
+    releaser = memory_release.MemoryReleaser(0.02).start()  # (its start collects once: the cycle comes after)
     try:
+        first, second = Node(), Node()
+        first.other, second.other = second, first
+        first.payload = bytearray(1_000_000)
+        alive = weakref.ref(first)
+        del first, second
         assert alive() is not None  # refcounting alone keeps a cycle
-        releaser = memory_release.MemoryReleaser(0.02).start()
         deadline = time.monotonic() + 5
         while alive() is not None and time.monotonic() < deadline:
             time.sleep(0.01)
-        releaser.stop()
     finally:
+        releaser.stop()
         if was_enabled:
             gc.enable()
     assert alive() is None
