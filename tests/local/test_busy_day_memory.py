@@ -155,6 +155,12 @@ def test_the_releaser_frees_what_only_a_cycle_holds_at_each_interval() -> None:
     assert releaser.collections >= 1 and 0 < releaser.longest_collect_s <= releaser.collect_s
 
 
+def test_a_long_collection_spaces_out_the_next() -> None:
+    assert memory_release.next_wait_s(30.0, 0.0) == 30.0
+    assert memory_release.next_wait_s(30.0, 0.2) == 30.0  # ~0.7 % of the time
+    assert memory_release.next_wait_s(30.0, 2.0) == 2.0 * memory_release.COLLECT_DUTY_SHARE  # 2 s pauses: 2 %
+
+
 def test_the_releaser_runs_every_interval_and_stops_at_once() -> None:
     releaser = memory_release.MemoryReleaser(0.02).start()
     deadline = time.monotonic() + 5
