@@ -432,3 +432,50 @@ def test_a_sort_key_condition_without_limit_is_applied_before_moto_sorts(monkeyp
         assert len(tested) == 50  # each key tested once, 5 sorted
         tested.clear()
         assert ddb.query(**between, Limit=2)["Count"] == 2 and tested == []  # with a Limit: moto's walk
+
+
+def test_a_query_of_a_missing_partition_or_a_hash_only_table_reads_no_other_item(monkeypatch):
+    """Both went moto's way, which sorts every item of the table (`Table.all_items`) to find the partition: a
+    pushed offer's Query for a live contact's messages (its history partition is written when it ends) made
+    push_updates' CPU grow with the History table. The answers are moto's."""
+    import boto3
+    from moto import mock_aws
+    from moto.dynamodb.models.table import Table
+
+    sorted_tables: list = []
+    real_all_items = Table.all_items
+    monkeypatch.setattr(Table, "all_items", lambda self: sorted_tables.append(self.name) or real_all_items(self))
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb.create_table(TableName="r", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                                   {"AttributeName": "sk", "KeyType": "RANGE"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                               {"AttributeName": "sk", "AttributeType": "S"}],
+                         BillingMode="PAY_PER_REQUEST")
+        ddb.create_table(TableName="h", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         BillingMode="PAY_PER_REQUEST")
+        for n in range(30):
+            ddb.put_item(TableName="r", Item={"pk": {"S": f"p{n % 3}"}, "sk": {"S": f"MSG#{n:02d}"}})
+            ddb.put_item(TableName="h", Item={"pk": {"S": f"k{n}"}, "v": {"N": str(n)}})
+        ddb.delete_item(TableName="r", Key={"pk": {"S": "p2"}, "sk": {"S": "MSG#02"}})
+
+        def ask(table: str, condition: str, **values):
+            answer = ddb.query(TableName=table, KeyConditionExpression=condition, ConsistentRead=True,
+                               ExpressionAttributeValues={k: {"S": v} for k, v in values.items()})
+            return answer["Items"], answer["Count"], answer["ScannedCount"], answer.get("LastEvaluatedKey")
+
+        asked = [("r", "pk = :p AND begins_with(sk, :m)", {":p": "nobody", ":m": "MSG#"}),
+                 ("r", "pk = :p", {":p": "nobody"}),
+                 ("r", "pk = :p AND begins_with(sk, :m)", {":p": "p1", ":m": "MSG#1"}),
+                 ("h", "pk = :p", {":p": "k7"}),
+                 ("h", "pk = :p", {":p": "nobody"})]
+        patched = [ask(table, condition, **values) for table, condition, values in asked]
+        assert sorted_tables == []  # no Query walked a whole table
+        assert patched[0] == patched[1] == ([], 0, 0, None)
+        assert [i["sk"]["S"] for i in patched[2][0]] == ["MSG#10", "MSG#13", "MSG#16", "MSG#19"]
+        assert patched[3][:3] == ([{"pk": {"S": "k7"}, "v": {"N": "7"}}], 1, 1) and patched[4] == ([], 0, 0, None)
+        with monkeypatch.context() as unpatched:  # moto's own walk gives the same answers
+            unpatched.setattr(Table, "query", moto_patches._original_query)  # noqa: SLF001
+            assert [ask(table, condition, **values) for table, condition, values in asked] == patched
+        assert sorted_tables  # (moto's walk did sort the tables)
