@@ -405,6 +405,14 @@ def test_table_queries_with_a_sort_key_condition_answer_as_moto_does(kind, keys,
     assert filtered == walked
 
 
+def _string_keyed_table(ddb, name: str) -> None:  # noqa: ANN001
+    ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                                {"AttributeName": "sk", "KeyType": "RANGE"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                           {"AttributeName": "sk", "AttributeType": "S"}],
+                     BillingMode="PAY_PER_REQUEST")
+
+
 def test_a_sort_key_condition_without_limit_is_applied_before_moto_sorts(monkeypatch):
     import boto3
     from moto import mock_aws
@@ -419,11 +427,7 @@ def test_a_sort_key_condition_without_limit_is_applied_before_moto_sorts(monkeyp
     monkeypatch.setattr(moto_patches, "_range_filter", spy)
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name="us-east-1")
-        ddb.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                                   {"AttributeName": "sk", "KeyType": "RANGE"}],
-                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                               {"AttributeName": "sk", "AttributeType": "S"}],
-                         BillingMode="PAY_PER_REQUEST")
+        _string_keyed_table(ddb, "t")
         for n in range(50):
             ddb.put_item(TableName="t", Item={"pk": {"S": "day"}, "sk": {"S": f"{n:013d}#agent"}})
         between = {"TableName": "t", "KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b",
@@ -447,11 +451,7 @@ def test_a_query_of_a_missing_partition_or_a_hash_only_table_reads_no_other_item
     monkeypatch.setattr(Table, "all_items", lambda self: sorted_tables.append(self.name) or real_all_items(self))
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name="us-east-1")
-        ddb.create_table(TableName="r", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                                   {"AttributeName": "sk", "KeyType": "RANGE"}],
-                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                               {"AttributeName": "sk", "AttributeType": "S"}],
-                         BillingMode="PAY_PER_REQUEST")
+        _string_keyed_table(ddb, "r")
         ddb.create_table(TableName="h", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
                          BillingMode="PAY_PER_REQUEST")
