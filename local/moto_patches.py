@@ -1495,15 +1495,24 @@ def _share_texts(typed: Any) -> Any:
     if kind == "S":
         typed.value = _shared_text(typed.value)
     elif kind == "M":
-        mapping = typed.value
-        for value in mapping.values():
-            _share_texts(value)
-        if any(_shared_text(k) is not k for k in mapping):
-            typed.value = {_shared_text(k): v for k, v in mapping.items()}
+        typed.value = _share_map(typed.value, dict)
     elif kind == "L":
         for element in typed.value:
             _share_texts(element)
     return typed
+
+
+def _share_map(mapping: dict[str, Any], empty: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Shares `mapping`'s values in place; returns it, or, when one of its keys is not shared yet, a new mapping
+    from `empty()` with shared keys (set as dict's, below LimitedSizeDict's size check, which moto made)."""
+    for value in mapping.values():
+        _share_texts(value)
+    if all(_shared_text(key) is key for key in mapping):
+        return mapping
+    shared = empty()
+    for key, value in mapping.items():
+        dict.__setitem__(shared, _shared_text(key), value)
+    return shared
 
 
 def _patch_item_init() -> None:
@@ -1536,14 +1545,7 @@ def _share_item_texts(item: Any) -> None:
     """After an update: the names and values it set are the request's copies until shared here."""
     from moto.dynamodb.models.dynamo_type import LimitedSizeDict
 
-    attrs = item.attrs
-    for typed in attrs.values():
-        _share_texts(typed)
-    if any(_shared_text(key) is not key for key in attrs):
-        shared = LimitedSizeDict()
-        for key, typed in attrs.items():
-            dict.__setitem__(shared, _shared_text(key), typed)
-        item.attrs = shared
+    item.attrs = _share_map(item.attrs, LimitedSizeDict)
 
 
 def _patch_update_sharing() -> None:
@@ -2042,13 +2044,6 @@ def _untracked_classes() -> list[tuple[str, Any]]:
             for module, name in UNTRACKED_MODELS]
 
 
-def _untracked_models() -> frozenset[type]:
-    classes = frozenset(cls for _, cls in _untracked_classes())
-    for cls in classes:
-        _weak_tracker(cls)  # an empty tracker: the dashboard lists none of them
-    return classes
-
-
 def _patch_instance_tracking() -> None:
     global _original_base_model_new
     from moto.core.common_models import BaseModel
@@ -2056,7 +2051,7 @@ def _patch_instance_tracking() -> None:
 
     _original_base_model_new = BaseModel.__dict__["__new__"]
 
-    untracked = _untracked_models()
+    untracked = frozenset(cls for _, cls in _untracked_classes())  # nothing appended: the dashboard lists none
 
     def __new__(cls: Any, *args: Any, **kwargs: Any) -> Any:
         instance = super(BaseModel, cls).__new__(cls)

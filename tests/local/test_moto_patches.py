@@ -250,8 +250,8 @@ def test_trackers_hold_no_copies_of_tables_or_items(ddb) -> None:
     stored = sum(1 for t in Table.instances_tracked for _ in _items(t))
     alive = sum(1 for o in gc.get_objects() if type(o) is Item)
     assert alive <= stored + 10, f"{alive} Items alive for {stored} stored (copies kept)"
-    # Items are made by the thousand: not tracked at all (patch 7's UNTRACKED_MODELS). The tracker is patch 7's
-    # empty WeakInstances, or the plain empty list moto's reset_model_data() puts back (a mock_aws test that ran
+    # Items are made by the thousand: not tracked at all (patch 7's UNTRACKED_MODELS). The tracker is an empty
+    # WeakInstances, or the plain empty list moto's reset_model_data() puts back (a mock_aws test that ran
     # earlier in this worker): nothing is appended to either.
     assert len(Item.instances_tracked) == 0 and getattr(Item.instances_tracked, "refs_held", lambda: 0)() == 0
     assert Table.instances_tracked.refs_held() <= 2 * len(Table.instances_tracked) + 64
