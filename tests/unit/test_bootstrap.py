@@ -37,3 +37,39 @@ def test_a_function_s_adapters_share_one_session_and_one_dynamodb_client(monkeyp
     clients = {id(deps.dedup._db), id(deps.store._db), id(deps.history._db), id(deps.idempotency.client)}  # noqa: SLF001
     assert len(clients) == 1
     assert len(sessions) == 1
+
+
+def test_the_lake_adapters_a_function_finds_in_its_environment_use_its_session(monkeypatch):
+    """A writer with lake streams, the API's Athena engine and the reference-data writer: their clients
+    are made on the function's session, not on boto3's default one (a second session per cold start)."""
+    import boto3
+    import boto3.session
+
+    from ccaas import ports_lake
+    from ccaas.usecases.lake import lake_export, lake_queries
+    from ccaas.usecases.lake_reference import lake_reference
+
+    made = []
+    real_session = boto3.session.Session
+
+    class CountingSession(real_session):  # boto3.client's default session is made from boto3.Session
+        def __init__(self, *args, **kwargs):
+            made.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(boto3.session, "Session", CountingSession)
+    monkeypatch.setattr(boto3, "Session", CountingSession)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    for installed in ("_installed", "_installed_export", "_installed_reference"):  # none (as on AWS)
+        monkeypatch.setattr(ports_lake, installed, None)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:6")
+    monkeypatch.setenv("LAKE_WORKGROUP", "wg")
+    monkeypatch.setenv("LAKE_DATABASE", "db")
+    monkeypatch.setenv("LAKE_CONTACT_RECORDS_STREAM", "records")
+    monkeypatch.setenv("LAKE_BUCKET", "bucket")
+    deps = dependencies()
+    built = [lake_queries(deps), lake_export(deps), lake_reference(deps)]
+    assert all(b is not None for b in built)
+    assert made == [deps.session]  # one session: the function's
+    assert {b.client.meta.service_model.service_name for b in built} == {"athena", "firehose", "s3"}

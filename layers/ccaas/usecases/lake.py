@@ -90,7 +90,7 @@ def lake_queries(deps: Dependencies) -> LakeQueries | None:
         return found
     from ccaas.adapters.aws.lake import from_environment
 
-    return from_environment()
+    return from_environment(session=getattr(deps, "session", None))  # the function's session (bootstrap)
 
 
 class LakeQueryAccepted(BaseModel):
@@ -323,7 +323,7 @@ def lake_export(deps: Dependencies) -> LakeExport | None:
         return found
     from ccaas.adapters.aws.lake import export_from_environment
 
-    return export_from_environment()
+    return export_from_environment(session=getattr(deps, "session", None))
 
 
 def _calendar(deps: Dependencies, tenant_id: str) -> TenantCalendar:

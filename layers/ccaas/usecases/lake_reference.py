@@ -38,7 +38,7 @@ def lake_reference(deps: Dependencies) -> LakeReferenceData | None:
         return found
     from ccaas.adapters.aws.lake_reference import from_environment
 
-    return from_environment()
+    return from_environment(session=getattr(deps, "session", None))  # the function's session (bootstrap)
 
 
 def days_between(first_day: str, last_day: str) -> list[str]:

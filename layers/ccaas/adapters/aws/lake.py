@@ -158,20 +158,27 @@ def _reason(status: Mapping[str, Any]) -> str | None:
     return message
 
 
+def client_of(session: Any, service: str) -> Any:
+    """A client on the function's session (ccaas.bootstrap), or on boto3's default one without it."""
+    if session is None:
+        import boto3
+
+        return boto3.client(service)
+    return session.client(service)
+
+
 @cache
-def _from(workgroup: str, database: str, endpoint: str | None) -> AthenaLakeQueries:
-    import boto3
-
-    return AthenaLakeQueries(boto3.client("athena"), workgroup=workgroup, database=database)
+def _from(workgroup: str, database: str, endpoint: str | None, session: Any) -> AthenaLakeQueries:
+    return AthenaLakeQueries(client_of(session, "athena"), workgroup=workgroup, database=database)
 
 
-def from_environment(env: Mapping[str, str] | None = None) -> AthenaLakeQueries | None:
-    """The Athena engine the function's environment names (built once per cold start), else None."""
+def from_environment(env: Mapping[str, str] | None = None, session: Any = None) -> AthenaLakeQueries | None:
+    """The Athena engine the function's environment names (built once per cold start, on `session`), else None."""
     env = os.environ if env is None else env
     workgroup, database = env.get(WORKGROUP_ENV), env.get(DATABASE_ENV)
     if not workgroup or not database:
         return None
-    return _from(workgroup, database, env.get("AWS_ENDPOINT_URL"))
+    return _from(workgroup, database, env.get("AWS_ENDPOINT_URL"), session)
 
 
 # --- export: rows to Kinesis Data Firehose (record format conversion writes the Parquet) ---------------
@@ -237,17 +244,15 @@ def _batches(records: Sequence[dict[str, bytes]]) -> list[list[dict[str, bytes]]
 
 
 @cache
-def _export_from(streams: tuple[tuple[str, str], ...], endpoint: str | None) -> FirehoseLakeExport:
-    import boto3
-
-    return FirehoseLakeExport(boto3.client("firehose"), dict(streams))
+def _export_from(streams: tuple[tuple[str, str], ...], endpoint: str | None, session: Any) -> FirehoseLakeExport:
+    return FirehoseLakeExport(client_of(session, "firehose"), dict(streams))
 
 
-def export_from_environment(env: Mapping[str, str] | None = None) -> FirehoseLakeExport | None:
+def export_from_environment(env: Mapping[str, str] | None = None, session: Any = None) -> FirehoseLakeExport | None:
     """The Firehose export of the streams the function's environment names (STREAMS_ENV: a table whose
     variable is unset has no stream here, and putting its rows raises LakeExportFailed), else None."""
     env = os.environ if env is None else env
     streams = tuple((table, env[name]) for table, name in STREAMS_ENV.items() if env.get(name))
     if not streams:
         return None
-    return _export_from(streams, env.get("AWS_ENDPOINT_URL"))
+    return _export_from(streams, env.get("AWS_ENDPOINT_URL"), session)

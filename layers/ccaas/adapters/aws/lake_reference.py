@@ -137,16 +137,17 @@ class S3LakeReferenceData:
 
 
 @cache
-def _from(bucket: str, endpoint: str | None) -> S3LakeReferenceData:
-    import boto3
+def _from(bucket: str, endpoint: str | None, session: Any) -> S3LakeReferenceData:
+    from ccaas.adapters.aws.lake import client_of
 
-    return S3LakeReferenceData(boto3.client("s3"), bucket)
+    return S3LakeReferenceData(client_of(session, "s3"), bucket)
 
 
-def from_environment(env: Mapping[str, str] | None = None) -> S3LakeReferenceData | None:
-    """The S3 writer of the bucket the function's environment names (built once per cold start), else None."""
+def from_environment(env: Mapping[str, str] | None = None, session: Any = None) -> S3LakeReferenceData | None:
+    """The S3 writer of the bucket the function's environment names (built once per cold start, on
+    `session`), else None."""
     env = os.environ if env is None else env
     bucket = env.get(BUCKET_ENV)
     if not bucket:
         return None
-    return _from(bucket, env.get("AWS_ENDPOINT_URL"))
+    return _from(bucket, env.get("AWS_ENDPOINT_URL"), session)
