@@ -100,6 +100,45 @@ def test_waiting_in_queues_past_one_page_still_sees_every_queue(deps, tenant):
     assert len(q1) >= 20 and q1 == [f"c{n}" for n in range(len(q1))]
 
 
+def test_waiting_in_queues_behind_a_deep_backlog_of_another_queue_still_finds_each_queue_s_oldest(deps, tenant):
+    """120 older contacts in q1, then 3 in q2: q2's two oldest are found although the tenant's oldest 100
+    (what one read asks for, see the next test) are all q1's."""
+    for n in range(120):
+        deps.store.save(contacts=[_contact(tenant, n, state=ContactState.QUEUED, enqueued_at=n)])
+    for n in (2, 0, 1):
+        deps.store.save(contacts=[_contact(tenant, 200 + n, state=ContactState.QUEUED, enqueued_at=500 + n, queue_id="q2")])
+    found = deps.store.waiting_in_queues(tenant, ["q1", "q2"], 2)
+    assert {q: [c.contact_id for c in cs] for q, cs in found.items()} == {"q1": ["c0", "c1"], "q2": ["c200", "c201"]}
+
+
+def test_a_routing_profile_read_stops_at_what_it_can_use(stack):
+    """A tenant with 150 waiting: the live view's read (one contact per queue) and a next offer's (50 per
+    queue) read the tenant's oldest 100 and 150, not every waiting contact."""
+    from tests.aws_stack import moto_dependencies
+
+    deps = moto_dependencies(stack)
+    tenant_id = f"t{uuid.uuid4().hex[:10]}"
+    for n in range(150):
+        deps.store.save(contacts=[_contact(tenant_id, n, state=ContactState.QUEUED, enqueued_at=n, queue_id=f"q{n % 3}")])
+    reads = []
+    query = deps.store._db.query  # noqa: SLF001 - the adapter's client: what it reads is the point
+
+    def counting_query(**kwargs):
+        answer = query(**kwargs)
+        reads.append(answer["ScannedCount"])
+        return answer
+
+    deps.store._db.query = counting_query  # noqa: SLF001
+    oldest = deps.store.waiting_in_queues(tenant_id, ["q0", "q1", "q2"], 1)
+    assert [[c.contact_id for c in oldest[q]] for q in ("q0", "q1", "q2")] == [["c0"], ["c1"], ["c2"]]
+    assert reads == [100]
+    reads.clear()
+    profile = deps.store.waiting_in_queues(tenant_id, ["q0", "q1"], 50)
+    assert [c.contact_id for c in profile["q0"]] == [f"c{n}" for n in range(0, 150, 3)]
+    assert [c.contact_id for c in profile["q1"]] == [f"c{n}" for n in range(1, 150, 3)]
+    assert reads[0] == 100 and sum(reads) < 150 + 100  # the tenant's oldest 100, then each queue short of 50 alone
+
+
 def test_available_index_lists_ready_agents_longest_idle_first(deps, tenant):
     deps.store.save(
         agents=[

@@ -24,6 +24,9 @@ TENANT_REGISTRY_PK = "TENANTS"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 _MAX_IN_OPERANDS = 100  # DynamoDB's limit for an IN list in a filter expression
+# The fewest of a tenant's waiting contacts one routing-profile read asks for: below it a read is one Query
+# whatever the profile (a live view wants one contact a queue), above it the read stops at what it can use.
+_WAITING_READ_FLOOR = 100
 CONTACT_TTL_ATTRIBUTE = "expires_at"  # the Contacts table's TTL (infra/constructs/data.py)
 _ENTITY_KEYS = ("pk", "sk", "wait_pk", "twait_pk", "wait_sk", "avail_pk", "avail_sk", "cust_pk", "cust_sk")
 
@@ -174,7 +177,9 @@ class DynamoStateStore:
         wanted = list(dict.fromkeys(queue_ids))
         if len(wanted) <= 1 or len(wanted) > _MAX_IN_OPERANDS:
             return {q: self.waiting_contacts(tenant_id, q, limit) for q in wanted}
-        # One Query of the tenant's waiting contacts, oldest first, filtered to these queues.
+        # One Query of the tenant's oldest waiting contacts, filtered to these queues. `Limit` bounds what is
+        # read (DynamoDB applies it before the filter): with hundreds waiting, every next offer and live view
+        # read them all (700 waiting: 700 items read to keep 3, ~280 ms in the local emulation).
         operands = {f":q{i}": {"S": q} for i, q in enumerate(wanted)}
         out = self._db.query(
             TableName=self._contacts,
@@ -183,6 +188,7 @@ class DynamoStateStore:
             FilterExpression=f"#queue IN ({', '.join(operands)})",
             ExpressionAttributeNames={"#queue": "queue_id"},
             ExpressionAttributeValues={":t": {"S": tenant_id}, **operands},
+            Limit=max(limit * len(wanted), _WAITING_READ_FLOOR),
         )
         found: dict[str, list[Contact]] = {q: [] for q in wanted}
         for item in out["Items"]:
@@ -190,8 +196,8 @@ class DynamoStateStore:
             if len(kept) < limit:
                 kept.append(Contact.model_validate(_entity(item)))
         if "LastEvaluatedKey" in out:
-            # The tenant's waiting contacts did not fit one page (a deep backlog): a queue not yet read
-            # to `limit` may have more further on, so it is read on its own.
+            # More are waiting than were read (the Limit, or a 1 MB page): the oldest of each queue read to
+            # `limit` are its oldest overall (the read is oldest first); any other queue is read on its own.
             for q in wanted:
                 if len(found[q]) < limit:
                     found[q] = self.waiting_contacts(tenant_id, q, limit)
