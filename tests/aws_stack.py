@@ -42,7 +42,7 @@ def moto_dependencies(deployment: Deployment, **overrides) -> Dependencies:
         "config": DynamoConfigStore(db, env["CONFIG_TABLE"]),
         "live": DynamoLiveMetricsStore(db, consumer["METRICS_TABLE"]),
         "events": KinesisEventPublisher(boto3.client("kinesis"), env["EVENTS_STREAM_NAME"]),
-        "dedup": DynamoDeduplicator(consumer["IDEMPOTENCY_TABLE"]),
+        "dedup": DynamoDeduplicator(consumer["IDEMPOTENCY_TABLE"], client=db),  # one client, as ccaas.bootstrap wires it
         "alerts": DynamoAlertStore(db, env["ALERTS_TABLE"]),
         "alert_events": EventBridgeAlertPublisher(boto3.client("events"), env["ALERTS_BUS_NAME"]),
         "history": DynamoHistoryStore(db, env["HISTORY_TABLE"]),

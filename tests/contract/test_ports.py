@@ -14,7 +14,7 @@ from ccaas.domain.tenants import Tenant
 from ccaas.usecases import agents, contacts
 from ccaas.usecases.agents import StatusChange
 from ccaas.usecases.contacts import NewContact
-from tests.aws_stack import function_environment
+from tests.aws_stack import function_environment, moto_dependencies
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
 
@@ -114,8 +114,6 @@ def test_waiting_in_queues_behind_a_deep_backlog_of_another_queue_still_finds_ea
 def test_a_routing_profile_read_stops_at_what_it_can_use(stack):
     """A tenant with 150 waiting: the live view's read (one contact per queue) and a next offer's (50 per
     queue) read the tenant's oldest 100 and 150, not every waiting contact."""
-    from tests.aws_stack import moto_dependencies
-
     deps = moto_dependencies(stack)
     tenant_id = f"t{uuid.uuid4().hex[:10]}"
     for n in range(150):
