@@ -32,6 +32,8 @@ from local.api_server import invoke_function
 
 log = logging.getLogger("local.websocket")
 
+MAX_MESSAGE_BYTES = 128 * 1024  # API Gateway WebSocket APIs: "message payload size", 128 KB
+
 
 # --- what the deployer records ---------------------------------------------------------------------
 
@@ -330,8 +332,11 @@ class WebSocketServer:
         # 60 agents opening their desktops at once on a loaded machine took longer than websockets' 10 s.
         # compression=None: no permessage-deflate (optional in RFC 7692, so every client copes). Its zlib state
         # per socket, on both ends of the simulation's 60 sockets, was ~8-10 MB of the busy-day bench's growth.
+        # max_size: API Gateway's WebSocket message quota (128 KB: a larger message closes the connection with
+        # 1009), not websockets' 1 MiB, so no handler is given locally a message AWS would not deliver. (Its 32 KB
+        # frame quota is not emulated: websockets hands over messages, the frames already joined.)
         async with serve(self._handle, self.host, self._port, process_request=self._process_request,
-                         open_timeout=60, compression=None) as server:
+                         open_timeout=60, compression=None, max_size=MAX_MESSAGE_BYTES) as server:
             self._server = server
             self._port = server.sockets[0].getsockname()[1]
             self._ready.set()

@@ -168,3 +168,23 @@ def test_push_sockets_share_one_event_loop_thread_and_each_gets_its_frames(runti
         for sock in [first, *sockets]:
             sock.close()
     assert all(sock.closed.is_set() for sock in [first, *sockets])
+
+
+def test_a_message_over_api_gateway_s_128_kb_closes_the_socket_with_1009_and_one_at_it_is_answered(runtime) -> None:
+    """API Gateway closes a WebSocket whose message exceeds 128 KB ("Message too big", 1009) and never
+    invokes $default with it; the local server does the same, not websockets' 1 MiB."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    from local.websocket_server import MAX_MESSAGE_BYTES
+
+    url = f"{runtime.websocket_url}?token={quote(runtime.key('demo', 'supervisor'))}"
+    with connect(url, open_timeout=20, max_size=None) as ws:
+        ws.send("x" * MAX_MESSAGE_BYTES)  # at the limit: delivered to $default, which answers it is not JSON
+        assert json.loads(ws.recv(timeout=20))["type"] == "error"
+        frames_before = runtime.websocket_server.gateway.stats["frames"]
+        ws.send("x" * (MAX_MESSAGE_BYTES + 1))
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=20)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009, closed.value
+    assert runtime.websocket_server.gateway.stats["frames"] == frames_before  # $default never saw it
