@@ -223,6 +223,8 @@ def test_malformed_payloads():
         parse_ctr(b"{not json")
     with pytest.raises(MalformedContactRecord, match="not a JSON object"):
         parse_ctr("[1, 2]")
+    with pytest.raises(MalformedContactRecord, match="nested too deeply"):  # a RecursionError in the decoder
+        parse_ctr(b'{"ContactId": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
     data = raw("inbound_voice_abandoned.json")
     data["Channel"] = "CARRIER_PIGEON"
     with pytest.raises(MalformedContactRecord, match="unsupported Channel") as caught:

@@ -56,6 +56,8 @@ def test_valid_frames_parse(body, expected):
     '{"action":"subscribe","queues":["bad queue!"]}', '{"action":"ping","tenant_id":"other"}',
     '{"action":"subscribe","queues":[' + ",".join('"q%d"' % i for i in range(101)) + "]}",
     '{"action":"ping","x":"' + "a" * 40000 + '"}',
+    "[" * 5000 + "]" * 5000,  # 10 KB, under the frame limit: Python's decoder raises RecursionError
+    '{"action":"ping","x":' + "[" * 5000 + "]" * 5000 + "}",
 ])
 def test_malformed_frames_are_frame_errors_that_never_echo_the_input(body):
     with pytest.raises(FrameError) as err:

@@ -112,6 +112,8 @@ def parse_frame(body: str | bytes | None) -> Subscribe | Ping:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise FrameError('not JSON; send {"action": "ping"} or {"action": "subscribe", "queues": [...]}') from None
+    except RecursionError:  # ~1,000 nested brackets fit in a frame: Python's decoder gives up (not a ValueError)
+        raise FrameError('nested too deeply; a frame is {"action": "ping"} or {"action": "subscribe", "queues": [...]}') from None
     if not isinstance(data, dict) or not isinstance(data.get("action"), str):
         raise FrameError('a frame is a JSON object with an "action": "ping" or "subscribe"', field="action")
     model = {"subscribe": Subscribe, "ping": Ping}.get(data["action"])

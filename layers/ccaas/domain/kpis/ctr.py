@@ -172,6 +172,8 @@ def parse_ctr(raw: Mapping[str, Any] | str | bytes) -> ConnectCtr:
             raw = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise MalformedContactRecord(f"not JSON: {exc}") from None
+        except RecursionError:  # nested past Python's decoder (not a ValueError): rejected with a reason too
+            raise MalformedContactRecord("not JSON: nested too deeply") from None
     if not isinstance(raw, Mapping):
         raise MalformedContactRecord(f"not a JSON object but {type(raw).__name__}")
     contact_id = raw.get("ContactId")
