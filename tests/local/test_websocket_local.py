@@ -188,3 +188,24 @@ def test_a_message_over_api_gateway_s_128_kb_closes_the_socket_with_1009_and_one
             ws.recv(timeout=20)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009, closed.value
     assert runtime.websocket_server.gateway.stats["frames"] == frames_before  # $default never saw it
+
+
+def test_a_message_whose_route_fails_is_answered_internal_server_error_as_api_gateway_does() -> None:
+    """local.websocket_server: a $default invocation that fails answers the client (API Gateway's message, the
+    connection and request ids), never silence; one that succeeds answers the route's body."""
+    from local.websocket_server import WebSocketApiSpec, WebSocketGateway, WsRoute, _Socket
+
+    api_spec = WebSocketApiSpec(id="ws1", logical_id="Ws", name="push", integrations={"i1": "arn:fn"},
+                                routes={"$default": WsRoute("$default", "NONE", None, "i1", return_response=True)})
+    gateway = WebSocketGateway(api_spec, lambda_client=None, region="us-east-1", account_id="123456789012")
+    sock = _Socket("conn-1=", websocket=None, authorizer={"tenant_id": "t1"}, connected_at=0)
+    answers = iter([("Unhandled", {"errorMessage": "boom", "errorType": "RecursionError"}),
+                    (None, {"statusCode": 200, "body": '{"type": "pong"}'})])
+    seen: list[dict] = []
+    gateway._invoke = lambda arn, event: (seen.append(event), next(answers))[1]  # noqa: SLF001
+
+    failed = json.loads(gateway.message(sock, "[[["))
+    assert failed == {"message": "Internal server error", "connectionId": "conn-1=",
+                      "requestId": seen[0]["requestContext"]["requestId"]}
+    assert "boom" not in json.dumps(failed)  # the function's error is not the client's to read
+    assert json.loads(gateway.message(sock, '{"action": "ping"}')) == {"type": "pong"}
