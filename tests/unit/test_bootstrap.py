@@ -17,7 +17,6 @@ def test_a_new_management_api_endpoint_gets_new_clients(monkeypatch):
     assert dependencies() is not first
 
 
-
 @pytest.fixture
 def sessions_made(monkeypatch) -> list:
     """Every boto3 session made while the test runs: the wiring's own and boto3's default one (which
