@@ -30,8 +30,10 @@ run did per completed customer contact (bench.cost_model, pure: counts + prices 
   message/connect; state machine logs measured as the JSON size of each execution's history events that
   its level keeps (ALL: every event, ERROR: failures), without inputs/outputs unless execution data is
   logged (Express: as Standard's per transition when its history is not kept);
-- X-Ray: trace roots (REST requests, WebSocket connects and frames, stream consumer invocations) x the
-  sampled fraction (1.0: a small deployment stays within the default 1 request/s reservoir);
+- X-Ray: trace roots by sampler (the REST stage's requests, the WebSocket function's connects and frames,
+  each actively traced stream consumer's invocations: the template says which are); as measured every root
+  is recorded, at platform scale each sampler's rate goes through X-Ray's default rule (1 a second, then
+  5 %: cost_model.xray_traces);
 - EventBridge custom events (PutEvents entries), SQS requests (DLQ sends);
 - the analytics lake (issue 19; COST_LAKE=0 leaves it out, as the stack's default synth does): the
   contact-events records the Kinesis-sourced delivery stream reads (their data bytes, each billed at
@@ -55,8 +57,8 @@ solve cost = per_batch x invocations + per_record x records (cost_model.split_pe
 all per record). EXTRAPOLATED: the batch each consumer gets in a stated deployment
 (PLATFORM_CONTACTS_PER_MONTH completed contacts a month, COST_PLATFORM_CONTACTS; its stream at
 PLATFORM_SHARDS shards; Lambda polls a shard once a second or gathers for the mapping's window:
-cost_model.stream_batch), its costs re-priced there (cost_model.at_platform), X-Ray's default rule
-recording 5%; the total is also printed at 0.1, 1, 10 and 100 M contacts a month. Results: the printed
+cost_model.stream_batch), its costs re-priced there (cost_model.at_platform), X-Ray's default rule on
+each sampler's rate at that deployment (the first trace a second, then 5 %); the total is also printed at 0.1, 1, 10 and 100 M contacts a month. Results: the printed
 tables, and the whole dict as JSON (COST_JSON, default <tmp>/bench-cost.json, with the calibration run;
 COST_MEASURED=<that file> prices both runs again without running, e.g. after a change to
 bench/prices.json).
@@ -78,7 +80,6 @@ from bench import cost_model, cost_pricing
 from bench.cost_pricing import (
     LAKE_PARQUET_B_PER_SEGMENT,
     PLATFORM_SHARDS,
-    PLATFORM_XRAY_SAMPLED,
     athena_load,
     price,
 )
@@ -587,6 +588,7 @@ def measure(seconds: float = COST_S, window_s: float | None = None) -> dict[str,
         from infra.function_specs import SPECS
 
         folder_of = {f.name: f.folder for f in dep.functions.values()}
+        traced = {f.name for f in dep.functions.values() if f.logical_id in cost_model.actively_traced(template)}
         capacity = _capacity(runtime, folder_of)
         functions, scheduled = {}, {"invocations": 0, "ms": 0.0, "memory_mb": 512}
         with stats._lock:  # noqa: SLF001
@@ -607,7 +609,7 @@ def measure(seconds: float = COST_S, window_s: float | None = None) -> dict[str,
             folder = folder_of.get(name, name)
             row = {"invocations": n, "ms": ms, "memory_mb": SPECS[folder].memory_mb if folder in SPECS else 512,
                    "consumer": 1 if name in consumers else 0, "avg_batch": consumers.get(name, {}).get("avg_batch", 0.0),
-                   "folder": folder}
+                   "traced": 1 if name in traced else 0, "folder": folder}
             if folder == SCHEDULED:
                 scheduled = row
             else:
@@ -652,7 +654,7 @@ def measure(seconds: float = COST_S, window_s: float | None = None) -> dict[str,
             "log_bytes": sum(log_parts.values()),
             "sqs_requests": PAYLOADS.sqs,
             "events_published": PAYLOADS.events,
-            "xray_sampled": 1.0,
+            "xray_rules": cost_model.xray_rules(template),
         }
         delivery = cost_model.lake_delivery(template)
         if not delivery["streams"]:  # synthesized without the lake: its streams as infra/constructs/lake.py makes them
@@ -710,7 +712,7 @@ def _print(measured: dict[str, Any], priced: dict[str, Any]) -> None:
     uncertain = set(priced["uncertain_prices"])
     for key, title in (("measured", "as measured (local stream batches)"),
                        ("platform", f"platform scale: {PLATFORM_CONTACTS_PER_MONTH:,.0f} contacts a month (consumer "
-                                    f"batches from the stream rate and windows), X-Ray sampling {PLATFORM_XRAY_SAMPLED:.0%}")):
+                                    f"batches from the stream rate and windows), X-Ray's default rule per sampler")):
         t = priced[key]
         print_table(f"$ per 1,000 completed contacts by service, {title}", ["service", "$ / 1k contacts", "share %"],
                     [[s["service"], round(s["usd"], 4), round(s["share_pct"], 1)] for s in t["services"]]

@@ -43,6 +43,10 @@ HOURS_PER_MONTH = 730
 MINUTES_PER_MONTH = HOURS_PER_MONTH * 60
 
 
+def per_second(per_month: float) -> float:
+    return per_month / (MINUTES_PER_MONTH * 60)
+
+
 # -- prices ---------------------------------------------------------------------------------------
 def load_prices(path: Path = PRICES) -> dict[str, dict[str, Any]]:
     lines = json.loads(path.read_text(encoding="utf-8"))["lines"]
@@ -187,7 +191,11 @@ class Counts(TypedDict, total=False):
     log_bytes: float  # CloudWatch Logs ingested (handlers, platform lines, state machines, access logs)
     sqs_requests: int
     events_published: int  # EventBridge PutEvents entries
-    xray_sampled: float  # fraction of trace roots recorded (1.0 under the 1/s reservoir; 0.05 the default rule beyond)
+    # Completed contacts a second of the deployment priced (platform scale): each sampler's trace roots a
+    # second, through X-Ray's default rule (`xray_traces`). Absent: every trace root recorded (as measured).
+    xray_contacts_per_s: NotRequired[float]
+    # Samplers the stack gives a rule of its own (`xray_rules`): sampler -> [reservoir a second, fixed rate].
+    xray_rules: NotRequired[dict[str, list[float]]]
     # The lake (present when the run counted its export; see `lake_usage`):
     lake_stream_records: int  # contact-events records the Kinesis-sourced delivery stream reads
     lake_stream_bytes: float  # their data bytes
@@ -199,12 +207,57 @@ class Counts(TypedDict, total=False):
     lake_put_billed_bytes: float
 
 
+# X-Ray's default sampling rule: the first request each second, then 5 % of the others. API Gateway applies it
+# to the stage's requests; a request reaching Lambda without a trace header (a stream batch, a WebSocket
+# message) is sampled by Lambda at this rule, which cannot be configured (AWS Lambda developer guide,
+# "Visualize Lambda function invocations using AWS X-Ray"). ASSUMPTION: Lambda keeps the reservoir per
+# function; X-Ray's centralized rules share it between services, which would record fewer.
+XRAY_RESERVOIR_PER_S = 1.0
+XRAY_FIXED_RATE = 0.05
+
+
+def xray_recorded_per_s(roots_per_s: float, reservoir: float = XRAY_RESERVOIR_PER_S, rate: float = XRAY_FIXED_RATE) -> float:
+    """Traces a second one sampler records out of `roots_per_s` trace roots a second (by default at the default
+    rule): the reservoir's first ones each second, then `rate` of the others."""
+    return min(roots_per_s, reservoir) + rate * max(roots_per_s - reservoir, 0.0)
+
+
+def xray_rules(template: Mapping[str, Any]) -> dict[str, list[float]]:
+    """The template's own sampling rules by the sampler they decide (the REST stage's: `rest_api`)."""
+    rules = {}
+    for r in template.get("Resources", {}).values():
+        rule = r.get("Properties", {}).get("SamplingRule", {}) if r.get("Type") == "AWS::XRay::SamplingRule" else {}
+        if rule.get("ServiceType") == "AWS::ApiGateway::Stage":
+            rules["rest_api"] = [float(rule["ReservoirSize"]), float(rule["FixedRate"])]
+    return rules
+
+
+def xray_samplers(counts: Counts) -> dict[str, float]:
+    """The run's trace roots by the sampler deciding them: the REST stage's requests (the authorizer, lifecycle
+    and post-contact executions join the caller's trace), the WebSocket function's connects and frames
+    (WebSocket APIs do not trace: its active tracing starts one), and each traced stream consumer's
+    invocations (one batch, one trace; an untraced one, `traced` 0, starts none)."""
+    samplers = {"rest_api": float(counts.get("api_requests", 0)),
+                "websocket": float(counts.get("ws_frames_in", 0) + counts.get("ws_connects", 0))}
+    for name, f in counts.get("lambda_functions", {}).items():
+        if f.get("consumer") and f.get("traced", 1):
+            samplers[name] = float(f["invocations"])
+    return samplers
+
+
 def xray_roots(counts: Counts) -> float:
-    """Requests that start a trace: REST API requests (the authorizer, lifecycle and post-contact
-    executions join the caller's trace), WebSocket connects and frames (WebSocket APIs do not trace: the
-    handler's active tracing starts one), and each stream consumer invocation (one batch, one trace)."""
-    consumers = sum(f["invocations"] for f in counts.get("lambda_functions", {}).values() if f.get("consumer"))
-    return counts.get("api_requests", 0) + counts.get("ws_frames_in", 0) + counts.get("ws_connects", 0) + consumers
+    return sum(xray_samplers(counts).values())
+
+
+def xray_traces(counts: Counts) -> float:
+    """Traces recorded in the run: every root as measured; at a deployment's rate (`xray_contacts_per_s`) what
+    each sampler keeps at that rate through its rule (`xray_rules`, else the default rule: at 1 M contacts a
+    month a consumer's ~1 batch a second is nearly all recorded, the reservoir deciding most of the bill)."""
+    rate = counts.get("xray_contacts_per_s")
+    if not rate:
+        return xray_roots(counts)
+    n, rules = counts["contacts"], counts.get("xray_rules", {})
+    return sum(xray_recorded_per_s(roots / n * rate, *rules.get(sampler, ())) for sampler, roots in xray_samplers(counts).items()) * n / rate
 
 
 def usage_per_contact(counts: Counts) -> dict[str, float]:
@@ -231,7 +284,7 @@ def usage_per_contact(counts: Counts) -> dict[str, float]:
         "logs.ingestion_gb": counts.get("log_bytes", 0.0) / GB,
         "sqs.requests": counts.get("sqs_requests", 0),
         "events.custom_events": counts.get("events_published", 0),
-        "xray.traces_recorded": xray_roots(counts) * counts.get("xray_sampled", 1.0),
+        "xray.traces_recorded": xray_traces(counts),
     }
     totals.update(lake_usage(counts))
     return {pid: q / n for pid, q in totals.items()}
@@ -424,6 +477,12 @@ def stack_resources(template: Mapping[str, Any]) -> dict[str, int]:
     return counts
 
 
+def actively_traced(template: Mapping[str, Any]) -> set[str]:
+    """Logical ids of the template's functions with X-Ray active tracing (the others start no trace)."""
+    return {lid for lid, r in template.get("Resources", {}).items() if r.get("Type") == "AWS::Lambda::Function"
+            and r.get("Properties", {}).get("TracingConfig", {}).get("Mode") == "Active"}
+
+
 def platform_log_bytes(invocations: float, system_level: str) -> float:
     """Lambda's own lines: START/END/REPORT are INFO-level system logs, dropped at WARN."""
     return PLATFORM_LOG_B_PER_INVOCATION * invocations if system_level in ("INFO", "DEBUG") else 0.0
@@ -519,6 +578,7 @@ def fixed_monthly_usage(d: Deployment) -> dict[str, float]:
         "lambda.arm64_gb_s": sweeps * d["scheduled_gb_s"],
         "dynamodb.wru": sweeps * d["scheduled_wru"],
         "dynamodb.rru": sweeps * d["scheduled_rru"],
+        "xray.traces_recorded": sweeps,  # each sweep starts a trace; one a minute is within the 1/s reservoir
         **{line: d[key] for key, line in STACK_RESOURCES.values() if d.get(key)},  # type: ignore[literal-required]
         **lake_objects_usage(d),
     }

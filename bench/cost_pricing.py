@@ -18,7 +18,6 @@ from bench import cost_model
 PLATFORM_CONTACTS_PER_MONTH = 1_000_000.0
 PLATFORM_SHARDS = 4
 PLATFORM_SENSITIVITY = (100_000, 1_000_000, 10_000_000, 100_000_000)  # contacts a month, printed beside it
-PLATFORM_XRAY_SAMPLED = 0.05  # X-Ray's default rule beyond its 1 request/s reservoir
 # The stated deployment of the fixed monthly costs.
 DEPLOYMENT_TENANTS = 1
 DEPLOYMENT_QUEUES = 10
@@ -88,7 +87,7 @@ def platform_consumers(measured: dict[str, Any], calibration: dict[str, Any] | N
     over PLATFORM_SHARDS shards, gathered for its deployed window) and its per-batch split (from the
     calibration run; without one, or with batches too alike, every cost per record: conservative)."""
     n = measured["counts"]["contacts"]
-    contacts_per_s = contacts_per_month / (cost_model.MINUTES_PER_MONTH * 60)
+    contacts_per_s = cost_model.per_second(contacts_per_month)
     other = {c["folder"]: c for c in (calibration or {}).get("consumers", {}).values() if "folder" in c}
     out: dict[str, cost_model.ConsumerAtScale] = {}
     for name, c in measured["consumers"].items():
@@ -105,7 +104,7 @@ def platform_consumers(measured: dict[str, Any], calibration: dict[str, Any] | N
 
 def platform_counts(measured: dict[str, Any], calibration: dict[str, Any] | None, contacts_per_month: float) -> cost_model.Counts:
     platform = cost_model.at_platform(measured["counts"], platform_consumers(measured, calibration, contacts_per_month))
-    platform["xray_sampled"] = PLATFORM_XRAY_SAMPLED
+    platform["xray_contacts_per_s"] = cost_model.per_second(contacts_per_month)
     return platform
 
 

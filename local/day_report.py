@@ -287,13 +287,13 @@ def platform_cost(path: str) -> dict[str, Any]:
     if not isinstance(measured, dict) or not isinstance(measured.get("counts"), dict):
         raise UsageError(f"cost file {path}: not a `python -m bench cost` result (no measured_run.counts)")
     try:
-        from bench.cost_pricing import PLATFORM_CONTACTS_PER_MONTH, PLATFORM_XRAY_SAMPLED, price
+        from bench.cost_pricing import PLATFORM_CONTACTS_PER_MONTH, price
 
         priced = price(measured, calibration=document.get("calibration_run"))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UsageError(f"cost file {path}: cannot price it: {exc!r}") from exc
     return {"file": Path(path).name, "contacts": measured["counts"].get("contacts"),
-            "contacts_per_month": PLATFORM_CONTACTS_PER_MONTH, "xray_sampled": PLATFORM_XRAY_SAMPLED,
+            "contacts_per_month": PLATFORM_CONTACTS_PER_MONTH,
             **{k: {"total_usd": priced[k]["total_usd"], "services": priced[k]["services"]} for k in ("measured", "platform")}}
 
 
@@ -537,7 +537,7 @@ def _cost_section(work: Mapping[str, Any], cost: Mapping[str, Any] | None, hourl
     out += (f'<p class="muted">AWS platform, priced from {html.escape(cost["file"])} ({cost.get("contacts") or "?"} '
             "completed contacts counted by <code>python -m bench cost</code>) with bench/prices.json: as measured, and "
             f"at platform scale ({cost['contacts_per_month']:,.0f} contacts a month: each stream consumer at the batch "
-            f"its stream's rate gives, X-Ray sampling {cost['xray_sampled']:.0%}).</p>")
+            "its stream's rate gives, X-Ray traces through its default rule of 1 a second then 5 %).</p>")
     rows = [[service, _usd(measured.get(service)), _usd(usd)] for service, usd in platform.items()]
     rows.append(["total", _usd(cost["measured"]["total_usd"]), _usd(cost["platform"]["total_usd"])])
     return out + _table(["service", "$ per 1,000 as measured", "$ per 1,000 at platform scale"], rows, "platform-cost")

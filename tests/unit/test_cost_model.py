@@ -72,7 +72,6 @@ COUNTS: cost_model.Counts = {
     "log_bytes": GIB / 100,  # 0.001 GiB per contact -> 1 GiB per 1k -> $0.50
     "sqs_requests": 0,
     "events_published": 10,  # 1 per contact -> 1,000 -> $0.001
-    "xray_sampled": 1.0,
 }
 
 
@@ -192,6 +191,56 @@ def test_fixed_monthly_by_hand() -> None:
     assert by_id["lambda.arm64_gb_s"] == pytest.approx(0.0438)  # 4,380 GB-s x $0.00001
     assert by_id["dynamodb.wru"] == pytest.approx(0.0876)  # 87,600 x $1/M
     assert by_id["dynamodb.rru"] == pytest.approx(0.0438)  # 175,200 x $0.25/M
+    assert by_id["xray.traces_recorded"] == pytest.approx(0.219)  # a sweep a minute, each a trace: 43,800 x $5/M
+
+
+# -- X-Ray: the default rule, per sampler ----------------------------------------------------------------
+def test_the_default_rule_records_the_first_root_a_second_then_five_percent() -> None:
+    assert cost_model.xray_recorded_per_s(0.4) == pytest.approx(0.4)  # under the reservoir: every root
+    assert cost_model.xray_recorded_per_s(1.0) == pytest.approx(1.0)
+    assert cost_model.xray_recorded_per_s(21.0) == pytest.approx(1.0 + 0.05 * 20)
+    assert cost_model.xray_recorded_per_s(0.0) == 0.0
+
+
+def test_platform_traces_go_through_each_sampler_s_reservoir_by_hand() -> None:
+    # COUNTS per contact: 10 REST requests, 2.5 WebSocket roots (2 frames + 0.5 connects), 10 consumer batches.
+    at = {**COUNTS, "xray_contacts_per_s": 0.2}  # 2 requests/s, 0.5 WebSocket roots/s, 2 batches/s
+    per_s = (1 + 0.05 * 1) + 0.5 + (1 + 0.05 * 1)  # REST 1.05, WebSocket 0.5 (all), the consumer 1.05
+    assert usage_per_contact(at)["xray.traces_recorded"] == pytest.approx(per_s / 0.2)  # 13 of 22.5 roots a contact
+    # Much busier: the reservoirs matter less (roots/s 2,000, 500, 2,000 -> ~5 % of each beyond the first).
+    busy = usage_per_contact({**COUNTS, "xray_contacts_per_s": 200.0})["xray.traces_recorded"]
+    assert busy == pytest.approx((3 + 0.05 * (1999 + 499 + 1999)) / 200)
+    # As measured (no rate): every root.
+    assert usage_per_contact(COUNTS)["xray.traces_recorded"] == pytest.approx(22.5)
+
+
+def test_the_stage_s_own_rule_decides_its_requests() -> None:
+    ruled = {**COUNTS, "xray_contacts_per_s": 0.2, "xray_rules": {"rest_api": [0.0, 0.05]}}  # no reservoir, 5 %
+    per_s = 0.05 * 2 + 0.5 + (1 + 0.05 * 1)  # REST 0.1 of its 2 requests a second; WebSocket and consumer as before
+    assert usage_per_contact(ruled)["xray.traces_recorded"] == pytest.approx(per_s / 0.2)
+    template = {"Resources": {"Rule": {"Type": "AWS::XRay::SamplingRule", "Properties": {"SamplingRule": {
+        "ServiceType": "AWS::ApiGateway::Stage", "ReservoirSize": 0, "FixedRate": 0.05}}}}}
+    assert cost_model.xray_rules(template) == {"rest_api": [0.0, 0.05]}
+    assert cost_model.xray_rules({"Resources": {}}) == {}
+
+
+def test_an_untraced_consumer_starts_no_trace() -> None:
+    functions = {**COUNTS["lambda_functions"], "consumer": {**COUNTS["lambda_functions"]["consumer"], "traced": 0}}
+    untraced = {**COUNTS, "lambda_functions": functions}
+    assert cost_model.xray_samplers(untraced) == {"rest_api": 100, "websocket": 25}
+    assert usage_per_contact(untraced)["xray.traces_recorded"] == pytest.approx(12.5)
+    at = usage_per_contact({**untraced, "xray_contacts_per_s": 0.2})["xray.traces_recorded"]
+    assert at == pytest.approx((1.05 + 0.5) / 0.2)
+
+
+def test_actively_traced_functions_are_read_from_the_template() -> None:
+    template = {"Resources": {
+        "Api": {"Type": "AWS::Lambda::Function", "Properties": {"TracingConfig": {"Mode": "Active"}}},
+        "Consumer": {"Type": "AWS::Lambda::Function", "Properties": {}},
+        "Passing": {"Type": "AWS::Lambda::Function", "Properties": {"TracingConfig": {"Mode": "PassThrough"}}},
+        "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {"TracingConfiguration": {"Enabled": True}}},
+    }}
+    assert cost_model.actively_traced(template) == {"Api"}
 
 
 def test_no_contact_no_price() -> None:
