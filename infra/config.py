@@ -21,6 +21,10 @@ class StageConfig:
     # Tenants may pick Amazon Comprehend for sentiment (analytics setting sentiment.engine); off: no grant.
     comprehend_sentiment: bool = False
     alarm_emails: tuple[str, ...] = ()  # subscribed to the alarm topic (infra/constructs/notifications.py)
+    # X-Ray active tracing on the stream consumers (off: see FunctionSpec.stream_consumer). A batch arrives
+    # with no trace header, so Lambda samples it at X-Ray's default rule (the first request each second, 5 %
+    # of the rest; not configurable), which at a contact center's rates records nearly every batch.
+    trace_stream_consumers: bool = False
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -42,6 +46,7 @@ class StageConfig:
             connect_instance_arns=tuple(str(a) for a in arns),
             comprehend_sentiment=str(get("comprehendSentiment") or "false").lower() in ("1", "true", "yes"),
             alarm_emails=alarm_emails(get("alarmEmails")),
+            trace_stream_consumers=str(get("traceStreamConsumers") or "false").lower() in ("1", "true", "yes"),
         )
 
 

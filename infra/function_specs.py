@@ -70,6 +70,12 @@ class FunctionSpec:
         return tuple(t for t in TABLE_IDS if t in self.read or t in self.read_write)
 
     @property
+    def stream_consumer(self) -> bool:
+        """Invoked by an event source mapping on a Kinesis stream: no upstream trace (X-Ray tracing only with
+        StageConfig.trace_stream_consumers)."""
+        return self.consumes_events or self.consumes_contact_records
+
+    @property
     def env_names(self) -> tuple[str, ...]:
         names = [table_env_var(t) for t in self.tables]
         if self.put_events:

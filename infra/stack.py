@@ -160,6 +160,7 @@ class CcaasStack(Stack):
             authorizer_handler=fns[API_AUTHORIZER],
             log_retention=retention,
             removal_policy=removal,
+            sampling_rule_name=f"ccaas-api-{config.stage}",  # unique in the account's region, at most 32 characters
         )
         self.websocket.add_routes(handler=fns["manage_connection"], authorizer_handler=fns[API_AUTHORIZER])
         self.wallboard = Wallboard(self, "Wallboard", rest_api=self.api.rest_api, stage_name=STAGE_NAME, removal_policy=removal)
@@ -192,7 +193,8 @@ class CcaasStack(Stack):
 
     def _build(self, folder: str) -> lambda_.Function:
         spec: FunctionSpec = SPECS[folder]
-        fn = self.factory.create(folder, spec, self.settings)
+        fn = self.factory.create(folder, spec, self.settings,
+                                 traced=not spec.stream_consumer or self.config.trace_stream_consumers)
         for table_id in spec.tables:
             self.data.grant(table_id, fn, write=table_id in spec.read_write)
         if spec.put_events:

@@ -1,7 +1,8 @@
 """REST API: one Lambda proxy (serve_api) behind a TOKEN authorizer (authorize_request).
 
 GET /openapi.json and GET /swagger are public (API docs); everything else is /{proxy+} ANY with the
-authorizer. Stage v1: access logs (JSON), execution logs at INFO, X-Ray, throttling defaults.
+authorizer. Stage v1: access logs (JSON), execution logs at INFO, X-Ray (sampled by the stage's own rule),
+throttling defaults.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_xray as xray
 from constructs import Construct
 
 from infra import log_levels
@@ -18,6 +20,12 @@ STAGE_NAME = "v1"
 PUBLIC_DOC_PATHS = ("openapi.json", "swagger")
 THROTTLE_RATE = 100  # requests/s per stage (a default; usage plans can narrow per tenant later)
 THROTTLE_BURST = 200
+# X-Ray for the stage's requests (and what they call: the authorizer, serve_api, the workflows they start):
+# 5 % of them and no reservoir. X-Ray's default rule records the first request each second before its 5 %,
+# which at a contact center's ~1-10 requests a second keeps most of them (bench/cost_model.xray_traces).
+TRACE_RESERVOIR_PER_S = 0
+TRACE_RATE = 0.05
+TRACE_RULE_PRIORITY = 9000  # after the account's own rules (lower numbers first), before the default (10000)
 
 
 class Api(Construct):
@@ -30,6 +38,7 @@ class Api(Construct):
         authorizer_handler: lambda_.IFunction,
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy,
+        sampling_rule_name: str,
     ) -> None:
         super().__init__(scope, construct_id)
 
@@ -64,6 +73,13 @@ class Api(Construct):
                 throttling_burst_limit=THROTTLE_BURST,
             ),
         )
+
+        xray.CfnSamplingRule(self, "TraceSampling", sampling_rule=xray.CfnSamplingRule.SamplingRuleProperty(
+            rule_name=sampling_rule_name, priority=TRACE_RULE_PRIORITY, version=1,
+            reservoir_size=TRACE_RESERVOIR_PER_S, fixed_rate=TRACE_RATE,
+            resource_arn=self.rest_api.deployment_stage.stage_arn, service_type="AWS::ApiGateway::Stage",
+            service_name="*", host="*", http_method="*", url_path="*",
+        ))
 
         # RestApi adds its own "Endpoint" output; the stack exports one ApiUrl instead.
         self.rest_api.node.try_remove_child("Endpoint")

@@ -1,7 +1,8 @@
 """ONE factory for every Lambda: functions/<folder>/handler.py -> handler.lambda_handler.
 
 Each function gets its own role (no AWS managed policy: it may write only to its own log group), an
-explicit log group with retention, X-Ray active tracing, python3.13 on arm64, the two layers, and an
+explicit log group with retention, X-Ray active tracing (unless `traced=False`: Powertools' Tracer is then
+off too, so the handler never imports the X-Ray SDK), python3.13 on arm64, the two layers, and an
 environment taken from ONE settings dict (only the names its spec needs) plus the Powertools basics.
 """
 from __future__ import annotations
@@ -40,7 +41,7 @@ class FunctionFactory(Construct):
         self._removal_policy = removal_policy
         self.functions: dict[str, lambda_.Function] = {}
 
-    def create(self, folder: str, spec: FunctionSpec, settings: Mapping[str, str]) -> lambda_.Function:
+    def create(self, folder: str, spec: FunctionSpec, settings: Mapping[str, str], *, traced: bool = True) -> lambda_.Function:
         """`settings` is the stack's one settings dict; the function gets exactly `spec.env_names`."""
         if folder in self.functions:
             raise ValueError(f"function {folder!r} created twice")
@@ -82,6 +83,8 @@ class FunctionFactory(Construct):
             # distribution's entry points for them (~25 M instructions of each cold start).
             PYDANTIC_DISABLE_PLUGINS="__all__",
         )
+        if not traced:
+            environment["POWERTOOLS_TRACE_DISABLED"] = "true"
         fn = lambda_.Function(
             scope,
             "Function",
@@ -92,7 +95,7 @@ class FunctionFactory(Construct):
             architecture=ARCHITECTURE,
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=lambda_.Tracing.ACTIVE if traced else lambda_.Tracing.DISABLED,
             log_group=log_group,
             logging_format=log_levels.LAMBDA_LOG_FORMAT,
             system_log_level_v2=log_levels.LAMBDA_SYSTEM_LOG_LEVEL,
@@ -101,14 +104,14 @@ class FunctionFactory(Construct):
             layers=self._layers,
             environment=environment,
         )
-        # Active tracing adds xray:PutTraceSegments/PutTelemetryRecords on "*" to the role's policy.
-        acknowledge(
-            role.node.find_child("DefaultPolicy"),
-            "AwsSolutions-IAM5",
-            "X-Ray PutTraceSegments/PutTelemetryRecords (added by active tracing) support no resource-level "
-            "permissions (IAM service authorization reference): Resource must be '*'.",
-            findings=["Resource::*"],
-        )
+        if traced:  # active tracing adds xray:PutTraceSegments/PutTelemetryRecords on "*" to the role's policy
+            acknowledge(
+                role.node.find_child("DefaultPolicy"),
+                "AwsSolutions-IAM5",
+                "X-Ray PutTraceSegments/PutTelemetryRecords (added by active tracing) support no resource-level "
+                "permissions (IAM service authorization reference): Resource must be '*'.",
+                findings=["Resource::*"],
+            )
         acknowledge(
             fn,
             "AwsSolutions-L1",

@@ -86,6 +86,31 @@ def test_stage_config_from_context():
         StageConfig("Prod Stage")
 
 
+def _xray_actions(stack: CcaasStack, folder: str) -> list[str]:
+    policy = stack.factory.functions[folder].role.node.find_child("DefaultPolicy")
+    statements = stack.resolve(policy.node.default_child.policy_document)["Statement"]
+    return [a for st in statements for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+            if a.startswith("xray:")]
+
+
+def test_stream_consumers_are_traced_only_when_the_stage_asks():
+    """Construct-level (no second synthesis): untraced, a consumer has no X-Ray grant (its Tracer off:
+    test_stack.test_function_settings); `-c traceStreamConsumers=true` traces it like every other function."""
+    consumers = sorted(f for f, spec in SPECS.items() if spec.stream_consumer)
+    assert set(consumers) == {"consume_contact_events", "evaluate_alerts", "record_agent_activity", "push_updates",
+                              "consume_contact_records", "record_dial_outcomes"}
+    assert StageConfig.from_context({"traceStreamConsumers": "true"}.get).trace_stream_consumers
+    assert not StageConfig.from_context({}.get).trace_stream_consumers
+    for config, traced in ((StageConfig("dev"), False), (StageConfig("dev", trace_stream_consumers=True), True)):
+        stack = CcaasStack(cdk.App(), config=config)
+        for folder in consumers:
+            fn = stack.factory.functions[folder].node.default_child
+            assert stack.resolve(fn.tracing_config) == ({"mode": "Active"} if traced else None), folder
+            assert bool(_xray_actions(stack, folder)) is traced, folder
+        assert stack.resolve(stack.factory.functions["serve_api"].node.default_child.tracing_config) == {"mode": "Active"}
+        assert _xray_actions(stack, "serve_api") == ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+
+
 def test_prod_retains_tables_and_logs():
     """Construct-level check (no second synthesis): prod stage -> RETAIN."""
     stack = CcaasStack(cdk.App(), config=StageConfig("prod"))

@@ -62,6 +62,8 @@ EXPECTED_RESOURCE_TYPES = {
     "AWS::Cognito::UserPool",
     "AWS::Cognito::UserPoolClient",
     "AWS::Cognito::UserPoolGroup",
+    # The API stage's trace sampling (infra/constructs/api.py; skipped locally: no X-Ray)
+    "AWS::XRay::SamplingRule",
 }
 
 
@@ -381,6 +383,18 @@ def test_stage_v1_logging_tracing_throttling(synth):
     assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
 
 
+def test_the_stage_s_requests_are_traced_at_five_percent_without_a_reservoir(synth):
+    """X-Ray's default rule would record the first request each second (most of them at a contact center's
+    rates); the stage's own rule matches this stage only and records 5 %."""
+    (rule,) = synth.of_type("AWS::XRay::SamplingRule").values()
+    props = rule["Properties"]["SamplingRule"]
+    assert props["RuleName"] == "ccaas-api-dev" and len(props["RuleName"]) <= 32
+    assert (props["ReservoirSize"], props["FixedRate"]) == (0, 0.05)
+    assert props["ServiceType"] == "AWS::ApiGateway::Stage" and 1 <= props["Priority"] < 10000
+    assert _mentions(props["ResourceARN"], synth.logical_id(synth.stack.api.rest_api.deployment_stage))
+    assert all(props[k] == "*" for k in ("ServiceName", "Host", "HTTPMethod", "URLPath"))
+
+
 # --- functions ---------------------------------------------------------------------------------
 
 
@@ -398,7 +412,9 @@ def test_function_settings(synth, folder):
     # The Connect flow function gets more memory (more CPU: a shorter cold start inside the flow's 8 s).
     assert props["MemorySize"] == spec.memory_mb == (1024 if folder == "connect_flow" else 512)
     assert props["Timeout"] == spec.timeout_s
-    assert props["TracingConfig"] == {"Mode": "Active"}
+    # Stream consumers untraced by default (their batches carry no trace: Lambda would record nearly every one),
+    # and their Tracer off, so they never import the X-Ray SDK; every other function traced actively.
+    assert props.get("TracingConfig") == (None if spec.stream_consumer else {"Mode": "Active"})
     log_group = synth.resources[props["LoggingConfig"]["LogGroup"]["Ref"]]
     assert log_group["Type"] == "AWS::Logs::LogGroup" and log_group["Properties"]["RetentionInDays"] > 0
     # JSON logs, platform START/END/REPORT lines dropped (system WARN), the handlers' own lines at INFO.
@@ -406,7 +422,9 @@ def test_function_settings(synth, folder):
         "LogFormat": "JSON", "SystemLogLevel": "WARN", "ApplicationLogLevel": "INFO"}
     env = props["Environment"]["Variables"]
     assert set(env) == set(spec.env_names) | {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL",
-                                              "PYDANTIC_DISABLE_PLUGINS"}
+                                              "PYDANTIC_DISABLE_PLUGINS"} | ({"POWERTOOLS_TRACE_DISABLED"} if spec.stream_consumer else set())
+    if spec.stream_consumer:
+        assert env["POWERTOOLS_TRACE_DISABLED"] == "true"
     assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__"  # no plugin scan at the first model build
     assert env["POWERTOOLS_SERVICE_NAME"] == folder
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Ccaas"
