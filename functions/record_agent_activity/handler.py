@@ -1,8 +1,11 @@
 """Kinesis consumer (contact-events stream): agent events -> agent activity spans in history, which
 occupancy, utilization and cost per contact are computed from.
 
-Each agent event closes the agent's open span and opens the next in one conditional write keyed by
-the agent's version, so redelivered and repeated events change nothing; other events are skipped.
+Each agent event closes the agent's open span and opens the next, conditioned on the agent's version, so
+redelivered and repeated events change nothing; other events are skipped. The two writes are not one
+transaction (HistoryStore.apply_agent_activity): a record that fails between them is completed by its
+redelivery, so once an agent's record fails, that agent's later records in the batch fail too, unapplied
+(Kinesis redelivers from the first failure anyway; applied, they would overtake it).
 With the analytics lake (`-c lake=true`), the span an event closed then goes to the lake's
 agent_activity stream (ccaas.usecases.lake.export_agent_activity; again on a redelivery, whose first
 export may be what failed). A record that is not an event, or whose span the lake did not accept, is a
@@ -24,11 +27,23 @@ logger = Logger()
 tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
 counts = {"spans": 0}
+failed_agents: set[str] = set()  # partition keys (tenant#agent/<id>) of this invocation's failed records
+
+
+class EarlierRecordFailed(Exception):
+    """An earlier record of the same agent failed in this batch: this one waits for its redelivery."""
 
 
 def record_handler(record: KinesisStreamRecord) -> None:
     event = Event.model_validate_json(record.kinesis.data_as_bytes())
-    if record_agent_activity(dependencies(), event):
+    if event.partition_key in failed_agents:
+        raise EarlierRecordFailed(f"an earlier record of {event.subject} failed in this batch")
+    try:
+        applied = record_agent_activity(dependencies(), event)
+    except Exception:
+        failed_agents.add(event.partition_key)
+        raise
+    if applied:
         counts["spans"] += 1
 
 
@@ -36,6 +51,7 @@ def record_handler(record: KinesisStreamRecord) -> None:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     counts["spans"] = 0
+    failed_agents.clear()
     response = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
     logger.info("agent activity applied", extra={"spans": counts["spans"], "records": len(event.get("Records", []))})
     return response

@@ -197,8 +197,10 @@ class HistoryStore(Protocol):
         ...
     def put_series(self, tenant_id: str, day: str, series: Mapping[str, Any]) -> None: ...
     def apply_agent_activity(self, tenant_id: str, opened: OpenActivity) -> bool:
-        """Close the agent's open span at `opened.since` (it becomes a stored span) and open `opened`,
-        atomically, only if `opened.sequence` is newer than the open one's. False: stale or repeated."""
+        """Close the agent's open span at `opened.since` (it becomes a stored span) and open `opened`, only if
+        `opened.sequence` is newer than the open one's. False: stale or repeated. Not necessarily atomic: after
+        a failure, the same event again completes the change (the DynamoDB store writes the span last), and the
+        agent's later events wait for it."""
         ...
     def apply_agent_activity_span(self, tenant_id: str, opened: OpenActivity) -> tuple[bool, AgentActivity | None]:
         """apply_agent_activity, also returning the span it closed as agent_activities reads it back: (True,

@@ -172,3 +172,96 @@ def test_agent_activity_reads_are_bounded(deps, tenant):
         with pytest.raises(DomainError) as refused:
             deps.history.agent_activities(tenant, from_ms, T0)
         assert refused.value.field == "from"
+
+
+def _chain(deps, tenant, agent="ana") -> list[tuple[int, int]]:
+    spans = [(a.start_ms, a.end_ms) for a in deps.history.agent_activities(tenant, T0 - DAY_MS, T0 + DAY_MS) if a.agent_id == agent]
+    (held,) = [o for o in deps.history.open_activities(tenant) if o.agent_id == agent]
+    return [*spans, (held.since, None)]
+
+
+def test_racing_events_of_one_agent_leave_one_unbroken_chain_of_spans(deps, tenant):
+    """Events of one agent applied at once from 8 threads, in a shuffled order: the ones applied (each newer
+    than the open span it found) close spans end to end, none overlapping, the newest still open."""
+    import random
+
+    from ccaas.domain.history import OpenActivity
+    from ccaas.domain.kpis import ActivityKind
+
+    kinds = list(ActivityKind)
+    events = [OpenActivity(agent_id="ana", kind=kinds[n % len(kinds)], since=T0 + n * 1_000, sequence=n) for n in range(1, 41)]
+    random.Random(7).shuffle(events)
+    barrier = threading.Barrier(8)
+    applied: list[int] = []
+
+    def apply(part):
+        barrier.wait()
+        for opened in part:
+            if deps.history.apply_agent_activity(tenant, opened):
+                applied.append(opened.sequence)
+
+    threads = [threading.Thread(target=apply, args=(events[i::8],)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    chain = _chain(deps, tenant)
+    assert len(chain) == len(applied) and chain[-1][0] == T0 + max(applied) * 1_000
+    assert all(end == nxt for (_, end), (nxt, _) in zip(chain, chain[1:], strict=False))  # end to end, no gap, no overlap
+    assert [start for start, _ in chain] == sorted(T0 + n * 1_000 for n in applied)
+
+
+def test_a_failure_between_the_dynamodb_store_s_two_writes_is_completed_by_the_same_event_again(stack):
+    """The DynamoDB store writes the open item (carrying the span it closes) and then the span, without a
+    transaction. The span's write failing leaves the open item ahead and the span missing; the event again
+    (Kinesis redelivers it: its sequence is now the open one's) writes the carried span, and nothing else."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from ccaas.adapters.aws.history import DynamoHistoryStore
+    from ccaas.domain.history import OpenActivity
+    from ccaas.domain.kpis import ActivityKind
+    from tests.aws_stack import function_environment
+
+    class SpanWriteFails:
+        """The History table's client with the next span write throttled (after the SDK's retries)."""
+
+        def __init__(self, db):
+            self.db, self.armed, self.writes = db, False, []
+
+        def __getattr__(self, name):
+            return getattr(self.db, name)
+
+        def put_item(self, **kwargs):
+            self.writes.append(kwargs["Item"]["pk"]["S"].split("#")[1])
+            if self.armed and "#ACTIVITY#" in kwargs["Item"]["pk"]["S"]:
+                self.armed = False
+                raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "PutItem")
+            return self.db.put_item(**kwargs)
+
+    db = SpanWriteFails(boto3.client("dynamodb"))
+    store = DynamoHistoryStore(db, function_environment(stack, "serve_api")["HISTORY_TABLE"])
+    tenant = f"t{uuid.uuid4().hex[:10]}"
+
+    def spans():
+        return [(a.kind, a.start_ms - T0, a.end_ms - T0) for a in store.agent_activities(tenant, T0 - DAY_MS, T0 + DAY_MS)]
+
+    first = OpenActivity(agent_id="ana", kind=ActivityKind.AVAILABLE_IDLE, since=T0, sequence=1)
+    second = OpenActivity(agent_id="ana", kind=ActivityKind.ON_CONTACT, since=T0 + 60_000, sequence=2)
+    assert store.apply_agent_activity(tenant, first) is True
+    db.armed = True
+    with pytest.raises(ClientError):
+        store.apply_agent_activity(tenant, second)
+    assert spans() == [] and store.open_activities(tenant)[0].sequence == 2  # the open item is ahead
+    db.writes.clear()
+    assert store.apply_agent_activity(tenant, second) is False  # the redelivery: not applied again ...
+    assert db.writes == ["ACTIVITY"]  # ... but the carried span written, and only that
+    assert spans() == [(ActivityKind.AVAILABLE_IDLE, 0, 60_000)]
+    db.writes.clear()
+    assert store.apply_agent_activity(tenant, second) is False and spans() == [(ActivityKind.AVAILABLE_IDLE, 0, 60_000)]
+    db.writes.clear()
+    assert store.apply_agent_activity(tenant, first) is False and db.writes == []  # older: no write
+    third = OpenActivity(agent_id="ana", kind=ActivityKind.ACW, since=T0 + 90_000, sequence=3)
+    db.writes.clear()
+    assert store.apply_agent_activity(tenant, third) is True and db.writes == ["OPEN_ACTIVITY", "ACTIVITY"]  # two puts
+    assert spans() == [(ActivityKind.AVAILABLE_IDLE, 0, 60_000), (ActivityKind.ON_CONTACT, 60_000, 90_000)]

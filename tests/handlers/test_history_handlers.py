@@ -23,7 +23,7 @@ from ccaas.domain.kpis import Channel, ContactRecord, FinalState
 from ccaas.domain.models import Agent, Queue, QueueAssignment
 from ccaas.usecases import admin
 from local.testing import seed_history_records
-from tests.lambda_harness import api_response as api, context, kinesis_event, load_handler
+from tests.lambda_harness import api_response as api, context, kinesis_event, load_handler, load_module
 from tests.history_data import CORPUS, card_leaks, ctr_bytes, strings_in, synthetic_records
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
@@ -403,3 +403,41 @@ def test_agent_activity_consumer_builds_spans_and_the_kpis_use_them(tenant, env)
     # idle 5 + 3 min, on contact 6 min, ACW 1 min, not ready 5 min (still open: counted up to `to`)
     assert (row["agent"], row["busy_ms"], row["idle_ms"], row["not_ready_ms"]) == ("ana", 420_000, 480_000, 300_000)
     assert row["occupancy"] == pytest.approx(7 / 15) and row["utilization"] == pytest.approx(7 / 20)
+
+
+def test_after_an_agent_s_record_fails_its_later_records_in_the_batch_wait_for_its_redelivery(tenant, env, monkeypatch):
+    """The store's two writes are not one transaction: a record that failed between them is completed by its
+    redelivery, which a later record of the same agent must not overtake. So the agent's later records fail
+    too, unapplied; other agents' records are applied; the next invocation starts with a clean slate."""
+    from ccaas.domain.events import Event
+
+    def agent_event(agent: str, n: int, activity: str) -> Event:
+        return Event(event_id=uuid.uuid4().hex, tenant_id=tenant.id, type="agent.activity_changed",
+                     occurred_at=datetime.now(UTC) + timedelta(seconds=n), subject=f"agent/{agent}", sequence=n,
+                     payload={"agent_id": agent, "activity": activity})
+
+    events = [agent_event("ana", 1, "AVAILABLE"), agent_event("ana", 2, "ON_CONTACT"), agent_event("bob", 1, "AVAILABLE"),
+              agent_event("ana", 3, "ACW"), agent_event("bob", 2, "NOT_READY")]
+    batch = kinesis_event([e.model_dump_json().encode() for e in events])
+    env("record_agent_activity")
+    module = load_module("record_agent_activity")
+    real, calls = module.record_agent_activity, []
+
+    def ana_s_second_event_fails_once(deps, event):
+        calls.append((event.subject, event.sequence))
+        if (event.subject, event.sequence) == ("agent/ana", 2) and calls.count(("agent/ana", 2)) == 1:
+            raise RuntimeError("throttled between the two writes")
+        return real(deps, event)
+
+    monkeypatch.setattr(module, "record_agent_activity", ana_s_second_event_fails_once)
+    response = module.lambda_handler(batch, context("record_agent_activity"))
+    sequence_numbers = [r["kinesis"]["sequenceNumber"] for r in batch["Records"]]
+    assert response == {"batchItemFailures": [{"itemIdentifier": sequence_numbers[1]}, {"itemIdentifier": sequence_numbers[3]}]}
+    assert ("agent/ana", 3) not in calls  # failed unapplied
+    held = {o.agent_id: o.sequence for o in dependencies().history.open_activities(tenant.id)}
+    assert held == {"ana": 1, "bob": 2}
+    # Kinesis redelivers from the first failure: the same records again, all applied now.
+    redelivered = kinesis_event([e.model_dump_json().encode() for e in events[1:]], first=1)
+    assert module.lambda_handler(redelivered, context("record_agent_activity")) == {"batchItemFailures": []}
+    held = {o.agent_id: o.sequence for o in dependencies().history.open_activities(tenant.id)}
+    assert held == {"ana": 3, "bob": 2}

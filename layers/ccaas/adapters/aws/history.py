@@ -240,40 +240,51 @@ class DynamoHistoryStore:
         return self.apply_agent_activity_span(tenant_id, opened)[0]
 
     def apply_agent_activity_span(self, tenant_id: str, opened: OpenActivity) -> tuple[bool, AgentActivity | None]:
-        """The closed span and the new open one in one transaction, conditioned on the open item's
-        sequence: a redelivered or older event changes nothing, a racing writer retries once. The span
-        closed is known from the open item read (consistently) for the condition: no read after the write."""
+        """Two puts, no transaction (a transaction bills each put twice: it was most of this consumer's write
+        units): the open item first, conditioned on the sequence read (consistently) before it, carrying the
+        span it closes; then that span. A failure between the two leaves the open item ahead: the event's
+        redelivery (its sequence equal to the open one's) writes the carried span again, the same key and
+        content. The agent's later events must wait for that redelivery (the consumer fails them with it:
+        functions/record_agent_activity), or the next open item would replace the carried span. A racing
+        writer's event retries on the newer open item. The span closed is known from the open item read:
+        no read after the write."""
         key = self._open_key(tenant_id, opened.agent_id)
         for _ in range(3):
             item = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
             held = None if item is None else OpenActivity.model_validate_json(item["open"]["S"])
             if held is not None and opened.sequence <= held.sequence:
+                if opened.sequence == held.sequence and "closed" in item:  # this event again: finish its writes
+                    self._put_span(tenant_id, json.loads(item["closed"]["S"]))
                 return False, None
-            writes: list[dict[str, Any]] = []
-            if held is not None:
-                span = {"agent_id": held.agent_id, "start_ms": held.since, "end_ms": opened.since, "kind": held.kind.value}
-                writes.append({"Put": {"TableName": self._table, "Item": {
-                    "pk": {"S": f"{tenant_id}#ACTIVITY#{datetime.fromtimestamp(held.since / 1000, tz=UTC).date().isoformat()}"},
-                    "sk": {"S": f"{held.since:013d}#{held.agent_id}"},
-                    "span": {"S": json.dumps(span, separators=(",", ":"))},
-                }}})  # fmt: skip
+            span = None if held is None else {"agent_id": held.agent_id, "start_ms": held.since, "end_ms": opened.since,
+                                              "kind": held.kind.value}
             condition: dict[str, Any] = (
                 {"ConditionExpression": "attribute_not_exists(pk)"} if held is None else
                 {"ConditionExpression": "seq = :seq", "ExpressionAttributeValues": {":seq": {"N": str(held.sequence)}}}
             )  # fmt: skip
-            writes.append({"Put": {"TableName": self._table, "Item": {
-                **key, "open": {"S": opened.model_dump_json()}, "seq": {"N": str(opened.sequence)},
-            }, **condition}})  # fmt: skip
+            carried = {} if span is None else {"closed": {"S": json.dumps(span, separators=(",", ":"))}}
             try:
-                self._db.transact_write_items(TransactItems=writes)
+                self._db.put_item(TableName=self._table, Item={
+                    **key, "open": {"S": opened.model_dump_json()}, "seq": {"N": str(opened.sequence)}, **carried,
+                }, **condition)  # fmt: skip
             except ClientError as error:
                 if not _conflict(error):
                     raise
                 continue
-            closed = None if held is None else AgentActivity(tenant_id=tenant_id, agent_id=held.agent_id,
-                                                            start_ms=held.since, end_ms=opened.since, kind=held.kind)
-            return True, closed
+            if span is None:
+                return True, None
+            self._put_span(tenant_id, span)
+            return True, AgentActivity(tenant_id=tenant_id, agent_id=span["agent_id"], start_ms=span["start_ms"],
+                                       end_ms=span["end_ms"], kind=ActivityKind(span["kind"]))
         return False, None
+
+    def _put_span(self, tenant_id: str, span: Mapping[str, Any]) -> None:
+        start = span["start_ms"]
+        self._db.put_item(TableName=self._table, Item={
+            "pk": {"S": f"{tenant_id}#ACTIVITY#{datetime.fromtimestamp(start / 1000, tz=UTC).date().isoformat()}"},
+            "sk": {"S": f"{start:013d}#{span['agent_id']}"},
+            "span": {"S": json.dumps(span, separators=(",", ":"))},
+        })  # fmt: skip
 
     def agent_activities(self, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
         """One Query per UTC day partition of the range, so the range is bounded (check_activity_range)."""
