@@ -74,14 +74,24 @@ def _queued_event(contact: Contact) -> bytes:
 # --- the stream consumer -----------------------------------------------------------------------------
 
 
-def test_consumer_reports_a_poison_record_opens_one_alert_and_publishes_it_once(tenant, env, bus):
+def test_consumer_reports_a_poison_record_opens_one_alert_and_publishes_it_once(tenant, env, bus, capsys, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO)
     contact = _old_queued_contact(tenant.id, waited_s=300)
     env("evaluate_alerts")
     event = kinesis_event([_queued_event(contact), b"{not json", _queued_event(contact)])
     handler = load_handler("evaluate_alerts")
+    capsys.readouterr(), caplog.clear()
     response = handler(event, context("evaluate_alerts"))
     assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["kinesis"]["sequenceNumber"]}]}
-    handler(event, context("evaluate_alerts"))  # the mapping redelivers: nothing new
+    assert "batch evaluated" in caplog.messages
+    (emf,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    assert emf["AlertsOpened"] in (1, 1.0, [1.0]) and "AlertsResolved" not in emf, emf
+    caplog.clear()
+    handler(event, context("evaluate_alerts"))  # the mapping redelivers: nothing new, so no line and no document of zeros
+    assert "batch evaluated" not in caplog.messages
+    assert not [line for line in capsys.readouterr().out.splitlines() if "_aws" in line]
     env("serve_api")
     status, listed = api("GET", "/alerts", tenant.id, query={"status": "open"})
     assert status == 200 and [(a["rule"], a["subject"]) for a in listed] == [("long_wait", "queue/sales")]
