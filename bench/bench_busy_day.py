@@ -85,10 +85,12 @@ def main() -> None:
     inprocess = os.environ.get("BUSY_DAY_INPROCESS", "1") != "0"  # 0: the runtime's AWS calls over HTTP
     from local.__main__ import (
         API_ENVIRONMENTS,
+        EVENT_DEDUP_TTL_S,
         FINISHED_EXECUTIONS_KEPT,
         FUNCTION_ENVIRONMENTS,
         RELEASE_MEMORY_EVERY_S,
         STREAM_READ_INTERVAL_S,
+        TTL_SWEEP_EVERY_S,
     )
 
     # As `make run` runs: finished Step Functions executions past a bound are forgotten (moto patch 15), stream
@@ -100,6 +102,9 @@ def main() -> None:
                            api_environments=int(_env_float("BUSY_DAY_API_ENVIRONMENTS", API_ENVIRONMENTS)),
                            # free memory handed back to the OS as `make run` does (BUSY_DAY_RELEASE_S=0: never)
                            release_memory_every_s=_env_float("BUSY_DAY_RELEASE_S", RELEASE_MEMORY_EVERY_S) or None,
+                           # DynamoDB's TTL as `make run` emulates it (BUSY_DAY_TTL_SWEEP_S=0: never)
+                           ttl_sweep_every_s=_env_float("BUSY_DAY_TTL_SWEEP_S", TTL_SWEEP_EVERY_S) or None,
+                           event_dedup_ttl_s=EVENT_DEDUP_TTL_S,
                            ).start(simulate=False)
     rows: list[list[Any]] = []
     try:
@@ -164,6 +169,7 @@ def main() -> None:
         functions = lambda_runtime.STATS.snapshot()
         releaser = runtime.memory_releaser
         collections = (releaser.collections, releaser.collect_s, releaser.longest_collect_s) if releaser else None
+        expired = runtime.ttl_sweeper.deleted if runtime.ttl_sweeper else "off"
         with sim._lock:  # noqa: SLF001
             waits = list(sim.stats.waits_s)
             answer_waits = list(sim.stats.answer_waits_s)
@@ -191,6 +197,8 @@ def main() -> None:
         ["growth in the first minute (MB)", round(rows[0][8] - rss_start, 1) if rows else "-"],
         ["growth a minute after the first (MB/min)",
          round((rows[-1][8] - rows[0][8]) * 60.0 / sum(r[1] for r in rows[1:]), 1) if len(rows) > 1 else "-"],
+        # local.ttl: DynamoDB's TTL, emulated (the event de-duplication records live EVENT_DEDUP_TTL_S here)
+        ["items deleted by the TTL sweep", expired],
         # local.memory_release: a full collection before each trim (cycles freed, e.g. finished executions)
         ["releaser's full collections / their CPU s / longest pause s",
          f"{collections[0]} / {collections[1]:.2f} / {collections[2]:.3f}" if collections else "-"],

@@ -26,6 +26,10 @@ DEFAULT_HISTORY_DAYS = 42
 FINISHED_EXECUTIONS_KEPT = 100
 # How often free memory is handed back to the OS (local.memory_release): a long run's RSS is what it uses.
 RELEASE_MEMORY_EVERY_S = 30.0
+# DynamoDB's TTL, emulated (local.ttl): expired items deleted every 30 s. The event de-duplication records live
+# 2 minutes here, not the product's two days: locally a copy of an event comes within seconds or not at all.
+TTL_SWEEP_EVERY_S = 30.0
+EVENT_DEDUP_TTL_S = 120
 # Stream consumers read a caught-up shard once a second, Lambda's base rate (local.kinesis_poller).
 STREAM_READ_INTERVAL_S = 1.0
 # Execution environments per function: Step Functions' route_contact runs for every contact, and with one
@@ -96,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         history_days=0 if args.no_history else max(0, args.history_days),
         finished_executions_kept=FINISHED_EXECUTIONS_KEPT,
         release_memory_every_s=RELEASE_MEMORY_EVERY_S,
+        ttl_sweep_every_s=TTL_SWEEP_EVERY_S,
+        event_dedup_ttl_s=EVENT_DEDUP_TTL_S,
         stream_read_interval_s=STREAM_READ_INTERVAL_S,
         function_environments=FUNCTION_ENVIRONMENTS,
         api_environments=API_ENVIRONMENTS,

@@ -99,6 +99,8 @@ class LocalRuntime:
         stream_read_interval_s: float = 0.0,
         function_environments: int = 1,
         release_memory_every_s: float | None = None,
+        ttl_sweep_every_s: float | None = None,
+        event_dedup_ttl_s: int | None = None,
     ) -> None:
         self.template = template
         self.force_synth = force_synth
@@ -133,6 +135,13 @@ class LocalRuntime:
         # Free memory handed back to the OS every so often (local.memory_release; None: never, as in tests).
         self.release_memory_every_s = release_memory_every_s
         self.memory_releaser: Any = None
+        # Expired items deleted every so often, as DynamoDB's TTL does (local.ttl; None: never, as in tests), and
+        # the de-duplication records of consume_contact_events kept this long (None: the product's two days).
+        # Locally a copy of an event can only come within seconds (a producer's retry; a consumer's redelivery
+        # is skipped by the shard watermark), and the stream keeps only what was not delivered yet.
+        self.ttl_sweep_every_s = ttl_sweep_every_s
+        self.event_dedup_ttl_s = event_dedup_ttl_s
+        self.ttl_sweeper: Any = None
         self.lake: Any = None  # local.lake_queries.LocalLake: History as Parquet for long ranges (issue 19)
         self.timings = Timings()
         self.deployment: Deployment | None = None
@@ -362,6 +371,9 @@ class LocalRuntime:
                 REGISTRY.set_concurrency(
                     fn.name, max(REGISTRY.max_concurrency, len(shards) * mapping.parallelization_factor)
                 )
+        if self.event_dedup_ttl_s is not None:
+            for spec in REGISTRY.specs():  # read by ccaas.bootstrap's deduplicator (settings.event_dedup_ttl_s)
+                spec.extra_env["EVENT_DEDUP_TTL_S"] = str(self.event_dedup_ttl_s)
         # The REST API's functions may run several requests at once (each in its own environment).
         if self.api_environments > 1 and self.deployment.rest_api is not None:
             from local import request_isolation
@@ -435,6 +447,13 @@ class LocalRuntime:
             from local.memory_release import MemoryReleaser
 
             self.memory_releaser = MemoryReleaser(self.release_memory_every_s).start()
+        if self.ttl_sweep_every_s:
+            from moto.dynamodb.models import dynamodb_backends
+
+            from local.ttl import TtlSweeper
+
+            self.ttl_sweeper = TtlSweeper(dynamodb_backends[ACCOUNT_ID][self.region], self.client("dynamodb"),
+                                          self.ttl_sweep_every_s).start()
         # 8. simulate
         if simulate:
             from local.simulation import Simulation
@@ -463,6 +482,9 @@ class LocalRuntime:
         if self.memory_releaser is not None:
             self.memory_releaser.stop()
             self.memory_releaser = None
+        if self.ttl_sweeper is not None:
+            self.ttl_sweeper.stop()
+            self.ttl_sweeper = None
         if self.api_server is not None:
             self.api_server.stop()
             self.api_server = None

@@ -130,7 +130,8 @@ class _AwsDependencies:
 
         # The function's one DynamoDB client: a session and client of its own cost consume_contact_events'
         # cold start ~90 ms and ~10 MB (wiring and first use, measured in a fresh process).
-        return DynamoDeduplicator(self.settings.require("idempotency_table"), client=self._dynamodb)
+        ttl = {"expires_after_seconds": int(self.settings.event_dedup_ttl_s)} if self.settings.event_dedup_ttl_s else {}
+        return DynamoDeduplicator(self.settings.require("idempotency_table"), client=self._dynamodb, **ttl)
 
     @cached_property
     def clock(self) -> Clock:

@@ -23,6 +23,7 @@ class Settings(BaseModel):
     customers_table: str = ""
     connections_table: str = ""
     websocket_endpoint: str = ""  # https://<api id>.execute-api.<region>.amazonaws.com/<stage> (PostToConnection)
+    event_dedup_ttl_s: str = ""  # seconds the event de-duplication records live (unset: two days; the local runtime's is short)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:

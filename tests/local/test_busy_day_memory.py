@@ -169,3 +169,70 @@ def test_the_releaser_runs_every_interval_and_stops_at_once() -> None:
     releaser.stop()
     assert releaser.releases >= (2 if memory_release.available() else 0)
     assert not any(t.name == "local-memory-release" for t in threading.enumerate())
+
+
+# --- DynamoDB's TTL, emulated (local.ttl) --------------------------------------------------------------------
+
+
+def test_the_ttl_sweep_deletes_the_expired_items_of_tables_with_ttl_and_nothing_else(endpoint):
+    from moto.dynamodb.models import dynamodb_backends
+
+    from local.ttl import TtlSweeper
+
+    ddb = _client(endpoint, "dynamodb")
+    suffix = uuid.uuid4().hex[:8]
+    keyed = {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+             "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}]}
+    hashed = {"KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+              "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}]}
+    tables = {"ranged": (f"ttl-r-{suffix}", keyed), "hashed": (f"ttl-h-{suffix}", hashed), "plain": (f"ttl-p-{suffix}", hashed)}
+    for kind, (name, schema) in tables.items():
+        ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **schema)
+        if kind != "plain":  # the third has no TTL: DynamoDB deletes nothing of it
+            ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"AttributeName": "expires", "Enabled": True})
+    now = 1_800_000_000
+
+    def put(kind: str, key: str, expires: dict | None) -> None:
+        name, schema = tables[kind]
+        item = {"pk": {"S": key}, "sk": {"S": "x"}} if schema is keyed else {"id": {"S": key}}
+        ddb.put_item(TableName=name, Item={**item, **({"expires": expires} if expires else {})})
+
+    for kind in tables:
+        put(kind, "past", {"N": str(now - 1)})
+        put(kind, "future", {"N": str(now + 60)})
+        put(kind, "none", None)
+        put(kind, "text", {"S": str(now - 1)})  # not a number: ignored, as DynamoDB does
+    sweeper = TtlSweeper(dynamodb_backends[ACCOUNT][REGION], ddb, every_s=60, clock=lambda: now)
+    assert sweeper.sweep_once() == 2
+
+    def keys(kind: str) -> set[str]:
+        name, schema = tables[kind]
+        return {i["pk" if schema is keyed else "id"]["S"] for i in ddb.scan(TableName=name)["Items"]}
+
+    assert keys("ranged") == keys("hashed") == {"future", "none", "text"}
+    assert keys("plain") == {"past", "future", "none", "text"}
+    assert sweeper.sweep_once() == 0 and sweeper.deleted == 2
+
+
+def test_an_item_written_again_after_the_sweep_walked_is_kept(endpoint):
+    """The sweep deletes on the condition that the item is still expired: a record renewed meanwhile stays."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    from local.ttl import TtlSweeper
+
+    ddb = _client(endpoint, "dynamodb")
+    name, now = f"ttl-race-{uuid.uuid4().hex[:8]}", 1_800_000_000
+    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+    ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"AttributeName": "expires", "Enabled": True})
+    ddb.put_item(TableName=name, Item={"id": {"S": "event"}, "expires": {"N": str(now - 5)}})
+
+    class RenewedFirst:
+        exceptions = ddb.exceptions
+
+        def delete_item(self, **kwargs):  # the handler writes the record again between the walk and the delete
+            ddb.put_item(TableName=name, Item={"id": {"S": "event"}, "expires": {"N": str(now + 120)}})
+            return ddb.delete_item(**kwargs)
+
+    assert TtlSweeper(dynamodb_backends[ACCOUNT][REGION], RenewedFirst(), every_s=60, clock=lambda: now).sweep_once() == 0
+    assert ddb.get_item(TableName=name, Key={"id": {"S": "event"}})["Item"]["expires"] == {"N": str(now + 120)}

@@ -139,7 +139,7 @@ def test_definition_substitutions_and_graph_check() -> None:
 def runtime():
     from local.runtime import LocalRuntime
 
-    rt = LocalRuntime(seed=False, warm=False)
+    rt = LocalRuntime(seed=False, warm=False, event_dedup_ttl_s=120, ttl_sweep_every_s=3600)  # as `make run` (its TTLs)
     rt.start()
     yield rt
     rt.stop()
@@ -252,3 +252,33 @@ def test_scheduler_rate_parsing_and_input_rendering() -> None:
     payload = json.loads(sched.fire("sweep", scheduled=60.0))
     assert payload == {"t": "1970-01-01T00:01:00Z", "s": "sweep"}
     assert sent[0]["InvocationType"] == "Event" and sent[0]["FunctionName"] == spec.target_arn
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("runtime")
+def test_the_runtime_s_event_dedup_records_live_its_ttl_and_its_sweeper_runs(runtime) -> None:
+    """`make run`'s settings (local/__main__.py): consume_contact_events keeps its de-duplication records
+    EVENT_DEDUP_TTL_S (not two days), and the TTL sweeper deletes them once expired (local.ttl)."""
+    import time
+    import uuid
+    from datetime import UTC, datetime
+
+    from ccaas.domain.events import Event
+    from tests.lambda_harness import kinesis_event
+
+    from local.seed import DEMO
+
+    runtime.seed_tenant(DEMO)  # a queue the event counts in (only those events are de-duplicated)
+    queued = Event(event_id=uuid.uuid4().hex, tenant_id=DEMO.tenant_id, type="contact.queued", occurred_at=datetime.now(UTC),
+                   subject="contact/c1", sequence=1, payload={"queue_id": "sales", "channel": "VOICE"})
+    fn = runtime.deployment.function_by_folder("consume_contact_events")
+    answer = runtime.client("lambda").invoke(FunctionName=fn.name, Payload=json.dumps(kinesis_event([queued.model_dump_json().encode()])))
+    assert json.loads(answer["Payload"].read()) == {"batchItemFailures": []}
+    table = runtime.function_environment("consume_contact_events")["IDEMPOTENCY_TABLE"]
+    (record,) = [i for i in runtime.client("dynamodb").scan(TableName=table)["Items"] if queued.event_id in i["id"]["S"]]
+    assert abs(int(record["expiration"]["N"]) - (time.time() + 120)) < 30
+    sweeper = runtime.ttl_sweeper
+    assert sweeper is not None and sweeper.every_s == 3600
+    sweeper._clock = lambda: time.time() + 121  # noqa: SLF001 - two minutes on
+    assert sweeper.sweep_once() >= 1
+    assert not [i for i in runtime.client("dynamodb").scan(TableName=table)["Items"] if queued.event_id in i["id"]["S"]]

@@ -71,3 +71,14 @@ def test_the_lake_adapters_a_function_finds_in_its_environment_use_its_session(m
     assert all(b is not None for b in built)
     assert sessions_made == [deps.session]  # one session: the function's
     assert {b.client.meta.service_model.service_name for b in built} == {"athena", "firehose", "s3"}
+
+
+def test_the_event_deduplicator_keeps_its_records_two_days_unless_the_function_says_otherwise(monkeypatch, sessions_made):
+    """EVENT_DEDUP_TTL_S is set by the local runtime only (`make run`: a copy of an event comes within seconds
+    there, and the records would fill its memory); a deployed function has none and keeps two days."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:7")
+    monkeypatch.setenv("IDEMPOTENCY_TABLE", "idempotency")
+    assert dependencies().dedup._ttl_s == 2 * 24 * 3600  # noqa: SLF001
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:8")  # a wiring of its own (the cache's key)
+    monkeypatch.setenv("EVENT_DEDUP_TTL_S", "120")
+    assert dependencies().dedup._ttl_s == 120  # noqa: SLF001
