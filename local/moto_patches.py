@@ -1068,6 +1068,12 @@ def forget_index_maps(table: Any) -> None:
     _index_maps.pop(id(table), None)
 
 
+def reindex_item(table: Any, hash_key: Any, range_key: Any) -> None:
+    """One item written (or deleted) outside a request, e.g. by local.ttl: brought up to date in the table's
+    maps. Call it under DYNAMODB_LOCK, with the write."""
+    _reindex(table, hash_key, range_key)
+
+
 def _reindex(table: Any, hash_key: Any, range_key: Any) -> None:
     entry = _index_maps.get(id(table))
     if entry is None or entry[0]() is not table:

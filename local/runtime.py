@@ -452,8 +452,7 @@ class LocalRuntime:
 
             from local.ttl import TtlSweeper
 
-            self.ttl_sweeper = TtlSweeper(dynamodb_backends[ACCOUNT_ID][self.region], self.client("dynamodb"),
-                                          self.ttl_sweep_every_s).start()
+            self.ttl_sweeper = TtlSweeper(dynamodb_backends[ACCOUNT_ID][self.region], self.ttl_sweep_every_s).start()
         # 8. simulate
         if simulate:
             from local.simulation import Simulation

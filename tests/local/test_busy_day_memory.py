@@ -202,7 +202,7 @@ def test_the_ttl_sweep_deletes_the_expired_items_of_tables_with_ttl_and_nothing_
         put(kind, "future", {"N": str(now + 60)})
         put(kind, "none", None)
         put(kind, "text", {"S": str(now - 1)})  # not a number: ignored, as DynamoDB does
-    sweeper = TtlSweeper(dynamodb_backends[ACCOUNT][REGION], ddb, every_s=60, clock=lambda: now)
+    sweeper = TtlSweeper(dynamodb_backends[ACCOUNT][REGION], every_s=60, clock=lambda: now)
     assert sweeper.sweep_once() == 2
 
     def keys(kind: str) -> set[str]:
@@ -214,25 +214,28 @@ def test_the_ttl_sweep_deletes_the_expired_items_of_tables_with_ttl_and_nothing_
     assert sweeper.sweep_once() == 0 and sweeper.deleted == 2
 
 
-def test_an_item_written_again_after_the_sweep_walked_is_kept(endpoint):
-    """The sweep deletes on the condition that the item is still expired: a record renewed meanwhile stays."""
+def test_an_index_query_no_longer_answers_an_item_the_sweep_deleted(endpoint):
+    """The sweep deletes from moto's table outside a request: patch 25's index maps (what index Queries read)
+    must follow, or a Query of the index would still answer the deleted item."""
     from moto.dynamodb.models import dynamodb_backends
 
     from local.ttl import TtlSweeper
 
     ddb = _client(endpoint, "dynamodb")
-    name, now = f"ttl-race-{uuid.uuid4().hex[:8]}", 1_800_000_000
+    name, now = f"ttl-index-{uuid.uuid4().hex[:8]}", 1_800_000_000
     ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}, {"AttributeName": "g", "AttributeType": "S"}],
+                     GlobalSecondaryIndexes=[{"IndexName": "by_g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                              "Projection": {"ProjectionType": "ALL"}}])
     ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"AttributeName": "expires", "Enabled": True})
-    ddb.put_item(TableName=name, Item={"id": {"S": "event"}, "expires": {"N": str(now - 5)}})
+    for key, expires in (("old", now - 5), ("new", now + 120)):
+        ddb.put_item(TableName=name, Item={"id": {"S": key}, "g": {"S": "x"}, "expires": {"N": str(expires)}})
 
-    class RenewedFirst:
-        exceptions = ddb.exceptions
+    def by_g() -> set[str]:
+        answer = ddb.query(TableName=name, IndexName="by_g", KeyConditionExpression="g = :g", ExpressionAttributeValues={":g": {"S": "x"}})
+        return {i["id"]["S"] for i in answer["Items"]}
 
-        def delete_item(self, **kwargs):  # the handler writes the record again between the walk and the delete
-            ddb.put_item(TableName=name, Item={"id": {"S": "event"}, "expires": {"N": str(now + 120)}})
-            return ddb.delete_item(**kwargs)
-
-    assert TtlSweeper(dynamodb_backends[ACCOUNT][REGION], RenewedFirst(), every_s=60, clock=lambda: now).sweep_once() == 0
-    assert ddb.get_item(TableName=name, Key={"id": {"S": "event"}})["Item"]["expires"] == {"N": str(now + 120)}
+    assert by_g() == {"old", "new"}  # the index's map is built now
+    assert TtlSweeper(dynamodb_backends[ACCOUNT][REGION], every_s=60, clock=lambda: now).sweep_once() == 1
+    assert by_g() == {"new"}
+    assert "Item" not in ddb.get_item(TableName=name, Key={"id": {"S": "old"}})
