@@ -588,7 +588,8 @@ def measure(seconds: float = COST_S, window_s: float | None = None) -> dict[str,
         from infra.function_specs import SPECS
 
         folder_of = {f.name: f.folder for f in dep.functions.values()}
-        traced = {f.name for f in dep.functions.values() if f.logical_id in cost_model.actively_traced(template)}
+        active = cost_model.actively_traced(template)
+        traced = {f.name for f in dep.functions.values() if f.logical_id in active}
         capacity = _capacity(runtime, folder_of)
         functions, scheduled = {}, {"invocations": 0, "ms": 0.0, "memory_mb": 512}
         with stats._lock:  # noqa: SLF001
