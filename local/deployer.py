@@ -365,8 +365,9 @@ class Deployer:
             import boto3
             from botocore.config import Config
 
-            session = self._session or boto3.session.Session()
-            self._clients[service] = session.client(
+            if self._session is None:  # one session for every client: each new one sets botocore up again
+                self._session = boto3.session.Session()
+            self._clients[service] = self._session.client(
                 service,
                 region_name=self.region,
                 endpoint_url=self.endpoint_url,

@@ -282,3 +282,30 @@ def test_the_runtime_s_event_dedup_records_live_its_ttl_and_its_sweeper_runs(run
     sweeper._clock = lambda: time.time() + 121  # noqa: SLF001 - two minutes on
     assert sweeper.sweep_once() >= 1
     assert not [i for i in runtime.client("dynamodb").scan(TableName=table)["Items"] if queued.event_id in i["id"]["S"]]
+
+
+def test_without_a_session_every_client_comes_from_one_it_makes(monkeypatch) -> None:
+    """A new boto3 session sets botocore up again (~0.1 s of CPU, the deploys of the contract and handler
+    tiers made one per service); one made per deployer serves every client of the deploy."""
+    import boto3
+    from moto import mock_aws
+
+    made = []
+    real = boto3.session.Session
+
+    class CountingSession(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *args, **kwargs) -> None:
+            made.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(boto3.session, "Session", CountingSession)
+    template = {"Resources": {
+        "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "one"}},
+        "T": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "two"}},
+        "S": {"Type": "AWS::Kinesis::Stream", "Properties": {"Name": "three", "ShardCount": 1}},
+    }}
+    with mock_aws():
+        deployer = Deployer(template, register_functions=False)
+        deployer.deploy()
+    assert {"sqs", "sns", "kinesis"} <= set(deployer._clients)  # noqa: SLF001
+    assert len(made) == 1, made
