@@ -6,7 +6,7 @@
 - patch 14: Kinesis shards read from their ends (same records, iterators and lag as moto's walk), and the
   retention that drops what every local consumer delivered, keeping the newest few;
 - patch 15: past a bound, finished Step Functions executions are forgotten (off by default);
-- local.botocore_data: botocore sessions share one data loader.
+- local.botocore_data: botocore sessions share one data loader, their aliased event names and their handlers' kwargs checks.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import json
 import time
 import uuid
 from types import SimpleNamespace
+from typing import Any
 
 import boto3
 import pytest
@@ -213,6 +214,75 @@ def test_sessions_share_one_loader_and_its_search_path_stays_short() -> None:
         if not was_installed:
             botocore_data.uninstall()
             assert botocore.session.create_loader is before
+
+
+def _aliaser(session: Any) -> Any:
+    return session._session.get_component("event_emitter")  # noqa: SLF001 (botocore's EventAliaser)
+
+
+def test_sessions_share_aliased_event_names_and_answer_as_botocore() -> None:
+    import botocore.hooks
+
+    was_installed = botocore_data.installed()
+    botocore_data.install()
+    try:
+        first, second = boto3.session.Session(), boto3.session.Session()
+        first.client("dynamodb", region_name="us-east-1")
+        known = dict(_aliaser(first)._alias_name_cache)  # noqa: SLF001
+        assert _aliaser(second)._alias_name_cache is _aliaser(first)._alias_name_cache  # noqa: SLF001
+        second.client("dynamodb", region_name="us-east-1")
+        assert dict(_aliaser(second)._alias_name_cache) == known  # nothing new to alias for the second  # noqa: SLF001
+        # Every alias of botocore's table, and names it leaves alone, as an unshared aliaser answers them.
+        own = botocore.hooks.EventAliaser(botocore.hooks.HierarchicalEmitter(), dict(botocore.hooks.EVENT_ALIASES))
+        names = [f"before-call.{old}.Op" for old in botocore.hooks.EVENT_ALIASES]
+        names += [f"{kind}.{old}" for kind in ("creating-client-class", "service-data-loaded")
+                  for old in botocore.hooks.EVENT_ALIASES]
+        names += ["before-call.dynamodb.PutItem", "needs-retry.kinesis.GetRecords", "request-created"]
+        shared = _aliaser(boto3.session.Session())
+        assert [shared._alias_event_name(n) for n in names] == [own._alias_event_name(n) for n in names]  # noqa: SLF001
+        assert any(own._alias_event_name(n) != n for n in names)  # noqa: SLF001 (the table did rename some)
+    finally:
+        if not was_installed:
+            botocore_data.uninstall()
+
+
+def test_a_handlers_kwargs_check_is_remembered_and_answers_as_botocore(monkeypatch) -> None:  # noqa: ANN001
+    import functools
+    import inspect
+
+    import botocore.compat
+    import botocore.hooks
+
+    was_installed = botocore_data.installed()
+    botocore_data.install()
+    try:
+        class Handlers:
+            def with_kwargs(self, **kwargs: Any) -> None: ...
+            def without(self, a: int) -> None: ...
+
+        def plain(**kwargs: Any) -> None: ...
+
+        handlers = Handlers()
+        cases = [plain, lambda x: x, handlers.with_kwargs, handlers.without, functools.partial(plain),
+                 functools.partial(lambda a, b: a, 1)]
+        for handler in cases * 2:  # the second round from memory
+            assert botocore.hooks.accepts_kwargs(handler) == botocore.compat.accepts_kwargs(handler), handler
+        emitter = botocore.hooks.HierarchicalEmitter()
+        with pytest.raises(ValueError, match="kwargs"):
+            emitter.register("before-call", handlers.without)  # still refused after the answer is remembered
+        # Most of a session's handlers are the same functions in every session: after the first, a session
+        # inspects only the few closures botocore makes for it (lazy_call).
+        inspected: list[Any] = []
+        real = inspect.getfullargspec
+        monkeypatch.setattr(inspect, "getfullargspec", lambda f: inspected.append(f) or real(f))
+        botocore_data._accepts_kwargs.clear()  # noqa: SLF001 (as in a new process)
+        boto3.session.Session().client("kinesis", region_name="us-east-1")
+        first = len(inspected)
+        boto3.session.Session().client("kinesis", region_name="us-east-1")
+        assert 0 < first and (len(inspected) - first) * 10 <= first, (first, len(inspected) - first)
+    finally:
+        if not was_installed:
+            botocore_data.uninstall()
 
 
 # -- local.kinesis_poller: Lambda's read pace -------------------------------------------------------------
