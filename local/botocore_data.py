@@ -27,12 +27,12 @@ import weakref
 from typing import Any
 
 _lock = threading.Lock()
-_original: Any = None
 _loaders: dict[Any, Any] = {}
 # event name -> its aliased name, for every EventAliaser on botocore's default alias table
 _aliased_names: dict[str, str] = {}
 # a handler's function -> whether it accepts **kwargs
 _accepts_kwargs: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+# what install() replaced, by name: empty when not installed
 _originals: dict[str, Any] = {}
 
 
@@ -47,14 +47,13 @@ class _PathsOnce(list):  # type: ignore[type-arg]
 
 def install() -> None:
     """Idempotent."""
-    global _original
     import botocore.loaders
     import botocore.session
 
     with _lock:
-        if _original is not None:
+        if _originals:
             return
-        _original = botocore.session.create_loader
+        _originals["create_loader"] = botocore.session.create_loader
 
         def create_loader(search_path_string: Any = None) -> Any:
             with _lock:
@@ -97,34 +96,31 @@ def _share_hook_work() -> None:
 
 
 def uninstall() -> None:
-    global _original
     import botocore.hooks
     import botocore.session
 
     with _lock:
-        if _original is not None:
-            botocore.session.create_loader = _original
+        if _originals:
+            botocore.session.create_loader = _originals.pop("create_loader")
             botocore.hooks.EventAliaser.__init__ = _originals.pop("EventAliaser.__init__")  # type: ignore[method-assign]
             botocore.hooks.accepts_kwargs = _originals.pop("accepts_kwargs")
-            _original = None
 
 
 def installed() -> bool:
-    return _original is not None
+    return bool(_originals)
 
 
 def problems() -> list[str]:
     """What install() relies on in botocore, checked (empty: all good)."""
     import inspect
 
+    import botocore.hooks
     import botocore.loaders
     import botocore.session
 
     out = []
     if "create_loader(" not in inspect.getsource(botocore.session.Session._register_data_loader):
         out.append("botocore.session.Session no longer builds its loader with create_loader")
-    import botocore.hooks
-
     if "self._alias_name_cache" not in inspect.getsource(botocore.hooks.EventAliaser._alias_event_name):
         out.append("botocore.hooks.EventAliaser no longer caches aliased names in _alias_name_cache")
     if "accepts_kwargs(" not in inspect.getsource(botocore.hooks.HierarchicalEmitter._verify_accept_kwargs):

@@ -1069,12 +1069,8 @@ def forget_index_maps(table: Any) -> None:
 
 
 def reindex_item(table: Any, hash_key: Any, range_key: Any) -> None:
-    """One item written (or deleted) outside a request, e.g. by local.ttl: brought up to date in the table's
-    maps. Call it under DYNAMODB_LOCK, with the write."""
-    _reindex(table, hash_key, range_key)
-
-
-def _reindex(table: Any, hash_key: Any, range_key: Any) -> None:
+    """One item written (or deleted) brought up to date in the table's maps: after a request's write
+    (index_maps_after), or outside a request (local.ttl). Call it under DYNAMODB_LOCK, with the write."""
     entry = _index_maps.get(id(table))
     if entry is None or entry[0]() is not table:
         return
@@ -1145,7 +1141,7 @@ def index_maps_after(handler: Any) -> None:
             if hash_raw is None or (table.range_key_attr and range_raw is None):
                 _index_maps.pop(id(table), None)  # a key we cannot read: build this table's maps again
                 continue
-            _reindex(table, DynamoType(hash_raw), DynamoType(range_raw) if range_raw is not None else None)
+            reindex_item(table, DynamoType(hash_raw), DynamoType(range_raw) if range_raw is not None else None)
     except Exception:  # noqa: BLE001 - never serve a stale map: build them all again
         _index_maps.clear()
 
