@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from tests.worker_exit import pytest_unconfigure  # noqa: F401 (a hook: xdist workers skip freeing their heap)
+
 # pytest rewrites the asserts of every test module (and of pytest plugins' modules) on import, and keeps the
 # rewritten code in __pycache__ only when bytecode may be written: with PYTHONDONTWRITEBYTECODE set (as some
 # shells and containers do) every run, and every xdist worker, rewrote ~460 modules again (~9 s of CPU each).
@@ -139,3 +141,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         units.setdefault(work_unit(item.nodeid), []).append(item)
     ordered = sorted(units.items(), key=lambda kv: -unit_cost(kv[0], len(kv[1])))  # stable: ties keep order
     items[:] = [item for _, unit in ordered for item in unit]
+
