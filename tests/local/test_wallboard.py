@@ -22,6 +22,7 @@ it is missing this test FAILS, it does not skip.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -31,6 +32,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any, Iterator
 from urllib.parse import quote
 
 import pytest
@@ -80,8 +82,26 @@ def run_chromium(url: str, *args: str) -> subprocess.CompletedProcess:
         )
 
 
-class DevTools:
-    """Headless Chromium driven over the DevTools protocol (one page), for tests that act while it runs."""
+class _Protocol:
+    """A DevTools protocol connection (a browser's or a page's): a command and its answer."""
+
+    ws: Any
+    _id = 0
+
+    def call(self, method: str, **params: object) -> dict:
+        self._id += 1
+        self.ws.send(json.dumps({"id": self._id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv(timeout=30))
+            if message.get("id") == self._id:
+                assert "error" not in message, message
+                return message["result"]
+
+
+class Chromium(_Protocol):
+    """One headless Chromium for the module, driven over the DevTools protocol: starting it costs ~0.8 s and
+    a core, once instead of once a test. Each test's page lives in a browser context of its own (its own
+    storage and cache, as a fresh profile gave it), closed with the page."""
 
     def __init__(self, profile: str) -> None:
         from websockets.sync.client import connect
@@ -93,25 +113,40 @@ class DevTools:
         )  # fmt: skip
         port_file = Path(profile) / "DevToolsActivePort"
         deadline = time.monotonic() + 30
-        while not (port_file.is_file() and port_file.read_text().strip()):
+        while not (port_file.is_file() and len(port_file.read_text().split()) == 2):
             assert time.monotonic() < deadline and self.proc.poll() is None, "Chromium did not open its DevTools port"
             time.sleep(0.1)
-        port = port_file.read_text().split()[0]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as resp:  # noqa: S310 - loopback
-            page = next(t for t in json.loads(resp.read()) if t["type"] == "page")
-        self.ws = connect(page["webSocketDebuggerUrl"], proxy=None, max_size=None, open_timeout=20, legacy=True)
-        self._id = 0
+        self.port, path = port_file.read_text().split()  # the port, and the browser's own endpoint
+        self.ws = connect(f"ws://127.0.0.1:{self.port}{path}", proxy=None, max_size=None, open_timeout=20)
+
+    @contextlib.contextmanager
+    def page(self) -> Iterator[DevTools]:
+        context = self.call("Target.createBrowserContext")["browserContextId"]
+        target = self.call("Target.createTarget", url="about:blank", browserContextId=context)["targetId"]
+        page = DevTools(self.port, target)
+        try:
+            yield page
+        finally:
+            page.ws.close()
+            self.call("Target.disposeBrowserContext", browserContextId=context)  # its page with it
+
+    def close(self) -> None:
+        self.ws.close()
+        self.proc.terminate()
+        self.proc.wait(10)
+        # Chromium's helper processes may still write to the profile after the browser exits (a fresh clone
+        # once failed removing it: "Directory not empty"): the profile is removed best effort.
+
+
+class DevTools(_Protocol):
+    """A page of the module's Chromium, for tests that act while it runs."""
+
+    def __init__(self, port: str, target: str) -> None:
+        from websockets.sync.client import connect
+
+        self.ws = connect(f"ws://127.0.0.1:{port}/devtools/page/{target}", proxy=None, max_size=None, open_timeout=20)
         # The screenshots' size from the start: a page laid out at it needs no new frame before a capture.
         self.call("Emulation.setDeviceMetricsOverride", width=WINDOW[0], height=WINDOW[1], deviceScaleFactor=1, mobile=False)
-
-    def call(self, method: str, **params: object) -> dict:
-        self._id += 1
-        self.ws.send(json.dumps({"id": self._id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv(timeout=30))
-            if message.get("id") == self._id:
-                assert "error" not in message, message
-                return message["result"]
 
     def eval(self, expression: str) -> object:
         return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
@@ -126,13 +161,6 @@ class DevTools:
         png = base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"])
         (ARTIFACTS / name).write_bytes(png)
         return png
-
-    def close(self) -> None:
-        self.ws.close()
-        self.proc.terminate()
-        self.proc.wait(10)
-        # Chromium's helper processes may still write to the profile after the browser exits (a fresh clone
-        # once failed removing it: "Directory not empty"): the profiles are removed best effort.
 
 
 # What the page shows, as the tests read it: the status line, each queue card's figures (label, value,
@@ -176,6 +204,16 @@ def runtime():
     rt.stop()
 
 
+@pytest.fixture(scope="module")
+def browser_process() -> Iterator[Chromium]:
+    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
+        browser = Chromium(profile)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def _handle_one_sales_call(runtime, customer: str, *, finish: bool) -> str:
     """A voice call to sales, offered to hugo (the only available agent) and accepted; finished (ended and
     its after-contact work done) when `finish`."""
@@ -190,7 +228,7 @@ def _handle_one_sales_call(runtime, customer: str, *, finish: bool) -> str:
     return cid
 
 
-def test_wallboard_labels_agents_trends_and_live_alert_values(runtime) -> None:
+def test_wallboard_labels_agents_trends_and_live_alert_values(runtime, browser_process: Chromium) -> None:
     assert runtime.static_dir is not None and runtime.static_dir.resolve() == (ROOT / "wallboard").resolve()
     demo = api(runtime, "demo")
     status, _ = demo.call("PUT", "/alerts/rules", {"queue_depth": {"threshold": 1}})
@@ -217,73 +255,69 @@ def test_wallboard_labels_agents_trends_and_live_alert_values(runtime) -> None:
     )  # fmt: skip
 
     supervisor = runtime.key("demo", "supervisor")  # a wallboard is a supervisor's screen (it acknowledges)
-    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
-        browser = DevTools(profile)
-        try:
-            # The page moves the key (and the periods) to sessionStorage. The runtime's API port serves no
-            # WebSocket: the page polls, here every 1 s (2 s by default); the trend gains a point each time
-            # (points keep at least a second apart).
-            browser.call("Page.navigate", url=f"{runtime.base_url}/#key={supervisor}&every=refresh:1")
-            board = wait_until(
-                lambda: (b := browser.board()) and b["status"]["mode"] == "poll" and b["status"]["state"] == "ok"
-                and b["queues"].get("billing", {}).get("figures", {}).get("in_queue", {}).get("points", 0) >= 3 and b,
-                timeout_s=40, what="the wallboard polling, with three points in billing's in-queue trend",
-            )  # fmt: skip
-            assert board["status"]["text"] == "Live · polling every 1 s (no WebSocket)"
-            assert {"sales", "support", "billing"} <= set(board["queues"])  # every queue of the demo tenant
+    with browser_process.page() as browser:
+        # The page moves the key (and the periods) to sessionStorage. The runtime's API port serves no
+        # WebSocket: the page polls, here every 1 s (2 s by default); the trend gains a point each time
+        # (points keep at least a second apart).
+        browser.call("Page.navigate", url=f"{runtime.base_url}/#key={supervisor}&every=refresh:1")
+        board = wait_until(
+            lambda: (b := browser.board()) and b["status"]["mode"] == "poll" and b["status"]["state"] == "ok"
+            and b["queues"].get("billing", {}).get("figures", {}).get("in_queue", {}).get("points", 0) >= 3 and b,
+            timeout_s=40, what="the wallboard polling, with three points in billing's in-queue trend",
+        )  # fmt: skip
+        assert board["status"]["text"] == "Live · polling every 1 s (no WebSocket)"
+        assert {"sales", "support", "billing"} <= set(board["queues"])  # every queue of the demo tenant
 
-            # Periods and targets: from the queue's settings (billing: 80 % within 60 s; sales: within 20 s).
-            billing, sales = board["queues"]["billing"]["figures"], board["queues"]["sales"]["figures"]
-            assert billing["service_level"]["label"] == "SL 80/60 · last 15 min · target 80 %"
-            assert sales["service_level"]["label"] == "SL 80/20 · last 15 min · target 80 %"
-            assert billing["abandonment"]["label"].startswith("Abandoned · last 15 min")
-            assert billing["asa"]["label"] == "ASA · last 15 min · within 60 s"
-            assert billing["in_queue"]["label"] == "In queue · now · alert at 1"  # the tenant's queue-depth rule
-            assert billing["estimated_wait"]["label"] == "Est. wait · new contact · answer in 60 s"
-            assert sales["service_level"]["today"] == "today 100 %"  # one call, answered at once
-            assert int(billing["in_queue"]["value"]) >= 1 and billing["in_queue"]["level"] == "bad"  # at the alert's depth
-            assert billing["oldest_wait"]["value"] not in ("", "–")
-            # The estimated wait is the API's (none for billing: nobody staffed serves it; sales: hugo busy).
-            live = {q["queue_id"]: q for q in demo.call("GET", "/metrics/realtime")[1]}
-            assert live["billing"]["estimated_wait_s"] is None and billing["estimated_wait"]["value"] == "–"
-            assert live["sales"]["estimated_wait_s"] is not None
-            assert re.fullmatch(r"\d+:\d\d", sales["estimated_wait"]["value"]), sales["estimated_wait"]
-            # The sparkline: an SVG path through the sampled values (M x y L x y …).
-            path = billing["in_queue"]["path"]
-            assert path.startswith("M") and len(re.findall(r"[ML]", path)) >= 3, path
-            assert board["queues"]["sales"]["counts"]["agents_on_contact"] == "1"
+        # Periods and targets: from the queue's settings (billing: 80 % within 60 s; sales: within 20 s).
+        billing, sales = board["queues"]["billing"]["figures"], board["queues"]["sales"]["figures"]
+        assert billing["service_level"]["label"] == "SL 80/60 · last 15 min · target 80 %"
+        assert sales["service_level"]["label"] == "SL 80/20 · last 15 min · target 80 %"
+        assert billing["abandonment"]["label"].startswith("Abandoned · last 15 min")
+        assert billing["asa"]["label"] == "ASA · last 15 min · within 60 s"
+        assert billing["in_queue"]["label"] == "In queue · now · alert at 1"  # the tenant's queue-depth rule
+        assert billing["estimated_wait"]["label"] == "Est. wait · new contact · answer in 60 s"
+        assert sales["service_level"]["today"] == "today 100 %"  # one call, answered at once
+        assert int(billing["in_queue"]["value"]) >= 1 and billing["in_queue"]["level"] == "bad"  # at the alert's depth
+        assert billing["oldest_wait"]["value"] not in ("", "–")
+        # The estimated wait is the API's (none for billing: nobody staffed serves it; sales: hugo busy).
+        live = {q["queue_id"]: q for q in demo.call("GET", "/metrics/realtime")[1]}
+        assert live["billing"]["estimated_wait_s"] is None and billing["estimated_wait"]["value"] == "–"
+        assert live["sales"]["estimated_wait_s"] is not None
+        assert re.fullmatch(r"\d+:\d\d", sales["estimated_wait"]["value"]), sales["estimated_wait"]
+        # The sparkline: an SVG path through the sampled values (M x y L x y …).
+        path = billing["in_queue"]["path"]
+        assert path.startswith("M") and len(re.findall(r"[ML]", path)) >= 3, path
+        assert board["queues"]["sales"]["counts"]["agents_on_contact"] == "1"
 
-            # Agents: the staffed ones, with state, reason, since when and contacts today; offline summed up.
-            agents = {a["agent_id"]: a for a in board["agents"]}
-            assert set(agents) == {"hugo", "dev", "farid"}, board["agents"]
-            assert agents["hugo"]["activity"] == "ON_CONTACT" and agents["hugo"]["state"] == "On contact"
-            assert agents["hugo"]["today"] == "1" and agents["hugo"]["queues"] == "sales, support"
-            assert agents["dev"]["state"] == "Not ready · BREAK" and agents["dev"]["level"] == "warn"
-            assert agents["farid"]["state"] == "Not ready · missed an offer" and agents["farid"]["level"] == "bad"
-            assert all(re.fullmatch(r"\d+ s|\d+ min", a["since"]) for a in agents.values()), board["agents"]
-            assert [a["agent_id"] for a in board["agents"]][:2] in (["dev", "farid"], ["farid", "dev"])  # not ready first
-            assert board["offline"].startswith("Offline (6): ") and "Ana Alves" in board["offline"]
-            assert board["summary"] == "0 available · 1 busy · 2 not ready · 6 offline"
+        # Agents: the staffed ones, with state, reason, since when and contacts today; offline summed up.
+        agents = {a["agent_id"]: a for a in board["agents"]}
+        assert set(agents) == {"hugo", "dev", "farid"}, board["agents"]
+        assert agents["hugo"]["activity"] == "ON_CONTACT" and agents["hugo"]["state"] == "On contact"
+        assert agents["hugo"]["today"] == "1" and agents["hugo"]["queues"] == "sales, support"
+        assert agents["dev"]["state"] == "Not ready · BREAK" and agents["dev"]["level"] == "warn"
+        assert agents["farid"]["state"] == "Not ready · missed an offer" and agents["farid"]["level"] == "bad"
+        assert all(re.fullmatch(r"\d+ s|\d+ min", a["since"]) for a in agents.values()), board["agents"]
+        assert [a["agent_id"] for a in board["agents"]][:2] in (["dev", "farid"], ["farid", "dev"])  # not ready first
+        assert board["offline"].startswith("Offline (6): ") and "Ana Alves" in board["offline"]
+        assert board["summary"] == "0 available · 1 busy · 2 not ready · 6 offline"
 
-            # The alert keeps its opening text; "now" follows the live metrics.
-            # (sales may have one too: its calls wait a moment before hugo is offered them.)
-            alert = next(a for a in board["alerts"] if a["rule"] == "queue_depth" and a["queue_id"] == "billing")
-            opened_with = alert["message"]
-            assert opened_with == "Queue billing: 1 contact in queue (threshold 1)"
-            assert alert["current"] == f"now {billing['in_queue']['value']} in queue"
-            status, contact = demo.call("POST", "/contacts", {"channel": "EMAIL", "queue_id": "billing", "customer_id": "wall-2"})
-            assert status == 201, contact
-            after = wait_until(
-                lambda: next((a for a in browser.board()["alerts"] if a["rule"] == "queue_depth" and a["queue_id"] == "billing"
-                              and a["current"] == "now 2 in queue"), None),
-                timeout_s=20, what="the alert's current value moved to 2",
-            )  # fmt: skip
-            assert after["message"] == opened_with  # the text of the opening, unchanged
-            assert supervisor not in browser.eval("document.documentElement.outerHTML")  # the key never lands in the page
-            png = browser.screenshot("wallboard.png")
-            assert len(png) > 10_000
-        finally:
-            browser.close()
+        # The alert keeps its opening text; "now" follows the live metrics.
+        # (sales may have one too: its calls wait a moment before hugo is offered them.)
+        alert = next(a for a in board["alerts"] if a["rule"] == "queue_depth" and a["queue_id"] == "billing")
+        opened_with = alert["message"]
+        assert opened_with == "Queue billing: 1 contact in queue (threshold 1)"
+        assert alert["current"] == f"now {billing['in_queue']['value']} in queue"
+        status, contact = demo.call("POST", "/contacts", {"channel": "EMAIL", "queue_id": "billing", "customer_id": "wall-2"})
+        assert status == 201, contact
+        after = wait_until(
+            lambda: next((a for a in browser.board()["alerts"] if a["rule"] == "queue_depth" and a["queue_id"] == "billing"
+                          and a["current"] == "now 2 in queue"), None),
+            timeout_s=20, what="the alert's current value moved to 2",
+        )  # fmt: skip
+        assert after["message"] == opened_with  # the text of the opening, unchanged
+        assert supervisor not in browser.eval("document.documentElement.outerHTML")  # the key never lands in the page
+        png = browser.screenshot("wallboard.png")
+        assert len(png) > 10_000
 
 
 def test_wallboard_without_a_key_asks_for_one(runtime) -> None:
@@ -297,43 +331,39 @@ BILLING_IN_QUEUE = """(() => { const c = document.querySelector('article[data-qu
   return c ? Number(c.textContent) : null; })()"""
 
 
-def test_wallboard_updates_from_the_socket_without_polling(runtime) -> None:
+def test_wallboard_updates_from_the_socket_without_polling(runtime, browser_process: Chromium) -> None:
     supervisor = runtime.key("demo", "supervisor")
     # The trend samples the shown figures every 1.5 s here (5 s by default); no REST read is timed (#poll=0).
     url = f"{runtime.base_url}/#key={supervisor}&ws={quote(runtime.websocket_url, safe='')}&poll=0&every=sample:1.5"
     # Every request the local API server answers, in order (the page's and this test's).
-    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile, recorded_requests(runtime) as seen:
-        browser = DevTools(profile)
-        try:
-            browser.call("Page.navigate", url=url)
-            wait_until(
-                lambda: browser.eval("document.getElementById('status').dataset.mode === 'push' && "
-                                     "document.getElementById('status').dataset.state === 'ok' && "
-                                     "document.querySelectorAll('article[data-queue]').length >= 3"),
-                timeout_s=30, what="the wallboard subscribed over the socket and its first read shown",
-            )  # fmt: skip
-            assert browser.eval("document.getElementById('status').textContent") == "Live · pushed over WebSocket"
-            before = browser.eval(BILLING_IN_QUEUE)
-            loaded = len(seen)
+    with browser_process.page() as browser, recorded_requests(runtime) as seen:
+        browser.call("Page.navigate", url=url)
+        wait_until(
+            lambda: browser.eval("document.getElementById('status').dataset.mode === 'push' && "
+                                 "document.getElementById('status').dataset.state === 'ok' && "
+                                 "document.querySelectorAll('article[data-queue]').length >= 3"),
+            timeout_s=30, what="the wallboard subscribed over the socket and its first read shown",
+        )  # fmt: skip
+        assert browser.eval("document.getElementById('status').textContent") == "Live · pushed over WebSocket"
+        before = browser.eval(BILLING_IN_QUEUE)
+        loaded = len(seen)
 
-            status, contact = api(runtime, "demo", "integration").call(
-                "POST", "/contacts", {"channel": "EMAIL", "queue_id": "billing", "customer_id": "wall-push"})
-            assert status == 201, contact
-            shown = wait_until(lambda: (browser.eval(BILLING_IN_QUEUE) or 0) > before and browser.eval(BILLING_IN_QUEUE),
-                               timeout_s=20, what="billing's figures updated from a queue_metrics frame")
-            assert shown == before + 1
-            # The trend samples the pushed value again every 1.5 s (no read): a line, not a dot. (An alert's
-            # current value following the live figures is checked by the polling test above.)
-            wait_until(lambda: browser.board()["queues"]["billing"]["figures"]["in_queue"]["points"] >= 2,
-                       timeout_s=10, what="a second point in billing's in-queue trend")
-            after = seen[loaded:]
-            assert [r for r in after if "/metrics" in r[1]] == [], after  # no metrics read: the frame did it
-            assert [r for r in after if r[0] == "GET" and "/v1/" in r[1]] == [], after  # #poll=0: no REST read at all
+        status, contact = api(runtime, "demo", "integration").call(
+            "POST", "/contacts", {"channel": "EMAIL", "queue_id": "billing", "customer_id": "wall-push"})
+        assert status == 201, contact
+        shown = wait_until(lambda: (browser.eval(BILLING_IN_QUEUE) or 0) > before and browser.eval(BILLING_IN_QUEUE),
+                           timeout_s=20, what="billing's figures updated from a queue_metrics frame")
+        assert shown == before + 1
+        # The trend samples the pushed value again every 1.5 s (no read): a line, not a dot. (An alert's
+        # current value following the live figures is checked by the polling test above.)
+        wait_until(lambda: browser.board()["queues"]["billing"]["figures"]["in_queue"]["points"] >= 2,
+                   timeout_s=10, what="a second point in billing's in-queue trend")
+        after = seen[loaded:]
+        assert [r for r in after if "/metrics" in r[1]] == [], after  # no metrics read: the frame did it
+        assert [r for r in after if r[0] == "GET" and "/v1/" in r[1]] == [], after  # #poll=0: no REST read at all
 
-            png = browser.screenshot("wallboard-push.png")
-            assert len(png) > 10_000
-        finally:
-            browser.close()
+        png = browser.screenshot("wallboard-push.png")
+        assert len(png) > 10_000
 
 
 # --- campaigns and journey tests --------------------------------------------------------------------------
@@ -406,7 +436,7 @@ def _metrics(**fields: object) -> dict:
     return {**base, **fields}
 
 
-def test_wallboard_campaign_and_journey_panels_render_what_they_are_given(runtime) -> None:
+def test_wallboard_campaign_and_journey_panels_render_what_they_are_given(runtime, browser_process: Chromium) -> None:
     """The panels' rules on answers this runtime cannot produce on demand, served by a fetch stub in the page
     (GET /campaigns and the metrics of each campaign, GET /journeys/results; every other read is the
     runtime's): a campaign over its abandonment cap is red, occupancy and idle time are shown when the
@@ -436,90 +466,82 @@ def test_wallboard_campaign_and_journey_panels_render_what_they_are_given(runtim
               "/v1/campaigns/renewals/metrics": (200, renewals), "/v1/campaigns/broken/metrics": (500, {"message": "boom"}),
               "/v1/journeys/results": (200, results)}
     supervisor = runtime.key("demo", "supervisor")
-    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
-        browser = DevTools(profile)
-        try:
-            _stub_fetch(browser, canned)
-            browser.call("Page.navigate", url=f"{runtime.base_url}/#key={supervisor}")
-            shown = wait_until(
-                lambda: (p := _panels(browser)) and p["status"]["state"] == "ok" and not p["campaigns_hidden"]
-                and not p["journeys_hidden"] and p,
-                timeout_s=40, what="both panels shown from the stubbed reads",
-            )  # fmt: skip
-            assert set(browser.eval("window.__stubbed")) == set(canned)  # every stubbed read was asked for
-            # Running first, then paused, by name; draft and stopped campaigns are not shown.
-            assert list(shown["campaigns"]) == ["broken", "winback", "renewals"], shown["campaigns"]
-            assert shown["campaign_summary"] == "2 running · 1 paused"
-            assert shown["campaigns_stale"] == "false"
+    with browser_process.page() as browser:
+        _stub_fetch(browser, canned)
+        browser.call("Page.navigate", url=f"{runtime.base_url}/#key={supervisor}")
+        shown = wait_until(
+            lambda: (p := _panels(browser)) and p["status"]["state"] == "ok" and not p["campaigns_hidden"]
+            and not p["journeys_hidden"] and p,
+            timeout_s=40, what="both panels shown from the stubbed reads",
+        )  # fmt: skip
+        assert set(browser.eval("window.__stubbed")) == set(canned)  # every stubbed read was asked for
+        # Running first, then paused, by name; draft and stopped campaigns are not shown.
+        assert list(shown["campaigns"]) == ["broken", "winback", "renewals"], shown["campaigns"]
+        assert shown["campaign_summary"] == "2 running · 1 paused"
+        assert shown["campaigns_stale"] == "false"
 
-            win = shown["campaigns"]["winback"]
-            assert (win["name"], win["badge"], win["mode"], win["status"]) == ("Win-back", "RUNNING", "predictive · sales", "running")
-            figures = win["figures"]
-            assert list(figures) == ["attempts", "connects", "right_party_contacts", "abandonment", "calls_in_flight",
-                                     "occupancy", "idle_between_calls"]
-            assert figures["attempts"]["value"] == "412" and figures["attempts"]["note"] == "100+ rows due now"
-            assert figures["attempts"]["label"] == "Attempts · 30 days"
-            assert figures["connects"]["value"] == "140" and figures["connects"]["note"] == "of 150 answered"
-            assert figures["right_party_contacts"]["value"] == "35" and figures["right_party_contacts"]["note"] == "25 % of connects"
-            # 7 of 150 = 4.7 %, over the 3 % cap: red, and so is the card's top border.
-            abandon = figures["abandonment"]
-            assert abandon["label"] == "Abandoned · rolling 30 days · max 3.0 %"
-            assert abandon["value"] == "4.7 %" and abandon["level"] == "bad" and abandon["color"] == RED
-            assert abandon["note"] == "7 of 150 answered"
-            assert win["level"] == "bad"
-            assert figures["calls_in_flight"]["value"] == "6" and figures["calls_in_flight"]["label"] == "In flight · now"
-            assert figures["calls_in_flight"]["note"] == "2 dial errors"
-            assert figures["occupancy"]["value"] == "82 %"
-            assert figures["idle_between_calls"]["value"] == "0:14"
-            # The three rules that blocked most, then the rest summed (reg_f_7_in_7: 3, blackout: 1).
-            assert win["blocks"] == [["suppression", 30], ["consent", 25], ["calling_hours", 12]]
-            assert win["blocks_text"].endswith("+4 by 2 other rules")
+        win = shown["campaigns"]["winback"]
+        assert (win["name"], win["badge"], win["mode"], win["status"]) == ("Win-back", "RUNNING", "predictive · sales", "running")
+        figures = win["figures"]
+        assert list(figures) == ["attempts", "connects", "right_party_contacts", "abandonment", "calls_in_flight",
+                                 "occupancy", "idle_between_calls"]
+        assert figures["attempts"]["value"] == "412" and figures["attempts"]["note"] == "100+ rows due now"
+        assert figures["attempts"]["label"] == "Attempts · 30 days"
+        assert figures["connects"]["value"] == "140" and figures["connects"]["note"] == "of 150 answered"
+        assert figures["right_party_contacts"]["value"] == "35" and figures["right_party_contacts"]["note"] == "25 % of connects"
+        # 7 of 150 = 4.7 %, over the 3 % cap: red, and so is the card's top border.
+        abandon = figures["abandonment"]
+        assert abandon["label"] == "Abandoned · rolling 30 days · max 3.0 %"
+        assert abandon["value"] == "4.7 %" and abandon["level"] == "bad" and abandon["color"] == RED
+        assert abandon["note"] == "7 of 150 answered"
+        assert win["level"] == "bad"
+        assert figures["calls_in_flight"]["value"] == "6" and figures["calls_in_flight"]["label"] == "In flight · now"
+        assert figures["calls_in_flight"]["note"] == "2 dial errors"
+        assert figures["occupancy"]["value"] == "82 %"
+        assert figures["idle_between_calls"]["value"] == "0:14"
+        # The three rules that blocked most, then the rest summed (reg_f_7_in_7: 3, blackout: 1).
+        assert win["blocks"] == [["suppression", 30], ["consent", 25], ["calling_hours", 12]]
+        assert win["blocks_text"].endswith("+4 by 2 other rules")
 
-            ren = shown["campaigns"]["renewals"]
-            assert (ren["badge"], ren["level"]) == ("PAUSED", "warn")
-            # occupancy null, idle absent: both left out, the rest as usual; 0 % abandoned is green.
-            assert list(ren["figures"]) == ["attempts", "connects", "right_party_contacts", "abandonment", "calls_in_flight"]
-            assert ren["figures"]["abandonment"]["value"] == "0.0 %" and ren["figures"]["abandonment"]["level"] == "ok"
-            assert ren["blocks_text"].endswith("no row blocked") and ren["blocks"] == []
+        ren = shown["campaigns"]["renewals"]
+        assert (ren["badge"], ren["level"]) == ("PAUSED", "warn")
+        # occupancy null, idle absent: both left out, the rest as usual; 0 % abandoned is green.
+        assert list(ren["figures"]) == ["attempts", "connects", "right_party_contacts", "abandonment", "calls_in_flight"]
+        assert ren["figures"]["abandonment"]["value"] == "0.0 %" and ren["figures"]["abandonment"]["level"] == "ok"
+        assert ren["blocks_text"].endswith("no row blocked") and ren["blocks"] == []
 
-            broken = shown["campaigns"]["broken"]
-            assert broken["unread"] == "metrics could not be read" and broken["figures"] == {} and broken["badge"] == "RUNNING"
+        broken = shown["campaigns"]["broken"]
+        assert broken["unread"] == "metrics could not be read" and broken["figures"] == {} and broken["badge"] == "RUNNING"
 
-            # Journeys: failing first, then by name; the failed step and why; how long ago; a stale one amber.
-            assert shown["journey_summary"] == "1 failing · 2 passing"
-            rows = {j["journey"]: j for j in shown["journeys"]}
-            assert [j["journey"] for j in shown["journeys"]] == ["ivr-vip", "ivr-hours", "ivr-stale"]
-            vip = rows["ivr-vip"]
-            assert (vip["mark"], vip["passed"], vip["level"], vip["took"]) == ("FAIL", "false", "bad", "1.8 s")
-            assert vip["failure"] == "route: queue_id: expected 'vip', observed 'sales'"
-            assert re.fullmatch(r"\d+ s ago", vip["age"]), vip
-            hours = rows["ivr-hours"]
-            assert (hours["mark"], hours["level"], hours["took"], hours["failure"]) == ("PASS", "ok", "412 ms", None)
-            assert hours["age"] == "1 min ago"
-            assert rows["ivr-stale"]["level"] == "warn" and rows["ivr-stale"]["age"] == "20 min ago"
-            assert shown["warnings"] == ["journey ivr-old: no result for 3 runs"]
-            png = browser.screenshot("wallboard-panels-stubbed.png")
-            assert len(png) > 10_000
-        finally:
-            browser.close()
+        # Journeys: failing first, then by name; the failed step and why; how long ago; a stale one amber.
+        assert shown["journey_summary"] == "1 failing · 2 passing"
+        rows = {j["journey"]: j for j in shown["journeys"]}
+        assert [j["journey"] for j in shown["journeys"]] == ["ivr-vip", "ivr-hours", "ivr-stale"]
+        vip = rows["ivr-vip"]
+        assert (vip["mark"], vip["passed"], vip["level"], vip["took"]) == ("FAIL", "false", "bad", "1.8 s")
+        assert vip["failure"] == "route: queue_id: expected 'vip', observed 'sales'"
+        assert re.fullmatch(r"\d+ s ago", vip["age"]), vip
+        hours = rows["ivr-hours"]
+        assert (hours["mark"], hours["level"], hours["took"], hours["failure"]) == ("PASS", "ok", "412 ms", None)
+        assert hours["age"] == "1 min ago"
+        assert rows["ivr-stale"]["level"] == "warn" and rows["ivr-stale"]["age"] == "20 min ago"
+        assert shown["warnings"] == ["journey ivr-old: no result for 3 runs"]
+        png = browser.screenshot("wallboard-panels-stubbed.png")
+        assert len(png) > 10_000
 
     # No such endpoint (an API without the journey results), and no campaign: both panels hidden, the rest
     # of the board as usual.
-    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
-        browser = DevTools(profile)
-        try:
-            _stub_fetch(browser, {"/v1/journeys/results": (404, {"message": "Not found"}), "/v1/campaigns": (200, campaigns[3:])})
-            browser.call("Page.navigate", url=f"{runtime.base_url}/#key={supervisor}")
-            hidden = wait_until(
-                lambda: (p := _panels(browser)) and p["status"]["state"] == "ok"
-                and len(browser.eval("window.__stubbed")) >= 2 and p,
-                timeout_s=40, what="the page's first reads",
-            )  # fmt: skip
-            assert hidden["campaigns_hidden"] and hidden["journeys_hidden"], hidden
-            assert hidden["campaigns"] == {} and hidden["journeys"] == []
-            assert browser.eval("document.querySelectorAll('article[data-queue]').length") >= 3
-        finally:
-            browser.close()
+    with browser_process.page() as browser:
+        _stub_fetch(browser, {"/v1/journeys/results": (404, {"message": "Not found"}), "/v1/campaigns": (200, campaigns[3:])})
+        browser.call("Page.navigate", url=f"{runtime.base_url}/#key={supervisor}")
+        hidden = wait_until(
+            lambda: (p := _panels(browser)) and p["status"]["state"] == "ok"
+            and len(browser.eval("window.__stubbed")) >= 2 and p,
+            timeout_s=40, what="the page's first reads",
+        )  # fmt: skip
+        assert hidden["campaigns_hidden"] and hidden["journeys_hidden"], hidden
+        assert hidden["campaigns"] == {} and hidden["journeys"] == []
+        assert browser.eval("document.querySelectorAll('article[data-queue]').length") >= 3
 
 
 def _dial(runtime, loop_s: float) -> dict:
@@ -543,7 +565,7 @@ def _shows(card: dict | None, m: dict) -> bool:
             and abs(float(abandon[:-2]) - m["abandonment_rate"] * 100) <= 0.05 + 1e-9)
 
 
-def test_wallboard_shows_the_running_demo_campaign_from_its_metrics(runtime) -> None:
+def test_wallboard_shows_the_running_demo_campaign_from_its_metrics(runtime, browser_process: Chromium) -> None:
     """The demo campaign on the local runtime, read by the page with its polls every 0.5 s here (every 10 s
     by default, `#every=refresh:0.5,campaigns:0.5`) and dialed by a carrier where everybody answers (the demo's answer 45 % of the time; a
     connect is what the test waits for, ~10 s of the carrier's ringing, compressed 20 times): hidden in draft, shown once a
@@ -553,8 +575,7 @@ def test_wallboard_shows_the_running_demo_campaign_from_its_metrics(runtime) -> 
     supervisor = api(runtime, "demo", role="supervisor")
     assert supervisor.call("GET", f"/campaigns/{CAMPAIGN}")[1]["status"] == "draft"
     key = runtime.key("demo", "supervisor")
-    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
-        browser = DevTools(profile)
+    with browser_process.page() as browser:
         try:
             browser.call("Page.navigate", url=f"{runtime.base_url}/#key={key}&every=refresh:0.5,campaigns:0.5")
             first = wait_until(lambda: (p := _panels(browser)) and p["status"]["state"] == "ok" and p,
@@ -625,7 +646,6 @@ def test_wallboard_shows_the_running_demo_campaign_from_its_metrics(runtime) -> 
             png = browser.screenshot("wallboard-campaigns.png")
             assert len(png) > 10_000
         finally:
-            browser.close()
             supervisor.call("POST", f"/campaigns/{CAMPAIGN}/pause")  # no dialing left for what runs on this runtime
 
 
@@ -648,7 +668,7 @@ def _demo_ivr_journeys_and_a_broken_one() -> dict:
     return {"connect_instance_arn": DEMO_CONNECT_INSTANCE_ARN, "journeys": [*ivr, broken]}
 
 
-def test_wallboard_shows_the_journey_results_of_the_scheduled_runner(runtime) -> None:
+def test_wallboard_shows_the_journey_results_of_the_scheduled_runner(runtime, browser_process: Chromium) -> None:
     """The journey tests on the local runtime: the demo's IVR journeys stored (PUT /settings/journeys) and
     one that fails; before any run GET /journeys/results lists none (each "has not run yet") and the panel is
     hidden; the scheduled runner (functions/run_journeys, invoked as its schedule does) plays them once and
@@ -661,46 +681,42 @@ def test_wallboard_shows_the_journey_results_of_the_scheduled_runner(runtime) ->
     status, before = supervisor.call("GET", "/journeys/results")
     assert status == 200 and before["journeys"] == [] and before["warnings"], before
     key = runtime.key("demo", "supervisor")
-    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
-        browser = DevTools(profile)
-        try:
-            browser.call("Page.navigate", url=f"{runtime.base_url}/#key={key}&every=refresh:0.5,journeys:0.5")
-            first = wait_until(lambda: (p := _panels(browser)) and p["status"]["state"] == "ok" and p,
-                               timeout_s=40, what="the wallboard's first reads")
-            assert first["journeys_hidden"] and first["journeys"] == []  # none has run yet
+    with browser_process.page() as browser:
+        browser.call("Page.navigate", url=f"{runtime.base_url}/#key={key}&every=refresh:0.5,journeys:0.5")
+        first = wait_until(lambda: (p := _panels(browser)) and p["status"]["state"] == "ok" and p,
+                           timeout_s=40, what="the wallboard's first reads")
+        assert first["journeys_hidden"] and first["journeys"] == []  # none has run yet
 
-            arn = runtime.deployment.function_by_folder("run_journeys").arn
-            answer = runtime.client("lambda").invoke(FunctionName=arn, Payload=b"{}")
-            assert "FunctionError" not in answer, answer["Payload"].read()
-            ran = json.loads(answer["Payload"].read())
-            assert ran["journeys"] >= 4 and ran["failed"] >= 1, ran
-            status, results = supervisor.call("GET", "/journeys/results")
-            assert status == 200 and len(results["journeys"]) >= 4, results
-            expected = sorted(results["journeys"], key=lambda j: (j["passed"], j["journey"]))
+        arn = runtime.deployment.function_by_folder("run_journeys").arn
+        answer = runtime.client("lambda").invoke(FunctionName=arn, Payload=b"{}")
+        assert "FunctionError" not in answer, answer["Payload"].read()
+        ran = json.loads(answer["Payload"].read())
+        assert ran["journeys"] >= 4 and ran["failed"] >= 1, ran
+        status, results = supervisor.call("GET", "/journeys/results")
+        assert status == 200 and len(results["journeys"]) >= 4, results
+        expected = sorted(results["journeys"], key=lambda j: (j["passed"], j["journey"]))
 
-            shown = wait_until(lambda: (p := _panels(browser)) and len(p["journeys"]) == len(expected) and p,
-                               timeout_s=20, interval_s=0.25, what="the journey results on the wallboard (read every 0.5 s)")
-            assert not shown["journeys_hidden"]
-            assert [(j["journey"], j["passed"]) for j in shown["journeys"]] == [
-                (j["journey"], "true" if j["passed"] else "false") for j in expected]
-            failing = [j for j in expected if not j["passed"]]
-            assert shown["journey_summary"] == f"{len(failing)} failing · {len(expected) - len(failing)} passing"
-            rows = {j["journey"]: j for j in shown["journeys"]}
-            broken = next(j for j in results["journeys"] if j["journey"] == "wallboard-broken-ivr")
-            assert not broken["passed"] and broken["failed_step"] and "platinum" in (broken["failure"] or ""), broken
-            row = rows["wallboard-broken-ivr"]
-            assert (row["mark"], row["level"]) == ("FAIL", "bad")
-            assert row["failure"] == f"{broken['failed_step']}: {broken['failure']}"
-            assert re.fullmatch(r"\d+ s ago", row["age"]), row
-            for j in expected:
-                took = re.fullmatch(r"(\d+(?:\.\d)?) (ms|s)", rows[j["journey"]]["took"])
-                assert took, rows[j["journey"]]
-                shown_ms = float(took[1]) * (1 if took[2] == "ms" else 1000)
-                assert abs(shown_ms - j["total_ms"]) <= (0.5 if j["total_ms"] < 1000 else 50) + 1e-6, (rows[j["journey"]], j)
-                if j["passed"]:
-                    assert rows[j["journey"]]["failure"] is None and rows[j["journey"]]["level"] == "ok"
-            assert shown["warnings"] == results["warnings"]
-            png = browser.screenshot("wallboard-journeys.png")
-            assert len(png) > 10_000
-        finally:
-            browser.close()
+        shown = wait_until(lambda: (p := _panels(browser)) and len(p["journeys"]) == len(expected) and p,
+                           timeout_s=20, interval_s=0.25, what="the journey results on the wallboard (read every 0.5 s)")
+        assert not shown["journeys_hidden"]
+        assert [(j["journey"], j["passed"]) for j in shown["journeys"]] == [
+            (j["journey"], "true" if j["passed"] else "false") for j in expected]
+        failing = [j for j in expected if not j["passed"]]
+        assert shown["journey_summary"] == f"{len(failing)} failing · {len(expected) - len(failing)} passing"
+        rows = {j["journey"]: j for j in shown["journeys"]}
+        broken = next(j for j in results["journeys"] if j["journey"] == "wallboard-broken-ivr")
+        assert not broken["passed"] and broken["failed_step"] and "platinum" in (broken["failure"] or ""), broken
+        row = rows["wallboard-broken-ivr"]
+        assert (row["mark"], row["level"]) == ("FAIL", "bad")
+        assert row["failure"] == f"{broken['failed_step']}: {broken['failure']}"
+        assert re.fullmatch(r"\d+ s ago", row["age"]), row
+        for j in expected:
+            took = re.fullmatch(r"(\d+(?:\.\d)?) (ms|s)", rows[j["journey"]]["took"])
+            assert took, rows[j["journey"]]
+            shown_ms = float(took[1]) * (1 if took[2] == "ms" else 1000)
+            assert abs(shown_ms - j["total_ms"]) <= (0.5 if j["total_ms"] < 1000 else 50) + 1e-6, (rows[j["journey"]], j)
+            if j["passed"]:
+                assert rows[j["journey"]]["failure"] is None and rows[j["journey"]]["level"] == "ok"
+        assert shown["warnings"] == results["warnings"]
+        png = browser.screenshot("wallboard-journeys.png")
+        assert len(png) > 10_000
