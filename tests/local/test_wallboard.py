@@ -30,7 +30,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import quote
@@ -117,7 +116,7 @@ class Chromium(_Protocol):
             assert time.monotonic() < deadline and self.proc.poll() is None, "Chromium did not open its DevTools port"
             time.sleep(0.1)
         self.port, path = port_file.read_text().split()  # the port, and the browser's own endpoint
-        self.ws = connect(f"ws://127.0.0.1:{self.port}{path}", proxy=None, max_size=None, open_timeout=20)
+        self.ws = connect(f"ws://127.0.0.1:{self.port}{path}", proxy=None, max_size=None, open_timeout=20, legacy=True)
 
     @contextlib.contextmanager
     def page(self) -> Iterator[DevTools]:
@@ -144,7 +143,7 @@ class DevTools(_Protocol):
     def __init__(self, port: str, target: str) -> None:
         from websockets.sync.client import connect
 
-        self.ws = connect(f"ws://127.0.0.1:{port}/devtools/page/{target}", proxy=None, max_size=None, open_timeout=20)
+        self.ws = connect(f"ws://127.0.0.1:{port}/devtools/page/{target}", proxy=None, max_size=None, open_timeout=20, legacy=True)
         # The screenshots' size from the start: a page laid out at it needs no new frame before a capture.
         self.call("Emulation.setDeviceMetricsOverride", width=WINDOW[0], height=WINDOW[1], deviceScaleFactor=1, mobile=False)
 
