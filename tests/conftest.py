@@ -141,4 +141,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         units.setdefault(work_unit(item.nodeid), []).append(item)
     ordered = sorted(units.items(), key=lambda kv: -unit_cost(kv[0], len(kv[1])))  # stable: ties keep order
     items[:] = [item for _, unit in ordered for item in unit]
-

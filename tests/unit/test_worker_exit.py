@@ -39,7 +39,7 @@ UNUSED_PLUGINS = ("cacheprovider", "schemathesis", "hypothesispytest", "anyio", 
 
 
 def _run(tmp_path: Path, *plugin: str) -> tuple[subprocess.CompletedProcess, Path]:
-    marks = tmp_path / ("marks" + "-".join(plugin))
+    marks = tmp_path / "marks"  # each test has a tmp_path of its own
     marks.mkdir()
     (tmp_path / "test_sample.py").write_text(SAMPLE)
     env = {**os.environ, "WORKER_EXIT_MARKS": str(marks), "PYTHONPATH": str(ROOT)}
