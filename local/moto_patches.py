@@ -284,8 +284,8 @@ ASL_PARSE_SHA256 = "a59a7d18760fb22e"
 _original_method_names: Any = None
 _original_asl_parse: Any = None
 # sha256 of moto 5.2.5's StepFunctionsParserBackend.send_task_heartbeat + send_task_success +
-# send_task_failure (patch 12 ports them).
-TASK_CALLBACKS_SHA256 = "36e071038b76cb78"
+# send_task_failure + _get_executions (patch 12 ports them).
+TASK_CALLBACKS_SHA256 = "650d4faac18a97c9"
 _TASK_CALLBACKS = ("send_task_heartbeat", "send_task_success", "send_task_failure")
 _originals_task_callbacks: dict[str, Any] = {}
 # sha256 of moto 5.2.5's moto.stepfunctions.parser.asl.utils.boto_client.boto_client_for (patch 13).
@@ -566,7 +566,7 @@ def problems(include_version: bool = True) -> list[str]:
         from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
         originals = [_originals_task_callbacks.get(n) or StepFunctionsParserBackend.__dict__[n] for n in _TASK_CALLBACKS]
-        digest = source_digest(*originals)
+        digest = source_digest(*originals, StepFunctionsParserBackend._get_executions)
         if digest != TASK_CALLBACKS_SHA256:
             out.append(f"StepFunctionsParserBackend's task callbacks changed (sha256 {digest}): re-check patch 12")
     except Exception as exc:  # noqa: BLE001
@@ -1256,9 +1256,21 @@ def _patch_asl_parse() -> None:
 # None for an instant while an execution starts or finishes: the call then fails with an AttributeError
 # (a 500) instead of finding the token's execution or answering InvalidToken. Seen when an agent accepts
 # as the customer's execution ends. The port skips executions without a worker; otherwise it is moto's.
+# The same instant at the start: moto appends a new execution to its state machine's list before it sets
+# the execution's status, and `_get_executions(RUNNING)` read that None status (`exec_status.value`): an
+# AttributeError twice in a 10-minute busy day. The running executions are listed by a port of it that
+# takes an execution without a status yet for what it is, not yet running.
+
+
+def running_executions(backend: Any) -> list[Any]:
+    """moto's `_get_executions(ExecutionStatus.RUNNING)`, for an execution that has no status yet too."""
+    from moto.stepfunctions.parser.api import ExecutionStatus
+
+    return [execution for machine in backend.state_machines for execution in machine.executions
+            if execution.exec_status == ExecutionStatus.RUNNING]
 
 def _patch_task_callbacks() -> None:
-    from moto.stepfunctions.parser.api import ExecutionStatus, InvalidToken, TaskDoesNotExist, TaskTimedOut
+    from moto.stepfunctions.parser.api import InvalidToken, TaskDoesNotExist, TaskTimedOut
     from moto.stepfunctions.parser.asl.eval.callback.callback import (
         CallbackConsumerTimeout,
         CallbackNotifyConsumerError,
@@ -1283,11 +1295,11 @@ def _patch_task_callbacks() -> None:
         raise InvalidToken()
 
     def send_task_heartbeat(self: Any, task_token: Any) -> None:
-        answer(self._get_executions(ExecutionStatus.RUNNING), lambda pool: pool.heartbeat(callback_id=task_token))
+        answer(running_executions(self), lambda pool: pool.heartbeat(callback_id=task_token))
 
     def send_task_success(self: Any, task_token: Any, outcome: str) -> None:
         result = CallbackOutcomeSuccess(callback_id=task_token, output=outcome)
-        answer(self._get_executions(ExecutionStatus.RUNNING), lambda pool: pool.notify(callback_id=task_token, outcome=result))
+        answer(running_executions(self), lambda pool: pool.notify(callback_id=task_token, outcome=result))
 
     def send_task_failure(self: Any, task_token: Any, error: Any = None, cause: Any = None) -> Any:
         from moto.stepfunctions.parser.api import SendTaskFailureOutput

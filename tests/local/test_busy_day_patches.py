@@ -50,9 +50,11 @@ def test_an_execution_still_starting_does_not_hide_the_tokens_one() -> None:
     moto_patches.apply()
     notified = []
     pool = SimpleNamespace(notify=lambda callback_id, outcome: notified.append(callback_id) or True)
-    starting = SimpleNamespace(exec_worker=SimpleNamespace(env=None))  # a worker, no environment yet
-    holding = SimpleNamespace(exec_worker=SimpleNamespace(env=SimpleNamespace(callback_pool_manager=pool)))
-    backend = SimpleNamespace(_get_executions=lambda status=None: [starting, holding])
+    starting = SimpleNamespace(exec_worker=SimpleNamespace(env=None), exec_status="RUNNING", status="RUNNING")  # no environment yet
+    holding = SimpleNamespace(exec_worker=SimpleNamespace(env=SimpleNamespace(callback_pool_manager=pool)),
+                              exec_status="RUNNING", status="RUNNING")
+    backend = SimpleNamespace(_get_executions=lambda status=None: [starting, holding],
+                              state_machines=[SimpleNamespace(executions=[starting, holding])])
     with pytest.raises(AttributeError):  # moto's own
         moto_patches._originals_task_callbacks["send_task_success"](backend, "tok", "{}")
     StepFunctionsParserBackend.send_task_success(backend, "tok", "{}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from moto.stepfunctions.parser.api import InvalidToken
+from moto.stepfunctions.parser.api import ExecutionStatus, InvalidToken
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from local import moto_patches
@@ -28,11 +28,22 @@ class Pool:
 
 
 def _backend(*executions: object) -> SimpleNamespace:
-    return SimpleNamespace(_get_executions=lambda status=None: list(executions))
+    """A backend with one state machine holding `executions` (moto's `_get_executions` over it, as moto's)."""
+    def get_executions(status=None):  # noqa: ANN001, ANN202 - moto's, for its own functions
+        return [e for e in executions if status is None or status == e.status]
+
+    return SimpleNamespace(state_machines=[SimpleNamespace(executions=list(executions))], _get_executions=get_executions)
+
+
+def _execution(worker: object, status: ExecutionStatus | None = ExecutionStatus.RUNNING) -> SimpleNamespace:
+    def read_status(self: SimpleNamespace) -> str:
+        return self.exec_status.value  # moto's Execution.status: an AttributeError while exec_status is None
+
+    return type("Execution", (SimpleNamespace,), {"status": property(read_status)})(exec_worker=worker, exec_status=status)
 
 
 def _with_worker(pool: Pool) -> SimpleNamespace:
-    return SimpleNamespace(exec_worker=SimpleNamespace(env=SimpleNamespace(callback_pool_manager=pool)))
+    return _execution(SimpleNamespace(env=SimpleNamespace(callback_pool_manager=pool)))
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +53,7 @@ def patched():
 
 def test_a_starting_execution_before_the_tokens_one_no_longer_hides_it():
     pool = Pool("tok")
-    backend = _backend(SimpleNamespace(exec_worker=None), _with_worker(pool))
+    backend = _backend(_execution(None), _with_worker(pool))
     original = moto_patches._originals_task_callbacks["send_task_success"]
     with pytest.raises(AttributeError):  # moto's own: the reason for the patch
         original(backend, "tok", "{}")
@@ -53,9 +64,22 @@ def test_a_starting_execution_before_the_tokens_one_no_longer_hides_it():
 
 
 def test_a_token_no_running_execution_holds_is_invalid_as_on_aws():
-    backend = _backend(SimpleNamespace(exec_worker=None), _with_worker(Pool("other")))
+    backend = _backend(_execution(None), _with_worker(Pool("other")))
     with pytest.raises(InvalidToken):
         StepFunctionsParserBackend.send_task_success(backend, "tok", "{}")
+
+
+def test_an_execution_without_a_status_yet_is_not_running_and_hides_nothing():
+    """moto appends a new execution to its state machine before setting its status: listing the running
+    executions read that None status (two 500s of SendTaskSuccess in a 10-minute busy day)."""
+    pool = Pool("tok")
+    backend = _backend(_execution(None, status=None), _with_worker(pool), _execution(None, status=ExecutionStatus.SUCCEEDED))
+    with pytest.raises(AttributeError):  # moto's own listing
+        moto_patches._originals_task_callbacks["send_task_success"](backend, "tok", "{}")
+    StepFunctionsParserBackend.send_task_success(backend, "tok", "{}")
+    StepFunctionsParserBackend.send_task_heartbeat(backend, "tok")
+    assert len(pool.notified) == 1 and pool.beats == 1
+    assert moto_patches.running_executions(backend) == [backend.state_machines[0].executions[1]]
 
 
 def test_patch_12_is_pinned_to_motos_source():
