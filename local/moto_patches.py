@@ -1269,6 +1269,7 @@ def running_executions(backend: Any) -> list[Any]:
     return [execution for machine in backend.state_machines for execution in machine.executions
             if execution.exec_status == ExecutionStatus.RUNNING]
 
+
 def _patch_task_callbacks() -> None:
     from moto.stepfunctions.parser.api import InvalidToken, TaskDoesNotExist, TaskTimedOut
     from moto.stepfunctions.parser.asl.eval.callback.callback import (
