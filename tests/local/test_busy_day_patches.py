@@ -50,7 +50,8 @@ def test_an_execution_still_starting_does_not_hide_the_tokens_one() -> None:
     moto_patches.apply()
     notified = []
     pool = SimpleNamespace(notify=lambda callback_id, outcome: notified.append(callback_id) or True)
-    starting = SimpleNamespace(exec_worker=SimpleNamespace(env=None), exec_status="RUNNING", status="RUNNING")  # no environment yet
+    # a worker with no environment yet
+    starting = SimpleNamespace(exec_worker=SimpleNamespace(env=None), exec_status="RUNNING", status="RUNNING")
     holding = SimpleNamespace(exec_worker=SimpleNamespace(env=SimpleNamespace(callback_pool_manager=pool)),
                               exec_status="RUNNING", status="RUNNING")
     backend = SimpleNamespace(_get_executions=lambda status=None: [starting, holding],

@@ -168,10 +168,10 @@ def test_transactions_do_not_grow_memory_with_the_table(ddb) -> None:
 
     Bound: moto 5.2.5 deep-copied the table for every transaction and its tracker kept the copy, so each
     transaction kept one table's worth (measured here with the same deepcopy: ~0.7-0.9 MB for these 1,000
-    items; ~0.44 MB since patch 27's slotted values). Each transaction must now keep less than 1/600 of such a copy (the 150 together: a quarter of
-    one): 1/600 of moto's growth. Measured: 600 transactions kept ~10 KB, 150 ~2 KB. What a transaction may
-    legitimately leave is the tracker's weak references (pruned as they grow, < 100 bytes each) and allocator
-    noise; the undo log's Item copy is freed with the call.
+    items; ~0.44 MB since patch 27's slotted values). Each transaction must now keep less than 1/600 of such a
+    copy (the 150 together: a quarter of one): 1/600 of moto's growth. Measured: 600 transactions kept ~10 KB,
+    150 ~2 KB. What a transaction may legitimately leave is the tracker's weak references (pruned as they grow,
+    < 100 bytes each) and allocator noise; the undo log's Item copy is freed with the call.
 
     The table is rewritten after tracing starts, so the updates replace values that were traced too
     (replacing untraced values would count the new ones as growth: that is table state, not a leak).

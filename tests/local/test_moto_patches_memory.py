@@ -148,7 +148,8 @@ def test_items_share_one_value_object_per_short_scalar_not_sets_lists_or_long_va
         for name in ("state", "n", "flag", "none"):
             assert a.attrs[name] is b.attrs[name], name
         assert a.range_key is b.range_key and a.attrs["sk"] is a.range_key
-        assert a.attrs["route"].value["queue"] is b.attrs["route"].value["queue"] is a.attrs["route"].value["steps"].value[1]
+        route = a.attrs["route"].value
+        assert route["queue"] is b.attrs["route"].value["queue"] is route["steps"].value[1]
         assert a.attrs["route"].value["steps"].value[0] is a.attrs["n"]  # N "1" everywhere is one object
         assert a.attrs["flag"] is not a.attrs["n"] and a.attrs["flag"] is not a.attrs["none"]  # True == 1, types apart
         for name in ("doc", "tags", "route"):
@@ -177,7 +178,8 @@ def test_an_update_of_one_item_leaves_every_item_sharing_its_values_as_it_was(ex
 
     def contact(pk: str) -> dict:
         return {"pk": {"S": pk}, "sk": {"S": "CONTACT"}, "state": {"S": "COMPLETED"}, "n": {"N": "1"},
-                "tags": {"SS": ["a", "b"]}, "route": {"M": {"queue": {"S": "sales"}, "steps": {"L": [{"N": "1"}, {"S": "sales"}]}}}}
+                "tags": {"SS": ["a", "b"]},
+                "route": {"M": {"queue": {"S": "sales"}, "steps": {"L": [{"N": "1"}, {"S": "sales"}]}}}}
 
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name="us-east-1")
@@ -218,4 +220,5 @@ def test_a_new_place_that_sets_a_value_is_a_problem(monkeypatch):
     assert moto_patches.problems(include_version=False) == []
     found = moto_patches.value_assignments()
     monkeypatch.setattr(moto_patches, "value_assignments", lambda: [*found, ("dynamodb/x.py", "leaf.value = 2")])
-    assert any("re-check that a scalar DynamoType never changes" in p for p in moto_patches.problems(include_version=False))
+    found_problems = moto_patches.problems(include_version=False)
+    assert any("re-check that a scalar DynamoType never changes" in p for p in found_problems)

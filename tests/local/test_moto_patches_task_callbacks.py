@@ -32,14 +32,16 @@ def _backend(*executions: object) -> SimpleNamespace:
     def get_executions(status=None):  # noqa: ANN001, ANN202 - moto's, for its own functions
         return [e for e in executions if status is None or status == e.status]
 
-    return SimpleNamespace(state_machines=[SimpleNamespace(executions=list(executions))], _get_executions=get_executions)
+    return SimpleNamespace(state_machines=[SimpleNamespace(executions=list(executions))],
+                           _get_executions=get_executions)
 
 
 def _execution(worker: object, status: ExecutionStatus | None = ExecutionStatus.RUNNING) -> SimpleNamespace:
     def read_status(self: SimpleNamespace) -> str:
         return self.exec_status.value  # moto's Execution.status: an AttributeError while exec_status is None
 
-    return type("Execution", (SimpleNamespace,), {"status": property(read_status)})(exec_worker=worker, exec_status=status)
+    execution_class = type("Execution", (SimpleNamespace,), {"status": property(read_status)})
+    return execution_class(exec_worker=worker, exec_status=status)
 
 
 def _with_worker(pool: Pool) -> SimpleNamespace:
@@ -73,7 +75,8 @@ def test_an_execution_without_a_status_yet_is_not_running_and_hides_nothing():
     """moto appends a new execution to its state machine before setting its status: listing the running
     executions read that None status (two 500s of SendTaskSuccess in a 10-minute busy day)."""
     pool = Pool("tok")
-    backend = _backend(_execution(None, status=None), _with_worker(pool), _execution(None, status=ExecutionStatus.SUCCEEDED))
+    finished = _execution(None, status=ExecutionStatus.SUCCEEDED)
+    backend = _backend(_execution(None, status=None), _with_worker(pool), finished)
     with pytest.raises(AttributeError):  # moto's own listing
         moto_patches._originals_task_callbacks["send_task_success"](backend, "tok", "{}")
     StepFunctionsParserBackend.send_task_success(backend, "tok", "{}")
