@@ -1532,7 +1532,6 @@ SHARED_TEXT_MAX = 32  # longer strings (JSON documents, ids with a timestamp) ar
 # sharing again). A busy 90 s held ~5,600 distinct short values; each entry costs ~100 B.
 SHARED_LEAVES_MAX = 16_384
 _shared_leaves: dict[str, dict[Any, Any]] = {"S": {}, "N": {}, "BOOL": {}, "NULL": {}}
-_shared_leaves_count = 0
 
 
 def _shared_text(text: Any) -> Any:
@@ -1541,7 +1540,6 @@ def _shared_text(text: Any) -> Any:
 
 def _shared_leaf(typed: Any) -> Any:
     """The one `DynamoType` of a short scalar value (`typed` itself the first time); `typed` for any other."""
-    global _shared_leaves_count
     kind = typed.type
     known = _shared_leaves.get(kind)
     if known is None:
@@ -1555,14 +1553,12 @@ def _shared_leaf(typed: Any) -> Any:
     shared = known.get(value)
     if shared is not None:
         return shared
-    if _shared_leaves_count >= SHARED_LEAVES_MAX:
+    if sum(map(len, _shared_leaves.values())) >= SHARED_LEAVES_MAX:  # only when a new value is kept
         for table in _shared_leaves.values():
             table.clear()
-        _shared_leaves_count = 0
     if kind in ("S", "N"):
         typed.value = value = sys.intern(value)
     known[value] = typed
-    _shared_leaves_count += 1
     return typed
 
 
@@ -1689,9 +1685,7 @@ def slotted_class(cls: type) -> type:
 
 def _patch_dynamo_type_slots() -> None:
     global _original_dynamo_type
-    import moto.dynamodb.models  # noqa: F401 - its submodules import DynamoType: they are swapped below
-    import moto.dynamodb.parsing.executors  # noqa: F401
-    import moto.dynamodb.responses  # noqa: F401
+    # Modules imported before this hold the old class (swapped below); later ones import the new one.
     from moto.dynamodb.models import dynamo_type
 
     if _original_dynamo_type is not None:
