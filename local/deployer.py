@@ -333,7 +333,11 @@ class Deployer:
         parameter_overrides: Mapping[str, Any] | None = None,
         functions_dir: Path | None = None,
         register_functions: bool = True,
+        clients: dict[str, Any] | None = None,
     ) -> None:
+        """`clients`: the deployer's boto3 clients by service, made into it and kept there; a caller deploying
+        again and again (the test tiers: the stack into a fresh mock_aws per module) passes the same dict, for the
+        same region and endpoint, and the clients are made once (they hold no AWS state)."""
         if isinstance(template, (str, Path)):
             path = Path(template)
             self.template = json.loads(path.read_text())
@@ -352,7 +356,7 @@ class Deployer:
         self.account_id = account_id
         self.endpoint_url = endpoint_url
         self._session = session
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[str, Any] = {} if clients is None else clients
         self.parameter_overrides = dict(parameter_overrides or {})
         self.functions_dir = functions_dir or ROOT / "functions"
         self.register_functions = register_functions

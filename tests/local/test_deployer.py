@@ -309,3 +309,28 @@ def test_without_a_session_every_client_comes_from_one_it_makes(monkeypatch) -> 
         deployer.deploy()
     assert {"sqs", "sns", "kinesis"} <= set(deployer._clients)  # noqa: SLF001
     assert len(made) == 1, made
+
+
+def test_deploys_into_fresh_mocks_make_the_clients_of_a_given_dict_once() -> None:
+    """The test tiers deploy the stack into a new mock_aws per module: a dict of clients passed to each deployer
+    is filled by the first deploy and used by the next, which still creates every resource in its own empty moto
+    (a client holds no AWS state)."""
+    from moto import mock_aws
+
+    template = {"Resources": {
+        "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "one"}},
+        "S": {"Type": "AWS::Kinesis::Stream", "Properties": {"Name": "three", "ShardCount": 1}},
+    }}
+    clients: dict = {}
+    with mock_aws():
+        Deployer(template, register_functions=False, clients=clients).deploy()
+    made = dict(clients)
+    assert {"sqs", "kinesis"} <= set(made)
+    with mock_aws():
+        deployer = Deployer(template, register_functions=False, clients=clients)
+        deployer.deploy()
+        assert deployer.client("sqs").list_queues()["QueueUrls"][0].endswith("/one")
+        assert deployer.client("kinesis").list_streams()["StreamNames"] == ["three"]
+    assert clients == made and all(clients[s] is c for s, c in made.items())  # the same objects, none new
+    with mock_aws():  # and without the dict, a deployer keeps its own
+        assert Deployer(template, register_functions=False).client("sqs") is not made["sqs"]
