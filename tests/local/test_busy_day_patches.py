@@ -19,7 +19,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from local import botocore_data, moto_patches, moto_server
 
@@ -42,24 +41,6 @@ def _client(endpoint: str, service: str):  # noqa: ANN202
 def test_the_pins_hold() -> None:
     assert moto_patches.problems(include_version=False) == []
     assert botocore_data.problems() == []
-
-
-# -- patch 12 ------------------------------------------------------------------------------------------
-
-def test_an_execution_still_starting_does_not_hide_the_tokens_one() -> None:
-    moto_patches.apply()
-    notified = []
-    pool = SimpleNamespace(notify=lambda callback_id, outcome: notified.append(callback_id) or True)
-    # a worker with no environment yet
-    starting = SimpleNamespace(exec_worker=SimpleNamespace(env=None), exec_status="RUNNING", status="RUNNING")
-    holding = SimpleNamespace(exec_worker=SimpleNamespace(env=SimpleNamespace(callback_pool_manager=pool)),
-                              exec_status="RUNNING", status="RUNNING")
-    backend = SimpleNamespace(_get_executions=lambda status=None: [starting, holding],
-                              state_machines=[SimpleNamespace(executions=[starting, holding])])
-    with pytest.raises(AttributeError):  # moto's own
-        moto_patches._originals_task_callbacks["send_task_success"](backend, "tok", "{}")
-    StepFunctionsParserBackend.send_task_success(backend, "tok", "{}")
-    assert notified == ["tok"]
 
 
 # -- patch 13 ------------------------------------------------------------------------------------------

@@ -95,10 +95,6 @@ def _table_with_items(ddb, items: list[dict]) -> None:
         ddb.put_item(TableName="t", Item=item)
 
 
-def _contact_item(backend, pk: str):
-    return _stored(backend, "t", pk, "CONTACT")
-
-
 def test_every_moto_module_builds_attribute_values_without_an_instance_dict():
     import sys
     import tracemalloc
@@ -142,7 +138,7 @@ def test_items_share_one_value_object_per_short_scalar_not_sets_lists_or_long_va
         ddb = boto3.client("dynamodb", region_name="us-east-1")
         _table_with_items(ddb, [contact("a"), contact("b")])
         backend = dynamodb_backends["123456789012"]["us-east-1"]
-        a, b = _contact_item(backend, "a"), _contact_item(backend, "b")
+        a, b = _stored(backend, "t", "a", "CONTACT"), _stored(backend, "t", "b", "CONTACT")
         for name in ("state", "n", "flag", "none"):
             assert a.attrs[name] is b.attrs[name], name
         assert a.range_key is b.range_key and a.attrs["sk"] is a.range_key
@@ -211,7 +207,8 @@ def test_the_shared_values_are_forgotten_at_their_bound_and_sharing_goes_on(monk
             assert got == {"pk": {"S": f"p{i}"}, "sk": {"S": "CONTACT"}, "v": {"N": str(i)}}
         ddb.put_item(TableName="t", Item={"pk": {"S": "q"}, "sk": {"S": "CONTACT"}, "v": {"N": "19"}})
         backend = dynamodb_backends["123456789012"]["us-east-1"]
-        assert _contact_item(backend, "q").attrs["v"] is _contact_item(backend, "p19").attrs["v"]
+        q, p19 = _stored(backend, "t", "q", "CONTACT"), _stored(backend, "t", "p19", "CONTACT")
+        assert q.attrs["v"] is p19.attrs["v"]
 
 
 def test_a_new_place_that_sets_a_value_is_a_problem(monkeypatch):

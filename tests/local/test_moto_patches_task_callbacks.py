@@ -65,6 +65,15 @@ def test_a_starting_execution_before_the_tokens_one_no_longer_hides_it():
     assert len(pool.notified) == 2 and pool.beats == 1
 
 
+def test_an_execution_whose_worker_has_no_environment_yet_does_not_hide_the_tokens_one():
+    pool = Pool("tok")
+    backend = _backend(_execution(SimpleNamespace(env=None)), _with_worker(pool))
+    with pytest.raises(AttributeError):  # moto's own
+        moto_patches._originals_task_callbacks["send_task_success"](backend, "tok", "{}")
+    StepFunctionsParserBackend.send_task_success(backend, "tok", "{}")
+    assert len(pool.notified) == 1
+
+
 def test_a_token_no_running_execution_holds_is_invalid_as_on_aws():
     backend = _backend(_execution(None), _with_worker(Pool("other")))
     with pytest.raises(InvalidToken):
