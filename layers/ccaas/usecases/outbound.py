@@ -79,6 +79,7 @@ from ccaas.domain.outbound.models import (
     ListError,
 )
 from ccaas.domain.outbound.pacing import PacingState, dials_to_place
+from ccaas.domain.spreadsheet import safe_cell
 from ccaas.ports_outbound import (
     AttemptRecord,
     CarrierOutcome,
@@ -1274,18 +1275,19 @@ def _checks_text(checks: Sequence[CheckResult]) -> str:
 
 
 def attempts_csv(records: Sequence[AttemptRecord]) -> str:
-    """The audit export as CSV: one line per attempt, its checks (each with its verdict and reason)."""
+    """The audit export as CSV: one line per attempt, its checks (each with its verdict and reason); no cell
+    a spreadsheet runs as a formula (ccaas.domain.spreadsheet)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for r in records:
         a = r.attempt
-        writer.writerow([
+        writer.writerow([safe_cell(str(cell)) for cell in (
             a.attempt_id, a.campaign_id, r.campaign_version, a.row_id, a.account_id or "", a.number,
             a.started_at.isoformat(), r.ended_at.isoformat() if r.ended_at else "", str(r.dial_mode),
             str(a.disposition or ""), r.contact_id or "", ";".join(str(c.name) for c in a.checks if c.passed),
             _checks_text(a.checks),
-        ])
+        )])
     return out.getvalue()
 
 

@@ -1,5 +1,6 @@
-"""KPI rows for people: CSV (stdlib csv; the column order is KpiRow's field order and never shuffles) and
-the compact form (rows with activity only, chosen fields, figures rounded as people read them)."""
+"""KPI rows for people: CSV (stdlib csv; the column order is KpiRow's field order and never shuffles; no
+cell a spreadsheet runs as a formula: ccaas.domain.spreadsheet) and the compact form (rows with activity
+only, chosen fields, figures rounded as people read them)."""
 from __future__ import annotations
 
 import csv
@@ -9,6 +10,7 @@ from typing import TextIO
 
 from ccaas.domain.kpis.accumulators import ACCUMULATOR_FIELDS, KPI_NAMES
 from ccaas.domain.kpis.ledger import DIMENSIONS, KpiRow
+from ccaas.domain.spreadsheet import safe_cell
 
 __all__ = ["COMPACT_FIELDS", "CSV_COLUMNS", "compact_rows", "dicts_to_csv", "rounded", "rows_to_csv", "write_csv"]
 
@@ -56,7 +58,7 @@ def _cell(value: object) -> str:
         return repr(round(value, 6))  # 6 decimals: stable across platforms, enough for any rate
     if isinstance(value, tuple):
         return "+".join(value)  # group_by, e.g. "reason+channel"
-    return str(value)
+    return safe_cell(str(value))  # a free-text dimension (a contact's reason) never runs as a formula
 
 
 def write_csv(rows: Iterable[KpiRow], out: TextIO) -> int:
