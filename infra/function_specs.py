@@ -179,7 +179,9 @@ SPECS: Mapping[str, FunctionSpec] = {
     ),
     "connect_flow": FunctionSpec(
         "Amazon Connect flows: identify, route, wait info, hours, staffing, callback, IVR milestones (flat string replies)",
-        read=("Config", "Metrics", "Customers"),
+        # Agents: scheduling a callback plans its routing and asks who could satisfy the step in force (routing
+        # reach: the agents Query for a skill step, the last agent's item for a journey step)
+        read=("Config", "Metrics", "Customers", "Agents"),
         read_write=("Contacts", "History"),  # callbacks are contacts of ours; milestones join the contact's history
         start_lifecycle=True,  # a callback starts its contact's lifecycle
         invoked_by_connect=True,

@@ -22,11 +22,20 @@ def stack():
 
 @pytest.fixture
 def env(stack, monkeypatch):
-    """env("folder") switches the process environment to that function's (serve_api's to start)."""
+    """env("folder") switches the process environment to that function's (serve_api's to start): its
+    variables set, and the previous function's that it does not have removed, so a handler that reaches a
+    table or setting its template does not give it fails here as it would on AWS (it used to find the
+    previous function's: a flow callback read the Agents table its template does not name)."""
+    current: set[str] = set()
 
     def use(folder: str) -> None:
-        for key, value in function_environment(stack, folder).items():
+        environment = function_environment(stack, folder)
+        for key in current - environment.keys():
+            monkeypatch.delenv(key, raising=False)
+        for key, value in environment.items():
             monkeypatch.setenv(key, value)
+        current.clear()
+        current.update(environment)
 
     use("serve_api")
     return use

@@ -28,7 +28,8 @@ def _event(secret: str, kind: str = "TOKEN") -> dict:
 
 @pytest.fixture
 def authorizer(env, monkeypatch):
-    """The handler module, with the user pool's verifier given the test key set."""
+    """The handler module, with the user pool's verifier given the test key set (in its function's environment:
+    a test asks for its tenant first, made as the API makes it)."""
     env("authorize_request")
     module = load_module("authorize_request")
     verifier = TokenVerifier(StaticSigningKeys(JWKS), issuer=ISSUER, client_id=CLIENT)
@@ -37,7 +38,7 @@ def authorizer(env, monkeypatch):
     env("serve_api")
 
 
-def test_a_valid_id_token_is_authorized_with_the_same_context_shape_as_a_key(authorizer, tenant):
+def test_a_valid_id_token_is_authorized_with_the_same_context_shape_as_a_key(tenant, authorizer):
     claims = {"custom:tenant_id": tenant.id, "cognito:groups": ["agent"], "custom:agent_id": "ana", "sub": "u-1"}
     policy = authorizer.lambda_handler(_event(token(**claims)), context("authorize"))
     assert policy["principalId"] == f"{tenant.id}#jwt:u-1"
@@ -63,14 +64,14 @@ def test_a_valid_id_token_is_authorized_with_the_same_context_shape_as_a_key(aut
     ],
 )
 @pytest.mark.parametrize("kind", ["TOKEN", "REQUEST"])
-def test_invalid_tokens_are_unauthorized(authorizer, tenant, logs, bad, kind):
+def test_invalid_tokens_are_unauthorized(tenant, authorizer, logs, bad, kind):
     jwt_ = token(**{"custom:tenant_id": tenant.id, **bad})
     with pytest.raises(Exception, match="Unauthorized"):
         authorizer.lambda_handler(_event(jwt_, kind), context("authorize"))
     assert jwt_ not in logs.text() and "invalid user token" in logs.text()  # never the token itself
 
 
-def test_api_keys_still_work_next_to_tokens(authorizer, tenant):
+def test_api_keys_still_work_next_to_tokens(tenant, authorizer):
     issued = admin.issue_api_key(__import__("ccaas.bootstrap", fromlist=["dependencies"]).dependencies(), tenant.id, role="supervisor")
     policy = authorizer.lambda_handler(_event(issued.api_key), context("authorize"))
     assert policy["context"]["role"] == "supervisor" and policy["context"]["key_id"] == issued.key_id

@@ -17,7 +17,8 @@ import pytest
 from ccaas.bootstrap import dependencies
 from ccaas.domain.connect_flow import MAX_REPLY_BYTES, reply_size
 from ccaas.domain.models import Agent, AgentStatus, QueueAssignment
-from ccaas.usecases import admin, connect_flow
+from ccaas.domain.routing_engine import RoutingPolicy
+from ccaas.usecases import admin, agents, connect_flow, contacts, routing
 from tests.calling_hours import backend_now
 from tests.connect_tenant import BILLING_HOURS, add_flow_queues
 from tests.lambda_harness import api, context, load_handler
@@ -138,6 +139,34 @@ def test_every_action_with_realistic_events(flow_tenant, invoke):
     connect_id = json.loads((FIXTURES / "chat_sms.json").read_text())["Details"]["ContactData"]["ContactId"]
     entry = dependencies().history.get_entry(t.id, connect_id)
     assert entry.flow is not None and entry.flow.self_service and entry.flow.milestones == 1
+
+
+@pytest.mark.parametrize("policy", [
+    {"queues": {"support": {"steps": [{"name": "experts", "condition": "support>=4", "expiry_s": 30}]}}},
+    {"journey": {"last_agent_step_s": 20}},
+], ids=["a skill step", "a last-agent step"])
+def test_a_callback_whose_routing_step_asks_about_agents_is_scheduled(flow_tenant, invoke, env, policy):
+    """Scheduling a callback plans its routing steps and asks who could satisfy the one in force (routing
+    reach: the agents Query for a skill step, the last agent's item for a journey step): the function reads
+    the Agents table for that (outside testing found `internal_error` replies when its template gave it none)."""
+    t = flow_tenant
+    env("serve_api")  # the set-up, as the API would make it
+    deps = dependencies()
+    routing.put_policy(deps, t.id, RoutingPolicy.model_validate(policy))
+    admin.put_agent(deps, Agent(tenant_id=t.id, agent_id="bo", name="Bo", skills={"support": 5},
+                                queues=(QueueAssignment(queue_id="support"),)))
+    if "journey" in policy:  # bo served c-plat a minute ago: bo leads the callback's plan, then logs off
+        agents.set_agent_status(deps, t.id, "bo", agents.StatusChange(status="AVAILABLE"))
+        served = contacts.create_contact(deps, t.id, contacts.NewContact(channel="VOICE", queue_id="support",
+                                                                          customer_id="c-plat"))
+        served = contacts.queue_and_route(deps, t.id, served.contact_id, "token")
+        assert served.agent_id == "bo", served
+        for step in (contacts.accept_contact, contacts.complete_contact, contacts.end_after_contact_work):
+            step(deps, t.id, "bo", served.contact_id)
+        agents.set_agent_status(deps, t.id, "bo", agents.StatusChange(status="OFFLINE"))
+    env("connect_flow")
+    called = invoke(flow_event(t, "voice_inbound", {"action": "callback", "queue_id": "support"}))
+    assert (called["status"], called.get("scheduled")) == ("ok", "true"), called
 
 
 @pytest.mark.parametrize("parameters, code", [

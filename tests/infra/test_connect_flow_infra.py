@@ -55,10 +55,11 @@ def test_a_malformed_instance_arn_fails_synth():
 
 def test_the_flow_function_grants_are_the_few_it_needs(synth):
     spec = SPECS["connect_flow"]
-    assert spec.read_write == ("Contacts", "History") and set(spec.read) == {"Config", "Metrics", "Customers"}
+    # Agents read only: a callback's routing plan asks who could satisfy its step (routing reach)
+    assert spec.read_write == ("Contacts", "History") and set(spec.read) == {"Config", "Metrics", "Customers", "Agents"}
     assert spec.start_lifecycle and not spec.put_events and not spec.answer_tasks and not spec.publish_alerts
     assert spec.timeout_s <= 8  # Amazon Connect waits at most 8 s for a Lambda
     fn = synth.resources[synth.logical_id(synth.stack.factory.functions["connect_flow"])]["Properties"]
     assert fn["Timeout"] == spec.timeout_s and "CUSTOMERS_TABLE" in fn["Environment"]["Variables"]
-    assert "AGENTS_TABLE" not in fn["Environment"]["Variables"]
+    assert "AGENTS_TABLE" in fn["Environment"]["Variables"] and "ALERTS_TABLE" not in fn["Environment"]["Variables"]
     synth.template.has_output("ConnectFlowFunctionArn", {})
