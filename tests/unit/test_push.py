@@ -65,6 +65,22 @@ def test_malformed_frames_are_frame_errors_that_never_echo_the_input(body):
     assert "bad queue" not in str(err.value) and "other" not in str(err.value)
 
 
+@pytest.mark.parametrize("body", [
+    '{"action":"ping","ECHO-ME-7731":1}',
+    '{"action":"subscribe","queues":["sales"],"ECHO-ME-7731":"x","tenant_id":"t2"}',
+    '{"action":"subscribe","queues":"sales","ECHO-ME-7731":1}',
+])
+def test_a_field_a_frame_should_not_have_is_counted_never_named(body):
+    """The sender's own field names are input too: an error frame names only the frame's fields."""
+    with pytest.raises(FrameError) as err:
+        parse_frame(body)
+    message = str(err.value)
+    assert "ECHO-ME" not in message and "tenant_id" not in message, message
+    assert "unknown field(s): a " in message and "has only action" in message, message
+    if '"queues":"sales"' in body:
+        assert "check queues" in message and err.value.field == "queues", message
+
+
 @pytest.mark.parametrize("identity", [
     Identity(tenant_id="t1", role="integration"),
     Identity(tenant_id="t1", role="agent", agent_id=""),

@@ -122,9 +122,15 @@ def parse_frame(body: str | bytes | None) -> Subscribe | Ping:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        # Never echo the input: name the fields only (a list item by its position).
-        fields = sorted({".".join(map(str, e["loc"])) for e in exc.errors()})
-        raise FrameError(f"invalid {data['action']} frame: check {', '.join(fields)}", field=fields[0] if fields else None) from None
+        # Never echo the input: name our fields only (a list item by its position); a field the frame should not
+        # have is input too (its name is the sender's), so it is counted, not named.
+        errors = exc.errors()
+        fields = sorted({".".join(map(str, e["loc"])) for e in errors if e["type"] != "extra_forbidden"})
+        extra = sum(1 for e in errors if e["type"] == "extra_forbidden")
+        problems = [f"check {', '.join(fields)}"] if fields else []
+        if extra:
+            problems.append(f"{extra} unknown field(s): a {data['action']} frame has only {', '.join(model.model_fields)}")
+        raise FrameError(f"invalid {data['action']} frame: {'; '.join(problems)}", field=fields[0] if fields else None) from None
 
 
 # --- messages out ------------------------------------------------------------------------------------
