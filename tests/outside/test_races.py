@@ -224,3 +224,45 @@ def test_overrides_racing_a_re_analysis_are_kept(tenant):
     assert version == 1 + sum(1 for status, _ in answers if status == 200)
     stored = api("GET", "/contacts/r3/evaluation", tenant.id)[1]["evaluation"]
     assert api("GET", "/contacts/r3/analysis", tenant.id)[1]["qa"]["score"] == stored["score"]
+
+
+@pytest.mark.parametrize("completes", [0, 2], ids=["moves", "moves and completes"])
+def test_moves_racing_on_one_connected_contact_leave_one_winner_and_one_chain(tenant, env, completes):
+    """An agent's client double-firing (or two tabs): blind transfers, consults, completes and holds of one
+    connected contact at once (a complete, cheaper, wins when it is in the race). One of the moves wins; every other request is a 4xx naming why (never a 5xx),
+    and the customer's contact has at most one next segment (found racing `make run`: it held)."""
+    from ccaas.domain.vocabulary import DomainError
+    from ccaas.usecases import contacts, transfers
+    from tests.handlers.test_transfer_handlers import _connected, _team
+
+    cid = _connected(tenant, env)
+    _team(tenant)  # the billing queue
+    deps = dependencies()
+    to_billing = {"to": {"queue_id": "billing"}}
+    moves = ([("transfer", partial(transfers.transfer, deps, tenant.id, "ana", cid, transfers.TransferRequest(**to_billing)))] * 3
+             + [("consult", partial(transfers.consult, deps, tenant.id, "ana", cid, transfers.ConsultRequest(**to_billing)))] * 3
+             + [("complete", partial(contacts.complete_contact, deps, tenant.id, "ana", cid))] * completes
+             + [("hold", partial(transfers.hold, deps, tenant.id, "ana", cid))] * 2)
+
+    def answered(call: Callable[[], Any]) -> Callable[[], Any]:
+        def run() -> Any:
+            try:
+                return call()
+            except Conflict:
+                raise
+            except DomainError as refused:  # the API's 422: refused with a reason, nothing written
+                return refused
+        return run
+
+    outcomes = _race([answered(call) for _, call in moves])
+    won = [kind for (kind, _), (status, result) in zip(moves, outcomes)
+           if status == 200 and not isinstance(result, DomainError) and kind != "hold"]
+    assert len(won) == 1, list(zip([k for k, _ in moves], outcomes))
+    status, chain = api("GET", f"/contacts/{cid}/segments", tenant.id)
+    assert status == 200, chain
+    following = [c for c in chain if c.get("previous_contact_id") == cid]  # the new segment, or the consult leg
+    assert len(following) == (0 if won == ["complete"] else 1), (won, chain)
+    status, contact = api("GET", f"/contacts/{cid}", tenant.id)
+    assert (contact["consult_contact_id"] is not None) == (won == ["consult"]), (won, contact)
+    if following:
+        assert (following[0].get("consult_of") == cid) == (won == ["consult"]), (won, following)

