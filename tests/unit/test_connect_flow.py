@@ -228,6 +228,16 @@ def test_missing_and_bad_parameters_have_clear_error_codes(deps, parameters, cod
     assert "+447700900123" not in json.dumps(reply)  # never the caller's number
 
 
+def test_an_unknown_action_is_logged_as_unknown_never_as_sent(deps):
+    """The outcome line holds no parameters: an action that is not ours is a parameter's text (a flow can pass
+    what a caller keyed in), so it is logged as "unknown" while the flow still gets its error code."""
+    sent = "+14155550102 ../../etc/passwd " + "x" * 4000
+    reply, outcome = connect_flow.answer(lambda: deps, fixture("chat_sms", {"action": sent}))
+    assert reply["error_code"] == "unknown_action" and outcome.action == "unknown"
+    assert "+14155550102" not in outcome.model_dump_json()
+    assert connect_flow.answer(lambda: deps, fixture("chat_sms", {"action": "Hours", "queue_id": "sales"}))[1].action == "hours"
+
+
 # --- identify -----------------------------------------------------------------------------------------
 def test_identify_by_the_calling_number(deps):
     reply = ask(deps, fixture("voice_inbound", action="identify"))

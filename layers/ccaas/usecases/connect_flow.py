@@ -134,7 +134,8 @@ def _answer(deps_factory: Callable[[], Dependencies], raw: Any, outcome: FlowOut
         event = parse_event(raw)
         outcome.contact_id = event.contact.ContactId
         action = (event.parameter("action") or "").lower() or None
-        outcome.action = action
+        # Logged as one of ours or "unknown": an unknown action is a parameter's text (no parameters in logs)
+        outcome.action = action if action is None or action in _ACTIONS else "unknown"
         if action is None:
             raise FlowError("missing_parameter", f"parameter 'action' is required: one of {', '.join(ACTIONS)}")
         handler = _ACTIONS.get(action)
