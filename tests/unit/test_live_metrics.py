@@ -403,3 +403,66 @@ def test_no_gauge_counts_offline_agents_so_none_goes_negative():
     logs_out = _event("agent.status_changed", 1, queue_ids=["sales"], previous_activity="NOT_READY", activity="OFFLINE")
     assert dict(contributions(logs_in)[0].gauges) == {"agents_available": 1, "agents_staffed": 1}
     assert dict(contributions(logs_out)[0].gauges) == {"agents_not_ready": -1, "agents_staffed": -1}
+
+
+class _Racing:
+    """A live metrics store whose next `races` writes each find another shard's consumer got there first:
+    `rival()` runs just before the write is sent (two shards' invocations writing one queue item at once)."""
+
+    def __init__(self, live, rival, races: int = 1) -> None:
+        self._live, self._rival, self.races, self.writes = live, rival, races, 0
+
+    def write(self, tenant_id, queue_id, plan):
+        self.writes += 1
+        if self.races:
+            self.races -= 1
+            self._rival()
+        return self._live.write(tenant_id, queue_id, plan)
+
+    def __getattr__(self, name):
+        return getattr(self._live, name)
+
+
+def _two_shards():
+    """The small day's events split over two shards, and one clean run of both, one shard after the other."""
+    source = _traffic()
+    events = source.events.events
+    shard_a, shard_b = _records(events[0::2], "shardId-a"), _records(events[1::2], "shardId-b")
+    clean = memory_dependencies(clock=source.clock, config=source.config, store=source.store)
+    metrics.apply_batch(clean, "shardId-a", shard_a)
+    metrics.apply_batch(clean, "shardId-b", shard_b)
+    return source, shard_a, shard_b, clean
+
+
+@pytest.mark.parametrize("races", [1, 2])
+def test_a_first_write_that_loses_to_another_shard_is_read_again_and_lands(races):
+    """Two shards' first batches for a queue nobody has written yet, at once (a fresh deployment or runtime):
+    the loser reads the item again and writes on it, instead of failing its whole batch (a Lambda error, the
+    batch re-delivered); the counts are the clean run's."""
+    source, shard_a, shard_b, clean = _two_shards()
+    shared = memory_dependencies(clock=source.clock, config=source.config, store=source.store)
+    rivals = iter([lambda: metrics.apply_batch(shared, "shardId-b", shard_b[:10]),
+                   lambda: metrics.apply_batch(shared, "shardId-b", shard_b[10:])])
+    racing = _Racing(shared.live, lambda: next(rivals)(), races=races)
+    loser = memory_dependencies(clock=source.clock, config=source.config, store=source.store, live=racing)
+    (applied,) = metrics.apply_batch(loser, "shardId-a", shard_a)
+    assert racing.writes == races + 1  # each lost write read the item again and wrote once more
+    if races == 1:
+        metrics.apply_batch(shared, "shardId-b", shard_b[10:])
+    assert shared.live.items == clean.live.items
+
+
+def test_a_write_that_keeps_losing_fails_its_batch_after_a_few_tries():
+    """Bounded: after WRITE_ATTEMPTS lost writes the batch fails (the stream delivers it again; the shard
+    watermark keeps any queue it did write from counting twice)."""
+    source, shard_a, _, _ = _two_shards()
+    deps = memory_dependencies(clock=source.clock, config=source.config, store=source.store)
+
+    def always_beaten():
+        raise metrics.Conflict("live metrics item demo/sales changed (d0_at)")
+
+    racing = _Racing(deps.live, always_beaten, races=10**6)
+    loser = memory_dependencies(clock=source.clock, config=source.config, store=source.store, live=racing)
+    with pytest.raises(metrics.Conflict):
+        metrics.apply_batch(loser, "shardId-a", shard_a)
+    assert racing.writes == metrics.WRITE_ATTEMPTS and deps.live.items == {}

@@ -30,6 +30,9 @@ Key = tuple[str, str]  # (tenant_id, queue_id)
 # store (weakly, like the time-zone cache). Planning against it saves the read before the write; the
 # write's conditions (shard watermark, tags of the slots it touches) catch an item that moved since.
 _MAX_CACHED_ITEMS = 10_000
+# Writes of one queue's item per batch before the batch fails: a write another shard's consumer beat is read
+# again and planned on (two shards' first batches for a new queue item, a minute slot reset by both at once).
+WRITE_ATTEMPTS = 3
 _items: weakref.WeakKeyDictionary[object, dict[Key, dict[str, Any]]] = weakref.WeakKeyDictionary()
 _items_lock = threading.Lock()
 
@@ -76,9 +79,10 @@ def apply_batch(deps: Dependencies, shard_id: str, records: Sequence[SequencedEv
 
     Items this process wrote (or read) before are planned against as they were then, without a read:
     only the watermark and the slot tags matter to a plan, and the write's conditions check exactly
-    those, so an item another writer moved fails the write, and is then read and planned again (the
-    write is retried once). A plan that resets a slot (a new minute or day) reads the item first: the
-    reset removes the old period's counters, and only a fresh item lists them all."""
+    those, so an item another writer moved fails the write, and is then read and planned again (up to
+    WRITE_ATTEMPTS writes, then the batch fails and the stream delivers it again). A plan that resets a slot
+    (a new minute or day) reads the item first: the reset removes the old period's counters, and only a
+    fresh item lists them all."""
     keys = list(dict.fromkeys((r.event.tenant_id, c.queue_id) for r in records for c in contributions(r.event) if c.queue_id))
     if not keys:
         return []
@@ -109,19 +113,26 @@ def apply_batch(deps: Dependencies, shard_id: str, records: Sequence[SequencedEv
         planned.update(plans(stale))
     applied = []
     for key, (update, plan) in planned.items():
-        try:
-            after = deps.live.write(key[0], key[1], plan)
-        except Conflict:
-            cache.pop(key, None)
-            if key in fresh:
-                raise
-            items.update(_reread(deps, {key}))
-            fresh.add(key)
-            retry = plans({key}).get(key)
-            if retry is None:
-                continue  # another delivery of this shard applied these records already
-            update, plan = retry
-            after = deps.live.write(key[0], key[1], plan)
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                after = deps.live.write(key[0], key[1], plan)
+                break
+            except Conflict:
+                # Another writer moved the item since it was read (another shard's consumer reset a slot, or
+                # made the item first): read it again and plan on it; a few times, then the batch fails and
+                # comes again (the shard watermark keeps the queues it did write from counting twice).
+                cache.pop(key, None)
+                if attempt == WRITE_ATTEMPTS:
+                    raise
+                items.update(_reread(deps, {key}))
+                fresh.add(key)
+                retry = plans({key}).get(key)
+                if retry is None:
+                    after = None  # another delivery of this shard applied these records already
+                    break
+                update, plan = retry
+        if after is None:
+            continue
         _remember(cache, key, after)
         applied.append(AppliedUpdate(update, after))
     return applied
