@@ -98,6 +98,19 @@ def test_a_record_applies_to_its_attempt_only_under_the_instances_tenant():
     assert outbound.record_ctr_outcome(deps, _ctr(InitiationMethod="INBOUND")) is None
 
 
+def test_an_answered_campaign_call_without_its_contact_id_is_refused_naming_the_field():
+    """Connect's contact took the call: a record without its ContactId is a batch item failure with a reason (the
+    outcome consumer never routes a contact of its own instead, nor fails on a table it has no access to)."""
+    deps = memory_dependencies()
+    deps.config.put_connect_instance(INSTANCE, "t1")
+    answered = _ctr(AnsweringMachineDetectionStatus="HUMAN_ANSWERED", ConnectedToSystemTimestamp="2025-11-24T16:00:08Z",
+                    Agent={"ConnectedToAgentTimestamp": "2025-11-24T16:00:09Z"})
+    del answered["ContactId"]
+    with pytest.raises(DomainError) as refused:
+        outbound.record_ctr_outcome(deps, answered)
+    assert refused.value.field == "ContactId" and "ContactId" in str(refused.value)
+
+
 def test_the_simulated_carrier_compresses_its_delays_by_the_ring_time_scale_and_reports_the_real_ring():
     """A demo or a test may ring at a fraction of the carrier's times; the outcome and the ring seconds
     reported (what the 15 s abandonment rule reads) are the carrier's own."""

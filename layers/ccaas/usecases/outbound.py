@@ -1211,6 +1211,10 @@ def record_ctr_outcome(deps: Dependencies, ctr: Mapping[str, Any]) -> AttemptRec
     if tenant_id is None or tenant_id != ids["tenant_id"]:
         raise DomainError("the contact record's instance does not belong to the attempt's tenant", field="InstanceARN")
     contact_id = str(ctr.get("ContactId") or "") or None
+    if outcome.disposition is Disposition.ANSWERED and contact_id is None:
+        # Connect's own contact took the call: without its id nothing can point at it (record_outcome would
+        # route a contact of ours instead, which this consumer may not): a batch item failure with a reason
+        raise DomainError("the contact record of an answered campaign call has no ContactId", field="ContactId")
     return record_outcome(deps, tenant_id, ids["campaign_id"], ids["row_id"], ids["attempt_id"], outcome,
                           contact_id=contact_id if outcome.disposition is Disposition.ANSWERED else None)
 
