@@ -107,7 +107,6 @@ def apply_batch(deps: Dependencies, shard_id: str, records: Sequence[SequencedEv
     stale = {k for k, (_, plan) in planned.items() if plan.resets and k not in fresh}
     if stale:
         items.update(_reread(deps, stale))
-        fresh |= stale
         for key in stale:
             del planned[key]
         planned.update(plans(stale))
@@ -125,7 +124,6 @@ def apply_batch(deps: Dependencies, shard_id: str, records: Sequence[SequencedEv
                 if attempt == WRITE_ATTEMPTS:
                     raise
                 items.update(_reread(deps, {key}))
-                fresh.add(key)
                 retry = plans({key}).get(key)
                 if retry is None:
                     after = None  # another delivery of this shard applied these records already

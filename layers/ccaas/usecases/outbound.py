@@ -1288,8 +1288,8 @@ def attempts_csv(records: Sequence[AttemptRecord]) -> str:
         a = r.attempt
         writer.writerow([safe_cell(str(cell)) for cell in (
             a.attempt_id, a.campaign_id, r.campaign_version, a.row_id, a.account_id or "", a.number,
-            a.started_at.isoformat(), r.ended_at.isoformat() if r.ended_at else "", str(r.dial_mode),
-            str(a.disposition or ""), r.contact_id or "", ";".join(str(c.name) for c in a.checks if c.passed),
+            a.started_at.isoformat(), r.ended_at.isoformat() if r.ended_at else "", r.dial_mode,
+            a.disposition or "", r.contact_id or "", ";".join(str(c.name) for c in a.checks if c.passed),
             _checks_text(a.checks),
         )])
     return out.getvalue()
