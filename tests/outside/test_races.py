@@ -19,7 +19,7 @@ import pytest
 
 from ccaas.bootstrap import dependencies
 from ccaas.domain.analytics.rules import default_compliance
-from ccaas.domain.models import AgentStatus, Conflict
+from ccaas.domain.models import AgentStatus, Conflict, DomainError
 from ccaas.usecases import analytics, outbound
 from tests.calling_hours import zone_in_hours
 from tests.handlers.conftest import env, stack, tenant  # noqa: F401 - fixtures
@@ -59,11 +59,11 @@ def _overrides(tenant_id: str, contact_id: str) -> tuple[int, dict[str, tuple[st
     return body["version"], held
 
 
-def _race(calls: list[Callable[[], Any]]) -> list[tuple[int, Any]]:
+def _race(calls: list[Callable[[], Any]], *, refusals: bool = False) -> list[tuple[int, Any]]:
     """Run the calls on threads at once, as concurrent Lambda invocations would (each its own
     environment: the use-case, not the shared Powertools resolver, which one environment runs one event
-    at a time). Each outcome as the API would answer it: (200, result) or (409, Conflict); any other
-    exception would be a 5xx and is re-raised."""
+    at a time). Each outcome as the API would answer it: (200, result) or (409, Conflict), and with
+    `refusals` (422, DomainError) too; any other exception would be a 5xx and is re-raised."""
     barrier = threading.Barrier(len(calls))
 
     def run(call: Callable[[], Any]) -> tuple[int, Any]:
@@ -72,6 +72,10 @@ def _race(calls: list[Callable[[], Any]]) -> list[tuple[int, Any]]:
             return 200, call()
         except Conflict as conflict:
             return 409, conflict
+        except DomainError as refused:
+            if not refusals:
+                raise
+            return 422, refused
 
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         return list(pool.map(run, calls))
@@ -232,7 +236,6 @@ def test_moves_racing_on_one_connected_contact_leave_one_winner_and_one_chain(te
     connected contact at once (a complete, the cheapest, wins when it is in the race). One move wins; every
     other request is a 409 or 422 with its reason (never a 5xx), and the customer's contact has at most one
     next segment (raced against `make run` first: it held there too)."""
-    from ccaas.domain.vocabulary import DomainError
     from ccaas.usecases import contacts, transfers
     from tests.handlers.test_transfer_handlers import _connected, _team
 
@@ -245,21 +248,10 @@ def test_moves_racing_on_one_connected_contact_leave_one_winner_and_one_chain(te
              + [("complete", partial(contacts.complete_contact, deps, tenant.id, "ana", cid))] * completes
              + [("hold", partial(transfers.hold, deps, tenant.id, "ana", cid))] * 2)
 
-    def answered(call: Callable[[], Any]) -> Callable[[], Any]:
-        def run() -> Any:
-            try:
-                return call()
-            except Conflict:
-                raise
-            except DomainError as refused:  # the API's 422: refused with a reason, nothing written
-                return refused
-        return run
-
-    outcomes = _race([answered(call) for _, call in moves])
-    won = [kind for (kind, _), (status, result) in zip(moves, outcomes)
-           if status == 200 and not isinstance(result, DomainError) and kind != "hold"]
+    outcomes = _race([call for _, call in moves], refusals=True)
+    won = [kind for (kind, _), (status, _) in zip(moves, outcomes) if status == 200 and kind != "hold"]
     assert len(won) == 1, list(zip([k for k, _ in moves], outcomes))
-    refused = [result for status, result in outcomes if status == 409 or isinstance(result, DomainError)]
+    refused = [result for status, result in outcomes if status in (409, 422)]
     assert all(str(r) for r in refused) and len(refused) >= len(moves) - 1 - 2, outcomes  # 2: the holds may land
     status, chain = api("GET", f"/contacts/{cid}/segments", tenant.id)
     assert status == 200, chain
