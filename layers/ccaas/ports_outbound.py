@@ -16,13 +16,13 @@ ccaas.domain.outbound.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from pydantic import AwareDatetime, Field
 
 from ccaas.domain.vocabulary import Frozen, Int
-from ccaas.domain.outbound.compliance import Suppression
+from ccaas.domain.outbound.compliance import REG_F_WINDOW, Suppression
 from ccaas.domain.outbound.models import (
     Attempt,
     Campaign,
@@ -34,12 +34,17 @@ from ccaas.domain.outbound.models import (
 )
 
 __all__ = [
-    "attempt_id_floor", "new_attempt_id", "AttemptRecord", "CarrierOutcome", "DialHandle", "DialRequest", "Dialer", "DialerFactory", "DialerSettings",
+    "attempt_id_floor", "ledger_keys", "new_attempt_id", "AttemptLedger", "AttemptRecord", "IN_FLIGHT", "LEDGER_WINDOWS",
+    "LedgerKind", "CarrierOutcome", "DialHandle", "DialRequest", "Dialer", "DialerFactory", "DialerSettings",
     "ConversationKey", "OutboundStore", "RowState", "SmsRequest", "SmsSender", "StoredRow",
 ]
 
 RowState = Literal["due", "done"]
 ConversationKey = Literal["number", "account"]  # how a conversation outside the dialer names the person
+LedgerKind = Literal["number", "account"]
+IN_FLIGHT = timedelta(minutes=10)  # an attempt younger than this without an outcome is a call in flight
+# What a ledger keeps: a debt's calls of Reg F's window, a number's calls that may still be in flight.
+LEDGER_WINDOWS: Mapping[LedgerKind, timedelta] = {"account": REG_F_WINDOW, "number": IN_FLIGHT}
 
 
 def _letters(n: int, width: int) -> str:
@@ -75,6 +80,38 @@ class StoredRow(Frozen):
         default=(), max_length=32, description="the failed checks of the last decision that held it back or ended "
                                                "it (with their facts: which list, which rule): the audit of a block")
     version: Int = Field(default=0, ge=0)
+
+
+class AttemptLedger(Frozen):
+    """The attempts about one debt (`account`) or on one number (`number`), read strongly consistently, and a
+    version the attempt transaction holds them to.
+
+    Why: two dialers can check one debt or one number at once (two campaigns' ticks, a preview dial beside a
+    tick). The by-account and by-number indexes they read lag and take no lock, so both could see 6 calls about
+    the debt and both store the 7th (Reg F 7-in-7), or both see the number free and ring it twice at once. An
+    attempt's transaction therefore writes its debt's and its number's ledgers at `version + 1` only while the
+    stored versions are still the ones its check read: one dialer's attempt is stored, the other's is a Conflict
+    and dials nothing. A ledger keeps the attempts its check needs (LEDGER_WINDOWS), without their checks."""
+
+    kind: LedgerKind
+    value: str = Field(description="the account/debt id, or the E.164 number")
+    version: Int = Field(default=0, ge=0, description="0: no attempt was stored with this ledger yet")
+    attempts: tuple[Attempt, ...] = ()
+
+    def adding(self, attempt: Attempt) -> AttemptLedger:
+        """The ledger once `attempt` is stored: the next version, what left the window dropped."""
+        since = attempt.started_at - LEDGER_WINDOWS[self.kind]
+        kept = tuple(a for a in self.attempts if a.started_at > since)
+        return self.model_copy(update={"version": self.version + 1,
+                                       "attempts": (*kept, attempt.model_copy(update={"checks": ()}))})
+
+
+def ledger_keys(attempt: Attempt) -> list[tuple[LedgerKind, str]]:
+    """The ledgers an attempt is started with: its number's, and its debt's when it is about one."""
+    keys: list[tuple[LedgerKind, str]] = [("number", attempt.number)]
+    if attempt.account_id is not None:
+        keys.append(("account", attempt.account_id))
+    return keys
 
 
 class AttemptRecord(Frozen):
@@ -128,11 +165,17 @@ class OutboundStore(Protocol):
         ...
 
     # --- attempts --------------------------------------------------------------------------------------
-    def start_attempt(self, record: AttemptRecord, row: StoredRow, *, next_due_at: datetime) -> None:
+    def start_attempt(self, record: AttemptRecord, row: StoredRow, *, next_due_at: datetime,
+                      ledgers: Sequence[AttemptLedger] = ()) -> None:
         """Atomically: store the attempt with its checks and move the row to `next_due_at`, only if the
-        campaign is still RUNNING at `record.campaign_version`, the row still at `row.version`, and no
-        suppression of the row's number, e-mail or account appeared since the check (Conflict otherwise:
-        nothing is written and nothing may be dialed)."""
+        campaign is still RUNNING at `record.campaign_version`, the row still at `row.version`, no
+        suppression of the row's number, e-mail or account appeared since the check, and the attempt's
+        ledgers (`ledger_keys`: its number's, its debt's) are still at the versions in `ledgers` (each becomes
+        `ledger.adding(attempt)`). Conflict otherwise: nothing is written and nothing may be dialed. Ledgers
+        other than exactly the attempt's are a ValueError (its check could not have seen every call)."""
+        ...
+    def ledger(self, tenant_id: str, kind: LedgerKind, value: str) -> AttemptLedger:
+        """The ledger of a debt or a number (strongly consistent; version 0 and no attempts before its first)."""
         ...
     def get_attempt(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str) -> AttemptRecord: ...
     def finish_attempt(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str, *,

@@ -23,7 +23,7 @@ from ccaas.domain.outbound.models import (
     ConsentFlag,
     Disposition,
 )
-from ccaas.ports_outbound import AttemptRecord, new_attempt_id
+from ccaas.ports_outbound import AttemptLedger, AttemptRecord, ledger_keys, new_attempt_id
 from tests.aws_stack import function_environment
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
@@ -64,6 +64,12 @@ def _record(tenant, row, at, n=0, version=1, number=None) -> AttemptRecord:
     attempt = Attempt(attempt_id=new_attempt_id(at, n), campaign_id="c1", row_id=row.row_id, account_id=row.account_id,
                       number=number or row.numbers[0], started_at=at, checks=(check,))
     return AttemptRecord(tenant_id=tenant, attempt=attempt, dial_mode=CampaignMode.PROGRESSIVE, campaign_version=version)
+
+
+def _start(store, record: AttemptRecord, row, *, next_due_at) -> None:
+    """Start the attempt as a dialer does: with its number's and its debt's ledgers as read now."""
+    ledgers = [store.ledger(record.tenant_id, kind, value) for kind, value in ledger_keys(record.attempt)]
+    store.start_attempt(record, row, next_due_at=next_due_at, ledgers=ledgers)
 
 
 def test_campaign_writes_are_conditional_and_running_ones_are_listed(store, tenant):
@@ -107,25 +113,25 @@ def test_start_attempt_is_atomic_with_the_row_the_campaign_and_the_suppressions(
     rows = _rows(store, tenant, n=2)
     row = store.get_row(tenant, "c1", "r0")
     record = _record(tenant, rows[0], T0)
-    store.start_attempt(record, row, next_due_at=T0 + timedelta(minutes=10))
+    _start(store, record, row, next_due_at=T0 + timedelta(minutes=10))
     assert store.get_attempt(tenant, "c1", "r0", record.attempt_id) == record
     assert store.record_attempts(tenant, "c1", "r0") == [record.attempt]
     assert store.get_row(tenant, "c1", "r0").next_due_at == T0 + timedelta(minutes=10)
     with pytest.raises(Conflict):  # the row moved on: a second dialer lost
-        store.start_attempt(_record(tenant, rows[0], T0, n=1), row, next_due_at=T0)
+        _start(store, _record(tenant, rows[0], T0, n=1), row, next_due_at=T0)
     # a suppression of the row's e-mail appears after the check: nothing is written
     row1 = store.get_row(tenant, "c1", "r1")
     store.add_suppressions(tenant, [Suppression(kind="email", value="ANA1@example.com", source="api")])
     with pytest.raises(Conflict):
-        store.start_attempt(_record(tenant, rows[1], T0, n=2), row1, next_due_at=T0)
+        _start(store, _record(tenant, rows[1], T0, n=2), row1, next_due_at=T0)
     assert store.record_attempts(tenant, "c1", "r1") == [] and store.get_row(tenant, "c1", "r1") == row1
     # the campaign's rules changed (version 2) since the check made under version 1
     store.put_campaign(tenant, campaign.model_copy(update={"version": 2}), expected_version=1)
     store.add_suppressions(tenant, [])
     with pytest.raises(Conflict):
-        store.start_attempt(_record(tenant, rows[0], T0 + timedelta(minutes=1), n=3),
+        _start(store, _record(tenant, rows[0], T0 + timedelta(minutes=1), n=3),
                             store.get_row(tenant, "c1", "r0"), next_due_at=T0)
-    store.start_attempt(_record(tenant, rows[0], T0 + timedelta(minutes=1), n=4, version=2),
+    _start(store, _record(tenant, rows[0], T0 + timedelta(minutes=1), n=4, version=2),
                         store.get_row(tenant, "c1", "r0"), next_due_at=T0)
     assert len(store.record_attempts(tenant, "c1", "r0")) == 2
 
@@ -136,7 +142,7 @@ def test_attempt_windows_per_account_number_and_campaign(store, tenant):
     made = []
     for i, row in enumerate(rows):
         record = _record(tenant, row, T0 + timedelta(hours=i), n=i)
-        store.start_attempt(record, store.get_row(tenant, "c1", row.row_id), next_due_at=T0)
+        _start(store, record, store.get_row(tenant, "c1", row.row_id), next_due_at=T0)
         made.append(record)
     assert [a.attempt_id for a in store.account_attempts(tenant, "debt-1", T0 - timedelta(days=7))] == [m.attempt_id for m in made]
     assert [a.row_id for a in store.account_attempts(tenant, "debt-1", T0 + timedelta(minutes=30))] == ["r1", "r2"]
@@ -149,11 +155,47 @@ def test_attempt_windows_per_account_number_and_campaign(store, tenant):
     assert store.campaign_attempts(tenant, "c1", since=T0, after=made[0].attempt_id, limit=1) == made[1:2]
 
 
+def test_ledgers_move_one_version_an_attempt_and_a_stale_one_stores_nothing(store, tenant):
+    """Two dialers that checked one debt (or one number) against the same ledger versions: the first attempt is
+    stored, the second is a Conflict that writes nothing (no attempt; the row and the ledgers as they were)."""
+    _campaign(store, tenant)
+    rows = _rows(store, tenant, n=3, account="debt-1")
+    debt, number = store.ledger(tenant, "account", "debt-1"), store.ledger(tenant, "number", rows[0].numbers[0])
+    assert (debt.version, debt.attempts, number.version) == (0, (), 0)
+    first = _record(tenant, rows[0], T0)
+    store.start_attempt(first, store.get_row(tenant, "c1", "r0"), next_due_at=T0, ledgers=[number, debt])
+    debt = store.ledger(tenant, "account", "debt-1")
+    assert debt.version == 1 and debt.attempts == (first.attempt.model_copy(update={"checks": ()}),)
+    assert store.ledger(tenant, "number", rows[0].numbers[0]).version == 1
+    row1 = store.get_row(tenant, "c1", "r1")
+    stale = store.ledger(tenant, "account", "debt-1").model_copy(update={"version": 0, "attempts": ()})
+    other_number = store.ledger(tenant, "number", rows[1].numbers[0])
+    with pytest.raises(Conflict):  # checked against the debt before the first attempt: another dialer moved it
+        store.start_attempt(_record(tenant, rows[1], T0, n=1), row1, next_due_at=T0, ledgers=[other_number, stale])
+    # the first row's number, called by another row (two debts of one person), against its empty ledger
+    shared = _record(tenant, rows[1], T0, n=2, number=rows[0].numbers[0])
+    with pytest.raises(Conflict):
+        store.start_attempt(shared, row1, next_due_at=T0, ledgers=[AttemptLedger(kind="number", value=rows[0].numbers[0]), debt])
+    assert store.record_attempts(tenant, "c1", "r1") == [] and store.get_row(tenant, "c1", "r1") == row1
+    assert store.ledger(tenant, "account", "debt-1") == debt
+    assert store.ledger(tenant, "number", rows[1].numbers[0]).version == 0
+    for ledgers in ([other_number], [debt], [other_number, debt, debt], [store.ledger(tenant, "account", "debt-2"), other_number]):
+        with pytest.raises(ValueError):  # an attempt is started with exactly its number's and its debt's ledgers
+            store.start_attempt(_record(tenant, rows[1], T0, n=3), row1, next_due_at=T0, ledgers=ledgers)
+    # eight days on, the first attempt has left both windows: a ledger keeps only what the checks need
+    later = _record(tenant, rows[1], T0 + timedelta(days=8), n=4, number=rows[0].numbers[0])
+    _start(store, later, row1, next_due_at=T0)
+    assert [(ledger.version, [a.attempt_id for a in ledger.attempts]) for ledger in (
+        store.ledger(tenant, "account", "debt-1"), store.ledger(tenant, "number", rows[0].numbers[0]))] == [
+        (2, [later.attempt_id]), (2, [later.attempt_id])]
+    assert store.ledger(f"{tenant}x", "account", "debt-1").version == 0  # another tenant's debt of the same id
+
+
 def test_a_disposition_is_set_once_then_refined_once_from_answered(store, tenant):
     _campaign(store, tenant)
     (row,) = _rows(store, tenant, n=1)
     record = _record(tenant, row, T0)
-    store.start_attempt(record, store.get_row(tenant, "c1", "r0"), next_due_at=T0)
+    _start(store, record, store.get_row(tenant, "c1", "r0"), next_due_at=T0)
     answered = store.finish_attempt(tenant, "c1", "r0", record.attempt_id, disposition=Disposition.ANSWERED,
                                     at=T0 + timedelta(seconds=9), contact_id="k1", ring_seconds=9.0)
     assert answered.contact_id == "k1" and answered.attempt.ring_seconds == 9.0

@@ -113,6 +113,24 @@ def test_overrides_of_one_question_at_once_keep_an_acknowledged_answer(tenant):
             assert outcome.field == "contact_id"
 
 
+def _with_outbound(deps: Any, **methods: Callable[..., Any]) -> Any:
+    """`deps` whose outbound store answers `methods` itself (a step of another writer between a tick's reads and
+    its writes) and everything else as the real store."""
+    store = deps.outbound
+
+    class Store:
+        def __getattr__(self, name: str) -> Any:
+            return methods[name] if name in methods else getattr(store, name)
+
+    class Deps:
+        outbound = Store()
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(deps, name)
+
+    return Deps()
+
+
 CAMPAIGN = {"campaign_id": "race", "name": "Race", "mode": "progressive", "queue_id": "sales",
             "caller_id": "+12125550199", "policy": {"max_attempts": 3, "min_gap_minutes": 60}}
 FINAL = {"start": "running", "pause": "paused", "stop": "stopped"}
@@ -188,27 +206,50 @@ def test_a_pause_or_stop_landing_mid_tick_dials_nothing(tenant, action):
     deps = dependencies()
     for agent in deps.store.list_agents(tenant.id):
         deps.store.save(agents=[agent.model_copy(update={"status": AgentStatus.AVAILABLE, "version": agent.version + 1})])
-    store = deps.outbound
 
-    class SupervisorMidTick:  # the store, with the supervisor's click between the tick's reads and its writes
-        def due_rows(self, *args, **kwargs):
-            due = store.due_rows(*args, **kwargs)
-            assert api("POST", f"/campaigns/mid/{action}", tenant.id, role="supervisor")[0] == 200
-            return due
+    def due_rows(*args, **kwargs):  # the supervisor's click between the tick's reads and its writes
+        due = deps.outbound.due_rows(*args, **kwargs)
+        assert api("POST", f"/campaigns/mid/{action}", tenant.id, role="supervisor")[0] == 200
+        return due
 
-        def __getattr__(self, name):
-            return getattr(store, name)
-
-    class Racing:
-        outbound = SupervisorMidTick()
-
-        def __getattr__(self, name):
-            return getattr(deps, name)
-
-    tick = outbound.dial_tick(Racing(), tenant.id, "mid")
+    tick = outbound.dial_tick(_with_outbound(deps, due_rows=due_rows), tenant.id, "mid")
     assert tick.dialed == 0 and tick.conflicts >= 1
     assert api("GET", "/campaigns/mid/attempts", tenant.id, role="supervisor")[1] == []
     assert api("GET", "/campaigns/mid", tenant.id)[1]["status"] == FINAL[action]
+
+
+def test_two_campaigns_ticking_one_debt_at_once_store_its_7th_call_once(tenant):
+    """Reg F's 7-in-7 is per debt across campaigns. Two campaigns' ticks check one debt that has 6 calls in the
+    week, both allow a 7th, then both write: DynamoDB's transaction holds the debt's ledger to the version each
+    check read, so one attempt is stored and dialed, the other is a conflict and dials nothing."""
+    assert api("PUT", "/settings/outbound", tenant.id, {"kind": "simulated", "seed": 3})[0] == 200
+    daytime = zone_in_hours()  # every row is dialable now
+    lists = {"debt-a": range(6), "debt-b": [6], "debt-c": [7]}
+    for campaign_id, numbers in lists.items():
+        assert api("POST", "/campaigns", tenant.id, {**CAMPAIGN, "campaign_id": campaign_id})[0] == 201
+        rows = [{"row_id": f"n{i}", "phone": daytime.number(i), "time_zone": daytime.zone, "account_id": "debt-9",
+                 "consent_automated_voice": True} for i in numbers]
+        assert api("POST", f"/campaigns/{campaign_id}/lists", tenant.id, {"format": "json", "rows": rows})[1]["accepted"] == len(rows)
+        assert api("POST", f"/campaigns/{campaign_id}/start", tenant.id, role="supervisor")[0] == 200
+    deps = dependencies()
+    for agent in deps.store.list_agents(tenant.id):
+        deps.store.save(agents=[agent.model_copy(update={"status": AgentStatus.AVAILABLE, "version": agent.version + 1})])
+    extra = [f"x{i}" for i in range(6)]  # enough free agents for six calls in one tick
+    for agent_id in extra:
+        assert api("PUT", f"/agents/{agent_id}", tenant.id, {"name": agent_id, "queues": [{"queue_id": "sales"}]})[0] == 200
+        assert api("PUT", f"/agents/{agent_id}/status", tenant.id, {"status": "AVAILABLE"}, role="supervisor")[0] == 200
+    assert outbound.dial_tick(deps, tenant.id, "debt-a").dialed == 6
+    both_checked = threading.Barrier(2, timeout=20)
+
+    def start_attempt(*args, **kwargs):  # both ticks' checks done before either writes
+        both_checked.wait()
+        return deps.outbound.start_attempt(*args, **kwargs)
+
+    racing = _with_outbound(deps, start_attempt=start_attempt)
+    ticks = [tick for _, tick in _race([partial(outbound.dial_tick, racing, tenant.id, c) for c in ("debt-b", "debt-c")])]
+    assert sorted(t.dialed for t in ticks) == [0, 1] and sorted(t.conflicts for t in ticks) == [0, 1]
+    attempts = [a for c in lists for a in api("GET", f"/campaigns/{c}/attempts", tenant.id, role="supervisor")[1]]
+    assert len(attempts) == 7 and {a["attempt"]["account_id"] for a in attempts} == {"debt-9"}
 
 
 def test_overrides_racing_a_re_analysis_are_kept(tenant):

@@ -163,10 +163,10 @@ def test_an_opt_out_between_the_check_and_the_write_dials_nothing(deps):
     _campaign(deps, csv=CSV.splitlines()[0] + "\n" + CSV.splitlines()[1] + "\n")
     real = deps.outbound.start_attempt
 
-    def texted_stop_meanwhile(record, row, *, next_due_at):
+    def texted_stop_meanwhile(record, row, **kw):
         _text_contact(deps, attributes={"customer_phone": "+12125550101"})
         _say(deps, "s1", "STOP")
-        return real(record, row, next_due_at=next_due_at)
+        return real(record, row, **kw)
 
     deps.outbound.start_attempt = texted_stop_meanwhile
     tick = outbound.dial_tick(deps, T, "c1")

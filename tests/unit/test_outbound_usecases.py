@@ -381,3 +381,65 @@ def test_a_second_upload_adds_rows_and_a_retried_upload_replaces_its_own(deps):
     assert results[0].row_ids == results[2].row_ids != results[1].row_ids
     row_id = results[1].row_ids.replace("<n>", "2")
     assert deps.outbound.get_row(T, "c1", row_id).row.numbers == ("+12125550102",)
+
+
+def _tick_both_after_both_checked(deps, campaigns: tuple[str, str]) -> list[outbound.TickResult]:
+    """Two campaigns' ticks (each its own dial_campaign invocation) at once: both check, then both write."""
+    import threading
+
+    store, both_checked = deps.outbound, threading.Barrier(2, timeout=10)
+    original = store.start_attempt
+
+    def after_both_checks(record, row, **kw):
+        both_checked.wait()
+        return original(record, row, **kw)
+
+    store.start_attempt = after_both_checks
+    ticks: dict[str, outbound.TickResult] = {}
+    threads = [threading.Thread(target=lambda c=c: ticks.__setitem__(c, outbound.dial_tick(deps, T, c))) for c in campaigns]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    store.start_attempt = original
+    return [ticks[c] for c in campaigns]
+
+
+def _one_row_campaigns(deps, rows: dict[str, str]) -> None:
+    for campaign_id, row in rows.items():
+        outbound.create_campaign(deps, T, CampaignRequest(campaign_id=campaign_id, name=campaign_id, mode="progressive",
+                                                          queue_id="sales", caller_id="+12125550199"))
+        outbound.change_status(deps, T, campaign_id, "start")
+        outbound.upload_list(deps, T, campaign_id, ListUpload(format="csv", content=(
+            "row_id,phone,time_zone,consent_automated_voice,account_id\n" + row + "\n")))
+
+
+def test_two_campaigns_checking_one_debt_at_once_never_place_its_8th_call_in_7_days(deps):
+    """Reg F is per debt across campaigns. Two campaigns' ticks check one debt at the same moment, both see 6
+    calls, and both would store the 7th: the attempt's transaction holds the debt's ledger to the version the
+    check read, so one is stored and the other is a conflict, dialed by no one (its row stays due)."""
+    _campaign(deps)
+    rows = "".join(f"r{i},+1212555{i:04d},America/New_York,true,debt-9\n" for i in range(1, 7))
+    _upload(deps, "row_id,phone,time_zone,consent_automated_voice,account_id\n" + rows)
+    for agent_id in ("cy", "di", "ed", "fu"):
+        deps.store.save(agents=[Agent(tenant_id=T, agent_id=agent_id, name=agent_id, status=AgentStatus.AVAILABLE,
+                                      queues=(QueueAssignment(queue_id="sales"),))])
+    assert outbound.dial_tick(deps, T, "c1").dialed == 6
+    _one_row_campaigns(deps, {"c2": "x,+12125550707,America/New_York,true,debt-9",
+                              "c3": "x,+12125550808,America/New_York,true,debt-9"})
+    ticks = _tick_both_after_both_checked(deps, ("c2", "c3"))
+    assert sorted(t.dialed for t in ticks) == [0, 1] and sorted(t.conflicts for t in ticks) == [0, 1]
+    assert len(deps.outbound.account_attempts(T, "debt-9", NOW - timedelta(days=7))) == 7
+    assert len(_dialer(deps).dialed) == 7
+
+
+def test_two_campaigns_checking_one_number_at_once_ring_it_once(deps):
+    """Two debts of one person in two campaigns: both ticks find no call in flight to the number and would ring
+    it twice at once; the number's ledger makes the second a conflict (its row waits for the call to end)."""
+    _one_row_campaigns(deps, {"c2": "x,+12125550707,America/New_York,true,debt-1",
+                              "c3": "y,+12125550707,America/New_York,true,debt-2"})
+    ticks = _tick_both_after_both_checked(deps, ("c2", "c3"))
+    assert sorted(t.dialed for t in ticks) == [0, 1] and sorted(t.conflicts for t in ticks) == [0, 1]
+    assert [r.number for r in _dialer(deps).dialed] == ["+12125550707"]
+    # the next ticks: the loser's row waits while the winner's call is in flight
+    assert [outbound.dial_tick(deps, T, c).dialed for c in ("c2", "c3")] == [0, 0]

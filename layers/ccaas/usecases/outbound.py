@@ -81,12 +81,16 @@ from ccaas.domain.outbound.models import (
 from ccaas.domain.outbound.pacing import PacingState, dials_to_place
 from ccaas.domain.spreadsheet import safe_cell
 from ccaas.ports_outbound import (
+    IN_FLIGHT,
+    AttemptLedger,
     AttemptRecord,
     CarrierOutcome,
     DialerSettings,
     DialRequest,
+    LedgerKind,
     SmsRequest,
     StoredRow,
+    ledger_keys,
     new_attempt_id,
 )
 
@@ -99,7 +103,6 @@ UTC = timezone.utc
 DIALER_SETTINGS = "outbound_dialer"  # the tenant's settings document naming its dialer
 MAX_UPLOAD_ROWS = 10_000             # rows per upload request; a list is loaded in several uploads
 MAX_UPLOAD_CSV_CHARS = 4_000_000     # CSV text per upload (the route's body limit: api.request_body.LARGE_BODY_ROUTES)
-IN_FLIGHT = timedelta(minutes=10)    # an attempt younger than this without an outcome is a call in flight
 ROW_GUARD = timedelta(minutes=10)    # a dialed row is not picked again before its outcome (or this long)
 BUSY_NUMBER_WAIT = timedelta(minutes=2)  # a row whose number is in a call now is due again this much later
 ABANDON_DAYS = 31                    # day buckets covering the rolling 30 days
@@ -594,20 +597,50 @@ def note_ctr_conversation(deps: Dependencies, ctr: Mapping[str, Any]) -> int:
 
 # --- the views check_attempt reads -----------------------------------------------------------------------
 
-class _History:
-    """AttemptHistory over the store, plus the attempts this tick made (the account index may lag them)."""
+class _Ledgers:
+    """The ledgers of the numbers and debts a tick (or a preview dial) checks: each read strongly consistently
+    once, then kept current with its own attempts. An attempt is started with its number's and its debt's, and
+    its transaction holds them to these versions (ccaas.ports_outbound.AttemptLedger: the indexes may lag)."""
 
     def __init__(self, deps: Dependencies, tenant_id: str) -> None:
         self._deps, self._tenant = deps, tenant_id
-        self.fresh: list[Attempt] = []
+        self._held: dict[tuple[LedgerKind, str], AttemptLedger] = {}
+
+    def get(self, kind: LedgerKind, value: str) -> AttemptLedger:
+        if (kind, value) not in self._held:
+            self._held[(kind, value)] = self._deps.outbound.ledger(self._tenant, kind, value)
+        return self._held[(kind, value)]
+
+    def merged(self, kind: LedgerKind, value: str, indexed: Sequence[Attempt], since: datetime) -> list[Attempt]:
+        """The index's attempts (which carry outcomes) plus the ledger's the index does not show yet."""
+        seen = {a.attempt_id for a in indexed}
+        return [*indexed, *(a for a in self.get(kind, value).attempts if a.started_at > since and a.attempt_id not in seen)]
+
+    def of(self, attempt: Attempt) -> list[AttemptLedger]:
+        return [self.get(kind, value) for kind, value in ledger_keys(attempt)]
+
+    def stored(self, attempt: Attempt, ledgers: Sequence[AttemptLedger]) -> None:
+        """`attempt`, started with `ledgers`, is stored: each is one attempt on."""
+        for ledger in ledgers:
+            self._held[(ledger.kind, ledger.value)] = ledger.adding(attempt)
+
+    def refused(self, attempt: Attempt) -> None:
+        """`attempt` was refused (Conflict): another dialer may have moved its ledgers; read them again."""
+        for key in ledger_keys(attempt):
+            self._held.pop(key, None)
+
+
+class _History:
+    """AttemptHistory over the store; a debt's attempts are the by-account index's plus its ledger's."""
+
+    def __init__(self, deps: Dependencies, tenant_id: str, ledgers: _Ledgers) -> None:
+        self._deps, self._tenant, self._ledgers = deps, tenant_id, ledgers
         self._records: dict[tuple[str, str], list[Attempt]] = {}
         self._talked: dict[tuple[str, str], list[datetime]] = {}
 
     def account_attempts(self, account_id: str, since: datetime) -> Sequence[Attempt]:
-        stored = self._deps.outbound.account_attempts(self._tenant, account_id, since)
-        seen = {a.attempt_id for a in stored}
-        return [*stored, *(a for a in self.fresh if a.account_id == account_id and a.started_at > since
-                           and a.attempt_id not in seen)]
+        indexed = self._deps.outbound.account_attempts(self._tenant, account_id, since)
+        return self._ledgers.merged("account", account_id, indexed, since)
 
     def record_attempts(self, campaign_id: str, row_id: str) -> Sequence[Attempt]:
         key = (campaign_id, row_id)
@@ -751,12 +784,13 @@ def dial_tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetim
         return result
 
     # 3. due rows: check, store the attempt with its checks, then dial
-    history = _History(deps, tenant_id)
+    ledgers = _Ledgers(deps, tenant_id)
+    history = _History(deps, tenant_id, ledgers)
     suppressions, consents = _Suppressions(deps, tenant_id), _Consents(deps, tenant_id)
     rows = deps.outbound.due_rows(tenant_id, campaign_id, now, min(MAX_ROWS_PER_TICK, wanted * ROWS_PER_DIAL))
     result.rows_read = len(rows)
     texting = consent_channel(campaign, mode) == "sms"
-    busy = _BusyNumbers(deps, tenant_id, campaign_id, now, [r.attempt.number for r in in_flight])
+    busy = _BusyNumbers(deps, tenant_id, campaign_id, now, ledgers, [r.attempt.number for r in in_flight])
     for row in rows:
         if result.dialed >= wanted:
             break
@@ -772,12 +806,16 @@ def dial_tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetim
                           account_id=row.row.account_id, number=number, started_at=now, checks=decision.checks)
         record = AttemptRecord(tenant_id=tenant_id, attempt=attempt, dial_mode=mode, campaign_version=campaign.version,
                                channel="sms" if texting else "voice")
+        held = ledgers.of(attempt)
         try:
-            deps.outbound.start_attempt(record, row, next_due_at=now + ROW_GUARD)
+            deps.outbound.start_attempt(record, row, next_due_at=now + ROW_GUARD, ledgers=held)
         except Conflict:
-            result.conflicts += 1  # the campaign, the row or a suppression changed since the check: not dialed
+            # the campaign, the row, a suppression, or the number's or the debt's attempts changed since the
+            # check: not dialed
+            ledgers.refused(attempt)
+            result.conflicts += 1
             continue
-        history.fresh.append(attempt)
+        ledgers.stored(attempt, held)
         busy.add(number)
         result.dialed += 1
         if texting:
@@ -863,7 +901,7 @@ def _offer_previews(deps: Dependencies, campaign: Campaign, free: int, now: date
     if free <= 0:
         return
     result.wanted = free
-    history = _History(deps, result.tenant_id)
+    history = _History(deps, result.tenant_id, _Ledgers(deps, result.tenant_id))
     suppressions, consents = _Suppressions(deps, result.tenant_id), _Consents(deps, result.tenant_id)
     stats = AbandonmentStats(answered=0, abandoned=0)
     rows = deps.outbound.due_rows(result.tenant_id, campaign.campaign_id, now, min(MAX_ROWS_PER_TICK, free * ROWS_PER_DIAL))
@@ -921,12 +959,13 @@ def dial_preview(deps: Dependencies, tenant_id: str, contact_id: str, request: P
     campaign = deps.outbound.get_campaign(tenant_id, campaign_id)
     row = deps.outbound.get_row(tenant_id, campaign_id, row_id)
     now = _now(deps)
-    history = _History(deps, tenant_id)
+    ledgers = _Ledgers(deps, tenant_id)
+    history = _History(deps, tenant_id, ledgers)
     suppressions, consents = _Suppressions(deps, tenant_id), _Consents(deps, tenant_id)
     stats = AbandonmentStats(answered=0, abandoned=0)
     if request.number is not None and request.number not in row.row.numbers:
         raise DomainError("not a number of this record", field="number")
-    busy = _BusyNumbers(deps, tenant_id, None, now)  # a preview dial: calls in flight of every campaign count
+    busy = _BusyNumbers(deps, tenant_id, None, now, ledgers)  # a preview dial: calls in flight of every campaign count
     if request.number is not None:
         number = request.number
         decision = check_attempt(campaign, row.row, number, now, history, suppressions, consents,
@@ -945,7 +984,8 @@ def dial_preview(deps: Dependencies, tenant_id: str, contact_id: str, request: P
                       account_id=row.row.account_id, number=number, started_at=now, checks=decision.checks)
     record = AttemptRecord(tenant_id=tenant_id, attempt=attempt, dial_mode=CampaignMode.PREVIEW,
                            campaign_version=campaign.version, contact_id=contact_id)
-    deps.outbound.start_attempt(record, row, next_due_at=now + ROW_GUARD)  # Conflict: changed since the check
+    # Conflict: the campaign, the row, a suppression, or the number's or the debt's attempts changed since the check
+    deps.outbound.start_attempt(record, row, next_due_at=now + ROW_GUARD, ledgers=ledgers.of(attempt))
     deps.outbound.add_counts(tenant_id, campaign_id, _day(now), {"attempts": 1})
     settings = dialer_settings(deps, tenant_id)
     try:
@@ -997,11 +1037,12 @@ class _BusyNumbers:
     """The numbers a call is in flight to, so one person is never rung twice at once (duplicated rows, two
     debts of one person, two campaigns): this campaign's calls in flight and this tick's dials (`local`,
     from data the tick read anyway), and, before a number is dialed, calls in flight to it from any other
-    campaign of the tenant (`elsewhere`: one read of the number's attempts in the last IN_FLIGHT)."""
+    campaign of the tenant (`elsewhere`: the number's attempts in the last IN_FLIGHT, from its index and ledger)."""
 
-    def __init__(self, deps: Dependencies, tenant_id: str, campaign_id: str | None, now: datetime,
+    def __init__(self, deps: Dependencies, tenant_id: str, campaign_id: str | None, now: datetime, ledgers: _Ledgers,
                  in_flight: Sequence[str] = ()) -> None:
         self._deps, self._tenant, self._campaign, self._now = deps, tenant_id, campaign_id, now
+        self._ledgers = ledgers
         self.local: set[str] = set(in_flight)
 
     def add(self, number: str) -> None:
@@ -1011,8 +1052,9 @@ class _BusyNumbers:
         """A call to `number` of another campaign (of any, `campaign_id` None) without an outcome yet, started
         in the last IN_FLIGHT (then `number` joins `local`)."""
         since = self._now - IN_FLIGHT
+        indexed = self._deps.outbound.number_attempts(self._tenant, number, since)
         busy = any(a.disposition is None and a.campaign_id != self._campaign and a.started_at <= self._now
-                   for a in self._deps.outbound.number_attempts(self._tenant, number, since))
+                   for a in self._ledgers.merged("number", number, indexed, since))
         if busy:
             self.local.add(number)
         return busy

@@ -44,8 +44,8 @@ from ccaas.domain.outbound.metrics import (
 )
 from ccaas.domain.outbound.models import CampaignMode, CampaignStatus, Disposition
 from ccaas.domain.vocabulary import DomainError, NotFound
-from ccaas.ports_outbound import AttemptRecord
-from ccaas.usecases.outbound import IN_FLIGHT, TickResult, abandonment
+from ccaas.ports_outbound import IN_FLIGHT, AttemptRecord
+from ccaas.usecases.outbound import TickResult, abandonment
 
 if TYPE_CHECKING:  # an annotation only
     from ccaas.domain.models import Contact

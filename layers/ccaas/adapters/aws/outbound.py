@@ -11,6 +11,9 @@ Items (h(x) = SHA-256 of x: phone numbers, e-mail addresses and account ids neve
     suppression  pk <t>#SUPP                 sk <kind>#h(value)     doc
     consent      pk <t>#CONSENT              sk <kind>#h(number)    doc, at
     conversation pk <t>#CONV#<kind>#h(value) sk <at ISO>#<source>   a call outside the dialer (Reg F), TTL 8 days
+    ledger       pk <t>#LEDGER#<kind>#h(v)   sk LEDGER              doc (a debt's attempts of the last 7 days, a
+                                                                    number's of the last 10 minutes), version;
+                                                                    TTL 8 days after its newest attempt
 
 Sparse GSIs (an item is in an index only while it has the index's key attributes):
 - `due` (due_pk = <t>#C#<c>, due_sk = <next due, ISO UTC>#<row>): a campaign's due rows, earliest first. A
@@ -24,9 +27,11 @@ A row and its attempts share a partition key: the row's history is one strongly 
 Per attempt: reads — the due Query (amortised over the rows it returns), the row's history Query, the account
 Query, for a row with an account the conversation Query of the account and of each of its numbers (Reg F's
 quiet period after an inbound call), one GetItem per suppression key (number, e-mail, account) and one for
-consent; a tick that ends a row or finds none due adds one `due` index Query of one item (completion); writes — one
-TransactWriteItems (attempt Put + row Update + campaign ConditionCheck + a ConditionCheck per suppression key:
-nothing is stored, and nothing dialed, if the campaign, the row or the suppressions changed since the check),
+consent, and the GetItem of the number's ledger and, for a row with an account, the debt's (a tick reads each once);
+a tick that ends a row or finds none due adds one `due` index Query of one item (completion); writes — one
+TransactWriteItems (attempt Put + row Update + campaign ConditionCheck + a ConditionCheck per suppression key + a
+Put of each ledger at its next version: nothing is stored, and nothing dialed, if the campaign, the row, the
+suppressions or the attempts on the number or about the debt changed since the check),
 the outcome's UpdateItem, the row's re-schedule, and a counter ADD per tick and per outcome.
 """
 from __future__ import annotations
@@ -40,7 +45,7 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from ccaas.adapters.item_size import check_item_size
-from ccaas.adapters.memory.outbound import REFINABLE, SimulatedDialer, check_refinement, suppression_keys
+from ccaas.adapters.memory.outbound import REFINABLE, SimulatedDialer, check_refinement, ledgers_after, suppression_keys
 from ccaas.domain.models import Conflict, NotFound
 from ccaas.domain.outbound.compliance import Suppression, consent_supersedes
 from ccaas.domain.outbound.models import (
@@ -53,12 +58,14 @@ from ccaas.domain.outbound.models import (
     Disposition,
 )
 from ccaas.ports_outbound import (
+    AttemptLedger,
     AttemptRecord,
     CarrierOutcome,
     ConversationKey,
     DialerSettings,
     DialHandle,
     DialRequest,
+    LedgerKind,
     SmsRequest,
     StoredRow,
     attempt_id_floor,
@@ -69,6 +76,7 @@ UTC = timezone.utc
 RUNNING = "RUNNING"
 COUNTER_TTL = timedelta(days=400)
 CONVERSATION_TTL = timedelta(days=8)  # Reg F's quiet period is 7 days after a conversation
+LEDGER_TTL = timedelta(days=8)  # past every ledger's window (a debt's: 7 days)
 _BATCH = 25
 
 
@@ -107,6 +115,10 @@ def suppression_key(tenant_id: str, kind: str, value: str) -> dict[str, Any]:
 
 def consent_key(tenant_id: str, number: str, kind: str) -> dict[str, Any]:
     return {"pk": _s(f"{tenant_id}#CONSENT"), "sk": _s(f"{kind}#{_h(number)}")}
+
+
+def ledger_key(tenant_id: str, kind: LedgerKind, value: str) -> dict[str, Any]:
+    return {"pk": _s(f"{tenant_id}#LEDGER#{kind}#{_h(value)}"), "sk": _s("LEDGER")}
 
 
 def _cancelled(error: ClientError) -> bool:
@@ -269,8 +281,10 @@ class DynamoOutboundStore:
             item["disp"] = _s(str(a.disposition))
         return item
 
-    def start_attempt(self, record: AttemptRecord, row: StoredRow, *, next_due_at: datetime) -> None:
+    def start_attempt(self, record: AttemptRecord, row: StoredRow, *, next_due_at: datetime,
+                      ledgers: Sequence[AttemptLedger] = ()) -> None:
         a, t = record.attempt, record.tenant_id
+        after = ledgers_after(record, ledgers)
         items: list[dict[str, Any]] = [
             {"Put": {"TableName": self._table, "Item": self._attempt_item(record),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
@@ -284,13 +298,34 @@ class DynamoOutboundStore:
         for kind, value in suppression_keys(a.number, row.row.email, row.row.account_id):
             items.append({"ConditionCheck": {"TableName": self._table, "Key": suppression_key(t, kind, value),
                                              "ConditionExpression": "attribute_not_exists(pk)"}})
+        items += [{"Put": self._ledger_put(t, ledger)} for ledger in after]
         try:
             self._db.transact_write_items(TransactItems=items)
         except ClientError as error:
             if not _cancelled(error):
                 raise
-            raise Conflict("the campaign, the row or a suppression changed since the check: not dialed",
-                           field="attempt_id") from None
+            raise Conflict("the campaign, the row, a suppression or the attempts on the number or about the debt "
+                           "changed since the check: not dialed", field="attempt_id") from None
+
+    def _ledger_put(self, tenant_id: str, ledger: AttemptLedger) -> dict[str, Any]:
+        """The ledger at its new version, only over the version the check read (none yet: version 0)."""
+        doc = ledger.model_dump_json()
+        check_item_size({"doc": doc}, f"{ledger.kind} ledger")
+        expires = max(a.started_at for a in ledger.attempts).astimezone(UTC) + LEDGER_TTL
+        put: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": {**ledger_key(tenant_id, ledger.kind, ledger.value), "doc": _s(doc), "version": {"N": str(ledger.version)},
+                     "expires_at": {"N": str(int(expires.timestamp()))}},
+        }
+        if ledger.version == 1:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put.update(ConditionExpression="version = :read", ExpressionAttributeValues={":read": {"N": str(ledger.version - 1)}})
+        return put
+
+    def ledger(self, tenant_id: str, kind: LedgerKind, value: str) -> AttemptLedger:
+        item = self._db.get_item(TableName=self._table, Key=ledger_key(tenant_id, kind, value), ConsistentRead=True).get("Item")
+        return AttemptLedger(kind=kind, value=value) if item is None else AttemptLedger.model_validate_json(item["doc"]["S"])
 
     def get_attempt(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str) -> AttemptRecord:
         item = self._db.get_item(TableName=self._table, Key=attempt_key(tenant_id, campaign_id, row_id, attempt_id),

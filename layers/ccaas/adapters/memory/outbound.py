@@ -21,15 +21,18 @@ from ccaas.domain.outbound.models import (
     Disposition,
 )
 from ccaas.ports_outbound import (
+    AttemptLedger,
     AttemptRecord,
     CarrierOutcome,
     ConversationKey,
     DialerSettings,
     DialHandle,
     DialRequest,
+    LedgerKind,
     SmsRequest,
     StoredRow,
     attempt_id_floor,
+    ledger_keys,
 )
 
 # Shared by both implementations of the store.
@@ -39,6 +42,16 @@ REFINABLE = Disposition.ANSWERED  # the carrier's "a person answered"; the agent
 def suppression_keys(number: str | None, email: str | None, account_id: str | None) -> list[tuple[str, str]]:
     keys = [("number", number or ""), ("email", (email or "").lower()), ("account", account_id or "")]
     return [k for k in keys if k[1]]
+
+
+def ledgers_after(record: AttemptRecord, ledgers: Sequence[AttemptLedger]) -> list[AttemptLedger]:
+    """The attempt's ledgers (`ledger_keys`: its number's, its debt's) once `record` is stored."""
+    given = {(ledger.kind, ledger.value): ledger for ledger in ledgers}
+    wanted = ledger_keys(record.attempt)
+    if len(ledgers) != len(wanted) or set(given) != set(wanted):
+        raise ValueError(f"attempt {record.attempt_id} must be started with the ledgers of its number and its "
+                         "debt, as its check read them")
+    return [given[key].adding(record.attempt) for key in wanted]
 
 
 def check_refinement(record: AttemptRecord, disposition: Disposition) -> None:
@@ -59,6 +72,7 @@ class MemoryOutboundStore:
         self.suppressions: dict[tuple[str, str, str], Suppression] = {}
         self.consents: dict[tuple[str, str, str], ConsentFlag] = {}
         self.talks: dict[tuple[str, str, str], dict[str, datetime]] = {}  # (tenant, kind, value) -> source -> at
+        self.ledgers: dict[tuple[str, str, str], AttemptLedger] = {}  # (tenant, kind, value)
 
     # --- campaigns ---------------------------------------------------------------------------------
     def put_campaign(self, tenant_id: str, campaign: Campaign, *, expected_version: int | None) -> None:
@@ -126,8 +140,10 @@ class MemoryOutboundStore:
             raise Conflict(f"row {key[2]} changed concurrently", field="row_id")
 
     # --- attempts --------------------------------------------------------------------------------------
-    def start_attempt(self, record: AttemptRecord, row: StoredRow, *, next_due_at: datetime) -> None:
+    def start_attempt(self, record: AttemptRecord, row: StoredRow, *, next_due_at: datetime,
+                      ledgers: Sequence[AttemptLedger] = ()) -> None:
         a = record.attempt
+        after = ledgers_after(record, ledgers)
         with self._lock:
             campaign = self.campaigns.get((record.tenant_id, a.campaign_id))
             if campaign is None or campaign.status is not CampaignStatus.RUNNING or campaign.version != record.campaign_version:
@@ -139,9 +155,18 @@ class MemoryOutboundStore:
             akey = (record.tenant_id, a.campaign_id, a.row_id, a.attempt_id)
             if akey in self.attempts:
                 raise Conflict(f"attempt {a.attempt_id} exists", field="attempt_id")
+            for ledger in after:
+                if self.ledger(record.tenant_id, ledger.kind, ledger.value).version != ledger.version - 1:
+                    raise Conflict(f"another attempt on this {ledger.kind} was stored since the check", field=ledger.kind)
+            for ledger in after:
+                self.ledgers[(record.tenant_id, ledger.kind, ledger.value)] = ledger
             self.attempts[akey] = record
             self.rows[key] = row.model_copy(update={"state": "due", "next_due_at": next_due_at, "blocked_by": (),
                                                     "blocked_checks": (), "version": row.version + 1})
+
+    def ledger(self, tenant_id: str, kind: LedgerKind, value: str) -> AttemptLedger:
+        with self._lock:
+            return self.ledgers.get((tenant_id, kind, value)) or AttemptLedger(kind=kind, value=value)
 
     def get_attempt(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str) -> AttemptRecord:
         held = self.attempts.get((tenant_id, campaign_id, row_id, attempt_id))
