@@ -1,5 +1,6 @@
 """The fuzz tier of `make test`: schemathesis over every operation of a local runtime's API (its own
-/v1/openapi.json, the demo tenant's key on every request), then hand-made ugly payloads.
+/v1/openapi.json, the demo tenant's key on every request), every operation again from another tenant with the
+demo's ids (tenant isolation), then hand-made ugly payloads.
 
 Bounded and deterministic: a fixed seed (FUZZ_SEED), a per-operation budget that sends at least
 MIN_REQUESTS requests, one at a time. It fails on any 5xx, an undocumented status code or content type,
@@ -178,6 +179,101 @@ def test_schemathesis_as_an_agent_over_the_agents_operations(runtime, anas_conta
     if result.findings:
         problems.append(f"{len(result.findings)} check failures in {len({f.seq for f in result.findings})} responses")
     assert not problems, "; ".join(problems) + "\n" + summary
+
+
+# -- another tenant with the same ids ------------------------------------------------------------------
+SWEEP_CASES = 2  # schema-valid cases per operation and role: the path ids are the point, not the bodies
+# What only the demo tenant holds (its seed: local.seed.DEMO): a rival's 2xx must carry none of it.
+DEMO_ONLY = ("+14155550100", "+14155550101", "+447700900123", "pat.platinum@example.com", "gold.customer@example.com",
+             "Ana Alves", "Demo Contact Center")
+
+
+def _rival(runtime) -> dict[str, str]:
+    """A tenant whose agents, queues and customers have the demo's ids (its own names and numbers); its key
+    of each role, the agent key ana's."""
+    import dataclasses
+
+    from local import seed
+
+    demo = seed.DEMO
+    rival = dataclasses.replace(
+        demo, tenant_id="rival", name="Rival Corp", connect_instance_arn=None, connect_queue_arns={}, outbound_demo=False,
+        agents=tuple(dataclasses.replace(a, name=f"Rival {a.agent_id}") for a in demo.agents),
+        customers=tuple(dataclasses.replace(c, phones=(f"+1415555018{i}",), emails=(f"{c.customer_id}@rival.example.com",),
+                                            last_contact=None) for i, c in enumerate(demo.customers)))
+    runtime.seed_tenant(rival)
+    keys = runtime.role_keys["rival"]
+    return {"admin": keys["admin"], "supervisor": keys["supervisor"], "integration": keys["integration"],
+            "agent": keys["agent:ana"]}
+
+
+def _parked_contact(runtime) -> str:
+    """A demo contact that waits in a queue no agent serves for as long as a queue allows: its state changes
+    only if someone changes it."""
+    from local.testing import api
+
+    demo = api(runtime, "demo")
+    status, body = demo.call("PUT", "/queues/parked", {"name": "Parked", "channels": ["VOICE"], "max_wait_s": 7 * 86_400})
+    assert status == 200, body
+    status, contact = demo.call("POST", "/contacts", {"channel": "VOICE", "queue_id": "parked", "customer_id": "cust-gold"})
+    assert status == 201, contact
+    return contact["contact_id"]
+
+
+def _demo_state(runtime, contact_id: str) -> dict[str, Any]:
+    """What a rival's writes could change and nothing else does meanwhile: the demo's configuration, ana's
+    profile, a customer, the keys and a parked contact, as the demo's admin reads them."""
+    from local.testing import api
+
+    demo = api(runtime, "demo")
+    paths = ["/queues", "/routing/policy", "/alerts/rules", "/campaigns",
+             *(f"/settings/{name}" for name in ("kpis", "analytics", "guidance", "transfers", "outbound", "journeys"))]
+    state: dict[str, Any] = {path: demo.call("GET", path) for path in paths}
+    agent, customer, contact = (demo.call("GET", path)[1] for path in (
+        "/agents/ana", "/customers/cust-gold", f"/contacts/{contact_id}"))
+    state["ana"] = {k: agent[k] for k in ("name", "skills", "queues", "capacity")}
+    state["cust-gold"] = {k: customer[k] for k in ("tier", "vip", "phones", "emails", "name", "attributes")}
+    state["contact"] = {k: contact[k] for k in ("state", "queue_id", "agent_id", "customer_id", "attributes", "priority")}
+    state["/keys"] = sorted((k["key_id"], k["role"], k["revoked_at"]) for k in demo.call("GET", "/keys")[1])
+    return state
+
+
+def test_another_tenant_with_the_same_ids_reaches_nothing_of_this_tenants(runtime, known_ids, anas_contact) -> None:
+    """Every operation, as each role it admits, called by a tenant whose agents, queues and customers have the
+    demo's ids, with the demo's contact, campaign and key ids in the path (schema-valid cases): never a 5xx,
+    no 2xx carries what only the demo holds (its contacts' and keys' ids, its customers' numbers, its names),
+    and the demo's state is as it was."""
+    from local.testing import api
+
+    keys = _rival(runtime)
+    parked = _parked_contact(runtime)
+    demo_keys = [k["key_id"] for k in api(runtime, "demo").call("GET", "/keys")[1]]
+    ids = {**known_ids, "contact_id": parked, "campaign_id": "demo-outbound", "key_id": demo_keys[0],
+           "alert_id": "demo-alert", "row_id": "row-1", "question_id": "greeting", "name": "smoke",
+           "query_id": "demo-query.e30"}  # a lake query id: another tenant's is a 404 (tests/handlers/test_lake_api.py)
+    demo_only = (*DEMO_ONLY, parked, known_ids["contact_id"], anas_contact, *demo_keys)
+    before = _demo_state(runtime, parked)
+    schema = fuzzing.load_schema(runtime.api_url, keys["admin"], slow_s=SLOW_S)
+    problems, sent = [], 0
+    with requests.Session() as session, fuzzing.without_local_constants():
+        for operation in fuzzing.operations_of(schema):
+            fixed = {p.name: ids[p.name] for p in operation.path_parameters}
+            strategy = operation.as_strategy(generation_mode=fuzzing.GenerationMode.POSITIVE, path_parameters=fixed)
+            cases = fuzzing.draw(strategy, SWEEP_CASES, SEED) if fixed else fuzzing.draw(strategy, 1, SEED)
+            for role in operation.definition.raw.get("x-roles") or ["admin"]:
+                for case in cases:
+                    response = case.call(base_url=runtime.api_url, session=session, timeout=60,
+                                         headers={"Authorization": f"Bearer {keys[role]}"})
+                    sent += 1
+                    leaked = [v for v in demo_only if v in response.text] if 200 <= response.status_code < 300 else []
+                    if response.status_code >= 500 or leaked:
+                        problems.append(f"{role} {response.request.method} {response.request.path_url}: "
+                                        f"{response.status_code} {leaked} {response.text[:200]}")
+    runtime.wait_for_stream_idle(flush=True)
+    after = _demo_state(runtime, parked)
+    changed = {k: (v, after[k]) for k, v in before.items() if after[k] != v}
+    print(f"rival sweep: {sent} requests, {len(problems)} problems, {len(changed)} demo reads changed")
+    assert sent >= 150 and not problems and not changed, (problems, changed)
 
 
 # -- hand-made ugly payloads --------------------------------------------------------------------------
