@@ -1,7 +1,9 @@
 """Kinesis consumer: contact and agent events -> live queue metrics (one write per queue per batch).
 
-Bad records are reported as batch item failures (the mapping retries, bisects, then sends them to
-the DLQ); the valid ones are deduplicated by event id for the whole batch at once and applied (see
+Bad records (ccaas.usecases.metrics.accept_record: not an event, a payload field of the wrong type, a time
+far ahead, a queue the tenant does not have) are reported as batch item failures (the mapping retries,
+bisects, then sends them to the DLQ), with the reason logged beside the shard and sequence number the DLQ
+entry points at; the valid ones are deduplicated by event id for the whole batch at once and applied (see
 ccaas.usecases.metrics.apply_records). A failed metrics or dedup write fails the invocation, and the
 shard watermark makes the retry safe.
 """
@@ -15,9 +17,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
 from ccaas.usecases.push import push_queue_views
-from ccaas.domain.events import Event
-from ccaas.domain.live_metrics import RealtimeQueueMetrics, SequencedEvent, pad_sequence
-from ccaas.usecases.metrics import AppliedUpdate, apply_records, view_of
+from ccaas.domain.live_metrics import MalformedEvent, RealtimeQueueMetrics, SequencedEvent
+from ccaas.usecases.metrics import AppliedUpdate, accept_record, apply_records, view_of
 from ccaas.tracing import lambda_tracer
 
 logger = Logger()
@@ -28,14 +29,13 @@ valid: list[SequencedEvent] = []  # this invocation's parsed events (one executi
 
 
 def record_handler(record: KinesisStreamRecord) -> None:
-    event = Event.model_validate_json(record.kinesis.data_as_bytes())
-    valid.append(
-        SequencedEvent(
-            event=event,
-            shard_id=record.event_id.split(":")[0],
-            sequence=pad_sequence(record.kinesis.sequence_number),
-        )
-    )
+    shard_id = record.event_id.split(":")[0]
+    try:
+        valid.append(accept_record(dependencies(), record.kinesis.data_as_bytes(), shard_id, record.kinesis.sequence_number))
+    except MalformedEvent as error:
+        logger.warning("event record rejected", extra={"reason": error.reason, "shard_id": shard_id,
+                                                       "sequence_number": record.kinesis.sequence_number})
+        raise
 
 
 def _emit(applied: AppliedUpdate) -> RealtimeQueueMetrics:

@@ -97,6 +97,35 @@ def test_consumer_reports_a_poison_record_and_applies_its_batch_mates_once(tenan
     assert "batch applied" not in caplog.messages
 
 
+def test_the_consumer_reports_each_poison_event_alone_and_applies_the_rest_of_its_batch(tenant, env, caplog):
+    """Parseable events its fold or write cannot take (a payload field of the wrong type, a time far ahead, a
+    queue the tenant does not have) are batch item failures with a reason, like a record that is not JSON: before,
+    each failed the whole invocation (found by putting hostile records on the local runtime's stream)."""
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    env("consume_contact_events")
+    now = datetime.now(tz=UTC)
+
+    def queued(occurred_at=now, **payload):
+        return Event(event_id=uuid.uuid4().hex, tenant_id=tenant.id, type="contact.queued", occurred_at=occurred_at,
+                     subject=f"contact/{uuid.uuid4().hex}", sequence=1,
+                     payload={"queue_id": "sales", "channel": "VOICE", **payload}).model_dump_json().encode()
+
+    poison = [queued(queue_id=5), queued(occurred_at=datetime(9999, 12, 30, tzinfo=UTC)), queued(queue_id="no-such-queue"),
+              Event(event_id=uuid.uuid4().hex, tenant_id=tenant.id, type="contact.connected", occurred_at=now,
+                    subject="contact/x", sequence=2, payload={"queue_id": "sales", "enqueued_at": 1, "connected_at": "soon"}
+                    ).model_dump_json().encode()]
+    event = kinesis_event([queued(), *poison, queued()])
+    response = load_handler("consume_contact_events")(event, context("consume"))
+    assert response == {"batchItemFailures": [{"itemIdentifier": r["kinesis"]["sequenceNumber"]} for r in event["Records"][1:5]]}
+    view = realtime_queue_metrics(dependencies(), tenant.id, "sales")
+    assert view.offered == 2 and view.day == now.strftime("%Y%m%d")  # today's slot is today's
+    reasons = [r.reason for r in caplog.records if r.getMessage() == "event record rejected"]
+    assert reasons == ["payload.queue_id must be a string", "occurred_at is more than 5 minutes ahead of now",
+                       "payload names a queue its tenant does not have", "payload.connected_at must be epoch milliseconds"]
+
+
 def test_agents_list_shows_activity_since_and_handled_today(tenant):
     api("PUT", "/agents/ana/status", tenant.id, {"status": "AVAILABLE"})
     status, listed = api("GET", "/agents", tenant.id)

@@ -466,3 +466,49 @@ def test_a_write_that_keeps_losing_fails_its_batch_after_a_few_tries():
     with pytest.raises(metrics.Conflict):
         metrics.apply_batch(loser, "shardId-a", shard_a)
     assert racing.writes == metrics.WRITE_ATTEMPTS and deps.live.items == {}
+
+
+@pytest.mark.parametrize("kind, fields, field", [
+    ("contact.queued", {"queue": 5}, "queue_id"),
+    ("contact.queued", {"channel": ["VOICE"]}, "channel"),
+    ("contact.connected", {"enqueued_at": 1, "connected_at": "soon"}, "connected_at"),
+    ("contact.connected", {"enqueued_at": True, "connected_at": 2}, "enqueued_at"),
+    ("contact.connected", {"enqueued_at": 1, "connected_at": 10**40}, "connected_at"),
+    ("contact.connected", {"enqueued_at": 1, "connected_at": 2, "sl_threshold_s": "20"}, "sl_threshold_s"),
+    ("contact.abandoned", {"previous_state": "QUEUED", "enqueued_at": 1, "disconnected_at": -5}, "disconnected_at"),
+    ("contact.transferred", {"to_queue_id": 7}, "to_queue_id"),
+    ("contact.completed", {"acw_ended_at": {"ms": 1}}, "acw_ended_at"),
+    ("agent.status_changed", {"queue_ids": "sales", "previous_activity": "OFFLINE", "activity": "AVAILABLE"}, "queue_ids"),
+    ("agent.status_changed", {"queue_ids": [1], "previous_activity": "OFFLINE", "activity": "AVAILABLE"}, "queue_ids"),
+])
+def test_a_payload_field_the_fold_reads_with_the_wrong_type_is_a_malformed_event_naming_it(kind, fields, field):
+    """Found in the batch's fold, such a field failed every record of the batch; per record it is one poison record."""
+    from ccaas.domain.live_metrics import MalformedEvent
+
+    queue = fields.pop("queue", "sales")
+    with pytest.raises(MalformedEvent) as raised:
+        contributions(_event(kind, 1_764_000_000_000, queue=queue, **fields))
+    assert raised.value.reason.startswith(f"payload.{field} must be")
+
+
+def test_an_event_from_further_ahead_than_a_clock_drifts_is_refused_as_it_would_empty_today():
+    """Applied, an event dated in a far future day that shares today's day slot moves the slot there: today's
+    counts are wiped and every later event of today is dropped as older than the slot."""
+    from ccaas.domain.live_metrics import MAX_AHEAD_MS, MalformedEvent, check_time, plan_write
+
+    now = 1_764_000_000_000
+    future = int(datetime(9999, 12, 29, tzinfo=UTC).timestamp() * 1000)
+    assert day_slot(datetime.fromtimestamp(now / 1000, tz=UTC).strftime("%Y%m%d")) == day_slot("99991229")
+    item = {}
+    for at in (now, future, now):  # what the fold and the write would do without the check
+        plan = plan_write(fold_batch(_records([_event("contact.queued", at)]), {})[0], item)
+        item.update(plan.sets)
+        for name in plan.removes:
+            item.pop(name, None)
+        for name, delta in plan.adds.items():
+            item[name] = item.get(name, 0) + delta
+    slot = f"d{day_slot('99991229')}"
+    assert item[f"{slot}_at"] == "99991229" and item[f"{slot}_offered"] == 1  # today's two queued: gone
+    with pytest.raises(MalformedEvent):
+        check_time(_event("contact.queued", future), now)
+    check_time(_event("contact.queued", now + MAX_AHEAD_MS), now)  # a producer's clock a little ahead: applied

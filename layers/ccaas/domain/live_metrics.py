@@ -87,17 +87,58 @@ class Contribution:
     gauges: Mapping[str, int] = field(default_factory=dict)
 
 
+class MalformedEvent(ValueError):
+    """An event the live metrics cannot apply (a poison record: its consumer reports it as a batch item failure);
+    `reason` names the field, never its value (events carry customers' data)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# A producer's clock may run a little ahead of the consumer's; an event from further ahead is forged or broken,
+# and applied it would move a day or minute slot to a period that has not begun (today's counts then dropped).
+MAX_AHEAD_MS = 5 * 60_000
+_MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: no instant or duration of a contact is larger
+_MAX_THRESHOLD_S = 7 * 86_400
+
+
+def check_time(event: Event, now_ms: int) -> None:
+    if event.occurred_ms > now_ms + MAX_AHEAD_MS:
+        raise MalformedEvent(f"occurred_at is more than {MAX_AHEAD_MS // 60_000} minutes ahead of now")
+
+
+def _ms(payload: Mapping[str, Any], name: str, default: int | None = None) -> int:
+    """An epoch-millisecond field (or 0..._MAX_MS duration) as an int."""
+    value = payload.get(name)
+    value = default if value is None else value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= _MAX_MS:
+        raise MalformedEvent(f"payload.{name} must be epoch milliseconds")
+    return int(value)
+
+
+def _text(payload: Mapping[str, Any], name: str) -> str | None:
+    value = payload.get(name)
+    if value is not None and not isinstance(value, str):
+        raise MalformedEvent(f"payload.{name} must be a string")
+    return value
+
+
 def _within(wait_ms: int, payload: Mapping[str, Any]) -> int:
-    return int(wait_ms <= int(payload.get("sl_threshold_s", 20)) * 1000)
+    threshold = payload.get("sl_threshold_s", 20)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= _MAX_THRESHOLD_S:
+        raise MalformedEvent("payload.sl_threshold_s must be seconds")
+    return int(wait_ms <= int(threshold) * 1000)
 
 
 def contributions(event: Event) -> list[Contribution]:
-    """What one event adds to its queue(s); unknown types contribute nothing."""
+    """What one event adds to its queue(s); unknown types contribute nothing. MalformedEvent for a payload field
+    it reads that has the wrong type or range."""
     p = event.payload
     if p.get("synthetic") or p.get("test_agent"):
         return []  # journey tests: a synthetic contact or a test agent counts in no queue metric
     kind = event.type
-    queue_id, channel = p.get("queue_id"), p.get("channel")
+    queue_id, channel = _text(p, "queue_id"), _text(p, "channel")
     if kind == EventType.CONTACT_QUEUED:
         return [Contribution(queue_id, channel, {"offered": 1}, {"in_queue": 1})]
     if kind == EventType.CONTACT_OFFER_DECLINED and p.get("entered_queue"):
@@ -107,7 +148,7 @@ def contributions(event: Event) -> list[Contribution]:
     if kind == EventType.CONTACT_CONNECTED:
         if p.get("enqueued_at") is None:
             return []  # offered straight to a named agent: not answered from the queue
-        wait_ms = max(0, int(p["connected_at"]) - int(p["enqueued_at"]))
+        wait_ms = max(0, _ms(p, "connected_at") - _ms(p, "enqueued_at"))
         counters = {"answered": 1, "answered_within_sl": _within(wait_ms, p), "wait_ms_answered": wait_ms}
         return [Contribution(queue_id, channel, counters, {"in_queue": -1})]
     if kind == EventType.CONTACT_ABANDONED:
@@ -115,14 +156,14 @@ def contributions(event: Event) -> list[Contribution]:
             return []  # never reached the queue: not offered, not abandoned from it
         if p.get("reason") == _CONSULT_CANCELLED:
             return [Contribution(queue_id, channel, {}, {"in_queue": -1})]  # withdrawn by its agent, not abandoned
-        wait_ms = max(0, int(p["disconnected_at"]) - int(p["enqueued_at"]))
+        wait_ms = max(0, _ms(p, "disconnected_at") - _ms(p, "enqueued_at"))
         counters = {"abandoned": 1, "abandoned_within_sl": _within(wait_ms, p)}
         return [Contribution(queue_id, channel, counters, {"in_queue": -1})]
     if kind in (EventType.CONTACT_TRANSFERRED, EventType.CONTACT_TRANSFER_UNDONE):
         if kind == EventType.CONTACT_TRANSFER_UNDONE and p.get("mode") == "CONSULT":
             return []  # an undone consult start: its consult_started counted nothing
         sign = 1 if kind == EventType.CONTACT_TRANSFERRED else -1  # an undone transfer takes its counts back
-        to_queue_id = p.get("to_queue_id")
+        to_queue_id = _text(p, "to_queue_id")
         if to_queue_id == queue_id:  # to a named agent: the next segment stays in this queue
             return [Contribution(queue_id, channel, {"transferred_out": sign, "transferred_in": sign})]
         parts = [Contribution(queue_id, channel, {"transferred_out": sign})]
@@ -130,7 +171,7 @@ def contributions(event: Event) -> list[Contribution]:
             parts.append(Contribution(to_queue_id, channel, {"transferred_in": sign}))
         return parts
     if kind == EventType.CONTACT_COMPLETED:
-        handle_ms = max(0, int(p.get("acw_ended_at") or 0) - int(p.get("connected_at") or 0))
+        handle_ms = max(0, _ms(p, "acw_ended_at", 0) - _ms(p, "connected_at", 0))
         return [Contribution(queue_id, channel, {"completed": 1, "handle_ms": handle_ms})]
     if kind in (EventType.AGENT_STATUS_CHANGED, EventType.AGENT_ACTIVITY_CHANGED):
         before, after = p.get("previous_activity"), p.get("activity")
@@ -144,7 +185,10 @@ def contributions(event: Event) -> list[Contribution]:
         staffed_before = before not in (None, AgentActivity.OFFLINE)
         staffed_after = after not in (None, AgentActivity.OFFLINE)
         gauges["agents_staffed"] += int(staffed_after) - int(staffed_before)
-        return [Contribution(q, None, {}, dict(gauges)) for q in p.get("queue_ids", [])]
+        queue_ids = p.get("queue_ids", [])
+        if not isinstance(queue_ids, list) or not all(isinstance(q, str) for q in queue_ids):
+            raise MalformedEvent("payload.queue_ids must be a list of strings")
+        return [Contribution(q, None, {}, dict(gauges)) for q in queue_ids]
     return []
 
 

@@ -7,18 +7,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from ccaas.bootstrap import Dependencies
+from ccaas.domain.events import Event
 from ccaas.domain.live_metrics import (
+    MalformedEvent,
     MetricUpdate,
     RealtimeQueueMetrics,
     SequencedEvent,
     WritePlan,
+    check_time,
     contributions,
     fold_batch,
+    pad_sequence,
     plan_write,
     realtime_view,
 )
-from ccaas.domain.vocabulary import Conflict
+from ccaas.domain.vocabulary import Conflict, NotFound
 from ccaas.usecases.tenancy import time_zone_of
 
 if TYPE_CHECKING:  # the live-metrics consumer never builds a contact or a queue: it reads them from the read side
@@ -46,6 +52,25 @@ class AppliedUpdate:
 def is_first_delivery(deps: Dependencies, record: SequencedEvent) -> bool:
     """False for a copy of an event published twice (same event id, another stream record)."""
     return deps.dedup.first_sequence(record.event, record.sequence) == record.sequence
+
+
+def accept_record(deps: Dependencies, data: bytes, shard_id: str, sequence: str) -> SequencedEvent:
+    """One stream record as the batch will apply it, or MalformedEvent (a poison record, reported as a batch item
+    failure) when it is not an event, a payload field the fold reads has the wrong type or range, it happened
+    further ahead of now than a clock can drift, or it names a queue its tenant does not have. Checked here, per
+    record: found in the batch's fold or write, any of these failed every record of the batch."""
+    try:
+        event = Event.model_validate_json(data)
+    except ValidationError as error:
+        fields = sorted({".".join(map(str, e["loc"])) or "(record)" for e in error.errors()})
+        raise MalformedEvent(f"not an event: {', '.join(fields)[:200]}") from None
+    check_time(event, deps.clock.now_ms())
+    for queue_id in {c.queue_id for c in contributions(event) if c.queue_id}:
+        try:
+            deps.config.get_queue(event.tenant_id, queue_id)  # cached for a few seconds per container
+        except NotFound:
+            raise MalformedEvent("payload names a queue its tenant does not have") from None
+    return SequencedEvent(event=event, shard_id=shard_id, sequence=pad_sequence(sequence))
 
 
 def apply_records(deps: Dependencies, shard_id: str, records: Sequence[SequencedEvent]) -> list[AppliedUpdate]:
