@@ -17,7 +17,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
 from ccaas.usecases.push import push_queue_views
-from ccaas.domain.live_metrics import MalformedEvent, RealtimeQueueMetrics, SequencedEvent
+from ccaas.domain.events import MalformedEvent
+from ccaas.domain.live_metrics import RealtimeQueueMetrics, SequencedEvent
 from ccaas.usecases.metrics import AppliedUpdate, accept_record, apply_records, view_of
 from ccaas.tracing import lambda_tracer
 

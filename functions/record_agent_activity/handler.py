@@ -8,8 +8,9 @@ redelivery, so once an agent's record fails, that agent's later records in the b
 (Kinesis redelivers from the first failure anyway; applied, they would overtake it).
 With the analytics lake (`-c lake=true`), the span an event closed then goes to the lake's
 agent_activity stream (ccaas.usecases.lake.export_agent_activity; again on a redelivery, whose first
-export may be what failed). A record that is not an event, or whose span the lake did not accept, is a
-batch item failure (retried, bisected, then dead-lettered): never silently skipped.
+export may be what failed). A record that is not an event, an agent event from further ahead of now than a
+clock drifts, or one whose span the lake did not accept, is a batch item failure (retried, bisected, then
+dead-lettered): never silently skipped.
 """
 from __future__ import annotations
 

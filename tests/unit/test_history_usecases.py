@@ -317,6 +317,15 @@ def test_agent_events_become_spans_for_occupancy_utilization_and_cost(deps):
     assert [o.kind for o in deps.history.open_activities("acme")] == [ActivityKind.NOT_READY]
     assert not any(history.record_agent_activity(deps, e) for e in published)  # a redelivered batch adds nothing
 
+    # an agent event from a day ahead (a broken producer's clock) is refused, not a span opened in the future
+    from ccaas.domain.events import Event, MalformedEvent
+
+    ahead = published[-1].model_copy(update={"occurred_at": published[-1].occurred_at + timedelta(days=1),
+                                             "sequence": published[-1].sequence + 1, "event_id": "ahead-0001"})
+    with pytest.raises(MalformedEvent):
+        history.record_agent_activity(deps, Event.model_validate(ahead.model_dump()))
+    assert [o.kind for o in deps.history.open_activities("acme")] == [ActivityKind.NOT_READY]
+
     (row,) = [r for r in _day(deps, interval="day").rows if r.offered]
     # busy 10 s reserved (the offer holds the slot) + 120 s on the contact + 30 s ACW; idle 60 + 60 s;
     # not ready 120 s so far; staffed 400 s

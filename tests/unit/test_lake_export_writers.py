@@ -64,7 +64,7 @@ def export():
 @pytest.fixture
 def deps():
     d = memory_dependencies()
-    d.clock.now = LATE - 60 * MINUTE
+    d.clock.now = LATE + 60 * MINUTE  # after every agent event the tests feed (a consumer reads the past)
     d.config.put_tenant(Tenant(tenant_id=TENANT, name="Acme", time_zone=TZ))
     d.config.put_queue(Queue(tenant_id=TENANT, queue_id="sales", name="Sales", sl_threshold_s=20))
     admin.put_agent(d, Agent(tenant_id=TENANT, agent_id="ana", name="Ana", queues=(QueueAssignment(queue_id="sales"),)))

@@ -483,7 +483,7 @@ def test_a_write_that_keeps_losing_fails_its_batch_after_a_few_tries():
 ])
 def test_a_payload_field_the_fold_reads_with_the_wrong_type_is_a_malformed_event_naming_it(kind, fields, field):
     """Found in the batch's fold, such a field failed every record of the batch; per record it is one poison record."""
-    from ccaas.domain.live_metrics import MalformedEvent
+    from ccaas.domain.events import MalformedEvent
 
     queue = fields.pop("queue", "sales")
     with pytest.raises(MalformedEvent) as raised:
@@ -494,7 +494,8 @@ def test_a_payload_field_the_fold_reads_with_the_wrong_type_is_a_malformed_event
 def test_an_event_from_further_ahead_than_a_clock_drifts_is_refused_as_it_would_empty_today():
     """Applied, an event dated in a far future day that shares today's day slot moves the slot there: today's
     counts are wiped and every later event of today is dropped as older than the slot."""
-    from ccaas.domain.live_metrics import MAX_AHEAD_MS, MalformedEvent, check_time, plan_write
+    from ccaas.domain.events import MAX_AHEAD_MS, MalformedEvent, check_time
+    from ccaas.domain.live_metrics import plan_write
 
     now = 1_764_000_000_000
     future = int(datetime(9999, 12, 29, tzinfo=UTC).timestamp() * 1000)

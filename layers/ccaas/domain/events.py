@@ -15,6 +15,26 @@ if TYPE_CHECKING:  # annotations only: a consumer that reads the envelope builds
 SCHEMA_VERSION = "1"
 
 
+class MalformedEvent(ValueError):
+    """An event a consumer cannot apply (a poison record: reported as a batch item failure); `reason` names the
+    field, never its value (events carry customers' data)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# A producer's clock may run a little ahead of a consumer's; an event from further ahead is forged or broken.
+# Applied, it would move live metrics' day and minute slots to a period that has not begun (the rest of today
+# then dropped as older) or open an agent's activity span in the future.
+MAX_AHEAD_MS = 5 * 60_000
+
+
+def check_time(event: Event, now_ms: int) -> None:
+    if event.occurred_ms > now_ms + MAX_AHEAD_MS:
+        raise MalformedEvent(f"occurred_at is more than {MAX_AHEAD_MS // 60_000} minutes ahead of now")
+
+
 class EventType(StrEnum):
     CONTACT_QUEUED = "contact.queued"
     CONTACT_OFFERED = "contact.offered"

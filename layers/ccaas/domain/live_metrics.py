@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ccaas.domain.events import AgentActivity, Event, EventType
+from ccaas.domain.events import AgentActivity, Event, EventType, MalformedEvent
 from ccaas.domain.routing_engine.estimates import QueueStats, estimate_wait
 
 COUNTERS = (
@@ -87,25 +87,8 @@ class Contribution:
     gauges: Mapping[str, int] = field(default_factory=dict)
 
 
-class MalformedEvent(ValueError):
-    """An event the live metrics cannot apply (a poison record: its consumer reports it as a batch item failure);
-    `reason` names the field, never its value (events carry customers' data)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-# A producer's clock may run a little ahead of the consumer's; an event from further ahead is forged or broken,
-# and applied it would move a day or minute slot to a period that has not begun (today's counts then dropped).
-MAX_AHEAD_MS = 5 * 60_000
 _MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: no instant or duration of a contact is larger
 _MAX_THRESHOLD_S = 7 * 86_400
-
-
-def check_time(event: Event, now_ms: int) -> None:
-    if event.occurred_ms > now_ms + MAX_AHEAD_MS:
-        raise MalformedEvent(f"occurred_at is more than {MAX_AHEAD_MS // 60_000} minutes ahead of now")
 
 
 def _ms(payload: Mapping[str, Any], name: str, default: int | None = None) -> int:

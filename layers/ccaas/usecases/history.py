@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.connect_flow import FLOW_SETTINGS, FlowSettings
-from ccaas.domain.events import Event, EventType
+from ccaas.domain.events import Event, EventType, check_time
 from ccaas.domain.history import (
     DAY_MS,
     Containment,
@@ -173,9 +173,11 @@ AGENT_EVENTS = frozenset({EventType.AGENT_STATUS_CHANGED, EventType.AGENT_ACTIVI
 def record_agent_activity(deps: Dependencies, event: Event) -> bool:
     """An agent event closes that agent's open activity span and opens the next (occupancy,
     utilization and cost per contact read the spans). False for other events and for a repeated or
-    older event of the agent (its `sequence`, the agent's version, is not newer)."""
+    older event of the agent (its `sequence`, the agent's version, is not newer); MalformedEvent for one from
+    further ahead of now than a clock drifts (ccaas.domain.events.check_time: a poison record)."""
     if event.type not in AGENT_EVENTS:
         return False
+    check_time(event, deps.clock.now_ms())  # a span opened in the future would swallow the agent's real ones
     kind = activity_kind(event.payload.get("activity"))
     agent_id = event.payload.get("agent_id")
     if kind is None or not agent_id:

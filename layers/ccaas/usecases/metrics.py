@@ -10,14 +10,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.events import Event
+from ccaas.domain.events import Event, MalformedEvent, check_time
 from ccaas.domain.live_metrics import (
-    MalformedEvent,
     MetricUpdate,
     RealtimeQueueMetrics,
     SequencedEvent,
     WritePlan,
-    check_time,
     contributions,
     fold_batch,
     pad_sequence,
