@@ -126,6 +126,21 @@ def test_the_consumer_reports_each_poison_event_alone_and_applies_the_rest_of_it
                        "payload names a queue its tenant does not have", "payload.connected_at must be epoch milliseconds"]
 
 
+def test_an_agent_assigned_a_queue_that_does_not_exist_yet_counts_in_the_queues_that_do(tenant, env):
+    """PUT /agents accepts a queue before it is made; the agent's status events name it. The consumer counts the
+    agent in the queues that exist (before, reading the unknown queue for its gauges failed the whole batch)."""
+    assert api("PUT", "/agents/ana", tenant.id, {"name": "Ana", "queues": [{"queue_id": "sales"}, {"queue_id": "later"}]})[0] == 200
+    env("consume_contact_events")
+    now = datetime.now(tz=UTC)
+    status = Event(event_id=uuid.uuid4().hex, tenant_id=tenant.id, type="agent.status_changed", occurred_at=now,
+                   subject="agent/ana", sequence=7, payload={"agent_id": "ana", "queue_ids": ["sales", "later"],
+                                                            "previous_activity": "OFFLINE", "activity": "AVAILABLE"})
+    event = kinesis_event([status.model_dump_json().encode()])
+    assert load_handler("consume_contact_events")(event, context("consume")) == {"batchItemFailures": []}
+    view = realtime_queue_metrics(dependencies(), tenant.id, "sales")
+    assert (view.agents_staffed, view.agents_available) == (1, 1)
+
+
 def test_agents_list_shows_activity_since_and_handled_today(tenant):
     api("PUT", "/agents/ana/status", tenant.id, {"status": "AVAILABLE"})
     status, listed = api("GET", "/agents", tenant.id)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.events import Event, MalformedEvent, check_time
+from ccaas.domain.events import Event, EventType, MalformedEvent, check_time
 from ccaas.domain.live_metrics import (
     MetricUpdate,
     RealtimeQueueMetrics,
@@ -55,20 +55,32 @@ def is_first_delivery(deps: Dependencies, record: SequencedEvent) -> bool:
 def accept_record(deps: Dependencies, data: bytes, shard_id: str, sequence: str) -> SequencedEvent:
     """One stream record as the batch will apply it, or MalformedEvent (a poison record, reported as a batch item
     failure) when it is not an event, a payload field the fold reads has the wrong type or range, it happened
-    further ahead of now than a clock can drift, or it names a queue its tenant does not have. Checked here, per
-    record: found in the batch's fold or write, any of these failed every record of the batch."""
+    further ahead of now than a clock can drift, or a contact event names a queue its tenant does not have (an agent
+    event's such queues are left out of it). Checked here, per record: found in the batch's fold or write, any of
+    these failed every record of the batch."""
     try:
         event = Event.model_validate_json(data)
     except ValidationError as error:
         fields = sorted({".".join(map(str, e["loc"])) or "(record)" for e in error.errors()})
         raise MalformedEvent(f"not an event: {', '.join(fields)[:200]}") from None
     check_time(event, deps.clock.now_ms())
-    for queue_id in {c.queue_id for c in contributions(event) if c.queue_id}:
-        try:
-            deps.config.get_queue(event.tenant_id, queue_id)  # cached for a few seconds per container
-        except NotFound:
-            raise MalformedEvent("payload names a queue its tenant does not have") from None
+    unknown = {q for q in {c.queue_id for c in contributions(event) if c.queue_id} if not _queue_exists(deps, event.tenant_id, q)}
+    if unknown and event.type in (EventType.AGENT_STATUS_CHANGED, EventType.AGENT_ACTIVITY_CHANGED):
+        # An agent may be assigned a queue before it is made (PUT /agents does not require it): the agent counts
+        # in the queues that exist, and a queue made later starts from the agent's next change.
+        queue_ids = [q for q in event.payload["queue_ids"] if q not in unknown]
+        event = event.model_copy(update={"payload": {**event.payload, "queue_ids": queue_ids}})
+    elif unknown:
+        raise MalformedEvent("payload names a queue its tenant does not have")
     return SequencedEvent(event=event, shard_id=shard_id, sequence=pad_sequence(sequence))
+
+
+def _queue_exists(deps: Dependencies, tenant_id: str, queue_id: str) -> bool:
+    try:
+        deps.config.get_queue(tenant_id, queue_id)  # cached for a few seconds per container
+    except NotFound:
+        return False
+    return True
 
 
 def apply_records(deps: Dependencies, shard_id: str, records: Sequence[SequencedEvent]) -> list[AppliedUpdate]:
