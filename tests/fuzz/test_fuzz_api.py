@@ -378,3 +378,16 @@ def test_the_shards_fuzz_every_operation_once() -> None:
     with pytest.raises(ValueError):
         fuzzing.shard(labels, SHARDS, SHARDS)
     assert sum(_share(MIN_REQUESTS, len(fuzzing.shard(labels, i, SHARDS)), len(labels)) for i in range(SHARDS)) >= MIN_REQUESTS
+
+
+def test_the_stream_consumers_took_everything_the_fuzzed_api_published(runtime) -> None:
+    """Whatever the passes above made the API publish (over a thousand requests, the rival's included), every
+    stream consumer applied: no invocation failed and no record was reported or dead-lettered. No answer of the
+    API would show a consumer failing behind it."""
+    assert runtime.wait_for_stream_idle(timeout_s=30, flush=True)
+    pollers = [(p.function_arn.rsplit(":", 1)[-1], p.stats) for p in runtime.pollers]
+    assert sum(s.invocations for _, s in pollers) > 0
+    failing = {name: {"function errors": s.function_errors, "partial failures": s.partial_failures,
+                      "DLQ records": s.dlq_records}
+               for name, s in pollers if s.function_errors or s.partial_failures or s.dlq_records}
+    assert not failing, failing
