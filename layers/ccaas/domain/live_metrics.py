@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -197,6 +198,12 @@ class SequencedEvent:
     shard_id: str
     sequence: str  # padded
 
+    @cached_property
+    def parts(self) -> list[Contribution]:
+        """`contributions(event)`, worked out once: the record's check, the dedup filter, the batch's keys and
+        every fold of a batch (a write that lost a race is planned again) read it."""
+        return contributions(self.event)
+
 
 def _bump(target: dict[str, int], name: str, channel: str | None, delta: int) -> None:
     target[name] = target.get(name, 0) + delta
@@ -221,7 +228,7 @@ def fold_batch(
     seen: dict[tuple[str, str], int] = defaultdict(int)
     for record in records:
         event = record.event
-        for part in contributions(event):
+        for part in record.parts:
             if not part.queue_id:
                 continue
             item = (event.tenant_id, part.queue_id)

@@ -16,7 +16,6 @@ from ccaas.domain.live_metrics import (
     RealtimeQueueMetrics,
     SequencedEvent,
     WritePlan,
-    contributions,
     fold_batch,
     pad_sequence,
     plan_write,
@@ -64,15 +63,17 @@ def accept_record(deps: Dependencies, data: bytes, shard_id: str, sequence: str)
         fields = sorted({".".join(map(str, e["loc"])) or "(record)" for e in error.errors()})
         raise MalformedEvent(f"not an event: {', '.join(fields)[:200]}") from None
     check_time(event, deps.clock.now_ms())
-    unknown = {q for q in {c.queue_id for c in contributions(event) if c.queue_id} if not _queue_exists(deps, event.tenant_id, q)}
+    record = SequencedEvent(event=event, shard_id=shard_id, sequence=pad_sequence(sequence))
+    unknown = {q for q in {c.queue_id for c in record.parts if c.queue_id} if not _queue_exists(deps, event.tenant_id, q)}
     if unknown and event.type in (EventType.AGENT_STATUS_CHANGED, EventType.AGENT_ACTIVITY_CHANGED):
         # An agent may be assigned a queue before it is made (PUT /agents does not require it): the agent counts
         # in the queues that exist, and a queue made later starts from the agent's next change.
         queue_ids = [q for q in event.payload["queue_ids"] if q not in unknown]
         event = event.model_copy(update={"payload": {**event.payload, "queue_ids": queue_ids}})
-    elif unknown:
+        return SequencedEvent(event=event, shard_id=shard_id, sequence=record.sequence)
+    if unknown:
         raise MalformedEvent("payload names a queue its tenant does not have")
-    return SequencedEvent(event=event, shard_id=shard_id, sequence=pad_sequence(sequence))
+    return record
 
 
 def _queue_exists(deps: Dependencies, tenant_id: str, queue_id: str) -> bool:
@@ -92,7 +93,7 @@ def apply_records(deps: Dependencies, shard_id: str, records: Sequence[Sequenced
     the watermark skips what it had applied. Only events that count in a queue are deduplicated: a
     copy of one that adds nothing (a hold, an offer, a consult, an agent event that moves no gauge)
     would add nothing either, so it needs no idempotency record (a write unit each)."""
-    records = [r for r in records if any(c.queue_id for c in contributions(r.event))]
+    records = [r for r in records if any(c.queue_id for c in r.parts)]
     if not records:
         return []
     dedup = deps.dedup
@@ -118,7 +119,7 @@ def apply_batch(deps: Dependencies, shard_id: str, records: Sequence[SequencedEv
     WRITE_ATTEMPTS writes, then the batch fails and the stream delivers it again). A plan that resets a slot
     (a new minute or day) reads the item first: the reset removes the old period's counters, and only a
     fresh item lists them all."""
-    keys = list(dict.fromkeys((r.event.tenant_id, c.queue_id) for r in records for c in contributions(r.event) if c.queue_id))
+    keys = list(dict.fromkeys((r.event.tenant_id, c.queue_id) for r in records for c in r.parts if c.queue_id))
     if not keys:
         return []
     with _items_lock:
