@@ -92,13 +92,18 @@ _MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: no instant or duratio
 _MAX_THRESHOLD_S = 7 * 86_400
 
 
-def _ms(payload: Mapping[str, Any], name: str, default: int | None = None) -> int:
-    """An epoch-millisecond field (or 0..._MAX_MS duration) as an int."""
+def _number(payload: Mapping[str, Any], name: str, maximum: int, what: str, default: int | None = None) -> int:
+    """A non-negative number field up to `maximum`, as an int (absent or null: `default`)."""
     value = payload.get(name)
     value = default if value is None else value
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= _MAX_MS:
-        raise MalformedEvent(f"payload.{name} must be epoch milliseconds")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= maximum:
+        raise MalformedEvent(f"payload.{name} must be {what}")
     return int(value)
+
+
+def _ms(payload: Mapping[str, Any], name: str, default: int | None = None) -> int:
+    """An epoch-millisecond field."""
+    return _number(payload, name, _MAX_MS, "epoch milliseconds", default)
 
 
 def _text(payload: Mapping[str, Any], name: str) -> str | None:
@@ -109,10 +114,7 @@ def _text(payload: Mapping[str, Any], name: str) -> str | None:
 
 
 def _within(wait_ms: int, payload: Mapping[str, Any]) -> int:
-    threshold = payload.get("sl_threshold_s", 20)
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= _MAX_THRESHOLD_S:
-        raise MalformedEvent("payload.sl_threshold_s must be seconds")
-    return int(wait_ms <= int(threshold) * 1000)
+    return int(wait_ms <= _number(payload, "sl_threshold_s", _MAX_THRESHOLD_S, "seconds", 20) * 1000)
 
 
 def contributions(event: Event) -> list[Contribution]:
