@@ -72,6 +72,14 @@ def test_an_auto_failed_contact_overridden_by_a_supervisor(tenant, scored):
     assert [(p["value"], p["score"], p["auto_failed"]) for p in lowest] == [("ana", 100.0, 0)]
 
 
+def test_an_evaluators_comment_is_redacted_before_it_is_stored(tenant, scored):
+    status, body = api("PUT", "/contacts/e1/evaluation/answers/no_prohibited_language", tenant.id,
+                       {"answer": "yes", "comment": "agent read back 4111 1111 1111 1111 aloud"}, role="supervisor")
+    assert status == 200, body
+    assert _question(body["evaluation"], "no_prohibited_language")["override"]["comment"] == "agent read back [CARD] aloud"
+    assert "4111" not in str(analytics.get_analysis(dependencies(), tenant.id, "e1"))  # what the table holds
+
+
 def test_re_analysis_keeps_the_overrides(tenant, scored):
     assert api("PUT", "/contacts/e1/evaluation/answers/customer_sentiment_trend", tenant.id, {"answer": "no"},
                role="admin")[0] == 200

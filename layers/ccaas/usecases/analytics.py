@@ -88,6 +88,13 @@ def redact(deps: Dependencies, tenant_id: str, text: str) -> str:
     return analytics_rules(deps, tenant_id).compiled().redactor.redact(text).text
 
 
+def redacts_attributes(deps: Dependencies, tenant_id: str) -> bool:
+    """Whether free-form attributes (a contact's, a customer's, a list row's) are stored through the card/SSN
+    detectors (domain.analytics.redaction.redact_attributes): setting `redaction.contact_attributes`, on by
+    default."""
+    return analytics_rules(deps, tenant_id).redaction.contact_attributes
+
+
 # --- chat messages --------------------------------------------------------------------------------
 # The API's models here are built by their first use (pydantic's defer_build), not by the import the analysis
 # step's cold start pays for.
@@ -314,7 +321,9 @@ def get_evaluation(deps: Dependencies, tenant_id: str, contact_id: str) -> Conta
 def override_answer(deps: Dependencies, tenant_id: str, contact_id: str, question_id: str,
                     request: AnswerOverrideRequest, *, by: str) -> ContactEvaluation:
     """Keep a supervisor's answer beside the automatic one and re-score (overrides win). Conditional
-    on the version read: two supervisors overriding at once both land (the loser re-reads and merges)."""
+    on the version read: two supervisors overriding at once both land (the loser re-reads and merges). The
+    comment is redacted like a survey comment: an evaluator quoting what the agent read back stores no card."""
+    comment = redact(deps, tenant_id, request.comment) if request.comment else request.comment
     for attempt in range(_WRITE_ATTEMPTS):
         stored = get_analysis(deps, tenant_id, contact_id)
         evaluation = _evaluation_of(contact_id, stored)
@@ -327,7 +336,7 @@ def override_answer(deps: Dependencies, tenant_id: str, contact_id: str, questio
             raise DomainError(str(error), field="answer") from None
         version = _version(stored)
         overrides = _overrides(stored)
-        overrides[question_id] = Override(value=value, comment=request.comment, by=by, at=deps.clock.now_ms())
+        overrides[question_id] = Override(value=value, comment=comment, by=by, at=deps.clock.now_ms())
         rescored = rescore(evaluation, overrides)
         document = dict(stored)
         document["evaluation"] = rescored.model_dump(mode="json")

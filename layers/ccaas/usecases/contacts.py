@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from functools import cache
-from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,9 +28,6 @@ from ccaas.domain.live_metrics import local_day
 from ccaas.domain.routing_engine import after_failed_offer, reservation_deadline
 from ccaas.usecases import routing, waiting
 from ccaas.usecases.tenancy import time_zone_of
-
-if TYPE_CHECKING:
-    from ccaas.domain.analytics.redaction import RedactionConfig
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -174,26 +170,19 @@ def create_contact(deps: Dependencies, tenant_id: str, request: NewContact) -> C
     return contact
 
 
-@cache
-def _attribute_detectors() -> RedactionConfig:
-    from ccaas.domain.analytics.redaction import PiiType, RedactionConfig
-
-    return RedactionConfig(detect=frozenset({PiiType.CARD, PiiType.SSN}))
-
-
 def _redacted_free_text(deps: Dependencies, tenant_id: str, request: NewContact) -> dict:
-    """`reason` through the tenant's redactor, attribute values through the card/SSN detectors (tenant
-    setting `redaction.contact_attributes`, on by default): stored text never holds a card number."""
+    """`reason` through the tenant's redactor, attribute keys and values through the card/SSN detectors
+    (tenant setting `redaction.contact_attributes`, on by default): stored text never holds a card number."""
     # Imported here: only a new contact's free text needs the analytics rules and redactors (the workflow
     # steps that import this module never do).
-    from ccaas.domain.analytics.redaction import redact_text
-    from ccaas.usecases.analytics import analytics_rules, redact
+    from ccaas.domain.analytics.redaction import redact_attributes
+    from ccaas.usecases.analytics import redact, redacts_attributes
 
     values: dict = {}
     if request.reason:
         values["reason"] = redact(deps, tenant_id, request.reason)
-    if request.attributes and analytics_rules(deps, tenant_id).redaction.contact_attributes:
-        values["attributes"] = {k: redact_text(v, _attribute_detectors()).text for k, v in request.attributes.items()}
+    if request.attributes and redacts_attributes(deps, tenant_id):
+        values["attributes"] = redact_attributes(request.attributes)
     return values
 
 

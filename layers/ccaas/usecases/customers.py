@@ -38,11 +38,28 @@ def _invalid(error: ValidationError) -> DomainError:
 
 
 def put_customer(deps: Dependencies, tenant_id: str, customer_id: str, profile: CustomerProfile) -> Customer:
+    if (profile.name or profile.attributes) and _redacts_attributes(deps, tenant_id):
+        profile = _redacted(profile)
     try:
         customer = Customer(tenant_id=tenant_id, customer_id=customer_id, updated_at=deps.clock.now_ms(), **profile.model_dump())
     except ValidationError as error:
         raise _invalid(error) from None
     return deps.customers.put(customer)
+
+
+def _redacts_attributes(deps: Dependencies, tenant_id: str) -> bool:
+    from ccaas.usecases.analytics import redacts_attributes  # noqa: PLC0415 - the flow's lookups never need it
+
+    return redacts_attributes(deps, tenant_id)
+
+
+def _redacted(profile: CustomerProfile) -> CustomerProfile:
+    """The free text of a profile (name, attribute keys and values) as it may be stored: never a card or
+    social security number (a CRM export's "card on file" column would otherwise land here)."""
+    from ccaas.domain.analytics.redaction import redact_attribute, redact_attributes  # noqa: PLC0415
+
+    name = redact_attribute(profile.name) if profile.name else profile.name
+    return profile.model_copy(update={"name": name, "attributes": redact_attributes(profile.attributes)})
 
 
 def get_customer(deps: Dependencies, tenant_id: str, customer_id: str) -> Customer:

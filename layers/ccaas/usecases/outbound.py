@@ -74,6 +74,7 @@ from ccaas.domain.outbound.models import (
     CampaignMode,
     CampaignStatus,
     CheckResult,
+    ContactListRow,
     ConsentFlag,
     Disposition,
     ListError,
@@ -404,11 +405,23 @@ def upload_list(deps: Dependencies, tenant_id: str, campaign_id: str, upload: Li
             raise DomainError("a json upload carries its rows in rows", field="rows")
         parsed = parse_json(upload.rows, region=upload.region, max_rows=MAX_UPLOAD_ROWS)
     if parsed.rows:
-        deps.outbound.put_rows(tenant_id, campaign_id, parsed.rows, _now(deps))
+        deps.outbound.put_rows(tenant_id, campaign_id, _redacted_rows(deps, tenant_id, parsed.rows), _now(deps))
     rejected = max(0, parsed.total - parsed.accepted)  # rows with an error (the header's problems are no row)
     return ListUploadResult(campaign_id=campaign_id, accepted=parsed.accepted, rejected=rejected,
                             total=parsed.total, error_count=parsed.error_count, errors=list(parsed.errors),
                             warnings=list(parsed.warnings), row_ids=f"line-<n>.{parsed.upload}" if parsed.upload else "")
+
+
+def _redacted_rows(deps: Dependencies, tenant_id: str, rows: Sequence[ContactListRow]) -> list[ContactListRow]:
+    """Rows as they may be stored: their extra columns (`attributes`) never hold a card or social security
+    number, like a contact's attributes (setting `redaction.contact_attributes`)."""
+    from ccaas.domain.analytics.redaction import redact_attributes  # noqa: PLC0415 - only lists with extra columns
+    from ccaas.usecases.analytics import redacts_attributes  # noqa: PLC0415
+
+    if not any(row.attributes for row in rows) or not redacts_attributes(deps, tenant_id):
+        return list(rows)
+    return [row.model_copy(update={"attributes": redact_attributes(row.attributes)}) if row.attributes else row
+            for row in rows]
 
 
 CSV_MEDIA_TYPES = ("text/csv", "application/csv")

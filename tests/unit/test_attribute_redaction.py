@@ -1,0 +1,87 @@
+"""Free-form attributes never store a card or social security number: a contact's, a customer's profile (name,
+keys, values), a campaign list row's extra columns (CSV cells and headers, JSON `attributes`). The tenant's
+`redaction.contact_attributes` setting (on by default) turns it off for all three alike."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ccaas.bootstrap import memory_dependencies
+from ccaas.domain.analytics.redaction import redact_attributes
+from ccaas.domain.models import Channel, Queue
+from ccaas.domain.tenants import Tenant
+from ccaas.usecases import customers, outbound
+from ccaas.usecases.analytics import AnalyticsRules, put_analytics_rules
+from ccaas.usecases.contacts import NewContact, create_contact
+from ccaas.usecases.customers import CustomerProfile
+from ccaas.usecases.outbound import CampaignRequest, ListUpload
+from local.testing import examples
+
+T = "t1"
+CARD, OTHER_CARD, SSN = "4111 1111 1111 1111", "5555555555554444", "123-45-6789"
+
+
+def test_keys_and_values_are_redacted_and_numbers_people_are_reached_by_are_kept():
+    redacted = redact_attributes({"note": f"card {CARD} ok", CARD.replace(" ", ""): "x", "ssn": SSN,
+                                  "phone": "+14155550100", "email": "pat@example.com", "account_id": "acct-77"})
+    assert redacted == {"note": "card [CARD] ok", "[CARD]": "x", "ssn": "[SSN]", "phone": "+14155550100",
+                        "email": "pat@example.com", "account_id": "acct-77"}
+
+
+def test_keys_that_redact_alike_are_all_kept():
+    redacted = redact_attributes({CARD: "first", OTHER_CARD: "second", "[CARD]": "third"})
+    assert redacted == {"[CARD]": "first", "[CARD] (2)": "second", "[CARD] (3)": "third"}
+
+
+def test_a_number_never_runs_on_from_one_value_into_the_next():
+    # "4111 1111" then "1111 1111" would be a card read together; each value is its own text
+    assert redact_attributes({"a": "4111 1111", "b": "1111 1111"}) == {"a": "4111 1111", "b": "1111 1111"}
+
+
+def _deps(redact: bool = True):
+    deps = memory_dependencies()
+    deps.config.put_tenant(Tenant(tenant_id=T, name="Cards"))
+    deps.config.put_queue(Queue(tenant_id=T, queue_id="sales", name="Sales", channels=frozenset({Channel.VOICE})))
+    if not redact:
+        put_analytics_rules(deps, T, AnalyticsRules.model_validate({"redaction": {"contact_attributes": False}}))
+    return deps
+
+
+def _stored(deps) -> dict:
+    customer = customers.put_customer(deps, T, "c-1", CustomerProfile(
+        name=f"Pat {CARD}", attributes={"card_on_file": CARD, OTHER_CARD: "x"}))
+    contact = create_contact(deps, T, NewContact(channel=Channel.VOICE, queue_id="sales", attributes={OTHER_CARD: SSN}))
+    outbound.create_campaign(deps, T, CampaignRequest(campaign_id="k1", name="K", mode="preview", queue_id="sales",
+                                                      caller_id="+12125550199"))
+    outbound.upload_list(deps, T, "k1", ListUpload(format="csv", content=f"phone,notes,{OTHER_CARD}\n+12125550143,\"{CARD}\",y\n"))
+    (row,) = [r.row for r in deps.outbound.rows.values()]
+    stored = deps.customers.get(T, "c-1")
+    assert stored == customer
+    return {"name": stored.name, "customer": stored.attributes, "contact": deps.store.get_contact(T, contact.contact_id).attributes,
+            "row": row.attributes}
+
+
+@pytest.mark.parametrize("redact", [True, False], ids=["on (default)", "off"])
+def test_profiles_contacts_and_list_rows_follow_the_tenant_setting(redact):
+    stored = _stored(_deps(redact))
+    if redact:
+        assert stored == {"name": "Pat [CARD]", "customer": {"card_on_file": "[CARD]", "[CARD]": "x"},
+                          "contact": {"[CARD]": "[SSN]"}, "row": {"notes": "[CARD]", "[CARD]": "y"}}
+    else:
+        assert stored == {"name": f"Pat {CARD}", "customer": {"card_on_file": CARD, OTHER_CARD: "x"},
+                          "contact": {OTHER_CARD: SSN}, "row": {"notes": CARD, OTHER_CARD: "y"}}
+
+
+_PIECES = st.sampled_from(["4", "1", "9", "12", "4111", "123", "45", "6789", "-", " ", ", ", "four", "one", "oh", "double",
+                           "triple", "nine", "twenty", "for", "to", "ate", "won", "card", "ssn", "social", "number", "is",
+                           "my", "cvv", "exp", "expiry", "\n", "x"])
+
+
+@given(st.lists(_PIECES, max_size=30).map(" ".join))
+@settings(max_examples=examples(600), deadline=None)
+def test_what_skips_the_redactor_is_what_the_redactor_would_keep(text):
+    from ccaas.domain.analytics.redaction import _attribute_redactor, _may_spell_a_number
+
+    if not _may_spell_a_number(text):
+        assert _attribute_redactor().redact(text).text == text
