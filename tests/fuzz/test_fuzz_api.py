@@ -276,6 +276,131 @@ def test_another_tenant_with_the_same_ids_reaches_nothing_of_this_tenants(runtim
     assert sent >= 150 and not problems and not changed, (problems, changed)
 
 
+# -- card numbers typed anywhere ----------------------------------------------------------------------
+CARDS_INSTANCE = "arn:aws:connect:us-east-1:123456789012:instance/ca4d5ca4-0000-4000-8000-000000000001"
+
+
+def _cards_tenant(runtime) -> dict[str, str]:
+    """A tenant of its own for the card sweep, with its own Connect instance: the admin pass above leaves the
+    demo's settings random (no evaluation form, attribute redaction off, ...). Its keys by role."""
+    from local import seed
+
+    runtime.seed_tenant(seed.TenantSeed(
+        tenant_id="cards", name="Card sweep", time_zone="UTC", connect_instance_arn=CARDS_INSTANCE,
+        queues=(seed.QueueSeed("desk", "Desk", ("VOICE", "CHAT")), seed.QueueSeed("waiting", "Waiting", ("VOICE",))),
+        agents=(seed.AgentSeed("pia", "Pia", {}, (("desk", 1),)),),
+        transfer_settings={"escalation_queue_id": "waiting"}))
+    return runtime.role_keys["cards"]
+
+
+def _serving(admin, agent, channel: str) -> str:
+    """A new contact of the desk queue, connected to pia."""
+    from local.testing import wait_until
+
+    status, contact = admin.call("POST", "/contacts", {"channel": channel, "queue_id": "desk"})
+    assert status == 201, contact
+    assert agent.call("PUT", "/agents/pia/status", {"status": "AVAILABLE"})[0] == 200
+    contact_id = contact["contact_id"]
+    wait_until(lambda: contact_id in (agent.call("GET", "/agents/pia")[1].get("offers") or []) or None,
+               what=f"{contact_id} offered to pia")
+    assert agent.call("POST", f"/agents/pia/contacts/{contact_id}/accept")[0] == 200
+    return contact_id
+
+
+def test_no_card_number_typed_into_any_field_is_stored_or_logged(runtime, capsys) -> None:
+    """Each free-text field a customer, an agent, a supervisor or an integration fills (attribute keys and
+    values, names, reasons, notes, comments, messages, transcripts, CSV cells and headers, a flow's inputs)
+    gets its own Luhn-valid card number; afterwards none of them is in any table, object, execution, stream
+    record, dead-letter queue or line of handler output. Ids are identifiers, stored as given (README), and
+    configuration text is the admin's: neither is typed here."""
+    from local import flow
+    from local.simulation import ApiClient
+    from local.testing import api, wait_for_contacts_recorded
+    from tests.fuzz import stores
+
+    cards: dict[str, str] = {}
+
+    def card(label: str, *, bare: bool = False) -> str:
+        number = stores.luhn_card(len(cards))
+        cards[number] = label
+        return number if bare else f"card {' '.join(number[i:i + 4] for i in range(0, 16, 4))} ok"
+
+    keys = _cards_tenant(runtime)
+    # each route with the key of the role it serves (the directory is the integration's, overrides a supervisor's)
+    admin, agent = api(runtime, "cards"), ApiClient(runtime.api_url, keys["agent:pia"])
+    sent: list[tuple[str, int, Any]] = []
+
+    def call(client, method: str, path: str, body: Any) -> Any:
+        status, answer = client.call(method, path, body)
+        sent.append((f"{method} {path}", status, answer))
+        assert 200 <= status < 300, sent[-1]
+        return answer
+
+    on = "/agents/pia/contacts"
+    call(admin, "PUT", "/customers/pat", {"name": card("customer name"), "phones": ["+14155550177"], "attributes": {
+        "card_on_file": card("customer attribute value"), card("customer attribute key", bare=True): "x"}})
+    made = call(admin, "POST", "/contacts", {"channel": "VOICE", "queue_id": "waiting", "customer_id": "pat",
+                                             "reason": card("contact reason", bare=True), "attributes": {
+        "note": card("contact attribute value"), card("contact attribute key", bare=True): "x"}})
+    chat = _serving(admin, agent, "CHAT")
+    call(agent, "POST", f"/contacts/{chat}/messages", {"participant_role": "CUSTOMER", "content": card("customer message")})
+    call(agent, "POST", f"/contacts/{chat}/messages", {"participant_role": "AGENT", "content": card("agent message")})
+    call(agent, "POST", f"{on}/{chat}/complete", {})
+    call(agent, "POST", f"{on}/{chat}/end-acw", {})
+    voice = _serving(admin, agent, "VOICE")
+    call(admin, "POST", f"/contacts/{voice}/transcript/live", {"segments": [
+        {"speaker": "CUSTOMER", "text": card("live transcript"), "begin_ms": 0, "end_ms": 1_000}]})
+    call(agent, "POST", f"{on}/{voice}/consult", {"to": {"queue_id": "waiting"}, "reason": card("consult reason", bare=True),
+                                                 "note": card("consult note")})
+    call(agent, "POST", f"{on}/{voice}/consult/cancel", {})
+    call(agent, "POST", f"{on}/{voice}/transfer", {"to": {"queue_id": "waiting"}, "reason": card("transfer reason", bare=True),
+                                                  "note": card("transfer note")})
+    call(agent, "POST", f"{on}/{voice}/end-acw", {})
+    escalated = _serving(admin, agent, "VOICE")
+    call(agent, "POST", f"{on}/{escalated}/escalate", {"reason": card("escalation reason", bare=True),
+                                                      "note": card("escalation note")})
+    call(agent, "POST", f"{on}/{escalated}/end-acw", {})
+    ended = _serving(admin, agent, "VOICE")
+    call(agent, "POST", f"{on}/{ended}/complete", {})
+    call(agent, "POST", f"{on}/{ended}/end-acw", {})
+    call(admin, "POST", f"/contacts/{ended}/survey", {"csat": 2, "comment": card("survey comment")})
+    call(admin, "POST", f"/contacts/{ended}/transcript", {"segments": [
+        {"speaker": "CUSTOMER", "begin_ms": 0, "end_ms": 2_000, "text": card("uploaded transcript")}]})
+    call(admin, "PUT", f"/contacts/{ended}/evaluation/answers/no_prohibited_language",
+         {"answer": "yes", "comment": card("evaluation comment")})
+    call(admin, "POST", "/campaigns", {"campaign_id": "sweep", "name": "Card sweep", "mode": "preview",
+                                       "queue_id": "desk", "caller_id": "+12125550199"})
+    listed = call(admin, "POST", "/campaigns/sweep/lists", {"format": "json", "rows": [
+        {"row_id": "pii-row", "phone": "+12125550143", "account_id": "acct-pii",
+         "attributes": {"note": card("list row attribute value"), card("list row attribute key", bare=True): "x"}}]})
+    csv = f"phone,account_id,notes,{card('CSV header', bare=True)}\n(212) 555-0144,acct-p2,\"{card('CSV cell')}\",y\n"
+    response = requests.post(f"{runtime.api_url}/campaigns/sweep/lists?region=US", data=csv.encode(), timeout=30,
+                             headers={"Authorization": f"Bearer {keys['admin']}", "Content-Type": "text/csv"})
+    assert response.status_code == 200, response.text
+    assert listed["accepted"] == 1 and response.json()["accepted"] == 1, (listed["errors"], response.json()["errors"])
+    lambda_client = runtime.client("lambda")
+    for parameters in ({"action": "log_event", "milestone": "card_entry", "value": card("flow log_event value", bare=True)},
+                       {"action": "route", "queue_id": "desk", "entered": card("flow parameter", bare=True)}):
+        event = flow.flow_event(parameters, instance_arn=CARDS_INSTANCE, queue="desk")
+        event["Details"]["ContactData"]["Attributes"]["card"] = card(f"flow {parameters['action']} attribute", bare=True)
+        reply = flow.invoke(lambda_client, event)
+        assert reply["status"] == "ok", reply
+    # Kept, redacted: not refused, not dropped.
+    assert admin.call("GET", "/customers/pat")[1]["attributes"] == {"card_on_file": "card [CARD] ok", "[CARD]": "x"}
+    assert admin.call("GET", f"/contacts/{made['contact_id']}")[1]["attributes"] == {"note": "card [CARD] ok", "[CARD]": "x"}
+
+    wait_for_contacts_recorded(runtime, "cards", [chat, ended])
+    runtime.wait_for_stream_idle(timeout_s=30, flush=True)
+    stored = list(stores.everything_stored(runtime.client, [made["contact_id"], chat, voice, escalated, ended]))
+    leaks = {(cards[number], where) for where, text in stored for number in stores.found_in(text, cards)}
+    assert any("Outbound" in where and "pii-row" in text and "card [CARD] ok" in text for where, text in stored)
+    output = capsys.readouterr()
+    leaks |= {(cards[number], "handler output") for number in stores.found_in(output.out + output.err, cards)}
+    print(f"card sweep: {len(cards)} numbers typed in {len(sent) + 1} requests and 2 flow invocations; "
+          f"{len(stored)} stored things read; {len(leaks)} cards found")
+    assert len(cards) >= 25 and not leaks, sorted(leaks)
+
+
 # -- hand-made ugly payloads --------------------------------------------------------------------------
 # (name, method, path, headers, body, expected status (None: a 4xx), words of which the error names one)
 JSON = {"Content-Type": "application/json"}
