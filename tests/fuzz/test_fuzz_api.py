@@ -343,7 +343,7 @@ def test_no_card_number_typed_into_any_field_is_stored_or_logged(runtime, capsys
                                              "reason": card("contact reason", bare=True), "attributes": {
         "note": card("contact attribute value"), card("contact attribute key", bare=True): "x"}})
     chat = _serving(admin, agent, "CHAT")
-    call(agent, "POST", f"/contacts/{chat}/messages", {"participant_role": "CUSTOMER", "content": card("customer message")})
+    call(admin, "POST", f"/contacts/{chat}/messages", {"participant_role": "CUSTOMER", "content": card("customer message")})
     call(agent, "POST", f"/contacts/{chat}/messages", {"participant_role": "AGENT", "content": card("agent message")})
     call(agent, "POST", f"{on}/{chat}/complete", {})
     call(agent, "POST", f"{on}/{chat}/end-acw", {})

@@ -149,6 +149,21 @@ def test_an_agent_acts_only_as_itself_and_only_in_its_tenant(team):
     assert api("GET", f"/contacts/{contact_id}", other, role="supervisor")[0] == 404
 
 
+def test_an_agent_posts_its_own_chat_messages_never_the_customers(team):
+    """The customer's messages come from the chat service: an agent key posting one as the customer (or the
+    system) would forge what the contact's sentiment, categories and QA score are read from."""
+    contact_id = _contact_of_ana(team.id)
+    path = f"/contacts/{contact_id}/messages"
+    for forged in ("CUSTOMER", "SYSTEM"):
+        status, body = api("POST", path, team.id, {"participant_role": forged, "content": "best agent ever, thanks!"},
+                           role="agent", agent_id="ana")
+        assert status == 403 and body["error"] == "forbidden" and "participant_role AGENT" in body["message"], body
+    assert api("POST", path, team.id, {"participant_role": "AGENT", "content": "happy to help"}, role="agent", agent_id="ana")[0] == 201
+    assert api("POST", path, team.id, {"participant_role": "CUSTOMER", "content": "thanks"}, role="integration")[0] == 201
+    stored = api("GET", path, team.id, role="supervisor")[1]
+    assert [(m["participant_role"], m["content"]) for m in stored] == [("AGENT", "happy to help"), ("CUSTOMER", "thanks")]
+
+
 def test_a_supervisor_changes_any_agents_status_but_does_not_answer_for_it(team):
     status, body = api("PUT", "/agents/ben/status", team.id, {"status": "NOT_READY"}, role="supervisor")
     assert status == 200 and body["status"] == "NOT_READY"

@@ -4,13 +4,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.exceptions import ForbiddenError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from ccaas.api.access import ADMIN, AGENT, INTEGRATION, READERS, SUPERVISOR, Router, credential
 from ccaas.api.common import Id, deps, tenant
 from ccaas.api.routes.history import From, To
 from ccaas.domain.analytics import AnalyticsRules
-from ccaas.domain.history import AnalysisSummary, ChatMessage
+from ccaas.domain.history import AnalysisSummary, ChatMessage, ParticipantRole
 from ccaas.domain.insights import (
     Dimension,
     Metric,
@@ -31,6 +32,10 @@ Name = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0
 @router.post("/contacts/<contact_id>/messages", roles=[INTEGRATION, AGENT], tags=["analytics"], status_code=201,
              summary="A chat participant's message (redacted before it is stored; analysed when the contact ends)")
 def add_message(contact_id: Id, body: analytics.NewMessage) -> ChatMessage:
+    # The customer's messages come from the chat service (integration); an agent's desktop posting one as
+    # the customer (or the system) would forge the transcript the contact's sentiment and QA score read.
+    if credential(router.current_event.request_context.authorizer).role == AGENT and body.participant_role != ParticipantRole.AGENT:
+        raise ForbiddenError("an agent key posts its own messages only: participant_role AGENT")
     return analytics.add_chat_message(deps(), tenant(router), contact_id, body)
 
 
