@@ -92,12 +92,22 @@ def test_a_synthetic_contact_goes_only_to_a_test_agent() -> None:
     assert d.winner is None and d.skipped == {"synthetic": 1}
 
 
-def test_a_synthetic_contact_naming_an_agent_goes_only_to_that_agent() -> None:
+def test_a_synthetic_contact_naming_a_test_agent_goes_only_to_that_one() -> None:
+    other_bot = agent("bot-2", {"billing": 5, TEST_AGENT_SKILL: 1})
+    syn = contact("syn", attributes={**SYNTHETIC, TEST_AGENT_ATTRIBUTE: "bot-2"})
+    assert select_agent(syn, QUEUES["billing"], RoutingPolicy(), [BOT, REAL, other_bot], T0).winner == "bot-2"
+    assert select_agent(syn, QUEUES["billing"], RoutingPolicy(), [BOT, REAL], T0).winner is None
+    assert synthetic_refusal(BOT, syn) == "synthetic" and synthetic_refusal(other_bot, syn) is None
+
+
+def test_marks_naming_a_real_agent_reach_no_one() -> None:
+    """The marks are attributes any integration key may send: naming a real agent must not get real work
+    served by them outside KPIs, history and SL (and expired after a day)."""
     syn = contact("syn", attributes={**SYNTHETIC, TEST_AGENT_ATTRIBUTE: "ana"})
-    assert select_agent(syn, QUEUES["billing"], RoutingPolicy(), [BOT, REAL], T0).winner == "ana"
-    other = agent("ben", {"billing": 5})
-    assert select_agent(syn, QUEUES["billing"], RoutingPolicy(), [other, BOT], T0).winner is None
-    assert synthetic_refusal(other, syn) == "synthetic" and synthetic_refusal(REAL, syn) is None
+    d = select_agent(syn, QUEUES["billing"], RoutingPolicy(), [BOT, REAL], T0)
+    assert d.winner is None and d.skipped == {"synthetic": 2}
+    assert synthetic_refusal(REAL, syn) == "synthetic"
+    assert select_contact(REAL, {"billing": [syn]}, QUEUES, RoutingPolicy(), T0).winner is None
 
 
 def test_a_real_contact_never_goes_to_a_test_agent() -> None:

@@ -6,8 +6,8 @@ set by the journey runner; ccaas.domain.journeys). It may name the one agent all
 (any proficiency): a flag the existing profile (PUT /agents/{id}) carries, with no new field.
 
 The rule, applied by both routing decisions (selection.eligibility, selection.select_contact):
-a synthetic contact goes only to a test agent or to the agent it names; a real contact never goes to a
-test agent. Live metrics, history records and alerts leave synthetic contacts and test agents out
+a synthetic contact goes only to a test agent (the one it names, when it names one); a real contact never
+goes to a test agent. Live metrics, history records and alerts leave synthetic contacts and test agents out
 (their events carry `synthetic` / `test_agent`: ccaas.domain.events).
 
 Synthetic contacts are removed after a while: their stored items carry the contacts table's TTL
@@ -52,8 +52,9 @@ def synthetic_refusal(agent: Any, contact: Any) -> str | None:
     (a key of Decision.skipped): `synthetic` (a journey's contact, not this agent's) or `test_agent`."""
     attributes = _attributes(contact)
     if attributes.get(SYNTHETIC_ATTRIBUTE):
+        # Only ever a test agent, even when the contact names one: the marks are attributes any integration
+        # key can send, and a real agent serving a "synthetic" contact would be real work that KPIs, history
+        # and the SL never count (and that expires after a day). Test agents are the admin's to make.
         named = attributes.get(TEST_AGENT_ATTRIBUTE)
-        if named:
-            return None if agent.agent_id == named else "synthetic"
-        return None if is_test_agent(agent) else "synthetic"
+        return None if is_test_agent(agent) and (not named or agent.agent_id == named) else "synthetic"
     return "test_agent" if is_test_agent(agent) else None
