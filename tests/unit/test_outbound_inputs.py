@@ -241,6 +241,15 @@ def test_the_customer_profile_names_the_person_of_an_inbound_call(deps):
     assert {r.row_id for r in deps.dialers.dialer.dialed} == {"r2"}  # r1 by account, r3 by number; r4 out of hours
 
 
+def test_an_inbound_call_carrying_a_campaign_calls_marks_still_starts_the_quiet_period(deps):
+    """attempt_id / preview are what our dialer's own calls carry (their disposition decides); on a contact an
+    integration made they are just attributes, and the conversation counts."""
+    _inbound_call(deps, account_id="acct-1", attempt_id="a-made-up", preview="1")
+    _campaign(deps, debt_collection=True)
+    tick = outbound.dial_tick(deps, T, "c1")
+    assert "r1" not in {r.row_id for r in deps.dialers.dialer.dialed} and tick.blocks.get("reg_f_conversation") == 1
+
+
 def test_direct_consent_or_no_conversation_starts_no_quiet_period(deps):
     _inbound_call(deps, "v1", account_id="acct-1", direct_consent="true")
     abandoned = Contact(tenant_id=T, contact_id="v2", channel=Channel.VOICE, queue_id="sales",

@@ -11,7 +11,7 @@ import pytest
 
 from ccaas.adapters.memory.outbound import MemoryDialers, RecordingDialer
 from ccaas.bootstrap import memory_dependencies
-from ccaas.domain.models import Agent, AgentStatus, Channel, Conflict, InitiationMethod, Queue, QueueAssignment
+from ccaas.domain.models import Agent, AgentStatus, Channel, Conflict, DomainError, InitiationMethod, Queue, QueueAssignment
 from ccaas.domain.outbound.lists import upload_tag
 from ccaas.domain.outbound.models import CampaignStatus, CheckName, Disposition
 from ccaas.domain.tenants import Tenant
@@ -358,6 +358,16 @@ def test_preview_offers_the_record_to_an_agent_who_then_dials_it_after_the_check
     (record,) = outbound.attempts_export(deps, T, "c1")
     assert record.dial_mode is outbound.CampaignMode.PREVIEW and record.contact_id == other.contact_id
     assert deps.store.get_contact(T, other.contact_id).attributes["attempt_id"] == record.attempt_id
+    # the same marks on a contact an integration made: not a preview record, nothing dialed
+    from ccaas.usecases.contacts import NewContact, create_contact
+
+    made = create_contact(deps, T, NewContact(channel=Channel.VOICE, queue_id="sales", attributes={
+        "preview": "1", "campaign_id": "c1", "row_id": "r1"}))
+    deps.store.save(contacts=[deps.store.get_contact(T, made.contact_id).model_copy(update={
+        "state": ContactState.CONNECTED, "agent_id": "ana", "version": made.version + 1})])
+    with pytest.raises(DomainError, match="not a preview record"):
+        outbound.dial_preview(deps, T, made.contact_id, PreviewDialRequest())
+    assert [r.number for r in _dialer(deps).dialed] == ["+12125550103"]
     with pytest.raises(Conflict):
         outbound.dial_preview(deps, T, other.contact_id, PreviewDialRequest())  # once
     _dialer(deps).outcomes[record.attempt_id] = CarrierOutcome(disposition=Disposition.ANSWERED, at=NOW + timedelta(seconds=5))

@@ -557,6 +557,21 @@ def inbound_contact(deps: Dependencies, tenant_id: str, contact: Contact) -> tup
     return ()
 
 
+def _campaign_call(deps: Dependencies, tenant_id: str, contact: Contact) -> bool:
+    """Whether the contact is our dialer's call (or a later segment of one): only then are its campaign
+    attributes (attempt_id, preview, ...) the system's. Any integration can send those names on the contacts
+    it makes, and an inbound conversation must not escape Reg F's quiet period by carrying them."""
+    if contact.initiation_method is InitiationMethod.OUTBOUND:
+        return True
+    if contact.initiation_method is not InitiationMethod.TRANSFER or not contact.initial_contact_id:
+        return False
+    try:
+        first = deps.store.get_contact(tenant_id, contact.initial_contact_id)
+    except NotFound:
+        return False
+    return first.initiation_method is InitiationMethod.OUTBOUND
+
+
 def note_conversation(deps: Dependencies, tenant_id: str, contact: Contact) -> int:
     """A finished voice contact an agent talked on, other than a campaign's own call (whose disposition
     says whether it was the person): a telephone conversation with the customer, so Reg F's 7-day quiet
@@ -565,7 +580,8 @@ def note_conversation(deps: Dependencies, tenant_id: str, contact: Contact) -> i
     Idempotent (keyed by the contact). Returns how many numbers and accounts were noted."""
     if contact.channel is not Channel.VOICE or contact.connected_at is None:
         return 0
-    if contact.attributes.get("attempt_id") or contact.attributes.get("preview") == "1":
+    if (contact.attributes.get("attempt_id") or contact.attributes.get("preview") == "1") and _campaign_call(
+            deps, tenant_id, contact):
         return 0
     if (contact.attributes.get("direct_consent") or "").strip().lower() in _TRUE:
         return 0
@@ -963,7 +979,8 @@ def dial_preview(deps: Dependencies, tenant_id: str, contact_id: str, request: P
     call in flight to the number (any campaign): 409 at `number`, nothing dialed."""
     contact = deps.store.get_contact(tenant_id, contact_id)
     campaign_id, row_id = contact.attributes.get("campaign_id"), contact.attributes.get("row_id")
-    if contact.attributes.get("preview") != "1" or not campaign_id or not row_id:
+    if (contact.initiation_method is not InitiationMethod.OUTBOUND or contact.attributes.get("preview") != "1"
+            or not campaign_id or not row_id):  # the marks alone are any integration's to send
         raise DomainError(f"contact {contact_id} is not a preview record", field="contact_id")
     if contact.attributes.get("attempt_id"):
         raise Conflict(f"contact {contact_id} was dialed already", field="contact_id")
