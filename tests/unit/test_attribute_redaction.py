@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.analytics.redaction import redact_attributes
-from ccaas.domain.models import Channel, Queue
+from ccaas.domain.models import Channel, DomainError, Queue
 from ccaas.domain.tenants import Tenant
 from ccaas.usecases import customers, outbound
 from ccaas.usecases.analytics import AnalyticsRules, put_analytics_rules
@@ -85,3 +85,26 @@ def test_what_skips_the_redactor_is_what_the_redactor_would_keep(text):
 
     if not _may_spell_a_number(text):
         assert _attribute_redactor().redact(text).text == text
+
+
+CODES = "cvv 123 " * 128  # 1,024 characters that redaction makes longer ("[CARD_SECURITY_CODE]" for each code)
+
+
+def test_the_bounds_hold_for_what_is_stored_placeholders_included():
+    deps = _deps()
+    # what the API documents is kept: values up to 1,024 characters (the directory took only 256 before)
+    stored = customers.put_customer(deps, T, "c-1", CustomerProfile(attributes={"history": "x" * 1024}))
+    assert stored.attributes == {"history": "x" * 1024}
+    # a value that only redaction pushes past the bound is refused, naming the field, and nothing is stored
+    with pytest.raises(DomainError) as refused:
+        customers.put_customer(deps, T, "c-2", CustomerProfile(attributes={"codes": CODES}))
+    assert refused.value.field == "attributes" and "[CARD_SECURITY_CODE]" in str(refused.value)
+    assert deps.customers.get(T, "c-2") is None
+    # a list row the same way: an error at its line and column, the other rows load
+    outbound.create_campaign(deps, T, CampaignRequest(campaign_id="k1", name="K", mode="preview", queue_id="sales",
+                                                      caller_id="+12125550199"))
+    upload = outbound.upload_list(deps, T, "k1", ListUpload(format="csv", content=(
+        f"phone,notes\n+12125550143,\"{CODES[:256]}\"\n+12125550144,\"cvv 123\"\n")))
+    assert upload.accepted == 1 and [(e.line, e.field) for e in upload.errors] == [(2, "notes")]
+    (row,) = [r.row for r in deps.outbound.rows.values()]
+    assert row.attributes == {"notes": "cvv [CARD_SECURITY_CODE]"}

@@ -73,6 +73,9 @@ def lookup(phone: str | None, email: str | None) -> tuple[str, str]:
     return ("phone", normalise_phone(phone)) if phone is not None else ("email", normalise_email(email or ""))
 
 
+MAX_ATTRIBUTE_VALUE = 1024  # what the API takes (usecases.customers.CustomerProfile) is what is kept
+
+
 class Customer(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
@@ -99,8 +102,9 @@ class Customer(BaseModel):
     @classmethod
     def _small_attributes(cls, value: dict[str, str]) -> dict[str, str]:
         for key, text in value.items():
-            if not 1 <= len(key) <= 64 or len(text) > 256:
-                raise ValueError("attribute keys are 1-64 characters, values at most 256")
+            if not 1 <= len(key) <= 64 or len(text) > MAX_ATTRIBUTE_VALUE:
+                raise ValueError(f"attribute keys are 1-64 characters, values at most {MAX_ATTRIBUTE_VALUE:,} (a card number "
+                                 "or code counts as the placeholder it is stored as, e.g. [CARD_SECURITY_CODE])")
         return value
 
     def aliases(self) -> set[tuple[str, str]]:

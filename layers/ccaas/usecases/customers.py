@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.customers import MAX_ALIASES, Customer, normalise_email, normalise_phone
+from ccaas.domain.customers import MAX_ALIASES, MAX_ATTRIBUTE_VALUE, Customer, normalise_email, normalise_phone
 from ccaas.domain.models import DomainError, NotFound
 
 
@@ -26,7 +26,7 @@ class CustomerProfile(BaseModel):
     phones: list[str] = Field(default_factory=list, max_length=MAX_ALIASES, description="E.164 (+ and country code); separators are ignored")
     emails: list[str] = Field(default_factory=list, max_length=MAX_ALIASES)
     name: str | None = Field(default=None, max_length=200)
-    attributes: dict[Annotated[str, Field(min_length=1, max_length=64)], Annotated[str, Field(max_length=1024)]] = Field(
+    attributes: dict[Annotated[str, Field(min_length=1, max_length=64)], Annotated[str, Field(max_length=MAX_ATTRIBUTE_VALUE)]] = Field(
         default_factory=dict, max_length=20)
 
 
@@ -38,6 +38,7 @@ def _invalid(error: ValidationError) -> DomainError:
 
 
 def put_customer(deps: Dependencies, tenant_id: str, customer_id: str, profile: CustomerProfile) -> Customer:
+    # Redacted first: the bounds hold for what is stored (and read back), placeholders included.
     if (profile.name or profile.attributes) and _redacts_attributes(deps, tenant_id):
         profile = _redacted(profile)
     try:

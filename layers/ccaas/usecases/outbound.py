@@ -74,7 +74,6 @@ from ccaas.domain.outbound.models import (
     CampaignMode,
     CampaignStatus,
     CheckResult,
-    ContactListRow,
     ConsentFlag,
     Disposition,
     ListError,
@@ -389,6 +388,15 @@ def parse_number(raw: str) -> tuple[str, tuple[str, ...]]:
     return parse(raw)
 
 
+def _row_redaction(deps: Dependencies, tenant_id: str) -> Callable[[Mapping[str, str]], dict[str, str]] | None:
+    """How a row's extra columns (`attributes`) are stored: never holding a card or social security number,
+    like a contact's attributes (setting `redaction.contact_attributes`)."""
+    from ccaas.domain.analytics.redaction import redact_attributes  # noqa: PLC0415 - only list uploads
+    from ccaas.usecases.analytics import redacts_attributes  # noqa: PLC0415
+
+    return redact_attributes if redacts_attributes(deps, tenant_id) else None
+
+
 def upload_list(deps: Dependencies, tenant_id: str, campaign_id: str, upload: ListUpload) -> ListUploadResult:
     """Parse, report every bad row with its line and field, store the good ones (due now)."""
     from ccaas.domain.outbound.lists import parse_csv, parse_json  # noqa: PLC0415 - see parse_number
@@ -399,29 +407,17 @@ def upload_list(deps: Dependencies, tenant_id: str, campaign_id: str, upload: Li
     if upload.format == "csv":
         if upload.content is None:
             raise DomainError("a csv upload carries the CSV text in content", field="content")
-        parsed = parse_csv(upload.content, region=upload.region, max_rows=MAX_UPLOAD_ROWS)
+        parsed = parse_csv(upload.content, region=upload.region, max_rows=MAX_UPLOAD_ROWS, redact=_row_redaction(deps, tenant_id))
     else:
         if upload.rows is None:
             raise DomainError("a json upload carries its rows in rows", field="rows")
-        parsed = parse_json(upload.rows, region=upload.region, max_rows=MAX_UPLOAD_ROWS)
+        parsed = parse_json(upload.rows, region=upload.region, max_rows=MAX_UPLOAD_ROWS, redact=_row_redaction(deps, tenant_id))
     if parsed.rows:
-        deps.outbound.put_rows(tenant_id, campaign_id, _redacted_rows(deps, tenant_id, parsed.rows), _now(deps))
+        deps.outbound.put_rows(tenant_id, campaign_id, parsed.rows, _now(deps))
     rejected = max(0, parsed.total - parsed.accepted)  # rows with an error (the header's problems are no row)
     return ListUploadResult(campaign_id=campaign_id, accepted=parsed.accepted, rejected=rejected,
                             total=parsed.total, error_count=parsed.error_count, errors=list(parsed.errors),
                             warnings=list(parsed.warnings), row_ids=f"line-<n>.{parsed.upload}" if parsed.upload else "")
-
-
-def _redacted_rows(deps: Dependencies, tenant_id: str, rows: Sequence[ContactListRow]) -> list[ContactListRow]:
-    """Rows as they may be stored: their extra columns (`attributes`) never hold a card or social security
-    number, like a contact's attributes (setting `redaction.contact_attributes`)."""
-    from ccaas.domain.analytics.redaction import redact_attributes  # noqa: PLC0415 - only lists with extra columns
-    from ccaas.usecases.analytics import redacts_attributes  # noqa: PLC0415
-
-    if not any(row.attributes for row in rows) or not redacts_attributes(deps, tenant_id):
-        return list(rows)
-    return [row.model_copy(update={"attributes": redact_attributes(row.attributes)}) if row.attributes else row
-            for row in rows]
 
 
 CSV_MEDIA_TYPES = ("text/csv", "application/csv")

@@ -34,7 +34,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -64,6 +64,9 @@ _UNKNOWN_ZONE = "Etc/Unknown"
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+# What the tenant stores of a row's extra columns (its attribute redaction, ccaas.domain.analytics.redaction.
+# redact_attributes): applied before their bounds are checked.
+Redact = Callable[[Mapping[str, str]], dict[str, str]]
 _KNOWN = {"row_id", "phone", "phones", "email", "time_zone", "postal_code", "state", "account_id", "debt_id",
           "attributes", *(f"consent_automated_{k}{s}" for k in ("voice", "sms") for s in ("", "_source", "_at"))}
 _PHONE_COLUMN = re.compile(r"^phone_?\d+$")
@@ -207,7 +210,8 @@ def _phones(record: Mapping[str, Any]) -> list[tuple[str, Any]]:
     return found
 
 
-def _row(record: Mapping[str, Any], line: int, region: str, upload: str) -> tuple[ContactListRow, dict[str, str]]:
+def _row(record: Mapping[str, Any], line: int, region: str, upload: str,
+         redact: Redact | None = None) -> tuple[ContactListRow, dict[str, str]]:
     """The row, and the field each of its numbers came from."""
     errors: list[tuple[str, str]] = []
     zone = _text(record.get("time_zone")) or None
@@ -266,7 +270,7 @@ def _row(record: Mapping[str, Any], line: int, region: str, upload: str) -> tupl
         errors.append(("email", "not an e-mail address"))
     voice = _consent(record, "voice", errors)
     sms = _consent(record, "sms", errors)
-    attributes: dict[str, str] = {}
+    given: dict[str, str] = {}
     extra = record.get("attributes")
     if extra is not None and not isinstance(extra, Mapping):
         errors.append(("attributes", "must be an object"))
@@ -276,10 +280,16 @@ def _row(record: Mapping[str, Any], line: int, region: str, upload: str) -> tupl
             continue
         if isinstance(value, (dict, list)):
             errors.append((str(key)[:64], "an attribute is a plain value"))
-        elif len(str(key)) > 64 or len(_text(value)) > 256:
-            errors.append((str(key)[:64], "attribute names ≤ 64 and values ≤ 256 characters"))
         else:
-            attributes[str(key)] = _text(value)
+            given[str(key)] = _text(value)
+    # Redacted before the bounds: they hold for what is stored and read back (placeholders included).
+    attributes: dict[str, str] = {}
+    for key, value in (redact(given) if redact is not None and given else given).items():
+        if len(key) > 64 or len(value) > 256:
+            errors.append((key[:64], "attribute names ≤ 64 and values ≤ 256 characters (a card number or code "
+                                     "counts as its placeholder, e.g. [CARD_SECURITY_CODE])"))
+        else:
+            attributes[key] = value
     if len(attributes) > MAX_ATTRIBUTES:
         errors.append(("attributes", f"at most {MAX_ATTRIBUTES} custom attributes"))
     if errors:
@@ -310,7 +320,8 @@ def _duplicates(row: ContactListRow, fields: Mapping[str, str], seen: dict[str, 
     return warnings
 
 
-def _parse(records: Sequence[tuple[int, Mapping[str, Any]]], region: str, total: int, upload: str) -> ParsedList:
+def _parse(records: Sequence[tuple[int, Mapping[str, Any]]], region: str, total: int, upload: str,
+           redact: Redact | None = None) -> ParsedList:
     rows: list[ContactListRow] = []
     errors: list[ListError] = []
     warnings: list[ListError] = []
@@ -319,7 +330,7 @@ def _parse(records: Sequence[tuple[int, Mapping[str, Any]]], region: str, total:
     numbers: dict[str, ContactListRow] = {}
     for line, record in records:
         try:
-            row, fields = _row(record, line, region, upload)
+            row, fields = _row(record, line, region, upload, redact)
             if row.row_id in seen:
                 raise _RowErrors([("row_id", f"duplicate row_id {row.row_id!r}")])
         except _RowErrors as exc:
@@ -374,7 +385,7 @@ def _record(names: Sequence[str], cells: Sequence[str]) -> tuple[dict[str, Any],
     return record, problems
 
 
-def parse_csv(text: str, *, region: str = "US", max_rows: int = MAX_LIST_ROWS) -> ParsedList:
+def parse_csv(text: str, *, region: str = "US", max_rows: int = MAX_LIST_ROWS, redact: Redact | None = None) -> ParsedList:
     """Parse CSV text with a header line. Line numbers are the file's physical lines (header = 1).
 
     Real-world files: a byte-order mark, CRLF or CR line ends, quoted cells with commas and line breaks,
@@ -420,13 +431,13 @@ def parse_csv(text: str, *, region: str = "US", max_rows: int = MAX_LIST_ROWS) -
     errors += [ListError(line=line, field=field, message=message) for line, problems in row_problems
                for field, message in problems]
     parsed = _parse(records, region, total=len(records) + len(row_problems) + sum(1 for e in errors if e.field == "row"),
-                    upload=upload_tag(text))
+                    upload=upload_tag(text), redact=redact)
     merged = sorted(errors + list(parsed.errors), key=lambda e: e.line)
     return parsed.model_copy(update={"errors": tuple(merged[:MAX_ERRORS]),
                                      "error_count": parsed.error_count + len(errors)})
 
 
-def parse_json(items: Any, *, region: str = "US", max_rows: int = MAX_LIST_ROWS) -> ParsedList:
+def parse_json(items: Any, *, region: str = "US", max_rows: int = MAX_LIST_ROWS, redact: Redact | None = None) -> ParsedList:
     """Parse a JSON list of objects (already decoded). Lines are 1-based indexes in the list."""
     if not isinstance(items, list):
         return ParsedList(rows=(), errors=(ListError(line=0, field="body", message="must be a list of objects"),),
@@ -441,6 +452,6 @@ def parse_json(items: Any, *, region: str = "US", max_rows: int = MAX_LIST_ROWS)
     if len(items) > max_rows:
         errors.append(ListError(line=max_rows + 1, field="row", message=f"more than {max_rows} rows: upload in parts"))
     parsed = _parse(records, region, total=len(items),
-                    upload=upload_tag(json.dumps(items, sort_keys=True, default=str)))
+                    upload=upload_tag(json.dumps(items, sort_keys=True, default=str)), redact=redact)
     merged = sorted(errors + list(parsed.errors), key=lambda e: e.line)[:MAX_ERRORS]
     return parsed.model_copy(update={"errors": tuple(merged), "error_count": parsed.error_count + len(errors)})
