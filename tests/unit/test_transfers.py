@@ -8,6 +8,7 @@ import pytest
 from ccaas.domain.models import Channel, Conflict, ContactState, DomainError, Queue
 from ccaas.domain.transfers import CONSULT_CANCELLED, QuickConnect, TransferSettings
 from ccaas.domain.history import ParticipantRole
+from ccaas.domain.routing_engine.synthetic import SYNTHETIC_ATTRIBUTE, TEST_AGENT_SKILL
 from ccaas.usecases import admin, agents, analytics, contacts, transfers
 from ccaas.usecases.agents import StatusChange
 from ccaas.usecases.contacts import NewContact
@@ -159,6 +160,24 @@ def test_bad_targets_are_refused_naming_the_field(to, field, message):
     with pytest.raises(DomainError, match=message) as refused:
         transfers.transfer(deps, TENANT, "ana", cid, TransferRequest(to=to))
     assert refused.value.field == field and _contact(deps, cid).state == ContactState.CONNECTED
+
+
+def test_a_named_transfer_keeps_journey_tests_apart_as_routing_does():
+    """Routing never offers a real customer to a test agent nor a journey's contact to a real agent; a transfer
+    to a named agent is a third way to offer, and keeps the same rule."""
+    deps, cid = _setup("bob")
+    add_agent(deps, "bot", queues=("sales",), skills={TEST_AGENT_SKILL: 1})
+    agents.set_agent_status(deps, TENANT, "bot", StatusChange(status="AVAILABLE"))
+    before = _contact(deps, cid)
+    with pytest.raises(DomainError, match="test agent") as refused:
+        transfers.transfer(deps, TENANT, "ana", cid, TransferRequest(to=Destination(agent_id="bot")))
+    assert refused.value.field == "agent_id" and _contact(deps, cid) == before and len(deps.store.contacts) == 1
+    deps.store.save(contacts=[before.model_copy(update={"attributes": {SYNTHETIC_ATTRIBUTE: "smoke"},
+                                                        "version": before.version + 1})])
+    with pytest.raises(DomainError, match="journey test"):
+        transfers.consult(deps, TENANT, "ana", cid, ConsultRequest(to=ConsultDestination(agent_id="bob")))
+    segment = transfers.transfer(deps, TENANT, "ana", cid, TransferRequest(to=Destination(agent_id="bot")))
+    assert segment.agent_id == "bot" and segment.state == ContactState.OFFERED
 
 
 def test_another_tenants_queue_and_agent_do_not_exist_for_the_caller():

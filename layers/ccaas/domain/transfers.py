@@ -22,6 +22,7 @@ from typing import Annotated
 from pydantic import Field
 
 from ccaas.domain import lifecycle
+from ccaas.domain.routing_engine.synthetic import synthetic_refusal
 from ccaas.domain.models import (
     E164_PATTERN,
     NAME_PATTERN,
@@ -107,9 +108,16 @@ def check_can_transfer(contact: Contact, agent: Agent, settings: TransferSetting
 
 
 def check_target_agent(source: Contact, sender: Agent, target: Agent) -> None:
-    """A named agent must be someone else, staffed and with a free slot of the contact's channel."""
+    """A named agent must be someone else, one routing could offer the contact to as far as journey tests go
+    (a real customer never reaches a test agent, a journey's contact never a real one), staffed and with a free
+    slot of the contact's channel."""
     if target.agent_id == sender.agent_id:
         raise DomainError("a contact cannot be transferred to the agent who holds it", field="agent_id")
+    refused = synthetic_refusal(target, source)
+    if refused is not None:
+        raise DomainError(f"agent {target.agent_id} is a test agent: it takes only journey tests' contacts"
+                          if refused == "test_agent" else
+                          "a journey test's contact goes only to a test agent", field="agent_id")
     if not target.is_available:
         raise Conflict(f"agent {target.agent_id} is {target.status}, not AVAILABLE", field="agent_id")
     if target.free_slots(source.channel) < 1:
