@@ -180,6 +180,19 @@ def test_a_named_transfer_keeps_journey_tests_apart_as_routing_does():
     assert segment.agent_id == "bot" and segment.state == ContactState.OFFERED
 
 
+
+def test_a_test_agent_takes_no_real_escalation():
+    deps, cid = _setup()
+    add_agent(deps, "bot", queues=("supervisors",), skills={TEST_AGENT_SKILL: 1})
+    transfers.put_settings(deps, TENANT, TransferSettings(escalation_queue_id="supervisors"))
+    segment = transfers.escalate(deps, TENANT, "ana", cid, EscalationRequest(reason="manager"))
+    _route(deps, segment.contact_id, token="tok-esc")  # nobody available: it waits
+    agents.set_agent_status(deps, TENANT, "bot", StatusChange(status="AVAILABLE"))
+    with pytest.raises(DomainError, match="test agent") as refused:
+        transfers.take_escalation(deps, TENANT, "bot", segment.contact_id)
+    assert refused.value.field == "agent_id" and _contact(deps, segment.contact_id).state == ContactState.QUEUED
+
+
 def test_another_tenants_queue_and_agent_do_not_exist_for_the_caller():
     deps, cid = _setup()
     admin.register_tenant(deps, tenant_id="other", name="Other")

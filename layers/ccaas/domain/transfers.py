@@ -107,17 +107,23 @@ def check_can_transfer(contact: Contact, agent: Agent, settings: TransferSetting
                        f"the most this tenant allows (max_segments)", field="contact_id")
 
 
+def check_journey_isolation(contact: Contact, agent: Agent) -> None:
+    """What routing keeps apart (routing_engine.synthetic), for the moves that name the agent themselves: a real
+    customer never reaches a test agent, a journey test's contact never a real one."""
+    refused = synthetic_refusal(agent, contact)
+    if refused is not None:
+        raise DomainError(f"agent {agent.agent_id} is a test agent: it takes only journey tests' contacts"
+                          if refused == "test_agent" else
+                          "a journey test's contact goes only to a test agent", field="agent_id")
+
+
 def check_target_agent(source: Contact, sender: Agent, target: Agent) -> None:
     """A named agent must be someone else, one routing could offer the contact to as far as journey tests go
     (a real customer never reaches a test agent, a journey's contact never a real one), staffed and with a free
     slot of the contact's channel."""
     if target.agent_id == sender.agent_id:
         raise DomainError("a contact cannot be transferred to the agent who holds it", field="agent_id")
-    refused = synthetic_refusal(target, source)
-    if refused is not None:
-        raise DomainError(f"agent {target.agent_id} is a test agent: it takes only journey tests' contacts"
-                          if refused == "test_agent" else
-                          "a journey test's contact goes only to a test agent", field="agent_id")
+    check_journey_isolation(source, target)
     if not target.is_available:
         raise Conflict(f"agent {target.agent_id} is {target.status}, not AVAILABLE", field="agent_id")
     if target.free_slots(source.channel) < 1:
@@ -259,6 +265,7 @@ def take_escalation(segment: Contact, agent: Agent, now_ms: int) -> tuple[Contac
     racing for it: the optimistic write lets one win; the other finds it taken."""
     if segment.handover is None or segment.handover.mode != HandoverMode.ESCALATION:
         raise DomainError(f"contact {segment.contact_id} is not an escalation", field="contact_id")
+    check_journey_isolation(segment, agent)
     if segment.state == ContactState.OFFERED and segment.agent_id == agent.agent_id:
         return lifecycle.accept(segment, agent, now_ms)
     if segment.state != ContactState.QUEUED:
