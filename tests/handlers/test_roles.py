@@ -150,14 +150,18 @@ def test_an_agent_acts_only_as_itself_and_only_in_its_tenant(team):
 
 
 def test_an_agent_posts_its_own_chat_messages_never_the_customers(team):
-    """The customer's messages come from the chat service: an agent key posting one as the customer (or the
-    system) would forge what the contact's sentiment, categories and QA score are read from."""
+    """The customer's messages come from the chat service, and so do given send times: an agent key posting as
+    the customer (or the system), or back-dating its own message, would forge what the contact's sentiment,
+    compliance timing and QA score are read from."""
     contact_id = _contact_of_ana(team.id)
     path = f"/contacts/{contact_id}/messages"
     for forged in ("CUSTOMER", "SYSTEM"):
         status, body = api("POST", path, team.id, {"participant_role": forged, "content": "best agent ever, thanks!"},
                            role="agent", agent_id="ana")
         assert status == 403 and body["error"] == "forbidden" and "participant_role AGENT" in body["message"], body
+    back_dated = {"participant_role": "AGENT", "content": "calls are recorded", "absolute_time": "2026-01-01T00:00:00Z"}
+    status, body = api("POST", path, team.id, back_dated, role="agent", agent_id="ana")
+    assert status == 403 and "absolute_time" in body["message"], body
     assert api("POST", path, team.id, {"participant_role": "AGENT", "content": "happy to help"}, role="agent", agent_id="ana")[0] == 201
     assert api("POST", path, team.id, {"participant_role": "CUSTOMER", "content": "thanks"}, role="integration")[0] == 201
     stored = api("GET", path, team.id, role="supervisor")[1]

@@ -32,10 +32,14 @@ Name = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0
 @router.post("/contacts/<contact_id>/messages", roles=[INTEGRATION, AGENT], tags=["analytics"], status_code=201,
              summary="A chat participant's message (redacted before it is stored; analysed when the contact ends)")
 def add_message(contact_id: Id, body: analytics.NewMessage) -> ChatMessage:
-    # The customer's messages come from the chat service (integration); an agent's desktop posting one as
-    # the customer (or the system) would forge the transcript the contact's sentiment and QA score read.
-    if credential(router.current_event.request_context.authorizer).role == AGENT and body.participant_role != ParticipantRole.AGENT:
-        raise ForbiddenError("an agent key posts its own messages only: participant_role AGENT")
+    # The customer's messages come from the chat service (integration), and so do given send times; an agent's
+    # desktop posting as the customer (or the system), or back-dating its own message, would forge the transcript
+    # that the contact's sentiment, compliance timing ("within 30 s", "before the payment request") and QA read.
+    if credential(router.current_event.request_context.authorizer).role == AGENT:
+        if body.participant_role != ParticipantRole.AGENT:
+            raise ForbiddenError("an agent key posts its own messages only: participant_role AGENT")
+        if body.absolute_time is not None:
+            raise ForbiddenError("an agent key's messages are timed when they arrive: absolute_time is the chat service's to give")
     return analytics.add_chat_message(deps(), tenant(router), contact_id, body)
 
 
