@@ -75,7 +75,8 @@ def test_profiles_contacts_and_list_rows_follow_the_tenant_setting(redact):
 
 _PIECES = st.sampled_from(["4", "1", "9", "12", "4111", "123", "45", "6789", "-", " ", ", ", "four", "one", "oh", "double",
                            "triple", "nine", "twenty", "for", "to", "ate", "won", "card", "ssn", "social", "number", "is",
-                           "my", "cvv", "exp", "expiry", "\n", "x"])
+                           "my", "cvv", "exp", "expiry", "\n", "x", "hundred", "thousand", "treble", "eleven", "thirty",
+                           "security", "code", "pin", "too", "ssn:", "account"])
 
 
 @given(st.lists(_PIECES, max_size=30).map(" ".join))

@@ -48,7 +48,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .limits import MAX_CUSTOM_PATTERNS, MAX_PATTERN, MAX_PATTERN_NAME
 from .patterns import compile_tenant_pattern, lazy_regex
-from .spoken import HOMOPHONES, TEENS, TENS, UNITS, NumberRun, candidate_regions, number_word_hits, runs_in_regions
+from .spoken import (
+    HOMOPHONES,
+    HUNDRED,
+    MULTIPLIERS,
+    TEENS,
+    TENS,
+    THOUSAND,
+    UNITS,
+    NumberRun,
+    candidate_regions,
+    number_word_hits,
+    runs_in_regions,
+)
 
 
 class PiiType(StrEnum):
@@ -1278,6 +1290,8 @@ def redact_attributes(attributes: Mapping[str, str]) -> dict[str, str]:
 
 _FEWEST_DIGITS = 3  # a card security code's (PCI DSS: never stored); an SSN has 9, a card 13 or more
 _HOMOPHONE_WORD = lazy_regex(r"\b(?:" + "|".join(HOMOPHONES) + r")\b")
+# one word that stands for several digits ("triple 4", "one hundred"): such a text goes to the redactor
+_MANY_DIGITS_WORD = lazy_regex(r"\b(?:" + "|".join((*MULTIPLIERS, HUNDRED, THOUSAND)) + r")\b")
 
 
 def _may_spell_a_number(text: str) -> bool:
@@ -1289,5 +1303,7 @@ def _may_spell_a_number(text: str) -> bool:
     if digits >= _FEWEST_DIGITS:
         return True
     lowered = text.lower()
+    if _MANY_DIGITS_WORD.search(lowered):
+        return True
     spoken = sum(weight for _, _, weight in number_word_hits(lowered)) + len(_HOMOPHONE_WORD.findall(lowered))
     return digits + spoken >= _FEWEST_DIGITS
