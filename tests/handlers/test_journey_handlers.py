@@ -82,8 +82,10 @@ def test_results_alerts_and_alarms_through_the_handlers(tenant, env):
     from ccaas.usecases import admin
     from tests.lambda_harness import context, load_handler
 
-    admin.register_connect_instance(dependencies(), tenant_id=tenant.id, instance_arn=INSTANCE)
-    suite = {"connect_instance_arn": INSTANCE, "journeys": [
+    # an instance of its own: the runner's config cache may still hold the other test's registration of INSTANCE
+    instance = INSTANCE.replace("000000000016", "000000000017")
+    admin.register_connect_instance(dependencies(), tenant_id=tenant.id, instance_arn=instance)
+    suite = {"connect_instance_arn": instance, "journeys": [
         {"name": "sales-open", "steps": [{"action": "hours", "parameters": {"queue_id": "sales"}, "expect": {"open": True}}]},
         {"name": "wrong-queue", "steps": [
             {"action": "route", "parameters": {"queue_id": "sales"}, "expect": {"queue_id": "support"}}]},
@@ -126,3 +128,34 @@ def test_results_alerts_and_alarms_through_the_handlers(tenant, env):
     mine = [a for a in open_alerts if a["rule"] == "journey_failed"]
     assert status == 200 and [a["subject"] for a in mine] == ["journey/wrong-queue"]
     assert mine[0]["details"]["journey"] == "wrong-queue" and mine[0]["details"]["failed_step"] == "steps[0] route"
+
+
+OTHERS_INSTANCE = "arn:aws:connect:us-east-1:123456789012:instance/bbbbbbbb-0000-4000-8000-000000000022"
+
+
+def test_a_tenants_journeys_never_play_another_tenants_connect_instance(tenant, env):
+    """The suite's connect_instance_arn names the instance whose flow events the journeys send; the flow answers
+    as that instance's tenant. Another tenant's instance is a 422; and should one be stored anyway (registered to
+    this tenant then, moved since), the runner refuses it: nothing reaches the other tenant."""
+    from ccaas.bootstrap import dependencies
+    from ccaas.usecases import admin
+    from ccaas.usecases.journeys import JOURNEYS_SETTINGS
+    from tests.handlers.conftest import new_tenant
+    from tests.lambda_harness import context, load_handler
+
+    other = new_tenant()
+    admin.register_connect_instance(dependencies(), tenant_id=other.id, instance_arn=OTHERS_INSTANCE)
+    suite = {"connect_instance_arn": OTHERS_INSTANCE, "journeys": [
+        {"name": "probe", "inputs": {"phone": "+14155550142"}, "steps": [
+            {"action": "callback", "parameters": {"queue_id": "sales"}, "expect": {"status": "ok"}}]}]}
+    status, body = api("PUT", "/settings/journeys", tenant.id, suite)
+    assert status == 422 and body["field"] == "connect_instance_arn", body
+    assert api("GET", "/settings/journeys", tenant.id)[1]["journeys"] == []
+
+    dependencies().config.put_settings(tenant.id, JOURNEYS_SETTINGS, suite)  # stored before the check existed
+    env("run_journeys")
+    load_handler("run_journeys")({}, context("run_journeys", remaining_ms=300_000))
+    env("serve_api")
+    assert dependencies().store.waiting_contacts(other.id, "sales", 10) == []  # no callback made in the other tenant
+    status, body = api("GET", "/journeys/probe/results", tenant.id)
+    assert status == 200 and body["runs"][0]["passed"] is False and "instance" in body["runs"][0]["failure"], body

@@ -67,6 +67,26 @@ class EntryPoints(Protocol):
             agent_id: str | None = None, timeout_s: float = 30.0) -> tuple[int, Any]: ...
 
 
+@dataclass
+class _ForeignInstance:
+    """Entry points whose flow steps are refused: the suite names a Connect instance that is not (or no longer)
+    its tenant's, and the flow would answer as that instance's tenant (its customers, its queues)."""
+
+    entry: EntryPoints
+    instance_arn: str
+
+    def flow(self, event: dict[str, Any], timeout_s: float) -> dict[str, str]:
+        raise LookupError(f"{self.instance_arn} is not an Amazon Connect instance of this tenant: flow steps cannot run")
+
+    def api(self, method: str, path: str, body: Any = None, **kwargs: Any) -> tuple[int, Any]:
+        return self.entry.api(method, path, body, **kwargs)
+
+
+def _foreign_instance(deps: Any, tenant_id: str, suite: JourneySuite) -> bool:
+    arn = suite.connect_instance_arn
+    return arn is not None and deps.config.tenant_for_connect_instance(arn) != tenant_id
+
+
 class StepTimeout(Exception):
     """A wait inside a step (an offer, a state) ran out of its step's or the journey's time."""
 
@@ -334,7 +354,12 @@ def put_journeys(deps: Any, tenant_id: str, suite: JourneySuite) -> JourneySuite
     next PUT that adds or removes the journey tries again)."""
     from ccaas.usecases.tenancy import save_settings
 
+    from ccaas.domain.models import DomainError
+
     deps.config.get_tenant(tenant_id)  # NotFound for an unknown tenant
+    if _foreign_instance(deps, tenant_id, suite):
+        raise DomainError("not an Amazon Connect instance of this tenant (register it with the admin tool): the "
+                          "flow answers as the instance's tenant", field="connect_instance_arn")
     before = {j.name for j in journeys_of(deps, tenant_id).journeys}
     saved = save_settings(deps, tenant_id, JOURNEYS_SETTINGS, suite)
     after = [j.name for j in suite.journeys]
@@ -453,7 +478,10 @@ def run_scheduled(deps: Any, entry_for: Callable[[str, JourneySuite], EntryPoint
             break
         suite = journeys_of(deps, tenant_id)
         if suite.journeys:
-            run = TenantRun(tenant_id=tenant_id, results=run_suite(entry_for(tenant_id, suite), suite))
+            entry = entry_for(tenant_id, suite)
+            if _foreign_instance(deps, tenant_id, suite):  # stored before the check, or moved to another tenant since
+                entry = _ForeignInstance(entry, suite.connect_instance_arn or "")
+            run = TenantRun(tenant_id=tenant_id, results=run_suite(entry, suite))
             runs.append(run)
             if record:
                 try:
