@@ -19,9 +19,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
-from ccaas.domain.vocabulary import Frozen, Int
+from ccaas.domain.vocabulary import CONNECT_INSTANCE_ARN, Frozen, Int
 from ccaas.domain.outbound.compliance import REG_F_WINDOW, Suppression
 from ccaas.domain.outbound.models import (
     Attempt,
@@ -234,8 +234,12 @@ class DialerSettings(Frozen):
     (the local runtime, demos, load tests)."""
 
     kind: Literal["connect", "simulated"]
-    # Amazon Connect StartOutboundVoiceContact
-    instance_id: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9-]+$")
+    # Amazon Connect StartOutboundVoiceContact. The instance by its ARN, registered to the tenant with the admin
+    # tool (the dialer's grant covers every instance the deployment configures: the ARN says whose it is).
+    instance_arn: str | None = Field(default=None, max_length=200, pattern=CONNECT_INSTANCE_ARN, description=(
+        "arn:aws:connect:<region>:<account>:instance/<id>, an instance registered to this tenant"))
+    instance_id: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9-]+$",
+                                    description="the id part of instance_arn (given or not, it is the ARN's)")
     contact_flow_id: str | None = Field(default=None, max_length=500, pattern=r"^[A-Za-z0-9-]+$")
     queues: dict[str, str] = Field(default_factory=dict, max_length=100,
                                    description="our queue id -> the Connect queue id an answered call goes to")
@@ -256,6 +260,16 @@ class DialerSettings(Frozen):
         description="the phone number, pool or sender id (or its ARN) texts are sent from; default: the caller id")
     sms_configuration_set: str | None = Field(default=None, max_length=256, pattern=r"^[A-Za-z0-9_:/.-]+$")
     sms_message_type: Literal["TRANSACTIONAL", "PROMOTIONAL"] = "PROMOTIONAL"
+
+    @model_validator(mode="after")
+    def _instance_of_the_arn(self) -> DialerSettings:
+        if self.instance_arn is None:
+            return self
+        own = self.instance_arn.rsplit("/", 1)[-1]
+        if self.instance_id not in (None, own):
+            raise ValueError("instance_id is not the instance of instance_arn")
+        object.__setattr__(self, "instance_id", own)  # frozen: set once, while validating
+        return self
 
 
 class DialRequest(Frozen):

@@ -13,9 +13,10 @@ import pytest
 from ccaas.bootstrap import dependencies
 from ccaas.domain.models import Agent, AgentStatus, Channel, Contact, ContactState, InitiationMethod, QueueAssignment
 from ccaas.domain.outbound.models import Disposition
-from ccaas.usecases import outbound
+from ccaas.usecases import admin, outbound
 from tests.aws_stack import function_environment
 from tests.calling_hours import DaytimeZone, zone_in_hours
+from tests.handlers.conftest import new_tenant
 from tests.lambda_harness import api, api_response
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
@@ -153,11 +154,19 @@ def test_dialer_settings(tenant):
     status, body = api("GET", "/settings/outbound", tenant.id, role="supervisor")
     assert status == 404 and body["field"] == "kind"
     status, body = api("PUT", "/settings/outbound", tenant.id, {"kind": "connect"})
-    assert status == 422 and body["field"] == "instance_id"
-    good = {"kind": "connect", "instance_id": "1b2c3d4e-0000-4000-8000-000000000001",
-            "contact_flow_id": "f1", "queues": {"sales": "q-123"}}
+    assert status == 422 and body["field"] == "instance_arn"
+    arn = f"arn:aws:connect:us-east-1:123456789012:instance/{tenant.id}-0000-4000-8000-000000000001"
+    good = {"kind": "connect", "instance_arn": arn, "contact_flow_id": "f1", "queues": {"sales": "q-123"}}
+    # the dialer may reach every instance the deployment configures: only one registered to the tenant is taken
+    status, body = api("PUT", "/settings/outbound", tenant.id, good)
+    assert status == 422 and body["field"] == "instance_arn" and "this tenant" in body["message"], body
+    other = new_tenant()
+    admin.register_connect_instance(dependencies(), tenant_id=other.id, instance_arn=arn)
+    assert api("PUT", "/settings/outbound", tenant.id, good)[0] == 422  # another tenant's
+    admin.register_connect_instance(dependencies(), tenant_id=tenant.id, instance_arn=arn)
     assert api("PUT", "/settings/outbound", tenant.id, good)[0] == 200
-    assert api("GET", "/settings/outbound", tenant.id, role="supervisor")[1]["instance_id"] == good["instance_id"]
+    stored = api("GET", "/settings/outbound", tenant.id, role="supervisor")[1]
+    assert stored["instance_arn"] == arn and stored["instance_id"] == f"{tenant.id}-0000-4000-8000-000000000001"
 
 
 def test_a_consent_revocation_stops_automated_dialing_at_the_next_check(campaign):

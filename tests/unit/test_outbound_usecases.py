@@ -453,3 +453,19 @@ def test_two_campaigns_checking_one_number_at_once_ring_it_once(deps):
     assert [r.number for r in _dialer(deps).dialed] == ["+12125550707"]
     # the next ticks: the loser's row waits while the winner's call is in flight
     assert [outbound.dial_tick(deps, T, c).dialed for c in ("c2", "c3")] == [0, 0]
+
+
+def test_a_dialer_naming_another_tenants_connect_instance_dials_nothing(deps):
+    """The dialer's grant covers every instance the deployment configures: settings stored before the instance
+    check, or an instance moved to another tenant since, dial nothing (and say why in the log)."""
+    from ccaas.usecases.outbound import DIALER_SETTINGS
+
+    arn = "arn:aws:connect:us-east-1:123456789012:instance/abcd-0001"
+    deps.config.put_connect_instance(arn, "someone-else")
+    deps.config.put_settings(T, DIALER_SETTINGS, DialerSettings(kind="connect", instance_arn=arn, contact_flow_id="f").model_dump(mode="json"))
+    assert outbound.dialer_settings(deps, T) is None
+    with pytest.raises(DomainError) as refused:
+        outbound.put_dialer_settings(deps, T, DialerSettings(kind="connect", instance_arn=arn, contact_flow_id="f"))
+    assert refused.value.field == "instance_arn"
+    deps.config.put_connect_instance(arn, T)
+    assert outbound.dialer_settings(deps, T).instance_id == "abcd-0001"

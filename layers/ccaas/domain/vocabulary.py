@@ -168,3 +168,7 @@ class Frozen(BaseModel):
 class SkillRequirement(Frozen):
     skill: Name
     min_proficiency: Int = Field(default=1, ge=1, le=5)
+
+
+# An Amazon Connect instance's ARN: what the admin tool registers to a tenant, what its dialer settings name.
+CONNECT_INSTANCE_ARN = r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance/[A-Za-z0-9-]{1,64}$"

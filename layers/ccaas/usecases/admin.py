@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from ccaas.bootstrap import Dependencies
+from ccaas.domain import vocabulary
 from ccaas.domain.models import PROFILE_FIELDS, Agent, AgentProfile, Conflict, DomainError, NotFound, Queue, QueueSettings
 from ccaas.domain.tenants import (
     ID_PATTERN, ApiKeyInfo, ApiKeyRecord, Credential, Role, Tenant, check_key_role, credential_from_claims, hash_api_key,
@@ -123,7 +124,7 @@ def tenant_for_api_key(deps: Dependencies, api_key: str) -> str | None:
     return None if credential is None else credential.tenant_id
 
 
-CONNECT_INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance/[A-Za-z0-9-]{1,64}$")
+CONNECT_INSTANCE_ARN = re.compile(vocabulary.CONNECT_INSTANCE_ARN)
 
 
 def register_connect_instance(deps: Dependencies, *, tenant_id: str, instance_arn: str) -> None:

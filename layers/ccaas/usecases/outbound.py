@@ -297,13 +297,30 @@ def _retrying(operation: Callable[[], Any], attempts: int = 5) -> Any:
 
 
 def dialer_settings(deps: Dependencies, tenant_id: str) -> DialerSettings | None:
+    """The tenant's dialer; None when it has none, or when its Connect instance is not (or no longer) the
+    tenant's: the dialer's grant covers every instance the deployment configures, so settings stored before
+    the check, or an instance moved to another tenant since, must not dial through another business's instance."""
     raw = deps.config.get_settings(tenant_id, DIALER_SETTINGS)
-    return None if raw is None else DialerSettings.model_validate(raw)
+    if raw is None:
+        return None
+    settings = DialerSettings.model_validate(raw)
+    if settings.kind == "connect" and not _own_instance(deps, tenant_id, settings):
+        logger.warning("dialer settings name no Connect instance of the tenant: nothing dialed (PUT /settings/outbound "
+                       "with its instance_arn)", extra={"tenant_id": tenant_id})
+        return None
+    return settings
+
+
+def _own_instance(deps: Dependencies, tenant_id: str, settings: DialerSettings) -> bool:
+    return settings.instance_arn is not None and deps.config.tenant_for_connect_instance(settings.instance_arn) == tenant_id
 
 
 def put_dialer_settings(deps: Dependencies, tenant_id: str, settings: DialerSettings) -> DialerSettings:
-    if settings.kind == "connect" and not (settings.instance_id and settings.contact_flow_id):
-        raise DomainError("a connect dialer needs instance_id and contact_flow_id", field="instance_id")
+    if settings.kind == "connect" and not (settings.instance_arn and settings.contact_flow_id):
+        raise DomainError("a connect dialer needs instance_arn and contact_flow_id", field="instance_arn")
+    if settings.kind == "connect" and not _own_instance(deps, tenant_id, settings):
+        raise DomainError("not an Amazon Connect instance of this tenant (register it with the admin tool): the dialer "
+                          "may reach every instance the deployment configures", field="instance_arn")
     deps.config.put_settings(tenant_id, DIALER_SETTINGS, settings.model_dump(mode="json"))
     return settings
 
