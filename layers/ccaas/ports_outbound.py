@@ -261,15 +261,15 @@ class DialerSettings(Frozen):
     sms_configuration_set: str | None = Field(default=None, max_length=256, pattern=r"^[A-Za-z0-9_:/.-]+$")
     sms_message_type: Literal["TRANSACTIONAL", "PROMOTIONAL"] = "PROMOTIONAL"
 
-    @model_validator(mode="after")
-    def _instance_of_the_arn(self) -> DialerSettings:
-        if self.instance_arn is None:
-            return self
-        own = self.instance_arn.rsplit("/", 1)[-1]
-        if self.instance_id not in (None, own):
+    @model_validator(mode="before")
+    @classmethod
+    def _instance_of_the_arn(cls, data: object) -> object:
+        if not isinstance(data, Mapping) or not isinstance(data.get("instance_arn"), str):
+            return data
+        own = data["instance_arn"].rsplit("/", 1)[-1]
+        if data.get("instance_id") not in (None, own):
             raise ValueError("instance_id is not the instance of instance_arn")
-        object.__setattr__(self, "instance_id", own)  # frozen: set once, while validating
-        return self
+        return {**data, "instance_id": own}
 
 
 class DialRequest(Frozen):
