@@ -31,6 +31,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ccaas.domain.routing_engine.synthetic import SYNTHETIC_ATTRIBUTE, TEST_AGENT_ATTRIBUTE
+from ccaas.domain.vocabulary import CONNECT_INSTANCE_ARN
 
 __all__ = [
     "API_ACTIONS",
@@ -253,7 +254,7 @@ class JourneySuite(_Strict):
     """A tenant's journeys (PUT /settings/journeys, a file for the CI gate)."""
 
     journeys: tuple[JourneySpec, ...] = Field(default=(), max_length=MAX_JOURNEYS)
-    connect_instance_arn: Annotated[str, Field(max_length=256, pattern=r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance/[A-Za-z0-9-]+$")] | None = Field(
+    connect_instance_arn: Annotated[str, Field(max_length=256, pattern=CONNECT_INSTANCE_ARN)] | None = Field(
         default=None, description="the tenant's Amazon Connect instance flow events come from (flow steps need it)")
 
     @model_validator(mode="after")

@@ -83,8 +83,9 @@ class _ForeignInstance:
 
 
 def _foreign_instance(deps: Any, tenant_id: str, suite: JourneySuite) -> bool:
-    arn = suite.connect_instance_arn
-    return arn is not None and deps.config.tenant_for_connect_instance(arn) != tenant_id
+    from ccaas.usecases.tenancy import owns_connect_instance
+
+    return suite.connect_instance_arn is not None and not owns_connect_instance(deps, tenant_id, suite.connect_instance_arn)
 
 
 class StepTimeout(Exception):

@@ -80,6 +80,7 @@ from ccaas.domain.outbound.models import (
 )
 from ccaas.domain.outbound.pacing import PacingState, dials_to_place
 from ccaas.domain.spreadsheet import safe_cell
+from ccaas.usecases.tenancy import owns_connect_instance
 from ccaas.ports_outbound import (
     IN_FLIGHT,
     AttemptLedger,
@@ -304,21 +305,17 @@ def dialer_settings(deps: Dependencies, tenant_id: str) -> DialerSettings | None
     if raw is None:
         return None
     settings = DialerSettings.model_validate(raw)
-    if settings.kind == "connect" and not _own_instance(deps, tenant_id, settings):
+    if settings.kind == "connect" and not owns_connect_instance(deps, tenant_id, settings.instance_arn):
         logger.warning("dialer settings name no Connect instance of the tenant: nothing dialed (PUT /settings/outbound "
                        "with its instance_arn)", extra={"tenant_id": tenant_id})
         return None
     return settings
 
 
-def _own_instance(deps: Dependencies, tenant_id: str, settings: DialerSettings) -> bool:
-    return settings.instance_arn is not None and deps.config.tenant_for_connect_instance(settings.instance_arn) == tenant_id
-
-
 def put_dialer_settings(deps: Dependencies, tenant_id: str, settings: DialerSettings) -> DialerSettings:
     if settings.kind == "connect" and not (settings.instance_arn and settings.contact_flow_id):
         raise DomainError("a connect dialer needs instance_arn and contact_flow_id", field="instance_arn")
-    if settings.kind == "connect" and not _own_instance(deps, tenant_id, settings):
+    if settings.kind == "connect" and not owns_connect_instance(deps, tenant_id, settings.instance_arn):
         raise DomainError("not an Amazon Connect instance of this tenant (register it with the admin tool): the dialer "
                           "may reach every instance the deployment configures", field="instance_arn")
     deps.config.put_settings(tenant_id, DIALER_SETTINGS, settings.model_dump(mode="json"))

@@ -41,3 +41,9 @@ def settings_of(deps: Dependencies, tenant_id: str, name: str, model: type[Setti
 def save_settings(deps: Dependencies, tenant_id: str, name: str, settings: Settings) -> Settings:
     deps.config.put_settings(tenant_id, name, settings.model_dump(mode="json"))
     return settings
+
+
+def owns_connect_instance(deps: Dependencies, tenant_id: str, instance_arn: str | None) -> bool:
+    """Whether the Amazon Connect instance is registered to the tenant (the admin tool registers instances; the
+    flow answers, and a deployment's grants reach, as the instance's tenant): what a tenant's settings may name."""
+    return instance_arn is not None and deps.config.tenant_for_connect_instance(instance_arn) == tenant_id
