@@ -166,7 +166,7 @@ class OutboundStore(Protocol):
 
     # --- attempts --------------------------------------------------------------------------------------
     def start_attempt(self, record: AttemptRecord, row: StoredRow, *, next_due_at: datetime,
-                      ledgers: Sequence[AttemptLedger] = ()) -> None:
+                      ledgers: Sequence[AttemptLedger]) -> None:
         """Atomically: store the attempt with its checks and move the row to `next_due_at`, only if the
         campaign is still RUNNING at `record.campaign_version`, the row still at `row.version`, no
         suppression of the row's number, e-mail or account appeared since the check, and the attempt's

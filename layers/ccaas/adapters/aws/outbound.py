@@ -282,7 +282,7 @@ class DynamoOutboundStore:
         return item
 
     def start_attempt(self, record: AttemptRecord, row: StoredRow, *, next_due_at: datetime,
-                      ledgers: Sequence[AttemptLedger] = ()) -> None:
+                      ledgers: Sequence[AttemptLedger]) -> None:
         a, t = record.attempt, record.tenant_id
         after = ledgers_after(record, ledgers)
         items: list[dict[str, Any]] = [

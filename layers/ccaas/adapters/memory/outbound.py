@@ -141,7 +141,7 @@ class MemoryOutboundStore:
 
     # --- attempts --------------------------------------------------------------------------------------
     def start_attempt(self, record: AttemptRecord, row: StoredRow, *, next_due_at: datetime,
-                      ledgers: Sequence[AttemptLedger] = ()) -> None:
+                      ledgers: Sequence[AttemptLedger]) -> None:
         a = record.attempt
         after = ledgers_after(record, ledgers)
         with self._lock:
