@@ -58,11 +58,12 @@ _SPOKEN = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four":
            "seven": "7", "eight": "8", "nine": "9"}
 
 
-def card_leaks(text: str) -> list[str]:
-    """The corpus card numbers found in `text`, however they were written (groups, dashes, spoken digits)."""
+def card_leaks(text: str, cards: Iterable[str] = CARDS) -> list[str]:
+    """The card numbers (the corpus's by default) found in `text`, however they were written (groups, dashes,
+    spoken digits)."""
     digits = re.sub(r"\b(" + "|".join(_SPOKEN) + r")\b", lambda m: _SPOKEN[m.group(1)], text.lower())
     joined = re.sub(r"(?<=\d)[\s\-.,]+(?=\d)", "", digits)
-    return [card for card in CARDS if card in joined]
+    return [card for card in cards if card in joined]
 
 
 def strings_in(value: object) -> Iterable[str]:

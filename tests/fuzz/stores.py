@@ -5,7 +5,6 @@ waiting in a queue. The card-number sweep reads it all for the numbers it typed 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -20,15 +19,6 @@ def luhn_card(n: int) -> str:
         if (sum(digits[-1::-2]) + sum(doubled)) % 10 == 0:
             return prefix + check
     raise AssertionError("unreachable: one check digit always fits")
-
-
-_SEPARATED = re.compile(r"(?<=\d)[\s\-.]+(?=\d)")
-
-
-def found_in(text: str, numbers: Iterable[str]) -> list[str]:
-    """The numbers that `text` holds, written in groups or not."""
-    joined = _SEPARATED.sub("", text)
-    return [n for n in numbers if n in joined]
 
 
 def everything_stored(client: Any, executions_of: Iterable[str] = ()) -> Iterator[tuple[str, str]]:

@@ -317,6 +317,7 @@ def test_no_card_number_typed_into_any_field_is_stored_or_logged(runtime, capsys
     from local.simulation import ApiClient
     from local.testing import api, wait_for_contacts_recorded
     from tests.fuzz import stores
+    from tests.history_data import card_leaks
 
     cards: dict[str, str] = {}
 
@@ -392,10 +393,10 @@ def test_no_card_number_typed_into_any_field_is_stored_or_logged(runtime, capsys
     wait_for_contacts_recorded(runtime, "cards", [chat, ended])
     runtime.wait_for_stream_idle(timeout_s=30, flush=True)
     stored = list(stores.everything_stored(runtime.client, [made["contact_id"], chat, voice, escalated, ended]))
-    leaks = {(cards[number], where) for where, text in stored for number in stores.found_in(text, cards)}
+    leaks = {(cards[number], where) for where, text in stored for number in card_leaks(text, cards)}
     assert any("Outbound" in where and "pii-row" in text and "card [CARD] ok" in text for where, text in stored)
     output = capsys.readouterr()
-    leaks |= {(cards[number], "handler output") for number in stores.found_in(output.out + output.err, cards)}
+    leaks |= {(cards[number], "handler output") for number in card_leaks(output.out + output.err, cards)}
     print(f"card sweep: {len(cards)} numbers typed in {len(sent) + 1} requests and 2 flow invocations; "
           f"{len(stored)} stored things read; {len(leaks)} cards found")
     assert len(cards) >= 25 and not leaks, sorted(leaks)
