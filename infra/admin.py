@@ -1,10 +1,11 @@
-"""Tenants, API keys and Amazon Connect instances from the command line, for `make run` or a deployed stack.
+"""Tenants, API keys, Amazon Connect instances and SMS senders from the command line, for `make run` or a deployed stack.
 
     .venv/bin/python -m infra.admin --endpoint http://127.0.0.1:<moto port> create-tenant acme --name "Acme Ltd"
     .venv/bin/python -m infra.admin [--stack Ccaas] [--profile P] [--region R] list-tenants
     .venv/bin/python -m infra.admin ... issue-key acme --role agent --agent-id ana --name "Ana's softphone"
     .venv/bin/python -m infra.admin ... list-keys acme | rotate-key acme KEY_ID | revoke-key acme KEY_ID
     .venv/bin/python -m infra.admin ... register-connect-instance acme arn:aws:connect:...:instance/...
+    .venv/bin/python -m infra.admin ... register-sms-sender acme origination +12065550100 | configuration-set acme-texts
     .venv/bin/python -m infra.admin [--stack ...] create-user acme ana@example.com --role agent --agent-id ana --name "Ana"
     .venv/bin/python -m infra.admin [--stack ...] list-users acme | disable-user ana@example.com
 
@@ -262,6 +263,15 @@ def cmd_register_connect_instance(deps: Any, args: argparse.Namespace, out: Text
                   "ARN to cdk.json's connectInstanceArns and deploy.\n")  # fmt: skip
 
 
+def cmd_register_sms_sender(deps: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    _use_case(args.command, "register_sms_sender")(deps, tenant_id=args.tenant_id, kind=args.kind, name=args.name)
+    if args.json:
+        _json({"tenant_id": args.tenant_id, "kind": args.kind, "name": args.name}, out)
+    else:
+        out.write(f"End User Messaging SMS {args.kind} {args.name} belongs to tenant {args.tenant_id}: its dialer "
+                  f"settings may name it ({'sms_origination, or a campaign caller_id' if args.kind == 'origination' else 'sms_configuration_set'}).\n")
+
+
 def cmd_list_tenants(deps: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
     from ccaas.domain.models import NotFound
 
@@ -442,6 +452,7 @@ COMMANDS: Mapping[str, Callable[[Any, argparse.Namespace, TextIO, TextIO], None]
     "rotate-key": cmd_rotate_key,
     "revoke-key": cmd_revoke_key,
     "register-connect-instance": cmd_register_connect_instance,
+    "register-sms-sender": cmd_register_sms_sender,
     "list-tenants": cmd_list_tenants,
     "create-user": cmd_create_user,
     "list-users": cmd_list_users,
@@ -527,6 +538,11 @@ def _parser() -> argparse.ArgumentParser:
     c = command("register-connect-instance", "route an Amazon Connect instance's flows and contact records to a tenant")
     c.add_argument("tenant_id", type=_tenant_id)
     c.add_argument("instance_arn")
+    c = command("register-sms-sender", "let a tenant text from an End User Messaging SMS origination identity, "
+                                       "or through a configuration set")
+    c.add_argument("tenant_id", type=_tenant_id)
+    c.add_argument("kind", choices=("origination", "configuration-set"))
+    c.add_argument("name", help="a phone number (E.164), pool or sender id, or its ARN; a configuration set's name or ARN")
     command("list-tenants", "every tenant")
     c = command("create-user", "a person who signs in (deployed stack's user pool); Cognito e-mails the invitation")
     c.add_argument("tenant_id", type=_tenant_id)

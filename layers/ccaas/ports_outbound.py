@@ -21,7 +21,7 @@ from typing import Literal, Protocol
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from ccaas.domain.vocabulary import CONNECT_INSTANCE_ARN, Frozen, Int
+from ccaas.domain.vocabulary import CONNECT_INSTANCE_ARN, SMS_CONFIGURATION_SET, SMS_ORIGINATION, Frozen, Int
 from ccaas.domain.outbound.compliance import REG_F_WINDOW, Suppression
 from ccaas.domain.outbound.models import (
     Attempt,
@@ -256,9 +256,12 @@ class DialerSettings(Frozen):
                     "them; the ring seconds reported stay the carrier's (the 15 s abandonment rule reads those)")
     # agentless SMS (AWS End User Messaging SMS, pinpoint-sms-voice-v2 SendTextMessage)
     sms_origination: str | None = Field(
-        default=None, max_length=256, pattern=r"^[A-Za-z0-9_:/+.-]+$",
-        description="the phone number, pool or sender id (or its ARN) texts are sent from; default: the caller id")
-    sms_configuration_set: str | None = Field(default=None, max_length=256, pattern=r"^[A-Za-z0-9_:/.-]+$")
+        default=None, max_length=256, pattern=SMS_ORIGINATION,
+        description="the phone number, pool or sender id (or its ARN) texts are sent from, registered to this tenant "
+                    "(a connect dialer); default: the caller id")
+    sms_configuration_set: str | None = Field(
+        default=None, max_length=256, pattern=SMS_CONFIGURATION_SET,
+        description="the configuration set texts are sent through, registered to this tenant (a connect dialer)")
     sms_message_type: Literal["TRANSACTIONAL", "PROMOTIONAL"] = "PROMOTIONAL"
 
     @model_validator(mode="before")

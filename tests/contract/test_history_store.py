@@ -131,6 +131,16 @@ def test_connect_instances_and_settings_documents(deps, tenant):
     assert deps.config.get_settings(f"{tenant}x", "kpis") is None
 
 
+def test_sms_senders_belong_to_a_tenant_each_kind_apart(deps, tenant):
+    name = f"acme-{uuid.uuid4().hex[:8]}"
+    assert deps.config.tenant_for_sms_sender("origination", name) is None
+    deps.config.put_sms_sender("configuration-set", name, tenant)
+    assert deps.config.tenant_for_sms_sender("configuration-set", name) == tenant
+    assert deps.config.tenant_for_sms_sender("origination", name) is None  # a sender id of that name is not lent
+    deps.config.put_sms_sender("configuration-set", name, f"{tenant}x")  # the admin moves it
+    assert deps.config.tenant_for_sms_sender("configuration-set", name) == f"{tenant}x"
+
+
 def test_agent_activity_spans_close_in_order_and_ignore_repeats(deps, tenant):
     from ccaas.domain.history import OpenActivity
     from ccaas.domain.kpis import ActivityKind

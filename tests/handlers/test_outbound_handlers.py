@@ -167,6 +167,14 @@ def test_dialer_settings(tenant):
     assert api("PUT", "/settings/outbound", tenant.id, good)[0] == 200
     stored = api("GET", "/settings/outbound", tenant.id, role="supervisor")[1]
     assert stored["instance_arn"] == arn and stored["instance_id"] == f"{tenant.id}-0000-4000-8000-000000000001"
+    # so may every End User Messaging SMS identity and configuration set of the account: only the tenant's
+    texting = {**good, "sms_origination": "+12065550100", "sms_configuration_set": "texts"}
+    status, body = api("PUT", "/settings/outbound", tenant.id, texting)
+    assert status == 422 and body["field"] == "sms_origination" and "register it with the admin tool" in body["message"]
+    admin.register_sms_sender(dependencies(), tenant_id=tenant.id, kind="origination", name="+12065550100")
+    admin.register_sms_sender(dependencies(), tenant_id=tenant.id, kind="configuration-set", name="texts")
+    assert api("PUT", "/settings/outbound", tenant.id, texting)[0] == 200
+    assert api("GET", "/settings/outbound", tenant.id, role="supervisor")[1]["sms_configuration_set"] == "texts"
 
 
 def test_a_consent_revocation_stops_automated_dialing_at_the_next_check(campaign):

@@ -29,6 +29,11 @@ def test_a_change_made_elsewhere_shows_once_the_cache_ages(monkeypatch):
     assert held.tenant_for_connect_instance("arn:x") is None  # 'absent' is cached too, for its age
     held.put_connect_instance("arn:x", "t")  # a write through this container clears its cache at once
     assert held.tenant_for_connect_instance("arn:x") == "t"
+    assert held.tenant_for_sms_sender("origination", "+12065550100") is None
+    store.put_sms_sender("origination", "+12065550100", "t")
+    assert held.tenant_for_sms_sender("origination", "+12065550100") is None  # read for every text: cached, absent too
+    held.put_sms_sender("origination", "+12065550100", "t")
+    assert held.tenant_for_sms_sender("origination", "+12065550100") == "t"
 
 
 def test_alert_rules_are_kept_for_their_age_and_a_write_here_shows_at_once():

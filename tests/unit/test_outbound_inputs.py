@@ -30,7 +30,7 @@ from ccaas.domain.outbound.messages import OPT_OUT_NOTICE, is_opt_out, sms_text
 from ccaas.domain.outbound.models import CampaignStatus, CheckName, ConsentFlag, Disposition
 from ccaas.domain.tenants import Tenant
 from ccaas.ports_outbound import CarrierOutcome, DialerSettings
-from ccaas.usecases import analytics, history, outbound
+from ccaas.usecases import admin, analytics, history, outbound
 from ccaas.usecases.analytics import NewMessage
 from ccaas.usecases.contacts import NewContact, create_contact
 from ccaas.usecases.outbound import CAMPAIGN_COMPLETED, CampaignRequest, ListUpload, SuppressionRequest
@@ -305,6 +305,71 @@ def test_a_refused_text_is_recorded_on_its_attempt(deps):
     tick = outbound.dial_tick(deps, T, "c1")
     assert tick.dial_errors == 2 and tick.texts == 0
     assert {r.dial_error for r in outbound.attempts_export(deps, T, "c1")} == {"RuntimeError"}
+
+
+INSTANCE = "arn:aws:connect:us-east-1:123456789012:instance/1b2c3d4e-0000-4000-8000-000000000001"
+
+
+def _connect_dialer(**sms) -> DialerSettings:
+    return DialerSettings(kind="connect", instance_arn=INSTANCE, contact_flow_id="flow-1", **sms)
+
+
+def test_a_connect_dialer_names_only_sms_senders_registered_to_its_tenant(deps):
+    """The dialer's grant covers every End User Messaging identity and configuration set of the account: a tenant's
+    settings may name only those the admin registered to it, another tenant's or none at all is a 422 at the field."""
+    admin.register_connect_instance(deps, tenant_id=T, instance_arn=INSTANCE)
+    deps.config.put_tenant(Tenant(tenant_id="t2", name="Other"))
+    admin.register_sms_sender(deps, tenant_id="t2", kind="origination", name="+12125550100")
+    admin.register_sms_sender(deps, tenant_id="t2", kind="configuration-set", name="others-texts")
+    before = deps.config.get_settings(T, outbound.DIALER_SETTINGS)
+    for sms, field in (({"sms_origination": "+12125550100"}, "sms_origination"),  # another tenant's
+                       ({"sms_origination": "pool-unregistered"}, "sms_origination"),
+                       ({"sms_configuration_set": "others-texts"}, "sms_configuration_set")):
+        with pytest.raises(DomainError) as refused:
+            outbound.put_dialer_settings(deps, T, _connect_dialer(**sms))
+        assert refused.value.field == field and "register it with the admin tool" in str(refused.value)
+    assert deps.config.get_settings(T, outbound.DIALER_SETTINGS) == before  # nothing stored
+    # a configuration set and a sender id are separate namespaces: registering one name as a set lends no identity
+    admin.register_sms_sender(deps, tenant_id=T, kind="configuration-set", name="ACME")
+    with pytest.raises(DomainError):
+        outbound.put_dialer_settings(deps, T, _connect_dialer(sms_origination="ACME"))
+    admin.register_sms_sender(deps, tenant_id=T, kind="origination", name="+12125550111")
+    saved = outbound.put_dialer_settings(deps, T, _connect_dialer(sms_origination="+12125550111", sms_configuration_set="ACME"))
+    assert outbound.dialer_settings(deps, T) == saved
+    with pytest.raises(DomainError) as unknown:
+        admin.register_sms_sender(deps, tenant_id=T, kind="sender", name="x")
+    assert unknown.value.field == "kind"
+    with pytest.raises(DomainError) as malformed:
+        admin.register_sms_sender(deps, tenant_id=T, kind="origination", name="+1 212 555 0111")
+    assert malformed.value.field == "name"
+
+
+@pytest.mark.parametrize(("stored", "caller_ids_tenant"), [
+    ({}, "t2"), ({"sms_origination": "+12125550100"}, T), ({"sms_configuration_set": "others-texts"}, T)])
+def test_a_text_goes_only_from_and_through_senders_of_the_tenant_when_it_is_sent(deps, stored, caller_ids_tenant):
+    """Settings stored before the check, a sender moved to another tenant since, or a campaign caller id the tenant
+    never registered (the origination when none is set): the attempt records the refusal, no text leaves."""
+    admin.register_connect_instance(deps, tenant_id=T, instance_arn=INSTANCE)
+    deps.config.put_tenant(Tenant(tenant_id="t2", name="Other"))
+    admin.register_sms_sender(deps, tenant_id="t2", kind="origination", name="+12125550100")
+    admin.register_sms_sender(deps, tenant_id="t2", kind="configuration-set", name="others-texts")
+    admin.register_sms_sender(deps, tenant_id=caller_ids_tenant, kind="origination", name="+12125550199")  # caller id
+    deps.config.put_settings(T, outbound.DIALER_SETTINGS, _connect_dialer(**stored).model_dump(mode="json"))
+    _campaign(deps, mode="agentless", channel="sms", agentless_message="Hello")
+    tick = outbound.dial_tick(deps, T, "c1")
+    assert tick.texts == 0 and tick.dial_errors == 2 and deps.dialers.texts.sent == []
+    assert {r.dial_error for r in outbound.attempts_export(deps, T, "c1")} == {"SmsSenderNotTheTenants"}
+
+
+def test_a_connect_dialer_texts_from_the_caller_id_once_it_is_the_tenants(deps):
+    admin.register_connect_instance(deps, tenant_id=T, instance_arn=INSTANCE)
+    outbound.put_dialer_settings(deps, T, _connect_dialer())
+    _campaign(deps, mode="agentless", channel="sms", agentless_message="Hello")
+    assert outbound.dial_tick(deps, T, "c1").dial_errors == 2  # +12125550199 is nobody's yet
+    admin.register_sms_sender(deps, tenant_id=T, kind="origination", name="+12125550199")
+    deps.clock.now += 7 * 3600 * 1000  # the no-answer retry of the refused attempts, still inside calling hours
+    tick = outbound.dial_tick(deps, T, "c1")
+    assert tick.texts >= 1 and {m.origination for m in deps.dialers.texts.sent} == {"+12125550199"}
 
 
 def test_sms_is_an_agentless_channel_only(deps):

@@ -52,6 +52,7 @@ class CachedConfigStore:
             tenant=store.get_tenant,
             alert_rules=store.get_alert_rules,  # the alert evaluator reads them every batch
             connect_instance=lambda arn: _ABSENT if (tenant_id := store.tenant_for_connect_instance(arn)) is None else tenant_id,
+            sms_sender=lambda kind, name: _ABSENT if (tenant_id := store.tenant_for_sms_sender(kind, name)) is None else tenant_id,
         )
 
     def _cached(self, loader: str, *args: str) -> Any:
@@ -84,6 +85,10 @@ class CachedConfigStore:
         tenant_id = self._cached("connect_instance", instance_arn)
         return None if tenant_id == _ABSENT else tenant_id
 
+    def tenant_for_sms_sender(self, kind: str, name: str) -> str | None:
+        tenant_id = self._cached("sms_sender", kind, name)  # read for every text a campaign sends
+        return None if tenant_id == _ABSENT else tenant_id
+
     # writes clear this container's cache
     def put_queue(self, queue) -> None:  # noqa: ANN001
         self._store.put_queue(queue)
@@ -99,6 +104,10 @@ class CachedConfigStore:
 
     def put_connect_instance(self, instance_arn: str, tenant_id: str) -> None:
         self._store.put_connect_instance(instance_arn, tenant_id)
+        self._written()
+
+    def put_sms_sender(self, kind: str, name: str, tenant_id: str) -> None:
+        self._store.put_sms_sender(kind, name, tenant_id)
         self._written()
 
     def put_alert_rules(self, tenant_id: str, rules) -> None:  # noqa: ANN001

@@ -172,3 +172,10 @@ class SkillRequirement(Frozen):
 
 # An Amazon Connect instance's ARN: what the admin tool registers to a tenant, what its dialer settings name.
 CONNECT_INSTANCE_ARN = r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance/[A-Za-z0-9-]{1,64}$"
+# AWS End User Messaging SMS: an origination identity (phone number in E.164, its id, a pool id, a sender id, or the
+# ARN of one) and a configuration set (its name or ARN), as SendTextMessage takes them.
+SMS_ORIGINATION = r"^[A-Za-z0-9_:/+.-]{1,256}$"
+SMS_CONFIGURATION_SET = r"^[A-Za-z0-9_:/.-]{1,256}$"
+# What the admin tool registers to a tenant, each kind its own namespace (a sender id and a configuration set may
+# share a name).
+SMS_SENDER_KINDS = {"origination": SMS_ORIGINATION, "configuration-set": SMS_CONFIGURATION_SET}

@@ -136,6 +136,20 @@ def register_connect_instance(deps: Dependencies, *, tenant_id: str, instance_ar
     deps.config.put_connect_instance(instance_arn, tenant_id)
 
 
+def register_sms_sender(deps: Dependencies, *, tenant_id: str, kind: str, name: str) -> None:
+    """Let a tenant send texts through an AWS End User Messaging SMS origination identity (`kind` "origination":
+    a phone number, pool or sender id, or its ARN) or configuration set (`kind` "configuration-set"). Admin only,
+    never an API route: the dialer's grant covers the account's identities, so a tenant that could claim one
+    would text as another business (its number, its sender id) or send its events to another's destinations."""
+    pattern = vocabulary.SMS_SENDER_KINDS.get(kind)
+    if pattern is None:
+        raise DomainError(f"kind is one of {', '.join(vocabulary.SMS_SENDER_KINDS)}", field="kind")
+    if not re.match(pattern, name):
+        raise DomainError(f"not an End User Messaging SMS {kind}", field="name")
+    deps.config.get_tenant(tenant_id)  # NotFound for an unknown tenant
+    deps.config.put_sms_sender(kind, name, tenant_id)
+
+
 def put_queue(deps: Dependencies, queue: Queue) -> Queue:
     deps.config.put_queue(queue)
     return queue

@@ -80,7 +80,7 @@ from ccaas.domain.outbound.models import (
 )
 from ccaas.domain.outbound.pacing import PacingState, dials_to_place
 from ccaas.domain.spreadsheet import safe_cell
-from ccaas.usecases.tenancy import owns_connect_instance
+from ccaas.usecases.tenancy import owns_connect_instance, owns_sms_sender
 from ccaas.ports_outbound import (
     IN_FLIGHT,
     AttemptLedger,
@@ -318,6 +318,11 @@ def put_dialer_settings(deps: Dependencies, tenant_id: str, settings: DialerSett
     if settings.kind == "connect" and not owns_connect_instance(deps, tenant_id, settings.instance_arn):
         raise DomainError("not an Amazon Connect instance of this tenant (register it with the admin tool): the dialer "
                           "may reach every instance the deployment configures", field="instance_arn")
+    if settings.kind == "connect":  # the simulated carrier texts from nothing real
+        for kind, name, field_name in _sms_senders(settings, None):
+            if name is not None and not owns_sms_sender(deps, tenant_id, kind, name):
+                raise DomainError(f"not an End User Messaging SMS {kind} of this tenant (register it with the admin "
+                                  "tool): the dialer may send from every identity of the account", field=field_name)
     deps.config.put_settings(tenant_id, DIALER_SETTINGS, settings.model_dump(mode="json"))
     return settings
 
@@ -876,6 +881,18 @@ def dial_tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetim
     return result
 
 
+class SmsSenderNotTheTenants(PermissionError):
+    """A text would go from, or through, an End User Messaging SMS resource not registered to the tenant."""
+
+
+def _sms_senders(settings: DialerSettings, caller_id: str | None) -> list[tuple[str, str | None, str]]:
+    """(kind, name, the setting that names it) of what a connect dialer's texts are sent from and through: the
+    origination identity (default: the campaign's caller id) and the configuration set."""
+    return [("origination", settings.sms_origination or caller_id,
+             "sms_origination" if settings.sms_origination or caller_id is None else "caller_id"),
+            ("configuration-set", settings.sms_configuration_set, "sms_configuration_set")]
+
+
 def _send_text(deps: Dependencies, settings: DialerSettings, campaign: Campaign, attempt: Attempt, now: datetime,
                result: TickResult) -> None:
     """An agentless SMS of a stored, checked attempt: the message with the opt-out notice, from the tenant's
@@ -884,6 +901,10 @@ def _send_text(deps: Dependencies, settings: DialerSettings, campaign: Campaign,
     ids = {"tenant_id": result.tenant_id, "campaign_id": campaign.campaign_id, "row_id": attempt.row_id,
            "attempt_id": attempt.attempt_id}
     try:
+        if settings.kind == "connect":  # settings stored before the check, a sender moved since, the caller id
+            for kind, name, field_name in _sms_senders(settings, campaign.caller_id):
+                if name is not None and not owns_sms_sender(deps, result.tenant_id, kind, name):
+                    raise SmsSenderNotTheTenants(f"{field_name} is not an End User Messaging SMS {kind} of the tenant")
         handle = deps.dialers.sms(settings).send(SmsRequest(
             **ids, number=attempt.number, origination=settings.sms_origination or campaign.caller_id,
             text=sms_text(campaign.agentless_message or "")))

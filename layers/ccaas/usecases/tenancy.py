@@ -47,3 +47,9 @@ def owns_connect_instance(deps: Dependencies, tenant_id: str, instance_arn: str 
     """Whether the Amazon Connect instance is registered to the tenant (the admin tool registers instances; the
     flow answers, and a deployment's grants reach, as the instance's tenant): what a tenant's settings may name."""
     return instance_arn is not None and deps.config.tenant_for_connect_instance(instance_arn) == tenant_id
+
+
+def owns_sms_sender(deps: Dependencies, tenant_id: str, kind: str, name: str | None) -> bool:
+    """Whether an End User Messaging SMS origination identity or configuration set is registered to the tenant
+    (admin.register_sms_sender): what its texts may be sent from and through."""
+    return name is not None and deps.config.tenant_for_sms_sender(kind, name) == tenant_id

@@ -406,6 +406,13 @@ class DynamoConfigStore:
         values = self._get(f"CONNECT#{instance_arn}", "CONNECT")
         return None if values is None else values["tenant_id"]
 
+    def put_sms_sender(self, kind: str, name: str, tenant_id: str) -> None:
+        self._put(f"SMS#{kind}#{name}", "SMS", {"tenant_id": tenant_id})
+
+    def tenant_for_sms_sender(self, kind: str, name: str) -> str | None:
+        values = self._get(f"SMS#{kind}#{name}", "SMS")
+        return None if values is None else values["tenant_id"]
+
     def get_settings(self, tenant_id: str, name: str) -> dict[str, Any] | None:
         values = self._get(f"{tenant_id}#CONFIG", f"SETTINGS#{name}")
         return None if values is None else json.loads(values["document"])

@@ -105,6 +105,7 @@ class MemoryConfigStore:
         self.queues: dict[tuple[str, str], Queue] = {}
         self.alert_rules: dict[str, AlertRules] = {}
         self.connect_instances: dict[str, str] = {}
+        self.sms_senders: dict[tuple[str, str], str] = {}  # (kind, name) -> tenant
         self.settings: dict[tuple[str, str], str] = {}
 
     def get_tenant(self, tenant_id: str) -> Tenant:
@@ -190,6 +191,12 @@ class MemoryConfigStore:
 
     def tenant_for_connect_instance(self, instance_arn: str) -> str | None:
         return self.connect_instances.get(instance_arn)
+
+    def put_sms_sender(self, kind: str, name: str, tenant_id: str) -> None:
+        self.sms_senders[(kind, name)] = tenant_id
+
+    def tenant_for_sms_sender(self, kind: str, name: str) -> str | None:
+        return self.sms_senders.get((kind, name))
 
     def get_settings(self, tenant_id: str, name: str) -> dict[str, Any] | None:
         held = self.settings.get((tenant_id, name))
