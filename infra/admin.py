@@ -35,7 +35,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TextIO
 
-from infra.naming import STACK_NAME, TABLE_IDS, table_construct_id, table_env_var, table_name_placeholder
+from infra.naming import (
+    STACK_NAME, TABLE_IDS, WEBSOCKET_ENDPOINT_ENV, table_construct_id, table_env_var, table_name_placeholder,
+)
 
 PROG = "python -m infra.admin"
 LOCAL_REGION = "us-east-1"  # make run's embedded AWS (local.runtime.REGION)
@@ -44,6 +46,8 @@ ROLES = ("admin", "supervisor", "agent", "integration")
 # infra/stack.py declares them. tests/infra/test_admin_stack_outputs.py checks them against the synthesized template.
 STACK_OUTPUTS: Mapping[str, str] = {table_name_placeholder(t): table_env_var(t) for t in TABLE_IDS}
 REQUIRED_TABLE = "Config"  # tenants, key hashes, Connect instances
+# The WebSocket stage's @connections endpoint (infra/stack.py): revoke-key and rotate-key close the key's sockets.
+SOCKET_OUTPUT = "WebSocketCallbackUrl"
 CACHE_NOTE = " (by API Gateway once its cached authorizer answer for it expires)"
 USER_POOL_OUTPUT = "UserPoolId"  # infra/constructs/identity.py
 NO_USER_POOL = "this target has no user pool (make run has none; use a deployed stack)"
@@ -74,14 +78,17 @@ def endpoint_tables(dynamodb: Any, stack: str = STACK_NAME) -> dict[str, str]:
 
 
 def stack_tables(cloudformation: Any, stack: str = STACK_NAME) -> dict[str, str]:
-    """Settings (<ID>_TABLE -> name) from a deployed stack's outputs."""
+    """Settings (<ID>_TABLE -> name, and the WebSocket stage's endpoint) from a deployed stack's outputs."""
     from infra.publish_wallboard import stack_outputs
 
     outputs = stack_outputs(cloudformation, stack)
     required = table_name_placeholder(REQUIRED_TABLE)
     if required not in outputs:
         raise Failure(f"stack {stack} has no output {required}: is it this project's stack, deployed by `make deploy`?")
-    return {env: outputs[key] for key, env in STACK_OUTPUTS.items() if key in outputs}
+    settings = {env: outputs[key] for key, env in STACK_OUTPUTS.items() if key in outputs}
+    if SOCKET_OUTPUT in outputs:
+        settings[WEBSOCKET_ENDPOINT_ENV] = outputs[SOCKET_OUTPUT]
+    return settings
 
 
 @contextmanager

@@ -47,7 +47,7 @@ class FunctionSpec:
     publish_alerts: bool = False  # events:PutEvents on the alerts bus (+ its name in env)
     schedule: str | None = None  # an EventBridge Scheduler expression, e.g. "rate(1 minute)"
     invoked_by_connect: bool = False  # Amazon Connect flows may invoke it (the configured instances only)
-    push_to_sockets: bool = False  # execute-api:ManageConnections POST on the WebSocket stage (+ its endpoint)
+    push_to_sockets: bool = False  # execute-api:ManageConnections POST and DELETE on the WebSocket stage (+ its endpoint)
     verify_user_tokens: bool = False  # the user pool's issuer and app client id (Cognito JWTs; no IAM needed)
     analyzes_transcripts: bool = False  # comprehend:BatchDetectSentiment when the stage allows Comprehend sentiment
     dials_connect: bool = False  # connect:StartOutboundVoiceContact on the configured Connect instances only

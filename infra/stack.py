@@ -175,6 +175,8 @@ class CcaasStack(Stack):
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the v1 stage")
         CfnOutput(self, "WebSocketUrl", value=self.websocket.url, description="wss:// push endpoint (?token=<API key>)")
+        CfnOutput(self, "WebSocketCallbackUrl", value=self.websocket.endpoint,
+                  description="https:// @connections endpoint: the admin tool closes a revoked key's sockets there")
         CfnOutput(self, "StateMachineArn", value=self.lifecycle.arn, description="ContactLifecycle")
         for table_id, table in self.data.tables.items():
             CfnOutput(self, table_name_placeholder(table_id), value=table.table_name)

@@ -6,7 +6,8 @@ Two halves, like API Gateway's:
   refusal closes the handshake with 401/403. Each text frame goes to $default (its body comes back as a
   frame when the route returns responses); a close runs $disconnect. The authorizer's context is in
   every route's requestContext.authorizer, as on AWS.
-- the management side: POST /@connections/{id} (PostToConnection) on a small HTTP server. The push
+- the management side: POST /@connections/{id} (PostToConnection) and DELETE (DeleteConnection: the socket
+  is closed with 1000, as API Gateway does) on a small HTTP server. The push
   consumer's boto3 client reaches it through AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI (boto3's
   per-service endpoint variable); an unknown or closed connection answers 410 GoneException.
 
@@ -140,7 +141,7 @@ class WebSocketGateway:
         self.region, self.account_id = region, account_id
         self.sockets: dict[str, _Socket] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.stats = {"connects": 0, "refused": 0, "frames": 0, "posts": 0, "gone": 0}
+        self.stats = {"connects": 0, "refused": 0, "frames": 0, "posts": 0, "gone": 0, "closed": 0}
 
     # -- events ----------------------------------------------------------------------------------
     def _context(self, route_key: str, connection_id: str, event_type: str, authorizer: dict[str, Any] | None) -> dict[str, Any]:
@@ -235,6 +236,22 @@ class WebSocketGateway:
         return True
 
 
+    # -- DeleteConnection ---------------------------------------------------------------------------
+    def close(self, connection_id: str) -> bool:
+        """Close the client's socket as API Gateway's DeleteConnection does (close code 1000; $disconnect runs);
+        False when it is not open."""
+        sock = self.sockets.get(connection_id)
+        if sock is None or sock.closed or self._loop is None:
+            return False
+        fut = asyncio.run_coroutine_threadsafe(sock.websocket.close(1000), self._loop)
+        try:
+            fut.result(timeout=5)
+        except Exception:  # noqa: BLE001 - it closed under us
+            pass
+        self.stats["closed"] += 1
+        return True
+
+
 class _ManagementHandler(BaseHTTPRequestHandler):
     gateway: WebSocketGateway
     # Keep-alive, as API Gateway's endpoint: the push consumer's boto3 client reuses its connection
@@ -252,6 +269,18 @@ class _ManagementHandler(BaseHTTPRequestHandler):
         connection_id = unquote(path.split(marker, 1)[1])
         if self.gateway.post(connection_id, data):
             self._answer(200, None, None)
+        else:
+            self._answer(410, "GoneException", f"connection {connection_id} is gone")
+
+    def do_DELETE(self) -> None:  # noqa: N802 - stdlib name
+        path = urlsplit(self.path).path
+        marker = "/@connections/"
+        if marker not in path:
+            self._answer(404, "NotFoundException", "no such route")
+            return
+        connection_id = unquote(path.split(marker, 1)[1])
+        if self.gateway.close(connection_id):
+            self._answer(204, None, None)
         else:
             self._answer(410, "GoneException", f"connection {connection_id} is gone")
 

@@ -9,7 +9,8 @@ A JWT (three dot-separated parts) is a Cognito user-pool token: verified (RS256,
 app client, token_use, expiry) and mapped from its claims (ccaas.domain.tenants.credential_from_claims;
 key_id "jwt:<sub>"). Without a user pool configured (USER_POOL_ISSUER / USER_POOL_CLIENT_ID unset, or
 not an https issuer as in the local runtime) every JWT is refused; API keys work either way.
-The context is {"tenant_id", "role", "agent_id" ("" when none), "key_id"}; principalId is
+The context is {"tenant_id", "role", "agent_id" ("" when none), "key_id", "expires_at" (a user token's
+`exp`, 0 for an API key)}; principalId is
 tenant_id#key_id. Unknown or revoked keys, invalid tokens: "Unauthorized" (401). The REST policy allows every route of
 the API's stage (API Gateway caches it per key for the authorizer's TTL; the role check per route is
 the API's own, ccaas.api.access); a WebSocket policy allows the $connect it was asked about.
@@ -86,7 +87,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict:
         raise Exception("Unauthorized")  # API Gateway's contract for a 401
     logger.append_keys(tenant_id=credential.tenant_id, role=credential.role.value, key_id=credential.key_id)
     claims = {"tenant_id": credential.tenant_id, "role": credential.role.value,
-              "agent_id": credential.agent_id or "", "key_id": credential.key_id}
+              "agent_id": credential.agent_id or "", "key_id": credential.key_id,
+              "expires_at": credential.expires_at or 0}  # a user token's exp: what a socket opened with it lasts
     principal = f"{credential.tenant_id}#{credential.key_id}"
     method_arn = event["methodArn"]
     websocket = (event.get("requestContext") or {}).get("eventType") == "CONNECT" or method_arn.count("/") < 3

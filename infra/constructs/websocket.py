@@ -107,19 +107,19 @@ class WebSocket(Construct):
             )
 
     def allow_push(self, fn: lambda_.Function) -> None:
-        """execute-api:ManageConnections for POST @connections on this API's stage only."""
+        """execute-api:ManageConnections for POST @connections (PostToConnection) and DELETE (DeleteConnection: a
+        socket whose credential expired or was revoked is closed) on this API's stage only."""
         stack = Stack.of(self)
-        arn = stack.format_arn(
-            service="execute-api",
-            resource=self.api.api_id,
-            resource_name=f"{STAGE_NAME}/POST/@connections/*",
-        )
-        iam.Grant.add_to_principal(grantee=fn, actions=["execute-api:ManageConnections"], resource_arns=[arn])
+        arns = [stack.format_arn(service="execute-api", resource=self.api.api_id,
+                                 resource_name=f"{STAGE_NAME}/{method}/@connections/*") for method in ("POST", "DELETE")]
+        iam.Grant.add_to_principal(grantee=fn, actions=["execute-api:ManageConnections"], resource_arns=arns)
         assert fn.role is not None
+        api = stack.get_logical_id(self.api.node.default_child)
         acknowledge(
             fn.role.node.find_child("DefaultPolicy"),
             "AwsSolutions-IAM5",
-            "PostToConnection names the connection in the resource (@connections/<connection id>); ids are "
-            "minted per client by API Gateway, so the grant is this API's v1 stage, POST, any connection.",
-            findings=[f"Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{stack.get_logical_id(self.api.node.default_child)}>/{STAGE_NAME}/POST/@connections/*"],
+            "PostToConnection and DeleteConnection name the connection in the resource (@connections/<connection id>); "
+            "ids are minted per client by API Gateway, so the grant is this API's v1 stage, POST and DELETE, any connection.",
+            findings=[f"Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api}>/{STAGE_NAME}/{method}/@connections/*"
+                      for method in ("POST", "DELETE")],
         )

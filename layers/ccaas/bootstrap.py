@@ -161,7 +161,7 @@ class _AwsDependencies:
         from ccaas.usecases.alerts import PushingAlertPublisher
 
         # A function that may push (spec push_to_sockets) also tells the watching supervisors.
-        return PushingAlertPublisher(bus, self.connections, self.push)
+        return PushingAlertPublisher(bus, self.connections, self.push, self.clock)
 
     @cached_property
     def history(self) -> HistoryStore:

@@ -303,3 +303,6 @@ class PushChannel(Protocol):
         """Send one message; ccaas.domain.push.ConnectionGone when the connection no longer exists,
         any other exception for a failure worth retrying."""
         ...
+    def close(self, connection_id: str) -> None:
+        """Close the client's socket (DeleteConnection); closing a gone connection is not an error."""
+        ...

@@ -29,7 +29,8 @@ def test_a_key_reads_back_by_hash_and_by_id(deps, tenant):
     deps.config.add_api_key(agent_key)
     deps.config.add_api_key(_record(tenant, 2))
     credential = deps.config.credential_for_key(agent_key.key_hash)
-    assert credential.model_dump() == {"tenant_id": tenant, "role": Role.AGENT, "agent_id": "ana", "key_id": agent_key.key_id}
+    assert credential.model_dump() == {"tenant_id": tenant, "role": Role.AGENT, "agent_id": "ana", "key_id": agent_key.key_id,
+                                         "expires_at": None}  # a key lasts until it is revoked
     assert deps.config.tenant_for_key(agent_key.key_hash) == tenant
     assert deps.config.get_api_key(tenant, agent_key.key_id) == agent_key
     assert [r.key_id for r in deps.config.list_api_keys(tenant)] == ["k_0000000001", "k_0000000002"]

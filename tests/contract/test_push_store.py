@@ -42,6 +42,15 @@ def test_put_get_delete_round_trip_and_delete_is_idempotent(connections, tenant)
     assert connections.get(tenant, "c1=") is None
 
 
+def test_a_connection_keeps_the_key_it_was_opened_with_and_its_tokens_expiry(connections, tenant):
+    """What revoking a key (its key id) and a user token's expiry close a socket by."""
+    person = Identity(tenant_id=tenant, role="supervisor", key_id="jwt:5f1c-77aa", expires_at=1_764_000_900)
+    c = open_connection(person, "p1=", 1_764_000_000_000)
+    connections.put(c)
+    assert connections.get(tenant, "p1=") == c and (c.key_id, c.expires_at) == ("jwt:5f1c-77aa", 1_764_000_900)
+    assert [w.key_id for w in connections.watchers(tenant)] == ["jwt:5f1c-77aa"]
+
+
 def test_agents_and_watchers_are_found_by_audience_and_tenant(connections, tenant):
     other = f"{tenant}x"
     _open(connections, tenant, "a1", "agent", "ana")

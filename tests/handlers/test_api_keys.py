@@ -43,7 +43,8 @@ def test_issue_list_rotate_revoke_through_the_api_and_the_authorizer(tenant, aut
     assert issued["role"] == "agent" and issued["agent_id"] == "ana" and issued["created_at"].endswith("Z")
     policy = authorize(issued["api_key"])
     assert policy["principalId"] == f"{tenant.id}#{issued['key_id']}"
-    assert policy["context"] == {"tenant_id": tenant.id, "role": "agent", "agent_id": "ana", "key_id": issued["key_id"]}
+    assert policy["context"] == {"tenant_id": tenant.id, "role": "agent", "agent_id": "ana", "key_id": issued["key_id"],
+                                 "expires_at": 0}  # a key: no expiry (a token's exp otherwise)
     assert policy["policyDocument"]["Statement"][0]["Effect"] == "Allow"
 
     status, keys = _admin("GET", "/keys", tenant)
@@ -83,7 +84,7 @@ def test_keys_are_the_admins_and_roles_are_checked(tenant):
 
 def test_the_websocket_connect_request_is_answered_like_a_token(tenant, authorize):
     issued = admin.issue_api_key(dependencies(), tenant.id, role="supervisor", name="wallboard")
-    expected = {"tenant_id": tenant.id, "role": "supervisor", "agent_id": "", "key_id": issued.key_id}
+    expected = {"tenant_id": tenant.id, "role": "supervisor", "agent_id": "", "key_id": issued.key_id, "expires_at": 0}
     assert authorize(issued.api_key)["context"] == expected
     by_header = authorize("", "REQUEST", headers={"Authorization": f"Bearer {issued.api_key}"})
     by_query = authorize("", "REQUEST", query={"token": issued.api_key})

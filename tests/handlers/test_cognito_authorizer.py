@@ -4,6 +4,8 @@ ones are "Unauthorized"; without a user pool configured (the local deployment: n
 is refused and keys keep working. The pool's key set is injected through the SigningKeys port."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from ccaas.adapters.aws import jwks
@@ -42,13 +44,16 @@ def test_a_valid_id_token_is_authorized_with_the_same_context_shape_as_a_key(ten
     claims = {"custom:tenant_id": tenant.id, "cognito:groups": ["agent"], "custom:agent_id": "ana", "sub": "u-1"}
     policy = authorizer.lambda_handler(_event(token(**claims)), context("authorize"))
     assert policy["principalId"] == f"{tenant.id}#jwt:u-1"
+    expires_at = policy["context"].pop("expires_at")  # the token's exp: what a socket opened with it lasts
     assert policy["context"] == {"tenant_id": tenant.id, "role": "agent", "agent_id": "ana", "key_id": "jwt:u-1"}
+    assert 0 < expires_at - time.time() <= 3600 + 5
     assert policy["policyDocument"]["Statement"][0]["Effect"] == "Allow"
     # The WebSocket $connect: the token in ?token=, the policy names exactly the route asked about.
     ws = authorizer.lambda_handler(_event(token(**claims), "REQUEST"), context("authorize"))
     assert ws["context"]["role"] == "agent" and ws["policyDocument"]["Statement"][0]["Resource"] == [WS_ARN]
     supervisor = authorizer.lambda_handler(_event(token(**{"custom:tenant_id": tenant.id})), context("authorize"))
-    assert supervisor["context"] == {"tenant_id": tenant.id, "role": "supervisor", "agent_id": "", "key_id": "jwt:5f1c-77aa"}
+    assert supervisor["context"] == {"tenant_id": tenant.id, "role": "supervisor", "agent_id": "", "key_id": "jwt:5f1c-77aa",
+                                     "expires_at": supervisor["context"]["expires_at"]}
 
 
 @pytest.mark.parametrize(
@@ -75,6 +80,7 @@ def test_api_keys_still_work_next_to_tokens(tenant, authorizer):
     issued = admin.issue_api_key(__import__("ccaas.bootstrap", fromlist=["dependencies"]).dependencies(), tenant.id, role="supervisor")
     policy = authorizer.lambda_handler(_event(issued.api_key), context("authorize"))
     assert policy["context"]["role"] == "supervisor" and policy["context"]["key_id"] == issued.key_id
+    assert policy["context"]["expires_at"] == 0  # a key lasts until it is revoked
     with pytest.raises(Exception, match="Unauthorized"):
         authorizer.lambda_handler(_event("ck_unknown_key"), context("authorize"))
 

@@ -29,6 +29,21 @@ def test_the_outputs_the_cli_reads_are_the_stacks_table_outputs(synth) -> None:
         assert by_setting[table_env_var(table_id)] == synth.logical_id(table)
 
 
+def test_the_cli_closes_sockets_at_the_endpoint_the_functions_push_to(synth) -> None:
+    """revoke-key / rotate-key close the key's sockets: the stack's callback-URL output is the endpoint the
+    pushing functions are given (WEBSOCKET_ENDPOINT), and the CLI reads it as that setting."""
+    output = synth.json["Outputs"][admin.SOCKET_OUTPUT]["Value"]
+    fn = next(r for r in synth.of_type("AWS::Lambda::Function").values()
+              if "WEBSOCKET_ENDPOINT" in r["Properties"].get("Environment", {}).get("Variables", {}))
+    assert output == fn["Properties"]["Environment"]["Variables"]["WEBSOCKET_ENDPOINT"]
+    with mock_aws():
+        cfn = boto3.client("cloudformation", region_name=REGION)
+        outputs = {**_table_outputs(synth), admin.SOCKET_OUTPUT: {"Value": "https://abc123.execute-api.us-east-1.amazonaws.com/v1"}}
+        cfn.create_stack(StackName=STACK_NAME, TemplateBody=_fake_stack_template(synth, outputs))
+        settings = admin.stack_tables(cfn, STACK_NAME)
+    assert settings["WEBSOCKET_ENDPOINT"] == "https://abc123.execute-api.us-east-1.amazonaws.com/v1"
+
+
 def test_create_tenant_and_list_tenants_through_the_stack_outputs(synth) -> None:
     with mock_aws():
         cfn = boto3.client("cloudformation", region_name=REGION)

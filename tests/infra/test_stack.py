@@ -95,7 +95,7 @@ def test_outputs(template):
     alerts = ["AlertsBusName", "WallboardUrl", "WallboardBucketName", "WallboardDistributionId"]
     analytics = ["ContactRecordsStreamName", "PostContactStateMachineArn"]
     connect = ["ConnectFlowFunctionArn"]
-    websocket = ["WebSocketUrl"]
+    websocket = ["WebSocketUrl", "WebSocketCallbackUrl"]
     identity = ["UserPoolId", "UserPoolClientId"]
     alarms = ["AlarmTopicArn"]
     for name in ["ApiUrl", "StateMachineArn", "EventsStreamName", *map(table_name_placeholder, TABLE_IDS), *alerts, *analytics,

@@ -67,6 +67,8 @@ def test_only_the_pushing_functions_may_post_to_connections_and_only_on_this_sta
             (stmt,) = manage
             resource = json.dumps(stmt["Resource"])
             assert api_lid in resource and "/v1/POST/@connections/*" in resource
+            # DeleteConnection: a socket whose key is revoked or whose user token expired is closed
+            assert "/v1/DELETE/@connections/*" in resource and resource.count("@connections") == 2
     # push_updates (agent pushes), the live-metrics consumer (the views it writes), and the functions that
     # publish alerts (to supervisors).
     assert sorted(holders) == ["consume_contact_events", "evaluate_alerts", "push_updates", "serve_api", "sweep_alerts"]

@@ -190,6 +190,32 @@ def test_a_message_over_api_gateway_s_128_kb_closes_the_socket_with_1009_and_one
     assert runtime.websocket_server.gateway.stats["frames"] == frames_before  # $default never saw it
 
 
+def test_revoking_a_key_closes_the_sockets_it_opened_at_once(runtime) -> None:
+    """A socket outlives the authorizer's answer (API Gateway keeps it up to 2 h): POST /keys/{id}/revoke closes
+    the key's sockets (DeleteConnection: 1000, $disconnect runs); the agent's socket of another key stays."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    admin_ = api(runtime, "demo", "admin")
+    status, issued = admin_.call("POST", "/keys", {"role": "agent", "agent_id": "ben", "name": "a lost laptop"})
+    assert status == 201, issued
+    kept = Socket(runtime.websocket_url, runtime.key("demo", agent_id="ben"))
+    try:
+        with connect(f"{runtime.websocket_url}?token={quote(issued['api_key'])}", open_timeout=20) as lost:
+            lost.send('{"action":"ping"}')
+            assert json.loads(lost.recv(timeout=20))["type"] == "pong"
+            closed_before = runtime.websocket_server.gateway.stats["closed"]
+            assert admin_.call("POST", f"/keys/{issued['key_id']}/revoke")[0] == 200
+            with pytest.raises(ConnectionClosed) as closed:
+                lost.recv(timeout=20)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1000, closed.value
+        assert runtime.websocket_server.gateway.stats["closed"] == closed_before + 1
+        kept.send('{"action":"ping"}')
+        wait_until(lambda: kept.of("pong"), what="the agent's other socket still answered")
+    finally:
+        kept.close()
+
+
 def test_a_message_whose_route_fails_is_answered_internal_server_error_as_api_gateway_does() -> None:
     """local.websocket_server: a $default invocation that fails answers the client (API Gateway's message, the
     connection and request ids), never silence; one that succeeds answers the route's body."""

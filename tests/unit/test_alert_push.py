@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ccaas.adapters.memory import MemoryAlertPublisher
+from ccaas.adapters.memory import FixedClock, MemoryAlertPublisher
 from ccaas.adapters.memory.push import MemoryConnectionStore, MemoryPushChannel
 from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.alerts import Alert, AlertChange, AlertRule, Severity, event_detail
@@ -20,9 +20,9 @@ TENANTS = ("acme", "globex")
 
 @pytest.fixture
 def deps():
-    connections, channel = MemoryConnectionStore(), MemoryPushChannel()
-    publisher = PushingAlertPublisher(MemoryAlertPublisher(), connections, channel)
-    deps = memory_dependencies(connections=connections, push=channel, alert_events=publisher)
+    connections, channel, clock = MemoryConnectionStore(), MemoryPushChannel(), FixedClock()
+    publisher = PushingAlertPublisher(MemoryAlertPublisher(), connections, channel, clock)
+    deps = memory_dependencies(connections=connections, push=channel, alert_events=publisher, clock=clock)
     for tenant_id in TENANTS:
         admin.register_tenant(deps, tenant_id=tenant_id, name=tenant_id)
         for queue_id in ("sales", "support"):
@@ -145,3 +145,15 @@ def test_a_failing_bus_still_fails_the_publish_and_pushes_nothing(deps):
     with pytest.raises(RuntimeError):
         deps.alert_events.publish([(AlertChange.OPENED, alert)])
     assert not any(_received(deps).values())
+
+
+def test_an_alert_is_not_pushed_to_a_watcher_whose_token_expired_and_its_socket_is_closed(deps):
+    now_s = deps.clock.now_ms() // 1000
+    push.connect(deps, Identity(tenant_id="acme", role="supervisor", key_id="jwt:s", expires_at=now_s + 30), "acme-sup-token")
+    deps.clock.advance(31)
+    alert = deps.alerts.open(_alert("acme", "queue/sales", "sales"))
+    deps.alert_events.publish([(AlertChange.OPENED, alert)])
+    received = _received(deps)
+    assert "acme-sup-token" not in received and received["acme-sup-all"]
+    assert deps.push.closed == ["acme-sup-token"] and deps.connections.get("acme", "acme-sup-token") is None
+    assert deps.alert_events.push_failures == 0

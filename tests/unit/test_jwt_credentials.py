@@ -57,8 +57,11 @@ def verifier() -> TokenVerifier:
 
 
 def test_a_valid_id_token_is_the_supervisor_of_its_tenant(verifier):
-    credential = credential_for_user_token(verifier, token())
-    assert credential == Credential(tenant_id="acme", role=Role.SUPERVISOR, agent_id=None, key_id="jwt:5f1c-77aa")
+    credential = credential_for_user_token(verifier, token(exp_in=900))
+    assert credential == Credential(tenant_id="acme", role=Role.SUPERVISOR, agent_id=None, key_id="jwt:5f1c-77aa",
+                                    expires_at=credential.expires_at)
+    # when the token stops being valid: what a WebSocket opened with it lasts
+    assert abs(credential.expires_at - (int(time.time()) + 900)) <= 2
 
 
 def test_an_agent_token_carries_its_agent_id_and_other_roles_drop_theirs(verifier):

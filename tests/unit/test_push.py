@@ -593,3 +593,101 @@ def test_the_offered_event_carries_the_contact_without_its_workflow_token_so_the
     deps.store.get_contact = lambda *a: reads.append(a) or get_contact(*a)
     push.push_events(deps, events, cache)
     assert reads == [] and _offers(deps, "ana-1") == [cid]
+
+
+# --- a socket lasts as long as its credential ------------------------------------------------------------
+
+def _key(deps, tenant_id, role, agent_id=None):
+    issued = admin.issue_api_key(deps, tenant_id, role=role, agent_id=agent_id)
+    return issued, Identity(tenant_id=tenant_id, role=role, agent_id=agent_id or "", key_id=issued.key_id)
+
+
+@pytest.mark.parametrize("replace", ["revoke", "rotate"])
+def test_a_revoked_or_rotated_agent_key_closes_its_sockets_and_nothing_more_reaches_them(replace):
+    """A socket outlives the authorizer's answer (up to 2 h): revoking (or rotating) the key it was opened with
+    deletes and closes it at once; the agent's socket of another key, and other agents', stay."""
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    lost, lost_identity = _key(deps, "t1", "agent", "ana")
+    _, other_identity = _key(deps, "t1", "agent", "ana")
+    push.connect(deps, lost_identity, "ana-lost")
+    push.connect(deps, other_identity, "ana-desk")
+    push.connect(deps, Identity(tenant_id="t1", role="agent", agent_id="bob", key_id=lost.key_id), "bob-1")  # another audience
+    {"revoke": admin.revoke_api_key, "rotate": admin.rotate_api_key}[replace](deps, "t1", lost.key_id)
+    assert deps.push.closed == ["ana-lost"] and deps.connections.get("t1", "ana-lost") is None
+    assert deps.connections.get("t1", "ana-desk") is not None and deps.connections.get("t1", "bob-1") is not None
+    n = len(deps.events.events)
+    _offer_to(deps, "t1")
+    report = push.push_events(deps, _events_since(deps, n), push.PushCache())
+    assert _types(deps, "ana-desk") == ["offer"] and "ana-lost" not in deps.push.sent and report.sent == 1
+
+
+def test_a_revoked_supervisor_key_closes_its_watching_sockets_only():
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    _tenant(deps, "t2")
+    lost, lost_identity = _key(deps, "t1", "supervisor")
+    _, kept_identity = _key(deps, "t1", "admin")
+    push.connect(deps, lost_identity, "sup-lost")
+    push.connect(deps, kept_identity, "adm-1")
+    push.connect(deps, Identity(tenant_id="t2", role="supervisor", key_id=lost.key_id), "t2-sup")  # same id, other tenant
+    admin.revoke_api_key(deps, "t1", lost.key_id)
+    assert deps.push.closed == ["sup-lost"]
+    assert deps.connections.get("t1", "adm-1") is not None and deps.connections.get("t2", "t2-sup") is not None
+    admin.revoke_api_key(deps, "t1", lost.key_id)  # idempotent: nothing more closed
+    assert deps.push.closed == ["sup-lost"]
+
+
+def test_a_socket_opened_with_a_user_token_ends_with_the_token():
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    now_s = deps.clock.now_ms() // 1000
+    person = Identity(tenant_id="t1", role="agent", agent_id="ana", key_id="jwt:sub-1", expires_at=now_s + 600)
+    token = push.connect(deps, person, "ana-token")
+    keyed = push.connect(deps, Identity(tenant_id="t1", role="agent", agent_id="ana", key_id="k_1"), "ana-key")
+    assert token.expires_at == now_s + 600 and keyed.expires_at == now_s + 2 * 3600  # API Gateway's 2 h otherwise
+    assert token.key_id == "jwt:sub-1" and not token.expired(deps.clock.now_ms())
+    deps.clock.advance(601)  # the token has expired; the table's TTL would delete the item only eventually
+    n = len(deps.events.events)
+    _offer_to(deps, "t1")
+    report = push.push_events(deps, _events_since(deps, n))
+    assert "ana-token" not in deps.push.sent and _types(deps, "ana-key") == ["offer"]
+    assert deps.push.closed == ["ana-token"] and deps.connections.get("t1", "ana-token") is None
+    assert (report.expired, report.gone, report.failed_event_ids) == (1, 1, set())
+
+
+def test_a_watcher_whose_token_expired_gets_no_metrics_and_is_closed():
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    now_s = deps.clock.now_ms() // 1000
+    push.connect(deps, Identity(tenant_id="t1", role="supervisor", key_id="jwt:s", expires_at=now_s + 60), "sup-token")
+    push.connect(deps, Identity(tenant_id="t1", role="supervisor", key_id="k_1"), "sup-key")
+    deps.clock.advance(60)
+    n = len(deps.events.events)
+    c = contacts.create_contact(deps, "t1", NewContact(channel=Channel.VOICE, queue_id="sales"))
+    contacts.queue_and_route(deps, "t1", c.contact_id, "tok")
+    applied = metrics.apply_records(deps, "shard-0", [
+        SequencedEvent(event=e, shard_id="shard-0", sequence=pad_sequence(str(i + 1))) for i, e in enumerate(_events_since(deps, n))])
+    report = push.push_queue_views(deps, [(a.update.tenant_id, metrics.view_of(deps, a.update.tenant_id, a.update.queue_id, a.item))
+                                          for a in applied])
+    assert "sup-token" not in deps.push.sent and deps.push.sent["sup-key"] and report.expired == 1
+    assert deps.push.closed == ["sup-token"]
+
+
+def test_a_failed_close_still_stops_the_pushes():
+    """DeleteConnection refused (no permission, the endpoint down): the connection is deleted all the same, so
+    nothing is pushed to it; the socket stays open until API Gateway's own limits, silent."""
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    lost, identity = _key(deps, "t1", "agent", "ana")
+    push.connect(deps, identity, "ana-1")
+
+    def refuse(connection_id):
+        raise RuntimeError("AccessDenied")
+
+    deps.push.close = refuse
+    admin.revoke_api_key(deps, "t1", lost.key_id)
+    assert deps.connections.get("t1", "ana-1") is None
+    n = len(deps.events.events)
+    _offer_to(deps, "t1")
+    assert push.push_events(deps, _events_since(deps, n)).sent == 0 and "ana-1" not in deps.push.sent

@@ -43,6 +43,8 @@ class Identity(BaseModel):
     tenant_id: str = Field(min_length=1)
     role: str = Field(min_length=1)
     agent_id: str = ""
+    key_id: str = ""  # the API key (or "jwt:<sub>") the socket was opened with: revoking it closes the socket
+    expires_at: int = 0  # epoch seconds a user token expires at (0: an API key, valid until revoked)
 
 
 class ConnectionRefused(DomainError):
@@ -56,9 +58,15 @@ class Connection(BaseModel):
     connection_id: str
     role: str
     agent_id: str = ""
+    key_id: str = ""  # the credential it was opened with (revoked or rotated: the connection is closed)
     subscriptions: tuple[str, ...] = ()  # queues a supervisor watches; empty: every queue
     connected_at: int  # ms
-    expires_at: int  # epoch seconds (the table's TTL)
+    expires_at: int  # epoch seconds: API Gateway's 2 h, or the user token's expiry when sooner (the table's TTL too)
+
+    def expired(self, now_ms: int) -> bool:
+        """Past its credential's (or API Gateway's) end: nothing more is pushed to it, it is closed. The table's
+        TTL deletes such items only eventually (days), so a delivery checks."""
+        return now_ms // 1000 >= self.expires_at
 
     @property
     def watches_queues(self) -> bool:
@@ -79,8 +87,11 @@ def open_connection(identity: Identity, connection_id: str, now_ms: int) -> Conn
         role=identity.role,
         # Only agents are addressed by agent id: a supervisor's key naming an agent gets no offers.
         agent_id=identity.agent_id if identity.role == AGENT else "",
+        key_id=identity.key_id,
         connected_at=now_ms,
-        expires_at=now_ms // 1000 + CONNECTION_TTL_S,
+        # A person's socket lasts no longer than the token it was opened with (a disabled user's token is not
+        # renewed; API Gateway would otherwise keep the socket for its 2 h).
+        expires_at=min(now_ms // 1000 + CONNECTION_TTL_S, identity.expires_at or 2**62),
     )
 
 

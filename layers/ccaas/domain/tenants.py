@@ -47,6 +47,9 @@ class Credential(BaseModel):
     role: Role
     agent_id: str | None = None
     key_id: str
+    # When the credential stops being valid (epoch seconds): a user token's `exp`; None for an API key (valid
+    # until it is revoked or rotated). What a WebSocket opened with it is bounded by.
+    expires_at: int | None = None
 
     def admitted(self, roles: Iterable[Role]) -> bool:
         return self.role in set(roles)
@@ -138,4 +141,6 @@ def credential_from_claims(claims: Mapping[str, Any]) -> Credential:
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise DomainError("the token has no subject", field="sub")
-    return Credential(tenant_id=tenant_id, role=role, agent_id=agent_id, key_id=USER_KEY_PREFIX + subject)
+    expires = claims.get("exp")  # the verifier has checked it is in the future
+    return Credential(tenant_id=tenant_id, role=role, agent_id=agent_id, key_id=USER_KEY_PREFIX + subject,
+                      expires_at=expires if isinstance(expires, int) and not isinstance(expires, bool) else None)

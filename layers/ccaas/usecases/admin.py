@@ -1,6 +1,7 @@
 """Tenant set-up: tenants, API keys (stored hashed, each with a role), queues and agents."""
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from typing import TYPE_CHECKING
@@ -16,6 +17,8 @@ from ccaas.domain.tenants import (
 
 if TYPE_CHECKING:
     from ccaas.adapters.aws.jwks import TokenVerifier
+
+logger = logging.getLogger(__name__)
 
 
 class IssuedKey(BaseModel):
@@ -87,6 +90,7 @@ def rotate_api_key(deps: Dependencies, tenant_id: str, key_id: str) -> IssuedKey
         raise Conflict(f"key {key_id} is revoked", field="key_id")
     api_key = _secret(tenant_id)
     deps.config.replace_api_key(current, current.model_copy(update={"key_hash": hash_api_key(api_key)}))
+    _close_sockets(deps, current)  # opened with the old secret
     return _issued(current, api_key)
 
 
@@ -97,7 +101,18 @@ def revoke_api_key(deps: Dependencies, tenant_id: str, key_id: str) -> ApiKeyInf
         return current.info()
     revoked = current.model_copy(update={"revoked_at": deps.clock.now_ms()})
     deps.config.replace_api_key(current, revoked)
+    _close_sockets(deps, current)
     return revoked.info()
+
+
+def _close_sockets(deps: Dependencies, key: ApiKeyInfo) -> None:
+    """The key's open WebSockets get nothing more and are closed (ccaas.usecases.push.close_sockets_of_key)."""
+    from ccaas.usecases.push import close_sockets_of_key
+
+    closed = close_sockets_of_key(deps, key.tenant_id, key.key_id, key.role.value, key.agent_id)
+    if closed.found:
+        logger.info("sockets of a replaced key closed", extra={"tenant_id": key.tenant_id, "key_id": key.key_id,
+                                                               "found": closed.found, "closed": closed.closed})
 
 
 def credential_for_api_key(deps: Dependencies, api_key: str) -> Credential | None:

@@ -49,7 +49,7 @@ from ccaas.usecases import guidance
 if TYPE_CHECKING:
     from ccaas.domain.models import Agent  # an annotation only (the entities and their routing plan stay unbuilt)
     from ccaas.domain.analytics.sentiment import LocalLexiconSentiment
-    from ccaas.ports import AlertPublisher, ConnectionStore, PushChannel
+    from ccaas.ports import AlertPublisher, Clock, ConnectionStore, PushChannel
 
 # A contact's conversation is over once one of these happened: its alerts are resolved.
 CONVERSATION_ENDED = frozenset({EventType.CONTACT_ACW_STARTED, EventType.CONTACT_COMPLETED, EventType.CONTACT_ABANDONED,
@@ -382,10 +382,11 @@ class PushingAlertPublisher:
     tenant (ccaas.usecases.push.push_alerts). The bus decides: its failure raises as before; a failed
     push is logged and counted, never raised (the alert is on the bus, and GET /alerts shows it)."""
 
-    def __init__(self, bus: AlertPublisher, connections: ConnectionStore, channel: PushChannel) -> None:
+    def __init__(self, bus: AlertPublisher, connections: ConnectionStore, channel: PushChannel, clock: Clock) -> None:
         self.bus = bus
         self._connections = connections
         self._channel = channel
+        self._clock = clock  # a socket past its credential's expiry is closed, not posted to
         self.pushed = 0
         self.push_failures = 0
 
@@ -394,7 +395,7 @@ class PushingAlertPublisher:
 
         self.bus.publish(changes)
         try:
-            report = push_alerts(self._connections, self._channel, changes)
+            report = push_alerts(self._connections, self._channel, changes, self._clock.now_ms())
         except Exception:  # noqa: BLE001 - e.g. the connections table unreadable: the alerts stand
             logger.warning("alert push failed", exc_info=True, extra={"alerts": len(changes)})
             self._count_failures(len(changes))

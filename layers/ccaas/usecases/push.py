@@ -9,7 +9,8 @@ A failed push loses nothing: offers stay readable with GET /agents/{id}/offers, 
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,8 @@ from ccaas.domain.push import (
     receives_alert,
 )
 from ccaas.ports import ConnectionStore, PushChannel
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # alert pushes get their alerts from the caller, who has the alerts domain loaded
     from ccaas.domain.alerts import Alert, AlertChange
@@ -78,6 +81,7 @@ class PushReport:
     sent: int = 0
     gone: int = 0  # stale connections deleted
     offers_read: int = 0
+    expired: int = 0  # of `gone`: past their credential's expiry, closed and deleted unposted
     audience_reads: int = 0  # connection lookups that went to the store (not the cache)
     failed_event_ids: set[str] = field(default_factory=set)  # their records are batch item failures
 
@@ -152,17 +156,68 @@ SENT, GONE, FAILED = "sent", "gone", "failed"
 
 
 def _post(deps: Dependencies, report: PushReport, connection: Connection, body: dict[str, Any]) -> str:
-    """SENT, GONE (the connection is deleted: nothing to retry) or FAILED (worth retrying)."""
+    return post_to(deps.connections, deps.push, report, connection, body, deps.clock.now_ms())
+
+
+def post_to(connections: ConnectionStore, channel: PushChannel, report: PushReport, connection: Connection,
+            body: Mapping[str, Any], now_ms: int) -> str:
+    """SENT, GONE (the connection is deleted: nothing to retry) or FAILED (worth retrying). A connection past
+    its credential's expiry gets nothing: it is closed and deleted (GONE)."""
+    if connection.expired(now_ms):
+        forget(connections, channel, connection)
+        report.gone += 1
+        report.expired += 1
+        return GONE
     try:
-        deps.push.post(connection.connection_id, body)
+        channel.post(connection.connection_id, body)
         report.sent += 1
         return SENT
     except ConnectionGone:
-        deps.connections.delete(connection.tenant_id, connection.connection_id)
+        connections.delete(connection.tenant_id, connection.connection_id)
         report.gone += 1
         return GONE
     except Exception:  # noqa: BLE001  (any other failure: the record is retried)
         return FAILED
+
+
+def forget(connections: ConnectionStore, channel: PushChannel, connection: Connection) -> bool:
+    """Delete the connection (no push finds it from then on), then close its socket; False when the close
+    failed (the socket stays open until API Gateway's own limits, receiving nothing)."""
+    connections.delete(connection.tenant_id, connection.connection_id)
+    try:
+        channel.close(connection.connection_id)
+        return True
+    except Exception as exc:  # noqa: BLE001 - deleted is what stops the pushes; the close is the courtesy
+        logger.warning("socket not closed", extra={"tenant_id": connection.tenant_id, "error": type(exc).__name__})
+        return False
+
+
+@dataclass
+class ClosedSockets:
+    found: int = 0  # the key's open connections, now deleted: nothing more is pushed to them
+    closed: int = 0  # of which the socket was closed (DeleteConnection)
+
+
+def close_sockets_of_key(deps: Dependencies, tenant_id: str, key_id: str, role: str, agent_id: str | None) -> ClosedSockets:
+    """A revoked or rotated key's open WebSockets: deleted, so no offer, contact or metric reaches them any more,
+    and closed. (An authorizer's answer only guards the next $connect; a socket lasts up to 2 h.) Looked up by
+    the key's audience: an agent key's among the agent's connections, another's among the tenant's watchers."""
+    try:
+        audience = deps.connections.of_agent(tenant_id, agent_id or "") if role == "agent" else deps.connections.watchers(tenant_id)
+    except Exception as exc:  # noqa: BLE001 - e.g. a target without the connections table: nothing is open there
+        logger.warning("open sockets not looked up", extra={"tenant_id": tenant_id, "error": type(exc).__name__})
+        return ClosedSockets()
+    result = ClosedSockets()
+    for connection in audience:
+        if connection.tenant_id == tenant_id and connection.key_id == key_id:
+            result.found += 1
+            try:
+                channel = deps.push
+            except Exception:  # noqa: BLE001 - no WebSocket endpoint configured here (the admin tool locally)
+                deps.connections.delete(tenant_id, connection.connection_id)
+                continue
+            result.closed += forget(deps.connections, channel, connection)
+    return result
 
 
 def _offer_payload(deps: Dependencies, push: AgentPush, cache: PushCache | None = None) -> dict[str, Any] | None:
@@ -287,10 +342,11 @@ def push_queue_views(deps: Dependencies, views: Sequence[tuple[str, RealtimeQueu
     return report
 
 
-def push_alerts(connections: ConnectionStore, channel: PushChannel, changes: Sequence[tuple[AlertChange, Alert]]) -> PushReport:
+def push_alerts(connections: ConnectionStore, channel: PushChannel, changes: Sequence[tuple[AlertChange, Alert]],
+                now_ms: int) -> PushReport:
     """Alert changes -> `alert` messages to each alert's tenant's supervisors and admins watching its queue
-    (agent and contact alerts: all of them). Watchers are read once per tenant; a gone connection is
-    deleted; any other failure is counted in `failed_event_ids` (alert ids) and the rest still go."""
+    (agent and contact alerts: all of them). Watchers are read once per tenant; a gone (or expired) connection
+    is deleted; any other failure is counted in `failed_event_ids` (alert ids) and the rest still go."""
     report = PushReport()
     watchers: dict[str, list[Connection]] = {}
     gone: set[tuple[str, str]] = set()
@@ -301,13 +357,9 @@ def push_alerts(connections: ConnectionStore, channel: PushChannel, changes: Seq
                     and (c.tenant_id, c.connection_id) not in gone]
         body = alert_message(change, alert)
         for conn in audience:
-            try:
-                channel.post(conn.connection_id, body)
-                report.sent += 1
-            except ConnectionGone:
-                connections.delete(conn.tenant_id, conn.connection_id)
+            outcome = post_to(connections, channel, report, conn, body, now_ms)
+            if outcome == GONE:
                 gone.add((conn.tenant_id, conn.connection_id))
-                report.gone += 1
-            except Exception:  # noqa: BLE001 - the alert is on the bus anyway; the caller logs and counts
+            elif outcome == FAILED:  # the alert is on the bus anyway; the caller logs and counts
                 report.failed_event_ids.add(alert.alert_id)
     return report

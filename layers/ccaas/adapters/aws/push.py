@@ -40,6 +40,7 @@ def _to_item(c: Connection) -> dict[str, Any]:
         "connection_id": {"S": c.connection_id},
         "role": {"S": c.role},
         "agent_id": {"S": c.agent_id},
+        "key_id": {"S": c.key_id},
         "subscriptions": {"S": json.dumps(list(c.subscriptions))},
         "connected_at": {"N": str(c.connected_at)},
         "expires_at": {"N": str(c.expires_at)},
@@ -57,6 +58,7 @@ def _from_item(item: Mapping[str, Any]) -> Connection:
         connection_id=item["connection_id"]["S"],
         role=item["role"]["S"],
         agent_id=item.get("agent_id", {}).get("S", ""),
+        key_id=item.get("key_id", {}).get("S", ""),  # "" on a connection stored before sockets knew their key
         subscriptions=tuple(json.loads(item.get("subscriptions", {}).get("S", "[]"))),
         connected_at=int(item["connected_at"]["N"]),
         expires_at=int(item["expires_at"]["N"]),
@@ -127,3 +129,9 @@ class ApiGatewayPushChannel:
             self._client.post_to_connection(ConnectionId=connection_id, Data=data)
         except self._client.exceptions.GoneException:
             raise ConnectionGone(connection_id) from None
+
+    def close(self, connection_id: str) -> None:
+        try:
+            self._client.delete_connection(ConnectionId=connection_id)
+        except self._client.exceptions.GoneException:
+            pass  # closed already

@@ -45,12 +45,14 @@ class MemoryConnectionStore:
 
 
 class MemoryPushChannel:
-    """`sent[connection_id]` lists what reached it; `gone` ids answer 410, `failing` ids raise."""
+    """`sent[connection_id]` lists what reached it; `gone` ids answer 410, `failing` ids raise; `closed` lists the
+    connections closed (a closed one is gone)."""
 
     def __init__(self) -> None:
         self.sent: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.gone: set[str] = set()
         self.failing: set[str] = set()
+        self.closed: list[str] = []  # DeleteConnection calls, in order
 
     def post(self, connection_id: str, message: Mapping[str, Any]) -> None:
         if connection_id in self.gone:
@@ -58,3 +60,7 @@ class MemoryPushChannel:
         if connection_id in self.failing:
             raise RuntimeError(f"PostToConnection failed for {connection_id}")
         self.sent[connection_id].append(dict(message))
+
+    def close(self, connection_id: str) -> None:
+        self.closed.append(connection_id)
+        self.gone.add(connection_id)  # as API Gateway: a closed connection answers 410 from now on
