@@ -691,3 +691,24 @@ def test_a_failed_close_still_stops_the_pushes():
     n = len(deps.events.events)
     _offer_to(deps, "t1")
     assert push.push_events(deps, _events_since(deps, n)).sent == 0 and "ana-1" not in deps.push.sent
+
+
+def test_a_revoke_whose_sockets_could_not_be_looked_up_fails_and_its_retry_closes_them():
+    """The key is revoked first (it must stop working whatever follows); the sockets are looked up after. A
+    failed lookup fails the call, and the retry (a revoked key, revoked again) closes them: none are left open."""
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    lost, identity = _key(deps, "t1", "agent", "ana")
+    push.connect(deps, identity, "ana-1")
+    of_agent = deps.connections.of_agent
+
+    def unreadable(*args):
+        raise RuntimeError("ProvisionedThroughputExceeded")
+
+    deps.connections.of_agent = unreadable
+    with pytest.raises(RuntimeError):
+        admin.revoke_api_key(deps, "t1", lost.key_id)
+    assert deps.config.get_api_key("t1", lost.key_id).revoked_at is not None and deps.push.closed == []
+    deps.connections.of_agent = of_agent
+    admin.revoke_api_key(deps, "t1", lost.key_id)
+    assert deps.push.closed == ["ana-1"] and deps.connections.get("t1", "ana-1") is None

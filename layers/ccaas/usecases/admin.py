@@ -95,9 +95,11 @@ def rotate_api_key(deps: Dependencies, tenant_id: str, key_id: str) -> IssuedKey
 
 
 def revoke_api_key(deps: Dependencies, tenant_id: str, key_id: str) -> ApiKeyInfo:
-    """The key stops working (idempotent: revoking a revoked key returns it as it is)."""
+    """The key stops working (idempotent: revoking a revoked key returns it as it is), and so do the WebSockets
+    it opened. A revoke that failed closing them (the connections unreadable) is retried as it was."""
     current = deps.config.get_api_key(tenant_id, key_id)
     if current.revoked_at is not None:
+        _close_sockets(deps, current)  # a retry after a failed close (none left otherwise: one Query)
         return current.info()
     revoked = current.model_copy(update={"revoked_at": deps.clock.now_ms()})
     deps.config.replace_api_key(current, revoked)

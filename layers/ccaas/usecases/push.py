@@ -202,20 +202,19 @@ def close_sockets_of_key(deps: Dependencies, tenant_id: str, key_id: str, role: 
     """A revoked or rotated key's open WebSockets: deleted, so no offer, contact or metric reaches them any more,
     and closed. (An authorizer's answer only guards the next $connect; a socket lasts up to 2 h.) Looked up by
     the key's audience: an agent key's among the agent's connections, another's among the tenant's watchers."""
-    try:
-        audience = deps.connections.of_agent(tenant_id, agent_id or "") if role == "agent" else deps.connections.watchers(tenant_id)
-    except Exception as exc:  # noqa: BLE001 - e.g. a target without the connections table: nothing is open there
-        logger.warning("open sockets not looked up", extra={"tenant_id": tenant_id, "error": type(exc).__name__})
+    audience = deps.connections.of_agent(tenant_id, agent_id or "") if role == "agent" else deps.connections.watchers(tenant_id)
+    theirs = [c for c in audience if c.tenant_id == tenant_id and c.key_id == key_id]
+    if not theirs:
         return ClosedSockets()
-    result = ClosedSockets()
-    for connection in audience:
-        if connection.tenant_id == tenant_id and connection.key_id == key_id:
-            result.found += 1
-            try:
-                channel = deps.push
-            except Exception:  # noqa: BLE001 - no WebSocket endpoint configured here (the admin tool locally)
-                deps.connections.delete(tenant_id, connection.connection_id)
-                continue
+    try:
+        channel: PushChannel | None = deps.push
+    except Exception:  # noqa: BLE001 - no WebSocket endpoint configured here (the admin tool against make run)
+        channel = None
+    result = ClosedSockets(found=len(theirs))
+    for connection in theirs:
+        if channel is None:
+            deps.connections.delete(tenant_id, connection.connection_id)
+        else:
             result.closed += forget(deps.connections, channel, connection)
     return result
 
