@@ -70,7 +70,7 @@ def runtime():
     rt.stop()
 
 
-# -- xdist work units (`make test`: pytest -n 2 --dist loadgroup) --------------------------------------
+# -- xdist work units (`make test`: pytest -n 3 --dist loadgroup) --------------------------------------
 # pytest 9.2 made an item's node id a structured value (Node._id); pytest-xdist 3.8 still appends the
 # xdist_group name to the old `_nodeid` attribute, which nothing reads any more: --dist loadgroup silently
 # became --dist load, one test per unit, and every module-scoped fixture (a local runtime, the stack
