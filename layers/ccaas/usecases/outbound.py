@@ -318,11 +318,11 @@ def put_dialer_settings(deps: Dependencies, tenant_id: str, settings: DialerSett
     if settings.kind == "connect" and not owns_connect_instance(deps, tenant_id, settings.instance_arn):
         raise DomainError("not an Amazon Connect instance of this tenant (register it with the admin tool): the dialer "
                           "may reach every instance the deployment configures", field="instance_arn")
-    if settings.kind == "connect":  # the simulated carrier texts from nothing real
-        for kind, name, field_name in _sms_senders(settings, None):
-            if name is not None and not owns_sms_sender(deps, tenant_id, kind, name):
-                raise DomainError(f"not an End User Messaging SMS {kind} of this tenant (register it with the admin "
-                                  "tool): the dialer may send from every identity of the account", field=field_name)
+    foreign = _foreign_sms_sender(deps, tenant_id, settings, caller_id=None)
+    if foreign is not None:
+        kind, field_name = foreign
+        raise DomainError(f"not an End User Messaging SMS {kind} of this tenant (register it with the admin tool): the "
+                          "dialer may send from every identity of the account", field=field_name)
     deps.config.put_settings(tenant_id, DIALER_SETTINGS, settings.model_dump(mode="json"))
     return settings
 
@@ -885,12 +885,20 @@ class SmsSenderNotTheTenants(PermissionError):
     """A text would go from, or through, an End User Messaging SMS resource not registered to the tenant."""
 
 
-def _sms_senders(settings: DialerSettings, caller_id: str | None) -> list[tuple[str, str | None, str]]:
-    """(kind, name, the setting that names it) of what a connect dialer's texts are sent from and through: the
-    origination identity (default: the campaign's caller id) and the configuration set."""
-    return [("origination", settings.sms_origination or caller_id,
-             "sms_origination" if settings.sms_origination or caller_id is None else "caller_id"),
-            ("configuration-set", settings.sms_configuration_set, "sms_configuration_set")]
+def _foreign_sms_sender(deps: Dependencies, tenant_id: str, settings: DialerSettings,
+                        caller_id: str | None) -> tuple[str, str] | None:
+    """The first End User Messaging SMS resource a connect dialer's texts would go from or through that is not
+    registered to the tenant, as (kind, the setting that names it); None when all are its own. From: the
+    origination identity, else the campaign's caller id; through: the configuration set. The simulated carrier
+    texts from nothing real."""
+    if settings.kind != "connect":
+        return None
+    origination = ("sms_origination", settings.sms_origination) if settings.sms_origination else ("caller_id", caller_id)
+    for kind, (field_name, name) in (("origination", origination),
+                                     ("configuration-set", ("sms_configuration_set", settings.sms_configuration_set))):
+        if name is not None and not owns_sms_sender(deps, tenant_id, kind, name):
+            return kind, field_name
+    return None
 
 
 def _send_text(deps: Dependencies, settings: DialerSettings, campaign: Campaign, attempt: Attempt, now: datetime,
@@ -901,10 +909,10 @@ def _send_text(deps: Dependencies, settings: DialerSettings, campaign: Campaign,
     ids = {"tenant_id": result.tenant_id, "campaign_id": campaign.campaign_id, "row_id": attempt.row_id,
            "attempt_id": attempt.attempt_id}
     try:
-        if settings.kind == "connect":  # settings stored before the check, a sender moved since, the caller id
-            for kind, name, field_name in _sms_senders(settings, campaign.caller_id):
-                if name is not None and not owns_sms_sender(deps, result.tenant_id, kind, name):
-                    raise SmsSenderNotTheTenants(f"{field_name} is not an End User Messaging SMS {kind} of the tenant")
+        # settings stored before the check, a sender moved to another tenant since, the campaign's caller id
+        foreign = _foreign_sms_sender(deps, result.tenant_id, settings, campaign.caller_id)
+        if foreign is not None:
+            raise SmsSenderNotTheTenants(f"{foreign[1]} is not an End User Messaging SMS {foreign[0]} of the tenant")
         handle = deps.dialers.sms(settings).send(SmsRequest(
             **ids, number=attempt.number, origination=settings.sms_origination or campaign.caller_id,
             text=sms_text(campaign.agentless_message or "")))
