@@ -712,3 +712,44 @@ def test_a_revoke_whose_sockets_could_not_be_looked_up_fails_and_its_retry_close
     deps.connections.of_agent = of_agent
     admin.revoke_api_key(deps, "t1", lost.key_id)
     assert deps.push.closed == ["ana-1"] and deps.connections.get("t1", "ana-1") is None
+
+
+def test_an_agent_s_offer_goes_to_its_newest_sockets_within_the_bound_and_older_ones_are_closed():
+    """The push consumers serve every tenant: one agent's thousand sockets would slow everyone's offers. The newest
+    MAX_SOCKETS_PER_AGENT get the offer; the older ones are closed and deleted (a reconnected desktop is the newest)."""
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    n_sockets = push.MAX_SOCKETS_PER_AGENT + 2
+    for i in range(n_sockets):
+        push.connect(deps, Identity(tenant_id="t1", role="agent", agent_id="ana", key_id="k_1"), f"ana-{i}")
+        deps.clock.advance(1)
+    push.connect(deps, Identity(tenant_id="t1", role="agent", agent_id="bob", key_id="k_2"), "bob-0")
+    n = len(deps.events.events)
+    _offer_to(deps, "t1")
+    report = push.push_events(deps, _events_since(deps, n), push.PushCache())
+    newest = {f"ana-{i}" for i in range(2, n_sockets)}
+    assert {cid for cid, sent in deps.push.sent.items() if sent} == newest and report.sent == len(newest)
+    assert sorted(deps.push.closed) == ["ana-0", "ana-1"]
+    assert [c.connection_id for c in deps.connections.of_agent("t1", "ana")] == sorted(newest)
+    assert deps.connections.get("t1", "bob-0") is not None  # another agent's audience is its own
+
+
+def test_a_tenant_s_watchers_beyond_the_bound_are_closed_oldest_first(monkeypatch):
+    monkeypatch.setattr(push, "MAX_WATCHERS_PER_TENANT", 2)
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    _tenant(deps, "t2")
+    for i in range(3):
+        push.connect(deps, Identity(tenant_id="t1", role="supervisor", key_id="k_s"), f"sup-{i}")
+        deps.clock.advance(1)
+    push.connect(deps, Identity(tenant_id="t2", role="supervisor", key_id="k_s"), "t2-sup")
+    n = len(deps.events.events)
+    for tenant_id in ("t1", "t2"):
+        c = contacts.create_contact(deps, tenant_id, NewContact(channel=Channel.VOICE, queue_id="sales"))
+        contacts.queue_and_route(deps, tenant_id, c.contact_id, "tok")
+    applied = metrics.apply_records(deps, "shard-0", [
+        SequencedEvent(event=e, shard_id="shard-0", sequence=pad_sequence(str(i + 1))) for i, e in enumerate(_events_since(deps, n))])
+    push.push_queue_views(deps, [(a.update.tenant_id, metrics.view_of(deps, a.update.tenant_id, a.update.queue_id, a.item))
+                                 for a in applied])
+    assert {cid for cid, sent in deps.push.sent.items() if sent} == {"sup-1", "sup-2", "t2-sup"}
+    assert deps.push.closed == ["sup-0"] and deps.connections.get("t1", "sup-0") is None

@@ -123,7 +123,7 @@ class PushCache:
             return held[1]
         self.misses += 1
         report.audience_reads += 1
-        found = deps.connections.of_agent(tenant_id, agent_id)
+        found = agent_audience(deps, tenant_id, agent_id)
         self.keep(tenant_id, agent_id, found, now)
         return found
 
@@ -190,6 +190,33 @@ def forget(connections: ConnectionStore, channel: PushChannel, connection: Conne
     except Exception as exc:  # noqa: BLE001 - deleted is what stops the pushes; the close is the courtesy
         logger.warning("socket not closed", extra={"tenant_id": connection.tenant_id, "error": type(exc).__name__})
         return False
+
+
+# How many sockets one delivery fans out to: the push consumers serve every tenant, so one tenant's thousand sockets
+# for an agent (or wallboards) would slow every tenant's offers and metrics in the same batch. The newest ones are
+# kept (a desktop that reconnects is the newest); older ones beyond the bound are closed and deleted.
+MAX_SOCKETS_PER_AGENT = 5
+MAX_WATCHERS_PER_TENANT = 500
+
+
+def within_quota(connections: ConnectionStore, channel: PushChannel, audience: list[Connection], limit: int) -> list[Connection]:
+    """The newest `limit` connections of an audience; the older ones beyond it are closed and deleted."""
+    if len(audience) <= limit:
+        return audience
+    newest = sorted(audience, key=lambda c: (c.connected_at, c.connection_id), reverse=True)
+    for connection in newest[limit:]:
+        forget(connections, channel, connection)
+    logger.warning("sockets over the audience's bound closed", extra={
+        "tenant_id": audience[0].tenant_id, "closed": len(newest) - limit, "limit": limit})
+    return newest[:limit]
+
+
+def agent_audience(deps: Dependencies, tenant_id: str, agent_id: str) -> list[Connection]:
+    return within_quota(deps.connections, deps.push, deps.connections.of_agent(tenant_id, agent_id), MAX_SOCKETS_PER_AGENT)
+
+
+def watching(connections: ConnectionStore, channel: PushChannel, tenant_id: str) -> list[Connection]:
+    return within_quota(connections, channel, connections.watchers(tenant_id), MAX_WATCHERS_PER_TENANT)
 
 
 @dataclass
@@ -289,7 +316,7 @@ def _deliver(deps: Dependencies, report: PushReport, push: AgentPush, connection
         cache.forget(*key)
         report.audience_reads += 1
         # The index may still list a connection just deleted (eventually consistent): drop the gone ones.
-        connections = [c for c in deps.connections.of_agent(*key) if c.connection_id not in gone]
+        connections = [c for c in agent_audience(deps, *key) if c.connection_id not in gone]
         cache.keep(*key, connections, deps.clock.now_ms())
         pending = connections
 
@@ -306,7 +333,7 @@ def push_events(deps: Dependencies, events: Sequence[Event], cache: PushCache | 
                 agent_conns[key] = cache.agent_connections(deps, *key, report)
             else:
                 report.audience_reads += 1
-                agent_conns[key] = deps.connections.of_agent(*key)
+                agent_conns[key] = agent_audience(deps, *key)
         conns = agent_conns[key]
         if not conns:
             continue
@@ -332,7 +359,7 @@ def push_queue_views(deps: Dependencies, views: Sequence[tuple[str, RealtimeQueu
     now = deps.clock.now_ms()
     for tenant_id, view in views:
         if tenant_id not in watchers:
-            watchers[tenant_id] = deps.connections.watchers(tenant_id)
+            watchers[tenant_id] = watching(deps.connections, deps.push, tenant_id)
         audience = [c for c in watchers[tenant_id] if c.tenant_id == tenant_id and c.watches(view.queue_id)]
         body = message("queue_metrics", now, view.model_dump(mode="json")) if audience else None
         for conn in audience:
@@ -351,7 +378,7 @@ def push_alerts(connections: ConnectionStore, channel: PushChannel, changes: Seq
     gone: set[tuple[str, str]] = set()
     for change, alert in changes:
         if alert.tenant_id not in watchers:
-            watchers[alert.tenant_id] = connections.watchers(alert.tenant_id)
+            watchers[alert.tenant_id] = watching(connections, channel, alert.tenant_id)
         audience = [c for c in watchers[alert.tenant_id] if receives_alert(c, alert.tenant_id, alert_queue(alert))
                     and (c.tenant_id, c.connection_id) not in gone]
         body = alert_message(change, alert)
