@@ -23,6 +23,11 @@ DEFAULT_MAX_AGE_S = 5
 _ABSENT = {"__absent__": True}  # Powertools does not cache None: a missing settings document is this
 
 
+def _absent_as_marker(read: Any) -> Any:
+    """A loader that may find nothing (None), made cacheable: Powertools caches _ABSENT in its place."""
+    return lambda *args: _ABSENT if (value := read(*args)) is None else value
+
+
 class _Reads(BaseProvider):
     """Each cached read is a named loader; the parameter name is (loader, *args) joined."""
 
@@ -48,11 +53,11 @@ class CachedConfigStore:
         self._reads.loaders.update(
             queue=store.get_queue,
             queues=store.list_queues,
-            settings=lambda tenant_id, name: _ABSENT if (doc := store.get_settings(tenant_id, name)) is None else doc,
+            settings=_absent_as_marker(store.get_settings),
             tenant=store.get_tenant,
             alert_rules=store.get_alert_rules,  # the alert evaluator reads them every batch
-            connect_instance=lambda arn: _ABSENT if (tenant_id := store.tenant_for_connect_instance(arn)) is None else tenant_id,
-            sms_sender=lambda kind, name: _ABSENT if (tenant_id := store.tenant_for_sms_sender(kind, name)) is None else tenant_id,
+            connect_instance=_absent_as_marker(store.tenant_for_connect_instance),
+            sms_sender=_absent_as_marker(store.tenant_for_sms_sender),  # read for every text a campaign sends
         )
 
     def _cached(self, loader: str, *args: str) -> Any:
@@ -60,6 +65,10 @@ class CachedConfigStore:
             return self._reads.get("\x1f".join((loader, *args)), max_age=self._max_age)
         except GetParameterError as error:  # Powertools wraps the loader's error (implicitly chained): give back ours
             raise (error.__cause__ or error.__context__ or error) from None
+
+    def _cached_or_none(self, loader: str, *args: str) -> Any:
+        value = self._cached(loader, *args)
+        return None if value == _ABSENT else value
 
     def _written(self) -> None:
         self._reads.clear_cache()
@@ -72,8 +81,7 @@ class CachedConfigStore:
         return self._cached("queues", tenant_id)
 
     def get_settings(self, tenant_id: str, name: str) -> dict[str, Any] | None:
-        doc = self._cached("settings", tenant_id, name)
-        return None if doc == _ABSENT else doc
+        return self._cached_or_none("settings", tenant_id, name)
 
     def get_tenant(self, tenant_id: str):  # noqa: ANN201
         return self._cached("tenant", tenant_id)
@@ -82,12 +90,10 @@ class CachedConfigStore:
         return self._cached("alert_rules", tenant_id)
 
     def tenant_for_connect_instance(self, instance_arn: str) -> str | None:
-        tenant_id = self._cached("connect_instance", instance_arn)
-        return None if tenant_id == _ABSENT else tenant_id
+        return self._cached_or_none("connect_instance", instance_arn)
 
     def tenant_for_sms_sender(self, kind: str, name: str) -> str | None:
-        tenant_id = self._cached("sms_sender", kind, name)  # read for every text a campaign sends
-        return None if tenant_id == _ABSENT else tenant_id
+        return self._cached_or_none("sms_sender", kind, name)
 
     # writes clear this container's cache
     def put_queue(self, queue) -> None:  # noqa: ANN001
