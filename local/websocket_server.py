@@ -221,9 +221,13 @@ class WebSocketGateway:
         self._invoke(self.api.integrations[route.integration_id], event)
 
     # -- PostToConnection --------------------------------------------------------------------------
-    def post(self, connection_id: str, data: bytes) -> bool:
+    def _open(self, connection_id: str) -> _Socket | None:
         sock = self.sockets.get(connection_id)
-        if sock is None or sock.closed or self._loop is None:
+        return None if sock is None or sock.closed or self._loop is None else sock
+
+    def post(self, connection_id: str, data: bytes) -> bool:
+        sock = self._open(connection_id)
+        if sock is None:
             self.stats["gone"] += 1
             return False
         fut = asyncio.run_coroutine_threadsafe(sock.websocket.send(data.decode()), self._loop)
@@ -240,8 +244,8 @@ class WebSocketGateway:
     def close(self, connection_id: str) -> bool:
         """Close the client's socket as API Gateway's DeleteConnection does (close code 1000; $disconnect runs);
         False when it is not open."""
-        sock = self.sockets.get(connection_id)
-        if sock is None or sock.closed or self._loop is None:
+        sock = self._open(connection_id)
+        if sock is None:
             return False
         fut = asyncio.run_coroutine_threadsafe(sock.websocket.close(1000), self._loop)
         try:
@@ -259,28 +263,23 @@ class _ManagementHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
-        path = urlsplit(self.path).path
-        marker = "/@connections/"
         length = int(self.headers.get("Content-Length") or 0)
         data = self.rfile.read(length) if length else b""
-        if marker not in path:
-            self._answer(404, "NotFoundException", "no such route")
-            return
-        connection_id = unquote(path.split(marker, 1)[1])
-        if self.gateway.post(connection_id, data):
-            self._answer(200, None, None)
-        else:
-            self._answer(410, "GoneException", f"connection {connection_id} is gone")
+        self._on_connection(lambda connection_id: self.gateway.post(connection_id, data), ok=200)
 
     def do_DELETE(self) -> None:  # noqa: N802 - stdlib name
+        self._on_connection(self.gateway.close, ok=204)
+
+    def _on_connection(self, act: Any, *, ok: int) -> None:
+        """/@connections/{id}: `act` on the id; `ok` when it was open, 410 GoneException otherwise."""
         path = urlsplit(self.path).path
         marker = "/@connections/"
         if marker not in path:
             self._answer(404, "NotFoundException", "no such route")
             return
         connection_id = unquote(path.split(marker, 1)[1])
-        if self.gateway.close(connection_id):
-            self._answer(204, None, None)
+        if act(connection_id):
+            self._answer(ok, None, None)
         else:
             self._answer(410, "GoneException", f"connection {connection_id} is gone")
 
