@@ -180,10 +180,13 @@ def post_to(connections: ConnectionStore, channel: PushChannel, report: PushRepo
         return FAILED
 
 
-def forget(connections: ConnectionStore, channel: PushChannel, connection: Connection) -> bool:
+def forget(connections: ConnectionStore, channel: PushChannel | None, connection: Connection) -> bool:
     """Delete the connection (no push finds it from then on), then close its socket; False when the close
-    failed (the socket stays open until API Gateway's own limits, receiving nothing)."""
+    failed, or there is no channel to close it with (the socket stays open until API Gateway's own limits,
+    receiving nothing)."""
     connections.delete(connection.tenant_id, connection.connection_id)
+    if channel is None:
+        return False
     try:
         channel.close(connection.connection_id)
         return True
@@ -237,13 +240,7 @@ def close_sockets_of_key(deps: Dependencies, tenant_id: str, key_id: str, role: 
         channel: PushChannel | None = deps.push
     except Exception:  # noqa: BLE001 - no WebSocket endpoint configured here (the admin tool against make run)
         channel = None
-    result = ClosedSockets(found=len(theirs))
-    for connection in theirs:
-        if channel is None:
-            deps.connections.delete(tenant_id, connection.connection_id)
-        else:
-            result.closed += forget(deps.connections, channel, connection)
-    return result
+    return ClosedSockets(found=len(theirs), closed=sum(forget(deps.connections, channel, c) for c in theirs))
 
 
 def _offer_payload(deps: Dependencies, push: AgentPush, cache: PushCache | None = None) -> dict[str, Any] | None:
