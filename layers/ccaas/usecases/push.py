@@ -10,7 +10,7 @@ A failed push loses nothing: offers stay readable with GET /agents/{id}/offers, 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -202,23 +202,26 @@ MAX_SOCKETS_PER_AGENT = 5
 MAX_WATCHERS_PER_TENANT = 500
 
 
-def within_quota(connections: ConnectionStore, channel: PushChannel, audience: list[Connection], limit: int) -> list[Connection]:
-    """The newest `limit` connections of an audience; the older ones beyond it are closed and deleted."""
+def within_quota(connections: ConnectionStore, channel: Callable[[], PushChannel], audience: list[Connection],
+                 limit: int) -> list[Connection]:
+    """The newest `limit` connections of an audience; the older ones beyond it are closed and deleted. `channel`
+    is asked for only then: a consumer whose audiences are within bounds makes no management client for it."""
     if len(audience) <= limit:
         return audience
     newest = sorted(audience, key=lambda c: (c.connected_at, c.connection_id), reverse=True)
     for connection in newest[limit:]:
-        forget(connections, channel, connection)
+        forget(connections, channel(), connection)
     logger.warning("sockets over the audience's bound closed", extra={
         "tenant_id": audience[0].tenant_id, "closed": len(newest) - limit, "limit": limit})
     return newest[:limit]
 
 
 def agent_audience(deps: Dependencies, tenant_id: str, agent_id: str) -> list[Connection]:
-    return within_quota(deps.connections, deps.push, deps.connections.of_agent(tenant_id, agent_id), MAX_SOCKETS_PER_AGENT)
+    return within_quota(deps.connections, lambda: deps.push, deps.connections.of_agent(tenant_id, agent_id),
+                        MAX_SOCKETS_PER_AGENT)
 
 
-def watching(connections: ConnectionStore, channel: PushChannel, tenant_id: str) -> list[Connection]:
+def watching(connections: ConnectionStore, channel: Callable[[], PushChannel], tenant_id: str) -> list[Connection]:
     return within_quota(connections, channel, connections.watchers(tenant_id), MAX_WATCHERS_PER_TENANT)
 
 
@@ -356,7 +359,7 @@ def push_queue_views(deps: Dependencies, views: Sequence[tuple[str, RealtimeQueu
     now = deps.clock.now_ms()
     for tenant_id, view in views:
         if tenant_id not in watchers:
-            watchers[tenant_id] = watching(deps.connections, deps.push, tenant_id)
+            watchers[tenant_id] = watching(deps.connections, lambda: deps.push, tenant_id)
         audience = [c for c in watchers[tenant_id] if c.tenant_id == tenant_id and c.watches(view.queue_id)]
         body = message("queue_metrics", now, view.model_dump(mode="json")) if audience else None
         for conn in audience:
@@ -375,7 +378,7 @@ def push_alerts(connections: ConnectionStore, channel: PushChannel, changes: Seq
     gone: set[tuple[str, str]] = set()
     for change, alert in changes:
         if alert.tenant_id not in watchers:
-            watchers[alert.tenant_id] = watching(connections, channel, alert.tenant_id)
+            watchers[alert.tenant_id] = watching(connections, lambda: channel, alert.tenant_id)
         audience = [c for c in watchers[alert.tenant_id] if receives_alert(c, alert.tenant_id, alert_queue(alert))
                     and (c.tenant_id, c.connection_id) not in gone]
         body = alert_message(change, alert)
