@@ -96,6 +96,8 @@ class PollerStats:
     bisections: int = 0
     dlq_batches: int = 0
     dlq_records: int = 0
+    # errorType and errorMessage of the latest function error: a retried error otherwise leaves only a count
+    last_function_error: str | None = None
     batch_sizes: list[int] = field(default_factory=list)
     lag_ms: list[float] = field(default_factory=list)  # arrival -> invocation, first record of each batch
 
@@ -109,6 +111,13 @@ class PollerStats:
         if self.batch_sizes:
             d["avg_batch"] = round(sum(self.batch_sizes) / len(self.batch_sizes), 2)
         return d
+
+
+def _error_summary(result: InvokeResult) -> str:
+    payload = result.payload
+    if isinstance(payload, dict):
+        return f"{payload.get('errorType', result.function_error)}: {payload.get('errorMessage', '')}"[:500]
+    return f"{result.function_error}: {payload!r}"[:500]
 
 
 # -- wake on put ---------------------------------------------------------------------------------
@@ -442,6 +451,7 @@ class KinesisPoller:
             else:
                 with self._stats_lock:
                     self.stats.function_errors += 1
+                    self.stats.last_function_error = _error_summary(result)
                 if m.bisect_batch_on_function_error and len(records) > 1:
                     with self._stats_lock:
                         self.stats.bisections += 1

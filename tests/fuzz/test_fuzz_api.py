@@ -518,6 +518,6 @@ def test_the_stream_consumers_took_everything_the_fuzzed_api_published(runtime) 
     pollers = [(p.function_arn.rsplit(":", 1)[-1], p.stats) for p in runtime.pollers]
     assert sum(s.invocations for _, s in pollers) > 0
     failing = {name: {"function errors": s.function_errors, "partial failures": s.partial_failures,
-                      "DLQ records": s.dlq_records}
+                      "DLQ records": s.dlq_records, "last function error": s.last_function_error}
                for name, s in pollers if s.function_errors or s.partial_failures or s.dlq_records}
     assert not failing, failing

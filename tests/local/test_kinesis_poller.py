@@ -247,6 +247,7 @@ def test_bisect_isolates_the_bad_record(aws) -> None:
     bad_seq = consumer.sequences[consumer.batches.index(["b5"])][0]
     assert info["startSequenceNumber"] == info["endSequenceNumber"] == bad_seq
     assert p.stats.bisections >= 3
+    assert p.stats.last_function_error == "Boom: boom"  # what failed, not only how often
 
 
 def test_retries_exhausted_go_to_the_dlq_with_batch_info(aws) -> None:
