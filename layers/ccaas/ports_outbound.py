@@ -36,7 +36,7 @@ from ccaas.domain.outbound.models import (
 __all__ = [
     "attempt_id_floor", "ledger_keys", "new_attempt_id", "AttemptLedger", "AttemptRecord", "IN_FLIGHT", "LEDGER_WINDOWS",
     "LedgerKind", "CarrierOutcome", "DialHandle", "DialRequest", "Dialer", "DialerFactory", "DialerSettings",
-    "ConversationKey", "OutboundStore", "RowState", "SmsRequest", "SmsSender", "StoredRow",
+    "ConsentSeen", "ConversationKey", "OutboundStore", "RowState", "SmsRequest", "SmsSender", "StoredRow",
 ]
 
 RowState = Literal["due", "done"]
@@ -132,6 +132,15 @@ class AttemptRecord(Frozen):
         return self.attempt.attempt_id
 
 
+class ConsentSeen(Frozen):
+    """The consent record of one kind (automated calls or texts) a dial's check read for its number: None when
+    there was none. The attempt is stored only while that record is unchanged (a revocation since dials
+    nothing)."""
+
+    kind: Literal["voice", "sms"]
+    flag: ConsentFlag | None = None
+
+
 class OutboundStore(Protocol):
     # --- campaigns ---------------------------------------------------------------------------------
     def put_campaign(self, tenant_id: str, campaign: Campaign, *, expected_version: int | None) -> None:
@@ -166,12 +175,13 @@ class OutboundStore(Protocol):
 
     # --- attempts --------------------------------------------------------------------------------------
     def start_attempt(self, record: AttemptRecord, row: StoredRow, *, next_due_at: datetime,
-                      ledgers: Sequence[AttemptLedger]) -> None:
+                      ledgers: Sequence[AttemptLedger], consent: ConsentSeen | None = None) -> None:
         """Atomically: store the attempt with its checks and move the row to `next_due_at`, only if the
         campaign is still RUNNING at `record.campaign_version`, the row still at `row.version`, no
-        suppression of the row's number, e-mail or account appeared since the check, and the attempt's
-        ledgers (`ledger_keys`: its number's, its debt's) are still at the versions in `ledgers` (each becomes
-        `ledger.adding(attempt)`). Conflict otherwise: nothing is written and nothing may be dialed. Ledgers
+        suppression of the row's number, e-mail or account appeared since the check, the consent record of
+        the attempt's number is still `consent.flag` (when given: what an automated dial's check read), and
+        the attempt's ledgers (`ledger_keys`: its number's, its debt's) are still at the versions in `ledgers`
+        (each becomes `ledger.adding(attempt)`). Conflict otherwise: nothing is written and nothing may be dialed. Ledgers
         other than exactly the attempt's are a ValueError (its check could not have seen every call)."""
         ...
     def ledger(self, tenant_id: str, kind: LedgerKind, value: str) -> AttemptLedger:

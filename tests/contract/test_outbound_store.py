@@ -23,7 +23,7 @@ from ccaas.domain.outbound.models import (
     ConsentFlag,
     Disposition,
 )
-from ccaas.ports_outbound import AttemptLedger, AttemptRecord, ledger_keys, new_attempt_id
+from ccaas.ports_outbound import AttemptLedger, AttemptRecord, ConsentSeen, ledger_keys, new_attempt_id
 from tests.aws_stack import function_environment
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
@@ -66,10 +66,10 @@ def _record(tenant, row, at, n=0, version=1, number=None) -> AttemptRecord:
     return AttemptRecord(tenant_id=tenant, attempt=attempt, dial_mode=CampaignMode.PROGRESSIVE, campaign_version=version)
 
 
-def _start(store, record: AttemptRecord, row, *, next_due_at) -> None:
+def _start(store, record: AttemptRecord, row, *, next_due_at, consent: ConsentSeen | None = None) -> None:
     """Start the attempt as a dialer does: with its number's and its debt's ledgers as read now."""
     ledgers = [store.ledger(record.tenant_id, kind, value) for kind, value in ledger_keys(record.attempt)]
-    store.start_attempt(record, row, next_due_at=next_due_at, ledgers=ledgers)
+    store.start_attempt(record, row, next_due_at=next_due_at, ledgers=ledgers, consent=consent)
 
 
 def test_campaign_writes_are_conditional_and_running_ones_are_listed(store, tenant):
@@ -134,6 +134,34 @@ def test_start_attempt_is_atomic_with_the_row_the_campaign_and_the_suppressions(
     _start(store, _record(tenant, rows[0], T0 + timedelta(minutes=1), n=4, version=2),
                         store.get_row(tenant, "c1", "r0"), next_due_at=T0)
     assert len(store.record_attempts(tenant, "c1", "r0")) == 2
+
+
+def test_start_attempt_stores_only_while_the_consent_the_check_read_is_unchanged(store, tenant):
+    """An automated dial's check read the number's consent record; a revocation (or any new record) written
+    after that read and before the attempt's write makes the write a Conflict: nothing stored, nothing dialed."""
+    _campaign(store, tenant)
+    rows = _rows(store, tenant, n=2)
+    number = rows[0].numbers[0]
+    row0 = store.get_row(tenant, "c1", "r0")
+    # the check read no record; a revocation arrives before the write
+    store.put_consent(tenant, number, "voice", ConsentFlag(granted=False, source="sms_stop", at=T0))
+    with pytest.raises(Conflict):
+        _start(store, _record(tenant, rows[0], T0), row0, next_due_at=T0, consent=ConsentSeen(kind="voice", flag=None))
+    # the check read a grant; a revocation replaces it before the write
+    granted = ConsentFlag(granted=True, source="web", at=T0 + timedelta(seconds=1))
+    store.put_consent(tenant, number, "voice", granted)
+    store.put_consent(tenant, number, "voice", ConsentFlag(granted=False, source="ivr", at=T0 + timedelta(seconds=2)))
+    with pytest.raises(Conflict):
+        _start(store, _record(tenant, rows[0], T0, n=1), row0, next_due_at=T0, consent=ConsentSeen(kind="voice", flag=granted))
+    assert store.record_attempts(tenant, "c1", "r0") == [] and store.get_row(tenant, "c1", "r0") == row0
+    # the record the check read is the one on file: stored (a record of the other kind does not matter)
+    latest = store.latest_consent(tenant, number, "voice")
+    store.put_consent(tenant, number, "sms", ConsentFlag(granted=False, source="sms_stop", at=T0 + timedelta(seconds=3)))
+    _start(store, _record(tenant, rows[0], T0, n=2), row0, next_due_at=T0, consent=ConsentSeen(kind="voice", flag=latest))
+    # and a row whose number has no record, read as none, is stored too
+    _start(store, _record(tenant, rows[1], T0, n=3), store.get_row(tenant, "c1", "r1"), next_due_at=T0,
+           consent=ConsentSeen(kind="sms", flag=None))
+    assert len(store.record_attempts(tenant, "c1", "r0")) == len(store.record_attempts(tenant, "c1", "r1")) == 1
 
 
 def test_attempt_windows_per_account_number_and_campaign(store, tenant):

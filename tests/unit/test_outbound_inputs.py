@@ -173,6 +173,28 @@ def test_an_opt_out_between_the_check_and_the_write_dials_nothing(deps):
     assert tick.dialed == 0 and tick.conflicts == 1 and deps.dialers.dialer.dialed == []
 
 
+def test_a_consent_revoked_between_the_check_and_the_write_dials_nothing(deps):
+    """POST /consents revoking automated-call consent lands after the tick's check read the grant and before
+    the attempt is stored: the write is refused (nothing dialed), and the next tick blocks the row on consent."""
+    _campaign(deps, csv=CSV.splitlines()[0] + "\n" + CSV.splitlines()[1] + "\n")
+    outbound.record_consent(deps, T, outbound.ConsentRequest(number="+12125550101", granted=True, source="web_form",
+                                                               at=NOW - timedelta(days=1)))
+    real = deps.outbound.start_attempt
+
+    def revoked_meanwhile(record, row, **kw):
+        outbound.record_consent(deps, T, outbound.ConsentRequest(number="+12125550101", granted=False, source="ivr"))
+        return real(record, row, **kw)
+
+    deps.outbound.start_attempt = revoked_meanwhile
+    tick = outbound.dial_tick(deps, T, "c1")
+    assert tick.dialed == 0 and tick.conflicts == 1 and deps.dialers.dialer.dialed == []
+    deps.outbound.start_attempt = real
+    _at(deps, NOW + timedelta(minutes=5))
+    tick = outbound.dial_tick(deps, T, "c1")
+    assert tick.dialed == 0 and tick.blocks.get("consent") == 1
+    assert outbound.row_audit(deps, T, "c1", "r1").blocked_by == ["consent"]
+
+
 def test_without_an_endpoint_every_number_of_the_customer_profile_is_opted_out(deps):
     deps.customers.put(Customer(tenant_id=T, customer_id="cust-1", phones=["+12125550101", "+12125550103"]))
     _text_contact(deps, channel=Channel.CHAT, customer_id="cust-1")

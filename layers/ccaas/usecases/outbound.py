@@ -9,7 +9,7 @@ list parsing); this module only orchestrates the ports:
   the rolling answer and 30-day abandonment counts), take that many due rows from the due index, check
   each row (`check_attempt`: every verdict kept), and for an allowed one store the attempt WITH its
   checks in one conditional write (campaign still RUNNING at the version the check used, row unchanged,
-  no suppression since) BEFORE the dial. A write that loses any of those conditions dials nothing.
+  no suppression since, the consent record the check read unchanged) BEFORE the dial. A write that loses any of those conditions dials nothing.
   A blocked row waits until its checks clear (`next_allowed_at`: calling hours, gaps, 7-in-7) or leaves
   the due index (a check that never clears by itself: DNC, consent, attempts exhausted). One person is
   never rung twice at once: a number with a call in flight (this campaign's, this tick's, or another
@@ -86,6 +86,7 @@ from ccaas.ports_outbound import (
     AttemptLedger,
     AttemptRecord,
     CarrierOutcome,
+    ConsentSeen,
     DialerSettings,
     DialRequest,
     LedgerKind,
@@ -715,11 +716,21 @@ class _Suppressions:
 
 
 class _Consents:
+    """The consent records the checks read, kept so the attempt is stored only while each is unchanged."""
+
     def __init__(self, deps: Dependencies, tenant_id: str) -> None:
         self._deps, self._tenant = deps, tenant_id
+        self._read: dict[tuple[str, str], ConsentFlag | None] = {}
 
     def latest(self, number: str, kind: Literal["voice", "sms"]) -> ConsentFlag | None:
-        return self._deps.outbound.latest_consent(self._tenant, number, kind)
+        flag = self._read[(number, kind)] = self._deps.outbound.latest_consent(self._tenant, number, kind)
+        return flag
+
+    def seen(self, number: str, kind: Literal["voice", "sms"]) -> ConsentSeen | None:
+        """What the check of `number` read (None when it read nothing: a preview dial checks no consent)."""
+        if (number, kind) not in self._read:
+            return None
+        return ConsentSeen(kind=kind, flag=self._read[(number, kind)])
 
 
 # --- live pacing state -------------------------------------------------------------------------------------
@@ -852,10 +863,11 @@ def dial_tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetim
                                channel="sms" if texting else "voice")
         held = ledgers.of(attempt)
         try:
-            deps.outbound.start_attempt(record, row, next_due_at=now + ROW_GUARD, ledgers=held)
+            deps.outbound.start_attempt(record, row, next_due_at=now + ROW_GUARD, ledgers=held,
+                                        consent=consents.seen(number, consent_channel(campaign, mode)))
         except Conflict:
-            # the campaign, the row, a suppression, or the number's or the debt's attempts changed since the
-            # check: not dialed
+            # the campaign, the row, a suppression, the consent, or the number's or the debt's attempts changed
+            # since the check: not dialed
             ledgers.refused(attempt)
             result.conflicts += 1
             continue

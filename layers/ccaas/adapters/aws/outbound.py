@@ -61,6 +61,7 @@ from ccaas.ports_outbound import (
     AttemptLedger,
     AttemptRecord,
     CarrierOutcome,
+    ConsentSeen,
     ConversationKey,
     DialerSettings,
     DialHandle,
@@ -282,7 +283,7 @@ class DynamoOutboundStore:
         return item
 
     def start_attempt(self, record: AttemptRecord, row: StoredRow, *, next_due_at: datetime,
-                      ledgers: Sequence[AttemptLedger]) -> None:
+                      ledgers: Sequence[AttemptLedger], consent: ConsentSeen | None = None) -> None:
         a, t = record.attempt, record.tenant_id
         after = ledgers_after(record, ledgers)
         items: list[dict[str, Any]] = [
@@ -298,14 +299,18 @@ class DynamoOutboundStore:
         for kind, value in suppression_keys(a.number, row.row.email, row.row.account_id):
             items.append({"ConditionCheck": {"TableName": self._table, "Key": suppression_key(t, kind, value),
                                              "ConditionExpression": "attribute_not_exists(pk)"}})
+        if consent is not None:  # the consent record the check read, unchanged (put_consent writes the same JSON)
+            held = ({"ConditionExpression": "attribute_not_exists(pk)"} if consent.flag is None else
+                    {"ConditionExpression": "doc = :held", "ExpressionAttributeValues": {":held": _s(consent.flag.model_dump_json())}})
+            items.append({"ConditionCheck": {"TableName": self._table, "Key": consent_key(t, a.number, consent.kind), **held}})
         items += [{"Put": self._ledger_put(t, ledger)} for ledger in after]
         try:
             self._db.transact_write_items(TransactItems=items)
         except ClientError as error:
             if not _cancelled(error):
                 raise
-            raise Conflict("the campaign, the row, a suppression or the attempts on the number or about the debt "
-                           "changed since the check: not dialed", field="attempt_id") from None
+            raise Conflict("the campaign, the row, a suppression, the consent or the attempts on the number or about "
+                           "the debt changed since the check: not dialed", field="attempt_id") from None
 
     def _ledger_put(self, tenant_id: str, ledger: AttemptLedger) -> dict[str, Any]:
         """The ledger at its new version, only over the version the check read (none yet: version 0)."""

@@ -24,6 +24,7 @@ from ccaas.ports_outbound import (
     AttemptLedger,
     AttemptRecord,
     CarrierOutcome,
+    ConsentSeen,
     ConversationKey,
     DialerSettings,
     DialHandle,
@@ -141,7 +142,7 @@ class MemoryOutboundStore:
 
     # --- attempts --------------------------------------------------------------------------------------
     def start_attempt(self, record: AttemptRecord, row: StoredRow, *, next_due_at: datetime,
-                      ledgers: Sequence[AttemptLedger]) -> None:
+                      ledgers: Sequence[AttemptLedger], consent: ConsentSeen | None = None) -> None:
         a = record.attempt
         after = ledgers_after(record, ledgers)
         with self._lock:
@@ -152,6 +153,8 @@ class MemoryOutboundStore:
             self._check_row(key, row.version)
             if self.match_suppression(record.tenant_id, a.number, row.row.email, row.row.account_id) is not None:
                 raise Conflict("suppressed since the check", field="number")
+            if consent is not None and self.latest_consent(record.tenant_id, a.number, consent.kind) != consent.flag:
+                raise Conflict("the consent changed since the check", field="number")
             akey = (record.tenant_id, a.campaign_id, a.row_id, a.attempt_id)
             if akey in self.attempts:
                 raise Conflict(f"attempt {a.attempt_id} exists", field="attempt_id")
