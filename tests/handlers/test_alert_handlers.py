@@ -206,6 +206,15 @@ def test_live_transcript_is_redacted_scored_and_alerts(tenant, env, capsys):
     assert [a["rule"] for a in body["opened"]] == ["silence"]  # 34 s after the customer stopped
     assert card not in capsys.readouterr().out  # nor in any log line
     assert api("POST", f"/contacts/{cid}/transcript/live", tenant.id, {"segments": []})[0] == 422
+    # ana's desktop may post her own speech, never the customer's: calm customer words from it would close the
+    # sentiment alert a supervisor acts on, and an escalation phrase would open one
+    calm = {"speaker": "CUSTOMER", "begin_ms": 42_000, "end_ms": 43_000, "text": "wonderful, thank you so much"}
+    status, body = api("POST", f"/contacts/{cid}/transcript/live", tenant.id, {"segments": [segments[0], calm]},
+                       role="agent", agent_id="ana")
+    assert status == 403 and "speaker AGENT" in body["message"], body
+    own = {**segments[0], "begin_ms": 44_000, "end_ms": 45_000}
+    status, body = api("POST", f"/contacts/{cid}/transcript/live", tenant.id, {"segments": [own]}, role="agent", agent_id="ana")
+    assert status == 200 and body["accepted"] == 1, body
     status, body = api("POST", f"/contacts/{cid}/transcript/live", tenant.id, {"segments": [{"speaker": "CUSTOMER", "begin_ms": 5, "end_ms": 1, "text": card}]})
     assert status == 422 and card not in json.dumps(body)
     api("POST", f"/agents/ana/contacts/{cid}/complete", tenant.id)

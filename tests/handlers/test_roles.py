@@ -93,6 +93,13 @@ def _contact_of_ana(tenant_id: str) -> str:
     return contact_id
 
 
+def _move(tenant_id: str, contact_id: str, state: ContactState) -> None:
+    """The contact saved in `state` (still ana's), as the lifecycle would leave it."""
+    store = dependencies().store
+    held = store.get_contact(tenant_id, contact_id)
+    store.save(contacts=[held.model_copy(update={"state": state, "version": held.version + 1})])
+
+
 def _path(route, tenant_id: str, caller: str) -> str:
     def value(match: re.Match) -> str:
         name = match.group(1)
@@ -137,9 +144,10 @@ def test_an_agent_acts_only_as_itself_and_only_in_its_tenant(team):
     assert status == 403
     status, _ = api("POST", f"/agents/ana/contacts/{contact_id}/accept", team.id, role="agent", agent_id="ben")
     assert status == 403
-    # ben, on its own path, accepting ana's offer: the lifecycle refuses it (409), nothing changes
-    status, body = api("POST", f"/agents/ben/contacts/{contact_id}/accept", team.id, role="agent", agent_id="ben")
-    assert status == 409
+    # ben, on its own path, on ana's offer: a 404 as for an unknown contact (no state, no holder named), nothing changes
+    for verb in ("accept", "reject", "complete", "end-acw", "hold", "resume", "escalate", "take"):
+        status, body = api("POST", f"/agents/ben/contacts/{contact_id}/{verb}", team.id, {"reason": "x"}, role="agent", agent_id="ben")
+        assert status == 404 and "ana" not in body["message"] and "OFFERED" not in body["message"], (verb, body)
     status, body = api("GET", f"/contacts/{contact_id}", team.id, role="agent", agent_id="ana")
     assert status == 200 and body["agent_id"] == "ana"
     assert api("GET", f"/contacts/{contact_id}", team.id, role="agent", agent_id="ben")[0] == 404
@@ -162,10 +170,20 @@ def test_an_agent_posts_its_own_chat_messages_never_the_customers(team):
     back_dated = {"participant_role": "AGENT", "content": "calls are recorded", "absolute_time": "2026-01-01T00:00:00Z"}
     status, body = api("POST", path, team.id, back_dated, role="agent", agent_id="ana")
     assert status == 403 and "absolute_time" in body["message"], body
-    assert api("POST", path, team.id, {"participant_role": "AGENT", "content": "happy to help"}, role="agent", agent_id="ana")[0] == 201
+    own = {"participant_role": "AGENT", "content": "happy to help"}
+    # not into an offer it has not accepted
+    status, body = api("POST", path, team.id, own, role="agent", agent_id="ana")
+    assert status == 409 and "CONNECTED" in body["message"], body
+    _move(team.id, contact_id, ContactState.CONNECTED)
+    assert api("POST", path, team.id, own, role="agent", agent_id="ana")[0] == 201
     assert api("POST", path, team.id, {"participant_role": "CUSTOMER", "content": "thanks"}, role="integration")[0] == 201
+    # nor into the closed transcript once it left the conversation; the customer's late words still arrive
+    _move(team.id, contact_id, ContactState.COMPLETED)
+    assert api("POST", path, team.id, {"participant_role": "AGENT", "content": "added later"}, role="agent", agent_id="ana")[0] == 409
+    assert api("POST", path, team.id, {"participant_role": "CUSTOMER", "content": "bye"}, role="integration")[0] == 201
     stored = api("GET", path, team.id, role="supervisor")[1]
-    assert [(m["participant_role"], m["content"]) for m in stored] == [("AGENT", "happy to help"), ("CUSTOMER", "thanks")]
+    assert [(m["participant_role"], m["content"]) for m in stored] == [("AGENT", "happy to help"), ("CUSTOMER", "thanks"),
+                                                                       ("CUSTOMER", "bye")]
 
 
 def test_a_supervisor_changes_any_agents_status_but_does_not_answer_for_it(team):

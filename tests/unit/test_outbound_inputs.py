@@ -140,7 +140,7 @@ def test_stop_texted_mid_campaign_blocks_the_next_attempt_and_the_row_audit_show
     _at(deps, NOW + timedelta(minutes=1))
     outbound.dial_tick(deps, T, "c1")  # records r1's no-answer: due again after the retry gap (4 h)
 
-    _text_contact(deps, attributes={"customer_endpoint": "(212) 555-0101"})
+    _text_contact(deps, attributes={"customer_endpoint": "(212) 555-0101"}, state="CONNECTED", agent_id="ana")
     _say(deps, "s1", "Stop all!", role=ParticipantRole.AGENT)  # an agent's words never opt anyone out
     assert deps.outbound.match_suppression(T, "+12125550101", None, None) is None
     _say(deps, "s1", " Stop. ")

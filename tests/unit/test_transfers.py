@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from ccaas.domain.models import Channel, Conflict, ContactState, DomainError, Queue
+from ccaas.domain.models import Channel, Conflict, ContactState, DomainError, NotFound, Queue
 from ccaas.domain.transfers import CONSULT_CANCELLED, QuickConnect, TransferSettings
 from ccaas.domain.history import ParticipantRole
 from ccaas.domain.routing_engine.synthetic import SYNTHETIC_ATTRIBUTE, TEST_AGENT_SKILL
@@ -467,6 +467,26 @@ def test_two_supervisors_take_the_same_escalation_and_one_wins():
         loser = "sup2" if winners[0] == "sup1" else "sup1"
         assert agents.get_agent(deps, TENANT, loser).active_contact_ids == ()
         assert deps.workflow.answers["tok-esc"][0] == "success"
+
+
+def test_only_an_agent_of_the_escalations_queue_or_the_supervisor_it_names_takes_it():
+    """An escalation waits in the supervisors' queue: a sales agent's desktop cannot take it (it is not
+    there for it, as routing would never offer it); the agents of that queue can, and so can the supervisor
+    an escalation named after it was missed and went to the queue."""
+    deps, cid = _setup()
+    add_agent(deps, "ben", queues=("sales",))
+    add_agent(deps, "sup", queues=("supervisors",))
+    agents.set_agent_status(deps, TENANT, "ben", StatusChange(status="AVAILABLE"))
+    transfers.put_settings(deps, TENANT, TransferSettings(escalation_queue_id="supervisors"))
+    segment = transfers.escalate(deps, TENANT, "ana", cid, EscalationRequest(reason="manager"))
+    _route(deps, segment.contact_id, token="tok-esc")  # nobody available: it waits
+    with pytest.raises(NotFound, match="may take") as refused:
+        transfers.take_escalation(deps, TENANT, "ben", segment.contact_id)
+    assert refused.value.field == "contact_id" and _contact(deps, segment.contact_id).state == ContactState.QUEUED
+    assert agents.get_agent(deps, TENANT, "ben").active_contact_ids == ()
+    agents.set_agent_status(deps, TENANT, "sup", StatusChange(status="AVAILABLE"))
+    taken = transfers.take_escalation(deps, TENANT, "sup", segment.contact_id)
+    assert taken.state == ContactState.CONNECTED and taken.agent_id == "sup"
 
 
 def test_only_an_escalation_can_be_taken():

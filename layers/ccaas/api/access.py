@@ -9,7 +9,9 @@ validation, idempotency and the handler: a caller whose role is not declared get
 naming the roles that are. An `agent` credential is confined to itself wherever the path names one:
 - `<agent_id>`: only its own id (another agent's id is a 403: agent ids are not secret in a team);
 - `<contact_id>`: only a contact offered or assigned to it (`contact.agent_id`); any other contact is a
-  404, exactly as an unknown one is, so an agent cannot probe the tenant's contacts.
+  404, exactly as an unknown one is, so an agent cannot probe the tenant's contacts. Under its own
+  `/agents/{id}/contacts/{cid}` a contact nobody holds goes on to the use-case (a waiting escalation is
+  taken there, by an agent of its queue or the supervisor it names).
 A route may admit `agent` only when its path names one of these (`check_declarations`). The rule on
 roles is `Credential.admitted` / `Credential.acts_as` (ccaas.domain.tenants), which the WebSocket routes
 share.
@@ -111,10 +113,12 @@ def enforce(route: Any, authorizer: Mapping[str, Any] | None, path_args: Mapping
     if agent_id is not None and not caller.acts_as(agent_id):
         raise ForbiddenError(f"an agent key acts only as agent {caller.agent_id}")
     contact_id = path_args.get("contact_id")
-    if contact_id is not None and agent_id is None and _ID.match(contact_id):
-        # Under /agents/{own id}/contacts/{cid} the use-case checks the offer itself (409 when it is
-        # someone else's); elsewhere the contact must be the agent's.
-        if holder_of(caller.tenant_id, contact_id) != caller.agent_id:
+    if contact_id is not None and _ID.match(contact_id):
+        holder = holder_of(caller.tenant_id, contact_id)
+        # Under /agents/{own id}/contacts/{cid} a contact nobody holds reaches the use-case, which decides (a
+        # waiting escalation the agent may take; an offer that just expired: 409). A contact another agent holds
+        # is a 404 everywhere: the use-cases' 409s name its state and holder.
+        if holder != caller.agent_id and (agent_id is None or holder is not None):
             raise NotFound(f"contact {contact_id} not found", field="contact_id")
     return caller
 

@@ -36,6 +36,7 @@ from ccaas.domain.models import (
     HandoverMode,
     InitiationMethod,
     Int,
+    NotFound,
     Queue,
     TransferKind,
     TransferTarget,
@@ -262,7 +263,12 @@ def _target_of(leg: Contact) -> TransferTarget:
 # --- escalation ------------------------------------------------------------------------------------
 def take_escalation(segment: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent]:
     """A supervisor takes a waiting escalation: reserved and connected in one write. Two supervisors
-    racing for it: the optimistic write lets one win; the other finds it taken."""
+    racing for it: the optimistic write lets one win; the other finds it taken. The taker serves the
+    escalation's queue or is the supervisor it names (as routing would offer it); for anyone else it is not
+    there (NotFound: an agent's key learns nothing of contacts it could not be offered)."""
+    if not _may_take(segment, agent):
+        raise NotFound(f"no escalation {segment.contact_id} that agent {agent.agent_id} may take: the agents of its "
+                       "queue and the supervisor it names may", field="contact_id")
     if segment.handover is None or segment.handover.mode != HandoverMode.ESCALATION:
         raise DomainError(f"contact {segment.contact_id} is not an escalation", field="contact_id")
     check_journey_isolation(segment, agent)
@@ -276,6 +282,12 @@ def take_escalation(segment: Contact, agent: Agent, now_ms: int) -> tuple[Contac
     # Two transitions, one write: each entity's version moves by one.
     return (connected.model_copy(update={"version": segment.version + 1}),
             taken.model_copy(update={"version": agent.version + 1}))
+
+
+def _may_take(segment: Contact, agent: Agent) -> bool:
+    named = segment.handover.target if segment.handover else None
+    return (agent.serves(segment.queue_id) is not None or segment.agent_id == agent.agent_id
+            or (named is not None and named.kind == TransferKind.AGENT and named.agent_id == agent.agent_id))
 
 
 # --- undo ------------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from ccaas.domain.analytics import (
 )
 from ccaas.domain.analytics.forms import MAX_COMMENT, EvaluationResult, Override, rescore
 from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, ParticipantRole
-from ccaas.domain.vocabulary import Channel, Conflict, DomainError, NotFound, within_calendar
+from ccaas.domain.vocabulary import Channel, Conflict, ContactState, DomainError, NotFound, within_calendar
 
 # ccaas.usecases.guidance and ccaas.usecases.history are imported by the functions that call them (as the lake's
 # use-cases are): the analysis step's import does not build real-time guidance's models or the history use-cases'.
@@ -113,6 +113,12 @@ def add_chat_message(deps: Dependencies, tenant_id: str, contact_id: str, messag
     contact = deps.store.get_contact(tenant_id, contact_id)
     if contact.channel not in CHAT_CHANNELS:
         raise DomainError(f"contact {contact_id} is a {contact.channel} contact, not a chat", field="contact_id")
+    if message.participant_role == ParticipantRole.AGENT and contact.state != ContactState.CONNECTED:
+        # An agent speaks in the conversation only: not into an offer it has not accepted, nor into the closed
+        # transcript its QA and compliance timing are read from (the customer's side may still arrive: a chat
+        # service delivers what the customer typed while waiting, or as the agent left).
+        raise Conflict(f"contact {contact_id} is {contact.state}: an agent's message needs it CONNECTED",
+                       field="contact_id")
     sent = message.absolute_time
     if sent is not None and sent.tzinfo is None:
         raise DomainError("absolute_time needs a UTC offset", field="absolute_time")

@@ -49,7 +49,7 @@ from ccaas.domain.kpis import (
 )
 from ccaas.domain.kpis.intervals import Granularity
 from ccaas.domain.kpis.settings import ServiceLevelVariant
-from ccaas.domain.vocabulary import ContactState, DomainError, Int, NotFound
+from ccaas.domain.vocabulary import Conflict, ContactState, DomainError, Int, NotFound
 from ccaas.usecases.tenancy import save_settings, settings_of
 
 # Handling is read back 24 h: a contact that completes in a range is counted when it started at most a day
@@ -253,12 +253,21 @@ def known_contact(deps: Dependencies, tenant_id: str, contact_id: str) -> Histor
     return entry
 
 
+def _answered(deps: Dependencies, tenant_id: str, contact_id: str, entry: HistoryEntry | None) -> bool:
+    if entry is not None and entry.record is not None:
+        return entry.record.connected_at is not None
+    return deps.store.get_contact(tenant_id, contact_id).answered
+
+
 def record_survey(deps: Dependencies, tenant_id: str, contact_id: str, answers: SurveyAnswers) -> Survey:
     """Store the survey against the contact; its answers join that contact's KPIs in the interval
     the contact completed in, however late the survey arrives."""
     from ccaas.usecases.analytics import redact
 
-    known_contact(deps, tenant_id, contact_id)
+    entry = known_contact(deps, tenant_id, contact_id)
+    if not _answered(deps, tenant_id, contact_id, entry):
+        # A survey rates a conversation: one on a contact still waiting, or abandoned, would join its queue's CSAT.
+        raise Conflict(f"contact {contact_id} was not answered by an agent: nothing to rate", field="contact_id")
     if answers.csat is None and answers.ces is None and answers.nps is None:
         raise DomainError("a survey needs at least one of csat, ces, nps", field="csat")
     comment = redact(deps, tenant_id, answers.comment) if answers.comment else None

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler.exceptions import ForbiddenError
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
-from ccaas.api.access import ADMIN, AGENT, INTEGRATION, READERS, SUPERVISOR, Router
+from ccaas.api.access import ADMIN, AGENT, INTEGRATION, READERS, SUPERVISOR, Router, credential
 from ccaas.api.common import Id, deps, tenant
 from ccaas.domain.alerts import Alert, AlertRules, LiveSegment, event_detail
+from ccaas.domain.analytics.transcript import Speaker
 from ccaas.domain.guidance import Prompt
 from ccaas.usecases import alerts
 from ccaas.usecases.alerts import LiveTranscriptPost, StatusFilter
@@ -90,6 +92,11 @@ def resolve(alert_id: Id) -> AlertView:
     summary="Segments of a CONNECTED contact's conversation: redacted, scored, checked against the alert rules",
 )
 def post_live_transcript(contact_id: Id, body: LiveTranscriptPost) -> LiveTranscriptView:
+    # The customer's side comes from the transcription service (integration): an agent's desktop posting the
+    # customer's words would steer the sentiment alerts supervisors act on (close one, or open an escalation).
+    if credential(router.current_event.request_context.authorizer).role == AGENT:
+        if any(s.speaker != Speaker.AGENT for s in body.segments):
+            raise ForbiddenError("an agent key posts its own speech only: speaker AGENT")
     result = alerts.post_live_transcript(deps(), tenant(router), contact_id, body)
     return LiveTranscriptView(
         contact_id=result.contact_id,
