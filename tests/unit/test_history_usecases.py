@@ -13,7 +13,7 @@ import pytest
 from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.history import DAY_MS
 from ccaas.domain.kpis import ActivityKind, KpiSettings, MalformedContactRecord
-from ccaas.domain.models import Agent, Channel, DomainError, NotFound, Queue, QueueAssignment
+from ccaas.domain.models import Agent, Channel, Conflict, DomainError, NotFound, Queue, QueueAssignment
 from ccaas.domain.tenants import Tenant
 from ccaas.usecases import admin, agents, analytics, connect_flow, contacts, forecasting, history
 from ccaas.usecases.agents import StatusChange
@@ -110,6 +110,21 @@ def test_surveys_need_a_known_contact_and_an_answer(deps):
     cid = serve(deps, "ana")
     with pytest.raises(DomainError):
         history.record_survey(deps, "acme", cid, history.SurveyAnswers(comment="only words"))
+
+
+def test_a_contact_no_agent_answered_has_no_survey(deps):
+    """A survey rates a conversation: posted on a contact still waiting, or abandoned, it would join its queue's
+    CSAT (every ended contact's survey counts there) and show in its history with no conversation behind it."""
+    waiting = contacts.create_contact(deps, "acme", NewContact(channel=Channel.CHAT, queue_id="sales"))
+    with pytest.raises(Conflict, match="not answered"):
+        history.record_survey(deps, "acme", waiting.contact_id, history.SurveyAnswers(csat=1))
+    contacts.abandon_contact(deps, "acme", waiting.contact_id, reason="caller hung up", from_workflow=False)
+    history.record_contact(deps, "acme", waiting.contact_id)
+    with pytest.raises(Conflict, match="not answered"):  # read from its history record now
+        history.record_survey(deps, "acme", waiting.contact_id, history.SurveyAnswers(csat=1))
+    assert deps.history.get_survey("acme", waiting.contact_id) is None
+    answered = serve(deps, "ana")
+    assert history.record_survey(deps, "acme", answered, history.SurveyAnswers(csat=5)).csat == 5
 
 
 def test_repeat_contacts_within_the_window_set_fcr(deps):
