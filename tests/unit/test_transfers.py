@@ -497,6 +497,20 @@ def test_only_an_escalation_can_be_taken():
 
 
 # --- context and segments ----------------------------------------------------------------------------
+def test_a_contact_linked_by_an_integration_carries_no_earlier_conversation():
+    """POST /contacts takes a previous_contact_id (any contact of the tenant): that link is not a transfer, so the
+    new contact's agent is not handed the linked conversation's messages (another queue's, another customer's)."""
+    deps, cid = _setup("bob", channel=Channel.CHAT)
+    analytics.add_chat_message(deps, TENANT, cid, analytics.NewMessage(participant_role=ParticipantRole.CUSTOMER,
+                                                                        content="my account was hacked, the answer is Smith"))
+    agents.set_agent_status(deps, TENANT, "bob", StatusChange(status="AVAILABLE"))
+    linked = contacts.create_contact(deps, TENANT, NewContact(channel=Channel.CHAT, queue_id="billing", previous_contact_id=cid))
+    contacts.queue_and_route(deps, TENANT, linked.contact_id, "tok-linked")
+    [offer] = agents.offers_of(deps, TENANT, "bob")
+    assert offer.contact.contact_id == linked.contact_id and offer.earlier_messages == []
+    assert [c.contact_id for c in transfers.segments(deps, TENANT, linked.contact_id)] == [linked.contact_id]
+
+
 def test_the_receiving_agents_offer_carries_earlier_messages_and_the_handover():
     deps, cid = _setup("bob", channel=Channel.CHAT)
     analytics.add_chat_message(deps, TENANT, cid, analytics.NewMessage(participant_role=ParticipantRole.CUSTOMER,

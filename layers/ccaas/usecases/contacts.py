@@ -207,16 +207,18 @@ def get_contact(deps: Dependencies, tenant_id: str, contact_id: str) -> Contact:
 
 def earlier_segments(deps: Dependencies, contact: Contact, limit: int) -> list[Contact]:
     """The contacts before `contact` along previous_contact_id (a transfer's earlier segments), oldest
-    first, at most `limit`; a link to a contact no longer stored ends the walk."""
+    first, at most `limit`; a link to a contact no longer stored ends the walk. Only a segment a transfer
+    made (initiation TRANSFER) is followed back: an integration may link a new contact to any contact of the
+    tenant (`POST /contacts` previous_contact_id), and that link must not hand the new contact's agent
+    another conversation's messages."""
     chain: list[Contact] = []
-    previous = contact.previous_contact_id
-    while previous and len(chain) < limit:
+    current = contact
+    while current.initiation_method == InitiationMethod.TRANSFER and current.previous_contact_id and len(chain) < limit:
         try:
-            segment = deps.store.get_contact(contact.tenant_id, previous)
+            current = deps.store.get_contact(contact.tenant_id, current.previous_contact_id)
         except NotFound:
             break
-        chain.insert(0, segment)
-        previous = segment.previous_contact_id
+        chain.insert(0, current)
     return chain
 
 
