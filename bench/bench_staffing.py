@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 from bench.table import print_table
+from ccaas.domain import staffing
 from ccaas.domain.staffing import required_agents
 
 INTERVAL_SECONDS = 1800
@@ -93,6 +94,36 @@ def main() -> None:
     print_table(
         "Scaling: one interval, contacts per 30 min (AHT 300 s, 80/20, patience 120 s)",
         ["contacts", "Erlangs", "agents C", "agents A", "C ms", "A ms", "A / C", "C vs 1k", "A vs 1k"],
+        rows,
+    )
+
+    _overload()
+
+
+def _overload() -> None:
+    """A what-if's interval deep in overload (few agents, long patience): Erlang A's series has ~b−a = λθ − Nθ/h
+    growing terms; the sums start a few √(λθ) below their peak instead of at term 0."""
+    rows = []
+    for agents, rate, patience in ((1, 1.0, 86_400.0), (5, 10.0, 86_400.0), (1, 100.0, 86_400.0)):
+        def one() -> staffing.StaffingResult:
+            return staffing.erlang_a_metrics(agents, arrival_rate=rate, aht_seconds=AHT, patience_seconds=patience,
+                                             threshold_seconds=THRESHOLD)
+        started = time.process_time()
+        fast = one()
+        fast_s = time.process_time() - started
+        skip, staffing._SKIP_FROM_TERMS = staffing._SKIP_FROM_TERMS, 10**18  # noqa: SLF001 - the full series, for the ratio
+        try:
+            started = time.process_time()
+            full = one()
+            full_s = time.process_time() - started
+        finally:
+            staffing._SKIP_FROM_TERMS = skip  # noqa: SLF001
+        rows.append([agents, rate, f"{rate * patience:,.0f}", round(full_s * 1000, 1), round(fast_s * 1000, 2),
+                     round(full_s / fast_s, 1), f"{abs(fast.p_abandon - full.p_abandon):.1e}",
+                     f"{abs(fast.asa_seconds - full.asa_seconds) / full.asa_seconds:.1e}"])
+    print_table(
+        f"Erlang A deep in overload: one interval (AHT {AHT:.0f} s), the full series vs from near its peak",
+        ["agents", "arrivals / s", "terms to the peak ~", "full ms", "from the peak ms", "x", "|Δ P(abandon)|", "rel Δ ASA"],
         rows,
     )
 

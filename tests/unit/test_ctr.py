@@ -218,6 +218,30 @@ def test_malformed_records_raise_with_a_reason(mutate, reason):
     assert caught.value.reason.startswith(reason)
 
 
+@pytest.mark.parametrize(
+    ("name", "mutate", "reason"),
+    [
+        # an abandon 8,000 years long: its queue wait became the queue's patience estimate, and Erlang A's
+        # what-if for that queue computed for minutes
+        ("inbound_voice_abandoned.json", lambda d: d.update(DisconnectTimestamp="9999-12-31T23:59:59Z"), "a time outside"),
+        ("inbound_voice_abandoned.json", lambda d: d.update(InitiationTimestamp="1999-12-31T23:59:59Z"), "a time outside"),
+        ("inbound_voice_abandoned.json", lambda d: d.update(DisconnectTimestamp="2026-12-20T15:05:02Z"), "its times span 30.0 days"),
+        # a duration that disagrees with every timestamp (talk of 31 years)
+        ("inbound_voice_answered.json", lambda d: d["Agent"].update(AgentInteractionDuration=1e9), "its times span"),
+    ],
+)
+def test_records_whose_times_no_contact_could_have_are_malformed(name, mutate, reason):
+    data = raw(name)
+    mutate(data)
+    with pytest.raises(MalformedContactRecord) as caught:
+        to_contact_record(parse_ctr(data), tenant_id=TENANT)
+    assert caught.value.reason.startswith(reason) and caught.value.contact_id == data["ContactId"]
+    # a long but possible contact (a chat of six days) is a record like any other
+    data = raw("inbound_voice_abandoned.json")
+    data.update(DisconnectTimestamp="2026-11-26T15:05:02Z")
+    assert to_contact_record(parse_ctr(data), tenant_id=TENANT).disconnected_at == ms("2026-11-26T15:05:02")
+
+
 def test_malformed_payloads():
     with pytest.raises(MalformedContactRecord, match="not JSON"):
         parse_ctr(b"{not json")

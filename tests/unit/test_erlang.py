@@ -257,6 +257,38 @@ def test_erlang_a_stationary_numbers_at_scale_match_the_chain(agents, load, pati
     assert ours.mean_wait_seconds == pytest.approx(float(queue / lam), rel=1e-9)
 
 
+@pytest.mark.parametrize(("agents", "rate", "patience"), [(1, 0.2, 20_000.0), (2, 1.0, 8_000.0), (40, 0.5, 40_000.0)])
+def test_erlang_a_deep_in_overload_starts_its_series_near_the_peak_and_agrees(agents, rate, patience, monkeypatch):
+    """Few agents and long patience: ~λθ − Nθ/h growing terms (a what-if of one agent on a busy queue with a
+    day's patience: 10^5-10^8 of them, minutes of CPU). The series start a few √(λθ) below their peak; the
+    stationary numbers still match the chain in 40 digits, and every number the full series from term 0."""
+    import ccaas.domain.staffing as staffing
+
+    aht, threshold = 300.0, 20.0
+    assert rate * patience - agents * patience / aht - 15 * math.sqrt(rate * patience) > staffing._SKIP_FROM_TERMS  # noqa: SLF001
+    ours = erlang_a_metrics(agents, arrival_rate=rate, aht_seconds=aht, patience_seconds=patience, threshold_seconds=threshold)
+    with mpmath.workdps(40):
+        lam, mu, gamma = mpmath.mpf(rate), 1 / mpmath.mpf(aht), 1 / mpmath.mpf(patience)
+        weights, k, total, negligible = [mpmath.mpf(1)], 0, mpmath.mpf(1), mpmath.mpf(10) ** -30
+        while True:
+            k += 1
+            weights.append(weights[-1] * lam / (min(k, agents) * mu + max(0, k - agents) * gamma))
+            total += weights[-1]
+            if k > agents and weights[-1] < negligible * total:
+                break
+        p_wait = mpmath.fsum(weights[agents:]) / total
+        queue = mpmath.fsum((j - agents) * weights[j] for j in range(agents, len(weights))) / total
+    assert ours.p_wait == pytest.approx(float(p_wait), rel=1e-9)
+    assert ours.p_abandon == pytest.approx(float(gamma * queue / lam), rel=1e-9)
+    assert ours.mean_wait_seconds == pytest.approx(float(queue / lam), rel=1e-9)
+    monkeypatch.setattr(staffing, "_SKIP_FROM_TERMS", 10**18)  # the full series
+    full = erlang_a_metrics(agents, arrival_rate=rate, aht_seconds=aht, patience_seconds=patience, threshold_seconds=threshold)
+    assert ours.asa_seconds == pytest.approx(full.asa_seconds, rel=1e-9)
+    # within the threshold: a difference of two near-equal sums (cancellation amplifies the last digits)
+    assert ours.abandoned_within_threshold == pytest.approx(full.abandoned_within_threshold, rel=1e-5)
+    assert ours.service_level == pytest.approx(full.service_level, abs=1e-9)
+
+
 def test_erlang_a_converges_to_erlang_c_as_patience_grows():
     rate, aht, threshold = 10 / 180, 180.0, 20.0
     c = erlang_c_metrics(11, arrival_rate=rate, aht_seconds=aht, threshold_seconds=threshold)

@@ -16,7 +16,17 @@ from ccaas.domain.insights import (
     top_reasons,
 )
 from ccaas.domain.kpis import Channel, ContactRecord, FinalState, KpiSettings
-from ccaas.domain.planning import ABANDONED, HANDLE_MS, HANDLED, OFFERED, WAIT_MS, day_series, history_points, patience_estimate
+from ccaas.domain.planning import (
+    ABANDONED,
+    HANDLE_MS,
+    HANDLED,
+    MAX_PATIENCE_S,
+    OFFERED,
+    WAIT_MS,
+    day_series,
+    history_points,
+    patience_estimate,
+)
 
 T0 = 1_764_000_000_000
 MIN = 60_000
@@ -154,3 +164,6 @@ def test_patience_is_total_wait_over_abandons():
     # waits: 10 s (answered) + 130 s + 130 s over 2 abandons
     assert patience_estimate({DAY: series}, queue_id="sales", channel=None) == pytest.approx(135.0)
     assert patience_estimate({DAY: day_series(records[:1], day=DAY, tz=NY)}, queue_id="sales", channel=None) is None
+    # at most a day: history kept before intake checked contact records' times may hold a years-long abandon
+    endless = [_record("e", _at(9, 0), answered=False, disconnected_at=_at(9, 0) + 30 * 86_400_000)]
+    assert patience_estimate({DAY: day_series(endless, day=DAY, tz=NY)}, queue_id="sales", channel=None) == MAX_PATIENCE_S

@@ -26,6 +26,7 @@ from ccaas.domain.staffing import StaffingResult
 # per quarter: offered, handled, handle_ms, abandoned, queue wait ms (answered + abandoned)
 OFFERED, HANDLED, HANDLE_MS, ABANDONED, WAIT_MS = range(5)
 _FIELDS = 5
+MAX_PATIENCE_S = 86_400.0  # the longest mean patience a plan models (the what-if's patience_s bound too)
 
 
 def series_key(queue_id: str | None, channel: str) -> str:
@@ -111,13 +112,16 @@ def history_points(
 def patience_estimate(
     days: Mapping[date, Mapping[str, Mapping[str, Sequence[int]]]], *, queue_id: str, channel: str | None
 ) -> float | None:
-    """Mean patience (s) = Σ queue wait ÷ abandoned; None without abandons (nobody ever gave up)."""
+    """Mean patience (s) = Σ queue wait ÷ abandoned, at most MAX_PATIENCE_S; None without abandons (nobody
+    ever gave up). The bound is the what-if request's own: a day of waiting per abandon is no patience a
+    model can staff for, and a record with a wild time (history kept before intake checked them) would
+    otherwise make every Erlang A plan of the queue compute for as long as it waits."""
     wait = abandoned = 0
     for series in days.values():
         for cell in _combined(series, queue_id, channel).values():
             wait += cell[WAIT_MS]
             abandoned += cell[ABANDONED]
-    return wait / 1000 / abandoned if abandoned else None
+    return min(wait / 1000 / abandoned, MAX_PATIENCE_S) if abandoned else None
 
 
 # --- API views --------------------------------------------------------------------------------------

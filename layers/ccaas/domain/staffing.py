@@ -75,6 +75,10 @@ _WARM_START_SIGMAS = 10.0
 _SERIES_TOLERANCE = 1e-17
 _RESCALE_ABOVE = 1e200
 _LOG_RESCALE = math.log(_RESCALE_ABOVE)
+# Erlang A's series start this many standard deviations (√y) below their peak once that skips this many terms:
+# what they leave out is < e^(−112) of the sums.
+_PEAK_SIGMAS = 15.0
+_SKIP_FROM_TERMS = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +254,16 @@ def _tail_sums(a: float, y: float, *, with_wait: bool) -> _TailSums:
     over_d = abandoned = wait = harmonic = 0.0
     a_plus_1 = a + 1.0
     i = 0
+    # The terms grow while y > a+1+i: deep in overload (b = λθ far above a = Nθ/h, e.g. one agent and a day's
+    # patience) that is ~b−a terms, 10^5-10^8 of them, seconds to minutes of CPU for one interval. Their mass
+    # lies within a few √y of the peak (below it, term_i ≤ peak·e^(−d²/2y) at distance d), so the sums start
+    # _PEAK_SIGMAS·√y below it: term_i from lgamma (as the scale), the harmonic sum from digamma.
+    start = int(y - a_plus_1 - _PEAK_SIGMAS * math.sqrt(y))
+    if start > _SKIP_FROM_TERMS:
+        i = start
+        log_scale = i * math.log(y) - (math.lgamma(a_plus_1 + i) - math.lgamma(a_plus_1))
+        if with_wait:
+            harmonic = _digamma(a_plus_1 + i) - _digamma(a_plus_1)
     while True:
         inverse = 1.0 / (a_plus_1 + i)
         over_d += term * inverse
@@ -275,6 +289,17 @@ def _tail_sums(a: float, y: float, *, with_wait: bool) -> _TailSums:
             log_scale += _LOG_RESCALE
     answered = a * over_d
     return _TailSums(log_scale, answered + abandoned, answered, abandoned, a * wait)
+
+
+def _digamma(x: float) -> float:
+    """ψ(x) for x > 0: the recurrence up to 6, then the asymptotic series (error < 1e-13)."""
+    shift = 0.0
+    while x < 6.0:
+        shift -= 1.0 / x
+        x += 1.0
+    inv2 = 1.0 / (x * x)
+    series = inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 / 132))))
+    return shift + math.log(x) - 0.5 / x - series
 
 
 def _log_add_exp(x: float, y: float) -> float:

@@ -21,6 +21,7 @@ from ccaas.domain.models import NAME_PATTERN, Channel, DomainError, Int, within_
 
 AgentCount = Annotated[Int, Field(ge=0, le=100_000)]
 from ccaas.domain.planning import (
+    MAX_PATIENCE_S,
     StaffingInterval,
     WhatIfRow,
     day_bounds,
@@ -152,7 +153,7 @@ class WhatIfRequest(BaseModel):
     agents: AgentCount | list[AgentCount] = Field(
         description="agents per interval: one number for all, or one per 15-minute interval (at most 100)")
     model: Literal["erlang_c", "erlang_a"] = "erlang_c"
-    patience_s: float | None = Field(default=None, ge=0.1, le=86_400, description="Erlang A patience (s); default: from history")
+    patience_s: float | None = Field(default=None, ge=0.1, le=MAX_PATIENCE_S, description="Erlang A patience (s); default: from history")
     weeks: Int = Field(default=6, ge=1, le=12)
 
     @field_validator("agents")

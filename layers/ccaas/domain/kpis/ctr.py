@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from ccaas.domain.kpis.records import Channel, ContactRecord, FinalState
+from ccaas.domain.vocabulary import FIRST_YEAR, LAST_YEAR
 
 __all__ = [
     "ConnectCtr",
@@ -44,6 +45,9 @@ class MalformedContactRecord(ValueError):
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+MAX_CONTACT_SPAN_MS = 14 * 86_400_000  # initiation to the end of ACW (Connect's longest: a scheduled task)
+_CALENDAR_MS = tuple((datetime(year, 1, 1, tzinfo=timezone.utc) - _EPOCH) // timedelta(milliseconds=1)
+                     for year in (FIRST_YEAR, LAST_YEAR + 1))
 
 
 def parse_timestamp(value: Any) -> int | None:
@@ -281,6 +285,7 @@ def to_contact_record(ctr: ConnectCtr, *, tenant_id: str, mapping: CtrMapping | 
     else:
         state, transferred = FinalState.COMPLETED, False
 
+    _check_times(cid, ctr.InitiationTimestamp, enqueued_at, connected_at, disconnected_at, acw_ended_at)
     queue_id = _queue_id(queue, mapping)
     customer_id = _attribute(attributes, mapping.customer_id_keys) or None
     if customer_id is None and mapping.customer_id_from_endpoint and ctr.CustomerEndpoint:
@@ -344,6 +349,22 @@ def contact_records_from_ctrs(
         except MalformedContactRecord as exc:
             errors.append(exc)
     return records, errors
+
+
+def _check_times(contact_id: str, *times: int | None) -> None:
+    """A record whose times lie outside the contact center's calendar, or span longer than any contact lives
+    (Connect: a chat or task at most 7 days, a task scheduled up to 6 days ahead), is malformed: its queue
+    wait or handle time would weigh on every KPI, patience estimate and plan that reads its queue's days."""
+    known = [t for t in times if t is not None]
+    if not known:
+        return
+    first, last = min(known), max(known)
+    if first < _CALENDAR_MS[0] or last > _CALENDAR_MS[1]:
+        raise MalformedContactRecord(f"a time outside the years {FIRST_YEAR}-{LAST_YEAR}", contact_id=contact_id)
+    if last - first > MAX_CONTACT_SPAN_MS:
+        raise MalformedContactRecord(
+            f"its times span {(last - first) / 86_400_000:.1f} days: a contact lasts at most "
+            f"{MAX_CONTACT_SPAN_MS // 86_400_000} (timestamps and durations disagree)", contact_id=contact_id)
 
 
 def _duration_ms(seconds: float | None) -> int | None:
