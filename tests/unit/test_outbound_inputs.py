@@ -102,7 +102,7 @@ def _say(deps, contact_id: str, text: str, role=ParticipantRole.CUSTOMER) -> Non
 # --- opt-out keywords (pure) ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", ["STOP", " stop ", "Stop.", "StopAll", "stop all", "UNSUBSCRIBE!", "cancel", "End",
-                                  "quit", "OPT OUT", "opt-out", "Optout", "\uff33\uff34\uff2f\uff30", '"STOP"', "stop\n"])
+                                  "quit", "Revoke", "OPT OUT", "opt-out", "Optout", "\uff33\uff34\uff2f\uff30", '"STOP"', "stop\n"])
 def test_a_whole_message_that_is_a_carrier_keyword_is_an_opt_out(text):
     assert is_opt_out(text)
 

@@ -2,8 +2,9 @@
 agentless SMS campaign sends.
 
 - `is_opt_out(text)`: the whole message is a carrier-standard opt-out keyword (CTIA / the US carriers' short
-  code and 10DLC rules: STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT; "OPT OUT" too, FCC 24-24 "any
-  reasonable means"). Case, blanks, punctuation and symbols do not matter ("Stop.", " stop all ", "OPT-OUT",
+  code and 10DLC rules: STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT), and every word the FCC's
+  2024 revocation rule names (47 CFR 64.1200(a)(10), FCC 24-24, in force 2025-04-11: stop, quit, end,
+  revoke, opt out, cancel, unsubscribe). Case, blanks, punctuation and symbols do not matter ("Stop.", " stop all ", "OPT-OUT",
   "ＳＴＯＰ" after NFKC); a keyword inside a sentence does not count ("please don't stop my service" is a
   message for an agent, not an opt-out): the same reading carriers apply to a whole-message keyword.
 - `sms_text(message)`: the agentless message with the opt-out notice ("Reply STOP to opt out.") appended,
@@ -16,7 +17,7 @@ import unicodedata
 
 __all__ = ["OPT_OUT_KEYWORDS", "OPT_OUT_NOTICE", "MAX_KEYWORD_MESSAGE", "is_opt_out", "sms_text"]
 
-OPT_OUT_KEYWORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout"})
+OPT_OUT_KEYWORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke"})
 OPT_OUT_NOTICE = "Reply STOP to opt out."
 MAX_KEYWORD_MESSAGE = 64  # a longer message is never a bare keyword (and is not normalised at all)
 _NOT_LETTERS = re.compile(r"[\W_]+", re.UNICODE)
