@@ -206,6 +206,20 @@ def test_ctrs_of_unknown_instances_or_malformed_are_rejected_with_a_reason(deps)
         assert reason in error.value.reason
 
 
+def test_a_card_number_in_a_connect_records_attributes_is_never_stored(deps):
+    """A flow that stores what the caller typed (reason, segment, customer id) hands it over in the contact
+    record's attributes: the same detectors as POST /contacts' run before history (and the lake) hold it."""
+    admin.register_connect_instance(deps, tenant_id="acme", instance_arn=INSTANCE)
+    answered = json.loads((CTR_DIR / "inbound_voice_answered.json").read_text())
+    answered["Attributes"] = {"reason": "card 4111 1111 1111 1111 declined", "segment": "5500005555555559",
+                              "customer_id": "6011111111111117", "skill": "billing"}
+    history.ingest_ctr(deps, json.dumps(answered).encode())
+    record = deps.history.get_entry("acme", answered["ContactId"]).record
+    stored = json.dumps(record.model_dump())
+    assert not card_leaks(stored) and "4111" not in stored and "5559" not in stored and "1117" not in stored
+    assert "[CARD]" in record.reason and record.skill == "billing"
+
+
 def test_a_stores_instance_mapping_and_settings_never_answer_for_another_store():
     """Order dependence found in a full run: tenant_of_instance and tenant_context cached their answers
     by id(deps.config), and a later test's fresh store that got the id of a collected one was served the

@@ -162,8 +162,26 @@ def ingest_ctr(deps: Dependencies, raw: bytes | str | ConnectCtr) -> CtrOutcome:
     tenant_id = tenant_of_instance(deps, ctr.InstanceARN)
     if tenant_id is None:
         raise UnknownConnectInstance("Connect instance not registered to a tenant", contact_id=ctr.ContactId)
-    record = to_contact_record(ctr, tenant_id=tenant_id, mapping=ctr_mapping(deps, tenant_id))
+    record = _redacted_free_text(deps, to_contact_record(ctr, tenant_id=tenant_id, mapping=ctr_mapping(deps, tenant_id)))
     return CtrOutcome(tenant_id=tenant_id, contact_id=record.contact_id, stored=store_record(deps, record))
+
+
+def _redacted_free_text(deps: Dependencies, record: ContactRecord) -> ContactRecord:
+    """A Connect record's text from contact attributes a flow set (a caller's typed digits can land there) through
+    the detectors `POST /contacts` applies: `reason` the tenant's redactor, the other attribute-borne dimensions
+    (segment, skill, customer id) the card/SSN detectors (setting `redaction.contact_attributes`). Stored history
+    and the lake never hold a card number, whichever way the contact arrived."""
+    from ccaas.domain.analytics.redaction import redact_attribute
+    from ccaas.usecases.analytics import redact, redacts_attributes
+
+    tenant_id, changes = record.tenant_id, {}
+    if record.reason:
+        changes["reason"] = redact(deps, tenant_id, record.reason)
+    if redacts_attributes(deps, tenant_id):
+        for name in ("segment", "skill", "customer_id"):
+            if value := getattr(record, name):
+                changes[name] = redact_attribute(value)
+    return record.model_copy(update=changes)
 
 
 # --- agent activity -------------------------------------------------------------------------------
