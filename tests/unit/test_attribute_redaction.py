@@ -109,3 +109,30 @@ def test_the_bounds_hold_for_what_is_stored_placeholders_included():
     assert upload.accepted == 1 and [(e.line, e.field) for e in upload.errors] == [(2, "notes")]
     (row,) = [r.row for r in deps.outbound.rows.values()]
     assert row.attributes == {"notes": "cvv [CARD_SECURITY_CODE]"}
+
+
+@pytest.mark.parametrize("text", [
+    "visa4111111111111111", "card:4111111111111111x", "my card is visa4111111111111111 exp 09/29",
+    "4111111111111111exp0929", "5500-0055-5555-5559cvv123", "A4111111111111111B",
+    "4111_1111_1111_1111", "4111|1111|1111|1111", "4111~1111~1111~1111", "**4111** **1111** **1111** **1111**",
+    "#4111 #1111 #1111 #1111", "'4111' '1111' '1111' '1111'", '["4111","1111","1111","1111"]',
+    "4111\u00ad1111\u00ad1111\u00ad1111", "4\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1",
+    "4\ufe0f\u20e3111 1111 1111 1111",
+])
+def test_a_card_glued_to_letters_or_split_by_marks_is_redacted(text):
+    """Digits glued to a word, and groups split by marks no one says (markdown, pipes, quotes, invisible
+    characters): the number runs keep a number that is part of a word, so these were stored as typed."""
+    from ccaas.domain.analytics.redaction import redact_attribute, redact_text
+
+    for redacted in (redact_text(text).text, redact_attribute(text)):
+        assert "[CARD]" in redacted and sum(c.isdigit() for c in redacted) < 8, redacted
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("user838 wrote", "user838"), ("ticket INC4111111111111112 is open", "INC4111111111111112"),  # not Luhn-valid
+    ("order_1234_5678", "order_1234_5678"), ("due 2026-11-20, 10:15", "2026-11-20, 10:15"),
+])
+def test_numbers_in_words_that_are_no_card_are_kept(text, kept):
+    from ccaas.domain.analytics.redaction import redact_attribute, redact_text
+
+    assert kept in redact_text(text).text and kept in redact_attribute(text)

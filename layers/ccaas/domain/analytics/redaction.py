@@ -57,6 +57,7 @@ from .spoken import (
     THOUSAND,
     UNITS,
     NumberRun,
+    ascii_digits,
     candidate_regions,
     number_word_hits,
     runs_in_regions,
@@ -1062,6 +1063,8 @@ class Redactor:
             numbers.finish()
             spans += [span for span in numbers.spans if span[2] in self._run_kinds]
         spans += typed
+        if PiiType.CARD in self._run_kinds and digit_segments:
+            spans += _obscured_cards(joined)
         if PiiType.NINO in self.config.detect and any(word in lowered for word in _NINO_WORDS):
             spans += _spoken_ninos(lowered)
         if self._emails:
@@ -1104,6 +1107,37 @@ class Redactor:
                     continue
                 spans.append((m.start(), m.end(), kind))
         return spans
+
+
+# Cards the number runs do not read (they read speech and typed groups, and keep a number that is part of a
+# word): digits glued to letters ("visa4111…", "…1111cvv123") and groups split by marks no speaker says.
+_OBSCURING = "_|~*#'\"`\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\ufe0f\u20e3"  # invisible: soft hyphen, zero-widths, keycap
+_DIGIT_GROUPS = lazy_regex(r"\d+(?:[\s\-.,/" + re.escape(_OBSCURING) + r"]{1,5}\d+)*")
+_OBSCURING_MARK = lazy_regex("[" + re.escape(_OBSCURING) + "]")
+
+
+def _obscured_cards(joined: str) -> list[tuple[int, int, PiiType]]:
+    """Card numbers (13-19 digits, an issued prefix, Luhn) made of whole digit groups joined by at most 5 blanks
+    or marks, that either touch a letter or hold a mark no one types between a card's groups: the plain ones are
+    the number runs' to judge (a phone number next to another keeps its digits)."""
+    spans: list[tuple[int, int, PiiType]] = []
+    for run in _DIGIT_GROUPS.finditer(joined):
+        groups = [(run.start() + m.start(), run.start() + m.end(), ascii_digits(m.group()))
+                  for m in _DIGIT_GROUP.finditer(run.group())]
+        for i, (start, _, _) in enumerate(groups):
+            digits = ""
+            for _, end, group in groups[i:]:
+                digits += group
+                if len(digits) > _CARD_MAX:
+                    break
+                if (len(digits) >= _CARD_MIN and _card_prefix(digits) and luhn_valid(digits)
+                        and (_touches_a_letter(joined, start, end) or _OBSCURING_MARK.search(joined, start, end))):
+                    spans.append((start, end, PiiType.CARD))
+    return spans
+
+
+def _touches_a_letter(text: str, start: int, end: int) -> bool:
+    return (start > 0 and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha())
 
 
 def _spoken_emails(lowered: str) -> list[tuple[int, int, str]]:

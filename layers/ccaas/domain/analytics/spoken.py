@@ -148,7 +148,7 @@ class NumberRun:
         return f"NumberRun({self.digits!r}, {self.start}, {self.end})"
 
 
-def _ascii_digits(token: str) -> str:
+def ascii_digits(token: str) -> str:
     return token if token.isascii() else "".join(str(int(c)) for c in token)
 
 
@@ -322,7 +322,7 @@ def _parse_typed(lowered: str, start: int, end: int, min_digits: int) -> list[Nu
                     boundary = "\n" in stripped or "\x1e" in stripped
                     pause = 2 if pauses > 1 or "\u2026" in stripped else 1 if pauses or boundary else 0
         token = m.group()
-        items.append(DigitItem(_ascii_digits(token), s, e, False, pause if items else 0))
+        items.append(DigitItem(ascii_digits(token), s, e, False, pause if items else 0))
         digits += len(token)
         previous = e
     if items and digits >= min_digits:
@@ -380,7 +380,7 @@ def _parse(lowered: str, start: int, end: int, min_digits: int, homophones: bool
             flush()  # "... 1381.\nOne let me check": the next segment's "one" is a word, not more digits
         if tok.isdecimal():
             open_tens = False
-            add(_ascii_digits(tok), s, e, False)
+            add(ascii_digits(tok), s, e, False)
             continue
         unit = UNITS.get(tok)
         if unit is not None and lowered[max(0, s - 7) : s].endswith(_COUNTING):
