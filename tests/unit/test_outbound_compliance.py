@@ -203,6 +203,21 @@ def test_seven_day_quiet_period_after_a_conversation():
     assert decide(history=inbound, at=now + timedelta(hours=1)).allowed
 
 
+@pytest.mark.parametrize(("disposition", "quiet"), [
+    (Disposition.ANSWERED, True),  # answered, reached an agent, nothing recorded: the collector talked to someone
+    (Disposition.RIGHT_PARTY_CONTACT, True),
+    (Disposition.WRONG_PARTY, False), (Disposition.VOICEMAIL, False), (Disposition.ABANDONED, False),
+    (Disposition.NO_ANSWER, False),
+])
+def test_an_answered_call_nobody_disposed_starts_the_quiet_period(disposition, quiet):
+    """Reg F 1006.14(b)(2)(i)(B): no call within 7 days after a telephone conversation about the debt. An agent
+    who closes an answered collection call without an outcome leaves it ANSWERED; that used to let the debt be
+    dialed again the next day (the ANSWERED retry rule, 24 h)."""
+    now = utc(2026, 6, 10, 15)
+    d = decide(history=InMemoryHistory([attempt(now - timedelta(days=1), disposition, row_id="x")]), at=now)
+    assert (CheckName.REG_F_CONVERSATION in failed(d)) is quiet
+
+
 def test_debt_collection_campaign_needs_the_debt():
     assert failed(decide(campaign(debt_collection=True), row(account=None))) == {
         CheckName.REG_F_7_IN_7, CheckName.REG_F_CONVERSATION}

@@ -339,7 +339,10 @@ class Attempt(Frozen):
 
     @property
     def conversation(self) -> bool:
-        return self.disposition is Disposition.RIGHT_PARTY_CONTACT
+        """A telephone conversation with the person (Reg F's 7-day quiet): the agent said so (right party), or a
+        person answered and reached an agent and nobody said otherwise. An undisposed answered call is taken as one:
+        the collector talked to someone and recorded nothing (wrong party, opted out refine it away)."""
+        return self.disposition in (Disposition.RIGHT_PARTY_CONTACT, Disposition.ANSWERED)
 
 
 def aware(at: datetime, field: str = "at") -> datetime:
