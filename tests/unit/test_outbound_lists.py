@@ -57,6 +57,18 @@ def test_numbers_spanning_zones_keep_all_of_them():
     assert set(parsed.rows[0].phones[0].zones) == {"America/Anchorage", "America/Adak"}
 
 
+def test_a_time_zone_column_adds_to_the_address_zones_never_replaces_them():
+    """A New York number and zone on a row whose address is in California: calling hours must hold in both
+    (it was checked in New York's zone only, and dialed at 05:30 in Los Angeles)."""
+    parsed = parse_json([{"row_id": "z", "phone": "212-555-0100", "time_zone": "America/New_York", "postal_code": "90210"},
+                         {"row_id": "s", "phone": "212-555-0101", "time_zone": "America/New_York", "state": "CA"},
+                         {"row_id": "n", "phone": "212-555-0102", "time_zone": "America/New_York", "state": "NY"}])
+    zones = {r.row_id: r.phones[0].zones for r in parsed.rows}
+    assert zones == {"z": ("America/New_York", "America/Los_Angeles"), "s": ("America/New_York", "America/Los_Angeles"),
+                     "n": ("America/New_York",)}
+    assert all(r.phones[0].zone_source == "row" for r in parsed.rows)
+
+
 def test_json_lists_with_phone_lists_attributes_and_errors():
     parsed = parse_json([
         {"row_id": "a", "phones": ["212-555-0134", "+44 20 7946 0958"], "attributes": {"plan": "x"},

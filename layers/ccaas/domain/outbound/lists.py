@@ -140,7 +140,7 @@ def parse_number(raw: str, region: str = "US") -> tuple[str, tuple[str, ...]]:
 
 def number_zones(explicit: Sequence[str], parsed: phonenumbers.PhoneNumber) -> tuple[str, ...]:
     """Every zone the called party may be in (the calling window must hold in all of them): the row's zones
-    (its `time_zone`, else its state's or ZIP's) AND, for a geographic number (a fixed line, or a mobile
+    (its `time_zone` and its state's or ZIP's) AND, for a geographic number (a fixed line, or a mobile
     in a country whose mobile numbers are geographic: phonenumbers' `is_number_geographical`), the zones
     of the number itself. A non-geographic number (toll-free, a UK or Russian mobile …) says nothing of
     where the person is: its zones are used only when the row gives none. Order: the row's first."""
@@ -244,7 +244,9 @@ def _row(record: Mapping[str, Any], line: int, region: str, upload: str,
     fields: dict[str, str] = {}
     explicit: tuple[str, ...] = ()
     if zone:
-        explicit, source = (zone,), "row"
+        # The row's zone AND its state's (or ZIP's): calling hours hold where the person is, and a zone column that
+        # disagrees with the address (New York's zone, a California ZIP) must not open a 5:30 call in California.
+        explicit, source = tuple(dict.fromkeys((zone, *(zones_for_state(state) if state else ())))), "row"
     elif state and zones_for_state(state):
         explicit, source = zones_for_state(state), ("postal_code" if not record.get("state") else "state")
     else:
