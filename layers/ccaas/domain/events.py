@@ -24,6 +24,15 @@ class MalformedEvent(ValueError):
         self.reason = reason
 
 
+def check_ids(event: Event) -> Event:
+    """The event, or MalformedEvent when an id of its payload (`queue_id`, `agent_id`, `contact_id` …) is not text:
+    consumers key sets and tables by them, and an object or list there raised in the middle of their batch."""
+    for key, value in event.payload.items():
+        if key.endswith("_id") and value is not None and not isinstance(value, str):
+            raise MalformedEvent(f"payload.{key} must be a string")
+    return event
+
+
 # A producer's clock may run a little ahead of a consumer's; an event from further ahead is forged or broken.
 # Applied, it would move live metrics' day and minute slots to a period that has not begun (the rest of today
 # then dropped as older) or open an agent's activity span in the future.
