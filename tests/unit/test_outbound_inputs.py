@@ -195,6 +195,25 @@ def test_a_consent_revoked_between_the_check_and_the_write_dials_nothing(deps):
     assert outbound.row_audit(deps, T, "c1", "r1").blocked_by == ["consent"]
 
 
+def test_suppressions_and_consents_read_national_numbers_in_the_region_they_name(deps):
+    """An Italian list's "312 345 6789" is +39 312 345 6789; suppressed with the same digits it was stored as a
+    Chicago number (+1 312 …), and the Italian person was still dialed. The region is the request's (default US)
+    and the stored numbers come back, so a mismatch shows."""
+    from ccaas.usecases.outbound import ConsentRequest
+
+    stored = outbound.add_suppressions(deps, T, SuppressionRequest(
+        entries=[{"kind": "number", "value": "312 345 6789"}], region="IT"))
+    assert stored.numbers == ["+393123456789"]
+    assert deps.outbound.match_suppression(T, "+393123456789", None, None) is not None
+    assert deps.outbound.match_suppression(T, "+13123456789", None, None) is None
+    assert outbound.add_suppressions(deps, T, SuppressionRequest(
+        entries=[{"kind": "number", "value": "312 345 6789"}])).numbers == ["+13123456789"]  # US unless told
+    consent = outbound.record_consent(deps, T, ConsentRequest(number="312 345 6789", region="IT", granted=False))
+    assert consent.number == "+393123456789"
+    with pytest.raises(ValueError, match="not a region"):
+        SuppressionRequest(entries=[{"kind": "number", "value": "1"}], region="XX")
+
+
 def test_without_an_endpoint_every_number_of_the_customer_profile_is_opted_out(deps):
     deps.customers.put(Customer(tenant_id=T, customer_id="cust-1", phones=["+12125550101", "+12125550103"]))
     _text_contact(deps, channel=Channel.CHAT, customer_id="cust-1")

@@ -51,9 +51,9 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Literal, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.events import Event
@@ -150,6 +150,21 @@ CampaignRequest = _request_model()
 CampaignPatch = _patch_model()
 
 
+def _supported_region(v: str) -> str:
+    from phonenumbers import SUPPORTED_REGIONS  # noqa: PLC0415 - only uploads need it (the dialer's cold start)
+
+    if v not in SUPPORTED_REGIONS:
+        raise ValueError(f"{v!r} is not a region phone numbers are parsed for (ISO 3166 alpha-2, e.g. US, GB)")
+    return v
+
+
+# The region of numbers written without + (national format): an upload's, a suppression's and a consent's alike,
+# so "312 345 6789" suppressed for an Italian list is the Italian number the list holds, not a Chicago one.
+Region = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="default region of numbers without + (a region "
+                                                                  "phonenumbers supports)"),
+                   AfterValidator(_supported_region)]
+
+
 class ListUpload(BaseModel):
     """POST /campaigns/{id}/lists: CSV text (`format: csv`, `content`) or JSON rows (`format: json`, `rows`).
     The raw file itself is taken too, as the body with `Content-Type: text/csv` (`upload_csv_text`).
@@ -164,17 +179,7 @@ class ListUpload(BaseModel):
                                 description="the CSV text, header line first")
     rows: list[Any] | None = Field(default=None, max_length=MAX_UPLOAD_ROWS,
                                    description=f"JSON rows (objects), at most {MAX_UPLOAD_ROWS} per upload")
-    region: str = Field(default="US", pattern=r"^[A-Z]{2}$",
-                        description="default region of numbers without + (a region phonenumbers supports)")
-
-    @field_validator("region")
-    @classmethod
-    def _supported_region(cls, v: str) -> str:
-        from phonenumbers import SUPPORTED_REGIONS  # noqa: PLC0415 - only uploads need it (the dialer's cold start)
-
-        if v not in SUPPORTED_REGIONS:
-            raise ValueError(f"{v!r} is not a region phone numbers are parsed for (ISO 3166 alpha-2, e.g. US, GB)")
-        return v
+    region: Region = "US"
 
 
 class ListUploadResult(BaseModel):
@@ -206,6 +211,7 @@ class SuppressionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
     entries: list[SuppressionEntry] = Field(min_length=1, max_length=1000)
+    region: Region = "US"
     source: str = Field(default="api", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
                         description="e.g. api, internal_dnc, list:<name>, sms_stop")
 
@@ -214,6 +220,7 @@ class SuppressionResult(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
     stored: int
+    numbers: list[str] = Field(default_factory=list, description="the numbers suppressed, as stored (E.164)")
 
 
 class ConsentRequest(BaseModel):
@@ -222,7 +229,8 @@ class ConsentRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
-    number: str = Field(min_length=3, max_length=32, description="the number, E.164 or national (US)")
+    number: str = Field(min_length=3, max_length=32, description="the number, E.164 or national (of `region`)")
+    region: Region = "US"
     kind: Literal["voice", "sms"] = "voice"
     granted: bool
     source: str = Field(default="api", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
@@ -400,12 +408,12 @@ def change_status(deps: Dependencies, tenant_id: str, campaign_id: str, action: 
 
 # --- lists -------------------------------------------------------------------------------------------------
 
-def parse_number(raw: str) -> tuple[str, tuple[str, ...]]:
+def parse_number(raw: str, region: str = "US") -> tuple[str, tuple[str, ...]]:
     """ccaas.domain.outbound.lists.parse_number, imported on first use: the list parser and phonenumbers
     stay out of the cold start of functions that never parse a number (the dialer, its outcomes)."""
     from ccaas.domain.outbound.lists import parse_number as parse  # noqa: PLC0415
 
-    return parse(raw)
+    return parse(raw, region)
 
 
 def _row_redaction(deps: Dependencies, tenant_id: str) -> Callable[[Mapping[str, str]], dict[str, str]] | None:
@@ -466,11 +474,12 @@ def add_suppressions(deps: Dependencies, tenant_id: str, request: SuppressionReq
         value = entry.value.strip()
         if entry.kind == "number":
             try:
-                value, _ = parse_number(value)
+                value, _ = parse_number(value, request.region)
             except ValueError as exc:
                 raise DomainError(f"entries.{i}.value: {exc}", field=f"entries.{i}.value") from None
         entries.append(Suppression(kind=entry.kind, value=value, source=request.source, at=at))
-    return SuppressionResult(stored=deps.outbound.add_suppressions(tenant_id, entries))
+    return SuppressionResult(stored=deps.outbound.add_suppressions(tenant_id, entries),
+                             numbers=[e.value for e in entries if e.kind == "number"])
 
 
 def opt_out(deps: Dependencies, tenant_id: str, number: str | None, account_id: str | None, source: str) -> None:
@@ -485,7 +494,7 @@ def opt_out(deps: Dependencies, tenant_id: str, number: str | None, account_id: 
 
 def record_consent(deps: Dependencies, tenant_id: str, request: ConsentRequest) -> ConsentResult:
     try:
-        number, _ = parse_number(request.number)
+        number, _ = parse_number(request.number, request.region)
     except ValueError as exc:
         raise DomainError(f"number: {exc}", field="number") from None
     at = request.at or _now(deps)
