@@ -101,6 +101,11 @@ def test_settings_are_the_admins_and_quick_connects_reach_an_external_number(ten
     settings = {"quick_connects": {"legal": {"name": "Legal", "phone_number": "+14155550100"}}}
     assert api("PUT", "/settings/transfers", tenant.id, settings, role="supervisor")[0] == 403
     assert api("PUT", "/settings/transfers", tenant.id, {"quick_connects": {"x": {"name": "X", "phone_number": "555"}}})[0] == 422
+    # numbers no carrier routes, and premium-rate lines (the caller's company pays per minute: toll fraud)
+    for number, why in (("+19005550100", "premium-rate"), ("+10005550100", "not a valid"), ("+999123456789", "not a valid"),
+                        ("+18815550100", "not a valid")):
+        status, body = api("PUT", "/settings/transfers", tenant.id, {"quick_connects": {"x": {"name": "X", "phone_number": number}}})
+        assert status == 422 and body["field"] == "quick_connects.x.phone_number" and why in body["message"], (number, body)
     assert api("PUT", "/settings/transfers", tenant.id, settings)[0] == 200
     assert api("GET", "/settings/transfers", tenant.id, role="supervisor")[1]["quick_connects"]["legal"]["phone_number"] == "+14155550100"
     status, sent = api("POST", f"/agents/ana/contacts/{cid}/transfer", tenant.id, {"to": {"quick_connect_id": "legal"}})

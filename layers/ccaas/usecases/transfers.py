@@ -108,7 +108,25 @@ def get_settings(deps: Dependencies, tenant_id: str) -> TransferSettings:
 def put_settings(deps: Dependencies, tenant_id: str, settings: TransferSettings) -> TransferSettings:
     if settings.escalation_queue_id is not None:
         _queue(deps, tenant_id, settings.escalation_queue_id, "escalation_queue_id")
+    for name, quick in settings.quick_connects.items():
+        _check_destination(quick.phone_number, f"quick_connects.{name}.phone_number")
     return save_settings(deps, tenant_id, SETTINGS, settings)
+
+
+def _check_destination(number: str, field: str) -> None:
+    """A quick connect is where agents send customers: a number no carrier routes (+1 000…, a country code
+    nobody has) or a premium-rate line (+1 900, 09xx: the caller's company pays per minute, the classic toll
+    fraud) is refused when it is saved (checked on the write only: settings stored before still load)."""
+    import phonenumbers  # noqa: PLC0415 - only saving settings needs it (the transfer routes' cold start)
+
+    try:
+        parsed = phonenumbers.parse(number)
+    except phonenumbers.NumberParseException:  # a country code nobody has
+        raise DomainError(f"{number} is not a valid phone number", field=field) from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise DomainError(f"{number} is not a valid phone number", field=field)
+    if phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.PREMIUM_RATE:
+        raise DomainError(f"{number} is a premium-rate number: not a transfer destination", field=field)
 
 
 # --- hold ------------------------------------------------------------------------------------------
