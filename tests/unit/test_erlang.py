@@ -232,15 +232,8 @@ def test_erlang_a_matches_the_birth_death_chain_solved_independently(agents, loa
     assert ours.occupancy == pytest.approx(load * (1 - float(ref["p_abandon"])) / agents, rel=1e-9)
 
 
-@pytest.mark.parametrize(("agents", "load", "patience"), [(1100, 1000.0, 120.0), (8400, 8333.33, 60.0),
-                                                          (7000, 8333.33, 300.0)])
-def test_erlang_a_stationary_numbers_at_scale_match_the_chain(agents, load, patience):
-    # Thousands of agents (the last case overloaded by 16 %): P(wait), P(abandon) and mean wait from the
-    # chain's stationary distribution in 40-digit arithmetic.
-    aht = 300.0
-    rate = load / aht
-    ours = erlang_a_metrics(agents, arrival_rate=rate, aht_seconds=aht, patience_seconds=patience,
-                            threshold_seconds=20)
+def _matches_the_chain(ours, agents: int, rate: float, aht: float, patience: float) -> None:
+    """P(wait), P(abandon) and mean wait against the chain's stationary distribution in 40-digit arithmetic."""
     with mpmath.workdps(40):
         lam, mu, gamma = mpmath.mpf(rate), 1 / mpmath.mpf(aht), 1 / mpmath.mpf(patience)
         weights, k, total, negligible = [mpmath.mpf(1)], 0, mpmath.mpf(1), mpmath.mpf(10) ** -30
@@ -255,6 +248,18 @@ def test_erlang_a_stationary_numbers_at_scale_match_the_chain(agents, load, pati
     assert ours.p_wait == pytest.approx(float(p_wait), rel=1e-9)
     assert ours.p_abandon == pytest.approx(float(gamma * queue / lam), rel=1e-9)
     assert ours.mean_wait_seconds == pytest.approx(float(queue / lam), rel=1e-9)
+
+
+@pytest.mark.parametrize(("agents", "load", "patience"), [(1100, 1000.0, 120.0), (8400, 8333.33, 60.0),
+                                                          (7000, 8333.33, 300.0)])
+def test_erlang_a_stationary_numbers_at_scale_match_the_chain(agents, load, patience):
+    # Thousands of agents (the last case overloaded by 16 %): P(wait), P(abandon) and mean wait from the
+    # chain's stationary distribution in 40-digit arithmetic.
+    aht = 300.0
+    rate = load / aht
+    ours = erlang_a_metrics(agents, arrival_rate=rate, aht_seconds=aht, patience_seconds=patience,
+                            threshold_seconds=20)
+    _matches_the_chain(ours, agents, rate, aht, patience)
 
 
 @pytest.mark.parametrize(("agents", "rate", "patience"), [(1, 0.2, 20_000.0), (2, 1.0, 8_000.0), (40, 0.5, 40_000.0)])
@@ -267,20 +272,7 @@ def test_erlang_a_deep_in_overload_starts_its_series_near_the_peak_and_agrees(ag
     aht, threshold = 300.0, 20.0
     assert rate * patience - agents * patience / aht - 15 * math.sqrt(rate * patience) > staffing._SKIP_FROM_TERMS  # noqa: SLF001
     ours = erlang_a_metrics(agents, arrival_rate=rate, aht_seconds=aht, patience_seconds=patience, threshold_seconds=threshold)
-    with mpmath.workdps(40):
-        lam, mu, gamma = mpmath.mpf(rate), 1 / mpmath.mpf(aht), 1 / mpmath.mpf(patience)
-        weights, k, total, negligible = [mpmath.mpf(1)], 0, mpmath.mpf(1), mpmath.mpf(10) ** -30
-        while True:
-            k += 1
-            weights.append(weights[-1] * lam / (min(k, agents) * mu + max(0, k - agents) * gamma))
-            total += weights[-1]
-            if k > agents and weights[-1] < negligible * total:
-                break
-        p_wait = mpmath.fsum(weights[agents:]) / total
-        queue = mpmath.fsum((j - agents) * weights[j] for j in range(agents, len(weights))) / total
-    assert ours.p_wait == pytest.approx(float(p_wait), rel=1e-9)
-    assert ours.p_abandon == pytest.approx(float(gamma * queue / lam), rel=1e-9)
-    assert ours.mean_wait_seconds == pytest.approx(float(queue / lam), rel=1e-9)
+    _matches_the_chain(ours, agents, rate, aht, patience)
     monkeypatch.setattr(staffing, "_SKIP_FROM_TERMS", 10**18)  # the full series
     full = erlang_a_metrics(agents, arrival_rate=rate, aht_seconds=aht, patience_seconds=patience, threshold_seconds=threshold)
     assert ours.asa_seconds == pytest.approx(full.asa_seconds, rel=1e-9)
