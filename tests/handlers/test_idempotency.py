@@ -102,3 +102,25 @@ def test_a_malformed_key_is_refused_naming_the_header(tenant):
     status, body, _ = _create(tenant.id, key="x" * 129)
     assert status == 422 and body["error"] == "invalid_idempotency_key" and body["field"] == "Idempotency-Key"
     assert _contacts(tenant.id) == 0
+
+
+@pytest.mark.parametrize("issue", ["/keys", "/keys/", "/keys//"])
+def test_an_answer_that_carries_a_secret_is_never_stored_however_the_path_is_written(tenant, issue):
+    """POST /keys and /keys/{id}/rotate answer an API key's secret once: with an Idempotency-Key the header is
+    ignored there. The resolver routes "/keys/" (and a rotate path with trailing slashes) to the same route; the
+    check read the path as written, so those forms stored the plaintext secret in the Idempotency table and
+    replayed it to whoever repeated the key."""
+    def idempotency_items() -> list[dict]:
+        pages = boto3.client("dynamodb").get_paginator("scan").paginate(TableName=os.environ["IDEMPOTENCY_TABLE"])
+        return [item for page in pages for item in page["Items"]]
+
+    before = len(idempotency_items())
+    key = str(uuid.uuid4())
+    first = api_response("POST", issue, tenant.id, {"role": "supervisor"}, headers={"Idempotency-Key": key})
+    again = api_response("POST", issue, tenant.id, {"role": "supervisor"}, headers={"Idempotency-Key": key})
+    assert first[0] == again[0] == 201 and first[1]["api_key"] != again[1]["api_key"]  # two keys: nothing replayed
+    rotated = api_response("POST", f"/keys/{first[1]['key_id']}/rotate//", tenant.id, None, headers={"Idempotency-Key": key + "r"})
+    assert rotated[0] == 200, rotated
+    stored = idempotency_items()
+    assert len(stored) == before
+    assert not any(secret in str(stored) for secret in (first[1]["api_key"], again[1]["api_key"], rotated[1]["api_key"]))

@@ -69,8 +69,9 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 EXPIRES_AFTER_S = 24 * 3600
 KEY_PREFIX = "api#idempotency-key"  # not the function's name: a renamed function keeps its records
 METHODS = frozenset({"POST"})
-# Answers that carry a secret (an API key issued or rotated) are never stored: the header is ignored there.
-SECRET_PATHS = re.compile(r"^/keys(/[^/]+/rotate)?$")
+# Answers that carry a secret (an API key issued or rotated) are never stored: the header is ignored there. By the
+# route matched, not the path requested: the resolver also routes "/keys/" and "/keys/k_1/rotate//" there.
+SECRET_ROUTES = frozenset({"/keys", "/keys/{key_id}/rotate"})
 MAX_KEY_LENGTH = 128
 KEY_PATTERN = r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"  # printable ASCII, not only spaces
 # Without a Lambda context (a direct app.resolve), an in-progress record holds its key this long.
@@ -111,7 +112,7 @@ class IdempotencyKeyMiddleware(BaseMiddlewareHandler):
 
     def handler(self, app: ApiGatewayResolver, next_middleware: NextMiddleware) -> Response:
         event = app.current_event
-        stored = event.http_method.upper() in METHODS and not SECRET_PATHS.match(event.path)
+        stored = event.http_method.upper() in METHODS and app.request.route not in SECRET_ROUTES
         keys = _header_values(event) if stored else set()
         authorizer = (event.request_context.authorizer or {}) if keys else {}
         tenant_id = authorizer.get("tenant_id")
