@@ -209,3 +209,24 @@ def test_the_query_limit_counts_the_whole_answer():
     for bad in (0, -1, True, 2.5, "10"):
         with pytest.raises(ValueError, match="row limit"):
             lake.kpi_query(tenant_id="t", from_ms=0, to_ms=DAY_MS, limit=bad)  # type: ignore[arg-type]
+
+
+def test_the_fast_path_refuses_a_report_one_answer_cannot_carry_and_keeps_one_it_can():
+    """Up to 93 days the report is computed in the request (no lake): 93 days by hour and agent × reason came to
+    12.5 MB, and Lambda's 6 MB limit made it API Gateway's 502, the roll-up redone on every retry. Past the row
+    cap the report is measured as the envelope carries it: refused (422 naming group_by) when it does not fit,
+    answered when plainer rows do (93 days by hour, ungrouped, ~4 MB)."""
+    big = worst_case_row()
+    too_big = history.HistoricalReport(time_zone="UTC", interval="hour", group_by=("queue", "channel"),
+                                       service_level_variant="default", rows=[big] * 2_500)
+    with pytest.raises(lake_history.ReportTooLarge) as refused:
+        lake_history._fitting(too_big, "json")  # noqa: SLF001
+    assert refused.value.field == "group_by" and refused.value.rows == 2_500 and "format=csv" in str(refused.value)
+    plain = KpiRow.model_validate({k: v for k, v in big.model_dump().items()
+                                   if k not in lake.KPI_COLUMNS and k not in ACCUMULATOR_FIELDS and k not in DIMENSIONS}
+                                  | {"group_by": ()})
+    fits = history.HistoricalReport(time_zone="UTC", interval="hour", group_by=(), service_level_variant="default",
+                                    rows=[plain] * 2_232)
+    assert lake_history._fitting(fits, "json") is fits  # noqa: SLF001
+    with pytest.raises(lake_history.ReportTooLarge):  # CSV: the row cap (its measured worst case)
+        lake_history._fitting(history.HistoricalReport(**{**fits.__dict__, "rows": [plain] * 5_001}), "csv")  # noqa: SLF001
