@@ -123,3 +123,41 @@ def test_range_is_widened_to_whole_quarter_hours_and_intervals_keep_their_start(
     # from 10:15 on, it is out.
     (row,) = ledger.rows("hour", from_ms=utc_ms(2026, 11, 20, 15, 15), to_ms=utc_ms(2026, 11, 20, 16))
     assert row.offered == 0
+
+
+def _transitions(tz: str, year: int) -> list[datetime]:
+    """The instants the zone's offset changes in `year` (offsets change on quarter-hours)."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    zone, at = ZoneInfo(tz), datetime(year, 1, 1, tzinfo=timezone.utc)
+    found, before = [], at.astimezone(zone).utcoffset()
+    while at.year == year:
+        at += timedelta(minutes=15)
+        now = at.astimezone(zone).utcoffset()
+        if now != before:
+            found.append(at)
+        before = now
+    return found
+
+
+@pytest.mark.parametrize("tz", ["Australia/Lord_Howe", "Pacific/Chatham", "America/St_Johns", "Asia/Kathmandu",
+                                "Europe/Dublin", "America/Santiago", "Antarctica/Troll", "America/New_York"])
+def test_every_quarter_lands_in_a_listed_interval_that_starts_at_itself_across_every_change(tz):
+    """Lord Howe moves its clock by 30 minutes: an hour's start was computed as "the last HH:00 under the offset
+    in force now", an instant before the change under the other offset: rows overlapped ("01:30-01:45") and
+    quarters fell in starts no interval list named (a campaign's hourly metrics dropped 2 of 16 attempts)."""
+    from datetime import timedelta
+
+    calendar = TenantCalendar(tz)
+    for change in _transitions(tz, 2026):
+        day = change.astimezone(calendar.tz).date()
+        from_ms, to_ms = calendar.day_start(day - timedelta(days=1)), calendar.day_start(day + timedelta(days=2))
+        for granularity in ("15m", "hour", "day", "week"):
+            starts = calendar.interval_starts(granularity, from_ms, to_ms)
+            assert starts == sorted(set(starts)), (tz, day, granularity)
+            listed = set(starts)
+            for start in starts:
+                assert calendar.interval_start(calendar.quarter_start(start), granularity) == start, (tz, day, granularity)
+            for quarter in range(calendar.quarter_start(from_ms), to_ms, 900_000):
+                assert calendar.interval_start(quarter, granularity) in listed, (tz, day, granularity, calendar.iso(quarter))

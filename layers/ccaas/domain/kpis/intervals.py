@@ -51,8 +51,13 @@ class TenantCalendar:
         if start is None:
             local = self.local(quarter_ms)
             if granularity == "hour":
-                # The instant the local clock last read HH:00 (with the offset in force now).
+                # The instant the local clock last read HH:00 with the offset in force now; in a zone whose clock moves
+                # by 30 minutes (Australia/Lord_Howe) that instant may lie before the change, under the other offset:
+                # the hour then starts at the change (a 30-minute hour), so every start maps to itself.
                 start = quarter_ms - (local.minute * 60 + local.second) * 1000
+                offset = local.utcoffset()
+                while start < quarter_ms and self.local(start).utcoffset() != offset:
+                    start += QUARTER_MS
             elif granularity == "day":
                 start = self.day_start(local.date())
             elif granularity == "week":
