@@ -189,3 +189,47 @@ def test_a_form_that_cannot_be_evaluated_is_refused_by_path(tenant, env):
     form["sections"][1]["questions"][0]["automation"]["rule"] = "prohibited_language"
     status, body = api("PUT", "/settings/analytics", tenant.id, {"form": form})
     assert status == 200 and body["form"]["name"] == "Collections"
+
+
+def test_a_transcript_of_thousands_of_tiny_segments_is_stored_cut_to_an_item_never_a_502(tenant, env):
+    """4,600 one-letter segments (322 KB, under the 1 MiB body cap): the analysis, ~90 bytes a segment even
+    without texts, was over DynamoDB's 400 KB and the upload answered 502 (the analysis step failed the same
+    way on every retry for a chat of ~4,500 messages). The trailing segments are cut, the count kept."""
+    import boto3
+    import os
+
+    _recorded(tenant.id, "tiny")
+    segments = [{"speaker": "AGENT", "begin_ms": i, "end_ms": i, "text": "a"} for i in range(4_600)]
+    status, summary = api("POST", "/contacts/tiny/transcript", tenant.id, {"segments": segments})
+    assert status == 201, summary
+    stored = boto3.client("dynamodb").get_item(TableName=os.environ["HISTORY_TABLE"],
+                                               Key={"pk": {"S": f"{tenant.id}#CONTACT#tiny"}, "sk": {"S": "ANALYSIS"}})["Item"]
+    assert len(stored["analysis"]["S"].encode()) <= 300_000
+    status, analysis = api("GET", "/contacts/tiny/analysis", tenant.id, role="supervisor")
+    assert status == 200 and analysis["segments_dropped"] > 0
+    assert len(analysis["segments"]) + analysis["segments_dropped"] == 4_600
+
+
+def test_overrides_on_an_analysis_at_the_limit_shed_segment_texts_never_a_502(tenant, env):
+    """Each override keeps its comment with the analysis: on an analysis already at its size limit (2,000 spoken
+    segments), four comments of 990 emoji took the item over DynamoDB's 400 KB and the fifth PUT answered 502.
+    Overrides count in the budget now: the analysis sheds more trailing segment texts and every PUT lands."""
+    import boto3
+    import os
+
+    _recorded(tenant.id, "big")
+    segments = [{"speaker": "AGENT" if i % 2 else "CUSTOMER", "begin_ms": i * 1000, "end_ms": i * 1000 + 900,
+                 "text": f"segment {i} " + "we talked about the bill and the plan " * 4} for i in range(2_000)]
+    assert api("POST", "/contacts/big/transcript", tenant.id, {"segments": segments})[0] == 201
+    status, evaluation = api("GET", "/contacts/big/evaluation", tenant.id, role="supervisor")
+    assert status == 200, evaluation
+    questions = [q for s in evaluation["evaluation"]["form"]["sections"] for q in s["questions"] if q["type"] == "yes_no"]
+    assert len(questions) >= 5
+    for n, question in enumerate(questions):
+        status, body = api("PUT", f"/contacts/big/evaluation/answers/{question['id']}", tenant.id,
+                           {"answer": "yes", "comment": "\U0001F600" * 990 + str(n)}, role="supervisor")
+        assert status == 200, (n, body)
+    stored = boto3.client("dynamodb").get_item(TableName=os.environ["HISTORY_TABLE"],
+                                               Key={"pk": {"S": f"{tenant.id}#CONTACT#big"}, "sk": {"S": "ANALYSIS"}})["Item"]
+    assert len(stored["analysis"]["S"].encode()) <= 300_000
+    assert api("GET", "/contacts/big/analysis", tenant.id, role="supervisor")[1]["segment_texts_dropped"] > 0

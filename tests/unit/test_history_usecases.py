@@ -364,3 +364,24 @@ def test_agent_events_become_spans_for_occupancy_utilization_and_cost(deps):
     (by_agent,) = [r for r in _day(deps, interval="day", group_by=("agent",)).rows if r.agent == "ana"]
     assert by_agent.utilization == pytest.approx(0.4)
     assert all(r.occupancy is None for r in _day(deps, interval="day", group_by=("queue",)).rows)  # no queue on spans
+
+
+def test_overrides_that_alone_would_outgrow_the_analysis_item_are_refused_naming_the_comment(deps, monkeypatch):
+    """The analysis sheds segment texts, snippets and trailing segments to fit; supervisors' comments are not
+    shed. When they alone would take it past the bound, the override is a 413 naming `comment`, nothing written."""
+    from ccaas.domain.vocabulary import TooLarge
+
+    cid = serve(deps, "ana", messages=[("CUSTOMER", "hello, my bill is wrong"), ("AGENT", "let me fix that for you")])
+    evaluation = analytics.get_evaluation(deps, "acme", cid).evaluation
+    questions = [q.id for s in evaluation.form.sections for q in s.questions if q.type == "yes_no"]
+    size = len(json.dumps(deps.transcripts.get_analysis("acme", cid), ensure_ascii=False))
+    monkeypatch.setattr(analytics, "_MAX_ANALYSIS_BYTES", size + 2_500)  # room for about two long comments
+    written = []
+    with pytest.raises(TooLarge) as refused:
+        for question in questions:
+            analytics.override_answer(deps, "acme", cid, question,
+                                      analytics.AnswerOverrideRequest(answer="yes", comment="x" * 1000), by="sue")
+            written.append(question)
+    assert refused.value.field == "comment" and 1 <= len(written) < len(questions)
+    stored = deps.transcripts.get_analysis("acme", cid)
+    assert set(stored["overrides"]) == set(written)

@@ -41,7 +41,7 @@ from ccaas.domain.analytics import (
 )
 from ccaas.domain.analytics.forms import MAX_COMMENT, EvaluationResult, Override, rescore
 from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, ParticipantRole
-from ccaas.domain.vocabulary import Channel, Conflict, ContactState, DomainError, NotFound, within_calendar
+from ccaas.domain.vocabulary import Channel, Conflict, ContactState, DomainError, NotFound, TooLarge, within_calendar
 
 # ccaas.usecases.guidance and ccaas.usecases.history are imported by the functions that call them (as the lake's
 # use-cases are): the analysis step's import does not build real-time guidance's models or the history use-cases'.
@@ -140,17 +140,23 @@ def chat_messages(deps: Dependencies, tenant_id: str, contact_id: str) -> list[C
 
 
 # --- analysis -------------------------------------------------------------------------------------
-def _bounded(analysis: TranscriptAnalysis) -> dict[str, Any]:
-    """The analysis as stored: whole, unless its segments would overflow an item; then the trailing
-    segments' texts are dropped (scores, categories and evidence are kept) and the cut is recorded,
-    and if that is not enough the evaluation evidence loses its text snippets (offsets are kept)."""
-    document = analysis.model_dump(mode="json")
-    size = len(json.dumps(document, separators=(",", ":")))
-    dropped = 0
-    segments = document["segments"]
+def _json_bytes(value: Any) -> int:
+    """UTF-8 bytes of `value` as the analysis is stored (compact JSON, characters unescaped)."""
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def _fit(document: dict[str, Any]) -> dict[str, Any]:
+    """The stored analysis document (overrides included) within _MAX_ANALYSIS_BYTES, cut in this order: the
+    trailing segments' texts (scores, categories and evidence are kept; `segment_texts_dropped` counts them),
+    the evaluation evidence's text snippets (offsets are kept), then the trailing segments themselves
+    (`segments_dropped`: a transcript of thousands of tiny segments is ~90 bytes a segment without any text).
+    An item DynamoDB refused had failed the upload with a 502 and the analysis step on every retry."""
+    size = _json_bytes(document)
+    segments = document.get("segments") or []
+    dropped = int(document.get("segment_texts_dropped") or 0)
     while size > _MAX_ANALYSIS_BYTES and dropped < len(segments):
         segment = segments[len(segments) - 1 - dropped]
-        size -= len(segment["text"])
+        size -= _json_bytes(segment.get("text") or "") - 2  # the text's JSON string, "" left
         segment["text"] = ""
         dropped += 1
     document["segment_texts_dropped"] = dropped
@@ -160,6 +166,14 @@ def _bounded(analysis: TranscriptAnalysis) -> dict[str, Any]:
                 for evidence in (question.get("automatic") or {}).get("evidence", []):
                     evidence["snippet"] = None
         document["evidence_snippets_dropped"] = True
+        size = _json_bytes(document)
+    kept, cut = len(segments), int(document.get("segments_dropped") or 0)
+    while size > _MAX_ANALYSIS_BYTES and kept:
+        kept -= 1
+        size -= _json_bytes(segments[kept]) + 1  # and its comma
+        if size <= _MAX_ANALYSIS_BYTES:  # exact, with the count the cut adds
+            document["segments"], document["segments_dropped"] = segments[:kept], cut + len(segments) - kept
+            size = _json_bytes(document)
     return document
 
 
@@ -197,9 +211,10 @@ def _store_analysis(deps: Dependencies, tenant_id: str, contact_id: str, analysi
         current = _with_evaluation(analysis, rescore(analysis.evaluation, overrides)) if overrides else analysis
         summary = AnalysisSummary.of(current, analyzed_at=deps.clock.now_ms(), fallback_reason=rules.reasons.fallback)
         summary = summary.model_copy(update={"guidance_prompts": shown, "guidance_followed": followed})
-        document = _bounded(current)
+        document = current.model_dump(mode="json")
         document["overrides"] = {q: o.model_dump(mode="json") for q, o in overrides.items()}
         document["version"] = version + 1
+        _fit(document)
         try:
             deps.transcripts.put_analysis(tenant_id, contact_id, document, summary, expected_version=version)
             break
@@ -349,6 +364,9 @@ def override_answer(deps: Dependencies, tenant_id: str, contact_id: str, questio
         document["qa"] = QAScore(score=rescored.score, auto_failed=rescored.auto_failed).model_dump(mode="json")
         document["overrides"] = {q: o.model_dump(mode="json") for q, o in overrides.items()}
         document["version"] = version + 1
+        if _json_bytes(_fit(document)) > _MAX_ANALYSIS_BYTES:  # the overrides alone outgrow the item
+            raise TooLarge(f"the evaluation's overrides would take the analysis over {_MAX_ANALYSIS_BYTES} bytes: "
+                           "a shorter comment", field="comment")
         entry = deps.history.get_entry(tenant_id, contact_id)
         held = entry.analysis if entry is not None and entry.analysis is not None else AnalysisSummary(qa_score=0.0)
         summary = held.model_copy(update={"qa_score": rescored.score, "auto_failed": rescored.auto_failed})

@@ -35,6 +35,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ccaas.adapters.item_size import check_item_size
 from ccaas.domain.history import (
     AnalysisSummary, ChatMessage, FlowEvent, FlowSummary, HistoryEntry, OpenActivity, Survey, anchor_time,
     check_activity_range,
@@ -369,8 +370,11 @@ class DynamoTranscriptStore:
         self, tenant_id: str, contact_id: str, analysis: Mapping[str, Any], summary: AnalysisSummary,
         *, expected_version: int | None = None,
     ) -> None:
+        text = json.dumps(analysis, ensure_ascii=False, separators=(",", ":"))  # UTF-8: an emoji 4 bytes, not 12
+        # TooLarge, never DynamoDB's ValidationException (a 502); the text's own bytes (its quotes are not escaped)
+        check_item_size({"analysis": text}, "analysis", size=len(text.encode()) + 256)
         put: dict[str, Any] = {"TableName": self._table, "Item": {
-            **_key(tenant_id, contact_id, "ANALYSIS"), "analysis": {"S": json.dumps(analysis, separators=(",", ":"))},
+            **_key(tenant_id, contact_id, "ANALYSIS"), "analysis": {"S": text},
             "ver": {"N": str(int(analysis.get("version", 0)))},
         }}
         if expected_version is not None:  # the stored document's version (0: none, or one from before versions)

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ccaas.adapters.item_size import check_item_size
 from ccaas.domain.history import (
     AnalysisSummary, ChatMessage, FlowEvent, FlowSummary, HistoryEntry, OpenActivity, Survey, anchor_time,
     check_activity_range,
@@ -156,6 +157,7 @@ class MemoryTranscriptStore:
         self, tenant_id: str, contact_id: str, analysis: Mapping[str, Any], summary: AnalysisSummary,
         *, expected_version: int | None = None,
     ) -> None:
+        check_item_size({"analysis": analysis}, "analysis")  # as DynamoDB's 400 KB would
         with self._t.lock:
             if expected_version is not None:
                 held = self._t.analyses.get((tenant_id, contact_id))
