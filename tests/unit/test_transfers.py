@@ -260,6 +260,65 @@ def test_a_workflow_that_cannot_start_undoes_the_transfer_whole():
     assert contacts.complete_contact(deps, TENANT, "ana", cid).state == ContactState.ACW
 
 
+def test_a_segment_whose_workflow_cannot_start_is_withdrawn_even_when_its_sender_moved_on_meanwhile():
+    """The transfer's events are out before its segment's workflow starts: in that window the sender's agent may
+    end ACW (its segment ends TRANSFERRED). The undo then found "nothing to undo", gave up with a 409 hiding the
+    real error, and left the segment INITIATED for good (no workflow: never routed, never ended)."""
+    deps, cid = _setup()
+
+    def refuse_after_the_sender_ends_acw(contact, wait_s):
+        contacts.end_after_contact_work(deps, TENANT, "ana", cid)
+        raise RuntimeError("states throttled")
+
+    deps.workflow.start_contact = refuse_after_the_sender_ends_acw
+    with pytest.raises(RuntimeError, match="throttled"):  # the caller learns why
+        transfers.transfer(deps, TENANT, "ana", cid, TransferRequest(to=Destination(queue_id="billing")))
+    assert _contact(deps, cid).state == ContactState.TRANSFERRED
+    [leg] = [c for c in deps.store.contacts.values() if c.contact_id != cid]
+    assert leg.state == ContactState.FAILED
+
+
+def test_a_withdrawn_segment_a_named_agent_had_declined_leaves_its_queue_in_the_live_counts():
+    """In the same window the named agent rejects: the segment enters the queue (counted waiting), then the undo
+    failed it with no event, and the wallboard kept a phantom caller in the queue."""
+    from ccaas.domain.live_metrics import contributions
+
+    deps, cid = _setup("bob")
+
+    def refuse_after_bob_rejects(contact, wait_s):
+        contacts.reject_contact(deps, TENANT, "bob", contact.contact_id)
+        raise RuntimeError("states throttled")
+
+    deps.workflow.start_contact = refuse_after_bob_rejects
+    with pytest.raises(RuntimeError):
+        transfers.transfer(deps, TENANT, "ana", cid, TransferRequest(to=Destination(agent_id="bob")))
+    [leg] = [c for c in deps.store.contacts.values() if c.contact_id != cid]
+    assert leg.state == ContactState.FAILED and _contact(deps, cid).state == ContactState.CONNECTED
+    waiting = sum(part.gauges.get("in_queue", 0) for e in deps.events.events
+                  if e.subject == f"contact/{leg.contact_id}" for part in contributions(e))
+    assert waiting == 0
+    assert agents.get_agent(deps, TENANT, "bob").offered_contact_ids == ()
+
+
+def test_a_consult_leg_is_never_offered_to_the_agent_consulting_even_after_declines_reset_exclusions():
+    """With max_declines, enough refusals clear a contact's exclusions: a consult leg then went back to the
+    consulting agent, who could accept it and sit in a conference with herself."""
+    from ccaas.usecases import routing as routing_usecases
+
+    deps, cid = _setup("bob", channel=Channel.CHAT)  # chat: ana has free slots while she consults
+    policy = routing_usecases.policy_of(deps, TENANT)
+    routing_usecases.put_policy(deps, TENANT, policy.model_copy(update={
+        "reservation": policy.reservation.model_copy(update={"max_declines": 1})}))
+    leg = transfers.consult(deps, TENANT, "ana", cid, ConsultRequest(to=ConsultDestination(queue_id="billing")))
+    _route(deps, leg.contact_id, token="tok-leg")
+    offered = _contact(deps, leg.contact_id)
+    assert offered.agent_id == "bob"
+    contacts.reject_contact(deps, TENANT, "bob", leg.contact_id)
+    after = _contact(deps, leg.contact_id)
+    assert "ana" in after.declined_by and after.agent_id != "ana"
+    assert leg.contact_id not in agents.get_agent(deps, TENANT, "ana").offered_contact_ids
+
+
 # --- consult, conference -----------------------------------------------------------------------------
 def test_consult_then_conference_then_the_consulting_agent_leaves():
     deps, cid = _setup("bob")

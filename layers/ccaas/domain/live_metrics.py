@@ -59,8 +59,9 @@ MINUTE_SLOTS = 16  # the sliding 15 minutes plus the minute being filled
 WINDOW_MINUTES = 15
 # Contacts in these states had been counted into `in_queue` (offered contacts still wait for the customer).
 _WAITING_STATES = frozenset({"QUEUED", "OFFERED", "CALLBACK_SCHEDULED"})
-# ccaas.domain.transfers.CONSULT_CANCELLED: a consult leg withdrawn by its consulting agent.
-_CONSULT_CANCELLED = "CONSULT_CANCELLED"
+# ccaas.domain.transfers.CONSULT_CANCELLED (a consult leg withdrawn by its consulting agent) and TRANSFER_WITHDRAWN (a
+# segment whose workflow could not start): out of the queue, not abandoned.
+_WITHDRAWN = frozenset({"CONSULT_CANCELLED", "TRANSFER_WITHDRAWN"})
 
 
 def pad_sequence(sequence: str) -> str:
@@ -140,7 +141,7 @@ def contributions(event: Event) -> list[Contribution]:
     if kind == EventType.CONTACT_ABANDONED:
         if p.get("previous_state") not in _WAITING_STATES or p.get("enqueued_at") is None:
             return []  # never reached the queue: not offered, not abandoned from it
-        if p.get("reason") == _CONSULT_CANCELLED:
+        if p.get("reason") in _WITHDRAWN:
             return [Contribution(queue_id, channel, {}, {"in_queue": -1})]  # withdrawn by its agent, not abandoned
         wait_ms = max(0, _ms(p, "disconnected_at") - _ms(p, "enqueued_at"))
         counters = {"abandoned": 1, "abandoned_within_sl": _within(wait_ms, p)}

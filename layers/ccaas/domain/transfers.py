@@ -43,6 +43,8 @@ from ccaas.domain.models import (
 )
 
 CONSULT_CANCELLED = "CONSULT_CANCELLED"  # abandon reason of a consult leg that was never answered
+# The reason on the event of a segment withdrawn because its workflow could not start (the transfer undone).
+TRANSFER_WITHDRAWN = "TRANSFER_WITHDRAWN"
 _Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 
 

@@ -351,7 +351,10 @@ def _failed_offer(deps: Dependencies, tenant_id: str, agent_id: str, contact_id:
         follow = after_failed_offer(contact, agent_id, failure, policy, now)  # type: ignore[arg-type]
         back, released = lifecycle.decline(contact, agent, now, agent_status=follow.agent_status)
         if follow.reset_declines:
-            back = back.model_copy(update={"declined_by": ()})
+            # A consult leg stays away from the agent consulting: offered back, that agent would join a conference
+            # with itself (and the two holds of one agent, written in one commit, lost its contact).
+            consulting = contact.handover.from_agent_id if contact.consult_of and contact.handover else None
+            back = back.model_copy(update={"declined_by": (consulting,) if consulting else ()})
         # A segment offered straight to a named agent (a transfer) enters its queue only now: say so, so
         # live metrics count it offered and waiting as a contact.queued would have.
         entered = {"entered_queue": True} if contact.enqueued_at is None else {}

@@ -31,7 +31,7 @@ from ccaas.domain.models import (
     TransferKind,
     TransferTarget,
 )
-from ccaas.domain.transfers import TransferSettings
+from ccaas.domain.transfers import TRANSFER_WITHDRAWN, TransferSettings
 from ccaas.usecases import routing
 from ccaas.usecases.analytics import redact
 from ccaas.usecases.contacts import _answer, _wait_s, commit, earlier_segments, offer_work_to, retrying
@@ -232,24 +232,45 @@ def _start(deps: Dependencies, sender: Contact, segment: Contact, queue: Queue) 
         deps.workflow.start_contact(segment, _wait_s(routing.next_check(deps, segment, queue, policy, now), now))
     except Exception:
         logger.exception("the transferred segment's workflow did not start: transfer undone")
-        _undo(deps, sender, segment)
+        try:
+            _undo(deps, sender, segment)
+        except Exception:  # noqa: BLE001 - the caller learns why the transfer failed, not why its undo did
+            logger.exception("the transfer could not be undone")
         raise
 
 
 def _undo(deps: Dependencies, sender: Contact, segment: Contact) -> None:
+    """The new segment is withdrawn (it has no workflow: nothing would ever route or end it) and, when the
+    sender still points at it, the sender has the customer back. The sender may have moved on in the meantime
+    (its agent ended ACW: its segment ended TRANSFERRED): it is left as it is, the segment withdrawn all the same."""
+
     def attempt() -> None:
+        now = deps.clock.now_ms()
         current = deps.store.get_contact(sender.tenant_id, sender.contact_id)
         leg = deps.store.get_contact(segment.tenant_id, segment.contact_id)
-        agent = deps.store.get_agent(sender.tenant_id, sender.agent_id or "")
-        leg_agent = deps.store.get_agent(leg.tenant_id, leg.agent_id) if leg.agent_id else None
-        restored, restored_agent = transfers.undo_send(current, agent, deps.clock.now_ms())
-        failed, released = lifecycle.fail(leg, leg_agent, deps.clock.now_ms())
-        # The transfer's (or consult's) event is out already: the undo is an event too, so live counts, the
-        # agent's desktop and the lake see the customer back with the sender.
-        mode = leg.handover.mode if leg.handover else HandoverMode.BLIND
-        undone = _transferred(sender, mode, leg.handover.target if leg.handover else None, leg)
-        commit(deps, contacts=[(restored, EventType.CONTACT_TRANSFER_UNDONE, undone), (failed, None, {})],
-               agents=[(agent, restored_agent), (leg_agent, released)])
+        contacts: list[tuple[Contact, EventType | None, dict]] = []
+        agents: list[tuple[Agent | None, Agent | None]] = []
+        if current.consult_contact_id == leg.contact_id or (
+                current.state == ContactState.ACW and current.next_contact_id == leg.contact_id):
+            agent = deps.store.get_agent(sender.tenant_id, sender.agent_id or "")
+            restored, restored_agent = transfers.undo_send(current, agent, now)
+            # The transfer's (or consult's) event is out already: the undo is an event too, so live counts, the
+            # agent's desktop and the lake see the customer back with the sender.
+            mode = leg.handover.mode if leg.handover else HandoverMode.BLIND
+            undone = _transferred(sender, mode, leg.handover.target if leg.handover else None, leg)
+            contacts.append((restored, EventType.CONTACT_TRANSFER_UNDONE, undone))
+            agents.append((agent, restored_agent))
+        if not leg.state.terminal:
+            leg_agent = deps.store.get_agent(leg.tenant_id, leg.agent_id) if leg.agent_id else None
+            failed, released = lifecycle.fail(leg, leg_agent, now)
+            # Withdrawn, not abandoned: a leg a named agent declined was counted waiting in its queue (live metrics
+            # take it out again; one never queued counts nothing).
+            contacts.append((failed, EventType.CONTACT_ABANDONED, {"previous_state": leg.state.value,
+                                                                   "reason": TRANSFER_WITHDRAWN,
+                                                                   "sl_threshold_s": leg.sl_threshold_s}))
+            agents.append((leg_agent, released))
+        if contacts:
+            commit(deps, contacts=contacts, agents=agents)
 
     retrying(attempt)
 
