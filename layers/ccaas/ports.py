@@ -230,8 +230,9 @@ class TranscriptStore(Protocol):
     """Redacted chat messages and transcript analyses. Nothing here ever holds raw text."""
 
     def add_message(self, tenant_id: str, contact_id: str, message: ChatMessage) -> None: ...
-    def messages(self, tenant_id: str, contact_id: str) -> list[ChatMessage]:
-        """In time order."""
+    def messages(self, tenant_id: str, contact_id: str, *, after: str | None = None,
+                 limit: int | None = None) -> list[ChatMessage]:
+        """In time order; only those after the cursor `after` (a message's `cursor`), at most `limit`."""
         ...
     def put_analysis(
         self,

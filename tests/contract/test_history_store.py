@@ -110,6 +110,18 @@ def test_chat_messages_come_back_in_time_order(deps, tenant):
     assert [m.message_id for m in deps.transcripts.messages(tenant, "c1")] == ["m2", "m3", "m1"]
     assert deps.transcripts.messages(tenant, "c2") == [] and deps.transcripts.messages(f"{tenant}x", "c1") == []
     assert deps.transcripts.get_analysis(tenant, "c1") is None
+    # pages: after a message's cursor, at most `limit` (two messages at one instant are ordered by id)
+    deps.transcripts.add_message(tenant, "c1", ChatMessage(message_id="m0", participant_role="AGENT", content="same time",
+                                                           absolute_time=T0 + 20))
+    order = [m.message_id for m in deps.transcripts.messages(tenant, "c1")]
+    assert order == ["m2", "m0", "m3", "m1"]
+    first = deps.transcripts.messages(tenant, "c1", limit=2)
+    assert [m.message_id for m in first] == order[:2]
+    rest = deps.transcripts.messages(tenant, "c1", after=first[-1].cursor)
+    assert [m.message_id for m in rest] == order[2:]
+    assert deps.transcripts.messages(tenant, "c1", after=rest[-1].cursor) == []
+    deps.history.put_survey(tenant, "c1", Survey(csat=5, submitted_at=T0))  # another item of the contact: not a message
+    assert [m.message_id for m in deps.transcripts.messages(tenant, "c1", after=first[0].cursor, limit=5)] == order[1:]
 
 
 def test_series_cache_round_trips(deps, tenant):

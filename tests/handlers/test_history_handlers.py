@@ -457,3 +457,37 @@ def test_after_an_agent_s_record_fails_its_later_records_in_the_batch_wait_for_i
     assert module.lambda_handler(redelivered, context("record_agent_activity")) == {"batchItemFailures": []}
     held = {o.agent_id: o.sequence for o in dependencies().history.open_activities(tenant.id)}
     assert held == {"ana": 3, "bob": 2}
+
+
+def test_a_chats_messages_come_in_pages_a_link_naming_the_next(tenant):
+    """A long chat was answered whole: 140 messages of emoji came to 8 MB, over Lambda's 6 MB (a 502 for every
+    reader of that chat). Pages of at most `limit` messages and ~4 MB, in time order; `Link: <…>; rel="next"` while
+    there is more."""
+    from urllib.parse import parse_qs, urlsplit
+
+    status, contact, _ = api("POST", "/contacts", tenant.id, {"channel": "CHAT", "queue_id": "sales"})
+    cid = contact["contact_id"]
+    sent = [f"message {n}" for n in range(7)]
+    for text in sent:
+        assert api("POST", f"/contacts/{cid}/messages", tenant.id, {"participant_role": "CUSTOMER", "content": text})[0] == 201
+    got, query, pages = [], {"limit": "3"}, 0
+    while True:
+        status, page, headers = api("GET", f"/contacts/{cid}/messages", tenant.id, query=query)
+        assert status == 200, page
+        got += [m["content"] for m in page]
+        pages += 1
+        link = {k.lower(): v for k, v in headers.items()}.get("link")
+        if link is None:
+            break
+        link = link[0] if isinstance(link, list) else link  # a REST proxy answer's multi-value headers
+        assert link.endswith('>; rel="next"')
+        query = {k: v[0] for k, v in parse_qs(urlsplit(link[1:link.index(">")]).query).items()}
+    assert got == sent and pages == 3
+    assert api("GET", f"/contacts/{cid}/messages", tenant.id, query={"after": "not a cursor"})[0] == 422
+    # bytes: 110 messages of 4,000 emoji (~48 KB each in the response) never make one answer over ~4 MB
+    for n in range(110):
+        assert api("POST", f"/contacts/{cid}/messages", tenant.id,
+                   {"participant_role": "CUSTOMER", "content": "\U0001F600" * 4000})[0] == 201
+    status, page, headers = api("GET", f"/contacts/{cid}/messages", tenant.id)
+    assert status == 200 and len(json.dumps(json.dumps(page))) < 4.2 * 1024 * 1024 and len(page) < 117
+    assert "link" in {k.lower() for k in headers}

@@ -147,6 +147,11 @@ class ChatMessage(BaseModel):
     content: str
     absolute_time: int  # epoch ms
 
+    @property
+    def cursor(self) -> str:
+        """Where the next page of a chat's messages starts after this one (time order, then id)."""
+        return f"{self.absolute_time:013d}#{self.message_id}"
+
     def as_transcript_item(self) -> dict[str, object]:
         """The shape `analytics.parse_chat_messages` reads."""
         return {

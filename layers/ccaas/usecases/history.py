@@ -95,7 +95,7 @@ def record_contact(deps: Dependencies, tenant_id: str, contact_id: str) -> Recor
     stored = store_record(deps, record) if record is not None else False
     from ccaas.usecases.outbound import note_conversation  # noqa: PLC0415 - Reg F: an inbound conversation's quiet period
     note_conversation(deps, tenant_id, contact)
-    has_transcript = contact.state == ContactState.COMPLETED and bool(deps.transcripts.messages(tenant_id, contact_id))
+    has_transcript = contact.state == ContactState.COMPLETED and bool(deps.transcripts.messages(tenant_id, contact_id, limit=1))
     return RecordOutcome(recorded=stored, has_transcript=has_transcript, state=contact.state.value)
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from itertools import islice
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -356,15 +357,17 @@ class DynamoTranscriptStore:
             Item={**_key(tenant_id, contact_id, sk), "message": {"S": message.model_dump_json()}},
         )
 
-    def messages(self, tenant_id: str, contact_id: str) -> list[ChatMessage]:
-        items = _query(
-            self._db,
-            self._table,
-            KeyConditionExpression="pk = :p AND begins_with(sk, :m)",
-            ExpressionAttributeValues={":p": {"S": contact_pk(tenant_id, contact_id)}, ":m": {"S": "MSG#"}},
-            ConsistentRead=True,
-        )
-        return [ChatMessage.model_validate_json(item["message"]["S"]) for item in items]
+    def messages(self, tenant_id: str, contact_id: str, *, after: str | None = None,
+                 limit: int | None = None) -> list[ChatMessage]:
+        # sk = MSG#<cursor>: "after" is a range on the sort key, past the last MSG# item ("MSG$" sorts after it)
+        condition = "pk = :p AND sk BETWEEN :from AND :to"
+        values = {":p": {"S": contact_pk(tenant_id, contact_id)}, ":from": {"S": f"MSG#{after}#" if after else "MSG#"},
+                  ":to": {"S": "MSG$"}}
+        page = {"Limit": limit} if limit is not None else {}
+        items = _query(self._db, self._table, KeyConditionExpression=condition, ExpressionAttributeValues=values,
+                       ConsistentRead=True, **page)
+        found = [ChatMessage.model_validate_json(item["message"]["S"]) for item in islice(items, limit)]
+        return [m for m in found if after is None or m.cursor > after]
 
     def put_analysis(
         self, tenant_id: str, contact_id: str, analysis: Mapping[str, Any], summary: AnalysisSummary,

@@ -149,9 +149,13 @@ class MemoryTranscriptStore:
         with self._t.lock:
             self._t.messages.setdefault((tenant_id, contact_id), {})[message.message_id] = message
 
-    def messages(self, tenant_id: str, contact_id: str) -> list[ChatMessage]:
+    def messages(self, tenant_id: str, contact_id: str, *, after: str | None = None,
+                 limit: int | None = None) -> list[ChatMessage]:
         held = self._t.messages.get((tenant_id, contact_id), {})
-        return sorted(held.values(), key=lambda m: (m.absolute_time, m.message_id))
+        ordered = sorted(held.values(), key=lambda m: m.cursor)
+        if after is not None:
+            ordered = [m for m in ordered if m.cursor > after]
+        return ordered if limit is None else ordered[:limit]
 
     def put_analysis(
         self, tenant_id: str, contact_id: str, analysis: Mapping[str, Any], summary: AnalysisSummary,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError
@@ -43,9 +44,20 @@ def add_message(contact_id: Id, body: analytics.NewMessage) -> ChatMessage:
     return analytics.add_chat_message(deps(), tenant(router), contact_id, body)
 
 
-@router.get("/contacts/<contact_id>/messages", roles=[*READERS, INTEGRATION, AGENT], tags=["analytics"], summary="The chat's messages, redacted")
-def list_messages(contact_id: Id) -> list[ChatMessage]:
-    return analytics.chat_messages(deps(), tenant(router), contact_id)
+Cursor = Annotated[str | None, Query(pattern=r"^[0-9]{13}#[A-Za-z0-9_.:-]{1,64}$", max_length=80,
+                                      description="the `cursor` the previous page's Link header gave")]
+
+
+@router.get("/contacts/<contact_id>/messages", roles=[*READERS, INTEGRATION, AGENT], tags=["analytics"],
+            summary="The chat's messages, redacted, in time order: a page of at most `limit` (and ~4 MB); a `Link` "
+                    "header (rel=\"next\") names the next page while there is one")
+def list_messages(contact_id: Id, after: Cursor = None,
+                  limit: Annotated[int, Query(ge=1, le=analytics.MESSAGES_PAGE)] = analytics.MESSAGES_PAGE) -> Response[list[ChatMessage]]:
+    page, following = analytics.chat_messages(deps(), tenant(router), contact_id, after=after, limit=limit)
+    headers = {}
+    if following is not None:
+        headers["Link"] = f"</contacts/{quote(contact_id)}/messages?after={quote(following)}&limit={limit}>; rel=\"next\""
+    return Response(status_code=200, content_type="application/json", body=page, headers=headers)
 
 
 @router.post(
