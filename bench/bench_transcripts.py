@@ -155,6 +155,8 @@ def main() -> None:
     rows = [[name, round(t / n * 1000, 3), f"{t / best_total:.0%}"] for name, t in stage.items()]
     rows.append(["rest (conversation, summaries, QA, result)", round(rest / n * 1000, 3), f"{rest / best_total:.0%}"])
     print_table("Per-stage split (ms per 1,000-segment contact)", ["stage", "ms", "share"], rows)
+    print_table("Worst accepted rule sets (compliance phrases), one 20,000-word transcript",
+                ["rule set", "s of CPU"], _worst_rule_sets())
     print_table(
         "Machine reference (scale the figures above by this when comparing machines)",
         ["measure", "CPU s"],
@@ -170,6 +172,27 @@ def _best_seconds(transcripts: list[Transcript], rules: AnalyticsRules, sentimen
             analyze_transcript(transcript, rules, sentiment)
         best = min(best, _clock() - started)
     return best
+
+
+def _worst_rule_sets() -> list[list[object]]:
+    """What PUT /settings/analytics accepts at its worst, on one transcript of repeated words: 44 rules of 180
+    synonym variants each sharing a first word ("you … now", two edits); 50 rules of "zz" phrases that match at
+    every word (exact and with edits). Before the scan's bounds: 15 s on 1,000 words, 17 s (70 MB) on 2,000."""
+    synonyms = [{"kind": "prohibited_phrase", "name": f"r{r}", "phrases": [f"you k{r}a k{r}b k{r}c now"], "max_edits": 2,
+                 "synonyms": {f"k{r}a": [f"a{r}x{e}" for e in range(5)], f"k{r}b": [f"b{r}x{e}" for e in range(5)],
+                              f"k{r}c": [f"c{r}x{e}" for e in range(4)]}} for r in range(44)]
+    words = [w for rule in synonyms for key, equal in rule["synonyms"].items() for w in (key, *equal)]
+    everywhere = [{"kind": "prohibited_phrase", "name": f"r{r}", "max_edits": r % 3,
+                   "phrases": [" ".join(["zz"] * n) for n in range(1 + r % 50, 17 + r % 50)]} for r in range(50)]
+    rows: list[list[object]] = []
+    for name, compliance, text in (("synonym variants sharing a first word", synonyms, [*words, "now", *["you"] * 20_000]),
+                                   ("phrases matching at every word", everywhere, ["zz"] * 20_000)):
+        rules = AnalyticsRules.model_validate({"compliance": compliance, "categories": [], "reasons": {"rules": []}})
+        transcript = parse_segments([{"speaker": "AGENT", "begin_ms": 0, "end_ms": 1_000, "text": " ".join(text)}], "worst")
+        started = _clock()
+        analyze_transcript(transcript, rules)
+        rows.append([name, round(_clock() - started, 2)])
+    return rows
 
 
 def _empty_loop_seconds() -> float:

@@ -363,6 +363,32 @@ def test_conversation_index_is_linear_and_bounded():
     assert len(hit[0]) == 1 and hit[0][0].position == 0
 
 
+def test_a_phrase_is_looked_for_until_its_earliest_matches_are_enough():
+    """A rule set of phrases that match at every word ("zz zz" on a transcript of "zz"): every match was kept
+    (17 s and 70 MB for 2,000 words); a phrase's earliest MAX_MATCHES_PER_PHRASE are what rules and evidence
+    read, and a phrase with that many is not looked for again."""
+    from ccaas.domain.analytics.text import MAX_MATCHES_PER_PHRASE
+
+    index = ConversationIndex([(canonical_phrase("zz zz"), 0), (canonical_phrase("zz zz zz"), 1), (canonical_phrase("zz"), 0)])
+    found = index.find([["zz"] * 2_000], [A], [0])
+    assert sorted(len(matches) for matches in found.values()) == [MAX_MATCHES_PER_PHRASE] * 3
+    for matches in found.values():
+        assert [m.position for m in matches] == list(range(MAX_MATCHES_PER_PHRASE))  # the earliest, in order
+
+
+def test_phrases_with_edits_are_tried_only_where_they_could_match_and_still_found():
+    """Synonyms expand a rule into hundreds of variants sharing a first word ("you … now"): each was tried at every
+    "you" (15 s on 1,000 words). A variant is tried only if the speaker says enough of its words at all, and only
+    where its last word is; the one said is found all the same, with its edits."""
+    variants = [canonical_phrase(f"you w{r} x{r} y{r} now") for r in range(2_000)]
+    index = ConversationIndex([(v, 2) for v in variants])
+    words = [["you"] * 3_000 + ["you", "w7", "x7", "um", "now"] + ["you"] * 3_000]
+    found = index.find(words, [A], [0])
+    assert list(found) == [index.id_of(variants[7], 2)]
+    # from 3,000 with "um" for y7; from 2,999 with one "you" more too (two edits)
+    assert [m.position for m in found[index.id_of(variants[7], 2)]] == [2_999, 3_000]
+
+
 # --- validation ---------------------------------------------------------------------------------------
 
 

@@ -296,6 +296,9 @@ class StreamMatch:
     gap_ms: int
 
 
+MAX_MATCHES_PER_PHRASE = 256  # per speaker's stream of one conversation: the earliest ones
+
+
 class ConversationIndex:
     """Canonical phrases (with their tolerated edits) found across each speaker's consecutive segments."""
 
@@ -321,10 +324,12 @@ class ConversationIndex:
                 fuzzy.setdefault(tokens[0], []).append((tokens, edits, pid))
             else:
                 by_pair.setdefault((tokens[0], tokens[1]), []).append((list(tokens[2:]), len(tokens), pid))
-        # first token -> (one-token phrase ids, second token -> exact phrases, phrases with edits)
+        # first token -> (one-token phrase ids, second token -> exact phrases, phrases with edits by (length,
+        # edits) and last word: the last word is exact and within `edits` of its place, so a candidate looks up the
+        # few words there instead of trying every phrase of its first word)
         entries: dict[str, tuple[list[int], dict[str, list[tuple[list[str], int, int]]], list]] = {}
         for first in [*singles, *(first for first, _ in by_pair), *fuzzy]:
-            entries.setdefault(first, (singles.get(first, []), {}, fuzzy.get(first, [])))
+            entries.setdefault(first, (singles.get(first, []), {}, _by_length_and_last(fuzzy.get(first, []))))
         for (first, second), exact in by_pair.items():
             entries[first][1][second] = exact
         self._entries = entries
@@ -373,24 +378,53 @@ class ConversationIndex:
             offsets = [0, *accumulate(map(sub, map(len, lists), map(list.count, lists, repeat(CLAUSE_BREAK))))]
             candidates = [k for k, token in enumerate(tokens) if token in firsts]
             matches: list[tuple[int, int, int]] = []  # (pid, start, end)
+            # Bounds on one speaker's scan, whatever the rules: a phrase found MAX_MATCHES_PER_PHRASE times is not
+            # looked for again (its earliest matches are what rules and evidence read: a rule set of "zz" phrases on
+            # a transcript of "zz" took 17 s and 70 MB), a phrase with edits is kept for this speaker only if it says
+            # enough of its words (len − edits) at all, and is tried only where its last word is (7,920 synonym
+            # variants of "you … now" cost 15 s on 1,000 words, each tried at every "you").
+            said = frozenset(tokens)
+            viable = {phrase for first in said & firsts for _, edits, by_last in entries[first][2]
+                      for phrases in by_last.values() for phrase, _ in phrases
+                      if sum(word in said for word in phrase) >= len(phrase) - edits}
+            counts: dict[int, int] = {}
+            open_exact: dict[tuple[str, str], list[tuple[list[str], int, int]]] = {}  # without the phrases found enough
+            open_fuzzy: dict[str, list[tuple[int, int, dict[str, list[tuple[tuple[str, ...], int]]]]]] = {}
             for k in candidates:
-                singles, seconds, fuzzy = entries[tokens[k]]
+                first = tokens[k]
+                singles, seconds, fuzzy = entries[first]
                 if singles:
-                    matches.extend((pid, k, k + 1) for pid in singles)
+                    matches.extend((pid, k, k + 1) for pid in singles if _room(counts, pid))
                 if seconds and k + 1 < n:
-                    exact = seconds.get(tokens[k + 1])
-                    if exact:
-                        for rest, length, pid in exact:
-                            if tokens[k + 2 : k + length] == rest:
-                                matches.append((pid, k, k + length))
-                for phrase, edits, pid in fuzzy:
-                    # the last word is exact and within `edits` of its place: a C-level pre-check
-                    last = k + len(phrase) - 1
-                    if phrase[-1] not in tokens[last - edits : last + edits + 1]:
-                        continue
-                    end = _fuzzy_end(tokens, k + 1, phrase, 1, edits)
-                    if end >= 0:
-                        matches.append((pid, k, end))
+                    pair = (first, tokens[k + 1])
+                    exact = open_exact.get(pair)
+                    if exact is None:
+                        exact = open_exact[pair] = list(seconds.get(pair[1], ()))
+                    full = False
+                    for rest, length, pid in exact:
+                        if tokens[k + 2 : k + length] == rest:
+                            counts[pid] = counts.get(pid, 0) + 1
+                            matches.append((pid, k, k + length))
+                            full = full or counts[pid] >= MAX_MATCHES_PER_PHRASE
+                    if full:
+                        exact[:] = [e for e in exact if counts.get(e[2], 0) < MAX_MATCHES_PER_PHRASE]
+                if not fuzzy:
+                    continue
+                groups = open_fuzzy.get(first)
+                if groups is None:  # this speaker's viable phrases of the word, grouped once
+                    groups = open_fuzzy[first] = [
+                        (length, edits, live) for length, edits, by_last in fuzzy
+                        if (live := {w: kept for w, ps in by_last.items() if (kept := [x for x in ps if x[0] in viable])})]
+                for length, edits, by_last in groups:
+                    last = k + length - 1
+                    for word in set(tokens[last - edits : last + edits + 1]):
+                        for phrase, pid in by_last.get(word, ()):
+                            if counts.get(pid, 0) >= MAX_MATCHES_PER_PHRASE:
+                                continue
+                            end = _fuzzy_end(tokens, k + 1, phrase, 1, edits)
+                            if end >= 0:
+                                counts[pid] = counts.get(pid, 0) + 1
+                                matches.append((pid, k, end))
             for pid, k, end in matches:
                 first_seg = bisect_right(offsets, k) - 1
                 last_seg = bisect_right(offsets, end - 1) - 1
@@ -401,6 +435,25 @@ class ConversationIndex:
                     StreamMatch(ids[first_seg], k - offsets[first_seg], ids[last_seg], gap)
                 )
         return found
+
+
+def _by_length_and_last(
+    fuzzy: list[tuple[tuple[str, ...], int, int]],
+) -> list[tuple[int, int, dict[str, list[tuple[tuple[str, ...], int]]]]]:
+    """Phrases with edits (one first word) as [(length, edits, last word -> [(phrase, id)])]."""
+    groups: dict[tuple[int, int], dict[str, list[tuple[tuple[str, ...], int]]]] = {}
+    for phrase, edits, pid in fuzzy:
+        groups.setdefault((len(phrase), edits), {}).setdefault(phrase[-1], []).append((phrase, pid))
+    return [(length, edits, by_last) for (length, edits), by_last in groups.items()]
+
+
+def _room(counts: dict[int, int], pid: int) -> bool:
+    """Whether phrase `pid` may take one more match (counted as taken)."""
+    taken = counts.get(pid, 0)
+    if taken >= MAX_MATCHES_PER_PHRASE:
+        return False
+    counts[pid] = taken + 1
+    return True
 
 
 def _fuzzy_end(tokens: list[str], i: int, phrase: tuple[str, ...], j: int, edits: int) -> int:
