@@ -52,6 +52,7 @@ class FunctionSpec:
     analyzes_transcripts: bool = False  # comprehend:BatchDetectSentiment when the stage allows Comprehend sentiment
     dials_connect: bool = False  # connect:StartOutboundVoiceContact on the configured Connect instances only
     journey_alarms: bool = False  # cloudwatch:PutMetricAlarm/DeleteAlarms on the stage's journey alarms (+ their prefix, the alarm topic)
+    receives_texts: bool = False  # subscribed to the inbound-texts topic End User Messaging SMS publishes replies to (+ its DLQ)
     memory_mb: int = 512
     timeout_s: int = 10
 
@@ -225,6 +226,13 @@ SPECS: Mapping[str, FunctionSpec] = {
         read_write=("Outbound",),
         consumes_contact_records=True,
         timeout_s=60,
+    ),
+    "receive_texts": FunctionSpec(
+        "SNS subscriber: texts customers send to the tenants' numbers (End User Messaging two-way SMS); an opt-out "
+        "keyword suppresses the sender for every campaign, calls included",
+        read=("Config",),  # the receiving number -> tenant (registered SMS senders)
+        read_write=("Outbound",),  # the suppression
+        receives_texts=True,
     ),
     "run_journeys": FunctionSpec(
         "Every 5 minutes: every tenant's journey tests through the API resolver and the flow use-case in-process; "

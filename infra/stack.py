@@ -30,7 +30,7 @@ from infra.constructs.lake import Lake, analyst_tenants
 from infra.constructs.layer import Layers
 from infra.constructs.notifications import AlarmNotifications
 from infra.constructs.observability import Observability
-from infra.constructs.outbound import allow_outbound_dial, allow_outbound_sms
+from infra.constructs.outbound import InboundTexts, allow_outbound_dial, allow_outbound_sms
 from infra.constructs.wallboard import Wallboard
 from infra.constructs.websocket import WebSocket
 from infra.constructs.workflows import AslStateMachine
@@ -113,6 +113,7 @@ class CcaasStack(Stack):
         # Every alarm notifies one topic (template alarms by an Aspect, journey alarms by this setting).
         self.notifications = AlarmNotifications(self, "AlarmNotifications", emails=config.alarm_emails, removal_policy=removal)
         self.settings[ALARM_TOPIC_ARN_ENV] = self.notifications.topic_arn
+        self.inbound_texts = InboundTexts(self, "InboundTexts", removal_policy=removal)
 
         for folder in folders:
             if not SPECS[folder].start_lifecycle:
@@ -168,6 +169,7 @@ class CcaasStack(Stack):
         self.observability = Observability(self, "Observability", stage=config.stage)
         self.observability.add_dead_letter_queue("ContactEvents", self.events.dlq)
         self.observability.add_dead_letter_queue("ContactRecords", self.analytics.records.dlq)
+        self.observability.add_dead_letter_queue("InboundTexts", self.inbound_texts.dlq)
         for folder, fn in {**self.events.consumers, **self.analytics.records.consumers}.items():
             self.observability.add_stream_consumer(folder, fn)
         self.observability.add_functions(fns)
@@ -185,6 +187,8 @@ class CcaasStack(Stack):
                   description="point the Amazon Connect instance's contact-record streaming here")
         CfnOutput(self, "PostContactStateMachineArn", value=self.post_contact.arn, description="PostContact (Express)")
         CfnOutput(self, "AlertsBusName", value=self.alerts.bus.event_bus_name)
+        CfnOutput(self, "InboundTextsTopicArn", value=self.inbound_texts.topic.topic_arn,
+                  description="the two-way SMS destination of the tenants' End User Messaging numbers (STOP replies)")
         CfnOutput(self, "AlarmTopicArn", value=self.notifications.topic_arn,
                   description="every alarm notifies it (ALARM and OK); -c alarmEmails=... subscribes e-mail addresses")
         CfnOutput(self, "ConnectFlowFunctionArn", value=fns["connect_flow"].function_arn,
@@ -224,6 +228,8 @@ class CcaasStack(Stack):
             allow_outbound_sms(fn)
         if spec.journey_alarms:
             allow_journey_alarms(fn, self.settings[JOURNEY_ALARM_PREFIX_ENV])
+        if spec.receives_texts:
+            self.inbound_texts.subscribe(fn)
         if spec.analyzes_transcripts and self.config.comprehend_sentiment:
             allow_comprehend_sentiment(fn)
         return fn

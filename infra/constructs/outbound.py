@@ -14,9 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
 
 from infra.constructs.connect import INSTANCE_ARN
 from infra.nag import acknowledge
@@ -58,3 +64,40 @@ def allow_outbound_sms(fn: lambda_.Function) -> None:
         "dialer settings (run-time data): the account's identities of this region, SendTextMessage only.",
         findings=[f"Resource::arn:<AWS::Partition>:sms-voice:<AWS::Region>:<AWS::AccountId>:{kind}/*" for kind in SMS_RESOURCE_TYPES],
     )
+
+
+SMS_VOICE = "sms-voice.amazonaws.com"  # AWS End User Messaging SMS, publishing two-way messages
+
+
+class InboundTexts(Construct):
+    """Where replies to the tenants' numbers arrive: the topic AWS End User Messaging SMS publishes two-way messages
+    to (set on each number: `aws pinpoint-sms-voice-v2 update-phone-number --two-way-enabled --two-way-channel-arn
+    <InboundTextsTopicArn> --two-way-channel-role <a role End User Messaging may assume>` or, simpler, the topic's own
+    policy, which lets End User Messaging of this account publish). Encrypted with a customer managed key (the AWS
+    managed `aws/sns` key's policy cannot grant the service), TLS only. Its subscriber's failed deliveries (SNS) and
+    failed invocations (async, after Lambda's two retries) go to one dead-letter queue, alarmed like the streams'."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, removal_policy: RemovalPolicy) -> None:
+        super().__init__(scope, construct_id)
+        account = Stack.of(self).account
+        key = kms.Key(self, "Key", description="Inbound texts (SNS)", enable_key_rotation=True,
+                      removal_policy=removal_policy)
+        key.add_to_resource_policy(iam.PolicyStatement(
+            principals=[iam.ServicePrincipal(SMS_VOICE)], actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": account}},
+        ))
+        self.topic = sns.Topic(self, "Topic", display_name="Texts to the contact center's numbers", master_key=key,
+                               enforce_ssl=True)
+        self.topic.add_to_resource_policy(iam.PolicyStatement(
+            principals=[iam.ServicePrincipal(SMS_VOICE)], actions=["sns:Publish"], resources=[self.topic.topic_arn],
+            conditions={"StringEquals": {"aws:SourceAccount": account}},
+        ))
+        self.dlq = sqs.Queue(self, "Dlq", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+                             retention_period=Duration.days(14), removal_policy=removal_policy)
+        acknowledge(self.dlq, "AwsSolutions-SQS3",
+                    "This queue IS the dead-letter destination of the inbound-texts subscriber (SNS deliveries and "
+                    "async invocations that failed); a DLQ of a DLQ would only move the problem. Its depth is alarmed.")
+
+    def subscribe(self, fn: lambda_.Function) -> None:
+        self.topic.add_subscription(subscriptions.LambdaSubscription(fn, dead_letter_queue=self.dlq))
+        fn.configure_async_invoke(retry_attempts=2, on_failure=destinations.SqsDestination(self.dlq))

@@ -226,3 +226,33 @@ def test_a_preview_record_is_dialed_by_its_agent_through_the_api(tenant, stack):
     assert status == 409 and body["field"] == "contact_id"
     (attempt,) = api("GET", "/campaigns/renewals/attempts", t)[1]
     assert attempt["dial_mode"] == "preview" and attempt["contact_id"] == contact_id
+
+
+def test_a_stop_reply_on_the_inbound_texts_topic_suppresses_the_sender_and_a_bad_message_fails_the_delivery(tenant, env):
+    """End User Messaging publishes each text to a tenant's number to the inbound-texts topic; the subscriber
+    (receive_texts, its template environment) suppresses a STOP's sender for the tenant the number is registered
+    to. A message it cannot read fails the invocation (Lambda's async retries, then the dead-letter queue)."""
+    import json
+
+    from tests.lambda_harness import context, load_handler
+
+    admin.register_sms_sender(dependencies(), tenant_id=tenant.id, kind="origination", name="+12125550199")
+    env("receive_texts")
+    handler = load_handler("receive_texts")
+
+    def sns(*messages: str) -> dict:
+        return {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": "arn:aws:sns:x",
+                             "Sns": {"Type": "Notification", "MessageId": str(uuid.uuid4()), "TopicArn": "arn:aws:sns:x",
+                                     "Subject": None, "Message": m, "Timestamp": "2026-12-04T10:00:00.000Z",
+                                     "SignatureVersion": "1", "Signature": "", "SigningCertUrl": "", "UnsubscribeUrl": "",
+                                     "MessageAttributes": {}}} for m in messages]}
+
+    stop = json.dumps({"originationNumber": "+12125550101", "destinationNumber": "+12125550199", "messageKeyword": "K",
+                       "messageBody": "STOP", "inboundMessageId": "in-1"})
+    assert handler(sns(stop), context("receive_texts")) == {"opted_out": 1}
+    env("serve_api")
+    hit = dependencies().outbound.match_suppression(tenant.id, "+12125550101", None, None)
+    assert hit is not None and hit.source == "sms_stop"
+    env("receive_texts")
+    with pytest.raises(ValueError):
+        handler(sns("{not json"), context("receive_texts"))

@@ -58,7 +58,8 @@ def test_email_subscribers_from_context(tmp_path):
 
     app, stack = build_app(context={"alarmEmails": "ops@example.com, oncall@example.org"}, outdir=str(tmp_path))
     resources = app.synth().get_stack_by_name(stack.stack_name).template["Resources"]
-    subs = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::SNS::Subscription"]
+    subs = [r["Properties"] for r in resources.values()
+            if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["Protocol"] == "email"]
     assert sorted((s["Protocol"], s["Endpoint"]) for s in subs) == [("email", "oncall@example.org"), ("email", "ops@example.com")]
 
 

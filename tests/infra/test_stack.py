@@ -37,6 +37,7 @@ EXPECTED_RESOURCE_TYPES = {
     "AWS::IAM::Policy",
     "AWS::IAM::Role",
     "AWS::Kinesis::Stream",
+    "AWS::Lambda::EventInvokeConfig",
     "AWS::Lambda::EventSourceMapping",
     "AWS::Lambda::Function",
     "AWS::Lambda::LayerVersion",
@@ -48,6 +49,7 @@ EXPECTED_RESOURCE_TYPES = {
     "AWS::SQS::QueuePolicy",
     "AWS::SNS::Topic",  # the alarm topic (infra/constructs/notifications.py) and its policy and key
     "AWS::SNS::TopicPolicy",
+    "AWS::SNS::Subscription",  # receive_texts on the inbound-texts topic (infra/constructs/outbound.py)
     "AWS::KMS::Key",
     "AWS::StepFunctions::StateMachine",
     "AWS::Scheduler::Schedule",
@@ -98,12 +100,13 @@ def test_outputs(template):
     websocket = ["WebSocketUrl", "WebSocketCallbackUrl"]
     identity = ["UserPoolId", "UserPoolClientId"]
     alarms = ["AlarmTopicArn"]
+    texts = ["InboundTextsTopicArn"]
     for name in ["ApiUrl", "StateMachineArn", "EventsStreamName", *map(table_name_placeholder, TABLE_IDS), *alerts, *analytics,
-                 *connect, *websocket, *identity, *alarms]:
+                 *connect, *websocket, *identity, *alarms, *texts]:
         template.has_output(name, {})
     # no stray RestApi "Endpoint" output
     assert len(template.find_outputs("*")) == (3 + len(TABLE_IDS) + len(alerts) + len(analytics) + len(connect) + len(websocket)
-                                               + len(identity) + len(alarms))
+                                               + len(identity) + len(alarms) + len(texts))
 
 
 # --- data --------------------------------------------------------------------------------------
@@ -587,7 +590,7 @@ def test_dashboard_and_alarms(synth, template):
     alarms = [a["Properties"] for a in synth.of_type("AWS::CloudWatch::Alarm").values()]
     dlq = [a for a in alarms if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"]
     age = [a for a in alarms if a.get("MetricName") == "IteratorAge"]
-    assert len(dlq) == 2 and all(a["Threshold"] == 0 for a in dlq)  # contact events, contact records
+    assert len(dlq) == 3 and all(a["Threshold"] == 0 for a in dlq)  # contact events, contact records, inbound texts
     assert all(a["ComparisonOperator"] == "GreaterThanThreshold" for a in dlq)
     consumers = [f for f, spec in SPECS.items() if spec.consumes_events or spec.consumes_contact_records]
     assert len(age) == len(consumers) and all(a["Threshold"] == 60_000 for a in age)  # IteratorAge is in ms: 60 s

@@ -4,6 +4,7 @@ the campaign ever dials it (functions/dial_campaign, invoked through moto's Lamb
 the row's audit shows the block and its source; a campaign whose rows are all final completes by itself."""
 from __future__ import annotations
 
+import io
 import json
 import urllib.error
 import urllib.request
@@ -75,3 +76,28 @@ def test_a_raw_csv_list_and_a_stop_text_before_the_first_dial(runtime) -> None:
     assert client.call("GET", "/campaigns/stop-test/rows/x2")[1]["blocked_by"] == ["consent"]
     assert client.call("GET", "/campaigns/stop-test/attempts")[1] == []  # nothing was dialed
     assert client.call("GET", "/campaigns/stop-test")[1]["status"] == "completed"  # every row was final
+
+
+def test_a_stop_reply_published_to_the_inbound_texts_topic_reaches_the_dialer(runtime) -> None:
+    """End to end on the local backend: the stack's inbound-texts topic (output InboundTextsTopicArn) as End User
+    Messaging publishes a reply, SNS invoking receive_texts through moto's Lambda; the number is suppressed for the
+    tenant the receiving number is registered to, and its campaign row is blocked with the STOP's source."""
+    from infra import admin
+
+    assert admin.main(["--endpoint", runtime.moto_endpoint, "register-sms-sender", "demo", "origination", "+14155550151"],
+                      out=io.StringIO(), err=io.StringIO()) == 0
+    daytime = zone_in_hours()
+    topic = runtime.deployment.outputs["InboundTextsTopicArn"]
+    reply = {"originationNumber": daytime.number(91), "destinationNumber": "+14155550151", "messageKeyword": "K",
+             "messageBody": "stop", "inboundMessageId": "in-91"}
+    runtime.client("sns").publish(TopicArn=topic, Message=json.dumps(reply))
+    client = api(runtime, "demo")
+    campaign = {**CAMPAIGN, "campaign_id": "stop-reply"}
+    assert client.call("POST", "/campaigns", campaign)[0] == 201
+    rows = [{"row_id": "r91", "phone": daytime.number(91), "time_zone": daytime.zone, "consent_automated_voice": True}]
+    assert client.call("POST", "/campaigns/stop-reply/lists", {"format": "json", "rows": rows})[1]["accepted"] == 1
+    assert client.call("POST", "/campaigns/stop-reply/start")[1]["status"] == "running"
+    _dial(runtime)
+    status, audit = client.call("GET", "/campaigns/stop-reply/rows/r91")
+    assert status == 200 and audit["attempts"] == [] and audit["blocked_by"] == ["suppression"]
+    assert "sms_stop" in audit["blocked_checks"][0]["detail"]

@@ -47,6 +47,7 @@ NOT_NEEDED: dict[str, tuple[str, ...]] = {
     "push_updates": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING, *CONTACT_MODELS),
     "recheck_contact": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS),
     "record_agent_activity": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *ROUTING, *CONTACT_MODELS),
+    "receive_texts": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING, *LIST_PARSING, *CONTACT_MODELS),
     "record_dial_outcomes": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING, *LIST_PARSING, *CONTACT_MODELS),
     "record_history": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *ROUTING),
     "run_journeys": (*API, *ALERTS, *TRANSCRIPT_ANALYSIS, *KPIS, *ROUTING),  # loaded per journey step, not at import

@@ -214,6 +214,37 @@ def test_suppressions_and_consents_read_national_numbers_in_the_region_they_name
         SuppressionRequest(entries=[{"kind": "number", "value": "1"}], region="XX")
 
 
+def test_a_stop_texted_to_a_tenants_number_suppresses_the_sender_for_calls_too(deps):
+    """Replies to a campaign's texts reach End User Messaging's two-way topic, not a contact: STOP added the number
+    to End User Messaging's own opt-out list (no more texts) and nothing else, so the automated calls went on. The
+    tenant is the one the receiving number is registered to; another tenant's suppressions stay as they are."""
+    import json as _json
+
+    deps.config.put_tenant(Tenant(tenant_id="other", name="Other"))
+    admin.register_sms_sender(deps, tenant_id=T, kind="origination", name="+12125550199")
+    admin.register_sms_sender(deps, tenant_id="other", kind="origination", name="+12125550198")
+
+    def text(body, to="+12125550199", sender="+12125550101"):
+        return _json.dumps({"originationNumber": sender, "destinationNumber": to, "messageKeyword": "KEYWORD_1",
+                            "messageBody": body, "inboundMessageId": "m-1"})
+
+    assert outbound.inbound_sms(deps, text("what is my balance?")) == ()
+    assert deps.outbound.match_suppression(T, "+12125550101", None, None) is None
+    assert outbound.inbound_sms(deps, text(" Stop. ")) == ("+12125550101",)
+    hit = deps.outbound.match_suppression(T, "+12125550101", None, None)
+    assert hit is not None and hit.source == "sms_stop"
+    assert deps.outbound.match_suppression("other", "+12125550101", None, None) is None
+    _campaign(deps, csv=CSV.splitlines()[0] + "\n" + CSV.splitlines()[1] + "\n")
+    tick = outbound.dial_tick(deps, T, "c1")  # a voice campaign: the number that texted STOP is not called
+    assert tick.dialed == 0 and tick.blocks.get("suppression") == 1
+    with pytest.raises(outbound.UnknownTextNumber):
+        outbound.inbound_sms(deps, text("STOP", to="+12125550100"))
+    for bad in ("not json", "[1]", _json.dumps({"destinationNumber": "+12125550199", "messageBody": "STOP"}),
+                text("STOP", sender="nobody")):
+        with pytest.raises(ValueError):
+            outbound.inbound_sms(deps, bad)
+
+
 def test_without_an_endpoint_every_number_of_the_customer_profile_is_opted_out(deps):
     deps.customers.put(Customer(tenant_id=T, customer_id="cust-1", phones=["+12125550101", "+12125550103"]))
     _text_contact(deps, channel=Channel.CHAT, customer_id="cust-1")

@@ -47,6 +47,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -558,6 +559,40 @@ def inbound_text(deps: Dependencies, tenant_id: str, contact: Contact, text: str
         logger.info("opt-out keyword honoured", extra={"tenant_id": tenant_id, "contact_id": contact.contact_id,
                                                        "numbers": len(numbers), "source": source})
     return numbers
+
+
+class UnknownTextNumber(LookupError):
+    """A text came to a number no tenant registered (admin.register_sms_sender ID origination +E164): its reply
+    cannot be honoured for anyone; the delivery fails (retried, then the dead-letter queue)."""
+
+
+def inbound_sms(deps: Dependencies, message: str) -> tuple[str, ...]:
+    """A text a customer sent to a tenant's number, as AWS End User Messaging SMS publishes it to the stack's
+    inbound-texts topic (two-way SMS; JSON with originationNumber, destinationNumber, messageBody). The tenant is
+    the one the destination number is registered to as an origination; a whole-message opt-out keyword
+    (`is_opt_out`) suppresses the sender's number at once, for every campaign's next check, calls included:
+    End User Messaging's own opt-out list stops only further texts. Returns the numbers opted out. ValueError for
+    a message that is not such a payload, UnknownTextNumber for a destination no tenant registered."""
+    try:
+        payload = json.loads(message)
+    except ValueError:
+        raise ValueError("an inbound text is a JSON object (End User Messaging two-way SMS)") from None
+    if not isinstance(payload, dict):
+        raise ValueError("an inbound text is a JSON object (End User Messaging two-way SMS)")
+    destination, sender, body = (payload.get(k) for k in ("destinationNumber", "originationNumber", "messageBody"))
+    if not isinstance(destination, str) or not isinstance(sender, str) or not isinstance(body, str):
+        raise ValueError("an inbound text names destinationNumber, originationNumber and messageBody (strings)")
+    tenant_id = deps.config.tenant_for_sms_sender("origination", destination.strip())
+    if tenant_id is None:
+        raise UnknownTextNumber("a text to a number no tenant registered as an SMS origination")
+    if not is_opt_out(body):
+        return ()
+    number = _number(sender)
+    if number is None:
+        raise ValueError("originationNumber is not a phone number")
+    opt_out(deps, tenant_id, number, None, "sms_stop")
+    logger.info("opt-out keyword honoured", extra={"tenant_id": tenant_id, "numbers": 1, "source": "sms_stop"})
+    return (number,)
 
 
 def inbound_message(deps: Dependencies, tenant_id: str, contact: Contact, role: str, text: str | None) -> tuple[str, ...]:
