@@ -198,6 +198,7 @@ SPECS: Mapping[str, FunctionSpec] = {
     ),
     "manage_connection": FunctionSpec(
         "WebSocket $connect/$disconnect/$default: the connections table (tenant and role from the authorizer), ping and subscribe frames",
+        read=("Config",),  # $connect reads the API key again once its connection is stored (a revoke meanwhile)
         read_write=("Connections",),
     ),
     "push_updates": FunctionSpec(

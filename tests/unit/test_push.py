@@ -622,6 +622,22 @@ def test_a_revoked_or_rotated_agent_key_closes_its_sockets_and_nothing_more_reac
     assert _types(deps, "ana-desk") == ["offer"] and "ana-lost" not in deps.push.sent and report.sent == 1
 
 
+def test_a_socket_stored_after_its_keys_revoke_looked_for_sockets_is_refused():
+    """The authorizer let the key in, then the revoke ran (its search found no socket yet), then $connect stored
+    the connection: it lasted API Gateway's 2 h. $connect reads the key again once the connection is stored."""
+    from ccaas.domain.push import ConnectionRefused
+
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    issued, identity = _key(deps, "t1", "agent", "ana")
+    admin.revoke_api_key(deps, "t1", issued.key_id)  # between the authorizer's answer and $connect
+    with pytest.raises(ConnectionRefused, match="revoked"):
+        push.connect(deps, identity, "late-1")
+    assert deps.connections.get("t1", "late-1") is None
+    _, live = _key(deps, "t1", "agent", "ana")
+    assert push.connect(deps, live, "desk-1").connection_id == "desk-1"
+
+
 def test_a_revoked_supervisor_key_closes_its_watching_sockets_only():
     deps = memory_dependencies()
     _tenant(deps, "t1")

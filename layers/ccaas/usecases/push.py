@@ -22,6 +22,7 @@ from ccaas.domain.push import (
     AgentPush,
     Connection,
     ConnectionGone,
+    ConnectionRefused,
     FrameError,
     Identity,
     Ping,
@@ -45,10 +46,25 @@ if TYPE_CHECKING:  # alert pushes get their alerts from the caller, who has the 
 
 
 def connect(deps: Dependencies, identity: Identity, connection_id: str) -> Connection:
-    """$connect: store the connection as the credential describes it (ConnectionRefused otherwise)."""
+    """$connect: store the connection as the credential describes it (ConnectionRefused otherwise).
+
+    An API key revoked while its socket was being opened: the authorizer let it in, and the revoke's search for
+    the key's sockets may run before this connection is stored, missing it (the socket then lasted API Gateway's
+    2 h). The key is read again once the connection is stored: a revoke either finds the connection or is seen
+    here (each writes before it reads), and a revoked key's connection is deleted and refused."""
     connection = open_connection(identity, connection_id, deps.clock.now_ms())
     deps.connections.put(connection)
+    if identity.expires_at == 0 and identity.key_id.startswith("k_") and _revoked(deps, identity):
+        deps.connections.delete(identity.tenant_id, connection_id)
+        raise ConnectionRefused("the key was revoked", field="authorization")
     return connection
+
+
+def _revoked(deps: Dependencies, identity: Identity) -> bool:
+    try:
+        return deps.config.get_api_key(identity.tenant_id, identity.key_id).revoked_at is not None
+    except NotFound:
+        return False  # a key this store never had (a legacy context): the authorizer's word stands
 
 
 def disconnect(deps: Dependencies, identity: Identity, connection_id: str) -> None:
