@@ -38,21 +38,30 @@ class _NotifyEveryAlarm:
             node.add_ok_action(self._action)
 
 
+def service_topic(scope: Construct, *, service: str, display_name: str, removal_policy: RemovalPolicy) -> sns.Topic:
+    """A topic (construct ids "Key" and "Topic" in `scope`) an AWS service of this account publishes to: encrypted
+    with a customer managed key the service may use (the AWS managed `aws/sns` key's policy cannot grant a service),
+    TLS only."""
+    account = Stack.of(scope).account
+    same_account = {"StringEquals": {"aws:SourceAccount": account}}
+    key = kms.Key(scope, "Key", description=f"{display_name} (SNS)", enable_key_rotation=True, removal_policy=removal_policy)
+    key.add_to_resource_policy(iam.PolicyStatement(
+        principals=[iam.ServicePrincipal(service)], actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"],
+        conditions=same_account,
+    ))
+    topic = sns.Topic(scope, "Topic", display_name=display_name, master_key=key, enforce_ssl=True)
+    topic.add_to_resource_policy(iam.PolicyStatement(
+        principals=[iam.ServicePrincipal(service)], actions=["sns:Publish"], resources=[topic.topic_arn],
+        conditions=same_account,
+    ))
+    return topic
+
+
 class AlarmNotifications(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, emails: Sequence[str], removal_policy: RemovalPolicy) -> None:
         super().__init__(scope, construct_id)
-        account = Stack.of(self).account
-        key = kms.Key(self, "Key", description="Alarm notifications (SNS)", enable_key_rotation=True,
-                      removal_policy=removal_policy)
-        key.add_to_resource_policy(iam.PolicyStatement(
-            principals=[iam.ServicePrincipal(CLOUDWATCH)], actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": account}},
-        ))
-        self.topic = sns.Topic(self, "Topic", display_name="Contact center alarms", master_key=key, enforce_ssl=True)
-        self.topic.add_to_resource_policy(iam.PolicyStatement(
-            principals=[iam.ServicePrincipal(CLOUDWATCH)], actions=["sns:Publish"], resources=[self.topic.topic_arn],
-            conditions={"StringEquals": {"aws:SourceAccount": account}},
-        ))
+        self.topic = service_topic(self, service=CLOUDWATCH, display_name="Contact center alarms",
+                                   removal_policy=removal_policy)
         for email in emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
         Aspects.of(Stack.of(self)).add(_NotifyEveryAlarm(self.topic))

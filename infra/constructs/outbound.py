@@ -16,15 +16,14 @@ from collections.abc import Sequence
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs.connect import INSTANCE_ARN
+from infra.constructs.notifications import service_topic
 from infra.nag import acknowledge
 
 
@@ -79,19 +78,8 @@ class InboundTexts(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, removal_policy: RemovalPolicy) -> None:
         super().__init__(scope, construct_id)
-        account = Stack.of(self).account
-        key = kms.Key(self, "Key", description="Inbound texts (SNS)", enable_key_rotation=True,
-                      removal_policy=removal_policy)
-        key.add_to_resource_policy(iam.PolicyStatement(
-            principals=[iam.ServicePrincipal(SMS_VOICE)], actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": account}},
-        ))
-        self.topic = sns.Topic(self, "Topic", display_name="Texts to the contact center's numbers", master_key=key,
-                               enforce_ssl=True)
-        self.topic.add_to_resource_policy(iam.PolicyStatement(
-            principals=[iam.ServicePrincipal(SMS_VOICE)], actions=["sns:Publish"], resources=[self.topic.topic_arn],
-            conditions={"StringEquals": {"aws:SourceAccount": account}},
-        ))
+        self.topic = service_topic(self, service=SMS_VOICE, display_name="Texts to the contact center's numbers",
+                                   removal_policy=removal_policy)
         self.dlq = sqs.Queue(self, "Dlq", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
                              retention_period=Duration.days(14), removal_policy=removal_policy)
         acknowledge(self.dlq, "AwsSolutions-SQS3",

@@ -52,15 +52,8 @@ class Synth:
 
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """The app synthesized in this process (the tests read its construct tree). Where cdk.out/ is stale (a
-    fresh clone, an edited source) this synthesis writes it, under local.synth's lock: the local runtimes and
-    moto stacks of the other workers then find it fresh instead of synthesizing the same app again (~5-10 s
-    of jsii and Node each)."""
-    from local import synth as cdk_out
-
-    with cdk_out.locked():
-        if not cdk_out.is_fresh():
-            return Synth(cdk_out.CDK_OUT)
+    # Never into cdk.out/, what the local runtimes deploy: only `python -m infra.app` writes it. (Tried: the tier's
+    # synthesis written there once left a template whose alarms listed their actions twice.)
     return Synth(tmp_path_factory.mktemp("cdk.out"))
 
 
