@@ -238,8 +238,9 @@ def pacing_mode(campaign: Campaign, stats: AbandonmentStats | None) -> CampaignM
 
 # --- time ----------------------------------------------------------------------------------------
 @lru_cache(maxsize=512)
+@lru_cache(maxsize=1024)
 def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+    return ZoneInfo(name)  # zoneinfo keeps only 8 loaded: a row's numbers may name dozens, each checked per tick
 
 
 def candidate_zones(row: ContactListRow, number: str) -> tuple[str, ...]:
