@@ -367,6 +367,19 @@ def test_queue_depth_on_the_stream_does_not_wait_for_the_live_metrics_consumer()
     assert applied.opened[0].message == "Queue sales: 3 contacts in queue (threshold 3)"
 
 
+def test_a_high_depth_threshold_reads_a_bounded_page_of_waiting_contacts():
+    """A threshold of 100,000 (accepted) asked the waiting index for 100,001 contacts per touched queue on every
+    evaluation: a 1 MB page each on DynamoDB. The read stops at MAX_DEPTH_PROBE; the live gauge decides above."""
+    deps = demo_deps()
+    alerts.put_rules(deps, TENANT, AlertRules.model_validate({"queue_depth": {"threshold": 100_000}}))
+    _queued(deps, 3)
+    asked = []
+    waiting = deps.store.waiting_contacts
+    deps.store.waiting_contacts = lambda tenant, queue, limit: asked.append(limit) or waiting(tenant, queue, limit)
+    [snapshot] = alerts.queue_snapshots(deps, TENANT, alerts.get_rules(deps, TENANT), ["sales"])
+    assert asked == [alerts.MAX_DEPTH_PROBE] and snapshot.in_queue == 3
+
+
 # --- size limits of the tenant's rules ------------------------------------------------------------
 
 

@@ -114,6 +114,9 @@ def apply_decisions(deps: Dependencies, tenant_id: str, decisions: Decisions, un
 # --- snapshots of the stored live state -------------------------------------------------------------
 
 
+MAX_DEPTH_PROBE = 101  # waiting contacts read per queue for the depth rule at most (the oldest is the first)
+
+
 def queue_snapshots(
     deps: Dependencies, tenant_id: str, rules: AlertRules, queue_ids: Iterable[str] | None = None
 ) -> list[QueueSnapshot]:
@@ -121,13 +124,15 @@ def queue_snapshots(
 
     Depth is the larger of the live gauge (QUEUED + OFFERED) and the waiting index read up to the
     rule's threshold: the index is written before the event is published, while the gauge is written
-    by the other stream consumer, maybe after this one reads it."""
+    by the other stream consumer, maybe after this one reads it. The index is read for at most
+    MAX_DEPTH_PROBE contacts: a threshold of 100,000 read a 1 MB page per touched queue on every evaluation
+    (and every queue on every sweep); above the probe the gauge decides (it lags by one batch at most)."""
     from ccaas.domain.routing_engine.synthetic import is_synthetic
 
     queues = {q.queue_id: q for q in deps.config.list_queues(tenant_id)}
     wanted = sorted(queues if queue_ids is None else set(queue_ids) & set(queues))
     items = deps.live.snapshots((tenant_id, q) for q in wanted)
-    probe = rules.queue_depth.threshold + 1 if rules.queue_depth.enabled else 1
+    probe = min(rules.queue_depth.threshold + 1, MAX_DEPTH_PROBE) if rules.queue_depth.enabled else 1
     snapshots = []
     for queue_id in wanted:
         item = items.get((tenant_id, queue_id), {})
