@@ -384,9 +384,6 @@ class ConversationIndex:
             # enough of its words (len − edits) at all, and is tried only where its last word is (7,920 synonym
             # variants of "you … now" cost 15 s on 1,000 words, each tried at every "you").
             said = frozenset(tokens)
-            viable = {phrase for first in said & firsts for _, edits, by_last in entries[first][2]
-                      for phrases in by_last.values() for phrase, _ in phrases
-                      if sum(word in said for word in phrase) >= len(phrase) - edits}
             counts: dict[int, int] = {}
             open_exact: dict[tuple[str, str], list[tuple[list[str], int, int]]] = {}  # without the phrases found enough
             open_fuzzy: dict[str, list[tuple[int, int, dict[str, list[tuple[tuple[str, ...], int]]]]]] = {}
@@ -411,10 +408,11 @@ class ConversationIndex:
                 if not fuzzy:
                     continue
                 groups = open_fuzzy.get(first)
-                if groups is None:  # this speaker's viable phrases of the word, grouped once
+                if groups is None:  # the word's phrases this speaker says enough words of, grouped once
                     groups = open_fuzzy[first] = [
                         (length, edits, live) for length, edits, by_last in fuzzy
-                        if (live := {w: kept for w, ps in by_last.items() if (kept := [x for x in ps if x[0] in viable])})]
+                        if (live := {w: kept for w, ps in by_last.items()
+                                     if (kept := [x for x in ps if sum(t in said for t in x[0]) >= length - edits])})]
                 for length, edits, by_last in groups:
                     last = k + length - 1
                     for word in set(tokens[last - edits : last + edits + 1]):
