@@ -27,6 +27,7 @@ from pydantic import (
     WrapValidator,
 )
 
+from ccaas.adapters.item_size import json_size  # the stores' own measure (compact UTF-8 JSON)
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.analytics import (
     AnalyticsRules,
@@ -157,23 +158,18 @@ def chat_messages(deps: Dependencies, tenant_id: str, contact_id: str, *, after:
 
 
 # --- analysis -------------------------------------------------------------------------------------
-def _json_bytes(value: Any) -> int:
-    """UTF-8 bytes of `value` as the analysis is stored (compact JSON, characters unescaped)."""
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
-
-
 def _fit(document: dict[str, Any]) -> dict[str, Any]:
     """The stored analysis document (overrides included) within _MAX_ANALYSIS_BYTES, cut in this order: the
     trailing segments' texts (scores, categories and evidence are kept; `segment_texts_dropped` counts them),
     the evaluation evidence's text snippets (offsets are kept), then the trailing segments themselves
     (`segments_dropped`: a transcript of thousands of tiny segments is ~90 bytes a segment without any text).
     An item DynamoDB refused had failed the upload with a 502 and the analysis step on every retry."""
-    size = _json_bytes(document)
+    size = json_size(document)
     segments = document.get("segments") or []
     dropped = int(document.get("segment_texts_dropped") or 0)
     while size > _MAX_ANALYSIS_BYTES and dropped < len(segments):
         segment = segments[len(segments) - 1 - dropped]
-        size -= _json_bytes(segment.get("text") or "") - 2  # the text's JSON string, "" left
+        size -= json_size(segment.get("text") or "") - 2  # the text's JSON string, "" left
         segment["text"] = ""
         dropped += 1
     document["segment_texts_dropped"] = dropped
@@ -183,14 +179,14 @@ def _fit(document: dict[str, Any]) -> dict[str, Any]:
                 for evidence in (question.get("automatic") or {}).get("evidence", []):
                     evidence["snippet"] = None
         document["evidence_snippets_dropped"] = True
-        size = _json_bytes(document)
+        size = json_size(document)
     kept, cut = len(segments), int(document.get("segments_dropped") or 0)
     while size > _MAX_ANALYSIS_BYTES and kept:
         kept -= 1
-        size -= _json_bytes(segments[kept]) + 1  # and its comma
+        size -= json_size(segments[kept]) + 1  # and its comma
         if size <= _MAX_ANALYSIS_BYTES:  # exact, with the count the cut adds
             document["segments"], document["segments_dropped"] = segments[:kept], cut + len(segments) - kept
-            size = _json_bytes(document)
+            size = json_size(document)
     return document
 
 
@@ -381,7 +377,7 @@ def override_answer(deps: Dependencies, tenant_id: str, contact_id: str, questio
         document["qa"] = QAScore(score=rescored.score, auto_failed=rescored.auto_failed).model_dump(mode="json")
         document["overrides"] = {q: o.model_dump(mode="json") for q, o in overrides.items()}
         document["version"] = version + 1
-        if _json_bytes(_fit(document)) > _MAX_ANALYSIS_BYTES:  # the overrides alone outgrow the item
+        if json_size(_fit(document)) > _MAX_ANALYSIS_BYTES:  # the overrides alone outgrow the item
             raise TooLarge(f"the evaluation's overrides would take the analysis over {_MAX_ANALYSIS_BYTES} bytes: "
                            "a shorter comment", field="comment")
         entry = deps.history.get_entry(tenant_id, contact_id)
