@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ccaas.domain.models import TooLarge
+from ccaas.domain.vocabulary import TooLarge  # not domain.models: the analysis step imports this module
 
 MAX_ITEM_BYTES = 400_000  # DynamoDB: 400 KB (409,600 bytes) per item, names included
 
