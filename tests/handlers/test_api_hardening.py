@@ -103,6 +103,23 @@ def test_a_client_cannot_declare_system_made_contacts_or_link_to_unknown_ones(te
     assert status == 422 and body["field"] == "previous_contact_id"
 
 
+@pytest.mark.parametrize("number, why", [
+    ("+19005550100", "premium-rate"), ("+4909001234567", "premium-rate"), ("+979123456789", "premium-rate"),
+    ("+15005550000", "personal"), ("+881612345678", "non-geographic"), ("+10005550100", "not a valid"),
+])
+def test_a_callback_number_that_bills_the_business_is_a_422_and_changes_nothing(tenant, number, why):
+    """Callback features are a revenue-share fraud target: the number a caller gives is dialed on the account."""
+    status, body = api("POST", "/contacts", tenant.id, {"channel": "VOICE", "queue_id": "sales", "callback_number": number})
+    assert status == 422 and body["field"] == "callback_number" and why in body["message"], body
+    assert number[1:] not in str(body)  # personal data: the reason, never the number
+    status, waiting = api("POST", "/contacts", tenant.id, {"channel": "VOICE", "queue_id": "sales"})
+    cid = waiting["contact_id"]
+    status, body = api("POST", f"/contacts/{cid}/callback", tenant.id, {"phone_number": number})
+    assert status == 422 and body["field"] == "phone_number" and why in body["message"], body
+    status, after = api("GET", f"/contacts/{cid}", tenant.id)
+    assert after["state"] == waiting["state"] and not after.get("callback"), after
+
+
 # -- unbounded numbers and garbage -----------------------------------------------------------------
 @pytest.mark.parametrize("path, payload, field", [
     ("/agents/bob", {"name": "Bob", "capacity": {"CHAT": -1}}, "capacity"),

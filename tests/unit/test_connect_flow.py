@@ -366,6 +366,21 @@ def test_callback_once_per_connect_contact(deps):
     assert ask(deps, fixture("task_null_sections", action="callback", queue_id="support", phone="12"))["error_code"] == "invalid_parameter"
 
 
+def test_a_callback_to_a_number_that_bills_the_business_is_refused(deps):
+    """Revenue-share fraud on callback features: the caller types a premium-rate, personal or satellite number
+    and the contact center calls it on its own account. The flow gets an error it can branch on, naming the
+    reason but never the number, and no callback waits."""
+    for number, why in (("+19005550100", "premium-rate"), ("+448712345678", "premium-rate"),
+                        ("+881612345678", "non-geographic"), ("+15005550000", "personal"), ("+10005550100", "not a valid")):
+        reply = ask(deps, fixture("task_null_sections", action="callback", queue_id="support", phone=number))
+        assert (reply["status"], reply["error_code"]) == ("error", "invalid_parameter"), number
+        assert why in reply["error_message"] and number[1:] not in json.dumps(reply), reply
+    assert not [c for c in deps.store.contacts.values() if c.callback_number]
+    # international freephone is a number the business may call
+    reply = ask(deps, fixture("task_null_sections", action="callback", queue_id="support", phone="+80012345678"))
+    assert reply["status"] == "ok", reply
+
+
 def test_log_event_feeds_self_service_containment(deps):
     cid = parse_event(fixture("chat_sms")).contact.ContactId
     assert ask(deps, fixture("chat_sms", action="log_event", milestone="menu_choice", value="2"))["self_service"] == "false"

@@ -109,6 +109,16 @@ def test_an_invalid_number_rejects_the_whole_row_and_is_never_accepted():
     assert parsed.rows == () and parsed.errors[0].field == "phone"
 
 
+def test_numbers_that_bill_the_business_reject_their_row_and_suppressions_still_take_them():
+    """A lead form's premium-rate, personal or satellite number would be dialed on the tenant's account."""
+    parsed = parse_csv("row_id,phone,time_zone\np,+1 900 555 0100,America/New_York\nq,+1 500 555 0000,America/New_York\n"
+                       "s,+881 612 345 678,UTC\nok,212-555-0134;+1 800 555 0100,\n")
+    assert [r.row_id for r in parsed.rows] == ["ok"] and len(parsed.rows[0].numbers) == 2
+    reasons = {e.line: e.message for e in parsed.errors}
+    assert "premium-rate" in reasons[2] and "personal" in reasons[3] and "non-geographic" in reasons[4], reasons
+    assert parse_number("+1 900 555 0100")[0] == "+19005550100"  # suppressing or consenting a number is no call
+
+
 def test_csv_line_numbers_count_quoted_newlines_and_blank_lines():
     text = 'row_id,phone,note\nr1,212-555-0134,"two\nlines"\n\nr2,bad,\n'
     parsed = parse_csv(text)

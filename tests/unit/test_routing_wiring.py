@@ -144,7 +144,7 @@ def test_a_callback_keeps_its_place_and_a_callback_contact_is_created_when_reach
     first = _new(deps, token="tok-first")
     deps.clock.advance(5)
     second = _new(deps, token="tok-second")
-    scheduled = contacts.request_callback(deps, TENANT, first.contact_id, "+15555550100")
+    scheduled = contacts.request_callback(deps, TENANT, first.contact_id, "+14155550177")
     assert scheduled.state == ContactState.CALLBACK_SCHEDULED
     assert waiting.wait_info(deps, TENANT, "sales", first.contact_id).position == 1
     assert waiting.wait_info(deps, TENANT, "sales", second.contact_id).position == 2
@@ -155,7 +155,7 @@ def test_a_callback_keeps_its_place_and_a_callback_contact_is_created_when_reach
     callback = contacts.get_contact(deps, TENANT, original.attributes["callback_contact_id"])
     assert callback.initiation_method == InitiationMethod.CALLBACK and callback.state == ContactState.OFFERED
     assert callback.previous_contact_id == first.contact_id and callback.agent_id == "ana"
-    assert callback.enqueued_at == first.enqueued_at and callback.callback_number == "+15555550100"
+    assert callback.enqueued_at == first.enqueued_at and callback.callback_number == "+14155550177"
     # The original's workflow hands over to the callback contact.
     assert deps.workflow.answers["tok-first"] == ("failure", {"error": "CallbackReached", "cause": callback.contact_id})
     assert contacts.recheck(deps, TENANT, first.contact_id)[::2] == ("follow", callback.contact_id)
@@ -166,7 +166,7 @@ def test_a_callback_keeps_its_place_and_a_callback_contact_is_created_when_reach
 def test_a_callback_requested_at_intake_waits_as_one_and_expires_as_abandoned():
     deps = demo_deps()
     _policy(deps, queue_defaults={"callback": {"max_wait_s": 3600}})
-    contact = contacts.schedule_callback(deps, TENANT, "sales", "+15555550101", customer_id="c-1")
+    contact = contacts.schedule_callback(deps, TENANT, "sales", "+14155550101", customer_id="c-1")
     queued = contacts.queue_and_route(deps, TENANT, contact.contact_id, "tok")
     assert queued.state == ContactState.CALLBACK_SCHEDULED
     assert deps.workflow.started[-1][2] == 3600  # no queue timeout, no reservation cap: nobody holds the line
@@ -181,7 +181,7 @@ def test_only_a_queued_contact_can_ask_for_a_callback():
     _available(deps, "ana")
     offered = _new(deps)
     with pytest.raises(DomainError, match="only a QUEUED contact"):
-        contacts.request_callback(deps, TENANT, offered.contact_id, "+15555550100")
+        contacts.request_callback(deps, TENANT, offered.contact_id, "+14155550177")
 
 
 # -- hours of operation at intake -----------------------------------------------------------------
@@ -205,7 +205,7 @@ def test_a_closed_queue_can_queue_anyway_or_take_callbacks_only():
     with pytest.raises(DomainError) as error:
         _new(deps)
     assert error.value.field == "callback_number"
-    contact = _new(deps, callback_number="+15555550102")
+    contact = _new(deps, callback_number="+14155550102")
     assert contact.state == ContactState.CALLBACK_SCHEDULED
     _policy(deps, queues={"sales": {"hours": CLOSED_ALL_WEEK, "when_closed": "queue"}})
     assert _new(deps, token="tok-2").state == ContactState.QUEUED

@@ -251,7 +251,7 @@ def test_a_callback_keeps_its_place_and_becomes_a_callback_contact_when_reached(
     status, second = client.call("POST", "/contacts", {"channel": "VOICE", "queue_id": "q"})
     later = second["contact_id"]
     wait_until(lambda: contact_state(client, later) == "QUEUED", what="both waiting")
-    status, body = client.call("POST", f"/contacts/{cid}/callback", {"phone_number": "+15555550100"})
+    status, body = client.call("POST", f"/contacts/{cid}/callback", {"phone_number": "+14155550177"})
     assert status == 200 and body["state"] == "CALLBACK_SCHEDULED" and body["callback"], body
     status, body = client.call("GET", f"/contacts/{cid}")
     assert body["wait"]["position"] == 1, body  # ahead of the later caller still on the line

@@ -379,12 +379,15 @@ def callback(flow: Flow) -> dict[str, Any]:
         raw = endpoint.Address
     if not raw:
         raise FlowError("missing_parameter", "action=callback needs parameter phone (or a phone number as CustomerEndpoint)")
+    from ccaas.domain.destinations import check_destination  # noqa: PLC0415 - phonenumbers: callbacks only
+    from ccaas.usecases import contacts, history  # noqa: PLC0415 - see the imports above
+
     try:
         number = normalise_phone(raw)
+        check_destination(number)  # a premium-rate or satellite number typed at the prompt: no call on the account
     except ValueError as error:
         raise FlowError("invalid_parameter", f"phone: {error}") from None
     customer, _ = flow.customer()
-    from ccaas.usecases import contacts, history  # noqa: PLC0415 - see the imports above
 
     from ccaas.domain.routing_engine.synthetic import SYNTHETIC_ATTRIBUTE, TEST_AGENT_ATTRIBUTE
 

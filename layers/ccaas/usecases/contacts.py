@@ -130,6 +130,8 @@ def create_contact(deps: Dependencies, tenant_id: str, request: NewContact) -> C
     except NotFound:
         raise DomainError(f"queue {request.queue_id} does not exist", field="queue_id") from None
     queue.require_channel(request.channel)
+    if request.callback_number is not None:
+        check_callback_number(request.callback_number, "callback_number")
     initial_contact_id = None
     if request.previous_contact_id:
         try:  # a link to a contact the tenant does not have is forged state
@@ -184,6 +186,18 @@ def _redacted_free_text(deps: Dependencies, tenant_id: str, request: NewContact)
     if request.attributes and redacts_attributes(deps, tenant_id):
         values["attributes"] = redact_attributes(request.attributes)
     return values
+
+
+def check_callback_number(number: str, field: str) -> None:
+    """A callback is a call the business pays for to a number the caller typed: one no carrier routes, a
+    premium-rate, personal or satellite line (the revenue-share fraud of callback features) is a DomainError
+    naming `field` and the reason, never the number (`ccaas.domain.destinations`)."""
+    from ccaas.domain.destinations import check_destination  # noqa: PLC0415 - phonenumbers: only callbacks need it
+
+    try:
+        check_destination(number)
+    except ValueError as error:
+        raise DomainError(f"callback number: {error}", field=field) from None
 
 
 def _queue_when_closed(contact: Contact, policy: routing.RoutingPolicy) -> bool:
@@ -433,6 +447,7 @@ def schedule_callback(
 
 def request_callback(deps: Dependencies, tenant_id: str, contact_id: str, number: str) -> Contact:
     """The waiting customer asks to be called back: they leave the line and keep their place."""
+    check_callback_number(number, "phone_number")
 
     def attempt() -> Contact:
         contact = deps.store.get_contact(tenant_id, contact_id)

@@ -114,19 +114,15 @@ def put_settings(deps: Dependencies, tenant_id: str, settings: TransferSettings)
 
 
 def _check_destination(number: str, field: str) -> None:
-    """A quick connect is where agents send customers: a number no carrier routes (+1 000…, a country code
-    nobody has) or a premium-rate line (+1 900, 09xx: the caller's company pays per minute, the classic toll
-    fraud) is refused when it is saved (checked on the write only: settings stored before still load)."""
-    import phonenumbers  # noqa: PLC0415 - only saving settings needs it (the transfer routes' cold start)
+    """A quick connect is where agents send customers: a number the business may not dial on its account
+    (`ccaas.domain.destinations`: none a carrier routes, premium-rate, personal, satellite) is refused when
+    it is saved (checked on the write only: settings stored before still load)."""
+    from ccaas.domain.destinations import check_destination  # noqa: PLC0415 - phonenumbers: only saving settings
 
     try:
-        parsed = phonenumbers.parse(number)
-    except phonenumbers.NumberParseException:  # a country code nobody has
-        raise DomainError(f"{number} is not a valid phone number", field=field) from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise DomainError(f"{number} is not a valid phone number", field=field)
-    if phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.PREMIUM_RATE:
-        raise DomainError(f"{number} is a premium-rate number: not a transfer destination", field=field)
+        check_destination(number)
+    except ValueError as error:
+        raise DomainError(f"{number}: {error}", field=field) from None
 
 
 # --- hold ------------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ import phonenumbers
 from phonenumbers import timezone as pn_timezone
 from pydantic import ValidationError
 
+from ccaas.domain.destinations import refused_destination
 from ccaas.domain.vocabulary import Frozen, Int
 from ccaas.domain.outbound.models import (
     MAX_ATTRIBUTES,
@@ -256,6 +257,10 @@ def _row(record: Mapping[str, Any], line: int, region: str, upload: str,
             parsed = _parse_phone(raw, region)
         except ValueError as exc:
             errors.append((field, _refused(exc, raw)))
+            continue
+        refused = refused_destination(parsed)  # a lead form's premium-rate number: never dialed on the account
+        if refused is not None:
+            errors.append((field, _refused(refused, raw)))
             continue
         number = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
         zones = number_zones(explicit, parsed)
