@@ -118,6 +118,10 @@ def test_the_bounds_hold_for_what_is_stored_placeholders_included():
     "#4111 #1111 #1111 #1111", "'4111' '1111' '1111' '1111'", '["4111","1111","1111","1111"]',
     "4111\u00ad1111\u00ad1111\u00ad1111", "4\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1\u200b1",
     "4\ufe0f\u20e3111 1111 1111 1111",
+    # text that went through a web form, an HTML page or a mail encoder; an IME's blanks and digits
+    "card 4111%201111%201111%201111 thanks", "4111&nbsp;1111&nbsp;1111&nbsp;1111", "4111&#160;1111&#160;1111&#160;1111",
+    "4111=C2=A01111=C2=A01111=C2=A01111", "4111+1111+1111+1111", "pay 4111%2D1111%2D1111%2D1111",
+    "4111\u30001111\u30001111\u30001111", "\uff14\uff11\uff11\uff11\u3000\uff11\uff11\uff11\uff11\u3000\uff11\uff11\uff11\uff11\u3000\uff11\uff11\uff11\uff11",
 ])
 def test_a_card_glued_to_letters_or_split_by_marks_is_redacted(text):
     """Digits glued to a word, and groups split by marks no one says (markdown, pipes, quotes, invisible
@@ -131,6 +135,7 @@ def test_a_card_glued_to_letters_or_split_by_marks_is_redacted(text):
 @pytest.mark.parametrize(("text", "kept"), [
     ("user838 wrote", "user838"), ("ticket INC4111111111111112 is open", "INC4111111111111112"),  # not Luhn-valid
     ("order_1234_5678", "order_1234_5678"), ("due 2026-11-20, 10:15", "2026-11-20, 10:15"),
+    ("call 555%20123%204567", "555%20123%204567"), ("order 12345+67890", "12345+67890"), ("a&nbsp;b 1&nbsp;2", "1&nbsp;2"),
 ])
 def test_numbers_in_words_that_are_no_card_are_kept(text, kept):
     from ccaas.domain.analytics.redaction import redact_attribute, redact_text

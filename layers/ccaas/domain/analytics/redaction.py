@@ -1111,15 +1111,49 @@ class Redactor:
 
 # Cards the number runs do not read (they read speech and typed groups, and keep a number that is part of a
 # word): digits glued to letters ("visa4111…", "…1111cvv123") and groups split by marks no speaker says.
-_OBSCURING = "_|~*#'\"`\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\ufe0f\u20e3"  # invisible: soft hyphen, zero-widths, keycap
+# Spaces typed only by an IME or pasted from a page (ideographic, en/em/figure spaces) count as such marks too.
+_OBSCURING = ("_|~*#'\"`\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\ufe0f\u20e3"  # soft hyphen, zero-widths, keycap
+              "\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u200a\u205f\u3000")
 _DIGIT_GROUPS = lazy_regex(r"\d+(?:[\s\-.,/" + re.escape(_OBSCURING) + r"]{1,5}\d+)*")
 _OBSCURING_MARK = lazy_regex("[" + re.escape(_OBSCURING) + "]")
+# A blank or hyphen as text that went through a web form, an HTML page or a mail encoder carries it: HTML
+# entities, percent-encoding, quoted-printable, a form's `+` between digits. Read as one mark each.
+_ENCODED_SEPARATOR = lazy_regex(
+    r"(?i)&(?:nbsp|ensp|emsp|thinsp|#0*(?:32|45|160|8201)|#x0*(?:20|2d|a0|2009));"
+    r"|%(?:20|2d|c2%a0|e3%80%80)|=(?:20|2d|c2=a0)(?=\d)|(?<=\d)\+(?=\d)")
+
+
+def _encodings_as_marks(text: str) -> tuple[str, list[int]] | None:
+    """`text` with each encoded blank or hyphen as one `_` mark, and the index in `text` of each character of
+    it (one past the end last); None when it holds none."""
+    if not any(c in text for c in "&%=+") or not _ENCODED_SEPARATOR.search(text):
+        return None
+    parts: list[str] = []
+    where: list[int] = []
+    last = 0
+    for m in _ENCODED_SEPARATOR.finditer(text):
+        parts += [text[last:m.start()], "_"]
+        where += [*range(last, m.start()), m.start()]
+        last = m.end()
+    parts.append(text[last:])
+    where += [*range(last, len(text)), len(text)]
+    return "".join(parts), where
 
 
 def _obscured_cards(joined: str) -> list[tuple[int, int, PiiType]]:
     """Card numbers (13-19 digits, an issued prefix, Luhn) made of whole digit groups joined by at most 5 blanks
     or marks, that either touch a letter or hold a mark no one types between a card's groups: the plain ones are
-    the number runs' to judge (a phone number next to another keeps its digits)."""
+    the number runs' to judge (a phone number next to another keeps its digits). Encoded blanks (`%20`,
+    `&nbsp;`, `=20`) are such marks."""
+    spans = _cards_in_groups(joined)
+    decoded = _encodings_as_marks(joined)
+    if decoded is not None:
+        text, where = decoded
+        spans += [(where[start], where[end - 1] + 1, kind) for start, end, kind in _cards_in_groups(text)]
+    return spans
+
+
+def _cards_in_groups(joined: str) -> list[tuple[int, int, PiiType]]:
     spans: list[tuple[int, int, PiiType]] = []
     for run in _DIGIT_GROUPS.finditer(joined):
         groups = [(run.start() + m.start(), run.start() + m.end(), ascii_digits(m.group()))
