@@ -385,3 +385,28 @@ def test_overrides_that_alone_would_outgrow_the_analysis_item_are_refused_naming
     assert refused.value.field == "comment" and 1 <= len(written) < len(questions)
     stored = deps.transcripts.get_analysis("acme", cid)
     assert set(stored["overrides"]) == set(written)
+
+
+def test_a_retried_analysis_stores_the_repeat_flags_its_first_run_could_not(deps):
+    """AnalyzeTranscript classifies the reason that makes a repeat; when the flags' write is throttled after the
+    analysis was stored, the step's retry finds the reason unchanged and must still store the flags."""
+    first = serve(deps, "ana", reason="billing")
+    deps.clock.advance(3_600)
+    write_flags, calls = deps.history.update_flags, []
+
+    def throttled_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise TimeoutError("throttled")
+        return write_flags(*args, **kwargs)
+
+    deps.history.update_flags = throttled_once
+    with pytest.raises(TimeoutError):
+        serve(deps, "ana", reason=None, messages=[
+            ("CUSTOMER", "I was charged twice on my bill, there is a wrong charge on my invoice"),
+            ("AGENT", "I see the double charge, I will refund the payment on your bill")])
+    second = max(deps.store.contacts.values(), key=lambda c: c.initiated_at).contact_id
+    assert deps.history.get_entry("acme", second).reason == "billing" and calls == [1]
+    analytics.analyze_contact(deps, "acme", second)  # the step's retry
+    assert deps.history.get_entry("acme", first).followed_by_repeat is True
+    assert deps.history.get_entry("acme", second).is_repeat is True

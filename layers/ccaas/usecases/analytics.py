@@ -234,14 +234,19 @@ def _store_analysis(deps: Dependencies, tenant_id: str, contact_id: str, analysi
         except Conflict:
             if attempt == _WRITE_ATTEMPTS - 1:
                 raise
-    changed = {}
-    if before is not None and before.reason != _effective_reason(before, summary):
+    also: list[str] = []
+    # The classified reason changes who repeats. A re-run (a retried step, a re-analysis) refreshes too: the run
+    # before may have stored the analysis and then failed to store the flags, or to export the neighbours they
+    # moved (no change any more, so the whole window goes to the lake again).
+    rerun = before is not None and before.analysis is not None
+    if before is not None and (rerun or before.reason != _effective_reason(before, summary)):
         from ccaas.usecases.history import refresh_repeat_flags  # noqa: PLC0415 - see the imports above
 
-        changed = refresh_repeat_flags(deps, tenant_id, contact_id)  # the classified reason changes who repeats
+        refreshed = refresh_repeat_flags(deps, tenant_id, contact_id)
+        also = list(refreshed.window if rerun else refreshed.changed)
     from ccaas.usecases.lake import export_analysis  # noqa: PLC0415 - the lake's use-cases, only when writing
 
-    export_analysis(deps, tenant_id, contact_id, also=list(changed))  # the new summary and evaluation, to the lake
+    export_analysis(deps, tenant_id, contact_id, also=also)  # the new summary and evaluation, to the lake
     return summary
 
 

@@ -10,6 +10,7 @@ README "History and analytics" for where it stops scaling and what comes next.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -102,22 +103,32 @@ def record_contact(deps: Dependencies, tenant_id: str, contact_id: str) -> Recor
 def store_record(deps: Dependencies, record: ContactRecord) -> bool:
     """Store a record if it is new or newer; then refresh the repeat flags it affects, and send the
     changed entries to the analytics lake when there is one (also for a repeated delivery: its first
-    export may be what failed)."""
+    export may be what failed).
+
+    The flags are refreshed on every delivery: a repeated one may follow a first whose flag write failed after
+    the record was stored. And a repeated delivery exports the customer's whole FCR window: the neighbours
+    whose flags the first delivery moved are no change any more, yet their export may be what failed."""
     from ccaas.usecases.lake import export_contacts  # noqa: PLC0415 - lake imports this module
 
     stored = deps.history.put_record(record)
-    changed = refresh_repeat_flags(deps, record.tenant_id, record.contact_id) if stored else {}
-    export_contacts(deps, record.tenant_id, [record.contact_id, *changed])
+    refreshed = refresh_repeat_flags(deps, record.tenant_id, record.contact_id)
+    export_contacts(deps, record.tenant_id, [record.contact_id, *(refreshed.changed if stored else refreshed.window)])
     return stored
 
 
-def refresh_repeat_flags(deps: Dependencies, tenant_id: str, contact_id: str) -> FlagChanges:
+@dataclass(frozen=True)
+class FlagRefresh:
+    changed: FlagChanges  # the flags this refresh stored, by contact id
+    window: tuple[str, ...] = ()  # every contact of the customer within the FCR window around the contact
+
+
+def refresh_repeat_flags(deps: Dependencies, tenant_id: str, contact_id: str) -> FlagRefresh:
     """Recompute FCR flags around one contact (its customer's contacts within ±W days) and store
     the ones that changed. Called whenever a record or its classified reason changes."""
     entry = deps.history.get_entry(tenant_id, contact_id)
     record = None if entry is None else entry.kpi_record()
     if entry is None or record is None or record.customer_id is None:
-        return {}
+        return FlagRefresh(changed={})
     window_days = kpi_settings(deps, tenant_id).fcr_window_days
     t = entry.contact_time or 0
     span = window_days * DAY_MS
@@ -125,7 +136,7 @@ def refresh_repeat_flags(deps: Dependencies, tenant_id: str, contact_id: str) ->
     changes = repeat_flag_changes(neighbours, entry, window_days=window_days)
     if changes:
         deps.history.update_flags(tenant_id, changes)
-    return changes
+    return FlagRefresh(changed=changes, window=tuple(n.contact_id for n in neighbours if n.contact_id != contact_id))
 
 
 # --- Amazon Connect contact records ----------------------------------------------------------------

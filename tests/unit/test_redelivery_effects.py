@@ -1,0 +1,88 @@
+"""At-least-once delivery: a step retried after a partial failure still applies what the first try could not.
+
+Each stream record, workflow step and tick here writes something that is not undone and then what follows
+from it (repeat flags, lake snapshots, campaign counters). A retry finds the first write done; what follows
+must not depend on that write having been new, or it is lost for good (outside review, session 25)."""
+from __future__ import annotations
+
+import pytest
+
+from ccaas.bootstrap import memory_dependencies
+from ccaas.domain.kpis import Channel, ContactRecord, FinalState
+from ccaas.ports_lake import LakeExportFailed, install_export
+from ccaas.usecases import admin
+from ccaas.usecases.history import store_record
+
+DAY = 86_400_000
+T0 = 1_795_186_800_000
+
+
+class Throttled(Exception):
+    """What a DynamoDB or Firehose throttle looks like once boto3's own retries are spent."""
+
+
+def _record(contact_id: str, t: int) -> ContactRecord:
+    return ContactRecord(tenant_id="t1", contact_id=contact_id, channel=Channel.VOICE, customer_id="cust1",
+                         reason="billing", initiated_at=t, enqueued_at=t, connected_at=t + 5_000,
+                         disconnected_at=t + 60_000, final_state=FinalState.COMPLETED, last_updated_at=t + 61_000)
+
+
+def _fails_once(method):
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise Throttled
+        return method(*args, **kwargs)
+    return flaky
+
+
+class _Lake:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, dict]] = []
+        self.refuse = 0
+
+    def put_rows(self, table: str, rows) -> None:
+        if self.refuse:
+            self.refuse -= 1
+            raise LakeExportFailed("refused")
+        self.rows += [(table, dict(r)) for r in rows]
+
+    def latest(self, contact_id: str) -> dict:
+        return [r for t, r in self.rows if t == "contact_records" and r["contact_id"] == contact_id][-1]
+
+
+@pytest.fixture
+def lake():
+    twin = _Lake()
+    previous = install_export(twin)
+    yield twin
+    install_export(previous)
+
+
+@pytest.fixture
+def deps():
+    deps = memory_dependencies()
+    admin.register_tenant(deps, tenant_id="t1", name="T")
+    return deps
+
+
+def test_repeat_flags_a_failed_write_missed_are_stored_when_the_record_comes_again(deps):
+    store_record(deps, _record("a", T0))
+    deps.history.update_flags = _fails_once(deps.history.update_flags)
+    with pytest.raises(Throttled):
+        store_record(deps, _record("b", T0 + DAY))  # stored, then the flags' write is throttled
+    assert store_record(deps, _record("b", T0 + DAY)) is False  # the retry: the same version, nothing new
+    assert deps.history.get_entry("t1", "a").followed_by_repeat is True
+    assert deps.history.get_entry("t1", "b").is_repeat is True
+
+
+def test_a_neighbour_whose_flag_moved_reaches_the_lake_when_the_export_is_retried(deps, lake):
+    store_record(deps, _record("a", T0))
+    lake.refuse = 1
+    with pytest.raises(LakeExportFailed):
+        store_record(deps, _record("b", T0 + DAY))  # b stored and a's flag moved in History; the lake refused
+    store_record(deps, _record("b", T0 + DAY))
+    assert deps.history.get_entry("t1", "a").followed_by_repeat is True
+    assert lake.latest("a")["followed_by_repeat"] is True and lake.latest("b")["is_repeat"] is True
