@@ -3,7 +3,7 @@
 Bad records (ccaas.usecases.metrics.accept_record: not an event, a payload field of the wrong type, a time
 far ahead, a queue the tenant does not have) are reported as batch item failures (the mapping retries,
 bisects, then sends them to the DLQ), with the reason logged beside the shard and sequence number the DLQ
-entry points at; the valid ones are deduplicated by event id for the whole batch at once and applied (see
+entry points at; any other failure while reading a record (a throttle) fails the whole invocation; the valid ones are deduplicated by event id for the whole batch at once and applied (see
 ccaas.usecases.metrics.apply_records). A failed metrics or dedup write fails the invocation, and the
 shard watermark makes the retry safe.
 """
@@ -27,6 +27,7 @@ tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
 valid: list[SequencedEvent] = []  # this invocation's parsed events (one execution environment, one invocation)
+transient: list[Exception] = []  # this invocation's failures that are no fault of a record (a throttled read)
 
 
 def record_handler(record: KinesisStreamRecord) -> None:
@@ -36,6 +37,9 @@ def record_handler(record: KinesisStreamRecord) -> None:
     except MalformedEvent as error:
         logger.warning("event record rejected", extra={"reason": error.reason, "shard_id": shard_id,
                                                        "sequence_number": record.kinesis.sequence_number})
+        raise
+    except Exception as error:
+        transient.append(error)
         raise
 
 
@@ -88,7 +92,13 @@ def _below_target(view: RealtimeQueueMetrics) -> bool:
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     valid.clear()
+    transient.clear()
     response = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    if transient:
+        # A throttled or timed-out read while checking a record is no poison: as a batch item failure, the records
+        # after it would be applied, the shard's watermark would pass it, and its redelivery would be skipped as
+        # applied (lost for good). The whole batch fails instead, nothing applied: its retry is safe.
+        raise transient[0]
     if valid:
         applied = apply_records(dependencies(), valid[0].shard_id, valid)
         views = [_emit(a) for a in applied]

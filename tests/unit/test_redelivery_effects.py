@@ -86,3 +86,31 @@ def test_a_neighbour_whose_flag_moved_reaches_the_lake_when_the_export_is_retrie
     store_record(deps, _record("b", T0 + DAY))
     assert deps.history.get_entry("t1", "a").followed_by_repeat is True
     assert lake.latest("a")["followed_by_repeat"] is True and lake.latest("b")["is_repeat"] is True
+
+
+def test_a_throttled_read_fails_the_live_metrics_batch_and_its_retry_counts_every_event(deps, monkeypatch):
+    """As a batch item failure, the record after it was applied and the shard's watermark passed the throttled
+    one: its redelivery was skipped as applied (the queue's gauge one short for good)."""
+    import json
+    from datetime import UTC, datetime
+
+    from ccaas.domain.models import Queue
+    from ccaas.usecases.metrics import realtime_queue_metrics
+    from tests.lambda_harness import context, kinesis_event, load_module
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ccaas")
+    admin.put_queue(deps, Queue(tenant_id="t1", queue_id="sales", name="Sales"))
+    now = deps.clock.now_ms()
+    at = datetime.fromtimestamp(now / 1000, tz=UTC).isoformat()
+    batch = kinesis_event([json.dumps({
+        "event_id": f"evt-0000{i}", "tenant_id": "t1", "type": "contact.queued", "occurred_at": at, "subject": f"contact#c{i}",
+        "sequence": 1, "payload": {"contact_id": f"c{i}", "queue_id": "sales", "channel": "VOICE", "enqueued_at": now},
+    }).encode() for i in (1, 2)])
+    deps.config.get_queue = _fails_once(deps.config.get_queue)
+    consumer = load_module("consume_contact_events")
+    consumer.dependencies = lambda: deps
+    with pytest.raises(Throttled):
+        consumer.lambda_handler(batch, context())
+    assert realtime_queue_metrics(deps, "t1", "sales").in_queue == 0  # nothing applied
+    assert consumer.lambda_handler(batch, context()) == {"batchItemFailures": []}  # the mapping's retry
+    assert realtime_queue_metrics(deps, "t1", "sales").in_queue == 2
