@@ -191,9 +191,12 @@ class OutboundStore(Protocol):
     def finish_attempt(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str, *,
                        disposition: Disposition, at: datetime, contact_id: str | None = None,
                        ring_seconds: float | None = None, abandon_message_played: bool | None = None,
-                       provider_id: str | None = None, dial_error: str | None = None) -> AttemptRecord:
+                       provider_id: str | None = None, dial_error: str | None = None,
+                       counts: Mapping[str, int] | None = None) -> AttemptRecord:
         """Set the disposition: once from none (the carrier's outcome), then once more from ANSWERED (the
-        agent's). Any other change is a Conflict (an audit trail is not rewritten)."""
+        agent's). Any other change is a Conflict (an audit trail is not rewritten). `counts` are added to the
+        campaign's counters of `at`'s UTC day in the same write: a retry that finds the disposition set has
+        nothing left to count (counted apart, a failure between the two lost them for good)."""
         ...
     def record_attempts(self, tenant_id: str, campaign_id: str, row_id: str) -> list[Attempt]:
         """The row's attempts in this campaign, oldest first (strongly consistent)."""

@@ -236,6 +236,22 @@ def test_a_disposition_is_set_once_then_refined_once_from_answered(store, tenant
     assert store.account_attempts(tenant, row.account_id, T0 - timedelta(days=1))[0].disposition is Disposition.RIGHT_PARTY_CONTACT
 
 
+def test_a_disposition_and_its_counters_are_one_write(store, tenant):
+    """Counted apart, a failure between the two left the counters short for good: the retry finds the disposition
+    set (pacing's abandonment rate and the 3 % cap read these counters)."""
+    _campaign(store, tenant)
+    (row,) = _rows(store, tenant, n=1)
+    record = _record(tenant, row, T0)
+    _start(store, record, store.get_row(tenant, "c1", "r0"), next_due_at=T0)
+    day = T0.astimezone(timezone.utc).date().isoformat()
+    store.finish_attempt(tenant, "c1", "r0", record.attempt_id, disposition=Disposition.ABANDONED, at=T0,
+                         counts={"outcome.abandoned": 1})
+    with pytest.raises(Conflict):  # a repeated outcome: nothing written, nothing counted
+        store.finish_attempt(tenant, "c1", "r0", record.attempt_id, disposition=Disposition.ABANDONED, at=T0,
+                             counts={"outcome.abandoned": 1})
+    assert store.day_counts(tenant, "c1", day, day) == {day: {"outcome.abandoned": 1}}
+
+
 def test_counters_add_per_day(store, tenant):
     store.add_counts(tenant, "c1", "2025-11-24", {"attempts": 2, "blocked.consent": 1})
     store.add_counts(tenant, "c1", "2025-11-24", {"attempts": 3, "outcome.answered": 1})

@@ -214,6 +214,55 @@ def test_an_answered_call_becomes_an_outbound_contact_and_the_agent_disposes_it(
     assert (m.connects, m.human_answered, m.opted_out, m.abandoned) == (1, 1, 1, 0)
 
 
+def test_an_opt_out_whose_first_try_failed_is_recorded_by_the_retry(deps):
+    """The suppression comes before the disposition: after it, a failed suppression left the agent's retry a 409
+    (the disposition set) and the person who asked to stop was dialed again."""
+    _campaign(deps)
+    _upload(deps, "row_id,phone,time_zone,consent_automated_voice\nr1,+12125550101,America/New_York,true\n")
+    outbound.dial_tick(deps, T, "c1")
+    (record,) = outbound.attempts_export(deps, T, "c1")
+    _dialer(deps).outcomes[record.attempt_id] = CarrierOutcome(disposition=Disposition.ANSWERED,
+                                                               at=NOW + timedelta(seconds=9), ring_seconds=9)
+    deps.clock.advance(10)
+    outbound.dial_tick(deps, T, "c1")
+    contact_id = deps.outbound.get_attempt(T, "c1", "r1", record.attempt_id).contact_id
+    suppress, calls = deps.outbound.add_suppressions, []
+
+    def throttled_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise TimeoutError("throttled")
+        return suppress(*args, **kwargs)
+
+    deps.outbound.add_suppressions = throttled_once
+    with pytest.raises(TimeoutError):
+        outbound.dispose_contact(deps, T, contact_id, DispositionRequest(disposition="opted_out"))
+    done = outbound.dispose_contact(deps, T, contact_id, DispositionRequest(disposition="opted_out"))
+    assert done.attempt.disposition is Disposition.OPTED_OUT
+    assert deps.outbound.match_suppression(T, "+12125550101", None, None) is not None
+    assert outbound_metrics.campaign_metrics(deps, T, "c1").opted_out == 1
+
+
+def test_a_tick_that_fails_part_way_counts_the_calls_it_placed(deps):
+    _campaign(deps)
+    _upload(deps, "row_id,phone,time_zone,consent_automated_voice\n"
+                  "r1,+12125550101,America/New_York,true\nr2,+12125550102,America/New_York,true\n")
+    start, calls = deps.outbound.start_attempt, []
+
+    def second_throttled(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise TimeoutError("throttled")
+        return start(*args, **kwargs)
+
+    deps.outbound.start_attempt = second_throttled
+    free_agents = sum(1 for a in deps.store.list_agents(T) if a.status == "AVAILABLE")
+    with pytest.raises(TimeoutError):
+        outbound.dial_tick(deps, T, "c1")
+    assert free_agents >= 2 and len(calls) == 2  # the first row dialed, the second throttled
+    assert outbound_metrics.campaign_metrics(deps, T, "c1").attempts == len(outbound.attempts_export(deps, T, "c1")) == 1
+
+
 def test_an_answer_with_no_free_agent_is_an_abandoned_call_with_its_message(deps):
     _campaign(deps)
     _upload(deps, "row_id,phone,time_zone,consent_automated_voice\nr1,+12125550101,America/New_York,true\n")

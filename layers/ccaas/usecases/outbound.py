@@ -822,16 +822,26 @@ def _new_attempt_id(deps: Dependencies, now: datetime) -> str:
 
 
 def dial_tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetime | None = None) -> TickResult:
-    """One step of the dialing loop for one campaign (see the module docstring)."""
+    """One step of the dialing loop for one campaign (see the module docstring). What the tick did (attempts,
+    blocks) is counted even when it fails part way (a throttled write after some dials): the pacing's rates and
+    the campaign's figures read these counters."""
     now = now or _now(deps)
     result = TickResult(tenant_id=tenant_id, campaign_id=campaign_id)
+    try:
+        _tick(deps, tenant_id, campaign_id, now, result)
+    finally:
+        _count(deps, result, now)
+    return result
+
+
+def _tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetime, result: TickResult) -> None:
     campaign = deps.outbound.get_campaign(tenant_id, campaign_id)
     if campaign.status is not CampaignStatus.RUNNING:
-        return result
+        return
     settings = dialer_settings(deps, tenant_id)
     if settings is None:
         logger.warning("campaign running without a dialer", extra={"tenant_id": tenant_id, "campaign_id": campaign_id})
-        return result
+        return
     dialer = deps.dialers(settings)
 
     # 1. outcomes the dialer knows by now (the simulated carrier; Connect's come as contact records)
@@ -861,9 +871,8 @@ def dial_tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetim
     result.mode = str(mode)
     if mode is CampaignMode.PREVIEW:
         _offer_previews(deps, campaign, sum(1 for a in agents if _free(a)), now, result)
-        _count(deps, result, now)
         _complete_if_final(deps, campaign, counts30, now, result)
-        return result
+        return
     state = PacingState(
         agents_free=sum(1 for a in agents if _free(a)),
         agents_on_call=sum(1 for a in agents if a.active.get(Channel.VOICE) and not a.acw_contact_ids),
@@ -878,9 +887,8 @@ def dial_tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetim
     wanted = dials_to_place(mode, state)
     result.wanted = wanted
     if wanted <= 0:
-        _count(deps, result, now)
         _complete_if_final(deps, campaign, counts30, now, result)
-        return result
+        return
 
     # 3. due rows: check, store the attempt with its checks, then dial
     ledgers = _Ledgers(deps, tenant_id)
@@ -931,10 +939,9 @@ def dial_tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetim
                                                  "attempt_id": attempt.attempt_id, "error": type(exc).__name__})
             result.dial_errors += 1
             deps.outbound.finish_attempt(tenant_id, campaign_id, row.row.row_id, attempt.attempt_id,
-                                         disposition=Disposition.NO_ANSWER, at=now, dial_error=type(exc).__name__[:256])
-    _count(deps, result, now)
+                                         disposition=Disposition.NO_ANSWER, at=now, dial_error=type(exc).__name__[:256],
+                                         counts=DIAL_ERROR_COUNTS)
     _complete_if_final(deps, campaign, counts30, now, result)
-    return result
 
 
 class SmsSenderNotTheTenants(PermissionError):
@@ -976,11 +983,12 @@ def _send_text(deps: Dependencies, settings: DialerSettings, campaign: Campaign,
         logger.warning("text refused", extra={**ids, "error": type(exc).__name__})
         result.dial_errors += 1
         deps.outbound.finish_attempt(result.tenant_id, campaign.campaign_id, attempt.row_id, attempt.attempt_id,
-                                     disposition=Disposition.NO_ANSWER, at=now, dial_error=type(exc).__name__[:256])
+                                     disposition=Disposition.NO_ANSWER, at=now, dial_error=type(exc).__name__[:256],
+                                     counts=DIAL_ERROR_COUNTS)
         return
     deps.outbound.finish_attempt(result.tenant_id, campaign.campaign_id, attempt.row_id, attempt.attempt_id,
-                                 disposition=Disposition.MESSAGE_SENT, at=now, provider_id=handle.provider_id[:256])
-    deps.outbound.add_counts(result.tenant_id, campaign.campaign_id, _day(now), {f"outcome.{Disposition.MESSAGE_SENT}": 1})
+                                 disposition=Disposition.MESSAGE_SENT, at=now, provider_id=handle.provider_id[:256],
+                                 counts={f"outcome.{Disposition.MESSAGE_SENT}": 1})
     result.texts += 1
     _due_again(deps, result.tenant_id, campaign.campaign_id, attempt.row_id, now)
 
@@ -1230,13 +1238,14 @@ def _hold_back(deps: Dependencies, row: StoredRow, decision: Decision, result: T
         result.deferred += 1
 
 
+# A failed dial or text is a no-answer attempt, counted with its disposition (ports_outbound.finish_attempt).
+DIAL_ERROR_COUNTS = {"dial_errors": 1, f"outcome.{Disposition.NO_ANSWER}": 1}
+
+
 def _count(deps: Dependencies, result: TickResult, now: datetime) -> None:
     counts = {f"blocked.{name}": n for name, n in result.blocks.items()}
     if result.dialed:
         counts["attempts"] = result.dialed
-    if result.dial_errors:
-        counts["dial_errors"] = result.dial_errors
-        counts[f"outcome.{Disposition.NO_ANSWER}"] = result.dial_errors
     if counts:
         deps.outbound.add_counts(result.tenant_id, result.campaign_id, _day(now), counts)
 
@@ -1278,13 +1287,12 @@ def record_outcome(deps: Dependencies, tenant_id: str, campaign_id: str, row_id:
             disposition, message = Disposition.ABANDONED, True
     elif disposition is Disposition.ABANDONED:
         message = True
-    done = deps.outbound.finish_attempt(
-        tenant_id, campaign_id, row_id, attempt_id, disposition=disposition, at=outcome.at, contact_id=contact_id,
-        ring_seconds=outcome.ring_seconds, abandon_message_played=message)
     counts = {f"outcome.{disposition}": 1}
     if contact_id and disposition is Disposition.ANSWERED:
         counts["connects"] = 1
-    deps.outbound.add_counts(tenant_id, campaign_id, _day(outcome.at), counts)
+    done = deps.outbound.finish_attempt(
+        tenant_id, campaign_id, row_id, attempt_id, disposition=disposition, at=outcome.at, contact_id=contact_id,
+        ring_seconds=outcome.ring_seconds, abandon_message_played=message, counts=counts)
     _due_again(deps, tenant_id, campaign_id, row_id, outcome.at)
     return done
 
@@ -1396,12 +1404,14 @@ def dispose_contact(deps: Dependencies, tenant_id: str, contact_id: str, request
         raise DomainError(f"an agent cannot record {request.disposition}", field="disposition")
     campaign_id, row_id, attempt_id = ids
     now = _now(deps)
-    done = deps.outbound.finish_attempt(tenant_id, campaign_id, row_id, attempt_id,  # type: ignore[arg-type]
-                                        disposition=request.disposition, at=now)
     if request.disposition is Disposition.OPTED_OUT:
-        opt_out(deps, tenant_id, done.attempt.number, done.attempt.account_id, "agent")
-    deps.outbound.add_counts(tenant_id, campaign_id, _day(now), {f"agent.{request.disposition}": 1})  # type: ignore[arg-type]
-    return done
+        # Before the disposition: a failed suppression after it would leave the retry a Conflict and the person
+        # dialed again. Suppressing twice is harmless (the first source and time are kept).
+        held = deps.outbound.get_attempt(tenant_id, campaign_id, row_id, attempt_id)  # type: ignore[arg-type]
+        opt_out(deps, tenant_id, held.attempt.number, held.attempt.account_id, "agent")
+    return deps.outbound.finish_attempt(tenant_id, campaign_id, row_id, attempt_id,  # type: ignore[arg-type]
+                                        disposition=request.disposition, at=now,
+                                        counts={f"agent.{request.disposition}": 1})
 
 
 # --- audit and metrics -------------------------------------------------------------------------------------

@@ -342,7 +342,8 @@ class DynamoOutboundStore:
     def finish_attempt(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str, *,
                        disposition: Disposition, at: datetime, contact_id: str | None = None,
                        ring_seconds: float | None = None, abandon_message_played: bool | None = None,
-                       provider_id: str | None = None, dial_error: str | None = None) -> AttemptRecord:
+                       provider_id: str | None = None, dial_error: str | None = None,
+                       counts: Mapping[str, int] | None = None) -> AttemptRecord:
         record = self.get_attempt(tenant_id, campaign_id, row_id, attempt_id)
         check_refinement(record, disposition)
         attempt_update: dict[str, Any] = {"disposition": disposition}
@@ -360,10 +361,15 @@ class DynamoOutboundStore:
         values: dict[str, Any] = {":doc": _s(done.model_dump_json()), ":disp": _s(str(disposition))}
         if before is not None:
             values[":before"] = _s(str(REFINABLE))
+        disposed = {"TableName": self._table, "Key": attempt_key(tenant_id, campaign_id, row_id, attempt_id),
+                    "UpdateExpression": "SET doc = :doc, disp = :disp", "ConditionExpression": condition,
+                    "ExpressionAttributeValues": values}
         try:
-            self._db.update_item(TableName=self._table, Key=attempt_key(tenant_id, campaign_id, row_id, attempt_id),
-                                 UpdateExpression="SET doc = :doc, disp = :disp", ConditionExpression=condition,
-                                 ExpressionAttributeValues=values)
+            if counts:  # one transaction: a retry that finds the disposition set must not find the counters short
+                self._db.transact_write_items(TransactItems=[
+                    {"Update": disposed}, {"Update": self._counter_update(tenant_id, campaign_id, _iso(at)[:10], counts)}])
+            else:
+                self._db.update_item(**disposed)
         except ClientError as error:
             if not _cancelled(error):
                 raise
@@ -413,14 +419,16 @@ class DynamoOutboundStore:
     def add_counts(self, tenant_id: str, campaign_id: str, day: str, counts: Mapping[str, int]) -> None:
         if not counts:
             return
+        self._db.update_item(**self._counter_update(tenant_id, campaign_id, day, counts))
+
+    def _counter_update(self, tenant_id: str, campaign_id: str, day: str, counts: Mapping[str, int]) -> dict[str, Any]:
         names = {f"#c{i}": name for i, name in enumerate(counts)}
         values: dict[str, Any] = {f":c{i}": {"N": str(int(n))} for i, n in enumerate(counts.values())}
         expires = datetime.fromisoformat(day).replace(tzinfo=UTC) + COUNTER_TTL
         values[":exp"] = {"N": str(int(expires.timestamp()))}
-        self._db.update_item(
-            TableName=self._table, Key={"pk": _s(f"{tenant_id}#C#{campaign_id}#STATS"), "sk": _s(f"DAY#{day}")},
-            UpdateExpression="ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts))) + " SET expires_at = :exp",
-            ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+        return {"TableName": self._table, "Key": {"pk": _s(f"{tenant_id}#C#{campaign_id}#STATS"), "sk": _s(f"DAY#{day}")},
+                "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts))) + " SET expires_at = :exp",
+                "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
 
     def day_counts(self, tenant_id: str, campaign_id: str, first_day: str, last_day: str) -> dict[str, dict[str, int]]:
         items = self._query(KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b", ConsistentRead=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from ccaas.adapters.memory.carrier import CarrierProfile, SimulatedCarrier
@@ -180,7 +180,8 @@ class MemoryOutboundStore:
     def finish_attempt(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str, *,
                        disposition: Disposition, at: datetime, contact_id: str | None = None,
                        ring_seconds: float | None = None, abandon_message_played: bool | None = None,
-                       provider_id: str | None = None, dial_error: str | None = None) -> AttemptRecord:
+                       provider_id: str | None = None, dial_error: str | None = None,
+                       counts: Mapping[str, int] | None = None) -> AttemptRecord:
         with self._lock:
             record = self.get_attempt(tenant_id, campaign_id, row_id, attempt_id)
             check_refinement(record, disposition)
@@ -195,6 +196,8 @@ class MemoryOutboundStore:
                     update[name] = value
             done = record.model_copy(update=update)
             self.attempts[(tenant_id, campaign_id, row_id, attempt_id)] = done
+            if counts:  # under the same lock: one write, as the DynamoDB store's transaction
+                self._add_counts(tenant_id, campaign_id, at.astimezone(timezone.utc).date().isoformat(), counts)
             return done
 
     def _all(self, tenant_id: str) -> list[AttemptRecord]:
@@ -220,6 +223,9 @@ class MemoryOutboundStore:
 
     # --- counters --------------------------------------------------------------------------------------
     def add_counts(self, tenant_id: str, campaign_id: str, day: str, counts: Mapping[str, int]) -> None:
+        self._add_counts(tenant_id, campaign_id, day, counts)
+
+    def _add_counts(self, tenant_id: str, campaign_id: str, day: str, counts: Mapping[str, int]) -> None:
         with self._lock:
             held = self.counts.setdefault((tenant_id, campaign_id, day), {})
             for name, n in counts.items():
