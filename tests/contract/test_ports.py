@@ -150,6 +150,23 @@ def test_available_index_lists_ready_agents_longest_idle_first(deps, tenant):
     assert [a.agent_id for a in deps.store.list_agents(tenant)] == ["ana", "bob", "cy", "dee"]
 
 
+def test_index_reads_go_past_one_page(deps, tenant):
+    """A Query page ends at 1 MB: agents with the largest profile the API takes (~22 KB each) filled it at ~45,
+    and the longest-idle agents past it were never offered anything (outside review, session 25)."""
+    skills = {f"skill-{i:03d}-{'x' * 40}": 5 for i in range(100)}
+    many = [_agent(tenant, f"a{n:03d}", status="AVAILABLE", status_since=n, skills=skills) for n in range(120)]
+    for start in range(0, len(many), 25):
+        deps.store.save(agents=many[start:start + 25])
+    found = deps.store.available_agents(tenant, 1000)
+    assert [a.agent_id for a in found] == [a.agent_id for a in many]
+    assert len(deps.store.available_agents(tenant, 70)) == 70
+    notes = {f"k{i:02d}": "n" * 1000 for i in range(50)}
+    waiting = [_contact(tenant, n, state=ContactState.QUEUED, enqueued_at=n, attributes=notes) for n in range(40)]
+    for start in range(0, len(waiting), 25):
+        deps.store.save(contacts=waiting[start:start + 25])
+    assert [c.contact_id for c in deps.store.waiting_contacts(tenant, "q1", 100)] == [c.contact_id for c in waiting]
+
+
 def test_tenants_do_not_see_each_other(deps, tenant):
     deps.store.save(contacts=[_contact(tenant, 1, state=ContactState.QUEUED, enqueued_at=1)], agents=[_agent(tenant, "ana")])
     other = f"{tenant}x"
