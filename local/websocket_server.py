@@ -256,6 +256,9 @@ class WebSocketGateway:
         return True
 
 
+MAX_MESSAGE_BYTES = 128 * 1024  # API Gateway's WebSocket message limit (PostToConnection's Data)
+
+
 class _ManagementHandler(BaseHTTPRequestHandler):
     gateway: WebSocketGateway
     # Keep-alive, as API Gateway's endpoint: the push consumer's boto3 client reuses its connection
@@ -265,6 +268,9 @@ class _ManagementHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
         length = int(self.headers.get("Content-Length") or 0)
         data = self.rfile.read(length) if length else b""
+        if len(data) > MAX_MESSAGE_BYTES:  # as API Gateway: such a message never reaches the client
+            self._answer(413, "PayloadTooLargeException", f"{len(data)} bytes: over {MAX_MESSAGE_BYTES}")
+            return
         self._on_connection(lambda connection_id: self.gateway.post(connection_id, data), ok=200)
 
     def do_DELETE(self) -> None:  # noqa: N802 - stdlib name

@@ -1,9 +1,10 @@
 """Kinesis consumer: contact and agent events -> WebSocket messages (offers, contact states, queue metrics).
 
 A record that does not parse is a batch item failure (retried, bisected, then the DLQ). A push that
-fails for another reason than a gone connection fails the records that caused it (retried; a retry may
-repeat a message already delivered to another connection: clients key on contact id / queue id). A
-gone connection is deleted. Nothing is lost by a failed push: offers and metrics stay readable by GET.
+fails for a passing reason (a throttle, a 5xx) fails the record that caused it, and nothing after it is pushed
+in this invocation: the mapping redelivers from that record on, so later messages are not sent twice. A message
+API Gateway refuses for good (over 128 KB, which `fitted` prevents; malformed) is counted and dropped. A gone
+connection is deleted. Nothing is lost by a failed push: offers and metrics stay readable by GET.
 
 `_cache` lives as long as the execution environment: each agent's connections and each tenant's routing
 policy for a few seconds (ccaas.usecases.push.PushCache says what that may delay and what it may not).
@@ -32,7 +33,8 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     batch = ParsedBatch(event, context)
     report = push_events(dependencies(), [e for e, _ in batch.events], _cache)
     batch.fail(lambda e: e.event_id in report.failed_event_ids)
-    counts = {"PushesSent": report.sent, "PushConnectionsGone": report.gone, "PushFailures": len(report.failed_event_ids)}
+    counts = {"PushesSent": report.sent, "PushConnectionsGone": report.gone, "PushFailures": len(report.failed_event_ids),
+              "PushesRefused": report.refused}
     # Most batches reach nobody (no agent or supervisor of theirs connected): a line and an EMF document of
     # zeros per batch were ~0.7 KB of log ingestion each (bench cost); only what happened is written.
     for name, value in counts.items():

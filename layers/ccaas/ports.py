@@ -302,7 +302,8 @@ class ConnectionStore(Protocol):
 class PushChannel(Protocol):
     def post(self, connection_id: str, message: Mapping[str, Any]) -> None:
         """Send one message; ccaas.domain.push.ConnectionGone when the connection no longer exists,
-        any other exception for a failure worth retrying."""
+        MessageRefused when this message can never be sent (over 128 KB, malformed), any other exception for a
+        failure worth retrying."""
         ...
     def close(self, connection_id: str) -> None:
         """Close the client's socket (DeleteConnection); closing a gone connection is not an error."""

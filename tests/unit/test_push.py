@@ -769,3 +769,90 @@ def test_a_tenant_s_watchers_beyond_the_bound_are_closed_oldest_first(monkeypatc
                                  for a in applied])
     assert {cid for cid, sent in deps.push.sent.items() if sent} == {"sup-1", "sup-2", "t2-sup"}
     assert deps.push.closed == ["sup-0"] and deps.connections.get("t1", "sup-0") is None
+
+
+# --- what API Gateway will not carry --------------------------------------------------------------------------
+def test_an_offer_too_large_for_a_websocket_message_is_sent_slim_and_says_so():
+    """50 attributes of 1,024 CJK characters (what POST /contacts takes) made a 300 KB offer frame: API Gateway
+    refuses PostToConnection's Data over 128 KB, so the desktop never got the offer (outside review, session 25)."""
+    from ccaas.domain.push import MAX_FRAME_BYTES, fitted, frame_bytes, message
+
+    contact = {"contact_id": "c1", "state": "OFFERED", "attributes": {f"k{i}": "語" * 1024 for i in range(50)}}
+    body = message("offer", 0, {"contact": contact, "expires_at": "2026-12-05T00:00:00Z", "earlier_messages": []})
+    slim = fitted(body)
+    assert len(frame_bytes(body)) > MAX_FRAME_BYTES >= len(frame_bytes(slim))
+    assert slim["payload"]["truncated"] is True and slim["payload"]["contact"]["contact_id"] == "c1"
+    assert slim["payload"]["expires_at"] == "2026-12-05T00:00:00Z" and "attributes" not in slim["payload"]["contact"]
+    small = message("offer", 0, {"contact": {"contact_id": "c2", "attributes": {"k": "語" * 1024}}})
+    assert fitted(small) is small and "語".encode() in frame_bytes(small)  # UTF-8 as is: 3 bytes, not 6
+    other = message("contact_state", 0, {"contact_id": "c3", "notes": "x" * 200_000})
+    assert fitted(other)["payload"] == {"contact_id": "c3", "truncated": True}
+
+
+def test_a_message_refused_for_good_is_dropped_and_a_failed_one_stops_the_batch_there():
+    """A refusal (too large, malformed) is not retried: a retried record only repeated every later record's
+    messages to other agents. A transient failure fails its record, and nothing after it is pushed in this
+    invocation (the mapping redelivers from that record on: pushed now, they would arrive twice)."""
+    from ccaas.domain.push import MessageRefused
+
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    push.connect(deps, Identity(tenant_id="t1", role="agent", agent_id="ana"), "ana-1")
+    push.connect(deps, Identity(tenant_id="t1", role="agent", agent_id="bob"), "bob-1")
+    post, posted = deps.push.post, []
+
+    def refusing_ana(connection_id, body):
+        posted.append(connection_id)
+        if connection_id == "ana-1":
+            raise MessageRefused("PayloadTooLargeException")
+        return post(connection_id, body)
+
+    deps.push.post = refusing_ana
+    n = len(deps.events.events)
+    _offer_to(deps, "t1", "ana", "sales")
+    _offer_to(deps, "t1", "bob", "support")
+    report = push.push_events(deps, _events_since(deps, n))
+    assert report.refused >= 1 and not report.failed_event_ids and _types(deps, "bob-1") == ["offer"]
+
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    push.connect(deps, Identity(tenant_id="t1", role="agent", agent_id="ana"), "ana-1")
+    push.connect(deps, Identity(tenant_id="t1", role="agent", agent_id="bob"), "bob-1")
+    deps.push.failing.add("ana-1")
+    n, before = len(deps.events.events), 0
+    _offer_to(deps, "t1", "ana", "sales")
+    _offer_to(deps, "t1", "bob", "support")
+    events = _events_since(deps, n)
+    report = push.push_events(deps, events)
+    ana_offer = next(e for e in events if e.type == "contact.offered" and e.payload["agent_id"] == "ana")
+    assert report.failed_event_ids == {ana_offer.event_id}
+    assert len(deps.push.sent.get("bob-1", [])) == before  # bob's offer waits for the redelivery
+
+
+def test_the_api_gateway_channel_sends_utf8_and_names_a_refusal():
+    from botocore.exceptions import ClientError
+
+    from ccaas.adapters.aws.push import ApiGatewayPushChannel
+    from ccaas.domain.push import MessageRefused
+
+    class Client:
+        class exceptions:  # noqa: N801 - botocore's shape
+            GoneException = type("GoneException", (Exception,), {})
+
+        def __init__(self):
+            self.data = []
+
+        def post_to_connection(self, ConnectionId, Data):  # noqa: N803 - botocore's names
+            self.data.append(Data)
+            if len(self.data) > 1:
+                raise ClientError({"Error": {"Code": "PayloadTooLargeException", "Message": "too big"}}, "PostToConnection")
+
+    client = Client()
+    channel = ApiGatewayPushChannel(client)
+    channel.post("c1", {"type": "offer", "payload": {"name": "語"}})
+    assert "語".encode() in client.data[0]
+    with pytest.raises(MessageRefused):
+        channel.post("c1", {"type": "offer"})
+    with pytest.raises(MessageRefused):  # over the limit: not even sent
+        channel.post("c1", {"type": "offer", "payload": "x" * 200_000})
+    assert len(client.data) == 2

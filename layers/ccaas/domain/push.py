@@ -7,7 +7,7 @@ context at $connect (the credential), never from a frame; a delivery is addresse
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -155,6 +155,33 @@ def message(kind: str, at_ms: int, payload: Any) -> dict[str, Any]:
     return {"type": kind, "at": iso(at_ms), "payload": payload}
 
 
+# API Gateway refuses a WebSocket message over 128 KB (PostToConnection's Data): a frame past it never arrives.
+MAX_FRAME_BYTES = 128 * 1024
+
+
+def frame_bytes(body: Mapping[str, Any]) -> bytes:
+    """The frame as sent: compact UTF-8 JSON (escaped to ASCII, a CJK character was 6 bytes instead of 3)."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def fitted(body: dict[str, Any]) -> dict[str, Any]:
+    """`body`, or when its frame would be over MAX_FRAME_BYTES a smaller one saying `truncated`: an offer keeps
+    the contact's ids, state and times, and leaves out what made it large (a transferred chat's earlier messages,
+    the contact's attributes, the customer); any other message keeps its type and time only. The client reads the
+    whole of it from the API (GET /agents/{id}/offers, GET /contacts/{id})."""
+    if len(frame_bytes(body)) <= MAX_FRAME_BYTES:
+        return body
+    payload = body.get("payload")
+    if body.get("type") == "offer" and isinstance(payload, Mapping) and isinstance(payload.get("contact"), Mapping):
+        contact = {k: v for k, v in payload["contact"].items() if k not in ("attributes", "reason")}
+        slim = {**body, "payload": {"contact": contact, "expires_at": payload.get("expires_at"), "truncated": True}}
+        if len(frame_bytes(slim)) <= MAX_FRAME_BYTES:
+            return slim
+    ids = {k: v for k, v in (payload or {}).items() if k.endswith("_id") and isinstance(v, str)} \
+        if isinstance(payload, Mapping) else {}
+    return {"type": body.get("type"), "at": body.get("at"), "payload": {**ids, "truncated": True}}
+
+
 def error_frame(text: str) -> dict[str, Any]:
     return {"type": "error", "message": text}
 
@@ -267,6 +294,11 @@ def plan_pushes(events: Iterable[Event]) -> PushPlan:
 
 class ConnectionGone(Exception):
     """PostToConnection answered 410 Gone: the client left without a $disconnect reaching us."""
+
+
+class MessageRefused(Exception):
+    """PostToConnection refused this message for good (too large, malformed, forbidden): sending it again would
+    fail again, so it is counted and dropped, never a reason to retry the stream record."""
 
 
 class SocketRequestContext(BaseModel):

@@ -25,10 +25,12 @@ from ccaas.domain.push import (
     ConnectionRefused,
     FrameError,
     Identity,
+    MessageRefused,
     Ping,
     alert_message,
     alert_queue,
     error_frame,
+    fitted,
     iso,
     message,
     open_connection,
@@ -99,6 +101,7 @@ class PushReport:
     offers_read: int = 0
     expired: int = 0  # of `gone`: past their credential's expiry, closed and deleted unposted
     audience_reads: int = 0  # connection lookups that went to the store (not the cache)
+    refused: int = 0  # messages PostToConnection refused for good (too large, malformed): dropped, not retried
     failed_event_ids: set[str] = field(default_factory=set)  # their records are batch item failures
 
 
@@ -168,7 +171,7 @@ class PushCache:
         return policy
 
 
-SENT, GONE, FAILED = "sent", "gone", "failed"
+SENT, GONE, FAILED, REFUSED = "sent", "gone", "failed", "refused"
 
 
 def _post(deps: Dependencies, report: PushReport, connection: Connection, body: dict[str, Any]) -> str:
@@ -192,6 +195,11 @@ def post_to(connections: ConnectionStore, channel: PushChannel, report: PushRepo
         connections.delete(connection.tenant_id, connection.connection_id)
         report.gone += 1
         return GONE
+    except MessageRefused as refusal:  # again would fail again: a retried record only repeats the others' messages
+        logger.warning("push refused", extra={"tenant_id": connection.tenant_id, "type": body.get("type"),
+                                              "reason": str(refusal)[:200]})
+        report.refused += 1
+        return REFUSED
     except Exception:  # noqa: BLE001  (any other failure: the record is retried)
         return FAILED
 
@@ -343,6 +351,10 @@ def push_events(deps: Dependencies, events: Sequence[Event], cache: PushCache | 
     report = PushReport()
     agent_conns: dict[tuple[str, str], list[Connection]] = {}
     for push in plan_pushes(events).agent_pushes:
+        if report.failed_event_ids and push.event_id not in report.failed_event_ids:
+            # The mapping redelivers from the first failed record on: pushing later events now would send each
+            # of them again with the retry (to other agents, other tenants) for every retry of the failed one.
+            break
         key = (push.tenant_id, push.agent_id)
         if key not in agent_conns:
             if cache is not None:
@@ -360,7 +372,7 @@ def push_events(deps: Dependencies, events: Sequence[Event], cache: PushCache | 
                 continue
         else:
             payload = push.payload
-        body = message(push.kind, push.at_ms, payload)
+        body = fitted(message(push.kind, push.at_ms, payload))  # over 128 KB it would never arrive
         agent_conns[key] = _deliver(deps, report, push, conns, body, cache)
     return report
 

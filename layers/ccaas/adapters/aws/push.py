@@ -10,8 +10,10 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from ccaas.domain.models import NotFound
-from ccaas.domain.push import Connection, ConnectionGone
+from ccaas.domain.push import MAX_FRAME_BYTES, Connection, ConnectionGone, MessageRefused, frame_bytes
 
 AUDIENCE_INDEX = "audience"
 
@@ -116,6 +118,10 @@ class DynamoConnectionStore:
         return [c for c in self._audience(f"{tenant_id}#WATCH") if c.tenant_id == tenant_id and c.watches_queues]
 
 
+# PostToConnection's answers that sending the same message again would get again.
+_REFUSALS = ("PayloadTooLargeException", "BadRequestException", "ForbiddenException")
+
+
 class ApiGatewayPushChannel:
     """PostToConnection on the WebSocket API's stage endpoint (https://<api>.execute-api.<region>
     .amazonaws.com/<stage>); `client` is an `apigatewaymanagementapi` client made for that endpoint."""
@@ -124,11 +130,17 @@ class ApiGatewayPushChannel:
         self._client = client
 
     def post(self, connection_id: str, message: Mapping[str, Any]) -> None:
-        data = json.dumps(message, separators=(",", ":"), default=str).encode()
+        data = frame_bytes(message)
+        if len(data) > MAX_FRAME_BYTES:
+            raise MessageRefused(f"{len(data)} bytes, over the {MAX_FRAME_BYTES} a WebSocket message may hold")
         try:
             self._client.post_to_connection(ConnectionId=connection_id, Data=data)
         except self._client.exceptions.GoneException:
             raise ConnectionGone(connection_id) from None
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _REFUSALS:
+                raise MessageRefused(error.response["Error"]["Code"]) from None
+            raise
 
     def close(self, connection_id: str) -> None:
         try:
