@@ -19,7 +19,7 @@ from ccaas.domain.journeys import (
     parse_suite,
     scale_latency_budgets,
 )
-from ccaas.domain.models import ContactState
+from ccaas.domain.models import ContactState, DomainError
 from ccaas.domain.routing_engine.synthetic import SYNTHETIC_ATTRIBUTE, TEST_AGENT_ATTRIBUTE, is_synthetic
 from ccaas.usecases import admin, alerts, journeys
 from local.journeys import LoadReport, percentile, run_load
@@ -170,6 +170,53 @@ def test_the_scheduled_runner_records_each_tenants_runs(deps):
     assert latest.journey == "ivr-sales" and latest.failed_step == "steps[0] hours"
     assert [a.subject for a in alerts.list_alerts(deps, TENANT)] == ["journey/ivr-sales"]
     assert suite.journeys[0].name == "ivr-sales"
+
+
+class _Outage:
+    """Every flow step answers closed (the suite fails), and each journey takes its whole timeout of the tick."""
+
+    instance_arn = "arn:aws:connect:us-east-1:123456789012:instance/x"
+
+    def __init__(self, clock: list[float]) -> None:
+        self.clock = clock
+
+    def flow(self, event, timeout_s):
+        self.clock[0] += 30
+        return {"status": "ok", "queue_id": "sales", "open": "false"}
+
+    def api(self, *args, **kwargs):
+        raise AssertionError("no API step here")
+
+
+def test_the_scheduled_runner_stops_at_its_time_and_the_next_tick_goes_on_where_it_stopped(deps):
+    """A tenant whose 50 journeys all time out ran past the Lambda's timeout: nobody's results were recorded,
+    and the tenants after it never ran (outside review, session 25)."""
+    admin.register_tenant(deps, tenant_id="zeta", name="Zeta")
+    journeys.put_journeys(deps, TENANT, _suite(*[f"j{i}" for i in range(10)]))
+    journeys.put_journeys(deps, "zeta", _suite("z1"))
+    used = [0.0]
+
+    def tick():
+        used[0] = 0.0
+        deps.clock.advance(300)
+        return journeys.run_scheduled(deps, lambda tenant_id, s: _Outage(used),
+                                      time_left_s=lambda: 240 - used[0])
+
+    first = tick()
+    assert [(r.tenant_id, len(r.results)) for r in first] == [(TENANT, 8)]  # 8 × 30 s fit in 240 s; recorded
+    assert len(journeys.latest_results(deps, TENANT).journeys) == 8
+    second = tick()  # the never-run ones first: zeta's, then acme's last two
+    assert [(r.tenant_id, [x.journey for x in r.results]) for r in second][:2] == [("zeta", ["z1"]), (TENANT, ["j8", "j9", "j0", "j1", "j2", "j3", "j4"])]
+    assert {a.subject for a in alerts.list_alerts(deps, "zeta")} == {"journey/z1"}
+
+
+def test_a_journey_longer_than_the_scheduled_runner_can_give_is_refused(deps):
+    hours = [{"action": "hours", "parameters": {"queue_id": "sales"}}]
+    suite = parse_suite({"journeys": [{"name": "ok", "timeout_s": 180, "steps": hours},
+                                      {"name": "slow", "timeout_s": 181, "steps": hours}]})
+    with pytest.raises(DomainError) as refused:
+        journeys.put_journeys(deps, TENANT, suite)
+    assert refused.value.field == "journeys[1].timeout_s"
 
 
 # -------------------------------------------------------------------------------------------- alarms

@@ -323,12 +323,18 @@ def run_journey(entry: EntryPoints, spec: JourneySpec, *, clean: bool = True) ->
 
 
 def run_suite(entry: EntryPoints, suite: JourneySuite, *, names: Iterable[str] | None = None,
-              on_result: Callable[[JourneyResult], None] | None = None) -> list[JourneyResult]:
+              on_result: Callable[[JourneyResult], None] | None = None,
+              order: Sequence[JourneySpec] | None = None,
+              fits: Callable[[JourneySpec], bool] | None = None) -> list[JourneyResult]:
+    """The suite's journeys (or those `names`), in the suite's order or `order`; with `fits`, the run stops
+    before the first journey it says no longer fits (the scheduled runner's time left)."""
     wanted = set(names) if names is not None else None
     results = []
-    for spec in suite.journeys:
+    for spec in order if order is not None else suite.journeys:
         if wanted is not None and spec.name not in wanted:
             continue
+        if fits is not None and not fits(spec):
+            break
         result = run_journey(entry, spec)
         results.append(result)
         if on_result is not None:
@@ -349,6 +355,11 @@ def journeys_of(deps: Any, tenant_id: str) -> JourneySuite:
     return settings_of(deps, tenant_id, JOURNEYS_SETTINGS, JourneySuite)
 
 
+# The scheduled runner's Lambda runs 300 s and keeps 60 s for recording: a journey longer than this could never run
+# there (one stored before the bound runs with it).
+SCHEDULED_TIMEOUT_S = 180.0
+
+
 def put_journeys(deps: Any, tenant_id: str, suite: JourneySuite) -> JourneySuite:
     """Store the suite, then follow it with the alarms: one per journey added, none for a journey removed
     (deps.journey_alarms; an alarm call that fails fails the request after the suite is stored, and the
@@ -358,6 +369,10 @@ def put_journeys(deps: Any, tenant_id: str, suite: JourneySuite) -> JourneySuite
     from ccaas.domain.models import DomainError
 
     deps.config.get_tenant(tenant_id)  # NotFound for an unknown tenant
+    for i, spec in enumerate(suite.journeys):
+        if spec.timeout_s > SCHEDULED_TIMEOUT_S:
+            raise DomainError(f"at most {SCHEDULED_TIMEOUT_S:g} s: the scheduled runner could never run it",
+                              field=f"journeys[{i}].timeout_s")
     if _foreign_instance(deps, tenant_id, suite):
         raise DomainError("not an Amazon Connect instance of this tenant (register it with the admin tool): the "
                           "flow answers as the instance's tenant", field="connect_instance_arn")
@@ -468,25 +483,46 @@ class TenantRun(BaseModel):
 
 
 def run_scheduled(deps: Any, entry_for: Callable[[str, JourneySuite], EntryPoints], *,
-                  keep_going: Callable[[], bool] = lambda: True, record: bool = True) -> list[TenantRun]:
+                  keep_going: Callable[[], bool] = lambda: True, time_left_s: Callable[[], float] | None = None,
+                  record: bool = True) -> list[TenantRun]:
     """Every tenant's journeys (tenants without any are skipped); `entry_for(tenant, suite)` gives the
-    entry points. Tenants not reached while `keep_going()` holds wait for the next tick. With `record`,
-    each tenant's results are stored and its journey alerts opened/resolved (record_runs); a tenant whose
-    recording fails is logged and the others go on."""
-    runs = []
+    entry points. With `record`, each tenant's results are stored and its journey alerts opened/resolved
+    (record_runs) as soon as its journeys ran; a tenant whose recording fails is logged and the others go on.
+
+    The journeys that waited longest go first (never run: first of all), tenant by tenant (the tenant whose
+    journey waited longest first, then its journeys by their wait), and a journey runs only while `keep_going()`
+    holds and its `timeout_s` fits in `time_left_s()`. A tick that cannot run everything stops there, and the next
+    one goes on where it stopped: one tenant's long or failing suite delays the others by a tick at most, never
+    every tick (it ran in full before, past the Lambda's timeout, and nothing at all was recorded)."""
+    plans = []
     for tenant_id in deps.config.list_tenants():
-        if not keep_going():
-            break
         suite = journeys_of(deps, tenant_id)
         if suite.journeys:
-            entry = entry_for(tenant_id, suite)
-            if _foreign_instance(deps, tenant_id, suite):  # stored before the check, or moved to another tenant since
-                entry = _ForeignInstance(entry, suite.connect_instance_arn or "")
-            run = TenantRun(tenant_id=tenant_id, results=run_suite(entry, suite))
-            runs.append(run)
-            if record:
-                try:
-                    record_runs(deps, tenant_id, suite, run.results)
-                except Exception:  # noqa: BLE001 - one tenant's store failure does not stop the others
-                    logger.exception("recording the journey results of tenant %s failed", tenant_id)
+            last = {r.journey: r.at for r in deps.journey_results.latest(tenant_id)}
+            order = sorted(suite.journeys, key=lambda spec: last.get(spec.name, 0))  # stable: the suite's order
+            # the longest wait first; between equal waits (never run), the tenant that ran nothing for longest
+            plans.append(((last.get(order[0].name, 0), max(last.values(), default=0)), tenant_id, suite, order))
+    plans.sort(key=lambda plan: plan[0])
+
+    def fits(spec: JourneySpec) -> bool:
+        return keep_going() and (time_left_s is None or time_left_s() >= min(spec.timeout_s, SCHEDULED_TIMEOUT_S))
+
+    runs = []
+    for _, tenant_id, suite, order in plans:
+        if not fits(order[0]):
+            break
+        entry = entry_for(tenant_id, suite)
+        if _foreign_instance(deps, tenant_id, suite):  # stored before the check, or moved to another tenant since
+            entry = _ForeignInstance(entry, suite.connect_instance_arn or "")
+        order = [s if s.timeout_s <= SCHEDULED_TIMEOUT_S else s.model_copy(update={"timeout_s": SCHEDULED_TIMEOUT_S})
+                 for s in order]
+        run = TenantRun(tenant_id=tenant_id, results=run_suite(entry, suite, order=order, fits=fits))
+        runs.append(run)
+        if record and run.results:
+            try:
+                record_runs(deps, tenant_id, suite, run.results)
+            except Exception:  # noqa: BLE001 - one tenant's store failure does not stop the others
+                logger.exception("recording the journey results of tenant %s failed", tenant_id)
+        if len(run.results) < len(order):
+            break  # out of time: the rest wait for the next tick, first in line
     return runs
