@@ -27,6 +27,7 @@ tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
 valid: list[SequencedEvent] = []  # this invocation's parsed events (one execution environment, one invocation)
+PUSH_RESERVE_MS = 10_000  # of the invocation's time, kept when pushing queue views to watchers
 transient: list[Exception] = []  # this invocation's failures that are no fault of a record (a throttled read)
 
 
@@ -71,16 +72,20 @@ def _emit(applied: AppliedUpdate) -> RealtimeQueueMetrics:
     return view
 
 
-def _push_to_watchers(views: list[tuple[str, RealtimeQueueMetrics]]) -> None:
-    """The views just written, to supervisors watching over WebSocket (best effort: GET has them too)."""
+def _push_to_watchers(views: list[tuple[str, RealtimeQueueMetrics]], context: LambdaContext) -> None:
+    """The views just written, to supervisors watching over WebSocket (best effort: GET has them too), while the
+    invocation has PUSH_RESERVE_MS left: past its timeout the batch would be retried, and its views never pushed."""
     try:
-        report = push_queue_views(dependencies(), views)
+        report = push_queue_views(dependencies(), views,
+                                  keep_going=lambda: context.get_remaining_time_in_millis() > PUSH_RESERVE_MS)
     except Exception:  # noqa: BLE001 - the metrics are written; a failed push must not retry the batch
         logger.exception("queue metrics push failed")
         metrics.add_metric(name="PushFailures", unit=MetricUnit.Count, value=1)
         return
     metrics.add_metric(name="PushesSent", unit=MetricUnit.Count, value=report.sent)
     metrics.add_metric(name="PushFailures", unit=MetricUnit.Count, value=len(report.failed_event_ids))
+    if report.skipped:
+        metrics.add_metric(name="PushesSkipped", unit=MetricUnit.Count, value=report.skipped)
 
 
 def _below_target(view: RealtimeQueueMetrics) -> bool:
@@ -102,7 +107,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     if valid:
         applied = apply_records(dependencies(), valid[0].shard_id, valid)
         views = [_emit(a) for a in applied]
-        _push_to_watchers([(a.update.tenant_id, v) for a, v in zip(applied, views, strict=True)])
+        _push_to_watchers([(a.update.tenant_id, v) for a, v in zip(applied, views, strict=True)], context)
         # Dimensionless roll-ups the CDK alarms watch (queue dimensions are only known at run time).
         metrics.add_metric(name="QueuesBelowServiceLevelTarget", unit=MetricUnit.Count, value=sum(map(_below_target, views)))
         metrics.add_metric(name="OldestContactAgeMax", unit=MetricUnit.Seconds, value=max((v.oldest_wait_s or 0.0 for v in views), default=0.0))

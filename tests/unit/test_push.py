@@ -856,3 +856,31 @@ def test_the_api_gateway_channel_sends_utf8_and_names_a_refusal():
     with pytest.raises(MessageRefused):  # over the limit: not even sent
         channel.post("c1", {"type": "offer", "payload": "x" * 200_000})
     assert len(client.data) == 2
+
+
+def test_one_credentials_sockets_never_evict_the_other_supervisors():
+    """500 sockets of one key (a wallboard reconnecting in a loop, a leaked key) took the tenant's 500 watcher slots
+    and the 20 other supervisors got nothing (outside review, session 25)."""
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    for i in range(20):
+        deps.clock.advance(1)
+        push.connect(deps, Identity(tenant_id="t1", role="supervisor", key_id=f"k_sup{i}"), f"sup-{i}")
+    for i in range(500):
+        deps.clock.advance(1)
+        push.connect(deps, Identity(tenant_id="t1", role="supervisor", key_id="k_wall"), f"wall-{i}")
+    audience = push.watching(deps.connections, lambda: deps.push, "t1")
+    assert {c.connection_id for c in audience if c.key_id != "k_wall"} == {f"sup-{i}" for i in range(20)}
+    assert sorted(c.connection_id for c in audience if c.key_id == "k_wall") == sorted(f"wall-{i}" for i in range(480, 500))
+    assert deps.connections.get("t1", "wall-0") is None  # the key's oldest are closed
+
+
+def test_queue_views_stop_when_the_consumers_time_runs_short():
+    deps = memory_dependencies()
+    _tenant(deps, "t1")
+    push.connect(deps, Identity(tenant_id="t1", role="admin", key_id="k_adm"), "adm")
+    views = [("t1", metrics.realtime_queue_metrics(deps, "t1", q)) for q in ("sales", "support")]
+    left = iter([True, False])
+    report = push.push_queue_views(deps, views, keep_going=lambda: next(left))
+    assert (report.sent, report.skipped) == (1, 1)
+    assert [m["payload"]["queue_id"] for m in deps.push.sent["adm"]] == ["sales"]

@@ -102,6 +102,7 @@ class PushReport:
     expired: int = 0  # of `gone`: past their credential's expiry, closed and deleted unposted
     audience_reads: int = 0  # connection lookups that went to the store (not the cache)
     refused: int = 0  # messages PostToConnection refused for good (too large, malformed): dropped, not retried
+    skipped: int = 0  # queue views not pushed: the consumer's time ran short
     failed_event_ids: set[str] = field(default_factory=set)  # their records are batch item failures
 
 
@@ -224,6 +225,9 @@ def forget(connections: ConnectionStore, channel: PushChannel | None, connection
 # kept (a desktop that reconnects is the newest); older ones beyond the bound are closed and deleted.
 MAX_SOCKETS_PER_AGENT = 5
 MAX_WATCHERS_PER_TENANT = 500
+# One credential (a supervisor's key or user) watching from this many sockets at most: a wallboard reconnecting in a
+# loop, or a leaked key, evicted its own oldest sockets, never the tenant's other supervisors'.
+MAX_WATCHERS_PER_CREDENTIAL = 20
 
 
 def within_quota(connections: ConnectionStore, channel: Callable[[], PushChannel], audience: list[Connection],
@@ -246,7 +250,14 @@ def agent_audience(deps: Dependencies, tenant_id: str, agent_id: str) -> list[Co
 
 
 def watching(connections: ConnectionStore, channel: Callable[[], PushChannel], tenant_id: str) -> list[Connection]:
-    return within_quota(connections, channel, connections.watchers(tenant_id), MAX_WATCHERS_PER_TENANT)
+    """The tenant's watching connections: each credential's newest MAX_WATCHERS_PER_CREDENTIAL, then the tenant's
+    newest MAX_WATCHERS_PER_TENANT (the others are closed)."""
+    by_credential: dict[str, list[Connection]] = {}
+    for connection in connections.watchers(tenant_id):
+        by_credential.setdefault(connection.key_id, []).append(connection)
+    kept = [c for theirs in by_credential.values()
+            for c in within_quota(connections, channel, theirs, MAX_WATCHERS_PER_CREDENTIAL)]
+    return within_quota(connections, channel, kept, MAX_WATCHERS_PER_TENANT)
 
 
 @dataclass
@@ -377,15 +388,21 @@ def push_events(deps: Dependencies, events: Sequence[Event], cache: PushCache | 
     return report
 
 
-def push_queue_views(deps: Dependencies, views: Sequence[tuple[str, RealtimeQueueMetrics]]) -> PushReport:
+def push_queue_views(deps: Dependencies, views: Sequence[tuple[str, RealtimeQueueMetrics]],
+                     keep_going: Callable[[], bool] = lambda: True) -> PushReport:
     """The live-metrics consumer's fresh (tenant, view) pairs (one per queue its batch touched) as `queue_metrics` to the
     tenant's watchers of each queue; watchers read once per tenant. Pushed by the consumer that wrote them,
     so a frame never shows the previous batch, and agent frames never wait on a metrics read. A failure
-    is counted, never raised: the metrics are written and readable by GET."""
+    is counted, never raised: the metrics are written and readable by GET. The views left when `keep_going()`
+    turns false (the consumer's time: 500 watchers × many queues are thousands of posts) are counted in
+    `skipped` and not sent: the next batch's frames carry newer numbers anyway."""
     report = PushReport()
     watchers: dict[str, list[Connection]] = {}
     now = deps.clock.now_ms()
     for tenant_id, view in views:
+        if not keep_going():
+            report.skipped += 1
+            continue
         if tenant_id not in watchers:
             watchers[tenant_id] = watching(deps.connections, lambda: deps.push, tenant_id)
         audience = [c for c in watchers[tenant_id] if c.tenant_id == tenant_id and c.watches(view.queue_id)]
