@@ -123,6 +123,7 @@ def test_athena_results_are_encrypted_and_the_workgroup_enforced(synthesized):
     template, _ = synthesized
     template.has_resource_properties("AWS::Athena::WorkGroup", {"WorkGroupConfiguration": Match.object_like({
         "EnforceWorkGroupConfiguration": True,
+        "EngineVersion": {"SelectedEngineVersion": "Athena engine version 3"},  # query result reuse needs it
         "ResultConfiguration": Match.object_like({
             "EncryptionConfiguration": Match.object_like({"EncryptionOption": "SSE_KMS"})}),
     })})
