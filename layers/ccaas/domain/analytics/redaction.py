@@ -47,7 +47,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .limits import MAX_CUSTOM_PATTERNS, MAX_PATTERN, MAX_PATTERN_NAME
-from .patterns import compile_tenant_pattern, lazy_regex
+from .patterns import MAX_TOTAL_PROGRAM_SIZE, compile_tenant_pattern, lazy_regex
 from .spoken import (
     HOMOPHONES,
     HUNDRED,
@@ -105,6 +105,7 @@ class RedactionConfig(BaseModel):
     @field_validator("custom_patterns")
     @classmethod
     def _valid_patterns(cls, patterns: dict[str, str]) -> dict[str, str]:
+        program_size = 0  # every pattern runs over every redacted text: their costs add up
         for name, pattern in patterns.items():
             if not _CUSTOM_NAME.fullmatch(name):
                 raise ValueError(f"custom pattern name {name!r}: letters, digits, _ (max 40)")
@@ -113,6 +114,11 @@ class RedactionConfig(BaseModel):
             compiled = compile_tenant_pattern(pattern, what=f"custom pattern {name!r}")
             if compiled.match("") is not None:
                 raise ValueError(f"custom pattern {name!r} matches the empty string")
+            program_size += compiled.programsize
+        if program_size > MAX_TOTAL_PROGRAM_SIZE:
+            raise ValueError(
+                f"custom patterns compile to {program_size} RE2 instructions together (at most {MAX_TOTAL_PROGRAM_SIZE})"
+            )
         return patterns
 
 
@@ -1160,7 +1166,8 @@ def _cards_in_groups(joined: str) -> list[tuple[int, int, PiiType]]:
                   for m in _DIGIT_GROUP.finditer(run.group())]
         for i, (start, _, _) in enumerate(groups):
             digits = ""
-            for _, end, group in groups[i:]:
+            for j in range(i, min(len(groups), i + _CARD_MAX)):  # a card is at most that many groups: no copy of the rest
+                _, end, group = groups[j]
                 digits += group
                 if len(digits) > _CARD_MAX:
                     break
