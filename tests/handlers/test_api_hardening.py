@@ -240,6 +240,15 @@ def test_a_routing_policy_too_large_to_store_is_a_422_naming_queues(tenant):
     assert status == 422 and body["field"].startswith("queues"), body
 
 
+def test_hours_starting_at_24_00_are_a_422_naming_start_and_leave_the_queue_answering(tenant):
+    """Accepted once, such a range made every later hours check raise: GET /queues/{id}/hours and POST /contacts 5xx."""
+    weekly = {"mon": [{"start": "24:00", "end": "02:00"}]}
+    status, body = api("PUT", "/routing/policy", tenant.id, {"queue_defaults": {"hours": {"weekly": weekly}}})
+    assert status == 422 and body["field"] == "queue_defaults.hours.weekly.mon[0].start", body
+    assert api("GET", "/queues/sales/hours", tenant.id)[0] == 200
+    assert api("POST", "/contacts", tenant.id, {"channel": "CHAT", "queue_id": "sales"})[0] == 201
+
+
 def test_a_422_in_a_list_names_the_item_by_its_position(tenant):
     """`field` is the path as written in the body: which list item is wrong, not just which list."""
     skills = [{"skill": "billing"}, {"skill": "x" * 65}]

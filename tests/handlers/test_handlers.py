@@ -147,3 +147,19 @@ def test_agents_list_shows_activity_since_and_handled_today(tenant):
     assert status == 200 and [a["agent_id"] for a in listed] == ["ana"]
     assert listed[0]["activity"] == "AVAILABLE" and listed[0]["activity_since"].endswith("Z")
     assert listed[0]["handled_today"] == 0
+
+
+def test_every_agent_view_counts_handled_today_in_the_tenants_today(tenant):
+    """A count stored on a past day is not today's on any route that shows an agent (only GET /agents
+    compared the stored day with today; the others showed the past day's count)."""
+    from ccaas.domain.models import Agent, QueueAssignment
+    from ccaas.usecases import admin
+
+    admin.put_agent(dependencies(), Agent(tenant_id=tenant.id, agent_id="bo", name="Bo", handled_day="20201101",
+                                          handled_today=7, queues=(QueueAssignment(queue_id="sales"),)))
+    assert {a["agent_id"]: a["handled_today"] for a in api("GET", "/agents", tenant.id)[1]}["bo"] == 0
+    assert api("GET", "/agents/bo", tenant.id)[1]["handled_today"] == 0
+    status, body = api("PUT", "/agents/bo/status", tenant.id, {"status": "AVAILABLE"}, role="supervisor")
+    assert status == 200 and body["handled_today"] == 0
+    status, body = api("PUT", "/agents/bo", tenant.id, {"name": "Bo", "queues": [{"queue_id": "sales"}]})
+    assert status == 200 and body["handled_today"] == 0

@@ -178,7 +178,7 @@ def test_athena_failures_answer_by_their_nature_422_naming_the_reason_or_503_wit
         with Stubber(client) as stub:
             stub.add_response("start_query_execution", {"QueryExecutionId": "q-1"},
                               {"QueryString": ANY, "QueryExecutionContext": {"Database": "ccaas_lake"},
-                               "WorkGroup": "wg", "ExecutionParameters": ANY})
+                               "WorkGroup": "wg", "ExecutionParameters": ANY, "ResultReuseConfiguration": ANY})
             stub.add_response("get_query_execution", {"QueryExecution": {
                 "QueryExecutionId": "q-1", "WorkGroup": "wg", "ExecutionParameters": [f"'{lake_tenant.id}'"],
                 "Status": {"State": "FAILED", "StateChangeReason": "HIVE_BAD_DATA: not a Parquet file"}}})

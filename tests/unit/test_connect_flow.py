@@ -347,6 +347,15 @@ def test_hours_open_and_closed(deps):
     assert "next_close_at" not in closed
 
 
+def test_hours_of_a_queue_open_around_the_clock_give_no_closing_time(deps):
+    """A 24/7 schedule answered the look-ahead horizon's end (400 days on) as next_close_at: now none, as
+    for a queue without hours."""
+    every_day = {d: [{"start": "00:00", "end": "24:00"}] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    routing.put_policy(deps, TENANT, RoutingPolicy.model_validate({"queues": {"sales": {"hours": {"weekly": every_day}}}}))
+    reply = ask(deps, fixture("unknown_values"))  # action=hours, queue_id=sales
+    assert reply["open"] == "true" and "next_close_at" not in reply
+
+
 def test_staffing(deps):
     reply = ask(deps, fixture("task_null_sections"))  # action=staffing, queue_id=billing
     assert reply == {"status": "ok", "action": "staffing", "queue_id": "billing", "staffed": "false",

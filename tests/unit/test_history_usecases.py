@@ -278,6 +278,37 @@ def test_ranges_are_validated(deps):
     assert error.value.field in ("to", "interval")
 
 
+def test_day_limits_count_the_tenants_calendar_days_over_a_dst_change(deps):
+    """14 local days across the fall-back are 14 days and 1 hour: counted as 24-hour blocks they were a 422."""
+    fall_back = dict(start=datetime(2026, 10, 25), end=datetime(2026, 11, 8))
+    assert len(history.historical_metrics(deps, "acme", interval="15m", **fall_back).rows) == 14 * 96 + 4
+    history.historical_summary(deps, "acme", **fall_back)
+    with pytest.raises(DomainError) as error:  # a quarter more is over the limit
+        history.historical_metrics(deps, "acme", start=datetime(2026, 10, 25), end=datetime(2026, 11, 8, 0, 15))
+    assert error.value.field == "interval"
+    with pytest.raises(DomainError) as error:
+        history.historical_summary(deps, "acme", start=datetime(2026, 10, 24, 23, 45), end=datetime(2026, 11, 8))
+    assert error.value.field == "to"
+    spring = history.historical_metrics(deps, "acme", start=datetime(2026, 3, 1), end=datetime(2026, 3, 15))
+    assert len(spring.rows) == 14 * 96 - 4
+
+
+def test_a_from_inside_the_spring_forward_gap_starts_when_the_clocks_jump(deps):
+    """02:30 on 2026-03-08 does not exist in New York: it is 03:00 EDT (the jump), not 03:30 (fold=0), which
+    left the contacts of 03:00-03:29 out of a report asked from 02:30."""
+    jump = int(datetime(2026, 3, 8, 7, 0, tzinfo=ZoneInfo("UTC")).timestamp() * 1000)
+    assert history.epoch_ms(datetime(2026, 3, 8, 2, 30), "America/New_York") == jump
+    assert history.epoch_ms(datetime(2026, 3, 8, 2, 0), "America/New_York") == jump
+    assert history.epoch_ms(datetime(2026, 3, 8, 3, 0), "America/New_York") == jump
+    assert history.epoch_ms(datetime(2026, 3, 8, 1, 59), "America/New_York") == jump - 60_000
+    first_130 = int(datetime(2026, 11, 1, 5, 30, tzinfo=ZoneInfo("UTC")).timestamp() * 1000)  # 01:30 EDT
+    assert history.epoch_ms(datetime(2026, 11, 1, 1, 30), "America/New_York") == first_130
+    assert history.epoch_ms(datetime(2026, 3, 29, 1, 30), "Europe/London") == int(
+        datetime(2026, 3, 29, 1, 0, tzinfo=ZoneInfo("UTC")).timestamp() * 1000)
+    report = history.historical_metrics(deps, "acme", start=datetime(2026, 3, 8, 2, 30), end=datetime(2026, 3, 8, 5))
+    assert report.rows[0].interval_start == "2026-03-08T03:00:00-04:00"
+
+
 # --- forecast ---------------------------------------------------------------------------------------------
 def test_forecast_from_stored_history_follows_the_synthetic_truth(deps):
     first = date(2026, 10, 19)  # a Monday; four weeks of history up to 2026-11-15
@@ -300,6 +331,30 @@ def test_forecast_from_stored_history_follows_the_synthetic_truth(deps):
     assert night.forecast_offered == 0 and night.required_erlang_c == 0
     # the settled days were cached and are not recomputed from records
     assert deps.history.get_series("acme", first.isoformat()) is not None
+
+
+def test_forecast_after_a_time_zone_change_does_not_read_days_cached_under_the_old_zone(deps):
+    """Settled days were cached by date alone: after the tenant's zone was fixed, the forecast kept reading
+    days cut at the old zone's midnights (half the volume, the busy hours shifted by the zones' offset)."""
+    tokyo = ZoneInfo("Asia/Tokyo")
+    records, _ = synthetic_records("acme", date(2026, 6, 1), 14, tz=tokyo)  # the business runs on Tokyo time
+    for record in records:
+        deps.history.put_record(record)
+    deps.clock.now = int(datetime(2026, 6, 14, 12, tzinfo=ZoneInfo("UTC")).timestamp() * 1000)
+    query = forecasting.ForecastQuery(queue_id="sales", day=date(2026, 6, 15), weeks=1)
+    forecasting.staffing_forecast(deps, "acme", query)  # caches the settled days cut at New York's midnights
+    deps.config.put_tenant(Tenant(tenant_id="acme", name="Acme", time_zone="Asia/Tokyo"))
+    after_change = forecasting.staffing_forecast(deps, "acme", query)
+    fresh = memory_dependencies()
+    fresh.clock.now = deps.clock.now
+    fresh.config.put_tenant(Tenant(tenant_id="acme", name="Acme", time_zone="Asia/Tokyo"))
+    fresh.config.put_queue(Queue(tenant_id="acme", queue_id="sales", name="Sales", sl_threshold_s=20))
+    for record in records:
+        fresh.history.put_record(record)
+    expected = forecasting.staffing_forecast(fresh, "acme", query)
+    assert after_change.time_zone == "Asia/Tokyo"
+    assert [i.forecast_offered for i in after_change.intervals] == [i.forecast_offered for i in expected.intervals]
+    assert deps.history.get_series("acme", "2026-06-10")["time_zone"] == "Asia/Tokyo"  # cached again, in Tokyo days
 
 
 def test_what_if_with_the_required_agents_meets_the_target_and_fewer_do_not(deps):

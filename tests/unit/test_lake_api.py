@@ -117,6 +117,17 @@ def test_range_limits_name_the_field(deps, engine):
     assert quarters.value.field == "interval"
 
 
+def test_93_calendar_days_over_a_fall_back_keep_the_fast_path(deps):
+    """93 local days with a 25-hour day among them: within the fast path's limit, not a 422 for want of a lake."""
+    report = lake_history.historical(deps, None, TENANT, start=datetime(2026, 8, 2), end=datetime(2026, 11, 3),
+                                     interval="hour")
+    assert len(report.rows) == 93 * 24 + 1
+    with pytest.raises(DomainError) as no_lake:
+        lake_history.historical(deps, None, TENANT, start=datetime(2026, 8, 2), end=datetime(2026, 11, 3, 1),
+                                interval="hour")
+    assert no_lake.value.field == "to"
+
+
 def test_a_slow_query_answers_202_then_its_id_fetches_the_report_for_its_tenant_only(deps, lake_dir):
     slow = DuckDbLakeQueries(lake_dir, delay_s=0.5)
     try:
@@ -347,7 +358,9 @@ def test_stored_versions_and_late_surveys_are_exported_as_snapshots(deps):
         assert lake_history.export_contacts(deps, TENANT, ["late-1", "unknown"]) == 1
         assert export.rows[-1][1]["csat"] == 5 and export.rows[-1][1]["exported_at"] > export.rows[0][1]["exported_at"]
         assert history.store_record(deps, newer) is False  # a repeated delivery: exported again, deduplicated by queries
-        assert len(export.rows) == n + 2 and export.rows[-1][1]["contact_id"] == "late-1"
+        # with the customer's FCR window: the first delivery's export of the neighbours it moved may be what failed
+        again = [r["contact_id"] for _, r in export.rows[n + 1:]]
+        assert again[0] == "late-1" and set(again) >= {c for _, c, *_ in first} and len(again) == len(set(again))
     finally:
         install_export(previous)
     assert lake_history.export_contacts(deps, TENANT, ["late-1"]) == 0  # no lake: nothing to do

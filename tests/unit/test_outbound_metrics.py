@@ -303,6 +303,11 @@ def test_historical_ranges_are_bounded_and_bad_input_names_its_field(deps):
     assert error(start=NOW, end=NOW - timedelta(hours=1)) == "to"
     assert error(start=NOW - timedelta(days=94), end=NOW) == "to"
     assert error(start=NOW - timedelta(days=8), end=NOW, interval="hour") == "interval"
+    # 7 local days over the fall-back (2025-11-02) are 7 days, though 169 hours; a quarter more is not
+    fall_back = outbound_metrics.campaign_history(deps, T, "c1", start=datetime(2025, 10, 29), end=datetime(2025, 11, 5),
+                                                  interval="hour")
+    assert len(fall_back.rows) == 7 * 24 + 1
+    assert error(start=datetime(2025, 10, 29), end=datetime(2025, 11, 5, 0, 15), interval="hour") == "interval"
     assert error(start=None, end=None, interval="week") == "interval"
     with pytest.raises(NotFound):
         outbound_metrics.campaign_history(deps, T, "nope", start=None, end=None)

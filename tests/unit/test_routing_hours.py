@@ -113,3 +113,42 @@ def test_closed_queue_plan_carries_next_open():
     plan = plan_contact(queue(), policy, None, None, ms(2024, 6, 3, 8, 0))
     assert plan.outcome == "closed" and plan.next_open_at == ms(2024, 6, 3, 9, 0) and "closed" in plan.flags
     assert plan_contact(queue(), policy, None, None, ms(2024, 6, 3, 9, 0)).outcome == "queue"
+
+
+def test_a_range_cannot_start_at_24_00_and_the_error_names_start():
+    """"24:00" is only an end: a start there made every later hours check raise (a 5xx per contact)."""
+    with pytest.raises(ValidationError) as raised:
+        RoutingPolicy.model_validate({"queue_defaults": {"hours": {"weekly": {"mon": [{"start": "24:00", "end": "02:00"}]}}}})
+    assert [e["loc"] for e in raised.value.errors()] == [("queue_defaults", "hours", "weekly", "mon", 0, "start")]
+    with pytest.raises(ValidationError) as raised:
+        HoursOfOperation(holidays=[{"start": "2026-12-25", "hours": [{"start": "24:00", "end": "24:00"}]}])
+    assert raised.value.errors()[0]["loc"][-1] == "start"
+    assert r("00:00", "24:00").minutes() == (0, 1440)
+
+
+def test_a_stored_range_starting_at_24_00_still_loads_as_the_next_days_midnight():
+    from ccaas.domain.routing_engine.hours import STORED_DOCUMENT
+
+    stored = {"time_zone": "UTC", "weekly": {"mon": [{"start": "24:00", "end": "02:00"}]}}
+    h = HoursOfOperation.model_validate(stored, context=STORED_DOCUMENT)
+    assert h.is_open(utc(2024, 1, 2, 1, 0)) and not h.is_open(utc(2024, 1, 2, 2, 0))  # Tuesday 00:00-02:00
+    assert not h.is_open(utc(2024, 1, 1, 23, 0))
+    assert h.next_open(utc(2024, 1, 1, 12, 0)) == utc(2024, 1, 2, 0, 0)
+    assert h.next_close(utc(2024, 1, 2, 1, 0)) == utc(2024, 1, 2, 2, 0)
+
+
+@pytest.mark.parametrize("hours", [
+    HoursOfOperation.always(),
+    HoursOfOperation(time_zone="America/New_York", horizon_days=30,
+                     weekly={d: (r("00:00", "24:00"),) for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}),
+])
+def test_a_queue_open_around_the_clock_never_closes(hours):
+    """Not the horizon's end (400 days ahead by default), which read as a real closing time."""
+    now = utc(2026, 12, 7, 15, 0)
+    assert hours.is_open(now) and hours.next_close(now) is None
+
+
+def test_an_open_period_that_ends_before_the_horizon_has_its_closing_time():
+    every_day_but_sunday = {d: (r("00:00", "24:00"),) for d in ("mon", "tue", "wed", "thu", "fri", "sat")}
+    h = HoursOfOperation(time_zone="America/New_York", horizon_days=30, weekly=every_day_but_sunday)
+    assert h.next_close(ms(2026, 12, 7, 10, 0)) == ms(2026, 12, 13, 0, 0)  # Monday -> Sunday 00:00

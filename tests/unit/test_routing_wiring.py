@@ -211,6 +211,40 @@ def test_a_closed_queue_can_queue_anyway_or_take_callbacks_only():
     assert _new(deps, token="tok-2").state == ContactState.QUEUED
 
 
+def test_hours_without_a_time_zone_are_saved_in_the_tenants_zone():
+    """Not read as UTC: a New York tenant's 09:00-17:00 was open at 08:00 New York and closed at 13:00."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from ccaas.usecases import admin
+
+    deps = demo_deps()
+    admin.register_tenant(deps, tenant_id=TENANT, name="Demo", time_zone="America/New_York")
+    nine_to_five = {"weekly": {d: [{"start": "09:00", "end": "17:00"}] for d in ("mon", "tue", "wed", "thu", "fri")}}
+    saved = routing.put_policy(deps, TENANT, RoutingPolicy.model_validate(
+        {"queue_defaults": {"hours": nine_to_five}, "queues": {"spanish": {"hours": {**nine_to_five, "time_zone": "UTC"}},
+                                                               "other": {"steps": []}}}))
+    assert saved.queue_defaults.hours.time_zone == "America/New_York"
+    assert saved.for_queue("other").hours.time_zone == "America/New_York"  # merged from queue_defaults
+    assert saved.for_queue("spanish").hours.time_zone == "UTC"  # named: kept
+    stored = deps.config.get_settings(TENANT, routing.ROUTING_SETTINGS)
+    assert stored["queue_defaults"]["hours"]["time_zone"] == "America/New_York"  # what is stored says which zone
+    for hour, is_open in ((8, False), (13, True), (16, True), (17, False)):
+        deps.clock.now = int(datetime(2026, 12, 7, hour, tzinfo=ZoneInfo("America/New_York")).timestamp() * 1000)
+        status = waiting.queue_hours(deps, TENANT, "sales")
+        assert (status.open, status.time_zone) == (is_open, "America/New_York"), hour
+
+
+def test_a_policy_stored_with_a_range_starting_at_24_00_still_routes():
+    """Refused on save now; one saved before loads (the range is the next day's 00:00) rather than failing
+    every hours check of the tenant."""
+    deps = demo_deps()
+    deps.config.put_settings(TENANT, routing.ROUTING_SETTINGS, {"queue_defaults": {"hours": {
+        "time_zone": "UTC", "weekly": {"mon": [{"start": "24:00", "end": "02:00"}]}}}})
+    status = waiting.queue_hours(deps, TENANT, "sales")
+    assert status.next_open_at is not None and status.time_zone == "UTC"
+
+
 # -- EWT and position -----------------------------------------------------------------------------
 
 def test_wait_info_counts_the_contacts_ahead_and_the_staffed_agents():

@@ -106,7 +106,7 @@ class AgentView(BaseModel):
     acw_contact_ids: list[str]
 
     @classmethod
-    def of(cls, a: Agent, today: str | None = None) -> AgentView:
+    def of(cls, a: Agent, today: str) -> AgentView:
         """`today` (tenant-local YYYYMMDD) decides whether the stored handled count is today's."""
         from ccaas.domain.events import agent_activity
 
@@ -118,7 +118,7 @@ class AgentView(BaseModel):
             status_since=iso(a.status_since),
             activity=agent_activity(a),
             activity_since=iso(a.activity_since),
-            handled_today=a.handled_today if today is None or a.handled_day == today else 0,
+            handled_today=a.handled_today if a.handled_day == today else 0,
             skills=a.skills,
             queues=dumped["queues"],
             capacity=dumped["capacity"],

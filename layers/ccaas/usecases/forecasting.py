@@ -51,20 +51,23 @@ class ForecastQuery(BaseModel):
 
 
 def _history_days(deps: Dependencies, tenant_id: str, tz: ZoneInfo, first: date, last: date) -> dict[date, dict]:
-    """Series for each local day in [first, last], from the cache where the day is settled."""
+    """Series for each local day in [first, last], from the cache where the day is settled.
+
+    A day is cut at its zone's midnights, so the cache keeps the zone with the series: one cached under
+    another zone (the tenant's was changed since), or before the zone was kept, is computed again."""
     now = deps.clock.now_ms()
     days: dict[date, dict] = {}
     day = first
     while day <= last:
         start, end = day_bounds(day, tz)
         cached = deps.history.get_series(tenant_id, day.isoformat())
-        if cached is not None:
-            days[day] = cached
+        if cached is not None and cached.get("time_zone") == tz.key:
+            days[day] = cached["series"]
         else:
             entries = deps.history.entries_between(tenant_id, start - _ENQUEUE_MARGIN_MS, end)
             series = day_series((r for r in (e.kpi_record() for e in entries) if r is not None), day=day, tz=tz)
             if end + SETTLED_AFTER_MS <= now:
-                deps.history.put_series(tenant_id, day.isoformat(), series)
+                deps.history.put_series(tenant_id, day.isoformat(), {"time_zone": tz.key, "series": series})
             days[day] = series
         day += timedelta(days=1)
     return days

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -327,10 +327,36 @@ def get_entry(deps: Dependencies, tenant_id: str, contact_id: str) -> HistoryEnt
 # The reports' models are built by their first use (pydantic's defer_build), as KpiRow is: the stream consumers
 # import this module for the recording use-cases above and never build a report.
 def epoch_ms(moment: datetime, time_zone: str) -> int:
-    """A naive time (or a bare date) is the tenant's wall clock; an aware one is taken as is."""
+    """A naive time (or a bare date) is the tenant's wall clock; an aware one is taken as is. A wall time
+    the clocks skip (02:30 on a spring-forward night) is the instant they jump: nothing after it is
+    left out; a repeated one (fall-back) is its first occurrence."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(time_zone))
+        wall = moment.replace(tzinfo=ZoneInfo(time_zone))
+        if wall.astimezone(UTC).astimezone(wall.tzinfo).replace(tzinfo=None, fold=0) != moment.replace(fold=0):
+            return _clocks_jump_over(wall)
+        moment = wall
     return int(moment.timestamp() * 1000)
+
+
+def _clocks_jump_over(wall: datetime) -> int:
+    """Epoch ms of the jump that skips local `wall`: read with the offset after the jump (fold=1) it lies
+    before it, with the offset before (fold=0) after it; the offset changes between the two."""
+    before, after = int(wall.replace(fold=1).timestamp()), int(wall.replace(fold=0).timestamp())
+    offset_after = datetime.fromtimestamp(after, wall.tzinfo).utcoffset()
+    while after - before > 1:
+        middle = (before + after) // 2
+        if datetime.fromtimestamp(middle, wall.tzinfo).utcoffset() == offset_after:
+            after = middle
+        else:
+            before = middle
+    return after * 1000
+
+
+def spans_more_days(time_zone: str, from_ms: int, to_ms: int, days: int) -> bool:
+    """Whether [from, to) ends after the same wall time `days` local dates after `from`: limits count the
+    tenant's calendar days, so 14 days over a DST change (a 23- or 25-hour day among them) are 14 days."""
+    start = datetime.fromtimestamp(from_ms / 1000, ZoneInfo(time_zone)).replace(tzinfo=None)
+    return to_ms > epoch_ms(start + timedelta(days=days), time_zone)
 
 
 class TimeRange(BaseModel):
@@ -350,7 +376,7 @@ def time_range(
     from_ms = epoch_ms(start, time_zone) if start is not None else to_ms - default_days * DAY_MS
     if to_ms <= from_ms:
         raise DomainError("`to` must be after `from`", field="to")
-    if to_ms - from_ms > max_days * DAY_MS:
+    if spans_more_days(time_zone, from_ms, to_ms, max_days):
         raise DomainError(f"the range may span at most {max_days} days", field="to")
     return time_zone, TimeRange(from_ms=from_ms, to_ms=to_ms)
 
@@ -437,7 +463,7 @@ def historical_metrics(
 ) -> HistoricalReport:
     time_zone, settings = tenant_context(deps, tenant_id)
     _, span = time_range(deps, tenant_id, start, end)
-    if interval == "15m" and span.to_ms - span.from_ms > MAX_QUARTER_HOUR_RANGE_DAYS * DAY_MS:
+    if interval == "15m" and spans_more_days(time_zone, span.from_ms, span.to_ms, MAX_QUARTER_HOUR_RANGE_DAYS):
         raise DomainError(f"15-minute intervals cover at most {MAX_QUARTER_HOUR_RANGE_DAYS} days", field="interval")
     if service_level_variant is not None:
         settings = settings.model_copy(update={"service_level_variant": service_level_variant})

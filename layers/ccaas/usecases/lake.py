@@ -164,7 +164,7 @@ def historical(
     row_cap(representation) rows (else ReportTooLarge)."""
     time_zone, span = history.time_range(deps, tenant_id, start, end, max_days=MAX_LAKE_RANGE_DAYS)
     settings = history.kpi_settings(deps, tenant_id)
-    if span.to_ms - span.from_ms <= history.MAX_RANGE_DAYS * DAY_MS:
+    if not history.spans_more_days(time_zone, span.from_ms, span.to_ms, history.MAX_RANGE_DAYS):
         report = history.historical_metrics(deps, tenant_id, start=start, end=end, interval=interval,
                                             group_by=group_by, service_level_variant=service_level_variant)
         return _fitting(report, representation)

@@ -249,14 +249,14 @@ def campaign_metrics(deps: Dependencies, tenant_id: str, campaign_id: str) -> Ca
 def campaign_history(deps: Dependencies, tenant_id: str, campaign_id: str, *, start: datetime | None,
                      end: datetime | None, interval: Interval = "day") -> CampaignHistory:
     from ccaas.domain.kpis.intervals import TenantCalendar  # loaded here: the outcome handler needs none of it
-    from ccaas.usecases.history import time_range  # the same range rules as GET /metrics/historical
+    from ccaas.usecases.history import spans_more_days, time_range  # the same range rules as GET /metrics/historical
 
     if interval not in ("day", "hour"):
         raise DomainError("interval is day or hour", field="interval")
     deps.outbound.get_campaign(tenant_id, campaign_id)  # 404 for an unknown campaign
     time_zone, span = time_range(deps, tenant_id, start, end, default_days=7 if interval == "day" else 1,
                                  max_days=MAX_DAY_RANGE_DAYS)
-    if interval == "hour" and span.to_ms - span.from_ms > MAX_HOUR_RANGE_DAYS * DAY_MS:
+    if interval == "hour" and spans_more_days(time_zone, span.from_ms, span.to_ms, MAX_HOUR_RANGE_DAYS):
         raise DomainError(f"hourly intervals cover at most {MAX_HOUR_RANGE_DAYS} days", field="interval")
     since = datetime.fromtimestamp(span.from_ms / 1000, tz=UTC)
     until = datetime.fromtimestamp(span.to_ms / 1000, tz=UTC)

@@ -9,6 +9,7 @@ from ccaas.domain.routing_engine import (
     Decision,
     JourneyContext,
     PastContact,
+    QueuePolicy,
     RoutingPlan,
     RoutingPolicy,
     StaffedAgents,
@@ -17,19 +18,46 @@ from ccaas.domain.routing_engine import (
     select_agent,
     select_contact,
 )
+from ccaas.domain.routing_engine.hours import STORED_DOCUMENT
 from ccaas.domain.routing_engine.synthetic import is_synthetic
-from ccaas.usecases.tenancy import save_settings, settings_of
+from ccaas.usecases.tenancy import save_settings
 
 ROUTING_SETTINGS = "routing"
 _JOURNEY_DEPTH = 10
 
 
 def policy_of(deps: Dependencies, tenant_id: str) -> RoutingPolicy:
-    return settings_of(deps, tenant_id, ROUTING_SETTINGS, RoutingPolicy)
+    stored = deps.config.get_settings(tenant_id, ROUTING_SETTINGS)
+    # A policy saved before a rule was tightened (hours starting at "24:00") still loads: refusing it would
+    # stop all of the tenant's routing, not just the range.
+    return RoutingPolicy() if stored is None else RoutingPolicy.model_validate(stored, context=STORED_DOCUMENT)
 
 
 def put_policy(deps: Dependencies, tenant_id: str, policy: RoutingPolicy) -> RoutingPolicy:
-    return save_settings(deps, tenant_id, ROUTING_SETTINGS, policy)
+    """Saved with every queue's hours in a named zone: hours given without a time_zone are the tenant's."""
+    return save_settings(deps, tenant_id, ROUTING_SETTINGS, _hours_zoned(deps, tenant_id, policy))
+
+
+def _hours_zoned(deps: Dependencies, tenant_id: str, policy: RoutingPolicy) -> RoutingPolicy:
+    """The policy with the tenant's time zone in hours that name none (the model alone reads them as UTC),
+    validated again: a longer zone name counts against the policy's size."""
+
+    def unzoned(queue_policy: QueuePolicy) -> bool:
+        return queue_policy.hours is not None and "time_zone" not in queue_policy.hours.model_fields_set
+
+    queues = [queue_id for queue_id, queue_policy in policy.queues.items() if unzoned(queue_policy)]
+    if not queues and not unzoned(policy.queue_defaults):
+        return policy
+    try:
+        zone = deps.config.get_tenant(tenant_id).time_zone  # read, not time_zone_of's cache: it is stored
+    except NotFound:
+        zone = "UTC"
+    document = policy.model_dump(mode="json")
+    if unzoned(policy.queue_defaults):
+        document["queue_defaults"]["hours"]["time_zone"] = zone
+    for queue_id in queues:
+        document["queues"][queue_id]["hours"]["time_zone"] = zone
+    return RoutingPolicy.model_validate(document)
 
 
 def journey_of(deps: Dependencies, tenant_id: str, customer_id: str | None, reason: str | None, exclude: str) -> JourneyContext | None:

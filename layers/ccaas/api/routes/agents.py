@@ -17,7 +17,8 @@ def list_agents() -> list[AgentView]:
 
 @router.get("/agents/<agent_id>", roles=[*READERS, AGENT], tags=["agents"], summary="An agent with its status, activity and offers")
 def get_agent(agent_id: Id) -> AgentView:
-    return AgentView.of(agents.get_agent(deps(), tenant(router), agent_id))
+    tenant_id = tenant(router)
+    return AgentView.of(agents.get_agent(deps(), tenant_id, agent_id), agents.tenant_today(deps(), tenant_id))
 
 
 @router.get("/agents/<agent_id>/offers", roles=[*READERS, AGENT], tags=["agents"],
@@ -28,7 +29,9 @@ def get_offers(agent_id: Id) -> list[OfferView]:
 
 @router.put("/agents/<agent_id>/status", roles=[SUPERVISOR, AGENT], tags=["agents"])
 def set_agent_status(agent_id: Id, body: agents.StatusChange) -> AgentView:
-    return AgentView.of(agents.set_agent_status(deps(), tenant(router), agent_id, body))
+    tenant_id = tenant(router)
+    agent = agents.set_agent_status(deps(), tenant_id, agent_id, body)
+    return AgentView.of(agent, agents.tenant_today(deps(), tenant_id))
 
 
 @router.post("/agents/<agent_id>/contacts/<contact_id>/accept", roles=[AGENT], tags=["agents"])

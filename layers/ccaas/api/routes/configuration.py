@@ -4,7 +4,7 @@ from ccaas.api.access import ADMIN, INTEGRATION, READERS, Router
 from ccaas.api.common import Id, deps, tenant
 from ccaas.api.views import AgentView
 from ccaas.domain.models import AgentProfile, Queue, QueueSettings
-from ccaas.usecases import admin
+from ccaas.usecases import admin, agents
 
 router = Router()
 
@@ -22,4 +22,6 @@ def list_queues() -> list[Queue]:
 @router.put("/agents/<agent_id>", roles=[ADMIN], tags=["configuration"],
             summary="Create an agent or replace its profile (live state is never input)")
 def put_agent(agent_id: Id, body: AgentProfile) -> AgentView:
-    return AgentView.of(admin.configure_agent(deps(), tenant(router), agent_id, body))
+    tenant_id = tenant(router)
+    agent = admin.configure_agent(deps(), tenant_id, agent_id, body)
+    return AgentView.of(agent, agents.tenant_today(deps(), tenant_id))

@@ -16,7 +16,12 @@ Bounds: at most MAX_RANGES_PER_DAY ranges a day (weekly or holiday), MAX_HOLIDAY
 spanning at most MAX_HOLIDAY_DAYS days, names of MAX_LABEL characters, horizon_days ≤ MAX_HORIZON_DAYS.
 
 is_open(now_ms) and next_open(now_ms) take epoch ms (UTC); next_open returns now when open, None when
-the schedule never opens again within `horizon_days`.
+the schedule never opens again within `horizon_days`; next_close returns None when closed, and when the
+open period runs past `horizon_days` (a 24/7 queue never closes).
+
+A range cannot start at "24:00" (that is the next day's "00:00"): a ValidationError naming `start`. A
+policy stored before that rule loads when validated with STORED_DOCUMENT as its context, and such a
+range starts at the next day's midnight.
 """
 from __future__ import annotations
 
@@ -26,11 +31,13 @@ from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ccaas.domain.vocabulary import PRINTABLE_PATTERN
 
-__all__ = ["Holiday", "HoursOfOperation", "MAX_HOLIDAYS", "MAX_RANGES_PER_DAY", "TimeRange", "WEEKDAYS"]
+__all__ = [
+    "Holiday", "HoursOfOperation", "MAX_HOLIDAYS", "MAX_RANGES_PER_DAY", "STORED_DOCUMENT", "TimeRange", "WEEKDAYS",
+]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
@@ -41,6 +48,8 @@ MAX_HOLIDAY_DAYS = 366
 MAX_HORIZON_DAYS = 800
 MAX_LABEL = 64
 _LABEL = PRINTABLE_PATTERN
+# Validation context of a document read back from the store: what was accepted once still loads.
+STORED_DOCUMENT = {"stored": True}
 
 
 class _Frozen(BaseModel):
@@ -58,12 +67,18 @@ class TimeRange(_Frozen):
             raise ValueError(f"time must be HH:MM (00:00-24:00): {v!r}")
         return v
 
+    @field_validator("start")
+    @classmethod
+    def _starts_within_the_day(cls, v: str, info: ValidationInfo) -> str:
+        if v == "24:00" and not (info.context or {}).get("stored"):
+            raise ValueError('a range cannot start at 24:00: it starts on its day, from "00:00" to "23:59"')
+        return v
+
     def minutes(self) -> tuple[int, int]:
-        """(start, end) in minutes after the start day's midnight; end may exceed 1440 (overnight)."""
+        """(start, end) in minutes after the start day's midnight; end may exceed 1440 (overnight).
+        A stored "24:00" start is the next day's midnight."""
         s = _mins(self.start)
         e = _mins(self.end)
-        if s == 1440:
-            raise ValueError("a range cannot start at 24:00")
         if e <= s:
             e += 1440
         return s, e
@@ -163,7 +178,8 @@ class HoursOfOperation(_Frozen):
         return None
 
     def next_close(self, now_ms: int) -> int | None:
-        """When the current open period ends (touching or overlapping ranges merged); None when closed."""
+        """When the current open period ends (touching or overlapping ranges merged); None when closed,
+        and when the period is still open at the horizon (24/7: the horizon's end is no closing time)."""
         if not self.is_open(now_ms):
             return None
         day = self._local_date(now_ms) - timedelta(days=1)
@@ -173,9 +189,9 @@ class HoursOfOperation(_Frozen):
                 if s <= end < e:
                     end = e
             if self._local_date(end) < day:
-                break
+                return end
             day += timedelta(days=1)
-        return end
+        return None
 
     def _local_date(self, now_ms: int) -> date:
         return datetime.fromtimestamp(now_ms / 1000, tz=_UTC).astimezone(_zone(self.time_zone)).date()
