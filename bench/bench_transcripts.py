@@ -185,6 +185,14 @@ def _worst_rule_sets() -> list[list[object]]:
     everywhere = [{"kind": "prohibited_phrase", "name": f"r{r}", "max_edits": r % 3,
                    "phrases": [" ".join(["zz"] * n) for n in range(1 + r % 50, 17 + r % 50)]} for r in range(50)]
     rows: list[list[object]] = []
+    # The phrase index alone at the largest guidance rules a tenant could store before session 25: 1,800 phrases of
+    # 100 words sharing their first 99 ("a a … a z<k>"); the phrase-by-phrase scan took ~17 s on these words.
+    from ccaas.domain.analytics.text import PhraseIndex
+
+    index = PhraseIndex([("a",) * 99 + (f"z{k}",) for k in range(1_800)])
+    started = _clock()
+    index.find([["a"] * 20_000])
+    rows.append(["phrase index: 1,800 phrases of 100 words sharing 99", round(_clock() - started, 2)])
     for name, compliance, text in (("synonym variants sharing a first word", synonyms, [*words, "now", *["you"] * 20_000]),
                                    ("phrases matching at every word", everywhere, ["zz"] * 20_000)):
         rules = AnalyticsRules.model_validate({"compliance": compliance, "categories": [], "reasons": {"rules": []}})

@@ -420,6 +420,7 @@ def test_maximal_alert_rules_fit_one_dynamodb_item():
         {"negative_sentiment": {"threshold": float("nan")}},
         {"escalation_phrase": {"phrases": ["x"] * 201}},
         {"escalation_phrase": {"phrases": ["x" * 81]}},
+        {"escalation_phrase": {"phrases": ["a " * 12 + "z"]}},  # 13 words: each post would cost up to 13 matches a word
         {"escalation_phrase": {"phrases": [""]}},
         {"agent_not_ready": {"ignore_statuses": [f"S{i}" for i in range(51)]}},
         {"agent_not_ready": {"ignore_statuses": ["X" * 33]}},

@@ -12,7 +12,9 @@ from ccaas.domain.alerts import LiveSegment
 from ccaas.domain.analytics.transcript import Speaker
 from ccaas.domain.events import EventType
 from ccaas.domain.guidance import (
+    MAX_PHRASE_WORDS,
     MAX_PROMPTS,
+    MAX_TOTAL_PHRASES,
     DisclosureDueRule,
     EscalationRule,
     GuidanceKind,
@@ -142,6 +144,39 @@ def test_rules_are_bounded_and_validated():
         EscalationRule(name="e", text="t", phrases=["!!!"])
     assert GuidanceRules.model_validate_json(DEFAULTS.model_dump_json()) == DEFAULTS
     assert {r.kind for r in DEFAULTS.rules} == {k.value for k in GuidanceKind}
+
+
+def test_phrases_are_a_few_words_and_share_one_budget():
+    """Every post is searched for every phrase of the rules: 36 rules of 50 phrases of 100 words were
+    accepted (369 KB stored) and made a 10,000-word post take ~10 s."""
+    def escalation(i, phrases, follow=()):
+        return {"kind": "escalation", "name": f"e{i}", "text": "t", "phrases": phrases, "follow_phrases": list(follow)}
+
+    longest = " ".join(["word"] * MAX_PHRASE_WORDS)
+    follow = "I can help, " + " ".join(["you"] * (MAX_PHRASE_WORDS - 3))
+    GuidanceRules.model_validate({"rules": [escalation(0, [longest], [follow])]})
+    with pytest.raises(ValidationError) as err:
+        GuidanceRules.model_validate({"rules": [escalation(0, [longest + " more"])]})
+    assert err.value.errors()[0]["loc"] == ("rules", 0, "escalation", "phrases")
+    assert f"{MAX_PHRASE_WORDS + 1} words (at most {MAX_PHRASE_WORDS})" in str(err.value)
+    with pytest.raises(ValidationError) as err:
+        GuidanceRules.model_validate({"rules": [escalation(0, ["ok"], ["a " * 100])]})
+    assert err.value.errors()[0]["loc"] == ("rules", 0, "escalation", "follow_phrases")
+
+    def rules_with(total):  # phrases and follow phrases, 50 to a list
+        rules, left = [], total
+        while left:
+            rules.append(escalation(len(rules), [f"p{len(rules)} {j}" for j in range(min(50, left))]))
+            left -= len(rules[-1]["phrases"])
+        return {"rules": rules}
+
+    GuidanceRules.model_validate(rules_with(MAX_TOTAL_PHRASES))
+    with pytest.raises(ValidationError) as err:
+        GuidanceRules.model_validate(rules_with(MAX_TOTAL_PHRASES + 1))
+    assert err.value.errors()[0]["loc"] == ("rules",)
+    assert f"{MAX_TOTAL_PHRASES + 1} phrases and follow phrases together (at most {MAX_TOTAL_PHRASES})" in str(
+        err.value
+    )
 
 
 # --- the use-case on the memory twins --------------------------------------------------------------------

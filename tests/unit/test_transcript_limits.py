@@ -52,7 +52,10 @@ def maximal_rules() -> dict:
         {"name": _name("q", i), "kind": "sentiment_trend", "weight": -WEIGHT, "speaker": "CUSTOMER", "good_at": WEIGHT, "bad_at": -WEIGHT}
         for i in range(L.MAX_QA_ITEMS)
     ]
-    patterns = {(f"p{i}_" + "z" * L.MAX_PATTERN_NAME)[: L.MAX_PATTERN_NAME]: "\\\\" * (L.MAX_PATTERN // 2) for i in range(L.MAX_CUSTOM_PATTERNS)}
+    # 500 characters, all but two escaped in JSON, compiling to a handful of RE2 instructions (a class of
+    # one backslash): the patterns' program sizes are bounded together as well
+    pattern = "[" + "\\\\" * (L.MAX_PATTERN // 2 - 1) + "]"
+    patterns = {(f"p{i}_" + "z" * L.MAX_PATTERN_NAME)[: L.MAX_PATTERN_NAME]: pattern for i in range(L.MAX_CUSTOM_PATTERNS)}
     return {
         "categories": categories,
         "compliance": compliance,

@@ -8,7 +8,12 @@ import pytest
 from pydantic import ValidationError
 
 from ccaas.domain.analytics import AnalyticsRules, RedactionConfig, Redactor, redact_text
-from ccaas.domain.analytics.patterns import MAX_PATTERN_LENGTH, compile_tenant_pattern
+from ccaas.domain.analytics.patterns import (
+    MAX_PATTERN_LENGTH,
+    MAX_PROGRAM_SIZE,
+    MAX_TOTAL_PROGRAM_SIZE,
+    compile_tenant_pattern,
+)
 
 
 def test_catastrophic_backtracking_pattern_is_linear_on_re2():
@@ -80,7 +85,32 @@ def test_empty_matches_and_long_patterns_are_still_refused():
         RedactionConfig(custom_patterns={"x": "a" * (MAX_PATTERN_LENGTH + 1)})
     with pytest.raises(ValueError, match="at most 500"):
         compile_tenant_pattern("a" * (MAX_PATTERN_LENGTH + 1))
-    RedactionConfig(custom_patterns={"x": "a" * MAX_PATTERN_LENGTH})
+    RedactionConfig(custom_patterns={"x": "\\d" * (MAX_PATTERN_LENGTH // 2)})  # 500 characters, 254 RE2 instructions
+
+
+def test_patterns_re2_runs_slowly_are_refused_naming_the_pattern():
+    """`(?:.{0,20}){0,40}z` compiles to ~7,200 RE2 instructions (a card pattern: ~20) whose DFA does not fit
+    its memory: RE2 then simulates the program, and 50 such patterns made a 10,000-character live post
+    take 6 s. The program's size is bounded per pattern and across the tenant's patterns."""
+    for pattern in (r"(?:.{0,20}){0,40}z", r"(?:.{0,40}){0,10}z", r".{0,100}z", "a" * MAX_PATTERN_LENGTH):
+        with pytest.raises(ValidationError) as err:
+            RedactionConfig(custom_patterns={"slow": pattern})
+        message = str(err.value)
+        assert "slow" in message and repr(pattern) in message and f"(at most {MAX_PROGRAM_SIZE})" in message
+        assert err.value.errors()[0]["loc"] == ("custom_patterns",)  # the API answers 422 naming it
+    # what tenants write stays far below the bound
+    for pattern in (r"(?i)\bpol-(?P<number>\d{6})\b", r"^M\d{5}$", r"[Tt]icket #\d+", r"(a+)+$", r"CLM\d{4}",
+                    r"(?i)\b(?:alpha|bravo|charlie|delta|echo|foxtrot)-\d{4}\b", r"\bPOL-\d{6}\b", r"(?i)\bmem\d{5}\b"):
+        assert compile_tenant_pattern(pattern).programsize <= MAX_PROGRAM_SIZE // 4
+
+    below = r"\d" * 240  # 244 instructions
+    per_pattern = compile_tenant_pattern(below).programsize
+    assert per_pattern <= MAX_PROGRAM_SIZE
+    fits = MAX_TOTAL_PROGRAM_SIZE // per_pattern
+    RedactionConfig(custom_patterns={f"p{i}": below for i in range(fits)})
+    too_many = rf"compile to {(fits + 1) * per_pattern} RE2 instructions together \(at most {MAX_TOTAL_PROGRAM_SIZE}\)"
+    with pytest.raises(ValidationError, match=too_many):
+        RedactionConfig(custom_patterns={f"p{i}": below for i in range(fits + 1)})
 
 
 def test_built_in_detectors_stay_on_python_re():

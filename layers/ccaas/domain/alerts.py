@@ -43,6 +43,9 @@ MAX_THRESHOLD_S = 86_400  # a day
 MAX_QUEUE_DEPTH = 100_000
 MAX_ESCALATION_PHRASES = 200
 MAX_ESCALATION_PHRASE = 80  # characters
+# words of one phrase: a post costs its words plus its matches, and up to this many phrases can match
+# at each word (one per length)
+MAX_ESCALATION_PHRASE_WORDS = 12
 MAX_IGNORED_STATUSES = 50
 MAX_STATUS = 32  # characters of a not-ready reason (the agents API allows [A-Z][A-Z0-9_]{1,31})
 
@@ -164,7 +167,9 @@ class EscalationRule(_Rule):
     @classmethod
     def _phrases_have_words(cls, phrases: tuple[str, ...]) -> tuple[str, ...]:
         for phrase in phrases:
-            normalize_phrase(phrase)  # raises on a phrase with no words
+            words = len(normalize_phrase(phrase))  # raises on a phrase with no words
+            if words > MAX_ESCALATION_PHRASE_WORDS:
+                raise ValueError(f"phrase {phrase!r} has {words} words (at most {MAX_ESCALATION_PHRASE_WORDS})")
         return phrases
 
 

@@ -42,6 +42,11 @@ if TYPE_CHECKING:  # ccaas.domain.alerts imports this module (its live state car
 MAX_RULES = 50
 MAX_TEXT = 500  # characters of a prompt text
 MAX_PHRASES = 50  # per list
+# Every post is searched for every phrase of the tenant's rules (one PhraseIndex), so the phrases of all
+# rules share one budget, as analytics' do (limits.MAX_TOTAL_PHRASES), and a phrase is a few words: a post
+# costs its words plus its matches, and up to MAX_PHRASE_WORDS phrases can match at each word.
+MAX_TOTAL_PHRASES = 500  # phrases and follow phrases of all rules together
+MAX_PHRASE_WORDS = 12
 MAX_SECONDS = 86_400  # a day
 MAX_WINDOW = 10  # customer segments a sentiment rule averages
 MAX_PROMPTS = 50  # per contact: beyond, no more prompts (the state is one bounded item)
@@ -61,7 +66,9 @@ class GuidanceKind(StrEnum):
 
 def _check_phrases(phrases: list[str]) -> list[str]:
     for phrase in phrases:
-        normalize_phrase(phrase)  # raises on a phrase with no words
+        words = len(normalize_phrase(phrase))  # raises on a phrase with no words
+        if words > MAX_PHRASE_WORDS:
+            raise ValueError(f"phrase {phrase[:60]!r} has {words} words (at most {MAX_PHRASE_WORDS})")
     return phrases
 
 
@@ -170,6 +177,11 @@ class GuidanceRules(BaseModel):
         names = [r.name for r in rules]
         if len(set(names)) != len(names):
             raise ValueError("rule names must be unique")
+        total = sum(len(getattr(r, "phrases", ())) + len(getattr(r, "follow_phrases", ())) for r in rules)
+        if total > MAX_TOTAL_PHRASES:
+            raise ValueError(
+                f"the rules hold {total} phrases and follow phrases together (at most {MAX_TOTAL_PHRASES})"
+            )
         return rules
 
 

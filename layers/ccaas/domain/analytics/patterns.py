@@ -26,6 +26,14 @@ MAX_PATTERN_LENGTH = 500  # characters of one tenant pattern
 # is refused at validation; at match time a DFA that runs out of it falls back to RE2's NFA, which is
 # slower but still linear. 1 MiB x 50 patterns bounds one tenant's worst case at ~50 MiB.
 RE2_MAX_MEM = 1 << 20
+# RE2 is linear in pattern x text, and the pattern's factor is its compiled program: while the DFA's
+# states fit RE2_MAX_MEM a search reads each character once, but a pattern whose states do not (nested
+# counted repetitions: `(?:.{0,20}){0,40}z` compiles to 7,244 instructions, a card pattern to ~20) makes
+# RE2 simulate the program, ~0.5 ms per 100 KB per instruction. Every redacted post or transcript runs
+# all of a tenant's patterns, so each is bounded, and so is their sum (MAX_TOTAL_PROGRAM_SIZE x a 200 KB
+# post is ~3 s at worst, where 50 such patterns took two minutes).
+MAX_PROGRAM_SIZE = 300  # RE2 instructions of one tenant pattern
+MAX_TOTAL_PROGRAM_SIZE = 3_000  # of all of a tenant's patterns together
 
 
 @cache
@@ -43,7 +51,9 @@ def compile_tenant_pattern(pattern: str, *, multiline: bool = True, what: str = 
     """The pattern compiled by RE2 (`finditer`, `search`, `match`, `sub` as in `re`), with `^`/`$` at
     line edges when `multiline` (Python's re.MULTILINE).
 
-    Raises ValueError naming `what` and quoting the pattern when it is too long or RE2 cannot compile it.
+    Raises ValueError naming `what` and quoting the pattern when it is too long, RE2 cannot compile it,
+    or its program is larger than MAX_PROGRAM_SIZE (`programsize` of the result gives the size, for the
+    MAX_TOTAL_PROGRAM_SIZE check of a set of patterns).
     """
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise ValueError(f"{what} is {len(pattern)} characters long (at most {MAX_PATTERN_LENGTH})")
@@ -58,6 +68,11 @@ def compile_tenant_pattern(pattern: str, *, multiline: bool = True, what: str = 
         raise ValueError(
             f"{what} {pattern!r} does not compile with RE2: {reason} (no backreferences or look-arounds)"
         ) from None
+    if regex.programsize > MAX_PROGRAM_SIZE:
+        raise ValueError(
+            f"{what} {pattern!r} is too complex: RE2 compiles it to {regex.programsize} instructions (at most "
+            f"{MAX_PROGRAM_SIZE}); nested or large counted repetitions such as (?:.{{0,20}}){{0,40}} multiply them"
+        )
     return regex
 
 

@@ -96,20 +96,34 @@ class PhraseIndex:
     Phrases overlapping or nested in each other are all reported ("cancel" and "cancel my account"
     at the same position), because different rules may use either. A segment sharing no word with
     any phrase's first word is skipped with one C-level set test.
+
+    The search is Aho-Corasick over words (`_WordAutomaton`): each word of a segment is read once and
+    every phrase ending there is reported, so a post costs its words plus its matches whatever the
+    phrases. Comparing each phrase at each position instead cost words x phrases x phrase length: a
+    tenant's rules of many long phrases sharing their first words ("a a ... a z1", "a a ... a z2")
+    made one post of the repeated word take minutes.
     """
 
     def __init__(self, phrases: Iterable[tuple[str, ...]]) -> None:
         self.phrases: list[tuple[str, ...]] = []
         self._ids: dict[tuple[str, ...], int] = {}
-        by_first: dict[str, list[tuple[list[str], int, int]]] = {}
         for phrase in phrases:
-            if phrase in self._ids:
-                continue
-            pid = self._ids[phrase] = len(self.phrases)
-            self.phrases.append(phrase)
-            by_first.setdefault(phrase[0], []).append((list(phrase[1:]), len(phrase), pid))
-        self._by_first = by_first
-        self._firsts = frozenset(by_first)
+            if phrase not in self._ids:
+                self._ids[phrase] = len(self.phrases)
+                self.phrases.append(phrase)
+        self._exact = _WordAutomaton([(phrase, pid) for pid, phrase in enumerate(self.phrases)])
+        self._firsts = self._exact.firsts
+        # Across clause breaks a phrase is read on the segment's spoken words (breaks dropped): one whose
+        # later words hold a break word cannot match there, and one starting with a break word (payload
+        # ~pid) matches on each break of the run just before the rest of its words.
+        if any(CLAUSE_BREAK in phrase for phrase in self.phrases):
+            self._across = _WordAutomaton(
+                (phrase[1:], ~pid) if phrase[0] == CLAUSE_BREAK else (phrase, pid)
+                for pid, phrase in enumerate(self.phrases)
+                if CLAUSE_BREAK not in phrase[1:] and phrase != (CLAUSE_BREAK,)
+            )
+        else:
+            self._across = self._exact
 
     def id_of(self, phrase: tuple[str, ...]) -> int:
         return self._ids[phrase]
@@ -120,36 +134,102 @@ class PhraseIndex:
         Clause-break words (from `segment_words(..., clause_breaks=True)`) are skipped inside a
         phrase, so rules match across punctuation as they would on punctuation-free text.
         """
-        by_first, firsts = self._by_first, self._firsts
+        exact, across, firsts = self._exact, self._across, self._firsts
         found: dict[int, list[tuple[int, int]]] = {}
         for segment, words in enumerate(segments):
             if firsts.isdisjoint(words):
                 continue
-            has_breaks = CLAUSE_BREAK in words
-            for i in [i for i, word in enumerate(words) if word in firsts]:
-                for rest, length, pid in by_first[words[i]]:
-                    if length == 1:
-                        found.setdefault(pid, []).append((segment, i))
-                        continue
-                    following = words[i + 1 : i + length]
-                    if following == rest or (
-                        has_breaks and CLAUSE_BREAK in following and _matches_across_breaks(words, i + 1, rest)
-                    ):
-                        found.setdefault(pid, []).append((segment, i))
+            if CLAUSE_BREAK not in words:
+                hits = exact.scan(words)
+            elif across is exact:
+                # no phrase holds a break word, so each match of the words as they are is also one of
+                # the spoken words: one scan of those finds them all
+                spoken = [i for i, word in enumerate(words) if word != CLAUSE_BREAK]
+                found_spoken = exact.scan([words[i] for i in spoken])
+                hits = {pid: [spoken[s] for s in starts] for pid, starts in found_spoken.items()}
+            else:
+                spoken = [i for i, word in enumerate(words) if word != CLAUSE_BREAK]
+                positions = {pid: set(starts) for pid, starts in exact.scan(words).items()}
+                for payload, starts in across.scan([words[i] for i in spoken]).items():
+                    if payload >= 0:
+                        positions.setdefault(payload, set()).update(spoken[s] for s in starts)
+                    else:
+                        runs = (range(spoken[s - 1] + 1 if s else 0, spoken[s]) for s in starts)
+                        positions.setdefault(~payload, set()).update(chain.from_iterable(runs))
+                hits = {pid: sorted(starts) for pid, starts in positions.items() if starts}
+            for pid, starts in hits.items():
+                found.setdefault(pid, []).extend([(segment, start) for start in starts])
+        # phrase ids in the order they are first met (then by id), as a scan phrase by phrase gives them
+        return {pid: found[pid] for pid in sorted(found, key=lambda pid: (found[pid][0], pid))}
+
+
+class _WordAutomaton:
+    """Aho-Corasick over words: a trie of the patterns with, per node, the longest proper suffix of its
+    path that is also a trie path (`fail`) and the nearest such suffix where a pattern ends (`output`).
+
+    `scan` reads each word once (a failed word only climbs `fail` links, at most as many as it went
+    down) and jumps straight to the next word that starts a pattern whenever it is back at the root,
+    so ordinary text costs about the C-level scan for first words.
+    """
+
+    def __init__(self, patterns: Iterable[tuple[tuple[str, ...], Hashable]]) -> None:
+        children: list[dict[str, int]] = [{}]
+        ends: list[list[tuple[int, Hashable]]] = [[]]  # (pattern length, payload) of the patterns ending at a node
+        for words, payload in patterns:
+            node = 0
+            for word in words:
+                child = children[node].get(word)
+                if child is None:
+                    child = children[node][word] = len(children)
+                    children.append({})
+                    ends.append([])
+                node = child
+            ends[node].append((len(words), payload))
+        fail = [0] * len(children)
+        output = [0] * len(children)
+        level = list(children[0].values())  # breadth first: a node's fail link is shallower, so already set
+        while level:
+            deeper: list[int] = []
+            for node in level:
+                for word, child in children[node].items():
+                    link = fail[node]
+                    while link and word not in children[link]:
+                        link = fail[link]
+                    fail[child] = target = children[link].get(word, 0)
+                    output[child] = target if ends[target] else output[target]
+                    deeper.append(child)
+            level = deeper
+        self._children, self._ends, self._fail, self._output = children, ends, fail, output
+        self.firsts = frozenset(children[0])
+
+    def scan(self, words: Sequence[str]) -> dict[Hashable, list[int]]:
+        """payload -> where its pattern starts in `words`, each time, in order."""
+        children, ends, fail, output, firsts = self._children, self._ends, self._fail, self._output, self.firsts
+        found: dict[Hashable, list[int]] = {}
+        count = len(words)
+        position = 0
+        for first in [i for i, word in enumerate(words) if word in firsts]:
+            if first < position:
+                continue  # read already, inside a partial match
+            node, position = 0, first
+            while position < count:
+                word = words[position]
+                while node and word not in children[node]:
+                    node = fail[node]
+                node = children[node].get(word, 0)
+                position += 1
+                if not node:
+                    break  # back at the root: the next word to read is the next first word
+                match = node if ends[node] else output[node]
+                while match:
+                    for length, payload in ends[match]:
+                        starts = found.get(payload)
+                        if starts is None:
+                            found[payload] = [position - length]
+                        else:
+                            starts.append(position - length)
+                    match = output[match]
         return found
-
-
-def _matches_across_breaks(words: list[str], start: int, rest: list[str]) -> bool:
-    k = 0
-    for word in words[start:]:
-        if word == CLAUSE_BREAK:
-            continue
-        if word != rest[k]:
-            return False
-        k += 1
-        if k == len(rest):
-            return True
-    return False
 
 
 # --- tolerant matching over the conversation -------------------------------------------------------
