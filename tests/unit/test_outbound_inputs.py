@@ -195,6 +195,26 @@ def test_a_consent_revoked_between_the_check_and_the_write_dials_nothing(deps):
     assert outbound.row_audit(deps, T, "c1", "r1").blocked_by == ["consent"]
 
 
+def test_a_consent_dated_in_the_future_is_refused_so_a_later_revocation_wins(deps):
+    """A web form sending Berlin time labelled Z dated the grant an hour ahead: the newest time wins, so the
+    revocation the person made twenty minutes later lost, and automated calls resumed (outside review)."""
+    from ccaas.domain.models import DomainError
+
+    with pytest.raises(DomainError) as refused:
+        outbound.record_consent(deps, T, outbound.ConsentRequest(number="+12125550101", granted=True, source="web_form",
+                                                                   at=NOW + timedelta(hours=1)))
+    assert refused.value.field == "at" and "future" in str(refused.value)
+    outbound.record_consent(deps, T, outbound.ConsentRequest(number="+12125550101", granted=True, source="web_form",
+                                                               at=NOW + timedelta(minutes=4)))  # clocks drift
+    _campaign(deps, csv=None)
+    upload = outbound.upload_list(deps, T, "c1", ListUpload(format="csv", content=(
+        "row_id,phone,time_zone,consent_automated_voice,consent_automated_voice_at\n"
+        f"r1,+12125550102,America/New_York,true,{(NOW + timedelta(hours=1)).isoformat()}\n"
+        f"r2,+12125550103,America/New_York,true,{(NOW - timedelta(days=1)).isoformat()}\n")))
+    assert [(e.line, e.field) for e in upload.errors] == [(2, "consent_automated_voice_at")]
+    assert [r.row.row_id for r in deps.outbound.rows.values()] == ["r2"]
+
+
 def test_suppressions_and_consents_read_national_numbers_in_the_region_they_name(deps):
     """An Italian list's "312 345 6789" is +39 312 345 6789; suppressed with the same digits it was stored as a
     Chicago number (+1 312 …), and the Italian person was still dialed. The region is the request's (default US)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ccaas.domain.outbound.lists import MAX_ERRORS, parse_csv, parse_json, parse_number, upload_tag
+import pytest
+
+from ccaas.domain.outbound.lists import (
+    MAX_COLUMNS, MAX_ERRORS, ListTooLarge, parse_csv, parse_json, parse_number, upload_tag,
+)
 from ccaas.domain.outbound.zones import STATE_ZONES, state_for_postal_code, zones_for_state
 
 CSV = """row_id,phone,email,time_zone,postal_code,account_id,consent_automated_voice,consent_automated_voice_source,consent_automated_voice_at,tier
@@ -133,7 +137,29 @@ def test_other_region_lists_and_error_caps():
     assert len(many.errors) == MAX_ERRORS and many.error_count == MAX_ERRORS + 10
     assert parse_csv("").errors[0].field == "header"
     assert parse_json({"phone": "1"}).errors[0].field == "body"
-    assert parse_csv("phone\n" + "212-555-0134\n" * 3, max_rows=2).errors[0].message.startswith("more than 2")
+    # past the cap nothing loads (a first 10,000 stored, then the file sent again in parts, stored them twice)
+    with pytest.raises(ListTooLarge, match="more than 2 rows"):
+        parse_csv("phone\n" + "212-555-0134\n" * 3, max_rows=2)
+    with pytest.raises(ListTooLarge, match="more than 2 rows"):
+        parse_json([{"phone": "212-555-0134"}] * 3, max_rows=2)
+    assert len(parse_csv("phone\n" + "212-555-0134\n" * 2, max_rows=2).rows) == 2
+
+
+def test_a_quote_never_closed_is_an_error_at_its_line_and_nothing_after_it_loads():
+    """The rest of the file was read as one cell: rows lost, their numbers stored in the attributes of the row."""
+    parsed = parse_csv('row_id,phone,nickname\nr0,+12125550100,Al\nr1,+12125550101,"Bob\nr2,+12125550102,Cy\n'
+                       'r3,+12125550103,Di\n')
+    assert [r.row_id for r in parsed.rows] == ["r0"] and all("Bob" not in str(r.attributes) for r in parsed.rows)
+    assert [(e.line, e.field) for e in parsed.errors] == [(3, "row")] and "unreadable CSV" in parsed.errors[0].message
+
+
+def test_a_header_too_wide_is_refused_before_any_row_and_wide_rows_before_the_redactor():
+    with pytest.raises(ListTooLarge, match="columns"):
+        parse_csv(",".join(f"c{i}" for i in range(MAX_COLUMNS + 1)) + "\n")
+    seen = []
+    wide = parse_json([{"phone": "212-555-0134", "attributes": {f"k{i}": "v" for i in range(1_000)}}],
+                      redact=lambda given: seen.append(len(given)) or dict(given))
+    assert wide.rows == () and wide.errors[0].field == "attributes" and seen == []
 
 
 def test_zip_prefixes_map_to_states_and_every_state_has_zones():

@@ -172,10 +172,19 @@ class _NotStored(Exception):
         self.response = response
 
 
+# What an answer may weigh to be kept: the record is one DynamoDB item (400 KB) holding the answer's JSON text and
+# the request's hash. A larger answer (a list upload's report of 1,000 errors and 1,000 warnings) failed the
+# record's write after the request was done, and every retry of the key was then a 409 for good.
+MAX_KEPT_ANSWER_BYTES = 350_000
+
+
 def _run_chain(*, request: dict[str, Any], app: ApiGatewayResolver, next_middleware: NextMiddleware) -> Response:
     response = next_middleware(app)
     if not 200 <= response.status_code < 300 or isinstance(response.body, bytes):
         raise _NotStored(response)
+    body = response.body if isinstance(response.body, str) else json.dumps(response.body, separators=(",", ":"), default=str)
+    if len(body.encode()) > MAX_KEPT_ANSWER_BYTES:
+        raise _NotStored(response)  # answered, not kept: a retry with the key runs the request again
     return response
 
 

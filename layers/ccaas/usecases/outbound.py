@@ -436,11 +436,13 @@ def upload_list(deps: Dependencies, tenant_id: str, campaign_id: str, upload: Li
     if upload.format == "csv":
         if upload.content is None:
             raise DomainError("a csv upload carries the CSV text in content", field="content")
-        parsed = parse_csv(upload.content, region=upload.region, max_rows=MAX_UPLOAD_ROWS, redact=_row_redaction(deps, tenant_id))
+        parsed = parse_csv(upload.content, region=upload.region, max_rows=MAX_UPLOAD_ROWS,
+                           redact=_row_redaction(deps, tenant_id), received_at=_now(deps))
     else:
         if upload.rows is None:
             raise DomainError("a json upload carries its rows in rows", field="rows")
-        parsed = parse_json(upload.rows, region=upload.region, max_rows=MAX_UPLOAD_ROWS, redact=_row_redaction(deps, tenant_id))
+        parsed = parse_json(upload.rows, region=upload.region, max_rows=MAX_UPLOAD_ROWS,
+                            redact=_row_redaction(deps, tenant_id), received_at=_now(deps))
     if parsed.rows:
         deps.outbound.put_rows(tenant_id, campaign_id, parsed.rows, _now(deps))
     rejected = max(0, parsed.total - parsed.accepted)  # rows with an error (the header's problems are no row)
@@ -503,6 +505,10 @@ def record_consent(deps: Dependencies, tenant_id: str, request: ConsentRequest) 
         raise DomainError("at needs a UTC offset", field="at")
     if not 2000 <= at.year <= 2100:
         raise DomainError("at: year must be 2000-2100", field="at")
+    from ccaas.domain.outbound.lists import CONSENT_CLOCK_SKEW  # noqa: PLC0415 - see parse_number
+
+    if at > _now(deps) + CONSENT_CLOCK_SKEW:  # it would beat a revocation made before that time
+        raise DomainError("at: in the future (is the UTC offset right?)", field="at")
     deps.outbound.put_consent(tenant_id, number, request.kind,
                               ConsentFlag(granted=request.granted, source=request.source, at=at))
     latest = deps.outbound.latest_consent(tenant_id, number, request.kind)

@@ -34,8 +34,9 @@ import hashlib
 import io
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import phonenumbers
@@ -43,7 +44,7 @@ from phonenumbers import timezone as pn_timezone
 from pydantic import ValidationError
 
 from ccaas.domain.destinations import refused_destination
-from ccaas.domain.vocabulary import Frozen, Int
+from ccaas.domain.vocabulary import DomainError, Frozen, Int
 from ccaas.domain.outbound.models import (
     MAX_ATTRIBUTES,
     MAX_ROW_NUMBERS,
@@ -61,6 +62,9 @@ __all__ = ["ListError", "ParsedList", "parse_csv", "parse_json", "parse_number",
 
 MAX_LIST_ROWS = 100_000  # rows per parse call; a million-row list is uploaded and parsed in chunks
 MAX_ERRORS = 1_000       # errors listed per parse call (the count is always exact)
+# Columns a list may have: the known ones, ten phone columns and 50 custom attributes fit many times over (a
+# 2,000,000-column header fit in the body and cost hours of CPU before a row was read).
+MAX_COLUMNS = 256
 _UNKNOWN_ZONE = "Etc/Unknown"
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
@@ -86,6 +90,10 @@ class ParsedList(Frozen):
     @property
     def accepted(self) -> int:
         return len(self.rows)
+
+
+class ListTooLarge(DomainError):
+    """More rows or columns than one upload may hold: nothing of it is stored (upload it in parts)."""
 
 
 class _RowErrors(Exception):
@@ -165,7 +173,13 @@ def _refused(reason: object, raw: object) -> str:
     return str(reason)
 
 
-def _consent(record: Mapping[str, Any], kind: str, errors: list[tuple[str, str]]) -> ConsentFlag | None:
+# A consent's time may be this far ahead of the upload (clocks drift); later is a mislabelled zone, and a grant dated
+# in the future would beat the revocation the person makes before that time (the newest time wins).
+CONSENT_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _consent(record: Mapping[str, Any], kind: str, errors: list[tuple[str, str]],
+             received_at: datetime | None = None) -> ConsentFlag | None:
     key = f"consent_automated_{kind}"
     if key not in record:
         return None
@@ -188,6 +202,9 @@ def _consent(record: Mapping[str, Any], kind: str, errors: list[tuple[str, str]]
             return None
         if at.tzinfo is None:
             errors.append((f"{key}_at", "needs a UTC offset"))
+            return None
+        if received_at is not None and at > received_at + CONSENT_CLOCK_SKEW:
+            errors.append((f"{key}_at", "in the future (is the UTC offset right?)"))
             return None
     source = _text(record.get(f"{key}_source")) or "list"
     try:
@@ -212,7 +229,7 @@ def _phones(record: Mapping[str, Any]) -> list[tuple[str, Any]]:
 
 
 def _row(record: Mapping[str, Any], line: int, region: str, upload: str,
-         redact: Redact | None = None) -> tuple[ContactListRow, dict[str, str]]:
+         redact: Redact | None = None, received_at: datetime | None = None) -> tuple[ContactListRow, dict[str, str]]:
     """The row, and the field each of its numbers came from."""
     errors: list[tuple[str, str]] = []
     zone = _text(record.get("time_zone")) or None
@@ -275,8 +292,8 @@ def _row(record: Mapping[str, Any], line: int, region: str, upload: str,
     email = _text(record.get("email")) or None
     if email and (len(email) > 254 or not _EMAIL.match(email)):
         errors.append(("email", "not an e-mail address"))
-    voice = _consent(record, "voice", errors)
-    sms = _consent(record, "sms", errors)
+    voice = _consent(record, "voice", errors, received_at)
+    sms = _consent(record, "sms", errors, received_at)
     given: dict[str, str] = {}
     extra = record.get("attributes")
     if extra is not None and not isinstance(extra, Mapping):
@@ -289,6 +306,8 @@ def _row(record: Mapping[str, Any], line: int, region: str, upload: str,
             errors.append((str(key)[:64], "an attribute is a plain value"))
         else:
             given[str(key)] = _text(value)
+    if len(given) > MAX_ATTRIBUTES:  # before the redactor reads them all (20,000 columns of a row: seconds)
+        raise _RowErrors([*errors, ("attributes", f"at most {MAX_ATTRIBUTES} custom attributes")])
     # Redacted before the bounds: they hold for what is stored and read back (placeholders included).
     attributes: dict[str, str] = {}
     for key, value in (redact(given) if redact is not None and given else given).items():
@@ -328,7 +347,7 @@ def _duplicates(row: ContactListRow, fields: Mapping[str, str], seen: dict[str, 
 
 
 def _parse(records: Sequence[tuple[int, Mapping[str, Any]]], region: str, total: int, upload: str,
-           redact: Redact | None = None) -> ParsedList:
+           redact: Redact | None = None, received_at: datetime | None = None) -> ParsedList:
     rows: list[ContactListRow] = []
     errors: list[ListError] = []
     warnings: list[ListError] = []
@@ -337,7 +356,7 @@ def _parse(records: Sequence[tuple[int, Mapping[str, Any]]], region: str, total:
     numbers: dict[str, ContactListRow] = {}
     for line, record in records:
         try:
-            row, fields = _row(record, line, region, upload, redact)
+            row, fields = _row(record, line, region, upload, redact, received_at)
             if row.row_id in seen:
                 raise _RowErrors([("row_id", f"duplicate row_id {row.row_id!r}")])
         except _RowErrors as exc:
@@ -363,13 +382,17 @@ def _normalise(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _header(cells: Sequence[str]) -> tuple[list[str], list[ListError]]:
-    """Normalised column names (BOM, blanks, case) and the header's problems (line 1)."""
+    """Normalised column names (BOM, blanks, case) and the header's problems (line 1); ListTooLarge past
+    MAX_COLUMNS."""
+    if len(cells) > MAX_COLUMNS:
+        raise ListTooLarge(f"{len(cells)} columns: at most {MAX_COLUMNS}", field="header")
     names = [c.replace("\ufeff", "").strip().strip('"').strip().lower() for c in cells]
     errors = []
     for index, name in enumerate(names):
         if not name:
             errors.append(ListError(line=1, field=f"column {index + 1}", message="a column without a name: ignored"))
-    for name in sorted({n for n in names if n and names.count(n) > 1}):
+    counts = Counter(names)
+    for name in sorted(n for n, k in counts.items() if n and k > 1):
         errors.append(ListError(line=1, field=name[:64], message="a duplicate column: a row whose copies disagree "
                                                                  "is rejected"))
     return names, errors
@@ -392,7 +415,8 @@ def _record(names: Sequence[str], cells: Sequence[str]) -> tuple[dict[str, Any],
     return record, problems
 
 
-def parse_csv(text: str, *, region: str = "US", max_rows: int = MAX_LIST_ROWS, redact: Redact | None = None) -> ParsedList:
+def parse_csv(text: str, *, region: str = "US", max_rows: int = MAX_LIST_ROWS, redact: Redact | None = None,
+              received_at: datetime | None = None) -> ParsedList:
     """Parse CSV text with a header line. Line numbers are the file's physical lines (header = 1).
 
     Real-world files: a byte-order mark, CRLF or CR line ends, quoted cells with commas and line breaks,
@@ -401,7 +425,9 @@ def parse_csv(text: str, *, region: str = "US", max_rows: int = MAX_LIST_ROWS, r
     than columns (the row is rejected), and a file the csv module cannot read from some line on (a NUL byte,
     a cell over the size limit): the rows before it load, the error names the line."""
     text = text.removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a quote never closed (`"Bob` in a nickname) is an error at its line, not the rest of the file
+    # read as that one cell (the rows after it gone, their numbers stored in its attributes)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records: list[tuple[int, Mapping[str, Any]]] = []
     errors: list[ListError] = []
     row_problems: list[tuple[int, list[tuple[str, str]]]] = []
@@ -420,8 +446,8 @@ def parse_csv(text: str, *, region: str = "US", max_rows: int = MAX_LIST_ROWS, r
                                       error_count=1)
                 continue
             if len(records) + len(row_problems) >= max_rows:
-                errors.append(ListError(line=start, field="row", message=f"more than {max_rows} rows: upload in parts"))
-                break
+                raise ListTooLarge(f"more than {max_rows} rows (line {start} is one too many): upload in parts; "
+                                   "nothing was stored", field="content")
             if len(cells) > len(names) and any(c.strip() for c in cells[len(names):]):
                 errors.append(ListError(line=start, field="row", message=f"{len(cells)} cells for {len(names)} columns"))
                 continue
@@ -438,13 +464,14 @@ def parse_csv(text: str, *, region: str = "US", max_rows: int = MAX_LIST_ROWS, r
     errors += [ListError(line=line, field=field, message=message) for line, problems in row_problems
                for field, message in problems]
     parsed = _parse(records, region, total=len(records) + len(row_problems) + sum(1 for e in errors if e.field == "row"),
-                    upload=upload_tag(text), redact=redact)
+                    upload=upload_tag(text), redact=redact, received_at=received_at)
     merged = sorted(errors + list(parsed.errors), key=lambda e: e.line)
     return parsed.model_copy(update={"errors": tuple(merged[:MAX_ERRORS]),
                                      "error_count": parsed.error_count + len(errors)})
 
 
-def parse_json(items: Any, *, region: str = "US", max_rows: int = MAX_LIST_ROWS, redact: Redact | None = None) -> ParsedList:
+def parse_json(items: Any, *, region: str = "US", max_rows: int = MAX_LIST_ROWS, redact: Redact | None = None,
+               received_at: datetime | None = None) -> ParsedList:
     """Parse a JSON list of objects (already decoded). Lines are 1-based indexes in the list."""
     if not isinstance(items, list):
         return ParsedList(rows=(), errors=(ListError(line=0, field="body", message="must be a list of objects"),),
@@ -457,8 +484,9 @@ def parse_json(items: Any, *, region: str = "US", max_rows: int = MAX_LIST_ROWS,
         else:
             errors.append(ListError(line=index, field="row", message="must be an object"))
     if len(items) > max_rows:
-        errors.append(ListError(line=max_rows + 1, field="row", message=f"more than {max_rows} rows: upload in parts"))
+        raise ListTooLarge(f"more than {max_rows} rows: upload in parts; nothing was stored", field="rows")
     parsed = _parse(records, region, total=len(items),
-                    upload=upload_tag(json.dumps(items, sort_keys=True, default=str)), redact=redact)
+                    upload=upload_tag(json.dumps(items, sort_keys=True, default=str)), redact=redact,
+                    received_at=received_at)
     merged = sorted(errors + list(parsed.errors), key=lambda e: e.line)[:MAX_ERRORS]
     return parsed.model_copy(update={"errors": tuple(merged), "error_count": parsed.error_count + len(errors)})
