@@ -153,6 +153,16 @@ Name = Annotated[str, Field(pattern=_NAME)]
 # Text people read (names, labels): any text but control characters, which would forge lines in CSV
 # exports and logs or hide text on a wallboard.
 PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+
+# Validation context of a document read back from the store: a rule tightened later (a bound, a refused value)
+# applies to what is written from then on; what was accepted once still loads, or one stored setting over the
+# new bound would stop the whole feature for the tenant until an admin saved it again.
+STORED_DOCUMENT = {"stored": True}
+
+
+def is_stored(context: object) -> bool:
+    """Whether a validator runs on a document read back from the store (its ValidationInfo.context)."""
+    return isinstance(context, dict) and bool(context.get("stored"))
 DisplayName = Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE_PATTERN)]
 # The same name as stored: names written before control characters were refused must still load.
 StoredName = Annotated[str, Field(min_length=1, max_length=128)]

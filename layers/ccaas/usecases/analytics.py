@@ -42,7 +42,9 @@ from ccaas.domain.analytics import (
 )
 from ccaas.domain.analytics.forms import MAX_COMMENT, EvaluationResult, Override, rescore
 from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, ParticipantRole
-from ccaas.domain.vocabulary import Channel, Conflict, ContactState, DomainError, NotFound, TooLarge, within_calendar
+from ccaas.domain.vocabulary import (
+    STORED_DOCUMENT, Channel, Conflict, ContactState, DomainError, NotFound, TooLarge, within_calendar,
+)
 
 # ccaas.usecases.guidance and ccaas.usecases.history are imported by the functions that call them (as the lake's
 # use-cases are): the analysis step's import does not build real-time guidance's models or the history use-cases'.
@@ -68,7 +70,7 @@ _WRITE_ATTEMPTS = 3  # conditional writes of an analysis retried on a concurrent
 @lru_cache(maxsize=64)
 def _compiled_rules(document: str) -> AnalyticsRules:
     stored = json.loads(document)
-    rules = AnalyticsRules.model_validate(stored) if stored else AnalyticsRules.default()
+    rules = AnalyticsRules.model_validate(stored, context=STORED_DOCUMENT) if stored else AnalyticsRules.default()
     rules.compiled()
     return rules
 

@@ -18,19 +18,17 @@ from ccaas.domain.routing_engine import (
     select_agent,
     select_contact,
 )
-from ccaas.domain.routing_engine.hours import STORED_DOCUMENT
 from ccaas.domain.routing_engine.synthetic import is_synthetic
-from ccaas.usecases.tenancy import save_settings
+from ccaas.usecases.tenancy import save_settings, settings_of
 
 ROUTING_SETTINGS = "routing"
 _JOURNEY_DEPTH = 10
 
 
 def policy_of(deps: Dependencies, tenant_id: str) -> RoutingPolicy:
-    stored = deps.config.get_settings(tenant_id, ROUTING_SETTINGS)
     # A policy saved before a rule was tightened (hours starting at "24:00") still loads: refusing it would
     # stop all of the tenant's routing, not just the range.
-    return RoutingPolicy() if stored is None else RoutingPolicy.model_validate(stored, context=STORED_DOCUMENT)
+    return settings_of(deps, tenant_id, ROUTING_SETTINGS, RoutingPolicy)
 
 
 def put_policy(deps: Dependencies, tenant_id: str, policy: RoutingPolicy) -> RoutingPolicy:

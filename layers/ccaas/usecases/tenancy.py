@@ -8,7 +8,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.vocabulary import NotFound
+from ccaas.domain.vocabulary import STORED_DOCUMENT, NotFound
 
 Settings = TypeVar("Settings", bound=BaseModel)
 
@@ -33,9 +33,10 @@ def time_zone_of(deps: Dependencies, tenant_id: str) -> str:
 
 
 def settings_of(deps: Dependencies, tenant_id: str, name: str, model: type[Settings]) -> Settings:
-    """The tenant's settings document `name` as `model`; the model's defaults when never set."""
+    """The tenant's settings document `name` as `model`; the model's defaults when never set. Read as a stored
+    document: a rule tightened after it was saved does not stop it loading (vocabulary.STORED_DOCUMENT)."""
     stored = deps.config.get_settings(tenant_id, name)
-    return model() if stored is None else model.model_validate(stored)
+    return model() if stored is None else model.model_validate(stored, context=STORED_DOCUMENT)
 
 
 def save_settings(deps: Dependencies, tenant_id: str, name: str, settings: Settings) -> Settings:

@@ -19,6 +19,7 @@ from ccaas.domain.live_metrics import WritePlan
 from ccaas.domain.models import WAITING_STATES, Agent, Conflict, Contact, DomainError, NotFound, Queue
 from ccaas.domain.routing_engine.synthetic import synthetic_expiry
 from ccaas.domain.tenants import ApiKeyRecord, Credential, Role, Tenant, legacy_key_id
+from ccaas.domain.vocabulary import STORED_DOCUMENT
 
 TENANT_REGISTRY_PK = "TENANTS"
 _serializer = TypeSerializer()
@@ -304,7 +305,7 @@ class DynamoConfigStore:
 
     def get_alert_rules(self, tenant_id: str) -> AlertRules:
         values = self._get(f"{tenant_id}#CONFIG", "ALERT_RULES")
-        return AlertRules() if values is None else AlertRules.model_validate(values)
+        return AlertRules() if values is None else AlertRules.model_validate(values, context=STORED_DOCUMENT)
 
     def put_alert_rules(self, tenant_id: str, rules: AlertRules) -> None:
         self._put(f"{tenant_id}#CONFIG", "ALERT_RULES", rules.model_dump(mode="json"))

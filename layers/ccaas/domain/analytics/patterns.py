@@ -47,14 +47,14 @@ def _re2() -> tuple[Any, Any]:
     return re2, options
 
 
-def compile_tenant_pattern(pattern: str, *, multiline: bool = True, what: str = "pattern") -> Any:
+def compile_tenant_pattern(pattern: str, *, multiline: bool = True, what: str = "pattern", bounded: bool = True) -> Any:
     """The pattern compiled by RE2 (`finditer`, `search`, `match`, `sub` as in `re`), with `^`/`$` at
     line edges when `multiline` (Python's re.MULTILINE).
 
     Raises ValueError naming `what` and quoting the pattern when it is too long, RE2 cannot compile it,
     or its program is larger than MAX_PROGRAM_SIZE (`programsize` of the result gives the size, for the
-    MAX_TOTAL_PROGRAM_SIZE check of a set of patterns).
-    """
+    MAX_TOTAL_PROGRAM_SIZE check of a set of patterns); `bounded` False: a stored pattern, compiled whatever its
+    size (the bound came after some were stored)."""
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise ValueError(f"{what} is {len(pattern)} characters long (at most {MAX_PATTERN_LENGTH})")
     re2, options = _re2()
@@ -68,7 +68,7 @@ def compile_tenant_pattern(pattern: str, *, multiline: bool = True, what: str = 
         raise ValueError(
             f"{what} {pattern!r} does not compile with RE2: {reason} (no backreferences or look-arounds)"
         ) from None
-    if regex.programsize > MAX_PROGRAM_SIZE:
+    if bounded and regex.programsize > MAX_PROGRAM_SIZE:
         raise ValueError(
             f"{what} {pattern!r} is too complex: RE2 compiles it to {regex.programsize} instructions (at most "
             f"{MAX_PROGRAM_SIZE}); nested or large counted repetitions such as (?:.{{0,20}}){{0,40}} multiply them"

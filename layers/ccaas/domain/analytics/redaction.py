@@ -44,7 +44,9 @@ from enum import StrEnum
 from functools import cache
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from ccaas.domain.vocabulary import is_stored
 
 from .limits import MAX_CUSTOM_PATTERNS, MAX_PATTERN, MAX_PATTERN_NAME
 from .patterns import MAX_TOTAL_PROGRAM_SIZE, compile_tenant_pattern, lazy_regex
@@ -104,18 +106,19 @@ class RedactionConfig(BaseModel):
 
     @field_validator("custom_patterns")
     @classmethod
-    def _valid_patterns(cls, patterns: dict[str, str]) -> dict[str, str]:
+    def _valid_patterns(cls, patterns: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        bounded = not is_stored(info.context)  # the size bounds came in session 25: stored patterns still load
         program_size = 0  # every pattern runs over every redacted text: their costs add up
         for name, pattern in patterns.items():
             if not _CUSTOM_NAME.fullmatch(name):
                 raise ValueError(f"custom pattern name {name!r}: letters, digits, _ (max 40)")
             if name.upper() in PiiType.__members__:
                 raise ValueError(f"custom pattern name {name!r} clashes with a built-in type")
-            compiled = compile_tenant_pattern(pattern, what=f"custom pattern {name!r}")
+            compiled = compile_tenant_pattern(pattern, what=f"custom pattern {name!r}", bounded=bounded)
             if compiled.match("") is not None:
                 raise ValueError(f"custom pattern {name!r} matches the empty string")
             program_size += compiled.programsize
-        if program_size > MAX_TOTAL_PROGRAM_SIZE:
+        if bounded and program_size > MAX_TOTAL_PROGRAM_SIZE:
             raise ValueError(
                 f"custom patterns compile to {program_size} RE2 instructions together (at most {MAX_TOTAL_PROGRAM_SIZE})"
             )
@@ -1021,7 +1024,8 @@ class Redactor:
             re.compile("|".join(f"(?P<{kind.value}>{pattern})" for kind, pattern in enabled)) if enabled else None
         )
         self._emails = PiiType.EMAIL in detect
-        self._custom = [(name, compile_tenant_pattern(p)) for name, p in self.config.custom_patterns.items()]
+        self._custom = [(name, compile_tenant_pattern(p, bounded=False))  # validated when the config was
+                        for name, p in self.config.custom_patterns.items()]
 
     def redact(self, text: str) -> RedactionResult:
         """One text, every character outside a redaction kept: its lines go in as consecutive texts, since

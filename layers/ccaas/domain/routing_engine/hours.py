@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from ccaas.domain.vocabulary import PRINTABLE_PATTERN
+from ccaas.domain.vocabulary import PRINTABLE_PATTERN, STORED_DOCUMENT, is_stored
 
 __all__ = [
     "Holiday", "HoursOfOperation", "MAX_HOLIDAYS", "MAX_RANGES_PER_DAY", "STORED_DOCUMENT", "TimeRange", "WEEKDAYS",
@@ -48,8 +48,6 @@ MAX_HOLIDAY_DAYS = 366
 MAX_HORIZON_DAYS = 800
 MAX_LABEL = 64
 _LABEL = PRINTABLE_PATTERN
-# Validation context of a document read back from the store: what was accepted once still loads.
-STORED_DOCUMENT = {"stored": True}
 
 
 class _Frozen(BaseModel):
@@ -70,7 +68,7 @@ class TimeRange(_Frozen):
     @field_validator("start")
     @classmethod
     def _starts_within_the_day(cls, v: str, info: ValidationInfo) -> str:
-        if v == "24:00" and not (info.context or {}).get("stored"):
+        if v == "24:00" and not is_stored(info.context):
             raise ValueError('a range cannot start at 24:00: it starts on its day, from "00:00" to "23:59"')
         return v
 
