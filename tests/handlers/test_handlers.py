@@ -163,3 +163,31 @@ def test_every_agent_view_counts_handled_today_in_the_tenants_today(tenant):
     assert status == 200 and body["handled_today"] == 0
     status, body = api("PUT", "/agents/bo", tenant.id, {"name": "Bo", "queues": [{"queue_id": "sales"}]})
     assert status == 200 and body["handled_today"] == 0
+
+
+def test_agents_and_queues_come_in_pages_that_fit_the_response(tenant):
+    """A large tenant's GET /agents (360 agents at the largest profile) was over Lambda's 6 MB answer: a 502 on every
+    read. The list comes in id order, in pages of at most `limit` and ~4 MB, a Link header naming the next."""
+    from tests.lambda_harness import api_response
+
+    for queue_id in ("q-a", "q-b", "q-c"):
+        assert api("PUT", f"/queues/{queue_id}", tenant.id, {"name": queue_id})[0] == 200
+    status, first, headers = api_response("GET", "/queues", tenant.id, query={"limit": "2"})
+    assert status == 200 and len(first) == 2 and "Link" in headers, headers
+    link = headers["Link"][0]
+    assert link.startswith(f"</queues?after={first[1]['queue_id']}&limit=2>") and link.endswith('rel="next"')
+    status, rest, headers = api_response("GET", "/queues", tenant.id, query={"after": first[1]["queue_id"], "limit": "2"})
+    everyone = [q["queue_id"] for q in api("GET", "/queues", tenant.id)[1]]
+    assert [q["queue_id"] for q in first + rest] == sorted(everyone)
+    assert api("PUT", "/agents/zed", tenant.id, {"name": "Zed"})[0] == 200
+    status, agents_page, headers = api_response("GET", "/agents", tenant.id, query={"limit": "1"})
+    assert status == 200 and len(agents_page) == 1 and "Link" in headers
+
+
+def test_a_page_holds_what_fits_and_at_least_one_item():
+    from ccaas.domain.paging import PAGE_BYTES, fitting_page
+
+    big = ["語" * (PAGE_BYTES // 20)] * 5  # each "\\u8a9e" in the envelope: 7 bytes a character, ~0.35 of a page
+    assert len(fitting_page(big, 100, lambda text: text)) == 2
+    assert fitting_page(["x" * (PAGE_BYTES * 2)], 10, lambda text: text) == ["x" * (PAGE_BYTES * 2)]
+    assert fitting_page(list(range(10)), 3, lambda n: n) == [0, 1, 2]

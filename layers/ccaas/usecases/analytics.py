@@ -137,8 +137,7 @@ def add_chat_message(deps: Dependencies, tenant_id: str, contact_id: str, messag
     return stored
 
 
-MESSAGES_PAGE = 500  # GET /contacts/{id}/messages: messages a page holds at most (and by default)
-_PAGE_BYTES = 4 * 1024 * 1024  # and bytes of JSON, well under Lambda's 6 MB response (a message takes up to ~49 KB)
+MESSAGES_PAGE = 500  # GET /contacts/{id}/messages: messages a page holds at most (and by default); ~4 MB too
 
 
 def chat_messages(deps: Dependencies, tenant_id: str, contact_id: str, *, after: str | None = None,
@@ -147,14 +146,10 @@ def chat_messages(deps: Dependencies, tenant_id: str, contact_id: str, *, after:
     starts after (None: this was the last). A page holds at most `limit` messages and ~4 MB: one read of a long
     chat answered every message at once, 8 MB for 140 messages of emoji, over Lambda's 6 MB (a 502)."""
     deps.store.get_contact(tenant_id, contact_id)
+    from ccaas.domain.paging import fitting_page  # noqa: PLC0415 - reading messages only
+
     found = deps.transcripts.messages(tenant_id, contact_id, after=after, limit=limit + 1)
-    page, size = [], 0
-    for message in found[:limit]:
-        # as the proxy envelope carries it: the body's JSON (ASCII: an emoji \ud83d\ude00), escaped once more
-        size += len(json.dumps(json.dumps(message.model_dump(mode="json"))))
-        if page and size > _PAGE_BYTES:
-            break
-        page.append(message)
+    page = fitting_page(found, limit, lambda message: message.model_dump(mode="json"))
     more = len(page) < len(found)
     return page, page[-1].cursor if more else None
 
