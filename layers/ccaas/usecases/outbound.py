@@ -105,6 +105,7 @@ UTC = timezone.utc
 
 DIALER_SETTINGS = "outbound_dialer"  # the tenant's settings document naming its dialer
 MAX_UPLOAD_ROWS = 10_000             # rows per upload request; a list is loaded in several uploads
+MAX_UPLOAD_NUMBERS = 20_000          # phone numbers per upload (~0.3 ms each to parse and zone): it fits serve_api's time
 MAX_UPLOAD_CSV_CHARS = 4_000_000     # CSV text per upload (the route's body limit: api.request_body.LARGE_BODY_ROUTES)
 ROW_GUARD = timedelta(minutes=10)    # a dialed row is not picked again before its outcome (or this long)
 BUSY_NUMBER_WAIT = timedelta(minutes=2)  # a row whose number is in a call now is due again this much later
@@ -436,12 +437,12 @@ def upload_list(deps: Dependencies, tenant_id: str, campaign_id: str, upload: Li
     if upload.format == "csv":
         if upload.content is None:
             raise DomainError("a csv upload carries the CSV text in content", field="content")
-        parsed = parse_csv(upload.content, region=upload.region, max_rows=MAX_UPLOAD_ROWS,
+        parsed = parse_csv(upload.content, region=upload.region, max_rows=MAX_UPLOAD_ROWS, max_numbers=MAX_UPLOAD_NUMBERS,
                            redact=_row_redaction(deps, tenant_id), received_at=_now(deps))
     else:
         if upload.rows is None:
             raise DomainError("a json upload carries its rows in rows", field="rows")
-        parsed = parse_json(upload.rows, region=upload.region, max_rows=MAX_UPLOAD_ROWS,
+        parsed = parse_json(upload.rows, region=upload.region, max_rows=MAX_UPLOAD_ROWS, max_numbers=MAX_UPLOAD_NUMBERS,
                             redact=_row_redaction(deps, tenant_id), received_at=_now(deps))
     if parsed.rows:
         deps.outbound.put_rows(tenant_id, campaign_id, parsed.rows, _now(deps))

@@ -275,7 +275,7 @@ def _row(record: Mapping[str, Any], line: int, region: str, upload: str,
         except ValueError as exc:
             errors.append((field, _refused(exc, raw)))
             continue
-        refused = refused_destination(parsed)  # a lead form's premium-rate number: never dialed on the account
+        refused = refused_destination(parsed, validated=True)  # a lead form's premium-rate number: never dialed
         if refused is not None:
             errors.append((field, _refused(refused, raw)))
             continue
@@ -347,7 +347,14 @@ def _duplicates(row: ContactListRow, fields: Mapping[str, str], seen: dict[str, 
 
 
 def _parse(records: Sequence[tuple[int, Mapping[str, Any]]], region: str, total: int, upload: str,
-           redact: Redact | None = None, received_at: datetime | None = None) -> ParsedList:
+           redact: Redact | None = None, received_at: datetime | None = None,
+           max_numbers: int | None = None) -> ParsedList:
+    if max_numbers is not None:
+        # the cost of an upload is its numbers (each parsed, validated, zoned): counted before any is parsed
+        numbers = sum(min(len(_phones(record)), MAX_ROW_NUMBERS) for _, record in records)
+        if numbers > max_numbers:
+            raise ListTooLarge(f"{numbers} phone numbers: at most {max_numbers} per upload (upload in parts); "
+                               "nothing was stored", field="content")
     rows: list[ContactListRow] = []
     errors: list[ListError] = []
     warnings: list[ListError] = []
@@ -416,7 +423,7 @@ def _record(names: Sequence[str], cells: Sequence[str]) -> tuple[dict[str, Any],
 
 
 def parse_csv(text: str, *, region: str = "US", max_rows: int = MAX_LIST_ROWS, redact: Redact | None = None,
-              received_at: datetime | None = None) -> ParsedList:
+              received_at: datetime | None = None, max_numbers: int | None = None) -> ParsedList:
     """Parse CSV text with a header line. Line numbers are the file's physical lines (header = 1).
 
     Real-world files: a byte-order mark, CRLF or CR line ends, quoted cells with commas and line breaks,
@@ -464,14 +471,14 @@ def parse_csv(text: str, *, region: str = "US", max_rows: int = MAX_LIST_ROWS, r
     errors += [ListError(line=line, field=field, message=message) for line, problems in row_problems
                for field, message in problems]
     parsed = _parse(records, region, total=len(records) + len(row_problems) + sum(1 for e in errors if e.field == "row"),
-                    upload=upload_tag(text), redact=redact, received_at=received_at)
+                    upload=upload_tag(text), redact=redact, received_at=received_at, max_numbers=max_numbers)
     merged = sorted(errors + list(parsed.errors), key=lambda e: e.line)
     return parsed.model_copy(update={"errors": tuple(merged[:MAX_ERRORS]),
                                      "error_count": parsed.error_count + len(errors)})
 
 
 def parse_json(items: Any, *, region: str = "US", max_rows: int = MAX_LIST_ROWS, redact: Redact | None = None,
-               received_at: datetime | None = None) -> ParsedList:
+               received_at: datetime | None = None, max_numbers: int | None = None) -> ParsedList:
     """Parse a JSON list of objects (already decoded). Lines are 1-based indexes in the list."""
     if not isinstance(items, list):
         return ParsedList(rows=(), errors=(ListError(line=0, field="body", message="must be a list of objects"),),
@@ -487,6 +494,6 @@ def parse_json(items: Any, *, region: str = "US", max_rows: int = MAX_LIST_ROWS,
         raise ListTooLarge(f"more than {max_rows} rows: upload in parts; nothing was stored", field="rows")
     parsed = _parse(records, region, total=len(items),
                     upload=upload_tag(json.dumps(items, sort_keys=True, default=str)), redact=redact,
-                    received_at=received_at)
+                    received_at=received_at, max_numbers=max_numbers)
     merged = sorted(errors + list(parsed.errors), key=lambda e: e.line)[:MAX_ERRORS]
     return parsed.model_copy(update={"errors": tuple(merged), "error_count": parsed.error_count + len(errors)})
