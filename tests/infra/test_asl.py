@@ -167,3 +167,20 @@ def test_asl_module_imports_no_cdk():
         for alias in node.names
     }
     assert not imported & {"aws_cdk", "constructs", "cdk_nag", "jsii"}, imported
+
+
+def test_steps_that_reread_what_they_change_retry_a_throttled_store_and_a_timeout():
+    """A DynamoDB throttle past boto3's own retries (or a Lambda timeout) failed the execution: the contact's history
+    record or its queue timer was lost (outside review, session 25). The names are the exception classes a handler
+    raises (Step Functions matches the error type), so each must be one DynamoDB's client really models."""
+    import boto3
+
+    modeled = {name for name in dir(boto3.client("dynamodb", region_name="us-east-1").exceptions) if name[0].isupper()}
+    for machine, state in (("post_contact", "RecordHistory"), ("post_contact", "AnalyzeTranscript"),
+                           ("contact_lifecycle", "Recheck")):
+        retry = json.loads((STATEMACHINES_DIR / f"{machine}.asl.json").read_text())["States"][state]["Retry"]
+        caught = {name for retrier in retry for name in retrier["ErrorEquals"]}
+        assert {"ProvisionedThroughputExceededException", "ThrottlingException", "Sandbox.Timedout"} <= caught, state
+        assert {n for n in caught if not n.startswith(("Lambda.", "Sandbox.", "LakeExportFailed"))} <= modeled
+        transient = next(r for r in retry if "ThrottlingException" in r["ErrorEquals"])
+        assert transient["MaxAttempts"] >= 3 and transient["BackoffRate"] >= 2
