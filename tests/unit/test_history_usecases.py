@@ -18,6 +18,7 @@ from ccaas.domain.tenants import Tenant
 from ccaas.usecases import admin, agents, analytics, connect_flow, contacts, forecasting, history
 from ccaas.usecases.agents import StatusChange
 from ccaas.usecases.contacts import NewContact
+from tests.faults import FailingOnce, Throttled
 from tests.history_data import CORPUS, card_leaks, strings_in, synthetic_records
 
 NY = ZoneInfo("America/New_York")
@@ -447,21 +448,13 @@ def test_a_retried_analysis_stores_the_repeat_flags_its_first_run_could_not(deps
     analysis was stored, the step's retry finds the reason unchanged and must still store the flags."""
     first = serve(deps, "ana", reason="billing")
     deps.clock.advance(3_600)
-    write_flags, calls = deps.history.update_flags, []
-
-    def throttled_once(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise TimeoutError("throttled")
-        return write_flags(*args, **kwargs)
-
-    deps.history.update_flags = throttled_once
-    with pytest.raises(TimeoutError):
+    deps.history.update_flags = write_flags = FailingOnce(deps.history.update_flags)
+    with pytest.raises(Throttled):
         serve(deps, "ana", reason=None, messages=[
             ("CUSTOMER", "I was charged twice on my bill, there is a wrong charge on my invoice"),
             ("AGENT", "I see the double charge, I will refund the payment on your bill")])
     second = max(deps.store.contacts.values(), key=lambda c: c.initiated_at).contact_id
-    assert deps.history.get_entry("acme", second).reason == "billing" and calls == [1]
+    assert deps.history.get_entry("acme", second).reason == "billing" and write_flags.calls == 1
     analytics.analyze_contact(deps, "acme", second)  # the step's retry
     assert deps.history.get_entry("acme", first).followed_by_repeat is True
     assert deps.history.get_entry("acme", second).is_repeat is True

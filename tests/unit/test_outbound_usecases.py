@@ -24,6 +24,7 @@ from ccaas.usecases.outbound import (
     ListUpload,
     SuppressionRequest,
 )
+from tests.faults import FailingOnce, Throttled
 
 T = "t1"
 UTC = timezone.utc
@@ -226,16 +227,8 @@ def test_an_opt_out_whose_first_try_failed_is_recorded_by_the_retry(deps):
     deps.clock.advance(10)
     outbound.dial_tick(deps, T, "c1")
     contact_id = deps.outbound.get_attempt(T, "c1", "r1", record.attempt_id).contact_id
-    suppress, calls = deps.outbound.add_suppressions, []
-
-    def throttled_once(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise TimeoutError("throttled")
-        return suppress(*args, **kwargs)
-
-    deps.outbound.add_suppressions = throttled_once
-    with pytest.raises(TimeoutError):
+    deps.outbound.add_suppressions = FailingOnce(deps.outbound.add_suppressions)
+    with pytest.raises(Throttled):
         outbound.dispose_contact(deps, T, contact_id, DispositionRequest(disposition="opted_out"))
     done = outbound.dispose_contact(deps, T, contact_id, DispositionRequest(disposition="opted_out"))
     assert done.attempt.disposition is Disposition.OPTED_OUT
@@ -247,19 +240,11 @@ def test_a_tick_that_fails_part_way_counts_the_calls_it_placed(deps):
     _campaign(deps)
     _upload(deps, "row_id,phone,time_zone,consent_automated_voice\n"
                   "r1,+12125550101,America/New_York,true\nr2,+12125550102,America/New_York,true\n")
-    start, calls = deps.outbound.start_attempt, []
-
-    def second_throttled(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise TimeoutError("throttled")
-        return start(*args, **kwargs)
-
-    deps.outbound.start_attempt = second_throttled
+    deps.outbound.start_attempt = start = FailingOnce(deps.outbound.start_attempt, fail_on=2)
     free_agents = sum(1 for a in deps.store.list_agents(T) if a.status == "AVAILABLE")
-    with pytest.raises(TimeoutError):
+    with pytest.raises(Throttled):
         outbound.dial_tick(deps, T, "c1")
-    assert free_agents >= 2 and len(calls) == 2  # the first row dialed, the second throttled
+    assert free_agents >= 2 and start.calls == 2  # the first row dialed, the second throttled
     assert outbound_metrics.campaign_metrics(deps, T, "c1").attempts == len(outbound.attempts_export(deps, T, "c1")) == 1
 
 

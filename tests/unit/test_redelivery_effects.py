@@ -12,30 +12,16 @@ from ccaas.domain.kpis import Channel, ContactRecord, FinalState
 from ccaas.ports_lake import LakeExportFailed, install_export
 from ccaas.usecases import admin
 from ccaas.usecases.history import store_record
+from tests.faults import FailingOnce, Throttled
 
 DAY = 86_400_000
 T0 = 1_795_186_800_000
-
-
-class Throttled(Exception):
-    """What a DynamoDB or Firehose throttle looks like once boto3's own retries are spent."""
 
 
 def _record(contact_id: str, t: int) -> ContactRecord:
     return ContactRecord(tenant_id="t1", contact_id=contact_id, channel=Channel.VOICE, customer_id="cust1",
                          reason="billing", initiated_at=t, enqueued_at=t, connected_at=t + 5_000,
                          disconnected_at=t + 60_000, final_state=FinalState.COMPLETED, last_updated_at=t + 61_000)
-
-
-def _fails_once(method):
-    calls = {"n": 0}
-
-    def flaky(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise Throttled
-        return method(*args, **kwargs)
-    return flaky
 
 
 class _Lake:
@@ -70,7 +56,7 @@ def deps():
 
 def test_repeat_flags_a_failed_write_missed_are_stored_when_the_record_comes_again(deps):
     store_record(deps, _record("a", T0))
-    deps.history.update_flags = _fails_once(deps.history.update_flags)
+    deps.history.update_flags = FailingOnce(deps.history.update_flags)
     with pytest.raises(Throttled):
         store_record(deps, _record("b", T0 + DAY))  # stored, then the flags' write is throttled
     assert store_record(deps, _record("b", T0 + DAY)) is False  # the retry: the same version, nothing new
@@ -106,7 +92,7 @@ def test_a_throttled_read_fails_the_live_metrics_batch_and_its_retry_counts_ever
         "event_id": f"evt-0000{i}", "tenant_id": "t1", "type": "contact.queued", "occurred_at": at, "subject": f"contact#c{i}",
         "sequence": 1, "payload": {"contact_id": f"c{i}", "queue_id": "sales", "channel": "VOICE", "enqueued_at": now},
     }).encode() for i in (1, 2)])
-    deps.config.get_queue = _fails_once(deps.config.get_queue)
+    deps.config.get_queue = FailingOnce(deps.config.get_queue)
     consumer = load_module("consume_contact_events")
     consumer.dependencies = lambda: deps
     with pytest.raises(Throttled):
