@@ -15,7 +15,7 @@ from ccaas.domain.models import Agent, AgentStatus, Channel, Conflict, DomainErr
 from ccaas.domain.outbound.lists import upload_tag
 from ccaas.domain.outbound.models import CampaignStatus, CheckName, Disposition
 from ccaas.domain.tenants import Tenant
-from ccaas.ports_outbound import CarrierOutcome, DialerSettings
+from ccaas.ports_outbound import AttemptRecord, CarrierOutcome, DialerSettings
 from ccaas.usecases import outbound, outbound_metrics
 from ccaas.usecases.outbound import (
     CampaignPatch,
@@ -190,7 +190,8 @@ def test_list_upload_reports_each_bad_row_with_line_and_field_and_loads_the_rest
     assert json_result.accepted == 1 and [(e.line, e.field) for e in json_result.errors] == [(2, "phone")]
 
 
-def test_an_answered_call_becomes_an_outbound_contact_and_the_agent_disposes_it(deps):
+def _answered(deps) -> tuple[AttemptRecord, outbound.TickResult]:
+    """r1 (+12125550101, debt acct-1) dialed, then answered: the attempt as dialed and the tick that saw the answer."""
     _campaign(deps)
     _upload(deps, "row_id,phone,time_zone,consent_automated_voice,account_id\nr1,+12125550101,America/New_York,true,acct-1\n")
     outbound.dial_tick(deps, T, "c1")
@@ -198,7 +199,11 @@ def test_an_answered_call_becomes_an_outbound_contact_and_the_agent_disposes_it(
     _dialer(deps).outcomes[record.attempt_id] = CarrierOutcome(disposition=Disposition.ANSWERED,
                                                                at=NOW + timedelta(seconds=9), ring_seconds=9)
     deps.clock.advance(10)
-    tick = outbound.dial_tick(deps, T, "c1")
+    return record, outbound.dial_tick(deps, T, "c1")
+
+
+def test_an_answered_call_becomes_an_outbound_contact_and_the_agent_disposes_it(deps):
+    record, tick = _answered(deps)
     assert tick.outcomes == 1
     answered = deps.outbound.get_attempt(T, "c1", "r1", record.attempt_id)
     assert answered.attempt.disposition is Disposition.ANSWERED and answered.contact_id
@@ -218,14 +223,7 @@ def test_an_answered_call_becomes_an_outbound_contact_and_the_agent_disposes_it(
 def test_an_opt_out_whose_first_try_failed_is_recorded_by_the_retry(deps):
     """The suppression comes before the disposition: after it, a failed suppression left the agent's retry a 409
     (the disposition set) and the person who asked to stop was dialed again."""
-    _campaign(deps)
-    _upload(deps, "row_id,phone,time_zone,consent_automated_voice\nr1,+12125550101,America/New_York,true\n")
-    outbound.dial_tick(deps, T, "c1")
-    (record,) = outbound.attempts_export(deps, T, "c1")
-    _dialer(deps).outcomes[record.attempt_id] = CarrierOutcome(disposition=Disposition.ANSWERED,
-                                                               at=NOW + timedelta(seconds=9), ring_seconds=9)
-    deps.clock.advance(10)
-    outbound.dial_tick(deps, T, "c1")
+    record, _ = _answered(deps)
     contact_id = deps.outbound.get_attempt(T, "c1", "r1", record.attempt_id).contact_id
     deps.outbound.add_suppressions = FailingOnce(deps.outbound.add_suppressions)
     with pytest.raises(Throttled):
