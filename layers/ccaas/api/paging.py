@@ -1,5 +1,8 @@
 """List answers in pages: `?after=<the last id of the previous page>&limit=`, a `Link: <…>; rel="next"` header while
-there is more (ccaas.domain.paging: at most `limit` items and ~4 MB, the body still a plain JSON list)."""
+there is more (ccaas.domain.paging: at most `limit` items and ~4 MB, the body still a plain JSON list).
+
+The Link is a reference relative to the request's own URL (`agents?after=…`): the API is served under a stage
+(`/v1/agents`, `/prod/agents`) the handler's path does not show, and `/agents?…` would leave it out."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -22,7 +25,8 @@ T = TypeVar("T")
 
 def page_answer(items: Sequence[T], *, key: Callable[[T], str], after: str | None, limit: int, path: str,
                 document: Callable[[T], Any]) -> Response:
-    """The items after `after` in `key` order as one page, with a Link to the next while there is more."""
+    """The items after `after` in `key` order as one page, with a Link to the next while there is more (`path`:
+    the route's last segment, e.g. "agents")."""
     ordered = sorted((i for i in items if after is None or key(i) > after), key=key)
     page = fitting_page(ordered, limit, document)
     headers = {}

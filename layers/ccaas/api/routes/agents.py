@@ -18,7 +18,7 @@ def list_agents(after: After = None, limit: Limit = LIST_PAGE) -> Response[list[
     tenant_id = tenant(router)
     today = agents.tenant_today(deps(), tenant_id)
     views = [AgentView.of(a, today) for a in agents.list_agents(deps(), tenant_id)]
-    return page_answer(views, key=lambda v: v.agent_id, after=after, limit=limit, path="/agents",
+    return page_answer(views, key=lambda v: v.agent_id, after=after, limit=limit, path="agents",
                        document=lambda v: v.model_dump(mode="json"))
 
 

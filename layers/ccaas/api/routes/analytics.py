@@ -56,7 +56,8 @@ def list_messages(contact_id: Id, after: Cursor = None,
     page, following = analytics.chat_messages(deps(), tenant(router), contact_id, after=after, limit=limit)
     headers = {}
     if following is not None:
-        headers["Link"] = f"</contacts/{quote(contact_id)}/messages?after={quote(following)}&limit={limit}>; rel=\"next\""
+        # relative to the request's URL: the stage (/v1, /prod) is in it, not in the handler's path
+        headers["Link"] = f"<messages?after={quote(following)}&limit={limit}>; rel=\"next\""
     return Response(status_code=200, content_type="application/json", body=page, headers=headers)
 
 

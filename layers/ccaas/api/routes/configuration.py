@@ -22,7 +22,7 @@ def put_queue(queue_id: Id, body: QueueSettings) -> Queue:
                     "(rel=\"next\") while there is more")
 def list_queues(after: After = None, limit: Limit = LIST_PAGE) -> Response[list[Queue]]:
     return page_answer(deps().config.list_queues(tenant(router)), key=lambda q: q.queue_id, after=after, limit=limit,
-                       path="/queues", document=lambda q: q.model_dump(mode="json"))
+                       path="queues", document=lambda q: q.model_dump(mode="json"))
 
 
 @router.put("/agents/<agent_id>", roles=[ADMIN], tags=["configuration"],
