@@ -165,17 +165,33 @@
   };
 
   // --- API -----------------------------------------------------------------------------------------
-  const request = (method, path) => fetch(API + path, {
+  const fetchUrl = (method, url) => fetch(url, {
     method,
     headers: { Authorization: `Bearer ${apiKey()}`, Accept: "application/json" },
     cache: "no-store",
     credentials: "omit",
   });
-  async function call(method, path) {
-    const response = await request(method, path);
+  const request = (method, path) => fetchUrl(method, API + path);
+  function checked(response, what) {
     if (response.status === 401 || response.status === 403) throw new Error("the API key was rejected");
-    if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status}`);
-    return response.json();
+    if (!response.ok) throw new Error(`${what}: HTTP ${response.status}`);
+    return response;
+  }
+  async function call(method, path) {
+    return checked(await request(method, path), `${method} ${path}`).json();
+  }
+  // A list the API answers in pages (GET /agents, GET /queues: ~4 MB each): every page, following the
+  // `Link: <…>; rel="next"` header (relative to the page's own URL) while there is one.
+  async function callAll(path) {
+    const items = [];
+    let url = API + path;
+    for (let pages = 0; url && pages < 1000; pages++) {
+      const response = checked(await fetchUrl("GET", url), `GET ${path}`);
+      items.push(...(await response.json()));
+      const next = /<([^>]*)>\s*;\s*rel="next"/.exec(response.headers.get("Link") || "");
+      url = next ? new URL(next[1], response.url || new URL(url, location.href)).href : null;
+    }
+    return items;
   }
   // A read this page can do without: null when the API has no such route (404) or the key may not read
   // it (403); an Error for anything else.
@@ -800,8 +816,8 @@
       const [queues, alerts, staff, queueSettings, alertRules, campaigns, journeyResults] = await Promise.all([
         withMetrics ? call("GET", "/metrics/realtime") : null,
         call("GET", "/alerts?status=open"),
-        call("GET", "/agents"),
-        withConfig ? call("GET", "/queues").catch(() => null) : null,
+        callAll("/agents"),
+        withConfig ? callAll("/queues").catch(() => null) : null,
         withConfig ? call("GET", "/alerts/rules").catch(() => null) : null,
         withCampaigns ? readCampaigns().catch(() => undefined) : undefined,
         withJourneys ? readOptional("/journeys/results").catch(() => undefined) : undefined,

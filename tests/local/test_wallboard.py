@@ -403,18 +403,20 @@ def _panels(browser: DevTools) -> dict | None:
 
 
 def _stub_fetch(browser: DevTools, canned: dict[str, tuple[int, object]]) -> None:
-    """Before the page's own script: fetch() of these API paths answers the canned (status, body) in the
-    page itself (every other request goes to the runtime); each stubbed path asked is kept in
-    window.__stubbed."""
+    """Before the page's own script: fetch() of these API paths (a path with its query first, then the path
+    alone) answers the canned (status, body[, headers]) in the page itself (every other request goes to the
+    runtime); each stubbed path asked is kept in window.__stubbed."""
     source = """(() => {
       const canned = %s, real = window.fetch.bind(window);
       window.__stubbed = [];
       window.fetch = (input, init) => {
-        const path = new URL(typeof input === 'string' ? input : input.url, location.href).pathname;
+        const url = new URL(typeof input === 'string' ? input : input.url, location.href);
+        const path = (url.pathname + url.search) in canned ? url.pathname + url.search : url.pathname;
         if (!(path in canned)) return real(input, init);
         window.__stubbed.push(path);
-        const [status, body] = canned[path];
-        return Promise.resolve(new Response(JSON.stringify(body), {status, headers: {'Content-Type': 'application/json'}}));
+        const [status, body, headers] = canned[path];
+        return Promise.resolve(new Response(JSON.stringify(body),
+          {status, headers: {'Content-Type': 'application/json', ...(headers || {})}}));
       };
     })();""" % json.dumps({path: list(answer) for path, answer in canned.items()})
     browser.call("Page.enable")  # (scripts to evaluate on new documents need the Page domain on)
@@ -719,3 +721,22 @@ def test_wallboard_shows_the_journey_results_of_the_scheduled_runner(runtime, br
         assert shown["warnings"] == results["warnings"]
         png = browser.screenshot("wallboard-journeys.png")
         assert len(png) > 10_000
+
+
+def test_wallboard_reads_every_page_of_the_agents(runtime, browser_process: Chromium) -> None:
+    """GET /agents answers a large tenant in pages with a Link to the next (relative to the page's URL): the board
+    follows it and shows the agents of every page (it read only the first)."""
+    demo = api(runtime, "demo")
+    for agent_id in ("emma", "gita", "hugo"):
+        assert demo.call("PUT", f"/agents/{agent_id}/status", {"status": "AVAILABLE"})[0] == 200
+    views = {a["agent_id"]: a for a in demo.call("GET", "/agents")[1]}
+    canned = {"/v1/agents": (200, [views["emma"], views["gita"]], {"Link": '<agents?after=gita&limit=2>; rel="next"'}),
+              "/v1/agents?after=gita&limit=2": (200, [views["hugo"]])}
+    supervisor = runtime.key("demo", "supervisor")
+    with browser_process.page() as browser:
+        _stub_fetch(browser, canned)
+        browser.call("Page.navigate", url=f"{runtime.base_url}/#key={supervisor}")
+        board = wait_until(lambda: (b := browser.board()) and b["status"]["state"] == "ok" and b["agents"] and b,
+                           timeout_s=40, what="the agents table")
+        assert {a["agent_id"] for a in board["agents"]} == {"emma", "gita", "hugo"}, board["agents"]
+        assert "/v1/agents?after=gita&limit=2" in browser.eval("window.__stubbed")
