@@ -340,6 +340,28 @@ def test_one_tenant_failing_does_not_stop_the_sweep():
     assert result.tenants == 2 and result.failed == [TENANT] and errors == [TENANT]
 
 
+def test_a_sweep_out_of_time_starts_the_next_minute_where_others_wait():
+    """With time for only some tenants, the sweep always began with the same ones: the rest were never swept and
+    their long waits never alerted (outside review, session 25). Each minute starts at another tenant."""
+    from ccaas.usecases import admin
+
+    deps = demo_deps()
+    for n in range(4):
+        admin.register_tenant(deps, tenant_id=f"t{n}", name=f"T{n}")
+    swept: list[str] = []
+    real = alerts.sweep_tenant
+    alerts.sweep_tenant = lambda d, tenant_id: swept.append(tenant_id) or real(d, tenant_id)
+    try:
+        every = set(deps.config.list_tenants())
+        for _ in range(len(every)):
+            budget = iter([True, True, False])
+            alerts.sweep(deps, keep_going=lambda: next(budget))
+            deps.clock.advance(60)
+    finally:
+        alerts.sweep_tenant = real
+    assert set(swept) == every  # two a minute, and in as many minutes as tenants every one of them
+
+
 def test_event_detail_names_the_subject_and_carries_no_internal_fields():
     alert = _alert(AlertRule.AGENT_NOT_READY, "agent/ana", queue_id=None)
     detail = event_detail(alert)
