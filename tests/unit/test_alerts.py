@@ -468,3 +468,38 @@ def test_hold_consult_and_conference_events_touch_no_queue_for_the_alert_evaluat
     assert alerts.touched_by([event(k) for k in quiet])["t"].queues == set()
     touched = alerts.touched_by([event("contact.transferred")])["t"]
     assert touched.queues == {"sales"} and touched.ended_contacts == {"c1"}
+
+
+def test_a_transfer_undone_keeps_the_conversations_alerts():
+    """The customer says "lawyer" (a CRITICAL escalation alert); a transfer whose new segment's workflow cannot
+    start is undone, the customer still with the same agent: the transferred event had resolved the alert as the
+    conversation's end, for good (outside review, session 25)."""
+    from ccaas.domain.analytics import Segment
+    from ccaas.usecases import transfers
+    from ccaas.usecases.alerts import LiveTranscriptPost
+    from ccaas.usecases.transfers import Destination, TransferRequest
+
+    deps = demo_deps()
+    add_agent(deps, "ana", queues=("sales", "spanish"))
+    contact = contacts.create_contact(deps, TENANT, NewContact(channel="VOICE", queue_id="sales"))
+    contacts.queue_and_route(deps, TENANT, contact.contact_id, "tok")
+    agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="AVAILABLE"))
+    contacts.accept_contact(deps, TENANT, "ana", contact.contact_id)
+    opened = alerts.post_live_transcript(deps, TENANT, contact.contact_id, LiveTranscriptPost(
+        segments=[Segment(speaker="CUSTOMER", begin_ms=0, end_ms=900, text="I will call my lawyer")])).opened
+    assert [a.rule for a in opened] == [AlertRule.ESCALATION_PHRASE]
+    n = len(deps.events.events)
+
+    def throttled(*args, **kwargs):
+        raise RuntimeError("StartExecution throttled")
+
+    deps.workflow.start_contact = throttled
+    with pytest.raises(RuntimeError):
+        transfers.transfer(deps, TENANT, "ana", contact.contact_id, TransferRequest(to=Destination(queue_id="spanish")))
+    batch = deps.events.events[n:]
+    assert "contact.transferred" in [e.type for e in batch]
+    assert alerts.evaluate_touched(deps, TENANT, alerts.touched_by(batch)[TENANT]).resolved == []
+    assert [a.alert_id for a in deps.alerts.unresolved(TENANT)] == [opened[0].alert_id]
+    contacts.complete_contact(deps, TENANT, "ana", contact.contact_id)  # the conversation does end: resolved then
+    ended = deps.events.events[n + len(batch):]
+    assert [a.resolution.value for a in alerts.evaluate_touched(deps, TENANT, alerts.touched_by(ended)[TENANT]).resolved] == ["contact_ended"]

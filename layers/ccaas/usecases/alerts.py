@@ -201,8 +201,23 @@ def evaluate_touched(deps: Dependencies, tenant_id: str, touched: Touched) -> Ap
         except NotFound:
             continue
     decisions = evaluate(rules, queues=queues, agents=agents, active=unresolved, now_ms=deps.clock.now_ms())
-    decisions.resolve += contacts_ended(unresolved, touched.ended_contacts)
+    # An ending event is read against the contact: a transfer undone (its new segment's workflow did not start)
+    # leaves the conversation CONNECTED with the same agent, and its alerts (moment rules: never reopened) stay.
+    with_alerts = {a.subject_id for a in unresolved if a.subject_kind == "contact"} & touched.ended_contacts
+    decisions.resolve += contacts_ended(unresolved, _over(deps, tenant_id, with_alerts))
     return apply_decisions(deps, tenant_id, decisions, unresolved)
+
+
+def _over(deps: Dependencies, tenant_id: str, contact_ids: Iterable[str]) -> set[str]:
+    """Of these contacts, the ones whose conversation is over (no longer CONNECTED, or gone)."""
+    over = set()
+    for contact_id in contact_ids:
+        try:
+            if deps.store.get_contact(tenant_id, contact_id).state != ContactState.CONNECTED:
+                over.add(contact_id)
+        except NotFound:
+            over.add(contact_id)
+    return over
 
 
 # --- the minute sweep -------------------------------------------------------------------------------
@@ -216,13 +231,7 @@ def sweep_tenant(deps: Dependencies, tenant_id: str) -> Applied:
     queues = queue_snapshots(deps, tenant_id, rules)
     agents = [agent_snapshot(a) for a in deps.store.list_agents(tenant_id)]
     decisions = evaluate(rules, queues=queues, agents=agents, active=unresolved, now_ms=deps.clock.now_ms(), whole_tenant=True)
-    ended = set()
-    for contact_id in {a.subject_id for a in unresolved if a.subject_kind == "contact"}:
-        try:
-            if deps.store.get_contact(tenant_id, contact_id).state != ContactState.CONNECTED:
-                ended.add(contact_id)
-        except NotFound:
-            ended.add(contact_id)
+    ended = _over(deps, tenant_id, {a.subject_id for a in unresolved if a.subject_kind == "contact"})
     decisions.resolve += contacts_ended(unresolved, ended)
     return apply_decisions(deps, tenant_id, decisions, unresolved)
 
