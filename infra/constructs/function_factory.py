@@ -82,6 +82,10 @@ class FunctionFactory(Construct):
             # No pydantic plugins are used: without this the first model built scans every installed
             # distribution's entry points for them (~25 M instructions of each cold start).
             PYDANTIC_DISABLE_PLUGINS="__all__",
+            # X-Ray keeps what Tracer records as metadata: a handler's whole answer (a customer's profile, a
+            # transcript's text) or an exception's text is personal data outside the stores' retention and access.
+            POWERTOOLS_TRACER_CAPTURE_RESPONSE="false",
+            POWERTOOLS_TRACER_CAPTURE_ERROR="false",
         )
         if not traced:
             environment["POWERTOOLS_TRACE_DISABLED"] = "true"

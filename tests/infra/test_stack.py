@@ -425,7 +425,10 @@ def test_function_settings(synth, folder):
         "LogFormat": "JSON", "SystemLogLevel": "WARN", "ApplicationLogLevel": "INFO"}
     env = props["Environment"]["Variables"]
     assert set(env) == set(spec.env_names) | {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL",
-                                              "PYDANTIC_DISABLE_PLUGINS"} | ({"POWERTOOLS_TRACE_DISABLED"} if spec.stream_consumer else set())
+                                              "PYDANTIC_DISABLE_PLUGINS", "POWERTOOLS_TRACER_CAPTURE_RESPONSE",
+                                              "POWERTOOLS_TRACER_CAPTURE_ERROR"} | ({"POWERTOOLS_TRACE_DISABLED"} if spec.stream_consumer else set())
+    # no answer (a customer profile, a transcript) or exception text in X-Ray's metadata: personal data
+    assert env["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == env["POWERTOOLS_TRACER_CAPTURE_ERROR"] == "false"
     if spec.stream_consumer:
         assert env["POWERTOOLS_TRACE_DISABLED"] == "true"
     assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__"  # no plugin scan at the first model build
