@@ -362,6 +362,14 @@ def test_staffing(deps):
                      "agents_staffed": "0", "agents_available": "0", "in_queue": "0"}
 
 
+def test_the_number_to_call_back_is_not_who_is_calling(deps):
+    """c-plat calls (CustomerEndpoint +14155550100) and types c-gold's number at the callback prompt: the callback
+    was c-gold's contact, with c-gold's tier, name and journey on the offer (outside review, session 25)."""
+    reply = ask(deps, fixture("voice_inbound", action="callback", queue_id="support", phone="+14155550101"))
+    contact = deps.store.get_contact(TENANT, reply["callback_contact_id"])
+    assert contact.callback_number == "+14155550101" and contact.customer_id == "c-plat"
+
+
 def test_callback_once_per_connect_contact(deps):
     event = fixture("voice_inbound", action="callback", queue_id="support")
     reply = ask(deps, event)

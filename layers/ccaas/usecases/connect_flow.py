@@ -217,13 +217,15 @@ class Flow:
                     continue
         raise FlowError("missing_parameter", f"action={action} needs parameter queue_id (or a known Queue on the contact)")
 
-    def customer(self) -> tuple[Customer | None, str | None]:
+    def customer(self, *, phone_names_the_caller: bool = True) -> tuple[Customer | None, str | None]:
         """(customer, how it was looked up). Parameters first; then the contact's CustomerEndpoint,
-        where an address that is not a number/e-mail (withheld, anonymous) simply finds nobody."""
+        where an address that is not a number/e-mail (withheld, anonymous) simply finds nobody.
+        `phone_names_the_caller` False: the `phone` parameter is a number to call (a callback's), not who calls."""
         by_id = self.param("customer_id")
         if by_id:
             return lookup_customer(self.deps, self.tenant_id, customer_id=by_id), "customer_id"
-        phone, email = self.param("phone", "phone_number"), self.param("email")
+        phone = self.param("phone", "phone_number") if phone_names_the_caller else None
+        email = self.param("email")
         if phone:
             return lookup_customer(self.deps, self.tenant_id, phone=phone), "phone"
         if email:
@@ -387,7 +389,9 @@ def callback(flow: Flow) -> dict[str, Any]:
         check_destination(number)  # a premium-rate or satellite number typed at the prompt: no call on the account
     except ValueError as error:
         raise FlowError("invalid_parameter", f"phone: {error}") from None
-    customer, _ = flow.customer()
+    # The number typed at the prompt is where to call back, not who is calling: it made another customer's
+    # (or nobody's) contact of the caller, with that customer's tier, name and journey on the offer.
+    customer, _ = flow.customer(phone_names_the_caller=False)
 
     from ccaas.domain.routing_engine.synthetic import SYNTHETIC_ATTRIBUTE, TEST_AGENT_ATTRIBUTE
 
