@@ -481,3 +481,28 @@ def test_a_failing_adapter_is_an_internal_error_reply_not_an_exception(deps):
     reply, outcome = connect_flow.answer(broken, fixture("voice_inbound", action="identify"), budget_s=2)
     assert (reply["error_code"], outcome.status) == ("internal_error", "error")
     assert "+1415" not in json.dumps(reply)
+
+
+def test_numbers_and_addresses_written_two_ways_name_one_customer(deps):
+    """"+44 (0)20 …" was stored as +4402…, a number nobody dials, leaving the real one free for a second
+    customer; "josé" composed and decomposed, or in full-width letters, were two addresses (outside review)."""
+    from ccaas.domain.customers import normalise_email, normalise_phone
+    from ccaas.domain.models import Conflict
+
+    assert normalise_phone("+44 (0)20 7946 0958") == normalise_phone("0044 (0) 20 7946 0958") == "+442079460958"
+    assert normalise_phone("+1 (415) 555-0100") == "+14155550100"  # an area code in brackets is no trunk prefix
+    assert normalise_email("jose\u0301@example.com") == normalise_email("jos\u00e9@example.com")
+    assert normalise_email("\uff4a\uff4f\uff53\uff45@Example.com") == "jose@example.com"
+    with pytest.raises(ValueError, match="invisible"):
+        normalise_email("jose\u200b@example.com")
+    customers.put_customer(deps, TENANT, "uk-1", customers.CustomerProfile(tier="platinum", phones=["+44 (0)20 7946 0958"]))
+    with pytest.raises(Conflict):
+        customers.put_customer(deps, TENANT, "uk-2", customers.CustomerProfile(tier="self_service", phones=["+44 20 7946 0958"]))
+
+
+def test_a_known_customer_without_a_tier_is_routed_standard_whatever_the_flow_claims(deps):
+    customers.put_customer(deps, TENANT, "c-none", customers.CustomerProfile(phones=["+14155550177"]))
+    for claimed in ("platinum", "self_service", None):
+        extra = {"tier": claimed} if claimed else {}
+        reply = ask(deps, fixture("voice_inbound", action="route", queue_id="sales", phone="+14155550177", **extra))
+        assert reply["status"] == "ok" and reply.get("outcome") != "self_service" and reply.get("segment") == "standard", reply

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, ValidationIn
 
 __all__ = [
     "MAX_ALIASES",
+    "DEFAULT_TIER",
     "TIERS",
     "Customer",
     "alias_key",
@@ -27,10 +28,12 @@ __all__ = [
 
 # The tiers the default routing policy knows (RoutingPolicy.segments); a tenant may use others.
 TIERS = ("platinum", "gold", "standard", "self_service")
+DEFAULT_TIER = "standard"  # a customer the directory knows without a tier (never the request's claim)
 MAX_ALIASES = 10  # phone numbers, and e-mail addresses, per customer (bounds one transaction's size)
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$"
 _PHONE_NOISE = re.compile(r"[\s().\-/]")
+_TRUNK_ZERO = re.compile(r"^((?:\+|00)\s*[1-9][0-9]{0,2})[\s.\-]*\(\s*0\s*\)")
 _E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 _TIER = r"^[a-z][a-z0-9_-]{0,31}$"
@@ -40,8 +43,11 @@ _LANGUAGE = r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8}){0,3}$"  # BCP 47 / Connect La
 def normalise_phone(raw: str) -> str:
     """E.164: separators removed, a leading international `00` read as `+`. No guessing of a
     country: a national number (no `+`/`00`) is refused. Raises ValueError without the value."""
+    # "+44 (0)20 …": the trunk prefix written after the country code is not dialed internationally (kept, it made
+    # another number, and the real one free for a second customer).
+    text = _TRUNK_ZERO.sub(r"\1", str(raw).strip())
     # Any script's decimal digits as ASCII (full-width from an IME, Arabic-Indic): one number, one key.
-    text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in _PHONE_NOISE.sub("", str(raw).strip()))
+    text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in _PHONE_NOISE.sub("", text))
     if text.startswith("00"):
         text = "+" + text[2:]
     if not _E164.match(text):
@@ -50,8 +56,11 @@ def normalise_phone(raw: str) -> str:
 
 
 def normalise_email(raw: str) -> str:
-    """Trimmed and lower-cased. Raises ValueError without the value."""
-    text = str(raw).strip().lower()
+    """Unicode NFKC (a composed and a decomposed "é", full-width letters: one address), trimmed and lower-cased;
+    an invisible or control character refused. Raises ValueError without the value."""
+    text = unicodedata.normalize("NFKC", str(raw)).strip().lower()
+    if any(unicodedata.category(c) in ("Cf", "Cc") for c in text):
+        raise ValueError("an e-mail address holds no invisible or control characters")
     if len(text) > 254 or not _EMAIL.match(text):
         raise ValueError("not an e-mail address")
     return text

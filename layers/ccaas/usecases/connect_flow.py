@@ -52,7 +52,7 @@ from ccaas.domain.connect_flow import (
     reply_size,
     routing_criteria,
 )
-from ccaas.domain.customers import Customer, normalise_email, normalise_phone
+from ccaas.domain.customers import DEFAULT_TIER, Customer, normalise_email, normalise_phone
 from ccaas.domain.models import Channel, Conflict, Contact, ContactState, DomainError, NotFound, Queue
 from ccaas.domain.routing_engine.journey import analyse_journey
 from ccaas.usecases import routing
@@ -271,7 +271,7 @@ def identify(flow: Flow) -> dict[str, Any]:
                        if 0 <= now - p.started_at <= window), None)
     last = insight.summary.recent[0] if insight.summary.recent else None
     return {
-        "found": True, "lookup_by": lookup_by, "customer_id": customer.customer_id, "tier": customer.tier or "standard",
+        "found": True, "lookup_by": lookup_by, "customer_id": customer.customer_id, "tier": customer.tier or DEFAULT_TIER,
         "vip": customer.vip, "preferred_language": customer.preferred_language,
         "open_repeat_contact": repeat is not None,
         "repeat_contact_id": repeat.contact_id if repeat else None,
@@ -292,7 +292,8 @@ def route(flow: Flow) -> dict[str, Any]:
         channel = sorted(queue.channels)[0] if queue.channels else Channel.VOICE
     queue.require_channel(channel)  # an SMS into a voice-only queue: error_code=unsupported_channel
     customer, _ = flow.customer()
-    segment = (customer.tier if customer else None) or flow.param("tier", "segment")
+    # a known customer's tier (or the default one), never the flow's claim; the parameter only for a stranger
+    segment = (customer.tier or DEFAULT_TIER) if customer else flow.param("tier", "segment")
     contact = Contact(  # transient: planned, never saved (Amazon Connect holds the contact)
         tenant_id=flow.tenant_id, contact_id=data.ContactId or "connect-flow", channel=channel,
         initiation_method=initiation_of(data), queue_id=queue.queue_id, priority=queue.priority,

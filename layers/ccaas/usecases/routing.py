@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from ccaas.bootstrap import Dependencies
+from ccaas.domain.customers import DEFAULT_TIER
 from ccaas.domain.models import Agent, Contact, NotFound, Queue
 from ccaas.domain.routing_engine import (
     Decision,
@@ -80,8 +81,8 @@ def segment_of(deps: Dependencies, contact: Contact, requested: str | None) -> s
     segment only for a customer the directory does not know (or an anonymous contact)."""
     if contact.customer_id:
         customer = deps.customers.get(contact.tenant_id, contact.customer_id)
-        if customer is not None and customer.tier:
-            return customer.tier
+        if customer is not None:  # known: its tier, or the default one, never what the request claims
+            return customer.tier or DEFAULT_TIER
     return requested
 
 
