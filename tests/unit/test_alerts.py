@@ -503,3 +503,27 @@ def test_a_transfer_undone_keeps_the_conversations_alerts():
     contacts.complete_contact(deps, TENANT, "ana", contact.contact_id)  # the conversation does end: resolved then
     ended = deps.events.events[n + len(batch):]
     assert [a.resolution.value for a in alerts.evaluate_touched(deps, TENANT, alerts.touched_by(ended)[TENANT]).resolved] == ["contact_ended"]
+
+
+def test_a_live_segment_ending_in_the_future_is_refused():
+    """An agent desktop posting end_ms 10^15 moved the silence clock past every later gap: the contact's silence
+    alerts were switched off for good (outside review, session 25)."""
+    from ccaas.domain.analytics import Segment
+    from ccaas.domain.models import DomainError
+    from ccaas.usecases.alerts import LiveTranscriptPost
+
+    deps = demo_deps()
+    add_agent(deps, "ana", queues=("sales",))
+    contact = contacts.create_contact(deps, TENANT, NewContact(channel="VOICE", queue_id="sales"))
+    contacts.queue_and_route(deps, TENANT, contact.contact_id, "tok")
+    agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="AVAILABLE"))
+    contacts.accept_contact(deps, TENANT, "ana", contact.contact_id)
+    deps.clock.advance(30)
+    with pytest.raises(DomainError) as refused:
+        alerts.post_live_transcript(deps, TENANT, contact.contact_id, LiveTranscriptPost(
+            segments=[Segment(speaker="AGENT", begin_ms=0, end_ms=10**15, text="hello")]))
+    assert refused.value.field == "segments[0].end_ms"
+    assert deps.alerts.transcript_state(TENANT, contact.contact_id) is None  # nothing kept of the post
+    fine = alerts.post_live_transcript(deps, TENANT, contact.contact_id, LiveTranscriptPost(
+        segments=[Segment(speaker="AGENT", begin_ms=0, end_ms=29_000, text="hello")]))
+    assert fine.accepted == 1

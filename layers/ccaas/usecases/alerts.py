@@ -43,11 +43,11 @@ from ccaas.domain.alerts import (
 from ccaas.domain.analytics.transcript import Segment
 from ccaas.domain.events import Event, EventType, agent_activity
 from ccaas.domain.guidance import Prompt
-from ccaas.domain.vocabulary import Conflict, ContactState, NotFound
+from ccaas.domain.vocabulary import Conflict, ContactState, DomainError, NotFound
 from ccaas.usecases import guidance
 
 if TYPE_CHECKING:
-    from ccaas.domain.models import Agent  # an annotation only (the entities and their routing plan stay unbuilt)
+    from ccaas.domain.models import Agent, Contact  # annotations only (the entities and their routing plan stay unbuilt)
     from ccaas.domain.analytics.sentiment import LocalLexiconSentiment
     from ccaas.ports import AlertPublisher, Clock, ConnectionStore, PushChannel
 
@@ -309,6 +309,20 @@ def _sentiment() -> LocalLexiconSentiment:
     return LocalLexiconSentiment()
 
 
+# How far a live segment's end may run ahead of the time since the contact was connected (clocks, buffering).
+LIVE_CLOCK_SKEW_MS = 60_000
+
+
+def _spoken_by_now(contact: Contact, post: LiveTranscriptPost, now_ms: int) -> None:
+    """A live segment ends before now (ms since connect): one ending in the future (an agent desktop posting
+    end_ms 10^15) moved the silence clock past every later gap, silencing the contact's silence alerts."""
+    elapsed = now_ms - (contact.connected_at or now_ms)
+    for i, segment in enumerate(post.segments):
+        if segment.end_ms > elapsed + LIVE_CLOCK_SKEW_MS:
+            raise DomainError(f"segments[{i}].end_ms is {segment.end_ms} ms after connect, but the contact was "
+                              f"connected {max(0, elapsed)} ms ago: live segments end by now", field=f"segments[{i}].end_ms")
+
+
 def post_live_transcript(deps: Dependencies, tenant_id: str, contact_id: str, post: LiveTranscriptPost) -> LiveTranscriptResult:
     # Imported here: only the API's live-transcript route needs the tenant's analytics rules and the
     # contact retry loop; the alert consumers and the sweep that import this module never do.
@@ -318,6 +332,7 @@ def post_live_transcript(deps: Dependencies, tenant_id: str, contact_id: str, po
     contact = deps.store.get_contact(tenant_id, contact_id)
     if contact.state != ContactState.CONNECTED:
         raise Conflict(f"contact {contact_id} is {contact.state}: live transcripts are for CONNECTED contacts", field="contact_id")
+    _spoken_by_now(contact, post, deps.clock.now_ms())
     redactor = analytics_rules(deps, tenant_id).compiled().redactor  # the tenant's patterns, as for uploads
     redacted = redact_and_score(post.segments, redactor, _sentiment())  # the raw text is not used after this
     rules = deps.config.get_alert_rules(tenant_id)
