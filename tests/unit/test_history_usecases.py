@@ -458,3 +458,24 @@ def test_a_retried_analysis_stores_the_repeat_flags_its_first_run_could_not(deps
     analytics.analyze_contact(deps, "acme", second)  # the step's retry
     assert deps.history.get_entry("acme", first).followed_by_repeat is True
     assert deps.history.get_entry("acme", second).is_repeat is True
+
+
+def test_a_caller_who_chose_a_callback_is_offered_once(deps):
+    """The waiting caller's contact and the CALLBACK contact that reached an agent share the wait (the same
+    enqueued_at): both were counted offered, one caller two offers, the service level halved (outside review)."""
+    contact = contacts.create_contact(deps, "acme", NewContact(channel=Channel.VOICE, queue_id="sales", customer_id="c-9"))
+    contacts.queue_and_route(deps, "acme", contact.contact_id, "tok-cb")
+    deps.clock.advance(5)
+    contacts.request_callback(deps, "acme", contact.contact_id, "+14155550143")
+    deps.clock.advance(5)
+    agents.set_agent_status(deps, "acme", "ana", StatusChange(status="AVAILABLE"))  # reaches the callback
+    callback_id = deps.store.get_contact("acme", contact.contact_id).attributes["callback_contact_id"]
+    contacts.accept_contact(deps, "acme", "ana", callback_id)
+    deps.clock.advance(60)
+    contacts.complete_contact(deps, "acme", "ana", callback_id)
+    contacts.end_after_contact_work(deps, "acme", "ana", callback_id)
+    for cid in (contact.contact_id, callback_id):
+        history.record_contact(deps, "acme", cid)
+    report = _day(deps, interval="day")
+    (row,) = [r for r in report.rows if r.offered]
+    assert (row.offered, row.answered, row.service_level) == (1, 1, 1.0)

@@ -80,7 +80,9 @@ def record_from_contact(contact: Contact) -> ContactRecord | None:
         previous_contact_id=contact.previous_contact_id,
         initial_contact_id=contact.initial_contact_id,
         initiated_at=contact.initiated_at,
-        enqueued_at=contact.enqueued_at,
+        # A waiting caller who chose a callback hands the wait over to the CALLBACK contact, which keeps the same
+        # enqueued_at and is the one offered and answered: counted on both, one caller was two offers (SL halved).
+        enqueued_at=None if _handed_to_callback(contact) else contact.enqueued_at,
         connected_at=contact.connected_at,
         disconnected_at=contact.disconnected_at,
         acw_ended_at=contact.acw_ended_at,
@@ -97,6 +99,12 @@ def record_from_contact(contact: Contact) -> ContactRecord | None:
         sl_threshold_s=contact.sl_threshold_s,
         last_updated_at=ended,
     )
+
+
+def _handed_to_callback(contact: Contact) -> bool:
+    """The original of a reached callback (lifecycle.reach_callback): completed unanswered, its wait handed on."""
+    return (contact.state == ContactState.COMPLETED and contact.connected_at is None and contact.callback_number is not None
+            and bool(contact.attributes.get("callback_contact_id")))
 
 
 def _open_span(since: int | None, stop: int | None) -> int:
