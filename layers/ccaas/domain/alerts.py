@@ -308,11 +308,13 @@ _SLOT_KEYS = [(f"m{k}_at", tuple(f"m{k}_{name}" for name in _WINDOW_COUNTERS)) f
 
 def window_counts(live_item: Mapping[str, Any], now_ms: int, minutes: int) -> WindowCounts:
     """Sums over the live metrics item's one-minute slots (`m<k>_at` = epoch minute, `m<k>_<counter>`,
-    see ccaas.domain.live_metrics) for the last `minutes` minutes, the current one included."""
+    see ccaas.domain.live_metrics) for the last `minutes` whole minutes and the one being filled: a window of the
+    current minute and `minutes - 1` before it held one minute less at each minute's start (none at all for a
+    1-minute window), so an alert needing enough contacts resolved there and reopened seconds later."""
     totals = [0, 0, 0, 0]
     now_minute = epoch_minute(now_ms)
     get = live_item.get
-    for minute in range(now_minute - min(minutes, MAX_WINDOW_MINUTES) + 1, now_minute + 1):
+    for minute in range(now_minute - min(minutes, MAX_WINDOW_MINUTES), now_minute + 1):
         tag, keys = _SLOT_KEYS[minute % MINUTE_SLOTS]
         if get(tag) != minute:
             continue
