@@ -15,6 +15,8 @@ import unicodedata
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, ValidationInfo
 
+from ccaas.domain.vocabulary import DEFAULT_TIER
+
 __all__ = [
     "MAX_ALIASES",
     "DEFAULT_TIER",
@@ -28,7 +30,6 @@ __all__ = [
 
 # The tiers the default routing policy knows (RoutingPolicy.segments); a tenant may use others.
 TIERS = ("platinum", "gold", "standard", "self_service")
-DEFAULT_TIER = "standard"  # a customer the directory knows without a tier (never the request's claim)
 MAX_ALIASES = 10  # phone numbers, and e-mail addresses, per customer (bounds one transaction's size)
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$"

@@ -154,6 +154,9 @@ Name = Annotated[str, Field(pattern=_NAME)]
 # exports and logs or hide text on a wallboard.
 PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 
+# A customer the directory knows without a tier is routed at this one (never at the tier a request claims).
+DEFAULT_TIER = "standard"
+
 # Validation context of a document read back from the store: a rule tightened later (a bound, a refused value)
 # applies to what is written from then on; what was accepted once still loads, or one stored setting over the
 # new bound would stop the whole feature for the tenant until an admin saved it again.

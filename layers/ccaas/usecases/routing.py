@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.customers import DEFAULT_TIER
 from ccaas.domain.models import Agent, Contact, NotFound, Queue
 from ccaas.domain.routing_engine import (
     Decision,
@@ -20,6 +19,7 @@ from ccaas.domain.routing_engine import (
     select_contact,
 )
 from ccaas.domain.routing_engine.synthetic import is_synthetic
+from ccaas.domain.vocabulary import DEFAULT_TIER
 from ccaas.usecases.tenancy import save_settings, settings_of
 
 ROUTING_SETTINGS = "routing"
