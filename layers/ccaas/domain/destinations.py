@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import phonenumbers
 
-__all__ = ["refused_destination", "check_destination"]
+from ccaas.domain.vocabulary import DomainError
+
+__all__ = ["refused_destination", "check_destination", "require_destination"]
 
 
 def refused_destination(parsed: phonenumbers.PhoneNumber, *, validated: bool = False) -> str | None:
@@ -54,3 +56,12 @@ def check_destination(number: str) -> None:
     reason = refused_destination(parsed)
     if reason is not None:
         raise ValueError(reason)
+
+
+def require_destination(number: str, field: str, what: str) -> None:
+    """check_destination as the API's DomainError naming `field`, its message `what: reason` (`what` never the
+    number where it is personal data: a caller's callback number)."""
+    try:
+        check_destination(number)
+    except ValueError as error:
+        raise DomainError(f"{what}: {error}", field=field) from None

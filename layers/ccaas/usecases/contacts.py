@@ -192,12 +192,9 @@ def check_callback_number(number: str, field: str) -> None:
     """A callback is a call the business pays for to a number the caller typed: one no carrier routes, a
     premium-rate, personal or satellite line (the revenue-share fraud of callback features) is a DomainError
     naming `field` and the reason, never the number (`ccaas.domain.destinations`)."""
-    from ccaas.domain.destinations import check_destination  # noqa: PLC0415 - phonenumbers: only callbacks need it
+    from ccaas.domain.destinations import require_destination  # noqa: PLC0415 - phonenumbers: only callbacks need it
 
-    try:
-        check_destination(number)
-    except ValueError as error:
-        raise DomainError(f"callback number: {error}", field=field) from None
+    require_destination(number, field, "callback number")
 
 
 def _queue_when_closed(contact: Contact, policy: routing.RoutingPolicy) -> bool:

@@ -117,12 +117,9 @@ def _check_destination(number: str, field: str) -> None:
     """A quick connect is where agents send customers: a number the business may not dial on its account
     (`ccaas.domain.destinations`: none a carrier routes, premium-rate, personal, satellite) is refused when
     it is saved (checked on the write only: settings stored before still load)."""
-    from ccaas.domain.destinations import check_destination  # noqa: PLC0415 - phonenumbers: only saving settings
+    from ccaas.domain.destinations import require_destination  # noqa: PLC0415 - phonenumbers: only saving settings
 
-    try:
-        check_destination(number)
-    except ValueError as error:
-        raise DomainError(f"{number}: {error}", field=field) from None
+    require_destination(number, field, number)  # an administrator's own setting: the number is named
 
 
 # --- hold ------------------------------------------------------------------------------------------
