@@ -68,7 +68,7 @@ from ccaas.domain.outbound.compliance import (
     pacing_mode,
 )
 from ccaas.domain.outbound.messages import is_opt_out, sms_text
-from ccaas.domain.outbound.metrics import outcome_metrics
+from ccaas.domain.outbound.metrics import counter_day, outcome_metrics
 from ccaas.domain.outbound.models import (
     Attempt,
     Campaign,
@@ -294,8 +294,7 @@ def _now(deps: Dependencies) -> datetime:
     return datetime.fromtimestamp(deps.clock.now_ms() / 1000, tz=UTC)
 
 
-def _day(at: datetime) -> str:
-    return at.astimezone(UTC).date().isoformat()
+_day = counter_day
 
 
 def _retrying(operation: Callable[[], Any], attempts: int = 5) -> Any:
@@ -1136,8 +1135,7 @@ def dial_preview(deps: Dependencies, tenant_id: str, contact_id: str, request: P
             caller_id=campaign.caller_id, queue_id=campaign.queue_id, mode=CampaignMode.PREVIEW))
     except Exception as exc:  # noqa: BLE001 - stored attempt: its failure is recorded
         deps.outbound.finish_attempt(tenant_id, campaign_id, row_id, attempt.attempt_id, disposition=Disposition.NO_ANSWER,
-                                     at=now, dial_error=type(exc).__name__[:256])
-        deps.outbound.add_counts(tenant_id, campaign_id, _day(now), {"dial_errors": 1, f"outcome.{Disposition.NO_ANSWER}": 1})
+                                     at=now, dial_error=type(exc).__name__[:256], counts=DIAL_ERROR_COUNTS)
     _link(deps, tenant_id, contact_id, attempt.attempt_id)
     return PreviewDialResult(contact_id=contact_id, attempt_id=attempt.attempt_id, number=number, checks=list(decision.checks))
 

@@ -47,6 +47,7 @@ from botocore.exceptions import ClientError
 from ccaas.adapters.item_size import check_item_size
 from ccaas.adapters.memory.outbound import REFINABLE, SimulatedDialer, check_refinement, ledgers_after, suppression_keys
 from ccaas.domain.models import Conflict, NotFound
+from ccaas.domain.outbound.metrics import counter_day
 from ccaas.domain.outbound.compliance import Suppression, consent_supersedes
 from ccaas.domain.outbound.models import (
     Attempt,
@@ -367,7 +368,7 @@ class DynamoOutboundStore:
         try:
             if counts:  # one transaction: a retry that finds the disposition set must not find the counters short
                 self._db.transact_write_items(TransactItems=[
-                    {"Update": disposed}, {"Update": self._counter_update(tenant_id, campaign_id, _iso(at)[:10], counts)}])
+                    {"Update": disposed}, {"Update": self._counter_update(tenant_id, campaign_id, counter_day(at), counts)}])
             else:
                 self._db.update_item(**disposed)
         except ClientError as error:

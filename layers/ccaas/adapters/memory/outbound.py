@@ -5,12 +5,13 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Literal
 
 from ccaas.adapters.memory.carrier import CarrierProfile, SimulatedCarrier
 from ccaas.domain.models import Conflict, NotFound
 from ccaas.domain.outbound.compliance import Suppression, consent_supersedes
+from ccaas.domain.outbound.metrics import counter_day
 from ccaas.domain.outbound.models import (
     Attempt,
     Campaign,
@@ -197,7 +198,7 @@ class MemoryOutboundStore:
             done = record.model_copy(update=update)
             self.attempts[(tenant_id, campaign_id, row_id, attempt_id)] = done
             if counts:  # under the same lock: one write, as the DynamoDB store's transaction
-                self._add_counts(tenant_id, campaign_id, at.astimezone(timezone.utc).date().isoformat(), counts)
+                self._add_counts(tenant_id, campaign_id, counter_day(at), counts)
             return done
 
     def _all(self, tenant_id: str) -> list[AttemptRecord]:

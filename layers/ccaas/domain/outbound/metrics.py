@@ -36,7 +36,7 @@ CloudWatch (`outcome_metrics`, `tick_metrics`): the counts a handler emits as EM
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from pydantic import Field
 
@@ -45,7 +45,7 @@ from ccaas.domain.outbound.models import Disposition
 
 __all__ = [
     "ABANDON_WINDOW_DAYS", "AgentTime", "AttemptFact", "CampaignCall", "CampaignFigures", "SESSION_BREAK_MS",
-    "agent_disposition_metrics", "agent_time", "agent_time_by", "figures", "is_connect", "outcome_metrics", "rolling_counts", "tick_metrics",
+    "agent_disposition_metrics", "agent_time", "agent_time_by", "counter_day", "figures", "is_connect", "outcome_metrics", "rolling_counts", "tick_metrics",
 ]
 
 SESSION_BREAK_MS = 15 * 60_000
@@ -59,6 +59,11 @@ class AttemptFact(Frozen):
     disposition: Disposition | None = None
     has_contact: bool = Field(default=False, description="the attempt is linked to an OUTBOUND contact")
     dial_error: bool = False
+
+
+def counter_day(at: datetime) -> str:
+    """The day a campaign counter is added to: `at`'s UTC date, ISO (the dialer, both stores and the reports agree)."""
+    return at.astimezone(UTC).date().isoformat()
 
 
 def is_connect(disposition: Disposition | None, has_contact: bool) -> bool:
