@@ -23,13 +23,16 @@ Limit = Annotated[int, Query(ge=1, le=LIST_PAGE)]
 T = TypeVar("T")
 
 
+def next_page(path: str, after: str, limit: int) -> dict[str, str]:
+    """The Link header naming the page after `after` (`path`: the route's last segment, relative to the request)."""
+    return {"Link": f"<{path}?after={quote(after)}&limit={limit}>; rel=\"next\""}
+
+
 def page_answer(items: Sequence[T], *, key: Callable[[T], str], after: str | None, limit: int, path: str,
                 document: Callable[[T], Any]) -> Response:
     """The items after `after` in `key` order as one page, with a Link to the next while there is more (`path`:
     the route's last segment, e.g. "agents")."""
     ordered = sorted((i for i in items if after is None or key(i) > after), key=key)
     page = fitting_page(ordered, limit, document)
-    headers = {}
-    if len(page) < len(ordered):
-        headers["Link"] = f"<{path}?after={quote(key(page[-1]))}&limit={limit}>; rel=\"next\""
+    headers = next_page(path, key(page[-1]), limit) if len(page) < len(ordered) else {}
     return Response(status_code=200, content_type="application/json", body=[document(i) for i in page], headers=headers)

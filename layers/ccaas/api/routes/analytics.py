@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError
@@ -10,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from ccaas.api.access import ADMIN, AGENT, INTEGRATION, READERS, SUPERVISOR, Router, credential
 from ccaas.api.common import Id, deps, tenant
+from ccaas.api.paging import next_page
 from ccaas.api.routes.history import From, To
 from ccaas.domain.analytics import AnalyticsRules
 from ccaas.domain.history import AnalysisSummary, ChatMessage, ParticipantRole
@@ -54,10 +54,7 @@ Cursor = Annotated[str | None, Query(pattern=r"^[0-9]{13}#[A-Za-z0-9_.:-]{1,64}$
 def list_messages(contact_id: Id, after: Cursor = None,
                   limit: Annotated[int, Query(ge=1, le=analytics.MESSAGES_PAGE)] = analytics.MESSAGES_PAGE) -> Response[list[ChatMessage]]:
     page, following = analytics.chat_messages(deps(), tenant(router), contact_id, after=after, limit=limit)
-    headers = {}
-    if following is not None:
-        # relative to the request's URL: the stage (/v1, /prod) is in it, not in the handler's path
-        headers["Link"] = f"<messages?after={quote(following)}&limit={limit}>; rel=\"next\""
+    headers = next_page("messages", following, limit) if following is not None else {}
     return Response(status_code=200, content_type="application/json", body=page, headers=headers)
 
 
