@@ -22,6 +22,7 @@ from ccaas.usecases import history
 from ccaas.usecases import lake as lake_history
 from local import lake as local_lake
 from local.lake_queries import DuckDbLakeQueries
+from tests.lake_twin import RecordingExport
 from tests.unit.test_kpis import BASE, END, SETTINGS, TENANT, TZ, fixture_activities, marked_records
 
 DAY = "2026-11-20"
@@ -330,18 +331,10 @@ def test_appended_snapshots_of_a_contact_count_once_the_latest_winning(tmp_path)
 
 
 # --- export to the lake ------------------------------------------------------------------------------
-class Recording:
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, dict]] = []
-
-    def put_rows(self, table, rows):  # noqa: ANN001, ANN201
-        self.rows.extend((table, dict(r)) for r in rows)
-
-
 def test_stored_versions_and_late_surveys_are_exported_as_snapshots(deps):
     from ccaas.ports_lake import install_export
 
-    export = Recording()
+    export = RecordingExport()
     previous = install_export(export)
     try:
         record = marked_records()[0]

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -25,6 +23,7 @@ from ccaas.usecases import admin, agents, analytics, contacts, history
 from ccaas.usecases import lake as lake_export
 from ccaas.usecases.agents import StatusChange
 from ccaas.usecases.contacts import NewContact
+from tests.lake_twin import installed_export
 from tests.lambda_harness import context, kinesis_event, load_module
 
 TENANT = "acme"
@@ -35,30 +34,10 @@ LATE = int(datetime(2026, 11, 21, 4, 50, tzinfo=UTC).timestamp() * 1000)
 MINUTE = 60_000
 
 
-class RecordingExport:
-    """The in-memory LakeExport twin: what each table received, in order; `fail` makes the next
-    `fail` calls raise as FirehoseLakeExport does when the service keeps refusing."""
-
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, dict[str, Any]]] = []
-        self.fail = 0
-
-    def put_rows(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        if self.fail:
-            self.fail -= 1
-            raise LakeExportFailed(f"{len(rows)} {table} row(s) not accepted")
-        self.rows.extend((table, dict(r)) for r in rows)
-
-    def of(self, table: str) -> list[dict[str, Any]]:
-        return [r for t, r in self.rows if t == table]
-
-
 @pytest.fixture
 def export():
-    twin = RecordingExport()
-    previous = install_export(twin)
-    yield twin
-    install_export(previous)
+    with installed_export() as twin:
+        yield twin
 
 
 @pytest.fixture

@@ -9,10 +9,11 @@ import pytest
 
 from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.kpis import Channel, ContactRecord, FinalState
-from ccaas.ports_lake import LakeExportFailed, install_export
+from ccaas.ports_lake import LakeExportFailed
 from ccaas.usecases import admin
 from ccaas.usecases.history import store_record
 from tests.faults import FailingOnce, Throttled
+from tests.lake_twin import installed_export
 
 DAY = 86_400_000
 T0 = 1_795_186_800_000
@@ -24,27 +25,14 @@ def _record(contact_id: str, t: int) -> ContactRecord:
                          disconnected_at=t + 60_000, final_state=FinalState.COMPLETED, last_updated_at=t + 61_000)
 
 
-class _Lake:
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, dict]] = []
-        self.refuse = 0
-
-    def put_rows(self, table: str, rows) -> None:
-        if self.refuse:
-            self.refuse -= 1
-            raise LakeExportFailed("refused")
-        self.rows += [(table, dict(r)) for r in rows]
-
-    def latest(self, contact_id: str) -> dict:
-        return [r for t, r in self.rows if t == "contact_records" and r["contact_id"] == contact_id][-1]
-
-
 @pytest.fixture
 def lake():
-    twin = _Lake()
-    previous = install_export(twin)
-    yield twin
-    install_export(previous)
+    with installed_export() as twin:
+        yield twin
+
+
+def _latest(lake, contact_id: str) -> dict:
+    return [r for r in lake.of("contact_records") if r["contact_id"] == contact_id][-1]
 
 
 @pytest.fixture
@@ -66,12 +54,12 @@ def test_repeat_flags_a_failed_write_missed_are_stored_when_the_record_comes_aga
 
 def test_a_neighbour_whose_flag_moved_reaches_the_lake_when_the_export_is_retried(deps, lake):
     store_record(deps, _record("a", T0))
-    lake.refuse = 1
+    lake.fail = 1
     with pytest.raises(LakeExportFailed):
         store_record(deps, _record("b", T0 + DAY))  # b stored and a's flag moved in History; the lake refused
     store_record(deps, _record("b", T0 + DAY))
     assert deps.history.get_entry("t1", "a").followed_by_repeat is True
-    assert lake.latest("a")["followed_by_repeat"] is True and lake.latest("b")["is_repeat"] is True
+    assert _latest(lake, "a")["followed_by_repeat"] is True and _latest(lake, "b")["is_repeat"] is True
 
 
 def test_a_throttled_read_fails_the_live_metrics_batch_and_its_retry_counts_every_event(deps, monkeypatch):
