@@ -94,8 +94,9 @@ class _AwsDependencies:
         from ccaas.adapters.aws.dynamodb import DynamoStateStore
 
         s = self.settings
-        # A function granted only one of the two tables gets a store that fails on the other, loudly.
-        return DynamoStateStore(self._dynamodb, s.contacts_table, s.agents_table)
+        # A function granted only one of the two tables gets a store that fails on the other, loudly. The
+        # roster routing asks about is kept as long as the configuration (None: that age, looked up on first use).
+        return DynamoStateStore(self._dynamodb, s.contacts_table, s.agents_table, roster_max_age_s=None)
 
     @cached_property
     def config(self) -> ConfigStore:

@@ -148,6 +148,7 @@ def test_available_index_lists_ready_agents_longest_idle_first(deps, tenant):
     )
     assert [a.agent_id for a in deps.store.available_agents(tenant, 10)] == ["bob", "ana"]
     assert [a.agent_id for a in deps.store.list_agents(tenant)] == ["ana", "bob", "cy", "dee"]
+    assert deps.store.staffing_roster(tenant) == deps.store.list_agents(tenant)
 
 
 def test_index_reads_go_past_one_page(deps, tenant):
@@ -173,6 +174,7 @@ def test_tenants_do_not_see_each_other(deps, tenant):
     with pytest.raises(NotFound):
         deps.store.get_contact(other, "c1")
     assert deps.store.list_agents(other) == [] and deps.store.waiting_contacts(other, "q1", 5) == []
+    assert deps.store.staffing_roster(other) == []
     with pytest.raises(NotFound):
         deps.config.get_queue(other, "q1")
 

@@ -28,7 +28,12 @@ def _absent_as_marker(read: Any) -> Any:
     return lambda *args: _ABSENT if (value := read(*args)) is None else value
 
 
-class _Reads(BaseProvider):
+def configured_max_age_s() -> int:
+    """How long a container keeps what it read (POWERTOOLS_PARAMETERS_MAX_AGE, else 5 s)."""
+    return int(os.environ.get(MAX_AGE_ENV, DEFAULT_MAX_AGE_S))
+
+
+class TimedReads(BaseProvider):
     """Each cached read is a named loader; the parameter name is (loader, *args) joined."""
 
     def __init__(self) -> None:
@@ -42,14 +47,26 @@ class _Reads(BaseProvider):
     def _get_multiple(self, path: str, **_: Any) -> dict[str, Any]:
         raise NotImplementedError
 
+    def read(self, loader: str, *args: str, max_age: int) -> Any:
+        try:
+            return self.get("\x1f".join((loader, *args)), max_age=max_age)
+        except GetParameterError as error:  # Powertools wraps the loader's error (implicitly chained): give back ours
+            raise (error.__cause__ or error.__context__ or error) from None
+
+    def forget_expired(self) -> None:
+        """Powertools replaces an expired value only when it is read again: values that are large (a roster)
+        and keyed by tenant would stay for every tenant ever read."""
+        for key in [key for key in self.store if not self.has_not_expired_in_cache(key)]:
+            del self.store[key]
+
 
 class CachedConfigStore:
     def __init__(self, store: ConfigStore, max_age_s: int | None = None) -> None:
         self._store = store
         # Powertools' own default is 300 s: a change made through another container (a queue, the
         # routing policy, a Connect instance) would take minutes to show. Ours is 5 s unless set.
-        self._max_age = max_age_s if max_age_s is not None else int(os.environ.get(MAX_AGE_ENV, DEFAULT_MAX_AGE_S))
-        self._reads = _Reads()
+        self._max_age = max_age_s if max_age_s is not None else configured_max_age_s()
+        self._reads = TimedReads()
         self._reads.loaders.update(
             queue=store.get_queue,
             queues=store.list_queues,
@@ -61,10 +78,7 @@ class CachedConfigStore:
         )
 
     def _cached(self, loader: str, *args: str) -> Any:
-        try:
-            return self._reads.get("\x1f".join((loader, *args)), max_age=self._max_age)
-        except GetParameterError as error:  # Powertools wraps the loader's error (implicitly chained): give back ours
-            raise (error.__cause__ or error.__context__ or error) from None
+        return self._reads.read(loader, *args, max_age=self._max_age)
 
     def _cached_or_none(self, loader: str, *args: str) -> Any:
         value = self._cached(loader, *args)

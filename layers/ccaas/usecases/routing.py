@@ -104,8 +104,9 @@ def plan_for(
 def staff_of(deps: Dependencies, tenant_id: str) -> StaffedAgents:
     """The tenant's agents as the engine asks about them to pass over a step nobody staffed can satisfy
     (routing_engine.reach). Read lazily: nothing when an available candidate satisfies the step in
-    force (the common case); one GetItem per preferred agent for a last-agent step; the agents Query
-    (paginated) once per decision for a skill step."""
+    force (the common case); one GetItem per preferred agent for a last-agent step; the roster for a skill
+    step, which the AWS store keeps a few seconds per container (StateStore.staffing_roster): an agent who
+    logged in or out just now may be counted as before for that long; the next check sees the change."""
 
     def one(agent_id: str) -> Agent | None:
         try:
@@ -113,7 +114,7 @@ def staff_of(deps: Dependencies, tenant_id: str) -> StaffedAgents:
         except NotFound:
             return None
 
-    return StaffedAgents(lambda: deps.store.list_agents(tenant_id), lookup=one)
+    return StaffedAgents(lambda: deps.store.staffing_roster(tenant_id), lookup=one)
 
 
 def choose_agent(deps: Dependencies, contact: Contact, queue: Queue, candidates: Sequence[Agent]) -> Decision:

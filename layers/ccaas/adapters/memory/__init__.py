@@ -47,6 +47,9 @@ class MemoryStateStore:
     def list_agents(self, tenant_id: str) -> list[Agent]:
         return sorted((a for (t, _), a in self.agents.items() if t == tenant_id), key=lambda a: a.agent_id)
 
+    def staffing_roster(self, tenant_id: str) -> list[Agent]:
+        return self.list_agents(tenant_id)  # always current: the twin has no container to keep a copy in
+
     def available_agents(self, tenant_id: str, limit: int) -> list[Agent]:
         ready = [a for a in self.list_agents(tenant_id) if a.is_available and any(a.free_slots(c) for c in a.capacity)]
         return sorted(ready, key=lambda a: (a.idle_since(), a.agent_id))[:limit]
