@@ -51,8 +51,9 @@ DESIGNS: dict[str, TableDesign] = {
     "Metrics": TableDesign(ttl="expires_at"),
     # Powertools idempotency's default schema: partition key "id", TTL "expiration".
     "Idempotency": TableDesign(pk="id", sk=None, ttl="expiration"),
-    # Supervisor alerts, their one-unresolved-per-(rule, subject) slots, live-transcript rule state.
-    "Alerts": TableDesign(ttl="expires_at"),
+    # Supervisor alerts, their one-unresolved-per-(rule, subject) slots, live-transcript rule state. Sparse GSI
+    # `resolved`: resolved alerts only (resolved_pk is written as one resolves), newest first, for ?status=resolved.
+    "Alerts": TableDesign(ttl="expires_at", gsis=(Gsi("resolved", "resolved_pk", "sk"),)),
     # Contact history (adapters/aws/history.py): one item collection per contact; by_day feeds KPI and
     # search reads by time range, by_customer the repeat-contact (FCR) flags.
     "History": TableDesign(gsis=(Gsi("by_day", "day_pk", "day_sk"), Gsi("by_customer", "cust_pk", "cust_sk"))),

@@ -88,6 +88,24 @@ def test_resolving_frees_the_slot_and_keeps_the_history(deps, tenant):
     assert [a.alert_id for a in deps.alerts.recent(tenant, 1)] == [second.alert_id]
 
 
+def test_resolved_alerts_page_newest_first_past_any_number_of_open_ones(deps, tenant):
+    """status=resolved reads its own index (a sparse GSI on AWS): picked out of the newest alerts of every status,
+    resolved ones were hidden by as many newer open ones (outside review, p8)."""
+    for n in (1, 2, 3):
+        deps.alerts.open(_alert(tenant, n, subject=f"queue/r{n}"))
+        deps.alerts.resolve(_alert(tenant, n, subject=f"queue/r{n}").resolved(T0 + 100 + n, Resolution.CONDITION_CLEARED))
+    newer = [deps.alerts.open(_alert(tenant, n, subject=f"queue/o{n}")) for n in range(10, 16)]
+    ids = [_alert(tenant, n).alert_id for n in (3, 2, 1)]
+    assert [a.alert_id for a in deps.alerts.resolved(tenant, 10)] == ids
+    assert [a.status for a in deps.alerts.resolved(tenant, 10)] == [AlertStatus.RESOLVED] * 3  # read back whole
+    assert [a.alert_id for a in deps.alerts.resolved(tenant, 2)] == ids[:2]
+    assert [a.alert_id for a in deps.alerts.resolved(tenant, 2, after=ids[1])] == ids[2:]
+    assert deps.alerts.resolved(tenant, 2, after=ids[2]) == []
+    assert deps.alerts.resolved(f"{tenant}x", 10) == []
+    assert [a.alert_id for a in deps.alerts.recent(tenant, 2, after=newer[1].alert_id)] == [newer[0].alert_id, ids[0]]
+    assert deps.alerts.get(tenant, ids[0]).resolution == Resolution.CONDITION_CLEARED  # storage keys stay out of the model
+
+
 def test_acknowledge_is_conditional_and_idempotent(deps, tenant):
     alert = deps.alerts.open(_alert(tenant, 1))
     acked = deps.alerts.acknowledge(tenant, alert.alert_id, T0 + 5)

@@ -175,6 +175,28 @@ def test_api_lists_acknowledges_and_resolves(tenant, env, bus):
     assert [b["detail-type"] for b in bus(tenant.id)] == ["Alert Opened", "Alert Acknowledged", "Alert Acknowledged", "Alert Resolved"]
 
 
+def test_api_pages_resolved_alerts_with_a_link_that_keeps_the_status(tenant, env):
+    from ccaas.domain.alerts import Alert, Resolution
+    from tests.lambda_harness import api_response
+
+    store, now = dependencies().alerts, int(time.time() * 1000)
+    for n in range(3):
+        alert = Alert(tenant_id=tenant.id, alert_id=f"{now + n:013d}-{n:012d}", rule="queue_depth", subject=f"queue/q{n}",
+                      severity="WARNING", message="m", opened_at=now + n)
+        store.open(alert)
+        store.resolve(alert.resolved(now + 10, Resolution.MANUAL))
+    store.open(Alert(tenant_id=tenant.id, alert_id=f"{now + 9:013d}-{9:012d}", rule="long_wait", subject="queue/q9",
+                     severity="WARNING", message="m", opened_at=now + 9))  # newer, open
+    env("serve_api")
+    status, page, headers = api_response("GET", "/alerts", tenant.id, query={"status": "resolved", "limit": "2"})
+    assert status == 200 and [(a["alert_id"][-1], a["status"], a["sequence"]) for a in page] == [("2", "RESOLVED", 3), ("1", "RESOLVED", 3)]
+    assert headers["Link"] == [f'<alerts?status=resolved&after={page[-1]["alert_id"]}&limit=2>; rel="next"']
+    status, rest, headers = api_response("GET", "/alerts", tenant.id, query={"status": "resolved", "after": page[-1]["alert_id"], "limit": "2"})
+    assert status == 200 and [a["alert_id"][-1] for a in rest] == ["0"] and "Link" not in headers
+    status, body = api("GET", "/alerts", tenant.id, query={"status": "resolved", "after": "no/slash"})
+    assert status == 422 and body["detail"][0]["loc"][-1] == "after"
+
+
 def test_api_rules_round_trip_and_validate(tenant, env):
     assert api("GET", "/alerts/rules", tenant.id)[1]["long_wait"]["threshold_s"] == 120  # defaults
     status, body = api("PUT", "/alerts/rules", tenant.id, {"queue_depth": {"threshold": 5, "clear_below": 9}})

@@ -25,11 +25,15 @@ def _function(synth, folder: str) -> tuple[str, dict]:
     return lid, synth.resources[lid]["Properties"]
 
 
-def test_alerts_table_is_tenant_first_with_ttl(synth):
+def test_alerts_table_is_tenant_first_with_ttl_and_an_index_of_resolved_alerts(synth):
     props = synth.resources[synth.logical_id(synth.stack.data.tables["Alerts"])]["Properties"]
     assert {k["KeyType"]: k["AttributeName"] for k in props["KeySchema"]} == {"HASH": "pk", "RANGE": "sk"}
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
-    assert "GlobalSecondaryIndexes" not in props
+    # status=resolved reads the sparse `resolved` index (resolved_pk is written as an alert resolves), newest first
+    (index,) = props["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "resolved" and index["Projection"] == {"ProjectionType": "ALL"}
+    assert {k["KeyType"]: k["AttributeName"] for k in index["KeySchema"]} == {"HASH": "resolved_pk", "RANGE": "sk"}
+    assert {"AttributeName": "resolved_pk", "AttributeType": "S"} in props["AttributeDefinitions"]
 
 
 def test_alerts_bus_has_no_rules_and_only_publishers_may_put_events(synth):

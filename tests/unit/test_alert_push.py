@@ -88,6 +88,7 @@ def test_contact_and_agent_alerts_go_to_every_watcher_of_the_tenant(deps):
 
 def test_acknowledge_and_resolve_push_the_changed_alert_at_their_time(deps):
     alert = deps.alerts.open(_alert("acme", "queue/sales", "sales"))
+    deps.alerts.mark_published([alert])  # its opening went out (one never published would go out before the resolution)
     deps.clock.advance(60)
     alerts.acknowledge(deps, "acme", alert.alert_id)
     deps.clock.advance(60)

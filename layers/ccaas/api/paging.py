@@ -23,9 +23,11 @@ Limit = Annotated[int, Query(ge=1, le=LIST_PAGE)]
 T = TypeVar("T")
 
 
-def next_page(path: str, after: str, limit: int) -> dict[str, str]:
-    """The Link header naming the page after `after` (`path`: the route's last segment, relative to the request)."""
-    return {"Link": f"<{path}?after={quote(after)}&limit={limit}>; rel=\"next\""}
+def next_page(path: str, after: str, limit: int, **kept: str) -> dict[str, str]:
+    """The Link header naming the page after `after` (`path`: the route's last segment, relative to the request;
+    `kept`: the request's filters, so the next page is of the same list)."""
+    filters = "".join(f"{name}={quote(value)}&" for name, value in kept.items())
+    return {"Link": f"<{path}?{filters}after={quote(after)}&limit={limit}>; rel=\"next\""}
 
 
 def page_answer(items: Sequence[T], *, key: Callable[[T], str], after: str | None, limit: int, path: str,

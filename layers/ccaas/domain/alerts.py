@@ -230,11 +230,20 @@ class Alert(BaseModel):
     def unresolved(self) -> bool:
         return self.status != AlertStatus.RESOLVED
 
+    @property
+    def sequence(self) -> int:
+        """Where the alert is in its one-way life (OPEN 1, ACKNOWLEDGED 2, RESOLVED 3): its events carry it,
+        so a consumer keeps the highest per alert_id, however EventBridge orders or repeats them."""
+        return _SEQUENCE[self.status]
+
     def acknowledged(self, at_ms: int) -> Alert:
         return self.model_copy(update={"status": AlertStatus.ACKNOWLEDGED, "acknowledged_at": at_ms})
 
     def resolved(self, at_ms: int, resolution: Resolution) -> Alert:
         return self.model_copy(update={"status": AlertStatus.RESOLVED, "resolved_at": at_ms, "resolution": resolution})
+
+
+_SEQUENCE = {AlertStatus.OPEN: 1, AlertStatus.ACKNOWLEDGED: 2, AlertStatus.RESOLVED: 3}
 
 
 def new_alert_id(opened_at_ms: int, unique: str) -> str:
@@ -639,12 +648,14 @@ def iso(ms: int | None) -> str | None:
 
 
 def event_detail(alert: Alert) -> dict[str, Any]:
-    """The `detail` of an alert event (its detail-type is the AlertChange)."""
+    """The `detail` of an alert event (its detail-type is the AlertChange). `version` is the schema's;
+    `sequence` orders one alert's events (EventBridge keeps no order: a late opening can follow its resolution)."""
     kind = alert.subject_kind
     return {
         "version": EVENT_SCHEMA_VERSION,
         "tenant_id": alert.tenant_id,
         "alert_id": alert.alert_id,
+        "sequence": alert.sequence,
         "rule": alert.rule.value,
         "severity": alert.severity.value,
         "status": alert.status.value,

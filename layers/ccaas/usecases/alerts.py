@@ -7,6 +7,10 @@ Publishing follows two orders so that no change is lost and duplicates carry the
   marked published; an alert still unpublished is published by the next evaluation of its tenant;
 - a resolution is published first, then written: if the write fails the alert stays unresolved and
   the next evaluation resolves (and publishes) it again.
+One alert's opening goes out before its resolution: the resolver publishes an opening not yet on the bus
+ahead of the resolution, and an opener re-reads its openings before publishing (another evaluation may
+have resolved one since its write). EventBridge keeps no order all the same: each event's `sequence`
+(ccaas.domain.alerts.Alert.sequence) lets a consumer drop a stale one.
 """
 from __future__ import annotations
 
@@ -60,7 +64,6 @@ NO_QUEUE_CHANGE = frozenset({
     EventType.CONTACT_HELD, EventType.CONTACT_RESUMED, EventType.CONTACT_CONSULT_STARTED,
     EventType.CONTACT_CONSULT_CANCELLED, EventType.CONTACT_CONFERENCE_JOINED, EventType.CONTACT_CONFERENCE_LEFT,
 })
-RESOLVED_SCAN = 500  # status=resolved looks among this many most recent alerts
 logger = logging.getLogger(__name__)
 
 
@@ -89,12 +92,17 @@ def put_rules(deps: Dependencies, tenant_id: str, rules: AlertRules) -> AlertRul
 def apply_decisions(deps: Dependencies, tenant_id: str, decisions: Decisions, unresolved: Sequence[Alert]) -> Applied:
     now = deps.clock.now_ms()
     applied = Applied()
-    resolved = [alert.resolved(now, why) for alert, why in decisions.resolve]
-    if resolved:
-        deps.alert_events.publish([(AlertChange.RESOLVED, a) for a in resolved])
-        applied.published += len(resolved)
+    if decisions.resolve:
+        # An opening not yet on the bus goes out first: its opener may be between its write and its publish,
+        # and a consumer must not see the resolution of an alert it never saw open.
+        unpublished = [alert for alert, _ in decisions.resolve if not alert.published]
+        resolved = [alert.resolved(now, why) for alert, why in decisions.resolve]
+        deps.alert_events.publish([*((AlertChange.OPENED, a) for a in unpublished), *((AlertChange.RESOLVED, a) for a in resolved)])
+        if unpublished:
+            deps.alerts.mark_published(unpublished)
+        applied.published += len(unpublished) + len(resolved)
         applied.resolved = [a for a in resolved if deps.alerts.resolve(a)]
-    resolving = {a.alert_id for a in resolved}
+    resolving = {alert.alert_id for alert, _ in decisions.resolve}
     pending = {a.alert_id: a for a in unresolved if not a.published and a.alert_id not in resolving}
     for finding in decisions.open:
         candidate = finding.alert(tenant_id, new_alert_id(now, deps.ids.new_id()), now)
@@ -103,12 +111,26 @@ def apply_decisions(deps: Dependencies, tenant_id: str, decisions: Decisions, un
             applied.opened.append(stored)
         if not stored.published:
             pending[stored.alert_id] = stored
-    if pending:
-        alerts = list(pending.values())
-        deps.alert_events.publish([(AlertChange.OPENED, a) for a in alerts])
-        deps.alerts.mark_published(alerts)
-        applied.published += len(alerts)
+    openings = _still_unpublished(deps, tenant_id, pending)
+    if openings:
+        deps.alert_events.publish([(AlertChange.OPENED, a) for a in openings])
+        deps.alerts.mark_published(openings)
+        applied.published += len(openings)
     return applied
+
+
+def _still_unpublished(deps: Dependencies, tenant_id: str, alert_ids: Iterable[str]) -> list[Alert]:
+    """The alerts as stored now, of those still unresolved and unpublished: one resolved since it was read (or
+    written) had its opening published by its resolver, ahead of the resolution; published now, it would follow it."""
+    fresh = []
+    for alert_id in alert_ids:
+        try:
+            alert = deps.alerts.get(tenant_id, alert_id)
+        except NotFound:
+            continue
+        if alert.unresolved and not alert.published:
+            fresh.append(alert)
+    return fresh
 
 
 # --- snapshots of the stored live state -------------------------------------------------------------
@@ -372,17 +394,29 @@ class StatusFilter(StrEnum):
 
 def list_alerts(deps: Dependencies, tenant_id: str, status: StatusFilter = StatusFilter.OPEN, limit: int = 100) -> list[Alert]:
     """Newest first."""
+    return alerts_page(deps, tenant_id, status, limit)[0]
+
+
+def alerts_page(
+    deps: Dependencies, tenant_id: str, status: StatusFilter = StatusFilter.OPEN, limit: int = 100, after: str | None = None
+) -> tuple[list[Alert], str | None]:
+    """Newest first (by opening): at most `limit` alerts older than the alert id `after`, and the id the next
+    page starts after (None: this was the last). Resolved alerts are read from their own index: picked out of
+    the newest alerts of every status, they were hidden by as many newer open ones (a centre's agents at lunch)."""
     if status == StatusFilter.ALL:
-        return deps.alerts.recent(tenant_id, limit)
-    if status == StatusFilter.RESOLVED:
-        return [a for a in deps.alerts.recent(tenant_id, RESOLVED_SCAN) if a.status == AlertStatus.RESOLVED][:limit]
-    wanted = {
-        StatusFilter.OPEN: {AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED},
-        StatusFilter.UNACKNOWLEDGED: {AlertStatus.OPEN},
-        StatusFilter.ACKNOWLEDGED: {AlertStatus.ACKNOWLEDGED},
-    }[status]
-    alerts = [a for a in deps.alerts.unresolved(tenant_id) if a.status in wanted]
-    return sorted(alerts, key=lambda a: a.alert_id, reverse=True)[:limit]
+        found = deps.alerts.recent(tenant_id, limit + 1, after=after)
+    elif status == StatusFilter.RESOLVED:
+        found = deps.alerts.resolved(tenant_id, limit + 1, after=after)
+    else:
+        wanted = {
+            StatusFilter.OPEN: {AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED},
+            StatusFilter.UNACKNOWLEDGED: {AlertStatus.OPEN},
+            StatusFilter.ACKNOWLEDGED: {AlertStatus.ACKNOWLEDGED},
+        }[status]
+        alerts = [a for a in deps.alerts.unresolved(tenant_id) if a.status in wanted and (after is None or a.alert_id < after)]
+        found = sorted(alerts, key=lambda a: a.alert_id, reverse=True)[: limit + 1]
+    page = found[:limit]
+    return page, page[-1].alert_id if len(found) > limit else None
 
 
 def get_alert(deps: Dependencies, tenant_id: str, alert_id: str) -> Alert:
@@ -401,11 +435,11 @@ def resolve(deps: Dependencies, tenant_id: str, alert_id: str) -> Alert:
     alert = deps.alerts.get(tenant_id, alert_id)
     if alert.status == AlertStatus.RESOLVED:
         return alert
-    resolved = alert.resolved(deps.clock.now_ms(), Resolution.MANUAL)
-    deps.alert_events.publish([(AlertChange.RESOLVED, resolved)])
-    if not deps.alerts.resolve(resolved):
+    # as an evaluation resolves: its opening first if that is not on the bus yet
+    applied = apply_decisions(deps, tenant_id, Decisions(resolve=[(alert, Resolution.MANUAL)]), unresolved=[])
+    if not applied.resolved:
         return deps.alerts.get(tenant_id, alert_id)  # resolved concurrently: that resolution stands
-    return resolved
+    return applied.resolved[0]
 
 
 # --- alerts pushed to supervisors' sockets ----------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Items, all tenant-first:
 - `pk=<tenant>#ALERTS, sk=ALERT#<alert id>`: the alert. Ids sort by opening time, so the newest are a
-  reverse Query away. Resolved alerts get a TTL (`expires_at`, RESOLVED_RETENTION_DAYS).
+  reverse Query away. Resolved alerts get a TTL (`expires_at`, RESOLVED_RETENTION_DAYS) and
+  `resolved_pk=<tenant>#RESOLVED`: the sparse GSI `resolved` (resolved_pk, sk) lists them newest first
+  without reading past the open ones. (Alerts resolved before it was written show under `recent` only.)
 - `pk=<tenant>#ALERTS, sk=SLOT#<rule>#<subject>`: `{alert_id}` while that alert is unresolved. It is
   created with the alert in one transaction conditioned on its absence: the one-unresolved-alert-per-
   (rule, subject) guarantee. Listing unresolved alerts is a Query of the slots plus a BatchGetItem.
@@ -25,7 +27,8 @@ RESOLVED_RETENTION_DAYS = 30
 TRANSCRIPT_STATE_TTL_S = 2 * 24 * 3600
 _OPEN_ATTEMPTS = 4
 _MAX_PUT_ATTEMPTS = 4
-_KEYS = ("pk", "sk", "expires_at")
+RESOLVED_INDEX = "resolved"
+_KEYS = ("pk", "sk", "expires_at", "resolved_pk")  # storage, not the model
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
@@ -107,15 +110,36 @@ class DynamoAlertStore:
             raise NotFound(f"alert {alert_id} not found", field="alert_id")
         return Alert.model_validate(_plain(item))
 
-    def recent(self, tenant_id: str, limit: int) -> list[Alert]:
-        items = self._db.query(
-            TableName=self._table,
+    @staticmethod
+    def _resolved_pk(tenant_id: str) -> str:
+        return f"{tenant_id}#RESOLVED"
+
+    def recent(self, tenant_id: str, limit: int, after: str | None = None) -> list[Alert]:
+        return self._newest(
+            limit, after and self._record_key(tenant_id, after),
             KeyConditionExpression="pk = :pk AND begins_with(sk, :alert)",
             ExpressionAttributeValues={":pk": {"S": self._pk(tenant_id)}, ":alert": {"S": "ALERT#"}},
-            ScanIndexForward=False,
-            Limit=limit,
-        )["Items"]
-        return [Alert.model_validate(_plain(i)) for i in items]
+        )
+
+    def resolved(self, tenant_id: str, limit: int, after: str | None = None) -> list[Alert]:
+        start = after and {**self._record_key(tenant_id, after), "resolved_pk": {"S": self._resolved_pk(tenant_id)}}
+        return self._newest(
+            limit, start, IndexName=RESOLVED_INDEX,
+            KeyConditionExpression="resolved_pk = :rpk",
+            ExpressionAttributeValues={":rpk": {"S": self._resolved_pk(tenant_id)}},
+        )
+
+    def _newest(self, limit: int, start: dict[str, Any] | None, **query: Any) -> list[Alert]:
+        """Up to `limit` alerts of the query, newest first, from after the key `start` (an alert id's keys)."""
+        found: list[Alert] = []
+        while len(found) < limit:
+            page = self._db.query(TableName=self._table, ScanIndexForward=False, Limit=limit - len(found),
+                                  **({"ExclusiveStartKey": start} if start else {}), **query)
+            found += [Alert.model_validate(_plain(i)) for i in page["Items"]]
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                break
+        return found
 
     def acknowledge(self, tenant_id: str, alert_id: str, at_ms: int) -> Alert:
         try:
@@ -148,7 +172,8 @@ class DynamoAlertStore:
                 TransactItems=[
                     {"Update": {
                         "TableName": self._table, "Key": self._record_key(alert.tenant_id, alert.alert_id),
-                        "UpdateExpression": "SET #s = :resolved, resolved_at = :at, resolution = :why, expires_at = :exp",
+                        "UpdateExpression": "SET #s = :resolved, resolved_at = :at, resolution = :why, expires_at = :exp, "
+                                            "resolved_pk = :rpk",
                         "ConditionExpression": "attribute_exists(pk) AND #s <> :resolved",
                         "ExpressionAttributeNames": {"#s": "status"},
                         "ExpressionAttributeValues": {
@@ -156,6 +181,7 @@ class DynamoAlertStore:
                             ":at": {"N": str(alert.resolved_at or 0)},
                             ":why": {"S": alert.resolution.value if alert.resolution else "manual"},
                             ":exp": {"N": str(expires)},
+                            ":rpk": {"S": self._resolved_pk(alert.tenant_id)},
                         },
                     }},
                     {"Delete": {

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ccaas.domain.alerts import Alert, AlertChange, AlertStatus, LiveTranscriptState
 from ccaas.domain.models import Conflict, NotFound
@@ -35,9 +35,15 @@ class MemoryAlertStore:
         except KeyError:
             raise NotFound(f"alert {alert_id} not found", field="alert_id") from None
 
-    def recent(self, tenant_id: str, limit: int) -> list[Alert]:
-        mine = sorted((a for (t, _), a in self.alerts.items() if t == tenant_id), key=lambda a: a.alert_id, reverse=True)
-        return mine[:limit]
+    def recent(self, tenant_id: str, limit: int, after: str | None = None) -> list[Alert]:
+        return self._newest(tenant_id, limit, after, lambda a: True)
+
+    def resolved(self, tenant_id: str, limit: int, after: str | None = None) -> list[Alert]:
+        return self._newest(tenant_id, limit, after, lambda a: a.status == AlertStatus.RESOLVED)
+
+    def _newest(self, tenant_id: str, limit: int, after: str | None, wanted: Callable[[Alert], bool]) -> list[Alert]:
+        mine = [a for (t, i), a in self.alerts.items() if t == tenant_id and (after is None or i < after) and wanted(a)]
+        return sorted(mine, key=lambda a: a.alert_id, reverse=True)[:limit]
 
     def acknowledge(self, tenant_id: str, alert_id: str, at_ms: int) -> Alert:
         with self._lock:

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
 from ccaas.api.access import ADMIN, AGENT, INTEGRATION, READERS, SUPERVISOR, Router, credential
 from ccaas.api.common import Id, deps, tenant
+from ccaas.api.paging import After, next_page
 from ccaas.domain.alerts import Alert, AlertRules, LiveSegment, event_detail
 from ccaas.domain.analytics.transcript import Speaker
 from ccaas.domain.guidance import Prompt
@@ -22,6 +24,7 @@ class AlertView(BaseModel):
     """An alert as the API and the alerts bus show it (times ISO 8601 UTC)."""
 
     alert_id: str
+    sequence: int  # orders the alert's changes: a pushed or polled copy with a lower one is stale
     rule: str
     severity: str
     status: str
@@ -52,12 +55,18 @@ class LiveTranscriptView(BaseModel):
     prompts: list[Prompt]  # guidance for the contact's agent (also pushed to it)
 
 
-@router.get("/alerts", roles=READERS, tags=["alerts"], summary="Alerts of the tenant, newest first (default: the open ones)")
+@router.get("/alerts", roles=READERS, tags=["alerts"],
+            summary="Alerts of the tenant, newest first (default: the open ones): a page of at most `limit`; a `Link` "
+                    "header (rel=\"next\") names the next page while there is one")
 def list_alerts(
     status: Annotated[StatusFilter, Query(description="open (= not resolved), unacknowledged, acknowledged, resolved, all")] = StatusFilter.OPEN,
+    after: After = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
-) -> list[AlertView]:
-    return [AlertView.of(a) for a in alerts.list_alerts(deps(), tenant(router), status, limit)]
+) -> Response[list[AlertView]]:
+    page, following = alerts.alerts_page(deps(), tenant(router), status, limit, after)
+    headers = next_page("alerts", following, limit, status=status.value) if following else {}
+    return Response(status_code=200, content_type="application/json",
+                    body=[AlertView.of(a).model_dump(mode="json") for a in page], headers=headers)
 
 
 # Registered before /alerts/<alert_id>, which would match "rules" too.
