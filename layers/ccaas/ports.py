@@ -195,6 +195,11 @@ class HistoryStore(Protocol):
     def entries_between(self, tenant_id: str, from_ms: int, to_ms: int) -> Iterator[HistoryEntry]:
         """Entries whose record's anchor time (domain.history.anchor_time) is in [from_ms, to_ms)."""
         ...
+    def entries_completed_between(self, tenant_id: str, from_ms: int, to_ms: int) -> Iterator[HistoryEntry]:
+        """Entries whose record completed (ContactRecord.completed_at) in [from_ms, to_ms) more than a day
+        (domain.history.DAY_MS) after its anchor time: the long contacts a read of anchor times with a day of
+        look-back misses (adapters/history_days.py). One read per day of the range, as entries_between."""
+        ...
     def customer_entries(self, tenant_id: str, customer_id: str, from_ms: int, to_ms: int) -> list[HistoryEntry]:
         """The customer's entries with an anchor time in [from_ms, to_ms] (may lag a fresh write)."""
         ...
@@ -223,6 +228,11 @@ class HistoryStore(Protocol):
     def agent_activities(self, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
         """Closed spans that start in [from_ms, to_ms); a range longer than `MAX_ACTIVITY_READ_DAYS`
         (domain.history) raises DomainError(field="from") before any read."""
+        ...
+    def agent_activities_overlapping(self, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
+        """Closed spans that overlap [from_ms, to_ms), however long before it they started (each is filed
+        again in every later UTC day it crosses, adapters/history_days.py; an OFFLINE span, in no KPI, only when
+        it starts at most a day before the range). Bounded as agent_activities."""
         ...
     def open_activities(self, tenant_id: str) -> list[OpenActivity]: ...
     def add_flow_event(self, tenant_id: str, contact_id: str, event: FlowEvent) -> None:

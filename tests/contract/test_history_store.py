@@ -196,6 +196,58 @@ def test_agent_activity_reads_are_bounded(deps, tenant):
         assert refused.value.field == "from"
 
 
+def test_a_long_span_is_found_from_every_day_it_overlaps(deps, tenant):
+    """A span open for days is found by a read of any day it covers (the store files it again in each later UTC
+    day it crosses), once; a read of the spans starting in a range never sees those copies. An OFFLINE span is
+    in no KPI: it is not filed again, found only from its first day and the day after."""
+    from ccaas.domain.history import OpenActivity
+    from ccaas.domain.kpis import ActivityKind
+
+    midnight = T0 + 10 * 60_000  # 2026-11-27 00:00 UTC
+    events = (
+        ("ana", ActivityKind.AVAILABLE_IDLE, T0 - 2 * DAY_MS, 1), ("bob", ActivityKind.OFFLINE, T0 - 3 * DAY_MS, 1),
+        ("ana", ActivityKind.ON_CONTACT, midnight + 3_600_000, 2), ("bob", ActivityKind.AVAILABLE_IDLE, midnight + 3_600_000, 2),
+        ("ana", ActivityKind.ACW, midnight + 3_660_000, 3),
+    )
+    for agent, kind, since, seq in events:
+        assert deps.history.apply_agent_activity(tenant, OpenActivity(agent_id=agent, kind=kind, since=since, sequence=seq))
+
+    def overlapping(from_ms, to_ms):
+        return [(a.agent_id, a.kind, a.start_ms - T0) for a in deps.history.agent_activities_overlapping(tenant, from_ms, to_ms)]
+
+    long_idle = ("ana", ActivityKind.AVAILABLE_IDLE, -2 * DAY_MS)
+    assert overlapping(midnight - DAY_MS + 3_600_000, midnight - DAY_MS + 7_200_000) == [long_idle]  # an hour of the day before
+    on_contact = ("ana", ActivityKind.ON_CONTACT, 3_600_000 + 10 * 60_000)
+    assert overlapping(midnight, midnight + DAY_MS) == [long_idle, on_contact]
+    assert overlapping(midnight + 3_600_000, midnight + DAY_MS) == [on_contact]  # the long one ended at 01:00
+    assert ("bob", ActivityKind.OFFLINE, -3 * DAY_MS) not in overlapping(midnight, midnight + DAY_MS)
+    starting = [(a.agent_id, a.start_ms - T0) for a in deps.history.agent_activities(tenant, T0 - 4 * DAY_MS, T0 + DAY_MS)]
+    assert sorted(starting) == [("ana", -2 * DAY_MS), ("ana", 3_600_000 + 10 * 60_000), ("bob", -3 * DAY_MS)]  # each once
+
+
+def test_a_long_contact_is_found_by_the_day_it_completed(deps, tenant):
+    """A contact completed more than a day after its anchor time is read back by its completion time, with its
+    survey; an older version arriving late does not move it, and a newer one that is no long contact drops it."""
+    done = T0 + 20 * 60_000  # 2026-11-27 00:10 UTC
+    assert deps.history.put_record(_record(tenant, "long", T0 - 3 * DAY_MS, disconnected_at=done, last_updated_at=done))
+    assert deps.history.put_record(_record(tenant, "short", T0 - DAY_MS + 60_000, disconnected_at=T0, last_updated_at=T0))
+    deps.history.put_survey(tenant, "long", Survey(csat=5, submitted_at=done + 1))
+
+    def completed(from_ms, to_ms):
+        return [(e.contact_id, e.csat) for e in deps.history.entries_completed_between(tenant, from_ms, to_ms)]
+
+    assert completed(T0, T0 + DAY_MS) == [("long", 5)]
+    assert completed(done + 1, T0 + DAY_MS) == [] and completed(T0 - DAY_MS, done) == []
+    assert completed(T0, T0 + DAY_MS) == completed(done, done + 1)
+    assert list(deps.history.entries_completed_between(f"{tenant}x", T0, T0 + DAY_MS)) == []
+    older = _record(tenant, "long", T0 - 3 * DAY_MS, disconnected_at=T0 - 5 * 3_600_000, last_updated_at=done - 1)
+    assert deps.history.put_record(older) is False
+    assert completed(T0, T0 + DAY_MS) == [("long", 5)]  # still found where the record held completed
+    newer = _record(tenant, "long", T0 - 3 * DAY_MS, initiated_at=T0 - 60_000, disconnected_at=done, last_updated_at=done + 1)
+    assert deps.history.put_record(newer) is True
+    assert completed(T0 - DAY_MS, T0 + DAY_MS) == []  # anchored 11 minutes before it completed: entries_between has it
+
+
 def _chain(deps, tenant, agent="ana") -> list[tuple[int, int]]:
     spans = [(a.start_ms, a.end_ms) for a in deps.history.agent_activities(tenant, T0 - DAY_MS, T0 + DAY_MS) if a.agent_id == agent]
     (held,) = [o for o in deps.history.open_activities(tenant) if o.agent_id == agent]

@@ -60,3 +60,29 @@ def test_the_kpi_reads_longest_range_fits_one_activity_read():
     with pytest.raises(DomainError) as too_long:
         history.historical_metrics(deps, "acme", start=datetime(1970, 1, 1), end=datetime(2026, 11, 26), interval="day")
     assert too_long.value.field == "to"  # the API range check answers first, as before
+
+
+def test_an_overlap_read_queries_its_days_the_day_before_and_the_first_day_s_crossing_spans():
+    """However long ago a span began: the read is one Query per UTC day of the range, one for the day before
+    it (spans stored before crossing copies existed) and one for the copies filed in the range's first day."""
+    client = CountingClient()
+    store = DynamoHistoryStore(client, "History")
+    day = T0 + 10 * 60_000  # 2026-11-27 00:00 UTC
+    assert store.agent_activities_overlapping("t1", day, day + DAY_MS) == []
+    assert client.partitions == ["t1#ACTIVITY#2026-11-26", "t1#ACTIVITY#2026-11-27", "t1#ACTIVITY#2026-11-27"]
+    with pytest.raises(DomainError) as refused:
+        store.agent_activities_overlapping("t1", 0, T0)
+    assert refused.value.field == "from" and len(client.partitions) == 3
+
+
+def test_a_closed_span_is_filed_again_in_every_later_day_it_crosses_but_an_offline_one_is_not():
+    from ccaas.adapters.history_days import MAX_CROSSED_DAYS, crossed_days
+    from ccaas.domain.kpis import ActivityKind
+
+    start = T0 - 60_000  # 2026-11-26 23:49 UTC
+    assert crossed_days(start, start + 50 * 3_600_000, ActivityKind.AVAILABLE_IDLE) == ["2026-11-27", "2026-11-28", "2026-11-29"]
+    assert crossed_days(start, T0 + 10 * 60_000, ActivityKind.ON_CONTACT) == []  # ends at midnight: nothing after it
+    assert crossed_days(start, T0 + 10 * 60_000 + 1, ActivityKind.ON_CONTACT) == ["2026-11-27"]
+    assert crossed_days(start, start + 14 * DAY_MS, ActivityKind.OFFLINE) == []  # in no KPI: no copies
+    forgotten = crossed_days(start, start + 5 * 365 * DAY_MS, ActivityKind.AVAILABLE_IDLE)  # never logged out
+    assert len(forgotten) == MAX_CROSSED_DAYS and forgotten[0] == "2026-11-27"  # its close is bounded writes

@@ -479,3 +479,50 @@ def test_a_caller_who_chose_a_callback_is_offered_once(deps):
     report = _day(deps, interval="day")
     (row,) = [r for r in report.rows if r.offered]
     assert (row.offered, row.answered, row.service_level) == (1, 1, 1.0)
+
+
+def _local_day(deps, day: date):
+    return history.historical_metrics(deps, "acme", start=datetime.combine(day, datetime.min.time()),
+                                      end=datetime.combine(day + timedelta(days=1), datetime.min.time()), interval="day")
+
+
+def test_an_agent_logged_in_for_days_is_staffed_in_every_day_s_report(deps):
+    """Logged in (idle) for 50 h from Friday 10:03: Sunday's report shows the 12 h 03 min until she logged off,
+    and the stored span is still found from that third day (the read does not reach back to its start)."""
+    agents.set_agent_status(deps, "acme", "ana", StatusChange(status="AVAILABLE"))
+    deps.clock.advance(50 * 3600)  # Sunday 12:03 New York
+    agents.set_agent_status(deps, "acme", "ana", StatusChange(status="OFFLINE"))
+    for event in list(deps.events.events):
+        history.record_agent_activity(deps, event)
+    assert [o.kind for o in deps.history.open_activities("acme")] == [ActivityKind.OFFLINE]  # the span is closed
+    staffed = {day: _local_day(deps, day).rows[0] for day in (date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22))}
+    assert {d: (r.staffed_ms, r.idle_ms) for d, r in staffed.items()} == {
+        date(2026, 11, 20): (13 * 3_600_000 + 57 * 60_000,) * 2,  # 10:03 to midnight
+        date(2026, 11, 21): (24 * 3_600_000,) * 2,
+        date(2026, 11, 22): (12 * 3_600_000 + 3 * 60_000,) * 2,  # midnight to 12:03
+    }
+    assert history.NO_AGENT_ACTIVITY not in _local_day(deps, date(2026, 11, 22)).warnings
+
+
+def test_a_contact_open_for_days_is_handled_on_the_day_it_completed(deps):
+    """A chat answered Friday 10:03 and completed 48 h later: Sunday's report counts it handled with its
+    whole handle time (handling side by completion), Friday's counts it offered and answered."""
+    agents.set_agent_status(deps, "acme", "ana", StatusChange(status="AVAILABLE"))
+    contact = contacts.create_contact(deps, "acme", NewContact(channel=Channel.CHAT, queue_id="sales"))
+    contacts.queue_and_route(deps, "acme", contact.contact_id, "tok-long")
+    contacts.accept_contact(deps, "acme", "ana", contact.contact_id)
+    deps.clock.advance(48 * 3600)
+    contacts.complete_contact(deps, "acme", "ana", contact.contact_id)
+    deps.clock.advance(60)
+    contacts.end_after_contact_work(deps, "acme", "ana", contact.contact_id)
+    history.record_contact(deps, "acme", contact.contact_id)
+    (friday,) = _local_day(deps, date(2026, 11, 20)).rows
+    (sunday,) = _local_day(deps, date(2026, 11, 22)).rows
+    assert (friday.offered, friday.answered, friday.handled) == (1, 1, 0)
+    assert (sunday.offered, sunday.handled, sunday.aht_s) == (0, 1, 48 * 3600 + 60.0)
+    assert [r.contact_id for r in history.kpi_records(deps, "acme", *_range(deps, date(2026, 11, 22)))] == [contact.contact_id]
+
+
+def _range(deps, day: date) -> tuple[int, int]:
+    return (history.epoch_ms(datetime.combine(day, datetime.min.time()), "America/New_York"),
+            history.epoch_ms(datetime.combine(day + timedelta(days=1), datetime.min.time()), "America/New_York"))

@@ -53,8 +53,9 @@ from ccaas.domain.kpis.settings import ServiceLevelVariant
 from ccaas.domain.vocabulary import Conflict, ContactState, DomainError, Int, NotFound
 from ccaas.usecases.tenancy import save_settings, settings_of
 
-# Handling is read back 24 h: a contact that completes in a range is counted when it started at most a day
-# before it (one left connected longer is recorded, but a range's read does not reach back to it).
+# Handling is read back 24 h: a contact that completes in a range and started at most a day before it is
+# among the entries anchored in [from - 24 h, to); a longer one (a chat or an e-mail open for days) the store
+# files under its completion day too (HistoryStore.entries_completed_between), so no read looks back further.
 HANDLING_LOOKBACK_MS = DAY_MS
 MAX_RANGE_DAYS = 93
 MAX_QUARTER_HOUR_RANGE_DAYS = 14
@@ -225,10 +226,11 @@ def record_agent_activity(deps: Dependencies, event: Event) -> bool:
 
 
 def activity_spans(deps: Dependencies, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
-    """Closed spans that may overlap [from, to) (started up to a day before it) and every agent's open
-    span up to now (capped at `to`)."""
+    """Closed spans that overlap [from, to), however long before it they began (an agent logged in for two
+    days is staffed in the third day's report; the store files a span under every day it crosses, so the read
+    is one Query per day of the range), and every agent's open span up to now (capped at `to`)."""
     now = deps.clock.now_ms()
-    spans = deps.history.agent_activities(tenant_id, from_ms - HANDLING_LOOKBACK_MS, to_ms)
+    spans = deps.history.agent_activities_overlapping(tenant_id, from_ms, to_ms)
     for held in deps.history.open_activities(tenant_id):
         end = min(now, to_ms)
         if held.since < end:
@@ -440,8 +442,12 @@ def range_warnings(records: Sequence[ContactRecord], activities: Sequence[AgentA
 
 
 def entries_for(deps: Dependencies, tenant_id: str, from_ms: int, to_ms: int) -> list[HistoryEntry]:
-    """Every entry that can contribute to [from, to): anchored in it, or up to a day before it."""
-    return list(deps.history.entries_between(tenant_id, from_ms - HANDLING_LOOKBACK_MS, to_ms))
+    """Every entry that can contribute to [from, to): anchored in it or up to a day before it, and the
+    longer contacts that completed in it (their handling side, surveys and FCR count there)."""
+    entries = list(deps.history.entries_between(tenant_id, from_ms - HANDLING_LOOKBACK_MS, to_ms))
+    held = {e.contact_id for e in entries}
+    entries += (e for e in deps.history.entries_completed_between(tenant_id, from_ms, to_ms) if e.contact_id not in held)
+    return entries
 
 
 def kpi_records(deps: Dependencies, tenant_id: str, from_ms: int, to_ms: int, entries: list[HistoryEntry] | None = None,

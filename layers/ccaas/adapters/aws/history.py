@@ -9,18 +9,25 @@
       sk = MSG#<ms>#<id>  one chat message, redacted
       sk = FLOW#<ms>#<id> one contact-flow milestone (FlowEvent); ENTRY counts them: `fl_n` (milestones),
                         `fl_last` (the last one's name), `fl_ss` (a self-service success was logged)
+      sk = COMPLETION   a long contact's completion index (completed more than a day after its anchor
+                        time): `lu` of the record version it indexes; GSI keys `day_pk/day_sk` (by_day)
     pk = <tenant>#SERIES, sk = <local date>   cached per-day interval series for forecasting
     pk = <tenant>#OPEN_ACTIVITY, sk = <agent>   what each agent has been doing since when (and its version)
     pk = <tenant>#ACTIVITY#<UTC date of start>, sk = <start ms:013d>#<agent>   a closed activity span
+    pk = <tenant>#ACTIVITY#<UTC date>, sk = CROSS#<start ms:013d>#<agent>      the same span again in each
+                        later UTC day it crosses (not for OFFLINE), so a read finds it from any day it covers
 
     by_day:      day_pk = <tenant>#DAY#<UTC date of the anchor time>, day_sk = <anchor ms:013d>#<contact id>
+                 day_pk = <tenant>#COMPLETED#<UTC date of completion>, day_sk = <completion ms:013d>#<contact id>
     by_customer: cust_pk = <tenant>#CUST#<customer id>,              cust_sk = <anchor ms:013d>#<contact id>
 
 Each writer touches only its own attributes of ENTRY with UpdateItem, so a survey, a flag refresh and
 a record correction can land in any order. The record is replaced only when `lu` is strictly newer
 (`attribute_not_exists(lu) OR lu < :lu`): that one condition makes the CTR stream's at-least-once,
 out-of-order delivery and a retried workflow step idempotent. Only ENTRY items carry GSI keys, and only
-once their record has arrived, so the indexes hold exactly the rows the KPI reads want.
+once their record has arrived, so the indexes hold exactly the rows the KPI reads want; the one exception,
+a long contact's COMPLETION item, is a pointer to its ENTRY (read back by BatchGetItem, checked against the
+record held).
 
 Reads deserialize by hand (a JSON string per part) instead of through boto3's TypeDeserializer: a day
 of 50,000 entries is read on every KPI request and the generic path costs several times more.
@@ -36,6 +43,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ccaas.adapters.history_days import crossed_days, is_long_contact
 from ccaas.adapters.item_size import check_item_size
 from ccaas.domain.history import (
     AnalysisSummary, ChatMessage, FlowEvent, FlowSummary, HistoryEntry, OpenActivity, Survey, anchor_time,
@@ -45,8 +53,12 @@ from ccaas.domain.kpis.records import ActivityKind, AgentActivity, ContactRecord
 from ccaas.domain.models import Conflict
 
 ENTRY = "ENTRY"
+COMPLETION = "COMPLETION"
 _SAFE_MAX = "~"  # sorts after every character an id may hold
 _DAY_MS = 86_400_000
+# A span's copy in a later day it crosses. "C" sorts after every digit: a read of the spans starting in a
+# range (sk BETWEEN <ms>#...) never meets a copy.
+_CROSSING = "CROSS#"
 
 
 def contact_pk(tenant_id: str, contact_id: str) -> str:
@@ -55,6 +67,10 @@ def contact_pk(tenant_id: str, contact_id: str) -> str:
 
 def day_pk(tenant_id: str, ms: int) -> str:
     return f"{tenant_id}#DAY#{datetime.fromtimestamp(ms / 1000, tz=UTC).date().isoformat()}"
+
+
+def _utc_date(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).date().isoformat()
 
 
 def _key(tenant_id: str, contact_id: str, sk: str = ENTRY) -> dict[str, Any]:
@@ -105,6 +121,12 @@ def _conflict(error: ClientError) -> bool:
     return error.response["Error"]["Code"] in ("ConditionalCheckFailedException", "TransactionCanceledException")
 
 
+def _span(tenant_id: str, item: Mapping[str, Any]) -> AgentActivity:
+    values = json.loads(item["span"]["S"])
+    return AgentActivity(tenant_id=tenant_id, agent_id=values["agent_id"], start_ms=values["start_ms"],
+                         end_ms=values["end_ms"], kind=ActivityKind(values["kind"]))
+
+
 class DynamoHistoryStore:
     def __init__(self, client: Any, table: str) -> None:
         self._db = client
@@ -129,6 +151,8 @@ class DynamoHistoryStore:
         else:
             removes += ["cust_pk", "cust_sk"]
         expression = _update_expression(sets, removes)
+        if is_long_contact(record) and record.completed_at is not None:
+            self._index_completion(record, record.completed_at)
         try:
             self._db.update_item(
                 TableName=self._table,
@@ -143,6 +167,29 @@ class DynamoHistoryStore:
                 return False  # a duplicate or an older version: the stored record stays
             raise
         return True
+
+    def _index_completion(self, record: ContactRecord, completed: int) -> None:
+        """File a long contact under its completion day too, before its record: a failure in between leaves a
+        pointer whose record is not there yet (skipped on read), and the record's redelivery writes the record.
+        Conditioned on the version like the record, so an older version's arriving late cannot move the pointer
+        away from the completion of the record held. A newer version that is no long contact leaves the pointer
+        in place: reads check every pointer against the record held (entries_completed_between)."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=_key(record.tenant_id, record.contact_id, COMPLETION),
+                UpdateExpression="SET #lu = :lu, day_pk = :dpk, day_sk = :dsk",
+                ConditionExpression="attribute_not_exists(#lu) OR #lu < :lu",
+                ExpressionAttributeNames={"#lu": "lu"},
+                ExpressionAttributeValues={
+                    ":lu": {"N": str(record.last_updated_at)},
+                    ":dpk": {"S": f"{record.tenant_id}#COMPLETED#{_utc_date(completed)}"},
+                    ":dsk": {"S": f"{completed:013d}#{record.contact_id}"},
+                },
+            )
+        except ClientError as error:
+            if not _conflict(error):
+                raise  # a duplicate or an older version: the pointer of the newer one stays
 
     def get_entry(self, tenant_id: str, contact_id: str) -> HistoryEntry | None:
         item = self._db.get_item(TableName=self._table, Key=_key(tenant_id, contact_id), ConsistentRead=True).get("Item")
@@ -167,6 +214,47 @@ class DynamoHistoryStore:
             ):
                 yield _entry(tenant_id, _contact_id(item), item)
             day += timedelta(days=1)
+
+    def entries_completed_between(self, tenant_id: str, from_ms: int, to_ms: int) -> Iterator[HistoryEntry]:
+        """One by_day Query per UTC day of the range for the COMPLETION pointers, then their entries by
+        BatchGetItem; a pointer whose record is not (or no longer) a long contact completed in the range is
+        skipped."""
+        if to_ms <= from_ms:
+            return
+        contact_ids: list[str] = []
+        day = datetime.fromtimestamp(from_ms / 1000, tz=UTC).date()
+        last = datetime.fromtimestamp((to_ms - 1) / 1000, tz=UTC).date()
+        while day <= last:
+            for item in _query(
+                self._db,
+                self._table,
+                IndexName="by_day",
+                KeyConditionExpression="day_pk = :p AND day_sk BETWEEN :a AND :b",
+                ExpressionAttributeValues={
+                    ":p": {"S": f"{tenant_id}#COMPLETED#{day.isoformat()}"},
+                    ":a": {"S": f"{from_ms:013d}#"},
+                    ":b": {"S": f"{to_ms - 1:013d}#{_SAFE_MAX}"},
+                },
+            ):
+                contact_ids.append(_contact_id(item))
+            day += timedelta(days=1)
+        for entry in self._entries(tenant_id, contact_ids):
+            record = entry.record
+            if record is not None and is_long_contact(record) and from_ms <= (record.completed_at or 0) < to_ms:
+                yield entry
+
+    def _entries(self, tenant_id: str, contact_ids: list[str]) -> list[HistoryEntry]:
+        """The ENTRY items of these contacts (100 keys a BatchGetItem), in the order given; missing ones left out."""
+        found: dict[str, HistoryEntry] = {}
+        for start in range(0, len(contact_ids), 100):
+            keys = [_key(tenant_id, c) for c in dict.fromkeys(contact_ids[start:start + 100])]
+            request: dict[str, Any] = {self._table: {"Keys": keys}}
+            while request:
+                page = self._db.batch_get_item(RequestItems=request)
+                for item in page.get("Responses", {}).get(self._table, []):
+                    found[_contact_id(item)] = _entry(tenant_id, _contact_id(item), item)
+                request = page.get("UnprocessedKeys") or {}
+        return [found[c] for c in dict.fromkeys(contact_ids) if c in found]
 
     def customer_entries(self, tenant_id: str, customer_id: str, from_ms: int, to_ms: int) -> list[HistoryEntry]:
         items = _query(
@@ -281,18 +369,47 @@ class DynamoHistoryStore:
         return False, None
 
     def _put_span(self, tenant_id: str, span: Mapping[str, Any]) -> None:
-        start = span["start_ms"]
+        """The span in its start's day, and a copy in each later UTC day it crosses (crossed_days): a report
+        of any day it covers finds it with one Query of that day, however long ago it began. Same keys and
+        content on a redelivery."""
+        start, agent = span["start_ms"], span["agent_id"]
+        text = {"S": json.dumps(span, separators=(",", ":"))}
         self._db.put_item(TableName=self._table, Item={
-            "pk": {"S": f"{tenant_id}#ACTIVITY#{datetime.fromtimestamp(start / 1000, tz=UTC).date().isoformat()}"},
-            "sk": {"S": f"{start:013d}#{span['agent_id']}"},
-            "span": {"S": json.dumps(span, separators=(",", ":"))},
+            "pk": {"S": f"{tenant_id}#ACTIVITY#{_utc_date(start)}"}, "sk": {"S": f"{start:013d}#{agent}"}, "span": text,
         })  # fmt: skip
+        for day in crossed_days(start, span["end_ms"], ActivityKind(span["kind"])):
+            self._db.put_item(TableName=self._table, Item={
+                "pk": {"S": f"{tenant_id}#ACTIVITY#{day}"}, "sk": {"S": f"{_CROSSING}{start:013d}#{agent}"}, "span": text,
+            })  # fmt: skip
 
     def agent_activities(self, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
         """One Query per UTC day partition of the range, so the range is bounded (check_activity_range)."""
         if to_ms <= from_ms:
             return []
         check_activity_range(from_ms, to_ms)
+        return self._spans_starting(tenant_id, from_ms, to_ms)
+
+    def agent_activities_overlapping(self, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
+        """The spans starting in the range or the day before it (one Query per UTC day, as agent_activities: the
+        day before finds the spans stored before the crossing copies existed), and the copies in the range's
+        first UTC day (one Query more): a span begun earlier that overlaps the range crosses that day."""
+        if to_ms <= from_ms:
+            return []
+        check_activity_range(from_ms, to_ms)
+        spans = {(a.agent_id, a.start_ms): a for a in self._spans_starting(tenant_id, max(0, from_ms - _DAY_MS), to_ms)}
+        for item in _query(
+            self._db,
+            self._table,
+            KeyConditionExpression="pk = :p AND begins_with(sk, :c)",
+            ExpressionAttributeValues={":p": {"S": f"{tenant_id}#ACTIVITY#{_utc_date(from_ms)}"},
+                                       ":c": {"S": _CROSSING}},
+        ):
+            span = _span(tenant_id, item)
+            spans.setdefault((span.agent_id, span.start_ms), span)
+        return sorted((a for a in spans.values() if a.start_ms < to_ms and a.end_ms > from_ms),
+                      key=lambda a: (a.start_ms, a.agent_id))
+
+    def _spans_starting(self, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
         spans = []
         day = datetime.fromtimestamp(from_ms / 1000, tz=UTC).date()
         last = datetime.fromtimestamp((to_ms - 1) / 1000, tz=UTC).date()
@@ -307,9 +424,7 @@ class DynamoHistoryStore:
                     ":b": {"S": f"{to_ms - 1:013d}#{_SAFE_MAX}"},
                 },
             ):
-                values = json.loads(item["span"]["S"])
-                spans.append(AgentActivity(tenant_id=tenant_id, agent_id=values["agent_id"], start_ms=values["start_ms"],
-                                           end_ms=values["end_ms"], kind=ActivityKind(values["kind"])))
+                spans.append(_span(tenant_id, item))
             day += timedelta(days=1)
         return spans
 

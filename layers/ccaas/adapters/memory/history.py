@@ -7,9 +7,10 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ccaas.adapters.history_days import crossed_days, is_long_contact
 from ccaas.adapters.item_size import check_item_size
 from ccaas.domain.history import (
-    AnalysisSummary, ChatMessage, FlowEvent, FlowSummary, HistoryEntry, OpenActivity, Survey, anchor_time,
+    DAY_MS, AnalysisSummary, ChatMessage, FlowEvent, FlowSummary, HistoryEntry, OpenActivity, Survey, anchor_time,
     check_activity_range,
 )
 from ccaas.domain.kpis.records import AgentActivity, ContactRecord
@@ -70,6 +71,18 @@ class MemoryHistoryStore:
             if entry is not None:
                 yield entry
 
+    def entries_completed_between(self, tenant_id: str, from_ms: int, to_ms: int) -> Iterator[HistoryEntry]:
+        found = []
+        for (tenant, contact_id), parts in list(self._t.entries.items()):
+            record = parts.get("record")
+            if (tenant == tenant_id and record is not None and is_long_contact(record)
+                    and from_ms <= (record.completed_at or 0) < to_ms):
+                found.append((record.completed_at, contact_id))
+        for _, contact_id in sorted(found):
+            entry = self._t.entry(tenant_id, contact_id)
+            if entry is not None:
+                yield entry
+
     def customer_entries(self, tenant_id: str, customer_id: str, from_ms: int, to_ms: int) -> list[HistoryEntry]:
         return [
             e
@@ -124,6 +137,20 @@ class MemoryHistoryStore:
             return []
         check_activity_range(from_ms, to_ms)  # the same bound as the DynamoDB store's
         found = [a for (t, _, start), a in self._t.spans.items() if t == tenant_id and from_ms <= start < to_ms]
+        return sorted(found, key=lambda a: (a.start_ms, a.agent_id))
+
+    def agent_activities_overlapping(self, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
+        """What the DynamoDB store finds: the spans starting in the range or the day before it, and those that
+        cross into the range's first UTC day (crossed_days: not an OFFLINE one)."""
+        if to_ms <= from_ms:
+            return []
+        check_activity_range(from_ms, to_ms)
+        first_day = utc_day(from_ms)
+        found = [
+            a for (t, _, start), a in self._t.spans.items()
+            if t == tenant_id and start < to_ms and a.end_ms > from_ms
+            and (start >= from_ms - DAY_MS or first_day in crossed_days(start, a.end_ms, a.kind))
+        ]
         return sorted(found, key=lambda a: (a.start_ms, a.agent_id))
 
     def open_activities(self, tenant_id: str) -> list[OpenActivity]:
