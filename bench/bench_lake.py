@@ -104,6 +104,7 @@ def generate(con: duckdb.DuckDBPyConnection, out: Path, contacts: int) -> dict[s
         CASE WHEN u_tr > 0.97 THEN 'CONSULT' END AS handover_mode, (h % 100 >= 94 AND h % 100 < 96) AS queue_transfer,
         CASE WHEN u_tr > 0.97 THEN CAST(u_tr * 1000000 AS BIGINT) % 90000 ELSE 0 END AS consult_ms,
         CASE WHEN NOT ab AND u_tr > 0.98 THEN 60000 ELSE 0 END AS conference_ms, FALSE AS consult_leg,
+        FALSE AS timed_out,
         CASE WHEN ab THEN 'ABANDONED' WHEN u_tr < 0.1 THEN 'TRANSFERRED' ELSE 'COMPLETED' END AS final_state,
         20 AS sl_threshold_s,
         CASE WHEN ab THEN enq + wait // 2 ELSE disc + acw END + 60000 AS last_updated_at,

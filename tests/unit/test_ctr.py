@@ -89,6 +89,31 @@ def test_handle_time_is_connects_durations_when_its_timestamps_disagree():
     assert r.disconnected_at == ms("2026-11-20T15:09:06") + 900 and r.acw_ms == 31_200
 
 
+def test_queue_wait_is_connects_queue_duration_not_its_timestamps():
+    """Queue.Duration is the time in queue (DOMAIN.md: queue wait = Queue.Duration). The agent's phone rang
+    7 s after the dequeue; a caller left 6 s after a flow took them out of the queue. Neither is queue wait,
+    and talk/handle time and the completion stay Connect's."""
+    answered = raw("inbound_voice_answered.json")  # enqueued 15:02:31.250, Duration 18 s
+    answered["Agent"]["ConnectedToAgentTimestamp"] = "2026-11-20T15:02:56.250Z"
+    abandoned = raw("inbound_voice_abandoned.json")  # enqueued 15:04:10
+    abandoned["Queue"].update(Duration=15, DequeueTimestamp="2026-11-20T15:04:25Z")
+    abandoned["DisconnectTimestamp"] = "2026-11-20T15:04:31Z"
+    a = to_contact_record(parse_ctr(answered), tenant_id=TENANT)
+    b = to_contact_record(parse_ctr(abandoned), tenant_id=TENANT)
+    assert (a.queue_wait_ms, b.queue_wait_ms) == (18_000, 15_000)
+    assert a.connected_at == ms("2026-11-20T15:02:56") + 250 and (a.talk_ms, a.handle_ms) == (330_000, 405_000)
+    assert b.disconnected_at == ms("2026-11-20T15:04:31")
+    (day,) = rollup([a, b], tz="UTC", interval="day", from_ms=ms("2026-11-20T00:00:00"),
+                    to_ms=ms("2026-11-21T00:00:00"))
+    assert (day.asa_s, day.answered_within_sl, day.service_level) == (18.0, 1, 1.0)  # T = 20 s
+    assert (day.avg_time_to_abandon_s, day.abandoned_within_sl) == (15.0, 1)
+    # A Duration the timestamps cannot hold, or none, leaves the timestamps (enqueue → connect: 25 s).
+    for duration in (40, None):
+        answered["Queue"]["Duration"] = duration
+        r = to_contact_record(parse_ctr(answered), tenant_id=TENANT)
+        assert r.enqueued_at == ms("2026-11-20T15:02:31") + 250 and r.queue_wait_ms == 25_000
+
+
 def test_the_queue_is_ours_by_the_tenants_arn_map_or_by_its_name():
     data = raw("inbound_voice_answered.json")  # Queue.Name "Sales", ARN …/queue/5d1e1b1a-sales-…
     arn = data["Queue"]["ARN"]

@@ -44,6 +44,20 @@ def test_an_abandoned_contact_keeps_no_agent_and_an_open_one_is_not_recorded():
     assert record_from_contact(_contact(state=ContactState.QUEUED, enqueued_at=T0)) is None
 
 
+@pytest.mark.parametrize(("reason", "timed_out"), [("QUEUE_TIMEOUT", True), ("CALLBACK_EXPIRED", True),
+                                                   ("CUSTOMER_LEFT", False), (None, False)])
+def test_a_wait_the_system_ended_is_timed_out_not_abandoned(reason, timed_out):
+    """The queue gave up (max_wait_s, callback.max_wait_s): the customer did not leave (DOMAIN.md "Abandoned")."""
+    gone = _contact(state=ContactState.ABANDONED, enqueued_at=T0, disconnected_at=T0 + 61_000, ended_at=T0 + 61_000,
+                    abandon_reason=reason)
+    record = record_from_contact(gone)
+    assert record.final_state is FinalState.ABANDONED and record.offered and not record.answered
+    assert (record.timed_out, record.abandoned) == (timed_out, not timed_out)
+    # A record stored before the flag existed reads as it was counted then.
+    stored = record.model_dump(exclude={"timed_out"})
+    assert ContactRecord.model_validate(stored).abandoned
+
+
 def _record(cid: str, at: int, **kw) -> ContactRecord:
     values = dict(tenant_id="acme", contact_id=cid, channel=Channel.VOICE, customer_id="cust-1", reason="billing",
                   initiated_at=at, enqueued_at=at, connected_at=at + 5_000, disconnected_at=at + 65_000,

@@ -352,6 +352,36 @@ def test_average_time_to_abandon(intervals, day):
     assert day.avg_time_to_abandon_s == approx(20.75)
 
 
+def test_a_wait_the_system_ended_is_offered_and_missed_but_no_abandon():
+    """Queue timeout / expired callback (ContactRecord.timed_out): the customer did not leave. Offered, not
+    answered, not abandoned, counted in `timed_out`; a miss in every SL variant; in no abandon figure. C13's
+    3 s wait would have been a short abandon within T, C14's 61 s a long one."""
+    timeouts = [contact("C13", V, "q-sales", None, "billing", "gold", "c9", 1000, None, 1003, None, timed_out=True),
+                contact("C14", C, "q-support", None, "tech", "gold", "c10", 1010, None, 1071, None, timed_out=True)]
+    assert all(r.offered and not r.answered and not r.abandoned for r in timeouts)
+    records = marked_records() + timeouts
+    (day,) = kpi_rows("day", records=records)
+    assert (day.offered, day.answered, day.abandoned, day.timed_out) == (14, 8, 4, 2)
+    assert (day.short_abandoned, day.abandoned_within_sl, day.abandoned_wait_ms) == (2, 2, 83_000)
+    assert day.service_level == approx(6 / (14 - 2))  # still in offered − abandoned within T: a miss
+    assert day.abandonment_rate == approx((4 - 2) / (14 - 2))  # not abandons; still offered
+    assert day.avg_time_to_abandon_s == approx(20.75)  # unchanged: not abandons
+    assert day.asa_s == approx(22.5)
+    for variant, expected in (("answered_over_offered", 6 / 14), ("abandons_count_as_met", (6 + 2) / 14)):
+        settings = SETTINGS.model_copy(update={"service_level_variant": variant})
+        (row,) = kpi_rows("day", records=records, settings=settings)
+        assert row.service_level == approx(expected), variant
+    include = SETTINGS.model_copy(update={"abandonment_variant": "include_short_abandons"})
+    assert kpi_rows("day", records=records, settings=include)[0].abandonment_rate == approx(4 / 14)
+    # A correction from a hang-up to a timeout (or back) moves the contact between the two counts.
+    ledger = KpiLedger(tz=TZ, settings=SETTINGS)
+    hung_up = timeouts[1].model_copy(update={"timed_out": False})
+    ledger.apply(hung_up)
+    ledger.apply(timeouts[1].model_copy(update={"last_updated_at": hung_up.last_updated_at + 1}))
+    (cell,) = ledger.rows("day", from_ms=BASE, to_ms=END)
+    assert (cell.offered, cell.abandoned, cell.timed_out, cell.abandoned_wait_ms) == (1, 0, 1, 0)
+
+
 # --- handling side -------------------------------------------------------------------------------
 def test_handling_counts_in_the_completion_interval(intervals):
     # I1: C1 C2 C4 → handle 330+320+660 = 1310, talk 240+300+600 = 1140, hold 60, acw 30+20+60 = 110

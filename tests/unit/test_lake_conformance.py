@@ -6,8 +6,9 @@ SQL views in ccaas/domain/lake_sql; every raw count must be equal and every KPI 
 
 Days: the hand-checked fixture of test_kpis.py (its builders imported), and seeded random days of a
 few thousand contact segments (transfers, queue transfers, consults and cancelled consult legs,
-conferences, holds, abandons, surveys, evaluations, repeats, stale versions and duplicates, open
-contacts, clocks out of order, concurrency slots) on a DST-free day and both DST change days.
+conferences, holds, abandons and waits the system ended (timed out), surveys, evaluations, repeats,
+stale versions and duplicates, open contacts, clocks out of order, concurrency slots) on a DST-free day
+and both DST change days.
 """
 from __future__ import annotations
 
@@ -121,6 +122,39 @@ def test_fixture_hand_checked_figures_come_out_of_sql(fixture_lake):
     assert day["interval_start"] == "2026-11-20T00:00:00-05:00"
 
 
+def _with_timeouts() -> list[ContactRecord]:
+    """The fixture day plus two waits the system ended (queue timeout, expired callback), one short, one long."""
+    extra = [r.model_copy(update={"contact_id": f"{r.contact_id}-T", "customer_id": None, "timed_out": True})
+             for r in marked_records() if r.contact_id in ("C3", "C5")]
+    return marked_records() + extra
+
+
+def test_a_timed_out_contact_is_offered_and_no_abandon_in_both_engines(tmp_path):
+    records = _with_timeouts()
+    con = export(tmp_path, records, fixture_activities(), tenant=TENANT, tz=TZ, first_day="2026-11-20",
+                 last_day="2026-11-20", settings=SETTINGS)
+    (day,) = local_lake.kpi_rows(con, tenant_id=TENANT, from_ms=BASE, to_ms=END, interval="day")
+    assert (day["offered"], day["answered"], day["abandoned"], day["timed_out"]) == (14, 8, 4, 2)
+    assert (day["short_abandoned"], day["abandoned_within_sl"]) == (2, 2)
+    check_all(con, records, fixture_activities(), tenant=TENANT, tz=TZ, from_ms=BASE, to_ms=END, settings=SETTINGS,
+              intervals=("15m", "day"), groupings=((), ("queue",)))
+
+
+def test_rows_stored_before_timed_out_existed_count_as_they_did(tmp_path):
+    """Parquet written without the column reads it as NULL (Athena, by name): an abandon, as it was counted."""
+    records = _with_timeouts()
+    con = export(tmp_path, records, fixture_activities(), tenant=TENANT, tz=TZ, first_day="2026-11-20",
+                 last_day="2026-11-20", settings=SETTINGS)
+    con.execute("CREATE OR REPLACE TABLE old_contact_records AS SELECT * REPLACE (CAST(NULL AS BOOLEAN) AS timed_out) "
+                "FROM contact_records")
+    con.execute("CREATE OR REPLACE VIEW contact_records AS SELECT * FROM old_contact_records")
+    (day,) = local_lake.kpi_rows(con, tenant_id=TENANT, from_ms=BASE, to_ms=END, interval="day")
+    as_abandons = [r.model_copy(update={"timed_out": False}) for r in records]
+    (python,) = rollup(as_abandons, fixture_activities(), tz=TZ, interval="day", from_ms=BASE, to_ms=END,
+                       settings=SETTINGS)
+    assert (day["abandoned"], day["timed_out"]) == (python.abandoned, python.timed_out) == (6, 0)
+
+
 @pytest.mark.parametrize("variant", [
     {"service_level_variant": "answered_over_offered"},
     {"service_level_variant": "abandons_count_as_met"},
@@ -148,6 +182,7 @@ CHANNELS = (Channel.VOICE, Channel.VOICE, Channel.CHAT, Channel.EMAIL)
 def random_day(seed: int, tenant: str, tz: str, day: date, n: int = 2500):
     """(all versions fed, latest versions marked for FCR, activity spans) of one local day."""
     rng = random.Random(seed)
+    timeouts = random.Random(seed + 1000)  # its own stream: the other draws stay those of the seed
     zone = ZoneInfo(tz)
     start = int(datetime(day.year, day.month, day.day, tzinfo=zone).timestamp() * 1000)
     end = int(datetime.combine(day + timedelta(days=1), datetime.min.time(), zone).timestamp() * 1000)
@@ -164,10 +199,12 @@ def random_day(seed: int, tenant: str, tz: str, day: date, n: int = 2500):
         connected = disconnected = acw_end = None
         state = FinalState.COMPLETED
         hold = holds = 0
+        timed_out = False
         if kind < 0.2 and enq is not None:  # abandon (some exactly at the 5 s / threshold boundaries)
             wait = rng.choice([wait, 5_000, 20_000, 30_000, 10_000, 0])
             disconnected = enq + wait if rng.random() < 0.95 else None
             state = FinalState.ABANDONED
+            timed_out = timeouts.random() < 0.2  # the queue ended the wait: not an abandon
         elif kind < 0.23:
             state = rng.choice([FinalState.FAILED, FinalState.CALLBACK_SCHEDULED])
             disconnected = (enq or init) + wait
@@ -212,7 +249,7 @@ def random_day(seed: int, tenant: str, tz: str, day: date, n: int = 2500):
             handover_mode=handover, queue_transfer=initiation == "TRANSFER" and rng.random() < 0.3,
             consult_ms=rng.choice([0, 0, 0, rng.randrange(1, 120_000)]),
             conference_ms=rng.choice([0, 0, 0, rng.randrange(1, 200_000)]) if connected else 0,
-            consult_leg=consult_leg, final_state=state,
+            consult_leg=consult_leg, timed_out=timed_out, final_state=state,
             sl_threshold_s=QUEUES[queue] if rng.random() < 0.9 else None,
             last_updated_at=(acw_end or disconnected or init) + 60_000,
             csat=rng.randint(1, 5) if rng.random() < 0.3 else None,

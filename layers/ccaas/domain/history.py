@@ -34,6 +34,9 @@ _FINAL_STATES: dict[ContactState, FinalState] = {
     ContactState.FAILED: FinalState.FAILED,
     ContactState.TRANSFERRED: FinalState.TRANSFERRED,
 }
+# Abandon reasons of a wait the system ended (usecases.contacts' recheck): the customer did not leave, so the
+# record is `timed_out`, not an abandon (DOMAIN.md "Abandoned"; the live counters follow the same rule).
+SYSTEM_ENDED_WAIT = frozenset({"QUEUE_TIMEOUT", "CALLBACK_EXPIRED"})
 # Contact attributes that carry KPI dimensions the lifecycle itself does not know (first non-empty wins).
 SEGMENT_KEYS = ("segment", "customer_segment")
 SKILL_KEYS = ("skill", "primary_skill")
@@ -55,7 +58,8 @@ def record_from_contact(contact: Contact) -> ContactRecord | None:
     `last_updated_at` is when it ended, so recording the same ended contact twice (a retried
     workflow step) is a no-op in the store. A hold or conference still open when the contact ended
     (it left CONNECTED without the disconnect that closes them) is counted up to its disconnect.
-    A contact that ended with `consult_of` still set is a cancelled consult leg (`consult_leg`).
+    A contact that ended with `consult_of` still set is a cancelled consult leg (`consult_leg`); one the
+    queue gave up on (abandon reason in SYSTEM_ENDED_WAIT) is `timed_out`.
     """
     final_state = _FINAL_STATES.get(contact.state)
     if final_state is None or is_synthetic(contact):  # a journey test's contact never enters history or KPIs
@@ -95,6 +99,7 @@ def record_from_contact(contact: Contact) -> ContactRecord | None:
         consult_ms=contact.consult_ms,
         conference_ms=conference_ms,
         consult_leg=contact.consult_of is not None,
+        timed_out=final_state is FinalState.ABANDONED and contact.abandon_reason in SYSTEM_ENDED_WAIT,
         final_state=final_state,
         sl_threshold_s=contact.sl_threshold_s,
         last_updated_at=ended,

@@ -128,7 +128,7 @@ _CONTACT_RECORD_COLUMNS = _cols(
     "initiated_at bigint, enqueued_at bigint, connected_at bigint, disconnected_at bigint, "
     "acw_ended_at bigint, hold_ms bigint, hold_count bigint, transferred boolean, next_contact_id string, "
     "transferred_to_kind string, handover_mode string, queue_transfer boolean, consult_ms bigint, "
-    "conference_ms bigint, consult_leg boolean, final_state string, sl_threshold_s bigint, "
+    "conference_ms bigint, consult_leg boolean, timed_out boolean, final_state string, sl_threshold_s bigint, "
     "last_updated_at bigint, csat bigint, ces bigint, nps bigint, followed_by_repeat boolean, "
     "is_repeat boolean, evaluation_score double, evaluation_auto_failed boolean, "
     # Derived by the exporter (see the module doc): engine-neutral and equal to the Python roll-up's.
@@ -195,7 +195,7 @@ class CellSource:
     dimensions: tuple[str, ...]
 
 
-_ARRIVAL_COUNTERS = ("offered", "answered", "abandoned", "short_abandoned", "answered_within_sl",
+_ARRIVAL_COUNTERS = ("offered", "answered", "abandoned", "timed_out", "short_abandoned", "answered_within_sl",
                      "abandoned_within_sl", "answered_wait_ms", "abandoned_wait_ms")
 _AGENT_TIME_COUNTERS = ("busy_ms", "idle_ms", "not_ready_ms", "staffed_ms", "busy_slot_ms", "available_slot_ms")
 # kpi_cells' sources, in UNION ALL order: contacts' queue side, their handling side, agent time. Every

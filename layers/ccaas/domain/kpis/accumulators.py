@@ -25,6 +25,11 @@ work, not a customer contact: it counts in `consults` / `consults_cancelled` (an
 and in nothing else. Agent time comes from activity spans, split
 at interval boundaries. "Within T" and "short abandon" are inclusive: a wait of exactly T seconds is
 within T.
+
+A contact whose wait the system ended (queue timeout, expired callback: `ContactRecord.timed_out`) did
+not abandon, the customer did not leave: it counts in `timed_out` and stays offered and unanswered, so
+it is a miss in every service-level variant (default: it stays in offered − abandoned within T) and in
+no abandon count (abandonment rate, short abandons, time to abandon, abandoned within T).
 """
 from __future__ import annotations
 
@@ -73,6 +78,7 @@ class KpiAccumulator:
     offered: int = 0
     answered: int = 0
     abandoned: int = 0
+    timed_out: int = 0  # the system ended the wait (queue timeout, callback expired): offered, not an abandon
     short_abandoned: int = 0
     answered_within_sl: int = 0
     abandoned_within_sl: int = 0
@@ -142,6 +148,9 @@ class KpiAccumulator:
             if wait <= sl_ms:
                 self.answered_within_sl += sign
         elif rec.final_state is FinalState.ABANDONED:
+            if rec.timed_out:
+                self.timed_out += sign  # the customer did not leave: a miss of T, not an abandon
+                return
             self.abandoned += sign
             disconnected = rec.disconnected_at
             if disconnected is not None:  # without a disconnect time the wait is unknown

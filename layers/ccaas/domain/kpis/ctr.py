@@ -3,8 +3,9 @@
 Parsing is lenient in the way Connect asks consumers to be: unknown fields are ignored (the format
 grows), null sections (no Agent, no Queue) are normal, an unknown InitiationMethod passes through.
 Connect's own durations win over timestamp arithmetic (DOMAIN.md "Amazon Connect interop"): handle
-time is AgentInteractionDuration + CustomerHoldDuration + AfterContactWorkDuration, whatever the
-timestamps say. The queue is ours by the tenant's mapping of Connect queue ARNs, else by its Name.
+time is AgentInteractionDuration + CustomerHoldDuration + AfterContactWorkDuration and queue wait is
+Queue.Duration, whatever the timestamps say. The queue is ours by the tenant's mapping of Connect queue
+ARNs, else by its Name.
 What cannot be mapped raises `MalformedContactRecord` with a reason, so a consumer skips and counts
 that one record instead of failing the batch. Records arrive at least once: `dedupe_latest` keeps,
 per ContactId, the copy with the latest LastUpdateTimestamp.
@@ -243,7 +244,9 @@ def to_contact_record(ctr: ConnectCtr, *, tenant_id: str, mapping: CtrMapping | 
     are exactly Connect's (its timestamps can disagree with its durations by seconds); a duration
     Connect left out falls back to its timestamps (ACW start, ACW end). `disconnected_at` is thus the
     end of the agent's part, not DisconnectTimestamp, which is later when an agent hands the customer
-    to an external number. Without an agent it is DisconnectTimestamp.
+    to an external number. Without an agent it is DisconnectTimestamp. The queue wait is Connect's
+    Queue.Duration ("the length of time the contact was in queue"), not a difference of timestamps:
+    `_enqueued_at` places `enqueued_at` so that the record's queue wait comes out as Queue.Duration.
 
     Transfers (segments): NextContactId / PreviousContactId / InitialContactId link the segments as
     ours do; InitiationMethod QUEUE_TRANSFER (a flow moved the contact between queues) is folded onto
@@ -261,13 +264,13 @@ def to_contact_record(ctr: ConnectCtr, *, tenant_id: str, mapping: CtrMapping | 
 
     channel = _channel(ctr)
     connected_at = agent.ConnectedToAgentTimestamp if agent else None
-    enqueued_at = queue.EnqueueTimestamp if queue else None
     acw_started_at = agent.AfterContactWorkStartTimestamp if agent else None
     acw_ended_at = None
     if agent is not None and connected_at is not None:
         disconnected_at, acw_ended_at = _agent_part(agent, connected_at, ctr.DisconnectTimestamp)
     else:
         disconnected_at = ctr.DisconnectTimestamp if ctr.DisconnectTimestamp is not None else acw_started_at
+    enqueued_at = _enqueued_at(queue, connected_at, disconnected_at)
 
     to_external = bool(ctr.TransferredToEndpoint and ctr.TransferredToEndpoint.Address)
     transferred_out = ctr.TransferCompletedTimestamp is not None or to_external or bool(ctr.NextContactId)
@@ -389,6 +392,25 @@ def _agent_part(agent: CtrAgent, connected_at: int, disconnect_timestamp: int | 
     if disconnected_at is None:
         return None, end
     return disconnected_at, (disconnected_at + acw if acw is not None else end)
+
+
+def _enqueued_at(queue: CtrQueue | None, connected_at: int | None, disconnected_at: int | None) -> int | None:
+    """When the record's queue wait starts: the end of the wait (connected to the agent, else disconnected)
+    minus Queue.Duration, so queue_wait_ms is Connect's own figure for answered and unanswered contacts.
+
+    The timestamps overstate the wait: ConnectedToAgentTimestamp comes after the dequeue by the agent's ring
+    time, DisconnectTimestamp after it by whatever the flow played before the hang-up. Moving the start rather
+    than the end keeps every agent-side time (talk, hold, ACW) and the completion interval exactly Connect's;
+    the arrival interval moves by those few seconds at most. A Duration the timestamps cannot hold (longer than
+    enqueue to that end) or an absent one leaves EnqueueTimestamp."""
+    if queue is None:
+        return None
+    enqueued = queue.EnqueueTimestamp
+    wait = _duration_ms(queue.Duration)
+    end = connected_at if connected_at is not None else disconnected_at
+    if enqueued is None or wait is None or end is None or not enqueued <= end - wait:
+        return enqueued
+    return end - wait
 
 
 def _channel(ctr: ConnectCtr) -> Channel:

@@ -79,6 +79,10 @@ class ContactRecord(BaseModel):
     # A consult leg that was cancelled (ended with consult_of still set): agent-to-agent work, not a
     # customer contact. It counts as a consult only, never as offered/answered/abandoned/handled.
     consult_leg: bool = False
+    # Ended ABANDONED because the system ended its wait (our QUEUE_TIMEOUT / CALLBACK_EXPIRED), not because
+    # the customer left: offered, never answered, and not an abandon (DOMAIN.md "Abandoned": the customer
+    # left). Defaults False so records stored before it existed still validate (and count as before).
+    timed_out: bool = False
     final_state: FinalState
     sl_threshold_s: int | None = Field(default=None, ge=0)
     last_updated_at: int = 0
@@ -113,12 +117,14 @@ class ContactRecord(BaseModel):
 
     @property
     def abandoned(self) -> bool:
-        """Queued, then the customer left before connection (callbacks and transfers are not abandons)."""
+        """Queued, then the customer left before connection (callbacks, transfers and a wait the system
+        ended, `timed_out`, are not abandons)."""
         return (
             self.final_state is FinalState.ABANDONED
             and self.enqueued_at is not None
             and self.connected_at is None
             and not self.consult_leg
+            and not self.timed_out
         )
 
     @property
