@@ -67,7 +67,8 @@ def test_clean_stream_counts_the_day():
     assert view.answered_within_sl == 1
     assert view.asa_s == (30 + 35 + 40 + 45 + 0) / 5
     assert view.service_level == 1 / (5 + 1 - 1)  # the 5 s abandon is within T and left out
-    assert view.abandonment_rate == 1 / 7
+    # c5's 5 s abandon is a short one (DOMAIN default excludes them from both sides): (1 - 1) / (7 - 1)
+    assert view.abandonment_rate == 0.0
     assert view.aht_s == 10.0
     assert view.oldest_wait_s is None  # c4 is offered, not QUEUED, so no contact waits unoffered
     # ana's only contact is c4, ringing (offered, not accepted): reserved, not on a contact; bob is on `quick`
@@ -325,7 +326,7 @@ def test_a_segment_offered_straight_to_an_agent_adds_no_queue_figures_and_does_n
     assert (view.offered, view.answered, view.abandoned, view.in_queue, view.asa_s) == (1, 0, 0, 1, None)
 
 
-def test_a_withdrawn_consult_leg_leaves_the_queue_but_is_not_an_abandon():
+def test_a_withdrawn_consult_leg_leaves_the_queue_is_not_an_abandon_and_its_offer_is_taken_back():
     from ccaas.usecases import transfers
     from ccaas.usecases.transfers import ConsultDestination, ConsultRequest
     from tests.unit.test_transfers import _route
@@ -347,7 +348,8 @@ def test_a_withdrawn_consult_leg_leaves_the_queue_but_is_not_an_abandon():
     assert [(p["queue_id"], p["previous_state"], p["reason"]) for p in withdrawn] == [
         ("supervisors", "QUEUED", "CONSULT_CANCELLED"), ("sales", "OFFERED", "CONSULT_CANCELLED")]
     supervisors, sales = _live_view(deps, "supervisors"), _live_view(deps, "sales")
-    assert (supervisors.offered, supervisors.abandoned, supervisors.in_queue, supervisors.abandonment_rate) == (1, 0, 0, 0.0)
+    # Its queuing was taken back when it was withdrawn: a consult leg is not a customer contact (history's consult_leg).
+    assert (supervisors.offered, supervisors.abandoned, supervisors.in_queue, supervisors.abandonment_rate) == (0, 0, 0, None)
     assert (sales.offered, sales.answered, sales.abandoned, sales.in_queue) == (1, 1, 0, 0)
     assert (sales.transferred_out, supervisors.transferred_in) == (0, 0)  # a cancelled consult transfers nothing
 

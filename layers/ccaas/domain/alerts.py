@@ -299,18 +299,20 @@ class WindowCounts:
     answered_within_sl: int = 0
     abandoned: int = 0
     abandoned_within_sl: int = 0
+    timed_out: int = 0  # the system ended the wait (live_metrics `timed_out`): a miss, not an abandon
 
     @property
     def resolved(self) -> int:
-        """Contacts whose service level is decided: answered, or abandoned after the threshold."""
-        return self.answered + self.abandoned - self.abandoned_within_sl
+        """Contacts whose service level is decided: answered, abandoned after the threshold, or timed out (the
+        live view's default SL, ccaas.domain.live_metrics)."""
+        return self.answered + self.abandoned - self.abandoned_within_sl + self.timed_out
 
     @property
     def service_level(self) -> float | None:
         return self.answered_within_sl / self.resolved if self.resolved else None
 
 
-_WINDOW_COUNTERS = ("answered", "answered_within_sl", "abandoned", "abandoned_within_sl")
+_WINDOW_COUNTERS = ("answered", "answered_within_sl", "abandoned", "abandoned_within_sl", "timed_out")
 # Attribute names per one-minute slot, built once: the sweep reads 15 slots of every queue.
 _SLOT_KEYS = [(f"m{k}_at", tuple(f"m{k}_{name}" for name in _WINDOW_COUNTERS)) for k in range(MINUTE_SLOTS)]
 
@@ -320,7 +322,7 @@ def window_counts(live_item: Mapping[str, Any], now_ms: int, minutes: int) -> Wi
     see ccaas.domain.live_metrics) for the last `minutes` whole minutes and the one being filled: a window of the
     current minute and `minutes - 1` before it held one minute less at each minute's start (none at all for a
     1-minute window), so an alert needing enough contacts resolved there and reopened seconds later."""
-    totals = [0, 0, 0, 0]
+    totals = [0] * len(_WINDOW_COUNTERS)
     now_minute = epoch_minute(now_ms)
     get = live_item.get
     for minute in range(now_minute - min(minutes, MAX_WINDOW_MINUTES), now_minute + 1):

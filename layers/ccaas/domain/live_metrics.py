@@ -20,6 +20,19 @@ abandon adds no wait, no answer and no abandon, and moves no `in_queue`. A consu
 before it was answered (`contact.abandoned`, reason CONSULT_CANCELLED) leaves the queue but is not an
 abandon. Such a segment rejected or missed by its agent enters the queue then (lifecycle.decline):
 counted as offered and waiting when its `contact.offer_declined` payload says `entered_queue`.
+
+A cancelled consult leg (it ends with `consult_of` still in its payload: withdrawn, or answered and then
+ended without a transfer) is agent-to-agent work, not a customer contact (history's `consult_leg`). It was
+queued, and maybe answered, before anyone knew it would be cancelled, so its last event takes back what it
+added: offered, and answered / within T / wait when it was answered; it adds no completion or handle time.
+A contact whose wait the system ended (abandon reason QUEUE_TIMEOUT or CALLBACK_EXPIRED) is `timed_out`:
+offered, not answered, and not abandoned (the customer did not leave); it is a service-level miss.
+
+Which period a count goes in: queue-side counters (offered, answered, abandoned, timed out, short abandons,
+within T, wait) in the day slot of the contact's enqueue time, as history buckets queue metrics; handling
+and transfer counters in the day of the event. The one-minute slots take every counter at the event's
+minute (the ring holds 16 minutes: an enqueue an hour old has no slot to land in), except a retraction,
+which lands in the minute its counts were added (out of the ring by then: dropped with them).
 Hold, consult and conference events add nothing (a hold gauge could not be kept: a hold
 also ends when the contact is disconnected or transferred, and those events do not say it was held).
 """
@@ -27,7 +40,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from datetime import datetime
 from typing import Any
@@ -44,6 +57,8 @@ COUNTERS = (
     "answered_within_sl",
     "abandoned",
     "abandoned_within_sl",
+    "short_abandoned",
+    "timed_out",
     "wait_ms_answered",
     "completed",
     "handle_ms",
@@ -57,11 +72,16 @@ GAUGES = ("in_queue", "agents_staffed", *ACTIVITY_GAUGES.values())
 DAY_SLOTS = 2
 MINUTE_SLOTS = 16  # the sliding 15 minutes plus the minute being filled
 WINDOW_MINUTES = 15
+# KpiSettings.short_abandon_s's default, in ms, for a tenant whose settings the fold was not given (the
+# consumer does not import the KPI package at cold start; tests/unit/test_live_kpi_conformance.py pins it).
+DEFAULT_SHORT_ABANDON_MS = 5_000
 # Contacts in these states had been counted into `in_queue` (offered contacts still wait for the customer).
 _WAITING_STATES = frozenset({"QUEUED", "OFFERED", "CALLBACK_SCHEDULED"})
 # ccaas.domain.transfers.CONSULT_CANCELLED (a consult leg withdrawn by its consulting agent) and TRANSFER_WITHDRAWN (a
 # segment whose workflow could not start): out of the queue, not abandoned.
 _WITHDRAWN = frozenset({"CONSULT_CANCELLED", "TRANSFER_WITHDRAWN"})
+# Abandon reasons of a wait the system ended (usecases.contacts.recheck): the customer did not leave.
+_TIMED_OUT = frozenset({"QUEUE_TIMEOUT", "CALLBACK_EXPIRED"})
 
 
 def pad_sequence(sequence: str) -> str:
@@ -83,10 +103,18 @@ def epoch_minute(ms: int) -> int:
 
 @dataclass(frozen=True)
 class Contribution:
+    """What one event adds to one queue. `day_ms` (None: the event's time) is the instant whose tenant-local day
+    the counters go in; `minute_ms` (None: the event's time) the instant whose minute slot they go in.
+    `abandon_wait_ms` is the wait of a customer who left: a short abandon or not by the tenant's
+    `short_abandon_s`, which the fold knows and the event does not."""
+
     queue_id: str
     channel: str | None
     counters: Mapping[str, int] = field(default_factory=dict)
     gauges: Mapping[str, int] = field(default_factory=dict)
+    day_ms: int | None = None
+    minute_ms: int | None = None
+    abandon_wait_ms: int | None = None
 
 
 _MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: no instant or duration of a contact is larger
@@ -118,6 +146,17 @@ def _within(wait_ms: int, payload: Mapping[str, Any]) -> int:
     return int(wait_ms <= _number(payload, "sl_threshold_s", _MAX_THRESHOLD_S, "seconds", 20) * 1000)
 
 
+# The contact events whose counts are queue-side (bucketed by enqueue time), and a cancelled leg's completion.
+_QUEUE_SIDE = frozenset({EventType.CONTACT_QUEUED, EventType.CONTACT_OFFER_DECLINED, EventType.CONTACT_CONNECTED,
+                         EventType.CONTACT_ABANDONED, EventType.CONTACT_COMPLETED})
+
+
+def _consult_leg(payload: Mapping[str, Any]) -> bool:
+    """A consult leg's event: at the leg's last event, a leg that was cancelled (a completed consult or a
+    conference clears `consult_of` first)."""
+    return payload.get("consult_of") is not None or payload.get("reason") == "CONSULT_CANCELLED"
+
+
 def contributions(event: Event) -> list[Contribution]:
     """What one event adds to its queue(s); unknown types contribute nothing. MalformedEvent for a payload field
     it reads that has the wrong type or range."""
@@ -126,26 +165,45 @@ def contributions(event: Event) -> list[Contribution]:
         return []  # journey tests: a synthetic contact or a test agent counts in no queue metric
     kind = event.type
     queue_id, channel = _text(p, "queue_id"), _text(p, "channel")
+    # Queue-side counts go in the day the contact was enqueued (an event without it: the event's day).
+    enqueued_at = _ms(p, "enqueued_at") if kind in _QUEUE_SIDE and p.get("enqueued_at") is not None else None
     if kind == EventType.CONTACT_QUEUED:
-        return [Contribution(queue_id, channel, {"offered": 1}, {"in_queue": 1})]
+        return [Contribution(queue_id, channel, {"offered": 1}, {"in_queue": 1}, day_ms=enqueued_at)]
     if kind == EventType.CONTACT_OFFER_DECLINED and p.get("entered_queue"):
         # A segment offered straight to a named agent, rejected or missed, enters the queue only now
         # (lifecycle.decline). Counted if the event says so: its payload cannot tell otherwise.
-        return [Contribution(queue_id, channel, {"offered": 1}, {"in_queue": 1})]
+        return [Contribution(queue_id, channel, {"offered": 1}, {"in_queue": 1}, day_ms=enqueued_at)]
     if kind == EventType.CONTACT_CONNECTED:
-        if p.get("enqueued_at") is None:
+        if enqueued_at is None:
             return []  # offered straight to a named agent: not answered from the queue
-        wait_ms = max(0, _ms(p, "connected_at") - _ms(p, "enqueued_at"))
+        wait_ms = max(0, _ms(p, "connected_at") - enqueued_at)
         counters = {"answered": 1, "answered_within_sl": _within(wait_ms, p), "wait_ms_answered": wait_ms}
-        return [Contribution(queue_id, channel, counters, {"in_queue": -1})]
+        return [Contribution(queue_id, channel, counters, {"in_queue": -1}, day_ms=enqueued_at)]
     if kind == EventType.CONTACT_ABANDONED:
-        if p.get("previous_state") not in _WAITING_STATES or p.get("enqueued_at") is None:
+        if p.get("previous_state") not in _WAITING_STATES or enqueued_at is None:
             return []  # never reached the queue: not offered, not abandoned from it
+        if _consult_leg(p):  # a consult leg withdrawn before it was answered: it was never a customer offered
+            return [Contribution(queue_id, channel, {"offered": -1}, {"in_queue": -1}, day_ms=enqueued_at,
+                                 minute_ms=enqueued_at)]
         if p.get("reason") in _WITHDRAWN:
             return [Contribution(queue_id, channel, {}, {"in_queue": -1})]  # withdrawn by its agent, not abandoned
-        wait_ms = max(0, _ms(p, "disconnected_at") - _ms(p, "enqueued_at"))
+        if p.get("reason") in _TIMED_OUT:  # the system ended the wait: offered, not abandoned, a miss
+            return [Contribution(queue_id, channel, {"timed_out": 1}, {"in_queue": -1}, day_ms=enqueued_at)]
+        wait_ms = max(0, _ms(p, "disconnected_at") - enqueued_at)
         counters = {"abandoned": 1, "abandoned_within_sl": _within(wait_ms, p)}
-        return [Contribution(queue_id, channel, counters, {"in_queue": -1})]
+        return [Contribution(queue_id, channel, counters, {"in_queue": -1}, day_ms=enqueued_at,
+                             abandon_wait_ms=wait_ms)]
+    if kind == EventType.CONTACT_COMPLETED and _consult_leg(p):
+        # A cancelled leg answered from the queue: take back its offer and its answer, count no handling.
+        if enqueued_at is None:
+            return []  # offered straight to its agent: it counted nothing
+        parts = [Contribution(queue_id, channel, {"offered": -1}, day_ms=enqueued_at, minute_ms=enqueued_at)]
+        if p.get("connected_at") is not None:
+            connected_at = _ms(p, "connected_at")
+            wait_ms = max(0, connected_at - enqueued_at)
+            answer = {"answered": -1, "answered_within_sl": -_within(wait_ms, p), "wait_ms_answered": -wait_ms}
+            parts.append(Contribution(queue_id, channel, answer, day_ms=enqueued_at, minute_ms=connected_at))
+        return parts
     if kind in (EventType.CONTACT_TRANSFERRED, EventType.CONTACT_TRANSFER_UNDONE):
         if kind == EventType.CONTACT_TRANSFER_UNDONE and p.get("mode") == "CONSULT":
             return []  # an undone consult start: its consult_started counted nothing
@@ -218,11 +276,14 @@ def fold_batch(
     records: Iterable[SequencedEvent],
     watermarks: Mapping[tuple[str, str], str],
     time_zones: Mapping[str, str] | None = None,
+    short_abandon_ms: Mapping[str, float] | None = None,
 ) -> list[MetricUpdate]:
     """One MetricUpdate per (tenant, queue) for the records above that item's watermark.
 
-    A Lambda batch comes from one shard, so `watermarks` are that shard's."""
+    A Lambda batch comes from one shard, so `watermarks` are that shard's. `short_abandon_ms` is each tenant's
+    KpiSettings.short_abandon_s in ms (absent: its default): an abandon that waited at most that long is short."""
     zones = time_zones or {}
+    shorts = short_abandon_ms or {}
     days: dict[tuple[str, str], dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     minutes: dict[tuple[str, str], dict[int, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     gauges: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
@@ -237,9 +298,14 @@ def fold_batch(
             item = (event.tenant_id, part.queue_id)
             if record.sequence <= watermarks.get(item, ""):
                 continue  # applied by an earlier delivery of this batch
-            day = local_day(event.occurred_ms, zones.get(event.tenant_id, "UTC"))
-            minute = epoch_minute(event.occurred_ms)
-            for name, delta in part.counters.items():
+            at_ms = event.occurred_ms if part.day_ms is None else part.day_ms
+            day = local_day(at_ms, zones.get(event.tenant_id, "UTC"))
+            minute = epoch_minute(event.occurred_ms if part.minute_ms is None else part.minute_ms)
+            counters = part.counters
+            short_ms = shorts.get(event.tenant_id, DEFAULT_SHORT_ABANDON_MS)
+            if part.abandon_wait_ms is not None and part.abandon_wait_ms <= short_ms:
+                counters = {**counters, "short_abandoned": 1}  # inclusive, as history counts it
+            for name, delta in counters.items():
                 _bump(days[item][day], name, part.channel, delta)
                 minutes[item][minute][name] = minutes[item][minute].get(name, 0) + delta
             for name, delta in part.gauges.items():
@@ -325,6 +391,14 @@ def _older(current: Any, tag: Any) -> bool:
     return str(current).zfill(16) < str(tag).zfill(16)
 
 
+_TIMED_OUT_DESCRIPTION = ("contacts whose wait the system ended (QUEUE_TIMEOUT, CALLBACK_EXPIRED): offered, not "
+                          "answered, not abandoned (the customer did not leave); a service-level miss")
+_SERVICE_LEVEL_DESCRIPTION = (
+    "over resolved contacts (answered + abandoned + timed out), by the tenant's service_level_variant with resolved in "
+    "place of offered (default: answered within T / (resolved - abandoned within T)): a contact still waiting has not "
+    "met or missed T yet (Amazon Connect's real-time convention); once nothing waits it equals the historical SL")
+
+
 class ChannelMetrics(BaseModel):
     channel: str
     in_queue: int
@@ -339,6 +413,7 @@ class WindowMetrics(BaseModel):
     offered: int
     answered: int
     abandoned: int
+    timed_out: int = Field(default=0, description=_TIMED_OUT_DESCRIPTION)
     service_level: float | None
     asa_s: float | None
     abandonment_rate: float | None
@@ -364,10 +439,12 @@ class RealtimeQueueMetrics(BaseModel):
     abandoned: int
     completed: int
     answered_within_sl: int
-    service_level: float | None = Field(description="answered within T / (answered + abandoned after T), today")
+    service_level: float | None = Field(description=f"today: {_SERVICE_LEVEL_DESCRIPTION}")
     service_level_target: float | None = None
     asa_s: float | None = Field(description="average speed of answer today, seconds")
-    abandonment_rate: float | None
+    abandonment_rate: float | None = Field(
+        description="today, by the tenant's abandonment_variant (default: (abandoned - short abandons) / (offered - short "
+                    "abandons)); timed-out contacts stay in offered and are not abandons")
     aht_s: float | None
     estimated_wait_s: float | None = Field(
         description="for a contact arriving now: max(0, waiting + 1 - available) x AHT / staffed (routing_engine.estimates)")
@@ -379,16 +456,29 @@ class RealtimeQueueMetrics(BaseModel):
     transferred_in: int = Field(
         default=0, description="today: segments transferred into this queue (to the queue, or from it to a named agent, "
                                "whose segment stays here); `offered` counts the ones that wait in the queue")
+    timed_out: int = Field(default=0, description=f"today: {_TIMED_OUT_DESCRIPTION}")
 
 
-def _rates(c: Mapping[str, int]) -> tuple[float | None, float | None, float | None, float | None]:
+def _rates(
+    c: Mapping[str, int], service_level_variant: str = "default", abandonment_variant: str = "exclude_short_abandons",
+) -> tuple[float | None, float | None, float | None, float | None]:
+    """(SL, ASA, abandonment rate, AHT) of a slot's counters, SL and abandonment by the tenant's variants with
+    history's own formulas (ccaas.domain.kpis.accumulators), fed from the live counters."""
+    from ccaas.domain.kpis.accumulators import KpiAccumulator, abandonment_rate, service_level  # not at cold start
+
     answered, abandoned = c.get("answered", 0), c.get("abandoned", 0)
-    # Live SL counts resolved contacts only: a contact still waiting has not met or missed T yet.
-    sl_base = answered + abandoned - c.get("abandoned_within_sl", 0)
+    counts = KpiAccumulator(
+        offered=c.get("offered", 0), answered=answered, abandoned=abandoned, short_abandoned=c.get("short_abandoned", 0),
+        answered_within_sl=c.get("answered_within_sl", 0), abandoned_within_sl=c.get("abandoned_within_sl", 0),
+    )
+    # Live SL counts resolved contacts only (Amazon Connect's real-time convention): a contact still waiting has not
+    # met or missed T yet, so resolved = answered + abandoned + timed out stands in for offered in the variant's
+    # formula. Once nothing waits, resolved = offered and this is history's SL.
+    resolved = replace(counts, offered=answered + abandoned + c.get("timed_out", 0))
     return (
-        c.get("answered_within_sl", 0) / sl_base if sl_base else None,
+        service_level(resolved, service_level_variant),  # type: ignore[arg-type]
         c.get("wait_ms_answered", 0) / answered / 1000 if answered else None,
-        abandoned / c["offered"] if c.get("offered") else None,
+        abandonment_rate(counts, abandonment_variant),  # type: ignore[arg-type]
         c.get("handle_ms", 0) / c["completed"] / 1000 if c.get("completed") else None,
     )
 
@@ -413,7 +503,10 @@ def realtime_view(
     time_zone: str = "UTC",
     oldest_enqueued_ms: int | None = None,
     sl_target: float | None = None,
+    service_level_variant: str = "default",
+    abandonment_variant: str = "exclude_short_abandons",
 ) -> RealtimeQueueMetrics:
+    """The queue's live view; `service_level_variant` and `abandonment_variant` are the tenant's KpiSettings'."""
     day = local_day(now_ms, time_zone)
     today = _slot_values(item, f"d{day_slot(day)}") if item.get(f"d{day_slot(day)}_at") == day else {}
     now_minute = epoch_minute(now_ms)
@@ -427,8 +520,8 @@ def realtime_view(
     def gauge(name: str) -> int:
         return max(0, int(item.get(f"g_{name}", 0)))
 
-    sl, asa, abandonment, aht = _rates(today)
-    w_sl, w_asa, w_abandonment, w_aht = _rates(window)
+    sl, asa, abandonment, aht = _rates(today, service_level_variant, abandonment_variant)
+    w_sl, w_asa, w_abandonment, w_aht = _rates(window, service_level_variant, abandonment_variant)
     channels = sorted({k.split("#", 1)[1] for k in (*today, *(k.removeprefix("g_") for k in item if k.startswith("g_"))) if "#" in k})
     by_channel = []
     for ch in channels:
@@ -436,7 +529,7 @@ def realtime_view(
         by_channel.append(
             ChannelMetrics(
                 channel=ch, in_queue=gauge(f"in_queue#{ch}"), offered=c.get("offered", 0), answered=c.get("answered", 0),
-                abandoned=c.get("abandoned", 0), service_level=_rates(c)[0],
+                abandoned=c.get("abandoned", 0), service_level=_rates(c, service_level_variant, abandonment_variant)[0],
             )
         )
     waiting, staffed = gauge("in_queue"), gauge("agents_staffed")
@@ -465,10 +558,12 @@ def realtime_view(
         estimated_wait_s=_arrival_wait(waiting, handle, staffed, gauge(ACTIVITY_GAUGES["AVAILABLE"])),
         last_15_minutes=WindowMetrics(
             minutes=WINDOW_MINUTES, offered=window.get("offered", 0), answered=window.get("answered", 0),
-            abandoned=window.get("abandoned", 0), service_level=w_sl, asa_s=w_asa, abandonment_rate=w_abandonment, aht_s=w_aht,
+            abandoned=window.get("abandoned", 0), timed_out=window.get("timed_out", 0), service_level=w_sl, asa_s=w_asa,
+            abandonment_rate=w_abandonment, aht_s=w_aht,
             transferred_out=window.get("transferred_out", 0), transferred_in=window.get("transferred_in", 0),
         ),
         by_channel=by_channel,
         transferred_out=today.get("transferred_out", 0),
         transferred_in=today.get("transferred_in", 0),
+        timed_out=today.get("timed_out", 0),
     )

@@ -480,7 +480,9 @@ def end_after_contact_work(deps: Dependencies, tenant_id: str, agent_id: str, co
             raise Conflict(f"contact {contact_id} is {contact.state}, not in after-contact work", field="contact_id")
         now = deps.clock.now_ms()
         done, released = lifecycle.end_acw(contact, agent, now, local_day(now, time_zone_of(deps, tenant_id)))
-        commit(deps, contacts=[(done, EventType.CONTACT_COMPLETED, {"acw_ended_at": done.acw_ended_at})], agents=[(agent, released)])
+        # sl_threshold_s: live metrics take a cancelled consult leg's answer back at its completion (within T or not).
+        extra = {"acw_ended_at": done.acw_ended_at, "sl_threshold_s": done.sl_threshold_s}
+        commit(deps, contacts=[(done, EventType.CONTACT_COMPLETED, extra)], agents=[(agent, released)])
         return done, released, contact.workflow_token
 
     done, released, token = retrying(attempt)

@@ -22,9 +22,10 @@ from ccaas.domain.live_metrics import (
     realtime_view,
 )
 from ccaas.domain.vocabulary import Conflict, NotFound
-from ccaas.usecases.tenancy import time_zone_of
+from ccaas.usecases.tenancy import settings_of, time_zone_of
 
 if TYPE_CHECKING:  # the live-metrics consumer never builds a contact or a queue: it reads them from the read side
+    from ccaas.domain.kpis.settings import KpiSettings
     from ccaas.domain.models import Contact, Queue
 
 Key = tuple[str, str]  # (tenant_id, queue_id)
@@ -38,6 +39,14 @@ _MAX_CACHED_ITEMS = 10_000
 WRITE_ATTEMPTS = 3
 _items: weakref.WeakKeyDictionary[object, dict[Key, dict[str, Any]]] = weakref.WeakKeyDictionary()
 _items_lock = threading.Lock()
+
+
+def kpi_settings_of(deps: Dependencies, tenant_id: str) -> KpiSettings:
+    """The tenant's KPI settings (short abandons, variants), read through deps.config, which the Lambdas' wiring
+    keeps a few seconds per container (CachedConfigStore): a batch or a view costs no read of its own."""
+    from ccaas.domain.kpis.settings import KpiSettings  # noqa: PLC0415 - the KPI package is not loaded at cold start
+
+    return settings_of(deps, tenant_id, "kpis", KpiSettings)
 
 
 @dataclass(frozen=True)
@@ -128,12 +137,14 @@ def apply_batch(deps: Dependencies, shard_id: str, records: Sequence[SequencedEv
     fresh = {k for k in keys if k not in items}
     if fresh:
         items.update(deps.live.snapshots(fresh))
-    zones = {tenant_id: time_zone_of(deps, tenant_id) for tenant_id, _ in keys}
+    tenants = dict.fromkeys(tenant_id for tenant_id, _ in keys)
+    zones = {tenant_id: time_zone_of(deps, tenant_id) for tenant_id in tenants}
+    short_abandon_ms = {tenant_id: kpi_settings_of(deps, tenant_id).short_abandon_s * 1000 for tenant_id in tenants}
 
     def plans(for_keys: set[Key] | None = None) -> dict[Key, tuple[MetricUpdate, WritePlan]]:
         watermarks = {k: item[f"wm_{shard_id}"] for k, item in items.items() if f"wm_{shard_id}" in item}
         out = {}
-        for update in fold_batch(records, watermarks, zones):
+        for update in fold_batch(records, watermarks, zones, short_abandon_ms):
             key = (update.tenant_id, update.queue_id)
             if for_keys is None or key in for_keys:
                 out[key] = (update, plan_write(update, items.get(key, {})))
@@ -187,10 +198,11 @@ def _remember(cache: dict[Key, dict[str, Any]], key: Key, item: dict[str, Any]) 
 def view_of(deps: Dependencies, tenant_id: str, queue_id: str, item: dict[str, Any], *, with_oldest: bool = True) -> RealtimeQueueMetrics:
     queue = deps.config.get_queue(tenant_id, queue_id)
     oldest = deps.store.waiting_contacts(tenant_id, queue_id, 1) if with_oldest else []
-    return _view(deps, queue, item, oldest, time_zone_of(deps, tenant_id))
+    return _view(deps, queue, item, oldest, time_zone_of(deps, tenant_id), kpi_settings_of(deps, tenant_id))
 
 
-def _view(deps: Dependencies, queue: Queue, item: dict[str, Any], oldest: Sequence[Contact], time_zone: str) -> RealtimeQueueMetrics:
+def _view(deps: Dependencies, queue: Queue, item: dict[str, Any], oldest: Sequence[Contact], time_zone: str,
+          settings: KpiSettings) -> RealtimeQueueMetrics:
     return realtime_view(
         queue.queue_id,
         item,
@@ -198,6 +210,8 @@ def _view(deps: Dependencies, queue: Queue, item: dict[str, Any], oldest: Sequen
         time_zone=time_zone,
         oldest_enqueued_ms=oldest[0].enqueued_at if oldest else None,
         sl_target=queue.sl_target,
+        service_level_variant=settings.service_level_variant,
+        abandonment_variant=settings.abandonment_variant,
     )
 
 
@@ -209,13 +223,13 @@ def _view(deps: Dependencies, queue: Queue, item: dict[str, Any], oldest: Sequen
 def realtime_queue_metrics(deps: Dependencies, tenant_id: str, queue_id: str) -> RealtimeQueueMetrics:
     queue = deps.config.get_queue(tenant_id, queue_id)
     oldest = deps.store.waiting_contacts(tenant_id, queue_id, 1)
-    time_zone = time_zone_of(deps, tenant_id)
-    return _view(deps, queue, deps.live.read(tenant_id, queue_id), oldest, time_zone)
+    time_zone, settings = time_zone_of(deps, tenant_id), kpi_settings_of(deps, tenant_id)
+    return _view(deps, queue, deps.live.read(tenant_id, queue_id), oldest, time_zone, settings)
 
 
 def realtime_all_queues(deps: Dependencies, tenant_id: str) -> list[RealtimeQueueMetrics]:
     queues = deps.config.list_queues(tenant_id)  # the queues themselves: no get_queue per queue
     oldest = deps.store.waiting_in_queues(tenant_id, [q.queue_id for q in queues], 1)
-    time_zone = time_zone_of(deps, tenant_id)
+    time_zone, settings = time_zone_of(deps, tenant_id), kpi_settings_of(deps, tenant_id)
     items = deps.live.snapshots((tenant_id, q.queue_id) for q in queues)
-    return [_view(deps, q, items.get((tenant_id, q.queue_id), {}), oldest[q.queue_id], time_zone) for q in queues]
+    return [_view(deps, q, items.get((tenant_id, q.queue_id), {}), oldest[q.queue_id], time_zone, settings) for q in queues]
