@@ -119,7 +119,7 @@ def generate(con: duckdb.DuckDBPyConnection, out: Path, contacts: int) -> dict[s
         enq - enq % 900000 AS arrival_quarter_ms,
         CASE WHEN ab THEN (enq + wait // 2) - (enq + wait // 2) % 900000 ELSE (disc + acw) - (disc + acw) % 900000 END
             AS completion_quarter_ms,
-        CAST(NULL AS BIGINT) AS exported_at
+        FALSE AS completion_copy, CAST(NULL AS BIGINT) AS exported_at
     FROM c
     """)
     kinds = "CASE WHEN u < 0.6 THEN 'ON_CONTACT' WHEN u < 0.7 THEN 'ACW' WHEN u < 0.9 THEN 'AVAILABLE_IDLE' ELSE 'NOT_READY' END"

@@ -345,3 +345,33 @@ def test_reexporting_a_day_replaces_its_partition(tmp_path):
     assert after["csat_count"] == before["csat_count"] + 1
     check_all(con, late, fixture_activities(), tenant=TENANT, tz=TZ, from_ms=BASE, to_ms=END, settings=SETTINGS,
               intervals=("day",), groupings=((),))
+
+
+def test_a_contact_open_for_days_counts_its_handling_where_it_completed(tmp_path):
+    """An e-mail enqueued on the 20th and completed on the 23rd: a report of the 23rd reads the 22nd and 23rd
+    only, so the contact's own row (filed under the 20th) was never scanned there — handled 0 while history said 1
+    (outside review, session 25). Its handling side is in a copy under the 23rd; nothing counts twice."""
+    from ccaas.domain.kpis.intervals import TenantCalendar  # noqa: PLC0415
+    from ccaas.usecases import lake as ulake  # noqa: PLC0415
+
+    day = 86_400_000
+    email = ContactRecord(tenant_id=TENANT, contact_id="E1", channel=Channel.EMAIL, queue_id="q1", agent_id="a1",
+                          initiated_at=BASE, enqueued_at=BASE, connected_at=BASE + 300_000,
+                          disconnected_at=BASE + 3 * day, acw_ended_at=BASE + 3 * day + 120_000,
+                          final_state=FinalState.COMPLETED, sl_threshold_s=20, last_updated_at=BASE + 3 * day + 120_000)
+    quick = email.model_copy(update={"contact_id": "E2", "disconnected_at": BASE + 600_000,
+                                     "acw_ended_at": BASE + 660_000, "last_updated_at": BASE + 660_000})
+    records = [email, quick]
+    con = export(tmp_path, records, [], tenant=TENANT, tz=TZ, first_day="2026-11-20", last_day="2026-11-23",
+                 settings=SETTINGS)
+    calendar = TenantCalendar(TZ)
+    assert con.execute("SELECT count(*) FROM contact_records WHERE NOT COALESCE(completion_copy, FALSE)").fetchone()[0] == 2
+    for first, last in (("2026-11-20", "2026-11-20"), ("2026-11-23", "2026-11-23"), ("2026-11-20", "2026-11-23")):
+        lo, hi = calendar.day_start(date.fromisoformat(first)), calendar.day_start(date.fromisoformat(last) + timedelta(days=1))
+        sql = local_lake.kpi_rows(con, tenant_id=TENANT, from_ms=lo, to_ms=hi, interval="day",
+                                  scan_days=ulake.scan_days(calendar, lo, hi))
+        python = rollup(records, [], tz=TZ, interval="day", from_ms=lo, to_ms=hi, settings=SETTINGS)
+        assert [(r["offered"], r["handled"], r["handle_ms"]) for r in sql if r["offered"] or r["handled"]] == \
+               [(r.offered, r.handled, r.handle_ms) for r in python if r.offered or r.handled], (first, last)
+    (day_23,) = [r for r in python if r.handled and r.interval_start.startswith("2026-11-23")]
+    assert day_23.handled == 1 and day_23.offered == 0

@@ -13,7 +13,9 @@ Design note, time zones: the SQL never converts time zones. The exporter, which 
 tenant's calendar (`kpis.intervals.TenantCalendar`), writes
 - on each contact record the tenant-local quarter-hour its queue side counts in (`arrival_quarter_ms`,
   from enqueued_at) and its handling side counts in (`completion_quarter_ms`, from ACW end, else
-  disconnect), and
+  disconnect) — a contact that completed more than LOOKBACK_DAYS after its day (an e-mail handled days
+  later) counts its handling side in a copy of its row filed under its completion day (`completion_copy`),
+  which a report of that day scans, and its own row holds the queue side only — and
 - a calendar table `lake_intervals`: one row per tenant-local quarter-hour with the start/end (ms) and
   ISO labels of its hour, day and ISO week.
 Hours, days and weeks are then an equality join, DST days included (a fall-back day has 100 quarters,
@@ -133,17 +135,24 @@ _CONTACT_RECORD_COLUMNS = _cols(
     "is_repeat boolean, evaluation_score double, evaluation_auto_failed boolean, "
     # Derived by the exporter (see the module doc): engine-neutral and equal to the Python roll-up's.
     "evaluation_tenths bigint, arrival_quarter_ms bigint, completion_quarter_ms bigint, "
+    # True on the copy of a long contact's row in its completion day (contact_record_rows): one row per
+    # contact is `NOT COALESCE(completion_copy, FALSE)`.
+    "completion_copy boolean, "
     # When this row was written: on AWS rows are appended (a late CTR version or survey adds a newer
     # snapshot of the contact to its day), and queries keep the latest (kpi_query's contact_records).
     "exported_at bigint"
 )
+# The day partitions a range reads: its own local days and this many before (a contact's row is filed under
+# the day of its contact time; one that completes later than this counts its handling side in a copy).
+LOOKBACK_DAYS = 1
 
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         Table("contact_records", _CONTACT_RECORD_COLUMNS,
               description="Latest version of each contact (segment), survey answers, repeat flags and the "
-                          "evaluation joined in; day = tenant-local day of the contact time"),
+                          "evaluation joined in; day = tenant-local day of the contact time (a contact "
+                          "completed more than a day later has a completion_copy row in its completion day)"),
         Table("agent_activity", _cols(
             "agent_id string, team string, start_ms bigint, end_ms bigint, kind string, "
             "slots_busy bigint, slots_available bigint"),
@@ -250,7 +259,10 @@ def _anchor(rec: ContactRecord) -> int:
 def contact_record_rows(records: Iterable[ContactRecord], calendar: TenantCalendar,
                         exported_at: int | None = None) -> list[dict[str, Any]]:
     """contact_records rows: the latest version of each contact, flat, with the quarter-hours its queue
-    and handling sides count in (None when it was never enqueued / has not completed)."""
+    and handling sides count in, in this row (None when it was never enqueued / has not completed, or counts
+    elsewhere). A contact that completed more than LOOKBACK_DAYS after its day gets a second row, filed under
+    its completion day with its handling side (`completion_copy`): a report of that day reads its own days and
+    LOOKBACK_DAYS before, never back to where the contact began; its own row keeps the queue side only."""
     rows = []
     for rec in latest_versions(records):
         row = rec.model_dump(mode="json", include=set(ContactRecord.model_fields))
@@ -258,9 +270,14 @@ def contact_record_rows(records: Iterable[ContactRecord], calendar: TenantCalend
         row["evaluation_tenths"] = None if rec.evaluation_score is None else round(rec.evaluation_score * 10)
         row["arrival_quarter_ms"] = None if rec.enqueued_at is None else calendar.quarter_start(rec.enqueued_at)
         row["completion_quarter_ms"] = None if completed is None else calendar.quarter_start(completed)
-        row["day"] = _day(calendar, _anchor(rec))
+        row["day"] = day = _day(calendar, _anchor(rec))
+        row["completion_copy"] = False
         row["exported_at"] = exported_at
         rows.append(row)
+        completion_day = None if completed is None else _day(calendar, completed)
+        if completion_day is not None and date.fromisoformat(completion_day) > date.fromisoformat(day) + timedelta(days=LOOKBACK_DAYS):
+            rows.append({**row, "arrival_quarter_ms": None, "day": completion_day, "completion_copy": True})
+            row["completion_quarter_ms"] = None
     return rows
 
 

@@ -37,9 +37,6 @@ from ccaas.usecases import history
 MAX_LAKE_RANGE_DAYS = 397
 _EPOCH_2000_MS, _EPOCH_2100_MS = 946_684_800_000, 4_102_444_800_000  # the API's accepted years
 WAIT_S = 4.0  # what a request waits for the engine (API Gateway allows 29 s; keep the function's budget small)
-# The lake's day partitions a range reads: its own local days and the day before (a contact that
-# completes in the range began at most history.HANDLING_LOOKBACK_MS before it).
-LOOKBACK_DAYS = 1
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,128}\.[A-Za-z0-9_=-]{1,512}$")
 
 # --- how many rows one answer carries ---------------------------------------------------------------
@@ -141,8 +138,8 @@ def _decode(text: str) -> dict[str, Any]:
 
 
 def scan_days(calendar: TenantCalendar, from_ms: int, to_ms: int) -> tuple[str, str]:
-    """The day partitions [from, to) needs: its local days and LOOKBACK_DAYS before."""
-    first = calendar.local(from_ms).date() - timedelta(days=LOOKBACK_DAYS)
+    """The day partitions [from, to) needs: its local days and lake.LOOKBACK_DAYS before."""
+    first = calendar.local(from_ms).date() - timedelta(days=lake.LOOKBACK_DAYS)
     last = calendar.local(to_ms - 1).date()
     return first.isoformat(), last.isoformat()
 
