@@ -323,3 +323,14 @@ def test_fixtures_roll_up():
     # offered: every record with a Queue (9; the self-service one has none); answered: 7 (all but the
     # abandon and the callback request); abandoned: 1; transferred of handled: leg1 + external = 2
     assert (day.offered, day.answered, day.abandoned, day.handled, day.transferred) == (9, 7, 1, 7, 2)
+
+
+@pytest.mark.parametrize("value", ["Infinity", "NaN", "1e400"])
+def test_a_non_finite_duration_is_a_malformed_record_not_an_arithmetic_error(value):
+    """Python's JSON reads Infinity, NaN and 1e400 as floats: before, round() raised OverflowError/ValueError after
+    parsing, and the record failed unclassified instead of being rejected with its reason (outside review)."""
+    for section, field in (("Queue", "Duration"), ("Agent", "AgentInteractionDuration")):
+        text = json.dumps(raw("inbound_voice_answered.json")).replace(
+            f'"{field}": ', f'"{field}": {value}, "was": ', 1)
+        with pytest.raises(MalformedContactRecord, match=field):
+            to_contact_record(parse_ctr(text), tenant_id=TENANT)

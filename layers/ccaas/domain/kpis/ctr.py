@@ -71,7 +71,9 @@ Timestamp = Annotated[int | None, BeforeValidator(parse_timestamp)]
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Infinity and NaN parse as JSON numbers: refused here, a duration or timestamp of them is a malformed record
+    # (rejected with its reason), not an OverflowError in the arithmetic after.
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
 
 
 class CtrEndpoint(_Wire):
