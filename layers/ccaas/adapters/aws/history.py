@@ -196,48 +196,34 @@ class DynamoHistoryStore:
         return None if item is None else _entry(tenant_id, contact_id, item)
 
     def entries_between(self, tenant_id: str, from_ms: int, to_ms: int) -> Iterator[HistoryEntry]:
+        for item in self._by_day(tenant_id, "DAY", from_ms, to_ms):
+            yield _entry(tenant_id, _contact_id(item), item)
+
+    def _by_day(self, tenant_id: str, kind: str, from_ms: int, to_ms: int) -> Iterator[dict[str, Any]]:
+        """The by_day index's items keyed in [from, to) under `<tenant>#<kind>#<UTC date>`: one Query per day."""
         if to_ms <= from_ms:
             return
         day = datetime.fromtimestamp(from_ms / 1000, tz=UTC).date()
         last = datetime.fromtimestamp((to_ms - 1) / 1000, tz=UTC).date()
         while day <= last:
-            for item in _query(
+            yield from _query(
                 self._db,
                 self._table,
                 IndexName="by_day",
                 KeyConditionExpression="day_pk = :p AND day_sk BETWEEN :a AND :b",
                 ExpressionAttributeValues={
-                    ":p": {"S": f"{tenant_id}#DAY#{day.isoformat()}"},
+                    ":p": {"S": f"{tenant_id}#{kind}#{day.isoformat()}"},
                     ":a": {"S": f"{from_ms:013d}#"},
                     ":b": {"S": f"{to_ms - 1:013d}#{_SAFE_MAX}"},
                 },
-            ):
-                yield _entry(tenant_id, _contact_id(item), item)
+            )
             day += timedelta(days=1)
 
     def entries_completed_between(self, tenant_id: str, from_ms: int, to_ms: int) -> Iterator[HistoryEntry]:
         """One by_day Query per UTC day of the range for the COMPLETION pointers, then their entries by
         BatchGetItem; a pointer whose record is not (or no longer) a long contact completed in the range is
         skipped."""
-        if to_ms <= from_ms:
-            return
-        contact_ids: list[str] = []
-        day = datetime.fromtimestamp(from_ms / 1000, tz=UTC).date()
-        last = datetime.fromtimestamp((to_ms - 1) / 1000, tz=UTC).date()
-        while day <= last:
-            for item in _query(
-                self._db,
-                self._table,
-                IndexName="by_day",
-                KeyConditionExpression="day_pk = :p AND day_sk BETWEEN :a AND :b",
-                ExpressionAttributeValues={
-                    ":p": {"S": f"{tenant_id}#COMPLETED#{day.isoformat()}"},
-                    ":a": {"S": f"{from_ms:013d}#"},
-                    ":b": {"S": f"{to_ms - 1:013d}#{_SAFE_MAX}"},
-                },
-            ):
-                contact_ids.append(_contact_id(item))
-            day += timedelta(days=1)
+        contact_ids = [_contact_id(item) for item in self._by_day(tenant_id, "COMPLETED", from_ms, to_ms)]
         for entry in self._entries(tenant_id, contact_ids):
             record = entry.record
             if record is not None and is_long_contact(record) and from_ms <= (record.completed_at or 0) < to_ms:
