@@ -200,6 +200,16 @@ def test_silence_is_measured_across_posts_and_overlaps_count_as_talk():
     assert second.state.version == 2 and second.state.segments == 3
 
 
+def test_silence_right_after_connection_is_silence_too():
+    # live offsets count from connection: 25 s of dead air before anyone speaks
+    empty = LiveTranscriptState(tenant_id=TENANT, contact_id="c1")
+    late = evaluate_transcript(RULES, empty, _scored(("AGENT", 25_000, 28_000, "hello, sorry, I am here")), now_ms=NOW)
+    (finding,) = late.findings
+    assert finding.rule == AlertRule.SILENCE and finding.details["silence_s"] == 25.0 and finding.details["at_ms"] == 0
+    prompt = evaluate_transcript(RULES, empty, _scored(("AGENT", 2_000, 4_000, "hello")), now_ms=NOW)
+    assert not prompt.findings  # 2 s is no silence
+
+
 def test_negative_sentiment_over_the_last_customer_segments_opens_and_clears():
     state = LiveTranscriptState(tenant_id=TENANT, contact_id="c1")
     angry = _scored(

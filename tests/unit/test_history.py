@@ -147,3 +147,16 @@ def test_a_late_classified_reason_makes_a_repeat():
     assert "a" not in repeat_flag_changes([first], unknown, window_days=W)  # no reason: not in the FCR population
     classified = unknown.model_copy(update={"analysis": AnalysisSummary(qa_score=50, reason="billing")})
     assert repeat_flag_changes([first], classified, window_days=W)["a"] == {"followed_by_repeat": True}
+
+
+def test_an_evaluation_with_nothing_answered_is_not_an_evaluated_contact():
+    entry = _entry(_record("c1", T0))
+    unanswered = entry.model_copy(update={"analysis": AnalysisSummary(qa_score=100.0, answered=0)})
+    assert not unanswered.analysis.scored
+    assert unanswered.kpi_record().evaluation_score is None  # its 100 is no score: not in `evaluated`
+    answered = entry.model_copy(update={"analysis": AnalysisSummary(qa_score=100.0, answered=3)})
+    assert answered.kpi_record().evaluation_score == 100.0
+    # a summary stored before `answered` was kept loads and counts as before
+    stored = AnalysisSummary.model_validate({"qa_score": 100.0, "auto_failed": False, "segments": 4})
+    assert stored.answered is None and stored.scored
+    assert entry.model_copy(update={"analysis": stored}).kpi_record().evaluation_score == 100.0

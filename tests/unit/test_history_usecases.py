@@ -526,3 +526,64 @@ def test_a_contact_open_for_days_is_handled_on_the_day_it_completed(deps):
 def _range(deps, day: date) -> tuple[int, int]:
     return (history.epoch_ms(datetime.combine(day, datetime.min.time()), "America/New_York"),
             history.epoch_ms(datetime.combine(day + timedelta(days=1), datetime.min.time()), "America/New_York"))
+
+
+def test_an_upload_with_an_infinite_offset_is_a_422_naming_the_field(deps):
+    cid = serve(deps, "ana", channel=Channel.VOICE)
+    for document, field in (
+        ({"segments": [{"speaker": "AGENT", "begin_ms": "inf", "end_ms": 5, "text": "hello"}]}, "segments[0].begin_ms"),
+        ({"Transcript": [{"ParticipantId": "AGENT", "BeginOffsetMillis": 0, "EndOffsetMillis": float("inf"),
+                          "Content": "hello"}]}, "Transcript[0].EndOffsetMillis"),
+    ):
+        with pytest.raises(DomainError) as error:  # was an OverflowError: a 500
+            analytics.upload_transcript(deps, "acme", cid, document)
+        assert error.value.field == field
+
+
+def test_chat_messages_typed_while_queued_are_analysed(deps):
+    agents.set_agent_status(deps, "acme", "ana", StatusChange(status="AVAILABLE"))
+    contact = contacts.create_contact(deps, "acme", NewContact(channel=Channel.CHAT, queue_id="sales", customer_id="cu"))
+    cid = contact.contact_id
+
+    def say(role: str, text: str) -> None:
+        analytics.add_chat_message(deps, "acme", cid, analytics.NewMessage(participant_role=role, content=text))
+
+    say("CUSTOMER", "This is ridiculous, I want to cancel my subscription")  # while waiting in the queue
+    deps.clock.advance(5)
+    contacts.queue_and_route(deps, "acme", cid, "tok")
+    deps.clock.advance(10)
+    contacts.accept_contact(deps, "acme", "ana", cid)
+    deps.clock.advance(2)
+    say("AGENT", "Hello, thanks for waiting, how can I help?")
+    deps.clock.advance(5)
+    say("CUSTOMER", "see above")
+    contacts.complete_contact(deps, "acme", "ana", cid)
+    contacts.end_after_contact_work(deps, "acme", "ana", cid)
+    history.record_contact(deps, "acme", cid)
+    summary = analytics.analyze_contact(deps, "acme", cid)
+    stored = analytics.get_analysis(deps, "acme", cid)
+    assert [s["speaker"] for s in stored["segments"]] == ["CUSTOMER", "AGENT", "CUSTOMER"]
+    assert stored["segments"][0]["begin_ms"] == 0 and stored["dropped_segments"] == 0
+    assert set(summary.categories) == {"cancellation_risk", "complaint"} and summary.reason == "cancellation"
+
+
+def test_an_evaluation_with_nothing_answered_is_left_out_of_kpis_search_and_rankings(deps):
+    manual = {"sections": [{"title": "Manual", "questions": [{"id": "greet", "text": "Greeted properly?"}]}]}
+    analytics.put_analytics_rules(deps, "acme", analytics.AnalyticsRules.model_validate({"form": manual}))
+    cid = serve(deps, "ana", messages=[("AGENT", "Hello, how can I help?"), ("CUSTOMER", "All good, thanks")])
+    entry = deps.history.get_entry("acme", cid)
+    assert entry.analysis.qa_score == 100.0 and entry.analysis.answered == 0 and not entry.analysis.scored
+    def evaluated() -> list[tuple[int, float | None]]:
+        return [(r.evaluated, r.evaluation_score) for r in _day(deps).rows if r.evaluated]
+
+    assert evaluated() == []  # was [(1, 100.0)], from a form nobody answered
+    everything = {"start": datetime(2026, 11, 20), "end": datetime(2026, 11, 21)}
+    assert analytics.search_contacts(deps, "acme", qa_below=100, **everything) == []
+    assert analytics.search_contacts(deps, "acme", **everything)[0].contact_id == cid  # still found otherwise
+    assert analytics.lowest_performers_report(deps, "acme", dimension="agent", metric="qa", **everything) == []
+    # a supervisor answers: now it is a score, and counts
+    analytics.override_answer(deps, "acme", cid, "greet", analytics.AnswerOverrideRequest(answer="no"), by="sup")
+    assert deps.history.get_entry("acme", cid).analysis.answered == 1
+    assert evaluated() == [(1, 0.0)]
+    assert [p.score for p in analytics.lowest_performers_report(deps, "acme", dimension="agent", metric="qa",
+                                                                **everything)] == [0.0]

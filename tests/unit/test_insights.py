@@ -167,3 +167,16 @@ def test_patience_is_total_wait_over_abandons():
     # at most a day: history kept before intake checked contact records' times may hold a years-long abandon
     endless = [_record("e", _at(9, 0), answered=False, disconnected_at=_at(9, 0) + 30 * 86_400_000)]
     assert patience_estimate({DAY: day_series(endless, day=DAY, tz=NY)}, queue_id="sales", channel=None) == MAX_PATIENCE_S
+
+
+def test_an_evaluation_with_nothing_answered_is_left_out_of_qa_rankings_and_qa_below():
+    unscored = HistoryEntry(tenant_id="acme", contact_id="c7", record=_record("c7", T0 + 5 * MIN, agent="dee"),
+                            analysis=AnalysisSummary(qa_score=100.0, answered=0))
+    failed = AnalysisSummary(qa_score=0.0, auto_failed=True, answered=0)  # not a real case, but never a score
+    unscored_low = HistoryEntry(tenant_id="acme", contact_id="c8", record=_record("c8", T0 + 6 * MIN, agent="ana"),
+                                analysis=failed)
+    entries = [*ENTRIES, unscored, unscored_low]
+    qa = lowest_performers(entries, dimension="agent", metric="qa", from_ms=T0, to_ms=T0 + 60 * MIN, settings=SETTINGS)
+    assert [(p.value, p.score, p.contacts) for p in qa] == [("cy", 20.0, 1), ("bob", 47.5, 2), ("ana", 83.5, 2)]
+    found = search_entries(entries, ContactSearch(from_ms=T0, to_ms=T0 + 60 * MIN, qa_below=60))
+    assert [e.contact_id for e in found] == ["c6", "c4", "c2"]

@@ -255,9 +255,12 @@ def test_default_rule_names():
 @pytest.mark.parametrize(
     "threat", ["We'll have you arrested.", "You could get arrested for this.", "We will garnish your wages.", "I'll call your employer."]
 )
-def test_default_threats_fail_on_any_contact(threat: str):
-    r = default_result([("AGENT", 1, "This call may be recorded."), ("AGENT", 4, threat)], "fdcpa_threats")
+def test_default_threats_fail_on_a_collection_contact_only(threat: str):
+    debt = [("AGENT", 1, "This call may be recorded. It is about the balance due."), ("AGENT", 4, threat)]
+    r = default_result(debt, "fdcpa_threats")
     assert r.status is FAILED and r.evidence[0].segment_index == 1
+    # not about a debt: the FDCPA scope rules it out, said or not (a fraud desk, a tenant's landlord)
+    assert default_result([("AGENT", 1, "This call may be recorded."), ("AGENT", 4, threat)], "fdcpa_threats").status is NA
 
 
 def test_default_fdcpa_rules_pass_on_a_collection_contact_and_do_not_apply_elsewhere():
@@ -265,7 +268,20 @@ def test_default_fdcpa_rules_pass_on_a_collection_contact_and_do_not_apply_elsew
     for name in ("fdcpa_threats", "fdcpa_false_representation", "fdcpa_profanity"):
         assert default_result(collection, name).status is PASSED
         assert default_result([("AGENT", 1, "How can I help?")], name).status is NA
-    assert default_result([("AGENT", 4, "I'm from the police department.")], "fdcpa_false_representation").status is FAILED
+    police = "I'm from the police department."
+    assert default_result([("AGENT", 4, f"You owe 200 dollars. {police}")], "fdcpa_false_representation").status is FAILED
+    assert default_result([("AGENT", 4, police)], "fdcpa_false_representation").status is NA
+
+
+def test_scoped_prohibited_phrase_is_not_applicable_when_the_scope_is_not_said_even_if_the_phrase_is():
+    fraud_desk = [("CUSTOMER", 0, "Someone used my card without permission."),
+                  ("AGENT", 3, "I blocked the card, please also file a report with law enforcement.")]
+    assert default_result(fraud_desk, "fdcpa_false_representation").status is NA
+    landlord = [("CUSTOMER", 0, "My landlord says he will take my house."),
+                ("AGENT", 3, "Nobody can take your house without a court order.")]
+    assert default_result(landlord, "fdcpa_threats").status is NA
+    # a rule without scope is unchanged: said, it fails on any contact
+    assert default_result([("AGENT", 3, "That's not my problem.")], "prohibited_language").status is FAILED
 
 
 def test_default_mini_miranda_within_a_minute_and_before_payment():
@@ -423,3 +439,56 @@ def test_a_rule_that_cannot_be_evaluated_is_refused_with_the_path_of_its_key(rul
 def test_synonyms_count_in_the_phrase_budget():
     rule = ProhibitedPhrase(name="r", phrases=["x"], synonyms={"x": ["y", "z"]})
     assert rule.phrase_count() == 4
+
+
+def test_default_mini_miranda_trigger_is_the_agent_asking_for_payment_not_the_customer_mentioning_the_debt():
+    customer_first = [
+        ("CUSTOMER", 0, "Hi, I got a letter that my account is past due."),
+        ("AGENT", 4, "This call is being recorded. This is an attempt to collect a debt."),
+        ("AGENT", 10, "How would you like to pay?"),
+    ]
+    r = default_result(customer_first, "mini_miranda")
+    assert r.status is PASSED, r.detail  # the customer's "past due" still makes it a collection contact
+    agent_first = [("AGENT", 0, "Your account is past due."), ("AGENT", 4, "This is an attempt to collect a debt.")]
+    assert default_result(agent_first, "mini_miranda").status is FAILED
+
+
+def _transcribe_turn(words: list[str], *, step_s: float = 0.5) -> dict:
+    """Transcribe standard output: one agent turn of `words`, one word every `step_s`, then the customer."""
+    items, t = [], 0.0
+    for word in words:
+        items.append({"start_time": f"{t:.2f}", "end_time": f"{t + 0.4:.2f}", "speaker_label": "spk_0",
+                      "alternatives": [{"content": word}], "type": "pronunciation"})
+        t += step_s
+    items.append({"start_time": f"{t + 1:.2f}", "end_time": f"{t + 2:.2f}", "speaker_label": "spk_1",
+                  "alternatives": [{"content": "ok"}], "type": "pronunciation"})
+    return {"jobName": "long-turn", "results": {"items": items}}
+
+
+def test_a_disclosure_is_timed_when_its_words_were_said_not_when_its_long_segment_began():
+    from ccaas.domain.analytics import parse_transcript  # noqa: PLC0415
+
+    # one 74 s agent turn (Transcribe groups a turn into one segment); the notice starts at 72 s
+    greeting = "hello and thank you for calling acme bank my name is ana".split() * 12
+    late = parse_transcript(_transcribe_turn([*greeting, *"this call is being recorded".split()]))
+    assert [(s.begin_ms, s.end_ms) for s in late.segments][0] == (0, 74_400)
+    r = next(r for r in analyze_transcript(late).compliance if r.rule == "recording_disclosure")
+    assert r.status is FAILED and r.detail == "disclosure at 72 s, required within 30 s"  # "this", by its own time
+    assert (r.evidence[0].segment_index, r.evidence[0].begin_ms) == (0, 0)  # evidence still names the segment
+    early = parse_transcript(_transcribe_turn(["this", "call", "is", "being", "recorded", *greeting]))
+    assert next(r for r in analyze_transcript(early).compliance if r.rule == "recording_disclosure").status is PASSED
+
+    # without word timings (our segment format), the time is interpolated by the phrase's position
+    text = " ".join([*greeting[:60], *"this call is being recorded".split(), *greeting[:15]])
+    segments = transcript(("AGENT", 0, text), length_s=80)
+    r = next(r for r in analyze_transcript(segments).compliance if r.rule == "recording_disclosure")
+    assert r.status is FAILED and r.detail == "disclosure at 60 s, required within 30 s"  # 60 of 80 words into 80 s
+
+
+def test_before_ordering_uses_when_each_phrase_was_said():
+    # the agent's long segment starts first, but the payment request inside a later short one comes before
+    # the disclosure said at the end of the long one
+    turns = [("AGENT", 1, "hello there how are you today let me look. this is an attempt to collect a debt"),
+             ("AGENT", 5, "you owe 100 dollars")]
+    r = default_result(turns, "mini_miranda", length_s=19)
+    assert r.status is FAILED and "after the trigger" in r.detail

@@ -93,6 +93,14 @@ def test_chat_has_no_conversation_timing():
     assert analysis.reason.reason == "billing"
 
 
+def test_the_analysis_counts_what_the_parser_had_to_drop():
+    transcript = parse_segments([*RAW, {"speaker": "SYSTEM", "begin_ms": 1_000, "end_ms": 1_200, "text": "beep"},
+                                 {"speaker": "AGENT", "end_ms": 1_200, "text": "no begin"}], "dropping")
+    analysis = analyze_transcript(transcript)
+    assert len(analysis.segments) == 3 and analysis.dropped_segments == 2
+    assert analyze_transcript(parse_segments(RAW, "whole")).dropped_segments == 0
+
+
 def test_long_transcript_end_to_end():
     from bench.bench_transcripts import synthetic_transcript
 

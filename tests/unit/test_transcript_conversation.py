@@ -83,6 +83,26 @@ def test_silence_before_the_first_word_counts_from_connection():
     assert result.duration_ms == 9_000
 
 
+def test_audio_before_connection_is_neither_non_talk_nor_talk_time():
+    # the recording starts with the IVR; the customer is connected at 20 s
+    recorded = parse_segments(
+        [
+            {"speaker": "AGENT", "begin_ms": 0, "end_ms": 2_000, "text": "ivr hello"},
+            {"speaker": "AGENT", "begin_ms": 30_000, "end_ms": 32_000, "text": "hello"},
+            {"speaker": "CUSTOMER", "begin_ms": 40_000, "end_ms": 41_000, "text": "hi"},
+        ],
+        "ivr",
+    )
+    result = characteristics(recorded, origin_ms=20_000)
+    assert [(s.begin_ms, s.end_ms) for s in result.non_talk.spans] == [(20_000, 30_000), (32_000, 40_000)]
+    assert result.non_talk.total_ms == 18_000 and result.duration_ms == 21_000
+    assert (result.agent.talk_time_ms, result.agent.words, result.agent.segments) == (2_000, 1, 1)
+    # a segment running across the connection counts from it
+    across = parse_segments([{"speaker": "AGENT", "begin_ms": 15_000, "end_ms": 25_000, "text": "welcome to acme"}], "x")
+    result = characteristics(across, origin_ms=20_000)
+    assert result.agent.talk_time_ms == 5_000 and result.non_talk.total_ms == 0 and result.duration_ms == 5_000
+
+
 def test_interruptions():
     result = characteristics(fixture_transcript())
     assert [(i.by, i.segment_index, i.interrupted_segment_index, i.at_ms, i.overlap_ms) for i in result.interruptions] == [

@@ -210,3 +210,52 @@ def test_transcribe_standard_trimmed_to_audio_segments_is_read_from_them():
         parse_transcribe_standard({"results": {"audio_segments": ["not an object"]}}, "c1")
     with pytest.raises(TranscriptFormatError, match="results.items"):  # neither words nor turns
         parse_transcribe_standard({"results": {"audio_segments": []}}, "c1")
+
+
+_TRANSCRIBE_WORD = {"speaker_label": "spk_0", "alternatives": [{"content": "zebra"}], "type": "pronunciation"}
+
+
+@pytest.mark.parametrize(
+    ("document", "field"),
+    [
+        ([{"speaker": "AGENT", "begin_ms": "inf", "end_ms": 5, "text": "zebra"}], "segments[0].begin_ms"),
+        ([{"speaker": "AGENT", "begin_ms": 0, "end_ms": float("nan"), "text": "zebra"}], "segments[0].end_ms"),
+        ([{"speaker": "AGENT", "begin_ms": 0, "end_ms": 10**400, "text": "zebra"}], "segments[0].end_ms"),
+        ([{"speaker": "AGENT", "begin_ms": 0, "end_ms": 8 * 24 * 3600 * 1000, "text": "zebra"}], "segments[0].end_ms"),
+        ({"Transcript": [{"ParticipantId": "AGENT", "BeginOffsetMillis": float("1e400"), "EndOffsetMillis": 1,
+                          "Content": "zebra"}]}, "Transcript[0].BeginOffsetMillis"),
+        ({"Transcript": [{"ParticipantRole": "AGENT", "BeginOffsetMillis": 0, "EndOffsetMillis": "-Infinity",
+                          "Content": "zebra"}]}, "Transcript[0].EndOffsetMillis"),
+        ({"results": {"items": [{**_TRANSCRIBE_WORD, "start_time": "inf", "end_time": "1"}]}},
+         "results.items[0].start_time"),
+        ({"results": {"items": [{**_TRANSCRIBE_WORD, "start_time": "0", "end_time": "1e300"}]}},
+         "results.items[0].end_time"),
+        ({"results": {"audio_segments": [{"transcript": "zebra", "start_time": "0", "end_time": "Infinity",
+                                          "speaker_label": "spk_0"}]}}, "results.audio_segments[0].end_time"),
+        ([{"participant_role": "CUSTOMER", "content": "zebra", "absolute_time": float("inf")}], "messages[0].absolute_time"),
+    ],
+)
+def test_infinite_or_overflowing_offsets_are_refused_naming_the_field(document, field: str):
+    # an OverflowError escaped before (int(inf)): the upload answered 500, not a 422
+    with pytest.raises(TranscriptFormatError) as err:
+        parse_transcript(document, "c-inf")
+    assert err.value.field == field and field in str(err.value)
+    assert "zebra" not in str(err.value)  # the text is never echoed
+
+
+def test_the_live_segment_model_refuses_infinite_offsets_too():
+    with pytest.raises(ValidationError, match="begin_ms"):
+        Segment.model_validate({"speaker": "AGENT", "begin_ms": float("inf"), "end_ms": 5, "text": "hi"})
+
+
+def test_chat_messages_sent_before_connection_are_kept_at_offset_zero():
+    # what the customer typed while queued (the chat service delivers it) is part of the conversation
+    transcript = parse_chat_messages(
+        load("chat_messages.json"), "chat-1", connected_at="2024-05-01T10:00:30+00:00"
+    )
+    assert rows(transcript)[:2] == [
+        (A, 0, 0, "Hi, thanks for contacting us. How can I help?"),
+        (C, 0, 0, "My package never arrived and the tracking has not moved."),
+    ]
+    assert [s.begin_ms for s in transcript.segments] == [0, 0, 10000, 30000]
+    assert transcript.dropped_segments == 0

@@ -549,19 +549,21 @@ def evaluate_transcript(
     now_ms: int,
     queue_id: str | None = None,
 ) -> TranscriptEvaluation:
-    """Silence (gaps between segments, from the previous post's last one on), the customer's mean
-    sentiment over the last K segments, escalation phrases. `segments` are redacted and time-ordered."""
+    """Silence (gaps between segments, from connection or the previous post's last one on), the customer's
+    mean sentiment over the last K segments, escalation phrases. `segments` are redacted and time-ordered."""
     subject = f"contact/{state.contact_id}"
     cid = state.contact_id
     findings: list[Finding] = []
 
     # Silence: the longest span with nobody speaking (overlapping speech counts as talk).
+    # Live offsets count from connection, so before the first segment nobody has spoken since 0: dead air
+    # right after the customer is connected is silence too.
     longest_ms, at_ms = 0, None
-    spoken_until = state.last_end_ms
+    spoken_until = state.last_end_ms if state.last_end_ms is not None else 0
     for s in segments:
-        if spoken_until is not None and s.begin_ms - spoken_until > longest_ms:
+        if s.begin_ms - spoken_until > longest_ms:
             longest_ms, at_ms = s.begin_ms - spoken_until, spoken_until
-        spoken_until = s.end_ms if spoken_until is None else max(spoken_until, s.end_ms)
+        spoken_until = max(spoken_until, s.end_ms)
     silence = rules.silence
     if silence.enabled and longest_ms >= silence.threshold_s * 1000:
         findings.append(Finding(

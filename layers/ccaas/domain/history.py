@@ -193,6 +193,14 @@ class AnalysisSummary(BaseModel):
     # and how many of them the agent followed (ccaas.domain.guidance).
     guidance_prompts: dict[str, int] = Field(default_factory=dict)
     guidance_followed: int = 0
+    # Questions of the evaluation answered (not N/A). With none (a form waiting for a person), qa_score's 100
+    # is no score: `scored` is False. None: a summary stored before this was kept, counted as scored.
+    answered: int | None = Field(default=None, ge=0)
+
+    @property
+    def scored(self) -> bool:
+        """Whether qa_score is a score: KPIs (`evaluated`), qa_below and QA rankings count only these."""
+        return self.answered is None or self.answered > 0
 
     @classmethod
     def of(cls, analysis: object, *, analyzed_at: int, fallback_reason: str = "other") -> AnalysisSummary:
@@ -212,6 +220,7 @@ class AnalysisSummary(BaseModel):
             segments=len(analysis.segments),  # type: ignore[attr-defined]
             redactions=sum(analysis.redaction.counts.values()),  # type: ignore[attr-defined]
             analyzed_at=analyzed_at,
+            answered=evaluation.answered,
         )
 
 
@@ -309,7 +318,7 @@ class HistoryEntry(BaseModel):
         reason = self.reason
         if reason != record.reason:
             update["reason"] = reason
-        if self.analysis is not None:
+        if self.analysis is not None and self.analysis.scored:  # nothing answered: not evaluated
             update.update(evaluation_score=self.analysis.qa_score, evaluation_auto_failed=self.analysis.auto_failed)
         return record.model_copy(update=update)
 

@@ -72,7 +72,8 @@ def matches(entry: HistoryEntry, search: ContactSearch) -> bool:
         analysis.customer_sentiment is None or analysis.customer_sentiment < search.min_sentiment
     ):
         return False
-    return search.qa_below is None or analysis.qa_score < search.qa_below
+    # an evaluation with nothing answered has no score to be below anything (its 100 is a placeholder)
+    return search.qa_below is None or (analysis.scored and analysis.qa_score < search.qa_below)
 
 
 def search_entries(entries: Iterable[HistoryEntry], search: ContactSearch) -> list[HistoryEntry]:
@@ -201,7 +202,7 @@ def lowest_performers(
         key = getattr(record, attribute)
         if key is None:
             continue
-        if metric == "qa" and entry.analysis is not None:
+        if metric == "qa" and entry.analysis is not None and entry.analysis.scored:
             qa[key].append(entry.analysis.qa_score)
             failed[key] += entry.analysis.auto_failed
         elif metric == "fcr" and record.followed_by_repeat is not None:

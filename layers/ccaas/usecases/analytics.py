@@ -285,7 +285,7 @@ def upload_transcript(deps: Dependencies, tenant_id: str, contact_id: str, docum
         else:
             transcript = parse_transcript(document, contact_id)
     except TranscriptFormatError as error:
-        raise DomainError(f"transcript not understood: {error}", field="body") from None
+        raise DomainError(f"transcript not understood: {error}", field=error.field or "body") from None
     except ValidationError as error:  # what the models refused, by field and reason; never the text itself
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False)[:5])
         raise DomainError(f"transcript has an invalid segment ({problems})", field="body") from None
@@ -384,7 +384,8 @@ def override_answer(deps: Dependencies, tenant_id: str, contact_id: str, questio
                            "a shorter comment", field="comment")
         entry = deps.history.get_entry(tenant_id, contact_id)
         held = entry.analysis if entry is not None and entry.analysis is not None else AnalysisSummary(qa_score=0.0)
-        summary = held.model_copy(update={"qa_score": rescored.score, "auto_failed": rescored.auto_failed})
+        summary = held.model_copy(update={"qa_score": rescored.score, "auto_failed": rescored.auto_failed,
+                                          "answered": rescored.answered})
         try:
             deps.transcripts.put_analysis(tenant_id, contact_id, document, summary, expected_version=version)
         except Conflict:

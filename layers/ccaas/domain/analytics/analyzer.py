@@ -36,7 +36,7 @@ from .rules import (
     default_reasons,
 )
 from .sentiment import LocalLexiconSentiment, SentimentAnalyzer, SentimentSummary, summarise_sentiment
-from .text import segment_words
+from .text import CLAUSE_BREAK, segment_words
 from .transcript import Channel, Speaker, Transcript
 
 
@@ -202,6 +202,9 @@ class RedactedTranscript:
     # what was replaced where (kind, segment, offsets), never the value; bounded (MAX_RECEIPT)
     receipt: tuple[RedactionMark, ...] = ()
     receipt_dropped: int = 0
+    # per segment, its words' start times where the parser kept them (rules time phrases by them)
+    word_begins: tuple[tuple[int, ...] | None, ...] = ()
+    dropped_segments: int = 0  # entries the parser could not place or attribute (Transcript.dropped_segments)
 
 
 def redact_transcript(transcript: Transcript, redactor: Redactor) -> RedactedTranscript:
@@ -223,6 +226,8 @@ def redact_transcript(transcript: Transcript, redactor: Redactor) -> RedactedTra
         segments_redacted=redacted.changed_segments,
         receipt=tuple(redacted.receipt),
         receipt_dropped=redacted.receipt_dropped,
+        word_begins=tuple(s.word_begins_ms for s in segments) if any(s.word_begins_ms for s in segments) else (),
+        dropped_segments=transcript.dropped_segments,
     )
 
 
@@ -257,6 +262,8 @@ class TranscriptAnalysis(BaseModel):
     reason: ContactReason
     qa: QAScore  # the evaluation's score (kept for readers of the QA score before forms)
     evaluation: EvaluationResult
+    # transcript entries the parser could not place on the timeline or attribute (so the loss is visible)
+    dropped_segments: int = 0
 
 
 _LOCAL_SENTIMENT = LocalLexiconSentiment()
@@ -299,7 +306,8 @@ def analyze_redacted(
 
     occurrences = compiled.rules.index.find(words)
     times = SegmentTimes(
-        speakers=redacted.speakers, begins=redacted.begins, origin_ms=origin, channel=redacted.channel, ends=redacted.ends
+        speakers=redacted.speakers, begins=redacted.begins, origin_ms=origin, channel=redacted.channel, ends=redacted.ends,
+        token_counts=[len(w) - w.count(CLAUSE_BREAK) for w in words], word_begins=redacted.word_begins or None,
     )
     categories = compiled.rules.categories(occurrences, times)
     compliance = compiled.rules.compliance(occurrences, times)
@@ -334,6 +342,7 @@ def analyze_redacted(
         reason=reason,
         qa=qa,
         evaluation=evaluation,
+        dropped_segments=redacted.dropped_segments,
     )
 
 

@@ -91,12 +91,18 @@ def conversation_characteristics(
     config: ConversationConfig | None = None,
 ) -> ConversationCharacteristics:
     """Segments must be sorted by begin (Transcript guarantees it). `origin_ms` is the connection
-    offset: silence before the first word counts as non-talk."""
+    offset: the contact is measured from it, so silence before the first word counts as non-talk, and what
+    was recorded before it (an IVR, hold music) is clipped to it: not dead air, not anyone's talk time."""
     config = config or ConversationConfig()
     threshold, min_overlap = config.non_talk_threshold_ms, config.interruption_min_overlap_ms
     n = len(speakers)
-    if n:
-        origin_ms = min(origin_ms, begins[0])
+    before: list[bool] | None = None  # per segment: over before connection (not counted as the speaker's)
+    if n and begins[0] < origin_ms:
+        # Clipped, a segment before connection becomes an instant at it (still sorted by begin); only the part
+        # after connection is talk.
+        before = [end <= origin_ms for end in ends]
+        begins = [max(begin, origin_ms) for begin in begins]
+        ends = [max(end, origin_ms) for end in ends]
     duration = max((max(ends) if n else origin_ms) - origin_ms, 0)
 
     # Speakers as 0 (agent) / 1 (customer): enum hashing is a Python-level call, list indexing is not.
@@ -136,7 +142,7 @@ def conversation_characteristics(
             latest[slot] = (begin, end, index)
 
     def speaker_talk(slot: int) -> dict:
-        mine = [k for k in range(n) if slots[k] == slot]
+        mine = [k for k in range(n) if slots[k] == slot and not (before and before[k])]
         talk = _merged_total([begins[k] for k in mine], [ends[k] for k in mine])
         words = sum(word_counts[k] for k in mine)
         by = Speaker.AGENT if slot == 0 else Speaker.CUSTOMER

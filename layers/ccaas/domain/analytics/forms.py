@@ -22,7 +22,8 @@ unanswered, as does a question without automation: a human answers it (override)
 
 Scoring rule: a section's score is the weighted mean (0-100) of its answered questions (not N/A, not
 unanswered); the overall score is the weighted mean of the sections that have a score; with no answered
-question at all the score is 100 (nothing counted against the agent) and `answered` says 0. A failing
+question at all the score is 100 (nothing counted against the agent) and `answered` says 0: no score, so
+the contact stays out of QA KPIs, search and rankings (history.AnalysisSummary.scored). A failing
 answer (yes_no "no", or a choice option with `fails`) to an `auto_fail` question makes the whole
 evaluation 0 with `auto_failed` and the reasons. An override wins over the automatic answer; both are
 kept, the override with who and when.

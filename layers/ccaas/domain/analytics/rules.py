@@ -30,8 +30,9 @@ only when there is no `within_ms` (the time limit applies whether or not the tri
 reading a card number back: the redactor wrote "[CARD]" in its place).
 
 Times in rules are milliseconds from connection (the transcript's `connected_at_ms`, else 0),
-compared with the begin time of the segment where the phrase starts. Segments are read in time
-order whatever order they arrive in.
+compared with when the phrase's first word was said: its own start time where the parser kept word
+timings (Transcribe's items), else interpolated by its position between its segment's begin and end.
+Segments are read in time order whatever order they arrive in.
 """
 from __future__ import annotations
 
@@ -236,9 +237,9 @@ class RequiredDisclosure(_ConversationRule):
 
 
 class ProhibitedPhrase(_ConversationRule):
-    """Phrases `speaker` (default the agent) must never say. Said, the rule fails on any contact;
-    not said, it passes, or with `applies_if_phrases` is NOT_APPLICABLE where none of them is said
-    (FDCPA rules on contacts that are not about a debt)."""
+    """Phrases `speaker` (default the agent) must never say. Said, the rule fails; not said, it passes.
+    With `applies_if_phrases` it is NOT_APPLICABLE where none of them is said, whatever else was: an FDCPA
+    rule does not hold a fraud desk's "law enforcement" against a contact that is not about a debt."""
 
     kind: Literal["prohibited_phrase"] = "prohibited_phrase"
     name: Name
@@ -370,6 +371,23 @@ class SegmentTimes:
     origin_ms: int = 0
     channel: Channel = Channel.VOICE
     ends: Sequence[int] | None = None
+    # Per segment, its canonical-token count (what match positions count) and, where the parser kept them,
+    # its words' start times: a phrase is timed when it was said, not when its segment (a 74 s turn) began.
+    token_counts: Sequence[int] | None = None
+    word_begins: Sequence[Sequence[int] | None] | None = None
+
+    def said_at(self, segment: int, position: int) -> int:
+        """When token `position` of `segment` was said: its word's own start time where the parser kept word
+        timings, else interpolated by position between the segment's begin and end."""
+        begin = self.begins[segment]
+        if position <= 0 or self.token_counts is None:
+            return begin
+        share = min(position / max(self.token_counts[segment], 1), 1.0)
+        timings = self.word_begins[segment] if self.word_begins is not None else None
+        if timings:  # redaction and normalisation may change the word count a little: mapped by share
+            return max(begin, timings[min(int(share * len(timings)), len(timings) - 1)])
+        end = self.ends[segment] if self.ends is not None else begin
+        return begin + int((max(end, begin) - begin) * share)
 
 
 class Occurrences(dict):
@@ -473,7 +491,7 @@ class _StreamMatcher:
                     continue
                 if m.end_segment != m.segment and (self.max_gap_ms is None or m.gap_ms > self.max_gap_ms):
                     continue
-                found.add((times.begins[m.segment], m.segment, m.position, m.end_segment, label))
+                found.add((times.said_at(m.segment, m.position), m.segment, m.position, m.end_segment, label))
         return sorted(found)
 
 
@@ -583,12 +601,12 @@ class CompiledRules:
 
     def _stream_evidence(self, hits: Iterable[_Hit], times: SegmentTimes) -> list[Evidence]:
         out = []
-        for begin, segment, _, end_segment, label in hits:
+        for _, segment, _, end_segment, label in hits:
             out.append(
                 Evidence(
                     segment_index=segment,
                     speaker=times.speakers[segment],
-                    begin_ms=begin,
+                    begin_ms=times.begins[segment],  # where it is in the transcript; the rule's detail says when
                     phrase=" ".join(self._labels[label]),
                     end_segment_index=end_segment,
                 )
@@ -635,11 +653,11 @@ class CompiledRules:
                 said_hits = c.said.hits(streams, times)
                 if not isinstance(rule, ProhibitedPhrase):
                     results.append(self._disclosure(rule, c, said_hits, streams, times))  # type: ignore[arg-type]
+                elif c.scope is not None and not c.scope.hits(streams, times):
+                    result(ComplianceStatus.NOT_APPLICABLE, "none of the applies_if phrases said")
                 elif said_hits:
                     result(ComplianceStatus.FAILED, f"said {len(said_hits)} time(s)",
                            self._stream_evidence(said_hits, times))
-                elif c.scope is not None and not c.scope.hits(streams, times):
-                    result(ComplianceStatus.NOT_APPLICABLE, "none of the applies_if phrases said")
                 else:
                     result(ComplianceStatus.PASSED, "not said")
         return results
@@ -841,6 +859,7 @@ def default_compliance() -> list[AnyComplianceRule]:
             ],
             within_ms=60_000,
             before_phrases=_PAYMENT_REQUESTS,
+            before_speaker=Speaker.AGENT,  # the collector asking: a debtor saying "past due" requests nothing
             applies_if_phrases=_COLLECTION_SIGNALS,
         ),
         ProhibitedPhrase(

@@ -9,12 +9,14 @@ it from `repr()` and from validation error messages: a stray log line must not l
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 
 class Speaker(StrEnum):
@@ -28,7 +30,12 @@ class Channel(StrEnum):
 
 
 class TranscriptFormatError(ValueError):
-    """The document is not a transcript in a format we understand (never echoes its content)."""
+    """The document is not a transcript in a format we understand (never echoes its content); `field` names
+    the entry at fault where one is (`segments[3].begin_ms`)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # Errors must never echo a segment's text (it may be unredacted), hence hide_input_in_errors.
@@ -42,6 +49,9 @@ class Segment(BaseModel):
     begin_ms: int = Field(ge=0)
     end_ms: int = Field(ge=0)
     text: str = Field(repr=False)
+    # Start time of each word of `text`, where the parser had them (Transcribe's items): rules time a phrase
+    # by its own words. Set by parsers only: not part of the API's segment, nor of the stored analysis.
+    word_begins_ms: SkipJsonSchema[tuple[int, ...] | None] = Field(default=None, repr=False, exclude=True)
 
     @field_validator("text")
     @classmethod
@@ -93,11 +103,23 @@ def _speaker(value: Any) -> Speaker | None:
     return _SPEAKER_ALIASES.get(str(value).strip().upper()) if value is not None else None
 
 
-def _int_ms(value: Any) -> int | None:
+# No recording runs a week: an offset past it is a broken document, refused (the analysis would size its
+# timeline from it), like an infinite one, which Python cannot even turn into an int (a 5xx before).
+MAX_OFFSET_MS = 7 * 24 * 3600 * 1000
+
+
+def _int_ms(value: Any, where: str, *, unit_ms: int = 1) -> int | None:
+    """An offset in ms from a number of `unit_ms` (1000: seconds); None when missing, not a number or negative
+    (the entry is skipped and counted). Infinite, NaN or beyond MAX_OFFSET_MS is refused naming `where`."""
     try:
-        ms = int(round(float(value)))
+        ms = float(value) * unit_ms
     except (TypeError, ValueError):
         return None
+    except OverflowError:  # an integer too large for a float
+        ms = math.inf
+    if not math.isfinite(ms) or ms > MAX_OFFSET_MS:
+        raise TranscriptFormatError(f"{where} is not an offset within {MAX_OFFSET_MS} ms (7 days)", field=where)
+    ms = int(round(ms))
     return ms if ms >= 0 else None
 
 
@@ -110,24 +132,25 @@ def _first(entry: Mapping[str, Any], *keys: str) -> Any:
 
 def _build(
     contact_id: str | None,
-    rows: Iterable[tuple[Speaker | None, int | None, int | None, Any]],
+    rows: Iterable[tuple[Any, ...]],
     *,
     channel: Channel = Channel.VOICE,
     connected_at_ms: int | None = None,
     strict_times: bool = False,
 ) -> Transcript:
-    """`strict_times`: a segment ending before it begins is refused (the Segment model raises) instead
-    of being read as instantaneous."""
+    """Rows are (speaker, begin, end, text[, word begins]). `strict_times`: a segment ending before it begins
+    is refused (the Segment model raises) instead of being read as instantaneous."""
     if not contact_id:
         raise TranscriptFormatError("contact id missing: pass contact_id=")
     segments: list[Segment] = []
     dropped = 0
-    for speaker, begin, end, text in rows:
+    for speaker, begin, end, text, *word_begins in rows:
         if speaker is None or begin is None or not isinstance(text, str):
             dropped += 1
             continue
         end = begin if end is None else end if strict_times else max(begin, end)
-        segments.append(Segment(speaker=speaker, begin_ms=begin, end_ms=end, text=text))
+        segments.append(Segment(speaker=speaker, begin_ms=begin, end_ms=end, text=text,
+                                word_begins_ms=word_begins[0] if word_begins else None))
     return Transcript(
         contact_id=contact_id,
         channel=channel,
@@ -148,26 +171,23 @@ def parse_segments(
 ) -> Transcript:
     """Our own format: `[{speaker, begin_ms, end_ms, text}]`; a segment whose end_ms is before its
     begin_ms is refused naming it (`segments[i].end_ms`, times only: the text is never echoed)."""
+    rows = []
     for index, item in enumerate(_require_list(items, "segments")):
-        begin, end = (_int_ms(item.get("begin_ms")), _int_ms(item.get("end_ms"))) if isinstance(item, Mapping) else (None, None)
+        if not isinstance(item, Mapping):
+            continue
+        begin = _int_ms(item.get("begin_ms"), f"segments[{index}].begin_ms")
+        end = _int_ms(item.get("end_ms"), f"segments[{index}].end_ms")
         if begin is not None and end is not None and end < begin:
             raise TranscriptFormatError(f"segments[{index}].end_ms ({end}) is before its begin_ms ({begin})")
-    rows = (
-        (
-            _speaker(item.get("speaker")),
-            _int_ms(item.get("begin_ms")),
-            _int_ms(item.get("end_ms")),
-            item.get("text"),
-        )
-        for item in _require_list(items, "segments")
-        if isinstance(item, Mapping)
-    )
+        rows.append((_speaker(item.get("speaker")), begin, end, item.get("text")))
     return _build(contact_id, rows, connected_at_ms=connected_at_ms, strict_times=True)
 
 
-def _epoch_ms(value: Any) -> int | None:
+def _epoch_ms(value: Any, where: str) -> int | None:
     if isinstance(value, bool):
         return None
+    if isinstance(value, float) and not math.isfinite(value):  # JSON's 1e400 / Infinity: int() would raise
+        raise TranscriptFormatError(f"{where} is not a finite time", field=where)
     if isinstance(value, int | float):
         return int(value)
     if isinstance(value, str):
@@ -194,14 +214,15 @@ def parse_chat_messages(
 
     SYSTEM (and bot / unknown) messages and non-text items are ignored. Each message becomes an
     instantaneous segment at its offset from `connected_at` (ISO or epoch ms), or from the earliest
-    message (system messages included) when not given.
+    message (system messages included) when not given. A message sent before `connected_at` (what the
+    customer typed while queued) is kept at offset 0: its words count, chat has no timing rules to skew.
     """
     parsed: list[tuple[Speaker | None, int | None, Any]] = []
     times: list[int] = []
-    for entry in _require_list(messages, "messages"):
+    for index, entry in enumerate(_require_list(messages, "messages")):
         if not isinstance(entry, Mapping):
             continue
-        when = _epoch_ms(_first(entry, "absolute_time", "AbsoluteTime", "timestamp"))
+        when = _epoch_ms(_first(entry, "absolute_time", "AbsoluteTime", "timestamp"), f"messages[{index}].absolute_time")
         if when is not None:
             times.append(when)
         role = str(_first(entry, "participant_role", "ParticipantRole") or "").upper()
@@ -209,12 +230,12 @@ def parse_chat_messages(
         if role == "SYSTEM" or kind not in ("MESSAGE", "TEXT"):
             continue
         parsed.append((_speaker(role), when, _first(entry, "content", "Content")))
-    origin = _epoch_ms(connected_at) if connected_at is not None else (min(times) if times else 0)
+    origin = _epoch_ms(connected_at, "connected_at") if connected_at is not None else (min(times) if times else 0)
     if origin is None:
         raise TranscriptFormatError("connected_at is not an ISO time with zone or epoch ms")
     rows = []
     for speaker, when, content in parsed:
-        offset = None if when is None or when < origin else when - origin
+        offset = None if when is None else max(0, when - origin)
         rows.append((speaker, offset, offset, content))
     # Chat timestamps may arrive unordered; Transcript sorts by begin.
     return _build(contact_id, rows, channel=Channel.CHAT, connected_at_ms=0)
@@ -235,14 +256,17 @@ def parse_contact_lens(doc: Mapping[str, Any], contact_id: str | None = None) ->
     }
     metadata = doc.get("CustomerMetadata") if isinstance(doc.get("CustomerMetadata"), Mapping) else {}
     rows = []
-    for entry in _require_list(doc.get("Transcript"), "Transcript"):
+    for index, entry in enumerate(_require_list(doc.get("Transcript"), "Transcript")):
         if not isinstance(entry, Mapping):
             continue
         participant = entry.get("ParticipantId")
         speaker = _speaker(participant) or roles.get(str(participant)) or _speaker(entry.get("ParticipantRole"))
-        rows.append(
-            (speaker, _int_ms(entry.get("BeginOffsetMillis")), _int_ms(entry.get("EndOffsetMillis")), entry.get("Content"))
-        )
+        rows.append((
+            speaker,
+            _int_ms(entry.get("BeginOffsetMillis"), f"Transcript[{index}].BeginOffsetMillis"),
+            _int_ms(entry.get("EndOffsetMillis"), f"Transcript[{index}].EndOffsetMillis"),
+            entry.get("Content"),
+        ))  # fmt: skip
     return _build(contact_id or metadata.get("ContactId"), rows)
 
 
@@ -253,11 +277,11 @@ def parse_transcribe_call_analytics(doc: Mapping[str, Any], contact_id: str | No
     rows = [
         (
             _speaker(entry.get("ParticipantRole")),
-            _int_ms(entry.get("BeginOffsetMillis")),
-            _int_ms(entry.get("EndOffsetMillis")),
+            _int_ms(entry.get("BeginOffsetMillis"), f"Transcript[{index}].BeginOffsetMillis"),
+            _int_ms(entry.get("EndOffsetMillis"), f"Transcript[{index}].EndOffsetMillis"),
             entry.get("Content"),
         )
-        for entry in _require_list(doc.get("Transcript"), "Transcript")
+        for index, entry in enumerate(_require_list(doc.get("Transcript"), "Transcript"))
         if isinstance(entry, Mapping)
     ]
     return _build(contact_id or doc.get("JobName"), rows)
@@ -273,11 +297,8 @@ DEFAULT_TRANSCRIBE_ROLES: Mapping[str, Speaker] = {
 }
 
 
-def _seconds_ms(value: Any) -> int | None:
-    try:
-        return int(round(float(value) * 1000))
-    except (TypeError, ValueError):
-        return None
+def _seconds_ms(value: Any, where: str) -> int | None:
+    return _int_ms(value, where, unit_ms=1000)
 
 
 def parse_transcribe_standard(
@@ -300,23 +321,25 @@ def parse_transcribe_standard(
     # (label, begin, end, content, is_punctuation) in spoken order
     words: list[tuple[str | None, int | None, int | None, str, bool]] = []
 
-    def collect(items: list[Any], fixed_label: str | None, label_at: Mapping[int, str]) -> None:
-        for item in items:
+    def collect(items: list[Any], fixed_label: str | None, label_at: Mapping[int, str], path: str) -> None:
+        for index, item in enumerate(items):
             if not isinstance(item, Mapping):
                 continue
             alternatives = item.get("alternatives") or [{}]
             content = alternatives[0].get("content") if isinstance(alternatives[0], Mapping) else None
             if not isinstance(content, str):
                 continue
-            begin, end = _seconds_ms(item.get("start_time")), _seconds_ms(item.get("end_time"))
+            begin = _seconds_ms(item.get("start_time"), f"{path}[{index}].start_time")
+            end = _seconds_ms(item.get("end_time"), f"{path}[{index}].end_time")
             label = fixed_label or item.get("speaker_label") or (label_at.get(begin) if begin is not None else None)
             words.append((label, begin, end, content, item.get("type") == "punctuation"))
 
     channels = results.get("channel_labels")
     if isinstance(channels, Mapping) and channels.get("channels"):
-        for channel in channels["channels"]:
+        for number, channel in enumerate(channels["channels"]):
             if isinstance(channel, Mapping):
-                collect(channel.get("items") or [], str(channel.get("channel_label")), {})
+                collect(channel.get("items") or [], str(channel.get("channel_label")), {},
+                        f"results.channel_labels.channels[{number}].items")
         # Punctuation has no time: keep it right after the word it followed within its channel.
         timed: list[tuple[int, int, tuple[str | None, int | None, int | None, str, bool]]] = []
         last_time = 0
@@ -328,15 +351,16 @@ def parse_transcribe_standard(
         label_at: dict[int, str] = {}
         speaker_labels = results.get("speaker_labels")
         if isinstance(speaker_labels, Mapping):
-            for seg in speaker_labels.get("segments") or []:
-                for item in (seg.get("items") or []) if isinstance(seg, Mapping) else []:
-                    begin = _seconds_ms(item.get("start_time"))
+            for number, seg in enumerate(speaker_labels.get("segments") or []):
+                for index, item in enumerate((seg.get("items") or []) if isinstance(seg, Mapping) else []):
+                    where = f"results.speaker_labels.segments[{number}].items[{index}].start_time"
+                    begin = _seconds_ms(item.get("start_time"), where)
                     if begin is not None and item.get("speaker_label"):
                         label_at[begin] = item["speaker_label"]
-        collect(_require_list(results.get("items"), "results.items"), None, label_at)
+        collect(_require_list(results.get("items"), "results.items"), None, label_at, "results.items")
 
-    rows: list[tuple[Speaker | None, int | None, int | None, str]] = []
-    current: list[Any] | None = None  # [speaker, begin, end, parts, label]
+    rows: list[tuple[Speaker | None, int | None, int | None, str, tuple[int, ...]]] = []
+    current: list[Any] | None = None  # [speaker, begin, end, parts, word begins]
     dropped_words = 0
     for label, begin, end, content, is_punctuation in words:
         if is_punctuation:
@@ -350,13 +374,14 @@ def parse_transcribe_standard(
         end = begin if end is None else end
         if current is None or current[0] != speaker or begin - current[2] >= pause_split_ms:
             if current is not None:
-                rows.append((current[0], current[1], current[2], " ".join(current[3])))
-            current = [speaker, begin, end, [content]]
+                rows.append((current[0], current[1], current[2], " ".join(current[3]), tuple(current[4])))
+            current = [speaker, begin, end, [content], [begin]]
         else:
             current[2] = max(current[2], end)
             current[3].append(content)
+            current[4].append(begin)
     if current is not None:
-        rows.append((current[0], current[1], current[2], " ".join(current[3])))
+        rows.append((current[0], current[1], current[2], " ".join(current[3]), tuple(current[4])))
     transcript = _build(contact_id or doc.get("jobName"), rows)
     if dropped_words:
         transcript = transcript.model_copy(update={"dropped_segments": dropped_words})
@@ -373,8 +398,9 @@ def _from_audio_segments(
         if not isinstance(seg, Mapping):
             raise TranscriptFormatError(f"results.audio_segments[{index}] is not an object")
         label = seg.get("speaker_label") or seg.get("channel_label")
-        rows.append((roles.get(label) if isinstance(label, str) else None, _seconds_ms(seg.get("start_time")),
-                     _seconds_ms(seg.get("end_time")), seg.get("transcript")))
+        rows.append((roles.get(label) if isinstance(label, str) else None,
+                     _seconds_ms(seg.get("start_time"), f"results.audio_segments[{index}].start_time"),
+                     _seconds_ms(seg.get("end_time"), f"results.audio_segments[{index}].end_time"), seg.get("transcript")))
     return _build(contact_id, rows)
 
 
