@@ -339,3 +339,20 @@ def test_a_failure_between_the_dynamodb_store_s_two_writes_is_completed_by_the_s
     db.writes.clear()
     assert store.apply_agent_activity(tenant, third) is True and db.writes == ["OPEN_ACTIVITY", "ACTIVITY"]  # two puts
     assert spans() == [(ActivityKind.AVAILABLE_IDLE, 0, 60_000), (ActivityKind.ON_CONTACT, 60_000, 90_000)]
+
+
+def test_a_span_keeps_the_slot_counts_it_was_opened_with(deps, tenant):
+    """Slot occupancy needs each span's busy / available contact slots (a chat agent holding 1 of 3): the store
+    keeps them from the open activity to the closed span, and a span without them reads back without them."""
+    from ccaas.domain.history import OpenActivity
+    from ccaas.domain.kpis import ActivityKind
+
+    chats = OpenActivity(agent_id="ana", kind=ActivityKind.ON_CONTACT, since=T0, sequence=1, slots_busy=1, slots_available=3)
+    assert deps.history.apply_agent_activity(tenant, chats)
+    assert deps.history.apply_agent_activity(tenant, OpenActivity(agent_id="ana", kind=ActivityKind.ON_CONTACT,
+                                                                  since=T0 + 60_000, sequence=2))
+    applied, closed = deps.history.apply_agent_activity_span(
+        tenant, OpenActivity(agent_id="ana", kind=ActivityKind.AVAILABLE_IDLE, since=T0 + 90_000, sequence=3))
+    assert applied and (closed.slots_busy, closed.slots_available) == (None, None)
+    spans = deps.history.agent_activities(tenant, T0 - DAY_MS, T0 + DAY_MS)
+    assert [(a.slots_busy, a.slots_available, a.slots()) for a in spans] == [(1, 3, (1, 3)), (None, None, (1, 1))]

@@ -227,8 +227,9 @@ def test_an_agent_whose_only_contact_is_ringing_is_reserved_not_on_contact():
     # the stream: AVAILABLE -> RESERVED -> ON_CONTACT -> ACW -> RESERVED, each a gauge move
     changes = [(e.payload.get("previous_activity"), e.payload["activity"]) for e in deps.events.events
                if e.type in ("agent.status_changed", "agent.activity_changed")]
-    assert changes == [("OFFLINE", "AVAILABLE"), ("AVAILABLE", "RESERVED"), ("RESERVED", "ON_CONTACT"),
-                       ("ON_CONTACT", "ACW"), ("ACW", "RESERVED")]
+    assert [c for c in changes if c[0] != c[1]] == [("OFFLINE", "AVAILABLE"), ("AVAILABLE", "RESERVED"),
+                                                    ("RESERVED", "ON_CONTACT"), ("ON_CONTACT", "ACW"), ("ACW", "RESERVED")]
+    assert ("ON_CONTACT", "ON_CONTACT") in changes  # the second chat ringing: slots held 1 -> 2, no gauge move
     live = memory_dependencies(clock=deps.clock, config=deps.config, store=deps.store)
     _apply(_records(deps.events.events), live)
     view = metrics.realtime_queue_metrics(live, TENANT, "sales")

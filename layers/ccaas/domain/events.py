@@ -139,6 +139,8 @@ def agent_event(event_type: EventType, agent: Agent, event_id: str, at_ms: int, 
         "activity": agent_activity(agent),
         "queue_ids": [q.queue_id for q in agent.queues],
         "active": {c.value: n for c, n in agent.active.items() if n},
+        # Contact slots held and offered (Agent.slots): a span of one count each (slot occupancy).
+        **dict(zip(("slots_busy", "slots_available"), agent.slots(), strict=True)),
         **({"test_agent": True} if is_test_agent(agent) else {}),  # journey tests' agent: not in queue metrics
         **extra,
     }

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ccaas.domain.kpis.records import ActivityKind, ContactRecord, FinalState
+from ccaas.domain.kpis.records import ActivityKind, AgentActivity, ContactRecord, FinalState
 from ccaas.domain.kpis.repeats import repeat_flags
 from ccaas.domain.routing_engine.synthetic import is_synthetic
-from ccaas.domain.vocabulary import ContactState, DomainError
+from ccaas.domain.vocabulary import MAX_CAPACITY, ContactState, DomainError
 
 if TYPE_CHECKING:  # an annotation only: history and KPI records never build a contact (nor its routing plan)
     from ccaas.domain.models import Contact
@@ -389,6 +389,10 @@ def activity_kind(activity: str | None) -> ActivityKind | None:
     return _ACTIVITY_KINDS.get(activity or "")
 
 
+# Kinds whose time counts in slot occupancy (not ready and offline have no slots: AgentActivity.slots).
+_SLOTTED = frozenset({ActivityKind.ON_CONTACT, ActivityKind.ACW, ActivityKind.AVAILABLE_IDLE})
+
+
 class OpenActivity(BaseModel):
     """What an agent has been doing since `since` (the span is closed by its next activity event)."""
 
@@ -398,4 +402,24 @@ class OpenActivity(BaseModel):
     kind: ActivityKind
     since: int
     sequence: int  # the agent's version when it started: older or repeated events are ignored
+    # Contact slots busy / available during it (Agent.slots), on spans that have slots (on a contact, in ACW,
+    # idle); None: the span's defaults (AgentActivity.slots), as for spans recorded before slots were.
+    slots_busy: int | None = Field(default=None, ge=0, le=MAX_CAPACITY)
+    slots_available: int | None = Field(default=None, ge=0, le=MAX_CAPACITY)
+
+    @classmethod
+    def of_event(cls, agent_id: str, kind: ActivityKind, since: int, sequence: int, payload: Mapping[str, Any]) -> OpenActivity:
+        """The activity an agent event opens, with the event's slot counts when the kind has slots and both counts
+        are whole numbers in range (an older producer's event has none: the defaults apply)."""
+        busy, available = payload.get("slots_busy"), payload.get("slots_available")
+        counted = kind in _SLOTTED and all(
+            isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= MAX_CAPACITY for n in (busy, available))
+        return cls(agent_id=agent_id, kind=kind, since=since, sequence=sequence,
+                   slots_busy=busy if counted else None, slots_available=available if counted else None)
+
+    def until(self, end_ms: int, tenant_id: str | None) -> AgentActivity:
+        """The span this activity makes once it ends at `end_ms`."""
+        return AgentActivity(agent_id=self.agent_id, tenant_id=tenant_id, start_ms=self.since, end_ms=end_ms,
+                             kind=self.kind, slots_busy=self.slots_busy, slots_available=self.slots_available)
+
 

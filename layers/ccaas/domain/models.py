@@ -161,6 +161,16 @@ class Agent(AgentProfile):
     def has_skills(self, requirements: tuple[SkillRequirement, ...]) -> bool:
         return all(self.skills.get(r.skill, 0) >= r.min_proficiency for r in requirements)
 
+    def slots(self) -> tuple[int, int]:
+        """(busy, available) contact slots, for slot occupancy (DOMAIN.md "Occupancy": busy slot-seconds ÷
+        available slot-seconds): available = the most contacts it takes at once on one channel (3 chats, or 1
+        call); busy = the contacts it holds (offers and after-contact work keep their slot), every slot while a
+        call blocks its other channels."""
+        available = max(self.capacity.values(), default=0)
+        if self.voice_blocks_other_channels and self.active.get(Channel.VOICE, 0):
+            return available, available
+        return min(sum(self.active.values()), available), available
+
     def idle_since(self) -> int:
         """When the agent last became free of work: longest idle is served first."""
         return max(self.status_since, self.last_contact_ended_at)

@@ -102,7 +102,9 @@ def commit(
     """Save contacts and agents atomically, then publish one event per change.
 
     `contacts` holds (new contact, event type, extra payload); `agents` holds (before, after) pairs.
-    An agent whose derived activity changed gets an `agent.activity_changed` event.
+    An agent whose derived activity or contact slots held changed gets an `agent.activity_changed` event (a
+    chat agent taking a second chat stays ON_CONTACT: its activity span is cut where the slots changed, for
+    slot occupancy; a one-slot agent's slots change only with its activity).
     """
     changed_agents = [after for before, after in agents if after is not None and after is not before]
     deps.store.save(contacts=[c for c, _, _ in contacts], agents=changed_agents, decisions=decisions)
@@ -113,7 +115,7 @@ def commit(
     for before, after in agents:
         if after is None or before is None:
             continue
-        if agent_activity(before) != agent_activity(after):
+        if agent_activity(before) != agent_activity(after) or before.slots() != after.slots():
             events.append(
                 agent_event(
                     EventType.AGENT_ACTIVITY_CHANGED, after, deps.ids.new_id(), now,

@@ -212,7 +212,7 @@ def record_agent_activity(deps: Dependencies, event: Event) -> bool:
     agent_id = event.payload.get("agent_id")
     if kind is None or not agent_id:
         return False
-    opened = OpenActivity(agent_id=str(agent_id), kind=kind, since=event.occurred_ms, sequence=event.sequence)
+    opened = OpenActivity.of_event(str(agent_id), kind, event.occurred_ms, event.sequence, event.payload)
     from ccaas.usecases import lake  # noqa: PLC0415 - lake imports this module
 
     if lake.lake_export(deps) is None:
@@ -234,8 +234,7 @@ def activity_spans(deps: Dependencies, tenant_id: str, from_ms: int, to_ms: int)
     for held in deps.history.open_activities(tenant_id):
         end = min(now, to_ms)
         if held.since < end:
-            spans.append(AgentActivity(agent_id=held.agent_id, tenant_id=tenant_id, start_ms=held.since, end_ms=end,
-                                       kind=held.kind))
+            spans.append(held.until(end, tenant_id))
     return spans
 
 

@@ -122,9 +122,21 @@ def _conflict(error: ClientError) -> bool:
 
 
 def _span(tenant_id: str, item: Mapping[str, Any]) -> AgentActivity:
-    values = json.loads(item["span"]["S"])
+    return _span_of(tenant_id, json.loads(item["span"]["S"]))
+
+
+def _span_of(tenant_id: str, values: Mapping[str, Any]) -> AgentActivity:
+    """A stored span's JSON (slot counts only on spans recorded with them)."""
     return AgentActivity(tenant_id=tenant_id, agent_id=values["agent_id"], start_ms=values["start_ms"],
-                         end_ms=values["end_ms"], kind=ActivityKind(values["kind"]))
+                         end_ms=values["end_ms"], kind=ActivityKind(values["kind"]),
+                         slots_busy=values.get("slots_busy"), slots_available=values.get("slots_available"))
+
+
+def _span_json(span: AgentActivity) -> dict[str, Any]:
+    values = {"agent_id": span.agent_id, "start_ms": span.start_ms, "end_ms": span.end_ms, "kind": span.kind.value}
+    if span.slots_busy is not None and span.slots_available is not None:
+        values.update(slots_busy=span.slots_busy, slots_available=span.slots_available)
+    return values
 
 
 class DynamoHistoryStore:
@@ -332,8 +344,7 @@ class DynamoHistoryStore:
                 if opened.sequence == held.sequence and "closed" in item:  # this event again: finish its writes
                     self._put_span(tenant_id, json.loads(item["closed"]["S"]))
                 return False, None
-            span = None if held is None else {"agent_id": held.agent_id, "start_ms": held.since, "end_ms": opened.since,
-                                              "kind": held.kind.value}
+            span = None if held is None else _span_json(held.until(opened.since, tenant_id))
             condition: dict[str, Any] = (
                 {"ConditionExpression": "attribute_not_exists(pk)"} if held is None else
                 {"ConditionExpression": "seq = :seq", "ExpressionAttributeValues": {":seq": {"N": str(held.sequence)}}}
@@ -350,8 +361,7 @@ class DynamoHistoryStore:
             if span is None:
                 return True, None
             self._put_span(tenant_id, span)
-            return True, AgentActivity(tenant_id=tenant_id, agent_id=span["agent_id"], start_ms=span["start_ms"],
-                                       end_ms=span["end_ms"], kind=ActivityKind(span["kind"]))
+            return True, _span_of(tenant_id, span)
         return False, None
 
     def _put_span(self, tenant_id: str, span: Mapping[str, Any]) -> None:

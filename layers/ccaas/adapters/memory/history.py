@@ -125,9 +125,7 @@ class MemoryHistoryStore:
                 return False, None
             closed = None
             if held is not None:
-                closed = AgentActivity(
-                    agent_id=held.agent_id, tenant_id=tenant_id, start_ms=held.since, end_ms=opened.since, kind=held.kind
-                )
+                closed = held.until(opened.since, tenant_id)
                 self._t.spans[(tenant_id, held.agent_id, held.since)] = closed
             self._t.open_spans[key] = opened
             return True, closed
