@@ -161,7 +161,35 @@ def test_alert_windows_count_a_timeout_as_a_miss():
     contacts.accept_contact(deps, TENANT, "ana", _new(deps, "t2").contact_id)
     _fold(deps)
     window = window_counts(deps.live.read(TENANT, "sales"), deps.clock.now_ms(), 15)
-    assert (window.abandoned, window.timed_out, window.service_level) == (0, 1, 1 / 2)
+    assert (window.abandoned, window.timed_out, window.service_level()) == (0, 1, 1 / 2)
+
+
+@pytest.mark.parametrize("variant", ["default", "answered_over_offered", "abandons_count_as_met"])
+def test_a_service_level_alert_fires_on_the_sl_the_live_view_shows(variant):
+    """One answered within T, one abandoned within T: the live view shows 1.0 (default: the early abandon is out
+    of the base), 0.5 or 1.0 by the tenant's variant, and the SL alert judges that same figure (it read the
+    default formula whatever the tenant chose)."""
+    from ccaas.domain.alerts import AlertRule, AlertRules  # noqa: PLC0415
+    from ccaas.usecases import alerts  # noqa: PLC0415
+
+    deps = demo_deps()
+    history.put_kpi_settings(deps, TENANT, KpiSettings(service_level_variant=variant))
+    add_agent(deps, "ana")
+    gone = _new(deps, "t1")
+    deps.clock.advance(10)
+    _leave(deps, gone)
+    _status(deps, "ana", "AVAILABLE")
+    contacts.accept_contact(deps, TENANT, "ana", _new(deps, "t2").contact_id)
+    _fold(deps)
+    shown = metrics.realtime_queue_metrics(deps, TENANT, "sales").last_15_minutes.service_level
+    rules = AlertRules.model_validate({"service_level": {"target": 0.75, "min_contacts": 1, "window_minutes": 15}})
+    (snapshot,) = alerts.queue_snapshots(deps, TENANT, rules, ["sales"])
+    from ccaas.domain.alerts import queue_findings  # noqa: PLC0415
+
+    fired = [f for f in queue_findings(rules, snapshot, deps.clock.now_ms()) if f.rule is AlertRule.SERVICE_LEVEL]
+    assert shown == {"default": 1.0, "answered_over_offered": 0.5, "abandons_count_as_met": 1.0}[variant]
+    assert bool(fired) == (shown < 0.75)
+    assert not fired or fired[0].details["service_level"] == shown
 
 
 # --- cancelled consult legs (p6, p6b) ------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from ccaas.domain.analytics.transcript import Speaker
 from ccaas.domain.events import AgentActivity
 from ccaas.domain.guidance import GuidanceState
 from ccaas.domain.vocabulary import is_stored
-from ccaas.domain.live_metrics import MINUTE_SLOTS, epoch_minute
+from ccaas.domain.live_metrics import MINUTE_SLOTS, epoch_minute, live_service_level
 
 if TYPE_CHECKING:  # redact_and_score's arguments: its callers bring the redactor and the analyzer
     from ccaas.domain.analytics.redaction import Redactor
@@ -307,9 +307,10 @@ class WindowCounts:
         live view's default SL, ccaas.domain.live_metrics)."""
         return self.answered + self.abandoned - self.abandoned_within_sl + self.timed_out
 
-    @property
-    def service_level(self) -> float | None:
-        return self.answered_within_sl / self.resolved if self.resolved else None
+    def service_level(self, variant: str = "default") -> float | None:
+        """By the tenant's variant, as the live view shows it (live_metrics.live_service_level)."""
+        return live_service_level(
+            {name: getattr(self, name) for name in _WINDOW_COUNTERS}, variant) if self.resolved else None
 
 
 _WINDOW_COUNTERS = ("answered", "answered_within_sl", "abandoned", "abandoned_within_sl", "timed_out")
@@ -342,6 +343,7 @@ class QueueSnapshot:
     oldest_enqueued_at: int | None = None
     oldest_contact_id: str | None = None
     live_item: Mapping[str, Any] = field(default_factory=dict)
+    sl_variant: str = "default"  # the tenant's KpiSettings.service_level_variant: the SL its live view shows
 
     @property
     def subject(self) -> str:
@@ -371,7 +373,7 @@ def queue_findings(rules: AlertRules, queue: QueueSnapshot, now_ms: int, active:
     if sl.enabled:
         window = window_counts(queue.live_item, now_ms, sl.window_minutes)
         target = sl.target if sl.target is not None else queue.sl_target
-        level = window.service_level
+        level = window.service_level(queue.sl_variant)
         if level is not None and window.resolved >= sl.min_contacts and level < target:
             found.append(Finding(
                 AlertRule.SERVICE_LEVEL, subject, sl.severity,

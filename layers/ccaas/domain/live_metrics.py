@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import datetime
 from typing import Any
@@ -459,24 +459,34 @@ class RealtimeQueueMetrics(BaseModel):
     timed_out: int = Field(default=0, description=f"today: {_TIMED_OUT_DESCRIPTION}")
 
 
+def live_service_level(c: Mapping[str, int], variant: str = "default") -> float | None:
+    """Service level of live counters by the tenant's variant, with history's formula (kpis.accumulators). Live SL
+    counts resolved contacts only (Amazon Connect's real-time convention): a contact still waiting has not met or
+    missed T yet, so resolved = answered + abandoned + timed out stands in for offered in the variant's formula.
+    Once nothing waits, resolved = offered and this is history's SL."""
+    from ccaas.domain.kpis.accumulators import KpiAccumulator, service_level  # not at cold start
+
+    answered, abandoned = c.get("answered", 0), c.get("abandoned", 0)
+    resolved = KpiAccumulator(offered=answered + abandoned + c.get("timed_out", 0), answered=answered,
+                              abandoned=abandoned, answered_within_sl=c.get("answered_within_sl", 0),
+                              abandoned_within_sl=c.get("abandoned_within_sl", 0))
+    return service_level(resolved, variant)  # type: ignore[arg-type]
+
+
 def _rates(
     c: Mapping[str, int], service_level_variant: str = "default", abandonment_variant: str = "exclude_short_abandons",
 ) -> tuple[float | None, float | None, float | None, float | None]:
     """(SL, ASA, abandonment rate, AHT) of a slot's counters, SL and abandonment by the tenant's variants with
     history's own formulas (ccaas.domain.kpis.accumulators), fed from the live counters."""
-    from ccaas.domain.kpis.accumulators import KpiAccumulator, abandonment_rate, service_level  # not at cold start
+    from ccaas.domain.kpis.accumulators import KpiAccumulator, abandonment_rate  # not at cold start
 
     answered, abandoned = c.get("answered", 0), c.get("abandoned", 0)
     counts = KpiAccumulator(
         offered=c.get("offered", 0), answered=answered, abandoned=abandoned, short_abandoned=c.get("short_abandoned", 0),
         answered_within_sl=c.get("answered_within_sl", 0), abandoned_within_sl=c.get("abandoned_within_sl", 0),
     )
-    # Live SL counts resolved contacts only (Amazon Connect's real-time convention): a contact still waiting has not
-    # met or missed T yet, so resolved = answered + abandoned + timed out stands in for offered in the variant's
-    # formula. Once nothing waits, resolved = offered and this is history's SL.
-    resolved = replace(counts, offered=answered + abandoned + c.get("timed_out", 0))
     return (
-        service_level(resolved, service_level_variant),  # type: ignore[arg-type]
+        live_service_level(c, service_level_variant),
         c.get("wait_ms_answered", 0) / answered / 1000 if answered else None,
         abandonment_rate(counts, abandonment_variant),  # type: ignore[arg-type]
         c.get("handle_ms", 0) / c["completed"] / 1000 if c.get("completed") else None,

@@ -139,6 +139,14 @@ def _still_unpublished(deps: Dependencies, tenant_id: str, alert_ids: Iterable[s
 MAX_DEPTH_PROBE = 101  # waiting contacts read per queue for the depth rule at most (the oldest is the first)
 
 
+def _sl_variant(deps: Dependencies, tenant_id: str) -> str:
+    """The tenant's service-level variant, so an SL alert fires on the SL its live view shows (read through the
+    configuration cache)."""
+    from ccaas.usecases.metrics import kpi_settings_of  # noqa: PLC0415 - the KPI settings model, on first use
+
+    return kpi_settings_of(deps, tenant_id).service_level_variant
+
+
 def queue_snapshots(
     deps: Dependencies, tenant_id: str, rules: AlertRules, queue_ids: Iterable[str] | None = None
 ) -> list[QueueSnapshot]:
@@ -155,6 +163,7 @@ def queue_snapshots(
     wanted = sorted(queues if queue_ids is None else set(queue_ids) & set(queues))
     items = deps.live.snapshots((tenant_id, q) for q in wanted)
     probe = min(rules.queue_depth.threshold + 1, MAX_DEPTH_PROBE) if rules.queue_depth.enabled else 1
+    sl_variant = _sl_variant(deps, tenant_id) if rules.service_level.enabled else "default"
     snapshots = []
     for queue_id in wanted:
         item = items.get((tenant_id, queue_id), {})
@@ -168,6 +177,7 @@ def queue_snapshots(
                 oldest_enqueued_at=oldest[0].enqueued_at if oldest else None,
                 oldest_contact_id=oldest[0].contact_id if oldest else None,
                 live_item=item,
+                sl_variant=sl_variant,
             )
         )
     return snapshots
