@@ -236,3 +236,18 @@ def test_forecast_by_series_keeps_queues_apart():
     result = fc.forecast_by_series({("sales", "VOICE"): big, ("support", "CHAT"): small}, days=1)
     totals = {key: sum(i.offered for i in value) for key, value in result.items()}
     assert totals[("sales", "VOICE")] > 10 * totals[("support", "CHAT")]
+
+
+def test_a_zero_aht_is_unknown_not_a_handle_time_to_staff_by():
+    # One contact connected and dropped in the same second, in a slot nobody else called in: its AHT of 0 used to
+    # become the slot's forecast AHT and staffing refused the whole day.
+    history = fc.synthetic_history(FIRST_DAY, 14, seed=3)
+    quiet = next(i for i, p in enumerate(history) if p.offered == 0 and p.interval_start.date() == FIRST_DAY)
+    history[quiet] = history[quiet]._replace(offered=1, aht_seconds=0.0)
+    model = fc.fit_forecaster(history)
+    slot = fc.slot_of(history[quiet].interval_start)
+    intervals = model.forecast(FIRST_DAY + timedelta(days=14), 1)
+    assert intervals[slot].offered > 0 and intervals[slot].aht_seconds == model.aht_by_slot.get(slot, model.aht_overall)
+    assert all(i.aht_seconds is None or i.aht_seconds > 0 for i in intervals)
+    plan = fc.staffing_plan(intervals, 0.8, 20, patience_seconds=None, fallback_aht_seconds=300.0)
+    assert plan[slot].required_erlang_c >= 1

@@ -71,7 +71,7 @@ SeriesKey = tuple[str, str]  # (queue_id, channel)
 class HistoryPoint(NamedTuple):
     interval_start: datetime
     offered: int
-    aht_seconds: float | None = None  # None when nothing was handled
+    aht_seconds: float | None = None  # None when nothing was handled; ≤ 0 is read as None (unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +146,9 @@ class _History:
             cell = self.cells.setdefault((local.date(), slot_of(local)), _Cell())
             cell.offered += offered
             cell.folds |= 1 << local.fold
-            if aht is not None and offered > 0:
+            # A 0 s AHT (contacts connected and dropped in the same second) is no handle time to staff by:
+            # unknown, so the slot falls back like one without AHT (an AHT of 0 made staffing refuse the day).
+            if aht is not None and aht > 0 and offered > 0:
                 cell.handle_seconds += offered * aht
                 cell.aht_weight += offered
         if not self.cells:

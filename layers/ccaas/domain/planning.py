@@ -10,6 +10,9 @@ cached and never re-read from the records.
 Patience for Erlang A (mean time a caller waits before giving up) is estimated from the same series
 as Σ queue wait of all queued contacts ÷ abandoned — the maximum-likelihood estimate for exponential
 patience when answered callers' patience is censored at their wait.
+
+The history is fitted from the queue's first day with a contact: the weeks before it (a new queue or
+tenant, history shorter than `weeks`) are unknown, not weeks nobody called in.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from ccaas.domain.staffing import StaffingResult
 OFFERED, HANDLED, HANDLE_MS, ABANDONED, WAIT_MS = range(5)
 _FIELDS = 5
 MAX_PATIENCE_S = 86_400.0  # the longest mean patience a plan models (the what-if's patience_s bound too)
+MIN_PATIENCE_S = 0.1  # the shortest, as the what-if's lower bound
 
 
 def series_key(queue_id: str | None, channel: str) -> str:
@@ -104,24 +108,41 @@ def history_points(
             if cell is None or not cell[OFFERED]:
                 points.append(HistoryPoint(local_start, 0, None))
                 continue
-            aht = cell[HANDLE_MS] / 1000 / cell[HANDLED] if cell[HANDLED] else None
+            # No handle time at all (every contact connected and dropped in the same second) is an unknown
+            # AHT, never 0: the forecast falls back as for a slot nobody was handled in.
+            aht = cell[HANDLE_MS] / 1000 / cell[HANDLED] if cell[HANDLED] and cell[HANDLE_MS] > 0 else None
             points.append(HistoryPoint(local_start, cell[OFFERED], aht))
     return points
+
+
+def from_first_contact(points: Sequence[HistoryPoint]) -> list[HistoryPoint]:
+    """`points` from the first day with a contact on (all of them when nobody ever called). Before it the
+    queue had no history: fed as zero days, those weeks pulled a new queue's forecast down (40 % with 2
+    weeks of the default 6); left out, the fitter reads them as unknown (forecast.py's docstring)."""
+    first = next((p.interval_start.date() for p in points if p.offered), None)
+    if first is None:
+        return list(points)
+    return [p for p in points if p.interval_start.date() >= first]
 
 
 def patience_estimate(
     days: Mapping[date, Mapping[str, Mapping[str, Sequence[int]]]], *, queue_id: str, channel: str | None
 ) -> float | None:
-    """Mean patience (s) = Σ queue wait ÷ abandoned, at most MAX_PATIENCE_S; None without abandons (nobody
-    ever gave up). The bound is the what-if request's own: a day of waiting per abandon is no patience a
-    model can staff for, and a record with a wild time (history kept before intake checked them) would
-    otherwise make every Erlang A plan of the queue compute for as long as it waits."""
+    """Mean patience (s) = Σ queue wait ÷ abandoned, within the what-if request's own bounds
+    [MIN_PATIENCE_S, MAX_PATIENCE_S]; None without abandons (nobody ever gave up) or without any queue wait
+    (every abandon and answer at 0 s: CTR times have 1 s resolution). A zero total wait says nothing about
+    patience, and an estimate of 0 is no Erlang A input, so such a queue is planned by Erlang C only. The
+    upper bound: a day of waiting per abandon is no patience a model can staff for, and a record with a
+    wild time (history kept before intake checked them) would otherwise make every Erlang A plan of the
+    queue compute for as long as it waits."""
     wait = abandoned = 0
     for series in days.values():
         for cell in _combined(series, queue_id, channel).values():
             wait += cell[WAIT_MS]
             abandoned += cell[ABANDONED]
-    return min(wait / 1000 / abandoned, MAX_PATIENCE_S) if abandoned else None
+    if not abandoned or wait <= 0:
+        return None
+    return min(max(wait / 1000 / abandoned, MIN_PATIENCE_S), MAX_PATIENCE_S)
 
 
 # --- API views --------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Agents needed for one interval: Erlang C (M/M/N) and Erlang A (M/M/N+M). Pure stdlib math.
+"""Agents needed for one interval: Erlang C (M/M/N) and Erlang A (M/M/N+M). Pure stdlib math (and the
+vocabulary's DomainError for an occupancy cap no sane staffing meets).
 
 Notation (one interval, treated as stationary): λ arrivals per second, h average handle time (s),
 μ = 1/h, A = λ·h offered load in Erlangs, N agents, T service-level threshold (s), θ mean patience (s),
@@ -67,6 +68,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from ccaas.domain.vocabulary import DomainError
+
 Model = Literal["erlang_c", "erlang_a"]
 SlVariant = Literal["default", "answered_over_offered", "abandons_count_as_met"]
 SL_VARIANTS: tuple[str, ...] = ("default", "answered_over_offered", "abandons_count_as_met")
@@ -79,6 +82,12 @@ _LOG_RESCALE = math.log(_RESCALE_ABOVE)
 # what they leave out is < e^(−112) of the sums.
 _PEAK_SIGMAS = 15.0
 _SKIP_FROM_TERMS = 1024
+# No finite staffing answers 100 % within T: a queue's target of 1 (stored before writes were bounded) is planned
+# as this instead.
+SL_TARGET_OF_ONE_PLANNED_AS = 0.9999
+# Beyond this, scheduled = required ÷ (1 − shrinkage) is ten times the agents on the phones and more: an input
+# error, not a plan (0.9999999999 once answered 5e10 agents).
+MAX_SHRINKAGE = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,8 +448,6 @@ def required_agents(
     arrives."""
     rate = _resolve_rate(arrival_rate, volume, interval_seconds)
     _check_inputs(0, rate, aht_seconds, threshold_seconds)
-    if not 0.0 < sl_target < 1.0:
-        raise ValueError("sl_target must be in (0, 1): no finite staffing reaches 100 %")
     if max_occupancy is not None and not 0.0 < max_occupancy <= 1.0:
         raise ValueError("max_occupancy must be in (0, 1]")
     if max_asa_seconds is not None and max_asa_seconds < 0:
@@ -450,7 +457,9 @@ def required_agents(
     if sl_variant not in SL_VARIANTS:
         raise ValueError(f"unknown service-level variant {sl_variant!r}")
     if rate == 0:
-        return 0
+        return 0  # before the target check: an interval nobody calls in needs nobody, whatever the target
+    if not 0.0 < sl_target < 1.0:
+        raise ValueError("sl_target must be in (0, 1): no finite staffing reaches 100 %")
     targets = _Targets(sl_target, max_asa_seconds, max_occupancy, max_abandon, sl_variant)
     erlang_c_agents = _required_erlang_c(rate, aht_seconds, threshold_seconds, targets)
     if model == "erlang_c":
@@ -470,9 +479,14 @@ def _search_limit(load: float) -> int:
 def _required_erlang_c(rate: float, aht: float, threshold: float, targets: _Targets) -> int:
     load = rate * aht
     first = math.floor(load) + 1
-    if targets.max_occupancy is not None:
-        first = max(first, math.ceil(load / targets.max_occupancy))  # occupancy = A/N ≤ cap
     limit = _search_limit(load)
+    if targets.max_occupancy is not None:
+        # occupancy = A/N ≤ cap. Only a tiny cap starts the scan past the limit: refuse it before scanning, as the
+        # scan grows as load/cap (a cap of 1e-300 never ended).
+        if load / targets.max_occupancy > limit:
+            raise DomainError(f"max_occupancy {targets.max_occupancy} needs more than {limit} agents for "
+                              f"{load:.3f} Erlangs", field="max_occupancy")
+        first = max(first, math.ceil(load / targets.max_occupancy))
     for agents, b in erlang_b_sequence(load, first):
         p_wait = _erlang_c_from_b(agents, load, b)
         if targets.met(_erlang_c_result(agents, rate, aht, threshold, p_wait)):
@@ -514,7 +528,7 @@ def _required_erlang_a(rate: float, aht: float, threshold: float, patience: floa
 def scheduled_agents(required: int, shrinkage: float) -> int:
     """Agents to schedule so that `required` remain after shrinkage (breaks, training, absence):
     ceil(required / (1 − shrinkage))."""
-    if not 0.0 <= shrinkage < 1.0:
-        raise ValueError("shrinkage must be in [0, 1)")
+    if not 0.0 <= shrinkage <= MAX_SHRINKAGE:
+        raise ValueError(f"shrinkage must be in [0, {MAX_SHRINKAGE}]")
     # The tolerance stops float noise (8 / 0.8 = 10.000000000000002) from adding an agent.
     return math.ceil(required / (1.0 - shrinkage) - 1e-9)

@@ -22,16 +22,22 @@ from ccaas.domain.models import NAME_PATTERN, Channel, DomainError, Int, within_
 AgentCount = Annotated[Int, Field(ge=0, le=100_000)]
 from ccaas.domain.planning import (
     MAX_PATIENCE_S,
+    MIN_PATIENCE_S,
     StaffingInterval,
     WhatIfRow,
     day_bounds,
     day_series,
+    from_first_contact,
     history_points,
     patience_estimate,
 )
+from ccaas.domain.staffing import MAX_SHRINKAGE, SL_TARGET_OF_ONE_PLANNED_AS  # noqa: F401 - the route's bound
 from ccaas.usecases.history import tenant_context
 
 SETTLED_AFTER_MS = 2 * DAY_MS
+# Erlang A's required agents meet the SL while losing at most this share of callers: without a cap, a busy
+# queue with short patience "meets" 80/20 by letting 15-80 % of its callers give up.
+DEFAULT_MAX_ABANDON = 0.05
 _ENQUEUE_MARGIN_MS = 3_600_000  # a contact is filed by when it started, up to an IVR's length before it queued
 METHOD = (
     "Seasonal profile x damped trend (domain/forecast.py): per weekday and 15-minute slot, the exponentially "
@@ -82,9 +88,10 @@ class StaffingForecast(BaseModel):
     history_from: date
     history_to: date
     trend_per_week: float
-    sl_target: float
+    sl_target: float  # the one planned for (a queue's unreachable 1 as SL_TARGET_OF_ONE_PLANNED_AS)
     sl_threshold_s: int
     patience_s: float | None
+    max_abandon: float  # binds required_erlang_a
     shrinkage: float
     intervals: list[StaffingInterval]
     # What the forecast lacks (no history for the queue, fewer days than `weeks` asks for): additive.
@@ -114,7 +121,7 @@ def _fitted(deps: Dependencies, tenant_id: str, query: ForecastQuery):  # noqa: 
     history_from = history_to - timedelta(days=7 * query.weeks - 1)
     days = _history_days(deps, tenant_id, tz, history_from, history_to)
     channel = None if query.channel is None else query.channel.value
-    points = history_points(days, queue_id=queue.queue_id, channel=channel, tz=tz)
+    points = from_first_contact(history_points(days, queue_id=queue.queue_id, channel=channel, tz=tz))
     model = fit_forecaster(points, tz=tz, weeks=query.weeks)
     forecast = model.forecast(query.day, 1)
     patience = patience_estimate(days, queue_id=queue.queue_id, channel=channel)
@@ -125,22 +132,29 @@ def _fitted(deps: Dependencies, tenant_id: str, query: ForecastQuery):  # noqa: 
 
 def staffing_forecast(
     deps: Dependencies, tenant_id: str, query: ForecastQuery, *, shrinkage: float = 0.0,
-    patience_s: float | None = None, max_occupancy: float | None = None,
+    patience_s: float | None = None, max_occupancy: float | None = None, max_abandon: float = DEFAULT_MAX_ABANDON,
 ) -> StaffingForecast:
     """Per interval of `query.day`: forecast volume and AHT, required agents (Erlang C and, with a
-    patience estimate, Erlang A), and the SL / ASA / abandonment expected at those numbers."""
+    patience estimate, Erlang A with at most `max_abandon` of callers lost), and the SL / ASA /
+    abandonment expected at those numbers."""
     time_zone, queue, forecast, model, estimated, history_from, history_to, warnings = _fitted(deps, tenant_id, query)
     patience = patience_s if patience_s is not None else estimated
     fallback_aht = model.aht_overall or 300.0
+    sl_target = queue.sl_target
+    if sl_target >= 1.0:
+        # Stored before writes were bounded below 1: plan for a target staffing can reach.
+        sl_target = SL_TARGET_OF_ONE_PLANNED_AS
+        warnings = [*warnings, f"queue {queue.queue_id}'s sl_target {queue.sl_target:g} is not reachable with any "
+                               f"finite staffing: planned for {SL_TARGET_OF_ONE_PLANNED_AS:g}"]
     plan = staffing_plan(
-        forecast, queue.sl_target, queue.sl_threshold_s, patience_seconds=patience, shrinkage=shrinkage,
-        max_occupancy=max_occupancy, fallback_aht_seconds=fallback_aht,
+        forecast, sl_target, queue.sl_threshold_s, patience_seconds=patience, shrinkage=shrinkage,
+        max_occupancy=max_occupancy, max_abandon=max_abandon, fallback_aht_seconds=fallback_aht,
     )
     return StaffingForecast(
         queue_id=queue.queue_id, channel=None if query.channel is None else query.channel.value, date=query.day,
         time_zone=time_zone, method=METHOD, history_from=history_from, history_to=history_to,
-        trend_per_week=round(model.trend_per_week, 6), sl_target=queue.sl_target, sl_threshold_s=queue.sl_threshold_s,
-        patience_s=None if patience is None else round(patience, 3), shrinkage=shrinkage,
+        trend_per_week=round(model.trend_per_week, 6), sl_target=sl_target, sl_threshold_s=queue.sl_threshold_s,
+        patience_s=None if patience is None else round(patience, 3), max_abandon=max_abandon, shrinkage=shrinkage,
         intervals=[StaffingInterval.of(p) for p in plan], warnings=warnings,
     )
 
@@ -156,7 +170,8 @@ class WhatIfRequest(BaseModel):
     agents: AgentCount | list[AgentCount] = Field(
         description="agents per interval: one number for all, or one per 15-minute interval (at most 100)")
     model: Literal["erlang_c", "erlang_a"] = "erlang_c"
-    patience_s: float | None = Field(default=None, ge=0.1, le=MAX_PATIENCE_S, description="Erlang A patience (s); default: from history")
+    patience_s: float | None = Field(default=None, ge=MIN_PATIENCE_S, le=MAX_PATIENCE_S,
+                                      description="Erlang A patience (s); default: from history")
     weeks: Int = Field(default=6, ge=1, le=12)
 
     @field_validator("agents")
@@ -187,7 +202,8 @@ def staffing_what_if(deps: Dependencies, tenant_id: str, request: WhatIfRequest)
         raise DomainError("agent counts must be >= 0", field="agents")
     patience = request.patience_s if request.patience_s is not None else estimated
     if request.model == "erlang_a" and patience is None:
-        raise DomainError("no abandons in the history to estimate patience from: pass patience_s", field="patience_s")
+        raise DomainError("no abandons after a queue wait in the history to estimate patience from: pass patience_s",
+                          field="patience_s")
     rows = what_if(
         forecast, agents, queue.sl_threshold_s, model=request.model, patience_seconds=patience,
         fallback_aht_seconds=model.aht_overall or 300.0,

@@ -28,13 +28,20 @@ def staffing(
                      AfterValidator(within_calendar)],
     channel: Annotated[Channel | None, Query()] = None,
     weeks: Annotated[int, Query(ge=1, le=12, description="weeks of history to fit on")] = 6,
-    shrinkage: Annotated[float, Query(ge=0, lt=1)] = 0.0,
-    patience_s: Annotated[float | None, Query(ge=0.1, le=86_400, description="Erlang A mean patience (s); default: estimated from history")] = None,
-    max_occupancy: Annotated[float | None, Query(gt=0, le=1)] = None,
+    shrinkage: Annotated[float, Query(ge=0, le=forecasting.MAX_SHRINKAGE,
+                                      description="share of paid time off the phones (0-0.9)")] = 0.0,
+    patience_s: Annotated[float | None, Query(
+        ge=forecasting.MIN_PATIENCE_S, le=forecasting.MAX_PATIENCE_S,
+        description="Erlang A mean patience (s); default: estimated from history")] = None,
+    # A cap below 0.5 staffs more than twice the load and asks for millions of agents at 1e-6: a typo, not a plan.
+    max_occupancy: Annotated[float | None, Query(ge=0.5, le=1, description="occupancy cap, 0.5-1")] = None,
+    max_abandon: Annotated[float, Query(ge=0.001, le=1, description="Erlang A's required agents lose at most this "
+                                        "share of callers (default 0.05)")] = forecasting.DEFAULT_MAX_ABANDON,
 ) -> forecasting.StaffingForecast:
     query = forecasting.ForecastQuery(queue_id=queue, day=date_, channel=channel, weeks=weeks)
     return forecasting.staffing_forecast(
         deps(), tenant(router), query, shrinkage=shrinkage, patience_s=patience_s, max_occupancy=max_occupancy,
+        max_abandon=max_abandon,
     )
 
 
