@@ -364,10 +364,12 @@ def _failed_offer(deps: Dependencies, tenant_id: str, agent_id: str, contact_id:
         follow = after_failed_offer(contact, agent_id, failure, policy, now)  # type: ignore[arg-type]
         back, released = lifecycle.decline(contact, agent, now, agent_status=follow.agent_status)
         if follow.reset_declines:
-            # A consult leg stays away from the agent consulting: offered back, that agent would join a conference
-            # with itself (and the two holds of one agent, written in one commit, lost its contact).
+            # Forgotten but the agent who refused just now (offered straight back, the contact bounced on it while
+            # another agent stood free). A consult leg stays away from the agent consulting: offered back, that
+            # agent would join a conference with itself (and the two holds of one agent, written in one commit,
+            # lost its contact).
             consulting = contact.handover.from_agent_id if contact.consult_of and contact.handover else None
-            back = back.model_copy(update={"declined_by": (consulting,) if consulting else ()})
+            back = back.model_copy(update={"declined_by": tuple(dict.fromkeys(a for a in (agent_id, consulting) if a))})
         # A segment offered straight to a named agent (a transfer) enters its queue only now: say so, so
         # live metrics count it offered and waiting as a contact.queued would have.
         entered = {"entered_queue": True} if contact.enqueued_at is None else {}

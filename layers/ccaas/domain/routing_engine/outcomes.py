@@ -4,7 +4,8 @@ Reservation: an offer expires at offered_at + reservation.timeout_s (default 30 
 rejects it or lets it time out, the contact goes back to the queue keeping its place (lifecycle.decline
 adds the agent to declined_by) and is re-offered to the next best agent; the agent is optionally set
 not-ready (default: on timeout, as "MISSED"; not on an explicit reject). With reservation.max_declines
-set, once that many agents have refused, the refusals are forgotten so the contact can reach anyone.
+set, once that many agents have refused, the refusals are forgotten so the contact can reach anyone but the
+agent who refused last (offered straight back, it bounced on that agent while others stood free).
 
 Callback-in-queue: when the estimated wait exceeds callback.offer_when_wait_exceeds_s, the decision
 is "callback"; with keep_place the callback contact keeps the original enqueued_at, so it is served
@@ -45,6 +46,10 @@ def next_check_at(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms:
     A contact QUEUED now may be offered at any moment during the wait, and the workflow's timer
     cannot be moved once started; so its wait is also capped at one reservation timeout, which
     bounds a missed offer's detection by that timeout (a contact answered within it costs nothing).
+
+    With `staffed`, the end of a staffed agent's queue delay (QueueAssignment.delay_s) is a check too: an agent
+    idle while the contact is too young for it hears of nothing when the contact comes of age (no event), so the
+    contact waited for the next timer — a callback for its whole day, a call past its queue timeout.
     """
     start = contact.enqueued_at if contact.enqueued_at is not None else now_ms
     qp = policy.for_queue(queue.queue_id)
@@ -58,9 +63,12 @@ def next_check_at(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms:
         times = [start + int(qp.callback.max_wait_s * 1000)]
     else:
         return None
+    staff = as_staff(staffed)
+    if staff is not None:
+        times.extend(end for end in (start + delay for delay in staff.delays_ms(queue)) if end > now_ms)
     step = current_step(contact, queue, policy, now_ms)
-    if staffed is not None and step.expires_at is not None and now_ms < step.expires_at < min(times):
-        step = resolve_step(contact, queue, policy, now_ms, as_staff(staffed), step)
+    if staff is not None and step.expires_at is not None and now_ms < step.expires_at < min(times):
+        step = resolve_step(contact, queue, policy, now_ms, staff, step)
     expiry = step.expires_at
     if expiry is not None and expiry > now_ms:
         times.append(expiry)
@@ -87,7 +95,7 @@ def after_failed_offer(contact: Contact, agent_id: str, failure: Literal["reject
     if status:
         why += f"; agent set {status}"
     if reset:
-        why += f"; {refusals} refusals reached max_declines={rp.max_declines}: exclusions cleared"
+        why += f"; {refusals} refusals reached max_declines={rp.max_declines}: exclusions cleared but {agent_id}"
     decision = Decision(kind="reservation", outcome="reoffer" if rule.reoffer else "queue", winner=None,
                         subject=contact.contact_id, at=now_ms, why=why,
                         data={"failure": failure, "agent_id": agent_id, "refusals": refusals})

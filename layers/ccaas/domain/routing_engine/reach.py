@@ -89,6 +89,12 @@ class StaffedAgents:
             self._serving[queue.queue_id] = found
         return found
 
+    def delays_ms(self, queue: Queue) -> tuple[int, ...]:
+        """The queue delays (ms, ascending) of the staffed agents serving the queue: an agent takes the queue's
+        contacts only once they have waited that long (QueueAssignment.delay_s)."""
+        return tuple(sorted({a.serves(queue.queue_id).delay_s * 1000 for a in self.serving(queue)  # type: ignore[union-attr]
+                             if a.serves(queue.queue_id).delay_s}))  # type: ignore[union-attr]
+
     def able(self, queue: Queue, contact: Contact, condition) -> tuple[str, ...]:
         """Ids of the staffed agents of the queue with capacity on the contact's channel meeting `condition`."""
         key = (queue.queue_id, contact.channel, render(condition))
