@@ -132,6 +132,63 @@ def check_graph(definition: Mapping[str, Any], *, source: str = "ASL") -> None:
         raise AslError(f"{source}: broken state graph:\n  " + "\n  ".join(errors))
 
 
+EXPRESS_LIMIT_S = 300  # an Express execution is stopped (ExecutionsTimedOut) after 5 minutes
+# Errors a retried attempt may have spent its whole time on before failing: the task's timeout.
+_TIMEOUT_ERRORS = {"Sandbox.Timedout", "States.Timeout", "States.TaskFailed", "States.ALL"}
+
+
+def _retry_waits_s(retrier: Mapping[str, Any]) -> float:
+    """Seconds a retrier waits when all its attempts are used: IntervalSeconds x BackoffRate^n, each capped
+    by MaxDelaySeconds (the service's defaults: 1 s, 3 attempts, rate 2)."""
+    interval, rate = retrier.get("IntervalSeconds", 1), retrier.get("BackoffRate", 2.0)
+    cap = retrier.get("MaxDelaySeconds", float("inf"))
+    return sum(min(interval * rate**n, cap) for n in range(retrier.get("MaxAttempts", 3)))
+
+
+def _task_worst_case_s(name: str, state: Mapping[str, Any], timeouts_s: Mapping[str, float]) -> float:
+    function = str(state.get("Parameters", {}).get("FunctionName", "")).strip("${}")
+    limits = [t for t in (state.get("TimeoutSeconds"), timeouts_s.get(function)) if t is not None]
+    if not limits:
+        raise AslError(f"{name}: no timeout known (neither TimeoutSeconds nor the function's timeout)")
+    retriers = state.get("Retry", []) or []
+    whole_runs = 1 + sum(r.get("MaxAttempts", 3) for r in retriers if _TIMEOUT_ERRORS & set(r["ErrorEquals"]))
+    return whole_runs * min(limits) + sum(_retry_waits_s(r) for r in retriers)
+
+
+def worst_case_s(definition: Mapping[str, Any], timeouts_s: Mapping[str, float]) -> float:
+    """Seconds the longest path from StartAt (Catch edges included) can take: each Task runs its whole timeout
+    (its TimeoutSeconds, or `timeouts_s` by the FunctionName placeholder, e.g. RecordHistoryFunctionArn) once
+    and once more per retry of a timeout, and waits out every retrier in full; Wait states add their Seconds.
+    Other retried errors (a throttle, a refused export) are counted by their waits: the function gives up on
+    them within its own retries, not at its timeout. A loop has no worst case: AslError."""
+    states = definition["States"]
+
+    def longest(name: str, path: tuple[str, ...]) -> float:
+        if name in path:
+            raise AslError(f"loop through {name!r}: no worst case")
+        state = states[name]
+        kind = state.get("Type")
+        if kind == "Task":
+            own = _task_worst_case_s(name, state, timeouts_s)
+        elif kind in ("Parallel", "Map"):
+            raise AslError(f"{name}: the worst case of a {kind} state is not modelled")
+        else:
+            own = state.get("Seconds", 0) if kind == "Wait" else 0
+        return own + max((longest(t, (*path, name)) for _, t in _targets(state)), default=0)
+
+    return longest(definition["StartAt"], ())
+
+
+def check_express_budget(definition: Mapping[str, Any], timeouts_s: Mapping[str, float], *, source: str = "ASL",
+                         limit_s: float = EXPRESS_LIMIT_S) -> None:
+    """An Express workflow's worst case (worst_case_s) must end before the service stops it: past the limit
+    the execution is killed mid-retry instead of failing or succeeding on its own terms."""
+    worst = worst_case_s(definition, timeouts_s)
+    if worst > limit_s:
+        raise AslError(f"{source}: worst case {worst:g} s (retries and waits included) is over the {limit_s:g} s an "
+                       "Express execution may run: retry timeouts less, or shorten waits")
+
+
 def load(path: str | Path, substitution_names: Iterable[str]) -> str:
     """Read an ASL file, check it parses, its graph is sound, and its placeholders are exactly
     `substitution_names`. Returns the raw text (placeholders intact, for DefinitionSubstitutions)."""

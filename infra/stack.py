@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.constructs.alerts import Alerts
+from infra.constructs.alerts import SCHEDULE_GROUP, Alerts
 from infra.constructs.analytics import POST_CONTACT_TASKS, Analytics, allow_comprehend_sentiment
 from infra.constructs.connect import allow_connect_invoke
 from infra.constructs.api import STAGE_NAME, Api
@@ -173,6 +173,11 @@ class CcaasStack(Stack):
         for folder, fn in {**self.events.consumers, **self.analytics.records.consumers}.items():
             self.observability.add_stream_consumer(folder, fn)
         self.observability.add_functions(fns)
+        self.observability.add_state_machine(CONTACT_LIFECYCLE, self.lifecycle.state_machine)
+        self.observability.add_state_machine(POST_CONTACT, self.post_contact.state_machine)
+        self.observability.add_api_stage(self.api.rest_api.deployment_stage)
+        if self.alerts.schedules:
+            self.observability.add_schedules(SCHEDULE_GROUP)
         self.observability.add_queue_metrics(METRICS_NAMESPACE)
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the v1 stage")

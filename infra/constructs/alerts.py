@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -24,6 +24,8 @@ from infra.naming import ALERTS_BUS_ID, construct_id
 
 ALERTS_BUS_PREFIX = "ccaas-alerts"
 SCHEDULE_INPUT_SOURCE = "ccaas.schedule"
+SCHEDULE_GROUP = "default"  # the schedules' group (CfnSchedule without group_name): the Scheduler metrics' dimension
+SCHEDULED_EVENT_MAX_AGE_S = 60  # the least either service takes; a tick older than this is the next tick's job
 
 
 class Alerts(Construct):
@@ -38,10 +40,14 @@ class Alerts(Construct):
         self.bus.grant_put_events_to(grantee)
 
     def add_schedule(self, folder: str, fn: lambda_.IFunction, expression: str) -> scheduler.CfnSchedule:
-        """Invoke `fn` on `expression` with {"source", "schedule", "scheduled_time"} as the event.
+        """Invoke `fn` on `expression` with {"source", "schedule", "scheduled_time"} as the event, once per tick.
 
         L1 on purpose: the L2 target grants invoke on `<function ARN>:*` (every version) through a
         stack-wide role; this role may invoke exactly this function's unqualified ARN."""
+        # Scheduler invokes asynchronously, so Lambda's own retries (2, over up to 6 h) would come on top of the
+        # schedule's none: a failing sweep ran three times a tick and old ticks piled up under throttling. A failed
+        # tick is the function's Errors alarm (infra.constructs.observability), the next tick a period later.
+        fn.configure_async_invoke(retry_attempts=0, max_event_age=Duration.seconds(SCHEDULED_EVENT_MAX_AGE_S))
         cid = construct_id(folder)
         role = iam.Role(
             self,
@@ -66,7 +72,7 @@ class Alerts(Construct):
                 input=json.dumps(payload),
                 # A missed tick is not worth retrying: the next one comes a period later.
                 retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
-                    maximum_retry_attempts=0, maximum_event_age_in_seconds=60
+                    maximum_retry_attempts=0, maximum_event_age_in_seconds=SCHEDULED_EVENT_MAX_AGE_S
                 ),
             ),
         )

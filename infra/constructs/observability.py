@@ -1,14 +1,18 @@
-"""A minimal dashboard and the two alarms that matter first: a DLQ with messages in it, and a stream
-consumer falling behind. Built to grow: `add_dead_letter_queue` / `add_stream_consumer` /
-`add_functions` each add their widgets and alarms (a fuller dashboard comes later)."""
+"""A minimal dashboard and the alarms that say something failed: a DLQ with messages in it, a stream consumer
+falling behind, a function's errors or throttles, a failed or timed-out workflow execution, the API's 5XX answers,
+a schedule that could not invoke its function. Built to grow: `add_dead_letter_queue` / `add_stream_consumer` /
+`add_functions` / `add_state_machine` / `add_api_stage` / `add_schedules` each add their widgets and alarms
+(a fuller dashboard comes later). Every alarm notifies the alarm topic (infra.constructs.notifications)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.naming import STACK_NAME, construct_id
@@ -18,6 +22,11 @@ OLDEST_CONTACT_ALARM_S = 120
 # Per-queue metrics carry the dimensions (service, tenant, queue) that Powertools EMF writes.
 QUEUE_DIMENSIONS = "{%s,service,tenant,queue}"
 PERIOD = Duration.minutes(1)
+# Failures (a function error or throttle, a failed or timed-out execution, a 5XX answer, a schedule's target error):
+# the first one in 5 minutes alarms. A healthy deployment has none, each is a contact step, a batch, a request or a
+# tick that did not happen (an Express execution keeps no history: the alarm is all there is), and counts are
+# too small for a rate to mean anything; 5 minutes keeps a burst to one notification.
+FAILURE_PERIOD = Duration.minutes(5)
 # Per-campaign counts (ccaas.usecases.outbound_metrics.emit_campaign_counts): service, tenant, campaign; blocks add rule.
 CAMPAIGN_DIMENSIONS = "{%s,campaign,service,tenant}"
 CAMPAIGN_RULE_DIMENSIONS = "{%s,campaign,rule,service,tenant}"
@@ -107,8 +116,30 @@ class Observability(Construct):
         self.alarms[f"{name}IteratorAge"] = alarm
         return alarm
 
+    def _failure_alarm(self, name: str, metric: cw.IMetric, description: str) -> cw.Alarm:
+        """Alarms on the first failure in FAILURE_PERIOD (`metric` a Sum over that period)."""
+        alarm = cw.Alarm(
+            self,
+            name,
+            alarm_description=description,
+            metric=metric,
+            threshold=1,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        self.alarms[name] = alarm
+        return alarm
+
     def add_functions(self, functions: Mapping[str, lambda_.IFunction]) -> None:
-        """One widget: errors of every function (graph only; per-function alarms come later)."""
+        """One widget (errors of every function) and two alarms per function: Errors (a step, a batch, a request
+        or a scheduled tick failed) and Throttles (an invocation refused for concurrency)."""
+        for folder, fn in sorted(functions.items()):
+            name = construct_id(folder)
+            self._failure_alarm(f"{name}Errors", fn.metric_errors(period=FAILURE_PERIOD, statistic="Sum"),
+                                f"{folder}: the function failed (raised, timed out or ran out of memory)")
+            self._failure_alarm(f"{name}Throttles", fn.metric_throttles(period=FAILURE_PERIOD, statistic="Sum"),
+                                f"{folder}: invocations throttled (the account's or the function's concurrency)")
         self.dashboard.add_widgets(
             cw.GraphWidget(
                 title="Lambda errors",
@@ -119,6 +150,28 @@ class Observability(Construct):
                 width=8,
             )
         )
+
+    def add_state_machine(self, name: str, machine: sfn.IStateMachine) -> None:
+        """Alarms on failed and on timed-out executions: a step's error its retries did not cure (a contact left
+        without its timer or its history record), or an Express execution stopped at its 5 minutes."""
+        self._failure_alarm(f"{name}ExecutionsFailed", machine.metric_failed(period=FAILURE_PERIOD, statistic="Sum"),
+                            f"{name}: executions failed (a step's error outlasted its retries)")
+        self._failure_alarm(f"{name}ExecutionsTimedOut",
+                            machine.metric_timed_out(period=FAILURE_PERIOD, statistic="Sum"),
+                            f"{name}: executions timed out (stopped mid-step)")
+
+    def add_api_stage(self, stage: apigw.Stage) -> None:
+        """Alarms on 5XX answers of the REST API's stage (a handler's or the integration's failure; 4XX are the
+        callers' own)."""
+        self._failure_alarm("Api5XXError", stage.metric_server_error(period=FAILURE_PERIOD, statistic="Sum"),
+                            f"API stage {stage.stage_name}: 5XX answers")
+
+    def add_schedules(self, group: str) -> None:
+        """Alarms when EventBridge Scheduler could not invoke a target of the schedule group (throttled, the
+        function or its permission gone): the tick is lost, the function never ran, so its Errors say nothing."""
+        metric = cw.Metric(namespace="AWS/Scheduler", metric_name="TargetErrorCount", statistic="Sum",
+                           period=FAILURE_PERIOD, dimensions_map={"ScheduleGroup": group})
+        self._failure_alarm("ScheduleTargetErrors", metric, f"schedule group {group}: a scheduled invocation failed")
 
     def add_queue_metrics(self, namespace: str) -> None:
         """Live queue widgets for every (tenant, queue), whatever queues exist at run time (SEARCH),

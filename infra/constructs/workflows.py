@@ -3,10 +3,13 @@
 The definition is inlined (DefinitionBody.from_string) so template assertions, cfn-lint and the local
 runtime all see it; placeholders are filled by CloudFormation DefinitionSubstitutions. The loader
 (infra.asl) fails synth when the ASL's ${Placeholders} and the substitutions differ either way, or
-when the state graph is broken. Raw ASL gets no automatic IAM grants: invoke is granted per function.
+when the state graph is broken, or when an Express machine's worst case (retries and waits included, with its
+functions' timeouts) is over the 5 minutes an Express execution may run. Raw ASL gets no automatic IAM grants:
+invoke is granted per function.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from aws_cdk import RemovalPolicy
@@ -19,6 +22,8 @@ from constructs import Construct
 from infra import asl, log_levels
 from infra.nag import acknowledge
 from infra.naming import function_arn_placeholder, state_machine_file
+
+LAMBDA_DEFAULT_TIMEOUT_S = 3  # a function created without a timeout
 
 
 class AslStateMachine(Construct):
@@ -49,6 +54,12 @@ class AslStateMachine(Construct):
             substitutions[key] = value
         self.definition_file = state_machine_file(name)
         text = asl.load(self.definition_file, substitutions.keys())  # raises on any mismatch
+        if express:
+            timeouts_s = {
+                function_arn_placeholder(f): fn.timeout.to_seconds() if fn.timeout else LAMBDA_DEFAULT_TIMEOUT_S
+                for f, fn in functions.items() if isinstance(fn, lambda_.Function)
+            }
+            asl.check_express_budget(json.loads(text), timeouts_s, source=self.definition_file.name)
 
         log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=removal_policy)
         self.state_machine = sfn.StateMachine(

@@ -15,7 +15,7 @@ from infra.naming import STATEMACHINES_DIR, construct_id, function_arn_placehold
 from infra.stack import LAKE_EXPORTS
 
 POST_CONTACT = STATEMACHINES_DIR / "post_contact.asl.json"
-LAKE_RETRY = {"ErrorEquals": ["LakeExportFailed"], "IntervalSeconds": 5, "MaxAttempts": 4, "BackoffRate": 2}
+LAKE_RETRY = {"ErrorEquals": ["LakeExportFailed"], "IntervalSeconds": 5, "MaxAttempts": 3, "BackoffRate": 2}
 
 
 def _tasks_by_function(definition: dict) -> dict[str, tuple[str, dict]]:
@@ -44,7 +44,7 @@ def test_every_task_that_exports_to_the_lake_retries_lake_export_failed() -> Non
         # the Lambda service errors keep their own, shorter policy; nothing catches the lake's failure
         assert any("Lambda.ServiceException" in r["ErrorEquals"] for r in state["Retry"]), name
         assert "Catch" not in state, name
-    # 5 + 10 + 20 + 40 s of waiting per step at most: both steps fit the Express workflow's 5 minutes
+    # 5 + 10 + 20 s of waiting per step at most (the whole budget: infra.asl.check_express_budget)
     waits = sum(LAKE_RETRY["IntervalSeconds"] * LAKE_RETRY["BackoffRate"] ** n for n in range(LAKE_RETRY["MaxAttempts"]))
     assert 2 * waits < 300
 
@@ -155,9 +155,9 @@ def test_the_local_interpreter_retries_a_lake_export_failed_with_the_asl_backoff
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("runtime")
-def test_a_lake_that_keeps_refusing_fails_the_execution_after_four_retries(machine, waits) -> None:
+def test_a_lake_that_keeps_refusing_fails_the_execution_after_three_retries(machine, waits) -> None:
     described, events = _run(machine, f"fail9-{uuid.uuid4().hex[:8]}")
     assert described["status"] == "FAILED"
     assert described.get("error") == "LakeExportFailed"
-    assert _failures(events) == ["LakeExportFailed"] * 5  # the first attempt and 4 retries, then the failure
-    assert waits == [5, 10, 20, 40]
+    assert _failures(events) == ["LakeExportFailed"] * 4  # the first attempt and 3 retries, then the failure
+    assert waits == [5, 10, 20]

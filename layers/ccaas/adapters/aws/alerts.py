@@ -240,6 +240,11 @@ class DynamoAlertStore:
             raise
 
 
+class AlertEventsNotAccepted(RuntimeError):
+    """The bus kept refusing some alert events after the publisher's own retries (named, as the contact events'
+    EventsNotAccepted is, so a caller or a workflow can tell it from a bug)."""
+
+
 class EventBridgeAlertPublisher:
     """PutEvents in chunks of 10 (the API's limit); entries EventBridge rejects are retried, never dropped."""
 
@@ -265,4 +270,4 @@ class EventBridgeAlertPublisher:
                 pending = [e for e, result in zip(pending, response["Entries"], strict=False) if result.get("ErrorCode")]
                 time.sleep(0.05 * 2**attempt)
             else:
-                raise RuntimeError(f"{len(pending)} alert events not accepted by the bus after {_MAX_PUT_ATTEMPTS} attempts")
+                raise AlertEventsNotAccepted(f"{len(pending)} alert events not accepted by the bus after {_MAX_PUT_ATTEMPTS} attempts")

@@ -18,6 +18,11 @@ _MAX_PUT_ATTEMPTS = 4
 _MAX_DEDUP_ATTEMPTS = 6
 
 
+class EventsNotAccepted(RuntimeError):
+    """The stream kept refusing some events after the publisher's own retries. Named so a workflow step can
+    retry it (Step Functions matches the exception's class name): the step saved its state before publishing."""
+
+
 class KinesisEventPublisher:
     """PutRecords in chunks of 500; records the stream rejected are retried, never dropped silently."""
 
@@ -38,7 +43,7 @@ class KinesisEventPublisher:
                 pending = [r for r, result in zip(pending, response["Records"]) if "ErrorCode" in result]
                 time.sleep(0.05 * 2**attempt)
             else:
-                raise RuntimeError(f"{len(pending)} events not accepted by the stream after {_MAX_PUT_ATTEMPTS} attempts")
+                raise EventsNotAccepted(f"{len(pending)} events not accepted by the stream after {_MAX_PUT_ATTEMPTS} attempts")
 
 
 def _execution_name(contact: Contact) -> str:
