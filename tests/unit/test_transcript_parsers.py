@@ -259,3 +259,14 @@ def test_chat_messages_sent_before_connection_are_kept_at_offset_zero():
     ]
     assert [s.begin_ms for s in transcript.segments] == [0, 0, 10000, 30000]
     assert transcript.dropped_segments == 0
+
+
+def test_word_timings_are_the_parsers_own_never_an_uploaders():
+    """Rules time a phrase by its words' start times where a parser kept them; a segment sent with such timings
+    must not set them (an uploader could otherwise say a disclosure came at second 0)."""
+    from ccaas.domain.analytics.transcript import Segment  # noqa: PLC0415
+
+    sent = Segment.model_validate({"speaker": "AGENT", "begin_ms": 0, "end_ms": 74_000, "text": "this call is recorded",
+                                   "word_begins_ms": [0, 1, 2, 3]})
+    assert sent.word_begins_ms is None and "word_begins_ms" not in sent.model_dump()
+    assert "word_begins_ms" not in Segment.model_json_schema()["properties"]

@@ -15,8 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 
 class Speaker(StrEnum):
@@ -50,8 +49,13 @@ class Segment(BaseModel):
     end_ms: int = Field(ge=0)
     text: str = Field(repr=False)
     # Start time of each word of `text`, where the parser had them (Transcribe's items): rules time a phrase
-    # by its own words. Set by parsers only: not part of the API's segment, nor of the stored analysis.
-    word_begins_ms: SkipJsonSchema[tuple[int, ...] | None] = Field(default=None, repr=False, exclude=True)
+    # by its own words. Set by parsers only: a private attribute is no input (a field hidden from the API's
+    # schema was still accepted: an uploader could have set when a disclosure was said), not in the stored analysis.
+    _word_begins_ms: tuple[int, ...] | None = PrivateAttr(default=None)
+
+    @property
+    def word_begins_ms(self) -> tuple[int, ...] | None:
+        return self._word_begins_ms
 
     @field_validator("text")
     @classmethod
@@ -149,8 +153,9 @@ def _build(
             dropped += 1
             continue
         end = begin if end is None else end if strict_times else max(begin, end)
-        segments.append(Segment(speaker=speaker, begin_ms=begin, end_ms=end, text=text,
-                                word_begins_ms=word_begins[0] if word_begins else None))
+        segment = Segment(speaker=speaker, begin_ms=begin, end_ms=end, text=text)
+        segment._word_begins_ms = word_begins[0] if word_begins else None  # noqa: SLF001 - the parsers' own
+        segments.append(segment)
     return Transcript(
         contact_id=contact_id,
         channel=channel,
