@@ -13,3 +13,6 @@ class TaskTokenStep(ContactStep):
     """A `.waitForTaskToken` step: the token is parked on the contact and answered later."""
 
     task_token: str
+    # The step's Step Functions retry count ($$.State.RetryCount): a retried AwaitAgent may follow an attempt that
+    # saved the contact QUEUED and then could not publish its event (usecases.contacts.queue_and_route).
+    retry: int = 0

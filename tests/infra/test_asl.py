@@ -304,3 +304,14 @@ def test_synth_refuses_an_express_workflow_whose_functions_cannot_finish_in_five
     with pytest.raises(asl.AslError, match=r"post_contact.asl.json: worst case \d+ s"):
         AslStateMachine(stack, "PostContact", functions=slow, express=True,
                         log_retention=logs.RetentionDays.ONE_DAY, removal_policy=RemovalPolicy.DESTROY)
+
+
+def test_await_agent_tells_its_function_when_it_is_a_retry():
+    """A retried AwaitAgent publishes contact.queued again (its first attempt may have saved the contact QUEUED and
+    then failed to publish): the function learns it is a retry from the state's retry count, which it parses."""
+    from ccaas.steps import TaskTokenStep  # noqa: PLC0415
+
+    definition = json.loads((STATEMACHINES_DIR / "contact_lifecycle.asl.json").read_text())
+    payload = definition["States"]["AwaitAgent"]["Parameters"]["Payload"]
+    assert payload["retry.$"] == "$$.State.RetryCount"
+    assert TaskTokenStep.model_validate({"tenant_id": "t", "contact_id": "c", "task_token": "x", "retry": 2}).retry == 2

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from uuid import NAMESPACE_URL, uuid5
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -100,6 +101,12 @@ class Event(BaseModel):
 
 def _at(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def queued_event_id(contact: Contact) -> str:
+    """The `contact.queued` event's id, the same however often it is published: a retried step publishes it again
+    and the consumers' de-duplication (by event id) keeps one."""
+    return str(uuid5(NAMESPACE_URL, f"ccaas:{contact.tenant_id}:{contact.contact_id}:queued:{contact.enqueued_at}"))
 
 
 def contact_event(event_type: EventType, contact: Contact, event_id: str, at_ms: int, **extra: Any) -> Event:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain import lifecycle
-from ccaas.domain.events import Event, EventType, agent_activity, agent_event, contact_event
+from ccaas.domain.events import Event, EventType, agent_activity, agent_event, contact_event, queued_event_id
 from ccaas.domain.models import (
     E164_PATTERN,
     NAME_PATTERN,
@@ -235,15 +235,18 @@ def earlier_segments(deps: Dependencies, contact: Contact, limit: int) -> list[C
     return chain
 
 
-def queue_and_route(deps: Dependencies, tenant_id: str, contact_id: str, task_token: str) -> Contact:
-    """Workflow step AwaitAgent: queue the contact with the step's token, then try an agent at once."""
+def queue_and_route(deps: Dependencies, tenant_id: str, contact_id: str, task_token: str, *, retried: bool = False) -> Contact:
+    """Workflow step AwaitAgent: queue the contact with the step's token, then try an agent at once. `retried`: the
+    workflow runs the step again after a failure (its first attempt may have saved the contact QUEUED and then
+    failed to publish `contact.queued`: published again, under the same event id)."""
 
     def attempt() -> Contact:
         contact = deps.store.get_contact(tenant_id, contact_id)
         if contact.state == ContactState.INITIATED:
             queue = deps.config.get_queue(tenant_id, contact.queue_id)
             queued = lifecycle.enqueue(contact, queue, task_token, deps.clock.now_ms())
-            commit(deps, contacts=[(queued, EventType.CONTACT_QUEUED, {"sl_threshold_s": queue.sl_threshold_s})])
+            deps.store.save(contacts=[queued])
+            _publish_queued(deps, queued, queue.sl_threshold_s)
             return queued
         if contact.state == ContactState.ABANDONED:
             deps.workflow.fail(task_token, "ContactAbandoned", "the customer left before the contact was queued")
@@ -252,6 +255,8 @@ def queue_and_route(deps: Dependencies, tenant_id: str, contact_id: str, task_to
             # A retried step or a new wait after a recheck: the previous token is dead, park the new one.
             rearmed = lifecycle.arm_token(contact, task_token)
             deps.store.save(contacts=[rearmed])
+            if retried and contact.enqueued_at is not None:  # once more, the same id: a copy already had is dropped
+                _publish_queued(deps, rearmed, deps.config.get_queue(tenant_id, contact.queue_id).sl_threshold_s)
             return rearmed
         deps.workflow.succeed(task_token, {"state": contact.state.value, "agent_id": contact.agent_id})
         return contact
@@ -260,6 +265,13 @@ def queue_and_route(deps: Dependencies, tenant_id: str, contact_id: str, task_to
     if contact.state in WAITING_STATES:
         contact = route_contact(deps, contact)
     return contact
+
+
+def _publish_queued(deps: Dependencies, contact: Contact, sl_threshold_s: int) -> None:
+    """`contact.queued`, under an id of the contact's own (events.queued_event_id): a retried AwaitAgent publishes it
+    again, and live metrics count it once (they de-duplicate by event id)."""
+    deps.events.publish([contact_event(EventType.CONTACT_QUEUED, contact, queued_event_id(contact), deps.clock.now_ms(),
+                                       sl_threshold_s=sl_threshold_s)])
 
 
 def _reserve(deps: Dependencies, contact: Contact, agent: Agent, decision: routing.Decision) -> tuple[Contact, Agent] | None:
