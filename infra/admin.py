@@ -8,6 +8,7 @@
     .venv/bin/python -m infra.admin ... register-sms-sender acme origination +12065550100 | configuration-set acme-texts
     .venv/bin/python -m infra.admin [--stack ...] create-user acme ana@example.com --role agent --agent-id ana --name "Ana"
     .venv/bin/python -m infra.admin [--stack ...] list-users acme | disable-user ana@example.com
+    .venv/bin/python -m infra.admin ... index-resolved-alerts acme   (once, after upgrading to session 26's alerts)
 
 Target: `--endpoint` is the embedded AWS `make run` prints (us-east-1, dummy credentials; the stack's
 tables are found by their logical ids, as local.flow finds its function); otherwise the deployed stack
@@ -452,6 +453,14 @@ def cmd_disable_user(deps: Any, args: argparse.Namespace, out: TextIO, err: Text
                   "300 s cache).\n")
 
 
+def cmd_index_resolved_alerts(deps: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    indexed = _use_case(args.command, "index_resolved_alerts")(deps, args.tenant_id)
+    if args.json:
+        _json({"tenant_id": args.tenant_id, "indexed": indexed}, out)
+    else:
+        out.write(f"Indexed {indexed} resolved alert(s) of tenant {args.tenant_id} for GET /alerts?status=resolved.\n")
+
+
 COMMANDS: Mapping[str, Callable[[Any, argparse.Namespace, TextIO, TextIO], None]] = {
     "create-tenant": cmd_create_tenant,
     "issue-key": cmd_issue_key,
@@ -464,6 +473,7 @@ COMMANDS: Mapping[str, Callable[[Any, argparse.Namespace, TextIO, TextIO], None]
     "create-user": cmd_create_user,
     "list-users": cmd_list_users,
     "disable-user": cmd_disable_user,
+    "index-resolved-alerts": cmd_index_resolved_alerts,
 }
 
 
@@ -557,6 +567,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--role", required=True, choices=ROLES)
     c.add_argument("--agent-id", default=None, help="the agent the user is (role agent only, and required for it)")
     c.add_argument("--name", dest="user_name", default=None, metavar="NAME", help="the person's name")
+    c = command("index-resolved-alerts", "an upgrade's one-off: list the tenant's alerts resolved before "
+                                          "GET /alerts?status=resolved had its index under it too")
+    c.add_argument("tenant_id", type=_tenant_id)
     c = command("list-users", "the tenant's users (deployed stack's user pool)")
     c.add_argument("tenant_id", type=_tenant_id)
     c = command("disable-user", "stop a user signing in (deployed stack's user pool)")

@@ -125,6 +125,10 @@ class AlertStore(Protocol):
     def resolved(self, tenant_id: str, limit: int, after: str | None = None) -> list[Alert]:
         """The resolved ones as `recent` lists them, however many newer alerts are open."""
         ...
+    def index_resolved(self, tenant_id: str) -> int:
+        """Put the tenant's alerts resolved before `resolved` could list them where it does (an upgrade's one-off;
+        idempotent). Returns how many it indexed."""
+        ...
     def acknowledge(self, tenant_id: str, alert_id: str, at_ms: int) -> Alert:
         """OPEN -> ACKNOWLEDGED (an acknowledged alert is returned as it is); Conflict once resolved."""
         ...

@@ -207,3 +207,10 @@ def test_key_commands_name_the_missing_use_case_on_an_older_backend(runtime, mon
     code = admin.main(["--endpoint", runtime.moto_endpoint, "issue-key", "demo", "--role", "agent"], out=io.StringIO(), err=err)
     assert code == 1
     assert err.getvalue() == "python -m infra.admin: error: this version of the backend has no issue-key (ccaas.usecases.admin.issue_api_key)\n"
+
+
+def test_index_resolved_alerts_is_an_upgrade_step_that_runs_again_harmlessly(runtime) -> None:
+    key_ok(runtime, "create-tenant", "cli-alerts", "--name", "Alerts Co")
+    assert json.loads(key_ok(runtime, "index-resolved-alerts", "cli-alerts", "--json")) == {
+        "tenant_id": "cli-alerts", "indexed": 0}
+    assert "cli-nobody" in one_line_error(in_process("index-resolved-alerts", "cli-nobody", endpoint=runtime.moto_endpoint))

@@ -195,3 +195,10 @@ def put_agent(deps: Dependencies, agent: Agent) -> Agent:
                                     "version": current.version + 1})
     deps.store.save(agents=[updated])
     return updated
+
+
+def index_resolved_alerts(deps: Dependencies, tenant_id: str) -> int:
+    """Alerts resolved before `GET /alerts?status=resolved` read its index show under `status=all` only (until
+    their 30-day expiry): index them. An upgrade's one-off, safe to run again; returns how many it indexed."""
+    deps.config.get_tenant(tenant_id)  # NotFound for an unknown tenant
+    return deps.alerts.index_resolved(tenant_id)

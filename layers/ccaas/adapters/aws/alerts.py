@@ -4,7 +4,8 @@ Items, all tenant-first:
 - `pk=<tenant>#ALERTS, sk=ALERT#<alert id>`: the alert. Ids sort by opening time, so the newest are a
   reverse Query away. Resolved alerts get a TTL (`expires_at`, RESOLVED_RETENTION_DAYS) and
   `resolved_pk=<tenant>#RESOLVED`: the sparse GSI `resolved` (resolved_pk, sk) lists them newest first
-  without reading past the open ones. (Alerts resolved before it was written show under `recent` only.)
+  without reading past the open ones. (Alerts resolved before it was written show under `recent` only, until
+  `index_resolved` — the admin tool's `index-resolved-alerts` — indexes them.)
 - `pk=<tenant>#ALERTS, sk=SLOT#<rule>#<subject>`: `{alert_id}` while that alert is unresolved. It is
   created with the alert in one transaction conditioned on its absence: the one-unresolved-alert-per-
   (rule, subject) guarantee. Listing unresolved alerts is a Query of the slots plus a BatchGetItem.
@@ -128,6 +129,37 @@ class DynamoAlertStore:
             KeyConditionExpression="resolved_pk = :rpk",
             ExpressionAttributeValues={":rpk": {"S": self._resolved_pk(tenant_id)}},
         )
+
+    def index_resolved(self, tenant_id: str) -> int:
+        """A Query of the tenant's alerts (resolved ones without `resolved_pk` only, as a filter) and an update of
+        each found, conditioned on it still being so: an upgrade's one-off, run again it finds nothing."""
+        indexed, start = 0, None
+        while True:
+            page = self._db.query(
+                TableName=self._table, KeyConditionExpression="pk = :pk AND begins_with(sk, :alert)",
+                FilterExpression="#s = :resolved AND attribute_not_exists(resolved_pk)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":pk": {"S": self._pk(tenant_id)}, ":alert": {"S": "ALERT#"},
+                                           ":resolved": {"S": AlertStatus.RESOLVED.value}},
+                **({"ExclusiveStartKey": start} if start else {}),
+            )
+            for item in page["Items"]:
+                try:
+                    self._db.update_item(
+                        TableName=self._table, Key={"pk": item["pk"], "sk": item["sk"]},
+                        UpdateExpression="SET resolved_pk = :rpk",
+                        ConditionExpression="#s = :resolved AND attribute_not_exists(resolved_pk)",
+                        ExpressionAttributeNames={"#s": "status"},
+                        ExpressionAttributeValues={":rpk": {"S": self._resolved_pk(tenant_id)},
+                                                   ":resolved": {"S": AlertStatus.RESOLVED.value}},
+                    )
+                    indexed += 1
+                except ClientError as error:
+                    if not _failed(error):  # a failed condition: expired or indexed meanwhile, nothing to do
+                        raise
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return indexed
 
     def _newest(self, limit: int, start: dict[str, Any] | None, **query: Any) -> list[Alert]:
         """Up to `limit` alerts of the query, newest first, from after the key `start` (an alert id's keys)."""

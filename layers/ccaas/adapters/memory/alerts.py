@@ -41,6 +41,9 @@ class MemoryAlertStore:
     def resolved(self, tenant_id: str, limit: int, after: str | None = None) -> list[Alert]:
         return self._newest(tenant_id, limit, after, lambda a: a.status == AlertStatus.RESOLVED)
 
+    def index_resolved(self, tenant_id: str) -> int:
+        return 0  # `resolved` reads the alerts' status: nothing is ever left out of it here
+
     def _newest(self, tenant_id: str, limit: int, after: str | None, wanted: Callable[[Alert], bool]) -> list[Alert]:
         mine = [a for (t, i), a in self.alerts.items() if t == tenant_id and (after is None or i < after) and wanted(a)]
         return sorted(mine, key=lambda a: a.alert_id, reverse=True)[:limit]
