@@ -142,7 +142,7 @@ MAX_DEPTH_PROBE = 101  # waiting contacts read per queue for the depth rule at m
 def _sl_variant(deps: Dependencies, tenant_id: str) -> str:
     """The tenant's service-level variant, so an SL alert fires on the SL its live view shows (read through the
     configuration cache)."""
-    from ccaas.usecases.metrics import kpi_settings_of  # noqa: PLC0415 - the KPI settings model, on first use
+    from ccaas.usecases.tenancy import kpi_settings_of  # noqa: PLC0415 - the KPI settings model, on first use
 
     return kpi_settings_of(deps, tenant_id).service_level_variant
 

@@ -51,7 +51,7 @@ from ccaas.domain.kpis import (
 from ccaas.domain.kpis.intervals import Granularity
 from ccaas.domain.kpis.settings import ServiceLevelVariant
 from ccaas.domain.vocabulary import Conflict, ContactState, DomainError, Int, NotFound
-from ccaas.usecases.tenancy import save_settings, settings_of
+from ccaas.usecases.tenancy import KPI_SETTINGS, kpi_settings_of, save_settings
 
 # Handling is read back 24 h: a contact that completes in a range and started at most a day before it is
 # among the entries anchored in [from - 24 h, to); a longer one (a chat or an e-mail open for days) the store
@@ -70,15 +70,15 @@ assert MAX_RANGE_DAYS * DAY_MS + HANDLING_LOOKBACK_MS <= MAX_ACTIVITY_READ_DAYS 
 def tenant_context(deps: Dependencies, tenant_id: str) -> tuple[str, KpiSettings]:
     """(time zone, KPI settings) of the tenant."""
     time_zone = deps.config.get_tenant(tenant_id).time_zone
-    return time_zone, settings_of(deps, tenant_id, "kpis", KpiSettings)
+    return time_zone, kpi_settings_of(deps, tenant_id)
 
 
 def kpi_settings(deps: Dependencies, tenant_id: str) -> KpiSettings:
-    return tenant_context(deps, tenant_id)[1]
+    return kpi_settings_of(deps, tenant_id)  # the settings alone: no read of the tenant for its time zone
 
 
 def put_kpi_settings(deps: Dependencies, tenant_id: str, settings: KpiSettings) -> KpiSettings:
-    return save_settings(deps, tenant_id, "kpis", settings)
+    return save_settings(deps, tenant_id, KPI_SETTINGS, settings)
 
 
 # --- recording ------------------------------------------------------------------------------------

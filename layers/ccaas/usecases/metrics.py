@@ -22,7 +22,7 @@ from ccaas.domain.live_metrics import (
     realtime_view,
 )
 from ccaas.domain.vocabulary import Conflict, NotFound
-from ccaas.usecases.tenancy import settings_of, time_zone_of
+from ccaas.usecases.tenancy import kpi_settings_of, time_zone_of
 
 if TYPE_CHECKING:  # the live-metrics consumer never builds a contact or a queue: it reads them from the read side
     from ccaas.domain.kpis.settings import KpiSettings
@@ -39,14 +39,6 @@ _MAX_CACHED_ITEMS = 10_000
 WRITE_ATTEMPTS = 3
 _items: weakref.WeakKeyDictionary[object, dict[Key, dict[str, Any]]] = weakref.WeakKeyDictionary()
 _items_lock = threading.Lock()
-
-
-def kpi_settings_of(deps: Dependencies, tenant_id: str) -> KpiSettings:
-    """The tenant's KPI settings (short abandons, variants), read through deps.config, which the Lambdas' wiring
-    keeps a few seconds per container (CachedConfigStore): a batch or a view costs no read of its own."""
-    from ccaas.domain.kpis.settings import KpiSettings  # noqa: PLC0415 - the KPI package is not loaded at cold start
-
-    return settings_of(deps, tenant_id, "kpis", KpiSettings)
 
 
 @dataclass(frozen=True)

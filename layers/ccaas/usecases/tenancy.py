@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import time
 import weakref
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.vocabulary import STORED_DOCUMENT, NotFound
+
+if TYPE_CHECKING:
+    from ccaas.domain.kpis.settings import KpiSettings
 
 Settings = TypeVar("Settings", bound=BaseModel)
 
@@ -42,6 +45,17 @@ def settings_of(deps: Dependencies, tenant_id: str, name: str, model: type[Setti
 def save_settings(deps: Dependencies, tenant_id: str, name: str, settings: Settings) -> Settings:
     deps.config.put_settings(tenant_id, name, settings.model_dump(mode="json"))
     return settings
+
+
+KPI_SETTINGS = "kpis"
+
+
+def kpi_settings_of(deps: Dependencies, tenant_id: str) -> KpiSettings:
+    """The tenant's KPI settings (short abandons, variants, cost rates), as history, live metrics and alerts read
+    them: through deps.config, which the Lambdas' wiring keeps a few seconds per container (CachedConfigStore)."""
+    from ccaas.domain.kpis.settings import KpiSettings  # noqa: PLC0415 - the KPI package, only where it is read
+
+    return settings_of(deps, tenant_id, KPI_SETTINGS, KpiSettings)
 
 
 def owns_connect_instance(deps: Dependencies, tenant_id: str, instance_arn: str | None) -> bool:
