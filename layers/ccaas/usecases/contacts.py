@@ -110,7 +110,10 @@ def commit(
     deps.store.save(contacts=[c for c, _, _ in contacts], agents=changed_agents, decisions=decisions)
     now = deps.clock.now_ms()
     events: list[Event] = [
-        contact_event(kind, c, deps.ids.new_id(), now, **extra) for c, kind, extra in contacts if kind is not None
+        # contact.queued's id is the contact's own (events.queued_event_id): a retried AwaitAgent publishes it again
+        # and the consumers, which de-duplicate by event id, keep one.
+        contact_event(kind, c, queued_event_id(c) if kind == EventType.CONTACT_QUEUED else deps.ids.new_id(), now, **extra)
+        for c, kind, extra in contacts if kind is not None
     ]
     for before, after in agents:
         if after is None or before is None:
@@ -245,8 +248,7 @@ def queue_and_route(deps: Dependencies, tenant_id: str, contact_id: str, task_to
         if contact.state == ContactState.INITIATED:
             queue = deps.config.get_queue(tenant_id, contact.queue_id)
             queued = lifecycle.enqueue(contact, queue, task_token, deps.clock.now_ms())
-            deps.store.save(contacts=[queued])
-            _publish_queued(deps, queued, queue.sl_threshold_s)
+            commit(deps, contacts=[(queued, EventType.CONTACT_QUEUED, {"sl_threshold_s": queue.sl_threshold_s})])
             return queued
         if contact.state == ContactState.ABANDONED:
             deps.workflow.fail(task_token, "ContactAbandoned", "the customer left before the contact was queued")
@@ -254,9 +256,11 @@ def queue_and_route(deps: Dependencies, tenant_id: str, contact_id: str, task_to
         if contact.state in (ContactState.QUEUED, ContactState.OFFERED, ContactState.CALLBACK_SCHEDULED):
             # A retried step or a new wait after a recheck: the previous token is dead, park the new one.
             rearmed = lifecycle.arm_token(contact, task_token)
-            deps.store.save(contacts=[rearmed])
-            if retried and contact.enqueued_at is not None:  # once more, the same id: a copy already had is dropped
-                _publish_queued(deps, rearmed, deps.config.get_queue(tenant_id, contact.queue_id).sl_threshold_s)
+            if retried and contact.enqueued_at is not None:  # contact.queued once more: a copy already had is dropped
+                queue = deps.config.get_queue(tenant_id, contact.queue_id)
+                commit(deps, contacts=[(rearmed, EventType.CONTACT_QUEUED, {"sl_threshold_s": queue.sl_threshold_s})])
+            else:
+                deps.store.save(contacts=[rearmed])
             return rearmed
         deps.workflow.succeed(task_token, {"state": contact.state.value, "agent_id": contact.agent_id})
         return contact
@@ -265,13 +269,6 @@ def queue_and_route(deps: Dependencies, tenant_id: str, contact_id: str, task_to
     if contact.state in WAITING_STATES:
         contact = route_contact(deps, contact)
     return contact
-
-
-def _publish_queued(deps: Dependencies, contact: Contact, sl_threshold_s: int) -> None:
-    """`contact.queued`, under an id of the contact's own (events.queued_event_id): a retried AwaitAgent publishes it
-    again, and live metrics count it once (they de-duplicate by event id)."""
-    deps.events.publish([contact_event(EventType.CONTACT_QUEUED, contact, queued_event_id(contact), deps.clock.now_ms(),
-                                       sl_threshold_s=sl_threshold_s)])
 
 
 def _reserve(deps: Dependencies, contact: Contact, agent: Agent, decision: routing.Decision) -> tuple[Contact, Agent] | None:
