@@ -57,12 +57,23 @@ def _chat(deps, token: str):
     return contacts.queue_and_route(deps, TENANT, created.contact_id, token)
 
 
-def test_one_chat_of_three_slots_is_a_third_of_the_slots_busy():
-    """The reviewer's day: ana (3 chat slots) handles one chat 10 min + 1 min ACW, then is idle 9 min."""
+def _ana_with_three_chat_slots():
+    """ana, 3 chat slots, available from t0: (deps, t0)."""
     deps = demo_deps()
     t0 = deps.clock.now_ms()
     add_agent(deps, "ana", capacity={Channel.CHAT: 3})
     agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="AVAILABLE"))
+    return deps, t0
+
+
+def _log_off_and_record(deps) -> None:
+    agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="OFFLINE"))
+    _record_activity(deps)
+
+
+def test_one_chat_of_three_slots_is_a_third_of_the_slots_busy():
+    """The reviewer's day: ana (3 chat slots) handles one chat 10 min + 1 min ACW, then is idle 9 min."""
+    deps, t0 = _ana_with_three_chat_slots()
     chat = _chat(deps, "t1")
     contacts.accept_contact(deps, TENANT, "ana", chat.contact_id)
     deps.clock.advance(600)
@@ -70,18 +81,14 @@ def test_one_chat_of_three_slots_is_a_third_of_the_slots_busy():
     deps.clock.advance(60)
     contacts.end_after_contact_work(deps, TENANT, "ana", chat.contact_id)
     deps.clock.advance(540)
-    agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="OFFLINE"))
-    _record_activity(deps)
+    _log_off_and_record(deps)
     row = _day(deps, t0)
     assert row.occupancy == pytest.approx(660 / 1200)
     assert row.slot_occupancy == pytest.approx(660 * 1 / (1200 * 3))
 
 
 def test_a_second_chat_cuts_the_span_where_the_slots_held_changed():
-    deps = demo_deps()
-    t0 = deps.clock.now_ms()
-    add_agent(deps, "ana", capacity={Channel.CHAT: 3})
-    agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="AVAILABLE"))
+    deps, t0 = _ana_with_three_chat_slots()
     first = _chat(deps, "t1")
     contacts.accept_contact(deps, TENANT, "ana", first.contact_id)
     deps.clock.advance(300)
@@ -91,8 +98,7 @@ def test_a_second_chat_cuts_the_span_where_the_slots_held_changed():
     for chat in (first, second):
         contacts.complete_contact(deps, TENANT, "ana", chat.contact_id)
         contacts.end_after_contact_work(deps, TENANT, "ana", chat.contact_id)
-    agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="OFFLINE"))
-    _record_activity(deps)
+    _log_off_and_record(deps)
     busy = [(s.end_ms - s.start_ms, s.slots_busy) for s in history.activity_spans(deps, TENANT, t0, t0 + 3_600_000)
             if s.kind is ActivityKind.ON_CONTACT and s.end_ms > s.start_ms]
     assert [n for _, n in busy if _ >= 300_000] == [1, 2]  # 5 min with one chat, 5 min with two
