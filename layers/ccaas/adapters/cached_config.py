@@ -47,16 +47,21 @@ class TimedReads(BaseProvider):
     def _get_multiple(self, path: str, **_: Any) -> dict[str, Any]:
         raise NotImplementedError
 
+    @staticmethod
+    def _name(loader: str, *args: str) -> str:
+        return "\x1f".join((loader, *args))
+
     def read(self, loader: str, *args: str, max_age: int) -> Any:
         try:
-            return self.get("\x1f".join((loader, *args)), max_age=max_age)
+            return self.get(self._name(loader, *args), max_age=max_age)
         except GetParameterError as error:  # Powertools wraps the loader's error (implicitly chained): give back ours
             raise (error.__cause__ or error.__context__ or error) from None
 
-    def forget_expired(self) -> None:
-        """Powertools replaces an expired value only when it is read again: values that are large (a roster)
-        and keyed by tenant would stay for every tenant ever read."""
-        for key in [key for key in self.store if not self.has_not_expired_in_cache(key)]:
+    def keep_only(self, loader: str, *args: str) -> None:
+        """Forget every value but this read's (expired or not): for values so large (a roster) that a process keeps
+        one at a time; Powertools would keep each until it is read again."""
+        name = self._name(loader, *args)
+        for key in [key for key in self.store if key[0] != name]:
             del self.store[key]
 
 

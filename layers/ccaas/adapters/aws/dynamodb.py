@@ -171,12 +171,10 @@ class DynamoStateStore:
                 self._roster_max_age_s = configured_max_age_s()
             self._rosters = TimedReads()
             self._rosters.loaders["roster"] = self.list_agents
-        self._rosters.forget_expired()
-        if any(key[0] != f"roster\x1f{tenant_id}" for key in self._rosters.store):
-            # One roster at a time, dropped before another is read: the container's peak stays what one decision
-            # held before the cache (2,000 agents at the largest profile are ~150 MB of objects; three tenants' kept
-            # together would not fit a 512 MB function). A peak is usually one tenant's decisions back to back.
-            self._rosters.clear_cache()
+        # One roster at a time, dropped before another is read: the container's peak stays what one decision held
+        # before the cache (2,000 agents at the largest profile are ~150 MB of objects; three tenants' kept together
+        # would not fit a 512 MB function). A peak is usually one tenant's decisions back to back.
+        self._rosters.keep_only("roster", tenant_id)
         return self._rosters.read("roster", tenant_id, max_age=self._roster_max_age_s)
 
     def _first(self, limit: int, **query: Any) -> list[dict[str, Any]]:
