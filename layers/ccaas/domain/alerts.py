@@ -309,8 +309,7 @@ class WindowCounts:
 
     def service_level(self, variant: str = "default") -> float | None:
         """By the tenant's variant, as the live view shows it (live_metrics.live_service_level)."""
-        return live_service_level(
-            {name: getattr(self, name) for name in _WINDOW_COUNTERS}, variant) if self.resolved else None
+        return live_service_level({name: getattr(self, name) for name in _WINDOW_COUNTERS}, variant)
 
 
 _WINDOW_COUNTERS = ("answered", "answered_within_sl", "abandoned", "abandoned_within_sl", "timed_out")
