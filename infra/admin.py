@@ -9,6 +9,7 @@
     .venv/bin/python -m infra.admin [--stack ...] create-user acme ana@example.com --role agent --agent-id ana --name "Ana"
     .venv/bin/python -m infra.admin [--stack ...] list-users acme | disable-user ana@example.com
     .venv/bin/python -m infra.admin ... index-resolved-alerts acme   (once, after upgrading to session 26's alerts)
+    .venv/bin/python -m infra.admin ... redrive-stream-failures [--stream ContactEvents] [--dry-run]
 
 Target: `--endpoint` is the embedded AWS `make run` prints (us-east-1, dummy credentials; the stack's
 tables are found by their logical ids, as local.flow finds its function); otherwise the deployed stack
@@ -37,7 +38,8 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn, TextIO
 
 from infra.naming import (
-    STACK_NAME, TABLE_IDS, WEBSOCKET_ENDPOINT_ENV, table_construct_id, table_env_var, table_name_placeholder,
+    CONTACT_RECORDS_STREAM_ID, EVENTS_STREAM_ID, STACK_NAME, TABLE_IDS, WEBSOCKET_ENDPOINT_ENV, table_construct_id,
+    table_env_var, table_name_placeholder,
 )
 
 PROG = "python -m infra.admin"
@@ -53,6 +55,7 @@ CACHE_NOTE = " (by API Gateway once its cached authorizer answer for it expires)
 USER_POOL_OUTPUT = "UserPoolId"  # infra/constructs/identity.py
 NO_USER_POOL = "this target has no user pool (make run has none; use a deployed stack)"
 USER_COMMANDS = frozenset({"create-user", "list-users", "disable-user"})
+STREAMS = (EVENTS_STREAM_ID, CONTACT_RECORDS_STREAM_ID)  # the consumed streams (infra/stack.py's failure outputs)
 KEY_WARNING = "Store this key now (e.g. in a secrets manager): it is shown only once; only its hash is kept."
 
 
@@ -461,6 +464,53 @@ def cmd_index_resolved_alerts(deps: Any, args: argparse.Namespace, out: TextIO, 
         out.write(f"Indexed {indexed} resolved alert(s) of tenant {args.tenant_id} for GET /alerts?status=resolved.\n")
 
 
+# ------------------------------------------------------------------------ stream failures (infra.stream_failures)
+def _failure_stores(args: argparse.Namespace, stream: str) -> tuple[str, str | None]:
+    """A consumed stream's failure bucket and DLQ URL: the stack's outputs, or (make run) the bucket and queue
+    the local deployer named after their logical ids."""
+    import boto3
+
+    session = boto3.session.Session()
+    if not args.endpoint:
+        from infra.publish_wallboard import stack_outputs
+
+        outputs = stack_outputs(session.client("cloudformation"), args.stack)
+        if f"{stream}FailureBucket" not in outputs:
+            raise Failure(f"stack {args.stack} has no output {stream}FailureBucket: deploy this version first")
+        return outputs[f"{stream}FailureBucket"], outputs.get(f"{stream}DeadLetterQueueUrl")
+    buckets = [b["Name"] for b in session.client("s3").list_buckets().get("Buckets", [])]
+    pattern = re.compile(rf"^{re.escape(args.stack.lower())}-\w*?{stream.lower()}failures[0-9a-f]{{8}}$")
+    found = [b for b in buckets if pattern.match(b)]
+    if len(found) != 1:
+        raise Failure(f"{len(found)} failure buckets of stream {stream} at this endpoint (is `make run` running?)")
+    queue = re.compile(rf"^{re.escape(args.stack)}-\w*?{stream}Dlq[0-9A-F]{{8}}$")
+    urls = [u for u in session.client("sqs").list_queues().get("QueueUrls", []) if queue.match(u.rsplit("/", 1)[-1])]
+    return found[0], (urls[0] if len(urls) == 1 else None)
+
+
+def cmd_redrive_stream_failures(deps: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    import boto3
+
+    from infra.stream_failures import redrive
+
+    session = boto3.session.Session()
+    s3, sqs, lambda_client = session.client("s3"), session.client("sqs"), session.client("lambda")
+    report: dict[str, Any] = {}
+    for stream in (args.stream,) if args.stream else STREAMS:
+        bucket, queue_url = _failure_stores(args, stream)
+        done = redrive(s3, sqs, lambda_client, bucket=bucket, queue_url=queue_url, dry_run=args.dry_run)
+        report[stream] = done.as_json()
+        if not args.json:
+            out.write(f"{stream}: {len(done.handed_back)} batch(es) handed back ({done.records} record(s)), "
+                      f"{len(done.kept)} kept, {len(done.discarded)} discarded, {done.notices_deleted} DLQ notice(s) cleared.\n")
+            for key, why in done.kept.items():
+                out.write(f"  kept {key}: {why}\n")
+    if args.json:
+        _json(report, out)
+    if any(r["kept"] for r in report.values()) and not args.dry_run:
+        raise Failure("some batches failed again: they stay in the failure bucket (and their notices in the DLQ)")
+
+
 COMMANDS: Mapping[str, Callable[[Any, argparse.Namespace, TextIO, TextIO], None]] = {
     "create-tenant": cmd_create_tenant,
     "issue-key": cmd_issue_key,
@@ -474,6 +524,7 @@ COMMANDS: Mapping[str, Callable[[Any, argparse.Namespace, TextIO, TextIO], None]
     "list-users": cmd_list_users,
     "disable-user": cmd_disable_user,
     "index-resolved-alerts": cmd_index_resolved_alerts,
+    "redrive-stream-failures": cmd_redrive_stream_failures,
 }
 
 
@@ -570,6 +621,10 @@ def _parser() -> argparse.ArgumentParser:
     c = command("index-resolved-alerts", "an upgrade's one-off: list the tenant's alerts resolved before "
                                           "GET /alerts?status=resolved had its index under it too")
     c.add_argument("tenant_id", type=_tenant_id)
+    c = command("redrive-stream-failures", "hand the batches a stream's consumers gave up on back to them "
+                                            "(kept in the stream's failure bucket), once the cause is fixed")
+    c.add_argument("--stream", choices=STREAMS, default=None, help="one stream (default: both)")
+    c.add_argument("--dry-run", action="store_true", help="list what would be handed back")
     c = command("list-users", "the tenant's users (deployed stack's user pool)")
     c.add_argument("tenant_id", type=_tenant_id)
     c = command("disable-user", "stop a user signing in (deployed stack's user pool)")

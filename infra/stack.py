@@ -81,7 +81,7 @@ class CcaasStack(Stack):
             scope, construct_id, description=f"Serverless contact center backend ({config.stage})", **kwargs
         )
         self.config = config
-        # Data (tables, stream, DLQ, logs) is kept in prod; code and wiring are not.
+        # Data (tables, stream, failure buckets, DLQ, logs) is kept in prod; code and wiring are not.
         removal = RemovalPolicy.RETAIN if config.is_prod else RemovalPolicy.DESTROY
         retention = logs.RetentionDays.THREE_MONTHS if config.is_prod else logs.RetentionDays.ONE_WEEK
 
@@ -190,6 +190,11 @@ class CcaasStack(Stack):
         CfnOutput(self, "EventsStreamName", value=self.events.stream.stream_name)
         CfnOutput(self, "ContactRecordsStreamName", value=self.analytics.records.stream.stream_name,
                   description="point the Amazon Connect instance's contact-record streaming here")
+        for stream in (self.events, self.analytics.records):
+            CfnOutput(self, f"{stream.stream_id}FailureBucket", value=stream.failures.bucket_name,
+                      description="batches the stream's consumers gave up on (infra.admin redrive-stream-failures)")
+            CfnOutput(self, f"{stream.stream_id}DeadLetterQueueUrl", value=stream.dlq.queue_url,
+                      description="one notice per kept batch (alarmed); the redrive deletes those it handed back")
         CfnOutput(self, "PostContactStateMachineArn", value=self.post_contact.arn, description="PostContact (Express)")
         CfnOutput(self, "AlertsBusName", value=self.alerts.bus.event_bus_name)
         CfnOutput(self, "InboundTextsTopicArn", value=self.inbound_texts.topic.topic_arn,

@@ -515,6 +515,7 @@ class Deployer:
             "AWS::SSM::Parameter": self._ssm_parameter,
             "AWS::Events::EventBus": self._event_bus,
             "AWS::S3::Bucket": self._bucket,
+            "AWS::Events::Rule": self._rule,
             "AWS::Scheduler::Schedule": self._schedule,
             "AWS::ApiGateway::RestApi": self._rest_api,
             "AWS::ApiGateway::Resource": self._api_resource,
@@ -906,6 +907,21 @@ class Deployer:
         self._dep.event_buses[lid] = name
         return DeployedResource(lid, res["Type"], "created", name, {"Arn": arn, "Name": name})
 
+    def _rule(self, lid: str, props: dict[str, Any], res: Mapping[str, Any]) -> DeployedResource:
+        """An event-pattern rule and its targets in moto's EventBridge (which delivers to SQS queues and log
+        groups; S3's notifications of a bucket with EventBridge on reach the default bus's rules)."""
+        if "EventPattern" not in props:
+            raise DeployError(f"{lid}: only event-pattern rules are deployed locally (schedules: AWS::Scheduler::Schedule)")
+        name = props.get("Name") or self.physical_name(lid, 64)
+        bus = props.get("EventBusName", "default")
+        events = self.client("events")
+        arn = events.put_rule(Name=name, EventPattern=json.dumps(props["EventPattern"]), EventBusName=bus,
+                              State=props.get("State", "ENABLED"), Description=props.get("Description", ""))["RuleArn"]
+        if props.get("Targets"):
+            events.put_targets(Rule=name, EventBusName=bus,
+                               Targets=[{"Id": t["Id"], "Arn": t["Arn"]} for t in props["Targets"]])
+        return DeployedResource(lid, res["Type"], "created", name, {"Arn": arn})
+
     def _bucket(self, lid: str, props: dict[str, Any], res: Mapping[str, Any]) -> DeployedResource:
         name = props.get("BucketName") or self.physical_name(lid, 63).lower()
         s3 = self.client("s3")
@@ -913,6 +929,9 @@ class Deployer:
         if self.region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
         s3.create_bucket(**kwargs)
+        if (props.get("NotificationConfiguration") or {}).get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+            # moto sends the bucket's object events to the rules of its EventBridge (a stream's failure bucket)
+            s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}})
         self._dep.buckets[lid] = name
         attrs = {
             "Arn": f"arn:aws:s3:::{name}",

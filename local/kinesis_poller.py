@@ -195,6 +195,7 @@ class KinesisPoller:
         lambda_client: Any = None,
         sqs: Any = None,
         sns: Any = None,
+        s3: Any = None,
         invoke: Callable[[dict[str, Any]], InvokeResult] | None = None,
         poll_interval_s: float = 0.05,
         max_idle_interval_s: float = 2.0,
@@ -207,6 +208,7 @@ class KinesisPoller:
         self.lambda_client = lambda_client
         self.sqs = sqs
         self.sns = sns
+        self.s3 = s3
         self.function_arn = function_arn
         self.identity_arn = identity_arn
         self.region = region
@@ -484,10 +486,12 @@ class KinesisPoller:
             lowest = i if lowest is None else min(lowest, i)
         return lowest
 
+    def _event(self, records: Sequence[StreamRecord]) -> dict[str, Any]:
+        """The Kinesis event Lambda invokes the function with."""
+        return {"Records": [r.event_record(self.stream_arn, self.region, self.identity_arn) for r in records]}
+
     def _invoke(self, records: Sequence[StreamRecord]) -> InvokeResult:
-        event = {
-            "Records": [r.event_record(self.stream_arn, self.region, self.identity_arn) for r in records]
-        }
+        event = self._event(records)
         with self._stats_lock:
             self.stats.invocations += 1
             self.stats.records_delivered += len(records)
@@ -567,5 +571,12 @@ class KinesisPoller:
             self.sqs.send_message(QueueUrl=url, MessageBody=body)
         elif ":sns:" in dest:
             self.sns.publish(TopicArn=dest, Message=body)
+        elif dest.startswith("arn:aws:s3:::"):
+            # An S3 destination also gets the whole invocation record (the records themselves), under
+            # aws/lambda/<mapping UUID>/<shard>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<UUID> (Lambda's naming).
+            at = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
+            key = (f"aws/lambda/{self.mapping.uuid}/{shard_id}/{at:%Y/%m/%d}/{at:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}")
+            self.s3.put_object(Bucket=dest.removeprefix("arn:aws:s3:::"), Key=key,
+                               Body=json.dumps({**message, "payload": self._event(records)}).encode())
         else:
             log.error("unsupported on-failure destination %s", dest)

@@ -405,6 +405,7 @@ class LocalRuntime:
                 lambda_client=self.client("lambda"),
                 sqs=self.client("sqs"),
                 sns=self.client("sns"),
+                s3=self.client("s3"),
                 function_arn=fn.arn,
                 identity_arn=fn.role_arn,
                 region=self.region,

@@ -1,19 +1,28 @@
-"""Kinesis streams with Lambda consumers: the stream, its consumers' event source mappings, and their
-on-failure DLQ. `ConsumedStream` is the reusable construct; `Events` is the contact-events stream.
+"""Kinesis streams with Lambda consumers: the stream, its consumers' event source mappings, and where
+what they give up on is kept. `ConsumedStream` is the reusable construct; `Events` is the contact-events stream.
 
 Consumers must be idempotent and report per-record failures; the mapping bisects failing batches,
-retries a bounded number of times, drops nothing silently (records that run out of retries or age go
-to the DLQ as failure metadata pointing at the shard/sequence range).
+retries a bounded number of times, drops nothing silently: records that run out of retries or age are
+written to the stream's failure bucket, one S3 object per discarded batch holding the failure's metadata
+*and the records themselves* (the mapping's S3 on-failure destination). An SQS destination receives the
+metadata alone, a pointer at a shard/sequence range that the stream trims after its 24 h retention: a
+poison record noticed on a Monday morning was gone. `python -m infra.admin redrive-stream-failures`
+hands each kept batch back to the function that failed it.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from aws_cdk import Duration, RemovalPolicy
+import jsii
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -34,8 +43,40 @@ class Delivery:
     parallelization_factor: int = 1
 
 
+@jsii.implements(lambda_.IEventSourceDlq)
+class KeptFailures:
+    """The mapping's S3 on-failure destination, with what writing there takes and no more: s3:PutObject on the
+    bucket's objects and s3:ListBucket (Lambda's documented needs), in a policy of the consumer's own. CDK's
+    S3OnFailureDestination grants the function read, write *and delete* of every object (grantReadWrite): a
+    consumer could then read or erase what other consumers of the stream gave up on."""
+
+    def __init__(self, bucket: s3.IBucket) -> None:
+        self.bucket = bucket
+
+    def bind(self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction) -> lambda_.DlqDestinationConfig:
+        assert target_handler.role is not None
+        policy = iam.Policy(
+            target_handler, "KeepFailuresPolicy", roles=[target_handler.role],
+            statements=[
+                iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.bucket.arn_for_objects("*")]),
+                iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn]),
+            ],
+        )
+        bucket_id = Stack.of(self.bucket).get_logical_id(self.bucket.node.default_child)  # type: ignore[arg-type]
+        acknowledge(policy, "AwsSolutions-IAM5",
+                    "The event source mapping names each discarded batch's object itself "
+                    "(aws/lambda/<mapping>/<shard>/<date>/<time>-<uuid>): PutObject can only be granted on the "
+                    "bucket's objects; no Get or Delete.",
+                    findings=[f"Resource::<{bucket_id}.Arn>/*"])
+        return lambda_.DlqDestinationConfig(destination=self.bucket.bucket_arn)
+
+
+# How long a discarded batch is kept for its redrive (and its notice on the DLQ).
+FAILURE_RETENTION = Duration.days(14)
+
+
 class ConsumedStream(Construct):
-    """One on-demand, encrypted Kinesis stream `<stream_id>Stream`, its DLQ `<stream_id>Dlq`, and an
+    """One on-demand, encrypted Kinesis stream `<stream_id>Stream`, its failure bucket `<stream_id>Failures`, and an
     event source mapping per consumer (bisect on error, bounded retries, max record age, partial
     batch responses, on-failure DLQ)."""
 
@@ -51,6 +92,7 @@ class ConsumedStream(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.delivery = delivery
+        self.stream_id = stream_id
 
         self.stream = kinesis.Stream(
             self,
@@ -61,19 +103,55 @@ class ConsumedStream(Construct):
             removal_policy=removal_policy,
         )
 
+        # One object per discarded batch (metadata + the records): kept FAILURE_RETENTION, read and deleted by
+        # the admin tool's redrive. S3-managed keys: what the mapping writes with its function's role.
+        self.failures = s3.Bucket(
+            self,
+            f"{stream_id}Failures",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(id="expire-kept-failures", expiration=FAILURE_RETENTION)],
+            # Kept when the stack goes, even a dev stack: what the consumers gave up on outlives them (emptying
+            # it on delete takes a custom-resource Lambda; an empty bucket left behind costs nothing).
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # EventBridge notifications set on the bucket itself (CloudFormation's own property: the L2's
+        # event_bridge_enabled deploys a custom-resource Lambda to do the same).
+        self.failures.node.default_child.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(  # type: ignore[union-attr]
+            event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(event_bridge_enabled=True))
+        acknowledge(
+            self.failures,
+            "AwsSolutions-S1",
+            "Written only by the stream's event source mappings (a discarded batch each) and read/deleted only by "
+            "the admin tool's redrive; every object written is announced on the alarmed DLQ below.",
+        )
+        # The DLQ: one message (S3's "Object Created" event, naming the object) per kept batch, via EventBridge.
+        # Its depth is alarmed and stays so until the redrive has handed the batch back and deleted both.
         self.dlq = sqs.Queue(
             self,
             f"{stream_id}Dlq",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
-            retention_period=Duration.days(14),
+            retention_period=FAILURE_RETENTION,
             removal_policy=removal_policy,
         )
         acknowledge(
             self.dlq,
             "AwsSolutions-SQS3",
-            "This queue IS the dead-letter destination (on-failure destination of the stream consumers' "
-            "event source mappings); a DLQ of a DLQ would only move the problem. Its depth is alarmed.",
+            "This queue IS the dead-letter notice (one message per batch the consumers gave up on, the batch "
+            "itself in the failure bucket); a DLQ of a DLQ would only move the problem. Its depth is alarmed.",
+        )
+        events.Rule(
+            self,
+            f"{stream_id}FailureKept",
+            description=f"{stream_id}: a consumer discarded a batch (kept in the failure bucket)",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"], detail_type=["Object Created"],
+                detail={"bucket": {"name": [self.failures.bucket_name]}},
+            ),
+            targets=[targets.SqsQueue(self.dlq)],
         )
         # consumer folder -> its function (the observability construct alarms on each)
         self.consumers: dict[str, lambda_.IFunction] = {}
@@ -92,7 +170,7 @@ class ConsumedStream(Construct):
                 retry_attempts=d.retry_attempts,
                 max_record_age=d.max_record_age,
                 report_batch_item_failures=True,
-                on_failure=sources.SqsDlq(self.dlq),
+                on_failure=KeptFailures(self.failures),
             )
         )
         self.consumers[folder] = fn

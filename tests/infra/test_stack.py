@@ -33,6 +33,7 @@ EXPECTED_RESOURCE_TYPES = {
     "AWS::CloudWatch::Alarm",
     "AWS::CloudWatch::Dashboard",
     "AWS::DynamoDB::Table",
+    "AWS::Events::Rule",
     "AWS::Events::EventBus",
     "AWS::IAM::Policy",
     "AWS::IAM::Role",
@@ -101,12 +102,13 @@ def test_outputs(template):
     identity = ["UserPoolId", "UserPoolClientId"]
     alarms = ["AlarmTopicArn"]
     texts = ["InboundTextsTopicArn"]
+    failures = [f"{stream}{what}" for stream in ("ContactEvents", "ContactRecords") for what in ("FailureBucket", "DeadLetterQueueUrl")]
     for name in ["ApiUrl", "StateMachineArn", "EventsStreamName", *map(table_name_placeholder, TABLE_IDS), *alerts, *analytics,
-                 *connect, *websocket, *identity, *alarms, *texts]:
+                 *connect, *websocket, *identity, *alarms, *texts, *failures]:
         template.has_output(name, {})
     # no stray RestApi "Endpoint" output
     assert len(template.find_outputs("*")) == (3 + len(TABLE_IDS) + len(alerts) + len(analytics) + len(connect) + len(websocket)
-                                               + len(identity) + len(alarms) + len(texts))
+                                               + len(identity) + len(alarms) + len(texts) + len(failures))
 
 
 # --- data --------------------------------------------------------------------------------------
@@ -219,7 +221,7 @@ def test_consumer_event_source_mapping(synth, folder):
     assert props["MaximumRetryAttempts"] == 5
     assert props["MaximumRecordAgeInSeconds"] == 3600
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert props["DestinationConfig"] == {"OnFailure": {"Destination": _arn(synth.logical_id(synth.stack.events.dlq))}}
+    assert props["DestinationConfig"] == {"OnFailure": {"Destination": _arn(synth.logical_id(synth.stack.events.failures))}}
 
 
 def test_history_table(synth):
@@ -249,8 +251,40 @@ def test_contact_records_stream_and_its_consumer_mapping(synth):
     assert props["BisectBatchOnFunctionError"] is True and props["MaximumRetryAttempts"] == 5
     assert props["MaximumRecordAgeInSeconds"] == 24 * 3600
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert props["DestinationConfig"] == {"OnFailure": {"Destination": _arn(synth.logical_id(records.dlq))}}
-    assert records.dlq is not synth.stack.events.dlq
+    assert props["DestinationConfig"] == {"OnFailure": {"Destination": _arn(synth.logical_id(records.failures))}}
+    assert records.dlq is not synth.stack.events.dlq and records.failures is not synth.stack.events.failures
+
+
+@pytest.mark.parametrize("which", ["events", "records"])
+def test_a_discarded_batch_is_kept_with_its_records_and_announced_on_the_alarmed_dlq(synth, which):
+    """The mappings' on-failure destination is a bucket (an S3 destination gets the records too; an SQS one only
+    a pointer into a stream that trims them after 24 h): private, TLS only, kept 14 days and when the stack goes,
+    announcing each object to EventBridge, whose rule puts the notice on the stream's DLQ."""
+    stream = synth.stack.events if which == "events" else synth.stack.analytics.records
+    bucket_id, dlq_id = synth.logical_id(stream.failures), synth.logical_id(stream.dlq)
+    bucket = synth.resources[bucket_id]
+    props = bucket["Properties"]
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert props["PublicAccessBlockConfiguration"] == dict.fromkeys(
+        ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"], True)
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    assert props["NotificationConfiguration"] == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
+    assert [(r["ExpirationInDays"], r["Status"]) for r in props["LifecycleConfiguration"]["Rules"]] == [(14, "Enabled")]
+    (policy,) = [r for r in synth.of_type("AWS::S3::BucketPolicy").values() if r["Properties"]["Bucket"] == _ref(bucket_id)]
+    assert any(st["Effect"] == "Deny" and st["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+               for st in policy["Properties"]["PolicyDocument"]["Statement"])
+    (rule,) = [r["Properties"] for r in synth.of_type("AWS::Events::Rule").values() if _mentions(r, bucket_id)]
+    assert rule["EventPattern"] == {"source": ["aws.s3"], "detail-type": ["Object Created"],
+                                    "detail": {"bucket": {"name": [_ref(bucket_id)]}}}
+    assert [t["Arn"] for t in rule["Targets"]] == [_arn(dlq_id)]
+    # the consumers may put objects there and list the bucket, nothing else (no read, no delete)
+    for folder in stream.consumers:
+        role = _ref(synth.logical_id(synth.stack.factory.functions[folder].role))
+        on_bucket = [(st["Action"], st["Resource"]) for p in synth.of_type("AWS::IAM::Policy").values()
+                     if role in p["Properties"]["Roles"] for st in p["Properties"]["PolicyDocument"]["Statement"]
+                     if _mentions(st["Resource"], bucket_id)]
+        assert sorted(on_bucket, key=str) == sorted([
+            ("s3:PutObject", {"Fn::Join": ["", [_arn(bucket_id), "/*"]]}), ("s3:ListBucket", _arn(bucket_id))], key=str), folder
 
 
 # --- workflows ---------------------------------------------------------------------------------

@@ -200,7 +200,12 @@ def test_real_template_deploys_every_resource(runtime) -> None:
     assert dep.event_source_mappings, "the Kinesis -> consumer mapping was not recorded"
     esm = dep.event_source_mappings[0]
     assert esm.report_batch_item_failures and esm.bisect_batch_on_function_error
-    assert esm.on_failure_destination in {arn for _, arn in dep.queues.values()}
+    # a deployed failure bucket (S3 destination: the records are kept) and the rule announcing its objects (the notice
+    # reaching the DLQ: tests/local/test_end_to_end.py)
+    assert esm.on_failure_destination in {f"arn:aws:s3:::{name}" for name in dep.buckets.values()}
+    bucket = esm.on_failure_destination.removeprefix("arn:aws:s3:::")
+    rules = runtime.client("events").list_rules()["Rules"]
+    assert any(bucket in r.get("EventPattern", "") for r in rules)
     # recorded for the local poller, NOT created in moto (it would deliver one record per call)
     assert runtime.client("lambda").list_event_source_mappings()["EventSourceMappings"] == []
 

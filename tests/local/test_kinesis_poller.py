@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import time
 import uuid
@@ -29,7 +30,7 @@ def aws():
     moto_patches.apply()
     endpoint = moto_server.ensure_started()
     kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
-    yield {s: boto3.client(s, **kw) for s in ("kinesis", "sqs")}
+    yield {s: boto3.client(s, **kw) for s in ("kinesis", "sqs", "s3")}
     moto_patches.restore_step_functions_config()
 
 
@@ -86,7 +87,7 @@ def poller(aws: dict[str, Any], stream_arn: str, consumer: FakeConsumer, clock=t
     }
     spec = EventSourceMappingSpec.from_properties("FakeMapping", props)
     return KinesisPoller(
-        spec, kinesis=aws["kinesis"], sqs=aws["sqs"], function_arn=FUNCTION_ARN, identity_arn=ROLE_ARN,
+        spec, kinesis=aws["kinesis"], sqs=aws["sqs"], s3=aws["s3"], function_arn=FUNCTION_ARN, identity_arn=ROLE_ARN,
         invoke=consumer, poll_interval_s=0.02, retry_backoff_s=0.0, clock=clock,
     )
 
@@ -273,6 +274,34 @@ def test_retries_exhausted_go_to_the_dlq_with_batch_info(aws) -> None:
     assert info["endSequenceNumber"] == consumer.sequences[1][1]
     assert info["approximateArrivalOfFirstRecord"].endswith("Z") and info["approximateArrivalOfLastRecord"].endswith("Z")
     assert message["timestamp"].endswith("Z")
+
+
+def test_an_s3_destination_keeps_the_discarded_records_themselves(aws) -> None:
+    """Lambda's S3 on-failure destination: the same invocation record as SQS gets, plus "payload" (the event the
+    function was invoked with), under aws/lambda/<mapping UUID>/<shard>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>."""
+    stream, arn, _, _ = make_stream(aws)
+    bucket = f"{stream}-failures"
+    aws["s3"].create_bucket(Bucket=bucket)
+    put(aws, stream, ["ok1", "bad", "ok2"])
+    consumer = FakeConsumer(fail_data={"bad"})
+    p = poller(
+        aws, arn, consumer, BatchSize=10, FunctionResponseTypes=["ReportBatchItemFailures"], MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": f"arn:aws:s3:::{bucket}"}},
+    ).start()
+    try:
+        keys = wait_until(lambda: [o["Key"] for o in aws["s3"].list_objects_v2(Bucket=bucket).get("Contents", [])],
+                          what="the discarded batch in the bucket")
+    finally:
+        p.stop()
+    (key,) = keys
+    assert re.fullmatch(rf"aws/lambda/{p.mapping.uuid}/shardId-000000000000/\d{{4}}/\d{{2}}/\d{{2}}/"
+                        rf"\d{{4}}-\d{{2}}-\d{{2}}T\d{{2}}\.\d{{2}}\.\d{{2}}-[0-9a-f-]{{36}}", key), key
+    body = json.loads(aws["s3"].get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert body["requestContext"]["condition"] == "RetryAttemptsExhausted" and body["KinesisBatchInfo"]["batchSize"] == 2
+    records = body["payload"]["Records"]
+    assert [base64.b64decode(r["kinesis"]["data"]).decode() for r in records] == ["bad", "ok2"]
+    assert [r["kinesis"]["sequenceNumber"] for r in records] == consumer.sequences[1]
+    assert p.stats.dlq_records == 2
 
 
 def test_records_older_than_max_age_are_skipped_to_the_dlq(aws) -> None:
