@@ -2,10 +2,10 @@
 occupancy, utilization and cost per contact are computed from.
 
 Each agent event closes the agent's open span and opens the next, conditioned on the agent's version, so
-redelivered and repeated events change nothing; other events are skipped. The two writes are not one
-transaction (HistoryStore.apply_agent_activity): a record that fails between them is completed by its
-redelivery, so once an agent's record fails, that agent's later records in the batch fail too, unapplied
-(Kinesis redelivers from the first failure anyway; applied, they would overtake it).
+redelivered and repeated events change nothing; other events, and a journey test agent's (`test_agent`),
+are skipped. The two writes are not one transaction (HistoryStore.apply_agent_activity): a record that
+fails between them is completed by its redelivery, so once an agent's record fails, that agent's later
+records in the batch fail too, unapplied (Kinesis redelivers from the first failure anyway; applied, they would overtake it).
 With the analytics lake (`-c lake=true`), the span an event closed then goes to the lake's
 agent_activity stream (ccaas.usecases.lake.export_agent_activity; again on a redelivery, whose first
 export may be what failed). A record that is not an event, an agent event from further ahead of now than a

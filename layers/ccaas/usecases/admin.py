@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain import vocabulary
+from ccaas.domain.events import AgentActivity, agent_activity
 from ccaas.domain.models import PROFILE_FIELDS, Agent, AgentProfile, Conflict, DomainError, NotFound, Queue, QueueSettings
+from ccaas.domain.routing_engine.synthetic import TEST_AGENT_SKILL, is_test_agent
 from ccaas.domain.tenants import (
     ID_PATTERN, ApiKeyInfo, ApiKeyRecord, Credential, Role, Tenant, check_key_role, credential_from_claims, hash_api_key,
 )
@@ -193,6 +195,11 @@ def put_agent(deps: Dependencies, agent: Agent) -> Agent:
     # Validated again (not model_copy): the profile's nested models stay models, not the dicts of a dump.
     updated = Agent.model_validate({**current.model_dump(), **agent.model_dump(include=PROFILE_FIELDS),
                                     "version": current.version + 1})
+    if is_test_agent(updated) != is_test_agent(current) and agent_activity(current) != AgentActivity.OFFLINE:
+        # A test agent's events count in no live gauge and open no activity span: switched while staffed, the
+        # gauges and the span its earlier events opened would never be closed.
+        raise Conflict(f"agent {agent.agent_id} must be OFFLINE (nothing in hand) to add or remove the skill "
+                       f"{TEST_AGENT_SKILL}", field="skills")
     deps.store.save(agents=[updated])
     return updated
 

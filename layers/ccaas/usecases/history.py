@@ -202,10 +202,11 @@ AGENT_EVENTS = frozenset({EventType.AGENT_STATUS_CHANGED, EventType.AGENT_ACTIVI
 
 def record_agent_activity(deps: Dependencies, event: Event) -> bool:
     """An agent event closes that agent's open activity span and opens the next (occupancy,
-    utilization and cost per contact read the spans). False for other events and for a repeated or
-    older event of the agent (its `sequence`, the agent's version, is not newer); MalformedEvent for one from
+    utilization and cost per contact read the spans). False for other events, for a test agent's (journey
+    tests' work is no workforce time: no span, so no KPI, staffing read or lake row sees it) and for a repeated
+    or older event of the agent (its `sequence`, the agent's version, is not newer); MalformedEvent for one from
     further ahead of now than a clock drifts (ccaas.domain.events.check_time: a poison record)."""
-    if event.type not in AGENT_EVENTS:
+    if event.type not in AGENT_EVENTS or event.payload.get("test_agent"):
         return False
     check_time(event, deps.clock.now_ms())  # a span opened in the future would swallow the agent's real ones
     kind = activity_kind(event.payload.get("activity"))
