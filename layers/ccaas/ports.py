@@ -49,7 +49,8 @@ class StateStore(Protocol):
         record_decision): a reservation and its explanation land together or not at all."""
         ...
     def recent_contacts(self, tenant_id: str, customer_id: str, limit: int) -> list[Contact]:
-        """The customer's contacts, newest first (the journey context routing plans with)."""
+        """The customer's contacts, newest first (the journey context routing plans with); a journey test's
+        (synthetic) contact is not indexed under its customer, so it never crowds out the real ones."""
         ...
     def record_decision(self, tenant_id: str, contact_id: str, decision: Mapping[str, Any]) -> None:
         """Keep a routing decision (candidates, scores, step, why) with the contact it concerns."""

@@ -246,8 +246,14 @@ class JourneySpec(_Strict):
 
     def agents(self) -> tuple[str, ...]:
         """Every agent the journey acts as (test agents)."""
-        named = [s.agent_id for s in self.steps if s.action == "agent_answers" and s.agent_id]
-        return tuple(dict.fromkeys([*([self.test_agent] if self.test_agent else []), *named]))
+        return tuple(dict.fromkeys(agent for _, agent in self.agent_uses()))
+
+    def agent_uses(self) -> tuple[tuple[tuple[str | int, ...], str], ...]:
+        """Each key naming an agent the journey acts as, with that agent: (("test_agent",), "bot"),
+        (("steps", 3, "agent_id"), "bot-2"). The runner sets these agents' status: they must be test agents."""
+        named = [(("steps", i, "agent_id"), s.agent_id) for i, s in enumerate(self.steps)
+                 if s.action == "agent_answers" and s.agent_id]
+        return (*([(("test_agent",), self.test_agent)] if self.test_agent else []), *named)
 
 
 class JourneySuite(_Strict):

@@ -11,9 +11,13 @@ calls the REST API as a role (or as one agent) and returns (status, body). Imple
 `run_journey(entry, spec, tenant_id=...)` runs one journey step by step, each step timed and evaluated
 (ccaas.domain.journeys.evaluate); the first failing step ends the journey. The whole journey runs on
 a worker thread under `spec.timeout_s`: past it the result is a failure naming the step in progress,
-never a hang. Afterwards the journey cleans up what it made: its contacts still waiting are abandoned,
+never a hang, and the worker makes no further call (it stops before its next step or API call; the call
+in flight was given the time left). Once the worker stopped (or STOP_GRACE_S later, and again when it
+stops) the journey cleans up what it made: its contacts still waiting are abandoned,
 contacts still with its test agent are completed, and its test agents go OFFLINE again (each contact
-is synthetic: none of this counts in metrics, history or alerts).
+is synthetic: none of this counts in metrics, history or alerts). The agents a journey acts as must be
+test agents (the `ccaas:test_agent` skill): PUT /settings/journeys refuses any other, and the runner
+checks again before it changes an agent's status (a real agent's status is never touched).
 
 `run_suite` runs a suite (sequentially: journeys share test agents) and `suite_metrics` renders the
 results as CloudWatch EMF-ready numbers (JourneySuccess, JourneyLatency per journey).
@@ -44,9 +48,10 @@ from ccaas.domain.journeys import (
     contact_values,
     evaluate,
     flow_values,
+    loc_path,
     synthetic_attributes,
 )
-from ccaas.domain.routing_engine.synthetic import SYNTHETIC_ATTRIBUTE
+from ccaas.domain.routing_engine.synthetic import SYNTHETIC_ATTRIBUTE, TEST_AGENT_SKILL, is_test_agent
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +59,9 @@ JOURNEYS_SETTINGS = "journeys"  # the tenant's Config settings document (PUT /se
 _POLL_S = 0.05
 _WAITING = ("INITIATED", "QUEUED", "OFFERED", "CALLBACK_SCHEDULED")
 _WITH_AGENT = ("CONNECTED", "ACW")
+# How long a timed-out journey's worker may take to finish its call in flight before the journey cleans up
+# anyway (and once more when the worker stops): an entry point that ignores its timeout (the in-process flow).
+STOP_GRACE_S = 10.0
 
 
 class EntryPoints(Protocol):
@@ -92,6 +100,14 @@ class StepTimeout(Exception):
     """A wait inside a step (an offer, a state) ran out of its step's or the journey's time."""
 
 
+class NotATestAgent(Exception):
+    """A journey's agent without the test agent skill (made so after the suite was saved): left alone."""
+
+
+class _Cancelled(Exception):
+    """The journey's time is up: its worker makes no further call."""
+
+
 def flow_event(instance_arn: str, action: str, parameters: dict[str, str], *, contact_id: str, phone: str | None,
                channel: str, queue: str | None, attributes: dict[str, str]) -> dict[str, Any]:
     """The event Amazon Connect's "Invoke AWS Lambda function" block sends (local.flow.flow_event's shape)."""
@@ -123,9 +139,17 @@ class _Run:
     current: str | None = None
     steps: list[StepResult] = field(default_factory=list)
     done: bool = False
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stopped: bool = False  # the worker returned (under lock)
+    clean_when_stopped: bool = False  # run_journey stopped waiting: the worker cleans up when it stops (under lock)
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
+
+    def check_time(self) -> None:
+        if self.cancelled.is_set() or self.remaining() <= 0:
+            raise _Cancelled
 
 
 def _ok(status: int) -> bool:
@@ -147,6 +171,7 @@ class _Steps:
         return max(0.05, min(left, step_timeout) if step_timeout is not None else left)
 
     def api(self, method: str, path: str, body: Any = None, **kwargs: Any) -> tuple[int, Any]:
+        self.run.check_time()
         return self.entry.api(method, path, body, timeout_s=self.timeout(30.0), **kwargs)
 
     # -- flow actions ---------------------------------------------------------------------------
@@ -156,6 +181,7 @@ class _Steps:
         event = flow_event(self.entry.instance_arn, step.action, dict(step.parameters),
                            contact_id=self.run.connect_contact_id, phone=spec.inputs.phone, channel=spec.inputs.channel,
                            queue=queue, attributes=synthetic_attributes(spec))
+        self.run.check_time()
         reply = self.entry.flow(event, self.timeout())
         return flow_values(step.action, reply), dict(reply)
 
@@ -182,6 +208,12 @@ class _Steps:
     def agent_answers(self, step: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         agent = step.agent_id or self.run.spec.test_agent
         contact_id = self.run.contact_id
+        # Checked again before any status change: the agent may have lost the skill since the suite was saved.
+        status, profile = self.api("GET", f"/agents/{agent}", role="agent", agent_id=agent)
+        if not _ok(status):
+            return _api_error(status, profile), profile if isinstance(profile, dict) else {}
+        if TEST_AGENT_SKILL not in (profile.get("skills") or {}):
+            raise NotATestAgent(f"{agent} is not a test agent (no {TEST_AGENT_SKILL} skill): its status is left alone")
         self.run.agents_used.add(agent)
         status, body = self.api("PUT", f"/agents/{agent}/status", {"status": "AVAILABLE"}, role="agent", agent_id=agent)
         if not _ok(status):
@@ -251,14 +283,20 @@ class _Steps:
 def _play(entry: EntryPoints, run: _Run) -> None:
     steps = _Steps(entry, run)
     for index, step in enumerate(run.spec.steps):
+        if run.cancelled.is_set() or run.remaining() <= 0:
+            return  # out of time (not done): run_journey reports the step in progress
         run.current = f"steps[{index}] {step.name}"
         started = time.perf_counter()
         try:
             handler = steps.flow if step.action in FLOW_ACTIONS else getattr(steps, step.action)
             values, reply = handler(step)
             observed = Observation(values=values, reply=reply, latency_ms=(time.perf_counter() - started) * 1000)
+        except _Cancelled:
+            return
         except StepTimeout as exc:
             observed = Observation(error=f"timeout: {exc}", latency_ms=(time.perf_counter() - started) * 1000)
+        except NotATestAgent as exc:
+            observed = Observation(error=str(exc), latency_ms=(time.perf_counter() - started) * 1000)
         except Exception as exc:  # noqa: BLE001 - an entry point that failed is a failed step, not a crash
             observed = Observation(error=f"{type(exc).__name__}: {exc}", latency_ms=(time.perf_counter() - started) * 1000)
         failures = evaluate(step, observed)
@@ -270,10 +308,23 @@ def _play(entry: EntryPoints, run: _Run) -> None:
     run.done = True
 
 
+def _work(entry: EntryPoints, run: _Run) -> None:
+    """The worker: the journey's steps, then (when run_journey stopped waiting for it) the clean-up of
+    what its last call made."""
+    try:
+        _play(entry, run)
+    finally:
+        with run.lock:
+            run.stopped = True
+            late = run.clean_when_stopped
+        if late:
+            cleanup(entry, run)
+
+
 def cleanup(entry: EntryPoints, run: _Run) -> None:
     """Leave nothing behind: waiting contacts abandoned, contacts with the test agent completed, the
     journey's test agents OFFLINE. Best effort (a failure is logged, the result stands)."""
-    for contact_id in run.contacts:
+    for contact_id in list(run.contacts):
         try:
             status, view = entry.api("GET", f"/contacts/{contact_id}", role="integration", timeout_s=10)
             if not _ok(status) or (view.get("attributes") or {}).get(SYNTHETIC_ATTRIBUTE) is None:
@@ -300,14 +351,17 @@ def run_journey(entry: EntryPoints, spec: JourneySpec, *, clean: bool = True) ->
     started = time.perf_counter()
     run = _Run(spec=spec, deadline=time.monotonic() + spec.timeout_s)
     # The caller's context variables go along (an environment overlay, log keys), as connect_flow.answer does.
-    worker = threading.Thread(target=contextvars.copy_context().run, args=(_play, entry, run),
+    worker = threading.Thread(target=contextvars.copy_context().run, args=(_work, entry, run),
                               name=f"journey-{spec.name}"[:60], daemon=True)
     worker.start()
     worker.join(spec.timeout_s)
-    steps = list(run.steps)
-    if not run.done:
-        failure = f"journey timed out after {spec.timeout_s:g} s in {run.current or 'its first step'}"
-        result = JourneyResult(journey=spec.name, passed=False, steps=steps, failed_step=run.current, failure=failure)
+    run.cancelled.set()  # past the timeout the worker makes no further call (a no-op when it is done)
+    done, steps, current = run.done, list(run.steps), run.current
+    if worker.is_alive():
+        worker.join(STOP_GRACE_S)  # its call in flight; cleaning up under it would leave what that call makes
+    if not done:
+        failure = f"journey timed out after {spec.timeout_s:g} s in {current or 'its first step'}"
+        result = JourneyResult(journey=spec.name, passed=False, steps=steps, failed_step=current, failure=failure)
     else:
         failed = next((s for s in steps if not s.passed), None)
         result = JourneyResult(
@@ -315,6 +369,11 @@ def run_journey(entry: EntryPoints, spec: JourneySpec, *, clean: bool = True) ->
             failed_step=None if failed is None else f"steps[{failed.index}] {failed.name}",
             failure=None if failed is None else "; ".join(str(f) for f in failed.failures),
         )
+    with run.lock:
+        run.clean_when_stopped = clean and not run.stopped
+    if run.clean_when_stopped:
+        logger.warning("journey %s: a call still in flight %g s after its timeout; cleaning up now and again when "
+                       "it returns", spec.name, STOP_GRACE_S)
     if clean:  # after a timeout too: what the worker made so far is abandoned / released
         cleanup(entry, run)
     result.total_ms = round((time.perf_counter() - started) * 1000, 1)
@@ -355,6 +414,17 @@ def journeys_of(deps: Any, tenant_id: str) -> JourneySuite:
     return settings_of(deps, tenant_id, JOURNEYS_SETTINGS, JourneySuite)
 
 
+def _real_agent(deps: Any, tenant_id: str, agent_id: str) -> bool:
+    """An agent of the tenant without the test agent skill. An unknown one is no one's agent yet: the
+    runner checks again before it acts as it."""
+    from ccaas.domain.models import NotFound
+
+    try:
+        return not is_test_agent(deps.store.get_agent(tenant_id, agent_id))
+    except NotFound:
+        return False
+
+
 # The scheduled runner's Lambda runs 300 s and keeps 60 s for recording: a journey longer than this could never run
 # there (one stored before the bound runs with it).
 SCHEDULED_TIMEOUT_S = 180.0
@@ -373,6 +443,10 @@ def put_journeys(deps: Any, tenant_id: str, suite: JourneySuite) -> JourneySuite
         if spec.timeout_s > SCHEDULED_TIMEOUT_S:
             raise DomainError(f"at most {SCHEDULED_TIMEOUT_S:g} s: the scheduled runner could never run it",
                               field=f"journeys[{i}].timeout_s")
+        for loc, agent_id in spec.agent_uses():
+            if _real_agent(deps, tenant_id, agent_id):
+                raise DomainError(f"{agent_id} is not a test agent (skill {TEST_AGENT_SKILL}): each run sets the "
+                                  "status of the journey's agents", field=loc_path(("journeys", i, *loc)))
     if _foreign_instance(deps, tenant_id, suite):
         raise DomainError("not an Amazon Connect instance of this tenant (register it with the admin tool): the "
                           "flow answers as the instance's tenant", field="connect_instance_arn")

@@ -70,7 +70,8 @@ def journey_of(deps: Dependencies, tenant_id: str, customer_id: str | None, reas
             queue_id=c.queue_id, channel=c.channel.value, reason=c.reason, outcome=c.state.value,
         )
         for c in deps.store.recent_contacts(tenant_id, customer_id, _JOURNEY_DEPTH)
-        # a journey test's contacts are not the customer's past (no repeat flag, no priority change)
+        # a journey test's contacts are not the customer's past (no repeat flag, no priority change); the
+        # stores leave them out of the customer's index already, so they never take one of the _JOURNEY_DEPTH
         if exclude not in (c.contact_id, c.initial_contact_id) and not is_synthetic(c)
     ]
     return JourneyContext(customer_id=customer_id, reason=reason, history=tuple(history))
