@@ -691,8 +691,8 @@ def test_a_watcher_whose_token_expired_gets_no_metrics_and_is_closed():
 
 
 def test_a_failed_close_still_stops_the_pushes():
-    """DeleteConnection refused (no permission, the endpoint down): the connection is deleted all the same, so
-    nothing is pushed to it; the socket stays open until API Gateway's own limits, silent."""
+    """DeleteConnection refused (no permission, the endpoint down): the connection stays, ended, so nothing is
+    pushed to it and the next delivery (or revoking again) closes it."""
     deps = memory_dependencies()
     _tenant(deps, "t1")
     lost, identity = _key(deps, "t1", "agent", "ana")
@@ -703,7 +703,7 @@ def test_a_failed_close_still_stops_the_pushes():
 
     deps.push.close = refuse
     admin.revoke_api_key(deps, "t1", lost.key_id)
-    assert deps.connections.get("t1", "ana-1") is None
+    assert deps.connections.get("t1", "ana-1").expired(deps.clock.now_ms())
     n = len(deps.events.events)
     _offer_to(deps, "t1")
     assert push.push_events(deps, _events_since(deps, n)).sent == 0 and "ana-1" not in deps.push.sent

@@ -19,6 +19,7 @@ share.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -82,16 +83,32 @@ def check_declarations(routes: Iterable[Any]) -> None:
             raise RuntimeError(f"{route.method} {route.path} admits agents but names neither agent_id nor contact_id")
 
 
-def credential(authorizer: Mapping[str, Any] | None) -> Credential:
+def credential(authorizer: Mapping[str, Any] | None, now_s: float | None = None) -> Credential:
     """The caller, from the authorizer's context. A context without a role comes from an authorizer
-    that predates roles (a cached policy during a deployment): it spoke for the whole tenant, as admin."""
+    that predates roles (a cached policy during a deployment): it spoke for the whole tenant, as admin.
+    A person's token past its `expires_at` is refused (401): API Gateway answers from the authorizer's cached
+    Allow for 300 s whatever the token's exp, so the API checks it (as a socket ends at it)."""
     authorizer = authorizer or {}
     tenant_id = authorizer.get("tenant_id")
     if not tenant_id:
         raise UnauthorizedError("no tenant in the request's authorization")
+    expires_at = _expires_at(authorizer.get("expires_at"))
+    if expires_at and (time.time() if now_s is None else now_s) >= expires_at:
+        raise UnauthorizedError("the token has expired; sign in again")
     return Credential(tenant_id=tenant_id, role=Role(authorizer.get("role") or Role.ADMIN),
                       agent_id=authorizer.get("agent_id") or None,
-                      key_id=authorizer.get("key_id") or "k_unknown00")
+                      key_id=authorizer.get("key_id") or "k_unknown00", expires_at=expires_at or None)
+
+
+def _expires_at(value: Any) -> int:
+    """The context's `expires_at` (epoch seconds; 0 or absent: an API key). API Gateway passes a REST authorizer's
+    context values as strings. One that is not a number is refused, never read as no expiry."""
+    if value is None or value == "":
+        return 0
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise UnauthorizedError("the authorization's expiry is not readable") from None
 
 
 def enforce(route: Any, authorizer: Mapping[str, Any] | None, path_args: Mapping[str, str],

@@ -61,7 +61,9 @@ class Connection(BaseModel):
     key_id: str = ""  # the credential it was opened with (revoked or rotated: the connection is closed)
     subscriptions: tuple[str, ...] = ()  # queues a supervisor watches; empty: every queue
     connected_at: int  # ms
-    expires_at: int  # epoch seconds: API Gateway's 2 h, or the user token's expiry when sooner (the table's TTL too)
+    # epoch seconds: API Gateway's 2 h, or the user token's expiry when sooner, or when its key was revoked and the
+    # socket could not be closed (kept, ended, for the next close; the table's TTL too)
+    expires_at: int
 
     def expired(self, now_ms: int) -> bool:
         """Past its credential's (or API Gateway's) end: nothing more is pushed to it, it is closed. The table's

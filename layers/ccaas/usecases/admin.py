@@ -98,7 +98,8 @@ def rotate_api_key(deps: Dependencies, tenant_id: str, key_id: str) -> IssuedKey
 
 def revoke_api_key(deps: Dependencies, tenant_id: str, key_id: str) -> ApiKeyInfo:
     """The key stops working (idempotent: revoking a revoked key returns it as it is), and so do the WebSockets
-    it opened. A revoke that failed closing them (the connections unreadable) is retried as it was."""
+    it opened. A revoke that failed closing them (the connections unreadable, a DeleteConnection refused) is
+    retried as it was: a socket not closed keeps its row, ended, until it is."""
     current = deps.config.get_api_key(tenant_id, key_id)
     if current.revoked_at is not None:
         _close_sockets(deps, current)  # a retry after a failed close (none left otherwise: one Query)
@@ -115,8 +116,10 @@ def _close_sockets(deps: Dependencies, key: ApiKeyInfo) -> None:
 
     closed = close_sockets_of_key(deps, key.tenant_id, key.key_id, key.role.value, key.agent_id)
     if closed.found:
-        logger.info("sockets of a replaced key closed", extra={"tenant_id": key.tenant_id, "key_id": key.key_id,
-                                                               "found": closed.found, "closed": closed.closed})
+        # Not all closed: they get nothing more; the push consumer (or revoking again) closes them.
+        (logger.info if closed.closed == closed.found else logger.warning)(
+            "sockets of a replaced key closed", extra={"tenant_id": key.tenant_id, "key_id": key.key_id,
+                                                       "found": closed.found, "closed": closed.closed})
 
 
 def credential_for_api_key(deps: Dependencies, api_key: str) -> Credential | None:

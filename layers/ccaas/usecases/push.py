@@ -59,7 +59,21 @@ def connect(deps: Dependencies, identity: Identity, connection_id: str) -> Conne
     if identity.expires_at == 0 and identity.key_id.startswith("k_") and _revoked(deps, identity):
         deps.connections.delete(identity.tenant_id, connection_id)
         raise ConnectionRefused("the key was revoked", field="authorization")
+    if connection.agent_id:
+        _make_room(deps, connection)
     return connection
+
+
+def _make_room(deps: Dependencies, connection: Connection) -> None:
+    """The agent's sockets stay within MAX_SOCKETS_PER_AGENT from $connect on, this one counted: a key opening
+    thousands (a reconnect loop, a leaked key) evicts its own oldest here, a few per $connect, instead of
+    leaving the push consumer to close them in the middle of every tenant's batch. The evicted rows are deleted
+    (nothing more is pushed to them) and their sockets closed where this function can reach the management
+    API (on AWS $connect cannot: they stay open, silent, until API Gateway's idle or 2 h limit)."""
+    others = [c for c in deps.connections.of_agent(connection.tenant_id, connection.agent_id)
+              if c.connection_id != connection.connection_id]
+    _, beyond = _newest(others, MAX_SOCKETS_PER_AGENT - 1)
+    _evict(deps.connections, lambda: _channel(deps), beyond)
 
 
 def _revoked(deps: Dependencies, identity: Identity) -> bool:
@@ -124,7 +138,8 @@ class PushCache:
       in the same delivery: a reconnect (new connection id) still gets the message. What the TTL bounds
       is a SECOND socket of an agent whose first one is cached: it receives from the entry's expiry on
       (a desktop reads GET /agents/{id}/offers when it connects, so nothing is lost). Every connection
-      is checked against the (tenant, agent) addressed before a post, cached or not.
+      is checked against the (tenant, agent) addressed before a post, cached or not. An offer to a cached audience
+      reads its API-key connections again first (`_as_stored`): a key revoked meanwhile gets no offer.
     - The routing policy: the offer's `expires_at` is the only thing it decides here; a change shows
       in pushed offers within `policy_ttl_ms` (the reservation itself is timed by the workflow).
     """
@@ -182,9 +197,9 @@ def _post(deps: Dependencies, report: PushReport, connection: Connection, body: 
 def post_to(connections: ConnectionStore, channel: PushChannel, report: PushReport, connection: Connection,
             body: Mapping[str, Any], now_ms: int) -> str:
     """SENT, GONE (the connection is deleted: nothing to retry) or FAILED (worth retrying). A connection past
-    its credential's expiry gets nothing: it is closed and deleted (GONE)."""
+    its credential's end (a token's expiry, a revoked key) gets nothing: it is closed and deleted (GONE)."""
     if connection.expired(now_ms):
-        forget(connections, channel, connection)
+        end(connections, channel, connection, now_ms)
         report.gone += 1
         report.expired += 1
         return GONE
@@ -208,16 +223,40 @@ def post_to(connections: ConnectionStore, channel: PushChannel, report: PushRepo
 def forget(connections: ConnectionStore, channel: PushChannel | None, connection: Connection) -> bool:
     """Delete the connection (no push finds it from then on), then close its socket; False when the close
     failed, or there is no channel to close it with (the socket stays open until API Gateway's own limits,
-    receiving nothing)."""
+    receiving nothing). For sockets evicted by a bound; a credential's end is `end`."""
     connections.delete(connection.tenant_id, connection.connection_id)
+    return _close(channel, connection)
+
+
+def end(connections: ConnectionStore, channel: PushChannel | None, connection: Connection, now_ms: int) -> bool:
+    """Close the socket of a credential that ended (revoked, rotated, expired), then delete its row. A close that
+    failed (throttled; no channel here) keeps the row, ended (`expires_at` now): nothing is posted to it, and
+    whoever meets it next (a delivery, the revoke run again) closes it again. Deleted first, a failed close
+    left an open socket nobody could find, fed for a while from the push consumers' cached audiences."""
+    if _close(channel, connection):
+        connections.delete(connection.tenant_id, connection.connection_id)
+        return True
+    if not connection.expired(now_ms):
+        connections.put(connection.model_copy(update={"expires_at": now_ms // 1000}))
+    return False
+
+
+def _close(channel: PushChannel | None, connection: Connection) -> bool:
     if channel is None:
         return False
     try:
         channel.close(connection.connection_id)
         return True
-    except Exception as exc:  # noqa: BLE001 - deleted is what stops the pushes; the close is the courtesy
+    except Exception as exc:  # noqa: BLE001 - the caller decides what a socket left open means
         logger.warning("socket not closed", extra={"tenant_id": connection.tenant_id, "error": type(exc).__name__})
         return False
+
+
+def _channel(deps: Dependencies) -> PushChannel | None:
+    try:
+        return deps.push
+    except Exception:  # noqa: BLE001 - no WebSocket endpoint configured here ($connect; the admin tool against make run)
+        return None
 
 
 # How many sockets one delivery fans out to: the push consumers serve every tenant, so one tenant's thousand sockets
@@ -230,18 +269,36 @@ MAX_WATCHERS_PER_TENANT = 500
 MAX_WATCHERS_PER_CREDENTIAL = 20
 
 
+# Sockets one delivery (or one $connect) closes at most: the rest beyond a bound get nothing from it and are
+# closed by the next ones. Closing 3,000 at once held every tenant's offers in the batch for over a minute.
+MAX_EVICTIONS = 5
+
+
+def _newest(audience: list[Connection], limit: int) -> tuple[list[Connection], list[Connection]]:
+    """(the newest `limit`, the older ones beyond them)."""
+    newest = sorted(audience, key=lambda c: (c.connected_at, c.connection_id), reverse=True)
+    return newest[:limit], newest[limit:]
+
+
+def _evict(connections: ConnectionStore, channel: Callable[[], PushChannel | None], beyond: list[Connection]) -> None:
+    """Close and delete the oldest MAX_EVICTIONS of `beyond`. `channel` is asked for only then: a consumer whose
+    audiences are within bounds makes no management client for it."""
+    if not beyond:
+        return
+    oldest = sorted(beyond, key=lambda c: (c.connected_at, c.connection_id))[:MAX_EVICTIONS]
+    for connection in oldest:
+        forget(connections, channel(), connection)
+    logger.warning("sockets over the audience's bound evicted", extra={
+        "tenant_id": beyond[0].tenant_id, "closed": len(oldest), "left": len(beyond) - len(oldest)})
+
+
 def within_quota(connections: ConnectionStore, channel: Callable[[], PushChannel], audience: list[Connection],
                  limit: int) -> list[Connection]:
-    """The newest `limit` connections of an audience; the older ones beyond it are closed and deleted. `channel`
-    is asked for only then: a consumer whose audiences are within bounds makes no management client for it."""
-    if len(audience) <= limit:
-        return audience
-    newest = sorted(audience, key=lambda c: (c.connected_at, c.connection_id), reverse=True)
-    for connection in newest[limit:]:
-        forget(connections, channel(), connection)
-    logger.warning("sockets over the audience's bound closed", extra={
-        "tenant_id": audience[0].tenant_id, "closed": len(newest) - limit, "limit": limit})
-    return newest[:limit]
+    """The newest `limit` connections of an audience; the older ones beyond it are closed and deleted, at most
+    MAX_EVICTIONS of them at a time."""
+    kept, beyond = _newest(audience, limit)
+    _evict(connections, channel, beyond)
+    return kept
 
 
 def agent_audience(deps: Dependencies, tenant_id: str, agent_id: str) -> list[Connection]:
@@ -255,30 +312,34 @@ def watching(connections: ConnectionStore, channel: Callable[[], PushChannel], t
     by_credential: dict[str, list[Connection]] = {}
     for connection in connections.watchers(tenant_id):
         by_credential.setdefault(connection.key_id, []).append(connection)
-    kept = [c for theirs in by_credential.values()
-            for c in within_quota(connections, channel, theirs, MAX_WATCHERS_PER_CREDENTIAL)]
-    return within_quota(connections, channel, kept, MAX_WATCHERS_PER_TENANT)
+    kept: list[Connection] = []
+    beyond: list[Connection] = []
+    for theirs in by_credential.values():
+        newest, older = _newest(theirs, MAX_WATCHERS_PER_CREDENTIAL)
+        kept += newest
+        beyond += older
+    kept, older = _newest(kept, MAX_WATCHERS_PER_TENANT)
+    _evict(connections, channel, beyond + older)  # one bound on the closes for the whole tenant
+    return kept
 
 
 @dataclass
 class ClosedSockets:
-    found: int = 0  # the key's open connections, now deleted: nothing more is pushed to them
-    closed: int = 0  # of which the socket was closed (DeleteConnection)
+    found: int = 0  # the key's open connections: nothing more is pushed to them
+    closed: int = 0  # of which the socket was closed (DeleteConnection) and the row deleted; the others stay, ended
 
 
 def close_sockets_of_key(deps: Dependencies, tenant_id: str, key_id: str, role: str, agent_id: str | None) -> ClosedSockets:
-    """A revoked or rotated key's open WebSockets: deleted, so no offer, contact or metric reaches them any more,
-    and closed. (An authorizer's answer only guards the next $connect; a socket lasts up to 2 h.) Looked up by
-    the key's audience: an agent key's among the agent's connections, another's among the tenant's watchers."""
+    """A revoked or rotated key's open WebSockets: closed, and their rows deleted, so no offer, contact or metric
+    reaches them any more (`end`: a row whose close failed stays, ended, for the next delivery or this call again).
+    (An authorizer's answer only guards the next $connect; a socket lasts up to 2 h.) Looked up by the key's
+    audience: an agent key's among the agent's connections, another's among the tenant's watchers."""
     audience = deps.connections.of_agent(tenant_id, agent_id or "") if role == "agent" else deps.connections.watchers(tenant_id)
     theirs = [c for c in audience if c.tenant_id == tenant_id and c.key_id == key_id]
     if not theirs:
         return ClosedSockets()
-    try:
-        channel: PushChannel | None = deps.push
-    except Exception:  # noqa: BLE001 - no WebSocket endpoint configured here (the admin tool against make run)
-        channel = None
-    return ClosedSockets(found=len(theirs), closed=sum(forget(deps.connections, channel, c) for c in theirs))
+    channel, now = _channel(deps), deps.clock.now_ms()
+    return ClosedSockets(found=len(theirs), closed=sum(end(deps.connections, channel, c, now) for c in theirs))
 
 
 def _offer_payload(deps: Dependencies, push: AgentPush, cache: PushCache | None = None) -> dict[str, Any] | None:
@@ -361,6 +422,7 @@ def push_events(deps: Dependencies, events: Sequence[Event], cache: PushCache | 
     taken from `cache`, the handler's PushCache, while fresh)."""
     report = PushReport()
     agent_conns: dict[tuple[str, str], list[Connection]] = {}
+    current: set[tuple[str, str]] = set()  # audiences read from the store in this batch (not the cache's)
     for push in plan_pushes(events).agent_pushes:
         if report.failed_event_ids and push.event_id not in report.failed_event_ids:
             # The mapping redelivers from the first failed record on: pushing later events now would send each
@@ -368,11 +430,17 @@ def push_events(deps: Dependencies, events: Sequence[Event], cache: PushCache | 
             break
         key = (push.tenant_id, push.agent_id)
         if key not in agent_conns:
+            reads = report.audience_reads
             if cache is not None:
                 agent_conns[key] = cache.agent_connections(deps, *key, report)
             else:
                 report.audience_reads += 1
                 agent_conns[key] = agent_audience(deps, *key)
+            if report.audience_reads > reads:
+                current.add(key)
+        if push.kind == "offer" and key not in current:
+            agent_conns[key] = _as_stored(deps, cache, key, agent_conns[key])
+            current.add(key)
         conns = agent_conns[key]
         if not conns:
             continue
@@ -386,6 +454,21 @@ def push_events(deps: Dependencies, events: Sequence[Event], cache: PushCache | 
         body = fitted(message(push.kind, push.at_ms, payload))  # over 128 KB it would never arrive
         agent_conns[key] = _deliver(deps, report, push, conns, body, cache)
     return report
+
+
+def _as_stored(deps: Dependencies, cache: PushCache | None, key: tuple[str, str],
+               connections: list[Connection]) -> list[Connection]:
+    """A cached audience with its API-key connections read again, before an offer (it carries the customer): a key
+    revoked or rotated since it was cached either closed the socket (the post answers Gone) or, when that close
+    failed, left its row ended, which `post_to` then closes instead of posting to. A token's socket carries its
+    end in the row already. One consistent GetItem per such socket; none for an audience read in this batch."""
+    if not any(c.key_id.startswith("k_") for c in connections):
+        return connections
+    rows = [deps.connections.get(c.tenant_id, c.connection_id) if c.key_id.startswith("k_") else c for c in connections]
+    stored = [r for r in rows if r is not None]
+    if cache is not None and stored != connections:
+        cache.keep(*key, stored, deps.clock.now_ms())
+    return stored
 
 
 def push_queue_views(deps: Dependencies, views: Sequence[tuple[str, RealtimeQueueMetrics]],
