@@ -81,6 +81,10 @@ def _bump(contact: Contact, **changes: object) -> Contact:
 # --- hold ------------------------------------------------------------------------------------------
 def hold(contact: Contact, agent: Agent, now_ms: int) -> Contact:
     _require_connected(contact, agent)
+    if contact.consult_of:
+        # No customer is on a consult leg: its "hold" would run on as customer hold once it joins a conference.
+        raise Conflict(f"contact {contact.contact_id} is a consult leg: only the customer's segment goes on hold",
+                       field="contact_id")
     if contact.on_hold:
         raise Conflict(f"contact {contact.contact_id} is already on hold", field="contact_id")
     return _bump(contact, held_since=now_ms, hold_count=contact.hold_count + 1)
@@ -209,8 +213,9 @@ def conference(source: Contact, agent: Agent, leg: Contact, now_ms: int) -> tupl
         raise Conflict(f"consult leg {leg.contact_id} is {leg.state}: the target has not answered yet", field="contact_id")
     joined = _bump(source, consult_contact_id=None, conference_with=leg.contact_id, conference_since=now_ms,
                    **lifecycle.hold_closed(source, now_ms))
+    # A leg held before hold was refused on legs: everyone is on the line now, so its hold ends too.
     return joined, _bump(leg, consult_of=None, consult_ms=_consulted_ms(leg, now_ms), conference_with=source.contact_id,
-                         conference_since=now_ms)
+                         conference_since=now_ms, **lifecycle.hold_closed(leg, now_ms))
 
 
 def cancel_consult(source: Contact, leg: Contact, leg_agent: Agent | None, now_ms: int,
@@ -256,6 +261,16 @@ def leave_conference(leaving: Contact, agent: Agent, other: Contact, now_ms: int
         leg = {"consult_of": other.contact_id} if leaving.previous_contact_id == other.contact_id else {}
         left, released = lifecycle.disconnect(leaving, agent, now_ms, **conference_closed(leaving, now_ms), **leg)
     return left, released, _bump(other, **conference_closed(other, now_ms))
+
+
+def customer_left_conference(segment: Contact, agent: Agent, other: Contact, now_ms: int) -> tuple[Contact, Agent]:
+    """The customer hangs up in a conference: `segment` (either side) goes to after-contact work. Conferencing
+    made the leg the customer's segment (`consult_of` cleared: history counts it transferred in), so the
+    consulting segment ends handed over to it, as when its agent leaves first: one transfer out and one in,
+    in history and in live counts alike (DOMAIN "Segments")."""
+    if other.previous_contact_id == segment.contact_id:
+        return hand_off(segment, agent, _target_of(other), other.contact_id, now_ms)
+    return lifecycle.disconnect(segment, agent, now_ms, **conference_closed(segment, now_ms))
 
 
 def _target_of(leg: Contact) -> TransferTarget:

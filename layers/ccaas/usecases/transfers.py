@@ -237,7 +237,7 @@ def _undo(deps: Dependencies, sender: Contact, segment: Contact) -> None:
     sender still points at it, the sender has the customer back. The sender may have moved on in the meantime
     (its agent ended ACW: its segment ended TRANSFERRED): it is left as it is, the segment withdrawn all the same."""
 
-    def attempt() -> None:
+    def attempt() -> Agent | None:
         now = deps.clock.now_ms()
         current = deps.store.get_contact(sender.tenant_id, sender.contact_id)
         leg = deps.store.get_contact(segment.tenant_id, segment.contact_id)
@@ -253,6 +253,7 @@ def _undo(deps: Dependencies, sender: Contact, segment: Contact) -> None:
             undone = _transferred(sender, mode, leg.handover.target if leg.handover else None, leg)
             contacts.append((restored, EventType.CONTACT_TRANSFER_UNDONE, undone))
             agents.append((agent, restored_agent))
+        released: Agent | None = None
         if not leg.state.terminal:
             leg_agent = deps.store.get_agent(leg.tenant_id, leg.agent_id) if leg.agent_id else None
             failed, released = lifecycle.fail(leg, leg_agent, now)
@@ -264,8 +265,11 @@ def _undo(deps: Dependencies, sender: Contact, segment: Contact) -> None:
             agents.append((leg_agent, released))
         if contacts:
             commit(deps, contacts=contacts, agents=agents)
+        return released
 
-    retrying(attempt)
+    released = retrying(attempt)
+    if released is not None:  # the named agent the segment was offered to is free: waiting work goes to them now
+        offer_work_to(deps, released.tenant_id, released.agent_id)
 
 
 def complete_consult(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str) -> Contact:
@@ -356,20 +360,24 @@ def disconnect_customer(deps: Dependencies, tenant_id: str, contact_id: str) -> 
                            "disconnected (a waiting one is abandoned)", field="contact_id")
         now = deps.clock.now_ms()
         agent = deps.store.get_agent(tenant_id, contact.agent_id or "")
-        ended, released = lifecycle.disconnect(contact, agent, now, **transfers.conference_closed(contact, now),
-                                               consult_contact_id=None)
-        changes: list[tuple[Contact, EventType | None, dict]] = [(ended, EventType.CONTACT_ACW_STARTED, {"reason": "CUSTOMER_LEFT"})]
+        partner = deps.store.get_contact(tenant_id, contact.conference_with) if contact.conference_with else None
+        if partner is not None:
+            ended, released = transfers.customer_left_conference(contact, agent, partner, now)
+        else:
+            ended, released = lifecycle.disconnect(contact, agent, now, consult_contact_id=None)
+        changes: list[tuple[Contact, EventType | None, dict]] = [_hung_up(ended, partner, {"reason": "CUSTOMER_LEFT"})]
         agents: list[tuple[Agent | None, Agent | None]] = [(agent, released)]
         others: list[tuple[Contact, Contact]] = []
         for other_id in filter(None, (contact.consult_contact_id, contact.conference_with)):
             other = deps.store.get_contact(tenant_id, other_id)
             other_agent = deps.store.get_agent(tenant_id, other.agent_id) if other.agent_id else None
             if other.conference_with:
-                other_ended, other_released = lifecycle.disconnect(
-                    other, other_agent, now, **transfers.conference_closed(other, now))  # type: ignore[arg-type]
+                other_ended, other_released = transfers.customer_left_conference(
+                    other, other_agent, contact, now)  # type: ignore[arg-type]
+                changes.append(_hung_up(other_ended, contact, {}))
             else:
                 other_ended, other_released = transfers.end_leg(other, other_agent, now)
-            changes.extend(_changed_leg(other, other_ended))
+                changes.extend(_changed_leg(other, other_ended))
             agents.append((other_agent, other_released))
             others.append((other, other_ended))
         commit(deps, contacts=changes, agents=agents)
@@ -461,12 +469,18 @@ def _priority(source: Contact, requested: int | None) -> int:
 
 def _planned(deps: Dependencies, segment: Contact, queue: Queue) -> Contact:
     """The new segment's routing plan in its queue; the transfer's priority wins if more urgent.
-    A queue closed by its hours refuses the transfer (the sender keeps the customer)."""
+    A queue closed by its hours refuses the transfer (the sender keeps the customer) unless it queues
+    arrivals while closed. Hours govern arrivals that wait in the queue: a segment for a named agent is
+    offered to that agent at once, so it is never refused (declined, it waits there like a queued one)."""
     policy = routing.policy_of(deps, segment.tenant_id)
     customer_segment = routing.segment_of(deps, segment, None)
     plan = routing.plan_for(deps, segment, queue, customer_segment, policy)
-    if plan.outcome == "closed" and policy.for_queue(queue.queue_id).when_closed not in ("queue", "callback"):
-        raise Conflict(f"queue {queue.queue_id} is closed now", field="queue_id")
+    named = segment.handover is not None and segment.handover.target.kind == TransferKind.AGENT
+    when_closed = policy.for_queue(queue.queue_id).when_closed
+    if plan.outcome == "closed" and not named and when_closed != "queue":
+        # A closed callback-only queue takes callbacks, and a live transfer has no callback number.
+        why = " and takes callbacks only" if when_closed == "callback" else ""
+        raise Conflict(f"queue {queue.queue_id} is closed now{why}", field="queue_id")
     priority = min(plan.priority, segment.priority)
     return segment.model_copy(update={"routing": plan.model_copy(update={"priority": priority}), "priority": priority})
 
@@ -477,6 +491,14 @@ def _transferred(sender: Contact, mode: HandoverMode, target: TransferTarget | N
             "to_agent_id": target.agent_id if target else None,
             "next_contact_id": segment.contact_id if segment is not None else None,
             "segment_number": sender.segment_number}
+
+
+def _hung_up(ended: Contact, partner: Contact | None, extra: dict) -> tuple[Contact, EventType | None, dict]:
+    """The save-and-event entry of a segment the customer hung up on: the consulting side of a conference ends
+    as the transfer to its leg (transfers.customer_left_conference), any other goes to after-contact work."""
+    if ended.transferred_to is not None:
+        return ended, EventType.CONTACT_TRANSFERRED, _transferred(ended, HandoverMode.CONSULT, ended.transferred_to, partner)
+    return ended, EventType.CONTACT_ACW_STARTED, extra
 
 
 def _changed_leg(before: Contact, after: Contact) -> list[tuple[Contact, EventType | None, dict]]:
