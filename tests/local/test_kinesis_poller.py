@@ -87,7 +87,7 @@ def poller(aws: dict[str, Any], stream_arn: str, consumer: FakeConsumer, clock=t
     }
     spec = EventSourceMappingSpec.from_properties("FakeMapping", props)
     return KinesisPoller(
-        spec, kinesis=aws["kinesis"], sqs=aws["sqs"], s3=aws["s3"], function_arn=FUNCTION_ARN, identity_arn=ROLE_ARN,
+        spec, kinesis=aws["kinesis"], sqs=aws["sqs"], s3=aws.get("s3"), function_arn=FUNCTION_ARN, identity_arn=ROLE_ARN,
         invoke=consumer, poll_interval_s=0.02, retry_backoff_s=0.0, clock=clock,
     )
 
