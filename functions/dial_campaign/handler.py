@@ -4,7 +4,8 @@ One invocation runs a pacing tick of every RUNNING campaign (ccaas.usecases.outb
 TICK_S seconds for about LOOP_S seconds, bounded by the function's remaining time: a fresh pacing decision
 every few seconds without a schedule per row or a poll per call. Nothing is kept between ticks but the
 table (the due index, attempts, counters), so a missed or doubled invocation costs a tick, never a rule:
-every dial is preceded by its stored, allowing checks. A test or an operator may ask for a shorter loop
+every dial is preceded by its stored, allowing checks, and a tick decides for a queue's agents only while it
+holds the queue's lease (two overlapping invocations never both dial for one free agent). A test or an operator may ask for a shorter loop
 (`loop_s`, `tick_s` in the event).
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
+from ccaas.domain.outbound.pacing import TICK_S
 from ccaas.tracing import lambda_tracer
 from ccaas.usecases.outbound import TickResult, dial_sweep
 from ccaas.usecases.outbound_metrics import emit_tick_counts
@@ -24,7 +26,6 @@ logger = Logger()
 tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 metrics = Metrics()
 LOOP_S = 50.0
-TICK_S = 5.0
 RESERVE_MS = 6_000  # one sweep must fit in what is left
 # With the service dimension only: the series the abandonment-rate alarm divides (campaign ids are run-time data).
 ALARM_SERIES = ("HumanAnswered", "Abandoned")
@@ -52,13 +53,13 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     ticks = dialed = failures = 0
     campaign_ticks: list[TickResult] = []
     while True:
-        result = dial_sweep(dependencies(), on_error=failed)
+        result = dial_sweep(dependencies(), on_error=failed, tick_s=tick_s)  # agentless paces over the real tick
         ticks += 1
         campaign_ticks += result.ticks
         dialed += result.dialed
         failures += len(result.failed)
         if result.campaigns == 0:
-            break  # nothing running: the next minute looks again (an idle minute costs one Query)
+            break  # nothing running or settling: the next minute looks again (an idle minute costs two Queries)
         wait = tick_s - (time.monotonic() - started) % tick_s
         if time.monotonic() - started + wait > loop_s or context.get_remaining_time_in_millis() - wait * 1000 < RESERVE_MS:
             break

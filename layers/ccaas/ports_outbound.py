@@ -35,14 +35,19 @@ from ccaas.domain.outbound.models import (
 
 __all__ = [
     "attempt_id_floor", "ledger_keys", "new_attempt_id", "AttemptLedger", "AttemptRecord", "IN_FLIGHT", "LEDGER_WINDOWS",
+    "RINGING",
     "LedgerKind", "CarrierOutcome", "DialHandle", "DialRequest", "Dialer", "DialerFactory", "DialerSettings",
-    "ConsentSeen", "ConversationKey", "OutboundStore", "RowState", "SmsRequest", "SmsSender", "StoredRow",
+    "AgentHandouts", "AnswerHandout", "ConsentSeen", "ConversationKey", "OutboundStore", "RowState", "SmsRequest", "SmsSender", "StoredRow",
 ]
 
 RowState = Literal["due", "done"]
 ConversationKey = Literal["number", "account"]  # how a conversation outside the dialer names the person
 LedgerKind = Literal["number", "account"]
 IN_FLIGHT = timedelta(minutes=10)  # an attempt younger than this without an outcome is a call in flight
+# The longest a placed call waits for its answer: Amazon Connect's dialing timeout (60 s; the simulated carrier's
+# calls end within 32 s) plus answering-machine detection. Past it, a call with no outcome yet was answered (its agent is busy,
+# counted as such) or has ended (its outcome is on the way): it no longer rings for a free agent.
+RINGING = timedelta(seconds=75)
 # What a ledger keeps: a debt's calls of Reg F's window, a number's calls that may still be in flight.
 LEDGER_WINDOWS: Mapping[LedgerKind, timedelta] = {"account": REG_F_WINDOW, "number": IN_FLIGHT}
 
@@ -114,6 +119,33 @@ def ledger_keys(attempt: Attempt) -> list[tuple[LedgerKind, str]]:
     return keys
 
 
+class AnswerHandout(Frozen):
+    """One answered call handed to a queue's agents (its attempt), and when."""
+
+    campaign_id: str
+    row_id: str
+    attempt_id: str
+    at: AwareDatetime
+
+
+class AgentHandouts(Frozen):
+    """The answered campaign calls handed to one queue's free agents that routing may not have offered to an agent
+    yet, read strongly consistently, and a version the next hand-out's write holds them to.
+
+    Why: routing reserves an agent after the contact is made, asynchronously; until then that agent still reads as
+    free, and every later answer of the tick would be handed to it too (the people beyond the free agents wait in a
+    queue: abandoned calls recorded as connected). Each hand-out still waiting holds one free agent; an answer's
+    disposition and its hand-out are one conditional write, so two writers never both take the last agent."""
+
+    queue_id: str
+    version: Int = Field(default=0, ge=0, description="0: no hand-out was stored yet")
+    handouts: tuple[AnswerHandout, ...] = Field(default=(), max_length=1000)
+
+    def adding(self, kept: Sequence[AnswerHandout], handout: AnswerHandout) -> AgentHandouts:
+        """The hand-outs once `handout` is stored beside `kept` (those still waiting): the next version."""
+        return self.model_copy(update={"version": self.version + 1, "handouts": (*kept, handout)})
+
+
 class AttemptRecord(Frozen):
     """One attempt as stored: the domain Attempt (checks included) and what the service layer adds."""
 
@@ -154,6 +186,21 @@ class OutboundStore(Protocol):
     def running_campaigns(self) -> list[tuple[str, str]]:
         """(tenant id, campaign id) of every RUNNING campaign, any tenant (what the dialer sweep walks)."""
         ...
+    def settling_campaigns(self) -> list[tuple[str, str]]:
+        """(tenant id, campaign id) of every campaign that left RUNNING (paused, stopped, completed) and was not
+        `settled` since: its calls placed may still end, and the sweep polls their outcomes."""
+        ...
+    def settled(self, tenant_id: str, campaign_id: str, version: int) -> None:
+        """The campaign has no call in flight: it leaves `settling_campaigns`, only if it is still there at
+        `version` (a status change since puts it back, or makes it running)."""
+        ...
+    def acquire_lease(self, tenant_id: str, name: str, owner: str, *, now: datetime, until: datetime) -> bool:
+        """Hold the tenant's lease `name` for `owner` until `until`: True when it was free, expired (at or before
+        `now`) or already `owner`'s; False (nothing written) while another owner holds it."""
+        ...
+    def release_lease(self, tenant_id: str, name: str, owner: str) -> None:
+        """Free the lease if `owner` still holds it (otherwise nothing happens)."""
+        ...
 
     # --- list rows -------------------------------------------------------------------------------------
     def put_rows(self, tenant_id: str, campaign_id: str, rows: Sequence[ContactListRow], due_at: datetime) -> int:
@@ -192,11 +239,22 @@ class OutboundStore(Protocol):
                        disposition: Disposition, at: datetime, contact_id: str | None = None,
                        ring_seconds: float | None = None, abandon_message_played: bool | None = None,
                        provider_id: str | None = None, dial_error: str | None = None,
-                       counts: Mapping[str, int] | None = None) -> AttemptRecord:
-        """Set the disposition: once from none (the carrier's outcome), then once more from ANSWERED (the
-        agent's). Any other change is a Conflict (an audit trail is not rewritten). `counts` are added to the
-        campaign's counters of `at`'s UTC day in the same write: a retry that finds the disposition set has
-        nothing left to count (counted apart, a failure between the two lost them for good)."""
+                       counts: Mapping[str, int] | None = None, count_day: str | None = None,
+                       handouts: AgentHandouts | None = None) -> AttemptRecord:
+        """Set the disposition: once from none (the carrier's outcome), then once more from ANSWERED to an
+        agent's (AGENT_DISPOSITIONS; never ABANDONED over ANSWERED). Any other change is a Conflict (an audit
+        trail is not rewritten). `counts` are added to the campaign's counters of `count_day` (default: `at`'s
+        UTC day) in the same write: a retry that finds the disposition set has nothing left to count (counted
+        apart, a failure between the two lost them for good). `handouts` (the queue's, at their next version)
+        are stored in the same write only over the version read: Conflict otherwise, nothing written."""
+        ...
+    def link_contact(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str, *, contact_id: str,
+                     at: datetime, counts: Mapping[str, int] | None = None) -> AttemptRecord:
+        """Name the contact an answered attempt became, once (Conflict when it names one already); `counts` are
+        added to `at`'s UTC day in the same write."""
+        ...
+    def handouts(self, tenant_id: str, queue_id: str) -> AgentHandouts:
+        """The queue's hand-outs (strongly consistent; version 0 and none before the first)."""
         ...
     def record_attempts(self, tenant_id: str, campaign_id: str, row_id: str) -> list[Attempt]:
         """The row's attempts in this campaign, oldest first (strongly consistent)."""
@@ -311,6 +369,8 @@ class CarrierOutcome(Frozen):
     disposition: Disposition
     at: AwareDatetime
     ring_seconds: float | None = None
+    agent_wait_s: float | None = Field(default=None, description="an agent of the carrier's own connected this long "
+                                                                  "after the person answered (Connect's contact record)")
 
 
 class Dialer(Protocol):

@@ -225,8 +225,14 @@ def test_two_campaigns_ticking_one_debt_at_once_store_its_7th_call_once(tenant):
     assert api("PUT", "/settings/outbound", tenant.id, {"kind": "simulated", "seed": 3})[0] == 200
     daytime = zone_in_hours()  # every row is dialable now
     lists = {"debt-a": range(6), "debt-b": [6], "debt-c": [7]}
+    queues = {"debt-a": "sales", "debt-b": "q-b", "debt-c": "q-c"}  # campaigns of one queue tick one at a time (its lease)
+    for queue_id in ("q-b", "q-c"):
+        assert api("PUT", f"/queues/{queue_id}", tenant.id, {"name": queue_id, "channels": ["VOICE"]})[0] in (200, 201)
+        assert api("PUT", f"/agents/a-{queue_id}", tenant.id, {"name": queue_id, "queues": [{"queue_id": queue_id}]})[0] == 200
+        assert api("PUT", f"/agents/a-{queue_id}/status", tenant.id, {"status": "AVAILABLE"}, role="supervisor")[0] == 200
     for campaign_id, numbers in lists.items():
-        assert api("POST", "/campaigns", tenant.id, {**CAMPAIGN, "campaign_id": campaign_id})[0] == 201
+        body = {**CAMPAIGN, "campaign_id": campaign_id, "queue_id": queues[campaign_id]}
+        assert api("POST", "/campaigns", tenant.id, body)[0] == 201
         rows = [{"row_id": f"n{i}", "phone": daytime.number(i), "time_zone": daytime.zone, "account_id": "debt-9",
                  "consent_automated_voice": True} for i in numbers]
         assert api("POST", f"/campaigns/{campaign_id}/lists", tenant.id, {"format": "json", "rows": rows})[1]["accepted"] == len(rows)

@@ -448,9 +448,14 @@ def _tick_both_after_both_checked(deps, campaigns: tuple[str, str]) -> list[outb
 
 
 def _one_row_campaigns(deps, rows: dict[str, str]) -> None:
+    """Each on a queue of its own with one agent: campaigns sharing a queue tick one at a time (its lease)."""
     for campaign_id, row in rows.items():
+        queue_id = f"q-{campaign_id}"
+        deps.config.put_queue(Queue(tenant_id=T, queue_id=queue_id, name=queue_id, channels=frozenset({Channel.VOICE})))
+        deps.store.save(agents=[Agent(tenant_id=T, agent_id=f"a-{campaign_id}", name=campaign_id,
+                                      status=AgentStatus.AVAILABLE, queues=(QueueAssignment(queue_id=queue_id),))])
         outbound.create_campaign(deps, T, CampaignRequest(campaign_id=campaign_id, name=campaign_id, mode="progressive",
-                                                          queue_id="sales", caller_id="+12125550199"))
+                                                          queue_id=queue_id, caller_id="+12125550199"))
         outbound.change_status(deps, T, campaign_id, "start")
         outbound.upload_list(deps, T, campaign_id, ListUpload(format="csv", content=(
             "row_id,phone,time_zone,consent_automated_voice,account_id\n" + row + "\n")))

@@ -3,10 +3,12 @@
 The rules are the domain's (ccaas.domain.outbound: `check_attempt`, `pacing_mode`, `dials_to_place`,
 list parsing); this module only orchestrates the ports:
 
-- `dial_tick(deps, tenant, campaign, now)` is one step of the dialing loop: collect the outcomes the
-  dialer knows (the simulated carrier; Amazon Connect's arrive as contact records instead), derive the
-  pacing state from live data (free / busy / wrapping agents of the campaign's queue, calls in flight,
-  the rolling answer and 30-day abandonment counts), take that many due rows from the due index, check
+- `dial_tick(deps, tenant, campaign, now)` is one step of the dialing loop, under the lease of the campaign's
+  queue (one tick at a time decides for its agents): collect the outcomes the dialer knows (the simulated
+  carrier; Amazon Connect's arrive as contact records instead; polled for a paused or stopped campaign too, until
+  its calls have ended), derive the pacing state from live data (free / busy / wrapping agents of the campaign's
+  queue, the calls still ringing for them from every campaign of the queue, the rolling answer and 30-day
+  abandonment counts), take that many due rows from the due index, check
   each row (`check_attempt`: every verdict kept), and for an allowed one store the attempt WITH its
   checks in one conditional write (campaign still RUNNING at the version the check used, row unchanged,
   no suppression since, the consent record the check read unchanged) BEFORE the dial. A write that loses any of those conditions dials nothing.
@@ -14,11 +16,13 @@ list parsing); this module only orchestrates the ports:
   the due index (a check that never clears by itself: DNC, consent, attempts exhausted). One person is
   never rung twice at once: a number with a call in flight (this campaign's, this tick's, or another
   campaign's: `_BusyNumbers`) is not dialed; the row takes its other number or waits BUSY_NUMBER_WAIT.
-- Outcomes (`record_outcome`): the carrier's disposition once; a person answering becomes an OUTBOUND
-  contact routed to an agent of the campaign's queue through the ordinary lifecycle (routing and
-  reservation as for inbound work), or, with no agent free, an abandoned call that plays the
-  identification message. The agent then refines ANSWERED (`dispose_contact`): right-party contact,
-  wrong party, opted out (suppressed at once), ...
+- Outcomes (`record_outcome`): the carrier's disposition once (one conditional write, before any contact is
+  made); a person answering becomes an OUTBOUND contact routed to an agent of the campaign's queue through
+  the ordinary lifecycle (routing and reservation as for inbound work), or, with no agent free (a free agent
+  an earlier answer was handed to, not offered yet, is taken: `AgentHandouts`), an abandoned call that plays
+  the identification message. Only the agent then refines ANSWERED (`dispose_contact`): right-party contact,
+  wrong party, opted out (suppressed at once), ...; voicemail / machine / invalid number leave the answered
+  calls the 3 % cap divides by.
 - Counters per campaign and UTC day (attempts, carrier outcomes, agent dispositions, blocks by rule) feed
   the metrics and the pacing; the rolling 30-day abandonment rate is read from 31 day buckets (a window
   at least 30 days long: conservative for the cap).
@@ -40,7 +44,7 @@ Inputs from outside the dialer, each through one call from where it enters:
   numbers and accounts (contact attributes, the customer profile), unless the contact says the person gave
   direct consent to be called (attribute `direct_consent`).
 - A running campaign whose rows are all final (no row left in the due index) completes by itself: status
-  COMPLETED and a `campaign.completed` event; the sweep stops ticking it.
+  COMPLETED and a `campaign.completed` event; the sweep stops ticking it once its calls in flight have ended.
 """
 from __future__ import annotations
 
@@ -49,7 +53,9 @@ import hashlib
 import io
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
@@ -58,18 +64,20 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.events import Event
-from ccaas.domain.vocabulary import Channel, Conflict, DomainError, InitiationMethod, NotFound
+from ccaas.domain.vocabulary import Channel, Conflict, ContactState, DomainError, InitiationMethod, NotFound
 from ccaas.domain.outbound.compliance import (
     AbandonmentStats,
     Decision,
     Suppression,
+    agent_too_late,
     check_attempt,
     consent_channel,
     pacing_mode,
 )
 from ccaas.domain.outbound.messages import is_opt_out, sms_text
-from ccaas.domain.outbound.metrics import counter_day, outcome_metrics
+from ccaas.domain.outbound.metrics import agent_disposition_counts, counter_day, outcome_metrics
 from ccaas.domain.outbound.models import (
+    AGENT_DISPOSITIONS,
     Attempt,
     Campaign,
     CampaignMode,
@@ -79,11 +87,14 @@ from ccaas.domain.outbound.models import (
     Disposition,
     ListError,
 )
-from ccaas.domain.outbound.pacing import PacingState, dials_to_place
+from ccaas.domain.outbound.pacing import TICK_S, PacingState, dials_to_place
 from ccaas.domain.spreadsheet import safe_cell
 from ccaas.usecases.tenancy import owns_connect_instance, owns_sms_sender
 from ccaas.ports_outbound import (
     IN_FLIGHT,
+    RINGING,
+    AgentHandouts,
+    AnswerHandout,
     AttemptLedger,
     AttemptRecord,
     CarrierOutcome,
@@ -116,10 +127,6 @@ MIN_OUTCOMES_FOR_RATE = 20
 ROWS_PER_DIAL = 3                    # due rows read per dial wanted (blocked rows are skipped)
 TALK_READ_MARGIN = timedelta(minutes=5)  # a tick's checks span seconds: one conversation read covers them all
 MAX_ROWS_PER_TICK = 200
-AGENT_DISPOSITIONS = frozenset({  # what an agent may say of the person the carrier reported as answered
-    Disposition.RIGHT_PARTY_CONTACT, Disposition.WRONG_PARTY, Disposition.VOICEMAIL,
-    Disposition.ANSWERING_MACHINE, Disposition.OPTED_OUT, Disposition.INVALID_NUMBER,
-})
 CAMPAIGN_ATTRIBUTES = ("campaign_id", "row_id", "attempt_id")  # on an OUTBOUND contact: its attempt
 CAMPAIGN_COMPLETED = "campaign.completed"  # the event a campaign whose rows are all final publishes
 TEXT_CHANNELS = frozenset({Channel.SMS, Channel.CHAT, Channel.SOCIAL})  # where a customer may text STOP
@@ -273,6 +280,8 @@ class TickResult:
     number_busy: int = 0  # rows deferred because a call to their number was in flight (never two at once)
     rows_read: int = 0
     completed: bool = False  # every row was final: the campaign completed in this tick
+    overlapped: bool = False  # another tick held the lease of the campaign's queue: this one did nothing
+    in_flight: int = 0  # the campaign's calls with no outcome yet (placed in the last IN_FLIGHT), after polling
     blocks: dict[str, int] = field(default_factory=dict)
     outcome_counts: dict[str, int] = field(default_factory=dict)  # the carrier outcomes' metric counts (metrics.outcome_metrics)
 
@@ -794,6 +803,58 @@ def _free(agent: Agent) -> bool:
     return agent.free_slots(Channel.VOICE) > 0 and not agent.offered_contact_ids
 
 
+def _ringing(record: AttemptRecord, now: datetime) -> bool:
+    """A call the pacer placed that may still ring for a free agent: no outcome yet and placed less than RINGING
+    ago. Later it was answered (its agent is busy, counted as such: Amazon Connect's record comes only when the
+    call ends) or it has ended. A preview's call is not one: its agent holds it."""
+    return (record.attempt.disposition is None and record.channel == "voice"
+            and record.dial_mode in (CampaignMode.PROGRESSIVE, CampaignMode.PREDICTIVE)
+            and record.attempt.started_at > now - RINGING)
+
+
+def _calls_ringing(deps: Dependencies, tenant_id: str, campaign: Campaign, own: Sequence[AttemptRecord],
+                   now: datetime) -> int:
+    """The calls ringing for the agents of the campaign's queue: its own (`own`, polled) and those of the tenant's
+    other campaigns on the queue whose calls may be in flight (running, or settling: a paused campaign's calls
+    still ring). Each counting the queue's free agents as its own would place a call per agent per campaign."""
+    count = sum(1 for r in own if _ringing(r, now))
+    settling: set[tuple[str, str]] | None = None
+    for other in deps.outbound.list_campaigns(tenant_id):
+        if (other.campaign_id == campaign.campaign_id or other.queue_id != campaign.queue_id
+                or other.mode not in (CampaignMode.PROGRESSIVE, CampaignMode.PREDICTIVE)
+                or other.status is CampaignStatus.DRAFT):
+            continue
+        if other.status is not CampaignStatus.RUNNING:
+            settling = set(deps.outbound.settling_campaigns()) if settling is None else settling
+            if (tenant_id, other.campaign_id) not in settling:
+                continue  # no call of it in flight: nothing to read
+        count += sum(1 for r in deps.outbound.campaign_attempts(tenant_id, other.campaign_id, since=now - RINGING)
+                     if _ringing(r, now))
+    return count
+
+
+TICK_LEASE = timedelta(seconds=60)  # longer than a dialer invocation may run (58 s): a live tick never outlasts it
+
+
+@contextmanager
+def _queue_lease(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetime,
+                 result: TickResult) -> Iterator[bool]:
+    """Whether this tick holds the lease of the campaign's queue (then released when it ends). Two ticks reading
+    the same free agents and calls in flight before either dials would each place a call per free agent: an
+    overlapping or doubled dialer invocation (the scheduler delivers at least once), or two campaigns of one queue
+    ticked by two invocations. Per queue, so it serialises every campaign whose calls its agents take."""
+    queue_id = deps.outbound.get_campaign(tenant_id, campaign_id).queue_id
+    name, owner = f"dial#{queue_id}", uuid.uuid4().hex
+    if not deps.outbound.acquire_lease(tenant_id, name, owner, now=now, until=now + TICK_LEASE):
+        result.overlapped = True
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        deps.outbound.release_lease(tenant_id, name, owner)
+
+
 def _sum_counts(days: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
     out: dict[str, int] = {}
     for counts in days.values():
@@ -827,30 +888,37 @@ def _new_attempt_id(deps: Dependencies, now: datetime) -> str:
     return new_attempt_id(now, unique)
 
 
-def dial_tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetime | None = None) -> TickResult:
+def dial_tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetime | None = None,
+              tick_s: float = TICK_S) -> TickResult:
     """One step of the dialing loop for one campaign (see the module docstring). What the tick did (attempts,
     blocks) is counted even when it fails part way (a throttled write after some dials): the pacing's rates and
     the campaign's figures read these counters."""
     now = now or _now(deps)
     result = TickResult(tenant_id=tenant_id, campaign_id=campaign_id)
     try:
-        _tick(deps, tenant_id, campaign_id, now, result)
+        with _queue_lease(deps, tenant_id, campaign_id, now, result) as held:
+            if held:
+                _tick(deps, tenant_id, campaign_id, now, result, tick_s)
     finally:
         _count(deps, result, now)
     return result
 
 
-def _tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetime, result: TickResult) -> None:
+def _tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetime, result: TickResult,
+          tick_s: float) -> None:
     campaign = deps.outbound.get_campaign(tenant_id, campaign_id)
-    if campaign.status is not CampaignStatus.RUNNING:
-        return
+    running = campaign.status is CampaignStatus.RUNNING
     settings = dialer_settings(deps, tenant_id)
     if settings is None:
-        logger.warning("campaign running without a dialer", extra={"tenant_id": tenant_id, "campaign_id": campaign_id})
+        if running:
+            logger.warning("campaign running without a dialer", extra={"tenant_id": tenant_id, "campaign_id": campaign_id})
+        else:
+            deps.outbound.settled(tenant_id, campaign_id, campaign.version)  # no dialer to poll its calls with
         return
     dialer = deps.dialers(settings)
 
-    # 1. outcomes the dialer knows by now (the simulated carrier; Connect's come as contact records)
+    # 1. outcomes the dialer knows by now (the simulated carrier; Connect's come as contact records), whatever the
+    #    status: the calls a paused, stopped or completed campaign placed still end (`settling_campaigns`)
     in_flight = []
     for record in deps.outbound.campaign_attempts(tenant_id, campaign_id, since=now - IN_FLIGHT):
         if record.attempt.disposition is not None or record.channel == "sms":
@@ -868,6 +936,11 @@ def _tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetime, r
         if done.attempt.disposition is not None:
             for name, n in outcome_metrics(done.attempt.disposition, connected=done.contact_id is not None).items():
                 result.outcome_counts[name] = result.outcome_counts.get(name, 0) + n
+    result.in_flight = len(in_flight)
+    if not running:
+        if not in_flight:
+            deps.outbound.settled(tenant_id, campaign_id, campaign.version)
+        return
 
     # 2. pacing from live data
     agents = _campaign_agents(deps, tenant_id, campaign)
@@ -876,19 +949,23 @@ def _tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetime, r
     mode = pacing_mode(campaign, stats)
     result.mode = str(mode)
     if mode is CampaignMode.PREVIEW:
-        _offer_previews(deps, campaign, sum(1 for a in agents if _free(a)), now, result)
+        free = sum(1 for a in agents if _free(a)) - _calls_ringing(deps, tenant_id, campaign, in_flight, now)
+        _offer_previews(deps, campaign, max(0, free), now, result)
         _complete_if_final(deps, campaign, counts30, now, result)
         return
     state = PacingState(
         agents_free=sum(1 for a in agents if _free(a)),
         agents_on_call=sum(1 for a in agents if a.active.get(Channel.VOICE) and not a.acw_contact_ids),
         agents_in_wrap_up=sum(1 for a in agents if a.acw_contact_ids),
-        calls_in_flight=len(in_flight),
+        # agentless: its own lines; else the calls ringing for the queue's agents (a connected one's agent is busy)
+        calls_in_flight=(len(in_flight) if mode is CampaignMode.AGENTLESS
+                         else _calls_ringing(deps, tenant_id, campaign, in_flight, now)),
         answer_rate=_answer_rate(_window_counts(deps, tenant_id, campaign_id, now, ANSWER_RATE_DAYS)),
         answered_30d=stats.answered,
         abandoned_30d=stats.abandoned,
         max_abandon_rate=campaign.max_abandon_rate,
         max_dials=MAX_ROWS_PER_TICK,
+        tick_s=tick_s,  # agentless: calls_per_second over the time until the next tick
     )
     wanted = dials_to_place(mode, state)
     result.wanted = wanted
@@ -1018,6 +1095,8 @@ def _complete_if_final(deps: Dependencies, campaign: Campaign, counts: Mapping[s
     except Conflict:
         return  # changed meanwhile (paused, edited, completed by another tick): the next tick looks again
     result.completed = True
+    if not result.in_flight:  # else the sweep polls its calls until they end (`settling_campaigns`)
+        deps.outbound.settled(result.tenant_id, campaign.campaign_id, done.version)
     logger.info("campaign completed", extra={"tenant_id": result.tenant_id, "campaign_id": campaign.campaign_id})
     try:  # the status is the record; the event tells the consumers (a lost event costs no rule)
         deps.events.publish([Event(
@@ -1256,13 +1335,15 @@ def _count(deps: Dependencies, result: TickResult, now: datetime) -> None:
 
 
 def dial_sweep(deps: Dependencies, now: datetime | None = None,
-               on_error: Callable[[str, str, Exception], None] | None = None) -> SweepResult:
-    """One tick of every RUNNING campaign of every tenant; a failing campaign does not stop the others."""
+               on_error: Callable[[str, str, Exception], None] | None = None, tick_s: float = TICK_S) -> SweepResult:
+    """One tick of every RUNNING campaign of every tenant, and first of every campaign that left RUNNING while calls
+    it placed may still end (their outcomes are polled, nothing is dialed: the running campaigns sharing their
+    agents then see those calls ended); a failing campaign does not stop the others."""
     result = SweepResult()
-    for tenant_id, campaign_id in deps.outbound.running_campaigns():
+    for tenant_id, campaign_id in dict.fromkeys([*deps.outbound.settling_campaigns(), *deps.outbound.running_campaigns()]):
         result.campaigns += 1
         try:
-            result.ticks.append(dial_tick(deps, tenant_id, campaign_id, now))
+            result.ticks.append(dial_tick(deps, tenant_id, campaign_id, now, tick_s))
         except Exception as exc:  # noqa: BLE001 - reported per campaign
             result.failed.append((tenant_id, campaign_id))
             if on_error is not None:
@@ -1272,34 +1353,79 @@ def dial_sweep(deps: Dependencies, now: datetime | None = None,
 
 # --- outcomes ----------------------------------------------------------------------------------------------
 
+HANDOUT_HOLD = timedelta(minutes=1)  # a hand-out routing has not offered by then no longer holds an agent
+_UNOFFERED = frozenset({ContactState.INITIATED, ContactState.QUEUED})  # routing has not offered it to an agent
+
+
 def record_outcome(deps: Dependencies, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str,
                    outcome: CarrierOutcome, *, contact_id: str | None = None) -> AttemptRecord:
     """The carrier's outcome of one attempt (idempotent: a repeated outcome returns the stored attempt).
 
-    A person answering a call of an agent-worked campaign becomes an OUTBOUND contact of the campaign's
-    queue when an agent is free now; otherwise the call is dropped with the recorded identification
-    message: an abandoned call (it counts against the 3 % cap). `contact_id` given: the carrier itself
-    connected the call (Amazon Connect's contact), nothing is routed here."""
-    record = deps.outbound.get_attempt(tenant_id, campaign_id, row_id, attempt_id)
-    if record.attempt.disposition is not None:
-        return record
+    A person answering a call of an agent-worked campaign becomes an OUTBOUND contact of the campaign's queue
+    when one of its free agents is not held by an earlier answer routing has not offered yet (`_hand_out`);
+    otherwise the call is dropped with the recorded identification message: an abandoned call (it counts
+    against the 3 % cap). The outcome is one conditional write (the attempt's first disposition, with the
+    answer's hand-out) made before the contact: of two writers of one outcome (overlapping ticks) one stores
+    it and routes the contact, the other returns what was stored. `contact_id` given: the carrier itself
+    connected the call (Amazon Connect's contact, a preview's), nothing is routed here."""
     campaign = deps.outbound.get_campaign(tenant_id, campaign_id)
-    disposition, message = outcome.disposition, None
-    if contact_id is None and disposition is Disposition.ANSWERED and campaign.mode is not CampaignMode.AGENTLESS:
-        if any(_free(a) for a in _campaign_agents(deps, tenant_id, campaign)):
-            contact_id = _outbound_contact(deps, tenant_id, campaign, record)
-        else:
-            disposition, message = Disposition.ABANDONED, True
-    elif disposition is Disposition.ABANDONED:
-        message = True
-    counts = {f"outcome.{disposition}": 1}
-    if contact_id and disposition is Disposition.ANSWERED:
-        counts["connects"] = 1
-    done = deps.outbound.finish_attempt(
-        tenant_id, campaign_id, row_id, attempt_id, disposition=disposition, at=outcome.at, contact_id=contact_id,
-        ring_seconds=outcome.ring_seconds, abandon_message_played=message, counts=counts)
+    ids = (tenant_id, campaign_id, row_id, attempt_id)
+    routed = (contact_id is None and outcome.disposition is Disposition.ANSWERED
+              and campaign.mode is not CampaignMode.AGENTLESS)
+
+    def claim() -> tuple[AttemptRecord, bool]:
+        record = deps.outbound.get_attempt(*ids)
+        if record.attempt.disposition is not None:
+            return record, False  # recorded already: a repeat, or another writer's
+        disposition, message, handouts = outcome.disposition, None, None
+        if routed:
+            handouts = _hand_out(deps, tenant_id, campaign, record.attempt)
+            if handouts is None:
+                disposition, message = Disposition.ABANDONED, True
+        elif disposition is Disposition.ABANDONED:  # an agent of the carrier's came too late: message not known
+            message = True if outcome.agent_wait_s is None else None
+        counts = {f"outcome.{disposition}": 1}
+        if contact_id and disposition is Disposition.ANSWERED:
+            counts["connects"] = 1
+        return deps.outbound.finish_attempt(
+            *ids, disposition=disposition, at=outcome.at, contact_id=contact_id, ring_seconds=outcome.ring_seconds,
+            abandon_message_played=message, counts=counts, handouts=handouts), True
+
+    done, claimed = _retrying(claim)  # Conflict: another writer's outcome or hand-out came first: read again
+    if not claimed:
+        return done
+    if routed and done.attempt.disposition is Disposition.ANSWERED:
+        made = _outbound_contact(deps, tenant_id, campaign, done)
+        done = _retrying(lambda: deps.outbound.link_contact(*ids, contact_id=made, at=outcome.at, counts={"connects": 1}))
     _due_again(deps, tenant_id, campaign_id, row_id, outcome.at)
     return done
+
+
+def _hand_out(deps: Dependencies, tenant_id: str, campaign: Campaign, attempt: Attempt) -> AgentHandouts | None:
+    """The queue's hand-outs with this answer added, when the campaign's free agents outnumber the earlier answers
+    still waiting for routing's offer; None when each free agent is held (the answer is dropped). Read before the
+    agents: an offer landing between the two reads counts its agent twice (one more drop), never not at all."""
+    now = _now(deps)
+    held = deps.outbound.handouts(tenant_id, campaign.queue_id)
+    waiting = [h for h in held.handouts if _holds_agent(deps, tenant_id, h, now)]
+    free = sum(1 for agent in _campaign_agents(deps, tenant_id, campaign) if _free(agent))
+    if free <= len(waiting):
+        return None
+    return held.adding(waiting, AnswerHandout(campaign_id=attempt.campaign_id, row_id=attempt.row_id,
+                                              attempt_id=attempt.attempt_id, at=now))
+
+
+def _holds_agent(deps: Dependencies, tenant_id: str, handout: AnswerHandout, now: datetime) -> bool:
+    """An earlier answer still holds a free agent: its contact is not made yet, or routing has not offered it (an
+    offered or connected contact's agent no longer reads as free). HANDOUT_HOLD at most: a contact routing never
+    takes (its workflow failed) does not hold an agent for good."""
+    if now - handout.at > HANDOUT_HOLD:
+        return False
+    try:
+        record = deps.outbound.get_attempt(tenant_id, handout.campaign_id, handout.row_id, handout.attempt_id)
+        return record.contact_id is None or deps.store.get_contact(tenant_id, record.contact_id).state in _UNOFFERED
+    except NotFound:
+        return False
 
 
 def _due_again(deps: Dependencies, tenant_id: str, campaign_id: str, row_id: str, at: datetime) -> None:
@@ -1349,8 +1475,10 @@ def _ctr_time(value: Any) -> datetime | None:
 def outcome_from_ctr(ctr: Mapping[str, Any]) -> tuple[dict[str, str], CarrierOutcome] | None:
     """The ids (tenant, campaign, row, attempt) and the outcome a Connect contact record gives a campaign
     call; None for any other record. AMD's status first (voicemail, fax, busy and invalid-number SIT tones,
-    unanswered); else a call connected to an agent is ANSWERED, one the flow answered that no agent took is
-    ABANDONED (the flow played the message), a destination error INVALID_NUMBER, the rest NO_ANSWER."""
+    unanswered); else a call connected to an agent within 2 s of the person's answer is ANSWERED, one whose agent
+    came later ABANDONED all the same (47 CFR 64.1200(a)(7): it waited in the queue; `agent_wait_s` says it
+    reached one), one the flow answered that no agent took is ABANDONED (the flow played the message), a
+    destination error INVALID_NUMBER, the rest NO_ANSWER."""
     attributes = ctr.get("Attributes") or {}
     if not isinstance(attributes, Mapping) or ctr.get("InitiationMethod") != "OUTBOUND":
         return None
@@ -1364,10 +1492,13 @@ def outcome_from_ctr(ctr: Mapping[str, Any]) -> tuple[dict[str, str], CarrierOut
     ended = _ctr_time(ctr.get("DisconnectTimestamp")) or system_at or started
     if ended is None:
         return None
+    agent_at = _ctr_time(agent.get("ConnectedToAgentTimestamp"))
+    agent_wait = (agent_at - system_at).total_seconds() if agent_at and system_at else None
     disposition = _AMD.get(str(ctr.get("AnsweringMachineDetectionStatus") or ""))
     if disposition is None:
         if agent.get("ConnectedToAgentTimestamp"):
-            disposition = Disposition.ANSWERED
+            late = agent_at is not None and system_at is not None and agent_too_late(system_at, agent_at)
+            disposition = Disposition.ABANDONED if late else Disposition.ANSWERED
         elif system_at is not None:
             disposition = Disposition.ABANDONED
         elif str(ctr.get("DisconnectReason") or "") == "OUTBOUND_DESTINATION_ENDPOINT_ERROR":
@@ -1376,7 +1507,9 @@ def outcome_from_ctr(ctr: Mapping[str, Any]) -> tuple[dict[str, str], CarrierOut
             disposition = Disposition.NO_ANSWER
     ring = (system_at - started).total_seconds() if system_at and started else None
     return ids, CarrierOutcome(disposition=disposition, at=ended,
-                               ring_seconds=ring if ring is not None and 0 <= ring <= 600 else None)
+                               ring_seconds=ring if ring is not None and 0 <= ring <= 600 else None,
+                               agent_wait_s=agent_wait if disposition in (Disposition.ANSWERED, Disposition.ABANDONED)
+                               else None)
 
 
 def record_ctr_outcome(deps: Dependencies, ctr: Mapping[str, Any]) -> AttemptRecord | None:
@@ -1395,8 +1528,17 @@ def record_ctr_outcome(deps: Dependencies, ctr: Mapping[str, Any]) -> AttemptRec
         # Connect's own contact took the call: without its id nothing can point at it (record_outcome would
         # route a contact of ours instead, which this consumer may not): a batch item failure with a reason
         raise DomainError("the contact record of an answered campaign call has no ContactId", field="ContactId")
-    return record_outcome(deps, tenant_id, ids["campaign_id"], ids["row_id"], ids["attempt_id"], outcome,
-                          contact_id=contact_id if outcome.disposition is Disposition.ANSWERED else None)
+    late = outcome.disposition is Disposition.ABANDONED and outcome.agent_wait_s is not None  # an agent, too late
+    done = record_outcome(deps, tenant_id, ids["campaign_id"], ids["row_id"], ids["attempt_id"], outcome,
+                          contact_id=contact_id if outcome.disposition is Disposition.ANSWERED or late else None)
+    if late and done.attempt.disposition is Disposition.ABANDONED and not done.attempt.direct_consent:
+        # a drop for the cap, yet the person talked to an agent: Reg F's 7-day quiet period starts all the same
+        a = done.attempt
+        for kind, value in (("number", a.number), ("account", a.account_id)):
+            if value:
+                deps.outbound.add_conversation(tenant_id, kind, value, outcome.at,  # type: ignore[arg-type]
+                                               (contact_id or a.attempt_id)[:128])
+    return done
 
 
 def dispose_contact(deps: Dependencies, tenant_id: str, contact_id: str, request: DispositionRequest) -> AttemptRecord:
@@ -1409,14 +1551,16 @@ def dispose_contact(deps: Dependencies, tenant_id: str, contact_id: str, request
         raise DomainError(f"an agent cannot record {request.disposition}", field="disposition")
     campaign_id, row_id, attempt_id = ids
     now = _now(deps)
+    held = deps.outbound.get_attempt(tenant_id, campaign_id, row_id, attempt_id)  # type: ignore[arg-type]
     if request.disposition is Disposition.OPTED_OUT:
         # Before the disposition: a failed suppression after it would leave the retry a Conflict and the person
         # dialed again. Suppressing twice is harmless (the first source and time are kept).
-        held = deps.outbound.get_attempt(tenant_id, campaign_id, row_id, attempt_id)  # type: ignore[arg-type]
         opt_out(deps, tenant_id, held.attempt.number, held.attempt.account_id, "agent")
+    # Counted on the day the answer was: "no person" (a machine) takes it back out of that day's answered calls.
     return deps.outbound.finish_attempt(tenant_id, campaign_id, row_id, attempt_id,  # type: ignore[arg-type]
                                         disposition=request.disposition, at=now,
-                                        counts={f"agent.{request.disposition}": 1})
+                                        counts=agent_disposition_counts(request.disposition, held.contact_id is not None),
+                                        count_day=counter_day(held.ended_at) if held.ended_at else None)
 
 
 # --- audit and metrics -------------------------------------------------------------------------------------

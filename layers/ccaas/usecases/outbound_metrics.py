@@ -82,7 +82,8 @@ class CampaignMetrics(BaseModel):
     max_abandon_rate: float
     opted_out: int
     dial_errors: int
-    outcomes: dict[str, int] = Field(description="the carrier's dispositions")
+    outcomes: dict[str, int] = Field(description="the carrier's dispositions (an answered call an agent found no "
+                                                 "person on counts under the agent's voicemail / machine / invalid)")
     agent_dispositions: dict[str, int]
     blocks_by_rule: dict[str, int] = Field(description="checks that held a row back, by rule")
     calls_in_flight: int

@@ -4,8 +4,9 @@ the End User Messaging SMS sender (agentless SMS).
 Items (h(x) = SHA-256 of x: phone numbers, e-mail addresses and account ids never appear in keys):
 
     campaign     pk <t>#CAMPAIGNS            sk <campaign>          doc, status, version; run_pk/run_sk while RUNNING
+                                                                    or settling (left RUNNING, calls may be in flight)
     list row     pk <t>#C#<c>#R#<row>        sk ROW                 doc, state, version, next_due; due_pk/due_sk while due
-    attempt      pk <t>#C#<c>#R#<row>        sk ATT#<attempt id>    doc (attempt + its checks), disp
+    attempt      pk <t>#C#<c>#R#<row>        sk ATT#<attempt id>    doc (attempt + its checks), disp, contact_id
                                                                     camp_pk/camp_sk, acct_pk/acct_sk, num_pk/num_sk
     day counters pk <t>#C#<c>#STATS          sk DAY#<yyyy-mm-dd>    one number per counter (ADD), TTL 400 days
     suppression  pk <t>#SUPP                 sk <kind>#h(value)     doc
@@ -14,12 +15,16 @@ Items (h(x) = SHA-256 of x: phone numbers, e-mail addresses and account ids neve
     ledger       pk <t>#LEDGER#<kind>#h(v)   sk LEDGER              doc (a debt's attempts of the last 7 days, a
                                                                     number's of the last 10 minutes), version;
                                                                     TTL 8 days after its newest attempt
+    lease        pk <t>#LEASE#<name>         sk LEASE               owner, until_ms (a dial tick's, per queue), TTL
+    hand-outs    pk <t>#HANDOUT#<queue>      sk HANDOUT             doc (answers handed to the queue's free agents,
+                                                                    not offered yet), version; TTL 1 day
 
 Sparse GSIs (an item is in an index only while it has the index's key attributes):
 - `due` (due_pk = <t>#C#<c>, due_sk = <next due, ISO UTC>#<row>): a campaign's due rows, earliest first. A
   "due now" read is one Query with `due_sk <= now`, Limit N: it never touches rows that are done or wait
   for later, so a million-row list costs what the rows dialed cost. A row leaves the index when done.
-- `running` (run_pk = RUNNING, run_sk = <t>#<c>): every running campaign, one Query per sweep.
+- `running` (run_pk = RUNNING, run_sk = <t>#<c>): every running campaign, one Query per sweep; run_pk = SETTLING:
+  the campaigns that left RUNNING until the sweep finds none of their calls in flight (`settled`).
 - `by_campaign` (camp_sk = attempt id, time-sortable): the audit export and calls in flight.
 - `by_account` / `by_number` (… _sk = <started ISO>#<attempt id>): Reg F's 7-day window per debt, per number.
 A row and its attempts share a partition key: the row's history is one strongly consistent Query.
@@ -32,7 +37,9 @@ a tick that ends a row or finds none due adds one `due` index Query of one item 
 TransactWriteItems (attempt Put + row Update + campaign ConditionCheck + a ConditionCheck per suppression key + a
 Put of each ledger at its next version: nothing is stored, and nothing dialed, if the campaign, the row, the
 suppressions or the attempts on the number or about the debt changed since the check),
-the outcome's UpdateItem, the row's re-schedule, and a counter ADD per tick and per outcome.
+the outcome's write with its counters (an answered call's also puts the queue's hand-outs, then links its
+contact; each hand-out still waiting costs a read of its attempt and its contact), the row's re-schedule, and a
+counter ADD per tick.
 """
 from __future__ import annotations
 
@@ -59,6 +66,7 @@ from ccaas.domain.outbound.models import (
     Disposition,
 )
 from ccaas.ports_outbound import (
+    AgentHandouts,
     AttemptLedger,
     AttemptRecord,
     CarrierOutcome,
@@ -76,9 +84,12 @@ from ccaas.ports_outbound import (
 OUTBOUND_TABLE_ENV = "OUTBOUND_TABLE"
 UTC = timezone.utc
 RUNNING = "RUNNING"
+SETTLING = "SETTLING"
+LEASE_TTL = timedelta(days=1)  # a lease item outlives its expiry by this (only a crashed holder leaves one)
 COUNTER_TTL = timedelta(days=400)
 CONVERSATION_TTL = timedelta(days=8)  # Reg F's quiet period is 7 days after a conversation
 LEDGER_TTL = timedelta(days=8)  # past every ledger's window (a debt's: 7 days)
+HANDOUT_TTL = timedelta(days=1)  # a hand-out holds its agent for a minute at most
 _BATCH = 25
 
 
@@ -123,6 +134,10 @@ def ledger_key(tenant_id: str, kind: LedgerKind, value: str) -> dict[str, Any]:
     return {"pk": _s(f"{tenant_id}#LEDGER#{kind}#{_h(value)}"), "sk": _s("LEDGER")}
 
 
+def handouts_key(tenant_id: str, queue_id: str) -> dict[str, Any]:
+    return {"pk": _s(f"{tenant_id}#HANDOUT#{queue_id}"), "sk": _s("HANDOUT")}
+
+
 def _cancelled(error: ClientError) -> bool:
     return error.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException")
 
@@ -138,8 +153,9 @@ class DynamoOutboundStore:
         check_item_size({"doc": doc}, "campaign")
         item = {**campaign_key(tenant_id, campaign.campaign_id), "doc": _s(doc), "status": _s(str(campaign.status)),
                 "version": {"N": str(campaign.version)}}
-        if campaign.status is CampaignStatus.RUNNING:
-            item.update(run_pk=_s(RUNNING), run_sk=_s(f"{tenant_id}#{campaign.campaign_id}"))
+        if campaign.status is not CampaignStatus.DRAFT:
+            index = RUNNING if campaign.status is CampaignStatus.RUNNING else SETTLING
+            item.update(run_pk=_s(index), run_sk=_s(f"{tenant_id}#{campaign.campaign_id}"))
         return item
 
     def put_campaign(self, tenant_id: str, campaign: Campaign, *, expected_version: int | None) -> None:
@@ -166,13 +182,53 @@ class DynamoOutboundStore:
         return [Campaign.model_validate_json(i["doc"]["S"]) for i in items]
 
     def running_campaigns(self) -> list[tuple[str, str]]:
+        return self._indexed(RUNNING)
+
+    def settling_campaigns(self) -> list[tuple[str, str]]:
+        return self._indexed(SETTLING)
+
+    def _indexed(self, partition: str) -> list[tuple[str, str]]:
         items = self._query(IndexName="running", KeyConditionExpression="run_pk = :r",
-                            ExpressionAttributeValues={":r": _s(RUNNING)}, ProjectionExpression="run_sk")
+                            ExpressionAttributeValues={":r": _s(partition)}, ProjectionExpression="run_sk")
         out = []
         for item in items:
             tenant_id, _, campaign_id = item["run_sk"]["S"].partition("#")
             out.append((tenant_id, campaign_id))
         return sorted(out)
+
+    def settled(self, tenant_id: str, campaign_id: str, version: int) -> None:
+        try:
+            self._db.update_item(TableName=self._table, Key=campaign_key(tenant_id, campaign_id),
+                                 UpdateExpression="REMOVE run_pk, run_sk", ConditionExpression="run_pk = :s AND version = :v",
+                                 ExpressionAttributeValues={":s": _s(SETTLING), ":v": {"N": str(version)}})
+        except ClientError as error:
+            if not _cancelled(error):
+                raise  # not settling, or changed since: its next tick looks again
+
+    def acquire_lease(self, tenant_id: str, name: str, owner: str, *, now: datetime, until: datetime) -> bool:
+        expires = until.astimezone(UTC) + LEASE_TTL
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={"pk": _s(f"{tenant_id}#LEASE#{name}"), "sk": _s("LEASE"), "owner": _s(owner),
+                      "until_ms": {"N": str(int(until.timestamp() * 1000))}, "expires_at": {"N": str(int(expires.timestamp()))}},
+                ConditionExpression="attribute_not_exists(pk) OR until_ms <= :now OR #o = :o",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":now": {"N": str(int(now.timestamp() * 1000))}, ":o": _s(owner)})
+        except ClientError as error:
+            if not _cancelled(error):
+                raise
+            return False
+        return True
+
+    def release_lease(self, tenant_id: str, name: str, owner: str) -> None:
+        try:
+            self._db.delete_item(TableName=self._table, Key={"pk": _s(f"{tenant_id}#LEASE#{name}"), "sk": _s("LEASE")},
+                                 ConditionExpression="#o = :o", ExpressionAttributeNames={"#o": "owner"},
+                                 ExpressionAttributeValues={":o": _s(owner)})
+        except ClientError as error:
+            if not _cancelled(error):
+                raise  # another owner's since (ours expired): theirs stays
 
     def _query(self, limit: int | None = None, **kwargs: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -281,6 +337,8 @@ class DynamoOutboundStore:
             item.update(acct_pk=_s(f"{record.tenant_id}#ACCT#{_h(a.account_id)}"), acct_sk=_s(f"{started}#{a.attempt_id}"))
         if a.disposition is not None:
             item["disp"] = _s(str(a.disposition))
+        if record.contact_id is not None:
+            item["contact_id"] = _s(record.contact_id)
         return item
 
     def start_attempt(self, record: AttemptRecord, row: StoredRow, *, next_due_at: datetime,
@@ -344,7 +402,8 @@ class DynamoOutboundStore:
                        disposition: Disposition, at: datetime, contact_id: str | None = None,
                        ring_seconds: float | None = None, abandon_message_played: bool | None = None,
                        provider_id: str | None = None, dial_error: str | None = None,
-                       counts: Mapping[str, int] | None = None) -> AttemptRecord:
+                       counts: Mapping[str, int] | None = None, count_day: str | None = None,
+                       handouts: AgentHandouts | None = None) -> AttemptRecord:
         record = self.get_attempt(tenant_id, campaign_id, row_id, attempt_id)
         check_refinement(record, disposition)
         attempt_update: dict[str, Any] = {"disposition": disposition}
@@ -360,15 +419,28 @@ class DynamoOutboundStore:
         before = record.attempt.disposition
         condition = "attribute_not_exists(disp)" if before is None else "disp = :before"
         values: dict[str, Any] = {":doc": _s(done.model_dump_json()), ":disp": _s(str(disposition))}
+        expression = "SET doc = :doc, disp = :disp"
         if before is not None:
             values[":before"] = _s(str(REFINABLE))
+            # the doc as read: no contact linked since (link_contact); an item older than the attribute has none
+            condition += (" AND attribute_not_exists(contact_id)" if record.contact_id is None
+                          else " AND (contact_id = :held OR attribute_not_exists(contact_id))")
+            if record.contact_id is not None:
+                values[":held"] = _s(record.contact_id)
+        if done.contact_id is not None:
+            expression += ", contact_id = :cid"
+            values[":cid"] = _s(done.contact_id)
         disposed = {"TableName": self._table, "Key": attempt_key(tenant_id, campaign_id, row_id, attempt_id),
-                    "UpdateExpression": "SET doc = :doc, disp = :disp", "ConditionExpression": condition,
+                    "UpdateExpression": expression, "ConditionExpression": condition,
                     "ExpressionAttributeValues": values}
+        items: list[dict[str, Any]] = [{"Update": disposed}]
+        if counts:  # one transaction: a retry that finds the disposition set must not find the counters short
+            items.append({"Update": self._counter_update(tenant_id, campaign_id, count_day or counter_day(at), counts)})
+        if handouts is not None:  # the answer takes its free agent in the same write
+            items.append({"Put": self._handouts_put(tenant_id, handouts)})
         try:
-            if counts:  # one transaction: a retry that finds the disposition set must not find the counters short
-                self._db.transact_write_items(TransactItems=[
-                    {"Update": disposed}, {"Update": self._counter_update(tenant_id, campaign_id, counter_day(at), counts)}])
+            if len(items) > 1:
+                self._db.transact_write_items(TransactItems=items)
             else:
                 self._db.update_item(**disposed)
         except ClientError as error:
@@ -376,6 +448,52 @@ class DynamoOutboundStore:
                 raise
             raise Conflict(f"attempt {attempt_id} changed concurrently", field="disposition") from None
         return done
+
+    def link_contact(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str, *, contact_id: str,
+                     at: datetime, counts: Mapping[str, int] | None = None) -> AttemptRecord:
+        record = self.get_attempt(tenant_id, campaign_id, row_id, attempt_id)
+        if record.contact_id is not None:
+            raise Conflict(f"attempt {attempt_id} is linked to contact {record.contact_id}", field="contact_id")
+        done = record.model_copy(update={"contact_id": contact_id})
+        held = record.attempt.disposition
+        values: dict[str, Any] = {":doc": _s(done.model_dump_json()), ":cid": _s(contact_id)}
+        if held is not None:
+            values[":disp"] = _s(str(held))
+        linked = {"TableName": self._table, "Key": attempt_key(tenant_id, campaign_id, row_id, attempt_id),
+                  "UpdateExpression": "SET doc = :doc, contact_id = :cid", "ExpressionAttributeValues": values,
+                  # the doc as read: same disposition (an agent's since rewrote it), no contact yet
+                  "ConditionExpression": ("disp = :disp" if held is not None else "attribute_not_exists(disp)")
+                                         + " AND attribute_not_exists(contact_id)"}
+        try:
+            if counts:
+                self._db.transact_write_items(TransactItems=[
+                    {"Update": linked}, {"Update": self._counter_update(tenant_id, campaign_id, counter_day(at), counts)}])
+            else:
+                self._db.update_item(**linked)
+        except ClientError as error:
+            if not _cancelled(error):
+                raise
+            raise Conflict(f"attempt {attempt_id} changed concurrently", field="contact_id") from None
+        return done
+
+    def handouts(self, tenant_id: str, queue_id: str) -> AgentHandouts:
+        item = self._db.get_item(TableName=self._table, Key=handouts_key(tenant_id, queue_id), ConsistentRead=True).get("Item")
+        return AgentHandouts(queue_id=queue_id) if item is None else AgentHandouts.model_validate_json(item["doc"]["S"])
+
+    def _handouts_put(self, tenant_id: str, handouts: AgentHandouts) -> dict[str, Any]:
+        """The hand-outs at their new version, only over the version read (none yet: version 0)."""
+        doc = handouts.model_dump_json()
+        check_item_size({"doc": doc}, "hand-outs")
+        item = {**handouts_key(tenant_id, handouts.queue_id), "doc": _s(doc), "version": {"N": str(handouts.version)}}
+        if handouts.handouts:
+            newest = max(h.at for h in handouts.handouts).astimezone(UTC)
+            item["expires_at"] = {"N": str(int((newest + HANDOUT_TTL).timestamp()))}
+        put: dict[str, Any] = {"TableName": self._table, "Item": item}
+        if handouts.version == 1:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put.update(ConditionExpression="version = :read", ExpressionAttributeValues={":read": {"N": str(handouts.version - 1)}})
+        return put
 
     def record_attempts(self, tenant_id: str, campaign_id: str, row_id: str) -> list[Attempt]:
         items = self._query(KeyConditionExpression="pk = :pk AND begins_with(sk, :att)", ConsistentRead=True,

@@ -13,6 +13,7 @@ from ccaas.domain.models import Conflict, NotFound
 from ccaas.domain.outbound.compliance import Suppression, consent_supersedes
 from ccaas.domain.outbound.metrics import counter_day
 from ccaas.domain.outbound.models import (
+    AGENT_DISPOSITIONS,
     Attempt,
     Campaign,
     CampaignStatus,
@@ -22,6 +23,7 @@ from ccaas.domain.outbound.models import (
     Disposition,
 )
 from ccaas.ports_outbound import (
+    AgentHandouts,
     AttemptLedger,
     AttemptRecord,
     CarrierOutcome,
@@ -57,8 +59,10 @@ def ledgers_after(record: AttemptRecord, ledgers: Sequence[AttemptLedger]) -> li
 
 
 def check_refinement(record: AttemptRecord, disposition: Disposition) -> None:
+    """The carrier's outcome once; then only an agent's disposition over ANSWERED (a second carrier outcome, e.g.
+    an overlapping tick's ABANDONED, never rewrites a call that reached an agent)."""
     current = record.attempt.disposition
-    if current is None or (current is REFINABLE and disposition is not REFINABLE):
+    if current is None or (current is REFINABLE and disposition in AGENT_DISPOSITIONS):
         return
     raise Conflict(f"attempt {record.attempt_id} already ended {current}; it cannot become {disposition}",
                    field="disposition")
@@ -75,6 +79,9 @@ class MemoryOutboundStore:
         self.consents: dict[tuple[str, str, str], ConsentFlag] = {}
         self.talks: dict[tuple[str, str, str], dict[str, datetime]] = {}  # (tenant, kind, value) -> source -> at
         self.ledgers: dict[tuple[str, str, str], AttemptLedger] = {}  # (tenant, kind, value)
+        self.agent_handouts: dict[tuple[str, str], AgentHandouts] = {}  # (tenant, queue)
+        self.settling: set[tuple[str, str]] = set()  # campaigns that left RUNNING, not settled yet
+        self.leases: dict[tuple[str, str], tuple[str, datetime]] = {}  # (tenant, name) -> (owner, until)
 
     # --- campaigns ---------------------------------------------------------------------------------
     def put_campaign(self, tenant_id: str, campaign: Campaign, *, expected_version: int | None) -> None:
@@ -85,6 +92,10 @@ class MemoryOutboundStore:
             if expected_version is not None and (held is None or held.version != expected_version):
                 raise Conflict(f"campaign {campaign.campaign_id} changed concurrently; retry", field="version")
             self.campaigns[(tenant_id, campaign.campaign_id)] = campaign
+            if campaign.status in (CampaignStatus.RUNNING, CampaignStatus.DRAFT):
+                self.settling.discard((tenant_id, campaign.campaign_id))
+            else:
+                self.settling.add((tenant_id, campaign.campaign_id))
 
     def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign:
         held = self.campaigns.get((tenant_id, campaign_id))
@@ -97,6 +108,30 @@ class MemoryOutboundStore:
 
     def running_campaigns(self) -> list[tuple[str, str]]:
         return sorted(k for k, c in self.campaigns.items() if c.status is CampaignStatus.RUNNING)
+
+    def settling_campaigns(self) -> list[tuple[str, str]]:
+        with self._lock:
+            return sorted(self.settling)
+
+    def settled(self, tenant_id: str, campaign_id: str, version: int) -> None:
+        with self._lock:
+            held = self.campaigns.get((tenant_id, campaign_id))
+            if held is not None and held.version == version:
+                self.settling.discard((tenant_id, campaign_id))
+
+    def acquire_lease(self, tenant_id: str, name: str, owner: str, *, now: datetime, until: datetime) -> bool:
+        with self._lock:
+            held = self.leases.get((tenant_id, name))
+            if held is not None and held[0] != owner and held[1] > now:
+                return False
+            self.leases[(tenant_id, name)] = (owner, until)
+            return True
+
+    def release_lease(self, tenant_id: str, name: str, owner: str) -> None:
+        with self._lock:
+            held = self.leases.get((tenant_id, name))
+            if held is not None and held[0] == owner:
+                del self.leases[(tenant_id, name)]
 
     # --- rows ----------------------------------------------------------------------------------------
     def put_rows(self, tenant_id: str, campaign_id: str, rows: Sequence[ContactListRow], due_at: datetime) -> int:
@@ -182,10 +217,15 @@ class MemoryOutboundStore:
                        disposition: Disposition, at: datetime, contact_id: str | None = None,
                        ring_seconds: float | None = None, abandon_message_played: bool | None = None,
                        provider_id: str | None = None, dial_error: str | None = None,
-                       counts: Mapping[str, int] | None = None) -> AttemptRecord:
+                       counts: Mapping[str, int] | None = None, count_day: str | None = None,
+                       handouts: AgentHandouts | None = None) -> AttemptRecord:
         with self._lock:
             record = self.get_attempt(tenant_id, campaign_id, row_id, attempt_id)
             check_refinement(record, disposition)
+            if handouts is not None:
+                if self.handouts(tenant_id, handouts.queue_id).version != handouts.version - 1:
+                    raise Conflict(f"the hand-outs of queue {handouts.queue_id} changed since read", field="queue_id")
+                self.agent_handouts[(tenant_id, handouts.queue_id)] = handouts
             attempt_update: dict = {"disposition": disposition}
             if ring_seconds is not None:
                 attempt_update["ring_seconds"] = ring_seconds
@@ -198,8 +238,24 @@ class MemoryOutboundStore:
             done = record.model_copy(update=update)
             self.attempts[(tenant_id, campaign_id, row_id, attempt_id)] = done
             if counts:  # under the same lock: one write, as the DynamoDB store's transaction
+                self._add_counts(tenant_id, campaign_id, count_day or counter_day(at), counts)
+            return done
+
+    def link_contact(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str, *, contact_id: str,
+                     at: datetime, counts: Mapping[str, int] | None = None) -> AttemptRecord:
+        with self._lock:
+            record = self.get_attempt(tenant_id, campaign_id, row_id, attempt_id)
+            if record.contact_id is not None:
+                raise Conflict(f"attempt {attempt_id} is linked to contact {record.contact_id}", field="contact_id")
+            done = record.model_copy(update={"contact_id": contact_id})
+            self.attempts[(tenant_id, campaign_id, row_id, attempt_id)] = done
+            if counts:
                 self._add_counts(tenant_id, campaign_id, counter_day(at), counts)
             return done
+
+    def handouts(self, tenant_id: str, queue_id: str) -> AgentHandouts:
+        with self._lock:
+            return self.agent_handouts.get((tenant_id, queue_id)) or AgentHandouts(queue_id=queue_id)
 
     def _all(self, tenant_id: str) -> list[AttemptRecord]:
         with self._lock:

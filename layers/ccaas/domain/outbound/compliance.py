@@ -36,6 +36,7 @@ from pydantic import AwareDatetime, Field
 
 from ccaas.domain.vocabulary import Frozen, Int
 from ccaas.domain.outbound.models import (
+    ABANDON_MESSAGE_WITHIN_S,
     Attempt,
     Campaign,
     CampaignMode,
@@ -52,7 +53,7 @@ __all__ = [
     "AbandonmentStats", "AttemptHistory", "ConsentLedger", "ConsentView", "Decision", "InMemoryHistory",
     "consent_channel", "consent_supersedes",
     "REG_F_MAX_CALLS", "REG_F_WINDOW", "Suppression", "SuppressionSet", "SuppressionView", "abandonment_gate",
-    "abandonment_stats", "candidate_zones", "check_attempt", "effective_window", "next_time_allowed",
+    "abandonment_stats", "agent_too_late", "candidate_zones", "check_attempt", "effective_window", "next_time_allowed",
     "pacing_mode", "time_allowed",
 ]
 
@@ -212,6 +213,12 @@ def abandonment_stats(attempts: Iterable[Attempt], campaign_id: str, at: datetim
                 answered += 1
                 abandoned += a.disposition is Disposition.ABANDONED
     return AbandonmentStats(answered=answered, abandoned=abandoned)
+
+
+def agent_too_late(answered_at: datetime, agent_at: datetime) -> bool:
+    """A call a person answered at `answered_at` whose agent connected at `agent_at` is an abandoned call: no live
+    agent within ABANDON_MESSAGE_WITHIN_S of the greeting (47 CFR 64.1200(a)(7)), however long it then talked."""
+    return (agent_at - answered_at).total_seconds() > ABANDON_MESSAGE_WITHIN_S
 
 
 def abandonment_gate(campaign: Campaign, stats: AbandonmentStats | None) -> CheckResult:

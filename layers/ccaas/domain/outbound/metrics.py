@@ -7,8 +7,9 @@ Per attempt (an `AttemptFact`: its start, disposition, whether it became a conta
 - **connects**: human-answered calls handed to an agent (the attempt became an OUTBOUND contact) and not
   dropped. A preview record is a contact before it is dialed, so only its human-answered outcomes count.
   An agent who re-disposes an answered call as voicemail / answering machine / invalid number says no
-  person was there: that attempt is neither human-answered nor a connect here (the live day counters,
-  written at the carrier's outcome, still count it; the two differ by those re-dispositions only).
+  person was there: that attempt is neither human-answered nor a connect, here and in the day counters
+  (`agent_disposition_counts` moves it out of `outcome.answered` and `connects`), so the 30-day cap's
+  denominator holds calls answered by a person only.
 - **right_party_contacts**, **opted_out**, **abandoned**: attempts with that disposition.
 - **abandonment_rate**: abandoned ÷ human_answered (None with nothing answered). The compliance figure
   is the campaign's rolling 30 days (47 CFR 64.1200(a)(7)); `rolling_counts` sums the day counters for it.
@@ -45,7 +46,7 @@ from ccaas.domain.outbound.models import Disposition
 
 __all__ = [
     "ABANDON_WINDOW_DAYS", "AgentTime", "AttemptFact", "CampaignCall", "CampaignFigures", "SESSION_BREAK_MS",
-    "agent_disposition_metrics", "agent_time", "agent_time_by", "counter_day", "figures", "is_connect", "outcome_metrics", "rolling_counts", "tick_metrics",
+    "agent_disposition_counts", "agent_disposition_metrics", "agent_time", "agent_time_by", "counter_day", "figures", "is_connect", "outcome_metrics", "rolling_counts", "tick_metrics",
 ]
 
 SESSION_BREAK_MS = 15 * 60_000
@@ -216,6 +217,19 @@ def tick_metrics(dialed: int, blocks: Mapping[str, int], dial_errors: int = 0) -
     if dial_errors:
         counts["DialErrors"] = dial_errors
     return counts, {str(rule): n for rule, n in sorted(blocks.items()) if n}
+
+
+def agent_disposition_counts(disposition: Disposition, connected: bool) -> dict[str, int]:
+    """The day counters an agent's disposition of an answered call adds (to the day the answer was counted on):
+    `agent.<d>`; a disposition that says no person was there (voicemail, answering machine, invalid number) also
+    moves the call from `outcome.answered` (and `connects`, when it reached an agent) to `outcome.<d>`."""
+    counts = {f"agent.{disposition}": 1}
+    if not disposition.human_answered:
+        counts[f"outcome.{Disposition.ANSWERED}"] = -1
+        counts[f"outcome.{disposition}"] = 1
+        if connected:
+            counts["connects"] = -1
+    return counts
 
 
 def agent_disposition_metrics(disposition: Disposition) -> dict[str, int]:

@@ -14,12 +14,12 @@ from functools import lru_cache
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AwareDatetime, Field, StringConstraints, field_validator, model_validator
+from pydantic import AwareDatetime, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from ccaas.domain.vocabulary import E164_PATTERN, NAME_PATTERN, PRINTABLE_PATTERN, Frozen, Int, SkillRequirement
 
 __all__ = [
-    "ABANDON_MESSAGE_WITHIN_S", "Attempt", "Campaign", "CampaignMode", "CampaignStatus", "CallingWindow",
+    "ABANDON_MESSAGE_WITHIN_S", "AGENT_DISPOSITIONS", "Attempt", "Campaign", "CampaignMode", "CampaignStatus", "CallingWindow",
     "CheckName", "CheckResult", "ConsentFlag", "ContactListRow", "DEFAULT_RETRY", "Disposition", "E164",
     "MAX_ABANDON_RATE", "MIN_RING_S", "PhoneEntry", "RetryRule", "AttemptPolicy", "STATUTORY_END",
     "STATUTORY_START", "US_STATES", "valid_zone",
@@ -42,7 +42,7 @@ _Text = Annotated[str, StringConstraints(max_length=256, pattern=PRINTABLE_PATTE
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 US_STATES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
-    "OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR VI GU AS MP".split())
+    "OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR VI GU AS MP FM MH PW".split())
 
 
 _NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})  # files of the tz database that are no place
@@ -121,6 +121,11 @@ class Disposition(StrEnum):
 
 _HUMAN = frozenset({Disposition.ANSWERED, Disposition.RIGHT_PARTY_CONTACT, Disposition.WRONG_PARTY,
                     Disposition.OPTED_OUT, Disposition.ABANDONED})
+# What an agent may say of the person the carrier reported as answered: the one change an ANSWERED attempt takes.
+AGENT_DISPOSITIONS = frozenset({
+    Disposition.RIGHT_PARTY_CONTACT, Disposition.WRONG_PARTY, Disposition.VOICEMAIL,
+    Disposition.ANSWERING_MACHINE, Disposition.OPTED_OUT, Disposition.INVALID_NUMBER,
+})
 
 
 class RetryRule(Frozen):
@@ -166,12 +171,13 @@ def _minutes(hhmm: str) -> int:
 class CallingWindow(Frozen):
     """A daily window in the called party's local time, only ever STRICTER than 08:00-21:00.
 
-    `weekdays`: ISO weekdays (1 = Monday … 7 = Sunday) on which calls are allowed at all."""
+    `weekdays`: ISO weekdays (1 = Monday … 7 = Sunday) on which calls are allowed at all; at least one (a window
+    never open would end every row for good as "never allowed", and the campaign would complete)."""
 
     start: str = Field(default=STATUTORY_START, max_length=5, description="HH:MM local, ≥ 08:00")
     end: str = Field(default=STATUTORY_END, max_length=5, description="HH:MM local, ≤ 21:00, after start")
     weekdays: frozenset[Annotated[int, Field(ge=1, le=7)]] = Field(
-        default=frozenset(range(1, 8)), max_length=7)
+        default=frozenset(range(1, 8)), min_length=1, max_length=7)
 
     @field_validator("start", "end")
     @classmethod
@@ -226,6 +232,19 @@ class Campaign(Frozen):
         unknown = sorted(k for k in v if k not in US_STATES)
         if unknown:
             raise ValueError(f"unknown state codes: {unknown}")
+        return v
+
+    @field_validator("state_windows")
+    @classmethod
+    def _states_open(cls, v: dict[str, CallingWindow], info: ValidationInfo) -> dict[str, CallingWindow]:
+        # A state's window applies with the campaign's (their intersection): one that leaves no time would end
+        # every row of that state for good.
+        window = info.data.get("window")
+        closed = sorted(code for code, w in v.items() if window is not None and (
+            not w.weekdays & window.weekdays
+            or max(w.start_minute, window.start_minute) >= min(w.end_minute, window.end_minute)))
+        if closed:
+            raise ValueError(f"no calling time left with the campaign's window (days and hours) for: {closed}")
         return v
 
     @model_validator(mode="after")

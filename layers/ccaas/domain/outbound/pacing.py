@@ -2,7 +2,8 @@
 
 - preview: 0 — the agent dials the record they were offered (agent-initiated).
 - progressive: free agents − calls already ringing for them (× LINES_PER_AGENT = 1): every call answered
-  has an agent waiting, so nothing is ever dropped, and agents wait through every ring.
+  has an agent waiting, so nothing is ever dropped, and agents wait through every ring. "Ringing for them":
+  every campaign's calls to the agents' queue with no answer yet (an answered call's agent is busy, not free).
 - predictive: dials ahead of free agents. Over the horizon h = mean time from dial to a person answering
   + the 2 s grace, let
       Y = free + Bin(on_call, k·p_call) + Bin(wrap_up, k·p_wrap)   agents able to take a call by then
@@ -46,7 +47,8 @@
   The counts win over `measured_abandon_rate`, which stays for callers that only know the rate. (The
   compliance gate, `compliance.abandonment_gate`, still checks the raw ratio: below N_min it may force
   progressive dialing where the budget would not; `may_dial_ahead` is the test it can share.)
-- agentless: rate-limited: min(calls_per_second × tick_s, max_lines − in_flight).
+- agentless: rate-limited: min(calls_per_second × tick_s, max_lines − in_flight), tick_s the time until the next
+  decision (the dialing loop's tick), so the campaign dials calls_per_second whatever the loop's cadence.
 
 Carrier-side rules the dialer enforces (constants, see models): ring at least MIN_RING_S = 15 s before
 declaring no answer; a person answering with no free agent within 2 s is dropped with a recorded message.
@@ -61,7 +63,7 @@ from ccaas.domain.vocabulary import Frozen, Int
 from ccaas.domain.outbound.models import ABANDON_MESSAGE_WITHIN_S, MAX_ABANDON_RATE, CampaignMode
 
 __all__ = ["LINES_PER_AGENT", "MAX_TARGET_SHARE", "MIN_TARGET_SHARE", "MIN_WINDOW_ANSWERS", "RELAX_BELOW", "TIGHTEN_AT",
-           "PacingPlan", "PacingState", "abandon_target", "budget_share_used", "dials_to_place", "drop_budget",
+           "TICK_S", "PacingPlan", "PacingState", "abandon_target", "budget_share_used", "dials_to_place", "drop_budget",
            "may_dial_ahead", "predictive_plan", "soon_free_weight"]
 
 LINES_PER_AGENT = 1
@@ -70,13 +72,15 @@ MAX_TARGET_SHARE = 1.0
 TIGHTEN_AT = 0.9         # measured / limit at or over which the target is MIN_TARGET_SHARE of the limit
 MIN_TARGET_SHARE = 0.07
 MIN_WINDOW_ANSWERS = 200  # N_min: below it the controller works from the drop budget (see the module docstring)
+TICK_S = 5.0  # the dialing loop's tick (functions/dial_campaign): one pacing decision covers this long
 
 
 class PacingState(Frozen):
     agents_free: Int = Field(ge=0, le=10_000, description="ready now, no call")
     agents_on_call: Int = Field(default=0, ge=0, le=10_000)
     agents_in_wrap_up: Int = Field(default=0, ge=0, le=10_000)
-    calls_in_flight: Int = Field(default=0, ge=0, le=100_000, description="dialed, not yet answered or failed")
+    calls_in_flight: Int = Field(default=0, ge=0, le=100_000,
+                                 description="dialed for these agents (by any campaign), not yet answered or failed")
     answer_rate: float = Field(default=0.3, ge=0, le=1, description="rolling share of dials a person answers")
     mean_talk_s: float = Field(default=210.0, gt=0, le=86_400)
     mean_wrap_s: float = Field(default=30.0, gt=0, le=86_400)
@@ -94,7 +98,8 @@ class PacingState(Frozen):
     # agentless
     max_lines: Int = Field(default=50, ge=0, le=10_000)
     calls_per_second: float = Field(default=5.0, ge=0, le=1_000)
-    tick_s: float = Field(default=1.0, gt=0, le=3_600)
+    tick_s: float = Field(default=TICK_S, gt=0, le=3_600,
+                          description="seconds until the next decision: agentless dials calls_per_second × tick_s")
     # optional sharper estimates the caller may know from elapsed times (see predictive_plan)
     busy_free_p: tuple[float, ...] | None = Field(
         default=None, max_length=10_000,

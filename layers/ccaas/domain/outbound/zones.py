@@ -1,8 +1,10 @@
-"""US postal geography for calling hours (pure tables): 3-digit ZIP prefix → state → candidate time zones.
+"""US postal geography for calling hours (pure tables): ZIP (a few in full, else the 3-digit prefix) → state →
+candidate time zones.
 
 Coarse on purpose: a state that spans zones maps to ALL of them (Florida: Eastern and Central; Texas:
 Central and Mountain …), so the most restrictive window applies — never an early or late call, at the
-price of a shorter day for part of the state. Territories are included (PR, VI, GU, AS, MP).
+price of a shorter day for part of the state. Territories are included (PR, VI, GU, AS, MP), and the freely
+associated states the USPS serves (FM, MH, PW).
 """
 from __future__ import annotations
 
@@ -29,7 +31,15 @@ STATE_ZONES: dict[str, tuple[str, ...]] = {
     "WA": ("America/Los_Angeles",), "WV": ("America/New_York",), "WI": ("America/Chicago",), "WY": ("America/Denver",),
     "PR": ("America/Puerto_Rico",), "VI": ("America/St_Thomas",), "GU": ("Pacific/Guam",),
     "AS": ("Pacific/Pago_Pago",), "MP": ("Pacific/Saipan",),
+    "FM": ("Pacific/Chuuk", "Pacific/Pohnpei", "Pacific/Kosrae"), "MH": ("Pacific/Majuro", "Pacific/Kwajalein"),
+    "PW": ("Pacific/Palau",),
 }
+
+# (first ZIP, last ZIP, state): places that share a 3-digit prefix with a state or territory in another zone,
+# looked up before the prefixes (967 is Hawaii but 96799 is American Samoa, UTC-11; 969 is Guam, UTC+10).
+_ZIP_EXCEPTIONS: tuple[tuple[int, int, str], ...] = (
+    (96799, 96799, "AS"), (96939, 96940, "PW"), (96941, 96944, "FM"), (96950, 96952, "MP"), (96960, 96970, "MH"),
+)
 
 # (first prefix, last prefix, state): the USPS sectional-center ranges, coarse (military APO/FPO left out).
 _ZIP_RANGES: tuple[tuple[int, int, str], ...] = (
@@ -48,11 +58,16 @@ _ZIP_RANGES: tuple[tuple[int, int, str], ...] = (
 
 
 def state_for_postal_code(postal_code: str) -> str | None:
-    """The US state of a 5-digit (or ZIP+4) code by its 3-digit prefix; None when unknown or malformed."""
+    """The US state (or territory) of a 5-digit (or ZIP+4) code: its own ZIP if listed, else its 3-digit prefix;
+    None when unknown or malformed."""
     digits = postal_code.strip().split("-")[0]
     if len(digits) != 5 or not digits.isdigit():
         return None
-    prefix = int(digits[:3])
+    zip5 = int(digits)
+    for first, last, state in _ZIP_EXCEPTIONS:
+        if first <= zip5 <= last:
+            return state
+    prefix = zip5 // 100
     for first, last, state in _ZIP_RANGES:
         if first <= prefix <= last:
             return state
