@@ -1,6 +1,7 @@
-"""A journey test's agent (skill ccaas:test_agent) is no workforce: its events open no activity span, so
-occupancy, utilization, staffed time, cost per contact and the lake's agent_activity never see it; and an
-agent cannot become (or stop being) a test agent while staffed, which would strand a span or a live gauge."""
+"""A journey test's agent (skill ccaas:test_agent) is no workforce: its events count as OFFLINE, so occupancy,
+utilization, staffed time, cost per contact and the lake's agent_activity figures never count its time (and a span
+it opened before that rule is closed by its next event); and an agent cannot become (or stop being) a test agent
+while staffed, which would strand a span or a live gauge."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -8,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ccaas.bootstrap import memory_dependencies
+from ccaas.domain.events import Event
+from ccaas.domain.history import ActivityKind, OpenActivity
 from ccaas.domain.kpis.settings import KpiSettings
 from ccaas.domain.models import Agent, Channel, Conflict, Queue, QueueAssignment
 from ccaas.domain.routing_engine.synthetic import SYNTHETIC_ATTRIBUTE, TEST_AGENT_ATTRIBUTE, TEST_AGENT_SKILL
@@ -62,22 +65,40 @@ def _day(deps, journeys: int):
 def test_a_test_agents_time_counts_in_no_workforce_kpi() -> None:
     alone, _, _ = _day(_deps(), journeys=0)
     mixed, spans, _ = _day(_deps(), journeys=12)
-    assert {s.agent_id for s in spans} == {"ana"}
+    assert {s.agent_id for s in spans if s.kind is not ActivityKind.OFFLINE} == {"ana"}
     kpis = ("handled", "staffed_ms", "occupancy", "utilization", "cost_per_contact")
     assert [getattr(mixed, k) for k in kpis] == [getattr(alone, k) for k in kpis]
     assert alone.staffed_ms == 3_600_000 and alone.cost_per_contact == 30.0
 
 
-def test_a_test_agents_events_reach_no_span_store_and_no_lake_row() -> None:
+def test_a_test_agents_events_open_only_offline_spans_in_the_store_and_the_lake() -> None:
     deps = _deps()
     with installed_export() as lake:
-        _, _, applied = _day(deps, journeys=2)
+        _day(deps, journeys=2)
     bot_events = [e for e in deps.events.events if e.payload.get("agent_id") == "bot" and "activity" in e.payload]
     assert bot_events and all(e.payload.get("test_agent") for e in bot_events)
-    assert not any(ok for ok, e in zip(applied, deps.events.events, strict=True) if e in bot_events)
-    assert "bot" not in {o.agent_id for o in deps.history.open_activities(T)}
+    assert {o.kind for o in deps.history.open_activities(T) if o.agent_id == "bot"} == {ActivityKind.OFFLINE}
     rows = lake.of("agent_activity")
-    assert rows and {r["agent_id"] for r in rows} == {"ana"}
+    assert {r["agent_id"] for r in rows} == {"ana", "bot"}
+    assert {r["kind"] for r in rows if r["agent_id"] == "bot"} == {"OFFLINE"}
+
+
+def test_a_span_a_test_agent_opened_before_the_rule_is_closed_by_its_next_event() -> None:
+    """A test agent online when the rule was deployed had an AVAILABLE span open (the old code opened one): its
+    next event (the journey's clean-up OFFLINE, or any) ends it there, instead of staffed time with no end."""
+    deps = _deps()
+    start = deps.clock.now_ms()
+    deps.history.apply_agent_activity(T, OpenActivity(agent_id="bot", kind=ActivityKind.AVAILABLE_IDLE, since=start, sequence=1))
+    deps.clock.advance(600)
+    event = Event(event_id="evt-upgrade-1", tenant_id=T, type="agent.status_changed", subject="agent/bot", sequence=2,
+                  occurred_at=datetime.fromtimestamp(deps.clock.now_ms() / 1000, tz=UTC),
+                  payload={"agent_id": "bot", "status": "AVAILABLE", "activity": "AVAILABLE", "test_agent": True})
+    assert history.record_agent_activity(deps, event)
+    deps.clock.advance(3 * 86400)
+    day = datetime.fromtimestamp(deps.clock.now_ms() / 1000, tz=UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert history.historical_summary(deps, T, start=day, end=day + timedelta(days=1)).totals.staffed_ms == 0
+    (closed,) = [s for s in history.activity_spans(deps, T, start, start + 1_000_000) if s.kind is not ActivityKind.OFFLINE]
+    assert (closed.start_ms, closed.end_ms) == (start, start + 600_000)
 
 
 @pytest.mark.parametrize("status", ["AVAILABLE", "BREAK"])

@@ -28,6 +28,7 @@ from ccaas.domain.history import (
     MAX_ACTIVITY_READ_DAYS,
     OpenActivity,
     Survey,
+    ActivityKind,
     activity_kind,
     containment,
     record_from_contact,
@@ -202,14 +203,16 @@ AGENT_EVENTS = frozenset({EventType.AGENT_STATUS_CHANGED, EventType.AGENT_ACTIVI
 
 def record_agent_activity(deps: Dependencies, event: Event) -> bool:
     """An agent event closes that agent's open activity span and opens the next (occupancy,
-    utilization and cost per contact read the spans). False for other events, for a test agent's (journey
-    tests' work is no workforce time: no span, so no KPI, staffing read or lake row sees it) and for a repeated
-    or older event of the agent (its `sequence`, the agent's version, is not newer); MalformedEvent for one from
-    further ahead of now than a clock drifts (ccaas.domain.events.check_time: a poison record)."""
-    if event.type not in AGENT_EVENTS or event.payload.get("test_agent"):
+    utilization and cost per contact read the spans). A test agent's event (journey tests' work is no workforce
+    time) counts as OFFLINE whatever it says: no KPI, staffing read or lake figure counts its time, and a span a
+    test agent opened before that rule (online when it was deployed) is closed by its next event instead of
+    being staffed for good. False for other events and for a repeated or older event of the agent (its
+    `sequence`, the agent's version, is not newer); MalformedEvent for one from further ahead of now than a
+    clock drifts (ccaas.domain.events.check_time: a poison record)."""
+    if event.type not in AGENT_EVENTS:
         return False
     check_time(event, deps.clock.now_ms())  # a span opened in the future would swallow the agent's real ones
-    kind = activity_kind(event.payload.get("activity"))
+    kind = ActivityKind.OFFLINE if event.payload.get("test_agent") else activity_kind(event.payload.get("activity"))
     agent_id = event.payload.get("agent_id")
     if kind is None or not agent_id:
         return False
