@@ -493,8 +493,13 @@ def cmd_redrive_stream_failures(deps: Any, args: argparse.Namespace, out: TextIO
 
     from infra.stream_failures import redrive
 
+    from botocore.config import Config
+
     session = boto3.session.Session()
-    s3, sqs, lambda_client = session.client("s3"), session.client("sqs"), session.client("lambda")
+    # One attempt, waited for as long as a consumer may run (consume_contact_records: 120 s): a retried timeout
+    # would run the same batch twice at once.
+    invoke = Config(read_timeout=900, connect_timeout=10, retries={"total_max_attempts": 1})
+    s3, sqs, lambda_client = session.client("s3"), session.client("sqs"), session.client("lambda", config=invoke)
     report: dict[str, Any] = {}
     for stream in (args.stream,) if args.stream else STREAMS:
         bucket, queue_url = _failure_stores(args, stream)
@@ -505,6 +510,12 @@ def cmd_redrive_stream_failures(deps: Any, args: argparse.Namespace, out: TextIO
                       f"{len(done.kept)} kept, {len(done.discarded)} discarded, {done.notices_deleted} DLQ notice(s) cleared.\n")
             for key, why in done.kept.items():
                 out.write(f"  kept {key}: {why}\n")
+            for key, note in done.notes.items():
+                out.write(f"  handed back {key}: {note}\n")
+            for key in done.expired:
+                out.write(f"  expired before a redrive (its records are lost): {key}\n")
+            for pointer in done.old_pointers:
+                out.write(f"  a DLQ message from before the failure bucket (records in the stream only, 24 h): {pointer}\n")
     if args.json:
         _json(report, out)
     if any(r["kept"] for r in report.values()) and not args.dry_run:

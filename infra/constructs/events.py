@@ -68,6 +68,8 @@ class KeptFailures:
                     "(aws/lambda/<mapping>/<shard>/<date>/<time>-<uuid>): PutObject can only be granted on the "
                     "bucket's objects; no Get or Delete.",
                     findings=[f"Resource::<{bucket_id}.Arn>/*"])
+        # Lambda checks the role can write to the destination when it creates the mapping: not before the grant.
+        target.node.add_dependency(policy)
         return lambda_.DlqDestinationConfig(destination=self.bucket.bucket_arn)
 
 
@@ -149,7 +151,8 @@ class ConsumedStream(Construct):
             description=f"{stream_id}: a consumer discarded a batch (kept in the failure bucket)",
             event_pattern=events.EventPattern(
                 source=["aws.s3"], detail_type=["Object Created"],
-                detail={"bucket": {"name": [self.failures.bucket_name]}},
+                # the mappings' objects only: the redrive's moves (handed-back/, discarded/) are no new failures
+                detail={"bucket": {"name": [self.failures.bucket_name]}, "object": {"key": [{"prefix": "aws/lambda/"}]}},
             ),
             targets=[targets.SqsQueue(self.dlq)],
         )

@@ -275,7 +275,8 @@ def test_a_discarded_batch_is_kept_with_its_records_and_announced_on_the_alarmed
                for st in policy["Properties"]["PolicyDocument"]["Statement"])
     (rule,) = [r["Properties"] for r in synth.of_type("AWS::Events::Rule").values() if _mentions(r, bucket_id)]
     assert rule["EventPattern"] == {"source": ["aws.s3"], "detail-type": ["Object Created"],
-                                    "detail": {"bucket": {"name": [_ref(bucket_id)]}}}
+                                    "detail": {"bucket": {"name": [_ref(bucket_id)]},
+                                               "object": {"key": [{"prefix": "aws/lambda/"}]}}}
     assert [t["Arn"] for t in rule["Targets"]] == [_arn(dlq_id)]
     # the consumers may put objects there and list the bucket, nothing else (no read, no delete)
     for folder in stream.consumers:
@@ -285,6 +286,15 @@ def test_a_discarded_batch_is_kept_with_its_records_and_announced_on_the_alarmed
                      if _mentions(st["Resource"], bucket_id)]
         assert sorted(on_bucket, key=str) == sorted([
             ("s3:PutObject", {"Fn::Join": ["", [_arn(bucket_id), "/*"]]}), ("s3:ListBucket", _arn(bucket_id))], key=str), folder
+    # each mapping waits for its grant (Lambda checks the role can write to the destination when it makes one)
+    for folder, fn in stream.consumers.items():
+        role = _ref(synth.logical_id(fn.role))
+        (grant,) = [pid for pid, p in synth.of_type("AWS::IAM::Policy").items()
+                    if role in p["Properties"]["Roles"] and _mentions(p["Properties"]["PolicyDocument"], bucket_id)]
+        (mapping,) = [m for m in synth.of_type("AWS::Lambda::EventSourceMapping").values()
+                      if m["Properties"]["FunctionName"] == _ref(synth.logical_id(fn))
+                      and _mentions(m["Properties"].get("DestinationConfig"), bucket_id)]
+        assert grant in mapping.get("DependsOn", []), folder
 
 
 # --- workflows ---------------------------------------------------------------------------------
