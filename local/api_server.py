@@ -10,9 +10,10 @@ CUSTOM methods run the Lambda authorizer first (TOKEN: {type, authorizationToken
 REQUEST: the request's headers/query/path), with API Gateway's answers: missing identity or the
 authorizer raising "Unauthorized" -> 401 {"message":"Unauthorized"}; a policy that does not allow
 the method ARN -> 403; an explicit Deny -> 403 "...with an explicit deny"; any other authorizer
-failure -> 500. Policies are cached per identity for AuthorizerResultTtlInSeconds and evaluated
-against each request's method ARN. The authorizer's `context` map (plus principalId) becomes
-requestContext.authorizer.
+failure -> 500. The API's gateway responses (AWS::ApiGateway::GatewayResponse) apply to these as on AWS: status,
+headers and the body template ($context.error.message / messageString / responseType substituted). Policies are
+cached per identity for AuthorizerResultTtlInSeconds and evaluated against each request's method ARN. The
+authorizer's `context` map (plus principalId) becomes requestContext.authorizer.
 
 Functions are invoked through moto's Lambda Invoke API, so the in-process seam, the per-function
 environment and the call counting are the same as for every other invocation.
@@ -410,12 +411,24 @@ class ApiGateway:
         custom = self.api.gateway_responses.get(response_type) or self.api.gateway_responses.get(
             "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
         )
+        data = json.dumps(body).encode()
         if custom:
             status = int(custom.get("StatusCode", status))
             for k, v in (custom.get("ResponseParameters") or {}).items():
                 if k.startswith("gatewayresponse.header."):
                     headers.append((k.split(".", 2)[2], str(v).strip("'")))
-        return status, headers, json.dumps(body).encode()
+            template = (custom.get("ResponseTemplates") or {}).get("application/json")
+            if template is not None:
+                message = body.get("message", body.get("Message"))
+                data = _render_gateway_template(template, message, response_type).encode()
+        return status, headers, data
+
+
+def _render_gateway_template(template: str, message: str | None, response_type: str) -> str:
+    """A gateway response's body template as API Gateway fills it: plain substitution of $context variables, no VTL
+    (`messageString` is the message as a quoted JSON string)."""
+    values = {"messageString": json.dumps(message or ""), "message": message or "", "responseType": response_type}
+    return re.sub(r"\$context\.error\.(messageString|message|responseType)\b", lambda m: values[m.group(1)], template)
 
 
 def _error_type(status: int, response_type: str) -> str:

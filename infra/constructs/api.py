@@ -2,7 +2,7 @@
 
 GET /openapi.json and GET /swagger are public (API docs); everything else is /{proxy+} ANY with the
 authorizer. Stage v1: access logs (JSON), execution logs at INFO, X-Ray (sampled by the stage's own rule),
-throttling defaults.
+throttling defaults. API Gateway's own 4xx answers (401/403 from the authorizer) carry the API's error body.
 """
 from __future__ import annotations
 
@@ -26,6 +26,18 @@ THROTTLE_BURST = 200
 TRACE_RESERVOIR_PER_S = 0
 TRACE_RATE = 0.05
 TRACE_RULE_PRIORITY = 9000  # after the account's own rules (lower numbers first), before the default (10000)
+# API Gateway's own 4xx answers (the authorizer's 401/403, throttling, an unknown path) in the API's error body,
+# {"error", "message"} (ccaas.api.errors.ErrorBody), which the OpenAPI document gives for every 401 and 403; its default
+# bodies were {"message"} and {"Message"}. Templates are plain substitution (no VTL): `messageString` is quoted JSON.
+GATEWAY_ERROR_CODES = {
+    apigw.ResponseType.UNAUTHORIZED: "unauthorized",
+    apigw.ResponseType.ACCESS_DENIED: "forbidden",
+    apigw.ResponseType.DEFAULT_4_XX: "$context.error.responseType",  # e.g. THROTTLED, MISSING_AUTHENTICATION_TOKEN
+}
+
+
+def gateway_error_template(code: str) -> str:
+    return '{"error":"' + code + '","message":$context.error.messageString}'
 
 
 class Api(Construct):
@@ -80,6 +92,12 @@ class Api(Construct):
             resource_arn=self.rest_api.deployment_stage.stage_arn, service_type="AWS::ApiGateway::Stage",
             service_name="*", host="*", http_method="*", url_path="*",
         ))
+
+        for response_type, code in GATEWAY_ERROR_CODES.items():
+            self.rest_api.add_gateway_response(
+                f"GatewayResponse{response_type.response_type}", type=response_type,
+                templates={"application/json": gateway_error_template(code)},
+            )
 
         # RestApi adds its own "Endpoint" output; the stack exports one ApiUrl instead.
         self.rest_api.node.try_remove_child("Endpoint")

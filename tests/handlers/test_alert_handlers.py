@@ -190,7 +190,7 @@ def test_api_pages_resolved_alerts_with_a_link_that_keeps_the_status(tenant, env
     env("serve_api")
     status, page, headers = api_response("GET", "/alerts", tenant.id, query={"status": "resolved", "limit": "2"})
     assert status == 200 and [(a["alert_id"][-1], a["status"], a["sequence"]) for a in page] == [("2", "RESOLVED", 3), ("1", "RESOLVED", 3)]
-    assert headers["Link"] == [f'<alerts?status=resolved&after={page[-1]["alert_id"]}&limit=2>; rel="next"']
+    assert headers["Link"] == [f'</v1/alerts?status=resolved&after={page[-1]["alert_id"]}&limit=2>; rel="next"']
     status, rest, headers = api_response("GET", "/alerts", tenant.id, query={"status": "resolved", "after": page[-1]["alert_id"], "limit": "2"})
     assert status == 200 and [a["alert_id"][-1] for a in rest] == ["0"] and "Link" not in headers
     status, body = api("GET", "/alerts", tenant.id, query={"status": "resolved", "after": "no/slash"})

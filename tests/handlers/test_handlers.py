@@ -176,10 +176,10 @@ def test_agents_and_queues_come_in_pages_that_fit_the_response(tenant):
     status, first, headers = api_response("GET", "/queues", tenant.id, query={"limit": "2"})
     assert status == 200 and len(first) == 2 and "Link" in headers, headers
     link = headers["Link"][0]
-    assert link.startswith(f"<queues?after={first[1]['queue_id']}&limit=2>") and link.endswith('rel="next"')
-    # relative to the request's URL, so it keeps the stage the API is served under
-    assert urljoin("https://api.example.com/prod/queues?limit=2", link[1:link.index(">")]).startswith(
-        "https://api.example.com/prod/queues?after=")
+    assert link.startswith(f"</v1/queues?after={first[1]['queue_id']}&limit=2>") and link.endswith('rel="next"')
+    # the requested path (requestContext.path), so it keeps the stage the API is served under
+    assert urljoin("https://api.example.com/v1/queues/?limit=2", link[1:link.index(">")]).startswith(
+        "https://api.example.com/v1/queues?after=")
     status, rest, headers = api_response("GET", "/queues", tenant.id, query={"after": first[1]["queue_id"], "limit": "2"})
     everyone = [q["queue_id"] for q in api("GET", "/queues", tenant.id)[1]]
     assert [q["queue_id"] for q in first + rest] == sorted(everyone)

@@ -24,6 +24,7 @@ EXPECTED_RESOURCE_TYPES = {
     "AWS::ApiGateway::Account",
     "AWS::ApiGateway::Authorizer",
     "AWS::ApiGateway::Deployment",
+    "AWS::ApiGateway::GatewayResponse",  # the API's error body on the gateway's own 4xx (infra/constructs/api.py)
     "AWS::ApiGateway::Method",
     "AWS::ApiGateway::Resource",
     "AWS::ApiGateway::RestApi",

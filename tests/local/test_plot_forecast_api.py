@@ -40,6 +40,8 @@ def test_plot_from_the_tenants_stored_history(tmp_path, capsys):
         assert plot_forecast.main(["--api", runtime.api_url, "--key", "ck_wrong", "--queue", "sales", "--day",
                                    today.isoformat(), "--out", str(out)]) == 1
         err = capsys.readouterr().err
-        assert err.count("\n") == 1 and "/forecast/staffing" in err and "HTTP 401: Unauthorized" in err, err
+        # the gateway's 401 is the API's error body: code and message
+        assert err.count("\n") == 1 and "/forecast/staffing" in err, err
+        assert "HTTP 401: unauthorized: Unauthorized" in err, err
     finally:
         runtime.stop()

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
@@ -86,6 +86,8 @@ class ContactCenterApi(APIGatewayRestResolver):
             response = error_response(problem.status, problem.code, problem.message, field="body")
             return {"statusCode": response.status_code, "multiValueHeaders": {"Content-Type": ["application/json"]},
                     "body": self._serializer(response.body), "isBase64Encoded": False}
+        if str(event.get("httpMethod", "")).upper() == "HEAD":  # RFC 9110 9.3.2: wherever GET works, without the body
+            return {**super().resolve({**event, "httpMethod": "GET"}, context), "body": "", "isBase64Encoded": False}
         return super().resolve(event, context)
 
     def _convert_matches_into_route_keys(self, match: Match) -> dict[str, str]:
@@ -188,7 +190,8 @@ def _invalid(error: DomainError) -> Response:
 
 @app.exception_handler(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response:
-    return validation_error_response(error)
+    given = app.current_event.multi_value_query_string_parameters or {}
+    return validation_error_response(error, {name: len(values) for name, values in given.items() if len(values) > 1})
 
 
 @app.exception_handler(ValidationError)
@@ -200,6 +203,21 @@ def _invalid_model(error: ValidationError) -> Response:
 @app.exception_handler(RequestUnsupportedContentType)
 def _unsupported(error: RequestUnsupportedContentType) -> Response:
     return error_response(415, "unsupported_media_type", "send the body as application/json", field="body")
+
+
+@app.not_found
+def _no_route(error: NotFoundError) -> Response:
+    """No route takes this method and path: a 405 with `Allow` when routes take the path with other methods (RFC 9110
+    15.5.6), else a 404."""
+    path = app.current_event.path
+    allowed = {r.method for r in app._static_routes + app._dynamic_routes if r.rule.match(path)}  # noqa: SLF001
+    if not allowed or app.current_event.http_method.upper() in allowed:  # no such path (or a route's own 404)
+        return error_response(404, "not_found", error.msg)
+    allowed |= {"HEAD"} if "GET" in allowed else set()
+    methods = ", ".join(sorted(allowed))
+    response = error_response(405, "method_not_allowed", f"this path takes {methods}")
+    response.headers["Allow"] = methods
+    return response
 
 
 @app.exception_handler(ServiceError)

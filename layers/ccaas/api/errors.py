@@ -30,6 +30,10 @@ DESCRIPTIONS = {
 _BODY_STATUSES = (400, 413, 415)
 _ALWAYS = (401, 403, 422)
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
+# A 422 lists the first problems only, and cuts the field names it repeats (an unknown key is the client's own text):
+# a 1 MiB body of 95,000 unknown keys was an 8.5 MB answer, over Lambda's 6 MB (API Gateway then answers 502).
+MAX_PROBLEMS = 10
+MAX_NAME_CHARS = 64
 
 
 class FieldProblem(BaseModel):
@@ -44,7 +48,8 @@ class ErrorBody(BaseModel):
     error: str = Field(description="stable code to branch on, e.g. not_found, conflict, validation_error")
     message: str
     field: str | None = Field(default=None, description="the offending field's path as written, e.g. segments[1].end_ms")
-    detail: list[FieldProblem] | None = Field(default=None, description="every validation problem")
+    detail: list[FieldProblem] | None = Field(default=None, description=f"the first {MAX_PROBLEMS} validation problems")
+    more_problems: int | None = Field(default=None, description="how many validation problems `detail` leaves out")
 
 
 def errors(*statuses: int) -> dict[int, dict[str, Any]]:
@@ -57,8 +62,8 @@ def _error_response(status: int) -> dict[str, Any]:
 
 
 def error_response(status: int, code: str, message: str, *, field: str | None = None,
-                   detail: list[dict[str, Any]] | None = None) -> Response:
-    body = ErrorBody(error=code, message=message, field=field, detail=detail)
+                   detail: list[dict[str, Any]] | None = None, more_problems: int | None = None) -> Response:
+    body = ErrorBody(error=code, message=message, field=field, detail=detail, more_problems=more_problems)
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
                     body=body.model_dump(mode="json", exclude_none=True))
 
@@ -72,30 +77,45 @@ def _field_of(loc: tuple[Any, ...]) -> str | None:
     its first part, where the field was: body, query, path or header)."""
     path = ""
     for part in loc[1:]:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
-    return path or None
+        path += f"[{part}]" if isinstance(part, int) else f".{_cut(part)}" if path else _cut(part)
+    return path or ("body" if tuple(loc[:1]) == ("body",) else None)  # the whole body (a list where an object goes)
 
 
-def _problems(error: dict[str, Any]) -> list[dict[str, Any]]:
+def _cut(name: Any) -> str:
+    text = str(name)
+    return text if len(text) <= MAX_NAME_CHARS else text[:MAX_NAME_CHARS] + "…"
+
+
+def _problems(error: dict[str, Any], repeated: dict[str, int]) -> list[dict[str, Any]]:
     """One problem per pydantic error; a validator's error that lists located problems (`problems`, each
-    with `loc`, `path` as written, `kind`, `message`: ccaas.domain.journeys.SpecErrors) is one per problem."""
+    with `loc`, `path` as written, `kind`, `message`: ccaas.domain.journeys.SpecErrors) is one per problem.
+    A query parameter sent more than once (`repeated`: name -> times) arrives as a list, which pydantic calls
+    the wrong type: said as it is instead."""
     located = getattr((error.get("ctx") or {}).get("error"), "problems", None)
-    loc = [p if isinstance(p, int) else str(p) for p in error["loc"]]
+    loc = [p if isinstance(p, int) else _cut(p) for p in error["loc"]]
+    if len(loc) == 2 and loc[0] == "query" and loc[1] in repeated:
+        error = {**error, "type": "duplicate_parameter", "msg": f"given {repeated[loc[1]]} times; send it once"}
     if not located:
         return [{"loc": loc, "type": error["type"], "msg": error.get("msg", error["type"]),
                  "field": _field_of(tuple(error["loc"])), "where": ".".join(map(str, loc))}]
-    return [{"loc": [*loc, *p.loc], "type": p.kind, "msg": p.message, "field": p.path, "where": p.path}
-            for p in located]
+    return [{"loc": [*loc, *(q if isinstance(q, int) else _cut(q) for q in p.loc)], "type": p.kind, "msg": p.message,
+             "field": p.path, "where": p.path} for p in located]
 
 
-def validation_error_response(error: RequestValidationError) -> Response:
+def validation_error_response(error: RequestValidationError, repeated_query: dict[str, int] | None = None) -> Response:
     """422 naming each field and pydantic's reason (which lists an enum's allowed values). The input
-    itself is never echoed: it may carry personal data."""
-    problems = [p for e in error.errors() for p in _problems(e)]
-    message = "; ".join(f"{p['where']}: {p['msg']}" for p in problems[:10])
+    itself is never echoed: it may carry personal data. No body (empty, only whitespace or `null`) where the
+    route needs one is a 400 naming `body`, as a body that is not JSON is (ccaas.api.request_body)."""
+    if any(e["type"] == "missing" and tuple(e["loc"]) == ("body",) for e in error.errors()):
+        return error_response(HTTPStatus.BAD_REQUEST, "invalid_json",
+                              "the body is empty (or null); this operation takes a JSON body", field="body")
+    problems = [p for e in error.errors() for p in _problems(e, repeated_query or {})]
+    shown, more = problems[:MAX_PROBLEMS], max(0, len(problems) - MAX_PROBLEMS)
+    message = "; ".join(f"{p['where']}: {p['msg']}" for p in shown) + (f"; and {more:,} more" if more else "")
     field = problems[0]["field"] if problems else None
     return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", message or "invalid request",
-                          field=field, detail=[{k: p[k] for k in ("loc", "type", "msg")} for p in problems])
+                          field=field, detail=[{k: p[k] for k in ("loc", "type", "msg")} for p in shown],
+                          more_problems=more or None)
 
 
 def document_statuses(routes: list[Any]) -> None:

@@ -13,8 +13,9 @@ How
 `IdempotencyKeyMiddleware` is one Powertools event-handler middleware registered for the whole app
 (ccaas.api.app). For a POST that carries the header, it runs the rest of the chain (the route and its
 response validation) inside Powertools idempotency (`idempotent_function`), with
-- the idempotency key = the authorizer's tenant and key id + method + path + the header value (sha256),
-  so two tenants, or two contacts' `/callback`, never share a record;
+- the idempotency key = the authorizer's tenant and key id + method + the route matched and its decoded path
+  parameters + the header value (sha256), so two tenants, or two contacts' `/callback`, never share a record,
+  and `/contacts/` is the same operation as `/contacts`;
 - payload validation on the request body (parsed JSON, so key order and spacing do not matter) and
   query string, so the same key with a different request is refused;
 - the Lambda context registered per request (`IdempotencyConfig(lambda_context=...)`): an in-progress
@@ -78,6 +79,7 @@ KEY_PATTERN = r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"  # printable ASCII, not o
 _FALLBACK_REMAINING_MS = 30_000
 
 _KEY = re.compile(KEY_PATTERN)
+_PARAMETER = re.compile(r"{(\w+)}")
 
 
 def __getattr__(name: str) -> Any:
@@ -122,9 +124,8 @@ class IdempotencyKeyMiddleware(BaseMiddlewareHandler):
         if problem:
             return _error(422, "invalid_idempotency_key", problem)
         data = {
-            # The path as requested (app.request.path_parameters also holds the validated body).
             # Per credential too: two callers of one tenant who pick the same key never share an answer.
-            "operation": [tenant_id, authorizer.get("key_id") or "", event.http_method.upper(), event.path,
+            "operation": [tenant_id, authorizer.get("key_id") or "", event.http_method.upper(), *_operation(app),
                           next(iter(keys))],
             "request": {"body": _body(event), "query": event.resolved_query_string_parameters},
         }
@@ -218,6 +219,14 @@ def _bootstrapped_store() -> BasePersistenceLayer:
     from ccaas.bootstrap import dependencies
 
     return dependencies().idempotency
+
+
+def _operation(app: ApiGatewayResolver) -> list[Any]:
+    """The route matched and its path parameters, decoded: `/contacts/`, `/contacts` and `/contacts/c%2D1/end` vs
+    `/contacts/c-1/end` are one operation each (keyed on the raw path, a trailing slash made a second contact).
+    Only the route's own names: app.request.path_parameters also holds the validated body."""
+    route, arguments = app.request.route, app.request.path_parameters
+    return [route, [[name, str(arguments.get(name))] for name in _PARAMETER.findall(route)]]
 
 
 def _header_values(event: Any) -> set[str]:

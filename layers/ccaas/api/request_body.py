@@ -2,7 +2,8 @@
 
 Powertools' validation reads `event.json_body` with `json.loads` and answers what that raises with a
 500: a body that is not UTF-8 (UnicodeDecodeError), JSON nested deeply enough to hit the recursion limit
-(RecursionError), `NaN`/`Infinity` (accepted by Python, not JSON; DynamoDB refuses them later), an
+(RecursionError), `NaN`/`Infinity` (accepted by Python, not JSON; DynamoDB refuses them later), a lone
+UTF-16 surrogate escape (`"\\ud800"`: parses, then fails wherever the text is encoded), an
 integer of over 4,300 digits (ValueError; over 38 is refused here: DynamoDB's precision). This
 module checks the body first and answers those with a 400 that says what is wrong, a body over the size
 limit with a 413 (1 MiB; 4 MiB for a campaign list upload: `body_limit`). A body that parses as JSON is
@@ -76,6 +77,20 @@ def _depth_exceeds(document: Any, limit: int) -> bool:
     return False
 
 
+# json.loads accepts a `\uD800` escape without its pair; the lone surrogate then fails UTF-8 encoding wherever the
+# text is written or hashed (a 502 from an Any-typed body; typed str fields refuse it). Only bodies with such an
+# escape are checked in full.
+_LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _encodes(document: Any) -> bool:
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _media_type(headers: dict[str, Any]) -> tuple[str, str | None]:
     """(lower-cased media type, the header's name as sent) — API Gateway keeps the client's case."""
     for name, value in headers.items():
@@ -127,19 +142,25 @@ def normalise(event: dict[str, Any]) -> dict[str, Any]:
     media_type, header_name = _media_type(headers)
     if media_type in _RAW_TEXT_TYPES:
         return {**event, "body": text, "isBase64Encoded": False}  # read as text by the one route that takes it
-    if text.strip():
-        try:
-            document = json.loads(text, parse_constant=_reject_constant, parse_int=_bounded_int)
-        except RecursionError:
-            raise BodyProblem(400, "invalid_json", f"the body nests deeper than {MAX_DEPTH} levels") from None
-        except json.JSONDecodeError as exc:
-            if not _is_json_type(media_type) and media_type not in _READ_AS_JSON:
-                raise BodyProblem(415, "unsupported_media_type",
-                                  f"content type {media_type!r} is not supported; send JSON (application/json)") from None
-            raise BodyProblem(400, "invalid_json",
-                              f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-        if _depth_exceeds(document, MAX_DEPTH):
-            raise BodyProblem(400, "invalid_json", f"the body nests deeper than {MAX_DEPTH} levels")
+    if not text.strip():
+        # Only whitespace: no body, as an empty one (a route that needs one answers 400 naming `body`).
+        return {**event, "body": None, "isBase64Encoded": False}
+    try:
+        document = json.loads(text, parse_constant=_reject_constant, parse_int=_bounded_int)
+    except RecursionError:
+        raise BodyProblem(400, "invalid_json", f"the body nests deeper than {MAX_DEPTH} levels") from None
+    except json.JSONDecodeError as exc:
+        if not _is_json_type(media_type) and media_type not in _READ_AS_JSON:
+            raise BodyProblem(415, "unsupported_media_type",
+                              f"content type {media_type!r} is not supported; send JSON (application/json)") from None
+        raise BodyProblem(400, "invalid_json",
+                          f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    if _depth_exceeds(document, MAX_DEPTH):
+        raise BodyProblem(400, "invalid_json", f"the body nests deeper than {MAX_DEPTH} levels")
+    if _LONE_SURROGATE_ESCAPE.search(text) and not _encodes(document):
+        raise BodyProblem(400, "invalid_json",
+                          "the body is not valid JSON: a string holds a lone UTF-16 surrogate (\\uD800-\\uDFFF "
+                          "escape), which is not UTF-8 text")
 
     normalised = {**event, "body": text, "isBase64Encoded": False}
     if header_name is not None:

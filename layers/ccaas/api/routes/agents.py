@@ -4,7 +4,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from ccaas.api.access import AGENT, READERS, SUPERVISOR, Router
 from ccaas.api.common import Id, deps, tenant
-from ccaas.api.paging import LIST_PAGE, After, Limit, page_answer
+from ccaas.api.paging import LIST_PAGE, PAGED, After, Limit, page_answer
 from ccaas.api.views import AgentView, ContactView, OfferView
 from ccaas.usecases import agents, contacts
 
@@ -13,12 +13,13 @@ router = Router()
 
 @router.get("/agents", roles=READERS, tags=["agents"],
             summary="Every agent: status, activity and since when, handled today; in agent id order, a page of at most "
-                    "`limit` (and ~4 MB) with a `Link` header (rel=\"next\") while there is more")
+                    "`limit` (and ~4 MB) with a `Link` header (rel=\"next\") while there is more",
+            responses=PAGED)
 def list_agents(after: After = None, limit: Limit = LIST_PAGE) -> Response[list[AgentView]]:
     tenant_id = tenant(router)
     today = agents.tenant_today(deps(), tenant_id)
     views = [AgentView.of(a, today) for a in agents.list_agents(deps(), tenant_id)]
-    return page_answer(views, key=lambda v: v.agent_id, after=after, limit=limit, path="agents",
+    return page_answer(views, key=lambda v: v.agent_id, after=after, limit=limit, event=router.current_event,
                        document=lambda v: v.model_dump(mode="json"))
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from ccaas.api.access import ADMIN, AGENT, INTEGRATION, READERS, SUPERVISOR, Router, credential
 from ccaas.api.common import Id, deps, tenant
-from ccaas.api.paging import After, next_page
+from ccaas.api.paging import PAGED, After, next_page
 from ccaas.domain.alerts import Alert, AlertRules, LiveSegment, event_detail
 from ccaas.domain.analytics.transcript import Speaker
 from ccaas.domain.guidance import Prompt
@@ -57,14 +57,14 @@ class LiveTranscriptView(BaseModel):
 
 @router.get("/alerts", roles=READERS, tags=["alerts"],
             summary="Alerts of the tenant, newest first (default: the open ones): a page of at most `limit`; a `Link` "
-                    "header (rel=\"next\") names the next page while there is one")
+                    "header (rel=\"next\") names the next page while there is one", responses=PAGED)
 def list_alerts(
     status: Annotated[StatusFilter, Query(description="open (= not resolved), unacknowledged, acknowledged, resolved, all")] = StatusFilter.OPEN,
     after: After = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
 ) -> Response[list[AlertView]]:
     page, following = alerts.alerts_page(deps(), tenant(router), status, limit, after)
-    headers = next_page("alerts", following, limit, status=status.value) if following else {}
+    headers = next_page(router.current_event, following, limit, status=status.value) if following else {}
     return Response(status_code=200, content_type="application/json",
                     body=[AlertView.of(a).model_dump(mode="json") for a in page], headers=headers)
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from ccaas.api.access import ADMIN, AGENT, INTEGRATION, READERS, SUPERVISOR, Router, credential
 from ccaas.api.common import Id, deps, tenant
-from ccaas.api.paging import next_page
+from ccaas.api.paging import PAGED, next_page
 from ccaas.api.routes.history import From, To
 from ccaas.domain.analytics import AnalyticsRules
 from ccaas.domain.history import AnalysisSummary, ChatMessage, ParticipantRole
@@ -50,11 +50,11 @@ Cursor = Annotated[str | None, Query(pattern=r"^[0-9]{13}#[A-Za-z0-9_.:-]{1,64}$
 
 @router.get("/contacts/<contact_id>/messages", roles=[*READERS, INTEGRATION, AGENT], tags=["analytics"],
             summary="The chat's messages, redacted, in time order: a page of at most `limit` (and ~4 MB); a `Link` "
-                    "header (rel=\"next\") names the next page while there is one")
+                    "header (rel=\"next\") names the next page while there is one", responses=PAGED)
 def list_messages(contact_id: Id, after: Cursor = None,
                   limit: Annotated[int, Query(ge=1, le=analytics.MESSAGES_PAGE)] = analytics.MESSAGES_PAGE) -> Response[list[ChatMessage]]:
     page, following = analytics.chat_messages(deps(), tenant(router), contact_id, after=after, limit=limit)
-    headers = next_page("messages", following, limit) if following is not None else {}
+    headers = next_page(router.current_event, following, limit) if following is not None else {}
     return Response(status_code=200, content_type="application/json", body=page, headers=headers)
 
 
