@@ -181,7 +181,7 @@
     return checked(await request(method, path), `${method} ${path}`).json();
   }
   // A list the API answers in pages (GET /agents, GET /queues: ~4 MB each): every page, following the
-  // `Link: <…>; rel="next"` header (relative to the page's own URL) while there is one.
+  // `Link: <…>; rel="next"` header (the next page's path, resolved against the page's own URL) while there is one.
   async function callAll(path) {
     const items = [];
     let url = API + path;
