@@ -58,7 +58,8 @@ class NewContact(BaseModel):
     channel: Channel
     queue_id: str = Field(min_length=1, max_length=64, pattern=NAME_PATTERN)
     initiation_method: InitiationMethod = InitiationMethod.API
-    customer_id: str | None = Field(default=None, min_length=1, max_length=128)
+    customer_id: str | None = Field(default=None, min_length=1, max_length=128,
+                                    description="a card or social security number is refused (422): it keys the customer")
     reason: str | None = Field(default=None, min_length=1, max_length=64,
                                description="why the customer contacts (free text: redacted like transcripts)")
     priority: Int = Field(default=5, ge=1, le=10)
@@ -69,7 +70,8 @@ class NewContact(BaseModel):
                                             description="a contact of the same tenant this one follows")
     segment: str | None = Field(
         default=None, max_length=32, pattern=NAME_PATTERN,
-        description="customer value tier (platinum, gold, standard, self_service); the customer directory's tier wins")
+        description="customer value tier (platinum, gold, standard, self_service); the customer directory's tier wins; "
+                    "a card or social security number is refused (422)")
     callback_number: str | None = Field(
         default=None, pattern=E164_PATTERN,
         description="E.164 number: the contact waits as a scheduled callback instead of holding the line")
@@ -133,7 +135,7 @@ def create_contact(deps: Dependencies, tenant_id: str, request: NewContact) -> C
     try:
         queue = deps.config.get_queue(tenant_id, request.queue_id)
     except NotFound:
-        raise DomainError(f"queue {request.queue_id} does not exist", field="queue_id") from None
+        raise DomainError("no queue of the tenant has this id", field="queue_id") from None  # never the value
     queue.require_channel(request.channel)
     if request.callback_number is not None:
         check_callback_number(request.callback_number, "callback_number")
@@ -142,8 +144,7 @@ def create_contact(deps: Dependencies, tenant_id: str, request: NewContact) -> C
         try:  # a link to a contact the tenant does not have is forged state
             initial_contact_id = deps.store.get_contact(tenant_id, request.previous_contact_id).initial_contact_id
         except NotFound:
-            raise DomainError(f"contact {request.previous_contact_id} does not exist",
-                              field="previous_contact_id") from None
+            raise DomainError("no contact of the tenant has this id", field="previous_contact_id") from None
     contact_id = deps.ids.new_id()
     contact = Contact(
         tenant_id=tenant_id,
@@ -179,17 +180,24 @@ def create_contact(deps: Dependencies, tenant_id: str, request: NewContact) -> C
 
 def _redacted_free_text(deps: Dependencies, tenant_id: str, request: NewContact) -> dict:
     """`reason` through the tenant's redactor, attribute keys and values through the card/SSN detectors
-    (tenant setting `redaction.contact_attributes`, on by default): stored text never holds a card number."""
+    (tenant setting `redaction.contact_attributes`, on by default): stored text never holds a card number.
+    A `customer_id` or `segment` those detectors would change is refused (DomainError naming the field, never
+    the value): an id is not redacted silently, as it keys the customer index (every such customer one)."""
     # Imported here: only a new contact's free text needs the analytics rules and redactors (the workflow
     # steps that import this module never do).
-    from ccaas.domain.analytics.redaction import redact_attributes
+    from ccaas.domain.analytics.redaction import redact_attribute, redact_attributes
     from ccaas.usecases.analytics import redact, redacts_attributes
 
     values: dict = {}
     if request.reason:
         values["reason"] = redact(deps, tenant_id, request.reason)
-    if request.attributes and redacts_attributes(deps, tenant_id):
-        values["attributes"] = redact_attributes(request.attributes)
+    if (request.attributes or request.customer_id or request.segment) and redacts_attributes(deps, tenant_id):
+        for name in ("customer_id", "segment"):
+            value = getattr(request, name)
+            if value and redact_attribute(value) != value:
+                raise DomainError(f"{name} holds a card or social security number: use a surrogate value", field=name)
+        if request.attributes:
+            values["attributes"] = redact_attributes(request.attributes)
     return values
 
 

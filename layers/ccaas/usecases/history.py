@@ -112,10 +112,30 @@ def store_record(deps: Dependencies, record: ContactRecord) -> bool:
     whose flags the first delivery moved are no change any more, yet their export may be what failed."""
     from ccaas.usecases.lake import export_contacts  # noqa: PLC0415 - lake imports this module
 
+    record = _without_card_numbers(deps, record)
     stored = deps.history.put_record(record)
     refreshed = refresh_repeat_flags(deps, record.tenant_id, record.contact_id)
     export_contacts(deps, record.tenant_id, [record.contact_id, *(refreshed.changed if stored else refreshed.window)])
     return stored
+
+
+def _without_card_numbers(deps: Dependencies, record: ContactRecord) -> ContactRecord:
+    """The record's attribute-borne dimensions (segment, skill, customer id) through the card/SSN detectors
+    `POST /contacts` applies to attributes (setting `redaction.contact_attributes`), whichever route the record
+    came by (ours, a Connect CTR, a contact stored before that route refused such ids): stored history and the
+    lake (a copy of it) never hold a card number. A customer id they would change is dropped, not kept as a
+    placeholder: "[CARD]" would file every such contact under one customer, each a repeat of the others."""
+    from ccaas.domain.analytics.redaction import redact_attribute  # noqa: PLC0415 - only the record steps need it
+
+    changes: dict = {}
+    for name in ("segment", "skill", "customer_id"):
+        if (value := getattr(record, name)) and (redacted := redact_attribute(value)) != value:
+            changes[name] = None if name == "customer_id" else redacted
+    if not changes:
+        return record
+    from ccaas.usecases.analytics import redacts_attributes  # noqa: PLC0415 - the setting: read only when it matters
+
+    return record.model_copy(update=changes) if redacts_attributes(deps, record.tenant_id) else record
 
 
 @dataclass(frozen=True)
@@ -180,21 +200,12 @@ def ingest_ctr(deps: Dependencies, raw: bytes | str | ConnectCtr) -> CtrOutcome:
 
 
 def _redacted_free_text(deps: Dependencies, record: ContactRecord) -> ContactRecord:
-    """A Connect record's text from contact attributes a flow set (a caller's typed digits can land there) through
-    the detectors `POST /contacts` applies: `reason` the tenant's redactor, the other attribute-borne dimensions
-    (segment, skill, customer id) the card/SSN detectors (setting `redaction.contact_attributes`). Stored history
-    and the lake never hold a card number, whichever way the contact arrived."""
-    from ccaas.domain.analytics.redaction import redact_attribute
-    from ccaas.usecases.analytics import redact, redacts_attributes
+    """A Connect record's `reason` (from contact attributes a flow set: a caller's typed digits can land there)
+    through the tenant's redactor, as `POST /contacts` does; the other attribute-borne dimensions (segment,
+    skill, customer id) store_record passes through the card/SSN detectors for every route."""
+    from ccaas.usecases.analytics import redact
 
-    tenant_id, changes = record.tenant_id, {}
-    if record.reason:
-        changes["reason"] = redact(deps, tenant_id, record.reason)
-    if redacts_attributes(deps, tenant_id):
-        for name in ("segment", "skill", "customer_id"):
-            if value := getattr(record, name):
-                changes[name] = redact_attribute(value)
-    return record.model_copy(update=changes)
+    return record.model_copy(update={"reason": redact(deps, record.tenant_id, record.reason)}) if record.reason else record
 
 
 # --- agent activity -------------------------------------------------------------------------------

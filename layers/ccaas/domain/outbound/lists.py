@@ -10,6 +10,9 @@ Columns / keys (case-insensitive, surrounding blanks ignored):
   `account_id` (or `debt_id`), `consent_automated_voice` / `consent_automated_sms` (true/false/yes/no/1/0)
   with optional `..._source` and `..._at` (ISO 8601 with offset); every other column is a custom attribute
   (at most MAX_ATTRIBUTES, values of 256 characters; JSON may also give an `attributes` object).
+- Custom attributes are stored redacted (`redact`: the tenant's attribute redaction); a `row_id`, `account_id`
+  or `debt_id` it would change (a card or social security number) rejects the row: an id is a key, never
+  stored redacted or in clear (use a surrogate id). An error quotes no cell of 13 or more digits.
 - Numbers are parsed with `phonenumbers` in the list's default region and must be VALID numbers (not just
   possible ones); a row with any bad field is rejected whole (reported), so nothing half-parsed is dialed.
   A cell is a number only when it holds nothing else: digits, blanks, `+ ( ) - . /` and a trailing
@@ -165,11 +168,17 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
+# A refused cell of this many digits or more may be a card number: its error names the field, never the value.
+_ECHO_BELOW_DIGITS = 13
+
+
 def _refused(reason: object, raw: object) -> str:
     """The reason a cell was refused, with a bounded echo of a text or number cell (never the 10,000
-    characters it may hold; an object is named by its type in the reason already)."""
+    characters it may hold; an object is named by its type in the reason already), and none of a cell of
+    13 or more digits."""
     if isinstance(raw, str) or (isinstance(raw, (int, float)) and not isinstance(raw, bool)):
-        return f"{reason}: {repr(raw)[:34]}"
+        if sum(c.isdigit() for c in str(raw)) < _ECHO_BELOW_DIGITS:
+            return f"{reason}: {repr(raw)[:34]}"
     return str(reason)
 
 
@@ -236,12 +245,12 @@ def _row(record: Mapping[str, Any], line: int, region: str, upload: str,
     if zone:
         try:
             valid_zone(zone)
-        except ValueError as exc:
-            errors.append(("time_zone", str(exc)))
+        except ValueError:
+            errors.append(("time_zone", _refused("not an IANA time zone", zone)))
             zone = None
     state = _text(record.get("state")).upper() or None
     if state and state not in US_STATES:
-        errors.append(("state", f"unknown state code {state!r}"))
+        errors.append(("state", _refused("unknown state code", state)))
         state = None
     postal = _text(record.get("postal_code")) or None
     if postal:
@@ -251,7 +260,7 @@ def _row(record: Mapping[str, Any], line: int, region: str, upload: str,
         elif region == "US" and state is None:
             state = state_for_postal_code(postal)
             if state is None:
-                errors.append(("postal_code", f"not a known US ZIP code: {postal!r}"))
+                errors.append(("postal_code", _refused("not a known US ZIP code", postal)))
     raw_phones = _phones(record)
     if not raw_phones:
         errors.append(("phone", "no phone number"))
@@ -318,6 +327,10 @@ def _row(record: Mapping[str, Any], line: int, region: str, upload: str,
             attributes[key] = value
     if len(attributes) > MAX_ATTRIBUTES:
         errors.append(("attributes", f"at most {MAX_ATTRIBUTES} custom attributes"))
+    if redact is not None:  # ids are keys (of the row, attempts, suppressions, exports): refused, never redacted
+        errors += [(field, "a card or social security number: use a surrogate id (your own reference for it)")
+                   for field in ("row_id", "account_id", "debt_id")
+                   if (value := _text(record.get(field))) and redact({field: value}) != {field: value}]
     if errors:
         raise _RowErrors(errors)
     account = _text(record.get("account_id")) or _text(record.get("debt_id")) or None
@@ -365,7 +378,7 @@ def _parse(records: Sequence[tuple[int, Mapping[str, Any]]], region: str, total:
         try:
             row, fields = _row(record, line, region, upload, redact, received_at)
             if row.row_id in seen:
-                raise _RowErrors([("row_id", f"duplicate row_id {row.row_id!r}")])
+                raise _RowErrors([("row_id", _refused("duplicate row_id", row.row_id))])
         except _RowErrors as exc:
             for field, message in exc.errors:
                 count += 1
