@@ -257,6 +257,15 @@ class TranscriptStore(Protocol):
                  limit: int | None = None) -> list[ChatMessage]:
         """In time order; only those after the cursor `after` (a message's `cursor`), at most `limit`."""
         ...
+    def latest_messages(self, tenant_id: str, contact_id: str, limit: int, *,
+                        through: str | None = None) -> list[ChatMessage]:
+        """The newest `limit` messages (those at or before the cursor `through`), in time order (consistent)."""
+        ...
+    def replace_messages(self, tenant_id: str, contact_id: str,
+                         replacements: Sequence[tuple[ChatMessage, ChatMessage]]) -> None:
+        """Rewrite stored messages (more of them redacted), each (expected, new) pair only while the message is
+        still `expected`, all at once: Conflict otherwise, and none is rewritten (at most 100)."""
+        ...
     def put_analysis(
         self,
         tenant_id: str,

@@ -9,7 +9,9 @@ never logged (the transcript models hide it from repr and validation errors).
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
+from itertools import accumulate
 import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -50,6 +52,7 @@ from ccaas.domain.vocabulary import (
 # use-cases are): the analysis step's import does not build real-time guidance's models or the history use-cases'.
 
 if TYPE_CHECKING:  # the reports' types; ccaas.domain.insights is imported by the reports (API only)
+    from ccaas.domain.analytics import Redactor
     from ccaas.domain.insights import (
         Dimension,
         Metric,
@@ -132,9 +135,90 @@ def add_chat_message(deps: Dependencies, tenant_id: str, contact_id: str, messag
         absolute_time=int(sent.timestamp() * 1000) if sent is not None else deps.clock.now_ms(),
     )
     deps.transcripts.add_message(tenant_id, contact_id, stored)
+    stored = _redact_with_recent(deps, tenant_id, contact_id, stored)
     from ccaas.usecases.outbound import inbound_message  # noqa: PLC0415 - outbound campaigns: an opt-out text (STOP)
     inbound_message(deps, tenant_id, contact, message.participant_role, message.content)
     return stored
+
+
+# A card typed over several messages ("5555 5555", "5555 4444", "12/28", "123") is no card in any one of them:
+# each new message is redacted again together with the chat's messages just before it (all stored, so already
+# redacted one by one), and any of them that gains a placeholder is rewritten. The look-back is bounded: per
+# message one more Query (at most _LOOK_BACK items, consistent), redacting at most _LOOK_BACK_CHARS more text
+# (~1 ms for a usual chat; see _bounded) and a conditional write (one transaction) only when a message changed
+# (a split card: its pieces, once).
+_LOOK_BACK = 8  # messages, the new one included: a card in groups, its expiry and code, the agent's questions
+_LOOK_BACK_MS = 15 * 60_000  # ... typed within this long of the new message
+_LOOK_BACK_CHARS = 4096  # ... and the other messages' texts within this (one longest message)
+_CARD_PLACEHOLDER = "[CARD]"
+# A stored [CARD] is handed back to the redactor as a card (a Luhn-valid test number) so that an expiry or a
+# code typed after it, in this message or the next, is still "right after a card number".
+_CARD_STAND_IN = "4111111111111111"
+_PLACEHOLDERS = re.compile(r"\[[A-Z][A-Z0-9_]*\]")
+
+
+def _redact_with_recent(deps: Dependencies, tenant_id: str, contact_id: str, posted: ChatMessage) -> ChatMessage:
+    """`posted` (stored already) redacted with the chat's last messages, as stored. It is written before the
+    window is read, so of two messages posted at once the later read sees both. The rewrite is conditional on
+    the messages read; on a Conflict (a concurrent post rewrote one) the window is read and redacted again."""
+    redactor = analytics_rules(deps, tenant_id).compiled().redactor
+    for attempt in range(_WRITE_ATTEMPTS):
+        recent = deps.transcripts.latest_messages(tenant_id, contact_id, _LOOK_BACK)
+        if all(m.message_id != posted.message_id for m in recent):  # given an older send time
+            recent = deps.transcripts.latest_messages(tenant_id, contact_id, _LOOK_BACK, through=posted.cursor)
+        window = _bounded([m for m in recent if abs(m.absolute_time - posted.absolute_time) <= _LOOK_BACK_MS], posted)
+        redacted = _redact_together(redactor, window)
+        changed = [(before, after) for before, after in zip(window, redacted) if after.content != before.content]
+        try:  # all at once: a card's first half rewritten alone would leave the second half unfindable
+            deps.transcripts.replace_messages(tenant_id, contact_id, changed)
+            break
+        except Conflict:
+            if attempt == _WRITE_ATTEMPTS - 1:
+                raise
+    return next((m for m in redacted if m.message_id == posted.message_id), posted)
+
+
+def _bounded(window: list[ChatMessage], posted: ChatMessage) -> list[ChatMessage]:
+    """The window cut, oldest first (then newest, when `posted` was given an older send time), until the other
+    messages' texts fit _LOOK_BACK_CHARS: a post after long pastes redacts one more paste's worth, not eight."""
+    size = sum(len(m.content) for m in window if m.message_id != posted.message_id)
+    start, end = 0, len(window)
+    while size > _LOOK_BACK_CHARS and start < end and window[start].message_id != posted.message_id:
+        size -= len(window[start].content)
+        start += 1
+    while size > _LOOK_BACK_CHARS and end > start and window[end - 1].message_id != posted.message_id:
+        end -= 1
+        size -= len(window[end].content)
+    return window[start:end]
+
+
+def _redact_together(redactor: Redactor, window: list[ChatMessage]) -> list[ChatMessage]:
+    """The window's messages redacted as one conversation."""
+    contents = _redacted_contents(redactor, window, stand_in=True)
+    if any(_digits(after) > _digits(m.content) for m, after in zip(window, contents)):
+        contents = _redacted_contents(redactor, window, stand_in=False)  # (part of) a stand-in was kept: never store it
+    return [m.model_copy(update={"content": after}) for m, after in zip(window, contents)]
+
+
+def _redacted_contents(redactor: Redactor, window: list[ChatMessage], *, stand_in: bool) -> list[str]:
+    """Each line a segment (redact_many would flatten a line break inside one text), speakers marked."""
+    lines: list[str] = []
+    speakers: list[ParticipantRole] = []
+    sizes: list[int] = []
+    for message in window:
+        content = message.content.replace(_CARD_PLACEHOLDER, _CARD_STAND_IN) if stand_in else message.content
+        parts = content.split("\n")
+        lines += parts
+        speakers += [message.participant_role] * len(parts)
+        sizes.append(len(parts))
+    texts = redactor.redact_many(lines, speakers).texts if lines else []
+    bounds = [0, *accumulate(sizes)]
+    return ["\n".join(texts[a:b]) for a, b in zip(bounds, bounds[1:])]
+
+
+def _digits(text: str) -> int:
+    """Digits outside placeholders: redaction only ever removes them."""
+    return sum(c.isdigit() for c in _PLACEHOLDERS.sub("", text))
 
 
 MESSAGES_PAGE = 500  # GET /contacts/{id}/messages: messages a page holds at most (and by default); ~4 MB too

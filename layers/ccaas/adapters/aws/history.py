@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 import uuid
 from itertools import islice
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -479,6 +479,39 @@ class DynamoTranscriptStore:
                        ConsistentRead=True, **page)
         found = [ChatMessage.model_validate_json(item["message"]["S"]) for item in islice(items, limit)]
         return [m for m in found if after is None or m.cursor > after]
+
+    def latest_messages(self, tenant_id: str, contact_id: str, limit: int, *,
+                        through: str | None = None) -> list[ChatMessage]:
+        if limit <= 0:
+            return []
+        # newest first from `through` (its own MSG# key included) down, one page of `limit` items
+        values = {":p": {"S": contact_pk(tenant_id, contact_id)}, ":from": {"S": "MSG#"},
+                  ":to": {"S": f"MSG#{through}" if through else "MSG$"}}
+        items = self._db.query(TableName=self._table, KeyConditionExpression="pk = :p AND sk BETWEEN :from AND :to",
+                               ExpressionAttributeValues=values, ScanIndexForward=False, Limit=limit,
+                               ConsistentRead=True)["Items"]
+        return [ChatMessage.model_validate_json(item["message"]["S"]) for item in reversed(items)]
+
+    def replace_messages(self, tenant_id: str, contact_id: str,
+                         replacements: Sequence[tuple[ChatMessage, ChatMessage]]) -> None:
+        if not replacements:
+            return
+        if any(new.cursor != old.cursor for old, new in replacements):
+            raise Conflict(f"the messages of contact {contact_id} changed concurrently; retry", field="contact_id")
+        puts = [{"Put": {
+            "TableName": self._table,
+            "Item": {**_key(tenant_id, contact_id, f"MSG#{new.cursor}"), "message": {"S": new.model_dump_json()}},
+            "ConditionExpression": "#m = :expected",  # the JSON as add_message wrote it
+            "ExpressionAttributeNames": {"#m": "message"},
+            "ExpressionAttributeValues": {":expected": {"S": old.model_dump_json()}},
+        }} for old, new in replacements]
+        try:
+            self._db.transact_write_items(TransactItems=puts)
+        except ClientError as error:
+            if _conflict(error):
+                raise Conflict(f"the messages of contact {contact_id} changed concurrently; retry",
+                               field="contact_id") from error
+            raise
 
     def put_analysis(
         self, tenant_id: str, contact_id: str, analysis: Mapping[str, Any], summary: AnalysisSummary,

@@ -3,7 +3,7 @@ adapters/aws/history.py, behind the same two ports."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -181,6 +181,22 @@ class MemoryTranscriptStore:
         if after is not None:
             ordered = [m for m in ordered if m.cursor > after]
         return ordered if limit is None else ordered[:limit]
+
+    def latest_messages(self, tenant_id: str, contact_id: str, limit: int, *,
+                        through: str | None = None) -> list[ChatMessage]:
+        with self._t.lock:
+            held = list(self._t.messages.get((tenant_id, contact_id), {}).values())
+        ordered = sorted((m for m in held if through is None or m.cursor <= through), key=lambda m: m.cursor)
+        return ordered[-limit:] if limit > 0 else []
+
+    def replace_messages(self, tenant_id: str, contact_id: str,
+                         replacements: Sequence[tuple[ChatMessage, ChatMessage]]) -> None:
+        with self._t.lock:
+            held = self._t.messages.get((tenant_id, contact_id), {})
+            if any(held.get(old.message_id) != old or new.cursor != old.cursor for old, new in replacements):
+                raise Conflict(f"the messages of contact {contact_id} changed concurrently; retry", field="contact_id")
+            for _, new in replacements:
+                held[new.message_id] = new
 
     def put_analysis(
         self, tenant_id: str, contact_id: str, analysis: Mapping[str, Any], summary: AnalysisSummary,
