@@ -8,11 +8,12 @@ detector that finds a number in the stream replaces the original span. On runs:
 
 - CARD: every window of whole items holding 13-19 digits that passes the Luhn check (all valid
   windows unioned, so no part of a card is left when other digits are said next to it); a
-  Luhn-invalid order number is left alone. No context needed: card numbers are never stored.
+  Luhn-invalid order number is left alone. Typed groups with an issued prefix are a card wherever
+  they sit in the run, whatever keyword comes before it: card numbers are never stored.
 - CARD_SECURITY_CODE: 3-4 digits near "cvv", "security code", "digits on the back", or said
   right after a card number (PCI DSS: never stored after authorisation).
 - CARD_EXPIRY: MM/YY, "oh four twenty seven", "April 2027" near expiry or card words, or right
-  after a card.
+  after a card ("4111111111111111 1227 737": what follows a card is read item by item).
 - SSN (also typed 3-2-4, see below), ROUTING_NUMBER (ABA checksum), BANK_ACCOUNT (6-17 digits):
   near their words ("social security", "routing", "account number").
 
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from itertools import accumulate, chain
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
@@ -54,6 +56,7 @@ from .spoken import (
     HOMOPHONES,
     HUNDRED,
     MULTIPLIERS,
+    SEPARATORS,
     TEENS,
     TENS,
     THOUSAND,
@@ -215,17 +218,23 @@ def _card_item_ranges(run: NumberRun, strict: Callable[[], bool] | None = None) 
     1111"), unless `strict()` says the number was introduced as an order or tracking number (a
     window inside it is Luhn-valid by chance). Overlapping windows are resolved to the set covering
     the most digits.
+
+    Typed digit groups are no chance windows: whole groups with an issued prefix ("order 7781 4111
+    1111 1111 1111", "ref 123 4111111111111111 999") are a card wherever they sit and whatever the
+    run was introduced as, and no other window may leave part of them in clear.
     """
     items = run.items
     size = len(items)
     aligned: list[tuple[int, int]] = []
     loose: list[tuple[int, int]] = []
+    issued: list[tuple[int, int]] = []
     stream = run.digits
     # many windows (digits said one by one): O(1) checks on prefix sums; few: check each directly
     check = _LuhnWindows(stream).valid if size > 6 else lambda a, b: luhn_valid(stream[a:b])
-    offsets = [0]
+    offsets, said = [0], [0]  # digits and spoken items before each item
     for item in items:
         offsets.append(offsets[-1] + len(item.digits))
+        said.append(said[-1] + item.spoken)
     for first in range(size):
         starts_aligned = first == 0 or items[first].pause
         begin = offsets[first]
@@ -235,13 +244,30 @@ def _card_item_ranges(run: NumberRun, strict: Callable[[], bool] | None = None) 
                 break
             if length >= _CARD_MIN and check(begin, offsets[last + 1]):
                 ends_aligned = last == size - 1 or items[last + 1].pause
+                if said[last + 1] == said[first] and _card_prefix(stream[begin : begin + 4]):
+                    issued.append((first, last))
                 if starts_aligned and ends_aligned:
                     aligned.append((first, last))
                 elif starts_aligned or ends_aligned:
                     loose.append((first, last))
-    windows = aligned or (loose if not loose or strict is None or not strict() else [])
+    if issued:
+        # over a typed card, a chance window loses: one touching a pause or the run's edge beats one
+        # that does not ("+1 555 123 4567 4111 1111 1111 1111"), any beats an unprefixed one ("55 4111 ...")
+        edged = set(aligned).union(loose).intersection(issued)
+        near = {k for first, last in edged for k in range(first, last + 1)}
+        issued = [w for w in issued if w in edged or near.isdisjoint(range(w[0], w[1] + 1))]
+        near = {k for first, last in issued for k in range(first, last + 1)}
+        windows = [*issued, *(w for w in aligned if near.isdisjoint(range(w[0], w[1] + 1)))]
+    else:
+        windows = aligned or (loose if not loose or strict is None or not strict() else [])
     if len(windows) > 1:
-        windows = [_shorter_card(items, w, windows) for w in _best_cover(windows, [len(i.digits) for i in items])]
+        starting: dict[int, list[tuple[int, int]]] = {}
+        for window in windows:
+            starting.setdefault(window[0], []).append(window)
+        best = _best_cover(windows, [len(i.digits) for i in items])
+        windows = [_shorter_card(items, w, starting[w[0]]) for w in best]
+        covered = {k for first, last in windows for k in range(first, last + 1)}
+        windows += [w for w in issued if not covered.issuperset(range(w[0], w[1] + 1))]  # no card part left
     ranges: list[tuple[int, int]] = []
     for first, last in sorted(windows):  # overlapping windows merge; adjacent ones are two cards
         if ranges and first <= ranges[-1][1]:
@@ -783,10 +809,11 @@ class _Numbers:
             start, corrected = card_start, False
             for run in reversed(loose[: bisect.bisect_right(ends, card_start)]):
                 gap = self.lowered[run.end : start]
+                if len(gap) > _CORRECTED_GAP:  # before splitting it: the last loose run may be far back
+                    break
                 words = {w.strip(_STRIP) for w in gap.split()} - {""}
                 if (
-                    len(gap) > _CORRECTED_GAP
-                    or "\n" in gap
+                    "\n" in gap
                     or _SPEAKER_CHANGE in gap
                     or not 3 <= len(run.digits) <= _CORRECTED_MAX_DIGITS
                     or not words <= _CORRECTION_BRIDGE
@@ -869,20 +896,61 @@ class _Numbers:
                 bounds = [0, *cuts, len(items)]
                 for a, b in zip(bounds, bounds[1:]):
                     found = self._classify(run.sub(a, b - 1)) or found
+            if not found and len(items) > 1 and self._after_card(run.start):
+                found = self._card_details(run)
             if not found:
                 self.loose.append(run)
 
+    def _after_card(self, start: int) -> bool:
+        """Only bridging words between the last card (or its expiry or code) and `start`."""
+        return self.anchor is not None and self.anchor <= start and _bridged(self.lowered, self.anchor, start)
+
+    def _card_details(self, run: NumberRun) -> bool:
+        """What follows a card with only blanks between its items ("4111111111111111 1227 737", "... 12 27
+        737"): read item by item (month and year as a pair too), at most an expiry and a code, up to the
+        first item that is neither."""
+        items, lowered = run.items, self.lowered
+        k = taken = 0
+        while k < len(items) and taken < 2:
+            for size in (2, 1):
+                piece = items[k : k + size]
+                if len(piece) < size or size == 2 and not (len(piece[0].digits) <= 2 and len(piece[1].digits) == 2):
+                    continue
+                gap = lowered[piece[0].end : piece[-1].start]
+                found = self._kind(NumberRun(piece, "".join(c for c in gap if c in SEPARATORS)))
+                if found is not None and found[0] in (PiiType.CARD_EXPIRY, PiiType.CARD_SECURITY_CODE):
+                    self._record(found, piece[-1].end)
+                    k, taken = k + size, taken + 1
+                    break
+            else:
+                break
+        return taken > 0
+
     def _classify(self, run: NumberRun) -> bool:
+        found = self._kind(run)
+        if found is None:
+            return False
+        self._record(found, run.end)
+        return True
+
+    def _record(self, found: tuple[PiiType, int], end: int) -> None:
+        kind, start = found
+        self.spans.append((start, end, kind))
+        if kind in (PiiType.CARD_EXPIRY, PiiType.CARD_SECURITY_CODE):
+            self.anchor = end
+
+    def _kind(self, run: NumberRun) -> tuple[PiiType, int] | None:
+        """What the run is, and where its redaction starts ("april" of "april 2027"); None when nothing."""
         lowered = self.lowered
         digits = run.digits
         n = len(digits)
         month = _month_start(lowered, run) if n in (2, 4) else None
         if n < 3 and month is None or n > 17:
-            return False
+            return None
         if _is_amount_or_time(lowered, run):
-            return False
+            return None
         context = _context(lowered, month if month is not None else run.start, run.end)
-        after_card = self.anchor is not None and self.anchor <= run.start and _bridged(lowered, self.anchor, run.start)
+        after_card = self._after_card(run.start)
         slash = "/" in run.marks
         kind: PiiType | None = None
         start = run.start
@@ -916,12 +984,7 @@ class _Numbers:
             kind = PiiType.BANK_ACCOUNT  # "routing 021000021 account 000123456789"
         elif context == "phone" and all(item.spoken for item in run.items) and 7 <= n <= 15:  # typed: the regexes
             kind = PiiType.PHONE
-        if kind is None:
-            return False
-        self.spans.append((start, run.end, kind))
-        if kind in (PiiType.CARD_EXPIRY, PiiType.CARD_SECURITY_CODE):
-            self.anchor = run.end
-        return True
+        return None if kind is None else (kind, start)
 
 
 def _word_before(lowered: str, start: int) -> str:
@@ -1121,11 +1184,13 @@ class Redactor:
 
 # Cards the number runs do not read (they read speech and typed groups, and keep a number that is part of a
 # word): digits glued to letters ("visa4111…", "…1111cvv123") and groups split by marks no speaker says.
-# Spaces typed only by an IME or pasted from a page (ideographic, en/em/figure spaces) count as such marks too.
-_OBSCURING = ("_|~*#'\"`\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\ufe0f\u20e3"  # soft hyphen, zero-widths, keycap
-              "\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u200a\u205f\u3000")
-_DIGIT_GROUPS = lazy_regex(r"\d+(?:[\s\-.,/" + re.escape(_OBSCURING) + r"]{1,5}\d+)*")
-_OBSCURING_MARK = lazy_regex("[" + re.escape(_OBSCURING) + "]")
+# Groups are joined by 1-5 characters that are neither letters nor digits (IME and web marks: full-width and
+# ideographic commas and stops, middle dots, bullets, Arabic separators, zero-widths, IME spaces), and by the
+# fillers Unicode files as letters (tatweel, Hangul fillers); not by signs of amounts and sums ("$1,234.56 +").
+_GROUP_JOINER = r"(?:[^\w$%+<=>\u00a2-\u00a5\u20a0-\u20cf]|[_\u0640\u115f\u1160\u3164\uffa0])"
+_DIGIT_GROUPS = lazy_regex(r"\d+(?:" + _GROUP_JOINER + r"{1,5}\d+)*")
+# A mark the number runs do not read as a blank or separator: such a card is no run's to judge.
+_UNREAD_MARK = lazy_regex("[^\\d" + re.escape(" \t\r\n\x1e\u00a0\u2009\u202f" + "".join(sorted(SEPARATORS))) + "]")
 # A blank or hyphen as text that went through a web form, an HTML page or a mail encoder carries it: HTML
 # entities, percent-encoding, quoted-printable, a form's `+` between digits. Read as one mark each.
 _ENCODED_SEPARATOR = lazy_regex(
@@ -1150,20 +1215,39 @@ def _encodings_as_marks(text: str) -> tuple[str, list[int]] | None:
     return "".join(parts), where
 
 
+def _nfkc_with_offsets(text: str) -> tuple[str, list[int]] | None:
+    """`text` in NFKC ("４１１１－１１１１" -> "4111-1111"), character by character, and the index in `text` of
+    each character of it (one past the end last); None when NFKC changes nothing."""
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        return None
+    parts = [unicodedata.normalize("NFKC", c) for c in text]
+    where = [k for k, part in enumerate(parts) for _ in part]
+    where.append(len(text))
+    return "".join(parts), where
+
+
 def _obscured_cards(joined: str) -> list[tuple[int, int, PiiType]]:
     """Card numbers (13-19 digits, an issued prefix, Luhn) made of whole digit groups joined by at most 5 blanks
-    or marks, that either touch a letter or hold a mark no one types between a card's groups: the plain ones are
-    the number runs' to judge (a phone number next to another keeps its digits). Encoded blanks (`%20`,
-    `&nbsp;`, `=20`) are such marks."""
-    spans = _cards_in_groups(joined)
+    or marks, that either touch a letter or hold a mark the number runs do not read: the plain ones are the
+    number runs' to judge (a phone number next to another keeps its digits). Groups are found in an NFKC copy
+    (full-width digits and marks), judged on the original. Encoded blanks (`%20`, `&nbsp;`, `=20`) are such
+    marks."""
+    normalised = _nfkc_with_offsets(joined)
+    if normalised is None:
+        spans = _cards_in_groups(joined, joined)
+    else:
+        text, where = normalised
+        spans = [(where[start], where[end - 1] + 1, kind) for start, end, kind in _cards_in_groups(text, joined, where)]
     decoded = _encodings_as_marks(joined)
     if decoded is not None:
         text, where = decoded
-        spans += [(where[start], where[end - 1] + 1, kind) for start, end, kind in _cards_in_groups(text)]
+        spans += [(where[start], where[end - 1] + 1, kind) for start, end, kind in _cards_in_groups(text, text)]
     return spans
 
 
-def _cards_in_groups(joined: str) -> list[tuple[int, int, PiiType]]:
+def _cards_in_groups(joined: str, source: str, where: list[int] | None = None) -> list[tuple[int, int, PiiType]]:
+    """Cards in `joined`, judged on `source`, the text it was made from (`where`: the index in `source` of each
+    character of `joined`, one past the end last; None when they are the same)."""
     spans: list[tuple[int, int, PiiType]] = []
     for run in _DIGIT_GROUPS.finditer(joined):
         groups = [(run.start() + m.start(), run.start() + m.end(), ascii_digits(m.group()))
@@ -1175,9 +1259,10 @@ def _cards_in_groups(joined: str) -> list[tuple[int, int, PiiType]]:
                 digits += group
                 if len(digits) > _CARD_MAX:
                     break
-                if (len(digits) >= _CARD_MIN and _card_prefix(digits) and luhn_valid(digits)
-                        and (_touches_a_letter(joined, start, end) or _OBSCURING_MARK.search(joined, start, end))):
-                    spans.append((start, end, PiiType.CARD))
+                if len(digits) >= _CARD_MIN and _card_prefix(digits) and luhn_valid(digits):
+                    low, high = (start, end) if where is None else (where[start], where[end - 1] + 1)
+                    if _touches_a_letter(source, low, high) or _UNREAD_MARK.search(source, low, high):
+                        spans.append((start, end, PiiType.CARD))
     return spans
 
 
