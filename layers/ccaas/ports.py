@@ -55,8 +55,10 @@ class StateStore(Protocol):
     def record_decision(self, tenant_id: str, contact_id: str, decision: Mapping[str, Any]) -> None:
         """Keep a routing decision (candidates, scores, step, why) with the contact it concerns."""
         ...
-    def decisions(self, tenant_id: str, contact_id: str) -> list[dict[str, Any]]:
-        """The contact's routing decisions, oldest first."""
+    def decisions(self, tenant_id: str, contact_id: str, *, after: str | None = None,
+                  limit: int | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """The contact's routing decisions, oldest first, each with its cursor (`<at, 13 digits>#<8 hex>`, in the
+        same order): at most `limit` of those after the cursor `after`."""
         ...
 
 

@@ -5,6 +5,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.models import Agent, Contact, NotFound, Queue
+from ccaas.domain.paging import fitting_page
 from ccaas.domain.routing_engine import (
     Decision,
     JourneyContext,
@@ -146,5 +147,20 @@ def keep(deps: Dependencies, tenant_id: str, contact_id: str, decision: Decision
 
 
 def decisions_of(deps: Dependencies, tenant_id: str, contact_id: str) -> list[dict]:
+    """Every decision about the contact, oldest first (the API answers them in pages: decisions_page)."""
     deps.store.get_contact(tenant_id, contact_id)  # 404 for another tenant's or an unknown contact
-    return deps.store.decisions(tenant_id, contact_id)
+    return [decision for _, decision in deps.store.decisions(tenant_id, contact_id)]
+
+
+DECISIONS_PAGE = 1_000  # GET /contacts/{id}/routing: decisions a page holds at most (and by default); ~4 MB too
+
+
+def decisions_page(deps: Dependencies, tenant_id: str, contact_id: str, *, after: str | None = None,
+                   limit: int = DECISIONS_PAGE) -> tuple[list[dict], str | None]:
+    """A page of the contact's decisions, oldest first, after the cursor `after`, and the cursor the next page
+    starts after (None: this was the last). At most `limit` and ~4 MB: a contact re-offered without end
+    (reservation.max_declines) answered every decision at once, past Lambda's 6 MB (a 502)."""
+    deps.store.get_contact(tenant_id, contact_id)  # 404 for another tenant's or an unknown contact
+    found = deps.store.decisions(tenant_id, contact_id, after=after, limit=limit + 1)
+    page = fitting_page(found, limit, lambda kept: kept[1])
+    return [decision for _, decision in page], page[-1][0] if len(page) < len(found) else None

@@ -284,13 +284,20 @@ class DynamoStateStore:
     def record_decision(self, tenant_id: str, contact_id: str, decision: Mapping[str, Any]) -> None:
         self._db.put_item(TableName=self._contacts, Item=self._decision_item(tenant_id, contact_id, decision))
 
-    def decisions(self, tenant_id: str, contact_id: str) -> list[dict[str, Any]]:
-        pages = self._db.get_paginator("query").paginate(
-            TableName=self._contacts,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :d)",
-            ExpressionAttributeValues={":pk": {"S": contact_key(tenant_id, contact_id)["pk"]}, ":d": {"S": "DECISION#"}},
-        )
-        return [json.loads(i["decision"]["S"]) for page in pages for i in page["Items"]]
+    def decisions(self, tenant_id: str, contact_id: str, *, after: str | None = None,
+                  limit: int | None = None) -> list[tuple[str, dict[str, Any]]]:
+        # sk = DECISION#<cursor>: `after` starts a range on the sort key (itself dropped below), "DECISION$" sorts
+        # past the last DECISION# item
+        query = {"TableName": self._contacts, "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
+                 "ExpressionAttributeValues": {":pk": {"S": contact_key(tenant_id, contact_id)["pk"]},
+                                               ":from": {"S": f"DECISION#{after or ''}"}, ":to": {"S": "DECISION$"}}}
+        if limit is None:
+            items = [i for page in self._db.get_paginator("query").paginate(**query) for i in page["Items"]]
+        else:
+            items = self._first(limit + 1 if after else limit, **query)  # `after` itself comes back first
+        found = [(i["sk"]["S"].removeprefix("DECISION#"), json.loads(i["decision"]["S"])) for i in items]
+        found = [(cursor, d) for cursor, d in found if after is None or cursor > after]
+        return found if limit is None else found[:limit]
 
 
 class DynamoConfigStore:

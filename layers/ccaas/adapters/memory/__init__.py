@@ -97,8 +97,14 @@ class MemoryStateStore:
         with self._lock:
             self.routing_decisions[(tenant_id, contact_id)].append(dict(decision))
 
-    def decisions(self, tenant_id: str, contact_id: str) -> list[dict[str, Any]]:
-        return list(self.routing_decisions.get((tenant_id, contact_id), []))
+    def decisions(self, tenant_id: str, contact_id: str, *, after: str | None = None,
+                  limit: int | None = None) -> list[tuple[str, dict[str, Any]]]:
+        with self._lock:
+            kept = list(self.routing_decisions.get((tenant_id, contact_id), []))
+        # the AWS sort key's shape (time, then a suffix): here the position, as decisions are only ever appended
+        ordered = sorted(((f"{int(d.get('at', 0)):013d}#{n:08x}", d) for n, d in enumerate(kept)), key=lambda p: p[0])
+        found = [(cursor, dict(d)) for cursor, d in ordered if after is None or cursor > after]
+        return found if limit is None else found[:limit]
 
 
 class MemoryConfigStore:
