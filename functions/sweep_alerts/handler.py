@@ -1,9 +1,10 @@
 """Every minute (EventBridge Scheduler): the time-based alert rules for every tenant.
 
-Waiting longer than X, not ready too long, service level below target over the last N minutes all
-become true without any event arriving; this evaluates them from the stored live state. A tenant
-that fails is logged and the invocation ends in an error (visible in the Errors metric) after the
-other tenants were swept; tenants not reached before the time budget runs out wait for the next tick.
+Waiting longer than X, not ready too long, service level below target over the last N minutes, dead air still
+going on in a live-transcribed call all become true without any event (or post) arriving; this evaluates them
+from the stored live state. A tenant that fails is logged and the invocation ends in an error (visible in the
+Errors metric) after the other tenants were swept; tenants not reached before the time budget runs out wait for
+the next tick.
 """
 from __future__ import annotations
 

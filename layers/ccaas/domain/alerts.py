@@ -3,8 +3,9 @@
 Two kinds of rules:
 - condition rules hold while a state lasts and resolve themselves when it clears: a queue's service
   level over the last N minutes below target, its oldest contact waiting longer than X, its depth at
-  or above a threshold (cleared only below a lower threshold, so it does not flap), an agent not ready
-  for longer than X, a customer's sentiment over the last K segments below a threshold;
+  or above a threshold, an agent not ready for longer than X, a customer's sentiment over the last K
+  segments below a threshold (service level, depth and sentiment clear only past a margin, so they do
+  not flap; too few contacts in the window holds an open service-level alert);
 - moment rules fire on something seen in a live transcript (a silence longer than X, an escalation
   phrase) and stay open until a supervisor resolves them or the contact ends.
 
@@ -16,6 +17,7 @@ tenant's own configured phrases, never transcript text.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,14 +32,14 @@ from ccaas.domain.analytics.transcript import Speaker
 from ccaas.domain.events import AgentActivity
 from ccaas.domain.guidance import GuidanceState
 from ccaas.domain.vocabulary import is_stored
-from ccaas.domain.live_metrics import MINUTE_SLOTS, epoch_minute, live_service_level
+from ccaas.domain.live_metrics import MINUTE_SLOTS, WINDOW_MINUTES, live_service_level, sliding_minutes
 
 if TYPE_CHECKING:  # redact_and_score's arguments: its callers bring the redactor and the analyzer
     from ccaas.domain.analytics.redaction import Redactor
     from ccaas.domain.analytics.sentiment import SentimentAnalyzer
     from ccaas.domain.analytics.transcript import Segment
 
-MAX_WINDOW_MINUTES = MINUTE_SLOTS - 1  # the live item keeps 16 one-minute slots, one being filled
+MAX_WINDOW_MINUTES = WINDOW_MINUTES  # the live view's "last 15 minutes" (the live item keeps MINUTE_SLOTS)
 MAX_SCORES = 20  # customer sentiment scores kept per live transcript
 # Bounds of the tenant's rules (one stored item, read on every evaluation).
 MAX_THRESHOLD_S = 86_400  # a day
@@ -49,6 +51,9 @@ MAX_ESCALATION_PHRASE = 80  # characters
 MAX_ESCALATION_PHRASE_WORDS = 12
 MAX_IGNORED_STATUSES = 50
 MAX_STATUS = 32  # characters of a not-ready reason (the agents API allows [A-Z][A-Z0-9_]{1,31})
+# A status an agent can be set to (usecases.agents.STATUS_PATTERN, routing_engine.policy.NotReadyStatus; not imported:
+# the alert functions do not load the routing engine). tests/unit/test_alert_hysteresis.py pins them together.
+_AGENT_STATUS = re.compile(r"[A-Z][A-Z0-9_]{1,31}")
 
 
 class AlertRule(StrEnum):
@@ -104,6 +109,13 @@ class ServiceLevelRule(_Rule):
     target: float | None = Field(
         default=None, ge=0.01, le=1, allow_inf_nan=False, description="null: each queue's own sl_target"
     )
+    clear_margin: float = Field(
+        default=0.05, ge=0, le=0.5, allow_inf_nan=False,
+        description="an open alert resolves once SL over min_contacts or more is at least target + this",
+    )
+
+    def clear_at(self, target: float) -> float:
+        return min(1.0, round(target + self.clear_margin, 6))
 
 
 class LongWaitRule(_Rule):
@@ -138,6 +150,15 @@ class NotReadyRule(_Rule):
         default=frozenset(), max_length=MAX_IGNORED_STATUSES, description="planned not-ready reasons, e.g. LUNCH"
     )
 
+    @field_validator("ignore_statuses")
+    @classmethod
+    def _statuses_agents_can_have(cls, statuses: frozenset[str], info: ValidationInfo) -> frozenset[str]:
+        # "Lunch" can never match (agents' statuses are upper case): refused, not silently never applied
+        bad = sorted(s for s in statuses if not _AGENT_STATUS.fullmatch(s))
+        if bad and not is_stored(info.context):  # rules stored before this check still load
+            raise ValueError(f"not agent statuses (upper case, [A-Z][A-Z0-9_]{{1,31}}): {', '.join(bad)}")
+        return statuses
+
 
 class SilenceRule(_Rule):
     severity: Severity = Severity.WARNING
@@ -150,6 +171,20 @@ class SentimentRule(_Rule):
         default=-2.0, ge=-5, le=5, allow_inf_nan=False, description="mean customer score at or below this opens it"
     )
     segments: int = Field(default=3, ge=1, le=MAX_SCORES, description="the last K customer segments are averaged")
+    clear_above: float | None = Field(
+        default=None, ge=-5, le=5, allow_inf_nan=False,
+        description="an open alert resolves once the mean is above this (default threshold + 0.5)",
+    )
+
+    @model_validator(mode="after")
+    def _clear_not_below_open(self) -> SentimentRule:
+        if self.clear_above is not None and self.clear_above < self.threshold:
+            raise ValueError("clear_above must not be below threshold")
+        return self
+
+    @property
+    def clear_at(self) -> float:
+        return self.clear_above if self.clear_above is not None else min(5.0, self.threshold + 0.5)
 
 
 DEFAULT_ESCALATION_PHRASES = (
@@ -319,13 +354,11 @@ _SLOT_KEYS = [(f"m{k}_at", tuple(f"m{k}_{name}" for name in _WINDOW_COUNTERS)) f
 
 def window_counts(live_item: Mapping[str, Any], now_ms: int, minutes: int) -> WindowCounts:
     """Sums over the live metrics item's one-minute slots (`m<k>_at` = epoch minute, `m<k>_<counter>`,
-    see ccaas.domain.live_metrics) for the last `minutes` whole minutes and the one being filled: a window of the
-    current minute and `minutes - 1` before it held one minute less at each minute's start (none at all for a
-    1-minute window), so an alert needing enough contacts resolved there and reopened seconds later."""
+    see ccaas.domain.live_metrics) over the live view's window (live_metrics.sliding_minutes): the alert's "last
+    15 min" is the wallboard's. A window thin at a minute's start does not resolve an open alert (queue_findings)."""
     totals = [0] * len(_WINDOW_COUNTERS)
-    now_minute = epoch_minute(now_ms)
     get = live_item.get
-    for minute in range(now_minute - min(minutes, MAX_WINDOW_MINUTES), now_minute + 1):
+    for minute in sliding_minutes(now_ms, min(minutes, MAX_WINDOW_MINUTES)):
         tag, keys = _SLOT_KEYS[minute % MINUTE_SLOTS]
         if get(tag) != minute:
             continue
@@ -372,14 +405,20 @@ def queue_findings(rules: AlertRules, queue: QueueSnapshot, now_ms: int, active:
     if sl.enabled:
         window = window_counts(queue.live_item, now_ms, sl.window_minutes)
         target = sl.target if sl.target is not None else queue.sl_target
-        level = window.service_level(queue.sl_variant)
-        if level is not None and window.resolved >= sl.min_contacts and level < target:
+        level = window.service_level(queue.sl_variant) if window.resolved >= sl.min_contacts else None  # None: too few
+        # Too few contacts is no evidence of recovery: an open alert holds until enough of them show SL back at
+        # target + clear_margin (hysteresis, as queue depth's clear_below).
+        holding = (AlertRule.SERVICE_LEVEL, subject) in active
+        if (level is not None and level < target) or (holding and (level is None or level < sl.clear_at(target))):
+            since_ms = sliding_minutes(now_ms, sl.window_minutes).start * 60_000
+            since = datetime.fromtimestamp(since_ms / 1000, tz=UTC).strftime("%H:%M")
             found.append(Finding(
                 AlertRule.SERVICE_LEVEL, subject, sl.severity,
-                f"Queue {qid}: service level {level:.0%} over the last {sl.window_minutes} min "
-                f"(target {target:.0%}, {window.resolved} contacts)",
-                {"service_level": round(level, 4), "target": target, "window_minutes": sl.window_minutes,
-                 "contacts": window.resolved},
+                f"Queue {qid}: service level {'-' if level is None else f'{level:.0%}'} over the last "
+                f"{sl.window_minutes} min (since {since} UTC; target {target:.0%}, {window.resolved} contacts)",
+                {"service_level": None if level is None else round(level, 4), "target": target,
+                 "window_minutes": sl.window_minutes, "window_start": iso(since_ms), "contacts": window.resolved,
+                 "clear_at": sl.clear_at(target)},
                 qid,
             ))  # fmt: skip
 
@@ -586,11 +625,13 @@ def evaluate_transcript(
                 AlertRule.NEGATIVE_SENTIMENT, subject, sentiment.severity,
                 f"Contact {cid}: customer sentiment {mean:+.1f} over the last {sentiment.segments} segments "
                 f"(threshold {sentiment.threshold:+.1f})",
-                {"sentiment": round(mean, 2), "threshold": sentiment.threshold, "segments": sentiment.segments},
+                {"sentiment": round(mean, 2), "threshold": sentiment.threshold, "segments": sentiment.segments,
+                 "clear_above": sentiment.clear_at},
                 queue_id,
             ))  # fmt: skip
-        else:
+        elif mean > sentiment.clear_at:
             cleared.add(AlertRule.NEGATIVE_SENTIMENT)
+        # in between (hysteresis): neither opens nor clears, so an open alert stays open
     elif not sentiment.enabled:
         cleared.add(AlertRule.NEGATIVE_SENTIMENT)
 

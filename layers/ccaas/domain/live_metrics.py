@@ -101,6 +101,13 @@ def epoch_minute(ms: int) -> int:
     return ms // 60_000
 
 
+def sliding_minutes(now_ms: int, minutes: int = WINDOW_MINUTES) -> range:
+    """The epoch minutes of "the last `minutes` minutes": the one being filled and the `minutes - 1` before it.
+    One definition for the live view's `last_15_minutes` and the service-level alert (ccaas.domain.alerts)."""
+    now_minute = epoch_minute(now_ms)
+    return range(now_minute - minutes + 1, now_minute + 1)
+
+
 @dataclass(frozen=True)
 class Contribution:
     """What one event adds to one queue. `day_ms` (None: the event's time) is the instant whose tenant-local day
@@ -519,9 +526,8 @@ def realtime_view(
     """The queue's live view; `service_level_variant` and `abandonment_variant` are the tenant's KpiSettings'."""
     day = local_day(now_ms, time_zone)
     today = _slot_values(item, f"d{day_slot(day)}") if item.get(f"d{day_slot(day)}_at") == day else {}
-    now_minute = epoch_minute(now_ms)
     window: dict[str, int] = defaultdict(int)
-    for minute in range(now_minute - WINDOW_MINUTES + 1, now_minute + 1):
+    for minute in sliding_minutes(now_ms):
         prefix = f"m{minute % MINUTE_SLOTS}"
         if item.get(f"{prefix}_at") == minute:
             for name, value in _slot_values(item, prefix).items():

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -30,9 +30,11 @@ from ccaas.domain.alerts import (
     AgentSnapshot,
     Alert,
     AlertChange,
+    AlertRule,
     AlertRules,
     AlertStatus,
     Decisions,
+    Finding,
     LiveSegment,
     LiveTranscriptState,
     QueueSnapshot,
@@ -156,8 +158,10 @@ def queue_snapshots(
     rule's threshold: the index is written before the event is published, while the gauge is written
     by the other stream consumer, maybe after this one reads it. The index is read for at most
     MAX_DEPTH_PROBE contacts: a threshold of 100,000 read a 1 MB page per touched queue on every evaluation
-    (and every queue on every sweep); above the probe the gauge decides (it lags by one batch at most)."""
-    from ccaas.domain.routing_engine.synthetic import is_synthetic
+    (and every queue on every sweep); above the probe the gauge decides (it lags by one batch at most). A journey
+    test's contacts raise no queue alert (they wait for their test agent only), and are read past: one at the head
+    hid the real customers' long wait behind it (metrics.real_waiting)."""
+    from ccaas.usecases.metrics import real_waiting  # noqa: PLC0415 - the live view's read, on first use
 
     queues = {q.queue_id: q for q in deps.config.list_queues(tenant_id)}
     wanted = sorted(queues if queue_ids is None else set(queue_ids) & set(queues))
@@ -167,8 +171,7 @@ def queue_snapshots(
     snapshots = []
     for queue_id in wanted:
         item = items.get((tenant_id, queue_id), {})
-        # a journey test's contacts never raise a queue alert (they wait for their test agent only)
-        oldest = [c for c in deps.store.waiting_contacts(tenant_id, queue_id, probe) if not is_synthetic(c)]
+        oldest = real_waiting(deps, tenant_id, queue_id, probe)
         snapshots.append(
             QueueSnapshot(
                 queue_id=queue_id,
@@ -183,10 +186,39 @@ def queue_snapshots(
     return snapshots
 
 
-def agent_snapshot(agent: Agent) -> AgentSnapshot:
+def not_ready_since(agent: Agent, ignored: Container[str] = (), counted_from: int | None = None) -> int:
+    """When the agent's not-ready period began: when its activity became NOT_READY (Agent.activity_since: it left
+    AVAILABLE), or its reason was set, if earlier, but never before its last contact ended. A switch of reason
+    (BREAK -> PERSONAL) does not restart the clock. Where the tenant ignores planned reasons, a switch within the
+    period may have come from one (LUNCH -> BREAK), which the agent item does not tell: the current reason's start
+    then, or, earlier, the start an unresolved alert of the agent counts from (`counted_from`: its condition held
+    since, the stream evaluation resolves it on a planned reason, work or AVAILABLE)."""
+    began = min(agent.activity_since, agent.status_since) if agent.activity_since else agent.status_since
+    period = max(began, agent.last_contact_ended_at)
+    if not ignored or agent.status_since <= period:
+        return period
+    reason = agent.idle_since()
+    return min(reason, counted_from) if counted_from is not None and counted_from >= period else reason
+
+
+def agent_snapshot(agent: Agent, ignored: Container[str] = (), counted_from: int | None = None) -> AgentSnapshot:
     return AgentSnapshot(
-        agent_id=agent.agent_id, status=agent.status, activity=agent_activity(agent), not_ready_since=agent.idle_since()
+        agent_id=agent.agent_id, status=agent.status, activity=agent_activity(agent),
+        not_ready_since=not_ready_since(agent, ignored, counted_from),
     )
+
+
+def agent_snapshots(agents: Iterable[Agent], rules: AlertRules, unresolved: Iterable[Alert]) -> list[AgentSnapshot]:
+    """The agents alerts are evaluated on: a journey test's agents are left out (their time is no workforce's)."""
+    from ccaas.domain.routing_engine.synthetic import is_test_agent  # noqa: PLC0415 - a tiny module, on first use
+
+    counted = {}  # agent id -> the start its unresolved not-ready alert counted from
+    for a in unresolved:
+        not_ready_s = a.details.get("not_ready_s") if a.rule == AlertRule.AGENT_NOT_READY else None
+        if isinstance(not_ready_s, int | float):
+            counted[a.subject_id] = a.opened_at - int(not_ready_s * 1000)
+    ignored = rules.agent_not_ready.ignore_statuses
+    return [agent_snapshot(a, ignored, counted.get(a.agent_id)) for a in agents if not is_test_agent(a)]
 
 
 # --- the stream consumer ----------------------------------------------------------------------------
@@ -226,12 +258,13 @@ def evaluate_touched(deps: Dependencies, tenant_id: str, touched: Touched) -> Ap
     rules = deps.config.get_alert_rules(tenant_id)
     unresolved = deps.alerts.unresolved(tenant_id)
     queues = queue_snapshots(deps, tenant_id, rules, touched.queues) if touched.queues else []
-    agents = []
+    found = []
     for agent_id in sorted(touched.agents):
         try:
-            agents.append(agent_snapshot(deps.store.get_agent(tenant_id, agent_id)))
+            found.append(deps.store.get_agent(tenant_id, agent_id))
         except NotFound:
             continue
+    agents = agent_snapshots(found, rules, unresolved)
     decisions = evaluate(rules, queues=queues, agents=agents, active=unresolved, now_ms=deps.clock.now_ms())
     # An ending event is read against the contact: a transfer undone (its new segment's workflow did not start)
     # leaves the conversation CONNECTED with the same agent, and its alerts (moment rules: never reopened) stay.
@@ -255,17 +288,67 @@ def _over(deps: Dependencies, tenant_id: str, contact_ids: Iterable[str]) -> set
 # --- the minute sweep -------------------------------------------------------------------------------
 
 
+# Connected contacts whose live transcript one tenant's sweep reads at most (which ones rotates by the minute).
+MAX_SILENCE_CHECKS = 200
+
+
 def sweep_tenant(deps: Dependencies, tenant_id: str) -> Applied:
-    """Every queue and agent of the tenant (time-based rules fire without events), and the contact
-    alerts whose conversation ended without us seeing the event."""
+    """Every queue and agent of the tenant (time-based rules fire without events), silence still going on in
+    live-transcribed conversations, and the contact alerts whose conversation ended without us seeing the event."""
     rules = deps.config.get_alert_rules(tenant_id)
     unresolved = deps.alerts.unresolved(tenant_id)
     queues = queue_snapshots(deps, tenant_id, rules)
-    agents = [agent_snapshot(a) for a in deps.store.list_agents(tenant_id)]
-    decisions = evaluate(rules, queues=queues, agents=agents, active=unresolved, now_ms=deps.clock.now_ms(), whole_tenant=True)
+    listed = deps.store.list_agents(tenant_id)
+    agents = agent_snapshots(listed, rules, unresolved)
+    now = deps.clock.now_ms()
+    decisions = evaluate(rules, queues=queues, agents=agents, active=unresolved, now_ms=now, whole_tenant=True)
+    decisions.open += ongoing_silences(deps, tenant_id, rules, listed, unresolved, now)
     ended = _over(deps, tenant_id, {a.subject_id for a in unresolved if a.subject_kind == "contact"})
     decisions.resolve += contacts_ended(unresolved, ended)
     return apply_decisions(deps, tenant_id, decisions, unresolved)
+
+
+def ongoing_silences(
+    deps: Dependencies, tenant_id: str, rules: AlertRules, agents: Sequence[Agent], unresolved: Sequence[Alert], now_ms: int
+) -> list[Finding]:
+    """The silence alert for dead air still going on: a post measures only the gaps it ends, so a silence was
+    alerted once someone spoke again, and never when the call ended during it. Read for connected contacts
+    (of real agents) with a live transcript and no silence alert yet: at most MAX_SILENCE_CHECKS per sweep."""
+    from ccaas.domain.routing_engine.synthetic import is_test_agent  # noqa: PLC0415 - a tiny module, on first use
+
+    rule = rules.silence
+    if not rule.enabled:
+        return []
+    alerted = {a.subject_id for a in unresolved if a.rule == AlertRule.SILENCE and a.unresolved}
+    connected = sorted({
+        c for a in agents if not is_test_agent(a)
+        for c in a.active_contact_ids if c not in a.offered_contact_ids and c not in a.acw_contact_ids
+    } - alerted)
+    if len(connected) > MAX_SILENCE_CHECKS:
+        start = (now_ms // 60_000 * MAX_SILENCE_CHECKS) % len(connected)
+        connected = [*connected[start:], *connected[:start]][:MAX_SILENCE_CHECKS]
+    found = []
+    for contact_id in connected:
+        state = deps.alerts.transcript_state(tenant_id, contact_id)
+        if state is None:
+            continue  # not transcribed live: nothing is known of its silences
+        try:
+            contact = deps.store.get_contact(tenant_id, contact_id)
+        except NotFound:
+            continue
+        if contact.state != ContactState.CONNECTED or contact.connected_at is None:
+            continue
+        spoken_until = state.last_end_ms or 0  # offsets from connection, as the posts' segments
+        silent_ms = now_ms - contact.connected_at - spoken_until
+        # and no post for as long: speech not posted yet (a post's delay, a desktop's clock behind) is no silence
+        if min(silent_ms, now_ms - state.updated_at) >= rule.threshold_s * 1000:
+            found.append(Finding(
+                AlertRule.SILENCE, f"contact/{contact_id}", rule.severity,
+                f"Contact {contact_id}: {silent_ms / 1000:.0f} s of silence so far (threshold {rule.threshold_s:g} s)",
+                {"silence_s": round(silent_ms / 1000, 1), "threshold_s": rule.threshold_s, "at_ms": spoken_until},
+                contact.queue_id,
+            ))  # fmt: skip
+    return found
 
 
 @dataclass
