@@ -18,8 +18,11 @@
 // Push: the page opens ws(s)://<this origin>/v1?token=<key> (or the URL given once as `#ws=<url>`: the
 // local runtime serves its WebSocket API on another port), subscribes to every queue, reads metrics,
 // agents, alerts and settings once, then updates a queue from each `queue_metrics` frame and an alert from
-// each `alert` frame (unknown frame types are ignored); agents and open alerts are re-read every 10 s all
-// the same (agents are not pushed to supervisors; a failed alert push is not retried). When the socket
+// each `alert` frame (unknown frame types are ignored; an alert copy with a lower `sequence` than one already
+// seen is stale and dropped). Metrics, agents and open alerts are re-read every 10 s all the same: a queue
+// where nothing happens gets no frame, but its last-15-min window slides and its "today" resets (agents
+// are not pushed to supervisors; a failed push is not retried). Between reads the oldest wait of a queue
+// with contacts waiting ages on the page's clock from when its figures came. When the socket
 // cannot open or closes, the page polls the REST API every 2 s and tries the socket again later; the status
 // line says which mode it is in. `#poll=0` turns every timed REST read off (the browser test proves the
 // tiles move from the socket alone). The periods below are the defaults; `#every=refresh:0.5,journeys:0.5`
@@ -48,7 +51,7 @@
   // The timed reads and samples (ms); `#every=` overrides them (takeSettingsFromFragment).
   const period = {
     refresh: 2000, // without the socket: metrics, agents and alerts every 2 s
-    resync: 10000, // with the socket: agents and alerts (not pushed to this page) every 10 s
+    resync: 10000, // with the socket: metrics (quiet queues get no frame), agents and alerts every 10 s
     campaigns: 10000, // campaign metrics (not pushed): every 10 s
     journeys: 30000, // journey results: every 30 s
     sample: 5000, // a trend point every 5 s even when nothing was pushed
@@ -80,9 +83,11 @@
   let rules = null; // GET /alerts/rules
   let configReadAt = 0;
   const latest = new Map(); // queue id -> RealtimeQueueMetrics
+  const receivedAt = new Map(); // queue id -> when its figures came (this page's clock: it may differ from the API's)
   const trends = new Map(); // queue id -> Map(field -> [[epoch ms, value or null], ...])
   let agents = [];
   let shownAlerts = [];
+  const sequences = new Map(); // alert id -> [highest `sequence` seen, when (epoch ms)]
   let campaignsReadAt = 0; // when campaigns and journeys were last asked for (0: at the next read)
   let journeysReadAt = 0;
 
@@ -214,6 +219,13 @@
     return "ok";
   }
   const pct = (x) => `${Math.round(x * 100)} %`;
+  // The oldest wait now: as the figures said, plus the time since they came (no frame comes while a queue
+  // is quiet, and its customer keeps waiting).
+  function oldestWait(q, now = Date.now()) {
+    const at = receivedAt.get(q.queue_id);
+    if (missing(q.oldest_wait_s) || !(q.in_queue > 0) || at === undefined) return q.oldest_wait_s;
+    return q.oldest_wait_s + Math.max(0, now - at) / 1000;
+  }
 
   // The big figures of a queue: what, over which period, against which target, and the coloured level.
   const FIGURES = [
@@ -229,7 +241,7 @@
       field: "oldest_wait", scale: "seconds",
       title: () => "Oldest wait", period: () => "now",
       target: () => (rule("long_wait") ? `alert at ${duration(rule("long_wait").threshold_s)}` : ""),
-      value: (q) => q.oldest_wait_s, format: duration,
+      value: (q, now) => oldestWait(q, now), format: duration, ticks: true,
       level: (v, q) => above(v ?? 0, slThreshold(q), rule("long_wait")?.threshold_s),
       today: (q) => `SL threshold ${count(slThreshold(q))} s`,
     },
@@ -287,7 +299,7 @@
     let series = trends.get(q.queue_id);
     if (!series) trends.set(q.queue_id, (series = new Map()));
     for (const f of FIGURES) {
-      const v = f.value(q);
+      const v = f.value(q, now);
       const points = series.get(f.field) || [];
       const point = [now, missing(v) || !Number.isFinite(v) ? null : v];
       if (points.length && now - points[points.length - 1][0] < 1000) points[points.length - 1] = point;
@@ -396,8 +408,10 @@
     return card;
   }
 
-  function renderQueue(q, now = Date.now()) {
+  // `fresh`: figures just read or pushed (false: the last known ones drawn again).
+  function renderQueue(q, now = Date.now(), fresh = true) {
     latest.set(q.queue_id, q);
+    if (fresh) receivedAt.set(q.queue_id, now);
     sample(q, now);
     const list = $("queues");
     let card = list.querySelector(`article[data-queue="${CSS.escape(q.queue_id)}"]`);
@@ -410,7 +424,7 @@
     const series = trends.get(q.queue_id);
     for (const f of FIGURES) {
       const box = card.querySelector(`.figure[data-field="${f.field}"]`);
-      const v = f.value(q);
+      const v = f.value(q, now);
       box.querySelector(".title").textContent = f.title(q);
       box.querySelector(".period").textContent = f.period(q);
       const target = f.target(q);
@@ -423,21 +437,26 @@
     }
     for (const [field] of AGENT_COUNTS) card.querySelector(`[data-field="${field}"] b`).textContent = count(q[field]);
     card.querySelector('[data-field="transfers"] b').textContent = `${count(q.transferred_out)} / ${count(q.transferred_in)}`;
-    card.dataset.level = levelOf(card, "service_level") === "bad" || levelOf(card, "oldest_wait") === "bad" ? "bad" : "ok";
+    cardLevel(card);
     renderAlertValues();
   }
+  const cardLevel = (card) => {
+    card.dataset.level = levelOf(card, "service_level") === "bad" || levelOf(card, "oldest_wait") === "bad" ? "bad" : "ok";
+  };
   const levelOf = (card, field) => card.querySelector(`.figure[data-field="${field}"]`).dataset.level;
 
-  function renderQueues(queues) {
+  // A read's queues. `startedAt`: when the read was asked for; a queue pushed since keeps the frame's newer figures.
+  function renderQueues(queues, startedAt = Infinity) {
     const seen = new Set();
     const now = Date.now();
     for (const q of queues) {
       seen.add(q.queue_id);
-      renderQueue(q, now);
+      if (!(receivedAt.get(q.queue_id) > startedAt)) renderQueue(q, now);
     }
     for (const card of [...$("queues").children]) {
       if (!seen.has(card.dataset.queue)) {
         latest.delete(card.dataset.queue);
+        receivedAt.delete(card.dataset.queue);
         trends.delete(card.dataset.queue);
         card.remove();
       }
@@ -447,7 +466,23 @@
   // Every 5 s: the last known value of each queue again, so a steady value draws a line.
   function resample() {
     const now = Date.now();
-    for (const q of latest.values()) renderQueue(q, now);
+    for (const q of latest.values()) renderQueue(q, now, false);
+  }
+
+  // Every second: the figures that move with the clock alone (the oldest wait), value and colour.
+  function tickQueues() {
+    const now = Date.now();
+    for (const card of $("queues").children) {
+      const q = latest.get(card.dataset.queue);
+      if (!q) continue;
+      for (const f of FIGURES.filter((x) => x.ticks)) {
+        const box = card.querySelector(`.figure[data-field="${f.field}"]`);
+        const v = f.value(q, now);
+        box.querySelector(".value").textContent = f.format(v);
+        box.dataset.level = f.level(v, q);
+      }
+      cardLevel(card);
+    }
   }
 
   // --- agents --------------------------------------------------------------------------------------
@@ -531,8 +566,9 @@
         return { text: `now ${q.in_queue} in queue`, level: above(q.in_queue, null, d.threshold ?? rule("queue_depth")?.threshold) };
       }
       if (a.rule === "long_wait") {
-        if (missing(q.oldest_wait_s)) return { text: "now nobody waiting", level: "ok" };
-        return { text: `now oldest waiting ${duration(q.oldest_wait_s)}`, level: above(q.oldest_wait_s, null, d.threshold_s) };
+        const waited = oldestWait(q);
+        if (missing(waited)) return { text: "now nobody waiting", level: "ok" };
+        return { text: `now oldest waiting ${duration(waited)}`, level: above(waited, null, d.threshold_s) };
       }
       const level = q.last_15_minutes?.service_level;
       const window = d.window_minutes && d.window_minutes !== 15 ? " (last 15 min)" : "";
@@ -561,7 +597,27 @@
     }
   }
 
-  function renderAlerts(alerts) {
+  // Whether this copy of an alert is as new as any seen: `sequence` is its place in its one-way life (OPEN 1,
+  // ACKNOWLEDGED 2, RESOLVED 3) and pushes or reads can overtake one another (an acknowledgement pushed after
+  // the resolution). The highest is kept, for a while after it was last seen.
+  function isCurrent(alert, now = Date.now()) {
+    const sequence = Number(alert.sequence);
+    if (!Number.isFinite(sequence)) return true; // an API without it
+    const seen = sequences.get(alert.alert_id);
+    if (seen && sequence < seen[0]) return false;
+    sequences.set(alert.alert_id, [sequence, now]);
+    return true;
+  }
+  const SEQUENCE_KEEP_MS = 10 * 60 * 1000; // far longer than a push or a read can be late
+
+  // `read`: the open alerts as read, or as a frame left them. A copy older than one seen gives way to the
+  // shown one (none when that one was resolved).
+  function renderAlerts(read) {
+    const now = Date.now();
+    const alerts = read.map((a) => (isCurrent(a, now) ? a : shownAlerts.find((x) => x.alert_id === a.alert_id))).filter(Boolean);
+    for (const [id, [, at]] of sequences) {
+      if (at < now - SEQUENCE_KEEP_MS && !alerts.some((a) => a.alert_id === id)) sequences.delete(id);
+    }
     shownAlerts = alerts;
     const list = $("alerts");
     list.replaceChildren(
@@ -602,7 +658,7 @@
 
   // An `alert` frame: the alert as GET /alerts/{id} shows it; a resolved one leaves the list.
   function applyAlert(alert) {
-    if (!alert || !alert.alert_id) return;
+    if (!alert || !alert.alert_id || !isCurrent(alert)) return;
     const others = shownAlerts.filter((a) => a.alert_id !== alert.alert_id);
     renderAlerts(alert.status === "RESOLVED" ? others : [alert, ...others]);
   }
@@ -796,7 +852,7 @@
   }
 
   // --- REST reads ----------------------------------------------------------------------------------
-  async function refresh(withMetrics) {
+  async function refresh() {
     if (inFlight) return;
     if (!apiKey()) {
       setStatus("idle", "Enter the tenant's API key.");
@@ -811,10 +867,11 @@
     const withJourneys = due(journeysReadAt, period.journeys);
     if (withCampaigns) campaignsReadAt = Date.now();
     if (withJourneys) journeysReadAt = Date.now();
+    const startedAt = Date.now();
     try {
       // Settings and rules only label and colour: a key that may not read them still sees the figures.
       const [queues, alerts, staff, queueSettings, alertRules, campaigns, journeyResults] = await Promise.all([
-        withMetrics ? call("GET", "/metrics/realtime") : null,
+        call("GET", "/metrics/realtime"),
         call("GET", "/alerts?status=open"),
         callAll("/agents"),
         withConfig ? callAll("/queues").catch(() => null) : null,
@@ -826,8 +883,7 @@
       if (queueSettings) settings = Object.fromEntries(queueSettings.map((q) => [q.queue_id, q]));
       if (alertRules) rules = alertRules;
       renderAgents(staff);
-      if (queues) renderQueues(queues);
-      else if (queueSettings || alertRules) resample(); // new labels and thresholds on the shown figures
+      renderQueues(queues, startedAt);
       renderAlerts(alerts);
       if (withCampaigns) renderCampaigns(campaigns);
       if (withJourneys) renderJourneys(journeyResults);
@@ -840,14 +896,14 @@
     }
   }
 
-  // Polling: metrics, agents and alerts every 2 s without a socket; with one, agents and alerts every
-  // 10 s (metrics and alerts come as frames); nothing timed with #poll=0.
+  // Polling: metrics, agents and alerts every 2 s without a socket; with one, every 10 s (frames come only
+  // when something happens: a quiet queue's windows slide and its day ends all the same); nothing timed with #poll=0.
   const nextRead = () => (mode === "push" ? period.resync : period.refresh);
   function schedule(delay) {
     clearTimeout(timer);
     if (!pollingAllowed() && delay > 0) return;
     timer = setTimeout(async () => {
-      await refresh(mode !== "push");
+      await refresh();
       schedule(nextRead());
     }, delay);
   }
@@ -901,7 +957,7 @@
         showMode();
         pingTimer = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send('{"action":"ping"}'), PING_MS);
         clearTimeout(timer);
-        await refresh(true); // once, for what happened before the subscription
+        await refresh(); // once, for what happened before the subscription
         schedule(nextRead());
       } else if (frame.type === "queue_metrics" && frame.payload && frame.payload.queue_id) {
         renderQueue(frame.payload);
@@ -950,6 +1006,7 @@
       begin();
     });
     setInterval(() => {
+      tickQueues();
       tickAgents();
       renderAlertValues();
       tickJourneys();

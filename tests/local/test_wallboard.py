@@ -6,7 +6,9 @@ one origin), driven over the DevTools protocol.
   since when and contacts handled today, the sparklines gain points as the page reads, and an alert keeps
   its opening text while "now: …" follows the live value (tests/artifacts/wallboard.png).
 - Pushed, with no polling at all (`#poll=0`): a queue's figures and an alert's current value move from
-  `queue_metrics` frames alone, with no REST read after the first (tests/artifacts/wallboard-push.png).
+  `queue_metrics` frames alone, with no REST read after the first (tests/artifacts/wallboard-push.png); a
+  quiet queue's oldest wait ages on the page's clock between frames; metrics are read again at the resync
+  period; an alert copy with a lower `sequence` than one seen (a late push, a lagging read) is dropped.
 - Campaigns: the demo campaign, hidden in draft, appears once started, and its card shows what GET
   /campaigns/{id}/metrics says after real dialing (tests/artifacts/wallboard-campaigns.png); the panel's
   rules on answers the runtime cannot produce on demand (over the abandonment cap, occupancy and idle time
@@ -363,6 +365,164 @@ def test_wallboard_updates_from_the_socket_without_polling(runtime, browser_proc
 
         png = browser.screenshot("wallboard-push.png")
         assert len(png) > 10_000
+
+
+def _wait_s(shown: str) -> int:
+    """A duration as the page shows it ("1:05") in seconds."""
+    minutes, seconds = shown.split(":")
+    return int(minutes) * 60 + int(seconds)
+
+
+def _push_mode(browser: DevTools) -> None:
+    wait_until(
+        lambda: browser.eval("document.getElementById('status').dataset.mode === 'push' && "
+                             "document.getElementById('status').dataset.state === 'ok' && "
+                             "document.querySelectorAll('article[data-queue]').length >= 3"),
+        timeout_s=30, what="the wallboard subscribed over the socket and its first read shown",
+    )  # fmt: skip
+
+
+def test_wallboard_pushed_ages_a_quiet_queues_oldest_wait(runtime, browser_process: Chromium) -> None:
+    """Pushed, with no REST read after the first (`#poll=0`): a customer waits in a queue where nothing else
+    happens (supervisors: sam is offline), so no `queue_metrics` frame comes after the enqueue's. The oldest
+    wait still moves on with the clock from that frame, turns red past the long-wait rule, and the long_wait
+    alert the sweep opens shows the same "now" next to it (it stayed at 0:00, green: outside review A27)."""
+    demo = api(runtime, "demo")
+    rules = demo.call("GET", "/alerts/rules")[1]
+    assert demo.call("PUT", "/alerts/rules", {"long_wait": {"threshold_s": 3}})[0] == 200
+    supervisor = runtime.key("demo", "supervisor")
+    url = f"{runtime.base_url}/#key={supervisor}&ws={quote(runtime.websocket_url, safe='')}&poll=0"
+    contact_id = None
+    try:
+        with browser_process.page() as browser, recorded_requests(runtime) as seen:
+            browser.call("Page.navigate", url=url)
+            _push_mode(browser)
+            loaded = len(seen)
+            status, contact = api(runtime, "demo", "integration").call(
+                "POST", "/contacts", {"channel": "VOICE", "queue_id": "supervisors", "customer_id": "wall-quiet"})
+            assert status == 201, contact
+            contact_id = contact["contact_id"]
+
+            def oldest() -> dict:
+                return browser.board()["queues"]["supervisors"]["figures"]["oldest_wait"]
+
+            wait_until(lambda: browser.board()["queues"]["supervisors"]["figures"]["in_queue"]["value"] == "1",
+                       timeout_s=20, what="the enqueue's queue_metrics frame")
+            shown = wait_until(lambda: (o := oldest()) and _wait_s(o["value"]) >= 4 and o, timeout_s=15,
+                               what="the oldest wait moving on without a frame")
+            assert shown["level"] == "bad"  # past the rule's 3 s
+            api_s = demo.call("GET", "/queues/supervisors/metrics/realtime")[1]["oldest_wait_s"]
+            assert abs(_wait_s(oldest()["value"]) - api_s) <= 2, (oldest(), api_s)
+            card_level = browser.eval("document.querySelector('article[data-queue=\"supervisors\"]').dataset.level")
+            assert card_level == "bad"
+
+            sweep_arn = runtime.deployment.function_by_folder("sweep_alerts").arn
+            (sweep,) = [n for n, spec in runtime.scheduler.schedules.items() if spec.target_arn == sweep_arn]
+            runtime.scheduler.fire(sweep)
+            alert = wait_until(
+                lambda: next((a for a in browser.board()["alerts"] if a["rule"] == "long_wait" and a["queue_id"] == "supervisors"), None),
+                timeout_s=20, what="the sweep's long_wait alert pushed to the page",
+            )  # fmt: skip
+            now = re.fullmatch(r"now oldest waiting (\d+:\d\d)", alert["current"] or "")
+            assert now and _wait_s(now[1]) >= 4, alert
+            page_reads = [r for r in seen[loaded:] if r[0] == "GET" and "/v1/" in r[1] and "/queues/supervisors/" not in r[1]]
+            assert page_reads == []  # the clock did it: no read (but this test's own)
+    finally:
+        if contact_id:
+            demo.call("POST", f"/contacts/{contact_id}/abandon")
+        demo.call("PUT", "/alerts/rules", {"long_wait": rules["long_wait"]})
+
+
+def _override_metrics(browser: DevTools) -> None:
+    """Before the page's script: GET /v1/metrics/realtime answers the runtime's body with `window.__override`
+    ({queue id: {field: value}}) laid over it, so a test can tell whether (and when) the page reads it again."""
+    source = """(() => {
+      const real = window.fetch.bind(window);
+      window.__override = {};
+      window.fetch = async (input, init) => {
+        const response = await real(input, init);
+        const url = new URL(typeof input === 'string' ? input : input.url, location.href);
+        if (url.pathname !== '/v1/metrics/realtime' || !response.ok) return response;
+        const body = (await response.json()).map((q) => ({...q, ...(window.__override[q.queue_id] || {})}));
+        return new Response(JSON.stringify(body), {status: 200, headers: {'Content-Type': 'application/json'}});
+      };
+    })();"""
+    browser.call("Page.enable")
+    browser.call("Page.addScriptToEvaluateOnNewDocument", source=source)
+
+
+def test_wallboard_pushed_reads_the_metrics_again_at_its_resync_period(runtime, browser_process: Chromium) -> None:
+    """Pushed: a frame comes only when a queue's figures are written, so a quiet queue's last-15-min window
+    would never slide nor its "today" reset. The page reads GET /metrics/realtime again at its resync
+    period (here every 1 s, `#every=resync:1`; 10 s by default) and shows what it says, still pushed."""
+    supervisor = runtime.key("demo", "supervisor")
+    url = f"{runtime.base_url}/#key={supervisor}&ws={quote(runtime.websocket_url, safe='')}&every=resync:1"
+    window = {"offered": 0, "answered": 0, "abandoned": 0, "answered_within_sl": 0, "service_level": 0.25,
+              "asa_s": 75.0, "abandonment_rate": 0.5}
+    with browser_process.page() as browser:
+        _override_metrics(browser)
+        browser.call("Page.navigate", url=url)
+        _push_mode(browser)
+        browser.eval(f"window.__override = {{supervisors: {{offered: 4242, last_15_minutes: {json.dumps(window)}}}}}")
+        figures = wait_until(
+            lambda: (f := browser.board()["queues"]["supervisors"]["figures"])["in_queue"]["today"] == "4242 offered today" and f,
+            timeout_s=15, what="the figures of a read made in push mode",
+        )  # fmt: skip
+        assert (figures["service_level"]["value"], figures["asa"]["value"], figures["abandonment"]["value"]) == ("25 %", "1:15", "50 %")
+        assert browser.board()["status"]["text"] == "Live · pushed over WebSocket"
+
+
+def _capture_socket(browser: DevTools) -> None:
+    """Before the page's script: the page's WebSocket is kept in window.__socket, so that a test can hand the
+    page frames in an order the backend produces only in a race."""
+    browser.call("Page.enable")
+    browser.call("Page.addScriptToEvaluateOnNewDocument", source="""(() => {
+      const Real = window.WebSocket;
+      window.WebSocket = class extends Real { constructor(...args) { super(...args); window.__socket = this; } };
+    })();""")
+
+
+def test_wallboard_drops_an_alert_copy_older_than_one_it_has_seen(runtime, browser_process: Chromium) -> None:
+    """An alert's `sequence` (OPEN 1, ACKNOWLEDGED 2, RESOLVED 3) orders its copies: an acknowledgement pushed
+    after the resolution (acknowledge racing the sweep, outside review A27) or a read that lags a frame does not
+    bring back an alert the page saw resolved, nor an opening undo an acknowledgement. Frames are handed to
+    the page's socket handler; GET /alerts?status=open is a stub that still lists the alert as open, read
+    every 1 s (`#every=resync:1`)."""
+    alert = {"alert_id": "al-late-ack", "sequence": 1, "rule": "long_wait", "severity": "WARNING", "status": "OPEN",
+             "subject": "queue/supervisors", "queue_id": "supervisors", "agent_id": None, "contact_id": None,
+             "message": "Queue supervisors: oldest contact waiting 40s (threshold 30s)", "details": {"threshold_s": 30},
+             "opened_at": _iso_ago(40), "acknowledged_at": None, "resolved_at": None, "resolution": None}
+    acked = {**alert, "sequence": 2, "status": "ACKNOWLEDGED", "acknowledged_at": _iso_ago(2)}
+    resolved = {**acked, "sequence": 3, "status": "RESOLVED", "resolved_at": _iso_ago(1), "resolution": "condition_cleared"}
+    supervisor = runtime.key("demo", "supervisor")
+    url = f"{runtime.base_url}/#key={supervisor}&ws={quote(runtime.websocket_url, safe='')}&every=resync:1"
+    with browser_process.page() as browser:
+        _capture_socket(browser)
+        _stub_fetch(browser, {"/v1/alerts?status=open": (200, [alert])})
+        browser.call("Page.navigate", url=url)
+        _push_mode(browser)
+
+        def push(copy: dict) -> None:
+            browser.eval(f"window.__socket.onmessage({{data: {json.dumps(json.dumps({'type': 'alert', 'at': _iso_ago(0), 'payload': copy}))}}})")
+
+        def shown() -> str | None:
+            return next((a["status"] for a in browser.board()["alerts"] if a["alert_id"] == "al-late-ack"), None)
+
+        assert wait_until(shown, what="the alert as read") == "OPEN"
+        push(acked)
+        assert shown() == "ACKNOWLEDGED"
+        reads = len(browser.eval("window.__stubbed"))
+        wait_until(lambda: len(browser.eval("window.__stubbed")) >= reads + 2, timeout_s=10, what="two more reads")
+        assert shown() == "ACKNOWLEDGED"  # the reads' OPEN copy is older
+        push(alert)
+        assert shown() == "ACKNOWLEDGED"  # so is a late opening frame
+        push(resolved)
+        assert shown() is None
+        push(acked)  # the acknowledgement pushed after the resolution
+        assert shown() is None
+        reads = len(browser.eval("window.__stubbed"))
+        wait_until(lambda: len(browser.eval("window.__stubbed")) >= reads + 2, timeout_s=10, what="two more reads")
+        assert shown() is None and browser.board()["status"]["state"] == "ok"
 
 
 # --- campaigns and journey tests --------------------------------------------------------------------------
