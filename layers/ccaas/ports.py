@@ -210,6 +210,9 @@ class HistoryStore(Protocol):
     def customer_entries(self, tenant_id: str, customer_id: str, from_ms: int, to_ms: int) -> list[HistoryEntry]:
         """The customer's entries with an anchor time in [from_ms, to_ms] (may lag a fresh write)."""
         ...
+    def recent_customer_entries(self, tenant_id: str, customer_id: str, limit: int) -> list[HistoryEntry]:
+        """The customer's `limit` latest entries, newest anchor time first: one Query (may lag a fresh write)."""
+        ...
     def update_flags(self, tenant_id: str, changes: Mapping[str, Mapping[str, bool | None]]) -> None:
         """Set (or clear, with None) followed_by_repeat / is_repeat per contact id."""
         ...

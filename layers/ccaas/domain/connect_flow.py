@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ccaas.domain.connect_channels import connect_channel
 from ccaas.domain.vocabulary import Channel, InitiationMethod
 
 if TYPE_CHECKING:  # the routing criteria read a plan already built (the contact's): FlowSettings' readers
@@ -60,6 +62,9 @@ MAX_REPLY_BYTES = 32 * 1024  # Amazon Connect refuses a larger Lambda response
 REPLY_BUDGET = 30 * 1024  # what we fill at most: a margin for the envelope and our own accounting
 ALWAYS_KEPT = ("status", "action", "error_code", "error_message", "truncated", "dropped_keys")
 _MAX_ERROR_MESSAGE = 500
+# A lone UTF-16 surrogate: what a JSON "\ud800" escape decodes to (a JavaScript client's JSON.stringify of broken
+# text). It is no text: UTF-8 cannot encode it, so neither DynamoDB nor the Lambda runtime's reply can carry it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 FLOW_SETTINGS = "connect"  # the tenant's Config settings document
@@ -156,7 +161,8 @@ class FlowContactData(_Lenient):
     @field_validator("Attributes", mode="before")
     @classmethod
     def _attributes(cls, value: Any) -> dict[str, str]:
-        return _string_map(value)
+        # read leniently, as the rest of the contact: a lone surrogate (no text) becomes U+FFFD
+        return {_SURROGATE.sub("\ufffd", k): _SURROGATE.sub("\ufffd", v) for k, v in _string_map(value).items()}
 
     @field_validator("SegmentAttributes", mode="before")
     @classmethod
@@ -175,6 +181,8 @@ class FlowContactData(_Lenient):
     @classmethod
     def _text(cls, value: Any) -> str | None:
         text = _stringly(value)
+        if text is not None and _SURROGATE.search(text):
+            raise ValueError("not text (a lone UTF-16 surrogate)")  # an id or ARN that is no text: bad_event
         return text.strip() or None if text is not None else None
 
     @property
@@ -232,13 +240,13 @@ def parse_event(raw: Any) -> ContactFlowEvent:
         event = ContactFlowEvent.model_validate(raw)
     except ValueError:
         raise FlowError("bad_event", "the contact-flow event could not be read") from None
+    for name, value in event.parameters.items():
+        if _SURROGATE.search(name + value):
+            raise FlowError("invalid_parameter", f"parameter {_SURROGATE.sub('?', name)!r} is not text "
+                                                 "(it holds a lone UTF-16 surrogate)")
     return event
 
 
-_CHANNELS = {"VOICE": Channel.VOICE, "CHAT": Channel.CHAT, "TASK": Channel.TASK, "EMAIL": Channel.EMAIL,
-             "SMS": Channel.SMS, "VIDEO": Channel.VIDEO}
-_CHAT_SUBTYPES = {"connect:sms": Channel.SMS, "connect:whatsapp": Channel.SOCIAL, "connect:apple": Channel.SOCIAL,
-                  "connect:facebook": Channel.SOCIAL, "connect:webrtc": Channel.VIDEO}
 _INITIATIONS = {
     "INBOUND": InitiationMethod.INBOUND, "OUTBOUND": InitiationMethod.OUTBOUND, "TRANSFER": InitiationMethod.TRANSFER,
     "QUEUE_TRANSFER": InitiationMethod.TRANSFER, "EXTERNAL_OUTBOUND": InitiationMethod.OUTBOUND,
@@ -248,11 +256,9 @@ _INITIATIONS = {
 
 
 def channel_of(contact: FlowContactData) -> Channel | None:
-    """Our channel for Connect's (SMS and other messaging arrive as CHAT with a subtype); None when unknown."""
-    channel = _CHANNELS.get((contact.Channel or "").upper())
-    if channel is Channel.CHAT and contact.subtype:
-        return _CHAT_SUBTYPES.get(contact.subtype.lower(), Channel.CHAT)
-    return channel
+    """Our channel for Connect's (SMS and other messaging arrive as CHAT with a subtype); None when unknown.
+    The table is CTR ingestion's too (domain/connect_channels.py): routed and reported as one channel."""
+    return connect_channel(contact.Channel, contact.subtype)
 
 
 def initiation_of(contact: FlowContactData) -> InitiationMethod:
@@ -283,7 +289,9 @@ def flat_reply(values: Mapping[str, Any], *, budget: int = REPLY_BUDGET, keep: I
     """Strings only (bools as true/false, lists comma-joined, mappings as JSON, None and non-finite
     numbers left out), and at most `budget` bytes: optional keys are dropped, largest first, until it
     fits; `truncated=true` and `dropped_keys` then say which."""
-    reply = {str(k): v for k, v in ((k, _flat(v)) for k, v in values.items()) if v is not None}
+    # a lone surrogate in any value (an id or message echoed back) would fail the runtime's UTF-8 reply: U+FFFD
+    reply = {_SURROGATE.sub("\ufffd", str(k)): _SURROGATE.sub("\ufffd", v)
+             for k, v in ((k, _flat(v)) for k, v in values.items()) if v is not None}
     if "error_message" in reply:
         reply["error_message"] = reply["error_message"][:_MAX_ERROR_MESSAGE]
     if reply_size(reply) <= budget:

@@ -23,6 +23,7 @@ __all__ = [
     "TIERS",
     "Customer",
     "alias_key",
+    "legacy_phone_keys",
     "lookup",
     "normalise_email",
     "normalise_phone",
@@ -34,26 +35,49 @@ MAX_ALIASES = 10  # phone numbers, and e-mail addresses, per customer (bounds on
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$"
 _PHONE_NOISE = re.compile(r"[\s().\-/]")
-_TRUNK_ZERO = re.compile(r"^((?:\+|00)\s*[1-9][0-9]{0,2})[\s.\-]*\(\s*0\s*\)")
 _E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
+_NOT_E164 = "not an E.164 phone number (+ and 8-15 digits, country code first)"
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 _TIER = r"^[a-z][a-z0-9_-]{0,31}$"
 _LANGUAGE = r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8}){0,3}$"  # BCP 47 / Connect LanguageCode, e.g. en-US, es
 
 
 def normalise_phone(raw: str) -> str:
-    """E.164: separators removed, a leading international `00` read as `+`. No guessing of a
-    country: a national number (no `+`/`00`) is refused. Raises ValueError without the value."""
-    # "+44 (0)20 …": the trunk prefix written after the country code is not dialed internationally (kept, it made
-    # another number, and the real one free for a second customer).
-    text = _TRUNK_ZERO.sub(r"\1", str(raw).strip())
+    """E.164 as phonenumbers formats it: separators removed, a leading international `00` read as `+`, and a
+    national trunk prefix written after the country code ("+44 020 …", "+44 (0)20 …", "+1 1 202 …") dropped
+    the way phonenumbers drops it (Italy's 0, part of the number, is kept): the form Amazon Connect reports and
+    a callback dials. No guessing of a country: a national number (no `+`/`00`) is refused. Raises ValueError
+    without the value."""
+    import phonenumbers  # noqa: PLC0415 - its metadata loads on first use (every importer's cold start)
+
     # Any script's decimal digits as ASCII (full-width from an IME, Arabic-Indic): one number, one key.
-    text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in _PHONE_NOISE.sub("", text))
+    text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in _PHONE_NOISE.sub("", str(raw).strip()))
     if text.startswith("00"):
         text = "+" + text[2:]
     if not _E164.match(text):
-        raise ValueError("not an E.164 phone number (+ and 8-15 digits, country code first)")
+        raise ValueError(_NOT_E164)
+    try:
+        text = phonenumbers.format_number(phonenumbers.parse(text), phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        return text  # a country code nobody has: kept as written (accepted before; it names no caller Connect reports)
+    if not _E164.match(text):
+        raise ValueError(_NOT_E164)
     return text
+
+
+def legacy_phone_keys(number: str) -> tuple[str, ...]:
+    """Keys an earlier release may have stored the E.164 `number` under: written with its national trunk prefix
+    after the country code ("+44 020 …"), it was kept as +44020… (the stores still find and then re-key it)."""
+    import phonenumbers  # noqa: PLC0415 - see normalise_phone
+
+    try:
+        parsed = phonenumbers.parse(number)
+    except phonenumbers.NumberParseException:
+        return ()
+    region = phonenumbers.region_code_for_country_code(parsed.country_code)
+    prefix = phonenumbers.ndd_prefix_for_region(region, True)
+    old = f"+{parsed.country_code}{prefix}{phonenumbers.national_significant_number(parsed)}" if prefix else number
+    return (old,) if old != number and _E164.match(old) else ()
 
 
 def normalise_email(raw: str) -> str:

@@ -45,8 +45,9 @@ def refused_destination(parsed: phonenumbers.PhoneNumber, *, validated: bool = F
     return None
 
 
-def check_destination(number: str) -> None:
-    """ValueError (with the reason, never the number) unless the E.164 `number` is one the business may dial."""
+def check_destination(number: str) -> str:
+    """The E.164 form of the number checked (what to store and dial: "+44 020 …" is +4420…, the trunk 0 is not
+    dialled after a country code), or ValueError (with the reason, never the number) unless the business may dial it."""
     import phonenumbers  # noqa: PLC0415 - see refused_destination
 
     try:
@@ -56,6 +57,7 @@ def check_destination(number: str) -> None:
     reason = refused_destination(parsed)
     if reason is not None:
         raise ValueError(reason)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def require_destination(number: str, field: str, what: str) -> None:

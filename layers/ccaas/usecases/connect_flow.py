@@ -26,6 +26,7 @@ import contextvars
 import logging
 import math
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -65,6 +66,7 @@ logger = logging.getLogger(__name__)
 
 CALLBACK_MILESTONE = "callback_scheduled"
 UNSUPPORTED_CHANNEL = "unsupported_channel"  # error_code: the queue does not take the contact's channel
+_CALLBACK_IDS = uuid.UUID("5f0c8a4e-2b1d-4c7e-9a3f-6d2e8b1c0a47")  # namespace of the callback ids (tenant, ContactId)
 _executor: ThreadPoolExecutor | None = None
 
 
@@ -260,7 +262,9 @@ def identify(flow: Flow) -> dict[str, Any]:
         return {"found": False, "lookup_by": lookup_by or "none"}
     deps, now = flow.deps, flow.deps.clock.now_ms()
     reason = flow.param("reason")
-    journey = routing.journey_of(deps, flow.tenant_id, customer.customer_id, reason, exclude="")
+    data = flow.event.contact  # its own earlier segments (their CTRs in history) are not an earlier contact
+    journey = routing.journey_of(deps, flow.tenant_id, customer.customer_id, reason,
+                                 exclude=data.InitialContactId or data.ContactId or "")
     policy = routing.policy_of(deps, flow.tenant_id).journey
     insight = analyse_journey(journey, now, last_agent_window_s=policy.last_agent_window_s,
                               fcr_window_days=policy.fcr_window_days, recent_limit=policy.recent_limit)
@@ -296,6 +300,7 @@ def route(flow: Flow) -> dict[str, Any]:
     segment = (customer.tier or DEFAULT_TIER) if customer else flow.param("tier", "segment")
     contact = Contact(  # transient: planned, never saved (Amazon Connect holds the contact)
         tenant_id=flow.tenant_id, contact_id=data.ContactId or "connect-flow", channel=channel,
+        initial_contact_id=data.InitialContactId,  # journey_of leaves the contact's own segments out
         initiation_method=initiation_of(data), queue_id=queue.queue_id, priority=queue.priority,
         customer_id=customer.customer_id if customer else None, reason=flow.param("reason"),
         initiated_at=deps.clock.now_ms(), sl_threshold_s=queue.sl_threshold_s,
@@ -371,11 +376,12 @@ def callback(flow: Flow) -> dict[str, Any]:
     connect_id = flow.connect_contact_id()
     queue = flow.queue("callback")
     queue.require_channel(Channel.VOICE)  # a callback is a call (create_contact applies the same rule)
-    earlier = next((e for e in reversed(deps.history.flow_events(tenant_id, connect_id)) if e.name == CALLBACK_MILESTONE), None)
-    if earlier is not None and earlier.value:  # the flow asked twice (a loop, a retry): one callback
-        held = deps.store.get_contact(tenant_id, earlier.value)
-        return {"queue_id": held.queue_id, "scheduled": True, "repeated": True, "callback_contact_id": held.contact_id,
-                "state": held.state.value}
+    # One callback per Connect contact however often, and however concurrently, the flow asks (a loop, the retry a
+    # timeout reply invites): its id comes from the ContactId, and creating a contact whose id exists is a Conflict.
+    callback_id = str(uuid.uuid5(_CALLBACK_IDS, f"{tenant_id}#{connect_id}"))
+    held = _held(deps, tenant_id, callback_id)
+    if held is not None:
+        return _callback_reply(held, repeated=True)
     raw = flow.param("phone", "phone_number", "callback_number")
     endpoint = flow.event.contact.CustomerEndpoint
     if raw is None and endpoint is not None and (endpoint.Type or "TELEPHONE_NUMBER").upper() == "TELEPHONE_NUMBER":
@@ -386,8 +392,8 @@ def callback(flow: Flow) -> dict[str, Any]:
     from ccaas.usecases import contacts, history  # noqa: PLC0415 - see the imports above
 
     try:
-        number = normalise_phone(raw)
-        check_destination(number)  # a premium-rate or satellite number typed at the prompt: no call on the account
+        # the E.164 checked is the number stored and dialled; a premium-rate or satellite one: no call on the account
+        number = check_destination(normalise_phone(raw))
     except ValueError as error:
         raise FlowError("invalid_parameter", f"phone: {error}") from None
     # The number typed at the prompt is where to call back, not who is calling: it made another customer's
@@ -399,17 +405,36 @@ def callback(flow: Flow) -> dict[str, Any]:
     # A journey test's call (its contact attributes mark it) makes a synthetic callback: kept out of KPIs,
     # metrics and alerts, offered to test agents only, removed after (ccaas.domain.routing_engine.synthetic).
     marks = {k: v for k, v in flow.event.contact.Attributes.items() if k in (SYNTHETIC_ATTRIBUTE, TEST_AGENT_ATTRIBUTE)}
-    contact = contacts.schedule_callback(deps, tenant_id, queue.queue_id, number,
-                                        customer_id=customer.customer_id if customer else None, reason=flow.param("reason"),
-                                        attributes=marks)
-    scheduled = contact.state not in (ContactState.COMPLETED, ContactState.FAILED)
-    if scheduled:
+    try:
+        contact = contacts.schedule_callback(deps, tenant_id, queue.queue_id, number,
+                                            customer_id=customer.customer_id if customer else None,
+                                            reason=flow.param("reason"), attributes=marks, contact_id=callback_id)
+    except Conflict:  # a concurrent call for this Connect contact created it first
+        held = _held(deps, tenant_id, callback_id)
+        if held is None:
+            raise
+        return _callback_reply(held, repeated=True)
+    reply = _callback_reply(contact, repeated=False)
+    if reply["scheduled"]:
         history.record_flow_event(deps, tenant_id, connect_id, CALLBACK_MILESTONE, contact.contact_id)
-    outcome = contact.routing.outcome if contact.routing is not None else None
+    return reply
+
+
+def _held(deps: Dependencies, tenant_id: str, contact_id: str) -> Contact | None:
+    try:
+        return deps.store.get_contact(tenant_id, contact_id)
+    except NotFound:
+        return None
+
+
+def _callback_reply(contact: Contact, *, repeated: bool) -> dict[str, Any]:
+    # Not scheduled: answered at once (a closed queue that turns callers away) or its workflow never started.
+    scheduled = contact.enqueued_at is not None or contact.state not in (ContactState.COMPLETED, ContactState.FAILED)
     # A new callback is INITIATED until its workflow's first step queues it: say what it is becoming.
     state = ContactState.CALLBACK_SCHEDULED if contact.state == ContactState.INITIATED else contact.state
-    return {"queue_id": queue.queue_id, "scheduled": scheduled, "repeated": False, "callback_contact_id": contact.contact_id,
-            "state": state.value, "outcome": outcome}
+    return {"queue_id": contact.queue_id, "scheduled": scheduled, "repeated": repeated,
+            "callback_contact_id": contact.contact_id, "state": state.value,
+            "outcome": contact.routing.outcome if contact.routing is not None else None}
 
 
 def log_event(flow: Flow) -> dict[str, Any]:

@@ -131,7 +131,9 @@ def commit(
         deps.events.publish(events)
 
 
-def create_contact(deps: Dependencies, tenant_id: str, request: NewContact) -> Contact:
+def create_contact(deps: Dependencies, tenant_id: str, request: NewContact, *, contact_id: str | None = None) -> Contact:
+    """`contact_id`: one the caller derived (a flow's callback per Connect contact): when it exists already, saving
+    is a Conflict and nothing was written."""
     try:
         queue = deps.config.get_queue(tenant_id, request.queue_id)
     except NotFound:
@@ -145,7 +147,7 @@ def create_contact(deps: Dependencies, tenant_id: str, request: NewContact) -> C
             initial_contact_id = deps.store.get_contact(tenant_id, request.previous_contact_id).initial_contact_id
         except NotFound:
             raise DomainError("no contact of the tenant has this id", field="previous_contact_id") from None
-    contact_id = deps.ids.new_id()
+    contact_id = contact_id or deps.ids.new_id()
     contact = Contact(
         tenant_id=tenant_id,
         contact_id=contact_id,
@@ -451,6 +453,7 @@ def schedule_callback(
     previous_contact_id: str | None = None,
     reason: str | None = None,
     attributes: Mapping[str, str] | None = None,
+    contact_id: str | None = None,
 ) -> Contact:
     """A callback requested before queueing (e.g. from a flow): it enters the queue as a scheduled
     callback now, so it keeps the place of a caller arriving now; a CALLBACK contact is created and
@@ -460,7 +463,7 @@ def schedule_callback(
         previous_contact_id=previous_contact_id, reason=reason, callback_number=phone_number,
         attributes=dict(attributes or {}),
     )
-    return create_contact(deps, tenant_id, request)
+    return create_contact(deps, tenant_id, request, contact_id=contact_id)
 
 
 def request_callback(deps: Dependencies, tenant_id: str, contact_id: str, number: str) -> Contact:

@@ -61,21 +61,35 @@ def _hours_zoned(deps: Dependencies, tenant_id: str, policy: RoutingPolicy) -> R
 
 
 def journey_of(deps: Dependencies, tenant_id: str, customer_id: str | None, reason: str | None, exclude: str) -> JourneyContext | None:
-    """The customer's recent contacts, without the customer contact `exclude` (an initial contact id:
-    its own segments are not an earlier contact, so a transfer is never a repeat of itself)."""
+    """The customer's _JOURNEY_DEPTH latest contacts, without the customer contact `exclude` (an initial contact
+    id: its own segments are not an earlier contact, so a transfer is never a repeat of itself). Ours from the
+    Contacts table (open ones too), and history's records by customer, one Query more: an Amazon Connect
+    tenant's contacts exist only there (their CTRs); a contact in both counts once, as the Contacts table has it."""
     if not customer_id:
         return None
-    history = [
-        PastContact(
+    past = {
+        c.contact_id: PastContact(
             contact_id=c.contact_id, started_at=c.initiated_at, ended_at=c.ended_at, agent_id=c.agent_id,
             queue_id=c.queue_id, channel=c.channel.value, reason=c.reason, outcome=c.state.value,
         )
         for c in deps.store.recent_contacts(tenant_id, customer_id, _JOURNEY_DEPTH)
         # a journey test's contacts are not the customer's past (no repeat flag, no priority change); the
-        # stores leave them out of the customer's index already, so they never take one of the _JOURNEY_DEPTH
+        # stores leave them out of the customer's index already (and out of history), so they never take one
+        # of the _JOURNEY_DEPTH
         if exclude not in (c.contact_id, c.initial_contact_id) and not is_synthetic(c)
-    ]
-    return JourneyContext(customer_id=customer_id, reason=reason, history=tuple(history))
+    }
+    from ccaas.domain.history import anchor_time  # noqa: PLC0415 - route_contact's cold start never plans a contact
+
+    for entry in deps.history.recent_customer_entries(tenant_id, customer_id, _JOURNEY_DEPTH):
+        r = entry.record
+        if r is None or r.contact_id in past or exclude in (r.contact_id, r.initial_contact_id) or r.consult_leg:
+            continue
+        past[r.contact_id] = PastContact(
+            contact_id=r.contact_id, started_at=anchor_time(r), ended_at=r.completed_at, agent_id=r.agent_id,
+            queue_id=r.queue_id, channel=r.channel.value, reason=r.reason, outcome=r.final_state.value,
+        )
+    newest = sorted(past.values(), key=lambda p: (p.started_at, p.contact_id), reverse=True)[:_JOURNEY_DEPTH]
+    return JourneyContext(customer_id=customer_id, reason=reason, history=tuple(newest))
 
 
 def segment_of(deps: Dependencies, contact: Contact, requested: str | None) -> str | None:

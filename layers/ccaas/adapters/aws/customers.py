@@ -22,15 +22,21 @@ concurrent write of the same customer is retried.
 Items written before alias items were slimmed (`aliases` missing on the customer item; its alias
 items carry a `doc` copy) still resolve — a lookup reads only their `customer_id` — and the
 customer's next PUT rewrites them slim.
+
+A number an earlier release stored with its trunk prefix after the country code ("+44 020 …" kept as
++44020…, `legacy_phone_keys`) has its alias item under that key: a lookup that misses the E.164 key reads
+it too, a PUT that claims the number refuses it while another customer holds it there, and the holder's
+next PUT moves it (its stored `doc` says which keys its alias items have).
 """
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ccaas.domain.customers import Customer, lookup
+from ccaas.domain.customers import Customer, legacy_phone_keys, lookup
 from ccaas.domain.models import Conflict
 
 _ATTEMPTS = 4
@@ -62,10 +68,11 @@ class DynamoCustomerStore:
         alias, and when the two reads disagree (the alias moved between them, or one read was behind)
         both are repeated consistently."""
         kind, value = lookup(phone, email)
+        keys = (value, *legacy_phone_keys(value)) if kind == "phone" else (value,)
         for consistent in (False, True):
-            alias = self._db.get_item(
-                TableName=self._table, Key=alias_key(tenant_id, kind, value), ConsistentRead=consistent
-            ).get("Item")
+            alias = next((item for item in (self._db.get_item(
+                TableName=self._table, Key=alias_key(tenant_id, kind, key), ConsistentRead=consistent
+            ).get("Item") for key in keys) if item is not None), None)
             if alias is None:
                 return None
             customer = self._read(tenant_id, alias["customer_id"]["S"], consistent=consistent)
@@ -86,7 +93,7 @@ class DynamoCustomerStore:
         free_or_mine = "attribute_not_exists(pk) OR customer_id = :me"
         for _ in range(_ATTEMPTS):
             held_item = self._db.get_item(TableName=self._table, Key=customer_key(tenant, me), ConsistentRead=True).get("Item")
-            held = set() if held_item is None else Customer.model_validate_json(held_item["doc"]["S"]).aliases()
+            held = set() if held_item is None else _stored_aliases(held_item["doc"]["S"])
             rev = 0 if held_item is None else int(held_item["rev"]["N"])
             condition: dict[str, Any] = (
                 {"ConditionExpression": "attribute_not_exists(pk)"} if held_item is None
@@ -111,6 +118,7 @@ class DynamoCustomerStore:
                     "TableName": self._table, "Key": alias_key(tenant, kind, value),
                     "ConditionExpression": free_or_mine, "ExpressionAttributeValues": mine,
                 }})
+            self._raise_if_held_under_legacy_key(tenant, me, customer.aliases() - held)
             try:
                 self._db.transact_write_items(TransactItems=items)
                 return customer
@@ -127,3 +135,20 @@ class DynamoCustomerStore:
             ).get("Item")
             if item is not None and item["customer_id"]["S"] != customer.customer_id:
                 raise Conflict(f"a {kind} of this customer belongs to another customer", field=f"{kind}s")
+
+    def _raise_if_held_under_legacy_key(self, tenant_id: str, me: str, claimed: set[tuple[str, str]]) -> None:
+        # No condition in the transaction: nothing writes a legacy key any more, they are only ever deleted.
+        for kind, value in sorted(claimed):
+            for key in legacy_phone_keys(value) if kind == "phone" else ():
+                item = self._db.get_item(
+                    TableName=self._table, Key=alias_key(tenant_id, kind, key), ConsistentRead=True
+                ).get("Item")
+                if item is not None and item["customer_id"]["S"] != me:
+                    raise Conflict(f"a {kind} of this customer belongs to another customer", field=f"{kind}s")
+
+
+def _stored_aliases(doc: str) -> set[tuple[str, str]]:
+    """The keys the customer's alias items were written under: its stored values as they are (reading the
+    document as a Customer would normalise them again, and hide an alias item kept under an older key)."""
+    stored = json.loads(doc)
+    return {("phone", p) for p in stored.get("phones", ())} | {("email", e) for e in stored.get("emails", ())}

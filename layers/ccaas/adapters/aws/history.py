@@ -268,6 +268,19 @@ class DynamoHistoryStore:
         )
         return [_entry(tenant_id, _contact_id(item), item) for item in items]
 
+    def recent_customer_entries(self, tenant_id: str, customer_id: str, limit: int) -> list[HistoryEntry]:
+        if limit <= 0:
+            return []
+        items = self._db.query(  # one page: the index projects whole entries, newest first
+            TableName=self._table,
+            IndexName="by_customer",
+            KeyConditionExpression="cust_pk = :p",
+            ExpressionAttributeValues={":p": {"S": f"{tenant_id}#CUST#{customer_id}"}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )["Items"]
+        return [_entry(tenant_id, _contact_id(item), item) for item in items]
+
     def update_flags(self, tenant_id: str, changes: Mapping[str, Mapping[str, bool | None]]) -> None:
         attributes = {"followed_by_repeat": "fbr", "is_repeat": "rpt"}
         for contact_id, change in changes.items():

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from ccaas.domain.connect_channels import connect_channel
 from ccaas.domain.kpis.records import Channel, ContactRecord, FinalState
 from ccaas.domain.vocabulary import FIRST_YEAR, LAST_YEAR
 
@@ -218,13 +219,6 @@ def _version(ctr: ConnectCtr) -> int:
 
 
 # --- mapping --------------------------------------------------------------------------------------
-_CHANNELS = {c.value: c for c in Channel}
-# Connect carries SMS and messaging apps as CHAT with a subtype segment attribute.
-_CHAT_SUBTYPES = {
-    "connect:SMS": Channel.SMS,
-    "connect:WhatsApp": Channel.SOCIAL,
-    "connect:Apple": Channel.SOCIAL,
-}
 # Connect's initiation methods folded onto DOMAIN.md's five; anything else passes through unchanged.
 _INITIATION_METHODS = {
     "QUEUE_TRANSFER": "TRANSFER",
@@ -257,7 +251,8 @@ def to_contact_record(ctr: ConnectCtr, *, tenant_id: str, mapping: CtrMapping | 
 
     State: a callback request (attribute) before connection → CALLBACK_SCHEDULED; a completed transfer
     or a successor contact (NextContactId) → TRANSFERRED; connected → COMPLETED; enqueued and never
-    connected → ABANDONED; a failure disconnect reason → FAILED; otherwise (self-service) COMPLETED.
+    connected → ABANDONED when the customer left, FAILED on a telecom failure, else ABANDONED and `timed_out`
+    (`_unanswered`); not enqueued: a failure disconnect reason → FAILED; otherwise (self-service) COMPLETED.
     """
     mapping = mapping or CtrMapping()
     cid = ctr.ContactId
@@ -277,6 +272,7 @@ def to_contact_record(ctr: ConnectCtr, *, tenant_id: str, mapping: CtrMapping | 
     to_external = bool(ctr.TransferredToEndpoint and ctr.TransferredToEndpoint.Address)
     transferred_out = ctr.TransferCompletedTimestamp is not None or to_external or bool(ctr.NextContactId)
     callback_requested = _attribute(attributes, mapping.callback_requested_keys).lower() in _TRUTHY
+    timed_out = False
     if callback_requested and connected_at is None:
         state, transferred = FinalState.CALLBACK_SCHEDULED, False
     elif transferred_out:
@@ -284,7 +280,8 @@ def to_contact_record(ctr: ConnectCtr, *, tenant_id: str, mapping: CtrMapping | 
     elif connected_at is not None:
         state, transferred = FinalState.COMPLETED, False
     elif enqueued_at is not None:
-        state, transferred = FinalState.ABANDONED, False
+        state, timed_out = _unanswered(ctr.DisconnectReason)
+        transferred = False
     elif _is_failure(ctr.DisconnectReason):
         state, transferred = FinalState.FAILED, False
     else:
@@ -324,6 +321,7 @@ def to_contact_record(ctr: ConnectCtr, *, tenant_id: str, mapping: CtrMapping | 
             # queue or agent transfer shows as NextContactId alone, which does not say which of the two.
             transferred_to_kind="EXTERNAL" if transferred and to_external else None,
             queue_transfer=(ctr.InitiationMethod or "").upper() == "QUEUE_TRANSFER",
+            timed_out=timed_out,
             final_state=state,
             sl_threshold_s=mapping.sl_threshold_s_by_queue.get(queue_id) if queue_id else None,
             last_updated_at=_first_known(ctr.LastUpdateTimestamp, ctr.DisconnectTimestamp, ctr.InitiationTimestamp),
@@ -416,15 +414,13 @@ def _enqueued_at(queue: CtrQueue | None, connected_at: int | None, disconnected_
 
 
 def _channel(ctr: ConnectCtr) -> Channel:
-    name = (ctr.Channel or "").upper()
-    channel = _CHANNELS.get(name)
+    """The flow adapter's table (domain/connect_channels.py): reported as the channel it was routed as."""
+    subtype = (ctr.SegmentAttributes or {}).get("connect:Subtype")
+    value = subtype.get("ValueString") if isinstance(subtype, Mapping) else None
+    channel = connect_channel(ctr.Channel, value if isinstance(value, str) else None)
     if channel is None:
         # A channel we cannot report on is a record we cannot count; say so rather than guess.
         raise MalformedContactRecord(f"unsupported Channel {ctr.Channel!r}", contact_id=ctr.ContactId)
-    if channel is Channel.CHAT:
-        subtype = (ctr.SegmentAttributes or {}).get("connect:Subtype")
-        if isinstance(subtype, Mapping):
-            channel = _CHAT_SUBTYPES.get(str(subtype.get("ValueString")), channel)
     return channel
 
 
@@ -500,6 +496,24 @@ def _survey(attributes: Mapping[str, str], keys: Iterable[str], low: int, high: 
     if not number.is_integer() or not low <= number <= high:
         return None
     return int(number)
+
+
+# The customer's own leaving (voice, chat, web calling): the only abandon (DOMAIN.md "Abandoned").
+_CUSTOMER_LEFT = frozenset({"CUSTOMER_DISCONNECT", "CUSTOMER_CONNECTION_NOT_ESTABLISHED", "CUSTOMER_NEVER_ARRIVED",
+                            "TELECOM_ORIGINATOR_CANCEL"})
+
+
+def _unanswered(disconnect_reason: str | None) -> tuple[FinalState, bool]:
+    """(state, timed_out) of an enqueued contact never connected. The customer left: an abandon; a telecom or
+    system failure: FAILED; any other end (a flow's Disconnect after the longest wait, a task or chat EXPIRED in
+    queue, StopContact) is a wait the system ended: ABANDONED and `timed_out`, as our own QUEUE_TIMEOUT is
+    (domain/history.py SYSTEM_ENDED_WAIT), so a Connect tenant's abandonment counts as ours. No reason: an abandon."""
+    reason = (disconnect_reason or "").strip().upper()
+    if not reason or reason in _CUSTOMER_LEFT:
+        return FinalState.ABANDONED, False
+    if reason.startswith("TELECOM_") or (reason != "EXPIRED" and _is_failure(reason)):  # EXPIRED: the wait's end
+        return FinalState.FAILED, False
+    return FinalState.ABANDONED, True
 
 
 def _is_failure(disconnect_reason: str | None) -> bool:
