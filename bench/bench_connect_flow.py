@@ -81,7 +81,24 @@ def _stop_lifecycles(runtime: LocalRuntime) -> None:
     for arn in runtime.deployment.state_machines.values():
         for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn, statusFilter="RUNNING"):
             for execution in page["executions"]:
-                sfn.stop_execution(executionArn=execution["executionArn"], cause="bench: measured the flow call only")
+                _stop(sfn, execution["executionArn"])
+
+
+def _stop(sfn: object, arn: str) -> None:
+    """Stop one execution. moto's StopExecution answers 500 for an execution whose worker has not set up its
+    environment yet (just started: a callback's lifecycle) or has just finished: tried again for a few seconds,
+    done once it is no longer RUNNING."""
+    from botocore.exceptions import ClientError
+
+    for _ in range(50):
+        try:
+            sfn.stop_execution(executionArn=arn, cause="bench: measured the flow call only")  # type: ignore[attr-defined]
+            return
+        except ClientError:
+            if sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":  # type: ignore[attr-defined]
+                return
+            time.sleep(0.1)
+    raise RuntimeError(f"could not stop {arn}")
 
 
 def _p(values: list[float], q: float) -> float:
