@@ -132,6 +132,35 @@ def check_graph(definition: Mapping[str, Any], *, source: str = "ASL") -> None:
         raise AslError(f"{source}: broken state graph:\n  " + "\n  ".join(errors))
 
 
+_OWN_ARN = "$$.StateMachine.Id"  # the context object's ARN of the running state machine
+
+
+def _all_states(scope: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
+    for name, state in (scope.get("States") or {}).items():
+        yield name, state
+        for branch in state.get("Branches", []) or []:
+            yield from _all_states(branch)
+        inner = state.get("ItemProcessor") or state.get("Iterator")
+        if inner:
+            yield from _all_states(inner)
+
+
+def starts_itself(definition: Mapping[str, Any], *, source: str = "ASL") -> bool:
+    """Whether a Task starts a new execution of this very state machine (`"StateMachineArn.$": "$$.StateMachine.Id"`:
+    a workflow that continues as a new execution). Its role then needs states:StartExecution on its own ARN, which
+    the infra grants itself (infra.constructs.workflows). Such a start must name the execution: a retried start of
+    an unnamed one would run the workflow twice."""
+    found = False
+    for name, state in _all_states(definition):
+        params = state.get("Parameters") or {}
+        if state.get("Type") != "Task" or params.get("StateMachineArn.$") != _OWN_ARN:
+            continue
+        if not ("Name" in params or "Name.$" in params):
+            raise AslError(f"{source}: {name} starts this state machine again without naming the execution")
+        found = True
+    return found
+
+
 EXPRESS_LIMIT_S = 300  # an Express execution is stopped (ExecutionsTimedOut) after 5 minutes
 # Errors a retried attempt may have spent its whole time on before failing: the task's timeout.
 _TIMEOUT_ERRORS = {"Sandbox.Timedout", "States.Timeout", "States.TaskFailed", "States.ALL"}

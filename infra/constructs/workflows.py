@@ -77,6 +77,12 @@ class AslStateMachine(Construct):
             # No removal_policy: a state machine holds no data (its history lives in the log group,
             # which follows the stage policy); retaining it would orphan one per replacement.
         )
+        if asl.starts_itself(json.loads(text), source=self.definition_file.name):
+            # Continue-as-new: the machine starts itself. In its own policy, not the role's default one: the state
+            # machine depends on that one, and a statement naming the machine there would be a dependency cycle.
+            itself = self.state_machine.state_machine_arn
+            own = iam.PolicyStatement(actions=["states:StartExecution"], resources=[itself])
+            iam.Policy(self, "StartsItself", roles=[self.state_machine.role], statements=[own])
         for fn in functions.values():
             # The ASL passes the unqualified ARN as FunctionName: grant exactly that (no ":*").
             self.state_machine.add_to_role_policy(

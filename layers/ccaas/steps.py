@@ -16,3 +16,18 @@ class TaskTokenStep(ContactStep):
     # The step's Step Functions retry count ($$.State.RetryCount): a retried AwaitAgent may follow an attempt that
     # saved the contact QUEUED and then could not publish its event (usecases.contacts.queue_and_route).
     retry: int = 0
+
+
+class LoopCount(BaseModel):
+    """The lifecycle's own bookkeeping, carried in `$.recheck` (extra members, Recheck's last answer, are ignored):
+    rechecks so far in this execution, and which execution of the contact this is. After a number of rechecks the
+    workflow continues as a new execution (a Standard execution holds at most 25,000 history events)."""
+
+    loop: int = 0
+    generation: int = 0
+
+
+class RecheckStep(ContactStep):
+    """Recheck: `recheck` is the previous answer (the first wait's at the start, which has no counts)."""
+
+    recheck: LoopCount = LoopCount()

@@ -63,11 +63,16 @@ def test_the_lifecycle_ends_at_the_answer_in_one_transition_and_every_unanswered
         ["AwaitAgent", "Recheck", "AfterRecheck", "Connected"],  # answered as a wait timed out
         ["AwaitAgent", "Recheck", "AfterRecheck", "StartPostContact"],  # queue timeout, callback expired
         ["AwaitAgent", "StartPostContact"],  # the customer left
+        # after 250 loops the wait continues in a new execution (ending this one), already started if retried
+        ["AwaitAgent", "Recheck", "AfterRecheck", "NextGeneration", "ContinueAsNew"],
+        ["AwaitAgent", "Recheck", "AfterRecheck", "NextGeneration", "ContinueAsNew", "Continued"],
     ])
     waits = definition["States"]["AwaitAgent"]
     assert waits["TimeoutSecondsPath"] == "$.recheck.wait_s"  # Recheck's answer sets the next wait
     assert definition["States"]["Recheck"]["ResultPath"] == "$.recheck"
-    choices = {c["StringEquals"]: c["Next"] for c in definition["States"]["AfterRecheck"]["Choices"]}
+    guard, *rest = definition["States"]["AfterRecheck"]["Choices"]
+    assert guard["Next"] == "NextGeneration" and {"Variable": "$.recheck.next", "StringEquals": "wait"} in guard["And"]
+    choices = {c["StringEquals"]: c["Next"] for c in rest}
     assert choices == {"wait": "AwaitAgent", "connected": "Connected", "follow": "RecordOriginal"}
     assert waits["End"] is True and definition["States"]["Connected"]["Type"] == "Succeed"
     assert definition["States"]["FollowCallback"]["Next"] == "AwaitAgent"

@@ -438,7 +438,11 @@ def recheck(deps: Dependencies, tenant_id: str, contact_id: str) -> tuple[str, i
         if now + _TIMER_SLACK_MS >= deadline:
             abandon_contact(deps, tenant_id, contact_id, reason=reason, from_workflow=True)
             continue
-        # A routing step expired (or the wait cap passed): the next AwaitAgent routes with the wider step.
+        # A routing step expired, a queue delay ended or the safety net came: route now, so an offer made under the
+        # wider step sets the next timer to its reservation deadline, not to the (longer) safety net of a QUEUED
+        # contact (the next AwaitAgent only re-arms its token).
+        if contact.state == ContactState.QUEUED:
+            contact = route_contact(deps, contact)
         return "wait", _wait_s(routing.next_check(deps, contact, queue, policy, now), now), contact_id
     return "wait", 1, contact_id  # contended: look again in a second
 

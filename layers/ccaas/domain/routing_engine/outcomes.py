@@ -26,11 +26,22 @@ from ccaas.domain.routing_engine.reach import StaffedAgents, as_staff, resolve_s
 from ccaas.domain.routing_engine.steps import current_step
 
 __all__ = ["OfferFollowUp", "after_failed_offer", "decide_callback", "next_check_at", "offers_callback",
-           "reservation_deadline"]
+           "queued_check_ms", "reservation_deadline"]
 
 
 def reservation_deadline(offered_at: int, policy: RoutingPolicy) -> int:
     return offered_at + int(policy.reservation.timeout_s * 1000)
+
+
+QUEUED_CHECK_SHARE = 0.1  # of the time waited so far
+QUEUED_CHECK_MAX_MS = 15 * 60 * 1000
+
+
+def queued_check_ms(waited_ms: int, policy: RoutingPolicy) -> int:
+    """The safety net of a QUEUED contact's timer (next_check_at): at least one reservation timeout (a
+    contact answered within it costs nothing), a tenth of the wait so far, at most 15 minutes."""
+    reservation_ms = int(policy.reservation.timeout_s * 1000)
+    return max(reservation_ms, min(int(max(waited_ms, 0) * QUEUED_CHECK_SHARE), QUEUED_CHECK_MAX_MS))
 
 
 def next_check_at(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: int, *,
@@ -43,9 +54,11 @@ def next_check_at(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms:
     decision would use (reach.resolve_step): a step no staffed agent can satisfy is passed over, so
     the timer is not set for its expiry. It is consulted only when that expiry would set the timer.
 
-    A contact QUEUED now may be offered at any moment during the wait, and the workflow's timer
-    cannot be moved once started; so its wait is also capped at one reservation timeout, which
-    bounds a missed offer's detection by that timeout (a contact answered within it costs nothing).
+    A contact QUEUED now may be offered at any moment during the wait (a freed agent takes it), and the
+    workflow's timer cannot be moved once started; so its wait is also capped by a safety net that bounds how
+    late a missed offer is noticed: one reservation timeout at first, then a tenth of the time the contact has
+    waited, at most 15 minutes (queued_check_ms). A day-long wait is then about 130 checks, not 2,880 (each costs
+    three Standard transitions and 13 history events).
 
     With `staffed`, the end of a staffed agent's queue delay (QueueAssignment.delay_s) is a check too: an agent
     idle while the contact is too young for it hears of nothing when the contact comes of age (no event), so the
@@ -58,7 +71,7 @@ def next_check_at(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms:
     callback = contact.state == ContactState.CALLBACK_SCHEDULED or (
         contact.state == ContactState.INITIATED and contact.callback_number is not None)  # will wait as a callback
     if contact.state in (ContactState.INITIATED, ContactState.QUEUED) and not callback:
-        times = [start + queue.max_wait_s * 1000, now_ms + int(policy.reservation.timeout_s * 1000)]
+        times = [start + queue.max_wait_s * 1000, now_ms + queued_check_ms(now_ms - start, policy)]
     elif callback:
         times = [start + int(qp.callback.max_wait_s * 1000)]
     else:
