@@ -19,5 +19,6 @@ tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 @event_parser(model=TaskTokenStep)
 def lambda_handler(event: TaskTokenStep, context: LambdaContext) -> dict:
     logger.append_keys(tenant_id=event.tenant_id, contact_id=event.contact_id)
-    contact = queue_and_route(dependencies(), event.tenant_id, event.contact_id, event.task_token, retried=event.retry > 0)
+    contact = queue_and_route(dependencies(), event.tenant_id, event.contact_id, event.task_token,
+                              retried=event.retry > 0, wait_s=event.wait_s)
     return {"state": contact.state.value, "agent_id": contact.agent_id}

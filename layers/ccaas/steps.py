@@ -16,6 +16,9 @@ class TaskTokenStep(ContactStep):
     # The step's Step Functions retry count ($$.State.RetryCount): a retried AwaitAgent may follow an attempt that
     # saved the contact QUEUED and then could not publish its event (usecases.contacts.queue_and_route).
     retry: int = 0
+    # The step's timeout ($.recheck.wait_s): the contact records when it ends (Contact.check_at). None from an
+    # execution started before the step was given it: never woken early, as then.
+    wait_s: int | None = None
 
 
 class LoopCount(BaseModel):

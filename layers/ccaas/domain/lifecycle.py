@@ -31,13 +31,15 @@ def _without(ids: tuple[str, ...], contact_id: str) -> tuple[str, ...]:
     return tuple(i for i in ids if i != contact_id)
 
 
-def enqueue(contact: Contact, queue: Queue, token: str, now_ms: int) -> Contact:
-    """A contact created with a callback number (a callback requested at intake) waits as one."""
+def enqueue(contact: Contact, queue: Queue, token: str, now_ms: int, check_at: int | None = None) -> Contact:
+    """A contact created with a callback number (a callback requested at intake) waits as one. `check_at`: when
+    the step that parks `token` times out (Contact.check_at)."""
     return _contact(
         contact,
         ContactState.CALLBACK_SCHEDULED if contact.callback_number else ContactState.QUEUED,
         enqueued_at=now_ms,
         workflow_token=token,
+        check_at=check_at,
         sl_threshold_s=queue.sl_threshold_s,
     )
 
@@ -164,8 +166,8 @@ def set_status(agent: Agent, status: str, now_ms: int) -> Agent:
     return _agent(agent, now_ms, status=status, status_since=now_ms)
 
 
-def arm_token(contact: Contact, token: str) -> Contact:
-    return contact.model_copy(update={"workflow_token": token, "version": contact.version + 1})
+def arm_token(contact: Contact, token: str, check_at: int | None = None) -> Contact:
+    return contact.model_copy(update={"workflow_token": token, "check_at": check_at, "version": contact.version + 1})
 
 
 def schedule_callback(contact: Contact, number: str) -> Contact:

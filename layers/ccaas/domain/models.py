@@ -248,6 +248,9 @@ class Contact(BaseModel):
     callback_number: str | None = None
     # Opaque callback token of the workflow step waiting on this contact (Step Functions task token).
     workflow_token: str | None = None
+    # When that step's timer ends (epoch ms, set as it parks its token): an offer made outside the workflow whose
+    # reservation ends well before it wakes the workflow (routing_engine.outcomes.offer_wakes_workflow).
+    check_at: int | None = None
     sl_threshold_s: int = 20
     # The plan made at intake: steps that relax over time, segment, journey flags (routing engine).
     routing: RoutingPlan | None = None

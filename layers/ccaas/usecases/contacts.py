@@ -26,6 +26,7 @@ from ccaas.domain.models import (
 )
 from ccaas.domain.live_metrics import local_day
 from ccaas.domain.routing_engine import after_failed_offer, reservation_deadline
+from ccaas.domain.routing_engine.outcomes import offer_wakes_workflow
 from ccaas.usecases import routing, waiting
 from ccaas.usecases.tenancy import time_zone_of
 
@@ -46,6 +47,11 @@ class ContactAbandoned(Exception):
 
 class CallbackReached(Exception):
     """Sent to a scheduled callback's workflow when its CALLBACK contact took over (the workflow ends)."""
+
+
+class OfferMade(Exception):
+    """Sent to a contact's workflow when an offer's reservation ends well before the workflow's timer: Recheck
+    times the offer by its reservation (routing_engine.outcomes.offer_wakes_workflow)."""
 
 
 AttributeKey = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]+$")]
@@ -248,16 +254,21 @@ def earlier_segments(deps: Dependencies, contact: Contact, limit: int) -> list[C
     return chain
 
 
-def queue_and_route(deps: Dependencies, tenant_id: str, contact_id: str, task_token: str, *, retried: bool = False) -> Contact:
+def queue_and_route(deps: Dependencies, tenant_id: str, contact_id: str, task_token: str, *, retried: bool = False,
+                    wait_s: int | None = None) -> Contact:
     """Workflow step AwaitAgent: queue the contact with the step's token, then try an agent at once. `retried`: the
     workflow runs the step again after a failure (its first attempt may have saved the contact QUEUED and then
-    failed to publish `contact.queued`: published again, under the same event id)."""
+    failed to publish `contact.queued`: published again, under the same event id). `wait_s`: the step's timeout,
+    recorded on the contact as when its timer ends (check_at)."""
 
     def attempt() -> Contact:
         contact = deps.store.get_contact(tenant_id, contact_id)
+        now = deps.clock.now_ms()
+        # The timer started a moment before this: a little late, which only ever wakes the workflow a bit sooner.
+        check_at = None if wait_s is None else now + wait_s * 1000
         if contact.state == ContactState.INITIATED:
             queue = deps.config.get_queue(tenant_id, contact.queue_id)
-            queued = lifecycle.enqueue(contact, queue, task_token, deps.clock.now_ms())
+            queued = lifecycle.enqueue(contact, queue, task_token, now, check_at)
             commit(deps, contacts=[(queued, EventType.CONTACT_QUEUED, {"sl_threshold_s": queue.sl_threshold_s})])
             return queued
         if contact.state == ContactState.ABANDONED:
@@ -265,7 +276,7 @@ def queue_and_route(deps: Dependencies, tenant_id: str, contact_id: str, task_to
             return contact
         if contact.state in (ContactState.QUEUED, ContactState.OFFERED, ContactState.CALLBACK_SCHEDULED):
             # A retried step or a new wait after a recheck: the previous token is dead, park the new one.
-            rearmed = lifecycle.arm_token(contact, task_token)
+            rearmed = lifecycle.arm_token(contact, task_token, check_at)
             if retried and contact.enqueued_at is not None:  # contact.queued once more: a copy already had is dropped
                 queue = deps.config.get_queue(tenant_id, contact.queue_id)
                 commit(deps, contacts=[(rearmed, EventType.CONTACT_QUEUED, {"sl_threshold_s": queue.sl_threshold_s})])
@@ -278,6 +289,8 @@ def queue_and_route(deps: Dependencies, tenant_id: str, contact_id: str, task_to
     contact = retrying(attempt)
     if contact.state in WAITING_STATES:
         contact = route_contact(deps, contact)
+    elif contact.state == ContactState.OFFERED:  # offered after the last Recheck timed this wait
+        _wake_for_offer(deps, contact)
     return contact
 
 
@@ -304,7 +317,20 @@ def _reserve(deps: Dependencies, contact: Contact, agent: Agent, decision: routi
         # The original's workflow goes on with the CALLBACK contact (Recheck answers "follow").
         token = contact.workflow_token
         _answer(lambda: deps.workflow.fail(token, CallbackReached.__name__, offered.contact_id))
+    else:
+        _wake_for_offer(deps, offered)
     return offered, reserved
+
+
+def _wake_for_offer(deps: Dependencies, offered: Contact) -> None:
+    """The workflow's timer cannot move: an offer whose reservation ends well before it (made during a long wait,
+    mostly to a freed agent, outside the workflow) ends the wait, and Recheck times the offer by its reservation.
+    Left alone, a missed offer held its agent until the timer, up to 15 minutes."""
+    if offered.check_at is None or not offered.workflow_token:
+        return
+    if offer_wakes_workflow(offered, routing.policy_of(deps, offered.tenant_id)):
+        token = offered.workflow_token
+        _answer(lambda: deps.workflow.fail(token, OfferMade.__name__, f"offered to {offered.agent_id}"))
 
 
 def route_contact(deps: Dependencies, contact: Contact) -> Contact:

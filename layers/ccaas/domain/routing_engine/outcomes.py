@@ -25,8 +25,8 @@ from ccaas.domain.routing_engine.policy import RoutingPolicy
 from ccaas.domain.routing_engine.reach import StaffedAgents, as_staff, resolve_step
 from ccaas.domain.routing_engine.steps import current_step
 
-__all__ = ["OfferFollowUp", "after_failed_offer", "decide_callback", "next_check_at", "offers_callback",
-           "queued_check_ms", "reservation_deadline"]
+__all__ = ["OfferFollowUp", "after_failed_offer", "decide_callback", "next_check_at", "offer_wakes_workflow",
+           "offers_callback", "queued_check_ms", "reservation_deadline"]
 
 
 def reservation_deadline(offered_at: int, policy: RoutingPolicy) -> int:
@@ -44,6 +44,21 @@ def queued_check_ms(waited_ms: int, policy: RoutingPolicy) -> int:
     return max(reservation_ms, min(int(max(waited_ms, 0) * QUEUED_CHECK_SHARE), QUEUED_CHECK_MAX_MS))
 
 
+OFFER_WAKE_SLACK_MS = 5_000  # a timer ending this little after the reservation takes a missed offer back itself
+
+
+def offer_wakes_workflow(contact: Contact, policy: RoutingPolicy) -> bool:
+    """Whether an offer must wake the contact's workflow: its timer (`check_at`, the safety net of a long wait) ends
+    more than OFFER_WAKE_SLACK_MS after the offer's reservation deadline. The timer cannot move, so the workflow is
+    woken (Recheck then times the offer by its reservation); left alone, a missed offer held its agent up to 15
+    minutes. Never in a caller's first 5 minutes: the safety net is then one reservation timeout, which ends
+    before the reservation of any offer made during it."""
+    if contact.state != ContactState.OFFERED or contact.offered_at is None or contact.check_at is None:
+        return False
+    return contact.workflow_token is not None and (
+        contact.check_at > reservation_deadline(contact.offered_at, policy) + OFFER_WAKE_SLACK_MS)
+
+
 def next_check_at(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: int, *,
                   staffed: StaffedAgents | Iterable[Agent] | Callable[[], Iterable[Agent]] | None = None) -> int | None:
     """When the workflow must look at a waiting contact again although no event came (epoch ms):
@@ -58,7 +73,8 @@ def next_check_at(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms:
     workflow's timer cannot be moved once started; so its wait is also capped by a safety net that bounds how
     late a missed offer is noticed: one reservation timeout at first, then a tenth of the time the contact has
     waited, at most 15 minutes (queued_check_ms). A day-long wait is then about 130 checks, not 2,880 (each costs
-    three Standard transitions and 13 history events).
+    three Standard transitions and 13 history events). An offer whose reservation ends well before that timer
+    wakes the workflow (offer_wakes_workflow), so a missed one is still noticed at its reservation deadline.
 
     With `staffed`, the end of a staffed agent's queue delay (QueueAssignment.delay_s) is a check too: an agent
     idle while the contact is too young for it hears of nothing when the contact comes of age (no event), so the
