@@ -31,7 +31,7 @@ from ccaas.domain.analytics.text import PhraseIndex, normalize_phrase, segment_w
 from ccaas.domain.analytics.transcript import Speaker
 from ccaas.domain.events import AgentActivity
 from ccaas.domain.guidance import GuidanceState
-from ccaas.domain.vocabulary import is_stored
+from ccaas.domain.vocabulary import NOT_READY_REASON, is_stored
 from ccaas.domain.live_metrics import MINUTE_SLOTS, WINDOW_MINUTES, live_service_level, sliding_minutes
 
 if TYPE_CHECKING:  # redact_and_score's arguments: its callers bring the redactor and the analyzer
@@ -51,9 +51,7 @@ MAX_ESCALATION_PHRASE = 80  # characters
 MAX_ESCALATION_PHRASE_WORDS = 12
 MAX_IGNORED_STATUSES = 50
 MAX_STATUS = 32  # characters of a not-ready reason (the agents API allows [A-Z][A-Z0-9_]{1,31})
-# A status an agent can be set to (usecases.agents.STATUS_PATTERN, routing_engine.policy.NotReadyStatus; not imported:
-# the alert functions do not load the routing engine). tests/unit/test_alert_hysteresis.py pins them together.
-_AGENT_STATUS = re.compile(r"[A-Z][A-Z0-9_]{1,31}")
+_AGENT_STATUS = re.compile(NOT_READY_REASON)  # a status an agent can be set to
 
 
 class AlertRule(StrEnum):

@@ -153,6 +153,9 @@ Name = Annotated[str, Field(pattern=_NAME)]
 # Text people read (names, labels): any text but control characters, which would forge lines in CSV
 # exports and logs or hide text on a wallboard.
 PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+# A named not-ready reason an agent can set (BREAK, LUNCH_2): the agents API, routing policies and alert rules
+# (ignore_statuses) take the same ones.
+NOT_READY_REASON = r"[A-Z][A-Z0-9_]{1,31}"
 
 # A customer the directory knows without a tier is routed at this one (never at the tier a request claims).
 DEFAULT_TIER = "standard"

@@ -12,11 +12,12 @@ from ccaas.domain.history import ChatMessage
 from ccaas.domain.models import Agent, AgentStatus, Contact, NotFound
 from ccaas.domain.routing_engine import JourneySummary, reservation_deadline
 from ccaas.usecases import routing
+from ccaas.domain.vocabulary import NOT_READY_REASON
 from ccaas.usecases.tenancy import time_zone_of
 from ccaas.usecases.contacts import earlier_segments, offer_work_to, retrying
 
 # Named not-ready reasons are free text in the same field; these are the states an agent sets.
-STATUS_PATTERN = r"^(OFFLINE|AVAILABLE|NOT_READY|[A-Z][A-Z0-9_]{1,31})$"
+STATUS_PATTERN = f"^(OFFLINE|AVAILABLE|NOT_READY|{NOT_READY_REASON})$"
 
 
 class StatusChange(BaseModel):

@@ -30,7 +30,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ccaas.domain.models import MAX_CAPACITY, MAX_SECONDS, Channel, QueueAssignment
-from ccaas.domain.vocabulary import PRINTABLE_PATTERN
+from ccaas.domain.vocabulary import NOT_READY_REASON, PRINTABLE_PATTERN
 from ccaas.domain.routing_engine.conditions import NAME_PATTERN, Condition
 from ccaas.domain.routing_engine.hours import HoursOfOperation
 
@@ -68,7 +68,7 @@ Label = Annotated[str, Field(max_length=MAX_LABEL, pattern=PRINTABLE_PATTERN)]
 Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
 Seconds = Annotated[float, Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False)]
 SecondsOrZero = Annotated[float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
-NotReadyStatus = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
+NotReadyStatus = Annotated[str, Field(pattern=f"^{NOT_READY_REASON}$")]
 
 
 class _Frozen(BaseModel):
