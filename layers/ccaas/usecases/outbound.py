@@ -3,12 +3,12 @@
 The rules are the domain's (ccaas.domain.outbound: `check_attempt`, `pacing_mode`, `dials_to_place`,
 list parsing); this module only orchestrates the ports:
 
-- `dial_tick(deps, tenant, campaign, now)` is one step of the dialing loop, under the lease of the campaign's
-  queue (one tick at a time decides for its agents): collect the outcomes the dialer knows (the simulated
-  carrier; Amazon Connect's arrive as contact records instead; polled for a paused or stopped campaign too, until
-  its calls have ended), derive the pacing state from live data (free / busy / wrapping agents of the campaign's
-  queue, the calls still ringing for them from every campaign of the queue, the rolling answer and 30-day
-  abandonment counts), take that many due rows from the due index, check
+- `dial_tick(deps, tenant, campaign, now)` is one step of the dialing loop, under the leases of every queue the
+  campaign's agents serve (one tick at a time decides for an agent, whichever queues it serves): collect the
+  outcomes the dialer knows (the simulated carrier; Amazon Connect's arrive as contact records instead; polled for
+  a paused or stopped campaign too, until its calls have ended), derive the pacing state from live data (free /
+  busy / wrapping agents of the campaign's queue, the calls still ringing for them from every campaign on a queue
+  they serve, the rolling answer and 30-day abandonment counts), take that many due rows from the due index, check
   each row (`check_attempt`: every verdict kept), and for an allowed one store the attempt WITH its
   checks in one conditional write (campaign still RUNNING at the version the check used, row unchanged,
   no suppression since, the consent record the check read unchanged) BEFORE the dial. A write that loses any of those conditions dials nothing.
@@ -280,7 +280,7 @@ class TickResult:
     number_busy: int = 0  # rows deferred because a call to their number was in flight (never two at once)
     rows_read: int = 0
     completed: bool = False  # every row was final: the campaign completed in this tick
-    overlapped: bool = False  # another tick held the lease of the campaign's queue: this one did nothing
+    overlapped: bool = False  # another tick held the lease of a queue the campaign's agents serve: this one dialed nothing
     in_flight: int = 0  # the campaign's calls with no outcome yet (placed in the last IN_FLIGHT), after polling
     blocks: dict[str, int] = field(default_factory=dict)
     outcome_counts: dict[str, int] = field(default_factory=dict)  # the carrier outcomes' metric counts (metrics.outcome_metrics)
@@ -799,6 +799,12 @@ def _campaign_agents(deps: Dependencies, tenant_id: str, campaign: Campaign) -> 
             if a.serves(campaign.queue_id) and a.has_skills(campaign.required_skills)]
 
 
+def _agent_queues(campaign: Campaign, agents: Sequence[Agent]) -> frozenset[str]:
+    """The campaign's queue and every queue its agents serve: a campaign on any of them may count one of these
+    agents free, so its calls ringing are subtracted here and its ticks never run beside this campaign's."""
+    return frozenset({campaign.queue_id, *(q.queue_id for a in agents for q in a.queues)})
+
+
 def _free(agent: Agent) -> bool:
     return agent.free_slots(Channel.VOICE) > 0 and not agent.offered_contact_ids
 
@@ -813,14 +819,16 @@ def _ringing(record: AttemptRecord, now: datetime) -> bool:
 
 
 def _calls_ringing(deps: Dependencies, tenant_id: str, campaign: Campaign, own: Sequence[AttemptRecord],
-                   now: datetime) -> int:
-    """The calls ringing for the agents of the campaign's queue: its own (`own`, polled) and those of the tenant's
-    other campaigns on the queue whose calls may be in flight (running, or settling: a paused campaign's calls
-    still ring). Each counting the queue's free agents as its own would place a call per agent per campaign."""
+                   now: datetime, queues: frozenset[str]) -> int:
+    """The calls ringing for the campaign's agents: its own (`own`, polled) and those of the tenant's other
+    campaigns whose calls may be in flight (running, or settling: a paused campaign's calls still ring) on any
+    queue its agents serve (`queues`, `_agent_queues`): an agent of two queues is one agent, and each campaign
+    counting it free as its own would place a call for it per campaign. Conservative: another queue's calls
+    count whole even when only some of its agents are this campaign's (a little under-dialing, never over)."""
     count = sum(1 for r in own if _ringing(r, now))
     settling: set[tuple[str, str]] | None = None
     for other in deps.outbound.list_campaigns(tenant_id):
-        if (other.campaign_id == campaign.campaign_id or other.queue_id != campaign.queue_id
+        if (other.campaign_id == campaign.campaign_id or other.queue_id not in queues
                 or other.mode not in (CampaignMode.PROGRESSIVE, CampaignMode.PREDICTIVE)
                 or other.status is CampaignStatus.DRAFT):
             continue
@@ -838,21 +846,28 @@ TICK_LEASE = timedelta(seconds=60)  # longer than a dialer invocation may run (5
 
 @contextmanager
 def _queue_lease(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetime,
-                 result: TickResult) -> Iterator[bool]:
-    """Whether this tick holds the lease of the campaign's queue (then released when it ends). Two ticks reading
-    the same free agents and calls in flight before either dials would each place a call per free agent: an
-    overlapping or doubled dialer invocation (the scheduler delivers at least once), or two campaigns of one queue
-    ticked by two invocations. Per queue, so it serialises every campaign whose calls its agents take."""
-    queue_id = deps.outbound.get_campaign(tenant_id, campaign_id).queue_id
-    name, owner = f"dial#{queue_id}", uuid.uuid4().hex
-    if not deps.outbound.acquire_lease(tenant_id, name, owner, now=now, until=now + TICK_LEASE):
-        result.overlapped = True
-        yield False
-        return
+                 result: TickResult) -> Iterator[frozenset[str] | None]:
+    """The queues whose leases this tick holds (all released when it ends), None when another tick holds one of
+    them (the tick is `overlapped`). Two ticks reading the same free agents and calls in flight before either
+    dials would each place a call per free agent: an overlapping or doubled dialer invocation (the scheduler
+    delivers at least once), or two campaigns whose agents overlap ticked by two invocations. So a tick leases
+    every queue its campaign's agents serve (`_agent_queues`): two campaigns sharing agent x both lease the
+    queue of the other (x serves it), whichever queues their other agents serve. Taken in sorted order, none
+    waited for: two ticks racing for the same set fail at the first lease of it, not each at a different one."""
+    campaign = deps.outbound.get_campaign(tenant_id, campaign_id)
+    queues = _agent_queues(campaign, _campaign_agents(deps, tenant_id, campaign))
+    owner, held = uuid.uuid4().hex, []
     try:
-        yield True
+        for queue_id in sorted(queues):
+            if not deps.outbound.acquire_lease(tenant_id, f"dial#{queue_id}", owner, now=now, until=now + TICK_LEASE):
+                result.overlapped = True
+                yield None
+                return
+            held.append(queue_id)
+        yield queues
     finally:
-        deps.outbound.release_lease(tenant_id, name, owner)
+        for queue_id in reversed(held):
+            deps.outbound.release_lease(tenant_id, f"dial#{queue_id}", owner)
 
 
 def _sum_counts(days: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
@@ -896,16 +911,16 @@ def dial_tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetim
     now = now or _now(deps)
     result = TickResult(tenant_id=tenant_id, campaign_id=campaign_id)
     try:
-        with _queue_lease(deps, tenant_id, campaign_id, now, result) as held:
-            if held:
-                _tick(deps, tenant_id, campaign_id, now, result, tick_s)
+        with _queue_lease(deps, tenant_id, campaign_id, now, result) as leased:
+            if leased is not None:
+                _tick(deps, tenant_id, campaign_id, now, result, tick_s, leased)
     finally:
         _count(deps, result, now)
     return result
 
 
 def _tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetime, result: TickResult,
-          tick_s: float) -> None:
+          tick_s: float, leased: frozenset[str]) -> None:
     campaign = deps.outbound.get_campaign(tenant_id, campaign_id)
     running = campaign.status is CampaignStatus.RUNNING
     settings = dialer_settings(deps, tenant_id)
@@ -944,12 +959,20 @@ def _tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetime, r
 
     # 2. pacing from live data
     agents = _campaign_agents(deps, tenant_id, campaign)
+    queues = _agent_queues(campaign, agents)
+    if not queues <= leased:
+        # an agent joined another queue (or the campaign's queue or skills changed) since the leases were taken:
+        # a tick of that queue's campaigns may read the agent now; the next tick leases it
+        logger.info("campaign agents' queues changed under the tick",
+                    extra={"tenant_id": tenant_id, "campaign_id": campaign_id})
+        result.overlapped = True
+        return
     counts30 = _window_counts(deps, tenant_id, campaign_id, now, ABANDON_DAYS)
     stats = abandonment(counts30)
     mode = pacing_mode(campaign, stats)
     result.mode = str(mode)
     if mode is CampaignMode.PREVIEW:
-        free = sum(1 for a in agents if _free(a)) - _calls_ringing(deps, tenant_id, campaign, in_flight, now)
+        free = sum(1 for a in agents if _free(a)) - _calls_ringing(deps, tenant_id, campaign, in_flight, now, queues)
         _offer_previews(deps, campaign, max(0, free), now, result)
         _complete_if_final(deps, campaign, counts30, now, result)
         return
@@ -959,7 +982,7 @@ def _tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetime, r
         agents_in_wrap_up=sum(1 for a in agents if a.acw_contact_ids),
         # agentless: its own lines; else the calls ringing for the queue's agents (a connected one's agent is busy)
         calls_in_flight=(len(in_flight) if mode is CampaignMode.AGENTLESS
-                         else _calls_ringing(deps, tenant_id, campaign, in_flight, now)),
+                         else _calls_ringing(deps, tenant_id, campaign, in_flight, now, queues)),
         answer_rate=_answer_rate(_window_counts(deps, tenant_id, campaign_id, now, ANSWER_RATE_DAYS)),
         answered_30d=stats.answered,
         abandoned_30d=stats.abandoned,
@@ -1404,12 +1427,27 @@ def record_outcome(deps: Dependencies, tenant_id: str, campaign_id: str, row_id:
 def _hand_out(deps: Dependencies, tenant_id: str, campaign: Campaign, attempt: Attempt) -> AgentHandouts | None:
     """The queue's hand-outs with this answer added, when the campaign's free agents outnumber the earlier answers
     still waiting for routing's offer; None when each free agent is held (the answer is dropped). Read before the
-    agents: an offer landing between the two reads counts its agent twice (one more drop), never not at all."""
+    agents: an offer landing between the two reads counts its agent twice (one more drop), never not at all.
+
+    Waiting answers count from every queue the campaign's agents serve (`_agent_queues`, as the tick counts calls
+    ringing): an answer handed out on queue B may take the agent B shares with this queue. Conservative: all of
+    them count, even one whose agent this campaign does not have. The answer is stored in its own queue's
+    hand-outs (conditional on their version: two writers of one queue never both take the last agent); writers of
+    two queues sharing an agent are serialised by the leases instead: an answer is handed out only when the
+    simulated carrier's outcome is polled, in a tick holding the leases of every queue its agents serve (Amazon
+    Connect's answered calls name their contact: nothing is handed out here)."""
     now = _now(deps)
+    queues = _agent_queues(campaign, _campaign_agents(deps, tenant_id, campaign))  # which hand-outs to read
     held = deps.outbound.handouts(tenant_id, campaign.queue_id)
     waiting = [h for h in held.handouts if _holds_agent(deps, tenant_id, h, now)]
-    free = sum(1 for agent in _campaign_agents(deps, tenant_id, campaign) if _free(agent))
-    if free <= len(waiting):
+    elsewhere = sum(1 for queue_id in sorted(queues - {campaign.queue_id})
+                    for h in deps.outbound.handouts(tenant_id, queue_id).handouts if _holds_agent(deps, tenant_id, h, now))
+    agents = _campaign_agents(deps, tenant_id, campaign)
+    for queue_id in sorted(_agent_queues(campaign, agents) - queues):  # joined since the first read (rare)
+        elsewhere += sum(1 for h in deps.outbound.handouts(tenant_id, queue_id).handouts
+                         if _holds_agent(deps, tenant_id, h, now))
+    free = sum(1 for agent in agents if _free(agent))
+    if free <= len(waiting) + elsewhere:
         return None
     return held.adding(waiting, AnswerHandout(campaign_id=attempt.campaign_id, row_id=attempt.row_id,
                                               attempt_id=attempt.attempt_id, at=now))
