@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field
 from ccaas.domain.models import DomainError
 
 DESCRIPTIONS = {
-    400: "The body is not UTF-8 JSON of at most 32 levels",
+    400: "The body is not UTF-8 JSON of at most 32 levels that gives each key once in an object "
+         "(`invalid_body`, `invalid_json`, `duplicate_key`)",
     401: "No or an unknown API key (answered by the authorizer)",
     403: "The key may not call this route",
     404: "No such entity in the caller's tenant",

@@ -12,6 +12,17 @@ or nothing); one that does not is a 400 when it claims to be JSON (or claims not
 claims another media type. A CSV body (`text/csv`) is
 checked the same way (size, UTF-8) and passed on as text with its content type: the route that takes one
 reads it itself.
+
+An object that gives a key twice (`{"queue_id": "a", "queue_id": "b"}`, anywhere: nested, inside lists, or
+spelled differently as `"\\u0071ueue_id"`) is a 400 `duplicate_key` naming the key and where it is
+(`rows[3].phone`), never its value. Python keeps the last value silently; a WAF or gateway in front of us may check
+the first: two readers that disagree on one body let a value past a check (and hide a client's bug).
+
+A body with several problems is answered with the first of, in this order: not base64 (`invalid_body`), too large
+(413), not UTF-8 (`invalid_body`); then what the parser meets first reading the text: not JSON (400, or 415 for
+another media type), `NaN`/`Infinity`, an over-long integer, nesting past the recursion limit (`invalid_json`); then
+nesting past MAX_DEPTH, a lone surrogate (`invalid_json`); a duplicate key last (`duplicate_key`): it is named only
+in a body that is otherwise JSON we can read.
 """
 from __future__ import annotations
 
@@ -19,6 +30,8 @@ import base64
 import binascii
 import json
 import re
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,16 +78,60 @@ def _bounded_int(text: str) -> int:
 
 
 def _depth_exceeds(document: Any, limit: int) -> bool:
-    """Without recursion: the depth check must not fail the way the parser did."""
-    stack = [(document, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict | list):
-            if depth > limit:
-                return True
-            children = value.values() if isinstance(value, dict) else value
-            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    """Without recursion (the depth check must not fail the way the parser did), one level at a time: a third of
+    the time a stack of (value, depth) took on 10,000 list rows, which pays for the duplicate-key check."""
+    level = [document] if type(document) in (dict, list) else []  # json.loads makes exactly these types
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        below: list[Any] = []
+        for value in level:
+            children = value.values() if type(value) is dict else value
+            below += [child for child in children if type(child) is dict or type(child) is list]
+        level = below
     return False
+
+
+MAX_NAME_CHARS = 64  # a key is the client's text: named, cut (as ccaas.api.errors does)
+
+
+def _cut(name: str) -> str:
+    return name if len(name) <= MAX_NAME_CHARS else name[:MAX_NAME_CHARS] + "…"
+
+
+class _KeysOnce:
+    """json.loads' object_pairs_hook: builds each object as json.loads does and notes the objects that give a key
+    twice, without raising (a duplicate is named only once every other check passed: see the module docstring).
+    The noted objects are kept alive, so the ids `where` looks for cannot be reused by another object."""
+
+    def __init__(self) -> None:
+        self.repeated: dict[int, tuple[dict[str, Any], set[str]]] = {}
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            twice = {key for key, times in Counter(key for key, _ in pairs).items() if times > 1}
+            self.repeated[id(obj)] = (obj, twice)
+        return obj
+
+    def first(self, document: Any) -> tuple[str, str] | None:
+        """(key, its path) of the first repeated key in the document's order (an object dropped as the value of a
+        repeated key has a repeated ancestor, which is found first)."""
+        return next(self._paths(document, ""), None)
+
+    def _paths(self, value: Any, path: str) -> Iterator[tuple[str, str]]:  # recursion is safe: depth checked already
+        if type(value) is dict:
+            twice = self.repeated.get(id(value), (None, set()))[1]
+            for key, child in value.items():
+                at = f"{path}.{_cut(key)}" if path else _cut(key)
+                if key in twice:
+                    yield key, at
+                yield from self._paths(child, at)
+        elif type(value) is list:
+            for index, child in enumerate(value):
+                yield from self._paths(child, f"{path}[{index}]")
 
 
 # json.loads accepts a `\uD800` escape without its pair; the lone surrogate then fails UTF-8 encoding wherever the
@@ -145,8 +202,10 @@ def normalise(event: dict[str, Any]) -> dict[str, Any]:
     if not text.strip():
         # Only whitespace: no body, as an empty one (a route that needs one answers 400 naming `body`).
         return {**event, "body": None, "isBase64Encoded": False}
+    keys_once = _KeysOnce()
     try:
-        document = json.loads(text, parse_constant=_reject_constant, parse_int=_bounded_int)
+        document = json.loads(text, parse_constant=_reject_constant, parse_int=_bounded_int,
+                              object_pairs_hook=keys_once)
     except RecursionError:
         raise BodyProblem(400, "invalid_json", f"the body nests deeper than {MAX_DEPTH} levels") from None
     except json.JSONDecodeError as exc:
@@ -161,6 +220,11 @@ def normalise(event: dict[str, Any]) -> dict[str, Any]:
         raise BodyProblem(400, "invalid_json",
                           "the body is not valid JSON: a string holds a lone UTF-16 surrogate (\\uD800-\\uDFFF "
                           "escape), which is not UTF-8 text")
+    if keys_once.repeated:
+        key, where = keys_once.first(document) or ("", "")
+        name = json.dumps(_cut(key), ensure_ascii=False)
+        raise BodyProblem(400, "duplicate_key", f"the body gives the key {name} more than once in one object "
+                                                f"(at {where or 'the top level'}); send each key once")
 
     normalised = {**event, "body": text, "isBase64Encoded": False}
     if header_name is not None:
