@@ -157,6 +157,7 @@ SPECS: Mapping[str, FunctionSpec] = {
         read=("Contacts", "Agents", "Config", "Metrics"),
         read_write=("Alerts", "Connections"),  # alerts also pushed to the watching supervisors
         publish_alerts=True,
+        put_events=True,  # agent.guidance_prompted: the silence prompt for dead air still going on
         push_to_sockets=True,
         schedule="rate(1 minute)",
         timeout_s=55,  # under the schedule's period: two sweeps never overlap for long

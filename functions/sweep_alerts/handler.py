@@ -2,7 +2,8 @@
 
 Waiting longer than X, not ready too long, service level below target over the last N minutes, dead air still
 going on in a live-transcribed call all become true without any event (or post) arriving; this evaluates them
-from the stored live state. A tenant that fails is logged and the invocation ends in an error (visible in the
+from the stored live state. Dead air still going on also gives the call's agent the tenant's silence guidance
+prompt, once per silence (published as agent.guidance_prompted, pushed by the push consumer). A tenant that fails is logged and the invocation ends in an error (visible in the
 Errors metric) after the other tenants were swept; tenants not reached before the time budget runs out wait for
 the next tick.
 """

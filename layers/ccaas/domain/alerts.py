@@ -531,6 +531,13 @@ class LiveTranscriptState(BaseModel):
     updated_at: int = 0
     version: int = 0
     guidance: GuidanceState = Field(default_factory=GuidanceState)  # the agent's prompts (ccaas.domain.guidance)
+    # The silence (its `at_ms`: where it began) whose alert a supervisor resolved by hand: not alerted again, by the
+    # sweep while it lasts nor by the post ending it (its (rule, contact) slot was free again).
+    silence_dismissed_at_ms: int | None = None
+
+    def silence_alertable(self, at_ms: int) -> bool:
+        """Whether the silence that began `at_ms` after connect may be alerted."""
+        return at_ms != self.silence_dismissed_at_ms
 
 
 class LiveSegment(BaseModel):
@@ -599,7 +606,7 @@ def evaluate_transcript(
     longest_ms, at_ms = 0, None
     spoken_until = state.last_end_ms if state.last_end_ms is not None else 0
     for s in segments:
-        if s.begin_ms - spoken_until > longest_ms:
+        if s.begin_ms - spoken_until > longest_ms and state.silence_alertable(spoken_until):
             longest_ms, at_ms = s.begin_ms - spoken_until, spoken_until
         spoken_until = max(spoken_until, s.end_ms)
     silence = rules.silence

@@ -7,7 +7,9 @@ Four kinds of rule, each with the tenant's own prompt text:
   de-escalation text; once per contact unless `repeat_after_s`;
 - `sentiment_drop`: the customer's mean sentiment over the last N segments below a threshold, or
   fallen by X against the N before; repeats after a cooldown;
-- `silence`: a gap of at least N s between segments; repeats after a cooldown.
+- `silence`: a gap of at least N s between segments; repeats after a cooldown. Dead air still going on is
+  prompted by the minute sweep (`ongoing_silence`), once per silence: a post ending a gap prompted during it
+  does not prompt again.
 
 Phrases match as the compliance rules match them (ccaas.domain.analytics.rules): whole words, case-
 and punctuation-insensitive, through the same `normalize_phrase` / `segment_words` / `PhraseIndex`.
@@ -244,6 +246,43 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values)
 
 
+def _last_at(prompts: Sequence[Prompt], rule_name: str) -> int | None:
+    return next((p.at_ms for p in reversed(prompts) if p.rule == rule_name), None)
+
+
+def _may_prompt(prompts: Sequence[Prompt], rule: _Rule, at_ms: int) -> bool:
+    """Within the contact's bound, and the rule's first prompt or past its cooldown."""
+    if len(prompts) >= MAX_PROMPTS:
+        return False
+    last = _last_at(prompts, rule.name)
+    return last is None or (rule.repeat_after_s is not None and at_ms - last >= rule.repeat_after_s * 1000)
+
+
+def _prompted_since(prompts: Sequence[Prompt], rule_name: str, gap_from: int) -> bool:
+    """The rule prompted after the gap began: during it (the sweep, while it lasted), so not again for it. A post's
+    own silence prompt is at the segment ending its gap, never after the next gap began."""
+    last = _last_at(prompts, rule_name)
+    return last is not None and last > gap_from
+
+
+def ongoing_silence(rules: GuidanceRules, state: GuidanceState, at_ms: int, quiet_ms: int) -> GuidanceEvaluation:
+    """Silence prompts for dead air still going on `at_ms` after connect, nothing having been posted for `quiet_ms`
+    (speech not posted yet is no silence). The silence runs from the state's last spoken end; once per silence,
+    honouring each rule's cooldown. `segment_index` is the segment to come, the one that will end the silence."""
+    if state.spoken_until_ms is None or not rules.enabled:
+        return GuidanceEvaluation(state, [])  # nothing posted yet: no silence measured (as between posts' segments)
+    silent_ms = min(at_ms - state.spoken_until_ms, quiet_ms)
+    prompts = list(state.prompts)
+    new: list[Prompt] = []
+    for rule in rules.rules:
+        if (isinstance(rule, SilenceRule) and rule.enabled and silent_ms >= rule.min_gap_s * 1000
+                and not _prompted_since(prompts, rule.name, state.spoken_until_ms) and _may_prompt(prompts, rule, at_ms)):
+            p = Prompt(rule=rule.name, kind=GuidanceKind.SILENCE, text=rule.text, at_ms=at_ms, segment_index=state.segments)
+            prompts.append(p)
+            new.append(p)
+    return GuidanceEvaluation(state.model_copy(update={"prompts": tuple(prompts)}) if new else state, new)
+
+
 def evaluate_guidance(rules: GuidanceRules, state: GuidanceState, segments: Sequence[LiveSegment]) -> GuidanceEvaluation:
     """New prompts for `segments` (redacted, scored, time-ordered; times from connect) and the state after."""
     if not segments:
@@ -263,14 +302,8 @@ def evaluate_guidance(rules: GuidanceRules, state: GuidanceState, segments: Sequ
     by_name = {r.name: r for r in compiled.rules}
     active = [r for r in compiled.rules if r.enabled] if compiled.enabled else []
 
-    def last_at(rule_name: str) -> int | None:
-        return next((p.at_ms for p in reversed(prompts) if p.rule == rule_name), None)
-
     def may_prompt(rule: _Rule, at_ms: int) -> bool:
-        if len(prompts) >= MAX_PROMPTS:
-            return False
-        last = last_at(rule.name)
-        return last is None or (rule.repeat_after_s is not None and at_ms - last >= rule.repeat_after_s * 1000)
+        return _may_prompt(prompts, rule, at_ms)
 
     def prompt(rule: _Rule, kind: GuidanceKind, at_ms: int, index_: int) -> None:
         p = Prompt(rule=rule.name, kind=kind, text=rule.text, at_ms=at_ms, segment_index=index_)
@@ -323,7 +356,8 @@ def evaluate_guidance(rules: GuidanceRules, state: GuidanceState, segments: Sequ
                 if (low or fell) and may_prompt(rule, s.begin_ms):
                     prompt(rule, GuidanceKind.SENTIMENT_DROP, s.begin_ms, position)
             elif isinstance(rule, SilenceRule):
-                if gap_from is not None and s.begin_ms - gap_from >= rule.min_gap_s * 1000 and may_prompt(rule, s.begin_ms):
+                if (gap_from is not None and s.begin_ms - gap_from >= rule.min_gap_s * 1000
+                        and not _prompted_since(prompts, rule.name, gap_from) and may_prompt(rule, s.begin_ms)):
                     prompt(rule, GuidanceKind.SILENCE, s.begin_ms, position)
 
     new_state = state.model_copy(

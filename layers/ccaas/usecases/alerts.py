@@ -294,7 +294,8 @@ MAX_SILENCE_CHECKS = 200
 
 def sweep_tenant(deps: Dependencies, tenant_id: str) -> Applied:
     """Every queue and agent of the tenant (time-based rules fire without events), silence still going on in
-    live-transcribed conversations, and the contact alerts whose conversation ended without us seeing the event."""
+    live-transcribed conversations (alerted, and prompted to the agent), and the contact alerts whose conversation
+    ended without us seeing the event."""
     rules = deps.config.get_alert_rules(tenant_id)
     unresolved = deps.alerts.unresolved(tenant_id)
     queues = queue_snapshots(deps, tenant_id, rules)
@@ -302,33 +303,55 @@ def sweep_tenant(deps: Dependencies, tenant_id: str) -> Applied:
     agents = agent_snapshots(listed, rules, unresolved)
     now = deps.clock.now_ms()
     decisions = evaluate(rules, queues=queues, agents=agents, active=unresolved, now_ms=now, whole_tenant=True)
-    decisions.open += ongoing_silences(deps, tenant_id, rules, listed, unresolved, now)
+    silences = ongoing_silences(deps, tenant_id, rules, listed, unresolved, now)
+    decisions.open += silences.findings
     ended = _over(deps, tenant_id, {a.subject_id for a in unresolved if a.subject_kind == "contact"})
     decisions.resolve += contacts_ended(unresolved, ended)
-    return apply_decisions(deps, tenant_id, decisions, unresolved)
+    applied = apply_decisions(deps, tenant_id, decisions, unresolved)
+    for contact, state, prompts in silences.prompted:  # stored already (GET guidance lists them): pushed now
+        guidance.publish(deps, contact, state, prompts)
+    return applied
+
+
+@dataclass
+class OngoingSilences:
+    findings: list[Finding] = field(default_factory=list)  # silence alerts to open
+    prompted: list[tuple[Contact, LiveTranscriptState, list[Prompt]]] = field(default_factory=list)  # saved, to publish
 
 
 def ongoing_silences(
     deps: Dependencies, tenant_id: str, rules: AlertRules, agents: Sequence[Agent], unresolved: Sequence[Alert], now_ms: int
-) -> list[Finding]:
-    """The silence alert for dead air still going on: a post measures only the gaps it ends, so a silence was
-    alerted once someone spoke again, and never when the call ended during it. Read for connected contacts
-    (of real agents) with a live transcript and no silence alert yet: at most MAX_SILENCE_CHECKS per sweep."""
+) -> OngoingSilences:
+    """Dead air still going on: a post measures only the gaps it ends, so a silence was alerted (and prompted) once
+    someone spoke again, and never when the call ended during it. The supervisors' silence alert, and the agent's
+    silence prompt (guidance rules of kind silence: once per silence, past the rule's cooldown, saved in the live
+    state the posts use, so the post ending the silence does not prompt again). Read for connected contacts (of real
+    agents) with a live transcript, at most MAX_SILENCE_CHECKS per sweep; a contact with an open silence alert only
+    while a guidance silence rule is on (its prompt may still be due). Per contact: its live state and the contact;
+    a write only with a new prompt."""
+    from ccaas.domain.guidance import SilenceRule as GuidanceSilence  # noqa: PLC0415 - with the guidance rules only
     from ccaas.domain.routing_engine.synthetic import is_test_agent  # noqa: PLC0415 - a tiny module, on first use
 
-    rule = rules.silence
-    if not rule.enabled:
-        return []
-    alerted = {a.subject_id for a in unresolved if a.rule == AlertRule.SILENCE and a.unresolved}
-    connected = sorted({
+    result = OngoingSilences()
+    connected = {
         c for a in agents if not is_test_agent(a)
         for c in a.active_contact_ids if c not in a.offered_contact_ids and c not in a.acw_contact_ids
-    } - alerted)
-    if len(connected) > MAX_SILENCE_CHECKS:
-        start = (now_ms // 60_000 * MAX_SILENCE_CHECKS) % len(connected)
-        connected = [*connected[start:], *connected[:start]][:MAX_SILENCE_CHECKS]
-    found = []
-    for contact_id in connected:
+    }  # fmt: skip
+    if not connected:
+        return result
+    rule = rules.silence
+    guidance_rules = guidance.get_rules(deps, tenant_id)  # the settings document, through deps.config's cache
+    prompting = guidance_rules.enabled and any(isinstance(r, GuidanceSilence) and r.enabled for r in guidance_rules.rules)
+    alerted = {a.subject_id for a in unresolved if a.rule == AlertRule.SILENCE and a.unresolved}
+    if not prompting:
+        if not rule.enabled:
+            return result
+        connected -= alerted
+    candidates = sorted(connected)
+    if len(candidates) > MAX_SILENCE_CHECKS:
+        start = (now_ms // 60_000 * MAX_SILENCE_CHECKS) % len(candidates)
+        candidates = [*candidates[start:], *candidates[:start]][:MAX_SILENCE_CHECKS]
+    for contact_id in candidates:
         state = deps.alerts.transcript_state(tenant_id, contact_id)
         if state is None:
             continue  # not transcribed live: nothing is known of its silences
@@ -338,17 +361,27 @@ def ongoing_silences(
             continue
         if contact.state != ContactState.CONNECTED or contact.connected_at is None:
             continue
-        spoken_until = state.last_end_ms or 0  # offsets from connection, as the posts' segments
-        silent_ms = now_ms - contact.connected_at - spoken_until
+        at_ms = now_ms - contact.connected_at  # offsets from connection, as the posts' segments
+        if prompting:
+            saved, prompts = guidance.evaluate_ongoing(guidance_rules, state, at_ms, now_ms)
+            if prompts:
+                try:
+                    deps.alerts.save_transcript_state(saved)
+                    result.prompted.append((contact, saved, prompts))
+                except Conflict:
+                    pass  # a post meanwhile: speech, or the gap measured by it; the next sweep looks again
+        spoken_until = state.last_end_ms or 0
+        silent_ms = at_ms - spoken_until
         # and no post for as long: speech not posted yet (a post's delay, a desktop's clock behind) is no silence
-        if min(silent_ms, now_ms - state.updated_at) >= rule.threshold_s * 1000:
-            found.append(Finding(
+        if (rule.enabled and contact_id not in alerted and state.silence_alertable(spoken_until)
+                and min(silent_ms, now_ms - state.updated_at) >= rule.threshold_s * 1000):
+            result.findings.append(Finding(
                 AlertRule.SILENCE, f"contact/{contact_id}", rule.severity,
                 f"Contact {contact_id}: {silent_ms / 1000:.0f} s of silence so far (threshold {rule.threshold_s:g} s)",
                 {"silence_s": round(silent_ms / 1000, 1), "threshold_s": rule.threshold_s, "at_ms": spoken_until},
                 contact.queue_id,
             ))  # fmt: skip
-    return found
+    return result
 
 
 @dataclass
@@ -524,15 +557,38 @@ def acknowledge(deps: Dependencies, tenant_id: str, alert_id: str) -> Alert:
 
 
 def resolve(deps: Dependencies, tenant_id: str, alert_id: str) -> Alert:
-    """A supervisor closes the alert. If its condition still holds, the next evaluation opens a new one."""
+    """A supervisor closes the alert. If a condition rule's condition still holds, the next evaluation opens a new
+    one; a silence alert is not opened again for the silence it was about (a new silence alerts again)."""
     alert = deps.alerts.get(tenant_id, alert_id)
     if alert.status == AlertStatus.RESOLVED:
         return alert
+    if alert.rule == AlertRule.SILENCE:
+        _dismiss_silence(deps, alert)  # before the resolution frees its slot: no evaluation in between reopens it
     # as an evaluation resolves: its opening first if that is not on the bus yet
     applied = apply_decisions(deps, tenant_id, Decisions(resolve=[(alert, Resolution.MANUAL)]), unresolved=[])
     if not applied.resolved:
         return deps.alerts.get(tenant_id, alert_id)  # resolved concurrently: that resolution stands
     return applied.resolved[0]
+
+
+def _dismiss_silence(deps: Dependencies, alert: Alert) -> None:
+    """Mark the alert's silence (`at_ms`, where it began) in the contact's live state: the sweep, measuring it while
+    it lasts, and the post ending it skip it (the alert's (rule, contact) slot is free once it is resolved)."""
+    from ccaas.usecases.contacts import retrying  # noqa: PLC0415 - the API's resolve only
+
+    at_ms = alert.details.get("at_ms")
+    if not isinstance(at_ms, int | float):
+        return
+
+    def attempt() -> None:
+        state = deps.alerts.transcript_state(alert.tenant_id, alert.subject_id)
+        if state is None or state.silence_dismissed_at_ms == int(at_ms):
+            return
+        deps.alerts.save_transcript_state(
+            state.model_copy(update={"silence_dismissed_at_ms": int(at_ms), "version": state.version + 1})
+        )
+
+    retrying(attempt)
 
 
 # --- alerts pushed to supervisors' sockets ----------------------------------------------------------

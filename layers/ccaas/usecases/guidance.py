@@ -3,7 +3,9 @@
 `post_live_transcript` (ccaas.usecases.alerts) calls `evaluate` inside its optimistic attempt, so the
 prompts are saved with the contact's live transcript state in the same conditional write, and calls
 `publish` once that write succeeded: one `agent.guidance_prompted` event per new prompt, addressed to
-the contact's agent (the push consumer sends it as a `guidance` frame).
+the contact's agent (the push consumer sends it as a `guidance` frame). The minute sweep
+(ccaas.usecases.alerts.ongoing_silences) prompts for dead air still going on through `evaluate_ongoing`,
+writing the same state, then `publish`.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.events import Event, EventType
-from ccaas.domain.guidance import GuidanceRules, Prompt, evaluate_guidance
+from ccaas.domain.guidance import GuidanceRules, Prompt, evaluate_guidance, ongoing_silence
 from ccaas.usecases.tenancy import save_settings, settings_of
 
 if TYPE_CHECKING:  # annotations only: the live transcript state comes from the alerts store, with its domain
@@ -35,6 +37,17 @@ def evaluate(rules: GuidanceRules, state: LiveTranscriptState, segments: Sequenc
     """The live state with its guidance advanced over `segments`, and the new prompts."""
     evaluation = evaluate_guidance(rules, state.guidance, segments)
     return state.model_copy(update={"guidance": evaluation.state}), evaluation.prompts
+
+
+def evaluate_ongoing(
+    rules: GuidanceRules, state: LiveTranscriptState, at_ms: int, now_ms: int
+) -> tuple[LiveTranscriptState, list[Prompt]]:
+    """Silence prompts for dead air still going on `at_ms` after connect; with new prompts, the state as the next
+    version (its optimistic write), its `updated_at` kept: that is when the contact's last post came."""
+    evaluation = ongoing_silence(rules, state.guidance, at_ms, now_ms - state.updated_at)
+    if not evaluation.prompts:
+        return state, []
+    return state.model_copy(update={"guidance": evaluation.state, "version": state.version + 1}), evaluation.prompts
 
 
 def publish(deps: Dependencies, contact: Contact, state: LiveTranscriptState, prompts: Sequence[Prompt]) -> None:
