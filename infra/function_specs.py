@@ -204,6 +204,8 @@ SPECS: Mapping[str, FunctionSpec] = {
         "WebSocket $connect/$disconnect/$default: the connections table (tenant and role from the authorizer), ping and subscribe frames",
         read=("Config",),  # $connect reads the API key again once its connection is stored (a revoke meanwhile)
         read_write=("Connections",),
+        # No push_to_sockets: it never posts. The WebSocket construct's add_routes grants its routes' function
+        # DeleteConnection only (a $connect closes a key's sockets over its bound), on the endpoint of the event.
     ),
     "push_updates": FunctionSpec(
         "Kinesis consumer: offers, contact states (agents) and queue metrics (supervisors) -> PostToConnection, partial batch failures",

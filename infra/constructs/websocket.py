@@ -1,8 +1,9 @@
 """WebSocket API: push to agents and supervisors (offers, contact states, queue metrics).
 
 $connect is authorized by the same Lambda as the REST API (authorize_request, a REQUEST authorizer:
-WebSocket APIs take no TOKEN authorizers) and every route goes to manage_connection; the push consumer
-(push_updates) may POST to this stage's @connections only. Stage v1: access logs (JSON), throttling.
+WebSocket APIs take no TOKEN authorizers) and every route goes to manage_connection, which may DELETE this
+stage's @connections (a $connect evicts a key's oldest sockets over its bound); the pushing functions
+(push_updates, ...) may POST and DELETE there only. Stage v1: access logs (JSON), throttling.
 
 Built in two steps because of creation order: the API and stage first (push_updates needs the stage's
 callback URL in its environment when the factory creates it), the routes once the functions exist.
@@ -89,7 +90,7 @@ class WebSocket(Construct):
         """https://<api>.execute-api.<region>.amazonaws.com/v1 (the management API: PostToConnection)."""
         return self.stage.callback_url
 
-    def add_routes(self, *, handler: lambda_.IFunction, authorizer_handler: lambda_.IFunction) -> None:
+    def add_routes(self, *, handler: lambda_.Function, authorizer_handler: lambda_.IFunction) -> None:
         integration = integrations.WebSocketLambdaIntegration("Connection", handler)
         authorizer = authorizers.WebSocketLambdaAuthorizer(
             "Authorizer", authorizer_handler, identity_source=IDENTITY_SOURCES
@@ -105,21 +106,30 @@ class WebSocket(Construct):
                 f"{key}: API Gateway WebSocket APIs authorize only the $connect route; later routes of a "
                 "connection run with the context $connect's authorizer returned (tenant, role, agent).",
             )
+        # $connect closes the sockets it evicts (DeleteConnection); it never posts (its replies are route responses).
+        self._allow_connections(handler, ("DELETE",), "DeleteConnection names the connection in the resource "
+                                "(@connections/<connection id>); ids are minted per client by API Gateway, so the grant "
+                                "is this API's v1 stage, DELETE only, any connection.")
 
     def allow_push(self, fn: lambda_.Function) -> None:
         """execute-api:ManageConnections for POST @connections (PostToConnection) and DELETE (DeleteConnection: a
         socket whose credential expired or was revoked is closed) on this API's stage only."""
+        self._allow_connections(
+            fn, ("POST", "DELETE"),
+            "PostToConnection and DeleteConnection name the connection in the resource (@connections/<connection id>); "
+            "ids are minted per client by API Gateway, so the grant is this API's v1 stage, POST and DELETE, any connection.")
+
+    def _allow_connections(self, fn: lambda_.Function, methods: tuple[str, ...], reason: str) -> None:
         stack = Stack.of(self)
         arns = [stack.format_arn(service="execute-api", resource=self.api.api_id,
-                                 resource_name=f"{STAGE_NAME}/{method}/@connections/*") for method in ("POST", "DELETE")]
+                                 resource_name=f"{STAGE_NAME}/{method}/@connections/*") for method in methods]
         iam.Grant.add_to_principal(grantee=fn, actions=["execute-api:ManageConnections"], resource_arns=arns)
         assert fn.role is not None
         api = stack.get_logical_id(self.api.node.default_child)
         acknowledge(
             fn.role.node.find_child("DefaultPolicy"),
             "AwsSolutions-IAM5",
-            "PostToConnection and DeleteConnection name the connection in the resource (@connections/<connection id>); "
-            "ids are minted per client by API Gateway, so the grant is this API's v1 stage, POST and DELETE, any connection.",
+            reason,
             findings=[f"Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api}>/{STAGE_NAME}/{method}/@connections/*"
-                      for method in ("POST", "DELETE")],
+                      for method in methods],
         )

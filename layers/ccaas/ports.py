@@ -334,6 +334,10 @@ class ConnectionStore(Protocol):
     def watchers(self, tenant_id: str) -> list[Connection]:
         """The tenant's supervisor and admin connections (their subscriptions say which queues)."""
         ...
+    def watchers_of(self, tenant_id: str, key_id: str) -> list[Connection]:
+        """The tenant's watcher connections opened with one credential (its key id): what a watcher's $connect
+        bounds, without reading every other supervisor's sockets."""
+        ...
 
 
 class PushChannel(Protocol):

@@ -90,7 +90,8 @@ def test_connect_never_evicts_the_socket_it_opens_and_leaves_other_agents_alone(
 
 
 def test_connect_without_a_management_endpoint_still_evicts(monkeypatch):
-    """$connect on AWS cannot call DeleteConnection: the evicted rows are deleted all the same (they get nothing)."""
+    """A $connect with no management API to reach (no stage in the event, no local endpoint): the evicted rows are
+    deleted all the same (they get nothing)."""
     deps = _deps("t1")
     identity = Identity(tenant_id="t1", role="agent", agent_id="ana", key_id="k_1")
     for i in range(push.MAX_SOCKETS_PER_AGENT):

@@ -310,6 +310,23 @@ class SocketRequestContext(BaseModel):
     connection_id: str = Field(alias="connectionId", min_length=1)
     # API Gateway passes the $connect authorizer's context to every route of the connection.
     authorizer: Identity
+    # The stage the socket came in on: manage_connection closes the sockets it evicts through it.
+    domain_name: str = Field(default="", alias="domainName")
+    stage: str = ""
+    api_id: str = Field(default="", alias="apiId")
+
+    def management_endpoint(self, region: str) -> str | None:
+        """The management API (DeleteConnection) of this socket's stage: https://{domainName}/{stage} on the API's
+        own execute-api domain. A custom domain maps a base path the event does not carry to the stage, so the
+        execute-api domain is built from the API id instead (what the stage's callback URL is). None without a stage."""
+        if not self.stage:
+            return None
+        if ".execute-api." in self.domain_name:
+            return f"https://{self.domain_name}/{self.stage}"
+        if not (self.api_id and region):
+            return None
+        suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+        return f"https://{self.api_id}.execute-api.{region}.{suffix}/{self.stage}"
 
 
 class SocketEvent(BaseModel):

@@ -47,33 +47,59 @@ if TYPE_CHECKING:  # alert pushes get their alerts from the caller, who has the 
     from ccaas.domain.routing_engine.policy import RoutingPolicy
 
 
-def connect(deps: Dependencies, identity: Identity, connection_id: str) -> Connection:
+def connect(deps: Dependencies, identity: Identity, connection_id: str,
+            channel: Callable[[], PushChannel | None] | None = None) -> Connection:
     """$connect: store the connection as the credential describes it (ConnectionRefused otherwise).
 
     An API key revoked while its socket was being opened: the authorizer let it in, and the revoke's search for
     the key's sockets may run before this connection is stored, missing it (the socket then lasted API Gateway's
     2 h). The key is read again once the connection is stored: a revoke either finds the connection or is seen
-    here (each writes before it reads), and a revoked key's connection is deleted and refused."""
+    here (each writes before it reads), and a revoked key's connection is deleted and refused.
+
+    `channel` closes the sockets `_make_room` evicts (manage_connection's: the management API of the stage the
+    socket came in on); asked for only when there is one to close. Without it, `deps.push` when configured."""
     connection = open_connection(identity, connection_id, deps.clock.now_ms())
     deps.connections.put(connection)
     if identity.expires_at == 0 and identity.key_id.startswith("k_") and _revoked(deps, identity):
         deps.connections.delete(identity.tenant_id, connection_id)
         raise ConnectionRefused("the key was revoked", field="authorization")
-    if connection.agent_id:
-        _make_room(deps, connection)
+    _make_room(deps, connection, _once(channel) if channel is not None else lambda: _channel(deps))
     return connection
 
 
-def _make_room(deps: Dependencies, connection: Connection) -> None:
-    """The agent's sockets stay within MAX_SOCKETS_PER_AGENT from $connect on, this one counted: a key opening
-    thousands (a reconnect loop, a leaked key) evicts its own oldest here, a few per $connect, instead of
-    leaving the push consumer to close them in the middle of every tenant's batch. The evicted rows are deleted
-    (nothing more is pushed to them) and their sockets closed where this function can reach the management
-    API (on AWS $connect cannot: they stay open, silent, until API Gateway's idle or 2 h limit)."""
-    others = [c for c in deps.connections.of_agent(connection.tenant_id, connection.agent_id)
-              if c.connection_id != connection.connection_id]
-    _, beyond = _newest(others, MAX_SOCKETS_PER_AGENT - 1)
-    _evict(deps.connections, lambda: _channel(deps), beyond)
+def _make_room(deps: Dependencies, connection: Connection, channel: Callable[[], PushChannel | None]) -> None:
+    """An agent's sockets stay within MAX_SOCKETS_PER_AGENT from $connect on, a watcher credential's within
+    MAX_WATCHERS_PER_CREDENTIAL, this one counted: a key opening thousands (a reconnect loop, a leaked key) evicts
+    its own oldest here, a few per $connect, instead of leaving the push consumers to close them in the middle of
+    every tenant's batch. Only that agent's, or that credential's, rows are read. The evicted rows are deleted
+    (nothing more is pushed to them) and their sockets closed through `channel` (DeleteConnection); a close that
+    fails leaves the socket open, silent, until API Gateway's idle or 2 h limit."""
+    if connection.agent_id:
+        theirs = deps.connections.of_agent(connection.tenant_id, connection.agent_id)
+        limit = MAX_SOCKETS_PER_AGENT
+    elif connection.watches_queues:
+        theirs = deps.connections.watchers_of(connection.tenant_id, connection.key_id)
+        limit = MAX_WATCHERS_PER_CREDENTIAL
+    else:
+        return
+    others = [c for c in theirs if c.connection_id != connection.connection_id]
+    _, beyond = _newest(others, limit - 1)
+    _evict(deps.connections, channel, beyond)
+
+
+def _once(channel: Callable[[], PushChannel | None]) -> Callable[[], PushChannel | None]:
+    """`channel`, made on first use only, None when it cannot be made (the evicted rows are deleted all the same)."""
+    made: list[PushChannel | None] = []
+
+    def get() -> PushChannel | None:
+        if not made:
+            try:
+                made.append(channel())
+            except Exception as exc:  # noqa: BLE001 - a $connect never fails for a socket it could not close
+                logger.warning("no management API to close sockets with", extra={"error": type(exc).__name__})
+                made.append(None)
+        return made[0]
+    return get
 
 
 def _revoked(deps: Dependencies, identity: Identity) -> bool:

@@ -43,6 +43,9 @@ class MemoryConnectionStore:
         return sorted((c for (t, _), c in list(self.items.items()) if t == tenant_id and c.watches_queues),
                       key=lambda c: c.connection_id)
 
+    def watchers_of(self, tenant_id: str, key_id: str) -> list[Connection]:
+        return [c for c in self.watchers(tenant_id) if c.key_id == key_id]
+
 
 class MemoryPushChannel:
     """`sent[connection_id]` lists what reached it; `gone` ids answer 410, `failing` ids raise; `closed` lists the
