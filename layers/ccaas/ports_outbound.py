@@ -25,6 +25,7 @@ from ccaas.domain.vocabulary import CONNECT_INSTANCE_ARN, SMS_CONFIGURATION_SET,
 from ccaas.domain.outbound.compliance import REG_F_WINDOW, Suppression
 from ccaas.domain.outbound.models import (
     Attempt,
+    CallbackRequest,
     Campaign,
     CampaignMode,
     CheckResult,
@@ -240,13 +241,15 @@ class OutboundStore(Protocol):
                        ring_seconds: float | None = None, abandon_message_played: bool | None = None,
                        provider_id: str | None = None, dial_error: str | None = None,
                        counts: Mapping[str, int] | None = None, count_day: str | None = None,
-                       handouts: AgentHandouts | None = None) -> AttemptRecord:
+                       handouts: AgentHandouts | None = None, callback: CallbackRequest | None = None) -> AttemptRecord:
         """Set the disposition: once from none (the carrier's outcome), then once more from ANSWERED to an
         agent's (AGENT_DISPOSITIONS; never ABANDONED over ANSWERED). Any other change is a Conflict (an audit
         trail is not rewritten). `counts` are added to the campaign's counters of `count_day` (default: `at`'s
         UTC day) in the same write: a retry that finds the disposition set has nothing left to count (counted
         apart, a failure between the two lost them for good). `handouts` (the queue's, at their next version)
-        are stored in the same write only over the version read: Conflict otherwise, nothing written."""
+        are stored in the same write only over the version read: Conflict otherwise, nothing written.
+        `callback` (the time the person asked to be called back) goes with the disposition callback_requested, and
+        only with it (a ValueError otherwise, nothing written); it is stored on the attempt in the same write."""
         ...
     def link_contact(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str, *, contact_id: str,
                      at: datetime, counts: Mapping[str, int] | None = None) -> AttemptRecord:

@@ -60,16 +60,28 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.events import Event
 from ccaas.domain.vocabulary import Channel, Conflict, ContactState, DomainError, InitiationMethod, NotFound
 from ccaas.domain.outbound.compliance import (
     AbandonmentStats,
+    CallbackState,
     Decision,
     Suppression,
     agent_too_late,
+    callback_state,
     check_attempt,
     consent_channel,
     pacing_mode,
@@ -78,7 +90,9 @@ from ccaas.domain.outbound.messages import is_opt_out, sms_text
 from ccaas.domain.outbound.metrics import agent_disposition_counts, counter_day, outcome_metrics
 from ccaas.domain.outbound.models import (
     AGENT_DISPOSITIONS,
+    CALLBACK_MAX_AHEAD,
     Attempt,
+    CallbackRequest,
     Campaign,
     CampaignMode,
     CampaignStatus,
@@ -258,8 +272,22 @@ class ConsentResult(BaseModel):
 class DispositionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
-    disposition: Disposition = Field(description="right_party_contact, wrong_party, voicemail, "
+    disposition: Disposition = Field(description="right_party_contact, callback_requested, wrong_party, voicemail, "
                                                  "answering_machine, opted_out or invalid_number")
+    callback_at: AwareDatetime | None = Field(
+        default=None, validate_default=True,
+        description="callback_requested only (required): when the person asked to be called back, ISO 8601 with an "
+                    "offset, in the future and at most 30 days ahead")
+
+    @field_validator("callback_at")
+    @classmethod
+    def _callback_only_when_requested(cls, v: datetime | None, info: ValidationInfo) -> datetime | None:
+        requested = info.data.get("disposition") is Disposition.CALLBACK_REQUESTED
+        if requested and v is None:
+            raise ValueError("required with the disposition callback_requested")
+        if not requested and v is not None and "disposition" in info.data:
+            raise ValueError("only with the disposition callback_requested")
+        return v
 
 
 @dataclass
@@ -1016,7 +1044,8 @@ def _tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetime, r
             _hold_back(deps, row, decision, result)
             continue
         attempt = Attempt(attempt_id=_new_attempt_id(deps, now), campaign_id=campaign_id, row_id=row.row.row_id,
-                          account_id=row.row.account_id, number=number, started_at=now, checks=decision.checks)
+                          account_id=row.row.account_id, number=number, started_at=now, checks=decision.checks,
+                          direct_consent=decision.direct_consent, callback_of=decision.callback_of)
         record = AttemptRecord(tenant_id=tenant_id, attempt=attempt, dial_mode=mode, campaign_version=campaign.version,
                                channel="sms" if texting else "voice")
         held = ledgers.of(attempt)
@@ -1222,7 +1251,8 @@ def dial_preview(deps: Dependencies, tenant_id: str, contact_id: str, request: P
     if not decision.allowed:
         raise Conflict("blocked by " + ", ".join(str(n) for n in decision.failed), field="checks")
     attempt = Attempt(attempt_id=_new_attempt_id(deps, now), campaign_id=campaign_id, row_id=row_id,
-                      account_id=row.row.account_id, number=number, started_at=now, checks=decision.checks)
+                      account_id=row.row.account_id, number=number, started_at=now, checks=decision.checks,
+                      direct_consent=decision.direct_consent, callback_of=decision.callback_of)
     record = AttemptRecord(tenant_id=tenant_id, attempt=attempt, dial_mode=CampaignMode.PREVIEW,
                            campaign_version=campaign.version, contact_id=contact_id)
     # Conflict: the campaign, the row, a suppression, or the number's or the debt's attempts changed since the check
@@ -1580,7 +1610,9 @@ def record_ctr_outcome(deps: Dependencies, ctr: Mapping[str, Any]) -> AttemptRec
 
 
 def dispose_contact(deps: Dependencies, tenant_id: str, contact_id: str, request: DispositionRequest) -> AttemptRecord:
-    """The agent's disposition of an OUTBOUND contact; opted out suppresses the number and account at once."""
+    """The agent's disposition of an OUTBOUND contact; opted out suppresses the number and account at once.
+    callback_requested (a conversation in which the person asked to be called back at `callback_at`) stores the
+    time with the disposition and moves the row to it: the next check places the callback then (compliance)."""
     contact = deps.store.get_contact(tenant_id, contact_id)
     ids = [contact.attributes.get(k) for k in CAMPAIGN_ATTRIBUTES]
     if contact.initiation_method is not InitiationMethod.OUTBOUND or not all(ids):
@@ -1589,16 +1621,38 @@ def dispose_contact(deps: Dependencies, tenant_id: str, contact_id: str, request
         raise DomainError(f"an agent cannot record {request.disposition}", field="disposition")
     campaign_id, row_id, attempt_id = ids
     now = _now(deps)
+    callback = None
+    if request.disposition is Disposition.CALLBACK_REQUESTED:
+        assert request.callback_at is not None  # the request model requires it
+        if not now < request.callback_at <= now + CALLBACK_MAX_AHEAD:
+            raise DomainError(f"callback_at must be in the future and at most {CALLBACK_MAX_AHEAD.days} days ahead",
+                              field="callback_at")
+        callback = CallbackRequest(at=request.callback_at.astimezone(UTC), requested_at=now)
     held = deps.outbound.get_attempt(tenant_id, campaign_id, row_id, attempt_id)  # type: ignore[arg-type]
     if request.disposition is Disposition.OPTED_OUT:
         # Before the disposition: a failed suppression after it would leave the retry a Conflict and the person
         # dialed again. Suppressing twice is harmless (the first source and time are kept).
         opt_out(deps, tenant_id, held.attempt.number, held.attempt.account_id, "agent")
     # Counted on the day the answer was: "no person" (a machine) takes it back out of that day's answered calls.
-    return deps.outbound.finish_attempt(tenant_id, campaign_id, row_id, attempt_id,  # type: ignore[arg-type]
-                                        disposition=request.disposition, at=now,
+    done = deps.outbound.finish_attempt(tenant_id, campaign_id, row_id, attempt_id,  # type: ignore[arg-type]
+                                        disposition=request.disposition, at=now, callback=callback,
                                         counts=agent_disposition_counts(request.disposition, held.contact_id is not None),
                                         count_day=counter_day(held.ended_at) if held.ended_at else None)
+    if callback is not None:
+        _due_at_callback(deps, tenant_id, campaign_id, row_id, callback.at)  # type: ignore[arg-type]
+    return done
+
+
+def _due_at_callback(deps: Dependencies, tenant_id: str, campaign_id: str, row_id: str, at: datetime) -> None:
+    """The row comes due at the requested callback, even if a check held it back for days (the conversation's quiet
+    period) or ended it (its attempts used up) before the agent's disposition: the check then decides."""
+    def move() -> None:
+        deps.outbound.schedule_row(deps.outbound.get_row(tenant_id, campaign_id, row_id), next_due_at=at)
+
+    try:
+        _retrying(move)  # Conflict: a tick moved the row meanwhile: read it again
+    except NotFound:
+        pass  # the row was replaced by a new list: nothing to call back from this campaign
 
 
 # --- audit and metrics -------------------------------------------------------------------------------------
@@ -1623,15 +1677,18 @@ class RowAudit(BaseModel):
     next_due_at: datetime | None
     blocked_by: list[str] = Field(description="the checks that ended the row (empty while it is due)")
     blocked_checks: list[CheckResult] = Field(description="the failed checks of its last hold-back or end")
+    callback: CallbackState | None = Field(
+        default=None, description="the latest callback the person asked for: its time, and pending, placed or lapsed")
     attempts: list[Attempt]
 
 
 def row_audit(deps: Dependencies, tenant_id: str, campaign_id: str, row_id: str) -> RowAudit:
     deps.outbound.get_campaign(tenant_id, campaign_id)  # 404 for an unknown campaign
     row = deps.outbound.get_row(tenant_id, campaign_id, row_id)
+    attempts = deps.outbound.record_attempts(tenant_id, campaign_id, row_id)
     return RowAudit(campaign_id=campaign_id, row_id=row_id, state=row.state, next_due_at=row.next_due_at,
                     blocked_by=list(row.blocked_by), blocked_checks=list(row.blocked_checks),
-                    attempts=deps.outbound.record_attempts(tenant_id, campaign_id, row_id))
+                    callback=callback_state(attempts, _now(deps)), attempts=attempts)
 
 
 CSV_COLUMNS = ("attempt_id", "campaign_id", "campaign_version", "row_id", "account_id", "number", "started_at",

@@ -58,6 +58,7 @@ from ccaas.domain.outbound.metrics import counter_day
 from ccaas.domain.outbound.compliance import Suppression, consent_supersedes
 from ccaas.domain.outbound.models import (
     Attempt,
+    CallbackRequest,
     Campaign,
     CampaignStatus,
     CheckResult,
@@ -403,10 +404,10 @@ class DynamoOutboundStore:
                        ring_seconds: float | None = None, abandon_message_played: bool | None = None,
                        provider_id: str | None = None, dial_error: str | None = None,
                        counts: Mapping[str, int] | None = None, count_day: str | None = None,
-                       handouts: AgentHandouts | None = None) -> AttemptRecord:
+                       handouts: AgentHandouts | None = None, callback: CallbackRequest | None = None) -> AttemptRecord:
         record = self.get_attempt(tenant_id, campaign_id, row_id, attempt_id)
-        check_refinement(record, disposition)
-        attempt_update: dict[str, Any] = {"disposition": disposition}
+        check_refinement(record, disposition, callback)
+        attempt_update: dict[str, Any] = {"disposition": disposition, "callback": callback}
         if ring_seconds is not None:
             attempt_update["ring_seconds"] = ring_seconds
         if abandon_message_played is not None:

@@ -15,6 +15,7 @@ from ccaas.domain.outbound.metrics import counter_day
 from ccaas.domain.outbound.models import (
     AGENT_DISPOSITIONS,
     Attempt,
+    CallbackRequest,
     Campaign,
     CampaignStatus,
     CheckResult,
@@ -58,9 +59,12 @@ def ledgers_after(record: AttemptRecord, ledgers: Sequence[AttemptLedger]) -> li
     return [given[key].adding(record.attempt) for key in wanted]
 
 
-def check_refinement(record: AttemptRecord, disposition: Disposition) -> None:
+def check_refinement(record: AttemptRecord, disposition: Disposition, callback: CallbackRequest | None = None) -> None:
     """The carrier's outcome once; then only an agent's disposition over ANSWERED (a second carrier outcome, e.g.
-    an overlapping tick's ABANDONED, never rewrites a call that reached an agent)."""
+    an overlapping tick's ABANDONED, never rewrites a call that reached an agent). A callback time goes with the
+    disposition callback_requested and only with it (ValueError: the caller's mistake, not a race)."""
+    if (callback is not None) != (disposition is Disposition.CALLBACK_REQUESTED):
+        raise ValueError("a callback time goes with the disposition callback_requested, and only with it")
     current = record.attempt.disposition
     if current is None or (current is REFINABLE and disposition in AGENT_DISPOSITIONS):
         return
@@ -218,15 +222,15 @@ class MemoryOutboundStore:
                        ring_seconds: float | None = None, abandon_message_played: bool | None = None,
                        provider_id: str | None = None, dial_error: str | None = None,
                        counts: Mapping[str, int] | None = None, count_day: str | None = None,
-                       handouts: AgentHandouts | None = None) -> AttemptRecord:
+                       handouts: AgentHandouts | None = None, callback: CallbackRequest | None = None) -> AttemptRecord:
         with self._lock:
             record = self.get_attempt(tenant_id, campaign_id, row_id, attempt_id)
-            check_refinement(record, disposition)
+            check_refinement(record, disposition, callback)
             if handouts is not None:
                 if self.handouts(tenant_id, handouts.queue_id).version != handouts.version - 1:
                     raise Conflict(f"the hand-outs of queue {handouts.queue_id} changed since read", field="queue_id")
                 self.agent_handouts[(tenant_id, handouts.queue_id)] = handouts
-            attempt_update: dict = {"disposition": disposition}
+            attempt_update: dict = {"disposition": disposition, "callback": callback}
             if ring_seconds is not None:
                 attempt_update["ring_seconds"] = ring_seconds
             if abandon_message_played is not None:

@@ -187,7 +187,8 @@ class DispositionView(BaseModel):
 
 
 @router.post("/contacts/<contact_id>/disposition", roles=[AGENT, SUPERVISOR], tags=TAGS,
-             summary="The outcome of an outbound call the agent handled (opted_out suppresses the number at once)")
+             summary="The outcome of an outbound call the agent handled (opted_out suppresses the number at once; "
+                     "callback_requested with callback_at schedules the call the person asked for)")
 def dispose_contact(contact_id: Id, body: DispositionRequest) -> DispositionView:
     done = outbound.dispose_contact(deps(), tenant(router), contact_id, body)
     outbound_metrics.emit_campaign_counts(tenant(router), done.attempt.campaign_id, agent_disposition_metrics(body.disposition))

@@ -34,6 +34,10 @@ Which check implements which rule (CheckName → law)
 - reg_f_conversation: 12 CFR 1006.14(b)(2)(i)(B): no call within 7 days after a telephone conversation about
   the debt (a right-party-contact attempt, or any conversation the history reports: an inbound call with the
   person, by the row's account or by any of the row's numbers — `AttemptHistory.number_conversations`).
+- requested callbacks (disposition callback_requested, `Attempt.callback`): the row's next attempt on that number
+  only from the requested time, within CALLBACK_GRACE; there the quiet period of the conversations up to the
+  request and the 7-in-7 count are waived (consent given directly, 1006.14(b)(3)(i), while < 7 days old) and
+  max_attempts does not count it; every other check applies. Lapsed: the ordinary rules (`pending_callback`).
 - suppression: the tenant's internal do-not-call list (47 CFR 64.1200(d)), imported lists (e.g. the
   national registry, 64.1200(c)(2)), and opt-outs by any reasonable means from any channel (agent
   disposition, SMS STOP, API) — honoured for the very next check, also mid-campaign.

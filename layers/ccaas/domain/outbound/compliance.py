@@ -38,6 +38,7 @@ from ccaas.domain.vocabulary import Frozen, Int
 from ccaas.domain.outbound.models import (
     ABANDON_MESSAGE_WITHIN_S,
     Attempt,
+    CallbackRequest,
     Campaign,
     CampaignMode,
     CampaignStatus,
@@ -50,10 +51,10 @@ from ccaas.domain.outbound.models import (
 )
 
 __all__ = [
-    "AbandonmentStats", "AttemptHistory", "ConsentLedger", "ConsentView", "Decision", "InMemoryHistory",
+    "AbandonmentStats", "AttemptHistory", "CallbackState", "ConsentLedger", "ConsentView", "Decision", "InMemoryHistory",
     "consent_channel", "consent_supersedes",
     "REG_F_MAX_CALLS", "REG_F_WINDOW", "Suppression", "SuppressionSet", "SuppressionView", "abandonment_gate",
-    "abandonment_stats", "agent_too_late", "candidate_zones", "check_attempt", "effective_window", "next_time_allowed",
+    "abandonment_stats", "agent_too_late", "callback_state", "candidate_zones", "pending_callback", "check_attempt", "effective_window", "next_time_allowed",
     "pacing_mode", "time_allowed",
 ]
 
@@ -358,10 +359,53 @@ class Decision(Frozen):
     allowed: bool
     checks: tuple[CheckResult, ...]
     next_allowed_at: AwareDatetime | None = None
+    callback_of: str | None = Field(default=None, description="allowed as the callback requested on this attempt")
+    direct_consent: bool = Field(default=False, description="the attempt is made with the consumer's prior consent "
+                                 "given directly (a requested callback): stored with it, not counted by Reg F")
 
     @property
     def failed(self) -> tuple[CheckName, ...]:
         return tuple(c.name for c in self.checks if not c.passed)
+
+
+# --- requested callbacks ---------------------------------------------------------------------------
+class CallbackState(Frozen):
+    """A row's latest requested callback as the API shows it: pending (not placed yet, its grace not over), placed
+    (the attempt `placed_attempt_id` is it) or lapsed (its grace passed without it: the normal rules apply)."""
+
+    attempt_id: str = Field(description="the attempt in whose conversation the person asked for it")
+    number: str
+    at: AwareDatetime
+    requested_at: AwareDatetime
+    until: AwareDatetime = Field(description="the end of its grace")
+    status: Literal["pending", "placed", "lapsed"]
+    placed_attempt_id: str | None = None
+
+
+def pending_callback(record: Sequence[Attempt]) -> tuple[Attempt, CallbackRequest] | None:
+    """The callback requested on the row's LAST attempt (oldest first), if it is one: only the next attempt fulfils
+    it, so one placed (or any attempt since) leaves nothing pending."""
+    last = record[-1] if record else None
+    if last is None or last.disposition is not Disposition.CALLBACK_REQUESTED or last.callback is None:
+        return None
+    return last, last.callback
+
+
+def callback_state(record: Sequence[Attempt], at: datetime) -> CallbackState | None:
+    """The row's latest requested callback at `at` (None when none was ever requested)."""
+    ordered = sorted(record, key=lambda a: a.started_at)
+    index = next((i for i in range(len(ordered) - 1, -1, -1) if ordered[i].callback is not None), None)
+    if index is None:
+        return None
+    request, callback = ordered[index], ordered[index].callback
+    assert callback is not None
+    after = ordered[index + 1] if index + 1 < len(ordered) else None
+    placed = after if after is not None and after.callback_of == request.attempt_id else None
+    status: Literal["pending", "placed", "lapsed"] = (
+        "placed" if placed else "lapsed" if after is not None or at >= callback.until else "pending")
+    return CallbackState(attempt_id=request.attempt_id, number=request.number, at=callback.at,
+                         requested_at=callback.requested_at, until=callback.until, status=status,
+                         placed_attempt_id=placed.attempt_id if placed else None)
 
 
 def consent_channel(campaign: Campaign, mode: CampaignMode | None = None) -> Literal["voice", "sms"]:
@@ -393,6 +437,17 @@ def check_attempt(campaign: Campaign, row: ContactListRow, number: str, at: date
     zones = entry.zones if entry else ()
     record = sorted((a for a in history.record_attempts(campaign.campaign_id, row.row_id) if a.started_at <= at),
                     key=lambda a: a.started_at)
+    # A callback the person asked for on the row's last attempt, on this number: due in [at, until), ahead before.
+    # Direct consent (Reg F 1006.14(b)(3)(i)) waives the 7-in-7 count and the quiet period of the conversations up
+    # to the request, for that one attempt, only while the consent is at most 7 days old (conservative: a later
+    # callback is placed at its time under the ordinary counts; the quiet period has ended by then anyway).
+    pending = pending_callback(record)
+    request, callback = pending if pending else (None, None)
+    mine = request is not None and request.number == number
+    callback_due = callback is not None and mine and callback.at <= at < callback.until
+    callback_ahead = callback is not None and mine and at < callback.at
+    consent_fresh = callback is not None and max(at, callback.at) - callback.requested_at < REG_F_WINDOW
+    waive = (callback_due or callback_ahead) and consent_fresh
 
     # campaign status: only a running campaign dials (a paused one waits for a person, not for the clock)
     checks.append(_result(CheckName.CAMPAIGN_STATUS, campaign.status is CampaignStatus.RUNNING,
@@ -478,8 +533,14 @@ def check_attempt(campaign: Campaign, row: ContactListRow, number: str, at: date
         account = [a for a in history.account_attempts(row.account_id, since) if since < a.started_at <= at]
         counted = sorted(a.started_at for a in account if not a.direct_consent)
         excluded = len(account) - len(counted)
-        if len(counted) >= REG_F_MAX_CALLS:
+        if callback_due and waive:
+            checks.append(_result(CheckName.REG_F_7_IN_7, True, "the callback the person asked for (prior consent "
+                                  "given directly, 1006.14(b)(3)(i)): not counted", counted=len(counted),
+                                  excluded_direct_consent=excluded, account_id=row.account_id))
+        elif len(counted) >= REG_F_MAX_CALLS:
             clears = counted[len(counted) - REG_F_MAX_CALLS] + REG_F_WINDOW
+            if waive and callback is not None:  # the callback, due before then, is not counted
+                clears = min(clears, callback.at)
             checks.append(_result(CheckName.REG_F_7_IN_7, False,
                                   f"{len(counted)} call attempts about this debt in the last 7 days", clears,
                                   counted=len(counted), excluded_direct_consent=excluded, account_id=row.account_id))
@@ -491,17 +552,37 @@ def check_attempt(campaign: Campaign, row: ContactListRow, number: str, at: date
             t for t in history.conversations(row.account_id, since) if t <= at] + [
             t for n in row.numbers for t in history.number_conversations(n, since) if t <= at]
         last_talk = max(talks, default=None)
-        if last_talk is not None:
+        # a requested callback waives the quiet period of the conversations up to the request, not of a later one
+        later = max((t for t in talks if callback is not None and t > callback.requested_at), default=None)
+        if waive and callback is not None and last_talk is not None and later is None:
+            if callback_due:
+                checks.append(_result(CheckName.REG_F_CONVERSATION, True, "the callback the person asked for in the "
+                                      "conversation (prior consent given directly): the quiet period does not apply",
+                                      conversation_at=_iso(last_talk), callback_at=_iso(callback.at)))
+            else:
+                checks.append(_result(CheckName.REG_F_CONVERSATION, False, "telephone conversation about this debt "
+                                      "within the last 7 days; the requested callback is due at "
+                                      f"{_iso(callback.at)}", min(last_talk + REG_F_WINDOW, callback.at),
+                                      conversation_at=_iso(last_talk), callback_at=_iso(callback.at)))
+        elif last_talk is not None:
             checks.append(_result(CheckName.REG_F_CONVERSATION, False, "telephone conversation about this debt "
                                   "within the last 7 days", last_talk + REG_F_WINDOW, conversation_at=_iso(last_talk)))
         else:
             checks.append(_result(CheckName.REG_F_CONVERSATION, True, "no conversation in the last 7 days"))
 
     # attempt policy: cap per record, minimum gap, retry by the last disposition
+    # (a requested callback is not counted against max_attempts, and is placed even when the request used the last)
     policy = campaign.policy
-    checks.append(_result(CheckName.MAX_ATTEMPTS, len(record) < policy.max_attempts,
-                          f"{len(record)} of {policy.max_attempts} attempts on this record",
-                          attempts=len(record), max_attempts=policy.max_attempts))
+    made = sum(1 for a in record if a.callback_of is None)
+    if callback_due:
+        checks.append(_result(CheckName.MAX_ATTEMPTS, True, f"the requested callback ({made} of "
+                              f"{policy.max_attempts} attempts made; a callback is not counted)",
+                              attempts=made, max_attempts=policy.max_attempts))
+    else:
+        checks.append(_result(CheckName.MAX_ATTEMPTS, made < policy.max_attempts,
+                              f"{made} of {policy.max_attempts} attempts on this record",
+                              callback.at if callback_ahead and callback is not None else None,
+                              attempts=made, max_attempts=policy.max_attempts))
     last = record[-1] if record else None
     if last is None:
         checks.append(_result(CheckName.MIN_GAP, True, "first attempt on this record"))
@@ -512,18 +593,31 @@ def check_attempt(campaign: Campaign, row: ContactListRow, number: str, at: date
                               f"gap {policy.min_gap_minutes} min", gap_clear, last_attempt_at=_iso(last.started_at)))
         if last.disposition is None:
             checks.append(_result(CheckName.RETRY_RULE, True, "last attempt has no disposition yet: the gap applies"))
+        elif callback is not None and at < callback.until:
+            if not mine:
+                checks.append(_result(CheckName.RETRY_RULE, False, f"the person asked to be called back on "
+                                      f"{request.number if request else ''}", callback.until,
+                                      callback_at=_iso(callback.at)))
+            elif at < callback.at:
+                checks.append(_result(CheckName.RETRY_RULE, False, f"callback requested for {_iso(callback.at)}",
+                                      callback.at, callback_at=_iso(callback.at)))
+            else:
+                checks.append(_result(CheckName.RETRY_RULE, True, f"the requested callback is due (until "
+                                      f"{_iso(callback.until)})", callback_at=_iso(callback.at)))
         elif last.disposition in NUMBER_SCOPED and last.number != number:
             checks.append(_result(CheckName.RETRY_RULE, True, f"{last.disposition} ended another number",
                                   last_disposition=str(last.disposition)))
         else:
             rule = policy.rule_for(last.disposition)
+            # a lapsed callback: the rule counts from the end of its grace
+            base = callback.until if callback is not None else last.started_at
             if rule.after_minutes is None:
                 checks.append(_result(CheckName.RETRY_RULE, False, f"no retry after {last.disposition}",
                                       last_disposition=str(last.disposition)))
             else:
-                clear = last.started_at + timedelta(minutes=rule.after_minutes)
+                clear = base + timedelta(minutes=rule.after_minutes)
                 if rule.next_local_day:
-                    clear = max(clear, _next_local_day(last.started_at, zones or ("UTC",)))
+                    clear = max(clear, _next_local_day(base, zones or ("UTC",)))
                 checks.append(_result(CheckName.RETRY_RULE, at >= clear, f"after {last.disposition}: retry from "
                                       f"{_iso(clear)}", clear, last_disposition=str(last.disposition)))
 
@@ -532,9 +626,12 @@ def check_attempt(campaign: Campaign, row: ContactListRow, number: str, at: date
         checks.append(abandonment_gate(campaign, abandonment))
 
     allowed = all(c.passed for c in checks)
+    fulfils = allowed and callback_due and request is not None
     next_at = None
     failed = [c for c in checks if not c.passed]
     if failed and all(c.name.time_based or c.clears_at is not None for c in failed):
         start = max([at, *(c.clears_at for c in failed if c.clears_at is not None)])
         next_at = next_time_allowed(start, zones, window, campaign.blackout_dates)
-    return Decision(allowed=allowed, checks=tuple(checks), next_allowed_at=next_at)
+    return Decision(allowed=allowed, checks=tuple(checks), next_allowed_at=next_at,
+                    callback_of=request.attempt_id if fulfils and request else None,
+                    direct_consent=fulfils and waive)

@@ -19,7 +19,8 @@ from pydantic import AwareDatetime, Field, StringConstraints, ValidationInfo, fi
 from ccaas.domain.vocabulary import E164_PATTERN, NAME_PATTERN, PRINTABLE_PATTERN, Frozen, Int, SkillRequirement
 
 __all__ = [
-    "ABANDON_MESSAGE_WITHIN_S", "AGENT_DISPOSITIONS", "Attempt", "Campaign", "CampaignMode", "CampaignStatus", "CallingWindow",
+    "ABANDON_MESSAGE_WITHIN_S", "AGENT_DISPOSITIONS", "Attempt", "CALLBACK_GRACE", "CALLBACK_MAX_AHEAD",
+    "CallbackRequest", "Campaign", "CampaignMode", "CampaignStatus", "CallingWindow",
     "CheckName", "CheckResult", "ConsentFlag", "ContactListRow", "DEFAULT_RETRY", "Disposition", "E164",
     "MAX_ABANDON_RATE", "MIN_RING_S", "PhoneEntry", "RetryRule", "AttemptPolicy", "STATUTORY_END",
     "STATUTORY_START", "US_STATES", "valid_zone",
@@ -35,6 +36,10 @@ MAX_ROW_NUMBERS = 10
 MAX_ATTRIBUTES = 50
 MAX_BLACKOUTS = 366
 MAX_STATE_WINDOWS = 60
+# A requested callback ("call me back Thursday at 6 pm"): set at most this far ahead, and placed only within this
+# grace after its time (then the normal rules apply again: compliance.check_attempt).
+CALLBACK_MAX_AHEAD = timedelta(days=30)
+CALLBACK_GRACE = timedelta(hours=2)
 
 E164 = Annotated[str, Field(pattern=E164_PATTERN, description="E.164: + country code, 7-15 digits")]
 _Name = Annotated[str, Field(pattern=NAME_PATTERN)]
@@ -112,6 +117,7 @@ class Disposition(StrEnum):
     OPTED_OUT = "opted_out"
     ABANDONED = "abandoned"                      # answered by a person, dropped by the dialer (no agent in 2 s)
     MESSAGE_SENT = "message_sent"                # an agentless SMS the carrier accepted (ends the row)
+    CALLBACK_REQUESTED = "callback_requested"    # a conversation in which the person asked to be called at a time
 
     @property
     def human_answered(self) -> bool:
@@ -120,11 +126,11 @@ class Disposition(StrEnum):
 
 
 _HUMAN = frozenset({Disposition.ANSWERED, Disposition.RIGHT_PARTY_CONTACT, Disposition.WRONG_PARTY,
-                    Disposition.OPTED_OUT, Disposition.ABANDONED})
+                    Disposition.OPTED_OUT, Disposition.ABANDONED, Disposition.CALLBACK_REQUESTED})
 # What an agent may say of the person the carrier reported as answered: the one change an ANSWERED attempt takes.
 AGENT_DISPOSITIONS = frozenset({
     Disposition.RIGHT_PARTY_CONTACT, Disposition.WRONG_PARTY, Disposition.VOICEMAIL,
-    Disposition.ANSWERING_MACHINE, Disposition.OPTED_OUT, Disposition.INVALID_NUMBER,
+    Disposition.ANSWERING_MACHINE, Disposition.OPTED_OUT, Disposition.INVALID_NUMBER, Disposition.CALLBACK_REQUESTED,
 })
 
 
@@ -150,6 +156,9 @@ DEFAULT_RETRY: dict[Disposition, RetryRule] = {
     Disposition.OPTED_OUT: RetryRule(after_minutes=None),
     Disposition.RIGHT_PARTY_CONTACT: RetryRule(after_minutes=None),
     Disposition.MESSAGE_SENT: RetryRule(after_minutes=None),
+    # Before the requested time: not at all; within its grace: the callback. This rule applies once the grace has
+    # passed without the callback placed, counted from the END of the grace (compliance.check_attempt).
+    Disposition.CALLBACK_REQUESTED: RetryRule(after_minutes=0, next_local_day=True),
 }
 
 
@@ -342,6 +351,26 @@ class CheckResult(Frozen):
         default=None, description="a failed check that clears by itself: when; None = not by itself")
 
 
+class CallbackRequest(Frozen):
+    """The person asked, in the conversation of an attempt, to be called back at `at` (disposition
+    callback_requested): the row's next attempt, on that number, is placed then (not before), within CALLBACK_GRACE.
+    `requested_at`: when the agent recorded it (the consent given directly dates from then)."""
+
+    at: AwareDatetime
+    requested_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ahead(self) -> CallbackRequest:
+        if not self.requested_at < self.at <= self.requested_at + CALLBACK_MAX_AHEAD:
+            raise ValueError(f"a callback is in the future, at most {CALLBACK_MAX_AHEAD.days} days ahead")
+        return self
+
+    @property
+    def until(self) -> datetime:
+        """The end of the grace: a callback not placed by then has lapsed."""
+        return self.at + CALLBACK_GRACE
+
+
 class Attempt(Frozen):
     """One dial (or one agentless call) and the checks that allowed it."""
 
@@ -358,13 +387,24 @@ class Attempt(Frozen):
     abandon_message_played: bool | None = Field(
         default=None, description="a dropped call played the identification message within 2 s")
     checks: tuple[CheckResult, ...] = Field(default=(), max_length=32)
+    callback: CallbackRequest | None = Field(
+        default=None, description="disposition callback_requested: when the person asked to be called back")
+    callback_of: _Name | None = Field(
+        default=None, description="this attempt is the callback requested on that attempt (not counted against "
+                                  "the campaign's max_attempts)")
+
+    @model_validator(mode="after")
+    def _callback_with_its_disposition(self) -> Attempt:
+        if (self.callback is not None) != (self.disposition is Disposition.CALLBACK_REQUESTED):
+            raise ValueError("a callback time goes with the disposition callback_requested, and only with it")
+        return self
 
     @property
     def conversation(self) -> bool:
-        """A telephone conversation with the person (Reg F's 7-day quiet): the agent said so (right party), or a
+        """A telephone conversation with the person (Reg F's 7-day quiet): the agent said so (right party, callback requested), or a
         person answered and reached an agent and nobody said otherwise. An undisposed answered call is taken as one:
         the collector talked to someone and recorded nothing (wrong party, opted out refine it away)."""
-        return self.disposition in (Disposition.RIGHT_PARTY_CONTACT, Disposition.ANSWERED)
+        return self.disposition in (Disposition.RIGHT_PARTY_CONTACT, Disposition.ANSWERED, Disposition.CALLBACK_REQUESTED)
 
 
 def aware(at: datetime, field: str = "at") -> datetime:
