@@ -13,7 +13,8 @@ detector that finds a number in the stream replaces the original span. On runs:
 - CARD_SECURITY_CODE: 3-4 digits near "cvv", "security code", "digits on the back", or said
   right after a card number (PCI DSS: never stored after authorisation).
 - CARD_EXPIRY: MM/YY, "oh four twenty seven", "April 2027" near expiry or card words, or right
-  after a card ("4111111111111111 1227 737": what follows a card is read item by item).
+  after a card ("4111111111111111 1227 737": what follows a card is read item by item; after a card
+  typed with other keyboards' marks, "4111－1111－1111－1111 12／28 123", as if typed with ASCII ones).
 - SSN (also typed 3-2-4, see below), ROUTING_NUMBER (ABA checksum), BANK_ACCOUNT (6-17 digits):
   near their words ("social security", "routing", "account number").
 
@@ -56,11 +57,13 @@ from .spoken import (
     HOMOPHONES,
     HUNDRED,
     MULTIPLIERS,
+    SEPARATOR_WORDS,
     SEPARATORS,
     TEENS,
     TENS,
     THOUSAND,
     UNITS,
+    DigitItem,
     NumberRun,
     ascii_digits,
     candidate_regions,
@@ -639,6 +642,11 @@ def _piece_bounds(lowered: str, run: NumberRun) -> list[tuple[int, int]]:
     return bounds
 
 
+def _is_amex(digits: str) -> bool:
+    """An American Express number: its security code has 4 digits."""
+    return len(digits) == 15 and digits[:2] in ("34", "37")
+
+
 def _card_prefix(digits: str) -> bool:
     """Digits an issued card number can start with: 3 (Amex, Diners, JCB), 4 (Visa), 5 and
     2221-2720 (Mastercard), 6 (Discover, Maestro, UnionPay)."""
@@ -648,11 +656,15 @@ def _card_prefix(digits: str) -> bool:
 class _Numbers:
     """Classifies the number runs of one text; `spans` gets (start, end, kind)."""
 
-    def __init__(self, lowered: str) -> None:
+    def __init__(self, lowered: str, typed_cards: Sequence[tuple[int, int, str]] = ()) -> None:
         self.lowered = lowered
         self.spans: list[tuple[int, int, PiiType]] = []
         self.anchor: int | None = None  # end of the last card / expiry / security code
         self.anchor_amex = False
+        # cards no run reads (_obscured_cards: "4111－1111－1111－1111", "visa4111..."), (start, end, digits) in
+        # order and apart: what follows them is read as what follows a card the runs found
+        self.typed_ends = [end for _, end, _ in typed_cards]
+        self.typed_amex = [_is_amex(digits) for _, _, digits in typed_cards]
         self.loose: list[NumberRun] = []  # runs nothing claimed, in order: parts of split cards?
         self.cards: list[tuple[int, int]] = []
         self.card_runs: list[NumberRun] = []
@@ -860,6 +872,32 @@ class _Numbers:
         return True
 
     def run(self, run: NumberRun) -> None:
+        if not self.typed_ends:
+            self._run(run)
+            return
+        for piece in self._cut_after_typed_cards(run):
+            k = bisect.bisect_right(self.typed_ends, piece.start)
+            if k and (self.anchor is None or self.anchor < self.typed_ends[k - 1]):
+                self.anchor, self.anchor_amex = self.typed_ends[k - 1], self.typed_amex[k - 1]
+            self._run(piece)
+
+    def _cut_after_typed_cards(self, run: NumberRun) -> list[NumberRun]:
+        """The run cut where a typed card ends between two of its items ("4111－1111－1111－1111 12/28 123" is
+        read as "4111", "1111", "1111", "1111 12/28 123": the last group, then what follows the card)."""
+        ends, items = self.typed_ends, run.items
+        at = bisect.bisect_left(ends, run.start)
+        if at == len(ends) or ends[at] >= run.end:
+            return [run]
+        pieces, first = [], 0
+        for k in range(1, len(items)):
+            j = bisect.bisect_left(ends, items[k - 1].end, at)
+            if j < len(ends) and ends[j] <= items[k].start:
+                pieces.append(run.sub(first, k - 1))
+                first = k
+        pieces.append(run.sub(first, len(items) - 1))
+        return pieces
+
+    def _run(self, run: NumberRun) -> None:
         if len(run.digits) >= _CARD_MIN:
             strict = lambda: _context(self.lowered, run.start, run.end) in _KEEPS  # noqa: E731
             ranges = max(
@@ -876,8 +914,7 @@ class _Numbers:
                     self.cards.append((card.start, card.end))
                     self.card_runs.append(card)
                     self.anchor = card.end
-                    digits = card.digits
-                    self.anchor_amex = len(digits) == 15 and digits[:2] in ("34", "37")
+                    self.anchor_amex = _is_amex(card.digits)
                     cursor = last + 1
                 if cursor < len(run.items):
                     self.other(run.sub(cursor, len(run.items) - 1))
@@ -895,7 +932,9 @@ class _Numbers:
             if cuts and len(run.digits) > 4:
                 bounds = [0, *cuts, len(items)]
                 for a, b in zip(bounds, bounds[1:]):
-                    found = self._classify(run.sub(a, b - 1)) or found
+                    # each piece with its own marks: the "/" of "12/28, 737" makes no date of the code
+                    piece = items[a:b]
+                    found = self._classify(NumberRun(piece, _marks_between(self.lowered, piece))) or found
             if not found and len(items) > 1 and self._after_card(run.start):
                 found = self._card_details(run)
             if not found:
@@ -987,6 +1026,16 @@ class _Numbers:
         return None if kind is None else (kind, start)
 
 
+def _marks_between(lowered: str, items: Sequence[DigitItem]) -> str:
+    """The separators typed or said ("slash") between the items, as NumberRun.marks."""
+    marks: list[str] = []
+    for before, after in zip(items, items[1:]):
+        gap = lowered[before.end : after.start]
+        marks += [c for c in gap if c in SEPARATORS]
+        marks += [SEPARATOR_WORDS[word] for word in gap.split() if word in SEPARATOR_WORDS]
+    return "".join(marks)
+
+
 def _word_before(lowered: str, start: int) -> str:
     words = lowered[max(0, start - 20) : start].split()
     return words[-1].strip(_STRIP) if words else ""
@@ -1060,6 +1109,7 @@ _PRIORITY = {
         )
     )
 }
+_CARD_KINDS = frozenset({PiiType.CARD, PiiType.CARD_EXPIRY, PiiType.CARD_SECURITY_CODE})
 # Kinds found on number runs (spoken.py) rather than by the typed-layout regexes.
 _RUN_KINDS = frozenset(
     {
@@ -1122,22 +1172,28 @@ class Redactor:
             digit_segments = sorted({bisect.bisect_right(starts, m.start()) - 1 for m in _ANY_DIGIT.finditer(joined)})
         numeric = _numeric_tokens(joined, [(starts[k], starts[k] + len(texts[k])) for k in digit_segments])
         typed = self._digit_identifiers(joined, numeric) if self._digit_regex is not None else []
+        # cards in digit groups, whatever marks join them (the runs judge those they can read)
+        group_cards: list[tuple[int, int, str, bool]] = []
+        if self._run_kinds & _CARD_KINDS and digit_segments:
+            obscured = _obscured_cards(joined, group_cards)
+            if PiiType.CARD in self._run_kinds:
+                spans += obscured
         if self._run_kinds:
-            numbers = _Numbers(lowered)
+            # what follows a card typed with other keyboards' marks is read as if typed with ASCII ones
+            read = _details_as_typed(lowered, group_cards) if group_cards else lowered
+            numbers = _Numbers(read, _joined_spans([(s, e, d) for s, e, d, unread in group_cards if unread]))
             # a typed SSN ("078-05-1120") is no part of a card said next to it
             ssns = [(s, e) for s, e, kind in typed if kind is PiiType.SSN]
-            regions = candidate_regions(lowered, numeric)
-            for run in runs_in_regions(lowered, regions, min_digits=2):
+            regions = candidate_regions(read, numeric)
+            for run in runs_in_regions(read, regions, min_digits=2):
                 for piece in _outside(run, ssns) if ssns else (run,):
                     numbers.run(piece)
             if PiiType.CARD in self._run_kinds:
-                for run in runs_in_regions(lowered, regions, min_digits=2, homophones=True):
+                for run in runs_in_regions(read, regions, min_digits=2, homophones=True):
                     numbers.guessed(run)
             numbers.finish()
             spans += [span for span in numbers.spans if span[2] in self._run_kinds]
         spans += typed
-        if PiiType.CARD in self._run_kinds and digit_segments:
-            spans += _obscured_cards(joined)
         if PiiType.NINO in self.config.detect and any(word in lowered for word in _NINO_WORDS):
             spans += _spoken_ninos(lowered)
         if self._emails:
@@ -1226,28 +1282,38 @@ def _nfkc_with_offsets(text: str) -> tuple[str, list[int]] | None:
     return "".join(parts), where
 
 
-def _obscured_cards(joined: str) -> list[tuple[int, int, PiiType]]:
+def _obscured_cards(
+    joined: str, every: list[tuple[int, int, str, bool]] | None = None
+) -> list[tuple[int, int, PiiType]]:
     """Card numbers (13-19 digits, an issued prefix, Luhn) made of whole digit groups joined by at most 5 blanks
     or marks, that either touch a letter or hold a mark the number runs do not read: the plain ones are the
     number runs' to judge (a phone number next to another keeps its digits). Groups are found in an NFKC copy
     (full-width digits and marks), judged on the original. Encoded blanks (`%20`, `&nbsp;`, `=20`) are such
-    marks."""
+    marks. `every` gets (start, end, digits, obscured) of every such card, the plain ones too."""
     normalised = _nfkc_with_offsets(joined)
     if normalised is None:
-        spans = _cards_in_groups(joined, joined)
+        spans = _cards_in_groups(joined, joined, every=every)
     else:
         text, where = normalised
-        spans = [(where[start], where[end - 1] + 1, kind) for start, end, kind in _cards_in_groups(text, joined, where)]
+        cards = _cards_in_groups(text, joined, where, every)
+        spans = [(where[start], where[end - 1] + 1, kind) for start, end, kind in cards]
     decoded = _encodings_as_marks(joined)
     if decoded is not None:
         text, where = decoded
-        spans += [(where[start], where[end - 1] + 1, kind) for start, end, kind in _cards_in_groups(text, text)]
+        found: list[tuple[int, int, str, bool]] | None = None if every is None else []
+        cards = _cards_in_groups(text, text, every=found)
+        spans += [(where[start], where[end - 1] + 1, kind) for start, end, kind in cards]
+        if every is not None and found:
+            every += [(where[start], where[end - 1] + 1, digits, unread) for start, end, digits, unread in found]
     return spans
 
 
-def _cards_in_groups(joined: str, source: str, where: list[int] | None = None) -> list[tuple[int, int, PiiType]]:
+def _cards_in_groups(
+    joined: str, source: str, where: list[int] | None = None, every: list[tuple[int, int, str, bool]] | None = None
+) -> list[tuple[int, int, PiiType]]:
     """Cards in `joined`, judged on `source`, the text it was made from (`where`: the index in `source` of each
-    character of `joined`, one past the end last; None when they are the same)."""
+    character of `joined`, one past the end last; None when they are the same). `every` gets (start, end, digits,
+    obscured) of each card, in `source`, whether or not the number runs can read it."""
     spans: list[tuple[int, int, PiiType]] = []
     for run in _DIGIT_GROUPS.finditer(joined):
         groups = [(run.start() + m.start(), run.start() + m.end(), ascii_digits(m.group()))
@@ -1261,13 +1327,75 @@ def _cards_in_groups(joined: str, source: str, where: list[int] | None = None) -
                     break
                 if len(digits) >= _CARD_MIN and _card_prefix(digits) and luhn_valid(digits):
                     low, high = (start, end) if where is None else (where[start], where[end - 1] + 1)
-                    if _touches_a_letter(source, low, high) or _UNREAD_MARK.search(source, low, high):
+                    unread = _touches_a_letter(source, low, high) or _UNREAD_MARK.search(source, low, high) is not None
+                    if unread:
                         spans.append((start, end, PiiType.CARD))
+                    if every is not None:
+                        every.append((low, high, digits, unread))
     return spans
 
 
 def _touches_a_letter(text: str, start: int, end: int) -> bool:
     return (start > 0 and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha())
+
+
+def _joined_spans(cards: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Overlapping (start, end, digits) cards as one, with the digits of the one that ends last (the longest)."""
+    joined: list[tuple[int, int, str]] = []
+    for start, end, digits in sorted(cards, key=lambda card: (card[0], -card[1])):
+        if joined and start < joined[-1][1]:
+            if end > joined[-1][1]:
+                joined[-1] = (joined[-1][0], end, digits)
+        else:
+            joined.append((start, end, digits))
+    return joined
+
+
+# What follows a card is read as typed with ASCII marks ("4111－1111－1111－1111 12／28 123", "４１１１ ... １２／２８
+# １２３"): its expiry and security code are found as after an ASCII card. Only there, up to the first word that
+# bridges nothing (_BRIDGE): a date typed so elsewhere stays as it was.
+_SLASHES = frozenset("\u2215\u2044\u29f8")  # division and fraction slash, big solidus: NFKC keeps them ("／" is "/")
+_PAUSE_MARKS = {**dict.fromkeys("\u3001\u060c\ufe50\ufe51", ","), **dict.fromkeys("\u3002\u06d4\ufe52", ".")}
+_DETAILS_REACH = 160  # characters after a card: an expiry and a code, and up to 60 of bridge before each (_bridged)
+_GROUP_MARK = lazy_regex(_GROUP_JOINER)
+
+
+@cache
+def _as_typed(char: str) -> str:
+    """The ASCII mark the number runs read for another keyboard's mark; any other character as it is."""
+    if char.isascii() or char in SEPARATORS:
+        return char
+    typed = unicodedata.normalize("NFKC", char)
+    if len(typed) == 1 and typed.isascii() and not typed.isalnum():
+        return " " if typed == "_" else typed  # "／" "－" "，" ideographic space; "＄" stays an amount's sign
+    if char in _SLASHES:
+        return "/"
+    if not _GROUP_MARK.fullmatch(char):  # letters, digits, currency signs
+        return char
+    return _PAUSE_MARKS.get(char) or ("-" if unicodedata.category(char) == "Pd" else " ")
+
+
+def _details_as_typed(lowered: str, cards: Sequence[tuple[int, int, str, bool]]) -> str:
+    """`lowered` with what follows each card (up to the first word that is no bridge, at most _DETAILS_REACH
+    characters) in ASCII marks (_as_typed), the same length: every offset holds."""
+    if lowered.isascii():
+        return lowered
+    parts: list[str] = []
+    cursor = 0
+    for end in sorted({card[1] for card in cards}):
+        start, stop = max(end, cursor), min(len(lowered), end + _DETAILS_REACH)
+        for word in _WORD.finditer(lowered, start, stop):
+            if word.group() not in _BRIDGE:
+                stop = word.start()
+                break
+        if stop <= start or lowered[start:stop].isascii():
+            continue
+        parts += [lowered[cursor:start], "".join(map(_as_typed, lowered[start:stop]))]
+        cursor = stop
+    if not parts:
+        return lowered
+    parts.append(lowered[cursor:])
+    return "".join(parts)
 
 
 def _spoken_emails(lowered: str) -> list[tuple[int, int, str]]:
