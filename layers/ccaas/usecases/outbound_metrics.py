@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.outbound.metrics import (
@@ -69,6 +69,7 @@ __all__ = [
 
 
 class CampaignMetrics(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # API views: the dialer's functions never build them
     campaign_id: str
     status: CampaignStatus
     mode: CampaignMode
@@ -98,6 +99,7 @@ class CampaignMetrics(BaseModel):
 
 
 class CampaignInterval(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # API views: the dialer's functions never build them
     start: str = Field(description="interval start, ISO 8601 with the tenant's offset")
     end: str
     attempts: int
@@ -117,6 +119,7 @@ class CampaignInterval(BaseModel):
 
 
 class CampaignHistory(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # API views: the dialer's functions never build them
     campaign_id: str
     time_zone: str
     interval: Interval
