@@ -277,7 +277,7 @@ class DispositionRequest(BaseModel):
     callback_at: AwareDatetime | None = Field(
         default=None, validate_default=True,
         description="callback_requested only (required): when the person asked to be called back, ISO 8601 with an "
-                    "offset, in the future and at most 30 days ahead")
+                    "offset, in the future and at most 30 days after the call")
 
     @field_validator("callback_at")
     @classmethod
@@ -1599,8 +1599,10 @@ def record_ctr_outcome(deps: Dependencies, ctr: Mapping[str, Any]) -> AttemptRec
     late = outcome.disposition is Disposition.ABANDONED and outcome.agent_wait_s is not None  # an agent, too late
     done = record_outcome(deps, tenant_id, ids["campaign_id"], ids["row_id"], ids["attempt_id"], outcome,
                           contact_id=contact_id if outcome.disposition is Disposition.ANSWERED or late else None)
-    if late and done.attempt.disposition is Disposition.ABANDONED and not done.attempt.direct_consent:
-        # a drop for the cap, yet the person talked to an agent: Reg F's 7-day quiet period starts all the same
+    if late and done.attempt.disposition is Disposition.ABANDONED:
+        # a drop for the cap, yet the person talked to an agent: Reg F's 7-day quiet period starts all the same.
+        # A requested callback's too (direct_consent): the consent excuses that call, not the calls after its
+        # conversation (an ANSWERED callback is a conversation by its disposition just so: Attempt.conversation)
         a = done.attempt
         for kind, value in (("number", a.number), ("account", a.account_id)):
             if value:
@@ -1621,14 +1623,20 @@ def dispose_contact(deps: Dependencies, tenant_id: str, contact_id: str, request
         raise DomainError(f"an agent cannot record {request.disposition}", field="disposition")
     campaign_id, row_id, attempt_id = ids
     now = _now(deps)
+    held = deps.outbound.get_attempt(tenant_id, campaign_id, row_id, attempt_id)  # type: ignore[arg-type]
     callback = None
     if request.disposition is Disposition.CALLBACK_REQUESTED:
         assert request.callback_at is not None  # the request model requires it
-        if not now < request.callback_at <= now + CALLBACK_MAX_AHEAD:
-            raise DomainError(f"callback_at must be in the future and at most {CALLBACK_MAX_AHEAD.days} days ahead",
-                              field="callback_at")
-        callback = CallbackRequest(at=request.callback_at.astimezone(UTC), requested_at=now)
-    held = deps.outbound.get_attempt(tenant_id, campaign_id, row_id, attempt_id)  # type: ignore[arg-type]
+        # The consent given directly dates from the conversation, not from this POST: a disposition recorded days
+        # after the call must not make old consent look fresh (the waiver holds while it is < 7 days old).
+        # A late disposition is not refused for its lateness: dated so, it cannot stretch the waiver, and the
+        # person's request (after-call work finished the next morning) is still theirs. Refused: a callback_at
+        # already past (it cannot be honoured) or more than 30 days after the conversation (not after the POST).
+        asked_at = _conversation_at(held, contact, now)
+        if not now < request.callback_at <= asked_at + CALLBACK_MAX_AHEAD:
+            raise DomainError(f"callback_at must be in the future and at most {CALLBACK_MAX_AHEAD.days} days after "
+                              f"the call ({asked_at.isoformat()})", field="callback_at")
+        callback = CallbackRequest(at=request.callback_at.astimezone(UTC), requested_at=asked_at)
     if request.disposition is Disposition.OPTED_OUT:
         # Before the disposition: a failed suppression after it would leave the retry a Conflict and the person
         # dialed again. Suppressing twice is harmless (the first source and time are kept).
@@ -1641,6 +1649,18 @@ def dispose_contact(deps: Dependencies, tenant_id: str, contact_id: str, request
     if callback is not None:
         _due_at_callback(deps, tenant_id, campaign_id, row_id, callback.at)  # type: ignore[arg-type]
     return done
+
+
+def _conversation_at(held: AttemptRecord, contact: Contact, now: datetime) -> datetime:
+    """When the conversation of `held` took place, as early as the records show: the carrier's outcome stored on
+    the attempt (Connect: the call's end; the simulated carrier: the answer) or the contact's disconnect, never
+    later than `now`, never before the dial (a contact's clock cannot date it earlier than the call)."""
+    times = [now]
+    if held.ended_at is not None:
+        times.append(held.ended_at)
+    if contact.disconnected_at is not None:
+        times.append(datetime.fromtimestamp(contact.disconnected_at / 1000, tz=UTC))
+    return max(min(times), held.attempt.started_at)
 
 
 def _due_at_callback(deps: Dependencies, tenant_id: str, campaign_id: str, row_id: str, at: datetime) -> None:

@@ -354,7 +354,8 @@ class CheckResult(Frozen):
 class CallbackRequest(Frozen):
     """The person asked, in the conversation of an attempt, to be called back at `at` (disposition
     callback_requested): the row's next attempt, on that number, is placed then (not before), within CALLBACK_GRACE.
-    `requested_at`: when the agent recorded it (the consent given directly dates from then)."""
+    `requested_at`: when the person asked, i.e. the conversation (the consent given directly dates from then), never
+    the later time the agent recorded it (usecases.outbound.dispose_contact)."""
 
     at: AwareDatetime
     requested_at: AwareDatetime
