@@ -5,11 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import boto3
 import pytest
 
-from ccaas.adapters.aws.outbound import DynamoOutboundStore
-from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.models import Conflict, NotFound
 from ccaas.domain.outbound.compliance import Suppression
 from ccaas.domain.outbound.lists import parse_csv
@@ -24,7 +21,7 @@ from ccaas.domain.outbound.models import (
     Disposition,
 )
 from ccaas.ports_outbound import AttemptLedger, AttemptRecord, ConsentSeen, ledger_keys, new_attempt_id
-from tests.aws_stack import function_environment
+from tests.outbound_on_stack import outbound_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
 UTC = timezone.utc
@@ -33,10 +30,7 @@ T0 = datetime(2025, 11, 24, 16, 0, tzinfo=UTC)
 
 @pytest.fixture(params=["memory", "moto"])
 def store(request, stack):
-    if request.param == "memory":
-        return memory_dependencies().outbound
-    env = function_environment(stack, "serve_api")
-    return DynamoOutboundStore(boto3.client("dynamodb", region_name="us-east-1"), env["OUTBOUND_TABLE"])
+    return outbound_store(request.param, stack)
 
 
 @pytest.fixture

@@ -3,37 +3,20 @@
 row; and the End User Messaging SMS sender against the service's own request model (botocore Stubber)."""
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-from ccaas.adapters.aws.outbound import AwsDialers, DynamoOutboundStore, EndUserMessagingSms
+from ccaas.adapters.aws.outbound import AwsDialers, EndUserMessagingSms
 from ccaas.adapters.memory.outbound import MemorySmsSender
-from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.outbound.lists import parse_csv
 from ccaas.domain.outbound.models import Campaign, CampaignMode, CampaignStatus, CheckName, CheckResult
 from ccaas.ports_outbound import DialerSettings, SmsRequest
-from tests.aws_stack import function_environment
+from tests.contract.test_outbound_store import T0, store, tenant  # noqa: F401 - the store's fixtures
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
-UTC = timezone.utc
-T0 = datetime(2025, 11, 24, 16, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["memory", "moto"])
-def store(request, stack):
-    if request.param == "memory":
-        return memory_dependencies().outbound
-    env = function_environment(stack, "serve_api")
-    return DynamoOutboundStore(boto3.client("dynamodb", region_name="us-east-1"), env["OUTBOUND_TABLE"])
-
-
-@pytest.fixture
-def tenant() -> str:
-    return f"t{uuid.uuid4().hex[:10]}"
 
 
 def test_conversations_by_number_and_account_within_the_window(store, tenant):

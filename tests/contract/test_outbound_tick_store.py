@@ -6,13 +6,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import boto3
 import pytest
 
-from ccaas.adapters.aws.outbound import DynamoOutboundStore
-from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.outbound.models import Campaign, CampaignMode, CampaignStatus
-from tests.aws_stack import function_environment
+from tests.outbound_on_stack import outbound_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
 T0 = datetime(2025, 11, 24, 16, 0, tzinfo=timezone.utc)
@@ -20,10 +17,7 @@ T0 = datetime(2025, 11, 24, 16, 0, tzinfo=timezone.utc)
 
 @pytest.fixture(params=["memory", "moto"])
 def store(request, stack):
-    if request.param == "memory":
-        return memory_dependencies().outbound
-    env = function_environment(stack, "dial_campaign")
-    return DynamoOutboundStore(boto3.client("dynamodb", region_name="us-east-1"), env["OUTBOUND_TABLE"])
+    return outbound_store(request.param, stack, "dial_campaign")
 
 
 @pytest.fixture

@@ -6,19 +6,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import boto3
 import pytest
 
-from ccaas.adapters.aws.outbound import DynamoOutboundStore
-from ccaas.bootstrap import dependencies, memory_dependencies
-from ccaas.domain.models import Agent, AgentStatus, Channel, Contact, ContactState, InitiationMethod, QueueAssignment
 from ccaas.domain.outbound.lists import parse_csv
 from ccaas.domain.outbound.models import Attempt, CallbackRequest, Campaign, CampaignMode, CampaignStatus, Disposition
 from ccaas.ports_outbound import AttemptRecord, ledger_keys, new_attempt_id
 from ccaas.usecases import outbound
-from tests.aws_stack import function_environment
 from tests.calling_hours import zone_in_hours
 from tests.lambda_harness import api
+from tests.outbound_on_stack import answered_outbound_call, outbound_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
 UTC = timezone.utc
@@ -30,24 +26,7 @@ def _answered_call(t: str):
     """A campaign call to r1 a person answered, and the OUTBOUND contact ana is on."""
     assert api("PUT", "/settings/outbound", t, {"kind": "simulated", "seed": 3})[0] == 200
     assert api("POST", "/campaigns", t, CAMPAIGN)[0] == 201
-    daytime = zone_in_hours()
-    api("POST", "/campaigns/renewals/lists", t, {"format": "json", "rows": [
-        {"row_id": "r1", "phone": daytime.number(1), "time_zone": daytime.zone, "account_id": "acct-1",
-         "consent_automated_voice": True}]})
-    api("POST", "/campaigns/renewals/start", t, role="supervisor")
-    deps = dependencies()
-    deps.store.save(agents=[Agent(tenant_id=t, agent_id="ben", name="Ben", status=AgentStatus.AVAILABLE,
-                                  queues=(QueueAssignment(queue_id="sales"),))])
-    assert outbound.dial_tick(deps, t, "renewals").dialed == 1
-    (record,) = outbound.attempts_export(deps, t, "renewals")
-    deps.outbound.finish_attempt(t, "renewals", "r1", record.attempt_id, disposition=Disposition.ANSWERED,
-                                 at=record.attempt.started_at)
-    contact_id = f"k{uuid.uuid4().hex[:10]}"
-    deps.store.save(contacts=[Contact(
-        tenant_id=t, contact_id=contact_id, channel=Channel.VOICE, queue_id="sales", state=ContactState.CONNECTED,
-        initiation_method=InitiationMethod.OUTBOUND, agent_id="ana", initiated_at=1, connected_at=2,
-        attributes={"campaign_id": "renewals", "row_id": "r1", "attempt_id": record.attempt_id})])
-    return deps, record, contact_id
+    return answered_outbound_call(t, zone_in_hours())
 
 
 def _dispose(t: str, contact_id: str, body: dict):
@@ -95,10 +74,7 @@ T0 = datetime(2025, 11, 24, 16, 0, tzinfo=UTC)
 
 @pytest.fixture(params=["memory", "moto"])
 def store(request, stack):
-    if request.param == "memory":
-        return memory_dependencies().outbound
-    env = function_environment(stack, "serve_api")
-    return DynamoOutboundStore(boto3.client("dynamodb", region_name="us-east-1"), env["OUTBOUND_TABLE"])
+    return outbound_store(request.param, stack)
 
 
 def test_store_round_trip_of_a_callback_request(store):

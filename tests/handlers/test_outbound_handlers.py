@@ -11,13 +11,13 @@ import boto3
 import pytest
 
 from ccaas.bootstrap import dependencies
-from ccaas.domain.models import Agent, AgentStatus, Channel, Contact, ContactState, InitiationMethod, QueueAssignment
-from ccaas.domain.outbound.models import Disposition
+from ccaas.domain.models import AgentStatus, ContactState, InitiationMethod
 from ccaas.usecases import admin, outbound
 from tests.aws_stack import function_environment
 from tests.calling_hours import DaytimeZone, zone_in_hours
 from tests.handlers.conftest import new_tenant
 from tests.lambda_harness import api, api_response
+from tests.outbound_on_stack import all_agents_available, answered_outbound_call
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
 
@@ -93,10 +93,7 @@ def test_csv_upload_reports_rows_by_line_and_field_and_the_tick_dials_only_allow
     assert api("POST", "/campaigns/renewals/start", t, role="supervisor")[0] == 200
 
     deps = dependencies()
-    for agent in deps.store.list_agents(t):
-        deps.store.save(agents=[agent.model_copy(update={"status": AgentStatus.AVAILABLE, "version": agent.version + 1})])
-    deps.store.save(agents=[Agent(tenant_id=t, agent_id="ben", name="Ben", status=AgentStatus.AVAILABLE,
-                                  queues=(QueueAssignment(queue_id="sales"),))])
+    all_agents_available(deps, t)
     tick = outbound.dial_tick(deps, t, "renewals")  # two free agents: two dials wanted, one row allowed
     assert tick.dialed == 1 and tick.blocks == {"consent": 1, "suppression": 1}
 
@@ -117,22 +114,7 @@ def test_csv_upload_reports_rows_by_line_and_field_and_the_tick_dials_only_allow
 def test_an_agent_disposes_its_own_outbound_call_and_opting_out_suppresses_at_once(campaign):
     t = campaign.id
     daytime = zone_in_hours()
-    api("POST", "/campaigns/renewals/lists", t, {"format": "json", "rows": [
-        {"row_id": "r1", "phone": daytime.number(1), "time_zone": daytime.zone, "account_id": "acct-1",
-         "consent_automated_voice": True}]})
-    api("POST", "/campaigns/renewals/start", t, role="supervisor")
-    deps = dependencies()
-    deps.store.save(agents=[Agent(tenant_id=t, agent_id="ben", name="Ben", status=AgentStatus.AVAILABLE,
-                                  queues=(QueueAssignment(queue_id="sales"),))])
-    assert outbound.dial_tick(deps, t, "renewals").dialed == 1
-    (record,) = outbound.attempts_export(deps, t, "renewals")
-    deps.outbound.finish_attempt(t, "renewals", "r1", record.attempt_id, disposition=Disposition.ANSWERED,
-                                 at=record.attempt.started_at)
-    contact_id = f"k{uuid.uuid4().hex[:10]}"
-    deps.store.save(contacts=[Contact(
-        tenant_id=t, contact_id=contact_id, channel=Channel.VOICE, queue_id="sales", state=ContactState.CONNECTED,
-        initiation_method=InitiationMethod.OUTBOUND, agent_id="ana", initiated_at=1, connected_at=2,
-        attributes={"campaign_id": "renewals", "row_id": "r1", "attempt_id": record.attempt_id})])
+    deps, record, contact_id = answered_outbound_call(t, daytime)
     status, body = api("POST", f"/contacts/{contact_id}/disposition", t, {"disposition": "opted_out"},
                        role="agent", agent_id="ben")
     assert status == 404 and body["field"] == "contact_id"  # not ben's call

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from ccaas.bootstrap import dependencies
-from ccaas.domain.models import Agent, AgentStatus, QueueAssignment
 from ccaas.usecases import outbound
 from tests.calling_hours import backend_now, zone_in_hours
 from tests.lambda_harness import api
+from tests.outbound_on_stack import all_agents_available
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
 
@@ -31,10 +31,7 @@ def dialed(tenant):
         for i in (1, 2, 3)]})
     assert api("POST", "/campaigns/renewals/start", t, role="supervisor")[0] == 200
     deps = dependencies()
-    for agent in deps.store.list_agents(t):
-        deps.store.save(agents=[agent.model_copy(update={"status": AgentStatus.AVAILABLE, "version": agent.version + 1})])
-    deps.store.save(agents=[Agent(tenant_id=t, agent_id="ben", name="Ben", status=AgentStatus.AVAILABLE,
-                                  queues=(QueueAssignment(queue_id="sales"),))])
+    all_agents_available(deps, t)
     tick = outbound.dial_tick(deps, t, "renewals")
     assert tick.dialed == 2 and tick.blocks == {"consent": 1}
     return tenant

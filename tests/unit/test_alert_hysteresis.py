@@ -31,6 +31,7 @@ from ccaas.domain.vocabulary import STORED_DOCUMENT
 from ccaas.usecases import agents, alerts, contacts, metrics
 from ccaas.usecases.agents import STATUS_PATTERN, StatusChange
 from ccaas.usecases.contacts import NewContact
+from tests.alert_builders import answered_after
 from tests.unit.demo import TENANT, add_agent, demo_deps
 
 NOW = 1_764_000_000_000 + 30_000  # half a minute into a minute
@@ -119,21 +120,11 @@ def test_the_sl_alert_judges_the_window_the_live_view_shows_and_names_it():
     start = (deps.clock.now_ms() // 60_000 + 1) * 60_000 + 1_000
     deps.clock.now = start
 
-    def serve(wait_s: int) -> None:
-        c = contacts.create_contact(deps, TENANT, NewContact(channel="VOICE", queue_id="sales"))
-        contacts.queue_and_route(deps, TENANT, c.contact_id, "tok")
-        deps.clock.advance(wait_s)
-        agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="AVAILABLE"))
-        contacts.accept_contact(deps, TENANT, "ana", c.contact_id)
-        contacts.complete_contact(deps, TENANT, "ana", c.contact_id)
-        contacts.end_after_contact_work(deps, TENANT, "ana", c.contact_id)
-        agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="BREAK"))
-
     for wait in (21, 21):
-        serve(wait)
+        answered_after(deps, wait)
     deps.clock.now = start + 15 * 60_000
     for wait in (2, 2, 2, 2):
-        serve(wait)
+        answered_after(deps, wait)
     metrics.apply_batch(deps, "shardId-0", [
         SequencedEvent(e, "shardId-0", pad_sequence(str(i + 1))) for i, e in enumerate(deps.events.events)
     ])  # fmt: skip

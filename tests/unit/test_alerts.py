@@ -34,6 +34,7 @@ from ccaas.usecases import agents, alerts, contacts, metrics
 from ccaas.usecases.agents import StatusChange
 from ccaas.usecases.alerts import LiveTranscriptPost, StatusFilter
 from ccaas.usecases.contacts import NewContact
+from tests.alert_builders import answered_after
 from tests.unit.demo import TENANT, add_agent, demo_deps
 
 NOW = 1_764_000_000_000
@@ -88,14 +89,7 @@ def _live_item_from_real_traffic(answer_waits_s):
     deps.clock.now = NOW - 10 * 60_000
     add_agent(deps, "ana")
     for wait in answer_waits_s:
-        c = contacts.create_contact(deps, TENANT, NewContact(channel="VOICE", queue_id="sales"))
-        contacts.queue_and_route(deps, TENANT, c.contact_id, "tok")
-        deps.clock.advance(wait)
-        agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="AVAILABLE"))
-        contacts.accept_contact(deps, TENANT, "ana", c.contact_id)
-        contacts.complete_contact(deps, TENANT, "ana", c.contact_id)
-        contacts.end_after_contact_work(deps, TENANT, "ana", c.contact_id)
-        agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="BREAK"))
+        answered_after(deps, wait)
     records = [SequencedEvent(e, "shardId-0", pad_sequence(str(i + 1))) for i, e in enumerate(deps.events.events)]
     metrics.apply_batch(deps, "shardId-0", records)
     return deps.live.read(TENANT, "sales")

@@ -4,31 +4,13 @@ and dead air still going on is alerted while it lasts."""
 from __future__ import annotations
 
 from ccaas.domain.alerts import AlertRule, AlertRules
-from ccaas.domain.analytics import Segment
-from ccaas.usecases import agents, alerts, contacts, metrics
-from ccaas.usecases.agents import StatusChange
-from ccaas.usecases.alerts import LiveTranscriptPost
-from ccaas.usecases.contacts import NewContact
+from ccaas.usecases import alerts, contacts, metrics
+from tests.alert_builders import JOURNEY, on_a_call, queued, say, set_status, spoke_on_a_call
 from tests.unit.demo import TENANT, add_agent, demo_deps
-
-JOURNEY = {"ccaas:synthetic": "ivr-check"}
-
-
-def _queued(deps, n=1, attributes=None):
-    ids = []
-    for _ in range(n):
-        c = contacts.create_contact(deps, TENANT, NewContact(channel="VOICE", queue_id="sales", attributes=attributes or {}))
-        contacts.queue_and_route(deps, TENANT, c.contact_id, f"t{c.contact_id}")
-        ids.append(c.contact_id)
-    return ids
 
 
 def _open(deps):
     return {(a.rule, a.subject): a for a in alerts.list_alerts(deps, TENANT)}
-
-
-def _status(deps, agent_id, status):
-    agents.set_agent_status(deps, TENANT, agent_id, StatusChange(status=status))
 
 
 # --- 3. journey contacts at the head of a queue -------------------------------------------------------
@@ -39,9 +21,9 @@ def test_a_journey_contact_at_the_head_of_a_queue_hides_no_real_customers_wait()
     and the real customer behind it never alerted; the live views showed the synthetic contact's wait."""
     deps = demo_deps()
     alerts.put_rules(deps, TENANT, AlertRules.model_validate({"queue_depth": {"enabled": False}}))
-    _queued(deps, 1, JOURNEY)
+    queued(deps, 1, JOURNEY)
     deps.clock.advance(5)
-    (real,) = _queued(deps, 1)
+    (real,) = queued(deps, 1)
     deps.clock.advance(600)
     alerts.sweep(deps)
     wait = _open(deps)[(AlertRule.LONG_WAIT, "queue/sales")]
@@ -53,9 +35,9 @@ def test_a_journey_contact_at_the_head_of_a_queue_hides_no_real_customers_wait()
 
 def test_journey_contacts_filling_the_depth_probe_are_read_past():
     deps = demo_deps()  # queue_depth threshold 10: 11 contacts read
-    _queued(deps, 11, JOURNEY)
+    queued(deps, 11, JOURNEY)
     deps.clock.advance(5)
-    (real,) = _queued(deps, 1)
+    (real,) = queued(deps, 1)
     deps.clock.advance(300)
     [snapshot] = alerts.queue_snapshots(deps, TENANT, alerts.get_rules(deps, TENANT), ["sales"])
     assert (snapshot.oldest_contact_id, snapshot.in_queue) == (real, 1)
@@ -65,7 +47,7 @@ def test_journey_contacts_filling_the_depth_probe_are_read_past():
 
 def test_a_queue_of_only_journey_contacts_has_no_oldest_wait():
     deps = demo_deps()
-    _queued(deps, 2, JOURNEY)
+    queued(deps, 2, JOURNEY)
     deps.clock.advance(600)
     assert metrics.realtime_queue_metrics(deps, TENANT, "sales").oldest_wait_s in (None, 0)
     assert alerts.sweep(deps).opened == 0
@@ -77,19 +59,19 @@ def test_a_queue_of_only_journey_contacts_has_no_oldest_wait():
 def test_a_switch_of_not_ready_reason_keeps_the_clock_running():
     deps = demo_deps()
     add_agent(deps, "ana")
-    _status(deps, "ana", "AVAILABLE")
-    _status(deps, "ana", "BREAK")
+    set_status(deps, "ana", "AVAILABLE")
+    set_status(deps, "ana", "BREAK")
     deps.clock.advance(16 * 60)
     assert [a.rule for a in alerts.sweep_tenant(deps, TENANT).opened] == [AlertRule.AGENT_NOT_READY]
-    _status(deps, "ana", "PERSONAL")
+    set_status(deps, "ana", "PERSONAL")
     deps.clock.advance(30)
     assert not alerts.sweep_tenant(deps, TENANT).resolved  # still not ready: the alert stands
-    _status(deps, "ana", "AVAILABLE")
+    set_status(deps, "ana", "AVAILABLE")
     assert [a.rule for a in alerts.sweep_tenant(deps, TENANT).resolved] == [AlertRule.AGENT_NOT_READY]
 
     opened = 0
     for i in range(3):  # 14 minutes per reason: not ready for 42 minutes
-        _status(deps, "ana", ("BREAK", "PERSONAL")[i % 2])
+        set_status(deps, "ana", ("BREAK", "PERSONAL")[i % 2])
         for _ in range(14):
             deps.clock.advance(60)
             opened += len(alerts.sweep_tenant(deps, TENANT).opened)
@@ -100,10 +82,10 @@ def test_a_switch_of_not_ready_reason_keeps_the_clock_running():
 def test_the_not_ready_clock_starts_when_work_stops():
     deps = demo_deps()
     add_agent(deps, "ana")
-    _status(deps, "ana", "AVAILABLE")
-    (cid,) = _queued(deps, 1)
+    set_status(deps, "ana", "AVAILABLE")
+    (cid,) = queued(deps, 1)
     contacts.accept_contact(deps, TENANT, "ana", cid)
-    _status(deps, "ana", "BREAK")  # asked for a break during the call
+    set_status(deps, "ana", "BREAK")  # asked for a break during the call
     deps.clock.advance(20 * 60)
     contacts.complete_contact(deps, TENANT, "ana", cid)
     contacts.end_after_contact_work(deps, TENANT, "ana", cid)
@@ -117,44 +99,29 @@ def test_with_planned_reasons_ignored_a_planned_reason_is_never_counted_and_an_o
     deps = demo_deps()
     alerts.put_rules(deps, TENANT, AlertRules.model_validate({"agent_not_ready": {"ignore_statuses": ["LUNCH"]}}))
     add_agent(deps, "ana")
-    _status(deps, "ana", "AVAILABLE")
-    _status(deps, "ana", "LUNCH")
+    set_status(deps, "ana", "AVAILABLE")
+    set_status(deps, "ana", "LUNCH")
     deps.clock.advance(60 * 60)
-    _status(deps, "ana", "BREAK")  # straight from lunch: the break's own clock
+    set_status(deps, "ana", "BREAK")  # straight from lunch: the break's own clock
     deps.clock.advance(14 * 60)
     assert not alerts.sweep_tenant(deps, TENANT).opened
     deps.clock.advance(60)
     (alert,) = alerts.sweep_tenant(deps, TENANT).opened
-    _status(deps, "ana", "PERSONAL")
+    set_status(deps, "ana", "PERSONAL")
     deps.clock.advance(60)
     assert not alerts.sweep_tenant(deps, TENANT).resolved
     assert not alerts.evaluate_touched(deps, TENANT, alerts.Touched(agents={"ana"})).resolved
-    _status(deps, "ana", "LUNCH")
+    set_status(deps, "ana", "LUNCH")
     assert [a.alert_id for a in alerts.sweep_tenant(deps, TENANT).resolved] == [alert.alert_id]
 
 
 # --- 6. dead air still going on ----------------------------------------------------------------------
 
 
-def _on_a_call(deps, agent_id="ana", skills=None):
-    add_agent(deps, agent_id, skills=skills)
-    (cid,) = _queued(deps, 1, JOURNEY if skills else None)
-    _status(deps, agent_id, "AVAILABLE")
-    contacts.accept_contact(deps, TENANT, agent_id, cid)
-    return cid
-
-
-def _say(deps, cid, begin_s, end_s, speaker="CUSTOMER"):
-    post = LiveTranscriptPost(segments=[Segment(speaker=speaker, begin_ms=begin_s * 1000, end_ms=end_s * 1000, text="hello there")])
-    return alerts.post_live_transcript(deps, TENANT, cid, post)
-
-
 def test_the_sweep_alerts_a_silence_while_it_lasts():
     """The customer spoke 0-3 s, then nobody for 3 minutes: the alert opened only when someone spoke again."""
     deps = demo_deps()
-    cid = _on_a_call(deps)
-    deps.clock.advance(3)
-    _say(deps, cid, 0, 3)
+    cid = spoke_on_a_call(deps)
     deps.clock.advance(10)
     assert not alerts.sweep_tenant(deps, TENANT).opened  # 10 s: below the 15 s threshold
     deps.clock.advance(50)
@@ -163,17 +130,17 @@ def test_the_sweep_alerts_a_silence_while_it_lasts():
     assert alert.details["silence_s"] == 60 and alert.details["at_ms"] == 3000
     deps.clock.advance(120)
     assert not alerts.sweep_tenant(deps, TENANT).opened
-    assert not _say(deps, cid, 183, 185, "AGENT").opened  # the same silence: one alert
+    assert not say(deps, cid, 183, 185, "AGENT").opened  # the same silence: one alert
     contacts.complete_contact(deps, TENANT, "ana", cid)
     assert [a.rule for a in alerts.sweep_tenant(deps, TENANT).resolved] == [AlertRule.SILENCE]
 
 
 def test_speech_not_posted_yet_and_calls_without_live_transcript_are_no_silence():
     deps = demo_deps()
-    talking = _on_a_call(deps)
-    untranscribed = _on_a_call(deps, "bob")
+    talking = on_a_call(deps)
+    untranscribed = on_a_call(deps, "bob")
     deps.clock.advance(30)
-    _say(deps, talking, 0, 10)  # a post that came late: it ended 20 s ago, but was posted just now
+    say(deps, talking, 0, 10)  # a post that came late: it ended 20 s ago, but was posted just now
     read = []
     state_of = deps.alerts.transcript_state
     deps.alerts.transcript_state = lambda tenant, contact: read.append(contact) or state_of(tenant, contact)
@@ -185,11 +152,11 @@ def test_speech_not_posted_yet_and_calls_without_live_transcript_are_no_silence(
 
 def test_the_silence_sweep_reads_a_bounded_number_of_transcripts_and_none_of_test_agents(monkeypatch):
     deps = demo_deps()
-    calls = [_on_a_call(deps, name) for name in ("ana", "bob", "cy")]
-    journey = _on_a_call(deps, "bot", skills={"ccaas:test_agent": 1, "sales": 5})
+    calls = [on_a_call(deps, name) for name in ("ana", "bob", "cy")]
+    journey = on_a_call(deps, "bot", skills={"ccaas:test_agent": 1, "sales": 5})
     deps.clock.advance(1)
     for cid in (*calls, journey):
-        _say(deps, cid, 0, 1)
+        say(deps, cid, 0, 1)
     deps.clock.advance(60)
     read = []
     state_of = deps.alerts.transcript_state
@@ -207,8 +174,8 @@ def test_the_silence_sweep_reads_a_bounded_number_of_transcripts_and_none_of_tes
 def test_a_journey_test_agent_left_not_ready_raises_no_alert():
     deps = demo_deps()
     add_agent(deps, "journey-bot", skills={"ccaas:test_agent": 1, "sales": 5})
-    _status(deps, "journey-bot", "AVAILABLE")
-    _status(deps, "journey-bot", "MISSED")
+    set_status(deps, "journey-bot", "AVAILABLE")
+    set_status(deps, "journey-bot", "MISSED")
     deps.clock.advance(16 * 60)
     assert not alerts.evaluate_touched(deps, TENANT, alerts.Touched(agents={"journey-bot"})).opened
     assert alerts.sweep(deps).opened == 0 and not alerts.list_alerts(deps, TENANT)

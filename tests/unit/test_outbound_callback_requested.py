@@ -23,18 +23,15 @@ from ccaas.domain.outbound.models import (
     AttemptPolicy,
     CallbackRequest,
     Campaign,
-    CampaignMode,
-    CampaignStatus,
     CheckName,
     ConsentFlag,
     ContactListRow,
     Disposition,
-    PhoneEntry,
 )
+from tests import outbound_builders as builders
+from tests.outbound_builders import NUMBER
 
 UTC = timezone.utc
-NY = "America/New_York"
-NUMBER = "+12125550134"
 OTHER = "+12125550199"
 T0 = datetime(2026, 6, 8, 15, tzinfo=UTC)            # Monday 11:00 in New York: the conversation
 REQUESTED = T0 + timedelta(minutes=5)                 # the agent's disposition
@@ -42,15 +39,13 @@ THURSDAY_6PM = datetime(2026, 6, 11, 22, tzinfo=UTC)  # Thursday 18:00 in New Yo
 
 
 def campaign(**changes) -> Campaign:
-    base = dict(campaign_id="c1", name="Collections", mode=CampaignMode.PROGRESSIVE, queue_id="q1",
-                caller_id="+12125550100", status=CampaignStatus.RUNNING, debt_collection=True)
-    return Campaign(**{**base, **changes})
+    """The shared campaign, collecting a debt (Reg F applies)."""
+    return builders.campaign(**{"debt_collection": True, **changes})
 
 
 def row(numbers: tuple[str, ...] = (NUMBER,)) -> ContactListRow:
-    return ContactListRow(row_id="r1", account_id="A1",
-                          phones=tuple(PhoneEntry(number=n, zones=(NY,), zone_source="row") for n in numbers),
-                          consent_automated_voice=ConsentFlag(granted=True, source="web"))
+    """The shared row r1 on `numbers`, without an email."""
+    return builders.row(numbers=numbers, email=None)
 
 
 def request(at: datetime = THURSDAY_6PM, *, started: datetime = T0, requested: datetime | None = None) -> Attempt:

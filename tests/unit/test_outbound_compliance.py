@@ -31,29 +31,13 @@ from ccaas.domain.outbound.models import (
     ConsentFlag,
     ContactListRow,
     Disposition,
-    PhoneEntry,
     RetryRule,
 )
+from tests.outbound_builders import NUMBER, NY, campaign, row
 
 UTC = timezone.utc
-NY = "America/New_York"
 LA = "America/Los_Angeles"
-NUMBER = "+12125550134"
 OTHER = "+12125550199"
-
-
-def campaign(**changes) -> Campaign:
-    base = dict(campaign_id="c1", name="Collections", mode=CampaignMode.PROGRESSIVE, queue_id="q1",
-                caller_id="+12125550100", status=CampaignStatus.RUNNING)
-    return Campaign(**{**base, **changes})
-
-
-def row(*zones: str, consent: bool | None = True, account: str | None = "A1", state: str | None = None,
-        email: str | None = "pat@example.com", numbers: tuple[str, ...] = (NUMBER,)) -> ContactListRow:
-    return ContactListRow(
-        row_id="r1", phones=tuple(PhoneEntry(number=n, zones=zones or (NY,), zone_source="row") for n in numbers),
-        account_id=account, state=state, email=email,
-        consent_automated_voice=None if consent is None else ConsentFlag(granted=consent, source="web"))
 
 
 def utc(*args: int) -> datetime:

@@ -7,22 +7,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from ccaas.adapters.memory.outbound import RecordingDialer
-from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.history import HistoryEntry
 from ccaas.domain.kpis.records import ContactRecord
-from ccaas.domain.models import (
-    Agent,
-    AgentStatus,
-    Channel,
-    Contact,
-    ContactState,
-    DomainError,
-    InitiationMethod,
-    NotFound,
-    Queue,
-    QueueAssignment,
-)
+from ccaas.domain.models import Channel, Contact, ContactState, DomainError, InitiationMethod, NotFound
 from ccaas.domain.outbound.metrics import (
     AgentTime,
     AttemptFact,
@@ -37,12 +24,11 @@ from ccaas.domain.outbound.metrics import (
     tick_metrics,
 )
 from ccaas.domain.outbound.models import Attempt, CampaignMode, Disposition
-from ccaas.domain.tenants import Tenant
-from ccaas.ports_outbound import AttemptRecord, CarrierOutcome, DialerSettings, new_attempt_id
+from ccaas.ports_outbound import AttemptRecord, CarrierOutcome, new_attempt_id
 from ccaas.usecases import outbound, outbound_metrics
 from ccaas.usecases.outbound import CampaignRequest, ListUpload
+from tests.outbound_builders import NOW, T, outbound_deps
 
-T = "t1"
 UTC = timezone.utc
 S = 1000  # ms
 
@@ -159,26 +145,9 @@ def test_emit_campaign_counts_prints_one_emf_document_per_campaign_and_per_rule(
 
 # --- use-cases on the in-memory twins ------------------------------------------------------------------
 
-NOW = datetime.fromtimestamp(1_764_000_000, tz=UTC)  # FixedClock's default: 2025-11-24 16:00 UTC (11:00 New York)
-
-
-class Dialers:
-    def __init__(self) -> None:
-        self.dialer = RecordingDialer()
-
-    def __call__(self, settings: DialerSettings) -> RecordingDialer:
-        return self.dialer
-
-
 @pytest.fixture
 def deps():
-    d = memory_dependencies(dialers=Dialers())
-    d.config.put_tenant(Tenant(tenant_id=T, name="Outbound", time_zone="America/New_York"))
-    d.config.put_queue(Queue(tenant_id=T, queue_id="sales", name="Sales", channels=frozenset({Channel.VOICE})))
-    for agent_id in ("ana", "ben"):
-        d.store.save(agents=[Agent(tenant_id=T, agent_id=agent_id, name=agent_id, status=AgentStatus.AVAILABLE,
-                                   queues=(QueueAssignment(queue_id="sales"),))])
-    outbound.put_dialer_settings(d, T, DialerSettings(kind="simulated"))
+    d = outbound_deps(time_zone="America/New_York")
     outbound.create_campaign(d, T, CampaignRequest(campaign_id="c1", name="Renewals", mode="progressive",
                                                    queue_id="sales", caller_id="+12125550199"))
     outbound.change_status(d, T, "c1", "start")

@@ -12,6 +12,7 @@ from ccaas.domain.outbound.models import Disposition
 from ccaas.ports_outbound import RINGING, CarrierOutcome
 from ccaas.usecases import outbound
 from ccaas.usecases.outbound import TICK_LEASE, CampaignRequest, ListUpload
+from tests.outbound_builders import overlapped_tick
 from tests.unit.test_outbound_tick_pacing import NOW, T, _dialed, deps  # noqa: F401 - deps: fixture
 
 
@@ -83,19 +84,8 @@ def test_a_tick_overlapping_one_of_another_queue_sharing_an_agent_does_nothing(t
     _agents(deps, ana=("sales", "support"))
     _campaign(deps, "c1", "sales", 101)
     _campaign(deps, "c2", "support", 201)
-    store, original, inner = deps.outbound, deps.outbound.due_rows, []
-
-    def overlapping(*args, **kwargs):
-        if not inner:
-            inner.append(outbound.dial_tick(deps, T, "c2", NOW))
-        return original(*args, **kwargs)
-
-    store.due_rows = overlapping
-    try:
-        outer = outbound.dial_tick(deps, T, "c1", NOW)
-    finally:
-        store.due_rows = original
-    assert inner[0].overlapped and inner[0].dialed == 0
+    outer, inner = overlapped_tick(deps, "c1", "c2", NOW)
+    assert inner.overlapped and inner.dialed == 0
     assert outer.dialed == 1 and len(_dialed(deps)) == 1  # at most one call per free agent
     assert deps.outbound.leases == {}  # every lease released at the tick's end
 

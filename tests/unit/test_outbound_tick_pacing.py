@@ -3,42 +3,21 @@ campaigns sharing a queue's agents, calls a paused or stopped campaign placed, a
 (outside review O27, findings 4, 5, 7 and 8)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 
-from ccaas.adapters.memory.outbound import RecordingDialer
-from ccaas.bootstrap import memory_dependencies
-from ccaas.domain.models import Agent, AgentStatus, Channel, Queue, QueueAssignment
+from ccaas.domain.models import Channel
 from ccaas.domain.outbound.models import CampaignStatus, Disposition
-from ccaas.domain.tenants import Tenant
-from ccaas.ports_outbound import RINGING, CarrierOutcome, DialerSettings
+from ccaas.ports_outbound import RINGING, CarrierOutcome
 from ccaas.usecases import outbound
 from ccaas.usecases.outbound import TICK_LEASE, CampaignRequest, ListUpload
-
-T = "t1"
-UTC = timezone.utc
-NOW = datetime.fromtimestamp(1_764_000_000, tz=UTC)  # 11:00 in New York
-
-
-class Dialers:
-    def __init__(self) -> None:
-        self.dialer = RecordingDialer()
-
-    def __call__(self, settings: DialerSettings) -> RecordingDialer:
-        return self.dialer
+from tests.outbound_builders import NOW, T, outbound_deps, overlapped_tick
 
 
 @pytest.fixture
 def deps():
-    d = memory_dependencies(dialers=Dialers())
-    d.config.put_tenant(Tenant(tenant_id=T, name="Outbound"))
-    d.config.put_queue(Queue(tenant_id=T, queue_id="sales", name="Sales", channels=frozenset({Channel.VOICE})))
-    for agent_id in ("ana", "ben"):
-        d.store.save(agents=[Agent(tenant_id=T, agent_id=agent_id, name=agent_id, status=AgentStatus.AVAILABLE,
-                                   queues=(QueueAssignment(queue_id="sales"),))])
-    outbound.put_dialer_settings(d, T, DialerSettings(kind="simulated"))
-    return d
+    return outbound_deps()
 
 
 def _campaign(deps, cid="c1", rows=10, start=101, mode="progressive"):
@@ -62,17 +41,8 @@ def test_a_tick_overlapping_another_of_the_same_queue_does_nothing(deps):
     """Finding 4: a doubled or overlapping dialer invocation ran tick B while tick A had read its free agents and
     calls in flight but not dialed yet; both placed a call per free agent (4 for 2 agents, in progressive mode)."""
     _campaign(deps)
-    store, original, inner = deps.outbound, deps.outbound.due_rows, []
-
-    def overlapping(*args, **kwargs):
-        if not inner:
-            inner.append(outbound.dial_tick(deps, T, "c1", NOW))
-        return original(*args, **kwargs)
-
-    store.due_rows = overlapping
-    outer = outbound.dial_tick(deps, T, "c1", NOW)
-    store.due_rows = original
-    assert inner[0].overlapped and inner[0].dialed == 0 and inner[0].outcomes == 0
+    outer, inner = overlapped_tick(deps, "c1", "c1", NOW)
+    assert inner.overlapped and inner.dialed == 0 and inner.outcomes == 0
     assert outer.dialed == 2 and len(_dialed(deps)) == 2  # one call per free agent
     assert outbound.dial_tick(deps, T, "c1", NOW + timedelta(seconds=5)).overlapped is False  # released at its end
 

@@ -10,11 +10,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ccaas.adapters.memory.outbound import MemoryDialers, RecordingDialer
-from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.models import Agent, AgentStatus, Channel, Conflict, DomainError, InitiationMethod, Queue, QueueAssignment
 from ccaas.domain.outbound.lists import upload_tag
 from ccaas.domain.outbound.models import CampaignStatus, CheckName, Disposition
-from ccaas.domain.tenants import Tenant
 from ccaas.ports_outbound import AttemptRecord, CarrierOutcome, DialerSettings
 from ccaas.usecases import outbound, outbound_metrics
 from ccaas.usecases.outbound import (
@@ -25,11 +23,9 @@ from ccaas.usecases.outbound import (
     SuppressionRequest,
 )
 from tests.faults import FailingOnce, Throttled
+from tests.outbound_builders import NOW, T, outbound_deps
 
-T = "t1"
 UTC = timezone.utc
-# FixedClock's default instant: 2025-11-24 16:00 UTC = 11:00 in New York, 08:00 in Los Angeles.
-NOW = datetime.fromtimestamp(1_764_000_000, tz=UTC)
 
 CSV = """row_id,phone,time_zone,account_id,consent_automated_voice,email
 r1,+12125550101,America/New_York,acct-1,true,a@example.com
@@ -39,26 +35,9 @@ r4,+13105550104,America/Los_Angeles,acct-4,true,
 """
 
 
-class Dialers:
-    """One recording dialer whatever the settings (the tests script its outcomes)."""
-
-    def __init__(self) -> None:
-        self.dialer = RecordingDialer()
-
-    def __call__(self, settings: DialerSettings) -> RecordingDialer:
-        return self.dialer
-
-
 @pytest.fixture
 def deps():
-    d = memory_dependencies(dialers=Dialers())
-    d.config.put_tenant(Tenant(tenant_id=T, name="Outbound"))
-    d.config.put_queue(Queue(tenant_id=T, queue_id="sales", name="Sales", channels=frozenset({Channel.VOICE})))
-    for agent_id in ("ana", "ben"):
-        d.store.save(agents=[Agent(tenant_id=T, agent_id=agent_id, name=agent_id, status=AgentStatus.AVAILABLE,
-                                   queues=(QueueAssignment(queue_id="sales"),))])
-    outbound.put_dialer_settings(d, T, DialerSettings(kind="simulated"))
-    return d
+    return outbound_deps()
 
 
 def _campaign(deps, mode="progressive", **kw):

@@ -16,7 +16,7 @@ from ccaas.ports_outbound import DialerSettings
 from ccaas.usecases import outbound
 from ccaas.usecases.outbound import CampaignPatch, CampaignRequest, ListUpload
 from tests.lambda_harness import context, load_module
-from tests.unit.test_outbound_usecases import Dialers
+from tests.outbound_builders import Dialers
 
 T = "t1"
 UTC = timezone.utc

@@ -8,8 +8,8 @@ from ccaas.domain.events import EventType
 from ccaas.domain.guidance import GuidanceKind, GuidanceRules, SilenceRule
 from ccaas.domain.vocabulary import Conflict
 from ccaas.usecases import alerts, guidance
+from tests.alert_builders import on_a_call, say, spoke_on_a_call
 from tests.unit.demo import TENANT, demo_deps
-from tests.unit.test_alerts_live_state import _on_a_call, _say
 
 
 def _pushed(deps, n=0):
@@ -23,9 +23,7 @@ def _silence_prompts(deps, cid):
 
 def test_the_sweep_prompts_the_agent_once_during_dead_air_and_the_post_ending_it_does_not_again():
     deps = demo_deps()
-    cid = _on_a_call(deps)
-    deps.clock.advance(3)
-    _say(deps, cid, 0, 3)
+    cid = spoke_on_a_call(deps)
     deps.clock.advance(10)
     alerts.sweep_tenant(deps, TENANT)
     assert not _pushed(deps)  # 10 s: below the rule's 20 s
@@ -39,7 +37,7 @@ def test_the_sweep_prompts_the_agent_once_during_dead_air_and_the_post_ending_it
         deps.clock.advance(60)
         alerts.sweep_tenant(deps, TENANT)
     deps.clock.advance(2)
-    assert not [p for p in _say(deps, cid, 183, 185, "AGENT").prompts if p.kind == GuidanceKind.SILENCE]  # prompted already
+    assert not [p for p in say(deps, cid, 183, 185, "AGENT").prompts if p.kind == GuidanceKind.SILENCE]  # prompted already
     assert len(_pushed(deps, n)) == 1
     # a new silence later in the call prompts again
     deps.clock.advance(30)
@@ -50,11 +48,9 @@ def test_the_sweep_prompts_the_agent_once_during_dead_air_and_the_post_ending_it
 
 def test_the_sweep_honours_the_rules_cooldown():
     deps = demo_deps()
-    cid = _on_a_call(deps)
-    deps.clock.advance(3)
-    _say(deps, cid, 0, 3)
+    cid = spoke_on_a_call(deps)
     deps.clock.advance(30)
-    assert [p.at_ms for p in _say(deps, cid, 30, 32, "AGENT").prompts if p.kind == GuidanceKind.SILENCE] == [30_000]
+    assert [p.at_ms for p in say(deps, cid, 30, 32, "AGENT").prompts if p.kind == GuidanceKind.SILENCE] == [30_000]
     deps.clock.advance(25)  # 26 s of silence, but 28 s after the last prompt (cooldown 60 s)
     alerts.sweep_tenant(deps, TENANT)
     assert _silence_prompts(deps, cid) == [("long_silence", 30_000)]
@@ -66,22 +62,18 @@ def test_the_sweep_honours_the_rules_cooldown():
 def test_a_once_per_contact_rule_prompts_once_and_guidance_off_prompts_nothing():
     deps = demo_deps()
     guidance.put_rules(deps, TENANT, GuidanceRules(rules=[SilenceRule(name="q", text="say something", repeat_after_s=None)]))
-    cid = _on_a_call(deps)
-    deps.clock.advance(3)
-    _say(deps, cid, 0, 3)
+    cid = spoke_on_a_call(deps)
     deps.clock.advance(60)
     alerts.sweep_tenant(deps, TENANT)
     deps.clock.advance(60)
-    _say(deps, cid, 120, 121)
+    say(deps, cid, 120, 121)
     deps.clock.advance(60)
     alerts.sweep_tenant(deps, TENANT)
     assert _silence_prompts(deps, cid) == [("q", 63_000)]
 
     off = demo_deps()
     guidance.put_rules(off, TENANT, GuidanceRules(enabled=False))
-    cid = _on_a_call(off)
-    off.clock.advance(3)
-    _say(off, cid, 0, 3)
+    cid = spoke_on_a_call(off)
     off.clock.advance(60)
     alerts.sweep_tenant(off, TENANT)
     assert not _pushed(off) and not _silence_prompts(off, cid)
@@ -89,11 +81,11 @@ def test_a_once_per_contact_rule_prompts_once_and_guidance_off_prompts_nothing()
 
 def test_the_prompt_comes_with_the_alert_open_or_off_and_never_to_a_test_agent():
     deps = demo_deps()
-    ana = _on_a_call(deps)
-    bot = _on_a_call(deps, "bot", skills={"ccaas:test_agent": 1, "sales": 5})
+    ana = on_a_call(deps)
+    bot = on_a_call(deps, "bot", skills={"ccaas:test_agent": 1, "sales": 5})
     deps.clock.advance(1)
     for cid in (ana, bot):
-        _say(deps, cid, 0, 1)
+        say(deps, cid, 0, 1)
     deps.clock.advance(16)  # the alert's 15 s: alerted, the 20 s prompt not yet due
     assert [a.rule for a in alerts.sweep_tenant(deps, TENANT).opened] == [AlertRule.SILENCE]
     deps.clock.advance(60)  # the alert stays open: the contact is read for its prompt all the same
@@ -102,9 +94,7 @@ def test_the_prompt_comes_with_the_alert_open_or_off_and_never_to_a_test_agent()
 
     off = demo_deps()
     alerts.put_rules(off, TENANT, AlertRules.model_validate({"silence": {"enabled": False}}))
-    cid = _on_a_call(off)
-    off.clock.advance(1)
-    _say(off, cid, 0, 1)
+    cid = spoke_on_a_call(off, 1)
     off.clock.advance(60)
     assert not alerts.sweep_tenant(off, TENANT).opened
     assert [p["contact_id"] for p in _pushed(off)] == [cid]
@@ -112,9 +102,7 @@ def test_the_prompt_comes_with_the_alert_open_or_off_and_never_to_a_test_agent()
 
 def test_a_post_written_meanwhile_wins_and_the_sweep_goes_on():
     deps = demo_deps()
-    cid = _on_a_call(deps)
-    deps.clock.advance(1)
-    _say(deps, cid, 0, 1)
+    cid = spoke_on_a_call(deps, 1)
     deps.clock.advance(60)
     save = deps.alerts.save_transcript_state
 

@@ -10,8 +10,8 @@ from ccaas.domain.alerts import AlertRule
 from ccaas.domain.analytics import Segment
 from ccaas.usecases import alerts
 from ccaas.usecases.alerts import LiveTranscriptPost
+from tests.alert_builders import say, spoke_on_a_call
 from tests.unit.demo import TENANT, demo_deps
-from tests.unit.test_alerts_live_state import _on_a_call, _say
 
 
 def _silences(deps):
@@ -19,9 +19,7 @@ def _silences(deps):
 
 
 def _alerted_and_resolved(deps):
-    cid = _on_a_call(deps)
-    deps.clock.advance(3)
-    _say(deps, cid, 0, 3)
+    cid = spoke_on_a_call(deps)
     deps.clock.advance(60)
     (alert,) = alerts.sweep_tenant(deps, TENANT).opened
     assert alert.details["at_ms"] == 3000
@@ -38,7 +36,7 @@ def test_the_sweep_does_not_reopen_a_hand_resolved_silence_while_it_lasts():
         assert not alerts.sweep_tenant(deps, TENANT).opened
     assert not _silences(deps)
     # a new silence later in the call alerts again
-    assert not _say(deps, cid, 240, 242, "AGENT").opened  # ends the resolved silence: not alerted
+    assert not say(deps, cid, 240, 242, "AGENT").opened  # ends the resolved silence: not alerted
     deps.clock.advance(60)
     (again,) = alerts.sweep_tenant(deps, TENANT).opened
     assert (again.rule, again.details["at_ms"]) == (AlertRule.SILENCE, 242_000)
@@ -48,7 +46,7 @@ def test_the_post_ending_a_hand_resolved_silence_does_not_reopen_it_but_a_new_ga
     deps = demo_deps()
     cid = _alerted_and_resolved(deps)
     deps.clock.advance(60)
-    assert not _say(deps, cid, 120, 122, "AGENT").opened  # the same silence (3 s -> 120 s)
+    assert not say(deps, cid, 120, 122, "AGENT").opened  # the same silence (3 s -> 120 s)
     assert not _silences(deps)
     deps.clock.advance(40)
     post = LiveTranscriptPost(segments=[Segment(speaker="CUSTOMER", begin_ms=140_000, end_ms=141_000, text="yes")])
