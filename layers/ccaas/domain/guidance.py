@@ -201,6 +201,7 @@ class Prompt(BaseModel):
     segment_index: int = Field(description="the segment (in the contact's whole live transcript) it fired on")
     followed: bool | None = Field(default=None, description="disclosure/escalation: said after the prompt; None: not judged")
     followed_at_ms: int | None = None
+    gap_from_ms: int | None = Field(default=None, description="silence: ms from connect where the gap it was for began")
 
 
 class GuidanceState(BaseModel):
@@ -259,10 +260,13 @@ def _may_prompt(prompts: Sequence[Prompt], rule: _Rule, at_ms: int) -> bool:
 
 
 def _prompted_since(prompts: Sequence[Prompt], rule_name: str, gap_from: int) -> bool:
-    """The rule prompted after the gap began: during it (the sweep, while it lasted), so not again for it. A post's
-    own silence prompt is at the segment ending its gap, never after the next gap began."""
-    last = _last_at(prompts, rule_name)
-    return last is not None and last > gap_from
+    """The rule's last prompt was for the gap that began `gap_from`: not again for it. Judged by the gap recorded
+    with the prompt, not its time: a sweep's prompt is stamped with the sweep's time, which can be past the end of
+    speech not posted yet, so past the start of the next gap too. Prompts stored without their gap: by time."""
+    last = next((p for p in reversed(prompts) if p.rule == rule_name), None)
+    if last is None:
+        return False
+    return last.gap_from_ms == gap_from if last.gap_from_ms is not None else last.at_ms > gap_from
 
 
 def ongoing_silence(rules: GuidanceRules, state: GuidanceState, at_ms: int, quiet_ms: int) -> GuidanceEvaluation:
@@ -277,7 +281,10 @@ def ongoing_silence(rules: GuidanceRules, state: GuidanceState, at_ms: int, quie
     for rule in rules.rules:
         if (isinstance(rule, SilenceRule) and rule.enabled and silent_ms >= rule.min_gap_s * 1000
                 and not _prompted_since(prompts, rule.name, state.spoken_until_ms) and _may_prompt(prompts, rule, at_ms)):
-            p = Prompt(rule=rule.name, kind=GuidanceKind.SILENCE, text=rule.text, at_ms=at_ms, segment_index=state.segments)
+            p = Prompt(
+                rule=rule.name, kind=GuidanceKind.SILENCE, text=rule.text, at_ms=at_ms, segment_index=state.segments,
+                gap_from_ms=state.spoken_until_ms,
+            )
             prompts.append(p)
             new.append(p)
     return GuidanceEvaluation(state.model_copy(update={"prompts": tuple(prompts)}) if new else state, new)
@@ -305,8 +312,8 @@ def evaluate_guidance(rules: GuidanceRules, state: GuidanceState, segments: Sequ
     def may_prompt(rule: _Rule, at_ms: int) -> bool:
         return _may_prompt(prompts, rule, at_ms)
 
-    def prompt(rule: _Rule, kind: GuidanceKind, at_ms: int, index_: int) -> None:
-        p = Prompt(rule=rule.name, kind=kind, text=rule.text, at_ms=at_ms, segment_index=index_)
+    def prompt(rule: _Rule, kind: GuidanceKind, at_ms: int, index_: int, gap_from_ms: int | None = None) -> None:
+        p = Prompt(rule=rule.name, kind=kind, text=rule.text, at_ms=at_ms, segment_index=index_, gap_from_ms=gap_from_ms)
         prompts.append(p)
         new.append(p)
 
@@ -358,7 +365,7 @@ def evaluate_guidance(rules: GuidanceRules, state: GuidanceState, segments: Sequ
             elif isinstance(rule, SilenceRule):
                 if (gap_from is not None and s.begin_ms - gap_from >= rule.min_gap_s * 1000
                         and not _prompted_since(prompts, rule.name, gap_from) and may_prompt(rule, s.begin_ms)):
-                    prompt(rule, GuidanceKind.SILENCE, s.begin_ms, position)
+                    prompt(rule, GuidanceKind.SILENCE, s.begin_ms, position, gap_from)
 
     new_state = state.model_copy(
         update={

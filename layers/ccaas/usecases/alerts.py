@@ -303,49 +303,40 @@ def sweep_tenant(deps: Dependencies, tenant_id: str) -> Applied:
     agents = agent_snapshots(listed, rules, unresolved)
     now = deps.clock.now_ms()
     decisions = evaluate(rules, queues=queues, agents=agents, active=unresolved, now_ms=now, whole_tenant=True)
-    silences = ongoing_silences(deps, tenant_id, rules, listed, unresolved, now)
-    decisions.open += silences.findings
+    decisions.open += ongoing_silences(deps, tenant_id, rules, listed, unresolved, now)
     ended = _over(deps, tenant_id, {a.subject_id for a in unresolved if a.subject_kind == "contact"})
     decisions.resolve += contacts_ended(unresolved, ended)
-    applied = apply_decisions(deps, tenant_id, decisions, unresolved)
-    for contact, state, prompts in silences.prompted:  # stored already (GET guidance lists them): pushed now
-        guidance.publish(deps, contact, state, prompts)
-    return applied
-
-
-@dataclass
-class OngoingSilences:
-    findings: list[Finding] = field(default_factory=list)  # silence alerts to open
-    prompted: list[tuple[Contact, LiveTranscriptState, list[Prompt]]] = field(default_factory=list)  # saved, to publish
+    return apply_decisions(deps, tenant_id, decisions, unresolved)
 
 
 def ongoing_silences(
     deps: Dependencies, tenant_id: str, rules: AlertRules, agents: Sequence[Agent], unresolved: Sequence[Alert], now_ms: int
-) -> OngoingSilences:
+) -> list[Finding]:
     """Dead air still going on: a post measures only the gaps it ends, so a silence was alerted (and prompted) once
     someone spoke again, and never when the call ended during it. The supervisors' silence alert, and the agent's
     silence prompt (guidance rules of kind silence: once per silence, past the rule's cooldown, saved in the live
     state the posts use, so the post ending the silence does not prompt again). Read for connected contacts (of real
     agents) with a live transcript, at most MAX_SILENCE_CHECKS per sweep; a contact with an open silence alert only
     while a guidance silence rule is on (its prompt may still be due). Per contact: its live state and the contact;
-    a write only with a new prompt."""
+    a write only with a new prompt, pushed right after it (as a post does: left for the sweep's end, a failure
+    before it left the prompt stored, seen as given by later sweeps, never pushed). The silence alerts to open."""
     from ccaas.domain.guidance import SilenceRule as GuidanceSilence  # noqa: PLC0415 - with the guidance rules only
     from ccaas.domain.routing_engine.synthetic import is_test_agent  # noqa: PLC0415 - a tiny module, on first use
 
-    result = OngoingSilences()
+    found: list[Finding] = []
     connected = {
         c for a in agents if not is_test_agent(a)
         for c in a.active_contact_ids if c not in a.offered_contact_ids and c not in a.acw_contact_ids
     }  # fmt: skip
     if not connected:
-        return result
+        return found
     rule = rules.silence
     guidance_rules = guidance.get_rules(deps, tenant_id)  # the settings document, through deps.config's cache
     prompting = guidance_rules.enabled and any(isinstance(r, GuidanceSilence) and r.enabled for r in guidance_rules.rules)
     alerted = {a.subject_id for a in unresolved if a.rule == AlertRule.SILENCE and a.unresolved}
     if not prompting:
         if not rule.enabled:
-            return result
+            return found
         connected -= alerted
     candidates = sorted(connected)
     if len(candidates) > MAX_SILENCE_CHECKS:
@@ -367,21 +358,22 @@ def ongoing_silences(
             if prompts:
                 try:
                     deps.alerts.save_transcript_state(saved)
-                    result.prompted.append((contact, saved, prompts))
                 except Conflict:
                     pass  # a post meanwhile: speech, or the gap measured by it; the next sweep looks again
+                else:  # before anything else of the sweep can fail (another contact's read, the alerts' publish)
+                    guidance.publish(deps, contact, saved, prompts)
         spoken_until = state.last_end_ms or 0
         silent_ms = at_ms - spoken_until
         # and no post for as long: speech not posted yet (a post's delay, a desktop's clock behind) is no silence
         if (rule.enabled and contact_id not in alerted and state.silence_alertable(spoken_until)
                 and min(silent_ms, now_ms - state.updated_at) >= rule.threshold_s * 1000):
-            result.findings.append(Finding(
+            found.append(Finding(
                 AlertRule.SILENCE, f"contact/{contact_id}", rule.severity,
                 f"Contact {contact_id}: {silent_ms / 1000:.0f} s of silence so far (threshold {rule.threshold_s:g} s)",
                 {"silence_s": round(silent_ms / 1000, 1), "threshold_s": rule.threshold_s, "at_ms": spoken_until},
                 contact.queue_id,
             ))  # fmt: skip
-    return result
+    return found
 
 
 @dataclass
