@@ -123,7 +123,8 @@ def test_an_agent_disposes_its_own_outbound_call_and_opting_out_suppresses_at_on
     assert status == 422 and body["field"] == "disposition"
     status, body = api("POST", f"/contacts/{contact_id}/disposition", t, {"disposition": "opted_out"},
                        role="agent", agent_id="ana")
-    assert status == 200 and body == {"contact_id": contact_id, "attempt_id": record.attempt_id, "disposition": "opted_out"}
+    assert status == 200 and body == {"contact_id": contact_id, "attempt_id": record.attempt_id, "disposition": "opted_out",
+                                      "callback_at": None}
     assert deps.outbound.match_suppression(t, daytime.number(1), None, None).source == "agent"
     status, body = api("POST", f"/contacts/{contact_id}/disposition", t, {"disposition": "right_party_contact"},
                        role="agent", agent_id="ana")

@@ -45,6 +45,7 @@ Inputs from outside the dialer, each through one call from where it enters:
   direct consent to be called (attribute `direct_consent`).
 - A running campaign whose rows are all final (no row left in the due index) completes by itself: status
   COMPLETED and a `campaign.completed` event; the sweep stops ticking it once its calls in flight have ended.
+  A callback requested on one of its rows afterwards reopens it (RUNNING) for that call (`dispose_contact`).
 """
 from __future__ import annotations
 
@@ -1646,8 +1647,9 @@ def dispose_contact(deps: Dependencies, tenant_id: str, contact_id: str, request
                                         disposition=request.disposition, at=now, callback=callback,
                                         counts=agent_disposition_counts(request.disposition, held.contact_id is not None),
                                         count_day=counter_day(held.ended_at) if held.ended_at else None)
-    if callback is not None:
-        _due_at_callback(deps, tenant_id, campaign_id, row_id, callback.at)  # type: ignore[arg-type]
+    if callback is not None and _due_at_callback(deps, tenant_id, campaign_id, row_id,  # type: ignore[arg-type]
+                                                 callback.at):
+        _reopen_for_callback(deps, tenant_id, campaign_id)  # type: ignore[arg-type]
     return done
 
 
@@ -1663,16 +1665,41 @@ def _conversation_at(held: AttemptRecord, contact: Contact, now: datetime) -> da
     return max(min(times), held.attempt.started_at)
 
 
-def _due_at_callback(deps: Dependencies, tenant_id: str, campaign_id: str, row_id: str, at: datetime) -> None:
+def _due_at_callback(deps: Dependencies, tenant_id: str, campaign_id: str, row_id: str, at: datetime) -> bool:
     """The row comes due at the requested callback, even if a check held it back for days (the conversation's quiet
-    period) or ended it (its attempts used up) before the agent's disposition: the check then decides."""
+    period) or ended it (its attempts used up) before the agent's disposition: the check then decides. False: no
+    such row any more."""
     def move() -> None:
         deps.outbound.schedule_row(deps.outbound.get_row(tenant_id, campaign_id, row_id), next_due_at=at)
 
     try:
         _retrying(move)  # Conflict: a tick moved the row meanwhile: read it again
     except NotFound:
-        pass  # the row was replaced by a new list: nothing to call back from this campaign
+        return False  # the row was replaced by a new list: nothing to call back from this campaign
+    return True
+
+
+def _reopen_for_callback(deps: Dependencies, tenant_id: str, campaign_id: str) -> None:
+    """A callback requested on a row of a COMPLETED campaign (its rows were all final before the disposition, e.g.
+    the call was the row's last attempt) reopens it: COMPLETED -> RUNNING, so the dialer ticks it again and places
+    the callback at its time; with no row due after it, the campaign completes again by itself.
+
+    Reopened rather than refused (409): the person asked for the call and the agent promised it; COMPLETED is the
+    dialer's own bookkeeping (it ran out of rows), not a supervisor's decision, and a collections supervisor expects
+    the promised call to be made, inside the campaign's checks and audit trail, not the request lost or moved to a
+    manual dial outside them. PAUSED and STOPPED are a supervisor's decisions and are kept (paused: the callback
+    waits for the resume, within its grace; stopped: it lapses). Called after the row is due: a tick that completed
+    the campaign before that is undone here."""
+    def attempt() -> None:
+        current = deps.outbound.get_campaign(tenant_id, campaign_id)
+        if current.status is not CampaignStatus.COMPLETED:
+            return
+        reopened = current.model_copy(update={"status": CampaignStatus.RUNNING, "version": current.version + 1})
+        deps.outbound.put_campaign(tenant_id, reopened, expected_version=current.version)
+        logger.info("completed campaign reopened for a requested callback",
+                    extra={"tenant_id": tenant_id, "campaign_id": campaign_id})
+
+    _retrying(attempt)  # Conflict: changed meanwhile (a late outcome's settling): read it again
 
 
 # --- audit and metrics -------------------------------------------------------------------------------------

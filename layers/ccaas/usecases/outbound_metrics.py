@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.outbound.metrics import (
     ABANDON_WINDOW_DAYS,
+    RIGHT_PARTY,
     AgentTime,
     AttemptFact,
     CampaignCall,
@@ -77,7 +78,8 @@ class CampaignMetrics(BaseModel):
     attempts: int
     human_answered: int
     connects: int = Field(description="answered calls handed to an agent (an OUTBOUND contact)")
-    right_party_contacts: int
+    right_party_contacts: int = Field(description="agent dispositions right_party_contact and callback_requested")
+    callbacks_requested: int = Field(description="callback_requested dispositions (part of right_party_contacts)")
     abandoned: int
     abandonment_rate: float = Field(description="abandoned / answered by a person, rolling 30 days")
     max_abandon_rate: float
@@ -105,7 +107,8 @@ class CampaignInterval(BaseModel):
     attempts: int
     human_answered: int
     connects: int
-    right_party_contacts: int
+    right_party_contacts: int = Field(description="agent dispositions right_party_contact and callback_requested")
+    callbacks_requested: int = Field(description="callback_requested dispositions (part of right_party_contacts)")
     abandoned: int
     opted_out: int
     dial_errors: int
@@ -238,7 +241,8 @@ def campaign_metrics(deps: Dependencies, tenant_id: str, campaign_id: str) -> Ca
     return CampaignMetrics(
         campaign_id=campaign_id, status=campaign.status, mode=campaign.mode, attempts=counts.get("attempts", 0),
         human_answered=stats.answered, connects=counts.get("connects", 0),
-        right_party_contacts=agent.get(str(Disposition.RIGHT_PARTY_CONTACT), 0), abandoned=stats.abandoned,
+        right_party_contacts=sum(agent.get(str(d), 0) for d in RIGHT_PARTY),
+        callbacks_requested=agent.get(str(Disposition.CALLBACK_REQUESTED), 0), abandoned=stats.abandoned,
         abandonment_rate=round(stats.rate, 5), max_abandon_rate=campaign.max_abandon_rate,
         opted_out=agent.get(str(Disposition.OPTED_OUT), 0), dial_errors=counts.get("dial_errors", 0),
         outcomes=prefixed("outcome."), agent_dispositions=agent, blocks_by_rule=prefixed("blocked."),
@@ -300,7 +304,8 @@ def campaign_history(deps: Dependencies, tenant_id: str, campaign_id: str, *, st
         complete = incomplete_from is None or s < incomplete_from
         rows.append(CampaignInterval(
             start=calendar.iso(s), end=calendar.iso(e), attempts=f.attempts, human_answered=f.human_answered,
-            connects=f.connects, right_party_contacts=f.right_party_contacts, abandoned=f.abandoned,
+            connects=f.connects, right_party_contacts=f.right_party_contacts,
+            callbacks_requested=f.callbacks_requested, abandoned=f.abandoned,
             opted_out=f.opted_out, dial_errors=f.dial_errors, outcomes=f.outcomes,
             abandonment_rate=_round(f.abandonment_rate),
             abandonment_rate_30d=_round(rolling.rate) if rolling.answered else None,
@@ -330,8 +335,8 @@ def campaign_history(deps: Dependencies, tenant_id: str, campaign_id: str, *, st
 def emit_campaign_counts(tenant_id: str, campaign_id: str, counts: Mapping[str, int],
                          blocks: Mapping[str, int] | None = None, *, namespace: str | None = None) -> int:
     """Print the counts as EMF: one document (service, tenant, campaign) for `counts` (Attempts, Connects,
-    HumanAnswered, Abandoned, RightPartyContacts, ...), one per rule (service, tenant, campaign, rule) for
-    `blocks` (metric Blocked). Zero counts are left out. Returns the documents printed."""
+    HumanAnswered, Abandoned, RightPartyContacts, CallbacksRequested, ...), one per rule (service, tenant, campaign,
+    rule) for `blocks` (metric Blocked). Zero counts are left out. Returns the documents printed."""
     from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
     printed = 0

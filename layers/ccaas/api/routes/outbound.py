@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import AfterValidator, BaseModel
+from pydantic import AfterValidator, BaseModel, Field
 
 from ccaas.api.access import ADMIN, AGENT, INTEGRATION, READERS, SUPERVISOR, Router
 from ccaas.api.common import Id, deps, tenant, within_calendar
@@ -184,6 +184,8 @@ class DispositionView(BaseModel):
     contact_id: str
     attempt_id: str
     disposition: str
+    callback_at: datetime | None = Field(default=None, description="callback_requested: the time stored (UTC); "
+                                                                   "null for the other dispositions")
 
 
 @router.post("/contacts/<contact_id>/disposition", roles=[AGENT, SUPERVISOR], tags=TAGS,
@@ -192,7 +194,9 @@ class DispositionView(BaseModel):
 def dispose_contact(contact_id: Id, body: DispositionRequest) -> DispositionView:
     done = outbound.dispose_contact(deps(), tenant(router), contact_id, body)
     outbound_metrics.emit_campaign_counts(tenant(router), done.attempt.campaign_id, agent_disposition_metrics(body.disposition))
-    return DispositionView(contact_id=contact_id, attempt_id=done.attempt_id, disposition=str(done.attempt.disposition))
+    callback = done.attempt.callback
+    return DispositionView(contact_id=contact_id, attempt_id=done.attempt_id, disposition=str(done.attempt.disposition),
+                           callback_at=callback.at if callback else None)
 
 
 @router.post("/contacts/<contact_id>/dial", roles=[AGENT], tags=TAGS, responses=errors(409),

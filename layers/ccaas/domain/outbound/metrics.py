@@ -10,7 +10,11 @@ Per attempt (an `AttemptFact`: its start, disposition, whether it became a conta
   person was there: that attempt is neither human-answered nor a connect, here and in the day counters
   (`agent_disposition_counts` moves it out of `outcome.answered` and `connects`), so the 30-day cap's
   denominator holds calls answered by a person only.
-- **right_party_contacts**, **opted_out**, **abandoned**: attempts with that disposition.
+- **right_party_contacts**: attempts an agent disposed as a conversation with the person sought
+  (`RIGHT_PARTY`: right-party contact, and callback requested — the person asked to be called back);
+  **callbacks_requested**: those of them with callback_requested (a part of right_party_contacts, not added to it).
+  The live figure reads the day counters `agent.<d>` of the same dispositions, the history the stored attempts.
+- **opted_out**, **abandoned**: attempts with that disposition.
 - **abandonment_rate**: abandoned ÷ human_answered (None with nothing answered). The compliance figure
   is the campaign's rolling 30 days (47 CFR 64.1200(a)(7)); `rolling_counts` sums the day counters for it.
 
@@ -32,7 +36,8 @@ A call belongs to the interval its connect falls in; a gap to the interval of th
 Limit: an inbound contact the agent took between two campaign calls lies inside that gap (the campaign's
 contacts do not show it), so with blended agents idle is overstated and occupancy understated.
 
-CloudWatch (`outcome_metrics`, `tick_metrics`): the counts a handler emits as EMF per (tenant, campaign).
+CloudWatch (`outcome_metrics`, `tick_metrics`, `agent_disposition_metrics`): the counts a handler emits as EMF per
+(tenant, campaign); a callback requested counts in RightPartyContacts and in CallbacksRequested.
 """
 from __future__ import annotations
 
@@ -45,12 +50,16 @@ from ccaas.domain.vocabulary import Frozen, Int
 from ccaas.domain.outbound.models import Disposition
 
 __all__ = [
-    "ABANDON_WINDOW_DAYS", "AgentTime", "AttemptFact", "CampaignCall", "CampaignFigures", "SESSION_BREAK_MS",
+    "ABANDON_WINDOW_DAYS", "AgentTime", "AttemptFact", "CampaignCall", "CampaignFigures", "RIGHT_PARTY",
+    "SESSION_BREAK_MS",
     "agent_disposition_counts", "agent_disposition_metrics", "agent_time", "agent_time_by", "counter_day", "figures", "is_connect", "outcome_metrics", "rolling_counts", "tick_metrics",
 ]
 
 SESSION_BREAK_MS = 15 * 60_000
 ABANDON_WINDOW_DAYS = 30
+# The agent dispositions that count as a right-party contact: a callback is requested in a conversation with the
+# person (Reg F treats it as one: Attempt.conversation), so it is a right-party contact too.
+RIGHT_PARTY = frozenset({Disposition.RIGHT_PARTY_CONTACT, Disposition.CALLBACK_REQUESTED})
 
 
 class AttemptFact(Frozen):
@@ -78,7 +87,8 @@ class CampaignFigures(Frozen):
     completed: Int = Field(default=0, description="attempts with an outcome")
     human_answered: Int = 0
     connects: Int = 0
-    right_party_contacts: Int = 0
+    right_party_contacts: Int = Field(default=0, description="right-party contacts and callbacks requested")
+    callbacks_requested: Int = 0
     abandoned: Int = 0
     opted_out: Int = 0
     dial_errors: Int = 0
@@ -90,7 +100,7 @@ class CampaignFigures(Frozen):
 
 
 def figures(facts: Iterable[AttemptFact]) -> CampaignFigures:
-    attempts = completed = human = connects = rpc = abandoned = opted = errors = 0
+    attempts = completed = human = connects = rpc = callbacks = abandoned = opted = errors = 0
     outcomes: dict[str, int] = {}
     for f in facts:
         attempts += 1
@@ -102,11 +112,13 @@ def figures(facts: Iterable[AttemptFact]) -> CampaignFigures:
         outcomes[str(d)] = outcomes.get(str(d), 0) + 1
         human += d.human_answered
         connects += is_connect(d, f.has_contact)
-        rpc += d is Disposition.RIGHT_PARTY_CONTACT
+        rpc += d in RIGHT_PARTY
+        callbacks += d is Disposition.CALLBACK_REQUESTED
         abandoned += d is Disposition.ABANDONED
         opted += d is Disposition.OPTED_OUT
     return CampaignFigures(attempts=attempts, completed=completed, human_answered=human, connects=connects,
-                           right_party_contacts=rpc, abandoned=abandoned, opted_out=opted, dial_errors=errors,
+                           right_party_contacts=rpc, callbacks_requested=callbacks, abandoned=abandoned,
+                           opted_out=opted, dial_errors=errors,
                            outcomes=dict(sorted(outcomes.items())))
 
 
@@ -233,7 +245,10 @@ def agent_disposition_counts(disposition: Disposition, connected: bool) -> dict[
 
 
 def agent_disposition_metrics(disposition: Disposition) -> dict[str, int]:
-    """The EMF counts of an agent's disposition of an answered call."""
+    """The EMF counts of an agent's disposition of an answered call (a callback requested is a right-party contact
+    too: the two series agree with right_party_contacts and callbacks_requested of the API)."""
+    if disposition is Disposition.CALLBACK_REQUESTED:
+        return {"RightPartyContacts": 1, "CallbacksRequested": 1}
     if disposition is Disposition.RIGHT_PARTY_CONTACT:
         return {"RightPartyContacts": 1}
     if disposition is Disposition.OPTED_OUT:
