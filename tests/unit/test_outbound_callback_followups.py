@@ -121,3 +121,28 @@ def test_the_disposition_answer_echoes_callback_at_and_emits_both_counts(answere
     docs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     (emf,) = [d for d in docs if "RightPartyContacts" in d]
     assert (emf["RightPartyContacts"], emf["CallbacksRequested"], emf["campaign"]) == ([1.0], [1.0], "c1")
+
+
+def test_a_callback_requested_while_a_tick_completes_the_campaign_is_not_lost(answered, monkeypatch):
+    """The tick reads "no row due", the agent's callback disposition makes the row due and reads the campaign still
+    RUNNING (no reopen), then the tick writes COMPLETED: it reads the due rows again after its write and puts the
+    campaign back, so the callback is placed."""
+    deps, contact_id, attempt_id = answered
+    real = deps.outbound.has_due_rows
+    calls = []
+
+    def racing(tenant_id, campaign_id):
+        found = real(tenant_id, campaign_id)
+        calls.append(found)
+        if len(calls) == 1:  # between the tick's read and its write
+            _dispose_callback(deps, contact_id, at=NOW + timedelta(minutes=1))
+            assert outbound.get_campaign(deps, T, "c1").status is CampaignStatus.RUNNING  # nothing to reopen yet
+        return found
+
+    monkeypatch.setattr(deps.outbound, "has_due_rows", racing)
+    ended = outbound.dial_tick(deps, T, "c1", NOW + timedelta(minutes=1))
+    assert ended.ended == 1 and calls[:2] == [False, True] and not ended.completed
+    assert outbound.get_campaign(deps, T, "c1").status is CampaignStatus.RUNNING
+    monkeypatch.setattr(deps.outbound, "has_due_rows", real)
+    assert outbound.dial_tick(deps, T, "c1", CALLBACK_AT).dialed == 1
+    assert deps.outbound.record_attempts(T, "c1", "r1")[-1].callback_of == attempt_id

@@ -1147,6 +1147,16 @@ def _complete_if_final(deps: Dependencies, campaign: Campaign, counts: Mapping[s
         deps.outbound.put_campaign(result.tenant_id, done, expected_version=campaign.version)
     except Conflict:
         return  # changed meanwhile (paused, edited, completed by another tick): the next tick looks again
+    if deps.outbound.has_due_rows(result.tenant_id, campaign.campaign_id):
+        # A row came due between the read and the write: a callback requested meanwhile, whose disposition read the
+        # campaign still RUNNING (it reopens only a COMPLETED one). Its row was written before that read, so it is
+        # seen here, after this write: put the campaign back, or the promised call would never be placed.
+        try:
+            deps.outbound.put_campaign(result.tenant_id, campaign.model_copy(update={"version": done.version + 1}),
+                                       expected_version=done.version)
+        except Conflict:
+            pass  # changed again (the disposition's own reopen, a supervisor): theirs stands
+        return
     result.completed = True
     if not result.in_flight:  # else the sweep polls its calls until they end (`settling_campaigns`)
         deps.outbound.settled(result.tenant_id, campaign.campaign_id, done.version)
