@@ -207,6 +207,11 @@ class HistoryStore(Protocol):
         (domain.history.DAY_MS) after its anchor time: the long contacts a read of anchor times with a day of
         look-back misses (adapters/history_days.py). One read per day of the range, as entries_between."""
         ...
+    def entries_enqueued_between(self, tenant_id: str, from_ms: int, to_ms: int) -> Iterator[HistoryEntry]:
+        """Entries whose record was enqueued (ContactRecord.enqueued_at) in [from_ms, to_ms) more than a day after
+        its anchor time (a Connect scheduled task): the queue side a read of anchor times with a day of look-back
+        misses (adapters/history_days.py). One read per day of the range, as entries_between."""
+        ...
     def customer_entries(self, tenant_id: str, customer_id: str, from_ms: int, to_ms: int) -> list[HistoryEntry]:
         """The customer's entries with an anchor time in [from_ms, to_ms] (may lag a fresh write)."""
         ...

@@ -5,7 +5,9 @@ before). What lasts longer than that is filed again where a read of its later da
 - an agent's activity span in each later UTC day it crosses (an agent logged in for 50 hours is staffed in the
   third day's report), except OFFLINE: offline time is in no KPI, and a fortnight's leave would be 14 copies;
 - a contact completed more than a day after its anchor time (a chat or an e-mail open for days) under its
-  completion day: its handling side counts where it completed (ContactRecord.completed_at).
+  completion day: its handling side counts where it completed (ContactRecord.completed_at);
+- a contact enqueued more than a day after its anchor time (a Connect scheduled task, an e-mail parked before it
+  reached a queue) under its enqueue day: its queue side counts where it was enqueued (offered, SL, ASA).
 Both happen once, when the span closes or the record is stored, so a read stays one Query per day of its
 range whatever the length of what it finds.
 """
@@ -41,3 +43,10 @@ def is_long_contact(record: ContactRecord) -> bool:
     cannot reach it from its completion day."""
     completed = record.completed_at
     return completed is not None and completed - anchor_time(record) > DAY_MS
+
+
+def is_late_enqueue(record: ContactRecord) -> bool:
+    """Enqueued more than a day after its anchor time: a range's read of anchor times (one day of look-back)
+    cannot reach it from its enqueue day."""
+    enqueued = record.enqueued_at
+    return enqueued is not None and enqueued - anchor_time(record) > DAY_MS

@@ -49,14 +49,15 @@ from ccaas.domain.kpis import (
     rollup,
     to_contact_record,
 )
-from ccaas.domain.kpis.intervals import Granularity
+from ccaas.domain.kpis.intervals import Granularity, TenantCalendar
 from ccaas.domain.kpis.settings import ServiceLevelVariant
 from ccaas.domain.vocabulary import Conflict, ContactState, DomainError, Int, NotFound
 from ccaas.usecases.tenancy import KPI_SETTINGS, kpi_settings_of, save_settings
 
 # Handling is read back 24 h: a contact that completes in a range and started at most a day before it is
 # among the entries anchored in [from - 24 h, to); a longer one (a chat or an e-mail open for days) the store
-# files under its completion day too (HistoryStore.entries_completed_between), so no read looks back further.
+# files under its completion day too (HistoryStore.entries_completed_between), and one enqueued more than a day
+# after it began (a Connect scheduled task) under its enqueue day (entries_enqueued_between): no read looks back further.
 HANDLING_LOOKBACK_MS = DAY_MS
 MAX_RANGE_DAYS = 93
 MAX_QUARTER_HOUR_RANGE_DAYS = 14
@@ -182,8 +183,10 @@ def ctr_mapping(deps: Dependencies, tenant_id: str) -> CtrMapping:
     """How the tenant's contact records map: a Connect queue is ours through the tenant's Connect
     settings (the queue ARN map the contact-flow adapter uses), else by its Name among our queues."""
     settings = FlowSettings.of(deps.config.get_settings(tenant_id, FLOW_SETTINGS))
-    known = frozenset(q.queue_id for q in deps.config.list_queues(tenant_id))
-    return CtrMapping(queue_ids_by_arn=settings.queue_ids_by_arn(), known_queue_ids=known)
+    queues = deps.config.list_queues(tenant_id)
+    # Each queue's own service-level threshold T (DOMAIN.md), not the 20 s default the roll-up falls back to.
+    return CtrMapping(queue_ids_by_arn=settings.queue_ids_by_arn(), known_queue_ids=frozenset(q.queue_id for q in queues),
+                      sl_threshold_s_by_queue={q.queue_id: q.sl_threshold_s for q in queues})
 
 
 def ingest_ctr(deps: Dependencies, raw: bytes | str | ConnectCtr) -> CtrOutcome:
@@ -445,10 +448,20 @@ NO_AGENT_ACTIVITY = "no agent activity in this range: occupancy, utilization and
 
 
 def range_warnings(records: Sequence[ContactRecord], activities: Sequence[AgentActivity], from_ms: int, to_ms: int,
-                   ) -> list[str]:
-    """What a KPI view over [from, to) lacks: contacts anchored in it, agent activity overlapping it."""
+                   time_zone: str = "UTC") -> list[str]:
+    """What a KPI view over [from, to) lacks: contacts its rows count, agent activity overlapping it.
+
+    A contact is in the rows when it was enqueued (queue side) or completed (handling side) in one of the
+    range's quarter-hours, as the roll-up buckets it: not by when it began (an e-mail opened three days ago and
+    completed in the range is in the range's handled/AHT, so "no contacts" would be false)."""
     warnings = []
-    if not any(from_ms <= (r.contact_time or r.last_updated_at) < to_ms for r in records):
+    calendar = TenantCalendar(time_zone)
+    first_quarter = calendar.quarter_start(from_ms)
+
+    def counted(t: int | None) -> bool:
+        return t is not None and first_quarter <= calendar.quarter_start(t) < to_ms
+
+    if not any(counted(r.enqueued_at) or counted(r.completed_at) for r in records):
         warnings.append(NO_CONTACTS)
     if not any(a.start_ms < to_ms and a.end_ms > from_ms for a in activities):
         warnings.append(NO_AGENT_ACTIVITY)
@@ -456,11 +469,17 @@ def range_warnings(records: Sequence[ContactRecord], activities: Sequence[AgentA
 
 
 def entries_for(deps: Dependencies, tenant_id: str, from_ms: int, to_ms: int) -> list[HistoryEntry]:
-    """Every entry that can contribute to [from, to): anchored in it or up to a day before it, and the
-    longer contacts that completed in it (their handling side, surveys and FCR count there)."""
+    """Every entry that can contribute to [from, to): anchored in it or up to a day before it, the longer
+    contacts that completed in it (their handling side, surveys and FCR count there) and those enqueued in it
+    more than a day after they began (their queue side counts there)."""
     entries = list(deps.history.entries_between(tenant_id, from_ms - HANDLING_LOOKBACK_MS, to_ms))
     held = {e.contact_id for e in entries}
-    entries += (e for e in deps.history.entries_completed_between(tenant_id, from_ms, to_ms) if e.contact_id not in held)
+    for late in (deps.history.entries_completed_between(tenant_id, from_ms, to_ms),
+                 deps.history.entries_enqueued_between(tenant_id, from_ms, to_ms)):
+        for entry in late:
+            if entry.contact_id not in held:
+                held.add(entry.contact_id)
+                entries.append(entry)
     return entries
 
 
@@ -499,7 +518,7 @@ def historical_metrics(
     return HistoricalReport(
         time_zone=time_zone, interval=interval, group_by=tuple(group_by),
         service_level_variant=settings.service_level_variant, rows=rows,
-        warnings=range_warnings(records, activities, span.from_ms, span.to_ms),
+        warnings=range_warnings(records, activities, span.from_ms, span.to_ms, time_zone),
     )
 
 
@@ -538,7 +557,7 @@ def historical_summary(
         contact_type_mix={("unclassified" if k is None else str(k)): round(v, 6) for k, v in contact_type_mix(by_reason).items()},
         busiest_intervals=busiest_intervals(quarters, top),
         self_service=containment(e for e in entries if e.contact_time is not None and e.contact_time >= span.from_ms),
-        warnings=range_warnings(records, activities, span.from_ms, span.to_ms),
+        warnings=range_warnings(records, activities, span.from_ms, span.to_ms, time_zone),
     )
 
 

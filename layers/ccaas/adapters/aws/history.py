@@ -11,6 +11,8 @@
                         `fl_last` (the last one's name), `fl_ss` (a self-service success was logged)
       sk = COMPLETION   a long contact's completion index (completed more than a day after its anchor
                         time): `lu` of the record version it indexes; GSI keys `day_pk/day_sk` (by_day)
+      sk = ENQUEUE      the same for a contact enqueued more than a day after its anchor time (a Connect
+                        scheduled task): its enqueue index
     pk = <tenant>#SERIES, sk = <local date>   cached per-day interval series for forecasting
     pk = <tenant>#OPEN_ACTIVITY, sk = <agent>   what each agent has been doing since when (and its version)
     pk = <tenant>#ACTIVITY#<UTC date of start>, sk = <start ms:013d>#<agent>   a closed activity span
@@ -19,14 +21,15 @@
 
     by_day:      day_pk = <tenant>#DAY#<UTC date of the anchor time>, day_sk = <anchor ms:013d>#<contact id>
                  day_pk = <tenant>#COMPLETED#<UTC date of completion>, day_sk = <completion ms:013d>#<contact id>
+                 day_pk = <tenant>#ENQUEUED#<UTC date of enqueue>,     day_sk = <enqueue ms:013d>#<contact id>
     by_customer: cust_pk = <tenant>#CUST#<customer id>,              cust_sk = <anchor ms:013d>#<contact id>
 
 Each writer touches only its own attributes of ENTRY with UpdateItem, so a survey, a flag refresh and
 a record correction can land in any order. The record is replaced only when `lu` is strictly newer
 (`attribute_not_exists(lu) OR lu < :lu`): that one condition makes the CTR stream's at-least-once,
 out-of-order delivery and a retried workflow step idempotent. Only ENTRY items carry GSI keys, and only
-once their record has arrived, so the indexes hold exactly the rows the KPI reads want; the one exception,
-a long contact's COMPLETION item, is a pointer to its ENTRY (read back by BatchGetItem, checked against the
+once their record has arrived, so the indexes hold exactly the rows the KPI reads want; the exceptions,
+a long contact's COMPLETION item and a late-enqueued one's ENQUEUE item, are pointers to its ENTRY (read back by BatchGetItem, checked against the
 record held).
 
 Reads deserialize by hand (a JSON string per part) instead of through boto3's TypeDeserializer: a day
@@ -43,7 +46,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ccaas.adapters.history_days import crossed_days, is_long_contact
+from ccaas.adapters.history_days import crossed_days, is_late_enqueue, is_long_contact
 from ccaas.adapters.item_size import check_item_size
 from ccaas.domain.history import (
     AnalysisSummary, ChatMessage, FlowEvent, FlowSummary, HistoryEntry, OpenActivity, Survey, anchor_time,
@@ -54,6 +57,7 @@ from ccaas.domain.models import Conflict
 
 ENTRY = "ENTRY"
 COMPLETION = "COMPLETION"
+ENQUEUE = "ENQUEUE"
 _SAFE_MAX = "~"  # sorts after every character an id may hold
 _DAY_MS = 86_400_000
 # A span's copy in a later day it crosses. "C" sorts after every digit: a read of the spans starting in a
@@ -165,6 +169,8 @@ class DynamoHistoryStore:
         expression = _update_expression(sets, removes)
         if is_long_contact(record) and record.completed_at is not None:
             self._index_completion(record, record.completed_at)
+        if is_late_enqueue(record) and record.enqueued_at is not None:
+            self._index_completion(record, record.enqueued_at, sk=ENQUEUE, kind="ENQUEUED")
         try:
             self._db.update_item(
                 TableName=self._table,
@@ -180,23 +186,25 @@ class DynamoHistoryStore:
             raise
         return True
 
-    def _index_completion(self, record: ContactRecord, completed: int) -> None:
-        """File a long contact under its completion day too, before its record: a failure in between leaves a
-        pointer whose record is not there yet (skipped on read), and the record's redelivery writes the record.
-        Conditioned on the version like the record, so an older version's arriving late cannot move the pointer
-        away from the completion of the record held. A newer version that is no long contact leaves the pointer
-        in place: reads check every pointer against the record held (entries_completed_between)."""
+    def _index_completion(self, record: ContactRecord, at: int, *, sk: str = COMPLETION,
+                          kind: str = "COMPLETED") -> None:
+        """File a long contact under its completion day too (or, sk=ENQUEUE, a late-enqueued one under its enqueue
+        day), before its record: a failure in between leaves a pointer whose record is not there yet (skipped on
+        read), and the record's redelivery writes the record. Conditioned on the version like the record, so an
+        older version's arriving late cannot move the pointer away from the instant of the record held. A newer
+        version that no longer qualifies leaves the pointer in place: reads check every pointer against the record
+        held (entries_completed_between, entries_enqueued_between)."""
         try:
             self._db.update_item(
                 TableName=self._table,
-                Key=_key(record.tenant_id, record.contact_id, COMPLETION),
+                Key=_key(record.tenant_id, record.contact_id, sk),
                 UpdateExpression="SET #lu = :lu, day_pk = :dpk, day_sk = :dsk",
                 ConditionExpression="attribute_not_exists(#lu) OR #lu < :lu",
                 ExpressionAttributeNames={"#lu": "lu"},
                 ExpressionAttributeValues={
                     ":lu": {"N": str(record.last_updated_at)},
-                    ":dpk": {"S": f"{record.tenant_id}#COMPLETED#{_utc_date(completed)}"},
-                    ":dsk": {"S": f"{completed:013d}#{record.contact_id}"},
+                    ":dpk": {"S": f"{record.tenant_id}#{kind}#{_utc_date(at)}"},
+                    ":dsk": {"S": f"{at:013d}#{record.contact_id}"},
                 },
             )
         except ClientError as error:
@@ -239,6 +247,14 @@ class DynamoHistoryStore:
         for entry in self._entries(tenant_id, contact_ids):
             record = entry.record
             if record is not None and is_long_contact(record) and from_ms <= (record.completed_at or 0) < to_ms:
+                yield entry
+
+    def entries_enqueued_between(self, tenant_id: str, from_ms: int, to_ms: int) -> Iterator[HistoryEntry]:
+        """As entries_completed_between, for the ENQUEUE pointers of contacts enqueued long after their anchor."""
+        contact_ids = [_contact_id(item) for item in self._by_day(tenant_id, "ENQUEUED", from_ms, to_ms)]
+        for entry in self._entries(tenant_id, contact_ids):
+            record = entry.record
+            if record is not None and is_late_enqueue(record) and from_ms <= (record.enqueued_at or 0) < to_ms:
                 yield entry
 
     def _entries(self, tenant_id: str, contact_ids: list[str]) -> list[HistoryEntry]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ccaas.adapters.history_days import crossed_days, is_long_contact
+from ccaas.adapters.history_days import crossed_days, is_late_enqueue, is_long_contact
 from ccaas.adapters.item_size import check_item_size
 from ccaas.domain.history import (
     DAY_MS, AnalysisSummary, ChatMessage, FlowEvent, FlowSummary, HistoryEntry, OpenActivity, Survey, anchor_time,
@@ -78,6 +78,18 @@ class MemoryHistoryStore:
             if (tenant == tenant_id and record is not None and is_long_contact(record)
                     and from_ms <= (record.completed_at or 0) < to_ms):
                 found.append((record.completed_at, contact_id))
+        for _, contact_id in sorted(found):
+            entry = self._t.entry(tenant_id, contact_id)
+            if entry is not None:
+                yield entry
+
+    def entries_enqueued_between(self, tenant_id: str, from_ms: int, to_ms: int) -> Iterator[HistoryEntry]:
+        found = []
+        for (tenant, contact_id), parts in list(self._t.entries.items()):
+            record = parts.get("record")
+            if (tenant == tenant_id and record is not None and is_late_enqueue(record)
+                    and from_ms <= (record.enqueued_at or 0) < to_ms):
+                found.append((record.enqueued_at, contact_id))
         for _, contact_id in sorted(found):
             entry = self._t.entry(tenant_id, contact_id)
             if entry is not None:
