@@ -99,3 +99,25 @@ def test_a_contact_enqueued_days_after_it_was_initiated_counts_where_it_was_enqu
     assert (sum(r.offered for r in done.rows), sum(r.handled for r in done.rows)) == (0, 1)
     begun = history.historical_metrics(deps, TENANT, start=_at(t - 3 * D - 3 * H), end=_at(t - 3 * D), interval="hour")
     assert not any(r.offered or r.handled for r in begun.rows)
+
+
+def test_the_forecasts_history_counts_a_contact_where_it_was_enqueued_however_long_after_it_began() -> None:
+    """The forecast's daily series (offered by enqueue time) read a day's entries from an hour before it: a task
+    enqueued 5 hours, or 3 days, after it began was missing from the day it queued on, and from every forecast."""
+    from zoneinfo import ZoneInfo
+
+    from ccaas.usecases import forecasting
+
+    deps = demo_deps()
+    t = deps.clock.now_ms()
+    day_start = t - t % D  # midnight UTC of the clock's day
+    for contact_id, begun_before in (("ivr", 10 * 60_000), ("task-5h", 5 * H), ("task-3d", 3 * D)):
+        enqueued = day_start + 2 * H
+        assert history.store_record(deps, ContactRecord(
+            tenant_id=TENANT, contact_id=contact_id, channel="TASK", queue_id="sales", initiated_at=enqueued - begun_before,
+            enqueued_at=enqueued, connected_at=enqueued + 60_000, disconnected_at=enqueued + 600_000,
+            final_state="COMPLETED", last_updated_at=enqueued + 600_000))  # fmt: skip
+    day = datetime.fromtimestamp(day_start / 1000, tz=UTC).date()
+    series = forecasting._history_days(deps, TENANT, ZoneInfo("UTC"), day, day)[day]  # noqa: SLF001
+    offered = sum(cell[0] for cells in series.values() for cell in cells.values())
+    assert offered == 3

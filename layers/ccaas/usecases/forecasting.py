@@ -32,13 +32,12 @@ from ccaas.domain.planning import (
     patience_estimate,
 )
 from ccaas.domain.staffing import MAX_SHRINKAGE, SL_TARGET_OF_ONE_PLANNED_AS  # noqa: F401 - the route's bound
-from ccaas.usecases.history import tenant_context
+from ccaas.usecases.history import entries_for, tenant_context
 
 SETTLED_AFTER_MS = 2 * DAY_MS
 # Erlang A's required agents meet the SL while losing at most this share of callers: without a cap, a busy
 # queue with short patience "meets" 80/20 by letting 15-80 % of its callers give up.
 DEFAULT_MAX_ABANDON = 0.05
-_ENQUEUE_MARGIN_MS = 3_600_000  # a contact is filed by when it started, up to an IVR's length before it queued
 METHOD = (
     "Seasonal profile x damped trend (domain/forecast.py): per weekday and 15-minute slot, the exponentially "
     "weighted mean of the last weeks, moved by a Theil-Sen weekly trend that fades by the damping factor per "
@@ -70,7 +69,7 @@ def _history_days(deps: Dependencies, tenant_id: str, tz: ZoneInfo, first: date,
         if cached is not None and cached.get("time_zone") == tz.key:
             days[day] = cached["series"]
         else:
-            entries = deps.history.entries_between(tenant_id, start - _ENQUEUE_MARGIN_MS, end)
+            entries = entries_for(deps, tenant_id, start, end)  # by enqueue time: also long after they began
             series = day_series((r for r in (e.kpi_record() for e in entries) if r is not None), day=day, tz=tz)
             if end + SETTLED_AFTER_MS <= now:
                 deps.history.put_series(tenant_id, day.isoformat(), {"time_zone": tz.key, "series": series})
