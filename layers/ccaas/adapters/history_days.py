@@ -38,15 +38,10 @@ def crossed_days(start_ms: int, end_ms: int, kind: ActivityKind) -> list[str]:
     return days
 
 
-def is_long_contact(record: ContactRecord) -> bool:
-    """Completed more than a day after its anchor time: a range's read of anchor times (one day of look-back)
-    cannot reach it from its completion day."""
-    completed = record.completed_at
-    return completed is not None and completed - anchor_time(record) > DAY_MS
+def late_instant(record: ContactRecord, instant: str) -> int | None:
+    """The record's `instant` ("completed_at" or "enqueued_at") when it falls more than a day after its anchor
+    time, where a range's read of anchor times (one day of look-back) cannot reach it from that instant's day;
+    else None."""
+    at = getattr(record, instant)
+    return at if at is not None and at - anchor_time(record) > DAY_MS else None
 
-
-def is_late_enqueue(record: ContactRecord) -> bool:
-    """Enqueued more than a day after its anchor time: a range's read of anchor times (one day of look-back)
-    cannot reach it from its enqueue day."""
-    enqueued = record.enqueued_at
-    return enqueued is not None and enqueued - anchor_time(record) > DAY_MS

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from itertools import islice
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -46,7 +47,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ccaas.adapters.history_days import crossed_days, is_late_enqueue, is_long_contact
+from ccaas.adapters.history_days import crossed_days, late_instant
 from ccaas.adapters.item_size import check_item_size
 from ccaas.domain.history import (
     AnalysisSummary, ChatMessage, FlowEvent, FlowSummary, HistoryEntry, OpenActivity, Survey, anchor_time,
@@ -56,8 +57,20 @@ from ccaas.domain.kpis.records import ActivityKind, AgentActivity, ContactRecord
 from ccaas.domain.models import Conflict
 
 ENTRY = "ENTRY"
-COMPLETION = "COMPLETION"
-ENQUEUE = "ENQUEUE"
+
+
+@dataclass(frozen=True)
+class _Pointer:
+    """An item filing a contact under a later day than its anchor's (history_days.late_instant)."""
+
+    sk: str  # the pointer item's sort key
+    day_kind: str  # its by_day partition: <tenant>#<day_kind>#<UTC date>
+    instant: str  # the record's attribute it files by
+
+
+_COMPLETION = _Pointer("COMPLETION", "COMPLETED", "completed_at")
+_ENQUEUE = _Pointer("ENQUEUE", "ENQUEUED", "enqueued_at")
+_POINTERS = (_COMPLETION, _ENQUEUE)
 _SAFE_MAX = "~"  # sorts after every character an id may hold
 _DAY_MS = 86_400_000
 # A span's copy in a later day it crosses. "C" sorts after every digit: a read of the spans starting in a
@@ -167,10 +180,10 @@ class DynamoHistoryStore:
         else:
             removes += ["cust_pk", "cust_sk"]
         expression = _update_expression(sets, removes)
-        if is_long_contact(record) and record.completed_at is not None:
-            self._index_completion(record, record.completed_at)
-        if is_late_enqueue(record) and record.enqueued_at is not None:
-            self._index_completion(record, record.enqueued_at, sk=ENQUEUE, kind="ENQUEUED")
+        for pointer in _POINTERS:
+            at = late_instant(record, pointer.instant)
+            if at is not None:
+                self._index_pointer(record, pointer, at)
         try:
             self._db.update_item(
                 TableName=self._table,
@@ -186,10 +199,9 @@ class DynamoHistoryStore:
             raise
         return True
 
-    def _index_completion(self, record: ContactRecord, at: int, *, sk: str = COMPLETION,
-                          kind: str = "COMPLETED") -> None:
-        """File a long contact under its completion day too (or, sk=ENQUEUE, a late-enqueued one under its enqueue
-        day), before its record: a failure in between leaves a pointer whose record is not there yet (skipped on
+    def _index_pointer(self, record: ContactRecord, pointer: _Pointer, at: int) -> None:
+        """File a long contact under its completion day too (COMPLETION), a late-enqueued one under its enqueue day
+        (ENQUEUE), before its record: a failure in between leaves a pointer whose record is not there yet (skipped on
         read), and the record's redelivery writes the record. Conditioned on the version like the record, so an
         older version's arriving late cannot move the pointer away from the instant of the record held. A newer
         version that no longer qualifies leaves the pointer in place: reads check every pointer against the record
@@ -197,13 +209,13 @@ class DynamoHistoryStore:
         try:
             self._db.update_item(
                 TableName=self._table,
-                Key=_key(record.tenant_id, record.contact_id, sk),
+                Key=_key(record.tenant_id, record.contact_id, pointer.sk),
                 UpdateExpression="SET #lu = :lu, day_pk = :dpk, day_sk = :dsk",
                 ConditionExpression="attribute_not_exists(#lu) OR #lu < :lu",
                 ExpressionAttributeNames={"#lu": "lu"},
                 ExpressionAttributeValues={
                     ":lu": {"N": str(record.last_updated_at)},
-                    ":dpk": {"S": f"{record.tenant_id}#{kind}#{_utc_date(at)}"},
+                    ":dpk": {"S": f"{record.tenant_id}#{pointer.day_kind}#{_utc_date(at)}"},
                     ":dsk": {"S": f"{at:013d}#{record.contact_id}"},
                 },
             )
@@ -240,21 +252,18 @@ class DynamoHistoryStore:
             day += timedelta(days=1)
 
     def entries_completed_between(self, tenant_id: str, from_ms: int, to_ms: int) -> Iterator[HistoryEntry]:
-        """One by_day Query per UTC day of the range for the COMPLETION pointers, then their entries by
-        BatchGetItem; a pointer whose record is not (or no longer) a long contact completed in the range is
-        skipped."""
-        contact_ids = [_contact_id(item) for item in self._by_day(tenant_id, "COMPLETED", from_ms, to_ms)]
-        for entry in self._entries(tenant_id, contact_ids):
-            record = entry.record
-            if record is not None and is_long_contact(record) and from_ms <= (record.completed_at or 0) < to_ms:
-                yield entry
+        return self._pointed(tenant_id, _COMPLETION, from_ms, to_ms)
 
     def entries_enqueued_between(self, tenant_id: str, from_ms: int, to_ms: int) -> Iterator[HistoryEntry]:
-        """As entries_completed_between, for the ENQUEUE pointers of contacts enqueued long after their anchor."""
-        contact_ids = [_contact_id(item) for item in self._by_day(tenant_id, "ENQUEUED", from_ms, to_ms)]
+        return self._pointed(tenant_id, _ENQUEUE, from_ms, to_ms)
+
+    def _pointed(self, tenant_id: str, pointer: _Pointer, from_ms: int, to_ms: int) -> Iterator[HistoryEntry]:
+        """One by_day Query per UTC day of the range for the pointers, then their entries by BatchGetItem; a
+        pointer whose record no longer has that instant late, or in the range, is skipped."""
+        contact_ids = [_contact_id(item) for item in self._by_day(tenant_id, pointer.day_kind, from_ms, to_ms)]
         for entry in self._entries(tenant_id, contact_ids):
-            record = entry.record
-            if record is not None and is_late_enqueue(record) and from_ms <= (record.enqueued_at or 0) < to_ms:
+            at = late_instant(entry.record, pointer.instant) if entry.record is not None else None
+            if at is not None and from_ms <= at < to_ms:
                 yield entry
 
     def _entries(self, tenant_id: str, contact_ids: list[str]) -> list[HistoryEntry]:

@@ -3,11 +3,11 @@ adapters/aws/history.py, behind the same two ports."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ccaas.adapters.history_days import crossed_days, is_late_enqueue, is_long_contact
+from ccaas.adapters.history_days import crossed_days, late_instant
 from ccaas.adapters.item_size import check_item_size
 from ccaas.domain.history import (
     DAY_MS, AnalysisSummary, ChatMessage, FlowEvent, FlowSummary, HistoryEntry, OpenActivity, Survey, anchor_time,
@@ -61,35 +61,23 @@ class MemoryHistoryStore:
         return self._t.entry(tenant_id, contact_id)
 
     def entries_between(self, tenant_id: str, from_ms: int, to_ms: int) -> Iterator[HistoryEntry]:
-        found = []
-        for (tenant, contact_id), parts in list(self._t.entries.items()):
-            record = parts.get("record")
-            if tenant == tenant_id and record is not None and from_ms <= anchor_time(record) < to_ms:
-                found.append((anchor_time(record), contact_id))
-        for _, contact_id in sorted(found):
-            entry = self._t.entry(tenant_id, contact_id)
-            if entry is not None:
-                yield entry
+        return self._entries_at(tenant_id, from_ms, to_ms, anchor_time)
 
     def entries_completed_between(self, tenant_id: str, from_ms: int, to_ms: int) -> Iterator[HistoryEntry]:
-        found = []
-        for (tenant, contact_id), parts in list(self._t.entries.items()):
-            record = parts.get("record")
-            if (tenant == tenant_id and record is not None and is_long_contact(record)
-                    and from_ms <= (record.completed_at or 0) < to_ms):
-                found.append((record.completed_at, contact_id))
-        for _, contact_id in sorted(found):
-            entry = self._t.entry(tenant_id, contact_id)
-            if entry is not None:
-                yield entry
+        return self._entries_at(tenant_id, from_ms, to_ms, lambda r: late_instant(r, "completed_at"))
 
     def entries_enqueued_between(self, tenant_id: str, from_ms: int, to_ms: int) -> Iterator[HistoryEntry]:
+        return self._entries_at(tenant_id, from_ms, to_ms, lambda r: late_instant(r, "enqueued_at"))
+
+    def _entries_at(self, tenant_id: str, from_ms: int, to_ms: int,
+                    instant: Callable[[ContactRecord], int | None]) -> Iterator[HistoryEntry]:
+        """The tenant's entries whose record's `instant` (None: not filed there) is in [from, to), in its order."""
         found = []
         for (tenant, contact_id), parts in list(self._t.entries.items()):
             record = parts.get("record")
-            if (tenant == tenant_id and record is not None and is_late_enqueue(record)
-                    and from_ms <= (record.enqueued_at or 0) < to_ms):
-                found.append((record.enqueued_at, contact_id))
+            at = instant(record) if tenant == tenant_id and record is not None else None
+            if at is not None and from_ms <= at < to_ms:
+                found.append((at, contact_id))
         for _, contact_id in sorted(found):
             entry = self._t.entry(tenant_id, contact_id)
             if entry is not None:
