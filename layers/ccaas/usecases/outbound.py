@@ -438,11 +438,16 @@ def change_status(deps: Dependencies, tenant_id: str, campaign_id: str, action: 
             raise Conflict(f"campaign {campaign_id} is {current.status}; it cannot {action}", field="status")
         if target is CampaignStatus.RUNNING and dialer_settings(deps, tenant_id) is None:
             raise Conflict("no dialer configured: PUT /settings/outbound first", field="status")
-        updated = current.model_copy(update={"status": target, "version": current.version + 1})
-        deps.outbound.put_campaign(tenant_id, updated, expected_version=current.version)
-        return updated
+        return _put_status(deps, tenant_id, current, target)
 
     return _retrying(attempt)
+
+
+def _put_status(deps: Dependencies, tenant_id: str, current: Campaign, status: CampaignStatus) -> Campaign:
+    """The campaign at `status`, written over the version read (Conflict: it changed meanwhile)."""
+    updated = current.model_copy(update={"status": status, "version": current.version + 1})
+    deps.outbound.put_campaign(tenant_id, updated, expected_version=current.version)
+    return updated
 
 
 # --- lists -------------------------------------------------------------------------------------------------
@@ -1142,9 +1147,8 @@ def _complete_if_final(deps: Dependencies, campaign: Campaign, counts: Mapping[s
         return
     if deps.outbound.has_due_rows(result.tenant_id, campaign.campaign_id):
         return
-    done = campaign.model_copy(update={"status": CampaignStatus.COMPLETED, "version": campaign.version + 1})
     try:
-        deps.outbound.put_campaign(result.tenant_id, done, expected_version=campaign.version)
+        done = _put_status(deps, result.tenant_id, campaign, CampaignStatus.COMPLETED)
     except Conflict:
         return  # changed meanwhile (paused, edited, completed by another tick): the next tick looks again
     if deps.outbound.has_due_rows(result.tenant_id, campaign.campaign_id):
@@ -1152,8 +1156,7 @@ def _complete_if_final(deps: Dependencies, campaign: Campaign, counts: Mapping[s
         # campaign still RUNNING (it reopens only a COMPLETED one). Its row was written before that read, so it is
         # seen here, after this write: put the campaign back, or the promised call would never be placed.
         try:
-            deps.outbound.put_campaign(result.tenant_id, campaign.model_copy(update={"version": done.version + 1}),
-                                       expected_version=done.version)
+            _put_status(deps, result.tenant_id, done, campaign.status)
         except Conflict:
             pass  # changed again (the disposition's own reopen, a supervisor): theirs stands
         return
@@ -1704,8 +1707,7 @@ def _reopen_for_callback(deps: Dependencies, tenant_id: str, campaign_id: str) -
         current = deps.outbound.get_campaign(tenant_id, campaign_id)
         if current.status is not CampaignStatus.COMPLETED:
             return
-        reopened = current.model_copy(update={"status": CampaignStatus.RUNNING, "version": current.version + 1})
-        deps.outbound.put_campaign(tenant_id, reopened, expected_version=current.version)
+        _put_status(deps, tenant_id, current, CampaignStatus.RUNNING)
         logger.info("completed campaign reopened for a requested callback",
                     extra={"tenant_id": tenant_id, "campaign_id": campaign_id})
 
