@@ -332,6 +332,15 @@ BILLING_IN_QUEUE = """(() => { const c = document.querySelector('article[data-qu
   return c ? Number(c.textContent) : null; })()"""
 
 
+def _push_mode(browser: DevTools) -> None:
+    wait_until(
+        lambda: browser.eval("document.getElementById('status').dataset.mode === 'push' && "
+                             "document.getElementById('status').dataset.state === 'ok' && "
+                             "document.querySelectorAll('article[data-queue]').length >= 3"),
+        timeout_s=30, what="the wallboard subscribed over the socket and its first read shown",
+    )  # fmt: skip
+
+
 def test_wallboard_updates_from_the_socket_without_polling(runtime, browser_process: Chromium) -> None:
     supervisor = runtime.key("demo", "supervisor")
     # The trend samples the shown figures every 1.5 s here (5 s by default); no REST read is timed (#poll=0).
@@ -339,12 +348,7 @@ def test_wallboard_updates_from_the_socket_without_polling(runtime, browser_proc
     # Every request the local API server answers, in order (the page's and this test's).
     with browser_process.page() as browser, recorded_requests(runtime) as seen:
         browser.call("Page.navigate", url=url)
-        wait_until(
-            lambda: browser.eval("document.getElementById('status').dataset.mode === 'push' && "
-                                 "document.getElementById('status').dataset.state === 'ok' && "
-                                 "document.querySelectorAll('article[data-queue]').length >= 3"),
-            timeout_s=30, what="the wallboard subscribed over the socket and its first read shown",
-        )  # fmt: skip
+        _push_mode(browser)
         assert browser.eval("document.getElementById('status').textContent") == "Live · pushed over WebSocket"
         before = browser.eval(BILLING_IN_QUEUE)
         loaded = len(seen)
@@ -371,15 +375,6 @@ def _wait_s(shown: str) -> int:
     """A duration as the page shows it ("1:05") in seconds."""
     minutes, seconds = shown.split(":")
     return int(minutes) * 60 + int(seconds)
-
-
-def _push_mode(browser: DevTools) -> None:
-    wait_until(
-        lambda: browser.eval("document.getElementById('status').dataset.mode === 'push' && "
-                             "document.getElementById('status').dataset.state === 'ok' && "
-                             "document.querySelectorAll('article[data-queue]').length >= 3"),
-        timeout_s=30, what="the wallboard subscribed over the socket and its first read shown",
-    )  # fmt: skip
 
 
 def test_wallboard_pushed_ages_a_quiet_queues_oldest_wait(runtime, browser_process: Chromium) -> None:
