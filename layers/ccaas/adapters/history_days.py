@@ -44,4 +44,3 @@ def late_instant(record: ContactRecord, instant: str) -> int | None:
     else None."""
     at = getattr(record, instant)
     return at if at is not None and at - anchor_time(record) > DAY_MS else None
-
