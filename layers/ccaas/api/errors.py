@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from pydantic import BaseModel, Field
 
 from ccaas.domain.models import DomainError
+from ccaas.domain.vocabulary import CARD_SHAPED_DIGITS
 
 DESCRIPTIONS = {
     400: "The body is not UTF-8 JSON of at most 32 levels that gives each key once in an object "
@@ -78,13 +79,18 @@ def _field_of(loc: tuple[Any, ...]) -> str | None:
     its first part, where the field was: body, query, path or header)."""
     path = ""
     for part in loc[1:]:
-        path += f"[{part}]" if isinstance(part, int) else f".{_cut(part)}" if path else _cut(part)
+        path += f"[{part}]" if isinstance(part, int) else f".{shown_name(part)}" if path else shown_name(part)
     return path or ("body" if tuple(loc[:1]) == ("body",) else None)  # the whole body (a list where an object goes)
 
 
-def _cut(name: Any) -> str:
+def shown_name(name: Any) -> str:
+    """A client's name (a key, a field) as an error shows it: cut to MAX_NAME_CHARS, and not at all when it holds
+    CARD_SHAPED_DIGITS digits or more (a card number typed where a key goes)."""
     text = str(name)
+    if sum(c.isdigit() for c in text) >= CARD_SHAPED_DIGITS:
+        return f"<not shown: {CARD_SHAPED_DIGITS} or more digits>"
     return text if len(text) <= MAX_NAME_CHARS else text[:MAX_NAME_CHARS] + "…"
+
 
 
 def _problems(error: dict[str, Any], repeated: dict[str, int]) -> list[dict[str, Any]]:
@@ -93,13 +99,13 @@ def _problems(error: dict[str, Any], repeated: dict[str, int]) -> list[dict[str,
     A query parameter sent more than once (`repeated`: name -> times) arrives as a list, which pydantic calls
     the wrong type: said as it is instead."""
     located = getattr((error.get("ctx") or {}).get("error"), "problems", None)
-    loc = [p if isinstance(p, int) else _cut(p) for p in error["loc"]]
+    loc = [p if isinstance(p, int) else shown_name(p) for p in error["loc"]]
     if len(loc) == 2 and loc[0] == "query" and loc[1] in repeated:
         error = {**error, "type": "duplicate_parameter", "msg": f"given {repeated[loc[1]]} times; send it once"}
     if not located:
         return [{"loc": loc, "type": error["type"], "msg": error.get("msg", error["type"]),
                  "field": _field_of(tuple(error["loc"])), "where": ".".join(map(str, loc))}]
-    return [{"loc": [*loc, *(q if isinstance(q, int) else _cut(q) for q in p.loc)], "type": p.kind, "msg": p.message,
+    return [{"loc": [*loc, *(q if isinstance(q, int) else shown_name(q) for q in p.loc)], "type": p.kind, "msg": p.message,
              "field": p.path, "where": p.path} for p in located]
 
 

@@ -35,6 +35,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ccaas.api.errors import shown_name
+
 MAX_BODY_BYTES = 1_048_576  # the largest transcript upload we take; items are bounded again at write
 # Routes that take more: a campaign list upload (10,000 JSON rows are ~2 MB; CSV text up to 4 MB). API
 # Gateway REST takes 10 MB, a synchronous Lambda invocation 6 MB for the whole event, in which the body is
@@ -94,11 +96,6 @@ def _depth_exceeds(document: Any, limit: int) -> bool:
     return False
 
 
-MAX_NAME_CHARS = 64  # a key is the client's text: named, cut (as ccaas.api.errors does)
-
-
-def _cut(name: str) -> str:
-    return name if len(name) <= MAX_NAME_CHARS else name[:MAX_NAME_CHARS] + "…"
 
 
 class _KeysOnce:
@@ -125,7 +122,7 @@ class _KeysOnce:
         if type(value) is dict:
             twice = self.repeated.get(id(value), (None, set()))[1]
             for key, child in value.items():
-                at = f"{path}.{_cut(key)}" if path else _cut(key)
+                at = f"{path}.{shown_name(key)}" if path else shown_name(key)
                 if key in twice:
                     yield key, at
                 yield from self._paths(child, at)
@@ -222,7 +219,7 @@ def normalise(event: dict[str, Any]) -> dict[str, Any]:
                           "escape), which is not UTF-8 text")
     if keys_once.repeated:
         key, where = keys_once.first(document) or ("", "")
-        name = json.dumps(_cut(key), ensure_ascii=False)
+        name = json.dumps(shown_name(key), ensure_ascii=False)
         raise BodyProblem(400, "duplicate_key", f"the body gives the key {name} more than once in one object "
                                                 f"(at {where or 'the top level'}); send each key once")
 

@@ -156,6 +156,8 @@ PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 # A named not-ready reason an agent can set (BREAK, LUNCH_2): the agents API, routing policies and alert rules
 # (ignore_statuses) take the same ones.
 NOT_READY_REASON = r"[A-Z][A-Z0-9_]{1,31}"
+# A client's text holding this many digits or more may be a card number: an error names where it is, never quotes it.
+CARD_SHAPED_DIGITS = 13
 
 # A customer the directory knows without a tier is routed at this one (never at the tier a request claims).
 DEFAULT_TIER = "standard"

@@ -47,7 +47,7 @@ from phonenumbers import timezone as pn_timezone
 from pydantic import ValidationError
 
 from ccaas.domain.destinations import refused_destination
-from ccaas.domain.vocabulary import DomainError, Frozen, Int
+from ccaas.domain.vocabulary import CARD_SHAPED_DIGITS, DomainError, Frozen, Int
 from ccaas.domain.outbound.models import (
     MAX_ATTRIBUTES,
     MAX_ROW_NUMBERS,
@@ -168,8 +168,6 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-# A refused cell of this many digits or more may be a card number: its error names the field, never the value.
-_ECHO_BELOW_DIGITS = 13
 
 
 def _refused(reason: object, raw: object) -> str:
@@ -177,7 +175,7 @@ def _refused(reason: object, raw: object) -> str:
     characters it may hold; an object is named by its type in the reason already), and none of a cell of
     13 or more digits."""
     if isinstance(raw, str) or (isinstance(raw, (int, float)) and not isinstance(raw, bool)):
-        if sum(c.isdigit() for c in str(raw)) < _ECHO_BELOW_DIGITS:
+        if sum(c.isdigit() for c in str(raw)) < CARD_SHAPED_DIGITS:
             return f"{reason}: {repr(raw)[:34]}"
     return str(reason)
 
