@@ -54,7 +54,6 @@ writes a Query's JSON as is. GET /metrics/historical for a week: 26 s before, ~1
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import heapq
 import json
@@ -71,6 +70,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from local.memory_release import collector_paused
 from local.seed import TenantSeed
 
 DAY_MS = 86_400_000
@@ -255,24 +255,8 @@ def _agents(tenant: TenantSeed, days: Sequence[date], tz: ZoneInfo) -> tuple[lis
 
 def generate(tenant: TenantSeed, *, end_day: date, plan: HistoryPlan = HistoryPlan()) -> GeneratedHistory:
     """`plan.days` days of history ending with `end_day` (a tenant-local date), deterministic for a seed."""
-    with _gc_paused():
+    with collector_paused():
         return _generate(tenant, end_day=end_day, plan=plan)
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic collector off while hundreds of thousands of acyclic objects are made: each of its
-    collections walks the whole heap (moto's, the handlers') and it ran dozens of them per load, 2-5x
-    the time of the work itself (measured on load_into_moto). Restored as it was, and one young
-    collection after."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-            gc.collect(0)
 
 
 def _generate(tenant: TenantSeed, *, end_day: date, plan: HistoryPlan) -> GeneratedHistory:
@@ -866,7 +850,7 @@ def prepare(tenant: TenantSeed, *, end_day: date, plan: HistoryPlan = HistoryPla
     if path.is_file():
         started = time.perf_counter()
         try:
-            with _gc_paused(), path.open("rb") as f:
+            with collector_paused(), path.open("rb") as f:
                 prepared = pickle.load(f)  # our own file, under the repository's .build/ (never fetched)
             if isinstance(prepared, PreparedHistory):
                 prepared.cached = True
@@ -903,7 +887,7 @@ def load_into_moto(table_name: str, history: GeneratedHistory | PreparedHistory,
     prepared = history if isinstance(history, PreparedHistory) else PreparedHistory.of(history)
     items = prepared.items
     started = time.perf_counter()
-    with _gc_paused():
+    with collector_paused():
         for i in range(0, len(items), chunk):
             with DYNAMODB_LOCK:
                 for item in items[i:i + chunk]:

@@ -20,7 +20,6 @@ Start-up, in order (each step timed in `rt.timings`):
 """
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import tempfile
@@ -45,6 +44,7 @@ from local.api_server import ApiGateway, ApiServer
 from local.deployer import Deployer, Deployment
 from local.kinesis_poller import KinesisPoller
 from local.lambda_runtime import REGISTRY
+from local.memory_release import collector_paused
 
 log = logging.getLogger("local")
 
@@ -53,6 +53,10 @@ REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 # Only one runtime at a time per process: they share moto, os.environ and the handler registry.
 _ACTIVE_LOCK = threading.Lock()
+# The deployer's boto3 clients by (moto endpoint, region), kept from one runtime's start to the next: the process's
+# moto server outlives its runtimes (reset, not restarted) and a client holds no AWS state. Making them again took
+# ~45 ms of CPU of each start (nine clients; the test tiers start a runtime per module).
+_DEPLOY_CLIENTS: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 @dataclass
@@ -292,19 +296,13 @@ class LocalRuntime:
             raise RuntimeError("another LocalRuntime is running in this process; stop it first")
         self._owns_lock = True
         t0 = time.perf_counter()
-        # The cyclic collector is off while starting: start-up makes millions of long-lived objects
-        # (moto's models, the handlers' modules, the demo history) and each full collection walked them
-        # all again, ~25-35 % of the start's CPU. Garbage cycles made meanwhile are collected after.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            self._start(simulate, port, t0)
-        except BaseException:
-            self.stop()
-            raise
-        finally:
-            if collecting:
-                gc.enable()
+        # Start-up makes millions of long-lived objects (moto's models, the handlers' modules, the demo history).
+        with collector_paused():
+            try:
+                self._start(simulate, port, t0)
+            except BaseException:
+                self.stop()
+                raise
         return self
 
     def _start(self, simulate: bool, port: int, t0: float) -> None:
@@ -360,7 +358,7 @@ class LocalRuntime:
         t = time.perf_counter()
         self.deployment = Deployer(
             Path(self.template), endpoint_url=self.moto_endpoint, region=self.region, account_id=ACCOUNT_ID,
-            session=self.boto_session(),
+            session=self.boto_session(), clients=_DEPLOY_CLIENTS.setdefault((self.moto_endpoint, self.region), {}),
         ).deploy()
         self.timings.deploy_s = time.perf_counter() - t
         # Lambda runs one concurrent invocation per shard (x ParallelizationFactor) of a stream source.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import boto3
@@ -18,6 +18,7 @@ from ccaas.adapters.aws.history import DynamoHistoryStore, DynamoTranscriptStore
 from ccaas.adapters.aws.services import KinesisEventPublisher, DynamoDeduplicator
 from ccaas.bootstrap import Dependencies, memory_dependencies
 from local import moto_patches, synth
+from local.memory_release import collector_paused
 from local.deployer import Deployer, Deployment
 
 
@@ -28,11 +29,14 @@ _DEPLOY_CLIENTS: dict[str, Any] = {}
 
 @contextmanager
 def deployed_stack() -> Iterator[Deployment]:
-    template, _, _ = synth.synth()
-    moto_patches.apply()  # serialises moto's DynamoDB/Kinesis request handling: atomic conditions
-    moto_patches.restore_step_functions_config()  # these tiers start executions without running them
-    with mock_aws():
-        yield Deployer(template, register_functions=False, clients=_DEPLOY_CLIENTS).deploy()
+    with ExitStack() as stack:
+        with collector_paused():  # a deploy makes moto's long-lived models
+            template, _, _ = synth.synth()
+            moto_patches.apply()  # serialises moto's DynamoDB/Kinesis request handling: atomic conditions
+            moto_patches.restore_step_functions_config()  # these tiers start executions without running them
+            stack.enter_context(mock_aws())
+            deployment = Deployer(template, register_functions=False, clients=_DEPLOY_CLIENTS).deploy()
+        yield deployment
 
 
 def function_environment(deployment: Deployment, folder: str) -> dict[str, str]:
