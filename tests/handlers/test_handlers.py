@@ -49,6 +49,22 @@ def test_openapi_document_lists_the_routes(tenant):
     assert status == 200 and "/contacts" in spec["paths"] and "/agents/{agent_id}/contacts/{contact_id}/accept" in spec["paths"]
 
 
+def test_the_openapi_document_is_built_once_and_served_alike(tenant, monkeypatch):
+    """Powertools builds the document anew on each call (~0.5-1 s of CPU): the route keeps what it built."""
+    from ccaas.api import app as api_app
+
+    built = []
+    real = api_app.app.get_openapi_json_schema
+    monkeypatch.setattr(api_app.app, "get_openapi_json_schema", lambda **kw: built.append(kw) or real(**kw))
+    monkeypatch.setattr(api_app, "_documents", {})
+    first = api("GET", "/openapi.json", None)
+    second = api("GET", "/openapi.json", None)
+    assert first == second and first[0] == 200 and len(built) == 1
+    # the Idempotency-Key header is still documented on every POST of the kept document
+    assert all(any(p["name"] == "Idempotency-Key" for p in op["parameters"])
+               for ops in first[1]["paths"].values() for method, op in ops.items() if method == "post")
+
+
 def test_authorizer_maps_the_key_to_its_tenant_and_refuses_others(tenant, env):
     env("authorize_request")
     handler = load_handler("authorize_request")
