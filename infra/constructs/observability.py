@@ -267,9 +267,11 @@ class Observability(Construct):
         )
         self.dashboard.add_widgets(
             cw.GraphWidget(title="Campaign attempts", left=[per_campaign("Attempts", "Attempts")], width=6),
-            cw.GraphWidget(title="Campaign connects and right-party contacts",
+            cw.GraphWidget(title="Campaign connects, right-party contacts and callbacks requested",
                            left=[per_campaign("Connects", "Connects"),
-                                 per_campaign("RightPartyContacts", "RightPartyContacts")], width=6),
+                                 per_campaign("RightPartyContacts", "RightPartyContacts"),
+                                 # a part of RightPartyContacts: the promised calls the dialer owes
+                                 per_campaign("CallbacksRequested", "CallbacksRequested")], width=6),
             cw.GraphWidget(title="Campaign calls answered by a person and abandoned",
                            left=[per_campaign("HumanAnswered", "HumanAnswered"), per_campaign("Abandoned", "Abandoned")],
                            width=6),

@@ -57,7 +57,7 @@ def test_dashboard_has_a_campaign_row_per_tenant_and_campaign(synth):
     body = _dashboard(synth)
     assert "Outbound campaigns" in body
     dims = CAMPAIGN_DIMENSIONS % METRICS_NAMESPACE
-    for metric in ("Attempts", "Connects", "RightPartyContacts", "HumanAnswered", "Abandoned"):
+    for metric in ("Attempts", "Connects", "RightPartyContacts", "CallbacksRequested", "HumanAnswered", "Abandoned"):
         assert _search(dims, metric) in body, metric
     rules = CAMPAIGN_RULE_DIMENSIONS % METRICS_NAMESPACE
     assert _search(rules, "Blocked") in body
