@@ -20,6 +20,7 @@ grouping and service-level variant it can send — as Trino, and these tests req
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from datetime import date, timedelta
@@ -35,6 +36,7 @@ from ccaas.domain import lake
 from ccaas.domain.kpis.ledger import DIMENSIONS
 from ccaas.usecases import lake as lake_history
 from local import lake as local_lake
+from local.memory_release import collector_paused
 from tests.unit.test_kpis import BASE, END, SETTINGS, TENANT, TZ, fixture_activities, marked_records
 
 # Functions the lake's SQL may call: each is in Trino's function list (docs/src/main/sphinx/functions/
@@ -77,14 +79,34 @@ def api_query(interval: str, group_by: tuple[str, ...], variant: str | None, **o
                           limit=lake_history.row_cap("json") + 1, **options)
 
 
+@functools.lru_cache(maxsize=4)
+def _parsed(sql: str, read: str) -> exp.Expression:
+    """Each text parsed once per dialect: parsing the ~20 KB statements is most of this file's time, and the
+    same statement is checked by several tests in a row. The tree is shared: read it, or copy it to change it.
+    A few trees only (~9,000 objects each, for the collector to walk), dropped when the module ends."""
+    with collector_paused():  # ~10^5 objects a parse: the collector walked the heap meanwhile
+        if read == "trino":
+            return sqlglot.parse_one(sql, read="trino", error_level=sqlglot.ErrorLevel.RAISE)
+        return sqlglot.parse_one(sql, read=read)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _parse_cache_lives_with_this_module():
+    yield
+    _parsed.cache_clear()
+
+
 def trino(sql: str) -> exp.Expression:
-    """The statement as Trino; a ParseError fails the test."""
-    return sqlglot.parse_one(sql, read="trino", error_level=sqlglot.ErrorLevel.RAISE)
+    """The statement as Trino (a shared tree: never change it; typed() and transform() copy); a ParseError fails
+    the test."""
+    return _parsed(sql, "trino")
 
 
 def typed(tree: exp.Expression) -> exp.Expression:
-    """Columns resolved and every expression typed against the lake's tables (as Glue declares them)."""
-    return annotate_types(qualify(tree, schema=SCHEMA, dialect="trino"), schema=SCHEMA, dialect="trino")
+    """Columns resolved and every expression typed against the lake's tables (as Glue declares them), on a copy
+    (qualify and annotate_types change the tree they are given)."""
+    with collector_paused():  # ~10^5 objects a parse: the collector walked the heap meanwhile
+        return annotate_types(qualify(tree.copy(), schema=SCHEMA, dialect="trino"), schema=SCHEMA, dialect="trino")
 
 
 def functions_called(tree: exp.Expression) -> set[str]:
@@ -144,8 +166,9 @@ def unlike_types(tree: exp.Expression) -> list[str]:
 def substituted(query: lake.LakeQuery) -> exp.Expression:
     """The statement as Athena runs it: each `?` replaced by its execution parameter's literal."""
     values = iter(query.parameters)
-    return trino(query.sql).transform(
-        lambda node: trino(f"SELECT {literal(next(values))}").selects[0] if isinstance(node, exp.Placeholder) else node)
+    return trino(query.sql).transform(  # transform() works on a copy; each literal is a copy of the shared one
+        lambda node: trino(f"SELECT {literal(next(values))}").selects[0].copy() if isinstance(node, exp.Placeholder)
+        else node)
 
 
 def reserved_identifiers(tree: exp.Expression) -> set[str]:
@@ -208,11 +231,12 @@ def test_duckdb_and_trino_read_the_api_query_alike_and_every_division_is_in_doub
     for interval, group_by, variant in (("hour", ("queue", "channel"), "default"), ("week", (), None),
                                         ("day", ("agent",), "abandons_count_as_met")):
         sql = api_query(interval, group_by, variant).sql
-        as_trino, as_duckdb = typed(trino(sql)), typed(sqlglot.parse_one(sql, read="duckdb"))
+        as_trino, as_duckdb = typed(trino(sql)), typed(_parsed(sql, "duckdb"))
+        transpiled = _parsed(sql, "duckdb").sql(dialect="trino")  # sqlglot.transpile(sql, "duckdb", "trino")
         assert as_duckdb.sql(dialect="trino") == as_trino.sql(dialect="trino")
         assert untyped_divisions(as_trino) == []
         assert unlike_types(typed(substituted(api_query(interval, group_by, variant)))) == []
-        assert functions_called(trino(sqlglot.transpile(sql, read="duckdb", write="trino")[0])) <= TRINO_FUNCTIONS
+        assert functions_called(trino(transpiled)) <= TRINO_FUNCTIONS
 
 
 # --- the checks themselves catch what they are for ------------------------------------------------
@@ -266,7 +290,7 @@ def _trino_null_semantics(sql: str) -> str:
             return exp.Case(ifs=[exp.If(this=any_null, true=exp.Null())], default=node.copy())
         return node
 
-    return sqlglot.parse_one(sql, read="duckdb").transform(strict).sql(dialect="duckdb")
+    return _parsed(sql, "duckdb").transform(strict).sql(dialect="duckdb")  # transform() works on a copy
 
 
 @pytest.fixture(scope="module")

@@ -163,9 +163,9 @@ class KpiLedger:
             self._check_tenant(activity.tenant_id)
         key = (activity.agent_id, activity.start_ms)
         held = self._activities.get(key)
-        if held == activity:
-            return False
         if held is not None:
+            if held == activity:  # compared only when one is held: a model's == is a Python call, even with None
+                return False
             self._contribute_activity(held, -1)
         self._activities[key] = activity
         self._contribute_activity(activity, 1)
@@ -222,11 +222,20 @@ class KpiLedger:
         """Summed accumulators per (interval start, dimension values) for the 15-minute cells
         overlapping [from_ms, to_ms). Coarser intervals keep their true start even when the range
         covers only part of them."""
+        return {
+            key: KpiAccumulator.summed([cell.values() for cell in cells])
+            for key, cells in self._cells_by_interval(interval, from_ms, to_ms).items()
+        }
+
+    def _cells_by_interval(
+        self, interval: Granularity, from_ms: int, to_ms: int
+    ) -> dict[tuple[int, tuple], list[KpiAccumulator]]:
+        """The ledger's own 15-minute cells (not copies) per (interval start, dimension values)."""
         if interval not in GRANULARITIES:
             raise ValueError(f"unknown interval {interval!r}; expected one of {GRANULARITIES}")
         first_quarter = self.calendar.quarter_start(from_ms)
         start_of: dict[int, int | None] = {}  # quarter → interval start, None when out of range
-        parts: dict[tuple[int, tuple], list[tuple[int, ...]]] = {}
+        parts: dict[tuple[int, tuple], list[KpiAccumulator]] = {}
         for (quarter, dims), acc in self._cells.items():
             if quarter in start_of:
                 start = start_of[quarter]
@@ -236,18 +245,22 @@ class KpiLedger:
             if start is None:
                 continue
             key = (start, dims)
-            values = parts.get(key)
-            if values is None:
-                parts[key] = [acc.values()]
+            cells = parts.get(key)
+            if cells is None:
+                parts[key] = [acc]
             else:
-                values.append(acc.values())
-        return {key: KpiAccumulator.summed(values) for key, values in parts.items()}
+                cells.append(acc)
+        return parts
 
     def rows(self, interval: Granularity = "15m", *, from_ms: int, to_ms: int) -> list[KpiRow]:
         """KPI rows ordered by interval then dimension values. Ungrouped, every interval in the range
         gets a row (zero counts, None KPIs when empty) so a series has no holes; grouped, only
         combinations with data appear."""
-        summed = self.accumulators(interval, from_ms=from_ms, to_ms=to_ms)
+        # Only read here, so an interval of one cell (every 15-minute row) is that cell, not a summed copy.
+        summed = {
+            key: cells[0] if len(cells) == 1 else KpiAccumulator.summed([cell.values() for cell in cells])
+            for key, cells in self._cells_by_interval(interval, from_ms, to_ms).items()
+        }
         if self.group_by:
             summed = {key: acc for key, acc in summed.items() if not acc.is_empty()}
         else:
