@@ -222,15 +222,13 @@ class KpiLedger:
         """Summed accumulators per (interval start, dimension values) for the 15-minute cells
         overlapping [from_ms, to_ms). Coarser intervals keep their true start even when the range
         covers only part of them."""
-        return {
-            key: KpiAccumulator.summed([cell.values() for cell in cells])
-            for key, cells in self._cells_by_interval(interval, from_ms, to_ms).items()
-        }
+        return self._summed(interval, from_ms, to_ms, copies=True)
 
-    def _cells_by_interval(
-        self, interval: Granularity, from_ms: int, to_ms: int
-    ) -> dict[tuple[int, tuple], list[KpiAccumulator]]:
-        """The ledger's own 15-minute cells (not copies) per (interval start, dimension values)."""
+    def _summed(
+        self, interval: Granularity, from_ms: int, to_ms: int, *, copies: bool
+    ) -> dict[tuple[int, tuple], KpiAccumulator]:
+        """The cells summed per (interval start, dimension values). Without `copies`, an interval of one cell (every
+        15-minute row) is the ledger's own cell: for a caller that only reads it."""
         if interval not in GRANULARITIES:
             raise ValueError(f"unknown interval {interval!r}; expected one of {GRANULARITIES}")
         first_quarter = self.calendar.quarter_start(from_ms)
@@ -250,17 +248,16 @@ class KpiLedger:
                 parts[key] = [acc]
             else:
                 cells.append(acc)
-        return parts
+        return {
+            key: cells[0] if len(cells) == 1 and not copies else KpiAccumulator.summed([c.values() for c in cells])
+            for key, cells in parts.items()
+        }
 
     def rows(self, interval: Granularity = "15m", *, from_ms: int, to_ms: int) -> list[KpiRow]:
         """KPI rows ordered by interval then dimension values. Ungrouped, every interval in the range
         gets a row (zero counts, None KPIs when empty) so a series has no holes; grouped, only
         combinations with data appear."""
-        # Only read here, so an interval of one cell (every 15-minute row) is that cell, not a summed copy.
-        summed = {
-            key: cells[0] if len(cells) == 1 else KpiAccumulator.summed([cell.values() for cell in cells])
-            for key, cells in self._cells_by_interval(interval, from_ms, to_ms).items()
-        }
+        summed = self._summed(interval, from_ms, to_ms, copies=False)  # only read below
         if self.group_by:
             summed = {key: acc for key, acc in summed.items() if not acc.is_empty()}
         else:
