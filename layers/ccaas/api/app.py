@@ -229,14 +229,19 @@ def _service_error(error: ServiceError) -> Response:
 # The document by the routers included when it was built: Powertools builds it anew on every call (~0.5-1 s of CPU,
 # 660 KB), and once every router is included (as this route does) the routes, and so the document, no longer change.
 _documents: dict[frozenset[str], str] = {}
+# Powertools' schema generation is not thread-safe: the local runtime's API environments share this app, and 8
+# concurrent first fetches answered 7 502s (KeyError in its field mapping). One build at a time.
+_documenting = threading.Lock()
 
 
 @app.get("/openapi.json", include_in_schema=False)
 def openapi_document():  # noqa: ANN201 - the raw document, not a validated model
     included = frozenset(_included)
-    body = _documents.get(included)
-    if body is None:
-        schema = app.get_openapi_json_schema(title=TITLE, version=VERSION, security_schemes=security_schemes(),
-                                             security=SECURITY)
-        body = _documents[included] = json.dumps(idempotency.document_header(json.loads(schema)), separators=(",", ":"))
+    with _documenting:
+        body = _documents.get(included)
+        if body is None:
+            schema = app.get_openapi_json_schema(title=TITLE, version=VERSION, security_schemes=security_schemes(),
+                                                 security=SECURITY)
+            body = _documents[included] = json.dumps(idempotency.document_header(json.loads(schema)),
+                                                     separators=(",", ":"))
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
