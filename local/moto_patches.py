@@ -233,6 +233,13 @@
    `DYNAMO_TYPE_SHA256` and `SHARED_LEAF_SOURCES` (every `.type =` / `.value =` in moto's DynamoDB code);
    tests/local/test_moto_patches_memory.py updates one of two items sharing values every way an update
    expression can and reads the other back unchanged.
+28. The Step Functions parser imported without moto's Batch and EC2 models. Its Batch task service needs only
+   `moto.batch.utils.JobStatus`, but importing that ran `moto.batch`'s package, which loads the Batch models
+   and through them EC2's (region and instance-type tables): 0.7 s of the parser's 0.8 s, in every process
+   that starts the runtime or collects the tests, for services the runtime never deploys.
+   `import_step_functions_parser()` puts a bare `moto.batch` package (its real path, no `__init__` run) in
+   `sys.modules` for the parser's import and takes it out again, so a later `import moto.batch` is moto's
+   own; tests/local/test_moto_patches_parse_once.py checks both in a fresh process.
 
 Measured without patch 2 (tests/local/test_moto_guard.py does it with the patch): 16 threads racing
 TransactWriteItems with a `version = :v` condition on the same item -> 2-5 of 40 items had two
@@ -338,6 +345,37 @@ def source_digest(*functions: Any) -> str:
     return hashlib.sha256("".join(inspect.getsource(f) for f in functions).encode()).hexdigest()[:16]
 
 
+# -- patch 28: the Step Functions parser without moto's Batch and EC2 models ---------------------------
+
+_parser_import_lock = threading.Lock()
+
+
+def import_step_functions_parser() -> None:
+    """Import moto's Step Functions parser (idempotent); see patch 28 in the module doc."""
+    if "moto.stepfunctions.parser.models" in sys.modules:
+        return
+    with _parser_import_lock:
+        if "moto.batch" in sys.modules or "moto.stepfunctions.parser.models" in sys.modules:
+            import moto.stepfunctions.parser.models  # noqa: F401
+            return
+        import importlib.util
+        import types
+
+        spec = importlib.util.find_spec("moto.batch")
+        bare = types.ModuleType("moto.batch")
+        bare.__path__ = list(spec.submodule_search_locations or [])  # its submodules import from the real folder
+        bare.__spec__ = spec
+        sys.modules["moto.batch"] = bare
+        try:
+            import moto.stepfunctions.parser.models  # noqa: F401
+        except ImportError:  # the parser needs more of moto.batch than its utils now: moto's own import
+            sys.modules.pop("moto.batch", None)
+            import moto.stepfunctions.parser.models  # noqa: F401,F811
+        finally:
+            if sys.modules.get("moto.batch") is bare:
+                del sys.modules["moto.batch"]
+
+
 def problems(include_version: bool = True) -> list[str]:
     """Every moto internal the runtime relies on, checked. Empty list = all good."""
     out: list[str] = []
@@ -345,6 +383,7 @@ def problems(include_version: bool = True) -> list[str]:
         import moto
     except ImportError as exc:  # pragma: no cover
         return [f"moto is not importable: {exc}"]
+    import_step_functions_parser()  # patch 28: before anything below imports the parser
     pinned = pinned_moto_version()
     if include_version and pinned and moto.__version__ != pinned:
         out.append(f"moto {moto.__version__} is installed, requirements.txt pins {pinned}: re-check these patches")

@@ -1,15 +1,22 @@
-"""moto patches 10 and 11 (local.moto_patches): a response class's method names listed once, an ASL
+"""moto patches 10, 11 and 28 (local.moto_patches): a response class's method names listed once, an ASL
 definition parsed once (fresh evaluation components per execution); both pinned to moto's source."""
 from __future__ import annotations
 
 import json
 
+import subprocess
+import sys
+import textwrap
+
 import pytest
 from moto.core import responses as core_responses
 from moto.dynamodb.responses import DynamoHandler
-from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
 
 from local import moto_patches
+from local.moto_patches import ROOT
+
+moto_patches.import_step_functions_parser()  # patch 28: before the parser's modules are imported below
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException  # noqa: E402
 
 DEFINITION = json.dumps({
     "StartAt": "First",
@@ -61,3 +68,24 @@ def test_syntax_errors_are_raised_every_time_and_not_kept():
         with pytest.raises(ASLParserException):
             AmazonStateLanguageParser.parse(bad)
     assert bad not in AmazonStateLanguageParser.parse.trees
+
+
+def test_the_parser_is_imported_without_batch_and_ec2_models_and_batch_stays_moto_s():
+    # a fresh process: in this one another test may have imported moto.batch already
+    probe = textwrap.dedent("""
+        import sys
+        from local import moto_patches
+        moto_patches.apply()
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+            state_task_service_batch)
+        loaded = sorted(m for m in sys.modules if m.startswith(("moto.ec2", "moto.batch.models")))
+        print("loaded:", loaded)
+        import moto.batch
+        print("batch backends:", type(moto.batch.batch_backends).__name__)
+        print("job status:", state_task_service_batch.JobStatus.SUCCEEDED.value)
+    """)
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "loaded: []" in done.stdout
+    assert "batch backends: BackendDict" in done.stdout
+    assert "job status: SUCCEEDED" in done.stdout

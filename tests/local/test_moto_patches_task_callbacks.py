@@ -6,10 +6,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from moto.stepfunctions.parser.api import ExecutionStatus, InvalidToken
-from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from local import moto_patches
+
+moto_patches.import_step_functions_parser()  # patch 28: before the parser's modules are imported below
+from moto.stepfunctions.parser.api import ExecutionStatus, InvalidToken  # noqa: E402
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend  # noqa: E402
 
 
 class Pool:
