@@ -96,6 +96,18 @@ class FunctionSpec:
         return tuple(names)
 
 
+# The lake tables each writer function exports after its DynamoDB writes (ccaas.usecases.lake's export_*):
+# contact-record snapshots from history, CTRs, surveys and evaluations; activity spans; survey answers;
+# transcript-analysis summaries. Each gets PutRecordBatch on those tables' streams only.
+LAKE_EXPORTS: dict[str, tuple[str, ...]] = {
+    "record_history": ("contact_records",),
+    "consume_contact_records": ("contact_records",),
+    "serve_api": ("contact_records", "surveys", "transcript_analyses"),
+    "analyze_contact": ("contact_records", "transcript_analyses"),
+    "record_agent_activity": ("agent_activity",),
+}
+LAKE_EXPORTERS = tuple(LAKE_EXPORTS)
+
 SPECS: Mapping[str, FunctionSpec] = {
     "authorize_request": FunctionSpec(
         "API Gateway TOKEN/REQUEST authorizer: API key or Cognito user token -> tenant, role, agent",

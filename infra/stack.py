@@ -34,7 +34,7 @@ from infra.constructs.outbound import InboundTexts, allow_outbound_dial, allow_o
 from infra.constructs.wallboard import Wallboard
 from infra.constructs.websocket import WebSocket
 from infra.constructs.workflows import AslStateMachine
-from infra.function_specs import ALARM_TOPIC_ARN_ENV, SPECS, FunctionSpec, check_specs
+from infra.function_specs import ALARM_TOPIC_ARN_ENV, LAKE_EXPORTS, SPECS, FunctionSpec, check_specs
 from infra.naming import (
     ALERTS_BUS_ENV,
     CONTACT_LIFECYCLE,
@@ -50,17 +50,6 @@ from infra.naming import (
     table_name_placeholder,
 )
 
-# The lake tables each writer function exports after its DynamoDB writes (ccaas.usecases.lake's export_*):
-# contact-record snapshots from history, CTRs, surveys and evaluations; activity spans; survey answers;
-# transcript-analysis summaries. Each gets PutRecordBatch on those tables' streams only.
-LAKE_EXPORTS: dict[str, tuple[str, ...]] = {
-    "record_history": ("contact_records",),
-    "consume_contact_records": ("contact_records",),
-    "serve_api": ("contact_records", "surveys", "transcript_analyses"),
-    "analyze_contact": ("contact_records", "transcript_analyses"),
-    "record_agent_activity": ("agent_activity",),
-}
-LAKE_EXPORTERS = tuple(LAKE_EXPORTS)
 # The functions ContactLifecycle's ASL invokes (its ${<Folder>FunctionArn} placeholders).
 LIFECYCLE_TASKS = ("route_contact", "recheck_contact")
 API_HANDLER = "serve_api"

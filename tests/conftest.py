@@ -141,3 +141,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         units.setdefault(work_unit(item.nodeid), []).append(item)
     ordered = sorted(units.items(), key=lambda kv: -unit_cost(kv[0], len(kv[1])))  # stable: ties keep order
     items[:] = [item for _, unit in ordered for item in unit]
+
+
+# Every xdist worker collects the whole suite: a module-level CDK import costs each ~2 s of CPU and a Node process.
+COLLECTION_FORBIDDEN = ("aws_cdk", "cdk_nag", "cfnlint", "jsii", "constructs")
+_first_importer: dict[str, str] = {}
+
+
+def _forbidden_loaded() -> list[str]:
+    return [name for name in COLLECTION_FORBIDDEN if name in sys.modules]
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    for name in _forbidden_loaded():
+        _first_importer.setdefault(name, report.nodeid or "a conftest or plugin")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    loaded = _forbidden_loaded()
+    if loaded:
+        found = ", ".join(f"{name} (first after collecting {_first_importer.get(name, '?')})" for name in loaded)
+        raise pytest.UsageError(
+            f"collecting the tests imported {found}: import these inside the tests or fixtures that use them")

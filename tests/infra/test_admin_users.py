@@ -16,7 +16,6 @@ from ccaas.domain.tenants import Credential, Role, credential_from_claims
 from infra import admin
 from tests.admin_stack import fake_stack_template, table_outputs
 from tests.admin_stack import run_admin as _run
-from infra.constructs.identity import AGENT_ATTRIBUTE, ROLE_GROUPS, TENANT_ATTRIBUTE
 from infra.naming import STACK_NAME
 
 REGION = "us-east-1"
@@ -35,6 +34,8 @@ def _stack_template(synth: Any, pool_id: str) -> str:
 
 
 def _user_pool(cognito: Any) -> str:
+    from infra.constructs.identity import AGENT_ATTRIBUTE, ROLE_GROUPS, TENANT_ATTRIBUTE
+
     pool_id = cognito.create_user_pool(
         PoolName="CcaasUsers",
         AliasAttributes=["email"],

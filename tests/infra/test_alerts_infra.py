@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from infra.constructs.api import STAGE_NAME
 from infra.function_specs import SPECS
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # AWS managed cache policy ids
@@ -113,6 +112,8 @@ def test_wallboard_bucket_is_private_ssl_only_and_readable_by_its_distribution_o
 
 
 def test_wallboard_and_api_share_one_origin(synth):
+    from infra.constructs.api import STAGE_NAME
+
     (distribution,) = synth.of_type("AWS::CloudFront::Distribution").values()
     config = distribution["Properties"]["DistributionConfig"]
     origins = {o["Id"]: o for o in config["Origins"]}

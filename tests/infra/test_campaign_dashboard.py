@@ -4,14 +4,6 @@ from __future__ import annotations
 
 import json
 
-from infra.constructs.observability import (
-    CAMPAIGN_ALARM_MIN_ANSWERED,
-    CAMPAIGN_DIMENSIONS,
-    CAMPAIGN_OUTCOME_SERVICES,
-    CAMPAIGN_RULE_DIMENSIONS,
-)
-from infra.constructs.function_factory import METRICS_NAMESPACE
-
 
 def _alarm(synth) -> dict:
     alarms = [a["Properties"] for a in synth.of_type("AWS::CloudWatch::Alarm").values()
@@ -21,6 +13,9 @@ def _alarm(synth) -> dict:
 
 
 def test_abandonment_alarm_is_metric_math_over_abandoned_and_answered(synth):
+    from infra.constructs.function_factory import METRICS_NAMESPACE
+    from infra.constructs.observability import CAMPAIGN_ALARM_MIN_ANSWERED, CAMPAIGN_OUTCOME_SERVICES
+
     alarm = _alarm(synth)
     assert alarm["Threshold"] == 3 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
     assert alarm["EvaluationPeriods"] == 1 and alarm["TreatMissingData"] == "notBreaching"
@@ -54,6 +49,9 @@ def _search(schema: str, metric: str) -> str:
 
 
 def test_dashboard_has_a_campaign_row_per_tenant_and_campaign(synth):
+    from infra.constructs.function_factory import METRICS_NAMESPACE
+    from infra.constructs.observability import CAMPAIGN_DIMENSIONS, CAMPAIGN_RULE_DIMENSIONS
+
     body = _dashboard(synth)
     assert "Outbound campaigns" in body
     dims = CAMPAIGN_DIMENSIONS % METRICS_NAMESPACE

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import shutil
 
-from cfnlint.api import ManualArgs, lint_file
-
 
 def test_cfn_lint_clean(synth, tmp_path):
+    from cfnlint.api import ManualArgs, lint_file
+
     path = tmp_path / "Ccaas.template.json"
     shutil.copyfile(synth.template_path, path)
     matches = lint_file(path, config=ManualArgs(ignore_checks=["W3005"]))

@@ -2,13 +2,10 @@
 two functions that analyse transcripts."""
 from __future__ import annotations
 
-import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Template
 
 from infra.config import StageConfig
 from infra.function_specs import SPECS
-from infra.stack import CcaasStack
 
 
 def _comprehend_statements(resources: dict) -> dict[str, list[dict]]:
@@ -32,6 +29,11 @@ def test_no_comprehend_permission_unless_the_stage_allows_it(synth):
 
 @pytest.fixture(scope="module")
 def allowed():
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+
+    from infra.stack import CcaasStack
+
     stack = CcaasStack(cdk.App(), config=StageConfig("dev", comprehend_sentiment=True))
     return stack, Template.from_stack(stack).to_json()
 

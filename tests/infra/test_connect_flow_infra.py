@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 
-import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Template
 
 from infra.config import StageConfig
 from infra.function_specs import SPECS
-from infra.stack import CcaasStack
 
 INSTANCES = (
     "arn:aws:connect:us-east-1:111122223333:instance/0a1b2c3d-1111-2222-3333-444455556666",
@@ -25,6 +22,11 @@ def _connect_permissions(resources: dict) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def configured():
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+
+    from infra.stack import CcaasStack
+
     stack = CcaasStack(cdk.App(), config=StageConfig("dev", connect_instance_arns=(*INSTANCES, INSTANCES[0])))
     return stack, Template.from_stack(stack).to_json()
 
@@ -49,6 +51,10 @@ def test_each_configured_instance_and_only_it_may_invoke(configured):
 
 
 def test_a_malformed_instance_arn_fails_synth():
+    import aws_cdk as cdk
+
+    from infra.stack import CcaasStack
+
     with pytest.raises(ValueError, match="not an Amazon Connect instance ARN"):
         CcaasStack(cdk.App(), config=StageConfig("dev", connect_instance_arns=("arn:aws:connect:us-east-1:1:instance",)))
 

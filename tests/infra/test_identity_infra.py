@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from functions.authorize_request import handler as authorizer
-from infra.constructs.identity import ROLE_GROUPS
 from infra.function_specs import SPECS, USER_POOL_CLIENT_ID_ENV, USER_POOL_ISSUER_ENV
 
 from ccaas.domain.tenants import AGENT_CLAIM, TENANT_CLAIM, Role
@@ -31,6 +30,8 @@ def test_one_user_pool_without_self_sign_up_and_an_immutable_tenant(synth):
 
 
 def test_a_group_per_role_named_as_the_role(synth):
+    from infra.constructs.identity import ROLE_GROUPS
+
     groups = {g["Properties"]["GroupName"] for g in synth.of_type("AWS::Cognito::UserPoolGroup").values()}
     assert groups == set(ROLE_GROUPS) == {r.value for r in Role}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-from infra.constructs.journeys import ALARM_ACTIONS, journey_alarm_prefix
 from infra.function_specs import SPECS
 
 
@@ -21,6 +20,8 @@ def _env(synth, folder: str) -> dict:
 
 
 def test_only_the_api_may_touch_alarms_and_only_the_journey_prefix(synth):
+    from infra.constructs.journeys import ALARM_ACTIONS, journey_alarm_prefix
+
     prefix = journey_alarm_prefix("dev")
     assert prefix == "ccaas-dev-journey-"
     assert {f for f, s in SPECS.items() if s.journey_alarms} == {"serve_api"}

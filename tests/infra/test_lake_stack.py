@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from ccaas.adapters.aws.lake import STREAMS_ENV
-from infra.stack import LAKE_EXPORTERS, LAKE_EXPORTS
 
 ANALYSTS = "acme,globex"
 
@@ -51,6 +50,8 @@ def _env_of(stack, template, folder: str) -> dict:
 
 
 def test_the_api_runs_lake_queries_and_each_writer_exports_its_tables_only(lake_stack):
+    from infra.function_specs import LAKE_EXPORTERS, LAKE_EXPORTS
+
     stack, template = lake_stack
     assert "athena:StartQueryExecution" in _actions_of(stack, template, "serve_api")
     assert set(LAKE_EXPORTERS) == set(LAKE_EXPORTS) >= {"record_history", "consume_contact_records", "serve_api",
@@ -98,6 +99,7 @@ def test_a_bad_analyst_tenant_fails_synthesis_naming_it(tmp_path):
 
 def test_only_the_api_writes_the_reference_tables_and_only_under_their_prefixes(lake_stack):
     from ccaas.adapters.aws.lake_reference import BUCKET_ENV
+    from infra.function_specs import LAKE_EXPORTERS
 
     stack, template = lake_stack
     bucket = stack.resolve(stack.get_logical_id(stack.lake.bucket.node.default_child))

@@ -8,16 +8,12 @@ finding, on the exact resource, with a reason.
 from __future__ import annotations
 
 import pytest
-from aws_cdk import Validations
-from aws_cdk.assertions import Annotations, Match
-from cdk_nag import AwsSolutionsChecks
-
-from infra import nag
-from infra.app import build_app
 
 
 def _acknowledged(scope) -> dict[tuple[str, str], str]:
     """(rule id, construct path) -> reason, for every acknowledgment in the tree."""
+    from aws_cdk import Validations
+
     out = {}
     todo = [scope]
     while todo:
@@ -39,6 +35,11 @@ def acknowledged(synth) -> dict[tuple[str, str], str]:
 def unacknowledged(tmp_path_factory):
     """The same app built with acknowledgments switched off: its synth must fail, and
     AwsSolutionsChecks.validate_scope lists every raw finding."""
+    from cdk_nag import AwsSolutionsChecks
+
+    from infra import nag
+    from infra.app import build_app
+
     with nag.acknowledgments_disabled():
         app, _ = build_app(outdir=str(tmp_path_factory.mktemp("cdk.out.unacknowledged")))
     with pytest.raises(Exception, match="ValidationFailed"):
@@ -52,12 +53,16 @@ def unacknowledged(tmp_path_factory):
 
 
 def test_no_nag_errors_or_warnings_annotated(synth):
+    from aws_cdk.assertions import Annotations, Match
+
     annotations = Annotations.from_stack(synth.stack)
     assert annotations.find_error("*", Match.string_like_regexp("AwsSolutions-.*")) == []
     assert annotations.find_warning("*", Match.string_like_regexp("AwsSolutions-.*")) == []
 
 
 def test_synth_passes_all_aws_solutions_checks(synth):
+    from cdk_nag import AwsSolutionsChecks
+
     report = AwsSolutionsChecks().validate_scope(synth.app)
     assert report.success, [(v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations]
 

@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-import aws_cdk as cdk
 import pytest
 
 from infra import jsii_env
 from infra.config import StageConfig
-from infra.constructs.layer import CopyPackage
 from infra.function_specs import SPECS, FunctionSpec, check_specs
 from infra.naming import TABLE_IDS, function_folders
-from infra.stack import CcaasStack
+
+if TYPE_CHECKING:  # the CDK is imported by the tests that use it: collection (every xdist worker) stays light
+    from infra.stack import CcaasStack
 
 
 def test_folders_and_specs_agree():
@@ -29,6 +30,10 @@ def test_spec_without_folder_fails():
 
 
 def test_stack_refuses_to_synth_on_a_mismatch():
+    import aws_cdk as cdk
+
+    from infra.stack import CcaasStack
+
     with pytest.raises(ValueError, match="without a spec"):
         CcaasStack(cdk.App(), config=StageConfig("dev"), folders=[*SPECS, "escalate_contact"])
 
@@ -96,6 +101,10 @@ def _xray_actions(stack: CcaasStack, folder: str) -> list[str]:
 def test_stream_consumers_are_traced_only_when_the_stage_asks():
     """Construct-level (no second synthesis): untraced, a consumer has no X-Ray grant (its Tracer off:
     test_stack.test_function_settings); `-c traceStreamConsumers=true` traces it like every other function."""
+    import aws_cdk as cdk
+
+    from infra.stack import CcaasStack
+
     consumers = sorted(f for f, spec in SPECS.items() if spec.stream_consumer)
     assert set(consumers) == {"consume_contact_events", "evaluate_alerts", "record_agent_activity", "push_updates",
                               "consume_contact_records", "record_dial_outcomes"}
@@ -113,6 +122,10 @@ def test_stream_consumers_are_traced_only_when_the_stage_asks():
 
 def test_prod_retains_tables_and_logs():
     """Construct-level check (no second synthesis): prod stage -> RETAIN."""
+    import aws_cdk as cdk
+
+    from infra.stack import CcaasStack
+
     stack = CcaasStack(cdk.App(), config=StageConfig("prod"))
     for table in stack.data.tables.values():
         assert table.node.default_child.cfn_options.deletion_policy == cdk.CfnDeletionPolicy.RETAIN
@@ -121,6 +134,8 @@ def test_prod_retains_tables_and_logs():
 
 
 def test_copy_package_skips_caches(tmp_path):
+    from infra.constructs.layer import CopyPackage
+
     src = tmp_path / "src" / "pkg"
     (src / "sub" / "__pycache__").mkdir(parents=True)
     (src / "__init__.py").write_text("")

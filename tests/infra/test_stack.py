@@ -6,10 +6,8 @@ import re
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Match
 
 from infra import asl
-from infra.constructs.layer import POWERTOOLS_LAYER_PARAMETER
 from infra.function_specs import SPECS
 from infra.naming import (
     TABLE_IDS,
@@ -186,6 +184,8 @@ def test_stream_is_on_demand_encrypted_24h(template):
 
 
 def test_dlq_encrypted_14_days_ssl_only(synth, template):
+    from aws_cdk.assertions import Match
+
     template.has_resource_properties(
         "AWS::SQS::Queue", {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 14 * 24 * 3600}
     )
@@ -486,6 +486,8 @@ def test_function_settings(synth, folder):
 
 @pytest.mark.parametrize("folder", sorted(SPECS))
 def test_function_has_the_two_layers(synth, folder):
+    from infra.constructs.layer import POWERTOOLS_LAYER_PARAMETER
+
     (shared_layer_id,) = synth.of_type("AWS::Lambda::LayerVersion")
     layers = _function(synth, folder)["Layers"]
     assert len(layers) == 2 and layers[0] == _ref(shared_layer_id)

@@ -6,31 +6,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from infra import jsii_env
+from infra import jsii_env  # noqa: F401  (before aws_cdk: which Node jsii runs on)
+from ccaas.adapters.aws.lake import STREAMS_ENV
+from ccaas.domain.lake import TABLES
 
-jsii_env.configure()
-
-import aws_cdk as cdk  # noqa: E402
-from aws_cdk import aws_cloudwatch_actions as cw_actions  # noqa: E402
-from aws_cdk import aws_iam as iam  # noqa: E402
-from aws_cdk import aws_kinesis as kinesis  # noqa: E402
-from aws_cdk import aws_kms as kms  # noqa: E402
-from aws_cdk import aws_lambda as lambda_  # noqa: E402
-from aws_cdk import aws_sns as sns  # noqa: E402
-from aws_cdk.assertions import Match, Template  # noqa: E402
-from cdk_nag import AwsSolutionsChecks  # noqa: E402
-from constructs import Construct  # noqa: E402
-
-from ccaas.domain.lake import TABLES  # noqa: E402
-from infra import nag  # noqa: E402
-from ccaas.adapters.aws.lake import STREAMS_ENV  # noqa: E402
-from infra.constructs.lake import DATABASE, DIRECT_PUT_TABLES, JSON_TABLES, Lake, analyst_tenants  # noqa: E402
+if TYPE_CHECKING:  # the CDK is imported by the tests and fixtures that use it: every xdist worker collects this
+    import aws_cdk as cdk
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk.assertions import Template
 
 ANALYSTS = ("acme", "globex")
-# The stand-in writers and what each exports (as infra.stack.LAKE_EXPORTS grants the real ones).
+# The stand-in writers and what each exports (as infra.function_specs.LAKE_EXPORTS grants the real ones).
 WRITERS = {"RecordHistory": ("contact_records",), "RecordAgentActivity": ("agent_activity",),
            "AnalyzeContact": ("contact_records", "transcript_analyses"),
            "ServeApi": ("contact_records", "surveys", "transcript_analyses")}
@@ -38,6 +28,11 @@ WRITERS = {"RecordHistory": ("contact_records",), "RecordAgentActivity": ("agent
 
 def _function(stack: cdk.Stack, name: str) -> lambda_.Function:
     """A stand-in for a factory-built function (its own scope and role, no managed policy) to grant to."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_lambda as lambda_
+    from constructs import Construct
+
     scope = Construct(stack, name)
     role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     fn = lambda_.Function(scope, "Function", runtime=lambda_.Runtime.PYTHON_3_13, handler="index.handler",
@@ -48,6 +43,15 @@ def _function(stack: cdk.Stack, name: str) -> lambda_.Function:
 
 
 def _app(outdir: Path) -> tuple[cdk.App, cdk.Stack]:
+    import aws_cdk as cdk
+    from aws_cdk import aws_cloudwatch_actions as cw_actions
+    from aws_cdk import aws_kinesis as kinesis
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_sns as sns
+    from cdk_nag import AwsSolutionsChecks
+
+    from infra.constructs.lake import Lake
+
     app = cdk.App(outdir=str(outdir))
     stack = cdk.Stack(app, "LakeOnly")
     stream = kinesis.Stream(stack, "Events", encryption=kinesis.StreamEncryption.MANAGED,
@@ -66,6 +70,8 @@ def _app(outdir: Path) -> tuple[cdk.App, cdk.Stack]:
 
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory):
+    from aws_cdk.assertions import Template
+
     outdir = tmp_path_factory.mktemp("cdk.out.lake")
     app, stack = _app(outdir)
     app.synth()  # cdk-nag is a validation plugin: any unacknowledged finding raises here
@@ -73,6 +79,8 @@ def synthesized(tmp_path_factory):
 
 
 def test_one_glue_table_per_lake_table_with_partition_projection(synthesized):
+    from infra.constructs.lake import DATABASE
+
     template, _ = synthesized
     tables = template.find_resources("AWS::Glue::Table")
     by_name = {t["Properties"]["TableInput"]["Name"]: t["Properties"]["TableInput"] for t in tables.values()}
@@ -90,6 +98,8 @@ def test_one_glue_table_per_lake_table_with_partition_projection(synthesized):
 
 
 def test_the_bucket_is_kms_encrypted_private_ssl_only_logged_and_tiered(synthesized):
+    from aws_cdk.assertions import Match
+
     template, _ = synthesized
     template.has_resource_properties("AWS::S3::Bucket", {
         "BucketEncryption": {"ServerSideEncryptionConfiguration": [
@@ -120,6 +130,8 @@ def test_firehose_converts_events_to_parquet_partitioned_by_tenant_and_day(synth
 
 
 def test_athena_results_are_encrypted_and_the_workgroup_enforced(synthesized):
+    from aws_cdk.assertions import Match
+
     template, _ = synthesized
     template.has_resource_properties("AWS::Athena::WorkGroup", {"WorkGroupConfiguration": Match.object_like({
         "EnforceWorkGroupConfiguration": True,
@@ -137,6 +149,9 @@ def test_cfn_lint_clean(synthesized):
 
 
 def test_every_acknowledgment_matches_a_real_finding(tmp_path):
+    from infra import nag
+    from infra.constructs.lake import JSON_TABLES
+
     with nag.acknowledgments_disabled():
         app, _ = _app(tmp_path)
     with pytest.raises(Exception, match="ValidationFailed"):
@@ -167,6 +182,8 @@ def _direct_put_streams(template: Template) -> dict[str, dict]:
 
 
 def test_every_writer_table_has_its_own_direct_put_stream_partitioned_by_the_rows_tenant_and_local_day(synthesized):
+    from infra.constructs.lake import DATABASE, DIRECT_PUT_TABLES
+
     template, _ = synthesized
     streams = _direct_put_streams(template)
     assert set(streams) == set(DIRECT_PUT_TABLES) == {"contact_records", "agent_activity", "surveys",
@@ -189,6 +206,8 @@ def test_every_writer_table_has_its_own_direct_put_stream_partitioned_by_the_row
 
 
 def test_the_firehose_role_reads_the_schema_of_every_table_it_converts(synthesized):
+    from infra.constructs.lake import DATABASE, DIRECT_PUT_TABLES
+
     template, _ = synthesized
     policies = template.find_resources("AWS::IAM::Policy")
     (role_policy,) = [p for k, p in policies.items() if k.startswith("LakeDeliveryRoleDefaultPolicy")]
@@ -200,6 +219,8 @@ def test_the_firehose_role_reads_the_schema_of_every_table_it_converts(synthesiz
 
 
 def test_every_delivery_stream_has_failure_and_staleness_alarms_with_an_action(synthesized):
+    from infra.constructs.lake import DIRECT_PUT_TABLES
+
     template, _ = synthesized
     alarms = template.find_resources("AWS::CloudWatch::Alarm")
     by_metric: dict[str, set[str]] = {}
@@ -229,6 +250,8 @@ def _stream_refs(template: Template) -> dict[str, str]:
 
 
 def test_grants_give_the_api_athena_and_each_writer_put_record_batch_on_its_streams_only(synthesized):
+    from infra.constructs.lake import DATABASE
+
     template, _ = synthesized
     functions = template.find_resources("AWS::Lambda::Function")
     env = {k: f["Properties"].get("Environment", {}).get("Variables", {}) for k, f in functions.items()}
@@ -258,6 +281,11 @@ def test_grants_give_the_api_athena_and_each_writer_put_record_batch_on_its_stre
 
 
 def test_a_grant_names_only_delivered_tables():
+    import aws_cdk as cdk
+    from aws_cdk import aws_kinesis as kinesis
+
+    from infra.constructs.lake import Lake
+
     app = cdk.App()
     stack = cdk.Stack(app, "Bad")
     stream = kinesis.Stream(stack, "Events")
@@ -268,6 +296,8 @@ def test_a_grant_names_only_delivered_tables():
 
 # --- analysts ----------------------------------------------------------------------------------------
 def test_analyst_tenants_are_validated_against_the_tenant_id_pattern():
+    from infra.constructs.lake import analyst_tenants
+
     assert analyst_tenants(None) == () and analyst_tenants("") == ()
     assert analyst_tenants("acme, globex,acme") == ("acme", "globex")
     assert analyst_tenants(["acme", "t-2"]) == ("acme", "t-2")
@@ -303,6 +333,8 @@ def _text(value) -> str:
 
 
 def test_each_analyst_policy_reads_only_its_own_tenant_prefix_of_every_table(synthesized):
+    from infra.constructs.lake import DATABASE
+
     template, _ = synthesized
     for tenant in ANALYSTS:
         other = next(t for t in ANALYSTS if t != tenant)
@@ -361,6 +393,8 @@ def test_each_analyst_tenant_has_an_enforced_encrypted_workgroup_and_outputs(syn
 
 # --- the reference tables (calendar, settings) as JSON, written by the API function ------------------------
 def test_the_reference_tables_are_json_with_the_same_projection_and_the_columns_the_sql_reads(synthesized):
+    from infra.constructs.lake import JSON_TABLES
+
     template, _ = synthesized
     by_name = {t["Properties"]["TableInput"]["Name"]: t["Properties"]["TableInput"]
                for t in template.find_resources("AWS::Glue::Table").values()}
@@ -394,6 +428,7 @@ def test_the_reference_tables_are_json_with_the_same_projection_and_the_columns_
 
 def test_the_api_writes_only_the_reference_prefixes_with_the_lake_key_through_s3(synthesized):
     from ccaas.adapters.aws.lake_reference import BUCKET_ENV
+    from infra.constructs.lake import JSON_TABLES
 
     template, _ = synthesized
     functions = template.find_resources("AWS::Lambda::Function")

@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from infra.naming import STATEMACHINES_DIR, construct_id, function_arn_placeholder
-from infra.stack import LAKE_EXPORTS
+from infra.function_specs import LAKE_EXPORTS
 
 POST_CONTACT = STATEMACHINES_DIR / "post_contact.asl.json"
 LAKE_RETRY = {"ErrorEquals": ["LakeExportFailed"], "IntervalSeconds": 5, "MaxAttempts": 3, "BackoffRate": 2}
