@@ -240,6 +240,19 @@
    `import_step_functions_parser()` puts a bare `moto.batch` package (its real path, no `__init__` run) in
    `sys.modules` for the parser's import and takes it out again, so a later `import moto.batch` is moto's
    own; tests/local/test_moto_patches_parse_once.py checks both in a fresh process.
+29. DynamoDB keys and ids shared as well (patch 27's shared values, longer and not interned). A contact's
+   partition key (`<tenant>#CONTACT#<uuid>`, 49 characters) is in its CONTACT item, each DECISION item, its
+   history ENTRY and the pointers, and its id in several attributes: each a copy of its own, decoded from its
+   request (and two `DynamoType`s in each item: the item's key and its attribute). Patch 27's sharing stopped
+   at 32 characters; names and values now share up to `SHARED_TEXT_MAX` (64) characters, the JSON documents
+   (decisions, history records, activity spans: 100+ characters) still not. And a shared value is no longer
+   `sys.intern`ed: the shared `DynamoType` is what items hold, and every interned value cost ~38 B in the
+   interpreter's table for as long as an item held it, most of them unique (timestamps, sort keys). Measured
+   with a busy day's items through boto3 into moto (per contact: its CONTACT saved 3 times, its DECISIONs, its
+   ENTRY by UpdateItem, ~4 agent activity spans): 10.4 -> 9.6 KB retained a contact (tracemalloc). Same
+   assumptions and pins as patch 27 (moto never changes a scalar `DynamoType`: `SHARED_LEAF_SOURCES`);
+   `problems()` also checks that moto finds a partition by its key's value, not its object (one key object
+   now serves several partitions and tables); tests/unit/test_moto_item_memory.py.
 
 Measured without patch 2 (tests/local/test_moto_guard.py does it with the patch): 16 threads racing
 TransactWriteItems with a `version = :v` condition on the same item -> 2-5 of 40 items had two
@@ -670,7 +683,11 @@ def problems(include_version: bool = True) -> list[str]:
         digest = hashlib.sha256(repr(value_assignments()).encode()).hexdigest()[:16]
         if digest != SHARED_LEAF_SOURCES:
             out.append(f"moto's DynamoDB code sets .type/.value in new places (sha256 {digest}): "
-                       "re-check that a scalar DynamoType never changes (patches 17 and 27)")
+                       "re-check that a scalar DynamoType never changes (patches 17, 27 and 29)")
+        # patch 29: one key object serves several partitions and tables: moto must find them by value
+        key, twin = DynamoType({"S": "tenant#CONTACT#1"}), DynamoType({"S": "".join(["tenant#CONTACT#", "1"])})
+        if not (key == twin and hash(key) == hash(twin) and {key: 1}.get(twin) == 1):
+            out.append("moto's DynamoType no longer compares and hashes by value (patch 29 shares key objects)")
     except Exception as exc:  # noqa: BLE001
         out.append(f"moto's DynamoType not usable: {exc!r}")
     try:
@@ -1556,7 +1573,7 @@ def trim_metric_data(data: list[Any], keep: int) -> int:
 
 
 # -- patch 17: an item's attributes set in one pass, its size checked once ----------------------------
-# Its names, and its short string values, are shared with every other stored item's (`sys.intern`): each
+# Its names, and its short string values, are shared with every other stored item's (names by `sys.intern`): each
 # request's JSON decodes new copies of them, and a stored contact item held 27 attribute names and a dozen
 # enum-like values (tenant, state, channel, queue) of its own, ~2 KB of its ~6.8 KB in moto.
 # Patch 27 goes one step further: a short scalar value (S or N of at most SHARED_TEXT_MAX characters, BOOL,
@@ -1566,7 +1583,9 @@ def trim_metric_data(data: list[Any], keep: int) -> int:
 # pins that. A busy day's items hold ~60 % of their scalar values in common ('COMPLETED', '0', tenant ids,
 # queue names, today's activity partition).
 
-SHARED_TEXT_MAX = 32  # longer strings (JSON documents, ids with a timestamp) are rarely repeated
+# Names and scalar values up to this long are shared: keys and ids too since patch 29 (32 before;
+# `<tenant>#CONTACT#<uuid>` is 49). Longer values are JSON documents (decisions, history records), rarely repeated.
+SHARED_TEXT_MAX = 64
 # Shared scalar values known at most (then forgotten all at once: the items keep theirs; the next ones start
 # sharing again). A busy 90 s held ~5,600 distinct short values; each entry costs ~100 B.
 SHARED_LEAVES_MAX = 16_384
@@ -1595,8 +1614,8 @@ def _shared_leaf(typed: Any) -> Any:
     if sum(map(len, _shared_leaves.values())) >= SHARED_LEAVES_MAX:  # only when a new value is kept
         for table in _shared_leaves.values():
             table.clear()
-    if kind in ("S", "N"):
-        typed.value = value = sys.intern(value)
+    # Not interned (patch 29): the leaf is what items share, and most new values are unique (timestamps,
+    # sort keys) - an interned one costs ~38 B in the interpreter's table for as long as an item holds it.
     known[value] = typed
     return typed
 
