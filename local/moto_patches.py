@@ -238,8 +238,9 @@
    and through them EC2's (region and instance-type tables): 0.7 s of the parser's 0.8 s, in every process
    that starts the runtime or collects the tests, for services the runtime never deploys.
    `import_step_functions_parser()` puts a bare `moto.batch` package (its real path, no `__init__` run) in
-   `sys.modules` for the parser's import and takes it out again, so a later `import moto.batch` is moto's
-   own; tests/local/test_moto_patches_parse_once.py checks both in a fresh process.
+   `sys.modules` for the parser's import and takes it out again with the submodules loaded under it, so a
+   later `import moto.batch` is moto's own; tests/local/test_moto_patches_parse_once.py checks both in a
+   fresh process.
 29. DynamoDB keys and ids shared as well (patch 27's shared values, longer and not interned). A contact's
    partition key (`<tenant>#CONTACT#<uuid>`, 49 characters) is in its CONTACT item, each DECISION item, its
    history ENTRY and the pointers, and its id in several attributes: each a copy of its own, decoded from its
@@ -386,7 +387,10 @@ def import_step_functions_parser() -> None:
             import moto.stepfunctions.parser.models  # noqa: F401,F811
         finally:
             if sys.modules.get("moto.batch") is bare:
-                del sys.modules["moto.batch"]
+                # its submodules go too (the parser keeps what it took: JobStatus, a str enum): a later
+                # `import moto.batch` is then moto's own, `moto.batch.utils` an attribute of it
+                for name in [m for m in sys.modules if m == "moto.batch" or m.startswith("moto.batch.")]:
+                    del sys.modules[name]
 
 
 def problems(include_version: bool = True) -> list[str]:

@@ -147,10 +147,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # Every xdist worker collects the whole suite: a module-level CDK import costs each ~2 s of CPU and a Node process.
 COLLECTION_FORBIDDEN = ("aws_cdk", "cdk_nag", "cfnlint", "jsii", "constructs")
 _first_importer: dict[str, str] = {}
+_loaded_before: set[str] = set()  # what the process had before the session (pytest.main in a process that has them)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _loaded_before.clear()
+    _loaded_before.update(name for name in COLLECTION_FORBIDDEN if name in sys.modules)
 
 
 def _forbidden_loaded() -> list[str]:
-    return [name for name in COLLECTION_FORBIDDEN if name in sys.modules]
+    return [name for name in COLLECTION_FORBIDDEN if name in sys.modules and name not in _loaded_before]
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:

@@ -81,11 +81,12 @@ def test_the_parser_is_imported_without_batch_and_ec2_models_and_batch_stays_mot
         loaded = sorted(m for m in sys.modules if m.startswith(("moto.ec2", "moto.batch.models")))
         print("loaded:", loaded)
         import moto.batch
-        print("batch backends:", type(moto.batch.batch_backends).__name__)
+        import moto.batch.utils
+        print("batch backends:", type(moto.batch.batch_backends).__name__, moto.batch.utils.JobStatus.FAILED.value)
         print("job status:", state_task_service_batch.JobStatus.SUCCEEDED.value)
     """)
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "loaded: []" in done.stdout
-    assert "batch backends: BackendDict" in done.stdout
+    assert "batch backends: BackendDict FAILED" in done.stdout
     assert "job status: SUCCEEDED" in done.stdout
