@@ -475,6 +475,10 @@ def evaluate_policy(policy: dict[str, Any], method_arn: str) -> str:
     return "Allow" if allowed else "None"
 
 
+# API Gateway's REST payload limit: a bigger request is refused with 413 before any function runs.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_version = "local-apigateway"
     protocol_version = "HTTP/1.1"
@@ -484,11 +488,24 @@ class _Handler(BaseHTTPRequestHandler):
     gateway: ApiGateway  # set on the subclass
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        status, headers, data = self.gateway.handle(
-            self.command, self.path, list(self.headers.items()), body, self.client_address[0]
-        )
+        raw_length = (self.headers.get("Content-Length") or "0").strip()
+        length = int(raw_length) if raw_length.isascii() and raw_length.isdigit() else -1
+        try:
+            if length < 0 or length > MAX_BODY_BYTES:  # the body is not read: the connection ends with the answer
+                self.close_connection = True
+                status, message = ((400, f"Content-Length is not a size: {raw_length[:40]!r}") if length < 0 else
+                                   (413, f"HTTP content length exceeded {MAX_BODY_BYTES} bytes."))
+                self._answer(status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode())
+                return
+            body = self.rfile.read(length) if length else b""
+            self._answer(*self.gateway.handle(
+                self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+            ))
+        except (BrokenPipeError, ConnectionResetError) as gone:  # the client left: nobody to answer, no traceback
+            self.close_connection = True
+            log.debug("%s left before its answer: %s", self.address_string(), gone)
+
+    def _answer(self, status: int, headers: list[tuple[str, str]], data: bytes) -> None:
         self.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")
         for k, v in headers:
             if k.lower() not in ("content-length", "connection", "transfer-encoding"):

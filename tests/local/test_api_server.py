@@ -225,3 +225,69 @@ def test_over_http(tmp_path) -> None:
             assert resp.read() == b"<h1>wallboard</h1>" and resp.headers["Content-Type"] == "text/html"
     finally:
         server.stop()
+
+
+def _raw(server: ApiServer, request: bytes) -> bytes:
+    import socket
+
+    with socket.create_connection((server.host, server.port), timeout=10) as sock:
+        sock.sendall(request)
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize(("length", "status", "says"), [
+    (b"abc", 400, b"Content-Length"), (b"-5", 400, b"Content-Length"), (b"1e3", 400, b"Content-Length"),
+    (b"\xc2\xb2", 400, b"Content-Length"),  # a superscript two: a digit to str.isdigit, not a size
+    (b"99999999999999999999999", 413, b"content length exceeded 10485760 bytes"),  # API Gateway's 10 MB
+])
+def test_a_content_length_that_is_not_a_size_is_refused_and_nothing_reaches_the_function(
+        length: bytes, status: int, says: bytes, capfd) -> None:
+    fake = FakeLambda()
+    server = ApiServer(ApiGateway(build_api(), fake), port=0).start()
+    try:
+        answer = _raw(server, b"POST /v1/contacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer allow-acme\r\n"
+                              b"Content-Length: " + length + b"\r\n\r\n{}")
+    finally:
+        server.stop()
+    assert answer.startswith(b"HTTP/1.1 %d " % status), answer[:200]
+    assert says in answer.split(b"\r\n\r\n", 1)[1]  # the message names the header or the limit
+    assert fake.calls == []
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_client_that_leaves_before_its_answer_costs_no_traceback(capfd) -> None:
+    import socket
+    import struct
+    import time
+
+    class Slow(FakeLambda):
+        def invoke(self, FunctionName: str, Payload: bytes, **kw: Any) -> dict[str, Any]:  # noqa: N803
+            if FunctionName == API_ARN:
+                time.sleep(0.5)  # the client resets the connection meanwhile
+            return super().invoke(FunctionName=FunctionName, Payload=Payload, **kw)
+
+    fake = Slow()
+    server = ApiServer(ApiGateway(build_api(), fake), port=0).start()
+    try:
+        sock = socket.create_connection((server.host, server.port), timeout=10)
+        sock.sendall(b"POST /v1/contacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer allow-acme\r\n"
+                     b"Content-Length: 2\r\n\r\n{}")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = RST
+        sock.close()
+        deadline = time.monotonic() + 10
+        while len(fake.calls) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # the answer's write fails after the integration returns
+        # the server still serves the next client
+        req = urllib.request.Request(server.api_url + "/contacts", method="POST", data=b"{}",
+                                     headers={"Authorization": "Bearer allow-acme"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            assert resp.status == 200
+    finally:
+        server.stop()
+    assert len(fake.calls) >= 2  # the left client's request did reach the function
+    assert "Traceback" not in capfd.readouterr().err
