@@ -9,23 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from local import moto_patches
-
-
-@pytest.fixture(scope="module", autouse=True)
-def patched():
-    moto_patches.apply()
-    assert moto_patches.problems(include_version=False) == []
-
-
-def _stored(backend, table: str, pk: str, sk: str | None = None):
-    from moto.dynamodb.models.dynamo_type import DynamoType
-
-    return backend.get_table(table).get_item(DynamoType({"S": pk}), None if sk is None else DynamoType({"S": sk}))
-
-
-def _fresh(text: str) -> str:
-    """An equal string that is not the interned object (as a request's JSON decodes it)."""
-    return "".join(list(text))
+from tests.moto_items import fresh as _fresh
+from tests.moto_items import keyed_table
+from tests.moto_items import patched  # noqa: F401 - the module's autouse fixture
+from tests.moto_items import stored as _stored
 
 
 def test_items_written_by_separate_requests_share_names_and_short_values_not_long_ones():
@@ -86,11 +73,7 @@ def test_a_shared_item_reads_back_as_written(attrs):
 # -- patch 27 (values in two slots) and patch 17's shared scalar values -----------------------------------
 
 def _table_with_items(ddb, items: list[dict]) -> None:
-    ddb.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                               {"AttributeName": "sk", "KeyType": "RANGE"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                           {"AttributeName": "sk", "AttributeType": "S"}],
-                     BillingMode="PAY_PER_REQUEST")
+    keyed_table(ddb, "t")
     for item in items:
         ddb.put_item(TableName="t", Item=item)
 

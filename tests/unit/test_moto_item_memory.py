@@ -9,20 +9,13 @@ import uuid
 import pytest
 
 from local import moto_patches
+from tests.moto_items import fresh as _fresh
+from tests.moto_items import keyed_table
+from tests.moto_items import patched  # noqa: F401 - the module's autouse fixture
+from tests.moto_items import stored as _stored
 
 TENANT = "busy"
 BOUND_PER_CONTACT = 5_150  # between the two (5,433 before patch 29, 4,864 after)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def patched():
-    moto_patches.apply()
-    assert moto_patches.problems(include_version=False) == []
-
-
-def _fresh(text: str) -> str:
-    """An equal string that is not the same object (as each request's JSON decodes it)."""
-    return "".join(list(text))
 
 
 def _contact_items(n: int) -> tuple[dict, list[dict], dict]:
@@ -54,11 +47,7 @@ def _contact_items(n: int) -> tuple[dict, list[dict], dict]:
 
 def _tables(ddb) -> None:
     for name in ("Contacts", "History"):
-        ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                                    {"AttributeName": "sk", "KeyType": "RANGE"}],
-                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                               {"AttributeName": "sk", "AttributeType": "S"}],
-                         BillingMode="PAY_PER_REQUEST")
+        keyed_table(ddb, name)
 
 
 def _write(ddb, n: int) -> None:
@@ -72,12 +61,6 @@ def _write(ddb, n: int) -> None:
     ddb.update_item(TableName="History", Key={"pk": entry["pk"], "sk": entry["sk"]},
                     UpdateExpression="SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(names))),
                     ExpressionAttributeNames=names, ExpressionAttributeValues=values)
-
-
-def _stored(backend, table: str, pk: str, sk: str):
-    from moto.dynamodb.models.dynamo_type import DynamoType
-
-    return backend.get_table(table).get_item(DynamoType({"S": _fresh(pk)}), DynamoType({"S": _fresh(sk)}))
 
 
 def _held_bytes(items) -> int:
