@@ -19,7 +19,7 @@ from ccaas.bootstrap import dependencies
 from ccaas.usecases.push import push_queue_views
 from ccaas.domain.events import MalformedEvent
 from ccaas.domain.live_metrics import RealtimeQueueMetrics, SequencedEvent
-from ccaas.usecases.metrics import AppliedUpdate, accept_record, apply_records, view_of
+from ccaas.usecases.metrics import AppliedUpdate, accept_record, apply_records, view_after_write
 from ccaas.tracing import lambda_tracer
 
 logger = Logger()
@@ -47,7 +47,7 @@ def record_handler(record: KinesisStreamRecord) -> None:
 def _emit(applied: AppliedUpdate) -> RealtimeQueueMetrics:
     """Per-queue gauges for the dashboard (tenant and queue only: never agent or contact ids)."""
     update = applied.update
-    view = view_of(dependencies(), update.tenant_id, update.queue_id, applied.item)
+    view = view_after_write(dependencies(), applied)
     values = {
         ("OldestContactAge", MetricUnit.Seconds): view.oldest_wait_s or 0.0,
         ("InQueue", MetricUnit.Count): view.in_queue,

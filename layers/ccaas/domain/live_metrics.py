@@ -512,6 +512,11 @@ def _slot_values(item: Mapping[str, Any], prefix: str) -> dict[str, int]:
     return {k.removeprefix(f"{prefix}_"): int(v) for k, v in item.items() if k.startswith(f"{prefix}_") and k != f"{prefix}_at"}
 
 
+def gauge_value(item: Mapping[str, Any], name: str) -> int:
+    """A gauge of the live item: 0 when it has none, never below 0 (what realtime_view reports)."""
+    return max(0, int(item.get(f"g_{name}", 0)))
+
+
 def realtime_view(
     queue_id: str,
     item: Mapping[str, Any],
@@ -534,7 +539,7 @@ def realtime_view(
                 window[name] += value
 
     def gauge(name: str) -> int:
-        return max(0, int(item.get(f"g_{name}", 0)))
+        return gauge_value(item, name)
 
     sl, asa, abandonment, aht = _rates(today, service_level_variant, abandonment_variant)
     w_sl, w_asa, w_abandonment, w_aht = _rates(window, service_level_variant, abandonment_variant)
