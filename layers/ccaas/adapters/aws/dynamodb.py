@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -276,10 +277,15 @@ class DynamoStateStore:
     @staticmethod
     def _decision_item(tenant_id: str, contact_id: str, decision: Mapping[str, Any]) -> dict[str, Any]:
         # Beside the contact item, in the contact's own partition: one query returns them in order.
+        # The decision as zlib-compressed JSON (`decision_z`): a busy day's (50 candidates considered, 5 scored) is
+        # ~1.4 KB of JSON, ~0.5 KB compressed: 1 write unit instead of 2, each twice in the routing transaction.
+        check_item_size(dict(decision), "decision")  # its JSON against the limit, as the in-memory store checks it
         key = contact_key(tenant_id, contact_id)
         at = int(decision.get("at", 0))
         sk = f"DECISION#{at:013d}#{uuid.uuid4().hex[:8]}"
-        return to_item({"pk": key["pk"], "sk": sk, "entity": "decision", "decision": json.dumps(decision)})
+        compact = json.dumps(decision, separators=(",", ":")).encode("utf-8")
+        return {"pk": {"S": key["pk"]}, "sk": {"S": sk}, "entity": {"S": "decision"},
+                "decision_z": {"B": zlib.compress(compact)}}
 
     def record_decision(self, tenant_id: str, contact_id: str, decision: Mapping[str, Any]) -> None:
         self._db.put_item(TableName=self._contacts, Item=self._decision_item(tenant_id, contact_id, decision))
@@ -295,9 +301,17 @@ class DynamoStateStore:
             items = [i for page in self._db.get_paginator("query").paginate(**query) for i in page["Items"]]
         else:
             items = self._first(limit + 1 if after else limit, **query)  # `after` itself comes back first
-        found = [(i["sk"]["S"].removeprefix("DECISION#"), json.loads(i["decision"]["S"])) for i in items]
+        found = [(i["sk"]["S"].removeprefix("DECISION#"), _stored_decision(i)) for i in items]
         found = [(cursor, d) for cursor, d in found if after is None or cursor > after]
         return found if limit is None else found[:limit]
+
+
+def _stored_decision(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A DECISION item's decision: `decision_z` (zlib-compressed JSON) as written now, or `decision` (the JSON as
+    text) as written before it; the table keeps those, so both stay readable."""
+    if "decision_z" in item:
+        return json.loads(zlib.decompress(item["decision_z"]["B"]))
+    return json.loads(item["decision"]["S"])
 
 
 class DynamoConfigStore:
