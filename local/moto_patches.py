@@ -254,6 +254,15 @@
    assumptions and pins as patch 27 (moto never changes a scalar `DynamoType`: `SHARED_LEAF_SOURCES`);
    `problems()` also checks that moto finds a partition by its key's value, not its object (one key object
    now serves several partitions and tables); tests/unit/test_moto_item_memory.py.
+30. DynamoDB UpdateItem checks the item's size once. moto's `LimitedSizeDict.__setitem__` sums the size of every
+   attribute the item has at each SET and ADD of an update expression (its 400 KB limit): O(attributes x
+   actions) walks per update, ~2.4 % of the busy day's CPU (the live-metrics item: ~60 attributes, ~30 actions a
+   write). While `UpdateExpressionExecutor.execute` runs (one update, on one thread) the sets skip the sum, and the
+   item is measured once after its last action, as DynamoDB itself judges the item an update leaves (a REMOVE
+   later in the same expression counts); over the limit, the item's attributes are put back as they were and
+   moto's `ItemSizeTooLarge` is raised where it was (UpdateItem answers `ItemSizeToUpdateTooLarge` as before).
+   Pinned `UPDATE_EXECUTE_SHA256` (the executor's `execute` and `LimitedSizeDict.__setitem__`);
+   tests/local/test_moto_update_size.py.
 
 Measured without patch 2 (tests/local/test_moto_guard.py does it with the patch): 16 threads racing
 TransactWriteItems with a `version = :v` condition on the same item -> 2-5 of 40 items had two
@@ -277,7 +286,7 @@ import sys
 import threading
 import weakref
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -336,6 +345,10 @@ _original_put_metric_data: Any = None
 ITEM_INIT_SHA256 = "fc02f7fab7a521c3"
 # moto's LimitedSizeDict limit ("between 409 and 410KB" measured by moto; its literal, checked in problems()).
 ITEM_SIZE_LIMIT = 405000
+# sha256 of moto 5.2.5's UpdateExpressionExecutor.execute + LimitedSizeDict.__setitem__ (patch 30 defers the sum).
+UPDATE_EXECUTE_SHA256 = "345446149cf719e0"
+_update_size = threading.local()  # patch 30: .deferred while an update expression executes on this thread
+_originals_update_size: dict[str, Any] = {}
 _original_item_init: Any = None
 # sha256 of moto 5.2.5's DynamoType.size + DynamoType.__init__, and of dynamo_to_dict (patch 23 ports them).
 DYNAMO_SIZE_SHA256 = "dd3afe77d5e0e5f5"
@@ -671,11 +684,17 @@ def problems(include_version: bool = True) -> list[str]:
     try:
         from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
 
-        digest = source_digest(_original_item_init or Item.__init__, LimitedSizeDict.__setitem__)
+        moto_setitem = _originals_update_size.get("setitem") or LimitedSizeDict.__setitem__  # patch 30 wraps it
+        digest = source_digest(_original_item_init or Item.__init__, moto_setitem)
         if digest != ITEM_INIT_SHA256:
             out.append(f"moto's dynamo_type Item.__init__ / LimitedSizeDict changed (sha256 {digest}): re-port patch 17")
-        if f"> {ITEM_SIZE_LIMIT}:" not in inspect.getsource(LimitedSizeDict.__setitem__):
+        if f"> {ITEM_SIZE_LIMIT}:" not in inspect.getsource(moto_setitem):
             out.append(f"moto's item size limit is no longer {ITEM_SIZE_LIMIT} (patch 17)")
+        from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
+
+        digest = source_digest(_originals_update_size.get("execute") or UpdateExpressionExecutor.execute, moto_setitem)
+        if digest != UPDATE_EXECUTE_SHA256:
+            out.append(f"moto's UpdateExpressionExecutor.execute / LimitedSizeDict changed (sha256 {digest}): re-check patch 30")
     except Exception as exc:  # noqa: BLE001
         out.append(f"moto's dynamo_type.Item not usable: {exc!r}")
     try:
@@ -817,6 +836,7 @@ def apply() -> None:
         _patch_metric_retention()
         _patch_item_init()
         _patch_update_sharing()  # patch 17's sharing, after updates
+        _patch_update_size_check()
         _patch_jsonpath_parse()
         _patch_request_ids()
         _patch_clause_finding()
@@ -1705,6 +1725,54 @@ def _patch_update_sharing() -> None:
 
     update_item._shares_texts = True  # type: ignore[attr-defined]
     DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
+
+
+# -- patch 30: an UpdateItem's size checked once -------------------------------------------------------
+
+
+def item_attributes_size(attrs: Mapping[str, Any]) -> int:
+    """moto's measure of an item (`LimitedSizeDict.__setitem__`'s sum): names and values."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.utilities import bytesize
+
+    return sum(bytesize(k) + (v.size() if type(v) is DynamoType else bytesize(str(v))) for k, v in attrs.items())
+
+
+def _patch_update_size_check() -> None:
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+    from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
+
+    if _originals_update_size:
+        return
+    original_execute = _originals_update_size["execute"] = UpdateExpressionExecutor.execute
+    original_setitem = _originals_update_size["setitem"] = LimitedSizeDict.__setitem__
+
+    def setitem(self: Any, key: str, value: Any) -> None:
+        if getattr(_update_size, "deferred", False):
+            dict.__setitem__(self, key, value)  # measured once, when the update's last action is done
+        else:
+            original_setitem(self, key, value)
+
+    @functools.wraps(original_execute)
+    def execute(self: Any, node: Any = None) -> None:
+        if node is not None or getattr(_update_size, "deferred", False):
+            return original_execute(self, node)  # a child node of the update being executed
+        attrs = self.item.attrs
+        before = dict(attrs)
+        _update_size.deferred = True
+        try:
+            original_execute(self)
+        finally:
+            _update_size.deferred = False
+        if item_attributes_size(attrs) > ITEM_SIZE_LIMIT:
+            dict.clear(attrs)
+            dict.update(attrs, before)
+            raise ItemSizeTooLarge
+        return None
+
+    LimitedSizeDict.__setitem__ = setitem  # type: ignore[method-assign]
+    UpdateExpressionExecutor.execute = execute  # type: ignore[method-assign]
 
 
 # -- patch 27: DynamoDB attribute values in two slots -----------------------------------------------------
