@@ -92,11 +92,15 @@ class _AwsDependencies:
     @cached_property
     def store(self) -> StateStore:
         from ccaas.adapters.aws.dynamodb import DynamoStateStore
+        from ccaas.adapters.prefetched_contact import PrefetchedContactStore
 
         s = self.settings
         # A function granted only one of the two tables gets a store that fails on the other, loudly. The
         # roster routing asks about is kept as long as the configuration (None: that age, looked up on first use).
-        return DynamoStateStore(self._dynamodb, s.contacts_table, s.agents_table, roster_max_age_s=None)
+        # An agent's request serves the use-case the contact its access check just read (ccaas.api.app), once:
+        # a GetItem fewer per agent action (4.7 per completed contact on the busy day).
+        return PrefetchedContactStore(DynamoStateStore(self._dynamodb, s.contacts_table, s.agents_table,
+                                                       roster_max_age_s=None))
 
     @cached_property
     def config(self) -> ConfigStore:
