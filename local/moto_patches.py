@@ -261,6 +261,9 @@
    item is measured once after its last action, as DynamoDB itself judges the item an update leaves (a REMOVE
    later in the same expression counts); over the limit, the item's attributes are put back as they were and
    moto's `ItemSizeTooLarge` is raised where it was (UpdateItem answers `ItemSizeToUpdateTooLarge` as before).
+   An action's error puts them back too. What an action changed in place (a nested path, ADD or DELETE on a
+   set) stays changed on an error, as moto leaves it; but such an update over the limit is refused now, as
+   DynamoDB refuses it (moto measured the item only when a top-level attribute was set, and kept it).
    Pinned `UPDATE_EXECUTE_SHA256` (the executor's `execute` and `LimitedSizeDict.__setitem__`);
    tests/local/test_moto_update_size.py.
 
@@ -1763,12 +1766,16 @@ def _patch_update_size_check() -> None:
         _update_size.deferred = True
         try:
             original_execute(self)
-        finally:
-            _update_size.deferred = False
-        if item_attributes_size(attrs) > ITEM_SIZE_LIMIT:
+            if item_attributes_size(attrs) > ITEM_SIZE_LIMIT:
+                raise ItemSizeTooLarge
+        except BaseException:
+            # The attributes as they were (a later action's error too: its earlier SETs are not kept). A value
+            # changed in place (a nested path, ADD or DELETE on a set) stays changed, as moto leaves it anyway.
             dict.clear(attrs)
             dict.update(attrs, before)
-            raise ItemSizeTooLarge
+            raise
+        finally:
+            _update_size.deferred = False
         return None
 
     LimitedSizeDict.__setitem__ = setitem  # type: ignore[method-assign]

@@ -83,3 +83,13 @@ def test_the_limit_is_motos_measure_of_the_item_the_update_leaves(ddb):
         _update(ddb, "SET big = :v", {":v": {"S": "z" * (room + 1)}})
     _update(ddb, "SET big = :v", {":v": {"S": "z" * room}})
     assert size_now() == moto_patches.ITEM_SIZE_LIMIT
+
+
+def test_an_action_that_fails_after_a_set_leaves_the_top_level_attributes_as_they_were(ddb):
+    """Outside review: `SET t = :big ADD s :one` with `s` a string failed at the ADD and kept `t` (over the limit)."""
+    ddb.put_item(TableName=TABLE, Item={**KEY, "s": {"S": "text"}, "kept": {"S": "k"}})
+    before = _item(ddb)
+    with pytest.raises(ClientError) as error:
+        _update(ddb, "SET t = :big ADD s :one", {":big": {"S": "t" * 1000}, ":one": {"N": "1"}})
+    assert error.value.response["Error"]["Code"] == "ValidationException"
+    assert _item(ddb) == before
