@@ -258,12 +258,7 @@ def evaluate_touched(deps: Dependencies, tenant_id: str, touched: Touched) -> Ap
     rules = deps.config.get_alert_rules(tenant_id)
     unresolved = deps.alerts.unresolved(tenant_id)
     queues = queue_snapshots(deps, tenant_id, rules, touched.queues) if touched.queues else []
-    found = []
-    for agent_id in sorted(touched.agents):
-        try:
-            found.append(deps.store.get_agent(tenant_id, agent_id))
-        except NotFound:
-            continue
+    found = deps.store.get_agents(tenant_id, sorted(touched.agents))  # one read for the batch's agents
     agents = agent_snapshots(found, rules, unresolved)
     decisions = evaluate(rules, queues=queues, agents=agents, active=unresolved, now_ms=deps.clock.now_ms())
     # An ending event is read against the contact: a transfer undone (its new segment's workflow did not start)

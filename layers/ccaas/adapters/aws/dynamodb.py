@@ -150,6 +150,19 @@ class DynamoStateStore:
             raise NotFound(f"agent {agent_id} not found", field="agent_id")
         return Agent.model_validate(_entity(item))
 
+    def get_agents(self, tenant_id: str, agent_ids: Sequence[str]) -> list[Agent]:
+        wanted = list(dict.fromkeys(agent_ids))
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), 100):  # BatchGetItem's limit
+            keys = [to_item(agent_key(tenant_id, a)) for a in wanted[start : start + 100]]
+            request: Mapping[str, Any] = {self._agents: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = self._db.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self._agents, []):
+                    found[item["sk"]["S"]] = item
+                request = response.get("UnprocessedKeys") or {}
+        return [Agent.model_validate(_entity(found[sk])) for a in wanted if (sk := agent_key(tenant_id, a)["sk"]) in found]
+
     def list_agents(self, tenant_id: str) -> list[Agent]:
         pages = self._db.get_paginator("query").paginate(
             TableName=self._agents,

@@ -45,6 +45,9 @@ class MemoryStateStore:
         except KeyError:
             raise NotFound(f"agent {agent_id} not found", field="agent_id") from None
 
+    def get_agents(self, tenant_id: str, agent_ids: Sequence[str]) -> list[Agent]:
+        return [self.agents[(tenant_id, a)] for a in dict.fromkeys(agent_ids) if (tenant_id, a) in self.agents]
+
     def list_agents(self, tenant_id: str) -> list[Agent]:
         return sorted((a for (t, _), a in self.agents.items() if t == tenant_id), key=lambda a: a.agent_id)
 
