@@ -2,6 +2,10 @@
 keyed by pk and sk, strings as each request decodes them, and the stored item behind a key."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import pytest
 
 from local import moto_patches
@@ -32,3 +36,18 @@ def stored(backend, table: str, pk: str, sk: str | None = None):
 
     return backend.get_table(table).get_item(DynamoType({"S": fresh(pk)}),
                                              None if sk is None else DynamoType({"S": fresh(sk)}))
+
+
+@contextmanager
+def state_store_tables() -> Iterator[tuple[Any, Any]]:
+    """A DynamoDB client on moto with the Contacts and Agents tables, and a DynamoStateStore on them."""
+    import boto3
+    from moto import mock_aws
+
+    from ccaas.adapters.aws.dynamodb import DynamoStateStore
+
+    with mock_aws():
+        db = boto3.client("dynamodb", region_name="us-east-1")
+        keyed_table(db, "Contacts")
+        keyed_table(db, "Agents")
+        yield db, DynamoStateStore(db, "Contacts", "Agents")

@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from ccaas.adapters.aws.dynamodb import DynamoStateStore
 from ccaas.adapters.memory import MemoryStateStore
 from ccaas.domain.models import Agent
 from ccaas.usecases import alerts
 from ccaas.usecases.alerts import Touched
-from tests.moto_items import keyed_table
+from tests.moto_items import state_store_tables
 from tests.moto_items import patched  # noqa: F401 - the module's autouse fixture
 from tests.unit.demo import TENANT, add_agent, demo_deps
 
 
 @pytest.fixture
 def aws():
-    import boto3
-    from moto import mock_aws
-
-    with mock_aws():
-        db = boto3.client("dynamodb", region_name="us-east-1")
-        keyed_table(db, "Contacts")
-        keyed_table(db, "Agents")
+    with state_store_tables() as (db, store):
         calls: list[tuple[str, dict]] = []
         db.meta.events.register("before-parameter-build.dynamodb.*", lambda model, params, **_: calls.append((model.name, params)))
-        yield DynamoStateStore(db, "Contacts", "Agents"), calls
+        yield store, calls
 
 
 def _agents(n: int, tenant: str = "t1") -> list[Agent]:

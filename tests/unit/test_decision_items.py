@@ -10,12 +10,12 @@ import uuid
 import pytest
 
 from bench.cost_model import item_size, write_units
-from ccaas.adapters.aws.dynamodb import DynamoStateStore, contact_key
+from ccaas.adapters.aws.dynamodb import contact_key
 from ccaas.adapters.memory import MemoryStateStore
 from ccaas.domain.routing_engine import RoutingPolicy, select_agent
 from ccaas.usecases.routing import explained
 from tests.fixtures.routing.builders import agent, contact, queue, s
-from tests.moto_items import keyed_table
+from tests.moto_items import state_store_tables
 from tests.moto_items import patched  # noqa: F401 - the module's autouse fixture
 
 TENANT = "t1"
@@ -31,14 +31,8 @@ def busy_day_decision(contact_id: str) -> dict:
 
 @pytest.fixture
 def aws():
-    import boto3
-    from moto import mock_aws
-
-    with mock_aws():
-        db = boto3.client("dynamodb", region_name="us-east-1")
-        keyed_table(db, "Contacts")
-        keyed_table(db, "Agents")
-        yield db, DynamoStateStore(db, "Contacts", "Agents")
+    with state_store_tables() as (db, store):
+        yield db, store
 
 
 def stored_items(db, contact_id: str) -> list[dict]:
