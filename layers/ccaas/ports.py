@@ -194,6 +194,27 @@ class EventDeduplicator(Protocol):
         ...
 
 
+class AgentActivityBatch(Protocol):
+    """A stream batch's agent events applied together (HistoryStore.agent_activity_batch): the agents' open
+    spans are read once for the batch, and the spans the events close are written together by `write_spans`.
+
+    The crash protocol of apply_agent_activity holds per event: the open item is written first, carrying the
+    span it closes, so an event applied while its span is still unwritten is completed by its redelivery
+    (equal sequence: the carried span is written again). Hence: a span is written before its agent's next open
+    item replaces the one carrying it, and a caller that cannot `write_spans` must fail the whole batch (every
+    event whose span is unwritten is then redelivered)."""
+
+    def apply(self, tenant_id: str, opened: OpenActivity) -> tuple[bool, AgentActivity | None]:
+        """apply_agent_activity_span against the open span read for the batch (or this batch's own last write;
+        a fresh read after a conflicting writer), except that the span closed, and a repeated event's carried
+        span, are written by `write_spans` (or before the agent's next open item). Raises as that method."""
+        ...
+    def write_spans(self) -> None:
+        """Write every span closed or carried so far and not yet written (once each). Raises if any is left
+        unwritten; nothing is then lost: each one is still carried by its agent's open item."""
+        ...
+
+
 class HistoryStore(Protocol):
     """Contact history: one entry per contact (record, survey answers, repeat flags, analysis summary),
     each part written on its own so late writers never overwrite each other (see domain/history.py)."""
@@ -243,6 +264,10 @@ class HistoryStore(Protocol):
         """apply_agent_activity, also returning the span it closed as agent_activities reads it back: (True,
         span); (True, None) for the agent's first event (nothing was open); (False, None) stale or repeated.
         The lake's export then needs no read of its own (ccaas.usecases.lake.export_closed_span)."""
+        ...
+    def agent_activity_batch(self, agents: Iterable[tuple[str, str]]) -> AgentActivityBatch:
+        """A batch of agent events for these (tenant, agent) pairs: their open spans read now, consistently (the
+        DynamoDB store: one BatchGetItem a hundred agents), for AgentActivityBatch.apply."""
         ...
     def agent_activities(self, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
         """Closed spans that start in [from_ms, to_ms); a range longer than `MAX_ACTIVITY_READ_DAYS`

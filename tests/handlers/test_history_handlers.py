@@ -437,19 +437,27 @@ def test_after_an_agent_s_record_fails_its_later_records_in_the_batch_wait_for_i
     batch = kinesis_event([e.model_dump_json().encode() for e in events])
     env("record_agent_activity")
     module = load_module("record_agent_activity")
-    real, calls = module.record_agent_activity, []
+    # The batch is applied by one use-case call now (record_agent_activities): the failure is injected into the
+    # History table's client instead of a per-record use-case call: ana's second open-item put, throttled once.
+    from botocore.exceptions import ClientError
 
-    def ana_s_second_event_fails_once(deps, event):
-        calls.append((event.subject, event.sequence))
-        if (event.subject, event.sequence) == ("agent/ana", 2) and calls.count(("agent/ana", 2)) == 1:
-            raise RuntimeError("throttled between the two writes")
-        return real(deps, event)
+    client_events, puts = dependencies().history._db.meta.events, []
 
-    monkeypatch.setattr(module, "record_agent_activity", ana_s_second_event_fails_once)
-    response = module.lambda_handler(batch, context("record_agent_activity"))
+    def ana_s_second_event_fails_once(params, **_):
+        item = params.get("Item", {})
+        if item.get("sk", {}).get("S") == "ana" and "open" in item:
+            puts.append(int(item["seq"]["N"]))
+            if puts == [1, 2]:
+                raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "throttled"}}, "PutItem")
+
+    client_events.register("before-parameter-build.dynamodb.PutItem", ana_s_second_event_fails_once)
+    try:
+        response = module.lambda_handler(batch, context("record_agent_activity"))
+    finally:
+        client_events.unregister("before-parameter-build.dynamodb.PutItem", ana_s_second_event_fails_once)
     sequence_numbers = [r["kinesis"]["sequenceNumber"] for r in batch["Records"]]
     assert response == {"batchItemFailures": [{"itemIdentifier": sequence_numbers[1]}, {"itemIdentifier": sequence_numbers[3]}]}
-    assert ("agent/ana", 3) not in calls  # failed unapplied
+    assert 3 not in puts  # failed unapplied
     held = {o.agent_id: o.sequence for o in dependencies().history.open_activities(tenant.id)}
     assert held == {"ana": 1, "bob": 2}
     # Kinesis redelivers from the first failure: the same records again, all applied now.

@@ -215,6 +215,24 @@ def _redacted_free_text(deps: Dependencies, record: ContactRecord) -> ContactRec
 AGENT_EVENTS = frozenset({EventType.AGENT_STATUS_CHANGED, EventType.AGENT_ACTIVITY_CHANGED})
 
 
+def _opened_activity(event: Event) -> OpenActivity | None:
+    """The activity an agent event opens; None for any other event. A test agent's event (journey tests' work is
+    no workforce time) counts as OFFLINE whatever it says."""
+    if event.type not in AGENT_EVENTS:
+        return None
+    kind = ActivityKind.OFFLINE if event.payload.get("test_agent") else activity_kind(event.payload.get("activity"))
+    agent_id = event.payload.get("agent_id")
+    if kind is None or not agent_id:
+        return None
+    return OpenActivity.of_event(str(agent_id), kind, event.occurred_ms, event.sequence, event.payload)
+
+
+def _checked_activity(deps: Dependencies, event: Event) -> OpenActivity | None:
+    if event.type in AGENT_EVENTS:
+        check_time(event, deps.clock.now_ms())  # a span opened in the future would swallow the agent's real ones
+    return _opened_activity(event)
+
+
 def record_agent_activity(deps: Dependencies, event: Event) -> bool:
     """An agent event closes that agent's open activity span and opens the next (occupancy,
     utilization and cost per contact read the spans). A test agent's event (journey tests' work is no workforce
@@ -222,15 +240,10 @@ def record_agent_activity(deps: Dependencies, event: Event) -> bool:
     test agent opened before that rule (online when it was deployed) is closed by its next event instead of
     being staffed for good. False for other events and for a repeated or older event of the agent (its
     `sequence`, the agent's version, is not newer); MalformedEvent for one from further ahead of now than a
-    clock drifts (ccaas.domain.events.check_time: a poison record)."""
-    if event.type not in AGENT_EVENTS:
+    clock drifts (ccaas.domain.events.check_time: a poison record). A stream batch: record_agent_activities."""
+    opened = _checked_activity(deps, event)
+    if opened is None:
         return False
-    check_time(event, deps.clock.now_ms())  # a span opened in the future would swallow the agent's real ones
-    kind = ActivityKind.OFFLINE if event.payload.get("test_agent") else activity_kind(event.payload.get("activity"))
-    agent_id = event.payload.get("agent_id")
-    if kind is None or not agent_id:
-        return False
-    opened = OpenActivity.of_event(str(agent_id), kind, event.occurred_ms, event.sequence, event.payload)
     from ccaas.usecases import lake  # noqa: PLC0415 - lake imports this module
 
     if lake.lake_export(deps) is None:
@@ -241,6 +254,98 @@ def record_agent_activity(deps: Dependencies, event: Event) -> bool:
     else:  # a redelivery: its first export may be what failed; find the span it closed
         lake.export_agent_activity(deps, event.tenant_id, opened)
     return applied
+
+
+class EarlierEventFailed(Exception):
+    """An earlier event of the same agent (partition key) failed in this batch: this one waits for its redelivery."""
+
+
+def record_agent_activities(deps: Dependencies, events: Sequence[Event]) -> list[bool | Exception]:
+    """record_agent_activity for a stream batch's events, in fewer calls: the agents' open spans read once, the
+    closed spans written together after the open items (HistoryStore.agent_activity_batch). Each agent's events
+    apply in order; events of different agents (partition keys) are independent, so the batch applies in rounds,
+    every agent's first event, then every second one, ..., the spans written after each round (a span must be
+    written before its agent's next open item replaces the one carrying it): one span write per round.
+
+    Per event: True applied, False skipped (another event, repeated or older), or the exception that failed it
+    (the caller reports it failed: retried, then dead-lettered). An event fails unapplied once an earlier event
+    of its agent failed (EarlierEventFailed): the failed one may have left the agent's open item ahead carrying an
+    unwritten span, which only its redelivery writes, and a later event applied before it would replace that item.
+    Raises, nothing reported, when the spans cannot be written: the caller fails the whole batch, and every event
+    whose span is unwritten comes again and writes it (AgentActivityBatch).
+
+    With the lake, the spans are exported after they are written (as record_agent_activity does each), in order; a
+    failed export fails its event and the agent's later ones (all applied by then: their redelivery exports what
+    they closed, export_agent_activity)."""
+    from ccaas.usecases import lake  # noqa: PLC0415 - lake imports this module
+
+    outcomes: list[bool | Exception] = [False] * len(events)
+    failed: set[str] = set()  # partition keys
+    batch = deps.history.agent_activity_batch(
+        [(event.tenant_id, opened.agent_id) for event in events if (opened := _opened_activity(event))])
+    exports: dict[int, tuple[bool, AgentActivity | None, OpenActivity]] = {}
+    for number, indices in enumerate(_rounds(events)):
+        if number:
+            batch.write_spans()  # the spans of the round before, ahead of its agents' next open items
+        for index in indices:
+            event = events[index]
+            if event.partition_key in failed:
+                outcomes[index] = EarlierEventFailed(f"an earlier event of {event.subject} failed in this batch")
+                continue
+            try:
+                opened = _checked_activity(deps, event)
+                if opened is None:
+                    continue
+                applied, closed = batch.apply(event.tenant_id, opened)
+            except Exception as error:  # noqa: BLE001 - reported as this event's failure
+                failed.add(event.partition_key)
+                outcomes[index] = error
+                continue
+            outcomes[index] = applied
+            exports[index] = (applied, closed, opened)
+    batch.write_spans()
+    if lake.lake_export(deps) is not None:
+        _export_spans(deps, events, outcomes, exports)
+    return outcomes
+
+
+def _rounds(events: Sequence[Event]) -> list[list[int]]:
+    """The events' indices by round: round n holds each partition key's n-th event (0-based), in batch order."""
+    rounds: list[list[int]] = []
+    seen: dict[str, int] = {}
+    for index, event in enumerate(events):
+        number = seen.get(event.partition_key, 0)
+        seen[event.partition_key] = number + 1
+        if number == len(rounds):
+            rounds.append([])
+        rounds[number].append(index)
+    return rounds
+
+
+def _export_spans(deps: Dependencies, events: Sequence[Event], outcomes: list[bool | Exception],
+                  exports: dict[int, tuple[bool, AgentActivity | None, OpenActivity]]) -> None:
+    """record_agent_activities' lake exports, after the spans are written: the span an applied event closed (no
+    read), a repeated event's found again (its first export may be what failed)."""
+    from ccaas.usecases import lake  # noqa: PLC0415 - lake imports this module
+
+    failed: set[str] = set()
+    for index, event in enumerate(events):
+        if isinstance(outcomes[index], Exception):
+            continue
+        if event.partition_key in failed:
+            outcomes[index] = EarlierEventFailed(f"an earlier event of {event.subject} failed in this batch")
+            continue
+        if index not in exports:
+            continue
+        applied, closed, opened = exports[index]
+        try:
+            if applied:
+                lake.export_closed_span(deps, event.tenant_id, closed)
+            else:
+                lake.export_agent_activity(deps, event.tenant_id, opened)
+        except Exception as error:  # noqa: BLE001 - reported as this event's failure
+            failed.add(event.partition_key)
+            outcomes[index] = error
 
 
 def activity_spans(deps: Dependencies, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:

@@ -3,7 +3,7 @@ adapters/aws/history.py, behind the same two ports."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +33,8 @@ class MemoryHistoryTable:
         self.messages: dict[tuple[str, str], dict[str, ChatMessage]] = {}
         self.series: dict[tuple[str, str], dict[str, Any]] = {}
         self.open_spans: dict[tuple[str, str], OpenActivity] = {}
+        # The span each open one closed, as the DynamoDB open item carries it (`closed`): its event again writes it.
+        self.carried: dict[tuple[str, str], AgentActivity] = {}
         self.spans: dict[tuple[str, str, int], AgentActivity] = {}
         self.flow_events: dict[tuple[str, str], list[FlowEvent]] = {}
         self.history = MemoryHistoryStore(self)
@@ -134,9 +136,23 @@ class MemoryHistoryStore:
             closed = None
             if held is not None:
                 closed = held.until(opened.since, tenant_id)
-                self._t.spans[(tenant_id, held.agent_id, held.since)] = closed
-            self._t.open_spans[key] = opened
+                self._put_span(closed)
+            self._put_open(key, opened, closed)
             return True, closed
+
+    def _put_span(self, span: AgentActivity) -> None:
+        self._t.spans[(span.tenant_id, span.agent_id, span.start_ms)] = span
+
+    def _put_open(self, key: tuple[str, str], opened: OpenActivity, closed: AgentActivity | None) -> None:
+        self._t.open_spans[key] = opened
+        if closed is None:
+            self._t.carried.pop(key, None)
+        else:
+            self._t.carried[key] = closed
+
+    def agent_activity_batch(self, agents: Iterable[tuple[str, str]]) -> MemoryActivityBatch:
+        with self._t.lock:
+            return MemoryActivityBatch(self, {key: self._t.open_spans.get(key) for key in agents})
 
     def agent_activities(self, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
         if to_ms <= from_ms:
@@ -172,6 +188,51 @@ class MemoryHistoryStore:
 
     def flow_events(self, tenant_id: str, contact_id: str) -> list[FlowEvent]:
         return sorted(self._t.flow_events.get((tenant_id, contact_id), []), key=lambda e: e.at)
+
+
+class MemoryActivityBatch:
+    """The DynamoDB store's batch (adapters/aws/history.py _DynamoActivityBatch), the same semantics: the open spans
+    read when the batch began, each open one replaced only over the one read (else read again, three times), the
+    span it closes carried and written by write_spans, or before the agent's next open one replaces it."""
+
+    def __init__(self, store: MemoryHistoryStore, read: dict[tuple[str, str], OpenActivity | None]) -> None:
+        self._store, self._t = store, store._t
+        self._read = read  # (tenant, agent) -> the open span as read for the batch or written since
+        self._unwritten: dict[tuple[str, str], AgentActivity] = {}
+
+    def apply(self, tenant_id: str, opened: OpenActivity) -> tuple[bool, AgentActivity | None]:
+        key = (tenant_id, opened.agent_id)
+        for attempt in range(3):
+            with self._t.lock:
+                if attempt or key not in self._read:  # another writer replaced it (or not read yet): read it now
+                    self._read[key] = self._t.open_spans.get(key)
+                    if attempt and key in self._t.carried:
+                        self._unwritten[key] = self._t.carried[key]
+                held = self._read[key]
+                if held is not None and opened.sequence <= held.sequence:
+                    if opened.sequence == held.sequence and key in self._t.carried:  # this event again
+                        self._unwritten[key] = self._t.carried[key]
+                    return False, None
+                closed = None if held is None else held.until(opened.since, tenant_id)
+                self._write({key})
+                current = self._t.open_spans.get(key)
+                if (None if current is None else current.sequence) != (None if held is None else held.sequence):
+                    continue  # the condition on the sequence read failed
+                self._store._put_open(key, opened, closed)
+                self._read[key] = opened
+                if closed is not None:
+                    self._unwritten[key] = closed
+                return True, closed
+        self._read.pop(key, None)
+        return False, None
+
+    def write_spans(self) -> None:
+        with self._t.lock:
+            self._write(set(self._unwritten))
+
+    def _write(self, keys: set[tuple[str, str]]) -> None:
+        for key in keys & self._unwritten.keys():
+            self._store._put_span(self._unwritten.pop(key))
 
 
 class MemoryTranscriptStore:
