@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from ccaas.adapters.aws import history as aws_history
+from ccaas.adapters.aws import batch_get as batches
 from ccaas.adapters.aws.history import ActivityBatchIncomplete, DynamoHistoryStore
 from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.events import Event
@@ -88,7 +89,7 @@ def table():
 @pytest.fixture
 def no_backoff(monkeypatch):
     rounds: list[int] = []
-    monkeypatch.setattr(aws_history, "_backoff", rounds.append)
+    monkeypatch.setattr(batches, "backoff", rounds.append)
     return rounds
 
 

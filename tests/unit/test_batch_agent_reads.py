@@ -62,3 +62,24 @@ def test_the_alerts_consumer_reads_a_batchs_agents_with_one_request():
     deps.store.get_agent = None  # type: ignore[assignment] - one at a time no more
     alerts.evaluate_touched(deps, TENANT, Touched(agents={"cy", "ana", "gone", "ben"}))
     assert asked == [["ana", "ben", "cy", "gone"]]
+
+
+def test_keys_left_unprocessed_are_asked_again_with_backoff_then_the_read_fails(monkeypatch):
+    """Outside review: the loop asked a throttled table again at once and without end (2,000 calls in 3 ms)."""
+    from ccaas.adapters.aws import batch_get as batches
+
+    class Throttled:
+        calls = 0
+
+        def batch_get_item(self, RequestItems):  # noqa: N803 - boto3's name
+            self.calls += 1
+            return {"Responses": {"Agents": []}, "UnprocessedKeys": RequestItems}
+
+    waits: list[int] = []
+    monkeypatch.setattr(batches, "backoff", waits.append)
+    db = Throttled()
+    from ccaas.adapters.aws.dynamodb import DynamoStateStore
+
+    with pytest.raises(batches.BatchIncomplete):
+        DynamoStateStore(db, "Contacts", "Agents").get_agents("t1", ["a", "b"])
+    assert db.calls == batches.ATTEMPTS and waits == list(range(batches.ATTEMPTS))

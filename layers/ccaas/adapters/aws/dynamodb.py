@@ -14,6 +14,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from ccaas.adapters.aws.batch_get import batch_get
 from ccaas.adapters.item_size import check_item_size
 from ccaas.domain.alerts import AlertRules
 from ccaas.domain.live_metrics import WritePlan
@@ -152,15 +153,8 @@ class DynamoStateStore:
 
     def get_agents(self, tenant_id: str, agent_ids: Sequence[str]) -> list[Agent]:
         wanted = list(dict.fromkeys(agent_ids))
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(wanted), 100):  # BatchGetItem's limit
-            keys = [to_item(agent_key(tenant_id, a)) for a in wanted[start : start + 100]]
-            request: Mapping[str, Any] = {self._agents: {"Keys": keys, "ConsistentRead": True}}
-            while request:
-                response = self._db.batch_get_item(RequestItems=request)
-                for item in response["Responses"].get(self._agents, []):
-                    found[item["sk"]["S"]] = item
-                request = response.get("UnprocessedKeys") or {}
+        keys = [to_item(agent_key(tenant_id, a)) for a in wanted]
+        found = {item["sk"]["S"]: item for item in batch_get(self._db, self._agents, keys, consistent=True)}
         return [Agent.model_validate(_entity(found[sk])) for a in wanted if (sk := agent_key(tenant_id, a)["sk"]) in found]
 
     def list_agents(self, tenant_id: str) -> list[Agent]:
@@ -276,14 +270,7 @@ class DynamoStateStore:
             Limit=limit,
         )["Items"]
         wanted = [{"pk": k["pk"], "sk": k["sk"]} for k in keys]
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(wanted), 100):
-            request: Mapping[str, Any] = {self._contacts: {"Keys": wanted[start : start + 100]}}
-            while request:
-                response = self._db.batch_get_item(RequestItems=request)
-                for item in response["Responses"].get(self._contacts, []):
-                    found[item["pk"]["S"]] = item
-                request = response.get("UnprocessedKeys") or {}
+        found = {item["pk"]["S"]: item for item in batch_get(self._db, self._contacts, wanted)}
         # newest first, as the index returned them; a contact gone since (its TTL) is left out
         return [Contact.model_validate(_entity(found[k["pk"]["S"]])) for k in wanted if k["pk"]["S"] in found]
 
@@ -586,14 +573,9 @@ class DynamoLiveMetricsStore:
     def snapshots(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
         wanted = list(dict.fromkeys(keys))
         found: dict[tuple[str, str], dict[str, Any]] = {}
-        for start in range(0, len(wanted), 100):
-            request = {self._table: {"Keys": [self._key(t, q) for t, q in wanted[start : start + 100]], "ConsistentRead": True}}
-            while request:
-                response = self._db.batch_get_item(RequestItems=request)
-                for raw in response["Responses"].get(self._table, []):
-                    key = (raw["pk"]["S"].removesuffix("#LIVE"), raw["sk"]["S"].removeprefix("QUEUE#"))
-                    found[key] = self._decoded(key, raw)
-                request = response.get("UnprocessedKeys") or {}
+        for raw in batch_get(self._db, self._table, [self._key(t, q) for t, q in wanted], consistent=True):
+            key = (raw["pk"]["S"].removesuffix("#LIVE"), raw["sk"]["S"].removeprefix("QUEUE#"))
+            found[key] = self._decoded(key, raw)
         return found
 
     def _shorten(self, tenant_id: str, queue_id: str, item: Mapping[str, Any]) -> None:

@@ -38,7 +38,6 @@ of 50,000 entries is read on every KPI request and the generic path costs severa
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from dataclasses import dataclass
 from itertools import islice
@@ -48,6 +47,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ccaas.adapters.aws import batch_get as batches  # BatchGetItem/BatchWriteItem rounds with backoff
 from ccaas.adapters.history_days import crossed_days, late_instant
 from ccaas.adapters.item_size import check_item_size
 from ccaas.domain.history import (
@@ -79,8 +79,6 @@ _DAY_MS = 86_400_000
 _CROSSING = "CROSS#"
 _OPEN = "#OPEN_ACTIVITY"  # <tenant>#OPEN_ACTIVITY: the agents' open spans
 # BatchGetItem / BatchWriteItem rounds for the unprocessed part (25 ms doubling, at most 1 s: ~2.6 s in all)
-_BATCH_ATTEMPTS = 8
-_BACKOFF_CAP_S = 1.0
 
 
 def contact_pk(tenant_id: str, contact_id: str) -> str:
@@ -175,12 +173,6 @@ def _span_items(tenant_id: str, span: Mapping[str, Any]) -> list[dict[str, Any]]
 
 class ActivityBatchIncomplete(RuntimeError):
     """DynamoDB kept leaving some of a batch's open items unread or spans unwritten (throttled)."""
-
-
-def _backoff(attempt: int) -> None:
-    """Before the next round of a batch call's unprocessed part (none after the last round)."""
-    if attempt + 1 < _BATCH_ATTEMPTS:
-        time.sleep(min(_BACKOFF_CAP_S, 0.025 * 2**attempt))
 
 
 class DynamoHistoryStore:
@@ -451,32 +443,25 @@ class DynamoHistoryStore:
         BatchGetItem a hundred keys, its unprocessed keys asked again with backoff."""
         wanted = list(dict.fromkeys(agents))
         found: dict[tuple[str, str], dict[str, Any] | None] = dict.fromkeys(wanted)
-        for start in range(0, len(wanted), 100):
-            keys = [self._open_key(t, a) for t, a in wanted[start:start + 100]]
-            request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
-            for attempt in range(_BATCH_ATTEMPTS):
-                page = self._db.batch_get_item(RequestItems=request)
-                for item in page.get("Responses", {}).get(self._table, []):
-                    found[(item["pk"]["S"].removesuffix(_OPEN), item["sk"]["S"])] = item
-                request = page.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                _backoff(attempt)
-            else:
-                raise ActivityBatchIncomplete(f"open activity items unread in {self._table} after {_BATCH_ATTEMPTS} rounds")
+        try:
+            items = batches.batch_get(self._db, self._table, [self._open_key(t, a) for t, a in wanted], consistent=True)
+        except batches.BatchIncomplete as error:
+            raise ActivityBatchIncomplete(f"open activity items unread in {self._table}: {error}") from None
+        for item in items:
+            found[(item["pk"]["S"].removesuffix(_OPEN), item["sk"]["S"])] = item
         return found
 
     def _write_items(self, items: Sequence[dict[str, Any]]) -> None:
         """PutRequests of BatchWriteItem, 25 a request, unprocessed ones sent again with backoff."""
         for start in range(0, len(items), 25):
             pending: dict[str, Any] = {self._table: [{"PutRequest": {"Item": i}} for i in items[start:start + 25]]}
-            for attempt in range(_BATCH_ATTEMPTS):
+            for attempt in range(batches.ATTEMPTS):
                 pending = self._db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
                 if not pending:
                     break
-                _backoff(attempt)
+                batches.backoff(attempt)
             else:
-                raise ActivityBatchIncomplete(f"activity spans unwritten in {self._table} after {_BATCH_ATTEMPTS} rounds")
+                raise ActivityBatchIncomplete(f"activity spans unwritten in {self._table} after {batches.ATTEMPTS} rounds")
 
     def agent_activities(self, tenant_id: str, from_ms: int, to_ms: int) -> list[AgentActivity]:
         """One Query per UTC day partition of the range, so the range is bounded (check_activity_range)."""
