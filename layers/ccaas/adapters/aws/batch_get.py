@@ -1,4 +1,4 @@
-"""BatchGetItem to the end: a hundred keys a request (its limit), the keys DynamoDB leaves unprocessed (a throttled
+"""BatchGetItem (and BatchWriteItem's puts) to the end: a hundred keys a request (its limit), the keys DynamoDB leaves unprocessed (a throttled
 partition) asked again with exponential backoff, a bounded number of rounds, then BatchIncomplete. Asking them
 again at once, without a bound, hammered a throttled table until the function timed out (outside review)."""
 from __future__ import annotations
@@ -38,3 +38,16 @@ def batch_get(db: Any, table: str, keys: Sequence[dict[str, Any]], *, consistent
         else:
             raise BatchIncomplete(f"items of {table} left unread after {ATTEMPTS} rounds")
     return items
+
+
+def batch_put(db: Any, table: str, items: Sequence[dict[str, Any]]) -> None:
+    """Put every item: 25 a BatchWriteItem (its limit), the unprocessed ones sent again in the same rounds."""
+    for start in range(0, len(items), 25):
+        pending: dict[str, Any] = {table: [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]}
+        for attempt in range(ATTEMPTS):
+            pending = db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if not pending:
+                break
+            backoff(attempt)
+        else:
+            raise BatchIncomplete(f"items of {table} left unwritten after {ATTEMPTS} rounds")
