@@ -306,6 +306,25 @@ def test_an_agent_s_events_after_a_failed_one_fail_unapplied_and_other_agents_ap
     assert [(o.agent_id, o.sequence) for o in store.open_activities("acme")] == [("ana", 1), ("bob", 1)]
 
 
+def test_an_agent_s_order_follows_its_agent_id_even_when_the_records_subjects_differ(table):
+    """The agent whose open item an event replaces is the payload's agent_id: records naming her under another
+    subject (another shard's key) still wait for her earlier ones, and still come a round after them."""
+    store = DynamoHistoryStore(table, "History")
+    deps = _deps(store, ["acme"])
+    ahead = _event("acme", "ana", 2, T0 + 3 * DAY).model_copy(update={"subject": "agent/ana-elsewhere"})
+    later = _event("acme", "ana", 3, T0 + MINUTE).model_copy(update={"subject": "agent/ana-again"})
+    outcomes = history.record_agent_activities(deps, [_event("acme", "ana", 1, T0), ahead, later])
+    assert outcomes[0] is True and type(outcomes[1]).__name__ == "MalformedEvent"
+    assert isinstance(outcomes[2], history.EarlierEventFailed)
+    assert [(o.agent_id, o.sequence) for o in store.open_activities("acme")] == [("ana", 1)]
+    # in rounds by agent: her second event's span is written before her third replaces the item carrying it
+    events = [_event("acme", "bob", 1, T0), _event("acme", "bob", 2, T0 + MINUTE).model_copy(update={"subject": "x"}),
+              _event("acme", "bob", 3, T0 + 2 * MINUTE).model_copy(update={"subject": "y"})]
+    assert history._rounds(history._agent_keys(events)) == [[0], [1], [2]]
+    assert history.record_agent_activities(deps, events) == [True] * 3
+    assert [(s[0], s[2], s[3]) for s in _spans(store, "acme") if s[0] == "bob"] == [("bob", 0, MINUTE), ("bob", MINUTE, 2 * MINUTE)]
+
+
 def test_each_span_is_exported_after_the_table_has_it_and_a_refused_export_fails_the_agent_s_later_events():
     deps = _deps(memory_dependencies().history, ["acme"])
     store = deps.history

@@ -263,7 +263,7 @@ class EarlierEventFailed(Exception):
 def record_agent_activities(deps: Dependencies, events: Sequence[Event]) -> list[bool | Exception]:
     """record_agent_activity for a stream batch's events, in fewer calls: the agents' open spans read once, the
     closed spans written together after the open items (HistoryStore.agent_activity_batch). Each agent's events
-    apply in order; events of different agents (partition keys) are independent, so the batch applies in rounds,
+    apply in order; events of different agents are independent, so the batch applies in rounds,
     every agent's first event, then every second one, ..., the spans written after each round (a span must be
     written before its agent's next open item replaces the one carrying it): one span write per round.
 
@@ -280,16 +280,17 @@ def record_agent_activities(deps: Dependencies, events: Sequence[Event]) -> list
     from ccaas.usecases import lake  # noqa: PLC0415 - lake imports this module
 
     outcomes: list[bool | Exception] = [False] * len(events)
-    failed: set[str] = set()  # partition keys
+    failed: set[tuple[str, str]] = set()  # agents (_agent_keys)
     batch = deps.history.agent_activity_batch(
         [(event.tenant_id, opened.agent_id) for event in events if (opened := _opened_activity(event))])
     exports: dict[int, tuple[bool, AgentActivity | None, OpenActivity]] = {}
-    for number, indices in enumerate(_rounds(events)):
+    keys = _agent_keys(events)
+    for number, indices in enumerate(_rounds(keys)):
         if number:
             batch.write_spans()  # the spans of the round before, ahead of its agents' next open items
         for index in indices:
             event = events[index]
-            if event.partition_key in failed:
+            if keys[index] in failed:
                 outcomes[index] = EarlierEventFailed(f"an earlier event of {event.subject} failed in this batch")
                 continue
             try:
@@ -298,41 +299,51 @@ def record_agent_activities(deps: Dependencies, events: Sequence[Event]) -> list
                     continue
                 applied, closed = batch.apply(event.tenant_id, opened)
             except Exception as error:  # noqa: BLE001 - reported as this event's failure
-                failed.add(event.partition_key)
+                failed.add(keys[index])
                 outcomes[index] = error
                 continue
             outcomes[index] = applied
             exports[index] = (applied, closed, opened)
     batch.write_spans()
     if lake.lake_export(deps) is not None:
-        _export_spans(deps, events, outcomes, exports)
+        _export_spans(deps, events, keys, outcomes, exports)
     return outcomes
 
 
-def _rounds(events: Sequence[Event]) -> list[list[int]]:
-    """The events' indices by round: round n holds each partition key's n-th event (0-based), in batch order."""
+def _agent_keys(events: Sequence[Event]) -> list[tuple[str, str]]:
+    """Each event's agent, the one whose open item it replaces: (tenant, the payload's agent_id). The stream's
+    partition key (tenant#subject) names the same agent for the product's own events, but the order that
+    matters is the agent's open item's, so a record whose subject and agent_id disagree still waits its turn.
+    Events that open no activity keep their subject (they apply nothing)."""
+    return [(event.tenant_id, opened.agent_id) if (opened := _opened_activity(event)) else
+            (event.tenant_id, f"subject:{event.subject}") for event in events]
+
+
+def _rounds(keys: Sequence[tuple[str, str]]) -> list[list[int]]:
+    """The events' indices by round: round n holds each agent's n-th event (0-based), in batch order."""
     rounds: list[list[int]] = []
-    seen: dict[str, int] = {}
-    for index, event in enumerate(events):
-        number = seen.get(event.partition_key, 0)
-        seen[event.partition_key] = number + 1
+    seen: dict[tuple[str, str], int] = {}
+    for index, key in enumerate(keys):
+        number = seen.get(key, 0)
+        seen[key] = number + 1
         if number == len(rounds):
             rounds.append([])
         rounds[number].append(index)
     return rounds
 
 
-def _export_spans(deps: Dependencies, events: Sequence[Event], outcomes: list[bool | Exception],
+def _export_spans(deps: Dependencies, events: Sequence[Event], keys: Sequence[tuple[str, str]],
+                  outcomes: list[bool | Exception],
                   exports: dict[int, tuple[bool, AgentActivity | None, OpenActivity]]) -> None:
     """record_agent_activities' lake exports, after the spans are written: the span an applied event closed (no
     read), a repeated event's found again (its first export may be what failed)."""
     from ccaas.usecases import lake  # noqa: PLC0415 - lake imports this module
 
-    failed: set[str] = set()
+    failed: set[tuple[str, str]] = set()
     for index, event in enumerate(events):
         if isinstance(outcomes[index], Exception):
             continue
-        if event.partition_key in failed:
+        if keys[index] in failed:
             outcomes[index] = EarlierEventFailed(f"an earlier event of {event.subject} failed in this batch")
             continue
         if index not in exports:
@@ -344,7 +355,7 @@ def _export_spans(deps: Dependencies, events: Sequence[Event], outcomes: list[bo
             else:
                 lake.export_agent_activity(deps, event.tenant_id, opened)
         except Exception as error:  # noqa: BLE001 - reported as this event's failure
-            failed.add(event.partition_key)
+            failed.add(keys[index])
             outcomes[index] = error
 
 
