@@ -36,6 +36,8 @@ test-fast: venv
 
 synth: venv  ## cdk.out/ with the CloudFormation template, checked by cdk-nag and cfn-lint
 	$(PY) -m infra.app
+	@# the CDK keeps every earlier synth's assets (~27 MB a layer copy): only what the manifest names stays
+	@$(PY) -c 'from local.synth import prune_assets; n = prune_assets(); n and print(f"cdk.out: {n} stale assets removed")'
 	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
 
 layer: venv  ## the shared layer's third-party wheels for the Lambda platform, cached in .build/ (synth does it too)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -96,4 +98,30 @@ def synth(force: bool = False, cdk_out: Path = CDK_OUT, stack_name: str = STACK_
         tpl = template_path(cdk_out, stack_name)
         if not tpl.is_file():
             raise SynthError(f"synth succeeded but {tpl} does not exist")
+        prune_assets(cdk_out)
         return tpl, time.perf_counter() - started, True
+
+
+def prune_assets(cdk_out: Path = CDK_OUT) -> int:
+    """Removes the `asset.*` entries of `cdk_out` that no `*.assets.json` there names; how many it removed.
+
+    Every synth after a source change writes the changed assets under new hashes (the shared layer with its
+    bundled wheels is ~27 MB) and the CDK never removes the old ones: a day of edits left 181 stale copies,
+    4.4 GB. What `cdk deploy --app cdk.out` uploads is what the manifests name, so nothing it needs goes."""
+    named: set[str] = set()
+    for manifest in cdk_out.glob("*.assets.json"):
+        document = json.loads(manifest.read_text())
+        for kind, key in (("files", "path"), ("dockerImages", "directory")):
+            named.update(entry["source"][key] for entry in document.get(kind, {}).values() if key in entry.get("source", {}))
+    if not named:  # no manifest (yet): what the assets belong to is unknown, so nothing is removed
+        return 0
+    removed = 0
+    for path in cdk_out.glob("asset.*"):
+        if path.name in named:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+        removed += 1
+    return removed
