@@ -25,11 +25,11 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from local.api_server import invoke_function
+from local.api_server import LocalHTTPServer, invoke_function
 
 log = logging.getLogger("local.websocket")
 
@@ -313,8 +313,7 @@ class WebSocketServer:
         self._stop: asyncio.Future[None] | None = None
         self._server: Any = None
         handler = type("Handler", (_ManagementHandler,), {"gateway": gateway})
-        self._http = ThreadingHTTPServer((host, 0), handler)
-        self._http.daemon_threads = True
+        self._http = LocalHTTPServer((host, 0), handler)  # the push consumers' posts come in bursts too
         # polled every 0.1 s (as the API server is): a stop waits that long for serve_forever, not 0.5 s
         self._http_thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.1},
                                              name="ws-management", daemon=True)

@@ -291,3 +291,47 @@ def test_a_client_that_leaves_before_its_answer_costs_no_traceback(capfd) -> Non
         server.stop()
     assert len(fake.calls) >= 2  # the left client's request did reach the function
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_burst_of_connections_is_queued_whole_and_answered() -> None:
+    """40 clients connect before the server accepts any (as when handlers hold the GIL and the accept loop falls
+    behind): the kernel queues every connection, and each gets its answer. With socketserver's backlog of 5 the
+    7th and later connects were left hanging or reset (outside review: 15 of 40 concurrent POSTs)."""
+    import socket
+
+    fake = FakeLambda()
+    server = ApiServer(ApiGateway(build_api(), fake), port=0)  # listening, not accepting yet
+    clients, queued = [], []
+    try:
+        for _ in range(40):
+            try:
+                clients.append(socket.create_connection((server.host, server.port), timeout=0.5))
+            except OSError:  # not queued: the SYN was dropped
+                pass
+        listener = server.httpd.socket
+        listener.setblocking(False)
+        try:
+            while True:
+                queued.append(listener.accept()[0])
+        except BlockingIOError:
+            pass
+        finally:
+            listener.setblocking(True)
+        assert len(clients) == len(queued) == 40
+        for conn in queued:  # handed back to the server, as its accept loop would have taken them
+            server.httpd.process_request(conn, conn.getpeername())
+        for sock in clients:
+            sock.settimeout(10)
+            sock.sendall(b"POST /v1/contacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer allow-acme\r\n"
+                         b"Content-Length: 2\r\nConnection: close\r\n\r\n{}")
+        answers = []
+        for sock in clients:
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+            answers.append(b"".join(chunks))
+    finally:
+        for sock in clients:
+            sock.close()
+        server.httpd.server_close()
+    assert all(a.startswith(b"HTTP/1.1 200 ") for a in answers), {a[:20] for a in answers}
