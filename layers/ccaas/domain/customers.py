@@ -15,7 +15,7 @@ import unicodedata
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, ValidationInfo
 
-from ccaas.domain.vocabulary import DEFAULT_TIER
+from ccaas.domain.vocabulary import CUSTOMER_ID_PATTERN, DEFAULT_TIER
 
 __all__ = [
     "MAX_ALIASES",
@@ -33,7 +33,7 @@ __all__ = [
 TIERS = ("platinum", "gold", "standard", "self_service")
 MAX_ALIASES = 10  # phone numbers, and e-mail addresses, per customer (bounds one transaction's size)
 
-_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$"
+_ID = CUSTOMER_ID_PATTERN
 _PHONE_NOISE = re.compile(r"[\s().\-/]")
 _E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 _NOT_E164 = "not an E.164 phone number (+ and 8-15 digits, country code first)"

@@ -153,6 +153,9 @@ Name = Annotated[str, Field(pattern=_NAME)]
 # Text people read (names, labels): any text but control characters, which would forge lines in CSV
 # exports and logs or hide text on a wallboard.
 PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+# A customer's id: the directory's key, so a contact's customer_id, the customers API's path and the directory take
+# the same ones (a contact created for "../x" named a customer nobody could ever read or update).
+CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$"
 # A named not-ready reason an agent can set (BREAK, LUNCH_2): the agents API, routing policies and alert rules
 # (ignore_statuses) take the same ones.
 NOT_READY_REASON = r"[A-Z][A-Z0-9_]{1,31}"

@@ -25,6 +25,7 @@ from ccaas.domain.models import (
     NotFound,
 )
 from ccaas.domain.live_metrics import local_day
+from ccaas.domain.vocabulary import CUSTOMER_ID_PATTERN
 from ccaas.domain.routing_engine import after_failed_offer, reservation_deadline
 from ccaas.domain.routing_engine.outcomes import offer_wakes_workflow
 from ccaas.usecases import routing, waiting
@@ -64,8 +65,9 @@ class NewContact(BaseModel):
     channel: Channel
     queue_id: str = Field(min_length=1, max_length=64, pattern=NAME_PATTERN)
     initiation_method: InitiationMethod = InitiationMethod.API
-    customer_id: str | None = Field(default=None, min_length=1, max_length=128,
-                                    description="a card or social security number is refused (422): it keys the customer")
+    customer_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=CUSTOMER_ID_PATTERN,
+                                    description="the customer directory's id (as GET /customers/{customer_id} takes "
+                                                "it); a card or social security number is refused (422): it keys the customer")
     reason: str | None = Field(default=None, min_length=1, max_length=64,
                                description="why the customer contacts (free text: redacted like transcripts)")
     priority: Int = Field(default=5, ge=1, le=10)

@@ -11,12 +11,13 @@ from ccaas.api.common import deps, tenant
 from ccaas.api.errors import errors
 from ccaas.api.views import iso
 from ccaas.domain.customers import Customer
+from ccaas.domain.vocabulary import CUSTOMER_ID_PATTERN
 from ccaas.usecases import customers
 from ccaas.usecases.customers import CustomerProfile
 
 router = Router()
 
-CustomerId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]*$")]
+CustomerId = Annotated[str, Path(min_length=1, max_length=128, pattern=CUSTOMER_ID_PATTERN)]
 
 
 class CustomerView(BaseModel):
