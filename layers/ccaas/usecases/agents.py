@@ -1,11 +1,11 @@
 """Agent use-cases: status changes free the agent for work, which is offered at once."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain import lifecycle
-from ccaas.domain.events import EventType, agent_activity, agent_event
+from ccaas.domain.events import AgentActivity, EventType, agent_activity, agent_event
 from ccaas.domain.live_metrics import local_day
 from ccaas.domain.customers import Customer
 from ccaas.domain.history import ChatMessage
@@ -23,7 +23,21 @@ STATUS_PATTERN = f"^(OFFLINE|AVAILABLE|NOT_READY|{NOT_READY_REASON})$"
 class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    status: str = Field(pattern=STATUS_PATTERN, description="OFFLINE, AVAILABLE or a not-ready reason such as BREAK")
+    status: str = Field(pattern=STATUS_PATTERN, description=(
+        "OFFLINE, AVAILABLE or a not-ready reason such as BREAK (not one of the activities the product shows: "
+        "RESERVED, ON_CONTACT, ACW, AVAILABLE_IDLE)"))
+
+    @field_validator("status")
+    @classmethod
+    def _not_an_activity(cls, status: str) -> str:
+        # A reason is shown as the agent's status: "ON_CONTACT" as a break would read as work on a wallboard.
+        if status in SHOWN_NOT_SET:
+            raise ValueError(f"{status} is an activity the product shows, not a status an agent sets")
+        return status
+
+
+# What agent_activity and the activity spans call an agent's state (besides the statuses themselves).
+SHOWN_NOT_SET = frozenset({AgentActivity.RESERVED, AgentActivity.ON_CONTACT, AgentActivity.ACW, "AVAILABLE_IDLE"})
 
 
 def set_agent_status(deps: Dependencies, tenant_id: str, agent_id: str, change: StatusChange) -> Agent:
