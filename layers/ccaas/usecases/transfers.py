@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain import lifecycle, transfers
@@ -77,7 +77,7 @@ class TransferRequest(BaseModel):
     note: _Note | None = None
     priority: Int | None = Field(default=None, ge=1, le=10, description=(
         "the new segment's priority (1 = most urgent); a transfer keeps or raises the contact's priority, never lowers it"))
-    exclude_me: bool | None = Field(default=None, description=(
+    exclude_me: StrictBool | None = Field(default=None, description=(
         "not offered back to me from the queue (default: the tenant's exclude_transferring_agent)"))
 
 

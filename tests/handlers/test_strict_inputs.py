@@ -1,0 +1,48 @@
+"""Through the real serve_api handler on moto (outside review of session 32): inputs the API took though the rest
+of the product could not use them are 422s naming the field, with nothing written."""
+from __future__ import annotations
+
+import pytest
+
+from tests.lambda_harness import api, context, load_handler
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
+
+
+@pytest.mark.parametrize("customer_id", ["../x", "a b", "tab\there", "\u202egold", "x#CUST#y", "%2F", "-lead"])
+def test_a_customer_id_the_directory_cannot_key_is_refused_by_post_contacts(tenant, customer_id):
+    status, answer = api("POST", "/contacts", tenant.id, {"channel": "VOICE", "queue_id": "sales", "customer_id": customer_id})
+    assert status == 422 and answer["field"] == "customer_id", answer
+    assert api("GET", "/contacts", tenant.id)[1] == []
+
+
+def test_every_customer_id_the_directory_takes_is_taken_by_post_contacts(tenant):
+    for customer_id in ("cust-gold", "ana@example.com", "crm:42", "A.b_c+d"):
+        assert api("PUT", f"/customers/{customer_id}", tenant.id, {"tier": "gold"})[0] == 200
+        status, contact = api("POST", "/contacts", tenant.id, {"channel": "CHAT", "queue_id": "sales", "customer_id": customer_id})
+        assert status == 201 and contact["customer_id"] == customer_id, contact
+
+
+@pytest.mark.parametrize("shown", ["RESERVED", "ON_CONTACT", "ACW", "AVAILABLE_IDLE"])
+def test_an_activity_the_product_shows_is_not_a_status_an_agent_sets(tenant, shown):
+    status, answer = api("PUT", "/agents/ana/status", tenant.id, {"status": shown})
+    assert status == 422 and answer["field"] == "status" and shown in answer["message"], answer
+    assert api("GET", "/agents/ana", tenant.id)[1]["status"] == "OFFLINE"
+    assert api("PUT", "/agents/ana/status", tenant.id, {"status": "BREAK"})[1]["status"] == "BREAK"
+
+
+def test_exclude_me_is_a_json_boolean_like_every_other_field(tenant, env):
+    api("PUT", "/agents/ana/status", tenant.id, {"status": "AVAILABLE"})
+    _, created = api("POST", "/contacts", tenant.id, {"channel": "VOICE", "queue_id": "sales"})
+    cid = created["contact_id"]
+    env("route_contact")
+    load_handler("route_contact")({"tenant_id": tenant.id, "contact_id": cid, "task_token": "tok"}, context())
+    env("serve_api")
+    assert api("POST", f"/agents/ana/contacts/{cid}/accept", tenant.id)[0] == 200
+    for lax in ("off", "no", 0, "1", "false"):
+        status, answer = api("POST", f"/agents/ana/contacts/{cid}/transfer", tenant.id,
+                             {"to": {"queue_id": "sales"}, "exclude_me": lax})
+        assert status == 422 and answer["field"] == "exclude_me", (lax, answer)
+    assert api("GET", f"/contacts/{cid}", tenant.id)[1]["state"] == "CONNECTED"
+    status, moved = api("POST", f"/agents/ana/contacts/{cid}/transfer", tenant.id, {"to": {"queue_id": "sales"}, "exclude_me": True})
+    assert status == 200, moved
