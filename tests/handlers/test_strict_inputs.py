@@ -46,3 +46,25 @@ def test_exclude_me_is_a_json_boolean_like_every_other_field(tenant, env):
     assert api("GET", f"/contacts/{cid}", tenant.id)[1]["state"] == "CONNECTED"
     status, moved = api("POST", f"/agents/ana/contacts/{cid}/transfer", tenant.id, {"to": {"queue_id": "sales"}, "exclude_me": True})
     assert status == 200, moved
+
+
+def test_every_boolean_a_client_sends_is_a_json_boolean(tenant):
+    """The class of the exclude_me finding: vocabulary.Bool on every boolean the API and the journey specs take."""
+    from ccaas.domain.guidance import GuidanceRules
+    from ccaas.domain.journeys import parse_journey
+    from pydantic import ValidationError
+
+    status, answer = api("PUT", "/customers/cust-1", tenant.id, {"tier": "gold", "vip": "yes"})
+    assert status == 422 and answer["field"] == "vip", answer
+    assert api("GET", "/customers/cust-1", tenant.id)[0] == 404
+    assert api("PUT", "/customers/cust-1", tenant.id, {"tier": "gold", "vip": True})[1]["vip"] is True
+    for lax in ("true", 1, "on"):
+        with pytest.raises(ValidationError):
+            GuidanceRules.model_validate({"enabled": lax})
+        with pytest.raises(ValueError, match="end_acw"):
+            parse_journey({"name": "j", "steps": [{"action": "complete", "end_acw": lax}]})
+    assert GuidanceRules.model_validate({"enabled": False}).enabled is False
+    status, answer = api("PUT", "/alerts/rules", tenant.id, {"long_wait": {"enabled": "off"}})
+    assert status == 422 and "enabled" in answer["field"], answer
+    assert api("GET", "/alerts/rules", tenant.id)[1]["long_wait"]["enabled"] is True
+    assert api("PUT", "/alerts/rules", tenant.id, {"long_wait": {"enabled": False}})[0] == 200

@@ -31,7 +31,7 @@ from ccaas.domain.analytics.text import PhraseIndex, normalize_phrase, segment_w
 from ccaas.domain.analytics.transcript import Speaker
 from ccaas.domain.events import AgentActivity
 from ccaas.domain.guidance import GuidanceState
-from ccaas.domain.vocabulary import NOT_READY_REASON, is_stored
+from ccaas.domain.vocabulary import NOT_READY_REASON, Bool, is_stored
 from ccaas.domain.live_metrics import MINUTE_SLOTS, WINDOW_MINUTES, live_service_level, sliding_minutes
 
 if TYPE_CHECKING:  # redact_and_score's arguments: its callers bring the redactor and the analyzer
@@ -95,7 +95,7 @@ class Resolution(StrEnum):
 class _Rule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    enabled: bool = True
+    enabled: Bool = True
 
 
 class ServiceLevelRule(_Rule):

@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from ccaas.domain.analytics.limits import Name, Phrase
 from ccaas.domain.analytics.text import PhraseIndex, normalize_phrase, segment_words
 from ccaas.domain.analytics.transcript import Speaker
-from ccaas.domain.vocabulary import STORED_DOCUMENT, is_stored
+from ccaas.domain.vocabulary import STORED_DOCUMENT, Bool, is_stored
 
 if TYPE_CHECKING:  # ccaas.domain.alerts imports this module (its live state carries the guidance state)
     from ccaas.domain.alerts import LiveSegment
@@ -79,7 +79,7 @@ class _Rule(BaseModel):
     model_config = _FROZEN
 
     name: Name
-    enabled: bool = True
+    enabled: Bool = True
     text: Text = Field(description="what the agent is shown")
     repeat_after_s: Annotated[float, Field(ge=1, le=MAX_SECONDS, allow_inf_nan=False)] | None = Field(
         default=None, description="null: once per contact; else again after this many seconds"
@@ -171,7 +171,7 @@ class GuidanceRules(BaseModel):
 
     model_config = _FROZEN
 
-    enabled: bool = True
+    enabled: Bool = True
     rules: list[GuidanceRule] = Field(default_factory=default_rules, max_length=MAX_RULES)
 
     @field_validator("rules")

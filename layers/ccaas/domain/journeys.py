@@ -31,7 +31,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ccaas.domain.routing_engine.synthetic import SYNTHETIC_ATTRIBUTE, TEST_AGENT_ATTRIBUTE
-from ccaas.domain.vocabulary import CONNECT_INSTANCE_ARN
+from ccaas.domain.vocabulary import CONNECT_INSTANCE_ARN, Bool
 
 __all__ = [
     "API_ACTIONS",
@@ -96,11 +96,11 @@ class Expect(_Strict):
         default=None, description="a subset of the routing criteria JSON (dicts match by key, lists element-wise)")
     ewt_min_s: Strict_int | None = Field(default=None, ge=0, le=604_800, description="estimated wait at least")
     ewt_max_s: Strict_int | None = Field(default=None, ge=0, le=604_800, description="estimated wait at most")
-    open: bool | None = Field(default=None, description="hours: open now")
-    closed: bool | None = Field(default=None, description="the caller hears the closed message (outcome closed / hours closed)")
+    open: Bool | None = Field(default=None, description="hours: open now")
+    closed: Bool | None = Field(default=None, description="the caller hears the closed message (outcome closed / hours closed)")
     closed_message: Text | None = Field(
         default=None, description="text the closed message must contain (it names the next opening, local time)")
-    found: bool | None = Field(default=None, description="identify: the customer was found")
+    found: Bool | None = Field(default=None, description="identify: the customer was found")
     tier: Name | None = None
     state: State | None = Field(default=None, description="the contact's state after the step")
     agent_id: Name | None = None
@@ -176,13 +176,13 @@ class TransferStep(_Step):
     action: Literal["transfer"]
     queue_id: Name
     reason: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    exclude_me: bool = Field(default=False, description="not offered back to the transferring agent (the journey's "
+    exclude_me: Bool = Field(default=False, description="not offered back to the transferring agent (the journey's "
                              "test agent usually answers the next segment too)")
 
 
 class CompleteStep(_Step):
     action: Literal["complete"]
-    end_acw: bool = Field(default=True, description="also end the after-contact work")
+    end_acw: Bool = Field(default=True, description="also end the after-contact work")
 
 
 class SurveyStep(_Step):

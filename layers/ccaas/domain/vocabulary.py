@@ -40,6 +40,7 @@ class TooLarge(DomainError):
 # Strict: pydantic would read JSON `true` as 1 for a plain int; a client that sends a boolean (or "5")
 # meant something else. (Stored items come back as ints: the adapters turn DynamoDB's Decimals into them.)
 Int = Annotated[int, Strict()]
+Bool = Annotated[bool, Strict()]  # JSON true/false only: pydantic would take "off", "no", 0 and "1" as booleans
 MAX_SECONDS = 7 * 86_400  # the longest wait, timer or window any setting may name
 Seconds = Annotated[int, Strict(), Field(ge=0, le=MAX_SECONDS)]
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.customers import MAX_ALIASES, MAX_ATTRIBUTE_VALUE, Customer, normalise_email, normalise_phone
 from ccaas.domain.models import DomainError, NotFound
+from ccaas.domain.vocabulary import Bool
 
 
 class CustomerProfile(BaseModel):
@@ -21,7 +22,7 @@ class CustomerProfile(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     tier: str | None = Field(default=None, max_length=32, description="segment: platinum, gold, standard, self_service, ...")
-    vip: bool = False
+    vip: Bool = False
     preferred_language: str | None = Field(default=None, max_length=35, description="BCP 47, e.g. en-US, es")
     phones: list[str] = Field(default_factory=list, max_length=MAX_ALIASES, description="E.164 (+ and country code); separators are ignored")
     emails: list[str] = Field(default_factory=list, max_length=MAX_ALIASES)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain import lifecycle, transfers
@@ -32,6 +32,7 @@ from ccaas.domain.models import (
     TransferTarget,
 )
 from ccaas.domain.transfers import TRANSFER_WITHDRAWN, TransferSettings
+from ccaas.domain.vocabulary import Bool
 from ccaas.usecases import routing
 from ccaas.usecases.analytics import redact
 from ccaas.usecases.contacts import _answer, _wait_s, commit, earlier_segments, offer_work_to, retrying
@@ -77,7 +78,7 @@ class TransferRequest(BaseModel):
     note: _Note | None = None
     priority: Int | None = Field(default=None, ge=1, le=10, description=(
         "the new segment's priority (1 = most urgent); a transfer keeps or raises the contact's priority, never lowers it"))
-    exclude_me: StrictBool | None = Field(default=None, description=(
+    exclude_me: Bool | None = Field(default=None, description=(
         "not offered back to me from the queue (default: the tenant's exclude_transferring_agent)"))
 
 
