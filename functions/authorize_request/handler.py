@@ -21,7 +21,6 @@ import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerResponse,
     parse_api_gateway_arn,
@@ -30,12 +29,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
 from ccaas.usecases.admin import credential_for_api_key, credential_for_user_token
+from ccaas.logs import handler_logger
 from ccaas.tracing import lambda_tracer
 
 if TYPE_CHECKING:
     from ccaas.adapters.aws.jwks import TokenVerifier
 
-logger = Logger()
+logger = handler_logger()  # Powertools' Logger (ccaas.logs: no root filter by name)
 tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 
 # infra.function_specs (verify_user_tokens) sets them from infra/constructs/identity.py.

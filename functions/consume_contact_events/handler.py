@@ -9,7 +9,7 @@ shard watermark makes the retry safe.
 """
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
@@ -20,9 +20,10 @@ from ccaas.usecases.push import push_queue_views
 from ccaas.domain.events import MalformedEvent
 from ccaas.domain.live_metrics import RealtimeQueueMetrics, SequencedEvent
 from ccaas.usecases.metrics import AppliedUpdate, accept_record, apply_records, view_after_write
+from ccaas.logs import handler_logger
 from ccaas.tracing import lambda_tracer
 
-logger = Logger()
+logger = handler_logger()  # Powertools' Logger (ccaas.logs: no root filter by name)
 tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)

@@ -10,7 +10,7 @@ the DLQ entry points at. Log lines carry ids and reasons, never record content (
 """
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
@@ -19,9 +19,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ccaas.bootstrap import dependencies
 from ccaas.domain.kpis import MalformedContactRecord
 from ccaas.usecases.history import ingest_ctr
+from ccaas.logs import handler_logger
 from ccaas.tracing import lambda_tracer
 
-logger = Logger()
+logger = handler_logger()  # Powertools' Logger (ccaas.logs: no root filter by name)
 tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)

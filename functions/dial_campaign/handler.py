@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import time
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
 from ccaas.domain.outbound.pacing import TICK_S
+from ccaas.logs import handler_logger
 from ccaas.tracing import lambda_tracer
 from ccaas.usecases.outbound import TickResult, dial_sweep
 from ccaas.usecases.outbound_metrics import emit_tick_counts
 
-logger = Logger()
+logger = handler_logger()  # Powertools' Logger (ccaas.logs: no root filter by name)
 tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 metrics = Metrics()
 LOOP_S = 50.0

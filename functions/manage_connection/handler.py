@@ -13,19 +13,19 @@ import os
 from functools import cache
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
 from ccaas.domain.push import ConnectionRefused, SocketEvent, SocketRequestContext
 from ccaas.usecases.push import connect, disconnect, handle_frame
+from ccaas.logs import handler_logger
 from ccaas.tracing import lambda_tracer
 
 if TYPE_CHECKING:
     from ccaas.ports import PushChannel
 
-logger = Logger()
+logger = handler_logger()  # Powertools' Logger (ccaas.logs: no root filter by name)
 tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 
 

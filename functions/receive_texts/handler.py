@@ -10,16 +10,17 @@ queue (never dropped). Logs carry no phone number and no message text.
 """
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
+from ccaas.logs import handler_logger
 from ccaas.tracing import lambda_tracer
 from ccaas.usecases.outbound import inbound_sms
 
-logger = Logger()
+logger = handler_logger()  # Powertools' Logger (ccaas.logs: no root filter by name)
 tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 metrics = Metrics()
 

@@ -17,7 +17,6 @@ BatchProcessor reports each record's outcome (all failed: the invocation fails, 
 """
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -25,9 +24,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ccaas.bootstrap import dependencies
 from ccaas.domain.events import Event
 from ccaas.usecases.history import record_agent_activities
+from ccaas.logs import handler_logger
 from ccaas.tracing import lambda_tracer
 
-logger = Logger()
+logger = handler_logger()  # Powertools' Logger (ccaas.logs: no root filter by name)
 tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
 outcomes: dict[str, bool | Exception] = {}  # this invocation's outcome per record sequence number

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
@@ -25,11 +25,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
 from ccaas.domain.outbound.metrics import outcome_metrics
+from ccaas.logs import handler_logger
 from ccaas.tracing import lambda_tracer
 from ccaas.usecases.outbound import record_ctr_outcome
 from ccaas.usecases.outbound_metrics import emit_campaign_counts
 
-logger = Logger()
+logger = handler_logger()  # Powertools' Logger (ccaas.logs: no root filter by name)
 tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)

@@ -1,16 +1,16 @@
 """Post-contact step RecordHistory: the ended contact's record into the History table (idempotent)."""
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
 from ccaas.steps import ContactStep
 from ccaas.usecases.history import record_contact
+from ccaas.logs import handler_logger
 from ccaas.tracing import lambda_tracer
 
-logger = Logger()
+logger = handler_logger()  # Powertools' Logger (ccaas.logs: no root filter by name)
 tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 
 

@@ -1,16 +1,16 @@
 """Workflow step AwaitAgent: queue the contact with the step's task token and try an agent at once."""
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
 from ccaas.steps import TaskTokenStep
 from ccaas.usecases.contacts import queue_and_route
+from ccaas.logs import handler_logger
 from ccaas.tracing import lambda_tracer
 
-logger = Logger()
+logger = handler_logger()  # Powertools' Logger (ccaas.logs: no root filter by name)
 tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 
 

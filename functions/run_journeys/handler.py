@@ -10,16 +10,17 @@ alert, and their items expire (the Contacts table's TTL).
 """
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.adapters.aws.journeys import LambdaEntryPoints
 from ccaas.bootstrap import dependencies
+from ccaas.logs import handler_logger
 from ccaas.tracing import lambda_tracer
 from ccaas.usecases.journeys import run_scheduled
 
-logger = Logger()
+logger = handler_logger()  # Powertools' Logger (ccaas.logs: no root filter by name)
 tracer = lambda_tracer()  # X-Ray only when tracing is on (ccaas.tracing)
 metrics = Metrics()
 RESERVE_MS = 60_000  # kept for recording and metrics: a journey runs only if its timeout fits in what is left
