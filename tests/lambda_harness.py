@@ -103,3 +103,17 @@ def api(method: str, path: str, tenant_id: str | None, body: Any = None, query: 
     """api_response without the headers: (status, parsed body)."""
     status, parsed, _ = api_response(method, path, tenant_id, body, query, role=role, agent_id=agent_id)
     return status, parsed
+
+
+def connected_contact(tenant: Any, env: Any, agent_id: str = "ana", **contact: Any) -> str:
+    """A contact of `tenant` (VOICE on sales, with `contact`'s fields) routed by the real route_contact handler and
+    accepted by `agent_id`: the id of a CONNECTED contact. `env` is tests/handlers' fixture (each handler's env)."""
+    api("PUT", f"/agents/{agent_id}/status", tenant.id, {"status": "AVAILABLE"})
+    _, created = api("POST", "/contacts", tenant.id, {"channel": "VOICE", "queue_id": "sales", **contact})
+    contact_id = created["contact_id"]
+    env("route_contact")
+    load_handler("route_contact")({"tenant_id": tenant.id, "contact_id": contact_id, "task_token": "tok"}, context())
+    env("serve_api")
+    assert api("POST", f"/agents/{agent_id}/contacts/{contact_id}/accept", tenant.id)[0] == 200
+    return contact_id
+

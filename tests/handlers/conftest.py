@@ -97,3 +97,15 @@ def logs():
     for lg, level in zip(loggers, levels):
         lg.removeHandler(handler)
         lg.setLevel(level)
+
+
+@pytest.fixture
+def caplog(caplog):
+    """pytest's caplog, listening to every function's own Powertools logger too: those print once, by their own
+    handler, and do not propagate to the root logger caplog listens on (ccaas.logs.handler_logger)."""
+    loggers = [logging.getLogger(service) for service in SPECS]
+    for lg in loggers:
+        lg.addHandler(caplog.handler)
+    yield caplog
+    for lg in loggers:
+        lg.removeHandler(caplog.handler)

@@ -15,7 +15,7 @@ from ccaas.domain.events import Event
 from ccaas.domain.models import Channel, Contact, ContactState
 from ccaas.usecases import admin
 from tests.aws_stack import function_environment
-from tests.lambda_harness import api, context, kinesis_event, load_handler, load_module
+from tests.lambda_harness import api, connected_contact, context, kinesis_event, load_handler, load_module
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
 
@@ -210,13 +210,7 @@ def test_api_rules_round_trip_and_validate(tenant, env):
 
 
 def test_live_transcript_is_redacted_scored_and_alerts(tenant, env, capsys):
-    api("PUT", "/agents/ana/status", tenant.id, {"status": "AVAILABLE"})
-    _, created = api("POST", "/contacts", tenant.id, {"channel": "VOICE", "queue_id": "sales"})
-    cid = created["contact_id"]
-    env("route_contact")
-    load_handler("route_contact")({"tenant_id": tenant.id, "contact_id": cid, "task_token": "tok"}, context())
-    env("serve_api")
-    assert api("POST", f"/agents/ana/contacts/{cid}/accept", tenant.id)[0] == 200
+    cid = connected_contact(tenant, env)
     card = "4111 1111 1111 1111"
     segments = [
         {"speaker": "AGENT", "begin_ms": 0, "end_ms": 2000, "text": "Thanks for calling, how can I help?"},

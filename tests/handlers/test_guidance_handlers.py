@@ -8,25 +8,14 @@ import pytest
 from ccaas.bootstrap import dependencies
 from ccaas.domain.models import Agent, QueueAssignment
 from ccaas.usecases import admin
-from tests.lambda_harness import api, context, load_handler
+from tests.lambda_harness import api, connected_contact
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
 
 
-def _connected(tenant, env, agent_id="ana") -> str:
-    api("PUT", f"/agents/{agent_id}/status", tenant.id, {"status": "AVAILABLE"})
-    _, created = api("POST", "/contacts", tenant.id, {"channel": "VOICE", "queue_id": "sales"})
-    cid = created["contact_id"]
-    env("route_contact")
-    load_handler("route_contact")({"tenant_id": tenant.id, "contact_id": cid, "task_token": "tok"}, context())
-    env("serve_api")
-    assert api("POST", f"/agents/{agent_id}/contacts/{cid}/accept", tenant.id)[0] == 200
-    return cid
-
-
 def test_prompts_are_returned_kept_and_listed_for_the_contacts_agent_only(tenant, env):
     admin.put_agent(dependencies(), Agent(tenant_id=tenant.id, agent_id="ben", name="Ben", queues=(QueueAssignment(queue_id="sales"),)))
-    cid = _connected(tenant, env)
+    cid = connected_contact(tenant, env)
     segments = [
         {"speaker": "AGENT", "begin_ms": 0, "end_ms": 4000, "text": "Thanks for calling"},
         {"speaker": "CUSTOMER", "begin_ms": 4000, "end_ms": 16000, "text": "This is ridiculous, I want to speak to a manager"},
@@ -63,7 +52,7 @@ def test_guidance_rules_defaults_put_validation_and_roles(tenant, env):
     assert api("PUT", "/settings/guidance", tenant.id, too_long)[0] == 422
     assert api("PUT", "/settings/guidance", tenant.id, {"rules": [], "unknown": 1})[0] == 422
 
-    cid = _connected(tenant, env)
+    cid = connected_contact(tenant, env)
     status, body = api("POST", f"/contacts/{cid}/transcript/live", tenant.id,
                        {"segments": [{"speaker": "CUSTOMER", "begin_ms": 0, "end_ms": 30000, "text": "a chargeback, this is ridiculous"}]})
     assert status == 200 and [(p["rule"], p["text"]) for p in body["prompts"]] == [("chargeback", "Offer a refund review.")]

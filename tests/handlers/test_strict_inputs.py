@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.lambda_harness import api, context, load_handler
+from tests.lambda_harness import api, connected_contact
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
 
@@ -32,13 +32,7 @@ def test_an_activity_the_product_shows_is_not_a_status_an_agent_sets(tenant, sho
 
 
 def test_exclude_me_is_a_json_boolean_like_every_other_field(tenant, env):
-    api("PUT", "/agents/ana/status", tenant.id, {"status": "AVAILABLE"})
-    _, created = api("POST", "/contacts", tenant.id, {"channel": "VOICE", "queue_id": "sales"})
-    cid = created["contact_id"]
-    env("route_contact")
-    load_handler("route_contact")({"tenant_id": tenant.id, "contact_id": cid, "task_token": "tok"}, context())
-    env("serve_api")
-    assert api("POST", f"/agents/ana/contacts/{cid}/accept", tenant.id)[0] == 200
+    cid = connected_contact(tenant, env)
     for lax in ("off", "no", 0, "1", "false"):
         status, answer = api("POST", f"/agents/ana/contacts/{cid}/transfer", tenant.id,
                              {"to": {"queue_id": "sales"}, "exclude_me": lax})

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ccaas.bootstrap import dependencies
-from tests.handlers.test_guidance_handlers import _connected
-from tests.lambda_harness import api, context, load_handler
+from tests.lambda_harness import api, connected_contact, context, load_handler
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
 SCHEDULED = {"source": "ccaas.schedule", "schedule": "sweep_alerts", "scheduled_time": "2026-11-25T10:00:00Z"}
@@ -29,7 +28,7 @@ def _sweep(env) -> None:
 
 
 def test_the_sweep_prompts_dead_air_and_a_hand_resolved_silence_stays_resolved(tenant, env):
-    cid = _connected(tenant, env)
+    cid = connected_contact(tenant, env)
     status, body = api("POST", f"/contacts/{cid}/transcript/live", tenant.id,
                        {"segments": [{"speaker": "CUSTOMER", "begin_ms": 0, "end_ms": 1000, "text": "hello"}]})
     assert status == 200, body

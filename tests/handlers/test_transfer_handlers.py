@@ -7,7 +7,7 @@ import pytest
 from ccaas.bootstrap import dependencies
 from ccaas.domain.models import Agent, Queue, QueueAssignment
 from ccaas.usecases import admin
-from tests.lambda_harness import api, context, load_handler
+from tests.lambda_harness import api, connected_contact, context, load_handler
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("moto")]
 
@@ -29,12 +29,7 @@ def _route(env, tenant, contact_id: str, token: str) -> None:
 
 
 def _connected(tenant, env) -> str:
-    api("PUT", "/agents/ana/status", tenant.id, {"status": "AVAILABLE"})
-    _, created = api("POST", "/contacts", tenant.id, {"channel": "VOICE", "queue_id": "sales", "customer_id": "cust-1"})
-    cid = created["contact_id"]
-    _route(env, tenant, cid, "tok")
-    assert api("POST", f"/agents/ana/contacts/{cid}/accept", tenant.id)[0] == 200
-    return cid
+    return connected_contact(tenant, env, customer_id="cust-1")
 
 
 def test_a_consult_that_becomes_a_conference_as_the_readme_shows(tenant, env):
