@@ -4,6 +4,7 @@ that are flat string maps under 32 KB, and no phone number or e-mail address in 
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from datetime import timedelta
@@ -184,6 +185,33 @@ def test_an_unregistered_instance_and_a_non_event(flow_tenant, invoke):
     event["Details"]["ContactData"]["InstanceARN"] = f"arn:aws:connect:us-east-1:123456789012:instance/{uuid.uuid4()}"
     assert invoke(event)["error_code"] == "unknown_instance"
     assert invoke({"hello": "world"})["error_code"] == "bad_event"
+
+
+def _contacts(tenant_id: str) -> int:
+    """The tenant's contact items in the Contacts table (what was written)."""
+    pages = boto3.client("dynamodb").get_paginator("scan").paginate(
+        TableName=os.environ["CONTACTS_TABLE"], FilterExpression="begins_with(pk, :p) AND sk = :s",
+        ExpressionAttributeValues={":p": {"S": f"{tenant_id}#CONTACT#"}, ":s": {"S": "CONTACT"}},
+    )
+    return sum(page["Count"] for page in pages)
+
+
+def test_an_oversize_contact_id_is_a_bad_event_before_any_callback(flow_tenant, invoke):
+    """A 3,000-character ContactId: the callback was created, then the milestone's history key (over DynamoDB's
+    2,048 bytes) failed and the flow was told internal_error, "try again", after the side effect (outside review)."""
+    before = _contacts(flow_tenant.id)
+    for parameters in ({"action": "callback", "queue_id": "support"}, {"action": "log_event", "milestone": "menu_choice"}):
+        event = flow_event(flow_tenant, "voice_inbound", parameters)
+        event["Details"]["ContactData"]["ContactId"] = "c" * 3_000
+        reply = invoke(event)
+        assert (reply["status"], reply["error_code"]) == ("error", "bad_event"), reply
+        assert "ContactData.ContactId" in reply["error_message"] and "ccc" not in reply["error_message"]
+    assert _contacts(flow_tenant.id) == before
+    event = flow_event(flow_tenant, "voice_inbound", {"action": "callback", "queue_id": "support"})
+    event["Details"]["ContactData"]["ContactId"] = str(uuid.uuid4())  # what Connect sends: a 36-character UUID
+    reply = invoke(event)
+    assert (reply["status"], reply["scheduled"]) == ("ok", "true"), reply
+    assert _contacts(flow_tenant.id) == before + 1
 
 
 def test_oversize_attributes_and_no_personal_data_in_logs(flow_tenant, invoke, logs):

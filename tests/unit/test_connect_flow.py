@@ -138,6 +138,40 @@ def test_something_else_than_an_event_is_a_bad_event_reply(deps, raw):
     assert (reply["status"], reply["error_code"]) == ("error", "bad_event")
 
 
+LONG_ID = "5ca32fbd-8f92-46af-92a5-6b0f970f0efe" + "x" * 2_964  # 3,000 characters: no Connect id
+
+
+@pytest.mark.parametrize("field", ["ContactId", "InitialContactId", "PreviousContactId"])
+def test_an_oversize_contact_id_is_a_bad_event_naming_the_field_not_the_value(field):
+    """A 3,000-character ContactId keyed the history item ("<tenant>#CONTACT#<id>", DynamoDB refuses a key over
+    2,048 bytes): callback created its contact, then failed writing the milestone (outside review)."""
+    for length in (257, 3_000):
+        event = fixture("voice_inbound", action="callback", queue_id="support")
+        event["Details"]["ContactData"][field] = LONG_ID[:length]
+        with pytest.raises(FlowError) as refused:
+            parse_event(event)
+        assert refused.value.code == "bad_event" and f"ContactData.{field}" in str(refused.value)
+        assert "5ca32fbd" not in str(refused.value) and "xxx" not in str(refused.value)
+    event = fixture("voice_inbound")
+    event["Details"]["ContactData"][field] = LONG_ID[:256]  # the bound itself still parses
+    assert getattr(parse_event(event).contact, field) == LONG_ID[:256]
+
+
+def test_an_oversize_contact_id_is_refused_before_any_side_effect(deps):
+    before = dict(deps.store.contacts)
+    for parameters in ({"action": "callback", "queue_id": "support"}, {"action": "log_event", "milestone": "menu_choice"}):
+        event = fixture("voice_inbound", parameters)
+        event["Details"]["ContactData"]["ContactId"] = LONG_ID
+        reply = ask(deps, event)
+        assert (reply["status"], reply["error_code"]) == ("error", "bad_event"), reply
+        assert "ContactData.ContactId" in reply["error_message"] and "xxx" not in json.dumps(reply)
+        assert deps.history.flow_events(TENANT, LONG_ID) == []
+    assert deps.store.contacts == before  # no callback was created
+    event = fixture("voice_inbound", action="callback", queue_id="support")
+    event["Details"]["ContactData"]["ContactId"] = "0b5e6c1a-8d3f-4a27-9e61-2f4c7d9a1b38"  # a real one: a UUID
+    assert ask(deps, event)["scheduled"] == "true"
+
+
 # --- replies ------------------------------------------------------------------------------------------
 def test_flat_reply_turns_everything_into_strings():
     reply = flat_reply({"status": "ok", "yes": True, "no": False, "n": 3, "x": 2.50, "whole": 4.0, "none": None,

@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # the routing criteria read a plan already built (the contact
 __all__ = [
     "ACTIONS",
     "FLOW_SETTINGS",
+    "MAX_CONTACT_ID",
     "MAX_REPLY_BYTES",
     "REPLY_BUDGET",
     "FlowContactData",
@@ -65,6 +66,13 @@ _MAX_ERROR_MESSAGE = 500
 # A lone UTF-16 surrogate: what a JSON "\ud800" escape decodes to (a JavaScript client's JSON.stringify of broken
 # text). It is no text: UTF-8 cannot encode it, so neither DynamoDB nor the Lambda runtime's reply can carry it.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# The contact ids a flow event carries. ContactId keys the contact's history item ("<tenant>#CONTACT#<id>") and a
+# callback's id; DynamoDB refuses a partition key over 2,048 bytes, and a callback whose milestone write it refused
+# had already created its contact ("try again" after a side effect). Connect's ids are 36-character UUIDs (its other
+# ids at most 128 characters); 256 characters (at most 1 KB in UTF-8) is far above them and, with the tenant prefix
+# (at most 40 characters), far below the key limit. Refused as a malformed event before any action runs.
+MAX_CONTACT_ID = 256
+_CONTACT_IDS = ("ContactId", "InitialContactId", "PreviousContactId")
 
 
 FLOW_SETTINGS = "connect"  # the tenant's Config settings document
@@ -232,14 +240,20 @@ class ContactFlowEvent(_Lenient):
 
 
 def parse_event(raw: Any) -> ContactFlowEvent:
-    """FlowError("bad_event") for something that is not a contact-flow event at all; everything else
-    (unknown fields and values, null sections) parses."""
+    """FlowError("bad_event") for something that is not a contact-flow event at all, or whose contact ids are
+    no Amazon Connect ids (no text, or over MAX_CONTACT_ID); everything else (unknown fields and values, null
+    sections) parses."""
     if not isinstance(raw, Mapping) or not isinstance(raw.get("Details"), Mapping):
         raise FlowError("bad_event", "not an Amazon Connect contact-flow event (no Details)")
     try:
         event = ContactFlowEvent.model_validate(raw)
     except ValueError:
         raise FlowError("bad_event", "the contact-flow event could not be read") from None
+    for field in _CONTACT_IDS:  # the field is named, never the value (it may be anything, of any size)
+        value = getattr(event.contact, field)
+        if value is not None and len(value) > MAX_CONTACT_ID:
+            raise FlowError("bad_event", f"ContactData.{field} is not an Amazon Connect contact id "
+                                         f"(longer than {MAX_CONTACT_ID} characters)")
     for name, value in event.parameters.items():
         if _SURROGATE.search(name + value):
             raise FlowError("invalid_parameter", f"parameter {_SURROGATE.sub('?', name)!r} is not text "
