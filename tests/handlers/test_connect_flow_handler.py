@@ -214,6 +214,17 @@ def test_an_oversize_contact_id_is_a_bad_event_before_any_callback(flow_tenant, 
     assert _contacts(flow_tenant.id) == before + 1
 
 
+def test_an_instance_arn_no_tenant_could_register_is_unknown_instance(flow_tenant, invoke):
+    """An ARN over DynamoDB's 2,048-byte key limit, or of no instance, is not registered: unknown_instance, never an
+    internal_error (a guard: a helper had seen one for a 3,000-character ARN; on moto it answers as it should)."""
+    for arn in ("arn:aws:connect:us-east-1:123456789012:instance/" + "a" * 3_000, "x" * 3_000,
+                "arn:aws:connect:us-east-1:123456789012:instance/abc/"):
+        event = flow_event(flow_tenant, "voice_inbound", {"action": "route", "queue_id": "sales"})
+        event["Details"]["ContactData"]["InstanceARN"] = arn
+        reply = invoke(event)
+        assert (reply["status"], reply["error_code"]) == ("error", "unknown_instance"), reply
+
+
 def test_oversize_attributes_and_no_personal_data_in_logs(flow_tenant, invoke, logs):
     event = flow_event(flow_tenant, "voice_inbound", {"action": "route", "queue_id": "sales"})
     event["Details"]["ContactData"]["Attributes"] = {f"a{i:05d}": "+14155550100" for i in range(3_000)}
