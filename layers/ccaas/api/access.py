@@ -130,7 +130,7 @@ def enforce(route: Any, authorizer: Mapping[str, Any] | None, path_args: Mapping
     if agent_id is not None and not caller.acts_as(agent_id):
         raise ForbiddenError(f"an agent key acts only as agent {caller.agent_id}")
     contact_id = path_args.get("contact_id")
-    if contact_id is not None and _ID.match(contact_id):
+    if contact_id is not None and _ID.fullmatch(contact_id):
         holder = holder_of(caller.tenant_id, contact_id)
         # Under /agents/{own id}/contacts/{cid} a contact nobody holds reaches the use-case, which decides (a
         # waiting escalation the agent may take; an offer that just expired: 409). A contact another agent holds

@@ -243,7 +243,7 @@ def _key_problem(keys: set[str]) -> str | None:
     if len(keys) > 1:
         return f"send one {HEADER} header, not {len(keys)} different values"
     key = next(iter(keys))
-    if len(key) > MAX_KEY_LENGTH or not _KEY.match(key):
+    if len(key) > MAX_KEY_LENGTH or not _KEY.fullmatch(key):
         return f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters (a UUID, for instance)"
     return None
 

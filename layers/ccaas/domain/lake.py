@@ -400,7 +400,7 @@ def settings_row(tenant_id: str, tz: str, settings: KpiSettings) -> dict[str, An
 
 # --- SQL -------------------------------------------------------------------------------------------
 def _relation(name: str) -> str:
-    if not _NAME_RE.match(name):
+    if not _NAME_RE.fullmatch(name):
         raise ValueError(f"not a table name: {name!r}")
     return name
 

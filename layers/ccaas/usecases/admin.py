@@ -152,7 +152,7 @@ CONNECT_INSTANCE_ARN = re.compile(vocabulary.CONNECT_INSTANCE_ARN)
 def register_connect_instance(deps: Dependencies, *, tenant_id: str, instance_arn: str) -> None:
     """Route an Amazon Connect instance's contact records (CTR stream) to a tenant. Admin only, never
     an API route: a tenant that could claim an instance could read another business's contacts."""
-    if not CONNECT_INSTANCE_ARN.match(instance_arn):
+    if not CONNECT_INSTANCE_ARN.fullmatch(instance_arn):  # fullmatch: `$` also matches before a final newline
         raise DomainError("not an Amazon Connect instance ARN", field="instance_arn")
     deps.config.get_tenant(tenant_id)  # NotFound for an unknown tenant
     deps.config.put_connect_instance(instance_arn, tenant_id)
@@ -166,7 +166,7 @@ def register_sms_sender(deps: Dependencies, *, tenant_id: str, kind: str, name: 
     pattern = vocabulary.SMS_SENDER_KINDS.get(kind)
     if pattern is None:
         raise DomainError(f"kind is one of {', '.join(vocabulary.SMS_SENDER_KINDS)}", field="kind")
-    if not re.match(pattern, name):
+    if not re.fullmatch(pattern, name):
         raise DomainError(f"not an End User Messaging SMS {kind}", field="name")
     deps.config.get_tenant(tenant_id)  # NotFound for an unknown tenant
     deps.config.put_sms_sender(kind, name, tenant_id)

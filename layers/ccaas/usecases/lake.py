@@ -236,7 +236,7 @@ def query_result(
     """GET /metrics/historical/queries/{id}: the report, or 202 again while the engine is still busy.
     NotFound for an id this tenant did not start (another tenant's id included) or no lake at all;
     ReportTooLarge for a report with more rows than the query returned or this representation carries."""
-    if engine is None or not _ID.match(query_id):
+    if engine is None or not _ID.fullmatch(query_id):
         raise NotFound(f"no lake query {query_id}", field="query_id")
     engine_id, _, encoded = query_id.partition(".")
     try:
