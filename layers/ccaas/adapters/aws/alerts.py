@@ -20,6 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ccaas.adapters.aws.batch_get import batch_get
 from ccaas.adapters.aws.dynamodb import from_item, to_item
 from ccaas.domain.alerts import EVENT_SOURCE, Alert, AlertChange, AlertStatus, LiveTranscriptState, event_detail
 from ccaas.domain.models import Conflict, NotFound
@@ -94,15 +95,9 @@ class DynamoAlertStore:
             ConsistentRead=True,
         )
         ids = sorted({item["alert_id"]["S"] for page in pages for item in page["Items"]})
-        found: dict[str, Alert] = {}
-        for start in range(0, len(ids), 100):
-            request = {self._table: {"Keys": [self._record_key(tenant_id, i) for i in ids[start : start + 100]], "ConsistentRead": True}}
-            while request:
-                response = self._db.batch_get_item(RequestItems=request)
-                for item in response["Responses"].get(self._table, []):
-                    alert = Alert.model_validate(_plain(item))
-                    found[alert.alert_id] = alert
-                request = response.get("UnprocessedKeys") or {}
+        keys = [self._record_key(tenant_id, i) for i in ids]
+        found = {alert.alert_id: alert for alert in (Alert.model_validate(_plain(item))
+                                                     for item in batch_get(self._db, self._table, keys, consistent=True))}
         return [found[i] for i in ids if i in found]
 
     def get(self, tenant_id: str, alert_id: str) -> Alert:

@@ -286,15 +286,9 @@ class DynamoHistoryStore:
 
     def _entries(self, tenant_id: str, contact_ids: list[str]) -> list[HistoryEntry]:
         """The ENTRY items of these contacts (100 keys a BatchGetItem), in the order given; missing ones left out."""
-        found: dict[str, HistoryEntry] = {}
-        for start in range(0, len(contact_ids), 100):
-            keys = [_key(tenant_id, c) for c in dict.fromkeys(contact_ids[start:start + 100])]
-            request: dict[str, Any] = {self._table: {"Keys": keys}}
-            while request:
-                page = self._db.batch_get_item(RequestItems=request)
-                for item in page.get("Responses", {}).get(self._table, []):
-                    found[_contact_id(item)] = _entry(tenant_id, _contact_id(item), item)
-                request = page.get("UnprocessedKeys") or {}
+        keys = [_key(tenant_id, c) for c in dict.fromkeys(contact_ids)]
+        found = {_contact_id(item): _entry(tenant_id, _contact_id(item), item)
+                 for item in batches.batch_get(self._db, self._table, keys)}
         return [found[c] for c in dict.fromkeys(contact_ids) if c in found]
 
     def customer_entries(self, tenant_id: str, customer_id: str, from_ms: int, to_ms: int) -> list[HistoryEntry]:

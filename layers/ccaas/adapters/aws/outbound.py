@@ -51,6 +51,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
+from ccaas.adapters.aws.batch_get import BatchIncomplete, batch_put
 from ccaas.adapters.item_size import check_item_size
 from ccaas.adapters.memory.outbound import REFINABLE, SimulatedDialer, check_refinement, ledgers_after, suppression_keys
 from ccaas.domain.models import Conflict, NotFound
@@ -91,7 +92,6 @@ COUNTER_TTL = timedelta(days=400)
 CONVERSATION_TTL = timedelta(days=8)  # Reg F's quiet period is 7 days after a conversation
 LEDGER_TTL = timedelta(days=8)  # past every ledger's window (a debt's: 7 days)
 HANDOUT_TTL = timedelta(days=1)  # a hand-out holds its agent for a minute at most
-_BATCH = 25
 
 
 def _h(value: str) -> str:
@@ -250,22 +250,17 @@ class DynamoOutboundStore:
                 "next_due": _s(_iso(at))}
 
     def put_rows(self, tenant_id: str, campaign_id: str, rows: Sequence[ContactListRow], due_at: datetime) -> int:
-        requests = []
+        items: list[dict[str, Any]] = []
         for row in rows:
             doc = row.model_dump_json()
             check_item_size({"doc": doc}, "list row")
             item = {**row_key(tenant_id, campaign_id, row.row_id), "doc": _s(doc), "state": _s("due"),
                     "version": {"N": "0"}, "blocked_by": _s("[]"), **self._due(tenant_id, campaign_id, row.row_id, due_at)}
-            requests.append({"PutRequest": {"Item": item}})
-        for start in range(0, len(requests), _BATCH):
-            pending = {self._table: requests[start:start + _BATCH]}
-            for _ in range(8):
-                unprocessed = self._db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-                if not unprocessed:
-                    break
-                pending = unprocessed
-            else:
-                raise Conflict("the store is throttling list writes; upload again", field="rows")
+            items.append(item)
+        try:
+            batch_put(self._db, self._table, items)
+        except BatchIncomplete:
+            raise Conflict("the store is throttling list writes; upload again", field="rows") from None
         return len(rows)
 
     def _row(self, item: dict[str, Any], tenant_id: str, campaign_id: str) -> StoredRow:

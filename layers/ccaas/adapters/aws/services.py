@@ -11,11 +11,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ccaas.adapters.aws.batch_get import batch_get, batch_put
 from ccaas.domain.events import Event
 from ccaas.domain.models import Conflict, Contact
 
 _MAX_PUT_ATTEMPTS = 4
-_MAX_DEDUP_ATTEMPTS = 6
 
 
 class EventsNotAccepted(RuntimeError):
@@ -176,38 +176,16 @@ class DynamoDeduplicator:
         now_s = int(time.time())
         by_key = {self._key(e): e for e in dict.fromkeys(event_ids)}
         found: dict[str, str] = {}
-        keys = list(by_key)
-        for start in range(0, len(keys), 100):
-            request: dict[str, Any] = {
-                self._table: {"Keys": [{"id": {"S": k}} for k in keys[start : start + 100]], "ConsistentRead": True}
-            }
-            for attempt in range(_MAX_DEDUP_ATTEMPTS):
-                response = self._db.batch_get_item(RequestItems=request)
-                for item in response["Responses"].get(self._table, []):
-                    stored = self._sequence(item, now_s)
-                    if stored is not None:
-                        found[by_key[item["id"]["S"]]] = stored
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(0.02 * 2**attempt)
-            else:
-                raise RuntimeError(f"event ids not read from {self._table} after {_MAX_DEDUP_ATTEMPTS} attempts")
+        for item in batch_get(self._db, self._table, [{"id": {"S": k}} for k in by_key], consistent=True):
+            stored = self._sequence(item, now_s)
+            if stored is not None:
+                found[by_key[item["id"]["S"]]] = stored
         return found
 
     def remember(self, first_sequences: Mapping[str, str]) -> None:
         """Store these first sightings (event id -> sequence)."""
         now_s = int(time.time())
-        puts = [{"PutRequest": {"Item": self._record(e, s, now_s)}} for e, s in first_sequences.items()]
-        for start in range(0, len(puts), 25):
-            pending: dict[str, Any] = {self._table: puts[start : start + 25]}
-            for attempt in range(_MAX_DEDUP_ATTEMPTS):
-                pending = self._db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                time.sleep(0.02 * 2**attempt)
-            else:
-                raise RuntimeError(f"first sightings not stored in {self._table} after {_MAX_DEDUP_ATTEMPTS} attempts")
+        batch_put(self._db, self._table, [self._record(e, s, now_s) for e, s in first_sequences.items()])
 
 
 class SystemClock:
