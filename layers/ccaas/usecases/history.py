@@ -227,9 +227,13 @@ def _opened_activity(event: Event) -> OpenActivity | None:
     return OpenActivity.of_event(str(agent_id), kind, event.occurred_ms, event.sequence, event.payload)
 
 
-def _checked_activity(deps: Dependencies, event: Event) -> OpenActivity | None:
+def _check_agent_time(deps: Dependencies, event: Event) -> None:
     if event.type in AGENT_EVENTS:
         check_time(event, deps.clock.now_ms())  # a span opened in the future would swallow the agent's real ones
+
+
+def _checked_activity(deps: Dependencies, event: Event) -> OpenActivity | None:
+    _check_agent_time(deps, event)
     return _opened_activity(event)
 
 
@@ -281,10 +285,11 @@ def record_agent_activities(deps: Dependencies, events: Sequence[Event]) -> list
 
     outcomes: list[bool | Exception] = [False] * len(events)
     failed: set[tuple[str, str]] = set()  # agents (_agent_keys)
+    activities = [_opened_activity(event) for event in events]  # once each: the batch, the rounds, the applying
     batch = deps.history.agent_activity_batch(
-        [(event.tenant_id, opened.agent_id) for event in events if (opened := _opened_activity(event))])
+        [(event.tenant_id, opened.agent_id) for event, opened in zip(events, activities) if opened])
     exports: dict[int, tuple[bool, AgentActivity | None, OpenActivity]] = {}
-    keys = _agent_keys(events)
+    keys = _agent_keys(events, activities)
     for number, indices in enumerate(_rounds(keys)):
         if number:
             batch.write_spans()  # the spans of the round before, ahead of its agents' next open items
@@ -294,7 +299,8 @@ def record_agent_activities(deps: Dependencies, events: Sequence[Event]) -> list
                 outcomes[index] = EarlierEventFailed(f"an earlier event of {event.subject} failed in this batch")
                 continue
             try:
-                opened = _checked_activity(deps, event)
+                _check_agent_time(deps, event)
+                opened = activities[index]
                 if opened is None:
                     continue
                 applied, closed = batch.apply(event.tenant_id, opened)
@@ -310,13 +316,15 @@ def record_agent_activities(deps: Dependencies, events: Sequence[Event]) -> list
     return outcomes
 
 
-def _agent_keys(events: Sequence[Event]) -> list[tuple[str, str]]:
+def _agent_keys(events: Sequence[Event], activities: Sequence[OpenActivity | None] | None = None) -> list[tuple[str, str]]:
     """Each event's agent, the one whose open item it replaces: (tenant, the payload's agent_id). The stream's
     partition key (tenant#subject) names the same agent for the product's own events, but the order that
     matters is the agent's open item's, so a record whose subject and agent_id disagree still waits its turn.
     Events that open no activity keep their subject (they apply nothing)."""
-    return [(event.tenant_id, opened.agent_id) if (opened := _opened_activity(event)) else
-            (event.tenant_id, f"subject:{event.subject}") for event in events]
+    if activities is None:
+        activities = [_opened_activity(event) for event in events]
+    return [(event.tenant_id, opened.agent_id) if opened else (event.tenant_id, f"subject:{event.subject}")
+            for event, opened in zip(events, activities, strict=True)]
 
 
 def _rounds(keys: Sequence[tuple[str, str]]) -> list[list[int]]:
