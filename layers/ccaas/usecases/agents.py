@@ -9,6 +9,7 @@ from ccaas.domain.events import AgentActivity, EventType, agent_activity, agent_
 from ccaas.domain.live_metrics import local_day
 from ccaas.domain.customers import Customer
 from ccaas.domain.history import ChatMessage
+from ccaas.domain.kpis.records import ActivityKind
 from ccaas.domain.models import Agent, AgentStatus, Contact, NotFound
 from ccaas.domain.routing_engine import JourneySummary, reservation_deadline
 from ccaas.usecases import routing
@@ -36,8 +37,9 @@ class StatusChange(BaseModel):
         return status
 
 
-# What agent_activity and the activity spans call an agent's state (besides the statuses themselves).
-SHOWN_NOT_SET = frozenset({AgentActivity.RESERVED, AgentActivity.ON_CONTACT, AgentActivity.ACW, "AVAILABLE_IDLE"})
+# What agent_activity and the activity spans call an agent's state, but for the statuses themselves (RESERVED,
+# ON_CONTACT, ACW, AVAILABLE_IDLE): derived, so an activity added later is refused too.
+SHOWN_NOT_SET = frozenset({*AgentActivity, *ActivityKind} - set(AgentStatus))
 
 
 def set_agent_status(deps: Dependencies, tenant_id: str, agent_id: str, change: StatusChange) -> Agent:
