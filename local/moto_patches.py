@@ -266,6 +266,11 @@
    DynamoDB refuses it (moto measured the item only when a top-level attribute was set, and kept it).
    Pinned `UPDATE_EXECUTE_SHA256` (the executor's `execute` and `LimitedSizeDict.__setitem__`);
    tests/local/test_moto_update_size.py.
+31. Cognito user pools share one signing key. moto's `CognitoIdpUserPool.__init__` reads its bundled JWK file and
+   imports the RSA private key for every pool it creates (joserfc recovers the key's primes: ~0.1 s of CPU a
+   pool), though every pool signs with that same key. Every deploy of the stack makes a pool (the runtime's
+   start, each moto module of the test tiers): ~3.5 s of a `make test` run's CPU. The import is remembered per
+   key document (the file's JSON): the same key object, as before the same key. tests/local/test_moto_patches.py.
 
 Measured without patch 2 (tests/local/test_moto_guard.py does it with the patch): 16 threads racing
 TransactWriteItems with a `version = :v` condition on the same item -> 2-5 of 40 items had two
@@ -742,6 +747,15 @@ def problems(include_version: bool = True) -> list[str]:
     except Exception as exc:  # noqa: BLE001
         out.append(f"moto's update expression parser not usable: {exc!r}")
     try:
+        from moto.cognitoidp import models as cognito_models
+
+        # patch 31: the pool imports its key through the module's `jwk`, and nothing else of moto's uses that name
+        uses = [line.strip() for line in inspect.getsource(cognito_models).splitlines() if "jwk." in line]
+        if uses != ["self.json_web_key = jwk.RSAKey.import_key(jwks_file)"]:
+            out.append(f"moto.cognitoidp.models uses jwk differently now ({uses}): re-check patch 31")
+    except Exception as exc:  # noqa: BLE001
+        out.append(f"moto.cognitoidp.models not usable: {exc!r}")
+    try:
         from moto.server import ThreadedMotoServer
 
         for name in ("start", "stop", "get_host_and_port"):
@@ -845,6 +859,7 @@ def apply() -> None:
         _patch_clause_finding()
         _patch_dynamo_walks()
         _patch_update_parse()
+        _patch_cognito_key()
         enable_step_functions_execution()
         _applied = True
 
@@ -2458,3 +2473,28 @@ def restore_step_functions_config() -> None:
 
 def applied() -> bool:
     return _applied
+
+
+# -- patch 31: one import of Cognito's signing key -----------------------------------------------------
+_cognito_keys: dict[str, Any] = {}
+
+
+def _patch_cognito_key() -> None:
+    """moto.cognitoidp.models' `jwk` with `RSAKey.import_key` remembered per key document (patch 31)."""
+    import types
+
+    from joserfc import jwk
+    from moto.cognitoidp import models
+
+    if getattr(models.jwk, "remembers_keys", False):
+        return
+
+    def import_key(data: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or not isinstance(data, dict):
+            return jwk.RSAKey.import_key(data, *args, **kwargs)
+        document = json.dumps(data, sort_keys=True)
+        if document not in _cognito_keys:
+            _cognito_keys[document] = jwk.RSAKey.import_key(data)
+        return _cognito_keys[document]
+
+    models.jwk = types.SimpleNamespace(RSAKey=types.SimpleNamespace(import_key=import_key), remembers_keys=True)

@@ -455,3 +455,33 @@ def test_a_query_answers_without_copying_and_leaves_the_items_as_they_were(ddb) 
     assert len(items) == 8
     assert all(any(item is kept for kept in stored.items[item.hash_key].values()) for item in items)
     assert not getattr(moto_patches._query_sizes, "sharing", False)  # noqa: SLF001
+
+
+def test_cognito_pools_share_one_imported_key_and_their_tokens_verify_with_the_public_one(ddb) -> None:
+    """Patch 31: moto imported its one bundled RSA key again for every user pool (~0.1 s of CPU each). Pools made
+    after the patch hold the same key object, and an ID token a pool issues still verifies with the public key
+    document moto serves as each pool's JWKS."""
+    import boto3
+    from joserfc import jwk, jwt
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.utilities.utils import load_resource
+
+    idp = boto3.client("cognito-idp", endpoint_url=ddb.meta.endpoint_url, region_name="us-east-1",
+                       aws_access_key_id="t", aws_secret_access_key="t")
+    pools = [idp.create_user_pool(PoolName=f"patch-31-{i}")["UserPool"]["Id"] for i in range(2)]
+    backend = cognitoidp_backends["123456789012"]["us-east-1"]
+    first, second = (backend.user_pools[p].json_web_key for p in pools)
+    assert first is second
+
+    pool = pools[1]
+    client_id = idp.create_user_pool_client(UserPoolId=pool, ClientName="c", ExplicitAuthFlows=[
+        "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]["ClientId"]
+    idp.admin_create_user(UserPoolId=pool, Username="ana", TemporaryPassword="Temp-pass-1!", MessageAction="SUPPRESS")
+    idp.admin_set_user_password(UserPoolId=pool, Username="ana", Password="Real-pass-1!", Permanent=True)
+    tokens = idp.admin_initiate_auth(UserPoolId=pool, ClientId=client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                                     AuthParameters={"USERNAME": "ana", "PASSWORD": "Real-pass-1!"})["AuthenticationResult"]
+    public = jwk.KeySet.import_key_set(load_resource("cognitoidp/resources/jwks-public.json"))
+    claims = jwt.decode(tokens["IdToken"], public).claims
+    assert claims["cognito:username"] == "ana" and claims["aud"] == client_id
+    for p in pools:
+        idp.delete_user_pool(UserPoolId=p)
