@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from local import memory_release, moto_patches
+from local.testing import examples
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -137,7 +138,7 @@ clauses = st.lists(
     min_size=1, max_size=4)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(clauses)
 def test_update_expressions_get_the_same_answer_as_unpatched_moto(generated):
     expression = _expression(generated)
@@ -157,7 +158,7 @@ def _dump(node, parent=None):
             [_dump(child, node) for child in node.children or []])
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(clauses)
 def test_the_plain_copy_of_a_parsed_update_is_deepcopy_s(generated):
     import copy
@@ -254,7 +255,7 @@ _values = st.recursive(_scalars, lambda inner: st.one_of(
     st.builds(lambda m: {"M": m}, st.dictionaries(st.text(max_size=5), inner, max_size=3))), max_leaves=12)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.dictionaries(st.text(min_size=1, max_size=6), _values, min_size=1, max_size=5))
 def test_item_sizes_and_answers_are_moto_s(attrs):
     from moto.dynamodb.models.dynamo_type import DynamoType, Item
@@ -357,7 +358,7 @@ def test_index_queries_answer_as_the_walk_does_after_every_kind_of_write():
 _CONDITIONS = ["sk = :a", "sk < :a", "sk <= :a", "sk > :a", "sk >= :a", "sk BETWEEN :a AND :b", "begins_with(sk, :a)"]
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(kind=st.sampled_from(["S", "N"]), keys=st.lists(st.integers(0, 60), min_size=0, max_size=40, unique=True),
        condition=st.sampled_from(_CONDITIONS), a=st.integers(0, 60), b=st.integers(0, 60),
        forward=st.booleans(), limit=st.one_of(st.none(), st.integers(1, 7)))

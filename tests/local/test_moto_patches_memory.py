@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from local import moto_patches
+from local.testing import examples
 from tests.moto_items import fresh as _fresh
 from tests.moto_items import keyed_table
 from tests.moto_items import patched  # noqa: F401 - the module's autouse fixture
@@ -58,7 +59,7 @@ _values = st.recursive(
                             st.builds(lambda m: {"M": m}, st.dictionaries(_text, inner, max_size=3))), max_leaves=10)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.dictionaries(_text.filter(bool), _values, min_size=1, max_size=6))
 def test_a_shared_item_reads_back_as_written(attrs):
     from moto.dynamodb.models.dynamo_type import DynamoType, Item

@@ -22,6 +22,7 @@ from ccaas.domain.outbound.pacing import (
     predictive_plan,
     soon_free_weight,
 )
+from local.testing import examples
 
 
 def state(**kw) -> PacingState:
@@ -115,7 +116,7 @@ _states = st.builds(
     soon_free_weight=st.one_of(st.none(), _probability),
     busy_free_p=st.one_of(st.none(), st.lists(_probability, max_size=25).map(tuple)),
     in_flight_answer_p=st.one_of(st.none(), st.lists(st.floats(0.0, 0.9), max_size=40).map(tuple)))
-_fast = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_fast = settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _counts = st.one_of(st.none(), st.tuples(st.integers(0, 3_000), st.integers(0, 120)))
 
 
@@ -190,7 +191,7 @@ def test_property_more_drops_never_mean_more_dials_and_more_answers_never_fewer(
 _windows = st.lists(st.booleans(), min_size=1, max_size=40)  # each answer: dropped (True) or connected
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_states, _windows, st.integers(0, 400), st.integers(0, 15), st.integers(1, 400),
        st.sampled_from([0.03, 0.02, 0.01]))
 def test_property_over_any_sequence_the_pacer_never_dials_ahead_once_the_drop_budget_is_spent(
