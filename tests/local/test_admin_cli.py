@@ -4,14 +4,18 @@ creates is then used through the local API (keys) and the contact-flow function 
 
 The key commands (issue/list/rotate/revoke) need ccaas.usecases.admin's key use-cases; they run through
 `infra.admin.main` in the test process (`in_process`), against the same endpoint, to spare a dozen
-interpreter starts."""
+interpreter starts. So do the user's mistakes: the one subprocess (create-tenant) imports every module they
+import (checked when this was written), and its stderr is its one line: a fresh interpreter prints nothing
+more."""
 from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -37,14 +41,27 @@ def cli(*argv: str, endpoint: str | None) -> subprocess.CompletedProcess[str]:
 def in_process(*argv: str, endpoint: str) -> subprocess.CompletedProcess[str]:
     """`infra.admin.main` in the test process, answered as `cli` answers: the commands and their output are
     the same; only the interpreter start and imports (1-5 s a call on a busy machine) are left out. The
-    subprocess tests above already show `python -m infra.admin` finds the endpoint and exits with a code."""
+    subprocess test below shows `python -m infra.admin` finds the endpoint and exits with a code.
+    What argparse prints and its exit (SystemExit) are answered too, and the warnings a fresh interpreter
+    would print to stderr (pytest's filters would record them instead)."""
     import io
+    from contextlib import redirect_stderr, redirect_stdout
 
     from infra import admin
 
     out, err = io.StringIO(), io.StringIO()
-    code = admin.main(["--endpoint", endpoint, *argv], out=out, err=err)
-    return subprocess.CompletedProcess(["infra.admin", *argv], code, out.getvalue(), err.getvalue())
+    with redirect_stdout(out), redirect_stderr(err), warnings.catch_warnings(record=True) as shown:
+        # Python's default filters (no -W, no PYTHONWARNINGS), with infra.admin as __main__
+        warnings.resetwarnings()
+        for category in (ResourceWarning, ImportWarning, PendingDeprecationWarning, DeprecationWarning):
+            warnings.filterwarnings("ignore", category=category)
+        warnings.filterwarnings("default", category=DeprecationWarning, module=re.escape(admin.__name__) + r"\Z")
+        try:
+            code = admin.main(["--endpoint", endpoint, *argv], out=out, err=err)
+        except SystemExit as exc:  # argparse's exit: the interpreter's exit code
+            code = 0 if exc.code is None else exc.code
+    printed = "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line) for w in shown)
+    return subprocess.CompletedProcess(["infra.admin", *argv], code, out.getvalue(), printed + err.getvalue())
 
 
 def ok(runtime, *argv: str, run=cli) -> str:
@@ -80,16 +97,18 @@ def test_create_tenant_prints_a_key_the_api_accepts(runtime) -> None:
     key = done.stdout.strip()
     assert key.startswith(f"ck_{TENANT}_") and done.stdout.count("\n") == 1
     assert "shown only once" in done.stderr and key not in done.stderr
+    # one line: what the command says, and nothing a fresh interpreter's imports might print
+    assert done.stderr.startswith(f"Created tenant {TENANT} ") and done.stderr.count("\n") == 1, done.stderr
     assert status(runtime, key) == 200
     assert status(runtime, key, "/routing/policy") == 200  # an admin key
 
     # a second create of the same tenant is refused (no silent rename, no stray key)
-    again = one_line_error(cli("create-tenant", TENANT, "--name", "Other", endpoint=runtime.moto_endpoint))
+    again = one_line_error(in_process("create-tenant", TENANT, "--name", "Other", endpoint=runtime.moto_endpoint))
     assert "already exists" in again
 
 
 # The commands below run in process (`in_process`, as the key commands further down): each subprocess is an
-# interpreter start and its imports; the two subprocess tests around them show `python -m infra.admin` itself.
+# interpreter start and its imports; the subprocess run above shows `python -m infra.admin` itself.
 def test_register_connect_instance_maps_the_instance_for_the_flow_function(runtime) -> None:
     key_ok(runtime, "create-tenant", "cli-connect", "--name", "Connect Co")
     out = key_ok(runtime, "register-connect-instance", "cli-connect", INSTANCE_ARN, "--json")
@@ -131,21 +150,23 @@ def test_list_tenants_shows_the_seeded_and_the_created_tenants(runtime) -> None:
 
 def test_user_mistakes_are_one_line_errors(runtime) -> None:
     endpoint = runtime.moto_endpoint
-    assert "invalid choice" in one_line_error(done := cli("make-coffee", endpoint=endpoint)) and done.returncode == 2
-    assert "invalid tenant id" in one_line_error(done := cli("create-tenant", "Not_A_Tenant", "--name", "x", endpoint=endpoint))
-    assert done.returncode == 2
-    assert "the following arguments are required: --name" in one_line_error(cli("create-tenant", "x-y", endpoint=endpoint))
-    # (argparse's errors exit the interpreter: those run as the user runs them; the use-cases' errors in process)
+    # argparse's errors exit (SystemExit: in_process answers its code), the use-cases' are a returned code
+    assert "invalid choice" in one_line_error(done := in_process("make-coffee", endpoint=endpoint)) and done.returncode == 2
+    bad_id = one_line_error(done := in_process("create-tenant", "Not_A_Tenant", "--name", "x", endpoint=endpoint))
+    assert "invalid tenant id" in bad_id and done.returncode == 2
+    no_name = one_line_error(in_process("create-tenant", "x-y", endpoint=endpoint))
+    assert "the following arguments are required: --name" in no_name
     bad_arn = one_line_error(done := in_process("register-connect-instance", "demo", "arn:aws:s3:::bucket", endpoint=endpoint))
     assert "not an Amazon Connect instance ARN" in bad_arn and done.returncode == 1
     unknown = one_line_error(done := in_process("register-connect-instance", "nobody-here", INSTANCE_ARN, endpoint=endpoint))
     assert "nobody-here" in unknown and "not found" in unknown and done.returncode == 1
-    assert "--profile and --region" in one_line_error(cli("--region", "eu-west-1", "list-tenants", endpoint=endpoint))
+    both = one_line_error(in_process("--region", "eu-west-1", "list-tenants", endpoint=endpoint))
+    assert "--profile and --region" in both
 
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{s.getsockname()[1]}"
-    unreachable = one_line_error(done := cli("list-tenants", endpoint=closed))
+    unreachable = one_line_error(done := in_process("list-tenants", endpoint=closed))
     assert f"cannot reach {closed}" in unreachable and done.returncode == 1
 
 

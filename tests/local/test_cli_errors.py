@@ -1,19 +1,27 @@
 """The local command-line tools fail in one line naming the problem (issue #14 item 7).
 
-Each tool runs as the user runs it, `python -m local.<tool> ...` in a subprocess: a missing file, a file
-that is not JSON, a file that fails validation, a bad argument, an unreachable or refusing API. Exit code
-2 for usage and input errors, 1 for runtime failures; stderr is one line, names the file and the field,
-and holds no traceback (unless --debug). And local.replay labels two compared policies of the same name
-by their file names.
+A missing file, a file that is not JSON, a file that fails validation, a bad argument, an unreachable or
+refusing API. Exit code 2 for usage and input errors, 1 for runtime failures; stderr is one line, names the
+file and the field, and holds no traceback (unless --debug). And local.replay labels two compared policies
+of the same name by their file names.
+
+Each tool runs once as the user runs it, `python -m local.<tool> ...` in a subprocess (`tool`): its fresh
+interpreter's stderr is the one line, with whatever its imports might print, and the user's exit code. That
+interpreter imports every module the tool's other cases here import (checked when this was written), so
+those run `local.<tool>.main(argv)` in the test process (`in_process`, answered as `tool` answers), which
+spares an interpreter start and its imports (~0.3 s of CPU) a case.
 """
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
+import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -32,6 +40,39 @@ def tool(name: str, *args: str, env: dict[str, str] | None = None) -> subprocess
     environment.update({"PYTHONPATH": f"{REPO / 'layers'}:{REPO}", "MPLBACKEND": "Agg", **(env or {})})
     return subprocess.run([sys.executable, "-m", f"local.{name}", *args], cwd=REPO, env=environment,
                           capture_output=True, text=True, timeout=30)
+
+
+@pytest.fixture()
+def in_process(capfd, monkeypatch):
+    """`tool` as a call of `local.<name>.main(args)` in the test process: the same environment and working
+    directory, the exit code (argparse's SystemExit too), stdout and stderr (file descriptors too), and the
+    warnings a fresh interpreter would print to stderr (pytest's filters would record them instead)."""
+    for name in ("AWS_ENDPOINT_URL", "CCAAS_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.chdir(REPO)
+
+    def call(name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        module = f"local.{name}"
+        main = importlib.import_module(module).main
+        capfd.readouterr()
+        with monkeypatch.context() as patch, warnings.catch_warnings(record=True) as shown:
+            for key, value in (env or {}).items():
+                patch.setenv(key, value)
+            # Python's default filters (no -W, no PYTHONWARNINGS), with the tool's module as __main__
+            warnings.resetwarnings()
+            for category in (ResourceWarning, ImportWarning, PendingDeprecationWarning, DeprecationWarning):
+                warnings.filterwarnings("ignore", category=category)
+            warnings.filterwarnings("default", category=DeprecationWarning, module=re.escape(module) + r"\Z")
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse's exit: the interpreter's exit code
+                code = 0 if exc.code is None else exc.code
+        out, err = capfd.readouterr()
+        printed = "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line) for w in shown)
+        return subprocess.CompletedProcess([module, *args], code, out, printed + err)
+
+    return call
 
 
 def assert_one_line(done: subprocess.CompletedProcess[str], code: int, *names: str) -> str:
@@ -64,39 +105,40 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 
 # --- local.replay ---------------------------------------------------------------------------------
-def test_replay_a_missing_policy_file(files):
-    assert_one_line(tool("replay", "--policy", str(files["missing"])), 2, str(files["missing"]), "no such file")
+def test_replay_a_missing_policy_file(files, in_process):
+    assert_one_line(in_process("replay", "--policy", str(files["missing"])), 2, str(files["missing"]), "no such file")
 
 
-def test_replay_a_policy_that_is_not_json(files):
-    assert_one_line(tool("replay", "--policy", str(files["not_json"])), 2, str(files["not_json"]), "not JSON",
+def test_replay_a_policy_that_is_not_json(files, in_process):
+    assert_one_line(in_process("replay", "--policy", str(files["not_json"])), 2, str(files["not_json"]), "not JSON",
                     "line 1 column 2")
 
 
 def test_replay_an_invalid_policy_names_the_file_and_the_field(files):
+    # local.replay as the user runs it: its deepest error (pydantic's validation) from a fresh interpreter
     err = assert_one_line(tool("replay", "--policy", str(files["bad_policy"])), 2, str(files["bad_policy"]),
                           "reservation.timeout_s")
     assert "errors.pydantic.dev" not in err  # pydantic's message, not its report
 
 
-def test_replay_an_invalid_day_names_the_file_and_the_field(files):
-    assert_one_line(tool("replay", "--policy", str(FIXTURES / "policy_fifo.json"), "--day", str(files["bad_day"])),
-                    2, f"day {files['bad_day']}", "duration_s")
+def test_replay_an_invalid_day_names_the_file_and_the_field(files, in_process):
+    assert_one_line(in_process("replay", "--policy", str(FIXTURES / "policy_fifo.json"), "--day",
+                               str(files["bad_day"])), 2, f"day {files['bad_day']}", "duration_s")
 
 
-def test_replay_a_bad_argument_is_one_line_not_the_usage_block():
-    assert_one_line(tool("replay", "--policy", "p.json", "--seeds", "many"), 2, "--seeds", "'many'")
-    assert_one_line(tool("replay"), 2, "--policy")
+def test_replay_a_bad_argument_is_one_line_not_the_usage_block(in_process):
+    assert_one_line(in_process("replay", "--policy", "p.json", "--seeds", "many"), 2, "--seeds", "'many'")
+    assert_one_line(in_process("replay"), 2, "--policy")
 
 
-def test_replay_debug_shows_the_traceback(files):
-    for done in (tool("replay", "--policy", str(files["missing"]), "--debug"),
-                 tool("replay", "--policy", str(files["missing"]), env={"CCAAS_DEBUG": "1"})):
+def test_replay_debug_shows_the_traceback(files, in_process):
+    for done in (in_process("replay", "--policy", str(files["missing"]), "--debug"),
+                 in_process("replay", "--policy", str(files["missing"]), env={"CCAAS_DEBUG": "1"})):
         assert done.returncode == 2 and "Traceback" in done.stderr and "FileNotFoundError" in done.stderr
         assert done.stderr.splitlines()[-1].endswith("no such file")
 
 
-def test_replay_labels_policies_of_the_same_name_by_file_name(tmp_path):
+def test_replay_labels_policies_of_the_same_name_by_file_name(tmp_path, in_process):
     day = tmp_path / "day.json"
     day.write_text(json.dumps({"name": "tiny", "duration_s": 60, "drain_s": 60,
                                "queues": [{"queue_id": "billing", "sl_threshold_s": 20}],
@@ -107,12 +149,12 @@ def test_replay_labels_policies_of_the_same_name_by_file_name(tmp_path):
     (tmp_path / "fifo.json").write_text(json.dumps({"name": "default", "contact_scoring": {"mode": "fifo"}}))
     (tmp_path / "scored.json").write_text(json.dumps({"name": "default"}))
     args = ("--policy", str(tmp_path / "fifo.json"), "--compare", str(tmp_path / "scored.json"), "--day", str(day))
-    done = tool("replay", *args)
+    done = in_process("replay", *args)
     assert done.returncode == 0, done.stderr
     assert "## fifo on tiny" in done.stdout and "## scored on tiny" in done.stdout
     assert "## A = fifo  vs  B = scored  (labelled by file name: both policies are named 'default')" in done.stdout
     assert "labelled by file name (fifo, scored)" in done.stderr and "Traceback" not in done.stderr
-    as_json = tool("replay", *args, "--json")
+    as_json = in_process("replay", *args, "--json")
     assert [r["policy"] for r in json.loads(as_json.stdout)] == ["fifo", "scored"]
 
 
@@ -126,31 +168,33 @@ def test_replay_labels_by_name_when_the_names_differ():
 
 
 # --- local.plot_forecast --------------------------------------------------------------------------
-def test_plot_forecast_a_missing_history_file(files, tmp_path):
-    assert_one_line(tool("plot_forecast", "--input", str(files["missing"]), *PLOT, "--out", str(tmp_path / "o.png")),
-                    2, str(files["missing"]), "no such file")
+def test_plot_forecast_a_missing_history_file(files, tmp_path, in_process):
+    assert_one_line(in_process("plot_forecast", "--input", str(files["missing"]), *PLOT, "--out",
+                               str(tmp_path / "o.png")), 2, str(files["missing"]), "no such file")
 
 
-def test_plot_forecast_a_history_that_is_not_json(files, tmp_path):
-    assert_one_line(tool("plot_forecast", "--input", str(files["not_json"]), *PLOT, "--out", str(tmp_path / "o.png")),
-                    2, str(files["not_json"]), "not JSON")
+def test_plot_forecast_a_history_that_is_not_json(files, tmp_path, in_process):
+    assert_one_line(in_process("plot_forecast", "--input", str(files["not_json"]), *PLOT, "--out",
+                               str(tmp_path / "o.png")), 2, str(files["not_json"]), "not JSON")
 
 
-def test_plot_forecast_an_invalid_history_names_the_file_and_the_field(files, tmp_path):
-    assert_one_line(tool("plot_forecast", "--input", str(files["bad_history"]), *PLOT, "--out",
-                         str(tmp_path / "o.png")), 2, str(files["bad_history"]), "intervals[1].interval_start",
+def test_plot_forecast_an_invalid_history_names_the_file_and_the_field(files, tmp_path, in_process):
+    assert_one_line(in_process("plot_forecast", "--input", str(files["bad_history"]), *PLOT, "--out",
+                               str(tmp_path / "o.png")), 2, str(files["bad_history"]), "intervals[1].interval_start",
                     "'yesterday'")
 
 
-def test_plot_forecast_a_bad_argument(tmp_path):
-    assert_one_line(tool("plot_forecast", "--synthetic", "--queue", "q", "--day", "2026-13-01", "--out",
-                         str(tmp_path / "o.png")), 2, "--day", "'2026-13-01'")
-    assert_one_line(tool("plot_forecast", "--api", UNREACHABLE, *PLOT, "--out", str(tmp_path / "o.png")), 2, "--key")
+def test_plot_forecast_a_bad_argument(tmp_path, in_process):
+    assert_one_line(in_process("plot_forecast", "--synthetic", "--queue", "q", "--day", "2026-13-01", "--out",
+                               str(tmp_path / "o.png")), 2, "--day", "'2026-13-01'")
+    assert_one_line(in_process("plot_forecast", "--api", UNREACHABLE, *PLOT, "--out", str(tmp_path / "o.png")), 2,
+                    "--key")
 
 
 def test_plot_forecast_an_unreachable_api_fails_fast_in_one_line(tmp_path):
     import time
 
+    # local.plot_forecast as the user runs it: fast from the interpreter's start to its exit code
     started = time.monotonic()
     done = tool("plot_forecast", "--api", f"{UNREACHABLE}/v1", "--key", "k", *PLOT, "--out", str(tmp_path / "o.png"))
     assert time.monotonic() - started < 5
@@ -187,11 +231,11 @@ def refusing_api():
         server.server_close()
 
 
-def test_plot_forecast_a_refusal_names_the_url_the_status_and_the_message(refusing_api, tmp_path):
+def test_plot_forecast_a_refusal_names_the_url_the_status_and_the_message(refusing_api, tmp_path, in_process):
     out = str(tmp_path / "o.png")
-    assert_one_line(tool("plot_forecast", "--api", refusing_api, "--key", "bad", *PLOT, "--out", out), 1,
+    assert_one_line(in_process("plot_forecast", "--api", refusing_api, "--key", "bad", *PLOT, "--out", out), 1,
                     f"GET {refusing_api}/forecast/staffing?", "HTTP 401: Unauthorized")
-    assert_one_line(tool("plot_forecast", "--api", refusing_api, "--key", "good", *PLOT, "--out", out), 1,
+    assert_one_line(in_process("plot_forecast", "--api", refusing_api, "--key", "good", *PLOT, "--out", out), 1,
                     "HTTP 404: not_found: no queue q")
 
 
@@ -199,16 +243,17 @@ def test_plot_forecast_a_refusal_names_the_url_the_status_and_the_message(refusi
 def test_flow_an_unreachable_endpoint_fails_fast_in_one_line():
     import time
 
+    # local.flow as the user runs it: fast from the interpreter's start to its exit code
     started = time.monotonic()
     done = tool("flow", "--endpoint", UNREACHABLE, "identify")
     assert time.monotonic() - started < 5
     assert_one_line(done, 1, f"cannot reach {UNREACHABLE}")
 
 
-def test_flow_usage_errors_are_one_line():
-    assert_one_line(tool("flow", "identify"), 2, "--endpoint")
-    assert_one_line(tool("flow", "--endpoint", UNREACHABLE, "route", "queue"), 2, "key=value", "'queue'")
-    assert_one_line(tool("flow", "--endpoint", "not a url", "identify"), 2, "--endpoint", "not a url")
+def test_flow_usage_errors_are_one_line(in_process):
+    assert_one_line(in_process("flow", "identify"), 2, "--endpoint")
+    assert_one_line(in_process("flow", "--endpoint", UNREACHABLE, "route", "queue"), 2, "key=value", "'queue'")
+    assert_one_line(in_process("flow", "--endpoint", "not a url", "identify"), 2, "--endpoint", "not a url")
 
 
 # --- the shared runner ----------------------------------------------------------------------------
