@@ -154,6 +154,9 @@ def test_a_poison_record_is_kept_with_its_data_and_redriven_once_readable(runtim
         {"Data": poison, "PartitionKey": key}, {"Data": mate.model_dump_json().encode(), "PartitionKey": key},
     ])
     poison_sequence = put["Records"][0]["SequenceNumber"]
+    # Every consumer delivers the two now, retries and keeps them (the alert evaluator and the activity recorder
+    # would gather for 5 s first, their pollers reading the shard every 50 ms): the waits below still decide.
+    runtime.wait_for_stream_idle(timeout_s=30, flush=True)
     s3, sqs = runtime.client("s3"), runtime.client("sqs")
 
     def kept(of: str = consumer.name) -> dict[str, dict]:  # one consumer's kept batches (push_updates fails it too)
@@ -189,9 +192,10 @@ def test_a_poison_record_is_kept_with_its_data_and_redriven_once_readable(runtim
                            "--stream", "ContactEvents"], out=out, err=io.StringIO())
         return code, json.loads(out.getvalue())["ContactEvents"]
 
-    # Every consumer of the stream fails the record and keeps its batch here, each in its own time (the alert
-    # evaluator and the activity recorder gather for 5 s): the redrive runs once all are kept (it ran before the
-    # two slower ones had theirs, unless the machine was slow: then it found two more than it expected).
+    # Every consumer of the stream fails the record and keeps its batch here, each in its own time (without the
+    # flush above, the alert evaluator and the activity recorder gather for 5 s first): the redrive runs once all
+    # are kept (it ran before the two slower ones had theirs, unless the machine was slow: then it found two more
+    # than it expected).
     pusher = runtime.deployment.function_by_folder("push_updates").name
     consumers = {runtime.deployment.function_by_name_or_arn(m.function_name).name
                  for m in runtime.deployment.event_source_mappings

@@ -42,6 +42,9 @@ def test_without_a_socket_agents_poll_and_say_so_once(runtime) -> None:
     try:
         sim = Simulation(runtime, out=out, **FAST).start()
         try:
+            # Two customers and no more: seven more arrived while polling agents served the first two.
+            wait_until(lambda: sim.stats.created >= 2, timeout_s=60, interval_s=0.05, what="two contacts created")
+            sim.stop_arrivals()
             wait_until(lambda: sim.stats.completed >= 2, timeout_s=60, what="contacts completed by polling agents")
         finally:
             sim.stop()
