@@ -181,6 +181,65 @@ def test_flush_delivers_what_the_batching_window_holds_and_later_records_wait_ag
     assert consumer.batches == [["f1", "f2"], ["f3"]]
 
 
+class CountingKinesis:
+    """The Kinesis client, counting GetRecords calls."""
+
+    def __init__(self, client: Any) -> None:
+        self.client, self.reads = client, 0
+
+    def get_records(self, **kwargs: Any) -> Any:
+        self.reads += 1
+        return self.client.get_records(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+def test_an_open_window_reads_the_shard_only_when_a_put_wakes_it(aws) -> None:
+    """Records held in a batching window: the shard is read again for a put (the hook wakes it), not at every
+    one of the window's checks (it was read every 0.02 s here: ~15 reads in the 0.3 s)."""
+    stream, arn, _, _ = make_stream(aws)
+    consumer = FakeConsumer()
+    stopped_clock = lambda: 1_000.0  # noqa: E731 - the window never ends by itself
+    p = poller(aws, arn, consumer, clock=stopped_clock, BatchSize=100, MaximumBatchingWindowInSeconds=300)
+    counting = p.kinesis = CountingKinesis(aws["kinesis"])
+    p.start()
+    try:
+        wait_until(p.idle, what="the shard read once")
+        put(aws, stream, ["h1"])
+        wait_until(lambda: not p.idle(), what="the record fetched into the window")
+        reads = counting.reads
+        time.sleep(0.3)  # ~15 of the window's checks
+        assert counting.reads - reads <= 1, counting.reads - reads
+        put(aws, stream, ["h2"])  # a put: read at once, into the same window
+        wait_until(lambda: counting.reads > reads, what="a read for the put")
+        p.flush()
+        wait_until(lambda: consumer.batches, what="the flushed batch")
+    finally:
+        p.stop()
+    assert consumer.batches == [["h1", "h2"]]
+
+
+def test_a_put_no_hook_announced_is_read_as_the_window_ends(aws) -> None:
+    """Another process's client (the AWS CLI against the local endpoint) wakes no poller: what it put during a
+    window is read once as the window ends and delivered in that batch."""
+    from moto.kinesis.models import kinesis_backends
+
+    stream, arn, _, _ = make_stream(aws)
+    consumer = FakeConsumer()
+    p = poller(aws, arn, consumer, BatchSize=100, MaximumBatchingWindowInSeconds=1).start()
+    try:
+        wait_until(p.idle, what="the shard read once")
+        put(aws, stream, ["a1"])
+        wait_until(lambda: not p.idle(), what="the record fetched into the window")
+        kinesis_backends["123456789012"]["us-east-1"].put_record(  # the backend itself: no botocore hook runs
+            stream_arn=None, stream_name=stream, partition_key="pk", explicit_hash_key=None, data=base64.b64encode(b"a2").decode())
+        wait_until(lambda: consumer.batches, timeout_s=10, what="the window's batch")
+    finally:
+        p.stop()
+    assert consumer.batches == [["a1", "a2"]]
+
+
 def test_partial_batch_failure_retries_from_the_failed_record(aws) -> None:
     stream, arn, _, _ = make_stream(aws)
     items = [f"p{i}" for i in range(10)]
