@@ -32,8 +32,7 @@ def _at(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
-@pytest.fixture
-def deps():
+def fixture_deps():  # noqa: ANN201
     d = memory_dependencies()
     d.clock.now = BASE + 30 * 86_400_000
     for tenant in (TENANT, "other"):
@@ -48,16 +47,39 @@ def deps():
 
 
 @pytest.fixture
-def lake_dir(tmp_path, deps):
+def deps():
+    return fixture_deps()
+
+
+def export_day(out, deps):  # noqa: ANN001, ANN201
     con = local_lake.duckdb.connect()
-    local_lake.reexport_days(con, tmp_path, deps.history, tenant_id=TENANT, tz=TZ, first_day=DAY, last_day=DAY,
+    local_lake.reexport_days(con, out, deps.history, tenant_id=TENANT, tz=TZ, first_day=DAY, last_day=DAY,
                              settings=SETTINGS)
-    return tmp_path
+    return out
+
+
+@pytest.fixture(scope="module")
+def lake_dir(tmp_path_factory):
+    """The fixture day's lake, exported once: the tests that take it only read it (it is what a test's own
+    `deps` exports; a test that rewrites a day exports its own, own_lake_dir)."""
+    return export_day(tmp_path_factory.mktemp("lake"), fixture_deps())
+
+
+@pytest.fixture
+def own_lake_dir(tmp_path, deps):
+    return export_day(tmp_path, deps)
 
 
 @pytest.fixture
 def engine(lake_dir):
     found = DuckDbLakeQueries(lake_dir)
+    yield found
+    found.close()
+
+
+@pytest.fixture
+def own_engine(own_lake_dir):
+    found = DuckDbLakeQueries(own_lake_dir)
     yield found
     found.close()
 
@@ -272,7 +294,9 @@ def test_athena_literals_quote_strings_and_double_quotes():
 
 
 # --- late corrections ------------------------------------------------------------------------------
-def test_a_late_survey_rewrites_its_day_and_changes_the_days_csat_in_sql(deps, lake_dir, engine):
+def test_a_late_survey_rewrites_its_day_and_changes_the_days_csat_in_sql(deps, own_lake_dir, own_engine):
+    lake_dir, engine = own_lake_dir, own_engine  # this test rewrites its day: a lake of its own
+
     def day_csat() -> tuple[int, int, float | None]:
         report = lake_history.start_query(engine, TENANT, time_zone=TZ, from_ms=BASE - 10 * 3_600_000,
                                           to_ms=BASE + 14 * 3_600_000, interval="day", wait_s=10.0)
@@ -388,12 +412,20 @@ def test_firehose_export_batches_retries_refused_records_and_raises_when_they_st
     assert export_from_environment({"LAKE_CONTACT_RECORDS_STREAM": "s1"}).streams == {"contact_records": "s1"}
 
 
+@pytest.fixture(scope="module")
+def lake_con(lake_dir):
+    """One connection over the shared lake for the tests that only query it (a connection is ~50 ms of CPU)."""
+    con = local_lake.connect(lake_dir, local_lake.duckdb.connect(config={"threads": 1}))
+    yield con
+    con.close()
+
+
 @pytest.mark.parametrize("interval", ["15m", "hour", "day", "week"])
 @pytest.mark.parametrize("group_by", [(), ("queue",), ("agent",), ("reason", "channel")])
-def test_the_api_query_returns_exactly_the_conformance_checked_view_rows(lake_dir, interval, group_by):
+def test_the_api_query_returns_exactly_the_conformance_checked_view_rows(lake_con, interval, group_by):
     """kpi_query (one statement, tenant-bound scans, latest snapshots, parameters) = local.lake.kpi_rows (the
     views the conformance suite holds equal to the Python roll-up), row for row."""
-    con = local_lake.connect(lake_dir)
+    con = lake_con
     want = local_lake.kpi_rows(con, tenant_id=TENANT, from_ms=BASE, to_ms=END, interval=interval, group_by=group_by)
     query = lake.kpi_query(tenant_id=TENANT, from_ms=BASE, to_ms=END, interval=interval, group_by=group_by,
                            scan_days=("2026-11-19", DAY))

@@ -73,8 +73,7 @@ def test_the_caps_come_from_a_rows_measured_bytes_and_fit_one_lambda_response():
 
 
 # --- the use-case ----------------------------------------------------------------------------------
-@pytest.fixture
-def deps():
+def fixture_deps():  # noqa: ANN201
     d = memory_dependencies()
     d.clock.now = BASE + 30 * DAY_MS
     d.config.put_tenant(Tenant(tenant_id=TENANT, name=TENANT, time_zone=TZ))
@@ -85,11 +84,18 @@ def deps():
 
 
 @pytest.fixture
-def lake_dir(tmp_path):
+def deps():
+    return fixture_deps()
+
+
+@pytest.fixture(scope="module")
+def lake_dir(tmp_path_factory):
+    """The fixture day's lake, exported once: the tests only query it."""
+    out = tmp_path_factory.mktemp("lake")
     con = local_lake.duckdb.connect()
-    local_lake.export_records(con, tmp_path, tenant_id=TENANT, tz=TZ, records=marked_records(),
+    local_lake.export_records(con, out, tenant_id=TENANT, tz=TZ, records=marked_records(),
                               activities=fixture_activities(), first_day=DAY, last_day=DAY, settings=SETTINGS)
-    return tmp_path
+    return out
 
 
 class Counting(DuckDbLakeQueries):
@@ -122,6 +128,16 @@ def _grouped_rows(deps, engine) -> int:  # noqa: ANN001
     report = lake_history.historical(deps, engine, TENANT, interval="hour", group_by=("queue", "agent"), **LONG)
     assert isinstance(report, history.HistoricalReport)
     return len(report.rows)
+
+
+@pytest.fixture(scope="module")
+def grouped_total(lake_dir) -> int:
+    """_grouped_rows, read once for the tests that need the number (the lake and the store never change)."""
+    engine = DuckDbLakeQueries(lake_dir)
+    try:
+        return _grouped_rows(fixture_deps(), engine)
+    finally:
+        engine.close()
 
 
 def test_thirteen_months_by_hour_is_refused_before_the_query_runs_naming_interval_and_the_numbers(deps):
@@ -159,8 +175,9 @@ def test_an_hourly_range_too_long_for_json_fits_as_csv(deps, engine):
     assert engine.started[0].sql.endswith(f"LIMIT {lake_history.row_cap('csv') + 1}")
 
 
-def test_a_grouped_report_over_the_cap_is_refused_with_its_exact_size_and_never_read_whole(deps, engine, monkeypatch):
-    total = _grouped_rows(deps, engine)
+def test_a_grouped_report_over_the_cap_is_refused_with_its_exact_size_and_never_read_whole(deps, engine, monkeypatch,
+                                                                                           grouped_total):
+    total = grouped_total
     assert total > 4
     monkeypatch.setitem(lake_history.MAX_ROWS, "json", 3)
     engine.returned.clear()
@@ -177,8 +194,8 @@ def test_a_grouped_report_over_the_cap_is_refused_with_its_exact_size_and_never_
     assert len(report.rows) == total
 
 
-def test_the_asynchronous_fetch_refuses_the_same_report_the_same_way(deps, lake_dir, engine, monkeypatch):
-    total = _grouped_rows(deps, engine)
+def test_the_asynchronous_fetch_refuses_the_same_report_the_same_way(deps, lake_dir, monkeypatch, grouped_total):
+    total = grouped_total
     monkeypatch.setitem(lake_history.MAX_ROWS, "json", 3)
     monkeypatch.setitem(lake_history.MAX_ROWS, "csv", total)
     slow = DuckDbLakeQueries(lake_dir, delay_s=0.3)

@@ -331,14 +331,16 @@ def test_the_json_the_s3_writer_puts_reads_back_as_the_same_kpis(deps, tmp_path,
     try:
         written, _ = _long_range(deps, engine, settings=SETTINGS)
         assert written == 121
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for item in s3.list_objects_v2(Bucket=BUCKET, MaxKeys=1000)["Contents"]:
+            table = item["Key"].split("/", 1)[0]
+            partition = dict(p.split("=", 1) for p in item["Key"].split("/")[1:-1])
+            body = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read().decode()
+            rows.setdefault(table, []).extend({**json.loads(line), **partition} for line in body.splitlines())
         con = local_lake.duckdb.connect()
-        try:
-            for item in s3.list_objects_v2(Bucket=BUCKET, MaxKeys=1000)["Contents"]:
-                table = item["Key"].split("/", 1)[0]
-                partition = dict(p.split("=", 1) for p in item["Key"].split("/")[1:-1])
-                body = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read().decode()
-                rows = [{**json.loads(line), **partition} for line in body.splitlines()]
-                local_lake.write_table(con, lake.TABLES[table], rows, tmp_path)
+        try:  # one write a table (it files each row under its own partition): not one per object, ~0.4 s of CPU
+            for table, table_rows in rows.items():
+                local_lake.write_table(con, lake.TABLES[table], table_rows, tmp_path)
         finally:
             con.close()
         _, report = _long_range(deps, engine, settings=SETTINGS)

@@ -94,6 +94,7 @@ def _parsed(sql: str, read: str) -> exp.Expression:
 def _parse_cache_lives_with_this_module():
     yield
     _parsed.cache_clear()
+    _trino_null_semantics.cache_clear()
 
 
 def trino(sql: str) -> exp.Expression:
@@ -281,8 +282,10 @@ def test_sqlglot_stays_in_the_tests_never_in_lambda_code_or_its_layer():
 
 
 # --- NULL semantics Trino has and DuckDB has not ----------------------------------------------------
+@functools.lru_cache(maxsize=4)
 def _trino_null_semantics(sql: str) -> str:
-    """The statement with GREATEST/LEAST returning NULL when any argument is NULL, as Trino's do."""
+    """The statement with GREATEST/LEAST returning NULL when any argument is NULL, as Trino's do. Once per text:
+    both lakes' queries are one text (the tenant, range and days are parameters)."""
     def strict(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Greatest | exp.Least):
             args = [node.this, *node.expressions]
@@ -296,7 +299,7 @@ def _trino_null_semantics(sql: str) -> str:
 @pytest.fixture(scope="module")
 def fixture_lake(tmp_path_factory):
     out = tmp_path_factory.mktemp("lake")
-    con = local_lake.duckdb.connect()
+    con = local_lake.duckdb.connect(config={"threads": 1})  # small lakes: DuckDB's threads only cost CPU
     local_lake.export_records(con, out, tenant_id=TENANT, tz=TZ, records=marked_records(),
                               activities=fixture_activities(), first_day="2026-11-20", last_day="2026-11-20",
                               settings=SETTINGS)
@@ -310,7 +313,7 @@ def random_lake(tmp_path_factory):
     day, tz, tenant = date(2026, 3, 8), "America/New_York", "t-random"
     fed, _, activities, start, end = random_day(3, tenant, tz, day, n=800)
     out = tmp_path_factory.mktemp("random-lake")
-    con = local_lake.duckdb.connect()
+    con = local_lake.duckdb.connect(config={"threads": 1})
     local_lake.export_records(con, out, tenant_id=tenant, tz=tz, records=fed, activities=activities,
                               first_day=(day - timedelta(days=1)).isoformat(), last_day=day.isoformat(),
                               settings=SETTINGS)
