@@ -104,7 +104,12 @@ def test_insights_and_search_find_the_analysed_contacts(runtime) -> None:
 
 def test_the_staffing_forecast_is_not_empty(runtime) -> None:
     supervisor = api(runtime, "demo", "supervisor")
-    today = (runtime.history.last_day + timedelta(days=1)).isoformat()
+    # The first weekday after the history (its weekday a week before is in it): weekends are quiet in the demo's
+    # shape, and a Sunday's sales forecast came to 45 contacts (the test failed on Sundays only).
+    day = runtime.history.last_day + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    today = day.isoformat()
     status, forecast = supervisor.call("GET", f"/forecast/staffing?queue=sales&date={today}&weeks=1")
     assert status == 200, forecast
     assert forecast["warnings"] == []
