@@ -7,15 +7,13 @@ import json
 from typing import Any
 
 from infra import admin
+from tests.cli_main import exit_code
 
 
 def run_admin(*argv: str) -> tuple[int, str, str]:
     """(exit code, stdout, stderr) of `python -m infra.admin ARGV`, in process."""
     out, err = io.StringIO(), io.StringIO()
-    try:
-        code = admin.main(list(argv), out=out, err=err)
-    except SystemExit as exc:  # usage errors
-        code = int(exc.code or 0)
+    code = exit_code(lambda: admin.main(list(argv), out=out, err=err))  # usage errors exit
     return code, out.getvalue(), err.getvalue()
 
 

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import pytest
 
 from local.simulation import ApiClient
+from tests.cli_main import exit_code, fresh_interpreter_warnings
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime")]
 
@@ -50,18 +49,9 @@ def in_process(*argv: str, endpoint: str) -> subprocess.CompletedProcess[str]:
     from infra import admin
 
     out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err), warnings.catch_warnings(record=True) as shown:
-        # Python's default filters (no -W, no PYTHONWARNINGS), with infra.admin as __main__
-        warnings.resetwarnings()
-        for category in (ResourceWarning, ImportWarning, PendingDeprecationWarning, DeprecationWarning):
-            warnings.filterwarnings("ignore", category=category)
-        warnings.filterwarnings("default", category=DeprecationWarning, module=re.escape(admin.__name__) + r"\Z")
-        try:
-            code = admin.main(["--endpoint", endpoint, *argv], out=out, err=err)
-        except SystemExit as exc:  # argparse's exit: the interpreter's exit code
-            code = 0 if exc.code is None else exc.code
-    printed = "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line) for w in shown)
-    return subprocess.CompletedProcess(["infra.admin", *argv], code, out.getvalue(), printed + err.getvalue())
+    with redirect_stdout(out), redirect_stderr(err), fresh_interpreter_warnings(admin.__name__) as printed:
+        code = exit_code(lambda: admin.main(["--endpoint", endpoint, *argv], out=out, err=err))
+    return subprocess.CompletedProcess(["infra.admin", *argv], code, out.getvalue(), "".join(printed) + err.getvalue())
 
 
 def ok(runtime, *argv: str, run=cli) -> str:

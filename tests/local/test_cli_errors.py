@@ -17,17 +17,16 @@ import importlib
 import io
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
-import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from local import cli
+from tests.cli_main import exit_code, fresh_interpreter_warnings
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "routing"
@@ -56,21 +55,12 @@ def in_process(capfd, monkeypatch):
         module = f"local.{name}"
         main = importlib.import_module(module).main
         capfd.readouterr()
-        with monkeypatch.context() as patch, warnings.catch_warnings(record=True) as shown:
+        with monkeypatch.context() as patch, fresh_interpreter_warnings(module) as printed:
             for key, value in (env or {}).items():
                 patch.setenv(key, value)
-            # Python's default filters (no -W, no PYTHONWARNINGS), with the tool's module as __main__
-            warnings.resetwarnings()
-            for category in (ResourceWarning, ImportWarning, PendingDeprecationWarning, DeprecationWarning):
-                warnings.filterwarnings("ignore", category=category)
-            warnings.filterwarnings("default", category=DeprecationWarning, module=re.escape(module) + r"\Z")
-            try:
-                code = main(list(args))
-            except SystemExit as exc:  # argparse's exit: the interpreter's exit code
-                code = 0 if exc.code is None else exc.code
+            code = exit_code(lambda: main(list(args)))
         out, err = capfd.readouterr()
-        printed = "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line) for w in shown)
-        return subprocess.CompletedProcess([module, *args], code, out, printed + err)
+        return subprocess.CompletedProcess([module, *args], code, out, "".join(printed) + err)
 
     return call
 
