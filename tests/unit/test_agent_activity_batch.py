@@ -320,7 +320,7 @@ def test_an_agent_s_order_follows_its_agent_id_even_when_the_records_subjects_di
     # in rounds by agent: her second event's span is written before her third replaces the item carrying it
     events = [_event("acme", "bob", 1, T0), _event("acme", "bob", 2, T0 + MINUTE).model_copy(update={"subject": "x"}),
               _event("acme", "bob", 3, T0 + 2 * MINUTE).model_copy(update={"subject": "y"})]
-    assert history._rounds(history._agent_keys(events)) == [[0], [1], [2]]
+    assert history._rounds(history._agent_keys(events, [history._opened_activity(e) for e in events])) == [[0], [1], [2]]
     assert history.record_agent_activities(deps, events) == [True] * 3
     assert [(s[0], s[2], s[3]) for s in _spans(store, "acme") if s[0] == "bob"] == [("bob", 0, MINUTE), ("bob", MINUTE, 2 * MINUTE)]
 

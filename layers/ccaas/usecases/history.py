@@ -316,13 +316,12 @@ def record_agent_activities(deps: Dependencies, events: Sequence[Event]) -> list
     return outcomes
 
 
-def _agent_keys(events: Sequence[Event], activities: Sequence[OpenActivity | None] | None = None) -> list[tuple[str, str]]:
+def _agent_keys(events: Sequence[Event], activities: Sequence[OpenActivity | None]) -> list[tuple[str, str]]:
     """Each event's agent, the one whose open item it replaces: (tenant, the payload's agent_id). The stream's
     partition key (tenant#subject) names the same agent for the product's own events, but the order that
     matters is the agent's open item's, so a record whose subject and agent_id disagree still waits its turn.
-    Events that open no activity keep their subject (they apply nothing)."""
-    if activities is None:
-        activities = [_opened_activity(event) for event in events]
+    Events that open no activity keep their subject (they apply nothing). `activities`: each event's
+    `_opened_activity`."""
     return [(event.tenant_id, opened.agent_id) if opened else (event.tenant_id, f"subject:{event.subject}")
             for event, opened in zip(events, activities, strict=True)]
 
