@@ -10,9 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import math
-import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,6 +20,8 @@ import pytest
 
 from ccaas.domain.replay import replay
 from local import day_report
+from tests.browser import CHROMIUM_FLAGS
+from tests.browser import chromium as find_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -29,11 +29,7 @@ HOURS = 2  # eight 15-minute intervals: a couple of seconds for both policies
 
 
 def chromium() -> str:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    pytest.fail("Chromium is not installed: the day report's browser test needs it (Debian/Ubuntu: "
-                "`apt-get install -y chromium`; .ci/run installs it). Set CHROMIUM=/path/to/chromium.", pytrace=False)
+    return find_chromium("the day report's browser test")
 
 
 def report_data(page: str) -> dict:
@@ -211,13 +207,10 @@ def test_the_report_renders_in_chromium(tmp_path) -> None:
     shot = ARTIFACTS / "day_report.png"
     shot.unlink(missing_ok=True)
     # One Chromium draws the screenshot and dumps the DOM (headless runs both commands on the page it loaded):
-    # a second browser cost ~0.6 s of CPU. The omnibox popups a headless window still builds are left out
-    # (WebUI pages in a renderer of their own: a quarter of the browser's CPU here).
+    # a second browser cost ~0.6 s of CPU.
     with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
         done = subprocess.run(
-            [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-             "--disable-background-networking", "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup",
-             f"--user-data-dir={profile}", "--window-size=1280,1700", f"--screenshot={shot}", "--dump-dom", out.as_uri()],
+            [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1280,1700", f"--screenshot={shot}", "--dump-dom", out.as_uri()],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
     assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]

@@ -26,9 +26,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import os
 import re
-import shutil
 import subprocess
 import tempfile
 import time
@@ -40,25 +38,13 @@ import pytest
 
 from local import outbound_demo
 from local.testing import api, recorded_requests, wait_until
+from tests.browser import CHROMIUM_FLAGS
+from tests.browser import chromium as find_chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runtime-traffic")]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    # Headless Chromium still builds a window's omnibox popups (WebUI pages, a renderer each) per browser
-    # context: ~0.9 s of CPU a test page, for UI nobody sees.
-    "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup",
-]
 WINDOW = (1920, 1080)  # a wallboard screen (a TV); the screenshots stay ~200-350 KB
 # Virtual time runs ahead of the wall clock but waits for pending fetches, so this is enough for the
 # page's first refreshes (each a pair of API calls) however slow the machine is.
@@ -66,14 +52,7 @@ VIRTUAL_TIME_MS = 6000
 
 
 def chromium() -> str:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    pytest.fail(
-        "Chromium is not installed: the wallboard browser test needs it (Debian/Ubuntu: "
-        "`apt-get install -y chromium`; .ci/run installs it). Set CHROMIUM=/path/to/chromium to use another.",
-        pytrace=False,
-    )
+    return find_chromium("the wallboard browser test")
 
 
 class _Protocol:
