@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from tests import precompile
 from tests.worker_exit import pytest_configure, pytest_unconfigure  # noqa: F401 (hooks: xdist workers skip freeing their heap)
 
 # pytest rewrites the asserts of every test module (and of pytest plugins' modules) on import, and keeps the
@@ -179,6 +180,7 @@ _loaded_before: set[str] = set()  # what the process had before the session (pyt
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    precompile.pytest_sessionstart(session)  # the xdist controller compiles before its workers collect
     _loaded_before.clear()
     _loaded_before.update(name for name in COLLECTION_FORBIDDEN if name in sys.modules)
 
