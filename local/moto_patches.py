@@ -375,9 +375,17 @@ def pinned_moto_version(requirements: Path = ROOT / "requirements.txt") -> str |
     return None
 
 
+@functools.cache
+def source_of(obj: Any) -> str:
+    """inspect.getsource, once per object in a process: problems() reads ~50 of moto's functions, classes and
+    modules (a class or a module is an AST walk of its file), ~0.4 s a call, and the suite calls it ~15 times.
+    A function a test or a patch puts in place is another object, read afresh."""
+    return inspect.getsource(obj)
+
+
 def source_digest(*functions: Any) -> str:
     """What a patch is pinned to: the first 16 hex digits of the sha256 of moto's source it replaces."""
-    return hashlib.sha256("".join(inspect.getsource(f) for f in functions).encode()).hexdigest()[:16]
+    return hashlib.sha256("".join(source_of(f) for f in functions).encode()).hexdigest()[:16]
 
 
 # -- patch 28: the Step Functions parser without moto's Batch and EC2 models ---------------------------
@@ -435,7 +443,7 @@ def problems(include_version: bool = True) -> list[str]:
             params = list(inspect.signature(target).parameters)
             if params[:2] != ["self", "event"]:
                 out.append(f"LambdaFunction._invoke_lambda signature changed: {params} (expected self, event)")
-        invoke_src = inspect.getsource(LambdaFunction.invoke)
+        invoke_src = source_of(LambdaFunction.invoke)
         if "self._invoke_lambda(" not in invoke_src:
             out.append("LambdaFunction.invoke no longer calls self._invoke_lambda")
     except Exception as exc:  # noqa: BLE001
@@ -453,7 +461,7 @@ def problems(include_version: bool = True) -> list[str]:
 
         if not callable(getattr(BaseResponse, "call_action", None)):
             out.append("moto.core.responses.BaseResponse.call_action is gone")
-        if "self.call_action()" not in inspect.getsource(BaseResponse._dispatch):
+        if "self.call_action()" not in source_of(BaseResponse._dispatch):
             out.append("moto.core.responses.BaseResponse._dispatch no longer calls self.call_action()")
     except Exception as exc:  # noqa: BLE001
         out.append(f"moto.dynamodb.responses.DynamoHandler not usable: {exc!r}")
@@ -465,7 +473,7 @@ def problems(include_version: bool = True) -> list[str]:
             out.append("moto.kinesis.urls no longer routes requests through KinesisResponse.dispatch")
         from moto.kinesis.models import Shard
 
-        if "def put_record" not in inspect.getsource(Shard):
+        if "def put_record" not in source_of(Shard):
             out.append("moto.kinesis.models.Shard.put_record is gone (re-check whether puts are thread-safe now)")
     except Exception as exc:  # noqa: BLE001
         out.append(f"moto.kinesis not usable: {exc!r}")
@@ -478,36 +486,36 @@ def problems(include_version: bool = True) -> list[str]:
         for name in JSONPATH_PARSE_MODULES:
             if not callable(getattr(importlib.import_module(name), "parse", None)):
                 out.append(f"{name} no longer has the jsonpath `parse` patch 20 keeps per text")
-        if "get_random_string(length=52)" not in inspect.getsource(_original_request_id or aws_headers.gen_amzn_requestid_long):
+        if "get_random_string(length=52)" not in source_of(_original_request_id or aws_headers.gen_amzn_requestid_long):
             out.append("moto's gen_amzn_requestid_long changed (patch 21 draws its 52 characters)")
         from moto.dynamodb.parsing import ast_nodes, validators
 
         finder = _originals_clause_finding.get("find_clauses") or ast_nodes.Node.find_clauses
-        if "type(child) in clause_types" not in inspect.getsource(finder) or any(
-            "find_clauses" in inspect.getsource(getattr(c, "find_clauses")) and getattr(c, "find_clauses") is not ast_nodes.Node.find_clauses
+        if "type(child) in clause_types" not in source_of(finder) or any(
+            "find_clauses" in source_of(getattr(c, "find_clauses")) and getattr(c, "find_clauses") is not ast_nodes.Node.find_clauses
             for c in (ast_nodes.Expression, ast_nodes.UpdateExpressionFunction)
         ):
             out.append("moto's Node.find_clauses changed or is overridden (patch 22 remembers its answers)")
         traverser = ast_nodes.DepthFirstTraverser
         update_validators_module = validators
-        process_src = inspect.getsource(_originals_clause_finding.get("process") or traverser.process)
-        nodes_src = inspect.getsource(_originals_clause_finding.get("nodes_to_be_processed") or traverser.nodes_to_be_processed)
-        walk_src = inspect.getsource(_originals_clause_finding.get("traverse_node_recursively")
+        process_src = source_of(_originals_clause_finding.get("process") or traverser.process)
+        nodes_src = source_of(_originals_clause_finding.get("nodes_to_be_processed") or traverser.nodes_to_be_processed)
+        walk_src = source_of(_originals_clause_finding.get("traverse_node_recursively")
                                      or traverser.traverse_node_recursively)
         if source_digest(_originals_clause_finding.get("traverse_node_recursively")
                          or traverser.traverse_node_recursively) != TRAVERSE_SHA256 or "self.process(node)" not in walk_src:
             out.append("moto's DepthFirstTraverser.traverse_node_recursively changed (patch 22 ports it)")
-        if any("def traverse_node_recursively" in inspect.getsource(getattr(update_validators_module, n))
+        if any("def traverse_node_recursively" in source_of(getattr(update_validators_module, n))
                for n in dir(update_validators_module) if isinstance(getattr(update_validators_module, n), type)
                and issubclass(getattr(update_validators_module, n), traverser) and getattr(update_validators_module, n) is not traverser):
             out.append("a moto update validator overrides traverse_node_recursively (patch 22 would skip it)")
         if "self._processing_map().items()" not in process_src or "self._processing_map().keys()" not in nodes_src:
             out.append("moto's DepthFirstTraverser.process/nodes_to_be_processed changed (patch 22 builds the map once)")
         for name in _CLAUSE_VALIDATORS:
-            check = inspect.getsource(getattr(validators, name))
+            check = source_of(getattr(validators, name))
             if "return node" not in check or "traverse" in check:
                 out.append(f"moto's {name} changed (patch 22 assumes its check returns the node it got)")
-        if "gen_amzn_requestid_long(headers)" not in inspect.getsource(core_responses.BaseResponse):
+        if "gen_amzn_requestid_long(headers)" not in source_of(core_responses.BaseResponse):
             out.append("moto.core.responses no longer calls gen_amzn_requestid_long by that name (patch 21)")
     except Exception as exc:  # noqa: BLE001
         out.append(f"moto's JSONPath parse, request ids or update validators not usable: {exc!r}")
@@ -517,7 +525,7 @@ def problems(include_version: bool = True) -> list[str]:
 
         if "stepfunctions" not in default_user_config or "execute_state_machine" not in default_user_config["stepfunctions"]:
             out.append('moto.core.config.default_user_config["stepfunctions"]["execute_state_machine"] is gone')
-        if "execute_state_machine" not in inspect.getsource(sfn_responses.get_backend):
+        if "execute_state_machine" not in source_of(sfn_responses.get_backend):
             out.append("moto.stepfunctions.responses.get_backend no longer reads execute_state_machine")
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends  # noqa: F401
     except Exception as exc:  # noqa: BLE001
@@ -530,9 +538,9 @@ def problems(include_version: bool = True) -> list[str]:
         )
 
         base = state_task_service.StateTaskService
-        if "self._normalise_parameters(normalised_parameters)" not in inspect.getsource(base._eval_execution):
+        if "self._normalise_parameters(normalised_parameters)" not in source_of(base._eval_execution):
             out.append("StateTaskService._eval_execution no longer calls _normalise_parameters")
-        if "self._normalise_response(output_value)" not in inspect.getsource(base._eval_execution):
+        if "self._normalise_response(output_value)" not in source_of(base._eval_execution):
             out.append("StateTaskService._eval_execution no longer calls _normalise_response")
         for cls in (state_task_service_aws_sdk.StateTaskServiceAwsSdk, state_task_service_sfn.StateTaskServiceSfn):
             for name in ("_get_boto_service_name", "_get_boto_service_action", "_normalise_parameters"):
@@ -557,14 +565,14 @@ def problems(include_version: bool = True) -> list[str]:
         for name in ("get_table", "get_item", "get_keys_value", "put_item", "delete_item", "update_item"):
             if not callable(getattr(DynamoDBBackend, name, None)):
                 out.append(f"DynamoDBBackend.{name} is gone (patch 6 calls it)")
-        table_src = inspect.getsource(Table.put_item) + inspect.getsource(Table.delete_item)
+        table_src = source_of(Table.put_item) + source_of(Table.delete_item)
         for needle in ("self.items[hash_value][range_value] = item", "self.items[hash_value] = item",
                        "self.stream_shard.add("):
             if needle not in table_src:
                 out.append(f"moto's Table no longer stores items as patch 6 restores them ({needle!r} is gone)")
-        if "self.items.append(" not in inspect.getsource(StreamShard.add):
+        if "self.items.append(" not in source_of(StreamShard.add):
             out.append("moto's StreamShard.add no longer appends to self.items (patch 6 truncates it on rollback)")
-        query_src = inspect.getsource(_original_query or Table.query)
+        query_src = source_of(_original_query or Table.query)
         for marker in _QUERY_SOURCE_MARKERS:
             if marker not in query_src:
                 out.append(f"moto's Table.query no longer reads as patch 8 expects ({marker!r} is gone)")
@@ -590,7 +598,7 @@ def problems(include_version: bool = True) -> list[str]:
         from moto.core.common_models import BaseModel
 
         new = _original_base_model_new or BaseModel.__dict__.get("__new__")
-        src = inspect.getsource(new) if new is not None else ""
+        src = source_of(new) if new is not None else ""
         if "cls.instances_tracked.append(instance)" not in src or "super().__new__(cls)" not in src:
             out.append("moto.core.common_models.BaseModel.__new__ no longer tracks instances as patch 7 expects")
         if not callable(getattr(model_instances, "reset_model_data", None)):
@@ -623,7 +631,7 @@ def problems(include_version: bool = True) -> list[str]:
         digest = source_digest(original)
         if digest != METHOD_NAMES_SHA256:
             out.append(f"moto.core.utils.method_names_from_class changed (sha256 {digest}): re-check patch 10")
-        if "method_names_from_class(self.__class__)" not in inspect.getsource(core_responses.BaseResponse.call_action):
+        if "method_names_from_class(self.__class__)" not in source_of(core_responses.BaseResponse.call_action):
             out.append("BaseResponse.call_action no longer calls method_names_from_class (patch 10)")
     except Exception as exc:  # noqa: BLE001
         out.append(f"moto.core.responses not usable: {exc!r}")
@@ -635,7 +643,7 @@ def problems(include_version: bool = True) -> list[str]:
         digest = source_digest(original)
         if digest != ASL_PARSE_SHA256:
             out.append(f"AmazonStateLanguageParser.parse changed (sha256 {digest}): re-check patch 11")
-        if "AmazonStateLanguageParser.parse(" not in inspect.getsource(execution_worker.ExecutionWorker._get_evaluation_entrypoint):
+        if "AmazonStateLanguageParser.parse(" not in source_of(execution_worker.ExecutionWorker._get_evaluation_entrypoint):
             out.append("ExecutionWorker._get_evaluation_entrypoint no longer parses the definition (patch 11)")
     except Exception as exc:  # noqa: BLE001
         out.append(f"moto's ASL parser not usable: {exc!r}")
@@ -667,7 +675,7 @@ def problems(include_version: bool = True) -> list[str]:
             out.append("moto.stepfunctions.parser.utils.TMP_THREADS is gone (patch 15 prunes it)")
         from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-        if "state_machine.executions.append(execution)" not in inspect.getsource(
+        if "state_machine.executions.append(execution)" not in source_of(
                 _originals_retention.get("start_execution") or StepFunctionsParserBackend.start_execution):
             out.append("StepFunctionsParserBackend.start_execution no longer appends to state_machine.executions")
     except Exception as exc:  # noqa: BLE001
@@ -696,7 +704,7 @@ def problems(include_version: bool = True) -> list[str]:
         digest = source_digest(_original_item_init or Item.__init__, moto_setitem)
         if digest != ITEM_INIT_SHA256:
             out.append(f"moto's dynamo_type Item.__init__ / LimitedSizeDict changed (sha256 {digest}): re-port patch 17")
-        if f"> {ITEM_SIZE_LIMIT}:" not in inspect.getsource(moto_setitem):
+        if f"> {ITEM_SIZE_LIMIT}:" not in source_of(moto_setitem):
             out.append(f"moto's item size limit is no longer {ITEM_SIZE_LIMIT} (patch 17)")
         from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
 
@@ -732,7 +740,7 @@ def problems(include_version: bool = True) -> list[str]:
         digest = source_digest(ddb_utilities.dynamo_to_dict)
         if digest != DYNAMO_TO_DICT_SHA256:
             out.append(f"moto's dynamo_to_dict changed (sha256 {digest}): re-port patch 23")
-        if "dynamo_to_dict(result)" not in inspect.getsource(ddb_responses.DynamoResult):
+        if "dynamo_to_dict(result)" not in source_of(ddb_responses.DynamoResult):
             out.append("moto's DynamoResult no longer calls dynamo_to_dict by that name (patch 23)")
     except Exception as exc:  # noqa: BLE001
         out.append(f"moto's DynamoType walks not usable: {exc!r}")
@@ -750,7 +758,7 @@ def problems(include_version: bool = True) -> list[str]:
         from moto.cognitoidp import models as cognito_models
 
         # patch 31: the pool imports its key through the module's `jwk`, and nothing else of moto's uses that name
-        uses = [line.strip() for line in inspect.getsource(cognito_models).splitlines() if "jwk." in line]
+        uses = [line.strip() for line in source_of(cognito_models).splitlines() if "jwk." in line]
         if uses != ["self.json_web_key = jwk.RSAKey.import_key(jwks_file)"]:
             out.append(f"moto.cognitoidp.models uses jwk differently now ({uses}): re-check patch 31")
     except Exception as exc:  # noqa: BLE001
@@ -1926,7 +1934,7 @@ def _patch_queries() -> bool:
 
     if _original_query is not None:
         return True
-    source = inspect.getsource(Table.query)
+    source = source_of(Table.query)
     if not all(marker in source for marker in _QUERY_SOURCE_MARKERS):
         return False
     original = Table.query
