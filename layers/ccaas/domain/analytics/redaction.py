@@ -384,11 +384,24 @@ def contains_luhn_valid_card(text: str) -> bool:
 
 
 def _lower_same_length(text: str) -> str:
-    """Lower-cased text with positions unchanged (a few letters, e.g. "\u0130", grow when lowered)."""
+    """Lower-cased text with positions unchanged (a few letters, e.g. "\u0130", grow when lowered), in which
+    the words are read: a compatibility letter is its NFKC letter ("ＣＶＶ", "𝐜𝐯𝐯": "cvv"), so a keyword typed
+    in full-width or styled letters names its number as the ASCII one does (the digits were already read in
+    NFKC). Digits and marks stay as typed: the number runs read those themselves."""
+    if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
+        text = "".join(_as_letter(c) for c in text)
     lowered = text.lower()
     if len(lowered) != len(text):
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
     return lowered
+
+
+def _as_letter(char: str) -> str:
+    """A compatibility letter's one-letter NFKC form, else the character ("ﬁ" stays: two letters)."""
+    if char.isascii():
+        return char
+    folded = unicodedata.normalize("NFKC", char)
+    return folded if len(folded) == 1 and folded.isalpha() else char
 
 
 # Context: the nearest of these keywords before a number (or just after it) says what it is.
@@ -434,6 +447,7 @@ _KEY_PAIRS: dict[str, str] = {
 }  # fmt: skip
 _KEY_TRIPLES: dict[str, str] = {"social security number": "ssn", "social security no": "ssn"}
 _STRIP = ".,?!;:()\"'[]-\u2026"
+_STRIP += "".join(chr(ord(c) + 0xFEE0) for c in _STRIP[:-1]) + "\u3001\u3002\u300c\u300d"  # "ＣＶＶ：", "ＣＶＶ、"
 _KEEPS = ("keep", "tail")  # contexts that keep a number said alone
 _BEFORE_WORDS, _AFTER_WORDS = 14, 7  # words of context searched before / after a number
 _BEFORE_CHARS = 110
