@@ -57,3 +57,15 @@ def test_the_receipt_points_at_the_original_characters():
     result = redact_text(text)
     assert result.text == "ＣＶＶ： [CARD_SECURITY_CODE]"
     assert result.counts == {"CARD_SECURITY_CODE": 1}
+
+
+@pytest.mark.parametrize("text, redacted", [
+    ("cvv#123", "cvv#[CARD_SECURITY_CODE]"),
+    ("cvv=123", "cvv=[CARD_SECURITY_CODE]"),
+    ("ｃｖｖ＝１２３", "ｃｖｖ＝[CARD_SECURITY_CODE]"),
+    ("card=4111111111111111 cvv*123", "card=[CARD] cvv*[CARD_SECURITY_CODE]"),
+    ("order#123456789", "order#123456789"),
+    ("ref=1234", "ref=1234"),
+])
+def test_a_keyword_typed_against_a_mark_of_notes_still_names_its_number(text, redacted):
+    assert redact_text(text).text == redacted

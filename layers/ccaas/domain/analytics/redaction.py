@@ -446,7 +446,7 @@ _KEY_PAIRS: dict[str, str] = {
                     "phone"),
 }  # fmt: skip
 _KEY_TRIPLES: dict[str, str] = {"social security number": "ssn", "social security no": "ssn"}
-_STRIP = ".,?!;:()\"'[]-\u2026"
+_STRIP = ".,?!;:()\"'[]-#=*\u2026"  # typed notes: "cvv#123", "cvv=123"
 _STRIP += "".join(chr(ord(c) + 0xFEE0) for c in _STRIP[:-1]) + "\u3001\u3002\u300c\u300d"  # "ＣＶＶ：", "ＣＶＶ、"
 _KEEPS = ("keep", "tail")  # contexts that keep a number said alone
 _BEFORE_WORDS, _AFTER_WORDS = 14, 7  # words of context searched before / after a number
