@@ -69,3 +69,17 @@ def test_the_receipt_points_at_the_original_characters():
 ])
 def test_a_keyword_typed_against_a_mark_of_notes_still_names_its_number(text, redacted):
     assert redact_text(text).text == redacted
+
+
+@pytest.mark.parametrize("text, redacted", [
+    ("cvv123", "cvv[CARD_SECURITY_CODE]"),
+    ("card 4111111111111111 cvv123", "card [CARD] cvv[CARD_SECURITY_CODE]"),
+    ("4111111111111111cvc0421", "[CARD]cvc[CARD_SECURITY_CODE]"),
+    ("ＣＶＶ１２３", "ＣＶＶ[CARD_SECURITY_CODE]"),
+    # identifiers: another word glued, too many or too few digits, "cid" (a customer id as often)
+    ("abccvv123", "abccvv123"), ("cvv12345", "cvv12345"), ("cvv12", "cvv12"), ("cid123", "cid123"),
+    ("user838", "user838"),
+])
+def test_a_security_code_glued_to_its_keyword_is_redacted(text, redacted):
+    assert redact_text(text).text == redacted
+    assert redact_attribute(text) == redacted
