@@ -29,7 +29,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -56,7 +56,10 @@ from ccaas.domain.routing_engine.synthetic import SYNTHETIC_ATTRIBUTE, TEST_AGEN
 logger = logging.getLogger(__name__)
 
 JOURNEYS_SETTINGS = "journeys"  # the tenant's Config settings document (PUT /settings/journeys)
-_POLL_S = 0.05
+# While a step waits (an offer, a state) it polls the API: every 50 ms at first, since most waits are short and
+# a step's latency is what the journey measures, then less often, up to every 0.25 s. On a deployed stage each
+# poll is an API Gateway request and a Lambda invocation: a 10 s wait makes 44 of them, not 200.
+_POLL_FIRST_S, _POLL_GROWTH, _POLL_MAX_S = 0.05, 1.5, 0.25
 _WAITING = ("INITIATED", "QUEUED", "OFFERED", "CALLBACK_SCHEDULED")
 _WITH_AGENT = ("CONNECTED", "ACW")
 # How long a timed-out journey's worker may take to finish its call in flight before the journey cleans up
@@ -94,6 +97,23 @@ def _foreign_instance(deps: Any, tenant_id: str, suite: JourneySuite) -> bool:
     from ccaas.usecases.tenancy import owns_connect_instance
 
     return suite.connect_instance_arn is not None and not owns_connect_instance(deps, tenant_id, suite.connect_instance_arn)
+
+
+def poll_waits() -> Iterator[float]:
+    """Seconds between a waiting step's polls: 0.05, 0.075, 0.1125, ... then 0.25 on."""
+    wait = _POLL_FIRST_S
+    while True:
+        yield wait
+        wait = min(_POLL_MAX_S, wait * _POLL_GROWTH)
+
+
+def _pause(waits: Iterator[float], limit: float) -> bool:
+    """Sleep until the next poll, never past `limit` (one last poll at it); False once `limit` has passed."""
+    left = limit - time.monotonic()
+    if left <= 0:
+        return False
+    time.sleep(min(next(waits), left))
+    return True
 
 
 class StepTimeout(Exception):
@@ -219,13 +239,13 @@ class _Steps:
         if not _ok(status):
             return _api_error(status, body), body if isinstance(body, dict) else {}
         limit = time.monotonic() + self.timeout(step.timeout_s)
+        waits = poll_waits()
         while True:
             status, offers = self.api("GET", f"/agents/{agent}/offers", role="agent", agent_id=agent)
             if _ok(status) and any(o.get("contact", {}).get("contact_id") == contact_id for o in offers or []):
                 break
-            if time.monotonic() >= limit:
+            if not _pause(waits, limit):
                 raise StepTimeout(f"no offer of contact {contact_id} to {agent} within {step.timeout_s:g} s")
-            time.sleep(_POLL_S)
         status, view = self.api("POST", f"/agents/{agent}/contacts/{contact_id}/accept", role="agent", agent_id=agent)
         if not _ok(status):
             return _api_error(status, view), view if isinstance(view, dict) else {}
@@ -269,15 +289,15 @@ class _Steps:
 
     def wait_for(self, step: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         limit = time.monotonic() + self.timeout(step.timeout_s)
+        waits = poll_waits()
         while True:
             status, view = self.api("GET", f"/contacts/{self.run.contact_id}", role="integration")
             if _ok(status) and view.get("state") == step.state:
                 self.run.contact = view
                 return contact_values(view), view
-            if time.monotonic() >= limit:
+            if not _pause(waits, limit):
                 seen = view.get("state") if isinstance(view, dict) else status
                 raise StepTimeout(f"contact {self.run.contact_id} not {step.state} within {step.timeout_s:g} s (is {seen})")
-            time.sleep(_POLL_S)
 
 
 def _play(entry: EntryPoints, run: _Run) -> None:
