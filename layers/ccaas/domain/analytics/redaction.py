@@ -389,7 +389,8 @@ def _lower_same_length(text: str) -> str:
     in full-width or styled letters names its number as the ASCII one does (the digits were already read in
     NFKC). Digits and marks stay as typed: the number runs read those themselves."""
     if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
-        text = "".join(_as_letter(c) for c in text)
+        folded = {ord(c): f for c in set(text) if not c.isascii() and (f := _as_letter(c)) != c}
+        text = text.translate(folded)  # per distinct character: a long transcript is one C-speed pass
     lowered = text.lower()
     if len(lowered) != len(text):
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
