@@ -21,11 +21,14 @@ import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pytest
+if TYPE_CHECKING:  # the children that compile import nothing of pytest's but its rewriter
+    import pytest
 
 # The project's packages and the suite: what the workers import.
 PACKAGES = ("tests", "layers", "local", "functions", "infra", "bench")
+TIMEOUT_S = 120  # a child that takes longer is stopped: the workers compile what it left
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -50,13 +53,21 @@ def run(files: Sequence[Path], python_files: Sequence[str], *, processes: int, c
     """Compile `files` in `processes` child processes (interleaved slices, so each gets test and package
     modules alike) and wait for them."""
     slices = [files[i::processes] for i in range(processes)]
-    children = [
-        subprocess.Popen([sys.executable, "-m", "tests.precompile", ",".join(python_files), *map(str, part)],
-                         cwd=cwd, stdin=subprocess.DEVNULL)
-        for part in slices if part
-    ]
+    children = []
+    try:
+        for part in slices:
+            if part:
+                children.append(subprocess.Popen(
+                    [sys.executable, "-m", "tests.precompile", ",".join(python_files), *map(str, part)],
+                    cwd=cwd, stdin=subprocess.DEVNULL))
+    except OSError:
+        pass  # no process to be had: the workers compile as they import
     for child in children:
-        child.wait()
+        try:
+            child.wait(TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
 def compile_one(path: Path, python_files: Sequence[str]) -> None:

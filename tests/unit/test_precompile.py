@@ -116,3 +116,29 @@ def test_only_the_xdist_controller_compiles_ahead(monkeypatch, option, worker) -
     (files, patterns), = calls
     assert patterns == PYTHON_FILES
     assert Path(__file__).resolve() in files and any(p.parts[-3:-1] == ("layers", "ccaas") for p in files)
+
+
+def test_without_children_or_with_one_stuck_the_controller_goes_on(monkeypatch, tmp_path):
+    def no_process(*args, **kwargs):
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(precompile.subprocess, "Popen", no_process)
+    precompile.run([tmp_path / "test_a.py"], PYTHON_FILES, processes=2, cwd=tmp_path)  # returns
+
+    class Stuck:
+        killed = False
+
+        def __init__(self, *args, **kwargs) -> None:
+            self.waits = 0
+
+        def wait(self, timeout=None):  # noqa: ANN001, ANN202
+            self.waits += 1
+            if not Stuck.killed:
+                raise precompile.subprocess.TimeoutExpired("precompile", timeout)
+
+        def kill(self) -> None:
+            Stuck.killed = True
+
+    monkeypatch.setattr(precompile.subprocess, "Popen", Stuck)
+    precompile.run([tmp_path / "test_a.py"], PYTHON_FILES, processes=1, cwd=tmp_path)
+    assert Stuck.killed
