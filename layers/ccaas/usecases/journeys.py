@@ -58,7 +58,7 @@ logger = logging.getLogger(__name__)
 JOURNEYS_SETTINGS = "journeys"  # the tenant's Config settings document (PUT /settings/journeys)
 # While a step waits (an offer, a state) it polls the API: every 50 ms at first, since most waits are short and
 # a step's latency is what the journey measures, then less often, up to every 0.25 s. On a deployed stage each
-# poll is an API Gateway request and a Lambda invocation: a 10 s wait makes 44 of them, not 200.
+# poll is an API Gateway request and a Lambda invocation: a 10 s wait makes 45 of them, not ~200.
 _POLL_FIRST_S, _POLL_GROWTH, _POLL_MAX_S = 0.05, 1.5, 0.25
 _WAITING = ("INITIATED", "QUEUED", "OFFERED", "CALLBACK_SCHEDULED")
 _WITH_AGENT = ("CONNECTED", "ACW")
