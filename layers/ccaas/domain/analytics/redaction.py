@@ -1095,7 +1095,16 @@ _DIGIT_PATTERNS = {
 _CLUSTER_LEAD, _CLUSTER_TRAIL, _CLUSTER_GAP = 4, 3, 3
 # A security code typed against its keyword ("cvv123", "…1111cvc0421"): the number runs read a word glued to
 # digits as an identifier ("user838"), which these words never are. Not "cid" (a customer id too).
-_GLUED_CODE = lazy_regex(r"(?<![^\W\d_])(?:cvv|cvc|csc|cvn)(\d{3,4})(?!\d)")
+_GLUED_CODE_WORDS = frozenset({"cvv", "cvc", "csc", "cvn"})
+
+
+def _glued_codes(lowered: str, numeric: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """The 3-4 digit groups (of the digit groups already found) typed right after a code's word that starts a word."""
+    return [(start, end, PiiType.CARD_SECURITY_CODE) for start, end, digits in numeric
+            if len(digits) in (3, 4) and start >= 3 and lowered[start - 3 : start] in _GLUED_CODE_WORDS
+            and (start == 3 or not lowered[start - 4].isalpha())]
+
+
 _EMAIL = lazy_regex(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # Spoken form ASR produces: "john dot smith at example dot com", "j o h n underscore d o e at ...",
 # "kate seventy two at ...": the domain is matched from " at ", the local part read back from there.
@@ -1213,7 +1222,7 @@ class Redactor:
             spans += [span for span in numbers.spans if span[2] in self._run_kinds]
         spans += typed
         if PiiType.CARD_SECURITY_CODE in self._run_kinds and digit_segments:
-            spans += [(m.start(1), m.end(1), PiiType.CARD_SECURITY_CODE) for m in _GLUED_CODE.finditer(lowered)]
+            spans += _glued_codes(lowered, numeric)
         if PiiType.NINO in self.config.detect and any(word in lowered for word in _NINO_WORDS):
             spans += _spoken_ninos(lowered)
         if self._emails:
