@@ -14,7 +14,6 @@ pytest accepts the pyc written here and that its code is what pytest's rewriter 
 from __future__ import annotations
 
 import compileall
-import fnmatch
 import importlib.util
 import os
 import subprocess
@@ -45,8 +44,11 @@ def sources(root: Path) -> list[Path]:
 
 
 def rewritten_by_pytest(path: Path, python_files: Iterable[str]) -> bool:
-    """pytest rewrites the asserts of test modules (its python_files patterns) and conftest files."""
-    return path.name == "conftest.py" or any(fnmatch.fnmatch(path.name, pattern) for pattern in python_files)
+    """pytest rewrites the asserts of test modules (its python_files patterns, matched as its rewrite hook
+    matches them) and conftest files."""
+    from _pytest.pathlib import fnmatch_ex
+
+    return path.name == "conftest.py" or any(fnmatch_ex(pattern, path) for pattern in python_files)
 
 
 def run(files: Sequence[Path], python_files: Sequence[str], *, processes: int, cwd: Path) -> None:
