@@ -1095,14 +1095,19 @@ _DIGIT_PATTERNS = {
 _CLUSTER_LEAD, _CLUSTER_TRAIL, _CLUSTER_GAP = 4, 3, 3
 # A security code typed against its keyword ("cvv123", "…1111cvc0421"): the number runs read a word glued to
 # digits as an identifier ("user838"), which these words never are. Not "cid" (a customer id too).
-_GLUED_CODE_WORDS = frozenset({"cvv", "cvc", "csc", "cvn"})
+_GLUED_CODE_WORDS = tuple(w for w, kind in _KEYWORDS.items() if kind == "cvv" and w.isalpha() and w != "cid")
 
 
 def _glued_codes(lowered: str, numeric: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """The 3-4 digit groups (of the digit groups already found) typed right after a code's word that starts a word."""
-    return [(start, end, PiiType.CARD_SECURITY_CODE) for start, end, digits in numeric
-            if len(digits) in (3, 4) and start >= 3 and lowered[start - 3 : start] in _GLUED_CODE_WORDS
-            and (start == 3 or not lowered[start - 4].isalpha())]
+    found = []
+    for start, end, digits in numeric:
+        if len(digits) not in (3, 4):
+            continue
+        word = next((w for w in _GLUED_CODE_WORDS if lowered.endswith(w, 0, start)), None)
+        if word is not None and (start == len(word) or not lowered[start - len(word) - 1].isalpha()):
+            found.append((start, end, PiiType.CARD_SECURITY_CODE))
+    return found
 
 
 _EMAIL = lazy_regex(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
