@@ -158,3 +158,18 @@ def test_numbers_in_words_that_are_no_card_are_kept(text, kept):
     from ccaas.domain.analytics.redaction import redact_attribute, redact_text
 
     assert kept in redact_text(text).text and kept in redact_attribute(text)
+
+
+def test_a_value_is_read_after_its_key_as_after_the_words_before_it():
+    """{"cvv": "123"} stored the code: the value was read alone, and "123" alone is no code (outside probe)."""
+    assert redact_attributes({"cvv": "123", "ssn": "078051120", "ＣＶＶ": "１２３", "security code": "4821"}) == {
+        "cvv": "[CARD_SECURITY_CODE]", "ssn": "[SSN]", "ＣＶＶ": "[CARD_SECURITY_CODE]",
+        "security code": "[CARD_SECURITY_CODE]"}
+    # a key that names something else keeps its number, as in text; ids skip the redactor as before
+    assert redact_attributes({"order": "123", "row_id": "r00042", "account_id": "acct-00017"}) == {
+        "order": "123", "row_id": "r00042", "account_id": "acct-00017"}
+
+
+def test_a_values_line_breaks_are_kept_when_it_is_read_after_its_key():
+    assert redact_attributes({"note": "call back\ncvv 123\nthanks", "cvv\n(back)": "123\nok"}) == {
+        "note": "call back\ncvv [CARD_SECURITY_CODE]\nthanks", "cvv\n(back)": "[CARD_SECURITY_CODE]\nok"}

@@ -1599,19 +1599,30 @@ def redact_attribute(text: str) -> str:
 
 
 def redact_attributes(attributes: Mapping[str, str]) -> dict[str, str]:
-    """Keys and values through `redact_attribute`, each on its own (a number never runs on from one value
-    into the next). A key is text a caller chose too: an integration that files data under its value as the
-    key would otherwise store it there. Two keys that redact to the same text are both kept, the later one
-    with " (2)", " (3)", ... appended, so redaction never drops a value."""
+    """Keys and values redacted, each pair on its own (a number never runs on from one value into the next),
+    a value read after its key as a number is read after the words before it: {"cvv": "123"} and {"ssn":
+    "078051120"} are a code and an SSN, as "cvv 123" is. A key is text a caller chose too: an integration that
+    files data under its value as the key would otherwise store it there. Two keys that redact to the same text
+    are both kept, the later one with " (2)", " (3)", ... appended, so redaction never drops a value."""
     out: dict[str, str] = {}
     for key, value in attributes.items():
-        name = base = redact_attribute(key)
-        n = 1
+        base, redacted = _redact_pair(key, value)
+        name, n = base, 1
         while name in out:
             n += 1
             name = f"{base} ({n})"
-        out[name] = redact_attribute(value)
+        out[name] = redacted
     return out
+
+
+def _redact_pair(key: str, value: str) -> tuple[str, str]:
+    """A key and its value as consecutive texts of one redaction (the key's words are the value's context),
+    each line a text, as `Redactor.redact` keeps a value's line breaks."""
+    if not _may_spell_a_number(f"{key}\n{value}"):
+        return key, value
+    key_lines, value_lines = key.split("\n"), value.split("\n")
+    texts = _attribute_redactor().redact_many([*key_lines, *value_lines]).texts
+    return "\n".join(texts[: len(key_lines)]), "\n".join(texts[len(key_lines) :])
 
 
 _FEWEST_DIGITS = 3  # a card security code's (PCI DSS: never stored); an SSN has 9, a card 13 or more
