@@ -6,6 +6,7 @@ Generated from the app's route table: a new route without `roles=` does not even
 """
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -155,6 +156,41 @@ def test_an_agent_acts_only_as_itself_and_only_in_its_tenant(team):
     assert api("GET", f"/contacts/{contact_id}", other, role="agent", agent_id="ana")[0] == 404
     assert api("GET", "/agents/ana", other, role="agent", agent_id="ana")[0] == 404
     assert api("GET", f"/contacts/{contact_id}", other, role="supervisor")[0] == 404
+
+
+_AGENT_VERBS = ("accept", "reject", "complete", "end-acw", "hold", "resume", "transfer", "consult", "escalate",
+                "take", "consult/cancel", "consult/complete", "consult/conference")
+
+
+def test_a_contact_nobody_holds_is_not_found_on_an_agents_own_paths_as_an_unknown_one(team):
+    """A contact waiting in a queue (or ended before anyone answered) is not ben's: on ben's own contact paths every
+    verb answers exactly as for an id that does not exist, never a 409 naming its state (an agent's key could probe
+    the tenant's contacts otherwise). Ben serves the contact's queue, so only the answer stands between."""
+    waiting = _contact_of_ana(team.id)
+    _move(team.id, waiting, ContactState.QUEUED)
+    store = dependencies().store
+    held = store.get_contact(team.id, waiting)
+    store.save(contacts=[held.model_copy(update={"agent_id": None, "offered_at": None, "version": held.version + 1})])
+    ended = _contact_of_ana(team.id)
+    held = store.get_contact(team.id, ended)
+    store.save(contacts=[held.model_copy(update={"state": ContactState.ABANDONED, "agent_id": None, "version": held.version + 1})])
+    unknown = f"c{uuid.uuid4().hex[:10]}"
+    body = {"reason": "x", "to": {"queue_id": "sales"}}
+    for verb in _AGENT_VERBS:
+        expected = api("POST", f"/agents/ben/contacts/{unknown}/{verb}", team.id, body, role="agent", agent_id="ben")
+        assert expected[0] == 404, (verb, expected)
+        for contact_id in (waiting, ended):
+            status, answer = api("POST", f"/agents/ben/contacts/{contact_id}/{verb}", team.id, body, role="agent", agent_id="ben")
+            assert (status, json.dumps(answer).replace(contact_id, unknown)) == (404, json.dumps(expected[1])), (verb, answer)
+    assert store.get_contact(team.id, waiting).state == ContactState.QUEUED
+    # An offer ben missed went back to the queue: ben may still learn what became of it (a 409, not a 404).
+    held = store.get_contact(team.id, waiting)
+    store.save(contacts=[held.model_copy(update={"declined_by": ("ben",), "version": held.version + 1})])
+    status, answer = api("POST", f"/agents/ben/contacts/{waiting}/accept", team.id, role="agent", agent_id="ben")
+    assert status == 409 and "QUEUED" in answer["message"], answer
+    # A supervisor's key reads everything of its tenant: its answers may say why.
+    status, answer = api("POST", f"/agents/ben/contacts/{waiting}/take", team.id, role="supervisor")
+    assert status == 422 and "not an escalation" in answer["message"], answer
 
 
 def test_an_agent_posts_its_own_chat_messages_never_the_customers(team):

@@ -65,6 +65,21 @@ def test_malformed_frames_are_frame_errors_that_never_echo_the_input(body):
     assert "bad queue" not in str(err.value) and "other" not in str(err.value)
 
 
+@pytest.mark.parametrize(("body", "named"), [
+    ('{"action":"ping","action":"subscribe"}', "action"),  # json.loads keeps the last: subscribed to every queue
+    ('{"action":"subscribe","queues":["sales"],"queues":[]}', "queues"),  # ... widened to every queue
+    ('{"action":"ping","\\u0061ction":"subscribe"}', "action"),  # the same key, escaped
+    ('{"action":"ping","ECHO-ME-7731":1,"ECHO-ME-7731":2}', None),  # the sender's key: not echoed
+    ('{"action":"subscribe","queues":[{"a":1,"a":2}]}', None),  # nested
+])
+def test_a_key_given_twice_is_refused_as_the_rest_api_refuses_it(body, named):
+    with pytest.raises(FrameError, match="more than once") as err:
+        parse_frame(body)
+    assert err.value.field == named and "ECHO-ME" not in str(err.value), str(err.value)
+    if named:
+        assert f'"{named}"' in str(err.value)
+
+
 @pytest.mark.parametrize("body", [
     '{"action":"ping","ECHO-ME-7731":1}',
     '{"action":"subscribe","queues":["sales"],"ECHO-ME-7731":"x","tenant_id":"t2"}',

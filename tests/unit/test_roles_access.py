@@ -34,29 +34,56 @@ def test_a_declaration_names_roles_and_an_agent_route_names_what_confines_it():
 def test_enforce_admits_the_declared_roles_and_confines_agents():
     holders = {"c-ana": "ana", "c-ben": "ben"}
 
-    def holder_of(tenant_id, contact_id):
+    def contact_of(tenant_id, contact_id):
         if contact_id not in holders:
             raise NotFound("no such contact", field="contact_id")
-        return holders[contact_id]
+        return SimpleNamespace(agent_id=holders[contact_id], declined_by=(), handover=None)
 
     status = _route("PUT", "/agents/<agent_id>/status", [Role.SUPERVISOR, Role.AGENT])
-    assert access.enforce(status, _context("supervisor"), {"agent_id": "ben"}, holder_of).role == Role.SUPERVISOR
-    assert access.enforce(status, _context("agent", "ana"), {"agent_id": "ana"}, holder_of).agent_id == "ana"
+    assert access.enforce(status, _context("supervisor"), {"agent_id": "ben"}, contact_of).role == Role.SUPERVISOR
+    assert access.enforce(status, _context("agent", "ana"), {"agent_id": "ana"}, contact_of).agent_id == "ana"
     with pytest.raises(ForbiddenError, match="only as agent ana"):
-        access.enforce(status, _context("agent", "ana"), {"agent_id": "ben"}, holder_of)
+        access.enforce(status, _context("agent", "ana"), {"agent_id": "ben"}, contact_of)
     with pytest.raises(ForbiddenError, match=r"needs role supervisor or agent; this key is admin"):
-        access.enforce(status, _context("admin"), {"agent_id": "ben"}, holder_of)
+        access.enforce(status, _context("admin"), {"agent_id": "ben"}, contact_of)
     messages = _route("POST", "/contacts/<contact_id>/messages", [Role.AGENT, Role.INTEGRATION])
-    access.enforce(messages, _context("agent", "ana"), {"contact_id": "c-ana"}, holder_of)
+    access.enforce(messages, _context("agent", "ana"), {"contact_id": "c-ana"}, contact_of)
     for contact_id in ("c-ben", "c-nobody"):
         with pytest.raises(NotFound):
-            access.enforce(messages, _context("agent", "ana"), {"contact_id": contact_id}, holder_of)
-    access.enforce(messages, _context("integration"), {"contact_id": "c-ben"}, holder_of)  # not confined
+            access.enforce(messages, _context("agent", "ana"), {"contact_id": contact_id}, contact_of)
+    access.enforce(messages, _context("integration"), {"contact_id": "c-ben"}, contact_of)  # not confined
     with pytest.raises(UnauthorizedError):
-        access.enforce(messages, None, {"contact_id": "c-ana"}, holder_of)
-    assert access.enforce(_route("GET", "/openapi.json", None, False), None, {}, holder_of) is None
+        access.enforce(messages, None, {"contact_id": "c-ana"}, contact_of)
+    assert access.enforce(_route("GET", "/openapi.json", None, False), None, {}, contact_of) is None
     # a context from before roles: admin
     assert access.credential({"tenant_id": "t1", "principalId": "t1"}).role == Role.ADMIN
+
+
+def test_on_its_own_contact_paths_an_agent_reaches_only_contacts_that_concern_it():
+    """Under /agents/{own id}/contacts/{cid}: its own; one nobody holds that was offered to it before (missed or
+    rejected: the use-case's 409 says what became of it); a waiting escalation (the take use-case decides). A
+    contact waiting in a queue, or another agent's, is a 404 as an unknown one is."""
+    escalation = SimpleNamespace(mode="ESCALATION")
+    contacts = {
+        "c-mine": SimpleNamespace(agent_id="ana", declined_by=(), handover=None),
+        "c-missed": SimpleNamespace(agent_id=None, declined_by=("bob", "ana"), handover=None),
+        "c-escalation": SimpleNamespace(agent_id=None, declined_by=(), handover=escalation),
+        "c-waiting": SimpleNamespace(agent_id=None, declined_by=("bob",), handover=SimpleNamespace(mode="BLIND")),
+        "c-bens": SimpleNamespace(agent_id="ben", declined_by=("ana",), handover=escalation),
+    }
+    accept = _route("POST", "/agents/<agent_id>/contacts/<contact_id>/accept", [Role.AGENT])
+    messages = _route("GET", "/contacts/<contact_id>/messages", [Role.AGENT])
+    contact_of = lambda tenant_id, contact_id: contacts[contact_id]  # noqa: E731
+    for contact_id in ("c-mine", "c-missed", "c-escalation"):
+        access.enforce(accept, _context("agent", "ana"), {"agent_id": "ana", "contact_id": contact_id}, contact_of)
+    for contact_id in ("c-waiting", "c-bens"):
+        with pytest.raises(NotFound, match=f"contact {contact_id} not found"):
+            access.enforce(accept, _context("agent", "ana"), {"agent_id": "ana", "contact_id": contact_id}, contact_of)
+    # off its own agent paths only its own contacts
+    access.enforce(messages, _context("agent", "ana"), {"contact_id": "c-mine"}, contact_of)
+    for contact_id in ("c-missed", "c-escalation", "c-waiting", "c-bens"):
+        with pytest.raises(NotFound):
+            access.enforce(messages, _context("agent", "ana"), {"contact_id": contact_id}, contact_of)
 
 
 def test_the_natural_role_prefers_admin():

@@ -495,6 +495,35 @@ def test_escalation_goes_to_the_escalation_queue_with_raised_priority_and_reason
         transfers.put_settings(deps, TENANT, TransferSettings(escalation_queue_id="nowhere"))
 
 
+def test_an_escalation_to_a_named_supervisor_names_supervisor_id_in_its_errors():
+    """The escalate body names its target `supervisor_id` (it has no `agent_id`): a refusal names that field."""
+    deps, cid = _setup("bob")
+    add_agent(deps, "sam", queues=("supervisors",))  # OFFLINE
+    for supervisor, refusal, wording in (("nobody", DomainError, "agent nobody does not exist"),
+                                         ("ana", DomainError, "the agent who holds it"),
+                                         ("sam", Conflict, "sam is OFFLINE, not AVAILABLE")):
+        with pytest.raises(refusal, match=wording) as refused:
+            transfers.escalate(deps, TENANT, "ana", cid, EscalationRequest(supervisor_id=supervisor, reason="manager"))
+        assert refused.value.field == "supervisor_id", (supervisor, refused.value)
+    assert _contact(deps, cid).state == ContactState.CONNECTED  # nothing moved
+    # a transfer's body names the agent `agent_id` (under `to`), as before
+    with pytest.raises(DomainError) as refused:
+        transfers.transfer(deps, TENANT, "ana", cid, TransferRequest(to=Destination(agent_id="nobody")))
+    assert refused.value.field == "agent_id"
+
+
+def test_a_supervisor_who_is_not_available_is_told_so_when_taking():
+    """sam is OFFLINE with every slot free: the refusal names the status, not a slot."""
+    deps, cid = _setup()
+    add_agent(deps, "sam", queues=("supervisors",))
+    transfers.put_settings(deps, TENANT, TransferSettings(escalation_queue_id="supervisors"))
+    segment = transfers.escalate(deps, TENANT, "ana", cid, EscalationRequest(reason="manager"))
+    _route(deps, segment.contact_id, token="tok-esc")
+    with pytest.raises(Conflict, match="agent sam is OFFLINE, not AVAILABLE"):
+        transfers.take_escalation(deps, TENANT, "sam", segment.contact_id)
+    assert _contact(deps, segment.contact_id).state == ContactState.QUEUED
+
+
 def test_two_supervisors_take_the_same_escalation_and_one_wins():
     for _ in range(30):
         deps, cid = _setup()
@@ -539,9 +568,13 @@ def test_only_an_agent_of_the_escalations_queue_or_the_supervisor_it_names_takes
     transfers.put_settings(deps, TENANT, TransferSettings(escalation_queue_id="supervisors"))
     segment = transfers.escalate(deps, TENANT, "ana", cid, EscalationRequest(reason="manager"))
     _route(deps, segment.contact_id, token="tok-esc")  # nobody available: it waits
-    with pytest.raises(NotFound, match="may take") as refused:
+    with pytest.raises(NotFound) as refused:
         transfers.take_escalation(deps, TENANT, "ben", segment.contact_id)
     assert refused.value.field == "contact_id" and _contact(deps, segment.contact_id).state == ContactState.QUEUED
+    # worded as for an unknown id: ben learns nothing, not even that the escalation exists
+    with pytest.raises(NotFound) as unknown:
+        transfers.take_escalation(deps, TENANT, "ben", "c0123456789")
+    assert str(refused.value).replace(segment.contact_id, "c0123456789") == str(unknown.value)
     assert agents.get_agent(deps, TENANT, "ben").active_contact_ids == ()
     agents.set_agent_status(deps, TENANT, "sup", StatusChange(status="AVAILABLE"))
     taken = transfers.take_escalation(deps, TENANT, "sup", segment.contact_id)

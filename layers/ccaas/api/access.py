@@ -26,6 +26,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.api_gateway import Router as _PowertoolsRouter
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, UnauthorizedError
 
+from ccaas.domain import lifecycle
 from ccaas.domain.models import NotFound
 from ccaas.domain.tenants import ID_PATTERN, Credential, Role
 
@@ -112,10 +113,10 @@ def _expires_at(value: Any) -> int:
 
 
 def enforce(route: Any, authorizer: Mapping[str, Any] | None, path_args: Mapping[str, str],
-            holder_of: Any) -> Credential | None:
+            contact_of: Any) -> Credential | None:
     """Raise unless the caller may call `route` with these path arguments (403 ForbiddenError, 404
-    NotFound for a contact that is not the agent's, 401 without a tenant). `holder_of(tenant, contact)`
-    returns the agent a contact is offered or assigned to (NotFound when there is no such contact)."""
+    NotFound for a contact that is not the agent's, 401 without a tenant). `contact_of(tenant, contact)` returns
+    the contact (NotFound when there is no such contact)."""
     roles = roles_of(route)
     if roles is None:
         return None  # not behind the authorizer (the documentation routes)
@@ -131,11 +132,12 @@ def enforce(route: Any, authorizer: Mapping[str, Any] | None, path_args: Mapping
         raise ForbiddenError(f"an agent key acts only as agent {caller.agent_id}")
     contact_id = path_args.get("contact_id")
     if contact_id is not None and _ID.fullmatch(contact_id):
-        holder = holder_of(caller.tenant_id, contact_id)
-        # Under /agents/{own id}/contacts/{cid} a contact nobody holds reaches the use-case, which decides (a
-        # waiting escalation the agent may take; an offer that just expired: 409). A contact another agent holds
-        # is a 404 everywhere: the use-cases' 409s name its state and holder.
-        if holder != caller.agent_id and (agent_id is None or holder is not None):
+        contact = contact_of(caller.tenant_id, contact_id)
+        # Under /agents/{own id}/contacts/{cid} a contact nobody holds reaches the use-case only where it concerns
+        # the agent (its offer that just expired: 409; a waiting escalation: the take use-case decides). Anything
+        # else is a 404 everywhere, as an unknown id is: the use-cases' 409s name a contact's state and holder.
+        mine = contact.agent_id == caller.agent_id
+        if not (mine or (agent_id is not None and lifecycle.concerns_agent(contact, caller.agent_id))):
             raise NotFound(f"contact {contact_id} not found", field="contact_id")
     return caller
 

@@ -9,6 +9,7 @@ from ccaas.domain.models import (
     Conflict,
     Contact,
     ContactState,
+    HandoverMode,
     InitiationMethod,
     Queue,
     check_transition,
@@ -44,8 +45,21 @@ def enqueue(contact: Contact, queue: Queue, token: str, now_ms: int, check_at: i
     )
 
 
+def concerns_agent(contact: Contact, agent_id: str) -> bool:
+    """Whether an agent's key may learn anything of `contact` on its own contact paths, beyond "not found": the
+    contact is offered or assigned to it; or nobody holds it and it was offered to this agent before (missed,
+    rejected, or sent on by it: the 409s tell the agent what became of it); or it is an escalation waiting for a
+    taker (the take use-case decides who may take it, and answers "not found" to anyone else). Any other contact,
+    such as one waiting in a queue, is not found, as an unknown id is: an agent cannot probe the tenant's contacts."""
+    if contact.agent_id is not None:
+        return contact.agent_id == agent_id
+    return agent_id in contact.declined_by or (contact.handover is not None and contact.handover.mode == HandoverMode.ESCALATION)
+
+
 def reserve(contact: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent]:
     """Offer the contact to the agent: takes one slot of the contact's channel."""
+    if not agent.is_available:
+        raise Conflict(f"agent {agent.agent_id} is {agent.status}, not AVAILABLE")
     if agent.free_slots(contact.channel) < 1:
         raise Conflict(f"agent {agent.agent_id} has no free {contact.channel} slot")
     if agent.agent_id in contact.declined_by:

@@ -117,12 +117,29 @@ class FrameError(DomainError):
     """A frame the server cannot act on: answered with an error frame, the connection stays."""
 
 
+_FRAME_FIELDS = frozenset({*Subscribe.model_fields, *Ping.model_fields})
+
+
+def _keys_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json.loads' object_pairs_hook: a key given twice in one object is refused, as the REST API's duplicate_key
+    is (json.loads would keep the last: {"action": "ping", "action": "subscribe"} subscribed to every queue). Our
+    fields are named; any other key is the sender's input, so it is not echoed."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        name = f'"{twice}"' if twice in _FRAME_FIELDS else "a key"
+        raise FrameError(f"the frame gives {name} more than once in one object; send each key once",
+                         field=twice if twice in _FRAME_FIELDS else None)
+    return obj
+
+
 def parse_frame(body: str | bytes | None) -> Subscribe | Ping:
     raw = body.encode() if isinstance(body, str) else (body or b"")
     if len(raw) > MAX_FRAME_BYTES:
         raise FrameError(f"frame over {MAX_FRAME_BYTES} bytes")
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, object_pairs_hook=_keys_once)
     except (ValueError, UnicodeDecodeError):
         raise FrameError('not JSON; send {"action": "ping"} or {"action": "subscribe", "queues": [...]}') from None
     except RecursionError:  # ~1,000 nested brackets fit in a frame: Python's decoder gives up (not a ValueError)

@@ -114,27 +114,28 @@ def check_can_transfer(contact: Contact, agent: Agent, settings: TransferSetting
                        f"the most this tenant allows (max_segments)", field="contact_id")
 
 
-def check_journey_isolation(contact: Contact, agent: Agent) -> None:
+def check_journey_isolation(contact: Contact, agent: Agent, field: str = "agent_id") -> None:
     """What routing keeps apart (routing_engine.synthetic), for the moves that name the agent themselves: a real
-    customer never reaches a test agent, a journey test's contact never a real one."""
+    customer never reaches a test agent, a journey test's contact never a real one. `field`: the request's field
+    that names the agent."""
     refused = synthetic_refusal(agent, contact)
     if refused is not None:
         raise DomainError(f"agent {agent.agent_id} is a test agent: it takes only journey tests' contacts"
                           if refused == "test_agent" else
-                          "a journey test's contact goes only to a test agent", field="agent_id")
+                          "a journey test's contact goes only to a test agent", field=field)
 
 
-def check_target_agent(source: Contact, sender: Agent, target: Agent) -> None:
+def check_target_agent(source: Contact, sender: Agent, target: Agent, field: str = "agent_id") -> None:
     """A named agent must be someone else, one routing could offer the contact to as far as journey tests go
     (a real customer never reaches a test agent, a journey's contact never a real one), staffed and with a free
-    slot of the contact's channel."""
+    slot of the contact's channel. `field`: the request's field that names it (`supervisor_id` for an escalation)."""
     if target.agent_id == sender.agent_id:
-        raise DomainError("a contact cannot be transferred to the agent who holds it", field="agent_id")
-    check_journey_isolation(source, target)
+        raise DomainError("a contact cannot be transferred to the agent who holds it", field=field)
+    check_journey_isolation(source, target, field)
     if not target.is_available:
-        raise Conflict(f"agent {target.agent_id} is {target.status}, not AVAILABLE", field="agent_id")
+        raise Conflict(f"agent {target.agent_id} is {target.status}, not AVAILABLE", field=field)
     if target.free_slots(source.channel) < 1:
-        raise Conflict(f"agent {target.agent_id} is at capacity for {source.channel} contacts", field="agent_id")
+        raise Conflict(f"agent {target.agent_id} is at capacity for {source.channel} contacts", field=field)
 
 
 def next_segment(source: Contact, segment_id: str, queue: Queue, handover: Handover, *, priority: int,
@@ -282,10 +283,10 @@ def take_escalation(segment: Contact, agent: Agent, now_ms: int) -> tuple[Contac
     """A supervisor takes a waiting escalation: reserved and connected in one write. Two supervisors
     racing for it: the optimistic write lets one win; the other finds it taken. The taker serves the
     escalation's queue or is the supervisor it names (as routing would offer it); for anyone else it is not
-    there (NotFound: an agent's key learns nothing of contacts it could not be offered)."""
+    there: NotFound, worded as for an unknown id (an agent's key learns nothing of contacts it could not be
+    offered, not even that one exists)."""
     if not _may_take(segment, agent):
-        raise NotFound(f"no escalation {segment.contact_id} that agent {agent.agent_id} may take: the agents of its "
-                       "queue and the supervisor it names may", field="contact_id")
+        raise NotFound(f"contact {segment.contact_id} not found", field="contact_id")
     if segment.handover is None or segment.handover.mode != HandoverMode.ESCALATION:
         raise DomainError(f"contact {segment.contact_id} is not an escalation", field="contact_id")
     check_journey_isolation(segment, agent)

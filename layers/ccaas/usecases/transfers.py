@@ -162,7 +162,7 @@ def escalate(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str,
         raise DomainError("name a supervisor_id: this tenant has no escalation_queue_id (PUT /settings/transfers)",
                           field="supervisor_id")
     return _send(deps, tenant_id, agent_id, contact_id, to, HandoverMode.ESCALATION, request.reason, request.note,
-                 priority=settings.escalation_priority, exclude_me=True, settings=settings)
+                 priority=settings.escalation_priority, exclude_me=True, settings=settings, agent_field="supervisor_id")
 
 
 def consult(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str, request: ConsultRequest) -> Contact:
@@ -173,7 +173,8 @@ def consult(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str, 
 
 def _send(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str, to: Destination, mode: HandoverMode,
           reason: str | None, note: str | None, *, priority: int | None, exclude_me: bool | None,
-          settings: TransferSettings | None = None) -> Contact:
+          settings: TransferSettings | None = None, agent_field: str = "agent_id") -> Contact:
+    """`agent_field`: the request's field that names a target agent, which its errors name."""
     settings = settings or get_settings(deps, tenant_id)
     reason = redact(deps, tenant_id, reason) if reason else None
     note = redact(deps, tenant_id, note) if note else None
@@ -183,7 +184,7 @@ def _send(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str, to
         agent, source = _load(deps, tenant_id, agent_id, contact_id)
         transfers.check_can_transfer(source, agent, settings)
         now = deps.clock.now_ms()
-        target, queue, target_agent = _resolve(deps, source, agent, to, settings)
+        target, queue, target_agent = _resolve(deps, source, agent, to, settings, agent_field)
         if target.kind == TransferKind.EXTERNAL:
             sent, released = transfers.hand_off(source, agent, target, None, now)
             commit(deps, contacts=[(sent, EventType.CONTACT_TRANSFERRED, _transferred(sent, mode, target, None))],
@@ -440,8 +441,8 @@ def _queue(deps: Dependencies, tenant_id: str, queue_id: str, field: str) -> Que
         raise DomainError(f"queue {queue_id} does not exist", field=field) from None
 
 
-def _resolve(deps: Dependencies, source: Contact, sender: Agent, to: Destination,
-             settings: TransferSettings) -> tuple[TransferTarget, Queue | None, Agent | None]:
+def _resolve(deps: Dependencies, source: Contact, sender: Agent, to: Destination, settings: TransferSettings,
+             agent_field: str) -> tuple[TransferTarget, Queue | None, Agent | None]:
     """The target, the new segment's queue and, for a named agent, that agent (checked available)."""
     tenant_id = source.tenant_id
     if to.quick_connect_id is not None:
@@ -454,8 +455,8 @@ def _resolve(deps: Dependencies, source: Contact, sender: Agent, to: Destination
         try:
             target = deps.store.get_agent(tenant_id, to.agent_id)
         except NotFound:
-            raise DomainError(f"agent {to.agent_id} does not exist", field="agent_id") from None
-        transfers.check_target_agent(source, sender, target)
+            raise DomainError(f"agent {to.agent_id} does not exist", field=agent_field) from None
+        transfers.check_target_agent(source, sender, target, agent_field)
         # The segment stays in the sender's queue: if the named agent rejects or misses it, it waits there.
         queue = _queue(deps, tenant_id, source.queue_id, "queue_id")
         return TransferTarget(kind=TransferKind.AGENT, agent_id=target.agent_id), queue, target
