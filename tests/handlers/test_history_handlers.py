@@ -95,11 +95,11 @@ def test_a_served_contact_shows_up_in_historical_metrics_with_its_numbers(tenant
     assert status == 200 and [(r["agent"], r["channel"], r["handled"]) for r in grouped["rows"]] == [("ana", "CHAT", 1)]
 
     status, text, headers = api("GET", "/metrics/historical", tenant.id, query={**query, "format": "csv"})
-    assert status == 200 and headers["Content-Type"] == ["text/csv"]
+    assert status == 200 and headers["Content-Type"] == ["text/csv; charset=utf-8"]
     parsed = list(csv.DictReader(io.StringIO(text)))
     assert len(parsed) == len(report["rows"]) and sum(int(r["offered"]) for r in parsed) == 1
     status, text, headers = api("GET", "/metrics/historical", tenant.id, query=query, headers={"Accept": "text/csv"})
-    assert status == 200 and headers["Content-Type"] == ["text/csv"] and text.startswith("tenant_id,interval,")
+    assert status == 200 and headers["Content-Type"] == ["text/csv; charset=utf-8"] and text.startswith("tenant_id,interval,")
 
     status, summary, _ = api("GET", "/metrics/historical/summary", tenant.id, query={"from": query["from"], "to": query["to"]})
     assert status == 200 and summary["totals"]["offered"] == 1 and summary["channel_mix"] == {"CHAT": 1.0}
@@ -139,6 +139,35 @@ def test_a_reason_that_is_a_formula_reaches_the_csv_export_as_text(tenant, env):
         assert status == 200, text
         (line,) = [r for r in csv.DictReader(io.StringIO(text)) if r["offered"] == "1"]
         assert line["reason"] == "'" + formula, line
+
+
+def test_csv_answers_say_they_are_utf8_as_the_openapi_document_does(tenant, env):
+    """`text/csv` alone left the encoding to the client (US-ASCII or Latin-1 by the old defaults: "Réclamation"
+    read as "RÃ©clamation"): the answer names UTF-8, and the document declares the media type it answers."""
+    reason = "Réclamation · 請求"
+    done = serve_chat(tenant, env, reason=reason)
+    query = {"from": _iso(_ms(done["enqueued_at"]) - 3_600_000), "to": _iso(_ms(done["acw_ended_at"]) + 3_600_000),
+             "interval": "day", "group_by": "reason"}
+    for extra, headers in (({"format": "csv"}, None), ({}, {"Accept": "text/csv"}), ({"format": "csv", "compact": "true"}, None)):
+        status, text, answered = api("GET", "/metrics/historical", tenant.id, query={**query, **extra}, headers=headers)
+        assert status == 200 and answered["Content-Type"] == ["text/csv; charset=utf-8"], answered
+        assert not text.startswith("\ufeff")  # no byte-order mark: the header says the encoding
+        (line,) = [r for r in csv.DictReader(io.StringIO(text)) if r["offered"] == "1"]
+        assert line["reason"] == reason
+    status, document, _ = api("GET", "/openapi.json", tenant.id)
+    assert status == 200
+    for path in ("/metrics/historical", "/metrics/historical/queries/{query_id}"):
+        assert set(document["paths"][path]["get"]["responses"]["200"]["content"]) == {
+            "application/json", "text/csv; charset=utf-8"}, path
+
+
+def test_intervals_without_contacts_are_the_callers_tenants(tenant):
+    """A range with no records answered rows of `"tenant_id": null` (rows with data, and the lake's, carry it)."""
+    query = {"from": "2026-01-01", "to": "2026-01-02"}
+    status, report, _ = api("GET", "/metrics/historical", tenant.id, query={**query, "interval": "day"})
+    assert status == 200 and report["rows"] and {r["tenant_id"] for r in report["rows"]} == {tenant.id}, report
+    status, summary, _ = api("GET", "/metrics/historical/summary", tenant.id, query=query)
+    assert status == 200 and summary["totals"]["tenant_id"] == tenant.id, summary
 
 
 def test_historical_query_parameters_are_validated_naming_the_field(tenant):

@@ -4,6 +4,8 @@ records: 200 with the same shape and CSV, 202 then the report, 404 for another t
 13 months."""
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -71,6 +73,13 @@ def engine(tmp_path):
 
 
 LONG = {"from": _iso(BASE - 120 * DAY_MS), "to": _iso(END + 10 * DAY_MS), "interval": "day"}
+STAGE = "/v1"  # the harness's requestContext: the API as the client calls it, behind its stage
+
+
+def _route(location: str) -> str:
+    """A Location (the path the client calls: the stage first) as the handler's event path (the harness adds the stage)."""
+    assert location.startswith(f"{STAGE}/metrics/historical/queries/"), location
+    return location.removeprefix(STAGE)
 
 
 def test_a_long_range_answers_from_the_lake_in_the_same_shape_and_as_csv(lake_tenant, engine):
@@ -82,7 +91,7 @@ def test_a_long_range_answers_from_the_lake_in_the_same_shape_and_as_csv(lake_te
     assert len(busy) == 1 and busy[0]["offered"] == 12 and busy[0]["interval_start"] == "2026-11-20T00:00:00-05:00"
     assert len(report["rows"]) >= 130 and report["time_zone"] == TZ
     status, text, headers = api("GET", "/metrics/historical", lake_tenant.id, query={**LONG, "format": "csv"})
-    assert status == 200 and headers["Content-Type"] == ["text/csv"]
+    assert status == 200 and headers["Content-Type"] == ["text/csv; charset=utf-8"]
     assert text.splitlines()[0].startswith("tenant_id,") or "interval_start" in text.splitlines()[0]
     assert len(text.splitlines()) == len(report["rows"]) + 1
     status, compact, _ = api("GET", "/metrics/historical", lake_tenant.id,
@@ -96,7 +105,7 @@ def test_a_slow_lake_query_is_202_then_fetched_by_its_id_by_its_tenant_only(lake
     status, accepted, headers = api("GET", "/metrics/historical", lake_tenant.id, query=LONG)
     assert status == 202, accepted
     assert headers["Location"] == [accepted["location"]] and accepted["state"] in ("QUEUED", "RUNNING")
-    path = accepted["location"]
+    path = _route(accepted["location"])
     status, missing, _ = api("GET", path, "some-other-tenant")
     assert status == 404, missing
     body = None
@@ -109,6 +118,53 @@ def test_a_slow_lake_query_is_202_then_fetched_by_its_id_by_its_tenant_only(lake
     status, text, _ = api("GET", path, lake_tenant.id, query={"format": "csv"})
     assert status == 200 and len(text.splitlines()) == len(body["rows"]) + 1
     assert api("GET", "/metrics/historical/queries/nope.e30", lake_tenant.id)[0] == 404
+
+
+def _slow_query_id(lake_tenant, engine) -> tuple[dict, dict]:  # noqa: ANN001
+    """A long-range query answered 202 (its engine delayed past the request's wait): its Location and headers."""
+    engine(delay_s=(lake_history.WAIT_S + 1.0) / CLOCK)
+    status, accepted, headers = api("GET", "/metrics/historical", lake_tenant.id, query=LONG)
+    assert status == 202, accepted
+    return accepted, headers
+
+
+def test_a_202s_location_is_the_path_the_client_calls_with_the_stage_as_link_headers_are(lake_tenant, engine):
+    """Behind API Gateway the route alone (`/metrics/historical/queries/…`) is no URL of the API: the Location (and the
+    body's `location`) repeat the stage the request came through, as a list's Link does (paging.api_path), both
+    when the query starts and while it is fetched."""
+    accepted, headers = _slow_query_id(lake_tenant, engine)
+    location = f"{STAGE}/metrics/historical/queries/{accepted['query_id']}"
+    assert accepted["location"] == location and headers["Location"] == [location], (accepted, headers)
+    status, again, headers = api("GET", location.removeprefix(STAGE), lake_tenant.id)
+    if status == 202:  # still computing (the engine's delay): fetched where it was
+        assert again["location"] == location and headers["Location"] == [location], (again, headers)
+    else:
+        assert status == 200, again
+
+
+def _edited(query_id: str, **change: object) -> str:
+    engine_id, _, encoded = query_id.partition(".")
+    context = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    forged = base64.urlsafe_b64encode(json.dumps({**context, **change}).encode()).decode().rstrip("=")
+    return f"{engine_id}.{forged}"
+
+
+def test_an_edited_query_id_is_404_naming_query_id_never_trusted(lake_tenant, engine):
+    """The id's context (interval, grouping, variant, range, row cap) is the caller's to change: an edit is no query
+    of theirs. Before: `"v":"bogus"` was a 422 naming `body.service_level_variant` (a GET has no body), `"n":-5` said
+    "at most -5 fit", and `"i":"week"` labelled the day rows of the query that ran as weeks."""
+    accepted, _ = _slow_query_id(lake_tenant, engine)
+    path = _route(accepted["location"])
+    for _ in range(10 * CLOCK):
+        status, body, _ = api("GET", path, lake_tenant.id)
+        if status != 202:
+            break
+    assert status == 200 and body["interval"] == "day", body
+    query_id = accepted["query_id"]
+    for change in ({"v": "bogus"}, {"n": -5}, {"n": 0}, {"n": "2000"}, {"i": "week"}, {"i": "hour"},
+                   {"g": ["queue"]}, {"f": 1}, {"extra": 1}):
+        status, body, _ = api("GET", f"/metrics/historical/queries/{_edited(query_id, **change)}", lake_tenant.id)
+        assert status == 404 and body["field"] == "query_id", (change, status, body)
 
 
 def test_ranges_beyond_13_months_or_without_a_lake_are_422_naming_the_field(lake_tenant, engine):
@@ -133,7 +189,7 @@ def test_an_hourly_long_range_is_422_naming_interval_as_json_and_answered_as_csv
     rows = int(body["message"].split(" rows")[0].rsplit(" ", 1)[1].replace(",", ""))
     assert 130 * 24 < rows <= 5_000
     status, text, headers = api("GET", "/metrics/historical", lake_tenant.id, query={**hourly, "format": "csv"})
-    assert status == 200 and headers["Content-Type"] == ["text/csv"] and len(text.splitlines()) == rows + 1
+    assert status == 200 and headers["Content-Type"] == ["text/csv; charset=utf-8"] and len(text.splitlines()) == rows + 1
     status, body, _ = api("GET", "/metrics/historical", lake_tenant.id,
                           query={"from": _iso(BASE - 396 * DAY_MS), "to": _iso(BASE), "interval": "hour",
                                  "format": "csv"})
@@ -155,7 +211,7 @@ def test_a_grouped_report_over_the_cap_is_422_naming_group_by_now_and_when_fetch
     status, accepted, _ = api("GET", "/metrics/historical", lake_tenant.id, query=grouped)
     assert status == 202, accepted
     for _ in range(10 * CLOCK):
-        status, body, _ = api("GET", accepted["location"], lake_tenant.id)
+        status, body, _ = api("GET", _route(accepted["location"]), lake_tenant.id)
         if status != 202:
             break
     assert status == 422 and body["field"] == "group_by" and body["error"] == "too_many_rows", body

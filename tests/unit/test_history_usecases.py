@@ -270,6 +270,19 @@ def test_tenant_settings_change_the_numbers(deps):
     assert _day(deps, interval="day").rows[0].service_level == 0.0
 
 
+def test_intervals_without_contacts_are_the_callers_tenants(deps):
+    """An empty range's rows said `tenant_id: null` (the roll-up learns its tenant from what it is fed); rows with
+    data and the lake's empty intervals (fill_intervals) name it."""
+    empty = _day(deps, interval="day")
+    assert empty.rows and {r.tenant_id for r in empty.rows} == {"acme"}
+    hourly = history.historical_metrics(deps, "acme", start=datetime(2026, 1, 1), end=datetime(2026, 1, 2), interval="hour")
+    assert len(hourly.rows) == 24 and {r.tenant_id for r in hourly.rows} == {"acme"}
+    summary = history.historical_summary(deps, "acme", start=datetime(2026, 1, 1), end=datetime(2026, 1, 2))
+    assert summary.totals.tenant_id == "acme"
+    serve(deps, "ana")
+    assert {r.tenant_id for r in _day(deps, interval="day").rows} == {"acme"}
+
+
 def test_ranges_are_validated(deps):
     with pytest.raises(DomainError) as error:
         history.historical_metrics(deps, "acme", start=datetime(2026, 11, 21), end=datetime(2026, 11, 20))

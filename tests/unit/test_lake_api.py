@@ -178,6 +178,45 @@ def test_a_slow_query_answers_202_then_its_id_fetches_the_report_for_its_tenant_
         slow.close()
 
 
+def _forged(query_id: str, **change: Any) -> str:
+    engine_id, _, encoded = query_id.partition(".")
+    context = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    return f"{engine_id}." + base64.urlsafe_b64encode(json.dumps({**context, **change}).encode()).decode().rstrip("=")
+
+
+def test_an_edited_query_context_is_no_query_its_rows_are_never_relabelled(deps, lake_dir):
+    """The id's context is read strictly, as start_query wrote it (QueryContext), and must agree with the rows the
+    engine returns. Before: `"v":"bogus"` failed building the report (a 422 naming `body.service_level_variant`),
+    `"n":-5` answered "at most -5 fit", `"i":"week"` labelled day rows as weeks, `"g":["queue"]` a grouped report of
+    ungrouped rows."""
+    slow = DuckDbLakeQueries(lake_dir, delay_s=0.3)
+    try:
+        accepted = lake_history.historical(deps, slow, TENANT, start=_at(BASE - 100 * 86_400_000),
+                                           end=_at(END + 86_400_000), interval="day", wait_s=0.0)
+        assert isinstance(accepted, lake_history.LakeQueryAccepted)
+        report = lake_history.query_result(deps, slow, TENANT, accepted.query_id, wait_s=5.0)
+        assert isinstance(report, history.HistoricalReport) and report.interval == "day"
+        # what start_query writes reads back as it was (an id of a query started before "n" existed: without it)
+        assert isinstance(lake_history.query_result(deps, slow, TENANT, _forged(accepted.query_id, n=2000)),
+                          history.HistoricalReport)
+        encoded = accepted.query_id.partition(".")[2]
+        context = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+        without_cap = {k: v for k, v in context.items() if k != "n"}
+        engine_id = accepted.query_id.partition(".")[0]
+        old = f"{engine_id}." + base64.urlsafe_b64encode(json.dumps(without_cap).encode()).decode().rstrip("=")
+        assert isinstance(lake_history.query_result(deps, slow, TENANT, old), history.HistoricalReport)
+        for change in ({"v": "bogus"}, {"v": 1}, {"n": -5}, {"n": 0}, {"n": True}, {"n": 2000.0}, {"n": 10**9},
+                       {"i": "week"}, {"i": "hour"}, {"i": "month"}, {"g": ["queue"]}, {"g": "queue"},
+                       {"f": str(context["f"])}, {"extra": 1}):
+            with pytest.raises(NotFound) as refused:
+                lake_history.query_result(deps, slow, TENANT, _forged(accepted.query_id, **change))
+            assert refused.value.field == "query_id", change
+        with pytest.raises(NotFound):  # a context that is not JSON at all
+            lake_history.query_result(deps, slow, TENANT, f"{engine_id}.bm90LWpzb24")
+    finally:
+        slow.close()
+
+
 def test_a_failed_engine_query_is_an_error_naming_its_reason_not_a_result(deps, tmp_path):
     class Failing:
         def start(self, query):  # noqa: ANN001, ANN201

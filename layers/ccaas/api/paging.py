@@ -33,13 +33,24 @@ PAGED = {200: {"description": "a page of the list", "headers": {"Link": {
 T = TypeVar("T")
 
 
+def requested_path(event: APIGatewayProxyEvent) -> str:
+    """The absolute path the client requested (the stage or base path included, trailing slashes dropped), quoted
+    again (`%` kept) so that a path the client sent with `<`, `>` or a space cannot break a header that repeats it."""
+    return quote((event.request_context.path or event.path).rstrip("/"), safe="/%:@!$&()*+,;=~")
+
+
+def api_path(event: APIGatewayProxyEvent, path: str) -> str:
+    """`path`, a route of this API (`/metrics/historical/queries/…`), as the client that sent `event` reaches it: behind
+    the same stage or custom domain base path (what requested_path has before the route's own path), as a Link does."""
+    requested, routed = requested_path(event), quote(event.path.rstrip("/"), safe="/%:@!$&()*+,;=~")
+    return f"{requested[:len(requested) - len(routed)] if requested.endswith(routed) else ''}{path}"
+
+
 def next_page(event: APIGatewayProxyEvent, after: str, limit: int, **kept: str) -> dict[str, str]:
     """The Link header naming the page after `after` of the list `event` asked for (`kept`: the request's filters, so
     the next page is of the same list)."""
-    path = (event.request_context.path or event.path).rstrip("/")
     filters = "".join(f"{name}={quote(value)}&" for name, value in kept.items())
-    # Quoted again (`%` kept): a path the client sent with `<`, `>` or a space cannot break the header.
-    target = f"{quote(path, safe='/%:@!$&()*+,;=~')}?{filters}after={quote(after)}&limit={limit}"
+    target = f"{requested_path(event)}?{filters}after={quote(after)}&limit={limit}"
     return {"Link": f"<{target}>; rel=\"next\""}
 
 

@@ -20,12 +20,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain import lake
 from ccaas.domain.history import DAY_MS, MAX_ACTIVITY_READ_DAYS, OpenActivity
-from ccaas.domain.kpis.intervals import GRANULARITIES, Granularity, TenantCalendar
+from ccaas.domain.kpis.intervals import Granularity, TenantCalendar
 from ccaas.domain.kpis.records import AgentActivity
 from ccaas.domain.kpis.ledger import ACTIVITY_DIMENSIONS, validate_group_by
 from ccaas.domain.kpis.settings import KpiSettings, ServiceLevelVariant
@@ -129,12 +129,48 @@ class LakeQueryFailed(DomainError):
 LakeBusy = lake.LakeBusy  # the engine turned the query away for load: 503 with Retry-After
 
 
-def _encode(context: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(context, separators=(",", ":")).encode()).decode().rstrip("=")
+class QueryContext(BaseModel):
+    """What a query id carries besides the engine's id: how start_query shaped the query, so the report can be
+    labelled and filled. The id is the caller's to change, so it is read strictly (JSON types as written: no
+    "5" for 5, no true for 1; no unknown keys) and must be one start_query could have made: a known interval,
+    a valid grouping, a named variant, a range of the API's years and at most 13 months, the row cap of a
+    representation. Anything else is no query (404 naming query_id), never trusted. (What the engine returns is
+    checked against it too: _answer.)"""
 
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
-def _decode(text: str) -> dict[str, Any]:
-    return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    i: Granularity  # interval
+    g: tuple[str, ...]  # group_by
+    v: ServiceLevelVariant | None  # the variant the request named (None: the tenant's)
+    f: int  # from_ms
+    t: int  # to_ms
+    n: int | None = Field(default=None, ge=1)  # the row cap it was started with (ids from before it: none)
+
+    @field_validator("g")
+    @classmethod
+    def _grouping(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return validate_group_by(value)
+
+    @model_validator(mode="after")
+    def _made_by_start_query(self) -> QueryContext:
+        # Its range is what the answer's empty intervals are filled over: never a CPU-eating or overflowing span.
+        if not (_EPOCH_2000_MS <= self.f < self.t <= _EPOCH_2100_MS
+                and self.t - self.f <= (MAX_LAKE_RANGE_DAYS + 2) * DAY_MS):
+            raise ValueError("not a range of a lake query")
+        if self.n is not None and self.n > max(MAX_ROWS.values()):
+            raise ValueError("not a row cap of a lake query")
+        return self
+
+    def encode(self) -> str:
+        return base64.urlsafe_b64encode(self.model_dump_json().encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> QueryContext:
+        """The context of a query id's second part; ValueError when it is not one start_query made."""
+        try:
+            return cls.model_validate_json(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        except ValidationError as error:  # a ValueError, named for what it is
+            raise ValueError(f"not a lake query context ({error.error_count()} errors)") from None
 
 
 def scan_days(calendar: TenantCalendar, from_ms: int, to_ms: int) -> tuple[str, str]:
@@ -215,17 +251,17 @@ def start_query(
         if intervals > cap:
             raise ReportTooLarge(intervals, cap, interval=interval, group_by=(), representation=representation,
                                  field="interval")
+    context = QueryContext(i=interval, g=tuple(group_by), v=service_level_variant, f=from_ms, t=to_ms, n=cap)
     query = lake.kpi_query(tenant_id=tenant_id, from_ms=from_ms, to_ms=to_ms, interval=interval, group_by=group_by,
                            names=names, scan_days=scan_days(calendar, from_ms, to_ms),
                            service_level_variant=service_level_variant, limit=cap + 1)
     engine_id = engine.start(query)
-    context = {"i": interval, "g": list(group_by), "v": service_level_variant, "f": from_ms, "t": to_ms, "n": cap}
-    query_id = f"{engine_id}.{_encode(context)}"
+    query_id = f"{engine_id}.{context.encode()}"
     try:
         return _answer(engine, tenant_id, time_zone, query_id, engine_id, context, wait_s, tenant_variant,
                        representation)
     except LakeBusy:  # it started, but the engine would not say how it goes: the caller asks again by id
-        return LakeQueryAccepted(query_id=query_id, state="QUEUED", location=f"/metrics/historical/queries/{query_id}",
+        return LakeQueryAccepted(query_id=query_id, state="QUEUED", location=query_location(query_id),
                                  time_zone=time_zone, interval=interval, group_by=tuple(group_by), retry_after_s=5)
 
 
@@ -240,20 +276,8 @@ def query_result(
         raise NotFound(f"no lake query {query_id}", field="query_id")
     engine_id, _, encoded = query_id.partition(".")
     try:
-        context = _decode(encoded)
-        interval, group_by = context["i"], validate_group_by(context["g"])
-        if interval not in GRANULARITIES:
-            raise ValueError(interval)
-        if "n" in context and (isinstance(context["n"], bool) or not isinstance(context["n"], int)):
-            raise ValueError(context["n"])
-        # The id is the caller's to change: its range (which the answer's empty intervals are filled over)
-        # must be one start_query could have made, never a CPU-eating or overflowing span.
-        start, end = context["f"], context["t"]
-        if any(isinstance(v, bool) or not isinstance(v, int) for v in (start, end)) or not (
-                _EPOCH_2000_MS <= start < end <= _EPOCH_2100_MS and end - start <= (MAX_LAKE_RANGE_DAYS + 2) * DAY_MS):
-            raise ValueError((start, end))
-        context["g"] = list(group_by)
-    except (ValueError, KeyError, TypeError):
+        context = QueryContext.decode(encoded)
+    except ValueError:  # binascii.Error and ValidationError are ValueErrors
         raise NotFound(f"no lake query {query_id}", field="query_id") from None
     time_zone, settings = history.tenant_context(deps, tenant_id)
     return _answer(engine, tenant_id, time_zone, query_id, engine_id, context, wait_s, settings.service_level_variant,
@@ -261,7 +285,7 @@ def query_result(
 
 
 def _answer(engine: LakeQueries, tenant_id: str, time_zone: str, query_id: str, engine_id: str,
-            context: dict[str, Any], wait_s: float, tenant_variant: ServiceLevelVariant,
+            context: QueryContext, wait_s: float, tenant_variant: ServiceLevelVariant,
             representation: Representation = "json") -> history.HistoricalReport | LakeQueryAccepted:
     status: LakeQueryStatus | None = engine.status(engine_id, wait_s)
     if status is None or status.tenant_id != tenant_id:
@@ -270,29 +294,36 @@ def _answer(engine: LakeQueries, tenant_id: str, time_zone: str, query_id: str, 
         raise LakeQueryFailed(f"the lake query {status.state.lower()}: {status.error or 'no reason given'}; asking "
                               f"again starts it anew (a coarser interval, fewer group_by or a shorter range asks less)")
     if status.state != "SUCCEEDED":
-        return LakeQueryAccepted(query_id=query_id, state=status.state, location=f"/metrics/historical/queries/{query_id}",
-                                 time_zone=time_zone, interval=context["i"], group_by=tuple(context["g"]))
+        return LakeQueryAccepted(query_id=query_id, state=status.state, location=query_location(query_id),
+                                 time_zone=time_zone, interval=context.i, group_by=context.g)
     found = engine.results(engine_id)
-    group_by = tuple(context["g"])
+    group_by = context.g
+    # The rows say how the engine grouped them: an id whose context says otherwise (an edited interval or
+    # grouping) is not the query that ran, and its rows must not be labelled as asked (day rows as weeks).
+    if any(r.get("granularity") != context.i or (r.get("group_by") or "") != "+".join(group_by) for r in found):
+        raise NotFound(f"no lake query {query_id}", field="query_id")
     # The query returned at most its cap + 1 rows ("n": the cap it was started with; ids of queries started
     # without one have none), each with the whole answer's count; this answer carries at most row_cap.
-    started_cap = context.get("n")
-    cap = row_cap(representation) if started_cap is None else min(int(started_cap), row_cap(representation))
+    cap = row_cap(representation) if context.n is None else min(context.n, row_cap(representation))
     total = max(len(found), int(found[0].get("result_rows") or 0) if found else 0)
     if total > cap:
-        raise ReportTooLarge(total, cap, interval=context["i"], group_by=group_by, representation=representation,
+        raise ReportTooLarge(total, cap, interval=context.i, group_by=group_by, representation=representation,
                              field="group_by" if group_by else "interval")
     rows = [lake.kpi_row(r) for r in found]
     if not group_by:  # ungrouped: every interval in range, as the fast path (days never exported are zeros)
-        rows = fill_intervals(rows, TenantCalendar(time_zone), context["i"], int(context["f"]), int(context["t"]),
-                              tenant_id)
+        rows = fill_intervals(rows, TenantCalendar(time_zone), context.i, context.f, context.t, tenant_id)
         if len(rows) > cap:  # started for CSV, fetched as JSON
-            raise ReportTooLarge(len(rows), cap, interval=context["i"], group_by=(), representation=representation,
+            raise ReportTooLarge(len(rows), cap, interval=context.i, group_by=(), representation=representation,
                                  field="interval")
     return history.HistoricalReport(
-        time_zone=time_zone, interval=context["i"], group_by=group_by,
-        service_level_variant=context.get("v") or tenant_variant, rows=rows, warnings=lake_warnings(rows, group_by),
+        time_zone=time_zone, interval=context.i, group_by=group_by,
+        service_level_variant=context.v or tenant_variant, rows=rows, warnings=lake_warnings(rows, group_by),
     )
+
+
+def query_location(query_id: str) -> str:
+    """Where a query's report is fetched, as a route of this API (the route prefixes the stage it was called through)."""
+    return f"/metrics/historical/queries/{query_id}"
 
 
 def lake_warnings(rows: Sequence[Any], group_by: Sequence[str] = ()) -> list[str]:

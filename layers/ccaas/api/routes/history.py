@@ -11,6 +11,7 @@ from pydantic import AfterValidator
 from ccaas.api.access import ADMIN, INTEGRATION, READERS, Router
 from ccaas.api.common import Id, deps, tenant, within_calendar
 from ccaas.api.errors import ErrorBody, error_response
+from ccaas.api.paging import api_path
 from ccaas.domain.history import HistoryEntry, Survey
 from ccaas.domain.kpis import KpiSettings, rows_to_csv
 from ccaas.domain.kpis.export import dicts_to_csv as rows_to_csv_columns
@@ -35,6 +36,12 @@ GroupBy = Annotated[
 ]
 
 
+# A CSV answer's media type, in its Content-Type and in the OpenAPI document alike. The body is UTF-8 and says so:
+# without a charset a client may take text/csv as US-ASCII or Latin-1 ("Montréal" read as "MontrÃ©al"). No
+# byte-order mark: the header names the encoding, and a BOM would be part of the first column's name for a
+# program reading the CSV as plain UTF-8 ("\ufefftenant_id").
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
 _BUSY = {"description": "the analytics lake's engine is busy (nothing ran): ask again after Retry-After seconds",
          "content": {"application/json": {"model": ErrorBody}}}
 
@@ -54,7 +61,7 @@ def _wants_csv(format_: str | None) -> bool:
         200: {
             "description": "KPI rows (JSON), or the same rows as CSV",
             "content": {"application/json": {"model": history.HistoricalReport | history.CompactHistoricalReport},
-                        "text/csv": {"schema": {"type": "string"}}},
+                        CSV_MEDIA_TYPE: {"schema": {"type": "string"}}},
         },
         202: {
             "description": "a long range still computing on the lake: fetch `location` later",
@@ -98,7 +105,7 @@ QueryId = Annotated[str, Path(min_length=3, max_length=641, pattern=r"^[A-Za-z0-
         200: {
             "description": "KPI rows (JSON), or the same rows as CSV",
             "content": {"application/json": {"model": history.HistoricalReport | history.CompactHistoricalReport},
-                        "text/csv": {"schema": {"type": "string"}}},
+                        CSV_MEDIA_TYPE: {"schema": {"type": "string"}}},
         },
         202: {"description": "still computing", "content": {"application/json": {"model": lake_history.LakeQueryAccepted}}},
         503: _BUSY,
@@ -131,6 +138,8 @@ def _busy(error: Exception) -> Response:
 def _report(report: history.HistoricalReport | lake_history.LakeQueryAccepted, format_: str | None, compact: bool,
             fields: str | None):  # noqa: ANN202
     if isinstance(report, lake_history.LakeQueryAccepted):
+        # The use-case names the route; the client reaches it behind the stage (`/v1`) it called through.
+        report = report.model_copy(update={"location": api_path(router.current_event, report.location)})
         return Response(status_code=202, content_type="application/json", body=report.model_dump_json(),
                         headers={"Location": report.location, "Retry-After": str(report.retry_after_s)})
     if compact or fields:
@@ -144,7 +153,7 @@ def _report(report: history.HistoricalReport | lake_history.LakeQueryAccepted, f
 
 
 def _csv(body: str) -> Response:
-    return Response(status_code=200, content_type="text/csv", body=body,
+    return Response(status_code=200, content_type=CSV_MEDIA_TYPE, body=body,
                     headers={"Content-Disposition": 'attachment; filename="kpis.csv"'})
 
 
