@@ -21,7 +21,15 @@ from typing import Literal, Protocol
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from ccaas.domain.vocabulary import CONNECT_INSTANCE_ARN, SMS_CONFIGURATION_SET, SMS_ORIGINATION, Frozen, Int
+from ccaas.domain.vocabulary import (
+    Bool,
+    CONNECT_INSTANCE_ARN,
+    Float,
+    Frozen,
+    Int,
+    SMS_CONFIGURATION_SET,
+    SMS_ORIGINATION,
+)
 from ccaas.domain.outbound.compliance import REG_F_WINDOW, Suppression
 from ccaas.domain.outbound.models import (
     Attempt,
@@ -317,14 +325,14 @@ class DialerSettings(Frozen):
     contact_flow_id: str | None = Field(default=None, max_length=500, pattern=r"^[A-Za-z0-9-]+$")
     queues: dict[str, str] = Field(default_factory=dict, max_length=100,
                                    description="our queue id -> the Connect queue id an answered call goes to")
-    answer_machine_detection: bool = True
+    answer_machine_detection: Bool = True
     # the simulated carrier
     seed: Int = 0
-    p_human: float = Field(default=0.30, ge=0, le=1)
-    p_machine: float = Field(default=0.20, ge=0, le=1)
-    p_busy: float = Field(default=0.05, ge=0, le=1)
-    p_invalid: float = Field(default=0.05, ge=0, le=1)
-    ring_time_scale: float = Field(
+    p_human: Float = Field(default=0.30, ge=0, le=1)
+    p_machine: Float = Field(default=0.20, ge=0, le=1)
+    p_busy: Float = Field(default=0.05, ge=0, le=1)
+    p_invalid: Float = Field(default=0.05, ge=0, le=1)
+    ring_time_scale: Float = Field(
         default=1.0, gt=0, le=1,
         description="the simulated carrier's delays (ringing, answering) times this: a demo or a test compresses "
                     "them; the ring seconds reported stay the carrier's (the 15 s abandonment rule reads those)")

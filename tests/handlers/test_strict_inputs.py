@@ -62,3 +62,18 @@ def test_every_boolean_a_client_sends_is_a_json_boolean(tenant):
     assert status == 422 and "enabled" in answer["field"], answer
     assert api("GET", "/alerts/rules", tenant.id)[1]["long_wait"]["enabled"] is True
     assert api("PUT", "/alerts/rules", tenant.id, {"long_wait": {"enabled": False}})[0] == 200
+
+
+@pytest.mark.parametrize(("path", "document", "field"), [
+    ("/alerts/rules", {"long_wait": {"threshold_s": True}}, "threshold_s"),
+    ("/alerts/rules", {"service_level": {"target": "0.9"}}, "target"),
+    ("/settings/kpis", {"short_abandon_s": True}, "short_abandon_s"),
+    ("/settings/kpis", {"fcr_window_days": "7"}, "fcr_window_days"),
+])
+def test_a_setting_that_is_not_a_json_number_is_refused_and_nothing_changes(tenant, path, document, field):
+    """An outside probe stored `threshold_s: true` as a 1-second long-wait alert (test_strict_numbers guards every
+    model; this is the same through the handler)."""
+    before = api("GET", path, tenant.id)[1]
+    status, answer = api("PUT", path, tenant.id, document)
+    assert status == 422 and field in answer["field"], answer
+    assert api("GET", path, tenant.id)[1] == before

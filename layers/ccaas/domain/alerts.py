@@ -31,7 +31,7 @@ from ccaas.domain.analytics.text import PhraseIndex, normalize_phrase, segment_w
 from ccaas.domain.analytics.transcript import Speaker
 from ccaas.domain.events import AgentActivity
 from ccaas.domain.guidance import GuidanceState
-from ccaas.domain.vocabulary import NOT_READY_REASON, Bool, is_stored
+from ccaas.domain.vocabulary import Bool, Float, Int, NOT_READY_REASON, is_stored
 from ccaas.domain.live_metrics import MINUTE_SLOTS, WINDOW_MINUTES, live_service_level, sliding_minutes
 
 if TYPE_CHECKING:  # redact_and_score's arguments: its callers bring the redactor and the analyzer
@@ -100,14 +100,14 @@ class _Rule(BaseModel):
 
 class ServiceLevelRule(_Rule):
     severity: Severity = Severity.CRITICAL
-    window_minutes: int = Field(default=15, ge=1, le=MAX_WINDOW_MINUTES, description="the sliding window")
-    min_contacts: int = Field(
+    window_minutes: Int = Field(default=15, ge=1, le=MAX_WINDOW_MINUTES, description="the sliding window")
+    min_contacts: Int = Field(
         default=5, ge=1, le=10_000, description="resolved contacts the window needs before SL means anything"
     )
-    target: float | None = Field(
+    target: Float | None = Field(
         default=None, ge=0.01, le=1, allow_inf_nan=False, description="null: each queue's own sl_target"
     )
-    clear_margin: float = Field(
+    clear_margin: Float = Field(
         default=0.05, ge=0, le=0.5, allow_inf_nan=False,
         description="an open alert resolves once SL over min_contacts or more is at least target + this",
     )
@@ -118,15 +118,15 @@ class ServiceLevelRule(_Rule):
 
 class LongWaitRule(_Rule):
     severity: Severity = Severity.WARNING
-    threshold_s: int = Field(
+    threshold_s: Int = Field(
         default=120, ge=1, le=MAX_THRESHOLD_S, description="the queue's oldest contact has waited at least this long"
     )
 
 
 class QueueDepthRule(_Rule):
     severity: Severity = Severity.WARNING
-    threshold: int = Field(default=10, ge=1, le=MAX_QUEUE_DEPTH, description="contacts in queue that open the alert")
-    clear_below: int | None = Field(
+    threshold: Int = Field(default=10, ge=1, le=MAX_QUEUE_DEPTH, description="contacts in queue that open the alert")
+    clear_below: Int | None = Field(
         default=None, ge=1, le=MAX_QUEUE_DEPTH, description="resolved once fewer wait (default 80 % of threshold)"
     )
 
@@ -143,7 +143,7 @@ class QueueDepthRule(_Rule):
 
 class NotReadyRule(_Rule):
     severity: Severity = Severity.WARNING
-    threshold_s: int = Field(default=900, ge=1, le=MAX_THRESHOLD_S)
+    threshold_s: Int = Field(default=900, ge=1, le=MAX_THRESHOLD_S)
     ignore_statuses: frozenset[Annotated[str, Field(min_length=1, max_length=MAX_STATUS)]] = Field(
         default=frozenset(), max_length=MAX_IGNORED_STATUSES, description="planned not-ready reasons, e.g. LUNCH"
     )
@@ -160,16 +160,16 @@ class NotReadyRule(_Rule):
 
 class SilenceRule(_Rule):
     severity: Severity = Severity.WARNING
-    threshold_s: float = Field(default=15.0, ge=0.1, le=3600, allow_inf_nan=False)
+    threshold_s: Float = Field(default=15.0, ge=0.1, le=3600, allow_inf_nan=False)
 
 
 class SentimentRule(_Rule):
     severity: Severity = Severity.WARNING
-    threshold: float = Field(
+    threshold: Float = Field(
         default=-2.0, ge=-5, le=5, allow_inf_nan=False, description="mean customer score at or below this opens it"
     )
-    segments: int = Field(default=3, ge=1, le=MAX_SCORES, description="the last K customer segments are averaged")
-    clear_above: float | None = Field(
+    segments: Int = Field(default=3, ge=1, le=MAX_SCORES, description="the last K customer segments are averaged")
+    clear_above: Float | None = Field(
         default=None, ge=-5, le=5, allow_inf_nan=False,
         description="an open alert resolves once the mean is above this (default threshold + 0.5)",
     )

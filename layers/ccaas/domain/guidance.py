@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from ccaas.domain.analytics.limits import Name, Phrase
 from ccaas.domain.analytics.text import PhraseIndex, normalize_phrase, segment_words
 from ccaas.domain.analytics.transcript import Speaker
-from ccaas.domain.vocabulary import STORED_DOCUMENT, Bool, is_stored
+from ccaas.domain.vocabulary import Bool, Float, Int, STORED_DOCUMENT, is_stored
 
 if TYPE_CHECKING:  # ccaas.domain.alerts imports this module (its live state carries the guidance state)
     from ccaas.domain.alerts import LiveSegment
@@ -56,7 +56,7 @@ MAX_PROMPTS = 50  # per contact: beyond, no more prompts (the state is one bound
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
-Seconds = Annotated[float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
+Seconds = Annotated[Float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
 Phrases = Annotated[list[Phrase], Field(min_length=1, max_length=MAX_PHRASES)]
 
 
@@ -81,7 +81,7 @@ class _Rule(BaseModel):
     name: Name
     enabled: Bool = True
     text: Text = Field(description="what the agent is shown")
-    repeat_after_s: Annotated[float, Field(ge=1, le=MAX_SECONDS, allow_inf_nan=False)] | None = Field(
+    repeat_after_s: Annotated[Float, Field(ge=1, le=MAX_SECONDS, allow_inf_nan=False)] | None = Field(
         default=None, description="null: once per contact; else again after this many seconds"
     )
 
@@ -107,12 +107,12 @@ class EscalationRule(_Rule):
 
 class SentimentDropRule(_Rule):
     kind: Literal["sentiment_drop"] = "sentiment_drop"
-    segments: int = Field(default=3, ge=1, le=MAX_WINDOW, description="the last N customer segments are averaged")
-    below: float | None = Field(default=-1.5, ge=-5, le=5, allow_inf_nan=False, description="mean below this prompts")
-    drop: float | None = Field(
+    segments: Int = Field(default=3, ge=1, le=MAX_WINDOW, description="the last N customer segments are averaged")
+    below: Float | None = Field(default=-1.5, ge=-5, le=5, allow_inf_nan=False, description="mean below this prompts")
+    drop: Float | None = Field(
         default=2.0, gt=0, le=10, allow_inf_nan=False, description="mean fallen by this against the N segments before prompts"
     )
-    repeat_after_s: Annotated[float, Field(ge=1, le=MAX_SECONDS, allow_inf_nan=False)] | None = 120
+    repeat_after_s: Annotated[Float, Field(ge=1, le=MAX_SECONDS, allow_inf_nan=False)] | None = 120
 
     @model_validator(mode="after")
     def _one_condition(self) -> SentimentDropRule:
@@ -123,8 +123,8 @@ class SentimentDropRule(_Rule):
 
 class SilenceRule(_Rule):
     kind: Literal["silence"] = "silence"
-    min_gap_s: Annotated[float, Field(ge=1, le=MAX_SECONDS, allow_inf_nan=False)] = 20
-    repeat_after_s: Annotated[float, Field(ge=1, le=MAX_SECONDS, allow_inf_nan=False)] | None = 60
+    min_gap_s: Annotated[Float, Field(ge=1, le=MAX_SECONDS, allow_inf_nan=False)] = 20
+    repeat_after_s: Annotated[Float, Field(ge=1, le=MAX_SECONDS, allow_inf_nan=False)] | None = 60
 
 
 GuidanceRule = Annotated[DisclosureDueRule | EscalationRule | SentimentDropRule | SilenceRule, Field(discriminator="kind")]

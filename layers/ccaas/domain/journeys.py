@@ -31,7 +31,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ccaas.domain.routing_engine.synthetic import SYNTHETIC_ATTRIBUTE, TEST_AGENT_ATTRIBUTE
-from ccaas.domain.vocabulary import CONNECT_INSTANCE_ARN, Bool
+from ccaas.domain.vocabulary import Bool, CONNECT_INSTANCE_ARN, Float
 
 __all__ = [
     "API_ACTIONS",
@@ -167,7 +167,7 @@ class AgentAnswersStep(_Step):
 
     action: Literal["agent_answers"]
     agent_id: Name | None = Field(default=None, description="default: the journey's test_agent")
-    timeout_s: float = Field(default=10.0, gt=0, le=300)
+    timeout_s: Float = Field(default=10.0, gt=0, le=300)
 
 
 class TransferStep(_Step):
@@ -201,7 +201,7 @@ class SurveyStep(_Step):
 class WaitForStep(_Step):
     action: Literal["wait_for"]
     state: State
-    timeout_s: float = Field(default=10.0, gt=0, le=300)
+    timeout_s: Float = Field(default=10.0, gt=0, le=300)
 
 
 Step = Annotated[
@@ -229,7 +229,7 @@ class JourneySpec(_Strict):
     description: Annotated[str, Field(max_length=500)] | None = None
     inputs: JourneyInputs = JourneyInputs()
     test_agent: Name | None = Field(default=None, description="the agent that may take this journey's contacts")
-    timeout_s: float = Field(default=30.0, gt=0, le=900, description="the whole journey; past it: a failure naming the step")
+    timeout_s: Float = Field(default=30.0, gt=0, le=900, description="the whole journey; past it: a failure naming the step")
     steps: tuple[Step, ...] = Field(min_length=1, max_length=MAX_STEPS)
 
     @model_validator(mode="after")

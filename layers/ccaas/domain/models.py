@@ -25,11 +25,13 @@ from ccaas.domain.vocabulary import (  # noqa: F401 - re-exported
     TERMINAL_STATES,
     WAITING_STATES,
     AgentStatus,
+    Bool,
     Channel,
     Conflict,
     ContactState,
     DisplayName,
     DomainError,
+    Float,
     Frozen,
     InitiationMethod,
     Int,
@@ -54,7 +56,7 @@ class QueueSettings(Frozen):
     sl_threshold_s: Int = Field(default=20, ge=1, le=3_600, description="answered within this many seconds counts as in SL")
     # Below 1: no finite staffing answers every contact within the threshold (a target of 1 made every staffing
     # forecast of the queue fail).
-    sl_target: float = Field(default=0.8, ge=0.01, lt=1, allow_inf_nan=False,
+    sl_target: Float = Field(default=0.8, ge=0.01, lt=1, allow_inf_nan=False,
                              description="the share answered within sl_threshold_s to aim for, 0.01 to below 1")
     max_wait_s: Int = Field(default=600, ge=1, le=MAX_SECONDS,
                             description="queue timeout: the contact is ended as ABANDONED")
@@ -96,7 +98,7 @@ class AgentProfile(BaseModel):
     capacity: dict[Channel, Annotated[Int, Field(ge=0, le=MAX_CAPACITY)]] = Field(
         default_factory=lambda: dict(DEFAULT_CAPACITY), description="contacts of each channel at once (0: none)")
     # Voice blocks other channels while active (Amazon Connect's default cross-channel behaviour).
-    voice_blocks_other_channels: bool = True
+    voice_blocks_other_channels: Bool = True
     # Key into the tenant routing policy's profiles (cross-channel rules); None: the defaults above.
     routing_profile_id: Annotated[str, Field(pattern=_NAME)] | None = None
 

@@ -23,6 +23,7 @@ from pydantic import Field
 
 from ccaas.domain import lifecycle
 from ccaas.domain.routing_engine.synthetic import synthetic_refusal
+from ccaas.domain.vocabulary import Bool
 from ccaas.domain.models import (
     E164_PATTERN,
     NAME_PATTERN,
@@ -62,7 +63,7 @@ class TransferSettings(Frozen):
     escalation_queue_id: _Name | None = Field(
         default=None, description="where an escalation goes when it names no supervisor")
     escalation_priority: Int = Field(default=1, ge=1, le=10, description="the escalated segment's priority at most (1 = most urgent)")
-    exclude_transferring_agent: bool = Field(
+    exclude_transferring_agent: Bool = Field(
         default=True, description="a segment transferred into a queue is not offered back to its sender")
     max_segments: Int = Field(default=10, ge=2, le=50, description="segments one customer contact may have (stops loops)")
 

@@ -41,6 +41,7 @@ class TooLarge(DomainError):
 # meant something else. (Stored items come back as ints: the adapters turn DynamoDB's Decimals into them.)
 Int = Annotated[int, Strict()]
 Bool = Annotated[bool, Strict()]  # JSON true/false only: pydantic would take "off", "no", 0 and "1" as booleans
+Float = Annotated[float, Strict()]  # a JSON number (an integer too): pydantic would take true as 1.0 and "5" as 5.0
 MAX_SECONDS = 7 * 86_400  # the longest wait, timer or window any setting may name
 Seconds = Annotated[int, Strict(), Field(ge=0, le=MAX_SECONDS)]
 

@@ -33,6 +33,7 @@ from ccaas.domain.planning import (
 )
 from ccaas.domain.staffing import MAX_SHRINKAGE, SL_TARGET_OF_ONE_PLANNED_AS  # noqa: F401 - the route's bound
 from ccaas.usecases.history import entries_for, tenant_context
+from ccaas.domain.vocabulary import Float
 
 SETTLED_AFTER_MS = 2 * DAY_MS
 # Erlang A's required agents meet the SL while losing at most this share of callers: without a cap, a busy
@@ -169,7 +170,7 @@ class WhatIfRequest(BaseModel):
     agents: AgentCount | list[AgentCount] = Field(
         description="agents per interval: one number for all, or one per 15-minute interval (at most 100)")
     model: Literal["erlang_c", "erlang_a"] = "erlang_c"
-    patience_s: float | None = Field(default=None, ge=MIN_PATIENCE_S, le=MAX_PATIENCE_S,
+    patience_s: Float | None = Field(default=None, ge=MIN_PATIENCE_S, le=MAX_PATIENCE_S,
                                       description="Erlang A patience (s); default: from history")
     weeks: Int = Field(default=6, ge=1, le=12)
 

@@ -75,7 +75,7 @@ from pydantic import (
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.events import Event
-from ccaas.domain.vocabulary import Channel, Conflict, ContactState, DomainError, InitiationMethod, NotFound
+from ccaas.domain.vocabulary import Bool, Channel, Conflict, ContactState, DomainError, InitiationMethod, NotFound
 from ccaas.domain.outbound.compliance import (
     AbandonmentStats,
     CallbackState,
@@ -163,7 +163,9 @@ def _request_model() -> type[BaseModel]:
 
 
 def _patch_model() -> type[BaseModel]:
-    fields = {name: (Optional[f.annotation], Field(default=None, description=f.description))  # noqa: UP045
+    # Each field keeps its constraints (strictness and bounds: `true` is no max_abandon_rate), only optional.
+    fields = {name: (Optional[Annotated[(f.annotation, *f.metadata)] if f.metadata else f.annotation],  # noqa: UP045
+                     Field(default=None, description=f.description))
               for name, f in Campaign.model_fields.items() if name not in (*_SYSTEM_FIELDS, "campaign_id")}
     model = create_model("CampaignPatch", __config__=ConfigDict(extra="forbid", defer_build=True), **fields)  # type: ignore[call-overload]
     model.__doc__ = "PATCH /campaigns/{id}: the fields to change; the rest stay. Applies from the next attempt."
@@ -256,7 +258,7 @@ class ConsentRequest(BaseModel):
     number: str = Field(min_length=3, max_length=32, description="the number, E.164 or national (of `region`)")
     region: Region = "US"
     kind: Literal["voice", "sms"] = "voice"
-    granted: bool
+    granted: Bool
     source: str = Field(default="api", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
                         description="where it was given or revoked: web_form:signup, ivr, sms_stop, agent ...")
     at: datetime | None = Field(default=None, description="when (ISO 8601 with offset); default now")

@@ -5,6 +5,7 @@ Overlapping speech counts as talk for each speaker; a speaker's own overlapping 
 so their talk time is not double counted.
 """
 from __future__ import annotations
+from ccaas.domain.vocabulary import Int
 
 from collections.abc import Sequence
 
@@ -17,9 +18,9 @@ class ConversationConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     # Silences at least this long are listed (and raise the live silence alert elsewhere).
-    non_talk_threshold_ms: int = Field(default=5_000, ge=0, le=3_600_000)
+    non_talk_threshold_ms: Int = Field(default=5_000, ge=0, le=3_600_000)
     # Overlaps no longer than this (back-channel "mm-hm") are not interruptions. 0 = any overlap.
-    interruption_min_overlap_ms: int = Field(default=0, ge=0, le=60_000)
+    interruption_min_overlap_ms: Int = Field(default=0, ge=0, le=60_000)
 
 
 class NonTalkSpan(BaseModel):

@@ -29,6 +29,7 @@ evaluation 0 with `auto_failed` and the reasons. An override wins over the autom
 kept, the override with who and when.
 """
 from __future__ import annotations
+from ccaas.domain.vocabulary import Bool, Float, Int
 
 import json
 from collections.abc import Mapping, Sequence
@@ -59,8 +60,8 @@ MAX_SNIPPET = 160
 
 QuestionId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
 RuleName = Annotated[str, Field(min_length=1, max_length=64)]
-Weight = Annotated[float, Field(gt=0, le=MAX_FORM_WEIGHT, allow_inf_nan=False)]
-Measure = Annotated[float, Field(ge=-MAX_MEASURE, le=MAX_MEASURE, allow_inf_nan=False)]
+Weight = Annotated[Float, Field(gt=0, le=MAX_FORM_WEIGHT, allow_inf_nan=False)]
+Measure = Annotated[Float, Field(ge=-MAX_MEASURE, le=MAX_MEASURE, allow_inf_nan=False)]
 AnswerValue = bool | int | str  # yes_no: "yes"/"no"; scale: an int; choice: an option's value; "na"
 NA = "na"
 
@@ -116,8 +117,8 @@ Automation = Annotated[
 class ChoiceOption(BaseModel):
     model_config = _FROZEN
     value: QuestionId
-    points: float = Field(ge=0, le=MAX_FORM_WEIGHT, allow_inf_nan=False)
-    fails: bool = False  # choosing it fails an auto_fail question
+    points: Float = Field(ge=0, le=MAX_FORM_WEIGHT, allow_inf_nan=False)
+    fails: Bool = False  # choosing it fails an auto_fail question
 
 
 class Question(BaseModel):
@@ -127,11 +128,11 @@ class Question(BaseModel):
     text: str = Field(min_length=1, max_length=MAX_QUESTION_TEXT)
     type: Literal["yes_no", "scale", "choice"] = "yes_no"
     weight: Weight = 1.0
-    min: int = Field(default=1, ge=-MAX_SCALE, le=MAX_SCALE)  # scale only
-    max: int = Field(default=5, ge=-MAX_SCALE, le=MAX_SCALE)  # scale only
+    min: Int = Field(default=1, ge=-MAX_SCALE, le=MAX_SCALE)  # scale only
+    max: Int = Field(default=5, ge=-MAX_SCALE, le=MAX_SCALE)  # scale only
     options: list[ChoiceOption] = Field(default_factory=list, max_length=MAX_OPTIONS)  # choice only
-    auto_fail: bool = False
-    not_applicable_allowed: bool = False
+    auto_fail: Bool = False
+    not_applicable_allowed: Bool = False
     automation: Automation | None = None
 
     @model_validator(mode="after")
@@ -212,7 +213,7 @@ class EvaluationForm(BaseModel):
     model_config = _FROZEN
 
     name: str = Field(default="Default evaluation", min_length=1, max_length=MAX_FORM_NAME)
-    version: int = Field(default=1, ge=1, le=1_000_000)
+    version: Int = Field(default=1, ge=1, le=1_000_000)
     sections: list[Section] = Field(min_length=1, max_length=MAX_SECTIONS)
 
     @model_validator(mode="after")

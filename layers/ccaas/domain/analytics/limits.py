@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, Strict
 
 from .patterns import MAX_PATTERN_LENGTH
 
@@ -46,5 +46,5 @@ MAX_DOCUMENT_CHARS = 340_000
 
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 Phrase = Annotated[str, Field(min_length=1, max_length=MAX_PHRASE)]
-OffsetMs = Annotated[int, Field(ge=0, le=MAX_OFFSET_MS)]
+OffsetMs = Annotated[int, Strict(), Field(ge=0, le=MAX_OFFSET_MS)]
 Word = Annotated[str, Field(min_length=1, max_length=MAX_WORD)]

@@ -23,6 +23,7 @@ no applicable compliance rule) are left out and the others re-share the points. 
 of contributions clamped to 0..100, and every item reports what it measured and what it contributed.
 """
 from __future__ import annotations
+from ccaas.domain.vocabulary import Float
 
 from collections.abc import Sequence
 from typing import Literal
@@ -52,11 +53,11 @@ class QAItem(BaseModel):
     name: Name
     kind: QAItemKind
     # a share of the points; negative: a penalty in points (so never below -100)
-    weight: float = Field(ge=-100, le=MAX_QA_WEIGHT, allow_inf_nan=False)
+    weight: Float = Field(ge=-100, le=MAX_QA_WEIGHT, allow_inf_nan=False)
     target: Name | None = None  # compliance rule name (None = all rules) or category name
     speaker: Speaker | None = None  # for sentiment (default CUSTOMER) and interruptions (default AGENT)
-    good_at: float | None = Field(default=None, ge=-MAX_QA_SCALE, le=MAX_QA_SCALE, allow_inf_nan=False)
-    bad_at: float | None = Field(default=None, ge=-MAX_QA_SCALE, le=MAX_QA_SCALE, allow_inf_nan=False)
+    good_at: Float | None = Field(default=None, ge=-MAX_QA_SCALE, le=MAX_QA_SCALE, allow_inf_nan=False)
+    bad_at: Float | None = Field(default=None, ge=-MAX_QA_SCALE, le=MAX_QA_SCALE, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _consistent(self) -> QAItem:

@@ -49,7 +49,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from ccaas.domain.vocabulary import is_stored
+from ccaas.domain.vocabulary import Bool, is_stored
 
 from .limits import MAX_CUSTOM_PATTERNS, MAX_PATTERN, MAX_PATTERN_NAME
 from .patterns import MAX_TOTAL_PROGRAM_SIZE, compile_tenant_pattern, lazy_regex
@@ -108,7 +108,7 @@ class RedactionConfig(BaseModel):
         Annotated[str, Field(min_length=1, max_length=MAX_PATTERN)],
     ] = Field(default_factory=dict, max_length=MAX_CUSTOM_PATTERNS)
     # A contact's attribute values that hold a card or social security number are stored redacted.
-    contact_attributes: bool = True
+    contact_attributes: Bool = True
 
     @field_validator("custom_patterns")
     @classmethod

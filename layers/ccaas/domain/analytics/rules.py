@@ -35,6 +35,7 @@ timings (Transcribe's items), else interpolated by its position between its segm
 Segments are read in time order whatever order they arrive in.
 """
 from __future__ import annotations
+from ccaas.domain.vocabulary import Float, Int
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -194,8 +195,8 @@ class _ConversationRule(BaseModel):
         return lists + sum(1 + len(e) for e in self.synonyms.values())  # type: ignore[attr-defined]
 
 
-MaxEdits = Annotated[int, Field(ge=0, le=MAX_EDITS)]
-MaxGapMs = Annotated[int, Field(ge=0, le=MAX_GAP_MS)] | None
+MaxEdits = Annotated[Int, Field(ge=0, le=MAX_EDITS)]
+MaxGapMs = Annotated[Int, Field(ge=0, le=MAX_GAP_MS)] | None
 
 
 class RequiredDisclosure(_ConversationRule):
@@ -292,7 +293,7 @@ class ReasonRule(BaseModel):
     reason: Name
     keywords: dict[
         Phrase,
-        Annotated[float, Field(ge=-MAX_WEIGHT, le=MAX_WEIGHT, allow_inf_nan=False)],
+        Annotated[Float, Field(ge=-MAX_WEIGHT, le=MAX_WEIGHT, allow_inf_nan=False)],
     ] = Field(min_length=1, max_length=MAX_KEYWORDS)
     speaker: Speaker | None = None
 
@@ -311,10 +312,10 @@ class ReasonConfig(BaseModel):
     model_config = _FROZEN
 
     rules: list[ReasonRule] = Field(default_factory=list, max_length=MAX_REASONS)
-    min_score: float = Field(default=2.0, ge=0, le=MAX_SCORE, allow_inf_nan=False)
+    min_score: Float = Field(default=2.0, ge=0, le=MAX_SCORE, allow_inf_nan=False)
     fallback: Name = "other"
-    agent_weight: float = Field(default=0.5, ge=0, le=10, allow_inf_nan=False)
-    max_hits_per_keyword: int = Field(default=3, ge=1, le=100)
+    agent_weight: Float = Field(default=0.5, ge=0, le=10, allow_inf_nan=False)
+    max_hits_per_keyword: Int = Field(default=3, ge=1, le=100)
 
     def phrase_count(self) -> int:
         return sum(len(r.keywords) for r in self.rules)

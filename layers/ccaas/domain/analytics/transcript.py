@@ -8,6 +8,7 @@ Raw segment text may hold card numbers and other PII until it has been redacted,
 it from `repr()` and from validation error messages: a stray log line must not leak it.
 """
 from __future__ import annotations
+from ccaas.domain.vocabulary import Int
 
 import math
 from collections.abc import Iterable, Mapping
@@ -45,8 +46,8 @@ class Segment(BaseModel):
     model_config = _RAW_TEXT_CONFIG
 
     speaker: Speaker
-    begin_ms: int = Field(ge=0)
-    end_ms: int = Field(ge=0)
+    begin_ms: Int = Field(ge=0)
+    end_ms: Int = Field(ge=0)
     text: str = Field(repr=False)
     # Start time of each word of `text`, where the parser had them (Transcribe's items): rules time a phrase
     # by its own words. Set by parsers only: a private attribute is no input (a field hidden from the API's

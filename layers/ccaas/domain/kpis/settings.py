@@ -1,5 +1,6 @@
 """Tenant choices that change how historical KPIs are counted or derived."""
 from __future__ import annotations
+from ccaas.domain.vocabulary import Float, Int
 
 from typing import Literal
 
@@ -20,17 +21,17 @@ class KpiSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    short_abandon_s: float = Field(default=5.0, ge=0, le=600)
+    short_abandon_s: Float = Field(default=5.0, ge=0, le=600)
     # Used for records whose queue threshold was not captured.
-    default_sl_threshold_s: int = Field(default=20, ge=0, le=3_600)
+    default_sl_threshold_s: Int = Field(default=20, ge=0, le=3_600)
     service_level_variant: ServiceLevelVariant = "default"
     abandonment_variant: AbandonmentVariant = "exclude_short_abandons"
     # W for repeat_flags / mark_repeat_contacts (the flags are set on records before the roll-up).
-    fcr_window_days: int = Field(default=7, ge=0, le=90)
+    fcr_window_days: Int = Field(default=7, ge=0, le=90)
     # "all": every customer contact is in the FCR population (DOMAIN.md); "handled_only": only
     # contacts that reached an agent are judged resolved or not (follow-ups still count regardless).
     fcr_population: FcrPopulation = "all"
     # Cost per contact; None disables it (no agent cost rate known).
-    agent_cost_per_staffed_hour: float | None = Field(default=None, ge=0, le=10_000)
-    infrastructure_cost_per_contact: float = Field(default=0.0, ge=0, le=1_000)
-    infrastructure_cost_per_handle_minute: float = Field(default=0.0, ge=0, le=100)
+    agent_cost_per_staffed_hour: Float | None = Field(default=None, ge=0, le=10_000)
+    infrastructure_cost_per_contact: Float = Field(default=0.0, ge=0, le=1_000)
+    infrastructure_cost_per_handle_minute: Float = Field(default=0.0, ge=0, le=100)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AwareDatetime, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
-from ccaas.domain.vocabulary import E164_PATTERN, NAME_PATTERN, PRINTABLE_PATTERN, Frozen, Int, SkillRequirement
+from ccaas.domain.vocabulary import Bool, E164_PATTERN, Float, Frozen, Int, NAME_PATTERN, PRINTABLE_PATTERN, SkillRequirement
 
 __all__ = [
     "ABANDON_MESSAGE_WITHIN_S", "AGENT_DISPOSITIONS", "Attempt", "CALLBACK_GRACE", "CALLBACK_MAX_AHEAD",
@@ -141,7 +141,7 @@ class RetryRule(Frozen):
     next local calendar day (and at least `after_minutes` later)."""
 
     after_minutes: Int | None = Field(default=None, ge=0, le=30 * 1440)
-    next_local_day: bool = False
+    next_local_day: Bool = False
 
 
 DEFAULT_RETRY: dict[Disposition, RetryRule] = {
@@ -185,7 +185,7 @@ class CallingWindow(Frozen):
 
     start: str = Field(default=STATUTORY_START, max_length=5, description="HH:MM local, ≥ 08:00")
     end: str = Field(default=STATUTORY_END, max_length=5, description="HH:MM local, ≤ 21:00, after start")
-    weekdays: frozenset[Annotated[int, Field(ge=1, le=7)]] = Field(
+    weekdays: frozenset[Annotated[Int, Field(ge=1, le=7)]] = Field(
         default=frozenset(range(1, 8)), min_length=1, max_length=7)
 
     @field_validator("start", "end")
@@ -226,8 +226,8 @@ class Campaign(Frozen):
         default_factory=dict, max_length=MAX_STATE_WINDOWS, description="stricter windows per US state code")
     blackout_dates: frozenset[date] = Field(default=frozenset(), max_length=MAX_BLACKOUTS,
                                             description="no calls on these dates, in the called party's local date")
-    max_abandon_rate: float = Field(default=MAX_ABANDON_RATE, gt=0, le=MAX_ABANDON_RATE)
-    debt_collection: bool = Field(default=False, description="rows must name the debt (Reg F counts per debt)")
+    max_abandon_rate: Float = Field(default=MAX_ABANDON_RATE, gt=0, le=MAX_ABANDON_RATE)
+    debt_collection: Bool = Field(default=False, description="rows must name the debt (Reg F counts per debt)")
     agentless_message: _Text | None = Field(default=None, description="the message an agentless call plays "
                                             "(or, channel sms, the text sent; the opt-out notice is appended)")
     channel: Literal["voice", "sms"] = Field(

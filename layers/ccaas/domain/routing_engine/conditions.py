@@ -19,6 +19,7 @@ leaf is level / 5, `all` the mean of its children, `any` the best matching child
 nothing (it excludes agents, it does not rank them). None means "no skill to rank on".
 """
 from __future__ import annotations
+from ccaas.domain.vocabulary import Int
 
 import re
 from collections.abc import Iterator, Mapping
@@ -59,7 +60,7 @@ class _Node(BaseModel):
 
 class SkillAtLeast(_Node):
     skill: str = Field(pattern=NAME_PATTERN)
-    min: int = Field(default=1, ge=1, le=5)
+    min: Int = Field(default=1, ge=1, le=5)
 
 
 class AllOf(_Node):

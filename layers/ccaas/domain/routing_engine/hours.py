@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from ccaas.domain.vocabulary import PRINTABLE_PATTERN, STORED_DOCUMENT, is_stored
+from ccaas.domain.vocabulary import Int, PRINTABLE_PATTERN, STORED_DOCUMENT, is_stored
 
 __all__ = [
     "Holiday", "HoursOfOperation", "MAX_HOLIDAYS", "MAX_RANGES_PER_DAY", "STORED_DOCUMENT", "TimeRange", "WEEKDAYS",
@@ -115,7 +115,7 @@ class HoursOfOperation(_Frozen):
     weekly: dict[_Weekday, _DayRanges] = Field(
         default_factory=dict, max_length=len(WEEKDAYS), description="mon..sun → ranges")
     holidays: tuple[Holiday, ...] = Field(default=(), max_length=MAX_HOLIDAYS)
-    horizon_days: int = Field(default=400, ge=1, le=MAX_HORIZON_DAYS)
+    horizon_days: Int = Field(default=400, ge=1, le=MAX_HORIZON_DAYS)
 
     @field_validator("time_zone")
     @classmethod

@@ -30,7 +30,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ccaas.domain.models import MAX_CAPACITY, MAX_SECONDS, Channel, QueueAssignment
-from ccaas.domain.vocabulary import NOT_READY_REASON, PRINTABLE_PATTERN
+from ccaas.domain.vocabulary import Bool, Float, Int, NOT_READY_REASON, PRINTABLE_PATTERN
 from ccaas.domain.routing_engine.conditions import NAME_PATTERN, Condition
 from ccaas.domain.routing_engine.hours import HoursOfOperation
 
@@ -65,9 +65,9 @@ MAX_POLICY_BYTES = 350_000  # the stored JSON document; a DynamoDB item holds 40
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 Label = Annotated[str, Field(max_length=MAX_LABEL, pattern=PRINTABLE_PATTERN)]
-Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
-Seconds = Annotated[float, Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False)]
-SecondsOrZero = Annotated[float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
+Weight = Annotated[Float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
+Seconds = Annotated[Float, Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False)]
+SecondsOrZero = Annotated[Float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
 NotReadyStatus = Annotated[str, Field(pattern=f"^{NOT_READY_REASON}$")]
 
 
@@ -86,8 +86,8 @@ class StepSpec(_Frozen):
 
 
 class SegmentPolicy(_Frozen):
-    priority: int | None = Field(default=None, ge=1, le=10, description="contact priority, 1 = most urgent")
-    first_step_min_proficiency: int | None = Field(
+    priority: Int | None = Field(default=None, ge=1, le=10, description="contact priority, 1 = most urgent")
+    first_step_min_proficiency: Int | None = Field(
         default=None, ge=1, le=5, description="prepend the queue's skill condition raised to this level")
     first_step_expiry_s: Seconds = 30
     first_step: StepSpec | None = Field(default=None, description="explicit first step (wins over the derived one)")
@@ -104,13 +104,13 @@ DEFAULT_SEGMENTS: dict[str, SegmentPolicy] = {
 
 
 class JourneyPolicy(_Frozen):
-    prefer_last_agent: bool = True
+    prefer_last_agent: Bool = True
     last_agent_window_s: SecondsOrZero = Field(default=86_400, description="last contact ended at most this long ago")
     last_agent_step_s: Seconds = Field(default=20, description="how long the last agent is waited for")
-    fcr_window_days: float = Field(default=7, gt=0, le=90, allow_inf_nan=False)
-    repeat_priority_boost: int = Field(default=1, ge=0, le=9,
+    fcr_window_days: Float = Field(default=7, gt=0, le=90, allow_inf_nan=False)
+    repeat_priority_boost: Int = Field(default=1, ge=0, le=9,
                                        description="priority number lowered by this (more urgent)")
-    recent_limit: int = Field(default=5, ge=0, le=50)
+    recent_limit: Int = Field(default=5, ge=0, le=50)
 
 
 class AgentScoring(_Frozen):
@@ -120,8 +120,8 @@ class AgentScoring(_Frozen):
     idle: Weight = 1.0
     occupancy: Weight = 0.5
     idle_horizon_s: Seconds = Field(default=300, description="idle time at which the idle term saturates")
-    candidate_limit: int = Field(default=50, ge=1, le=10_000, description="eligible agents scored per decision")
-    explain_top: int = Field(default=5, ge=0, le=50)
+    candidate_limit: Int = Field(default=50, ge=1, le=10_000, description="eligible agents scored per decision")
+    explain_top: Int = Field(default=5, ge=0, le=50)
 
 
 class ContactScoring(_Frozen):
@@ -133,14 +133,14 @@ class ContactScoring(_Frozen):
     contact_priority: Weight = 1.0
     wait: Weight = 1.0
     sl_risk: Weight = 1.0
-    sl_risk_horizon: float = Field(default=0.25, gt=0, le=100, allow_inf_nan=False,
+    sl_risk_horizon: Float = Field(default=0.25, gt=0, le=100, allow_inf_nan=False,
                                    description="mean time to the next chance, × T, without stats")
-    explain_top: int = Field(default=5, ge=0, le=50)
+    explain_top: Int = Field(default=5, ge=0, le=50)
 
 
 class OfferFailurePolicy(_Frozen):
-    reoffer: bool = True
-    set_not_ready: bool = False
+    reoffer: Bool = True
+    set_not_ready: Bool = False
     not_ready_status: NotReadyStatus = "MISSED"
 
     @field_validator("not_ready_status")
@@ -155,19 +155,19 @@ class ReservationPolicy(_Frozen):
     timeout_s: Seconds = 30
     reject: OfferFailurePolicy = OfferFailurePolicy()
     timeout: OfferFailurePolicy = OfferFailurePolicy(set_not_ready=True)
-    max_declines: int | None = Field(
+    max_declines: Int | None = Field(
         default=None, ge=1, le=1_000, description="after this many refusals the exclusions are cleared (None = never)")
 
 
 class CallbackPolicy(_Frozen):
     offer_when_wait_exceeds_s: SecondsOrZero | None = Field(default=None, description="None = never offer")
-    keep_place: bool = True
+    keep_place: Bool = True
     max_wait_s: Seconds = Field(default=86_400, description="a callback not reached by then is abandoned")
 
 
 class QueuePolicy(_Frozen):
     steps: tuple[StepSpec, ...] = Field(default=(), max_length=MAX_STEPS)
-    priority: int | None = Field(default=None, ge=1, le=10, description="default contact priority")
+    priority: Int | None = Field(default=None, ge=1, le=10, description="default contact priority")
     hours: HoursOfOperation | None = Field(default=None, description="None = always open")
     when_closed: Literal["reject", "queue", "callback"] = Field(
         default="reject", description="a contact arriving while closed: turned away (the caller plays its closed "
@@ -181,12 +181,12 @@ class CrossChannelRule(_Frozen):
     blocks[K] are not offered; max_contacts caps concurrent contacts over all channels."""
 
     blocks: dict[Channel, frozenset[Channel]] = Field(default_factory=dict)
-    max_contacts: int | None = Field(default=None, ge=1, le=100)
+    max_contacts: Int | None = Field(default=None, ge=1, le=100)
 
 
 class RoutingProfile(_Frozen):
     queues: tuple[QueueAssignment, ...] = Field(default=(), max_length=MAX_QUEUES)
-    capacity: dict[Channel, Annotated[int, Field(ge=0, le=MAX_CAPACITY)]] | None = None
+    capacity: dict[Channel, Annotated[Int, Field(ge=0, le=MAX_CAPACITY)]] | None = None
     cross_channel: CrossChannelRule | None = None
 
 
