@@ -83,12 +83,34 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
+    try:
+        runtime = launch(args, out, stop)
+    except Exception as exc:  # noqa: BLE001 - one clear line, then the details
+        print(f"\nstart-up failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        logging.getLogger("local").debug("start-up failure", exc_info=True)
+        return 1
+    try:
+        while not stop.wait(0.5):
+            sim = runtime.simulation
+            if sim is not None and sim.finished.is_set():
+                break
+    finally:
+        shutdown(runtime, out)
+    return 0
+
+
+def launch(args: argparse.Namespace, out: Any, stop: threading.Event | None = None) -> Any:
+    """What `make run` (`python -m local`) starts, from its parsed arguments: the runtime with this module's
+    settings, then, unless --no-simulate, the demo campaign and the simulated traffic with (with history, the
+    default) the demo tenant's IVR journeys fired every minute (LocalRuntime.start_simulation, as
+    start(simulate=True) does; main() once started the Simulation itself: no journeys were stored or run). With
+    --no-simulate it only serves, with the timers for typing. Returns the started LocalRuntime (stop it with
+    shutdown()); raises when start-up failed, with everything it started stopped again."""
+    from local.runtime import LocalRuntime
+
     port = args.port
     if port is None:
         port = DEFAULT_PORT if _port_free(DEFAULT_PORT) else 0
-
-    from local.runtime import LocalRuntime
-
     print("Starting the local backend (synth -> moto -> deploy -> seed"
           f"{'' if args.no_history or args.history_days <= 0 else ' -> history'})...", file=out, flush=True)
     runtime = LocalRuntime(
@@ -113,12 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             "out": out,
         },
     )
-    try:
-        runtime.start(simulate=False, port=port)
-    except Exception as exc:  # noqa: BLE001 - one clear line, then the details
-        print(f"\nstart-up failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        logging.getLogger("local").debug("start-up failure", exc_info=True)
-        return 1
+    runtime.start(simulate=False, port=port)  # the traffic below starts after the banner
     try:
         if args.no_simulate:
             runtime.timers_for_typing()
@@ -128,35 +145,38 @@ def main(argv: list[str] | None = None) -> int:
 
             campaign = outbound_demo.start(runtime)  # it dials beside the inbound traffic (local.outbound_demo)
         print(banner(runtime, outbound_status=campaign), file=out, flush=True)
-        if not args.no_simulate and not stop.is_set():
-            from local.simulation import Simulation
-
-            runtime.simulation = Simulation(runtime, **runtime.simulation_options).start()
+        if not args.no_simulate and not (stop is not None and stop.is_set()):
+            runtime.start_simulation()
             print(
                 f"Simulating customers ({args.rate}/s) and {len(runtime.simulation.agent_ids)} agents "
                 "of tenant demo. Ctrl-C to stop.",
                 file=out,
                 flush=True,
             )
+            if runtime.journey_ticker is not None:
+                print(f"Journeys: the demo's IVR journeys every {runtime.journey_ticker.every_s:.0f} s "
+                      "(GET /journeys/results).", file=out, flush=True)
         else:
             print("Serving (no simulation). Ctrl-C to stop.", file=out, flush=True)
-        while not stop.wait(0.5):
-            sim = runtime.simulation
-            if sim is not None and sim.finished.is_set():
-                break
-    finally:
-        sim = runtime.simulation
-        summary = None
-        if sim is not None:
-            sim.stop()
-            summary = sim.summary()
-            summary["pollers"] = [p.stats.as_dict() for p in runtime.pollers]
-            runtime.simulation = None
+    except BaseException:
         runtime.stop()
-        if summary is not None:
-            print(format_summary(summary), file=out, flush=True)
-        print("Stopped.", file=out, flush=True)
-    return 0
+        raise
+    return runtime
+
+
+def shutdown(runtime: Any, out: Any) -> None:
+    """Stop the simulation (printing its summary), then the runtime."""
+    sim = runtime.simulation
+    summary = None
+    if sim is not None:
+        sim.stop()
+        summary = sim.summary()
+        summary["pollers"] = [p.stats.as_dict() for p in runtime.pollers]
+        runtime.simulation = None
+    runtime.stop()
+    if summary is not None:
+        print(format_summary(summary), file=out, flush=True)
+    print("Stopped.", file=out, flush=True)
 
 
 def walkthrough_exports(rt: Any) -> str:

@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 
 import duckdb
 
+from ccaas.domain.kpis.settings import KpiSettings
 from ccaas.domain.lake import LakeQuery
 from ccaas.ports_lake import LakeQueryStatus
 from local import lake as local_lake
@@ -90,16 +92,39 @@ class DuckDbLakeQueries:
 
 
 # --- the local runtime's lake --------------------------------------------------------------------------
+def tenant_context_reader(environment: Mapping[str, str]) -> Callable[[str], tuple[str, KpiSettings]]:
+    """tenant id -> (time zone, KPI settings) as the deployed writers and the API read them
+    (ccaas.usecases.history.tenant_context over the Config table), in `environment` (a function's: the
+    table names, the runtime's endpoint). Every tenant, the seeded ones and those made later with the admin
+    tool, exports by its own calendar: a day re-exported by another time zone's calendar read the wrong
+    24 hours (none of a New York evening's contacts) and wrote a calendar the tenant's queries never match."""
+    from local import env_overlay
+
+    environment = dict(environment)
+
+    def read(tenant_id: str) -> tuple[str, KpiSettings]:
+        with env_overlay.overlay(environment):
+            from ccaas.bootstrap import dependencies
+            from ccaas.usecases.history import tenant_context
+
+            return tenant_context(dependencies(), tenant_id)
+
+    return read
+
+
 class LocalLakeExport:
     """LakeExport for the local runtime: a contact-record snapshot marks its (tenant, day) dirty, and a
     background thread rewrites each dirty day's partitions from the History table every `interval_s`
-    (local.lake.reexport_days). So a late CTR version or survey for an exported day corrects that day,
-    as the appended snapshots do on AWS, with the partition rewritten instead of appended to."""
+    (local.lake.reexport_days), by the tenant's own time zone and KPI settings (`tenant_context_of`:
+    tenant id -> (time zone, KpiSettings), read when its days are rewritten). So a late CTR version or
+    survey for an exported day corrects that day, as the appended snapshots do on AWS, with the partition
+    rewritten instead of appended to."""
 
-    def __init__(self, lake_dir: Path, store: Any, time_zone_of: Any, *, interval_s: float = 30.0) -> None:
+    def __init__(self, lake_dir: Path, store: Any, tenant_context_of: Callable[[str], tuple[str, KpiSettings]], *,
+                 interval_s: float = 30.0) -> None:
         self.lake_dir = Path(lake_dir)
         self.store = store
-        self.time_zone_of = time_zone_of
+        self.tenant_context_of = tenant_context_of
         self.interval_s = interval_s
         self.rewritten: list[tuple[str, str]] = []  # (tenant, day) in the order they were rewritten
         self._dirty: set[tuple[str, str]] = set()
@@ -126,14 +151,23 @@ class LocalLakeExport:
             dirty, self._dirty = sorted(self._dirty), set()
         if not dirty:
             return 0
+        contexts: dict[str, tuple[str, KpiSettings]] = {}  # one read of each tenant's settings per round
+        done = 0
         con = duckdb.connect()
         try:
             for tenant_id, day in dirty:
-                local_lake.reexport_days(con, self.lake_dir, self.store, tenant_id=tenant_id,
-                                         tz=self.time_zone_of(tenant_id), first_day=day, last_day=day)
+                if tenant_id not in contexts:
+                    contexts[tenant_id] = self.tenant_context_of(tenant_id)
+                tz, settings = contexts[tenant_id]
+                local_lake.reexport_days(con, self.lake_dir, self.store, tenant_id=tenant_id, tz=tz,
+                                         first_day=day, last_day=day, settings=settings)
                 self.rewritten.append((tenant_id, day))
+                done += 1
         finally:
             con.close()
+            if done < len(dirty):  # a failed round keeps the days it did not rewrite for the next one
+                with self._lock:
+                    self._dirty.update(dirty[done:])
         return len(dirty)
 
     def _loop(self) -> None:
@@ -186,12 +220,14 @@ class LocalLake:
             lake_dir = Path(tempfile.mkdtemp(prefix=f"lake-{os.getpid()}-", dir=base))
         else:
             lake_dir = Path(lake_dir)
-        tz = local_lake._seeded_time_zone(tenant_id)
+        environment = runtime._seed_environment()
+        tenant_context_of = tenant_context_reader(environment)
+        tz, settings = tenant_context_of(tenant_id)
         last = yesterday(tz)
         first = last - timedelta(days=days - 1)
-        store = local_lake._dynamo_store(runtime.moto_endpoint, runtime._seed_environment()["HISTORY_TABLE"])
+        store = local_lake._dynamo_store(runtime.moto_endpoint, environment["HISTORY_TABLE"])
         engine = DuckDbLakeQueries(lake_dir)
-        export = LocalLakeExport(lake_dir, store, local_lake._seeded_time_zone)
+        export = LocalLakeExport(lake_dir, store, tenant_context_of)
         lake = cls(lake_dir, tenant_id, first.isoformat(), last.isoformat(), engine, export, threading.Event(),
                    owned=owned)
         lake._previous = (install_engine(engine), install_export(export))
@@ -200,7 +236,7 @@ class LocalLake:
             con = duckdb.connect()
             try:
                 local_lake.reexport_days(con, lake_dir, store, tenant_id=tenant_id, tz=tz, first_day=lake.first_day,
-                                         last_day=lake.last_day)
+                                         last_day=lake.last_day, settings=settings)
             except Exception:  # noqa: BLE001 - the runtime runs on; the long ranges then show zeros
                 import logging
 

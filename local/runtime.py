@@ -157,6 +157,7 @@ class LocalRuntime:
         self.typing_timers = False  # set by timers_for_typing (SIMULATE=0)
         self.moto_endpoint: str = ""
         self.simulation: Any = None
+        self.journey_ticker: Any = None  # local.journeys' ticker of the demo's IVR journeys (start_simulation)
         self.scheduler: Any = None
         self.websocket_server: Any = None  # local.websocket_server.WebSocketServer (push over WebSocket)
         self._clients: dict[str, Any] = {}
@@ -454,13 +455,21 @@ class LocalRuntime:
             self.ttl_sweeper = TtlSweeper(dynamodb_backends[ACCOUNT_ID][self.region], self.ttl_sweep_every_s).start()
         # 8. simulate
         if simulate:
-            from local.simulation import Simulation
+            self.start_simulation()
 
-            self.simulation = Simulation(self, **self.simulation_options).start()
-            if self.history_days > 0:  # `python -m local` (make run): the demo's IVR journeys every minute
-                from local.journeys import schedule_demo_journeys
+    def start_simulation(self) -> Any:
+        """The simulated traffic (local.simulation with `simulation_options`) and, on a runtime with history
+        (`python -m local`, make run), the demo tenant's IVR journeys stored and fired every minute
+        (local.journeys.schedule_demo_journeys). start(simulate=True) calls it, and `python -m local` once its
+        banner is out. Returns the Simulation."""
+        from local.simulation import Simulation
 
-                self.journey_ticker = schedule_demo_journeys(self)
+        self.simulation = Simulation(self, **self.simulation_options).start()
+        if self.history_days > 0 and self.journey_ticker is None:
+            from local.journeys import schedule_demo_journeys
+
+            self.journey_ticker = schedule_demo_journeys(self)
+        return self.simulation
 
     def stop(self) -> None:
         if self.lake is not None:
@@ -474,6 +483,9 @@ class LocalRuntime:
                 self.simulation.stop()
             finally:
                 self.simulation = None
+        if self.journey_ticker is not None:
+            self.journey_ticker.stop()
+            self.journey_ticker = None
         if self.scheduler is not None:
             self.scheduler.stop()
             self.scheduler = None

@@ -126,7 +126,7 @@ UNIT_COST = {
     "tests/outside/test_outbound_journeys_api.py": 10, "tests/unit/test_cold_start.py": 10,
     "tests/local/test_demo_history.py": 9, "tests/local/test_simulation_push.py": 9, "tests/local/test_day_report.py": 8,
     "tests/local/test_cli_errors.py": 7, "tests/unit/test_lake_api.py": 7, "tests/handlers/test_lake_api.py": 7,
-    "tests/local/test_end_to_end.py": 6, "tests/handlers/test_history_handlers.py": 6,
+    "tests/local/test_end_to_end.py": 6, "tests/handlers/test_history_handlers.py": 6, "tests/local/test_make_run.py": 5,
     "tests/unit/test_lake_reference.py": 5, "tests/local/test_readme_walkthrough.py": 5, "tests/local/test_lake_local.py": 5,
     "tests/unit/test_demo_history_shape.py": 5, "tests/outside/test_races.py": 4, "tests/unit/test_campaign_bench.py": 4,
     "tests/unit/test_lake_query_cap.py": 4, "tests/local/test_admin_cli.py": 4, "tests/local/test_outbound_local.py": 4,

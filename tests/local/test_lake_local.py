@@ -110,3 +110,65 @@ def test_the_runtime_answers_a_long_range_from_its_lake_and_a_late_survey_correc
     assert status == 201
     assert runtime.lake.export.flush() >= 1  # the day is rewritten (the loop does it every 30 s)
     assert offered_and_csat(*long_range) == (from_lake[0], from_lake[1] + 1)
+
+
+def _historical_rows(runtime: LocalRuntime, tenant_id: str, start, end) -> list[dict]:  # noqa: ANN001
+    """GET /metrics/historical by day as the tenant's supervisor (a lake query's 202 followed to its answer)."""
+    from urllib.parse import urlencode
+
+    from local.simulation import ApiClient
+
+    reader = ApiClient(runtime.api_url, runtime.key(tenant_id, "supervisor"))
+    status, body = reader.call("GET", f"/metrics/historical?{urlencode({'from': start.isoformat(), 'to': end.isoformat(), 'interval': 'day'})}")
+    for _ in range(30):
+        if status != 202:
+            break
+        status, body = reader.call("GET", body["location"])
+    assert status == 200, body
+    return body["rows"]
+
+
+def test_a_tenant_the_seed_does_not_know_reaches_the_lake_by_its_own_time_zone(runtime) -> None:
+    """A tenant made later (as with the admin tool) in America/New_York: a writer's export marks its local day,
+    and the runtime's lake rewrites that day by the tenant's own calendar, read from its settings as the
+    deployed writers read it. The rewrite once took every unseeded tenant for UTC: it read the UTC day's
+    24 hours and wrote a UTC calendar, so the tenant had no contact_records at all (a New York evening's
+    contacts are the next UTC day) and the long range showed offered 0 where the fast path showed 21."""
+    import dataclasses
+    from datetime import timedelta
+
+    from local.seed import ACME
+    from local.simulation import ApiClient
+
+    tenant = dataclasses.replace(ACME, tenant_id="nyc", name="New York Contact Center", time_zone="America/New_York")
+    runtime.seed_tenant(tenant)
+    day = runtime.load_history(tenant, days=2).last_day  # the tenant's yesterday, in New York
+    assert runtime.lake is not None and runtime.lake.exported.wait(180)
+    calendar = TenantCalendar(tenant.time_zone)
+    store = local_lake._dynamo_store(runtime.moto_endpoint, runtime.function_environment(_folder_with_history(runtime))["HISTORY_TABLE"])
+    entries, _ = local_lake.history_from_store(store, "nyc", *lake.day_range_ms(calendar, day.isoformat(), day.isoformat()))
+    answered = sorted(e.contact_id for e in entries if e.record is not None and e.record.connected_at is not None
+                      and e.csat is None)
+    assert answered, "the generated day has answered contacts"
+    # The API is one of the History writers: a survey exports the contact's snapshot, marking its day.
+    status, body = ApiClient(runtime.api_url, runtime.key("nyc", "integration")).call(
+        "POST", f"/contacts/{answered[0]}/survey", {"csat": 4})
+    assert status == 201, body
+    assert runtime.lake.export.flush() >= 1
+    assert ("nyc", day.isoformat()) in runtime.lake.export.rewritten
+
+    con = local_lake.connect(runtime.lake.lake_dir)
+    (tz,) = con.execute("select distinct timezone from tenant_settings where tenant_id = 'nyc'").fetchone()
+    assert tz == "America/New_York"
+    (exported,) = con.execute("select count(*) from contact_records where tenant_id = 'nyc' and day = ? "
+                              "and not coalesce(completion_copy, false)", [day.isoformat()]).fetchone()
+    assert exported == len([e for e in entries if e.record is not None])
+
+    def the_day(rows: list[dict]) -> dict:
+        (row,) = [r for r in rows if r["interval_start"].startswith(day.isoformat())]
+        return {k: row[k] for k in ("interval_start", "offered", "handled", "abandoned", "csat_count")}
+
+    fast = the_day(_historical_rows(runtime, "nyc", day, day + timedelta(days=1)))
+    from_lake = the_day(_historical_rows(runtime, "nyc", day - timedelta(days=150), day + timedelta(days=1)))
+    assert fast["interval_start"].endswith("-05:00") and fast["offered"] > 0 and fast["csat_count"] >= 1
+    assert from_lake == fast
