@@ -1070,12 +1070,16 @@ def _grouped(run: NumberRun, sizes: tuple[int, ...], typed: bool = False) -> boo
 
 
 # --- other detectors -----------------------------------------------------------------------------
+_DASHES = "\\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d"  # for a regex character class: the hyphen and every dash
 
 # Patterns for identifiers that contain digits, as named alternatives of one regex so each candidate
 # place is scanned once. Leading/trailing assertions keep them from matching inside longer numbers.
 _DIGIT_PATTERNS = {
-    # SSN: area not 000, 666 or 9xx; group not 00; serial not 0000; dashes or spaces, used consistently
-    PiiType.SSN: r"(?<![\d-])(?!000|666|9\d\d)\d{3}(?P<ssn_sep>[- ])(?!00)\d\d(?P=ssn_sep)(?!0000)\d{4}(?![\d-])",
+    # SSN: area not 000, 666 or 9xx; group not 00; serial not 0000; one separator used consistently: a hyphen or
+    # any dash a keyboard, a word processor or an IME types (‐ ‑ ‒ – — ― − ﹘ ﹣ －), a blank (space, no-break,
+    # thin), or . / _ ~ · * (an outside probe stored "078–05–1120" and "078/05/1120" whole)
+    PiiType.SSN: rf"(?<![\d{_DASHES}])(?!000|666|9\d\d)\d{{3}}(?P<ssn_sep>[{_DASHES} \u00a0\u2009\u202f./_~\u00b7*])"
+                 rf"(?!00)\d\d(?P=ssn_sep)(?!0000)\d{{4}}(?![\d{_DASHES}])",
     # UK NINO: allowed prefix letters minus never-issued pairs, six digits, suffix A-D
     PiiType.NINO: r"(?i:(?<![a-z0-9])(?!bg|gb|kn|nk|nt|tn|zz)[a-ceghj-pr-tw-z][a-ceghj-npr-tw-z]"
     r" ?\d\d ?\d\d ?\d\d ?[a-d](?![a-z0-9]))",
@@ -1096,17 +1100,23 @@ _CLUSTER_LEAD, _CLUSTER_TRAIL, _CLUSTER_GAP = 4, 3, 3
 # A security code typed against its keyword ("cvv123", "…1111cvc0421"): the number runs read a word glued to
 # digits as an identifier ("user838"), which these words never are. Not "cid" (a customer id too).
 _GLUED_CODE_WORDS = tuple(w for w, kind in _KEYWORDS.items() if kind == "cvv" and w.isalpha() and w != "cid")
+_GLUED_SSN_WORDS = tuple(w for w, kind in _KEYWORDS.items() if kind == "ssn" and w.isalpha() and len(w) >= 3)
 
 
 def _glued_codes(lowered: str, numeric: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """The 3-4 digit groups (of the digit groups already found) typed right after a code's word that starts a word."""
+    """The digit groups (of those already found) typed right after a word that starts a word and names them: 3-4
+    digits after a code's word (`cvv123`), nine that could be an SSN after an SSN's (`SSN078051120`)."""
     found = []
     for start, end, digits in numeric:
-        if len(digits) not in (3, 4):
+        if len(digits) in (3, 4):
+            words, kind = _GLUED_CODE_WORDS, PiiType.CARD_SECURITY_CODE
+        elif len(digits) == 9 and ssn_plausible(digits):
+            words, kind = _GLUED_SSN_WORDS, PiiType.SSN
+        else:
             continue
-        word = next((w for w in _GLUED_CODE_WORDS if lowered.endswith(w, 0, start)), None)
+        word = next((w for w in words if lowered.endswith(w, 0, start)), None)
         if word is not None and (start == len(word) or not lowered[start - len(word) - 1].isalpha()):
-            found.append((start, end, PiiType.CARD_SECURITY_CODE))
+            found.append((start, end, kind))
     return found
 
 
