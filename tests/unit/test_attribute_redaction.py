@@ -1,6 +1,7 @@
 """Free-form attributes never store a card or social security number: a contact's, a customer's profile (name,
 keys, values), a campaign list row's extra columns (CSV cells and headers, JSON `attributes`). The tenant's
-`redaction.contact_attributes` setting (on by default) turns it off for all three alike."""
+`redaction.contact_attributes` setting is never off (PCI DSS): `false` is refused, and a stored `false` (from before
+that rule) loads as `true`."""
 from __future__ import annotations
 
 import pytest
@@ -12,7 +13,7 @@ from ccaas.domain.analytics.redaction import redact_attributes
 from ccaas.domain.models import Channel, DomainError, Queue
 from ccaas.domain.tenants import Tenant
 from ccaas.usecases import customers, outbound
-from ccaas.usecases.analytics import AnalyticsRules, put_analytics_rules
+from ccaas.usecases.analytics import AnalyticsRules
 from ccaas.usecases.contacts import NewContact, create_contact
 from ccaas.usecases.customers import CustomerProfile
 from ccaas.usecases.outbound import CampaignRequest, ListUpload
@@ -39,12 +40,12 @@ def test_a_number_never_runs_on_from_one_value_into_the_next():
     assert redact_attributes({"a": "4111 1111", "b": "1111 1111"}) == {"a": "4111 1111", "b": "1111 1111"}
 
 
-def _deps(redact: bool = True):
+def _deps(stored_off: bool = False):
     deps = memory_dependencies()
     deps.config.put_tenant(Tenant(tenant_id=T, name="Cards"))
     deps.config.put_queue(Queue(tenant_id=T, queue_id="sales", name="Sales", channels=frozenset({Channel.VOICE})))
-    if not redact:
-        put_analytics_rules(deps, T, AnalyticsRules.model_validate({"redaction": {"contact_attributes": False}}))
+    if stored_off:  # as stored before the rule: attributes and cards not redacted
+        deps.config.put_settings(T, "analytics", {"redaction": {"contact_attributes": False, "detect": ["EMAIL"]}})
     return deps
 
 
@@ -62,15 +63,24 @@ def _stored(deps) -> dict:
             "row": row.attributes}
 
 
-@pytest.mark.parametrize("redact", [True, False], ids=["on (default)", "off"])
-def test_profiles_contacts_and_list_rows_follow_the_tenant_setting(redact):
-    stored = _stored(_deps(redact))
-    if redact:
-        assert stored == {"name": "Pat [CARD]", "customer": {"card_on_file": "[CARD]", "[CARD]": "x"},
-                          "contact": {"[CARD]": "[SSN]"}, "row": {"notes": "[CARD]", "[CARD]": "y"}}
-    else:
-        assert stored == {"name": f"Pat {CARD}", "customer": {"card_on_file": CARD, OTHER_CARD: "x"},
-                          "contact": {OTHER_CARD: SSN}, "row": {"notes": CARD, OTHER_CARD: "y"}}
+@pytest.mark.parametrize("stored_off", [False, True], ids=["default", "stored off before the rule"])
+def test_profiles_contacts_and_list_rows_are_always_redacted(stored_off):
+    stored = _stored(_deps(stored_off))
+    assert stored == {"name": "Pat [CARD]", "customer": {"card_on_file": "[CARD]", "[CARD]": "x"},
+                      "contact": {"[CARD]": "[SSN]"}, "row": {"notes": "[CARD]", "[CARD]": "y"}}
+
+
+@pytest.mark.parametrize(("redaction", "field"), [({"contact_attributes": False}, "contact_attributes"),
+                                                   ({"detect": ["EMAIL", "SSN"]}, "detect"), ({"detect": []}, "detect")])
+def test_card_redaction_cannot_be_turned_off(redaction, field):
+    """An outside probe sent `detect: ["EMAIL"]`, then stored a card number and its code in plain: PCI DSS."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        AnalyticsRules.model_validate({"redaction": redaction})
+    assert field in str(refused.value) and "PCI DSS" in str(refused.value)
+    kept = AnalyticsRules.model_validate({"redaction": {"detect": ["CARD"]}}).redaction.detect
+    assert {"CARD", "CARD_SECURITY_CODE"} <= kept
 
 
 _PIECES = st.sampled_from(["4", "1", "9", "12", "4111", "123", "45", "6789", "-", " ", ", ", "four", "one", "oh", "double",

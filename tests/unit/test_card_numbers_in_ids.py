@@ -15,7 +15,6 @@ from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.models import Channel, ContactState, DomainError, Queue
 from ccaas.domain.tenants import Tenant
 from ccaas.usecases import admin, customers, history, outbound
-from ccaas.usecases.analytics import AnalyticsRules, put_analytics_rules
 from ccaas.usecases.contacts import ContactRequest, create_contact
 from ccaas.usecases.customers import CustomerProfile
 from ccaas.usecases.outbound import CampaignRequest, ListUpload
@@ -29,12 +28,14 @@ CTR_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "ctr"
 INSTANCE = "arn:aws:connect:us-east-1:123456789012:instance/p27"
 
 
-def _deps(redact: bool = True):
+def _deps(stored_off: bool = False):
+    """`stored_off`: the tenant's analytics rules as stored before attribute redaction could no longer be turned off
+    (`contact_attributes: false`, cards not detected): they load with both on."""
     deps = memory_dependencies()
     deps.config.put_tenant(Tenant(tenant_id=T, name="Cards"))
     deps.config.put_queue(Queue(tenant_id=T, queue_id="sales", name="Sales", channels=frozenset({Channel.VOICE})))
-    if not redact:
-        put_analytics_rules(deps, T, AnalyticsRules.model_validate({"redaction": {"contact_attributes": False}}))
+    if stored_off:
+        deps.config.put_settings(T, "analytics", {"redaction": {"contact_attributes": False, "detect": ["EMAIL"]}})
     return deps
 
 
@@ -58,8 +59,10 @@ def test_ordinary_ids_are_taken_and_a_tenant_without_attribute_redaction_takes_a
     for customer_id in ("c-1", "123456789", "4155550100", "1234567890123456"):  # the last fails Luhn: no card
         assert create_contact(deps, T, ContactRequest(channel=Channel.VOICE, queue_id="sales",
                                                       customer_id=customer_id)).customer_id == customer_id
-    off = _deps(redact=False)  # the setting that stores attributes as given stores ids as given too
-    assert create_contact(off, T, ContactRequest(channel=Channel.VOICE, queue_id="sales", customer_id=PAN)).customer_id == PAN
+    # attribute redaction is never off: a tenant whose stored rules said so refuses a card as an id too
+    with pytest.raises(DomainError) as refused:
+        create_contact(_deps(stored_off=True), T, ContactRequest(channel=Channel.VOICE, queue_id="sales", customer_id=PAN))
+    assert refused.value.field == "customer_id" and PAN not in str(refused.value)
 
 
 def test_an_unknown_queue_or_previous_contact_is_named_by_field_never_by_value():
@@ -104,14 +107,6 @@ def test_history_and_the_lake_never_hold_a_card_in_customer_id_segment_or_skill(
     assert not deps.history.customer_entries(T, "[CARD]", 0, 2**62)  # no customer made of every card holder
 
 
-def test_a_tenant_without_attribute_redaction_keeps_the_dimensions_in_history():
-    deps = _deps(redact=False)
-    contact = create_contact(deps, T, ContactRequest(channel=Channel.VOICE, queue_id="sales", customer_id=PAN))
-    _ended(deps, contact)
-    history.record_contact(deps, T, contact.contact_id)
-    assert deps.history.get_entry(T, contact.contact_id).record.customer_id == PAN
-
-
 def test_a_connect_records_card_customer_id_is_dropped_and_its_dimensions_redacted():
     deps = _deps()
     admin.register_connect_instance(deps, tenant_id=T, instance_arn=INSTANCE)
@@ -149,9 +144,9 @@ def test_a_list_row_keyed_by_a_card_number_is_a_row_error_naming_the_column_and_
     assert not card_leaks(json.dumps(result.model_dump(mode="json")), CARDS)
 
 
-def test_a_tenant_without_attribute_redaction_may_key_rows_by_any_id():
-    deps = _deps(redact=False)
-    assert _upload(deps, f"row_id,phone,account_id\nr1,+12125550101,{PAN}\n").accepted == 1
+def test_a_tenant_whose_stored_rules_turned_attribute_redaction_off_keys_no_row_by_a_card():
+    result = _upload(_deps(stored_off=True), f"row_id,phone,account_id\nr1,+12125550101,{PAN}\n")
+    assert result.accepted == 0 and [e.field for e in result.errors] == ["account_id"]
 
 
 def test_list_errors_name_the_field_and_never_quote_a_value_of_13_or_more_digits():

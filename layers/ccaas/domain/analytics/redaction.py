@@ -88,27 +88,43 @@ _CUSTOM_NAME = lazy_regex(r"[A-Za-z][A-Za-z0-9_]{0,39}")  # MAX_PATTERN_NAME cha
 MAX_RECEIPT = 1_000  # receipt entries kept per contact; the rest are counted
 
 
+ALWAYS_DETECTED = frozenset({PiiType.CARD, PiiType.CARD_SECURITY_CODE})
+
+
 class RedactionConfig(BaseModel):
     """What to redact; tenants add their own patterns (name -> regex), e.g. account or policy numbers."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    # CARD brings CARD_SECURITY_CODE with it: PCI DSS forbids storing the code at all, so a tenant
-    # that redacts card numbers can never keep the code by leaving it out of the list.
+    # CARD is never off and brings CARD_SECURITY_CODE with it: PCI DSS forbids storing a card number in the clear
+    # and its code at all. A list without CARD is refused; a stored one (written before this rule: an outside
+    # probe turned both off with ["EMAIL"] and then stored a card and its code) loads with both.
     detect: frozenset[PiiType] = Field(default=frozenset(PiiType), max_length=len(PiiType))
 
     @field_validator("detect")
     @classmethod
-    def _card_brings_its_security_code(cls, detect: frozenset[PiiType]) -> frozenset[PiiType]:
-        return detect | {PiiType.CARD_SECURITY_CODE} if PiiType.CARD in detect else detect
+    def _cards_always(cls, detect: frozenset[PiiType], info: ValidationInfo) -> frozenset[PiiType]:
+        if PiiType.CARD not in detect and not is_stored(info.context):
+            raise ValueError("CARD is always detected (PCI DSS: card numbers are never stored, their security codes "
+                             "never at all): list it (CARD_SECURITY_CODE comes with it)")
+        return detect | ALWAYS_DETECTED
     # RE2 syntax, ^ and $ at segment edges (multi-line); replaced by "[NAME]" (upper-cased) and
     # counted under the name.
     custom_patterns: dict[
         Annotated[str, Field(max_length=MAX_PATTERN_NAME)],
         Annotated[str, Field(min_length=1, max_length=MAX_PATTERN)],
     ] = Field(default_factory=dict, max_length=MAX_CUSTOM_PATTERNS)
-    # A contact's attribute values that hold a card or social security number are stored redacted.
+    # A contact's attribute values that hold a card or social security number are stored redacted. Never off, for
+    # the same reason as CARD: false is refused; a stored false (from before this rule) loads as true.
     contact_attributes: Bool = True
+
+    @field_validator("contact_attributes")
+    @classmethod
+    def _attributes_always(cls, on: bool, info: ValidationInfo) -> bool:
+        if not on and not is_stored(info.context):
+            raise ValueError("attributes are always read by the card and social security number detectors (PCI DSS: "
+                             "card numbers are never stored); they keep phone numbers and addresses")
+        return True
 
     @field_validator("custom_patterns")
     @classmethod
