@@ -15,10 +15,17 @@ DEMO = json.loads((Path(__file__).resolve().parents[2] / "journeys" / "demo.json
 
 
 def test_journeys_are_the_admins_and_readers_see_them(tenant, env):
+    from ccaas.bootstrap import dependencies
+    from ccaas.usecases import admin
+
     assert api("GET", "/settings/journeys", tenant.id, role="supervisor") == (200, {"journeys": [], "connect_instance_arn": None})
     assert api("PUT", "/settings/journeys", tenant.id, DEMO, role="supervisor")[0] == 403
     assert api("PUT", "/settings/journeys", tenant.id, DEMO, role="integration")[0] == 403
-    status, stored = api("PUT", "/settings/journeys", tenant.id, DEMO)
+    # the demo file's flow steps run as the tenant's Connect instance (the CI gate's runner names a sandbox one)
+    status, body = api("PUT", "/settings/journeys", tenant.id, DEMO)
+    assert status == 422 and body["field"] == "connect_instance_arn", body
+    admin.register_connect_instance(dependencies(), tenant_id=tenant.id, instance_arn=INSTANCE)
+    status, stored = api("PUT", "/settings/journeys", tenant.id, {**DEMO, "connect_instance_arn": INSTANCE})
     assert status == 200 and [j["name"] for j in stored["journeys"]] == [j["name"] for j in DEMO["journeys"]]
     status, read = api("GET", "/settings/journeys", tenant.id, role="supervisor")
     assert status == 200 and read == stored

@@ -171,7 +171,12 @@ def test_a_journey_spec_error_names_the_key_as_written(tenant, suite, field):
 
 
 def test_journey_suite_round_trip_and_result_reads_with_ugly_names(tenant):
-    suite = {"journeys": [_journey("open-sales"), _journey("a.b:c-d_e")]}
+    from ccaas.bootstrap import dependencies
+    from ccaas.usecases import admin
+
+    instance = "arn:aws:connect:us-east-1:123456789012:instance/aaaaaaaa-0000-4000-8000-000000000031"
+    admin.register_connect_instance(dependencies(), tenant_id=tenant.id, instance_arn=instance)
+    suite = {"connect_instance_arn": instance, "journeys": [_journey("open-sales"), _journey("a.b:c-d_e")]}
     status, body = api("PUT", "/settings/journeys", tenant.id, suite)
     assert status == 200, body
     assert [j["name"] for j in api("GET", "/settings/journeys", tenant.id)[1]["journeys"]] == ["open-sales", "a.b:c-d_e"]

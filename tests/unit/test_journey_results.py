@@ -27,8 +27,12 @@ from local.journeys import LoadReport, percentile, run_load
 TENANT = "acme"
 
 
+INSTANCE = "arn:aws:connect:us-east-1:123456789012:instance/aaaaaaaa-0000-4000-8000-000000000027"
+
+
 def _suite(*names: str, **extra):
-    return parse_suite({**extra, "journeys": [
+    # flow steps: stored only with the tenant's Connect instance (put_journeys)
+    return parse_suite({"connect_instance_arn": INSTANCE, **extra, "journeys": [
         {"name": n, "steps": [{"action": "hours", "parameters": {"queue_id": "sales"},
                                "expect": {"open": True, "latency_ms": 500}}]} for n in names]})
 
@@ -44,6 +48,7 @@ def _result(name: str, passed: bool, total_ms: float = 12.5, why: str = "open: e
 def deps():
     deps = memory_dependencies()
     admin.register_tenant(deps, tenant_id=TENANT, name="Acme")
+    admin.register_connect_instance(deps, tenant_id=TENANT, instance_arn=INSTANCE)
     return deps
 
 
@@ -192,8 +197,10 @@ def test_the_scheduled_runner_stops_at_its_time_and_the_next_tick_goes_on_where_
     """A tenant whose 50 journeys all time out ran past the Lambda's timeout: nobody's results were recorded,
     and the tenants after it never ran (outside review, session 25)."""
     admin.register_tenant(deps, tenant_id="zeta", name="Zeta")
+    zetas = INSTANCE.replace("0027", "0028")
+    admin.register_connect_instance(deps, tenant_id="zeta", instance_arn=zetas)
     journeys.put_journeys(deps, TENANT, _suite(*[f"j{i}" for i in range(10)]))
-    journeys.put_journeys(deps, "zeta", _suite("z1"))
+    journeys.put_journeys(deps, "zeta", _suite("z1", connect_instance_arn=zetas))
     used = [0.0]
 
     def tick():
@@ -208,6 +215,17 @@ def test_the_scheduled_runner_stops_at_its_time_and_the_next_tick_goes_on_where_
     second = tick()  # the never-run ones first: zeta's, then acme's last two
     assert [(r.tenant_id, [x.journey for x in r.results]) for r in second][:2] == [("zeta", ["z1"]), (TENANT, ["j8", "j9", "j0", "j1", "j2", "j3", "j4"])]
     assert {a.subject for a in alerts.list_alerts(deps, "zeta")} == {"journey/z1"}
+
+
+def test_a_flow_step_without_the_tenants_connect_instance_is_refused(deps):
+    """Stored, it failed every scheduled run ("names no connect_instance_arn") and opened a journey_failed alert:
+    an outside probe of make run. An API-only journey needs no instance."""
+    api_only = parse_suite({"journeys": [{"name": "intake", "steps": [{"action": "create_contact", "queue_id": "sales"}]}]})
+    assert journeys.put_journeys(deps, TENANT, api_only).connect_instance_arn is None
+    with pytest.raises(DomainError, match=r"journeys\[0\]\.steps\[0\] is a flow step \(hours\)") as refused:
+        journeys.put_journeys(deps, TENANT, _suite("ivr", connect_instance_arn=None))
+    assert refused.value.field == "connect_instance_arn"
+    assert [j.name for j in journeys.journeys_of(deps, TENANT).journeys] == ["intake"]  # nothing changed
 
 
 def test_a_journey_longer_than_the_scheduled_runner_can_give_is_refused(deps):
