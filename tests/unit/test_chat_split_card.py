@@ -169,3 +169,43 @@ def test_long_pastes_leave_the_window():
     assert analytics._bounded([short, long2, long1, posted], posted) == [long1, posted]
     # given an older send time, before newer pastes: the oldest go first, then the newest
     assert analytics._bounded([short, posted, long1, long2], posted) == [posted, long1]
+
+
+# An outside probe of make run posted these (each a list of the customer's messages) and read them back stored whole.
+@pytest.mark.parametrize(("messages", "stored"), [
+    (["my social security number is 078 05", "1120"], ["my social security number is [SSN]", "[SSN]"]),
+    (["my ssn is 078-05", "1120"], ["my ssn is [SSN]", "[SSN]"]),
+    (["my social security number is 078", "05 1120"], ["my social security number is [SSN]", "[SSN]"]),
+    # the card's last digit typed into the next message, the code after it
+    (["my card is 4111 1111 1111 111", "1 and the code is 123"],
+     ["my card is [CARD]", "[CARD] and the code is [CARD_SECURITY_CODE]"]),
+    # its last group was read as a code: the first message kept twelve digits of the card
+    (["my card is 4111 1111 1111", "1111 cvv 123"], ["my card is [CARD]", "[CARD] cvv [CARD_SECURITY_CODE]"]),
+    # the split card was found, its code after it was not
+    (["my card is 4111 1111 1111", "1111 and the code is 123"],
+     ["my card is [CARD]", "[CARD] and the code is [CARD_SECURITY_CODE]"]),
+])
+def test_an_ssn_or_a_card_and_its_code_typed_over_two_messages_is_not_stored(messages, stored):
+    deps, cid = _chat()
+    _post(deps, cid, [(C, text) for text in messages])
+    page, _ = analytics.chat_messages(deps, TENANT, cid)
+    assert [m.content for m in page] == stored
+
+
+def test_a_code_answered_after_the_agents_thanks_is_a_code():
+    deps, cid = _chat()
+    _post(deps, cid, [(C, "my card is 4111 1111 1111 1111"), (A, "thanks, and the code?"), (C, "123")])
+    page, _ = analytics.chat_messages(deps, TENANT, cid)
+    assert [m.content for m in page] == ["my card is [CARD]", "thanks, and the code?", "[CARD_SECURITY_CODE]"]
+
+
+@pytest.mark.parametrize("messages", [
+    ["order 1234 5678 9012", "3456 total 123"],  # an order number (no card's prefix), and its total
+    ["i have 2", "3 kids"],
+    ["my ssn is on file", "order 123 45 678"],
+])
+def test_numbers_over_two_messages_that_are_no_card_or_ssn_are_kept(messages):
+    deps, cid = _chat()
+    _post(deps, cid, [(C, text) for text in messages])
+    page, _ = analytics.chat_messages(deps, TENANT, cid)
+    assert [m.content for m in page] == messages

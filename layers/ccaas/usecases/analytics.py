@@ -135,7 +135,7 @@ def add_chat_message(deps: Dependencies, tenant_id: str, contact_id: str, messag
         absolute_time=int(sent.timestamp() * 1000) if sent is not None else deps.clock.now_ms(),
     )
     deps.transcripts.add_message(tenant_id, contact_id, stored)
-    stored = _redact_with_recent(deps, tenant_id, contact_id, stored)
+    stored = _redact_with_recent(deps, tenant_id, contact_id, stored, message.content)
     from ccaas.usecases.outbound import inbound_message  # noqa: PLC0415 - outbound campaigns: an opt-out text (STOP)
     inbound_message(deps, tenant_id, contact, message.participant_role, message.content)
     return stored
@@ -157,17 +157,26 @@ _CARD_STAND_IN = "4111111111111111"
 _PLACEHOLDERS = re.compile(r"\[[A-Z][A-Z0-9_]*\]")
 
 
-def _redact_with_recent(deps: Dependencies, tenant_id: str, contact_id: str, posted: ChatMessage) -> ChatMessage:
+def _redact_with_recent(deps: Dependencies, tenant_id: str, contact_id: str, posted: ChatMessage,
+                        sent: str) -> ChatMessage:
     """`posted` (stored already) redacted with the chat's last messages, as stored. It is written before the
     window is read, so of two messages posted at once the later read sees both. The rewrite is conditional on
-    the messages read; on a Conflict (a concurrent post rewrote one) the window is read and redacted again."""
+    the messages read; on a Conflict (a concurrent post rewrote one) the window is read and redacted again.
+    The posted message is read as `sent` (its text before redaction, never stored): alone, the last group of a
+    card typed over two messages ("4111 1111 1111" / "1111 cvv 123") is a code, and its placeholder would hide
+    the card's end from the window. Its stored form is never less redacted than `posted`'s. (The text as sent is
+    only read here, to be redacted, as add_chat_message read it: it is never stored nor returned.)"""
     redactor = analytics_rules(deps, tenant_id).compiled().redactor
     for attempt in range(_WRITE_ATTEMPTS):
         recent = deps.transcripts.latest_messages(tenant_id, contact_id, _LOOK_BACK)
         if all(m.message_id != posted.message_id for m in recent):  # given an older send time
             recent = deps.transcripts.latest_messages(tenant_id, contact_id, _LOOK_BACK, through=posted.cursor)
         window = _bounded([m for m in recent if abs(m.absolute_time - posted.absolute_time) <= _LOOK_BACK_MS], posted)
-        redacted = _redact_together(redactor, window)
+        # as sent, unless a concurrent post rewrote it since (reading the window with it): that reading stands
+        reading = [m.model_copy(update={"content": sent})
+                   if m.message_id == posted.message_id and m.content == posted.content else m for m in window]
+        redacted = [after if after.message_id != posted.message_id or _digits(after.content) <= _digits(posted.content)
+                    else posted for after in _redact_together(redactor, reading)]
         changed = [(before, after) for before, after in zip(window, redacted) if after.content != before.content]
         try:  # all at once: a card's first half rewritten alone would leave the second half unfindable
             deps.transcripts.replace_messages(tenant_id, contact_id, changed)

@@ -547,8 +547,8 @@ def _mentions(lowered: str, start: int, kind: str) -> bool:
 _BRIDGE = frozenset(
     "and then the code is its it s security cvv cvc csc expiry expires exp expiration date on back "
     "with my card number that it's valid thru through um uh er erm ah hmm so okay ok yeah yes sorry "
-    "like you know let me see oh".split()
-)
+    "like you know let me see oh thanks thank great perfect got what what's whats please can i have need".split()
+)  # "thanks, and the code?" / "123": a chat's pleasantries between a card and its code bridge them too
 _WORD = lazy_regex(r"[a-z']+")
 _MONTH_BEFORE = lazy_regex(
     r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
@@ -697,6 +697,9 @@ class _Numbers:
         self.typed_ends = [end for _, end, _ in typed_cards]
         self.typed_amex = [_is_amex(digits) for _, _, digits in typed_cards]
         self.loose: list[NumberRun] = []  # runs nothing claimed, in order: parts of split cards?
+        # runs read as a card's expiry or code: the last group of a card typed over two messages ("4111 1111 1111" /
+        # "1111 cvv 123") is read as a code until the split card is found (_split_cards)
+        self.details: list[NumberRun] = []
         self.cards: list[tuple[int, int]] = []
         self.card_runs: list[NumberRun] = []
 
@@ -784,6 +787,7 @@ class _Numbers:
         ]  # a run over segments is its segments' pieces: "5555" / "5555" read back / ...
         for card in self.card_runs:
             parts += [(piece, False) for piece in _segment_pieces(lowered, card) if len(piece.digits) >= 4]
+        parts += [(run, True) for run in self.details if len(run.digits) == 4]  # a card's last group read as a code
         parts.sort(key=lambda part: part[0].start)
         loose = [run for run, _ in parts]
         claimed: set[int] = set()
@@ -840,8 +844,25 @@ class _Numbers:
                     and _context(lowered, second.start, second.end) != "keep"
                 ):
                     claimed.update(k for k in (i, j) if parts[k][1])
-        for k in sorted(claimed):
-            self.spans.append((loose[k].start, loose[k].end, PiiType.CARD))
+        found = [loose[k] for k in sorted(claimed)]
+        if not found:
+            return
+        taken = {(run.start, run.end) for run in found}
+        # a group read as a code that turned out to end a card: a card's (no longer its code), and what follows the
+        # split card ("1111 and the code is 123") is read as what follows a card
+        self.spans = [span for span in self.spans if (span[0], span[1]) not in taken]
+        self.spans += [(run.start, run.end, PiiType.CARD) for run in found]
+        self._details_after(max(run.end for run in found))
+
+    def _details_after(self, card_end: int) -> None:
+        """A split card's expiry and code, read once the card is found (the runs after it were read before)."""
+        claimed = {(s, e) for s, e, _ in self.spans}
+        self.anchor, self.anchor_amex = card_end, False
+        for run in [r for r in self.loose if r.start >= card_end and (r.start, r.end) not in claimed]:
+            if not self._after_card(run.start):
+                break
+            if not self._classify(run) and not (len(run.items) > 1 and self._card_details(run)):
+                break
 
     def _corrected_groups(self) -> None:
         """Groups said and corrected just before a card join the card's redaction."""
@@ -1001,6 +1022,8 @@ class _Numbers:
         if found is None:
             return False
         self._record(found, run.end)
+        if found[0] in (PiiType.CARD_EXPIRY, PiiType.CARD_SECURITY_CODE) and found[1] == run.start:
+            self.details.append(run)
         return True
 
     def _record(self, found: tuple[PiiType, int], end: int) -> None:
@@ -1077,8 +1100,9 @@ def _grouped(run: NumberRun, sizes: tuple[int, ...], typed: bool = False) -> boo
     ("zero seven eight, zero five, one one two zero"); `typed` accepts digit groups too ("123, uh,
     45, uh, 6789": hesitations the 3-2-4 regex cannot see through)."""
     groups: list[int] = []
-    for item in run.items:
-        if item.pause or not groups:
+    for k, item in enumerate(run.items):
+        # typed, each digit group is a group ("078 05" / "1120" over two chat messages); said, the pauses part them
+        if item.pause or not groups or typed and not item.spoken and not run.items[k - 1].spoken:
             groups.append(len(item.digits))
         else:
             groups[-1] += len(item.digits)

@@ -499,6 +499,8 @@ def _continues(lowered: str, previous_end: int, tokens: list[tuple[int, int, str
     gap = lowered[previous_end:s]
     if "\n" not in gap and "\x1e" not in gap:
         return True
+    if tokens[k][2].isdecimal() and lowered[previous_end - 1 : previous_end].isdecimal() and not gap.strip():
+        return True  # typed digits on at the next message's start ("4111 1111 1111 111" / "1 and the code is 123")
     after = _TOKEN.search(lowered, tokens[k][1])  # the text goes on beyond the region
     if after is None:
         return True
