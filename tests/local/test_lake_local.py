@@ -72,7 +72,6 @@ def test_the_runtime_answers_a_long_range_from_its_lake_and_a_late_survey_correc
     """make run's lake: the loaded days exported in the background, GET /metrics/historical beyond 93 days
     answered by DuckDB with the fast path's figures; a survey for an exported day rewrites that day."""
     from datetime import timedelta
-    from urllib.parse import urlencode
 
     from local.simulation import ApiClient
 
@@ -84,17 +83,10 @@ def test_the_runtime_answers_a_long_range_from_its_lake_and_a_late_survey_correc
     lake_days = local_lake.connect(runtime.lake.lake_dir).execute(
         "select distinct day from contact_records union select distinct day from lake_intervals order by 1").fetchall()
     assert [d for (d,) in lake_days] == [(first + timedelta(days=i)).isoformat() for i in range(DAYS)]
-    reader = ApiClient(runtime.api_url, runtime.api_keys["demo"])
 
     def offered_and_csat(start, end) -> tuple[int, int]:  # noqa: ANN001
-        query = urlencode({"from": start.isoformat(), "to": end.isoformat(), "interval": "day"})
-        status, body = reader.call("GET", f"/metrics/historical?{query}")
-        for _ in range(30):
-            if status != 202:
-                break
-            status, body = reader.call("GET", body["location"])
-        assert status == 200, body
-        return sum(r["offered"] for r in body["rows"]), sum(r["csat_count"] for r in body["rows"])
+        rows = _historical_rows(runtime, "demo", start, end)
+        return sum(r["offered"] for r in rows), sum(r["csat_count"] for r in rows)
 
     long_range = (last - timedelta(days=150), last + timedelta(days=1))
     fast = offered_and_csat(first, last + timedelta(days=1))
