@@ -64,7 +64,8 @@ def test_json_uploads_still_work_and_an_unknown_media_type_is_a_415(campaign):
     (b"", False, 422),                                                          # nothing to load
     (b" \r\n\r\n", False, 422),
     (b"x" * (request_body.LIST_UPLOAD_MAX_BODY_BYTES + 1), True, 413),         # the list route takes 4 MiB, not more
-    (b"not,a\x00csv\n\x00\x00\n", False, 200),                                   # unreadable cells: per-row errors
+    (b"phone,a\x00csv\n\x00\x00\n", False, 200),                                 # unreadable cells: per-row errors
+    (b"not,a\x00csv\n\x00\x00\n", False, 422),                                   # no phone column: nothing can load
 ])
 def test_a_bad_body_is_a_clear_client_error_never_a_server_error(campaign, raw, b64, status):
     body = base64.b64encode(raw).decode() if b64 else raw.decode("utf-8")

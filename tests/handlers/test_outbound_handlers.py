@@ -102,7 +102,7 @@ def test_csv_upload_reports_rows_by_line_and_field_and_the_tick_dials_only_allow
     checks = {c["name"]: c["passed"] for c in attempts[0]["attempt"]["checks"]}
     assert checks["calling_hours"] and checks["suppression"] and checks["consent"] and checks["reg_f_7_in_7"]
     status, text, headers = api_response("GET", "/campaigns/renewals/attempts", t, query={"format": "csv"})
-    assert status == 200 and headers["Content-Type"] == ["text/csv"]
+    assert status == 200 and headers["Content-Type"] == ["text/csv; charset=utf-8"]
     (line,) = list(csv.DictReader(io.StringIO(text)))
     assert line["row_id"] == "r1" and "calling_hours=pass" in line["checks"] and line["campaign_version"] == "2"
     status, metrics = api("GET", "/campaigns/renewals/metrics", t, role="supervisor")

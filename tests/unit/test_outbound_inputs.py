@@ -546,8 +546,9 @@ def test_an_unusable_csv_body_is_a_clear_client_error(deps):
     with pytest.raises(DomainError) as bad_region:
         outbound.upload_csv_text(deps, T, "c1", "phone\n+12125550101\n", region="usa")
     assert bad_region.value.field == "region"
-    header_only = outbound.upload_csv_text(deps, T, "c1", "\ufeff\r\n\r\n")
-    assert header_only.accepted == 0 and header_only.errors[0].field == "header"
+    with pytest.raises(DomainError, match="no header line") as header_only:  # nothing to load: a 422, not a 200
+        outbound.upload_csv_text(deps, T, "c1", "\ufeff\r\n\r\n")
+    assert header_only.value.field == "body"  # the raw file is the body
 
 
 def test_a_lost_completion_event_never_undoes_the_completion(deps):

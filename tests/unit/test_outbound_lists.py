@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from ccaas.domain.outbound.lists import (
-    MAX_COLUMNS, MAX_ERRORS, ListTooLarge, parse_csv, parse_json, parse_number, upload_tag,
+    MAX_COLUMNS, MAX_ERRORS, ListTooLarge, NothingToLoad, parse_csv, parse_json, parse_number, upload_tag,
 )
 from ccaas.domain.outbound.zones import STATE_ZONES, state_for_postal_code, zones_for_state
 
@@ -135,7 +135,9 @@ def test_other_region_lists_and_error_caps():
     assert uk.rows[0].numbers == ("+442079460958",)
     many = parse_csv("phone\n" + "x\n" * (MAX_ERRORS + 10))
     assert len(many.errors) == MAX_ERRORS and many.error_count == MAX_ERRORS + 10
-    assert parse_csv("").errors[0].field == "header"
+    with pytest.raises(NothingToLoad) as empty:
+        parse_csv("")
+    assert empty.value.field == "content"
     assert parse_json({"phone": "1"}).errors[0].field == "body"
     # past the cap nothing loads (a first 10,000 stored, then the file sent again in parts, stored them twice)
     with pytest.raises(ListTooLarge, match="more than 2 rows"):

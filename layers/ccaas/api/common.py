@@ -25,3 +25,11 @@ def tenant(router: Router) -> str:
     if not tenant_id:
         raise UnauthorizedError("no tenant in the request's authorization")
     return tenant_id
+
+
+# Every CSV answer's media type (historical KPIs, campaign attempts), in its Content-Type and in the OpenAPI
+# document alike. The body is UTF-8 and says so: without a charset a client may take text/csv as US-ASCII or
+# Latin-1 ("Montréal" read as "MontrÃ©al"). No
+# byte-order mark: the header names the encoding, and a BOM would be part of the first column's name for a
+# program reading the CSV as plain UTF-8 ("\ufefftenant_id").
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"

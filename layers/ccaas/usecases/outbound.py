@@ -55,7 +55,7 @@ import io
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -75,7 +75,8 @@ from pydantic import (
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.events import Event
-from ccaas.domain.vocabulary import Bool, Channel, Conflict, ContactState, DomainError, InitiationMethod, NotFound
+from ccaas.domain.vocabulary import (Bool, Channel, Conflict, ContactState, DomainError, InitiationMethod, NotFound,
+                                     within_calendar)
 from ccaas.domain.outbound.compliance import (
     AbandonmentStats,
     CallbackState,
@@ -132,7 +133,9 @@ UTC = timezone.utc
 DIALER_SETTINGS = "outbound_dialer"  # the tenant's settings document naming its dialer
 MAX_UPLOAD_ROWS = 10_000             # rows per upload request; a list is loaded in several uploads
 MAX_UPLOAD_NUMBERS = 20_000          # phone numbers per upload (~0.3 ms each to parse and zone): it fits serve_api's time
-MAX_UPLOAD_CSV_CHARS = 4_000_000     # CSV text per upload (the route's body limit: api.request_body.LARGE_BODY_ROUTES)
+# CSV text per upload: the route's body limit (api.request_body.LIST_UPLOAD_MAX_BODY_BYTES, 4 MiB), in characters. A
+# character is at least a byte, so any body under the limit fits: above it the body is a 413, never a 422 here.
+MAX_UPLOAD_CSV_CHARS = 4 * 1_048_576
 ROW_GUARD = timedelta(minutes=10)    # a dialed row is not picked again before its outcome (or this long)
 BUSY_NUMBER_WAIT = timedelta(minutes=2)  # a row whose number is in a call now is due again this much later
 ABANDON_DAYS = 31                    # day buckets covering the rolling 30 days
@@ -388,8 +391,31 @@ def _require_queue(deps: Dependencies, tenant_id: str, queue_id: str, mode: Camp
         raise DomainError(f"queue {queue_id} takes no VOICE contacts", field="queue_id")
 
 
+def _check_rules(campaign: Campaign, changed: Iterable[str]) -> None:
+    """What a campaign's body may not say beyond its model's bounds, checked on the fields a request sets (a campaign
+    stored before a check was added still loads and dials under the stricter reading, e.g. `rule_for`): a caller id
+    the business must not show (premium-rate, personal, satellite: the check list rows and callback numbers get), a
+    retry after an outcome that ends the row or number, a blackout date outside the years every body time keeps."""
+    changed = set(changed)
+    if "caller_id" in changed:
+        from ccaas.domain.destinations import require_destination  # noqa: PLC0415 - phonenumbers: only saving campaigns
+
+        require_destination(campaign.caller_id, "caller_id", "caller_id")
+    if "policy" in changed:
+        for disposition in campaign.policy.loosened():
+            raise DomainError(f"policy.retry.{disposition}: {disposition} is never retried (after_minutes null or leave "
+                              "it out)", field=f"policy.retry.{disposition}")
+    if "blackout_dates" in changed:
+        for day in sorted(campaign.blackout_dates):
+            try:
+                within_calendar(day)
+            except ValueError as exc:
+                raise DomainError(f"blackout_dates: {exc}", field="blackout_dates") from None
+
+
 def create_campaign(deps: Dependencies, tenant_id: str, body: BaseModel) -> Campaign:
     campaign = Campaign.model_validate({**body.model_dump(), "status": CampaignStatus.DRAFT, "version": 1})
+    _check_rules(campaign, Campaign.model_fields)
     _require_queue(deps, tenant_id, campaign.queue_id, campaign.mode)
     deps.outbound.put_campaign(tenant_id, campaign, expected_version=None)
     return campaign
@@ -414,6 +440,7 @@ def update_campaign(deps: Dependencies, tenant_id: str, campaign_id: str, patch:
             raise Conflict(f"campaign {campaign_id} is {current.status}", field="status")
         merged = {**current.model_dump(), **changes, "version": current.version + 1}
         updated = Campaign.model_validate(merged)
+        _check_rules(updated, changes)
         if "queue_id" in changes or "mode" in changes:
             _require_queue(deps, tenant_id, updated.queue_id, updated.mode)
         deps.outbound.put_campaign(tenant_id, updated, expected_version=current.version)
@@ -510,12 +537,20 @@ def upload_csv_text(deps: Dependencies, tenant_id: str, campaign_id: str, text: 
         first = exc.errors()[0]
         field_name = "region" if "region" in first["loc"] else "body"
         raise DomainError(f"{field_name}: {first['msg']}", field=field_name) from None
-    return upload_list(deps, tenant_id, campaign_id, upload)
+    from ccaas.domain.outbound.lists import NothingToLoad  # noqa: PLC0415 - see parse_number
+
+    try:
+        return upload_list(deps, tenant_id, campaign_id, upload)
+    except NothingToLoad as exc:  # the body is the file: blame it, as an empty one
+        raise NothingToLoad("body: " + str(exc).removeprefix("content: "), field="body") from None
 
 
 # --- suppression, consent ------------------------------------------------------------------------------------
 
 def add_suppressions(deps: Dependencies, tenant_id: str, request: SuppressionRequest) -> SuppressionResult:
+    from ccaas.domain.analytics.redaction import redact_attributes  # noqa: PLC0415 - see _row_redaction
+    from ccaas.domain.outbound.lists import SENSITIVE_ID, holds_card_or_ssn  # noqa: PLC0415 - see parse_number
+
     at = _now(deps)
     entries = []
     for i, entry in enumerate(request.entries):
@@ -525,6 +560,9 @@ def add_suppressions(deps: Dependencies, tenant_id: str, request: SuppressionReq
                 value, _ = parse_number(value, request.region)
             except ValueError as exc:
                 raise DomainError(f"entries.{i}.value: {exc}", field=f"entries.{i}.value") from None
+        elif entry.kind == "account" and holds_card_or_ssn("account_id", value, redact_attributes):
+            # an account id is a key, as a list row's: a card or SSN is refused (nothing stored), never kept in clear
+            raise DomainError(f"entries.{i}.value: {SENSITIVE_ID}", field=f"entries.{i}.value")
         entries.append(Suppression(kind=entry.kind, value=value, source=request.source, at=at))
     return SuppressionResult(stored=deps.outbound.add_suppressions(tenant_id, entries),
                              numbers=[e.value for e in entries if e.kind == "number"])

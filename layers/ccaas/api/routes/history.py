@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import AfterValidator
 
 from ccaas.api.access import ADMIN, INTEGRATION, READERS, Router
-from ccaas.api.common import Id, deps, tenant, within_calendar
+from ccaas.api.common import CSV_MEDIA_TYPE, Id, deps, tenant, within_calendar
 from ccaas.api.errors import ErrorBody, error_response
 from ccaas.api.paging import api_path
 from ccaas.domain.history import HistoryEntry, Survey
@@ -36,11 +36,6 @@ GroupBy = Annotated[
 ]
 
 
-# A CSV answer's media type, in its Content-Type and in the OpenAPI document alike. The body is UTF-8 and says so:
-# without a charset a client may take text/csv as US-ASCII or Latin-1 ("Montréal" read as "MontrÃ©al"). No
-# byte-order mark: the header names the encoding, and a BOM would be part of the first column's name for a
-# program reading the CSV as plain UTF-8 ("\ufefftenant_id").
-CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
 _BUSY = {"description": "the analytics lake's engine is busy (nothing ran): ask again after Retry-After seconds",
          "content": {"application/json": {"model": ErrorBody}}}

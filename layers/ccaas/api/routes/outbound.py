@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import AfterValidator, BaseModel, Field
 
 from ccaas.api.access import ADMIN, AGENT, INTEGRATION, READERS, SUPERVISOR, Router
-from ccaas.api.common import Id, deps, tenant, within_calendar
+from ccaas.api.common import CSV_MEDIA_TYPE, Id, deps, tenant, within_calendar
 from ccaas.api.errors import errors
 from ccaas.domain.models import NotFound
 from ccaas.domain.outbound.metrics import agent_disposition_metrics
@@ -115,7 +115,7 @@ def stop_campaign(campaign_id: Id) -> Campaign:
     summary="Audit export: attempts with the checks that allowed each (JSON, or CSV with format=csv)",
     responses={200: {"description": "attempts (JSON), or the same as CSV",
                      "content": {"application/json": {"model": list[AttemptView]},
-                                 "text/csv": {"schema": {"type": "string"}}}}},
+                                 CSV_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
 )
 def list_attempts(  # noqa: ANN201 - JSON list or CSV text (documented in `responses`)
     campaign_id: Id,
@@ -128,7 +128,7 @@ def list_attempts(  # noqa: ANN201 - JSON list or CSV text (documented in `respo
 ):
     records = outbound.attempts_export(deps(), tenant(router), campaign_id, since=from_, until=to, after=after, limit=limit)
     if format_ == "csv":
-        return Response(status_code=200, content_type="text/csv", body=outbound.attempts_csv(records),
+        return Response(status_code=200, content_type=CSV_MEDIA_TYPE, body=outbound.attempts_csv(records),
                         headers={"Content-Disposition": f'attachment; filename="{campaign_id}-attempts.csv"'})
     return [AttemptView(attempt=r.attempt, dial_mode=str(r.dial_mode), campaign_version=r.campaign_version,
                         contact_id=r.contact_id, dial_error=r.dial_error, ended_at=r.ended_at) for r in records]

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AwareDatetime, Field
 
 from ccaas.domain.vocabulary import Frozen, Int
+from ccaas.domain.outbound.zones import state_for_postal_code, states_for_number, states_for_zones
 from ccaas.domain.outbound.models import (
     ABANDON_MESSAGE_WITHIN_S,
     Attempt,
@@ -54,7 +55,7 @@ __all__ = [
     "AbandonmentStats", "AttemptHistory", "CallbackState", "ConsentLedger", "ConsentView", "Decision", "InMemoryHistory",
     "consent_channel", "consent_supersedes",
     "REG_F_MAX_CALLS", "REG_F_WINDOW", "Suppression", "SuppressionSet", "SuppressionView", "abandonment_gate",
-    "abandonment_stats", "agent_too_late", "callback_state", "candidate_zones", "pending_callback", "check_attempt", "effective_window", "next_time_allowed",
+    "abandonment_stats", "agent_too_late", "callback_state", "candidate_zones", "pending_callback", "check_attempt", "effective_window", "next_time_allowed", "row_states",
     "pacing_mode", "time_allowed",
 ]
 
@@ -264,12 +265,28 @@ class _Window:
     sources: tuple[str, ...]
 
 
-def effective_window(campaign: Campaign, row: ContactListRow) -> _Window:
-    """The intersection of 08:00-21:00, the campaign's window and the row's state's window."""
+def row_states(row: ContactListRow, number: str | None = None) -> tuple[str, ...]:
+    """The US states the person called on `number` (None: any of the row's numbers) may be in: the row's `state`,
+    its ZIP's, and the state of the number's area code (`+1 415`: CA; zones.states_for_number). When none of them
+    is known (no state, no ZIP, a toll-free or foreign number), every state one of the number's zones is a zone of
+    (a `time_zone` of America/Los_Angeles alone: CA, ID, NV, OR, WA): a state's window must not be missed because
+    the list left the state out."""
+    entries = [e for e in row.phones if number is None or e.number == number]
+    postal = state_for_postal_code(row.postal_code) if row.postal_code else None
+    known = [s for s in (row.state, postal) if s] + [s for e in entries for s in states_for_number(e.number)]
+    if not known:
+        known = list(states_for_zones([z for e in entries for z in e.zones]))
+    return tuple(dict.fromkeys(known))
+
+
+def effective_window(campaign: Campaign, row: ContactListRow, number: str | None = None) -> _Window:
+    """The intersection of 08:00-21:00, the campaign's window and the window of every state the person may be in
+    (`row_states`): all of them apply, so the strictest wins."""
     start, end, days, sources = _STATUTORY[0], _STATUTORY[1], frozenset(range(1, 8)), ["statutory 08:00-21:00"]
     windows = [("campaign", campaign.window)]
-    if row.state and row.state in campaign.state_windows:
-        windows.append((f"state {row.state}", campaign.state_windows[row.state]))
+    if campaign.state_windows:
+        windows += [(f"state {code}", campaign.state_windows[code]) for code in row_states(row, number)
+                    if code in campaign.state_windows]
     for label, window in windows:
         if window is not None:
             start, end = max(start, window.start_minute * 60), min(end, window.end_minute * 60)
@@ -500,7 +517,7 @@ def check_attempt(campaign: Campaign, row: ContactListRow, number: str, at: date
             given_at=_iso(best.at) if best and best.at else None))
 
     # calling hours: 08:00-21:00 local in every candidate zone; the tenant's and the state's stricter windows
-    window = effective_window(campaign, row)
+    window = effective_window(campaign, row, number)
     statutory = _Window(start_s=_STATUTORY[0], end_s=_STATUTORY[1], weekdays=frozenset(range(1, 8)),
                         sources=("statutory",))
     local_times = [f"{z} {at.astimezone(_zone(z)).isoformat()}" for z in zones]
@@ -515,7 +532,7 @@ def check_attempt(campaign: Campaign, row: ContactListRow, number: str, at: date
     checks.append(_result(CheckName.TENANT_WINDOW, tenant_ok,
                           "; ".join(window.sources[1:])[:512] if tenant else "no stricter window",
                           start_s=window.start_s, end_s=window.end_s, weekdays=[str(d) for d in sorted(window.weekdays)],
-                          state=row.state))
+                          state=row.state, states=list(row_states(row, number))))
     local_dates = sorted({at.astimezone(_zone(z)).date().isoformat() for z in zones})
     blacked = [d for d in local_dates if date.fromisoformat(d) in campaign.blackout_dates]
     checks.append(_result(CheckName.BLACKOUT_DATE, not blacked,

@@ -19,14 +19,16 @@ Columns / keys (case-insensitive, surrounding blanks ignored):
   extension (`ext. 7`, `x7`: dropped); letters or other text refuse it ("fax: …", a stringified object),
   and so does a JSON object, list item or boolean where a number belongs (a JSON number is fine).
 - Time zones of each number (the calling window must hold in EVERY one, `number_zones`): the row's zones
-  — its `time_zone`, else the zones of its state (`state`, or the state of `postal_code` by ZIP prefix; a
-  multi-zone state keeps every zone) — together with the number's own zones (`phonenumbers.timezone`)
+  — its `time_zone`, the zones of its `state` and those of its `postal_code`'s state (by ZIP prefix; a ZIP no one
+  has is a row error whatever else the row gives), all together; a multi-zone state keeps every zone — together with the number's own zones (`phonenumbers.timezone`)
   when the number is geographic (a fixed line; a mobile where mobiles are geographic); a row without
   zones takes the number's own zones, geographic or not (several for some area codes: all are kept). A
   number with no known zone is rejected.
 - Duplicates: a row naming a number an earlier row of the upload named is reported as a warning on that
   row ("duplicate of line N"), and still loaded (two debts of one person are two rows); the dialer never
   has two calls in flight to one number (usecases.outbound.dial_tick).
+- Nothing to load (no rows; a CSV header naming no phone column, e.g. a JSON body sent as CSV) is `NothingToLoad`, a
+  422 of the upload, never a 200 that accepted nothing.
 Lines: CSV errors name the physical line of the file (the header is line 1); JSON errors name the
 1-based index of the object in the list.
 """
@@ -61,7 +63,7 @@ from ccaas.domain.outbound.models import (
 from ccaas.domain.outbound.zones import state_for_postal_code, zones_for_state
 
 __all__ = ["ListError", "ParsedList", "parse_csv", "parse_json", "parse_number", "number_zones", "MAX_LIST_ROWS",
-           "MAX_ERRORS"]
+           "MAX_ERRORS", "NothingToLoad", "SENSITIVE_ID", "holds_card_or_ssn"]
 
 MAX_LIST_ROWS = 100_000  # rows per parse call; a million-row list is uploaded and parsed in chunks
 MAX_ERRORS = 1_000       # errors listed per parse call (the count is always exact)
@@ -97,6 +99,11 @@ class ParsedList(Frozen):
 
 class ListTooLarge(DomainError):
     """More rows or columns than one upload may hold: nothing of it is stored (upload it in parts)."""
+
+
+class NothingToLoad(DomainError):
+    """An upload that cannot load a row: no rows at all, or a CSV header naming no phone column (a JSON body sent as
+    text/csv, an export of the wrong sheet). A 422 naming the problem, not a 200 that accepted nothing."""
 
 
 class _RowErrors(Exception):
@@ -166,6 +173,16 @@ def number_zones(explicit: Sequence[str], parsed: phonenumbers.PhoneNumber) -> t
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
+
+
+SENSITIVE_ID = "a card or social security number: use a surrogate id (your own reference for it)"
+
+
+def holds_card_or_ssn(field: str, value: str, redact: Redact) -> bool:
+    """Whether the id `value` (of `field`: its name decides how digits are read, as for an attribute) holds a card or
+    social security number the tenant's redactor would change. An id is a key (of a row, an attempt, a suppression,
+    an export): such a value is refused, never stored redacted or in clear (SENSITIVE_ID says what to do)."""
+    return bool(value) and redact({field: value}) != {field: value}
 
 
 
@@ -251,13 +268,14 @@ def _row(record: Mapping[str, Any], line: int, region: str, upload: str,
         errors.append(("state", _refused("unknown state code", state)))
         state = None
     postal = _text(record.get("postal_code")) or None
+    postal_state = None
     if postal:
         if len(postal) > 10:
             errors.append(("postal_code", "too long"))
             postal = None
-        elif region == "US" and state is None:
-            state = state_for_postal_code(postal)
-            if state is None:
+        elif region == "US":  # read whatever else the row says: a state does not excuse a ZIP nobody has
+            postal_state = state_for_postal_code(postal)
+            if postal_state is None:
                 errors.append(("postal_code", _refused("not a known US ZIP code", postal)))
     raw_phones = _phones(record)
     if not raw_phones:
@@ -267,13 +285,15 @@ def _row(record: Mapping[str, Any], line: int, region: str, upload: str,
         raw_phones = raw_phones[:MAX_ROW_NUMBERS]
     phones: list[PhoneEntry] = []
     fields: dict[str, str] = {}
+    # The row's zone AND its state's AND its ZIP's: calling hours hold wherever the person may be, and a zone column
+    # or a state that disagrees with the address (New York's zone, a California ZIP; CA with a New York ZIP) must not
+    # open a 5:30 call in California or a 22:30 one in New York.
+    address_zones = tuple(dict.fromkeys(z for s in (state, postal_state) if s for z in zones_for_state(s)))
     explicit: tuple[str, ...] = ()
     if zone:
-        # The row's zone AND its state's (or ZIP's): calling hours hold where the person is, and a zone column that
-        # disagrees with the address (New York's zone, a California ZIP) must not open a 5:30 call in California.
-        explicit, source = tuple(dict.fromkeys((zone, *(zones_for_state(state) if state else ())))), "row"
-    elif state and zones_for_state(state):
-        explicit, source = zones_for_state(state), ("postal_code" if not record.get("state") else "state")
+        explicit, source = tuple(dict.fromkeys((zone, *address_zones))), "row"
+    elif address_zones:
+        explicit, source = address_zones, ("state" if state else "postal_code")
     else:
         source = "number"
     for field, raw in raw_phones:
@@ -326,16 +346,15 @@ def _row(record: Mapping[str, Any], line: int, region: str, upload: str,
     if len(attributes) > MAX_ATTRIBUTES:
         errors.append(("attributes", f"at most {MAX_ATTRIBUTES} custom attributes"))
     if redact is not None:  # ids are keys (of the row, attempts, suppressions, exports): refused, never redacted
-        errors += [(field, "a card or social security number: use a surrogate id (your own reference for it)")
-                   for field in ("row_id", "account_id", "debt_id")
-                   if (value := _text(record.get(field))) and redact({field: value}) != {field: value}]
+        errors += [(field, SENSITIVE_ID) for field in ("row_id", "account_id", "debt_id")
+                   if holds_card_or_ssn(field, _text(record.get(field)), redact)]
     if errors:
         raise _RowErrors(errors)
     account = _text(record.get("account_id")) or _text(record.get("debt_id")) or None
     try:
         return ContactListRow(
             row_id=_text(record.get("row_id")) or f"line-{line}.{upload}", line=line, phones=tuple(phones), email=email,
-            time_zone=zone, postal_code=postal, state=state, account_id=account, consent_automated_voice=voice,
+            time_zone=zone, postal_code=postal, state=state or postal_state, account_id=account, consent_automated_voice=voice,
             consent_automated_sms=sms, attributes=attributes), fields
     except ValidationError as exc:
         raise _RowErrors([(".".join(str(p) for p in e["loc"][:1]) or "row", e["msg"]) for e in exc.errors()]) from None
@@ -460,8 +479,11 @@ def parse_csv(text: str, *, region: str = "US", max_rows: int = MAX_LIST_ROWS, r
                 names, header_errors = _header(cells)
                 errors += header_errors
                 if not any(names):
-                    return ParsedList(rows=(), errors=(ListError(line=start, field="header", message="no header line"),),
-                                      error_count=1)
+                    raise NothingToLoad("content: no header line (the first line names the columns: phone, ...)",
+                                        field="content")
+                if not any(n in ("phone", "phones") or _PHONE_COLUMN.match(n) for n in names):
+                    raise NothingToLoad("content: the header names no phone column (phone, phones, phone2, ...): "
+                                        "nothing can load; is it a CSV file?", field="content")
                 continue
             if len(records) + len(row_problems) >= max_rows:
                 raise ListTooLarge(f"more than {max_rows} rows (line {start} is one too many): upload in parts; "
@@ -478,7 +500,9 @@ def parse_csv(text: str, *, region: str = "US", max_rows: int = MAX_LIST_ROWS, r
         errors.append(ListError(line=previous + 1, field="row",
                                 message=f"unreadable CSV from this line on ({str(exc)[:120]}): the rows before it load"))
     if names is None:
-        return ParsedList(rows=(), errors=(ListError(line=1, field="header", message="no header line"),), error_count=1)
+        raise NothingToLoad("content: no header line and no rows", field="content")
+    if not records and not row_problems and not any(e.field == "row" for e in errors):
+        raise NothingToLoad("content: a header and no rows: nothing to load", field="content")
     errors += [ListError(line=line, field=field, message=message) for line, problems in row_problems
                for field, message in problems]
     parsed = _parse(records, region, total=len(records) + len(row_problems) + sum(1 for e in errors if e.field == "row"),
@@ -494,6 +518,8 @@ def parse_json(items: Any, *, region: str = "US", max_rows: int = MAX_LIST_ROWS,
     if not isinstance(items, list):
         return ParsedList(rows=(), errors=(ListError(line=0, field="body", message="must be a list of objects"),),
                           error_count=1)
+    if not items:
+        raise NothingToLoad("rows: no rows: nothing to load", field="rows")
     records: list[tuple[int, Mapping[str, Any]]] = []
     errors: list[ListError] = []
     for index, item in enumerate(items[:max_rows], start=1):

@@ -22,7 +22,7 @@ __all__ = [
     "ABANDON_MESSAGE_WITHIN_S", "AGENT_DISPOSITIONS", "Attempt", "CALLBACK_GRACE", "CALLBACK_MAX_AHEAD",
     "CallbackRequest", "Campaign", "CampaignMode", "CampaignStatus", "CallingWindow",
     "CheckName", "CheckResult", "ConsentFlag", "ContactListRow", "DEFAULT_RETRY", "Disposition", "E164",
-    "MAX_ABANDON_RATE", "MIN_RING_S", "PhoneEntry", "RetryRule", "AttemptPolicy", "STATUTORY_END",
+    "MAX_ABANDON_RATE", "MIN_RING_S", "NEVER_RETRIED", "PhoneEntry", "RetryRule", "AttemptPolicy", "STATUTORY_END",
     "STATUTORY_START", "US_STATES", "valid_zone",
 ]
 
@@ -162,14 +162,32 @@ DEFAULT_RETRY: dict[Disposition, RetryRule] = {
 }
 
 
+# Never dialed again (README: "never after a right-party contact, an opt-out, an invalid number or a wrong party"; a
+# text the carrier accepted ends its row): a tenant's `retry` may not loosen these (POST/PATCH /campaigns: a 422 naming
+# `policy.retry.<disposition>`), and `rule_for` ignores such an override were one ever stored.
+NEVER_RETRIED = frozenset({Disposition.RIGHT_PARTY_CONTACT, Disposition.OPTED_OUT, Disposition.WRONG_PARTY,
+                           Disposition.INVALID_NUMBER, Disposition.MESSAGE_SENT})
+
+
 class AttemptPolicy(Frozen):
     max_attempts: Int = Field(default=6, ge=1, le=50, description="attempts per record in this campaign")
     min_gap_minutes: Int = Field(default=30, ge=0, le=30 * 1440, description="between two attempts on a record")
-    retry: dict[Disposition, RetryRule] = Field(default_factory=lambda: dict(DEFAULT_RETRY), max_length=20)
-    # Dispositions missing from `retry` fall back to DEFAULT_RETRY, so a partial map never loosens a rule.
+    retry: dict[Disposition, RetryRule] = Field(
+        default_factory=lambda: dict(DEFAULT_RETRY), max_length=20,
+        description="retry rule by disposition; right_party_contact, opted_out, wrong_party, invalid_number and "
+                    "message_sent are never retried (after_minutes null only)")
+    # Dispositions missing from `retry` fall back to DEFAULT_RETRY, and those NEVER_RETRIED always keep theirs, so a
+    # map never loosens a statutory or terminal rule.
 
     def rule_for(self, disposition: Disposition) -> RetryRule:
+        if disposition in NEVER_RETRIED:
+            return DEFAULT_RETRY[disposition]
         return self.retry.get(disposition) or DEFAULT_RETRY[disposition]
+
+    def loosened(self) -> tuple[Disposition, ...]:
+        """The never-retried dispositions `retry` would allow a retry after (refused on input)."""
+        return tuple(d for d in Disposition if d in NEVER_RETRIED and d in self.retry
+                     and self.retry[d].after_minutes is not None)
 
 
 def _minutes(hhmm: str) -> int:
