@@ -600,3 +600,24 @@ def test_an_evaluation_with_nothing_answered_is_left_out_of_kpis_search_and_rank
     assert evaluated() == [(1, 0.0)]
     assert [p.score for p in analytics.lowest_performers_report(deps, "acme", dimension="agent", metric="qa",
                                                                 **everything)] == [0.0]
+
+
+def test_a_range_that_starts_or_ends_inside_an_interval_says_so():
+    """An outside probe read from=12:10&to=12:50 by hour as one row labelled 12:00-13:00 holding 20 of the hour's 27
+    contacts: the row keeps its label (the tenant's intervals), and the report says it is partial."""
+    from ccaas.domain.kpis.intervals import TenantCalendar
+    from ccaas.usecases.history import partial_interval_warnings
+
+    calendar = TenantCalendar("America/New_York")
+    at = lambda text: int(datetime.fromisoformat(text).timestamp() * 1000)  # noqa: E731
+    inside = partial_interval_warnings(calendar, "hour", at("2026-12-01T12:10:00-05:00"), at("2026-12-01T12:50:00-05:00"))
+    assert inside == ["the first hour row (from 2026-12-01T12:00:00-05:00) counts only from the range's start, "
+                      "2026-12-01T12:10:00-05:00",
+                      "the last hour row (from 2026-12-01T12:00:00-05:00) counts only up to the range's end, "
+                      "2026-12-01T12:50:00-05:00"]
+    assert partial_interval_warnings(calendar, "hour", at("2026-12-01T12:00:00-05:00"), at("2026-12-01T14:00:00-05:00")) == []
+    # days across the fall-back change (25 hours) and a week from its Monday
+    assert partial_interval_warnings(calendar, "day", at("2026-11-01T00:00:00-04:00"), at("2026-11-02T00:00:00-05:00")) == []
+    assert partial_interval_warnings(calendar, "week", at("2026-11-16T00:00:00-05:00"), at("2026-11-23T00:00:00-05:00")) == []
+    [week] = partial_interval_warnings(calendar, "week", at("2026-11-20T00:00:00-05:00"), at("2026-11-23T00:00:00-05:00"))
+    assert week.startswith("the first week row (from 2026-11-16T00:00:00-05:00)")

@@ -570,6 +570,21 @@ NO_CONTACTS = "no contacts in this range"
 NO_AGENT_ACTIVITY = "no agent activity in this range: occupancy, utilization and staffed time are empty"
 
 
+def partial_interval_warnings(calendar: TenantCalendar, interval: Granularity, from_ms: int, to_ms: int) -> list[str]:
+    """A range that starts or ends inside an interval: that row keeps its interval's label (12:00-13:00) and counts
+    only the range's part of it (from 12:10), said so rather than left for a reader to take as the whole hour."""
+    warnings = []
+    first = calendar.interval_start(calendar.quarter_start(from_ms), interval)
+    if first != from_ms:
+        warnings.append(f"the first {interval} row (from {calendar.iso(first)}) counts only from the range's start, "
+                        f"{calendar.iso(from_ms)}")
+    last = calendar.interval_start(calendar.quarter_start(to_ms - 1), interval)
+    if calendar.next_interval_start(last, interval) != to_ms:
+        warnings.append(f"the last {interval} row (from {calendar.iso(last)}) counts only up to the range's end, "
+                        f"{calendar.iso(to_ms)}")
+    return warnings
+
+
 def range_warnings(records: Sequence[ContactRecord], activities: Sequence[AgentActivity], from_ms: int, to_ms: int,
                    time_zone: str = "UTC") -> list[str]:
     """What a KPI view over [from, to) lacks: contacts its rows count, agent activity overlapping it.
@@ -641,7 +656,8 @@ def historical_metrics(
     return HistoricalReport(
         time_zone=time_zone, interval=interval, group_by=tuple(group_by),
         service_level_variant=settings.service_level_variant, rows=_of_tenant(rows, tenant_id),
-        warnings=range_warnings(records, activities, span.from_ms, span.to_ms, time_zone),
+        warnings=[*range_warnings(records, activities, span.from_ms, span.to_ms, time_zone),
+                  *partial_interval_warnings(TenantCalendar(time_zone), interval, span.from_ms, span.to_ms)],
     )
 
 

@@ -317,7 +317,9 @@ def _answer(engine: LakeQueries, tenant_id: str, time_zone: str, query_id: str, 
                                  field="interval")
     return history.HistoricalReport(
         time_zone=time_zone, interval=context.i, group_by=group_by,
-        service_level_variant=context.v or tenant_variant, rows=rows, warnings=lake_warnings(rows, group_by),
+        service_level_variant=context.v or tenant_variant, rows=rows,
+        warnings=[*lake_warnings(rows, group_by),
+                  *history.partial_interval_warnings(TenantCalendar(time_zone), context.i, context.f, context.t)],
     )
 
 
