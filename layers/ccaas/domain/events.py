@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ccaas.domain.routing_engine.synthetic import is_synthetic, is_test_agent
+from ccaas.domain.vocabulary import ActivityKind, AgentStatus
 
 if TYPE_CHECKING:  # annotations only: a consumer that reads the envelope builds no entity (nor a routing plan)
     from ccaas.domain.models import Agent, Contact
@@ -170,6 +171,12 @@ class AgentActivity(StrEnum):
     RESERVED = "RESERVED"
     ON_CONTACT = "ON_CONTACT"
     ACW = "ACW"
+
+
+# What agent_activity and the activity spans call an agent's state, but the statuses themselves (RESERVED,
+# ON_CONTACT, ACW, AVAILABLE_IDLE): never a status an agent is set to, by the status route or by a routing policy's
+# not-ready status of a missed offer. Derived, so an activity added later is refused too.
+SHOWN_NOT_SET = frozenset({*AgentActivity, *ActivityKind} - set(AgentStatus))
 
 
 def agent_activity(agent: Agent) -> str:

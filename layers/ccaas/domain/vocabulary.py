@@ -138,6 +138,16 @@ class AgentStatus(StrEnum):
     NOT_READY = "NOT_READY"
 
 
+class ActivityKind(StrEnum):
+    """What an agent's time was spent on, as the activity spans (and the KPIs read from them) name it."""
+
+    AVAILABLE_IDLE = "AVAILABLE_IDLE"
+    ON_CONTACT = "ON_CONTACT"
+    ACW = "ACW"
+    NOT_READY = "NOT_READY"
+    OFFLINE = "OFFLINE"
+
+
 DEFAULT_CAPACITY: dict[Channel, int] = {
     Channel.VOICE: 1,
     Channel.VIDEO: 1,

@@ -5,11 +5,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain import lifecycle
-from ccaas.domain.events import AgentActivity, EventType, agent_activity, agent_event
+from ccaas.domain.events import SHOWN_NOT_SET, EventType, agent_activity, agent_event
 from ccaas.domain.live_metrics import local_day
 from ccaas.domain.customers import Customer
 from ccaas.domain.history import ChatMessage
-from ccaas.domain.kpis.records import ActivityKind
 from ccaas.domain.models import Agent, AgentStatus, Contact, NotFound
 from ccaas.domain.routing_engine import JourneySummary, reservation_deadline
 from ccaas.usecases import routing
@@ -37,9 +36,6 @@ class StatusChange(BaseModel):
         return status
 
 
-# What agent_activity and the activity spans call an agent's state, but for the statuses themselves (RESERVED,
-# ON_CONTACT, ACW, AVAILABLE_IDLE): derived, so an activity added later is refused too.
-SHOWN_NOT_SET = frozenset({*AgentActivity, *ActivityKind} - set(AgentStatus))
 
 
 def set_agent_status(deps: Dependencies, tenant_id: str, agent_id: str, change: StatusChange) -> Agent:

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ccaas.domain.vocabulary import Channel
+from ccaas.domain.vocabulary import ActivityKind, Channel  # noqa: F401 - ActivityKind re-exported
 
 __all__ = ["ActivityKind", "AgentActivity", "Channel", "ContactRecord", "FinalState"]
 
@@ -23,14 +23,6 @@ class FinalState(StrEnum):
     FAILED = "FAILED"
     TRANSFERRED = "TRANSFERRED"
     CALLBACK_SCHEDULED = "CALLBACK_SCHEDULED"
-
-
-class ActivityKind(StrEnum):
-    AVAILABLE_IDLE = "AVAILABLE_IDLE"
-    ON_CONTACT = "ON_CONTACT"
-    ACW = "ACW"
-    NOT_READY = "NOT_READY"
-    OFFLINE = "OFFLINE"
 
 
 class ContactRecord(BaseModel):

@@ -6,7 +6,9 @@ JSON forms (what a tenant writes in a policy file), nestable:
     {"any": [c1, c2, ...]}                         at least one child holds ("or")
     {"not": c}                                     the child does not hold
 or the same as a string, e.g. "product:billing>=4 and (language:es>=3 or not vip)"; a skill without
-">=" means ≥ 1. `and` binds tighter than `or`; `&`, `|`, `!` are accepted too.
+">=" means ≥ 1. `and` binds tighter than `or`; `&`, `|`, `!` are accepted too. A skill "name:value" (an
+attribute and its value in Connect's routing criteria) has a value: "language:" is refused (a policy stored
+before that rule still loads, validated with vocabulary.STORED_DOCUMENT).
 
 Bounds (a policy is stored as one item and every condition is evaluated per candidate agent): a text
 form is at most MAX_CONDITION_CHARS characters; a condition, in either form, is nested at most
@@ -19,13 +21,13 @@ leaf is level / 5, `all` the mean of its children, `any` the best matching child
 nothing (it excludes agents, it does not rank them). None means "no skill to rank on".
 """
 from __future__ import annotations
-from ccaas.domain.vocabulary import Int
+from ccaas.domain.vocabulary import Int, is_stored
 
 import re
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Union
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, ValidationInfo
 
 __all__ = [
     "MAX_CONDITION_CHARS",
@@ -136,6 +138,30 @@ def _bounded(cond: Node) -> Node:
     return cond
 
 
+def _valued(cond: Node, info: ValidationInfo) -> Node:
+    """No skill "name:" without its value: Connect's criteria would carry "Value": "" (matching no agent).
+    A bound added later: a policy stored before it still loads (vocabulary.STORED_DOCUMENT)."""
+    if not is_stored(info.context):
+        for skill in _skills(cond):
+            _, sep, value = skill.partition(":")
+            if sep and not value:
+                raise ValueError(f"skill {skill!r} has no value after ':' (write name:value, e.g. language:es)")
+    return cond
+
+
+def _skills(cond: Node) -> Iterator[str]:
+    """Every skill a condition names, negated ones too (iterative; the tree is already bounded)."""
+    stack = [cond]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, SkillAtLeast):
+            yield node.skill
+        elif isinstance(node, NotOf):
+            stack.append(node.not_)
+        else:
+            stack.extend(node.all if isinstance(node, AllOf) else node.any)
+
+
 Condition = Annotated[
     Union[
         Annotated[SkillAtLeast, Tag("skill")],
@@ -146,6 +172,7 @@ Condition = Annotated[
     Discriminator(_kind),
     BeforeValidator(_from_text),
     AfterValidator(_bounded),
+    AfterValidator(_valued),
 ]
 
 for _model in (AllOf, AnyOf, NotOf):

@@ -20,7 +20,8 @@ the schedule never opens again within `horizon_days`; next_close returns None wh
 open period runs past `horizon_days` (a 24/7 queue never closes).
 
 A range cannot start at "24:00" (that is the next day's "00:00"): a ValidationError naming `start`. A
-policy stored before that rule loads when validated with STORED_DOCUMENT as its context, and such a
+holiday's `start` and `end` are "YYYY-MM-DD" strings (not numbers) in years FIRST_YEAR-LAST_YEAR. A
+policy stored before these rules loads when validated with STORED_DOCUMENT as its context, and such a
 range starts at the next day's midnight.
 """
 from __future__ import annotations
@@ -33,7 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from ccaas.domain.vocabulary import Int, PRINTABLE_PATTERN, STORED_DOCUMENT, is_stored
+from ccaas.domain.vocabulary import Int, PRINTABLE_PATTERN, STORED_DOCUMENT, is_stored, within_calendar
 
 __all__ = [
     "Holiday", "HoursOfOperation", "MAX_HOLIDAYS", "MAX_RANGES_PER_DAY", "STORED_DOCUMENT", "TimeRange", "WEEKDAYS",
@@ -41,6 +42,7 @@ __all__ = [
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _UTC = timezone.utc
 MAX_RANGES_PER_DAY = 12
 MAX_HOLIDAYS = 100
@@ -93,6 +95,23 @@ class Holiday(_Frozen):
     name: str = Field(default="", max_length=MAX_LABEL, pattern=_LABEL)
     hours: tuple[TimeRange, ...] = Field(default=(), max_length=MAX_RANGES_PER_DAY,
                                          description="special hours that day; empty = closed")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _iso_date(cls, v: object) -> object:
+        # Strict: pydantic would read a number as seconds since 1970 (1798156800 is "2026-12-25") and take
+        # "2026-12-25T00:00"; a holiday is a date the admin writes, "YYYY-MM-DD".
+        if v is None or (isinstance(v, date) and not isinstance(v, datetime)):
+            return v
+        if not isinstance(v, str) or not _ISO_DATE.match(v):
+            raise ValueError("a holiday date is a string YYYY-MM-DD")
+        return v
+
+    @field_validator("start", "end")
+    @classmethod
+    def _within_calendar(cls, v: date | None, info: ValidationInfo) -> date | None:
+        # A bound added later (body dates are years FIRST_YEAR-LAST_YEAR): a policy stored before it still loads.
+        return v if is_stored(info.context) else within_calendar(v)
 
     @model_validator(mode="after")
     def _ordered(self) -> Holiday:

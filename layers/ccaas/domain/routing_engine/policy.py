@@ -27,10 +27,11 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from ccaas.domain.events import SHOWN_NOT_SET
 from ccaas.domain.models import MAX_CAPACITY, MAX_SECONDS, Channel, QueueAssignment
-from ccaas.domain.vocabulary import Bool, Float, Int, NOT_READY_REASON, PRINTABLE_PATTERN
+from ccaas.domain.vocabulary import Bool, Float, Int, NOT_READY_REASON, PRINTABLE_PATTERN, is_stored
 from ccaas.domain.routing_engine.conditions import NAME_PATTERN, Condition
 from ccaas.domain.routing_engine.hours import HoursOfOperation
 
@@ -145,9 +146,12 @@ class OfferFailurePolicy(_Frozen):
 
     @field_validator("not_ready_status")
     @classmethod
-    def _not_ready(cls, v: str) -> str:
+    def _not_ready(cls, v: str, info: ValidationInfo) -> str:
         if v in ("AVAILABLE", "OFFLINE"):
             raise ValueError(f"a not-ready status, not {v}")
+        # A bound added later: a policy stored before it still loads (vocabulary.STORED_DOCUMENT).
+        if v in SHOWN_NOT_SET and not is_stored(info.context):
+            raise ValueError(f"{v} is an activity the product shows, not a status an agent sets")
         return v
 
 
