@@ -165,3 +165,14 @@ def test_list_errors_name_the_field_and_never_quote_a_value_of_13_or_more_digits
     for message in [m for (line, _), m in by_field.items() if line < 8]:
         assert sum(c.isdigit() for c in message) < 13 and not card_leaks(message, CARDS), message
     assert "'ZZ'" in by_field[(8, "state")] and "'Mars/Olympus'" in by_field[(8, "time_zone")]
+
+
+@pytest.mark.parametrize("customer_id", [PAN, "4012888888881881", "078-05-1120"])
+def test_a_customer_profile_keyed_by_a_card_or_ssn_is_refused_and_nothing_is_stored(customer_id):
+    """An outside probe stored PUT /customers/4111111111111111 in clear: a profile POST /contacts could never name."""
+    deps = _deps()
+    with pytest.raises(DomainError) as refused:
+        customers.put_customer(deps, T, customer_id, CustomerProfile(name="x"))
+    assert refused.value.field == "customer_id" and customer_id not in str(refused.value)
+    assert deps.customers.get(T, customer_id) is None
+    assert customers.put_customer(deps, T, "cust-77", CustomerProfile(name="x")).customer_id == "cust-77"

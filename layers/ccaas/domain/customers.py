@@ -21,6 +21,7 @@ __all__ = [
     "MAX_ALIASES",
     "DEFAULT_TIER",
     "TIERS",
+    "TIER_PATTERN",
     "Customer",
     "alias_key",
     "legacy_phone_keys",
@@ -38,7 +39,7 @@ _PHONE_NOISE = re.compile(r"[\s().\-/]")
 _E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 _NOT_E164 = "not an E.164 phone number (+ and 8-15 digits, country code first)"
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
-_TIER = r"^[a-z][a-z0-9_-]{0,31}$"
+TIER_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
 _LANGUAGE = r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8}){0,3}$"  # BCP 47 / Connect LanguageCode, e.g. en-US, es
 
 
@@ -115,7 +116,7 @@ class Customer(BaseModel):
 
     tenant_id: str = Field(min_length=1, max_length=64)
     customer_id: str = Field(pattern=_ID)
-    tier: str | None = Field(default=None, pattern=_TIER, description="segment, e.g. platinum, gold, standard, self_service")
+    tier: str | None = Field(default=None, pattern=TIER_PATTERN, description="segment, e.g. platinum, gold, standard, self_service")
     vip: bool = False
     preferred_language: str | None = Field(default=None, pattern=_LANGUAGE, description="e.g. en-US, es")
     phones: tuple[str, ...] = Field(default=(), max_length=MAX_ALIASES, description="E.164, normalised on input")

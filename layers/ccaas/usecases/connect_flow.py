@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import math
+import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -53,7 +54,7 @@ from ccaas.domain.connect_flow import (
     reply_size,
     routing_criteria,
 )
-from ccaas.domain.customers import DEFAULT_TIER, Customer, normalise_email, normalise_phone
+from ccaas.domain.customers import TIER_PATTERN, DEFAULT_TIER, Customer, normalise_email, normalise_phone
 from ccaas.domain.models import Channel, Conflict, Contact, ContactState, DomainError, NotFound, Queue
 from ccaas.domain.routing_engine.journey import analyse_journey
 from ccaas.usecases import routing
@@ -68,6 +69,7 @@ CALLBACK_MILESTONE = "callback_scheduled"
 UNSUPPORTED_CHANNEL = "unsupported_channel"  # error_code: the queue does not take the contact's channel
 _CALLBACK_IDS = uuid.UUID("5f0c8a4e-2b1d-4c7e-9a3f-6d2e8b1c0a47")  # namespace of the callback ids (tenant, ContactId)
 _executor: ThreadPoolExecutor | None = None
+_TIER = re.compile(TIER_PATTERN)  # the shape PUT /customers takes a tier in
 
 
 class FlowOutcome(BaseModel):
@@ -150,15 +152,8 @@ def _answer(deps_factory: Callable[[], Dependencies], raw: Any, outcome: FlowOut
         return flat_reply({"status": "ok", "action": action, **values})
     except FlowError as error:
         code, message = error.code, str(error)
-    except NotFound as error:
-        code, message = "not_found", str(error)
-    except Conflict as error:
-        code, message = "conflict", str(error)
     except DomainError as error:
-        # A queue that does not take the contact's channel (Queue.require_channel, the rule POST /contacts
-        # applies too) has its own code: the flow branches to a queue that does (or a message).
-        code = UNSUPPORTED_CHANNEL if error.field == "channel" else "invalid_parameter"
-        message = str(error) + (f" ({error.field})" if error.field else "")
+        code, message = _domain_reply(error)
     except ValidationError:
         code, message = "invalid_parameter", "a parameter has an invalid value"
     except Exception:  # noqa: BLE001 - a flow gets a value, never an exception
@@ -166,6 +161,29 @@ def _answer(deps_factory: Callable[[], Dependencies], raw: Any, outcome: FlowOut
         code, message = "internal_error", "temporary failure; try again"
     outcome.status, outcome.error_code = "error", code
     return error_reply(action, code, message)
+
+
+def _domain_reply(error: DomainError) -> tuple[str, str]:
+    """(error_code, error_message) for a domain error: the field and the kind of problem, never the domain's
+    own message, which names the value it was given ("queue <queue_id> not found") and so would echo what the
+    caller keyed in (a card number, a phone number, an e-mail address) back into the flow."""
+    field = error.field
+    if isinstance(error, NotFound):
+        noun = field.removesuffix("_id").replace("_", " ") if field else None
+        return "not_found", f"{field}: no such {noun}" if field else "not found"
+    if isinstance(error, Conflict):
+        return "conflict", f"{field}: conflicts with its current state" if field else "conflicts with the current state"
+    if field == "channel":
+        # A queue that does not take the contact's channel (Queue.require_channel, the rule POST /contacts
+        # applies too) has its own code: the flow branches to a queue that does (or a message).
+        return UNSUPPORTED_CHANNEL, "channel: the queue does not take this contact's channel"
+    return "invalid_parameter", f"{field}: invalid value" if field else "a parameter has an invalid value"
+
+
+def _require_channel(queue: Queue, channel: Channel) -> None:
+    """Queue.require_channel, its reply naming the channel (ours, never the caller's text) but not the queue."""
+    if channel not in queue.channels:
+        raise FlowError(UNSUPPORTED_CHANNEL, f"channel: the queue does not take {channel.value} contacts")
 
 
 def _tenant(deps: Dependencies, event: ContactFlowEvent) -> str:
@@ -294,10 +312,13 @@ def route(flow: Flow) -> dict[str, Any]:
     channel = channel_of(data)
     if channel is None:  # a channel Connect added after us: planned as one the queue takes (read leniently)
         channel = sorted(queue.channels)[0] if queue.channels else Channel.VOICE
-    queue.require_channel(channel)  # an SMS into a voice-only queue: error_code=unsupported_channel
+    _require_channel(queue, channel)  # an SMS into a voice-only queue: error_code=unsupported_channel
     customer, _ = flow.customer()
-    # a known customer's tier (or the default one), never the flow's claim; the parameter only for a stranger
+    # a known customer's tier (or the default one), never the flow's claim; the parameter only for a stranger,
+    # in the shape PUT /customers takes (it comes back as `segment`)
     segment = (customer.tier or DEFAULT_TIER) if customer else flow.param("tier", "segment")
+    if customer is None and segment is not None and not _TIER.match(segment):
+        raise FlowError("invalid_parameter", "tier: lower-case letters, digits, _ and -, a letter first (at most 32)")
     contact = Contact(  # transient: planned, never saved (Amazon Connect holds the contact)
         tenant_id=flow.tenant_id, contact_id=data.ContactId or "connect-flow", channel=channel,
         initial_contact_id=data.InitialContactId,  # journey_of leaves the contact's own segments out
@@ -375,7 +396,7 @@ def callback(flow: Flow) -> dict[str, Any]:
     deps, tenant_id = flow.deps, flow.tenant_id
     connect_id = flow.connect_contact_id()
     queue = flow.queue("callback")
-    queue.require_channel(Channel.VOICE)  # a callback is a call (create_contact applies the same rule)
+    _require_channel(queue, Channel.VOICE)  # a callback is a call (create_contact applies the same rule)
     # One callback per Connect contact however often, and however concurrently, the flow asks (a loop, the retry a
     # timeout reply invites): its id comes from the ContactId, and creating a contact whose id exists is a Conflict.
     callback_id = str(uuid.uuid5(_CALLBACK_IDS, f"{tenant_id}#{connect_id}"))
@@ -441,10 +462,19 @@ def log_event(flow: Flow) -> dict[str, Any]:
     milestone = flow.param("milestone", "event")
     if not milestone:
         raise FlowError("missing_parameter", "action=log_event needs parameter milestone (e.g. menu_choice, self_service_success)")
+    from ccaas.domain.history import FlowEvent  # noqa: PLC0415 - see the imports above
     from ccaas.usecases import history  # noqa: PLC0415 - see the imports above
 
+    value = flow.param("value")
+    try:  # the reply names the parameter at fault (history's own error names the milestone for either)
+        FlowEvent(name=milestone.lower(), value=value, at=0)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        if problem["loc"][0] == "value":
+            raise FlowError("invalid_parameter", f"value: at most {problem.get('ctx', {}).get('max_length', 128)} characters") from None
+        raise FlowError("invalid_parameter", "milestone: lower-case letters, digits and _, a letter first (at most 64)") from None
     event = history.record_caller_milestone(flow.deps, flow.tenant_id, flow.connect_contact_id(), milestone.lower(),
-                                            flow.param("value"))
+                                            value)
     return {"recorded": True, "milestone": event.name, "self_service": event.self_service}
 
 

@@ -195,7 +195,7 @@ def _redacted_free_text(deps: Dependencies, tenant_id: str, request: NewContact)
     the value): an id is not redacted silently, as it keys the customer index (every such customer one)."""
     # Imported here: only a new contact's free text needs the analytics rules and redactors (the workflow
     # steps that import this module never do).
-    from ccaas.domain.analytics.redaction import redact_attribute, redact_attributes
+    from ccaas.domain.analytics.redaction import check_id, redact_attributes
     from ccaas.usecases.analytics import redact, redacts_attributes
 
     values: dict = {}
@@ -203,9 +203,7 @@ def _redacted_free_text(deps: Dependencies, tenant_id: str, request: NewContact)
         values["reason"] = redact(deps, tenant_id, request.reason)
     if (request.attributes or request.customer_id or request.segment) and redacts_attributes(deps, tenant_id):
         for name in ("customer_id", "segment"):
-            value = getattr(request, name)
-            if value and redact_attribute(value) != value:
-                raise DomainError(f"{name} holds a card or social security number: use a surrogate value", field=name)
+            check_id(name, getattr(request, name))
         if request.attributes:
             values["attributes"] = redact_attributes(request.attributes)
     return values

@@ -39,6 +39,11 @@ def _invalid(error: ValidationError) -> DomainError:
 
 
 def put_customer(deps: Dependencies, tenant_id: str, customer_id: str, profile: CustomerProfile) -> Customer:
+    from ccaas.domain.analytics.redaction import check_id  # noqa: PLC0415 - the flow's lookups never need it
+
+    # The id keys the profile and every contact's link to it: a card or SSN is refused, as POST /contacts refuses it
+    # (an outside probe stored /customers/4111111111111111 in clear, a profile no intake could then name).
+    check_id("customer_id", customer_id)
     # Redacted first: the bounds hold for what is stored (and read back), placeholders included.
     if (profile.name or profile.attributes) and _redacts_attributes(deps, tenant_id):
         profile = _redacted(profile)

@@ -49,7 +49,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from ccaas.domain.vocabulary import Bool, is_stored
+from ccaas.domain.vocabulary import Bool, DomainError, is_stored
 
 from .limits import MAX_CUSTOM_PATTERNS, MAX_PATTERN, MAX_PATTERN_NAME
 from .patterns import MAX_TOTAL_PROGRAM_SIZE, compile_tenant_pattern, lazy_regex
@@ -1646,6 +1646,13 @@ def _attribute_redactor() -> Redactor:
 def redact_attribute(text: str) -> str:
     """One free-form value (or a profile's name) as it may be stored."""
     return _attribute_redactor().redact(text).text if _may_spell_a_number(text) else text
+
+
+def check_id(field: str, value: str | None) -> None:
+    """An id is a key, never redacted: one that holds a card or social security number is refused naming its field,
+    never its value (DomainError; a customer's, a contact's customer_id or segment)."""
+    if value and redact_attribute(value) != value:
+        raise DomainError(f"{field} holds a card or social security number: use a surrogate value", field=field)
 
 
 def redact_attributes(attributes: Mapping[str, str]) -> dict[str, str]:
