@@ -94,13 +94,6 @@ def redact(deps: Dependencies, tenant_id: str, text: str) -> str:
     return analytics_rules(deps, tenant_id).compiled().redactor.redact(text).text
 
 
-def redacts_attributes(deps: Dependencies, tenant_id: str) -> bool:
-    """Whether free-form attributes (a contact's, a customer's, a list row's) are stored through the card/SSN
-    detectors (domain.analytics.redaction.redact_attributes): setting `redaction.contact_attributes`, on by
-    default."""
-    return analytics_rules(deps, tenant_id).redaction.contact_attributes
-
-
 # --- chat messages --------------------------------------------------------------------------------
 # The API's models here are built by their first use (pydantic's defer_build), not by the import the analysis
 # step's cold start pays for.

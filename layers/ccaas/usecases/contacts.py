@@ -196,12 +196,12 @@ def _redacted_free_text(deps: Dependencies, tenant_id: str, request: NewContact)
     # Imported here: only a new contact's free text needs the analytics rules and redactors (the workflow
     # steps that import this module never do).
     from ccaas.domain.analytics.redaction import check_id, redact_attributes
-    from ccaas.usecases.analytics import redact, redacts_attributes
+    from ccaas.usecases.analytics import redact
 
     values: dict = {}
     if request.reason:
         values["reason"] = redact(deps, tenant_id, request.reason)
-    if (request.attributes or request.customer_id or request.segment) and redacts_attributes(deps, tenant_id):
+    if request.attributes or request.customer_id or request.segment:  # always: redaction.contact_attributes is never off
         for name in ("customer_id", "segment"):
             check_id(name, getattr(request, name))
         if request.attributes:

@@ -45,19 +45,13 @@ def put_customer(deps: Dependencies, tenant_id: str, customer_id: str, profile: 
     # (an outside probe stored /customers/4111111111111111 in clear, a profile no intake could then name).
     check_id("customer_id", customer_id)
     # Redacted first: the bounds hold for what is stored (and read back), placeholders included.
-    if (profile.name or profile.attributes) and _redacts_attributes(deps, tenant_id):
+    if profile.name or profile.attributes:
         profile = _redacted(profile)
     try:
         customer = Customer(tenant_id=tenant_id, customer_id=customer_id, updated_at=deps.clock.now_ms(), **profile.model_dump())
     except ValidationError as error:
         raise _invalid(error) from None
     return deps.customers.put(customer)
-
-
-def _redacts_attributes(deps: Dependencies, tenant_id: str) -> bool:
-    from ccaas.usecases.analytics import redacts_attributes  # noqa: PLC0415 - the flow's lookups never need it
-
-    return redacts_attributes(deps, tenant_id)
 
 
 def _redacted(profile: CustomerProfile) -> CustomerProfile:

@@ -113,16 +113,16 @@ def store_record(deps: Dependencies, record: ContactRecord) -> bool:
     whose flags the first delivery moved are no change any more, yet their export may be what failed."""
     from ccaas.usecases.lake import export_contacts  # noqa: PLC0415 - lake imports this module
 
-    record = _without_card_numbers(deps, record)
+    record = _without_card_numbers(record)
     stored = deps.history.put_record(record)
     refreshed = refresh_repeat_flags(deps, record.tenant_id, record.contact_id)
     export_contacts(deps, record.tenant_id, [record.contact_id, *(refreshed.changed if stored else refreshed.window)])
     return stored
 
 
-def _without_card_numbers(deps: Dependencies, record: ContactRecord) -> ContactRecord:
+def _without_card_numbers(record: ContactRecord) -> ContactRecord:
     """The record's attribute-borne dimensions (segment, skill, customer id) through the card/SSN detectors
-    `POST /contacts` applies to attributes (setting `redaction.contact_attributes`), whichever route the record
+    `POST /contacts` applies to attributes (never off), whichever route the record
     came by (ours, a Connect CTR, a contact stored before that route refused such ids): stored history and the
     lake (a copy of it) never hold a card number. A customer id they would change is dropped, not kept as a
     placeholder: "[CARD]" would file every such contact under one customer, each a repeat of the others."""
@@ -132,11 +132,7 @@ def _without_card_numbers(deps: Dependencies, record: ContactRecord) -> ContactR
     for name in ("segment", "skill", "customer_id"):
         if (value := getattr(record, name)) and (redacted := redact_attribute(value)) != value:
             changes[name] = None if name == "customer_id" else redacted
-    if not changes:
-        return record
-    from ccaas.usecases.analytics import redacts_attributes  # noqa: PLC0415 - the setting: read only when it matters
-
-    return record.model_copy(update=changes) if redacts_attributes(deps, record.tenant_id) else record
+    return record.model_copy(update=changes) if changes else record
 
 
 @dataclass(frozen=True)

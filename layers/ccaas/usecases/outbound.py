@@ -489,13 +489,12 @@ def parse_number(raw: str, region: str = "US") -> tuple[str, tuple[str, ...]]:
     return parse(raw, region)
 
 
-def _row_redaction(deps: Dependencies, tenant_id: str) -> Callable[[Mapping[str, str]], dict[str, str]] | None:
+def _row_redaction() -> Callable[[Mapping[str, str]], dict[str, str]]:
     """How a row's extra columns (`attributes`) are stored: never holding a card or social security number,
-    like a contact's attributes (setting `redaction.contact_attributes`)."""
+    like a contact's attributes (always: `redaction.contact_attributes` is never off)."""
     from ccaas.domain.analytics.redaction import redact_attributes  # noqa: PLC0415 - only list uploads
-    from ccaas.usecases.analytics import redacts_attributes  # noqa: PLC0415
 
-    return redact_attributes if redacts_attributes(deps, tenant_id) else None
+    return redact_attributes
 
 
 def upload_list(deps: Dependencies, tenant_id: str, campaign_id: str, upload: ListUpload) -> ListUploadResult:
@@ -509,12 +508,12 @@ def upload_list(deps: Dependencies, tenant_id: str, campaign_id: str, upload: Li
         if upload.content is None:
             raise DomainError("a csv upload carries the CSV text in content", field="content")
         parsed = parse_csv(upload.content, region=upload.region, max_rows=MAX_UPLOAD_ROWS, max_numbers=MAX_UPLOAD_NUMBERS,
-                           redact=_row_redaction(deps, tenant_id), received_at=_now(deps))
+                           redact=_row_redaction(), received_at=_now(deps))
     else:
         if upload.rows is None:
             raise DomainError("a json upload carries its rows in rows", field="rows")
         parsed = parse_json(upload.rows, region=upload.region, max_rows=MAX_UPLOAD_ROWS, max_numbers=MAX_UPLOAD_NUMBERS,
-                            redact=_row_redaction(deps, tenant_id), received_at=_now(deps))
+                            redact=_row_redaction(), received_at=_now(deps))
     if parsed.rows:
         deps.outbound.put_rows(tenant_id, campaign_id, parsed.rows, _now(deps))
     rejected = max(0, parsed.total - parsed.accepted)  # rows with an error (the header's problems are no row)
