@@ -72,11 +72,14 @@ def test_on_its_own_contact_paths_an_agent_reaches_only_contacts_that_concern_it
         "c-bens": SimpleNamespace(agent_id="ben", declined_by=("ana",), handover=escalation),
     }
     accept = _route("POST", "/agents/<agent_id>/contacts/<contact_id>/accept", [Role.AGENT])
+    take = _route("POST", "/agents/<agent_id>/contacts/<contact_id>/take", [Role.AGENT])
     messages = _route("GET", "/contacts/<contact_id>/messages", [Role.AGENT])
     contact_of = lambda tenant_id, contact_id: contacts[contact_id]  # noqa: E731
-    for contact_id in ("c-mine", "c-missed", "c-escalation"):
+    for contact_id in ("c-mine", "c-missed"):
         access.enforce(accept, _context("agent", "ana"), {"agent_id": "ana", "contact_id": contact_id}, contact_of)
-    for contact_id in ("c-waiting", "c-bens"):
+    # a waiting escalation only to be taken: accept's 409 would say it exists
+    access.enforce(take, _context("agent", "ana"), {"agent_id": "ana", "contact_id": "c-escalation"}, contact_of)
+    for contact_id in ("c-waiting", "c-bens", "c-escalation"):
         with pytest.raises(NotFound, match=f"contact {contact_id} not found"):
             access.enforce(accept, _context("agent", "ana"), {"agent_id": "ana", "contact_id": contact_id}, contact_of)
     # off its own agent paths only its own contacts

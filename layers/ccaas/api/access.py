@@ -134,10 +134,11 @@ def enforce(route: Any, authorizer: Mapping[str, Any] | None, path_args: Mapping
     if contact_id is not None and _ID.fullmatch(contact_id):
         contact = contact_of(caller.tenant_id, contact_id)
         # Under /agents/{own id}/contacts/{cid} a contact nobody holds reaches the use-case only where it concerns
-        # the agent (its offer that just expired: 409; a waiting escalation: the take use-case decides). Anything
+        # the agent (its offer that just expired: 409; a waiting escalation it takes: the use-case decides). Anything
         # else is a 404 everywhere, as an unknown id is: the use-cases' 409s name a contact's state and holder.
         mine = contact.agent_id == caller.agent_id
-        if not (mine or (agent_id is not None and lifecycle.concerns_agent(contact, caller.agent_id))):
+        taking = route.path.endswith("/take")
+        if not (mine or (agent_id is not None and lifecycle.concerns_agent(contact, caller.agent_id, taking=taking))):
             raise NotFound(f"contact {contact_id} not found", field="contact_id")
     return caller
 

@@ -45,15 +45,17 @@ def enqueue(contact: Contact, queue: Queue, token: str, now_ms: int, check_at: i
     )
 
 
-def concerns_agent(contact: Contact, agent_id: str) -> bool:
+def concerns_agent(contact: Contact, agent_id: str, *, taking: bool = False) -> bool:
     """Whether an agent's key may learn anything of `contact` on its own contact paths, beyond "not found": the
     contact is offered or assigned to it; or nobody holds it and it was offered to this agent before (missed,
-    rejected, or sent on by it: the 409s tell the agent what became of it); or it is an escalation waiting for a
-    taker (the take use-case decides who may take it, and answers "not found" to anyone else). Any other contact,
-    such as one waiting in a queue, is not found, as an unknown id is: an agent cannot probe the tenant's contacts."""
+    rejected, or sent on by it: the 409s tell the agent what became of it); or, `taking` it, it is an escalation
+    waiting for a taker (the take use-case decides who may take it, and answers "not found" to anyone else; the
+    other verbs' 409s would say it exists). Any other contact, such as one waiting in a queue, is not found, as an
+    unknown id is: an agent cannot probe the tenant's contacts."""
     if contact.agent_id is not None:
         return contact.agent_id == agent_id
-    return agent_id in contact.declined_by or (contact.handover is not None and contact.handover.mode == HandoverMode.ESCALATION)
+    escalation = contact.handover is not None and contact.handover.mode == HandoverMode.ESCALATION
+    return agent_id in contact.declined_by or (taking and escalation)
 
 
 def reserve(contact: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent]:
