@@ -263,7 +263,8 @@ def test_a_handlers_kwargs_check_is_remembered_and_answers_as_botocore(monkeypat
         boto3.session.Session().client("kinesis", region_name="us-east-1")
         first = len(inspected)
         boto3.session.Session().client("kinesis", region_name="us-east-1")
-        assert 0 < first and (len(inspected) - first) * 10 <= first, (first, len(inspected) - first)
+        # a few (8-9: it depends on what earlier tests of the worker registered) against ~90 without the memory
+        assert 0 < first and (len(inspected) - first) * 5 <= first, (first, len(inspected) - first)
     finally:
         if not was_installed:
             botocore_data.uninstall()
