@@ -645,13 +645,13 @@ def historical_metrics(
     try:
         rows = rollup(
             records, activities, tz=time_zone, interval=interval, group_by=tuple(group_by), from_ms=span.from_ms,
-            to_ms=span.to_ms, settings=settings,
+            to_ms=span.to_ms, settings=settings, tenant_id=tenant_id,
         )
     except ValueError as error:  # a bad group_by the API pattern let through
         raise DomainError(str(error), field="group_by") from None
     return HistoricalReport(
         time_zone=time_zone, interval=interval, group_by=tuple(group_by),
-        service_level_variant=settings.service_level_variant, rows=_of_tenant(rows, tenant_id),
+        service_level_variant=settings.service_level_variant, rows=rows,
         warnings=[*range_warnings(records, activities, span.from_ms, span.to_ms, time_zone),
                   *partial_interval_warnings(TenantCalendar(time_zone), interval, span.from_ms, span.to_ms)],
     )
@@ -679,8 +679,8 @@ def historical_summary(
     entries = entries_for(deps, tenant_id, span.from_ms, span.to_ms)
     records = kpi_records(deps, tenant_id, span.from_ms, span.to_ms, entries)
     activities = activity_spans(deps, tenant_id, span.from_ms, span.to_ms)
-    quarters = _of_tenant(rollup(records, activities, tz=time_zone, interval="15m", from_ms=span.from_ms,
-                                 to_ms=span.to_ms, settings=settings), tenant_id)
+    quarters = rollup(records, activities, tz=time_zone, interval="15m", from_ms=span.from_ms, to_ms=span.to_ms,
+                      settings=settings, tenant_id=tenant_id)
     by_channel = rollup(records, tz=time_zone, interval="day", group_by=("channel",), from_ms=span.from_ms,
                         to_ms=span.to_ms, settings=settings)
     by_reason = rollup(records, tz=time_zone, interval="day", group_by=("reason",), from_ms=span.from_ms,
@@ -694,12 +694,6 @@ def historical_summary(
         self_service=containment(e for e in entries if e.contact_time is not None and e.contact_time >= span.from_ms),
         warnings=range_warnings(records, activities, span.from_ms, span.to_ms, time_zone),
     )
-
-
-def _of_tenant(rows: list[KpiRow], tenant_id: str) -> list[KpiRow]:
-    """The rows with the tenant they are of: an interval without records or spans comes out of the roll-up with
-    none (the ledger learns its tenant from what it is fed), where a lake row (fill_intervals) names it."""
-    return [r.model_copy(update={"tenant_id": tenant_id}) if r.tenant_id is None else r for r in rows]
 
 
 def _sum_rows(rows: Sequence[KpiRow], span: TimeRange, settings: KpiSettings) -> KpiRow:

@@ -313,12 +313,14 @@ def rollup(
     from_ms: int,
     to_ms: int,
     settings: KpiSettings | None = None,
+    tenant_id: str | None = None,
 ) -> list[KpiRow]:
     """KPI rows for [from_ms, to_ms) in the tenant's time zone, by `interval` and 0–2 dimensions of
     queue, channel, agent, team, skill, reason, segment. Duplicate and superseded records (same
     contact_id) count once, in their latest version. Repeat flags are taken as set on the records
-    (see repeats.mark_repeat_contacts)."""
-    ledger = KpiLedger(tz=tz, group_by=group_by, settings=settings)
+    (see repeats.mark_repeat_contacts). `tenant_id`: the tenant every row names, also an interval
+    without records (else learnt from the records)."""
+    ledger = KpiLedger(tz=tz, group_by=group_by, settings=settings, tenant_id=tenant_id)
     for record in records:
         ledger.apply(record)
     for activity in activities:
