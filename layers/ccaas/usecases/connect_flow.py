@@ -175,15 +175,10 @@ def _domain_reply(error: DomainError) -> tuple[str, str]:
         return "conflict", f"{field}: conflicts with its current state" if field else "conflicts with the current state"
     if field == "channel":
         # A queue that does not take the contact's channel (Queue.require_channel, the rule POST /contacts
-        # applies too) has its own code: the flow branches to a queue that does (or a message).
-        return UNSUPPORTED_CHANNEL, "channel: the queue does not take this contact's channel"
+        # applies too) has its own code: the flow branches to a queue that does (or a message). Its message names
+        # the channel and a queue the tenant's configuration holds (it was found), never the caller's text.
+        return UNSUPPORTED_CHANNEL, f"channel: {error}"
     return "invalid_parameter", f"{field}: invalid value" if field else "a parameter has an invalid value"
-
-
-def _require_channel(queue: Queue, channel: Channel) -> None:
-    """Queue.require_channel, its reply naming the channel (ours, never the caller's text) but not the queue."""
-    if channel not in queue.channels:
-        raise FlowError(UNSUPPORTED_CHANNEL, f"channel: the queue does not take {channel.value} contacts")
 
 
 def _tenant(deps: Dependencies, event: ContactFlowEvent) -> str:
@@ -312,7 +307,7 @@ def route(flow: Flow) -> dict[str, Any]:
     channel = channel_of(data)
     if channel is None:  # a channel Connect added after us: planned as one the queue takes (read leniently)
         channel = sorted(queue.channels)[0] if queue.channels else Channel.VOICE
-    _require_channel(queue, channel)  # an SMS into a voice-only queue: error_code=unsupported_channel
+    queue.require_channel(channel)  # an SMS into a voice-only queue: error_code=unsupported_channel
     customer, _ = flow.customer()
     # a known customer's tier (or the default one), never the flow's claim; the parameter only for a stranger,
     # in the shape PUT /customers takes (it comes back as `segment`)
@@ -396,7 +391,7 @@ def callback(flow: Flow) -> dict[str, Any]:
     deps, tenant_id = flow.deps, flow.tenant_id
     connect_id = flow.connect_contact_id()
     queue = flow.queue("callback")
-    _require_channel(queue, Channel.VOICE)  # a callback is a call (create_contact applies the same rule)
+    queue.require_channel(Channel.VOICE)  # a callback is a call (create_contact applies the same rule)
     # One callback per Connect contact however often, and however concurrently, the flow asks (a loop, the retry a
     # timeout reply invites): its id comes from the ContactId, and creating a contact whose id exists is a Conflict.
     callback_id = str(uuid.uuid5(_CALLBACK_IDS, f"{tenant_id}#{connect_id}"))
