@@ -12,7 +12,6 @@ import json
 import re
 from functools import lru_cache
 from itertools import accumulate
-import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
