@@ -38,3 +38,24 @@ def test_an_ssn_typed_against_its_word_is_an_ssn(text, redacted):
 ])
 def test_what_is_not_a_typed_ssn_is_kept(text):
     assert redact_text(text).text == text
+
+
+@pytest.mark.parametrize("text, redacted", [
+    ("cust-536-22-1234", "cust-[SSN]"),  # an id that joins a word to the SSN with a dash (stored whole before)
+    ("536-22-1234-x", "[SSN]-x"),
+    ("id–078–05–1120", "id–[SSN]"),  # an en dash as the joiner, and as the separator
+    ("ref-078-05-1120-b", "ref-[SSN]-b"),
+])
+def test_a_dash_between_an_ssn_and_a_word_only_joins_them(text, redacted):
+    assert redact_text(text).text == redacted
+    assert redact_attributes({"note": text}) == {"note": redacted}
+
+
+def test_an_id_that_joins_a_word_to_an_ssn_with_a_dash_is_refused():
+    from ccaas.domain.analytics.redaction import check_id
+    from ccaas.domain.vocabulary import DomainError
+
+    with pytest.raises(DomainError) as refused:
+        check_id("customer_id", "cust-536-22-1234")
+    assert refused.value.field == "customer_id" and "536" not in str(refused.value)
+    check_id("customer_id", "cust-536-22-12345")  # no SSN: a longer number

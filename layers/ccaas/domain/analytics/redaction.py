@@ -1118,8 +1118,10 @@ _DIGIT_PATTERNS = {
     # SSN: area not 000, 666 or 9xx; group not 00; serial not 0000; one separator used consistently: a hyphen or
     # any dash a keyboard, a word processor or an IME types (‐ ‑ ‒ – — ― − ﹘ ﹣ －), a blank (space, no-break,
     # thin), or . / _ ~ · * (an outside probe stored "078–05–1120" and "078/05/1120" whole)
-    PiiType.SSN: rf"(?<![\d{_DASHES}])(?!000|666|9\d\d)\d{{3}}(?P<ssn_sep>[{_DASHES} \u00a0\u2009\u202f./_~\u00b7*])"
-                 rf"(?!00)\d\d(?P=ssn_sep)(?!0000)\d{{4}}(?![\d{_DASHES}])",
+    # Not inside a longer dashed number ("1-078-05-1120", "078-05-1120-4"), but a dash after or before a word is only
+    # a joiner: "cust-078-05-1120" and "078-05-1120-x" hold an SSN (an outside probe stored both whole).
+    PiiType.SSN: rf"(?<!\d)(?<!\d[{_DASHES}])(?!000|666|9\d\d)\d{{3}}(?P<ssn_sep>[{_DASHES} \u00a0\u2009\u202f./_~\u00b7*])"
+                 rf"(?!00)\d\d(?P=ssn_sep)(?!0000)\d{{4}}(?!\d)(?![{_DASHES}]\d)",
     # UK NINO: allowed prefix letters minus never-issued pairs, six digits, suffix A-D
     PiiType.NINO: r"(?i:(?<![a-z0-9])(?!bg|gb|kn|nk|nt|tn|zz)[a-ceghj-pr-tw-z][a-ceghj-npr-tw-z]"
     r" ?\d\d ?\d\d ?\d\d ?[a-d](?![a-z0-9]))",
