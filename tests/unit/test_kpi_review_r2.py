@@ -71,14 +71,16 @@ def test_no_contacts_warning_agrees_with_the_rows() -> None:
 
 
 def test_range_warnings_bucket_like_the_rows() -> None:
-    """Begun before the range, completed in it: counted; a range starting mid-quarter holds that whole quarter."""
+    """Begun before the range, completed in it: counted; a range starting mid-quarter counts only from its start,
+    as its rows do (it once held that whole quarter, and its rows counted it too: an outside probe's defect)."""
     record = ContactRecord(tenant_id="t", contact_id="c", channel="VOICE", initiated_at=0, enqueued_at=1_000,
                            connected_at=2_000, disconnected_at=10 * H, final_state="COMPLETED", last_updated_at=10 * H)
     span = AgentActivity(agent_id="a", start_ms=500, end_ms=2_000, kind=ActivityKind.AVAILABLE_IDLE)
     assert range_warnings([record], [], 9 * H, 11 * H) == [NO_AGENT_ACTIVITY]
     assert range_warnings([record], [span], 5 * H, 9 * H) == [NO_CONTACTS, NO_AGENT_ACTIVITY]
-    assert range_warnings([record], [], 60_000, H) == [NO_AGENT_ACTIVITY]  # the 00:00 quarter is the first row
-    assert range_warnings([record], [], 10 * H + 1, 11 * H, "Asia/Kathmandu") == [NO_AGENT_ACTIVITY]  # +05:45: still 10:00 UTC quarter
+    assert range_warnings([record], [], 1_000, H) == [NO_AGENT_ACTIVITY]  # enqueued at its first instant
+    assert range_warnings([record], [], 60_000, H) == [NO_CONTACTS, NO_AGENT_ACTIVITY]  # enqueued before it
+    assert range_warnings([record], [], 10 * H + 1, 11 * H) == [NO_CONTACTS, NO_AGENT_ACTIVITY]  # completed before it
 
 
 def test_a_contact_enqueued_days_after_it_was_initiated_counts_where_it_was_enqueued() -> None:

@@ -125,8 +125,8 @@ def test_kpi_sums_sql_binds_the_tenant_and_validates_its_inputs():
 def test_kpi_cells_columns_are_the_accumulator_fields_in_order(tmp_path):
     con = local_lake.connect(tmp_path)  # an empty lake: typed empty views
     names = [row[0] for row in con.execute("DESCRIBE kpi_cells").fetchall()]
-    assert names[:4] == ["tenant_id", "quarter_start_ms", "day", "from_activity"]
-    assert names[11:] == list(ACCUMULATOR_FIELDS)
+    assert names[:6] == ["tenant_id", "quarter_start_ms", "day", "from_activity", "span_start_ms", "span_end_ms"]
+    assert names[13:] == list(ACCUMULATOR_FIELDS)
 
 
 def test_kpi_cells_projection_is_written_once_and_each_counter_has_exactly_one_source(tmp_path):

@@ -21,7 +21,9 @@ tenant's calendar (`kpis.intervals.TenantCalendar`), writes
 Hours, days and weeks are then an equality join, DST days included (a fall-back day has 100 quarters,
 its repeated hour two distinct starts), identical in both engines and to the Python roll-up, with no
 `AT TIME ZONE` dialect differences. Agent activity spans are split across quarters by an overlap join
-on the same calendar. Tenant settings that change what is counted (short abandon, default SL threshold)
+on the same calendar. A range that starts or ends inside a quarter-hour counts only what happened in it, as
+the Python roll-up does: each kpi_cells row keeps when its counts happened (a contact side's instant, an
+agent-time piece), and kpi_sums keeps the rows inside the range and clips agent time to it. Tenant settings that change what is counted (short abandon, default SL threshold)
 or how KPIs are derived (variants, cost rates) are a small `tenant_settings` table joined by tenant.
 
 `kpi_query()` is what the API runs for long ranges (ccaas.usecases.lake): every view inlined as a CTE in
@@ -434,6 +436,30 @@ def _check_tenant(tenant_id: str) -> str:
     return tenant_id
 
 
+# Athena binds execution parameters only in WHERE clauses (no `SELECT ?`), yet agent time at a range's edges is
+# clipped to the range's bounds in the SELECT: each bound is lifted into a column by summing the powers of two a
+# WHERE finds set in it (2^0 … 2^42: every epoch ms to the year 2109), in both engines alike.
+_POWERS_OF_TWO = ", ".join(f"({1 << n})" for n in range(43))
+
+
+def _bound_column(marker: str) -> str:
+    """A one-row relation whose `ms` is the value of `marker` (a literal or a $name$ parameter), which appears
+    in its WHERE only."""
+    return (f"(SELECT CAST(COALESCE(SUM(b.v), 0) AS BIGINT) AS ms FROM (VALUES {_POWERS_OF_TWO}) AS b (v) "
+            f"WHERE {marker} % (2 * b.v) >= b.v)")
+
+
+def _clipped_sum(field: str) -> str:
+    """SUM of a kpi_cells counter over [from, to) (the relation `r`): an agent-time piece partly outside it counts
+    only its part inside, pro rata (its counters are whole multiples of its length: ms x slots, so exact); every
+    other row lies inside or was left out by the WHERE."""
+    if field not in _AGENT_TIME_COUNTERS:
+        return f"SUM(c.{field})"
+    return (f"SUM(CASE WHEN c.span_start_ms >= r.from_ms AND c.span_end_ms <= r.to_ms THEN c.{field} "
+            f"ELSE CAST(CAST(c.{field} AS DOUBLE) / (c.span_end_ms - c.span_start_ms) "
+            f"* (LEAST(c.span_end_ms, r.to_ms) - GREATEST(c.span_start_ms, r.from_ms)) AS BIGINT) END)")
+
+
 def kpi_sums_sql(
     *,
     tenant_id: str,
@@ -447,9 +473,11 @@ def kpi_sums_sql(
 ) -> str:
     """SELECT of the summed counters per (interval, dimension values) of one tenant over [from_ms, to_ms):
     the `kpi_sums` relation that the `kpi_rows` view derives KPIs from. Same rows as KpiLedger.rows():
-    ungrouped, every interval in range (zeros when empty); grouped, only non-empty combinations. The
-    tenant is always bound (a query can never read another tenant's rows). With `bind`, the tenant,
-    range and scan days are $name$ markers that kpi_query binds as parameters, not validated literals."""
+    ungrouped, every interval in range (zeros when empty); grouped, only non-empty combinations; an interval
+    the range starts or ends inside keeps its label and counts only what happened in the range (each contact
+    side at its instant, agent time clipped). The tenant is always bound (a query can never read another
+    tenant's rows). With `bind`, the tenant, range and scan days are $name$ markers that kpi_query binds as
+    parameters, not validated literals."""
     from ccaas.domain.kpis.ledger import validate_group_by
 
     dims = validate_group_by(group_by)
@@ -468,10 +496,13 @@ def kpi_sums_sql(
     group_cols = ", ".join(["c.tenant_id", f"i.{prefix}_start_ms", f"i.{prefix}_end_ms", f"i.{prefix}_start_label",
                             f"i.{prefix}_end_label", *(f"c.{DIMENSION_COLUMNS[d]}" for d in dims)])
     # BIGINT like Trino's SUM(bigint) (DuckDB would widen to a slower 128-bit integer).
-    sums = ", ".join(f"CAST(SUM(c.{f}) AS BIGINT) AS {f}" for f in ACCUMULATOR_FIELDS)
+    sums = ", ".join(f"CAST({_clipped_sum(f)} AS BIGINT) AS {f}" for f in ACCUMULATOR_FIELDS)
     t_, lo_, hi_ = ("$tenant$", "$lo$", "$hi$") if bind else (f"'{tenant}'", str(lo), str(hi))
+    from_, to_ = ("$from$", "$to$") if bind else (str(int(from_ms)), str(int(to_ms)))
+    # The quarters overlapping [from, to), and in them what happened in it: a contact side at its instant
+    # (a one-ms span), agent time overlapping it (clipped in the sums).
     where = (f"c.tenant_id = {t_} AND i.tenant_id = {t_} AND c.quarter_start_ms > {lo_} "
-             f"AND c.quarter_start_ms < {hi_}")
+             f"AND c.quarter_start_ms < {hi_} AND c.span_end_ms > {from_} AND c.span_start_ms < {to_}")
     if not agent_time:
         where += " AND NOT c.from_activity"
     if scan_days is not None:
@@ -482,6 +513,8 @@ def kpi_sums_sql(
         f"SELECT c.tenant_id, {interval_cols}, {dim_cols}, {sums} "
         f"FROM {n['kpi_cells']} c JOIN {n['lake_intervals']} i "
         f"ON i.tenant_id = c.tenant_id AND i.quarter_start_ms = c.quarter_start_ms "
+        f"CROSS JOIN (SELECT f.ms AS from_ms, t.ms AS to_ms FROM {_bound_column(from_)} f "
+        f"CROSS JOIN {_bound_column(to_)} t) r "
         f"WHERE {where} GROUP BY {group_cols}"
     )
     flag = "TRUE" if agent_time else "FALSE"
@@ -605,7 +638,7 @@ def kpi_query(
     ctes.append(f"kpi_sums AS ({sums})")
     settings_relation = tables["tenant_settings"]  # the tenant's row only
     values: dict[str, str | int] = {"tenant": _check_tenant(tenant_id), "lo": int(from_ms) - QUARTER_MS,
-                                    "hi": int(to_ms)}
+                                    "hi": int(to_ms), "from": int(from_ms), "to": int(to_ms)}
     if scan_days is not None:
         values["first_day"], values["last_day"] = (date.fromisoformat(d).isoformat() for d in scan_days)
     if service_level_variant is not None:

@@ -581,19 +581,18 @@ def partial_interval_warnings(calendar: TenantCalendar, interval: Granularity, f
     return warnings
 
 
-def range_warnings(records: Sequence[ContactRecord], activities: Sequence[AgentActivity], from_ms: int, to_ms: int,
-                   time_zone: str = "UTC") -> list[str]:
+def range_warnings(records: Sequence[ContactRecord], activities: Sequence[AgentActivity], from_ms: int,
+                   to_ms: int) -> list[str]:
     """What a KPI view over [from, to) lacks: contacts its rows count, agent activity overlapping it.
 
-    A contact is in the rows when it was enqueued (queue side) or completed (handling side) in one of the
-    range's quarter-hours, as the roll-up buckets it: not by when it began (an e-mail opened three days ago and
-    completed in the range is in the range's handled/AHT, so "no contacts" would be false)."""
+    A contact is in the rows when it was enqueued (queue side) or completed (handling side) in [from, to), as
+    the roll-up counts it: not by when it began (an e-mail opened three days ago and completed in the range is in
+    the range's handled/AHT, so "no contacts" would be false), nor by the quarter-hour it fell in (a contact of
+    12:05 is not in a range from 12:10)."""
     warnings = []
-    calendar = TenantCalendar(time_zone)
-    first_quarter = calendar.quarter_start(from_ms)
 
     def counted(t: int | None) -> bool:
-        return t is not None and first_quarter <= calendar.quarter_start(t) < to_ms
+        return t is not None and from_ms <= t < to_ms
 
     if not any(counted(r.enqueued_at) or counted(r.completed_at) for r in records):
         warnings.append(NO_CONTACTS)
@@ -652,7 +651,7 @@ def historical_metrics(
     return HistoricalReport(
         time_zone=time_zone, interval=interval, group_by=tuple(group_by),
         service_level_variant=settings.service_level_variant, rows=rows,
-        warnings=[*range_warnings(records, activities, span.from_ms, span.to_ms, time_zone),
+        warnings=[*range_warnings(records, activities, span.from_ms, span.to_ms),
                   *partial_interval_warnings(TenantCalendar(time_zone), interval, span.from_ms, span.to_ms)],
     )
 
@@ -661,10 +660,10 @@ class HistoricalSummary(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
     time_zone: str
-    totals: KpiRow  # the whole range as one row (its 15-minute cells summed)
+    totals: KpiRow  # exactly [from, to) as one row, labelled with the range's bounds (its 15-minute rows summed)
     channel_mix: dict[str, float]
     contact_type_mix: dict[str, float]
-    busiest_intervals: list[tuple[str, int]]  # 15-minute interval start, offered
+    busiest_intervals: list[tuple[str, int]]  # 15-minute interval start, offered (as GET /metrics/historical's 15m rows)
     # Contacts anchored in the range whose Amazon Connect flow logged milestones (log_event), and those
     # of them contained by self-service (a self_service_success milestone, never reached an agent).
     self_service: Containment = Containment()
@@ -685,18 +684,23 @@ def historical_summary(
                         to_ms=span.to_ms, settings=settings)
     by_reason = rollup(records, tz=time_zone, interval="day", group_by=("reason",), from_ms=span.from_ms,
                        to_ms=span.to_ms, settings=settings)
+    calendar = TenantCalendar(time_zone)
     return HistoricalSummary(
         time_zone=time_zone,
-        totals=_sum_rows(quarters, span, settings),
+        totals=_sum_rows(quarters, span, settings, calendar),
         channel_mix={str(k): round(v, 6) for k, v in channel_mix(by_channel).items()},
         contact_type_mix={("unclassified" if k is None else str(k)): round(v, 6) for k, v in contact_type_mix(by_reason).items()},
         busiest_intervals=busiest_intervals(quarters, top),
         self_service=containment(e for e in entries if e.contact_time is not None and e.contact_time >= span.from_ms),
-        warnings=range_warnings(records, activities, span.from_ms, span.to_ms, time_zone),
+        # As GET /metrics/historical by 15m says it: busiest_intervals lists those 15-minute rows.
+        warnings=[*range_warnings(records, activities, span.from_ms, span.to_ms),
+                  *partial_interval_warnings(calendar, "15m", span.from_ms, span.to_ms)],
     )
 
 
-def _sum_rows(rows: Sequence[KpiRow], span: TimeRange, settings: KpiSettings) -> KpiRow:
+def _sum_rows(rows: Sequence[KpiRow], span: TimeRange, settings: KpiSettings, calendar: TenantCalendar) -> KpiRow:
+    """The rows (each counting only its part of [from, to)) summed into one row of the range, labelled with the
+    range's own bounds: it counts exactly [from, to), not the quarter-hours its first and last rows are labelled by."""
     from ccaas.domain.kpis import KpiAccumulator, derive_kpis
     from ccaas.domain.kpis.accumulators import ACCUMULATOR_FIELDS
 
@@ -704,7 +708,7 @@ def _sum_rows(rows: Sequence[KpiRow], span: TimeRange, settings: KpiSettings) ->
     first = rows[0] if rows else None
     values = {
         "tenant_id": first.tenant_id if first else None, "interval": "range", "group_by": (),
-        "interval_start": first.interval_start if first else "", "interval_end": rows[-1].interval_end if rows else "",
+        "interval_start": calendar.iso(span.from_ms), "interval_end": calendar.iso(span.to_ms),
         "interval_start_ms": span.from_ms, "interval_end_ms": span.to_ms,
     }
     values.update(derive_kpis(acc, settings, agent_time=True))

@@ -3,12 +3,15 @@
 `KpiLedger` keeps one accumulator per (15-minute interval, dimension values) cell and the latest
 record per contact, so a corrected record (same contact_id, newer last_updated_at) replaces its old
 contribution and a stale or duplicate one is ignored: any order of at-least-once deliveries gives the
-same cells as a clean feed. Hours, days and weeks are sums of their 15-minute cells.
+same cells as a clean feed. Hours, days and weeks are sums of their 15-minute cells. A range that starts
+or ends inside a quarter-hour counts that quarter again from the held records and spans, with only what
+happened inside the range (`_edge_cells`): a read of [from, to) counts exactly [from, to), whatever the interval.
 
 `rollup()` is the one-shot form: a fresh ledger fed once, then read.
 """
 from __future__ import annotations
 
+import itertools
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
@@ -219,9 +222,9 @@ class KpiLedger:
     def accumulators(
         self, interval: Granularity, *, from_ms: int, to_ms: int
     ) -> dict[tuple[int, tuple], KpiAccumulator]:
-        """Summed accumulators per (interval start, dimension values) for the 15-minute cells
-        overlapping [from_ms, to_ms). Coarser intervals keep their true start even when the range
-        covers only part of them."""
+        """Summed accumulators per (interval start, dimension values) of what happened in [from_ms, to_ms).
+        An interval the range covers only in part keeps its true start (its label) and counts only the
+        range's part of it."""
         return self._summed(interval, from_ms, to_ms, copies=True)
 
     def _summed(
@@ -232,9 +235,15 @@ class KpiLedger:
         if interval not in GRANULARITIES:
             raise ValueError(f"unknown interval {interval!r}; expected one of {GRANULARITIES}")
         first_quarter = self.calendar.quarter_start(from_ms)
+        last_quarter = self.calendar.quarter_start(to_ms - 1)
+        # A cell holds its whole quarter: the quarters the range starts or ends inside are counted again.
+        partial = {quarter for quarter, whole in ((first_quarter, first_quarter == from_ms),
+                                                  (last_quarter, last_quarter + QUARTER_MS == to_ms)) if not whole}
         start_of: dict[int, int | None] = {}  # quarter → interval start, None when out of range
         parts: dict[tuple[int, tuple], list[KpiAccumulator]] = {}
-        for (quarter, dims), acc in self._cells.items():
+        whole_cells = ((key, acc) for key, acc in self._cells.items() if key[0] not in partial)
+        edge_cells = self._edge_cells(partial, from_ms, to_ms).items() if partial else ()
+        for (quarter, dims), acc in itertools.chain(whole_cells, edge_cells):
             if quarter in start_of:
                 start = start_of[quarter]
             else:
@@ -252,6 +261,38 @@ class KpiLedger:
             key: cells[0] if len(cells) == 1 and not copies else KpiAccumulator.summed([c.values() for c in cells])
             for key, cells in parts.items()
         }
+
+    def _edge_cells(self, quarters: set[int], from_ms: int, to_ms: int) -> dict[tuple[int, tuple], KpiAccumulator]:
+        """The cells of `quarters` (those [from, to) starts or ends inside) counted again from the held records
+        and spans with only what happened in [from, to): a contact's queue side when it was enqueued in it, its
+        handling side (surveys, flags, evaluation) when it completed in it, agent time clipped to it. One pass
+        over the held records, only for a range that starts or ends inside a quarter-hour."""
+        windows = [(quarter, max(quarter, from_ms), min(quarter + QUARTER_MS, to_ms)) for quarter in sorted(quarters)]
+        cells: dict[tuple[int, tuple], KpiAccumulator] = {}
+
+        def cell(quarter: int, dims: tuple) -> KpiAccumulator:
+            acc = cells.get((quarter, dims))
+            if acc is None:
+                acc = cells[quarter, dims] = KpiAccumulator()
+            return acc
+
+        for rec in self._records.values():
+            enqueued_at, completed_at = rec.enqueued_at, rec.completed_at
+            for quarter, lo, hi in windows:
+                if enqueued_at is not None and lo <= enqueued_at < hi:
+                    cell(quarter, self._record_dims(rec)).add_arrival(rec, 1, self._short_abandon_ms, self._default_sl_ms)
+                if completed_at is not None and lo <= completed_at < hi:
+                    cell(quarter, self._record_dims(rec)).add_completion(rec, 1)
+        if self._activity_dims is not None:
+            for activity in self._activities.values():
+                if activity.kind is ActivityKind.OFFLINE:
+                    continue
+                for quarter, lo, hi in windows:
+                    piece_ms = min(activity.end_ms, hi) - max(activity.start_ms, lo)
+                    if piece_ms > 0:
+                        cell(quarter, self._activity_dims(activity)).add_activity(activity.kind, piece_ms,
+                                                                                  *activity.slots(), 1)
+        return cells
 
     def rows(self, interval: Granularity = "15m", *, from_ms: int, to_ms: int) -> list[KpiRow]:
         """KPI rows ordered by interval then dimension values. Ungrouped, every interval in the range

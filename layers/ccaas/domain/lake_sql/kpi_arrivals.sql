@@ -1,5 +1,5 @@
 -- Queue side of each contact (kpis.accumulators.KpiAccumulator.add_arrival), in the tenant-local
--- quarter-hour it was enqueued in. A cancelled consult leg was never a customer in the queue.
+-- quarter-hour it was enqueued in, at the instant it was (the one-ms span a range counts it in). A cancelled consult leg was never a customer in the queue.
 -- Waits never go negative; "within T" and "short abandon" are inclusive; the SL threshold is the
 -- queue's when captured, else the tenant's default. A wait the system ended (timed_out: queue timeout,
 -- expired callback) is no abandon: it counts in timed_out only (offered, unanswered: a miss of T). Rows
@@ -9,6 +9,7 @@ SELECT
     w.tenant_id,
     w.arrival_quarter_ms AS quarter_start_ms,
     w.day,
+    w.enqueued_at AS span_start_ms, w.enqueued_at + 1 AS span_end_ms,
     w.queue_id, w.channel, w.agent_id, w.team, w.skill, w.reason, w.segment,
     1 AS offered,
     CASE WHEN w.answer_wait_ms IS NOT NULL THEN 1 ELSE 0 END AS answered,
@@ -21,7 +22,7 @@ SELECT
     COALESCE(w.abandon_wait_ms, 0) AS abandoned_wait_ms
 FROM (
     SELECT
-        r.tenant_id, r.arrival_quarter_ms, r.day,
+        r.tenant_id, r.arrival_quarter_ms, r.day, r.enqueued_at,
         r.queue_id, r.channel, r.agent_id, r.team, r.skill, r.reason, r.segment,
         s.short_abandon_ms,
         COALESCE(r.sl_threshold_s * 1000, s.default_sl_threshold_ms) AS sl_ms,

@@ -1,5 +1,6 @@
 -- Handling side and outcomes of each ended contact (kpis.accumulators.KpiAccumulator.add_completion),
--- in the tenant-local quarter-hour it completed in (ACW end, else disconnect). A consult leg that
+-- in the tenant-local quarter-hour it completed in (ACW end, else disconnect), at the instant it did (the
+-- one-ms span a range counts it in). A consult leg that
 -- ended counts as a consult (unless it failed to start); a cancelled consult leg counts as consult
 -- work only. Handled = connected to an agent; talk = disconnected - connected - hold (never < 0);
 -- ACW = ACW end - disconnected (never < 0); handle = talk + hold + ACW.
@@ -8,6 +9,7 @@ SELECT
     w.tenant_id,
     w.completion_quarter_ms AS quarter_start_ms,
     w.day,
+    w.completed_at AS span_start_ms, w.completed_at + 1 AS span_end_ms,
     w.queue_id, w.channel, w.agent_id, w.team, w.skill, w.reason, w.segment,
     CASE WHEN w.h = 1 THEN 1 ELSE 0 END AS handled,
     w.h * (w.talk_ms + w.hold_ms + w.acw_ms) AS handle_ms,
@@ -47,7 +49,7 @@ SELECT
         AS auto_failed
 FROM (
     SELECT
-        r.tenant_id, r.completion_quarter_ms, r.day,
+        r.tenant_id, r.completion_quarter_ms, r.day, COALESCE(r.acw_ended_at, r.disconnected_at) AS completed_at,
         r.queue_id, r.channel, r.agent_id, r.team, r.skill, r.reason, r.segment,
         -- o: an outcome of a customer contact (not a cancelled consult leg); h: o and handled.
         CASE WHEN COALESCE(r.consult_leg, FALSE) THEN 0 ELSE 1 END AS o,
