@@ -319,9 +319,9 @@ def test_a_segment_is_deflected_to_self_service_only_while_its_estimated_wait_is
     _policy(deps, segments={"standard": {"deflect": "when_wait_exceeds", "deflect_wait_s": 100}},
             queues={"sales": {"expected_aht_s": 300}})
     add_agent(deps, "ana")
-    assert _new(deps, token="t0", segment="standard").state == ContactState.QUEUED  # nobody staffed: no estimate
-    contacts.abandon_contact(deps, TENANT, deps.store.waiting_contacts(TENANT, "sales", 1)[0].contact_id,
-                             reason="CUSTOMER", from_workflow=False)
+    # nobody staffed: the wait is unbounded, above any threshold (the callback offer reads it so too)
+    unstaffed = _new(deps, token="t0", segment="standard")
+    assert unstaffed.state == ContactState.COMPLETED and unstaffed.routing.outcome == "self_service"
     _available(deps, "ana")
     _fold_published_events(deps)
     assert waiting.arrival_wait_s(deps, TENANT, "sales") == 0.0

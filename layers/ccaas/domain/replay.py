@@ -78,6 +78,7 @@ from ccaas.domain.routing_engine import (
     position_in_queue,
     select_agent,
     select_contact,
+    waiting_order,
 )
 
 __all__ = ["AgentGroup", "ArrivalProfile", "Day", "QueueResult", "RecordedContact", "ReplayObserver", "ReplayResult",
@@ -535,7 +536,9 @@ class _Sim:
         if cb.offer_when_wait_exceeds_s is None or q.callback_accept <= 0:
             return
         stats = self._stats(now)[q.queue_id]
-        est = estimate_wait(position_in_queue(contact, self.waiting[q.queue_id].values()), stats)
+        # the position a free agent's pick gives it (the router's order), as the API's wait estimate counts it
+        order = waiting_order(self.queues[q.queue_id], self.policy.contact_scoring, now, stats if self.use_stats else None)
+        est = estimate_wait(position_in_queue(contact, self.waiting[q.queue_id].values(), order), stats)
         decision = decide_callback(contact, self.policy, est, now)
         self.decisions += 1
         meta = self.meta[contact.contact_id]

@@ -1,15 +1,22 @@
 """Waiting contacts: position in queue and estimated wait, hours of operation.
 
 EWT follows ccaas.domain.routing_engine.estimates: position among the queue's waiting contacts (in
-the order a free agent takes them), agents staffed and available from the live metrics item, and an
-AHT blended from today's handled contacts with the queue policy's prior (`expected_aht_s`).
+the order a free agent takes them now: select_contact's order, scoring.waiting_order), agents staffed
+and available from the live metrics item, and an AHT blended from today's handled contacts with the
+queue policy's prior (`expected_aht_s`).
 
-A waiting contact's steps count too (routing_engine.estimates, "Steps still ahead"): while its step in
-force is one that none of the available agents satisfies (e.g. a best-agents step while only
-generalists are free), its EWT is at least the time until its steps relax to one that an available
-agent satisfies, not 0 s because agents are free; a step nobody staffed can satisfy is passed over, as
-routing does. This costs the available-agents Query (and, for such a step, the staffed agents) only
-for a contact whose step in force restricts who may take it while agents are available.
+The available agents count only as far as they may take the contact (routing_engine.reach.readiness,
+estimates "Steps still ahead"): one whose skills its step in force excludes (a best-agents step while
+only generalists are free), who lacks the queue's required skills (they bound every step, the last one
+too), or whose routing profile delays the queue (`delay_s`) longer than the contact has waited, is not
+free for it now. Its EWT is then at least the time until one of them may take it, and when none ever
+may, the available agents are not counted at all: never 0 s because agents who cannot take it are free.
+A contact arriving now is asked about with the queue's own steps from now, on the most favourable of
+the queue's channels (its channel is not known). This costs the available-agents Query whenever the
+live counters say an agent is available (and, for a step none of them satisfies, the staffed agents).
+
+With nobody staffed the wait is unbounded: `ewt_s` None in the answer, and above any threshold for
+whoever compares it (the callback offer; a segment's deflection: arrival_wait_s answers math.inf).
 """
 from __future__ import annotations
 
@@ -18,28 +25,29 @@ import math
 from pydantic import BaseModel, Field
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.models import WAITING_STATES, Contact, NotFound, Queue
+from ccaas.domain.models import WAITING_STATES, Contact, ContactState, NotFound, Queue
 from ccaas.domain.routing_engine import (
     QueueStats,
+    Readiness,
     blended_aht,
-    current_step,
     estimate_wait,
     offers_callback,
     position_in_queue,
-    ready_in_s,
+    readiness,
+    waiting_order,
 )
 from ccaas.usecases import metrics, routing
 from ccaas.usecases.tenancy import time_zone_of
 
 _POSITION_SCAN = 500  # contacts ahead counted exactly up to this; beyond it the live gauge is used
-_AGENT_SCAN = 1000  # available agents looked at for a contact whose step restricts who may take it
+_AGENT_SCAN = 1000  # available agents looked at: who of them may take the contact, and when
 
 
 class WaitInfo(BaseModel):
     queue_id: str
     contact_id: str | None = Field(description="None: for a contact arriving now")
     position: int = Field(description="1 = next to be offered")
-    ewt_s: float | None = Field(description="estimated wait from now, seconds; None when nobody is staffed")
+    ewt_s: float | None = Field(description="estimated wait from now, seconds; None when unbounded (nobody is staffed)")
     p90_s: float | None = Field(description="90th percentile of the wait, seconds")
     in_queue: int
     agents_staffed: int
@@ -61,37 +69,52 @@ def _finite(value: float) -> float | None:
     return None if math.isinf(value) else round(value, 1)
 
 
-def wait_info(deps: Dependencies, tenant_id: str, queue_id: str, contact_id: str | None = None) -> WaitInfo:
-    """Position and EWT of a waiting contact (contact_id), or of a contact that would arrive now in the queue."""
+def wait_info(deps: Dependencies, tenant_id: str, queue_id: str | None, contact_id: str | None = None) -> WaitInfo:
+    """Position and EWT of a contact that would arrive now in the queue, or of the queue's contact `contact_id`.
+    An unknown queue is NotFound (queue_id) either way; a contact of another queue is NotFound (contact_id), so
+    a queue never answers for another queue's contact. Without a queue (None, or "": the flow's wait_info
+    names the contact only) the contact's own queue answers."""
+    queue = deps.config.get_queue(tenant_id, queue_id or "") if queue_id or contact_id is None else None
     if contact_id is None:
-        return _wait(deps, tenant_id, queue_id, None)
+        return _wait(deps, queue, None)
     contact = deps.store.get_contact(tenant_id, contact_id)
-    return _wait(deps, tenant_id, contact.queue_id, contact)
+    if queue is None:
+        queue = deps.config.get_queue(tenant_id, contact.queue_id)
+    elif contact.queue_id != queue.queue_id:
+        raise NotFound(f"contact {contact_id} is not in queue {queue.queue_id}", field="contact_id")
+    return _wait(deps, queue, contact)
 
 
 def wait_of(deps: Dependencies, contact: Contact) -> WaitInfo:
     """wait_info of a contact the caller has already read."""
-    return _wait(deps, contact.tenant_id, contact.queue_id, contact)
+    return _wait(deps, deps.config.get_queue(contact.tenant_id, contact.queue_id), contact)
 
 
-def _wait(deps: Dependencies, tenant_id: str, queue_id: str, contact: Contact | None) -> WaitInfo:
-    queue = deps.config.get_queue(tenant_id, queue_id)
+def _wait(deps: Dependencies, queue: Queue, contact: Contact | None) -> WaitInfo:
+    tenant_id = queue.tenant_id
     # The live counters only: the waiting index is read below anyway (its head is the oldest contact).
-    live = metrics.view_of(deps, tenant_id, queue_id, deps.live.read(tenant_id, queue_id), with_oldest=False)
+    live = metrics.view_of(deps, tenant_id, queue.queue_id, deps.live.read(tenant_id, queue.queue_id),
+                           with_oldest=False)
     policy = routing.policy_of(deps, tenant_id)
     aht = blended_aht(live.aht_s, live.completed, policy.for_queue(queue.queue_id).expected_aht_s)
     waiting = deps.store.waiting_contacts(tenant_id, queue.queue_id, _POSITION_SCAN)
+    now = deps.clock.now_ms()
     # The index lists every contact still waiting for an agent (offered ones already have theirs); past
     # the scan, the live gauge (which counts offered contacts too) bounds the count from above.
     in_queue = len(waiting) if len(waiting) < _POSITION_SCAN else max(live.in_queue, len(waiting))
     if contact is not None and contact.state in WAITING_STATES:
-        position = position_in_queue(contact, waiting)
+        # the order a freed agent takes them in now: routing.choose_contact's (the policy's contact scoring,
+        # no queue stats)
+        position = position_in_queue(contact, waiting, waiting_order(queue, policy.contact_scoring, now))
     elif contact is not None:
         position = 0  # not waiting (offered, answered, ended): nothing ahead of it
     else:
-        position = in_queue + 1
+        position = in_queue + 1  # behind every waiting contact: its priority is not known yet
     stats = QueueStats(aht_s=aht, agents=live.agents_staffed, available=live.agents_available)
-    ready = _ready_in_s(deps, contact, queue, policy) if position and stats.available else 0.0
+    ready: float | None = 0.0
+    if position and stats.available:
+        ready, free = _readiness(deps, contact, queue, policy, now)
+        stats = stats.model_copy(update={"available": free})  # only those who may take it count
     estimate = estimate_wait(position, stats, ready_in_s=ready) if position else None
     return WaitInfo(
         queue_id=queue.queue_id,
@@ -107,17 +130,21 @@ def _wait(deps: Dependencies, tenant_id: str, queue_id: str, contact: Contact | 
     )
 
 
-def _ready_in_s(deps: Dependencies, contact: Contact | None, queue: Queue,
-                policy: routing.RoutingPolicy) -> float | None:
-    """Seconds until the contact's steps let an available agent take it (routing_engine.reach.ready_in_s);
-    0 for an arrival or a contact past its last step (any available agent of the queue will do)."""
-    if contact is None or contact.state not in WAITING_STATES:
-        return 0.0
-    now = deps.clock.now_ms()
-    if current_step(contact, queue, policy, now).final:
-        return 0.0
-    available = deps.store.available_agents(contact.tenant_id, _AGENT_SCAN)
-    return ready_in_s(contact, queue, policy, now, available, routing.staff_of(deps, contact.tenant_id))
+def _readiness(deps: Dependencies, contact: Contact | None, queue: Queue, policy: routing.RoutingPolicy,
+               now: int) -> Readiness:
+    """routing_engine.reach.readiness over the available agents (module docstring)."""
+    available = deps.store.available_agents(queue.tenant_id, _AGENT_SCAN)
+    staff = routing.staff_of(deps, queue.tenant_id)
+    if contact is not None:
+        return readiness(contact, queue, policy, now, available, staff)
+    best = Readiness(None, 0)
+    for channel in sorted(queue.channels):
+        arriving = Contact(tenant_id=queue.tenant_id, contact_id="arriving", channel=channel, queue_id=queue.queue_id,
+                           state=ContactState.QUEUED, initiated_at=now, enqueued_at=now)
+        found = readiness(arriving, queue, policy, now, available, staff)
+        if found.in_s is not None and (best.in_s is None or (found.in_s, -found.agents) < (best.in_s, -best.agents)):
+            best = found
+    return best
 
 
 def queue_hours(deps: Dependencies, tenant_id: str, queue_id: str) -> HoursStatus:
@@ -130,9 +157,11 @@ def queue_hours(deps: Dependencies, tenant_id: str, queue_id: str) -> HoursStatu
                        next_close_at=hours.next_close(now), time_zone=hours.time_zone)
 
 
-def arrival_wait_s(deps: Dependencies, tenant_id: str, queue_id: str) -> float | None:
-    """Estimated wait of a contact arriving now (None when nobody is staffed)."""
-    return wait_info(deps, tenant_id, queue_id).ewt_s
+def arrival_wait_s(deps: Dependencies, tenant_id: str, queue_id: str) -> float:
+    """Estimated wait of a contact arriving now, seconds: math.inf when unbounded (nobody staffed), so that a
+    segment deflecting above a wait deflects it, as the callback offer reads the same wait (module docstring)."""
+    ewt = wait_info(deps, tenant_id, queue_id).ewt_s
+    return math.inf if ewt is None else ewt
 
 
 __all__ = ["HoursStatus", "NotFound", "WaitInfo", "arrival_wait_s", "queue_hours", "wait_info", "wait_of"]

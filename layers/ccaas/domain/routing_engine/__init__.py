@@ -4,7 +4,7 @@
     select_agent(contact, queue, policy, candidates, now_ms) -> Decision     a contact needs an agent
     select_contact(agent, waiting, queues, policies, now_ms) -> Decision     an agent has room
     resolve_step(contact, queue, policy, now_ms, staff) -> StepView          the step in force, unreachable ones skipped
-    estimate_wait(position_in_queue(contact, waiting), stats) -> WaitEstimate
+    estimate_wait(position_in_queue(contact, waiting, waiting_order(queue, …)), stats) -> WaitEstimate
     decide_callback(contact, policy, estimate, now_ms) -> Decision
     after_failed_offer(contact, agent_id, "rejected" | "timeout", policy, now_ms) -> OfferFollowUp
     AgentIndex                                                               available agents by (queue, channel)
@@ -64,9 +64,12 @@ _EXPORTS: dict[str, str] = {
     "RoutingProfile": "policy",
     "SegmentPolicy": "policy",
     "StepSpec": "policy",
+    "Readiness": "reach",
     "StaffedAgents": "reach",
+    "readiness": "reach",
     "ready_in_s": "reach",
     "resolve_step": "reach",
+    "waiting_order": "scoring",
     "eligibility": "selection",
     "free_slots": "selection",
     "select_agent": "selection",
@@ -143,9 +146,14 @@ if TYPE_CHECKING:  # static tools see the eager imports
         StepSpec,
     )
     from ccaas.domain.routing_engine.reach import (  # noqa: F401
+        Readiness,
         StaffedAgents,
+        readiness,
         ready_in_s,
         resolve_step,
+    )
+    from ccaas.domain.routing_engine.scoring import (  # noqa: F401
+        waiting_order,
     )
     from ccaas.domain.routing_engine.selection import (  # noqa: F401
         eligibility,

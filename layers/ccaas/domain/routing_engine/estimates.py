@@ -1,7 +1,9 @@
 """Position in queue and estimated wait time (EWT) for a waiting contact (pure).
 
-Position: 1 + the contacts of the same queue that a free agent would take first under the queue's
-order: better (lower) priority number, or the same priority and enqueued earlier (ties: contact id).
+Position: 1 + the contacts of the same queue that a free agent would take first, in the order the router
+takes them now: `order` is select_contact's key within one queue (scoring.waiting_order: by contact score
+— priority, time waited over T, SL risk — in the default "scored" mode, so a long wait overtakes a better
+priority; priority then the earlier enqueued in "fifo" mode). Without it, that fifo order.
 
 EWT: with N effective agents serving the queue, `free` of them available now, and AHT from recent
 handle times, the contact needs k = position − free agent releases (0 when k ≤ 0: it is answered
@@ -27,7 +29,7 @@ Left out: contacts ahead that will abandon (the estimate is an upper-side figure
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -56,19 +58,20 @@ class WaitEstimate(BaseModel):
     formula: str = "max(0, position - available) * AHT / agents"
 
 
-def _priority(contact: Contact) -> int:
-    d = getattr(contact, "__dict__", None)
-    plan = d.get("routing") if d is not None else getattr(contact, "routing", None)
-    return getattr(plan, "priority", None) or contact.priority
+def _fifo_order() -> Callable[[Contact], tuple]:
+    """Priority (the plan's, as routing uses it), then the earlier enqueued: "fifo" mode's order."""
+    # imported here: live metrics import this module without the entities and plans
+    from ccaas.domain.routing_engine.steps import plan_priority  # noqa: PLC0415
+
+    return lambda c: (plan_priority(c), c.enqueued_at or 0, c.contact_id)
 
 
-def _order_key(contact: Contact) -> tuple[int, int, str]:
-    return (_priority(contact), contact.enqueued_at or 0, contact.contact_id)
-
-
-def position_in_queue(contact: Contact, waiting: Iterable[Contact]) -> int:
-    mine = _order_key(contact)
-    return 1 + sum(1 for c in waiting if c.contact_id != contact.contact_id and _order_key(c) < mine)
+def position_in_queue(contact: Contact, waiting: Iterable[Contact],
+                      order: Callable[[Contact], tuple] | None = None) -> int:
+    """1 + the waiting contacts that come before `contact` by `order` (module docstring; default: fifo order)."""
+    key = order if order is not None else _fifo_order()
+    mine = key(contact)
+    return 1 + sum(1 for c in waiting if c.contact_id != contact.contact_id and key(c) < mine)
 
 
 def estimate_wait(position: int, stats: QueueStats, *, ready_in_s: float | None = 0.0) -> WaitEstimate:

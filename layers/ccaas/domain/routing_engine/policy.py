@@ -13,8 +13,11 @@
       "profiles": {"billing_first": {"queues": [{"queue_id": "billing", "priority": 1}], ...}}
     }
 
-`queues.<id>` is merged key by key over `queue_defaults` (a queue that sets only "steps" keeps the
-default hours and callback settings). Unknown keys are rejected so typos do not pass silently.
+`queues.<id>` is merged key by key over `queue_defaults`, its objects too (a queue that sets only "steps"
+keeps the default hours and callback settings; one that sets only `callback.keep_place` keeps the default
+offer threshold). A partial object takes the defaults of its place, never another place's: `reservation.
+timeout` sets the agent not-ready by default, `reservation.reject` does not. Unknown keys are rejected so
+typos do not pass silently.
 
 Every field is bounded (constants below; ids match NAME_PATTERN, seconds ≤ 7 days, weights finite in
 [0, 1000], ≤ 200 queues and profiles, ≤ 50 segments, ≤ 20 steps a queue, conditions as in conditions.py,
@@ -44,6 +47,7 @@ __all__ = [
     "MAX_POLICY_BYTES",
     "JourneyPolicy",
     "OfferFailurePolicy",
+    "OfferTimeoutPolicy",
     "QueuePolicy",
     "ReservationPolicy",
     "RoutingPolicy",
@@ -155,10 +159,18 @@ class OfferFailurePolicy(_Frozen):
         return v
 
 
+class OfferTimeoutPolicy(OfferFailurePolicy):
+    """An offer nobody answered: the agent is set not-ready by default (an explicit reject is not). Its own
+    class, so a partial `timeout` object keeps this default (a field's default instance does not lend its
+    values to the fields a client leaves out: they take the class's)."""
+
+    set_not_ready: Bool = True
+
+
 class ReservationPolicy(_Frozen):
     timeout_s: Seconds = 30
     reject: OfferFailurePolicy = OfferFailurePolicy()
-    timeout: OfferFailurePolicy = OfferFailurePolicy(set_not_ready=True)
+    timeout: OfferTimeoutPolicy = OfferTimeoutPolicy()
     max_declines: Int | None = Field(
         default=None, ge=1, le=1_000, description="after this many refusals the exclusions are cleared (None = never)")
 
@@ -194,6 +206,13 @@ class RoutingProfile(_Frozen):
     cross_channel: CrossChannelRule | None = None
 
 
+def _over(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """A queue's override merged key by key over queue_defaults, and so are its objects (`callback`, `hours`):
+    a queue that sets only callback.keep_place keeps the default's offer threshold, not the class's "never"."""
+    return {**base, **{key: {**base[key], **value} if isinstance(value, dict) and isinstance(base.get(key), dict)
+                       else value for key, value in override.items()}}
+
+
 class RoutingPolicy(_Frozen):
     name: Label = "default"
     queue_defaults: QueuePolicy = QueuePolicy()
@@ -216,7 +235,7 @@ class RoutingPolicy(_Frozen):
             base = base.model_dump(exclude_unset=True)
         if not isinstance(base, dict):
             return data
-        merged = {qid: {**base, **q} if isinstance(q, dict) else q for qid, q in data["queues"].items()}
+        merged = {qid: _over(base, q) if isinstance(q, dict) else q for qid, q in data["queues"].items()}
         return {**data, "queues": merged}
 
     @model_validator(mode="after")

@@ -15,9 +15,10 @@ the Decision, so GET /contacts/{id}/routing says why); the steps keep their plan
 Nothing is stored: the next decision looks again, so a step becomes the one in force again if its
 agent logs back on before it expires. The final "any agent of the queue" step is never skipped.
 
-    ready_in_s(contact, queue, policy, now, available, staff)
-        seconds until a step comes into force that one of the `available` agents satisfies (0: now;
-        None: none of them ever will); the wait estimate uses it (estimates.estimate_wait).
+    readiness(contact, queue, policy, now, available, staff)
+        seconds until one of the `available` agents may take the contact (a step it satisfies is in
+        force, its queue delay waited; 0: now; None: none of them ever may), and how many may then;
+        the wait estimate uses it (estimates.estimate_wait).
 
 StaffedAgents holds the agents these questions are asked of. It may load them lazily (a callable), so
 a caller that reads them from a store pays the read only when a decision needs it, i.e. when no
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import NamedTuple
 
 from ccaas.domain.models import Agent, AgentStatus, Contact, Queue
 from ccaas.domain.routing_engine.conditions import matches, render
@@ -36,7 +38,8 @@ from ccaas.domain.routing_engine.decisions import SkippedStep
 from ccaas.domain.routing_engine.policy import RoutingPolicy
 from ccaas.domain.routing_engine.steps import StepView, current_step, steps_ahead
 
-__all__ = ["StaffedAgents", "as_staff", "ready_in_s", "resolve_step", "skipped_note", "unreachable"]
+__all__ = ["Readiness", "StaffedAgents", "as_staff", "readiness", "ready_in_s", "resolve_step", "skipped_note",
+           "unreachable"]
 
 
 class StaffedAgents:
@@ -182,25 +185,44 @@ def skipped_note(step: StepView) -> str:
     return "; ".join(f"skipped {s.label!r} ({s.detail or s.reason})" for s in step.skipped) + "; "
 
 
+class Readiness(NamedTuple):
+    """When the contact's steps first let an available agent take it, and how many of them then."""
+
+    in_s: float | None  # seconds from now (0: now); None when none of them ever may
+    agents: int  # the available agents that may take it at that time
+
+
+def readiness(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: int, available: Iterable[Agent],
+              staff: StaffedAgents) -> Readiness:
+    """When one of the `available` agents (free now, with a slot on the contact's channel) may first take the
+    contact, as a decision would decide it: under a step in force (unreachable steps ahead are skipped when
+    their turn comes, so they do not hold the contact; the final "any agent of the queue" step included, with
+    the queue's required skills), and once the contact has waited the agent's queue delay (QueueAssignment.
+    delay_s, counted from enqueued_at). `agents`: how many of them may take it then."""
+    free = [a for a in available if a.status == AgentStatus.AVAILABLE and a.free_slots(contact.channel) > 0]
+    enqueued = contact.enqueued_at if contact.enqueued_at is not None else now_ms
+    earliest: dict[str, int] = {}  # agent id -> when it may first take the contact
+    begin = now_ms  # when the step looked at comes into force
+    for ahead in (steps_ahead(contact, queue, policy, now_ms) if free else ()):
+        able = [a for a in free if (not ahead.preferred or a.agent_id in ahead.preferred)
+                and _agent_problem(a, contact, queue, ahead.condition) is None]
+        if not able and unreachable(ahead, contact, queue, staff) is not None:
+            continue  # passed over at once when its turn comes
+        end = ahead.expires_at
+        for agent in able:
+            at = max(begin, enqueued + agent.serves(queue.queue_id).delay_s * 1000)  # type: ignore[union-attr]
+            if end is None or at < end:
+                earliest[agent.agent_id] = at
+        if end is None or earliest:
+            break  # an agent found here may take it before this step ends, so before any later step starts
+        begin = max(begin, end)
+    if not earliest:
+        return Readiness(None, 0)
+    first = min(earliest.values())
+    return Readiness(max(0, first - now_ms) / 1000.0, sum(1 for at in earliest.values() if at == first))
+
+
 def ready_in_s(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: int, available: Iterable[Agent],
                staff: StaffedAgents) -> float | None:
-    """Seconds until a step is in force that one of the `available` agents (free now, with a slot on
-    the contact's channel) satisfies: 0 when the step in force is one; else the expiry of the last
-    reachable step before the first such step (unreachable steps ahead are skipped when their turn
-    comes, so they do not hold the contact); None when no step ahead, not even "any agent of the
-    queue", is satisfied by any of them."""
-    free = [a for a in available if a.status == AgentStatus.AVAILABLE and a.free_slots(contact.channel) > 0]
-    if not free:
-        return None
-    start = now_ms
-    for ahead in steps_ahead(contact, queue, policy, now_ms):
-        for agent in free:
-            if (not ahead.preferred or agent.agent_id in ahead.preferred) and \
-                    _agent_problem(agent, contact, queue, ahead.condition) is None:
-                return max(0, start - now_ms) / 1000.0
-        if unreachable(ahead, contact, queue, staff) is not None:
-            continue  # passed over at once when its turn comes
-        if ahead.expires_at is None:
-            return None
-        start = max(start, ahead.expires_at)
-    return None
+    """Seconds until one of the `available` agents may take the contact (readiness): 0 now; None: never."""
+    return readiness(contact, queue, policy, now_ms, available, staff).in_s

@@ -5,7 +5,8 @@ Agent for a contact (select_agent), over eligible agents only:
   p  proficiency fit of the agent for the step in force, in [0, 1]: skill level / 5, averaged over
      an `all`, best matching branch of an `any` (conditions.fit). When the step names no skill
      (a preferred-agent step, or "any agent" after the last step) the queue's own skill condition
-     (its first skill-naming step) is used, so the best remaining agent still wins; 0 if none.
+     (its first skill-naming step, else its required skills: steps.StepView.focus) is used, so the best
+     remaining agent still wins; none when the queue names no skill at all (no proficiency term).
   i  idle time since the agent's last contact ended (or status change), / idle_horizon_s, capped at 1.
   o  occupancy in [0, 1]: the caller's figure (recent occupancy) when given, else the agent's load
      on the contact's channel, active / capacity (balances chats across agents).
@@ -26,6 +27,8 @@ Contact for a free agent (select_contact), over eligible contacts across the age
              (0 without stats): a queue behind target pulls harder.
   Delay (Amazon Connect): a queue's contacts are eligible for this agent only after waiting its
   profile delay. Mode "fifo" orders by (queue priority, contact priority, enqueued_at) only.
+  Within one queue the order is contact_rank's key; position_in_queue counts by it (waiting_order), so
+  position 1 is the contact a free agent takes next.
   Example: T = 20 s and 18 s waited → 0.9 + e^(−2/5) = 1.57; a lax queue T = 300 s and 60 s waited →
   0.2 + e^(−240/75) ≈ 0.24: the contact about to miss wins although the other waited longer.
 """
@@ -37,9 +40,10 @@ from ccaas.domain.models import Agent, Channel, Contact, Queue
 from ccaas.domain.routing_engine.conditions import fit, positive_leaves
 from ccaas.domain.routing_engine.estimates import QueueStats
 from ccaas.domain.routing_engine.policy import AgentScoring, ContactScoring
-from ccaas.domain.routing_engine.steps import StepView
+from ccaas.domain.routing_engine.steps import StepView, plan_priority
 
-__all__ = ["agent_parts", "agent_score", "agent_terms", "contact_score", "ranking_condition", "sl_risk"]
+__all__ = ["agent_parts", "agent_score", "agent_terms", "contact_rank", "contact_score", "ranking_condition", "sl_risk",
+           "waiting_order"]
 
 
 def ranking_condition(step: StepView):
@@ -97,3 +101,20 @@ def contact_score(contact: Contact, queue: Queue, priority: int, now_ms: int, w:
         "sl_risk": w.sl_risk * sl_risk(waited_s, t, horizon) * (1.0 + gap),
     }
     return parts["priority"] + parts["wait"] + parts["sl_risk"], parts
+
+
+def contact_rank(contact: Contact, queue: Queue, priority: int, now_ms: int, w: ContactScoring,
+                 stats: QueueStats | None = None) -> tuple[tuple, float, dict[str, float]]:
+    """(key, score, parts): the key orders one queue's waiting contacts as a free agent takes them (ascending;
+    select_contact puts the queue's profile priority in front of it): −score, then the earlier enqueued, then
+    the contact id; mode "fifo": priority, then the earlier enqueued (score 0)."""
+    enqueued = contact.enqueued_at if contact.enqueued_at is not None else now_ms
+    if w.mode == "fifo":
+        return (priority, enqueued, contact.contact_id), 0.0, {}
+    score, parts = contact_score(contact, queue, priority, now_ms, w, stats)
+    return (-score, enqueued, contact.contact_id), score, parts
+
+
+def waiting_order(queue: Queue, w: ContactScoring, now_ms: int, stats: QueueStats | None = None):
+    """The key a free agent takes the queue's waiting contacts by, now (contact_rank; for position_in_queue)."""
+    return lambda contact: contact_rank(contact, queue, plan_priority(contact), now_ms, w, stats)[0]

@@ -28,7 +28,7 @@ from ccaas.domain.routing_engine.decisions import Decision, StepInForce
 from ccaas.domain.routing_engine.estimates import QueueStats
 from ccaas.domain.routing_engine.policy import CrossChannelRule, RoutingPolicy, RoutingProfile
 from ccaas.domain.routing_engine.reach import StaffedAgents, as_staff, resolve_step, skipped_note
-from ccaas.domain.routing_engine.scoring import agent_parts, agent_terms, contact_score, ranking_condition
+from ccaas.domain.routing_engine.scoring import agent_parts, agent_terms, contact_rank, ranking_condition
 from ccaas.domain.routing_engine.steps import StepView, current_step
 from ccaas.domain.routing_engine.synthetic import synthetic_refusal
 
@@ -334,19 +334,18 @@ def select_contact(
             if refusal is not None:
                 skipped[refusal] = skipped.get(refusal, 0) + 1
                 continue
+            # Within one queue the order is contact_rank's (position_in_queue counts by the same key).
+            order, score, parts = contact_rank(contact, queue, step.priority, now_ms, cw, qstats)
             if cw.mode == "fifo":
-                score, parts = 0.0, {}
-                key = (assignment.priority, step.priority, enq, contact.contact_id)
+                key = (assignment.priority, *order)
                 mode_note = "fifo: queue priority, contact priority, then oldest"
+            elif cw.queue_priority == "strict":
+                key = (assignment.priority, *order)
             else:
-                score, parts = contact_score(contact, queue, step.priority, now_ms, cw, qstats)
-                if cw.queue_priority == "strict":
-                    key = (assignment.priority, -score, enq, contact.contact_id)
-                else:
-                    penalty = cw.queue_priority_weight * (assignment.priority - 1)
-                    parts["queue_priority"] = -penalty
-                    score -= penalty
-                    key = (0, -score, enq, contact.contact_id)
+                penalty = cw.queue_priority_weight * (assignment.priority - 1)
+                parts["queue_priority"] = -penalty
+                score -= penalty
+                key = (0, -score, enq, contact.contact_id)
             parts["_profile_priority"] = assignment.priority
             ranked.append((key, score, parts, contact.contact_id, step.index, step))
     if not ranked:

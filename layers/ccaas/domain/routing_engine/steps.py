@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ccaas.domain.models import Contact, Queue
 from ccaas.domain.routing_engine.conditions import AllOf, SkillAtLeast, positive_leaves, raise_floor, render
@@ -28,7 +29,8 @@ from ccaas.domain.routing_engine.journey import JourneyContext, analyse_journey
 from ccaas.domain.routing_engine.plan import Outcome, PlannedStep, RoutingPlan
 from ccaas.domain.routing_engine.policy import QueuePolicy, RoutingPolicy, StepSpec
 
-__all__ = ["PlannedStep", "RoutingPlan", "StepView", "current_step", "plan_contact", "queue_condition", "steps_ahead"]
+__all__ = ["PlannedStep", "RoutingPlan", "StepView", "current_step", "plan_contact", "plan_priority", "queue_condition",
+           "required_condition", "steps_ahead"]
 
 FINAL_LABEL = "any agent of the queue"
 
@@ -43,7 +45,9 @@ class StepView:
     condition: object | None
     preferred: tuple[str, ...]
     expires_at: int | None
-    focus: object | None  # the skill condition proficiency is ranked on when the step names none
+    # the skill condition proficiency is ranked on when the step names none: the first step naming skills,
+    # else the queue's required skills (they bound every step, the last one too)
+    focus: object | None
     priority: int
     skipped: tuple = field(default=())  # decisions.SkippedStep: earlier steps passed over (reach.resolve_step)
     # seconds after the contact's routing started (planned_at, else enqueued_at) at which this step took
@@ -58,13 +62,18 @@ class StepView:
 
 def queue_condition(queue: Queue, queue_policy: QueuePolicy):
     """The queue's skill condition: its first step naming skills, else its required skills, else None."""
-    for step in queue_policy.steps:
-        if step.condition is not None and next(positive_leaves(step.condition), None) is not None:
-            return step.condition
-    if queue.required_skills:
-        leaves = tuple(SkillAtLeast(skill=r.skill, min=r.min_proficiency) for r in queue.required_skills)
-        return leaves[0] if len(leaves) == 1 else AllOf(all=leaves)
-    return None
+    return _focus([step.condition for step in queue_policy.steps], required_condition(queue))
+
+
+def required_condition(queue: Queue):
+    """The queue's required skills as a condition (None when it requires none)."""
+    return _as_condition(queue.required_skills) if queue.required_skills else None
+
+
+@lru_cache(maxsize=256)  # asked for every waiting contact a freed agent looks at: built once per requirement
+def _as_condition(required: tuple) -> object:
+    leaves = tuple(SkillAtLeast(skill=r.skill, min=r.min_proficiency) for r in required)
+    return leaves[0] if len(leaves) == 1 else AllOf(all=leaves)
 
 
 def _focus(conditions: Sequence[object | None], fallback: object | None) -> object | None:
@@ -74,12 +83,24 @@ def _focus(conditions: Sequence[object | None], fallback: object | None) -> obje
     return fallback
 
 
-def current_step(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: int) -> StepView:
+def _plan_of(contact: Contact) -> RoutingPlan | None:
+    """The contact's plan when it was made for the contact's queue (a plan for another queue is ignored)."""
     d = getattr(contact, "__dict__", None)
     plan = d.get("routing") if d is not None else getattr(contact, "routing", None)
-    if isinstance(plan, RoutingPlan) and plan.queue_id == contact.queue_id:
+    return plan if isinstance(plan, RoutingPlan) and plan.queue_id == contact.queue_id else None
+
+
+def plan_priority(contact: Contact) -> int:
+    """The priority the contact is routed at (StepView.priority): its plan's, else its own."""
+    plan = _plan_of(contact)
+    return plan.priority if plan is not None else contact.priority
+
+
+def current_step(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: int) -> StepView:
+    plan = _plan_of(contact)
+    if plan is not None:
         i = plan.step_index(now_ms)
-        focus = _focus([s.condition for s in plan.steps], None)
+        focus = _focus([s.condition for s in plan.steps], required_condition(queue))
         after = _after_s(plan.planned_at, plan.steps[i - 1].expires_at if i else plan.planned_at)
         if i < len(plan.steps):
             s = plan.steps[i]
@@ -88,7 +109,7 @@ def current_step(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: 
         return StepView(i, len(plan.steps), FINAL_LABEL, None, (), None, focus, plan.priority, after_s=after)
     qp = policy.for_queue(queue.queue_id)
     start = contact.enqueued_at if contact.enqueued_at is not None else contact.initiated_at
-    focus = _focus([s.condition for s in qp.steps], None)
+    focus = queue_condition(queue, qp)
     priority = contact.priority
     at = start
     for i, s in enumerate(qp.steps):
@@ -112,15 +133,15 @@ def _after_s(start: int | None, at: int | None) -> float | None:
 def steps_ahead(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: int) -> list[StepView]:
     """The step in force by the clock (current_step) and every later one, ending with the final "any
     agent of the queue" view. Steps after one that never expires are left out, as plan_contact does."""
-    d = getattr(contact, "__dict__", None)
-    plan = d.get("routing") if d is not None else getattr(contact, "routing", None)
-    if isinstance(plan, RoutingPlan) and plan.queue_id == contact.queue_id:
-        n, focus, priority = len(plan.steps), _focus([s.condition for s in plan.steps], None), plan.priority
+    plan = _plan_of(contact)
+    if plan is not None:
+        n, priority = len(plan.steps), plan.priority
+        focus = _focus([s.condition for s in plan.steps], required_condition(queue))
         raw = [(s.label, s.condition, s.preferred_agents, s.expires_at) for s in plan.steps]
         start: int | None = plan.planned_at
     else:
         qp = policy.for_queue(queue.queue_id)
-        n, focus, priority = len(qp.steps), _focus([s.condition for s in qp.steps], None), contact.priority
+        n, focus, priority = len(qp.steps), queue_condition(queue, qp), contact.priority
         at: int | None = contact.enqueued_at if contact.enqueued_at is not None else contact.initiated_at
         start = at
         raw = []
