@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, computed_field, field_serializer, model_validator
 
 from ccaas.domain.kpis.records import ActivityKind, AgentActivity, ContactRecord, FinalState
 from ccaas.domain.kpis.repeats import repeat_flags
@@ -150,15 +151,47 @@ class ParticipantRole(StrEnum):
     SYSTEM = "SYSTEM"
 
 
-class ChatMessage(BaseModel):
-    """One chat message as stored: `content` is already redacted."""
+class MessageRedaction(BaseModel):
+    """One redaction in a stored chat message: its kind and where its placeholder is in the stored content
+    (character offsets), never the value. The pieces of one value typed over several messages (a card in two
+    halves) share `redaction`, so the analysis counts the value once."""
 
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    redaction: str
+
+
+def _iso(ms: int) -> str:
+    """Epoch ms as the API's times read (ISO 8601 UTC with milliseconds, like api.views.iso)."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class ChatMessage(BaseModel):
+    """A chat message: `content` as stored (redacted); `absolute_time` when it was sent, ISO 8601, and
+    `absolute_time_ms` the same instant in epoch milliseconds."""
+
+    # In Python `absolute_time` is epoch ms, as stored; the JSON (model_dump(mode="json")) is what the API answers
+    # (README "Times in answers"), without the redaction receipt (the contact's analysis carries it). The store
+    # writes and reads stored_json() / from_stored(). `redactions` None: stored before messages kept their receipt.
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     message_id: str
     participant_role: ParticipantRole
     content: str
-    absolute_time: int  # epoch ms
+    absolute_time: int = Field(description="when it was sent (ISO 8601 UTC)")  # epoch ms in Python
+    redactions: tuple[MessageRedaction, ...] | None = Field(default=None, exclude=True)
+
+    @field_serializer("absolute_time", when_used="json")
+    def _readable(self, ms: int) -> Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]:
+        return _iso(ms)
+
+    @computed_field(description="absolute_time in epoch milliseconds")  # type: ignore[prop-decorator]
+    @property
+    def absolute_time_ms(self) -> int:
+        return self.absolute_time
 
     @property
     def cursor(self) -> str:
@@ -172,6 +205,29 @@ class ChatMessage(BaseModel):
             "content": self.content,
             "absolute_time": self.absolute_time,
         }
+
+    def stored_json(self) -> str:
+        """The message as its store item holds it: epoch ms, the receipt once it has one. A message stored before
+        receipts dumps exactly as it was written (a rewrite's condition compares the stored JSON)."""
+        fields = {name: getattr(self, name) for name in _StoredMessage.model_fields}
+        return _StoredMessage.model_construct(**fields).model_dump_json(exclude_none=True)
+
+    @classmethod
+    def from_stored(cls, text: str) -> ChatMessage:
+        stored = _StoredMessage.model_validate_json(text)
+        return cls.model_construct(**{name: getattr(stored, name) for name in _StoredMessage.model_fields})
+
+
+class _StoredMessage(BaseModel):
+    """A chat message's stored JSON (the item's `message`), written before receipts without `redactions`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    message_id: str
+    participant_role: ParticipantRole
+    content: str
+    absolute_time: int
+    redactions: tuple[MessageRedaction, ...] | None = None
 
 
 class AnalysisSummary(BaseModel):

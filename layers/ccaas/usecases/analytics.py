@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
 from datetime import datetime
@@ -17,7 +18,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -33,16 +36,18 @@ from ccaas.bootstrap import Dependencies
 from ccaas.domain.analytics import (
     AnalyticsRules,
     QAScore,
+    RedactionSummary,
     Transcript,
     TranscriptAnalysis,
     TranscriptFormatError,
     analyze_transcript,
     parse_chat_messages,
-    parse_segments,
+    parse_segments,  # noqa: F401 - tests reach the parser through this module
     parse_transcript,
 )
 from ccaas.domain.analytics.forms import MAX_COMMENT, EvaluationResult, Override, rescore
-from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, ParticipantRole
+from ccaas.domain.analytics.redaction import MAX_RECEIPT, RedactionMark
+from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, MessageRedaction, ParticipantRole
 from ccaas.domain.vocabulary import (
     STORED_DOCUMENT, Channel, Conflict, ContactState, DomainError, NotFound, TooLarge, within_calendar,
 )
@@ -94,6 +99,16 @@ def redact(deps: Dependencies, tenant_id: str, text: str) -> str:
 
 
 # --- chat messages --------------------------------------------------------------------------------
+def _iso_text(value: Any) -> Any:
+    """Only an ISO 8601 string names a send time: pydantic would also read a JSON number or a digit string
+    ("1796538600000") as epoch seconds or milliseconds (README: "120" is not 120)."""
+    if value is None or isinstance(value, datetime):  # a Python caller's
+        return value
+    if not isinstance(value, str) or value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("an ISO 8601 date-time with a UTC offset (2026-12-05T05:00:00Z)")
+    return value
+
+
 # The API's models here are built by their first use (pydantic's defer_build), not by the import the analysis
 # step's cold start pays for.
 class NewMessage(BaseModel):
@@ -103,8 +118,8 @@ class NewMessage(BaseModel):
 
     participant_role: ParticipantRole
     content: str = Field(min_length=1, max_length=4096, repr=False)
-    absolute_time: Annotated[datetime | None, AfterValidator(within_calendar)] = Field(
-        default=None, description="when it was sent (default: now)")
+    absolute_time: Annotated[AwareDatetime | None, BeforeValidator(_iso_text), AfterValidator(within_calendar)] = Field(
+        default=None, description="when it was sent: ISO 8601 with a UTC offset (default: now)")
 
 
 def add_chat_message(deps: Dependencies, tenant_id: str, contact_id: str, message: NewMessage) -> ChatMessage:
@@ -118,14 +133,18 @@ def add_chat_message(deps: Dependencies, tenant_id: str, contact_id: str, messag
         raise Conflict(f"contact {contact_id} is {contact.state}: an agent's message needs it CONNECTED",
                        field="contact_id")
     sent = message.absolute_time
-    if sent is not None and sent.tzinfo is None:
+    if sent is not None and sent.tzinfo is None:  # a Python caller's naive time (the API's always has an offset)
         raise DomainError("absolute_time needs a UTC offset", field="absolute_time")
-    stored = ChatMessage(
+    unredacted = ChatMessage(
         message_id=deps.ids.new_id(),
         participant_role=message.participant_role,
-        content=redact(deps, tenant_id, message.content),
+        content=message.content,
         absolute_time=int(sent.timestamp() * 1000) if sent is not None else deps.clock.now_ms(),
+        redactions=(),
     )
+    # Redacted alone first (what is stored at once), with its receipt: what was replaced where, never the value.
+    redactor = analytics_rules(deps, tenant_id).compiled().redactor
+    [stored] = _redact_together(redactor, [unredacted], pass_id=unredacted.message_id, stand_in=False)
     deps.transcripts.add_message(tenant_id, contact_id, stored)
     stored = _redact_with_recent(deps, tenant_id, contact_id, stored, message.content)
     from ccaas.usecases.outbound import inbound_message  # noqa: PLC0415 - outbound campaigns: an opt-out text (STOP)
@@ -157,19 +176,21 @@ def _redact_with_recent(deps: Dependencies, tenant_id: str, contact_id: str, pos
     The posted message is read as `sent` (its text before redaction, never stored): alone, the last group of a
     card typed over two messages ("4111 1111 1111" / "1111 cvv 123") is a code, and its placeholder would hide
     the card's end from the window. Its stored form is never less redacted than `posted`'s. (The text as sent is
-    only read here, to be redacted, as add_chat_message read it: it is never stored nor returned.)"""
+    only read here, to be redacted, as add_chat_message read it: it is never stored nor returned.) Each message
+    rewritten keeps its receipt: what it held before, and what this pass replaced in it."""
     redactor = analytics_rules(deps, tenant_id).compiled().redactor
     for attempt in range(_WRITE_ATTEMPTS):
         recent = deps.transcripts.latest_messages(tenant_id, contact_id, _LOOK_BACK)
         if all(m.message_id != posted.message_id for m in recent):  # given an older send time
             recent = deps.transcripts.latest_messages(tenant_id, contact_id, _LOOK_BACK, through=posted.cursor)
         window = _bounded([m for m in recent if abs(m.absolute_time - posted.absolute_time) <= _LOOK_BACK_MS], posted)
-        # as sent, unless a concurrent post rewrote it since (reading the window with it): that reading stands
-        reading = [m.model_copy(update={"content": sent})
+        # as sent (nothing redacted in it yet), unless a concurrent post rewrote it since (reading the window with
+        # it): that reading stands
+        reading = [m.model_copy(update={"content": sent, "redactions": ()})
                    if m.message_id == posted.message_id and m.content == posted.content else m for m in window]
         redacted = [after if after.message_id != posted.message_id or _digits(after.content) <= _digits(posted.content)
-                    else posted for after in _redact_together(redactor, reading)]
-        changed = [(before, after) for before, after in zip(window, redacted) if after.content != before.content]
+                    else posted for after in _redact_together(redactor, reading, pass_id=posted.message_id)]
+        changed = [(before, after) for before, after in zip(window, redacted) if _rewritten(before, after)]
         try:  # all at once: a card's first half rewritten alone would leave the second half unfindable
             deps.transcripts.replace_messages(tenant_id, contact_id, changed)
             break
@@ -177,6 +198,12 @@ def _redact_with_recent(deps: Dependencies, tenant_id: str, contact_id: str, pos
             if attempt == _WRITE_ATTEMPTS - 1:
                 raise
     return next((m for m in redacted if m.message_id == posted.message_id), posted)
+
+
+def _rewritten(before: ChatMessage, after: ChatMessage) -> bool:
+    """Whether the window pass changed a stored message: its text, or (the same text) its receipt, e.g. the card
+    it holds now continues the previous message's. One stored before receipts keeps none until its text changes."""
+    return after.content != before.content or (before.redactions is not None and after.redactions != before.redactions)
 
 
 def _bounded(window: list[ChatMessage], posted: ChatMessage) -> list[ChatMessage]:
@@ -193,16 +220,62 @@ def _bounded(window: list[ChatMessage], posted: ChatMessage) -> list[ChatMessage
     return window[start:end]
 
 
-def _redact_together(redactor: Redactor, window: list[ChatMessage]) -> list[ChatMessage]:
-    """The window's messages redacted as one conversation."""
-    contents = _redacted_contents(redactor, window, stand_in=True)
-    if any(_digits(after) > _digits(m.content) for m, after in zip(window, contents)):
-        contents = _redacted_contents(redactor, window, stand_in=False)  # (part of) a stand-in was kept: never store it
-    return [m.model_copy(update={"content": after}) for m, after in zip(window, contents)]
+def _redact_together(redactor: Redactor, window: list[ChatMessage], *, pass_id: str,
+                     stand_in: bool = True) -> list[ChatMessage]:
+    """The window's messages redacted as one conversation, each with its receipt: the redactions it held (moved by
+    what this pass replaced before them), and this pass's. A stored [CARD] read again as a card (the stand-in)
+    keeps its identity, so a card is one redaction however many passes re-read it; a new redaction is named by
+    where its first piece is and the pass (`pass_id`: the posted message), the same whether a message is redacted
+    alone or in its window."""
+    results = _redacted_contents(redactor, window, stand_in=stand_in)
+    if stand_in and any(_digits(after) > _digits(m.content) for m, (after, _) in zip(window, results)):
+        stand_in = False  # (part of) a stand-in was kept: never store it
+        results = _redacted_contents(redactor, window, stand_in=False)
+    names: dict[int, str] = {}  # this pass's redactions (ordinals) that continue one held before
+    held: list[list[MessageRedaction]] = []  # per message: the redactions it held that this pass left alone
+    for message, (_, found) in zip(window, results):
+        kept: list[MessageRedaction] = []
+        for old in _receipt(message) if found is not None else ():
+            start, end = _read_offset(message.content, old.start, stand_in), _read_offset(message.content, old.end, stand_in)
+            over = next((f for f in found if f.read_start < end and start < f.read_end), None)
+            if over is not None:
+                names.setdefault(over.ordinal, old.redaction)
+                continue
+            moved = sum((f.end - f.start) - (f.read_end - f.read_start) for f in found if f.read_end <= start)
+            kept.append(old.model_copy(update={"start": start + moved, "end": end + moved}))
+        held.append(kept)
+    for message, (_, found) in zip(window, results):
+        for f in found or ():
+            names.setdefault(f.ordinal, f"{message.message_id}@{f.start}/{pass_id}")
+    redacted = []
+    for message, (content, found), kept in zip(window, results, held):
+        if found is None:  # the pass listed too many redactions to place: its placeholders are its receipt
+            receipt = _receipt(message.model_copy(update={"content": content, "redactions": None}))
+        else:
+            new = [MessageRedaction(kind=f.kind, start=f.start, end=f.end, redaction=names[f.ordinal]) for f in found]
+            receipt = tuple(sorted([*kept, *new], key=lambda r: r.start))
+        redacted.append(message.model_copy(update={"content": content, "redactions": receipt}))
+    return redacted
 
 
-def _redacted_contents(redactor: Redactor, window: list[ChatMessage], *, stand_in: bool) -> list[str]:
-    """Each line a segment (redact_many would flatten a line break inside one text), speakers marked."""
+@dataclass(frozen=True)
+class _Found:
+    """A placeholder a redaction pass put in one message: the span of the text it read that it replaced, and where
+    the placeholder is in the new content. `ordinal`: the pass's redaction it is a piece of (a card split over
+    lines or messages has one piece in each)."""
+
+    kind: str
+    ordinal: int
+    read_start: int
+    read_end: int
+    start: int
+    end: int
+
+
+def _redacted_contents(redactor: Redactor, window: list[ChatMessage], *,
+                       stand_in: bool) -> list[tuple[str, list[_Found] | None]]:
+    """Each message's new content and what this pass put in it (None: the pass's receipt was cut at MAX_RECEIPT).
+    Each line a segment (redact_many would flatten a line break inside one text), speakers marked."""
     lines: list[str] = []
     speakers: list[ParticipantRole] = []
     sizes: list[int] = []
@@ -212,9 +285,41 @@ def _redacted_contents(redactor: Redactor, window: list[ChatMessage], *, stand_i
         lines += parts
         speakers += [message.participant_role] * len(parts)
         sizes.append(len(parts))
-    texts = redactor.redact_many(lines, speakers).texts if lines else []
+    result = redactor.redact_many(lines, speakers) if lines else None
+    texts = result.texts if result is not None else []
+    marks: dict[int, list[RedactionMark]] = {}
+    for mark in result.receipt if result is not None else ():
+        marks.setdefault(mark.segment, []).append(mark)
+    complete = result is None or not result.receipt_dropped
     bounds = [0, *accumulate(sizes)]
-    return ["\n".join(texts[a:b]) for a, b in zip(bounds, bounds[1:])]
+    contents: list[tuple[str, list[_Found] | None]] = []
+    for a, b in zip(bounds, bounds[1:]):
+        found: list[_Found] = []
+        read_at = new_at = 0  # where line k starts in the message as read / as redacted
+        for k in range(a, b):
+            found += [_Found(m.kind, m.redaction, read_at + m.start, read_at + m.end, new_at + m.redacted_start,
+                             new_at + m.redacted_end) for m in marks.get(k, ())]
+            read_at += len(lines[k]) + 1
+            new_at += len(texts[k]) + 1
+        contents.append(("\n".join(texts[a:b]), found if complete else None))
+    return contents
+
+
+def _read_offset(content: str, offset: int, stand_in: bool) -> int:
+    """Where `offset` of a stored content is in the text the redactor read (each [CARD] before it a stand-in)."""
+    if not stand_in:
+        return offset
+    return offset + (len(_CARD_STAND_IN) - len(_CARD_PLACEHOLDER)) * content.count(_CARD_PLACEHOLDER, 0, offset)
+
+
+def _receipt(message: ChatMessage) -> tuple[MessageRedaction, ...]:
+    """What redaction replaced in a stored message. One stored before messages kept it is read from its
+    placeholders, each its own redaction: its text is all that is left of what it held."""
+    if message.redactions is not None:
+        return message.redactions
+    return tuple(MessageRedaction(kind=m.group()[1:-1], start=m.start(), end=m.end(),
+                                  redaction=f"{message.message_id}@{m.start()}")
+                 for m in _PLACEHOLDERS.finditer(message.content))
 
 
 def _digits(text: str) -> int:
@@ -349,9 +454,58 @@ def analyze_contact(deps: Dependencies, tenant_id: str, contact_id: str) -> Anal
         return None
     entry = deps.history.get_entry(tenant_id, contact_id)
     connected_at = entry.record.connected_at if entry is not None and entry.record is not None else None
-    transcript = parse_chat_messages([m.as_transcript_item() for m in messages], contact_id, connected_at=connected_at)
+    # the chat's own messages, each checked when posted: one past a week is kept at the last offset, not refused
+    transcript = parse_chat_messages([m.as_transcript_item() for m in messages], contact_id, connected_at=connected_at,
+                                     clamp_offsets=True)
     analysis = _analyze(deps, tenant_id, transcript)
-    return _store_analysis(deps, tenant_id, contact_id, analysis)
+    # The messages were redacted when posted, so this analysis redacts (almost) nothing: what was redacted is in
+    # each message's receipt.
+    redaction = _chat_redaction(messages, transcript, analysis.redaction)
+    return _store_analysis(deps, tenant_id, contact_id, analysis.model_copy(update={"redaction": redaction}))
+
+
+def _chat_redaction(messages: list[ChatMessage], transcript: Transcript, found: RedactionSummary) -> RedactionSummary:
+    """A chat analysis' redaction: what was redacted when its messages were posted (their receipts; a value split
+    over messages counted once) and what this analysis redacted in them (`found`: a rule added since). Offsets are
+    in each segment's text: `start`/`end` where the placeholder was in the message as stored (the text as sent is
+    never stored), `redacted_*` where it is in the analysed text."""
+    marks: list[tuple[int, int, int, str, str]] = []  # segment, start, end, kind, redaction
+    for index, segment in enumerate(transcript.segments):
+        message = messages[segment.source] if segment.source is not None else None
+        for held in _receipt(message) if message is not None else ():
+            start = _collapsed_offset(message.content, held.start)  # the segment's text is whitespace-collapsed
+            marks.append((index, start, start + held.end - held.start, held.kind, held.redaction))
+    by_segment: dict[int, list[RedactionMark]] = {}
+    for mark in found.receipt:
+        by_segment.setdefault(mark.segment, []).append(mark)
+    ordinals: dict[str, int] = {}
+    kinds: dict[str, str] = {}
+    receipt: list[RedactionMark] = []
+    for index, start, end, kind, redaction in marks:
+        theirs = by_segment.get(index, [])
+        if any(m.start < end and start < m.end for m in theirs):
+            continue  # redacted again by this analysis: its own mark says so
+        moved = sum((m.redacted_end - m.redacted_start) - (m.end - m.start) for m in theirs if m.end <= start)
+        ordinal = ordinals.setdefault(redaction, len(ordinals))
+        kinds.setdefault(redaction, kind)
+        receipt.append(RedactionMark(kind=kind, segment=index, start=start, end=end, redacted_start=start + moved,
+                                     redacted_end=end + moved, redaction=ordinal))
+    counts = dict(found.counts)
+    for kind in kinds.values():
+        counts[kind] = counts.get(kind, 0) + 1
+    receipt += [m.model_copy(update={"redaction": m.redaction + len(ordinals)}) for m in found.receipt]
+    receipt.sort(key=lambda m: (m.segment, m.redacted_start))
+    segments = {m.segment for m in receipt}
+    return RedactionSummary(counts=counts, segments_redacted=max(len(segments), found.segments_redacted),
+                            receipt=receipt[:MAX_RECEIPT],
+                            receipt_dropped=max(0, len(receipt) - MAX_RECEIPT) + found.receipt_dropped)
+
+
+def _collapsed_offset(text: str, offset: int) -> int:
+    """Where `offset` of `text` is once its whitespace is collapsed (Segment.text: one space between words)."""
+    before = text[:offset].split()
+    at = len(" ".join(before))
+    return at + 1 if before and text[offset - 1].isspace() else at
 
 
 def upload_transcript(deps: Dependencies, tenant_id: str, contact_id: str, document: Any) -> AnalysisSummary:
@@ -360,16 +514,9 @@ def upload_transcript(deps: Dependencies, tenant_id: str, contact_id: str, docum
     from ccaas.usecases.history import known_contact  # noqa: PLC0415 - see the imports above
 
     known_contact(deps, tenant_id, contact_id)
-    try:
-        if isinstance(document, dict) and isinstance(document.get("segments"), list):
-            # our segment format wrapped in a document: {"segments": [...], "connected_at_ms": n}
-            connected_at = document.get("connected_at_ms")
-            transcript = parse_segments(
-                document["segments"], contact_id, connected_at_ms=connected_at if isinstance(connected_at, int) else None
-            )
-        else:
-            transcript = parse_transcript(document, contact_id)
-    except TranscriptFormatError as error:
+    try:  # our segments (a list, or {"segments": [...], "connected_at_ms": n}) or a vendor's format
+        transcript = parse_transcript(document, contact_id)
+    except TranscriptFormatError as error:  # the path of what is wrong (`results.items[0].alternatives`)
         raise DomainError(f"transcript not understood: {error}", field=error.field or "body") from None
     except ValidationError as error:  # what the models refused, by field and reason; never the text itself
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False)[:5])

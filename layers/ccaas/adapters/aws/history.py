@@ -599,7 +599,7 @@ class DynamoTranscriptStore:
         sk = f"MSG#{message.absolute_time:013d}#{message.message_id}"
         self._db.put_item(
             TableName=self._table,
-            Item={**_key(tenant_id, contact_id, sk), "message": {"S": message.model_dump_json()}},
+            Item={**_key(tenant_id, contact_id, sk), "message": {"S": message.stored_json()}},
         )
 
     def messages(self, tenant_id: str, contact_id: str, *, after: str | None = None,
@@ -611,7 +611,7 @@ class DynamoTranscriptStore:
         page = {"Limit": limit} if limit is not None else {}
         items = _query(self._db, self._table, KeyConditionExpression=condition, ExpressionAttributeValues=values,
                        ConsistentRead=True, **page)
-        found = [ChatMessage.model_validate_json(item["message"]["S"]) for item in islice(items, limit)]
+        found = [ChatMessage.from_stored(item["message"]["S"]) for item in islice(items, limit)]
         return [m for m in found if after is None or m.cursor > after]
 
     def latest_messages(self, tenant_id: str, contact_id: str, limit: int, *,
@@ -624,7 +624,7 @@ class DynamoTranscriptStore:
         items = self._db.query(TableName=self._table, KeyConditionExpression="pk = :p AND sk BETWEEN :from AND :to",
                                ExpressionAttributeValues=values, ScanIndexForward=False, Limit=limit,
                                ConsistentRead=True)["Items"]
-        return [ChatMessage.model_validate_json(item["message"]["S"]) for item in reversed(items)]
+        return [ChatMessage.from_stored(item["message"]["S"]) for item in reversed(items)]
 
     def replace_messages(self, tenant_id: str, contact_id: str,
                          replacements: Sequence[tuple[ChatMessage, ChatMessage]]) -> None:
@@ -634,10 +634,10 @@ class DynamoTranscriptStore:
             raise Conflict(f"the messages of contact {contact_id} changed concurrently; retry", field="contact_id")
         puts = [{"Put": {
             "TableName": self._table,
-            "Item": {**_key(tenant_id, contact_id, f"MSG#{new.cursor}"), "message": {"S": new.model_dump_json()}},
-            "ConditionExpression": "#m = :expected",  # the JSON as add_message wrote it
+            "Item": {**_key(tenant_id, contact_id, f"MSG#{new.cursor}"), "message": {"S": new.stored_json()}},
+            "ConditionExpression": "#m = :expected",  # the JSON as add_message (or the last rewrite) wrote it
             "ExpressionAttributeNames": {"#m": "message"},
-            "ExpressionAttributeValues": {":expected": {"S": old.model_dump_json()}},
+            "ExpressionAttributeValues": {":expected": {"S": old.stored_json()}},
         }} for old, new in replacements]
         try:
             self._db.transact_write_items(TransactItems=puts)
