@@ -10,8 +10,10 @@ naming the roles that are. An `agent` credential is confined to itself wherever 
 - `<agent_id>`: only its own id (another agent's id is a 403: agent ids are not secret in a team);
 - `<contact_id>`: only a contact offered or assigned to it (`contact.agent_id`); any other contact is a
   404, exactly as an unknown one is, so an agent cannot probe the tenant's contacts. Under its own
-  `/agents/{id}/contacts/{cid}` a contact nobody holds goes on to the use-case (a waiting escalation is
-  taken there, by an agent of its queue or the supervisor it names).
+  `/agents/{id}/contacts/{cid}` a contact nobody holds that was offered to it goes on to the use-case, and so
+  does an escalation to `take`, whoever holds it: the take use-case answers a 409 to every agent who could have
+  taken it (one of its queue, the supervisor it names, one it was offered to: a lost race reads as a supervisor's
+  does) and a 404 worded as for an unknown id to anyone else (`lifecycle.concerns_agent`).
 A route may admit `agent` only when its path names one of these (`check_declarations`). The rule on
 roles is `Credential.admitted` / `Credential.acts_as` (ccaas.domain.tenants), which the WebSocket routes
 share.
@@ -134,8 +136,9 @@ def enforce(route: Any, authorizer: Mapping[str, Any] | None, path_args: Mapping
     if contact_id is not None and _ID.fullmatch(contact_id):
         contact = contact_of(caller.tenant_id, contact_id)
         # Under /agents/{own id}/contacts/{cid} a contact nobody holds reaches the use-case only where it concerns
-        # the agent (its offer that just expired: 409; a waiting escalation it takes: the use-case decides). Anything
-        # else is a 404 everywhere, as an unknown id is: the use-cases' 409s name a contact's state and holder.
+        # the agent (its offer that just expired: 409); an escalation to take reaches it whoever holds it (the take
+        # use-case decides between "already taken" and "not found"). Anything else is a 404 everywhere, as an
+        # unknown id is: the use-cases' 409s name a contact's state and holder.
         mine = contact.agent_id == caller.agent_id
         taking = route.path.endswith("/take")
         if not (mine or (agent_id is not None and lifecycle.concerns_agent(contact, caller.agent_id, taking=taking))):

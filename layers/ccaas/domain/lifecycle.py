@@ -48,14 +48,44 @@ def enqueue(contact: Contact, queue: Queue, token: str, now_ms: int, check_at: i
 def concerns_agent(contact: Contact, agent_id: str, *, taking: bool = False) -> bool:
     """Whether an agent's key may learn anything of `contact` on its own contact paths, beyond "not found": the
     contact is offered or assigned to it; or nobody holds it and it was offered to this agent before (missed,
-    rejected, or sent on by it: the 409s tell the agent what became of it); or, `taking` it, it is an escalation
-    waiting for a taker (the take use-case decides who may take it, and answers "not found" to anyone else; the
-    other verbs' 409s would say it exists). Any other contact, such as one waiting in a queue, is not found, as an
-    unknown id is: an agent cannot probe the tenant's contacts."""
+    rejected, or sent on by it: the 409s tell the agent what became of it); or, `taking` it, it is an escalation,
+    whoever holds it now (the take use-case decides: an agent who could have taken it, as a supervisor could, loses
+    a race with the same 409 "already taken"; anyone else gets "not found"; the other verbs' 409s would say it
+    exists). Any other contact, such as one waiting in a queue, is not found, as an unknown id is: an agent cannot
+    probe the tenant's contacts."""
+    if taking and contact.handover is not None and contact.handover.mode == HandoverMode.ESCALATION:
+        return True
     if contact.agent_id is not None:
         return contact.agent_id == agent_id
-    escalation = contact.handover is not None and contact.handover.mode == HandoverMode.ESCALATION
-    return agent_id in contact.declined_by or (taking and escalation)
+    return agent_id in contact.declined_by
+
+
+def excluded_sender(contact: Contact) -> str | None:
+    """The agent a transferred segment is kept away from for having sent it, not for refusing it (None: nobody).
+    A consult leg's and an escalation's sender always (usecases.transfers excludes them), a blind transfer's when
+    the transfer excluded them (`exclude_transferring_agent`, `exclude_me`): transfers.next_segment puts the sender
+    first in `declined_by`, and clearing the refusals keeps them first. The sender's place there is no refusal: it
+    does not count toward `reservation.max_declines`, and the clearing keeps it (routing_engine.outcomes).
+    Read from what every stored segment has (`handover`, `declined_by`). A blind transfer with exclusion off whose
+    sender was offered it and refused it first reads the same (nothing stored tells the two apart): that sender
+    stays away from it, as their refusal asked."""
+    handover = contact.handover
+    if handover is None:
+        return None
+    sender = handover.from_agent_id
+    always = handover.mode in (HandoverMode.CONSULT, HandoverMode.ESCALATION)
+    return sender if always or contact.declined_by[:1] == (sender,) else None
+
+
+def require_customer_side(contact: Contact, verb: str) -> None:
+    """What only a customer does (leave the queue, ask for a callback, hang up) is refused on a consult leg (409
+    naming why, the customer's segment and `verb`): no customer is on it. It is agent-to-agent work the consulting
+    agent completes, conferences or cancels, while the customer waits on hold on the consulting segment
+    (`consult_of`): that is the contact a customer-side call names."""
+    if contact.consult_of:
+        raise Conflict(f"contact {contact.contact_id} is a consult leg, agent-to-agent work with no customer on it, "
+                       f"so it cannot be {verb}: the customer is on contact {contact.consult_of}; the consulting agent "
+                       f"completes, conferences or cancels the leg", field="contact_id")
 
 
 def reserve(contact: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent]:
@@ -188,6 +218,7 @@ def arm_token(contact: Contact, token: str, check_at: int | None = None) -> Cont
 
 def schedule_callback(contact: Contact, number: str) -> Contact:
     """The customer leaves the line and is called back when reached; the contact keeps its place."""
+    require_customer_side(contact, "called back")
     if contact.state != ContactState.QUEUED:
         raise Conflict(f"contact {contact.contact_id} is {contact.state}; only a QUEUED contact can ask for a callback",
                        field="contact_id")

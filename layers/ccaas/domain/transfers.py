@@ -47,6 +47,9 @@ CONSULT_CANCELLED = "CONSULT_CANCELLED"  # abandon reason of a consult leg that 
 # The reason on the event of a segment withdrawn because its workflow could not start (the transfer undone).
 TRANSFER_WITHDRAWN = "TRANSFER_WITHDRAWN"
 _Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+# The most segments one customer contact can ever have: the highest max_segments a tenant may set (a chain made
+# under it stays whole in GET /contacts/{id}/segments after the setting is lowered).
+MAX_SEGMENTS = 50
 
 
 class QuickConnect(Frozen):
@@ -65,7 +68,8 @@ class TransferSettings(Frozen):
     escalation_priority: Int = Field(default=1, ge=1, le=10, description="the escalated segment's priority at most (1 = most urgent)")
     exclude_transferring_agent: Bool = Field(
         default=True, description="a segment transferred into a queue is not offered back to its sender")
-    max_segments: Int = Field(default=10, ge=2, le=50, description="segments one customer contact may have (stops loops)")
+    max_segments: Int = Field(default=10, ge=2, le=MAX_SEGMENTS,
+                              description="segments one customer contact may have (stops loops)")
 
 
 def _require_connected(contact: Contact, agent: Agent) -> None:
@@ -282,11 +286,12 @@ def _target_of(leg: Contact) -> TransferTarget:
 # --- escalation ------------------------------------------------------------------------------------
 def take_escalation(segment: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent]:
     """A supervisor takes a waiting escalation: reserved and connected in one write. Two supervisors
-    racing for it: the optimistic write lets one win; the other finds it taken. The taker serves the
-    escalation's queue or is the supervisor it names (as routing would offer it); for anyone else it is not
-    there: NotFound, worded as for an unknown id (an agent's key learns nothing of contacts it could not be
-    offered, not even that one exists)."""
-    if not _may_take(segment, agent):
+    racing for it: the optimistic write lets one win; the other finds it taken (409). The taker serves the
+    escalation's queue or is the supervisor it names (as routing would offer it). Whoever could have taken it
+    (those, and an agent it was offered to) loses a race with that same 409, from an agent's key as from a
+    supervisor's; for anyone else it is not there: NotFound, worded as for an unknown id (an agent's key learns
+    nothing of contacts it could not be offered, not even that one exists)."""
+    if not _may_take(segment, agent) and not _refused_by(segment, agent):
         raise NotFound(f"contact {segment.contact_id} not found", field="contact_id")
     if segment.handover is None or segment.handover.mode != HandoverMode.ESCALATION:
         raise DomainError(f"contact {segment.contact_id} is not an escalation", field="contact_id")
@@ -296,6 +301,10 @@ def take_escalation(segment: Contact, agent: Agent, now_ms: int) -> tuple[Contac
     if segment.state != ContactState.QUEUED:
         holder = f" by agent {segment.agent_id}" if segment.agent_id else ""
         raise Conflict(f"escalation {segment.contact_id} is {segment.state}{holder}: already taken", field="contact_id")
+    if agent.agent_id in segment.declined_by:  # routing keeps it away from them too (lifecycle.reserve)
+        why = ("sent it" if agent.agent_id == lifecycle.excluded_sender(segment) else "refused it")
+        raise Conflict(f"escalation {segment.contact_id} waits for another taker: agent {agent.agent_id} {why}",
+                       field="contact_id")
     offered, reserved = lifecycle.reserve(segment, agent, now_ms)
     connected, taken = lifecycle.accept(offered, reserved, now_ms)
     # Two transitions, one write: each entity's version moves by one.
@@ -307,6 +316,11 @@ def _may_take(segment: Contact, agent: Agent) -> bool:
     named = segment.handover.target if segment.handover else None
     return (agent.serves(segment.queue_id) is not None or segment.agent_id == agent.agent_id
             or (named is not None and named.kind == TransferKind.AGENT and named.agent_id == agent.agent_id))
+
+
+def _refused_by(segment: Contact, agent: Agent) -> bool:
+    """It was offered to this agent, who missed or rejected it (its sender is in declined_by without an offer)."""
+    return agent.agent_id in segment.declined_by and agent.agent_id != lifecycle.excluded_sender(segment)
 
 
 # --- undo ------------------------------------------------------------------------------------------

@@ -410,11 +410,10 @@ def _failed_offer(deps: Dependencies, tenant_id: str, agent_id: str, contact_id:
         back, released = lifecycle.decline(contact, agent, now, agent_status=follow.agent_status)
         if follow.reset_declines:
             # Forgotten but the agent who refused just now (offered straight back, the contact bounced on it while
-            # another agent stood free). A consult leg stays away from the agent consulting: offered back, that
-            # agent would join a conference with itself (and the two holds of one agent, written in one commit,
-            # lost its contact).
-            consulting = contact.handover.from_agent_id if contact.consult_of and contact.handover else None
-            back = back.model_copy(update={"declined_by": tuple(dict.fromkeys(a for a in (agent_id, consulting) if a))})
+            # another agent stood free), and a transferred segment's excluded sender: a blind transfer or an
+            # escalation would come back to who sent it on, a consult leg to the agent consulting (who would join
+            # a conference with itself; the two holds of one agent, written in one commit, lost its contact).
+            back = back.model_copy(update={"declined_by": follow.still_declined})
         # A segment offered straight to a named agent (a transfer) enters its queue only now: say so, so
         # live metrics count it offered and waiting as a contact.queued would have.
         entered = {"entered_queue": True} if contact.enqueued_at is None else {}
@@ -553,6 +552,8 @@ def abandon_contact(deps: Dependencies, tenant_id: str, contact_id: str, *, reas
 
     def attempt() -> tuple[Contact, Contact, str | None]:
         contact = deps.store.get_contact(tenant_id, contact_id)
+        if not from_workflow:  # the customer leaving: a consult leg has none (its queue timing out is the workflow's)
+            lifecycle.require_customer_side(contact, "abandoned")
         if contact.state not in (ContactState.INITIATED, ContactState.OFFERED, *WAITING_STATES):
             if from_workflow:
                 return contact, contact, None

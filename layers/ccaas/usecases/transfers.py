@@ -31,7 +31,7 @@ from ccaas.domain.models import (
     TransferKind,
     TransferTarget,
 )
-from ccaas.domain.transfers import TRANSFER_WITHDRAWN, TransferSettings
+from ccaas.domain.transfers import MAX_SEGMENTS, TRANSFER_WITHDRAWN, TransferSettings
 from ccaas.domain.vocabulary import Bool
 from ccaas.usecases import routing
 from ccaas.usecases.analytics import redact
@@ -357,7 +357,8 @@ def disconnect_customer(deps: Dependencies, tenant_id: str, contact_id: str) -> 
 
     def attempt() -> tuple[Contact, list[tuple[Contact, Contact]]]:
         contact = deps.store.get_contact(tenant_id, contact_id)
-        if contact.state != ContactState.CONNECTED or contact.consult_of:
+        lifecycle.require_customer_side(contact, "disconnected")
+        if contact.state != ContactState.CONNECTED:
             raise Conflict(f"contact {contact_id} is {contact.state}: only a connected customer contact can be "
                            "disconnected (a waiting one is abandoned)", field="contact_id")
         now = deps.clock.now_ms()
@@ -408,9 +409,13 @@ def take_escalation(deps: Dependencies, tenant_id: str, agent_id: str, contact_i
 
 
 def segments(deps: Dependencies, tenant_id: str, contact_id: str) -> list[Contact]:
-    """Every segment of the customer contact `contact_id` belongs to, first to last."""
+    """Every segment of the customer contact `contact_id` belongs to, first to last, whatever the tenant's
+    `max_segments` is now (lowered, it only refuses further transfers: the chains made under the old limit are
+    whole). Bounded by the most that setting can ever allow (MAX_SEGMENTS): each link adds one to segment_number
+    and no transfer starts from a segment at the limit, so no chain is longer; the bound also ends a walk
+    through links that loop."""
     contact = deps.store.get_contact(tenant_id, contact_id)
-    limit = get_settings(deps, tenant_id).max_segments + 1
+    limit = MAX_SEGMENTS
     chain = [*earlier_segments(deps, contact, limit - 1), contact]
     while len(chain) < limit:
         following = chain[-1].next_contact_id or chain[-1].consult_contact_id or chain[-1].conference_with

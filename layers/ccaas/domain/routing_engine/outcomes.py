@@ -5,7 +5,9 @@ rejects it or lets it time out, the contact goes back to the queue keeping its p
 adds the agent to declined_by) and is re-offered to the next best agent; the agent is optionally set
 not-ready (default: on timeout, as "MISSED"; not on an explicit reject). With reservation.max_declines
 set, once that many agents have refused, the refusals are forgotten so the contact can reach anyone but the
-agent who refused last (offered straight back, it bounced on that agent while others stood free).
+agent who refused last (offered straight back, it bounced on that agent while others stood free). A transferred
+segment's sender kept away from it (lifecycle.excluded_sender: a consult leg's, an escalation's, a blind
+transfer's with exclusion on) is no refusal: not counted, and still kept away once the refusals are forgotten.
 
 Callback-in-queue: when the estimated wait exceeds callback.offer_when_wait_exceeds_s, the decision
 is "callback"; with keep_place the callback contact keeps the original enqueued_at, so it is served
@@ -18,6 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from ccaas.domain.lifecycle import excluded_sender
 from ccaas.domain.models import Agent, Contact, ContactState, Queue
 from ccaas.domain.routing_engine.decisions import Decision
 from ccaas.domain.routing_engine.estimates import WaitEstimate
@@ -110,6 +113,8 @@ class OfferFollowUp(BaseModel):
     reoffer: bool
     agent_status: str | None  # set the agent to this not-ready status, or leave it
     reset_declines: bool
+    # With reset_declines: the contact's declined_by once the refusals are forgotten (the excluded sender first).
+    still_declined: tuple[str, ...] = ()
     decision: Decision
 
 
@@ -117,18 +122,26 @@ def after_failed_offer(contact: Contact, agent_id: str, failure: Literal["reject
                        policy: RoutingPolicy, now_ms: int) -> OfferFollowUp:
     rp = policy.reservation
     rule = rp.reject if failure == "rejected" else rp.timeout
-    refusals = len(set(contact.declined_by) | {agent_id})
+    sender = excluded_sender(contact)  # in declined_by for having sent it: not a refusal
+    refusals = len({a for a in contact.declined_by if a != sender} | {agent_id})
     reset = rp.max_declines is not None and refusals >= rp.max_declines
     status = rule.not_ready_status if rule.set_not_ready else None
     why = f"offer {failure} by {agent_id}: " + ("re-offer to the next best agent" if rule.reoffer else "keep waiting")
     if status:
         why += f"; agent set {status}"
+    kept: tuple[str, ...] = ()
     if reset:
-        why += f"; {refusals} refusals reached max_declines={rp.max_declines}: exclusions cleared but {agent_id}"
+        kept = tuple(dict.fromkeys(a for a in (sender, agent_id) if a))
+        plural = "refusal" if refusals == 1 else "refusals"
+        why += f"; {refusals} {plural} reached max_declines={rp.max_declines}: exclusions cleared but {agent_id}"
+        if sender and sender != agent_id:
+            why += f" and the sender {sender}"
     decision = Decision(kind="reservation", outcome="reoffer" if rule.reoffer else "queue", winner=None,
                         subject=contact.contact_id, at=now_ms, why=why,
-                        data={"failure": failure, "agent_id": agent_id, "refusals": refusals})
-    return OfferFollowUp(reoffer=rule.reoffer, agent_status=status, reset_declines=reset, decision=decision)
+                        data={"failure": failure, "agent_id": agent_id, "refusals": refusals,
+                              **({"excluded_sender": sender} if sender else {})})
+    return OfferFollowUp(reoffer=rule.reoffer, agent_status=status, reset_declines=reset, still_declined=kept,
+                         decision=decision)
 
 
 def offers_callback(policy: RoutingPolicy, queue_id: str, ewt_s: float) -> bool:
