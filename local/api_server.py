@@ -49,6 +49,7 @@ ACCESS_DENIED = (403, {"Message": "User is not authorized to access this resourc
 EXPLICIT_DENY = (403, {"Message": "User is not authorized to access this resource with an explicit deny"}, "ACCESS_DENIED")
 AUTHORIZER_ERROR = (500, {"message": None}, "AUTHORIZER_CONFIGURATION_ERROR")
 BAD_GATEWAY = (502, {"message": "Internal server error"}, "DEFAULT_5XX")
+NOT_A_PATH = (400, {"message": "The request target is not a path"}, "DEFAULT_4XX")
 
 
 def invoke_function(lambda_client: Any, function_arn: str, event: dict[str, Any]) -> tuple[str | None, Any]:
@@ -141,18 +142,23 @@ class ApiGateway:
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         with self._stats_lock:
             self.stats["requests"] += 1
-        split = urlsplit(raw_path)
+        request_id = str(uuid.uuid4())
+        # Everything a request leads to is answered here: an exception let out dropped the client's connection with
+        # no answer at all (a NUL in a static path; a target whose host urlsplit refuses).
+        try:
+            split = urlsplit(raw_path)
+        except ValueError:
+            return self._gateway_error(NOT_A_PATH, request_id)
         path = split.path or "/"
         stage_prefix = f"/{self.stage}"
-        if path == stage_prefix or path.startswith(stage_prefix + "/"):
-            api_path = path[len(stage_prefix):] or "/"
-        else:
-            static = self._static(method, path)
-            if static is not None:
-                return static
-            api_path = path
-        request_id = str(uuid.uuid4())
         try:
+            if path == stage_prefix or path.startswith(stage_prefix + "/"):
+                api_path = path[len(stage_prefix):] or "/"
+            else:
+                static = self._static(method, path)
+                if static is not None:
+                    return static
+                api_path = path
             answer = self._api(method.upper(), api_path, split.query, headers, body, source_ip, request_id)
         except Exception:  # noqa: BLE001 - never crash the server thread
             log.exception("API request failed")
@@ -164,16 +170,21 @@ class ApiGateway:
 
     # -- static files ---------------------------------------------------------------------------
     def _static(self, method: str, path: str) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        """The static folder's file at `path`; None (the API answers it) when there is none. A path that cannot name
+        a file (a NUL: ValueError; a name too long; a file that cannot be read: OSError) has none either."""
         if self.static_dir is None or method.upper() not in ("GET", "HEAD"):
             return None
         rel = unquote(path).lstrip("/") or "index.html"
         root = self.static_dir.resolve()
-        target = (root / rel).resolve()
-        if target.is_dir():
-            target = target / "index.html"
-        if root not in target.parents and target != root or not target.is_file():
+        try:
+            target = (root / rel).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            if root not in target.parents and target != root or not target.is_file():
+                return None
+            data = target.read_bytes()
+        except (OSError, ValueError):
             return None
-        data = target.read_bytes()
         ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         return 200, [("Content-Type", ctype), ("Cache-Control", "no-store")], data
 

@@ -5,11 +5,15 @@ Two halves, like API Gateway's:
   (authorize_request, identity sources from the template: `?token=`) and the $connect integration; a
   refusal closes the handshake with 401/403. Each text frame goes to $default (its body comes back as a
   frame when the route returns responses); a close runs $disconnect. The authorizer's context is in
-  every route's requestContext.authorizer, as on AWS.
+  every route's requestContext.authorizer, as on AWS. Only the stage's path (/<stage>) is served: any other
+  path is refused with 403 before a route runs, as API Gateway refuses a stage it does not have.
 - the management side: POST /@connections/{id} (PostToConnection) and DELETE (DeleteConnection: the socket
   is closed with 1000, as API Gateway does) on a small HTTP server. The push
   consumer's boto3 client reaches it through AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI (boto3's
-  per-service endpoint variable); an unknown or closed connection answers 410 GoneException.
+  per-service endpoint variable); an unknown or closed connection answers 410 GoneException, and so does one
+  whose $connect route is still running (as on AWS: a $connect that evicts or a revoke meanwhile closes nothing).
+  Once that route has answered, the connection is there: a post waits for the handshake's end, a delete closes
+  the socket as soon as it is open.
 
 The deployer records AWS::ApiGatewayV2::* resources here (`record_resource`), like it records the
 REST API for local/api_server.py. Handlers are invoked through moto's Lambda Invoke API, so the
@@ -131,6 +135,14 @@ class _Socket:
     authorizer: dict[str, Any]
     connected_at: int
     closed: bool = False
+    # Set once the client's handshake is done. Between the $connect route's answer and then, the connection is API
+    # Gateway's already: a post waits for it, a DeleteConnection closes it as soon as it is open. (During the $connect
+    # route itself it is not registered: both answer 410, as on AWS.)
+    opened: asyncio.Event | None = None
+    close_on_open: bool = False
+
+
+OPEN_WAIT_S = 10.0  # how long a connection whose $connect succeeded may take to finish its handshake
 
 
 class WebSocketGateway:
@@ -230,24 +242,31 @@ class WebSocketGateway:
         if sock is None:
             self.stats["gone"] += 1
             return False
-        fut = asyncio.run_coroutine_threadsafe(sock.websocket.send(data.decode()), self._loop)
+        fut = asyncio.run_coroutine_threadsafe(self._send(sock, data.decode()), self._loop)
         try:
-            fut.result(timeout=5)
-        except Exception:  # noqa: BLE001 - the socket closed under us: gone
+            fut.result(timeout=OPEN_WAIT_S + 5)
+        except Exception:  # noqa: BLE001 - the socket closed under us (or never opened): gone
             self.stats["gone"] += 1
             return False
         self.stats["posts"] += 1
         return True
 
+    @staticmethod
+    async def _send(sock: _Socket, text: str) -> None:
+        if sock.opened is not None and not sock.opened.is_set():
+            await asyncio.wait_for(sock.opened.wait(), OPEN_WAIT_S)
+        if sock.closed:
+            raise ConnectionError(f"{sock.connection_id} closed")
+        await sock.websocket.send(text)
 
     # -- DeleteConnection ---------------------------------------------------------------------------
     def close(self, connection_id: str) -> bool:
         """Close the client's socket as API Gateway's DeleteConnection does (close code 1000; $disconnect runs);
-        False when it is not open."""
+        False when it is not open. One whose handshake is still finishing is closed as soon as it is done."""
         sock = self._open(connection_id)
         if sock is None:
             return False
-        fut = asyncio.run_coroutine_threadsafe(sock.websocket.close(1000), self._loop)
+        fut = asyncio.run_coroutine_threadsafe(self._close(sock), self._loop)
         try:
             fut.result(timeout=5)
         except Exception:  # noqa: BLE001 - it closed under us
@@ -255,8 +274,13 @@ class WebSocketGateway:
         self.stats["closed"] += 1
         return True
 
-
-MAX_MESSAGE_BYTES = 128 * 1024  # API Gateway's WebSocket message limit (PostToConnection's Data)
+    @staticmethod
+    async def _close(sock: _Socket) -> None:
+        # On the loop, as the handshake's end is: the flag is either seen there or the socket is open here.
+        if sock.opened is not None and not sock.opened.is_set():
+            sock.close_on_open = True
+            return
+        await sock.websocket.close(1000)
 
 
 class _ManagementHandler(BaseHTTPRequestHandler):
@@ -268,7 +292,7 @@ class _ManagementHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
         length = int(self.headers.get("Content-Length") or 0)
         data = self.rfile.read(length) if length else b""
-        if len(data) > MAX_MESSAGE_BYTES:  # as API Gateway: such a message never reaches the client
+        if len(data) > MAX_MESSAGE_BYTES:  # as API Gateway (PostToConnection's Data): it never reaches the client
             self._answer(413, "PayloadTooLargeException", f"{len(data)} bytes: over {MAX_MESSAGE_BYTES}")
             return
         self._on_connection(lambda connection_id: self.gateway.post(connection_id, data), ok=200)
@@ -333,7 +357,11 @@ class WebSocketServer:
     async def _handle(self, websocket: Any) -> None:
         sock: _Socket = websocket.ccaas_socket
         self.gateway.sockets[sock.connection_id] = sock
+        if sock.opened is not None:
+            sock.opened.set()
         try:
+            if sock.close_on_open or sock.closed:  # a DeleteConnection came while the handshake finished
+                await websocket.close(1000)
             async for frame in websocket:
                 self.gateway.stats["frames"] += 1
                 text = frame if isinstance(frame, str) else frame.decode(errors="replace")
@@ -349,6 +377,11 @@ class WebSocketServer:
 
     async def _process_request(self, connection: Any, request: Any) -> Any:
         parts = urlsplit(request.path)
+        if parts.path.rstrip("/") != f"/{self.gateway.api.stage_name}":
+            # As API Gateway: a WebSocket API is reached on its stage (wss://<api>/<stage>), any other path is refused
+            # before a route runs.
+            self.gateway.stats["refused"] += 1
+            return connection.respond(403, "Forbidden\n")
         query = dict(parse_qsl(parts.query))
         headers = {k: v for k, v in request.headers.raw_items()}
         connection_id = uuid.uuid4().hex[:12] + "="
@@ -358,8 +391,21 @@ class WebSocketServer:
             self.gateway.stats["refused"] += 1
             return connection.respond(refused.status, f"{refused}\n")
         self.gateway.stats["connects"] += 1
-        connection.ccaas_socket = _Socket(connection_id, connection, authorizer, int(time.time() * 1000))
+        sock = _Socket(connection_id, connection, authorizer, int(time.time() * 1000), opened=asyncio.Event())
+        connection.ccaas_socket = sock
+        # The $connect route has answered: from here the connection can be posted to and deleted (see _Socket).
+        self.gateway.sockets[connection_id] = sock
+        asyncio.get_running_loop().call_later(OPEN_WAIT_S, self._unless_opened, sock)
         return None
+
+    def _unless_opened(self, sock: _Socket) -> None:
+        """A handshake that never finished after its $connect succeeded: the connection ends ($disconnect runs)."""
+        if sock.opened is None or sock.opened.is_set():
+            return
+        sock.closed = True
+        if self.gateway.sockets.get(sock.connection_id) is sock:
+            self.gateway.sockets.pop(sock.connection_id, None)
+        asyncio.get_running_loop().create_task(asyncio.to_thread(self.gateway.disconnect, sock))
 
     async def _main(self) -> None:
         from websockets.asyncio.server import serve

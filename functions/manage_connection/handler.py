@@ -4,7 +4,9 @@ The tenant, role and agent are the authorizer's (authorize_request at $connect; 
 context to every later route of the connection), never a frame's. $default's reply is the route
 response (the route returns responses): pong, subscribed, or an error frame; the connection stays.
 $connect closes the sockets it evicts (a key over its bound) through the management API of the stage the
-socket came in on (the event's domain and stage; this function has no WEBSOCKET_ENDPOINT setting).
+socket came in on (the event's domain and stage; this function has no WEBSOCKET_ENDPOINT setting), and reads the
+credential again by the key or token the request presented (its headers and query string), as the authorizer did:
+a key revoked or rotated between the authorizer's answer and the stored connection refuses the socket.
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ def lambda_handler(event: SocketEvent, context: LambdaContext) -> dict:
     logger.append_keys(tenant_id=identity.tenant_id, route=ctx.route_key, role=identity.role)
     if ctx.route_key == "$connect":
         try:
-            connect(dependencies(), identity, ctx.connection_id, channel=lambda: _closer(ctx))
+            connect(dependencies(), identity, ctx.connection_id, channel=lambda: _closer(ctx), secret=event.secret())
         except ConnectionRefused as exc:
             logger.info("socket refused", extra={"reason": str(exc)})
             return {"statusCode": 403, "body": json.dumps({"error": "forbidden", "message": str(exc)})}

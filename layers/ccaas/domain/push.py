@@ -21,7 +21,9 @@ if TYPE_CHECKING:  # an alert's push: the caller has the alerts domain already, 
     from ccaas.domain.alerts import Alert, AlertChange
 
 CONNECTION_TTL_S = 2 * 3600  # API Gateway closes a WebSocket after 2 h at most
-MAX_FRAME_BYTES = 32 * 1024  # API Gateway's WebSocket frame limit
+# What a client may send: API Gateway's WebSocket frame size (32 KB). A message of several frames, up to its 128 KB
+# message limit, reaches $default whole; one over 32 KB is answered with an error frame.
+MAX_FRAME_IN_BYTES = 32 * 1024
 MAX_SUBSCRIPTIONS = 100
 QUEUE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 
@@ -48,7 +50,21 @@ class Identity(BaseModel):
 
 
 class ConnectionRefused(DomainError):
-    """The credential may not open a socket (its role, or an agent role without an agent)."""
+    """The credential may not open a socket (its role, or an agent role without an agent), or no longer may: its key
+    was revoked or rotated, or the socket was closed (evicted by a newer one) while it opened."""
+
+
+def _bare(value: str | None) -> str:
+    value = (value or "").strip()
+    return value[7:].strip() if value.lower().startswith("bearer ") else value
+
+
+def presented_secret(headers: Mapping[str, str] | None, query: Mapping[str, str] | None) -> str:
+    """The API key or user token a $connect came with, read as the authorizer reads it (authorize_request's
+    `api_key_of`): the `Authorization` header (Bearer or bare) when it carries one, else `?token=`; "" for none.
+    $connect reads the credential again by it: the authorizer's answer came before the connection was stored."""
+    authorization = next((v for k, v in (headers or {}).items() if k.lower() == "authorization"), None)
+    return _bare(authorization) or _bare((query or {}).get("token"))
 
 
 class Connection(BaseModel):
@@ -136,8 +152,8 @@ def _keys_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def parse_frame(body: str | bytes | None) -> Subscribe | Ping:
     raw = body.encode() if isinstance(body, str) else (body or b"")
-    if len(raw) > MAX_FRAME_BYTES:
-        raise FrameError(f"frame over {MAX_FRAME_BYTES} bytes")
+    if len(raw) > MAX_FRAME_IN_BYTES:
+        raise FrameError(f"a frame is at most {MAX_FRAME_IN_BYTES} bytes (32 KB)")
     try:
         data = json.loads(raw, object_pairs_hook=_keys_once)
     except (ValueError, UnicodeDecodeError):
@@ -174,8 +190,9 @@ def message(kind: str, at_ms: int, payload: Any) -> dict[str, Any]:
     return {"type": kind, "at": iso(at_ms), "payload": payload}
 
 
-# API Gateway refuses a WebSocket message over 128 KB (PostToConnection's Data): a frame past it never arrives.
-MAX_FRAME_BYTES = 128 * 1024
+# What is pushed: API Gateway refuses a WebSocket message over 128 KB (PostToConnection's Data), so one past it never
+# arrives. (Frames in have their own, smaller bound: MAX_FRAME_IN_BYTES.)
+MAX_MESSAGE_OUT_BYTES = 128 * 1024
 
 
 def frame_bytes(body: Mapping[str, Any]) -> bytes:
@@ -184,17 +201,17 @@ def frame_bytes(body: Mapping[str, Any]) -> bytes:
 
 
 def fitted(body: dict[str, Any]) -> dict[str, Any]:
-    """`body`, or when its frame would be over MAX_FRAME_BYTES a smaller one saying `truncated`: an offer keeps
+    """`body`, or when its frame would be over MAX_MESSAGE_OUT_BYTES a smaller one saying `truncated`: an offer keeps
     the contact's ids, state and times, and leaves out what made it large (a transferred chat's earlier messages,
     the contact's attributes, the customer); any other message keeps its type and time only. The client reads the
     whole of it from the API (GET /agents/{id}/offers, GET /contacts/{id})."""
-    if len(frame_bytes(body)) <= MAX_FRAME_BYTES:
+    if len(frame_bytes(body)) <= MAX_MESSAGE_OUT_BYTES:
         return body
     payload = body.get("payload")
     if body.get("type") == "offer" and isinstance(payload, Mapping) and isinstance(payload.get("contact"), Mapping):
         contact = {k: v for k, v in payload["contact"].items() if k not in ("attributes", "reason")}
         slim = {**body, "payload": {"contact": contact, "expires_at": payload.get("expires_at"), "truncated": True}}
-        if len(frame_bytes(slim)) <= MAX_FRAME_BYTES:
+        if len(frame_bytes(slim)) <= MAX_MESSAGE_OUT_BYTES:
             return slim
     ids = {k: v for k, v in (payload or {}).items() if k.endswith("_id") and isinstance(v, str)} \
         if isinstance(payload, Mapping) else {}
@@ -243,16 +260,18 @@ CONTACT_STATE_EVENTS = frozenset({
 })
 
 
-# The offered contact as the `contact.offered` event may carry it (Contact.model_dump(mode="json") without
-# its workflow token): the push consumer then builds the offer from it instead of reading the contact.
+# The offered contact as a `contact.offered` record written by an earlier version carries it
+# (Contact.model_dump(mode="json") without its workflow token): the push consumer builds that offer from it
+# instead of reading the contact. Events no longer carry it (personal data on a stream every consumer and the
+# failure bucket read: ccaas.domain.events.contact_event); the contact is read instead.
 OFFERED_CONTACT = "offered_contact"
 
 
 @dataclass(frozen=True)
 class AgentPush:
     """To the connections of (tenant, agent). kind "offer" carries the contact id, and the offered
-    contact when the event has it ({"contact": ...}); the use-case builds the Offer (journey, profile)
-    once per offered event, reading the contact only when the event does not carry it."""
+    contact when an older record has it ({"contact": ...}); the use-case builds the Offer (journey, profile)
+    once per offered event, reading the contact unless such a record carries it."""
 
     tenant_id: str
     agent_id: str
@@ -354,6 +373,12 @@ class SocketEvent(BaseModel):
     request_context: SocketRequestContext = Field(alias="requestContext")
     body: str | None = None
     is_base64_encoded: bool = Field(default=False, alias="isBase64Encoded")
+    # $connect's request: where its key or token is (`presented_secret`); later routes carry neither.
+    headers: dict[str, str] | None = None
+    query: dict[str, str] | None = Field(default=None, alias="queryStringParameters")
+
+    def secret(self) -> str:
+        return presented_secret(self.headers, self.query)
 
     def frame(self) -> bytes:
         import base64

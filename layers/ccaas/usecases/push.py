@@ -4,7 +4,8 @@ The tenant, role and agent of a connection are the credential's (the authorizer'
 never names them. Deliveries are looked up by audience ((tenant, agent) or the tenant's watchers), so a
 connection id alone (a stale one after a reconnect, another tenant's) never routes anything to anyone.
 The push consumer keeps an agent's connections and a tenant's policy for a few seconds (PushCache), and
-builds an offer from the contact the `contact.offered` event carries when it does (no read then).
+builds an offer from the offered contact, read once per `contact.offered` event (the event carries no contact:
+a record written before that rule, which carries a copy, is built from the copy).
 A failed push loses nothing: offers stay readable with GET /agents/{id}/offers, metrics with GET.
 """
 from __future__ import annotations
@@ -48,23 +49,63 @@ if TYPE_CHECKING:  # alert pushes get their alerts from the caller, who has the 
 
 
 def connect(deps: Dependencies, identity: Identity, connection_id: str,
-            channel: Callable[[], PushChannel | None] | None = None) -> Connection:
-    """$connect: store the connection as the credential describes it (ConnectionRefused otherwise).
+            channel: Callable[[], PushChannel | None] | None = None, secret: str | None = None) -> Connection:
+    """$connect: store the connection as the credential describes it, or ConnectionRefused (its row deleted).
 
-    An API key revoked while its socket was being opened: the authorizer let it in, and the revoke's search for
-    the key's sockets may run before this connection is stored, missing it (the socket then lasted API Gateway's
-    2 h). The key is read again once the connection is stored: a revoke either finds the connection or is seen
-    here (each writes before it reads), and a revoked key's connection is deleted and refused.
+    The authorizer answered before the connection was stored, and whatever ends a socket (a revoke or rotation of
+    its key, another $connect of the same agent or credential evicting it) looks for rows: one that ran in between
+    missed this connection, and one that found it could not close it either (API Gateway answers a DeleteConnection
+    of a connection still in its $connect with Gone). So once the row is stored:
+    - the credential is read again by the `secret` the socket presented, as the authorizer reads it: a key revoked
+      or rotated away meanwhile refuses the socket (a revoke or rotation writes the key, then looks for sockets:
+      either it finds this row or this read sees the new key). Without a `secret` (a caller that has none) the key
+      is read by its id: a revoke is seen, a rotation is not. A person's token: refused when it expired meanwhile;
+    - the agent's (or watcher credential's) older sockets over the bound are evicted; a socket that finds as many
+      newer ones as the bound allows refuses itself instead (it would be the next one evicted);
+    - its own row is read again last: deleted (evicted, or its key's sockets closed) or ended meanwhile, the socket
+      is refused rather than opened without a row, where nothing would reach it and nobody could close it.
+    Left open: a close in the moment between that last read and API Gateway completing the handshake.
 
     `channel` closes the sockets `_make_room` evicts (manage_connection's: the management API of the stage the
     socket came in on); asked for only when there is one to close. Without it, `deps.push` when configured."""
     connection = open_connection(identity, connection_id, deps.clock.now_ms())
     deps.connections.put(connection)
-    if identity.expires_at == 0 and identity.key_id.startswith("k_") and _revoked(deps, identity):
-        deps.connections.delete(identity.tenant_id, connection_id)
-        raise ConnectionRefused("the key was revoked", field="authorization")
-    _make_room(deps, connection, _once(channel) if channel is not None else lambda: _channel(deps))
+    try:
+        _credential_still_admits(deps, identity, secret)
+        _make_room(deps, connection, _once(channel) if channel is not None else lambda: _channel(deps))
+        stored = deps.connections.get(connection.tenant_id, connection_id)
+        if stored is None or stored.expired(deps.clock.now_ms()):
+            raise ConnectionRefused("the socket was closed while it opened (a newer socket took its place, or its "
+                                    "credential was revoked or rotated)")
+    except Exception:
+        deps.connections.delete(connection.tenant_id, connection_id)  # no row of a socket that never opened
+        raise
     return connection
+
+
+def _credential_still_admits(deps: Dependencies, identity: Identity, secret: str | None) -> None:
+    """ConnectionRefused when the credential the socket was opened with no longer admits it (see `connect`)."""
+    from ccaas.domain.tenants import USER_KEY_PREFIX, hash_api_key
+
+    if identity.key_id.startswith(USER_KEY_PREFIX) or identity.expires_at:
+        # A person's token cannot be revoked here; it may have expired since the authorizer verified it.
+        if identity.expires_at and deps.clock.now_ms() // 1000 >= identity.expires_at:
+            raise ConnectionRefused("the token has expired", field="authorization")
+        return
+    if secret:
+        found = deps.config.credential_for_key(hash_api_key(secret))
+        if found is None or (found.tenant_id, found.key_id, found.role.value, found.agent_id or "") != (
+                identity.tenant_id, identity.key_id, identity.role, identity.agent_id):
+            raise ConnectionRefused("the key was revoked or rotated", field="authorization")
+        return
+    if not identity.key_id:
+        return  # a context from before sockets knew their key: the authorizer's word stands
+    try:
+        revoked = deps.config.get_api_key(identity.tenant_id, identity.key_id).revoked_at is not None
+    except NotFound:
+        return  # a key this store never had (a legacy context): the authorizer's word stands
+    if revoked:
+        raise ConnectionRefused("the key was revoked", field="authorization")
 
 
 def _make_room(deps: Dependencies, connection: Connection, channel: Callable[[], PushChannel | None]) -> None:
@@ -73,16 +114,21 @@ def _make_room(deps: Dependencies, connection: Connection, channel: Callable[[],
     its own oldest here, a few per $connect, instead of leaving the push consumers to close them in the middle of
     every tenant's batch. Only that agent's, or that credential's, rows are read. The evicted rows are deleted
     (nothing more is pushed to them) and their sockets closed through `channel` (DeleteConnection); a close that
-    fails leaves the socket open, silent, until API Gateway's idle or 2 h limit."""
+    fails leaves the socket open, silent, until API Gateway's idle or 2 h limit. A socket opened with as many
+    newer ones already stored (many opened at once) is refused instead: it would be the next one evicted."""
     if connection.agent_id:
         theirs = deps.connections.of_agent(connection.tenant_id, connection.agent_id)
-        limit = MAX_SOCKETS_PER_AGENT
+        limit, whose = MAX_SOCKETS_PER_AGENT, "agent"
     elif connection.watches_queues:
         theirs = deps.connections.watchers_of(connection.tenant_id, connection.key_id)
-        limit = MAX_WATCHERS_PER_CREDENTIAL
+        limit, whose = MAX_WATCHERS_PER_CREDENTIAL, "credential"
     else:
         return
+    now = deps.clock.now_ms()
     others = [c for c in theirs if c.connection_id != connection.connection_id]
+    # Ties go to the newcomer (the same ms); ended rows are on their way out and count for nothing.
+    if sum(1 for c in others if c.connected_at > connection.connected_at and not c.expired(now)) >= limit:
+        raise ConnectionRefused(f"{limit} newer sockets of this {whose} are open (at most {limit})")
     _, beyond = _newest(others, limit - 1)
     _evict(deps.connections, channel, beyond)
 
@@ -100,13 +146,6 @@ def _once(channel: Callable[[], PushChannel | None]) -> Callable[[], PushChannel
                 made.append(None)
         return made[0]
     return get
-
-
-def _revoked(deps: Dependencies, identity: Identity) -> bool:
-    try:
-        return deps.config.get_api_key(identity.tenant_id, identity.key_id).revoked_at is not None
-    except NotFound:
-        return False  # a key this store never had (a legacy context): the authorizer's word stands
 
 
 def disconnect(deps: Dependencies, identity: Identity, connection_id: str) -> None:
@@ -387,9 +426,10 @@ def _offer_payload(deps: Dependencies, push: AgentPush, cache: PushCache | None 
 
 
 def _carried_contact(push: AgentPush) -> Contact | None:
-    """The offered contact the event carries, when it is this tenant's and this contact (a snapshot at
-    the reservation: a withdrawal after it is a later event of the same contact, so of the same shard);
-    None to read it instead (not carried, or written by another version of the model)."""
+    """The offered contact a record written before events stopped carrying it holds, when it is this tenant's and
+    this contact (a snapshot at the reservation: a withdrawal after it is a later event of the same contact, so of
+    the same shard); None to read it instead (not carried, as no event written now carries it, or written by
+    another version of the model)."""
     from pydantic import ValidationError
 
     from ccaas.domain.models import Contact  # offers only: the consumers' cold start does not load the contact models

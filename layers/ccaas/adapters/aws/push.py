@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ccaas.domain.models import NotFound
-from ccaas.domain.push import MAX_FRAME_BYTES, Connection, ConnectionGone, MessageRefused, frame_bytes
+from ccaas.domain.push import MAX_MESSAGE_OUT_BYTES, Connection, ConnectionGone, MessageRefused, frame_bytes
 
 AUDIENCE_INDEX = "audience"
 
@@ -141,8 +141,8 @@ class ApiGatewayPushChannel:
 
     def post(self, connection_id: str, message: Mapping[str, Any]) -> None:
         data = frame_bytes(message)
-        if len(data) > MAX_FRAME_BYTES:
-            raise MessageRefused(f"{len(data)} bytes, over the {MAX_FRAME_BYTES} a WebSocket message may hold")
+        if len(data) > MAX_MESSAGE_OUT_BYTES:
+            raise MessageRefused(f"{len(data)} bytes, over the {MAX_MESSAGE_OUT_BYTES} a WebSocket message may hold")
         try:
             self._client.post_to_connection(ConnectionId=connection_id, Data=data)
         except self._client.exceptions.GoneException:

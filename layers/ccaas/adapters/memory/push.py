@@ -49,21 +49,28 @@ class MemoryConnectionStore:
 
 class MemoryPushChannel:
     """`sent[connection_id]` lists what reached it; `gone` ids answer 410, `failing` ids raise; `closed` lists the
-    connections closed (a closed one is gone)."""
+    connections closed (a closed one is gone). `connecting` ids are in their $connect (the caller adds and removes
+    them): as on API Gateway, a post answers 410 and a DeleteConnection closes nothing (its 410 reads as "closed
+    already" to the caller); `missed_closes` lists those."""
 
     def __init__(self) -> None:
         self.sent: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.gone: set[str] = set()
         self.failing: set[str] = set()
-        self.closed: list[str] = []  # DeleteConnection calls, in order
+        self.closed: list[str] = []  # DeleteConnection calls that closed a socket, in order
+        self.connecting: set[str] = set()
+        self.missed_closes: list[str] = []  # DeleteConnection calls on a connection still in its $connect
 
     def post(self, connection_id: str, message: Mapping[str, Any]) -> None:
-        if connection_id in self.gone:
+        if connection_id in self.gone or connection_id in self.connecting:
             raise ConnectionGone(connection_id)
         if connection_id in self.failing:
             raise RuntimeError(f"PostToConnection failed for {connection_id}")
         self.sent[connection_id].append(dict(message))
 
     def close(self, connection_id: str) -> None:
+        if connection_id in self.connecting:
+            self.missed_closes.append(connection_id)
+            return
         self.closed.append(connection_id)
         self.gone.add(connection_id)  # as API Gateway: a closed connection answers 410 from now on
