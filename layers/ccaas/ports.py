@@ -178,6 +178,13 @@ class LiveMetricsStore(Protocol):
         condition no longer holds (another writer moved the watermark or reset a slot)."""
         ...
     def read(self, tenant_id: str, queue_id: str) -> dict[str, Any]: ...
+    def add_abandons(self, tenant_id: str, queue_id: str, page: str, entries: Sequence[str], expires_at_s: int) -> set[str]:
+        """Add abandons' entries (minute, wait, event hash) to a queue's page, a set: once each however often they
+        come; returns the page's entries."""
+        ...
+    def abandons(self, tenant_id: str, queue_id: str, days: Sequence[str]) -> dict[str, set[str]]:
+        """Day -> the entries of the queue's abandon pages of that day."""
+        ...
 
 
 class EventDeduplicator(Protocol):

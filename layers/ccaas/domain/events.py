@@ -6,12 +6,13 @@ from enum import StrEnum
 from uuid import NAMESPACE_URL, uuid5
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from ccaas.domain.routing_engine.synthetic import is_synthetic, is_test_agent
 from ccaas.domain.vocabulary import ActivityKind, AgentStatus
 
 if TYPE_CHECKING:  # annotations only: a consumer that reads the envelope builds no entity (nor a routing plan)
+    from ccaas.domain.guidance import Prompt
     from ccaas.domain.models import Agent, Contact
 
 SCHEMA_VERSION = "1"
@@ -70,9 +71,11 @@ class EventType(StrEnum):
     CONTACT_CONFERENCE_JOINED = "contact.conference_joined"
     CONTACT_CONFERENCE_LEFT = "contact.conference_left"
     AGENT_STATUS_CHANGED = "agent.status_changed"
+    # Also when only the slots held change, and when PUT /agents changes the queues (or the capacity, so the slots)
+    # of an agent: then the payload's `previous_queue_ids` names the queues it served before (absent: `queue_ids`).
     AGENT_ACTIVITY_CHANGED = "agent.activity_changed"
-    # A guidance prompt for the contact's agent (ccaas.domain.guidance); subject contact/<id>, sequence
-    # the contact's live transcript state version.
+    # A guidance prompt for the contact's agent (ccaas.domain.guidance): subject guidance/<contact id> and sequence
+    # the prompt's number among the contact's prompts (guidance_event), so each prompt is its own (subject, sequence).
     AGENT_GUIDANCE_PROMPTED = "agent.guidance_prompted"
 
 
@@ -89,6 +92,12 @@ class Event(BaseModel):
     subject: str
     sequence: int = Field(ge=0)
     payload: dict[str, Any] = Field(default_factory=dict)
+
+    @field_serializer("occurred_at", when_used="json")
+    def _iso_milliseconds(self, at: datetime) -> str:
+        """ISO 8601 UTC to the millisecond, as documented ("2026-11-25T10:15:02.120Z"): every time of the domain is
+        epoch milliseconds, so the microseconds pydantic writes are always zeros."""
+        return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
     @property
     def occurred_ms(self) -> int:
@@ -126,7 +135,9 @@ def contact_event(event_type: EventType, contact: Contact, event_id: str, at_ms:
            if contact.consult_of and contact.handover else {}),
         # A journey test's contact (ccaas.domain.routing_engine.synthetic): metrics, history and alerts leave it out.
         **({"synthetic": True} if is_synthetic(contact) else {}),
-        **({"offered_contact": contact.model_dump(mode="json", exclude={"workflow_token"})} if event_type == EventType.CONTACT_OFFERED else {}),
+        # Never the contact itself (a `contact.offered` once carried its dump: the customer's number,
+        # attributes, customer id): every consumer and the failure bucket get each record. The push consumer reads
+        # the offered contact (usecases.push) and still takes such a dump from a record written before.
         **extra,
     }
     return Event(
@@ -160,6 +171,24 @@ def agent_event(event_type: EventType, agent: Agent, event_id: str, at_ms: int, 
         subject=f"agent/{agent.agent_id}",
         sequence=agent.version,
         payload=payload,
+    )
+
+
+def guidance_event(contact: Contact, prompt: Prompt, number: int, event_id: str, at_ms: int) -> Event:
+    """A guidance prompt for the contact's agent. Subject `guidance/<contact id>`, sequence `number`: the prompt's
+    place among the contact's prompts (1 for its first; they are only ever appended, at most
+    guidance.MAX_PROMPTS), so a consumer that orders and deduplicates by (subject, sequence) keeps every prompt
+    once. (Under the contact's own subject, with the live transcript state's version, prompts clashed with the
+    contact's events and with each other: two prompts of one post had one sequence.)"""
+    return Event(
+        event_id=event_id,
+        tenant_id=contact.tenant_id,
+        type=EventType.AGENT_GUIDANCE_PROMPTED,
+        occurred_at=_at(at_ms),
+        subject=f"guidance/{contact.contact_id}",
+        sequence=number,
+        payload={"agent_id": contact.agent_id, "contact_id": contact.contact_id, "rule": prompt.rule,
+                 "kind": prompt.kind.value, "text": prompt.text, "at": prompt.at_ms, "segment_index": prompt.segment_index},
     )
 
 

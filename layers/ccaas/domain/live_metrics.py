@@ -28,7 +28,15 @@ added: offered, and answered / within T / wait when it was answered; it adds no 
 A contact whose wait the system ended (abandon reason QUEUE_TIMEOUT or CALLBACK_EXPIRED) is `timed_out`:
 offered, not answered, and not abandoned (the customer did not leave); it is a service-level miss.
 
-Which period a count goes in: queue-side counters (offered, answered, abandoned, timed out, short abandons,
+Short abandons are classified when the view is read, by the tenant's `short_abandon_s` in force then, as history
+classifies its records at read time (a change of the setting shows at once, for the whole day): each abandon whose
+wait was at most MAX_SHORT_ABANDON_MS (the setting's bound) is kept, its wait and minute, in an item of its own
+beside the queue's (`abandon pages`: one per queue, enqueue day and hour, written only by batches with such abandons,
+never by the per-event write of the queue's item, whose size every event pays for); the day slot counts them
+(`abandons_kept`) so a reader knows whether it has them all. An item written before this kept a `short_abandoned`
+counter classified by the setting of the moment it was folded: still added in, for the day it covers.
+
+Which period a count goes in: queue-side counters (offered, answered, abandoned, timed out, kept abandons,
 within T, wait) in the day slot of the contact's enqueue time, as history buckets queue metrics; handling
 and transfer counters in the day of the event. The one-minute slots take every counter at the event's
 minute (the ring holds 16 minutes: an enqueue an hour old has no slot to land in), except a retraction,
@@ -38,8 +46,9 @@ also ends when the contact is disconnected or transferred, and those events do n
 """
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import datetime
@@ -57,7 +66,7 @@ COUNTERS = (
     "answered_within_sl",
     "abandoned",
     "abandoned_within_sl",
-    "short_abandoned",
+    "abandons_kept",  # day slots only, no channel split: abandons whose wait is in an abandon page
     "timed_out",
     "wait_ms_answered",
     "completed",
@@ -72,9 +81,11 @@ GAUGES = ("in_queue", "agents_staffed", *ACTIVITY_GAUGES.values())
 DAY_SLOTS = 2
 MINUTE_SLOTS = 16  # the sliding 15 minutes plus the minute being filled
 WINDOW_MINUTES = 15
-# KpiSettings.short_abandon_s's default, in ms, for a tenant whose settings the fold was not given (the
-# consumer does not import the KPI package at cold start; tests/unit/test_live_kpi_conformance.py pins it).
+# KpiSettings.short_abandon_s's default and bound, in ms, for a view whose tenant settings were not given (the
+# consumer does not import the KPI package at cold start; tests pin them to KpiSettings).
 DEFAULT_SHORT_ABANDON_MS = 5_000
+MAX_SHORT_ABANDON_MS = 600_000  # an abandon that waited longer is short under no setting: its wait is not kept
+KEPT_ABANDONS = "abandons_kept"
 # Contacts in these states had been counted into `in_queue` (offered contacts still wait for the customer).
 _WAITING_STATES = frozenset({"QUEUED", "OFFERED", "CALLBACK_SCHEDULED"})
 # ccaas.domain.transfers.CONSULT_CANCELLED (a consult leg withdrawn by its consulting agent) and TRANSFER_WITHDRAWN (a
@@ -113,7 +124,7 @@ class Contribution:
     """What one event adds to one queue. `day_ms` (None: the event's time) is the instant whose tenant-local day
     the counters go in; `minute_ms` (None: the event's time) the instant whose minute slot they go in.
     `abandon_wait_ms` is the wait of a customer who left: a short abandon or not by the tenant's
-    `short_abandon_s`, which the fold knows and the event does not."""
+    `short_abandon_s` in force when the view is read (kept in an abandon page when it may be one)."""
 
     queue_id: str
     channel: str | None
@@ -226,22 +237,49 @@ def contributions(event: Event) -> list[Contribution]:
         handle_ms = max(0, _ms(p, "acw_ended_at", 0) - _ms(p, "connected_at", 0))
         return [Contribution(queue_id, channel, {"completed": 1, "handle_ms": handle_ms})]
     if kind in (EventType.AGENT_STATUS_CHANGED, EventType.AGENT_ACTIVITY_CHANGED):
-        before, after = p.get("previous_activity"), p.get("activity")
-        if before == after:
-            return []
-        gauges: dict[str, int] = defaultdict(int)
-        if before in ACTIVITY_GAUGES:
-            gauges[ACTIVITY_GAUGES[before]] -= 1
-        if after in ACTIVITY_GAUGES:
-            gauges[ACTIVITY_GAUGES[after]] += 1
-        staffed_before = before not in (None, AgentActivity.OFFLINE)
-        staffed_after = after not in (None, AgentActivity.OFFLINE)
-        gauges["agents_staffed"] += int(staffed_after) - int(staffed_before)
-        queue_ids = p.get("queue_ids", [])
-        if not isinstance(queue_ids, list) or not all(isinstance(q, str) for q in queue_ids):
-            raise MalformedEvent("payload.queue_ids must be a list of strings")
-        return [Contribution(q, None, {}, dict(gauges)) for q in queue_ids]
+        return _agent_moves(p)
     return []
+
+
+def _queue_ids(payload: Mapping[str, Any], name: str, default: list[str] | None = None) -> list[str]:
+    queue_ids = payload.get(name)
+    queue_ids = (default or []) if queue_ids is None else queue_ids
+    if not isinstance(queue_ids, list) or not all(isinstance(q, str) for q in queue_ids):
+        raise MalformedEvent(f"payload.{name} must be a list of strings")
+    return queue_ids
+
+
+def _agent_gauges(activity: Any) -> dict[str, int]:
+    """The gauges one agent in `activity` counts in, in each queue it serves."""
+    if activity in (None, AgentActivity.OFFLINE):
+        return {}
+    return {"agents_staffed": 1, **({ACTIVITY_GAUGES[activity]: 1} if activity in ACTIVITY_GAUGES else {})}
+
+
+def _agent_moves(p: Mapping[str, Any]) -> list[Contribution]:
+    """An agent event moves the agent from (previous_activity, previous_queue_ids) to (activity, queue_ids):
+    out of the gauges of the queues it served, into those of the queues it serves. `previous_queue_ids` comes
+    when PUT /agents changed its queues (absent: they did not change); each event starts where the agent's
+    previous one ended (one agent's events share a shard, in order), so an agent's moves sum to what it counts in
+    now: a gauge below zero means an event was lost (the consumer logs it: usecases.metrics)."""
+    before, after = p.get("previous_activity"), p.get("activity")
+    queue_ids = _queue_ids(p, "queue_ids")
+    served, serves = set(_queue_ids(p, "previous_queue_ids", queue_ids)), set(queue_ids)
+    if before == after and served == serves:
+        return []
+    left, joined = _agent_gauges(before), _agent_gauges(after)
+    parts = []
+    for q in dict.fromkeys([*queue_ids, *sorted(served - serves)]):
+        gauges: dict[str, int] = defaultdict(int)
+        if q in served:
+            for name, n in left.items():
+                gauges[name] -= n
+        if q in serves:
+            for name, n in joined.items():
+                gauges[name] += n
+        if any(gauges.values()):  # else nothing moves here (an offline agent added or removed, a queue kept)
+            parts.append(Contribution(q, None, {}, dict(gauges)))
+    return parts
 
 
 class MetricUpdate(BaseModel):
@@ -258,6 +296,9 @@ class MetricUpdate(BaseModel):
     minutes: dict[int, dict[str, int]] = Field(default_factory=dict, description="epoch minute -> counter -> delta")
     gauges: dict[str, int] = Field(default_factory=dict)
     events: int = 0
+    abandons: dict[str, list[str]] = Field(
+        default_factory=dict, description="abandon page -> the abandon entries it gains (abandon_entry): written before "
+                                          "the item, idempotently (a set), so a batch delivered again adds none twice")
 
 
 @dataclass(frozen=True)
@@ -283,14 +324,13 @@ def fold_batch(
     records: Iterable[SequencedEvent],
     watermarks: Mapping[tuple[str, str], str],
     time_zones: Mapping[str, str] | None = None,
-    short_abandon_ms: Mapping[str, float] | None = None,
 ) -> list[MetricUpdate]:
     """One MetricUpdate per (tenant, queue) for the records above that item's watermark.
 
-    A Lambda batch comes from one shard, so `watermarks` are that shard's. `short_abandon_ms` is each tenant's
-    KpiSettings.short_abandon_s in ms (absent: its default): an abandon that waited at most that long is short."""
+    A Lambda batch comes from one shard, so `watermarks` are that shard's. An abandon that may be short (waited at
+    most MAX_SHORT_ABANDON_MS) goes in the update's abandon pages and its day's `abandons_kept`."""
     zones = time_zones or {}
-    shorts = short_abandon_ms or {}
+    abandons: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     days: dict[tuple[str, str], dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     minutes: dict[tuple[str, str], dict[int, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     gauges: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
@@ -308,13 +348,12 @@ def fold_batch(
             at_ms = event.occurred_ms if part.day_ms is None else part.day_ms
             day = local_day(at_ms, zones.get(event.tenant_id, "UTC"))
             minute = epoch_minute(event.occurred_ms if part.minute_ms is None else part.minute_ms)
-            counters = part.counters
-            short_ms = shorts.get(event.tenant_id, DEFAULT_SHORT_ABANDON_MS)
-            if part.abandon_wait_ms is not None and part.abandon_wait_ms <= short_ms:
-                counters = {**counters, "short_abandoned": 1}  # inclusive, as history counts it
-            for name, delta in counters.items():
+            for name, delta in part.counters.items():
                 _bump(days[item][day], name, part.channel, delta)
                 minutes[item][minute][name] = minutes[item][minute].get(name, 0) + delta
+            if part.abandon_wait_ms is not None and part.abandon_wait_ms <= MAX_SHORT_ABANDON_MS:
+                _bump(days[item][day], KEPT_ABANDONS, None, 1)
+                abandons[item][abandon_page(day, minute)].append(abandon_entry(minute, part.abandon_wait_ms, event.event_id))
             for name, delta in part.gauges.items():
                 _bump(gauges[item], name, part.channel, delta)
             high[item] = max(high.get(item, ""), record.sequence)
@@ -331,6 +370,7 @@ def fold_batch(
             minutes={m: dict(c) for m, c in minutes[(tenant_id, queue_id)].items()},
             gauges={g: n for g, n in gauges[(tenant_id, queue_id)].items() if n},
             events=seen[(tenant_id, queue_id)],
+            abandons={page: list(entries) for page, entries in abandons[(tenant_id, queue_id)].items()},
         )
         for (tenant_id, queue_id) in high
     ]
@@ -396,6 +436,53 @@ def plan_write(update: MetricUpdate, item: Mapping[str, Any]) -> WritePlan:
 
 def _older(current: Any, tag: Any) -> bool:
     return str(current).zfill(16) < str(tag).zfill(16)
+
+
+# --- abandon pages: the waits of the abandons that may be short, classified when read ---------------------------
+ABANDON_PAGE_TTL_S = 2 * 86_400  # after its hour: a view reads today's pages, and yesterday's while its window does
+
+
+def abandon_page(day: str, minute: int) -> str:
+    """The page of a queue's abandons enqueued on the tenant-local `day` that happened in the hour of epoch `minute`.
+    An hour a page bounds what a batch with abandons rewrites (a write is billed by the item's size) and keeps a page
+    far under DynamoDB's 400 KB item (~15 bytes an abandon); a view reads a day's pages with one Query."""
+    return f"{day}#{minute // 60}"
+
+
+def page_day(page: str) -> str:
+    return page.partition("#")[0]
+
+
+def page_expiry_s(page: str) -> int:
+    """When the page may go (epoch seconds, the store's TTL)."""
+    return (int(page.partition("#")[2]) + 1) * 3600 + ABANDON_PAGE_TTL_S
+
+
+def abandon_entry(minute: int, wait_ms: int, key: str) -> str:
+    """One abandon as a member of a number set: `<epoch minute><wait ms, 6 digits>.<12 digits of key's hash>1`. The
+    integer part is what a view reads; the fraction (of the event id) makes two abandons of one minute and wait two
+    members and a redelivered one the same member, and its final 1 leaves no trailing zero for the store to strip."""
+    tag = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=5).digest(), "big") % 10**12
+    return f"{minute}{wait_ms:06d}.{tag:012d}1"
+
+
+def _minute_and_wait(entry: str) -> tuple[int, int]:
+    minute, wait_ms = divmod(int(str(entry).partition(".")[0]), 1_000_000)
+    return minute, wait_ms
+
+
+def kept_abandons(item: Mapping[str, Any], day: str) -> int:
+    """How many abandons of `day` the item's day slot says its abandon pages hold (0: a slot of another day)."""
+    prefix = f"d{day_slot(day)}"
+    return int(item.get(f"{prefix}_{KEPT_ABANDONS}", 0)) if item.get(f"{prefix}_at") == day else 0
+
+
+def abandon_days(item: Mapping[str, Any], now_ms: int, time_zone: str = "UTC") -> list[str]:
+    """The days whose abandon pages the view of `item` needs: today, and yesterday while the last 15 minutes can hold
+    an abandon enqueued then (within MAX_SHORT_ABANDON_MS before the window); only days the item counts some in."""
+    days = dict.fromkeys((local_day(now_ms, time_zone),
+                          local_day(now_ms - WINDOW_MINUTES * 60_000 - MAX_SHORT_ABANDON_MS, time_zone)))
+    return [day for day in days if kept_abandons(item, day)]
 
 
 _TIMED_OUT_DESCRIPTION = ("contacts whose wait the system ended (QUEUE_TIMEOUT, CALLBACK_EXPIRED): offered, not "
@@ -513,8 +600,14 @@ def _slot_values(item: Mapping[str, Any], prefix: str) -> dict[str, int]:
 
 
 def gauge_value(item: Mapping[str, Any], name: str) -> int:
-    """A gauge of the live item: 0 when it has none, never below 0 (what realtime_view reports)."""
+    """A gauge of the live item: 0 when it has none, never below 0 (what realtime_view reports; the consumer logs
+    one below zero: negative_gauges)."""
     return max(0, int(item.get(f"g_{name}", 0)))
+
+
+def negative_gauges(item: Mapping[str, Any]) -> list[str]:
+    """The gauges of the live item below zero (with their channel suffix)."""
+    return [k.removeprefix("g_") for k, v in item.items() if k.startswith("g_") and int(v) < 0]
 
 
 def realtime_view(
@@ -527,16 +620,25 @@ def realtime_view(
     sl_target: float | None = None,
     service_level_variant: str = "default",
     abandonment_variant: str = "exclude_short_abandons",
+    short_abandon_ms: float = DEFAULT_SHORT_ABANDON_MS,
+    abandons: Mapping[str, Collection[str]] | None = None,
 ) -> RealtimeQueueMetrics:
-    """The queue's live view; `service_level_variant` and `abandonment_variant` are the tenant's KpiSettings'."""
+    """The queue's live view; `service_level_variant`, `abandonment_variant` and `short_abandon_ms` are the tenant's
+    KpiSettings' in force now. `abandons`: the abandon pages' entries of the days abandon_days names (day -> entries),
+    classified here, inclusive as history counts them: an abandon that waited at most `short_abandon_ms` is short."""
     day = local_day(now_ms, time_zone)
     today = _slot_values(item, f"d{day_slot(day)}") if item.get(f"d{day_slot(day)}_at") == day else {}
     window: dict[str, int] = defaultdict(int)
-    for minute in sliding_minutes(now_ms):
+    window_minutes = sliding_minutes(now_ms)
+    for minute in window_minutes:
         prefix = f"m{minute % MINUTE_SLOTS}"
         if item.get(f"{prefix}_at") == minute:
             for name, value in _slot_values(item, prefix).items():
                 window[name] += value
+    # `short_abandoned` in a slot: what an item written before the abandon pages counted (see the module docstring).
+    kept = {d: [_minute_and_wait(e) for e in entries] for d, entries in (abandons or {}).items()}
+    today["short_abandoned"] = today.get("short_abandoned", 0) + sum(w <= short_abandon_ms for _, w in kept.get(day, ()))
+    window["short_abandoned"] += sum(m in window_minutes and w <= short_abandon_ms for pairs in kept.values() for m, w in pairs)
 
     def gauge(name: str) -> int:
         return gauge_value(item, name)

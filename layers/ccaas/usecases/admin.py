@@ -57,8 +57,10 @@ def _secret(tenant_id: str) -> str:
 def issue_api_key(deps: Dependencies, tenant_id: str, *, role: Role | str, agent_id: str | None = None,
                   name: str | None = None) -> IssuedKey:
     """A new key of `role` for the tenant; an agent key acts as `agent_id` (which need not exist yet:
-    an agent created later with that id is the one it acts as)."""
-    role = Role(role)
+    an agent created later with that id is the one it acts as). The values are held to POST /keys' rules
+    (NewApiKey: a ValidationError naming the field) whoever calls: the admin tool stored a name "" the API refuses."""
+    request = NewApiKey(role=role, agent_id=agent_id, name=name)
+    role, agent_id, name = request.role, request.agent_id, request.name
     check_key_role(role, agent_id)
     deps.config.get_tenant(tenant_id)  # NotFound for an unknown tenant
     for _ in range(3):  # a clash of 10 random characters is all but impossible; still, never overwrite
@@ -79,7 +81,9 @@ def _issued(record: ApiKeyRecord, api_key: str) -> IssuedKey:
 
 
 def list_api_keys(deps: Dependencies, tenant_id: str) -> list[ApiKeyInfo]:
-    """The tenant's keys, revoked ones included, oldest first: never a secret or a hash."""
+    """The tenant's keys, revoked ones included, oldest first: never a secret or a hash. NotFound for an unknown
+    tenant (which has no keys, but an empty list would say it exists)."""
+    deps.config.get_tenant(tenant_id)
     records = sorted(deps.config.list_api_keys(tenant_id), key=lambda r: (r.created_at, r.key_id))
     return [r.info() for r in records]
 
@@ -189,11 +193,14 @@ def configure_agent(deps: Dependencies, tenant_id: str, agent_id: str, profile: 
 
 
 def put_agent(deps: Dependencies, agent: Agent) -> Agent:
-    """Create an agent, or replace its profile (skills, queues, capacity) keeping its live state."""
+    """Create an agent, or replace its profile (skills, queues, capacity) keeping its live state. A change that
+    moves the agent in the live metrics (its queues, its slots) is published (_publish_profile_change)."""
     try:
         current = deps.store.get_agent(agent.tenant_id, agent.agent_id)
     except NotFound:
-        deps.store.save(agents=[agent.model_copy(update={"version": 0})])
+        created = agent.model_copy(update={"version": 0})
+        deps.store.save(agents=[created])
+        _publish_profile_change(deps, None, created)
         return agent
     # Validated again (not model_copy): the profile's nested models stay models, not the dicts of a dump.
     updated = Agent.model_validate({**current.model_dump(), **agent.model_dump(include=PROFILE_FIELDS),
@@ -203,8 +210,29 @@ def put_agent(deps: Dependencies, agent: Agent) -> Agent:
         # gauges and the span its earlier events opened would never be closed.
         raise Conflict(f"agent {agent.agent_id} must be OFFLINE (nothing in hand) to add or remove the skill "
                        f"{TEST_AGENT_SKILL}", field="skills")
-    deps.store.save(agents=[updated])
+    deps.store.save(agents=[updated])  # conditional on the version read: the event below is this change's
+    _publish_profile_change(deps, current, updated)
     return updated
+
+
+def _publish_profile_change(deps: Dependencies, before: Agent | None, after: Agent) -> None:
+    """An `agent.activity_changed` event when the saved profile changed the queues or slots (capacity) of an agent
+    that is not OFFLINE, or made an agent that is not OFFLINE (`before` None: seeds, benches). The live metrics
+    move the agent's counts out of the queues it left and into those it joined at once (payload
+    `previous_queue_ids`), instead of taking the next status event's queues for the ones it counted in (a gauge
+    left up for good in a queue it left, one taken below zero in a queue it joined); the activity spans cut where
+    the slots changed. Its sequence is the agent's new version: consumers order and deduplicate it as any other
+    of the agent's events."""
+    from ccaas.domain.events import EventType, agent_event
+
+    if agent_activity(after) == AgentActivity.OFFLINE:
+        return  # counted nowhere: its next event (logging in) names the queues it serves then
+    previous_queue_ids = [] if before is None else [q.queue_id for q in before.queues]
+    if before is not None and set(previous_queue_ids) == {q.queue_id for q in after.queues} and before.slots() == after.slots():
+        return  # nothing the stream's consumers count moved (a name, skills, a queue's priority)
+    previous_activity = AgentActivity.OFFLINE if before is None else agent_activity(before)
+    deps.events.publish([agent_event(EventType.AGENT_ACTIVITY_CHANGED, after, deps.ids.new_id(), deps.clock.now_ms(),
+                                     previous_activity=previous_activity, previous_queue_ids=previous_queue_ids)])
 
 
 def index_resolved_alerts(deps: Dependencies, tenant_id: str) -> int:

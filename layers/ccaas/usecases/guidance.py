@@ -10,11 +10,10 @@ writing the same state, then `publish`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.events import Event, EventType
+from ccaas.domain.events import guidance_event
 from ccaas.domain.guidance import GuidanceRules, Prompt, evaluate_guidance, ongoing_silence
 from ccaas.usecases.tenancy import save_settings, settings_of
 
@@ -55,15 +54,9 @@ def publish(deps: Dependencies, contact: Contact, state: LiveTranscriptState, pr
     if not prompts or not contact.agent_id:
         return
     now = deps.clock.now_ms()
-    deps.events.publish([
-        Event(
-            event_id=deps.ids.new_id(), tenant_id=contact.tenant_id, type=EventType.AGENT_GUIDANCE_PROMPTED,
-            occurred_at=datetime.fromtimestamp(now / 1000, tz=UTC), subject=f"contact/{contact.contact_id}", sequence=state.version,
-            payload={"agent_id": contact.agent_id, "contact_id": contact.contact_id, "rule": p.rule,
-                     "kind": p.kind.value, "text": p.text, "at": p.at_ms, "segment_index": p.segment_index},
-        )
-        for p in prompts
-    ])  # fmt: skip
+    # The new prompts are the state's last (prompts are only ever appended): each one's number is its place.
+    first = len(state.guidance.prompts) - len(prompts) + 1
+    deps.events.publish([guidance_event(contact, p, first + i, deps.ids.new_id(), now) for i, p in enumerate(prompts)])
 
 
 def contact_guidance(deps: Dependencies, tenant_id: str, contact_id: str) -> list[Prompt]:

@@ -1,9 +1,10 @@
 """Live metrics: the stream consumer's fold and the real-time read model."""
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +17,13 @@ from ccaas.domain.live_metrics import (
     RealtimeQueueMetrics,
     SequencedEvent,
     WritePlan,
+    abandon_days,
     fold_batch,
     gauge_value,
+    kept_abandons,
+    negative_gauges,
+    page_day,
+    page_expiry_s,
     pad_sequence,
     plan_write,
     realtime_view,
@@ -28,6 +34,8 @@ from ccaas.usecases.tenancy import kpi_settings_of, time_zone_of
 if TYPE_CHECKING:  # the live-metrics consumer never builds a contact or a queue: it reads them from the read side
     from ccaas.domain.kpis.settings import KpiSettings
     from ccaas.domain.models import Contact, Queue
+
+logger = logging.getLogger(__name__)
 
 Key = tuple[str, str]  # (tenant_id, queue_id)
 
@@ -43,6 +51,13 @@ _items_lock = threading.Lock()
 # When the consumer last read each (tenant, queue)'s oldest waiting contact, per live-metrics store (view_after_write).
 OLDEST_REREAD_MS = 30_000
 _oldest_reads: weakref.WeakKeyDictionary[object, dict[Key, int]] = weakref.WeakKeyDictionary()
+# The abandon pages' entries of each (tenant, queue, day) this process wrote or read, per live-metrics store: the
+# views it reports after a write classify them without a read while they are all the queue's item counts
+# (live_metrics.kept_abandons); a day with more (written by another shard's consumer) is read again.
+_MAX_CACHED_DAYS = 1_000
+_abandons: weakref.WeakKeyDictionary[object, dict[tuple[str, str, str], set[str]]] = weakref.WeakKeyDictionary()
+# The gauges last logged below zero per (tenant, queue), per live-metrics store (_warn_below_zero).
+_below_zero: weakref.WeakKeyDictionary[object, dict[Key, tuple[str, ...]]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -56,11 +71,15 @@ def is_first_delivery(deps: Dependencies, record: SequencedEvent) -> bool:
     return deps.dedup.first_sequence(record.event, record.sequence) == record.sequence
 
 
+# The events whose payload names the queues an agent serves (queue_ids, previous_queue_ids).
+AGENT_EVENTS = frozenset({EventType.AGENT_STATUS_CHANGED, EventType.AGENT_ACTIVITY_CHANGED})
+
+
 def accept_record(deps: Dependencies, data: bytes, shard_id: str, sequence: str) -> SequencedEvent:
     """One stream record as the batch will apply it, or MalformedEvent (a poison record, reported as a batch item
     failure) when it is not an event, a payload field the fold reads has the wrong type or range, it happened
     further ahead of now than a clock can drift, or a contact event names a queue its tenant does not have (an agent
-    event's such queues are left out of it). Checked here, per record: found in the batch's fold or write, any of
+    event's queues need not exist yet). Checked here, per record: found in the batch's fold or write, any of
     these failed every record of the batch."""
     try:
         event = Event.model_validate_json(data)
@@ -69,14 +88,13 @@ def accept_record(deps: Dependencies, data: bytes, shard_id: str, sequence: str)
         raise MalformedEvent(f"not an event: {', '.join(fields)[:200]}") from None
     check_time(event, deps.clock.now_ms())
     record = SequencedEvent(event=event, shard_id=shard_id, sequence=pad_sequence(sequence))
-    unknown = {q for q in {c.queue_id for c in record.parts if c.queue_id} if not _queue_exists(deps, event.tenant_id, q)}
-    if unknown and event.type in (EventType.AGENT_STATUS_CHANGED, EventType.AGENT_ACTIVITY_CHANGED):
-        # An agent may be assigned a queue before it is made (PUT /agents does not require it): the agent counts
-        # in the queues that exist, and a queue made later starts from the agent's next change.
-        queue_ids = [q for q in event.payload["queue_ids"] if q not in unknown]
-        event = event.model_copy(update={"payload": {**event.payload, "queue_ids": queue_ids}})
-        return SequencedEvent(event=event, shard_id=shard_id, sequence=record.sequence)
-    if unknown:
+    queue_ids = {c.queue_id for c in record.parts if c.queue_id}  # MalformedEvent for a payload the fold cannot read
+    if event.type in AGENT_EVENTS:
+        # An agent may be assigned a queue before it is made (PUT /agents does not require it): it counts there
+        # too, so the queue made later shows it at once, and the agent's next event, which takes it out of the
+        # queue's gauges, finds it in them (left out, that event took the new queue's gauges below zero).
+        return record
+    if any(not _queue_exists(deps, event.tenant_id, q) for q in queue_ids):
         raise MalformedEvent("payload names a queue its tenant does not have")
     return record
 
@@ -112,7 +130,8 @@ def apply_records(deps: Dependencies, shard_id: str, records: Sequence[Sequenced
     new = {e: s for e, s in first_in_batch.items() if e not in stored}
     if new:
         dedup.remember(new)
-    return applied
+    # A queue an agent serves before it is made has its gauges, and no view to report or push yet.
+    return [a for a in applied if _queue_exists(deps, a.update.tenant_id, a.update.queue_id)]
 
 
 def apply_batch(deps: Dependencies, shard_id: str, records: Sequence[SequencedEvent]) -> list[AppliedUpdate]:
@@ -133,14 +152,12 @@ def apply_batch(deps: Dependencies, shard_id: str, records: Sequence[SequencedEv
     fresh = {k for k in keys if k not in items}
     if fresh:
         items.update(deps.live.snapshots(fresh))
-    tenants = dict.fromkeys(tenant_id for tenant_id, _ in keys)
-    zones = {tenant_id: time_zone_of(deps, tenant_id) for tenant_id in tenants}
-    short_abandon_ms = {tenant_id: kpi_settings_of(deps, tenant_id).short_abandon_s * 1000 for tenant_id in tenants}
+    zones = {tenant_id: time_zone_of(deps, tenant_id) for tenant_id in dict.fromkeys(t for t, _ in keys)}
 
     def plans(for_keys: set[Key] | None = None) -> dict[Key, tuple[MetricUpdate, WritePlan]]:
         watermarks = {k: item[f"wm_{shard_id}"] for k, item in items.items() if f"wm_{shard_id}" in item}
         out = {}
-        for update in fold_batch(records, watermarks, zones, short_abandon_ms):
+        for update in fold_batch(records, watermarks, zones):
             key = (update.tenant_id, update.queue_id)
             if for_keys is None or key in for_keys:
                 out[key] = (update, plan_write(update, items.get(key, {})))
@@ -155,6 +172,7 @@ def apply_batch(deps: Dependencies, shard_id: str, records: Sequence[SequencedEv
         planned.update(plans(stale))
     applied = []
     for key, (update, plan) in planned.items():
+        _add_abandons(deps, update)  # first: the item's `abandons_kept` never counts entries that are not there
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 after = deps.live.write(key[0], key[1], plan)
@@ -175,8 +193,45 @@ def apply_batch(deps: Dependencies, shard_id: str, records: Sequence[SequencedEv
         if after is None:
             continue
         _remember(cache, key, after)
+        _warn_below_zero(deps, key, after)
         applied.append(AppliedUpdate(update, after))
     return applied
+
+
+def _warn_below_zero(deps: Dependencies, key: Key, item: dict[str, Any]) -> None:
+    """A gauge below zero is shown as 0 (live_metrics.gauge_value) but never silently: each agent's and contact's
+    moves sum to what it counts in now, so one below zero means an event was lost or taken twice (an event whose
+    publish failed for good, an item written before a fix). Logged with the queue and the gauges' names only, once
+    per process while the same gauges stay below zero (not at every batch: log ingestion is billed)."""
+    below = tuple(sorted(negative_gauges(item)))
+    with _items_lock:
+        logged = _below_zero.setdefault(deps.live, {})
+        if logged.get(key, ()) == below:
+            return
+        if len(logged) >= _MAX_CACHED_ITEMS:
+            logged.clear()
+        logged[key] = below
+    if below:
+        logger.warning("live gauge below zero", extra={"tenant_id": key[0], "queue_id": key[1], "gauges": list(below)})
+
+
+def _add_abandons(deps: Dependencies, update: MetricUpdate) -> None:
+    """The update's abandon pages, each one idempotent write (a set), remembered for the views after the write."""
+    if not update.abandons:
+        return
+    cache = _abandon_cache(deps)
+    for page, entries in update.abandons.items():
+        stored = deps.live.add_abandons(update.tenant_id, update.queue_id, page, entries, page_expiry_s(page))
+        with _items_lock:
+            cache.setdefault((update.tenant_id, update.queue_id, page_day(page)), set()).update(stored)
+
+
+def _abandon_cache(deps: Dependencies) -> dict[tuple[str, str, str], set[str]]:
+    with _items_lock:
+        cache = _abandons.setdefault(deps.live, {})
+        if len(cache) > _MAX_CACHED_DAYS:
+            cache.clear()  # a process seeing more queue-days than that reads each again once
+        return cache
 
 
 def _reread(deps: Dependencies, keys: set[Key]) -> dict[Key, dict[str, Any]]:
@@ -210,10 +265,15 @@ def real_waiting(deps: Dependencies, tenant_id: str, queue_id: str, limit: int,
     return real[:limit]
 
 
-def view_of(deps: Dependencies, tenant_id: str, queue_id: str, item: dict[str, Any], *, with_oldest: bool = True) -> RealtimeQueueMetrics:
+def view_of(deps: Dependencies, tenant_id: str, queue_id: str, item: dict[str, Any], *, with_oldest: bool = True,
+            abandons: Mapping[str, Collection[str]] | None = None) -> RealtimeQueueMetrics:
+    """The queue's view of its live item. `abandons`: its abandon pages' entries (live_metrics.abandon_days), read
+    when not given (a Query a day, only for days the item counts some in)."""
     queue = deps.config.get_queue(tenant_id, queue_id)
     oldest = real_waiting(deps, tenant_id, queue_id, 1) if with_oldest else []
-    return _view(deps, queue, item, oldest, time_zone_of(deps, tenant_id), kpi_settings_of(deps, tenant_id))
+    if abandons is None:
+        abandons = _read_abandons(deps, tenant_id, queue_id, item)
+    return _view(deps, queue, item, oldest, time_zone_of(deps, tenant_id), kpi_settings_of(deps, tenant_id), abandons)
 
 
 def view_after_write(deps: Dependencies, applied: AppliedUpdate) -> RealtimeQueueMetrics:
@@ -234,11 +294,32 @@ def view_after_write(deps: Dependencies, applied: AppliedUpdate) -> RealtimeQueu
             if key not in last_reads and len(last_reads) >= _MAX_CACHED_ITEMS:
                 last_reads.clear()  # a process seeing more queues than that reads each again once
             last_reads[key] = now
-    return view_of(deps, update.tenant_id, update.queue_id, applied.item, with_oldest=read)
+    return view_of(deps, update.tenant_id, update.queue_id, applied.item, with_oldest=read,
+                   abandons=_cached_abandons(deps, key, applied.item))
+
+
+def _cached_abandons(deps: Dependencies, key: Key, item: dict[str, Any]) -> dict[str, set[str]]:
+    """The abandon pages' entries the view of the item just written needs, from this process's cache, each day read
+    again when the item counts more than the cache holds (another shard's consumer added some)."""
+    cache = _abandon_cache(deps)
+    days = abandon_days(item, deps.clock.now_ms(), time_zone_of(deps, key[0]))
+    stale = [d for d in days if len(cache.get((*key, d), ())) < kept_abandons(item, d)]
+    if stale:
+        fresh = deps.live.abandons(key[0], key[1], stale)
+        with _items_lock:
+            for day, entries in fresh.items():
+                cache.setdefault((*key, day), set()).update(entries)
+    return {d: cache.get((*key, d), set()) for d in days}
+
+
+def _read_abandons(deps: Dependencies, tenant_id: str, queue_id: str, item: Mapping[str, Any]) -> dict[str, set[str]]:
+    """The abandon pages the view of `item` needs (none read when the item counts no abandon kept for them)."""
+    days = abandon_days(item, deps.clock.now_ms(), time_zone_of(deps, tenant_id))
+    return deps.live.abandons(tenant_id, queue_id, days) if days else {}
 
 
 def _view(deps: Dependencies, queue: Queue, item: dict[str, Any], oldest: Sequence[Contact], time_zone: str,
-          settings: KpiSettings) -> RealtimeQueueMetrics:
+          settings: KpiSettings, abandons: Mapping[str, Collection[str]]) -> RealtimeQueueMetrics:
     return realtime_view(
         queue.queue_id,
         item,
@@ -248,6 +329,8 @@ def _view(deps: Dependencies, queue: Queue, item: dict[str, Any], oldest: Sequen
         sl_target=queue.sl_target,
         service_level_variant=settings.service_level_variant,
         abandonment_variant=settings.abandonment_variant,
+        short_abandon_ms=settings.short_abandon_s * 1000,  # in force now, as history classifies at read time
+        abandons=abandons,
     )
 
 
@@ -260,7 +343,8 @@ def realtime_queue_metrics(deps: Dependencies, tenant_id: str, queue_id: str) ->
     queue = deps.config.get_queue(tenant_id, queue_id)
     oldest = real_waiting(deps, tenant_id, queue_id, 1)
     time_zone, settings = time_zone_of(deps, tenant_id), kpi_settings_of(deps, tenant_id)
-    return _view(deps, queue, deps.live.read(tenant_id, queue_id), oldest, time_zone, settings)
+    item = deps.live.read(tenant_id, queue_id)
+    return _view(deps, queue, item, oldest, time_zone, settings, _read_abandons(deps, tenant_id, queue_id, item))
 
 
 def realtime_all_queues(deps: Dependencies, tenant_id: str) -> list[RealtimeQueueMetrics]:
@@ -268,5 +352,9 @@ def realtime_all_queues(deps: Dependencies, tenant_id: str) -> list[RealtimeQueu
     oldest = deps.store.waiting_in_queues(tenant_id, [q.queue_id for q in queues], 1)
     time_zone, settings = time_zone_of(deps, tenant_id), kpi_settings_of(deps, tenant_id)
     items = deps.live.snapshots((tenant_id, q.queue_id) for q in queues)
-    return [_view(deps, q, items.get((tenant_id, q.queue_id), {}), real_waiting(deps, tenant_id, q.queue_id, 1, oldest[q.queue_id]),
-                  time_zone, settings) for q in queues]
+    views = []
+    for q in queues:
+        item = items.get((tenant_id, q.queue_id), {})
+        views.append(_view(deps, q, item, real_waiting(deps, tenant_id, q.queue_id, 1, oldest[q.queue_id]), time_zone,
+                           settings, _read_abandons(deps, tenant_id, q.queue_id, item)))
+    return views

@@ -321,8 +321,9 @@ class DynamoConfigStore:
         self._db = client
         self._table = table
 
-    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
-        item = self._db.get_item(TableName=self._table, Key=to_item({"pk": pk, "sk": sk})).get("Item")
+    def _get(self, pk: str, sk: str, *, consistent: bool = False) -> dict[str, Any] | None:
+        item = self._db.get_item(TableName=self._table, Key=to_item({"pk": pk, "sk": sk}),
+                                 ConsistentRead=consistent).get("Item")
         return None if item is None else _entity(item)
 
     def _put(self, pk: str, sk: str, values: dict[str, Any]) -> None:
@@ -366,7 +367,9 @@ class DynamoConfigStore:
         self._put(f"APIKEY#{key_hash}", "APIKEY", {"tenant_id": tenant_id})  # the shape before roles
 
     def credential_for_key(self, key_hash: str) -> Credential | None:
-        values = self._get(f"APIKEY#{key_hash}", "APIKEY")
+        # Consistent: $connect reads it again after storing its connection to refuse a secret revoked or rotated away
+        # meanwhile; an eventually consistent read could still return the old item.
+        values = self._get(f"APIKEY#{key_hash}", "APIKEY", consistent=True)
         if values is None:
             return None
         if "role" not in values:
@@ -399,7 +402,7 @@ class DynamoConfigStore:
         self._transact(items, f"key {record.key_id} exists")
 
     def get_api_key(self, tenant_id: str, key_id: str) -> ApiKeyRecord:
-        values = self._get(f"{tenant_id}#CONFIG", f"APIKEY#{key_id}")
+        values = self._get(f"{tenant_id}#CONFIG", f"APIKEY#{key_id}", consistent=True)  # as credential_for_key
         if values is None:
             raise NotFound(f"key {key_id} not found", field="key_id")
         return ApiKeyRecord.model_validate(values)
@@ -480,7 +483,7 @@ class DynamoConfigStore:
 _LIVE_WORDS = {
     "offered": "o", "answered": "a", "answered_within_sl": "aw", "abandoned": "b", "abandoned_within_sl": "bw",
     "wait_ms_answered": "w", "completed": "c", "handle_ms": "h", "transferred_out": "xo", "transferred_in": "xi",
-    "short_abandoned": "bs", "timed_out": "to",
+    "short_abandoned": "bs", "timed_out": "to", "abandons_kept": "bk",
     "in_queue": "q", "agents_staffed": "s", "agents_offline": "af",  # af: items written before the gauge was dropped
     "agents_not_ready": "an",
     "agents_available": "av", "agents_reserved": "ar", "agents_on_contact": "ao", "agents_acw": "ac",
@@ -644,3 +647,41 @@ class DynamoLiveMetricsStore:
     def read(self, tenant_id: str, queue_id: str) -> dict[str, Any]:
         raw = self._db.get_item(TableName=self._table, Key=self._key(tenant_id, queue_id)).get("Item")
         return {} if raw is None else _live_item(raw)[0]
+
+    # Abandon pages (ccaas.domain.live_metrics.abandon_page): items `ABANDONS#<queue>#<day>#<hour>` beside the queue's,
+    # a number set `w` of entries and the TTL `expires_at`.
+    @staticmethod
+    def _page_key(tenant_id: str, queue_id: str, page: str) -> dict[str, Any]:
+        return to_item({"pk": f"{tenant_id}#LIVE", "sk": f"ABANDONS#{queue_id}#{page}"})
+
+    def add_abandons(self, tenant_id: str, queue_id: str, page: str, entries: Sequence[str], expires_at_s: int) -> set[str]:
+        """Add the entries to the page (a set: adding one again changes nothing, so no condition is needed) and
+        return all of the page's entries."""
+        response = self._db.update_item(
+            TableName=self._table, Key=self._page_key(tenant_id, queue_id, page),
+            UpdateExpression="ADD w :w SET expires_at = :e",
+            ExpressionAttributeValues={":w": {"NS": sorted(set(entries))}, ":e": {"N": str(expires_at_s)}},
+            ReturnValues="UPDATED_NEW",
+        )
+        return set(response["Attributes"]["w"]["NS"])
+
+    def abandons(self, tenant_id: str, queue_id: str, days: Sequence[str]) -> dict[str, set[str]]:
+        """Day -> the entries of its pages (one Query a day, eventually consistent: a reader that finds fewer than the
+        queue's item counts reads again later)."""
+        found: dict[str, set[str]] = {}
+        for day in days:
+            entries: set[str] = set()
+            request: dict[str, Any] = {
+                "TableName": self._table, "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+                "ExpressionAttributeValues": {":p": {"S": f"{tenant_id}#LIVE"}, ":s": {"S": f"ABANDONS#{queue_id}#{day}#"}},
+                "ProjectionExpression": "w",
+            }
+            while True:
+                response = self._db.query(**request)
+                for raw in response.get("Items", []):
+                    entries.update(raw.get("w", {}).get("NS", ()))
+                if "LastEvaluatedKey" not in response:
+                    break
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            found[day] = entries
+        return found

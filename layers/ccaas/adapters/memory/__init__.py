@@ -259,6 +259,9 @@ class MemoryLiveMetricsStore:
         self._lock = threading.Lock()
         self.items: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
         self.writes = 0
+        # (tenant, queue, abandon page) -> its entries (ccaas.domain.live_metrics.abandon_page); expiry not kept
+        self.abandon_pages: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+        self.abandon_reads = 0
 
     def snapshots(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
         return {k: dict(self.items[k]) for k in keys if k in self.items}
@@ -279,6 +282,19 @@ class MemoryLiveMetricsStore:
 
     def read(self, tenant_id: str, queue_id: str) -> dict[str, Any]:
         return dict(self.items.get((tenant_id, queue_id), {}))
+
+    def add_abandons(self, tenant_id: str, queue_id: str, page: str, entries: Sequence[str], expires_at_s: int) -> set[str]:
+        with self._lock:
+            stored = self.abandon_pages[(tenant_id, queue_id, page)]
+            stored.update(entries)
+            return set(stored)
+
+    def abandons(self, tenant_id: str, queue_id: str, days: Sequence[str]) -> dict[str, set[str]]:
+        with self._lock:
+            self.abandon_reads += 1
+            return {day: {e for (t, q, page), entries in self.abandon_pages.items()
+                          if (t, q) == (tenant_id, queue_id) and page.startswith(f"{day}#") for e in entries}
+                    for day in days}
 
 
 class MemoryDeduplicator:
