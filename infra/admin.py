@@ -34,7 +34,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NoReturn, TextIO
 
 from infra.naming import (
@@ -180,15 +180,18 @@ def _fields(obj: Any) -> dict[str, Any]:
 
 
 def _when(value: Any) -> str:
-    """A time for people: epoch ms/s, datetime or ISO text -> ISO 8601 UTC; nothing -> '-'."""
+    """A time for people: epoch ms/s, datetime or ISO text -> ISO 8601 UTC, written as the API writes it (its own
+    `ccaas.api.views.iso`: milliseconds, `Z`); nothing -> '-'."""
+    from ccaas.api.views import iso
+
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        ms = value if value > 1e11 else value * 1000  # the use-cases' times are epoch ms; seconds are small numbers
+        return iso(int(ms)) or "-"
+    if isinstance(value, datetime) and value.tzinfo:
+        return iso(round(value.timestamp() * 1000)) or "-"
     if value is None or value == "":
         return "-"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = value / 1000 if value > 1e11 else value
-        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value.tzinfo else value.isoformat()
-    return str(value)
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def _table(rows: Sequence[Sequence[str]], header: Sequence[str], out: TextIO) -> None:

@@ -28,10 +28,10 @@ def test_a_contacts_decisions_come_in_pages_that_fit_the_response(tenant):
     after = link[link.index("after=") + 6:link.index("&")].replace("%23", "#")
     status, rest, headers = api_response("GET", f"/contacts/{cid}/routing", tenant.id, query={"after": after})
     assert status == 200 and "Link" not in headers
-    assert [d["at"] for d in first + rest] == [T0 + n for n in range(24)]  # oldest first, each once
+    assert [d["at_ms"] for d in first + rest] == [T0 + n for n in range(24)]  # oldest first, each once
 
     status, one, headers = api_response("GET", f"/contacts/{cid}/routing", tenant.id, query={"limit": "1"})
-    assert status == 200 and [d["at"] for d in one] == [T0] and "Link" in headers
+    assert status == 200 and [d["at_ms"] for d in one] == [T0] and "Link" in headers
 
 
 @pytest.mark.parametrize("query", [{"after": "c1"}, {"after": "1795737000000#zz"}, {"limit": "0"}, {"limit": "1001"}])
@@ -47,5 +47,5 @@ def test_the_routing_page_is_documented_with_its_link_header(tenant):
     operation = document["paths"]["/contacts/{contact_id}/routing"]["get"]
     ok = operation["responses"]["200"]
     assert "Link" in ok["headers"]
-    assert ok["content"]["application/json"]["schema"]["items"] == {"$ref": "#/components/schemas/Decision"}
+    assert ok["content"]["application/json"]["schema"]["items"] == {"$ref": "#/components/schemas/DecisionView"}
     assert {"after", "limit"} <= {p["name"] for p in operation["parameters"]}

@@ -108,12 +108,26 @@ class ContactCenterApi(APIGatewayRestResolver):
         with prefetched_contact.request_scope():
             try:
                 access.enforce(route, self.current_event.request_context.authorizer, route_arguments, _contact_of)
+                # Before Powertools validates the body: it would take a JSON array's first element for an object.
+                if route.dependant.body_params and self.current_event.body:
+                    misplaced = request_body.list_where_an_object_goes(route, _json_document(self.current_event))
+                    if misplaced:
+                        raise RequestValidationError(misplaced)
             except Exception as error:  # noqa: BLE001 - mapped by the app's exception handlers, as a route's
                 answer = self._call_exception_handler(error, route)
                 if answer is None:
                     raise
                 return answer
             return super()._call_route(route, route_arguments)
+
+
+def _json_document(event: Any) -> Any:
+    """The request's JSON body as Powertools reads it (parsed once: Powertools keeps it), None when it is CSV text
+    (request_body passes that on unparsed)."""
+    try:
+        return event.json_body
+    except ValueError:  # json.JSONDecodeError
+        return None
 
 
 def _contact_of(tenant_id: str, contact_id: str) -> Contact:

@@ -8,6 +8,7 @@ route answers.
 """
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -92,6 +93,15 @@ def shown_name(name: Any) -> str:
     return text if len(text) <= MAX_NAME_CHARS else text[:MAX_NAME_CHARS] + "…"
 
 
+# An enum member as Python shows it, `<InitiationMethod.INBOUND: 'INBOUND'>`: pydantic lists a Literal's allowed
+# values by their repr, and an enum member's repr is that. A client sends (and reads) the value: `'INBOUND'`.
+_ENUM_REPR = re.compile(r"<[A-Za-z_][\w.]*: ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|-?\d+(?:\.\d+)?)>")
+
+
+def _as_sent(message: str) -> str:
+    """A validation message with each enum member shown as the value a client sends."""
+    return _ENUM_REPR.sub(r"\1", message)
+
 
 def _problems(error: dict[str, Any], repeated: dict[str, int]) -> list[dict[str, Any]]:
     """One problem per pydantic error; a validator's error that lists located problems (`problems`, each
@@ -103,9 +113,10 @@ def _problems(error: dict[str, Any], repeated: dict[str, int]) -> list[dict[str,
     if len(loc) == 2 and loc[0] == "query" and loc[1] in repeated:
         error = {**error, "type": "duplicate_parameter", "msg": f"given {repeated[loc[1]]} times; send it once"}
     if not located:
-        return [{"loc": loc, "type": error["type"], "msg": error.get("msg", error["type"]),
+        return [{"loc": loc, "type": error["type"], "msg": _as_sent(error.get("msg", error["type"])),
                  "field": _field_of(tuple(error["loc"])), "where": ".".join(map(str, loc))}]
-    return [{"loc": [*loc, *(q if isinstance(q, int) else shown_name(q) for q in p.loc)], "type": p.kind, "msg": p.message,
+    return [{"loc": [*loc, *(q if isinstance(q, int) else shown_name(q) for q in p.loc)], "type": p.kind,
+             "msg": _as_sent(p.message),
              "field": p.path, "where": p.path} for p in located]
 
 

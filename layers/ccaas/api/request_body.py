@@ -7,11 +7,16 @@ UTF-16 surrogate escape (`"\\ud800"`: parses, then fails wherever the text is en
 integer of over 4,300 digits (ValueError; over 38 is refused here: DynamoDB's precision). This
 module checks the body first and answers those with a 400 that says what is wrong, a body over the size
 limit with a 413 (1 MiB; 4 MiB for a campaign list upload: `body_limit`). A body that parses as JSON is
-read as JSON whatever its content type says (`curl -d` sends form encoding, other clients `text/plain`
-or nothing); one that does not is a 400 when it claims to be JSON (or claims nothing) and a 415 when it
-claims another media type. A CSV body (`text/csv`) is
-checked the same way (size, UTF-8) and passed on as text with its content type: the route that takes one
-reads it itself.
+read as JSON whatever its content type says (`curl -d` sends form encoding, other clients `text/plain`,
+`text/csv` or nothing); one that does not is a 400 when it claims to be JSON (or claims nothing) and a 415 when
+it claims another media type. A CSV body (`text/csv`) sent to the route that takes one (`RAW_TEXT_ROUTES`: the
+campaign list upload) is checked the same way (size, UTF-8) and passed on as text with its content type, never
+read as JSON (a one-column file of numbers is JSON too): the route reads it itself.
+
+Powertools reads a JSON array sent where the operation takes one object as the array's first element, dropping
+the rest (its form-data handling: `_normalize_field_value`); `list_where_an_object_goes` finds that body from the
+operation's own body model, so the app answers a 422 naming `body` instead. An operation whose body model takes a
+list (the transcript upload's segment list) still gets it whole.
 
 An object that gives a key twice (`{"queue_id": "a", "queue_id": "b"}`, anywhere: nested, inside lists, or
 spelled differently as `"\\u0071ueue_id"`) is a 400 `duplicate_key` naming the key and where it is
@@ -35,6 +40,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import _is_or_contains_sequence
+
 from ccaas.api.errors import shown_name
 
 MAX_BODY_BYTES = 1_048_576  # the largest transcript upload we take; items are bounded again at write
@@ -42,9 +49,10 @@ MAX_BODY_BYTES = 1_048_576  # the largest transcript upload we take; items are b
 # Gateway REST takes 10 MB, a synchronous Lambda invocation 6 MB for the whole event, in which the body is
 # a JSON string (every quote escaped: ~15-30 % more for JSON rows): 4 MiB keeps the event under 6 MB.
 LIST_UPLOAD_MAX_BODY_BYTES = 4 * 1_048_576
-LARGE_BODY_ROUTES: tuple[tuple[str, re.Pattern[str], int], ...] = (
-    ("POST", re.compile(r"/campaigns/[^/]+/lists/?"), LIST_UPLOAD_MAX_BODY_BYTES),
-)
+_LIST_UPLOAD = ("POST", re.compile(r"/campaigns/[^/]+/lists/?"))  # POST /campaigns/{id}/lists: JSON rows or a CSV file
+LARGE_BODY_ROUTES: tuple[tuple[str, re.Pattern[str], int], ...] = ((*_LIST_UPLOAD, LIST_UPLOAD_MAX_BODY_BYTES),)
+# The routes that read a CSV body themselves (with its content type); to any other a JSON body is JSON.
+RAW_TEXT_ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (_LIST_UPLOAD,)
 MAX_DEPTH = 32  # no model of ours nests deeper than a handful of levels
 # DynamoDB keeps 38 significant digits; Python refuses to convert integers of over 4,300 digits (a
 # ValueError inside json.loads, once a 502): longer integers are refused before either.
@@ -157,13 +165,39 @@ def _is_json_type(media_type: str) -> bool:
     return media_type in _JSON_TYPES or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
+def _method_and_path(event: dict[str, Any]) -> tuple[str, str]:
+    return str(event.get("httpMethod", "")).upper(), str(event.get("path") or "")
+
+
 def body_limit(event: dict[str, Any]) -> int:
     """The largest body (bytes) the event's route takes: MAX_BODY_BYTES, or more for a LARGE_BODY_ROUTES one."""
-    method, path = str(event.get("httpMethod", "")).upper(), str(event.get("path") or "")
+    method, path = _method_and_path(event)
     for route_method, pattern, limit in LARGE_BODY_ROUTES:
         if method == route_method and pattern.fullmatch(path):
             return limit
     return MAX_BODY_BYTES
+
+
+def takes_raw_text(event: dict[str, Any]) -> bool:
+    """Whether the event's route reads a CSV body itself (RAW_TEXT_ROUTES)."""
+    method, path = _method_and_path(event)
+    return any(method == route_method and pattern.fullmatch(path) for route_method, pattern in RAW_TEXT_ROUTES)
+
+
+def list_where_an_object_goes(route: Any, document: Any) -> list[dict[str, Any]]:
+    """The validation errors of a JSON array body (`document`) sent to an operation whose body model does not take
+    a list (Powertools would validate its first element alone): the body model's own errors for the whole array,
+    located at `body`. None for any other body, or an operation whose model takes a list."""
+    params = route.dependant.body_params
+    if type(document) is not list or len(params) != 1 or getattr(params[0].field_info, "embed", False):
+        return []
+    field = params[0]
+    if _is_or_contains_sequence(field.field_info.annotation):  # Powertools' own test: it passes such a body whole
+        return []
+    _, errors = field.validate(value=document, loc=("body",))
+    # A model that took the array (none does: tests/handlers/test_request_body_shapes.py) is refused all the same.
+    return list(errors or []) or [{"type": "model_type", "loc": ("body",), "msg": "Input should be a JSON object",
+                                   "input": None}]
 
 
 def normalise(event: dict[str, Any]) -> dict[str, Any]:
@@ -194,8 +228,8 @@ def normalise(event: dict[str, Any]) -> dict[str, Any]:
 
     headers = dict(event.get("headers") or {})
     media_type, header_name = _media_type(headers)
-    if media_type in _RAW_TEXT_TYPES:
-        return {**event, "body": text, "isBase64Encoded": False}  # read as text by the one route that takes it
+    if media_type in _RAW_TEXT_TYPES and takes_raw_text(event):
+        return {**event, "body": text, "isBase64Encoded": False}  # read as text by the route that takes it
     if not text.strip():
         # Only whitespace: no body, as an empty one (a route that needs one answers 400 naming `body`).
         return {**event, "body": None, "isBase64Encoded": False}
@@ -206,6 +240,10 @@ def normalise(event: dict[str, Any]) -> dict[str, Any]:
     except RecursionError:
         raise BodyProblem(400, "invalid_json", f"the body nests deeper than {MAX_DEPTH} levels") from None
     except json.JSONDecodeError as exc:
+        if media_type in _RAW_TEXT_TYPES:
+            # CSV text to a route that reads no CSV: passed on as it is, for the route to refuse (a body model
+            # answers 415 naming `body`) or, reading no body, to ignore, as any body it has no use for.
+            return {**event, "body": text, "isBase64Encoded": False}
         if not _is_json_type(media_type) and media_type not in _READ_AS_JSON:
             raise BodyProblem(415, "unsupported_media_type",
                               f"content type {media_type!r} is not supported; send JSON (application/json)") from None

@@ -4,11 +4,13 @@ needs a state, a channel or an error (history, KPI records, events, outbound) im
 the entities and the routing plan a contact carries (ccaas.domain.models, which re-exports every name here)."""
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic_core import PydanticCustomError
 
 class DomainError(Exception):
     """A rule of the domain was broken; `code` is stable for API clients and flows to branch on."""
@@ -55,6 +57,52 @@ def within_calendar(value: _Day | None) -> _Day | None:
     if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
         raise ValueError(f"year must be {FIRST_YEAR}-{LAST_YEAR}")
     return value
+
+
+# A query string is text: "true" and "false" are its booleans. pydantic's lax bool would also take "1", "yes",
+# "on", "off", "0" and "no" (README "Errors, limits and retries": booleans are booleans in every query field too).
+_QUERY_BOOLEANS = {"true": True, "false": False}
+
+
+def query_boolean(value: Any) -> Any:
+    """A query parameter's boolean: the text `true` or `false`, nothing else."""
+    if isinstance(value, str):
+        if value not in _QUERY_BOOLEANS:
+            raise PydanticCustomError("bool_parsing", "Input should be true or false")
+        return _QUERY_BOOLEANS[value]
+    return value  # a default, or a caller's own bool: Strict refuses anything else
+
+
+QueryBool = Annotated[bool, BeforeValidator(query_boolean), Strict()]
+
+# ISO 8601's extended form: a date, or a date-time (which starts with one). pydantic would read a number, or a
+# string of digits ("1796538600000", and the basic form "20261201"), as epoch seconds or milliseconds, whichever
+# its size suggests; the basic form is refused, saying the extended form is expected, rather than read by a second
+# parser that would disagree with pydantic's on the rest of ISO 8601.
+_EXTENDED = {"date": re.compile(r"\d{4}-\d{2}-\d{2}\Z"), "date-time": re.compile(r"\d{4}-\d{2}-\d{2}(\Z|[Tt ])")}
+_ISO_EXAMPLES = {"date": "2026-12-01", "date-time": "2026-12-01T09:30:00Z, or a date: 2026-12-01"}
+
+
+def _iso_8601_text(kind: str) -> Any:
+    def check(value: Any) -> Any:
+        if isinstance(value, date):  # a caller's own date or datetime, never a client's input (JSON has neither)
+            return value
+        if not isinstance(value, str) or not _EXTENDED[kind].match(value):
+            raise PydanticCustomError(
+                "iso_8601", f"Input should be an ISO 8601 {kind} in the extended form ({_ISO_EXAMPLES[kind]}): "
+                            "not a number, not the basic form (20261201)")
+        return value
+    check.__qualname__ = check.__name__ = f"iso_8601_{kind.replace('-', '_')}_text"
+    return check
+
+
+iso_8601_date_text = _iso_8601_text("date")
+iso_8601_date_time_text = _iso_8601_text("date-time")
+# Every time a client sends, in a query or a body: ISO 8601 text (README: `from`/`to` ISO 8601), years 2000-2100. A
+# date-time without an offset is left to the field's reader (the tenant's wall clock where a route says so).
+IsoDateTime = Annotated[datetime, BeforeValidator(iso_8601_date_time_text), AfterValidator(within_calendar)]
+IsoDate = Annotated[date, BeforeValidator(iso_8601_date_text), AfterValidator(within_calendar)]
+ISO_TEXT_CHECKS = (iso_8601_date_text, iso_8601_date_time_text)  # what tests/unit/test_strict_times.py looks for
 
 
 class Channel(StrEnum):

@@ -48,14 +48,17 @@ def get_customer(customer_id: CustomerId) -> CustomerView:
 
 
 # OpenAPI 3.1 has no "exactly one of these query parameters" (oneOf is for one parameter's schema): the
-# operation and each parameter say it in words, and neither or both is a 422 naming `phone`.
+# operation and each parameter say it in words, and neither or both is a 422 naming `phone`. One given empty
+# (`?email=`) is a 422 naming it (min_length), not "neither" blamed on `phone`.
 @router.get("/customers", roles=[*READERS, INTEGRATION], tags=["customers"], responses=errors(404),
             summary="Look a customer up by phone number (E.164, send + as %2B) or e-mail address",
             description="Give exactly one of the query parameters `phone` and `email`: neither or both is a 422 "
                         "(`field`: phone). No customer with that number or address is a 404.")
 def find_customer(
-    phone: Annotated[str | None, Query(max_length=32, description="E.164, + sent as %2B; exactly one of phone, email")] = None,
-    email: Annotated[str | None, Query(max_length=254, description="an e-mail address; exactly one of phone, email")] = None,
+    phone: Annotated[str | None, Query(min_length=1, max_length=32,
+                                       description="E.164, + sent as %2B; exactly one of phone, email")] = None,
+    email: Annotated[str | None, Query(min_length=1, max_length=254,
+                                       description="an e-mail address; exactly one of phone, email")] = None,
 ) -> CustomerView:
     if phone and phone[:1] == " " and phone.strip().isdigit():
         phone = "+" + phone.strip()  # an unencoded "+" arrives as a space (form decoding)

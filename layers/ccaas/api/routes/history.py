@@ -1,15 +1,13 @@
 """Historical KPIs (JSON or CSV), surveys, a contact's history entry, and the tenant's KPI settings."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import AfterValidator
 
 from ccaas.api.access import ADMIN, INTEGRATION, READERS, Router
-from ccaas.api.common import CSV_MEDIA_TYPE, Id, deps, tenant, within_calendar
+from ccaas.api.common import CSV_MEDIA_TYPE, Id, deps, tenant
 from ccaas.api.errors import ErrorBody, error_response
 from ccaas.api.paging import api_path
 from ccaas.domain.history import HistoryEntry, Survey
@@ -17,6 +15,7 @@ from ccaas.domain.kpis import KpiSettings, rows_to_csv
 from ccaas.domain.kpis.export import dicts_to_csv as rows_to_csv_columns
 from ccaas.domain.kpis.intervals import Granularity
 from ccaas.domain.kpis.settings import ServiceLevelVariant
+from ccaas.domain.vocabulary import IsoDateTime, QueryBool
 from ccaas.ports_lake import LakeExportFailed
 from ccaas.usecases import history
 from ccaas.usecases import lake as lake_history
@@ -24,12 +23,13 @@ from ccaas.usecases import lake as lake_history
 router = Router()
 
 _DIMENSION = "(queue|channel|agent|team|skill|reason|segment)"
+# ISO 8601 text only (vocabulary.IsoDateTime): an epoch number was read as seconds or milliseconds by its size.
 From = Annotated[
-    datetime | None,
-    Query(alias="from", description="start, ISO 8601 (years 2000-2100); a date or a time without offset is the tenant's wall clock"),
-    AfterValidator(within_calendar),
+    IsoDateTime | None,
+    Query(alias="from", description="start, ISO 8601 extended form (2026-12-01 or 2026-12-01T09:30:00Z; years "
+                                    "2000-2100); a date or a time without offset is the tenant's wall clock"),
 ]
-To = Annotated[datetime | None, Query(alias="to", description="end (exclusive); default now"), AfterValidator(within_calendar)]
+To = Annotated[IsoDateTime | None, Query(alias="to", description="end (exclusive), as `from`; default now")]
 GroupBy = Annotated[
     str | None,
     Query(pattern=rf"^{_DIMENSION}(,{_DIMENSION})?$", description="up to two of queue, channel, agent, team, skill, reason, segment, comma-separated"),
@@ -72,7 +72,7 @@ def historical_metrics(  # noqa: ANN201 - JSON report or CSV text (documented in
     interval: Annotated[Granularity, Query()] = "hour",
     service_level: Annotated[ServiceLevelVariant | None, Query(description="a named service-level variant")] = None,
     format_: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
-    compact: Annotated[bool, Query(description="only rows with activity, a few headline fields, rounded")] = False,
+    compact: Annotated[QueryBool, Query(description="only rows with activity, a few headline fields, rounded")] = False,
     fields: Annotated[str | None, Query(max_length=2000, pattern=r"^[a-z_]+(,[a-z_]+)*$",
                                         description="comma-separated KPIs or raw counts to show (implies compact)")] = None,
 ):
@@ -109,7 +109,7 @@ QueryId = Annotated[str, Path(min_length=3, max_length=641, pattern=r"^[A-Za-z0-
 def historical_query(  # noqa: ANN201 - JSON report, 202 or CSV text (documented in `responses`)
     query_id: QueryId,
     format_: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
-    compact: Annotated[bool, Query(description="only rows with activity, a few headline fields, rounded")] = False,
+    compact: Annotated[QueryBool, Query(description="only rows with activity, a few headline fields, rounded")] = False,
     fields: Annotated[str | None, Query(max_length=2000, pattern=r"^[a-z_]+(,[a-z_]+)*$",
                                         description="comma-separated KPIs or raw counts to show (implies compact)")] = None,
 ):
