@@ -28,6 +28,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
+from ccaas.domain.push import presented_secret
 from ccaas.usecases.admin import credential_for_api_key, credential_for_user_token
 from ccaas.logs import handler_logger
 from ccaas.tracing import lambda_tracer
@@ -59,17 +60,12 @@ def _is_jwt(token: str) -> bool:
     return token.count(".") == 2 and token.startswith("eyJ")  # API keys are ck_<tenant>_<secret>
 
 
-def _bare(value: str | None) -> str:
-    value = (value or "").strip()
-    return value[7:].strip() if value.lower().startswith("bearer ") else value
-
-
 def api_key_of(event: dict[str, Any]) -> str:
+    """The key or token the caller presented, by the one definition $connect reads it back with
+    (ccaas.domain.push.presented_secret): a TOKEN event's `authorizationToken` is its Authorization header."""
     if event.get("type") == "REQUEST":
-        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-        query = event.get("queryStringParameters") or {}
-        return _bare(headers.get("authorization")) or _bare(query.get("token"))
-    return _bare(event.get("authorizationToken"))
+        return presented_secret(event.get("headers"), event.get("queryStringParameters"))
+    return presented_secret({"authorization": event.get("authorizationToken") or ""}, None)
 
 
 @logger.inject_lambda_context(clear_state=True)  # a refused call never logs the previous caller's keys

@@ -2,7 +2,12 @@
 retries"): pydantic's lax mode reads JSON `true` as 1 (or 1.0), "120" as 120 and "off" as False. An outside probe
 found `PUT /alerts/rules` storing `threshold_s: true` as a 1-second alert and `PUT /settings/kpis` taking
 `short_abandon_s: true`; this walks every body and query model of every route, nested models, aliases and models
-built from others (the campaign PATCH) included, so a lax field cannot come back."""
+built from others (the campaign PATCH) included, so a lax field cannot come back. A later probe found query
+parameters the walk never saw (a plain `bool` in a route's signature: `GET /metrics/historical?compact=yes` was
+true): the second walk reads the parameters each route really declares (its dependant's query, header, cookie and
+path parameters), and sends each boolean one the query texts a client may try. A query is text: its booleans are
+`true` and `false` (vocabulary.QueryBool); its numbers are read from their digits (Powertools validates the text
+itself, so a Strict int would refuse every query number), and never from a boolean, which a query cannot send."""
 from __future__ import annotations
 
 import typing
@@ -83,3 +88,65 @@ def test_alert_thresholds_and_kpi_settings_refuse_what_is_not_a_number(sent):
     assert KpiSettings.model_validate({"short_abandon_s": 5}).short_abandon_s == 5.0  # an integer is a number
     with pytest.raises(ValidationError, match="debt_collection"):
         CampaignPatch.model_validate({"debt_collection": "yes"})
+
+
+# Boolean query parameters still to be made strict: none left (the insights' `envelope` is a QueryBool now).
+AWAITING_STRICT_QUERY: set[tuple[str, str, str]] = set()
+NOT_BOOLEANS = ("yes", "no", "on", "off", "1", "0", "True", "FALSE", "t", "", " true")
+
+
+def _declared_parameters():
+    for route in ROUTES:
+        dependant = route.dependant
+        for param in (*dependant.query_params, *dependant.header_params, *dependant.cookie_params,
+                      *dependant.path_params):
+            yield route, param
+
+
+def _takes_a_boolean(annotation: typing.Any) -> bool:
+    if annotation is bool:
+        return True
+    return any(_takes_a_boolean(arg) for arg in typing.get_args(annotation)
+               if arg is not Ellipsis and not isinstance(arg, (str, int)))
+
+
+def _read(param, text: str):
+    value, errors = param.validate(value=text, loc=("query", param.alias))
+    return None if errors else value
+
+
+def test_every_boolean_parameter_a_route_declares_takes_true_and_false_only():
+    booleans = {(route.method, route.path, param.alias): param for route, param in _declared_parameters()
+                if _takes_a_boolean(param.field_info.annotation)}
+    assert {("GET", "/metrics/historical", "compact"), ("GET", "/metrics/historical/queries/<query_id>", "compact")} \
+        <= set(booleans)  # the walk sees what the signatures declare
+    lax = sorted(where for where, param in booleans.items()
+                 if any(_read(param, text) is not None for text in NOT_BOOLEANS))
+    assert sorted(set(lax) - AWAITING_STRICT_QUERY) == [], "a query boolean takes more than true/false"
+    fixed = AWAITING_STRICT_QUERY - set(lax)
+    assert not fixed, f"now strict: take {sorted(fixed)} off AWAITING_STRICT_QUERY"
+    for where, param in booleans.items():
+        if where not in AWAITING_STRICT_QUERY:
+            assert (_read(param, "true"), _read(param, "false")) == (True, False), where
+
+
+def test_every_number_parameter_a_route_declares_refuses_a_boolean():
+    numbers = [(route.path, param) for route, param in _declared_parameters()
+               if set(_lax(param.field_info.annotation)) & {"int", "float"}]
+    assert len(numbers) >= 10
+    for path, param in numbers:
+        for text in ("true", "false", "yes"):
+            assert _read(param, text) is None, (path, param.alias, text)
+
+
+def test_the_query_boolean_is_a_boolean_in_the_document_and_strict_in_python():
+    from pydantic import TypeAdapter
+
+    from ccaas.domain.vocabulary import QueryBool
+
+    adapter = TypeAdapter(QueryBool)
+    assert adapter.json_schema() == {"type": "boolean"}
+    assert adapter.validate_python("true") is True and adapter.validate_python(False) is False
+    for sent in (*NOT_BOOLEANS, 1, 0, None):
+        with pytest.raises(ValidationError, match="true or false|valid boolean"):
+            adapter.validate_python(sent)

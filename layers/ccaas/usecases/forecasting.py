@@ -12,12 +12,12 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.forecast import HistoryPoint, fit_forecaster, staffing_plan, what_if
 from ccaas.domain.history import DAY_MS
-from ccaas.domain.models import NAME_PATTERN, Channel, DomainError, Int, within_calendar
+from ccaas.domain.models import NAME_PATTERN, Channel, DomainError, Int
 
 AgentCount = Annotated[Int, Field(ge=0, le=100_000)]
 from ccaas.domain.planning import (
@@ -33,7 +33,7 @@ from ccaas.domain.planning import (
 )
 from ccaas.domain.staffing import MAX_SHRINKAGE, SL_TARGET_OF_ONE_PLANNED_AS  # noqa: F401 - the route's bound
 from ccaas.usecases.history import entries_for, tenant_context
-from ccaas.domain.vocabulary import Float
+from ccaas.domain.vocabulary import Float, IsoDate
 
 SETTLED_AFTER_MS = 2 * DAY_MS
 # Erlang A's required agents meet the SL while losing at most this share of callers: without a cap, a busy
@@ -165,7 +165,7 @@ class WhatIfRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     queue: str = Field(min_length=1, max_length=64, pattern=NAME_PATTERN)
-    date: Annotated[date, AfterValidator(within_calendar)]
+    date: IsoDate  # ISO 8601 text (2026-12-01), years 2000-2100: a number was read as an epoch
     channel: Channel | None = None
     agents: AgentCount | list[AgentCount] = Field(
         description="agents per interval: one number for all, or one per 15-minute interval (at most 100)")

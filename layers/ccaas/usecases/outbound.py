@@ -58,13 +58,14 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -75,8 +76,8 @@ from pydantic import (
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.events import Event
-from ccaas.domain.vocabulary import (Bool, Channel, Conflict, ContactState, DomainError, InitiationMethod, NotFound,
-                                     within_calendar)
+from ccaas.domain.vocabulary import (Bool, Channel, Conflict, ContactState, DomainError, InitiationMethod, IsoDateTime,
+                                     NotFound, iso_8601_date_text, iso_8601_date_time_text, within_calendar)
 from ccaas.domain.outbound.compliance import (
     AbandonmentStats,
     CallbackState,
@@ -158,8 +159,20 @@ _TRUE = frozenset({"true", "yes", "1", "y"})
 # The API's request and result models here are built by their first use (pydantic's defer_build): the dialer
 # and the outcome consumer import this module and never build them at their cold start.
 _SYSTEM_FIELDS = ("status", "version")
+# What a client sends is ISO 8601 text (vocabulary.iso_8601_date_text): pydantic would read 1798156800 or "20261225"
+# as a date. Its years stay _check_rules' (a 422 naming `blackout_dates`); a stored campaign is read as it was saved.
+_BlackoutDate = Annotated[date, BeforeValidator(iso_8601_date_text)]
+_SENT_AS_TEXT = {"blackout_dates": frozenset[_BlackoutDate]}
+
+
+def _request_fields() -> dict[str, tuple[Any, Any]]:
+    """Campaign's fields a request may set, each with its bounds; a date read from ISO 8601 text only."""
+    return {name: (_SENT_AS_TEXT.get(name, f.annotation), f) for name, f in Campaign.model_fields.items()
+            if name not in _SYSTEM_FIELDS}
+
+
 def _request_model() -> type[BaseModel]:
-    fields = {name: (f.annotation, f) for name, f in Campaign.model_fields.items() if name not in _SYSTEM_FIELDS}
+    fields = _request_fields()
     model = create_model("CampaignRequest", __config__=ConfigDict(extra="forbid", defer_build=True), **fields)  # type: ignore[call-overload]
     model.__doc__ = "POST /campaigns: a new campaign (status draft, version 1); see the README for each rule."
     return model
@@ -167,9 +180,9 @@ def _request_model() -> type[BaseModel]:
 
 def _patch_model() -> type[BaseModel]:
     # Each field keeps its constraints (strictness and bounds: `true` is no max_abandon_rate), only optional.
-    fields = {name: (Optional[Annotated[(f.annotation, *f.metadata)] if f.metadata else f.annotation],  # noqa: UP045
+    fields = {name: (Optional[Annotated[(annotation, *f.metadata)] if f.metadata else annotation],  # noqa: UP045
                      Field(default=None, description=f.description))
-              for name, f in Campaign.model_fields.items() if name not in (*_SYSTEM_FIELDS, "campaign_id")}
+              for name, (annotation, f) in _request_fields().items() if name != "campaign_id"}
     model = create_model("CampaignPatch", __config__=ConfigDict(extra="forbid", defer_build=True), **fields)  # type: ignore[call-overload]
     model.__doc__ = "PATCH /campaigns/{id}: the fields to change; the rest stay. Applies from the next attempt."
     return model
@@ -264,7 +277,7 @@ class ConsentRequest(BaseModel):
     granted: Bool
     source: str = Field(default="api", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
                         description="where it was given or revoked: web_form:signup, ivr, sms_stop, agent ...")
-    at: datetime | None = Field(default=None, description="when (ISO 8601 with offset); default now")
+    at: IsoDateTime | None = Field(default=None, description="when (ISO 8601 with offset); default now")
 
 
 class ConsentResult(BaseModel):
@@ -280,7 +293,8 @@ class DispositionRequest(BaseModel):
 
     disposition: Disposition = Field(description="right_party_contact, callback_requested, wrong_party, voicemail, "
                                                  "answering_machine, opted_out or invalid_number")
-    callback_at: AwareDatetime | None = Field(
+    # ISO 8601 text (a number was read as an epoch), with its offset (AwareDatetime): the person's own clock time.
+    callback_at: Annotated[AwareDatetime, BeforeValidator(iso_8601_date_time_text)] | None = Field(
         default=None, validate_default=True,
         description="callback_requested only (required): when the person asked to be called back, ISO 8601 with an "
                     "offset, in the future and at most 30 days after the call")
@@ -583,10 +597,8 @@ def record_consent(deps: Dependencies, tenant_id: str, request: ConsentRequest) 
     except ValueError as exc:
         raise DomainError(f"number: {exc}", field="number") from None
     at = request.at or _now(deps)
-    if at.tzinfo is None or at.utcoffset() is None:
+    if at.tzinfo is None or at.utcoffset() is None:  # years: the request's IsoDateTime
         raise DomainError("at needs a UTC offset", field="at")
-    if not 2000 <= at.year <= 2100:
-        raise DomainError("at: year must be 2000-2100", field="at")
     from ccaas.domain.outbound.lists import CONSENT_CLOCK_SKEW  # noqa: PLC0415 - see parse_number
 
     if at > _now(deps) + CONSENT_CLOCK_SKEW:  # it would beat a revocation made before that time

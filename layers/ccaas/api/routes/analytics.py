@@ -23,6 +23,7 @@ from ccaas.domain.insights import (
     RepeatDriver,
     RepeatDriversReport,
 )
+from ccaas.domain.vocabulary import QueryBool
 from ccaas.usecases import analytics
 
 router = Router()
@@ -110,8 +111,8 @@ def search_contacts(
 
 # The insights views answer a bare list (as they always have) with what the range lacks in the
 # X-Warnings header ("; "-separated); ?envelope=true answers {items, coverage, warnings} instead, the
-# warnings as GET /metrics/historical has them (domain.insights.coverage).
-Envelope = Annotated[bool, Query(description="true: {items, coverage, warnings} instead of the bare list (the "
+# warnings as GET /metrics/historical has them (domain.insights.coverage). A query boolean: true or false only.
+Envelope = Annotated[QueryBool, Query(description="true: {items, coverage, warnings} instead of the bare list (the "
                                  "warnings are also in the X-Warnings header of the list)")]
 _WARNINGS_HEADER = "X-Warnings"
 

@@ -1,16 +1,15 @@
 """Forecast and staffing from the tenant's history (Erlang C and A)."""
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import AfterValidator
 
 from ccaas.api.access import READERS, Router
-from ccaas.api.common import deps, tenant, within_calendar
+from ccaas.api.common import deps, tenant
 from ccaas.api.errors import errors
 from ccaas.domain.models import Channel
+from ccaas.domain.vocabulary import IsoDate
 from ccaas.usecases import forecasting
 
 router = Router()
@@ -24,8 +23,8 @@ router = Router()
 )
 def staffing(
     queue: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")],
-    date_: Annotated[date, Query(alias="date", description="the tenant-local day to plan (years 2000-2100)"),
-                     AfterValidator(within_calendar)],
+    date_: Annotated[IsoDate, Query(alias="date", description="the tenant-local day to plan (ISO 8601, 2026-12-01; "
+                                                         "years 2000-2100)")],
     channel: Annotated[Channel | None, Query()] = None,
     weeks: Annotated[int, Query(ge=1, le=12, description="weeks of history to fit on")] = 6,
     shrinkage: Annotated[float, Query(ge=0, le=forecasting.MAX_SHRINKAGE,

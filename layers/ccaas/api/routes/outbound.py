@@ -8,14 +8,15 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from ccaas.api.access import ADMIN, AGENT, INTEGRATION, READERS, SUPERVISOR, Router
-from ccaas.api.common import CSV_MEDIA_TYPE, Id, deps, tenant, within_calendar
+from ccaas.api.common import CSV_MEDIA_TYPE, Id, deps, tenant
 from ccaas.api.errors import errors
 from ccaas.domain.models import NotFound
 from ccaas.domain.outbound.metrics import agent_disposition_metrics
 from ccaas.domain.outbound.models import Attempt, Campaign
+from ccaas.domain.vocabulary import IsoDateTime
 from ccaas.ports_outbound import DialerSettings
 from ccaas.usecases import outbound, outbound_metrics
 from ccaas.usecases.outbound import (
@@ -48,9 +49,9 @@ class AttemptView(BaseModel):
     ended_at: datetime | None
 
 
-From = Annotated[datetime | None, Query(alias="from", description="attempts started at or after (ISO 8601)"),
-                 AfterValidator(within_calendar)]
-To = Annotated[datetime | None, Query(alias="to", description="attempts started before"), AfterValidator(within_calendar)]
+# ISO 8601 text only (vocabulary.IsoDateTime, years 2000-2100): an epoch number was read as seconds or milliseconds.
+From = Annotated[IsoDateTime | None, Query(alias="from", description="attempts started at or after (ISO 8601)")]
+To = Annotated[IsoDateTime | None, Query(alias="to", description="attempts started before")]
 
 
 @router.post("/campaigns", roles=[ADMIN], tags=TAGS, status_code=201, responses=errors(409),
@@ -148,11 +149,9 @@ def campaign_metrics(campaign_id: Id) -> outbound_metrics.CampaignMetrics:
     return outbound_metrics.campaign_metrics(deps(), tenant(router), campaign_id)
 
 
-HistoryFrom = Annotated[datetime | None, Query(alias="from", description="start, ISO 8601 (years 2000-2100); a time "
-                                                "without offset is the tenant's wall clock; default: 7 days (day) or 1 day (hour) before `to`"),
-                        AfterValidator(within_calendar)]
-HistoryTo = Annotated[datetime | None, Query(alias="to", description="end (exclusive); default now"),
-                      AfterValidator(within_calendar)]
+HistoryFrom = Annotated[IsoDateTime | None, Query(alias="from", description="start, ISO 8601 (years 2000-2100); a time "
+                                                   "without offset is the tenant's wall clock; default: 7 days (day) or 1 day (hour) before `to`")]
+HistoryTo = Annotated[IsoDateTime | None, Query(alias="to", description="end (exclusive); default now")]
 
 
 @router.get("/campaigns/<campaign_id>/metrics/historical", roles=READERS, tags=TAGS, responses=errors(404),

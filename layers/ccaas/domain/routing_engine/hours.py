@@ -32,9 +32,10 @@ from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from ccaas.domain.vocabulary import Int, PRINTABLE_PATTERN, STORED_DOCUMENT, is_stored, within_calendar
+from ccaas.domain.vocabulary import (Int, PRINTABLE_PATTERN, STORED_DOCUMENT, is_stored, iso_8601_date_text,
+                                     within_calendar)
 
 __all__ = [
     "Holiday", "HoursOfOperation", "MAX_HOLIDAYS", "MAX_RANGES_PER_DAY", "STORED_DOCUMENT", "TimeRange", "WEEKDAYS",
@@ -42,7 +43,6 @@ __all__ = [
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _UTC = timezone.utc
 MAX_RANGES_PER_DAY = 12
 MAX_HOLIDAYS = 100
@@ -89,23 +89,18 @@ def _mins(hhmm: str) -> int:
     return int(h) * 60 + int(m)
 
 
+# Strict, as every date a client sends (vocabulary.iso_8601_date_text): pydantic would read a number as seconds since
+# 1970 (1798156800 is "2026-12-25") and take "2026-12-25T00:00"; a holiday is a date the admin writes, "YYYY-MM-DD".
+# Not vocabulary.IsoDate: its years are checked below, where a policy stored before that bound still loads.
+_HolidayDate = Annotated[date, BeforeValidator(iso_8601_date_text)]
+
+
 class Holiday(_Frozen):
-    start: date
-    end: date | None = Field(default=None, description="inclusive; None = one day")
+    start: _HolidayDate
+    end: _HolidayDate | None = Field(default=None, description="inclusive; None = one day")
     name: str = Field(default="", max_length=MAX_LABEL, pattern=_LABEL)
     hours: tuple[TimeRange, ...] = Field(default=(), max_length=MAX_RANGES_PER_DAY,
                                          description="special hours that day; empty = closed")
-
-    @field_validator("start", "end", mode="before")
-    @classmethod
-    def _iso_date(cls, v: object) -> object:
-        # Strict: pydantic would read a number as seconds since 1970 (1798156800 is "2026-12-25") and take
-        # "2026-12-25T00:00"; a holiday is a date the admin writes, "YYYY-MM-DD".
-        if v is None or (isinstance(v, date) and not isinstance(v, datetime)):
-            return v
-        if not isinstance(v, str) or not _ISO_DATE.match(v):
-            raise ValueError("a holiday date is a string YYYY-MM-DD")
-        return v
 
     @field_validator("start", "end")
     @classmethod
