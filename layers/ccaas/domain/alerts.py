@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from ccaas.domain.analytics.limits import visible_phrase
 from ccaas.domain.analytics.text import PhraseIndex, normalize_phrase, segment_words
 from ccaas.domain.analytics.transcript import Speaker
 from ccaas.domain.events import AgentActivity
@@ -191,34 +191,6 @@ DEFAULT_ESCALATION_PHRASES = (
 )  # fmt: skip
 
 
-# Format characters some scripts need inside a word (zero-width non-joiner and joiner: Persian, Indic, emoji).
-_JOINERS = frozenset("\u200c\u200d")
-# Letters and symbols that show nothing (Hangul fillers, the blank Braille pattern).
-_BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
-
-
-def _shows(char: str) -> bool:
-    return unicodedata.category(char)[0] in "LNPS" and char not in _BLANKS
-
-
-def visible_phrase(phrase: str, info: ValidationInfo) -> str:
-    """A phrase someone can read and say: no control character (a NUL or a tab split or glued its words silently), no
-    invisible one (zero-width spaces, soft hyphens, direction marks: a phrase of only those passed as a word, and one
-    inside a word never matches what was said), every word showing something (a letter, digit, punctuation or
-    symbol: a word of punctuation only is then refused as no word at all, normalize_phrase). The message names
-    neither the phrase nor the character; the error's location names the phrase's place. Rules stored before this
-    check load as they are (vocabulary.STORED_DOCUMENT): such a phrase never matched anything."""
-    if is_stored(info.context):
-        return phrase
-    if any(unicodedata.category(c) == "Cc" for c in phrase):
-        raise ValueError("a phrase holds no control characters")
-    if any(unicodedata.category(c) == "Cf" and c not in _JOINERS for c in phrase):
-        raise ValueError("a phrase holds no invisible characters (zero-width spaces, soft hyphens, direction marks)")
-    if not all(any(map(_shows, word)) for word in phrase.split()):
-        raise ValueError("phrase has a word with no visible character")
-    return phrase
-
-
 EscalationPhrase = Annotated[str, Field(min_length=1, max_length=MAX_ESCALATION_PHRASE), AfterValidator(visible_phrase)]
 
 
@@ -232,10 +204,10 @@ class EscalationRule(_Rule):
     @field_validator("phrases")
     @classmethod
     def _phrases_have_words(cls, phrases: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
-        for phrase in phrases:
+        for position, phrase in enumerate(phrases):  # named by position, never echoed
             words = len(normalize_phrase(phrase))  # raises on a phrase with no words
             if words > MAX_ESCALATION_PHRASE_WORDS and not is_stored(info.context):  # stored rules still load
-                raise ValueError(f"phrase {phrase!r} has {words} words (at most {MAX_ESCALATION_PHRASE_WORDS})")
+                raise ValueError(f"phrase {position} has {words} words (at most {MAX_ESCALATION_PHRASE_WORDS})")
         return phrases
 
 

@@ -46,7 +46,7 @@ from ccaas.domain.alerts import (
     redact_and_score,
     transcript_decisions,
 )
-from ccaas.domain.analytics.transcript import Segment
+from ccaas.domain.analytics.transcript import Segment, Speaker
 from ccaas.domain.events import Event, EventType, agent_activity
 from ccaas.domain.guidance import Prompt
 from ccaas.domain.vocabulary import Conflict, ContactState, DomainError, NotFound
@@ -458,6 +458,18 @@ def _spoken_by_now(contact: Contact, post: LiveTranscriptPost, now_ms: int) -> N
                               f"connected {max(0, elapsed)} ms ago: live segments end by now", field=f"segments[{i}].end_ms")
 
 
+def _customer_speaks_on_the_customers_side(contact: Contact, post: LiveTranscriptPost) -> None:
+    """A consult leg has no customer on it (lifecycle.require_customer_side): CUSTOMER speech posted to it is
+    refused, the whole post (409, nothing evaluated nor stored): it would open the leg's sentiment alerts and steer
+    its guidance (sentiment-drop and escalation prompts read only the customer's segments). The agents' own
+    segments are taken: on a leg they feed only what is theirs (silence, escalation phrases set to AGENT, the
+    followed prompts)."""
+    if any(s.speaker == Speaker.CUSTOMER for s in post.segments):
+        from ccaas.domain import lifecycle  # noqa: PLC0415 - the contact entities: only the live-transcript route
+
+        lifecycle.require_customer_side(contact, "given the customer's speech")
+
+
 def post_live_transcript(deps: Dependencies, tenant_id: str, contact_id: str, post: LiveTranscriptPost) -> LiveTranscriptResult:
     # Imported here: only the API's live-transcript route needs the tenant's analytics rules and the
     # contact retry loop; the alert consumers and the sweep that import this module never do.
@@ -467,6 +479,7 @@ def post_live_transcript(deps: Dependencies, tenant_id: str, contact_id: str, po
     contact = deps.store.get_contact(tenant_id, contact_id)
     if contact.state != ContactState.CONNECTED:
         raise Conflict(f"contact {contact_id} is {contact.state}: live transcripts are for CONNECTED contacts", field="contact_id")
+    _customer_speaks_on_the_customers_side(contact, post)
     _spoken_by_now(contact, post, deps.clock.now_ms())
     redactor = analytics_rules(deps, tenant_id).compiled().redactor  # the tenant's patterns, as for uploads
     redacted = redact_and_score(post.segments, redactor, _sentiment())  # the raw text is not used after this

@@ -49,7 +49,8 @@ from ccaas.domain.analytics.forms import MAX_COMMENT, EvaluationResult, Override
 from ccaas.domain.analytics.redaction import MAX_RECEIPT, RedactionMark
 from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, MessageRedaction, ParticipantRole
 from ccaas.domain.vocabulary import (
-    STORED_DOCUMENT, Channel, Conflict, ContactState, DomainError, NotFound, TooLarge, within_calendar,
+    STORED_DOCUMENT, Channel, Conflict, ContactState, DomainError, NotFound, TooLarge, iso_8601_date_time_text,
+    within_calendar,
 )
 
 # ccaas.usecases.guidance and ccaas.usecases.history are imported by the functions that call them (as the lake's
@@ -99,16 +100,6 @@ def redact(deps: Dependencies, tenant_id: str, text: str) -> str:
 
 
 # --- chat messages --------------------------------------------------------------------------------
-def _iso_text(value: Any) -> Any:
-    """Only an ISO 8601 string names a send time: pydantic would also read a JSON number or a digit string
-    ("1796538600000") as epoch seconds or milliseconds (README: "120" is not 120)."""
-    if value is None or isinstance(value, datetime):  # a Python caller's
-        return value
-    if not isinstance(value, str) or value.strip().lstrip("+-").replace(".", "", 1).isdigit():
-        raise ValueError("an ISO 8601 date-time with a UTC offset (2026-12-05T05:00:00Z)")
-    return value
-
-
 # The API's models here are built by their first use (pydantic's defer_build), not by the import the analysis
 # step's cold start pays for.
 class NewMessage(BaseModel):
@@ -118,7 +109,10 @@ class NewMessage(BaseModel):
 
     participant_role: ParticipantRole
     content: str = Field(min_length=1, max_length=4096, repr=False)
-    absolute_time: Annotated[AwareDatetime | None, BeforeValidator(_iso_text), AfterValidator(within_calendar)] = Field(
+    # vocabulary.IsoDateTime's reading (ISO 8601 text only: a number or "1796538600000" was read as an epoch; years
+    # 2000-2100), on AwareDatetime: a send time without its UTC offset names no instant, and is refused.
+    absolute_time: Annotated[AwareDatetime, BeforeValidator(iso_8601_date_time_text),
+                             AfterValidator(within_calendar)] | None = Field(
         default=None, description="when it was sent: ISO 8601 with a UTC offset (default: now)")
 
 
@@ -126,6 +120,11 @@ def add_chat_message(deps: Dependencies, tenant_id: str, contact_id: str, messag
     contact = deps.store.get_contact(tenant_id, contact_id)
     if contact.channel not in CHAT_CHANNELS:
         raise DomainError(f"contact {contact_id} is a {contact.channel} contact, not a chat", field="contact_id")
+    if message.participant_role == ParticipantRole.CUSTOMER:
+        # a consult leg is the agents' own: the customer's words there would steer its analysis and opt-outs
+        from ccaas.domain import lifecycle  # noqa: PLC0415 - as the other customer-side verbs
+
+        lifecycle.require_customer_side(contact, "sent the customer's messages")
     if message.participant_role == ParticipantRole.AGENT and contact.state != ContactState.CONNECTED:
         # An agent speaks in the conversation only: not into an offer it has not accepted, nor into the closed
         # transcript its QA and compliance timing are read from (the customer's side may still arrive: a chat

@@ -420,19 +420,29 @@ def known_contact(deps: Dependencies, tenant_id: str, contact_id: str) -> Histor
     return entry
 
 
-def _answered(deps: Dependencies, tenant_id: str, contact_id: str, entry: HistoryEntry | None) -> bool:
-    if entry is not None and entry.record is not None:
-        return entry.record.connected_at is not None
-    return deps.store.get_contact(tenant_id, contact_id).answered
+def _answered_on_the_customer_side(deps: Dependencies, tenant_id: str, contact_id: str, entry: HistoryEntry | None,
+                                  verb: str) -> bool:
+    """Whether an agent answered the contact; a consult leg is refused first (lifecycle.require_customer_side: a
+    409 naming the customer's segment), whether it is still going on or ended as one (its record's
+    `consult_leg`). A leg completed or conferenced is the customer's segment (`consult_of` cleared) and passes."""
+    record = entry.record if entry is not None else None
+    if record is not None and not record.consult_leg:
+        return record.connected_at is not None  # ended on the customer's side, or an Amazon Connect contact
+    from ccaas.domain import lifecycle  # noqa: PLC0415 - the contact entities: only a survey of our own contact
+
+    contact = deps.store.get_contact(tenant_id, contact_id)
+    lifecycle.require_customer_side(contact, verb)
+    return contact.answered
 
 
 def record_survey(deps: Dependencies, tenant_id: str, contact_id: str, answers: SurveyAnswers) -> Survey:
     """Store the survey against the contact; its answers join that contact's KPIs in the interval
-    the contact completed in, however late the survey arrives."""
+    the contact completed in, however late the survey arrives. A consult leg has no customer to rate it: its
+    survey would join the consulting queue's CSAT (409, nothing stored)."""
     from ccaas.usecases.analytics import redact
 
     entry = known_contact(deps, tenant_id, contact_id)
-    if not _answered(deps, tenant_id, contact_id, entry):
+    if not _answered_on_the_customer_side(deps, tenant_id, contact_id, entry, "surveyed"):
         # A survey rates a conversation: one on a contact still waiting, or abandoned, would join its queue's CSAT.
         raise Conflict(f"contact {contact_id} was not answered by an agent: nothing to rate", field="contact_id")
     if answers.csat is None and answers.ces is None and answers.nps is None:

@@ -9,11 +9,15 @@ stays under the item limit with room to spare.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
-from pydantic import Field, Strict
+from pydantic import AfterValidator, Field, Strict, ValidationInfo
+
+from ccaas.domain.vocabulary import is_stored
 
 from .patterns import MAX_PATTERN_LENGTH
+from .text import unseen_characters
 
 MAX_NAME = 64  # category, compliance rule, reason, QA item names; QA targets; the fallback reason
 MAX_PHRASE = 200  # characters of one phrase or keyword
@@ -44,7 +48,35 @@ MAX_QA_SCALE = 1_000.0  # |good_at|, |bad_at| (sentiment -5..5, shares 0..1, int
 # DynamoDB's 400 KB item limit with room for the key and attribute names.
 MAX_DOCUMENT_CHARS = 340_000
 
+
+# --- phrases a tenant writes, matched against redacted text -----------------------------------------------
+# Analytics rules, guidance rules and alert rules (ccaas.domain.guidance and ccaas.domain.alerts import these)
+# all check them here, one way.
+def visible_phrase(phrase: str, info: ValidationInfo) -> str:
+    """A phrase someone can read and say (text.unseen_characters). The message names neither the phrase nor the
+    character; the error's location names the phrase's place (`rules.3.phrases.0`). Rules stored before this
+    check load as they are (vocabulary.STORED_DOCUMENT): such a phrase never matched anything."""
+    reason = None if is_stored(info.context) else unseen_characters(phrase)
+    if reason:
+        raise ValueError(reason)
+    return phrase
+
+
+def check_visible_in_map(placed: Iterable[tuple[str, str]], info: ValidationInfo) -> None:
+    """`visible_phrase` for the phrases of a map (keywords, synonyms), run by the map's own validator: pydantic
+    locates an error in a map by its key, which would echo the key. `placed`: (where, phrase), `where` naming the
+    phrase by position ("keyword 2")."""
+    if is_stored(info.context):
+        return
+    for where, phrase in placed:
+        reason = unseen_characters(phrase)
+        if reason:
+            raise ValueError(f"{where} (counting from 0, in the order written): {reason}")
+
+
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
-Phrase = Annotated[str, Field(min_length=1, max_length=MAX_PHRASE)]
+Phrase = Annotated[str, Field(min_length=1, max_length=MAX_PHRASE), AfterValidator(visible_phrase)]
+# A phrase or a word in a map (a key, or a value of a keyed list): the map checks it (check_visible_in_map).
+MappedPhrase = Annotated[str, Field(min_length=1, max_length=MAX_PHRASE)]
+MappedWord = Annotated[str, Field(min_length=1, max_length=MAX_WORD)]
 OffsetMs = Annotated[int, Strict(), Field(ge=0, le=MAX_OFFSET_MS)]
-Word = Annotated[str, Field(min_length=1, max_length=MAX_WORD)]

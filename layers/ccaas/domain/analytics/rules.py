@@ -59,10 +59,12 @@ from .limits import (
     MAX_SYNONYMS,
     MAX_VARIANTS,
     MAX_WEIGHT,
+    MappedPhrase,
+    MappedWord,
     Name,
     OffsetMs,
     Phrase,
-    Word,
+    check_visible_in_map,
 )
 from .text import (
     ConversationIndex,
@@ -120,7 +122,8 @@ class CategoryRule(BaseModel):
         return sum(len(m.phrases) for m in (*self.matchers, *self.absent))
 
 
-Synonyms = dict[Word, Annotated[list[Phrase], Field(min_length=1, max_length=MAX_SYNONYMS)]]
+# Checked by the map (_check_synonyms): an error located in it would be located by its word, echoing it.
+Synonyms = dict[MappedWord, Annotated[list[MappedPhrase], Field(min_length=1, max_length=MAX_SYNONYMS)]]
 
 
 def _synonym_classes(synonyms: Mapping[str, Sequence[str]]) -> dict[str, list[tuple[str, ...]]]:
@@ -145,26 +148,33 @@ def _variants(phrase: str, classes: Mapping[str, list[tuple[str, ...]]], limit: 
     for choice in options:
         count *= len(choice)
         if count > limit:
-            raise ValueError(f"synonyms expand {phrase!r} to more than {limit} variants")
+            raise ValueError(f"synonyms expand it to more than {limit} variants")
     out: list[tuple[str, ...]] = []
     for combo in product(*options):
         out.extend(contraction_variants(tuple(t for part in combo for t in part)))
         if len(out) > limit:
-            raise ValueError(f"synonyms and contractions expand {phrase!r} to more than {limit} variants")
+            raise ValueError(f"synonyms and contractions expand it to more than {limit} variants")
     return out
 
 
 def _check_synonyms(cls: type, synonyms: dict[str, list[str]], info: ValidationInfo) -> dict[str, list[str]]:
-    for key, equivalents in synonyms.items():
+    """Words and their equivalents are named by position, never echoed (limits.check_visible_in_map)."""
+    check_visible_in_map(((f"synonym word {k}", key) for k, key in enumerate(synonyms)), info)
+    check_visible_in_map(((f"synonym {e} of word {k}", equivalent) for k, equivalents in enumerate(synonyms.values())
+                          for e, equivalent in enumerate(equivalents)), info)
+    for k, (key, equivalents) in enumerate(synonyms.items()):
         if len(canonical_phrase(key)) != 1:
-            raise ValueError(f"synonym key {key!r} must be one word")
+            raise ValueError(f"synonym word {k} (counting from 0, in the order written) must be one word")
         _check_phrases(equivalents)
     # The rule's phrase lists are declared (so validated) before `synonyms`: check the expansion.
     classes = _synonym_classes(synonyms)
     total = 0
     for field in cls._phrase_fields():  # type: ignore[attr-defined]
-        for phrase in info.data.get(field) or ():
-            total += len(_variants(phrase, classes, MAX_VARIANTS))
+        for position, phrase in enumerate(info.data.get(field) or ()):
+            try:
+                total += len(_variants(phrase, classes, MAX_VARIANTS))
+            except ValueError as error:
+                raise ValueError(f"{field}.{position}: {error}") from None
     if total > MAX_VARIANTS:
         raise ValueError(f"synonyms expand the rule's phrases to {total} variants (at most {MAX_VARIANTS})")
     return synonyms
@@ -292,14 +302,15 @@ class ReasonRule(BaseModel):
 
     reason: Name
     keywords: dict[
-        Phrase,
+        MappedPhrase,  # checked below: an error located by the keyword would echo it
         Annotated[Float, Field(ge=-MAX_WEIGHT, le=MAX_WEIGHT, allow_inf_nan=False)],
     ] = Field(min_length=1, max_length=MAX_KEYWORDS)
     speaker: Speaker | None = None
 
     @field_validator("keywords")
     @classmethod
-    def _check_keywords(cls, keywords: dict[str, float]) -> dict[str, float]:
+    def _check_keywords(cls, keywords: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        check_visible_in_map(((f"keyword {k}", keyword) for k, keyword in enumerate(keywords)), info)
         _check_phrases(list(keywords))
         return keywords
 

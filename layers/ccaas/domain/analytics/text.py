@@ -15,6 +15,7 @@ over the conversation" below for the design and its bounds.
 from __future__ import annotations
 
 import string
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -62,6 +63,32 @@ def normalize_phrase(phrase: str) -> tuple[str, ...]:
     if not words:
         raise ValueError("phrase has no words")
     return words
+
+
+# Format characters some scripts need inside a word (zero-width non-joiner and joiner: Persian, Indic, emoji).
+_JOINERS = frozenset("\u200c\u200d")
+# Letters and symbols that show nothing (Hangul fillers, the blank Braille pattern).
+_BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _shows(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LNPS" and char not in _BLANKS
+
+
+def unseen_characters(phrase: str) -> str | None:
+    """Why a phrase a tenant wrote cannot be read and said, or None when it can. Normalising blanks a control
+    character (a NUL or a tab split or glued its words silently) and keeps an invisible one (a zero-width space, a
+    soft hyphen, a direction mark) as part of a word: a phrase of only those passed as a word, and one inside a
+    word never matches what was said. Every word must show something (a letter, digit, punctuation or symbol: a
+    word of punctuation only is then no word at all, normalize_phrase). The reason names neither the phrase nor
+    the character."""
+    if any(unicodedata.category(c) == "Cc" for c in phrase):
+        return "a phrase holds no control characters"
+    if any(unicodedata.category(c) == "Cf" and c not in _JOINERS for c in phrase):
+        return "a phrase holds no invisible characters (zero-width spaces, soft hyphens, direction marks)"
+    if not all(any(map(_shows, word)) for word in phrase.split()):
+        return "phrase has a word with no visible character"
+    return None
 
 
 def segment_words(texts: Sequence[str], *, clause_breaks: bool = False, placeholders: bool = False) -> list[list[str]]:
