@@ -36,8 +36,9 @@ invocation per shard (local.runtime sets it): each environment is a separate imp
 module (a cold start when created) and runs one invocation at a time. The REST API's function gets
 `LocalRuntime(api_environments=4)` environments once local.request_isolation has made Powertools' request
 state (the class-level `current_event`, the resolver's `context`) per invocation. Still shared between those
-(AWS shares nothing): the layer package and Powertools' process-wide Logger keys / Metrics set, which
-can put another invocation's keys on a log line.
+(AWS shares nothing): the layer package and Powertools' process-wide Logger keys, which can put another
+invocation's keys on a log line (Powertools' Metrics sets, process-wide too, are made per environment:
+_own_metrics_state).
 """
 from __future__ import annotations
 
@@ -208,6 +209,7 @@ def _import_handler(spec: FunctionSpec, pkg: str) -> Callable[[Any, Any], Any]:
     if not module_path or not attr:
         raise ValueError(f"{spec.function_name}: bad Handler {spec.handler!r} (want module.function)")
     with _import_lock:  # the import system is shared by every thread
+        _own_metrics_state()
         if pkg not in sys.modules:
             pkg_spec = importlib.util.spec_from_loader(pkg, loader=None, is_package=True)
             assert pkg_spec is not None
@@ -219,6 +221,21 @@ def _import_handler(spec: FunctionSpec, pkg: str) -> Callable[[Any, Any], Any]:
     if not callable(fn):
         raise AttributeError(f"{spec.source_dir}/{module_path}.py has no callable {attr!r}")
     return fn
+
+
+def _own_metrics_state() -> None:
+    """Fresh Powertools Metrics state for the handler module about to be imported (call under _import_lock).
+
+    Powertools keeps every `Metrics()` instance's metric, dimension and metadata sets in CLASS attributes, so all the
+    instances of one process share them: on AWS one process is one execution environment running one invocation at a
+    time, but here every function's environments share the process. One handler's `log_metrics` flush then cleared
+    the set while another's was between its emptiness check and serialising it: `SchemaValidationError: Must contain
+    at least one metric` failed that invocation (seen in evaluate_alerts and consume_contact_events, under the fuzz
+    tier). An instance takes the class's dicts when it is made, and handlers make theirs at import: new dicts before
+    each import give each environment its own, as its own process would have."""
+    from aws_lambda_powertools.metrics.metrics import Metrics
+
+    Metrics._metrics, Metrics._dimensions, Metrics._metadata, Metrics._default_dimensions = {}, {}, {}, {}
 
 
 REGISTRY = HandlerRegistry()

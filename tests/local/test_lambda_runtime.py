@@ -3,6 +3,7 @@ the Lambda context, and errors in the runtime's shape (what Step Functions Catch
 from __future__ import annotations
 
 import json
+import sys
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -163,3 +164,25 @@ def test_source_is_imported_from_the_folder_not_a_copy() -> None:
     a = FunctionSpec("Stack-A", "route_contact", Path("functions/route_contact"))
     b = FunctionSpec("Stack-B", "route_contact", Path("functions/route_contact"))
     assert a.package_name != b.package_name  # two functions, two module instances
+
+
+def test_each_environment_has_its_own_metrics_state() -> None:
+    """Powertools shares Metrics state between all instances of a process (class attributes); here a process holds
+    every function's environments, and one handler's flush emptied another's set mid-flush ("Must contain at least one
+    metric", a failed stream batch). Each imported environment gets its own sets, as its own process would."""
+    from local.lambda_runtime import ExecutionEnvironment, FunctionSpec
+
+    consumer = FunctionSpec("Stack-Metrics-A", "consume_contact_events", Path("functions/consume_contact_events"))
+    alerts = FunctionSpec("Stack-Metrics-B", "evaluate_alerts", Path("functions/evaluate_alerts"))
+    first, second, again = (ExecutionEnvironment(consumer, 0), ExecutionEnvironment(alerts, 0),
+                            ExecutionEnvironment(consumer, 1))
+    modules = []
+    for env in (first, second, again):
+        handler, cold, _ = env.load()
+        assert cold
+        modules.append(sys.modules[handler.__module__])
+    sets = [m.metrics.provider.metric_set for m in modules]
+    assert len({id(s) for s in sets}) == 3
+    modules[0].metrics.add_metric(name="EventsApplied", unit="Count", value=1)
+    assert not sets[1] and not sets[2]  # another function's, and another environment of the same function
+    modules[0].metrics.provider.clear_metrics()
