@@ -26,3 +26,25 @@ def add_agent(deps: Dependencies, agent_id: str, *, queues=("sales",), skills=No
         **({"capacity": capacity} if capacity else {}),
     )
     return admin.put_agent(deps, agent)
+
+
+def ana_consults(*others: str, channel: Channel = Channel.VOICE) -> tuple[Dependencies, str, str]:
+    """ana holds a contact of `sales` and consults `sales` (the leg routed: offered to an idle other, else waiting):
+    the tenant's deps, the customer's contact id and the leg's."""
+    from ccaas.usecases import agents, contacts, transfers
+    from ccaas.usecases.agents import StatusChange
+    from ccaas.usecases.contacts import NewContact
+    from ccaas.usecases.transfers import ConsultDestination, ConsultRequest
+
+    deps = demo_deps()
+    add_agent(deps, "ana")
+    agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="AVAILABLE"))
+    created = contacts.create_contact(deps, TENANT, NewContact(channel=channel, queue_id="sales"))
+    contacts.queue_and_route(deps, TENANT, created.contact_id, "tok-call")
+    contacts.accept_contact(deps, TENANT, "ana", created.contact_id)
+    for agent_id in others:
+        add_agent(deps, agent_id)
+        agents.set_agent_status(deps, TENANT, agent_id, StatusChange(status="AVAILABLE"))
+    leg = transfers.consult(deps, TENANT, "ana", created.contact_id, ConsultRequest(to=ConsultDestination(queue_id="sales")))
+    contacts.queue_and_route(deps, TENANT, leg.contact_id, "tok-leg")
+    return deps, created.contact_id, leg.contact_id

@@ -7,30 +7,13 @@ from __future__ import annotations
 import pytest
 
 from ccaas.domain import lifecycle
-from ccaas.domain.models import Channel, Conflict, ContactState
-from ccaas.usecases import agents, contacts, transfers
-from ccaas.usecases.agents import StatusChange
-from ccaas.usecases.contacts import NewContact
-from ccaas.usecases.transfers import ConsultDestination, ConsultRequest
-from tests.unit.demo import TENANT, add_agent, demo_deps
+from ccaas.domain.models import Conflict, ContactState
+from ccaas.usecases import contacts, transfers
+from tests.unit.demo import TENANT, ana_consults as _ana_consults
 
 NUMBER = "+14155550123"
 
 
-def _ana_consults(*others: str):
-    """ana holds a call of `sales` and consults `sales` (leg routed: offered to an idle other, else waiting)."""
-    deps = demo_deps()
-    add_agent(deps, "ana")
-    agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="AVAILABLE"))
-    created = contacts.create_contact(deps, TENANT, NewContact(channel=Channel.VOICE, queue_id="sales"))
-    contacts.queue_and_route(deps, TENANT, created.contact_id, "tok-call")
-    contacts.accept_contact(deps, TENANT, "ana", created.contact_id)
-    for agent_id in others:
-        add_agent(deps, agent_id)
-        agents.set_agent_status(deps, TENANT, agent_id, StatusChange(status="AVAILABLE"))
-    leg = transfers.consult(deps, TENANT, "ana", created.contact_id, ConsultRequest(to=ConsultDestination(queue_id="sales")))
-    contacts.queue_and_route(deps, TENANT, leg.contact_id, "tok-leg")
-    return deps, created.contact_id, leg.contact_id
 
 
 def _snapshot(deps, *contact_ids):

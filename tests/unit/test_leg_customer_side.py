@@ -17,25 +17,11 @@ from ccaas.usecases.history import SurveyAnswers
 from ccaas.usecases.transfers import ConsultDestination, ConsultRequest
 from tests.handlers.conftest import env, stack, tenant  # noqa: F401 (the handler tests' fixtures: the API on moto)
 from tests.lambda_harness import api, connected_contact
-from tests.unit.demo import TENANT, add_agent, demo_deps
+from tests.unit.demo import TENANT, add_agent, ana_consults as _ana_consults, demo_deps
 
 ANGRY = "this is terrible, I am furious, worst service ever, I hate this"
 
 
-def _ana_consults(*others: str):
-    """ana holds a voice call of `sales` and consults `sales` (leg offered to an idle other, else waiting)."""
-    deps = demo_deps()
-    add_agent(deps, "ana")
-    agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="AVAILABLE"))
-    created = contacts.create_contact(deps, TENANT, NewContact(channel=Channel.VOICE, queue_id="sales"))
-    contacts.queue_and_route(deps, TENANT, created.contact_id, "tok-call")
-    contacts.accept_contact(deps, TENANT, "ana", created.contact_id)
-    for agent_id in others:
-        add_agent(deps, agent_id)
-        agents.set_agent_status(deps, TENANT, agent_id, StatusChange(status="AVAILABLE"))
-    leg = transfers.consult(deps, TENANT, "ana", created.contact_id, ConsultRequest(to=ConsultDestination(queue_id="sales")))
-    contacts.queue_and_route(deps, TENANT, leg.contact_id, "tok-leg")
-    return deps, created.contact_id, leg.contact_id
 
 
 def _post(*speakers: Speaker, text: str = ANGRY) -> LiveTranscriptPost:
