@@ -24,10 +24,17 @@ from tests.unit.test_history_range_start import COUNTS, RANGES, RECORDS, SPANS, 
 from tests.unit.test_lake_conformance import _fed_ledger, _key, _python, _sql, assert_same, export, random_day
 
 SETTINGS = KpiSettings()
-GROUPINGS = ((), ("agent",), ("queue",))
+# Ungrouped rows are checked against the oracle by the test above; a grouping is what this one adds (the probe's
+# contacts are all of one queue, so grouping by it adds nothing to by agent). A day row is its hours' sum.
+GROUPINGS = (("agent",),)
 
 
-@pytest.fixture(scope="module", params=ZONES)
+# UTC, and a zone whose hours start at :30 UTC; New York's December offset adds nothing the lake reads differently
+# (its fall-back day is the random day's below), and every zone's fast path is checked in test_history_range_start.
+LAKE_ZONES = ("UTC", "Asia/Kolkata")
+
+
+@pytest.fixture(scope="module", params=LAKE_ZONES)
 def probe_lake(request, tmp_path_factory):
     """The probe's contacts and spans exported in each zone (their days and one either side)."""
     time_zone = request.param
@@ -65,7 +72,7 @@ def test_the_lake_and_the_roll_up_agree_on_partial_ranges_in_every_grouping(prob
     time_zone, con = probe_lake
     for group_by in GROUPINGS:
         ledger = _fed_ledger(RECORDS, SPANS, tz=time_zone, group_by=group_by, settings=SETTINGS)
-        for interval in ("15m", "hour", "day"):
+        for interval in ("15m", "hour"):
             python = _python(ledger, interval=interval, from_ms=start, to_ms=end)
             assert_same(python, _sql(con, tenant=TENANT, interval=interval, group_by=group_by, from_ms=start, to_ms=end))
             api = _api_rows(con, tz=time_zone, from_ms=start, to_ms=end, interval=interval, group_by=group_by)
@@ -115,7 +122,7 @@ def test_a_random_day_read_from_inside_quarters_agrees(tmp_path, label, tz, day,
               (start + 5 * hour + 50 * 60_000 + 1, start + 5 * hour + 51 * 60_000),
               (start + 9 * hour + 14 * 60_000 + 59_999, end - 13 * 60_000)]
     calendar = TenantCalendar(tz)
-    for group_by in ((), ("agent",), ("queue", "channel")):
+    for group_by in ((), ("queue", "channel")):  # by agent: the probe's contacts above
         ledger = _fed_ledger(fed, activities, tz=tz, group_by=group_by, settings=SETTINGS)
         for lo, hi in ranges:
             for interval in ("15m", "hour"):
