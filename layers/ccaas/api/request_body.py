@@ -187,7 +187,7 @@ def takes_raw_text(event: dict[str, Any]) -> bool:
 def list_where_an_object_goes(route: Any, document: Any) -> list[dict[str, Any]]:
     """The validation errors of a JSON array body (`document`) sent to an operation whose body model does not take
     a list (Powertools would validate its first element alone): the body model's own errors for the whole array,
-    located at `body`. None for any other body, or an operation whose model takes a list."""
+    located at `body`. Empty for any other body, or an operation whose model takes a list."""
     params = route.dependant.body_params
     if type(document) is not list or len(params) != 1 or getattr(params[0].field_info, "embed", False):
         return []
