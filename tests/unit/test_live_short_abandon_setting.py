@@ -204,3 +204,19 @@ def test_dynamo_pages_are_idempotent_sets_read_by_day(dynamo):
     assert found == {"20251124": {first, second, abandon_entry(minute + 60, 9, "event-3")}, "20251123": set()}
     raw = client.get_item(TableName="metrics", Key={"pk": {"S": "t1#LIVE"}, "sk": {"S": f"ABANDONS#q1#{page}"}})["Item"]
     assert set(raw) == {"pk", "sk", "w", "expires_at"}
+
+
+def test_a_wait_estimate_reads_no_abandon_pages():
+    """A caller's wait (GET /contacts/{id}, /queues/{id}/wait, the flow's wait_info) uses no abandonment rate: the
+    pages kept for it are read by the metrics views only, not once per caller asking."""
+    from ccaas.usecases import waiting
+
+    deps = _day(demo_deps())
+    metrics.apply_records(deps, SHARD, _records(deps.events.events))
+    reads = []
+    real = deps.live.abandons
+    deps.live.abandons = lambda *a, **k: reads.append(a) or real(*a, **k)
+    assert metrics.realtime_queue_metrics(deps, TENANT, "sales").abandonment_rate is not None and reads  # kept ones
+    reads.clear()
+    waiting.wait_info(deps, TENANT, "sales")
+    assert reads == []

@@ -92,9 +92,10 @@ def wait_of(deps: Dependencies, contact: Contact) -> WaitInfo:
 
 def _wait(deps: Dependencies, queue: Queue, contact: Contact | None) -> WaitInfo:
     tenant_id = queue.tenant_id
-    # The live counters only: the waiting index is read below anyway (its head is the oldest contact).
+    # The live counters only: the waiting index is read below anyway (its head is the oldest contact), and an
+    # estimate reads no abandonment rate, so not the abandon pages either (a Query per caller asking for its wait).
     live = metrics.view_of(deps, tenant_id, queue.queue_id, deps.live.read(tenant_id, queue.queue_id),
-                           with_oldest=False)
+                           with_oldest=False, abandons={})
     policy = routing.policy_of(deps, tenant_id)
     aht = blended_aht(live.aht_s, live.completed, policy.for_queue(queue.queue_id).expected_aht_s)
     waiting = deps.store.waiting_contacts(tenant_id, queue.queue_id, _POSITION_SCAN)
