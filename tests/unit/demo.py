@@ -31,12 +31,22 @@ def add_agent(deps: Dependencies, agent_id: str, *, queues=("sales",), skills=No
 def ana_consults(*others: str, channel: Channel = Channel.VOICE) -> tuple[Dependencies, str, str]:
     """ana holds a contact of `sales` and consults `sales` (the leg routed: offered to an idle other, else waiting):
     the tenant's deps, the customer's contact id and the leg's."""
-    from ccaas.usecases import agents, contacts, transfers
-    from ccaas.usecases.agents import StatusChange
-    from ccaas.usecases.contacts import NewContact
+    from ccaas.usecases import contacts, transfers
     from ccaas.usecases.transfers import ConsultDestination, ConsultRequest
 
     deps = demo_deps()
+    contact_id = ana_holds_a_contact(deps, *others, channel=channel)
+    leg = transfers.consult(deps, TENANT, "ana", contact_id, ConsultRequest(to=ConsultDestination(queue_id="sales")))
+    contacts.queue_and_route(deps, TENANT, leg.contact_id, "tok-leg")
+    return deps, contact_id, leg.contact_id
+
+
+def ana_holds_a_contact(deps: Dependencies, *others: str, channel: Channel = Channel.VOICE) -> str:
+    """ana is connected to a new contact of `sales` (its id returned); `others` serve sales and are AVAILABLE."""
+    from ccaas.usecases import agents, contacts
+    from ccaas.usecases.agents import StatusChange
+    from ccaas.usecases.contacts import NewContact
+
     add_agent(deps, "ana")
     agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="AVAILABLE"))
     created = contacts.create_contact(deps, TENANT, NewContact(channel=channel, queue_id="sales"))
@@ -45,6 +55,4 @@ def ana_consults(*others: str, channel: Channel = Channel.VOICE) -> tuple[Depend
     for agent_id in others:
         add_agent(deps, agent_id)
         agents.set_agent_status(deps, TENANT, agent_id, StatusChange(status="AVAILABLE"))
-    leg = transfers.consult(deps, TENANT, "ana", created.contact_id, ConsultRequest(to=ConsultDestination(queue_id="sales")))
-    contacts.queue_and_route(deps, TENANT, leg.contact_id, "tok-leg")
-    return deps, created.contact_id, leg.contact_id
+    return created.contact_id

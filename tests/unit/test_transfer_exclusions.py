@@ -10,9 +10,8 @@ from ccaas.domain.routing_engine.policy import RoutingPolicy
 from ccaas.domain.transfers import TransferSettings
 from ccaas.usecases import agents, contacts, routing, transfers
 from ccaas.usecases.agents import StatusChange
-from ccaas.usecases.contacts import NewContact
 from ccaas.usecases.transfers import ConsultDestination, ConsultRequest, Destination, EscalationRequest, TransferRequest
-from tests.unit.demo import TENANT, add_agent, demo_deps
+from tests.unit.demo import TENANT, add_agent, ana_holds_a_contact, demo_deps
 
 
 def _ana_holds_a_call(max_declines: int, *others: str, channel: Channel = Channel.VOICE):
@@ -21,15 +20,7 @@ def _ana_holds_a_call(max_declines: int, *others: str, channel: Channel = Channe
     policy = routing.policy_of(deps, TENANT)
     routing.put_policy(deps, TENANT, policy.model_copy(update={
         "reservation": policy.reservation.model_copy(update={"max_declines": max_declines})}))
-    add_agent(deps, "ana")
-    agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="AVAILABLE"))
-    created = contacts.create_contact(deps, TENANT, NewContact(channel=channel, queue_id="sales"))
-    contacts.queue_and_route(deps, TENANT, created.contact_id, "tok-call")
-    contacts.accept_contact(deps, TENANT, "ana", created.contact_id)
-    for agent_id in others:
-        add_agent(deps, agent_id)
-        agents.set_agent_status(deps, TENANT, agent_id, StatusChange(status="AVAILABLE"))
-    return deps, created.contact_id
+    return deps, ana_holds_a_contact(deps, *others, channel=channel)
 
 
 def _segment(deps, contact_id) -> Contact:
