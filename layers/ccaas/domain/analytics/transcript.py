@@ -340,20 +340,12 @@ def parse_contact_lens(doc: Any, contact_id: str | None = None) -> Transcript:
         if isinstance(p, Mapping)
     }
     metadata = doc.get("CustomerMetadata") if isinstance(doc.get("CustomerMetadata"), Mapping) else {}
-    rows = []
-    dropped = 0
-    for index, entry in enumerate(_list(doc.get("Transcript"), "Transcript")):
-        if not isinstance(entry, Mapping):
-            dropped += 1
-            continue
+
+    def speaker_of(entry: Mapping[str, Any]) -> Speaker | None:
         participant = entry.get("ParticipantId")
-        speaker = _speaker(participant) or roles.get(str(participant)) or _speaker(entry.get("ParticipantRole"))
-        rows.append((
-            speaker,
-            _int_ms(entry.get("BeginOffsetMillis"), f"Transcript[{index}].BeginOffsetMillis"),
-            _int_ms(entry.get("EndOffsetMillis"), f"Transcript[{index}].EndOffsetMillis"),
-            entry.get("Content"),
-        ))  # fmt: skip
+        return _speaker(participant) or roles.get(str(participant)) or _speaker(entry.get("ParticipantRole"))
+
+    rows, dropped = _offset_rows(doc, speaker_of)
     return _build(contact_id or metadata.get("ContactId"), rows, dropped=dropped)
 
 
@@ -361,6 +353,13 @@ def parse_transcribe_call_analytics(doc: Any, contact_id: str | None = None) -> 
     """Transcribe call analytics: `Transcript: [{ParticipantRole, BeginOffsetMillis, EndOffsetMillis, Content}]`."""
     if not isinstance(doc, Mapping):
         raise TranscriptFormatError("document must be an object")
+    rows, dropped = _offset_rows(doc, lambda entry: _speaker(entry.get("ParticipantRole")))
+    return _build(contact_id or doc.get("JobName"), rows, dropped=dropped)
+
+
+def _offset_rows(doc: Mapping[str, Any], speaker_of: Any) -> tuple[list[tuple[Any, ...]], int]:
+    """The rows of a `Transcript: [{…, BeginOffsetMillis, EndOffsetMillis, Content}]` list (Contact Lens, Transcribe
+    call analytics), and how many of its entries were no object (dropped, counted)."""
     rows = []
     dropped = 0
     for index, entry in enumerate(_list(doc.get("Transcript"), "Transcript")):
@@ -368,12 +367,12 @@ def parse_transcribe_call_analytics(doc: Any, contact_id: str | None = None) -> 
             dropped += 1
             continue
         rows.append((
-            _speaker(entry.get("ParticipantRole")),
+            speaker_of(entry),
             _int_ms(entry.get("BeginOffsetMillis"), f"Transcript[{index}].BeginOffsetMillis"),
             _int_ms(entry.get("EndOffsetMillis"), f"Transcript[{index}].EndOffsetMillis"),
             entry.get("Content"),
         ))  # fmt: skip
-    return _build(contact_id or doc.get("JobName"), rows, dropped=dropped)
+    return rows, dropped
 
 
 # Which Transcribe label is whom is a property of the recording set-up, not of the file; this is
