@@ -28,7 +28,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
-from ccaas.domain.push import presented_secret
+from ccaas.domain.presented import presented_secret
 from ccaas.usecases.admin import credential_for_api_key, credential_for_user_token
 from ccaas.logs import handler_logger
 from ccaas.tracing import lambda_tracer
@@ -62,7 +62,7 @@ def _is_jwt(token: str) -> bool:
 
 def api_key_of(event: dict[str, Any]) -> str:
     """The key or token the caller presented, by the one definition $connect reads it back with
-    (ccaas.domain.push.presented_secret): a TOKEN event's `authorizationToken` is its Authorization header."""
+    (ccaas.domain.presented.presented_secret): a TOKEN event's `authorizationToken` is its Authorization header."""
     if event.get("type") == "REQUEST":
         return presented_secret(event.get("headers"), event.get("queryStringParameters"))
     return presented_secret({"authorization": event.get("authorizationToken") or ""}, None)

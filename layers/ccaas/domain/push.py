@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ccaas.domain.events import Event, EventType
+from ccaas.domain.presented import presented_secret  # noqa: F401 - $connect's SocketEvent reads by it
 from ccaas.domain.vocabulary import DomainError
 
 if TYPE_CHECKING:  # an alert's push: the caller has the alerts domain already, a queue or offer push never needs it
@@ -52,19 +53,6 @@ class Identity(BaseModel):
 class ConnectionRefused(DomainError):
     """The credential may not open a socket (its role, or an agent role without an agent), or no longer may: its key
     was revoked or rotated, or the socket was closed (evicted by a newer one) while it opened."""
-
-
-def _bare(value: str | None) -> str:
-    value = (value or "").strip()
-    return value[7:].strip() if value.lower().startswith("bearer ") else value
-
-
-def presented_secret(headers: Mapping[str, str] | None, query: Mapping[str, str] | None) -> str:
-    """The API key or user token a $connect came with, read as the authorizer reads it (authorize_request's
-    `api_key_of`): the `Authorization` header (Bearer or bare) when it carries one, else `?token=`; "" for none.
-    $connect reads the credential again by it: the authorizer's answer came before the connection was stored."""
-    authorization = next((v for k, v in (headers or {}).items() if k.lower() == "authorization"), None)
-    return _bare(authorization) or _bare((query or {}).get("token"))
 
 
 class Connection(BaseModel):
