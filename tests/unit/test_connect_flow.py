@@ -396,6 +396,21 @@ def test_staffing(deps):
                      "agents_staffed": "0", "agents_available": "0", "in_queue": "0"}
 
 
+def test_staffing_reads_the_counts_only_never_an_estimate(deps, monkeypatch):
+    """The flow's staffing answers counts: no wait estimate, so no read of the agents who may take a contact (a
+    Query each time a flow asked while anyone was available)."""
+    from ccaas.usecases import waiting
+
+    def estimate(*_, **__):
+        raise AssertionError("staffing made a wait estimate")
+
+    monkeypatch.setattr(waiting, "_wait", estimate)
+    monkeypatch.setattr(waiting, "_readiness", estimate)
+    reply = ask(deps, fixture("task_null_sections"))  # action=staffing, queue_id=billing
+    assert reply == {"status": "ok", "action": "staffing", "queue_id": "billing", "staffed": "false",
+                     "agents_staffed": "0", "agents_available": "0", "in_queue": "0"}
+
+
 def test_the_number_to_call_back_is_not_who_is_calling(deps):
     """c-plat calls (CustomerEndpoint +14155550100) and types c-gold's number at the callback prompt: the callback
     was c-gold's contact, with c-gold's tier, name and journey on the offer (outside review, session 25)."""

@@ -382,9 +382,9 @@ def staffing(flow: Flow) -> dict[str, Any]:
     from ccaas.usecases import waiting  # noqa: PLC0415 - see the imports above
 
     queue = flow.queue("staffing")
-    info = waiting.wait_info(flow.deps, flow.tenant_id, queue.queue_id)
-    return {"queue_id": queue.queue_id, "staffed": info.agents_staffed > 0, "agents_staffed": info.agents_staffed,
-            "agents_available": info.agents_available, "in_queue": info.in_queue}
+    now = waiting.queue_now(flow.deps, queue)  # counts only: no estimate, so no read of who may take a contact
+    return {"queue_id": queue.queue_id, "staffed": now.live.agents_staffed > 0, "agents_staffed": now.live.agents_staffed,
+            "agents_available": now.live.agents_available, "in_queue": now.in_queue}
 
 
 def callback(flow: Flow) -> dict[str, Any]:

@@ -21,10 +21,12 @@ whoever compares it (the callback offer; a segment's deflection: arrival_wait_s 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
 from ccaas.bootstrap import Dependencies
+from ccaas.domain.live_metrics import RealtimeQueueMetrics
 from ccaas.domain.models import WAITING_STATES, Contact, ContactState, NotFound, Queue
 from ccaas.domain.routing_engine import (
     QueueStats,
@@ -90,19 +92,37 @@ def wait_of(deps: Dependencies, contact: Contact) -> WaitInfo:
     return _wait(deps, deps.config.get_queue(contact.tenant_id, contact.queue_id), contact)
 
 
-def _wait(deps: Dependencies, queue: Queue, contact: Contact | None) -> WaitInfo:
+@dataclass(frozen=True)
+class QueueNow:
+    """What a queue holds now: its live counters and the contacts waiting in it (the head of its index)."""
+
+    live: RealtimeQueueMetrics
+    waiting: list[Contact]
+    in_queue: int
+
+
+def queue_now(deps: Dependencies, queue: Queue) -> QueueNow:
+    """The queue's live counters and waiting contacts, without an estimate (the flow's `staffing` asks only this: no
+    read of the agents who may take a contact)."""
     tenant_id = queue.tenant_id
     # The live counters only: the waiting index is read below anyway (its head is the oldest contact), and an
     # estimate reads no abandonment rate, so not the abandon pages either (a Query per caller asking for its wait).
     live = metrics.view_of(deps, tenant_id, queue.queue_id, deps.live.read(tenant_id, queue.queue_id),
                            with_oldest=False, abandons={})
-    policy = routing.policy_of(deps, tenant_id)
-    aht = blended_aht(live.aht_s, live.completed, policy.for_queue(queue.queue_id).expected_aht_s)
     waiting = deps.store.waiting_contacts(tenant_id, queue.queue_id, _POSITION_SCAN)
-    now = deps.clock.now_ms()
     # The index lists every contact still waiting for an agent (offered ones already have theirs); past
     # the scan, the live gauge (which counts offered contacts too) bounds the count from above.
     in_queue = len(waiting) if len(waiting) < _POSITION_SCAN else max(live.in_queue, len(waiting))
+    return QueueNow(live=live, waiting=waiting, in_queue=in_queue)
+
+
+def _wait(deps: Dependencies, queue: Queue, contact: Contact | None) -> WaitInfo:
+    tenant_id = queue.tenant_id
+    held = queue_now(deps, queue)
+    live, waiting, in_queue = held.live, held.waiting, held.in_queue
+    policy = routing.policy_of(deps, tenant_id)
+    aht = blended_aht(live.aht_s, live.completed, policy.for_queue(queue.queue_id).expected_aht_s)
+    now = deps.clock.now_ms()
     if contact is not None and contact.state in WAITING_STATES:
         # the order a freed agent takes them in now: routing.choose_contact's (the policy's contact scoring,
         # no queue stats)
