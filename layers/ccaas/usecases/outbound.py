@@ -7,8 +7,9 @@ list parsing); this module only orchestrates the ports:
   campaign's agents serve (one tick at a time decides for an agent, whichever queues it serves): collect the
   outcomes the dialer knows (the simulated carrier; Amazon Connect's arrive as contact records instead; polled for
   a paused or stopped campaign too, until its calls have ended), derive the pacing state from live data (free /
-  busy / wrapping agents of the campaign's queue, the calls still ringing for them from every campaign on a queue
-  they serve, the rolling answer and 30-day abandonment counts), take that many due rows from the due index, check
+  busy / wrapping agents of the campaign's queue, a free one less when an answer handed out waits for routing to
+  offer it, counted as the next answer's hand-out counts it: `_staffing`; the calls still ringing for them from
+  every campaign on a queue they serve, the rolling answer and 30-day abandonment counts), take that many due rows from the due index, check
   each row (`check_attempt`: every verdict kept), and for an allowed one store the attempt WITH its
   checks in one conditional write (campaign still RUNNING at the version the check used, row unchanged,
   no suppression since, the consent record the check read unchanged) BEFORE the dial. A write that loses any of those conditions dials nothing.
@@ -894,6 +895,47 @@ def _free(agent: Agent) -> bool:
     return agent.free_slots(Channel.VOICE) > 0 and not agent.offered_contact_ids
 
 
+@dataclass(frozen=True)
+class _Staffing:
+    """The campaign's agents as both the pacer and an answer's hand-out count them (`_staffing`): one reading, so
+    the tick never dials for an agent the next answer's hand-out would find held (that answer was dropped)."""
+
+    agents: list[Agent]
+    handouts: AgentHandouts  # the campaign queue's, at the version the next hand-out's write holds them to
+    waiting: list[AnswerHandout]  # of those, the answers still holding a free agent (`_holds_agent`)
+    waiting_elsewhere: int  # answers holding an agent on the agents' other queues
+
+    @property
+    def free(self) -> int:
+        """Free agents (`_free`) no answer waiting for routing's offer holds."""
+        return max(0, sum(1 for a in self.agents if _free(a)) - len(self.waiting) - self.waiting_elsewhere)
+
+
+def _answers_waiting(deps: Dependencies, tenant_id: str, queue_ids: Iterable[str], now: datetime) -> int:
+    return sum(1 for queue_id in sorted(queue_ids) for h in deps.outbound.handouts(tenant_id, queue_id).handouts
+               if _holds_agent(deps, tenant_id, h, now))
+
+
+def _staffing(deps: Dependencies, tenant_id: str, campaign: Campaign, now: datetime,
+              queues: frozenset[str] | None = None) -> _Staffing:
+    """The campaign's agents and the answers handed out on any queue they serve that routing has not offered yet,
+    each holding one free agent. Routing offers a contact after it is made, asynchronously: until then its agent
+    still reads as free, to a tick that has just handed it an answer as much as to the next answer (an answer
+    rejected back into the queue holds its agent again, within HANDOUT_HOLD). The hand-outs are read before the
+    agents: an offer landing between the two reads counts its agent twice (one call fewer), never not at all.
+    `queues`: the queues to read hand-outs of (default: those the agents serve now); a queue the agents joined
+    since is read too. Conservative: an answer waiting on another queue counts even when its agent is not one of
+    this campaign's."""
+    queues = queues if queues is not None else _agent_queues(campaign, _campaign_agents(deps, tenant_id, campaign))
+    handouts = deps.outbound.handouts(tenant_id, campaign.queue_id)
+    waiting = [h for h in handouts.handouts if _holds_agent(deps, tenant_id, h, now)]
+    elsewhere = _answers_waiting(deps, tenant_id, queues - {campaign.queue_id}, now)
+    agents = _campaign_agents(deps, tenant_id, campaign)
+    joined = _agent_queues(campaign, agents) - queues - {campaign.queue_id}  # joined since the first read (rare)
+    elsewhere += _answers_waiting(deps, tenant_id, joined, now)
+    return _Staffing(agents=agents, handouts=handouts, waiting=waiting, waiting_elsewhere=elsewhere)
+
+
 def _ringing(record: AttemptRecord, now: datetime) -> bool:
     """A call the pacer placed that may still ring for a free agent: no outcome yet and placed less than RINGING
     ago. Later it was answered (its agent is busy, counted as such: Amazon Connect's record comes only when the
@@ -1042,8 +1084,9 @@ def _tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetime, r
             deps.outbound.settled(tenant_id, campaign_id, campaign.version)
         return
 
-    # 2. pacing from live data
-    agents = _campaign_agents(deps, tenant_id, campaign)
+    # 2. pacing from live data: the free agents no answer handed out (step 1's too) holds, as `_hand_out` counts them
+    staffing = _staffing(deps, tenant_id, campaign, now, leased)
+    agents = staffing.agents
     queues = _agent_queues(campaign, agents)
     if not queues <= leased:
         # an agent joined another queue (or the campaign's queue or skills changed) since the leases were taken:
@@ -1057,12 +1100,12 @@ def _tick(deps: Dependencies, tenant_id: str, campaign_id: str, now: datetime, r
     mode = pacing_mode(campaign, stats)
     result.mode = str(mode)
     if mode is CampaignMode.PREVIEW:
-        free = sum(1 for a in agents if _free(a)) - _calls_ringing(deps, tenant_id, campaign, in_flight, now, queues)
+        free = staffing.free - _calls_ringing(deps, tenant_id, campaign, in_flight, now, queues)
         _offer_previews(deps, campaign, max(0, free), now, result)
         _complete_if_final(deps, campaign, counts30, now, result)
         return
     state = PacingState(
-        agents_free=sum(1 for a in agents if _free(a)),
+        agents_free=staffing.free,
         agents_on_call=sum(1 for a in agents if a.active.get(Channel.VOICE) and not a.acw_contact_ids),
         agents_in_wrap_up=sum(1 for a in agents if a.acw_contact_ids),
         # agentless: its own lines; else the calls ringing for the queue's agents (a connected one's agent is busy)
@@ -1521,31 +1564,21 @@ def record_outcome(deps: Dependencies, tenant_id: str, campaign_id: str, row_id:
 
 def _hand_out(deps: Dependencies, tenant_id: str, campaign: Campaign, attempt: Attempt) -> AgentHandouts | None:
     """The queue's hand-outs with this answer added, when the campaign's free agents outnumber the earlier answers
-    still waiting for routing's offer; None when each free agent is held (the answer is dropped). Read before the
-    agents: an offer landing between the two reads counts its agent twice (one more drop), never not at all.
+    still waiting for routing's offer (`_staffing`, the pacer's count too); None when each free agent is held (the
+    answer is dropped).
 
     Waiting answers count from every queue the campaign's agents serve (`_agent_queues`, as the tick counts calls
-    ringing): an answer handed out on queue B may take the agent B shares with this queue. Conservative: all of
-    them count, even one whose agent this campaign does not have. The answer is stored in its own queue's
-    hand-outs (conditional on their version: two writers of one queue never both take the last agent); writers of
+    ringing): an answer handed out on queue B may take the agent B shares with this queue. The answer is stored in
+    its own queue's hand-outs (conditional on their version: two writers of one queue never both take the last agent); writers of
     two queues sharing an agent are serialised by the leases instead: an answer is handed out only when the
     simulated carrier's outcome is polled, in a tick holding the leases of every queue its agents serve (Amazon
     Connect's answered calls name their contact: nothing is handed out here)."""
     now = _now(deps)
-    queues = _agent_queues(campaign, _campaign_agents(deps, tenant_id, campaign))  # which hand-outs to read
-    held = deps.outbound.handouts(tenant_id, campaign.queue_id)
-    waiting = [h for h in held.handouts if _holds_agent(deps, tenant_id, h, now)]
-    elsewhere = sum(1 for queue_id in sorted(queues - {campaign.queue_id})
-                    for h in deps.outbound.handouts(tenant_id, queue_id).handouts if _holds_agent(deps, tenant_id, h, now))
-    agents = _campaign_agents(deps, tenant_id, campaign)
-    for queue_id in sorted(_agent_queues(campaign, agents) - queues):  # joined since the first read (rare)
-        elsewhere += sum(1 for h in deps.outbound.handouts(tenant_id, queue_id).handouts
-                         if _holds_agent(deps, tenant_id, h, now))
-    free = sum(1 for agent in agents if _free(agent))
-    if free <= len(waiting) + elsewhere:
+    staffing = _staffing(deps, tenant_id, campaign, now)
+    if staffing.free <= 0:
         return None
-    return held.adding(waiting, AnswerHandout(campaign_id=attempt.campaign_id, row_id=attempt.row_id,
-                                              attempt_id=attempt.attempt_id, at=now))
+    return staffing.handouts.adding(staffing.waiting, AnswerHandout(
+        campaign_id=attempt.campaign_id, row_id=attempt.row_id, attempt_id=attempt.attempt_id, at=now))
 
 
 def _holds_agent(deps: Dependencies, tenant_id: str, handout: AnswerHandout, now: datetime) -> bool:

@@ -6,7 +6,8 @@ Modules
   ContactListRow (parsed numbers with their candidate time zones, consent flags), Attempt (with the
   CheckResults that allowed it), Disposition, CheckName/CheckResult.
 - `lists`: CSV / JSON contact lists → rows + per-line, per-field errors (numbers parsed with `phonenumbers`;
-  a cell is a number only when it holds nothing else) + warnings (a number an earlier row named); each
+  a cell is a number only when it holds nothing else; a Unicode space is a blank, an invisible format character
+  such as a direction mark is dropped) + warnings (a number an earlier row named); each
   number's zones are the row's AND, for a geographic number, the number's own (`number_zones`).
 - `zones`: ZIP prefix → state → time zones (multi-zone states keep every zone).
 - `compliance`: `check_attempt(...) -> Decision(allowed, checks, next_allowed_at)`, run before EVERY dial;
@@ -16,7 +17,7 @@ Modules
   over-dial with an abandonment controller; agentless rate-limited).
 - `messages`: `is_opt_out(text)` (a whole message that is STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT or
   OPT OUT, any case, blanks and punctuation) and `sms_text(message)` (an agentless text with "Reply STOP to
-  opt out." appended).
+  opt out." appended unless a clause of it already is an opt-out instruction: `tells_how_to_opt_out`).
 
 No boto3, no environment, no clock: instants are passed in (aware datetimes), randomness as random.Random;
 history, suppression and consent come in as read-only views (ports implement them over storage).

@@ -15,8 +15,9 @@ Columns / keys (case-insensitive, surrounding blanks ignored):
   stored redacted or in clear (use a surrogate id). An error quotes no cell of 13 or more digits.
 - Numbers are parsed with `phonenumbers` in the list's default region and must be VALID numbers (not just
   possible ones); a row with any bad field is rejected whole (reported), so nothing half-parsed is dialed.
-  A cell is a number only when it holds nothing else: digits, blanks, `+ ( ) - . /` and a trailing
-  extension (`ext. 7`, `x7`: dropped); letters or other text refuse it ("fax: …", a stringified object),
+  A cell is a number only when it holds nothing else: digits, blanks (a no-break or other Unicode space is one),
+  `+ ( ) - . /` and a trailing extension (`ext. 7`, `x7`: dropped), invisible format characters (direction marks,
+  zero-width spaces: dropped); letters or other text refuse it ("fax: …", a stringified object),
   and so does a JSON object, list item or boolean where a number belongs (a JSON number is fine).
 - Time zones of each number (the calling window must hold in EVERY one, `number_zones`): the row's zones
   — its `time_zone`, the zones of its `state` and those of its `postal_code`'s state (by ZIP prefix; a ZIP no one
@@ -39,6 +40,7 @@ import hashlib
 import io
 import json
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -116,17 +118,29 @@ _EXTENSION = re.compile(r"\s*[,;]?\s*(?:ext(?:ension)?|x|#)\s*[.:=]?\s*[0-9]{1,7
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ()./-]+$")  # digits, blanks, + ( ) - . / (after the extension is cut)
 
 
+def _as_seen(text: str) -> str:
+    """The cell as a person sees it: a Unicode space separator (category Zs: the no-break space of Excel and web
+    exports, thin and ideographic spaces) is a blank, and a format character (Cf: the direction marks copy-paste
+    brings, U+200E/F, U+202A–E, U+2066–9, zero-width spaces, a BOM) is dropped. Nothing else changes: a letter or
+    any other character still refuses the cell."""
+    if text.isascii():
+        return text
+    return "".join(" " if unicodedata.category(c) == "Zs" else c for c in text
+                   if unicodedata.category(c) != "Cf").strip()
+
+
 def _parse_phone(raw: object, region: str) -> phonenumbers.PhoneNumber:
     """The phonenumbers parse of a cell that is a phone number and nothing else; ValueError otherwise.
 
     Only text (or a JSON number) is a number: an object, a list or a boolean is refused. The text may hold
-    digits, blanks, `+ ( ) - . /` and a trailing extension (`ext. 7`, `extension 7`, `ext: 7`, `x7`, `#7`,
-    dropped: the dialer calls the number); a letter or any other character anywhere else refuses the cell,
-    so a number is never picked out of surrounding text ("fax: …", "not …", a stringified object)."""
+    digits, blanks (any Unicode space), `+ ( ) - . /` and a trailing extension (`ext. 7`, `extension 7`, `ext: 7`,
+    `x7`, `#7`, dropped: the dialer calls the number), invisible format characters aside (`_as_seen`); a letter or
+    any other character anywhere else refuses the cell, so a number is never picked out of surrounding text
+    ("fax: …", "not …", a stringified object)."""
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
         raise ValueError("must be text, not " + ("null" if raw is None else "a JSON object" if isinstance(raw, Mapping)
                                                   else "a list" if isinstance(raw, list) else type(raw).__name__))
-    text = _text(raw)
+    text = _as_seen(_text(raw))
     if not text or len(text) > 32:
         raise ValueError("empty or too long")
     if _SCIENTIFIC.match(text):
@@ -248,7 +262,7 @@ def _phones(record: Mapping[str, Any]) -> list[tuple[str, Any]]:
                 values: list[Any] = re.split(r"[;|]", value)
             else:
                 values = value if isinstance(value, list) else [value]
-            found += [(key, v) for v in values if _text(v)]
+            found += [(key, v) for v in values if _as_seen(_text(v))]  # a cell that looks empty is empty
     return found
 
 

@@ -3,7 +3,8 @@
 - preview: 0 — the agent dials the record they were offered (agent-initiated).
 - progressive: free agents − calls already ringing for them (× LINES_PER_AGENT = 1): every call answered
   has an agent waiting, so nothing is ever dropped, and agents wait through every ring. "Ringing for them":
-  every campaign's calls to the agents' queue with no answer yet (an answered call's agent is busy, not free).
+  every campaign's calls to the agents' queue with no answer yet (an answered call's agent is busy, not free;
+  one answered but not yet offered to its agent holds that agent: the caller leaves it out of agents_free).
 - predictive: dials ahead of free agents. Over the horizon h = mean time from dial to a person answering
   + the 2 s grace, let
       Y = free + Bin(on_call, k·p_call) + Bin(wrap_up, k·p_wrap)   agents able to take a call by then
@@ -76,7 +77,8 @@ TICK_S = 5.0  # the dialing loop's tick (functions/dial_campaign): one pacing de
 
 
 class PacingState(Frozen):
-    agents_free: Int = Field(ge=0, le=10_000, description="ready now, no call")
+    agents_free: Int = Field(ge=0, le=10_000, description="ready now, no call, none offered, and not held by an "
+                                                          "answered call waiting for routing to offer it")
     agents_on_call: Int = Field(default=0, ge=0, le=10_000)
     agents_in_wrap_up: Int = Field(default=0, ge=0, le=10_000)
     calls_in_flight: Int = Field(default=0, ge=0, le=100_000,
