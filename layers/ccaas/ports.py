@@ -52,9 +52,12 @@ class StateStore(Protocol):
         """`decisions` ((tenant_id, contact_id, decision)) are kept in the same atomic write (see
         record_decision): a reservation and its explanation land together or not at all."""
         ...
-    def recent_contacts(self, tenant_id: str, customer_id: str, limit: int) -> list[Contact]:
-        """The customer's contacts, newest first (the journey context routing plans with); a journey test's
-        (synthetic) contact is not indexed under its customer, so it never crowds out the real ones."""
+    def recent_contacts(self, tenant_id: str, customer_id: str, limit: int, *, since_ms: int | None = None,
+                        up_to: int = 0) -> list[Contact]:
+        """The customer's contacts, newest first (the journey context routing plans with): the newest `limit`, and with
+        `since_ms` every older one initiated at or after it too (the FCR window a repeat is looked for in), at most
+        max(limit, up_to) in all (a Query bounded by time on the customer's index, paged). A journey test's (synthetic)
+        contact is not indexed under its customer, so it never crowds out the real ones."""
         ...
     def record_decision(self, tenant_id: str, contact_id: str, decision: Mapping[str, Any]) -> None:
         """Keep a routing decision (candidates, scores, step, why) with the contact it concerns."""
@@ -247,8 +250,10 @@ class HistoryStore(Protocol):
     def customer_entries(self, tenant_id: str, customer_id: str, from_ms: int, to_ms: int) -> list[HistoryEntry]:
         """The customer's entries with an anchor time in [from_ms, to_ms] (may lag a fresh write)."""
         ...
-    def recent_customer_entries(self, tenant_id: str, customer_id: str, limit: int) -> list[HistoryEntry]:
-        """The customer's `limit` latest entries, newest anchor time first: one Query (may lag a fresh write)."""
+    def recent_customer_entries(self, tenant_id: str, customer_id: str, limit: int, *, since_ms: int | None = None,
+                                up_to: int = 0) -> list[HistoryEntry]:
+        """The customer's `limit` latest entries, newest anchor time first: one Query (may lag a fresh write); with
+        `since_ms`, every older one anchored at or after it too, at most max(limit, up_to) in all (as recent_contacts)."""
         ...
     def update_flags(self, tenant_id: str, changes: Mapping[str, Mapping[str, bool | None]]) -> None:
         """Set (or clear, with None) followed_by_repeat / is_repeat per contact id."""

@@ -236,3 +236,29 @@ def test_oversize_attributes_and_no_personal_data_in_logs(flow_tenant, invoke, l
     assert "flow action answered" in text
     for value in PII:
         assert value not in text
+
+
+def test_a_repeat_past_ten_newer_contacts_through_the_handler(flow_tenant, invoke, env):
+    """Outside probe, session 37 (/tmp/probe-flows/repro_depth.sh): a billing contact, then 10 newer with another
+    reason (POST /contacts): identify, route and POST /contacts saw only the newest 10 and missed the repeat. The
+    stores on moto read on through the FCR window (StateStore.recent_contacts, HistoryStore.recent_customer_entries)."""
+    t = flow_tenant.id
+
+    def intake(reason: str) -> dict:
+        env("serve_api")
+        status, body = api("POST", "/contacts", t, {"channel": "VOICE", "queue_id": "sales", "customer_id": "c-gold",
+                                                    "reason": reason})
+        assert status == 201, body
+        return body
+
+    billing = intake("billing")
+    for _ in range(10):
+        intake("sales")
+    env("connect_flow")
+    asked = {"customer_id": "c-gold", "reason": "billing"}
+    identified = invoke(flow_event(flow_tenant, "voice_inbound", {"action": "identify", **asked}))
+    assert (identified["open_repeat_contact"], identified["repeat_contact_id"]) == ("true", billing["contact_id"])
+    routed = invoke(flow_event(flow_tenant, "voice_inbound", {"action": "route", "queue_id": "sales", **asked}))
+    assert (routed["repeat_contact"], routed["repeat_of"], routed["priority"]) == ("true", billing["contact_id"], "2")
+    again = intake("billing")
+    assert "repeat_contact" in again["flags"] and again["priority"] == 2, again  # gold's 3, raised

@@ -5,7 +5,8 @@ The event (`{"Name": "ContactFlowEvent", "Details": {"ContactData": {...}, "Para
 parsed so that what Amazon Connect adds tomorrow does not break today's flows: unknown fields are
 kept and ignored, enumerations (Channel, InitiationMethod, endpoint types, chat subtypes) stay plain
 strings and are mapped to ours where we know them, null sections (Queue, CustomerEndpoint,
-SystemEndpoint) are fine, and attribute/parameter values that are not strings are turned into strings.
+SystemEndpoint) are fine, and values that are not strings (attributes, parameters, the text fields of the event,
+its Queue and its endpoints) are read as the strings Connect would have sent.
 
 The reply is what the flow reads as `$.External.<key>`: string keys to string values, nothing nested,
 at most 32 KB (Amazon Connect's limit; `REPLY_BUDGET` keeps a margin). `flat_reply` enforces it: when a
@@ -26,9 +27,9 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from ccaas.domain.connect_channels import connect_channel
 from ccaas.domain.vocabulary import Channel, InitiationMethod
@@ -42,6 +43,7 @@ __all__ = [
     "ACTIONS",
     "FLOW_SETTINGS",
     "MAX_CONTACT_ID",
+    "MAX_REASON",
     "MAX_REPLY_BYTES",
     "REPLY_BUDGET",
     "FlowContactData",
@@ -55,6 +57,7 @@ __all__ = [
     "initiation_of",
     "parse_event",
     "reply_size",
+    "requested_action",
     "routing_criteria",
 ]
 
@@ -73,6 +76,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # (at most 40 characters), far below the key limit. Refused as a malformed event before any action runs.
 MAX_CONTACT_ID = 256
 _CONTACT_IDS = ("ContactId", "InitialContactId", "PreviousContactId")
+# The `reason` parameter, one rule for every action that takes it (identify, route, callback): POST /contacts' bound
+# on a contact's reason (usecases.contacts.NewContact), so what route plans with is what a callback can keep.
+MAX_REASON = 64
 
 
 FLOW_SETTINGS = "connect"  # the tenant's Config settings document
@@ -138,18 +144,29 @@ def _string_map(value: Any) -> dict[str, str]:
     return out
 
 
+def _lenient_text(value: Any) -> str | None:
+    """A text field Connect fills (an endpoint's address or type, a queue's name or ARN) as the string it would have
+    sent, whatever its JSON type (a number, a list); a lone surrogate (no text) as U+FFFD; blank as absent."""
+    text = _stringly(value)
+    return (_SURROGATE.sub("\ufffd", text).strip() or None) if text is not None else None
+
+
+# Read leniently: an odd-typed value in one section never fails the call (a queue named 5 is the queue "5")
+LenientText = Annotated[str | None, BeforeValidator(_lenient_text)]
+
+
 class _Lenient(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True, hide_input_in_errors=True)
 
 
 class Endpoint(_Lenient):
-    Address: str | None = None
-    Type: str | None = None  # TELEPHONE_NUMBER, EMAIL_ADDRESS, ... (more may come)
+    Address: LenientText = None
+    Type: LenientText = None  # TELEPHONE_NUMBER, EMAIL_ADDRESS, ... (more may come)
 
 
 class FlowQueue(_Lenient):
-    Name: str | None = None
-    ARN: str | None = None
+    Name: LenientText = None
+    ARN: LenientText = None
 
 
 class FlowContactData(_Lenient):
@@ -218,7 +235,7 @@ class FlowDetails(_Lenient):
 
 
 class ContactFlowEvent(_Lenient):
-    Name: str | None = None
+    Name: LenientText = None
     Details: FlowDetails = Field(default_factory=FlowDetails)
 
     @property
@@ -231,12 +248,21 @@ class ContactFlowEvent(_Lenient):
 
     def parameter(self, *names: str) -> str | None:
         """The first non-empty of these parameters (names are matched case-insensitively)."""
-        lowered = {k.lower(): v for k, v in self.parameters.items()}
-        for name in names:
-            value = lowered.get(name.lower())
-            if value:
-                return value
-        return None
+        return _parameter(self.parameters, names)
+
+
+def _parameter(parameters: Mapping[str, str], names: Iterable[str]) -> str | None:
+    lowered = {k.lower(): v for k, v in parameters.items()}
+    return next((lowered[n.lower()] for n in names if lowered.get(n.lower())), None)
+
+
+def requested_action(raw: Any) -> str | None:
+    """The `action` parameter, lower-cased, read from the raw event on its own (as parse_event reads parameters):
+    an error reply names the action asked for even when the rest of the event cannot be read (bad_event)."""
+    details = raw.get("Details") if isinstance(raw, Mapping) else None
+    parameters = details.get("Parameters") if isinstance(details, Mapping) else None
+    action = _parameter(FlowDetails.model_validate({"Parameters": parameters}).Parameters, ("action",))
+    return action.lower() if action else None
 
 
 def parse_event(raw: Any) -> ContactFlowEvent:

@@ -43,6 +43,7 @@ from ccaas.bootstrap import Dependencies
 from ccaas.domain.connect_flow import (
     ACTIONS,
     FLOW_SETTINGS,
+    MAX_REASON,
     ContactFlowEvent,
     FlowError,
     FlowSettings,
@@ -52,6 +53,7 @@ from ccaas.domain.connect_flow import (
     initiation_of,
     parse_event,
     reply_size,
+    requested_action,
     routing_criteria,
 )
 from ccaas.domain.customers import TIER_PATTERN, DEFAULT_TIER, Customer, normalise_email, normalise_phone
@@ -135,11 +137,12 @@ def _pool() -> ThreadPoolExecutor:
 def _answer(deps_factory: Callable[[], Dependencies], raw: Any, outcome: FlowOutcome) -> dict[str, str]:
     action = None
     try:
-        event = parse_event(raw)
-        outcome.contact_id = event.contact.ContactId
-        action = (event.parameter("action") or "").lower() or None
+        # read before the event: a reply to an event that cannot be read (bad_event) still names the action asked for
+        action = requested_action(raw)
         # Logged as one of ours or "unknown": an unknown action is a parameter's text (no parameters in logs)
         outcome.action = action if action is None or action in _ACTIONS else "unknown"
+        event = parse_event(raw)
+        outcome.contact_id = event.contact.ContactId
         if action is None:
             raise FlowError("missing_parameter", f"parameter 'action' is required: one of {', '.join(ACTIONS)}")
         handler = _ACTIONS.get(action)
@@ -154,8 +157,8 @@ def _answer(deps_factory: Callable[[], Dependencies], raw: Any, outcome: FlowOut
         code, message = error.code, str(error)
     except DomainError as error:
         code, message = _domain_reply(error)
-    except ValidationError:
-        code, message = "invalid_parameter", "a parameter has an invalid value"
+    except ValidationError as error:
+        code, message = "invalid_parameter", _validation_message(error)
     except Exception:  # noqa: BLE001 - a flow gets a value, never an exception
         logger.exception("connect flow action failed", extra={"action": action})
         code, message = "internal_error", "temporary failure; try again"
@@ -179,6 +182,20 @@ def _domain_reply(error: DomainError) -> tuple[str, str]:
         # the channel and a queue the tenant's configuration holds (it was found), never the caller's text.
         return UNSUPPORTED_CHANNEL, f"channel: {error}"
     return "invalid_parameter", f"{field}: invalid value" if field else "a parameter has an invalid value"
+
+
+# A model's field that a parameter of another name fills (a callback's `phone` is the contact's callback_number)
+_PARAMETER_OF_FIELD = {"callback_number": "phone"}
+
+
+def _validation_message(error: ValidationError) -> str:
+    """The first problem as `<parameter>: <kind>` (pydantic's message: a bound, a pattern, allowed values), never the
+    value; a validator's own message may quote what it refused, so it is said as "invalid value"."""
+    first = error.errors(include_input=False)[0]
+    field = ".".join(str(part) for part in first["loc"] if not isinstance(part, int))[:64]
+    field = _PARAMETER_OF_FIELD.get(field, field)
+    kind = "invalid value" if first["type"] in ("value_error", "assertion_error") else first["msg"]
+    return f"{field}: {kind}" if field else f"a parameter has an invalid value ({kind})"
 
 
 def _tenant(deps: Dependencies, event: ContactFlowEvent) -> str:
@@ -206,6 +223,13 @@ class Flow:
 
     def param(self, *names: str) -> str | None:
         return self.event.parameter(*names)
+
+    def reason(self) -> str | None:
+        """The `reason` parameter, one rule for identify, route and callback (POST /contacts' bound on a reason)."""
+        reason = self.param("reason")
+        if reason is not None and len(reason) > MAX_REASON:
+            raise FlowError("invalid_parameter", f"reason: at most {MAX_REASON} characters")
+        return reason
 
     def connect_contact_id(self) -> str:
         contact_id = self.event.contact.ContactId
@@ -270,19 +294,23 @@ def _iso(ms: int | None, zone: str | None = None) -> str | None:
 
 
 def identify(flow: Flow) -> dict[str, Any]:
+    reason = flow.reason()
     customer, lookup_by = flow.customer()
     if customer is None:
         return {"found": False, "lookup_by": lookup_by or "none"}
     deps, now = flow.deps, flow.deps.clock.now_ms()
-    reason = flow.param("reason")
+    policy = routing.policy_of(deps, flow.tenant_id).journey
     data = flow.event.contact  # its own earlier segments (their CTRs in history) are not an earlier contact
     journey = routing.journey_of(deps, flow.tenant_id, customer.customer_id, reason,
-                                 exclude=data.InitialContactId or data.ContactId or "")
-    policy = routing.policy_of(deps, flow.tenant_id).journey
+                                 exclude=data.InitialContactId or data.ContactId or "",
+                                 fcr_window_days=policy.fcr_window_days)
     insight = analyse_journey(journey, now, last_agent_window_s=policy.last_agent_window_s,
                               fcr_window_days=policy.fcr_window_days, recent_limit=policy.recent_limit)
     repeat = insight.repeat_of
-    if repeat is None and reason is None:  # no reason given yet: the latest contact within the FCR window
+    # No reason given yet (a flow identifies before it asks one): the latest contact within the FCR window, whatever
+    # its reason, with repeat_reason for the flow to ask "calling about <reason>?". Not a repeat for routing: route
+    # flags one (and raises the priority) for the same reason only, so the flow passes the reason it confirmed.
+    if repeat is None and reason is None:
         window = policy.fcr_window_days * 86_400_000
         repeat = next((p for p in sorted(journey.history, key=lambda p: p.started_at, reverse=True)
                        if 0 <= now - p.started_at <= window), None)
@@ -303,6 +331,7 @@ def route(flow: Flow) -> dict[str, Any]:
 
     deps = flow.deps
     queue = flow.queue("route")
+    reason = flow.reason()
     data = flow.event.contact
     channel = channel_of(data)
     if channel is None:  # a channel Connect added after us: planned as one the queue takes (read leniently)
@@ -318,7 +347,7 @@ def route(flow: Flow) -> dict[str, Any]:
         tenant_id=flow.tenant_id, contact_id=data.ContactId or "connect-flow", channel=channel,
         initial_contact_id=data.InitialContactId,  # journey_of leaves the contact's own segments out
         initiation_method=initiation_of(data), queue_id=queue.queue_id, priority=queue.priority,
-        customer_id=customer.customer_id if customer else None, reason=flow.param("reason"),
+        customer_id=customer.customer_id if customer else None, reason=reason,
         initiated_at=deps.clock.now_ms(), sl_threshold_s=queue.sl_threshold_s,
     )
     plan = routing.plan_for(deps, contact, queue, segment,
@@ -392,6 +421,7 @@ def callback(flow: Flow) -> dict[str, Any]:
     connect_id = flow.connect_contact_id()
     queue = flow.queue("callback")
     queue.require_channel(Channel.VOICE)  # a callback is a call (create_contact applies the same rule)
+    reason = flow.reason()
     # One callback per Connect contact however often, and however concurrently, the flow asks (a loop, the retry a
     # timeout reply invites): its id comes from the ContactId, and creating a contact whose id exists is a Conflict.
     callback_id = str(uuid.uuid5(_CALLBACK_IDS, f"{tenant_id}#{connect_id}"))
@@ -424,7 +454,7 @@ def callback(flow: Flow) -> dict[str, Any]:
     try:
         contact = contacts.schedule_callback(deps, tenant_id, queue.queue_id, number,
                                             customer_id=customer.customer_id if customer else None,
-                                            reason=flow.param("reason"), attributes=marks, contact_id=callback_id)
+                                            reason=reason, attributes=marks, contact_id=callback_id)
     except Conflict:  # a concurrent call for this Connect contact created it first
         held = _held(deps, tenant_id, callback_id)
         if held is None:

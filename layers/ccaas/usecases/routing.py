@@ -19,12 +19,19 @@ from ccaas.domain.routing_engine import (
     select_agent,
     select_contact,
 )
+from ccaas.domain.routing_engine.journey import analyse_journey
 from ccaas.domain.routing_engine.synthetic import is_synthetic
 from ccaas.domain.vocabulary import DEFAULT_TIER
 from ccaas.usecases.tenancy import save_settings, settings_of
 
 ROUTING_SETTINGS = "routing"
-_JOURNEY_DEPTH = 10
+_JOURNEY_DEPTH = 10  # the newest contacts a journey holds: the last agent, the recent ones an offer shows
+# A repeat is the same reason within the FCR window, however many newer contacts the customer had since: with a
+# reason, each store is read on through the window, at most this many contacts each (one BatchGetItem of the
+# Contacts table). The newest _JOURNEY_DEPTH cost what they did (a Query, a BatchGetItem of <= 10, a Query of history);
+# only a customer with more in the window costs one Query more per store and a read of each of them (<= ~100 read
+# units at the cap); an older same-reason contact past the cap is not seen.
+REPEAT_WINDOW_CAP = 100
 
 
 def policy_of(deps: Dependencies, tenant_id: str) -> RoutingPolicy:
@@ -60,19 +67,29 @@ def _hours_zoned(deps: Dependencies, tenant_id: str, policy: RoutingPolicy) -> R
     return RoutingPolicy.model_validate(document)
 
 
-def journey_of(deps: Dependencies, tenant_id: str, customer_id: str | None, reason: str | None, exclude: str) -> JourneyContext | None:
-    """The customer's _JOURNEY_DEPTH latest contacts, without the customer contact `exclude` (an initial contact
-    id: its own segments are not an earlier contact, so a transfer is never a repeat of itself). Ours from the
-    Contacts table (open ones too), and history's records by customer, one Query more: an Amazon Connect
-    tenant's contacts exist only there (their CTRs); a contact in both counts once, as the Contacts table has it."""
+def journey_of(
+    deps: Dependencies, tenant_id: str, customer_id: str | None, reason: str | None, exclude: str, *,
+    fcr_window_days: float | None = None,
+) -> JourneyContext | None:
+    """The customer's _JOURNEY_DEPTH latest contacts, and the one a repeat of `reason` is of (the newest with that
+    reason within the FCR window: `fcr_window_days`, else the routing policy's) when newer ones push it past them.
+    Without the customer contact `exclude` (an initial contact id: its own segments are not an earlier contact, so a
+    transfer is never a repeat of itself). Ours from the Contacts table (open ones too), and history's records by
+    customer: an Amazon Connect tenant's contacts exist only there (their CTRs); a contact in both counts once, as
+    the Contacts table has it. Each store is read through the window (REPEAT_WINDOW_CAP) only with a reason."""
     if not customer_id:
         return None
+    now = deps.clock.now_ms()
+    if fcr_window_days is None:
+        fcr_window_days = policy_of(deps, tenant_id).journey.fcr_window_days
+    since = now - int(fcr_window_days * 86_400_000) if reason is not None else None  # no reason: no repeat to find
+    window = {"since_ms": since, "up_to": REPEAT_WINDOW_CAP}
     past = {
         c.contact_id: PastContact(
             contact_id=c.contact_id, started_at=c.initiated_at, ended_at=c.ended_at, agent_id=c.agent_id,
             queue_id=c.queue_id, channel=c.channel.value, reason=c.reason, outcome=c.state.value,
         )
-        for c in deps.store.recent_contacts(tenant_id, customer_id, _JOURNEY_DEPTH)
+        for c in deps.store.recent_contacts(tenant_id, customer_id, _JOURNEY_DEPTH, **window)
         # a journey test's contacts are not the customer's past (no repeat flag, no priority change); the
         # stores leave them out of the customer's index already (and out of history), so they never take one
         # of the _JOURNEY_DEPTH
@@ -80,7 +97,7 @@ def journey_of(deps: Dependencies, tenant_id: str, customer_id: str | None, reas
     }
     from ccaas.domain.history import anchor_time  # noqa: PLC0415 - route_contact's cold start never plans a contact
 
-    for entry in deps.history.recent_customer_entries(tenant_id, customer_id, _JOURNEY_DEPTH):
+    for entry in deps.history.recent_customer_entries(tenant_id, customer_id, _JOURNEY_DEPTH, **window):
         r = entry.record
         if r is None or r.contact_id in past or exclude in (r.contact_id, r.initial_contact_id) or r.consult_leg:
             continue
@@ -88,8 +105,13 @@ def journey_of(deps: Dependencies, tenant_id: str, customer_id: str | None, reas
             contact_id=r.contact_id, started_at=anchor_time(r), ended_at=r.completed_at, agent_id=r.agent_id,
             queue_id=r.queue_id, channel=r.channel.value, reason=r.reason, outcome=r.final_state.value,
         )
-    newest = sorted(past.values(), key=lambda p: (p.started_at, p.contact_id), reverse=True)[:_JOURNEY_DEPTH]
-    return JourneyContext(customer_id=customer_id, reason=reason, history=tuple(newest))
+    everything = sorted(past.values(), key=lambda p: (p.started_at, p.contact_id), reverse=True)
+    newest = everything[:_JOURNEY_DEPTH]
+    # the engine's own rule (same reason, within the window) over all that was read, so the repeat it names is kept
+    repeat = analyse_journey(JourneyContext(customer_id=customer_id, reason=reason, history=tuple(everything)), now,
+                             last_agent_window_s=0, fcr_window_days=fcr_window_days).repeat_of
+    kept = newest if repeat is None or repeat in newest else [*newest, repeat]
+    return JourneyContext(customer_id=customer_id, reason=reason, history=tuple(kept))
 
 
 def segment_of(deps: Dependencies, contact: Contact, requested: str | None) -> str | None:
@@ -108,9 +130,10 @@ def plan_for(
 ) -> RoutingPlan:
     """The contact's plan at intake. `arrival_wait_s` estimates the wait of a contact arriving now; it
     is only called when the segment deflects to self-service above a wait (it costs reads)."""
-    journey = journey_of(deps, contact.tenant_id, contact.customer_id, contact.reason,
-                         contact.initial_contact_id or contact.contact_id)
     policy = policy or policy_of(deps, contact.tenant_id)
+    journey = journey_of(deps, contact.tenant_id, contact.customer_id, contact.reason,
+                         contact.initial_contact_id or contact.contact_id,
+                         fcr_window_days=policy.journey.fcr_window_days)
     deflects_on_wait = segment in policy.segments and policy.segments[segment].deflect == "when_wait_exceeds"
     estimated = arrival_wait_s() if deflects_on_wait and arrival_wait_s is not None else None
     return plan_contact(queue, policy, segment, journey, deps.clock.now_ms(), base_priority=contact.priority,

@@ -90,11 +90,16 @@ class MemoryStateStore:
                 self.routing_decisions[(tenant_id, contact_id)].append(dict(decision))
 
 
-    def recent_contacts(self, tenant_id: str, customer_id: str, limit: int) -> list[Contact]:
+    def recent_contacts(self, tenant_id: str, customer_id: str, limit: int, *, since_ms: int | None = None,
+                        up_to: int = 0) -> list[Contact]:
         # as the AWS store's sparse index: a journey test's contact is not indexed under its customer
-        mine = [c for (t, _), c in self.contacts.items()
-                if t == tenant_id and c.customer_id == customer_id and not is_synthetic(c)]
-        return sorted(mine, key=lambda c: (c.initiated_at, c.contact_id), reverse=True)[:limit]
+        mine = sorted((c for (t, _), c in list(self.contacts.items())
+                       if t == tenant_id and c.customer_id == customer_id and not is_synthetic(c)),
+                      key=lambda c: (c.initiated_at, c.contact_id), reverse=True)
+        if since_ms is None:
+            return mine[:limit]
+        window = [c for c in mine[limit:] if c.initiated_at >= since_ms]
+        return (mine[:limit] + window)[:max(limit, up_to)]
 
     def record_decision(self, tenant_id: str, contact_id: str, decision: Mapping[str, Any]) -> None:
         with self._lock:

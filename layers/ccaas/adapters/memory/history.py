@@ -92,12 +92,17 @@ class MemoryHistoryStore:
             if e.record is not None and e.record.customer_id == customer_id
         ]
 
-    def recent_customer_entries(self, tenant_id: str, customer_id: str, limit: int) -> list[HistoryEntry]:
+    def recent_customer_entries(self, tenant_id: str, customer_id: str, limit: int, *, since_ms: int | None = None,
+                                up_to: int = 0) -> list[HistoryEntry]:
         # the by_customer index's order: anchor time, then contact id
-        found = sorted(((anchor_time(parts["record"]), contact_id)
-                        for (tenant, contact_id), parts in list(self._t.entries.items())
-                        if tenant == tenant_id and parts.get("record") is not None
-                        and parts["record"].customer_id == customer_id), reverse=True)[:max(0, limit)]
+        mine = sorted(((anchor_time(parts["record"]), contact_id)
+                       for (tenant, contact_id), parts in list(self._t.entries.items())
+                       if tenant == tenant_id and parts.get("record") is not None
+                       and parts["record"].customer_id == customer_id), reverse=True)
+        limit = max(0, limit)
+        found = mine[:limit]
+        if since_ms is not None:
+            found = (found + [(at, c) for at, c in mine[limit:] if at >= since_ms])[:max(limit, up_to)]
         return [e for e in (self._t.entry(tenant_id, c) for _, c in found) if e is not None]
 
     def update_flags(self, tenant_id: str, changes: Mapping[str, Mapping[str, bool | None]]) -> None:
