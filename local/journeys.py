@@ -26,7 +26,8 @@ by more than --max-abandon-rise points, or that answers nothing any more is a re
 
 Prints a table of journeys (pass/fail, the failed step and expectation, per-step latency). Exit codes:
 0 every journey passed and no target regressed, 1 a journey failed or a target regressed (or the run
-failed), 2 a usage error or a bad spec/policy file (the offending key's path named). Errors are one
+failed), 2 a usage error or a bad spec/policy file (the offending key's path named; a spec with no journeys,
+which would pass a gate without running anything). Errors are one
 line on stderr (local/cli.py).
 
 Load mode (`load`) starts the suite's journeys (round robin, or the --journey ones) at --rate per second
@@ -258,6 +259,9 @@ def _suite_for(args: argparse.Namespace) -> Any:
     from ccaas.domain.journeys import scale_latency_budgets
 
     suite = load_suite(args.spec)
+    if not suite.journeys:
+        # A CI gate that runs nothing would pass anything (an emptied or mis-pointed spec): a usage error, not a pass.
+        raise UsageError(f"spec {args.spec}: no journeys to run")
     if args.api and not args.key and not args.agent_key:
         raise UsageError("--api needs --key (and --agent-key AGENT=KEY for agents without the default key)")
     if args.journey:

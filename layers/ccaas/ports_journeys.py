@@ -42,3 +42,8 @@ class JourneyAlarms(Protocol):
     def delete(self, tenant_id: str, journeys: Sequence[str]) -> list[str]:
         """Delete the alarm of each journey (one that does not exist is no error); returns the names."""
         ...
+
+    def alarmed_journeys(self, tenant_id: str) -> list[str]:
+        """The tenant's journeys that have an alarm now (those named `<prefix><tenant>/<journey>`), sorted: what a
+        suite change reconciles against, so alarms a concurrent change left behind go too."""
+        ...

@@ -104,6 +104,18 @@ def test_an_alarm_per_journey_is_put_and_deleted(alarms, tenant):
     assert _names(alarms, tenant) == [f"{PREFIX}{tenant}/sales-call"]
 
 
+def test_the_alarmed_journeys_are_listed_by_the_tenants_prefix_only(alarms, tenant):
+    """What a suite change reconciles against: this tenant's journeys with an alarm, another tenant's (whose id this
+    one's starts with) and other alarms never; over 100 (CloudWatch pages describe_alarms) all of them."""
+    alarms.put(f"{tenant}x", ["theirs"])
+    many = [f"j{i:03d}" for i in range(120)]
+    alarms.put(tenant, many)
+    assert alarms.alarmed_journeys(tenant) == many
+    alarms.delete(tenant, many[:119])
+    assert alarms.alarmed_journeys(tenant) == ["j119"]
+    assert alarms.alarmed_journeys(f"{tenant}x") == ["theirs"]
+
+
 def test_the_alarm_watches_the_journeys_success_metric(stack, tenant):
     CloudWatchJourneyAlarms(lambda: boto3.client("cloudwatch"), PREFIX, "Ccaas").put(tenant, ["ivr-sales"])
     [alarm] = boto3.client("cloudwatch").describe_alarms(AlarmNames=[f"{PREFIX}{tenant}/ivr-sales"])["MetricAlarms"]

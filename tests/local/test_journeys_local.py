@@ -78,6 +78,23 @@ def test_the_demo_suite_passes_on_the_sandbox_with_per_step_timings(entry) -> No
     assert bot["status"] == "OFFLINE"
 
 
+def test_a_callback_journey_leaves_nothing_for_the_next_contact_journey(entry) -> None:
+    """The flow's callback step made a scheduled callback nobody tracked: it was offered to the test agent, whose
+    clean-up could not go OFFLINE, and every later contact journey timed out waiting for its offer (outside probe
+    37, journeys finding 2)."""
+    callback = parse_journey({"name": "ivr-callback", "inputs": {"phone": "+14155550101"}, "steps": [
+        {"action": "identify"},
+        {"action": "callback", "parameters": {"queue_id": "sales"}, "expect": {"state": "CALLBACK_SCHEDULED"}}]})
+    answered = next(j for j in demo_suite().journeys if j.name == "sales-call-answered")
+    results = [run_journey(entry, j) for j in (callback, answered, callback, answered)]
+    assert all(r.passed for r in results), [(r.journey, r.failed_step, r.failure) for r in results if not r.passed]
+    for called_back in results[::2]:
+        [callback_id] = called_back.contacts
+        assert entry.api("GET", f"/contacts/{callback_id}", role="supervisor")[1]["state"] == "ABANDONED"
+    bot = entry.api("GET", f"/agents/{TEST_AGENT}", role="supervisor")[1]
+    assert (bot["status"], bot["offers"], bot["active_contact_ids"]) == ("OFFLINE", [], [])
+
+
 def test_a_synthetic_contact_never_reaches_a_real_agent(entry) -> None:
     status, _ = entry.api("PUT", "/agents/ana/status", {"status": "AVAILABLE"}, role="agent", agent_id="ana")
     assert status == 200

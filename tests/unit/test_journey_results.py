@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from ccaas.adapters.memory.journeys import MemoryJourneyAlarms
 from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.alerts import AlertChange, AlertRule, AlertStatus
 from ccaas.domain.history import record_from_contact
@@ -256,14 +257,14 @@ def test_put_journeys_creates_and_deletes_an_alarm_per_journey(deps):
 def test_an_unchanged_suite_touches_no_alarm(deps):
     calls = []
 
-    class Counting:
+    class Counting(MemoryJourneyAlarms):
         def put(self, tenant_id, names):
             calls.append(("put", tuple(names)))
-            return list(names)
+            return super().put(tenant_id, names)
 
         def delete(self, tenant_id, names):
             calls.append(("delete", tuple(names)))
-            return list(names)
+            return super().delete(tenant_id, names)
 
     deps.journey_alarms = Counting()
     journeys.put_journeys(deps, TENANT, _suite("a"))

@@ -212,15 +212,41 @@ AGENT_EVENTS = frozenset({EventType.AGENT_STATUS_CHANGED, EventType.AGENT_ACTIVI
 
 
 def _opened_activity(event: Event) -> OpenActivity | None:
-    """The activity an agent event opens; None for any other event. A test agent's event (journey tests' work is
-    no workforce time) counts as OFFLINE whatever it says."""
-    if event.type not in AGENT_EVENTS:
+    """The activity an agent event opens; None for any other event, and for a test agent's: journey tests' work is
+    no workforce time, and synthetic data never becomes history (its events counted as OFFLINE wrote a span each,
+    kept for good, which also hid the "no agent activity" warning of a range with no real agent in it)."""
+    if event.type not in AGENT_EVENTS or _test_agent_of(event) is not None:
         return None
-    kind = ActivityKind.OFFLINE if event.payload.get("test_agent") else activity_kind(event.payload.get("activity"))
+    kind = activity_kind(event.payload.get("activity"))
     agent_id = event.payload.get("agent_id")
     if kind is None or not agent_id:
         return None
     return OpenActivity.of_event(str(agent_id), kind, event.occurred_ms, event.sequence, event.payload)
+
+
+def _test_agent_of(event: Event) -> str | None:
+    """The agent of a test agent's event (domain/events.py marks it `test_agent`)."""
+    agent_id = event.payload.get("agent_id")
+    return str(agent_id) if event.payload.get("test_agent") and agent_id else None
+
+
+def _opened_activities(deps: Dependencies, events: Sequence[Event]) -> list[OpenActivity | None]:
+    """_opened_activity of each event, but a test agent's first event closes an open span an earlier rule left the
+    agent (one opened while it was online: staffed for good otherwise) by opening an OFFLINE item in its place;
+    after that its open item is OFFLINE, and its events write nothing. The open items are read (one Query per
+    tenant) only for events of a test agent."""
+    activities = [_opened_activity(event) for event in events]
+    tests = [(i, event.tenant_id, agent) for i, event in enumerate(events)
+             if event.type in AGENT_EVENTS and (agent := _test_agent_of(event)) is not None]
+    left_open = {(tenant_id, held.agent_id) for tenant_id in {t for _, t, _ in tests}
+                 for held in deps.history.open_activities(tenant_id) if held.kind is not ActivityKind.OFFLINE}
+    for i, tenant_id, agent in tests:
+        if (tenant_id, agent) in left_open:
+            left_open.discard((tenant_id, agent))  # closed once: the agent's later events in the batch write nothing
+            event = events[i]
+            activities[i] = OpenActivity.of_event(agent, ActivityKind.OFFLINE, event.occurred_ms, event.sequence,
+                                                  event.payload)
+    return activities
 
 
 def _check_agent_time(deps: Dependencies, event: Event) -> None:
@@ -230,16 +256,16 @@ def _check_agent_time(deps: Dependencies, event: Event) -> None:
 
 def _checked_activity(deps: Dependencies, event: Event) -> OpenActivity | None:
     _check_agent_time(deps, event)
-    return _opened_activity(event)
+    return _opened_activities(deps, [event])[0]
 
 
 def record_agent_activity(deps: Dependencies, event: Event) -> bool:
     """An agent event closes that agent's open activity span and opens the next (occupancy,
     utilization and cost per contact read the spans). A test agent's event (journey tests' work is no workforce
-    time) counts as OFFLINE whatever it says: no KPI, staffing read or lake figure counts its time, and a span a
-    test agent opened before that rule (online when it was deployed) is closed by its next event instead of
-    being staffed for good. False for other events and for a repeated or older event of the agent (its
-    `sequence`, the agent's version, is not newer); MalformedEvent for one from further ahead of now than a
+    time) writes nothing: no span, open item or lake row, so no KPI, staffing read or lake figure counts its time;
+    only a span an earlier rule left it open (online when it was deployed) is closed by its next event instead of
+    being staffed for good (_opened_activities). False for other events and for a repeated or older event of the
+    agent (its `sequence`, the agent's version, is not newer); MalformedEvent for one from further ahead of now than a
     clock drifts (ccaas.domain.events.check_time: a poison record). A stream batch: record_agent_activities."""
     opened = _checked_activity(deps, event)
     if opened is None:
@@ -281,7 +307,7 @@ def record_agent_activities(deps: Dependencies, events: Sequence[Event]) -> list
 
     outcomes: list[bool | Exception] = [False] * len(events)
     failed: set[tuple[str, str]] = set()  # agents (_agent_keys)
-    activities = [_opened_activity(event) for event in events]  # once each: the batch, the rounds, the applying
+    activities = _opened_activities(deps, events)  # once each: the batch, the rounds, the applying
     batch = deps.history.agent_activity_batch(
         [(event.tenant_id, opened.agent_id) for event, opened in zip(events, activities) if opened])
     exports: dict[int, tuple[bool, AgentActivity | None, OpenActivity]] = {}

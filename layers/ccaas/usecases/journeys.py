@@ -13,11 +13,13 @@ calls the REST API as a role (or as one agent) and returns (status, body). Imple
 a worker thread under `spec.timeout_s`: past it the result is a failure naming the step in progress,
 never a hang, and the worker makes no further call (it stops before its next step or API call; the call
 in flight was given the time left). Once the worker stopped (or STOP_GRACE_S later, and again when it
-stops) the journey cleans up what it made: its contacts still waiting are abandoned,
-contacts still with its test agent are completed, and its test agents go OFFLINE again (each contact
-is synthetic: none of this counts in metrics, history or alerts). The agents a journey acts as must be
-test agents (the `ccaas:test_agent` skill): PUT /settings/journeys refuses any other, and the runner
-checks again before it changes an agent's status (a real agent's status is never touched).
+stops) the journey cleans up what it made: every contact a step created (create_contact, transfer, the flow's
+callback, and the CALLBACK contact a scheduled callback became) still waiting is abandoned, contacts still
+with its test agent are completed, whatever else its test agents still hold (offers included) is cleared, and
+they go OFFLINE again (each contact is synthetic: none of this counts in metrics, history or alerts). The
+agents a journey acts as must be test agents (the `ccaas:test_agent` skill): PUT /settings/journeys refuses
+any other, and the runner checks again before it changes an agent's status (a real agent's status is never
+touched).
 
 `run_suite` runs a suite (sequentially: journeys share test agents) and `suite_metrics` renders the
 results as CloudWatch EMF-ready numbers (JourneySuccess, JourneyLatency per journey).
@@ -62,6 +64,11 @@ JOURNEYS_SETTINGS = "journeys"  # the tenant's Config settings document (PUT /se
 _POLL_FIRST_S, _POLL_GROWTH, _POLL_MAX_S = 0.05, 1.5, 0.25
 _WAITING = ("INITIATED", "QUEUED", "OFFERED", "CALLBACK_SCHEDULED")
 _WITH_AGENT = ("CONNECTED", "ACW")
+# Reply keys naming a contact a step created: the API's contact views (create_contact, transfer) and the flow's
+# callback. The contact a scheduled callback becomes when reached is named by the original's attribute
+# FOLLOWED_BY, which the clean-up follows.
+_CREATED = ("contact_id", "callback_contact_id")
+FOLLOWED_BY = "callback_contact_id"
 # How long a timed-out journey's worker may take to finish its call in flight before the journey cleans up
 # anyway (and once more when the worker stops): an entry point that ignores its timeout (the in-process flow).
 STOP_GRACE_S = 10.0
@@ -167,6 +174,15 @@ class _Run:
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
+    def track(self, reply: Any) -> None:
+        """Keep the contacts a step's reply names (_CREATED), so the clean-up finds every contact the journey made."""
+        if not isinstance(reply, dict):
+            return
+        for key in _CREATED:
+            contact_id = reply.get(key)
+            if isinstance(contact_id, str) and contact_id and contact_id not in self.contacts:
+                self.contacts.append(contact_id)
+
     def check_time(self) -> None:
         if self.cancelled.is_set() or self.remaining() <= 0:
             raise _Cancelled
@@ -203,6 +219,7 @@ class _Steps:
                            queue=queue, attributes=synthetic_attributes(spec))
         self.run.check_time()
         reply = self.entry.flow(event, self.timeout())
+        self.run.track(reply)  # the callback action's contact (and the CALLBACK contact it becomes)
         return flow_values(step.action, reply), dict(reply)
 
     # -- API calls ----------------------------------------------------------------------------------
@@ -218,7 +235,7 @@ class _Steps:
         if not _ok(status):
             return _api_error(status, view), view if isinstance(view, dict) else {}
         self.run.contact_id, self.run.contact = view["contact_id"], view
-        self.run.contacts.append(view["contact_id"])
+        self.run.track(view)
         if (step.expect.ewt_min_s is not None or step.expect.ewt_max_s is not None) and view.get("state") in _WAITING:
             status, read = self.api("GET", f"/contacts/{view['contact_id']}", role="integration")
             if _ok(status):
@@ -264,7 +281,7 @@ class _Steps:
         if not _ok(status):
             return _api_error(status, view), view if isinstance(view, dict) else {}
         self.run.contact_id, self.run.contact, self.run.agent_id = view["contact_id"], view, None
-        self.run.contacts.append(view["contact_id"])
+        self.run.track(view)
         return contact_values(view), view
 
     def complete(self, step: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -337,33 +354,68 @@ def _work(entry: EntryPoints, run: _Run) -> None:
         with run.lock:
             run.stopped = True
             late = run.clean_when_stopped
-        if late:
-            cleanup(entry, run)
+        if late:  # the next journey may hold the test agent by now: only what this one made is cleared
+            cleanup(entry, run, what_agents_hold=False)
 
 
-def cleanup(entry: EntryPoints, run: _Run) -> None:
-    """Leave nothing behind: waiting contacts abandoned, contacts with the test agent completed, the
-    journey's test agents OFFLINE. Best effort (a failure is logged, the result stands)."""
-    for contact_id in list(run.contacts):
-        try:
-            status, view = entry.api("GET", f"/contacts/{contact_id}", role="integration", timeout_s=10)
-            if not _ok(status) or (view.get("attributes") or {}).get(SYNTHETIC_ATTRIBUTE) is None:
-                continue  # never touch a contact that is not a journey's own
-            state, agent = view.get("state"), view.get("agent_id")
-            if state in _WAITING:
-                entry.api("POST", f"/contacts/{contact_id}/abandon", role="integration", timeout_s=10)
-            elif state in _WITH_AGENT and agent in run.agents_used:
-                path = f"/agents/{agent}/contacts/{contact_id}"
-                if state == "CONNECTED":
-                    entry.api("POST", f"{path}/complete", role="agent", agent_id=agent, timeout_s=10)
-                entry.api("POST", f"{path}/end-acw", role="agent", agent_id=agent, timeout_s=10)
-        except Exception as exc:  # noqa: BLE001
-            logger.warning("journey cleanup of a contact failed: %s", exc)
-    for agent in sorted(run.agents_used):
-        try:
-            entry.api("PUT", f"/agents/{agent}/status", {"status": "OFFLINE"}, role="agent", agent_id=agent, timeout_s=10)
-        except Exception as exc:  # noqa: BLE001
-            logger.warning("journey cleanup of an agent failed: %s", exc)
+def cleanup(entry: EntryPoints, run: _Run, *, what_agents_hold: bool = True) -> None:
+    """Leave nothing behind: the journey's test agents first stop taking work (NOT_READY: an abandoned offer or an
+    ended ACW would offer them the next waiting contact, and OFFLINE is refused while they hold one); then every
+    contact the journey made, and the one a scheduled callback of it became, is abandoned while waiting or
+    completed while with its test agent, and so, with `what_agents_hold`, is whatever else its test agents still
+    hold (offers included: only synthetic contacts reach a test agent, and the runner plays one journey at a time
+    on it, so that is a journey's leftover); then the test agents go OFFLINE. Only synthetic contacts are touched.
+    Best effort (a failure is logged, the result stands)."""
+    agents = sorted(run.agents_used)
+    for agent in agents:
+        _api_quietly(entry, "PUT", f"/agents/{agent}/status", {"status": "NOT_READY"}, role="agent", agent_id=agent)
+    ahead = list(run.contacts)
+    for agent in agents if what_agents_hold else []:
+        status, profile = _api_quietly(entry, "GET", f"/agents/{agent}", role="agent", agent_id=agent)
+        if _ok(status) and isinstance(profile, dict):
+            for key in ("offers", "active_contact_ids", "acw_contact_ids"):
+                ahead += [c for c in profile.get(key) or () if isinstance(c, str)]
+    seen: set[str] = set()
+    while ahead:
+        contact_id = ahead.pop(0)
+        if contact_id in seen:
+            continue
+        seen.add(contact_id)
+        follow = _clear_contact(entry, run, contact_id)
+        if follow:
+            ahead.append(follow)
+    for agent in agents:
+        _api_quietly(entry, "PUT", f"/agents/{agent}/status", {"status": "OFFLINE"}, role="agent", agent_id=agent)
+
+
+def _clear_contact(entry: EntryPoints, run: _Run, contact_id: str) -> str | None:
+    """Abandon the synthetic contact while it waits, complete it while with one of the journey's test agents;
+    returns the contact it was followed by (a scheduled callback reached: its CALLBACK contact)."""
+    status, view = _api_quietly(entry, "GET", f"/contacts/{contact_id}", role="integration")
+    if not _ok(status) or not isinstance(view, dict):
+        return None
+    attributes = view.get("attributes") or {}
+    if attributes.get(SYNTHETIC_ATTRIBUTE) is None:
+        return None  # never touch a contact that is not a journey's own
+    state, agent = view.get("state"), view.get("agent_id")
+    if state in _WAITING:
+        _api_quietly(entry, "POST", f"/contacts/{contact_id}/abandon", role="integration")
+    elif state in _WITH_AGENT and agent in run.agents_used:
+        path = f"/agents/{agent}/contacts/{contact_id}"
+        if state == "CONNECTED":
+            _api_quietly(entry, "POST", f"{path}/complete", role="agent", agent_id=agent)
+        _api_quietly(entry, "POST", f"{path}/end-acw", role="agent", agent_id=agent)
+    follow = attributes.get(FOLLOWED_BY)
+    return follow if isinstance(follow, str) and follow else None
+
+
+def _api_quietly(entry: EntryPoints, method: str, path: str, body: Any = None, **kwargs: Any) -> tuple[int, Any]:
+    """A clean-up call: (0, None) when it raised (logged; the clean-up goes on with the rest)."""
+    try:
+        return entry.api(method, path, body, timeout_s=10, **kwargs)
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("journey cleanup: %s %s failed: %s", method, path.split("?")[0], exc)
+        return 0, None
 
 
 def run_journey(entry: EntryPoints, spec: JourneySpec, *, clean: bool = True) -> JourneyResult:
@@ -451,9 +503,9 @@ SCHEDULED_TIMEOUT_S = 180.0
 
 
 def put_journeys(deps: Any, tenant_id: str, suite: JourneySuite) -> JourneySuite:
-    """Store the suite, then follow it with the alarms: one per journey added, none for a journey removed
-    (deps.journey_alarms; an alarm call that fails fails the request after the suite is stored, and the
-    next PUT that adds or removes the journey tries again)."""
+    """Store the suite, then follow the suite stored (_follow_suite): the `journey_failed` alerts of journeys no
+    longer in it are resolved, and the tenant's alarms become one per journey of it. An alarm call that fails
+    fails the request after the suite is stored; the next PUT, whatever it changes, tries again."""
     from ccaas.usecases.tenancy import save_settings
 
     from ccaas.domain.models import DomainError
@@ -479,15 +531,44 @@ def put_journeys(deps: Any, tenant_id: str, suite: JourneySuite) -> JourneySuite
             i, k, action = flows[0]
             raise DomainError(f"journeys[{i}].steps[{k}] is a flow step ({action}): flow steps run as the tenant's "
                               "Amazon Connect instance; name it in connect_instance_arn", field="connect_instance_arn")
-    before = {j.name for j in journeys_of(deps, tenant_id).journeys}
     saved = save_settings(deps, tenant_id, JOURNEYS_SETTINGS, suite)
-    after = [j.name for j in suite.journeys]
-    added, removed = [n for n in after if n not in before], sorted(before - set(after))
-    if added:
-        deps.journey_alarms.put(tenant_id, added)
-    if removed:
-        deps.journey_alarms.delete(tenant_id, removed)
+    _follow_suite(deps, tenant_id)
     return saved
+
+
+# Times _follow_suite reconciles the alarms at most: again while a concurrent PUT changed the suite meanwhile.
+_FOLLOW_PASSES = 3
+
+
+def _follow_suite(deps: Any, tenant_id: str) -> None:
+    """Bring the tenant's journey alerts and alarms in line with the suite as stored now, read back after the save:
+    under concurrent PUTs each one follows the last writer's suite, not its own (a PUT that followed its own left
+    the other's alarms standing, and no later PUT deleted them). Removing a journey resolves its `journey_failed`
+    alert (the scheduled runner skips a tenant without journeys: nothing else would). The alarms are reconciled
+    with those that exist (JourneyAlarms.alarmed_journeys, by their name prefix): the missing ones are created,
+    those of journeys not in the suite deleted; read again, a suite changed meanwhile is followed again."""
+    from ccaas.domain.alerts import AlertRule, reconcile
+    from ccaas.usecases.alerts import apply_decisions
+
+    names = _stored_journeys(deps, tenant_id)
+    mine = [a for a in deps.alerts.unresolved(tenant_id) if a.rule == AlertRule.JOURNEY_FAILED]
+    apply_decisions(deps, tenant_id, reconcile([], mine, lambda alert: alert.subject_id not in names), mine)
+    for _ in range(_FOLLOW_PASSES):
+        alarmed = set(deps.journey_alarms.alarmed_journeys(tenant_id))
+        missing, stale = sorted(names - alarmed), sorted(alarmed - names)
+        if missing:
+            deps.journey_alarms.put(tenant_id, missing)
+        if stale:
+            deps.journey_alarms.delete(tenant_id, stale)
+        followed, names = names, _stored_journeys(deps, tenant_id)
+        if names == followed:
+            return
+
+
+def _stored_journeys(deps: Any, tenant_id: str) -> set[str]:
+    return {j.name for j in journeys_of(deps, tenant_id).journeys}
+
+
 
 
 # --- results (written by the scheduled runner; GET /journeys/results, GET /journeys/{name}/results) ----------

@@ -5,6 +5,12 @@ the order a free agent takes them now: select_contact's order, scoring.waiting_o
 and available from the live metrics item, and an AHT blended from today's handled contacts with the
 queue policy's prior (`expected_aht_s`).
 
+Journey tests' (synthetic) contacts are no one's queue: every count and estimate a caller or supervisor is given
+(position, in_queue, EWT, the callback offer, a segment's deflection, the flow's staffing) reads the queue's real
+contacts only (metrics.real_waiting, the definition the live view and the alert sweep use), as live metrics add
+nothing for them. A synthetic contact asking for its own wait is placed among the real contacts (1 + the real ones
+ahead of it): a journey sees what a real caller in its place would hear, and never counts another journey's contact.
+
 The available agents count only as far as they may take the contact (routing_engine.reach.readiness,
 estimates "Steps still ahead"): one whose skills its step in force excludes (a best-agents step while
 only generalists are free), who lacks the queue's required skills (they bound every step, the last one
@@ -94,7 +100,8 @@ def wait_of(deps: Dependencies, contact: Contact) -> WaitInfo:
 
 @dataclass(frozen=True)
 class QueueNow:
-    """What a queue holds now: its live counters and the contacts waiting in it (the head of its index)."""
+    """What a queue holds now: its live counters and the real contacts waiting in it (the head of its index, journey
+    tests' contacts left out: module docstring)."""
 
     live: RealtimeQueueMetrics
     waiting: list[Contact]
@@ -109,9 +116,9 @@ def queue_now(deps: Dependencies, queue: Queue) -> QueueNow:
     # estimate reads no abandonment rate, so not the abandon pages either (a Query per caller asking for its wait).
     live = metrics.view_of(deps, tenant_id, queue.queue_id, deps.live.read(tenant_id, queue.queue_id),
                            with_oldest=False, abandons={})
-    waiting = deps.store.waiting_contacts(tenant_id, queue.queue_id, _POSITION_SCAN)
+    waiting = metrics.real_waiting(deps, tenant_id, queue.queue_id, _POSITION_SCAN)
     # The index lists every contact still waiting for an agent (offered ones already have theirs); past
-    # the scan, the live gauge (which counts offered contacts too) bounds the count from above.
+    # the scan, the live gauge (real contacts only, offered ones too) bounds the count from above.
     in_queue = len(waiting) if len(waiting) < _POSITION_SCAN else max(live.in_queue, len(waiting))
     return QueueNow(live=live, waiting=waiting, in_queue=in_queue)
 

@@ -244,3 +244,10 @@ class CloudWatchJourneyAlarms:
         for start in range(0, len(names), 100):
             self.client.delete_alarms(AlarmNames=names[start:start + 100])
         return names
+
+    def alarmed_journeys(self, tenant_id: str) -> list[str]:
+        from ccaas.domain.journeys import alarm_name
+
+        mine = alarm_name(self.prefix, tenant_id, "")
+        pages = self.client.get_paginator("describe_alarms").paginate(AlarmNamePrefix=mine, AlarmTypes=["MetricAlarm"])
+        return sorted(alarm["AlarmName"].removeprefix(mine) for page in pages for alarm in page.get("MetricAlarms", []))

@@ -55,3 +55,7 @@ class MemoryJourneyAlarms:
             self.alarms.pop(name, None)
         return names
 
+    def alarmed_journeys(self, tenant_id: str) -> list[str]:
+        mine = alarm_name(self.prefix, tenant_id, "")
+        return sorted(name.removeprefix(mine) for name in self.alarms if name.startswith(mine))
+
