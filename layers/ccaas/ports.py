@@ -59,8 +59,10 @@ class StateStore(Protocol):
         max(limit, up_to) in all (a Query bounded by time on the customer's index, paged). A journey test's (synthetic)
         contact is not indexed under its customer, so it never crowds out the real ones."""
         ...
-    def record_decision(self, tenant_id: str, contact_id: str, decision: Mapping[str, Any]) -> None:
-        """Keep a routing decision (candidates, scores, step, why) with the contact it concerns."""
+    def record_decision(self, tenant_id: str, contact_id: str, decision: Mapping[str, Any], *,
+                        expires_at: int | None = None) -> None:
+        """Keep a routing decision (candidates, scores, step, why) with the contact it concerns; `expires_at`: the
+        contact's TTL (a journey test's, synthetic_expiry), so the decision goes when the contact does."""
         ...
     def decisions(self, tenant_id: str, contact_id: str, *, after: str | None = None,
                   limit: int | None = None) -> list[tuple[str, dict[str, Any]]]:

@@ -49,6 +49,7 @@ from ccaas.domain.alerts import (
 from ccaas.domain.analytics.transcript import Segment, Speaker
 from ccaas.domain.events import Event, EventType, agent_activity
 from ccaas.domain.guidance import Prompt
+from ccaas.domain.routing_engine.synthetic import is_synthetic
 from ccaas.domain.vocabulary import Conflict, ContactState, DomainError, NotFound
 from ccaas.usecases import guidance
 
@@ -495,14 +496,16 @@ def post_live_transcript(deps: Dependencies, tenant_id: str, contact_id: str, po
 
     evaluation, saved, prompts = retrying(attempt)
     guidance.publish(deps, contact, saved, prompts)
-    unresolved = deps.alerts.unresolved(tenant_id)
-    applied = apply_decisions(deps, tenant_id, transcript_decisions(evaluation, unresolved), unresolved)
+    opened: list = []
+    if not is_synthetic(contact):  # a journey test's words page no supervisor (its test agent still gets guidance)
+        unresolved = deps.alerts.unresolved(tenant_id)
+        opened = apply_decisions(deps, tenant_id, transcript_decisions(evaluation, unresolved), unresolved).opened
     return LiveTranscriptResult(
         contact_id=contact_id,
         accepted=len(redacted.segments),
         redactions=redacted.redaction_counts,
         segments=redacted.segments,
-        opened=applied.opened,
+        opened=opened,
         prompts=prompts,
     )
 

@@ -99,6 +99,22 @@ def redact(deps: Dependencies, tenant_id: str, text: str) -> str:
     return analytics_rules(deps, tenant_id).compiled().redactor.redact(text).text
 
 
+# --- journey tests' contacts ----------------------------------------------------------------------
+def is_synthetic_contact(deps: Dependencies, tenant_id: str, contact_id: str, entry: HistoryEntry | None) -> bool:
+    """Whether the contact is a journey test's (ccaas.domain.routing_engine.synthetic): it never becomes history, and
+    the History table has no TTL, so nothing of it is written there (its messages, analysis, survey are answered and
+    not kept). A contact whose record is in history is not one (record_from_contact leaves them out): only one
+    without is read, and one that is not ours (an Amazon Connect contact) is not one either."""
+    if entry is not None and entry.record is not None:
+        return False
+    from ccaas.domain.routing_engine.synthetic import is_synthetic  # noqa: PLC0415 - a tiny module, on first use
+
+    try:
+        return is_synthetic(deps.store.get_contact(tenant_id, contact_id))
+    except NotFound:
+        return False
+
+
 # --- chat messages --------------------------------------------------------------------------------
 # The API's models here are built by their first use (pydantic's defer_build), not by the import the analysis
 # step's cold start pays for.
@@ -144,8 +160,11 @@ def add_chat_message(deps: Dependencies, tenant_id: str, contact_id: str, messag
     # Redacted alone first (what is stored at once), with its receipt: what was replaced where, never the value.
     redactor = analytics_rules(deps, tenant_id).compiled().redactor
     [stored] = _redact_together(redactor, [unredacted], pass_id=unredacted.message_id, stand_in=False)
-    deps.transcripts.add_message(tenant_id, contact_id, stored)
-    stored = _redact_with_recent(deps, tenant_id, contact_id, stored, message.content)
+    from ccaas.domain.routing_engine.synthetic import is_synthetic  # noqa: PLC0415 - a tiny module, on first use
+
+    if not is_synthetic(contact):  # a journey test's chat keeps no transcript (is_synthetic_contact)
+        deps.transcripts.add_message(tenant_id, contact_id, stored)
+        stored = _redact_with_recent(deps, tenant_id, contact_id, stored, message.content)
     from ccaas.usecases.outbound import inbound_message  # noqa: PLC0415 - outbound campaigns: an opt-out text (STOP)
     inbound_message(deps, tenant_id, contact, message.participant_role, message.content)
     return stored
@@ -404,6 +423,9 @@ def _store_analysis(deps: Dependencies, tenant_id: str, contact_id: str, analysi
     rules = analytics_rules(deps, tenant_id)
     before = deps.history.get_entry(tenant_id, contact_id)
     shown, followed = guidance_counts(deps, tenant_id, contact_id)
+    if is_synthetic_contact(deps, tenant_id, contact_id, before):  # analysed, not kept (nor sent to the lake)
+        summary = AnalysisSummary.of(analysis, analyzed_at=deps.clock.now_ms(), fallback_reason=rules.reasons.fallback)
+        return summary.model_copy(update={"guidance_prompts": shown, "guidance_followed": followed})
     for attempt in range(_WRITE_ATTEMPTS):
         stored = deps.transcripts.get_analysis(tenant_id, contact_id)
         version, overrides = _version(stored), _overrides(stored)

@@ -446,7 +446,7 @@ def callback(flow: Flow) -> dict[str, Any]:
     # (or nobody's) contact of the caller, with that customer's tier, name and journey on the offer.
     customer, _ = flow.customer(phone_names_the_caller=False)
 
-    from ccaas.domain.routing_engine.synthetic import SYNTHETIC_ATTRIBUTE, TEST_AGENT_ATTRIBUTE
+    from ccaas.domain.routing_engine.synthetic import SYNTHETIC_ATTRIBUTE, TEST_AGENT_ATTRIBUTE, is_synthetic
 
     # A journey test's call (its contact attributes mark it) makes a synthetic callback: kept out of KPIs,
     # metrics and alerts, offered to test agents only, removed after (ccaas.domain.routing_engine.synthetic).
@@ -461,7 +461,7 @@ def callback(flow: Flow) -> dict[str, Any]:
             raise
         return _callback_reply(held, repeated=True)
     reply = _callback_reply(contact, repeated=False)
-    if reply["scheduled"]:
+    if reply["scheduled"] and not is_synthetic(contact):  # a journey test's call never becomes history (no TTL there)
         history.record_flow_event(deps, tenant_id, connect_id, CALLBACK_MILESTONE, contact.contact_id)
     return reply
 
@@ -488,18 +488,23 @@ def log_event(flow: Flow) -> dict[str, Any]:
     if not milestone:
         raise FlowError("missing_parameter", "action=log_event needs parameter milestone (e.g. menu_choice, self_service_success)")
     from ccaas.domain.history import FlowEvent  # noqa: PLC0415 - see the imports above
+    from ccaas.domain.routing_engine.synthetic import marked_synthetic  # noqa: PLC0415 - see the imports above
     from ccaas.usecases import history  # noqa: PLC0415 - see the imports above
 
     value = flow.param("value")
     try:  # the reply names the parameter at fault (history's own error names the milestone for either)
-        FlowEvent(name=milestone.lower(), value=value, at=0)
+        checked = FlowEvent(name=milestone.lower(), value=value, at=0)
     except ValidationError as error:
         problem = error.errors()[0]
         if problem["loc"][0] == "value":
             raise FlowError("invalid_parameter", f"value: at most {problem.get('ctx', {}).get('max_length', 128)} characters") from None
         raise FlowError("invalid_parameter", "milestone: lower-case letters, digits and _, a letter first (at most 64)") from None
-    event = history.record_caller_milestone(flow.deps, flow.tenant_id, flow.connect_contact_id(), milestone.lower(),
-                                            value)
+    contact_id = flow.connect_contact_id()
+    if marked_synthetic(flow.event.contact.Attributes):
+        # A journey test's call (ccaas.domain.routing_engine.synthetic) never becomes history, which has no TTL: its
+        # milestone is checked as any other and not kept.
+        return {"recorded": False, "milestone": checked.name, "self_service": checked.self_service}
+    event = history.record_caller_milestone(flow.deps, flow.tenant_id, contact_id, milestone.lower(), value)
     return {"recorded": True, "milestone": event.name, "self_service": event.self_service}
 
 

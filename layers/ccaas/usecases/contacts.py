@@ -422,7 +422,7 @@ def _failed_offer(deps: Dependencies, tenant_id: str, agent_id: str, contact_id:
         return back, follow.decision, follow.reoffer
 
     back, decision, reoffer = retrying(attempt)
-    routing.keep(deps, tenant_id, contact_id, decision)
+    routing.keep(deps, back, decision)
     routed = route_contact(deps, back) if reoffer else back
     offer_work_to(deps, tenant_id, agent_id)
     return routed

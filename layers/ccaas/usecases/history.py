@@ -465,7 +465,7 @@ def record_survey(deps: Dependencies, tenant_id: str, contact_id: str, answers: 
     """Store the survey against the contact; its answers join that contact's KPIs in the interval
     the contact completed in, however late the survey arrives. A consult leg has no customer to rate it: its
     survey would join the consulting queue's CSAT (409, nothing stored)."""
-    from ccaas.usecases.analytics import redact
+    from ccaas.usecases.analytics import is_synthetic_contact, redact
 
     entry = known_contact(deps, tenant_id, contact_id)
     if not _answered_on_the_customer_side(deps, tenant_id, contact_id, entry, "surveyed"):
@@ -475,6 +475,8 @@ def record_survey(deps: Dependencies, tenant_id: str, contact_id: str, answers: 
         raise DomainError("a survey needs at least one of csat, ces, nps", field="csat")
     comment = redact(deps, tenant_id, answers.comment) if answers.comment else None
     survey = Survey(csat=answers.csat, ces=answers.ces, nps=answers.nps, comment=comment, submitted_at=deps.clock.now_ms())
+    if is_synthetic_contact(deps, tenant_id, contact_id, entry):
+        return survey  # a journey test's contact never becomes history (no TTL there): answered, not kept
     deps.history.put_survey(tenant_id, contact_id, survey)
     from ccaas.usecases.lake import export_contacts, export_surveys  # noqa: PLC0415 - lake imports this module
 

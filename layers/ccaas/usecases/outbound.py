@@ -107,6 +107,7 @@ from ccaas.domain.outbound.models import (
 )
 from ccaas.domain.outbound.pacing import TICK_S, PacingState, dials_to_place
 from ccaas.domain.spreadsheet import safe_cell
+from ccaas.domain.routing_engine.synthetic import is_synthetic
 from ccaas.usecases.tenancy import owns_connect_instance, owns_sms_sender
 from ccaas.ports_outbound import (
     IN_FLIGHT,
@@ -739,8 +740,8 @@ def note_conversation(deps: Dependencies, tenant_id: str, contact: Contact) -> i
     period starts for every number and account the contact names (`_person`). Not when the contact says
     the person gave direct consent to be called (attribute direct_consent = true: 12 CFR 1006.14(b)(3)(i)).
     Idempotent (keyed by the contact). Returns how many numbers and accounts were noted."""
-    if contact.channel is not Channel.VOICE or contact.connected_at is None:
-        return 0
+    if contact.channel is not Channel.VOICE or contact.connected_at is None or is_synthetic(contact):
+        return 0  # a journey test's call talked to no one (its number may well be a customer's)
     if (contact.attributes.get("attempt_id") or contact.attributes.get("preview") == "1") and _campaign_call(
             deps, tenant_id, contact):
         return 0

@@ -20,7 +20,7 @@ from ccaas.domain.routing_engine import (
     select_contact,
 )
 from ccaas.domain.routing_engine.journey import analyse_journey
-from ccaas.domain.routing_engine.synthetic import is_synthetic
+from ccaas.domain.routing_engine.synthetic import is_synthetic, synthetic_expiry
 from ccaas.domain.vocabulary import DEFAULT_TIER
 from ccaas.usecases.tenancy import save_settings, settings_of
 
@@ -179,8 +179,10 @@ def explained(decision: Decision) -> dict:
     return decision.model_dump(mode="json", exclude_defaults=True)
 
 
-def keep(deps: Dependencies, tenant_id: str, contact_id: str, decision: Decision) -> None:
-    deps.store.record_decision(tenant_id, contact_id, explained(decision))
+def keep(deps: Dependencies, contact: Contact, decision: Decision) -> None:
+    """Keep a decision about the contact, going when it does (a journey test's: its TTL)."""
+    deps.store.record_decision(contact.tenant_id, contact.contact_id, explained(decision),
+                               expires_at=synthetic_expiry(contact))
 
 
 def decisions_of(deps: Dependencies, tenant_id: str, contact_id: str) -> list[dict]:

@@ -245,7 +245,10 @@ class DynamoStateStore:
     ) -> None:
         puts = [{"TableName": self._contacts, "Item": _contact_item(c), **_version_condition(c.version)} for c in contacts]
         puts += [{"TableName": self._agents, "Item": _agent_item(a), **_version_condition(a.version)} for a in agents]
-        puts += [{"TableName": self._contacts, "Item": self._decision_item(*d)} for d in decisions]
+        # A decision goes when its contact does (a journey test's): the contact written with it says when.
+        written = {(c.tenant_id, c.contact_id): synthetic_expiry(c) for c in contacts}
+        puts += [{"TableName": self._contacts,
+                  "Item": self._decision_item(t, cid, d, written.get((t, cid)))} for t, cid, d in decisions]
         try:
             if len(puts) == 1:
                 self._db.put_item(**puts[0])
@@ -288,7 +291,8 @@ class DynamoStateStore:
         return [Contact.model_validate(_entity(found[k["pk"]["S"]])) for k in wanted if k["pk"]["S"] in found]
 
     @staticmethod
-    def _decision_item(tenant_id: str, contact_id: str, decision: Mapping[str, Any]) -> dict[str, Any]:
+    def _decision_item(tenant_id: str, contact_id: str, decision: Mapping[str, Any],
+                       expires_at: int | None) -> dict[str, Any]:
         # Beside the contact item, in the contact's own partition: one query returns them in order.
         # The decision as zlib-compressed JSON (`decision_z`): a busy day's (50 candidates considered, 5 scored) is
         # ~1.4 KB of JSON, ~0.5 KB compressed: 1 write unit instead of 2, each twice in the routing transaction.
@@ -297,11 +301,16 @@ class DynamoStateStore:
         at = int(decision.get("at", 0))
         sk = f"DECISION#{at:013d}#{uuid.uuid4().hex[:8]}"
         compact = json.dumps(decision, separators=(",", ":")).encode("utf-8")
-        return {"pk": {"S": key["pk"]}, "sk": {"S": sk}, "entity": {"S": "decision"},
-                "decision_z": {"B": zlib.compress(compact)}}
+        item: dict[str, Any] = {"pk": {"S": key["pk"]}, "sk": {"S": sk}, "entity": {"S": "decision"},
+                                "decision_z": {"B": zlib.compress(compact)}}
+        if expires_at is not None:  # the contact's TTL: a journey test's decisions go with it (None: kept)
+            item[CONTACT_TTL_ATTRIBUTE] = {"N": str(expires_at)}
+        return item
 
-    def record_decision(self, tenant_id: str, contact_id: str, decision: Mapping[str, Any]) -> None:
-        self._db.put_item(TableName=self._contacts, Item=self._decision_item(tenant_id, contact_id, decision))
+    def record_decision(self, tenant_id: str, contact_id: str, decision: Mapping[str, Any], *,
+                        expires_at: int | None = None) -> None:
+        item = self._decision_item(tenant_id, contact_id, decision, expires_at)
+        self._db.put_item(TableName=self._contacts, Item=item)
 
     def decisions(self, tenant_id: str, contact_id: str, *, after: str | None = None,
                   limit: int | None = None) -> list[tuple[str, dict[str, Any]]]:

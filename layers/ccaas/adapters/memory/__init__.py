@@ -101,7 +101,8 @@ class MemoryStateStore:
         window = [c for c in mine[limit:] if c.initiated_at >= since_ms]
         return (mine[:limit] + window)[:max(limit, up_to)]
 
-    def record_decision(self, tenant_id: str, contact_id: str, decision: Mapping[str, Any]) -> None:
+    def record_decision(self, tenant_id: str, contact_id: str, decision: Mapping[str, Any], *,
+                        expires_at: int | None = None) -> None:  # no TTL in memory
         with self._lock:
             self.routing_decisions[(tenant_id, contact_id)].append(dict(decision))
 

@@ -10,8 +10,10 @@ a synthetic contact goes only to a test agent (the one it names, when it names o
 goes to a test agent. Live metrics, history records and alerts leave synthetic contacts and test agents out
 (their events carry `synthetic` / `test_agent`: ccaas.domain.events).
 
-Synthetic contacts are removed after a while: their stored items carry the contacts table's TTL
-(`synthetic_expiry`: SYNTHETIC_TTL_S after the contact began), real contacts never do.
+Synthetic contacts are removed after a while: their items in the Contacts table (the contact and its routing
+decisions) carry the table's TTL (`synthetic_expiry`: SYNTHETIC_TTL_S after the contact began), real contacts' never
+do. Nothing of theirs is written to the History table, which has no TTL: no record, survey, flow milestone, chat
+message or transcript analysis (each is answered as for any contact, and not kept).
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["SYNTHETIC_ATTRIBUTE", "SYNTHETIC_TTL_S", "TEST_AGENT_ATTRIBUTE", "TEST_AGENT_SKILL", "is_synthetic",
-           "is_test_agent", "synthetic_expiry", "synthetic_refusal"]
+           "is_test_agent", "marked_synthetic", "synthetic_expiry", "synthetic_refusal"]
 
 SYNTHETIC_ATTRIBUTE = "ccaas:synthetic"
 TEST_AGENT_ATTRIBUTE = "ccaas:test_agent"
@@ -31,8 +33,13 @@ def _attributes(contact: Any) -> Mapping[str, str]:
     return getattr(contact, "attributes", None) or {}
 
 
+def marked_synthetic(attributes: Mapping[str, str] | None) -> bool:
+    """Whether contact attributes carry the journey mark (ours, or an Amazon Connect contact's `Attributes`)."""
+    return bool((attributes or {}).get(SYNTHETIC_ATTRIBUTE))
+
+
 def is_synthetic(contact: Any) -> bool:
-    return bool(_attributes(contact).get(SYNTHETIC_ATTRIBUTE))
+    return marked_synthetic(_attributes(contact))
 
 
 def synthetic_expiry(contact: Any) -> int | None:
