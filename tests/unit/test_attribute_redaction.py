@@ -92,7 +92,9 @@ _PIECES = st.sampled_from(["4", "1", "9", "12", "4111", "123", "45", "6789", "-"
                            "cvn", "the", "back", "front", "three", "digits", "3", "verification", "value", "sec", "visa",
                            "amex", "master", "american", "express", "credit", "debit", "ｃｖｖ", "ＣＶＶ", "１２３",
                            "x1111cvv123", "feedback", "ending", "last", "valid", "thru", "/", "12/29", "\u00a0", "#", "expires",
-                           "exp:", "date", "end", "april", "ss", "s.s.n", "taxpayer", "id", "１２", "0412"])
+                           "exp:", "date", "end", "april", "ss", "s.s.n", "taxpayer", "id", "１２", "0412",
+                           # a phrase's short last word counts as a whole word only ("s n", "taxpayer id", "... no")
+                           "s", "n", "no", "n.", "(n)", "id:", "ｉｄ", "no's", "row_id", "account_id", "\t"])
 
 
 @given(st.lists(_PIECES, max_size=30).map(" ".join) | st.lists(_PIECES, max_size=8).map("".join))
@@ -107,7 +109,11 @@ def test_what_skips_the_redactor_is_what_the_redactor_would_keep(text):
 @pytest.mark.parametrize(("text", "may"), [
     ("acct-00017", False), ("r00042", False), ("line-7.u1", False), ("order 12345678", False),
     ("cvv 123", True), ("ＣＶＶ １２３", True), ("x1111cvv123", True), ("the back 123", True), ("123 exp 123", True),
-    ("123-45-6789", True), ("four one one one two two two three three", True)])
+    ("123-45-6789", True), ("four one one one two two two three three", True),
+    # the key a list upload checks an id with (redact_attributes reads "row_id\nr00042"): "id" and "n" inside words
+    # are no SSN phrase's last word ("taxpayer id", "s n"), whole words are
+    ("row_id\nr00042", False), ("account_id\nacct-00017", False), ("taxpayer id 123", True), ("s n: 123", True),
+    ("social security no. 123", True)])
 def test_ids_under_an_ssn_s_digits_skip_the_redactor_unless_a_code_s_word_is_there(text, may):
     """A list upload checks each row's ids (row_id, account_id) with the redactor: half of its parse went there."""
     from ccaas.domain.analytics.redaction import _may_spell_a_number

@@ -1694,10 +1694,14 @@ _MANY_DIGITS_WORD = lazy_regex(r"\b(?:" + "|".join((*MULTIPLIERS, HUNDRED, THOUS
 # looked up where its last word is). Found as substrings of the text's NFKC form, so glued ("x1111cvv123"), cased
 # and other keyboards' spellings count too. The other kinds (an account, a phone, an order) only keep digits here.
 _CODE_KINDS = ("cvv", "card", "exp", "ssn")
-_CODE_WORDS = lazy_regex("|".join(sorted({
-    re.escape(phrase.split()[-1])
-    for phrase, kind in (*_KEYWORDS.items(), *_KEY_PAIRS.items(), *_KEY_TRIPLES.items()) if kind in _CODE_KINDS
-}, key=len, reverse=True)))
+_CODE_LAST_WORDS = {phrase.split()[-1] for phrase, kind in (*_KEYWORDS.items(), *_KEY_PAIRS.items(),
+                                                            *_KEY_TRIPLES.items()) if kind in _CODE_KINDS}
+_CODE_WORDS = lazy_regex("|".join(sorted((re.escape(w) for w in _CODE_LAST_WORDS if len(w) >= 3), key=len, reverse=True)))
+# Shorter last words ("taxpayer id", "s n", "social security no") end a phrase, and the redactor reads a phrase's
+# words as whole words (_keyword over _context_words): as substrings "n", "id" and "no" were in nearly every text
+# ("account_id"), which sent every id of a list upload to the redactor. Looked up as whole words, as it does.
+_SHORT_CODE_WORDS = frozenset(w for w in _CODE_LAST_WORDS if len(w) < 3)
+assert all(" " not in phrase for phrase in _KEYWORDS) and not _SHORT_CODE_WORDS & set(_KEYWORDS), "singles may glue"
 
 
 def _may_spell_a_number(text: str) -> bool:
@@ -1715,4 +1719,7 @@ def _may_spell_a_number(text: str) -> bool:
         digits += sum(weight for _, _, weight in number_word_hits(lowered)) + len(_HOMOPHONE_WORD.findall(lowered))
     if digits >= _SSN_DIGITS:
         return True
-    return digits >= _FEWEST_DIGITS and _CODE_WORDS.search(unicodedata.normalize("NFKC", text).lower()) is not None
+    if digits < _FEWEST_DIGITS:
+        return False
+    lowered = unicodedata.normalize("NFKC", text).lower()
+    return _CODE_WORDS.search(lowered) is not None or not _SHORT_CODE_WORDS.isdisjoint(_context_words(lowered.split()))
