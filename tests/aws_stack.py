@@ -1,7 +1,9 @@
 """The synthesized stack deployed into in-process moto: tables, stream and state machine exactly as the
-template declares them (one source of truth), for the contract and handler tiers."""
+template declares them (one source of truth), for the contract and handler tiers. A process deploys a template once;
+its later modules get a copy of that deploy's moto state in their fresh mock (tests/moto_snapshot.py)."""
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -17,9 +19,10 @@ from ccaas.adapters.aws.dynamodb import DynamoConfigStore, DynamoLiveMetricsStor
 from ccaas.adapters.aws.history import DynamoHistoryStore, DynamoTranscriptStore
 from ccaas.adapters.aws.services import KinesisEventPublisher, DynamoDeduplicator
 from ccaas.bootstrap import Dependencies, memory_dependencies
-from local import moto_patches, synth
+from local import deployer as local_deployer, moto_patches, synth
 from local.memory_release import collector_paused
 from local.deployer import Deployer, Deployment
+from tests import moto_snapshot
 
 
 # The deployer's clients, kept from one deploy to the next: each module's mock_aws starts empty, and a client holds
@@ -35,7 +38,13 @@ def deployed_stack() -> Iterator[Deployment]:
             moto_patches.apply()  # serialises moto's DynamoDB/Kinesis request handling: atomic conditions
             moto_patches.restore_step_functions_config()  # these tiers start executions without running them
             stack.enter_context(mock_aws())
-            deployment = Deployer(template, register_functions=False, clients=_DEPLOY_CLIENTS).deploy()
+            new_deployer = functools.partial(Deployer, template, register_functions=False, clients=_DEPLOY_CLIENTS)
+            if Deployer is local_deployer.Deployer:
+                # The first deploy of this template in the process is kept; each later module's fresh mock gets a copy
+                # of what it left in moto (tests/moto_snapshot.py: ~85 calls through moto -> a few ms of unpickling).
+                deployment = moto_snapshot.SNAPSHOTS.deploy(template, new_deployer, variant="register_functions=False")
+            else:  # a test's stand-in deployer: it runs
+                deployment = new_deployer().deploy()
         yield deployment
 
 
