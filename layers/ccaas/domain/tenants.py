@@ -8,6 +8,7 @@ user pool get the same credential from their token's claims (`credential_from_cl
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -95,7 +96,7 @@ def check_key_role(role: Role, agent_id: str | None) -> None:
         raise DomainError("an agent key needs the agent_id it acts as", field="agent_id")
     if role != Role.AGENT and agent_id is not None:
         raise DomainError(f"only agent keys carry an agent_id, not {role.value} keys", field="agent_id")
-    if agent_id is not None and not re.match(ID_PATTERN, agent_id):
+    if agent_id is not None and not re.fullmatch(ID_PATTERN, agent_id):  # `$` of match() takes "ana\n"
         raise DomainError("agent_id must match " + ID_PATTERN, field="agent_id")
 
 
@@ -123,8 +124,10 @@ def credential_from_claims(claims: Mapping[str, Any]) -> Credential:
 
     Exactly one of the user's groups must be a role (other groups are ignored); an agent needs its
     `custom:agent_id`; another role's `custom:agent_id` is ignored (only agents are addressed as agents)."""
+    if claims.get("token_use") != "id":  # a pre-token trigger may put custom claims in an access token: never read
+        raise DomainError("send the ID token (access tokens are refused)", field="token_use")
     tenant_id = claims.get(TENANT_CLAIM)
-    if not isinstance(tenant_id, str) or not re.match(TENANT_ID_PATTERN, tenant_id):
+    if not isinstance(tenant_id, str) or not re.fullmatch(TENANT_ID_PATTERN, tenant_id):
         raise DomainError(f"the token has no valid {TENANT_CLAIM}", field=TENANT_CLAIM)
     groups = claims.get(GROUPS_CLAIM) or []
     if isinstance(groups, str):
@@ -141,6 +144,8 @@ def credential_from_claims(claims: Mapping[str, Any]) -> Credential:
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise DomainError("the token has no subject", field="sub")
-    expires = claims.get("exp")  # the verifier has checked it is in the future
+    expires = claims.get("exp")  # the verifier has checked it is in the future (NumericDate: a JSON number)
+    if isinstance(expires, bool) or not isinstance(expires, (int, float)) or not math.isfinite(expires):
+        raise DomainError("the token has no valid exp", field="exp")  # never a credential without an end
     return Credential(tenant_id=tenant_id, role=role, agent_id=agent_id, key_id=USER_KEY_PREFIX + subject,
-                      expires_at=expires if isinstance(expires, int) and not isinstance(expires, bool) else None)
+                      expires_at=int(expires))

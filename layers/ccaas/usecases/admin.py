@@ -41,11 +41,22 @@ class NewApiKey(BaseModel):
 
     role: Role
     agent_id: str | None = Field(default=None, pattern=ID_PATTERN, description="required for (only for) role agent")
-    name: str | None = Field(default=None, min_length=1, max_length=128, description="what the key is for")
+    # printable: the admin tool lists every tenant's keys as lines, and a name with a line break forged a row there
+    name: vocabulary.DisplayName | None = Field(default=None, description="what the key is for")
+
+
+class NewTenant(BaseModel):
+    """A tenant as the admin tool creates it: a name people read in `list-tenants` (bounded, printable)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: vocabulary.DisplayName
 
 
 def register_tenant(deps: Dependencies, *, tenant_id: str, name: str, time_zone: str = "UTC") -> str:
-    """Create (or update) the tenant and return a NEW admin API key; only its hash is stored."""
+    """Create (or update) the tenant and return a NEW admin API key; only its hash is stored. The name is held to
+    NewTenant's rules (a ValidationError naming `name`); a tenant stored before them still loads."""
+    name = NewTenant(name=name).name
     deps.config.put_tenant(Tenant(tenant_id=tenant_id, name=name, time_zone=time_zone))
     return issue_api_key(deps, tenant_id, role=Role.ADMIN, name="admin").api_key
 
