@@ -8,20 +8,31 @@
         --interval day --group-by queue
 
 Tables and KPI views are declared once in ccaas.domain.lake (lake_sql/*.sql); DuckDB writes and reads the
-Parquet itself (no pyarrow). An export rewrites the partitions (tenant, day) it writes, so a late CTR
-version or survey is corrected by exporting its day again. Errors are one line (local/cli.py).
+Parquet itself (no pyarrow). Each file belongs to the export that wrote it (the export of one local day:
+its contacts, their completion copies filed under later days, the agent spans that start that day, its
+surveys, analyses and calendar), and exporting a day again replaces exactly that export's files, so a late
+CTR version or survey is corrected by exporting its day again and no other day's rows are touched.
+Writes are committed in one step and readers read one committed set of files (see LakeWrite). Errors are
+one line (local/cli.py).
 """
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import re
 import shutil
 import sys
-import tempfile
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 import duckdb
 
@@ -36,41 +47,227 @@ PROG = "python -m local.lake"
 _DAY_MS = 86_400_000
 
 
-# --- writing ---------------------------------------------------------------------------------------
+# --- the lake folder: files committed in one step, read as one snapshot ----------------------------------
+# A rewrite never removes a partition and then writes it again: a query in between counted the day as empty
+# (200, all zeros) or part of the range, or failed on a vanished file and showed its path. New files are
+# written under .staging/ first; one commit (one writer at a time: LakeWrite.commit) moves them in and, in the
+# manifest MANIFEST (replaced atomically), makes them the live files and retires the files they replace. A
+# reader takes the files of one manifest (readable_files): every table as of one commit. A retired file stays
+# on disk RETIRED_KEEP_S, so a query that read the manifest before the commit still opens it; a later commit
+# deletes it.
+MANIFEST = "_files.json"
+STAGING = ".staging"
+RETIRED_KEEP_S = 600.0
+TENANT_OWNER = "tenant"  # the owner of a table partitioned by tenant alone (tenant_settings): one file a tenant
+_OWNER = re.compile(r"day-\d{4}-\d{2}-\d{2}|" + TENANT_OWNER)  # whose export wrote a file (day_owner)
+_OWNED_FILE = re.compile(rf"^(?P<owner>{_OWNER.pattern})\.[0-9a-f]{{32}}\.parquet$")
+_EARLIER_FILE = re.compile(r"^part_[0-9a-f-]{36}\.parquet$")  # written before files had owners: its partition's
+
+
+def day_owner(day: str) -> str:
+    """The owner of the files the export of local day `day` writes."""
+    return f"day-{date.fromisoformat(day).isoformat()}"
+
+
+def _partition_owner(table: lake.Table, values: Mapping[str, str]) -> str:
+    return day_owner(values["day"]) if "day" in table.partition_by else TENANT_OWNER
+
+
 def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON-able in a lake row: {value!r}")
 
 
-def write_table(
-    con: duckdb.DuckDBPyConnection, table: lake.Table, rows: Sequence[Mapping[str, Any]], out: Path
-) -> int:
-    """Write rows as Parquet under out/<table>/tenant_id=…/day=…/, replacing the partitions they touch
-    (so re-exporting a day corrects it). Returns the number of rows written."""
-    if not rows:
-        return 0
-    base = Path(out) / table.name
-    partitions = {tuple(str(row[p]) for p in table.partition_by) for row in rows}
-    for values in partitions:
-        folder = base.joinpath(*(f"{p}={v}" for p, v in zip(table.partition_by, values)))
-        if folder.exists():
-            shutil.rmtree(folder)
-    columns = table.all_columns
-    with tempfile.TemporaryDirectory(prefix="lake-") as tmp:
-        source = Path(tmp) / "rows.jsonl"
+@dataclass(frozen=True)
+class _LakeFile:
+    """A Parquet file of the lake, by its path relative to the lake folder."""
+
+    path: str  # "<table>/tenant_id=<t>/day=<d>/<owner>.<hex>.parquet"
+
+    @property
+    def table(self) -> str:
+        return self.path.split("/", 1)[0]
+
+    @property
+    def partition(self) -> dict[str, str]:
+        parts = self.path.split("/")[1:-1]
+        return {k: unquote(v) for k, _, v in (p.partition("=") for p in parts)}
+
+    @property
+    def owner(self) -> str | None:
+        """Whose export wrote it: a day's export or the tenant's settings; None for a file no export wrote (one
+        appended by hand, as Firehose appends on AWS), which no export replaces."""
+        name = self.path.rsplit("/", 1)[-1]
+        found = _OWNED_FILE.match(name)
+        if found:
+            return found["owner"]
+        table = lake.TABLES.get(self.table)
+        if _EARLIER_FILE.match(name) and table is not None:
+            return _partition_owner(table, self.partition)
+        return None
+
+
+@dataclass
+class _Manifest:
+    live: set[str] = field(default_factory=set)
+    retired: dict[str, float] = field(default_factory=dict)  # path -> when it was retired (epoch s)
+
+    @classmethod
+    def read(cls, out: Path) -> _Manifest | None:
+        try:
+            data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        return cls(set(data["live"]), dict(data["retired"]))
+
+    @classmethod
+    def of_earlier_files(cls, out: Path) -> _Manifest:
+        """A folder written before the manifest: its files are live, each its partition's (as they were)."""
+        return cls({p.relative_to(out).as_posix() for t in lake.TABLES if (out / t).is_dir()
+                    for p in (out / t).rglob("*.parquet") if _EARLIER_FILE.match(p.name)})
+
+    def write(self, out: Path) -> None:
+        temporary = out / f".{MANIFEST}.{uuid.uuid4().hex}"
+        temporary.write_text(json.dumps({"live": sorted(self.live), "retired": self.retired}), encoding="utf-8")
+        os.replace(temporary, out / MANIFEST)  # atomic: a reader finds the old manifest or the new one
+
+
+def readable_files(out: Path) -> dict[str, list[Path]]:
+    """Each table's Parquet files as of the last commit: the manifest's live files, and any file no export
+    wrote (appended by hand, as Firehose appends on AWS) that it does not know."""
+    out = Path(out)
+    manifest = _Manifest.read(out) or _Manifest()
+    known = manifest.live | manifest.retired.keys()
+    found: dict[str, list[Path]] = {t: [] for t in lake.TABLES}
+    for path in sorted(manifest.live):
+        found.setdefault(_LakeFile(path).table, []).append(out / path)
+    for table in lake.TABLES:
+        if (out / table).is_dir():
+            for p in sorted((out / table).rglob("*.parquet")):
+                path = p.relative_to(out).as_posix()
+                # an export's file that no commit made live (one a writer is moving in) is not read yet
+                if path not in known and not _OWNED_FILE.match(p.name):
+                    found[table].append(p)
+    return found
+
+
+def partition_values(file: Path, out: Path) -> dict[str, str]:
+    """A lake file's partition (tenant_id, day) as values: {"tenant_id": "demo", "day": "2026-11-20"}."""
+    return _LakeFile(Path(file).relative_to(out).as_posix()).partition
+
+
+@contextmanager
+def _writer_lock(out: Path) -> Iterator[None]:
+    """One commit at a time in a lake folder, across threads and processes (flock on a file of its own)."""
+    with open(out / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield  # released when the handle closes
+
+
+class LakeWrite:
+    """Rows of one or more tables, staged as Parquet and committed together:
+
+        with LakeWrite(con, out) as write:
+            write.put(table, {owner: rows, …}, replacing=[(tenant_id, owner), …])
+
+    Each owner's rows replace every file that owner wrote before in that table for the rows' tenant (in any
+    partition: a day's export replaces its completion copies under later days too), and `replacing` names
+    owners whose files go even with no rows now. Nothing is visible before the commit at the end of the block;
+    an error in it commits nothing."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, out: Path) -> None:
+        self.con = con
+        self.out = Path(out)
+        self.staging = self.out / STAGING / uuid.uuid4().hex
+        self._moves: list[tuple[Path, str]] = []  # staged file -> its path in the lake
+        self._replacing: set[tuple[str, str, str]] = set()  # (table, tenant, owner)
+
+    def __enter__(self) -> LakeWrite:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: Any) -> None:
+        try:
+            if kind is None:
+                self.commit()
+        finally:
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+    def put(self, table: lake.Table, rows_by_owner: Mapping[str, Sequence[Mapping[str, Any]]],
+            replacing: Iterable[tuple[str, str]] = ()) -> int:
+        """Stage each owner's rows of `table`; returns how many rows."""
+        replacing = list(replacing)
+        for owner in [*rows_by_owner, *(o for _, o in replacing)]:
+            if not _OWNER.fullmatch(owner):
+                raise ValueError(f"not an owner of lake files: {owner!r} (day_owner(day), or {TENANT_OWNER!r})")
+        self._replacing.update((table.name, tenant, owner) for tenant, owner in replacing)
+        rows = [(owner, row) for owner, owned in rows_by_owner.items() for row in owned]
+        if not rows:
+            return 0
+        self._replacing.update((table.name, str(row["tenant_id"]), owner) for owner, row in rows)
+        batch = f"{table.name}-{uuid.uuid4().hex}"  # each put its own folder: the files it stages and no others
+        staged = self.staging / batch
+        self.staging.mkdir(parents=True, exist_ok=True)
+        source = self.staging / f"{batch}.jsonl"
+        columns = table.all_columns
         with source.open("w", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps({c.name: row.get(c.name) for c in columns}, default=_json_default))
+            for owner, row in rows:
+                f.write(json.dumps({**{c.name: row.get(c.name) for c in columns}, "_owner": owner},
+                                   default=_json_default))
                 f.write("\n")
         spec = ", ".join(f"'{c.name}': '{c.duckdb_type}'" for c in columns)
         select = ", ".join(c.name for c in columns)
-        base.mkdir(parents=True, exist_ok=True)
-        con.execute(
-            f"COPY (SELECT {select} FROM read_json('{_sql_path(source)}', format='newline_delimited', "
-            f"columns={{{spec}}})) TO '{_sql_path(base)}' (FORMAT PARQUET, "
-            f"PARTITION_BY ({', '.join(table.partition_by)}), OVERWRITE_OR_IGNORE, "
-            f"FILENAME_PATTERN 'part_{{uuid}}')"
+        self.con.execute(
+            f"COPY (SELECT {select}, _owner FROM read_json('{_sql_path(source)}', format='newline_delimited', "
+            f"columns={{{spec}, '_owner': 'VARCHAR'}})) TO '{_sql_path(staged)}' (FORMAT PARQUET, "
+            f"PARTITION_BY ({', '.join(table.partition_by)}, _owner), FILENAME_PATTERN 'part_{{uuid}}')"
         )
-    return len(rows)
+        for file in staged.rglob("*.parquet"):
+            values = {k: unquote(v) for k, _, v in (p.partition("=") for p in file.relative_to(staged).parts[:-1])}
+            folder = "/".join(f"{p}={quote(values[p], safe='')}" for p in table.partition_by)
+            self._moves.append((file, f"{table.name}/{folder}/{values['_owner']}.{uuid.uuid4().hex}.parquet"))
+        return len(rows)
+
+    def _replaced(self, path: str) -> bool:
+        file = _LakeFile(path)
+        owner = file.owner
+        return owner is not None and (file.table, file.partition.get("tenant_id", ""), owner) in self._replacing
+
+    def commit(self) -> None:
+        if not self._moves and not self._replacing:
+            return
+        self.out.mkdir(parents=True, exist_ok=True)
+        with _writer_lock(self.out):
+            manifest = _Manifest.read(self.out) or _Manifest.of_earlier_files(self.out)
+            now = time.time()
+            for path in [p for p in manifest.live if self._replaced(p)]:
+                manifest.live.discard(path)
+                manifest.retired[path] = now
+            for staged, path in self._moves:
+                (self.out / path).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged, self.out / path)
+                manifest.live.add(path)
+            for path, retired_at in list(manifest.retired.items()):
+                if now - retired_at >= RETIRED_KEEP_S:  # no reader of a manifest this old is still running
+                    (self.out / path).unlink(missing_ok=True)
+                    del manifest.retired[path]
+            manifest.write(self.out)
+            for left in (self.out / STAGING).iterdir() if (self.out / STAGING).is_dir() else ():
+                if left != self.staging and now - left.stat().st_mtime >= RETIRED_KEEP_S:  # a writer that died
+                    shutil.rmtree(left, ignore_errors=True)
+        self._moves, self._replacing = [], set()
+
+
+def write_table(
+    con: duckdb.DuckDBPyConnection, table: lake.Table, rows: Sequence[Mapping[str, Any]], out: Path,
+    *, owner: Callable[[Mapping[str, Any]], str] | None = None,
+) -> int:
+    """Write rows as Parquet under out/<table>/tenant_id=…/day=…/, committed at once, each row's file owned by
+    `owner(row)` (default: its own partition's day, or the tenant), replacing the files those owners wrote
+    before (so writing a day's rows again corrects it). Returns the number of rows written."""
+    by_owner: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_owner[owner(row) if owner else _partition_owner(table, row)].append(row)
+    with LakeWrite(con, out) as write:
+        return write.put(table, by_owner)
 
 
 def _sql_path(path: Path) -> str:
@@ -121,43 +318,81 @@ def export_records(
     entries: Sequence[HistoryEntry] = (),
     calendar: TenantCalendar | None = None,
 ) -> ExportReport:
-    """Export contact records (latest version each) and activity spans of one tenant."""
+    """Export contact records (latest version each) and activity spans of one tenant as the exports of the
+    local days [first_day, last_day]: each of those days' files is replaced (an empty day's too), with the
+    rows of the contacts filed under it (and their completion copies under later days) and of the spans that
+    start on it; the other days' files are untouched (a day that only holds a copy row of one of these keeps
+    its own contacts). The calendar covers every day written to or counted in, and the settings row is
+    the tenant's now. All of it is committed at once."""
     calendar = calendar or TenantCalendar(tz)
-    records = list(records)
+    records = lake.latest_versions(records)
     for rec in records:
         if rec.tenant_id != tenant_id:
             raise ValueError(f"record of tenant {rec.tenant_id!r} exported for tenant {tenant_id!r}")
-    lo, hi = lake.day_range_ms(calendar, first_day, last_day)
-    counts = {
-        "contact_records": write_table(con, lake.TABLES["contact_records"],
-                                       lake.contact_record_rows(records, calendar), out),
-        "agent_activity": write_table(con, lake.TABLES["agent_activity"],
-                                      lake.agent_activity_rows(tenant_id, activities, calendar), out),
-        "surveys": write_table(con, lake.TABLES["surveys"], lake.survey_rows(entries, calendar), out),
-        "transcript_analyses": write_table(con, lake.TABLES["transcript_analyses"],
-                                           lake.analysis_rows(entries, calendar), out),
-        "lake_intervals": write_table(con, lake.TABLES["lake_intervals"],
-                                      lake.interval_rows(tenant_id, calendar, lo, hi), out),
-        "tenant_settings": write_table(con, lake.TABLES["tenant_settings"],
-                                       [lake.settings_row(tenant_id, tz, settings or KpiSettings())], out),
+    filed: dict[str, list[ContactRecord]] = defaultdict(list)
+    for rec in records:
+        filed[day_owner(lake.filing_day(rec, calendar))].append(rec)
+    started: dict[str, list[AgentActivity]] = defaultdict(list)
+    for span in activities:
+        started[day_owner(calendar.local(span.start_ms).date().isoformat())].append(span)
+    rows = {
+        "contact_records": {o: lake.contact_record_rows(recs, calendar) for o, recs in filed.items()},
+        "agent_activity": {o: lake.agent_activity_rows(tenant_id, spans, calendar) for o, spans in started.items()},
+        "surveys": _by_day(lake.survey_rows(entries, calendar)),
+        "transcript_analyses": _by_day(lake.analysis_rows(entries, calendar)),
     }
+    exported = [(tenant_id, day_owner(d)) for d in _days(first_day, last_day)]
+    # The calendar of the exported days and of every day a row is filed or counts in: a contact of 23:50
+    # handled at 00:06 counts in the next day, which may have no contacts of its own (no export of its own).
+    days = set(_days(first_day, last_day))
+    for owned in rows.values():
+        for row in (r for table_rows in owned.values() for r in table_rows):
+            days.add(row["day"])
+            days.update(_day_of(calendar, row.get(q)) for q in ("arrival_quarter_ms", "completion_quarter_ms")
+                        if row.get(q) is not None)
+    intervals = _by_day(row for d in sorted(days) for row in lake.interval_rows(tenant_id, calendar,
+                                                                                 *lake.day_range_ms(calendar, d, d)))
+    counts = {}
+    with LakeWrite(con, out) as write:
+        for table, owned in rows.items():
+            counts[table] = write.put(lake.TABLES[table], owned, replacing=exported)
+        counts["lake_intervals"] = write.put(lake.TABLES["lake_intervals"], intervals)
+        counts["tenant_settings"] = write.put(lake.TABLES["tenant_settings"], {TENANT_OWNER: [
+            lake.settings_row(tenant_id, tz, settings or KpiSettings())]})
     return ExportReport(tenant_id, first_day, last_day, counts)
+
+
+def _days(first_day: str, last_day: str) -> list[str]:
+    first, last = date.fromisoformat(first_day), date.fromisoformat(last_day)
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+
+def _day_of(calendar: TenantCalendar, ms: int) -> str:
+    return calendar.local(ms).date().isoformat()
+
+
+def _by_day(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    """Rows filed under their own day, as that day's export's."""
+    owned: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in rows:
+        owned[day_owner(row["day"])].append(row)
+    return owned
 
 
 # --- reading ---------------------------------------------------------------------------------------
 def connect(lake_dir: Path, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with one view per lake table over its Parquet files (an empty, typed view
-    for a table with no files yet) and the fixed KPI views."""
+    """A DuckDB connection with one view per lake table over its Parquet files as of the last commit (a
+    snapshot: readable_files; an empty, typed view for a table with no files yet) and the fixed KPI views."""
     con = con or duckdb.connect()
-    lake_dir = Path(lake_dir)
+    files = readable_files(Path(lake_dir))
     for table in lake.TABLES.values():
-        folder = lake_dir / table.name
-        if any(folder.rglob("*.parquet")) if folder.exists() else False:
+        if files[table.name]:
             hive_types = ", ".join(f"'{p}': 'VARCHAR'" for p in table.partition_by)
             select = ", ".join(c.name for c in table.all_columns)
+            listed = ", ".join(f"'{_sql_path(f)}'" for f in files[table.name])
             con.execute(
                 f"CREATE OR REPLACE VIEW {table.name} AS SELECT {select} FROM read_parquet("
-                f"'{_sql_path(folder)}/**/*.parquet', hive_partitioning = true, hive_types = {{{hive_types}}})"
+                f"[{listed}], hive_partitioning = true, hive_types = {{{hive_types}}})"
             )
         else:
             select = ", ".join(f"CAST(NULL AS {c.duckdb_type}) AS {c.name}" for c in table.all_columns)
@@ -218,9 +453,10 @@ def reexport_days(
     settings: KpiSettings | None = None,
 ) -> ExportReport:
     """Late corrections: read [first_day, last_day] (local days) of the tenant from a HistoryStore again
-    and rewrite those days' partitions. A CTR version or a survey that arrived after its day was
-    exported is in the store's entry (kpi_record() joins the survey in), so the rewritten day carries it;
-    other days are untouched. The local runtime's lake and `export --from D --to D` do exactly this."""
+    and replace those days' exports (export_records). A CTR version or a survey that arrived after its day
+    was exported is in the store's entry (kpi_record() joins the survey in), so the rewritten day carries it;
+    other days' exports are untouched, the rows they filed under these days included (a completion copy, a
+    span's piece after midnight). The local runtime's lake and `export --from D --to D` do exactly this."""
     calendar = TenantCalendar(tz)
     lo, hi = lake.day_range_ms(calendar, first_day, last_day)
     entries, activities = history_from_store(store, tenant_id, lo, hi)

@@ -3,9 +3,14 @@ runtime and the tests. Queries run on a small thread pool, each on its own conne
 wait for one within its budget and a slow one is fetched later by id, as on Athena.
 
 `delay_s` holds every query back that long before it runs (tests of the asynchronous path).
+
+A query reads the lake's files as of one commit (local.lake.connect), so a rewrite running beside it never
+shows it a day missing or half-written. A failed query's status names the kind of failure, never DuckDB's
+text (it names the lake's files and quotes the SQL): the full error goes to the log.
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -25,8 +30,23 @@ from ccaas.domain.kpis.settings import KpiSettings
 from ccaas.domain.lake import LakeQuery
 from ccaas.ports_lake import LakeQueryStatus
 from local import lake as local_lake
+from local.lake_reference import LocalLakeReferenceData
 
 _MAX_KEPT = 1000  # finished queries remembered (oldest forgotten first)
+logger = logging.getLogger("local")
+
+
+def failure_kind(error: BaseException) -> tuple[str, bool]:
+    """(what kind of failure a query met, whether asking again may succeed), in words for an API answer."""
+    if isinstance(error, duckdb.IOException | OSError):
+        return "the lake's files could not be read (changed while the query ran)", True
+    if isinstance(error, duckdb.InterruptException):
+        return "the query was interrupted", True
+    if isinstance(error, duckdb.OutOfMemoryException):
+        return "the query needed more memory than the local engine has", False
+    if isinstance(error, duckdb.Error):
+        return f"the local lake's engine could not run the query ({type(error).__name__})", False
+    return f"the query failed ({type(error).__name__})", False
 
 
 @dataclass
@@ -48,14 +68,25 @@ class DuckDbLakeQueries:
         started.set()
         if self.delay_s:
             time.sleep(self.delay_s)
-        con = duckdb.connect()
-        try:
-            local_lake.connect(self.lake_dir, con)
-            cursor = con.execute(query.sql, list(query.parameters))
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row)) for row in cursor.fetchall()]
-        finally:
-            con.close()
+        for attempt in range(2):
+            con = duckdb.connect()
+            try:
+                local_lake.connect(self.lake_dir, con)
+                cursor = con.execute(query.sql, list(query.parameters))
+                names = [d[0] for d in cursor.description]
+                return [dict(zip(names, row)) for row in cursor.fetchall()]
+            except duckdb.IOException:
+                # A file of the commit it read was deleted (retired longer than local.lake.RETIRED_KEEP_S ago):
+                # read the current commit once more, then let the status say so (retryable: 503, not 422).
+                if attempt:
+                    logger.exception("lake query: the lake's files could not be read")
+                    raise
+            except Exception:
+                logger.exception("lake query failed")  # the whole error here; its status names only its kind
+                raise
+            finally:
+                con.close()
+        raise AssertionError("unreachable")
 
     def start(self, query: LakeQuery) -> str:
         query_id = uuid.uuid4().hex
@@ -78,8 +109,8 @@ class DuckDbLakeQueries:
             return LakeQueryStatus(state="RUNNING" if held.started.is_set() else "QUEUED", tenant_id=held.tenant_id)
         error = held.future.exception()
         if error is not None:
-            return LakeQueryStatus(state="FAILED", tenant_id=held.tenant_id,
-                                   error=f"{type(error).__name__}: {str(error).splitlines()[0]}")
+            kind, retryable = failure_kind(error)
+            return LakeQueryStatus(state="FAILED", tenant_id=held.tenant_id, error=kind, retryable=retryable)
         return LakeQueryStatus(state="SUCCEEDED", tenant_id=held.tenant_id)
 
     def results(self, query_id: str) -> list[dict[str, Any]]:
@@ -114,11 +145,11 @@ def tenant_context_reader(environment: Mapping[str, str]) -> Callable[[str], tup
 
 class LocalLakeExport:
     """LakeExport for the local runtime: a contact-record snapshot marks its (tenant, day) dirty, and a
-    background thread rewrites each dirty day's partitions from the History table every `interval_s`
-    (local.lake.reexport_days), by the tenant's own time zone and KPI settings (`tenant_context_of`:
-    tenant id -> (time zone, KpiSettings), read when its days are rewritten). So a late CTR version or
-    survey for an exported day corrects that day, as the appended snapshots do on AWS, with the partition
-    rewritten instead of appended to."""
+    background thread rewrites each dirty day's export from the History table every `interval_s`
+    (local.lake.reexport_days: that day's files replaced in one commit, other days' untouched), by the
+    tenant's own time zone and KPI settings (`tenant_context_of`: tenant id -> (time zone, KpiSettings), read
+    when its days are rewritten). So a late CTR version or survey for an exported day corrects that day, as
+    the appended snapshots do on AWS, with the day's files rewritten instead of appended to."""
 
     def __init__(self, lake_dir: Path, store: Any, tenant_context_of: Callable[[str], tuple[str, KpiSettings]], *,
                  interval_s: float = 30.0) -> None:
@@ -188,9 +219,11 @@ class LocalLakeExport:
 @dataclass
 class LocalLake:
     """The lake of `python -m local` (make run): the demo tenant's History (the days the runtime loaded)
-    exported to `lake_dir` in the background, the DuckDB engine installed for GET /metrics/historical's
-    long ranges, and the export that keeps exported days correct. `stop()` uninstalls both (and removes
-    the folder when start() made it: each lake a new folder of its own)."""
+    exported to `lake_dir` in the background, and this process's three lake ports over it: the DuckDB engine
+    for GET /metrics/historical's long ranges, the export that keeps exported days correct, and the writer of
+    the reference tables a long query joins (the tenant's settings as they are now and the calendar of every
+    day it reads, written before it runs: ccaas.usecases.lake_reference, as the API does on AWS). `stop()`
+    uninstalls them (and removes the folder when start() made it: each lake a new folder of its own)."""
 
     lake_dir: Path
     tenant_id: str
@@ -198,19 +231,20 @@ class LocalLake:
     last_day: str
     engine: DuckDbLakeQueries
     export: LocalLakeExport
+    reference: LocalLakeReferenceData
     exported: threading.Event
     # True when start() made lake_dir (the default): stop() removes it. The folder was once named by the
     # process id alone, so a second runtime of the same process (a test module after another, with
     # more history days) exported its days into the first one's folder and its long ranges also counted
     # the first one's older days (offered 2627 instead of 786).
     owned: bool = False
-    _previous: tuple[Any, Any] = (None, None)
+    _previous: tuple[Any, Any, Any] = (None, None, None)
 
     @classmethod
     def start(cls, runtime: Any, *, days: int, tenant_id: str = "demo", lake_dir: Path | None = None) -> LocalLake:
         from datetime import timedelta
 
-        from ccaas.ports_lake import install_engine, install_export
+        from ccaas.ports_lake import install_engine, install_export, install_reference
         from local.demo_history import yesterday
 
         owned = lake_dir is None
@@ -228,9 +262,13 @@ class LocalLake:
         store = local_lake._dynamo_store(runtime.moto_endpoint, environment["HISTORY_TABLE"])
         engine = DuckDbLakeQueries(lake_dir)
         export = LocalLakeExport(lake_dir, store, tenant_context_of)
-        lake = cls(lake_dir, tenant_id, first.isoformat(), last.isoformat(), engine, export, threading.Event(),
-                   owned=owned)
-        lake._previous = (install_engine(engine), install_export(export))
+        # Without the reference writer a settings change (PUT /settings/kpis) reached no long query until some
+        # History write re-exported a day (the new variant's label over the old figures), and a day no contact
+        # began on had no calendar: a call of 23:50 handled past midnight counted in no day.
+        reference = LocalLakeReferenceData(lake_dir)
+        lake = cls(lake_dir, tenant_id, first.isoformat(), last.isoformat(), engine, export, reference,
+                   threading.Event(), owned=owned)
+        lake._previous = (install_engine(engine), install_export(export), install_reference(reference))
 
         def initial() -> None:  # the loaded days, then the rewrite loop for late corrections
             con = duckdb.connect()
@@ -251,11 +289,12 @@ class LocalLake:
         return lake
 
     def stop(self) -> None:
-        from ccaas.ports_lake import install_engine, install_export
+        from ccaas.ports_lake import install_engine, install_export, install_reference
 
         self.export.stop()
         install_engine(self._previous[0])
         install_export(self._previous[1])
+        install_reference(self._previous[2])
         self.engine.close()
         if self.owned:
             shutil.rmtree(self.lake_dir, ignore_errors=True)

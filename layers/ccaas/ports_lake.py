@@ -32,7 +32,11 @@ class LakeQueryStatus:
     # The tenant the query was started for: the first bound parameter, as the engine reports it back
     # (so a query id alone never opens another tenant's result).
     tenant_id: str
+    # Why it failed, as a kind of failure (never the engine's own text: it may hold file paths or SQL).
     error: str | None = None
+    # A failure that may pass when the report is asked for again (the engine says so, or the files were
+    # rewritten under the query): the API answers 503 lake_busy with Retry-After, not a 422.
+    retryable: bool = False
 
     @property
     def done(self) -> bool:

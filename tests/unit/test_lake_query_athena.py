@@ -1,7 +1,7 @@
 """AthenaLakeQueries against botocore's own Athena client with its Stubber (no network, every request
 checked against the API model): a throttled StartQueryExecution is tried again with back-off and then
-refused as LakeBusy (503 + Retry-After); a FAILED query's reason reaches the answer (a 422
-`lake_query_failed`, not a 5xx); results are read page by page over NextToken; a throttled poll is polled
+refused as LakeBusy (503 + Retry-After); a FAILED query's kind of failure reaches the answer (a 422
+`lake_query_failed`, not a 5xx; a 503 when Athena says it may pass), never Athena's message; results are read page by page over NextToken; a throttled poll is polled
 again."""
 from __future__ import annotations
 
@@ -93,17 +93,29 @@ def test_other_start_errors_are_not_retried(athena):
     assert clock.slept == []
 
 
-# --- a failed query names its reason ------------------------------------------------------------------
-def test_a_failed_query_reports_athenas_reason(athena):
+# --- a failed query names the kind of failure ----------------------------------------------------------
+def test_a_failed_query_reports_the_kind_of_failure_never_athenas_message(athena):
+    """Athena's message may quote the statement or name the S3 objects the query read: the status names the
+    kind (the error catalog's ErrorType, else the error name that leads the reason), and a failure Athena marks
+    Retryable is retryable (503 lake_busy, not 422). Before: the reason verbatim, S3 paths and all."""
     engine, stub, _ = athena
     stub.add_response("get_query_execution", _execution(
         "FAILED", error={"ErrorCategory": 2, "ErrorType": 1001, "Retryable": False,
                          "ErrorMessage": "Query exhausted resources at this scale factor"}))
     stub.add_response("get_query_execution", _execution("FAILED", reason="HIVE_BAD_DATA: not a Parquet file"))
+    split = "s3://ccaas-lake/contact_records/tenant_id=acme/day=2026-11-20/part-0.parquet"
+    stub.add_response("get_query_execution", _execution(
+        "FAILED", reason=f"HIVE_CANNOT_OPEN_SPLIT: Error opening Hive split {split}",
+        error={"ErrorCategory": 1, "ErrorType": 1, "Retryable": True, "ErrorMessage": f"Error opening {split}"}))
+    stub.add_response("get_query_execution", _execution("FAILED", reason="line 1:9: Column 'x' cannot be resolved"))
     status = engine.status("q-1", wait_s=5.0)
-    assert status == LakeQueryStatus("FAILED", TENANT, "Query exhausted resources at this scale factor "
-                                                       "(Athena error type 1001)")
-    assert engine.status("q-1").error == "HIVE_BAD_DATA: not a Parquet file"
+    assert status == LakeQueryStatus("FAILED", TENANT, "Athena could not run the query as asked (a user error: "
+                                                       "the statement, its data or its permissions) (Athena error "
+                                                       "type 1001)")
+    assert engine.status("q-1").error == "Athena's HIVE_BAD_DATA error"
+    assert engine.status("q-1") == LakeQueryStatus(
+        "FAILED", TENANT, "the query exhausted Athena's resources at this scale (Athena error type 1)", retryable=True)
+    assert engine.status("q-1") == LakeQueryStatus("FAILED", TENANT, None)  # no kind said: no text of Athena's
 
 
 @pytest.fixture
@@ -124,7 +136,7 @@ def test_the_use_case_answers_a_failed_athena_query_with_a_422_naming_it_not_a_5
     with pytest.raises(lake_history.LakeQueryFailed) as failed:
         lake_history.historical(deps, engine, TENANT, **LONG)
     assert failed.value.code == "lake_query_failed" and isinstance(failed.value, lake_history.DomainError)
-    assert str(failed.value).startswith("the lake query failed: HIVE_BAD_DATA: not a Parquet file; asking again")
+    assert str(failed.value).startswith("the lake query failed: Athena's HIVE_BAD_DATA error; asking again")
 
 
 def test_a_throttled_start_reaches_the_use_case_as_lake_busy(athena, deps):

@@ -50,7 +50,7 @@ def _api_rows(con, *, tz, from_ms, to_ms, interval, group_by=()):  # noqa: ANN00
                            scan_days=lake_history.scan_days(calendar, from_ms, to_ms))
     cursor = con.execute(query.sql, list(query.parameters))
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, values)) for values in cursor.fetchall()]
+    return lake.kpi_answer([dict(zip(names, values)) for values in cursor.fetchall()])[0]
 
 
 @pytest.mark.parametrize("interval", ["15m", "hour", "day"])
@@ -132,5 +132,5 @@ def test_a_random_day_read_from_inside_quarters_agrees(tmp_path, label, tz, day,
                                        scan_days=lake_history.scan_days(calendar, lo, hi))
                 cursor = con.execute(query.sql, list(query.parameters))
                 names = [d[0] for d in cursor.description]
-                api = [dict(zip(names, values)) for values in cursor.fetchall()]
+                api, _ = lake.kpi_answer([dict(zip(names, values)) for values in cursor.fetchall()])
                 assert_same(python, {_key(r, group_by): r for r in api})

@@ -186,6 +186,28 @@ def test_s3_failures_raise_lake_export_failed(s3) -> None:
     assert good.calendar_days(TENANT) == {"2026-11-20"}  # the written day stays; the next query writes the other
 
 
+def test_an_s3_failure_is_named_by_its_kind_never_by_its_text_which_names_the_bucket_and_key() -> None:
+    """LakeExportFailed reaches the API's 503 body: a connection error's text is the URL (bucket, key), an S3
+    error's message may name them too; the answer names S3's error code or the exception's kind only."""
+    from types import SimpleNamespace
+
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    url = f"https://{BUCKET}.s3.amazonaws.com/{settings_key(TENANT)}"
+
+    def unreachable(**_: Any) -> None:
+        raise EndpointConnectionError(endpoint_url=url)
+
+    def denied(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": f"no access to {url}"}}, "PutObject")
+
+    for put_object, kind in ((unreachable, "EndpointConnectionError"), (denied, "AccessDenied")):
+        writer = S3LakeReferenceData(SimpleNamespace(put_object=put_object), BUCKET)
+        with pytest.raises(LakeExportFailed) as refused:
+            writer.put_settings(TENANT, lake.settings_row(TENANT, TZ, SETTINGS))
+        assert str(refused.value) == f"could not write the settings of tenant {TENANT} ({kind})"
+
+
 def test_the_function_environment_names_the_bucket() -> None:
     assert s3_reference.from_environment({}) is None
     found = s3_reference.from_environment({"LAKE_BUCKET": BUCKET, "AWS_DEFAULT_REGION": "us-east-1"})

@@ -40,8 +40,8 @@ from local.memory_release import collector_paused
 from tests.unit.test_kpis import BASE, END, SETTINGS, TENANT, TZ, fixture_activities, marked_records
 
 # Functions the lake's SQL may call: each is in Trino's function list (docs/src/main/sphinx/functions/
-# list.md: cast, coalesce, count, greatest, least, row_number, sum) and in DuckDB's.
-TRINO_FUNCTIONS = frozenset({"CAST", "COALESCE", "COUNT", "GREATEST", "LEAST", "ROW_NUMBER", "SUM"})
+# list.md: cast, coalesce, count, greatest, least, rank, row_number, sum) and in DuckDB's.
+TRINO_FUNCTIONS = frozenset({"CAST", "COALESCE", "COUNT", "GREATEST", "LEAST", "RANK", "ROW_NUMBER", "SUM"})
 # Trino's reserved keywords (trino.io/docs/current/language/reserved.html): an identifier must be quoted.
 TRINO_RESERVED = frozenset("""
 ALTER AND AS AUTO BETWEEN BY CASE CAST CONSTRAINT CREATE CROSS CUBE CURRENT_CATALOG CURRENT_DATE CURRENT_PATH

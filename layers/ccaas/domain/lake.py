@@ -36,6 +36,8 @@ fixed view `kpi_rows` derives the KPIs.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,19 +57,23 @@ __all__ = [
     "KPI_VIEWS",
     "LakeBusy",
     "LakeQuery",
+    "RangeFacts",
     "TABLES",
     "Column",
     "Table",
     "agent_activity_rows",
     "analysis_rows",
     "contact_record_rows",
+    "filing_day",
     "interval_rows",
+    "kpi_answer",
     "kpi_query",
     "kpi_query_sql",
     "kpi_row",
     "kpi_sums_sql",
     "latest_versions",
     "settings_row",
+    "settings_version",
     "survey_rows",
     "view_select",
     "view_sql",
@@ -258,6 +264,12 @@ def _anchor(rec: ContactRecord) -> int:
     return t if t is not None else rec.last_updated_at
 
 
+def filing_day(rec: ContactRecord, calendar: TenantCalendar) -> str:
+    """The local day a contact is filed under: its own row's day, and the day whose export writes its rows
+    (its completion copy's too: History is read by days of this instant)."""
+    return _day(calendar, _anchor(rec))
+
+
 def contact_record_rows(records: Iterable[ContactRecord], calendar: TenantCalendar,
                         exported_at: int | None = None) -> list[dict[str, Any]]:
     """contact_records rows: the latest version of each contact, flat, with the quarter-hours its queue
@@ -272,7 +284,7 @@ def contact_record_rows(records: Iterable[ContactRecord], calendar: TenantCalend
         row["evaluation_tenths"] = None if rec.evaluation_score is None else round(rec.evaluation_score * 10)
         row["arrival_quarter_ms"] = None if rec.enqueued_at is None else calendar.quarter_start(rec.enqueued_at)
         row["completion_quarter_ms"] = None if completed is None else calendar.quarter_start(completed)
-        row["day"] = day = _day(calendar, _anchor(rec))
+        row["day"] = day = filing_day(rec, calendar)
         row["completion_copy"] = False
         row["exported_at"] = exported_at
         rows.append(row)
@@ -383,6 +395,11 @@ def day_range_ms(calendar: TenantCalendar, first_day: str, last_day: str) -> tup
     """[local midnight of first_day, local midnight after last_day) for ISO dates."""
     first, last = date.fromisoformat(first_day), date.fromisoformat(last_day)
     return calendar.day_start(first), calendar.day_start(last + timedelta(days=1))
+
+
+def settings_version(row: Mapping[str, Any]) -> str:
+    """A short digest of a tenant_settings row (settings_row): equal rows, equal versions."""
+    return hashlib.sha256(json.dumps(dict(row), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def settings_row(tenant_id: str, tz: str, settings: KpiSettings) -> dict[str, Any]:
@@ -596,21 +613,29 @@ def kpi_query(
     scan_days: tuple[str, str] | None = None,
     service_level_variant: str | None = None,
     limit: int | None = None,
+    settings_version: str | None = None,
 ) -> LakeQuery:
     """kpi_rows over one tenant and range as ONE statement (every KPI view inlined as a CTE, so an engine
     needs only the tables: `names` maps them, e.g. {"contact_records": "ccaas_lake.contact_records"}),
     ordered as KpiLedger.rows(). The tenant, range bounds, scan days and a service-level variant are
     bound parameters, never formatted into the text (DuckDB binds `?`; Athena's ExecutionParameters).
     Contacts are read as their latest snapshot (last_updated_at, then exported_at): the merge step that
-    makes appended late corrections (a newer CTR version, a late survey) win over the day's older rows.
+    makes appended late corrections (a newer CTR version, a late survey) win over older rows, in their day
+    and in another (a long contact's completion copy). Each row also carries what the range holds for the
+    fast path's warnings (contacts enqueued or completed in it, agent activity overlapping it); with no KPI
+    rows, that is the one row (kpi_answer splits them).
 
     Athena binds execution parameters only in WHERE clauses (its "parameterized queries" limits: no
     `SELECT ?`), so every `?` here is in one: the variant is chosen from a VALUES list of the named
     variants by a WHERE, not selected as a parameter. tests/unit/test_lake_sql_dialect.py checks it, and
     parses every variant as Trino.
 
-    With `limit`, at most that many rows come back, each with `result_rows`: how many the whole answer
-    has (COUNT(*) OVER ()), so a caller that capped the answer knows by how much it was exceeded."""
+    With `limit`, at most that many rows come back, each with `result_rows`: how many KPI rows the whole
+    answer has (a window COUNT), so a caller that capped the answer knows by how much it was exceeded.
+
+    `settings_version` (settings_version of the tenant_settings row the caller wrote for this query) is bound
+    too: Athena reuses the result of the same statement with the same parameters for minutes, and the settings
+    are read from a table, so without it a query after a settings change got the old settings' figures."""
     from ccaas.domain.kpis.settings import KpiSettings, ServiceLevelVariant
 
     source = {t: _relation((names or {}).get(t, t)) for t in TABLES}
@@ -618,8 +643,12 @@ def kpi_query(
     # to the tenant's partitions itself (Athena's injected projection needs the tenant on the table).
     ctes, tables = [], dict(source)
     for name in ("contact_records", "agent_activity", "lake_intervals", "tenant_settings"):
-        days = " AND day >= $first_day$ AND day <= $last_day$" if scan_days and "day" in TABLES[name].partition_by else ""
-        ctes.append(f"tenant_{name} AS (SELECT * FROM {source[name]} WHERE tenant_id = $tenant${days})")
+        where = "tenant_id = $tenant$"
+        if scan_days and "day" in TABLES[name].partition_by:
+            where += " AND day >= $first_day$ AND day <= $last_day$"
+        if name == "tenant_settings" and settings_version is not None:
+            where += " AND $settings_version$ = $settings_version$"  # always true: new settings, a new statement
+        ctes.append(f"tenant_{name} AS (SELECT * FROM {source[name]} WHERE {where})")
         tables[name] = f"tenant_{name}"
     # Each activity span once: on AWS spans are appended, and a redelivered agent event exports its
     # span again (a span is keyed by agent and start, and never changes once closed).
@@ -627,10 +656,15 @@ def kpi_query(
                 "a.day, a.agent_id, a.start_ms ORDER BY a.end_ms DESC) AS span_rank FROM tenant_agent_activity a) s "
                 "WHERE s.span_rank = 1)")
     tables["agent_activity"] = "unique_agent_activity"
-    # The latest snapshot of each contact: a day's partition may hold several (appended on AWS).
-    ctes.append("latest_contact_records AS (SELECT * FROM (SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.tenant_id, "
-                "r.day, r.contact_id ORDER BY r.last_updated_at DESC, r.exported_at DESC NULLS LAST) AS snapshot_rank "
-                "FROM tenant_contact_records r) s WHERE s.snapshot_rank = 1)")
+    # The latest snapshot of each contact: a day's partition may hold several (appended on AWS), one row a
+    # day is kept, and only the rows of the contact's latest snapshot among the days read. A long contact's
+    # snapshot is a row in its day and a completion copy in a later one: an older snapshot's copy left in
+    # another day (the contact completed later than that snapshot said) is not the latest and counts nowhere.
+    latest = "ORDER BY r.last_updated_at DESC, r.exported_at DESC NULLS LAST"
+    ctes.append(f"latest_contact_records AS (SELECT * FROM (SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.tenant_id, "
+                f"r.day, r.contact_id {latest}) AS snapshot_rank, RANK() OVER (PARTITION BY r.tenant_id, r.contact_id "
+                f"{latest}) AS contact_snapshot_rank FROM tenant_contact_records r) s "
+                f"WHERE s.snapshot_rank = 1 AND s.contact_snapshot_rank = 1)")
     tables["contact_records"] = "latest_contact_records"
     sums = kpi_sums_sql(tenant_id=tenant_id, from_ms=from_ms, to_ms=to_ms, interval=interval, group_by=group_by,
                         names={"lake_intervals": tables["lake_intervals"]}, scan_days=scan_days, bind=True)
@@ -641,6 +675,10 @@ def kpi_query(
                                     "hi": int(to_ms), "from": int(from_ms), "to": int(to_ms)}
     if scan_days is not None:
         values["first_day"], values["last_day"] = (date.fromisoformat(d).isoformat() for d in scan_days)
+    if settings_version is not None:
+        if not re.fullmatch(r"[0-9a-f]{16}", settings_version):
+            raise ValueError(f"not a settings version: {settings_version!r}")
+        values["settings_version"] = settings_version
     if service_level_variant is not None:
         KpiSettings(service_level_variant=service_level_variant)  # type: ignore[arg-type]  # validates the name
         columns = ", ".join(f"v.{c.name}" if c.name == "service_level_variant" else f"s.{c.name}"
@@ -650,16 +688,49 @@ def kpi_query(
                     f"(VALUES {named}) AS v (service_level_variant) WHERE v.service_level_variant = $variant$)")
         settings_relation = "query_settings"
         values["variant"] = service_level_variant
+    # What the fast path's warnings ask of the range (history.range_warnings), whatever the grouping: was any
+    # contact enqueued or completed in it (one enqueued before it and abandoned in it is in no KPI row's
+    # offered or handled), and does any agent activity overlap it (rows by a contact dimension carry no agent time).
+    ctes.append("range_facts AS (SELECT c.n AS range_contacts, a.n AS range_activity_spans FROM "
+                "(SELECT COUNT(*) AS n FROM tenant_contact_records r WHERE (r.enqueued_at >= $from$ AND "
+                "r.enqueued_at < $to$) OR (COALESCE(r.acw_ended_at, r.disconnected_at) >= $from$ AND "
+                "COALESCE(r.acw_ended_at, r.disconnected_at) < $to$)) c CROSS JOIN "
+                "(SELECT COUNT(*) AS n FROM tenant_agent_activity s WHERE s.start_ms < $to$ AND s.end_ms > $from$) a)")
     rows = view_select("kpi_rows", {**tables, "tenant_settings": settings_relation})
     order = kpi_query_sql(group_by).replace("SELECT * FROM kpi_rows", "")
-    select = "SELECT *"
+    # Every row carries those two counts; an answer with no KPI rows is one row of them alone (the KPI columns
+    # NULL; kpi_answer splits them), so a grouped report of no contacts still says whether agents worked.
+    select = "SELECT kpi_rows.*, range_facts.range_contacts, range_facts.range_activity_spans"
     if limit is not None:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError(f"not a row limit: {limit!r}")
-        select, order = "SELECT *, COUNT(*) OVER () AS result_rows", f"{order} LIMIT {limit}"
-    query = _positional(f"WITH {', '.join(ctes)} {select} FROM ({rows}) kpi_rows {order}", values)
+        select, order = f"{select}, COUNT(kpi_rows.granularity) OVER () AS result_rows", f"{order} LIMIT {limit}"
+    query = _positional(f"WITH {', '.join(ctes)} {select} FROM range_facts LEFT JOIN ({rows}) kpi_rows ON TRUE "
+                        f"{order}", values)
     assert query.parameters and query.parameters[0] == tenant_id, "the tenant must be the first parameter"
     return query
+
+
+@dataclass(frozen=True)
+class RangeFacts:
+    """What kpi_query found in its range besides the KPI rows (history.range_warnings' questions)."""
+
+    contacts: bool  # a contact was enqueued or completed in it
+    agent_activity: bool  # an agent activity span overlaps it
+
+
+_RANGE_COLUMNS = ("range_contacts", "range_activity_spans")
+
+
+def kpi_answer(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], RangeFacts | None]:
+    """kpi_query's rows as (the KPI rows, the range's facts): the row of an answer with no KPI rows left out,
+    and the range's counts taken off each row. None for rows without them (a query started before they were)."""
+    if not rows or any(c not in rows[0] for c in _RANGE_COLUMNS):
+        return [dict(r) for r in rows], None
+    found = [{k: v for k, v in r.items() if k not in _RANGE_COLUMNS}
+             for r in rows if r.get("granularity") is not None]
+    facts = RangeFacts(contacts=bool(rows[0]["range_contacts"]), agent_activity=bool(rows[0]["range_activity_spans"]))
+    return found, facts
 
 
 def kpi_row(row: Mapping[str, Any]) -> Any:

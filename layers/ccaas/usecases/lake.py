@@ -17,7 +17,7 @@ import base64
 import json
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -29,13 +29,16 @@ from ccaas.domain.kpis.intervals import Granularity, TenantCalendar
 from ccaas.domain.kpis.records import AgentActivity
 from ccaas.domain.kpis.ledger import ACTIVITY_DIMENSIONS, validate_group_by
 from ccaas.domain.kpis.settings import KpiSettings, ServiceLevelVariant
-from ccaas.domain.vocabulary import DomainError, NotFound
+from ccaas.domain.vocabulary import FIRST_YEAR, LAST_YEAR, DomainError, NotFound
 from ccaas.ports_lake import LakeExport, LakeQueries, LakeQueryStatus, installed_engine, installed_export
 from ccaas.usecases import history
 
 # 13 calendar months are at most 397 days (July to July: eight 31-day months, four of 30, a 29-day February).
 MAX_LAKE_RANGE_DAYS = 397
-_EPOCH_2000_MS, _EPOCH_2100_MS = 946_684_800_000, 4_102_444_800_000  # the API's accepted years
+# The instants a request may name: the years FIRST_YEAR-LAST_YEAR on any tenant's wall clock (UTC offsets are
+# within a day), so a range history.time_range accepts is always one a lake query (and its id) may carry.
+_EARLIEST_MS = int(datetime(FIRST_YEAR, 1, 1, tzinfo=UTC).timestamp() * 1000) - DAY_MS
+_LATEST_MS = int(datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC).timestamp() * 1000) + DAY_MS
 WAIT_S = 4.0  # what a request waits for the engine (API Gateway allows 29 s; keep the function's budget small)
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,128}\.[A-Za-z0-9_=-]{1,512}$")
 
@@ -141,7 +144,7 @@ class QueryContext(BaseModel):
 
     i: Granularity  # interval
     g: tuple[str, ...]  # group_by
-    v: ServiceLevelVariant | None  # the variant the request named (None: the tenant's)
+    v: ServiceLevelVariant | None  # the variant the query ran with (None in older ids: the tenant's)
     f: int  # from_ms
     t: int  # to_ms
     n: int | None = Field(default=None, ge=1)  # the row cap it was started with (ids from before it: none)
@@ -154,8 +157,7 @@ class QueryContext(BaseModel):
     @model_validator(mode="after")
     def _made_by_start_query(self) -> QueryContext:
         # Its range is what the answer's empty intervals are filled over: never a CPU-eating or overflowing span.
-        if not (_EPOCH_2000_MS <= self.f < self.t <= _EPOCH_2100_MS
-                and self.t - self.f <= (MAX_LAKE_RANGE_DAYS + 2) * DAY_MS):
+        if lake_range_problem(self.f, self.t) is not None:
             raise ValueError("not a range of a lake query")
         if self.n is not None and self.n > max(MAX_ROWS.values()):
             raise ValueError("not a row cap of a lake query")
@@ -171,6 +173,19 @@ class QueryContext(BaseModel):
             return cls.model_validate_json(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
         except ValidationError as error:  # a ValueError, named for what it is
             raise ValueError(f"not a lake query context ({error.error_count()} errors)") from None
+
+
+def lake_range_problem(from_ms: int, to_ms: int) -> tuple[str, str] | None:
+    """(field, why) when [from_ms, to_ms) is no range of a lake query, else None."""
+    if not _EARLIEST_MS <= from_ms <= _LATEST_MS:
+        return "from", f"`from` must be in the years {FIRST_YEAR}-{LAST_YEAR}"
+    if not _EARLIEST_MS <= to_ms <= _LATEST_MS:
+        return "to", f"`to` must be in the years {FIRST_YEAR}-{LAST_YEAR}"
+    if to_ms <= from_ms:
+        return "to", "`to` must be after `from`"
+    if to_ms - from_ms > (MAX_LAKE_RANGE_DAYS + 2) * DAY_MS:
+        return "to", f"the range may span at most {MAX_LAKE_RANGE_DAYS} days"
+    return None
 
 
 def scan_days(calendar: TenantCalendar, from_ms: int, to_ms: int) -> tuple[str, str]:
@@ -219,7 +234,8 @@ def historical(
     ensure_reference_data(deps, tenant_id, calendar, scan_days(calendar, span.from_ms, span.to_ms), settings)
     return start_query(engine, tenant_id, time_zone=time_zone, from_ms=span.from_ms, to_ms=span.to_ms,
                        interval=interval, group_by=dims, service_level_variant=service_level_variant, wait_s=wait_s,
-                       tenant_variant=settings.service_level_variant, representation=representation)
+                       tenant_variant=settings.service_level_variant, representation=representation,
+                       settings_version=lake.settings_version(lake.settings_row(tenant_id, time_zone, settings)))
 
 
 def start_query(
@@ -236,14 +252,21 @@ def start_query(
     names: dict[str, str] | None = None,
     tenant_variant: ServiceLevelVariant = KpiSettings().service_level_variant,
     representation: Representation = "json",
+    settings_version: str | None = None,
 ) -> history.HistoricalReport | LakeQueryAccepted:
     """Start the lake's KPI query and wait up to `wait_s` for its report (`tenant_variant`: the variant the
-    tenant's settings name, reported when the request names none).
+    tenant's settings name, reported when the request names none; `settings_version`: of the settings row
+    written for it, so an engine that reuses recent results never answers with an older settings' figures).
 
     At most row_cap(representation) rows: an ungrouped report has one row per interval, so one with more
     intervals is refused before anything runs (ReportTooLarge naming `interval`); a grouped report's
     size is known only when it has run (its non-empty combinations), so the query returns at most
     cap + 1 rows with the whole answer's count, and _answer refuses one that has more (naming `group_by`)."""
+    # A range the request validation let through is a lake query's (the same years): checked as the request's
+    # fields all the same, never left to the query id's model (a pydantic error there was a 422 naming `body`).
+    problem = lake_range_problem(from_ms, to_ms)
+    if problem is not None:
+        raise DomainError(problem[1], field=problem[0])
     calendar = TenantCalendar(time_zone)
     cap = row_cap(representation)
     if not group_by:
@@ -251,18 +274,22 @@ def start_query(
         if intervals > cap:
             raise ReportTooLarge(intervals, cap, interval=interval, group_by=(), representation=representation,
                                  field="interval")
-    context = QueryContext(i=interval, g=tuple(group_by), v=service_level_variant, f=from_ms, t=to_ms, n=cap)
+    # The variant is fixed when the query starts (the one asked for, else the tenant's now) and its id carries
+    # it: a report fetched later by id is labelled with the variant its figures were computed with, even if
+    # the tenant's settings changed in between.
+    variant = service_level_variant or tenant_variant
+    context = QueryContext(i=interval, g=tuple(group_by), v=variant, f=from_ms, t=to_ms, n=cap)
     query = lake.kpi_query(tenant_id=tenant_id, from_ms=from_ms, to_ms=to_ms, interval=interval, group_by=group_by,
-                           names=names, scan_days=scan_days(calendar, from_ms, to_ms),
-                           service_level_variant=service_level_variant, limit=cap + 1)
+                           names=names, scan_days=scan_days(calendar, from_ms, to_ms), service_level_variant=variant,
+                           limit=cap + 1, settings_version=settings_version)
     engine_id = engine.start(query)
     query_id = f"{engine_id}.{context.encode()}"
     try:
-        return _answer(engine, tenant_id, time_zone, query_id, engine_id, context, wait_s, tenant_variant,
-                       representation)
+        status = engine.status(engine_id, wait_s)
     except LakeBusy:  # it started, but the engine would not say how it goes: the caller asks again by id
         return LakeQueryAccepted(query_id=query_id, state="QUEUED", location=query_location(query_id),
                                  time_zone=time_zone, interval=interval, group_by=tuple(group_by), retry_after_s=5)
+    return _answer(engine, tenant_id, time_zone, query_id, engine_id, context, status, tenant_variant, representation)
 
 
 def query_result(
@@ -280,23 +307,27 @@ def query_result(
     except ValueError:  # binascii.Error and ValidationError are ValueErrors
         raise NotFound(f"no lake query {query_id}", field="query_id") from None
     time_zone, settings = history.tenant_context(deps, tenant_id)
-    return _answer(engine, tenant_id, time_zone, query_id, engine_id, context, wait_s, settings.service_level_variant,
+    status = engine.status(engine_id, wait_s)
+    return _answer(engine, tenant_id, time_zone, query_id, engine_id, context, status, settings.service_level_variant,
                    representation)
 
 
 def _answer(engine: LakeQueries, tenant_id: str, time_zone: str, query_id: str, engine_id: str,
-            context: QueryContext, wait_s: float, tenant_variant: ServiceLevelVariant,
+            context: QueryContext, status: LakeQueryStatus | None, tenant_variant: ServiceLevelVariant,
             representation: Representation = "json") -> history.HistoricalReport | LakeQueryAccepted:
-    status: LakeQueryStatus | None = engine.status(engine_id, wait_s)
     if status is None or status.tenant_id != tenant_id:
         raise NotFound(f"no lake query {query_id}", field="query_id")
     if status.state in ("FAILED", "CANCELLED"):
-        raise LakeQueryFailed(f"the lake query {status.state.lower()}: {status.error or 'no reason given'}; asking "
-                              f"again starts it anew (a coarser interval, fewer group_by or a shorter range asks less)")
+        reason = status.error or "no reason given"
+        if status.retryable:  # a passing failure (the engine's, or files rewritten under the query): never a 422
+            raise LakeBusy(f"the lake query {status.state.lower()} for a passing reason ({reason}); ask for the report "
+                           f"again (GET /metrics/historical)", retry_after_s=2)
+        raise LakeQueryFailed(f"the lake query {status.state.lower()}: {reason}; asking again starts it anew (a "
+                              f"coarser interval, fewer group_by or a shorter range asks less)")
     if status.state != "SUCCEEDED":
         return LakeQueryAccepted(query_id=query_id, state=status.state, location=query_location(query_id),
                                  time_zone=time_zone, interval=context.i, group_by=context.g)
-    found = engine.results(engine_id)
+    found, facts = lake.kpi_answer(engine.results(engine_id))
     group_by = context.g
     # The rows say how the engine grouped them: an id whose context says otherwise (an edited interval or
     # grouping) is not the query that ran, and its rows must not be labelled as asked (day rows as weeks).
@@ -318,7 +349,7 @@ def _answer(engine: LakeQueries, tenant_id: str, time_zone: str, query_id: str, 
     return history.HistoricalReport(
         time_zone=time_zone, interval=context.i, group_by=group_by,
         service_level_variant=context.v or tenant_variant, rows=rows,
-        warnings=[*lake_warnings(rows, group_by),
+        warnings=[*lake_warnings(rows, group_by, facts),
                   *history.partial_interval_warnings(TenantCalendar(time_zone), context.i, context.f, context.t)],
     )
 
@@ -328,13 +359,18 @@ def query_location(query_id: str) -> str:
     return f"/metrics/historical/queries/{query_id}"
 
 
-def lake_warnings(rows: Sequence[Any], group_by: Sequence[str] = ()) -> list[str]:
-    """history.range_warnings' words, from the summed counts (the lake returns no records; agent time
-    is only in rows grouped by nothing, agent or team)."""
+def lake_warnings(rows: Sequence[Any], group_by: Sequence[str] = (), facts: lake.RangeFacts | None = None) -> list[str]:
+    """history.range_warnings' words, from what the query found in the range (`facts`: whatever the grouping,
+    as the fast path judges it); without them (a query started before they were), from the summed counts,
+    whose agent time only rows grouped by nothing, agent or team carry."""
+    if facts is None:
+        facts = lake.RangeFacts(
+            contacts=any(r.offered or r.handled or r.consults_cancelled for r in rows),
+            agent_activity=not all(d in ACTIVITY_DIMENSIONS for d in group_by) or any(r.staffed_ms for r in rows))
     warnings = []
-    if not any(r.offered or r.handled or r.consults_cancelled for r in rows):
+    if not facts.contacts:
         warnings.append(history.NO_CONTACTS)
-    if all(d in ACTIVITY_DIMENSIONS for d in group_by) and not any(r.staffed_ms for r in rows):
+    if not facts.agent_activity:
         warnings.append(history.NO_AGENT_ACTIVITY)
     return warnings
 

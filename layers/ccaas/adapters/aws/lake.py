@@ -8,7 +8,9 @@
   (within the API's 4 s budget), then LakeBusy: nothing ran, the API answers 503 with Retry-After.
 - status: GetQueryExecution; the tenant is read back from the execution's first parameter, and a query
   of another workgroup is unknown (None), as is an id Athena does not know. A failed query's error is
-  Athena's reason (StateChangeReason, else AthenaError's message, with its ErrorType). A throttled poll
+  the kind of failure (AthenaError's ErrorType as Athena's error catalog names it, else the error name that
+  leads StateChangeReason), never Athena's message, which may quote the statement or name the S3 objects it
+  read (logged instead); AthenaError's Retryable makes it a retryable failure (503, not 422). A throttled poll
   is polled again while the wait lasts; throttled all along, LakeBusy (the caller asks again later).
 - results: GetQueryResults, page by page over NextToken (1,000 rows each; the KPI query returns at most
   its row cap + 1), typed by the result set's column types.
@@ -18,7 +20,9 @@ infra's Lake construct sets them on the API function with `-c lake=true`).
 """
 from __future__ import annotations
 
+import logging
 import os
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
@@ -33,6 +37,7 @@ _POLL_S = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0)  # GetQueryExecution back-off while wa
 _START_BACKOFF_S = (0.25, 0.5, 1.0)  # StartQueryExecution throttled: the waits before trying again
 RESULT_REUSE_MINUTES = 15  # an identical query within this long reads the stored result (Athena engine 3)
 _THROTTLED = frozenset({"TooManyRequestsException", "ThrottlingException"})
+logger = logging.getLogger(__name__)
 
 
 def _throttled(error: Exception) -> bool:
@@ -131,8 +136,14 @@ class AthenaLakeQueries:
                 if not last:  # throttled all along: nothing known yet, ask again later
                     raise LakeBusy(f"Athena is busy (workgroup {self.workgroup}: GetQueryExecution throttled)",
                                    retry_after_s=2)
-                return LakeQueryStatus(state=state, tenant_id=_unquote(last["ExecutionParameters"][0]),
-                                       error=_reason(last["Status"]) if state in ("FAILED", "CANCELLED") else None)
+                tenant_id = _unquote(last["ExecutionParameters"][0])
+                if state not in ("FAILED", "CANCELLED"):
+                    return LakeQueryStatus(state=state, tenant_id=tenant_id)
+                error = last["Status"].get("AthenaError") or {}
+                logger.warning("lake query %s %s: %s", query_id, state, last["Status"].get("StateChangeReason")
+                               or error.get("ErrorMessage"))
+                return LakeQueryStatus(state=state, tenant_id=tenant_id, error=_reason(last["Status"]),
+                                       retryable=bool(error.get("Retryable")))
             self._sleep(min(_POLL_S[min(attempt, len(_POLL_S) - 1)], max(0.0, deadline - self._monotonic())))
             attempt += 1
 
@@ -156,14 +167,31 @@ class AthenaLakeQueries:
         return rows
 
 
+# Athena's error catalog (AthenaError.ErrorType), by kind:
+# https://docs.aws.amazon.com/athena/latest/ug/error-reference.html
+_ERROR_KINDS: tuple[tuple[range, str], ...] = (
+    (range(0, 100), "the query exhausted Athena's resources at this scale"),
+    (range(206, 207), "the query timed out"),
+    (range(210, 211), "the query timed out"),
+    (range(200, 300), "Athena's query engine had an internal error"),
+    (range(401, 403), "Athena could not write the query's result"),
+    (range(100, 1000), "Athena had an internal service error"),
+    (range(1000, 10_000), "Athena could not run the query as asked (a user error: the statement, its data or "
+                          "its permissions)"),
+)
+_ERROR_NAME = re.compile(r"^([A-Z][A-Z0-9_]{2,})(?=:|$)")  # HIVE_BAD_DATA: …, EXCEEDED_TIME_LIMIT: …
+
+
 def _reason(status: Mapping[str, Any]) -> str | None:
-    """Why a query failed, in Athena's words: StateChangeReason, else AthenaError's message (its ErrorType
-    number first, as Athena's error catalogue lists it)."""
-    error = status.get("AthenaError") or {}
-    message = status.get("StateChangeReason") or error.get("ErrorMessage")
-    if message and error.get("ErrorType") is not None:
-        return f"{message} (Athena error type {error['ErrorType']})"
-    return message
+    """Why a query failed, as a kind of failure: AthenaError's ErrorType as the error catalog names it, else
+    the error name StateChangeReason starts with; None when Athena says neither. Never the message itself:
+    it may quote the statement or name the S3 objects the query read."""
+    error_type = (status.get("AthenaError") or {}).get("ErrorType")
+    if isinstance(error_type, int):
+        kind = next((k for types, k in _ERROR_KINDS if error_type in types), "Athena failed the query")
+        return f"{kind} (Athena error type {error_type})"
+    named = _ERROR_NAME.match(status.get("StateChangeReason") or "")
+    return f"Athena's {named.group(1)} error" if named else None
 
 
 def client_of(session: Any, service: str) -> Any:

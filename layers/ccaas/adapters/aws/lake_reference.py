@@ -21,6 +21,7 @@ The function's environment names the bucket (LAKE_BUCKET: the infra's Lake.grant
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -35,6 +36,14 @@ CALENDAR_FILE = "calendar.json"
 SETTINGS_FILE = "settings.json"
 CONTENT_TYPE = "application/x-ndjson"
 _DAY_KEY = re.compile(r"/day=(\d{4}-\d{2}-\d{2})/" + re.escape(CALENDAR_FILE) + r"$")
+logger = logging.getLogger(__name__)
+
+
+def _failure(error: BaseException) -> str:
+    """The kind of an S3 failure, for a message an API answer may carry: S3's error code (AccessDenied,
+    SlowDown, …) or the exception's name, never its text (a connection error's names the URL: bucket and key)."""
+    code = ((getattr(error, "response", None) or {}).get("Error") or {}).get("Code")
+    return str(code) if code else type(error).__name__
 
 
 def calendar_prefix(tenant_id: str) -> str:
@@ -105,7 +114,8 @@ class S3LakeReferenceData:
         try:
             held = self.calendar_days(tenant_id)
         except Exception as error:  # botocore's client and connection errors
-            raise LakeExportFailed(f"could not list the calendar of tenant {tenant_id}: {error}") from error
+            logger.warning("lake: listing the calendar of tenant %s failed: %s", tenant_id, error)
+            raise LakeExportFailed(f"could not list the calendar of tenant {tenant_id} ({_failure(error)})") from error
         missing = [d for d in dict.fromkeys(days) if d not in held]
         if not missing:
             return 0
@@ -120,7 +130,8 @@ class S3LakeReferenceData:
             for day, future in [(d, pool.submit(put, d)) for d in missing]:
                 error = future.exception()
                 if error is not None:
-                    failed.append(f"{day}: {type(error).__name__}: {error}")
+                    logger.warning("lake: writing the calendar of tenant %s, %s failed: %s", tenant_id, day, error)
+                    failed.append(f"{day}: {_failure(error)}")
         if failed:
             raise LakeExportFailed(f"{len(failed)} of {len(missing)} calendar day(s) of tenant {tenant_id} not "
                                    f"written: {failed[0]}")
@@ -133,7 +144,8 @@ class S3LakeReferenceData:
             self.client.put_object(Bucket=self.bucket, Key=settings_key(tenant_id),
                                    Body=json_lines(TABLES["tenant_settings"], [row]), ContentType=CONTENT_TYPE)
         except Exception as error:
-            raise LakeExportFailed(f"could not write the settings of tenant {tenant_id}: {error}") from error
+            logger.warning("lake: writing the settings of tenant %s failed: %s", tenant_id, error)
+            raise LakeExportFailed(f"could not write the settings of tenant {tenant_id} ({_failure(error)})") from error
 
 
 @cache

@@ -37,7 +37,7 @@ GroupBy = Annotated[
 
 
 
-_BUSY = {"description": "the analytics lake's engine is busy (nothing ran): ask again after Retry-After seconds",
+_BUSY = {"description": "the analytics lake's engine is busy, or the query failed for a passing reason: ask again after Retry-After seconds",
          "content": {"application/json": {"model": ErrorBody}}}
 
 
@@ -51,7 +51,7 @@ def _wants_csv(format_: str | None) -> bool:
 @router.get(
     "/metrics/historical", roles=READERS,
     tags=["history"],
-    summary="KPIs per interval (15m, hour, day, week) in the tenant's time zone, by up to two dimensions; CSV with format=csv or Accept: text/csv; `warnings` says what the range lacks (JSON only). Ranges up to 93 days are computed at once; longer ones (up to 13 months) run on the analytics lake: 200 when it answers within a few seconds, else 202 with a query id to GET from /metrics/historical/queries/{query_id}; a long-range report of more rows than one answer carries (2,000 as JSON, 5,000 as CSV) is a 422 `too_many_rows` naming `interval` or `group_by` with the numbers; a query the engine failed is a 422 `lake_query_failed` naming its reason",
+    summary="KPIs per interval (15m, hour, day, week) in the tenant's time zone, by up to two dimensions; CSV with format=csv or Accept: text/csv; `warnings` says what the range lacks (JSON only). Ranges up to 93 days are computed at once; longer ones (up to 13 months) run on the analytics lake: 200 when it answers within a few seconds, else 202 with a query id to GET from /metrics/historical/queries/{query_id}; a long-range report of more rows than one answer carries (2,000 as JSON, 5,000 as CSV) is a 422 `too_many_rows` naming `interval` or `group_by` with the numbers; a query the engine failed is a 422 `lake_query_failed` naming the kind of failure",
     responses={
         200: {
             "description": "KPI rows (JSON), or the same rows as CSV",
