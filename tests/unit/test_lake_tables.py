@@ -114,6 +114,8 @@ def test_kpi_sums_sql_binds_the_tenant_and_validates_its_inputs():
     assert sql.count("'demo'") >= 2
     with pytest.raises(ValueError):
         lake.kpi_sums_sql(tenant_id="x' OR '1'='1", from_ms=0, to_ms=1)
+    with pytest.raises(ValueError):  # a pattern's `$` under re.match took a line break after the id
+        lake.kpi_sums_sql(tenant_id="demo\n", from_ms=0, to_ms=1)
     with pytest.raises(ValueError):
         lake.kpi_sums_sql(tenant_id="demo", from_ms=0, to_ms=1, group_by=("nope",))
     with pytest.raises(ValueError):

@@ -448,7 +448,7 @@ def view_select(view: str, names: Mapping[str, str] | None = None) -> str:
 
 
 def _check_tenant(tenant_id: str) -> str:
-    if not _TENANT_RE.match(tenant_id):
+    if not _TENANT_RE.fullmatch(tenant_id):
         raise ValueError(f"not a tenant id: {tenant_id!r}")
     return tenant_id
 

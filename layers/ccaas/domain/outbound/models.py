@@ -69,7 +69,7 @@ def valid_zone(name: str) -> str:
 
     Not the files of the database that are no zone of a place: `localtime` (the host's own zone),
     `Factory` (the "-00" placeholder), `posixrules`, and the `posix/` and `right/` trees."""
-    if (not name or len(name) > 64 or not _ZONE_NAME.match(name) or name in _NOT_ZONES
+    if (not name or len(name) > 64 or not _ZONE_NAME.fullmatch(name) or name in _NOT_ZONES
             or name.startswith(("posix/", "right/"))):
         raise ValueError(f"not an IANA time zone: {name!r}")
     known = _known_zones()
