@@ -20,6 +20,11 @@ environment and the call counting are the same as for every other invocation.
 
 Requests under /<stage>/ go to the API; other paths are served from the static folder when one is
 configured and the file exists (the wallboard), else to the API without the stage prefix.
+
+A request body is framed by Content-Length or `Transfer-Encoding: chunked` (decoded), at most 10 MB, and runs only
+when it arrived whole. What the server refuses itself (a body cut short or over the limit, a framing that is not to
+be trusted, http.server's 400/414/431/501) is answered through the gateway responses as API Gateway's own errors
+are, never with the input echoed, and ends the connection: the rest of that request is never read as the next one.
 """
 from __future__ import annotations
 
@@ -488,6 +493,32 @@ def evaluate_policy(policy: dict[str, Any], method_arn: str) -> str:
 
 # API Gateway's REST payload limit: a bigger request is refused with 413 before any function runs.
 MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_CHUNK_LINE_BYTES = 4096  # a chunk's size line (extensions included) or a trailer field line
+MAX_TRAILER_FIELDS = 100  # as http.server bounds the header fields
+# The methods API Gateway serves (its ANY); http.server answers any other with its 501.
+SERVED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+
+# http.server's own refusals, worded here: its messages quote the request line, and an answer never echoes input.
+SERVER_REFUSALS = {
+    400: "The request line or a header field is malformed",
+    414: "The request line is longer than 65536 bytes",
+    431: "The request has more than 100 header fields, or a header line longer than 65536 bytes",
+    501: f"The method is not one this API serves ({SERVED_METHODS})",
+    505: "The HTTP version is not supported",
+}
+
+
+class RequestRefused(Exception):
+    """A request the server answers itself, before any function runs, and whose connection then ends: what is left of
+    its body cannot be told from a next request."""
+
+    def __init__(self, status: int, message: str, response_type: str = "") -> None:
+        super().__init__(message)
+        self.error = (status, {"message": message}, response_type or ("DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"))
+
+
+def _too_large() -> RequestRefused:
+    return RequestRefused(413, f"HTTP content length exceeded {MAX_BODY_BYTES} bytes.", "REQUEST_TOO_LARGE")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -499,16 +530,12 @@ class _Handler(BaseHTTPRequestHandler):
     gateway: ApiGateway  # set on the subclass
 
     def _serve(self) -> None:
-        raw_length = (self.headers.get("Content-Length") or "0").strip()
-        length = int(raw_length) if raw_length.isascii() and raw_length.isdigit() else -1
         try:
-            if length < 0 or length > MAX_BODY_BYTES:  # the body is not read: the connection ends with the answer
-                self.close_connection = True
-                status, message = ((400, f"Content-Length is not a size: {raw_length[:40]!r}") if length < 0 else
-                                   (413, f"HTTP content length exceeded {MAX_BODY_BYTES} bytes."))
-                self._answer(status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode())
+            try:
+                body = self._body()
+            except RequestRefused as refused:
+                self._refuse(refused.error)
                 return
-            body = self.rfile.read(length) if length else b""
             self._answer(*self.gateway.handle(
                 self.command, self.path, list(self.headers.items()), body, self.client_address[0]
             ))
@@ -516,11 +543,101 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             log.debug("%s left before its answer: %s", self.address_string(), gone)
 
+    # -- the request's body, whole or not at all ---------------------------------------------------
+    def _body(self) -> bytes:
+        """The body as the request frames it: `Transfer-Encoding: chunked` (decoded, as API Gateway takes it) or
+        `Content-Length` (none: no body). RequestRefused when the framing is not one to trust or the body does not
+        arrive whole: a body cut short ran the request on part of it (half of a CSV upload imported)."""
+        codings = self.headers.get_all("Transfer-Encoding") or []
+        lengths = {value.strip() for value in self.headers.get_all("Content-Length") or []}
+        if codings:
+            # Both framings, or chunks under HTTP/1.0, is how a request is smuggled past a proxy (RFC 9112 6.1, 6.3).
+            if lengths:
+                raise RequestRefused(400, "Content-Length and Transfer-Encoding are both given: one frames the body")
+            if self.request_version == "HTTP/1.0":
+                raise RequestRefused(400, "Transfer-Encoding is not HTTP/1.0")
+            if ",".join(codings).strip().lower() != "chunked":
+                raise RequestRefused(501, "The only Transfer-Encoding taken is chunked")  # RFC 9112 6.1
+            return self._chunked_body()
+        if len(lengths) > 1:
+            raise RequestRefused(400, "Content-Length is given twice, with different sizes")
+        raw = lengths.pop() if lengths else "0"
+        if not (raw.isascii() and raw.isdigit()):
+            raise RequestRefused(400, "Content-Length is not a size")
+        digits = raw.lstrip("0") or "0"
+        # (int() refuses over 4,300 digits: a size that long is too large anyway)
+        length = int(digits) if len(digits) <= len(str(MAX_BODY_BYTES)) else MAX_BODY_BYTES + 1
+        if length > MAX_BODY_BYTES:
+            raise _too_large()
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            raise RequestRefused(
+                400, f"The body ended after {len(body)} of the {length} bytes Content-Length announced")
+        return body
+
+    def _chunked_body(self) -> bytes:
+        """The chunks' data joined (RFC 9112 7.1): extensions ignored, trailer fields read and dropped (API Gateway
+        passes none on); bounded by MAX_BODY_BYTES as a Content-Length is."""
+        body = bytearray()
+        while True:
+            size_text = self._chunk_line().split(b";", 1)[0].rstrip(b" \t")
+            if not re.fullmatch(rb"[0-9A-Fa-f]{1,16}", size_text):
+                raise RequestRefused(400, "A chunk size is not a hexadecimal number")
+            size = int(size_text, 16)
+            if size == 0:
+                break
+            if len(body) + size > MAX_BODY_BYTES:
+                raise _too_large()
+            data = self.rfile.read(size)
+            if len(data) < size:
+                raise RequestRefused(400, "The chunked body ended inside a chunk")
+            end = self.rfile.read(2)
+            if end != b"\r\n":
+                raise RequestRefused(400, "The chunked body ended inside a chunk" if len(end) < 2 else
+                                     "A chunk is longer than its size says")
+            body += data
+        for _ in range(MAX_TRAILER_FIELDS + 1):
+            if not self._chunk_line():
+                return bytes(body)
+        raise RequestRefused(431, f"The chunked body has more than {MAX_TRAILER_FIELDS} trailer fields")
+
+    def _chunk_line(self) -> bytes:
+        line = self.rfile.readline(MAX_CHUNK_LINE_BYTES + 1)
+        if line.endswith(b"\r\n"):
+            return line[:-2]
+        if len(line) > MAX_CHUNK_LINE_BYTES:
+            raise RequestRefused(400, f"A chunk size or trailer line is longer than {MAX_CHUNK_LINE_BYTES} bytes")
+        raise RequestRefused(400, "The chunked body ended before its last chunk" if not line.endswith(b"\n") else
+                             "A chunk size or trailer line does not end with CRLF")
+
+    # -- answers ------------------------------------------------------------------------------------
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a request line over 64 KiB: 414; over 100 header fields or a header line over
+        64 KiB: 431; a malformed request line or header: 400; a method API Gateway does not serve, `get` included:
+        501) answered as the gateway's other errors are, in the API's gateway-response body, not http.server's HTML;
+        its `message` is not used (it quotes the request line)."""
+        # A request line it could not read leaves the version at HTTP/0.9, whose answer is a bare body: this one has
+        # a status line and headers (API Gateway speaks no HTTP/0.9).
+        if self.request_version == "HTTP/0.9":
+            self.request_version = self.protocol_version
+        try:
+            self._refuse(RequestRefused(code, SERVER_REFUSALS.get(code) or HTTPStatus(code).phrase).error)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _refuse(self, error: tuple) -> None:
+        """`error` answered by the gateway's error path, then the connection ends (the rest of the request unread)."""
+        self.close_connection = True
+        self._answer(*self.gateway._gateway_error(error, str(uuid.uuid4())))
+
     def _answer(self, status: int, headers: list[tuple[str, str]], data: bytes) -> None:
         self.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")
         for k, v in headers:
             if k.lower() not in ("content-length", "connection", "transfer-encoding"):
                 self.send_header(k, v)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        # To HEAD, the length of the body a GET gets (RFC 9110 9.3.2), the body not sent.
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if self.command != "HEAD":

@@ -13,7 +13,9 @@
 // depth, long wait, not-ready time). Agents (GET /agents): state and not-ready reason (a missed offer
 // sets the reservation policy's not-ready status, MISSED by default), since when, contacts handled today.
 // Alerts keep the text of their opening; next to it, "now: …" is the current value from the live
-// metrics (or the agent's current state).
+// metrics (or the agent's current state). Every open alert is read (each page of GET /alerts) and counted;
+// the newest ALERTS_DRAWN are drawn, and a line under them says how many older ones are not. Today's
+// abandonment shows the counts its rate is of: short abandons left out, and said ("· 1 short not counted").
 //
 // Push: the page opens ws(s)://<this origin>/v1?token=<key> (or the URL given once as `#ws=<url>`: the
 // local runtime serves its WebSocket API on another port), subscribes to every queue, reads metrics,
@@ -67,6 +69,8 @@
   const MISSED_STATUS = "MISSED"; // the reservation policy's default not-ready status after a missed offer
   const TOP_BLOCKS = 3; // the rules that blocked most rows, by name; the rest summed up
   const JOURNEY_STALE_S = 15 * 60; // a journey result older than this is shown amber (the runner plays every 1-5 min)
+  const MAX_PAGES = 1000; // a paged list is read this far (GET /alerts: 200 a page); the page says when there was more
+  const ALERTS_DRAWN = 500; // open alerts drawn at most, the newest (all are counted; the page says how many are not)
   const $ = (id) => document.getElementById(id);
   let timer = null;
   let inFlight = false;
@@ -86,7 +90,9 @@
   const receivedAt = new Map(); // queue id -> when its figures came (this page's clock: it may differ from the API's)
   const trends = new Map(); // queue id -> Map(field -> [[epoch ms, value or null], ...])
   let agents = [];
-  let shownAlerts = [];
+  let shownAlerts = []; // every open alert known, newest first (the first ALERTS_DRAWN drawn)
+  let alertsById = new Map();
+  let alertsCut = false; // the last read stopped at MAX_PAGES with a next page named: the count is a floor
   const sequences = new Map(); // alert id -> [highest `sequence` seen, when (epoch ms)]
   let campaignsReadAt = 0; // when campaigns and journeys were last asked for (0: at the next read)
   let journeysReadAt = 0;
@@ -185,17 +191,19 @@
   async function call(method, path) {
     return checked(await request(method, path), `${method} ${path}`).json();
   }
-  // A list the API answers in pages (GET /agents, GET /queues: ~4 MB each): every page, following the
-  // `Link: <…>; rel="next"` header (the next page's path, resolved against the page's own URL) while there is one.
+  // A list the API answers in pages (GET /agents, GET /queues: ~4 MB each; GET /alerts: 200 alerts): every page,
+  // following the `Link: <…>; rel="next"` header (the next page's path, resolved against the page's own URL) while
+  // there is one, up to MAX_PAGES (`cut` on the answer: a next page was still named).
   async function callAll(path) {
     const items = [];
     let url = API + path;
-    for (let pages = 0; url && pages < 1000; pages++) {
+    for (let pages = 0; url && pages < MAX_PAGES; pages++) {
       const response = checked(await fetchUrl("GET", url), `GET ${path}`);
       items.push(...(await response.json()));
       const next = /<([^>]*)>\s*;\s*rel="next"/.exec(response.headers.get("Link") || "");
       url = next ? new URL(next[1], response.url || new URL(url, location.href)).href : null;
     }
+    items.cut = Boolean(url);
     return items;
   }
   // A read this page can do without: null when the API has no such route (404) or the key may not read
@@ -283,9 +291,30 @@
       target: () => `under ${pct(ABANDON_WARN)}`,
       value: (q) => q.last_15_minutes?.abandonment_rate, format: percent,
       level: (v) => above(v, ABANDON_WARN, ABANDON_BAD),
-      today: (q) => `today ${percent(q.abandonment_rate)} · ${count(q.abandoned)} of ${count(q.offered)}`,
+      today: (q) => `today ${percent(q.abandonment_rate)} · ${abandonsCounted(q)}`,
     },
   ];
+  // The short abandons of today (a customer who hung up within the tenant's short_abandon_s): the metrics'
+  // `short_abandoned` when they carry it, else what their rate implies. The rate leaves short abandons out of
+  // both sides by default ((abandoned − short) ÷ (offered − short), DOMAIN.md; the tenant's abandonment_variant)
+  // and the raw counts hold them: "0 % · 1 of 2" contradicted itself. null: not to be told (a rate of 100 %).
+  function shortAbandons(q) {
+    if (Number.isInteger(q.short_abandoned)) return q.short_abandoned;
+    const abandoned = q.abandoned, offered = q.offered, rate = q.abandonment_rate;
+    if (!Number.isInteger(abandoned) || !Number.isInteger(offered)) return null;
+    if (missing(rate)) return offered === 0 ? 0 : abandoned === offered ? offered : null; // every offer a short abandon
+    if (rate >= 1) return null;
+    const short = Math.round((abandoned - rate * offered) / (1 - rate));
+    const consistent = short >= 0 && short <= abandoned && short < offered
+      && Math.abs((abandoned - short) / (offered - short) - rate) < 1e-9;
+    return consistent ? short : null;
+  }
+  // "3 of 40", or "2 of 39 · 1 short not counted": the counts the rate is of.
+  function abandonsCounted(q) {
+    const short = shortAbandons(q);
+    if (!short) return `${count(q.abandoned)} of ${count(q.offered)}`;
+    return `${q.abandoned - short} of ${q.offered - short} · ${short} short not counted`;
+  }
   const AGENT_COUNTS = [
     ["agents_available", "available"],
     ["agents_reserved", "offer ringing"],
@@ -586,7 +615,7 @@
 
   function renderAlertValues() {
     for (const item of $("alerts").children) {
-      const a = shownAlerts.find((x) => x.alert_id === item.dataset.alertId);
+      const a = alertsById.get(item.dataset.alertId);
       if (!a) continue;
       const now = currentOf(a);
       const current = item.querySelector(".current");
@@ -619,9 +648,11 @@
       if (at < now - SEQUENCE_KEEP_MS && !alerts.some((a) => a.alert_id === id)) sequences.delete(id);
     }
     shownAlerts = alerts;
+    alertsById = new Map(alerts.map((a) => [a.alert_id, a]));
+    const drawn = alerts.slice(0, ALERTS_DRAWN);
     const list = $("alerts");
     list.replaceChildren(
-      ...alerts.map((a) => {
+      ...drawn.map((a) => {
         const item = document.createElement("li");
         item.dataset.alertId = a.alert_id;
         item.dataset.rule = a.rule;
@@ -640,8 +671,12 @@
         return item;
       })
     );
-    $("alert-count").textContent = String(alerts.length);
+    const total = `${alerts.length}${alertsCut ? "+" : ""}`;
+    $("alert-count").textContent = total;
     $("alert-count").dataset.count = String(alerts.length);
+    const older = `${alerts.length - drawn.length}${alertsCut ? "+" : ""}`;
+    $("alerts-more").textContent = drawn.length < alerts.length || alertsCut
+      ? `The newest ${drawn.length} of ${total} open alerts are shown; the ${older} older are not.` : "";
     renderAlertValues();
   }
 
@@ -872,7 +907,7 @@
       // Settings and rules only label and colour: a key that may not read them still sees the figures.
       const [queues, alerts, staff, queueSettings, alertRules, campaigns, journeyResults] = await Promise.all([
         call("GET", "/metrics/realtime"),
-        call("GET", "/alerts?status=open"),
+        callAll("/alerts?status=open&limit=200"), // every page: the oldest open alerts were left out
         callAll("/agents"),
         withConfig ? callAll("/queues").catch(() => null) : null,
         withConfig ? call("GET", "/alerts/rules").catch(() => null) : null,
@@ -884,6 +919,7 @@
       if (alertRules) rules = alertRules;
       renderAgents(staff);
       renderQueues(queues, startedAt);
+      alertsCut = alerts.cut;
       renderAlerts(alerts);
       if (withCampaigns) renderCampaigns(campaigns);
       if (withJourneys) renderJourneys(journeyResults);
@@ -1001,6 +1037,7 @@
       sessionStorage.removeItem(KEY_STORAGE);
       renderQueues([]);
       renderAgents([]);
+      alertsCut = false;
       renderAlerts([]);
       clearExtras();
       begin();

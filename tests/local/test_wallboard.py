@@ -482,7 +482,7 @@ def test_wallboard_drops_an_alert_copy_older_than_one_it_has_seen(runtime, brows
     """An alert's `sequence` (OPEN 1, ACKNOWLEDGED 2, RESOLVED 3) orders its copies: an acknowledgement pushed
     after the resolution (acknowledge racing the sweep, outside review A27) or a read that lags a frame does not
     bring back an alert the page saw resolved, nor an opening undo an acknowledgement. Frames are handed to
-    the page's socket handler; GET /alerts?status=open is a stub that still lists the alert as open, read
+    the page's socket handler; GET /alerts?status=open&limit=200 is a stub that still lists the alert as open, read
     every 0.5 s (`#every=resync:0.5`: the two reads waited for twice come in 1 s, not 2)."""
     alert = {"alert_id": "al-late-ack", "sequence": 1, "rule": "long_wait", "severity": "WARNING", "status": "OPEN",
              "subject": "queue/supervisors", "queue_id": "supervisors", "agent_id": None, "contact_id": None,
@@ -494,7 +494,7 @@ def test_wallboard_drops_an_alert_copy_older_than_one_it_has_seen(runtime, brows
     url = f"{runtime.base_url}/#key={supervisor}&ws={quote(runtime.websocket_url, safe='')}&every=resync:0.5"
     with browser_process.page() as browser:
         _capture_socket(browser)
-        _stub_fetch(browser, {"/v1/alerts?status=open": (200, [alert])})
+        _stub_fetch(browser, {"/v1/alerts?status=open&limit=200": (200, [alert])})
         browser.call("Page.navigate", url=url)
         _push_mode(browser)
 
@@ -896,3 +896,66 @@ def test_wallboard_reads_every_page_of_the_agents(runtime, browser_process: Chro
                            timeout_s=40, what="the agents table")
         assert {a["agent_id"] for a in board["agents"]} == {"emma", "gita", "hugo"}, board["agents"]
         assert "/v1/agents?after=gita&limit=2" in browser.eval("window.__stubbed")
+
+
+def test_wallboard_shows_every_open_alert_and_abandons_as_the_rate_counts_them(runtime, browser_process: Chromium) -> None:
+    """Outside probe #37, on stubbed reads (GET /alerts, GET /metrics/realtime; the rest is the runtime's):
+    - GET /alerts answers a page of at most 200 with a Link to the next: the page read the first page only (100 then),
+      and the oldest open alerts were missing from the board and its count. It follows every page, counts all 550,
+      draws the newest 500 and says that the 50 older are not drawn.
+    - Today's abandonment rate leaves short abandons out of both sides (DOMAIN.md), the counts beside it held them:
+      "today 0 % · 1 of 2". The counts are now those of the rate, the short ones said apart, from the metrics'
+      `short_abandoned` when given, else from what the rate implies."""
+    demo = api(runtime, "demo")
+    template = demo.call("GET", "/metrics/realtime")[1][0]
+
+    def queue(queue_id: str, **today: object) -> dict:
+        return {**template, "queue_id": queue_id, **today}
+
+    queues = [
+        queue("ab-short", offered=2, abandoned=1, abandonment_rate=0.0),  # the probe's: 1 short abandon of 1
+        queue("ab-none", offered=40, abandoned=3, abandonment_rate=3 / 40),
+        queue("ab-given", offered=12, abandoned=4, short_abandoned=2, abandonment_rate=2 / 10),
+        queue("ab-all-short", offered=1, abandoned=1, abandonment_rate=None),  # nothing left to divide by
+    ]
+    alerts = [{"alert_id": f"al-{n:04d}", "sequence": 1, "rule": "queue_depth", "severity": "WARNING", "status": "OPEN",
+               "subject": "queue/nowhere", "queue_id": "nowhere", "agent_id": None, "contact_id": None,
+               "message": f"alert {n}", "details": {"threshold": 5}, "opened_at": _iso_ago(n), "acknowledged_at": None,
+               "resolved_at": None, "resolution": None} for n in range(550)]  # newest first, as the API lists them
+    first = "/v1/alerts?status=open&limit=200"
+
+    def page(after: int) -> str:
+        return f"/v1/alerts?status=open&after=al-{after:04d}&limit=200"
+
+    canned = {
+        first: (200, alerts[:200], {"Link": f'<{page(199)}>; rel="next"'}),
+        page(199): (200, alerts[200:400], {"Link": f'<{page(399)}>; rel="next"'}),
+        page(399): (200, alerts[400:]),
+        "/v1/alerts?status=open": (200, alerts[:100], {"Link": f'<{page(99)}>; rel="next"'}),  # what was asked before
+        "/v1/metrics/realtime": (200, queues),
+    }
+    supervisor = runtime.key("demo", "supervisor")
+    with browser_process.page() as browser:
+        _stub_fetch(browser, canned)
+        browser.call("Page.navigate", url=f"{runtime.base_url}/#key={supervisor}")
+        # One read renders queues and alerts together: once the stubbed queues show, so do the alerts.
+        board = wait_until(lambda: (b := browser.board()) and b["status"]["state"] == "ok" and "ab-short" in b["queues"] and b,
+                           timeout_s=40, what="the queues from the stubbed reads")
+        shown = {
+            "alerts": [a["alert_id"] for a in board["alerts"]],
+            "count": browser.eval("document.getElementById('alert-count').textContent"),
+            "more": browser.eval("document.getElementById('alerts-more')?.textContent"),
+            "today": {q: board["queues"][q]["figures"]["abandonment"]["today"] for q in (x["queue_id"] for x in queues)},
+        }
+        assert shown == {
+            "alerts": [a["alert_id"] for a in alerts[:500]],
+            "count": "550",
+            "more": "The newest 500 of 550 open alerts are shown; the 50 older are not.",
+            "today": {
+                "ab-short": "today 0 % · 0 of 1 · 1 short not counted",
+                "ab-none": "today 8 % · 3 of 40",
+                "ab-given": "today 20 % · 2 of 10 · 2 short not counted",
+                "ab-all-short": "today – · 0 of 0 · 1 short not counted",
+            },
+        }, {k: v if k != "alerts" else (len(v), v[:2], v[-2:]) for k, v in shown.items()}
+        assert {first, page(199), page(399)} <= set(browser.eval("window.__stubbed"))

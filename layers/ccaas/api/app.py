@@ -87,8 +87,11 @@ class ContactCenterApi(APIGatewayRestResolver):
             response = error_response(problem.status, problem.code, problem.message, field="body")
             return {"statusCode": response.status_code, "multiValueHeaders": {"Content-Type": ["application/json"]},
                     "body": self._serializer(response.body), "isBase64Encoded": False}
-        if str(event.get("httpMethod", "")).upper() == "HEAD":  # RFC 9110 9.3.2: wherever GET works, without the body
-            return {**super().resolve({**event, "httpMethod": "GET"}, context), "body": "", "isBase64Encoded": False}
+        if str(event.get("httpMethod", "")).upper() == "HEAD":
+            # RFC 9110 9.3.2: wherever GET works, GET's answer. The body goes back whole: API Gateway (and the local
+            # server) sends HEAD no body, and the Content-Length of this one. A blanked body answered Content-Length: 0
+            # (a function cannot set it: API Gateway remaps an integration's Content-Length header).
+            return super().resolve({**event, "httpMethod": "GET"}, context)
         return super().resolve(event, context)
 
     def _convert_matches_into_route_keys(self, match: Match) -> dict[str, str]:
