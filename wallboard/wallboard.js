@@ -295,19 +295,10 @@
     },
   ];
   // The short abandons of today (a customer who hung up within the tenant's short_abandon_s): the metrics'
-  // `short_abandoned` when they carry it, else what their rate implies. The rate leaves short abandons out of
-  // both sides by default ((abandoned − short) ÷ (offered − short), DOMAIN.md; the tenant's abandonment_variant)
-  // and the raw counts hold them: "0 % · 1 of 2" contradicted itself. null: not to be told (a rate of 100 %).
+  // `short_abandoned`. The rate leaves them out of both sides by default ((abandoned − short) ÷ (offered − short),
+  // DOMAIN.md; the tenant's abandonment_variant) while the raw counts hold them: "0 % · 1 of 2" contradicted itself.
   function shortAbandons(q) {
-    if (Number.isInteger(q.short_abandoned)) return q.short_abandoned;
-    const abandoned = q.abandoned, offered = q.offered, rate = q.abandonment_rate;
-    if (!Number.isInteger(abandoned) || !Number.isInteger(offered)) return null;
-    if (missing(rate)) return offered === 0 ? 0 : abandoned === offered ? offered : null; // every offer a short abandon
-    if (rate >= 1) return null;
-    const short = Math.round((abandoned - rate * offered) / (1 - rate));
-    const consistent = short >= 0 && short <= abandoned && short < offered
-      && Math.abs((abandoned - short) / (offered - short) - rate) < 1e-9;
-    return consistent ? short : null;
+    return Number.isInteger(q.short_abandoned) ? q.short_abandoned : 0;
   }
   // "3 of 40", or "2 of 39 · 1 short not counted": the counts the rate is of.
   function abandonsCounted(q) {

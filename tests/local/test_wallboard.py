@@ -913,10 +913,10 @@ def test_wallboard_shows_every_open_alert_and_abandons_as_the_rate_counts_them(r
         return {**template, "queue_id": queue_id, **today}
 
     queues = [
-        queue("ab-short", offered=2, abandoned=1, abandonment_rate=0.0),  # the probe's: 1 short abandon of 1
-        queue("ab-none", offered=40, abandoned=3, abandonment_rate=3 / 40),
+        queue("ab-short", offered=2, abandoned=1, short_abandoned=1, abandonment_rate=0.0),  # the probe's
+        queue("ab-none", offered=40, abandoned=3, short_abandoned=0, abandonment_rate=3 / 40),
         queue("ab-given", offered=12, abandoned=4, short_abandoned=2, abandonment_rate=2 / 10),
-        queue("ab-all-short", offered=1, abandoned=1, abandonment_rate=None),  # nothing left to divide by
+        queue("ab-all-short", offered=1, abandoned=1, short_abandoned=1, abandonment_rate=None),  # nothing to divide by
     ]
     alerts = [{"alert_id": f"al-{n:04d}", "sequence": 1, "rule": "queue_depth", "severity": "WARNING", "status": "OPEN",
                "subject": "queue/nowhere", "queue_id": "nowhere", "agent_id": None, "contact_id": None,

@@ -81,6 +81,10 @@ def test_short_abandons_leave_the_default_abandonment_rate():
     assert (view.offered, view.abandoned) == (4, 2)
     assert view.abandonment_rate == pytest.approx((2 - 1) / (4 - 1))  # DOMAIN default: short ones on neither side
     assert view.last_15_minutes.abandonment_rate == pytest.approx((2 - 1) / (4 - 1))
+    # the counts the rate is of, for a reader (the wallboard) to show beside it: "1 of 3 · 1 short not counted"
+    assert view.short_abandoned == view.last_15_minutes.short_abandoned == 1
+    deps = _abandons(KpiSettings(short_abandon_s=30))  # classified when read, by the setting in force
+    assert _fold(deps).short_abandoned == 2
 
 
 def test_the_tenants_abandonment_variant_and_short_abandon_threshold_are_applied():
