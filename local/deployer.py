@@ -852,14 +852,7 @@ class Deployer:
         )
         self._dep.functions[lid] = deployed
         if self.register_functions:
-            from local.lambda_runtime import REGISTRY, FunctionSpec
-
-            REGISTRY.register(
-                FunctionSpec(
-                    function_name=name, folder=folder, source_dir=deployed.source_dir,
-                    handler=deployed.handler, logical_id=lid,
-                )
-            )
+            register_function(deployed)
         note = f"functions/{folder} (by {how})"
         if external:
             note += f"; external layer(s) not deployed (their packages come from the local venv): {external}"
@@ -1077,6 +1070,26 @@ class Deployer:
                         raise DeployError(f"{m.logical_id}: integration target {arn} is not a function of this stack")
             if not api.stages:
                 api.stages["prod"] = {}
+
+
+def register_function(fn: DeployedFunction) -> None:
+    """What a deploy with `register_functions` does outside moto for each function, as it deploys it:
+    local.lambda_runtime's REGISTRY runs the function's source folder in-process."""
+    from local.lambda_runtime import REGISTRY, FunctionSpec
+
+    REGISTRY.register(
+        FunctionSpec(
+            function_name=fn.name, folder=fn.folder, source_dir=fn.source_dir, handler=fn.handler,
+            logical_id=fn.logical_id,
+        )
+    )
+
+
+def register_functions(dep: Deployment) -> None:
+    """The REGISTRY entries a deploy with `register_functions` made of `dep`'s functions, in its order (a deploy
+    restored from a snapshot, tests/moto_snapshot.py, registers them so)."""
+    for fn in dep.functions.values():
+        register_function(fn)
 
 
 def lambda_arn_from_uri(uri: str) -> str | None:

@@ -20,12 +20,13 @@ Start-up, in order (each step timed in `rt.timings`):
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from typing import Any
 from local import (
     botocore_data,
     call_counter,
+    deployer,
     env_overlay,
     inprocess_transport,
     lambda_runtime,
@@ -57,6 +59,11 @@ _ACTIVE_LOCK = threading.Lock()
 # moto server outlives its runtimes (reset, not restarted) and a client holds no AWS state. Making them again took
 # ~45 ms of CPU of each start (nine clients; the test tiers start a runtime per module).
 _DEPLOY_CLIENTS: dict[tuple[str, str], dict[str, Any]] = {}
+# The deploy step's hook, for tests only (tests/conftest.py installs tests.moto_snapshot's): called as
+# DEPLOY_HOOK(template, new_deployer, variant) instead of new_deployer().deploy(), into the freshly reset moto, it
+# returns the Deployment (and leaves moto and local.lambda_runtime's REGISTRY as that deploy would); `variant` is what
+# else decides the deploy. None (`python -m local`, make run): every start deploys the template.
+DEPLOY_HOOK: Callable[[Path, Callable[[], Deployer], str], Deployment] | None = None
 
 
 @dataclass
@@ -357,10 +364,15 @@ class LocalRuntime:
         self.timings.moto_s = time.perf_counter() - t
         # 3. deploy
         t = time.perf_counter()
-        self.deployment = Deployer(
-            Path(self.template), endpoint_url=self.moto_endpoint, region=self.region, account_id=ACCOUNT_ID,
+        new_deployer = functools.partial(
+            Deployer, Path(self.template), endpoint_url=self.moto_endpoint, region=self.region, account_id=ACCOUNT_ID,
             session=self.boto_session(), clients=_DEPLOY_CLIENTS.setdefault((self.moto_endpoint, self.region), {}),
-        ).deploy()
+        )
+        if DEPLOY_HOOK is not None and Deployer is deployer.Deployer:  # a test's stand-in deployer runs
+            variant = repr((self.moto_endpoint, self.region, ACCOUNT_ID, str(deployer.ROOT / "functions")))
+            self.deployment = DEPLOY_HOOK(Path(self.template), new_deployer, variant)
+        else:
+            self.deployment = new_deployer().deploy()
         self.timings.deploy_s = time.perf_counter() - t
         # Lambda runs one concurrent invocation per shard (x ParallelizationFactor) of a stream source.
         for mapping in self.deployment.event_source_mappings:

@@ -183,6 +183,19 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     precompile.pytest_sessionstart(session)  # the xdist controller compiles before its workers collect
     _loaded_before.clear()
     _loaded_before.update(name for name in COLLECTION_FORBIDDEN if name in sys.modules)
+    _snapshot_local_runtime_deploys(session.config)
+
+
+def _snapshot_local_runtime_deploys(config: pytest.Config) -> None:
+    """The local runtimes a test process starts (~21 a run, a module fixture each) deploy the stack once: the first
+    deploy is kept and the later starts restore it into their moto (tests/moto_snapshot.py's RUNTIME_SNAPSHOTS through
+    local.runtime.DEPLOY_HOOK, which `python -m local` leaves unset): ~0.4 s of CPU a start. Not in xdist's controller,
+    which starts none."""
+    if config.pluginmanager.has_plugin("dsession"):
+        return
+    from tests import moto_snapshot
+
+    moto_snapshot.install_runtime_hook()
 
 
 def _forbidden_loaded() -> list[str]:

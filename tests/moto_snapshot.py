@@ -36,6 +36,17 @@ same Deployment the whole stack is deployed instead. A populated service no depl
 no snapshot at all. The snapshot is keyed by the template, its assets and metadata files (content), moto's
 version and Step Functions mode and the caller's variant; anything else changed is another snapshot.
 
+The local runtime's deploys too (`RUNTIME_SNAPSHOTS`, installed by tests/conftest.py as local.runtime.DEPLOY_HOOK;
+`python -m local` has no hook): a runtime resets its process's moto server (one per process, serving moto's module-level
+BackendDicts) before it deploys, so its first deploy of a template is kept as above and a later start restores it
+into the same BackendDicts the server answers from. Its deployers register the stack's functions in
+local.lambda_runtime's REGISTRY, which is outside moto: a restore registers them from the restored Deployment
+(local.deployer.register_functions: the spec the deploy's function handler makes, in its order). Everything else the
+runtime reads from a deploy (event source mappings, REST and WebSocket APIs, schedules, functions, names and ARNs)
+is in the Deployment. The key's variant holds the runtime's moto endpoint (SQS queue URLs name it), region,
+account and functions folder. The demo seed that follows a start is not copied: it writes times relative to now
+(contacts, outbound due times) and draws new API keys.
+
 Not copied: moto's random draws (a restore draws no ids: the same ARNs and ids in every module, each stack's as
 consistent as a deploy's) and time (creation dates are the snapshot's).
 """
@@ -65,7 +76,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePath
 from typing import Any
 
-from local.deployer import Deployer, Deployment
+from local.deployer import Deployer, Deployment, register_functions
 
 # The moto services each resource type of local.deployer writes to (its handlers). Every request also makes IAM's
 # backend of each partition (moto looks its access key up there). Record-only and skipped types write nothing.
@@ -599,11 +610,17 @@ class StackSnapshots:
     """Deploys a template into the current mock: for real the first time (then keeps a snapshot), restored after.
 
     `replay`: services always deployed for real (what the snapshot does when a service does not copy; the tests
-    ask for it)."""
+    ask for it). `registers_functions`: the deployers register the stack's functions in local.lambda_runtime's
+    REGISTRY (the local runtime's: `Deployer(register_functions=True)`), a side effect outside moto: a restore
+    registers them from the restored Deployment (local.deployer.register_functions, what the deploy's function
+    handler does, in the deploy's order). A deployer that does not do what the snapshots were made for is not
+    snapshotted."""
 
-    def __init__(self, replay: frozenset[str] = frozenset(), kept: int = KEPT_SNAPSHOTS) -> None:
+    def __init__(self, replay: frozenset[str] = frozenset(), kept: int = KEPT_SNAPSHOTS,
+                 registers_functions: bool = False) -> None:
         self.replay = frozenset(replay)
         self.kept = kept
+        self.registers_functions = registers_functions
         self._snapshots: OrderedDict[str, Snapshot] = OrderedDict()
         self._refused: dict[str, str] = {}  # key -> why no snapshot is kept of it
         self.deploys = 0  # deploys for real
@@ -621,12 +638,16 @@ class StackSnapshots:
         if backend_dicts():  # not a fresh mock: its state would be taken for the stack's, or be in the way
             self.deploys += 1
             return new_deployer().deploy()
+        if self.registers_functions:
+            variant += "|registers_functions"
         key, text = snapshot_key(template, variant)
         snapshot = self._snapshots.get(key)
         if snapshot is not None:
             self._snapshots.move_to_end(key)
             try:
                 deployment = self._restore(snapshot, new_deployer)
+                if self.registers_functions:
+                    register_functions(deployment)
                 self.restores += 1
                 return deployment
             except Exception as exc:  # noqa: BLE001 - _Mismatch, or a restore that failed: deployed whole instead
@@ -636,8 +657,9 @@ class StackSnapshots:
         self.deploys += 1
         deployer = new_deployer()
         deployment = deployer.deploy()
-        if deployer.register_functions:  # local.lambda_runtime's registry: a side effect outside moto, not copied
-            self._refused.setdefault(key, "the deployer registers functions")
+        if deployer.register_functions != self.registers_functions:  # local.lambda_runtime's registry, outside moto
+            self._refused.setdefault(key, "the deployer registers functions" if deployer.register_functions
+                                     else "the deployer does not register functions")
         if key not in self._refused:
             try:
                 self._snapshots[key] = take(key, text, deployment, self.replay)
@@ -678,3 +700,14 @@ class StackSnapshots:
 
 # The test tiers' snapshots (tests/aws_stack.py): one per template, per test process.
 SNAPSHOTS = StackSnapshots()
+# The local runtime's (local.runtime.DEPLOY_HOOK, installed by tests/conftest.py): its deployers register functions.
+RUNTIME_SNAPSHOTS = StackSnapshots(registers_functions=True)
+
+
+def install_runtime_hook(snapshots: StackSnapshots | None = None) -> None:
+    """Each LocalRuntime start of this (test) process deploys through `snapshots` (RUNTIME_SNAPSHOTS): its first deploy
+    of a template is kept, later starts restore it into the runtime's moto (reset by then: local.moto_server serves
+    moto's module-level BackendDicts, which a restore fills) and register the functions as the deploy did."""
+    import local.runtime
+
+    local.runtime.DEPLOY_HOOK = (snapshots or RUNTIME_SNAPSHOTS).deploy
