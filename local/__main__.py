@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             if sim is not None and sim.finished.is_set():
                 break
     finally:
-        shutdown(runtime, out)
+        shutdown(runtime, out, process_exits=True)  # main's caller leaves at once (_exit_now)
     return 0
 
 
@@ -164,8 +164,8 @@ def launch(args: argparse.Namespace, out: Any, stop: threading.Event | None = No
     return runtime
 
 
-def shutdown(runtime: Any, out: Any) -> None:
-    """Stop the simulation (printing its summary), then the runtime."""
+def shutdown(runtime: Any, out: Any, *, process_exits: bool = False) -> None:
+    """Stop the simulation (printing its summary), then the runtime (LocalRuntime.stop's `process_exits`)."""
     sim = runtime.simulation
     summary = None
     if sim is not None:
@@ -173,7 +173,7 @@ def shutdown(runtime: Any, out: Any) -> None:
         summary = sim.summary()
         summary["pollers"] = [p.stats.as_dict() for p in runtime.pollers]
         runtime.simulation = None
-    runtime.stop()
+    runtime.stop(process_exits=process_exits)
     if summary is not None:
         print(format_summary(summary), file=out, flush=True)
     print("Stopped.", file=out, flush=True)

@@ -53,5 +53,11 @@ def test_make_run_without_simulation_only_serves(tmp_path) -> None:
         assert runtime.simulation is None and runtime.journey_ticker is None and runtime.typing_timers
         assert api(runtime, "demo", "supervisor").call("GET", "/settings/journeys")[1]["journeys"] == []
         assert "Serving (no simulation)" in out.getvalue() and "Journeys:" not in out.getvalue()
+        for _ in range(3):  # waiting contacts: each one's workflow runs
+            assert api(runtime, "demo", "integration").call("POST", "/contacts", {"channel": "CHAT", "queue_id": "support"})[0] == 201
+        stop_calls = runtime._stop_executions  # noqa: SLF001 - counted: make run's Ctrl-C makes none
+        called = []
+        runtime._stop_executions = lambda: called.append(stop_calls)  # noqa: SLF001
     finally:
-        shutdown(runtime, out)
+        shutdown(runtime, out, process_exits=True)  # as main() does: the process leaves right after
+    assert called == [] and out.getvalue().rstrip().endswith("Stopped.")
