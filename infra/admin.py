@@ -347,7 +347,8 @@ def _check_user(tenant_id: str, role: str, agent_id: str | None) -> None:
         raise Failure("an agent user needs --agent-id (the agent it acts as)")
     if role != "agent" and agent_id is not None:
         raise Failure(f"only agent users carry an --agent-id, not {role} users")
-    claims = {TENANT_CLAIM: tenant_id, GROUPS_CLAIM: [role], "sub": "new-user"}
+    # as an ID token says them (token_use, an exp: what the verifier has already checked)
+    claims = {TENANT_CLAIM: tenant_id, GROUPS_CLAIM: [role], "sub": "new-user", "token_use": "id", "exp": 2**31}
     if agent_id is not None:
         claims[AGENT_CLAIM] = agent_id
     credential_from_claims(claims)  # DomainError (one line) if the authorizer would refuse it

@@ -73,7 +73,7 @@ def _claims(cognito: Any, pool_id: str, user: dict[str, Any]) -> dict[str, Any]:
     claims: dict[str, Any] = {a["Name"]: a["Value"] for a in user["Attributes"]}
     groups = cognito.admin_list_groups_for_user(UserPoolId=pool_id, Username=user["Username"])["Groups"]
     claims["cognito:groups"] = [g["GroupName"] for g in groups]
-    return claims
+    return {**claims, "token_use": "id", "exp": 2**31}  # what the verifier checked before the claims are read
 
 
 @pytest.mark.parametrize(
@@ -98,7 +98,8 @@ def test_create_user_makes_a_user_whose_token_is_the_intended_credential(deploye
     assert claims.get("custom:agent_id") == agent_id
 
     credential = credential_from_claims(claims)
-    assert credential == Credential(tenant_id="acme", role=Role(role), agent_id=agent_id, key_id=f"jwt:{claims['sub']}")
+    assert credential == Credential(tenant_id="acme", role=Role(role), agent_id=agent_id, key_id=f"jwt:{claims['sub']}",
+                                    expires_at=2**31)
 
 
 def test_list_users_and_disable_user(deployed) -> None:

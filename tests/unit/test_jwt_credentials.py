@@ -114,7 +114,8 @@ def test_invalid_tokens_are_refused(verifier, bad):
 )
 def test_claims_that_make_no_credential_are_refused(verifier, claims):
     with pytest.raises(DomainError):
-        credential_from_claims({"sub": "s", "custom:tenant_id": "acme", "cognito:groups": ["supervisor"], **claims})
+        credential_from_claims({"sub": "s", "token_use": "id", "exp": 2**31, "custom:tenant_id": "acme",
+                                "cognito:groups": ["supervisor"], **claims})
     assert credential_for_user_token(verifier, token(**claims)) is None
 
 
