@@ -711,3 +711,19 @@ def install_runtime_hook(snapshots: StackSnapshots | None = None) -> None:
     import local.runtime
 
     local.runtime.DEPLOY_HOOK = (snapshots or RUNTIME_SNAPSHOTS).deploy
+
+
+def frozen_template(folder: Path) -> Path:
+    """The synthesized template copied into `folder` with its assets and metadata files (the assets linked): a test's
+    own snapshot key, which a synth meanwhile (another process's, another template) does not change."""
+    import shutil
+
+    from local import synth
+
+    path, _, _ = synth.synth()
+    stem = path.name.removesuffix(".template.json")
+    for name in (path.name, f"{stem}.assets.json", f"{stem}.metadata.json"):
+        shutil.copyfile(path.parent / name, folder / name)
+    for asset in path.parent.glob("asset.*"):
+        (folder / asset.name).symlink_to(asset)
+    return folder / path.name

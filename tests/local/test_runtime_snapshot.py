@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from local import deployer, runtime as runtime_module, synth
+from local import deployer, runtime as runtime_module
 from local.lambda_runtime import REGISTRY, FunctionSpec
 from local.runtime import LocalRuntime
 from local.seed import ACME
@@ -93,14 +92,7 @@ class Runs:
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The stack's template, frozen for the module (a synth meanwhile, of another process, is another template), its
     assets linked."""
-    path, _, _ = synth.synth()
-    frozen = tmp_path_factory.mktemp("cdk")
-    stem = path.name.removesuffix(".template.json")
-    for name in (path.name, f"{stem}.assets.json", f"{stem}.metadata.json"):
-        shutil.copyfile(path.parent / name, frozen / name)
-    for asset in path.parent.glob("asset.*"):
-        (frozen / asset.name).symlink_to(asset)
-    return frozen / path.name
+    return moto_snapshot.frozen_template(tmp_path_factory.mktemp("cdk"))
 
 
 @pytest.fixture(scope="module")

@@ -56,3 +56,22 @@ def ana_holds_a_contact(deps: Dependencies, *others: str, channel: Channel = Cha
         add_agent(deps, agent_id)
         agents.set_agent_status(deps, TENANT, agent_id, StatusChange(status="AVAILABLE"))
     return created.contact_id
+
+
+def routing_memory_deps(monkeypatch) -> Dependencies:  # noqa: ANN001 (pytest's monkeypatch)
+    """In-memory dependencies whose contact workflow runs its first step (QueueAndRoute) at once, as the ASL runs it,
+    and that every handler's `dependencies()` returns (a journey's LambdaEntryPoints call the handlers in-process)."""
+    import ccaas.api.common as common
+    import ccaas.bootstrap as bootstrap
+    from ccaas.adapters.memory import MemoryWorkflow
+    from ccaas.usecases import contacts
+
+    class RoutingWorkflow(MemoryWorkflow):
+        def start_contact(self, contact, wait_s):  # noqa: ANN001, ANN202 (the port's signature)
+            super().start_contact(contact, wait_s)
+            contacts.queue_and_route(deps, contact.tenant_id, contact.contact_id, f"tok-{contact.contact_id}")
+
+    deps = memory_dependencies(workflow=RoutingWorkflow())
+    monkeypatch.setattr(common, "dependencies", lambda: deps)
+    monkeypatch.setattr(bootstrap, "dependencies", lambda: deps)
+    return deps

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import shutil
 import threading
 import weakref
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from local import moto_patches, synth
+from local import moto_patches
 from local.deployer import Deployer, Deployment
 from local.memory_release import collector_paused
 from tests import moto_snapshot
@@ -164,14 +163,7 @@ def _shared_ids(snapshots: StackSnapshots, template: Path) -> set[int]:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The stack's template, frozen for the module (a synth meanwhile is another template), its assets linked."""
-    path, _, _ = synth.synth()
-    frozen = tmp_path_factory.mktemp("cdk")
-    stem = path.name.removesuffix(".template.json")
-    for name in (path.name, f"{stem}.assets.json", f"{stem}.metadata.json"):
-        shutil.copyfile(path.parent / name, frozen / name)
-    for asset in path.parent.glob("asset.*"):
-        (frozen / asset.name).symlink_to(asset)
-    return frozen / path.name
+    return moto_snapshot.frozen_template(tmp_path_factory.mktemp("cdk"))
 
 
 @pytest.fixture(scope="module")

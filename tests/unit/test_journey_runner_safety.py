@@ -8,39 +8,22 @@ import time
 
 import pytest
 
-import ccaas.api.common as common
-import ccaas.bootstrap as bootstrap
 from ccaas.adapters.aws.journeys import LambdaEntryPoints
-from ccaas.adapters.memory import MemoryWorkflow
-from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.journeys import parse_journey, parse_suite
 from ccaas.domain.models import Agent, Channel, ContactState, DomainError, Queue, QueueAssignment
 from ccaas.domain.routing_engine.synthetic import SYNTHETIC_ATTRIBUTE, TEST_AGENT_ATTRIBUTE, TEST_AGENT_SKILL
 from ccaas.usecases import admin, agents, contacts, journeys
 from ccaas.usecases.agents import StatusChange
 from ccaas.usecases.contacts import NewContact
+from tests.unit.demo import routing_memory_deps
 
 T = "acme"
 INSTANCE = "arn:aws:connect:us-east-1:123456789012:instance/5a4db0c5-0000-4000-8000-000000000016"
 
 
-class _RoutingWorkflow(MemoryWorkflow):
-    """The contact workflow's first step (QueueAndRoute) at once, as the ASL runs it."""
-
-    deps = None
-
-    def start_contact(self, contact, wait_s):
-        super().start_contact(contact, wait_s)
-        contacts.queue_and_route(self.deps, contact.tenant_id, contact.contact_id, f"tok-{contact.contact_id}")
-
-
 @pytest.fixture
 def deps(monkeypatch):
-    workflow = _RoutingWorkflow()
-    deps = memory_dependencies(workflow=workflow)
-    workflow.deps = deps
-    monkeypatch.setattr(common, "dependencies", lambda: deps)
-    monkeypatch.setattr(bootstrap, "dependencies", lambda: deps)
+    deps = routing_memory_deps(monkeypatch)
     admin.register_tenant(deps, tenant_id=T, name=T)
     admin.put_queue(deps, Queue(tenant_id=T, queue_id="sales", name="Sales", channels=frozenset({Channel.VOICE})))
     for agent_id, skills in (("ana", {}), ("bot", {TEST_AGENT_SKILL: 1})):
