@@ -227,12 +227,15 @@ def test_over_http(tmp_path) -> None:
         server.stop()
 
 
-def _raw(server: ApiServer, request: bytes) -> bytes:
+def raw_exchange(server: ApiServer, request: bytes, *, half_close: bool = True) -> bytes:
+    """`request` sent on one connection (then half-closed: the client sends nothing more), everything the server
+    answers until it closes the connection."""
     import socket
 
     with socket.create_connection((server.host, server.port), timeout=10) as sock:
         sock.sendall(request)
-        sock.shutdown(socket.SHUT_WR)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
         chunks = []
         while chunk := sock.recv(65536):
             chunks.append(chunk)
@@ -249,7 +252,7 @@ def test_a_content_length_that_is_not_a_size_is_refused_and_nothing_reaches_the_
     fake = FakeLambda()
     server = ApiServer(ApiGateway(build_api(), fake), port=0).start()
     try:
-        answer = _raw(server, b"POST /v1/contacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer allow-acme\r\n"
+        answer = raw_exchange(server, b"POST /v1/contacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer allow-acme\r\n"
                               b"Content-Length: " + length + b"\r\n\r\n{}")
     finally:
         server.stop()

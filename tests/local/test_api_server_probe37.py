@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import uuid
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 
 from local.api_server import MAX_BODY_BYTES, ApiGateway, ApiServer
 from local.deployer import ApiMethod, ApiResource, Deployment, RestApiSpec
-from tests.local.test_api_server import API_ARN, FakeLambda, build_api
+from tests.local.test_api_server import API_ARN, FakeLambda, build_api, raw_exchange as _exchange
 
 # The template's DEFAULT_4XX body (infra/constructs/api.py: gateway_error_template): the API's error body.
 DEFAULT_4XX = '{"error":"$context.error.responseType","message":$context.error.messageString}'
@@ -33,19 +32,6 @@ def server():
     server.fake = fake
     yield server
     server.stop()
-
-
-def _exchange(server: ApiServer, request: bytes, *, half_close: bool = True) -> bytes:
-    """`request` sent on one connection (then half-closed: the client sends nothing more), everything the server
-    answers until it closes the connection."""
-    with socket.create_connection((server.host, server.port), timeout=10) as sock:
-        sock.sendall(request)
-        if half_close:
-            sock.shutdown(socket.SHUT_WR)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _answers(raw: bytes) -> list[tuple[int, dict[str, str], bytes]]:

@@ -4,25 +4,14 @@ probe's `curl "http://127.0.0.1:PORT/index.html%00"` got an empty reply: `(root 
 "ValueError: embedded null byte" outside the try/except that protected the API's requests."""
 from __future__ import annotations
 
-import socket
 
 import pytest
 
 from local.api_server import ApiGateway, ApiServer
-from tests.local.test_api_server import FakeLambda, build_api
+from tests.local.test_api_server import FakeLambda, build_api, raw_exchange as _raw
 
 NO_FILE = ["/index.html%00", "/%00", "/a%00b", "/wallboard.js%00", "/%00/index.html", "/index.html%00.txt",
            "/" + "a" * 5000, "/" + "/".join(["b" * 255] * 20)]  # a NUL; a name and a path too long for the system
-
-
-def _raw(server: ApiServer, request: bytes) -> bytes:
-    with socket.create_connection((server.host, server.port), timeout=10) as sock:
-        sock.sendall(request)
-        sock.shutdown(socket.SHUT_WR)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @pytest.fixture

@@ -75,3 +75,32 @@ def routing_memory_deps(monkeypatch) -> Dependencies:  # noqa: ANN001 (pytest's 
     monkeypatch.setattr(common, "dependencies", lambda: deps)
     monkeypatch.setattr(bootstrap, "dependencies", lambda: deps)
     return deps
+
+
+def connected_chat(*also_agents: str) -> tuple[Dependencies, str]:
+    """A demo tenant whose agent ana holds a connected chat in sales (customer c-1); `also_agents` are added to sales,
+    not logged in. Returns (deps, the chat's contact id)."""
+    from ccaas.usecases import agents, contacts
+    from ccaas.usecases.agents import StatusChange
+    from ccaas.usecases.contacts import NewContact
+
+    deps = demo_deps()
+    for agent_id in ("ana", *also_agents):
+        add_agent(deps, agent_id, queues=("sales",))
+    agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="AVAILABLE"))
+    contact = contacts.create_contact(deps, TENANT, NewContact(channel=Channel.CHAT, queue_id="sales", customer_id="c-1"))
+    contacts.queue_and_route(deps, TENANT, contact.contact_id, "tok")
+    contacts.accept_contact(deps, TENANT, "ana", contact.contact_id)
+    return deps, contact.contact_id
+
+
+def post_chat(deps: Dependencies, contact_id: str, messages, seconds: int = 5) -> list:  # noqa: ANN001
+    """Each (participant role, text) posted to the chat, `seconds` apart; the stored messages."""
+    from ccaas.usecases import analytics
+
+    posted = []
+    for role, text in messages:
+        posted.append(analytics.add_chat_message(deps, TENANT, contact_id,
+                                                 analytics.NewMessage(participant_role=role, content=text)))
+        deps.clock.advance(seconds)
+    return posted

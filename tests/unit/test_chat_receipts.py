@@ -14,11 +14,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from ccaas.domain.history import ChatMessage, ParticipantRole
-from ccaas.domain.models import Channel
-from ccaas.usecases import agents, analytics, contacts, history
-from ccaas.usecases.agents import StatusChange
-from ccaas.usecases.contacts import NewContact
-from tests.unit.demo import TENANT, add_agent, demo_deps
+from ccaas.usecases import analytics, contacts, history
+from tests.unit.demo import TENANT, connected_chat, post_chat
 
 C, A = ParticipantRole.CUSTOMER, ParticipantRole.AGENT
 CARD, SSN, EMAIL = "4111 1111 1111 1111", "078-05-1120", "ana.lopez@example.com"
@@ -26,21 +23,10 @@ SENT_AT = 1_796_538_600_000  # 2026-12-06T06:30:00Z
 
 
 def _chat():
-    deps = demo_deps()
-    add_agent(deps, "ana", queues=("sales",))
-    agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="AVAILABLE"))
-    contact = contacts.create_contact(deps, TENANT, NewContact(channel=Channel.CHAT, queue_id="sales", customer_id="c-1"))
-    contacts.queue_and_route(deps, TENANT, contact.contact_id, "tok")
-    contacts.accept_contact(deps, TENANT, "ana", contact.contact_id)
-    return deps, contact.contact_id
+    return connected_chat()
 
 
-def _post(deps, cid, messages, seconds=5):
-    posted = []
-    for role, text in messages:
-        posted.append(analytics.add_chat_message(deps, TENANT, cid, analytics.NewMessage(participant_role=role, content=text)))
-        deps.clock.advance(seconds)
-    return posted
+_post = post_chat
 
 
 def _end_and_analyse(deps, cid):

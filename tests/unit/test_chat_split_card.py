@@ -9,12 +9,10 @@ from datetime import UTC, datetime
 import pytest
 
 from ccaas.domain.history import ChatMessage, ParticipantRole
-from ccaas.domain.models import Channel, Conflict
-from ccaas.usecases import admin, agents, analytics, contacts, transfers
+from ccaas.usecases import agents, analytics, transfers
 from ccaas.usecases.agents import StatusChange
-from ccaas.usecases.contacts import NewContact
 from ccaas.usecases.transfers import Destination, TransferRequest
-from tests.unit.demo import TENANT, add_agent, demo_deps
+from tests.unit.demo import TENANT, connected_chat, post_chat
 
 C, A = ParticipantRole.CUSTOMER, ParticipantRole.AGENT
 SPLIT_CARD = [(C, "hi, I want to pay my bill"), (A, "sure, what is the card number?"), (C, "5555 5555"), (C, "5555 4444"),
@@ -23,22 +21,10 @@ PIECES = ("5555", "4444", "12/28", "123")
 
 
 def _chat():
-    deps = demo_deps()
-    add_agent(deps, "ana", queues=("sales",))
-    add_agent(deps, "bob", queues=("sales",))
-    agents.set_agent_status(deps, TENANT, "ana", StatusChange(status="AVAILABLE"))
-    contact = contacts.create_contact(deps, TENANT, NewContact(channel=Channel.CHAT, queue_id="sales", customer_id="c-1"))
-    contacts.queue_and_route(deps, TENANT, contact.contact_id, "tok")
-    contacts.accept_contact(deps, TENANT, "ana", contact.contact_id)
-    return deps, contact.contact_id
+    return connected_chat("bob")
 
 
-def _post(deps, cid, messages, seconds=5):
-    posted = []
-    for role, text in messages:
-        posted.append(analytics.add_chat_message(deps, TENANT, cid, analytics.NewMessage(participant_role=role, content=text)))
-        deps.clock.advance(seconds)
-    return posted
+_post = post_chat
 
 
 def _leaks(texts):

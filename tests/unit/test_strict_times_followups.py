@@ -7,8 +7,6 @@ routing policy's holiday, its model), with the shared message and never the valu
 key by the one definition $connect reads it back with (ccaas.domain.push.presented_secret)."""
 from __future__ import annotations
 
-import json
-import uuid
 from datetime import date
 from typing import Any
 
@@ -22,7 +20,7 @@ from ccaas.domain.routing_engine.hours import STORED_DOCUMENT, Holiday
 from ccaas.domain.tenants import Tenant
 from ccaas.usecases.analytics import NewMessage
 from ccaas.usecases.outbound import ConsentRequest, DispositionRequest
-from tests.lambda_harness import authorizer_context, context, load_module
+from tests.lambda_harness import api, load_module
 
 # 2026-12-05T05:00:00Z (ms, s) and 2026-12-25 at midnight UTC (s): the values the lax reading took as times or days.
 TIMES_SENT = (1796446800000, "1796446800000", 1796446800, "1796446800")
@@ -39,21 +37,7 @@ def deps(monkeypatch):
 
 
 def call(method: str, path: str, *, body: Any = None, query: dict | None = None, role: str = "auto"):
-    from ccaas.api.app import app
-
-    event = {
-        "resource": "/{proxy+}", "path": path, "httpMethod": method,
-        "headers": {"content-type": "application/json"}, "multiValueHeaders": {},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
-        "pathParameters": {"proxy": path.lstrip("/")}, "stageVariables": None,
-        "requestContext": {"stage": "v1", "requestId": str(uuid.uuid4()), "httpMethod": method, "path": f"/v1{path}",
-                           "resourcePath": "/{proxy+}", "identity": {"sourceIp": "127.0.0.1"},
-                           "authorizer": authorizer_context(method, path, "acme", role)},
-        "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False,
-    }
-    response = app.resolve(event, context("serve_api"))
-    return response["statusCode"], json.loads(response["body"] or "null")
+    return api(method, path, "acme", body, query, role=role)  # serve_api as API Gateway invokes it
 
 
 def _refused_as_iso_text(status: int, body: dict, field: str, sent: object) -> None:

@@ -17,7 +17,6 @@ from ccaas.domain.models import Agent, Channel, Contact, QueueAssignment
 from ccaas.domain.routing_engine.synthetic import (
     SYNTHETIC_ATTRIBUTE, TEST_AGENT_ATTRIBUTE, TEST_AGENT_SKILL, marked_synthetic, synthetic_expiry,
 )
-from ccaas.domain.tenants import Tenant
 from ccaas.usecases import admin, agents, analytics, connect_flow, contacts, history
 from ccaas.usecases.agents import StatusChange
 from ccaas.usecases.contacts import NewContact
