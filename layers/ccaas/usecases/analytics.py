@@ -57,6 +57,7 @@ from ccaas.domain.vocabulary import (
 # use-cases are): the analysis step's import does not build real-time guidance's models or the history use-cases'.
 
 if TYPE_CHECKING:  # the reports' types; ccaas.domain.insights is imported by the reports (API only)
+    from ccaas.domain.models import Contact
     from ccaas.domain.analytics import Redactor
     from ccaas.domain.insights import (
         Dimension,
@@ -100,17 +101,19 @@ def redact(deps: Dependencies, tenant_id: str, text: str) -> str:
 
 
 # --- journey tests' contacts ----------------------------------------------------------------------
-def is_synthetic_contact(deps: Dependencies, tenant_id: str, contact_id: str, entry: HistoryEntry | None) -> bool:
+def is_synthetic_contact(deps: Dependencies, tenant_id: str, contact_id: str, entry: HistoryEntry | None,
+                         contact: Contact | None = None) -> bool:
     """Whether the contact is a journey test's (ccaas.domain.routing_engine.synthetic): it never becomes history, and
     the History table has no TTL, so nothing of it is written there (its messages, analysis, survey are answered and
     not kept). A contact whose record is in history is not one (record_from_contact leaves them out): only one
-    without is read, and one that is not ours (an Amazon Connect contact) is not one either."""
+    without is read (unless the caller read it: `contact`, history.known_contact's), and one that is not ours (an
+    Amazon Connect contact) is not one either."""
     if entry is not None and entry.record is not None:
         return False
     from ccaas.domain.routing_engine.synthetic import is_synthetic  # noqa: PLC0415 - a tiny module, on first use
 
     try:
-        return is_synthetic(deps.store.get_contact(tenant_id, contact_id))
+        return is_synthetic(contact or deps.store.get_contact(tenant_id, contact_id))
     except NotFound:
         return False
 
@@ -414,7 +417,8 @@ def _with_evaluation(analysis: TranscriptAnalysis, evaluation: EvaluationResult)
     return analysis.model_copy(update={"evaluation": evaluation, "qa": qa})
 
 
-def _store_analysis(deps: Dependencies, tenant_id: str, contact_id: str, analysis: TranscriptAnalysis) -> AnalysisSummary:
+def _store_analysis(deps: Dependencies, tenant_id: str, contact_id: str, analysis: TranscriptAnalysis,
+                    contact: Contact | None = None) -> AnalysisSummary:
     """Store a (re-)analysis. Supervisor overrides already stored are kept and win over the new
     automatic answers; the write is conditional on the version read, so an override saved meanwhile is
     never lost (the read-merge-write is retried)."""
@@ -423,7 +427,7 @@ def _store_analysis(deps: Dependencies, tenant_id: str, contact_id: str, analysi
     rules = analytics_rules(deps, tenant_id)
     before = deps.history.get_entry(tenant_id, contact_id)
     shown, followed = guidance_counts(deps, tenant_id, contact_id)
-    if is_synthetic_contact(deps, tenant_id, contact_id, before):  # analysed, not kept (nor sent to the lake)
+    if is_synthetic_contact(deps, tenant_id, contact_id, before, contact):  # analysed, not kept (nor sent to the lake)
         summary = AnalysisSummary.of(analysis, analyzed_at=deps.clock.now_ms(), fallback_reason=rules.reasons.fallback)
         return summary.model_copy(update={"guidance_prompts": shown, "guidance_followed": followed})
     for attempt in range(_WRITE_ATTEMPTS):
@@ -534,7 +538,7 @@ def upload_transcript(deps: Dependencies, tenant_id: str, contact_id: str, docum
     analysed and stored (the raw document is dropped when this returns)."""
     from ccaas.usecases.history import known_contact  # noqa: PLC0415 - see the imports above
 
-    known_contact(deps, tenant_id, contact_id)
+    _, contact = known_contact(deps, tenant_id, contact_id)
     try:  # our segments (a list, or {"segments": [...], "connected_at_ms": n}) or a vendor's format
         transcript = parse_transcript(document, contact_id)
     except TranscriptFormatError as error:  # the path of what is wrong (`results.items[0].alternatives`)
@@ -549,7 +553,7 @@ def upload_transcript(deps: Dependencies, tenant_id: str, contact_id: str, docum
     if not transcript.segments:
         raise DomainError("transcript has no usable segments", field="body")
     analysis = _analyze(deps, tenant_id, transcript)
-    return _store_analysis(deps, tenant_id, contact_id, analysis)
+    return _store_analysis(deps, tenant_id, contact_id, analysis, contact)
 
 
 def get_analysis(deps: Dependencies, tenant_id: str, contact_id: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -53,6 +54,9 @@ from ccaas.domain.kpis.intervals import Granularity, TenantCalendar
 from ccaas.domain.kpis.settings import ServiceLevelVariant
 from ccaas.domain.vocabulary import Conflict, ContactState, DomainError, Int, NotFound
 from ccaas.usecases.tenancy import KPI_SETTINGS, kpi_settings_of, save_settings
+
+if TYPE_CHECKING:
+    from ccaas.domain.models import Contact
 
 # Handling is read back 24 h: a contact that completes in a range and started at most a day before it is
 # among the entries anchored in [from - 24 h, to); a longer one (a chat or an e-mail open for days) the store
@@ -438,25 +442,27 @@ class SurveyAnswers(BaseModel):
     comment: str | None = Field(default=None, max_length=2000, repr=False)
 
 
-def known_contact(deps: Dependencies, tenant_id: str, contact_id: str) -> HistoryEntry | None:
-    """The contact's history entry; NotFound unless it is in history or is one of our contacts."""
+def known_contact(deps: Dependencies, tenant_id: str, contact_id: str) -> tuple[HistoryEntry | None, Contact | None]:
+    """The contact's history entry, and the contact itself when history has no record of it yet (read once here, for
+    the callers' checks); NotFound unless it is in history or is one of our contacts."""
     entry = deps.history.get_entry(tenant_id, contact_id)
     if entry is None or entry.record is None:
-        deps.store.get_contact(tenant_id, contact_id)  # raises NotFound (404) for an unknown contact
-    return entry
+        return entry, deps.store.get_contact(tenant_id, contact_id)  # raises NotFound (404) for an unknown contact
+    return entry, None
 
 
 def _answered_on_the_customer_side(deps: Dependencies, tenant_id: str, contact_id: str, entry: HistoryEntry | None,
-                                  verb: str) -> bool:
+                                  contact: Contact | None, verb: str) -> bool:
     """Whether an agent answered the contact; a consult leg is refused first (lifecycle.require_customer_side: a
     409 naming the customer's segment), whether it is still going on or ended as one (its record's
-    `consult_leg`). A leg completed or conferenced is the customer's segment (`consult_of` cleared) and passes."""
+    `consult_leg`). A leg completed or conferenced is the customer's segment (`consult_of` cleared) and passes.
+    `contact`: known_contact's (None: read here)."""
     record = entry.record if entry is not None else None
     if record is not None and not record.consult_leg:
         return record.connected_at is not None  # ended on the customer's side, or an Amazon Connect contact
     from ccaas.domain import lifecycle  # noqa: PLC0415 - the contact entities: only a survey of our own contact
 
-    contact = deps.store.get_contact(tenant_id, contact_id)
+    contact = contact or deps.store.get_contact(tenant_id, contact_id)
     lifecycle.require_customer_side(contact, verb)
     return contact.answered
 
@@ -467,15 +473,15 @@ def record_survey(deps: Dependencies, tenant_id: str, contact_id: str, answers: 
     survey would join the consulting queue's CSAT (409, nothing stored)."""
     from ccaas.usecases.analytics import is_synthetic_contact, redact
 
-    entry = known_contact(deps, tenant_id, contact_id)
-    if not _answered_on_the_customer_side(deps, tenant_id, contact_id, entry, "surveyed"):
+    entry, contact = known_contact(deps, tenant_id, contact_id)
+    if not _answered_on_the_customer_side(deps, tenant_id, contact_id, entry, contact, "surveyed"):
         # A survey rates a conversation: one on a contact still waiting, or abandoned, would join its queue's CSAT.
         raise Conflict(f"contact {contact_id} was not answered by an agent: nothing to rate", field="contact_id")
     if answers.csat is None and answers.ces is None and answers.nps is None:
         raise DomainError("a survey needs at least one of csat, ces, nps", field="csat")
     comment = redact(deps, tenant_id, answers.comment) if answers.comment else None
     survey = Survey(csat=answers.csat, ces=answers.ces, nps=answers.nps, comment=comment, submitted_at=deps.clock.now_ms())
-    if is_synthetic_contact(deps, tenant_id, contact_id, entry):
+    if is_synthetic_contact(deps, tenant_id, contact_id, entry, contact):
         return survey  # a journey test's contact never becomes history (no TTL there): answered, not kept
     deps.history.put_survey(tenant_id, contact_id, survey)
     from ccaas.usecases.lake import export_contacts, export_surveys  # noqa: PLC0415 - lake imports this module
