@@ -334,7 +334,7 @@ def export_records(
         filed[day_owner(lake.filing_day(rec, calendar))].append(rec)
     started: dict[str, list[AgentActivity]] = defaultdict(list)
     for span in activities:
-        started[day_owner(calendar.local(span.start_ms).date().isoformat())].append(span)
+        started[day_owner(calendar.local_day(span.start_ms))].append(span)
     rows = {
         "contact_records": {o: lake.contact_record_rows(recs, calendar) for o, recs in filed.items()},
         "agent_activity": {o: lake.agent_activity_rows(tenant_id, spans, calendar) for o, spans in started.items()},
@@ -348,7 +348,7 @@ def export_records(
     for owned in rows.values():
         for row in (r for table_rows in owned.values() for r in table_rows):
             days.add(row["day"])
-            days.update(_day_of(calendar, row.get(q)) for q in ("arrival_quarter_ms", "completion_quarter_ms")
+            days.update(calendar.local_day(row.get(q)) for q in ("arrival_quarter_ms", "completion_quarter_ms")
                         if row.get(q) is not None)
     intervals = _by_day(row for d in sorted(days) for row in lake.interval_rows(tenant_id, calendar,
                                                                                  *lake.day_range_ms(calendar, d, d)))
@@ -365,10 +365,6 @@ def export_records(
 def _days(first_day: str, last_day: str) -> list[str]:
     first, last = date.fromisoformat(first_day), date.fromisoformat(last_day)
     return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
-
-
-def _day_of(calendar: TenantCalendar, ms: int) -> str:
-    return calendar.local(ms).date().isoformat()
 
 
 def _by_day(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:

@@ -245,10 +245,6 @@ _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\"]*$")
 
 
 # --- rows ------------------------------------------------------------------------------------------
-def _day(calendar: TenantCalendar, ms: int) -> str:
-    return calendar.local(ms).date().isoformat()
-
-
 def latest_versions(records: Iterable[ContactRecord]) -> list[ContactRecord]:
     """One record per contact_id, the latest last_updated_at (ties keep the first seen), as KpiLedger."""
     latest: dict[str, ContactRecord] = {}
@@ -267,7 +263,7 @@ def _anchor(rec: ContactRecord) -> int:
 def filing_day(rec: ContactRecord, calendar: TenantCalendar) -> str:
     """The local day a contact is filed under: its own row's day, and the day whose export writes its rows
     (its completion copy's too: History is read by days of this instant)."""
-    return _day(calendar, _anchor(rec))
+    return calendar.local_day(_anchor(rec))
 
 
 def contact_record_rows(records: Iterable[ContactRecord], calendar: TenantCalendar,
@@ -288,7 +284,7 @@ def contact_record_rows(records: Iterable[ContactRecord], calendar: TenantCalend
         row["completion_copy"] = False
         row["exported_at"] = exported_at
         rows.append(row)
-        completion_day = None if completed is None else _day(calendar, completed)
+        completion_day = None if completed is None else calendar.local_day(completed)
         if completion_day is not None and date.fromisoformat(completion_day) > date.fromisoformat(day) + timedelta(days=LOOKBACK_DAYS):
             rows.append({**row, "arrival_quarter_ms": None, "day": completion_day, "completion_copy": True})
             row["completion_quarter_ms"] = None
@@ -337,7 +333,7 @@ def survey_rows(entries: Iterable[HistoryEntry], calendar: TenantCalendar,
             continue
         rows.append({"tenant_id": e.tenant_id, "contact_id": e.contact_id, "csat": e.csat, "ces": e.ces,
                      "nps": e.nps, "answered_at": (answered_at or {}).get(e.contact_id),
-                     "day": _day(calendar, _anchor(e.record))})
+                     "day": calendar.local_day(_anchor(e.record))})
     return rows
 
 
@@ -355,7 +351,7 @@ def analysis_rows(entries: Iterable[HistoryEntry], calendar: TenantCalendar) -> 
             "customer_sentiment": summary.customer_sentiment, "agent_sentiment": summary.agent_sentiment,
             "reason": summary.reason, "segments": summary.segments, "redactions": summary.redactions,
             "analyzed_at": summary.analyzed_at, "guidance_followed": summary.guidance_followed,
-            "day": _day(calendar, _anchor(e.record)),
+            "day": calendar.local_day(_anchor(e.record)),
         })
     return rows
 

@@ -103,6 +103,10 @@ class TenantCalendar:
     def local(self, ms: int) -> datetime:
         return datetime.fromtimestamp(ms / 1000, self.tz)
 
+    def local_day(self, ms: int) -> str:
+        """The tenant-local date of the instant, ISO (the lake's `day` partition)."""
+        return self.local(ms).date().isoformat()
+
     def iso(self, ms: int) -> str:
         """ISO 8601 with the tenant's offset at that instant, e.g. 2026-11-20T10:15:00-05:00."""
         return self.local(ms).isoformat(timespec="seconds" if ms % 1000 == 0 else "milliseconds")
