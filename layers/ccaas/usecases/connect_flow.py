@@ -22,6 +22,7 @@ message; FlowOutcome, what the handler logs, holds ids, codes and timings only.
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import math
@@ -137,11 +138,16 @@ def _pool() -> ThreadPoolExecutor:
 def _answer(deps_factory: Callable[[], Dependencies], raw: Any, outcome: FlowOutcome) -> dict[str, str]:
     action = None
     try:
-        # read before the event: a reply to an event that cannot be read (bad_event) still names the action asked for
-        action = requested_action(raw)
-        # Logged as one of ours or "unknown": an unknown action is a parameter's text (no parameters in logs)
-        outcome.action = action if action is None or action in _ACTIONS else "unknown"
-        event = parse_event(raw)
+        try:
+            event = parse_event(raw)
+        except FlowError:
+            # a reply to an event that cannot be read (bad_event) still names the action asked for: read on its own
+            with contextlib.suppress(ValueError):
+                action = requested_action(raw)
+            outcome.action = _logged_action(action)
+            raise
+        action = (event.parameter("action") or "").lower() or None
+        outcome.action = _logged_action(action)
         outcome.contact_id = event.contact.ContactId
         if action is None:
             raise FlowError("missing_parameter", f"parameter 'action' is required: one of {', '.join(ACTIONS)}")
@@ -164,6 +170,11 @@ def _answer(deps_factory: Callable[[], Dependencies], raw: Any, outcome: FlowOut
         code, message = "internal_error", "temporary failure; try again"
     outcome.status, outcome.error_code = "error", code
     return error_reply(action, code, message)
+
+
+def _logged_action(action: str | None) -> str | None:
+    """The action as logged: one of ours or "unknown" (an unknown action is a parameter's text: no parameters in logs)."""
+    return action if action is None or action in _ACTIONS else "unknown"
 
 
 def _domain_reply(error: DomainError) -> tuple[str, str]:
