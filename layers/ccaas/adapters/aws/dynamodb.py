@@ -14,6 +14,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from ccaas.adapters.aws.customer_window import newest_through_window
 from ccaas.adapters.aws.batch_get import batch_get
 from ccaas.adapters.item_size import check_item_size
 from ccaas.domain.alerts import AlertRules
@@ -265,26 +266,8 @@ class DynamoStateStore:
                         up_to: int = 0) -> list[Contact]:
         # The `customer` index keeps keys only (a contact item is rewritten ~8 times in its life; an index
         # of whole items was rewritten each time): the newest keys, then the contacts themselves.
-        index = {"TableName": self._contacts, "IndexName": "customer", "ScanIndexForward": False}
-        customer = {":c": {"S": f"{tenant_id}#{customer_id}"}}
-        page = self._db.query(**index, KeyConditionExpression="cust_pk = :c", ExpressionAttributeValues=customer,
-                              Limit=limit)
-        keys, most = page["Items"], max(limit, up_to)
-        since = f"{max(0, since_ms):013d}#" if since_ms is not None else None
-        if since and "LastEvaluatedKey" in page and keys and keys[-1]["cust_sk"]["S"] >= since and len(keys) < most:
-            # The window holds more than the newest `limit`: the rest of it, a Query bounded by time from the oldest
-            # read (read again: BETWEEN is inclusive) back to `since`, paged until `most`
-            oldest = keys[-1]["cust_sk"]["S"]
-            query: dict[str, Any] = {
-                **index, "KeyConditionExpression": "cust_pk = :c AND cust_sk BETWEEN :since AND :oldest",
-                "ExpressionAttributeValues": {**customer, ":since": {"S": since}, ":oldest": {"S": oldest}}}
-            while len(keys) < most:
-                older = self._db.query(**query, Limit=most - len(keys) + 1)
-                keys += [k for k in older["Items"] if k["cust_sk"]["S"] != oldest]
-                if "LastEvaluatedKey" not in older:
-                    break
-                query["ExclusiveStartKey"] = older["LastEvaluatedKey"]
-            keys = keys[:most]
+        keys = newest_through_window(self._db, table=self._contacts, index="customer",
+                                     partition=f"{tenant_id}#{customer_id}", limit=limit, since_ms=since_ms, up_to=up_to)
         wanted = [{"pk": k["pk"], "sk": k["sk"]} for k in keys]
         found = {item["pk"]["S"]: item for item in batch_get(self._db, self._contacts, wanted)}
         # newest first, as the index returned them; a contact gone since (its TTL) is left out

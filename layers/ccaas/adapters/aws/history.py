@@ -48,6 +48,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ccaas.adapters.aws import batch_get as batches  # BatchGetItem/BatchWriteItem rounds with backoff
+from ccaas.adapters.aws.customer_window import newest_through_window
 from ccaas.adapters.history_days import crossed_days, late_instant
 from ccaas.adapters.item_size import check_item_size
 from ccaas.domain.history import (
@@ -309,22 +310,10 @@ class DynamoHistoryStore:
                                 up_to: int = 0) -> list[HistoryEntry]:
         if limit <= 0:
             return []
-        index = {"IndexName": "by_customer", "ScanIndexForward": False}
-        customer = {":p": {"S": f"{tenant_id}#CUST#{customer_id}"}}
-        # one page: the index projects whole entries, newest first
-        page = self._db.query(TableName=self._table, **index, KeyConditionExpression="cust_pk = :p",
-                              ExpressionAttributeValues=customer, Limit=limit)
-        items, most = page["Items"], max(limit, up_to)
-        since = f"{max(0, since_ms):013d}#" if since_ms is not None else None
-        if since and "LastEvaluatedKey" in page and items and items[-1]["cust_sk"]["S"] >= since and len(items) < most:
-            # The window holds more than the newest `limit`: the rest of it, a Query bounded by time from the oldest
-            # read (read again: BETWEEN is inclusive) back to `since`, paged (1 MB a page) until `most`
-            oldest = items[-1]["cust_sk"]["S"]
-            older = _query(self._db, self._table, **index,
-                           KeyConditionExpression="cust_pk = :p AND cust_sk BETWEEN :since AND :oldest",
-                           ExpressionAttributeValues={**customer, ":since": {"S": since}, ":oldest": {"S": oldest}},
-                           Limit=most - len(items) + 1)
-            items += islice((item for item in older if item["cust_sk"]["S"] != oldest), most - len(items))
+        # the index projects whole entries, newest first
+        items = newest_through_window(self._db, table=self._table, index="by_customer",
+                                      partition=f"{tenant_id}#CUST#{customer_id}", limit=limit, since_ms=since_ms,
+                                      up_to=up_to)
         return [_entry(tenant_id, _contact_id(item), item) for item in items]
 
     def update_flags(self, tenant_id: str, changes: Mapping[str, Mapping[str, bool | None]]) -> None:
