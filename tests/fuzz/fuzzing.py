@@ -424,7 +424,7 @@ def fuzz(
     result.planned = len(planned)
     headers = {"Authorization": f"Bearer {api_key}"}
     started = time.perf_counter()
-    with GatewayLog.installed() as gateway_log, requests.Session() as session:
+    with GatewayLog.installed() as gateway_log, local_session() as session:
         for i, item in enumerate(planned):
             if time.perf_counter() - started > max_seconds:
                 result.notes.append(f"stopped after {max_seconds:.0f} s: {len(planned) - i} planned requests not sent")
@@ -434,6 +434,14 @@ def fuzz(
             _send(item, api_url, session, headers, timeout_s, gateway_log, result, slow_s)
     result.duration_s = time.perf_counter() - started
     return result
+
+
+def local_session() -> requests.Session:
+    """A session for the local API: no proxies or .netrc from the environment (requests would read the whole
+    environment for them on every request: ~2 % of the tier's CPU)."""
+    session = requests.Session()
+    session.trust_env = False
+    return session
 
 
 def _slow_only_once(case: Any, api_url: str, session: requests.Session, headers: Mapping[str, str],

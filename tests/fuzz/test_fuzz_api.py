@@ -255,7 +255,7 @@ def test_another_tenant_with_the_same_ids_reaches_nothing_of_this_tenants(runtim
     before = _demo_state(runtime, parked)
     schema = fuzzing.load_schema(runtime.api_url, keys["admin"], slow_s=SLOW_S)
     problems, sent = [], 0
-    with requests.Session() as session, fuzzing.without_local_constants():
+    with fuzzing.local_session() as session, fuzzing.without_local_constants():
         for operation in fuzzing.operations_of(schema):
             fixed = {p.name: ids[p.name] for p in operation.path_parameters}
             strategy = operation.as_strategy(generation_mode=fuzzing.GenerationMode.POSITIVE, path_parameters=fixed)
