@@ -51,6 +51,7 @@ class FunctionSpec:
     verify_user_tokens: bool = False  # the user pool's issuer and app client id (Cognito JWTs; no IAM needed)
     analyzes_transcripts: bool = False  # comprehend:BatchDetectSentiment when the stage allows Comprehend sentiment
     dials_connect: bool = False  # connect:StartOutboundVoiceContact on the configured Connect instances only
+    sends_texts: bool = False  # sms-voice:SendTextMessage from this account's origination identities
     journey_alarms: bool = False  # cloudwatch:PutMetricAlarm/DeleteAlarms on the stage's journey alarms (+ their prefix, the alarm topic)
     receives_texts: bool = False  # subscribed to the inbound-texts topic End User Messaging SMS publishes replies to (+ its DLQ)
     memory_mb: int = 512
@@ -128,6 +129,7 @@ SPECS: Mapping[str, FunctionSpec] = {
         start_post_contact=True,  # POST /agents/{id}/contacts/{cid}/end-acw ends the contact
         answer_tasks=True,
         analyzes_transcripts=True,  # POST /contacts/{id}/transcript analyses in the request
+        dials_connect=True,  # POST /contacts/{id}/dial: the agent's preview call
         journey_alarms=True,  # PUT /settings/journeys creates/deletes the alarm per journey
         # API Gateway waits 29 s: a list upload at its caps (10,000 rows, 20,000 numbers) or a transcript of 1 MiB
         # takes seconds of CPU at 512 MB (a third of a vCPU), more than the 10 s the other functions get
@@ -236,6 +238,7 @@ SPECS: Mapping[str, FunctionSpec] = {
         put_events=True,  # campaign.completed
         start_lifecycle=True,  # an answered call's contact runs the ordinary lifecycle (routing, reservation)
         dials_connect=True,
+        sends_texts=True,  # text campaigns
         schedule="rate(1 minute)",
         timeout_s=58,  # the loop stops at ~50 s: two sweeps never overlap for long
     ),

@@ -224,6 +224,7 @@ class CcaasStack(Stack):
             self.websocket.allow_push(fn)
         if spec.dials_connect:
             allow_outbound_dial(fn, self.config.connect_instance_arns)
+        if spec.sends_texts:
             allow_outbound_sms(fn)
         if spec.journey_alarms:
             allow_journey_alarms(fn, self.settings[JOURNEY_ALARM_PREFIX_ENV])

@@ -69,3 +69,32 @@ def test_the_flow_function_grants_are_the_few_it_needs(synth):
     assert fn["Timeout"] == spec.timeout_s and "CUSTOMERS_TABLE" in fn["Environment"]["Variables"]
     assert "AGENTS_TABLE" in fn["Environment"]["Variables"] and "ALERTS_TABLE" not in fn["Environment"]["Variables"]
     synth.template.has_output("ConnectFlowFunctionArn", {})
+
+
+def _dial_grants(stack, template: dict) -> dict[str, list]:
+    """Per function: the resources its role may StartOutboundVoiceContact on."""
+    grants: dict[str, list] = {}
+    for folder, fn in stack.factory.functions.items():
+        role = {"Ref": stack.resolve(stack.get_logical_id(fn.role.node.default_child))}
+        for policy in (r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Policy"):
+            if role not in policy.get("Roles", []):
+                continue
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                if "connect:StartOutboundVoiceContact" in actions:
+                    resources = statement["Resource"]
+                    grants.setdefault(folder, []).extend(resources if isinstance(resources, list) else [resources])
+    return grants
+
+
+def test_the_dialer_and_the_preview_dial_route_may_start_calls_on_the_configured_instances_only(configured, synth):
+    """POST /contacts/{id}/dial (serve_api) dials through the same Connect dialer as the campaign loop: without
+    the grant every preview call would be denied and stored as a dial error."""
+    stack, template = configured
+    grants = _dial_grants(stack, template)
+    assert set(grants) == {"dial_campaign", "serve_api"} == {f for f, s in SPECS.items() if s.dials_connect}
+    for resources in grants.values():
+        assert sorted(resources) == sorted(f"{arn}/contact/*" for arn in INSTANCES)
+    assert _dial_grants(synth.stack, synth.json) == {}  # no instance configured: no grant at all
+    # texts are the campaign loop's only
+    assert {f for f, s in SPECS.items() if s.sends_texts} == {"dial_campaign"}

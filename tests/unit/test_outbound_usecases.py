@@ -332,6 +332,26 @@ def test_an_agentless_campaign_plays_its_message_to_whoever_answers(deps):
     assert done.attempt.disposition is Disposition.ANSWERED and done.contact_id is None
 
 
+def test_a_preview_dial_the_dialer_refuses_says_so_to_the_agent(deps):
+    """A refused dial (on AWS: Connect's AccessDenied, a missing instance) stores the attempt as a dial error and
+    answers with it: the agent's desktop must not wait for a call that never rings."""
+    from ccaas.domain.models import ContactState
+    from ccaas.usecases.outbound import PreviewDialRequest
+
+    _campaign(deps, mode="preview")
+    _upload(deps, "row_id,phone,time_zone,consent_automated_voice\nr1,+12125550101,America/New_York,false\n")
+    outbound.dial_tick(deps, T, "c1")
+    (contact,) = (c for c in deps.store.contacts.values() if c.attributes.get("preview") == "1")
+    deps.store.save(contacts=[contact.model_copy(update={"state": ContactState.CONNECTED, "agent_id": "ana",
+                                                         "version": contact.version + 1})])
+    deps.dialers.dialer.fail = True
+    dialed = outbound.dial_preview(deps, T, contact.contact_id, PreviewDialRequest())
+    assert dialed.dial_error == "RuntimeError"
+    (record,) = outbound.attempts_export(deps, T, "c1")
+    assert record.attempt_id == dialed.attempt_id and record.dial_error == "RuntimeError"
+    assert record.attempt.disposition is Disposition.NO_ANSWER
+
+
 def test_preview_offers_the_record_to_an_agent_who_then_dials_it_after_the_checks(deps):
     from ccaas.domain.models import ContactState
     from ccaas.usecases.outbound import PreviewDialRequest
@@ -364,7 +384,7 @@ def test_preview_offers_the_record_to_an_agent_who_then_dials_it_after_the_check
     deps.store.save(contacts=[other.model_copy(update={"state": ContactState.CONNECTED, "agent_id": "ben",
                                                        "version": other.version + 1})])
     dialed = outbound.dial_preview(deps, T, other.contact_id, PreviewDialRequest())
-    assert dialed.number == "+12125550103" and all(c.passed for c in dialed.checks)
+    assert dialed.number == "+12125550103" and all(c.passed for c in dialed.checks) and dialed.dial_error is None
     assert [r.number for r in _dialer(deps).dialed] == ["+12125550103"]
     (record,) = outbound.attempts_export(deps, T, "c1")
     assert record.dial_mode is outbound.CampaignMode.PREVIEW and record.contact_id == other.contact_id

@@ -1320,6 +1320,9 @@ class PreviewDialResult(BaseModel):
     attempt_id: str
     number: str
     checks: list[CheckResult]
+    # The dial request failed (its exception's class, as the attempt stores it): nothing rings, so the desktop
+    # must say so rather than wait for a call (the attempt is stored as a dial error, never retried by itself).
+    dial_error: str | None = None
 
 
 def dial_preview(deps: Dependencies, tenant_id: str, contact_id: str, request: PreviewDialRequest) -> PreviewDialResult:
@@ -1368,6 +1371,7 @@ def dial_preview(deps: Dependencies, tenant_id: str, contact_id: str, request: P
     deps.outbound.start_attempt(record, row, next_due_at=now + ROW_GUARD, ledgers=ledgers.of(attempt))
     deps.outbound.add_counts(tenant_id, campaign_id, _day(now), {"attempts": 1})
     settings = dialer_settings(deps, tenant_id)
+    dial_error = None
     try:
         if settings is None:
             raise RuntimeError("no dialer configured")
@@ -1375,10 +1379,14 @@ def dial_preview(deps: Dependencies, tenant_id: str, contact_id: str, request: P
             tenant_id=tenant_id, campaign_id=campaign_id, row_id=row_id, attempt_id=attempt.attempt_id, number=number,
             caller_id=campaign.caller_id, queue_id=campaign.queue_id, mode=CampaignMode.PREVIEW))
     except Exception as exc:  # noqa: BLE001 - stored attempt: its failure is recorded
+        dial_error = type(exc).__name__[:256]
+        logger.warning("preview dial failed", extra={"tenant_id": tenant_id, "campaign_id": campaign_id,
+                                                     "attempt_id": attempt.attempt_id, "error": dial_error})
         deps.outbound.finish_attempt(tenant_id, campaign_id, row_id, attempt.attempt_id, disposition=Disposition.NO_ANSWER,
-                                     at=now, dial_error=type(exc).__name__[:256], counts=DIAL_ERROR_COUNTS)
+                                     at=now, dial_error=dial_error, counts=DIAL_ERROR_COUNTS)
     _link(deps, tenant_id, contact_id, attempt.attempt_id)
-    return PreviewDialResult(contact_id=contact_id, attempt_id=attempt.attempt_id, number=number, checks=list(decision.checks))
+    return PreviewDialResult(contact_id=contact_id, attempt_id=attempt.attempt_id, number=number,
+                             checks=list(decision.checks), dial_error=dial_error)
 
 
 def _link(deps: Dependencies, tenant_id: str, contact_id: str, attempt_id: str) -> None:
