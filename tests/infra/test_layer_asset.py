@@ -55,6 +55,10 @@ def test_layer_asset_holds_ccaas_and_re2_built_for_the_functions_platform(synth)
     # Outbound calling hours need a number's time zones: phonenumbers with its zone data.
     assert (site / "phonenumbers" / "timezone.py").is_file()
     assert any((site / "phonenumbers" / "tzdata").glob("*.py"))
+    # Tenant days and calling windows need the IANA zones whether or not the runtime's OS image has them:
+    # zoneinfo falls back to the tzdata package.
+    assert (site / "tzdata" / "zoneinfo" / "America" / "New_York").is_file()
+    assert (site / "tzdata" / "zoneinfo" / "Asia" / "Kolkata").is_file()
 
 
 def test_layer_asset_has_no_byte_code_tests_or_packages_the_runtime_provides(synth):
