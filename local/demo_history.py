@@ -158,6 +158,7 @@ class GeneratedHistory:
     # Per-day interval series of the settled days (ccaas.domain.planning.day_series), as the forecast
     # use-case caches them (usecases/forecasting.py: a day is settled SETTLED_AFTER_MS after its end).
     series: dict[date, Any] = field(default_factory=dict)
+    time_zone: str = "UTC"  # the zone the series' days were cut in
     distinct_analyses: int = 0
     generate_s: float = 0.0
 
@@ -303,7 +304,7 @@ def _generate(tenant: TenantSeed, *, end_day: date, plan: HistoryPlan) -> Genera
         tenant_id=tenant.tenant_id, first_day=first_day, last_day=end_day, entries=entries, surveys=surveys,
         analyses=analyses, activities=_activities(tenant.tenant_id, agents, breaks),
         series={day: day_series(by_day.get(day, ()), day=day, tz=tz) for day in days if day <= settled},
-        distinct_analyses=len(analysed.cache), generate_s=time.perf_counter() - started,
+        time_zone=tz.key, distinct_analyses=len(analysed.cache), generate_s=time.perf_counter() - started,
     )
 
 
@@ -740,9 +741,11 @@ def history_items(history: GeneratedHistory) -> Iterator[dict[str, Any]]:
         analysis = history.analyses.get(cid)
         if analysis is not None:
             yield {"pk": pk, "sk": {"S": "ANALYSIS"}, "analysis": {"S": analysis}}
-    for day, series in history.series.items():
+    from ccaas.usecases.forecasting import series_cache_item
+
+    for day, series in history.series.items():  # as the forecast caches them: a first forecast reads, never computes
         yield {"pk": {"S": f"{tenant}#SERIES"}, "sk": {"S": day.isoformat()},
-               "series": {"S": json.dumps(series, separators=(",", ":"))}}
+               "series": {"S": json.dumps(series_cache_item(history.time_zone, series), separators=(",", ":"))}}
     for span in history.activities:
         yield {
             "pk": {"S": f"{tenant}#ACTIVITY#{_utc_date(span.start_ms)}"},

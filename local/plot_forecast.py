@@ -6,7 +6,8 @@
 The model trains on the history before --day and forecasts --day; actuals for --day are drawn when the
 history has them. Input JSON: a list of interval records, or {"tenant_id": …, "timezone": "Europe/Berlin",
 "intervals": [...]}; a record is {"queue_id" (or "queue"), "channel", "interval_start" (ISO 8601; with an
-offset it is converted to the time zone), "offered", "aht_seconds" (or null), optional "tenant_id"}.
+offset it is converted to the time zone), "offered", "aht_seconds" (or null), optional "handled" (the
+contacts the AHT is the mean of: the AHT is weighted by it; default all offered) and "tenant_id"}.
 
 Errors are one line on stderr (local/cli.py): exit code 2 for a bad argument or a history file that is
 missing, not JSON or not as above (the file and the first wrong field named), 1 when the API cannot be
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from types import SimpleNamespace
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -36,6 +38,7 @@ from ccaas.domain.forecast import (
 from local.cli import Failure, Parser, UsageError, read_json, run
 
 PROG = "python -m local.plot_forecast"
+SUBTITLE_WIDTH = 150  # characters a subtitle line wraps at: the 13-inch figure holds ~190 at 11 pt
 
 
 def _day(text: str) -> date:
@@ -54,7 +57,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         "GET /forecast/staffing, fitted on the tenant's stored history; with --key")
     parser.add_argument("--key", help="the tenant's API key (with --api): the key names the tenant")
     parser.add_argument("--queue", required=True)
-    parser.add_argument("--channel", help="needed when the queue has history on several channels")
+    parser.add_argument("--channel", help="needed when the queue has history on several channels (a file); with "
+                        "--api, that channel's forecast and actuals (default: the queue's channels summed)")
     parser.add_argument("--tenant", help="keep only records of this tenant_id")
     parser.add_argument("--day", required=True, type=_day, help="day to forecast, YYYY-MM-DD")
     parser.add_argument("--out", required=True, type=Path, help="PNG to write")
@@ -112,6 +116,9 @@ def _records(path: Path, document: Any) -> list[dict]:
         aht = r.get("aht_seconds")
         if aht is not None and (isinstance(aht, bool) or not isinstance(aht, (int, float)) or aht < 0):
             raise bad(f"{at}.aht_seconds", f"should be seconds (or null), got {aht!r}")
+        handled = r.get("handled")
+        if handled is not None and (isinstance(handled, bool) or not isinstance(handled, (int, float)) or handled < 0):
+            raise bad(f"{at}.handled", f"should be a count of at least 0 (or null), got {handled!r}")
     return records
 
 
@@ -132,7 +139,8 @@ def load_history(path: Path, *, queue: str, channel: str | None, tenant: str | N
         if len(channels) > 1:
             raise UsageError(f"queue {queue!r} has several channels {channels}: pick one with --channel")
         channel = channels[0]
-    points = [HistoryPoint(datetime.fromisoformat(r["interval_start"]), int(r["offered"]), r.get("aht_seconds"))
+    points = [HistoryPoint(datetime.fromisoformat(r["interval_start"]), int(r["offered"]), r.get("aht_seconds"),
+                           None if r.get("handled") is None else int(r["handled"]))
               for r in mine if r.get("channel", "VOICE") == channel]
     if not points:
         raise UsageError(f"no history for queue {queue!r} on channel {channel}")
@@ -169,7 +177,9 @@ def render(path: Path, *, title: str, forecast: Sequence[ForecastInterval], plan
     top.set_ylabel("contacts per 15 min")
     top.legend(loc="upper left")
     top.grid(alpha=0.3)
-    top.set_title(f"{title}\n{subtitle}", fontsize=11)
+    # Wrapped: one unbroken line wider than the figure is cut off at both edges (the title is centred).
+    lines = [wrapped for line in subtitle.split("\n") for wrapped in textwrap.wrap(line, SUBTITLE_WIDTH) or [""]]
+    top.set_title("\n".join([title, *lines]), fontsize=11)
 
     bottom.plot(positions, [p.required_erlang_c for p in plan], drawstyle="steps-post", lw=2, color="tab:red",
                 label="required (Erlang C)")
@@ -231,19 +241,47 @@ def from_api(args: argparse.Namespace) -> int:
     plan = [SimpleNamespace(required_erlang_c=r["required_erlang_c"], required_erlang_a=r["required_erlang_a"],
                             scheduled=r["scheduled"]) for r in rows]
     start, end = rows[0]["interval_start"], (datetime.fromisoformat(rows[-1]["interval_start"]) + timedelta(minutes=15)).isoformat()
-    kpis = get("/metrics/historical", **{"from": start, "to": end, "interval": "15m", "group_by": "queue"})
-    actual = {}
-    for row in kpis.get("rows", kpis if isinstance(kpis, list) else []):
-        if row.get("queue") in (None, args.queue):
-            local = datetime.fromisoformat(row["interval_start"]).astimezone(tz)
-            actual[(slot_of(local), local.fold)] = float(row.get("offered") or row.get("counts", {}).get("offered", 0))
-    subtitle = (f"{staffing['method']}; history {staffing['history_from']}..{staffing['history_to']}, "
-                f"trend {100 * (staffing['trend_per_week'] - 1):+.1f} %/week, target {staffing['sl_target']:.0%} in "
-                f"{staffing['sl_threshold_s']} s")
-    render(args.out, title=f"{args.queue} / {args.day.isoformat()} ({args.day:%A}) from {args.api}",
+    # The actuals of what was forecast: the queue's channels summed, or only --channel's (as the forecast).
+    group_by = "queue" if not args.channel else "queue,channel"
+    kpis = get("/metrics/historical", **{"from": start, "to": end, "interval": "15m", "group_by": group_by})
+    actual = _api_actuals(kpis, queue=args.queue, channel=args.channel, tz=tz)
+    forecast_total = sum(f.offered for f in forecast)
+    # The numbers of this plot; the method is the API's `method` text (and README), too long for a subtitle.
+    subtitle = (f"forecast {forecast_total:,.0f} contacts, history {staffing['history_from']}..{staffing['history_to']}"
+                f", trend {100 * (staffing['trend_per_week'] - 1):+.1f} %/week; peak "
+                f"{max(p.required_erlang_c for p in plan)} agents (Erlang C), target {staffing['sl_target']:.0%} in "
+                f"{staffing['sl_threshold_s']} s, shrinkage {staffing['shrinkage']:.0%}")
+    if staffing.get("patience_s") is not None:
+        subtitle += f", patience {staffing['patience_s']:.0f} s"
+    if actual:
+        subtitle += "\n" + _versus_actual(forecast, actual)
+    for warning in staffing.get("warnings") or []:
+        subtitle += f"\n{warning}"
+    channel = staffing.get("channel") or "all channels"
+    render(args.out, title=f"{args.queue} / {channel} / {args.day.isoformat()} ({args.day:%A}) from {args.api}",
            forecast=forecast, plan=plan, actual=actual or None, subtitle=subtitle)
-    print(f"wrote {args.out} ({len(forecast)} intervals, forecast {sum(f.offered for f in forecast):,.0f} contacts)")
+    print(f"wrote {args.out} ({len(forecast)} intervals, forecast {forecast_total:,.0f} contacts)")
     return 0
+
+
+def _api_actuals(kpis: Any, *, queue: str, channel: str | None, tz: ZoneInfo) -> dict[tuple[int, int], float]:
+    """(slot, fold) → offered of /metrics/historical's 15-minute rows for the queue, and the channel when given
+    (rows grouped by queue and channel; without one, by queue: all of its channels)."""
+    actual: dict[tuple[int, int], float] = {}
+    for row in kpis.get("rows", []) if isinstance(kpis, dict) else kpis if isinstance(kpis, list) else []:
+        if row.get("queue") != queue or (channel is not None and row.get("channel") != channel):
+            continue
+        local = datetime.fromisoformat(row["interval_start"]).astimezone(tz)
+        key = (slot_of(local), local.fold)
+        actual[key] = actual.get(key, 0.0) + float(row.get("offered") or 0)
+    return actual
+
+
+def _versus_actual(forecast: Sequence[ForecastInterval], actual: dict[tuple[int, int], float]) -> str:
+    """The day's actual total and the forecast's WAPE against it, for a subtitle."""
+    actual_total = sum(actual.values())
+    error = sum(abs(f.offered - actual.get((slot_of(f.interval_start), f.interval_start.fold), 0.0)) for f in forecast)
+    return f"actual {actual_total:,.0f} contacts" + (f", WAPE {error / actual_total:.1%}" if actual_total > 0 else "")
 
 
 def _server_message(exc: Any) -> str:
@@ -305,12 +343,8 @@ def _main(args: argparse.Namespace) -> int:
     subtitle = (f"forecast {forecast_total:,.0f} contacts, trend {100 * (model.trend_per_week - 1):+.1f} %/week; "
                 f"peak {max(p.required_erlang_c for p in plan)} agents (Erlang C), target {args.sl:.0%} in "
                 f"{args.threshold:.0f} s, patience {args.patience:.0f} s, shrinkage {args.shrinkage:.0%}")
-    if actual is not None:
-        actual_total = sum(actual.values())
-        error = sum(abs(f.offered - actual.get((slot_of(f.interval_start), f.interval_start.fold), 0.0))
-                    for f in forecast)
-        if actual_total > 0:
-            subtitle += f"\nactual {actual_total:,.0f} contacts, WAPE {error / actual_total:.1%}"
+    if actual is not None and sum(actual.values()) > 0:
+        subtitle += "\n" + _versus_actual(forecast, actual)
     render(args.out, title=f"{tenant} / {args.queue} / {channel} / {args.day.isoformat()} ({args.day:%A})",
            forecast=forecast, plan=plan, actual=actual, subtitle=subtitle)
     print(f"wrote {args.out} ({len(forecast)} intervals, forecast {forecast_total:,.0f} contacts)")

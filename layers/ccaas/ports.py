@@ -265,9 +265,18 @@ class HistoryStore(Protocol):
         ...
     def get_survey(self, tenant_id: str, contact_id: str) -> Survey | None: ...
     def get_series(self, tenant_id: str, day: str) -> dict[str, Any] | None:
-        """A cached per-day interval series (domain/planning.py), keyed by tenant-local ISO date."""
+        """A cached per-day interval series (domain/planning.py), keyed by tenant-local ISO date; None when
+        none is cached or it was dropped."""
         ...
-    def put_series(self, tenant_id: str, day: str, series: Mapping[str, Any]) -> None: ...
+    def put_series(self, tenant_id: str, day: str, series: Mapping[str, Any], *,
+                   unless_dropped_since: int | None = None) -> bool:
+        """Cache the day's series; with `unless_dropped_since` (epoch ms), only if drop_series was not called for the
+        day at or after it (a record written while the series was computed may be missing from it). False: not
+        cached."""
+        ...
+    def drop_series(self, tenant_id: str, day: str, at_ms: int) -> None:
+        """Forget the day's cached series (a record of that day was written) and note when, for put_series."""
+        ...
     def apply_agent_activity(self, tenant_id: str, opened: OpenActivity) -> bool:
         """Close the agent's open span at `opened.since` (it becomes a stored span) and open `opened`, only if
         `opened.sequence` is newer than the open one's. False: stale or repeated. Not necessarily atomic: after

@@ -170,6 +170,11 @@ def test_items_are_in_the_history_tables_layout(history) -> None:
     # the forecast's day series are cached for the settled days only (ended two days ago or more)
     series_days = sorted(i["sk"]["S"] for i in items if i["pk"]["S"] == "demo#SERIES")
     assert series_days[0] == history.first_day.isoformat() and series_days[-1] == (END - timedelta(days=2)).isoformat()
+    # in the forecast's cache layout: what a first forecast reads instead of computing the day
+    from ccaas.usecases.forecasting import cached_series
+
+    cached = [cached_series(json.loads(i["series"]["S"]), history.time_zone) for i in items if i["pk"]["S"] == "demo#SERIES"]
+    assert all(c is not None for c in cached) and cached[0] == history.series[history.first_day]
 
 
 # --- warnings of the use-cases ------------------------------------------------------------------------

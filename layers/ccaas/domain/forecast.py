@@ -3,8 +3,9 @@
 Pure: no I/O, no clock (the forecast start is passed in or taken from the history), stdlib only.
 
 History for one (queue, channel) series is a list of `HistoryPoint(interval_start, offered,
-aht_seconds)`. Intervals are bucketed by the tenant's wall clock: pass `tz` and aware datetimes are
-converted to it; naive datetimes are taken as tenant-local already. The history is taken to cover
+aht_seconds, handled)`: `handled` is how many contacts the AHT is the mean of (None: all offered ones,
+as in a history without abandons). Intervals are bucketed by the tenant's wall clock: pass `tz` and
+aware datetimes are converted to it; naive datetimes are taken as tenant-local already. The history is taken to cover
 whole days from its first to its last date: a missing interval in that span means zero contacts
 (aggregators skip empty buckets); outside it, unknown. So pass whole days (not "today so far").
 
@@ -21,9 +22,10 @@ Method: seasonal profile × damped trend (multiplicative).
   3. Forecast = level × g^H(h), h = weeks after the origin, H(h) = ∫₀ʰ φ^t dt = (1 − φ^h)/(−ln φ):
      the growth rate fades by φ per week of horizon (Gardner & McKenzie's damped trend), so a trend
      measured over a few weeks is not extrapolated forever.
-  4. AHT per (weekday, time of day): handle-time-weighted mean (Σ ω·offered·AHT ÷ Σ ω·offered, the
-     AHT definition of DOMAIN.md) over the same weeks, falling back to the same time on any weekday,
-     then to the overall mean. No trend: AHT drifts slowly and its noise is large in quiet intervals.
+  4. AHT per (weekday, time of day): handle-time-weighted mean (Σ ω·handled·AHT ÷ Σ ω·handled: total
+     handle time ÷ handled contacts, the AHT definition of DOMAIN.md; weighting by offered let a slot
+     where most callers abandoned count its few handled contacts as many) over the same weeks,
+     falling back to the same time on any weekday, then to the overall mean. No trend: AHT drifts slowly and its noise is large in quiet intervals.
   Why this and not ARIMA / Holt–Winters with 672-periodic seasonality: for intraday call-center
   arrivals, simple seasonal methods are hard to beat at horizons of a day or more (Taylor 2008,
   "A comparison of univariate time series methods for forecasting intraday arrivals at a call
@@ -49,7 +51,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from statistics import median
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from ccaas.domain.staffing import (
     Model,
@@ -66,12 +68,15 @@ INTERVALS_PER_DAY = 24 * 60 // INTERVAL_MINUTES
 _MAX_WEEKLY_CHANGE = 1.25
 
 SeriesKey = tuple[str, str]  # (queue_id, channel)
+# Which requirement the schedule is grossed up from: "larger" (default) is the larger of Erlang C's and Erlang A's.
+ScheduleBasis = Literal["larger", "erlang_c", "erlang_a"]
 
 
 class HistoryPoint(NamedTuple):
     interval_start: datetime
     offered: int
     aht_seconds: float | None = None  # None when nothing was handled; ≤ 0 is read as None (unknown)
+    handled: int | None = None  # the contacts aht_seconds is the mean of; None: all `offered` ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +130,8 @@ class _Cell:
     """One wall-clock (date, slot); sums over the real intervals mapping to it (2 in a repeated hour)."""
 
     offered: float = 0.0
-    handle_seconds: float = 0.0  # Σ offered·AHT where AHT is known
-    aht_weight: float = 0.0  # Σ offered where AHT is known
+    handle_seconds: float = 0.0  # Σ handled·AHT where AHT is known
+    aht_weight: float = 0.0  # Σ handled where AHT is known
     folds: int = 0  # bit set of the folds seen
 
     @property
@@ -139,18 +144,19 @@ class _History:
         self.tz = tz
         self.cells: dict[tuple[date, int], _Cell] = {}
         for point in history:
-            start, offered, aht = _unpack(point)
-            if offered < 0:
-                raise ValueError("offered must be >= 0")
+            start, offered, aht, handled = _unpack(point)
+            if offered < 0 or (handled is not None and handled < 0):
+                raise ValueError("offered and handled must be >= 0")
             local = _to_local(start, tz)
             cell = self.cells.setdefault((local.date(), slot_of(local)), _Cell())
             cell.offered += offered
             cell.folds |= 1 << local.fold
             # A 0 s AHT (contacts connected and dropped in the same second) is no handle time to staff by:
             # unknown, so the slot falls back like one without AHT (an AHT of 0 made staffing refuse the day).
-            if aht is not None and aht > 0 and offered > 0:
-                cell.handle_seconds += offered * aht
-                cell.aht_weight += offered
+            weight = offered if handled is None else handled
+            if aht is not None and aht > 0 and weight > 0:
+                cell.handle_seconds += weight * aht
+                cell.aht_weight += weight
         if not self.cells:
             raise ValueError("history is empty")
         # Whole days: an aggregator that skips empty intervals must not make a quiet morning unknown.
@@ -176,10 +182,10 @@ class _History:
         return sum(self.daily_totals.get(first_day + timedelta(days=i), 0.0) for i in range(7))
 
 
-def _unpack(point: HistoryPoint | tuple) -> tuple[datetime, float, float | None]:
-    if len(point) == 2:
-        return point[0], point[1], None
-    return point[0], point[1], point[2]
+def _unpack(point: HistoryPoint | tuple) -> tuple[datetime, float, float | None, int | None]:
+    """(start, offered, AHT, handled) of a HistoryPoint or a plain 2-, 3- or 4-tuple."""
+    start, offered, aht, handled = (*point, None, None)[:4]
+    return start, offered, aht, handled
 
 
 # ---------------------------------------------------------------- the model
@@ -469,7 +475,7 @@ class PlanInterval:
     aht_seconds: float
     required_erlang_c: int
     required_erlang_a: int | None  # None without a patience estimate
-    scheduled: int  # required (of `scheduled_from`) grossed up for shrinkage
+    scheduled: int  # required (by `scheduled_from`: the larger of C and A by default) grossed up for shrinkage
     erlang_c: StaffingResult  # expected numbers at required_erlang_c agents, Erlang C
     erlang_a: StaffingResult | None  # expected numbers (incl. abandonment) at required_erlang_a, Erlang A
 
@@ -494,13 +500,17 @@ def staffing_plan(
     max_occupancy: float | None = None,
     max_abandon: float | None = None,
     shrinkage: float = 0.0,
-    scheduled_from: Model = "erlang_c",
+    scheduled_from: ScheduleBasis = "larger",
     sl_variant: SlVariant = "default",
     fallback_aht_seconds: float | None = None,
 ) -> list[PlanInterval]:
     """Per interval: required agents by Erlang C and (with a patience) Erlang A, scheduled agents, and
     the expected SL / ASA / abandonment at those staffing levels. max_abandon only binds Erlang A
-    (set it: a busy Erlang A queue can meet the SL while losing many callers)."""
+    (set it: a busy Erlang A queue can meet the SL while losing many callers).
+
+    Scheduled agents come from the larger requirement by default: Erlang C's meets the SL target without
+    counting on callers giving up, Erlang A's is the only one that sees the abandonment cap; a schedule of
+    Erlang C's alone lost more than max_abandon of the callers wherever the cap needed more agents."""
     if scheduled_from == "erlang_a" and patience_seconds is None:
         raise ValueError("scheduled_from='erlang_a' needs patience_seconds")
     plan = []
@@ -517,7 +527,10 @@ def staffing_plan(
             need_a = required_agents(**targets, model="erlang_a", patience_seconds=patience_seconds)
             at_a = staffing_metrics(need_a, arrival_rate=rate, aht_seconds=aht, threshold_seconds=threshold_seconds,
                                     model="erlang_a", patience_seconds=patience_seconds)
-        base = need_a if scheduled_from == "erlang_a" and need_a is not None else need_c
+        if need_a is None or scheduled_from == "erlang_c":
+            base = need_c
+        else:
+            base = need_a if scheduled_from == "erlang_a" else max(need_c, need_a)
         plan.append(PlanInterval(
             interval_start=interval.interval_start, offered=interval.offered, aht_seconds=aht,
             required_erlang_c=need_c, required_erlang_a=need_a, scheduled=scheduled_agents(base, shrinkage),

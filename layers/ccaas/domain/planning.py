@@ -110,8 +110,13 @@ def history_points(
                 continue
             # No handle time at all (every contact connected and dropped in the same second) is an unknown
             # AHT, never 0: the forecast falls back as for a slot nobody was handled in.
-            aht = cell[HANDLE_MS] / 1000 / cell[HANDLED] if cell[HANDLED] and cell[HANDLE_MS] > 0 else None
-            points.append(HistoryPoint(local_start, cell[OFFERED], aht))
+            if not cell[HANDLED] or cell[HANDLE_MS] <= 0:
+                points.append(HistoryPoint(local_start, cell[OFFERED], None))
+                continue
+            # The handled count goes along: AHT is total handle time ÷ handled contacts (DOMAIN.md), so the
+            # forecast weighs each slot's AHT by it, not by offered (abandons have no handle time).
+            handled = cell[HANDLED]
+            points.append(HistoryPoint(local_start, cell[OFFERED], cell[HANDLE_MS] / 1000 / handled, handled))
     return points
 
 

@@ -2,7 +2,9 @@
 
 The history of a queue is read as per-day interval series (domain/planning.py): a day whose end is
 more than SETTLED_AFTER_MS in the past is computed once from the History records and cached in the
-History table; younger days are recomputed on each request (late corrections still land there).
+History table; younger days are recomputed on each request (late corrections still land there). A
+record written later for a cached day (a CTR replayed from the stream, a task enqueued days after it
+began) drops that day's cache item (forget_cached_day), and the next read computes it again.
 The forecast is forecast.py's seasonal profile × damped trend, fitted on the last `weeks` weeks.
 """
 from __future__ import annotations
@@ -17,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.forecast import HistoryPoint, fit_forecaster, staffing_plan, what_if
 from ccaas.domain.history import DAY_MS
-from ccaas.domain.models import NAME_PATTERN, Channel, DomainError, Int
+from ccaas.domain.kpis.records import ContactRecord
+from ccaas.domain.vocabulary import NAME_PATTERN, Channel, DomainError, Int, NotFound
 
 AgentCount = Annotated[Int, Field(ge=0, le=100_000)]
 from ccaas.domain.planning import (
@@ -36,14 +39,21 @@ from ccaas.usecases.history import entries_for, tenant_context
 from ccaas.domain.vocabulary import Float, IsoDate
 
 SETTLED_AFTER_MS = 2 * DAY_MS
+assert SETTLED_AFTER_MS >= DAY_MS  # history.store_record calls forget_cached_day for records a day old only
+# A day dropped this recently is not cached again: the by_day index a recompute reads is eventually consistent
+# (usually well under a second behind the record's write) and writers' clocks differ a little.
+RECACHE_AFTER_DROP_MS = 5 * 60_000
+# The cached item's layout; another (or none) is computed again. 2: days cached before late records dropped
+# them may lack such records.
+SERIES_CACHE_VERSION = 2
 # Erlang A's required agents meet the SL while losing at most this share of callers: without a cap, a busy
 # queue with short patience "meets" 80/20 by letting 15-80 % of its callers give up.
 DEFAULT_MAX_ABANDON = 0.05
 METHOD = (
     "Seasonal profile x damped trend (domain/forecast.py): per weekday and 15-minute slot, the exponentially "
     "weighted mean of the last weeks, moved by a Theil-Sen weekly trend that fades by the damping factor per "
-    "week ahead; AHT is the handle-time-weighted mean of the same slots. Staffing: Erlang C and Erlang A "
-    "(domain/staffing.py)."
+    "week ahead; AHT is the handle-time-weighted mean of the same slots (handle time / handled contacts). "
+    "Staffing: Erlang C and Erlang A (domain/staffing.py); scheduled agents cover the larger of the two."
 )
 
 
@@ -60,23 +70,56 @@ def _history_days(deps: Dependencies, tenant_id: str, tz: ZoneInfo, first: date,
     """Series for each local day in [first, last], from the cache where the day is settled.
 
     A day is cut at its zone's midnights, so the cache keeps the zone with the series: one cached under
-    another zone (the tenant's was changed since), or before the zone was kept, is computed again."""
-    now = deps.clock.now_ms()
+    another zone (the tenant's was changed since), or before the zone was kept, is computed again; so is one
+    of another SERIES_CACHE_VERSION. A day whose cache a record dropped while it was being computed here
+    (forget_cached_day) is not cached: the records read may lack that one."""
+    now = deps.clock.now_ms()  # before any record is read: a drop from here on stops this read's caching
     days: dict[date, dict] = {}
     day = first
     while day <= last:
         start, end = day_bounds(day, tz)
-        cached = deps.history.get_series(tenant_id, day.isoformat())
-        if cached is not None and cached.get("time_zone") == tz.key:
-            days[day] = cached["series"]
+        cached = cached_series(deps.history.get_series(tenant_id, day.isoformat()), tz.key)
+        if cached is not None:
+            days[day] = cached
         else:
             entries = entries_for(deps, tenant_id, start, end)  # by enqueue time: also long after they began
             series = day_series((r for r in (e.kpi_record() for e in entries) if r is not None), day=day, tz=tz)
             if end + SETTLED_AFTER_MS <= now:
-                deps.history.put_series(tenant_id, day.isoformat(), {"time_zone": tz.key, "series": series})
+                deps.history.put_series(tenant_id, day.isoformat(), series_cache_item(tz.key, series),
+                                        unless_dropped_since=now - RECACHE_AFTER_DROP_MS)
             days[day] = series
         day += timedelta(days=1)
     return days
+
+
+def series_cache_item(time_zone: str, series: dict) -> dict:
+    """What the History table caches for a day (the demo's history loader writes the same)."""
+    return {"version": SERIES_CACHE_VERSION, "time_zone": time_zone, "series": series}
+
+
+def cached_series(item: dict | None, time_zone: str) -> dict | None:
+    """The day's series from a cached item, if it was cut in `time_zone` and has this layout; else None."""
+    if item is None or item.get("time_zone") != time_zone or item.get("version") != SERIES_CACHE_VERSION:
+        return None
+    return item["series"]
+
+
+def forget_cached_day(deps: Dependencies, record: ContactRecord) -> None:
+    """Drop the cached series of the record's (tenant-local) enqueue day, if that day can be cached: called for
+    every record the History writers store (history.store_record), after it is stored. Only a record enqueued
+    more than SETTLED_AFTER_MS ago can hit a cached day, so the common case reads and writes nothing. Every
+    delivery drops, not only the one that stored the record: a retry after a failed drop must drop again."""
+    enqueued = record.enqueued_at
+    now = deps.clock.now_ms()
+    if enqueued is None or enqueued + SETTLED_AFTER_MS > now:
+        return  # its day ends after `enqueued`: not settled, never cached
+    try:
+        tz = ZoneInfo(deps.config.get_tenant(record.tenant_id).time_zone)
+    except NotFound:
+        return  # no tenant, no forecast: nothing of it is cached
+    day = datetime.fromtimestamp(enqueued / 1000, tz).date()
+    if day_bounds(day, tz)[1] + SETTLED_AFTER_MS <= now:
+        deps.history.drop_series(record.tenant_id, day.isoformat(), now)
 
 
 class StaffingForecast(BaseModel):
@@ -99,16 +142,19 @@ class StaffingForecast(BaseModel):
 
 
 def history_warnings(points: Sequence[HistoryPoint], *, queue_id: str, weeks: int, history_from: date,
-                     history_to: date) -> list[str]:
-    """Warnings about the history a forecast was fitted on (`points`: planning.history_points)."""
+                     history_to: date, channel: str | None = None) -> list[str]:
+    """Warnings about the history a forecast was fitted on (`points`: planning.history_points of `channel`,
+    None for all of the queue's): a channel's forecast names the channel, the queue may be busy on others."""
     days = sorted({p.interval_start.date() for p in points if p.offered})
     needed = 7 * weeks
+    on_channel = "" if channel is None else f" on channel {channel}"
     if not days:
-        return [f"no contacts in queue {queue_id} from {history_from} to {history_to}: the forecast is all zeros"]
+        return [f"no contacts in queue {queue_id}{on_channel} from {history_from} to {history_to}: "
+                "the forecast is all zeros"]
     found = (history_to - days[0]).days + 1
     if found < needed:
         return [f"forecast needs at least {weeks} week{'s' if weeks != 1 else ''} of history ({needed} days); "
-                f"found {found} days ({days[0]} .. {history_to})"]
+                f"found {found} days{on_channel} ({days[0]} .. {history_to})"]
     return []
 
 
@@ -126,7 +172,7 @@ def _fitted(deps: Dependencies, tenant_id: str, query: ForecastQuery):  # noqa: 
     forecast = model.forecast(query.day, 1)
     patience = patience_estimate(days, queue_id=queue.queue_id, channel=channel)
     warnings = history_warnings(points, queue_id=queue.queue_id, weeks=query.weeks, history_from=history_from,
-                                history_to=history_to)
+                                history_to=history_to, channel=channel)
     return time_zone, queue, forecast, model, patience, history_from, history_to, warnings
 
 

@@ -119,6 +119,10 @@ def store_record(deps: Dependencies, record: ContactRecord) -> bool:
 
     record = _without_card_numbers(record)
     stored = deps.history.put_record(record)
+    if record.enqueued_at is not None and record.enqueued_at <= deps.clock.now_ms() - DAY_MS:
+        # Only so old a record can be of a day the forecast cached without it (on every delivery, as the flags).
+        from ccaas.usecases.forecasting import forget_cached_day  # noqa: PLC0415 - forecasting imports this module
+        forget_cached_day(deps, record)
     refreshed = refresh_repeat_flags(deps, record.tenant_id, record.contact_id)
     export_contacts(deps, record.tenant_id, [record.contact_id, *(refreshed.changed if stored else refreshed.window)])
     return stored

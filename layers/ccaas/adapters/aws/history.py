@@ -13,7 +13,8 @@
                         time): `lu` of the record version it indexes; GSI keys `day_pk/day_sk` (by_day)
       sk = ENQUEUE      the same for a contact enqueued more than a day after its anchor time (a Connect
                         scheduled task): its enqueue index
-    pk = <tenant>#SERIES, sk = <local date>   cached per-day interval series for forecasting
+    pk = <tenant>#SERIES, sk = <local date>   cached per-day interval series for forecasting (`series`), or
+                        only `dropped` (ms) once a record of the day was written after it was cached
     pk = <tenant>#OPEN_ACTIVITY, sk = <agent>   what each agent has been doing since when (and its version)
     pk = <tenant>#ACTIVITY#<UTC date of start>, sk = <start ms:013d>#<agent>   a closed activity span
     pk = <tenant>#ACTIVITY#<UTC date>, sk = CROSS#<start ms:013d>#<agent>      the same span again in each
@@ -87,6 +88,10 @@ def contact_pk(tenant_id: str, contact_id: str) -> str:
 
 def day_pk(tenant_id: str, ms: int) -> str:
     return f"{tenant_id}#DAY#{datetime.fromtimestamp(ms / 1000, tz=UTC).date().isoformat()}"
+
+
+def _series_key(tenant_id: str, day: str) -> dict[str, Any]:
+    return {"pk": {"S": f"{tenant_id}#SERIES"}, "sk": {"S": day}}
 
 
 def _utc_date(ms: int) -> str:
@@ -357,16 +362,33 @@ class DynamoHistoryStore:
         return None if item is None else Survey.model_validate_json(item["survey"]["S"])
 
     def get_series(self, tenant_id: str, day: str) -> dict[str, Any] | None:
-        item = self._db.get_item(
-            TableName=self._table, Key={"pk": {"S": f"{tenant_id}#SERIES"}, "sk": {"S": day}}
-        ).get("Item")
-        return None if item is None else json.loads(item["series"]["S"])
+        item = self._db.get_item(TableName=self._table, Key=_series_key(tenant_id, day)).get("Item")
+        return None if item is None or "series" not in item else json.loads(item["series"]["S"])
 
-    def put_series(self, tenant_id: str, day: str, series: Mapping[str, Any]) -> None:
-        self._db.put_item(
-            TableName=self._table,
-            Item={"pk": {"S": f"{tenant_id}#SERIES"}, "sk": {"S": day},
-                  "series": {"S": json.dumps(series, separators=(",", ":"))}},
+    def put_series(self, tenant_id: str, day: str, series: Mapping[str, Any], *,
+                   unless_dropped_since: int | None = None) -> bool:
+        condition: dict[str, Any] = {}
+        if unless_dropped_since is not None:
+            condition = {"ConditionExpression": "attribute_not_exists(#d) OR #d < :since",
+                         "ExpressionAttributeNames": {"#d": "dropped"},
+                         "ExpressionAttributeValues": {":since": {"N": str(unless_dropped_since)}}}
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={**_series_key(tenant_id, day), "series": {"S": json.dumps(series, separators=(",", ":"))}},
+                **condition,
+            )
+        except ClientError as error:
+            if _conflict(error):
+                return False  # dropped while it was computed: the next read computes it again
+            raise
+        return True
+
+    def drop_series(self, tenant_id: str, day: str, at_ms: int) -> None:
+        # An item even where none was cached: a read computing the day right now must not cache it without the record.
+        self._db.update_item(
+            TableName=self._table, Key=_series_key(tenant_id, day), UpdateExpression="SET #d = :at REMOVE series",
+            ExpressionAttributeNames={"#d": "dropped"}, ExpressionAttributeValues={":at": {"N": str(at_ms)}},
         )
 
     def _open_key(self, tenant_id: str, agent_id: str) -> dict[str, Any]:

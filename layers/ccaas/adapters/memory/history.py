@@ -32,6 +32,7 @@ class MemoryHistoryTable:
         self.analyses: dict[tuple[str, str], dict[str, Any]] = {}
         self.messages: dict[tuple[str, str], dict[str, ChatMessage]] = {}
         self.series: dict[tuple[str, str], dict[str, Any]] = {}
+        self.series_dropped: dict[tuple[str, str], int] = {}  # (tenant, day) -> when drop_series last forgot it
         self.open_spans: dict[tuple[str, str], OpenActivity] = {}
         # The span each open one closed, as the DynamoDB open item carries it (`closed`): its event again writes it.
         self.carried: dict[tuple[str, str], AgentActivity] = {}
@@ -126,8 +127,21 @@ class MemoryHistoryStore:
     def get_series(self, tenant_id: str, day: str) -> dict[str, Any] | None:
         return self._t.series.get((tenant_id, day))
 
-    def put_series(self, tenant_id: str, day: str, series: Mapping[str, Any]) -> None:
-        self._t.series[(tenant_id, day)] = dict(series)
+    def put_series(self, tenant_id: str, day: str, series: Mapping[str, Any], *,
+                   unless_dropped_since: int | None = None) -> bool:
+        key = (tenant_id, day)
+        with self._t.lock:
+            dropped = self._t.series_dropped.get(key)
+            if unless_dropped_since is not None and dropped is not None and dropped >= unless_dropped_since:
+                return False
+            self._t.series[key] = dict(series)
+            self._t.series_dropped.pop(key, None)  # the DynamoDB put replaces the whole item, its drop time too
+            return True
+
+    def drop_series(self, tenant_id: str, day: str, at_ms: int) -> None:
+        with self._t.lock:
+            self._t.series.pop((tenant_id, day), None)
+            self._t.series_dropped[(tenant_id, day)] = at_ms
 
     def apply_agent_activity(self, tenant_id: str, opened: OpenActivity) -> bool:
         return self.apply_agent_activity_span(tenant_id, opened)[0]
