@@ -356,7 +356,8 @@ class CustomerStore(Protocol):
 
     def get(self, tenant_id: str, customer_id: str) -> Customer | None: ...
     def find(self, tenant_id: str, *, phone: str | None = None, email: str | None = None) -> Customer | None:
-        """By phone number (E.164) or e-mail address (any case): exactly one of the two."""
+        """By a normalised phone number or e-mail address (domain.customers normalise_phone / normalise_email): exactly
+        one of the two; the store keys by the value as given (callers normalise once, at the edge)."""
         ...
     def put(self, customer: Customer) -> Customer:
         """Create or replace the customer; Conflict (field phones / emails) when one of its numbers or

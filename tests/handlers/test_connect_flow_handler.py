@@ -99,7 +99,7 @@ def test_customer_directory_api(flow_tenant):
     status, body = api("PUT", "/customers/c-new", t, {"phones": ["+14155550100"]})
     assert status == 409 and body["field"] == "phones"
     status, body = api("PUT", "/customers/c-new", t, {"phones": ["555-0100"]})
-    assert status == 422 and body["field"] == "phones" and "555" not in body["message"]
+    assert status == 422 and body["field"] == "phones[0]" and "555" not in body["message"]
     assert api("GET", "/customers/c-plat", f"{t}x")[0] == 404  # another tenant's directory
     assert api("GET", "/customers", f"{t}x", query={"phone": "+14155550100"})[0] == 404
 

@@ -45,7 +45,7 @@ def _stored_contacts(deps) -> list:
 
 # --- finding 5: POST /contacts ------------------------------------------------------------------------------
 @pytest.mark.parametrize(("field", "value"), [("customer_id", PAN), ("customer_id", f"cust-{OTHER_PAN}"),
-                                              ("customer_id", SSN), ("segment", "6011000990139424")])
+                                              ("customer_id", SSN), ("segment", "card-6011000990139424")])
 def test_a_contact_whose_customer_id_or_segment_holds_a_card_or_ssn_is_refused_naming_the_field(field, value):
     deps = _deps()
     with pytest.raises(DomainError) as refused:

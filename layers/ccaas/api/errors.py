@@ -9,6 +9,8 @@ route answers.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
@@ -78,18 +80,32 @@ def domain_error_response(status: int, error: DomainError) -> Response:
 def _field_of(loc: tuple[Any, ...]) -> str | None:
     """The field's path as written in the body, list positions included: `segments[1].end_ms` (loc minus
     its first part, where the field was: body, query, path or header)."""
+    return _path_of(loc[1:]) or ("body" if tuple(loc[:1]) == ("body",) else None)  # the whole body (a list where an object goes)
+
+
+def _path_of(parts: Iterable[Any]) -> str:
+    """Names and list positions as written, `segments[1].end_ms`, each name as shown_name shows it."""
     path = ""
-    for part in loc[1:]:
+    for part in parts:
         path += f"[{part}]" if isinstance(part, int) else f".{shown_name(part)}" if path else shown_name(part)
-    return path or ("body" if tuple(loc[:1]) == ("body",) else None)  # the whole body (a list where an object goes)
+    return path
+
+
+# A name holding this many digits may hold a number about a person (an SSN, a phone number, a date of birth, the
+# last four of a card); fewer (`line2`, `u0`, `abandonment_rate_30d`) is a name. No field of ours has more.
+_NUMBER_DIGITS = 3
 
 
 def shown_name(name: Any) -> str:
-    """A client's name (a key, a field) as an error shows it: cut to MAX_NAME_CHARS, and not at all when it holds
-    CARD_SHAPED_DIGITS digits or more (a card number typed where a key goes)."""
+    """A client's name (a key, a field) as an error shows it: cut to MAX_NAME_CHARS, and not at all when it holds an
+    @ or _NUMBER_DIGITS digits or more (an attribute key "ssn 219-09-9999" or "jo@example.com +1 415 555 0101" is
+    personal data), said as CARD_SHAPED_DIGITS or more where it holds that many (a card number typed as a key)."""
     text = str(name)
-    if sum(c.isdigit() for c in text) >= CARD_SHAPED_DIGITS:
+    digits = sum(c.isdigit() for c in text)
+    if digits >= CARD_SHAPED_DIGITS:
         return f"<not shown: {CARD_SHAPED_DIGITS} or more digits>"
+    if digits >= _NUMBER_DIGITS or "@" in unicodedata.normalize("NFKC", text):
+        return "<not shown: digits or @>"
     return text if len(text) <= MAX_NAME_CHARS else text[:MAX_NAME_CHARS] + "…"
 
 
@@ -115,9 +131,11 @@ def _problems(error: dict[str, Any], repeated: dict[str, int]) -> list[dict[str,
     if not located:
         return [{"loc": loc, "type": error["type"], "msg": _as_sent(error.get("msg", error["type"])),
                  "field": _field_of(tuple(error["loc"])), "where": ".".join(map(str, loc))}]
+    # The path from the locs, its names as shown_name shows them (SpecError.path has the client's keys as written).
     return [{"loc": [*loc, *(q if isinstance(q, int) else shown_name(q) for q in p.loc)], "type": p.kind,
              "msg": _as_sent(p.message),
-             "field": p.path, "where": p.path} for p in located]
+             "field": _path_of((*error["loc"][1:], *p.loc)), "where": _path_of((*error["loc"][1:], *p.loc))}
+            for p in located]
 
 
 def validation_error_response(error: RequestValidationError, repeated_query: dict[str, int] | None = None) -> Response:

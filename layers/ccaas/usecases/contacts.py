@@ -24,6 +24,7 @@ from ccaas.domain.models import (
     Int,
     NotFound,
 )
+from ccaas.domain.customers import TIER_PATTERN
 from ccaas.domain.live_metrics import local_day
 from ccaas.domain.vocabulary import CUSTOMER_ID_PATTERN
 from ccaas.domain.routing_engine import after_failed_offer, reservation_deadline
@@ -76,10 +77,12 @@ class NewContact(BaseModel):
         description="at most 50; a value that holds a card or social security number is stored redacted")
     previous_contact_id: str | None = Field(default=None, max_length=64, pattern=NAME_PATTERN,
                                             description="a contact of the same tenant this one follows")
+    # The shape PUT /customers takes a tier in (and the flow's route): "PLATINUM" was taken, routed at no tier's
+    # priority and reported as a segment of its own.
     segment: str | None = Field(
-        default=None, max_length=32, pattern=NAME_PATTERN,
-        description="customer value tier (platinum, gold, standard, self_service); the customer directory's tier wins; "
-                    "a card or social security number is refused (422)")
+        default=None, max_length=32, pattern=TIER_PATTERN,
+        description="customer value tier (platinum, gold, standard, self_service: lower case, as PUT /customers takes "
+                    "it); the customer directory's tier wins; a card or social security number is refused (422)")
     callback_number: str | None = Field(
         default=None, pattern=E164_PATTERN,
         description="E.164 number: the contact waits as a scheduled callback instead of holding the line")

@@ -1,8 +1,9 @@
 """The customer directory: create/replace, read, and look up by phone number or e-mail address.
 
-Phone numbers and e-mail addresses are normalised here (domain.customers) so every caller — the API,
-a contact flow, contact intake — finds the same customer whatever the input's spelling. Errors name
-the field, never the value (the values are personal data).
+Phone numbers and e-mail addresses are normalised here, once, as a caller gives them (domain.customers: a PUT's
+through the `Customer` it builds, a lookup's before the store is asked), so every caller — the API, a contact
+flow, contact intake — finds the same customer whatever the input's spelling, and the stores key by what they
+are given. Errors name the field (`phone`, `phones[1]`), never the value (the values are personal data).
 """
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ccaas.bootstrap import Dependencies
-from ccaas.domain.customers import MAX_ALIASES, MAX_ATTRIBUTE_VALUE, Customer, normalise_email, normalise_phone
+from ccaas.domain.customers import (
+    MAX_ALIASES,
+    MAX_ATTRIBUTE_VALUE,
+    MAX_EMAIL_CHARS,
+    MAX_PHONE_CHARS,
+    Customer,
+    normalise_email,
+    normalise_phone,
+)
 from ccaas.domain.models import DomainError, NotFound
 from ccaas.domain.vocabulary import Bool
 
@@ -24,18 +33,21 @@ class CustomerProfile(BaseModel):
     tier: str | None = Field(default=None, max_length=32, description="segment: platinum, gold, standard, self_service, ...")
     vip: Bool = False
     preferred_language: str | None = Field(default=None, max_length=35, description="BCP 47, e.g. en-US, es")
-    phones: list[str] = Field(default_factory=list, max_length=MAX_ALIASES, description="E.164 (+ and country code); separators are ignored")
-    emails: list[str] = Field(default_factory=list, max_length=MAX_ALIASES)
+    phones: list[Annotated[str, Field(max_length=MAX_PHONE_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_ALIASES, description="E.164 (+ and country code); separators are ignored")
+    emails: list[Annotated[str, Field(max_length=MAX_EMAIL_CHARS)]] = Field(default_factory=list, max_length=MAX_ALIASES)
     name: str | None = Field(default=None, max_length=200)
     attributes: dict[Annotated[str, Field(min_length=1, max_length=64)], Annotated[str, Field(max_length=MAX_ATTRIBUTE_VALUE)]] = Field(
         default_factory=dict, max_length=20)
 
 
 def _invalid(error: ValidationError) -> DomainError:
+    """The first problem, naming the profile's field and a list item by its position (`phones[1]`); never a
+    caller's key (an attribute key may hold personal data) nor the value."""
     first = error.errors(include_input=False)[0]
-    field = ".".join(str(p) for p in first.get("loc", ()) if not isinstance(p, int)) or None
+    field, *below = first.get("loc") or (None,)
     message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-    return DomainError(message, field=field)
+    return DomainError(message, field=None if field is None else f"{field}" + "".join(f"[{p}]" for p in below if isinstance(p, int)))
 
 
 def put_customer(deps: Dependencies, tenant_id: str, customer_id: str, profile: CustomerProfile) -> Customer:

@@ -24,9 +24,13 @@ items carry a `doc` copy) still resolve — a lookup reads only their `customer_
 customer's next PUT rewrites them slim.
 
 A number an earlier release stored with its trunk prefix after the country code ("+44 020 …" kept as
-+44020…, `legacy_phone_keys`) has its alias item under that key: a lookup that misses the E.164 key reads
-it too, a PUT that claims the number refuses it while another customer holds it there, and the holder's
-next PUT moves it (its stored `doc` says which keys its alias items have).
++44020…, `legacy_phone_keys`: only a spelling that normalises to the number) has its alias item under that key:
+a lookup that misses the E.164 key reads it too, a PUT that claims the number refuses it while another customer
+holds it there, and the holder's next PUT moves it (its stored `doc` says which keys its alias items have).
+
+Values come normalised (domain.customers: by the use-case, once) and are keyed as they are; a customer item's
+`doc` is read as it was written (vocabulary.STORED_DOCUMENT), never normalised again: a second pass could read
+a number as another one, or refuse it, and the customer would no longer load.
 """
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ from botocore.exceptions import ClientError
 
 from ccaas.domain.customers import Customer, legacy_phone_keys, lookup
 from ccaas.domain.models import Conflict
+from ccaas.domain.vocabulary import STORED_DOCUMENT
 
 _ATTEMPTS = 4
 CUSTOMER = "CUSTOMER"
@@ -70,13 +75,15 @@ class DynamoCustomerStore:
         kind, value = lookup(phone, email)
         keys = (value, *legacy_phone_keys(value)) if kind == "phone" else (value,)
         for consistent in (False, True):
-            alias = next((item for item in (self._db.get_item(
+            found = next(((key, item) for key, item in ((key, self._db.get_item(
                 TableName=self._table, Key=alias_key(tenant_id, kind, key), ConsistentRead=consistent
-            ).get("Item") for key in keys) if item is not None), None)
-            if alias is None:
+            ).get("Item")) for key in keys) if item is not None), None)
+            if found is None:
                 return None
+            key, alias = found
             customer = self._read(tenant_id, alias["customer_id"]["S"], consistent=consistent)
-            if customer is not None and (kind, value) in customer.aliases():
+            # under the key it was found by: a legacy key's holder still has its number as that release wrote it
+            if customer is not None and (kind, key) in customer.aliases():
                 return customer
         return None
 
@@ -84,7 +91,7 @@ class DynamoCustomerStore:
         item = self._db.get_item(
             TableName=self._table, Key=customer_key(tenant_id, customer_id), ConsistentRead=consistent
         ).get("Item")
-        return None if item is None else Customer.model_validate_json(item["doc"]["S"])
+        return None if item is None else Customer.model_validate_json(item["doc"]["S"], context=STORED_DOCUMENT)
 
     def put(self, customer: Customer) -> Customer:
         tenant, me = customer.tenant_id, customer.customer_id
@@ -148,7 +155,7 @@ class DynamoCustomerStore:
 
 
 def _stored_aliases(doc: str) -> set[tuple[str, str]]:
-    """The keys the customer's alias items were written under: its stored values as they are (reading the
-    document as a Customer would normalise them again, and hide an alias item kept under an older key)."""
+    """The keys the customer's alias items were written under: its stored values as they are (a document of the
+    layout before alias items were slimmed may not read as a Customer of today)."""
     stored = json.loads(doc)
     return {("phone", p) for p in stored.get("phones", ())} | {("email", e) for e in stored.get("emails", ())}

@@ -1,4 +1,5 @@
-"""In-memory twin of the customer directory (same semantics as adapters/aws/customers.py)."""
+"""In-memory twin of the customer directory (same semantics as adapters/aws/customers.py): values come
+normalised (by the use-case, once) and are keyed as they are."""
 from __future__ import annotations
 
 import threading

@@ -10,7 +10,7 @@ from ccaas.api.access import INTEGRATION, READERS, Router
 from ccaas.api.common import deps, tenant
 from ccaas.api.errors import errors
 from ccaas.api.views import iso
-from ccaas.domain.customers import Customer
+from ccaas.domain.customers import MAX_EMAIL_CHARS, MAX_PHONE_CHARS, Customer
 from ccaas.domain.vocabulary import CUSTOMER_ID_PATTERN
 from ccaas.usecases import customers
 from ccaas.usecases.customers import CustomerProfile
@@ -55,11 +55,11 @@ def get_customer(customer_id: CustomerId) -> CustomerView:
             description="Give exactly one of the query parameters `phone` and `email`: neither or both is a 422 "
                         "(`field`: phone). No customer with that number or address is a 404.")
 def find_customer(
-    phone: Annotated[str | None, Query(min_length=1, max_length=32,
+    phone: Annotated[str | None, Query(min_length=1, max_length=MAX_PHONE_CHARS,
                                        description="E.164, + sent as %2B; exactly one of phone, email")] = None,
-    email: Annotated[str | None, Query(min_length=1, max_length=254,
+    email: Annotated[str | None, Query(min_length=1, max_length=MAX_EMAIL_CHARS,
                                        description="an e-mail address; exactly one of phone, email")] = None,
 ) -> CustomerView:
-    if phone and phone[:1] == " " and phone.strip().isdigit():
-        phone = "+" + phone.strip()  # an unencoded "+" arrives as a space (form decoding)
+    if phone and phone[:1] == " " and phone.lstrip()[:1].isdigit():
+        phone = "+" + phone.lstrip()  # an unencoded "+" arrives as a space (form decoding), as do spaces sent as "+"
     return CustomerView.of(customers.find_customer(deps(), tenant(router), phone=phone, email=email))
