@@ -50,6 +50,7 @@ import phonenumbers
 from phonenumbers import timezone as pn_timezone
 from pydantic import ValidationError
 
+from ccaas.domain.customers import normalise_email
 from ccaas.domain.destinations import refused_destination
 from ccaas.domain.vocabulary import CARD_SHAPED_DIGITS, DomainError, Frozen, Int
 from ccaas.domain.outbound.models import (
@@ -75,7 +76,6 @@ MAX_COLUMNS = 256
 _UNKNOWN_ZONE = "Etc/Unknown"
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 # What the tenant stores of a row's extra columns (its attribute redaction, ccaas.domain.analytics.redaction.
 # redact_attributes): applied before their bounds are checked.
 Redact = Callable[[Mapping[str, str]], dict[str, str]]
@@ -331,8 +331,11 @@ def _row(record: Mapping[str, Any], line: int, region: str, upload: str,
             phones.append(PhoneEntry(number=number, zones=zones, zone_source=source))  # type: ignore[arg-type]
             fields[number] = field
     email = _text(record.get("email")) or None
-    if email and (len(email) > 254 or not _EMAIL.match(email)):
-        errors.append(("email", "not an e-mail address"))
+    if email:
+        try:  # as the customer directory reads one: "<a@b.com>" or "mailto:a@b.com" would never match a suppression
+            email = normalise_email(email)
+        except ValueError:
+            errors.append(("email", "not an e-mail address"))
     voice = _consent(record, "voice", errors, received_at)
     sms = _consent(record, "sms", errors, received_at)
     given: dict[str, str] = {}
