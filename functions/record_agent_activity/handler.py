@@ -17,7 +17,7 @@ BatchProcessor reports each record's outcome (all failed: the invocation fails, 
 """
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -25,6 +25,7 @@ from ccaas.bootstrap import dependencies
 from ccaas.domain.events import Event
 from ccaas.usecases.history import record_agent_activities
 from ccaas.logs import handler_logger
+from ccaas.stream import process_and_report
 from ccaas.tracing import lambda_tracer
 
 logger = handler_logger()  # Powertools' Logger (ccaas.logs: no root filter by name)
@@ -57,8 +58,10 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     applied = record_agent_activities(dependencies(), list(events.values()))
     outcomes.update((sequence, e) for sequence, e in parsed.items() if isinstance(e, Exception))
     outcomes.update(zip(events, applied, strict=True))
-    response = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return process_and_report(event, record_handler, processor, context, lambda: _report(event))
+
+
+def _report(event: dict) -> None:
     # DEBUG: a routine line a batch (a failed record is a batch item failure, retried and alarmed on its own)
     logger.debug("agent activity applied", extra={"spans": sum(o is True for o in outcomes.values()),
                                                   "records": len(event.get("Records", []))})
-    return response

@@ -11,7 +11,8 @@ CloudWatch (EMF): per (tenant, campaign) of the batch, Outcomes, HumanAnswered, 
 (ccaas.usecases.outbound_metrics.emit_campaign_counts: one document per campaign per batch), and the same
 HumanAnswered / Abandoned summed over the batch with the service dimension only — the series the
 abandonment-rate alarm divides (campaign ids are only known at run time). A retried batch counts its
-records again (the counts are at least once; the API's figures come from the store and are exact).
+records again (the counts are at least once; the API's figures come from the store and are exact). The counts
+and the summary line are written whatever became of the batch (one whose every record failed too).
 """
 from __future__ import annotations
 
@@ -19,13 +20,14 @@ import json
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccaas.bootstrap import dependencies
 from ccaas.domain.outbound.metrics import outcome_metrics
 from ccaas.logs import handler_logger
+from ccaas.stream import process_and_report
 from ccaas.tracing import lambda_tracer
 from ccaas.usecases.outbound import record_ctr_outcome
 from ccaas.usecases.outbound_metrics import emit_campaign_counts
@@ -52,6 +54,15 @@ def record_handler(record: KinesisStreamRecord) -> None:
         cell[name] = cell.get(name, 0) + n
 
 
+def _report() -> None:
+    for (tenant_id, campaign_id), values in sorted(campaigns.items()):
+        emit_campaign_counts(tenant_id, campaign_id, values)
+    metrics.add_metric(name="DialOutcomesRecorded", unit=MetricUnit.Count, value=counts["recorded"])
+    for name in ALARM_SERIES:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=sum(v.get(name, 0) for v in campaigns.values()))
+    logger.info("dial outcomes applied", extra={**counts, "campaigns": len(campaigns)})
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -59,11 +70,4 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     for key in counts:
         counts[key] = 0
     campaigns.clear()
-    response = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
-    for (tenant_id, campaign_id), values in sorted(campaigns.items()):
-        emit_campaign_counts(tenant_id, campaign_id, values)
-    metrics.add_metric(name="DialOutcomesRecorded", unit=MetricUnit.Count, value=counts["recorded"])
-    for name in ALARM_SERIES:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=sum(v.get(name, 0) for v in campaigns.values()))
-    logger.info("dial outcomes applied", extra={**counts, "campaigns": len(campaigns)})
-    return response
+    return process_and_report(event, record_handler, processor, context, _report)

@@ -2,12 +2,15 @@
 BatchProcessor (a record that is not an event, or whose payload ids are not text, is a batch item failure:
 retried, bisected, then the DLQ)
 and keep each valid event with its sequence number, so the use-case's own failures can be reported for
-exactly the records behind them."""
+exactly the records behind them. And what a stream consumer that counts its records does (`process_and_report`):
+its counts are reported whatever became of the batch."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 
 from ccaas.domain.events import Event, check_ids
@@ -33,3 +36,16 @@ class ParsedBatch:
         records = [{"itemIdentifier": seq} for e, seq in self.events if failed(e)]
         self.failures += records
         return len(records)
+
+
+def process_and_report(event: dict, record_handler: Callable[[Any], Any], processor: BatchProcessor, context: Any,
+                       report: Callable[[], None]) -> PartialItemFailureResponse:
+    """Powertools' process_partial_response, then `report` (the batch's metrics and summary line) whatever became of
+    the records. When every record failed, Powertools raises BatchProcessingError, and so does this (the invocation
+    fails: the mapping retries, bisects, and the failure bucket keeps the batch); a report after the call never ran
+    then, so a batch of nothing but rejections (an instance that streams before it is registered) was never counted."""
+    try:
+        return process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                        context=context)
+    finally:
+        report()

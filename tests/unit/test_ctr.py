@@ -201,10 +201,11 @@ def test_null_sections_and_unknown_fields_are_fine():
     assert to_contact_record(parse_ctr(data), tenant_id=TENANT) == mapped("inbound_voice_answered.json")
 
 
-def test_unknown_initiation_methods_pass_through_and_connect_variants_fold():
+def test_unknown_initiation_methods_are_unknown_and_connect_variants_fold():
+    # an undocumented method is stored as UNKNOWN, as a missing one, never as sent (it is the record's text)
     data = raw("inbound_voice_abandoned.json")
     for method, expected in [("FLOW", "FLOW"), ("QUEUE_TRANSFER", "TRANSFER"), ("EXTERNAL_OUTBOUND", "OUTBOUND"),
-                             ("SOMETHING_NEW", "SOMETHING_NEW"), (None, "UNKNOWN")]:
+                             ("SOMETHING_NEW", "UNKNOWN"), (None, "UNKNOWN"), ("monitor", "MONITOR")]:
         data["InitiationMethod"] = method
         assert to_contact_record(parse_ctr(data), tenant_id=TENANT).initiation_method == expected
 
@@ -230,8 +231,8 @@ def test_bad_survey_values_are_ignored_not_fatal():
         (lambda d: d.pop("ContactId"), "missing ContactId"),
         (lambda d: d.update(ContactId=""), "missing ContactId"),
         (lambda d: d.update(ContactId=None), "missing ContactId"),
-        (lambda d: d.update(InitiationTimestamp="20/11/2026 10:15"), "InitiationTimestamp: unparsable timestamp"),
-        (lambda d: d["Queue"].update(EnqueueTimestamp="yesterday"), "Queue.EnqueueTimestamp: unparsable timestamp"),
+        (lambda d: d.update(InitiationTimestamp="20/11/2026 10:15"), "InitiationTimestamp: not an ISO 8601 timestamp"),
+        (lambda d: d["Queue"].update(EnqueueTimestamp="yesterday"), "Queue.EnqueueTimestamp: not an ISO 8601 timestamp"),
         (lambda d: d.update(LastUpdateTimestamp=1795186800), "LastUpdateTimestamp: timestamp must be"),
     ],
 )
@@ -251,8 +252,12 @@ def test_malformed_records_raise_with_a_reason(mutate, reason):
         ("inbound_voice_abandoned.json", lambda d: d.update(DisconnectTimestamp="9999-12-31T23:59:59Z"), "a time outside"),
         ("inbound_voice_abandoned.json", lambda d: d.update(InitiationTimestamp="1999-12-31T23:59:59Z"), "a time outside"),
         ("inbound_voice_abandoned.json", lambda d: d.update(DisconnectTimestamp="2026-12-20T15:05:02Z"), "its times span 30.0 days"),
-        # a duration that disagrees with every timestamp (talk of 31 years)
-        ("inbound_voice_answered.json", lambda d: d["Agent"].update(AgentInteractionDuration=1e9), "its times span"),
+        # a duration that disagrees with every timestamp (talk of 31 years): refused as read, naming it
+        ("inbound_voice_answered.json", lambda d: d["Agent"].update(AgentInteractionDuration=1e9),
+         "Agent.AgentInteractionDuration: Input should be less than or equal to"),
+        # one within the bound that the timestamps cannot hold still is
+        ("inbound_voice_answered.json", lambda d: d["Agent"].update(AgentInteractionDuration=15 * 86_400),
+         "its times span"),
     ],
 )
 def test_records_whose_times_no_contact_could_have_are_malformed(name, mutate, reason):

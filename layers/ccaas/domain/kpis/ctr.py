@@ -1,14 +1,19 @@
 """Amazon Connect contact records (CTRs), as streamed to Kinesis, into `ContactRecord`s.
 
 Parsing is lenient in the way Connect asks consumers to be: unknown fields are ignored (the format
-grows), null sections (no Agent, no Queue) are normal, an unknown InitiationMethod passes through.
+grows), null sections (no Agent, no Queue) are normal, an InitiationMethod Connect does not document is
+stored as UNKNOWN (as a missing one), never as sent. A lone UTF-16 surrogate in a text becomes U+FFFD, as
+in the flow adapter's event (an id holding one is refused). What no Connect record holds (an id, name or ARN
+over MAX_TEXT characters, a duration over MAX_DURATION_S, a time ahead of now) is refused naming its field.
 Connect's own durations win over timestamp arithmetic (DOMAIN.md "Amazon Connect interop"): handle
 time is AgentInteractionDuration + CustomerHoldDuration + AfterContactWorkDuration and queue wait is
 Queue.Duration, whatever the timestamps say. The queue is ours by the tenant's mapping of Connect queue
 ARNs, else by its Name.
 What cannot be mapped raises `MalformedContactRecord` with a reason, so a consumer skips and counts
-that one record instead of failing the batch. Records arrive at least once: `dedupe_latest` keeps,
-per ContactId, the copy with the latest LastUpdateTimestamp.
+that one record instead of failing the batch; the reading is total: whatever else the (pure) parsing and
+mapping would raise on a record is that record's MalformedContactRecord too. A reason names fields, never
+quotes the record (its texts carry phone numbers and whatever a caller typed). Records arrive at least
+once: `dedupe_latest` keeps, per ContactId, the copy with the latest LastUpdateTimestamp.
 
 The wire models keep Connect's PascalCase names so they read like the documentation.
 """
@@ -19,9 +24,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
 
 from ccaas.domain.connect_channels import connect_channel
+# the flow adapter's reading of Connect's text, shared: a lone surrogate, and Connect's bound on a contact id
+from ccaas.domain.connect_flow import _SURROGATE, MAX_CONTACT_ID
+from ccaas.domain.events import MAX_AHEAD_MS
 from ccaas.domain.kpis.records import Channel, ContactRecord, FinalState
 from ccaas.domain.vocabulary import FIRST_YEAR, LAST_YEAR
 
@@ -48,6 +56,16 @@ class MalformedContactRecord(ValueError):
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MAX_CONTACT_SPAN_MS = 14 * 86_400_000  # initiation to the end of ACW (Connect's longest: a scheduled task)
+# A Connect duration (seconds) no contact can have: beyond the longest span and a day's margin. Refused when read:
+# 1e308 s is finite, yet in ms it overflowed round() (OverflowError: the record crashed instead of being rejected).
+MAX_DURATION_S = MAX_CONTACT_SPAN_MS // 1000 + 86_400
+MAX_HOLDS = 10_000  # Agent.NumberOfHolds: a bigger integer (any JSON integer parses) is no count DynamoDB stores
+# Connect's own texts the record is keyed or grouped by (ids, ARNs, queue, hierarchy group and user names):
+# Connect's ids are 1-256 characters, its names at most 127, its ARNs under 200. A longer one is no Connect record
+# (a 3,000-character ContactId was over DynamoDB's 2,048-byte key; a 390,000-character team name became a
+# dimension value): refused naming the field. Contact attributes are free-form (Connect allows 32 KB): one used as
+# a dimension is cut to MAX_TEXT instead (`_attribute`).
+MAX_TEXT = MAX_CONTACT_ID
 _CALENDAR_MS = tuple((datetime(year, 1, 1, tzinfo=timezone.utc) - _EPOCH) // timedelta(milliseconds=1)
                      for year in (FIRST_YEAR, LAST_YEAR + 1))
 
@@ -62,56 +80,94 @@ def parse_timestamp(value: Any) -> int | None:
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise ValueError(f"unparsable timestamp {value!r}") from None
+        raise ValueError("not an ISO 8601 timestamp") from None  # the text itself is the record's: never quoted
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return (parsed - _EPOCH) // timedelta(milliseconds=1)
 
 
-Timestamp = Annotated[int | None, BeforeValidator(parse_timestamp)]
+def _not_ahead_of_now(value: int | None, info: ValidationInfo) -> int | None:
+    """A time further ahead of the reader's now (`parse_ctr(now_ms=...)`) than a clock drifts is forged or broken:
+    a LastUpdateTimestamp in 2099 made its copy the newest for good, every later correction stored as stale."""
+    now_ms = (info.context or {}).get("now_ms")
+    if value is not None and now_ms is not None and value > now_ms + MAX_AHEAD_MS:
+        raise ValueError(f"more than {MAX_AHEAD_MS // 60_000} minutes ahead of now")
+    return value
+
+
+def _as_text(value: Any) -> Any:
+    # a lone UTF-16 surrogate (a JSON "\ud800" escape without its pair) is no text: neither DynamoDB nor the logs
+    # can encode it (the history write failed on it, every retry alike; pydantic refuses it as a str): U+FFFD, as
+    # the flow adapter reads it
+    return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
+def _as_id(value: Any) -> Any:
+    if isinstance(value, str) and _SURROGATE.search(value):  # changed, it would be another contact's: refused, as
+        raise ValueError("not text (a lone UTF-16 surrogate)")  # the flow adapter does
+    return value
+
+
+Timestamp = Annotated[int | None, BeforeValidator(parse_timestamp), AfterValidator(_not_ahead_of_now)]
+Seconds = Annotated[float | None, Field(le=MAX_DURATION_S)]  # one of Connect's durations
+Text = Annotated[str, Field(max_length=MAX_TEXT), BeforeValidator(_as_text)]
+ConnectId = Annotated[str, Field(max_length=MAX_CONTACT_ID), BeforeValidator(_as_id)]
 
 
 class _Wire(BaseModel):
     # Infinity and NaN parse as JSON numbers: refused here, a duration or timestamp of them is a malformed record
-    # (rejected with its reason), not an OverflowError in the arithmetic after.
-    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
+    # (rejected with its reason), not an OverflowError in the arithmetic after. A ValidationError's text never
+    # carries the input (it may reach a traceback).
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False, hide_input_in_errors=True)
 
 
 class CtrEndpoint(_Wire):
-    Address: str | None = None
-    Type: str | None = None
+    Address: Text | None = None
+    Type: Text | None = None
 
 
 class CtrNamedResource(_Wire):
-    ARN: str | None = None
-    Name: str | None = None
+    ARN: Text | None = None
+    Name: Text | None = None
 
 
 class CtrHierarchyGroup(_Wire):
-    ARN: str | None = None
-    GroupName: str | None = None
+    ARN: Text | None = None
+    GroupName: Text | None = None
+
+
+class CtrHierarchyGroups(_Wire):
+    # Connect's five levels by name: other keys are ignored, and an error's location is never a key the record chose
+    Level1: CtrHierarchyGroup | None = None
+    Level2: CtrHierarchyGroup | None = None
+    Level3: CtrHierarchyGroup | None = None
+    Level4: CtrHierarchyGroup | None = None
+    Level5: CtrHierarchyGroup | None = None
+
+    def level(self, n: int) -> CtrHierarchyGroup | None:
+        return getattr(self, f"Level{n}", None)
 
 
 class CtrAgent(_Wire):
-    ARN: str | None = None
-    Username: str | None = None
+    ARN: Text | None = None
+    Username: Text | None = None
     ConnectedToAgentTimestamp: Timestamp = None
     AfterContactWorkStartTimestamp: Timestamp = None
     AfterContactWorkEndTimestamp: Timestamp = None
-    AfterContactWorkDuration: float | None = None
-    AgentInteractionDuration: float | None = None
-    CustomerHoldDuration: float | None = None
-    NumberOfHolds: int | None = None
-    HierarchyGroups: dict[str, CtrHierarchyGroup | None] | None = None
+    AfterContactWorkDuration: Seconds = None
+    AgentInteractionDuration: Seconds = None
+    CustomerHoldDuration: Seconds = None
+    NumberOfHolds: int | None = Field(default=None, le=MAX_HOLDS)
+    HierarchyGroups: CtrHierarchyGroups | None = None
     RoutingProfile: CtrNamedResource | None = None
 
 
 class CtrQueue(_Wire):
-    ARN: str | None = None
-    Name: str | None = None
+    ARN: Text | None = None
+    Name: Text | None = None
     EnqueueTimestamp: Timestamp = None
     DequeueTimestamp: Timestamp = None
-    Duration: float | None = None
+    Duration: Seconds = None
 
 
 class ConnectCtr(_Wire):
@@ -119,17 +175,17 @@ class ConnectCtr(_Wire):
 
     AWSAccountId: str | None = None
     AWSContactTraceRecordFormatVersion: str | None = None
-    InstanceARN: str | None = None
-    ContactId: str
-    InitialContactId: str | None = None
-    PreviousContactId: str | None = None
-    NextContactId: str | None = None
-    Channel: str | None = None
-    InitiationMethod: str | None = None
+    InstanceARN: ConnectId | None = None  # the tenant's key (Config `CONNECT#<arn>`)
+    ContactId: ConnectId
+    InitialContactId: ConnectId | None = None
+    PreviousContactId: ConnectId | None = None
+    NextContactId: ConnectId | None = None
+    Channel: Text | None = None
+    InitiationMethod: Text | None = None
     InitiationTimestamp: Timestamp = None
     ConnectedToSystemTimestamp: Timestamp = None
     DisconnectTimestamp: Timestamp = None
-    DisconnectReason: str | None = None
+    DisconnectReason: Text | None = None
     LastUpdateTimestamp: Timestamp = None
     TransferCompletedTimestamp: Timestamp = None
     TransferredToEndpoint: CtrEndpoint | None = None
@@ -173,13 +229,18 @@ class CtrMapping(BaseModel):
 
 
 # --- parsing --------------------------------------------------------------------------------------
-def parse_ctr(raw: Mapping[str, Any] | str | bytes) -> ConnectCtr:
-    """One CTR from a decoded Kinesis record (JSON text or an already-decoded object)."""
+def parse_ctr(raw: Mapping[str, Any] | str | bytes, *, now_ms: int | None = None) -> ConnectCtr:
+    """One CTR from a decoded Kinesis record (JSON text or an already-decoded object). With `now_ms` (a
+    consumer's clock), a time more than MAX_AHEAD_MS ahead of it is refused naming its field."""
     if isinstance(raw, (str, bytes, bytearray)):
         try:
             raw = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except json.JSONDecodeError as exc:  # its text is the decoder's and a position, never the document's
             raise MalformedContactRecord(f"not JSON: {exc}") from None
+        except UnicodeDecodeError:  # its text quotes the offending byte
+            raise MalformedContactRecord("not JSON: not UTF-8 text") from None
+        except ValueError:  # an integer past Python's 4,300 digits: no JSONDecodeError, it crashed the record
+            raise MalformedContactRecord("not JSON: a number too long to read") from None
         except RecursionError:  # nested past Python's decoder (not a ValueError): rejected with a reason too
             raise MalformedContactRecord("not JSON: nested too deeply") from None
     if not isinstance(raw, Mapping):
@@ -188,9 +249,21 @@ def parse_ctr(raw: Mapping[str, Any] | str | bytes) -> ConnectCtr:
     if not isinstance(contact_id, str) or not contact_id.strip():
         raise MalformedContactRecord("missing ContactId")
     try:
-        return ConnectCtr.model_validate(raw)
+        return ConnectCtr.model_validate(raw, context={"now_ms": now_ms})
     except ValidationError as exc:
-        raise MalformedContactRecord(_first_error(exc), contact_id=contact_id) from None
+        raise MalformedContactRecord(_first_error(exc), contact_id=_loggable_id(contact_id)) from None
+    except Exception as exc:  # noqa: BLE001 - pure reading, no I/O: whatever it raises is this record's fault
+        raise MalformedContactRecord(_unexpected(exc), contact_id=_loggable_id(contact_id)) from None
+
+
+def _loggable_id(contact_id: str) -> str | None:
+    """The ContactId a rejection may carry to the log: not one that is itself the fault (too long, no text)."""
+    return contact_id if len(contact_id) <= MAX_CONTACT_ID and not _SURROGATE.search(contact_id) else None
+
+
+def _unexpected(exc: Exception) -> str:
+    # its type only: an unforeseen exception's message may quote the record
+    return f"cannot be read ({type(exc).__name__})"
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -219,14 +292,26 @@ def _version(ctr: ConnectCtr) -> int:
 
 
 # --- mapping --------------------------------------------------------------------------------------
-# Connect's initiation methods folded onto DOMAIN.md's five; anything else passes through unchanged.
+# Connect's initiation methods (its CTR data model's list), its variants folded onto DOMAIN.md's five; the
+# others it documents (DISCONNECT, MONITOR: repeats.py reads it, FLOW) kept. Anything else is stored as UNKNOWN,
+# as a missing one is (counted as a customer's own contact, as INBOUND is), never as sent: the field is the
+# record's text (a card number was stored as an initiation method).
 _INITIATION_METHODS = {
+    "INBOUND": "INBOUND",
+    "OUTBOUND": "OUTBOUND",
+    "TRANSFER": "TRANSFER",
+    "CALLBACK": "CALLBACK",
+    "API": "API",
+    "DISCONNECT": "DISCONNECT",
+    "MONITOR": "MONITOR",
+    "FLOW": "FLOW",
     "QUEUE_TRANSFER": "TRANSFER",
     "EXTERNAL_OUTBOUND": "OUTBOUND",
     "CAMPAIGN": "OUTBOUND",
     "AGENT_REPLY": "OUTBOUND",
     "WEBRTC_API": "API",
 }
+UNKNOWN_INITIATION = "UNKNOWN"
 _TRUTHY = frozenset({"true", "yes", "y", "1"})
 
 
@@ -253,10 +338,22 @@ def to_contact_record(ctr: ConnectCtr, *, tenant_id: str, mapping: CtrMapping | 
     or a successor contact (NextContactId) → TRANSFERRED; connected → COMPLETED; enqueued and never
     connected → ABANDONED when the customer left, FAILED on a telecom failure, else ABANDONED and `timed_out`
     (`_unanswered`); not enqueued: a failure disconnect reason → FAILED; otherwise (self-service) COMPLETED.
+
+    Whatever the mapping raises on the record other than MalformedContactRecord (it does no I/O: the record's
+    fault, or a case no rule foresaw) is that record's MalformedContactRecord too, its reason the error's type.
     """
-    mapping = mapping or CtrMapping()
+    try:
+        return _mapped(ctr, tenant_id, mapping or CtrMapping())
+    except MalformedContactRecord:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pure mapping, no I/O: see the docstring
+        raise MalformedContactRecord(f"cannot be mapped ({type(exc).__name__})", contact_id=ctr.ContactId) from None
+
+
+def _mapped(ctr: ConnectCtr, tenant_id: str, mapping: CtrMapping) -> ContactRecord:
     cid = ctr.ContactId
-    attributes = {str(k): "" if v is None else str(v) for k, v in (ctr.Attributes or {}).items()}
+    # a lone surrogate in an attribute (a JSON "\ud800" escape) failed the history write, every retry alike
+    attributes = {_as_text(str(k)): "" if v is None else _as_text(str(v)) for k, v in (ctr.Attributes or {}).items()}
     agent, queue = ctr.Agent, ctr.Queue
 
     channel = _channel(ctr)
@@ -280,7 +377,7 @@ def to_contact_record(ctr: ConnectCtr, *, tenant_id: str, mapping: CtrMapping | 
     elif connected_at is not None:
         state, transferred = FinalState.COMPLETED, False
     elif enqueued_at is not None:
-        state, timed_out = _unanswered(ctr.DisconnectReason)
+        state, timed_out = _unanswered(ctr.DisconnectReason, ctr.InitiationMethod)
         transferred = False
     elif _is_failure(ctr.DisconnectReason):
         state, transferred = FinalState.FAILED, False
@@ -288,8 +385,8 @@ def to_contact_record(ctr: ConnectCtr, *, tenant_id: str, mapping: CtrMapping | 
         state, transferred = FinalState.COMPLETED, False
 
     _check_times(cid, ctr.InitiationTimestamp, enqueued_at, connected_at, disconnected_at, acw_ended_at)
-    queue_id = _queue_id(queue, mapping)
-    customer_id = _attribute(attributes, mapping.customer_id_keys) or None
+    queue_id = _queue_id(queue, mapping, cid)
+    customer_id = _attribute(attributes, mapping.customer_id_keys, cut=False) or None
     if customer_id is None and mapping.customer_id_from_endpoint and ctr.CustomerEndpoint:
         customer_id = ctr.CustomerEndpoint.Address or None
 
@@ -300,7 +397,7 @@ def to_contact_record(ctr: ConnectCtr, *, tenant_id: str, mapping: CtrMapping | 
             channel=channel,
             initiation_method=_initiation_method(ctr.InitiationMethod),
             queue_id=queue_id,
-            agent_id=_agent_id(agent, mapping),
+            agent_id=_agent_id(agent, mapping, cid),
             team=_team(agent, mapping),
             skill=_attribute(attributes, mapping.skill_keys) or None,
             reason=_attribute(attributes, mapping.reason_keys) or None,
@@ -420,15 +517,12 @@ def _channel(ctr: ConnectCtr) -> Channel:
     channel = connect_channel(ctr.Channel, value if isinstance(value, str) else None)
     if channel is None:
         # A channel we cannot report on is a record we cannot count; say so rather than guess.
-        raise MalformedContactRecord(f"unsupported Channel {ctr.Channel!r}", contact_id=ctr.ContactId)
+        raise MalformedContactRecord("unsupported Channel", contact_id=ctr.ContactId)  # its text is the record's
     return channel
 
 
 def _initiation_method(value: str | None) -> str:
-    if not value:
-        return "UNKNOWN"
-    value = value.upper()
-    return _INITIATION_METHODS.get(value, value)
+    return _INITIATION_METHODS.get((value or "").strip().upper(), UNKNOWN_INITIATION)
 
 
 def _resource_id(arn: str | None) -> str | None:
@@ -438,7 +532,7 @@ def _resource_id(arn: str | None) -> str | None:
     return arn.rsplit("/", 1)[-1] or None
 
 
-def _queue_id(queue: CtrQueue | None, mapping: CtrMapping) -> str | None:
+def _queue_id(queue: CtrQueue | None, mapping: CtrMapping, contact_id: str) -> str | None:
     """Our queue id (CtrMapping.queue_ids_by_arn / queue_key); the ARN's tail only when the queue has
     neither a mapped ARN nor a Name (a stable dimension rather than none)."""
     if queue is None:
@@ -447,39 +541,57 @@ def _queue_id(queue: CtrQueue | None, mapping: CtrMapping) -> str | None:
         return mapping.queue_ids_by_arn[queue.ARN]
     name = (queue.Name or "").strip()
     if mapping.queue_key == "id":
-        return _resource_id(queue.ARN) or name or None
+        return _resource_id(queue.ARN) or _name_as_id("Queue.Name", name, contact_id) or None
     if not name:
         return _resource_id(queue.ARN)
-    return next((c for c in (name, name.lower()) if c in mapping.known_queue_ids), name)
+    ours = next((c for c in (name, name.lower()) if c in mapping.known_queue_ids), None)
+    return ours or _name_as_id("Queue.Name", name, contact_id)
 
 
-def _agent_id(agent: CtrAgent | None, mapping: CtrMapping) -> str | None:
+def _agent_id(agent: CtrAgent | None, mapping: CtrMapping, contact_id: str) -> str | None:
     if agent is None:
         return None
     if mapping.agent_key == "username":
-        return agent.Username or _resource_id(agent.ARN)
-    return _resource_id(agent.ARN) or agent.Username
+        return _name_as_id("Agent.Username", agent.Username, contact_id) or _resource_id(agent.ARN)
+    return _resource_id(agent.ARN) or _name_as_id("Agent.Username", agent.Username, contact_id)
 
 
 def _team(agent: CtrAgent | None, mapping: CtrMapping) -> str | None:
+    """The hierarchy group's name, a label (stored, exported, a dimension): through the card/SSN detectors the
+    attribute-borne dimensions pass (store_record), a number in it stored as its placeholder."""
     if agent is None or not agent.HierarchyGroups:
         return None
     groups = agent.HierarchyGroups
     if mapping.team_hierarchy_level is not None:
-        group = groups.get(f"Level{mapping.team_hierarchy_level}")
-        return group.GroupName if group else None
-    for level in range(5, 0, -1):
-        group = groups.get(f"Level{level}")
-        if group and group.GroupName:
-            return group.GroupName
-    return None
+        group = groups.level(mapping.team_hierarchy_level)
+        name = group.GroupName if group else None
+    else:
+        name = next((g.GroupName for g in map(groups.level, range(5, 0, -1)) if g and g.GroupName), None)
+    return _without_card_numbers(name) if name else name
 
 
-def _attribute(attributes: Mapping[str, str], keys: Iterable[str]) -> str:
+def _name_as_id(field: str, name: str | None, contact_id: str) -> str | None:
+    """A Connect name (queue, user name) that becomes an id of the record: one holding a card or social security
+    number is refused naming its field (an id is never stored redacted: every such contact would share one)."""
+    if name and _without_card_numbers(name) != name:
+        raise MalformedContactRecord(f"{field} holds a card or social security number", contact_id=contact_id)
+    return name
+
+
+def _without_card_numbers(text: str) -> str:
+    from ccaas.domain.analytics.redaction import redact_attribute  # noqa: PLC0415 - a large module, needed here only
+
+    return redact_attribute(text)
+
+
+def _attribute(attributes: Mapping[str, str], keys: Iterable[str], *, cut: bool = True) -> str:
+    """The first non-empty value of `keys`. Longer than MAX_TEXT (attributes are free-form: Connect allows 32 KB),
+    a label (reason, segment, skill) is cut to MAX_TEXT, an id (`cut=False`: a customer's) is dropped (cut, it
+    would be another customer's)."""
     for key in keys:
         value = attributes.get(key, "").strip()
         if value:
-            return value
+            return value[:MAX_TEXT] if cut else (value if len(value) <= MAX_TEXT else "")
     return ""
 
 
@@ -499,17 +611,24 @@ def _survey(attributes: Mapping[str, str], keys: Iterable[str], low: int, high: 
 
 
 # The customer's own leaving (voice, chat, web calling): the only abandon (DOMAIN.md "Abandoned").
-_CUSTOMER_LEFT = frozenset({"CUSTOMER_DISCONNECT", "CUSTOMER_CONNECTION_NOT_ESTABLISHED", "CUSTOMER_NEVER_ARRIVED",
-                            "TELECOM_ORIGINATOR_CANCEL"})
+_CUSTOMER_LEFT = frozenset({"CUSTOMER_DISCONNECT", "CUSTOMER_CONNECTION_NOT_ESTABLISHED", "CUSTOMER_NEVER_ARRIVED"})
+# Connect: "the call is cancelled by the originating party before the connection is established" (CTR data model,
+# DisconnectReason): on a call the customer placed, the customer hanging up before an agent (an abandon); on one
+# we placed (an agent's or the API's outbound call, a callback, a campaign's), our side cancelling or 60 s unanswered
+# (FAILED, as the other TELECOM_* reasons).
+_ORIGINATOR_CANCEL = "TELECOM_ORIGINATOR_CANCEL"
+_WE_ORIGINATED = frozenset({"OUTBOUND", "EXTERNAL_OUTBOUND", "CAMPAIGN", "AGENT_REPLY", "CALLBACK", "API"})
 
 
-def _unanswered(disconnect_reason: str | None) -> tuple[FinalState, bool]:
+def _unanswered(disconnect_reason: str | None, initiation_method: str | None = None) -> tuple[FinalState, bool]:
     """(state, timed_out) of an enqueued contact never connected. The customer left: an abandon; a telecom or
     system failure: FAILED; any other end (a flow's Disconnect after the longest wait, a task or chat EXPIRED in
     queue, StopContact) is a wait the system ended: ABANDONED and `timed_out`, as our own QUEUE_TIMEOUT is
-    (domain/history.py SYSTEM_ENDED_WAIT), so a Connect tenant's abandonment counts as ours. No reason: an abandon."""
+    (domain/history.py SYSTEM_ENDED_WAIT), so a Connect tenant's abandonment counts as ours. No reason: an abandon.
+    TELECOM_ORIGINATOR_CANCEL is the customer leaving when the customer placed the call (see _ORIGINATOR_CANCEL)."""
     reason = (disconnect_reason or "").strip().upper()
-    if not reason or reason in _CUSTOMER_LEFT:
+    customer_placed = (initiation_method or "").strip().upper() not in _WE_ORIGINATED
+    if not reason or reason in _CUSTOMER_LEFT or (reason == _ORIGINATOR_CANCEL and customer_placed):
         return FinalState.ABANDONED, False
     if reason.startswith("TELECOM_") or (reason != "EXPIRED" and _is_failure(reason)):  # EXPIRED: the wait's end
         return FinalState.FAILED, False
