@@ -15,11 +15,13 @@ ccaas.domain.outbound.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ccaas.domain.vocabulary import (
     Bool,
@@ -311,6 +313,16 @@ class OutboundStore(Protocol):
 
 # --- dialing -----------------------------------------------------------------------------------------------
 
+# The simulated carrier's outcomes of one call; what is left of 1 rings out unanswered.
+OUTCOME_PROBABILITIES = ("p_human", "p_machine", "p_busy", "p_invalid")
+
+
+def outcome_probabilities_fit(*probabilities: float) -> bool:
+    """Whether outcome probabilities describe one call: each in [0, 1], together at most 1 (as decimals: 0.3 + 0.3
+    + 0.3 + 0.1 is 1, whatever binary floats make of it). The settings' rule and the carrier's own check."""
+    return all(0 <= p <= 1 for p in probabilities) and math.fsum(probabilities) <= 1 + 1e-9
+
+
 class DialerSettings(Frozen):
     """A tenant's dialer (ConfigStore settings "outbound_dialer"): Amazon Connect, or the simulated carrier
     (the local runtime, demos, load tests)."""
@@ -355,6 +367,20 @@ class DialerSettings(Frozen):
         if data.get("instance_id") not in (None, own):
             raise ValueError("instance_id is not the instance of instance_arn")
         return {**data, "instance_id": own}
+
+    @model_validator(mode="after")
+    def _one_outcome_per_call(self) -> DialerSettings:
+        """A simulated carrier's outcome probabilities sum to at most 1: over it, the carrier refused every call
+        and every dialing tick failed. The 422 names the probabilities the client gave (each is in range on its
+        own: the sum is what is wrong), never their values."""
+        given = [getattr(self, name) for name in OUTCOME_PROBABILITIES]
+        if self.kind != "simulated" or outcome_probabilities_fit(*given):
+            return self
+        blamed = [name for name in OUTCOME_PROBABILITIES if name in self.model_fields_set] or list(OUTCOME_PROBABILITIES)
+        problem = PydanticCustomError("outcome_probabilities", "p_human + p_machine + p_busy + p_invalid must sum to at "
+                                                               "most 1 (the rest of the calls ring out unanswered)")
+        raise ValidationError.from_exception_data(type(self).__name__, [
+            InitErrorDetails(type=problem, loc=(name,), input=getattr(self, name)) for name in blamed])
 
 
 class DialRequest(Frozen):

@@ -27,7 +27,8 @@ from ccaas.domain.alerts import (
 from ccaas.domain.analytics.transcript import Speaker
 from ccaas.domain.live_metrics import SequencedEvent, pad_sequence, sliding_minutes
 from ccaas.domain.routing_engine.policy import NotReadyStatus
-from ccaas.domain.vocabulary import STORED_DOCUMENT
+from ccaas.domain import events
+from ccaas.domain.vocabulary import NOT_READY_REASON, STORED_DOCUMENT
 from ccaas.usecases import agents, alerts, contacts, metrics
 from ccaas.usecases.agents import STATUS_PATTERN, StatusChange
 from ccaas.usecases.contacts import NewContact
@@ -184,7 +185,8 @@ def test_the_sentiment_alert_does_not_flap_around_its_threshold():
 def test_an_ignored_status_no_agent_can_have_is_refused_naming_the_field(status):
     with pytest.raises(ValidationError) as raised:
         AlertRules.model_validate({"agent_not_ready": {"ignore_statuses": [status]}})
-    assert raised.value.errors()[0]["loc"] == ("agent_not_ready", "ignore_statuses")
+    # the status's place in the list (the shared not-ready status type checks each one: events.NotReadyStatus)
+    assert raised.value.errors()[0]["loc"] == ("agent_not_ready", "ignore_statuses", 0)
     with pytest.raises(ValidationError):
         StatusChange(status=status)  # the agents API refuses it too
     stored = AlertRules.model_validate({"agent_not_ready": {"ignore_statuses": [status]}}, context=STORED_DOCUMENT)
@@ -195,5 +197,9 @@ def test_ignored_statuses_follow_the_agent_status_pattern():
     for status in ("LUNCH", "BREAK_2", "MISSED", "AB", "X" * 32):
         assert AlertRules.model_validate({"agent_not_ready": {"ignore_statuses": [status]}})
         assert StatusChange(status=status).status == status
-    (policy_pattern,) = [m.pattern for m in NotReadyStatus.__metadata__[0].metadata if getattr(m, "pattern", None)]
-    assert policy_pattern == f"^{A._AGENT_STATUS.pattern}$" and A._AGENT_STATUS.pattern in STATUS_PATTERN
+    # one definition: the routing policy's missed-offer status is the alert rule's status type, with its pattern
+    # (the agents API's reasons) in the schema
+    metadata = [constraint for m in NotReadyStatus.__metadata__ for constraint in getattr(m, "metadata", [m])]
+    (policy_pattern,) = [m.pattern for m in metadata if getattr(m, "pattern", None)]
+    assert any(getattr(m, "func", None) is events.settable_not_ready_status for m in metadata)
+    assert policy_pattern == f"^{NOT_READY_REASON}$" and NOT_READY_REASON in STATUS_PATTERN

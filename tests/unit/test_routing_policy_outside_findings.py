@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from ccaas.domain.connect_flow import expression
 from ccaas.domain.routing_engine import RoutingPolicy
-from ccaas.domain.routing_engine import policy as policy_module
+from ccaas.domain import events
 from ccaas.domain.vocabulary import STORED_DOCUMENT
 from ccaas.usecases import agents
 
@@ -18,8 +18,10 @@ def _refused(document: dict) -> list[tuple[tuple, str]]:
 
 
 def test_a_missed_offer_refuses_the_same_activities_the_agent_status_route_refuses():
-    assert policy_module.SHOWN_NOT_SET is agents.SHOWN_NOT_SET  # one rule (domain.events): an activity added later is refused by both
-    assert {"RESERVED", "ON_CONTACT", "ACW", "AVAILABLE_IDLE"} <= policy_module.SHOWN_NOT_SET
+    # one rule (domain.events: the policy's NotReadyStatus is the alert rules' too): an activity added later is
+    # refused by both
+    assert events.SHOWN_NOT_SET is agents.SHOWN_NOT_SET
+    assert {"RESERVED", "ON_CONTACT", "ACW", "AVAILABLE_IDLE"} <= events.SHOWN_NOT_SET
     for activity in sorted(agents.SHOWN_NOT_SET):
         refused = _refused({"reservation": {"timeout": {"not_ready_status": activity}}})
         assert refused[0][0] == ("reservation", "timeout", "not_ready_status"), refused

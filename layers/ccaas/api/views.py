@@ -100,6 +100,11 @@ class AgentView(BaseModel):
     skills: dict[str, int]
     queues: list[dict]
     capacity: dict[str, int]
+    # the rest of the profile PUT /agents/{id} takes: what it stored is what it answers, and what GET reads
+    voice_blocks_other_channels: bool
+    routing_profile_id: str | None = Field(description=(
+        "a profile of the tenant's routing policy (its cross-channel rule); null, or one the policy does not have "
+        "(removed or not yet added): only the agent's own capacity and voice_blocks_other_channels apply"))
     active: dict[str, int]
     offers: list[str]
     active_contact_ids: list[str]
@@ -122,6 +127,8 @@ class AgentView(BaseModel):
             skills=a.skills,
             queues=dumped["queues"],
             capacity=dumped["capacity"],
+            voice_blocks_other_channels=a.voice_blocks_other_channels,
+            routing_profile_id=a.routing_profile_id,
             active=dumped["active"],
             offers=list(a.offered_contact_ids),
             active_contact_ids=list(a.active_contact_ids),

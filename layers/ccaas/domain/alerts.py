@@ -17,7 +17,6 @@ tenant's own configured phrases, never transcript text.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,9 +29,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from ccaas.domain.analytics.limits import visible_phrase
 from ccaas.domain.analytics.text import PhraseIndex, normalize_phrase, segment_words
 from ccaas.domain.analytics.transcript import Speaker
-from ccaas.domain.events import AgentActivity
+from ccaas.domain.events import AgentActivity, NotReadyStatus
 from ccaas.domain.guidance import GuidanceState
-from ccaas.domain.vocabulary import Bool, Float, Int, NOT_READY_REASON, is_stored
+from ccaas.domain.vocabulary import Bool, Float, Int, SortedSet, is_stored
 from ccaas.domain.live_metrics import MINUTE_SLOTS, WINDOW_MINUTES, live_service_level, sliding_minutes
 
 if TYPE_CHECKING:  # redact_and_score's arguments: its callers bring the redactor and the analyzer
@@ -52,7 +51,6 @@ MAX_ESCALATION_PHRASE = 80  # characters
 MAX_ESCALATION_PHRASE_WORDS = 12
 MAX_IGNORED_STATUSES = 50
 MAX_STATUS = 32  # characters of a not-ready reason (the agents API allows [A-Z][A-Z0-9_]{1,31})
-_AGENT_STATUS = re.compile(NOT_READY_REASON)  # a status an agent can be set to
 
 
 class AlertRule(StrEnum):
@@ -145,18 +143,12 @@ class QueueDepthRule(_Rule):
 class NotReadyRule(_Rule):
     severity: Severity = Severity.WARNING
     threshold_s: Int = Field(default=900, ge=1, le=MAX_THRESHOLD_S)
-    ignore_statuses: frozenset[Annotated[str, Field(min_length=1, max_length=MAX_STATUS)]] = Field(
-        default=frozenset(), max_length=MAX_IGNORED_STATUSES, description="planned not-ready reasons, e.g. LUNCH"
+    # Only not-ready statuses an agent can be in (events.NotReadyStatus): "Lunch", RESERVED or AVAILABLE can never
+    # match a not-ready agent, so they are refused rather than silently never applied (rules stored before load).
+    ignore_statuses: SortedSet[Annotated[NotReadyStatus, Field(min_length=1, max_length=MAX_STATUS)]] = Field(
+        default=frozenset(), max_length=MAX_IGNORED_STATUSES,
+        description="planned not-ready reasons, e.g. LUNCH (NOT_READY or a reason; answered sorted)"
     )
-
-    @field_validator("ignore_statuses")
-    @classmethod
-    def _statuses_agents_can_have(cls, statuses: frozenset[str], info: ValidationInfo) -> frozenset[str]:
-        # "Lunch" can never match (agents' statuses are upper case): refused, not silently never applied
-        bad = sorted(s for s in statuses if not _AGENT_STATUS.fullmatch(s))
-        if bad and not is_stored(info.context):  # rules stored before this check still load
-            raise ValueError(f"not agent statuses (upper case, [A-Z][A-Z0-9_]{{1,31}}): {', '.join(bad)}")
-        return statuses
 
 
 class SilenceRule(_Rule):
@@ -199,7 +191,8 @@ class EscalationRule(_Rule):
     phrases: tuple[EscalationPhrase, ...] = Field(
         default=DEFAULT_ESCALATION_PHRASES, max_length=MAX_ESCALATION_PHRASES
     )
-    speakers: frozenset[Speaker] = Field(default=frozenset({Speaker.CUSTOMER}), min_length=1, max_length=len(Speaker))
+    speakers: SortedSet[Speaker] = Field(default=frozenset({Speaker.CUSTOMER}), min_length=1, max_length=len(Speaker),
+                                         description="answered sorted")
 
     @field_validator("phrases")
     @classmethod

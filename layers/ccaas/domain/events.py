@@ -1,15 +1,16 @@
 """The event envelope on the contact-events stream (schema version 1, documented in the README)."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from uuid import NAMESPACE_URL, uuid5
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_serializer
 
 from ccaas.domain.routing_engine.synthetic import is_synthetic, is_test_agent
-from ccaas.domain.vocabulary import ActivityKind, AgentStatus
+from ccaas.domain.vocabulary import NOT_READY_REASON, ActivityKind, AgentStatus, is_stored, shown_value
 
 if TYPE_CHECKING:  # annotations only: a consumer that reads the envelope builds no entity (nor a routing plan)
     from ccaas.domain.guidance import Prompt
@@ -206,6 +207,34 @@ class AgentActivity(StrEnum):
 # ON_CONTACT, ACW, AVAILABLE_IDLE): never a status an agent is set to, by the status route or by a routing policy's
 # not-ready status of a missed offer. Derived, so an activity added later is refused too.
 SHOWN_NOT_SET = frozenset({*AgentActivity, *ActivityKind} - set(AgentStatus))
+_NOT_READY_REASON = re.compile(NOT_READY_REASON)
+
+
+def not_ready_status_problem(status: str) -> str | None:
+    """Why `status` is no not-ready status an agent can be in (None when it is one: NOT_READY or a named reason
+    such as BREAK). One definition for what a routing policy sets a missed offer's agent to and what the
+    agent_not_ready alert rule may ignore; the status route takes the same reasons. The message names the status
+    (a configuration value: README "Errors, limits and retries"), unless it may be a card number."""
+    if not _NOT_READY_REASON.fullmatch(status):
+        return (f"{shown_value(status)} is not an agent status: upper case letters, digits and _, a letter first, "
+                "2-32 characters (e.g. BREAK)")
+    if status in (AgentStatus.AVAILABLE, AgentStatus.OFFLINE):
+        return f"a not-ready status, not {status}"
+    if status in SHOWN_NOT_SET:
+        return f"{status} is an activity the product shows, not a status an agent sets"
+    return None
+
+
+def settable_not_ready_status(status: str, info: ValidationInfo) -> str:
+    """NotReadyStatus's check. Bounds added later: a document stored before them still loads
+    (vocabulary.STORED_DOCUMENT), so no tenant's routing or alerts stop at an upgrade."""
+    problem = not_ready_status_problem(status)
+    if problem is not None and not is_stored(info.context):
+        raise ValueError(problem)
+    return status
+
+
+NotReadyStatus = Annotated[str, AfterValidator(settable_not_ready_status)]
 
 
 def agent_activity(agent: Agent) -> str:

@@ -37,11 +37,16 @@ from ccaas.domain.vocabulary import (  # noqa: F401 - re-exported
     Int,
     Name,
     NotFound,
+    RequiredSkill,
     Seconds,
+    SkillName,
     SkillRequirement,
+    SlThresholdSeconds,
+    SortedSet,
     StoredName,
     TooLarge,
     check_transition,
+    shown_value,
     within_calendar,
 )
 
@@ -50,10 +55,10 @@ class QueueSettings(Frozen):
     """What a client configures for a queue (PUT /queues/{id}); the tenant and id come from the call."""
 
     name: DisplayName
-    channels: frozenset[Channel] = Field(default=frozenset(Channel), min_length=1,
-                                         description="the channels it takes (at least one)")
-    required_skills: tuple[SkillRequirement, ...] = Field(default=(), max_length=20)
-    sl_threshold_s: Int = Field(default=20, ge=1, le=3_600, description="answered within this many seconds counts as in SL")
+    channels: SortedSet[Channel] = Field(default=frozenset(Channel), min_length=1,
+                                         description="the channels it takes (at least one; answered sorted)")
+    required_skills: tuple[RequiredSkill, ...] = Field(default=(), max_length=20)
+    sl_threshold_s: SlThresholdSeconds = Field(default=20, description="answered within this many seconds counts as in SL")
     # Below 1: no finite staffing answers every contact within the threshold (a target of 1 made every staffing
     # forecast of the queue fail).
     sl_target: Float = Field(default=0.8, ge=0.01, lt=1, allow_inf_nan=False,
@@ -65,6 +70,8 @@ class QueueSettings(Frozen):
 
 class Queue(QueueSettings):
     name: StoredName
+    # A queue stored before a "name:value" skill needed its value keeps loading (routing reads it as written).
+    required_skills: tuple[SkillRequirement, ...] = Field(default=(), max_length=20)
     # Queues stored before writes were bounded below 1 keep loading (the staffing forecast plans a 1 as 0.9999).
     sl_target: float = Field(default=0.8, ge=0.01, le=1, allow_inf_nan=False,
                              description="the share answered within sl_threshold_s to aim for")
@@ -92,8 +99,8 @@ class AgentProfile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: DisplayName
-    skills: dict[Annotated[str, Field(pattern=_NAME)], Int] = Field(
-        default_factory=dict, max_length=MAX_SKILLS, description="skill -> proficiency 1-5")
+    skills: dict[SkillName, Int] = Field(default_factory=dict, max_length=MAX_SKILLS,
+                                         description="skill -> proficiency 1-5")
     queues: tuple[QueueAssignment, ...] = Field(default=(), max_length=MAX_AGENT_QUEUES)
     capacity: dict[Channel, Annotated[Int, Field(ge=0, le=MAX_CAPACITY)]] = Field(
         default_factory=lambda: dict(DEFAULT_CAPACITY), description="contacts of each channel at once (0: none)")
@@ -107,7 +114,7 @@ class AgentProfile(BaseModel):
     def _proficiency_range(cls, skills: dict[str, int]) -> dict[str, int]:
         for name, level in skills.items():
             if not 1 <= level <= 5:
-                raise ValueError(f"skill {name}: proficiency must be 1-5")
+                raise ValueError(f"skill {shown_value(name)}: proficiency must be 1-5")
         return skills
 
     @field_validator("queues")
@@ -124,6 +131,8 @@ PROFILE_FIELDS = frozenset(AgentProfile.model_fields)
 
 class Agent(AgentProfile):
     name: StoredName
+    # An agent stored before a "name:value" skill needed its value keeps loading.
+    skills: dict[Name, Int] = Field(default_factory=dict, max_length=MAX_SKILLS)
     tenant_id: str
     agent_id: Name
     status: str = AgentStatus.OFFLINE

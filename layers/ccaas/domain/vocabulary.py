@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, Strict
 from pydantic_core import PydanticCustomError
 
 class DomainError(Exception):
@@ -46,6 +46,21 @@ Bool = Annotated[bool, Strict()]  # JSON true/false only: pydantic would take "o
 Float = Annotated[float, Strict()]  # a JSON number (an integer too): pydantic would take true as 1.0 and "5" as 5.0
 MAX_SECONDS = 7 * 86_400  # the longest wait, timer or window any setting may name
 Seconds = Annotated[int, Strict(), Field(ge=0, le=MAX_SECONDS)]
+# "Answered within this many seconds counts as in SL": a queue's threshold and the KPI settings' default for records
+# whose queue threshold was not captured take the same ones (0 would count no contact in SL).
+SlThresholdSeconds = Annotated[int, Strict(), Field(ge=1, le=3_600)]
+
+_Member = TypeVar("_Member")
+
+
+def sorted_members(members: frozenset[Any]) -> list[Any]:
+    return sorted(members)
+
+
+# A set a client writes (channels, statuses, speakers): each member once, stored and answered in sorted order. A
+# frozenset's own order follows string hashing, which differs from process to process: the same stored document
+# read back two ways. Python keeps the frozenset (membership tests); only its JSON is sorted.
+SortedSet = Annotated[frozenset[_Member], PlainSerializer(sorted_members, when_used="json")]
 
 
 _Day = TypeVar("_Day", bound=date)
@@ -222,6 +237,16 @@ NOT_READY_REASON = r"[A-Z][A-Z0-9_]{1,31}"
 # A client's text holding this many digits or more may be a card number: an error names where it is, never quotes it.
 CARD_SHAPED_DIGITS = 13
 
+
+def shown_value(value: object) -> str:
+    """A configuration value as an error names it (a skill, an id it did not find); not at all when it holds
+    CARD_SHAPED_DIGITS digits or more (README: errors never show a value of 13 or more digits)."""
+    text = str(value)
+    if sum(c.isdigit() for c in text) >= CARD_SHAPED_DIGITS:
+        return f"<not shown: {CARD_SHAPED_DIGITS} or more digits>"
+    return text
+
+
 # A customer the directory knows without a tier is routed at this one (never at the tier a request claims).
 DEFAULT_TIER = "standard"
 
@@ -246,9 +271,31 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def skill_with_value(skill: str) -> str:
+    """A skill "name:value" (an attribute and its value in Amazon Connect's routing criteria) has its value:
+    "language:" would be criteria with "Value": "", which no agent matches. One rule for every skill a client
+    writes: a queue's required skills, an agent's skills, a routing policy's step conditions."""
+    _, colon, value = skill.partition(":")
+    if colon and not value:
+        raise ValueError(f"skill \"{shown_value(skill)}\" has no value after ':' (write name:value, e.g. language:es)")
+    return skill
+
+
+# A skill as a client writes it. Stored queues and agents keep the plain Name (one written before the rule loads).
+SkillName = Annotated[str, Field(pattern=_NAME), AfterValidator(skill_with_value)]
+
+
 class SkillRequirement(Frozen):
+    """A skill and the least proficiency in it, as stored (a queue, a campaign, a replay)."""
+
     skill: Name
     min_proficiency: Int = Field(default=1, ge=1, le=5)
+
+
+class RequiredSkill(SkillRequirement):
+    """A queue's required skill as a client writes it (PUT /queues/{id}): a "name:value" skill has its value."""
+
+    skill: SkillName
 
 
 # An Amazon Connect instance's ARN: what the admin tool registers to a tenant, what its dialer settings name.

@@ -373,7 +373,16 @@ def dialer_settings(deps: Dependencies, tenant_id: str) -> DialerSettings | None
     raw = deps.config.get_settings(tenant_id, DIALER_SETTINGS)
     if raw is None:
         return None
-    settings = DialerSettings.model_validate(raw)
+    try:
+        settings = DialerSettings.model_validate(raw)
+    except ValidationError as error:
+        # Saved before a rule it breaks (a simulated carrier's outcome probabilities over 1, which failed every
+        # dialing tick): no dialer, as for a foreign instance, until saved again. What is wrong, never the values.
+        logger.warning("dialer settings break a rule added since they were saved: nothing dialed (PUT "
+                       "/settings/outbound again)", extra={"tenant_id": tenant_id, "problems": [
+                           {"field": ".".join(map(str, e["loc"])), "type": e["type"]}
+                           for e in error.errors(include_input=False, include_url=False)]})
+        return None
     if settings.kind == "connect" and not owns_connect_instance(deps, tenant_id, settings.instance_arn):
         logger.warning("dialer settings name no Connect instance of the tenant: nothing dialed (PUT /settings/outbound "
                        "with its instance_arn)", extra={"tenant_id": tenant_id})

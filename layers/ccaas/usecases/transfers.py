@@ -32,7 +32,7 @@ from ccaas.domain.models import (
     TransferTarget,
 )
 from ccaas.domain.transfers import MAX_SEGMENTS, TRANSFER_WITHDRAWN, TransferSettings
-from ccaas.domain.vocabulary import Bool
+from ccaas.domain.vocabulary import Bool, shown_value
 from ccaas.usecases import routing
 from ccaas.usecases.analytics import redact
 from ccaas.usecases.contacts import _answer, _wait_s, commit, earlier_segments, offer_work_to, retrying
@@ -120,7 +120,9 @@ def _check_destination(number: str, field: str) -> None:
     it is saved (checked on the write only: settings stored before still load)."""
     from ccaas.domain.destinations import require_destination  # noqa: PLC0415 - phonenumbers: only saving settings
 
-    require_destination(number, field, number)  # an administrator's own setting: the number is named
+    # Named by its field, never quoted: an error never shows a value of 13 or more digits (README "Errors, limits
+    # and retries"), and a phone number is up to 15.
+    require_destination(number, field, "quick connect phone_number")
 
 
 # --- hold ------------------------------------------------------------------------------------------
@@ -443,7 +445,7 @@ def _queue(deps: Dependencies, tenant_id: str, queue_id: str, field: str) -> Que
     try:
         return deps.config.get_queue(tenant_id, queue_id)
     except NotFound:
-        raise DomainError(f"queue {queue_id} does not exist", field=field) from None
+        raise DomainError(f"queue {shown_value(queue_id)} does not exist", field=field) from None
 
 
 def _resolve(deps: Dependencies, source: Contact, sender: Agent, to: Destination, settings: TransferSettings,
@@ -453,14 +455,14 @@ def _resolve(deps: Dependencies, source: Contact, sender: Agent, to: Destination
     if to.quick_connect_id is not None:
         quick = settings.quick_connects.get(to.quick_connect_id)
         if quick is None:
-            raise DomainError(f"quick connect {to.quick_connect_id} does not exist", field="quick_connect_id")
+            raise DomainError(f"quick connect {shown_value(to.quick_connect_id)} does not exist", field="quick_connect_id")
         return (TransferTarget(kind=TransferKind.EXTERNAL, quick_connect_id=to.quick_connect_id,
                                phone_number=quick.phone_number), None, None)
     if to.agent_id is not None:
         try:
             target = deps.store.get_agent(tenant_id, to.agent_id)
         except NotFound:
-            raise DomainError(f"agent {to.agent_id} does not exist", field=agent_field) from None
+            raise DomainError(f"agent {shown_value(to.agent_id)} does not exist", field=agent_field) from None
         transfers.check_target_agent(source, sender, target, agent_field)
         # The segment stays in the sender's queue: if the named agent rejects or misses it, it waits there.
         queue = _queue(deps, tenant_id, source.queue_id, "queue_id")

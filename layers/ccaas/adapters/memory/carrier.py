@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ccaas.domain.outbound.models import MIN_RING_S
+from ccaas.ports_outbound import outcome_probabilities_fit
 
 __all__ = ["CarrierProfile", "CarrierResult", "SimulatedCarrier"]
 
@@ -45,8 +46,8 @@ class CarrierProfile:
     def __post_init__(self) -> None:
         if self.no_answer_timeout_s < MIN_RING_S:
             raise ValueError(f"ring at least {MIN_RING_S} s before declaring no answer (47 CFR 64.1200(a)(6))")
-        total = self.p_human + self.p_machine + self.p_busy + self.p_invalid
-        if not all(0 <= p <= 1 for p in (self.p_human, self.p_machine, self.p_busy, self.p_invalid)) or total > 1:
+        # the dialer settings' own rule (DialerSettings refuses such settings with a 422 before they get here)
+        if not outcome_probabilities_fit(self.p_human, self.p_machine, self.p_busy, self.p_invalid):
             raise ValueError("outcome probabilities must be in [0, 1] and sum to at most 1")
 
 

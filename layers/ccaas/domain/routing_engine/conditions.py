@@ -7,8 +7,10 @@ JSON forms (what a tenant writes in a policy file), nestable:
     {"not": c}                                     the child does not hold
 or the same as a string, e.g. "product:billing>=4 and (language:es>=3 or not vip)"; a skill without
 ">=" means ≥ 1. `and` binds tighter than `or`; `&`, `|`, `!` are accepted too. A skill "name:value" (an
-attribute and its value in Connect's routing criteria) has a value: "language:" is refused (a policy stored
-before that rule still loads, validated with vocabulary.STORED_DOCUMENT).
+attribute and its value in Connect's routing criteria) has a value: "language:" is refused in a condition a
+tenant writes (`WrittenCondition`, vocabulary.skill_with_value: the rule queues and agents apply too; a policy
+stored before that rule still loads, validated with vocabulary.STORED_DOCUMENT). `Condition` itself is the
+shape only: a routing plan's conditions are built from a stored queue's skills, which may predate the rule.
 
 Bounds (a policy is stored as one item and every condition is evaluated per candidate agent): a text
 form is at most MAX_CONDITION_CHARS characters; a condition, in either form, is nested at most
@@ -21,7 +23,7 @@ leaf is level / 5, `all` the mean of its children, `any` the best matching child
 nothing (it excludes agents, it does not rank them). None means "no skill to rank on".
 """
 from __future__ import annotations
-from ccaas.domain.vocabulary import Int, is_stored
+from ccaas.domain.vocabulary import Int, is_stored, shown_value, skill_with_value
 
 import re
 from collections.abc import Iterator, Mapping
@@ -39,6 +41,7 @@ __all__ = [
     "Condition",
     "NotOf",
     "SkillAtLeast",
+    "WrittenCondition",
     "fit",
     "matches",
     "parse_condition",
@@ -139,13 +142,11 @@ def _bounded(cond: Node) -> Node:
 
 
 def _valued(cond: Node, info: ValidationInfo) -> Node:
-    """No skill "name:" without its value: Connect's criteria would carry "Value": "" (matching no agent).
-    A bound added later: a policy stored before it still loads (vocabulary.STORED_DOCUMENT)."""
+    """No skill "name:" without its value (vocabulary.skill_with_value). A bound added later: a policy stored
+    before it still loads (vocabulary.STORED_DOCUMENT)."""
     if not is_stored(info.context):
         for skill in _skills(cond):
-            _, sep, value = skill.partition(":")
-            if sep and not value:
-                raise ValueError(f"skill {skill!r} has no value after ':' (write name:value, e.g. language:es)")
+            skill_with_value(skill)
     return cond
 
 
@@ -172,8 +173,11 @@ Condition = Annotated[
     Discriminator(_kind),
     BeforeValidator(_from_text),
     AfterValidator(_bounded),
-    AfterValidator(_valued),
 ]
+# A condition as a tenant writes it (a routing policy's steps): every skill it names that is "name:value" has its
+# value. Only here, on the whole tree: a routing plan or an `all` made from a queue's stored required skills is
+# never refused for one written before the rule (that refusal failed every routing decision of the queue).
+WrittenCondition = Annotated[Condition, AfterValidator(_valued)]
 
 for _model in (AllOf, AnyOf, NotOf):
     _model.model_rebuild()
@@ -257,7 +261,7 @@ def _tokens(text: str) -> list[str]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m:
-            raise ValueError(f"bad skill condition at {pos}: {text!r}")
+            raise ValueError(f"bad skill condition at {pos}: {shown_value(text)!r}")
         tok = m.group(1)
         out.append(_KEYWORDS.get(tok.lower(), tok))
         pos = m.end()
@@ -280,7 +284,7 @@ def parse_condition(text: str) -> Node:
         nonlocal pos
         tok = peek()
         if tok is None or (expected is not None and tok != expected):
-            raise ValueError(f"bad skill condition: expected {expected or 'a term'} in {text!r}")
+            raise ValueError(f"bad skill condition: expected {expected or 'a term'} in {shown_value(text)!r}")
         pos += 1
         return tok
 
@@ -321,7 +325,7 @@ def parse_condition(text: str) -> Node:
             return inner
         name = take()
         if name in {"&", "|", ")", ">="}:
-            raise ValueError(f"bad skill condition: unexpected {name!r} in {text!r}")
+            raise ValueError(f"bad skill condition: unexpected {shown_value(name)!r} in {shown_value(text)!r}")
         leaves += 1
         if leaves > MAX_CONDITION_NODES:
             raise ValueError(f"skill condition has more than {MAX_CONDITION_NODES} terms")
@@ -330,11 +334,12 @@ def parse_condition(text: str) -> Node:
             take()
             tok = take()
             if tok not in {"1", "2", "3", "4", "5"}:
-                raise ValueError(f"bad skill condition: a level is 1-5, not {tok!r}, in {text!r}")
+                raise ValueError(f"bad skill condition: a level is 1-5, not {shown_value(tok)!r}, "
+                                 f"in {shown_value(text)!r}")
             level = int(tok)
         return SkillAtLeast(skill=name, min=level)
 
     node = expr()
     if pos != len(toks):
-        raise ValueError(f"bad skill condition: trailing {toks[pos]!r} in {text!r}")
+        raise ValueError(f"bad skill condition: trailing {shown_value(toks[pos])!r} in {shown_value(text)!r}")
     return _bounded(node)

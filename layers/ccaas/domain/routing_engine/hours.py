@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ccaas.domain.vocabulary import (Int, PRINTABLE_PATTERN, STORED_DOCUMENT, is_stored, iso_8601_date_text,
-                                     within_calendar)
+                                     shown_value, within_calendar)
 
 __all__ = [
     "Holiday", "HoursOfOperation", "MAX_HOLIDAYS", "MAX_RANGES_PER_DAY", "STORED_DOCUMENT", "TimeRange", "WEEKDAYS",
@@ -137,7 +137,7 @@ class HoursOfOperation(_Frozen):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {v!r}") from exc
+            raise ValueError(f"unknown time zone {shown_value(v)!r}") from exc
         return v
 
     @field_validator("weekly")

@@ -30,12 +30,12 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from ccaas.domain.events import SHOWN_NOT_SET
+from ccaas.domain.events import settable_not_ready_status
 from ccaas.domain.models import MAX_CAPACITY, MAX_SECONDS, Channel, QueueAssignment
-from ccaas.domain.vocabulary import Bool, Float, Int, NOT_READY_REASON, PRINTABLE_PATTERN, is_stored
-from ccaas.domain.routing_engine.conditions import NAME_PATTERN, Condition
+from ccaas.domain.vocabulary import Bool, Float, Int, NOT_READY_REASON, PRINTABLE_PATTERN, SortedSet
+from ccaas.domain.routing_engine.conditions import NAME_PATTERN, WrittenCondition
 from ccaas.domain.routing_engine.hours import HoursOfOperation
 
 __all__ = [
@@ -73,7 +73,9 @@ Label = Annotated[str, Field(max_length=MAX_LABEL, pattern=PRINTABLE_PATTERN)]
 Weight = Annotated[Float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
 Seconds = Annotated[Float, Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False)]
 SecondsOrZero = Annotated[Float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
-NotReadyStatus = Annotated[str, Field(pattern=f"^{NOT_READY_REASON}$")]
+# A not-ready status an agent can be in: events.settable_not_ready_status, the one definition (the alert rules'
+# events.NotReadyStatus too). The pattern first, and in the OpenAPI schema: a policy always refused other patterns.
+NotReadyStatus = Annotated[str, Field(pattern=f"^{NOT_READY_REASON}$"), AfterValidator(settable_not_ready_status)]
 
 
 class _Frozen(BaseModel):
@@ -84,7 +86,7 @@ class StepSpec(_Frozen):
     """One routing step: who may take the contact while it is in force, and for how long (seconds)."""
 
     name: Label = ""
-    condition: Condition | None = Field(default=None, description="None = any agent serving the queue")
+    condition: WrittenCondition | None = Field(default=None, description="None = any agent serving the queue")
     preferred_agents: tuple[Name, ...] = Field(default=(), max_length=MAX_PREFERRED,
                                                description="non-empty = only these agents")
     expiry_s: Seconds | None = Field(default=None, description="None = never expires")
@@ -148,16 +150,6 @@ class OfferFailurePolicy(_Frozen):
     set_not_ready: Bool = False
     not_ready_status: NotReadyStatus = "MISSED"
 
-    @field_validator("not_ready_status")
-    @classmethod
-    def _not_ready(cls, v: str, info: ValidationInfo) -> str:
-        if v in ("AVAILABLE", "OFFLINE"):
-            raise ValueError(f"a not-ready status, not {v}")
-        # A bound added later: a policy stored before it still loads (vocabulary.STORED_DOCUMENT).
-        if v in SHOWN_NOT_SET and not is_stored(info.context):
-            raise ValueError(f"{v} is an activity the product shows, not a status an agent sets")
-        return v
-
 
 class OfferTimeoutPolicy(OfferFailurePolicy):
     """An offer nobody answered: the agent is set not-ready by default (an explicit reject is not). Its own
@@ -196,7 +188,7 @@ class CrossChannelRule(_Frozen):
     """Extra limits on top of Agent.free_slots: while on a contact of channel K, the channels in
     blocks[K] are not offered; max_contacts caps concurrent contacts over all channels."""
 
-    blocks: dict[Channel, frozenset[Channel]] = Field(default_factory=dict)
+    blocks: dict[Channel, SortedSet[Channel]] = Field(default_factory=dict)
     max_contacts: Int | None = Field(default=None, ge=1, le=100)
 
 

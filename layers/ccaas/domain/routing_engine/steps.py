@@ -28,6 +28,7 @@ from ccaas.domain.routing_engine.conditions import AllOf, SkillAtLeast, positive
 from ccaas.domain.routing_engine.journey import JourneyContext, analyse_journey
 from ccaas.domain.routing_engine.plan import Outcome, PlannedStep, RoutingPlan
 from ccaas.domain.routing_engine.policy import QueuePolicy, RoutingPolicy, StepSpec
+from ccaas.domain.vocabulary import STORED_DOCUMENT
 
 __all__ = ["PlannedStep", "RoutingPlan", "StepView", "current_step", "plan_contact", "plan_priority", "queue_condition",
            "required_condition", "steps_ahead"]
@@ -227,8 +228,11 @@ def plan_contact(
                 notes.append(f"segment {segment}: queue names no skill, no best-agents step")
             else:
                 cond = raise_floor(base, seg.first_step_min_proficiency)
-                specs.append((StepSpec(condition=cond, expiry_s=seg.first_step_expiry_s),
-                              f"segment {segment}: {render(cond)}"))
+                # Made from the stored queue's skills, not written by a client: a queue stored before a rule on
+                # what a client writes (a "name:value" skill's value) is planned, not refused at every arrival.
+                spec = StepSpec.model_validate({"condition": cond, "expiry_s": seg.first_step_expiry_s},
+                                               context=STORED_DOCUMENT)
+                specs.append((spec, f"segment {segment}: {render(cond)}"))
                 flags.append("segment_first_step")
     specs.extend((s, s.name or f"queue step {i + 1}") for i, s in enumerate(qp.steps))
 
