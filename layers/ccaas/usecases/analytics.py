@@ -300,13 +300,17 @@ def _redacted_contents(redactor: Redactor, window: list[ChatMessage], *,
     lines: list[str] = []
     speakers: list[ParticipantRole] = []
     sizes: list[int] = []
+    hidden: list[tuple[int, int, int]] = []  # (line, start, end) of each stand-in: a card whose digits are gone
     for message in window:
-        content = message.content.replace(_CARD_PLACEHOLDER, _CARD_STAND_IN) if stand_in else message.content
-        parts = content.split("\n")
-        lines += parts
+        parts = message.content.split("\n")
+        for part in parts:
+            if stand_in:
+                part, at = _with_stand_ins(part)
+                hidden += [(len(lines), start, end) for start, end in at]
+            lines.append(part)
         speakers += [message.participant_role] * len(parts)
         sizes.append(len(parts))
-    result = redactor.redact_many(lines, speakers) if lines else None
+    result = redactor.redact_many(lines, speakers, hidden_cards=hidden) if lines else None
     texts = result.texts if result is not None else []
     marks: dict[int, list[RedactionMark]] = {}
     for mark in result.receipt if result is not None else ():
@@ -324,6 +328,18 @@ def _redacted_contents(redactor: Redactor, window: list[ChatMessage], *,
             new_at += len(texts[k]) + 1
         contents.append(("\n".join(texts[a:b]), found if complete else None))
     return contents
+
+
+def _with_stand_ins(line: str) -> tuple[str, list[tuple[int, int]]]:
+    """The line with each [CARD] read as the stand-in, and where each stand-in is in it: the redactor reads what
+    follows one as what follows a card, and digits after it in a later message as the rest of a card that may have
+    begun in the placeholder (a card spoken over two messages whose first half was redacted with the card before)."""
+    pieces = line.split(_CARD_PLACEHOLDER)
+    spans, at = [], len(pieces[0])
+    for piece in pieces[1:]:
+        spans.append((at, at + len(_CARD_STAND_IN)))
+        at += len(_CARD_STAND_IN) + len(piece)
+    return _CARD_STAND_IN.join(pieces), spans
 
 
 def _read_offset(content: str, offset: int, stand_in: bool) -> int:
@@ -478,10 +494,12 @@ def analyze_contact(deps: Dependencies, tenant_id: str, contact_id: str) -> Anal
     if not messages:
         return None
     entry = deps.history.get_entry(tenant_id, contact_id)
-    connected_at = entry.record.connected_at if entry is not None and entry.record is not None else None
-    # the chat's own messages, each checked when posted: one past a week is kept at the last offset, not refused
+    record = entry.record if entry is not None else None
+    connected_at = record.connected_at if record is not None else None
+    # the chat's own messages, each checked when posted: one past a week is kept at the last offset, not refused;
+    # analysed as the contact's channel says (messages are posted to chat-like contacts only: CHAT without a record)
     transcript = parse_chat_messages([m.as_transcript_item() for m in messages], contact_id, connected_at=connected_at,
-                                     clamp_offsets=True)
+                                     clamp_offsets=True, contact_channel=record.channel if record is not None else None)
     analysis = _analyze(deps, tenant_id, transcript)
     # The messages were redacted when posted, so this analysis redacts (almost) nothing: what was redacted is in
     # each message's receipt.
@@ -538,9 +556,13 @@ def upload_transcript(deps: Dependencies, tenant_id: str, contact_id: str, docum
     analysed and stored (the raw document is dropped when this returns)."""
     from ccaas.usecases.history import known_contact  # noqa: PLC0415 - see the imports above
 
-    _, contact = known_contact(deps, tenant_id, contact_id)
+    entry, contact = known_contact(deps, tenant_id, contact_id)
+    # The contact's channel decides how it is analysed (a chat uploaded as our segments is no call: no recording
+    # notice owed), its record's where history has one (an Amazon Connect contact we do not hold), else ours.
+    record = entry.record if entry is not None else None
+    channel = record.channel if record is not None else contact.channel if contact is not None else None
     try:  # our segments (a list, or {"segments": [...], "connected_at_ms": n}) or a vendor's format
-        transcript = parse_transcript(document, contact_id)
+        transcript = parse_transcript(document, contact_id, contact_channel=channel)
     except TranscriptFormatError as error:  # the path of what is wrong (`results.items[0].alternatives`)
         raise DomainError(f"transcript not understood: {error}", field=error.field or "body") from None
     except ValidationError as error:  # what the models refused, by field and reason; never the text itself

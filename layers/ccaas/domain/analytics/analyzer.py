@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
+from ccaas.domain.vocabulary import is_stored
 
 from .conversation import ConversationCharacteristics, ConversationConfig, conversation_characteristics
 from .limits import MAX_CATEGORIES, MAX_COMPLIANCE_RULES, MAX_DOCUMENT_CHARS, MAX_TOTAL_PHRASES
@@ -36,7 +37,7 @@ from .rules import (
     default_reasons,
 )
 from .sentiment import LocalLexiconSentiment, SentimentAnalyzer, SentimentSummary, summarise_sentiment
-from .text import CLAUSE_BREAK, segment_words
+from .text import CLAUSE_BREAK, canonical_phrase, edits_taken, segment_words
 from .transcript import Channel, Speaker, Transcript
 
 
@@ -92,22 +93,66 @@ class AnalyticsRules(BaseModel):
     def default(cls) -> AnalyticsRules:
         return cls()
 
+    @field_validator("categories", "compliance")
+    @classmethod
+    def _unique_names(cls, rules: list[CategoryRule] | list[ComplianceRule], info: ValidationInfo) -> list:
+        """Rules are replaced and reported by name: two of one name are refused naming the list, by position."""
+        first: dict[str, int] = {}
+        for position, rule in enumerate(rules):
+            earlier = first.setdefault(rule.name, position)
+            if earlier != position:
+                raise ValueError(f"{info.field_name}[{position}] has the name of {info.field_name}[{earlier}]: "
+                                 "each name once")
+        return rules
+
+    @field_validator("compliance")
+    @classmethod
+    def _edits_the_phrases_take(cls, rules: list[ComplianceRule], info: ValidationInfo) -> list[ComplianceRule]:
+        """A `max_edits` none of the rule's phrases can take (text.edits_taken: at most one per two words after the
+        first) is refused naming it: it was cut silently ("max_edits": 2 on a four-word phrase is 1). Stored rules
+        (written before this check) load: their phrases take what they can, as before."""
+        if is_stored(info.context):
+            return rules
+        problems = []
+        for position, rule in enumerate(rules):
+            edits = getattr(rule, "max_edits", 0)
+            if not edits:
+                continue
+            longest = max(len(canonical_phrase(phrase)) for field in rule._phrase_fields()  # type: ignore[union-attr]
+                          for phrase in getattr(rule, field))
+            if edits_taken(longest, edits) < edits:
+                problems.append((f"compliance[{position}].max_edits",
+                                 f"{edits} edits need a phrase of at least {2 * edits + 1} words (never the first or "
+                                 f"last word, at most one per two words after the first); its longest has {longest}"))
+        if problems:
+            from ccaas.domain.journeys import SpecError, SpecErrors  # noqa: PLC0415 - the error path only (see `form`)
+
+            raise SpecErrors([SpecError(path, message, loc=_path_loc(path)[1:]) for path, message in problems[:5]])
+        return rules
+
+    @field_validator("qa")
+    @classmethod
+    def _qa_refers_to_known_rules(cls, qa: QARubric | None, info: ValidationInfo) -> QARubric | None:
+        """A QA item pointing at a rule that does not exist would silently score 0 forever: refused by its path."""
+        categories, compliance = info.data.get("categories"), info.data.get("compliance")
+        if qa is None or categories is None or compliance is None:
+            return qa  # none, or rules that failed validation themselves (their errors are reported)
+        known = {"category": {c.name for c in categories}, "compliance": {c.name for c in compliance}}
+        problems = []
+        for position, item in enumerate(qa.items):
+            if item.kind == "category" and item.target not in known["category"]:
+                problems.append((position, f"QA item {item.name}: unknown category {item.target!r}"))
+            if item.kind == "compliance" and item.target is not None and item.target not in known["compliance"]:
+                problems.append((position, f"QA item {item.name}: unknown compliance rule {item.target!r}"))
+        if problems:
+            from ccaas.domain.journeys import SpecError, SpecErrors  # noqa: PLC0415 - the error path only (see `form`)
+
+            raise SpecErrors([SpecError(f"qa.items[{k}].target", message, loc=("items", k, "target"))
+                              for k, message in problems[:5]])
+        return qa
+
     @model_validator(mode="after")
     def _consistent(self) -> AnalyticsRules:
-        for what, names in (
-            ("category", [c.name for c in self.categories]),
-            ("compliance rule", [c.name for c in self.compliance]),
-        ):
-            if len(names) != len(set(names)):
-                raise ValueError(f"duplicate {what} names")
-        categories = {c.name for c in self.categories}
-        compliance = {c.name for c in self.compliance}
-        for item in self.qa.items if self.qa is not None else ():
-            # A QA item pointing at a rule that does not exist would silently score 0 forever.
-            if item.kind == "category" and item.target not in categories:
-                raise ValueError(f"QA item {item.name}: unknown category {item.target!r}")
-            if item.kind == "compliance" and item.target is not None and item.target not in compliance:
-                raise ValueError(f"QA item {item.name}: unknown compliance rule {item.target!r}")
         phrases = (
             sum(c.phrase_count() for c in self.categories)
             + sum(c.phrase_count() for c in self.compliance)

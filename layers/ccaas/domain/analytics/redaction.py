@@ -22,10 +22,15 @@ Context is the nearest keyword within a few words before (or just after) the num
 last keyword of the other speaker's question just before ("and the code on the back?" / a
 digression / "568"); words that name something else ("order", "tracking", "dollars", "phone") are
 keywords too, so "order number 123456789" stays, and "last four" / "ending in" keep a number said
-alone (PCI DSS lets a card's last four be shown) without vetoing a card read out in groups.
+alone (PCI DSS lets a card's last four be shown) without vetoing a card read out in groups. A keyword joined to
+its number, or inside an id, by what joins an id's words (`_ @ + : . ~ / ·`, a dash: "ssn_078051120", "cust.ssn.…")
+is read as one written before a blank.
 Amounts ("$1,234.56") and times ("10:30") are kept. A card is also found when read with what was
 said twice or taken back left out (the agent repeating each group, "no wait, ..." inside it), in
 halves parted by an aside, and from its first groups said again around it.
+
+Every detector reads a superscript, subscript or circled digit ("⁴", "₄", "④": what NFKC makes one ASCII digit
+of) as that digit, in a copy of the text of the same length (_reading): the original characters are replaced.
 
 The typed identifiers (SSN in 3-2-4 layout, NINO, phone, email) are regexes, run only on the
 segments that can hold a match (those with a digit or an "@"); number words are found with
@@ -214,6 +219,40 @@ def ssn_plausible(digits: str) -> bool:
     )
 
 
+@cache
+def _lookalike_digit(char: str) -> str:
+    """The ASCII digit NFKC makes of a character that is no decimal digit itself: a superscript, subscript or
+    circled digit ("⁴", "₄", "④": "4"); "" for any other character (other scripts' decimal digits, "４", "٤", are
+    read as digits already)."""
+    if char.isdecimal():
+        return ""
+    folded = unicodedata.normalize("NFKC", char)
+    return str(unicodedata.decimal(folded)) if len(folded) == 1 and folded.isdecimal() else ""
+
+
+@cache
+def _spells_digits(char: str) -> bool:
+    """Whether NFKC writes the character as several characters holding a digit ("⑩" "10", "⒈" "1.", "⑴" "(1)")."""
+    folded = unicodedata.normalize("NFKC", char)
+    return len(folded) > 1 and any(c.isdecimal() for c in folded)
+
+
+def _reading(text: str) -> tuple[str, str, list[str]]:
+    """How the detectors read `text`, each the same length as it, so every offset holds and the original characters
+    are what is replaced: `text` with each character NFKC reads as one decimal digit written as that ASCII digit
+    ("card ⁴¹¹¹ ¹¹¹¹ ¹¹¹¹ ¹¹¹¹", "ssn ⁰⁷⁸-⁰⁵-¹¹²⁰": every detector reads them as the digits they are); that lower-cased
+    with compatibility letters as theirs, where the words (and the number runs) are read; and the characters NFKC
+    writes as several holding a digit ("⑩", "⒈"), which only the NFKC pass for cards reads (_obscured_cards). Every
+    such character changes under NFKC: a text in NFKC (nearly all) is read as it is, after one C-speed check."""
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        return text, _lowered(text), []
+    distinct = [c for c in set(text) if not c.isascii()]  # per distinct character: a long text is C-speed passes
+    digits = {ord(c): digit for c in distinct if (digit := _lookalike_digit(c))}
+    letters = {ord(c): letter for c in distinct if (letter := _as_letter(c)) != c}
+    read = text.translate(digits) if digits else text
+    return read, _lowered(read.translate(letters)), [c for c in distinct if _spells_digits(c)]
+
+
 def _numeric_tokens(text: str, windows: Sequence[tuple[int, int]] | None = None) -> list[tuple[int, int, str]]:
     """(start, end, digits) of digit groups, optionally only inside the given (start, end) windows."""
     if windows is None:
@@ -391,7 +430,7 @@ def _number_runs(lowered: str, numeric: list[tuple[int, int, str]]) -> list[Numb
 
 def contains_luhn_valid_card(text: str) -> bool:
     """True when `text` still holds something the redactor would replace as a card number."""
-    lowered = _lower_same_length(text)
+    text, lowered, _ = _reading(text)
     return any(
         _card_item_ranges(run, lambda run=run: _context(lowered, run.start, run.end) in _KEEPS)
         for run in _number_runs(lowered, _numeric_tokens(text))
@@ -402,11 +441,12 @@ def contains_luhn_valid_card(text: str) -> bool:
 def _lower_same_length(text: str) -> str:
     """Lower-cased text with positions unchanged (a few letters, e.g. "\u0130", grow when lowered), in which
     the words are read: a compatibility letter is its NFKC letter ("ＣＶＶ", "𝐜𝐯𝐯": "cvv"), so a keyword typed
-    in full-width or styled letters names its number as the ASCII one does (the digits were already read in
-    NFKC). Digits and marks stay as typed: the number runs read those themselves."""
-    if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
-        folded = {ord(c): f for c in set(text) if not c.isascii() and (f := _as_letter(c)) != c}
-        text = text.translate(folded)  # per distinct character: a long transcript is one C-speed pass
+    in full-width or styled letters names its number as the ASCII one does, and a superscript, subscript or circled
+    digit is its ASCII digit (_reading). Other digits and marks stay as typed: the number runs read those themselves."""
+    return _reading(text)[1]
+
+
+def _lowered(text: str) -> str:
     lowered = text.lower()
     if len(lowered) != len(text):
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
@@ -465,6 +505,11 @@ _KEY_PAIRS: dict[str, str] = {
 _KEY_TRIPLES: dict[str, str] = {"social security number": "ssn", "social security no": "ssn"}
 _STRIP = ".,?!;:()\"'[]-#=*\u2026"  # typed notes: "cvv#123", "cvv=123"
 _STRIP += "".join(chr(ord(c) + 0xFEE0) for c in _STRIP[:-1]) + "\u3001\u3002\u300c\u300d"  # "ＣＶＶ：", "ＣＶＶ、"
+# What joins the words of an id, a handle or a note ("ssn_078051120", "SSN@…", "cust+ssn+…", "card/4111…",
+# "ssn–078051120", "ssn·…"): a keyword joined so to its number, or inside an id, is read as a word, as one before a
+# blank is (the separators an SSN's groups take, what an id holds, and their full-width forms; "." in _words).
+_JOINERS = "_@+~/:*#=-\u00b7\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63"
+_AS_BLANKS = str.maketrans(dict.fromkeys(_JOINERS + "".join(chr(ord(c) + 0xFEE0) for c in _JOINERS if c < "\x7f"), " "))
 _KEEPS = ("keep", "tail")  # contexts that keep a number said alone
 _BEFORE_WORDS, _AFTER_WORDS = 14, 7  # words of context searched before / after a number
 _BEFORE_CHARS = 110
@@ -488,6 +533,22 @@ def _keyword(words: list[str], k: int) -> str | None:
     return _KEYWORDS.get(word)
 
 
+def _words(text: str) -> list[str]:
+    """The words of `text` as keywords are looked for in them: split at blanks and at what joins an id's words, and
+    at a full stop inside a word that is no keyword ("cust.ssn.…", not "s.s.n")."""
+    words = text.translate(_AS_BLANKS).split()
+    if "." not in text and "\uff0e" not in text:
+        return words
+    split: list[str] = []
+    for word in words:
+        inner = word.strip(_STRIP)
+        if ("." in inner or "\uff0e" in inner) and inner not in _KEYWORDS:
+            split += word.replace("\uff0e", " ").replace(".", " ").split()
+        else:
+            split.append(word)
+    return split
+
+
 def _context_words(words: list[str]) -> list[str]:
     """Words as keywords are looked up: punctuation stripped, a possessive or "is" contraction cut
     ("my social's 078...", "routing's", "card’s")."""
@@ -502,14 +563,14 @@ def _context_words(words: list[str]) -> list[str]:
 
 def _context(lowered: str, start: int, end: int) -> str | None:
     """The kind of the nearest keyword before (or, at double the distance, after) a number."""
-    before = _context_words(lowered[max(0, start - _BEFORE_CHARS) : start].split()[-_BEFORE_WORDS:])
+    before = _context_words(_words(lowered[max(0, start - _BEFORE_CHARS) : start])[-_BEFORE_WORDS:])
     kind, distance = None, _BEFORE_WORDS + 1
     for k in range(len(before) - 1, -1, -1):
         found = _keyword(before, k)
         if found is not None:
             kind, distance = found, len(before) - k
             break
-    after = _context_words(lowered[end : end + 60].split()[:_AFTER_WORDS])
+    after = _context_words(_words(lowered[end : end + 60])[:_AFTER_WORDS])
     for k in range(len(after)):
         if 2 * (k + 1) >= distance:
             break
@@ -529,7 +590,7 @@ def _question(lowered: str, start: int) -> str | None:
     if turn == -1:
         return None
     asked = max(lowered.rfind("\n", 0, turn), lowered.rfind(_SPEAKER_CHANGE, 0, turn)) + 1
-    words = _context_words(lowered[max(asked, turn - _BEFORE_CHARS) : turn].split())
+    words = _context_words(_words(lowered[max(asked, turn - _BEFORE_CHARS) : turn]))
     for k in range(len(words) - 1, -1, -1):
         found = _keyword(words, k)
         if found is not None:
@@ -539,7 +600,7 @@ def _question(lowered: str, start: int) -> str | None:
 
 def _mentions(lowered: str, start: int, kind: str) -> bool:
     """Whether any keyword of `kind` (not only the nearest) is among the words before `start`."""
-    before = _context_words(lowered[max(0, start - _BEFORE_CHARS) : start].split()[-_BEFORE_WORDS:])
+    before = _context_words(_words(lowered[max(0, start - _BEFORE_CHARS) : start])[-_BEFORE_WORDS:])
     return any(_keyword(before, k) == kind for k in range(len(before)))
 
 
@@ -687,8 +748,11 @@ def _card_prefix(digits: str) -> bool:
 class _Numbers:
     """Classifies the number runs of one text; `spans` gets (start, end, kind)."""
 
-    def __init__(self, lowered: str, typed_cards: Sequence[tuple[int, int, str]] = ()) -> None:
+    def __init__(self, lowered: str, typed_cards: Sequence[tuple[int, int, str]] = (),
+                 hidden_cards: Sequence[tuple[int, int]] = ()) -> None:
         self.lowered = lowered
+        # cards redacted before, read as stand-ins (Redactor.redact_many's `hidden_cards`), (start, end) in order
+        self.hidden_ends = sorted(end for _, end in hidden_cards)
         self.spans: list[tuple[int, int, PiiType]] = []
         self.anchor: int | None = None  # end of the last card / expiry / security code
         self.anchor_amex = False
@@ -709,6 +773,36 @@ class _Numbers:
         self._corrected_groups()
         self._card_fragments()
         self._split_identifiers()
+        self._card_remainders()
+
+    def _card_remainders(self) -> None:
+        """Digits typed or said after a card redacted before (a stand-in: its digits are gone), in a later segment
+        with only bridging words between, that no detector claimed: the rest of a card whose first digits went into
+        that placeholder. A card said over two chat messages after another card ("my card is 4111 1111 1111 1111" /
+        "four one one one one one one one" / "one one one one one one one one"): the second message is redacted as
+        part of what follows the first card, and the third's 8 digits could only be joined with digits now gone. No
+        Luhn check can clear them, so they are a card's (its last four alone are kept: PCI DSS lets them be shown)."""
+        if not self.hidden_ends:
+            return
+        lowered = self.lowered
+        claimed: set[tuple[int, int]] = set()  # what follows a remainder, read as what follows a card (below)
+        for run in self._unclaimed():
+            if not 4 <= len(run.digits) <= _CARD_MAX - 4 or (run.start, run.end) in claimed:
+                continue
+            k = bisect.bisect_right(self.hidden_ends, run.start)
+            if not k:
+                continue
+            hidden_end = self.hidden_ends[k - 1]
+            gap = lowered[hidden_end : run.start]
+            if "\n" not in gap and _SPEAKER_CHANGE not in gap:
+                continue  # the digits right after a placeholder, in its own message, were read with it
+            # bridged from the nearest card before it: the hidden one, or one read after it
+            anchor = max((e for s, e, kind in self.spans if kind is PiiType.CARD and hidden_end <= e <= run.start),
+                         default=hidden_end)
+            if _bridged(lowered, anchor, run.start) and _context(lowered, run.start, run.end) not in _KEEPS:
+                self.spans.append((run.start, run.end, PiiType.CARD))
+                self._details_after(run.end)
+                claimed = {(s, e) for s, e, _ in self.spans}
 
     def _unclaimed(self) -> list[NumberRun]:
         claimed = {(s, e) for s, e, _ in self.spans}
@@ -1091,7 +1185,7 @@ def _marks_between(lowered: str, items: Sequence[DigitItem]) -> str:
 
 
 def _word_before(lowered: str, start: int) -> str:
-    words = lowered[max(0, start - 20) : start].split()
+    words = _words(lowered[max(0, start - 20) : start])
     return words[-1].strip(_STRIP) if words else ""
 
 
@@ -1230,12 +1324,16 @@ class Redactor:
         result = self.redact_many(text.split("\n"))
         return RedactionResult(text="\n".join(result.texts), counts=result.counts)
 
-    def redact_many(self, texts: Sequence[str], speakers: Sequence[object] | None = None) -> RedactedTexts:
+    def redact_many(self, texts: Sequence[str], speakers: Sequence[object] | None = None, *,
+                    hidden_cards: Sequence[tuple[int, int, int]] = ()) -> RedactedTexts:
         """Redact consecutive texts together: ASR splits a card number over segments, and the other
         speaker may read part of it back, so numbers run on across segments whoever speaks.
 
         `speakers` marks where the speaker changes (kept for callers; a number may cross it). The
         result's `receipt` says what was replaced where (kind, segment, offsets), never the value.
+        `hidden_cards`: (segment, start, end) of cards redacted before and given as stand-in digits (a chat's stored
+        "[CARD]"): what follows one is what follows a card, and digits after it in a later segment that nothing
+        else claims are the rest of a card (their partner may be in the placeholder: _Numbers._card_remainders).
         """
         joined = lines = "\n".join(texts)
         if joined.count("\n") != len(texts) - 1 or _SPEAKER_CHANGE in joined:  # would look like boundaries
@@ -1246,14 +1344,20 @@ class Redactor:
             boundaries = ["\n" if a == b else _SPEAKER_CHANGE for a, b in zip(speakers, speakers[1:])]
             joined = "".join(chain.from_iterable(zip(texts, [*boundaries, ""])))
         starts = list(accumulate([len(t) + 1 for t in texts[:-1]], initial=0))
-        lowered = _lower_same_length(joined)
+        # The detectors read `joined` with superscript, subscript and circled digits as ASCII ones (the same length):
+        # the original texts are what _apply cuts placeholders into.
+        original = joined
+        joined, lowered, spelled = _reading(joined)
+        if joined is not original:  # the tenant's patterns read the digits so too, one segment per line
+            lines = joined.replace(_SPEAKER_CHANGE, "\n")
 
         spans: list[tuple[int, int, str]] = []
         # Digits are rare in speech: find the segments holding any with str.find, scan only those.
         if joined.isascii():
             digit_segments = _segments_containing(joined, starts, "0123456789")
-        else:  # digits of other scripts too; str.find cannot enumerate those
-            digit_segments = sorted({bisect.bisect_right(starts, m.start()) - 1 for m in _ANY_DIGIT.finditer(joined)})
+        else:  # digits of other scripts too, and "⑩", "⒈" (the NFKC pass reads them); str.find cannot enumerate those
+            digit_segments = sorted({bisect.bisect_right(starts, m.start()) - 1 for m in _ANY_DIGIT.finditer(joined)}
+                                    .union(_segments_containing(joined, starts, spelled)))
         numeric = _numeric_tokens(joined, [(starts[k], starts[k] + len(texts[k])) for k in digit_segments])
         typed = self._digit_identifiers(joined, numeric) if self._digit_regex is not None else []
         # cards in digit groups, whatever marks join them (the runs judge those they can read)
@@ -1265,7 +1369,8 @@ class Redactor:
         if self._run_kinds:
             # what follows a card typed with other keyboards' marks is read as if typed with ASCII ones
             read = _details_as_typed(lowered, group_cards) if group_cards else lowered
-            numbers = _Numbers(read, _joined_spans([(s, e, d) for s, e, d, unread in group_cards if unread]))
+            numbers = _Numbers(read, _joined_spans([(s, e, d) for s, e, d, unread in group_cards if unread]),
+                               [(starts[k] + s, starts[k] + e) for k, s, e in hidden_cards])
             # a typed SSN ("078-05-1120") is no part of a card said next to it
             ssns = [(s, e) for s, e, kind in typed if kind is PiiType.SSN]
             regions = candidate_regions(read, numeric)
@@ -1294,7 +1399,7 @@ class Redactor:
             spans += [(m.start(), m.end(), name) for m in rx.finditer(lines) if m.end() > m.start()]
         if not spans:
             return RedactedTexts(texts=list(texts))
-        return _apply(joined, starts, texts, spans)
+        return _apply(original, starts, texts, spans)
 
     def _digit_identifiers(self, joined: str, numeric: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
         """SSN / NINO / phone matches, searched only in small windows around clusters of digit groups."""
@@ -1559,8 +1664,9 @@ def _segments_containing(joined: str, starts: list[int], needles: Sequence[str])
 
 
 def _holds_number(text: str) -> bool:
-    """Whether a segment says any digit, in figures or in words."""
-    return _ANY_DIGIT.search(text) is not None or bool(number_word_hits(_lower_same_length(text)))
+    """Whether a segment says any digit, in figures (superscript ones too) or in words."""
+    text, lowered, _ = _reading(text)
+    return _ANY_DIGIT.search(text) is not None or bool(number_word_hits(lowered))
 
 
 def _label_rank(label: str) -> int:
@@ -1710,8 +1816,8 @@ def _may_spell_a_number(text: str) -> bool:
     10,000 list rows with a name, an address and a plan column load in 1.3 s instead of 1.7 s (0.7 s with no
     redaction at all). Nor do ids and references of fewer digits than an SSN with no word that names a security
     code, a card, an expiry or an SSN ("acct-00017", "r00042": a list upload checks two such ids a row, half of
-    its parse)."""
-    digits = len(_ANY_DIGIT.findall(text))
+    its parse). Digits are counted as NFKC reads them: "⁴¹¹¹…", "④①①①…" and "⒋⒈⒈⒈…" are digits too."""
+    digits = len(_ANY_DIGIT.findall(text if text.isascii() else unicodedata.normalize("NFKC", text)))
     if digits < _SSN_DIGITS:
         lowered = text.lower()
         if _MANY_DIGITS_WORD.search(lowered):

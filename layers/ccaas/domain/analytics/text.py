@@ -406,6 +406,14 @@ class StreamMatch:
 MAX_MATCHES_PER_PHRASE = 256  # per speaker's stream of one conversation: the earliest ones
 
 
+def edits_taken(length: int, max_edits: int) -> int:
+    """The word edits a phrase of `length` canonical words takes of a rule's `max_edits`: never at its first or last
+    word and at most one per two words after the first (3-4 words: 1, 5 or more: 2, shorter: none), so most of the
+    words between its first and last are still said. Two edits on four words would leave only the first and last to
+    match ("we will sue you" in "we can help you", "we will call you")."""
+    return min(max_edits, (length - 1) // 2)
+
+
 class ConversationIndex:
     """Canonical phrases (with their tolerated edits) found across each speaker's consecutive segments."""
 
@@ -424,7 +432,7 @@ class ConversationIndex:
                 continue
             pid = self._ids[key] = len(self.phrases)
             self.phrases.append(key)
-            edits = min(max_edits, (len(tokens) - 1) // 2)  # short phrases stay (nearly) exact
+            edits = edits_taken(len(tokens), max_edits)  # short phrases stay (nearly) exact
             if len(tokens) == 1:
                 singles.setdefault(tokens[0], []).append(pid)
             elif edits:

@@ -14,7 +14,7 @@ place on the timeline or attribute (not an object, no speaker, no offset, no tex
 number: `true` is not 1) is skipped and counted in `dropped_segments`.
 """
 from __future__ import annotations
-from ccaas.domain.vocabulary import Int
+from ccaas.domain.vocabulary import Channel as ContactChannel, Int
 
 import math
 from collections.abc import Iterable, Mapping
@@ -33,6 +33,25 @@ class Speaker(StrEnum):
 class Channel(StrEnum):
     VOICE = "VOICE"
     CHAT = "CHAT"
+
+
+# How a contact's transcript is analysed, by the contact's own channel: spoken (conversation timing, the voice-only
+# rules such as the recording notice) or written. The upload's format only guesses it (a chat may be uploaded as our
+# segments, a call as chat messages); a task has no conversation of its own, so for one the format's guess stands.
+ANALYSED_AS: Mapping[ContactChannel, Channel] = {
+    ContactChannel.VOICE: Channel.VOICE,
+    ContactChannel.VIDEO: Channel.VOICE,
+    ContactChannel.CHAT: Channel.CHAT,
+    ContactChannel.SMS: Channel.CHAT,
+    ContactChannel.SOCIAL: Channel.CHAT,
+    ContactChannel.EMAIL: Channel.CHAT,
+}
+
+
+def analysed_channel(contact_channel: ContactChannel | None, guess: Channel) -> Channel:
+    """The channel a transcript is analysed as: its contact's (ANALYSED_AS), else the format's `guess` (a contact
+    whose channel is not known, or a task)."""
+    return ANALYSED_AS.get(contact_channel, guess) if contact_channel is not None else guess
 
 
 class TranscriptFormatError(ValueError):
@@ -279,6 +298,7 @@ def parse_chat_messages(
     *,
     connected_at: str | int | None = None,
     clamp_offsets: bool = False,
+    contact_channel: ContactChannel | None = None,
 ) -> Transcript:
     """Chat messages `[{participant_role, content, absolute_time}]` (Amazon Connect's PascalCase keys too).
 
@@ -288,7 +308,8 @@ def parse_chat_messages(
     customer typed while queued) is kept at offset 0: its words count, chat has no timing rules to skew.
     A message more than MAX_OFFSET_MS after it is refused naming its time, unless `clamp_offsets` (the
     chat's own stored messages, each checked when posted: a chat kept open past a week keeps its later
-    messages, in their order, at the last offset). Each segment's `source` is its message's index.
+    messages, in their order, at the last offset). Each segment's `source` is its message's index. It is analysed
+    as CHAT unless `contact_channel` says otherwise (analysed_channel: a call's words uploaded as chat messages).
     """
     parsed: list[tuple[int, str, Speaker | None, int | None, Any]] = []
     times: list[int] = []
@@ -323,7 +344,8 @@ def parse_chat_messages(
             offset = MAX_OFFSET_MS
         rows.append((speaker, offset, offset, content, None, index))
     # Chat timestamps may arrive unordered; Transcript sorts by begin (stably: clamped ones keep their order).
-    return _build(contact_id, rows, channel=Channel.CHAT, connected_at_ms=0, dropped=dropped)
+    return _build(contact_id, rows, channel=analysed_channel(contact_channel, Channel.CHAT), connected_at_ms=0,
+                  dropped=dropped)
 
 
 def parse_contact_lens(doc: Any, contact_id: str | None = None) -> Transcript:
@@ -536,17 +558,23 @@ def detect_format(doc: Any) -> TranscriptFormat:
     raise TranscriptFormatError("unrecognised transcript document")
 
 
-def parse_transcript(doc: Any, contact_id: str | None = None) -> Transcript:
-    """Detect the format and parse with default options."""
+def parse_transcript(doc: Any, contact_id: str | None = None, *,
+                     contact_channel: ContactChannel | None = None) -> Transcript:
+    """Detect the format and parse with default options. The contact's channel, where the caller knows it, says
+    how the transcript is analysed, not the format (analysed_channel: a chat uploaded as our segments is a chat)."""
     fmt = detect_format(doc)
     if fmt == "segments":
         if isinstance(doc, Mapping):
-            return parse_segments(doc.get("segments"), contact_id or "", connected_at_ms=doc.get("connected_at_ms"))
-        return parse_segments(doc, contact_id or "")
-    if fmt == "chat":
-        return parse_chat_messages(doc, contact_id or "")
-    if fmt == "contact_lens":
-        return parse_contact_lens(doc, contact_id)
-    if fmt == "transcribe_call_analytics":
-        return parse_transcribe_call_analytics(doc, contact_id)
-    return parse_transcribe_standard(doc, contact_id)
+            transcript = parse_segments(doc.get("segments"), contact_id or "", connected_at_ms=doc.get("connected_at_ms"))
+        else:
+            transcript = parse_segments(doc, contact_id or "")
+    elif fmt == "chat":
+        transcript = parse_chat_messages(doc, contact_id or "")
+    elif fmt == "contact_lens":
+        transcript = parse_contact_lens(doc, contact_id)
+    elif fmt == "transcribe_call_analytics":
+        transcript = parse_transcribe_call_analytics(doc, contact_id)
+    else:
+        transcript = parse_transcribe_standard(doc, contact_id)
+    channel = analysed_channel(contact_channel, transcript.channel)
+    return transcript if channel == transcript.channel else transcript.model_copy(update={"channel": channel})
