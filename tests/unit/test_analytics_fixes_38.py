@@ -315,3 +315,32 @@ def test_an_ssn_joined_to_its_word_is_redacted_in_text_and_attributes(value):
 def test_ids_that_hold_no_ssn_are_kept(value):
     check_id("customer_id", value)
     assert redact_attribute(value) == value
+
+
+_DETECT_DUMPS = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from ccaas.domain.analytics.redaction import RedactionConfig
+print(RedactionConfig.model_validate({"detect": ["SSN", "EMAIL", "CARD", "PHONE", "CARD_EXPIRY"]}).model_dump_json())
+"""
+
+
+def test_the_redaction_detect_list_is_answered_sorted_whatever_the_process_hash_seed():
+    """A frozenset's JSON order follows string hashing, which differs per process: one stored document answered two
+    ways by two Lambda environments."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    layers = Path(__file__).resolve().parents[2] / "layers"
+    answers = set()
+    for seed in ("0", "1", "2", "3"):
+        out = subprocess.run([sys.executable, "-c", _DETECT_DUMPS, str(layers)], capture_output=True, text=True,
+                             timeout=120, env={**os.environ, "PYTHONHASHSEED": seed})
+        assert out.returncode == 0, out.stderr
+        answers.add(out.stdout)
+    (answer,) = answers
+    detect = json.loads(answer)["detect"]
+    assert detect == sorted(detect) and "CARD_SECURITY_CODE" in detect

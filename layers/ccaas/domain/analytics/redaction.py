@@ -54,7 +54,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from ccaas.domain.vocabulary import Bool, DomainError, is_stored
+from ccaas.domain.vocabulary import Bool, DomainError, SortedSet, is_stored
 
 from .limits import MAX_CUSTOM_PATTERNS, MAX_PATTERN, MAX_PATTERN_NAME
 from .patterns import MAX_TOTAL_PROGRAM_SIZE, compile_tenant_pattern, lazy_regex
@@ -104,7 +104,7 @@ class RedactionConfig(BaseModel):
     # CARD is never off and brings CARD_SECURITY_CODE with it: PCI DSS forbids storing a card number in the clear
     # and its code at all. A list without CARD is refused; a stored one (written before this rule: an outside
     # probe turned both off with ["EMAIL"] and then stored a card and its code) loads with both.
-    detect: frozenset[PiiType] = Field(default=frozenset(PiiType), max_length=len(PiiType))
+    detect: SortedSet[PiiType] = Field(default=frozenset(PiiType), max_length=len(PiiType))  # answered sorted
 
     @field_validator("detect")
     @classmethod
