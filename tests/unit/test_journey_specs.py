@@ -84,6 +84,8 @@ def test_a_full_journey_parses_with_every_step_kind() -> None:
     (journey({**ROUTE, "expect": {"ewt_min_s": 60, "ewt_max_s": 10}}), "steps[0].expect"),
     (journey({**ROUTE, "parameters": {"action": "hours"}}), "steps[0].parameters"),
     (journey({"action": "survey"}), "steps[0]"),
+    # a segment in the shape POST /contacts takes it: "Gold" was stored and failed only when the suite ran
+    (journey({"action": "create_contact", "queue_id": "sales", "segment": "Gold"}), "steps[0].segment"),
 ])
 def test_a_bad_spec_is_refused_with_the_path_of_the_offending_key(document: dict, path: str) -> None:
     with pytest.raises(SpecError) as caught:
