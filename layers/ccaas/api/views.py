@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from ccaas.domain.history import ChatMessage
 from ccaas.domain.models import Agent, Contact, Handover, TransferTarget
+from ccaas.domain.routing_engine.journey import JourneySummary, PastContact
 from ccaas.usecases.agents import Offer
 from ccaas.usecases.waiting import HoursStatus, WaitInfo
 
@@ -94,6 +95,9 @@ class AgentView(BaseModel):
     name: str
     status: str
     status_since: str | None
+    next_status: str | None = Field(default=None, description=(
+        "a status pending until the agent's last contact ends (a supervisor's OFFLINE during a conversation): "
+        "meanwhile the agent takes no new work"))
     activity: str
     activity_since: str | None
     handled_today: int
@@ -121,6 +125,7 @@ class AgentView(BaseModel):
             name=a.name,
             status=a.status,
             status_since=iso(a.status_since),
+            next_status=a.next_status,
             activity=agent_activity(a),
             activity_since=iso(a.activity_since),
             handled_today=a.handled_today if a.handled_day == today else 0,
@@ -159,10 +164,45 @@ class OfferCustomerView(BaseModel):
     preferred_language: str | None
 
 
+class PastContactView(BaseModel):
+    """One of the customer's recent contacts on an offer: its times as the API's others are (ISO 8601, and the
+    same instant in epoch ms as `_ms`); the stored journey keeps epoch ms."""
+
+    contact_id: str
+    started_at: str | None = Field(description="when the customer reached out (KPI contact_time)")
+    started_at_ms: int
+    ended_at: str | None
+    ended_at_ms: int | None
+    agent_id: str | None
+    queue_id: str | None
+    channel: str | None
+    reason: str | None
+    outcome: str | None = Field(description="e.g. COMPLETED, ABANDONED, TRANSFERRED")
+    sentiment: float | None
+
+    @classmethod
+    def of(cls, p: PastContact) -> PastContactView:
+        return cls(**p.model_dump(mode="json", exclude={"started_at", "ended_at"}), started_at=iso(p.started_at),
+                   started_at_ms=p.started_at, ended_at=iso(p.ended_at), ended_at_ms=p.ended_at)
+
+
+class JourneyView(BaseModel):
+    customer_id: str | None
+    repeat_contact: bool
+    repeat_of: str | None
+    last_agent_id: str | None
+    recent: list[PastContactView] = Field(description="the customer's most recent contacts, newest first")
+    sentiment: float | None
+
+    @classmethod
+    def of(cls, j: JourneySummary) -> JourneyView:
+        return cls(**j.model_dump(mode="json", exclude={"recent"}), recent=[PastContactView.of(p) for p in j.recent])
+
+
 class OfferView(BaseModel):
     contact: ContactView
     expires_at: str | None
-    journey: dict | None = Field(description="repeat_contact, repeat_of, last_agent_id, recent contacts")
+    journey: JourneyView | None = Field(description="repeat_contact, repeat_of, last_agent_id, recent contacts")
     customer: OfferCustomerView | None
     earlier_messages: list[ChatMessage] = Field(
         default_factory=list, description="a transferred contact's earlier segments' messages (redacted), oldest first")
@@ -174,7 +214,7 @@ class OfferView(BaseModel):
             earlier_messages=offer.earlier_messages,
             contact=ContactView.of(offer.contact),
             expires_at=iso(offer.expires_at),
-            journey=offer.journey.model_dump(mode="json") if offer.journey else None,
+            journey=JourneyView.of(offer.journey) if offer.journey else None,
             customer=None if customer is None else OfferCustomerView(
                 customer_id=customer.customer_id, name=customer.name, tier=customer.tier, vip=customer.vip,
                 preferred_language=customer.preferred_language),

@@ -124,22 +124,30 @@ def accept(contact: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent]
 
 
 def _release(agent: Agent, contact: Contact, now_ms: int) -> Agent:
+    """The contact's slot is freed; with the agent's last contact gone, its pending status (next_status) applies
+    in the same write."""
     active = dict(agent.active)
     active[contact.channel] = max(0, active.get(contact.channel, 0) - 1)
+    active = {c: n for c, n in active.items() if n}
+    pending = {"status": agent.next_status, "status_since": now_ms, "next_status": None} if agent.next_status and not active else {}
     return _agent(
         agent,
         now_ms,
-        active={c: n for c, n in active.items() if n},
+        active=active,
         active_contact_ids=_without(agent.active_contact_ids, contact.contact_id),
         offered_contact_ids=_without(agent.offered_contact_ids, contact.contact_id),
         acw_contact_ids=_without(agent.acw_contact_ids, contact.contact_id),
         last_contact_ended_at=now_ms,
+        **pending,
     )
 
 
-def decline(contact: Contact, agent: Agent, now_ms: int, *, agent_status: str | None = None) -> tuple[Contact, Agent]:
+def decline(contact: Contact, agent: Agent, now_ms: int, *, agent_status: str | None = None,
+            refused: bool = True) -> tuple[Contact, Agent]:
     """The agent rejected (or missed) the offer: the contact goes back to the queue, keeping its place;
-    with `agent_status` the agent is set to that (not-ready) status in the same write."""
+    with `agent_status` the agent is set to that (not-ready) status in the same write, unless a supervisor's
+    status is pending for it (next_status: that one stands). `refused` False: the offer was withdrawn from the
+    agent (withdraw_offer), no refusal of its own: it is not added to the contact's declined_by."""
     _require_offer(contact, agent)
     if contact.state != ContactState.OFFERED:
         raise Conflict(f"contact {contact.contact_id} is {contact.state}, not OFFERED", field="contact_id")
@@ -150,12 +158,19 @@ def decline(contact: Contact, agent: Agent, now_ms: int, *, agent_status: str | 
         offered_at=None,
         # A segment offered straight to a named agent (a transfer) enters the queue only now.
         enqueued_at=contact.enqueued_at if contact.enqueued_at is not None else now_ms,
-        declined_by=(*contact.declined_by, agent.agent_id),
+        declined_by=(*contact.declined_by, agent.agent_id) if refused else contact.declined_by,
     )
     released = _release(agent, contact, now_ms).model_copy(update={"last_contact_ended_at": agent.last_contact_ended_at})
-    if agent_status and agent_status != released.status:
+    if agent_status and agent.next_status is None and agent_status != released.status:
         released = _agent(released, now_ms, status=agent_status, status_since=now_ms, version=released.version)
     return back, released
+
+
+def withdraw_offer(contact: Contact, agent: Agent, now_ms: int) -> tuple[Contact, Agent]:
+    """A supervisor took the agent out of work (set_status by a supervisor) while the offer rang: the contact goes
+    back to the queue keeping its place, as after a refusal, but the agent refused nothing (it may be offered the
+    contact again once it is back)."""
+    return decline(contact, agent, now_ms, refused=False)
 
 
 def hold_closed(contact: Contact, now_ms: int) -> dict[str, object]:
@@ -204,12 +219,22 @@ def fail(contact: Contact, agent: Agent | None, now_ms: int) -> tuple[Contact, A
     return failed, _release(agent, contact, now_ms).model_copy(update={"last_contact_ended_at": agent.last_contact_ended_at})
 
 
-def set_status(agent: Agent, status: str, now_ms: int) -> Agent:
-    if agent.status == status:
+def set_status(agent: Agent, status: str, now_ms: int, *, by_supervisor: bool = False) -> Agent:
+    """The agent's status set by itself or, `by_supervisor`, forced by a supervisor. Any new status replaces a
+    pending one (next_status). OFFLINE with contacts in hand: the agent's own is a 409 (its desktop is there to
+    finish them: end its after-contact work, answer or refuse its offers); a supervisor's becomes the agent's
+    next_status: it takes no new work from now on and goes OFFLINE in the write that releases its last contact (the
+    use-case withdraws its offers and ends its after-contact work at once; a conversation in progress runs to its
+    end). Any other status applies at once, contacts in hand or not."""
+    if agent.status == status and agent.next_status is None:
         return agent
     if status == AgentStatus.OFFLINE and agent.busy:
-        raise Conflict(f"agent {agent.agent_id} has contacts in progress; finish them before going OFFLINE", field="status")
-    return _agent(agent, now_ms, status=status, status_since=now_ms)
+        if not by_supervisor:
+            raise Conflict(f"agent {agent.agent_id} has contacts in progress; finish them before going OFFLINE",
+                           field="status")
+        return agent if agent.next_status == status else _agent(agent, now_ms, next_status=status)
+    since = agent.status_since if agent.status == status else now_ms
+    return _agent(agent, now_ms, status=status, status_since=since, next_status=None)
 
 
 def arm_token(contact: Contact, token: str, check_at: int | None = None) -> Contact:

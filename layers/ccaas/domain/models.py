@@ -148,15 +148,18 @@ class Agent(AgentProfile):
     # Contacts handled (ACW ended) on `handled_day`, the tenant-local day (YYYYMMDD).
     handled_day: str | None = None
     handled_today: int = 0
+    # The status the agent goes to when its last contact ends (lifecycle.set_status: a supervisor's OFFLINE while
+    # contacts are still connected). Meanwhile it takes no new work and counts as leaving, not staffed.
+    next_status: str | None = None
     version: int = 0
 
     @property
     def is_available(self) -> bool:
-        return self.status == AgentStatus.AVAILABLE
+        return self.status == AgentStatus.AVAILABLE and self.next_status is None
 
     @property
     def is_staffed(self) -> bool:
-        return self.status != AgentStatus.OFFLINE
+        return (self.next_status or self.status) != AgentStatus.OFFLINE
 
     def free_slots(self, channel: Channel) -> int:
         if not self.is_available:

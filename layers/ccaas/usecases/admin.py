@@ -223,6 +223,9 @@ def put_agent(deps: Dependencies, agent: Agent) -> Agent:
                        f"{TEST_AGENT_SKILL}", field="skills")
     deps.store.save(agents=[updated])  # conditional on the version read: the event below is this change's
     _publish_profile_change(deps, current, updated)
+    from ccaas.usecases.agents import routing_profile_changed  # noqa: PLC0415 - routing: only a saved profile needs it
+
+    routing_profile_changed(deps, current, updated)  # a queue or skill gained serves now, not at the next timer
     return updated
 
 

@@ -9,12 +9,19 @@ from ccaas.domain.events import SHOWN_NOT_SET, EventType, agent_activity, agent_
 from ccaas.domain.live_metrics import local_day
 from ccaas.domain.customers import Customer
 from ccaas.domain.history import ChatMessage
-from ccaas.domain.models import Agent, AgentStatus, Contact, NotFound
+from ccaas.domain.models import Agent, Conflict, Contact, NotFound
 from ccaas.domain.routing_engine import JourneySummary, reservation_deadline
 from ccaas.usecases import routing
 from ccaas.domain.vocabulary import NOT_READY_REASON
 from ccaas.usecases.tenancy import time_zone_of
-from ccaas.usecases.contacts import earlier_segments, offer_work_to, retrying
+from ccaas.usecases.contacts import (
+    earlier_segments,
+    end_after_contact_work,
+    offer_waiting_work,
+    offer_work_to,
+    retrying,
+    withdraw_offer,
+)
 
 # Named not-ready reasons are free text in the same field; these are the states an agent sets.
 STATUS_PATTERN = f"^(OFFLINE|AVAILABLE|NOT_READY|{NOT_READY_REASON})$"
@@ -38,27 +45,69 @@ class StatusChange(BaseModel):
 
 
 
-def set_agent_status(deps: Dependencies, tenant_id: str, agent_id: str, change: StatusChange) -> Agent:
-    def attempt() -> Agent:
+def set_agent_status(deps: Dependencies, tenant_id: str, agent_id: str, change: StatusChange, *,
+                     by_supervisor: bool = False) -> Agent:
+    """The agent's own status change, or (`by_supervisor`) a supervisor's, which also clears what the agent holds
+    (lifecycle.set_status): its ringing offers are withdrawn and routed again (unless it is set AVAILABLE: they are
+    its work then), its after-contact work ends as end-acw ends it; a conversation in progress stays until it
+    ends, OFFLINE pending meanwhile (next_status). The status is written first, so nothing new is offered to the
+    agent while this runs. An agent leaving the staff (OFFLINE, or going) lets the available agents of its queues
+    take what only it could (a step passed over at once); an AVAILABLE one is offered work."""
+    def attempt() -> tuple[Agent, Agent]:
         agent = deps.store.get_agent(tenant_id, agent_id)
-        updated = lifecycle.set_status(agent, change.status, deps.clock.now_ms())
+        updated = lifecycle.set_status(agent, change.status, deps.clock.now_ms(), by_supervisor=by_supervisor)
         if updated is agent:
-            return agent
+            return agent, agent
         deps.store.save(agents=[updated])
+        pending = {"next_status": updated.next_status} if updated.next_status else {}
         deps.events.publish(
             [
                 agent_event(
                     EventType.AGENT_STATUS_CHANGED, updated, deps.ids.new_id(), deps.clock.now_ms(),
-                    previous_status=agent.status, previous_activity=agent_activity(agent),
+                    previous_status=agent.status, previous_activity=agent_activity(agent), **pending,
                 )
             ]
         )
-        return updated
+        return agent, updated
 
-    updated = retrying(attempt)
-    if updated.status == AgentStatus.AVAILABLE and offer_work_to(deps, tenant_id, agent_id, updated):
+    before, updated = retrying(attempt)
+    if by_supervisor:
+        updated = _clear_held_work(deps, tenant_id, updated)
+    if before.is_staffed and not updated.is_staffed:
+        offer_waiting_work(deps, tenant_id, [q.queue_id for q in updated.queues], updated)
+    if updated.is_available and offer_work_to(deps, tenant_id, agent_id, updated):
         updated = deps.store.get_agent(tenant_id, agent_id)
     return updated
+
+
+def _clear_held_work(deps: Dependencies, tenant_id: str, agent: Agent) -> Agent:
+    """A supervisor's status: the agent's ringing offers withdrawn (not when it is set AVAILABLE) and its
+    after-contact work ended, each in its own write as the agent's own reject and end-acw are. One answered or
+    ended meanwhile (a Conflict) is left as it is now."""
+    why = f"a supervisor set the agent {agent.next_status or agent.status}"
+    offers = () if agent.is_available else agent.offered_contact_ids
+    for contact_id in offers:
+        try:
+            withdraw_offer(deps, tenant_id, agent.agent_id, contact_id, why)
+        except (Conflict, NotFound):
+            pass
+    for contact_id in agent.acw_contact_ids:
+        try:
+            end_after_contact_work(deps, tenant_id, agent.agent_id, contact_id)
+        except (Conflict, NotFound):
+            pass
+    if not offers and not agent.acw_contact_ids:
+        return agent
+    return deps.store.get_agent(tenant_id, agent.agent_id)
+
+
+def routing_profile_changed(deps: Dependencies, before: Agent, after: Agent) -> None:
+    """PUT /agents/{id} saved a staffed agent's profile: the contacts of the queues it served or serves now are
+    decided again as when an agent turns AVAILABLE (a queue or skill it gained serves at once; one it lost may
+    leave a step nobody can satisfy, passed over at once)."""
+    if not (before.is_staffed or after.is_staffed):
+        return
+    offer_waiting_work(deps, after.tenant_id, [q.queue_id for q in (*before.queues, *after.queues)], after)
 
 
 def get_agent(deps: Dependencies, tenant_id: str, agent_id: str) -> Agent:

@@ -27,7 +27,7 @@ from ccaas.domain.models import (
 from ccaas.domain.customers import TIER_PATTERN
 from ccaas.domain.live_metrics import local_day
 from ccaas.domain.vocabulary import CUSTOMER_ID_PATTERN
-from ccaas.domain.routing_engine import after_failed_offer, reservation_deadline
+from ccaas.domain.routing_engine import Decision, after_failed_offer, reservation_deadline
 from ccaas.domain.routing_engine.outcomes import offer_wakes_workflow
 from ccaas.usecases import routing, waiting
 from ccaas.usecases.tenancy import time_zone_of
@@ -132,10 +132,13 @@ def commit(
         if after is None or before is None:
             continue
         if agent_activity(before) != agent_activity(after) or before.slots() != after.slots():
+            # A status the same write set (a missed offer's not-ready status, a supervisor's pending OFFLINE
+            # applied as the last contact ends) is said as such.
+            status_moved = {"previous_status": before.status} if before.status != after.status else {}
             events.append(
                 agent_event(
                     EventType.AGENT_ACTIVITY_CHANGED, after, deps.ids.new_id(), now,
-                    previous_activity=agent_activity(before),
+                    previous_activity=agent_activity(before), **status_moved,
                 )
             )
     if events:
@@ -355,9 +358,11 @@ def route_contact(deps: Dependencies, contact: Contact) -> Contact:
     return contact
 
 
-def offer_work_to(deps: Dependencies, tenant_id: str, agent_id: str, agent: Agent | None = None) -> list[Contact]:
+def offer_work_to(deps: Dependencies, tenant_id: str, agent_id: str, agent: Agent | None = None, *,
+                  current: Sequence[Agent] = ()) -> list[Contact]:
     """The agent has room: reserve the best waiting contacts across its routing profile. `agent` is
-    its state as the caller just wrote it (saves a read); it is reloaded after a lost race."""
+    its state as the caller just wrote it (saves a read); it is reloaded after a lost race. `current`: other
+    agents the caller just wrote (one who went OFFLINE): the decision counts them as written (routing.staff_of)."""
     offered: list[Contact] = []
     queues = {q.queue_id: q for q in deps.config.list_queues(tenant_id)}
     for _ in range(_ATTEMPTS * 4):
@@ -365,7 +370,7 @@ def offer_work_to(deps: Dependencies, tenant_id: str, agent_id: str, agent: Agen
         if not agent.is_available or not any(agent.free_slots(c) for c in agent.capacity):
             return offered
         waiting = deps.store.waiting_in_queues(tenant_id, [a.queue_id for a in agent.queues], _WAITING_SCAN)
-        decision = routing.choose_contact(deps, agent, waiting, queues)
+        decision = routing.choose_contact(deps, agent, waiting, queues, current)
         if decision.winner is None:
             return offered
         best = next(c for contacts in waiting.values() for c in contacts if c.contact_id == decision.winner)
@@ -376,6 +381,45 @@ def offer_work_to(deps: Dependencies, tenant_id: str, agent_id: str, agent: Agen
         offered.append(reserved[0])
         agent = reserved[1]
     return offered
+
+
+def offer_waiting_work(deps: Dependencies, tenant_id: str, queue_ids: Sequence[str], changed: Agent) -> list[Contact]:
+    """Who may take the contacts waiting in `queue_ids` changed with `changed` (an agent gone OFFLINE or going,
+    a routing profile saved): each available agent serving one of them is offered work as an agent turning
+    AVAILABLE is (offer_work_to), `changed` counted as just written: a step only it could satisfy is passed over
+    at once, a queue or skill it gained serves at once (both waited for a timer: a step's expiry, the safety net).
+    Nothing waiting there: one Query."""
+    queue_ids = list(dict.fromkeys(queue_ids))
+    if not queue_ids or not any(deps.store.waiting_in_queues(tenant_id, queue_ids, 1).values()):
+        return []
+    offered: list[Contact] = []
+    candidates = [changed] if changed.is_available else []
+    candidates += [a for a in deps.store.available_agents(tenant_id, _AGENT_SCAN)
+                   if a.agent_id != changed.agent_id and any(a.serves(q) for q in queue_ids)]
+    for agent in candidates:
+        offered += offer_work_to(deps, tenant_id, agent.agent_id, agent, current=(changed,))
+    return offered
+
+
+def withdraw_offer(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str, why: str) -> Contact:
+    """A supervisor took the agent out of work while this offer rang (`why` says how): the contact goes back to
+    the queue keeping its place, as a refused or missed offer does, the decision kept, and it is routed again at
+    once. Conflict when the offer is no longer ringing for the agent (answered or ended meanwhile)."""
+
+    def attempt() -> Contact:
+        agent, contact = _agent_and_contact(deps, tenant_id, agent_id, contact_id)
+        back, released = lifecycle.withdraw_offer(contact, agent, deps.clock.now_ms())
+        entered = {"entered_queue": True} if contact.enqueued_at is None else {}
+        commit(deps, contacts=[(back, EventType.CONTACT_OFFER_DECLINED, {"declined_by": agent_id, "failure": "withdrawn",
+                                                                          **entered})],
+               agents=[(agent, released)])
+        return back
+
+    back = retrying(attempt)
+    routing.keep(deps, back, Decision(kind="reservation", outcome="reoffer", winner=None, subject=contact_id,
+                                      at=deps.clock.now_ms(), why=f"offer withdrawn from {agent_id}: {why}; "
+                                      "re-offer to the next best agent", data={"failure": "withdrawn", "agent_id": agent_id}))
+    return route_contact(deps, back)
 
 
 def _agent_and_contact(deps: Dependencies, tenant_id: str, agent_id: str, contact_id: str) -> tuple[Agent, Contact]:

@@ -140,12 +140,13 @@ def plan_for(
                         estimated_wait_s=estimated)
 
 
-def staff_of(deps: Dependencies, tenant_id: str) -> StaffedAgents:
+def staff_of(deps: Dependencies, tenant_id: str, current: Sequence[Agent] = ()) -> StaffedAgents:
     """The tenant's agents as the engine asks about them to pass over a step nobody staffed can satisfy
     (routing_engine.reach). Read lazily: nothing when an available candidate satisfies the step in
     force (the common case); one GetItem per preferred agent for a last-agent step; the roster for a skill
     step, which the AWS store keeps a few seconds per container (StateStore.staffing_roster): an agent who
-    logged in or out just now may be counted as before for that long; the next check sees the change."""
+    logged in or out just now may be counted as before for that long; the next check sees the change.
+    `current`: agents the caller has just written, counted as written (the decision their change triggers)."""
 
     def one(agent_id: str) -> Agent | None:
         try:
@@ -153,7 +154,7 @@ def staff_of(deps: Dependencies, tenant_id: str) -> StaffedAgents:
         except NotFound:
             return None
 
-    return StaffedAgents(lambda: deps.store.staffing_roster(tenant_id), lookup=one)
+    return StaffedAgents(lambda: deps.store.staffing_roster(tenant_id), lookup=one, current=current)
 
 
 def choose_agent(deps: Dependencies, contact: Contact, queue: Queue, candidates: Sequence[Agent]) -> Decision:
@@ -162,10 +163,12 @@ def choose_agent(deps: Dependencies, contact: Contact, queue: Queue, candidates:
 
 
 def choose_contact(
-    deps: Dependencies, agent: Agent, waiting: Mapping[str, Sequence[Contact]], queues: Mapping[str, Queue]
+    deps: Dependencies, agent: Agent, waiting: Mapping[str, Sequence[Contact]], queues: Mapping[str, Queue],
+    current: Sequence[Agent] = (),
 ) -> Decision:
+    """`current`: agents just written (staff_of), the chosen-for agent among them."""
     return select_contact(agent, waiting, queues, policy_of(deps, agent.tenant_id), deps.clock.now_ms(),
-                          staffed=staff_of(deps, agent.tenant_id))
+                          staffed=staff_of(deps, agent.tenant_id, (agent, *current)))
 
 
 def next_check(deps: Dependencies, contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: int) -> int | None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
-from ccaas.api.access import AGENT, READERS, SUPERVISOR, Router
+from ccaas.api.access import AGENT, READERS, SUPERVISOR, Router, credential
 from ccaas.api.common import Id, deps, tenant
 from ccaas.api.paging import LIST_PAGE, PAGED, After, Limit, page_answer
 from ccaas.api.views import AgentView, ContactView, OfferView
@@ -35,10 +35,14 @@ def get_offers(agent_id: Id) -> list[OfferView]:
     return [OfferView.of(o) for o in agents.offers_of(deps(), tenant(router), agent_id)]
 
 
-@router.put("/agents/<agent_id>/status", roles=[SUPERVISOR, AGENT], tags=["agents"])
+@router.put("/agents/<agent_id>/status", roles=[SUPERVISOR, AGENT], tags=["agents"],
+            summary="Set the agent's status. A supervisor's also clears what the agent holds: ringing offers go back "
+                    "to their queue (unless AVAILABLE), after-contact work ends; OFFLINE with a conversation in "
+                    "progress is the agent's `next_status` until it ends (the agent's own is a 409)")
 def set_agent_status(agent_id: Id, body: agents.StatusChange) -> AgentView:
     tenant_id = tenant(router)
-    agent = agents.set_agent_status(deps(), tenant_id, agent_id, body)
+    by_supervisor = credential(router.current_event.request_context.authorizer).role != AGENT
+    agent = agents.set_agent_status(deps(), tenant_id, agent_id, body, by_supervisor=by_supervisor)
     return AgentView.of(agent, agents.tenant_today(deps(), tenant_id))
 
 
@@ -57,6 +61,7 @@ def complete_contact(agent_id: Id, contact_id: Id) -> ContactView:
     return ContactView.of(contacts.complete_contact(deps(), tenant(router), agent_id, contact_id))
 
 
-@router.post("/agents/<agent_id>/contacts/<contact_id>/end-acw", roles=[AGENT], tags=["agents"], summary="End after-contact work")
+@router.post("/agents/<agent_id>/contacts/<contact_id>/end-acw", roles=[AGENT, SUPERVISOR], tags=["agents"],
+             summary="End after-contact work (a supervisor's: an agent who cannot, e.g. its desktop gone)")
 def end_acw(agent_id: Id, contact_id: Id) -> ContactView:
     return ContactView.of(contacts.end_after_contact_work(deps(), tenant(router), agent_id, contact_id))

@@ -1,8 +1,8 @@
 """Which routing steps can be satisfied now, by whom (pure: the agents are passed in).
 
-A step is *reachable* when at least one staffed agent (status != OFFLINE: available, busy, on a
-break…) could take the contact under it: the agent serves the contact's queue, has the queue's
-required skills, has capacity on the contact's channel at all, has not refused the contact, and meets
+A step is *reachable* when at least one staffed agent (Agent.is_staffed: available, busy, on a
+break…; not OFFLINE nor going OFFLINE once its contacts end) could take the contact under it: the agent
+serves the contact's queue, has the queue's required skills, has capacity on the contact's channel at all, has not refused the contact, and meets
 the step (is one of its preferred agents, matches its condition). A busy agent counts: the contact
 waits for them while the step is in force, as planned. An unreachable step holds a contact for nothing
 (a last agent who logged off, who no longer serves the queue or never existed; a skill level nobody
@@ -24,7 +24,8 @@ StaffedAgents holds the agents these questions are asked of. It may load them la
 a caller that reads them from a store pays the read only when a decision needs it, i.e. when no
 available candidate satisfies the step in force; the agents already at hand (`know`: the candidates
 just scanned) are asked first, and `lookup` answers a preferred-agent step with one agent read
-instead of all of them.
+instead of all of them. `current`: agents the caller has just written (a status or profile change): they stand
+for the stored ones whatever the load returns (a roster kept a few seconds still has them as they were).
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import NamedTuple
 
-from ccaas.domain.models import Agent, AgentStatus, Contact, Queue
+from ccaas.domain.models import Agent, Contact, Queue
 from ccaas.domain.routing_engine.conditions import matches, render
 from ccaas.domain.routing_engine.decisions import SkippedStep
 from ccaas.domain.routing_engine.policy import RoutingPolicy
@@ -46,11 +47,12 @@ class StaffedAgents:
     """The tenant's agents (any status; only staffed ones count), loaded at most once and only if asked."""
 
     def __init__(self, agents: Iterable[Agent] | Callable[[], Iterable[Agent]],
-                 *, lookup: Callable[[str], Agent | None] | None = None) -> None:
+                 *, lookup: Callable[[str], Agent | None] | None = None, current: Iterable[Agent] = ()) -> None:
+        self._current = {a.agent_id: a for a in current}
         self._load = agents if callable(agents) else None
-        self._all: dict[str, Agent] | None = None if callable(agents) else {a.agent_id: a for a in agents}
+        self._all: dict[str, Agent] | None = None if callable(agents) else self._overlaid(agents)
         self._lookup = lookup
-        self._known: dict[str, Agent] = {}
+        self._known: dict[str, Agent] = dict(self._current)
         self._one: dict[str, Agent | None] = {}
         self._serving: dict[str, tuple[Agent, ...]] = {}
         self._able: dict[tuple, tuple[str, ...]] = {}
@@ -59,9 +61,12 @@ class StaffedAgents:
     def loaded(self) -> bool:
         return self._all is not None
 
+    def _overlaid(self, agents: Iterable[Agent]) -> dict[str, Agent]:
+        return {**{a.agent_id: a for a in agents}, **self._current}
+
     def _agents(self) -> dict[str, Agent]:
         if self._all is None:
-            self._all = {a.agent_id: a for a in self._load()}  # type: ignore[misc]
+            self._all = self._overlaid(self._load())  # type: ignore[misc]
         return self._all
 
     def know(self, agents: Iterable[Agent]) -> StaffedAgents:
@@ -87,7 +92,7 @@ class StaffedAgents:
         found = self._serving.get(queue.queue_id)
         if found is None:
             found = tuple(a for a in self._agents().values()
-                          if a.status != AgentStatus.OFFLINE and a.serves(queue.queue_id) is not None
+                          if a.is_staffed and a.serves(queue.queue_id) is not None
                           and (not queue.required_skills or a.has_skills(queue.required_skills)))
             self._serving[queue.queue_id] = found
         return found
@@ -120,7 +125,7 @@ def _agent_problem(agent: Agent | None, contact: Contact, queue: Queue, conditio
     """Why this agent could never take the contact under a step with `condition` (None: it could)."""
     if agent is None:
         return "agent_unknown"
-    if agent.status == AgentStatus.OFFLINE:
+    if not agent.is_staffed:  # OFFLINE, or going OFFLINE once its contacts end (Agent.next_status)
         return "agent_offline"
     if agent.serves(queue.queue_id) is None:
         return "agent_not_in_queue"
@@ -199,7 +204,7 @@ def readiness(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms: int
     their turn comes, so they do not hold the contact; the final "any agent of the queue" step included, with
     the queue's required skills), and once the contact has waited the agent's queue delay (QueueAssignment.
     delay_s, counted from enqueued_at). `agents`: how many of them may take it then."""
-    free = [a for a in available if a.status == AgentStatus.AVAILABLE and a.free_slots(contact.channel) > 0]
+    free = [a for a in available if a.is_available and a.free_slots(contact.channel) > 0]
     enqueued = contact.enqueued_at if contact.enqueued_at is not None else now_ms
     earliest: dict[str, int] = {}  # agent id -> when it may first take the contact
     begin = now_ms  # when the step looked at comes into force

@@ -20,9 +20,13 @@ Contact for a free agent (select_contact), over eligible contacts across the age
   w / T      time waited over the queue's service-level threshold T: waits are compared as the share
              of their own queue's threshold used up, and the term keeps growing past T, so a late
              contact is never starved.
-  risk       chance the contact misses T if it is not taken now: exp(−(T − w) / Δ) for w < T, 0 once
-             missed (taking it then no longer saves the service level). Δ is the mean time until another
-             agent of the queue frees up: AHT / agents from QueueStats, else sl_risk_horizon × T.
+  risk       chance the contact misses T if it is not taken now: exp(−(T − w) / Δ) for w < T, and 1 (its
+             maximum) once missed: a contact past T never falls behind one of the same priority and queue
+             that waited less (at 0 past T, as it was, a caller at T + 2 s lost to the one behind it at
+             T − 2 s, and positions flipped back with nobody arriving). The score then never decreases with
+             the wait, so, with equal priorities, one queue's order is arrival order at every moment. Δ is
+             the mean time until another agent of the queue frees up: AHT / agents from QueueStats, else
+             sl_risk_horizon × T.
   gap        how far the queue's service level so far is below its target, (target − SL)/target ≥ 0
              (0 without stats): a queue behind target pulls harder.
   Delay (Amazon Connect): a queue's contacts are eligible for this agent only after waiting its
@@ -79,8 +83,9 @@ def agent_score(agent: Agent, step: StepView, channel: Channel, now_ms: int, w: 
 
 
 def sl_risk(waited_s: float, threshold_s: float, horizon_s: float) -> float:
+    """exp(−(T − w) / Δ) below T, saturated at its maximum 1 from T on (module docstring: never decreasing)."""
     if waited_s >= threshold_s:
-        return 0.0
+        return 1.0
     return math.exp(-(threshold_s - waited_s) / horizon_s)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from ccaas.domain.models import Agent, AgentStatus, Channel, Contact, Queue
+from ccaas.domain.models import Agent, Channel, Contact, Queue
 from ccaas.domain.routing_engine.conditions import matches, positive_leaves, render
 from ccaas.domain.routing_engine.decisions import Decision, StepInForce
 from ccaas.domain.routing_engine.estimates import QueueStats
@@ -51,7 +51,7 @@ def profile_of(agent: Agent, policy: RoutingPolicy) -> RoutingProfile | None:
 
 def free_slots(agent: Agent, channel: Channel, rule: CrossChannelRule | None = None) -> int:
     """Agent.free_slots, further limited by the profile's cross-channel rule when there is one."""
-    if not agent.active and agent.status == AgentStatus.AVAILABLE:
+    if not agent.active and agent.is_available:
         slots = agent.capacity.get(channel, 0)  # fast path: nothing in progress (= Agent.free_slots)
     else:
         slots = agent.free_slots(channel)
@@ -127,7 +127,7 @@ def ranking_text(step: StepView, rank_on: object | None, w) -> str:
 def eligibility(agent: Agent, contact: Contact, queue: Queue, step: StepView, now_ms: int,
                 rule: CrossChannelRule | None = None) -> str | None:
     """None when eligible, else the reason (the keys of Decision.skipped)."""
-    if agent.status != AgentStatus.AVAILABLE:
+    if not agent.is_available:  # not AVAILABLE, or going OFFLINE once its contacts end
         return "not_available"
     qid = queue.queue_id
     for assignment in agent.queues:
@@ -289,7 +289,8 @@ def select_contact(
         staff.know((agent,))
     if not agent.is_available:
         return Decision(kind="select_contact", outcome="wait", winner=None, subject=agent.agent_id,
-                        at=now_ms, skipped={"not_available": 1}, why=f"agent {agent.agent_id} is {agent.status}")
+                        at=now_ms, skipped={"not_available": 1}, why=f"agent {agent.agent_id} is {agent.status}"
+                        + (f", going {agent.next_status} once its contacts end" if agent.next_status else ""))
     for queue_id, contacts in waiting.items():
         if not contacts:
             continue
