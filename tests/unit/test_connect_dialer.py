@@ -11,6 +11,7 @@ from botocore.stub import Stubber
 from ccaas.adapters.aws.outbound import AwsDialers, ConnectDialer
 from ccaas.adapters.memory.outbound import SimulatedDialer
 from ccaas.bootstrap import memory_dependencies
+from ccaas.domain.kpis.ctr import MalformedContactRecord
 from ccaas.domain.models import DomainError
 from ccaas.domain.outbound.models import Attempt, CampaignMode, Disposition
 from ccaas.ports_outbound import AttemptRecord, DialerSettings, DialRequest
@@ -100,15 +101,16 @@ def test_a_record_applies_to_its_attempt_only_under_the_instances_tenant():
 
 def test_an_answered_campaign_call_without_its_contact_id_is_refused_naming_the_field():
     """Connect's contact took the call: a record without its ContactId is a batch item failure with a reason (the
-    outcome consumer never routes a contact of its own instead, nor fails on a table it has no access to)."""
+    outcome consumer never routes a contact of its own instead, nor fails on a table it has no access to). Read by
+    the CTR reader (as the history consumer reads it), which refuses any record without one."""
     deps = memory_dependencies()
     deps.config.put_connect_instance(INSTANCE, "t1")
     answered = _ctr(AnsweringMachineDetectionStatus="HUMAN_ANSWERED", ConnectedToSystemTimestamp="2025-11-24T16:00:08Z",
                     Agent={"ConnectedToAgentTimestamp": "2025-11-24T16:00:09Z"})
     del answered["ContactId"]
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(MalformedContactRecord) as refused:
         outbound.record_ctr_outcome(deps, answered)
-    assert refused.value.field == "ContactId" and "ContactId" in str(refused.value)
+    assert refused.value.reason == "missing ContactId"
 
 
 def test_the_simulated_carrier_compresses_its_delays_by_the_ring_time_scale_and_reports_the_real_ring():

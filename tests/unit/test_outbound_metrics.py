@@ -339,7 +339,7 @@ def test_record_dial_outcomes_emits_per_campaign_counts_and_the_alarm_roll_ups(d
     first, second = outbound.attempts_export(deps, T, "c1")
     capsys.readouterr()
     event = kinesis_event([_ctr(first, "connect-1", agent=True), _ctr(second, "connect-2", agent=False),
-                           json.dumps({"InitiationMethod": "INBOUND"}).encode()])
+                           json.dumps({"ContactId": "connect-3", "InitiationMethod": "INBOUND"}).encode()])
     assert handler.lambda_handler(event, context("record_dial_outcomes")) == {"batchItemFailures": []}
     docs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     (campaign,) = [d for d in docs if d.get("campaign") == "c1"]

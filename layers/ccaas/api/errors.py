@@ -9,7 +9,6 @@ route answers.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
@@ -19,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from pydantic import BaseModel, Field
 
 from ccaas.domain.models import DomainError
-from ccaas.domain.vocabulary import CARD_SHAPED_DIGITS
+from ccaas.domain.vocabulary import shown_name  # the domain's rule: the contact-flow adapter's errors apply it too
 
 DESCRIPTIONS = {
     400: "The body is not UTF-8 JSON of at most 32 levels that gives each key once in an object "
@@ -38,7 +37,6 @@ _WRITES = ("POST", "PUT", "PATCH", "DELETE")
 # A 422 lists the first problems only, and cuts the field names it repeats (an unknown key is the client's own text):
 # a 1 MiB body of 95,000 unknown keys was an 8.5 MB answer, over Lambda's 6 MB (API Gateway then answers 502).
 MAX_PROBLEMS = 10
-MAX_NAME_CHARS = 64
 
 
 class FieldProblem(BaseModel):
@@ -89,24 +87,6 @@ def _path_of(parts: Iterable[Any]) -> str:
     for part in parts:
         path += f"[{part}]" if isinstance(part, int) else f".{shown_name(part)}" if path else shown_name(part)
     return path
-
-
-# A name holding this many digits may hold a number about a person (an SSN, a phone number, a date of birth, the
-# last four of a card); fewer (`line2`, `u0`, `abandonment_rate_30d`) is a name. No field of ours has more.
-_NUMBER_DIGITS = 3
-
-
-def shown_name(name: Any) -> str:
-    """A client's name (a key, a field) as an error shows it: cut to MAX_NAME_CHARS, and not at all when it holds an
-    @ or _NUMBER_DIGITS digits or more (an attribute key "ssn 219-09-9999" or "jo@example.com +1 415 555 0101" is
-    personal data), said as CARD_SHAPED_DIGITS or more where it holds that many (a card number typed as a key)."""
-    text = str(name)
-    digits = sum(c.isdigit() for c in text)
-    if digits >= CARD_SHAPED_DIGITS:
-        return f"<not shown: {CARD_SHAPED_DIGITS} or more digits>"
-    if digits >= _NUMBER_DIGITS or "@" in unicodedata.normalize("NFKC", text):
-        return "<not shown: digits or @>"
-    return text if len(text) <= MAX_NAME_CHARS else text[:MAX_NAME_CHARS] + "…"
 
 
 # An enum member as Python shows it, `<InitiationMethod.INBOUND: 'INBOUND'>`: pydantic lists a Literal's allowed

@@ -19,7 +19,9 @@ criteria" block takes when set dynamically): skill `lang:es>=3` -> AttributeCond
 Value "es", ProficiencyLevel 3.0, NumberGreaterOrEqualTo; a skill without ":" uses `skill_attribute`
 as its Name; and/or -> AndExpression/OrExpression; not -> NotAttributeCondition (pushed down to the
 skill leaves by De Morgan's laws, the only negation Connect has); preferred agents -> an
-AttributeCondition with MatchCriteria.AgentsCriteria.AgentIds and ComparisonOperator "Match".
+AttributeCondition with MatchCriteria.AgentsCriteria.AgentIds and ComparisonOperator "Match". A skill "name:"
+without its value (a queue stored before such skills were refused) has no Connect form: it is left out of the
+criteria, and `routing_notes` names it.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from ccaas.domain.connect_channels import connect_channel
-from ccaas.domain.vocabulary import Channel, InitiationMethod
+from ccaas.domain.vocabulary import Channel, InitiationMethod, shown_name, shown_value
 
 if TYPE_CHECKING:  # the routing criteria read a plan already built (the contact's): FlowSettings' readers
     # (the history use-cases, the CTR consumer) do not build the routing conditions at their cold start
@@ -281,8 +283,8 @@ def parse_event(raw: Any) -> ContactFlowEvent:
             raise FlowError("bad_event", f"ContactData.{field} is not an Amazon Connect contact id "
                                          f"(longer than {MAX_CONTACT_ID} characters)")
     for name, value in event.parameters.items():
-        if _SURROGATE.search(name + value):
-            raise FlowError("invalid_parameter", f"parameter {_SURROGATE.sub('?', name)!r} is not text "
+        if _SURROGATE.search(name + value):  # its name as the API shows a caller's key: not one with an @ or digits
+            raise FlowError("invalid_parameter", f"parameter {shown_name(_SURROGATE.sub('?', name))!r} is not text "
                                                  "(it holds a lone UTF-16 surrogate)")
     return event
 
@@ -359,6 +361,14 @@ def error_reply(action: str | None, code: str, message: str) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------- routing criteria
+def _valueless(leaf: SkillAtLeast) -> bool:
+    """A skill "name:" without its value: refused where a client writes a skill (vocabulary.skill_with_value), yet a
+    queue stored before that rule still routes with it. Connect has no form for it: an AttributeCondition's Value
+    needs a character, and "Set routing criteria" fails on the whole criteria."""
+    _, sep, value = leaf.skill.partition(":")
+    return bool(sep) and not value
+
+
 def _attribute(leaf: SkillAtLeast, skill_attribute: str) -> dict[str, Any]:
     name, sep, value = leaf.skill.partition(":")
     if not sep:
@@ -367,19 +377,30 @@ def _attribute(leaf: SkillAtLeast, skill_attribute: str) -> dict[str, Any]:
             "ComparisonOperator": "NumberGreaterOrEqualTo"}
 
 
-def expression(cond: Any, *, skill_attribute: str = "Skill", negate: bool = False) -> dict[str, Any]:
-    """One of our skill conditions as a Connect routing-step Expression (module docstring)."""
+def expression(cond: Any, *, skill_attribute: str = "Skill", negate: bool = False,
+               left_out: list[str] | None = None) -> dict[str, Any] | None:
+    """One of our skill conditions as a Connect routing-step Expression (module docstring). A valueless skill
+    ("language:", `_valueless`) is read as if the condition did not name it, its name added to `left_out`: the step
+    asks for the rest of its condition (a queue's other required skills) instead of failing the flow's block, and
+    the reply's routing_notes tell the admin which skill to give its value. None when nothing is left."""
     from ccaas.domain.routing_engine.conditions import AllOf, AnyOf, NotOf, SkillAtLeast  # loaded with the plan
 
     if isinstance(cond, SkillAtLeast):
+        if _valueless(cond):
+            if left_out is not None:
+                left_out.append(cond.skill)
+            return None
         key = "NotAttributeCondition" if negate else "AttributeCondition"
         return {key: _attribute(cond, skill_attribute)}
     if isinstance(cond, NotOf):
-        return expression(cond.not_, skill_attribute=skill_attribute, negate=not negate)
+        return expression(cond.not_, skill_attribute=skill_attribute, negate=not negate, left_out=left_out)
     if isinstance(cond, AllOf | AnyOf):
         children = cond.all if isinstance(cond, AllOf) else cond.any
         conjunction = isinstance(cond, AllOf) != negate  # De Morgan: not(a and b) = not a or not b
-        parts = [expression(c, skill_attribute=skill_attribute, negate=negate) for c in children]
+        parts = [part for part in (expression(c, skill_attribute=skill_attribute, negate=negate, left_out=left_out)
+                                   for c in children) if part is not None]
+        if not parts:
+            return None
         return parts[0] if len(parts) == 1 else {("AndExpression" if conjunction else "OrExpression"): parts}
     raise TypeError(f"not a skill condition: {type(cond).__name__}")
 
@@ -401,7 +422,13 @@ def routing_criteria(plan: RoutingPlan, *, skill_attribute: str = "Skill") -> tu
         if step.preferred_agents:
             parts.append(_agents(step.preferred_agents))
         if step.condition is not None:
-            parts.append(expression(step.condition, skill_attribute=skill_attribute))
+            left_out: list[str] = []
+            rendered_condition = expression(step.condition, skill_attribute=skill_attribute, left_out=left_out)
+            if rendered_condition is not None:
+                parts.append(rendered_condition)
+            # the step by its number (routing_step_labels lists them): a label quotes the skill whole
+            notes += [f"skill {shown_value(skill)!r} has no value after ':' (Connect needs one): left out of routing "
+                      f"step {i + 1}" for skill in dict.fromkeys(left_out)]
         if not parts:
             if i < len(plan.steps) - 1:
                 notes.append(f"steps after {step.label!r} (any agent) are left out")

@@ -5,6 +5,7 @@ the entities and the routing plan a contact carries (ccaas.domain.models, which 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
@@ -245,6 +246,26 @@ def shown_value(value: object) -> str:
     if sum(c.isdigit() for c in text) >= CARD_SHAPED_DIGITS:
         return f"<not shown: {CARD_SHAPED_DIGITS} or more digits>"
     return text
+
+
+MAX_NAME_CHARS = 64  # a client's name (a key, a field) as an error shows it: cut here
+# A name holding this many digits may hold a number about a person (an SSN, a phone number, a date of birth, the
+# last four of a card); fewer (`line2`, `u0`, `abandonment_rate_30d`) is a name. No field of ours has more.
+_NUMBER_DIGITS = 3
+
+
+def shown_name(name: Any) -> str:
+    """A client's name (a key, a field) as an error shows it: cut to MAX_NAME_CHARS, and not at all when it holds an
+    @ or _NUMBER_DIGITS digits or more (an attribute key "ssn 219-09-9999" or "jo@example.com +1 415 555 0101" is
+    personal data), said as CARD_SHAPED_DIGITS or more where it holds that many (a card number typed as a key).
+    The API's rule (ccaas.api.errors) and the use-cases' that answer errors themselves (the contact-flow adapter)."""
+    text = str(name)
+    digits = sum(c.isdigit() for c in text)
+    if digits >= CARD_SHAPED_DIGITS:
+        return f"<not shown: {CARD_SHAPED_DIGITS} or more digits>"
+    if digits >= _NUMBER_DIGITS or "@" in unicodedata.normalize("NFKC", text):
+        return "<not shown: digits or @>"
+    return text if len(text) <= MAX_NAME_CHARS else text[:MAX_NAME_CHARS] + "…"
 
 
 # A customer the directory knows without a tier is routed at this one (never at the tier a request claims).

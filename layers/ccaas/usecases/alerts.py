@@ -50,7 +50,7 @@ from ccaas.domain.analytics.transcript import Segment, Speaker
 from ccaas.domain.events import Event, EventType, agent_activity
 from ccaas.domain.guidance import Prompt
 from ccaas.domain.routing_engine.synthetic import is_synthetic
-from ccaas.domain.vocabulary import Conflict, ContactState, DomainError, NotFound
+from ccaas.domain.vocabulary import Conflict, ContactState, DomainError, NotFound, shown_value
 from ccaas.usecases import guidance
 
 if TYPE_CHECKING:
@@ -455,8 +455,10 @@ def _spoken_by_now(contact: Contact, post: LiveTranscriptPost, now_ms: int) -> N
     elapsed = now_ms - (contact.connected_at or now_ms)
     for i, segment in enumerate(post.segments):
         if segment.end_ms > elapsed + LIVE_CLOCK_SKEW_MS:
-            raise DomainError(f"segments[{i}].end_ms is {segment.end_ms} ms after connect, but the contact was "
-                              f"connected {max(0, elapsed)} ms ago: live segments end by now", field=f"segments[{i}].end_ms")
+            # the value is the caller's (10^15 was one): quoted only with fewer than 13 digits (README "Errors")
+            raise DomainError(f"segments[{i}].end_ms is {shown_value(segment.end_ms)} ms after connect, but the "
+                              f"contact was connected {max(0, elapsed)} ms ago: live segments end by now",
+                              field=f"segments[{i}].end_ms")
 
 
 def _customer_speaks_on_the_customers_side(contact: Contact, post: LiveTranscriptPost) -> None:
@@ -479,7 +481,8 @@ def post_live_transcript(deps: Dependencies, tenant_id: str, contact_id: str, po
 
     contact = deps.store.get_contact(tenant_id, contact_id)
     if contact.state != ContactState.CONNECTED:
-        raise Conflict(f"contact {contact_id} is {contact.state}: live transcripts are for CONNECTED contacts", field="contact_id")
+        raise Conflict(f"contact {shown_value(contact_id)} is {contact.state}: live transcripts are for CONNECTED "
+                       "contacts", field="contact_id")
     _customer_speaks_on_the_customers_side(contact, post)
     _spoken_by_now(contact, post, deps.clock.now_ms())
     redactor = analytics_rules(deps, tenant_id).compiled().redactor  # the tenant's patterns, as for uploads

@@ -60,6 +60,7 @@ from ccaas.domain.connect_flow import (
 from ccaas.domain.customers import TIER_PATTERN, DEFAULT_TIER, Customer, normalise_email, normalise_phone
 from ccaas.domain.models import Channel, Conflict, Contact, ContactState, DomainError, NotFound, Queue
 from ccaas.domain.routing_engine.journey import analyse_journey
+from ccaas.domain.vocabulary import shown_name
 from ccaas.usecases import routing
 from ccaas.usecases.customers import lookup_customer
 
@@ -201,9 +202,11 @@ _PARAMETER_OF_FIELD = {"callback_number": "phone"}
 
 def _validation_message(error: ValidationError) -> str:
     """The first problem as `<parameter>: <kind>` (pydantic's message: a bound, a pattern, allowed values), never the
-    value; a validator's own message may quote what it refused, so it is said as "invalid value"."""
+    value; a validator's own message may quote what it refused, so it is said as "invalid value". A location may
+    hold a caller's key (a map's): each part as the API shows a name (vocabulary.shown_name: not one with an @ or
+    3 or more digits)."""
     first = error.errors(include_input=False)[0]
-    field = ".".join(str(part) for part in first["loc"] if not isinstance(part, int))[:64]
+    field = ".".join(shown_name(part) for part in first["loc"] if not isinstance(part, int))[:64]
     field = _PARAMETER_OF_FIELD.get(field, field)
     kind = "invalid value" if first["type"] in ("value_error", "assertion_error") else first["msg"]
     return f"{field}: {kind}" if field else f"a parameter has an invalid value ({kind})"

@@ -55,6 +55,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -76,9 +77,11 @@ from pydantic import (
 )
 
 from ccaas.bootstrap import Dependencies
+from ccaas.domain.customers import normalise_email
 from ccaas.domain.events import Event
-from ccaas.domain.vocabulary import (Bool, Channel, Conflict, ContactState, DomainError, InitiationMethod, IsoDateTime,
-                                     NotFound, iso_8601_date_text, iso_8601_date_time_text, within_calendar)
+from ccaas.domain.vocabulary import (NAME_PATTERN, Bool, Channel, Conflict, ContactState, DomainError, InitiationMethod,
+                                     IsoDateTime, NotFound, RequiredSkill, SortedSet, iso_8601_date_text,
+                                     iso_8601_date_time_text, shown_value, within_calendar)
 from ccaas.domain.outbound.compliance import (
     AbandonmentStats,
     CallbackState,
@@ -128,6 +131,7 @@ from ccaas.ports_outbound import (
 )
 
 if TYPE_CHECKING:  # annotations only: recording a dial's outcome builds no contact entity (nor its routing plan)
+    from ccaas.domain.kpis.ctr import ConnectCtr  # read_dial_record loads it with the first record
     from ccaas.domain.models import Agent, Contact
 
 logger = logging.getLogger(__name__)
@@ -164,12 +168,15 @@ _SYSTEM_FIELDS = ("status", "version")
 # What a client sends is ISO 8601 text (vocabulary.iso_8601_date_text): pydantic would read 1798156800 or "20261225"
 # as a date. Its years stay _check_rules' (a 422 naming `blackout_dates`); a stored campaign is read as it was saved.
 _BlackoutDate = Annotated[date, BeforeValidator(iso_8601_date_text)]
-_SENT_AS_TEXT = {"blackout_dates": frozenset[_BlackoutDate]}
+# The fields a request reads more strictly than a stored campaign loads: blackout dates as text (above), and a
+# required skill "name:value" with its value (vocabulary.RequiredSkill, the queues' and agents' rule: a 422 naming
+# `required_skills[i].skill`); a campaign stored with "language:" before the rule still loads (SkillRequirement).
+_WRITTEN_AS = {"blackout_dates": SortedSet[_BlackoutDate], "required_skills": tuple[RequiredSkill, ...]}
 
 
 def _request_fields() -> dict[str, tuple[Any, Any]]:
-    """Campaign's fields a request may set, each with its bounds; a date read from ISO 8601 text only."""
-    return {name: (_SENT_AS_TEXT.get(name, f.annotation), f) for name, f in Campaign.model_fields.items()
+    """Campaign's fields a request may set, each with its bounds; stricter where _WRITTEN_AS says."""
+    return {name: (_WRITTEN_AS.get(name, f.annotation), f) for name, f in Campaign.model_fields.items()
             if name not in _SYSTEM_FIELDS}
 
 
@@ -411,9 +418,9 @@ def _require_queue(deps: Dependencies, tenant_id: str, queue_id: str, mode: Camp
     try:
         queue = deps.config.get_queue(tenant_id, queue_id)
     except NotFound:
-        raise DomainError(f"queue {queue_id} does not exist", field="queue_id") from None
+        raise DomainError(f"queue {shown_value(queue_id)} does not exist", field="queue_id") from None
     if mode is not CampaignMode.AGENTLESS and Channel.VOICE not in queue.channels:
-        raise DomainError(f"queue {queue_id} takes no VOICE contacts", field="queue_id")
+        raise DomainError(f"queue {shown_value(queue_id)} takes no VOICE contacts", field="queue_id")
 
 
 def _check_rules(campaign: Campaign, changed: Iterable[str]) -> None:
@@ -462,7 +469,7 @@ def update_campaign(deps: Dependencies, tenant_id: str, campaign_id: str, patch:
     def attempt() -> Campaign:
         current = deps.outbound.get_campaign(tenant_id, campaign_id)
         if current.status in (CampaignStatus.STOPPED, CampaignStatus.COMPLETED):
-            raise Conflict(f"campaign {campaign_id} is {current.status}", field="status")
+            raise Conflict(f"campaign {shown_value(campaign_id)} is {current.status}", field="status")
         merged = {**current.model_dump(), **changes, "version": current.version + 1}
         updated = Campaign.model_validate(merged)
         _check_rules(updated, changes)
@@ -489,7 +496,7 @@ def change_status(deps: Dependencies, tenant_id: str, campaign_id: str, action: 
         if current.status is target:
             return current  # idempotent
         if current.status not in sources:
-            raise Conflict(f"campaign {campaign_id} is {current.status}; it cannot {action}", field="status")
+            raise Conflict(f"campaign {shown_value(campaign_id)} is {current.status}; it cannot {action}", field="status")
         if target is CampaignStatus.RUNNING and dialer_settings(deps, tenant_id) is None:
             raise Conflict("no dialer configured: PUT /settings/outbound first", field="status")
         return _put_status(deps, tenant_id, current, target)
@@ -528,7 +535,7 @@ def upload_list(deps: Dependencies, tenant_id: str, campaign_id: str, upload: Li
 
     campaign = deps.outbound.get_campaign(tenant_id, campaign_id)
     if campaign.status in (CampaignStatus.STOPPED, CampaignStatus.COMPLETED):
-        raise Conflict(f"campaign {campaign_id} is {campaign.status}", field="status")
+        raise Conflict(f"campaign {shown_value(campaign_id)} is {campaign.status}", field="status")
     if upload.format == "csv":
         if upload.content is None:
             raise DomainError("a csv upload carries the CSV text in content", field="content")
@@ -583,6 +590,11 @@ def add_suppressions(deps: Dependencies, tenant_id: str, request: SuppressionReq
             try:
                 value, _ = parse_number(value, request.region)
             except ValueError as exc:
+                raise DomainError(f"entries.{i}.value: {exc}", field=f"entries.{i}.value") from None
+        elif entry.kind == "email":
+            try:  # as list rows and the customer directory read one (NFKC, lower case, a real address): they match
+                value = normalise_email(value)
+            except ValueError as exc:  # its reason never quotes the value
                 raise DomainError(f"entries.{i}.value: {exc}", field=f"entries.{i}.value") from None
         elif entry.kind == "account" and holds_card_or_ssn("account_id", value, redact_attributes):
             # an account id is a key, as a list row's: a card or SSN is refused (nothing stored), never kept in clear
@@ -772,26 +784,27 @@ def note_conversation(deps: Dependencies, tenant_id: str, contact: Contact) -> i
     return len(numbers) + len(accounts)
 
 
-def note_ctr_conversation(deps: Dependencies, ctr: Mapping[str, Any]) -> int:
+def note_ctr_conversation(deps: Dependencies, ctr: DialRecord | Mapping[str, Any] | str | bytes) -> int:
     """The same for an Amazon Connect contact record: a voice contact connected to an agent that our
     dialer did not place; the person by its CustomerEndpoint and the contact's account_id / debt_id."""
-    agent = ctr.get("Agent") if isinstance(ctr.get("Agent"), Mapping) else {}
-    attributes = ctr.get("Attributes") if isinstance(ctr.get("Attributes"), Mapping) else {}
-    if ctr.get("Channel") != "VOICE" or attributes.get(f"{CTR_ATTRIBUTE_PREFIX}attempt_id"):
+    record = read_dial_record(ctr)
+    c = record.ctr
+    attributes = c.Attributes or {}
+    if c.Channel != "VOICE" or attributes.get(f"{CTR_ATTRIBUTE_PREFIX}attempt_id"):
         return 0
-    if not agent.get("ConnectedToAgentTimestamp") or str(attributes.get("direct_consent") or "").lower() in _TRUE:
+    connected = c.Agent.ConnectedToAgentTimestamp if c.Agent else None
+    if connected is None or str(attributes.get("direct_consent") or "").lower() in _TRUE:
         return 0
-    at = _ctr_time(ctr.get("DisconnectTimestamp")) or _ctr_time(agent.get("ConnectedToAgentTimestamp"))
-    tenant_id = deps.config.tenant_for_connect_instance(str(ctr.get("InstanceARN") or ""))
-    contact_id = str(ctr.get("ContactId") or "")
-    if at is None or tenant_id is None or not contact_id:
+    at = _ctr_time(c.DisconnectTimestamp) or _ctr_time(connected)
+    tenant_id = deps.config.tenant_for_connect_instance(c.InstanceARN or "")
+    if at is None or tenant_id is None:
         return 0
-    endpoint = ctr.get("CustomerEndpoint") if isinstance(ctr.get("CustomerEndpoint"), Mapping) else {}
-    keys = [("number", n) for n in (_number(endpoint.get("Address")),) if n]
-    keys += [("account", str(attributes[k]).strip()) for k in ACCOUNT_ATTRIBUTES
-             if str(attributes.get(k) or "").strip() and len(str(attributes[k])) <= 128]
+    keys = [("number", n) for n in (_number(c.CustomerEndpoint.Address if c.CustomerEndpoint else None),) if n]
+    # an account id a list row can hold (an id of ours: nothing longer, no control character or lone surrogate)
+    keys += [("account", account) for account in (str(attributes.get(k) or "").strip() for k in ACCOUNT_ATTRIBUTES)
+             if _OUR_ID.fullmatch(account)]
     for kind, value in keys:
-        deps.outbound.add_conversation(tenant_id, kind, value, at, contact_id[:128])  # type: ignore[arg-type]
+        deps.outbound.add_conversation(tenant_id, kind, value, at, c.ContactId[:128])  # type: ignore[arg-type]
     return len(keys)
 
 
@@ -1342,11 +1355,11 @@ def dial_preview(deps: Dependencies, tenant_id: str, contact_id: str, request: P
     campaign_id, row_id = contact.attributes.get("campaign_id"), contact.attributes.get("row_id")
     if (contact.initiation_method is not InitiationMethod.OUTBOUND or contact.attributes.get("preview") != "1"
             or not campaign_id or not row_id):  # the marks alone are any integration's to send
-        raise DomainError(f"contact {contact_id} is not a preview record", field="contact_id")
+        raise DomainError(f"contact {shown_value(contact_id)} is not a preview record", field="contact_id")
     if contact.attributes.get("attempt_id"):
-        raise Conflict(f"contact {contact_id} was dialed already", field="contact_id")
+        raise Conflict(f"contact {shown_value(contact_id)} was dialed already", field="contact_id")
     if str(contact.state) != "CONNECTED":
-        raise Conflict(f"contact {contact_id} is {contact.state}: accept it first", field="contact_id")
+        raise Conflict(f"contact {shown_value(contact_id)} is {contact.state}: accept it first", field="contact_id")
     campaign = deps.outbound.get_campaign(tenant_id, campaign_id)
     row = deps.outbound.get_row(tenant_id, campaign_id, row_id)
     now = _now(deps)
@@ -1644,48 +1657,98 @@ _AMD = {  # AnsweringMachineDetectionStatus -> the carrier's disposition (absent
     "SIT_TONE_INVALID_NUMBER": Disposition.INVALID_NUMBER, "SIT_TONE_DETECTED": Disposition.INVALID_NUMBER,
     "AMD_UNANSWERED": Disposition.NO_ANSWER,
 }
+_OUR_ID = re.compile(NAME_PATTERN)  # a campaign's, a row's, an attempt's or a list row's account id
+_CAMPAIGN_IDS = ("campaign_id", "row_id", "attempt_id")  # keys of the store: ours, or no record of our calls
 
 
-def _ctr_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+@dataclass(frozen=True)
+class DialRecord:
+    """A Connect contact record as the dial outcomes read it: the KPIs' reading of a CTR (`ctr`: its bounds) and
+    AMD's verdict, which that reading leaves out (`amd_status`: only looked up in _AMD)."""
+
+    ctr: ConnectCtr
+    amd_status: str | None = None
 
 
-def outcome_from_ctr(ctr: Mapping[str, Any]) -> tuple[dict[str, str], CarrierOutcome] | None:
-    """The ids (tenant, campaign, row, attempt) and the outcome a Connect contact record gives a campaign
-    call; None for any other record. AMD's status first (voicemail, fax, busy and invalid-number SIT tones,
-    unanswered); else a call connected to an agent within 2 s of the person's answer is ANSWERED, one whose agent
-    came later ABANDONED all the same (47 CFR 64.1200(a)(7): it waited in the queue; `agent_wait_s` says it
-    reached one), one the flow answered that no agent took is ABANDONED (the flow played the message), a
-    destination error INVALID_NUMBER, the rest NO_ANSWER."""
-    attributes = ctr.get("Attributes") or {}
-    if not isinstance(attributes, Mapping) or ctr.get("InitiationMethod") != "OUTBOUND":
+def read_dial_record(raw: DialRecord | Mapping[str, Any] | str | bytes, *, now_ms: int | None = None) -> DialRecord:
+    """One contact record, read as the KPIs' CTR consumer reads it (ccaas.domain.kpis.ctr.parse_ctr: JSON, a
+    ContactId, a lone surrogate as U+FFFD and none in an id, ids and names at most 256 characters, durations bounded,
+    with `now_ms` no time ahead of now), and the times the outcome reads within the years 2000-2100 and one contact's
+    span. What it cannot read raises MalformedContactRecord: that record's rejection, with a reason that never quotes
+    the record. The CTR reader is loaded by the first record, not at a consumer's cold start."""
+    if isinstance(raw, DialRecord):
+        return raw
+    from ccaas.domain.kpis.ctr import _check_times, parse_ctr  # noqa: PLC0415 - see the docstring
+
+    document: Any = raw
+    if isinstance(raw, (str, bytes, bytearray)):
+        try:
+            document = json.loads(raw)
+        except (ValueError, RecursionError):
+            document = raw  # parse_ctr rejects it with its reason (not JSON, not UTF-8, a number too long, too deep)
+    ctr = parse_ctr(document, now_ms=now_ms)
+    _check_times(ctr.ContactId, ctr.InitiationTimestamp, ctr.ConnectedToSystemTimestamp, ctr.DisconnectTimestamp,
+                 ctr.Agent.ConnectedToAgentTimestamp if ctr.Agent else None)
+    status = document.get("AnsweringMachineDetectionStatus") if isinstance(document, Mapping) else None
+    return DialRecord(ctr=ctr, amd_status=status if isinstance(status, str) else None)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _ctr_time(ms: int | None) -> datetime | None:
+    """A time of the record (epoch ms, as the CTR reader gives it) as an aware datetime."""
+    return None if ms is None else _EPOCH + timedelta(milliseconds=ms)
+
+
+def _campaign_ids(record: DialRecord) -> dict[str, str] | None:
+    """The ids (tenant, campaign, row, attempt) our dialer put on the call; None: not a campaign call. Ids that are
+    no ids of ours name no attempt (a 3,000-character or surrogate row id was a key no store writes): the record's
+    rejection, naming the attribute."""
+    from ccaas.domain.kpis.ctr import MalformedContactRecord  # noqa: PLC0415 - loaded by read_dial_record
+
+    attributes = record.ctr.Attributes or {}
+    if record.ctr.InitiationMethod != "OUTBOUND":
         return None
     ids = {k: str(attributes.get(f"{CTR_ATTRIBUTE_PREFIX}{k}") or "")
            for k in ("tenant_id", "campaign_id", "row_id", "attempt_id")}
     if not all(ids.values()):
         return None
-    agent = ctr.get("Agent") if isinstance(ctr.get("Agent"), Mapping) else {}
-    started = _ctr_time(ctr.get("InitiationTimestamp"))
-    system_at = _ctr_time(ctr.get("ConnectedToSystemTimestamp"))
-    ended = _ctr_time(ctr.get("DisconnectTimestamp")) or system_at or started
+    for key in _CAMPAIGN_IDS:
+        if not _OUR_ID.fullmatch(ids[key]):
+            raise MalformedContactRecord(f"Attributes.{CTR_ATTRIBUTE_PREFIX}{key}: not an id of ours",
+                                         contact_id=record.ctr.ContactId)
+    return ids
+
+
+def outcome_from_ctr(ctr: DialRecord | Mapping[str, Any] | str | bytes) -> tuple[dict[str, str], CarrierOutcome] | None:
+    """The ids (tenant, campaign, row, attempt) and the outcome a Connect contact record gives a campaign
+    call; None for any other record. AMD's status first (voicemail, fax, busy and invalid-number SIT tones,
+    unanswered); else a call connected to an agent within 2 s of the person's answer is ANSWERED, one whose agent
+    came later ABANDONED all the same (47 CFR 64.1200(a)(7): it waited in the queue; `agent_wait_s` says it
+    reached one), one the flow answered that no agent took is ABANDONED (the flow played the message), a
+    destination error INVALID_NUMBER, the rest NO_ANSWER. The record is read by `read_dial_record`
+    (MalformedContactRecord for one it cannot read)."""
+    record = read_dial_record(ctr)
+    ids = _campaign_ids(record)
+    if ids is None:
+        return None
+    c = record.ctr
+    started = _ctr_time(c.InitiationTimestamp)
+    system_at = _ctr_time(c.ConnectedToSystemTimestamp)
+    ended = _ctr_time(c.DisconnectTimestamp) or system_at or started
     if ended is None:
         return None
-    agent_at = _ctr_time(agent.get("ConnectedToAgentTimestamp"))
+    agent_at = _ctr_time(c.Agent.ConnectedToAgentTimestamp) if c.Agent else None
     agent_wait = (agent_at - system_at).total_seconds() if agent_at and system_at else None
-    disposition = _AMD.get(str(ctr.get("AnsweringMachineDetectionStatus") or ""))
+    disposition = _AMD.get(record.amd_status or "")
     if disposition is None:
-        if agent.get("ConnectedToAgentTimestamp"):
-            late = agent_at is not None and system_at is not None and agent_too_late(system_at, agent_at)
+        if agent_at is not None:
+            late = system_at is not None and agent_too_late(system_at, agent_at)
             disposition = Disposition.ABANDONED if late else Disposition.ANSWERED
         elif system_at is not None:
             disposition = Disposition.ABANDONED
-        elif str(ctr.get("DisconnectReason") or "") == "OUTBOUND_DESTINATION_ENDPOINT_ERROR":
+        elif c.DisconnectReason == "OUTBOUND_DESTINATION_ENDPOINT_ERROR":
             disposition = Disposition.INVALID_NUMBER
         else:
             disposition = Disposition.NO_ANSWER
@@ -1696,22 +1759,21 @@ def outcome_from_ctr(ctr: Mapping[str, Any]) -> tuple[dict[str, str], CarrierOut
                                else None)
 
 
-def record_ctr_outcome(deps: Dependencies, ctr: Mapping[str, Any]) -> AttemptRecord | None:
+def record_ctr_outcome(deps: Dependencies, ctr: DialRecord | Mapping[str, Any] | str | bytes) -> AttemptRecord | None:
     """A Connect contact record of a campaign call: its outcome on the attempt it names (None: not one).
-    The tenant is the Connect instance's; the record's own attributes must agree with it."""
-    found = outcome_from_ctr(ctr)
+    The tenant is the Connect instance's; the record's own attributes must agree with it. Read as the KPIs'
+    CTR consumer reads a record (`read_dial_record`; the stream's consumer reads it first, with its clock): one it
+    cannot read raises MalformedContactRecord, that record's rejection with a reason."""
+    record = read_dial_record(ctr)
+    found = outcome_from_ctr(record)
     if found is None:
-        note_ctr_conversation(deps, ctr)  # not a campaign call: perhaps a conversation Reg F must know of
+        note_ctr_conversation(deps, record)  # not a campaign call: perhaps a conversation Reg F must know of
         return None
     ids, outcome = found
-    tenant_id = deps.config.tenant_for_connect_instance(str(ctr.get("InstanceARN") or ""))
+    tenant_id = deps.config.tenant_for_connect_instance(record.ctr.InstanceARN or "")
     if tenant_id is None or tenant_id != ids["tenant_id"]:
         raise DomainError("the contact record's instance does not belong to the attempt's tenant", field="InstanceARN")
-    contact_id = str(ctr.get("ContactId") or "") or None
-    if outcome.disposition is Disposition.ANSWERED and contact_id is None:
-        # Connect's own contact took the call: without its id nothing can point at it (record_outcome would
-        # route a contact of ours instead, which this consumer may not): a batch item failure with a reason
-        raise DomainError("the contact record of an answered campaign call has no ContactId", field="ContactId")
+    contact_id = record.ctr.ContactId  # every record read has one: Connect's own contact, which took the call
     late = outcome.disposition is Disposition.ABANDONED and outcome.agent_wait_s is not None  # an agent, too late
     done = record_outcome(deps, tenant_id, ids["campaign_id"], ids["row_id"], ids["attempt_id"], outcome,
                           contact_id=contact_id if outcome.disposition is Disposition.ANSWERED or late else None)
@@ -1734,7 +1796,7 @@ def dispose_contact(deps: Dependencies, tenant_id: str, contact_id: str, request
     contact = deps.store.get_contact(tenant_id, contact_id)
     ids = [contact.attributes.get(k) for k in CAMPAIGN_ATTRIBUTES]
     if contact.initiation_method is not InitiationMethod.OUTBOUND or not all(ids):
-        raise DomainError(f"contact {contact_id} is not a campaign call", field="contact_id")
+        raise DomainError(f"contact {shown_value(contact_id)} is not a campaign call", field="contact_id")
     if request.disposition not in AGENT_DISPOSITIONS:
         raise DomainError(f"an agent cannot record {request.disposition}", field="disposition")
     campaign_id, row_id, attempt_id = ids
@@ -1884,5 +1946,5 @@ __all__ = [
     "change_status", "outcome_from_ctr", "record_ctr_outcome", "create_campaign", "dial_sweep", "dial_tick", "dispose_contact",
     "get_campaign", "list_campaigns", "opt_out", "put_dialer_settings", "record_outcome", "update_campaign",
     "upload_list", "upload_csv_text", "inbound_message", "inbound_text", "inbound_contact", "note_conversation", "note_ctr_conversation",
-    "CAMPAIGN_COMPLETED", "RowAudit", "row_audit",
+    "CAMPAIGN_COMPLETED", "RowAudit", "row_audit", "DialRecord", "read_dial_record",
 ]

@@ -53,7 +53,8 @@ from botocore.exceptions import ClientError
 
 from ccaas.adapters.aws.batch_get import BatchIncomplete, batch_put
 from ccaas.adapters.item_size import check_item_size
-from ccaas.adapters.memory.outbound import REFINABLE, SimulatedDialer, check_refinement, ledgers_after, suppression_keys
+from ccaas.adapters.memory.outbound import (REFINABLE, SimulatedDialer, check_refinement, ledgers_after,
+                                            suppression_keys, suppression_value)
 from ccaas.domain.models import Conflict, NotFound
 from ccaas.domain.outbound.metrics import counter_day
 from ccaas.domain.outbound.compliance import Suppression, consent_supersedes
@@ -558,10 +559,9 @@ class DynamoOutboundStore:
     # --- suppression and consent ----------------------------------------------------------------------
     def add_suppressions(self, tenant_id: str, entries: Sequence[Suppression]) -> int:
         for entry in entries:
-            value = entry.value.lower() if entry.kind == "email" else entry.value
+            key = suppression_key(tenant_id, entry.kind, suppression_value(entry))  # an e-mail as rows are matched
             try:
-                self._db.put_item(TableName=self._table, Item={**suppression_key(tenant_id, entry.kind, value),
-                                                               "doc": _s(entry.model_dump_json())},
+                self._db.put_item(TableName=self._table, Item={**key, "doc": _s(entry.model_dump_json())},
                                   ConditionExpression="attribute_not_exists(pk)")
             except ClientError as error:
                 if not _cancelled(error):

@@ -10,7 +10,8 @@ from typing import Literal
 
 from ccaas.adapters.memory.carrier import CarrierProfile, SimulatedCarrier
 from ccaas.domain.models import Conflict, NotFound
-from ccaas.domain.outbound.compliance import Suppression, consent_supersedes
+from ccaas.domain.outbound.compliance import (Suppression, consent_supersedes, email_suppression_key,
+                                              email_suppression_keys)
 from ccaas.domain.outbound.metrics import counter_day
 from ccaas.domain.outbound.models import (
     AGENT_DISPOSITIONS,
@@ -45,8 +46,16 @@ REFINABLE = Disposition.ANSWERED  # the carrier's "a person answered"; the agent
 
 
 def suppression_keys(number: str | None, email: str | None, account_id: str | None) -> list[tuple[str, str]]:
-    keys = [("number", number or ""), ("email", (email or "").lower()), ("account", account_id or "")]
+    """(kind, value) of every suppression that would hold a row back, each once (the AWS store checks each key in
+    one transaction); an e-mail by its suppression keys (compliance.email_suppression_keys)."""
+    keys = [("number", number or ""), *(("email", key) for key in email_suppression_keys(email)),
+            ("account", account_id or "")]
     return [k for k in keys if k[1]]
+
+
+def suppression_value(entry: Suppression) -> str:
+    """The value a suppression is kept under: an e-mail by its suppression key, as rows are matched."""
+    return email_suppression_key(entry.value) if entry.kind == "email" else entry.value
 
 
 def ledgers_after(record: AttemptRecord, ledgers: Sequence[AttemptLedger]) -> list[AttemptLedger]:
@@ -301,8 +310,7 @@ class MemoryOutboundStore:
     def add_suppressions(self, tenant_id: str, entries: Sequence[Suppression]) -> int:
         with self._lock:
             for e in entries:
-                value = e.value.lower() if e.kind == "email" else e.value
-                self.suppressions.setdefault((tenant_id, e.kind, value), e)
+                self.suppressions.setdefault((tenant_id, e.kind, suppression_value(e)), e)
         return len(entries)
 
     def match_suppression(self, tenant_id: str, number: str, email: str | None, account_id: str | None) -> Suppression | None:

@@ -24,6 +24,7 @@ from the conversation, and the calling window must hold in EVERY zone the number
 """
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, Field
 
+from ccaas.domain.customers import normalise_email
 from ccaas.domain.vocabulary import Frozen, Int
 from ccaas.domain.outbound.zones import state_for_postal_code, states_for_number, states_for_zones
 from ccaas.domain.outbound.models import (
@@ -55,6 +57,7 @@ __all__ = [
     "AbandonmentStats", "AttemptHistory", "CallbackState", "ConsentLedger", "ConsentView", "Decision", "InMemoryHistory",
     "consent_channel", "consent_supersedes",
     "REG_F_MAX_CALLS", "REG_F_WINDOW", "Suppression", "SuppressionSet", "SuppressionView", "abandonment_gate",
+    "email_suppression_key", "email_suppression_keys",
     "abandonment_stats", "agent_too_late", "callback_state", "candidate_zones", "pending_callback", "check_attempt", "effective_window", "next_time_allowed", "row_states",
     "pacing_mode", "time_allowed",
 ]
@@ -99,6 +102,24 @@ class Suppression(Frozen):
 
 class SuppressionView(Protocol):
     def match(self, number: str, email: str | None, account_id: str | None) -> Suppression | None: ...
+
+
+def email_suppression_key(value: str) -> str:
+    """An e-mail as suppressions are kept and matched: read as the customer directory and list rows read one
+    (customers.normalise_email: NFKC, lower case), so "JO@ＥＸＡＭＰＬＥ.com" suppresses a row "jo@example.com". A
+    value that is no address (a suppression or a row stored before addresses were checked) by its NFKC lower case."""
+    try:
+        return normalise_email(value)
+    except ValueError:
+        return unicodedata.normalize("NFKC", value).strip().lower()
+
+
+def email_suppression_keys(email: str | None) -> tuple[str, ...]:
+    """The keys a row's e-mail is looked up by: its suppression key, and the lower case alone under which
+    suppressions were kept before (one stored then keeps matching the rows it matched)."""
+    if not email:
+        return ()
+    return tuple(dict.fromkeys(key for key in (email_suppression_key(email), email.lower()) if key))
 
 
 class ConsentView(Protocol):
@@ -157,11 +178,13 @@ class SuppressionSet:
             self.add(entry)
 
     def add(self, entry: Suppression) -> None:
-        value = entry.value.lower() if entry.kind == "email" else entry.value
+        value = email_suppression_key(entry.value) if entry.kind == "email" else entry.value
         self._entries.setdefault((entry.kind, value), entry)
 
     def match(self, number: str, email: str | None, account_id: str | None) -> Suppression | None:
-        for key in (("number", number), ("email", (email or "").lower()), ("account", account_id or "")):
+        keys = [("number", number), *(("email", key) for key in email_suppression_keys(email)),
+                ("account", account_id or "")]
+        for key in keys:
             if key[1] and key in self._entries:
                 return self._entries[key]
         return None

@@ -52,7 +52,7 @@ from pydantic import ValidationError
 
 from ccaas.domain.customers import normalise_email
 from ccaas.domain.destinations import refused_destination
-from ccaas.domain.vocabulary import CARD_SHAPED_DIGITS, DomainError, Frozen, Int
+from ccaas.domain.vocabulary import CARD_SHAPED_DIGITS, DomainError, Frozen, Int, shown_value
 from ccaas.domain.outbound.models import (
     MAX_ATTRIBUTES,
     MAX_ROW_NUMBERS,
@@ -323,7 +323,8 @@ def _row(record: Mapping[str, Any], line: int, region: str, upload: str,
         number = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
         zones = number_zones(explicit, parsed)
         if not zones:
-            errors.append((field, f"no time zone known for {number}: give time_zone or postal_code"))
+            # the number only with fewer than 13 digits (README "Errors"): the field names it already
+            errors.append((field, f"no time zone known for {shown_value(number)}: give time_zone or postal_code"))
             continue
         if len(zones) > 64:
             zones = zones[:64]  # the row's zones come first: the model bounds the list
@@ -388,8 +389,8 @@ def _duplicates(row: ContactListRow, fields: Mapping[str, str], seen: dict[str, 
             continue
         same = "the same account" if first.account_id == row.account_id else "another account"
         warnings.append(ListError(line=row.line, field=fields.get(number, "phone"), message=(
-            f"duplicate of line {first.line}: {number} again ({same}); loaded, never called while a call to "
-            "it is in flight")[:300]))
+            f"duplicate of line {first.line}: {shown_value(number)} again ({same}); loaded, never called while a "
+            "call to it is in flight")[:300]))
     return warnings
 
 

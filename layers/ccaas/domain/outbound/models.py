@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AwareDatetime, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
-from ccaas.domain.vocabulary import Bool, E164_PATTERN, Float, Frozen, Int, NAME_PATTERN, PRINTABLE_PATTERN, SkillRequirement
+from ccaas.domain.vocabulary import (Bool, E164_PATTERN, Float, Frozen, Int, NAME_PATTERN, PRINTABLE_PATTERN,
+                                     SkillRequirement, SortedSet, shown_value)
 
 __all__ = [
     "ABANDON_MESSAGE_WITHIN_S", "AGENT_DISPOSITIONS", "Attempt", "CALLBACK_GRACE", "CALLBACK_MAX_AHEAD",
@@ -71,15 +72,20 @@ def valid_zone(name: str) -> str:
     `Factory` (the "-00" placeholder), `posixrules`, and the `posix/` and `right/` trees."""
     if (not name or len(name) > 64 or not _ZONE_NAME.fullmatch(name) or name in _NOT_ZONES
             or name.startswith(("posix/", "right/"))):
-        raise ValueError(f"not an IANA time zone: {name!r}")
+        raise _not_a_zone(name)
     known = _known_zones()
     if known and name not in known:
-        raise ValueError(f"not an IANA time zone: {name!r}")
+        raise _not_a_zone(name)
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"not an IANA time zone: {name!r}") from exc
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _not_a_zone(name) from None  # zoneinfo's own message quotes the name whole
     return name
+
+
+def _not_a_zone(name: str) -> ValueError:
+    # the name is quoted (the admin's setting, the row's cell), cut, and not when it holds a card-shaped number
+    return ValueError(f"not an IANA time zone: {shown_value(str(name)[:64])!r}")
 
 
 _Zone = Annotated[str, Field(max_length=64)]
@@ -203,8 +209,8 @@ class CallingWindow(Frozen):
 
     start: str = Field(default=STATUTORY_START, max_length=5, description="HH:MM local, ≥ 08:00")
     end: str = Field(default=STATUTORY_END, max_length=5, description="HH:MM local, ≤ 21:00, after start")
-    weekdays: frozenset[Annotated[Int, Field(ge=1, le=7)]] = Field(
-        default=frozenset(range(1, 8)), min_length=1, max_length=7)
+    weekdays: SortedSet[Annotated[Int, Field(ge=1, le=7)]] = Field(
+        default=frozenset(range(1, 8)), min_length=1, max_length=7, description="answered sorted")
 
     @field_validator("start", "end")
     @classmethod
@@ -242,8 +248,11 @@ class Campaign(Frozen):
     window: CallingWindow | None = Field(default=None, description="the tenant's window, stricter than 8-21")
     state_windows: dict[Annotated[str, Field(min_length=2, max_length=2)], CallingWindow] = Field(
         default_factory=dict, max_length=MAX_STATE_WINDOWS, description="stricter windows per US state code")
-    blackout_dates: frozenset[date] = Field(default=frozenset(), max_length=MAX_BLACKOUTS,
-                                            description="no calls on these dates, in the called party's local date")
+    # Sets are answered sorted (vocabulary.SortedSet): a frozenset of dates iterates in an order that follows the
+    # process's hash seed, so two Lambdas answered one stored campaign two ways.
+    blackout_dates: SortedSet[date] = Field(default=frozenset(), max_length=MAX_BLACKOUTS,
+                                            description="no calls on these dates, in the called party's local date "
+                                                        "(answered sorted)")
     max_abandon_rate: Float = Field(default=MAX_ABANDON_RATE, gt=0, le=MAX_ABANDON_RATE)
     debt_collection: Bool = Field(default=False, description="rows must name the debt (Reg F counts per debt)")
     agentless_message: _Text | None = Field(default=None, description="the message an agentless call plays "
