@@ -50,7 +50,7 @@ from ccaas.domain.analytics.redaction import MAX_RECEIPT, RedactionMark
 from ccaas.domain.history import AnalysisSummary, ChatMessage, HistoryEntry, MessageRedaction, ParticipantRole
 from ccaas.domain.vocabulary import (
     STORED_DOCUMENT, Channel, Conflict, ContactState, DomainError, NotFound, TooLarge, iso_8601_date_time_text,
-    within_calendar,
+    shown_name, within_calendar,
 )
 
 # ccaas.usecases.guidance and ccaas.usecases.history are imported by the functions that call them (as the lake's
@@ -566,7 +566,7 @@ def upload_transcript(deps: Dependencies, tenant_id: str, contact_id: str, docum
     except TranscriptFormatError as error:  # the path of what is wrong (`results.items[0].alternatives`)
         raise DomainError(f"transcript not understood: {error}", field=error.field or "body") from None
     except ValidationError as error:  # what the models refused, by field and reason; never the text itself
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False)[:5])
+        problems = "; ".join(f"{'.'.join(map(shown_name, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False)[:5])
         raise DomainError(f"transcript has an invalid segment ({problems})", field="body") from None
     except ValueError:  # a segment the parser refused; the message may quote text, so it is not echoed
         raise DomainError("transcript has an invalid segment", field="body") from None

@@ -83,6 +83,7 @@ from ccaas.ports_outbound import (
     StoredRow,
     attempt_id_floor,
 )
+from ccaas.domain.vocabulary import shown_value
 
 OUTBOUND_TABLE_ENV = "OUTBOUND_TABLE"
 UTC = timezone.utc
@@ -170,13 +171,13 @@ class DynamoOutboundStore:
             if not _cancelled(error):
                 raise
             if expected_version is None:
-                raise Conflict(f"campaign {campaign.campaign_id} exists", field="campaign_id") from None
-            raise Conflict(f"campaign {campaign.campaign_id} changed concurrently; retry", field="version") from None
+                raise Conflict(f"campaign {shown_value(campaign.campaign_id)} exists", field="campaign_id") from None
+            raise Conflict(f"campaign {shown_value(campaign.campaign_id)} changed concurrently; retry", field="version") from None
 
     def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign:
         item = self._db.get_item(TableName=self._table, Key=campaign_key(tenant_id, campaign_id), ConsistentRead=True).get("Item")
         if item is None:
-            raise NotFound(f"campaign {campaign_id} not found", field="campaign_id")
+            raise NotFound(f"campaign {shown_value(campaign_id)} not found", field="campaign_id")
         return Campaign.model_validate_json(item["doc"]["S"])
 
     def list_campaigns(self, tenant_id: str) -> list[Campaign]:
@@ -276,7 +277,7 @@ class DynamoOutboundStore:
     def get_row(self, tenant_id: str, campaign_id: str, row_id: str) -> StoredRow:
         item = self._db.get_item(TableName=self._table, Key=row_key(tenant_id, campaign_id, row_id), ConsistentRead=True).get("Item")
         if item is None:
-            raise NotFound(f"row {row_id} not found", field="row_id")
+            raise NotFound(f"row {shown_value(row_id)} not found", field="row_id")
         return self._row(item, tenant_id, campaign_id)
 
     def due_rows(self, tenant_id: str, campaign_id: str, now: datetime, limit: int) -> list[StoredRow]:
@@ -310,7 +311,7 @@ class DynamoOutboundStore:
         except ClientError as error:
             if not _cancelled(error):
                 raise
-            raise Conflict(f"row {row.row.row_id} changed concurrently", field="row_id") from None
+            raise Conflict(f"row {shown_value(row.row.row_id)} changed concurrently", field="row_id") from None
         return row.model_copy(update={"state": "due" if next_due_at else "done", "next_due_at": next_due_at,
                                       "blocked_by": tuple(blocked_by), "blocked_checks": tuple(checks),
                                       "version": row.version + 1})
@@ -392,7 +393,7 @@ class DynamoOutboundStore:
         item = self._db.get_item(TableName=self._table, Key=attempt_key(tenant_id, campaign_id, row_id, attempt_id),
                                  ConsistentRead=True).get("Item")
         if item is None:
-            raise NotFound(f"attempt {attempt_id} not found", field="attempt_id")
+            raise NotFound(f"attempt {shown_value(attempt_id)} not found", field="attempt_id")
         return AttemptRecord.model_validate_json(item["doc"]["S"])
 
     def finish_attempt(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str, *,
@@ -443,14 +444,14 @@ class DynamoOutboundStore:
         except ClientError as error:
             if not _cancelled(error):
                 raise
-            raise Conflict(f"attempt {attempt_id} changed concurrently", field="disposition") from None
+            raise Conflict(f"attempt {shown_value(attempt_id)} changed concurrently", field="disposition") from None
         return done
 
     def link_contact(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str, *, contact_id: str,
                      at: datetime, counts: Mapping[str, int] | None = None) -> AttemptRecord:
         record = self.get_attempt(tenant_id, campaign_id, row_id, attempt_id)
         if record.contact_id is not None:
-            raise Conflict(f"attempt {attempt_id} is linked to contact {record.contact_id}", field="contact_id")
+            raise Conflict(f"attempt {shown_value(attempt_id)} is linked to contact {shown_value(record.contact_id)}", field="contact_id")
         done = record.model_copy(update={"contact_id": contact_id})
         held = record.attempt.disposition
         values: dict[str, Any] = {":doc": _s(done.model_dump_json()), ":cid": _s(contact_id)}
@@ -470,7 +471,7 @@ class DynamoOutboundStore:
         except ClientError as error:
             if not _cancelled(error):
                 raise
-            raise Conflict(f"attempt {attempt_id} changed concurrently", field="contact_id") from None
+            raise Conflict(f"attempt {shown_value(attempt_id)} changed concurrently", field="contact_id") from None
         return done
 
     def handouts(self, tenant_id: str, queue_id: str) -> AgentHandouts:

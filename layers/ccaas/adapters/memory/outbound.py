@@ -40,6 +40,7 @@ from ccaas.ports_outbound import (
     attempt_id_floor,
     ledger_keys,
 )
+from ccaas.domain.vocabulary import shown_value
 
 # Shared by both implementations of the store.
 REFINABLE = Disposition.ANSWERED  # the carrier's "a person answered"; the agent then says who it was
@@ -77,7 +78,7 @@ def check_refinement(record: AttemptRecord, disposition: Disposition, callback: 
     current = record.attempt.disposition
     if current is None or (current is REFINABLE and disposition in AGENT_DISPOSITIONS):
         return
-    raise Conflict(f"attempt {record.attempt_id} already ended {current}; it cannot become {disposition}",
+    raise Conflict(f"attempt {shown_value(record.attempt_id)} already ended {current}; it cannot become {disposition}",
                    field="disposition")
 
 
@@ -101,9 +102,9 @@ class MemoryOutboundStore:
         with self._lock:
             held = self.campaigns.get((tenant_id, campaign.campaign_id))
             if expected_version is None and held is not None:
-                raise Conflict(f"campaign {campaign.campaign_id} exists", field="campaign_id")
+                raise Conflict(f"campaign {shown_value(campaign.campaign_id)} exists", field="campaign_id")
             if expected_version is not None and (held is None or held.version != expected_version):
-                raise Conflict(f"campaign {campaign.campaign_id} changed concurrently; retry", field="version")
+                raise Conflict(f"campaign {shown_value(campaign.campaign_id)} changed concurrently; retry", field="version")
             self.campaigns[(tenant_id, campaign.campaign_id)] = campaign
             if campaign.status in (CampaignStatus.RUNNING, CampaignStatus.DRAFT):
                 self.settling.discard((tenant_id, campaign.campaign_id))
@@ -113,7 +114,7 @@ class MemoryOutboundStore:
     def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign:
         held = self.campaigns.get((tenant_id, campaign_id))
         if held is None:
-            raise NotFound(f"campaign {campaign_id} not found", field="campaign_id")
+            raise NotFound(f"campaign {shown_value(campaign_id)} not found", field="campaign_id")
         return held
 
     def list_campaigns(self, tenant_id: str) -> list[Campaign]:
@@ -159,7 +160,7 @@ class MemoryOutboundStore:
     def get_row(self, tenant_id: str, campaign_id: str, row_id: str) -> StoredRow:
         held = self.rows.get((tenant_id, campaign_id, row_id))
         if held is None:
-            raise NotFound(f"row {row_id} not found", field="row_id")
+            raise NotFound(f"row {shown_value(row_id)} not found", field="row_id")
         return held
 
     def due_rows(self, tenant_id: str, campaign_id: str, now: datetime, limit: int) -> list[StoredRow]:
@@ -187,7 +188,7 @@ class MemoryOutboundStore:
     def _check_row(self, key: tuple[str, str, str], version: int) -> None:
         held = self.rows.get(key)
         if held is None or held.version != version:
-            raise Conflict(f"row {key[2]} changed concurrently", field="row_id")
+            raise Conflict(f"row {shown_value(key[2])} changed concurrently", field="row_id")
 
     # --- attempts --------------------------------------------------------------------------------------
     def start_attempt(self, record: AttemptRecord, row: StoredRow, *, next_due_at: datetime,
@@ -206,7 +207,7 @@ class MemoryOutboundStore:
                 raise Conflict("the consent changed since the check", field="number")
             akey = (record.tenant_id, a.campaign_id, a.row_id, a.attempt_id)
             if akey in self.attempts:
-                raise Conflict(f"attempt {a.attempt_id} exists", field="attempt_id")
+                raise Conflict(f"attempt {shown_value(a.attempt_id)} exists", field="attempt_id")
             for ledger in after:
                 if self.ledger(record.tenant_id, ledger.kind, ledger.value).version != ledger.version - 1:
                     raise Conflict(f"another attempt on this {ledger.kind} was stored since the check", field=ledger.kind)
@@ -223,7 +224,7 @@ class MemoryOutboundStore:
     def get_attempt(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str) -> AttemptRecord:
         held = self.attempts.get((tenant_id, campaign_id, row_id, attempt_id))
         if held is None:
-            raise NotFound(f"attempt {attempt_id} not found", field="attempt_id")
+            raise NotFound(f"attempt {shown_value(attempt_id)} not found", field="attempt_id")
         return held
 
     def finish_attempt(self, tenant_id: str, campaign_id: str, row_id: str, attempt_id: str, *,
@@ -259,7 +260,7 @@ class MemoryOutboundStore:
         with self._lock:
             record = self.get_attempt(tenant_id, campaign_id, row_id, attempt_id)
             if record.contact_id is not None:
-                raise Conflict(f"attempt {attempt_id} is linked to contact {record.contact_id}", field="contact_id")
+                raise Conflict(f"attempt {shown_value(attempt_id)} is linked to contact {shown_value(record.contact_id)}", field="contact_id")
             done = record.model_copy(update={"contact_id": contact_id})
             self.attempts[(tenant_id, campaign_id, row_id, attempt_id)] = done
             if counts:
