@@ -197,8 +197,14 @@ def end_acw(contact: Contact, agent: Agent, now_ms: int, day: str) -> tuple[Cont
     final = ContactState.TRANSFERRED if contact.transferred_to is not None else ContactState.COMPLETED
     done = _contact(contact, final, acw_ended_at=now_ms, ended_at=now_ms, workflow_token=None)
     released = _release(agent, contact, now_ms)
-    handled = agent.handled_today + 1 if agent.handled_day == day else 1
-    return done, released.model_copy(update={"handled_day": day, "handled_today": handled})
+    # History's rule, not a copy of it: a cancelled consult leg (a consulted agent who hung up, or left a
+    # conference) is agent-to-agent work that history does not count handled, so neither does the live count.
+    from ccaas.domain.history import record_from_contact  # noqa: PLC0415 - history's models: not at every handler's start
+
+    record = record_from_contact(done)
+    handled = 1 if record is not None and record.handled else 0
+    today = agent.handled_today if agent.handled_day == day else 0
+    return done, released.model_copy(update={"handled_day": day, "handled_today": today + handled})
 
 
 def abandon(contact: Contact, agent: Agent | None, now_ms: int, reason: str) -> tuple[Contact, Agent | None]:

@@ -229,9 +229,23 @@ def cancel_consult(source: Contact, leg: Contact, leg_agent: Agent | None, now_m
     """The consult ends without a transfer: the leg ends (after-contact work for an agent who answered
     it, otherwise withdrawn as CONSULT_CANCELLED) and the customer comes off hold."""
     _require_consult(source, leg)
-    back = _bump(source, consult_contact_id=None, **(lifecycle.hold_closed(source, now_ms) if resume_customer else {}))
+    back = _consult_over(source, now_ms, resume_customer=resume_customer)
     ended, released = end_leg(leg, leg_agent, now_ms)
     return back, ended, released
+
+
+def _consult_over(source: Contact, now_ms: int, *, resume_customer: bool = True) -> Contact:
+    return _bump(source, consult_contact_id=None, **(lifecycle.hold_closed(source, now_ms) if resume_customer else {}))
+
+
+def leg_ended_alone(source: Contact, leg: Contact, now_ms: int) -> Contact | None:
+    """The consulting segment once its leg ended without a transfer by something other than its agents (timed
+    out in its queue, withdrawn by the system): the consult is over as a cancel ends it, the customer off hold
+    and the sender free to complete, transfer or consult again. None when `source` no longer consults `leg`
+    (completed, conferenced, cancelled or ended meanwhile): nothing to change."""
+    if source.consult_contact_id != leg.contact_id:
+        return None
+    return _consult_over(source, now_ms)
 
 
 def end_leg(leg: Contact, leg_agent: Agent | None, now_ms: int) -> tuple[Contact, Agent | None]:

@@ -28,7 +28,7 @@ from ccaas.domain.customers import TIER_PATTERN
 from ccaas.domain.live_metrics import local_day
 from ccaas.domain.vocabulary import CUSTOMER_ID_PATTERN
 from ccaas.domain.routing_engine import Decision, after_failed_offer, reservation_deadline
-from ccaas.domain.routing_engine.outcomes import offer_wakes_workflow
+from ccaas.domain.routing_engine.outcomes import offer_wakes_workflow, wait_deadline
 from ccaas.usecases import routing, waiting
 from ccaas.usecases.tenancy import time_zone_of
 
@@ -154,6 +154,7 @@ def create_contact(deps: Dependencies, tenant_id: str, request: NewContact, *, c
         raise DomainError("no queue of the tenant has this id", field="queue_id") from None  # never the value
     queue.require_channel(request.channel)
     if request.callback_number is not None:
+        require_phone_channel(request.channel, "channel")
         check_callback_number(request.callback_number, "callback_number")
     initial_contact_id = None
     if request.previous_contact_id:
@@ -222,6 +223,19 @@ def check_callback_number(number: str, field: str) -> None:
     from ccaas.domain.destinations import require_destination  # noqa: PLC0415 - phonenumbers: only callbacks need it
 
     require_destination(number, field, "callback number")
+
+
+def require_phone_channel(channel: Channel, field: str, contact_id: str | None = None) -> None:
+    """A callback is a phone call the business dials: only a VOICE contact waits as one (in its queue, which takes
+    VOICE). A chat's or an email's callback was routed on that channel's capacity (an agent got several phone
+    calls at once) and counted as that channel: refused, naming `field`; a 409 for an existing contact."""
+    if channel == Channel.VOICE:
+        return
+    message = (f"a callback is a phone call: only a VOICE contact can wait as one, not a {channel.value} contact; "
+               "start a VOICE contact with a callback_number in a queue that takes VOICE")
+    if contact_id is not None:
+        raise Conflict(f"contact {contact_id}: {message}", field=field)
+    raise DomainError(message, field=field)
 
 
 def _queue_when_closed(contact: Contact, policy: routing.RoutingPolicy) -> bool:
@@ -502,11 +516,8 @@ def recheck(deps: Dependencies, tenant_id: str, contact_id: str) -> tuple[str, i
             except Conflict:
                 pass  # accepted, or withdrawn, just now: look again
             continue
-        start = contact.enqueued_at if contact.enqueued_at is not None else contact.initiated_at
-        if contact.state == ContactState.CALLBACK_SCHEDULED:
-            deadline, reason = start + int(policy.for_queue(queue.queue_id).callback.max_wait_s * 1000), "CALLBACK_EXPIRED"
-        else:
-            deadline, reason = start + queue.max_wait_s * 1000, "QUEUE_TIMEOUT"
+        # A CALLBACK contact back in the queue after a failed offer still waits as the callback it is.
+        deadline, reason = wait_deadline(contact, queue, policy, contact.initiated_at)
         if now + _TIMER_SLACK_MS >= deadline:
             abandon_contact(deps, tenant_id, contact_id, reason=reason, from_workflow=True)
             continue
@@ -548,6 +559,7 @@ def request_callback(deps: Dependencies, tenant_id: str, contact_id: str, number
 
     def attempt() -> Contact:
         contact = deps.store.get_contact(tenant_id, contact_id)
+        require_phone_channel(contact.channel, "channel", contact_id)
         scheduled = lifecycle.schedule_callback(contact, number)
         commit(deps, contacts=[(scheduled, EventType.CONTACT_CALLBACK_SCHEDULED, {})])
         return scheduled
@@ -606,9 +618,11 @@ def abandon_contact(deps: Dependencies, tenant_id: str, contact_id: str, *, reas
                 return contact, contact, None
             raise Conflict(f"contact {contact_id} is {contact.state}; only a waiting contact can be abandoned", field="contact_id")
         agent = deps.store.get_agent(tenant_id, contact.agent_id) if contact.agent_id else None
-        gone, released = lifecycle.abandon(contact, agent, deps.clock.now_ms(), reason)
+        now = deps.clock.now_ms()
+        gone, released = lifecycle.abandon(contact, agent, now, reason)
         extra = {"previous_state": contact.state.value, "reason": reason, "sl_threshold_s": contact.sl_threshold_s}
-        commit(deps, contacts=[(gone, EventType.CONTACT_ABANDONED, extra)], agents=[(agent, released)])
+        changes = [(gone, EventType.CONTACT_ABANDONED, extra), *_consult_ended_with(deps, gone, now)]
+        commit(deps, contacts=changes, agents=[(agent, released)])
         return contact, gone, contact.workflow_token
 
     before, after, token = retrying(attempt)
@@ -617,6 +631,25 @@ def abandon_contact(deps: Dependencies, tenant_id: str, contact_id: str, *, reas
     if before.agent_id and after.state == ContactState.ABANDONED:
         offer_work_to(deps, tenant_id, before.agent_id)
     return after
+
+
+def _consult_ended_with(deps: Dependencies, leg: Contact, now_ms: int) -> list[tuple[Contact, EventType | None, dict]]:
+    """A consult leg the system ended (its queue timed out) ends its consult in the same write, as a cancel does:
+    left alone, the customer stayed on hold behind a consult that no longer existed and the sender could
+    neither complete nor end the contact. Nothing for any other contact."""
+    if not leg.consult_of:
+        return []
+    from ccaas.domain.transfers import leg_ended_alone  # noqa: PLC0415 - only a consult leg needs the transfer rules
+
+    try:
+        source = deps.store.get_contact(leg.tenant_id, leg.consult_of)
+    except NotFound:
+        return []
+    back = leg_ended_alone(source, leg, now_ms)
+    if back is None:
+        return []
+    return [(back, EventType.CONTACT_CONSULT_CANCELLED, {"consult_contact_id": leg.contact_id,
+                                                         "reason": leg.abandon_reason})]
 
 
 def _answer(call: Callable[[], None]) -> None:

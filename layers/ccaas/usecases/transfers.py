@@ -19,6 +19,7 @@ from ccaas.domain.events import EventType
 from ccaas.domain.models import (
     NAME_PATTERN,
     Agent,
+    Channel,
     Conflict,
     Contact,
     ContactState,
@@ -418,12 +419,19 @@ def segments(deps: Dependencies, tenant_id: str, contact_id: str) -> list[Contac
     through links that loop."""
     contact = deps.store.get_contact(tenant_id, contact_id)
     limit = MAX_SEGMENTS
-    chain = [*earlier_segments(deps, contact, limit - 1), contact]
+    # Walked forward from the first segment, so every segment of the customer's chain answers the same list (walked
+    # from the segment asked, a cancelled consult leg stopped at itself and hid the segments after it).
+    chain = [*earlier_segments(deps, contact, limit - 1), contact][:1]
     while len(chain) < limit:
         following = chain[-1].next_contact_id or chain[-1].consult_contact_id or chain[-1].conference_with
         if not following or any(c.contact_id == following for c in chain):
             break
         chain.append(deps.store.get_contact(tenant_id, following))
+    if all(c.contact_id != contact.contact_id for c in chain):
+        # A cancelled consult leg: no segment links forward to it any more; listed after the segment it consulted
+        # for (consult_of), before what followed (it started first).
+        at = next((i + 1 for i, c in enumerate(chain) if c.contact_id == contact.consult_of), len(chain))
+        chain.insert(at, contact)
     return chain
 
 
@@ -456,6 +464,10 @@ def _resolve(deps: Dependencies, source: Contact, sender: Agent, to: Destination
         quick = settings.quick_connects.get(to.quick_connect_id)
         if quick is None:
             raise DomainError(f"quick connect {shown_value(to.quick_connect_id)} does not exist", field="quick_connect_id")
+        if source.channel != Channel.VOICE:
+            # A quick connect is a phone number: a chat, text or email cannot be put through to it.
+            raise DomainError(f"a {source.channel.value} contact cannot go to a quick connect (an external phone "
+                              "number): only a VOICE contact can", field="channel")
         return (TransferTarget(kind=TransferKind.EXTERNAL, quick_connect_id=to.quick_connect_id,
                                phone_number=quick.phone_number), None, None)
     if to.agent_id is not None:

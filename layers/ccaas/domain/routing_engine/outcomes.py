@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from ccaas.domain.lifecycle import excluded_sender
-from ccaas.domain.models import Agent, Contact, ContactState, Queue
+from ccaas.domain.models import Agent, Contact, ContactState, InitiationMethod, Queue
 from ccaas.domain.routing_engine.decisions import Decision
 from ccaas.domain.routing_engine.estimates import WaitEstimate
 from ccaas.domain.routing_engine.policy import RoutingPolicy
@@ -29,11 +29,30 @@ from ccaas.domain.routing_engine.reach import StaffedAgents, as_staff, resolve_s
 from ccaas.domain.routing_engine.steps import current_step
 
 __all__ = ["OfferFollowUp", "after_failed_offer", "decide_callback", "next_check_at", "offer_wakes_workflow",
-           "offers_callback", "queued_check_ms", "reservation_deadline"]
+           "offers_callback", "queued_check_ms", "reservation_deadline", "waits_as_callback", "wait_deadline"]
 
 
 def reservation_deadline(offered_at: int, policy: RoutingPolicy) -> int:
     return offered_at + int(policy.reservation.timeout_s * 1000)
+
+
+def waits_as_callback(contact: Contact) -> bool:
+    """Whether the contact's wait is a callback's: a scheduled one (or one that will wait as one), and the CALLBACK
+    contact it became, which waits again after a rejected or missed offer (its customer still off the line)."""
+    return (contact.state == ContactState.CALLBACK_SCHEDULED
+            or (contact.state == ContactState.INITIATED and contact.callback_number is not None)
+            or contact.initiation_method == InitiationMethod.CALLBACK)
+
+
+def wait_deadline(contact: Contact, queue: Queue, policy: RoutingPolicy, since_ms: int) -> tuple[int, str]:
+    """When the system ends the contact's wait, and the abandon reason it gives: a callback's at
+    callback.max_wait_s (CALLBACK_EXPIRED), any other at the queue's max_wait_s (QUEUE_TIMEOUT), both from
+    enqueued_at (`since_ms` when not enqueued yet). A CALLBACK contact carries its scheduled callback's enqueued_at
+    (lifecycle.reach_callback): its deadline is the very instant the scheduled callback had."""
+    start = contact.enqueued_at if contact.enqueued_at is not None else since_ms
+    if waits_as_callback(contact):
+        return start + int(policy.for_queue(queue.queue_id).callback.max_wait_s * 1000), "CALLBACK_EXPIRED"
+    return start + queue.max_wait_s * 1000, "QUEUE_TIMEOUT"
 
 
 QUEUED_CHECK_SHARE = 0.1  # of the time waited so far
@@ -84,17 +103,16 @@ def next_check_at(contact: Contact, queue: Queue, policy: RoutingPolicy, now_ms:
     contact waited for the next timer — a callback for its whole day, a call past its queue timeout.
     """
     start = contact.enqueued_at if contact.enqueued_at is not None else now_ms
-    qp = policy.for_queue(queue.queue_id)
     if contact.state == ContactState.OFFERED:
         return reservation_deadline(contact.offered_at or now_ms, policy)
-    callback = contact.state == ContactState.CALLBACK_SCHEDULED or (
-        contact.state == ContactState.INITIATED and contact.callback_number is not None)  # will wait as a callback
-    if contact.state in (ContactState.INITIATED, ContactState.QUEUED) and not callback:
-        times = [start + queue.max_wait_s * 1000, now_ms + queued_check_ms(now_ms - start, policy)]
-    elif callback:
-        times = [start + int(qp.callback.max_wait_s * 1000)]
-    else:
+    if contact.state not in (ContactState.INITIATED, ContactState.QUEUED, ContactState.CALLBACK_SCHEDULED):
         return None
+    deadline, _ = wait_deadline(contact, queue, policy, now_ms)
+    times = [deadline]
+    if contact.state != ContactState.CALLBACK_SCHEDULED and not (
+            contact.state == ContactState.INITIATED and contact.callback_number is not None):
+        # QUEUED (a CALLBACK contact back from a failed offer too): offered at any moment, so the safety net
+        times.append(now_ms + queued_check_ms(now_ms - start, policy))
     staff = as_staff(staffed)
     if staff is not None:
         times.extend(end for end in (start + delay for delay in staff.delays_ms(queue)) if end > now_ms)

@@ -33,7 +33,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import NamedTuple
 
-from ccaas.domain.models import Agent, Contact, Queue
+from ccaas.domain.lifecycle import excluded_sender
+from ccaas.domain.models import Agent, Contact, HandoverMode, Queue
 from ccaas.domain.routing_engine.conditions import matches, render
 from ccaas.domain.routing_engine.decisions import SkippedStep
 from ccaas.domain.routing_engine.policy import RoutingPolicy
@@ -143,6 +144,18 @@ _PROBLEM_TEXT = {"agent_unknown": "is not an agent of the tenant", "agent_offlin
                  "agent_no_channel": "takes no contact of this channel", "agent_declined": "refused the contact"}
 
 
+_SENT_TEXT = {HandoverMode.BLIND: "transferred the contact", HandoverMode.CONSULT: "consulted on the contact",
+              HandoverMode.ESCALATION: "escalated the contact"}
+
+
+def _problem_text(agent_id: str, problem: str, contact: Contact) -> str:
+    """The sender kept away from a segment it sent on is in declined_by for having sent it, not for a refusal
+    (lifecycle.excluded_sender): said as what it did (the reason code stays agent_declined)."""
+    if problem == "agent_declined" and contact.handover is not None and agent_id == excluded_sender(contact):
+        return _SENT_TEXT.get(contact.handover.mode, "sent the contact on")
+    return _PROBLEM_TEXT[problem]
+
+
 def unreachable(step: StepView, contact: Contact, queue: Queue, staff: StaffedAgents) -> tuple[str, str] | None:
     """(reason, detail) when no staffed agent can satisfy the step (module docstring), else None."""
     if step.final:
@@ -156,7 +169,7 @@ def unreachable(step: StepView, contact: Contact, queue: Queue, staff: StaffedAg
             problems.append((agent_id, problem))
         reasons = {p for _, p in problems}
         reason = reasons.pop() if len(reasons) == 1 else "preferred_agents_unreachable"
-        return reason, "; ".join(f"{a} {_PROBLEM_TEXT[p]}" for a, p in problems)
+        return reason, "; ".join(f"{a} {_problem_text(a, p, contact)}" for a, p in problems)
     if any(_agent_problem(a, contact, queue, step.condition) is None for a in staff.known()):
         return None
     able = staff.able(queue, contact, step.condition)
