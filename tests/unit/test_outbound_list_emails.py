@@ -18,3 +18,11 @@ def test_what_is_no_address_is_a_row_error(cell):
 def test_an_address_is_stored_as_the_directory_keys_it():
     parsed = parse_csv("row_id,phone,email\nr1,+12125550143,Jo@ＥＸＡＭＰＬＥ.Com\n")
     assert [r.email for r in parsed.rows] == ["jo@example.com"]
+
+
+def test_an_address_with_any_non_ascii_local_part_is_one():
+    """RFC 6531: a local part may hold any non-ASCII character but spaces and controls (the outside tier's list row)."""
+    from ccaas.domain.customers import normalise_email
+
+    parsed = parse_csv("row_id,phone,email\nr1,+12125550143,😀@example.com\n")
+    assert [r.email for r in parsed.rows] == ["😀@example.com"] == [normalise_email("😀@Example.com")]

@@ -145,11 +145,17 @@ def normalise_email(raw: str) -> str:
     local, at, domain = text.rpartition("@")
     labels = domain.split(".")
     if (len(text) > MAX_EMAIL_CHARS or not at or not 1 <= len(local) <= 64
-            or not all(atom and all(_in(c, _ATEXT) for c in atom) for atom in local.split("."))
+            or not all(atom and all(_in_local(c) for c in atom) for atom in local.split("."))
             or len(labels) < 2 or not all(_label(label) for label in labels)
             or len(labels[-1]) < 2 or labels[-1].isdigit()):
         raise ValueError("not an e-mail address (local-part@domain.tld)")
     return text
+
+
+def _in_local(char: str) -> bool:
+    """A local part's character: dot-atom text, or any non-ASCII character but a space, separator or control (RFC
+    6531's UTF8-non-ascii: an address "😀@example.com" is one a list or a customer may hold)."""
+    return char in _ATEXT if char.isascii() else unicodedata.category(char)[0] not in "ZC"
 
 
 def _in(char: str, ascii_allowed: frozenset[str]) -> bool:
