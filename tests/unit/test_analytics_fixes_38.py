@@ -329,18 +329,9 @@ def test_the_redaction_detect_list_is_answered_sorted_whatever_the_process_hash_
     """A frozenset's JSON order follows string hashing, which differs per process: one stored document answered two
     ways by two Lambda environments."""
     import json
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
 
-    layers = Path(__file__).resolve().parents[2] / "layers"
-    answers = set()
-    for seed in ("0", "1", "2", "3"):
-        out = subprocess.run([sys.executable, "-c", _DETECT_DUMPS, str(layers)], capture_output=True, text=True,
-                             timeout=120, env={**os.environ, "PYTHONHASHSEED": seed})
-        assert out.returncode == 0, out.stderr
-        answers.add(out.stdout)
-    (answer,) = answers
+    from tests.unit.hash_seeds import answers_per_hash_seed
+
+    (answer,) = answers_per_hash_seed(_DETECT_DUMPS, seeds=("0", "1", "2", "3"))
     detect = json.loads(answer)["detect"]
     assert detect == sorted(detect) and "CARD_SECURITY_CODE" in detect
