@@ -64,6 +64,18 @@ def outbound_deps(**tenant) -> Dependencies:
     return d
 
 
+def simulated_dialing_deps(tenant_id: str) -> Dependencies:
+    """Tenant `tenant_id`'s voice queue sales, ana available, dialing through the seeded simulated carrier (its own
+    outcome probabilities, not a script)."""
+    d = memory_dependencies()
+    d.config.put_tenant(Tenant(tenant_id=tenant_id, name="Outbound"))
+    d.config.put_queue(Queue(tenant_id=tenant_id, queue_id="sales", name="Sales", channels=frozenset({Channel.VOICE})))
+    d.store.save(agents=[Agent(tenant_id=tenant_id, agent_id="ana", name="Ana", status=AgentStatus.AVAILABLE,
+                               queues=(QueueAssignment(queue_id="sales"),))])
+    outbound.put_dialer_settings(d, tenant_id, DialerSettings(kind="simulated", seed=7))
+    return d
+
+
 def overlapped_tick(deps, outer: str, inner: str, now: datetime):
     """Campaign `outer`'s tick at `now`, with campaign `inner`'s run inside it (once) when the outer one has read
     its free agents and calls in flight but not dialed yet: (the outer tick, the inner one)."""

@@ -24,16 +24,13 @@ from ccaas.bootstrap import memory_dependencies
 from ccaas.domain.connect_flow import expression, routing_criteria
 from ccaas.domain.kpis.ctr import MalformedContactRecord
 from ccaas.domain.models import (
-    Agent,
     AgentProfile,
-    AgentStatus,
     Channel,
     Contact,
     ContactState,
     DomainError,
     InitiationMethod,
     Queue,
-    QueueAssignment,
     SkillRequirement,
 )
 from ccaas.domain.outbound.compliance import Suppression, SuppressionSet
@@ -42,9 +39,7 @@ from ccaas.domain.outbound.models import Campaign, CheckName, ContactListRow, Ph
 from ccaas.domain.routing_engine import RoutingPolicy
 from ccaas.domain.routing_engine.conditions import AllOf, AnyOf, NotOf, SkillAtLeast
 from ccaas.domain.routing_engine.steps import plan_contact
-from ccaas.domain.tenants import Tenant
 from ccaas.domain.vocabulary import sorted_members
-from ccaas.ports_outbound import DialerSettings
 from ccaas.usecases import admin, alerts, connect_flow, customers, outbound
 from ccaas.usecases.alerts import LiveTranscriptPost
 from ccaas.usecases.outbound import (
@@ -55,6 +50,7 @@ from ccaas.usecases.outbound import (
     SuppressionEntry,
     SuppressionRequest,
 )
+from tests.outbound_builders import simulated_dialing_deps
 from tests.unit.hash_seeds import answers_per_hash_seed
 
 T = "t38"
@@ -289,14 +285,7 @@ def test_a_list_rows_long_number_is_not_quoted_in_its_warning():
 # --- 5. e-mail suppressions read as list rows' e-mails are ---------------------------------------------------------------
 
 def _dialing() -> Any:
-    """Tenant T's queue `sales` (voice), agent ana available, the simulated carrier, on the in-memory twins."""
-    deps = memory_dependencies()
-    deps.config.put_tenant(Tenant(tenant_id=T, name="Probe 38"))
-    deps.config.put_queue(Queue(tenant_id=T, queue_id="sales", name="Sales", channels=frozenset({Channel.VOICE})))
-    deps.store.save(agents=[Agent(tenant_id=T, agent_id="ana", name="Ana", status=AgentStatus.AVAILABLE,
-                                  queues=(QueueAssignment(queue_id="sales"),))])
-    outbound.put_dialer_settings(deps, T, DialerSettings(kind="simulated", seed=7))
-    return deps
+    return simulated_dialing_deps(T)
 
 
 def test_an_email_suppressed_in_any_form_holds_back_the_row_with_that_address():

@@ -25,11 +25,9 @@ from ccaas.domain.kpis.settings import KpiSettings
 from ccaas.domain.models import (
     Agent,
     AgentProfile,
-    AgentStatus,
     Channel,
     DomainError,
     Queue,
-    QueueAssignment,
     QueueSettings,
     SkillRequirement,
 )
@@ -38,11 +36,11 @@ from ccaas.domain.routing_engine.conditions import AllOf, SkillAtLeast
 from ccaas.domain.routing_engine.plan import PlannedStep
 from ccaas.domain.routing_engine.steps import plan_contact, required_condition
 from ccaas.domain.transfers import QuickConnect, TransferSettings
-from ccaas.domain.tenants import Tenant
 from ccaas.domain.vocabulary import STORED_DOCUMENT
 from ccaas.ports_outbound import DialerSettings
 from ccaas.usecases import admin, connect_flow, customers, outbound, transfers
 from ccaas.usecases.outbound import DIALER_SETTINGS, CampaignRequest, ListUpload
+from tests.outbound_builders import simulated_dialing_deps
 from tests.unit.hash_seeds import answers_per_hash_seed
 
 T = "t38"
@@ -83,12 +81,7 @@ def test_a_connect_dialer_never_reads_the_simulated_probabilities():
 @pytest.fixture
 def dialing():
     """Tenant T's running campaign c1 (10 rows) on the in-memory twins, with the simulated carrier."""
-    deps = memory_dependencies()
-    deps.config.put_tenant(Tenant(tenant_id=T, name="Probe 38"))
-    deps.config.put_queue(Queue(tenant_id=T, queue_id="sales", name="Sales", channels=frozenset({Channel.VOICE})))
-    deps.store.save(agents=[Agent(tenant_id=T, agent_id="ana", name="Ana", status=AgentStatus.AVAILABLE,
-                                  queues=(QueueAssignment(queue_id="sales"),))])
-    outbound.put_dialer_settings(deps, T, DialerSettings(kind="simulated", seed=7))
+    deps = simulated_dialing_deps(T)
     outbound.create_campaign(deps, T, CampaignRequest(campaign_id="c1", name="c1", mode="progressive",
                                                       queue_id="sales", caller_id="+12125550199"))
     outbound.change_status(deps, T, "c1", "start")
