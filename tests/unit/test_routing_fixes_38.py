@@ -261,9 +261,9 @@ def test_positions_never_increase_without_an_arrival_ranked_ahead(threshold_s, s
 # --- 3. agent OFFLINE and a saved profile decide at once ----------------------------------------------------------
 
 
-def test_the_last_expert_going_offline_offers_the_contact_to_the_free_agent_at_once():
-    """The tester's (A): step experts y>=4 for 60 s; x4 on BREAK (staffed: the step holds), x2 AVAILABLE; x4 going
-    OFFLINE left the contact QUEUED until the step expired (ewt 0 s meanwhile)."""
+def _experts_step_with_the_expert_on_break():
+    """Sales' first step takes experts (y>=4) for 60 s; x4 (y:4) is on BREAK, x2 (y:2) AVAILABLE: the step holds
+    while x4 is staffed."""
     deps = demo_deps()
     routing.put_policy(deps, TENANT, RoutingPolicy.model_validate(
         {"queues": {"sales": {"steps": [{"name": "experts", "condition": "y>=4", "expiry_s": 60}]}}}))
@@ -271,6 +271,13 @@ def test_the_last_expert_going_offline_offers_the_contact_to_the_free_agent_at_o
     add_agent(deps, "x2", skills={"y": 2})
     _status(deps, "x4", "BREAK")
     _status(deps, "x2", "AVAILABLE")
+    return deps
+
+
+def test_the_last_expert_going_offline_offers_the_contact_to_the_free_agent_at_once():
+    """The tester's (A): step experts y>=4 for 60 s; x4 on BREAK (staffed: the step holds), x2 AVAILABLE; x4 going
+    OFFLINE left the contact QUEUED until the step expired (ewt 0 s meanwhile)."""
+    deps = _experts_step_with_the_expert_on_break()
     queued = _new_contact(deps, "t1")
     assert queued.state == ContactState.QUEUED
     deps.clock.advance(1)
@@ -284,13 +291,7 @@ def test_the_last_expert_going_offline_offers_the_contact_to_the_free_agent_at_o
 def test_the_decision_counts_the_agent_gone_offline_as_written_even_with_a_stale_roster(monkeypatch):
     """The AWS store keeps the roster a few seconds per container: the agent that just went OFFLINE is counted as
     written (routing.staff_of's `current`), not as the kept roster still has it."""
-    deps = demo_deps()
-    routing.put_policy(deps, TENANT, RoutingPolicy.model_validate(
-        {"queues": {"sales": {"steps": [{"name": "experts", "condition": "y>=4", "expiry_s": 60}]}}}))
-    add_agent(deps, "x4", skills={"y": 4})
-    add_agent(deps, "x2", skills={"y": 2})
-    _status(deps, "x4", "BREAK")
-    _status(deps, "x2", "AVAILABLE")
+    deps = _experts_step_with_the_expert_on_break()
     stale = deps.store.list_agents(TENANT)  # x4 on BREAK: staffed
     monkeypatch.setattr(deps.store, "staffing_roster", lambda tenant_id: stale)
     queued = _new_contact(deps, "t1")
@@ -323,13 +324,7 @@ def test_skills_added_to_an_available_agent_serve_a_waiting_contact_at_once():
 
 
 def test_skills_taken_from_the_last_expert_pass_its_step_over_at_once():
-    deps = demo_deps()
-    routing.put_policy(deps, TENANT, RoutingPolicy.model_validate(
-        {"queues": {"sales": {"steps": [{"name": "experts", "condition": "y>=4", "expiry_s": 60}]}}}))
-    add_agent(deps, "x4", skills={"y": 4})
-    add_agent(deps, "x2", skills={"y": 2})
-    _status(deps, "x4", "BREAK")
-    _status(deps, "x2", "AVAILABLE")
+    deps = _experts_step_with_the_expert_on_break()
     queued = _new_contact(deps, "t1")
     admin.put_agent(deps, Agent(tenant_id=TENANT, agent_id="x4", name="X4", skills={"y": 3},
                                 queues=(QueueAssignment(queue_id="sales"),)))
