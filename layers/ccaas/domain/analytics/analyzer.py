@@ -124,10 +124,7 @@ class AnalyticsRules(BaseModel):
                 problems.append((f"compliance[{position}].max_edits",
                                  f"{edits} edits need a phrase of at least {2 * edits + 1} words (never the first or "
                                  f"last word, at most one per two words after the first); its longest has {longest}"))
-        if problems:
-            from ccaas.domain.journeys import SpecError, SpecErrors  # noqa: PLC0415 - the error path only (see `form`)
-
-            raise SpecErrors([SpecError(path, message, loc=_path_loc(path)[1:]) for path, message in problems[:5]])
+        _refuse_at(problems)
         return rules
 
     @field_validator("qa")
@@ -144,11 +141,7 @@ class AnalyticsRules(BaseModel):
                 problems.append((position, f"QA item {item.name}: unknown category {item.target!r}"))
             if item.kind == "compliance" and item.target is not None and item.target not in known["compliance"]:
                 problems.append((position, f"QA item {item.name}: unknown compliance rule {item.target!r}"))
-        if problems:
-            from ccaas.domain.journeys import SpecError, SpecErrors  # noqa: PLC0415 - the error path only (see `form`)
-
-            raise SpecErrors([SpecError(f"qa.items[{k}].target", message, loc=("items", k, "target"))
-                              for k, message in problems[:5]])
+        _refuse_at([(f"qa.items[{k}].target", message) for k, message in problems])
         return qa
 
     @model_validator(mode="after")
@@ -176,13 +169,7 @@ class AnalyticsRules(BaseModel):
         if form is None or categories is None or compliance is None:
             return form  # the default, or rules that failed validation themselves (their errors are reported)
         problems = form.unknown_references({c.name for c in compliance}, {c.name for c in categories})
-        if problems:
-            # A question pointing at a rule that does not exist would never be answered: refuse it by
-            # path. Located problems (journeys' SpecError) make the 422's `field` that path, not "form".
-            # Imported here: ccaas.domain.journeys costs ~25 ms at import, on the error path only (cold start).
-            from ccaas.domain.journeys import SpecError, SpecErrors  # noqa: PLC0415
-
-            raise SpecErrors([SpecError(path, message, loc=_path_loc(path)[1:]) for path, message in problems[:5]])
+        _refuse_at(problems)  # a question pointing at a rule that does not exist would never be answered
         return form
 
     @property
@@ -410,6 +397,17 @@ def _default_rules() -> AnalyticsRules:
     if _DEFAULT_RULES is None:
         _DEFAULT_RULES = AnalyticsRules.default()
     return _DEFAULT_RULES
+
+
+def _refuse_at(problems: Sequence[tuple[str, str]]) -> None:
+    """Refuse the settings by the path of each problem (the first five): located problems (journeys' SpecError) make
+    the 422's `field` that path ("compliance[2].max_edits"), not the top-level field. ccaas.domain.journeys costs
+    ~25 ms at import: imported on the error path only (cold start)."""
+    if not problems:
+        return
+    from ccaas.domain.journeys import SpecError, SpecErrors  # noqa: PLC0415 - the error path only
+
+    raise SpecErrors([SpecError(path, message, loc=_path_loc(path)[1:]) for path, message in problems[:5]])
 
 
 def _path_loc(path: str) -> tuple[str | int, ...]:
