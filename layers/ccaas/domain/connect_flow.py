@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from ccaas.domain.connect_channels import connect_channel
-from ccaas.domain.vocabulary import Channel, InitiationMethod, shown_name, shown_value
+from ccaas.domain.vocabulary import LONE_SURROGATE as _SURROGATE
+from ccaas.domain.vocabulary import MAX_CONTACT_ID, Channel, InitiationMethod, shown_name, shown_value
 
 if TYPE_CHECKING:  # the routing criteria read a plan already built (the contact's): FlowSettings' readers
     # (the history use-cases, the CTR consumer) do not build the routing conditions at their cold start
@@ -68,15 +69,6 @@ MAX_REPLY_BYTES = 32 * 1024  # Amazon Connect refuses a larger Lambda response
 REPLY_BUDGET = 30 * 1024  # what we fill at most: a margin for the envelope and our own accounting
 ALWAYS_KEPT = ("status", "action", "error_code", "error_message", "truncated", "dropped_keys")
 _MAX_ERROR_MESSAGE = 500
-# A lone UTF-16 surrogate: what a JSON "\ud800" escape decodes to (a JavaScript client's JSON.stringify of broken
-# text). It is no text: UTF-8 cannot encode it, so neither DynamoDB nor the Lambda runtime's reply can carry it.
-_SURROGATE = re.compile("[\ud800-\udfff]")
-# The contact ids a flow event carries. ContactId keys the contact's history item ("<tenant>#CONTACT#<id>") and a
-# callback's id; DynamoDB refuses a partition key over 2,048 bytes, and a callback whose milestone write it refused
-# had already created its contact ("try again" after a side effect). Connect's ids are 36-character UUIDs (its other
-# ids at most 128 characters); 256 characters (at most 1 KB in UTF-8) is far above them and, with the tenant prefix
-# (at most 40 characters), far below the key limit. Refused as a malformed event before any action runs.
-MAX_CONTACT_ID = 256
 _CONTACT_IDS = ("ContactId", "InitialContactId", "PreviousContactId")
 # The `reason` parameter, one rule for every action that takes it (identify, route, callback): POST /contacts' bound
 # on a contact's reason (usecases.contacts.NewContact), so what route plans with is what a callback can keep.

@@ -222,6 +222,16 @@ DEFAULT_CAPACITY: dict[Channel, int] = {
     Channel.TASK: 5,
 }
 
+# A lone UTF-16 surrogate: what a JSON "\ud800" escape decodes to (a JavaScript client's JSON.stringify of broken
+# text). It is no text: UTF-8 cannot encode it, so neither DynamoDB nor the Lambda runtime's reply can carry it. Read
+# as U+FFFD in texts, refused in ids (the flow adapter's events, Connect's contact records).
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# The contact ids Amazon Connect sends (a flow event, a contact record). ContactId keys the contact's history item
+# ("<tenant>#CONTACT#<id>") and a callback's id; DynamoDB refuses a partition key over 2,048 bytes. Connect's ids are
+# 36-character UUIDs (its other ids at most 128 characters); 256 characters (at most 1 KB in UTF-8) is far above them
+# and, with the tenant prefix (at most 40 characters), far below the key limit.
+MAX_CONTACT_ID = 256
+
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 NAME_PATTERN = _NAME
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"  # a phone number as the API takes one: + country code, 7-15 digits

@@ -1678,7 +1678,7 @@ def read_dial_record(raw: DialRecord | Mapping[str, Any] | str | bytes, *, now_m
     the record. The CTR reader is loaded by the first record, not at a consumer's cold start."""
     if isinstance(raw, DialRecord):
         return raw
-    from ccaas.domain.kpis.ctr import _check_times, parse_ctr  # noqa: PLC0415 - see the docstring
+    from ccaas.domain.kpis.ctr import check_times, parse_ctr  # noqa: PLC0415 - see the docstring
 
     document: Any = raw
     if isinstance(raw, (str, bytes, bytearray)):
@@ -1687,7 +1687,7 @@ def read_dial_record(raw: DialRecord | Mapping[str, Any] | str | bytes, *, now_m
         except (ValueError, RecursionError):
             document = raw  # parse_ctr rejects it with its reason (not JSON, not UTF-8, a number too long, too deep)
     ctr = parse_ctr(document, now_ms=now_ms)
-    _check_times(ctr.ContactId, ctr.InitiationTimestamp, ctr.ConnectedToSystemTimestamp, ctr.DisconnectTimestamp,
+    check_times(ctr.ContactId, ctr.InitiationTimestamp, ctr.ConnectedToSystemTimestamp, ctr.DisconnectTimestamp,
                  ctr.Agent.ConnectedToAgentTimestamp if ctr.Agent else None)
     status = document.get("AnsweringMachineDetectionStatus") if isinstance(document, Mapping) else None
     return DialRecord(ctr=ctr, amd_status=status if isinstance(status, str) else None)

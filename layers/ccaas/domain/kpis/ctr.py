@@ -28,10 +28,10 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from ccaas.domain.connect_channels import connect_channel
 # the flow adapter's reading of Connect's text, shared: a lone surrogate, and Connect's bound on a contact id
-from ccaas.domain.connect_flow import _SURROGATE, MAX_CONTACT_ID
 from ccaas.domain.events import MAX_AHEAD_MS
 from ccaas.domain.kpis.records import Channel, ContactRecord, FinalState
-from ccaas.domain.vocabulary import FIRST_YEAR, LAST_YEAR
+from ccaas.domain.vocabulary import FIRST_YEAR, LAST_YEAR, MAX_CONTACT_ID
+from ccaas.domain.vocabulary import LONE_SURROGATE as _SURROGATE
 
 __all__ = [
     "ConnectCtr",
@@ -384,7 +384,7 @@ def _mapped(ctr: ConnectCtr, tenant_id: str, mapping: CtrMapping) -> ContactReco
     else:
         state, transferred = FinalState.COMPLETED, False
 
-    _check_times(cid, ctr.InitiationTimestamp, enqueued_at, connected_at, disconnected_at, acw_ended_at)
+    check_times(cid, ctr.InitiationTimestamp, enqueued_at, connected_at, disconnected_at, acw_ended_at)
     queue_id = _queue_id(queue, mapping, cid)
     customer_id = _attribute(attributes, mapping.customer_id_keys, cut=False) or None
     if customer_id is None and mapping.customer_id_from_endpoint and ctr.CustomerEndpoint:
@@ -451,7 +451,7 @@ def contact_records_from_ctrs(
     return records, errors
 
 
-def _check_times(contact_id: str, *times: int | None) -> None:
+def check_times(contact_id: str, *times: int | None) -> None:
     """A record whose times lie outside the contact center's calendar, or span longer than any contact lives
     (Connect: a chat or task at most 7 days, a task scheduled up to 6 days ahead), is malformed: its queue
     wait or handle time would weigh on every KPI, patience estimate and plan that reads its queue's days."""
