@@ -28,6 +28,8 @@ if TYPE_CHECKING:  # an annotation only: history and KPI records never build a c
     from ccaas.domain.models import Contact
 
 DAY_MS = 86_400_000
+# A day whose end is this far past is settled: the forecast caches its interval series (usecases/forecasting.py).
+SETTLED_AFTER_MS = 2 * DAY_MS
 
 _FINAL_STATES: dict[ContactState, FinalState] = {
     ContactState.COMPLETED: FinalState.COMPLETED,

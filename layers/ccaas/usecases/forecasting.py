@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ccaas.bootstrap import Dependencies
 from ccaas.domain.forecast import HistoryPoint, fit_forecaster, staffing_plan, what_if
-from ccaas.domain.history import DAY_MS
+from ccaas.domain.history import SETTLED_AFTER_MS
 from ccaas.domain.kpis.records import ContactRecord
 from ccaas.domain.vocabulary import NAME_PATTERN, Channel, DomainError, Int, NotFound
 
@@ -38,8 +38,6 @@ from ccaas.domain.staffing import MAX_SHRINKAGE, SL_TARGET_OF_ONE_PLANNED_AS  # 
 from ccaas.usecases.history import entries_for, tenant_context
 from ccaas.domain.vocabulary import Float, IsoDate
 
-SETTLED_AFTER_MS = 2 * DAY_MS
-assert SETTLED_AFTER_MS >= DAY_MS  # history.store_record calls forget_cached_day for records a day old only
 # A day dropped this recently is not cached again: the by_day index a recompute reads is eventually consistent
 # (usually well under a second behind the record's write) and writers' clocks differ a little.
 RECACHE_AFTER_DROP_MS = 5 * 60_000

@@ -22,6 +22,7 @@ from ccaas.domain.connect_flow import FLOW_SETTINGS, FlowSettings
 from ccaas.domain.events import Event, EventType, check_time
 from ccaas.domain.history import (
     DAY_MS,
+    SETTLED_AFTER_MS,
     Containment,
     FlagChanges,
     FlowEvent,
@@ -119,7 +120,7 @@ def store_record(deps: Dependencies, record: ContactRecord) -> bool:
 
     record = _without_card_numbers(record)
     stored = deps.history.put_record(record)
-    if record.enqueued_at is not None and record.enqueued_at <= deps.clock.now_ms() - DAY_MS:
+    if record.enqueued_at is not None and record.enqueued_at + SETTLED_AFTER_MS <= deps.clock.now_ms():
         # Only so old a record can be of a day the forecast cached without it (on every delivery, as the flags).
         from ccaas.usecases.forecasting import forget_cached_day  # noqa: PLC0415 - forecasting imports this module
         forget_cached_day(deps, record)
