@@ -269,11 +269,10 @@ def shown_name(name: Any) -> str:
     @ or _NUMBER_DIGITS digits or more (an attribute key "ssn 219-09-9999" or "jo@example.com +1 415 555 0101" is
     personal data), said as CARD_SHAPED_DIGITS or more where it holds that many (a card number typed as a key).
     The API's rule (ccaas.api.errors) and the use-cases' that answer errors themselves (the contact-flow adapter)."""
-    text = str(name)
-    digits = sum(c.isdigit() for c in text)
-    if digits >= CARD_SHAPED_DIGITS:
-        return f"<not shown: {CARD_SHAPED_DIGITS} or more digits>"
-    if digits >= _NUMBER_DIGITS or "@" in unicodedata.normalize("NFKC", text):
+    text = shown_value(name)
+    if text != str(name):
+        return text  # card-shaped: said as such
+    if sum(c.isdigit() for c in text) >= _NUMBER_DIGITS or "@" in unicodedata.normalize("NFKC", text):
         return "<not shown: digits or @>"
     return text if len(text) <= MAX_NAME_CHARS else text[:MAX_NAME_CHARS] + "…"
 
